@@ -1,0 +1,94 @@
+import { z } from 'zod';
+
+/**
+ * The compute backends FundusLab can run on, best first. `tensorflow-gpu` and `tensorflow` are
+ * the native libtensorflow bindings (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node); `wasm` and
+ * `cpu` ship with @tensorflow/tfjs and always install.
+ */
+export const BACKEND_LADDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BackendName = z.enum(BACKEND_LADDER);
+export type BackendName = z.infer<typeof BackendName>;
+
+export const BackendPreference = z.union([z.literal('auto'), BackendName]);
+export type BackendPreference = z.infer<typeof BackendPreference>;
+
+export const BackendCandidate = z.object({
+  backend: BackendName,
+  /** npm package that provides it. */
+  package: z.string(),
+  /** active: in use; available: loads but a better one won; skipped: not tried (forced or a better one won first); unavailable: tried and failed. */
+  state: z.enum(['active', 'available', 'skipped', 'unavailable']),
+  /** Why it is not active: "not installed", "no CUDA device", the load error's text, … */
+  reason: z.string().nullable(),
+});
+export type BackendCandidate = z.infer<typeof BackendCandidate>;
+
+export const EngineStatus = z.object({
+  active: BackendName,
+  /** Name tfjs itself uses for the active backend (tfjs-node registers 'tensorflow' for CPU and GPU builds). */
+  tfjsBackend: z.string(),
+  /** Backend forced by FUNDUSLAB_BACKEND or the settings; null when chosen automatically. */
+  forced: BackendName.nullable(),
+  forcedBy: z.enum(['env', 'settings']).nullable(),
+  candidates: z.array(BackendCandidate),
+  tfjsVersion: z.string(),
+  /** Threads the active backend computes with (wasm/native), or 1. */
+  threads: z.number().int().positive(),
+});
+export type EngineStatus = z.infer<typeof EngineStatus>;
+
+export const GpuInfo = z.object({
+  visible: z.boolean(),
+  /** One line per device as reported by nvidia-smi, or why none was seen. */
+  devices: z.array(z.object({ name: z.string(), memoryMiB: z.number().nullable(), driver: z.string().nullable() })),
+  detail: z.string(),
+});
+export type GpuInfo = z.infer<typeof GpuInfo>;
+
+export const SelfTestParams = z
+  .object({
+    /** Square input size of the self-test images. */
+    size: z.number().int().min(8).max(128).default(32),
+    batch: z.number().int().min(1).max(64).default(8),
+    /** Timed training steps (forward + backward + update). */
+    steps: z.number().int().min(1).max(500).default(12),
+  })
+  .strict();
+export type SelfTestParams = z.infer<typeof SelfTestParams>;
+
+export const SelfTestResult = z.object({
+  backend: BackendName,
+  size: z.number().int(),
+  batch: z.number().int(),
+  steps: z.number().int(),
+  /** Mean milliseconds of one forward pass over the batch. */
+  forwardMsPerBatch: z.number(),
+  /** Mean milliseconds of one forward + backward + update step over the batch. */
+  trainMsPerBatch: z.number(),
+  forwardImagesPerSecond: z.number(),
+  trainImagesPerSecond: z.number(),
+  lossFirst: z.number(),
+  lossLast: z.number(),
+  /** Largest relative difference of the first step's gradients between the active backend and the JavaScript CPU reference. */
+  gradientMaxRelDiffVsCpu: z.number().nullable(),
+  passed: z.boolean(),
+  checks: z.array(z.object({ name: z.string(), passed: z.boolean(), detail: z.string() })),
+});
+export type SelfTestResult = z.infer<typeof SelfTestResult>;
+
+export const DoctorReport = z.object({
+  engine: EngineStatus,
+  versions: z.object({
+    funduslab: z.string(),
+    node: z.string(),
+    tfjs: z.string(),
+    sharp: z.string().nullable(),
+    libvips: z.string().nullable(),
+    electron: z.string().nullable(),
+  }),
+  cpu: z.object({ model: z.string(), threads: z.number().int() }),
+  memoryGiB: z.number(),
+  gpu: GpuInfo,
+  selfTest: SelfTestResult,
+});
+export type DoctorReport = z.infer<typeof DoctorReport>;

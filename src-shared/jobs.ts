@@ -1,0 +1,53 @@
+import { z } from 'zod';
+import { SelfTestParams, SelfTestResult } from './engine';
+
+export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
+export type JobStatus = z.infer<typeof JobStatus>;
+export const TERMINAL_JOB_STATUSES: readonly JobStatus[] = ['succeeded', 'failed', 'cancelled', 'interrupted'];
+
+export const JobProgress = z.object({
+  done: z.number().nonnegative(),
+  total: z.number().positive(),
+  message: z.string(),
+  /** Seconds left, estimated from the rate so far; null until there is a rate. */
+  etaSeconds: z.number().nonnegative().nullable(),
+});
+export type JobProgress = z.infer<typeof JobProgress>;
+
+/**
+ * Every kind of job, with its parameters and its result. One entry per kind; the worker has a
+ * handler for each. Later capabilities (import, train, evaluate, …) add entries here.
+ */
+export const JOB_KINDS = {
+  'engine.selftest': { params: SelfTestParams, result: SelfTestResult, title: 'Compute backend self-test' },
+} as const;
+export type JobKind = keyof typeof JOB_KINDS;
+export const JobKindName = z.enum(Object.keys(JOB_KINDS) as [JobKind, ...JobKind[]]);
+
+export type JobParams<K extends JobKind> = z.infer<(typeof JOB_KINDS)[K]['params']>;
+export type JobResult<K extends JobKind> = z.infer<(typeof JOB_KINDS)[K]['result']>;
+
+export const JobRequest = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('engine.selftest'), params: SelfTestParams.default(SelfTestParams.parse({})), studyPath: z.string().optional() }).strict(),
+]);
+export type JobRequest = z.infer<typeof JobRequest>;
+
+export const JobState = z.object({
+  id: z.string(),
+  kind: JobKindName,
+  title: z.string(),
+  status: JobStatus,
+  params: z.unknown(),
+  studyPath: z.string().nullable(),
+  createdAt: z.string(),
+  startedAt: z.string().nullable(),
+  endedAt: z.string().nullable(),
+  progress: JobProgress,
+  error: z.object({ code: z.string(), message: z.string() }).nullable(),
+  result: z.unknown().nullable(),
+  /** Last lines the job logged (the full log is in the job's folder). */
+  log: z.array(z.string()),
+});
+export type JobState = z.infer<typeof JobState>;
+
+export const JobId = z.object({ id: z.string().min(1).max(100) }).strict();

@@ -1,0 +1,29 @@
+import { z } from 'zod';
+
+export const STUDY_SCHEMA_VERSION = 1;
+
+/** `study.json` at the root of a study folder. Later versions add fields; older files are migrated, never rewritten blindly. */
+export const StudyFile = z.object({
+  schemaVersion: z.literal(STUDY_SCHEMA_VERSION),
+  id: z.string().min(1),
+  name: z.string().min(1).max(200),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  createdWith: z.object({ app: z.literal('FundusLab'), version: z.string() }),
+});
+export type StudyFile = z.infer<typeof StudyFile>;
+
+export const StudySummary = z.object({
+  path: z.string(),
+  study: StudyFile,
+});
+export type StudySummary = z.infer<typeof StudySummary>;
+
+/** A filesystem path typed by the user or picked in a dialog. Absolute paths only; the service resolves nothing relative to its own cwd. */
+export const FolderPath = z
+  .string()
+  .min(1, 'Enter a folder path')
+  .max(4096)
+  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'Must be an absolute path');
+
+export const StudyName = z.string().trim().min(1, 'Give the study a name').max(200);
