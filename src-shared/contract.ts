@@ -77,3 +77,25 @@ export const IPC_INVOKE = 'funduslab:invoke';
 export const IPC_EVENT = 'funduslab:event';
 /** Name of the single object the preload exposes on `window`. */
 export const PRELOAD_GLOBAL = 'funduslab';
+
+/**
+ * The single object the Electron preload exposes as `window.funduslab`. `invoke` resolves to an
+ * `RpcResponse` envelope (never rejects for service errors); `subscribe` receives every contract
+ * event and returns an unsubscribe function.
+ */
+export interface PreloadApi {
+  invoke(channel: string, payload: unknown): Promise<unknown>;
+  subscribe(listener: (event: string, payload: unknown) => void): () => void;
+}
+
+/**
+ * HTTP bridge protocol (browser mode), served on 127.0.0.1 only:
+ *   POST /api/call/<channel>  body: JSON input; header `Authorization: Bearer <token>`;
+ *                             answers 200 with an RpcResponse envelope (401/403/404/413/415 with an
+ *                             error envelope for transport-level refusals).
+ *   GET  /api/events?token=<token>   Server-Sent Events; `event: <name>`, `data: <json payload>`.
+ * The token is handed to the page in the URL fragment (`#token=…`), which browsers never send to a server.
+ */
+export const BRIDGE_CALL_PREFIX = '/api/call/';
+export const BRIDGE_EVENTS_PATH = '/api/events';
+export const BRIDGE_TOKEN_FRAGMENT = 'token';
