@@ -8,4 +8,5 @@ if (!existsSync(fileURLToPath(cli))) {
   console.error('funduslab: the build output dist/cli.js is missing. Run `npm install` (or `npm run build`) in the FundusLab folder first.');
   process.exit(1);
 }
-await import(cli.href);
+const { main } = await import(cli.href);
+process.exitCode = await main(process.argv.slice(2));

@@ -1,0 +1,65 @@
+import path from 'node:path';
+import { AppError } from '../../../src-shared/errors';
+import { writeDemoData } from '../../services/demo';
+import { parseCommandArgs } from '../args';
+import { stderrProgress } from '../progress';
+
+export const DEMO_DATA_USAGE =
+  'funduslab demo-data --out <dir> [--patients N] [--test-patients N] [--size N] [--seed N] [--balanced] [--style equalised|natural] [--idrid-images N] [--idrid-height N] [--textures-per-class N] [--texture-size N] [--quiet] [--json]';
+
+function int(name: string, raw: string, min: number, max: number): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v) || v < min || v > max) throw new AppError('BAD_REQUEST', `--${name} must be an integer from ${min} to ${max}, got ${raw}`, [{ path: name, message: `integer ${min}-${max}` }]);
+  return v;
+}
+
+/** `funduslab demo-data`: writes the SYNTHETIC demo dataset (EyePACS + IDRiD layouts, texture set). */
+export async function runDemoData(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    out: { type: 'string' },
+    patients: { type: 'string', default: '100' },
+    'test-patients': { type: 'string', default: '0' },
+    size: { type: 'string', default: '256' },
+    seed: { type: 'string', default: '1' },
+    balanced: { type: 'boolean', default: false },
+    style: { type: 'string', default: 'equalised' },
+    'idrid-images': { type: 'string', default: '10' },
+    'idrid-height': { type: 'string', default: '712' },
+    'textures-per-class': { type: 'string', default: '50' },
+    'texture-size': { type: 'string', default: '64' },
+    quiet: { type: 'boolean', default: false },
+  });
+  if (!values.out) throw new AppError('BAD_REQUEST', `--out <dir> is required.\nUsage: ${DEMO_DATA_USAGE}`, [{ path: 'out', message: 'required' }]);
+  const style = values.style;
+  if (style !== 'equalised' && style !== 'natural') throw new AppError('BAD_REQUEST', `--style must be equalised or natural, got ${style}`, [{ path: 'style', message: 'equalised | natural' }]);
+  const out = path.resolve(values.out);
+  const opts = {
+    seed: int('seed', values.seed, 0, 0xffffffff),
+    patients: int('patients', values.patients, 1, 1_000_000),
+    testPatients: int('test-patients', values['test-patients'], 0, 1_000_000),
+    size: int('size', values.size, 16, 8192),
+    balanced: values.balanced,
+    style,
+    idridImages: int('idrid-images', values['idrid-images'], 0, 9999),
+    idridHeight: int('idrid-height', values['idrid-height'], 16, 8192),
+    texturesPerClass: int('textures-per-class', values['textures-per-class'], 0, 100_000),
+    textureSize: int('texture-size', values['texture-size'], 8, 4096),
+  } as const;
+  const bar = stderrProgress('demo-data', !values.quiet);
+  const result = await writeDemoData(out, opts, (done, total, message) => bar.update(done, total, message));
+  bar.end();
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ synthetic: true, ...result, options: opts }) + '\n');
+  } else {
+    const e = result.eyepacs;
+    const lines = [
+      `Wrote the SYNTHETIC FundusLab demo dataset (seed ${opts.seed}) to ${out} in ${(result.elapsedMs / 1000).toFixed(1)} s:`,
+      `  eyepacs/   ${e.train.images} training images of ${e.train.patients} patients (grades 0-4: ${e.train.grades.join(' / ')})` + (e.test ? `, ${e.test.images} test images` : ''),
+    ];
+    if (result.idrid) lines.push(`  idrid/     ${result.idrid.images} images ${result.idrid.width}x${result.idrid.height} with MA/HE/EX/SE/OD masks`);
+    if (result.textures) lines.push(`  textures/  ${result.textures.images} texture images in ${result.textures.classes.length} classes`);
+    lines.push('Every folder has a SYNTHETIC.txt: these are generated images, not patient photographs.');
+    process.stdout.write(lines.join('\n') + '\n');
+  }
+  return 0;
+}

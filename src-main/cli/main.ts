@@ -1,0 +1,97 @@
+/**
+ * `funduslab` — the headless entry point over the same services as the app. Every subcommand
+ * accepts `--json` for machine-readable output on stdout; progress and logs go to stderr.
+ */
+import { AppError } from '../../src-shared/errors';
+import { APP_VERSION } from '../version';
+import { runBrowser } from './commands/browser';
+import { DEMO_DATA_USAGE, runDemoData } from './commands/demo-data';
+import { runDoctor } from './commands/doctor';
+
+export interface Command {
+  summary: string;
+  usage: string;
+  run(argv: string[]): Promise<number>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  doctor: {
+    summary: 'Check the compute backend, versions, GPU and run a short training self-test',
+    usage: 'funduslab doctor [--json] [--size N] [--batch N] [--steps N]',
+    run: runDoctor,
+  },
+  'demo-data': {
+    summary: 'Generate the embedded synthetic demo data (EyePACS and IDRiD layouts, a texture set), labelled synthetic',
+    usage: DEMO_DATA_USAGE,
+    run: runDemoData,
+  },
+  browser: {
+    summary: 'Serve the app on 127.0.0.1 with the HTTP bridge, to use it in an ordinary browser',
+    usage: 'funduslab browser [--port N] [--json]',
+    run: runBrowser,
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((c) => c.length));
+  return [
+    `FundusLab ${APP_VERSION} — pretraining strategies for diabetic-retinopathy models, on your own fundus images.`,
+    '',
+    'Usage: funduslab <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Every command accepts --json. FUNDUSLAB_BACKEND=tensorflow-gpu|tensorflow|wasm|cpu forces a compute backend.',
+    'Run `funduslab <command> --help` for its options.',
+  ].join('\n');
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (!name || name === 'help' || name === '--help' || name === '-h') {
+    process.stdout.write(help() + '\n');
+    return 0;
+  }
+  if (name === '--version' || name === '-v' || name === 'version') {
+    process.stdout.write(`${APP_VERSION}\n`);
+    return 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`funduslab: unknown command "${name}"\n\n${help()}\n`);
+    return 2;
+  }
+  if (rest.includes('--help') || rest.includes('-h')) {
+    process.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
+    return 0;
+  }
+  try {
+    return await command.run(rest);
+  } catch (error) {
+    const json = rest.includes('--json');
+    const payload =
+      error instanceof AppError ? error.toPayload() : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+    if (json) process.stdout.write(JSON.stringify({ ok: false, error: payload }, null, 2) + '\n');
+    process.stderr.write(`funduslab ${name}: ${payload.message}\n`);
+    if (error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`Usage: ${command.usage}\n`);
+      return 2;
+    }
+    return 1;
+  }
+}
+
+// `node dist/cli.js …` runs directly; bin/funduslab.js imports this module and calls main().
+const isEntry = process.argv[1] !== undefined && /(?:^|[\\/])cli\.js$/.test(process.argv[1]);
+if (isEntry) {
+  main(process.argv.slice(2)).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (error: unknown) => {
+      process.stderr.write(`funduslab: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      process.exitCode = 1;
+    },
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * Training kernels FundusLab adds to the wasm backend.
+ *
+ * tfjs-backend-wasm 4.22 runs a ResNet's forward pass but not its backward pass: of the kernels
+ * the gradients of conv2d, batchNorm, relu, maxPool, avgPool/mean, add, matMul and softmax
+ * cross-entropy dispatch, only Conv2DBackpropFilter is missing. MaxPoolGrad, AvgPoolGrad,
+ * FusedBatchNorm and the element-wise kernels exist and match the CPU reference (see
+ * test/unit/engine/wasm-kernels.test.ts). Its Conv2DBackpropInput exists but is a plain loop
+ * ~5-12x slower than the XNNPACK-based replacement here, so that one is replaced. Depthwise
+ * convolution gradients are missing too; no FundusLab model uses depthwise convolutions.
+ *
+ * The kernels are built from tfjs ops, so they run on wasm's own fast kernels (XNNPACK Conv2D).
+ */
+import tf from '@tensorflow/tfjs';
+import type { KernelConfig } from '@tensorflow/tfjs';
+import { conv2DBackpropFilterConfig } from './wasm/Conv2DBackpropFilter';
+import { conv2DBackpropInputConfig } from './wasm/Conv2DBackpropInput';
+
+/** Kernels wasm lacks: registered unless a kernel of that name exists (e.g. a future tfjs provides it). */
+export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig];
+/** Kernels wasm has but that are much slower than ours: replaced. */
+export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig];
+export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...WASM_ADDED_KERNELS, ...WASM_REPLACED_KERNELS];
+
+/**
+ * Registers FundusLab's training kernels for the 'wasm' backend. Safe to call more than once and
+ * before or after the backend is initialised. Returns the names it (re)registered on this call.
+ */
+export function registerWasmTrainingKernels(): string[] {
+  const registered: string[] = [];
+  for (const config of WASM_TRAINING_KERNELS) {
+    const existing = tf.getKernel(config.kernelName, config.backendName);
+    if (existing?.kernelFunc === config.kernelFunc) continue;
+    if (existing !== undefined) {
+      if (!WASM_REPLACED_KERNELS.includes(config)) continue;
+      tf.unregisterKernel(config.kernelName, config.backendName);
+    }
+    tf.registerKernel(config);
+    registered.push(config.kernelName);
+  }
+  return registered;
+}

@@ -1,0 +1,119 @@
+/**
+ * The composition root shared by every host (Electron main, the HTTP bridge, tests): builds the
+ * services from host-provided adapters and returns the dispatcher all transports call.
+ */
+import path from 'node:path';
+import type { BackendPreference, EngineStatus } from '../../src-shared/engine';
+import { DoctorReport, EngineStatus as EngineStatusSchema } from '../../src-shared/engine';
+import { AppError } from '../../src-shared/errors';
+import { createDispatcher, type Dispatch, type Handlers } from '../rpc/dispatch';
+import { EventBus } from '../services/events';
+import { JobService } from '../services/jobs/job-service';
+import type { WorkerLauncher } from '../services/jobs/launcher';
+import { runWorkerTask } from '../services/jobs/worker-task';
+import type { Logger } from '../services/log';
+import { SettingsService, type SettingsStore } from '../services/settings/store';
+import { StudyService } from '../services/study/study-service';
+
+/** Native dialogs; null where the host has none (browser mode). */
+export interface Dialogs {
+  pickFolder(title: string): Promise<string | null>;
+}
+
+export interface HostOptions {
+  host: 'electron' | 'browser';
+  appVersion: string;
+  electronVersion: string | null;
+  /** Where the app keeps app-level state (app-level jobs, logs). */
+  dataDir: string;
+  settings: SettingsStore;
+  launcher: WorkerLauncher;
+  dialogs: Dialogs | null;
+  log: Logger;
+}
+
+export interface ComposedApp {
+  dispatch: Dispatch;
+  bus: EventBus;
+  handlers: Handlers;
+  jobs: JobService;
+  /** Stops workers; running jobs are left `interrupted` so they can be retried. */
+  shutdown(): Promise<void>;
+}
+
+export function composeApp(options: HostOptions): ComposedApp {
+  const { log, launcher } = options;
+  const bus = new EventBus();
+  const settings = new SettingsService(options.settings, (next) => bus.emit('settings.changed', next));
+  const studies = new StudyService({ appVersion: options.appVersion });
+  const preference = (): BackendPreference => settings.get().preferredBackend;
+  const jobs = new JobService({
+    appJobsDir: path.join(options.dataDir, 'jobs'),
+    launcher,
+    preference,
+    onUpdate: (state) => bus.emit('jobs.update', state),
+    log,
+  });
+
+  // Probing the engine loads tfjs in a worker (a second or two); remember the answer per preference.
+  const engineProbes = new Map<BackendPreference, Promise<EngineStatus>>();
+  const engineStatus = (): Promise<EngineStatus> => {
+    const pref = preference();
+    let probe = engineProbes.get(pref);
+    if (!probe) {
+      probe = runWorkerTask(launcher, 'engine.status', {}, pref).then((value) => EngineStatusSchema.parse(value));
+      probe.catch(() => engineProbes.delete(pref));
+      engineProbes.set(pref, probe);
+    }
+    return probe;
+  };
+
+  const rememberStudy = async (summary: { path: string; study: { name: string } }) => {
+    settings.rememberStudy({ path: summary.path, name: summary.study.name, openedAt: new Date().toISOString() });
+    jobs.attachStudy(summary.path);
+  };
+
+  const handlers: Handlers = {
+    'app.info': async () => ({
+      name: 'FundusLab',
+      version: options.appVersion,
+      host: options.host,
+      platform: process.platform,
+      capabilities: { folderDialog: options.dialogs !== null },
+      dataDir: options.dataDir,
+    }),
+    'engine.status': () => engineStatus(),
+    'engine.doctor': async () => DoctorReport.parse(await runWorkerTask(launcher, 'engine.doctor', {}, preference())),
+    'settings.get': async () => settings.get(),
+    'settings.update': async (patch) => settings.update(patch),
+    'study.create': async ({ path: folder, name }) => {
+      const summary = await studies.create(folder, name);
+      await rememberStudy(summary);
+      return summary;
+    },
+    'study.open': async ({ path: folder }) => {
+      const summary = await studies.open(folder);
+      await rememberStudy(summary);
+      return summary;
+    },
+    'study.recent': async () => settings.get().recentStudies,
+    'dialog.pickFolder': async ({ title }) => {
+      if (!options.dialogs) throw new AppError('UNSUPPORTED', 'There is no folder dialog in browser mode; type the folder path instead.');
+      return { path: await options.dialogs.pickFolder(title) };
+    },
+    'jobs.submit': (request) => jobs.submit(request),
+    'jobs.list': async () => jobs.list(),
+    'jobs.get': async ({ id }) => jobs.get(id),
+    'jobs.cancel': ({ id }) => jobs.cancel(id),
+    'jobs.retry': ({ id }) => jobs.retry(id),
+  };
+
+  let shutdownPromise: Promise<void> | null = null;
+  return {
+    dispatch: createDispatcher(handlers, log),
+    bus,
+    handlers,
+    jobs,
+    shutdown: () => (shutdownPromise ??= jobs.shutdown()),
+  };
+}

@@ -1,0 +1,170 @@
+/**
+ * Study folders: everything of a study lives in one user-chosen folder (DESIGN.md, "The study
+ * folder"). `study.json` carries a schema version; all writes are atomic; a corrupt `study.json`
+ * is reported and kept as it is, never overwritten.
+ */
+import { randomUUID } from 'node:crypto';
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { AppError, describeIssues, fieldIssues } from '../../../src-shared/errors';
+import { STUDY_SCHEMA_VERSION, StudyFile, type StudySummary } from '../../../src-shared/study';
+import { writeJsonAtomic } from '../fs/atomic';
+
+export const STUDY_FILE = 'study.json';
+/** Sub-folders every study has (DESIGN.md). */
+export const STUDY_SUBFOLDERS = ['datasets', 'runs', 'analyses', 'reports', 'jobs'] as const;
+
+export interface StudyServiceOptions {
+  appVersion: string;
+  now?: () => Date;
+}
+
+export class StudyService {
+  private readonly now: () => Date;
+  constructor(private readonly options: StudyServiceOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async create(folder: string, name: string): Promise<StudySummary> {
+    const dir = path.resolve(folder);
+    const existing = await statOrNull(dir);
+    if (existing && !existing.isDirectory()) {
+      throw new AppError('CONFLICT', `${dir} exists and is not a folder. Choose a new or empty folder for the study.`, [
+        { path: 'path', message: 'exists and is not a folder' },
+      ]);
+    }
+    if (existing) {
+      if (await statOrNull(path.join(dir, STUDY_FILE))) {
+        throw new AppError('CONFLICT', `${dir} already contains a FundusLab study (study.json). Open it instead of creating a new one.`, [
+          { path: 'path', message: 'already contains a study' },
+        ]);
+      }
+      const entries = (await fsp.readdir(dir)).filter((e) => !e.startsWith('.'));
+      if (entries.length > 0) {
+        throw new AppError(
+          'CONFLICT',
+          `${dir} is not empty (${entries.length} item${entries.length === 1 ? '' : 's'}, e.g. ${entries.slice(0, 3).join(', ')}). A study needs a new or empty folder so its files are not mixed with others.`,
+          [{ path: 'path', message: 'folder is not empty' }],
+        );
+      }
+    }
+    try {
+      await fsp.mkdir(dir, { recursive: true });
+    } catch (error) {
+      throw notWritable(dir, error);
+    }
+    await assertWritable(dir);
+    const stamp = this.now().toISOString();
+    const study: StudyFile = {
+      schemaVersion: STUDY_SCHEMA_VERSION,
+      id: randomUUID(),
+      name: name.trim(),
+      createdAt: stamp,
+      updatedAt: stamp,
+      createdWith: { app: 'FundusLab', version: this.options.appVersion },
+    };
+    try {
+      for (const sub of STUDY_SUBFOLDERS) await fsp.mkdir(path.join(dir, sub), { recursive: true });
+      await writeJsonAtomic(path.join(dir, STUDY_FILE), study);
+    } catch (error) {
+      throw notWritable(dir, error);
+    }
+    return { path: dir, study };
+  }
+
+  async open(folder: string): Promise<StudySummary> {
+    const dir = path.resolve(folder);
+    const file = path.join(dir, STUDY_FILE);
+    const study = await readStudyFile(file);
+    await assertWritable(dir);
+    for (const sub of STUDY_SUBFOLDERS) {
+      try {
+        await fsp.mkdir(path.join(dir, sub), { recursive: true });
+      } catch (error) {
+        throw notWritable(dir, error);
+      }
+    }
+    return { path: dir, study };
+  }
+}
+
+/** Reads and validates a study.json; never modifies it. */
+export async function readStudyFile(file: string): Promise<StudyFile> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      throw new AppError('NOT_FOUND', `No ${STUDY_FILE} in ${path.dirname(file)}. Is this a FundusLab study folder? Create a study there instead.`, [
+        { path: 'path', message: `no ${STUDY_FILE} here` },
+      ]);
+    }
+    if (code === 'EACCES' || code === 'EPERM') {
+      throw new AppError('NOT_WRITABLE', `FundusLab may not read ${file} (${code}). Check the folder's permissions.`, [{ path: 'path', message: 'not readable' }]);
+    }
+    throw error;
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `${file} is not valid JSON (${(error as Error).message}). The file was left untouched; restore it from a backup or fix it by hand.`,
+      [{ path: 'path', message: `${STUDY_FILE} is not valid JSON` }],
+    );
+  }
+  const version = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).schemaVersion : undefined;
+  if (typeof version === 'number' && version > STUDY_SCHEMA_VERSION) {
+    throw new AppError(
+      'UNSUPPORTED',
+      `${file} has schema version ${version}; this FundusLab understands up to version ${STUDY_SCHEMA_VERSION}. Update FundusLab to open this study.`,
+    );
+  }
+  const parsed = StudyFile.safeParse(raw);
+  if (!parsed.success) {
+    const issues = fieldIssues(parsed.error);
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `${file} is not a valid study file: ${describeIssues(issues)}. The file was left untouched.`,
+      issues.map((i) => ({ path: `study.json:${i.path}`, message: i.message })),
+    );
+  }
+  return parsed.data;
+}
+
+async function assertWritable(dir: string): Promise<void> {
+  const probe = path.join(dir, `.funduslab-write-test-${process.pid}-${Date.now()}`);
+  try {
+    await fsp.writeFile(probe, 'ok', { flag: 'wx' });
+    await fsp.rm(probe, { force: true });
+  } catch (error) {
+    throw notWritable(dir, error);
+  }
+}
+
+function notWritable(dir: string, error: unknown): AppError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
+  const reason =
+    code === 'EACCES' || code === 'EPERM'
+      ? 'permission denied'
+      : code === 'EROFS'
+        ? 'read-only file system'
+        : code === 'ENOSPC'
+          ? 'the disk is full'
+          : code === 'ENOTDIR'
+            ? 'a part of the path is a file, not a folder'
+            : (error as Error).message;
+  return new AppError('NOT_WRITABLE', `FundusLab cannot write to ${dir}: ${reason} (${code}). Choose a folder you can write to.`, [
+    { path: 'path', message: `not writable: ${reason}` },
+  ]);
+}
+
+async function statOrNull(p: string) {
+  try {
+    return await fsp.stat(p);
+  } catch {
+    return null;
+  }
+}

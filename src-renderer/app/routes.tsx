@@ -1,0 +1,29 @@
+/**
+ * The pages of the left navigation, in order. A capability adds its page here (and its id to
+ * RouteId in navigation.tsx).
+ */
+import type { ComponentType } from 'react';
+import type { SvgIconProps } from '@mui/material/SvgIcon';
+import { ChipIcon, FundusIcon, JobsIcon } from '../shared/icons';
+import { StudiesPage } from '../features/study/StudiesPage';
+import { ComputePage } from '../features/engine/ComputePage';
+import { JobsPage } from '../features/jobs/JobsPage';
+import type { RouteId } from './navigation';
+
+export interface PageProps {
+  /** True when the page was reached by navigation (not at start-up): it focuses its heading. */
+  focusHeading: boolean;
+}
+
+export interface RouteDef {
+  id: RouteId;
+  label: string;
+  icon: ComponentType<SvgIconProps>;
+  page: ComponentType<PageProps>;
+}
+
+export const ROUTES: readonly RouteDef[] = [
+  { id: 'studies', label: 'Studies', icon: FundusIcon, page: StudiesPage },
+  { id: 'compute', label: 'Compute', icon: ChipIcon, page: ComputePage },
+  { id: 'jobs', label: 'Jobs', icon: JobsIcon, page: JobsPage },
+];

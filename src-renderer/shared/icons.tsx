@@ -1,0 +1,96 @@
+/**
+ * The few icons the app needs, drawn here as simple stroked SVG (no icon package, nothing fetched).
+ * Decorative by default: give the control that holds them an accessible name.
+ */
+import SvgIcon, { type SvgIconProps } from '@mui/material/SvgIcon';
+import type { ReactNode } from 'react';
+
+function strokeIcon(children: ReactNode, displayName: string) {
+  function Icon(props: SvgIconProps) {
+    return (
+      <SvgIcon aria-hidden {...props} viewBox="0 0 24 24">
+        {/* Presentation attributes on the group win over the fill SvgIcon sets on the root. */}
+        <g fill="none" stroke="currentColor" strokeWidth={1.8} strokeLinecap="round" strokeLinejoin="round">
+          {children}
+        </g>
+      </SvgIcon>
+    );
+  }
+  Icon.displayName = displayName;
+  return Icon;
+}
+
+/** An eye fundus: optic disc, the vessel arcades and the macula (the app's mark; also "Studies"). */
+export const FundusIcon = strokeIcon(
+  <>
+    <circle cx="12" cy="12" r="9.5" />
+    <circle cx="15.5" cy="12" r="1.9" />
+    <path d="M14 10.6C11.5 7.6 8.5 6.8 5.2 8.2M14 13.4c-2.5 3-5.5 3.8-8.8 2.4M15.8 10.1c-.3-2.3-1.6-4.2-3.6-5.6M15.8 13.9c-.3 2.3-1.6 4.2-3.6 5.6" />
+    <circle cx="8.6" cy="12" r="0.6" />
+  </>,
+  'FundusIcon',
+);
+
+export const ChipIcon = strokeIcon(
+  <>
+    <rect x="6" y="6" width="12" height="12" rx="2" />
+    <rect x="9.5" y="9.5" width="5" height="5" rx="0.5" />
+    <path d="M9 3v3M15 3v3M9 18v3M15 18v3M3 9h3M3 15h3M18 9h3M18 15h3" />
+  </>,
+  'ChipIcon',
+);
+
+export const JobsIcon = strokeIcon(
+  <>
+    <path d="M9 6h11M9 12h11M9 18h11" />
+    <path d="M3.5 6l1.2 1.2L7 4.8M3.5 12l1.2 1.2L7 10.8" />
+    <circle cx="5" cy="18" r="1.4" />
+  </>,
+  'JobsIcon',
+);
+
+export const SunIcon = strokeIcon(
+  <>
+    <circle cx="12" cy="12" r="4" />
+    <path d="M12 2.5v2M12 19.5v2M2.5 12h2M19.5 12h2M5.3 5.3l1.4 1.4M17.3 17.3l1.4 1.4M5.3 18.7l1.4-1.4M17.3 6.7l1.4-1.4" />
+  </>,
+  'SunIcon',
+);
+
+export const MoonIcon = strokeIcon(<path d="M20 14.5A8 8 0 0 1 9.5 4a8 8 0 1 0 10.5 10.5z" />, 'MoonIcon');
+
+export const MonitorIcon = strokeIcon(
+  <>
+    <rect x="3" y="4" width="18" height="12" rx="1.5" />
+    <path d="M9 20h6M12 16v4" />
+  </>,
+  'MonitorIcon',
+);
+
+export const FolderIcon = strokeIcon(<path d="M3 7.5A1.5 1.5 0 0 1 4.5 6h4.2l2 2h8.8A1.5 1.5 0 0 1 21 9.5v8a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z" />, 'FolderIcon');
+
+export const RefreshIcon = strokeIcon(
+  <>
+    <path d="M19.5 12a7.5 7.5 0 1 1-2.2-5.3" />
+    <path d="M19.5 4.5v4h-4" />
+  </>,
+  'RefreshIcon',
+);
+
+export const ChevronDownIcon = strokeIcon(<path d="M6 9l6 6 6-6" />, 'ChevronDownIcon');
+
+export const PlayIcon = strokeIcon(<path d="M8 5.5v13l10-6.5z" />, 'PlayIcon');
+
+export const StopIcon = strokeIcon(<rect x="6.5" y="6.5" width="11" height="11" rx="1.5" />, 'StopIcon');
+
+export const RetryIcon = strokeIcon(
+  <>
+    <path d="M4.5 12a7.5 7.5 0 1 0 2.2-5.3" />
+    <path d="M4.5 4.5v4h4" />
+  </>,
+  'RetryIcon',
+);
+
+export const CheckIcon = strokeIcon(<path d="M5 12.5l4.5 4.5L19 7.5" />, 'CheckIcon');
+
+export const CrossIcon = strokeIcon(<path d="M6.5 6.5l11 11M17.5 6.5l-11 11" />, 'CrossIcon');

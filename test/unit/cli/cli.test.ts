@@ -1,0 +1,62 @@
+/** The `funduslab` command as a user runs it: the built bin, a real process. */
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { DoctorReport } from '../../../src-shared/engine';
+
+const run = promisify(execFile);
+const BIN = path.resolve(import.meta.dirname, '..', '..', '..', 'bin', 'funduslab.js');
+
+async function funduslab(args: string[], env: Record<string, string> = {}) {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { env: { ...process.env, ...env }, timeout: 120_000 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+describe('funduslab CLI', () => {
+  it('--help lists the commands; an unknown command exits 2 with help', async () => {
+    const help = await funduslab(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/doctor/);
+    expect(help.stdout).toMatch(/browser/);
+    const unknown = await funduslab(['frobnicate']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/unknown command "frobnicate"/);
+  });
+
+  it('doctor --json prints a valid report with a passing self-test on the active backend', async () => {
+    const result = await funduslab(['doctor', '--json', '--size', '16', '--batch', '2', '--steps', '3']);
+    expect(result.code, result.stderr).toBe(0);
+    const report = DoctorReport.parse(JSON.parse(result.stdout));
+    expect(report.selfTest.passed).toBe(true);
+    expect(report.selfTest.backend).toBe(report.engine.active);
+    expect(report.selfTest.lossLast).toBeLessThan(report.selfTest.lossFirst);
+    expect(report.versions.tfjs).toBe('4.22.0');
+    expect(report.cpu.threads).toBeGreaterThan(0);
+  });
+
+  it('doctor in text mode names the active backend and why the better ones are not used', async () => {
+    const result = await funduslab(['doctor', '--size', '16', '--batch', '2', '--steps', '2'], { FUNDUSLAB_BACKEND: 'cpu' });
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toMatch(/cpu/);
+    expect(result.stdout).toMatch(/FUNDUSLAB_BACKEND/);
+  });
+
+  it('bad options and a bad FUNDUSLAB_BACKEND give clear errors', async () => {
+    const badSteps = await funduslab(['doctor', '--json', '--steps', '100000']);
+    expect(badSteps.code).toBe(1);
+    expect(JSON.parse(badSteps.stdout)).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(badSteps.stderr).toMatch(/steps/);
+    const badFlag = await funduslab(['doctor', '--bogus']);
+    expect(badFlag.code).toBe(2);
+    const badBackend = await funduslab(['doctor', '--json'], { FUNDUSLAB_BACKEND: 'quantum' });
+    expect(badBackend.code).toBe(1);
+    expect(badBackend.stderr).toMatch(/FUNDUSLAB_BACKEND/);
+    expect(badBackend.stderr).toMatch(/wasm/);
+  });
+});

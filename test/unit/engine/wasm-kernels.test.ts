@@ -1,0 +1,230 @@
+/**
+ * The wasm training kernels (src-main/engine/kernels) against the JavaScript CPU backend.
+ *
+ * Difference measure throughout: ‖wasm − cpu‖∞ / ‖cpu‖∞ (largest absolute element difference over
+ * the largest absolute reference element), required ≤ 1e-4.
+ */
+import tf from '@tensorflow/tfjs';
+import type { Conv2DBackpropFilterAttrs, Tensor, Tensor4D } from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
+import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../../src-main/engine/kernels/index';
+
+const TOLERANCE = 1e-4;
+
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+function randomValues(count: number, seed: number): Float32Array<ArrayBuffer> {
+  const rand = prng(seed);
+  return Float32Array.from({ length: count }, () => rand() * 2 - 1);
+}
+
+function size(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+/** ‖a − b‖∞ / ‖b‖∞. */
+function relInfDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  expect(a.length).toBe(b.length);
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return scale === 0 ? diff : diff / scale;
+}
+
+/** Runs `compute` on the given backend with fresh tensors made from `inputs`; returns plain arrays. */
+async function onBackend(
+  backend: 'wasm' | 'cpu',
+  inputs: { values: Float32Array<ArrayBuffer>; shape: number[] }[],
+  compute: (...tensors: Tensor[]) => Tensor | Tensor[],
+): Promise<Float32Array[]> {
+  if (backend === 'cpu') await setCpuBackend(); // tf.setBackend('cpu') without tfjs's console banner
+  else await tf.setBackend(backend);
+  const before = tf.memory().numTensors;
+  const out = tf.tidy(() => {
+    const tensors = inputs.map((i) => tf.tensor(i.values, i.shape));
+    const result = compute(...tensors);
+    return (Array.isArray(result) ? result : [result]).map((t) => t.dataSync() as Float32Array);
+  });
+  expect(tf.memory().numTensors, `tensors leaked on ${backend}`).toBe(before);
+  return out;
+}
+
+interface ConvCase {
+  name: string;
+  x: [number, number, number, number];
+  filter: [number, number, number, number];
+  strides: number | [number, number];
+  pad: Conv2DBackpropFilterAttrs['pad'];
+}
+
+const CONV_CASES: ConvCase[] = [
+  { name: '3x3 s1 same', x: [2, 9, 9, 4], filter: [3, 3, 4, 6], strides: 1, pad: 'same' },
+  { name: '3x3 s2 same, odd size', x: [2, 9, 9, 4], filter: [3, 3, 4, 6], strides: 2, pad: 'same' },
+  { name: '3x3 s2 same, even size', x: [2, 8, 8, 3], filter: [3, 3, 3, 5], strides: 2, pad: 'same' },
+  { name: '3x3 s2 valid, unused last row/col', x: [3, 10, 11, 3], filter: [3, 3, 3, 5], strides: 2, pad: 'valid' },
+  { name: '3x3 s1 valid', x: [2, 7, 6, 3], filter: [3, 3, 3, 4], strides: 1, pad: 'valid' },
+  { name: '1x1 s1 (bottleneck)', x: [2, 8, 8, 16], filter: [1, 1, 16, 8], strides: 1, pad: 'valid' },
+  { name: '1x1 s2 (downsampling shortcut)', x: [2, 9, 9, 8], filter: [1, 1, 8, 16], strides: 2, pad: 'valid' },
+  { name: '7x7 s2 same (ResNet conv1)', x: [2, 32, 32, 3], filter: [7, 7, 3, 8], strides: 2, pad: 'same' },
+  { name: '5x3 strides [2,1], explicit padding', x: [2, 12, 10, 3], filter: [5, 3, 3, 4], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  { name: '3x3 s2 numeric pad 1', x: [1, 8, 8, 2], filter: [3, 3, 2, 3], strides: 2, pad: 1 },
+  { name: 'batch 1, 1 channel', x: [1, 5, 5, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
+  { name: '1x1 with padding wider than the filter', x: [2, 6, 5, 3], filter: [1, 1, 3, 4], strides: 1, pad: [[0, 0], [1, 2], [2, 1], [0, 0]] },
+];
+
+function dyShape(c: ConvCase): number[] {
+  const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast');
+  return [c.x[0], info.outHeight, info.outWidth, c.filter[3]];
+}
+
+beforeAll(async () => {
+  await initEngine({ preference: 'wasm', env: {} });
+});
+
+describe('registerWasmTrainingKernels', () => {
+  it('adds Conv2DBackpropFilter and replaces Conv2DBackpropInput for wasm, once', () => {
+    expect(WASM_TRAINING_KERNELS.map((k) => k.kernelName)).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+    for (const config of WASM_TRAINING_KERNELS) expect(tf.getKernel(config.kernelName, 'wasm')?.kernelFunc).toBe(config.kernelFunc);
+    expect(registerWasmTrainingKernels()).toEqual([]); // already registered by initEngine
+  });
+
+  it('leaves the kernels of a ResNet backward that wasm already has in place', () => {
+    for (const name of ['MaxPoolGrad', 'AvgPoolGrad', 'FusedBatchNorm', 'Step', 'Multiply', 'BatchMatMul', 'Sum', 'Mean']) {
+      expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
+    }
+  });
+});
+
+describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
+  for (const c of CONV_CASES) {
+    it(`Conv2DBackpropFilter kernel: ${c.name}`, async () => {
+      const dy = dyShape(c);
+      const inputs = [
+        { values: randomValues(size(c.x), 1), shape: c.x },
+        { values: randomValues(size(dy), 2), shape: dy },
+      ];
+      const run = (x: Tensor, g: Tensor) =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter }) as Tensor;
+      const [wasm] = await onBackend('wasm', inputs, run);
+      const [cpu] = await onBackend('cpu', inputs, run);
+      expect(relInfDiff(wasm!, cpu!)).toBeLessThanOrEqual(TOLERANCE);
+    });
+  }
+
+  for (const c of CONV_CASES) {
+    it(`Conv2DBackpropInput kernel: ${c.name}`, async () => {
+      const dy = dyShape(c);
+      const inputs = [
+        { values: randomValues(size(dy), 6), shape: dy },
+        { values: randomValues(size(c.filter), 7), shape: c.filter },
+      ];
+      const run = (g: Tensor, w: Tensor) =>
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter: w }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x }) as Tensor;
+      const [wasm] = await onBackend('wasm', inputs, run);
+      const [cpu] = await onBackend('cpu', inputs, run);
+      expect(relInfDiff(wasm!, cpu!)).toBeLessThanOrEqual(TOLERANCE);
+    });
+  }
+
+  it('tf.grad of a strided conv2d (filter and input) matches', async () => {
+    const c = CONV_CASES[7]!; // 7x7 s2 same
+    const dy = dyShape(c);
+    const inputs = [
+      { values: randomValues(size(c.x), 3), shape: c.x },
+      { values: randomValues(size(c.filter), 4), shape: c.filter },
+      { values: randomValues(size(dy), 5), shape: dy },
+    ];
+    const grads = (x: Tensor, w: Tensor, r: Tensor) =>
+      tf.grads((xx: Tensor, ww: Tensor) => tf.sum(tf.mul(tf.conv2d(xx as Tensor4D, ww as Tensor4D, c.strides, c.pad as 'same'), r)))([x, w]);
+    const wasm = await onBackend('wasm', inputs, grads);
+    const cpu = await onBackend('cpu', inputs, grads);
+    expect(relInfDiff(wasm[0]!, cpu[0]!)).toBeLessThanOrEqual(TOLERANCE);
+    expect(relInfDiff(wasm[1]!, cpu[1]!)).toBeLessThanOrEqual(TOLERANCE);
+  });
+
+  it('rejects NCHW with a clear error and leaks nothing', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    expect(() =>
+      tf.tidy(() =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.ones([1, 2, 5, 5]), dy: tf.ones([1, 3, 5, 5]) }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] }),
+      ),
+    ).toThrow("Conv2DBackpropFilter (wasm): only dataFormat 'NHWC' is supported, got 'NCHW'");
+    expect(() =>
+      tf.tidy(() =>
+        tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.ones([1, 3, 5, 5]), filter: tf.ones([3, 3, 2, 3]) }, { strides: 1, pad: 'same', dataFormat: 'NCHW', inputShape: [1, 2, 5, 5] }),
+      ),
+    ).toThrow("Conv2DBackpropInput (wasm): only dataFormat 'NHWC' is supported, got 'NCHW'");
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('rejects a gradient whose size does not fit the input, stride and padding', async () => {
+    await tf.setBackend('wasm');
+    const before = tf.memory().numTensors;
+    expect(() =>
+      tf.tidy(() =>
+        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.ones([1, 8, 8, 2]), dy: tf.ones([1, 8, 8, 3]) }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] }),
+      ),
+    ).toThrow('Conv2DBackpropFilter (wasm): expected dy of spatial size 4x4 for this input, stride and padding, got 8x8');
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
+
+describe('backward of a ResNet-style block on wasm vs cpu', () => {
+  it('every parameter and input gradient matches', async () => {
+    const shapes = { x: [2, 23, 21, 3], c1: [7, 7, 3, 8], c2: [3, 3, 8, 8], c3: [3, 3, 8, 8], down: [1, 1, 8, 16], gamma: [8], beta: [8], dense: [16, 5], bias: [5] };
+    const names = Object.keys(shapes) as (keyof typeof shapes)[];
+    const inputs = names.map((n, i) => ({ values: randomValues(size(shapes[n]), 10 + i).map((v) => v * 0.5), shape: shapes[n] }));
+    const labels = Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
+    inputs.push({ values: labels, shape: [2, 5] });
+    const net = (x: Tensor, c1: Tensor, c2: Tensor, c3: Tensor, down: Tensor, gamma: Tensor, beta: Tensor, dense: Tensor, bias: Tensor, y: Tensor) => {
+      let h: Tensor4D = tf.relu(tf.conv2d(x as Tensor4D, c1 as Tensor4D, 2, 'same')); // conv1 7x7 s2
+      h = tf.maxPool(h, 3, 2, 'same');
+      const { mean, variance } = tf.moments(h, [0, 1, 2]);
+      h = tf.batchNorm(h, mean, variance, beta, gamma, 1e-5) as Tensor4D;
+      const r = tf.relu(tf.conv2d(h, c2 as Tensor4D, 1, 'same'));
+      h = tf.relu(tf.add(h, tf.conv2d(r, c3 as Tensor4D, 1, 'same'))) as Tensor4D; // residual add
+      h = tf.conv2d(h, down as Tensor4D, 2, 'valid'); // 1x1 s2 projection
+      h = tf.avgPool(h, 2, 1, 'valid');
+      const pooled = tf.mean(h, [1, 2]);
+      return tf.losses.softmaxCrossEntropy(y, tf.add(tf.matMul(pooled, dense), bias)) as tf.Scalar;
+    };
+    const grads = (...t: Tensor[]) => {
+      const y = t[t.length - 1]!;
+      const params = t.slice(0, -1);
+      return tf.grads((...p: Tensor[]) => net(...(p as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]), y))(params);
+    };
+    const wasm = await onBackend('wasm', inputs, grads);
+    const cpu = await onBackend('cpu', inputs, grads);
+    names.forEach((name, i) => expect(relInfDiff(wasm[i]!, cpu[i]!), `gradient of ${name}`).toBeLessThanOrEqual(TOLERANCE));
+  });
+
+  it('the PyTorch-style variant matches too: numeric padding, fused conv + bias + relu, maxPool pad 1', async () => {
+    const shapes = [[2, 33, 31, 3], [7, 7, 3, 8], [8], [3, 3, 8, 8], [8]];
+    const inputs = shapes.map((shape, i) => ({ values: randomValues(size(shape), 30 + i), shape }));
+    const net = (x: Tensor, w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor) => {
+      let h = tf.fused.conv2d({ x: x as Tensor4D, filter: w1 as Tensor4D, strides: 2, pad: 3, bias: b1, activation: 'relu' });
+      h = tf.maxPool(h, 3, 2, 1);
+      h = tf.fused.conv2d({ x: h, filter: w2 as Tensor4D, strides: 2, pad: 1, bias: b2, activation: 'relu' });
+      h = tf.avgPool(h, 3, 1, 1);
+      return tf.sum(tf.mul(h, h)) as tf.Scalar;
+    };
+    const grads = (...t: Tensor[]) => tf.grads((...p: Tensor[]) => net(...(p as [Tensor, Tensor, Tensor, Tensor, Tensor])))(t);
+    const wasm = await onBackend('wasm', inputs, grads);
+    const cpu = await onBackend('cpu', inputs, grads);
+    ['x', 'w1', 'b1', 'w2', 'b2'].forEach((name, i) => expect(relInfDiff(wasm[i]!, cpu[i]!), `gradient of ${name}`).toBeLessThanOrEqual(TOLERANCE));
+  });
+});

@@ -1,0 +1,112 @@
+import { describe, it, expect } from 'vitest';
+import type { EngineStatus, SelfTestResult } from '../../../src-shared/engine';
+import {
+  PREFERENCE_OPTIONS,
+  backendChipModel,
+  candidateRows,
+  parseSelfTestResult,
+  selectionExplanation,
+  selfTestReport,
+} from '../../../src-renderer/features/engine/engine.viewmodel';
+
+const status: EngineStatus = {
+  active: 'wasm',
+  tfjsBackend: 'wasm',
+  forced: null,
+  forcedBy: null,
+  tfjsVersion: '4.22.0',
+  threads: 8,
+  candidates: [
+    { backend: 'cpu', package: '@tensorflow/tfjs', state: 'available', reason: 'a better backend won' },
+    { backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm', state: 'active', reason: null },
+    { backend: 'tensorflow-gpu', package: '@tensorflow/tfjs-node-gpu', state: 'unavailable', reason: 'not installed' },
+    { backend: 'tensorflow', package: '@tensorflow/tfjs-node', state: 'unavailable', reason: 'libtensorflow.so.2: cannot open shared object file' },
+  ],
+};
+
+const result: SelfTestResult = {
+  backend: 'wasm',
+  size: 32,
+  batch: 8,
+  steps: 12,
+  forwardMsPerBatch: 12.345,
+  trainMsPerBatch: 48.91,
+  forwardImagesPerSecond: 648.0,
+  trainImagesPerSecond: 163.57,
+  lossFirst: 1.6094,
+  lossLast: 0.8123,
+  gradientMaxRelDiffVsCpu: 3.2e-6,
+  passed: true,
+  checks: [
+    { name: 'loss decreases', passed: true, detail: '1.61 → 0.812' },
+    { name: 'gradients match CPU', passed: true, detail: 'max rel. diff 3.2e-6 ≤ 1e-3' },
+  ],
+};
+
+describe('candidateRows', () => {
+  it('lists the ladder best first whatever order the status uses', () => {
+    expect(candidateRows(status).map((r) => r.backend)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+  });
+
+  it('carries state, colour and reason of each candidate', () => {
+    const rows = candidateRows(status);
+    const wasm = rows.find((r) => r.backend === 'wasm');
+    expect(wasm).toMatchObject({ active: true, stateLabel: 'Active', stateColor: 'success', reason: 'In use' });
+    expect(rows.find((r) => r.backend === 'tensorflow')?.reason).toMatch(/libtensorflow/);
+    expect(rows.find((r) => r.backend === 'tensorflow-gpu')).toMatchObject({ stateLabel: 'Unavailable', packageName: '@tensorflow/tfjs-node-gpu' });
+  });
+});
+
+describe('selectionExplanation and the top-bar chip', () => {
+  it('says whether the backend was forced, and by what', () => {
+    expect(selectionExplanation(status)).toMatch(/automatically/);
+    expect(selectionExplanation({ forced: 'cpu', forcedBy: 'env' })).toMatch(/FUNDUSLAB_BACKEND/);
+    expect(selectionExplanation({ forced: 'wasm', forcedBy: 'settings' })).toMatch(/preference/);
+  });
+
+  it('names the active backend, marks a forced one, and shows loading and errors', () => {
+    expect(backendChipModel(status, false, null).label).toBe('Backend: wasm');
+    expect(backendChipModel({ ...status, forced: 'wasm', forcedBy: 'env' }, false, null).label).toBe('Backend: wasm (forced)');
+    expect(backendChipModel({ ...status, active: 'tensorflow-gpu' }, false, null).color).toBe('success');
+    expect(backendChipModel(null, true, null).label).toMatch(/checking/);
+    expect(backendChipModel(null, false, 'worker crashed')).toMatchObject({ label: 'Backend: unknown', color: 'error' });
+    expect(backendChipModel(status, false, null).ariaLabel).toMatch(/WebAssembly/);
+  });
+
+  it('offers automatic plus every backend of the ladder as preferences', () => {
+    expect(PREFERENCE_OPTIONS.map((o) => o.value)).toEqual(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+  });
+});
+
+describe('selfTestReport', () => {
+  it('turns a result into rows with units', () => {
+    const report = selfTestReport(result);
+    const value = (label: string) => report.rows.find((r) => r.label === label)?.value;
+    expect(report.passed).toBe(true);
+    expect(report.verdict).toBe('Passed on wasm');
+    expect(value('Forward')).toBe('648 images/s (12.3 ms/batch)');
+    expect(value('Training step')).toBe('164 images/s (48.9 ms/batch)');
+    expect(value('Loss')).toBe('1.61 → 0.812');
+    expect(value('Gradients vs CPU')).toBe('3.2e-6 max. relative difference');
+    expect(value('Workload')).toBe('8 images of 32×32, 12 training steps');
+    expect(report.checks).toHaveLength(2);
+  });
+
+  it('counts failed checks and explains a missing CPU comparison', () => {
+    const report = selfTestReport({
+      ...result,
+      backend: 'cpu',
+      gradientMaxRelDiffVsCpu: null,
+      passed: false,
+      checks: [...result.checks, { name: 'loss is finite', passed: false, detail: 'NaN at step 3' }],
+    });
+    expect(report.verdict).toBe('Failed on cpu: 1 of 3 checks failed');
+    expect(report.rows.find((r) => r.label === 'Gradients vs CPU')?.value).toMatch(/not compared/);
+  });
+
+  it('parses only well-formed results', () => {
+    expect(parseSelfTestResult(result)).toEqual(result);
+    expect(parseSelfTestResult({ backend: 'wasm' })).toBeNull();
+    expect(parseSelfTestResult(null)).toBeNull();
+  });
+});

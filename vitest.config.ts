@@ -1,0 +1,22 @@
+import { defineConfig } from 'vitest/config';
+
+// `npm test` runs both projects. The global setup builds dist/ first (worker processes, the CLI
+// and the renderer served to Chromium are the built files), so tests never run stale builds.
+export default defineConfig({
+  test: {
+    globalSetup: ['test/setup/build.ts'],
+    pool: 'forks',
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    projects: [
+      {
+        extends: true,
+        test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts'] },
+      },
+      {
+        extends: true,
+        test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000 },
+      },
+    ],
+  },
+});
