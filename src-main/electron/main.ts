@@ -11,7 +11,6 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { app, BrowserWindow, dialog, ipcMain, protocol, session, shell, utilityProcess } from 'electron';
 import { IPC_EVENT, IPC_INVOKE } from '../../src-shared/contract';
 import { composeApp } from '../host/compose';
@@ -29,25 +28,26 @@ import {
   navigationAllowed,
   secureWebPreferences,
 } from './security';
+import { distDir, packageRoot, rendererDir, workerEntry } from '../paths';
 import { ElectronSettingsStore } from './settings-store';
 import { UtilityProcessLauncher } from './utility-launcher';
 
 export const APP_ID = 'org.funduslab.app';
 export const PRODUCT_NAME = 'FundusLab';
 
-/** Layout of the built app: this file is dist/electron/main.js. */
-export function appPaths(mainFile: string): { dist: string; preload: string; renderer: string; worker: string; icon: string } {
-  const dist = path.resolve(path.dirname(mainFile), '..');
+/** Where the built app's parts are (found from the package root, so this works from dist/, an asar archive, or the sources in tests). */
+export function appPaths(): { dist: string; preload: string; renderer: string; worker: string; icon: string } {
+  const dist = distDir();
   return {
     dist,
     preload: path.join(dist, 'electron', 'preload.cjs'),
-    renderer: path.join(dist, 'renderer'),
-    worker: path.join(dist, 'worker.js'),
-    icon: path.join(dist, '..', 'assets', 'icon.png'),
+    renderer: rendererDir(),
+    worker: workerEntry(),
+    icon: path.join(packageRoot(), 'assets', 'icon.png'),
   };
 }
 
-const paths = appPaths(fileURLToPath(import.meta.url));
+const paths = appPaths();
 
 /** Opens a new main window; set once the app is ready (macOS keeps running with no window). */
 let openWindow: (() => void) | null = null;

@@ -73,7 +73,7 @@ describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => 
     // the service's own refusal: the folder already holds a study
     await page.getByTestId('study-path').fill(path.join(work, 'studies', 'pilot'));
     await page.getByRole('button', { name: /^create/i }).click();
-    await expect.poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 10_000 }).toMatch(/already contains a FundusLab study/);
+    await expect.poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 10_000 }).toMatch(/already contains a (FundusLab )?study/);
     await page.screenshot({ path: path.join(ARTIFACTS, '03-bad-folder.png') });
     expect(JSON.parse(readFileSync(path.join(work, 'studies', 'pilot', 'study.json'), 'utf8')).name).toBe('Pilot study');
   });
