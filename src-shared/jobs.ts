@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ImportRequest, ImportResult } from './datasets';
 import { SelfTestParams, SelfTestResult } from './engine';
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
@@ -20,6 +21,7 @@ export type JobProgress = z.infer<typeof JobProgress>;
  */
 export const JOB_KINDS = {
   'engine.selftest': { params: SelfTestParams, result: SelfTestResult, title: 'Compute backend self-test' },
+  'dataset.import': { params: ImportRequest, result: ImportResult, title: 'Dataset import' },
 } as const;
 export type JobKind = keyof typeof JOB_KINDS;
 export const JobKindName = z.enum(Object.keys(JOB_KINDS) as [JobKind, ...JobKind[]]);
@@ -29,6 +31,8 @@ export type JobResult<K extends JobKind> = z.infer<(typeof JOB_KINDS)[K]['result
 
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('engine.selftest'), params: SelfTestParams.default(SelfTestParams.parse({})), studyPath: z.string().optional() }).strict(),
+  /** Imports a dataset into the study at `studyPath` (validation report + preprocessing cache). */
+  z.object({ kind: z.literal('dataset.import'), params: ImportRequest, studyPath: z.string().min(1) }).strict(),
 ]);
 export type JobRequest = z.infer<typeof JobRequest>;
 

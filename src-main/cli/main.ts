@@ -5,7 +5,11 @@
 import { AppError } from '../../src-shared/errors';
 import { APP_VERSION } from '../version';
 import { runBrowser } from './commands/browser';
+import { BENCH_USAGE, runBench } from './commands/bench';
 import { DEMO_DATA_USAGE, runDemoData } from './commands/demo-data';
+import { IMPORT_USAGE, runImport } from './commands/import';
+import { PREDICT_USAGE, runPredict } from './commands/predict';
+import { WEIGHTS_USAGE, runWeights } from './commands/weights';
 import { runDoctor } from './commands/doctor';
 
 export interface Command {
@@ -19,6 +23,26 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Check the compute backend, versions, GPU and run a short training self-test',
     usage: 'funduslab doctor [--json] [--size N] [--batch N] [--steps N]',
     run: runDoctor,
+  },
+  import: {
+    summary: 'Import a dataset (eyepacs, messidor2, idrid-grading, idrid-seg, folder) into a study: validation report + preprocessing',
+    usage: IMPORT_USAGE,
+    run: runImport,
+  },
+  weights: {
+    summary: 'Inspect or convert model weights (torchvision/MoCo .pth, .safetensors, tfjs): what an import loads, skips, re-initialises',
+    usage: WEIGHTS_USAGE,
+    run: runWeights,
+  },
+  predict: {
+    summary: 'Per-image logits and P(referable) from a weights file',
+    usage: PREDICT_USAGE,
+    run: runPredict,
+  },
+  bench: {
+    summary: 'Benchmarks: data (preprocessing throughput)',
+    usage: BENCH_USAGE,
+    run: runBench,
   },
   'demo-data': {
     summary: 'Generate the embedded synthetic demo data (EyePACS and IDRiD layouts, a texture set), labelled synthetic',

@@ -45,13 +45,13 @@ onMessage((raw) => {
     return;
   }
   busy = true;
-  void run(message.task, message.params, message.preference).finally(() => {
+  void run(message.task, message.params, message.preference, message.studyPath).finally(() => {
     // Let the last message flush, then end the process (tfjs keeps handles open otherwise).
     setTimeout(() => process.exit(0), 50);
   });
 });
 
-async function run(task: string, params: unknown, preference: BackendPreference) {
+async function run(task: string, params: unknown, preference: BackendPreference, studyPath: string | null) {
   const handler = TASKS[task];
   if (!handler) {
     send({ type: 'error', error: { code: 'UNSUPPORTED', message: `This FundusLab worker has no task named ${task}` } });
@@ -60,6 +60,7 @@ async function run(task: string, params: unknown, preference: BackendPreference)
   try {
     const value = await handler(params, {
       preference,
+      studyPath,
       signal: controller.signal,
       progress: (done, total, message) => send({ type: 'progress', done, total: Math.max(total, Number.MIN_VALUE), message }),
       log: (line) => send({ type: 'log', line }),

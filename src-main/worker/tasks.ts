@@ -4,8 +4,10 @@
  * result against the kind's result schema before sending it.
  */
 import type { BackendPreference } from '../../src-shared/engine';
+import { ImportRequest } from '../../src-shared/datasets';
 import { SelfTestParams } from '../../src-shared/engine';
-import { parseOrThrow } from '../../src-shared/errors';
+import { importDataset } from '../services/datasets/import-service';
+import { AppError, parseOrThrow } from '../../src-shared/errors';
 import type { JobKind } from '../../src-shared/jobs';
 import { initEngine } from '../engine/backend';
 import { collectDoctorReport } from '../engine/doctor';
@@ -15,6 +17,8 @@ import { APP_VERSION, ELECTRON_VERSION } from '../version';
 
 export interface TaskContext extends JobContext {
   preference: BackendPreference;
+  /** The study the job belongs to, if any. */
+  studyPath: string | null;
 }
 
 export type Task = (params: unknown, ctx: TaskContext) => Promise<unknown>;
@@ -25,6 +29,10 @@ const jobTasks: Record<JobKind, Task> = {
     const status = await initEngine({ preference: ctx.preference });
     ctx.log(`engine: ${status.active}`);
     return runSelfTest(parsed, ctx);
+  },
+  'dataset.import': async (params, ctx) => {
+    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'A dataset import needs the study folder', [{ path: 'studyPath', message: 'required' }]);
+    return importDataset(parseOrThrow(ImportRequest, params, 'import request'), ctx.studyPath, ctx);
   },
 };
 

@@ -212,7 +212,7 @@ export class JobService {
       const message = parsed.data;
       switch (message.type) {
         case 'ready':
-          worker.postMessage({ type: 'run', task: job.kind, params: job.params, preference: this.options.preference() } satisfies ToWorker);
+          worker.postMessage({ type: 'run', task: job.kind, params: job.params, preference: this.options.preference(), studyPath: job.studyPath } satisfies ToWorker);
           break;
         case 'progress':
           this.onProgress(id, run, message.done, message.total, message.message);

@@ -21,7 +21,7 @@ export function runWorkerTask(
       const parsed = FromWorker.safeParse(raw);
       if (!parsed.success) return;
       const message = parsed.data;
-      if (message.type === 'ready') worker.postMessage({ type: 'run', task, params, preference } satisfies ToWorker);
+      if (message.type === 'ready') worker.postMessage({ type: 'run', task, params, preference, studyPath: null } satisfies ToWorker);
       else if (message.type === 'progress') onProgress?.(message.done, message.total, message.message);
       else if (message.type === 'result') {
         settled = true;

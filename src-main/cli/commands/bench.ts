@@ -1,0 +1,20 @@
+import { AppError } from '../../../src-shared/errors';
+import { runBenchData } from './bench-data';
+
+/** Benchmarks, one per subsystem; each prints its figures (and --json). */
+const BENCHES: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
+  data: { summary: 'dataset preprocessing throughput (images/s) on the real EyePACS and IDRiD samples', run: runBenchData },
+};
+
+export const BENCH_USAGE = `funduslab bench <${Object.keys(BENCHES).join('|')}> [--json] [options]`;
+
+export async function runBench(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  const bench = name ? BENCHES[name] : undefined;
+  if (!bench) {
+    throw new AppError('BAD_REQUEST', `Unknown benchmark ${JSON.stringify(name ?? '')}. Available: ${Object.entries(BENCHES).map(([n, b]) => `${n} (${b.summary})`).join('; ')}`, [
+      { path: 'benchmark', message: 'unknown' },
+    ]);
+  }
+  return bench.run(rest);
+}

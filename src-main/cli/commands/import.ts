@@ -1,0 +1,102 @@
+/**
+ * `funduslab import <type> <path> --study <dir> [--json]` — imports a dataset into a study (a new or
+ * empty --study folder is made a study first).
+ * For `folder`: `--csv <file> --image-column <c> --grade-column <c> [--patient-column <c>] [--split train|test]`.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { DatasetType, type ImportRequest, type ImportResult } from '../../../src-shared/datasets';
+import { AppError } from '../../../src-shared/errors';
+import { importDataset } from '../../services/datasets/import-service';
+import { STUDY_FILE, StudyService } from '../../services/study/study-service';
+import { APP_VERSION } from '../../version';
+import { parseCommandArgs } from '../args';
+import { stderrProgress } from '../progress';
+
+export const IMPORT_USAGE =
+  'funduslab import <eyepacs|messidor2|idrid-grading|idrid-seg|folder> <dataset folder> --study <dir> [--id <id>] [--validate-only] ' +
+  '[--input-size N] [--overlay-size N] [--format png|jpeg] [--concurrency N] [--csv <file>] [--image-column <c> --grade-column <c> [--patient-column <c>] [--split train|test]] [--json]';
+
+export async function runImport(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    study: { type: 'string' },
+    id: { type: 'string' },
+    csv: { type: 'string' },
+    'image-column': { type: 'string' },
+    'grade-column': { type: 'string' },
+    'patient-column': { type: 'string' },
+    split: { type: 'string' },
+    'validate-only': { type: 'boolean', default: false },
+    'input-size': { type: 'string' },
+    'overlay-size': { type: 'string' },
+    format: { type: 'string' },
+    concurrency: { type: 'string' },
+  });
+  const [type, source] = positionals;
+  if (!type || !source || !values.study) {
+    throw new AppError('BAD_REQUEST', `Usage: ${IMPORT_USAGE}`, [
+      ...(!type ? [{ path: 'type', message: `give the dataset type (${DatasetType.options.join(', ')})` }] : []),
+      ...(!source ? [{ path: 'path', message: 'give the dataset folder' }] : []),
+      ...(!values.study ? [{ path: 'study', message: 'give --study <dir>' }] : []),
+    ]);
+  }
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  const settings = {
+    ...(values['input-size'] !== undefined ? { inputSize: num(values['input-size']) } : {}),
+    ...(values['overlay-size'] !== undefined ? { overlaySize: num(values['overlay-size']) } : {}),
+    ...(values.format !== undefined ? { format: values.format } : {}),
+  };
+  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(p));
+  const request = {
+    type,
+    path: path.resolve(source),
+    ...(values.id !== undefined ? { id: values.id } : {}),
+    settings,
+    preprocess: !values['validate-only'],
+    ...(values.concurrency !== undefined ? { concurrency: num(values.concurrency) } : {}),
+    ...(values.csv !== undefined ? { csv: abs(values.csv) } : {}),
+    ...(values['image-column'] !== undefined ? { imageColumn: values['image-column'] } : {}),
+    ...(values['grade-column'] !== undefined ? { gradeColumn: values['grade-column'] } : {}),
+    ...(values['patient-column'] !== undefined ? { patientColumn: values['patient-column'] } : {}),
+    ...(values.split !== undefined ? { split: values.split } : {}),
+  } as unknown as ImportRequest; // validated by importDataset (BAD_REQUEST names each field)
+  const studyPath = path.resolve(values.study);
+  if (!existsSync(path.join(studyPath, STUDY_FILE))) {
+    // A new or empty folder becomes a study (StudyService refuses a non-empty folder with the reason).
+    const created = await new StudyService({ appVersion: APP_VERSION }).create(studyPath, path.basename(studyPath));
+    if (!values.json) process.stderr.write(`created study "${created.study.name}" in ${created.path}\n`);
+  }
+  const progress = stderrProgress('import', !values.json);
+  const result = await importDataset(request, studyPath, {
+    progress: progress.update,
+    log: (line) => {
+      if (!values.json) process.stderr.write(`${line}\n`);
+    },
+    signal: new AbortController().signal,
+  });
+  progress.end();
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
+  else process.stdout.write(formatImportResult(result) + '\n');
+  return 0;
+}
+
+export function formatImportResult(r: ImportResult): string {
+  const lines = [
+    `Dataset ${r.datasetId}: ${r.imported} images imported, ${r.excluded} left out (${r.report.counts.patients} patients) in ${r.seconds.toFixed(1)} s`,
+    `  processed ${r.processed}, reused from the cache ${r.cached}${r.masksProcessed ? `, masks processed ${r.masksProcessed}` : ''}`,
+  ];
+  for (const [split, grades] of Object.entries(r.report.perSplitGrade)) {
+    lines.push(`  ${split.padEnd(5)} ${Object.entries(grades).sort(([a], [b]) => a.localeCompare(b)).map(([g, n]) => `${g === 'ungraded' ? 'ungraded' : `grade ${g}`}: ${n}`).join(', ')}`);
+  }
+  if (r.report.masks) lines.push(`  masks ${Object.entries(r.report.masks).map(([l, n]) => `${l}: ${n}`).join(', ')}`);
+  const errors = r.report.issues.filter((i) => i.severity === 'error');
+  const warnings = r.report.issues.length - errors.length;
+  if (r.report.issues.length > 0) {
+    lines.push(`  ${errors.length} error(s), ${warnings} warning(s):`);
+    for (const i of r.report.issues.slice(0, 20)) lines.push(`    ${i.severity === 'error' ? 'ERROR' : 'warn '} ${i.kind}: ${i.file}: ${i.reason}`);
+    if (r.report.issues.length > 20) lines.push(`    … ${r.report.issues.length - 20} more in ${r.validationPath}`);
+  }
+  for (const n of r.report.notes) lines.push(`  note: ${n}`);
+  lines.push(`  manifest: ${r.manifestPath}`, `  report:   ${r.validationPath}`);
+  return lines.join('\n');
+}

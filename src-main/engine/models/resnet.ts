@@ -1,0 +1,226 @@
+/**
+ * ResNet on tfjs-core ops (NHWC), numerically equivalent to torchvision's ResNet in eval and train
+ * mode, with every parameter addressable by its torchvision state_dict key.
+ *
+ * - Convolutions use explicit symmetric padding (PyTorch's), never 'same' (tfjs pads stride-2
+ *   'same' convolutions asymmetrically).
+ * - Eval mode, no hook: each BatchNorm is folded into its conv (W·γ/√(σ²+ε), bias β−μ·γ/√(σ²+ε))
+ *   and the ReLU fused, one `fused.conv2d` per conv+BN(+ReLU). The folded filters are cached
+ *   (one extra copy of the conv weights) until a variable changes; `clearFoldCache()` frees them.
+ * - Eval mode with a hook: conv, then BatchNorm with running statistics (one batchNorm op), so the
+ *   hook sees each module's own output.
+ * - Train mode: BatchNorm normalises with the batch statistics (biased variance) and, unless
+ *   `updateRunningStats: false`, updates running_mean/var with momentum 0.1 (running_var gets the
+ *   unbiased batch variance, as PyTorch) and increments num_batches_tracked.
+ *
+ * Hooks: `hook(name, kind, output)` is called with the output of every conv (`layer1.0.conv1`),
+ * BatchNorm (`layer1.0.bn1`, `layer1.0.downsample.1`), `maxpool`, block (`layer1.0`, after its
+ * final ReLU), stage (`layer1`), `avgpool` ([N, C]) and `fc` (logits). ReLU modules are not hooked.
+ * A hook may return a tensor to use instead of the output. forward() runs inside tf.tidy: a hook
+ * that wants to keep a tensor beyond the call must `tf.keep()` it (and dispose it later).
+ */
+import tf from '@tensorflow/tfjs';
+import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
+import { AppError } from '../../../src-shared/errors';
+import { BN_EPS, BN_MOMENTUM, resnetLayout, resnetParamSpecs, type BnSpec, type ConvSpec, type ParamSpec, type ResNetConfig, type ResNetLayout } from './resnet-spec';
+
+export type LayerKind = 'conv' | 'bn' | 'maxpool' | 'block' | 'stage' | 'avgpool' | 'linear';
+export type LayerHook = (name: string, kind: LayerKind, output: Tensor) => Tensor | void;
+
+export interface ForwardOptions {
+  /** Train mode (batch statistics in BatchNorm); default false (eval). */
+  training?: boolean;
+  /** In train mode, update BatchNorm running statistics; default true. */
+  updateRunningStats?: boolean;
+  hook?: LayerHook;
+}
+
+export interface CreateOptions {
+  /** Seed of the random initialisation (torchvision's scheme: Kaiming-normal fan_out convs, BN γ=1 β=0, Linear uniform ±1/√in). */
+  seed?: number;
+}
+
+export class ResNet {
+  readonly layout: ResNetLayout;
+  readonly specs: readonly ParamSpec[];
+  private readonly vars = new Map<string, Variable>();
+  /** num_batches_tracked per BatchNorm module (`bn1`, `layer1.0.bn1` …). */
+  readonly batchesTracked = new Map<string, number>();
+  private disposed = false;
+  private readonly foldCache = new Map<string, { ids: object[]; filter: Tensor4D; bias: Tensor1D }>();
+
+  private constructor(readonly config: ResNetConfig) {
+    this.layout = resnetLayout(config);
+    this.specs = resnetParamSpecs(config);
+  }
+
+  /** A randomly initialised model. */
+  static create(config: ResNetConfig, opts: CreateOptions = {}): ResNet {
+    const model = new ResNet(config);
+    let seed = opts.seed ?? 0;
+    for (const spec of model.specs) {
+      if (spec.role === 'bn.num_batches_tracked') {
+        model.batchesTracked.set(spec.module, 0);
+        continue;
+      }
+      const init = tf.tidy(() => initialValue(spec, seed++, model.layout.fc.inFeatures));
+      model.vars.set(spec.name, tf.variable(init, spec.trainable));
+      init.dispose();
+    }
+    return model;
+  }
+
+  /** The variable holding a parameter or running statistic, by torchvision name (tfjs layout). */
+  variable(name: string): Variable {
+    this.assertAlive();
+    const v = this.vars.get(name);
+    if (!v) throw new AppError('BAD_REQUEST', `${this.describe()} has no parameter "${name}"`);
+    return v;
+  }
+
+  /** Trainable variables by torchvision name, in state_dict order (for optimizers). */
+  trainableVariables(): Map<string, Variable> {
+    return new Map(this.specs.filter((s) => s.trainable).map((s) => [s.name, this.variable(s.name)]));
+  }
+
+  /** Re-initialises the classification head (used when imported weights bring none). */
+  reinitialiseHead(seed = 0): void {
+    for (const name of ['fc.weight', 'fc.bias']) {
+      const spec = this.specs.find((s) => s.name === name)!;
+      const v = this.variable(name);
+      tf.tidy(() => v.assign(initialValue(spec, seed + (name === 'fc.bias' ? 1 : 0), this.layout.fc.inFeatures)));
+    }
+  }
+
+  describe(): string {
+    const { depth, width, classes } = this.config;
+    return `ResNet${depth}${width === 64 ? '' : ` (width ${width})`} with ${classes} classes`;
+  }
+
+  /** x: [N, H, W, 3] float32, already normalised. Returns logits [N, classes]. */
+  forward(x: Tensor4D, opts: ForwardOptions = {}): Tensor2D {
+    this.assertAlive();
+    if (x.rank !== 4 || x.shape[3] !== 3) throw new AppError('BAD_REQUEST', `Error in ResNet.forward: expected input [N, H, W, 3], got [${x.shape.join(', ')}]`);
+    const training = opts.training ?? false;
+    const update = training && (opts.updateRunningStats ?? true);
+    const hook = opts.hook;
+    const fold = !training && !hook;
+    const emit = (name: string, kind: LayerKind, t: Tensor): Tensor => (hook ? (hook(name, kind, t) ?? t) : t);
+
+    const conv = (t: Tensor4D, c: ConvSpec): Tensor4D => emit(c.name, 'conv', tf.conv2d(t, this.variable(`${c.name}.weight`) as Tensor4D, c.stride, c.pad)) as Tensor4D;
+    const bn = (t: Tensor4D, b: BnSpec): Tensor4D => {
+      const gamma = this.variable(`${b.name}.weight`) as Tensor1D;
+      const beta = this.variable(`${b.name}.bias`) as Tensor1D;
+      const mean = this.variable(`${b.name}.running_mean`);
+      const variance = this.variable(`${b.name}.running_var`);
+      let y: Tensor4D;
+      if (training) {
+        const moments = tf.moments(t, [0, 1, 2]);
+        y = tf.batchNorm(t, moments.mean as Tensor1D, moments.variance as Tensor1D, beta, gamma, BN_EPS);
+        if (update) {
+          const n = t.shape[0] * t.shape[1] * t.shape[2];
+          const unbiased = n > 1 ? tf.mul(moments.variance, n / (n - 1)) : moments.variance;
+          mean.assign(tf.add(tf.mul(mean, 1 - BN_MOMENTUM), tf.mul(moments.mean, BN_MOMENTUM)));
+          variance.assign(tf.add(tf.mul(variance, 1 - BN_MOMENTUM), tf.mul(unbiased, BN_MOMENTUM)));
+          this.batchesTracked.set(b.name, (this.batchesTracked.get(b.name) ?? 0) + 1);
+        }
+      } else {
+        y = tf.batchNorm(t, mean as Tensor1D, variance as Tensor1D, beta, gamma, BN_EPS);
+      }
+      return emit(b.name, 'bn', y) as Tensor4D;
+    };
+    const convBn = (t: Tensor4D, c: ConvSpec, b: BnSpec, relu: boolean): Tensor4D => {
+      if (fold) {
+        const { filter, bias } = this.foldedConv(c, b);
+        return tf.fused.conv2d({ x: t, filter, strides: c.stride, pad: c.pad, bias, activation: relu ? 'relu' : 'linear' });
+      }
+      const y = bn(conv(t, c), b);
+      return relu ? tf.relu(y) : y;
+    };
+
+    return tf.tidy(() => {
+      const { stem, stages, fc } = this.layout;
+      let h = convBn(x, stem.conv, stem.bn, true);
+      h = emit('maxpool', 'maxpool', tf.maxPool(h, 3, 2, 1)) as Tensor4D;
+      for (const stage of stages) {
+        for (const block of stage.blocks) {
+          const identity = block.downsample ? convBn(h, block.downsample.conv, block.downsample.bn, false) : h;
+          let out = h;
+          block.convs.forEach(({ conv: c, bn: b }, i) => {
+            out = convBn(out, c, b, i < block.convs.length - 1);
+          });
+          h = emit(block.name, 'block', tf.relu(tf.add(out, identity))) as Tensor4D;
+        }
+        h = emit(stage.name, 'stage', h) as Tensor4D;
+      }
+      const pooled = emit('avgpool', 'avgpool', tf.mean(h, [1, 2])) as Tensor2D;
+      const logits = tf.add(tf.matMul(pooled, this.variable(`${fc.name}.weight`) as Tensor2D), this.variable(`${fc.name}.bias`)) as Tensor2D;
+      return emit(fc.name, 'linear', logits) as Tensor2D;
+    });
+  }
+
+  /**
+   * The conv's filter with its BatchNorm folded in (W·γ/√(σ²+ε)) and the bias β−μ·γ/√(σ²+ε),
+   * cached until any of the five variables is assigned a new value (tfjs gives each assignment a
+   * new data id), so eval forwards do not recompute them.
+   */
+  private foldedConv(c: ConvSpec, b: BnSpec): { filter: Tensor4D; bias: Tensor1D } {
+    const vars = [`${c.name}.weight`, `${b.name}.weight`, `${b.name}.bias`, `${b.name}.running_mean`, `${b.name}.running_var`].map((n) => this.variable(n));
+    const ids = vars.map((v) => (v as unknown as { dataId: object }).dataId);
+    const hit = this.foldCache.get(c.name);
+    if (hit && hit.ids.every((id, i) => id === ids[i])) return hit;
+    if (hit) tf.dispose([hit.filter, hit.bias]);
+    const [w, gamma, beta, mean, variance] = vars as [Variable, Variable, Variable, Variable, Variable];
+    const folded = tf.tidy(() => {
+      const scale = tf.mul(gamma, tf.rsqrt(tf.add(variance, BN_EPS)));
+      return { filter: tf.keep(tf.mul(w, scale) as Tensor4D), bias: tf.keep(tf.sub(beta, tf.mul(mean, scale)) as Tensor1D) };
+    });
+    const entry = { ids, ...folded };
+    this.foldCache.set(c.name, entry);
+    return entry;
+  }
+
+  /** Frees the cached BatchNorm-folded filters (they are rebuilt on the next eval forward). */
+  clearFoldCache(): void {
+    for (const e of this.foldCache.values()) tf.dispose([e.filter, e.bias]);
+    this.foldCache.clear();
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.clearFoldCache();
+    for (const v of this.vars.values()) v.dispose();
+    this.vars.clear();
+    this.disposed = true;
+  }
+
+  private assertAlive(): void {
+    if (this.disposed) throw new AppError('INTERNAL', `${this.describe()} was disposed`);
+  }
+}
+
+/** torchvision's initialisation, in the tfjs layout. */
+function initialValue(spec: ParamSpec, seed: number, fcInFeatures: number): Tensor {
+  switch (spec.role) {
+    case 'conv.weight': {
+      const [kh, kw, , out] = spec.tfjsShape as [number, number, number, number];
+      return tf.randomNormal(spec.tfjsShape, 0, Math.sqrt(2 / (out * kh * kw)), 'float32', seed);
+    }
+    case 'bn.weight':
+    case 'bn.running_var':
+      return tf.ones(spec.tfjsShape);
+    case 'bn.bias':
+    case 'bn.running_mean':
+      return tf.zeros(spec.tfjsShape);
+    case 'fc.weight': {
+      const bound = 1 / Math.sqrt(fcInFeatures);
+      return tf.randomUniform(spec.tfjsShape, -bound, bound, 'float32', seed);
+    }
+    case 'fc.bias': {
+      const bound = 1 / Math.sqrt(fcInFeatures);
+      return tf.randomUniform(spec.tfjsShape, -bound, bound, 'float32', seed);
+    }
+    case 'bn.num_batches_tracked':
+      throw new AppError('INTERNAL', 'num_batches_tracked is not a variable');
+  }
+}

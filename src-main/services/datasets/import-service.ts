@@ -1,0 +1,350 @@
+/**
+ * Dataset import: scan a source layout (read-only), decode and check every image, preprocess the
+ * good ones into the study's cache, and write `datasets/<id>/manifest.json` and `validation.json`.
+ *
+ * Consistency: cache files are content-addressed and written via temp + rename; the manifest and
+ * the report are written only when the import completes. A cancelled or failed import leaves the
+ * previous manifest (or none) untouched; the cache entries it finished are reused next time.
+ */
+import { promises as fsp } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  DATASET_SCHEMA_VERSION,
+  DatasetManifest,
+  ImportRequest,
+  ImportResult,
+  LESIONS,
+  ValidationReport,
+  type DatasetItem,
+  type Lesion,
+  type MaskEntry,
+  type ParsedImportRequest,
+  type ValidationIssue,
+} from '../../../src-shared/datasets';
+import { AppError, parseOrThrow } from '../../../src-shared/errors';
+import { writeJsonAtomic } from '../fs/atomic';
+import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { readStudyFile, STUDY_FILE } from '../study/study-service';
+import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256 } from './cache';
+import { checkSize, decodeImage, decodeMask, fundusGeometry, ImageProblem, renderImage, renderMask } from './image';
+import type { Candidate, ScanResult } from './layouts/common';
+import { rel } from './layouts/common';
+import { scanFolder, scanMessidor2 } from './layouts/csv-mapped';
+import { scanEyepacs } from './layouts/eyepacs';
+import { scanIdridGrading, scanIdridSeg } from './layouts/idrid';
+import { mapPool } from './pool';
+
+export const MANIFEST_FILE = 'manifest.json';
+export const VALIDATION_FILE = 'validation.json';
+
+export function defaultDatasetId(type: string, source: string): string {
+  const base = path
+    .basename(path.resolve(source))
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]+/g, '-')
+    .replace(/^[-._]+|[-._]+$/g, '');
+  return `${type}-${base || 'data'}`.slice(0, 80).replace(/[-._]+$/, '');
+}
+
+export function defaultConcurrency(): number {
+  return Math.max(2, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
+}
+
+/** Scans the source layout named by the request (no decoding, no writes). */
+export async function scanSource(req: ParsedImportRequest): Promise<ScanResult> {
+  const root = path.resolve(req.path);
+  switch (req.type) {
+    case 'eyepacs':
+      return scanEyepacs(root);
+    case 'idrid-seg':
+      return scanIdridSeg(root);
+    case 'idrid-grading':
+      return scanIdridGrading(root);
+    case 'messidor2':
+      return scanMessidor2(root, req.csv);
+    case 'folder':
+      return scanFolder(root, { csv: req.csv, imageColumn: req.imageColumn, gradeColumn: req.gradeColumn, patientColumn: req.patientColumn, split: req.split });
+  }
+}
+
+interface ItemOutcome {
+  item?: DatasetItem;
+  issues: ValidationIssue[];
+  processed: boolean;
+  cached: boolean;
+  masksProcessed: number;
+  /** Cache files (relative to the dataset folder) this item uses, entries included. */
+  keep: string[];
+  hash?: string;
+}
+
+export async function importDataset(request: ImportRequest, studyPath: string, ctx: JobContext): Promise<ImportResult> {
+  const started = Date.now();
+  const req = parseOrThrow(ImportRequest, request, 'import request');
+  const source = path.resolve(req.path);
+  const study = path.resolve(studyPath);
+  await readStudyFile(path.join(study, STUDY_FILE));
+  const sourceStat = await fsp.stat(source).catch(() => null);
+  if (!sourceStat?.isDirectory()) throw new AppError('NOT_FOUND', `The dataset folder ${source} does not exist or is not a folder.`, [{ path: 'path', message: 'no such folder' }]);
+  const [realSource, realStudy] = [await fsp.realpath(source), await fsp.realpath(study)];
+  const inside = path.relative(realSource, realStudy);
+  if (!inside.startsWith('..') && !path.isAbsolute(inside)) {
+    throw new AppError('CONFLICT', `The study folder ${study} is inside the dataset folder ${source}. FundusLab never writes into a dataset folder: keep the study elsewhere.`, [
+      { path: 'path', message: 'contains the study folder' },
+    ]);
+  }
+  const id = req.id ?? defaultDatasetId(req.type, source);
+  const datasetDir = path.join(study, 'datasets', id);
+  const key = settingsKey(req.settings);
+  const cache = new Cache(datasetDir, key, req.settings.format);
+  const concurrency = req.concurrency ?? defaultConcurrency();
+
+  ctx.progress(0, 1, 'Scanning the dataset folder');
+  const scan = await scanSource(req);
+  throwIfCancelled(ctx);
+  ctx.log(`${scan.candidates.length} images to check in ${source} (${concurrency} at a time)`);
+  await fsp.mkdir(datasetDir, { recursive: true });
+
+  const total = scan.candidates.length;
+  let done = 0;
+  let lastReport = 0;
+  const outcomes = await mapPool(
+    scan.candidates,
+    concurrency,
+    async (c) => {
+      const out = await processCandidate(c, source, req, cache);
+      done++;
+      const now = Date.now();
+      if (now - lastReport > 200 || done === total) {
+        lastReport = now;
+        ctx.progress(done, total, `${done} of ${total} images checked`);
+      }
+      return out;
+    },
+    ctx.signal,
+  );
+  throwIfCancelled(ctx);
+
+  // Same content under two ids (e.g. one image in train and test) is worth knowing.
+  const issues: ValidationIssue[] = [...scan.issues];
+  const byHash = new Map<string, string>();
+  const items: DatasetItem[] = [];
+  let processed = 0;
+  let cached = 0;
+  let masksProcessed = 0;
+  const keep = new Set<string>();
+  for (const o of outcomes) {
+    if (!o) continue;
+    issues.push(...o.issues);
+    if (o.processed) processed++;
+    if (o.cached) cached++;
+    masksProcessed += o.masksProcessed;
+    for (const k of o.keep) keep.add(k);
+    if (!o.item) continue;
+    const prev = byHash.get(o.item.source.sha256);
+    if (prev) issues.push({ kind: 'duplicate-id', severity: 'warning', file: o.item.source.file, id: o.item.id, reason: `same content as ${prev} (both imported; keep them on the same side of any split)` });
+    else byHash.set(o.item.source.sha256, o.item.id);
+    items.push(o.item);
+  }
+
+  const now = new Date().toISOString();
+  const manifestPath = path.join(datasetDir, MANIFEST_FILE);
+  const previous = await readManifestOrNull(manifestPath);
+  const notes = [...scan.notes];
+  if (req.preprocess) {
+    notes.push(
+      `Preprocessing: black border cropped (luminance > ${req.settings.cropThreshold} on a ≤${256}-px thumbnail, ${req.settings.cropMargin * 100}% margin), padded to a square, resized to ${req.settings.inputSize} and ${req.settings.overlaySize} px (lanczos3; masks nearest-neighbour then > 0); metadata stripped.`,
+    );
+  }
+  const manifest: DatasetManifest = {
+    schemaVersion: DATASET_SCHEMA_VERSION,
+    id,
+    type: req.type,
+    source,
+    created: previous?.created ?? now,
+    updated: now,
+    settings: req.settings,
+    settingsKey: key,
+    preprocessed: req.preprocess,
+    notes,
+    items,
+  };
+  const report = buildReport(id, req.type, source, now, scan, items, issues, notes);
+  const validationPath = path.join(datasetDir, VALIDATION_FILE);
+  await writeJsonAtomic(validationPath, ValidationReport.parse(report));
+  await writeJsonAtomic(manifestPath, DatasetManifest.parse(manifest));
+  if (req.preprocess) {
+    const removed = await cache.prune(keep);
+    if (removed > 0) ctx.log(`Removed ${removed} stale cache file(s)`);
+  }
+  ctx.progress(total, total, `Imported ${items.length} of ${total} images`);
+  return ImportResult.parse({
+    datasetId: id,
+    manifestPath,
+    validationPath,
+    imported: items.length,
+    excluded: report.counts.excluded,
+    processed,
+    cached,
+    masksProcessed,
+    seconds: (Date.now() - started) / 1000,
+    report,
+  });
+}
+
+async function readManifestOrNull(file: string): Promise<DatasetManifest | null> {
+  try {
+    const parsed = DatasetManifest.safeParse(JSON.parse(await fsp.readFile(file, 'utf8')));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+async function readSource(file: string): Promise<Buffer | ImageProblem> {
+  try {
+    return await fsp.readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return new ImageProblem('missing-file', 'the file disappeared during the import');
+    return new ImageProblem('unreadable', `cannot read the file (${code ?? (error as Error).message})`);
+  }
+}
+
+async function processCandidate(c: Candidate, root: string, req: ParsedImportRequest, cache: Cache): Promise<ItemOutcome> {
+  const fileRel = rel(root, c.file);
+  const out: ItemOutcome = { issues: [], processed: false, cached: false, masksProcessed: 0, keep: [] };
+  const fail = (kind: ValidationIssue['kind'], reason: string, file = fileRel): ItemOutcome => {
+    out.issues.push({ kind, severity: 'error', file, id: c.id, reason });
+    delete out.item;
+    return out;
+  };
+  const buf = await readSource(c.file);
+  if (buf instanceof ImageProblem) return fail(buf.kind, buf.message);
+  const hash = sha256(buf);
+  const files = cache.imageFiles(hash);
+
+  let entry: ImageEntry | null = null;
+  if (req.preprocess) {
+    entry = await cache.readEntry(ImageEntry, files.entry, [files.input, files.overlay]);
+    if (entry) out.cached = true;
+  }
+  if (!entry) {
+    out.processed = true;
+    try {
+      const img = await decodeImage(buf, req.limits);
+      const crop = await fundusGeometry(img, req.settings);
+      entry = { ok: true, width: img.width, height: img.height, crop };
+      if (req.preprocess) {
+        const [a, b] = await Promise.all([renderImage(img, crop, req.settings.inputSize, req.settings.format), renderImage(img, crop, req.settings.overlaySize, req.settings.format)]);
+        await cache.write(files.input, a);
+        await cache.write(files.overlay, b);
+      }
+    } catch (error) {
+      if (!(error instanceof ImageProblem)) throw error;
+      entry = { ok: false, kind: error.kind, reason: error.message };
+    }
+    // Implausible sizes depend on the limits, not only on the content: never cache them.
+    if (req.preprocess && !(entry.ok === false && entry.kind === 'implausible-size')) await cache.writeEntry(files.entry, entry);
+  }
+  if (req.preprocess) out.keep.push(files.entry);
+  if (!entry.ok) return fail(entry.kind, entry.reason);
+  const sizeProblem = checkSize(entry.width, entry.height, req.limits);
+  if (sizeProblem) return fail('implausible-size', sizeProblem);
+  if (req.preprocess) out.keep.push(files.input, files.overlay);
+
+  const masks: Partial<Record<Lesion, MaskEntry>> = {};
+  for (const lesion of LESIONS) {
+    const maskFile = c.masks?.[lesion];
+    if (!maskFile) continue;
+    const maskRel = rel(root, maskFile);
+    const mbuf = await readSource(maskFile);
+    if (mbuf instanceof ImageProblem) return fail('mask-unreadable', `${lesion} mask: ${mbuf.message}`, maskRel);
+    const mhash = sha256(mbuf);
+    const mf = cache.maskFiles(hash, mhash, lesion);
+    let mentry: MaskCacheEntry | null = req.preprocess ? await cache.readEntry(MaskCacheEntry, mf.entry, [mf.input, mf.overlay]) : null;
+    if (!mentry) {
+      out.masksProcessed++;
+      try {
+        const m = await decodeMask(mbuf);
+        if (m.width !== entry.width || m.height !== entry.height) {
+          mentry = { ok: false, kind: 'mask-size-mismatch', reason: `${lesion} mask is ${m.width}x${m.height} px but its image is ${entry.width}x${entry.height} px` };
+        } else {
+          mentry = { ok: true, width: m.width, height: m.height, positive: m.positive };
+          if (req.preprocess) {
+            const [a, b] = await Promise.all([renderMask(m, entry.crop, req.settings.inputSize), renderMask(m, entry.crop, req.settings.overlaySize)]);
+            await cache.write(mf.input, a);
+            await cache.write(mf.overlay, b);
+          }
+        }
+      } catch (error) {
+        if (!(error instanceof ImageProblem)) throw error;
+        mentry = { ok: false, kind: 'mask-unreadable', reason: `${lesion} mask: ${error.message}` };
+      }
+      if (req.preprocess) await cache.writeEntry(mf.entry, mentry);
+    }
+    if (req.preprocess) out.keep.push(mf.entry);
+    if (!mentry.ok) return fail(mentry.kind, `${mentry.reason}; the image is left out`, maskRel);
+    if (req.preprocess) out.keep.push(mf.input, mf.overlay);
+    masks[lesion] = {
+      source: { file: maskRel, sha256: mhash, bytes: mbuf.length },
+      ...(req.preprocess ? { cache: { input: mf.input, overlay: mf.overlay } } : {}),
+      positivePixels: mentry.positive,
+    };
+  }
+
+  out.item = {
+    id: c.id,
+    patient: c.patient,
+    eye: c.eye,
+    grade: c.grade,
+    ...(c.dme !== undefined ? { dme: c.dme } : {}),
+    split: c.split,
+    source: { file: fileRel, sha256: hash, bytes: buf.length },
+    width: entry.width,
+    height: entry.height,
+    crop: entry.crop,
+    ...(req.preprocess ? { cache: { input: files.input, overlay: files.overlay } } : {}),
+    ...(c.masks ? { masks } : {}),
+  };
+  return out;
+}
+
+function buildReport(
+  datasetId: string,
+  type: ParsedImportRequest['type'],
+  source: string,
+  created: string,
+  scan: ScanResult,
+  items: DatasetItem[],
+  issues: ValidationIssue[],
+  notes: string[],
+): ValidationReport {
+  const perSplitGrade: Record<string, Record<string, number>> = {};
+  const masks: Partial<Record<Lesion, number>> = {};
+  for (const it of items) {
+    const s = it.split ?? 'none';
+    const g = it.grade === null ? 'ungraded' : String(it.grade);
+    const row = (perSplitGrade[s] ??= {});
+    row[g] = (row[g] ?? 0) + 1;
+    for (const l of Object.keys(it.masks ?? {}) as Lesion[]) masks[l] = (masks[l] ?? 0) + 1;
+  }
+  const byKind: Record<string, number> = {};
+  for (const i of issues) byKind[i.kind] = (byKind[i.kind] ?? 0) + 1;
+  const excludedIds = new Set(issues.filter((i) => i.severity === 'error' && i.id !== undefined).map((i) => i.id!));
+  for (const it of items) excludedIds.delete(it.id);
+  const candidates = Math.max(scan.seen, items.length + excludedIds.size);
+  return {
+    schemaVersion: DATASET_SCHEMA_VERSION,
+    datasetId,
+    type,
+    source,
+    created,
+    counts: { candidates, imported: items.length, excluded: candidates - items.length, patients: new Set(items.map((i) => i.patient)).size, byKind },
+    perSplitGrade,
+    ...(scan.candidates.some((c) => c.masks) ? { masks } : {}),
+    issues,
+    notes,
+  };
+}

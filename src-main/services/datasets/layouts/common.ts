@@ -1,0 +1,187 @@
+/** What every layout scanner produces, and the helpers they share. Scanners only read the source folder. */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import type { Eye, Lesion, Split, ValidationIssue } from '../../../../src-shared/datasets';
+import { AppError } from '../../../../src-shared/errors';
+import { parseCsv, type CsvTable } from '../csv';
+
+/** An image the layout names, before it is decoded. */
+export interface Candidate {
+  id: string;
+  patient: string;
+  eye: Eye | null;
+  grade: number | null;
+  dme?: number | null;
+  split: Split | null;
+  /** Absolute path of the image. */
+  file: string;
+  /** Absolute paths of its lesion masks. */
+  masks?: Partial<Record<Lesion, string>>;
+}
+
+export interface ScanResult {
+  candidates: Candidate[];
+  issues: ValidationIssue[];
+  notes: string[];
+  /** Distinct ids looked at (images and label rows), including the excluded ones. */
+  seen: number;
+}
+
+export const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.jpe', '.png', '.tif', '.tiff', '.bmp', '.webp']);
+
+export function isImageName(name: string): boolean {
+  return !name.startsWith('.') && IMAGE_EXTENSIONS.has(path.extname(name).toLowerCase());
+}
+
+export function stem(file: string): string {
+  const base = path.basename(file);
+  const ext = path.extname(base);
+  return ext ? base.slice(0, -ext.length) : base;
+}
+
+/** Path relative to `root` with forward slashes (the absolute path if outside). */
+export function rel(root: string, file: string): string {
+  const r = path.relative(root, file);
+  return r.startsWith('..') || path.isAbsolute(r) ? file : r.split(path.sep).join('/');
+}
+
+/** Image files under `dir` (recursive, sorted, hidden files skipped); [] if `dir` does not exist. */
+export async function listImages(dir: string, recursive = true): Promise<string[]> {
+  const out: string[] = [];
+  const walk = async (d: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await fsp.readdir(d, { withFileTypes: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw error;
+    }
+    for (const e of entries) {
+      if (e.name.startsWith('.')) continue;
+      const full = path.join(d, e.name);
+      if (e.isDirectory()) {
+        if (recursive) await walk(full);
+      } else if ((e.isFile() || e.isSymbolicLink()) && isImageName(e.name)) out.push(full);
+    }
+  };
+  await walk(dir);
+  return out.sort();
+}
+
+export async function isDirectory(p: string): Promise<boolean> {
+  try {
+    return (await fsp.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Sub-folder of `dir` whose name matches `pattern` (case-insensitive), or null. */
+export async function findSubdir(dir: string, pattern: RegExp): Promise<string | null> {
+  let entries;
+  try {
+    entries = await fsp.readdir(dir, { withFileTypes: true });
+  } catch {
+    return null;
+  }
+  const hit = entries.filter((e) => e.isDirectory() && pattern.test(e.name)).sort((a, b) => a.name.localeCompare(b.name))[0];
+  return hit ? path.join(dir, hit.name) : null;
+}
+
+export async function listCsvFiles(dir: string): Promise<string[]> {
+  try {
+    const entries = await fsp.readdir(dir, { withFileTypes: true });
+    return entries
+      .filter((e) => e.isFile() && !e.name.startsWith('.') && e.name.toLowerCase().endsWith('.csv'))
+      .map((e) => path.join(dir, e.name))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+export async function readCsv(file: string): Promise<CsvTable> {
+  let text: string;
+  try {
+    text = await fsp.readFile(file, 'utf8');
+  } catch (error) {
+    throw new AppError('NOT_FOUND', `Cannot read the CSV file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, [
+      { path: 'csv', message: 'cannot read the file' },
+    ]);
+  }
+  return parseCsv(text);
+}
+
+/** Parses an ICDR grade: `null` for an empty cell, an error message when outside 0-4 or not an integer. */
+export function parseGrade(raw: string | undefined, max = 4): { grade: number | null } | { error: string } {
+  const s = (raw ?? '').trim();
+  if (s === '') return { grade: null };
+  const n = Number(s);
+  if (!Number.isFinite(n)) return { error: `grade "${s}" is not a number` };
+  if (!Number.isInteger(n)) return { error: `grade ${s} is not an integer` };
+  if (n < 0 || n > max) return { error: `grade ${s} is outside 0-${max}` };
+  return { grade: n };
+}
+
+export interface LabelRow {
+  grade: number | null;
+  dme?: number | null;
+  line: number;
+  extra?: Record<string, string>;
+}
+
+/**
+ * Collects label rows by id. A repeated id with the same grade is a warning (the first row is kept);
+ * with a different grade the id is dropped altogether (which grade is right?).
+ */
+export class LabelTable {
+  readonly rows = new Map<string, LabelRow>();
+  private readonly conflicting = new Set<string>();
+  constructor(
+    private readonly csvName: string,
+    private readonly issues: ValidationIssue[],
+  ) {}
+
+  add(id: string, row: LabelRow): void {
+    const prev = this.rows.get(id);
+    if (this.conflicting.has(id)) return;
+    if (!prev) {
+      this.rows.set(id, row);
+      return;
+    }
+    if (prev.grade === row.grade) {
+      this.issues.push({ kind: 'duplicate-id', severity: 'warning', file: this.csvName, id, reason: `line ${row.line} repeats ${id} (same grade as line ${prev.line}); the first row is used` });
+    } else {
+      this.conflicting.add(id);
+      this.rows.delete(id);
+      this.issues.push({
+        kind: 'duplicate-id',
+        severity: 'error',
+        file: this.csvName,
+        id,
+        reason: `lines ${prev.line} and ${row.line} give ${id} different grades (${prev.grade ?? 'none'} and ${row.grade ?? 'none'}); the image is left out`,
+      });
+    }
+  }
+
+  isConflicting(id: string): boolean {
+    return this.conflicting.has(id);
+  }
+}
+
+/** Files keyed by id; a second file with the same id is reported and left out. */
+export function indexById(files: string[], idOf: (file: string) => string, root: string, issues: ValidationIssue[]): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const f of files) {
+    const id = idOf(f);
+    const prev = map.get(id);
+    if (prev) {
+      issues.push({ kind: 'duplicate-id', severity: 'error', file: rel(root, f), id, reason: `another file has the same id ${id} (${rel(root, prev)}); this one is left out` });
+    } else map.set(id, f);
+  }
+  return map;
+}
+
+export function missingColumns(table: CsvTable, required: readonly string[], has: (t: CsvTable, n: string) => boolean): string[] {
+  return required.filter((c) => !has(table, c));
+}

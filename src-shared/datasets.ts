@@ -1,0 +1,239 @@
+/**
+ * Datasets of a study: the import request (one per supported source layout), the manifest written
+ * to `datasets/<id>/manifest.json`, and the validation report written to
+ * `datasets/<id>/validation.json` (DESIGN.md, "The study folder").
+ */
+import { z } from 'zod';
+import { FolderPath } from './study';
+
+export const DATASET_SCHEMA_VERSION = 1;
+
+/** Source layouts FundusLab can import. */
+export const DatasetType = z.enum(['eyepacs', 'messidor2', 'idrid-grading', 'idrid-seg', 'folder']);
+export type DatasetType = z.infer<typeof DatasetType>;
+
+/** Lesion masks of IDRiD "A. Segmentation": microaneurysms, haemorrhages, hard/soft exudates, optic disc. */
+export const Lesion = z.enum(['MA', 'HE', 'EX', 'SE', 'OD']);
+export type Lesion = z.infer<typeof Lesion>;
+export const LESIONS = Lesion.options;
+
+export const Grade = z.number().int().min(0).max(4);
+export const Split = z.enum(['train', 'test']);
+export type Split = z.infer<typeof Split>;
+export const Eye = z.enum(['left', 'right']);
+export type Eye = z.infer<typeof Eye>;
+
+/** A dataset id: becomes a folder name under `datasets/`. */
+export const DatasetId = z
+  .string()
+  .min(1)
+  .max(80)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'Use lower-case letters, digits, ".", "_" and "-" (starting with a letter or digit)');
+
+/** How images are preprocessed into the cache. Every field changes the cache key. */
+export const PreprocessSettings = z.object({
+  /** Side of the square training input (the paper: 224). */
+  inputSize: z.number().int().min(32).max(2048).default(224),
+  /** Side of the larger square copy kept for explanation overlays. */
+  overlaySize: z.number().int().min(32).max(4096).default(512),
+  /** Luminance (0-255) above which a pixel of the downscaled image counts as retina when cropping the black border. */
+  cropThreshold: z.number().int().min(0).max(254).default(15),
+  /** Margin added around the retina's bounding box, as a fraction of the box's larger side. */
+  cropMargin: z.number().min(0).max(0.5).default(0.02),
+  /** Cache image format: PNG (lossless, default) or JPEG quality 95 (about 8x smaller). Masks are always PNG. */
+  format: z.enum(['png', 'jpeg']).default('png'),
+});
+export type PreprocessSettings = z.infer<typeof PreprocessSettings>;
+
+/** Plausibility limits of the validation pass (they decide what is imported, not how). */
+export const ValidationLimits = z.object({
+  minSide: z.number().int().min(1).default(64),
+  maxSide: z.number().int().min(1).default(10000),
+  /** Largest allowed width/height (or height/width) ratio. */
+  maxAspect: z.number().min(1).default(3),
+});
+export type ValidationLimits = z.infer<typeof ValidationLimits>;
+
+const Common = {
+  /** Absolute path of the dataset's root folder (never written to). */
+  path: FolderPath,
+  /** Dataset id; default: `<type>-<folder name>` in lower case, so re-importing the same folder reuses its cache. */
+  id: DatasetId.optional(),
+  settings: PreprocessSettings.prefault({}),
+  limits: ValidationLimits.prefault({}),
+  /** false: validate only (decode every image), write the manifest and report but no cache files. */
+  preprocess: z.boolean().default(true),
+  /** Images processed at the same time (each decode also uses libvips threads); default: the number of CPUs, at least 2. */
+  concurrency: z.number().int().min(1).max(64).optional(),
+};
+
+const AbsoluteFile = FolderPath;
+
+export const ImportRequest = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('eyepacs'), ...Common }),
+  z.object({
+    type: z.literal('messidor2'),
+    ...Common,
+    /** The adjudicated-grade CSV; default: the CSV in the dataset folder with `image_id` and `adjudicated_dr_grade`. */
+    csv: AbsoluteFile.optional(),
+  }),
+  z.object({ type: z.literal('idrid-grading'), ...Common }),
+  z.object({ type: z.literal('idrid-seg'), ...Common }),
+  z.object({
+    type: z.literal('folder'),
+    ...Common,
+    csv: AbsoluteFile,
+    imageColumn: z.string().min(1),
+    gradeColumn: z.string().min(1),
+    patientColumn: z.string().min(1).optional(),
+    /** Split to record for every image (a plain folder has none). */
+    split: Split.nullable().default(null),
+  }),
+]);
+export type ImportRequest = z.input<typeof ImportRequest>;
+export type ParsedImportRequest = z.output<typeof ImportRequest>;
+
+/** Where the crop of an original image went: the retina's box (original pixels) padded to a square. */
+export const CropGeometry = z.object({
+  left: z.number().int().min(0),
+  top: z.number().int().min(0),
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  /** Side of the square the box is centred in (black padding makes up the difference). */
+  side: z.number().int().min(1),
+  padLeft: z.number().int().min(0),
+  padTop: z.number().int().min(0),
+});
+export type CropGeometry = z.infer<typeof CropGeometry>;
+
+export const SourceFile = z.object({
+  /** Path relative to the dataset's source folder, with forward slashes. */
+  file: z.string(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.number().int().min(0),
+});
+export type SourceFile = z.infer<typeof SourceFile>;
+
+/** Cache files relative to `datasets/<id>/`: `input` (training input), `overlay` (larger copy). */
+export const CacheFiles = z.object({ input: z.string(), overlay: z.string() });
+export type CacheFiles = z.infer<typeof CacheFiles>;
+
+export const MaskEntry = z.object({
+  source: SourceFile,
+  /** Binary (0/255) PNG masks with the image's crop geometry; absent when preprocessing was off. */
+  cache: CacheFiles.optional(),
+  /** Lesion pixels in the original mask (after binarising with > 0). */
+  positivePixels: z.number().int().min(0),
+});
+export type MaskEntry = z.infer<typeof MaskEntry>;
+
+export const DatasetItem = z.object({
+  /** Unique within the dataset (e.g. `10003_left`; IDRiD grading: `train/IDRiD_001`, its train and test ids overlap). */
+  id: z.string().min(1),
+  patient: z.string().min(1),
+  eye: Eye.nullable(),
+  grade: Grade.nullable(),
+  /** Risk of diabetic macular edema where the source gives it (IDRiD 0-2, Messidor-2 0-1). */
+  dme: z.number().int().min(0).nullable().optional(),
+  split: Split.nullable(),
+  source: SourceFile,
+  width: z.number().int().min(1),
+  height: z.number().int().min(1),
+  crop: CropGeometry.optional(),
+  cache: CacheFiles.optional(),
+  /** Lesion masks that exist for this image; a lesion absent here has no mask in the source (no such lesion). */
+  masks: z.partialRecord(Lesion, MaskEntry).optional(),
+});
+export type DatasetItem = z.infer<typeof DatasetItem>;
+
+export const DatasetManifest = z.object({
+  schemaVersion: z.literal(DATASET_SCHEMA_VERSION),
+  id: DatasetId,
+  type: DatasetType,
+  /** Absolute path of the source folder at import time. */
+  source: z.string(),
+  created: z.string(),
+  updated: z.string(),
+  settings: PreprocessSettings,
+  /** Hash of the settings that shaped the cache files (their folder name under `cache/`). */
+  settingsKey: z.string(),
+  preprocessed: z.boolean(),
+  /** What the importer had to assume, e.g. "patient = image id (the source does not pair eyes)". */
+  notes: z.array(z.string()),
+  items: z.array(DatasetItem),
+});
+export type DatasetManifest = z.infer<typeof DatasetManifest>;
+
+export const IssueKind = z.enum([
+  'missing-file', // a CSV row names an image that is not there
+  'unlabelled', // an image with no CSV row
+  'unreadable', // cannot be opened / decoded
+  'truncated',
+  'not-an-image',
+  'implausible-size',
+  'duplicate-id',
+  'bad-grade', // outside 0-4 or not an integer
+  'ungradable',
+  'ungraded',
+  'mask-size-mismatch',
+  'mask-unreadable',
+  'orphan-mask', // a mask whose image is missing
+  'bad-csv', // a CSV that misses a column or cannot be parsed
+  'ambiguous-file', // a CSV file name that matches several images
+]);
+export type IssueKind = z.infer<typeof IssueKind>;
+
+export const ValidationIssue = z.object({
+  kind: IssueKind,
+  /** `error`: the item was left out; `warning`: it was imported (or nothing was lost). */
+  severity: z.enum(['error', 'warning']),
+  /** File concerned, relative to the source folder where possible. */
+  file: z.string(),
+  id: z.string().optional(),
+  reason: z.string(),
+});
+export type ValidationIssue = z.infer<typeof ValidationIssue>;
+
+/** Image counts per split (`train`, `test`, `none`) and grade (`0`-`4`, `ungraded`). */
+export const GradeCounts = z.record(z.string(), z.record(z.string(), z.number().int()));
+export type GradeCounts = z.infer<typeof GradeCounts>;
+
+export const ValidationReport = z.object({
+  schemaVersion: z.literal(DATASET_SCHEMA_VERSION),
+  datasetId: DatasetId,
+  type: DatasetType,
+  source: z.string(),
+  created: z.string(),
+  counts: z.object({
+    /** Images and label rows the importer looked at (distinct ids). */
+    candidates: z.number().int(),
+    imported: z.number().int(),
+    excluded: z.number().int(),
+    patients: z.number().int(),
+    byKind: z.partialRecord(IssueKind, z.number().int()),
+  }),
+  perSplitGrade: GradeCounts,
+  /** Number of imported images with a mask of each lesion. */
+  masks: z.partialRecord(Lesion, z.number().int()).optional(),
+  issues: z.array(ValidationIssue),
+  notes: z.array(z.string()),
+});
+export type ValidationReport = z.infer<typeof ValidationReport>;
+
+export const ImportResult = z.object({
+  datasetId: DatasetId,
+  /** Absolute paths of the written files. */
+  manifestPath: z.string(),
+  validationPath: z.string(),
+  imported: z.number().int(),
+  excluded: z.number().int(),
+  /** Images decoded and written to the cache in this run. */
+  processed: z.number().int(),
+  /** Images whose cache entry was reused (same content and settings). */
+  cached: z.number().int(),
+  /** Lesion masks decoded and written in this run. */
+  masksProcessed: z.number().int(),
+  seconds: z.number(),
+  report: ValidationReport,
+});
+export type ImportResult = z.infer<typeof ImportResult>;
