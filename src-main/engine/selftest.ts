@@ -13,6 +13,7 @@ import type { BackendName, SelfTestParams, SelfTestResult } from '../../src-shar
 import { AppError } from '../../src-shared/errors';
 import { throwIfCancelled, type JobContext } from '../services/jobs/context';
 import { engineStatus, setCpuBackend } from './backend';
+import { mulberry32 } from '../random/prng';
 
 const CLASSES = 5;
 const SEED = 20220513;
@@ -37,17 +38,8 @@ const PARAM_NAMES = Object.keys(PARAM_SHAPES) as ParamName[];
 type Params = Record<ParamName, Tensor>;
 type ParamValues = Record<ParamName, Float32Array>;
 
-/** mulberry32: a tiny deterministic PRNG, so weights and data are identical on every backend. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Weights and data come from the seeded PRNG, so they are identical on every backend. */
+const prng = mulberry32;
 
 /** Standard normal samples (Box-Muller) from a uniform PRNG. */
 function normals(rand: () => number, count: number, std: number): Float32Array {

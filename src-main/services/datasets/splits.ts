@@ -11,17 +11,9 @@
  * - Label fractions take prefixes of one order, so they are nested: the 0.1 subset ⊂ the 0.2 subset ⊂ … .
  */
 
-/** mulberry32: a small 32-bit seeded PRNG with uniform output in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../random/prng';
+
+export { mulberry32 };
 
 /** Mixes a seed with a purpose label so different uses of one seed draw independent streams. */
 export function deriveSeed(seed: number, purpose: string): number {

@@ -11,7 +11,7 @@
  * The geometry is computed in units of the retina radius R, so the same seed renders the same
  * scene at any size. Everything is computed in Float32Array planes and quantised once at the end.
  */
-import { Rng } from './prng';
+import { Rng } from '../../random/prng';
 import { drawCapsule, Stamp, valueNoise } from './raster';
 
 export type Grade = 0 | 1 | 2 | 3 | 4;

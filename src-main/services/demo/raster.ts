@@ -2,7 +2,7 @@
  * Small raster helpers for the procedural generators: value noise, anti-aliased capsules (vessel
  * segments) and alpha "stamps" (lesions) drawn only inside their bounding boxes.
  */
-import type { Rng } from './prng';
+import type { Rng } from '../../random/prng';
 
 /** Smooth value noise in [-1, 1]: a random grid of `cells` cells across the larger side, bicubic-smoothed bilinear. */
 export function valueNoise(width: number, height: number, cells: number, rng: Rng): Float32Array {

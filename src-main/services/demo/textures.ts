@@ -3,7 +3,7 @@
  * a seed. It exists so "demo stand-in" pretrained weights can be derived honestly from data we
  * generate ourselves (never from ImageNet or any downloaded set).
  */
-import { Rng } from './prng';
+import { Rng } from '../../random/prng';
 import { valueNoise } from './raster';
 
 export const TEXTURE_CLASSES = [

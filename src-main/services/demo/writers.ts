@@ -12,7 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { APP_VERSION } from '../../version';
 import { EX_SPOTS_PER_CLUSTER, LESION_COUNTS, renderFundus, type FundusStyle, type Grade, type LesionCounts } from './fundus';
-import { Rng, mixSeed } from './prng';
+import { Rng, mixSeed } from '../../random/prng';
 import { renderTexture, TEXTURE_CLASSES } from './textures';
 
 export type DemoProgress = (done: number, total: number, message: string) => void;

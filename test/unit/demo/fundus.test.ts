@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LESION_COUNTS, renderFundus, type Grade } from '../../../src-main/services/demo';
-import { Rng } from '../../../src-main/services/demo/prng';
+import { Rng } from '../../../src-main/random/prng';
 
 const grades: Grade[] = [0, 1, 2, 3, 4];
 

@@ -1,8 +1,21 @@
 /**
- * A small seeded pseudo-random number generator (mulberry32) with the few distributions the demo
- * generators need. Everything in the demo data is derived from seeds through this module: never
- * Math.random, so the same seed always gives byte-identical images and masks.
+ * The one seeded pseudo-random number generator of FundusLab (mulberry32), with the few
+ * distributions its users need (demo data, splits, self-test weights, augmentation). Everything
+ * random is derived from seeds through this module — never Math.random — so the same seed always
+ * gives the same images, splits and weights.
  */
+
+/** mulberry32 as a bare function: uniform in [0, 1) from a 32-bit seed. */
+export function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
 
 /** Mixes two 32-bit integers into a new 32-bit seed (for per-image seeds derived from a dataset seed). */
 export function mixSeed(a: number, b: number): number {
