@@ -9,6 +9,7 @@ import { EngineStatus, DoctorReport } from './engine';
 import { FolderPath, StudyName, StudySummary } from './study';
 import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
+import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
 
 const Empty = z.object({}).strict();
 
@@ -26,6 +27,111 @@ export const AppInfo = z.object({
   dataDir: z.string(),
 });
 export type AppInfo = z.infer<typeof AppInfo>;
+
+// ---- Read-only views of a study's imported datasets (`datasets.*`) -------------------------------
+
+/** Images per grade (`0`-`4`, `ungraded`). */
+export const GradeHistogram = z.record(z.string(), z.number().int().min(0));
+
+/** One imported dataset as the Datasets page lists it, read from its manifest and validation report. */
+export const DatasetSummary = z.discriminatedUnion('readable', [
+  z.object({
+    readable: z.literal(true),
+    id: DatasetId,
+    type: DatasetType,
+    /** Display name (the dataset id: FundusLab names datasets by their id). */
+    name: z.string(),
+    /** Absolute path of the source folder at import time. */
+    source: z.string(),
+    /** The source folder says it holds synthetic (generated) images, not patient photographs. */
+    synthetic: z.boolean(),
+    created: z.string(),
+    updated: z.string(),
+    preprocessed: z.boolean(),
+    settings: PreprocessSettings,
+    items: z.number().int().min(0),
+    patients: z.number().int().min(0),
+    grades: GradeHistogram,
+    /** Images per split (`train`, `test`, `none`). */
+    splits: z.record(z.string(), z.number().int().min(0)),
+    perSplitGrade: GradeCounts,
+    /** Images with a mask of each lesion. */
+    masks: z.partialRecord(Lesion, z.number().int().min(0)),
+    issues: z.object({ error: z.number().int().min(0), warning: z.number().int().min(0) }),
+    /** Candidates the importer looked at and how many it left out (null without a readable report). */
+    candidates: z.number().int().min(0).nullable(),
+    excluded: z.number().int().min(0).nullable(),
+    notes: z.array(z.string()),
+    /** Why validation.json could not be read (the manifest could); null when it was read. */
+    reportProblem: z.string().nullable(),
+  }),
+  z.object({
+    readable: z.literal(false),
+    /** The folder name under `datasets/`. */
+    id: z.string(),
+    reason: z.string(),
+  }),
+]);
+export type DatasetSummary = z.infer<typeof DatasetSummary>;
+export type ReadableDatasetSummary = Extract<DatasetSummary, { readable: true }>;
+
+export const DatasetDetail = z.object({
+  summary: DatasetSummary,
+  /** Every issue of the validation report (empty when the report is unreadable). */
+  issues: z.array(ValidationIssue),
+});
+export type DatasetDetail = z.infer<typeof DatasetDetail>;
+
+export const MAX_ITEMS_PAGE = 200;
+
+export const ItemFilter = z
+  .object({
+    grade: z.union([z.number().int().min(0).max(4), z.literal('ungraded')]).optional(),
+    split: z.enum(['train', 'test', 'none']).optional(),
+    /** Only items with a mask of this lesion. */
+    lesion: Lesion.optional(),
+  })
+  .strict();
+export type ItemFilter = z.infer<typeof ItemFilter>;
+
+export const DatasetItemRow = z.object({
+  id: z.string(),
+  patient: z.string(),
+  eye: Eye.nullable(),
+  grade: z.number().int().nullable(),
+  split: Split.nullable(),
+  lesions: z.array(Lesion),
+  /** A preprocessed image is cached (false for "validate only" imports). */
+  hasImage: z.boolean(),
+});
+export type DatasetItemRow = z.infer<typeof DatasetItemRow>;
+
+export const ItemsPage = z.object({
+  /** Items matching the filter (all pages). */
+  total: z.number().int().min(0),
+  offset: z.number().int().min(0),
+  items: z.array(DatasetItemRow),
+});
+export type ItemsPage = z.infer<typeof ItemsPage>;
+
+/** Overlay colour of each lesion mask (the service draws them, the legend shows them). */
+export const LESION_COLOURS: Record<Lesion, string> = {
+  MA: '#00e5ff',
+  HE: '#2962ff',
+  EX: '#ffea00',
+  SE: '#76ff03',
+  OD: '#ff40ff',
+};
+
+export const LESION_NAMES: Record<Lesion, string> = {
+  MA: 'Microaneurysms',
+  HE: 'Haemorrhages',
+  EX: 'Hard exudates',
+  SE: 'Soft exudates',
+  OD: 'Optic disc',
+};
+
+const StudyRef = { studyPath: FolderPath };
 
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
@@ -45,6 +151,40 @@ export const contract = {
   'jobs.get': { input: JobId, output: JobState },
   'jobs.cancel': { input: JobId, output: JobState },
   'jobs.retry': { input: JobId, output: JobState },
+  'datasets.list': { input: z.object(StudyRef).strict(), output: z.array(DatasetSummary) },
+  'datasets.get': { input: z.object({ ...StudyRef, datasetId: z.string().min(1).max(200) }).strict(), output: DatasetDetail },
+  'datasets.items': {
+    input: z
+      .object({
+        ...StudyRef,
+        datasetId: z.string().min(1).max(200),
+        offset: z.number().int().min(0).max(10_000_000),
+        limit: z.number().int().min(1).max(MAX_ITEMS_PAGE),
+        filter: ItemFilter.optional(),
+      })
+      .strict(),
+    output: ItemsPage,
+  },
+  'datasets.image': {
+    input: z
+      .object({
+        ...StudyRef,
+        datasetId: z.string().min(1).max(200),
+        itemId: z.string().min(1).max(500),
+        /** `input`: the training-size copy; `overlay`: the larger copy kept for overlays. */
+        variant: z.enum(['input', 'overlay']),
+        /** Side of the returned square image in pixels (default: the cached copy's own size). */
+        size: z.number().int().min(16).max(1024).optional(),
+        /** Lesion masks drawn over the image, each in its LESION_COLOURS colour. */
+        masks: z.array(Lesion).max(5).optional(),
+      })
+      .strict(),
+    output: z.object({ dataUrl: z.string().startsWith('data:image/png;base64,'), width: z.number().int(), height: z.number().int() }),
+  },
+  'datasets.csvPreview': {
+    input: z.object({ path: FolderPath }).strict(),
+    output: z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())), rowCount: z.number().int().min(0) }),
+  },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

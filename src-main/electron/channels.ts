@@ -26,6 +26,11 @@ export const PRELOAD_CHANNELS = [
   'jobs.get',
   'jobs.cancel',
   'jobs.retry',
+  'datasets.list',
+  'datasets.get',
+  'datasets.items',
+  'datasets.image',
+  'datasets.csvPreview',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

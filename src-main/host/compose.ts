@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { BackendPreference, EngineStatus } from '../../src-shared/engine';
 import { DoctorReport, EngineStatus as EngineStatusSchema } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
+import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets-view/index';
 import { createDispatcher, type Dispatch, type Handlers } from '../rpc/dispatch';
 import { EventBus } from '../services/events';
 import { JobService } from '../services/jobs/job-service';
@@ -106,6 +107,11 @@ export function composeApp(options: HostOptions): ComposedApp {
     'jobs.get': async ({ id }) => jobs.get(id),
     'jobs.cancel': ({ id }) => jobs.cancel(id),
     'jobs.retry': ({ id }) => jobs.retry(id),
+    'datasets.list': ({ studyPath }) => listDatasets(studyPath),
+    'datasets.get': ({ studyPath, datasetId }) => getDataset(studyPath, datasetId),
+    'datasets.items': ({ studyPath, datasetId, offset, limit, filter }) => listItems(studyPath, datasetId, offset, limit, filter),
+    'datasets.image': (input) => datasetImage(input),
+    'datasets.csvPreview': ({ path: file }) => csvPreview(file),
   };
 
   let shutdownPromise: Promise<void> | null = null;

@@ -14,6 +14,7 @@ import { EngineProvider } from '../features/engine/EngineStore';
 import { JobsProvider } from '../features/jobs/JobsStore';
 import { SettingsProvider, useSettings } from '../features/settings/SettingsStore';
 import { StudyProvider } from '../features/study/StudyStore';
+import { DatasetsProvider } from '../features/datasets/DatasetsStore';
 import { ErrorBoundary } from '../shared/ErrorBoundary';
 import { errorCode, errorMessage } from '../shared/errors.viewmodel';
 import { AppShell } from './AppShell';
@@ -114,9 +115,11 @@ function Boot() {
         <EngineProvider>
           <JobsProvider>
             <StudyProvider>
-              <ErrorBoundary what="the FundusLab window">
-                <AppShell />
-              </ErrorBoundary>
+              <DatasetsProvider>
+                <ErrorBoundary what="the FundusLab window">
+                  <AppShell />
+                </ErrorBoundary>
+              </DatasetsProvider>
             </StudyProvider>
           </JobsProvider>
         </EngineProvider>

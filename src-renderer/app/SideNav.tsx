@@ -7,6 +7,7 @@ import ListItemIcon from '@mui/material/ListItemIcon';
 import ListItemText from '@mui/material/ListItemText';
 import Typography from '@mui/material/Typography';
 import { useJobs } from '../features/jobs/JobsStore';
+import { useStudy } from '../features/study/StudyStore';
 import { isActive } from '../features/jobs/jobs.viewmodel';
 import { visuallyHidden } from '../shared/visuallyHidden';
 import { useAppInfo } from './ClientContext';
@@ -19,6 +20,7 @@ export function SideNav() {
   const { route, navigate } = useNavigation();
   const { jobs } = useJobs();
   const info = useAppInfo();
+  const { openStudy } = useStudy();
   const activeJobs = jobs.filter((j) => isActive(j.status)).length;
 
   return (
@@ -37,8 +39,9 @@ export function SideNav() {
       }}
     >
       <List sx={{ px: 1, py: 1.5 }}>
-        {ROUTES.map(({ id, label, icon: Icon }) => {
+        {ROUTES.map(({ id, label, icon: Icon, needsStudy }) => {
           const selected = id === route;
+          const waiting = Boolean(needsStudy) && !openStudy;
           return (
             <ListItem key={id} disablePadding sx={{ mb: 0.5 }}>
               <ListItemButton
@@ -46,7 +49,8 @@ export function SideNav() {
                 aria-current={selected ? 'page' : undefined}
                 onClick={() => navigate(id)}
                 data-testid={`nav-${id}`}
-                sx={{ borderRadius: 1 }}
+                data-needs-study={waiting ? 'true' : undefined}
+                sx={{ borderRadius: 1, ...(waiting ? { color: 'text.secondary' } : {}) }}
               >
                 <ListItemIcon sx={{ minWidth: 36, color: selected ? 'primary.main' : 'text.secondary' }}>
                   {id === 'jobs' && activeJobs > 0 ? (
@@ -64,7 +68,8 @@ export function SideNav() {
                       {id === 'jobs' && activeJobs > 0 ? <Box component="span" sx={visuallyHidden}>{`, ${activeJobs} active`}</Box> : null}
                     </>
                   }
-                  slotProps={{ primary: { sx: { fontWeight: selected ? 600 : 400 } } }}
+                  secondary={waiting ? 'Open a study first' : undefined}
+                  slotProps={{ primary: { sx: { fontWeight: selected ? 600 : 400 } }, secondary: { sx: { fontSize: '0.75rem' } } }}
                 />
               </ListItemButton>
             </ListItem>

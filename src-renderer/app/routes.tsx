@@ -4,7 +4,8 @@
  */
 import type { ComponentType } from 'react';
 import type { SvgIconProps } from '@mui/material/SvgIcon';
-import { ChipIcon, FundusIcon, JobsIcon } from '../shared/icons';
+import { ChipIcon, DatasetsIcon, FundusIcon, JobsIcon } from '../shared/icons';
+import { DatasetsPage } from '../features/datasets/DatasetsPage';
 import { StudiesPage } from '../features/study/StudiesPage';
 import { ComputePage } from '../features/engine/ComputePage';
 import { JobsPage } from '../features/jobs/JobsPage';
@@ -20,10 +21,13 @@ export interface RouteDef {
   label: string;
   icon: ComponentType<SvgIconProps>;
   page: ComponentType<PageProps>;
+  /** The page works on the open study: the navigation says so while none is open. */
+  needsStudy?: boolean;
 }
 
 export const ROUTES: readonly RouteDef[] = [
   { id: 'studies', label: 'Studies', icon: FundusIcon, page: StudiesPage },
+  { id: 'datasets', label: 'Datasets', icon: DatasetsIcon, page: DatasetsPage, needsStudy: true },
   { id: 'compute', label: 'Compute', icon: ChipIcon, page: ComputePage },
   { id: 'jobs', label: 'Jobs', icon: JobsIcon, page: JobsPage },
 ];

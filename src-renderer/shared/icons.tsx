@@ -31,6 +31,18 @@ export const FundusIcon = strokeIcon(
   'FundusIcon',
 );
 
+/** A stack of image tiles ("Datasets"). */
+export const DatasetsIcon = strokeIcon(
+  <>
+    <rect x="3.5" y="3.5" width="7" height="7" rx="1.2" />
+    <rect x="13.5" y="3.5" width="7" height="7" rx="1.2" />
+    <rect x="3.5" y="13.5" width="7" height="7" rx="1.2" />
+    <rect x="13.5" y="13.5" width="7" height="7" rx="1.2" />
+    <circle cx="7" cy="7" r="1.6" />
+  </>,
+  'DatasetsIcon',
+);
+
 export const ChipIcon = strokeIcon(
   <>
     <rect x="6" y="6" width="12" height="12" rx="2" />

@@ -24,6 +24,11 @@ const VALID: Record<Channel, unknown> = {
   'jobs.get': { id: 'abc' },
   'jobs.cancel': { id: 'abc' },
   'jobs.retry': { id: 'abc' },
+  'datasets.list': { studyPath: '/tmp/study-a' },
+  'datasets.get': { studyPath: '/tmp/study-a', datasetId: 'eyepacs-demo' },
+  'datasets.items': { studyPath: '/tmp/study-a', datasetId: 'eyepacs-demo', offset: 0, limit: 24, filter: { grade: 2, split: 'train', lesion: 'MA' } },
+  'datasets.image': { studyPath: '/tmp/study-a', datasetId: 'idrid-seg-demo', itemId: 'IDRiD_01', variant: 'overlay', size: 160, masks: ['MA', 'EX'] },
+  'datasets.csvPreview': { path: '/tmp/labels.csv' },
 };
 
 function spies() {

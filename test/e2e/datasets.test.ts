@@ -1,0 +1,152 @@
+/**
+ * End to end in headless Chromium through the HTTP bridge: create a study, import a synthetic
+ * EyePACS set and a synthetic IDRiD segmentation set with the wizard, read the validation report
+ * and the grade histogram, and look at thumbnails with a lesion-mask overlay.
+ * Screenshots: test-artifacts/e2e/datasets-*.png.
+ */
+import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeEyepacsDemo, writeIdridDemo } from '../../src-main/services/demo';
+import { ARTIFACTS, chromiumAvailable, launchChromium, startBrowserMode, type RunningApp } from './browser-helpers';
+
+const enabled = chromiumAvailable();
+
+describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
+  let app: RunningApp;
+  let browser: Browser;
+  let page: Page;
+  const consoleErrors: string[] = [];
+  const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-e2e-datasets-'));
+  const data = path.join(work, 'data');
+  /** `tall`: the page area scrolls inside the shell, so a whole-page shot needs a tall window for a moment. */
+  const shot = async (name: string, tall = 0) => {
+    if (tall) await page.setViewportSize({ width: 1280, height: tall });
+    await page.screenshot({ path: path.join(ARTIFACTS, `datasets-${name}.png`) });
+    if (tall) await page.setViewportSize({ width: 1280, height: 800 });
+  };
+
+  beforeAll(async () => {
+    await writeEyepacsDemo(data, { patients: 8, testPatients: 2, size: 128, seed: 11 });
+    await writeIdridDemo(data, { images: 2, size: 120, seed: 5 });
+    // Problems for the validation report: a file that is not an image, and a label without its image.
+    writeFileSync(path.join(data, 'eyepacs', 'train', 'syn9999_left.jpeg'), 'not a jpeg');
+    appendFileSync(path.join(data, 'eyepacs', 'trainLabels.csv'), 'syn9999_left,0\nsyn9998_right,1\n');
+    app = await startBrowserMode(path.join(work, 'home'));
+    browser = await launchChromium();
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(m.text());
+    });
+    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await app?.stop();
+  });
+
+  async function runWizard(type: string, folder: string, datasetId: string) {
+    await page.getByTestId('import-dataset').first().click();
+    await page.getByTestId('import-wizard').waitFor();
+    await page.getByTestId(`import-type-${type}`).check();
+    await page.getByTestId('import-next').click();
+    await page.getByTestId('import-path').fill(folder);
+    await page.getByTestId('import-next').click();
+    await page.getByTestId('import-input-size').waitFor();
+    await page.getByTestId('import-next').click();
+    await page.getByTestId('import-review').waitFor();
+    await page.getByTestId('import-start').click();
+    await page.locator(`[data-testid="dataset-detail"][data-dataset="${datasetId}"]`).waitFor({ timeout: 60_000 });
+  }
+
+  it('says to open a study first, then shows an empty dataset list', async () => {
+    await page.goto(app.url);
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('datasets-no-study').waitFor();
+    expect(await page.getByTestId('nav-datasets').getAttribute('data-needs-study')).toBe('true');
+    await shot('01-no-study');
+    await page.getByTestId('nav-studies').click();
+    await page.getByTestId('study-name').fill('Datasets study');
+    await page.getByTestId('study-path').fill(path.join(work, 'study'));
+    await page.getByRole('button', { name: /^create/i }).click();
+    await expect.poll(async () => (await page.getByTestId('open-study').textContent()) ?? '', { timeout: 15_000 }).toContain('Datasets study');
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('datasets-empty').waitFor();
+    await shot('02-empty');
+  });
+
+  it('checks the folder step and shows the error next to the field', async () => {
+    await page.getByTestId('import-dataset').first().click();
+    await page.getByTestId('import-next').click();
+    await page.getByTestId('import-path').fill('relative/folder');
+    await page.getByTestId('import-next').click();
+    await expect.poll(async () => (await page.getByTestId('import-wizard').textContent()) ?? '').toMatch(/absolute path/i);
+    await shot('03-wizard-error');
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  });
+
+  it('maps the CSV columns of a plain folder from a preview of the file', async () => {
+    await page.getByTestId('import-dataset').first().click();
+    await page.getByTestId('import-type-folder').check();
+    await page.getByTestId('import-next').click();
+    await page.getByTestId('import-path').fill(path.join(data, 'eyepacs', 'train'));
+    await page.getByTestId('import-csv').fill(path.join(data, 'eyepacs', 'trainLabels.csv'));
+    await page.getByTestId('import-next').click();
+    await page.getByTestId('csv-preview').waitFor();
+    expect(await page.getByTestId('import-imageColumn').textContent()).toBe('image');
+    expect(await page.getByTestId('import-gradeColumn').textContent()).toBe('level');
+    await shot('04-wizard-columns');
+    await page.getByTestId('import-next').click();
+    await page.getByTestId('import-next').click();
+    await page.getByTestId('import-review').waitFor();
+    await shot('05-wizard-review');
+    await page.getByRole('button', { name: 'Cancel', exact: true }).click();
+  });
+
+  it('imports a synthetic EyePACS set and shows its report and grade histogram', async () => {
+    await runWizard('eyepacs', path.join(data, 'eyepacs'), 'eyepacs-eyepacs');
+    await page.getByTestId('validation-report').waitFor();
+    await page.getByTestId('detail-histogram').locator('.recharts-bar-rectangle').first().waitFor();
+    expect(await page.getByTestId('synthetic-chip').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('split-grade-table').textContent()).toMatch(/Train.*Test/);
+    await page.locator('[data-testid^="thumb-"][data-loaded="true"]').first().waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('issues-table').textContent()).toMatch(/not-an-image|unreadable/);
+    expect(await page.getByTestId('issues-table').textContent()).toMatch(/missing-file/);
+    await shot('06-eyepacs-detail');
+    await shot('07-eyepacs-detail-full', 2300);
+  });
+
+  it('imports a synthetic IDRiD segmentation set and overlays its lesion masks', async () => {
+    await page.getByTestId('dataset-back').click();
+    await page.getByTestId('dataset-card-eyepacs-eyepacs').waitFor();
+    await runWizard('idrid-seg', path.join(data, 'idrid'), 'idrid-seg-idrid');
+    await page.getByTestId('mask-toggle-OD').click();
+    await page.getByTestId('mask-toggle-EX').click();
+    const thumb = page.locator('[data-testid^="thumb-"][data-masks*="OD"][data-loaded="true"]').first();
+    await thumb.waitFor({ timeout: 30_000 });
+    await thumb.scrollIntoViewIfNeeded();
+    await shot('08-idrid-masks');
+    await thumb.click();
+    await page.getByTestId('image-dialog-img').waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('image-dialog-img').getAttribute('alt')).toMatch(/OD/);
+    await shot('09-idrid-dialog');
+    await page.keyboard.press('Escape');
+    await page.getByTestId('image-dialog').waitFor({ state: 'detached' });
+  });
+
+  it('lists both datasets with histograms and issue counts', async () => {
+    await page.getByTestId('dataset-back').click();
+    await page.getByTestId('dataset-card-idrid-seg-idrid').waitFor();
+    expect(await page.getByTestId('dataset-list').locator('[data-testid^="dataset-card-"]').count()).toBe(2);
+    expect(await page.getByTestId('dataset-issues-eyepacs-eyepacs').textContent()).toMatch(/error/i);
+    await page.getByTestId('histogram-eyepacs-eyepacs').locator('.recharts-bar-rectangle').first().waitFor();
+    await shot('10-list');
+  });
+
+  it('logged no errors in the page', () => {
+    expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
+  });
+});
