@@ -107,7 +107,7 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
   });
 
   it('imports a synthetic EyePACS set and shows its report and grade histogram', async () => {
-    await runWizard('eyepacs', path.join(data, 'eyepacs'), 'eyepacs-eyepacs');
+    await runWizard('eyepacs', path.join(data, 'eyepacs'), 'eyepacs');
     await page.getByTestId('validation-report').waitFor();
     await page.getByTestId('detail-histogram').locator('.recharts-bar-rectangle').first().waitFor();
     expect(await page.getByTestId('synthetic-chip').count()).toBeGreaterThan(0);
@@ -121,7 +121,7 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
 
   it('imports a synthetic IDRiD segmentation set and overlays its lesion masks', async () => {
     await page.getByTestId('dataset-back').click();
-    await page.getByTestId('dataset-card-eyepacs-eyepacs').waitFor();
+    await page.getByTestId('dataset-card-eyepacs').waitFor();
     await runWizard('idrid-seg', path.join(data, 'idrid'), 'idrid-seg-idrid');
     await page.getByTestId('mask-toggle-OD').click();
     await page.getByTestId('mask-toggle-EX').click();
@@ -141,8 +141,8 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
     await page.getByTestId('dataset-back').click();
     await page.getByTestId('dataset-card-idrid-seg-idrid').waitFor();
     expect(await page.getByTestId('dataset-list').locator('[data-testid^="dataset-card-"]').count()).toBe(2);
-    expect(await page.getByTestId('dataset-issues-eyepacs-eyepacs').textContent()).toMatch(/error/i);
-    await page.getByTestId('histogram-eyepacs-eyepacs').locator('.recharts-bar-rectangle').first().waitFor();
+    expect(await page.getByTestId('dataset-issues-eyepacs').textContent()).toMatch(/error/i);
+    await page.getByTestId('histogram-eyepacs').locator('.recharts-bar-rectangle').first().waitFor();
     await shot('10-list');
   });
 

@@ -44,7 +44,9 @@ export function defaultDatasetId(type: string, source: string): string {
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
     .replace(/^[-._]+|[-._]+$/g, '');
-  return `${type}-${base || 'data'}`.slice(0, 80).replace(/[-._]+$/, '');
+  // A folder already named after its type ("eyepacs", "eyepacs-256") is id enough.
+  const id = base === type || base.startsWith(`${type}-`) ? base : `${type}-${base || 'data'}`;
+  return id.slice(0, 80).replace(/[-._]+$/, '');
 }
 
 export function defaultConcurrency(): number {

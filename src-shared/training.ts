@@ -1,0 +1,198 @@
+/**
+ * The training specification: every setting of one training run (DESIGN.md, "Definitions the
+ * numbers must follow": Inputs, Training). All defaults are the paper's (Srinivasan et al. 2022)
+ * or, for MoCo v2, the official MoCo v2 recipe (Chen et al. 2020, facebookresearch/moco); they are
+ * defaults, not constants: the UI exposes them. Every field says what it means in `.describe()`.
+ */
+import { z } from 'zod';
+
+export const TrainingStrategy = z
+  .enum(['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL'])
+  .describe(
+    'Initialisation × training: IWNE = random init ("without ImageNet"), IFI = initialised from ImageNet; ' +
+      'FS = fully supervised on the labelled fraction, CL = MoCo v2 contrastive pretraining on the fundus images first, then supervised fine-tuning.',
+  );
+export type TrainingStrategy = z.infer<typeof TrainingStrategy>;
+
+/** Learning-rate schedule, evaluated per scheduler step t = 0, 1, … (an epoch unless stated). */
+export const LrSchedule = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('constant').describe('lr stays at the base value') }).strict(),
+    z
+      .object({
+        kind: z.literal('cosine').describe('torch CosineAnnealingLR: lr_t = etaMin + (base − etaMin)·(1 + cos(π·t/tMax))/2 (MoCo v2 uses etaMin 0)'),
+        tMax: z.number().int().positive().optional().describe('Length of the half cosine in scheduler steps; default: the run length (epochs) minus warm-up'),
+        etaMin: z.number().nonnegative().default(0).describe('Learning rate at t = tMax'),
+      })
+      .strict(),
+    z
+      .object({
+        kind: z.literal('step').describe('torch StepLR: lr_t = base · gamma^⌊t/stepSize⌋'),
+        stepSize: z.number().int().positive().describe('Scheduler steps between decays'),
+        gamma: z.number().positive().max(1).default(0.1).describe('Multiplicative decay factor'),
+      })
+      .strict(),
+  ])
+  .describe('Learning-rate schedule');
+export type LrSchedule = z.infer<typeof LrSchedule>;
+
+export const LrWarmup = z
+  .object({
+    steps: z.number().int().nonnegative().default(0).describe('Linear warm-up length in scheduler steps (0 = none); the schedule starts after it (torch SequentialLR of LinearLR then the schedule)'),
+    startFactor: z.number().positive().max(1).default(0.1).describe('Warm-up starts at base·startFactor and rises linearly to base at `steps` (torch LinearLR start_factor)'),
+  })
+  .strict()
+  .describe('Optional linear learning-rate warm-up');
+export type LrWarmup = z.infer<typeof LrWarmup>;
+
+export const AdamWSettings = z
+  .object({
+    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]).describe('AdamW (β1, β2), torch default'),
+    eps: z.number().positive().default(1e-8).describe('AdamW eps added to √v̂, torch default'),
+    weightDecay: z.number().nonnegative().default(0.01).describe('Decoupled weight decay (p ← p − lr·wd·p), torch AdamW default 0.01; the paper does not state its value'),
+    noDecayForNormAndBias: z.boolean().default(false).describe('Switch weight decay off for BatchNorm γ/β and biases (all rank-1 parameters); default off: torch decays every parameter'),
+  })
+  .strict()
+  .describe('AdamW optimizer (decoupled weight decay, Loshchilov & Hutter)');
+export type AdamWSettings = z.infer<typeof AdamWSettings>;
+
+const unit = z.number().min(0).max(1);
+
+/** Augmentation settings; a field that is absent or 0 / null switches that operation off. */
+export const AugmentSettings = z
+  .object({
+    randomResizedCrop: z
+      .object({
+        scale: z.tuple([unit, unit]).describe('Area fraction range of the crop (torchvision RandomResizedCrop scale)'),
+        ratio: z.tuple([z.number().positive(), z.number().positive()]).default([3 / 4, 4 / 3]).describe('Aspect-ratio range (log-uniform), torchvision default (3/4, 4/3)'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('Random resized crop to the input size (10 attempts, then a centre crop, as torchvision); null = resize only'),
+    horizontalFlip: unit.default(0).describe('Probability of a horizontal flip'),
+    verticalFlip: unit.default(0).describe('Probability of a vertical flip'),
+    rotationDegrees: z.number().min(0).max(180).default(0).describe('Rotation by a uniform angle in [−d, d] degrees (bilinear, zero fill); 0 = none'),
+    colorJitter: z
+      .object({
+        brightness: z.number().nonnegative().default(0).describe('Brightness factor drawn from [max(0, 1−b), 1+b]'),
+        contrast: z.number().nonnegative().default(0).describe('Contrast factor drawn from [max(0, 1−c), 1+c]'),
+        saturation: z.number().nonnegative().default(0).describe('Saturation factor drawn from [max(0, 1−s), 1+s]'),
+        hue: z.number().min(0).max(0.5).default(0).describe('Hue shift drawn from [−h, h] (fraction of the colour circle)'),
+        p: unit.default(1).describe('Probability of applying the jitter (torchvision RandomApply)'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('torchvision ColorJitter (the four adjustments in a random order per image); null = none'),
+    grayscale: unit.default(0).describe('Probability of RandomGrayscale (0.299R + 0.587G + 0.114B in all three channels)'),
+    gaussianBlur: z
+      .object({
+        sigma: z.tuple([z.number().positive(), z.number().positive()]).describe('Blur sigma range in pixels at 224 px (scaled with the input size)'),
+        p: unit.describe('Probability of blurring'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('Gaussian blur as in MoCo v2 (kernel ≈ 10% of the image side, 23 px at 224); null = none'),
+  })
+  .strict()
+  .describe('Training-time augmentation (applied on batches before normalisation, seeded per (seed, epoch, index))');
+export type AugmentSettings = z.infer<typeof AugmentSettings>;
+
+/** `fsTrain` preset: supervised fine-tuning (crop scale 0.8–1, flips, ±15°, light colour jitter). */
+export const FS_TRAIN_AUGMENT: AugmentSettings = AugmentSettings.parse({
+  randomResizedCrop: { scale: [0.8, 1] },
+  horizontalFlip: 0.5,
+  verticalFlip: 0.5,
+  rotationDegrees: 15,
+  colorJitter: { brightness: 0.1, contrast: 0.1, saturation: 0.1, hue: 0, p: 1 },
+});
+/** `mocoAugPlus` preset: MoCo v2 aug+ (Chen et al. 2020). */
+export const MOCO_AUG_PLUS: AugmentSettings = AugmentSettings.parse({
+  randomResizedCrop: { scale: [0.2, 1] },
+  colorJitter: { brightness: 0.4, contrast: 0.4, saturation: 0.4, hue: 0.1, p: 0.8 },
+  grayscale: 0.2,
+  gaussianBlur: { sigma: [0.1, 2], p: 0.5 },
+  horizontalFlip: 0.5,
+});
+/** `validation` preset: no augmentation (resize only). */
+export const VALIDATION_AUGMENT: AugmentSettings = AugmentSettings.parse({});
+
+export const Normalisation = z
+  .discriminatedUnion('kind', [
+    z.object({ kind: z.literal('imagenet').describe('ImageNet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225): IFI models') }).strict(),
+    z.object({ kind: z.literal('dataset').describe("The training set's own per-channel mean/std, computed before training: IWNE models (paper's EyePACS: mean 0.3203, 0.2244, 0.1609; std 0.2622, 0.1833, 0.1318)") }).strict(),
+    z
+      .object({
+        kind: z.literal('custom').describe('Given values'),
+        mean: z.tuple([z.number(), z.number(), z.number()]).describe('Per-channel (R, G, B) mean of [0, 1] pixels'),
+        std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).describe('Per-channel (R, G, B) standard deviation'),
+      })
+      .strict(),
+  ])
+  .describe('Input normalisation (x − mean) / std after augmentation');
+export type Normalisation = z.infer<typeof Normalisation>;
+
+export const MocoSettings = z
+  .object({
+    epochs: z.number().int().positive().default(200).describe('Contrastive pretraining epochs (official MoCo v2: 200)'),
+    batchSize: z.number().int().positive().default(256).describe('Images per step (official: 256); the queue size must be a multiple of it'),
+    lr: z.number().positive().default(0.03).describe('Base learning rate (MoCo v2: 0.03)'),
+    schedule: LrSchedule.default({ kind: 'cosine', etaMin: 0 }).describe('Learning-rate schedule per epoch (MoCo v2: cosine to 0 over the epochs)'),
+    optimizer: z
+      .enum(['adamw', 'sgd'])
+      .default('adamw')
+      .describe('Pretraining optimizer. Default AdamW: the paper used AdamW "in all the settings"; the official MoCo v2 recipe uses SGD (momentum 0.9, weight decay 1e-4)'),
+    sgdMomentum: z.number().min(0).lt(1).default(0.9).describe('SGD momentum (when optimizer = sgd)'),
+    weightDecay: z
+      .number()
+      .nonnegative()
+      .default(0.01)
+      .describe('Weight decay of the pretraining optimizer (AdamW default 0.01 — the paper does not state it; official MoCo v2 with SGD: 1e-4)'),
+    queueSize: z.number().int().positive().default(65536).describe('K, negatives in the queue (MoCo v2: 65536); reduced automatically to the largest multiple of the batch size ≤ the dataset size when the dataset is smaller'),
+    momentum: z.number().min(0).max(1).default(0.999).describe('Key-encoder momentum m in θk ← m·θk + (1−m)·θq (MoCo v2: 0.999)'),
+    temperature: z.number().positive().default(0.2).describe('Softmax temperature T of InfoNCE (MoCo v2: 0.2)'),
+    dim: z.number().int().positive().default(128).describe('Output (embedding) dimension of the projection head (MoCo v2: 128)'),
+    mlpHidden: z.union([z.literal('auto'), z.number().int().positive()]).default('auto').describe('Hidden width of the 2-layer MLP head; auto = the backbone feature size (2048 for ResNet50, scaled with model width), as MoCo v2'),
+    augmentation: AugmentSettings.default(MOCO_AUG_PLUS).describe('Augmentation producing the two views (MoCo v2 aug+)'),
+  })
+  .strict()
+  .describe('MoCo v2 contrastive pretraining (CL strategies only)');
+export type MocoSettings = z.infer<typeof MocoSettings>;
+
+export const ARCH_REGEX = /^resnet(18|34|50|101|152)(?:-w(\d+))?$/;
+
+const TrainingSpecBase = z
+  .object({
+    strategy: TrainingStrategy,
+    fraction: z.number().gt(0).max(1).default(1).describe('Label fraction of the training set used (0.1 … 1.0; stratified, patient-grouped, nested)'),
+    seed: z.number().int().nonnegative().default(0).describe('Seed of initialisation, subset selection, shuffling and augmentation'),
+    arch: z.string().regex(ARCH_REGEX).default('resnet50').describe('Backbone: resnet18/34/50/101/152, optionally with a reduced base width "-wN" (paper: resnet50)'),
+    inputSize: z.number().int().min(32).max(1024).default(224).describe('Square input side in pixels after preprocessing (paper: 224)'),
+    epochs: z.number().int().positive().optional().describe('Supervised epochs; default by initialisation: IWNE 500, IFI 50 (paper)'),
+    lr: z.number().positive().optional().describe('Base learning rate; default by initialisation: IWNE 1e-4, IFI 1e-3 (paper)'),
+    batchSize: z.number().int().positive().default(32).describe('Images per optimizer step (the paper does not state it)'),
+    optimizer: AdamWSettings.default(AdamWSettings.parse({})).describe('AdamW optimizer settings (decoupled weight decay, as in the paper)'),
+    schedule: LrSchedule.default({ kind: 'constant' }).describe('Learning-rate schedule per epoch (paper: constant)'),
+    warmup: LrWarmup.default(LrWarmup.parse({})).describe('Optional linear learning-rate warm-up before the schedule (default none)'),
+    augmentation: AugmentSettings.default(FS_TRAIN_AUGMENT).describe('Supervised training augmentation (default preset fsTrain); validation/test use none'),
+    normalisation: Normalisation.optional().describe('Default by initialisation: IFI → ImageNet, IWNE → the training set (paper)'),
+    classWeights: z.boolean().default(false).describe('Weight the cross-entropy by inverse class frequency of the training subset'),
+    earlyStoppingPatience: z.number().int().positive().nullable().default(null).describe('Stop after this many epochs without a better validation AUC; null = run all epochs (paper: all epochs, best-AUC model kept)'),
+    moco: MocoSettings.default(MocoSettings.parse({})).describe('MoCo v2 contrastive pretraining settings (used by the CL strategies only)'),
+  })
+  .strict();
+
+/** A training run's settings with the strategy-dependent defaults filled in. */
+export const TrainingSpec = TrainingSpecBase.transform((s) => {
+  const ifi = s.strategy.startsWith('IFI');
+  return {
+    ...s,
+    epochs: s.epochs ?? (ifi ? 50 : 500),
+    lr: s.lr ?? (ifi ? 1e-3 : 1e-4),
+    normalisation: s.normalisation ?? (ifi ? { kind: 'imagenet' as const } : { kind: 'dataset' as const }),
+  };
+}).describe('One training run (DESIGN.md "Training")');
+export type TrainingSpecInput = z.input<typeof TrainingSpec>;
+export type TrainingSpec = z.output<typeof TrainingSpec>;
