@@ -40,7 +40,7 @@ const COMMANDS: Record<string, Command> = {
     run: runPredict,
   },
   bench: {
-    summary: 'Benchmarks: data (preprocessing throughput)',
+    summary: 'Benchmarks: data (preprocessing throughput), metrics (AUC/DeLong speed)',
     usage: BENCH_USAGE,
     run: runBench,
   },
