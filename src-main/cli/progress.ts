@@ -1,14 +1,27 @@
-/** A one-line progress display on stderr for CLI commands (only when stderr is a terminal or when asked). */
+/**
+ * A one-line progress display on stderr for CLI commands. On a terminal the line is redrawn in
+ * place; in a log (not a terminal) a line is written only every 5 % or every 5 s, so logs stay short.
+ */
 export function stderrProgress(label: string, enabled: boolean): { update: (done: number, total: number, message: string) => void; end: () => void } {
   const tty = process.stderr.isTTY === true;
   let last = '';
+  let lastPct = -100;
+  let lastAt = 0;
   return {
     update(done, total, message) {
       if (!enabled) return;
       const pct = total > 0 ? Math.round((100 * done) / total) : 0;
       const line = `${label}: ${pct}% ${message}`;
-      if (tty) process.stderr.write(`\r\x1b[2K${line}`);
-      else if (line !== last) process.stderr.write(line + '\n');
+      if (tty) {
+        process.stderr.write(`\r\x1b[2K${line}`);
+      } else {
+        const now = Date.now();
+        const finished = done >= total;
+        if (line === last || (!finished && pct - lastPct < 5 && now - lastAt < 5000)) return;
+        process.stderr.write(line + '\n');
+        lastPct = pct;
+        lastAt = now;
+      }
       last = line;
     },
     end() {
