@@ -10,6 +10,7 @@ import { FolderPath, StudyName, StudySummary } from './study';
 import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
+import { WeightsInspection, WeightsInspectRequest } from './weights';
 
 const Empty = z.object({}).strict();
 
@@ -22,6 +23,8 @@ export const AppInfo = z.object({
   capabilities: z.object({
     /** A native folder picker is available (Electron only). */
     folderDialog: z.boolean(),
+    /** A native file picker is available (Electron only). */
+    fileDialog: z.boolean(),
   }),
   /** Where the app keeps its own state (settings, app-level jobs). */
   dataDir: z.string(),
@@ -133,6 +136,15 @@ export const LESION_NAMES: Record<Lesion, string> = {
 
 const StudyRef = { studyPath: FolderPath };
 
+/** One filter of a native file dialog: a label and extensions without the dot (`*` for any). */
+export const FileFilter = z
+  .object({
+    name: z.string().min(1).max(100),
+    extensions: z.array(z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,19})$/, 'An extension without the leading dot, or *')).min(1).max(20),
+  })
+  .strict();
+export type FileFilter = z.infer<typeof FileFilter>;
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'engine.status': { input: Empty, output: EngineStatus },
@@ -144,6 +156,10 @@ export const contract = {
   'study.recent': { input: Empty, output: z.array(RecentStudy) },
   'dialog.pickFolder': {
     input: z.object({ title: z.string().max(200) }).strict(),
+    output: z.object({ path: z.string().nullable() }),
+  },
+  'dialog.pickFile': {
+    input: z.object({ title: z.string().max(200), filters: z.array(FileFilter).max(10).optional() }).strict(),
     output: z.object({ path: z.string().nullable() }),
   },
   'jobs.submit': { input: JobRequest, output: JobState },
@@ -185,6 +201,8 @@ export const contract = {
     input: z.object({ path: FolderPath }).strict(),
     output: z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())), rowCount: z.number().int().min(0) }),
   },
+  /** What a weights file holds and what importing it into each architecture would do (read in a worker). */
+  'weights.inspect': { input: WeightsInspectRequest, output: WeightsInspection },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

@@ -21,6 +21,7 @@ export const PRELOAD_CHANNELS = [
   'study.open',
   'study.recent',
   'dialog.pickFolder',
+  'dialog.pickFile',
   'jobs.submit',
   'jobs.list',
   'jobs.get',
@@ -31,6 +32,7 @@ export const PRELOAD_CHANNELS = [
   'datasets.items',
   'datasets.image',
   'datasets.csvPreview',
+  'weights.inspect',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

@@ -124,6 +124,7 @@ declare module 'electron' {
       | 'treatPackageAsDirectory'
       | 'dontAddToRecent'
     >;
+    filters?: Array<{ name: string; extensions: string[] }>;
     message?: string;
   }
 

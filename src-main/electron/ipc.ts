@@ -133,19 +133,36 @@ export function createQuitGuard(deps: {
   };
 }
 
-/** Native folder picker over Electron's dialog.showOpenDialog (owner window when one is focused). */
+/** A filter of a native open dialog (extensions without the dot). */
+export interface DialogFilter {
+  name: string;
+  extensions: string[];
+}
+
+/** What createFolderDialogs asks of Electron's dialog.showOpenDialog. */
+export interface OpenDialogRequest {
+  title: string;
+  properties: Array<'openDirectory' | 'createDirectory' | 'openFile'>;
+  filters?: DialogFilter[];
+}
+
+/**
+ * Native folder and file pickers over Electron's dialog.showOpenDialog (owner window when one is
+ * focused). A file dialog always offers "All files" after the caller's filters, so a checkpoint
+ * with an unusual extension can still be chosen.
+ */
 export function createFolderDialogs<W>(deps: {
-  showOpenDialog: (
-    owner: W | null,
-    options: { title: string; properties: Array<'openDirectory' | 'createDirectory'> },
-  ) => Promise<{ canceled: boolean; filePaths: string[] }>;
+  showOpenDialog: (owner: W | null, options: OpenDialogRequest) => Promise<{ canceled: boolean; filePaths: string[] }>;
   focusedWindow: () => W | null;
-}): { pickFolder(title: string): Promise<string | null> } {
+}): { pickFolder(title: string): Promise<string | null>; pickFile(title: string, filters?: DialogFilter[]): Promise<string | null> } {
+  const first = (result: { canceled: boolean; filePaths: string[] }) => (result.canceled ? null : (result.filePaths[0] ?? null));
   return {
     async pickFolder(title: string): Promise<string | null> {
-      const result = await deps.showOpenDialog(deps.focusedWindow(), { title, properties: ['openDirectory', 'createDirectory'] });
-      if (result.canceled) return null;
-      return result.filePaths[0] ?? null;
+      return first(await deps.showOpenDialog(deps.focusedWindow(), { title, properties: ['openDirectory', 'createDirectory'] }));
+    },
+    async pickFile(title: string, filters: DialogFilter[] = []): Promise<string | null> {
+      const withAll = filters.some((f) => f.extensions.includes('*')) ? filters : [...filters, { name: 'All files', extensions: ['*'] }];
+      return first(await deps.showOpenDialog(deps.focusedWindow(), { title, properties: ['openFile'], filters: withAll }));
     },
   };
 }

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { BackendPreference, EngineStatus } from '../../src-shared/engine';
 import { DoctorReport, EngineStatus as EngineStatusSchema } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
+import { WeightsInspection } from '../../src-shared/weights';
 import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets-view/index';
 import { createDispatcher, type Dispatch, type Handlers } from '../rpc/dispatch';
 import { EventBus } from '../services/events';
@@ -19,6 +20,8 @@ import { StudyService } from '../services/study/study-service';
 /** Native dialogs; null where the host has none (browser mode). */
 export interface Dialogs {
   pickFolder(title: string): Promise<string | null>;
+  /** An existing file; `filters` narrow what the dialog lists (extensions without the dot). */
+  pickFile(title: string, filters?: { name: string; extensions: string[] }[]): Promise<string | null>;
 }
 
 export interface HostOptions {
@@ -80,7 +83,7 @@ export function composeApp(options: HostOptions): ComposedApp {
       version: options.appVersion,
       host: options.host,
       platform: process.platform,
-      capabilities: { folderDialog: options.dialogs !== null },
+      capabilities: { folderDialog: options.dialogs !== null, fileDialog: options.dialogs !== null },
       dataDir: options.dataDir,
     }),
     'engine.status': () => engineStatus(),
@@ -102,6 +105,10 @@ export function composeApp(options: HostOptions): ComposedApp {
       if (!options.dialogs) throw new AppError('UNSUPPORTED', 'There is no folder dialog in browser mode; type the folder path instead.');
       return { path: await options.dialogs.pickFolder(title) };
     },
+    'dialog.pickFile': async ({ title, filters }) => {
+      if (!options.dialogs) throw new AppError('UNSUPPORTED', 'There is no file dialog in browser mode; type the file path instead.');
+      return { path: await options.dialogs.pickFile(title, filters) };
+    },
     'jobs.submit': (request) => jobs.submit(request),
     'jobs.list': async () => jobs.list(),
     'jobs.get': async ({ id }) => jobs.get(id),
@@ -112,6 +119,8 @@ export function composeApp(options: HostOptions): ComposedApp {
     'datasets.items': ({ studyPath, datasetId, offset, limit, filter }) => listItems(studyPath, datasetId, offset, limit, filter),
     'datasets.image': (input) => datasetImage(input),
     'datasets.csvPreview': ({ path: file }) => csvPreview(file),
+    // Reading a checkpoint (up to a few hundred MB, parsed in JS) would stall the event loop: a worker does it.
+    'weights.inspect': async (request) => WeightsInspection.parse(await runWorkerTask(launcher, 'weights.inspect', request, preference())),
   };
 
   let shutdownPromise: Promise<void> | null = null;

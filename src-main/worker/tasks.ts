@@ -12,6 +12,8 @@ import type { JobKind } from '../../src-shared/jobs';
 import { initEngine } from '../engine/backend';
 import { collectDoctorReport } from '../engine/doctor';
 import { runSelfTest } from '../engine/selftest';
+import { inspectWeights, type InspectReport } from '../engine/weights/inspect';
+import { WeightsInspection, WeightsInspectRequest } from '../../src-shared/weights';
 import type { JobContext } from '../services/jobs/context';
 import { APP_VERSION, ELECTRON_VERSION } from '../version';
 
@@ -36,6 +38,49 @@ const jobTasks: Record<JobKind, Task> = {
   },
 };
 
+/**
+ * The engine's InspectReport as the contract's WeightsInspection. The mapping is explicit (not a
+ * cast) and the result is parsed, so a field added to either side fails here, loudly, not in the UI.
+ */
+export function toWeightsInspection(report: InspectReport): WeightsInspection {
+  return WeightsInspection.parse({
+    file: report.file,
+    format: report.format,
+    layout: report.layout,
+    stateDictKey: report.stateDictKey,
+    otherFields: report.otherFields.map((f) => ({ key: f.key, description: f.description })),
+    metadata: report.metadata,
+    tensors: {
+      count: report.tensors.count,
+      elements: report.tensors.elements,
+      parameters: report.tensors.parameters,
+      dtypes: Object.fromEntries(Object.entries(report.tensors.dtypes).filter((e): e is [string, number] => e[1] !== undefined)),
+    },
+    detected: report.detected
+      ? {
+          arch: report.detected.arch,
+          depth: report.detected.depth,
+          width: report.detected.width,
+          block: report.detected.block,
+          classes: report.detected.classes,
+          moco: report.detected.moco,
+        }
+      : null,
+    imports: report.imports.map((p) => ({
+      arch: p.arch,
+      classes: p.classes,
+      ok: p.ok,
+      moco: p.moco,
+      loaded: p.loaded,
+      skipped: p.skipped,
+      reinitialised: p.reinitialised,
+      missing: p.missing,
+      mismatched: p.mismatched,
+      unexpected: p.unexpected,
+    })),
+  });
+}
+
 export const TASKS: Record<string, Task> = {
   ...jobTasks,
   'engine.status': async (_params, ctx) => initEngine({ preference: ctx.preference }),
@@ -43,5 +88,10 @@ export const TASKS: Record<string, Task> = {
     const selfTest = parseOrThrow(SelfTestParams, params ?? {}, 'self-test parameters');
     await initEngine({ preference: ctx.preference });
     return collectDoctorReport({ appVersion: APP_VERSION, electronVersion: ELECTRON_VERSION, selfTest, ctx });
+  },
+  /** Reads a weights file (pure JS, no tfjs backend needed) and plans its import into each architecture. */
+  'weights.inspect': async (params) => {
+    const request = parseOrThrow(WeightsInspectRequest, params, 'weights inspect request');
+    return toWeightsInspection(await inspectWeights(request.path, { classes: request.classes, ...(request.archs ? { archs: request.archs } : {}) }));
   },
 };

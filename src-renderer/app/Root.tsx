@@ -15,6 +15,7 @@ import { JobsProvider } from '../features/jobs/JobsStore';
 import { SettingsProvider, useSettings } from '../features/settings/SettingsStore';
 import { StudyProvider } from '../features/study/StudyStore';
 import { DatasetsProvider } from '../features/datasets/DatasetsStore';
+import { ModelsProvider } from '../features/models/ModelsStore';
 import { ErrorBoundary } from '../shared/ErrorBoundary';
 import { errorCode, errorMessage } from '../shared/errors.viewmodel';
 import { AppShell } from './AppShell';
@@ -116,9 +117,11 @@ function Boot() {
           <JobsProvider>
             <StudyProvider>
               <DatasetsProvider>
-                <ErrorBoundary what="the FundusLab window">
-                  <AppShell />
-                </ErrorBoundary>
+                <ModelsProvider>
+                  <ErrorBoundary what="the FundusLab window">
+                    <AppShell />
+                  </ErrorBoundary>
+                </ModelsProvider>
               </DatasetsProvider>
             </StudyProvider>
           </JobsProvider>

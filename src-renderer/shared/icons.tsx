@@ -31,6 +31,20 @@ export const FundusIcon = strokeIcon(
   'FundusIcon',
 );
 
+/** Three layers of connected units ("Models"). */
+export const ModelsIcon = strokeIcon(
+  <>
+    <circle cx="5" cy="7" r="1.8" />
+    <circle cx="5" cy="17" r="1.8" />
+    <circle cx="12" cy="5" r="1.8" />
+    <circle cx="12" cy="12" r="1.8" />
+    <circle cx="12" cy="19" r="1.8" />
+    <circle cx="19" cy="12" r="1.8" />
+    <path d="M6.7 6.4l3.6-.9M6.6 8l3.8 3M6.6 16l3.8-3M6.7 17.6l3.6.9M13.7 5.8l3.8 5M13.8 12h3.4M13.7 18.2l3.8-5" />
+  </>,
+  'ModelsIcon',
+);
+
 /** A stack of image tiles ("Datasets"). */
 export const DatasetsIcon = strokeIcon(
   <>

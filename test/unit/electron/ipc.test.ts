@@ -197,4 +197,29 @@ describe('createFolderDialogs', () => {
     answer = { canceled: false, filePaths: [] };
     await expect(dialogs.pickFolder('x')).resolves.toBeNull();
   });
+
+  it('asks for one existing file with the caller\'s filters plus "All files", or returns null when cancelled', async () => {
+    const calls: unknown[][] = [];
+    let answer = { canceled: false, filePaths: ['/weights/moco_v2_800ep_pretrain.pth.tar'] };
+    const dialogs = createFolderDialogs({
+      showOpenDialog: async (w, options) => {
+        calls.push([w, options]);
+        return answer;
+      },
+      focusedWindow: () => null,
+    });
+    const filters = [{ name: 'PyTorch checkpoints', extensions: ['pth', 'tar'] }];
+    await expect(dialogs.pickFile('MoCo v2 checkpoint', filters)).resolves.toBe('/weights/moco_v2_800ep_pretrain.pth.tar');
+    expect(calls[0]).toEqual([
+      null,
+      { title: 'MoCo v2 checkpoint', properties: ['openFile'], filters: [...filters, { name: 'All files', extensions: ['*'] }] },
+    ]);
+    // a caller that already offers every file gets no second "All files"
+    await dialogs.pickFile('x', [{ name: 'Any', extensions: ['*'] }]);
+    expect(calls[1]?.[1]).toEqual({ title: 'x', properties: ['openFile'], filters: [{ name: 'Any', extensions: ['*'] }] });
+    await dialogs.pickFile('x');
+    expect(calls[2]?.[1]).toEqual({ title: 'x', properties: ['openFile'], filters: [{ name: 'All files', extensions: ['*'] }] });
+    answer = { canceled: true, filePaths: [] };
+    await expect(dialogs.pickFile('x', filters)).resolves.toBeNull();
+  });
 });

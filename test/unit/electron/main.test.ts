@@ -266,7 +266,7 @@ describe('electron main (with a fake electron module)', () => {
 
   it('answers IPC calls from the app window through the real dispatcher', async () => {
     const answer = await invoke({ senderFrame: mainWindow().webContents.mainFrame }, 'app.info', {});
-    expect(answer).toMatchObject({ ok: true, value: { name: 'FundusLab', host: 'electron', capabilities: { folderDialog: true }, dataDir: state.paths.userData } });
+    expect(answer).toMatchObject({ ok: true, value: { name: 'FundusLab', host: 'electron', capabilities: { folderDialog: true, fileDialog: true }, dataDir: state.paths.userData } });
     const bad = await invoke({ senderFrame: mainWindow().webContents.mainFrame }, 'app.info', { unexpected: true });
     expect(bad).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   });
@@ -293,6 +293,13 @@ describe('electron main (with a fake electron module)', () => {
     const answer = await invoke({ senderFrame: mainWindow().webContents.mainFrame }, 'dialog.pickFolder', { title: 'Study folder' });
     expect(answer).toEqual({ ok: true, value: { path: '/picked/folder' } });
     expect(state.openDialogs.at(-1)).toEqual([mainWindow(), { title: 'Study folder', properties: ['openDirectory', 'createDirectory'] }]);
+  });
+
+  it('uses the native open-file dialog for dialog.pickFile, with the filters', async () => {
+    const filters = [{ name: 'safetensors', extensions: ['safetensors'] }];
+    const answer = await invoke({ senderFrame: mainWindow().webContents.mainFrame }, 'dialog.pickFile', { title: 'Weights', filters });
+    expect(answer).toMatchObject({ ok: true });
+    expect(state.openDialogs.at(-1)).toEqual([mainWindow(), { title: 'Weights', properties: ['openFile'], filters: [...filters, { name: 'All files', extensions: ['*'] }] }]);
   });
 
   it.skipIf(!existsSync(path.join(root, 'dist', 'worker.js')))(

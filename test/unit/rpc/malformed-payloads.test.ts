@@ -19,6 +19,7 @@ const VALID: Record<Channel, unknown> = {
   'study.open': { path: '/tmp/study-a' },
   'study.recent': {},
   'dialog.pickFolder': { title: 'Pick' },
+  'dialog.pickFile': { title: 'Pick a checkpoint', filters: [{ name: 'PyTorch', extensions: ['pth', 'pt', 'tar'] }] },
   'jobs.submit': { kind: 'engine.selftest', params: { size: 16, batch: 2, steps: 2 } },
   'jobs.list': {},
   'jobs.get': { id: 'abc' },
@@ -29,6 +30,7 @@ const VALID: Record<Channel, unknown> = {
   'datasets.items': { studyPath: '/tmp/study-a', datasetId: 'eyepacs-demo', offset: 0, limit: 24, filter: { grade: 2, split: 'train', lesion: 'MA' } },
   'datasets.image': { studyPath: '/tmp/study-a', datasetId: 'idrid-seg-demo', itemId: 'IDRiD_01', variant: 'overlay', size: 160, masks: ['MA', 'EX'] },
   'datasets.csvPreview': { path: '/tmp/labels.csv' },
+  'weights.inspect': { path: '/tmp/moco_v2_800ep_pretrain.pth.tar', classes: 5, archs: ['resnet50', 'resnet50-w16'] },
 };
 
 function spies() {
