@@ -5,7 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 export const ROOT = path.resolve(import.meta.dirname, '..', '..');
 export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
@@ -68,4 +68,42 @@ export async function launchChromium(): Promise<Browser> {
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
   });
+}
+
+/** FundusLab in browser mode plus a Chromium page on it, collecting console errors; one per test file. */
+export interface AppSession {
+  app: RunningApp;
+  browser: Browser;
+  page: Page;
+  /** Console errors and uncaught page errors seen so far. */
+  consoleErrors: string[];
+  /** Screenshot `<prefix><name>.png` into ARTIFACTS; `tall` enlarges the window for a whole-page shot (the page area scrolls inside the shell). */
+  shot(name: string, tall?: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openAppSession(home: string, shotPrefix: string): Promise<AppSession> {
+  const app = await startBrowserMode(home);
+  const browser = await launchChromium();
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  const consoleErrors: string[] = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error') consoleErrors.push(m.text());
+  });
+  page.on('pageerror', (e) => consoleErrors.push(String(e)));
+  return {
+    app,
+    browser,
+    page,
+    consoleErrors,
+    async shot(name, tall = 0) {
+      if (tall) await page.setViewportSize({ width: 1280, height: tall });
+      await page.screenshot({ path: path.join(ARTIFACTS, `${shotPrefix}${name}.png`) });
+      if (tall) await page.setViewportSize({ width: 1280, height: 800 });
+    },
+    async close() {
+      await browser.close();
+      await app.stop();
+    },
+  };
 }

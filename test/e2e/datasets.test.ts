@@ -7,26 +7,21 @@
 import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeEyepacsDemo, writeIdridDemo } from '../../src-main/services/demo';
-import { ARTIFACTS, chromiumAvailable, launchChromium, startBrowserMode, type RunningApp } from './browser-helpers';
+import { chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';
 
 const enabled = chromiumAvailable();
 
 describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
+  let session: AppSession;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
-  const consoleErrors: string[] = [];
+  const consoleErrors = (): string[] => session.consoleErrors;
+  const shot = (name: string, tall = 0) => session.shot(name, tall);
   const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-e2e-datasets-'));
   const data = path.join(work, 'data');
-  /** `tall`: the page area scrolls inside the shell, so a whole-page shot needs a tall window for a moment. */
-  const shot = async (name: string, tall = 0) => {
-    if (tall) await page.setViewportSize({ width: 1280, height: tall });
-    await page.screenshot({ path: path.join(ARTIFACTS, `datasets-${name}.png`) });
-    if (tall) await page.setViewportSize({ width: 1280, height: 800 });
-  };
 
   beforeAll(async () => {
     await writeEyepacsDemo(data, { patients: 8, testPatients: 2, size: 128, seed: 11 });
@@ -34,19 +29,11 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
     // Problems for the validation report: a file that is not an image, and a label without its image.
     writeFileSync(path.join(data, 'eyepacs', 'train', 'syn9999_left.jpeg'), 'not a jpeg');
     appendFileSync(path.join(data, 'eyepacs', 'trainLabels.csv'), 'syn9999_left,0\nsyn9998_right,1\n');
-    app = await startBrowserMode(path.join(work, 'home'));
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    session = await openAppSession(path.join(work, 'home'), 'datasets-');
+    ({ app, page } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-  });
+  afterAll(async () => session?.close());
 
   async function runWizard(type: string, folder: string, datasetId: string) {
     await page.getByTestId('import-dataset').first().click();
@@ -147,6 +134,6 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
   });
 
   it('logged no errors in the page', () => {
-    expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
+    expect(consoleErrors().filter((e) => !/favicon/.test(e))).toEqual([]);
   });
 });

@@ -6,33 +6,24 @@
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, chromiumAvailable, launchChromium, startBrowserMode, type RunningApp } from './browser-helpers';
+import { ARTIFACTS, chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';
 
 const enabled = chromiumAvailable();
 
 describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => {
+  let session: AppSession;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
-  const consoleErrors: string[] = [];
   const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-e2e-'));
 
   beforeAll(async () => {
-    app = await startBrowserMode(path.join(work, 'home'));
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    session = await openAppSession(path.join(work, 'home'), '');
+    ({ app, page } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-  });
+  afterAll(async () => session?.close());
 
   const api = async (channel: string, body: unknown) => {
     const res = await fetch(`http://127.0.0.1:${app.port}/api/call/${channel}`, {
@@ -51,7 +42,7 @@ describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => 
     expect(await chip.textContent()).toContain(status.value.active);
     // the token left the address bar
     expect(page.url()).not.toContain(app.token);
-    await page.screenshot({ path: path.join(ARTIFACTS, '01-opened.png') });
+    await session.shot('01-opened');
   });
 
   it('creates a study folder from the UI', async () => {
@@ -62,7 +53,7 @@ describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => 
     await expect.poll(async () => (await page.getByTestId('open-study').textContent()) ?? '', { timeout: 15_000 }).toContain('Pilot study');
     const study = JSON.parse(readFileSync(path.join(folder, 'study.json'), 'utf8'));
     expect(study).toMatchObject({ schemaVersion: 1, name: 'Pilot study' });
-    await page.screenshot({ path: path.join(ARTIFACTS, '02-study-created.png') });
+    await session.shot('02-study-created');
   });
 
   it('shows clear errors for a bad folder (checked in the page and by the service) and keeps the app usable', async () => {
@@ -74,7 +65,7 @@ describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => 
     await page.getByTestId('study-path').fill(path.join(work, 'studies', 'pilot'));
     await page.getByRole('button', { name: /^create/i }).click();
     await expect.poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 10_000 }).toMatch(/already contains a (FundusLab )?study/);
-    await page.screenshot({ path: path.join(ARTIFACTS, '03-bad-folder.png') });
+    await session.shot('03-bad-folder');
     expect(JSON.parse(readFileSync(path.join(work, 'studies', 'pilot', 'study.json'), 'utf8')).name).toBe('Pilot study');
   });
 
@@ -82,13 +73,13 @@ describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => 
     await page.getByTestId('nav-compute').click();
     await page.getByTestId('run-selftest').click();
     await page.getByTestId('selftest-progress').waitFor({ state: 'visible', timeout: 30_000 });
-    await page.screenshot({ path: path.join(ARTIFACTS, '04-selftest-running.png') });
+    await session.shot('04-selftest-running');
     const result = page.getByTestId('selftest-result');
     await result.waitFor({ state: 'visible', timeout: 150_000 });
     expect(await result.textContent()).toMatch(/images\/s/i);
     expect(await result.textContent()).toMatch(/passed/i);
     await result.scrollIntoViewIfNeeded();
-    await page.screenshot({ path: path.join(ARTIFACTS, '05-selftest-done.png') });
+    await session.shot('05-selftest-done');
     const jobs = (await api('jobs.list', {})) as { value: Array<{ kind: string; status: string }> };
     expect(jobs.value.find((j) => j.kind === 'engine.selftest')?.status).toBe('succeeded');
   });
@@ -105,7 +96,7 @@ describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => 
   });
 
   it('logged no errors in the page (no CSP violations, no crashes)', () => {
-    expect(consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
+    expect(session.consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
     expect(existsSync(path.join(ARTIFACTS, '05-selftest-done.png'))).toBe(true);
   });
 });

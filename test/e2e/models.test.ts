@@ -7,25 +7,21 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, ROOT, chromiumAvailable, launchChromium, startBrowserMode, type RunningApp } from './browser-helpers';
+import { ROOT, chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';
 
 const enabled = chromiumAvailable();
 const GOLDEN = path.join(ROOT, 'test', 'golden', 'resnet');
 
 describe.runIf(enabled)('Models (pretrained weights) in a browser through the HTTP bridge', () => {
+  let session: AppSession;
   let app: RunningApp;
-  let browser: Browser;
   let page: Page;
-  const consoleErrors: string[] = [];
+  const consoleErrors = (): string[] => session.consoleErrors;
+  const shot = (name: string, tall = 0) => session.shot(name, tall);
   const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-e2e-models-'));
   const evil = path.join(work, 'evil.pt');
-  const shot = async (name: string, tall = 0) => {
-    if (tall) await page.setViewportSize({ width: 1280, height: tall });
-    await page.screenshot({ path: path.join(ARTIFACTS, `models-${name}.png`) });
-    if (tall) await page.setViewportSize({ width: 1280, height: 800 });
-  };
   /** Scrolls the page area so the element is at its top (the shell scrolls inside, not the window). */
   const scrollToTop = (testId: string) =>
     page.getByTestId(testId).evaluate((el) => (el as unknown as { scrollIntoView(o: { block: string }): void }).scrollIntoView({ block: 'start' }));
@@ -46,19 +42,11 @@ describe.runIf(enabled)('Models (pretrained weights) in a browser through the HT
     const legacy = readFileSync(path.join(GOLDEN, 'resnet18_w4_legacy.pt'));
     const header = legacy.subarray(0, legacy.indexOf(0x2e, legacy.indexOf(0x2e, legacy.indexOf(0x2e) + 1) + 1) + 1);
     writeFileSync(evil, Buffer.concat([header, readFileSync(path.join(GOLDEN, 'malicious_posix_system.pkl'))]));
-    app = await startBrowserMode(path.join(work, 'home'));
-    browser = await launchChromium();
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-    page.on('console', (m) => {
-      if (m.type() === 'error') consoleErrors.push(m.text());
-    });
-    page.on('pageerror', (e) => consoleErrors.push(String(e)));
+    session = await openAppSession(path.join(work, 'home'), 'models-');
+    ({ app, page } = session);
   });
 
-  afterAll(async () => {
-    await browser?.close();
-    await app?.stop();
-  });
+  afterAll(async () => session?.close());
 
   it('opens the Models page: two pickers, no Browse button in browser mode', async () => {
     await page.goto(app.url);
@@ -144,6 +132,6 @@ describe.runIf(enabled)('Models (pretrained weights) in a browser through the HT
   });
 
   it('logged no console errors', () => {
-    expect(consoleErrors).toEqual([]);
+    expect(consoleErrors()).toEqual([]);
   });
 });
