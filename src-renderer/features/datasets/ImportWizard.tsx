@@ -6,7 +6,6 @@ import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import Checkbox from '@mui/material/Checkbox';
 import FormControlLabel from '@mui/material/FormControlLabel';
-import LinearProgress from '@mui/material/LinearProgress';
 import MenuItem from '@mui/material/MenuItem';
 import Radio from '@mui/material/Radio';
 import RadioGroup from '@mui/material/RadioGroup';
@@ -28,8 +27,9 @@ import { useClient } from '../../app/ClientContext';
 import { MONO_FONT } from '../../app/theme';
 import { errorMessage, splitError } from '../../shared/errors.viewmodel';
 import { KeyValueList } from '../../shared/KeyValueList';
-import { PlayIcon, StopIcon } from '../../shared/icons';
+import { PlayIcon } from '../../shared/icons';
 import { useJobs } from '../jobs/JobsStore';
+import { JobProgressBar } from '../jobs/JobProgressBar';
 import { jobViewModel } from '../jobs/jobs.viewmodel';
 import { FolderField } from '../study/FolderField';
 import {
@@ -364,23 +364,13 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
 
         {job && vm && running ? (
           <Box sx={{ mt: 2 }}>
-            <Box sx={{ display: 'flex', alignItems: 'center', gap: 2 }}>
-              <LinearProgress
-                variant={vm.status === 'queued' ? 'indeterminate' : 'determinate'}
-                value={vm.percent}
-                data-testid="import-progress"
-                aria-label="Import progress"
-                sx={{ flex: 1 }}
-              />
-              <Button variant="outlined" color="inherit" size="small" startIcon={<StopIcon />} onClick={() => void cancel(job.id).catch((e: unknown) => setGeneral(errorMessage(e)))}>
-                Cancel import
-              </Button>
-            </Box>
-            <Typography variant="body2" sx={{ color: 'text.secondary', mt: 1 }} aria-live="polite">
-              {vm.status === 'queued' ? 'Waiting for a worker…' : `${Math.round(vm.percent)} %`}
-              {vm.message ? ` · ${vm.message}` : ''}
-              {vm.eta ? ` · ${vm.eta}` : ''}
-            </Typography>
+            <JobProgressBar
+              vm={vm}
+              testId="import-progress"
+              label="Import progress"
+              cancelText="Cancel import"
+              onCancel={() => void cancel(job.id).catch((e: unknown) => setGeneral(errorMessage(e)))}
+            />
           </Box>
         ) : null}
 

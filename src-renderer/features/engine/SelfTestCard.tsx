@@ -4,12 +4,12 @@ import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
-import LinearProgress from '@mui/material/LinearProgress';
 import Typography from '@mui/material/Typography';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { formatDateTime } from '../../shared/format.viewmodel';
-import { PlayIcon, StopIcon } from '../../shared/icons';
+import { PlayIcon } from '../../shared/icons';
 import { useJobs } from '../jobs/JobsStore';
+import { JobProgressBar } from '../jobs/JobProgressBar';
 import { jobViewModel, latestJobOfKind } from '../jobs/jobs.viewmodel';
 import { parseSelfTestResult, selfTestReport } from './engine.viewmodel';
 import { SelfTestResultCard } from './SelfTestResultCard';
@@ -82,23 +82,7 @@ export function SelfTestCard() {
 
         {job && vm && active ? (
           <Box sx={{ mb: 1 }}>
-            <Box sx={{ display: 'flex', alignItems: 'center', gap: 2 }}>
-              <LinearProgress
-                variant={vm.status === 'queued' ? 'indeterminate' : 'determinate'}
-                value={vm.percent}
-                data-testid="selftest-progress"
-                aria-label="Self-test progress"
-                sx={{ flex: 1 }}
-              />
-              <Button variant="outlined" color="inherit" size="small" startIcon={<StopIcon />} onClick={() => void stop(job.id)} aria-label="Cancel self-test">
-                Cancel
-              </Button>
-            </Box>
-            <Typography variant="body2" sx={{ color: 'text.secondary', mt: 1 }} aria-live="polite">
-              {vm.status === 'queued' ? 'Waiting for a worker…' : `${Math.round(vm.percent)} %`}
-              {vm.message ? ` · ${vm.message}` : ''}
-              {vm.eta ? ` · ${vm.eta}` : ''}
-            </Typography>
+            <JobProgressBar vm={vm} testId="selftest-progress" label="Self-test progress" cancelText="Cancel" cancelLabel="Cancel self-test" onCancel={() => void stop(job.id)} />
           </Box>
         ) : null}
 

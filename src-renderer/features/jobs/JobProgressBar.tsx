@@ -1,0 +1,42 @@
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import LinearProgress from '@mui/material/LinearProgress';
+import Typography from '@mui/material/Typography';
+import { StopIcon } from '../../shared/icons';
+import type { JobViewModel } from './jobs.viewmodel';
+
+export interface JobProgressBarProps {
+  vm: JobViewModel;
+  /** data-testid of the progress bar. */
+  testId: string;
+  /** Accessible name of the progress bar, e.g. "Import progress". */
+  label: string;
+  cancelText: string;
+  cancelLabel?: string;
+  onCancel: () => void;
+}
+
+/** A running job's progress bar with its percentage, message, ETA and a cancel button (shared by every job-launching view). */
+export function JobProgressBar({ vm, testId, label, cancelText, cancelLabel, onCancel }: JobProgressBarProps) {
+  return (
+    <Box>
+      <Box sx={{ display: 'flex', alignItems: 'center', gap: 2 }}>
+        <LinearProgress
+          variant={vm.status === 'queued' ? 'indeterminate' : 'determinate'}
+          value={vm.percent}
+          data-testid={testId}
+          aria-label={label}
+          sx={{ flex: 1 }}
+        />
+        <Button variant="outlined" color="inherit" size="small" startIcon={<StopIcon />} onClick={onCancel} aria-label={cancelLabel ?? cancelText}>
+          {cancelText}
+        </Button>
+      </Box>
+      <Typography variant="body2" sx={{ color: 'text.secondary', mt: 1 }} aria-live="polite">
+        {vm.status === 'queued' ? 'Waiting for a worker…' : `${Math.round(vm.percent)} %`}
+        {vm.message ? ` · ${vm.message}` : ''}
+        {vm.eta ? ` · ${vm.eta}` : ''}
+      </Typography>
+    </Box>
+  );
+}
