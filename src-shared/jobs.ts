@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ImportRequest, ImportResult } from './datasets';
 import { SelfTestParams, SelfTestResult } from './engine';
+import { TrainingResult, TrainingSpec } from './training';
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
 export type JobStatus = z.infer<typeof JobStatus>;
@@ -22,6 +23,7 @@ export type JobProgress = z.infer<typeof JobProgress>;
 export const JOB_KINDS = {
   'engine.selftest': { params: SelfTestParams, result: SelfTestResult, title: 'Compute backend self-test' },
   'dataset.import': { params: ImportRequest, result: ImportResult, title: 'Dataset import' },
+  'train.run': { params: TrainingSpec, result: TrainingResult, title: 'Training run' },
 } as const;
 export type JobKind = keyof typeof JOB_KINDS;
 export const JobKindName = z.enum(Object.keys(JOB_KINDS) as [JobKind, ...JobKind[]]);
@@ -33,6 +35,8 @@ export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('engine.selftest'), params: SelfTestParams.default(SelfTestParams.parse({})), studyPath: z.string().optional() }).strict(),
   /** Imports a dataset into the study at `studyPath` (validation report + preprocessing cache). */
   z.object({ kind: z.literal('dataset.import'), params: ImportRequest, studyPath: z.string().min(1) }).strict(),
+  /** One training run (strategy × fraction × seed) in the study at `studyPath`; resumes from its last checkpoint. */
+  z.object({ kind: z.literal('train.run'), params: TrainingSpec, studyPath: z.string().min(1) }).strict(),
 ]);
 export type JobRequest = z.infer<typeof JobRequest>;
 

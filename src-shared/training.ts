@@ -181,6 +181,29 @@ const TrainingSpecBase = z
     classWeights: z.boolean().default(false).describe('Weight the cross-entropy by inverse class frequency of the training subset'),
     earlyStoppingPatience: z.number().int().positive().nullable().default(null).describe('Stop after this many epochs without a better validation AUC; null = run all epochs (paper: all epochs, best-AUC model kept)'),
     moco: MocoSettings.default(MocoSettings.parse({})).describe('MoCo v2 contrastive pretraining settings (used by the CL strategies only)'),
+    datasetId: z
+      .string()
+      .regex(/^[a-z0-9][a-z0-9._-]*$/)
+      .optional()
+      .describe('Dataset of the study to train on (folder name under datasets/); its graded train-split images are used. Required to run'),
+    referable: z
+      .array(z.number().int().min(0).max(4))
+      .min(1)
+      .max(4)
+      .default([3, 4])
+      .describe('Grades counted as referable DR for P(referable) and the validation AUC (paper: {3, 4}; clinical: {2, 3, 4})'),
+    validationFraction: z.number().gt(0).lt(1).default(0.15).describe('Share of the training patients held out for validation (patient-level, stratified by grade; paper ≈ 15%)'),
+    validationSeed: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe('Seed of the validation split; default 0 for every run, so all strategies, fractions and seeds are selected on the same fixed validation patients (DESIGN "Fractions")'),
+    pretrainedWeights: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Weights file the IFI strategies start from (torchvision .pth / .safetensors / FundusLab tfjs model.json; relative paths are resolved against the study folder); the 5-class head is re-initialised. Required for IFI-FS'),
   })
   .strict();
 
@@ -196,3 +219,51 @@ export const TrainingSpec = TrainingSpecBase.transform((s) => {
 }).describe('One training run (DESIGN.md "Training")');
 export type TrainingSpecInput = z.input<typeof TrainingSpec>;
 export type TrainingSpec = z.output<typeof TrainingSpec>;
+
+/** Why the best model is the one it is. */
+export const BestModelSelection = z.enum(['val-auc', 'last-epoch']).describe('val-auc: the epoch with the highest validation AUC (first such epoch on ties); last-epoch: no epoch had a validation AUC (one class only), so the last model is kept');
+
+/** One line of runs/<run-id>/log.ndjson: one finished epoch. */
+export const TrainingEpochLog = z
+  .object({
+    epoch: z.number().int().positive().describe('1-based epoch number'),
+    trainLoss: z.number().describe('Mean training cross-entropy over the epoch (class-weighted when classWeights is on)'),
+    valLoss: z.number().describe('Mean unweighted cross-entropy on the validation split (eval mode)'),
+    valAuc: z.number().min(0).max(1).nullable().describe('ROC AUC of P(referable) on the validation split; null when it holds one class only'),
+    valAucNote: z.string().optional().describe('Why valAuc is null'),
+    lr: z.number().describe('Learning rate used during the epoch (schedule evaluated per epoch)'),
+    seconds: z.number().describe('Wall time of the epoch (training + validation)'),
+    imagesPerSecond: z.number().describe('Training images per second (augmentation, forward, backward, update)'),
+    stallMs: z.number().describe('Time the training loop waited for the next batch to be decoded'),
+    best: z.boolean().describe('This epoch became the best model'),
+    at: z.string().describe('ISO time the epoch ended'),
+  })
+  .strict();
+export type TrainingEpochLog = z.infer<typeof TrainingEpochLog>;
+
+/** What a finished training run returns (and writes to runs/<run-id>/metrics.json). */
+export const TrainingResult = z
+  .object({
+    runId: z.string().describe('Folder name under runs/'),
+    runDir: z.string().describe('Absolute path of the run folder'),
+    bestEpoch: z.number().int().positive().nullable().describe('Epoch of the best model (null if no epoch ran)'),
+    bestValAuc: z.number().nullable().describe('Validation AUC of the best model (null when the validation split has one class)'),
+    selection: BestModelSelection,
+    finalEpoch: z.number().int().nonnegative().describe('Last finished epoch'),
+    epochsRun: z.number().int().nonnegative().describe('Epochs finished by this call (the rest came from a checkpoint)'),
+    resumedFromEpoch: z.number().int().nonnegative().describe('Epochs already done in the checkpoint this call resumed from (0 = fresh start)'),
+    stoppedEarly: z.boolean().describe('Early stopping ended the run before spec.epochs'),
+    seconds: z.number().describe('Wall time of all epochs, over all resumptions'),
+    imagesPerSecond: z.number().describe('Training images per second over all epochs'),
+    stallFraction: z.number().min(0).max(1).describe('Share of training time spent waiting for data'),
+    trainImages: z.number().int().describe('Images in the label-fraction training subset'),
+    validationImages: z.number().int().describe('Images in the validation split'),
+    normalisation: z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3), source: z.string() }).describe('Mean/std used on the inputs and where they came from'),
+    bestModelPath: z.string().nullable().describe('Best model as .safetensors with torchvision names (torch layout)'),
+    bestMetricsPath: z.string().nullable().describe('JSON with the best model\'s epoch and metrics'),
+    logPath: z.string().describe('runs/<run-id>/log.ndjson'),
+    backend: z.string().describe('TensorFlow.js backend that ran the training'),
+  })
+  .strict()
+  .describe('Result of one training run (job kind train.run)');
+export type TrainingResult = z.infer<typeof TrainingResult>;

@@ -9,6 +9,7 @@ import { BENCH_USAGE, runBench } from './commands/bench';
 import { DEMO_DATA_USAGE, runDemoData } from './commands/demo-data';
 import { IMPORT_USAGE, runImport } from './commands/import';
 import { PREDICT_USAGE, runPredict } from './commands/predict';
+import { TRAIN_USAGE, runTrain } from './commands/train';
 import { WEIGHTS_USAGE, runWeights } from './commands/weights';
 import { runDoctor } from './commands/doctor';
 
@@ -28,6 +29,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Import a dataset (eyepacs, messidor2, idrid-grading, idrid-seg, folder) into a study: validation report + preprocessing',
     usage: IMPORT_USAGE,
     run: runImport,
+  },
+  train: {
+    summary: 'Run one training run from a spec (IWNE-FS / IFI-FS; resumes from its last checkpoint); --example-spec prints one',
+    usage: TRAIN_USAGE,
+    run: runTrain,
   },
   weights: {
     summary: 'Inspect or convert model weights (torchvision/MoCo .pth, .safetensors, tfjs): what an import loads, skips, re-initialises',

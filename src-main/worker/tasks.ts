@@ -5,6 +5,8 @@
  */
 import type { BackendPreference } from '../../src-shared/engine';
 import { ImportRequest } from '../../src-shared/datasets';
+import { TrainingSpec } from '../../src-shared/training';
+import { runTraining } from '../services/training';
 import { SelfTestParams } from '../../src-shared/engine';
 import { importDataset } from '../services/datasets/import-service';
 import { AppError, parseOrThrow } from '../../src-shared/errors';
@@ -35,6 +37,13 @@ const jobTasks: Record<JobKind, Task> = {
   'dataset.import': async (params, ctx) => {
     if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'A dataset import needs the study folder', [{ path: 'studyPath', message: 'required' }]);
     return importDataset(parseOrThrow(ImportRequest, params, 'import request'), ctx.studyPath, ctx);
+  },
+  'train.run': async (params, ctx) => {
+    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'A training run needs the study folder', [{ path: 'studyPath', message: 'required' }]);
+    const spec = parseOrThrow(TrainingSpec, params, 'training spec');
+    const status = await initEngine({ preference: ctx.preference });
+    ctx.log(`engine: ${status.active}`);
+    return runTraining(spec, ctx.studyPath, ctx);
   },
 };
 

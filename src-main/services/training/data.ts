@@ -1,0 +1,209 @@
+/**
+ * Training data of one run: which images (validation split, label fraction), their pixels, and a
+ * prefetching batch loader.
+ *
+ * - Items: the dataset's graded images with split 'train' (or no split). Validation = a fixed
+ *   patient-level, grade-stratified split (spec.validationFraction, spec.validationSeed); the label
+ *   fraction is the nested, stratified subset of the remaining patients drawn with spec.seed
+ *   (src-main/services/datasets/splits.ts, planSplits).
+ * - Pixels: the preprocessed cache inputs (datasets/<id>/<cache.input>), decoded by sharp (in libuv
+ *   threads) to uint8 RGB at spec.inputSize (resized with sharp when the cache has another size).
+ *   Decoded images are kept as uint8 up to a byte budget (default 512 MiB), the rest are decoded per
+ *   batch; float32 exists only for the batch being computed.
+ * - Prefetch: while the model computes batch i, batch i+1 is being decoded; the time the loop then
+ *   still waits for it is the stall.
+ */
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import { DatasetManifest, type DatasetItem } from '../../../src-shared/datasets';
+import { AppError } from '../../../src-shared/errors';
+import type { TrainingSpec } from '../../../src-shared/training';
+import { MANIFEST_FILE } from '../datasets/import-service';
+import { planSplits } from '../datasets/splits';
+import { mapPool } from '../datasets/pool';
+
+export interface TrainingItem {
+  /** Position in the manifest (the stable dataset index that seeds the augmentation). */
+  index: number;
+  id: string;
+  grade: number;
+  file: string;
+}
+
+export interface TrainingData {
+  datasetId: string;
+  datasetDir: string;
+  train: TrainingItem[];
+  validation: TrainingItem[];
+  trainPatients: number;
+  validationPatients: number;
+}
+
+/** Loads the manifest and plans the validation split and the label-fraction subset of a spec. */
+export async function planTrainingData(spec: TrainingSpec, studyPath: string): Promise<TrainingData> {
+  if (!spec.datasetId) throw new AppError('BAD_REQUEST', 'The training spec names no dataset: set "datasetId" to a dataset of the study.', [{ path: 'datasetId', message: 'required to run' }]);
+  const datasetDir = path.join(studyPath, 'datasets', spec.datasetId);
+  const manifestFile = path.join(datasetDir, MANIFEST_FILE);
+  let raw: string;
+  try {
+    raw = await fsp.readFile(manifestFile, 'utf8');
+  } catch {
+    throw new AppError('NOT_FOUND', `Dataset "${spec.datasetId}" is not in the study ${studyPath} (no ${manifestFile}).`, [{ path: 'datasetId', message: 'no such dataset in the study' }]);
+  }
+  const parsed = DatasetManifest.safeParse(JSON.parse(raw));
+  if (!parsed.success) throw new AppError('STUDY_CORRUPT', `The manifest of dataset "${spec.datasetId}" is invalid: ${parsed.error.issues[0]?.message ?? ''}`);
+  const manifest = parsed.data;
+  if (!manifest.preprocessed) throw new AppError('BAD_REQUEST', `Dataset "${spec.datasetId}" was imported without preprocessing (validate-only); import it again to build the image cache.`);
+
+  const byId = new Map<string, TrainingItem>();
+  const usable: DatasetItem[] = [];
+  manifest.items.forEach((it, index) => {
+    if (it.grade === null || it.split === 'test' || !it.cache) return;
+    usable.push(it);
+    byId.set(it.id, { index, id: it.id, grade: it.grade, file: path.join(datasetDir, it.cache.input) });
+  });
+  if (usable.length === 0) throw new AppError('BAD_REQUEST', `Dataset "${spec.datasetId}" has no graded training images.`);
+  const { validation, fractions } = planSplits(
+    usable.map((it) => ({ id: it.id, patient: it.patient, grade: it.grade })),
+    { seed: spec.seed, validationSeed: spec.validationSeed, validationFraction: spec.validationFraction, fractions: [spec.fraction] },
+  );
+  const subset = fractions[0]!;
+  const pick = (ids: readonly string[]) => ids.map((id) => byId.get(id)!).sort((a, b) => a.index - b.index);
+  const data: TrainingData = {
+    datasetId: spec.datasetId,
+    datasetDir,
+    train: pick(subset.items),
+    validation: pick(validation.validation),
+    trainPatients: subset.patients.length,
+    validationPatients: validation.validationPatients.length,
+  };
+  if (data.train.length < 2) throw new AppError('BAD_REQUEST', `The label fraction ${spec.fraction} of dataset "${spec.datasetId}" holds ${data.train.length} image(s); at least 2 are needed.`, [{ path: 'fraction', message: 'too few training images' }]);
+  if (data.validation.length === 0) throw new AppError('BAD_REQUEST', `The validation split of dataset "${spec.datasetId}" is empty; raise validationFraction or use more patients.`, [{ path: 'validationFraction', message: 'empty validation split' }]);
+  return data;
+}
+
+/** Decodes cached inputs to uint8 RGB (HWC) at a fixed size, keeping them up to a byte budget. */
+export class ImageSource {
+  private readonly kept = new Map<string, Uint8Array>();
+  private keptBytes = 0;
+
+  constructor(
+    readonly size: number,
+    private readonly budgetBytes = 512 * 1024 * 1024,
+  ) {}
+
+  async get(item: TrainingItem): Promise<Uint8Array> {
+    const hit = this.kept.get(item.file);
+    if (hit) return hit;
+    if (!existsSync(item.file)) throw new AppError('NOT_FOUND', `Cached image of ${item.id} is missing (${item.file}); import the dataset again.`);
+    const { data, info } = await sharp(item.file)
+      .removeAlpha()
+      .toColourspace('srgb')
+      .resize(this.size, this.size, { fit: 'fill', kernel: 'lanczos3' })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    if (info.channels !== 3 || info.width !== this.size || info.height !== this.size) {
+      throw new AppError('INTERNAL', `Decoding ${item.file} gave ${info.width}x${info.height}x${info.channels}, expected ${this.size}x${this.size}x3`);
+    }
+    const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    if (this.keptBytes + pixels.byteLength <= this.budgetBytes) {
+      this.kept.set(item.file, pixels);
+      this.keptBytes += pixels.byteLength;
+    }
+    return pixels;
+  }
+}
+
+export interface Batch {
+  items: TrainingItem[];
+  /** [n, size, size, 3] pixels in [0, 1]. */
+  pixels: Float32Array;
+}
+
+/** Decodes a batch (a few images at a time in sharp's threads) into one float32 array in [0, 1]. */
+export async function decodeBatch(source: ImageSource, items: TrainingItem[], concurrency = 4): Promise<Batch> {
+  const per = source.size * source.size * 3;
+  const pixels = new Float32Array(items.length * per);
+  await mapPool(items, concurrency, async (item, i) => {
+    const u8 = await source.get(item);
+    const o = i * per;
+    for (let k = 0; k < per; k++) pixels[o + k] = u8[k]! / 255;
+  });
+  return { items, pixels };
+}
+
+/**
+ * Iterates batches with one batch decoded ahead. `stallMs` accumulates the time `next()` waited for
+ * a batch that was not ready yet.
+ */
+export class PrefetchLoader {
+  private readonly pending: Promise<Batch>[] = [];
+  private cursor = 0;
+  stallMs = 0;
+
+  constructor(
+    private readonly source: ImageSource,
+    private readonly batches: TrainingItem[][],
+    private readonly depth = 1,
+  ) {}
+
+  get length(): number {
+    return this.batches.length;
+  }
+
+  async next(): Promise<Batch | null> {
+    while (this.pending.length <= this.depth && this.cursor < this.batches.length) {
+      const p = decodeBatch(this.source, this.batches[this.cursor++]!);
+      p.catch(() => {}); // surfaced when awaited
+      this.pending.push(p);
+    }
+    const head = this.pending.shift();
+    if (!head) return null;
+    const t0 = performance.now();
+    const batch = await head;
+    this.stallMs += performance.now() - t0;
+    // `depth` batches stay in flight while the caller computes this one.
+    return batch;
+  }
+
+  /** Waits for decodes still in flight (so nothing runs after the loop ends). */
+  async drain(): Promise<void> {
+    await Promise.allSettled(this.pending.splice(0));
+  }
+}
+
+/** Splits items into batches of `batchSize`; a final batch of one image is dropped (BatchNorm needs ≥ 2). */
+export function toBatches<T>(items: readonly T[], batchSize: number, dropSingleton: boolean): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += batchSize) out.push(items.slice(i, i + batchSize));
+  if (dropSingleton && out.length > 1 && out[out.length - 1]!.length === 1) out.pop();
+  return out;
+}
+
+/** Exact per-channel mean and population std of uint8 RGB images (integer sums, float64). */
+export async function datasetChannelStats(source: ImageSource, items: readonly TrainingItem[], onProgress?: (done: number) => void): Promise<{ mean: [number, number, number]; std: [number, number, number] }> {
+  const sum = [0, 0, 0];
+  const sq = [0, 0, 0];
+  let n = 0;
+  let done = 0;
+  for (let i = 0; i < items.length; i += 16) {
+    const chunk = items.slice(i, i + 16);
+    const images = await Promise.all(chunk.map((it) => source.get(it)));
+    for (const u8 of images) {
+      for (let k = 0; k < u8.length; k += 3) {
+        for (let c = 0; c < 3; c++) {
+          const v = u8[k + c]!;
+          sum[c]! += v;
+          sq[c]! += v * v;
+        }
+      }
+      n += u8.length / 3;
+    }
+    done += chunk.length;
+    onProgress?.(done);
+  }
+  const mean = sum.map((s) => s / n / 255) as [number, number, number];
+  const std = sq.map((s, c) => Math.sqrt(Math.max(0, s / n / 65025 - mean[c]! ** 2))) as [number, number, number];
+  return { mean, std };
+}

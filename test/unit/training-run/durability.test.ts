@@ -1,0 +1,158 @@
+/**
+ * Durability of a training run: a run killed with SIGKILL mid-epoch resumes from its last
+ * checkpoint and ends with the same numbers as an uninterrupted run (same seed, same backend:
+ * tolerance 1e-6, identical in practice); a failing checkpoint write fails the run with a clear
+ * message and leaves the previous checkpoint intact; cancellation keeps the last finished epoch.
+ */
+import { fork } from 'node:child_process';
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../../../src-main/engine/backend';
+import { readSafetensors } from '../../../src-main/engine/weights/safetensors';
+import { toFloat32 } from '../../../src-main/engine/weights/tensors';
+import { fsyncWriter, type FileWriter } from '../../../src-main/services/training/checkpoint';
+import { runTraining } from '../../../src-main/services/training';
+import { TrainingEpochLog, type TrainingResult } from '../../../src-shared/training';
+import { REPO_ROOT, demoSpec, demoStudy, recordingContext } from './helpers';
+
+const TOL = 1e-6;
+const spec = demoSpec({ epochs: 3 });
+let study: string;
+let driver: string;
+
+beforeAll(async () => {
+  await initEngine({ preference: 'auto' });
+  study = await demoStudy({ patients: 40 });
+  // Bundle the driver next to node_modules so its bare imports (tfjs, sharp) resolve.
+  const dir = path.join(REPO_ROOT, 'node_modules', '.cache', 'funduslab-tests');
+  await fsp.mkdir(dir, { recursive: true });
+  driver = path.join(dir, `train-driver-${process.pid}.mjs`);
+  await build({ entryPoints: [path.join(import.meta.dirname, 'driver.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: driver, logLevel: 'error' });
+}, 120_000);
+afterAll(async () => {
+  if (driver) await fsp.rm(driver, { force: true });
+});
+
+async function readLog(file: string): Promise<TrainingEpochLog[]> {
+  const text = (await fsp.readFile(file, 'utf8')).trim();
+  return text ? text.split('\n').map((l) => TrainingEpochLog.parse(JSON.parse(l))) : [];
+}
+async function checkpointEpoch(runDir: string): Promise<number> {
+  return JSON.parse(await fsp.readFile(path.join(runDir, 'checkpoint', 'state.json'), 'utf8')).epoch;
+}
+function expectSameNumbers(a: TrainingEpochLog[], b: TrainingEpochLog[]): void {
+  expect(a.map((l) => l.epoch)).toEqual(b.map((l) => l.epoch));
+  a.forEach((l, i) => {
+    const r = b[i]!;
+    expect(Math.abs(l.trainLoss - r.trainLoss)).toBeLessThanOrEqual(TOL);
+    expect(Math.abs(l.valLoss - r.valLoss)).toBeLessThanOrEqual(TOL);
+    expect(Math.abs((l.valAuc ?? -1) - (r.valAuc ?? -1))).toBeLessThanOrEqual(TOL);
+    expect(l.lr).toBe(r.lr);
+  });
+}
+async function maxWeightDiff(a: string, b: string): Promise<number> {
+  const ta = readSafetensors(new Uint8Array(await fsp.readFile(a))).tensors;
+  const tb = readSafetensors(new Uint8Array(await fsp.readFile(b))).tensors;
+  let max = 0;
+  for (const [name, t] of ta) {
+    if (t.dtype === 'int64') {
+      expect(Buffer.from(t.data).equals(Buffer.from(tb.get(name)!.data)), name).toBe(true);
+      continue;
+    }
+    const x = toFloat32(t);
+    const y = toFloat32(tb.get(name)!);
+    for (let i = 0; i < x.length; i++) max = Math.max(max, Math.abs(x[i]! - y[i]!));
+  }
+  return max;
+}
+
+describe('training run durability', () => {
+  let reference: TrainingResult;
+  let referenceLog: TrainingEpochLog[];
+
+  beforeAll(async () => {
+    reference = await runTraining(spec, study, recordingContext(), { runId: 'reference' });
+    referenceLog = await readLog(reference.logPath);
+  }, 120_000);
+
+  it('a run killed with SIGKILL mid-epoch resumes from its checkpoint and ends with the uninterrupted run\'s numbers', async () => {
+    const runDir = path.join(study, 'runs', 'killed');
+    const child = fork(driver, [study, 'killed', JSON.stringify(spec)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    let killedAt = '';
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const exit = new Promise<NodeJS.Signals | number | null>((resolve) => child.on('exit', (code, signal) => resolve(signal ?? code)));
+    let buffer = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      buffer += d.toString();
+      const lines = buffer.split('\n');
+      buffer = lines.pop()!;
+      for (const line of lines) {
+        const msg = JSON.parse(line) as { progress?: { message: string } };
+        if (!killedAt && msg.progress && /^epoch 2\/3 · batch 2\//.test(msg.progress.message)) {
+          killedAt = msg.progress.message;
+          child.kill('SIGKILL');
+        }
+      }
+    });
+    const how = await exit;
+    expect(how, stderr).toBe('SIGKILL');
+    expect(killedAt).toMatch(/^epoch 2\/3/);
+    // Killed in epoch 2: the checkpoint of epoch 1 is there, the log holds epoch 1 only.
+    expect(await checkpointEpoch(runDir)).toBe(1);
+    expect((await readLog(path.join(runDir, 'log.ndjson'))).map((l) => l.epoch)).toEqual([1]);
+    expect(existsSync(path.join(runDir, 'metrics.json'))).toBe(false);
+
+    const ctx = recordingContext();
+    const resumed = await runTraining(spec, study, ctx, { runId: 'killed' });
+    expect(ctx.messages.some((m) => m.includes('Resuming run killed after epoch 1'))).toBe(true);
+    expect(resumed).toMatchObject({ resumedFromEpoch: 1, epochsRun: 2, finalEpoch: 3, bestEpoch: reference.bestEpoch });
+    expect(Math.abs(resumed.bestValAuc! - reference.bestValAuc!)).toBeLessThanOrEqual(TOL);
+    expectSameNumbers(await readLog(resumed.logPath), referenceLog);
+    expect(resumed.normalisation).toEqual(reference.normalisation);
+    // Final checkpoint and best model: same weights, BN statistics and num_batches_tracked.
+    const diff = await maxWeightDiff(path.join(runDir, 'checkpoint', 'model.safetensors'), path.join(reference.runDir, 'checkpoint', 'model.safetensors'));
+    console.log(`resumed vs uninterrupted: max |Δweight| ${diff}, val AUC ${resumed.bestValAuc} vs ${reference.bestValAuc}`);
+    expect(diff).toBeLessThanOrEqual(TOL);
+    expect(await maxWeightDiff(resumed.bestModelPath!, reference.bestModelPath!)).toBeLessThanOrEqual(TOL);
+  });
+
+  it('a failing checkpoint write fails the run clearly and keeps the previous checkpoint; the run then resumes', async () => {
+    const runDir = path.join(study, 'runs', 'disk-full');
+    const failing: FileWriter = async (file, data) => {
+      if (file.endsWith('state.json') && String(data).includes('"epoch": 2')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      return fsyncWriter(file, data);
+    };
+    await expect(runTraining(spec, study, recordingContext(), { runId: 'disk-full', writeFile: failing })).rejects.toMatchObject({
+      code: 'NOT_WRITABLE',
+      message: expect.stringMatching(/Could not write the checkpoint of epoch 2 .*ENOSPC.*The checkpoint of the previous epoch is kept/),
+    });
+    expect(await checkpointEpoch(runDir)).toBe(1);
+    expect((await fsp.readdir(runDir)).filter((n) => n.endsWith('.tmp'))).toEqual([]);
+    expect((await readLog(path.join(runDir, 'log.ndjson'))).map((l) => l.epoch)).toEqual([1]);
+    const resumed = await runTraining(spec, study, recordingContext(), { runId: 'disk-full' });
+    expect(resumed).toMatchObject({ resumedFromEpoch: 1, finalEpoch: 3 });
+    expectSameNumbers(await readLog(resumed.logPath), referenceLog);
+  });
+
+  it('cancellation between batches throws CANCELLED and keeps the last finished epoch', async () => {
+    const runDir = path.join(study, 'runs', 'cancelled');
+    const ctx = recordingContext();
+    const progress = ctx.progress;
+    ctx.progress = (d, t, m) => {
+      progress(d, t, m);
+      if (/^epoch 2\/3 · batch 1\//.test(m)) ctx.controller.abort();
+    };
+    await expect(runTraining(spec, study, ctx, { runId: 'cancelled' })).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(await checkpointEpoch(runDir)).toBe(1);
+    const resumed = await runTraining(spec, study, recordingContext(), { runId: 'cancelled' });
+    expect(resumed.resumedFromEpoch).toBe(1);
+    expectSameNumbers(await readLog(resumed.logPath), referenceLog);
+  });
+
+  it('refuses a different spec under an existing run id', async () => {
+    await expect(runTraining({ ...spec, lr: 1e-2 }, study, recordingContext(), { runId: 'reference' })).rejects.toMatchObject({ code: 'CONFLICT' });
+  });
+});
