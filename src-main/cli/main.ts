@@ -46,7 +46,7 @@ const COMMANDS: Record<string, Command> = {
     run: runPredict,
   },
   bench: {
-    summary: 'Benchmarks: data (preprocessing throughput), metrics (AUC/DeLong speed)',
+    summary: 'Benchmarks: engine (ResNet forward/training per backend), data (preprocessing throughput), metrics (AUC/DeLong speed)',
     usage: BENCH_USAGE,
     run: runBench,
   },

@@ -12,11 +12,13 @@
  * packages are pinned to one version), so model code imports `tf from '@tensorflow/tfjs'` only.
  */
 import tf from '@tensorflow/tfjs';
-import { getThreadsCount as wasmThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
-import { existsSync, readdirSync } from 'node:fs';
+import { getThreadsCount as wasmThreadsCount, setThreadsCount as setWasmThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
+import vm from 'node:vm';
 import {
   BACKEND_LADDER,
   BackendName,
@@ -29,6 +31,8 @@ import { registerWasmTrainingKernels } from './kernels/index';
 
 /** The environment variable that overrides the backend chosen in the settings. */
 export const BACKEND_ENV_VAR = 'FUNDUSLAB_BACKEND';
+/** Threads for the wasm backend (1 = single-threaded build, the default; 2-8 = the threaded SIMD build). */
+export const WASM_THREADS_ENV_VAR = 'FUNDUSLAB_WASM_THREADS';
 
 /** npm package that provides each backend (cpu ships inside @tensorflow/tfjs). */
 export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
@@ -199,7 +203,7 @@ async function tryBackend(backend: BackendName, env: Record<string, string | und
     case 'tensorflow':
       return tryNativeCpu();
     case 'wasm':
-      return tryWasm();
+      return tryWasm(env);
     case 'cpu':
       return activate('cpu', 1);
   }
@@ -345,7 +349,10 @@ export function wasmBinaryDir(): string {
   return path.join(path.dirname(pkgJson), 'dist') + path.sep;
 }
 
-async function tryWasm(): Promise<Attempt> {
+/** Why wasm runs single-threaded (null while multi-threading is on or not yet tried). */
+let wasmThreadsNote: string | null = null;
+
+async function tryWasm(env: Record<string, string | undefined>): Promise<Attempt> {
   let dir: string;
   try {
     dir = wasmBinaryDir();
@@ -353,14 +360,120 @@ async function tryWasm(): Promise<Attempt> {
     return { ok: false, reason: describeLoadError(BACKEND_PACKAGES.wasm, err) };
   }
   if (!existsSync(`${dir}tfjs-backend-wasm.wasm`)) return { ok: false, reason: `wasm binaries not found in ${dir}` };
+  registerWasmTrainingKernels();
   if (!wasmPathsSet) {
     setWasmPaths(dir);
     wasmPathsSet = true;
+    // The wasm module is instantiated once per process, on the first activation: choose its build now.
+    const wanted = wantedWasmThreads(env); // 1 unless FUNDUSLAB_WASM_THREADS asks for more
+    if (wanted.threads > 1) {
+      const attempt = await activateThreadedWasm(wanted.threads);
+      if (attempt.ok) return attempt;
+      wasmThreadsNote = `single-threaded: ${attempt.reason}`;
+    }
   }
-  registerWasmTrainingKernels();
   const attempt = await activate('wasm', 1);
   if (!attempt.ok) return attempt;
-  return { ...attempt, threads: Math.max(1, wasmThreadsCount()) };
+  const threads = Math.max(1, wasmThreadsCount());
+  return { ...attempt, threads, ...(threads === 1 && wasmThreadsNote ? { note: wasmThreadsNote } : {}) };
+}
+
+/** Threads requested for wasm: FUNDUSLAB_WASM_THREADS (1-8), else 1. */
+export function wantedWasmThreads(env: Record<string, string | undefined>, cores: number = os.availableParallelism()): { threads: number; why: string } {
+  const raw = env[WASM_THREADS_ENV_VAR]?.trim();
+  if (raw) {
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || n > 8) throw new AppError('BAD_REQUEST', `${WASM_THREADS_ENV_VAR}="${raw}" must be an integer from 1 to 8`);
+    return { threads: n, why: `${WASM_THREADS_ENV_VAR}=${n}` };
+  }
+  // Opt-in for now: 2 threads halve a ResNet50 forward on 2 idle cores but gain nothing when other
+  // processes keep the cores busy, and a wasm out-of-memory abort inside a pool thread hangs the
+  // process instead of throwing (see the engine benchmark report).
+  void cores;
+  return { threads: 1, why: `multi-threading is opt-in (${WASM_THREADS_ENV_VAR}=2 enables it)` };
+}
+
+/**
+ * Activates tfjs-backend-wasm's multi-threaded SIMD build (XNNPACK's thread pool on Emscripten
+ * pthreads, i.e. worker_threads in Node), which tfjs never selects in Node on its own
+ * (WASM_HAS_MULTITHREAD_SUPPORT is hard-wired to false there, tfjs issue #3830). Three things make
+ * it load in Node:
+ *  - the pthread worker script: tfjs hands Emscripten a blob: URL, which Node's Worker cannot run,
+ *    so the script is written to a .cjs file and loads the Emscripten factory with require();
+ *  - the thread count: the module caps XNNPACK's pool at navigator.hardwareConcurrency / 2 (it
+ *    assumes 2 hyper-threads per core), read through os.cpus() in Node at instantiation, so os.cpus
+ *    reports 2x the threads asked for while the module instantiates;
+ *  - WASM_HAS_MULTITHREAD_SUPPORT is set to true for that one activation.
+ * Returns why it could not be used otherwise (the caller then loads the single-threaded build).
+ */
+async function activateThreadedWasm(threads: number): Promise<Attempt> {
+  if (typeof SharedArrayBuffer === 'undefined') return { ok: false, reason: 'SharedArrayBuffer is unavailable' };
+  let workerFile: string;
+  try {
+    workerFile = writeWasmWorkerScript();
+  } catch (err) {
+    return { ok: false, reason: `could not prepare the wasm thread worker (${err instanceof Error ? err.message : String(err)})` };
+  }
+  const createObjectURL = URL.createObjectURL;
+  const cpus = os.cpus;
+  URL.createObjectURL = (obj: Blob) => (obj instanceof Blob && obj.type === 'application/javascript' ? workerFile : createObjectURL.call(URL, obj));
+  os.cpus = () => {
+    const real = cpus.call(os);
+    return Array.from({ length: 2 * threads }, (_, i) => real[i % Math.max(1, real.length)]!);
+  };
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  setWasmThreadsCount(threads);
+  let ok = false;
+  try {
+    const attempt = await activate('wasm', threads);
+    if (!attempt.ok) return attempt;
+    ok = true;
+    unrefWasmThreads();
+    return { ...attempt, threads: Math.max(1, wasmThreadsCount()) };
+  } finally {
+    if (!ok) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      setWasmThreadsCount(1);
+    }
+    URL.createObjectURL = createObjectURL;
+    os.cpus = cpus;
+  }
+}
+
+/**
+ * XNNPACK's pool threads live as long as the process, and Emscripten keeps their workers ref'd, so
+ * Node would never exit on its own once a threaded wasm backend is up: unref them (they still run
+ * whenever the main thread hands them work).
+ */
+function unrefWasmThreads(): void {
+  const module = (tf.findBackend('wasm') as { wasm?: { PThread?: { runningWorkers?: unknown[]; unusedWorkers?: unknown[] } } } | null)?.wasm;
+  const pthread = module?.PThread;
+  for (const worker of [...(pthread?.runningWorkers ?? []), ...(pthread?.unusedWorkers ?? [])]) {
+    (worker as { unref?: () => void }).unref?.();
+  }
+}
+
+/** Writes tfjs-backend-wasm's pthread worker script as a CommonJS file Node's Worker can run; returns its path. */
+function writeWasmWorkerScript(): string {
+  const pkgDir = path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  const factory = path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
+  const { wasmWorkerContents } = nodeRequire(path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  // The worker imports the main script from a Blob it receives; load the factory file instead.
+  const importMain = '{var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)}';
+  if (!wasmWorkerContents.includes(importMain) || !existsSync(factory)) throw new Error('unexpected tfjs-backend-wasm worker script (tfjs version changed?)');
+  const script = wasmWorkerContents
+    .replace(/\n/g, '\\n') // as tfjs does: newlines inside its string literals are escaped
+    .replace(importMain, `{self.WasmBackendModuleThreadedSimd=require(${JSON.stringify(factory)})}`);
+  new vm.Script(script, { filename: 'tfjs-wasm-worker.cjs' }); // a syntax error would only surface inside the worker, as an uncaught exception
+  const hash = createHash('sha256').update(script).digest('hex').slice(0, 16);
+  const dir = path.join(os.tmpdir(), 'funduslab-wasm');
+  const file = path.join(dir, `tfjs-wasm-worker-${hash}.cjs`);
+  if (existsSync(file) && readFileSync(file, 'utf8') === script) return file;
+  mkdirSync(dir, { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, script);
+  renameSync(tmp, file);
+  return file;
 }
 
 /**

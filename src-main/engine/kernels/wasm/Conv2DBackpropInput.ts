@@ -50,27 +50,63 @@ export function conv2DBackpropInputNHWC(
   const right = width + kw - 1 - upWidth - left;
 
   return tf.tidy(() => {
-    let up: Tensor4D = dy;
-    if (strideH > 1 || strideW > 1) {
-      // Insert stride − 1 zeros after every row and column, then drop the trailing ones.
-      const spread = tf.pad(tf.reshape(dy, [batch, outHeight, 1, outWidth, 1, outChannels]), [
-        [0, 0],
-        [0, 0],
-        [0, strideH - 1],
-        [0, 0],
-        [0, strideW - 1],
-        [0, 0],
-      ]);
-      up = tf.slice(tf.reshape(spread, [batch, outHeight * strideH, outWidth * strideW, outChannels]), [0, 0, 0, 0], [batch, upHeight, upWidth, outChannels]) as Tensor4D;
+    if (kh === 1 && kw === 1 && info.padInfo.top === 0 && info.padInfo.left === 0) {
+      // 1x1 without padding (ResNet's bottleneck and downsample convs): dx is dy·Wᵀ at the sampled
+      // positions (every stride-th row/column) and zero elsewhere. Computing dy·Wᵀ first and then
+      // spreading it costs 1/stride² of convolving the zero-upsampled gradient.
+      const r = tf.conv2d(dy, tf.transpose(filter, [0, 1, 3, 2]) as Tensor4D, 1, 'valid'); // [b, oh, ow, ci]
+      return strideH === 1 && strideW === 1 && outHeight === height && outWidth === width ? r : spread(r, strideH, strideW, height, width);
     }
+    let up: Tensor4D = dy;
+    if (strideH > 1 || strideW > 1) up = spread(dy, strideH, strideW, upHeight, upWidth);
     const [cropTop, cropLeft, cropBottom, cropRight] = [top, left, bottom, right].map((p) => Math.max(-p, 0)) as [number, number, number, number];
     if (cropTop + cropLeft + cropBottom + cropRight > 0) {
       up = tf.slice(up, [0, cropTop, cropLeft, 0], [batch, upHeight - cropTop - cropBottom, upWidth - cropLeft - cropRight, outChannels]);
     }
-    const flipped = tf.transpose(tf.reverse(filter, [0, 1]), [0, 1, 3, 2]); // [kh, kw, co, ci]
     const padding = spatialPadding(Math.max(top, 0), Math.max(bottom, 0), Math.max(left, 0), Math.max(right, 0));
-    return tf.conv2d(up, flipped as Tensor4D, 1, padding, 'NHWC');
+    return tf.conv2d(up, flipFilter(filter), 1, padding, 'NHWC');
   });
+}
+
+/**
+ * Places t[n, p, q, c] at (p·sh, q·sw) of a zero [n, height, width, c] tensor (cropping or
+ * zero-padding at the bottom/right to exactly height x width).
+ */
+function spread(t: Tensor4D, sh: number, sw: number, height: number, width: number): Tensor4D {
+  const [n, h, w, c] = t.shape;
+  let out: Tensor4D = t;
+  if (sh > 1 || sw > 1) {
+    const padded = tf.pad(tf.reshape(t, [n, h, 1, w, 1, c]), [
+      [0, 0],
+      [0, 0],
+      [0, sh - 1],
+      [0, 0],
+      [0, sw - 1],
+      [0, 0],
+    ]);
+    out = tf.reshape(padded, [n, h * sh, w * sw, c]);
+  }
+  const [, oh, ow] = out.shape;
+  if (oh > height || ow > width) out = tf.slice(out, [0, 0, 0, 0], [n, Math.min(oh, height), Math.min(ow, width), c]);
+  if (oh < height || ow < width) out = tf.pad(out, [[0, 0], [0, Math.max(0, height - oh)], [0, Math.max(0, width - ow)], [0, 0]]);
+  return out;
+}
+
+/**
+ * The filter rotated by 180° with input and output channels swapped ([kh, kw, co, ci]). The flip
+ * reverses the order of the kh·kw taps with contiguous slices + concat (tfjs-backend-wasm's Reverse
+ * and Gather are element-wise loops, ~15-20 ms per 3x3x512x512 filter).
+ */
+function flipFilter(filter: Tensor4D): Tensor4D {
+  const [kh, kw, ci, co] = filter.shape;
+  const taps = kh * kw;
+  let flipped = filter;
+  if (taps > 1) {
+    const flat = tf.reshape(filter, [taps, ci * co]);
+    const rows = Array.from({ length: taps }, (_, i) => tf.slice(flat, [taps - 1 - i, 0], [1, ci * co]));
+    flipped = tf.reshape(tf.concat(rows, 0), [kh, kw, ci, co]);
+  }
+  return tf.transpose(flipped, [0, 1, 3, 2]) as Tensor4D;
 }
 
 const conv2DBackpropInputKernel: KernelFunc = ({ inputs, attrs }) => {

@@ -1,0 +1,287 @@
+/**
+ * Engine benchmark: a ResNet (default torchvision ResNet50 at 224x224, batch 8) on every requested
+ * backend, timing
+ *  - forward: eval-mode forward pass (BatchNorm folded, ReLU fused), logits read back;
+ *  - train: one training step = forward in train mode (batch statistics, running stats updated) +
+ *    softmax cross-entropy + tf.variableGrads over every trainable variable + an SGD-momentum update,
+ *    loss read back.
+ * Each figure is per image (ms/img, images/s) with the min and median over the timed steps, after
+ * untimed warm-up steps (the first call builds the XNNPACK operators and the folded filters).
+ *
+ * The JavaScript CPU backend is ~30x slower than wasm (~9.4 s per ResNet50 image forward on two
+ * cores), so by default it is measured with a single forward at batch 1 and no warm-up
+ * (`cpuBatch`, `cpuSteps`, `cpuTrain` raise that). Every other backend's figure gets its ratio
+ * against the CPU figure of the same mode measured in the same run (cpu ms/img ÷ backend ms/img,
+ * i.e. "x times faster than cpu"); without a CPU figure the ratio is null.
+ */
+import tf from '@tensorflow/tfjs';
+import type { Optimizer, Scalar, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
+import os from 'node:os';
+import type { BackendName } from '../../src-shared/engine';
+import { AppError } from '../../src-shared/errors';
+import { engineStatus, initEngine } from './backend';
+import { ResNet } from './models/resnet';
+import { archName, parseArch } from './models/resnet-spec';
+
+export type BenchMode = 'forward' | 'train';
+
+export interface BenchEngineOptions {
+  /** Architecture (`resnet50`, `resnet18-w4` …); default resnet50. */
+  arch?: string;
+  /** Batch size for every backend except cpu; default 8. */
+  batch?: number;
+  /** Square input size; default 224. */
+  size?: number;
+  /** Backends to measure, in order; default every backend that loads here, cpu included. */
+  backends?: BackendName[];
+  /**
+   * Batch of the training step on every backend except cpu; default min(batch, 4): a ResNet50
+   * training step at 224 px and batch 8 needs more than the 4 GB wasm heap (tfjs keeps every
+   * activation gradient until the backward pass ends), so batch 8 aborts the wasm module.
+   */
+  trainBatch?: number;
+  /** Timed steps per figure (after warm-up) on every backend except cpu; default 3. */
+  steps?: number;
+  /** Untimed warm-up steps per figure on every backend except cpu; default 1. */
+  warmup?: number;
+  /** Modes to measure; default both. */
+  modes?: BenchMode[];
+  /** Batch on the cpu backend; default 1. */
+  cpuBatch?: number;
+  /** Timed steps on the cpu backend (no warm-up); default 1. */
+  cpuSteps?: number;
+  /** Also time a training step on the cpu backend (slow: ~3x its forward); default false. */
+  cpuTrain?: boolean;
+  /** Called before each measurement (for progress output). */
+  onProgress?: (message: string) => void;
+}
+
+export interface BenchEngineFigure {
+  backend: BackendName;
+  /** tfjs's name for it ('wasm', 'cpu', 'tensorflow'). */
+  tfjsBackend: string;
+  threads: number;
+  mode: BenchMode;
+  batch: number;
+  warmupSteps: number;
+  /** Wall time of each timed step, ms. */
+  stepMs: number[];
+  msPerImage: { min: number; median: number };
+  /** From the median step. */
+  imagesPerSecond: number;
+  /** cpu ms/img ÷ this ms/img (medians), against the cpu figure of the same mode in this run; 1 for cpu itself. */
+  speedupVsCpu: number | null;
+  /** Final loss of the last step (train mode), a sanity check that the numbers are finite. */
+  loss?: number;
+}
+
+export interface BenchEngineReport {
+  arch: string;
+  size: number;
+  classes: number;
+  batch: number;
+  trainBatch: number;
+  steps: number;
+  warmup: number;
+  cpu: { batch: number; steps: number; train: boolean };
+  machine: { cpus: number; loadAverage: [number, number, number]; platform: string; node: string };
+  tfjsVersion: string;
+  figures: BenchEngineFigure[];
+  /** Backends that could not be measured, and why. */
+  skipped: { backend: BackendName; reason: string }[];
+  notes: string[];
+}
+
+const DEFAULT_BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const SEED = 1234;
+
+export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchEngineReport> {
+  const arch = opts.arch ?? 'resnet50';
+  const config = parseArch(arch);
+  const batch = positiveInt(opts.batch ?? 8, 'batch');
+  const size = positiveInt(opts.size ?? 224, 'size');
+  const steps = positiveInt(opts.steps ?? 3, 'steps');
+  const trainBatch = positiveInt(opts.trainBatch ?? Math.min(batch, 4), 'train batch');
+  const warmup = nonNegativeInt(opts.warmup ?? 1, 'warmup');
+  const cpuBatch = positiveInt(opts.cpuBatch ?? 1, 'cpu batch');
+  const cpuSteps = positiveInt(opts.cpuSteps ?? 1, 'cpu steps');
+  const cpuTrain = opts.cpuTrain ?? false;
+  const modes = opts.modes ?? ['forward', 'train'];
+  const backends = opts.backends ?? DEFAULT_BACKENDS;
+  if (size < 32) throw new AppError('BAD_REQUEST', `Benchmark input size must be at least 32 (got ${size})`);
+  const progress = opts.onProgress ?? (() => {});
+
+  const previous = engineStatus();
+  const figures: BenchEngineFigure[] = [];
+  const skipped: BenchEngineReport['skipped'] = [];
+  const notes: string[] = [];
+  try {
+    for (const backend of backends) {
+      let status;
+      try {
+        status = await initEngine({ preference: backend, env: { ...process.env, FUNDUSLAB_BACKEND: undefined } });
+      } catch (err) {
+        const reason = err instanceof Error ? err.message : String(err);
+        skipped.push({ backend, reason });
+        continue;
+      }
+      const isCpu = backend === 'cpu';
+      const timed = isCpu ? cpuSteps : steps;
+      const warm = isCpu ? 0 : warmup;
+      const model = ResNet.create(config, { seed: SEED });
+      try {
+        for (const mode of modes) {
+          if (isCpu && mode === 'train' && !cpuTrain) continue;
+          const b = isCpu ? cpuBatch : mode === 'train' ? trainBatch : batch;
+          const x = tf.tidy(() => tf.randomNormal([b, size, size, 3], 0, 1, 'float32', SEED) as Tensor4D);
+          const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: b }, (_, i) => i % config.classes), 'int32'), config.classes).toFloat() as Tensor2D);
+          try {
+            progress(`${backend}: ${mode} ${archName(config)} ${size}px batch ${b}, ${warm} warm-up + ${timed} timed step(s)`);
+            const fig = mode === 'forward' ? timeForward(model, x, warm, timed) : timeTrain(model, x, labels, warm, timed);
+            const median = medianOf(fig.stepMs) / b;
+            figures.push({
+              backend,
+              tfjsBackend: status.tfjsBackend,
+              threads: status.threads,
+              mode,
+              batch: b,
+              warmupSteps: warm,
+              stepMs: fig.stepMs.map((v) => round2(v)),
+              msPerImage: { min: round2(Math.min(...fig.stepMs) / b), median: round2(median) },
+              imagesPerSecond: round2(1000 / median),
+              speedupVsCpu: null,
+              ...(fig.loss !== undefined ? { loss: fig.loss } : {}),
+            });
+          } finally {
+            tf.dispose([x, labels]);
+          }
+        }
+      } finally {
+        model.dispose();
+      }
+    }
+  } finally {
+    // Leave the engine on the backend it was on (the benchmark switches backends).
+    if (previous) {
+      const env = previous.forcedBy === 'env' && previous.forced ? { FUNDUSLAB_BACKEND: previous.forced } : {};
+      await initEngine({ preference: previous.forcedBy === 'settings' && previous.forced ? previous.forced : 'auto', env }).catch(() => undefined);
+      if (tf.getBackend() !== previous.tfjsBackend) await tf.setBackend(previous.tfjsBackend).catch(() => false);
+    }
+  }
+
+  for (const fig of figures) {
+    const ref = figures.find((f) => f.backend === 'cpu' && f.mode === fig.mode);
+    fig.speedupVsCpu = ref ? round2(ref.msPerImage.median / fig.msPerImage.median) : null;
+  }
+  if (backends.includes('cpu')) {
+    notes.push(
+      `cpu (JavaScript) measured with ${cpuSteps} step(s) at batch ${cpuBatch}, no warm-up, ${cpuTrain ? 'forward and training step' : 'forward only (no training-step ratio; use --cpu-train)'}: it is ~30x slower than wasm, so a longer measurement would take minutes.`,
+    );
+  }
+  if (modes.includes('train') && trainBatch !== batch) notes.push(`Training steps ran at batch ${trainBatch} (forward at ${batch}): a ResNet50 step at 224 px, batch 8 exceeds the 4 GB wasm heap.`);
+  notes.push('speedupVsCpu = cpu ms/img ÷ backend ms/img (medians), both measured in this run.');
+  notes.push('Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + SGD-momentum update.');
+
+  return {
+    arch: archName(config),
+    size,
+    classes: config.classes,
+    batch,
+    trainBatch,
+    steps,
+    warmup,
+    cpu: { batch: cpuBatch, steps: cpuSteps, train: cpuTrain },
+    machine: { cpus: os.availableParallelism(), loadAverage: os.loadavg().map((v) => round2(v)) as [number, number, number], platform: `${process.platform}-${process.arch}`, node: process.version },
+    tfjsVersion: tf.version.tfjs,
+    figures,
+    skipped,
+    notes,
+  };
+}
+
+function timeForward(model: ResNet, x: Tensor4D, warmup: number, steps: number): { stepMs: number[]; loss?: number } {
+  const run = () => {
+    const logits = model.forward(x);
+    logits.dataSync();
+    logits.dispose();
+  };
+  for (let i = 0; i < warmup; i++) run();
+  const stepMs: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    run();
+    stepMs.push(performance.now() - t0);
+  }
+  return { stepMs };
+}
+
+/** One training step: forward (train) + loss + gradients of every trainable variable + optimizer update; returns the loss. */
+export function trainStep(model: ResNet, x: Tensor4D, labels: Tensor2D, optimizer: Optimizer, vars: Variable[] = [...model.trainableVariables().values()]): number {
+  return tf.tidy(() => {
+    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.forward(x, { training: true })) as Scalar, vars);
+    optimizer.applyGradients(grads);
+    return value.dataSync()[0]!;
+  });
+}
+
+function timeTrain(model: ResNet, x: Tensor4D, labels: Tensor2D, warmup: number, steps: number): { stepMs: number[]; loss: number } {
+  const optimizer = tf.train.momentum(1e-3, 0.9);
+  const vars = [...model.trainableVariables().values()];
+  let loss = Number.NaN;
+  try {
+    for (let i = 0; i < warmup; i++) loss = trainStep(model, x, labels, optimizer, vars);
+    const stepMs: number[] = [];
+    for (let i = 0; i < steps; i++) {
+      const t0 = performance.now();
+      loss = trainStep(model, x, labels, optimizer, vars);
+      stepMs.push(performance.now() - t0);
+    }
+    return { stepMs, loss: round2(loss, 1e4) };
+  } finally {
+    // MomentumOptimizer.dispose() (tfjs 4.22) forgets the learning-rate scalar of its SGD base class.
+    const lr = (optimizer as unknown as { c?: tf.Tensor }).c;
+    optimizer.dispose();
+    lr?.dispose();
+  }
+}
+
+/**
+ * Per-kernel wall time of `fn` on the active backend (tf.profile), summed by kernel name, slowest
+ * first. Kernels built from other kernels (FundusLab's wasm training kernels) count their inner
+ * kernels too, so the totals overlap; `total` is the wall time of the whole call.
+ */
+export async function profileKernels(fn: () => void): Promise<{ total: number; peakBytes: number; kernels: { name: string; ms: number; calls: number }[] }> {
+  const t0 = performance.now();
+  const info = await tf.profile(fn);
+  const total = performance.now() - t0;
+  const byName = new Map<string, { ms: number; calls: number }>();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls += 1;
+    byName.set(k.name, e);
+  }
+  const kernels = [...byName.entries()].map(([name, e]) => ({ name, ms: round2(e.ms), calls: e.calls })).sort((a, b) => b.ms - a.ms);
+  return { total: round2(total), peakBytes: info.peakBytes, kernels };
+}
+
+function medianOf(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function round2(v: number, scale = 100): number {
+  return Math.round(v * scale) / scale;
+}
+
+function positiveInt(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 1) throw new AppError('BAD_REQUEST', `Benchmark ${what} must be a positive integer (got ${v})`);
+  return v;
+}
+
+function nonNegativeInt(v: number, what: string): number {
+  if (!Number.isInteger(v) || v < 0) throw new AppError('BAD_REQUEST', `Benchmark ${what} must be a non-negative integer (got ${v})`);
+  return v;
+}
