@@ -26,14 +26,48 @@ export class ImageProblem extends Error {
   }
 }
 
-/** Maps a libvips/sharp error to an issue kind. */
-export function classifyDecodeError(error: unknown): ImageProblem {
-  const msg = error instanceof Error ? error.message : String(error);
-  if (/unsupported image format|bad seek|not a known file format|corrupt header/i.test(msg)) return new ImageProblem('not-an-image', `not an image file (${msg.split('\n')[0]})`);
-  if (/premature end|truncat|unexpected end|end of (file|data|stream)|short read|out of data|read error|IDAT|incomplete/i.test(msg)) {
-    return new ImageProblem('truncated', `the file is truncated or damaged (${msg.split('\n')[0]})`);
+/** Image formats recognised by their first bytes (what an importer may meet). */
+function sniffFormat(buf: Uint8Array): 'jpeg' | 'png' | 'tiff' | 'other-image' | null {
+  const b = (i: number) => buf[i] ?? -1;
+  if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpeg';
+  if (b(0) === 0x89 && b(1) === 0x50 && b(2) === 0x4e && b(3) === 0x47) return 'png';
+  if ((b(0) === 0x49 && b(1) === 0x49 && b(2) === 0x2a && b(3) === 0) || (b(0) === 0x4d && b(1) === 0x4d && b(2) === 0 && b(3) === 0x2a)) return 'tiff';
+  const ascii = String.fromCharCode(...buf.subarray(0, 12));
+  if (ascii.startsWith('BM') || ascii.startsWith('GIF8') || (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP')) return 'other-image';
+  return null;
+}
+
+/** Whether a file of a sniffed format lacks its end marker (JPEG EOI, PNG IEND): the mark of a truncated download. */
+function missingEndMarker(format: 'jpeg' | 'png', buf: Uint8Array): boolean {
+  if (format === 'jpeg') {
+    // EOI (FF D9), possibly followed by a little padding some writers add.
+    for (let i = buf.length - 2; i >= Math.max(0, buf.length - 64); i--) if (buf[i] === 0xff && buf[i + 1] === 0xd9) return false;
+    return true;
   }
-  return new ImageProblem('unreadable', `cannot decode (${msg.split('\n')[0]})`);
+  const tail = Buffer.from(buf.subarray(Math.max(0, buf.length - 12))).toString('latin1');
+  return !tail.includes('IEND');
+}
+
+/**
+ * Maps a failed decode to an issue kind. The file's own bytes decide first (unknown magic → not an
+ * image; a JPEG/PNG without its end marker → truncated), because libvips's error text comes from a
+ * process-wide buffer that concurrent decodes can interleave; the message is only a fallback.
+ */
+export function classifyDecodeError(error: unknown, buf?: Uint8Array): ImageProblem {
+  const msg = error instanceof Error ? error.message : String(error);
+  const first = msg.split('\n')[0];
+  if (buf) {
+    const format = sniffFormat(buf);
+    if (format === null) return new ImageProblem('not-an-image', `not an image file (no known image signature; ${first})`);
+    if ((format === 'jpeg' || format === 'png') && missingEndMarker(format, buf)) {
+      return new ImageProblem('truncated', `the file is truncated (no ${format === 'jpeg' ? 'JPEG end-of-image marker' : 'PNG IEND chunk'}; ${first})`);
+    }
+  }
+  if (/unsupported image format|bad seek|not a known file format|corrupt header/i.test(msg)) return new ImageProblem('not-an-image', `not an image file (${first})`);
+  if (/premature end|truncat|unexpected end|end of (file|data|stream)|short read|out of data|read error|IDAT|incomplete/i.test(msg)) {
+    return new ImageProblem('truncated', `the file is truncated or damaged (${first})`);
+  }
+  return new ImageProblem('unreadable', `cannot decode (${first})`);
 }
 
 export function checkSize(width: number, height: number, limits: ValidationLimits): string | null {
@@ -51,7 +85,7 @@ export async function decodeImage(buf: Buffer, limits: ValidationLimits): Promis
   try {
     meta = await sharp(buf, { failOn: 'truncated' }).metadata();
   } catch (error) {
-    throw classifyDecodeError(error);
+    throw classifyDecodeError(error, buf);
   }
   if (!meta.width || !meta.height) throw new ImageProblem('unreadable', 'the header gives no size');
   const bad = checkSize(meta.width, meta.height, limits);
@@ -65,7 +99,7 @@ export async function decodeImage(buf: Buffer, limits: ValidationLimits): Promis
     if (info.channels !== 3 || data.length !== info.width * info.height * 3) throw new Error(`unexpected decoded layout (${info.channels} channels)`);
     return { data, width: info.width, height: info.height, channels: 3 };
   } catch (error) {
-    throw classifyDecodeError(error);
+    throw classifyDecodeError(error, buf);
   }
 }
 
@@ -78,7 +112,7 @@ export async function decodeMask(buf: Buffer): Promise<{ data: Buffer; width: nu
   try {
     out = await sharp(buf, { failOn: 'truncated', limitInputPixels: false }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
   } catch (error) {
-    throw classifyDecodeError(error);
+    throw classifyDecodeError(error, buf);
   }
   const { data, info } = out;
   const c = info.channels;
