@@ -67,15 +67,13 @@ async function gradientsOn(backend: 'wasm' | 'cpu', arch: string, size: number, 
 }
 
 describe('ResNet training step on wasm vs cpu', () => {
-  for (const [arch, size, batch, known] of [
-    // KNOWN FAILURE (not yet diagnosed): resnet50-w4 gives 0.14-0.19 on a few layer4 conv weights
-    // (layer4.0.conv1 at 64 px batch 2, layer4.2.conv3 at batch 4) although every kernel matches
-    // at 1e-4 in wasm-kernels.test.ts; suspected amplification through BatchNorm over only 8-16
-    // samples per channel in layer4, but a kernel bug is not ruled out. See the engine report.
-    ['resnet50-w4', 64, 4, true],
-    ['resnet18-w4', 48, 3, false],
-  ] as const) {
-    (known ? it.skip : it)(`${arch} at ${size} px, batch ${batch}: every gradient matches (‖Δ‖∞/‖g_cpu‖∞ ≤ 1e-4)`, async () => {
+  // ResNet50 is checked against PyTorch float64 in test/golden/resnet/gradients.test.ts instead of
+  // wasm-vs-cpu here: with these tfjs-seeded weights at 64 px, one pre-ReLU value in layer4 lies
+  // within float32 rounding of 0 (layer4 BatchNorm sees 8-16 samples per channel), so wasm and
+  // torch float32 take one side of the kink and cpu and torch float64 the other, and the layer4
+  // conv weight gradients differ by 0.14-0.19 (torch float32 vs float64: the same 0.14-0.19).
+  for (const [arch, size, batch] of [['resnet18-w4', 48, 3]] as const) {
+    it(`${arch} at ${size} px, batch ${batch}: every gradient matches (‖Δ‖∞/‖g_cpu‖∞ ≤ 1e-4)`, async () => {
       const data = await fixture(arch, size, batch);
       const wasm = await gradientsOn('wasm', arch, size, batch, data);
       const cpu = await gradientsOn('cpu', arch, size, batch, data);

@@ -1,0 +1,64 @@
+/**
+ * The hand-written gradient of the fused train-mode BatchNorm(+ReLU) (`batchNormTrain`) against
+ * tfjs's autodiff of the unfused composition (tf.moments + tf.batchNorm [+ tf.relu]), on the wasm
+ * and JS cpu backends, at the shapes where ResNet50's layer4 normalises over few samples per
+ * channel (2x2 spatial, batch 2 → 8 samples) and a larger one. Both are float32, so they may
+ * differ by rounding only: ‖Δ‖∞/‖g_unfused‖∞ ≤ 1e-5 for dx, dγ and dβ.
+ */
+import tf from '@tensorflow/tfjs';
+import type { Tensor1D, Tensor4D } from '@tensorflow/tfjs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, setCpuBackend } from '../../../../src-main/engine/backend';
+import { batchNormTrain } from '../../../../src-main/engine/models/resnet';
+import { BN_EPS } from '../../../../src-main/engine/models/resnet-spec';
+
+beforeAll(async () => {
+  await initEngine({ preference: 'wasm', env: {} });
+});
+
+function rel(a: Float32Array, b: Float32Array): number {
+  let diff = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
+    scale = Math.max(scale, Math.abs(b[i]!));
+  }
+  return diff / (scale || 1);
+}
+
+function unfused(x: Tensor4D, gamma: Tensor1D, beta: Tensor1D, relu: boolean): Tensor4D {
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  const y = tf.batchNorm(x, mean as Tensor1D, variance as Tensor1D, beta, gamma, BN_EPS);
+  return relu ? tf.relu(y) : y;
+}
+
+describe('batchNormTrain gradient (fused, hand-written) vs autodiff of moments + batchNorm (+ relu)', () => {
+  for (const backend of ['wasm', 'cpu'] as const) {
+    for (const shape of [
+      [2, 2, 2, 32],
+      [4, 2, 2, 16],
+      [3, 5, 7, 6],
+    ] as [number, number, number, number][]) {
+      for (const relu of [false, true]) {
+        it(`${backend}, x [${shape}], relu ${relu}`, async () => {
+          if (backend === 'cpu') await setCpuBackend();
+          else await tf.setBackend('wasm');
+          const c = shape[3];
+          const before = tf.memory().numTensors;
+          const [fused, reference] = tf.tidy(() => {
+            // Channel means far from zero and varied scales, so the centring matters.
+            const x = tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 1), tf.linspace(0.2, 3, c)), tf.linspace(-2, 2, c)) as Tensor4D;
+            const gamma = tf.add(0.5, tf.randomUniform([c], 0, 1, 'float32', 2)) as Tensor1D;
+            const beta = tf.mul(0.3, tf.randomNormal([c], 0, 1, 'float32', 3)) as Tensor1D;
+            const dy = tf.randomNormal(shape, 0, 1, 'float32', 4) as Tensor4D;
+            const loss = (f: typeof unfused) => (a: Tensor4D, g: Tensor1D, b: Tensor1D) => tf.sum(tf.mul(f(a, g, b, relu), dy));
+            const grads = (f: typeof unfused) => tf.grads(loss(f) as (...a: tf.Tensor[]) => tf.Tensor)([x, gamma, beta]).map((t) => t.dataSync() as Float32Array);
+            return [grads((a, g, b, r) => batchNormTrain(a, g, b, r)), grads(unfused)];
+          });
+          expect(tf.memory().numTensors).toBe(before);
+          ['dx', 'dγ', 'dβ'].forEach((name, i) => expect(rel(fused[i]!, reference[i]!), name).toBeLessThanOrEqual(1e-5));
+        });
+      }
+    }
+  }
+});
