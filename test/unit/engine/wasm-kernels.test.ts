@@ -9,19 +9,11 @@ import type { Conv2DBackpropFilterAttrs, Tensor, Tensor4D } from '@tensorflow/tf
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../../src-main/engine/kernels/index';
+import { mulberry32 } from '../../../src-main/random/prng';
 
 const TOLERANCE = 1e-4;
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 function randomValues(count: number, seed: number): Float32Array<ArrayBuffer> {
   const rand = prng(seed);

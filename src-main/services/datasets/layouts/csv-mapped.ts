@@ -45,14 +45,10 @@ export async function scanMessidor2(root: string, csvPath?: string): Promise<Sca
   const fileOf = new Map<string, string>();
   const seen = new Set<string>();
   for (const row of table.rows) {
-    const raw = row.cells[ci] ?? '';
-    const r = resolver.resolve(raw);
-    const id = 'file' in r ? idOfFile(root, r.file) : raw.replace(/\.[^./]+$/, '');
-    seen.add(id);
-    if ('error' in r) {
-      issues.push({ kind: r.error === 'ambiguous' ? 'ambiguous-file' : 'missing-file', severity: 'error', file: raw, id, reason: `line ${row.line}: ${r.reason}` });
-      continue;
-    }
+    const r = resolveRowImage(resolver, root, row.cells[ci] ?? '', row.line, name, issues);
+    seen.add(r.id);
+    if (r.file === null) continue;
+    const id = r.id;
     const gradable = cq >= 0 ? (row.cells[cq] ?? '').trim() : '';
     if (gradable === '0' || /^(false|no)$/i.test(gradable)) {
       issues.push({ kind: 'ungradable', severity: 'error', file: rel(root, r.file), id, reason: `line ${row.line}: adjudicated as ungradable; left out` });
@@ -121,14 +117,10 @@ export async function scanFolder(root: string, m: FolderMapping): Promise<ScanRe
   const info = new Map<string, { file: string; patient: string }>();
   const seen = new Set<string>();
   for (const row of table.rows) {
-    const raw = row.cells[ci] ?? '';
-    const r = resolver.resolve(raw);
-    const id = 'file' in r ? idOfFile(root, r.file) : raw.replace(/\.[^./]+$/, '');
-    seen.add(id);
-    if ('error' in r) {
-      issues.push({ kind: r.error === 'ambiguous' ? 'ambiguous-file' : 'missing-file', severity: 'error', file: raw || `${name}:${row.line}`, id, reason: `line ${row.line}: ${r.reason}` });
-      continue;
-    }
+    const r = resolveRowImage(resolver, root, row.cells[ci] ?? '', row.line, name, issues);
+    seen.add(r.id);
+    if (r.file === null) continue;
+    const id = r.id;
     const g = parseGrade(row.cells[cg]);
     if ('error' in g) {
       issues.push({ kind: 'bad-grade', severity: 'error', file: name, id, reason: `line ${row.line}: ${g.error}; the image is left out` });
@@ -151,4 +143,13 @@ export async function scanFolder(root: string, m: FolderMapping): Promise<ScanRe
   ];
   if (unlisted > 0) notes.push(`${unlisted} image file(s) in the folder are not named in the CSV and were not imported.`);
   return { candidates, issues, notes, seen: seen.size };
+}
+
+/** Resolves a CSV row's image cell to a file; records a missing or ambiguous file as an issue (file null). */
+function resolveRowImage(resolver: ImageResolver, root: string, raw: string, line: number, name: string, issues: ValidationIssue[]): { id: string; file: string | null } {
+  const r = resolver.resolve(raw);
+  if ('file' in r) return { id: idOfFile(root, r.file), file: r.file };
+  const id = raw.replace(/\.[^./]+$/, '');
+  issues.push({ kind: r.error === 'ambiguous' ? 'ambiguous-file' : 'missing-file', severity: 'error', file: raw || `${name}:${line}`, id, reason: `line ${line}: ${r.reason}` });
+  return { id, file: null };
 }
