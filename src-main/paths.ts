@@ -35,3 +35,8 @@ export function defaultDataDir(env: Record<string, string | undefined> = process
   if (process.platform === 'darwin') return path.join(os.homedir(), 'Library', 'Application Support', 'FundusLab');
   return path.join(env.XDG_CONFIG_HOME ?? path.join(os.homedir(), '.config'), 'FundusLab');
 }
+
+/** The real fundus test data: FUNDUSLAB_DATA, else `../shared/data` beside the FundusLab folder (tests and benchmarks). */
+export function sharedDataDir(env: Record<string, string | undefined> = process.env): string {
+  return env.FUNDUSLAB_DATA ? path.resolve(env.FUNDUSLAB_DATA) : path.resolve(packageRoot(), '..', 'shared', 'data');
+}

@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { EngineStatus, DoctorReport } from './engine';
-import { FolderPath, StudyName, StudySummary } from './study';
+import { AbsolutePath, FolderPath, StudyName, StudySummary } from './study';
 import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
@@ -198,7 +198,7 @@ export const contract = {
     output: z.object({ dataUrl: z.string().startsWith('data:image/png;base64,'), width: z.number().int(), height: z.number().int() }),
   },
   'datasets.csvPreview': {
-    input: z.object({ path: FolderPath }).strict(),
+    input: z.object({ path: AbsolutePath }).strict(),
     output: z.object({ columns: z.array(z.string()), rows: z.array(z.array(z.string())), rowCount: z.number().int().min(0) }),
   },
   /** What a weights file holds and what importing it into each architecture would do (read in a worker). */

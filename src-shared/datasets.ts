@@ -4,7 +4,7 @@
  * `datasets/<id>/validation.json` (DESIGN.md, "The study folder").
  */
 import { z } from 'zod';
-import { FolderPath } from './study';
+import { AbsolutePath, FolderPath } from './study';
 
 export const DATASET_SCHEMA_VERSION = 1;
 
@@ -67,7 +67,6 @@ const Common = {
   concurrency: z.number().int().min(1).max(64).optional(),
 };
 
-const AbsoluteFile = FolderPath;
 
 export const ImportRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('eyepacs'), ...Common }),
@@ -75,14 +74,14 @@ export const ImportRequest = z.discriminatedUnion('type', [
     type: z.literal('messidor2'),
     ...Common,
     /** The adjudicated-grade CSV; default: the CSV in the dataset folder with `image_id` and `adjudicated_dr_grade`. */
-    csv: AbsoluteFile.optional(),
+    csv: AbsolutePath.optional(),
   }),
   z.object({ type: z.literal('idrid-grading'), ...Common }),
   z.object({ type: z.literal('idrid-seg'), ...Common }),
   z.object({
     type: z.literal('folder'),
     ...Common,
-    csv: AbsoluteFile,
+    csv: AbsolutePath,
     imageColumn: z.string().min(1),
     gradeColumn: z.string().min(1),
     patientColumn: z.string().min(1).optional(),

@@ -19,11 +19,14 @@ export const StudySummary = z.object({
 });
 export type StudySummary = z.infer<typeof StudySummary>;
 
-/** A filesystem path typed by the user or picked in a dialog. Absolute paths only; the service resolves nothing relative to its own cwd. */
-export const FolderPath = z
+/** A filesystem path (file or folder) typed by the user or picked in a dialog. Absolute paths only; the service resolves nothing relative to its own cwd. */
+export const AbsolutePath = z
   .string()
   .min(1, 'Enter a folder path')
   .max(4096)
   .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'Must be an absolute path');
 
 export const StudyName = z.string().trim().min(1, 'Give the study a name').max(200);
+
+/** An absolute folder path (same rule as AbsolutePath; the name says what is expected). */
+export const FolderPath = AbsolutePath;

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { FolderPath } from './study';
+import { AbsolutePath } from './study';
 
 /** What importing a weights file into one architecture would do (see src-main/engine/weights/import.ts). */
 export const ImportPlanSummary = z.object({
@@ -47,7 +47,7 @@ export type WeightsInspection = z.infer<typeof WeightsInspection>;
 export const WeightsInspectRequest = z
   .object({
     /** Absolute path of a .pth/.pt/.tar (torch.save), .safetensors or tfjs model.json file. */
-    path: FolderPath,
+    path: AbsolutePath,
     classes: z.number().int().min(1).max(1000).default(5),
     archs: z.array(z.string().regex(/^resnet(18|34|50|101|152)(-w\d{1,3})?$/)).max(8).optional(),
   })

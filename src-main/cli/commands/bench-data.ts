@@ -4,10 +4,9 @@
  * 4288x2848 IDRiD originals with their five masks. Each figure is a cold import into a fresh
  * temporary study (full decode, crop, 224 + 512 renders, PNG encode, cache writes).
  */
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import sharp from 'sharp';
 import { AppError } from '../../../src-shared/errors';
 import { defaultConcurrency, importDataset } from '../../services/datasets/import-service';
@@ -16,6 +15,7 @@ import { StudyService } from '../../services/study/study-service';
 import { APP_VERSION } from '../../version';
 import { parseCommandArgs } from '../args';
 import { stderrProgress } from '../progress';
+import { sharedDataDir } from '../../paths';
 
 export interface BenchFigure {
   dataset: string;
@@ -32,17 +32,6 @@ export interface BenchDataReport {
   sharpConcurrency: number;
   libvips: string;
   figures: BenchFigure[];
-}
-
-/** `../shared/data` beside the repository (found by walking up to package.json), or FUNDUSLAB_DATA. */
-function defaultDataDir(): string {
-  if (process.env.FUNDUSLAB_DATA) return path.resolve(process.env.FUNDUSLAB_DATA);
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 8; i++) {
-    if (existsSync(path.join(dir, 'package.json'))) return path.resolve(dir, '..', 'shared', 'data');
-    dir = path.dirname(dir);
-  }
-  return path.resolve(process.cwd(), '..', 'shared', 'data');
 }
 
 async function freshStudy(): Promise<{ study: string; cleanup: () => Promise<void> }> {
@@ -62,7 +51,7 @@ export async function runBenchData(argv: string[]): Promise<number> {
   if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'data')) {
     throw new AppError('BAD_REQUEST', `Unknown benchmark ${positionals.join(' ')}; only "bench data" exists.`);
   }
-  const dataDir = values.data ? path.resolve(values.data) : defaultDataDir();
+  const dataDir = values.data ? path.resolve(values.data) : sharedDataDir();
   const concurrency = values.concurrency ? Number(values.concurrency) : defaultConcurrency();
   const limit = values.limit ? Number(values.limit) : Infinity;
   const rounds = values.rounds ? Number(values.rounds) : 3;

@@ -5,11 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { StudyService } from '../../../src-main/services/study/study-service';
 import type { JobContext } from '../../../src-main/services/jobs/context';
+import { sharedDataDir } from '../../../src-main/paths';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 
 /** `../shared/data` next to the repository (FUNDUSLAB_DATA overrides). */
-export const DATA_DIR = process.env.FUNDUSLAB_DATA ? path.resolve(process.env.FUNDUSLAB_DATA) : path.resolve(REPO_ROOT, '..', 'shared', 'data');
+export const DATA_DIR = sharedDataDir();
 
 /**
  * Whether the real-data tests run. In CI a missing data folder is a failure, never a skip;

@@ -12,13 +12,11 @@ import { detachedContext } from '../../../src-main/services/jobs/context';
 import { StudyService } from '../../../src-main/services/study/study-service';
 import { runTraining } from '../../../src-main/services/training';
 import { TrainingEpochLog } from '../../../src-shared/training';
-import { REPO_ROOT, recordingContext, tempDir } from './helpers';
+import { DATA_DIR, realDataAvailable } from '../datasets/helpers';
+import { recordingContext, tempDir } from './helpers';
 
-const DATA_DIR = process.env.FUNDUSLAB_DATA ? path.resolve(process.env.FUNDUSLAB_DATA) : path.resolve(REPO_ROOT, '..', 'shared', 'data');
 const EYEPACS = path.join(DATA_DIR, 'eyepacs-256');
-const available = existsSync(path.join(EYEPACS, 'trainLabels.csv'));
-if (!available && process.env.CI === 'true') throw new Error(`CI=true but the real test data ${EYEPACS} is missing (set FUNDUSLAB_DATA or check out shared/data next to the repository).`);
-if (!available) console.warn(`[training-run] skipping the EyePACS-256 test: ${EYEPACS} not found (set FUNDUSLAB_DATA).`);
+const available = realDataAvailable('eyepacs-256');
 
 describe.skipIf(!available)('runTraining on EyePACS-256 (subset)', () => {
   let study: string;
