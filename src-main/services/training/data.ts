@@ -16,10 +16,10 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { DatasetManifest, type DatasetItem } from '../../../src-shared/datasets';
+import type { DatasetItem } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import type { TrainingSpec } from '../../../src-shared/training';
-import { MANIFEST_FILE } from '../datasets/import-service';
+import { readDatasetManifest, requirePreprocessed } from '../datasets/manifest-file';
 import { planSplits } from '../datasets/splits';
 import { mapPool } from '../datasets/pool';
 
@@ -43,18 +43,9 @@ export interface TrainingData {
 /** Loads the manifest and plans the validation split and the label-fraction subset of a spec. */
 export async function planTrainingData(spec: TrainingSpec, studyPath: string): Promise<TrainingData> {
   if (!spec.datasetId) throw new AppError('BAD_REQUEST', 'The training spec names no dataset: set "datasetId" to a dataset of the study.', [{ path: 'datasetId', message: 'required to run' }]);
-  const datasetDir = path.join(studyPath, 'datasets', spec.datasetId);
-  const manifestFile = path.join(datasetDir, MANIFEST_FILE);
-  let raw: string;
-  try {
-    raw = await fsp.readFile(manifestFile, 'utf8');
-  } catch {
-    throw new AppError('NOT_FOUND', `Dataset "${spec.datasetId}" is not in the study ${studyPath} (no ${manifestFile}).`, [{ path: 'datasetId', message: 'no such dataset in the study' }]);
-  }
-  const parsed = DatasetManifest.safeParse(JSON.parse(raw));
-  if (!parsed.success) throw new AppError('STUDY_CORRUPT', `The manifest of dataset "${spec.datasetId}" is invalid: ${parsed.error.issues[0]?.message ?? ''}`);
-  const manifest = parsed.data;
-  if (!manifest.preprocessed) throw new AppError('BAD_REQUEST', `Dataset "${spec.datasetId}" was imported without preprocessing (validate-only); import it again to build the image cache.`);
+  const loaded = await readDatasetManifest(studyPath, spec.datasetId);
+  requirePreprocessed(loaded, spec.datasetId);
+  const { datasetDir, manifest } = loaded;
 
   const byId = new Map<string, TrainingItem>();
   const usable: DatasetItem[] = [];

@@ -47,7 +47,8 @@ import { CHECKPOINT_DIR, fsyncWriter, readCheckpoint, removeStaleTemporaries, wr
 import { ImageSource, PrefetchLoader, datasetChannelStats, planTrainingData, toBatches, type TrainingItem } from './data';
 import { GRADES, crossEntropy, crossEntropyRows, inverseFrequencyWeights } from './loss';
 
-export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,79}$/;
+export { RUN_ID_PATTERN } from '../runs/run-model';
+import { RUN_ID_PATTERN } from '../runs/run-model';
 
 export interface RunTrainingOptions {
   /** Folder name under runs/; default `defaultRunId(spec)`, so running the same spec again resumes it. */
