@@ -141,15 +141,15 @@ export const MocoSettings = z
     lr: z.number().positive().default(0.03).describe('Base learning rate (MoCo v2: 0.03)'),
     schedule: LrSchedule.default({ kind: 'cosine', etaMin: 0 }).describe('Learning-rate schedule per epoch (MoCo v2: cosine to 0 over the epochs)'),
     optimizer: z
-      .enum(['adamw', 'sgd'])
-      .default('adamw')
-      .describe('Pretraining optimizer. Default AdamW: the paper used AdamW "in all the settings"; the official MoCo v2 recipe uses SGD (momentum 0.9, weight decay 1e-4)'),
+      .enum(['sgd', 'adamw'])
+      .default('sgd')
+      .describe('Pretraining optimizer. Default SGD (momentum 0.9, weight decay 1e-4): the official MoCo v2 recipe, whose lr 0.03 is an SGD learning rate (far too large for AdamW). The paper fine-tunes with AdamW; choose adamw here with a lower lr (e.g. 1e-3) to use it for pretraining too'),
     sgdMomentum: z.number().min(0).lt(1).default(0.9).describe('SGD momentum (when optimizer = sgd)'),
     weightDecay: z
       .number()
       .nonnegative()
-      .default(0.01)
-      .describe('Weight decay of the pretraining optimizer (AdamW default 0.01 — the paper does not state it; official MoCo v2 with SGD: 1e-4)'),
+      .default(1e-4)
+      .describe('Weight decay of the pretraining optimizer (official MoCo v2 with SGD: 1e-4, coupled as torch SGD; with AdamW it is decoupled)'),
     queueSize: z.number().int().positive().default(65536).describe('K, negatives in the queue (MoCo v2: 65536); reduced automatically to the largest multiple of the batch size ≤ the dataset size when the dataset is smaller'),
     momentum: z.number().min(0).max(1).default(0.999).describe('Key-encoder momentum m in θk ← m·θk + (1−m)·θq (MoCo v2: 0.999)'),
     temperature: z.number().positive().default(0.2).describe('Softmax temperature T of InfoNCE (MoCo v2: 0.2)'),
@@ -241,6 +241,40 @@ export const TrainingEpochLog = z
   .strict();
 export type TrainingEpochLog = z.infer<typeof TrainingEpochLog>;
 
+/** One line of pretrain/<id>/log.ndjson: one finished MoCo v2 pretraining epoch. */
+export const PretrainEpochLog = z
+  .object({
+    epoch: z.number().int().positive().describe('1-based pretraining epoch'),
+    loss: z.number().describe('Mean InfoNCE loss over the epoch'),
+    accuracy: z.number().min(0).max(1).describe('Share of queries whose positive key scored strictly above every negative in the queue (the official MoCo "Acc@1"; ties count as misses)'),
+    lr: z.number().describe('Learning rate used during the epoch'),
+    seconds: z.number().describe('Wall time of the epoch'),
+    imagesPerSecond: z.number().describe('Images (pairs of views) per second'),
+    stallMs: z.number().describe('Time the loop waited for decoded images'),
+    at: z.string().describe('ISO time the epoch ended'),
+  })
+  .strict();
+export type PretrainEpochLog = z.infer<typeof PretrainEpochLog>;
+
+/** The MoCo v2 pretraining a CL run fine-tuned from (shared by every run with the same pretraining settings). */
+export const PretrainSummary = z
+  .object({
+    id: z.string().describe('Folder name under pretrain/'),
+    dir: z.string().describe('Absolute path of the pretraining folder'),
+    encoderPath: z.string().describe('The pretrained encoder as a MoCo-format .safetensors (module.encoder_q.*, module.encoder_k.*, module.queue), loadable by the MoCo code'),
+    images: z.number().int().describe('Unlabelled images pretrained on (the training patients; validation and test images excluded)'),
+    epochs: z.number().int().describe('Pretraining epochs finished'),
+    finalLoss: z.number().nullable().describe('InfoNCE loss of the last epoch'),
+    queueSize: z.number().int().describe('Queue size K actually used'),
+    queueNote: z.string().nullable().describe('Why K differs from the requested size, if it does'),
+    seconds: z.number().describe('Wall time of the pretraining over all resumptions'),
+    imagesPerSecond: z.number().describe('Pretraining images per second'),
+    stallFraction: z.number().min(0).max(1).describe('Share of pretraining time spent waiting for data'),
+    reused: z.boolean().describe('The pretraining had already finished (another run with the same settings did it)'),
+  })
+  .strict();
+export type PretrainSummary = z.infer<typeof PretrainSummary>;
+
 /** What a finished training run returns (and writes to runs/<run-id>/metrics.json). */
 export const TrainingResult = z
   .object({
@@ -263,6 +297,8 @@ export const TrainingResult = z
     bestMetricsPath: z.string().nullable().describe('JSON with the best model\'s epoch and metrics'),
     logPath: z.string().describe('runs/<run-id>/log.ndjson'),
     backend: z.string().describe('TensorFlow.js backend that ran the training'),
+    pretraining: PretrainSummary.nullable().default(null).describe('IWNE-CL: the MoCo v2 pretraining on the study images the fine-tuning started from; null otherwise'),
+    initialisedFrom: z.string().nullable().default(null).describe('Weights file the fine-tuning started from (IFI: the imported file; IWNE-CL: the pretrained encoder); null = random initialisation'),
   })
   .strict()
   .describe('Result of one training run (job kind train.run)');

@@ -33,6 +33,8 @@ export interface ForwardOptions {
   /** In train mode, update BatchNorm running statistics; default true. */
   updateRunningStats?: boolean;
   hook?: LayerHook;
+  /** Return the pooled backbone features [N, C] (the fc input) instead of the logits; fc is not used. */
+  features?: boolean;
 }
 
 export interface CreateOptions {
@@ -97,7 +99,7 @@ export class ResNet {
     return `ResNet${depth}${width === 64 ? '' : ` (width ${width})`} with ${classes} classes`;
   }
 
-  /** x: [N, H, W, 3] float32, already normalised. Returns logits [N, classes]. */
+  /** x: [N, H, W, 3] float32, already normalised. Returns logits [N, classes] (or features, see ForwardOptions). */
   forward(x: Tensor4D, opts: ForwardOptions = {}): Tensor2D {
     this.assertAlive();
     if (x.rank !== 4 || x.shape[3] !== 3) throw new AppError('BAD_REQUEST', `Error in ResNet.forward: expected input [N, H, W, 3], got [${x.shape.join(', ')}]`);
@@ -164,6 +166,7 @@ export class ResNet {
         h = emit(stage.name, 'stage', h) as Tensor4D;
       }
       const pooled = emit('avgpool', 'avgpool', tf.mean(h, [1, 2])) as Tensor2D;
+      if (opts.features) return pooled;
       const logits = tf.add(tf.matMul(pooled, this.variable(`${fc.name}.weight`) as Tensor2D), this.variable(`${fc.name}.bias`)) as Tensor2D;
       return emit(fc.name, 'linear', logits) as Tensor2D;
     });

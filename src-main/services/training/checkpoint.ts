@@ -71,22 +71,38 @@ export interface CheckpointContent {
 
 /** Writes a checkpoint atomically (see the module comment). Throws NOT_WRITABLE naming the cause. */
 export async function writeCheckpoint(runDir: string, content: CheckpointContent, write: FileWriter = fsyncWriter): Promise<void> {
-  const tmp = path.join(runDir, `.checkpoint-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const target = path.join(runDir, CHECKPOINT_DIR);
-  const previous = path.join(runDir, PREVIOUS_DIR);
+  const moments = new Map<string, RawTensor>();
+  for (const [name, p] of Object.entries(content.adamw.params)) {
+    moments.set(`${name}/exp_avg`, fromFloat32(p.expAvg, p.shape));
+    moments.set(`${name}/exp_avg_sq`, fromFloat32(p.expAvgSq, p.shape));
+  }
+  await commitCheckpointFolder(
+    runDir,
+    [
+      [MODEL_FILE, () => writeSafetensors(content.model, { format: 'pt', producer: 'funduslab', epoch: String(content.state.epoch) })],
+      [OPTIMIZER_FILE, () => writeSafetensors(moments, { producer: 'funduslab', kind: 'adamw' })],
+      [STATE_FILE, () => JSON.stringify(content.state, null, 1) + '\n'],
+    ],
+    content.state.epoch,
+    write,
+  );
+}
+
+/**
+ * The commit protocol of the module comment for any set of files: written and fsynced into a fresh
+ * temporary folder, then swapped in as `<dir>/checkpoint` (the old one kept as checkpoint.prev
+ * until the swap is done). Files are produced lazily so a failure stops before the next is built.
+ */
+export async function commitCheckpointFolder(dir: string, files: readonly (readonly [string, () => Uint8Array | string])[], epoch: number, write: FileWriter = fsyncWriter): Promise<void> {
+  const tmp = path.join(dir, `.checkpoint-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  const target = path.join(dir, CHECKPOINT_DIR);
+  const previous = path.join(dir, PREVIOUS_DIR);
   try {
     await fsp.mkdir(tmp);
-    const moments = new Map<string, RawTensor>();
-    for (const [name, p] of Object.entries(content.adamw.params)) {
-      moments.set(`${name}/exp_avg`, fromFloat32(p.expAvg, p.shape));
-      moments.set(`${name}/exp_avg_sq`, fromFloat32(p.expAvgSq, p.shape));
-    }
-    await write(path.join(tmp, MODEL_FILE), writeSafetensors(content.model, { format: 'pt', producer: 'funduslab', epoch: String(content.state.epoch) }));
-    await write(path.join(tmp, OPTIMIZER_FILE), writeSafetensors(moments, { producer: 'funduslab', kind: 'adamw' }));
-    await write(path.join(tmp, STATE_FILE), JSON.stringify(content.state, null, 1) + '\n');
+    for (const [name, make] of files) await write(path.join(tmp, name), make());
   } catch (err) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
-    throw new AppError('NOT_WRITABLE', `Could not write the checkpoint of epoch ${content.state.epoch} in ${runDir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`);
+    throw new AppError('NOT_WRITABLE', `Could not write the checkpoint of epoch ${epoch} in ${dir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`);
   }
   // Swap: checkpoint → checkpoint.prev, tmp → checkpoint, drop checkpoint.prev.
   const hadOld = existsSync(target);
@@ -99,10 +115,19 @@ export async function writeCheckpoint(runDir: string, content: CheckpointContent
   } catch (err) {
     if (hadOld && !existsSync(target) && existsSync(previous)) await fsp.rename(previous, target).catch(() => {});
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
-    throw new AppError('NOT_WRITABLE', `Could not commit the checkpoint of epoch ${content.state.epoch} in ${runDir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`);
+    throw new AppError('NOT_WRITABLE', `Could not commit the checkpoint of epoch ${epoch} in ${dir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`);
   }
   await fsp.rm(previous, { recursive: true, force: true }).catch(() => {});
-  await syncDir(runDir);
+  await syncDir(dir);
+}
+
+/** The folder holding the last complete checkpoint (checkpoint/, or checkpoint.prev/ after a crash between the renames), or null. */
+export function completeCheckpointDir(dir: string, marker = STATE_FILE): string | null {
+  for (const name of [CHECKPOINT_DIR, PREVIOUS_DIR]) {
+    const base = path.join(dir, name);
+    if (existsSync(path.join(base, marker))) return base;
+  }
+  return null;
 }
 
 /** Reads the checkpoint of a run (falling back to checkpoint.prev after a crash between renames), or null. */

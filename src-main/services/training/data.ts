@@ -19,6 +19,8 @@ import sharp from 'sharp';
 import type { DatasetItem } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import type { TrainingSpec } from '../../../src-shared/training';
+import { IMAGENET_MEAN, IMAGENET_STD } from '../../engine/augment/ops';
+import type { JobContext } from '../jobs/context';
 import { readDatasetManifest, requirePreprocessed } from '../datasets/manifest-file';
 import { planSplits } from '../datasets/splits';
 import { mapPool } from '../datasets/pool';
@@ -197,4 +199,24 @@ export async function datasetChannelStats(source: ImageSource, items: readonly T
   const mean = sum.map((s) => s / n / 255) as [number, number, number];
   const std = sq.map((s, c) => Math.sqrt(Math.max(0, s / n / 65025 - mean[c]! ** 2))) as [number, number, number];
   return { mean, std };
+}
+
+export interface Normalisation {
+  mean: number[];
+  std: number[];
+  source: string;
+}
+
+/**
+ * The input mean/std of a spec: ImageNet's, the given values, or (kind "dataset") the exact
+ * per-channel statistics of `items` at the spec's input size; `source` describes those items.
+ */
+export async function resolveNormalisation(spec: TrainingSpec, source: ImageSource, items: readonly TrainingItem[], ctx: JobContext, describeItems: string): Promise<Normalisation> {
+  const n = spec.normalisation;
+  if (n.kind === 'imagenet') return { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], source: 'imagenet' };
+  if (n.kind === 'custom') return { mean: [...n.mean], std: [...n.std], source: 'custom' };
+  ctx.progress(0, items.length, 'Computing the mean/std of the images');
+  const stats = await datasetChannelStats(source, items, (done) => ctx.progress(done, items.length, `Computing the mean/std of the images (${done}/${items.length})`));
+  if (stats.std.some((s) => !(s > 0))) throw new AppError('BAD_REQUEST', 'The images have a constant channel (std 0); use another normalisation.', [{ path: 'normalisation', message: 'std is 0' }]);
+  return { ...stats, source: describeItems };
 }

@@ -1,6 +1,7 @@
 /**
- * One supervised training run (the FS strategies; CL pretraining plugs in before the supervised
- * phase later): DESIGN.md "Training", "Jobs" and "The study folder".
+ * One training run of any strategy: IWNE-CL first runs (or reuses) the MoCo v2 pretraining of
+ * pretrain.ts, IFI-FS and IFI-CL start from an imported file, IWNE-FS from random weights; then
+ * supervised fine-tuning: DESIGN.md "Training", "Jobs" and "The study folder".
  *
  * runs/<run-id>/
  *   spec.json          the parsed spec (defaults filled in), written at the start
@@ -44,7 +45,8 @@ import { writeFileAtomic, writeJsonAtomic } from '../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../jobs/context';
 import { STUDY_FILE } from '../study/study-service';
 import { CHECKPOINT_DIR, fsyncWriter, readCheckpoint, removeStaleTemporaries, writeCheckpoint, type CheckpointState, type FileWriter } from './checkpoint';
-import { ImageSource, PrefetchLoader, datasetChannelStats, planTrainingData, toBatches, type TrainingItem } from './data';
+import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
+import { pretrainSteps, planPretrainingItems, runPretraining, type PretrainOutcome } from './pretrain';
 import { GRADES, crossEntropy, crossEntropyRows, inverseFrequencyWeights } from './loss';
 
 export { RUN_ID_PATTERN } from '../runs/run-model';
@@ -73,19 +75,11 @@ export function specHash(spec: TrainingSpec): string {
   return createHash('sha256').update(JSON.stringify(canonical(spec))).digest('hex').slice(0, 16);
 }
 
-interface Normalisation {
-  mean: number[];
-  std: number[];
-  source: string;
-}
 
 export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, studyPath: string, ctx: JobContext, opts: RunTrainingOptions = {}): Promise<TrainingResult> {
   const spec = parseOrThrow(TrainingSpec, specInput, 'training spec');
   const study = path.resolve(studyPath);
   if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`);
-  if (spec.strategy.endsWith('-CL')) {
-    throw new AppError('UNSUPPORTED', `${spec.strategy} needs MoCo v2 contrastive pretraining first, which is not implemented yet; run ${spec.strategy.replace('-CL', '-FS')} or give the pretrained weights to an FS run.`, [{ path: 'strategy', message: 'CL strategies are not available yet' }]);
-  }
   const runId = opts.runId ?? defaultRunId(spec);
   if (!RUN_ID_PATTERN.test(runId)) throw new AppError('BAD_REQUEST', `Invalid run id "${runId}": use lower-case letters, digits, ".", "_" and "-".`, [{ path: 'runId', message: 'invalid' }]);
   const runDir = path.join(study, 'runs', runId);
@@ -125,25 +119,54 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
   const checkpoint = await readCheckpoint(runDir);
   if (checkpoint && checkpoint.state.specHash !== hash) throw new AppError('CONFLICT', `The checkpoint in ${runDir} belongs to another spec; delete it to restart.`);
 
+  // IWNE-CL: MoCo v2 pretraining on the study's images first (shared by runs with the same settings).
+  let pretraining: PretrainOutcome | null = null;
+  let offset = 0; // progress units before the fine-tuning (the pretraining's steps)
+  const fineTuneUnits = spec.epochs * (toBatches(data.train, spec.batchSize, true).length + toBatches(data.validation, spec.batchSize, false).length);
+  if (spec.strategy === 'IWNE-CL') {
+    const images = (await planPretrainingItems(spec, study)).length;
+    offset = pretrainSteps(spec, images);
+    pretraining = await runPretraining(spec, study, ctx, { onProgress: (done, _total, message) => ctx.progress(done, offset + fineTuneUnits, message), writeFile: opts.writeFile, imageMemoryBytes: opts.imageMemoryBytes });
+  }
+
   const model = ResNet.create(parseArch(spec.arch, GRADES), { seed: spec.seed });
   let optimizer: AdamW | null = null;
   let classWeights: Tensor1D | null = null;
+  let initialisedFrom: string | null = null;
   try {
-    if (checkpoint) {
-      importWeights(model, parseWeightBytes(checkpoint.modelBytes, path.join(runDir, CHECKPOINT_DIR, 'model.safetensors')), { reinitialiseHead: false });
-      ctx.log(`Resuming run ${runId} after epoch ${checkpoint.state.epoch}`);
+    if (pretraining) {
+      initialisedFrom = pretraining.summary.encoderPath;
+      if (!checkpoint) {
+        const report = importWeights(model, await readWeightFile(initialisedFrom), { seed: spec.seed, reinitialiseHead: true });
+        model.reinitialiseHead(spec.seed);
+        ctx.log(`Fine-tuning from the MoCo v2 encoder ${initialisedFrom}: ${report.loaded.length} tensors loaded, projection head dropped, new ${GRADES}-grade head`);
+      }
     } else if (spec.strategy.startsWith('IFI')) {
       if (!spec.pretrainedWeights) {
-        throw new AppError('BAD_REQUEST', `${spec.strategy} starts from pretrained (ImageNet) weights: set "pretrainedWeights" to a weights file (see docs/weights.md).`, [{ path: 'pretrainedWeights', message: `required for ${spec.strategy}` }]);
+        const what = spec.strategy === 'IFI-CL' ? 'a MoCo v2 ImageNet checkpoint (e.g. moco_v2_800ep_pretrain.pth.tar)' : 'ImageNet weights (e.g. torchvision resnet50-0676ba61.pth)';
+        throw new AppError('BAD_REQUEST', `${spec.strategy} starts from ${what}: set "pretrainedWeights" to the file (see docs/weights.md).`, [{ path: 'pretrainedWeights', message: `required for ${spec.strategy}` }]);
       }
       const file = path.resolve(study, spec.pretrainedWeights);
       if (!existsSync(file)) throw new AppError('NOT_FOUND', `The pretrained weights file ${file} does not exist.`, [{ path: 'pretrainedWeights', message: 'no such file' }]);
-      const report = importWeights(model, await readWeightFile(file), { seed: spec.seed, reinitialiseHead: true });
-      model.reinitialiseHead(spec.seed); // IFI: a new 5-grade head, whatever the file brought
-      ctx.log(`Initialised from ${file}: ${report.loaded.length} tensors loaded, head re-initialised for ${GRADES} grades`);
+      initialisedFrom = file;
+      if (!checkpoint) {
+        const report = importWeights(model, await readWeightFile(file), { seed: spec.seed, reinitialiseHead: true });
+        model.reinitialiseHead(spec.seed); // IFI: a new 5-grade head, whatever the file brought
+        ctx.log(`Initialised from ${file}${report.moco ? ' (MoCo v2 checkpoint: query encoder)' : ''}: ${report.loaded.length} tensors loaded, head re-initialised for ${GRADES} grades`);
+        if (spec.strategy === 'IFI-CL' && !report.moco) ctx.log(`Note: ${file} is not a MoCo checkpoint (no encoder_q prefix); IFI-CL expects contrastively pretrained weights — make sure this file holds them.`);
+        if (spec.strategy === 'IFI-FS' && report.moco) ctx.log(`Note: ${file} is a MoCo (contrastive) checkpoint; that is the IFI-CL strategy, not IFI-FS.`);
+      }
+    }
+    if (checkpoint) {
+      importWeights(model, parseWeightBytes(checkpoint.modelBytes, path.join(runDir, CHECKPOINT_DIR, 'model.safetensors')), { reinitialiseHead: false });
+      ctx.log(`Resuming run ${runId} after epoch ${checkpoint.state.epoch}`);
     }
 
-    const norm: Normalisation = checkpoint?.state.normalisation ?? (await resolveNormalisation(spec, source, data.train, ctx));
+    const norm: Normalisation =
+      checkpoint?.state.normalisation ??
+      (pretraining && spec.normalisation.kind === 'dataset'
+        ? pretraining.normalisation
+        : await resolveNormalisation(spec, source, data.train, ctx, `training subset (${data.train.length} images at ${spec.inputSize} px)`));
     if (!checkpoint) await writeJsonAtomic(path.join(runDir, 'normalisation.json'), norm);
 
     const o = spec.optimizer;
@@ -213,14 +236,14 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
           lossSum += loss * n;
           seen += n;
           step++;
-          ctx.progress(base + b + 1, total, `epoch ${epoch}/${spec.epochs} · batch ${b + 1}/${loader.length} · loss ${loss.toFixed(3)}`);
+          ctx.progress(offset + base + b + 1, offset + total, `epoch ${epoch}/${spec.epochs} · batch ${b + 1}/${loader.length} · loss ${loss.toFixed(3)}`);
         }
       } finally {
         await loader.drain();
       }
       const trainSeconds = (performance.now() - started) / 1000;
 
-      const val = await validate(model, source, data.validation, spec, norm, (b, nb) => ctx.progress(base + trainBatches + b, total, `epoch ${epoch}/${spec.epochs} · validation ${b}/${nb}`), ctx);
+      const val = await validate(model, source, data.validation, spec, norm, (b, nb) => ctx.progress(offset + base + trainBatches + b, offset + total, `epoch ${epoch}/${spec.epochs} · validation ${b}/${nb}`), ctx);
       const improved = val.auc !== null && (state.best === null || val.auc > state.best.valAuc);
       if (improved) {
         await fsp.mkdir(bestDir, { recursive: true });
@@ -299,25 +322,17 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
       bestMetricsPath: hasBest ? path.join(bestDir, 'metrics.json') : null,
       logPath,
       backend,
+      pretraining: pretraining?.summary ?? null,
+      initialisedFrom,
     });
     await writeJsonAtomic(metricsFile, result);
-    ctx.progress(total, total, `finished: best val AUC ${result.bestValAuc === null ? 'n/a' : result.bestValAuc.toFixed(4)} at epoch ${result.bestEpoch ?? '-'}`);
+    ctx.progress(offset + total, offset + total, `finished: best val AUC ${result.bestValAuc === null ? 'n/a' : result.bestValAuc.toFixed(4)} at epoch ${result.bestEpoch ?? '-'}`);
     return result;
   } finally {
     classWeights?.dispose();
     optimizer?.dispose();
     model.dispose();
   }
-}
-
-async function resolveNormalisation(spec: TrainingSpec, source: ImageSource, train: readonly TrainingItem[], ctx: JobContext): Promise<Normalisation> {
-  const n = spec.normalisation;
-  if (n.kind === 'imagenet') return { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], source: 'imagenet' };
-  if (n.kind === 'custom') return { mean: [...n.mean], std: [...n.std], source: 'custom' };
-  ctx.progress(0, train.length, 'Computing the training set mean/std');
-  const stats = await datasetChannelStats(source, train, (done) => ctx.progress(done, train.length, `Computing the training set mean/std (${done}/${train.length})`));
-  if (stats.std.some((s) => !(s > 0))) throw new AppError('BAD_REQUEST', 'The training images have a constant channel (std 0); use another normalisation.', [{ path: 'normalisation', message: 'std is 0' }]);
-  return { ...stats, source: `training subset (${train.length} images at ${spec.inputSize} px)` };
 }
 
 /** Eval-mode forward over the validation split: mean cross-entropy and AUC of P(referable). */

@@ -21,6 +21,9 @@ gradients), the loss at every step, the parameters after steps 1, 5 and 20, and 
 (step, exp_avg, exp_avg_sq) after step 20. Parameters are in state_dict order with torch names and
 torch layouts (Linear weight [out, in]); all values are float32 written as JSON numbers (exact).
 
+  sgd_cosine    torch.optim.SGD (the MoCo v2 optimizer): lr 0.03, momentum 0.9, weight_decay 1e-4,
+                CosineAnnealingLR(T_max=20); final state = momentum_buffer per parameter
+
 Also: StepLR(step_size=7, gamma=0.5) lrs for 20 steps from lr 0.1 (schedule-only check).
 """
 import json
@@ -67,6 +70,9 @@ def run(case):
     elif case == 'cosine':
         opt = torch.optim.AdamW(model.parameters(), lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=WD, foreach=False)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=STEPS, eta_min=1e-4)
+    elif case == 'sgd_cosine':
+        opt = torch.optim.SGD(model.parameters(), lr=0.03, momentum=0.9, weight_decay=1e-4, foreach=False)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=STEPS)
     elif case == 'warmup_cosine':
         opt = torch.optim.AdamW(model.parameters(), lr=1e-2, betas=(0.9, 0.999), eps=1e-8, weight_decay=WD, foreach=False)
         warm = torch.optim.lr_scheduler.LinearLR(opt, start_factor=0.1, end_factor=1.0, total_iters=5)
@@ -90,7 +96,10 @@ def run(case):
     state = {}
     for n, p in model.named_parameters():
         s = opt.state[p]
-        state[n] = {'step': float(s['step']), 'exp_avg': flat(s['exp_avg']), 'exp_avg_sq': flat(s['exp_avg_sq'])}
+        if case.startswith('sgd'):
+            state[n] = {'momentum_buffer': flat(s['momentum_buffer'])}
+        else:
+            state[n] = {'step': float(s['step']), 'exp_avg': flat(s['exp_avg']), 'exp_avg_sq': flat(s['exp_avg_sq'])}
     return {'names': names, 'shapes': shapes, 'initial': initial, 'lrs': lrs, 'losses': losses,
             'grads': grads, 'params': snaps, 'state': state}
 
@@ -117,7 +126,7 @@ def main():
         'eps': 1e-8,
         'x': {'shape': list(x.shape), 'values': flat(x)},
         'y': [int(v) for v in y.tolist()],
-        'cases': {c: run(c) for c in ['cosine', 'constant_nobias', 'warmup_cosine']},
+        'cases': {c: run(c) for c in ['cosine', 'constant_nobias', 'warmup_cosine', 'sgd_cosine']},
         'step_lr': {'lr': 0.1, 'step_size': 7, 'gamma': 0.5, 'lrs': step_lrs()},
     }
     with open(os.path.join(HERE, 'fixtures.json'), 'w') as f:

@@ -67,11 +67,10 @@ describe('runTraining set-up', () => {
     expect(result.finalEpoch).toBe(1);
   });
 
-  it('refuses clearly: IFI without weights, a missing weights file, CL strategies, no or unknown dataset', async () => {
+  it('refuses clearly: IFI without weights, a missing weights file, no or unknown dataset, a bad field', async () => {
     const ctx = recordingContext();
     await expect(runTraining(demoSpec({ strategy: 'IFI-FS' }), study, ctx, { runId: 'x1' })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'pretrainedWeights' }] });
     await expect(runTraining(demoSpec({ strategy: 'IFI-FS', pretrainedWeights: 'nope.pth' }), study, ctx, { runId: 'x2' })).rejects.toMatchObject({ code: 'NOT_FOUND', issues: [{ path: 'pretrainedWeights' }] });
-    await expect(runTraining(demoSpec({ strategy: 'IWNE-CL' }), study, ctx)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
     await expect(runTraining(demoSpec({ datasetId: undefined }), study, ctx, { runId: 'x3' })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'datasetId' }] });
     await expect(runTraining(demoSpec({ datasetId: 'missing' }), study, ctx, { runId: 'x4' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(runTraining({ ...demoSpec(), lr: -1 } as never, study, ctx)).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'lr' }] });
