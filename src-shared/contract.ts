@@ -11,6 +11,8 @@ import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
 import { WeightsInspection, WeightsInspectRequest } from './weights';
+import { GridSpec, GridView, RunDetail } from './grid';
+import { EvaluationResult, StudyResults } from './evaluation';
 
 const Empty = z.object({}).strict();
 
@@ -203,6 +205,21 @@ export const contract = {
   },
   /** What a weights file holds and what importing it into each architecture would do (read in a worker). */
   'weights.inspect': { input: WeightsInspectRequest, output: WeightsInspection },
+  /** The study's training grid (grid.json) and the status of every cell, read from the run folders. */
+  'grid.get': { input: z.object(StudyRef).strict(), output: GridView },
+  /** Validates and stores the grid (every cell must be a valid training spec). */
+  'grid.save': { input: z.object({ ...StudyRef, spec: GridSpec }).strict(), output: GridView },
+  /** Submits a train.run job for every pending or unfinished cell that has no queued or running job. */
+  'grid.launch': {
+    input: z.object(StudyRef).strict(),
+    output: z.object({ submitted: z.array(JobState), skipped: z.array(z.object({ runId: z.string(), reason: z.string() })) }),
+  },
+  /** A run's spec, result and logs so far (live loss / AUC curves). */
+  'runs.get': { input: z.object({ ...StudyRef, runId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/) }).strict(), output: RunDetail },
+  /** Every evaluation of the study: results table, paired tests, Fig 2 series. */
+  'results.get': { input: z.object(StudyRef).strict(), output: StudyResults },
+  /** One evaluation (ROC curve, operating points) by its folder name under evaluations/. */
+  'evaluations.get': { input: z.object({ ...StudyRef, name: z.string().min(1).max(300) }).strict(), output: EvaluationResult },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ImportRequest, ImportResult } from './datasets';
 import { SelfTestParams, SelfTestResult } from './engine';
+import { EvaluateRequest, EvaluationResult } from './evaluation';
 import { TrainingResult, TrainingSpec } from './training';
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
@@ -24,6 +25,7 @@ export const JOB_KINDS = {
   'engine.selftest': { params: SelfTestParams, result: SelfTestResult, title: 'Compute backend self-test' },
   'dataset.import': { params: ImportRequest, result: ImportResult, title: 'Dataset import' },
   'train.run': { params: TrainingSpec, result: TrainingResult, title: 'Training run' },
+  'evaluate.run': { params: EvaluateRequest, result: EvaluationResult, title: 'Evaluation' },
 } as const;
 export type JobKind = keyof typeof JOB_KINDS;
 export const JobKindName = z.enum(Object.keys(JOB_KINDS) as [JobKind, ...JobKind[]]);
@@ -37,6 +39,8 @@ export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('dataset.import'), params: ImportRequest, studyPath: z.string().min(1) }).strict(),
   /** One training run (strategy × fraction × seed) in the study at `studyPath`; resumes from its last checkpoint. */
   z.object({ kind: z.literal('train.run'), params: TrainingSpec, studyPath: z.string().min(1) }).strict(),
+  /** Evaluates a trained run on a graded dataset of the study at `studyPath` (writes evaluations/<run>__<dataset>__<split>/). */
+  z.object({ kind: z.literal('evaluate.run'), params: EvaluateRequest, studyPath: z.string().min(1) }).strict(),
 ]);
 export type JobRequest = z.infer<typeof JobRequest>;
 

@@ -7,6 +7,9 @@ import { APP_VERSION } from '../version';
 import { runBrowser } from './commands/browser';
 import { BENCH_USAGE, runBench } from './commands/bench';
 import { DEMO_DATA_USAGE, runDemoData } from './commands/demo-data';
+import { EVALUATE_USAGE, runEvaluate } from './commands/evaluate';
+import { GRID_USAGE, runGrid } from './commands/grid';
+import { RESULTS_USAGE, runResults } from './commands/results';
 import { IMPORT_USAGE, runImport } from './commands/import';
 import { PREDICT_USAGE, runPredict } from './commands/predict';
 import { TRAIN_USAGE, runTrain } from './commands/train';
@@ -31,9 +34,24 @@ const COMMANDS: Record<string, Command> = {
     run: runImport,
   },
   train: {
-    summary: 'Run one training run from a spec (IWNE-FS / IFI-FS; resumes from its last checkpoint); --example-spec prints one',
+    summary: 'Run one training run from a spec (IWNE-FS, IWNE-CL, IFI-FS, IFI-CL; resumes from its last checkpoint); --example-spec prints one',
     usage: TRAIN_USAGE,
     run: runTrain,
+  },
+  grid: {
+    summary: "Run every pending or unfinished run of the study's training grid (strategies × fractions × seeds; --spec sets the grid)",
+    usage: GRID_USAGE,
+    run: runGrid,
+  },
+  evaluate: {
+    summary: 'Evaluate a trained run on a graded dataset: AUC of P(referable) with DeLong and bootstrap CIs, ROC, operating points; writes evaluations/<run>__<dataset>__<split>/',
+    usage: EVALUATE_USAGE,
+    run: runEvaluate,
+  },
+  results: {
+    summary: 'Results table of all evaluations, paired DeLong tests between strategies (CL vs FS, IFI vs IWNE), Fig 2 series; --csv exports the table',
+    usage: RESULTS_USAGE,
+    run: runResults,
   },
   weights: {
     summary: 'Inspect or convert model weights (torchvision/MoCo .pth, .safetensors, tfjs): what an import loads, skips, re-initialises',

@@ -33,6 +33,12 @@ export const PRELOAD_CHANNELS = [
   'datasets.image',
   'datasets.csvPreview',
   'weights.inspect',
+  'grid.get',
+  'grid.save',
+  'grid.launch',
+  'runs.get',
+  'results.get',
+  'evaluations.get',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

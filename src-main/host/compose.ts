@@ -7,6 +7,10 @@ import type { BackendPreference, EngineStatus } from '../../src-shared/engine';
 import { DoctorReport, EngineStatus as EngineStatusSchema } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
 import { WeightsInspection } from '../../src-shared/weights';
+import { TrainingSpec } from '../../src-shared/training';
+import { readEvaluation, studyResults } from '../services/evaluation/results';
+import { gridView, runDetail, runnableCells, saveGrid } from '../services/training/grid';
+import { defaultRunId } from '../services/training/run-id';
 import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets-view/index';
 import { createDispatcher, type Dispatch, type Handlers } from '../rpc/dispatch';
 import { EventBus } from '../services/events';
@@ -121,6 +125,26 @@ export function composeApp(options: HostOptions): ComposedApp {
     'datasets.csvPreview': ({ path: file }) => csvPreview(file),
     // Reading a checkpoint (up to a few hundred MB, parsed in JS) would stall the event loop: a worker does it.
     'weights.inspect': async (request) => WeightsInspection.parse(await runWorkerTask(launcher, 'weights.inspect', request, preference())),
+    'grid.get': ({ studyPath }) => gridView(studyPath),
+    'grid.save': ({ studyPath, spec }) => saveGrid(studyPath, spec),
+    'grid.launch': async ({ studyPath }) => {
+      const active = new Set(
+        jobs
+          .list()
+          .filter((j) => j.kind === 'train.run' && (j.status === 'queued' || j.status === 'running') && j.studyPath === path.resolve(studyPath))
+          .map((j) => defaultRunId(TrainingSpec.parse(j.params))),
+      );
+      const submitted = [];
+      const skipped: { runId: string; reason: string }[] = [];
+      for (const { cell, spec } of await runnableCells(studyPath)) {
+        if (active.has(cell.runId)) skipped.push({ runId: cell.runId, reason: 'already queued or running' });
+        else submitted.push(await jobs.submit({ kind: 'train.run', params: spec, studyPath: path.resolve(studyPath) }));
+      }
+      return { submitted, skipped };
+    },
+    'runs.get': ({ studyPath, runId }) => runDetail(studyPath, runId),
+    'results.get': ({ studyPath }) => studyResults(studyPath),
+    'evaluations.get': ({ studyPath, name }) => readEvaluation(studyPath, name),
   };
 
   let shutdownPromise: Promise<void> | null = null;

@@ -6,6 +6,8 @@
 import type { BackendPreference } from '../../src-shared/engine';
 import { ImportRequest } from '../../src-shared/datasets';
 import { TrainingSpec } from '../../src-shared/training';
+import { EvaluateRequest } from '../../src-shared/evaluation';
+import { evaluateRun } from '../services/evaluation/evaluate';
 import { runTraining } from '../services/training';
 import { SelfTestParams } from '../../src-shared/engine';
 import { importDataset } from '../services/datasets/import-service';
@@ -44,6 +46,13 @@ const jobTasks: Record<JobKind, Task> = {
     const status = await initEngine({ preference: ctx.preference });
     ctx.log(`engine: ${status.active}`);
     return runTraining(spec, ctx.studyPath, ctx);
+  },
+  'evaluate.run': async (params, ctx) => {
+    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'An evaluation needs the study folder', [{ path: 'studyPath', message: 'required' }]);
+    const request = parseOrThrow(EvaluateRequest, params, 'evaluation request');
+    const status = await initEngine({ preference: ctx.preference });
+    ctx.log(`engine: ${status.active}`);
+    return evaluateRun(request, ctx.studyPath, ctx);
   },
 };
 

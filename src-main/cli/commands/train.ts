@@ -31,7 +31,8 @@ export const EXAMPLE_SPEC: TrainingSpecInput = {
 
 const EXAMPLE_EXPLANATION = [
   'Example training spec (stdout). Fields:',
-  '  strategy      IWNE-FS (random init) or IFI-FS (needs "pretrainedWeights": an ImageNet weights file); CL strategies come later',
+  '  strategy      IWNE-FS (random init), IWNE-CL (MoCo v2 pretraining on the study images first; "moco" settings),',
+  '                IFI-FS / IFI-CL (need "pretrainedWeights": ImageNet weights / a MoCo v2 ImageNet checkpoint)',
   '  datasetId     a dataset imported into the study (funduslab import … --study <dir> --id eyepacs)',
   '  fraction      label fraction of the training patients (nested, stratified, patient-level)',
   '  seed          seeds initialisation, subset, shuffling and augmentation',

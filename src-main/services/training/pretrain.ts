@@ -26,7 +26,6 @@
  * InfoNCE over [q·k, q·queue]/T; optimizer step on the query encoder and head; enqueue k. The lr
  * follows the schedule per epoch. Shuffle-BN is not applied (single device; see engine/moco).
  */
-import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tf from '@tensorflow/tfjs';
@@ -56,6 +55,8 @@ import { throwIfCancelled, type JobContext } from '../jobs/context';
 import { commitCheckpointFolder, completeCheckpointDir, fsyncWriter, removeStaleTemporaries, type FileWriter } from './checkpoint';
 import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
 import { GRADES } from './loss';
+import { pretrainId, pretrainSettings } from './run-id';
+export { pretrainId, pretrainSettings } from './run-id';
 
 const STATE_FILE = 'state.json';
 const MOCO_FILE = 'moco.safetensors';
@@ -74,33 +75,6 @@ const PretrainState = z.object({
   log: z.array(PretrainEpochLog),
 });
 type PretrainState = z.infer<typeof PretrainState>;
-
-/** The settings that determine a pretraining: everything else of the spec (fraction, fine-tuning lr …) does not. */
-export function pretrainSettings(spec: TrainingSpec) {
-  return {
-    datasetId: spec.datasetId ?? null,
-    validationFraction: spec.validationFraction,
-    validationSeed: spec.validationSeed,
-    arch: spec.arch,
-    inputSize: spec.inputSize,
-    seed: spec.seed,
-    normalisation: spec.normalisation,
-    moco: spec.moco,
-  };
-}
-
-function canonicalJson(v: unknown): string {
-  const canon = (x: unknown): unknown =>
-    Array.isArray(x) ? x.map(canon) : x !== null && typeof x === 'object' ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, canon((x as Record<string, unknown>)[k])])) : x;
-  return JSON.stringify(canon(v));
-}
-
-/** `moco-resnet50-eyepacs-224-s0-<hash>`: the folder under pretrain/. */
-export function pretrainId(spec: TrainingSpec): { id: string; hash: string } {
-  const hash = createHash('sha256').update(canonicalJson(pretrainSettings(spec))).digest('hex').slice(0, 10);
-  const id = `moco-${spec.arch}-${spec.datasetId ?? 'data'}-${spec.inputSize}-s${spec.seed}-${hash}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 80);
-  return { id, hash };
-}
 
 /** The pretraining images: cached, not test split, patient outside the validation split. */
 export async function planPretrainingItems(spec: TrainingSpec, study: string): Promise<TrainingItem[]> {

@@ -20,7 +20,6 @@
  * augmentation from (seed, epoch, dataset index). So a run resumed from the checkpoint of epoch e
  * repeats exactly what the uninterrupted run does from epoch e + 1 on.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tf from '@tensorflow/tfjs';
@@ -46,11 +45,13 @@ import { throwIfCancelled, type JobContext } from '../jobs/context';
 import { STUDY_FILE } from '../study/study-service';
 import { CHECKPOINT_DIR, fsyncWriter, readCheckpoint, removeStaleTemporaries, writeCheckpoint, type CheckpointState, type FileWriter } from './checkpoint';
 import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
+import { defaultRunId, specHash } from './run-id';
 import { pretrainSteps, planPretrainingItems, runPretraining, type PretrainOutcome } from './pretrain';
 import { GRADES, crossEntropy, crossEntropyRows, inverseFrequencyWeights } from './loss';
 
-export { RUN_ID_PATTERN } from '../runs/run-model';
-import { RUN_ID_PATTERN } from '../runs/run-model';
+export { RUN_ID_PATTERN } from '../runs/run-info';
+export { defaultRunId, specHash } from './run-id';
+import { RUN_ID_PATTERN } from '../runs/run-info';
 
 export interface RunTrainingOptions {
   /** Folder name under runs/; default `defaultRunId(spec)`, so running the same spec again resumes it. */
@@ -63,19 +64,6 @@ export interface RunTrainingOptions {
   imageMemoryBytes?: number;
 }
 
-/** `iwne-fs-resnet50-f0.1-s0-<dataset>`: deterministic, so the same spec finds its own run again. */
-export function defaultRunId(spec: TrainingSpec): string {
-  return `${spec.strategy}-${spec.arch}-${spec.datasetId ?? 'data'}-f${spec.fraction}-s${spec.seed}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 80);
-}
-
-/** Hash of the parsed spec (canonical JSON: keys sorted), identifying a run's settings. */
-export function specHash(spec: TrainingSpec): string {
-  const canonical = (v: unknown): unknown =>
-    Array.isArray(v) ? v.map(canonical) : v !== null && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canonical((v as Record<string, unknown>)[k])])) : v;
-  return createHash('sha256').update(JSON.stringify(canonical(spec))).digest('hex').slice(0, 16);
-}
-
-
 export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, studyPath: string, ctx: JobContext, opts: RunTrainingOptions = {}): Promise<TrainingResult> {
   const spec = parseOrThrow(TrainingSpec, specInput, 'training spec');
   const study = path.resolve(studyPath);
@@ -86,7 +74,7 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
   const logPath = path.join(runDir, 'log.ndjson');
   const hash = specHash(spec);
 
-  await initEngine({ preference: 'auto' }).catch(() => null);
+  if (!engineStatus()) await initEngine({ preference: 'auto' }).catch(() => null); // keep the backend a worker already chose
   const backend = engineStatus()?.active ?? tf.getBackend();
 
   // The run folder and its spec: a different spec under the same id is a conflict, never a mix.

@@ -31,6 +31,12 @@ const VALID: Record<Channel, unknown> = {
   'datasets.image': { studyPath: '/tmp/study-a', datasetId: 'idrid-seg-demo', itemId: 'IDRiD_01', variant: 'overlay', size: 160, masks: ['MA', 'EX'] },
   'datasets.csvPreview': { path: '/tmp/labels.csv' },
   'weights.inspect': { path: '/tmp/moco_v2_800ep_pretrain.pth.tar', classes: 5, archs: ['resnet50', 'resnet50-w16'] },
+  'grid.get': { studyPath: '/tmp/study-a' },
+  'grid.save': { studyPath: '/tmp/study-a', spec: { strategies: ['IWNE-FS', 'IFI-FS'], fractions: [0.1, 1], seeds: [0], base: { datasetId: 'eyepacs' }, imagenetWeights: '/w/resnet50.pth' } },
+  'grid.launch': { studyPath: '/tmp/study-a' },
+  'runs.get': { studyPath: '/tmp/study-a', runId: 'iwne-fs-resnet50-eyepacs-f0.1-s0' },
+  'results.get': { studyPath: '/tmp/study-a' },
+  'evaluations.get': { studyPath: '/tmp/study-a', name: 'iwne-fs-resnet50-eyepacs-f0.1-s0__messidor2__all' },
 };
 
 function spies() {

@@ -1,0 +1,78 @@
+/**
+ * `funduslab grid --study <dir> [--spec grid.json] [--dry-run] [--json]` — the study's training grid
+ * (strategies × fractions × seeds). `--spec` validates and stores a grid (grid.json in the study);
+ * then every pending or unfinished cell runs in turn (unfinished ones resume from their checkpoint),
+ * progress on stderr. `--dry-run` only lists the cells and their status. A failing run is reported
+ * and the grid continues; the exit code is 1 when any run failed.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../../../src-shared/errors';
+import type { GridView } from '../../../src-shared/grid';
+import { gridView, saveGrid } from '../../services/training/grid';
+import { runGrid, type GridRunOutcome } from '../../services/training/grid-run';
+import { parseCommandArgs } from '../args';
+import { stderrProgress } from '../progress';
+
+export const GRID_USAGE = 'funduslab grid --study <dir> [--spec grid.json] [--dry-run] [--json]';
+
+export async function runGridCommand(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    study: { type: 'string' },
+    spec: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+  });
+  if (!values.study) throw new AppError('BAD_REQUEST', `Usage: ${GRID_USAGE}`, [{ path: 'study', message: 'give --study <dir>' }]);
+  const study = path.resolve(values.study);
+  let view: GridView;
+  if (values.spec) {
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await fsp.readFile(path.resolve(values.spec), 'utf8'));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') throw new AppError('NOT_FOUND', `Grid file not found: ${values.spec}`, [{ path: 'spec', message: 'no such file' }]);
+      throw new AppError('BAD_REQUEST', `The grid file ${values.spec} is not valid JSON: ${e.message}`, [{ path: 'spec', message: 'not JSON' }]);
+    }
+    view = await saveGrid(study, raw as never);
+  } else {
+    view = await gridView(study);
+    if (!view.spec) throw new AppError('BAD_REQUEST', `The study ${study} has no training grid yet: give --spec <grid.json> (fields: src-shared/grid.ts) or set one up in the app.`, [{ path: 'spec', message: 'no grid in the study' }]);
+  }
+  if (!values.json) process.stderr.write(formatGrid(view) + '\n');
+  if (values['dry-run']) {
+    if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: view }, null, 2) + '\n');
+    return 0;
+  }
+  const progress = stderrProgress('grid', !values.json);
+  let label = '';
+  const outcomes: GridRunOutcome[] = await runGrid(
+    study,
+    {
+      progress: (d, t, m) => progress.update(d, t, `${label} ${m}`),
+      log: (line) => {
+        if (!values.json) process.stderr.write(`${line}\n`);
+      },
+      signal: new AbortController().signal,
+    },
+    (i, n, cell) => {
+      label = `[run ${i + 1}/${n} ${cell.runId}]`;
+    },
+  );
+  progress.end();
+  const after = await gridView(study);
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: { runs: outcomes, grid: after } }, null, 2) + '\n');
+  else process.stdout.write(formatGrid(after) + '\n');
+  return outcomes.some((o) => o.status === 'failed') ? 1 : 0;
+}
+export { runGridCommand as runGrid };
+
+export function formatGrid(view: GridView): string {
+  if (!view.spec) return 'No training grid.';
+  const lines = [`Training grid: ${view.spec.strategies.join(', ')} × fractions ${view.spec.fractions.join(', ')} × seeds ${view.spec.seeds.join(', ')} (${view.cells.length} runs)`];
+  for (const c of view.cells) {
+    const auc = c.bestValAuc === null ? '' : ` · best val AUC ${c.bestValAuc.toFixed(4)}`;
+    lines.push(`  ${c.status.padEnd(8)} ${c.runId} (epoch ${c.epochsDone}/${c.epochs}${auc})${c.reason ? ` — ${c.reason}` : ''}`);
+  }
+  return lines.join('\n');
+}

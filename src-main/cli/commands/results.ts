@@ -1,0 +1,84 @@
+/**
+ * `funduslab results --study <dir> [--csv <file>] [--json]` — every evaluation of the study: the results
+ * table (AUC with DeLong and bootstrap 95% CIs, the target-sensitivity operating point), the paired
+ * DeLong comparisons (CL vs FS within IFI / IWNE, IFI vs IWNE within FS / CL, on the same images)
+ * and, with --json, the Fig 2 series. `--csv` also writes the table as CSV (atomically).
+ */
+import path from 'node:path';
+import { AppError } from '../../../src-shared/errors';
+import type { StudyResults } from '../../../src-shared/evaluation';
+import { resultsTableCsv, studyResults } from '../../services/evaluation/results';
+import { writeFileAtomic } from '../../services/fs/atomic';
+import { parseCommandArgs } from '../args';
+
+export const RESULTS_USAGE = 'funduslab results --study <dir> [--csv <file>] [--json]';
+
+export async function runResults(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, { study: { type: 'string' }, csv: { type: 'string' } });
+  if (!values.study) throw new AppError('BAD_REQUEST', `Usage: ${RESULTS_USAGE}`, [{ path: 'study', message: 'give --study <dir>' }]);
+  const results = await studyResults(path.resolve(values.study));
+  if (values.csv) {
+    const file = path.resolve(values.csv);
+    await writeFileAtomic(file, resultsTableCsv(results));
+    if (!values.json) process.stderr.write(`wrote ${file}\n`);
+  }
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results }, null, 2) + '\n');
+  else process.stdout.write(formatStudyResults(results) + '\n');
+  return 0;
+}
+
+const f4 = (x: number) => x.toFixed(4);
+
+function table(header: string[], rows: string[][]): string[] {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
+}
+
+export function formatStudyResults(r: StudyResults): string {
+  if (r.rows.length === 0 && r.skipped.length === 0) return `No evaluations in ${r.studyPath} yet (funduslab evaluate --study … --run … --dataset …).`;
+  const out: string[] = [];
+  out.push(
+    ...table(
+      ['dataset [split]', 'ref', 'strategy', 'fraction', 'seed', 'arch', 'run', 'n', 'pos', 'AUC', 'DeLong 95% CI', 'bootstrap 95% CI', 'sens', 'spec'],
+      r.rows.map((x) => [
+        `${x.datasetId} [${x.split}]`,
+        x.referable.join(','),
+        x.strategy,
+        String(x.fraction),
+        String(x.seed),
+        x.arch,
+        x.runId + (x.overlapsTraining ? ' (!)' : ''),
+        String(x.n),
+        String(x.positives),
+        f4(x.auc),
+        `${f4(x.delong.lower)}–${f4(x.delong.upper)}`,
+        `${f4(x.bootstrap.lower)}–${f4(x.bootstrap.upper)}`,
+        x.operatingPoint.sensitivity.toFixed(3),
+        x.operatingPoint.specificity.toFixed(3),
+      ]),
+    ),
+  );
+  if (r.rows.some((x) => x.overlapsTraining)) out.push("(!) evaluated on images the run trained on: not an independent test");
+  const sensTargets = [...new Set(r.rows.map((x) => x.operatingPoint.targetSensitivity))];
+  if (sensTargets.length > 0) out.push(`sens/spec: at the highest threshold with sensitivity ≥ ${sensTargets.join(' / ')}`);
+  if (r.comparisons.length > 0) {
+    out.push('', 'Paired DeLong tests (same images, A − B):');
+    out.push(
+      ...table(
+        ['dataset [split]', 'fraction', 'seed', 'A − B', 'ΔAUC', '95% CI', 'p'],
+        r.comparisons.map((c) => [
+          `${c.datasetId} [${c.split}]`,
+          String(c.fraction),
+          String(c.seed),
+          `${c.a.strategy} − ${c.b.strategy}`,
+          c.test ? (c.test.difference >= 0 ? '+' : '') + f4(c.test.difference) : 'error',
+          c.test ? `${f4(c.test.lower)}–${f4(c.test.upper)}` : '',
+          c.test ? (c.test.p < 1e-4 ? c.test.p.toExponential(1) : c.test.p.toFixed(4)) : (c.error ?? ''),
+        ]),
+      ),
+    );
+  }
+  for (const s of r.skipped) out.push(`skipped ${s.path}: ${s.reason}`);
+  return out.join('\n');
+}

@@ -1,0 +1,144 @@
+/**
+ * The study's training grid (grid.json): strategies × label fractions × seeds, each cell one run
+ * (runs/<defaultRunId(spec)>/). A cell's status is read from its run folder, so the grid survives
+ * restarts without bookkeeping of its own: no folder → pending; a checkpoint but no metrics.json →
+ * partial (resumes where it stopped); metrics.json → done. IFI cells without their weights file are
+ * blocked (not errors), so the rest of the grid can run. Pure file reading (no tfjs): the main
+ * process uses it; grid-run.ts runs the cells.
+ */
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { AppError, parseOrThrow, type FieldIssue } from '../../../src-shared/errors';
+import { GridSpec, GridView, RunDetail, cellSpecInput, type GridCell, type GridSpecInput } from '../../../src-shared/grid';
+import { PretrainEpochLog, TrainingEpochLog, TrainingResult, TrainingSpec, type TrainingStrategy } from '../../../src-shared/training';
+import { writeJsonAtomic } from '../fs/atomic';
+import { STUDY_FILE } from '../study/study-service';
+import { readRunInfo } from '../runs/run-info';
+import { defaultRunId, pretrainId, specHash } from './run-id';
+
+export const GRID_FILE = 'grid.json';
+
+function requireStudy(studyPath: string): string {
+  const study = path.resolve(studyPath);
+  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: 'studyPath', message: 'not a study' }]);
+  return study;
+}
+
+/** The grid of the study, or null when none was set. */
+export async function readGrid(studyPath: string): Promise<GridSpec | null> {
+  const file = path.join(requireStudy(studyPath), GRID_FILE);
+  if (!existsSync(file)) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(await fsp.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new AppError('STUDY_CORRUPT', `${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseOrThrow(GridSpec, json, file);
+}
+
+/**
+ * Validates and stores a grid. Every cell must parse as a TrainingSpec; the first cell that does not
+ * is refused with its issues under `base.` / `overrides.<strategy>.` paths.
+ */
+export async function saveGrid(studyPath: string, input: GridSpecInput): Promise<GridView> {
+  const study = requireStudy(studyPath);
+  const grid = parseOrThrow(GridSpec, input, 'training grid');
+  for (const strategy of grid.strategies) {
+    const parsed = TrainingSpec.safeParse(cellSpecInput(grid, strategy, grid.fractions[0]!, grid.seeds[0]!));
+    if (!parsed.success) {
+      const issues: FieldIssue[] = parsed.error.issues.map((i) => {
+        const key = String(i.path[0] ?? '');
+        const where = grid.overrides[strategy] && key in grid.overrides[strategy]! ? `overrides.${strategy}` : 'base';
+        return { path: [where, ...i.path.map(String)].join('.'), message: i.message };
+      });
+      throw new AppError('BAD_REQUEST', `The grid's ${strategy} runs would not be valid training specs: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+    }
+    if (!parsed.data.datasetId) throw new AppError('BAD_REQUEST', 'The grid names no dataset: set base.datasetId to a dataset of the study.', [{ path: 'base.datasetId', message: 'required' }]);
+  }
+  await writeJsonAtomic(path.join(study, GRID_FILE), grid);
+  return gridView(study);
+}
+
+/** One cell's spec, run id and status (see the module comment). */
+async function describeCell(study: string, grid: GridSpec, strategy: TrainingStrategy, fraction: number, seed: number): Promise<GridCell & { parsed: TrainingSpec | null }> {
+  const input = cellSpecInput(grid, strategy, fraction, seed);
+  const parsed = TrainingSpec.safeParse(input);
+  const base = { strategy, fraction, seed, epochsDone: 0, bestValAuc: null };
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    return { ...base, runId: `${strategy}-f${fraction}-s${seed}`.toLowerCase(), status: 'invalid', reason: `${i.path.join('.')}: ${i.message}`, spec: null, epochs: 0, parsed: null };
+  }
+  const spec = parsed.data;
+  const runId = defaultRunId(spec);
+  const cell = { ...base, runId, spec, epochs: spec.epochs, parsed: spec };
+  const runDir = path.join(study, 'runs', runId);
+  if (existsSync(path.join(runDir, 'spec.json'))) {
+    const existing = TrainingSpec.safeParse(JSON.parse(await fsp.readFile(path.join(runDir, 'spec.json'), 'utf8').catch(() => 'null')));
+    if (!existing.success || specHash(existing.data) !== specHash(spec)) {
+      return { ...cell, status: 'invalid', reason: `runs/${runId} exists with other settings; delete it or change the grid` };
+    }
+  }
+  const metrics = path.join(runDir, 'metrics.json');
+  if (existsSync(metrics)) {
+    const r = TrainingResult.safeParse(JSON.parse(await fsp.readFile(metrics, 'utf8').catch(() => 'null')));
+    if (r.success) return { ...cell, status: 'done', reason: null, epochsDone: r.data.finalEpoch, bestValAuc: r.data.bestValAuc };
+  }
+  const state = path.join(runDir, 'checkpoint', 'state.json');
+  if (existsSync(state)) {
+    const s = JSON.parse(await fsp.readFile(state, 'utf8').catch(() => '{}')) as { epoch?: number; best?: { valAuc: number } | null };
+    return { ...cell, status: 'partial', reason: null, epochsDone: s.epoch ?? 0, bestValAuc: s.best?.valAuc ?? null };
+  }
+  if (spec.strategy.startsWith('IFI')) {
+    const field = spec.strategy === 'IFI-FS' ? 'imagenetWeights' : 'mocoWeights';
+    if (!spec.pretrainedWeights) return { ...cell, status: 'blocked', reason: `${spec.strategy} needs ${spec.strategy === 'IFI-FS' ? 'ImageNet weights' : 'a MoCo v2 ImageNet checkpoint'}: set "${field}" in the grid` };
+    const file = path.resolve(study, spec.pretrainedWeights);
+    if (!existsSync(file)) return { ...cell, status: 'blocked', reason: `${field} ${file} does not exist` };
+  }
+  return { ...cell, status: 'pending', reason: null };
+}
+
+/** The grid and the status of every cell, strategy-major then fraction then seed. */
+export async function gridView(studyPath: string): Promise<GridView> {
+  const study = requireStudy(studyPath);
+  const grid = await readGrid(study);
+  if (!grid) return { spec: null, cells: [] };
+  const cells: GridCell[] = [];
+  for (const strategy of grid.strategies) {
+    for (const fraction of grid.fractions) {
+      for (const seed of grid.seeds) {
+        const { parsed: _parsed, ...cell } = await describeCell(study, grid, strategy, fraction, seed);
+        cells.push(cell);
+      }
+    }
+  }
+  return GridView.parse({ spec: grid, cells });
+}
+
+/** The cells that can run now (pending or partial), with their parsed specs. */
+export async function runnableCells(studyPath: string): Promise<{ cell: GridCell; spec: TrainingSpec }[]> {
+  const view = await gridView(studyPath);
+  return view.cells.filter((c) => c.status === 'pending' || c.status === 'partial').map((cell) => ({ cell, spec: TrainingSpec.parse(cell.spec) }));
+}
+
+async function readNdjson<T>(file: string, parse: (v: unknown) => T): Promise<T[]> {
+  if (!existsSync(file)) return [];
+  const out: T[] = [];
+  for (const line of (await fsp.readFile(file, 'utf8')).split('\n')) {
+    if (!line.trim()) continue;
+    try {
+      out.push(parse(JSON.parse(line)));
+    } catch {
+      /* a torn last line while the run writes; the next poll sees it whole */
+    }
+  }
+  return out;
+}
+
+/** A run's spec, result and logs so far (for the live curves of the dashboard). */
+export async function runDetail(studyPath: string, runId: string): Promise<RunDetail> {
+  const info = await readRunInfo(requireStudy(studyPath), runId);
+  const log = await readNdjson(path.join(info.runDir, 'log.ndjson'), (v) => TrainingEpochLog.parse(v));
+  const pretrainLog = info.spec.strategy === 'IWNE-CL' ? await readNdjson(path.join(path.resolve(studyPath), 'pretrain', pretrainId(info.spec).id, 'log.ndjson'), (v) => PretrainEpochLog.parse(v)) : [];
+  return RunDetail.parse({ runId, spec: info.spec, result: info.result, log, pretrainLog });
+}

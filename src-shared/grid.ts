@@ -1,0 +1,81 @@
+/**
+ * The training grid of a study: strategies × label fractions × seeds, each cell one training run
+ * (DESIGN.md "Jobs"; the paper's Fig 2 design). Stored as grid.json in the study folder. Node-free.
+ */
+import { z } from 'zod';
+import { TrainingEpochLog, PretrainEpochLog, TrainingResult, TrainingSpec, TrainingStrategy, type TrainingSpecInput } from './training';
+
+/** Everything of a training spec except what the grid varies (strategy, fraction, seed). */
+const BASE_KEYS = ['strategy', 'fraction', 'seed', 'pretrainedWeights'] as const;
+export const GridBase = z
+  .record(z.string(), z.unknown())
+  .refine((o) => BASE_KEYS.every((k) => !(k in o)), { message: `the base spec must not set ${BASE_KEYS.join(', ')} (the grid sets them per cell)` })
+  .describe('Training settings shared by every cell (any TrainingSpec field except strategy, fraction, seed, pretrainedWeights); each cell must parse as a TrainingSpec');
+
+export const StrategyOverrides = z
+  .partialRecord(TrainingStrategy, z.record(z.string(), z.unknown()))
+  .describe('Per-strategy overrides of the base (e.g. {"IWNE-CL": {"moco": {...}}})');
+
+export const GridSpec = z
+  .object({
+    strategies: z.array(TrainingStrategy).min(1).max(4).default(['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL']).describe('Strategies to train'),
+    fractions: z.array(z.number().gt(0).max(1)).min(1).max(20).default([0.1, 0.2, 0.5, 1]).describe('Label fractions (paper: 0.1 … 1.0)'),
+    seeds: z.array(z.number().int().nonnegative()).min(1).max(20).default([0]).describe('Seeds per cell'),
+    base: GridBase.default({}).describe('Settings shared by every run (datasetId, arch, inputSize, epochs, …)'),
+    overrides: StrategyOverrides.default({}),
+    imagenetWeights: z.string().min(1).optional().describe('Supervised ImageNet weights file for IFI-FS (e.g. torchvision resnet50-0676ba61.pth)'),
+    mocoWeights: z.string().min(1).optional().describe('MoCo v2 ImageNet checkpoint for IFI-CL (e.g. moco_v2_800ep_pretrain.pth.tar)'),
+  })
+  .strict()
+  .describe('The training grid: strategies × fractions × seeds');
+export type GridSpec = z.output<typeof GridSpec>;
+export type GridSpecInput = z.input<typeof GridSpec>;
+
+export const CellStatus = z.enum(['pending', 'partial', 'done', 'blocked', 'invalid']).describe(
+  'pending: not started; partial: started (a checkpoint exists) but not finished; done: metrics.json written; blocked: cannot start (e.g. an IFI strategy without its weights file); invalid: the cell does not parse as a training spec',
+);
+export type CellStatus = z.infer<typeof CellStatus>;
+
+export const GridCell = z
+  .object({
+    runId: z.string(),
+    strategy: TrainingStrategy,
+    fraction: z.number(),
+    seed: z.number().int(),
+    status: CellStatus,
+    reason: z.string().nullable().describe('Why blocked or invalid'),
+    spec: z.unknown().nullable().describe('The parsed TrainingSpec of the cell (null when invalid)'),
+    epochsDone: z.number().int().nonnegative(),
+    epochs: z.number().int().nonnegative(),
+    bestValAuc: z.number().nullable(),
+  })
+  .strict();
+export type GridCell = z.infer<typeof GridCell>;
+
+export const GridView = z.object({ spec: GridSpec.nullable(), cells: z.array(GridCell) }).strict();
+export type GridView = z.infer<typeof GridView>;
+
+/** A run as the dashboard shows it: spec, result when finished, and its logs so far (live curves). */
+export const RunDetail = z
+  .object({
+    runId: z.string(),
+    spec: TrainingSpec,
+    result: TrainingResult.nullable(),
+    log: z.array(TrainingEpochLog),
+    pretrainLog: z.array(PretrainEpochLog).describe('IWNE-CL: the MoCo pretraining epochs so far (shared with the other CL runs of the same settings)'),
+  })
+  .strict();
+export type RunDetail = z.infer<typeof RunDetail>;
+
+/** The cell's training spec input: base, then the strategy's overrides, then the cell's own fields. */
+export function cellSpecInput(grid: GridSpec, strategy: TrainingStrategy, fraction: number, seed: number): TrainingSpecInput {
+  const weights = strategy === 'IFI-FS' ? grid.imagenetWeights : strategy === 'IFI-CL' ? grid.mocoWeights : undefined;
+  return {
+    ...(grid.base as Partial<TrainingSpecInput>),
+    ...((grid.overrides[strategy] ?? {}) as Partial<TrainingSpecInput>),
+    strategy,
+    fraction,
+    seed,
+    ...(weights ? { pretrainedWeights: weights } : {}),
+  };
+}

@@ -1,0 +1,91 @@
+/**
+ * The training grid through the same composition root as the app (jobs in real worker processes):
+ * a grid is validated (errors name base./overrides. fields), its cells get their status from the
+ * run folders (pending, blocked without weights, done), grid.launch submits one train.run job per
+ * runnable cell and never a second one for a cell already queued, runs.get returns the live log,
+ * and `runGrid` (the CLI path) runs what is left in-process.
+ */
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GridView, RunDetail } from '../../../src-shared/grid';
+import { JobState } from '../../../src-shared/jobs';
+import { composeApp } from '../../../src-main/host/compose';
+import { NodeForkLauncher } from '../../../src-main/services/jobs/node-launcher';
+import { memoryLogger } from '../../../src-main/services/log';
+import { MemorySettingsStore } from '../../../src-main/services/settings/store';
+import { workerEntry } from '../../../src-main/paths';
+import { runGrid } from '../../../src-main/services/training/grid-run';
+import { initEngine } from '../../../src-main/engine/backend';
+import { demoSpec, demoStudy, recordingContext } from './helpers';
+
+const dataDir = mkdtempSync(path.join(os.tmpdir(), 'funduslab-grid-'));
+const log = memoryLogger();
+const app = composeApp({
+  host: 'browser',
+  appVersion: '0.0.0-test',
+  electronVersion: null,
+  dataDir,
+  settings: new MemorySettingsStore({ preferredBackend: 'auto' }),
+  launcher: new NodeForkLauncher(workerEntry(), log),
+  dialogs: null,
+  log,
+});
+afterAll(() => app.shutdown());
+
+const call = async (channel: string, payload: unknown) => {
+  const response = await app.dispatch(channel, payload, { transport: 'test' });
+  if (!response.ok) throw Object.assign(new Error(`${response.error.code}: ${response.error.message}`), response.error);
+  return response.value;
+};
+
+const { strategy: _s, seed: _seed, ...base } = demoSpec({ epochs: 1 });
+let study: string;
+beforeAll(async () => {
+  study = await demoStudy({ patients: 30 });
+}, 120_000);
+
+describe('training grid', () => {
+  it('refuses a grid whose cells would not be valid specs, naming the field', async () => {
+    await expect(call('grid.save', { studyPath: study, spec: { base: { ...base, lr: -1 } } })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'base.lr' }] });
+    await expect(call('grid.save', { studyPath: study, spec: { base: { ...base, bogus: 1 } } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(call('grid.save', { studyPath: study, spec: { base: { ...base, seed: 3 } } })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'spec.base' }] });
+    await expect(call('grid.save', { studyPath: study, spec: { base: { arch: 'resnet18-w8' } } })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'base.datasetId' }] });
+    expect(GridView.parse(await call('grid.get', { studyPath: study }))).toEqual({ spec: null, cells: [] });
+  });
+
+  it('launches one job per runnable cell, blocks IFI without weights, and shows done cells with their logs', async () => {
+    const view = GridView.parse(await call('grid.save', { studyPath: study, spec: { strategies: ['IWNE-FS', 'IFI-FS'], fractions: [0.5, 1], seeds: [0], base } }));
+    expect(view.cells.map((c) => `${c.strategy} ${c.fraction} ${c.status}`)).toEqual(['IWNE-FS 0.5 pending', 'IWNE-FS 1 pending', 'IFI-FS 0.5 blocked', 'IFI-FS 1 blocked']);
+    expect(view.cells[2]!.reason).toMatch(/imagenetWeights/);
+
+    const launched = (await call('grid.launch', { studyPath: study })) as { submitted: JobState[]; skipped: { runId: string }[] };
+    expect(launched.submitted).toHaveLength(2);
+    const again = (await call('grid.launch', { studyPath: study })) as { submitted: JobState[]; skipped: { runId: string; reason: string }[] };
+    expect(again.submitted).toHaveLength(0); // both cells are queued or running already
+    expect(again.skipped.map((s) => s.runId).sort()).toEqual(view.cells.slice(0, 2).map((c) => c.runId).sort());
+    for (const job of launched.submitted) {
+      const final = await app.jobs.waitFor(job.id);
+      expect(final.status, final.error?.message).toBe('succeeded');
+    }
+    const after = GridView.parse(await call('grid.get', { studyPath: study }));
+    expect(after.cells.slice(0, 2).map((c) => [c.status, c.epochsDone])).toEqual([['done', 1], ['done', 1]]);
+    expect(after.cells[0]!.bestValAuc).not.toBeNull();
+    const detail = RunDetail.parse(await call('runs.get', { studyPath: study, runId: after.cells[0]!.runId }));
+    expect(detail.log).toHaveLength(1);
+    expect(detail.result?.bestValAuc).toBe(after.cells[0]!.bestValAuc);
+    expect((await call('grid.launch', { studyPath: study })) as { submitted: unknown[] }).toMatchObject({ submitted: [] }); // nothing left to run
+  }, 240_000);
+
+  it('runGrid (the CLI path) runs the cells that are left, in-process', async () => {
+    await initEngine({ preference: 'auto' });
+    await call('grid.save', { studyPath: study, spec: { strategies: ['IWNE-FS'], fractions: [0.5, 1], seeds: [0, 1], base } });
+    const ctx = recordingContext();
+    const outcomes = await runGrid(study, ctx);
+    expect(outcomes.map((o) => o.status)).toEqual(['succeeded', 'succeeded']); // only the two seed-1 cells were left
+    expect(outcomes.every((o) => o.runId.endsWith('-s1'))).toBe(true);
+    const view = GridView.parse(await call('grid.get', { studyPath: study }));
+    expect(view.cells.every((c) => c.status === 'done')).toBe(true);
+  }, 240_000);
+});
