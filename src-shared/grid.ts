@@ -79,3 +79,8 @@ export function cellSpecInput(grid: GridSpec, strategy: TrainingStrategy, fracti
     ...(weights ? { pretrainedWeights: weights } : {}),
   };
 }
+
+/** `iwne-fs-resnet50-f0.1-s0-<dataset>`: deterministic, so the same spec finds its own run again. */
+export function defaultRunId(spec: Pick<TrainingSpec, 'strategy' | 'arch' | 'datasetId' | 'fraction' | 'seed'>): string {
+  return `${spec.strategy}-${spec.arch}-${spec.datasetId ?? 'data'}-f${spec.fraction}-s${spec.seed}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 80);
+}

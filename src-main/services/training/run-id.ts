@@ -5,10 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { TrainingSpec } from '../../../src-shared/training';
 
-/** `iwne-fs-resnet50-f0.1-s0-<dataset>`: deterministic, so the same spec finds its own run again. */
-export function defaultRunId(spec: TrainingSpec): string {
-  return `${spec.strategy}-${spec.arch}-${spec.datasetId ?? 'data'}-f${spec.fraction}-s${spec.seed}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 80);
-}
+export { defaultRunId } from '../../../src-shared/grid';
 
 /** Hash of the parsed spec (canonical JSON: keys sorted), identifying a run's settings. */
 export function specHash(spec: TrainingSpec): string {
