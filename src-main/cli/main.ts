@@ -10,6 +10,7 @@ import { DEMO_DATA_USAGE, runDemoData } from './commands/demo-data';
 import { EVALUATE_USAGE, runEvaluate } from './commands/evaluate';
 import { GRID_USAGE, runGrid } from './commands/grid';
 import { RESULTS_USAGE, runResults } from './commands/results';
+import { REPORT_USAGE, runReport } from './commands/report';
 import { IMPORT_USAGE, runImport } from './commands/import';
 import { PREDICT_USAGE, runPredict } from './commands/predict';
 import { TRAIN_USAGE, runTrain } from './commands/train';
@@ -52,6 +53,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Results table of all evaluations, paired DeLong tests between strategies (CL vs FS, IFI vs IWNE), Fig 2 series; --csv exports the table',
     usage: RESULTS_USAGE,
     run: runResults,
+  },
+  report: {
+    summary: 'Write the study report (PDF) with every figure as SVG/PNG and every table as CSV; image ids pseudonymised',
+    usage: REPORT_USAGE,
+    run: runReport,
   },
   weights: {
     summary: 'Inspect or convert model weights (torchvision/MoCo .pth, .safetensors, tfjs): what an import loads, skips, re-initialises',

@@ -1,0 +1,32 @@
+/**
+ * `funduslab report --study <dir> --out <file.pdf> [--reveal-image-ids] [--json]` — the study report
+ * (PDF) with every figure as SVG/PNG and every table as CSV in <file>-assets/. Image identifiers are
+ * pseudonymised unless --reveal-image-ids.
+ */
+import path from 'node:path';
+import { AppError } from '../../../src-shared/errors';
+import { buildReport } from '../../report/report';
+import { parseCommandArgs } from '../args';
+import { stderrProgress } from '../progress';
+
+export const REPORT_USAGE = 'funduslab report --study <dir> --out <file.pdf> [--reveal-image-ids] [--json]';
+
+export async function runReport(argv: string[]): Promise<number> {
+  const { values } = parseCommandArgs(argv, {
+    study: { type: 'string' },
+    out: { type: 'string' },
+    'reveal-image-ids': { type: 'boolean', default: false },
+  });
+  if (!values.study || !values.out) {
+    throw new AppError('BAD_REQUEST', `Usage: ${REPORT_USAGE}`, [
+      ...(!values.study ? [{ path: 'study', message: 'give --study <dir>' }] : []),
+      ...(!values.out ? [{ path: 'out', message: 'give --out <file.pdf>' }] : []),
+    ]);
+  }
+  const progress = stderrProgress('report', !values.json);
+  const result = await buildReport(path.resolve(values.study), { out: path.resolve(values.out), revealImageIds: values['reveal-image-ids'] }, { progress: progress.update, log: () => {}, signal: new AbortController().signal });
+  progress.end();
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
+  else process.stdout.write(`Report: ${result.pdf} (${result.pages} pages)\nFigures (SVG, PNG) and tables (CSV): ${result.assetsDir}\n`);
+  return 0;
+}

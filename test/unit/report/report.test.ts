@@ -1,0 +1,98 @@
+/**
+ * The study report from a small finished study (two tiny IWNE-FS runs on the synthetic demo data,
+ * evaluated on a separate test set): poppler's pdftotext finds every section heading, the key
+ * numbers printed equal the saved metrics (AUCs and CIs to the 3 printed decimals, each run's best
+ * validation AUC), pdftoppm renders every page, the assets (Fig 2 SVG/PNG, tables CSV) are written
+ * and the results CSV equals resultsTableCsv; the synthetic-data warning is on the title page; no
+ * image identifier of the datasets appears unless the user opts in.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../../../src-main/engine/backend';
+import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
+import { resultsTableCsv, studyResults } from '../../../src-main/services/evaluation/results';
+import { REPORT_SECTIONS, buildReport, pseudonymiser } from '../../../src-main/report/report';
+import { evalStudy, readManifest, recordingContext, tempDir, trainTiny } from '../evaluation-run/helpers';
+import type { TrainingResult } from '../../../src-shared/training';
+
+const tool = (name: string) => {
+  try {
+    execFileSync('which', [name]);
+  } catch {
+    throw new Error(`${name} (Debian package poppler-utils) is needed to read the report back: apt-get install poppler-utils (.ci/run does).`);
+  }
+};
+
+let study: string;
+let out: string;
+const runs: TrainingResult[] = [];
+
+beforeAll(async () => {
+  tool('pdftotext');
+  tool('pdftoppm');
+  await initEngine({ preference: 'auto' });
+  study = await evalStudy();
+  runs.push(await trainTiny(study, 'iwne-fs-half', { fraction: 0.5 }));
+  runs.push(await trainTiny(study, 'iwne-fs-full', { fraction: 1 }));
+  for (const r of runs) await evaluateRun({ runId: r.runId, datasetId: 'demo-eval' } as never, study, recordingContext());
+  out = path.join(await tempDir('report'), 'report.pdf');
+}, 240_000);
+
+describe('study report', () => {
+  it('has every section, the saved numbers, renders every page, writes the assets', async () => {
+    const result = await buildReport(study, { out, date: new Date('2026-01-02T03:04:05Z') }, recordingContext());
+    expect(result.sections).toEqual([...REPORT_SECTIONS]);
+    const text = execFileSync('pdftotext', ['-layout', out, '-']).toString('utf8');
+    for (const heading of REPORT_SECTIONS) expect(text, heading).toContain(heading);
+    expect(text).toMatch(/SYNTHETIC demo images/);
+
+    const results = await studyResults(study);
+    expect(results.rows).toHaveLength(2);
+    for (const row of results.rows) {
+      expect(text).toContain(row.auc.toFixed(3));
+      expect(text).toContain(`${row.delong.lower.toFixed(3)}–${row.delong.upper.toFixed(3)}`);
+      expect(text).toContain(`${row.bootstrap.lower.toFixed(3)}–${row.bootstrap.upper.toFixed(3)}`);
+      expect(text).toContain(`${row.n} (${row.positives})`);
+    }
+    for (const r of runs) {
+      expect(text).toContain(r.runId);
+      expect(text).toContain(r.bestValAuc!.toFixed(3));
+    }
+
+    // Every page renders.
+    const pagesDir = await tempDir('report-pages');
+    execFileSync('pdftoppm', ['-r', '30', '-png', out, path.join(pagesDir, 'p')]);
+    expect((await fsp.readdir(pagesDir)).filter((f) => f.endsWith('.png'))).toHaveLength(result.pages);
+    const info = execFileSync('pdfinfo', [out]).toString();
+    expect(info).toMatch(new RegExp(`Pages:\\s+${result.pages}`));
+
+    // Assets.
+    for (const ext of ['svg', 'png']) expect(existsSync(path.join(result.assetsDir, 'figures', `fig2-auc-vs-fraction.${ext}`))).toBe(true);
+    expect(await fsp.readFile(path.join(result.assetsDir, 'tables', 'results.csv'), 'utf8')).toBe(resultsTableCsv(results));
+    for (const t of ['datasets', 'runs']) expect(existsSync(path.join(result.assetsDir, 'tables', `${t}.csv`)), t).toBe(true);
+    const svg = await fsp.readFile(path.join(result.assetsDir, 'figures', 'fig2-auc-vs-fraction.svg'), 'utf8');
+    expect(svg).toContain('IWNE-FS');
+
+    // No image identifier of either dataset appears in the report.
+    for (const id of ['demo', 'demo-eval']) {
+      const manifest = await readManifest(study, id);
+      for (const item of manifest.items) expect(text.includes(item.id), item.id).toBe(false);
+    }
+  }, 120_000);
+
+  it('pseudonyms are stable per study and differ between studies; opting in shows the real id', () => {
+    const a = pseudonymiser('study-1', false);
+    expect(a('d', '10_left')).toBe(a('d', '10_left'));
+    expect(a('d', '10_left')).toMatch(/^img-[0-9a-f]{10}$/);
+    expect(a('d', '10_left')).not.toBe(pseudonymiser('study-2', false)('d', '10_left'));
+    expect(a('d', '10_left')).not.toBe(a('d', '10_right'));
+    expect(pseudonymiser('study-1', true)('d', '10_left')).toBe('10_left');
+  });
+
+  it('refuses a folder that is not a study and an output that is not a .pdf', async () => {
+    await expect(buildReport(await tempDir('nostudy'), { out: path.join(await tempDir('x'), 'r.pdf') }, recordingContext())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(buildReport(study, { out: path.join(await tempDir('x'), 'r.txt') }, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'out' }] });
+  });
+});
