@@ -11,6 +11,7 @@ import { EVALUATE_USAGE, runEvaluate } from './commands/evaluate';
 import { GRID_USAGE, runGrid } from './commands/grid';
 import { RESULTS_USAGE, runResults } from './commands/results';
 import { REPORT_USAGE, runReport } from './commands/report';
+import { SPECTRA_USAGE, runSpectraCommand } from './commands/spectra';
 import { IMPORT_USAGE, runImport } from './commands/import';
 import { PREDICT_USAGE, runPredict } from './commands/predict';
 import { TRAIN_USAGE, runTrain } from './commands/train';
@@ -53,6 +54,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Results table of all evaluations, paired DeLong tests between strategies (CL vs FS, IFI vs IWNE), Fig 2 series; --csv exports the table',
     usage: RESULTS_USAGE,
     run: runResults,
+  },
+  spectra: {
+    summary: 'Representation analysis of a trained run: κ of every Conv/BatchNorm/Linear layer, the first-layer spectrum, its kurtosis and distribution fits (paper Fig 3, Table 2)',
+    usage: SPECTRA_USAGE,
+    run: runSpectraCommand,
   },
   report: {
     summary: 'Write the study report (PDF) with every figure as SVG/PNG and every table as CSV; image ids pseudonymised',

@@ -1,0 +1,340 @@
+/**
+ * Activation capture for the spectra (DESIGN.md "Condition number"): for every Conv, BatchNorm and
+ * Linear layer of a ResNet, the N×N Gram matrix of its per-feature standardised, flattened
+ * activations over N images, with memory bounded independently of the layer size.
+ *
+ * Why this method. Standardising a feature needs its mean and std over all N images, and every
+ * entry G_ij = Σ_f z_if·z_jf pairs two images, so an image-by-image stream cannot form G exactly
+ * (X D⁻²Xᵀ needs D before the products, and pairs of images from different batches are never in
+ * memory together). Instead the activations are transposed into feature blocks: while image
+ * batches run forward, each captured layer's output is written into per-layer block storage in
+ * which block b holds all N images × `blockFeatures` features (contiguous). Then, per block, the
+ * feature statistics are exact (all N values at hand; gram.ts) and the block's Z_B Z_Bᵀ is added
+ * to G. Memory while computing G is one block (N × blockFeatures floats) plus G (N² float64).
+ *
+ * The block storage of the layers being captured is bounded by `budgetBytes`: the layers are split,
+ * in the order the forward pass meets them, into groups whose storage fits the budget (a single
+ * layer larger than the budget forms a group of its own), and each group gets its own forward
+ * pass over the images, cut short after the group's last layer (the hook throws a sentinel that
+ * tf.tidy cleans up after). With `scratchDir` the storage is one file per layer on disk (positioned
+ * writes and reads; deleted after use) unless the group fits `memoryBytes`, else it is in memory.
+ * One group (one forward pass) is the common case; a larger N or model only adds passes, never
+ * memory.
+ *
+ * The forward pass runs in eval mode with a hook (src-main/engine/models/resnet.ts), which turns
+ * BatchNorm folding off: each conv and each BatchNorm output is seen separately. Features are the
+ * NHWC flattening of an image's output (PyTorch flattens NCHW; the Gram, and so every eigenvalue,
+ * does not depend on the order of the features).
+ */
+import { closeSync, openSync, readSync, rmSync, writeSync, mkdirSync } from 'node:fs';
+import path from 'node:path';
+import tf from '@tensorflow/tfjs';
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
+import { AppError } from '../../../src-shared/errors';
+import type { ResNet } from '../../engine/models/resnet';
+import type { ConvSpec } from '../../engine/models/resnet-spec';
+import { throwIfCancelled, type JobContext } from '../../services/jobs/context';
+import { accumulateGram, standardiseBlock, type GramPrecision } from './gram';
+
+export type SpectrumLayerKind = 'conv' | 'bn' | 'linear';
+
+export interface SpectrumLayer {
+  /** torchvision module name (`conv1`, `layer1.0.bn2`, `layer2.0.downsample.0`, `fc`). */
+  name: string;
+  kind: SpectrumLayerKind;
+  /** Output shape of one image: [H, W, C] for conv/bn, [classes] for fc. */
+  shape: number[];
+  /** Features per image (product of the shape). */
+  features: number;
+  /** Position in torchvision's module order (state_dict order: downsample after the block's convs). */
+  moduleIndex: number;
+}
+
+/** Images to analyse: `count` images of `size`×`size`, served normalised as NHWC float32. */
+export interface ImageFeed {
+  count: number;
+  size: number;
+  /** Images [start, start + n), normalised, as one [n, size, size, 3] array. */
+  batch(start: number, n: number): Promise<Float32Array>;
+}
+
+export interface CaptureOptions {
+  /** Images per forward pass (default 16). */
+  batchSize?: number;
+  /** Features per block of the transposed storage (default: about 8 MiB per block, 256–16384). */
+  blockFeatures?: number;
+  /** Bytes of block storage per forward pass (default 4 GiB on disk, 512 MiB in memory). */
+  budgetBytes?: number;
+  /** Folder for on-disk block storage (created if needed, files removed after use); null: memory. */
+  scratchDir?: string | null;
+  /** With a scratchDir, groups whose storage fits this many bytes stay in memory anyway (default 0). */
+  memoryBytes?: number;
+  gramPrecision?: GramPrecision;
+}
+
+export interface LayerGram {
+  layer: SpectrumLayer;
+  /** G = ZZᵀ, N×N row-major float64. */
+  gram: Float64Array;
+  /** Features that are constant over the N images (standardised to 0, as StandardScaler does). */
+  constantFeatures: number;
+}
+
+export interface CaptureTimings {
+  /** Reading and normalising images (the feed). */
+  dataMs: number;
+  /** Forward passes, including copying the captured outputs into block storage. */
+  forwardMs: number;
+  /** Standardising blocks and accumulating the Gram matrices. */
+  gramMs: number;
+  forwardPasses: number;
+}
+
+const convOut = (size: number, c: ConvSpec): number => Math.floor((size + 2 * c.pad - c.kernel) / c.stride) + 1;
+
+/**
+ * The Conv, BatchNorm and Linear layers of `model` at input `inputSize`, in the order the forward
+ * hook meets them (a block's downsample before its convs), with output shapes.
+ */
+export function spectrumLayers(model: ResNet, inputSize: number): SpectrumLayer[] {
+  const { stem, stages, fc } = model.layout;
+  const hookOrder: Omit<SpectrumLayer, 'moduleIndex'>[] = [];
+  const moduleOrder: string[] = [];
+  const push = (name: string, kind: SpectrumLayerKind, shape: number[]) => hookOrder.push({ name, kind, shape, features: shape.reduce((a, b) => a * b, 1) });
+  let size = convOut(inputSize, stem.conv);
+  push(stem.conv.name, 'conv', [size, size, stem.conv.outChannels]);
+  push(stem.bn.name, 'bn', [size, size, stem.bn.channels]);
+  moduleOrder.push(stem.conv.name, stem.bn.name);
+  size = Math.floor((size + 2 - 3) / 2) + 1; // maxpool 3, stride 2, pad 1
+  if (size < 1) throw new AppError('BAD_REQUEST', `Input size ${inputSize} is too small for ${model.describe()}`);
+  for (const stage of stages) {
+    for (const block of stage.blocks) {
+      if (block.downsample) {
+        const s = convOut(size, block.downsample.conv);
+        push(block.downsample.conv.name, 'conv', [s, s, block.downsample.conv.outChannels]);
+        push(block.downsample.bn.name, 'bn', [s, s, block.downsample.bn.channels]);
+      }
+      let s = size;
+      for (const { conv, bn } of block.convs) {
+        s = convOut(s, conv);
+        push(conv.name, 'conv', [s, s, conv.outChannels]);
+        push(bn.name, 'bn', [s, s, bn.channels]);
+        moduleOrder.push(conv.name, bn.name);
+      }
+      if (block.downsample) moduleOrder.push(block.downsample.conv.name, block.downsample.bn.name);
+      if (s < 1) throw new AppError('BAD_REQUEST', `Input size ${inputSize} is too small for ${model.describe()}`);
+      size = s;
+    }
+  }
+  push(fc.name, 'linear', [fc.outFeatures]);
+  moduleOrder.push(fc.name);
+  const index = new Map(moduleOrder.map((n, i) => [n, i]));
+  return hookOrder.map((l) => ({ ...l, moduleIndex: index.get(l.name)! }));
+}
+
+/** Block storage of one layer: N rows (images) × F features, kept as feature blocks. */
+interface BlockStore {
+  write(rowStart: number, rows: Float32Array, rowCount: number): void;
+  readBlock(b: number): Float32Array;
+  dispose(): void;
+}
+
+function blockWidth(features: number, block: number, b: number): number {
+  return Math.min(block, features - b * block);
+}
+
+class MemoryBlockStore implements BlockStore {
+  private readonly blocks: Float32Array[];
+  constructor(
+    private readonly n: number,
+    private readonly features: number,
+    private readonly block: number,
+  ) {
+    const count = Math.ceil(features / block);
+    this.blocks = Array.from({ length: count }, (_, b) => new Float32Array(n * blockWidth(features, block, b)));
+  }
+  write(rowStart: number, rows: Float32Array, rowCount: number): void {
+    const F = this.features;
+    this.blocks.forEach((dst, b) => {
+      const w = blockWidth(F, this.block, b);
+      const c0 = b * this.block;
+      for (let r = 0; r < rowCount; r++) dst.set(rows.subarray(r * F + c0, r * F + c0 + w), (rowStart + r) * w);
+    });
+  }
+  readBlock(b: number): Float32Array {
+    return this.blocks[b]!;
+  }
+  dispose(): void {
+    this.blocks.length = 0;
+  }
+}
+
+/** Block b occupies bytes [b·N·block·4, …) of the layer's file; rows of a batch are one positioned write per block. */
+class FileBlockStore implements BlockStore {
+  private fd: number | null;
+  constructor(
+    private readonly file: string,
+    private readonly n: number,
+    private readonly features: number,
+    private readonly block: number,
+  ) {
+    this.fd = openSync(file, 'w+');
+  }
+  private handle(): number {
+    if (this.fd === null) throw new AppError('INTERNAL', `Block storage ${this.file} was already removed`);
+    return this.fd;
+  }
+  write(rowStart: number, rows: Float32Array, rowCount: number): void {
+    const F = this.features;
+    const count = Math.ceil(F / this.block);
+    const buf = new Float32Array(rowCount * this.block);
+    for (let b = 0; b < count; b++) {
+      const w = blockWidth(F, this.block, b);
+      const c0 = b * this.block;
+      for (let r = 0; r < rowCount; r++) buf.set(rows.subarray(r * F + c0, r * F + c0 + w), r * w);
+      const bytes = rowCount * w * 4;
+      const offset = (b * this.n * this.block + rowStart * w) * 4;
+      let done = 0;
+      while (done < bytes) done += writeSync(this.handle(), new Uint8Array(buf.buffer, done, bytes - done), 0, bytes - done, offset + done);
+    }
+  }
+  readBlock(b: number): Float32Array {
+    const w = blockWidth(this.features, this.block, b);
+    const out = new Float32Array(this.n * w);
+    const bytes = out.byteLength;
+    const view = new Uint8Array(out.buffer);
+    let done = 0;
+    while (done < bytes) {
+      const got = readSync(this.handle(), view, done, bytes - done, b * this.n * this.block * 4 + done);
+      if (got === 0) throw new AppError('INTERNAL', `Block storage ${this.file} is shorter than expected`);
+      done += got;
+    }
+    return out;
+  }
+  dispose(): void {
+    if (this.fd !== null) closeSync(this.fd);
+    this.fd = null;
+    rmSync(this.file, { force: true });
+  }
+}
+
+/** Splits layers (in hook order) into consecutive groups whose block storage fits `budget` bytes. */
+export function planGroups(layers: readonly SpectrumLayer[], n: number, budget: number): SpectrumLayer[][] {
+  const groups: SpectrumLayer[][] = [];
+  let current: SpectrumLayer[] = [];
+  let bytes = 0;
+  for (const l of layers) {
+    const b = l.features * n * 4;
+    if (current.length > 0 && bytes + b > budget) {
+      groups.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(l);
+    bytes += b;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+class StopForward extends Error {}
+
+/** Default block width: about 8 MiB of float32 per block. */
+export function defaultBlockFeatures(n: number): number {
+  return Math.max(256, Math.min(16384, Math.floor((8 * 1024 * 1024) / (4 * n))));
+}
+
+/**
+ * Runs `model` over the images of `feed` and calls `onLayer` with each layer's Gram matrix (in hook
+ * order; the Gram array is the callee's). Progress units: one per image batch of each pass and one
+ * per layer's Gram.
+ */
+export async function captureGrams(
+  model: ResNet,
+  layers: readonly SpectrumLayer[],
+  feed: ImageFeed,
+  opts: CaptureOptions,
+  ctx: JobContext,
+  onLayer: (g: LayerGram) => void,
+): Promise<CaptureTimings> {
+  const n = feed.count;
+  const batchSize = opts.batchSize ?? 16;
+  const scratch = opts.scratchDir ?? null;
+  const budget = opts.budgetBytes ?? (scratch ? 4 * 1024 ** 3 : 512 * 1024 ** 2);
+  const block = opts.blockFeatures ?? defaultBlockFeatures(n);
+  const precision = opts.gramPrecision ?? 'backend';
+  if (!Number.isInteger(batchSize) || batchSize < 1) throw new AppError('BAD_REQUEST', `batchSize must be a positive integer, got ${batchSize}`, [{ path: 'batchSize', message: 'positive integer' }]);
+  if (!Number.isInteger(block) || block < 1) throw new AppError('BAD_REQUEST', `blockFeatures must be a positive integer, got ${block}`);
+  if (n < 2) throw new AppError('BAD_REQUEST', `The spectra need at least 2 images, got ${n}`, [{ path: 'images', message: 'at least 2' }]);
+  const groups = planGroups(layers, n, budget);
+  const batches = Math.ceil(n / batchSize);
+  const total = groups.length * batches + layers.length;
+  let done = 0;
+  const timings: CaptureTimings = { dataMs: 0, forwardMs: 0, gramMs: 0, forwardPasses: groups.length };
+  if (scratch) mkdirSync(scratch, { recursive: true });
+
+  for (const [gi, group] of groups.entries()) {
+    const stores = new Map<string, { layer: SpectrumLayer; store: BlockStore }>();
+    try {
+      const groupBytes = group.reduce((a, l) => a + l.features * n * 4, 0);
+      const onDisk = scratch !== null && groupBytes > (opts.memoryBytes ?? 0);
+      for (const layer of group) {
+        const store = onDisk && scratch
+          ? new FileBlockStore(path.join(scratch, `${process.pid}-${gi}-${layer.name}.f32`), n, layer.features, block)
+          : new MemoryBlockStore(n, layer.features, block);
+        stores.set(layer.name, { layer, store });
+      }
+      const last = group[group.length - 1]!.name;
+      for (let start = 0; start < n; start += batchSize) {
+        throwIfCancelled(ctx);
+        const count = Math.min(batchSize, n - start);
+        const t0 = performance.now();
+        const pixels = await feed.batch(start, count);
+        if (pixels.length !== count * feed.size * feed.size * 3) throw new AppError('INTERNAL', `Image feed returned ${pixels.length} values for ${count} images of ${feed.size} px`);
+        const t1 = performance.now();
+        timings.dataMs += t1 - t0;
+        const seen = new Set<string>();
+        const hook = (name: string, _kind: string, out: Tensor): void => {
+          const entry = stores.get(name);
+          if (!entry) return;
+          const per = out.size / count;
+          if (per !== entry.layer.features) throw new AppError('INTERNAL', `Layer ${name}: ${per} features per image, expected ${entry.layer.features}`);
+          entry.store.write(start, out.dataSync() as Float32Array, count);
+          seen.add(name);
+          if (name === last) throw new StopForward();
+        };
+        const x = tf.tensor4d(pixels, [count, feed.size, feed.size, 3]) as Tensor4D;
+        try {
+          model.forward(x, { training: false, hook }).dispose();
+        } catch (e) {
+          if (!(e instanceof StopForward)) throw e;
+        } finally {
+          x.dispose();
+        }
+        if (seen.size !== stores.size) throw new AppError('INTERNAL', `The forward pass did not reach layer(s) ${[...stores.keys()].filter((k) => !seen.has(k)).join(', ')}`);
+        timings.forwardMs += performance.now() - t1;
+        ctx.progress(++done, total, `Forward pass ${gi + 1}/${groups.length}: ${Math.min(start + count, n)}/${n} images`);
+      }
+      for (const { layer, store } of stores.values()) {
+        throwIfCancelled(ctx);
+        const t0 = performance.now();
+        const gram = new Float64Array(n * n);
+        let constantFeatures = 0;
+        const blocks = Math.ceil(layer.features / block);
+        for (let b = 0; b < blocks; b++) {
+          const w = blockWidth(layer.features, block, b);
+          const { z, constant } = standardiseBlock(store.readBlock(b), n, w, precision === 'backend');
+          constantFeatures += constant;
+          accumulateGram(gram, z, n, w, precision);
+        }
+        store.dispose();
+        timings.gramMs += performance.now() - t0;
+        onLayer({ layer, gram, constantFeatures });
+        ctx.progress(++done, total, `Gram matrix of ${layer.name}`);
+      }
+    } finally {
+      for (const { store } of stores.values()) store.dispose();
+    }
+  }
+  return timings;
+}
