@@ -12,6 +12,7 @@ import { GRID_USAGE, runGrid } from './commands/grid';
 import { RESULTS_USAGE, runResults } from './commands/results';
 import { REPORT_USAGE, runReport } from './commands/report';
 import { SPECTRA_USAGE, runSpectraCommand } from './commands/spectra';
+import { EXPLAIN_USAGE, runExplain } from './commands/explain';
 import { IMPORT_USAGE, runImport } from './commands/import';
 import { PREDICT_USAGE, runPredict } from './commands/predict';
 import { TRAIN_USAGE, runTrain } from './commands/train';
@@ -54,6 +55,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Results table of all evaluations, paired DeLong tests between strategies (CL vs FS, IFI vs IWNE), Fig 2 series; --csv exports the table',
     usage: RESULTS_USAGE,
     run: runResults,
+  },
+  explain: {
+    summary: 'LRP-α1β0 heatmaps of trained runs on a dataset with lesion masks, with RMA/RRA per lesion against a Gaussian-noise control (paper Fig 5, Table 3)',
+    usage: EXPLAIN_USAGE,
+    run: runExplain,
   },
   spectra: {
     summary: 'Representation analysis of a trained run: κ of every Conv/BatchNorm/Linear layer, the first-layer spectrum, its kurtosis and distribution fits (paper Fig 3, Table 2)',

@@ -4,6 +4,7 @@ import { runBenchEngine } from './bench-engine';
 import { runBenchMetrics } from './bench-metrics';
 import { runBenchTrain } from './bench-train';
 import { runBenchSpectra } from './bench-spectra';
+import { runBenchLrp } from './bench-lrp';
 
 /** Benchmarks, one per subsystem; each prints its figures (and --json). */
 const BENCHES: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
@@ -11,6 +12,7 @@ const BENCHES: Record<string, { summary: string; run: (argv: string[]) => Promis
   engine: { summary: 'ResNet forward and training step (images/s, ms/image) on every available backend, with ratios against the JS cpu backend', run: runBenchEngine },
   train: { summary: 'training throughput with the real data pipeline: FS steps, MoCo v2 (CL) steps and a model-only baseline (images/s, data stall share)', run: runBenchTrain },
   spectra: { summary: 'spectra of every layer of ResNet50 at 224 px (N = 256 images by default, --images for fewer): forward passes vs Gram + eigenvalues, with the eigen share', run: runBenchSpectra },
+  lrp: { summary: 'one LRP-α1β0 heatmap (ResNet50 at 224 px) against a forward+backward pass (gradient w.r.t. the input) on the same backend, with their ratio (target ≤ 3×)', run: runBenchLrp },
   metrics: { summary: 'AUC, DeLong CI, paired test and bootstrap times at the EyePACS test-set size (53,576 scores)', run: runBenchMetrics },
 };
 

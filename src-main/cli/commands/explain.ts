@@ -1,0 +1,114 @@
+/**
+ * `funduslab explain --study <dir> --runs <id,…> --dataset <id> [--images N|id,…] [options] [--json]` —
+ * LRP-α1β0 heatmaps of each run on a dataset with lesion masks, and their RMA/RRA per lesion and
+ * pooling against the Gaussian-noise control (paper Fig 5, Table 3); writes
+ * explanations/<run-id>__<dataset-id>/ per run (src-main/analysis/lrp/service.ts). Progress on
+ * stderr; a Table-3-like summary (or `{"ok": true, "value": [ExplanationResult, …]}` with --json) on stdout.
+ */
+import path from 'node:path';
+import { AppError } from '../../../src-shared/errors';
+import { ExplainLesion, type ExplainRequestInput, type ExplanationResult } from '../../../src-shared/explanations';
+import { explainRun } from '../../analysis/lrp/service';
+import { POOLINGS } from '../../analysis/lrp/rma-rra';
+import { parseCommandArgs } from '../args';
+import { stderrProgress } from '../progress';
+
+export const EXPLAIN_USAGE =
+  'funduslab explain --study <dir> --runs <id,…> --dataset <id> [--images N|id,…] [--start true-grade|referable] [--ungraded-class G] [--referable 3,4] ' +
+  '[--start-value logit|unit] [--first-layer alpha-beta|zbox|flat] [--max-pool winner-take-all|proportional] [--sum proportional|alpha-beta] [--lesions MA,HE,EX] [--noise-seed S] [--batch N] [--json]';
+
+function list(raw: string | undefined): string[] | undefined {
+  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+}
+
+function integer(name: string, raw: string): number {
+  const v = Number(raw);
+  if (!Number.isInteger(v)) throw new AppError('BAD_REQUEST', `--${name} must be an integer, got ${raw}`, [{ path: name, message: 'not an integer' }]);
+  return v;
+}
+
+export async function runExplain(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    study: { type: 'string' },
+    runs: { type: 'string' },
+    dataset: { type: 'string' },
+    images: { type: 'string' },
+    start: { type: 'string' },
+    'ungraded-class': { type: 'string' },
+    referable: { type: 'string' },
+    'start-value': { type: 'string' },
+    'first-layer': { type: 'string' },
+    'max-pool': { type: 'string' },
+    sum: { type: 'string' },
+    lesions: { type: 'string' },
+    'noise-seed': { type: 'string' },
+    batch: { type: 'string' },
+  });
+  if (positionals.length > 0) throw new AppError('BAD_REQUEST', `Unexpected argument(s) ${positionals.join(' ')}. Usage: ${EXPLAIN_USAGE}`);
+  const runs = list(values.runs) ?? [];
+  if (!values.study || runs.length === 0 || !values.dataset) {
+    throw new AppError('BAD_REQUEST', `Usage: ${EXPLAIN_USAGE}`, [
+      ...(!values.study ? [{ path: 'study', message: 'give --study <dir>' }] : []),
+      ...(runs.length === 0 ? [{ path: 'runs', message: 'give --runs <id,…>' }] : []),
+      ...(!values.dataset ? [{ path: 'dataset', message: 'give --dataset <id>' }] : []),
+    ]);
+  }
+  const images = values.images === undefined ? undefined : /^\d+$/.test(values.images) ? integer('images', values.images) : list(values.images);
+  const lrp: Record<string, unknown> = {};
+  if (values['first-layer'] !== undefined) lrp.firstLayer = values['first-layer'];
+  if (values['max-pool'] !== undefined) lrp.maxPool = values['max-pool'];
+  if (values.sum !== undefined) lrp.sum = values.sum;
+  const base = {
+    datasetId: values.dataset,
+    ...(images !== undefined ? { images } : {}),
+    ...(values.start !== undefined ? { start: values.start } : {}),
+    ...(values['ungraded-class'] !== undefined ? { ungradedClass: integer('ungraded-class', values['ungraded-class']) } : {}),
+    ...(values.referable !== undefined ? { referable: list(values.referable)!.map((g) => integer('referable', g)) } : {}),
+    ...(values['start-value'] !== undefined ? { startValue: values['start-value'] } : {}),
+    ...(values.lesions !== undefined ? { lesions: list(values.lesions) } : {}),
+    ...(values['noise-seed'] !== undefined ? { noiseSeed: integer('noise-seed', values['noise-seed']) } : {}),
+    ...(values.batch !== undefined ? { batchSize: integer('batch', values.batch) } : {}),
+    lrp,
+  } as Omit<ExplainRequestInput, 'runId'>;
+  const study = path.resolve(values.study);
+  const results: ExplanationResult[] = [];
+  for (const runId of runs) {
+    const progress = stderrProgress(`explain ${runId}`, !values.json);
+    const result = await explainRun({ ...base, runId }, study, {
+      progress: progress.update,
+      log: (line) => {
+        if (!values.json) process.stderr.write(`${line}\n`);
+      },
+      signal: new AbortController().signal,
+    });
+    progress.end();
+    results.push(result);
+    if (!values.json) process.stdout.write(formatExplanation(result, study) + '\n');
+  }
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results }, null, 2) + '\n');
+  return 0;
+}
+
+const f4 = (v: number | null) => (v === null ? '   –  ' : v.toFixed(4));
+
+/** Table 3 of one run: per region and pooling, mean (std) RMA and RRA of LRP and of the noise control. */
+export function formatExplanation(r: ExplanationResult, study: string): string {
+  const lines = [
+    `Run ${r.run.runId} (${r.run.strategy}, ${r.run.arch}, ${r.run.inputSize} px) on ${r.dataset.datasetId}: ${r.images.length} image(s), ${r.seconds.toFixed(1)} s on ${r.backend} → ${path.join(study, 'explanations', r.name)}`,
+    `  LRP ${r.composite.name}; start ${r.request.start}${r.request.start === 'true-grade' ? ` (ungraded images: class ${r.request.ungradedClass})` : ` (grades ${r.run.referable.join(', ')})`}, ${r.request.startValue}`,
+    `  ${'region'.padEnd(6)} ${'n'.padStart(3)}  ${'pooling'.padEnd(10)}  ${'RMA mean (std)'.padEnd(17)}  ${'RRA mean (std)'.padEnd(17)}  ${'noise RMA'.padEnd(9)}  noise RRA`,
+  ];
+  for (const region of [...r.request.lesions, 'union'] as const) {
+    const s = r.summary[region as ExplainLesion | 'union'];
+    if (!s) continue;
+    const skipped = s.skipped.noMask + s.skipped.emptyMask > 0 ? `  (skipped: ${s.skipped.noMask} without mask, ${s.skipped.emptyMask} empty)` : '';
+    POOLINGS.forEach((p, i) => {
+      const l = s.lrp[p];
+      const n = s.noise[p];
+      lines.push(
+        `  ${(i === 0 ? region : '').padEnd(6)} ${(i === 0 ? String(s.scored) : '').padStart(3)}  ${p.padEnd(10)}  ${`${f4(l.rma.mean)} (${f4(l.rma.std)})`.padEnd(17)}  ${`${f4(l.rra.mean)} (${f4(l.rra.std)})`.padEnd(17)}  ${f4(n.rma.mean).padEnd(9)}  ${f4(n.rra.mean)}${i === 0 ? skipped : ''}`,
+      );
+    });
+  }
+  return lines.join('\n');
+}

@@ -1,0 +1,84 @@
+/**
+ * `funduslab explain` and `funduslab bench lrp` called in-process (the lead registers them in
+ * cli/main.ts and cli/commands/bench.ts): arguments reach the service, --json prints the results,
+ * the text output is the Table-3-like summary, bad arguments are BAD_REQUEST naming the option;
+ * the bench's report is consistent (ratio = LRP time / gradient time) and leaks no tensors.
+ */
+import tf from '@tensorflow/tfjs';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runBenchLrp } from '../../../src-main/cli/commands/bench-lrp';
+import { runExplain } from '../../../src-main/cli/commands/explain';
+import { initEngine } from '../../../src-main/engine/backend';
+import { ExplanationResult } from '../../../src-shared/explanations';
+import { realDataAvailable } from '../datasets/helpers';
+import { idridSubset, studyWithIdrid, writeRandomRun } from './service-helpers';
+
+const available = realDataAvailable('idrid-seg-quarter');
+let study: string;
+
+beforeAll(async () => {
+  await initEngine({ preference: 'auto' });
+  if (!available) return;
+  study = await studyWithIdrid(await idridSubset(['IDRiD_05', 'IDRiD_12']), 48);
+  (await writeRandomRun(study, 'a', 'resnet18-w4', 48, 1)).dispose();
+  (await writeRandomRun(study, 'b', 'resnet50-w2', 48, 2)).dispose();
+}, 120_000);
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
+  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
+  return { out: () => out.join(''), err: () => err.join('') };
+}
+afterEach(() => vi.restoreAllMocks());
+
+describe.skipIf(!available)('funduslab explain', () => {
+  it('explains two runs with --json and passes the options through', { timeout: 60_000 }, async () => {
+    const io = capture();
+    const code = await runExplain(['--study', study, '--runs', 'a,b', '--dataset', 'idrid', '--images', '1', '--start', 'referable', '--referable', '2,3,4', '--first-layer', 'flat', '--max-pool', 'proportional', '--lesions', 'EX,HE', '--noise-seed', '3', '--json']);
+    expect(code).toBe(0);
+    const printed = JSON.parse(io.out()) as { ok: boolean; value: unknown[] };
+    expect(printed.ok).toBe(true);
+    const results = printed.value.map((v) => ExplanationResult.parse(v));
+    expect(results.map((r) => r.run.runId)).toEqual(['a', 'b']);
+    for (const r of results) {
+      expect(r.images).toHaveLength(1);
+      expect(r.images[0]!.startClasses).toEqual([2, 3, 4]);
+      expect(r.request).toMatchObject({ start: 'referable', lesions: ['EX', 'HE'], noiseSeed: 3, lrp: { firstLayer: 'flat', maxPool: 'proportional', sum: 'proportional' } });
+      expect(Object.keys(r.summary).sort()).toEqual(['EX', 'HE', 'union']);
+      expect(r.composite.rules[0]).toMatchObject({ layer: 'conv1', rule: 'Flat' });
+    }
+  });
+
+  it('prints the Table-3 summary without --json', { timeout: 60_000 }, async () => {
+    const io = capture();
+    expect(await runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid'])).toBe(0);
+    const text = io.out();
+    expect(text).toMatch(/Run a \(IWNE-FS, resnet18-w4, 48 px\) on idrid: 2 image\(s\)/);
+    for (const region of ['MA', 'HE', 'EX', 'union']) expect(text).toMatch(new RegExp(`\\n  ${region}\\s+\\d+\\s+sum,pos`));
+    expect(text.match(/l2-norm,sq/g)).toHaveLength(4);
+  });
+
+  it('refuses missing or bad options naming them', async () => {
+    capture();
+    await expect(runExplain(['--study', study, '--dataset', 'idrid'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'runs', message: expect.any(String) }] });
+    await expect(runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid', '--max-pool', 'average'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [expect.objectContaining({ path: 'lrp.maxPool' })] });
+    await expect(runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid', '--noise-seed', 'x'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'noise-seed', message: 'not an integer' }] });
+  });
+});
+
+describe('funduslab bench lrp', () => {
+  it('reports LRP and gradient times on the active backend with their ratio (tiny net)', { timeout: 60_000 }, async () => {
+    const io = capture();
+    const before = tf.memory().numTensors;
+    expect(await runBenchLrp(['--arch', 'resnet18-w2', '--size', '32', '--runs', '1', '--json'])).toBe(0);
+    expect(tf.memory().numTensors).toBe(before);
+    const report = (JSON.parse(io.out()) as { value: { ratio: number; lrpMs: number; gradientMs: number; forwardMs: number; backend: string; target: number } }).value;
+    expect(report.backend).toBe(tf.getBackend());
+    expect(report.ratio).toBeCloseTo(report.lrpMs / report.gradientMs, 10);
+    expect(report.lrpMs).toBeGreaterThan(0);
+    expect(report.target).toBe(3);
+    await expect(runBenchLrp(['--size', '0'])).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+  });
+});

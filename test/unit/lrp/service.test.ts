@@ -1,0 +1,183 @@
+/**
+ * explainRun on real IDRiD images (three images of ../shared/data/idrid-seg-quarter, imported at 64 px
+ * by the idrid-seg importer; IDRiD_43 has no HE mask) with a random resnet18-w8 run. Oracles:
+ * - each heatmap file equals the channel sum of the relevance computed directly (resnetExplainer on
+ *   the cached input decoded and normalised here) to 1e-5 relative;
+ * - every reported RMA/RRA of `sum,pos`/`sum,abs` equals the value recomputed from the heatmap file
+ *   and the cached masks decoded here (the union as their OR), to 1e-9;
+ * - the noise control equals scoreRegions of noiseHeatmap(64, 64, 3, mixSeed(seed, index));
+ * - the summaries equal summarize() of the per-image values; skipped images are counted.
+ * Also: atomic replacement (no temporary folder left), bad input, cancellation, no leaked tensors.
+ * With CI=true a missing data folder fails these tests; elsewhere they are skipped with a message.
+ */
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import tf from '@tensorflow/tfjs';
+import type { Tensor4D } from '@tensorflow/tfjs';
+import sharp from 'sharp';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startRelevance } from '../../../src-main/analysis/lrp/explain';
+import { resnetExplainer } from '../../../src-main/analysis/lrp/index';
+import { noiseHeatmap, poolHeatmap, relevanceMassAccuracy, relevanceRankAccuracy, scoreRegions, summarize, unionMask } from '../../../src-main/analysis/lrp/rma-rra';
+import { explainRun } from '../../../src-main/analysis/lrp/service';
+import { initEngine } from '../../../src-main/engine/backend';
+import type { ResNet } from '../../../src-main/engine/models/resnet';
+import { mixSeed } from '../../../src-main/random/prng';
+import { DatasetManifest } from '../../../src-shared/datasets';
+import { ExplanationResult, type ExplainLesion } from '../../../src-shared/explanations';
+import { realDataAvailable, testContext } from '../datasets/helpers';
+import { relMaxDiff } from './helpers';
+import { idridSubset, RUN_NORMALISATION, studyWithIdrid, writeRandomRun } from './service-helpers';
+
+const IDS = ['IDRiD_01', 'IDRiD_20', 'IDRiD_43'];
+const S = 64;
+let study: string;
+let model: ResNet;
+let manifest: DatasetManifest;
+
+const available = realDataAvailable('idrid-seg-quarter');
+
+beforeAll(async () => {
+  if (!available) return;
+  await initEngine({ preference: 'auto' });
+  study = await studyWithIdrid(await idridSubset(IDS), S);
+  model = await writeRandomRun(study, 'r18', 'resnet18-w8', S, 5);
+  manifest = DatasetManifest.parse(JSON.parse(await fsp.readFile(path.join(study, 'datasets', 'idrid', 'manifest.json'), 'utf8')));
+}, 120_000);
+
+afterAll(() => model?.dispose());
+
+async function decodeMask(file: string): Promise<Uint8Array> {
+  const { data, info } = await sharp(file).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  return Uint8Array.from({ length: info.width * info.height }, (_, p) => (data[p * info.channels]! > 0 ? 1 : 0));
+}
+
+async function normalisedInput(file: string): Promise<Tensor4D> {
+  const { data } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
+  const { mean, std } = RUN_NORMALISATION;
+  return tf.tensor4d(Float32Array.from(data, (v, i) => (v / 255 - mean[i % 3]!) / std[i % 3]!), [1, S, S, 3]);
+}
+
+describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, random resnet18-w8)', () => {
+  it('writes result.json and heatmaps whose numbers are reproduced from the files and masks', { timeout: 60_000 }, async () => {
+    const before = tf.memory().numTensors;
+    const result = await explainRun({ runId: 'r18', datasetId: 'idrid', batchSize: 2 }, study, testContext());
+    expect(tf.memory().numTensors).toBe(before);
+    const dir = path.join(study, 'explanations', 'r18__idrid');
+    const onDisk = ExplanationResult.parse(JSON.parse(await fsp.readFile(path.join(dir, 'result.json'), 'utf8')));
+    expect(onDisk).toEqual(result);
+    expect((await fsp.readdir(path.join(study, 'explanations'))).sort()).toEqual(['r18__idrid']);
+    expect(result.images.map((i) => i.id)).toEqual(IDS);
+    expect(result.heatmap.shape).toEqual([S, S]);
+    expect(result.composite.canonizers).toEqual(['merge-batchnorm', 'residual-sum']);
+    expect(result.composite.rules.find((r) => r.layer === 'conv1')!.rule).toBe('AlphaBeta(α=1, β=0)');
+    expect(result.composite.rules.find((r) => r.layer === 'maxpool')!.rule).toBe('Gradient');
+    expect(result.composite.rules.find((r) => r.layer === 'layer1.0.add')).toMatchObject({ type: 'sum', rule: 'Norm' });
+
+    const lrp = resnetExplainer(model);
+    let compared = 0;
+    for (const img of result.images) {
+      console.info(`${img.id}: mask pixels ${Object.entries(img.regions).map(([k, o]) => `${k} ${'maskPixels' in o! ? o.maskPixels : o!.skipped}`).join(', ')}`);
+      const item = manifest.items[img.index]!;
+      expect(item.id).toBe(img.id);
+      expect(img).toMatchObject({ grade: null, startClasses: [3], startSource: 'ungraded-class' });
+      expect(img.startRelevance).toBe(1);
+
+      // Heatmap file = channel sum of the relevance computed here.
+      const buf = await fsp.readFile(path.join(dir, img.heatmap));
+      const heat = new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+      expect(heat.length).toBe(S * S);
+      const x = await normalisedInput(path.join(study, 'datasets', 'idrid', item.cache!.input));
+      const r = lrp.explainer.explain(x, (z) => startRelevance(z, [[3]], 'unit'));
+      const rel = r.relevance.dataSync() as Float32Array;
+      tf.dispose([r.relevance, r.logits, r.start, x]);
+      const direct = Float32Array.from({ length: S * S }, (_, p) => rel[3 * p]! + rel[3 * p + 1]! + rel[3 * p + 2]!);
+      expect(relMaxDiff(heat, direct)).toBeLessThanOrEqual(1e-5);
+      expect(Math.abs(img.relevanceSum - heat.reduce((a, b) => a + b, 0))).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(img.relevanceSum)));
+
+      // RMA/RRA of the channel-sum poolings, recomputed from the file and the masks.
+      const masks: Partial<Record<ExplainLesion, Uint8Array>> = {};
+      for (const lesion of ['MA', 'HE', 'EX'] as const) {
+        const m = item.masks?.[lesion]?.cache?.input;
+        if (m) masks[lesion] = await decodeMask(path.join(study, 'datasets', 'idrid', m));
+      }
+      const regions = { ...masks, union: unionMask([masks.MA, masks.HE, masks.EX]) ?? undefined };
+      for (const [region, mask] of Object.entries(regions)) {
+        const outcome = img.regions[region as 'MA']!;
+        if (!mask) {
+          expect(outcome).toEqual({ skipped: 'no-mask' });
+          continue;
+        }
+        if (!('lrp' in outcome)) {
+          expect(outcome).toEqual({ skipped: 'empty-mask' });
+          expect(mask.every((v) => v === 0)).toBe(true);
+          continue;
+        }
+        expect(outcome.maskPixels).toBe(mask.reduce((a, b) => a + b, 0));
+        compared++;
+        const sumAbs = Float64Array.from(heat, (v) => Math.abs(v));
+        const sumPos = Float64Array.from(heat, (v) => Math.max(v, 0));
+        expect(Math.abs(outcome.lrp['sum,abs'].rma! - relevanceMassAccuracy(sumAbs, mask)!)).toBeLessThanOrEqual(1e-9);
+        expect(Math.abs(outcome.lrp['sum,abs'].rra - relevanceRankAccuracy(sumAbs, mask)!)).toBeLessThanOrEqual(1e-9);
+        const rmaPos = relevanceMassAccuracy(sumPos, mask);
+        if (rmaPos === null) expect(outcome.lrp['sum,pos'].rma).toBeNull();
+        else expect(Math.abs(outcome.lrp['sum,pos'].rma! - rmaPos)).toBeLessThanOrEqual(1e-9);
+        expect(Math.abs(outcome.lrp['sum,pos'].rra - relevanceRankAccuracy(sumPos, mask)!)).toBeLessThanOrEqual(1e-9);
+        // The noise control from its seed.
+        const noise = scoreRegions(noiseHeatmap(S, S, 3, mixSeed(0, img.index)), 3, masks)[region as 'MA']!;
+        expect('scores' in noise && noise.scores['l2-norm,sq']).toEqual(outcome.noise['l2-norm,sq']);
+        expect(poolHeatmap(heat, 1, 'sum,abs').length).toBe(S * S);
+      }
+    }
+    lrp.dispose();
+    expect(compared).toBeGreaterThanOrEqual(6);
+
+    // IDRiD_43 has no haemorrhage mask: skipped and counted.
+    expect(result.images[2]!.regions.HE).toEqual({ skipped: 'no-mask' });
+    expect(result.summary.HE!.skipped.noMask).toBe(1);
+    // Summaries = summarize() of the per-image values.
+    for (const region of ['MA', 'union'] as const) {
+      const values = result.images.map((i) => i.regions[region]).filter((o) => o && 'lrp' in o) as { lrp: Record<string, { rma: number | null; rra: number }> }[];
+      expect(result.summary[region]!.scored).toBe(values.length);
+      expect(result.summary[region]!.lrp['max-norm'].rra).toEqual(summarize(values.map((v) => v.lrp['max-norm']!.rra)));
+    }
+  });
+
+  it('referable start, zB first layer, proportional max pooling; a second explanation replaces the first atomically', { timeout: 60_000 }, async () => {
+    const result = await explainRun(
+      { runId: 'r18', datasetId: 'idrid', images: ['IDRiD_20'], start: 'referable', startValue: 'logit', lrp: { firstLayer: 'zbox', maxPool: 'proportional' }, noiseSeed: 9 },
+      study,
+      testContext(),
+    );
+    expect(result.images).toHaveLength(1);
+    expect(result.images[0]).toMatchObject({ id: 'IDRiD_20', startClasses: [3, 4], startSource: 'referable' });
+    expect(result.images[0]!.startRelevance).toBeCloseTo(result.images[0]!.logits[3]! + result.images[0]!.logits[4]!, 5);
+    const conv1 = result.composite.rules.find((r) => r.layer === 'conv1')!.rule;
+    const low = RUN_NORMALISATION.mean.map((m, c) => -m / RUN_NORMALISATION.std[c]!);
+    expect(conv1).toBe(`ZBox(low=[${low.map((v) => Number(v.toPrecision(6))).join(', ')}], high=[${RUN_NORMALISATION.mean.map((m, c) => Number(((1 - m) / RUN_NORMALISATION.std[c]!).toPrecision(6))).join(', ')}])`);
+    expect(result.composite.rules.find((r) => r.layer === 'maxpool')!.rule).toBe('Norm');
+    const entries = await fsp.readdir(path.join(study, 'explanations'));
+    expect(entries).toEqual(['r18__idrid']);
+    const files = await fsp.readdir(path.join(study, 'explanations', 'r18__idrid', 'heatmaps'));
+    expect(files).toEqual([`${String(result.images[0]!.index).padStart(5, '0')}.f32`]);
+  });
+
+  it('refuses bad input with the field named, and writes nothing when cancelled', async () => {
+    await expect(explainRun({ runId: 'r18', datasetId: 'idrid', images: ['IDRiD_99'] }, study, testContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('"IDRiD_99"'), issues: [{ path: 'images', message: 'unknown image id' }] });
+    await expect(explainRun({ runId: 'nope', datasetId: 'idrid' }, study, testContext())).rejects.toMatchObject({ code: 'NOT_FOUND', issues: [{ path: 'runId', message: 'no such run' }] });
+    await expect(explainRun({ runId: 'r18', datasetId: 'nope' }, study, testContext())).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(explainRun({ runId: 'r18', datasetId: 'idrid', lrp: { firstLayer: 'gamma' } } as never, study, testContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [expect.objectContaining({ path: 'lrp.firstLayer' })] });
+    const other = await writeRandomRun(study, 'r18-96', 'resnet18-w8', 96, 6);
+    other.dispose();
+    await expect(explainRun({ runId: 'r18-96', datasetId: 'idrid' }, study, testContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'datasetId', message: 'preprocessed at 64 px, the run needs 96 px' }] });
+
+    const ctx = testContext();
+    ctx.controller.abort();
+    const before = tf.memory().numTensors;
+    await expect(explainRun({ runId: 'r18', datasetId: 'idrid', images: 1 }, study, ctx)).rejects.toMatchObject({ code: 'CANCELLED' });
+    expect(tf.memory().numTensors).toBe(before);
+    const entries = await fsp.readdir(path.join(study, 'explanations'));
+    expect(entries.filter((e) => e.startsWith('.'))).toEqual([]);
+    expect(existsSync(path.join(study, 'explanations', 'r18__idrid', 'result.json'))).toBe(true);
+  });
+});
