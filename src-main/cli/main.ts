@@ -11,6 +11,8 @@ import { EVALUATE_USAGE, runEvaluate } from './commands/evaluate';
 import { GRID_USAGE, runGrid } from './commands/grid';
 import { RESULTS_USAGE, runResults } from './commands/results';
 import { REPORT_USAGE, runReport } from './commands/report';
+import { ROBUSTNESS_USAGE, runRobustness } from './commands/robustness';
+import { STUDY_USAGE, runStudy } from './commands/study';
 import { SPECTRA_USAGE, runSpectraCommand } from './commands/spectra';
 import { EXPLAIN_USAGE, runExplain } from './commands/explain';
 import { IMPORT_USAGE, runImport } from './commands/import';
@@ -65,6 +67,16 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Representation analysis of a trained run: κ of every Conv/BatchNorm/Linear layer, the first-layer spectrum, its kurtosis and distribution fits (paper Fig 3, Table 2)',
     usage: SPECTRA_USAGE,
     run: runSpectraCommand,
+  },
+  robustness: {
+    summary: "Robustness to the 19 image corruptions × 5 severities: each model's mean probability of the true class and AUC, Fig 4 CL − FS differences, a gallery",
+    usage: ROBUSTNESS_USAGE,
+    run: runRobustness,
+  },
+  study: {
+    summary: 'Run a whole study: --demo on the embedded synthetic data (data, stand-in weights, four strategies, evaluation, analyses, PDF report), or a study plan file; resumes',
+    usage: STUDY_USAGE,
+    run: runStudy,
   },
   report: {
     summary: 'Write the study report (PDF) with every figure as SVG/PNG and every table as CSV; image ids pseudonymised',

@@ -197,3 +197,33 @@ export function imageGrid(cells: readonly { caption: string; href: string }[], o
   const title = opts.title ? `<text x="8" y="17" font-size="13" font-weight="bold">${esc(opts.title)}</text>` : '';
   return svgDocument(w, h, title + '\n' + body);
 }
+
+/** Fig 4 style: one row per category, one bar per level (opacity = level), bars from 0 along ±limit. */
+export function barRowsPanel(p: { title: string; rows: readonly string[]; bars: readonly { row: string; level: number; value: number }[]; limit: number; colour: string; xLabel: string; opacity: (level: number) => number; levels: readonly number[] }, x0: number, y0: number, w: number): { svg: string; height: number } {
+  const labelW = 120;
+  const rowH = 4 + p.levels.length * 4;
+  const top = y0 + 26;
+  const plotW = w - labelW - 16;
+  const h = top - y0 + p.rows.length * rowH + 40;
+  const px = (v: number) => x0 + labelW + ((v + p.limit) / (2 * p.limit)) * plotW;
+  const out = [`<text x="${x0 + w / 2}" y="${y0 + 16}" text-anchor="middle" font-size="13" font-weight="bold">${esc(p.title)}</text>`];
+  p.rows.forEach((r, i) => {
+    const y = top + i * rowH;
+    if (i % 2 === 0) out.push(`<rect x="${x0 + labelW}" y="${y}" width="${plotW}" height="${rowH}" fill="#f6f6f6"/>`);
+    out.push(`<text x="${x0 + labelW - 6}" y="${y + rowH / 2 + 3.5}" text-anchor="end" font-size="10">${esc(r)}</text>`);
+    p.levels.forEach((lv, k) => {
+      const bar = p.bars.find((b) => b.row === r && b.level === lv);
+      if (!bar) return;
+      const a = px(Math.min(0, bar.value));
+      const b = px(Math.max(0, bar.value));
+      out.push(`<rect x="${a.toFixed(1)}" y="${y + 2 + k * 4}" width="${Math.max(0.5, b - a).toFixed(1)}" height="3.4" fill="${p.colour}" fill-opacity="${p.opacity(lv).toFixed(2)}"/>`);
+    });
+  });
+  const bottom = top + p.rows.length * rowH;
+  out.push(`<line x1="${px(0)}" x2="${px(0)}" y1="${top}" y2="${bottom}" stroke="#444"/>`);
+  for (const t of [-p.limit, -p.limit / 2, 0, p.limit / 2, p.limit]) {
+    out.push(`<line x1="${px(t)}" x2="${px(t)}" y1="${bottom}" y2="${bottom + 4}" stroke="#444"/><text x="${px(t)}" y="${bottom + 16}" text-anchor="middle" font-size="10">${t.toFixed(2)}</text>`);
+  }
+  out.push(`<text x="${x0 + labelW + plotW / 2}" y="${bottom + 32}" text-anchor="middle" font-size="11">${esc(p.xLabel)}</text>`);
+  return { svg: out.join('\n'), height: h };
+}

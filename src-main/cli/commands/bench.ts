@@ -5,6 +5,7 @@ import { runBenchMetrics } from './bench-metrics';
 import { runBenchTrain } from './bench-train';
 import { runBenchSpectra } from './bench-spectra';
 import { runBenchLrp } from './bench-lrp';
+import { runBenchCorruptions } from './bench-corruptions';
 
 /** Benchmarks, one per subsystem; each prints its figures (and --json). */
 const BENCHES: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
@@ -13,6 +14,7 @@ const BENCHES: Record<string, { summary: string; run: (argv: string[]) => Promis
   train: { summary: 'training throughput with the real data pipeline: FS steps, MoCo v2 (CL) steps and a model-only baseline (images/s, data stall share)', run: runBenchTrain },
   spectra: { summary: 'spectra of every layer of ResNet50 at 224 px (N = 256 images by default, --images for fewer): forward passes vs Gram + eigenvalues, with the eigen share', run: runBenchSpectra },
   lrp: { summary: 'one LRP-α1β0 heatmap (ResNet50 at 224 px) against a forward+backward pass (gradient w.r.t. the input) on the same backend, with their ratio (target ≤ 3×)', run: runBenchLrp },
+  corruptions: { summary: 'the 19 image corruptions: corrupted images/s at 224 px per corruption (severity 3 and all severities), against a plain copy and brightness', run: runBenchCorruptions },
   metrics: { summary: 'AUC, DeLong CI, paired test and bootstrap times at the EyePACS test-set size (53,576 scores)', run: runBenchMetrics },
 };
 

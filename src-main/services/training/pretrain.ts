@@ -91,6 +91,13 @@ export async function planPretrainingItems(spec: TrainingSpec, study: string): P
 }
 
 export interface PretrainOptions {
+  /**
+   * Pretrain on these images instead of the study dataset's (e.g. the demo's synthetic texture set
+   * for the IFI-CL stand-in); `dir` must then be given too.
+   */
+  items?: TrainingItem[];
+  /** The pretraining folder (default pretrain/<pretrainId> in the study). */
+  dir?: string;
   /** Progress in optimizer steps of the whole pretraining. */
   onProgress?: (done: number, total: number, message: string) => void;
   writeFile?: FileWriter;
@@ -112,7 +119,8 @@ export function pretrainSteps(spec: TrainingSpec, images: number): number {
 export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx: JobContext, opts: PretrainOptions = {}): Promise<PretrainOutcome> {
   const study = path.resolve(studyPath);
   const { id, hash } = pretrainId(spec);
-  const dir = path.join(study, 'pretrain', id);
+  if (opts.items && !opts.dir) throw new AppError('BAD_REQUEST', 'runPretraining: explicit items need an explicit folder (dir)');
+  const dir = opts.dir ? path.resolve(opts.dir) : path.join(study, 'pretrain', id);
   const summaryFile = path.join(dir, SUMMARY_FILE);
   const normFile = path.join(dir, 'normalisation.json');
   if (existsSync(summaryFile) && existsSync(normFile)) {
@@ -121,7 +129,7 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
     return { summary: { ...summary, dir, encoderPath: path.join(dir, ENCODER_FILE), reused: true }, normalisation: JSON.parse(await fsp.readFile(normFile, 'utf8')) as Normalisation };
   }
   const m = spec.moco;
-  const items = await planPretrainingItems(spec, study);
+  const items = opts.items ?? (await planPretrainingItems(spec, study));
   if (items.length < 2) throw new AppError('BAD_REQUEST', `MoCo pretraining needs at least 2 images; dataset "${spec.datasetId}" has ${items.length} outside the validation and test splits.`, [{ path: 'datasetId', message: 'too few images' }]);
   const batchSize = Math.min(m.batchSize, items.length);
   if (batchSize < m.batchSize) ctx.log(`MoCo batch size reduced from ${m.batchSize} to ${batchSize}: only ${items.length} pretraining images.`);
@@ -129,7 +137,7 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
   if (queue.message) ctx.log(`MoCo ${queue.message}`);
 
   await fsp.mkdir(dir, { recursive: true });
-  await writeJsonAtomic(path.join(dir, 'settings.json'), pretrainSettings(spec));
+  await writeJsonAtomic(path.join(dir, 'settings.json'), opts.items ? { ...pretrainSettings(spec), datasetId: null, images: `${items.length} explicit images` } : pretrainSettings(spec));
   await removeStaleTemporaries(dir);
   const S = spec.inputSize;
   const source = new ImageSource(S, opts.imageMemoryBytes);

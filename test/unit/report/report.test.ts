@@ -14,6 +14,13 @@ import { initEngine } from '../../../src-main/engine/backend';
 import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
 import { resultsTableCsv, studyResults } from '../../../src-main/services/evaluation/results';
 import { REPORT_SECTIONS, buildReport, pseudonymiser } from '../../../src-main/report/report';
+import { runRobustness } from '../../../src-main/analysis/robustness/service';
+import { runSpectra } from '../../../src-main/analysis/spectra/service';
+import type { SpectraResult } from '../../../src-shared/spectra';
+import type { ExplanationResult } from '../../../src-shared/explanations';
+import { explainRun } from '../../../src-main/analysis/lrp/service';
+import { writeIdridDemo } from '../../../src-main/services/demo';
+import { importDataset } from '../../../src-main/services/datasets/import-service';
 import { evalStudy, readManifest, recordingContext, tempDir, trainTiny } from '../evaluation-run/helpers';
 import type { TrainingResult } from '../../../src-shared/training';
 
@@ -28,6 +35,8 @@ const tool = (name: string) => {
 let study: string;
 let out: string;
 const runs: TrainingResult[] = [];
+const spectra: SpectraResult[] = [];
+const explanations: ExplanationResult[] = [];
 
 beforeAll(async () => {
   tool('pdftotext');
@@ -36,7 +45,14 @@ beforeAll(async () => {
   study = await evalStudy();
   runs.push(await trainTiny(study, 'iwne-fs-half', { fraction: 0.5 }));
   runs.push(await trainTiny(study, 'iwne-fs-full', { fraction: 1 }));
+  runs.push(await trainTiny(study, 'iwne-cl-full', { fraction: 1, strategy: 'IWNE-CL', moco: { epochs: 2, batchSize: 16, queueSize: 64, optimizer: 'adamw', lr: 1e-3, dim: 16, mlpHidden: 16 } }));
   for (const r of runs) await evaluateRun({ runId: r.runId, datasetId: 'demo-eval' } as never, study, recordingContext());
+  for (const runId of ['iwne-fs-full', 'iwne-cl-full']) spectra.push(await runSpectra({ runId, datasetId: 'demo-eval', images: 12 }, study, recordingContext()));
+  const idridSrc = await tempDir('idrid-src');
+  await writeIdridDemo(idridSrc, { images: 3, size: 128, seed: 5 });
+  await importDataset({ type: 'idrid-seg', path: path.join(idridSrc, 'idrid'), id: 'idrid-demo', settings: { inputSize: 64, overlaySize: 128 }, concurrency: 2 }, study, recordingContext());
+  for (const runId of ['iwne-fs-full', 'iwne-cl-full']) explanations.push(await explainRun({ runId, datasetId: 'idrid-demo' }, study, recordingContext()));
+  await runRobustness({ runIds: ['iwne-fs-full', 'iwne-cl-full'], datasetId: 'demo-eval', corruptions: ['gaussian_noise', 'pixelate', 'brightness'], severities: [1, 3, 5], images: 16 }, study, recordingContext());
   out = path.join(await tempDir('report'), 'report.pdf');
 }, 240_000);
 
@@ -49,7 +65,8 @@ describe('study report', () => {
     expect(text).toMatch(/SYNTHETIC demo images/);
 
     const results = await studyResults(study);
-    expect(results.rows).toHaveLength(2);
+    expect(results.rows).toHaveLength(3);
+    expect(results.comparisons.some((c) => c.test !== null)).toBe(true); // IWNE-CL vs IWNE-FS at fraction 1
     for (const row of results.rows) {
       expect(text).toContain(row.auc.toFixed(3));
       expect(text).toContain(`${row.delong.lower.toFixed(3)}–${row.delong.upper.toFixed(3)}`);
@@ -71,12 +88,27 @@ describe('study report', () => {
     // Assets.
     for (const ext of ['svg', 'png']) expect(existsSync(path.join(result.assetsDir, 'figures', `fig2-auc-vs-fraction.${ext}`))).toBe(true);
     expect(await fsp.readFile(path.join(result.assetsDir, 'tables', 'results.csv'), 'utf8')).toBe(resultsTableCsv(results));
-    for (const t of ['datasets', 'runs']) expect(existsSync(path.join(result.assetsDir, 'tables', `${t}.csv`)), t).toBe(true);
+    for (const t of ['datasets', 'runs', 'paired-tests', 'robustness', 'table2-distribution-fits', 'condition-numbers', 'table3-rma', 'table3-rra']) expect(existsSync(path.join(result.assetsDir, 'tables', `${t}.csv`)), t).toBe(true);
+    for (const f of ['fig4-robustness', 'fig4-gallery']) expect(existsSync(path.join(result.assetsDir, 'figures', `${f}.png`)), f).toBe(true);
+    expect(text).toMatch(/Fig 4\. CL minus FS/);
+    expect(text).toMatch(/Fig 3a\. Condition number/);
+    expect(text).toMatch(/Fig 3b\. The first conv layer/);
+    for (const sp of spectra) {
+      expect(text).toContain(sp.firstLayer.kurtosis.toFixed(2)); // Table 2 prints each model's kurtosis
+      if (sp.firstLayer.best) expect(text).toContain(sp.firstLayer.best);
+    }
+    expect(text).toMatch(/Fig 5\. Input, the lesion masks/);
+    expect(text).toMatch(/Table 3a: relevance mass accuracy/);
+    for (const ex of explanations) {
+      const mean = ex.summary.union?.lrp['sum,pos']?.rma.mean;
+      if (mean !== null && mean !== undefined) expect(text).toContain(mean.toFixed(3));
+    }
+    for (const f of ['fig5-explanations', 'fig3a-condition-numbers', 'fig3b-first-layer-spectrum']) expect(existsSync(path.join(result.assetsDir, 'figures', `${f}.svg`)), f).toBe(true);
     const svg = await fsp.readFile(path.join(result.assetsDir, 'figures', 'fig2-auc-vs-fraction.svg'), 'utf8');
     expect(svg).toContain('IWNE-FS');
 
     // No image identifier of either dataset appears in the report.
-    for (const id of ['demo', 'demo-eval']) {
+    for (const id of ['demo', 'demo-eval', 'idrid-demo']) {
       const manifest = await readManifest(study, id);
       for (const item of manifest.items) expect(text.includes(item.id), item.id).toBe(false);
     }

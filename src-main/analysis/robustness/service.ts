@@ -1,0 +1,219 @@
+/**
+ * The robustness analysis (paper Fig 4; definitions in src-shared/robustness.ts): every model sees
+ * the same corrupted images — each (image, corruption, severity) is corrupted once, from the image's
+ * cached input at the runs' input size, and fed to every model of that size with its own
+ * normalisation. Writes robustness/<name>/result.json and gallery/*.png into a temporary folder that
+ * is renamed into place at the end, so an error or a cancellation leaves nothing half-written.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import sharp from 'sharp';
+import tf from '@tensorflow/tfjs';
+import { AppError, parseOrThrow } from '../../../src-shared/errors';
+import { CORRUPTION_NAMES, RobustnessRequest, RobustnessResult, type CorruptionName, type RobustnessCell, type RobustnessDifference, type RobustnessModel, type RobustnessRequestInput } from '../../../src-shared/robustness';
+import { normalize } from '../../engine/augment/ops';
+import { mixSeed } from '../../engine/augment/prng';
+import { engineStatus, initEngine } from '../../engine/backend';
+import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
+import { referableProbability, rocAuc } from '../../services/evaluation/metrics';
+import { defaultSplit, inSplit } from '../../services/evaluation/evaluate';
+import { writeJsonAtomic } from '../../services/fs/atomic';
+import { throwIfCancelled, type JobContext } from '../../services/jobs/context';
+import { loadRunModel, type LoadedRunModel } from '../../services/runs/run-model';
+import { STUDY_FILE } from '../../services/study/study-service';
+import { ImageSource, type TrainingItem } from '../../services/training/data';
+import { corrupt, type Severity } from '../corruptions';
+
+export const ROBUSTNESS_DIR = 'robustness';
+
+export function robustnessName(datasetId: string, runIds: readonly string[]): string {
+  return `${datasetId}__${createHash('sha256').update([...runIds].sort().join('\n')).digest('hex').slice(0, 10)}`;
+}
+
+interface Item extends TrainingItem {
+  grade: number;
+}
+
+export async function runRobustness(input: RobustnessRequestInput | RobustnessRequest, studyPath: string, ctx: JobContext): Promise<RobustnessResult> {
+  const req = parseOrThrow(RobustnessRequest, input, 'robustness request');
+  const study = path.resolve(studyPath);
+  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: 'studyPath', message: 'not a study' }]);
+  const started = performance.now();
+  const loaded = await readDatasetManifest(study, req.datasetId);
+  requirePreprocessed(loaded, req.datasetId);
+  const split = req.split ?? defaultSplit(loaded.manifest);
+  const items: Item[] = [];
+  loaded.manifest.items.forEach((it, index) => {
+    if (items.length < req.images && it.grade !== null && it.cache && inSplit(it, split)) items.push({ index, id: it.id, grade: it.grade, file: path.join(loaded.datasetDir, it.cache.input) });
+  });
+  if (items.length < 2) throw new AppError('BAD_REQUEST', `Dataset "${req.datasetId}" has ${items.length} graded image(s) in split ${split}; robustness needs at least 2.`, [{ path: 'datasetId', message: 'too few graded images' }]);
+  const corruptions = (req.corruptions ?? [...CORRUPTION_NAMES]) as CorruptionName[];
+  const severities = [...new Set(req.severities)].sort((a, b) => a - b) as Severity[];
+
+  if (!engineStatus()) await initEngine({ preference: 'auto' });
+  const backend = engineStatus()?.active ?? tf.getBackend();
+  const models: LoadedRunModel[] = [];
+  try {
+    for (const [i, runId] of req.runIds.entries()) {
+      const m = await loadRunModel(study, runId, `runIds.${i}`);
+      models.push(m);
+      if (m.best.classes !== 5) throw new AppError('BAD_REQUEST', `Run "${runId}" has a ${m.best.classes}-class head; robustness needs the 5 grades.`, [{ path: `runIds.${i}`, message: 'not a 5-grade model' }]);
+      if (loaded.manifest.settings.inputSize !== m.inputSize) {
+        throw new AppError('BAD_REQUEST', `Dataset "${req.datasetId}" was preprocessed at ${loaded.manifest.settings.inputSize} px but run "${runId}" trained at ${m.inputSize} px; import the dataset again at ${m.inputSize} px.`, [{ path: 'datasetId', message: 'preprocessed at another input size' }]);
+      }
+    }
+    const size = models[0]!.inputSize;
+    const source = new ImageSource(size);
+    const clean = await Promise.all(items.map((it) => source.get(it)));
+    const labelsFor = (m: LoadedRunModel) => Uint8Array.from(items, (it) => (m.spec.referable.includes(it.grade) ? 1 : 0));
+
+    /** P(referable) of every model for a set of uint8 images (one array per image). */
+    let modelSeconds = 0;
+    const predict = async (images: Uint8Array[]): Promise<Float64Array[]> => {
+      const t0 = performance.now();
+      const out = models.map(() => new Float64Array(images.length));
+      for (let start = 0; start < images.length; start += req.batchSize) {
+        throwIfCancelled(ctx);
+        const chunk = images.slice(start, start + req.batchSize);
+        const px = new Float32Array(chunk.length * size * size * 3);
+        chunk.forEach((im, k) => {
+          for (let j = 0; j < im.length; j++) px[k * im.length + j] = im[j]! / 255;
+        });
+        const x = tf.tensor4d(px, [chunk.length, size, size, 3]);
+        try {
+          for (const [mi, m] of models.entries()) {
+            const logits = tf.tidy(() => m.model.forward(normalize(x, m.mean, m.std), { training: false }));
+            const p = referableProbability(await logits.data(), m.spec.referable);
+            logits.dispose();
+            out[mi]!.set(p, start);
+          }
+        } finally {
+          x.dispose();
+        }
+      }
+      modelSeconds += (performance.now() - t0) / 1000;
+      return out;
+    };
+    const score = (m: LoadedRunModel, p: Float64Array): { mean: number; auc: number | null } => {
+      const labels = labelsFor(m);
+      let s = 0;
+      for (let i = 0; i < p.length; i++) s += labels[i] ? p[i]! : 1 - p[i]!;
+      const pos = labels.reduce((a, b) => a + b, 0);
+      return { mean: s / p.length, auc: pos > 0 && pos < labels.length ? rocAuc(labels, p) : null };
+    };
+
+    const cells: RobustnessCell[][] = models.map(() => []);
+    const total = 1 + corruptions.length * severities.length;
+    let done = 0;
+    const cleanP = await predict(clean);
+    models.forEach((m, mi) => {
+      const s = score(m, cleanP[mi]!);
+      cells[mi]!.push({ corruption: 'clean', severity: 0, meanTrueClassProbability: s.mean, auc: s.auc });
+    });
+    ctx.progress(++done, total, 'clean images');
+
+    const galleryIndex = Math.max(0, req.galleryImage ? items.findIndex((it) => it.id === req.galleryImage) : items.findIndex((it) => models[0]!.spec.referable.includes(it.grade)));
+    if (req.galleryImage && items[galleryIndex]?.id !== req.galleryImage) throw new AppError('BAD_REQUEST', `galleryImage "${req.galleryImage}" is not among the evaluated images of "${req.datasetId}".`, [{ path: 'galleryImage', message: 'not found' }]);
+    const gallery: { corruption: CorruptionName | 'clean'; severity: number; png: Buffer }[] = [{ corruption: 'clean', severity: 0, png: await png(clean[galleryIndex]!, size) }];
+    const corruptSeconds: Record<string, number> = {};
+    for (const [ci, name] of corruptions.entries()) {
+      for (const sev of severities) {
+        throwIfCancelled(ctx);
+        const t0 = performance.now();
+        const corrupted: Uint8Array[] = [];
+        for (const [k, it] of items.entries()) {
+          const out = await corrupt({ width: size, height: size, data: clean[k]! }, name, sev, mixSeed(req.seed, it.index, ci, sev));
+          corrupted.push(out.data);
+        }
+        corruptSeconds[name] = (corruptSeconds[name] ?? 0) + (performance.now() - t0) / 1000;
+        const p = await predict(corrupted);
+        models.forEach((m, mi) => {
+          const s = score(m, p[mi]!);
+          cells[mi]!.push({ corruption: name, severity: sev, meanTrueClassProbability: s.mean, auc: s.auc });
+        });
+        gallery.push({ corruption: name, severity: sev, png: await png(corrupted[galleryIndex]!, size) });
+        ctx.progress(++done, total, `${name} severity ${sev}`);
+      }
+    }
+
+    const modelResults: RobustnessModel[] = models.map((m, mi) => ({ runId: m.runId, strategy: m.spec.strategy, fraction: m.spec.fraction, seed: m.spec.seed, arch: m.spec.arch, inputSize: m.inputSize, referable: m.spec.referable, cells: cells[mi]! }));
+    const fig4 = clMinusFs(modelResults);
+    const name = robustnessName(req.datasetId, req.runIds);
+    const dir = path.join(study, ROBUSTNESS_DIR, name);
+    const tmp = path.join(study, ROBUSTNESS_DIR, `.${name}.tmp-${process.pid}`);
+    await fsp.rm(tmp, { recursive: true, force: true });
+    await fsp.mkdir(path.join(tmp, 'gallery'), { recursive: true });
+    const files = [];
+    for (const g of gallery) {
+      const file = `gallery/${g.corruption}-${g.severity}.png`;
+      await fsp.writeFile(path.join(tmp, file), g.png);
+      files.push({ corruption: g.corruption, severity: g.severity, file });
+    }
+    const result = RobustnessResult.parse({
+      schemaVersion: 1,
+      name,
+      datasetId: req.datasetId,
+      split,
+      images: items.length,
+      positives: labelsFor(models[0]!).reduce((a, b) => a + b, 0),
+      seed: req.seed,
+      corruptions,
+      severities,
+      models: modelResults,
+      fig4,
+      gallery: { image: items[galleryIndex]!.id, files },
+      timing: { corruptSeconds, modelSeconds, totalSeconds: (performance.now() - started) / 1000 },
+      backend,
+      createdAt: new Date().toISOString(),
+    });
+    await writeJsonAtomic(path.join(tmp, 'result.json'), result);
+    await fsp.rm(dir, { recursive: true, force: true });
+    await fsp.rename(tmp, dir);
+    return result;
+  } finally {
+    for (const m of models) m.model.dispose();
+  }
+}
+
+/** CL − FS per initialisation for every (fraction, seed) where both runs exist. */
+export function clMinusFs(models: readonly RobustnessModel[]): RobustnessDifference[] {
+  const out: RobustnessDifference[] = [];
+  for (const init of ['IWNE', 'IFI'] as const) {
+    for (const cl of models.filter((m) => m.strategy === `${init}-CL`)) {
+      const fs = models.find((m) => m.strategy === `${init}-FS` && m.fraction === cl.fraction && m.seed === cl.seed);
+      if (!fs) continue;
+      const byKey = new Map(fs.cells.map((c) => [`${c.corruption}|${c.severity}`, c]));
+      out.push({
+        initialisation: init,
+        fraction: cl.fraction,
+        seed: cl.seed,
+        cl: cl.runId,
+        fs: fs.runId,
+        cells: cl.cells
+          .filter((c) => c.corruption !== 'clean' && byKey.has(`${c.corruption}|${c.severity}`))
+          .map((c) => ({ corruption: c.corruption as CorruptionName, severity: c.severity, difference: c.meanTrueClassProbability - byKey.get(`${c.corruption}|${c.severity}`)!.meanTrueClassProbability })),
+      });
+    }
+  }
+  return out;
+}
+
+async function png(rgb: Uint8Array, size: number): Promise<Buffer> {
+  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+}
+
+/** Reads every robustness/<name>/result.json of the study (hidden temporary folders skipped). */
+export async function listRobustness(studyPath: string): Promise<RobustnessResult[]> {
+  const dir = path.join(path.resolve(studyPath), ROBUSTNESS_DIR);
+  if (!existsSync(dir)) return [];
+  const out: RobustnessResult[] = [];
+  for (const name of (await fsp.readdir(dir)).sort()) {
+    if (name.startsWith('.')) continue;
+    const file = path.join(dir, name, 'result.json');
+    if (!existsSync(file)) continue;
+    const parsed = RobustnessResult.safeParse(JSON.parse(await fsp.readFile(file, 'utf8')));
+    if (parsed.success) out.push(parsed.data);
+  }
+  return out;
+}

@@ -1,0 +1,73 @@
+/**
+ * `funduslab study --demo --out <dir> [--imagenet-weights f] [--moco-weights f] [--arch A] [--json]`
+ *   — the demo study on the embedded synthetic data, from data generation to the PDF report.
+ * `funduslab study <study.json> [--until step] [--json]` — a study plan of your own
+ *   (src-shared/study-plan.ts): import, grid, evaluations, analyses, report.
+ * Both resume when run again. Progress on stderr.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { AppError } from '../../../src-shared/errors';
+import { STUDY_STEPS, runStudy, type StudyOutcome, type StudyStep } from '../../services/study-run/run-study';
+import { runDemoStudy } from '../../services/study-run/demo-study';
+import { initEngine } from '../../engine/backend';
+import { parseCommandArgs } from '../args';
+import { stderrProgress } from '../progress';
+
+export const STUDY_USAGE = 'funduslab study --demo --out <dir> [--imagenet-weights <file>] [--moco-weights <file>] [--arch resnet18-w8]  |  funduslab study <study.json> [--until <step>]';
+
+export async function runStudyCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, {
+    demo: { type: 'boolean', default: false },
+    out: { type: 'string' },
+    'imagenet-weights': { type: 'string' },
+    'moco-weights': { type: 'string' },
+    arch: { type: 'string' },
+    scale: { type: 'string' },
+    until: { type: 'string' },
+  });
+  const until = values.until as StudyStep | undefined;
+  if (until !== undefined && !(STUDY_STEPS as readonly string[]).includes(until)) throw new AppError('BAD_REQUEST', `--until must be one of ${STUDY_STEPS.join(', ')}`, [{ path: 'until', message: 'unknown step' }]);
+  const progress = stderrProgress('study', !values.json);
+  const ctx = { progress: progress.update, log: (l: string) => (!values.json ? process.stderr.write(`${l}\n`) : undefined) as void, signal: new AbortController().signal };
+  await initEngine({ preference: 'auto' });
+  const started = Date.now();
+  let outcome: StudyOutcome;
+  if (values.demo) {
+    if (!values.out) throw new AppError('BAD_REQUEST', `Usage: ${STUDY_USAGE}`, [{ path: 'out', message: 'give --out <dir>' }]);
+    if (values.scale !== undefined && values.scale !== 'demo' && values.scale !== 'tiny') throw new AppError('BAD_REQUEST', '--scale must be demo or tiny', [{ path: 'scale', message: 'demo | tiny' }]);
+    outcome = await runDemoStudy(
+      { out: values.out, ...(values['imagenet-weights'] ? { imagenetWeights: values['imagenet-weights'] } : {}), ...(values['moco-weights'] ? { mocoWeights: values['moco-weights'] } : {}), ...(values.arch ? { arch: values.arch } : {}), ...(values.scale ? { scale: values.scale as 'demo' | 'tiny' } : {}) },
+      ctx,
+      until ? { until } : {},
+    );
+  } else {
+    const [file] = positionals;
+    if (!file) throw new AppError('BAD_REQUEST', `Usage: ${STUDY_USAGE}`, [{ path: 'plan', message: 'give a study plan file or --demo' }]);
+    let raw: unknown;
+    try {
+      raw = JSON.parse(await fsp.readFile(path.resolve(file), 'utf8'));
+    } catch (err) {
+      const e = err as NodeJS.ErrnoException;
+      if (e.code === 'ENOENT') throw new AppError('NOT_FOUND', `Study plan not found: ${file}`, [{ path: 'plan', message: 'no such file' }]);
+      throw new AppError('BAD_REQUEST', `The study plan ${file} is not valid JSON: ${e.message}`, [{ path: 'plan', message: 'not JSON' }]);
+    }
+    outcome = await runStudy(raw as never, ctx, { baseDir: path.dirname(path.resolve(file)), ...(until ? { until } : {}) });
+  }
+  progress.end();
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: outcome }, null, 2) + '\n');
+  else {
+    const failed = outcome.runs.filter((r) => r.status === 'failed');
+    process.stdout.write(
+      [
+        `Study ${outcome.study} finished in ${((Date.now() - started) / 60000).toFixed(1)} min`,
+        `  runs trained this time: ${outcome.runs.length}${failed.length ? ` (${failed.length} failed: ${failed.map((f) => f.runId).join(', ')})` : ''}`,
+        `  evaluations: ${outcome.evaluations.length} · spectra: ${outcome.spectra.length} · robustness: ${outcome.robustness ? 1 : 0} · explanations: ${outcome.explanations.length}`,
+        ...outcome.skipped.map((s) => `  skipped (${s.step}): ${s.reason}`),
+        outcome.report ? `  report: ${outcome.report.pdf} (${outcome.report.pages} pages; figures and tables in ${outcome.report.assetsDir})` : '  report: not written',
+      ].join('\n') + '\n',
+    );
+  }
+  return outcome.runs.some((r) => r.status === 'failed') ? 1 : 0;
+}
+export { runStudyCommand as runStudy };

@@ -1,0 +1,161 @@
+/**
+ * Runs a whole study plan (src-shared/study-plan.ts) step by step — import, grid, evaluations,
+ * spectra, robustness, explanations, report — each step skipping what is already done, so an
+ * interrupted study resumes where it stopped (a training run resumes from its last checkpoint).
+ * A failing training run is reported and the rest continues; analyses that need a missing run say
+ * so in the log and are skipped.
+ */
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { parseOrThrow } from '../../../src-shared/errors';
+import type { RobustnessRequestInput } from '../../../src-shared/robustness';
+import { StudyPlan, type StudyPlanInput } from '../../../src-shared/study-plan';
+import type { TrainingStrategy } from '../../../src-shared/training';
+import { runRobustness, robustnessName, ROBUSTNESS_DIR } from '../../analysis/robustness/service';
+import { runSpectra } from '../../analysis/spectra/service';
+import { explainRun, explanationName } from '../../analysis/lrp/service';
+import { buildReport, type ReportResult } from '../../report/report';
+import { importDataset } from '../datasets/import-service';
+import { listDatasets } from '../datasets-view';
+import { evaluateRun, evaluationName, defaultSplit } from '../evaluation/evaluate';
+import { readDatasetManifest } from '../datasets/manifest-file';
+import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { listRuns, type RunInfo } from '../runs/run-info';
+import { StudyService, STUDY_FILE } from '../study/study-service';
+import { runGrid, type GridRunOutcome } from '../training/grid-run';
+import { saveGrid } from '../training/grid';
+import { APP_VERSION } from '../../version';
+
+export const STUDY_STEPS = ['import', 'grid', 'train', 'evaluate', 'spectra', 'robustness', 'explain', 'report'] as const;
+export type StudyStep = (typeof STUDY_STEPS)[number];
+
+export interface StudyOutcome {
+  study: string;
+  runs: GridRunOutcome[];
+  evaluations: string[];
+  spectra: string[];
+  robustness: string | null;
+  explanations: string[];
+  report: ReportResult | null;
+  skipped: { step: StudyStep; reason: string }[];
+  seconds: number;
+}
+
+export interface RunStudyOptions {
+  /** Resolves relative paths of the plan (default the current directory). */
+  baseDir?: string;
+  /** Stop after this step (tests, or a quick look). */
+  until?: StudyStep;
+  /** Date printed on the report. */
+  reportDate?: Date;
+}
+
+/** The finished runs used by an analysis: one per strategy of the grid at the chosen fraction and seed. */
+function chooseRuns(runs: readonly RunInfo[], strategies: readonly TrainingStrategy[], fraction: number, seed: number): RunInfo[] {
+  return strategies.map((s) => runs.find((r) => r.spec.strategy === s && r.spec.fraction === fraction && r.spec.seed === seed && r.best !== null)).filter((r): r is RunInfo => r !== undefined);
+}
+
+export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobContext, opts: RunStudyOptions = {}): Promise<StudyOutcome> {
+  const started = performance.now();
+  const plan = parseOrThrow(StudyPlan, planInput, 'study plan');
+  const base = path.resolve(opts.baseDir ?? '.');
+  const study = path.resolve(base, plan.study);
+  const out: StudyOutcome = { study, runs: [], evaluations: [], spectra: [], robustness: null, explanations: [], report: null, skipped: [], seconds: 0 };
+  const stepIndex = (s: StudyStep) => STUDY_STEPS.indexOf(s);
+  const stop = (s: StudyStep) => opts.until !== undefined && stepIndex(s) > stepIndex(opts.until);
+  const phase = (s: StudyStep) => (done: number, total: number, message: string) => ctx.progress(stepIndex(s) * 1000 + Math.round((1000 * done) / Math.max(total, 1)), STUDY_STEPS.length * 1000, `[${stepIndex(s) + 1}/${STUDY_STEPS.length} ${s}] ${message}`);
+  const sub = (s: StudyStep): JobContext => ({ progress: phase(s), log: ctx.log, signal: ctx.signal });
+  const finish = () => ({ ...out, seconds: (performance.now() - started) / 1000 });
+
+  // 1. Study and datasets.
+  if (!existsSync(path.join(study, STUDY_FILE))) await new StudyService({ appVersion: APP_VERSION }).create(study, plan.name);
+  const have = new Set((await listDatasets(study)).map((d) => d.id));
+  for (const [i, d] of plan.datasets.entries()) {
+    throwIfCancelled(ctx);
+    const request = { ...d, path: path.resolve(base, d.path) } as typeof d;
+    const id = request.id;
+    if (id && have.has(id)) continue;
+    phase('import')(i, plan.datasets.length, `importing ${request.type} from ${request.path}`);
+    const result = await importDataset(request, study, sub('import'));
+    ctx.log(`Imported ${result.datasetId}: ${result.processed} images`);
+  }
+  if (stop('grid')) return finish();
+
+  // 2–3. The grid, then every runnable run (unfinished ones resume).
+  const grid = { ...plan.grid, ...(plan.grid.imagenetWeights ? { imagenetWeights: path.resolve(base, plan.grid.imagenetWeights) } : {}), ...(plan.grid.mocoWeights ? { mocoWeights: path.resolve(base, plan.grid.mocoWeights) } : {}) };
+  const view = await saveGrid(study, grid);
+  for (const c of view.cells.filter((c) => c.status === 'blocked' || c.status === 'invalid')) out.skipped.push({ step: 'train', reason: `${c.runId}: ${c.reason}` });
+  if (stop('train')) return finish();
+  out.runs = await runGrid(study, sub('train'), (i, n, cell) => ctx.log(`Training run ${i + 1}/${n}: ${cell.runId}`));
+  if (stop('evaluate')) return finish();
+
+  // 4. Evaluations of every finished run on every test set.
+  const runs = await listRuns(study);
+  const finished = runs.filter((r) => r.result !== null && r.best !== null);
+  const jobs: { run: RunInfo; datasetId: string; split: 'test' | 'train' | 'all' }[] = [];
+  for (const e of plan.evaluate) {
+    const split = e.split ?? defaultSplit((await readDatasetManifest(study, e.datasetId, 'evaluate.datasetId')).manifest);
+    for (const run of finished) jobs.push({ run, datasetId: e.datasetId, split });
+  }
+  for (const [i, j] of jobs.entries()) {
+    throwIfCancelled(ctx);
+    const name = evaluationName(j.run.runId, j.datasetId, j.split);
+    out.evaluations.push(name);
+    if (existsSync(path.join(study, 'evaluations', name, 'result.json'))) continue;
+    phase('evaluate')(i, jobs.length, `evaluating ${j.run.runId} on ${j.datasetId} (${j.split})`);
+    await evaluateRun({ runId: j.run.runId, datasetId: j.datasetId, split: j.split }, study, { ...sub('evaluate'), progress: () => {} });
+  }
+  if (stop('spectra')) return finish();
+
+  // 5. Spectra (one result per run).
+  if (plan.spectra) {
+    const chosen = chooseRuns(runs, plan.grid.strategies, plan.spectra.fraction, plan.spectra.seed);
+    if (chosen.length === 0) out.skipped.push({ step: 'spectra', reason: `no finished run at fraction ${plan.spectra.fraction}, seed ${plan.spectra.seed}` });
+    for (const [i, r] of chosen.entries()) {
+      throwIfCancelled(ctx);
+      const name = `${r.runId}__${plan.spectra.datasetId}`;
+      out.spectra.push(name);
+      if (existsSync(path.join(study, 'spectra', name, 'result.json'))) continue;
+      phase('spectra')(i, chosen.length, `spectra of ${r.runId}`);
+      await runSpectra({ runId: r.runId, datasetId: plan.spectra.datasetId, images: plan.spectra.images }, study, { ...sub('spectra'), progress: () => {} });
+    }
+  }
+  if (stop('robustness')) return finish();
+
+  // 6. Robustness (all chosen runs together: they see the same corrupted images).
+  if (plan.robustness) {
+    const chosen = chooseRuns(runs, plan.grid.strategies, plan.robustness.fraction, plan.robustness.seed);
+    if (chosen.length === 0) out.skipped.push({ step: 'robustness', reason: `no finished run at fraction ${plan.robustness.fraction}, seed ${plan.robustness.seed}` });
+    else {
+      const name = robustnessName(plan.robustness.datasetId, chosen.map((r) => r.runId));
+      if (!existsSync(path.join(study, ROBUSTNESS_DIR, name, 'result.json'))) {
+        const request: RobustnessRequestInput = { runIds: chosen.map((r) => r.runId), datasetId: plan.robustness.datasetId, images: plan.robustness.images, severities: plan.robustness.severities, ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}) };
+        await runRobustness(request, study, sub('robustness'));
+      }
+      out.robustness = name;
+    }
+  }
+  if (stop('explain')) return finish();
+
+  // 7. Explanations.
+  if (plan.explain) {
+    const chosen = chooseRuns(runs, plan.grid.strategies, plan.explain.fraction, plan.explain.seed);
+    if (chosen.length === 0) out.skipped.push({ step: 'explain', reason: `no finished run at fraction ${plan.explain.fraction}, seed ${plan.explain.seed}` });
+    for (const [i, r] of chosen.entries()) {
+      throwIfCancelled(ctx);
+      const name = explanationName(r.runId, plan.explain.datasetId);
+      out.explanations.push(name);
+      if (existsSync(path.join(study, 'explanations', name, 'result.json'))) continue;
+      phase('explain')(i, chosen.length, `explaining ${r.runId}`);
+      await explainRun({ runId: r.runId, datasetId: plan.explain.datasetId, ...(plan.explain.images ? { images: plan.explain.images } : {}) }, study, { ...sub('explain'), progress: () => {} });
+    }
+  }
+  if (stop('report')) return finish();
+
+  // 8. Report.
+  if (plan.report) {
+    out.report = await buildReport(study, { out: path.resolve(study, plan.report.out), revealImageIds: plan.report.revealImageIds, ...(opts.reportDate ? { date: opts.reportDate } : {}) }, sub('report'));
+  }
+  ctx.progress(STUDY_STEPS.length * 1000, STUDY_STEPS.length * 1000, 'Study finished');
+  return finish();
+}

@@ -1,0 +1,56 @@
+/**
+ * The one-command demo study at its tiny scale (the full scale is the README's main job; its time is
+ * measured by hand, see the closing notes): data, stand-in weights, all four strategies on two
+ * fractions, evaluation, spectra, robustness, explanations and the report — then a second call
+ * resumes without retraining anything. A bad study plan names the field.
+ */
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { initEngine } from '../../../src-main/engine/backend';
+import { readWeightFile } from '../../../src-main/engine/weights/read';
+import { runDemoStudy } from '../../../src-main/services/study-run/demo-study';
+import { runStudy } from '../../../src-main/services/study-run/run-study';
+import { listRuns } from '../../../src-main/services/runs/run-info';
+import { recordingContext, tempDir } from '../training-run/helpers';
+
+let out: string;
+beforeAll(async () => {
+  await initEngine({ preference: 'auto' });
+  out = await tempDir('demo-study');
+});
+
+describe('demo study (tiny scale)', () => {
+  it('runs from data to report, with stand-in weights labelled as such, and resumes without retraining', async () => {
+    const ctx = recordingContext();
+    const first = await runDemoStudy({ out, scale: 'tiny' }, ctx);
+    expect(ctx.messages.join('\n')).toMatch(/SYNTHETIC/);
+    expect(first.runs.map((r) => r.status)).toEqual(Array(8).fill('succeeded')); // 4 strategies × 2 fractions
+    const runs = await listRuns(first.study);
+    expect(new Set(runs.map((r) => r.spec.strategy))).toEqual(new Set(['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL']));
+    expect(runs.every((r) => r.result !== null)).toBe(true);
+    expect(first.evaluations).toHaveLength(8);
+    expect(first.spectra).toHaveLength(4);
+    expect(first.robustness).not.toBeNull();
+    expect(first.explanations).toHaveLength(4);
+    expect(first.report && existsSync(first.report.pdf)).toBe(true);
+    // The stand-ins say what they are.
+    const standin = await readWeightFile(first.standin!.imagenetWeights);
+    expect(standin.metadata.standin).toMatch(/NOT ImageNet/);
+    const moco = await readWeightFile(first.standin!.mocoWeights);
+    expect([...moco.tensors.keys()].some((k) => k.startsWith('module.encoder_q.'))).toBe(true);
+    const ifi = runs.find((r) => r.spec.strategy === 'IFI-CL')!;
+    expect(ifi.result!.initialisedFrom).toBe(first.standin!.mocoWeights);
+
+    const mtime = (await fsp.stat(path.join(first.study, 'runs', runs[0]!.runId, 'metrics.json'))).mtimeMs;
+    const again = await runDemoStudy({ out, scale: 'tiny' }, recordingContext());
+    expect(again.runs).toEqual([]); // nothing left to train
+    expect((await fsp.stat(path.join(first.study, 'runs', runs[0]!.runId, 'metrics.json'))).mtimeMs).toBe(mtime);
+    expect(again.report!.pages).toBeGreaterThan(3);
+  }, 300_000);
+
+  it('a study plan with a bad field is refused, naming it', async () => {
+    await expect(runStudy({ study: out, grid: { fractions: [2] } } as never, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'grid.fractions.0' }] });
+    await expect(runStudy({ study: out, grid: {}, datasets: [{ type: 'nonsense' }] } as never, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'datasets.0' }] });
+  });
+});
