@@ -2,7 +2,30 @@ import { z } from 'zod';
 import { ImportRequest, ImportResult } from './datasets';
 import { SelfTestParams, SelfTestResult } from './engine';
 import { EvaluateRequest, EvaluationResult } from './evaluation';
+import { ExplainRequest, ExplanationResult } from './explanations';
+import { RobustnessRequest, RobustnessResult } from './robustness';
+import { SpectraRequest, SpectraResult } from './spectra';
 import { TrainingResult, TrainingSpec } from './training';
+
+/** The study report as a job: where to write it and whether image ids may appear. */
+export const ReportRequest = z
+  .object({
+    out: z.string().min(1).regex(/\.pdf$/i, 'expected a .pdf file').optional().describe('PDF path; default <study>/reports/report-<date>.pdf'),
+    revealImageIds: z.boolean().default(false).describe('Print real image identifiers instead of pseudonyms'),
+  })
+  .strict();
+export type ReportRequest = z.output<typeof ReportRequest>;
+export const ReportResult = z
+  .object({
+    pdf: z.string(),
+    assetsDir: z.string(),
+    pages: z.number().int(),
+    figures: z.array(z.string()),
+    tables: z.array(z.string()),
+    sections: z.array(z.string()),
+    bytes: z.number().int(),
+  })
+  .strict();
 
 export const JobStatus = z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled', 'interrupted']);
 export type JobStatus = z.infer<typeof JobStatus>;
@@ -26,6 +49,10 @@ export const JOB_KINDS = {
   'dataset.import': { params: ImportRequest, result: ImportResult, title: 'Dataset import' },
   'train.run': { params: TrainingSpec, result: TrainingResult, title: 'Training run' },
   'evaluate.run': { params: EvaluateRequest, result: EvaluationResult, title: 'Evaluation' },
+  'spectra.run': { params: SpectraRequest, result: SpectraResult, title: 'Spectra' },
+  'robustness.run': { params: RobustnessRequest, result: RobustnessResult, title: 'Robustness' },
+  'explain.run': { params: ExplainRequest, result: ExplanationResult, title: 'Explanations' },
+  'report.build': { params: ReportRequest, result: ReportResult, title: 'Study report' },
 } as const;
 export type JobKind = keyof typeof JOB_KINDS;
 export const JobKindName = z.enum(Object.keys(JOB_KINDS) as [JobKind, ...JobKind[]]);
@@ -41,6 +68,14 @@ export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('train.run'), params: TrainingSpec, studyPath: z.string().min(1) }).strict(),
   /** Evaluates a trained run on a graded dataset of the study at `studyPath` (writes evaluations/<run>__<dataset>__<split>/). */
   z.object({ kind: z.literal('evaluate.run'), params: EvaluateRequest, studyPath: z.string().min(1) }).strict(),
+  /** Spectra of a run on a dataset (writes spectra/<run>__<dataset>/). */
+  z.object({ kind: z.literal('spectra.run'), params: SpectraRequest, studyPath: z.string().min(1) }).strict(),
+  /** Robustness of runs to the corruptions (writes robustness/<dataset>__<hash>/). */
+  z.object({ kind: z.literal('robustness.run'), params: RobustnessRequest, studyPath: z.string().min(1) }).strict(),
+  /** LRP explanations of a run on a dataset with lesion masks (writes explanations/<run>__<dataset>/). */
+  z.object({ kind: z.literal('explain.run'), params: ExplainRequest, studyPath: z.string().min(1) }).strict(),
+  /** The study report (PDF + assets). */
+  z.object({ kind: z.literal('report.build'), params: ReportRequest, studyPath: z.string().min(1) }).strict(),
 ]);
 export type JobRequest = z.infer<typeof JobRequest>;
 

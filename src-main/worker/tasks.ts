@@ -8,6 +8,15 @@ import { ImportRequest } from '../../src-shared/datasets';
 import { TrainingSpec } from '../../src-shared/training';
 import { EvaluateRequest } from '../../src-shared/evaluation';
 import { evaluateRun } from '../services/evaluation/evaluate';
+import { ExplainRequest } from '../../src-shared/explanations';
+import { RobustnessRequest } from '../../src-shared/robustness';
+import { SpectraRequest } from '../../src-shared/spectra';
+import { ReportRequest } from '../../src-shared/jobs';
+import { explainRun } from '../analysis/lrp/service';
+import { runRobustness } from '../analysis/robustness/service';
+import { runSpectra } from '../analysis/spectra/service';
+import { buildReport } from '../report/report';
+import path from 'node:path';
 import { runTraining } from '../services/training';
 import { SelfTestParams } from '../../src-shared/engine';
 import { importDataset } from '../services/datasets/import-service';
@@ -54,7 +63,24 @@ const jobTasks: Record<JobKind, Task> = {
     ctx.log(`engine: ${status.active}`);
     return evaluateRun(request, ctx.studyPath, ctx);
   },
+  'spectra.run': async (params, ctx) => runAnalysis(ctx, 'A spectra analysis', () => runSpectra(parseOrThrow(SpectraRequest, params, 'spectra request'), ctx.studyPath!, ctx)),
+  'robustness.run': async (params, ctx) => runAnalysis(ctx, 'A robustness analysis', () => runRobustness(parseOrThrow(RobustnessRequest, params, 'robustness request'), ctx.studyPath!, ctx)),
+  'explain.run': async (params, ctx) => runAnalysis(ctx, 'An explanation', () => explainRun(parseOrThrow(ExplainRequest, params, 'explain request'), ctx.studyPath!, ctx)),
+  'report.build': async (params, ctx) => {
+    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'A report needs the study folder', [{ path: 'studyPath', message: 'required' }]);
+    const request = parseOrThrow(ReportRequest, params, 'report request');
+    const out = request.out ?? path.join(ctx.studyPath, 'reports', `report-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.pdf`);
+    return buildReport(ctx.studyPath, { out, revealImageIds: request.revealImageIds }, ctx);
+  },
 };
+
+/** Checks the study, starts the engine with the job's preference, runs the analysis. */
+async function runAnalysis<T>(ctx: TaskContext, what: string, run: () => Promise<T>): Promise<T> {
+  if (!ctx.studyPath) throw new AppError('BAD_REQUEST', `${what} needs the study folder`, [{ path: 'studyPath', message: 'required' }]);
+  const status = await initEngine({ preference: ctx.preference });
+  ctx.log(`engine: ${status.active}`);
+  return run();
+}
 
 /**
  * The engine's InspectReport as the contract's WeightsInspection. The mapping is explicit (not a

@@ -89,3 +89,24 @@ describe('training grid', () => {
     expect(view.cells.every((c) => c.status === 'done')).toBe(true);
   }, 240_000);
 });
+
+describe('analysis and report jobs', () => {
+  it('the report builds as a job in a worker, and the analysis job kinds validate their requests', async () => {
+    const { existsSync } = await import('node:fs');
+    const job = JobState.parse(await call('jobs.submit', { kind: 'report.build', params: {}, studyPath: study }));
+    const final = await app.jobs.waitFor(job.id);
+    expect(final.status, final.error?.message).toBe('succeeded');
+    const result = final.result as { pdf: string; pages: number };
+    expect(result.pdf.startsWith(path.join(study, 'reports'))).toBe(true);
+    expect(existsSync(result.pdf)).toBe(true);
+    expect(result.pages).toBeGreaterThan(2);
+    for (const [kind, params, field] of [
+      ['spectra.run', { runId: 'x', datasetId: 'demo', images: 1 }, 'params.images'],
+      ['robustness.run', { runIds: [], datasetId: 'demo' }, 'params.runIds'],
+      ['explain.run', { runId: 'Bad Id', datasetId: 'demo' }, 'params.runId'],
+      ['report.build', { out: '/tmp/report.txt' }, 'params.out'],
+    ] as const) {
+      await expect(call('jobs.submit', { kind, params, studyPath: study }), kind).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: expect.arrayContaining([expect.objectContaining({ path: field })]) });
+    }
+  }, 120_000);
+});
