@@ -11,7 +11,7 @@ import { CropGeometry, IssueKind, type PreprocessSettings } from '../../../src-s
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomic';
 
 /** Bumped when the pipeline's output changes for the same settings (invalidates every cache). */
-export const PIPELINE_VERSION = 1;
+export const PIPELINE_VERSION = 2; // 2: masks shrink by any coverage (max pooling) instead of nearest-neighbour
 
 export function settingsKey(settings: PreprocessSettings): string {
   const canonical = JSON.stringify({ v: PIPELINE_VERSION, ...Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b))) });

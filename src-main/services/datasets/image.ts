@@ -212,11 +212,29 @@ export async function renderImage(img: RawImage, g: CropGeometry, size: number, 
   return format === 'jpeg' ? p.jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer() : p.png().toBuffer();
 }
 
-/** A binary mask (one byte per pixel, 0/255) with the image's geometry: nearest-neighbour, then > 0. PNG, one channel. */
+/**
+ * A binary mask (one byte per pixel, 0/255) with the image's geometry. Shrinking keeps every lesion:
+ * a target pixel is set when ANY source pixel of the crop that falls into it is set (max pooling, as
+ * CLEVR-XAI counts any coverage), so a microaneurysm of a few pixels never vanishes at 64 px.
+ * Enlarging (a target side larger than the crop) uses nearest-neighbour sampling. PNG, one channel.
+ */
 export async function renderMask(mask: { data: Buffer; width: number; height: number }, g: CropGeometry, size: number): Promise<Buffer> {
-  const { data, info } = await squarePipeline({ ...mask, channels: 1 }, g, size, 'nearest').toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
-  const n = info.width * info.height;
-  const out = Buffer.alloc(n);
-  for (let i = 0; i < n; i++) out[i] = data[i * info.channels]! > 0 ? 255 : 0;
-  return sharp(out, { raw: { width: info.width, height: info.height, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  const p = placement(g, size);
+  let out: Buffer;
+  if (p.width <= g.width && p.height <= g.height) {
+    out = Buffer.alloc(size * size);
+    const col = new Int32Array(g.width);
+    for (let x = 0; x < g.width; x++) col[x] = p.left + Math.min(p.width - 1, Math.floor((x * p.width) / g.width));
+    for (let y = 0; y < g.height; y++) {
+      const ty = p.top + Math.min(p.height - 1, Math.floor((y * p.height) / g.height));
+      const src = (g.top + y) * mask.width + g.left;
+      const dst = ty * size;
+      for (let x = 0; x < g.width; x++) if (mask.data[src + x]! > 0) out[dst + col[x]!] = 255;
+    }
+  } else {
+    const { data, info } = await squarePipeline({ ...mask, channels: 1 }, g, size, 'nearest').toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    out = Buffer.alloc(info.width * info.height);
+    for (let i = 0; i < out.length; i++) out[i] = data[i * info.channels]! > 0 ? 255 : 0;
+  }
+  return sharp(out, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer();
 }
