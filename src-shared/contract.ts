@@ -138,6 +138,10 @@ export const LESION_NAMES: Record<Lesion, string> = {
 
 const StudyRef = { studyPath: FolderPath };
 
+/** A CSV export: the text and a suggested file name (the renderer saves it; no path crosses the contract). */
+export const CsvFile = z.object({ csv: z.string(), fileName: z.string().regex(/^[^/\\]+\.csv$/, 'A file name ending in .csv, without folders') }).strict();
+export type CsvFile = z.infer<typeof CsvFile>;
+
 /** One filter of a native file dialog: a label and extensions without the dot (`*` for any). */
 export const FileFilter = z
   .object({
@@ -220,6 +224,10 @@ export const contract = {
   'results.get': { input: z.object(StudyRef).strict(), output: StudyResults },
   /** One evaluation (ROC curve, operating points) by its folder name under evaluations/. */
   'evaluations.get': { input: z.object({ ...StudyRef, name: z.string().min(1).max(300) }).strict(), output: EvaluationResult },
+  /** The results table as CSV (the columns of `funduslab results --csv`), for the renderer to save as a file. */
+  'results.tableCsv': { input: z.object(StudyRef).strict(), output: CsvFile },
+  /** One evaluation's per-image predictions.csv, by its folder name under evaluations/. */
+  'evaluations.predictionsCsv': { input: z.object({ ...StudyRef, name: z.string().min(1).max(300) }).strict(), output: CsvFile },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

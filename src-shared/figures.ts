@@ -5,15 +5,18 @@
 import type { Fig2Panel, StudyResults } from './evaluation';
 import type { TrainingStrategy } from './training';
 
-/** One colour per strategy, everywhere (colour-blind-safe Okabe–Ito hues). */
-export const STRATEGY_COLOURS: Readonly<Record<TrainingStrategy, string>> = {
-  'IWNE-FS': '#E69F00',
-  'IWNE-CL': '#D55E00',
-  'IFI-FS': '#56B4E9',
-  'IFI-CL': '#0072B2',
+/**
+ * One colour per strategy, everywhere — the app (per theme) and the report (light): Okabe–Ito
+ * colour-blind-safe hues, IWNE warm (vermillion, reddish purple), IFI cool (blue, bluish green),
+ * darkened for light surfaces and lightened for dark ones (≥ 3:1 contrast).
+ */
+export const STRATEGY_PALETTE: Readonly<Record<'light' | 'dark', Readonly<Record<TrainingStrategy, string>>>> = {
+  light: { 'IWNE-FS': '#c45500', 'IWNE-CL': '#a8407f', 'IFI-FS': '#0067a3', 'IFI-CL': '#00805c' },
+  dark: { 'IWNE-FS': '#f08a4b', 'IWNE-CL': '#e08cc0', 'IFI-FS': '#6cbcf0', 'IFI-CL': '#3fcc9f' },
 };
-/** FS lines dashed, CL solid (so the pairs read in grey print too). */
-export const STRATEGY_DASHED: Readonly<Record<TrainingStrategy, boolean>> = { 'IWNE-FS': true, 'IWNE-CL': false, 'IFI-FS': true, 'IFI-CL': false };
+export const STRATEGY_COLOURS = STRATEGY_PALETTE.light;
+/** FS lines solid, CL dashed (so the pairs read in grey print too). */
+export const STRATEGY_DASHED: Readonly<Record<TrainingStrategy, boolean>> = { 'IWNE-FS': false, 'IWNE-CL': true, 'IFI-FS': false, 'IFI-CL': true };
 export const STRATEGIES: readonly TrainingStrategy[] = ['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL'];
 
 export interface ChartSeries {

@@ -39,6 +39,8 @@ export const PRELOAD_CHANNELS = [
   'runs.get',
   'results.get',
   'evaluations.get',
+  'results.tableCsv',
+  'evaluations.predictionsCsv',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

@@ -2,13 +2,15 @@
  * The composition root shared by every host (Electron main, the HTTP bridge, tests): builds the
  * services from host-provided adapters and returns the dispatcher all transports call.
  */
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { BackendPreference, EngineStatus } from '../../src-shared/engine';
 import { DoctorReport, EngineStatus as EngineStatusSchema } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
 import { WeightsInspection } from '../../src-shared/weights';
 import { TrainingSpec } from '../../src-shared/training';
-import { readEvaluation, studyResults } from '../services/evaluation/results';
+import { readEvaluation, resultsTableCsv, studyResults } from '../services/evaluation/results';
+import { EVALUATIONS_DIR, PREDICTIONS_FILE } from '../services/evaluation/evaluate';
 import { gridView, runDetail, runnableCells, saveGrid } from '../services/training/grid';
 import { defaultRunId } from '../services/training/run-id';
 import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets-view/index';
@@ -47,6 +49,27 @@ export interface ComposedApp {
   jobs: JobService;
   /** Stops workers; running jobs are left `interrupted` so they can be retried. */
   shutdown(): Promise<void>;
+}
+
+/** A file-name stem from any text: characters other than letters, digits, '.', '_' and '-' become '-'. */
+function fileStem(text: string): string {
+  return text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'study';
+}
+
+/**
+ * evaluations/<name>/predictions.csv as written by the evaluation. The name is checked exactly as
+ * readEvaluation checks it (a folder name, never a path) and must be a readable evaluation.
+ */
+async function predictionsCsv(studyPath: string, name: string): Promise<{ csv: string; fileName: string }> {
+  await readEvaluation(studyPath, name);
+  const file = path.join(path.resolve(studyPath), EVALUATIONS_DIR, name, PREDICTIONS_FILE);
+  let csv: string;
+  try {
+    csv = await fsp.readFile(file, 'utf8');
+  } catch {
+    throw new AppError('NOT_FOUND', `Evaluation "${name}" has no per-image predictions: ${file} is missing or unreadable.`, [{ path: 'name', message: 'no predictions.csv' }]);
+  }
+  return { csv, fileName: `${fileStem(name)}-predictions.csv` };
 }
 
 export function composeApp(options: HostOptions): ComposedApp {
@@ -145,6 +168,8 @@ export function composeApp(options: HostOptions): ComposedApp {
     'runs.get': ({ studyPath, runId }) => runDetail(studyPath, runId),
     'results.get': ({ studyPath }) => studyResults(studyPath),
     'evaluations.get': ({ studyPath, name }) => readEvaluation(studyPath, name),
+    'results.tableCsv': async ({ studyPath }) => ({ csv: resultsTableCsv(await studyResults(studyPath)), fileName: `${fileStem(path.basename(path.resolve(studyPath)))}-results.csv` }),
+    'evaluations.predictionsCsv': ({ studyPath, name }) => predictionsCsv(studyPath, name),
   };
 
   let shutdownPromise: Promise<void> | null = null;

@@ -5,7 +5,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
-import { fig3aPanels, fig3bPanels, fig4Panels, heatmapRgba, severityOpacity, table2Rows, table3, type ChartPanel } from '../../src-shared/figures';
+import { STRATEGY_DASHED, fig3aPanels, fig3bPanels, fig4Panels, heatmapRgba, severityOpacity, table2Rows, table3, type ChartPanel } from '../../src-shared/figures';
 import { SpectraResult } from '../../src-shared/spectra';
 import { ExplanationResult } from '../../src-shared/explanations';
 import { LESION_COLOURS } from '../../src-shared/contract';
@@ -152,8 +152,8 @@ async function spectraSection(r: ReportContext): Promise<void> {
   const first = results[0]!;
   r.writer.paragraph(`Activations of N = ${first.n} images (${first.dataset.datasetId}, ${first.dataset.split}) at ${first.inputSize} px, standardised per feature; top-k PCA eigenvalues per layer (k = min(${first.k}, N − 1)); κ = |P${first.percentiles.high}(λ)| / |P${first.percentiles.low}(λ)|.`);
   const a = fig3aPanels(results);
-  const legendItems = results.map((x) => ({ name: x.run.strategy, colour: a.flatMap((p) => p.series).find((s) => s.name.startsWith(x.run.strategy))?.colour ?? '#444', dashed: x.run.strategy.endsWith('FS') }));
-  const figA = { name: 'fig3a-condition-numbers', svg: panelFigure(a.map((p) => toPanelSpec(p, { logY: true })), { columns: 2, legend: legendItems }), caption: 'Fig 3a. Condition number κ of every Conv, BatchNorm and Linear layer (log scale), IWNE models left, IFI right; FS dashed, CL solid.' };
+  const legendItems = results.map((x) => ({ name: x.run.strategy, colour: a.flatMap((p) => p.series).find((s) => s.name.startsWith(x.run.strategy))?.colour ?? '#444', dashed: STRATEGY_DASHED[x.run.strategy] }));
+  const figA = { name: 'fig3a-condition-numbers', svg: panelFigure(a.map((p) => toPanelSpec(p, { logY: true })), { columns: 2, legend: legendItems }), caption: 'Fig 3a. Condition number κ of every Conv, BatchNorm and Linear layer (log scale), IWNE models left, IFI right; FS solid, CL dashed.' };
   r.figures.push(figA);
   await r.placeFigure(figA);
   const b = fig3bPanels(results);

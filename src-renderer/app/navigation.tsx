@@ -4,7 +4,7 @@
  */
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 
-export type RouteId = 'studies' | 'datasets' | 'models' | 'compute' | 'jobs';
+export type RouteId = 'studies' | 'datasets' | 'models' | 'training' | 'results' | 'compute' | 'jobs';
 
 interface NavigationValue {
   route: RouteId;

@@ -4,12 +4,14 @@
  */
 import type { ComponentType } from 'react';
 import type { SvgIconProps } from '@mui/material/SvgIcon';
-import { ChipIcon, DatasetsIcon, FundusIcon, JobsIcon, ModelsIcon } from '../shared/icons';
+import { ChipIcon, DatasetsIcon, FundusIcon, JobsIcon, ModelsIcon, ResultsIcon, TrainingIcon } from '../shared/icons';
 import { DatasetsPage } from '../features/datasets/DatasetsPage';
 import { StudiesPage } from '../features/study/StudiesPage';
 import { ComputePage } from '../features/engine/ComputePage';
 import { JobsPage } from '../features/jobs/JobsPage';
 import { ModelsPage } from '../features/models/ModelsPage';
+import { ResultsPage } from '../features/results/ResultsPage';
+import { TrainingPage } from '../features/training/TrainingPage';
 import type { RouteId } from './navigation';
 
 export interface PageProps {
@@ -30,6 +32,8 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'studies', label: 'Studies', icon: FundusIcon, page: StudiesPage },
   { id: 'datasets', label: 'Datasets', icon: DatasetsIcon, page: DatasetsPage, needsStudy: true },
   { id: 'models', label: 'Models', icon: ModelsIcon, page: ModelsPage },
+  { id: 'training', label: 'Training', icon: TrainingIcon, page: TrainingPage, needsStudy: true },
+  { id: 'results', label: 'Results', icon: ResultsIcon, page: ResultsPage, needsStudy: true },
   { id: 'compute', label: 'Compute', icon: ChipIcon, page: ComputePage },
   { id: 'jobs', label: 'Jobs', icon: JobsIcon, page: JobsPage },
 ];

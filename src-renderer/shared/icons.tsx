@@ -120,3 +120,41 @@ export const RetryIcon = strokeIcon(
 export const CheckIcon = strokeIcon(<path d="M5 12.5l4.5 4.5L19 7.5" />, 'CheckIcon');
 
 export const CrossIcon = strokeIcon(<path d="M6.5 6.5l11 11M17.5 6.5l-11 11" />, 'CrossIcon');
+
+/** A rising learning curve over axes ("Training"). */
+export const TrainingIcon = strokeIcon(
+  <>
+    <path d="M4 4v16h16" />
+    <path d="M7 16c2.5-5 4.5-7.5 7-8.5s3.5-.8 5-.5" />
+    <circle cx="11" cy="11.2" r="0.6" />
+  </>,
+  'TrainingIcon',
+);
+
+/** Bars with a ROC-like arc ("Results"). */
+export const ResultsIcon = strokeIcon(
+  <>
+    <path d="M4 20h16" />
+    <path d="M6.5 20v-5M11 20v-9M15.5 20v-7M20 20V6" />
+    <path d="M4 4.5h5" />
+  </>,
+  'ResultsIcon',
+);
+
+/** An arrow into a tray ("Download", "Export"). */
+export const DownloadIcon = strokeIcon(
+  <>
+    <path d="M12 4v11M7.5 10.5L12 15l4.5-4.5" />
+    <path d="M4.5 16.5v2a1.5 1.5 0 0 0 1.5 1.5h12a1.5 1.5 0 0 0 1.5-1.5v-2" />
+  </>,
+  'DownloadIcon',
+);
+
+/** A pencil ("Edit"). */
+export const EditIcon = strokeIcon(
+  <>
+    <path d="M4.5 19.5l1-4L16 5a1.8 1.8 0 0 1 2.5 0l.5.5a1.8 1.8 0 0 1 0 2.5L8.5 18.5z" />
+    <path d="M14 7l3 3" />
+  </>,
+  'EditIcon',
+);

@@ -37,6 +37,8 @@ const VALID: Record<Channel, unknown> = {
   'runs.get': { studyPath: '/tmp/study-a', runId: 'iwne-fs-resnet50-eyepacs-f0.1-s0' },
   'results.get': { studyPath: '/tmp/study-a' },
   'evaluations.get': { studyPath: '/tmp/study-a', name: 'iwne-fs-resnet50-eyepacs-f0.1-s0__messidor2__all' },
+  'results.tableCsv': { studyPath: '/tmp/study-a' },
+  'evaluations.predictionsCsv': { studyPath: '/tmp/study-a', name: 'iwne-fs-resnet50-eyepacs-f0.1-s0__messidor2__all' },
 };
 
 function spies() {

@@ -1,0 +1,145 @@
+import Button from '@mui/material/Button';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableContainer from '@mui/material/TableContainer';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import Tooltip from '@mui/material/Tooltip';
+import Typography from '@mui/material/Typography';
+import { DownloadIcon } from '../../shared/icons';
+import type { ComparisonRowModel, ResultRowModel } from './results.viewmodel';
+
+const num = { fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' } as const;
+/** Narrower cell padding and headers on one line, so eight columns fit the page at 1280 px. */
+const COMPACT = { '& th, & td': { px: 1 }, '& th:first-of-type, & td:first-of-type': { pl: 2 }, '& thead th': { whiteSpace: 'nowrap' } } as const;
+
+/** One row per evaluation: test set, run, n, AUC with DeLong and bootstrap 95% CIs, sensitivity/specificity at the operating point. */
+export function ResultsTable({ rows, onPredictions, busy }: { rows: readonly ResultRowModel[]; onPredictions(evaluation: string): void; busy: string | null }) {
+  return (
+    <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
+      <Table size="small" aria-label="Results: one row per evaluation" data-testid="results-table" sx={COMPACT}>
+        <TableHead>
+          <TableRow>
+            <TableCell>Test set</TableCell>
+            <TableCell>Run</TableCell>
+            <TableCell align="right">
+              <Tooltip title="Images evaluated (referable ones)">
+                <span>n (ref.)</span>
+              </Tooltip>
+            </TableCell>
+            <TableCell align="right">AUC</TableCell>
+            <TableCell>DeLong 95% CI</TableCell>
+            <TableCell>Bootstrap 95% CI</TableCell>
+            <TableCell>
+              <Tooltip title="At the highest threshold whose sensitivity reaches the target (the screening operating point)">
+                <span>Sens. / spec.</span>
+              </Tooltip>
+            </TableCell>
+            <TableCell align="right">
+              <Tooltip title="Per-image predictions (P(referable) and the five grade probabilities) as CSV">
+                <span>Predictions</span>
+              </Tooltip>
+            </TableCell>
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {rows.map((r) => (
+            <TableRow key={r.key} data-testid="results-row" data-evaluation={r.evaluation}>
+              <TableCell sx={{ overflowWrap: 'anywhere' }}>
+                {r.dataset}
+                <Typography variant="caption" component="div" sx={{ color: 'text.secondary' }}>
+                  {r.split}
+                </Typography>
+              </TableCell>
+              <TableCell sx={{ minWidth: 130 }}>
+                {r.run}
+                {r.overlapsTraining ? (
+                  <Typography variant="caption" component="div" sx={{ color: 'warning.main' }}>
+                    overlaps the run's training data
+                  </Typography>
+                ) : null}
+              </TableCell>
+              <TableCell align="right" sx={num}>
+                {r.n}
+              </TableCell>
+              <TableCell align="right" sx={{ ...num, fontWeight: 600 }} data-testid="results-auc">
+                {r.auc}
+              </TableCell>
+              <TableCell sx={num}>{r.delong}</TableCell>
+              <TableCell sx={num}>{r.bootstrap}</TableCell>
+              <TableCell sx={num}>
+                <Tooltip title={r.operatingPoint}>
+                  <span>{r.sensSpec}</span>
+                </Tooltip>
+              </TableCell>
+              <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
+                <Button
+                  size="small"
+                  startIcon={<DownloadIcon />}
+                  onClick={() => onPredictions(r.evaluation)}
+                  disabled={busy === r.evaluation}
+                  aria-label={`Predictions (CSV) of ${r.run} on ${r.dataset} ${r.split}`}
+                  data-testid="results-predictions"
+                  sx={{ minWidth: 0 }}
+                >
+                  CSV
+                </Button>
+              </TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </TableContainer>
+  );
+}
+
+/** Paired DeLong tests of two runs on the same images (A − B); a failed comparison shows why. */
+export function ComparisonsTable({ rows }: { rows: readonly ComparisonRowModel[] }) {
+  return (
+    <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
+      <Table size="small" aria-label="Paired comparisons" data-testid="comparisons-table" sx={COMPACT}>
+        <TableHead>
+          <TableRow>
+            <TableCell>Test set</TableCell>
+            <TableCell>Runs</TableCell>
+            <TableCell>A vs B</TableCell>
+            <TableCell align="right">ΔAUC (A − B)</TableCell>
+            <TableCell>95% CI</TableCell>
+            <TableCell align="right">p</TableCell>
+          </TableRow>
+        </TableHead>
+        <TableBody>
+          {rows.map((c) => (
+            <TableRow key={c.key} data-testid="comparison-row">
+              <TableCell>{c.testSet}</TableCell>
+              <TableCell>{c.where}</TableCell>
+              <TableCell>
+                {c.pair}
+                <Typography variant="caption" component="div" sx={{ color: 'text.secondary' }}>
+                  {c.kind}
+                  {c.overlapsTraining ? ' · overlaps training data' : ''}
+                </Typography>
+              </TableCell>
+              {c.error ? (
+                <TableCell colSpan={3} sx={{ color: 'error.main', overflowWrap: 'anywhere' }} data-testid="comparison-error">
+                  {c.error}
+                </TableCell>
+              ) : (
+                <>
+                  <TableCell align="right" sx={num}>
+                    {c.delta}
+                  </TableCell>
+                  <TableCell sx={num}>{c.ci}</TableCell>
+                  <TableCell align="right" sx={{ ...num, fontWeight: c.significant ? 600 : 400 }}>
+                    {c.p}
+                  </TableCell>
+                </>
+              )}
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </TableContainer>
+  );
+}

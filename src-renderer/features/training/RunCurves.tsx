@@ -1,0 +1,174 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import CircularProgress from '@mui/material/CircularProgress';
+import Grid from '@mui/material/Grid';
+import { useTheme } from '@mui/material/styles';
+import Typography from '@mui/material/Typography';
+import type { RunDetail } from '../../../src-shared/grid';
+import type { JobState } from '../../../src-shared/jobs';
+import { useClient } from '../../app/ClientContext';
+import { errorCode, errorMessage } from '../../shared/errors.viewmodel';
+import { CrossIcon } from '../../shared/icons';
+import { KeyValueList } from '../../shared/KeyValueList';
+import { strategyColour } from '../../shared/strategies';
+import { CurveChart } from './CurveChart';
+import { runCurves, throttleDelay } from './training.viewmodel';
+
+/** At most one runs.get per this interval while job updates stream in. */
+const THROTTLE_MS = 2000;
+/** Re-read at least this often while the run's job is active (epochs end between progress events). */
+const POLL_MS = 5000;
+
+/**
+ * The live curves of one run: re-reads runs.get when its job reports progress (throttled) and every
+ * few seconds while the job is queued or running.
+ */
+export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: string; runId: string; job: JobState | null; onClose(): void }) {
+  const client = useClient();
+  const theme = useTheme();
+  const [detail, setDetail] = useState<RunDetail | null>(null);
+  const [error, setError] = useState<{ code: string | null; message: string } | null>(null);
+  const lastFetch = useRef<number | null>(null);
+  const timer = useRef<number | null>(null);
+  const current = useRef(runId);
+  current.current = runId;
+
+  const fetchNow = useCallback(() => {
+    lastFetch.current = Date.now();
+    const asked = runId;
+    client.call('runs.get', { studyPath, runId }).then(
+      (d) => {
+        if (current.current !== asked) return;
+        setDetail(d);
+        setError(null);
+      },
+      (err: unknown) => {
+        if (current.current === asked) setError({ code: errorCode(err), message: errorMessage(err) });
+      },
+    );
+  }, [client, studyPath, runId]);
+
+  const requestFetch = useCallback(() => {
+    if (timer.current !== null) return;
+    timer.current = window.setTimeout(() => {
+      timer.current = null;
+      fetchNow();
+    }, throttleDelay(lastFetch.current, Date.now(), THROTTLE_MS));
+  }, [fetchNow]);
+
+  useEffect(() => {
+    setDetail(null);
+    setError(null);
+    lastFetch.current = null;
+    fetchNow();
+    return () => {
+      if (timer.current !== null) window.clearTimeout(timer.current);
+      timer.current = null;
+    };
+  }, [fetchNow]);
+
+  const active = job?.status === 'queued' || job?.status === 'running';
+  const progressKey = job ? `${job.id}:${job.status}:${job.progress.done}` : '';
+  useEffect(() => {
+    if (progressKey) requestFetch();
+  }, [progressKey, requestFetch]);
+  useEffect(() => {
+    if (!active) return undefined;
+    const t = window.setInterval(requestFetch, POLL_MS);
+    return () => window.clearInterval(t);
+  }, [active, requestFetch]);
+
+  const model = detail ? runCurves(detail) : null;
+  const colour = model ? strategyColour(model.strategy, theme.palette.mode) : theme.palette.primary.main;
+  const second = theme.palette.text.primary;
+
+  return (
+    <Card component="section" aria-labelledby="run-curves-title" data-testid="run-curves" data-run={runId} data-epochs={model?.loss.length ?? 0}>
+      <CardContent>
+        <Box sx={{ display: 'flex', alignItems: 'flex-start', gap: 2, mb: 1 }}>
+          <Box sx={{ flex: 1, minWidth: 0 }}>
+            <Typography variant="h2" id="run-curves-title">
+              {model ? model.title : runId}
+            </Typography>
+            <Typography variant="body2" sx={{ color: 'text.secondary' }} data-testid="run-curves-progress">
+              {model ? model.progress : 'Loading…'}
+              {active ? ' · live' : ''}
+            </Typography>
+          </Box>
+          <Button size="small" color="inherit" startIcon={<CrossIcon />} onClick={onClose} aria-label="Close the curves">
+            Close
+          </Button>
+        </Box>
+        {error ? (
+          error.code === 'NOT_FOUND' ? (
+            <Alert severity="info" data-testid="run-curves-none">
+              No curves yet: the run has not written its first epoch.
+            </Alert>
+          ) : (
+            <Alert severity="error">{error.message}</Alert>
+          )
+        ) : null}
+        {!model && !error ? <CircularProgress size={24} aria-label="Loading the run" /> : null}
+        {model ? (
+          <>
+            {model.loss.length === 0 ? (
+              <Alert severity="info" sx={{ mb: 2 }}>
+                No finished epoch yet{model.pretrain ? ' (MoCo pretraining runs first)' : ''}.
+              </Alert>
+            ) : null}
+            <Grid container spacing={3}>
+              <Grid size={{ xs: 12, md: 6 }}>
+                <Typography variant="h3" component="h3" gutterBottom>
+                  Loss
+                </Typography>
+                <CurveChart
+                  testId="chart-loss"
+                  data={model.loss}
+                  lines={[
+                    { key: 'train', name: 'training loss', colour },
+                    { key: 'val', name: 'validation loss', colour: second, dash: '4 3' },
+                  ]}
+                  yLabel="cross-entropy"
+                  axis={model.lossAxis}
+                  description={model.lossDescription}
+                />
+              </Grid>
+              <Grid size={{ xs: 12, md: 6 }}>
+                <Typography variant="h3" component="h3" gutterBottom>
+                  Validation AUC (referable DR)
+                </Typography>
+                <CurveChart
+                  testId="chart-auc"
+                  data={model.auc}
+                  lines={[{ key: 'auc', name: 'validation AUC', colour }]}
+                  yLabel="AUC"
+                  axis={model.aucAxis}
+                  marker={model.best && model.best.auc !== null ? { x: model.best.epoch, y: model.best.auc, label: 'selected' } : null}
+                  description={model.aucDescription}
+                />
+              </Grid>
+              {model.pretrain ? (
+                <Grid size={{ xs: 12, md: 6 }}>
+                  <Typography variant="h3" component="h3" gutterBottom>
+                    MoCo v2 pretraining loss
+                  </Typography>
+                  <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1 }}>
+                    {model.pretrainProgress}
+                  </Typography>
+                  <CurveChart testId="chart-pretrain" data={model.pretrain} lines={[{ key: 'loss', name: 'InfoNCE loss', colour }]} yLabel="InfoNCE" axis={model.pretrainAxis ?? model.lossAxis} description={model.pretrainDescription ?? ''} />
+                </Grid>
+              ) : null}
+              <Grid size={{ xs: 12, md: model.pretrain ? 6 : 12 }}>
+                <KeyValueList rows={model.summary} labelWidth={130} columns={model.pretrain ? 1 : 2} testId="run-curves-summary" />
+              </Grid>
+            </Grid>
+          </>
+        ) : null}
+      </CardContent>
+    </Card>
+  );
+}

@@ -1,0 +1,255 @@
+import { useEffect, useMemo, useRef, useState } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import LinearProgress from '@mui/material/LinearProgress';
+import Stack from '@mui/material/Stack';
+import { useTheme } from '@mui/material/styles';
+import Table from '@mui/material/Table';
+import TableBody from '@mui/material/TableBody';
+import TableCell from '@mui/material/TableCell';
+import TableContainer from '@mui/material/TableContainer';
+import TableHead from '@mui/material/TableHead';
+import TableRow from '@mui/material/TableRow';
+import Tooltip from '@mui/material/Tooltip';
+import Typography from '@mui/material/Typography';
+import type { GridView } from '../../../src-shared/grid';
+import { errorMessage } from '../../shared/errors.viewmodel';
+import { RetryIcon, StopIcon } from '../../shared/icons';
+import { StatusChip } from '../../shared/StatusChip';
+import { formatFraction, strategyColour, strategyDash } from '../../shared/strategies';
+import { useJobs } from '../jobs/JobsStore';
+import { RunCurves } from './RunCurves';
+import { gridTable, trainJobsByRun, trainJobsSignature, type RunCellModel } from './training.viewmodel';
+
+/** While runs are active, grid.get is re-read this often (epochs done and best AUC come from the run folders). */
+const GRID_POLL_MS = 5000;
+
+interface Props {
+  studyPath: string;
+  view: GridView;
+  refresh(): void;
+}
+
+/** The grid as a table (strategies × fractions, one entry per seed), and the curves of the selected run. */
+export function RunsDashboard({ studyPath, view, refresh }: Props) {
+  const theme = useTheme();
+  const { jobs, cancel, retry } = useJobs();
+  const [selected, setSelected] = useState<string | null>(null);
+  const [actionError, setActionError] = useState<string | null>(null);
+  const model = useMemo(() => gridTable(view, jobs, studyPath), [view, jobs, studyPath]);
+  const byRun = useMemo(() => trainJobsByRun(jobs, studyPath), [jobs, studyPath]);
+
+  // A run's job changed status (started, finished, failed …): the run folder changed too.
+  const signature = trainJobsSignature(jobs, studyPath);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    refresh();
+  }, [signature, refresh]);
+  useEffect(() => {
+    if (!model.active) return undefined;
+    const t = window.setInterval(refresh, GRID_POLL_MS);
+    return () => window.clearInterval(t);
+  }, [model.active, refresh]);
+
+  async function act(action: (id: string) => Promise<unknown>, id: string) {
+    setActionError(null);
+    try {
+      await action(id);
+    } catch (err) {
+      setActionError(errorMessage(err));
+    }
+  }
+
+  const selectedCell = selected ? view.cells.find((c) => c.runId === selected) : undefined;
+
+  return (
+    <Stack spacing={3}>
+      <Card component="section" aria-labelledby="runs-title">
+        <CardContent>
+          <Box sx={{ display: 'flex', alignItems: 'baseline', gap: 2, flexWrap: 'wrap', mb: 1.5 }}>
+            <Typography variant="h2" id="runs-title">
+              Runs
+            </Typography>
+            <Typography variant="body2" sx={{ color: 'text.secondary' }} data-testid="grid-summary">
+              {model.summary}
+            </Typography>
+          </Box>
+          {actionError ? (
+            <Alert severity="error" sx={{ mb: 2 }} onClose={() => setActionError(null)}>
+              {actionError}
+            </Alert>
+          ) : null}
+          <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
+            <Table size="small" aria-label="Training runs: strategies by label fraction" data-testid="grid-table" sx={{ tableLayout: 'fixed', minWidth: 160 + model.fractions.length * 190 }}>
+              <TableHead>
+                <TableRow>
+                  <TableCell sx={{ width: 130 }}>Strategy</TableCell>
+                  {model.fractions.map((f) => (
+                    <TableCell key={f.value} data-testid={`grid-col-${f.value}`}>
+                      {f.label} of the labels
+                    </TableCell>
+                  ))}
+                </TableRow>
+              </TableHead>
+              <TableBody>
+                {model.rows.map((row) => (
+                  <TableRow key={row.strategy} data-testid={`grid-row-${row.strategy}`}>
+                    <TableCell component="th" scope="row" sx={{ verticalAlign: 'top', pt: 1.5 }}>
+                      <Box sx={{ display: 'flex', alignItems: 'center', gap: 1 }}>
+                        <svg width="22" height="10" aria-hidden focusable="false">
+                          <line x1="1" y1="5" x2="21" y2="5" stroke={strategyColour(row.strategy, theme.palette.mode)} strokeWidth={3} strokeDasharray={strategyDash(row.strategy)} />
+                        </svg>
+                        <Typography variant="body2" sx={{ fontWeight: 600 }}>
+                          {row.strategy}
+                        </Typography>
+                      </Box>
+                    </TableCell>
+                    {row.cells.map((seeds, i) => (
+                      <TableCell key={model.fractions[i]!.value} sx={{ verticalAlign: 'top', py: 1 }}>
+                        <Stack spacing={1}>
+                          {seeds.map((cell) => (
+                            <RunCell
+                              key={cell.runId}
+                              cell={cell}
+                              selected={cell.runId === selected}
+                              onSelect={() => setSelected(cell.runId === selected ? null : cell.runId)}
+                              onCancel={cell.jobId ? () => void act(cancel, cell.jobId!) : undefined}
+                              onRetry={cell.jobId ? () => void act(retry, cell.jobId!) : undefined}
+                            />
+                          ))}
+                        </Stack>
+                      </TableCell>
+                    ))}
+                  </TableRow>
+                ))}
+              </TableBody>
+            </Table>
+          </TableContainer>
+          <Typography variant="body2" sx={{ color: 'text.secondary', mt: 1 }}>
+            Select a run to see its loss and validation-AUC curves.
+          </Typography>
+        </CardContent>
+      </Card>
+      {selected && selectedCell ? <RunCurves studyPath={studyPath} runId={selected} job={byRun.get(selected) ?? null} onClose={() => setSelected(null)} /> : null}
+    </Stack>
+  );
+}
+
+function RunCell({ cell, selected, onSelect, onCancel, onRetry }: { cell: RunCellModel; selected: boolean; onSelect(): void; onCancel?: () => void; onRetry?: () => void }) {
+  const progressColor = cell.status === 'failed' ? 'error' : cell.status === 'done' ? 'success' : cell.status === 'partial' || cell.status === 'blocked' ? 'warning' : 'primary';
+  const label = `${cell.strategy}, ${formatFraction(cell.fraction)} of the labels, seed ${cell.seed}`;
+  return (
+    <Box
+      data-testid={`run-cell-${cell.runId}`}
+      data-status={cell.status}
+      onClick={onSelect}
+      sx={{
+        p: 1,
+        borderRadius: 1,
+        border: 1,
+        borderColor: selected ? 'primary.main' : 'divider',
+        boxShadow: selected ? (t) => `inset 0 0 0 1px ${t.palette.primary.main}` : 'none',
+        cursor: 'pointer',
+        '&:hover': { bgcolor: 'action.hover' },
+        minWidth: 0,
+      }}
+    >
+      <Box sx={{ display: 'flex', alignItems: 'center', gap: 0.5 }}>
+        <Button
+          size="small"
+          variant="text"
+          aria-pressed={selected}
+          aria-label={`Curves of ${label}`}
+          onClick={(e) => {
+            e.stopPropagation();
+            onSelect();
+          }}
+          sx={{ minWidth: 0, px: 0.5, py: 0, mr: 'auto' }}
+          data-testid={`run-select-${cell.runId}`}
+        >
+          seed {cell.seed}
+        </Button>
+        <StatusChip label={cell.statusLabel} color={cell.statusColor} testId="run-status" />
+      </Box>
+      {cell.status === 'blocked' || cell.status === 'invalid' || cell.status === 'failed' ? (
+        <Tooltip title={cell.reason ?? ''}>
+          <Typography
+            variant="caption"
+            component="p"
+            sx={{ mt: 0.5, color: cell.status === 'blocked' ? 'warning.main' : 'error.main', overflowWrap: 'anywhere', display: '-webkit-box', WebkitLineClamp: 3, WebkitBoxOrient: 'vertical', overflow: 'hidden' }}
+            data-testid="run-reason"
+          >
+            {cell.reason}
+          </Typography>
+        </Tooltip>
+      ) : null}
+      {cell.status !== 'blocked' && cell.status !== 'invalid' ? (
+        <>
+          <LinearProgress
+            variant={cell.indeterminate ? 'indeterminate' : 'determinate'}
+            value={cell.percent}
+            color={progressColor}
+            aria-label={`Progress of ${label}`}
+            data-testid="run-progress"
+            sx={{ mt: 0.75, height: 6 }}
+          />
+          <Typography variant="caption" component="p" sx={{ mt: 0.5, fontVariantNumeric: 'tabular-nums' }} data-testid="run-epochs">
+            {cell.epochs}
+            {cell.bestAuc ? ` · ${cell.bestAuc}` : ''}
+          </Typography>
+          {cell.eta || cell.note ? (
+            <Typography variant="caption" component="p" sx={{ color: 'text.secondary' }} data-testid="run-eta">
+              {cell.eta ?? cell.note}
+            </Typography>
+          ) : null}
+        </>
+      ) : null}
+      {cell.canCancel || cell.canRetry ? (
+        <Box sx={{ display: 'flex', justifyContent: 'flex-end', mt: 0.25 }}>
+          {cell.canCancel && onCancel ? (
+            <Tooltip title="Cancel this run (its last checkpoint is kept)">
+              <Button
+                size="small"
+                color="inherit"
+                startIcon={<StopIcon />}
+                aria-label={`Cancel ${label}`}
+                data-testid={`run-cancel-${cell.runId}`}
+                sx={{ py: 0 }}
+                onClick={(e) => {
+                  e.stopPropagation();
+                  onCancel();
+                }}
+              >
+                Cancel
+              </Button>
+            </Tooltip>
+          ) : null}
+          {cell.canRetry && onRetry ? (
+            <Tooltip title="Retry: resumes from the last checkpoint">
+              <Button
+                size="small"
+                startIcon={<RetryIcon />}
+                aria-label={`Retry ${label}`}
+                data-testid={`run-retry-${cell.runId}`}
+                sx={{ py: 0 }}
+                onClick={(e) => {
+                  e.stopPropagation();
+                  onRetry();
+                }}
+              >
+                Retry
+              </Button>
+            </Tooltip>
+          ) : null}
+        </Box>
+      ) : null}
+    </Box>
+  );
+}

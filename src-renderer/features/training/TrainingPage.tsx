@@ -1,0 +1,167 @@
+import { useState } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import CircularProgress from '@mui/material/CircularProgress';
+import Stack from '@mui/material/Stack';
+import Typography from '@mui/material/Typography';
+import { useClient } from '../../app/ClientContext';
+import { useNavigation } from '../../app/navigation';
+import { errorMessage } from '../../shared/errors.viewmodel';
+import { EditIcon, PlayIcon, RefreshIcon } from '../../shared/icons';
+import { PageHeader } from '../../shared/PageHeader';
+import { useJobs } from '../jobs/JobsStore';
+import { useStudy } from '../study/StudyStore';
+import { GridWizard, type LaunchResult } from './GridWizard';
+import { RunsDashboard } from './RunsDashboard';
+import { gridTable } from './training.viewmodel';
+import { useGrid } from './useGrid';
+
+const DESCRIPTION =
+  'Train the four strategies of the paper — IWNE-FS, IWNE-CL, IFI-FS, IFI-CL — on fractions of the labelled data. Every run is a job in a worker with a checkpoint every epoch, so the grid can run for days and survive restarts.';
+
+export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
+  const { openStudy } = useStudy();
+  const { navigate } = useNavigation();
+  const client = useClient();
+  const { jobs, refresh: refreshJobs } = useJobs();
+  const studyPath = openStudy?.path ?? null;
+  const grid = useGrid(studyPath);
+  const [editing, setEditing] = useState(false);
+  const [launch, setLaunch] = useState<{ result: LaunchResult | null; error: string | null } | null>(null);
+  const [launching, setLaunching] = useState(false);
+
+  if (!openStudy || !studyPath) {
+    return (
+      <>
+        <PageHeader title="Training" description={DESCRIPTION} focusOnMount={focusHeading} />
+        <Card data-testid="training-no-study">
+          <CardContent>
+            <Typography variant="h2" gutterBottom>
+              Open or create a study first
+            </Typography>
+            <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '75ch' }}>
+              Runs are kept in the study folder next to the datasets they train on.
+            </Typography>
+            <Button variant="contained" onClick={() => navigate('studies')}>
+              Go to Studies
+            </Button>
+          </CardContent>
+        </Card>
+      </>
+    );
+  }
+
+  const view = grid.view;
+  const table = view?.spec ? gridTable(view, jobs, studyPath) : null;
+
+  async function launchGrid() {
+    if (!studyPath) return;
+    setLaunching(true);
+    try {
+      const result = await client.call('grid.launch', { studyPath });
+      setLaunch({ result, error: null });
+      refreshJobs();
+      grid.refresh();
+    } catch (err) {
+      setLaunch({ result: null, error: errorMessage(err) });
+    } finally {
+      setLaunching(false);
+    }
+  }
+
+  return (
+    <>
+      <PageHeader
+        title="Training"
+        description={
+          <>
+            {DESCRIPTION} Study: <strong>{openStudy.study.name}</strong>.
+          </>
+        }
+        focusOnMount={focusHeading}
+        actions={
+          view?.spec && !editing ? (
+            <>
+              <Button variant="outlined" startIcon={<RefreshIcon />} onClick={grid.refresh} aria-label="Refresh the runs">
+                Refresh
+              </Button>
+              <Button variant="outlined" startIcon={<EditIcon />} onClick={() => setEditing(true)} data-testid="grid-edit">
+                Edit grid
+              </Button>
+              <Button variant="contained" startIcon={<PlayIcon />} onClick={() => void launchGrid()} disabled={launching || (table?.launchable ?? 0) === 0} data-testid="grid-launch">
+                {table && table.launchable > 0 ? `Launch ${table.launchable} run${table.launchable === 1 ? '' : 's'}` : 'Launch'}
+              </Button>
+            </>
+          ) : null
+        }
+      />
+      <Stack spacing={2}>
+        {grid.error ? (
+          <Alert severity="error" action={<Button onClick={grid.refresh}>Try again</Button>}>
+            {grid.error}
+          </Alert>
+        ) : null}
+        {launch && !editing ? <LaunchAlert launch={launch} onClose={() => setLaunch(null)} /> : null}
+        {!view && !grid.error ? <CircularProgress aria-label="Loading the training grid" /> : null}
+        {editing && view ? (
+          <GridWizard
+            studyPath={studyPath}
+            initial={view.spec}
+            onCancel={() => setEditing(false)}
+            onSaved={(saved, launched) => {
+              grid.adopt(saved);
+              setEditing(false);
+              setLaunch(launched ? { result: launched, error: null } : null);
+              if (launched) refreshJobs();
+            }}
+          />
+        ) : null}
+        {!editing && view && !view.spec ? (
+          <Card data-testid="training-empty">
+            <CardContent>
+              <Typography variant="h2" gutterBottom>
+                Set up the training grid…
+              </Typography>
+              <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '75ch' }}>
+                Choose a dataset, the strategies to compare, the label fractions and seeds, and the hyperparameters (the paper's defaults are filled in). Then
+                launch: every run becomes a job, and this page follows their progress and curves.
+              </Typography>
+              <Button variant="contained" onClick={() => setEditing(true)} data-testid="grid-setup">
+                Set up the grid
+              </Button>
+            </CardContent>
+          </Card>
+        ) : null}
+        {!editing && view?.spec ? <RunsDashboard studyPath={studyPath} view={view} refresh={grid.refresh} /> : null}
+      </Stack>
+    </>
+  );
+}
+
+function LaunchAlert({ launch, onClose }: { launch: { result: LaunchResult | null; error: string | null }; onClose(): void }) {
+  if (launch.error) {
+    return (
+      <Alert severity="error" onClose={onClose} data-testid="grid-launch-result">
+        {launch.error}
+      </Alert>
+    );
+  }
+  const { submitted, skipped } = launch.result!;
+  return (
+    <Alert severity={submitted.length > 0 ? 'success' : 'info'} onClose={onClose} data-testid="grid-launch-result">
+      {submitted.length > 0 ? `Launched ${submitted.length} run${submitted.length === 1 ? '' : 's'}: they run one after another in a worker.` : 'Nothing to launch: every runnable run is done, queued or running.'}
+      {skipped.length > 0 ? (
+        <Box component="ul" sx={{ m: 0, mt: 0.5, pl: 2.5 }}>
+          {skipped.map((s) => (
+            <li key={s.runId}>
+              <code>{s.runId}</code>: {s.reason}
+            </li>
+          ))}
+        </Box>
+      ) : null}
+    </Alert>
+  );
+}
