@@ -55,8 +55,8 @@ export function JobCard({ job, createdLabel, onCancel, onRetry }: Props) {
             </Button>
           ) : null}
           {job.canRetry ? (
-            <Button size="small" variant="outlined" startIcon={<RetryIcon />} disabled={busy} onClick={() => void act(onRetry)} aria-label={`Retry ${job.title}`}>
-              Retry
+            <Button size="small" variant="outlined" startIcon={<RetryIcon />} disabled={busy} onClick={() => void act(onRetry)} aria-label={`${job.retryLabel} ${job.title}`}>
+              {job.retryLabel}
             </Button>
           ) : null}
         </Box>

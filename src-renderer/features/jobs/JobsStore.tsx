@@ -7,7 +7,8 @@ import type { ChannelInput } from '../../../src-shared/contract';
 import type { JobState } from '../../../src-shared/jobs';
 import { useClient, useConnectionMonitor } from '../../app/ClientContext';
 import { errorMessage } from '../../shared/errors.viewmodel';
-import { reconcileJobs, upsertJob } from './jobs.viewmodel';
+import { endNotice, reconcileJobs, upsertJob, type JobNotice } from './jobs.viewmodel';
+import { JobNotifications } from './JobNotifications';
 
 interface JobsValue {
   jobs: JobState[];
@@ -28,6 +29,9 @@ export function JobsProvider({ children }: { children: ReactNode }) {
   const [jobs, setJobs] = useState<JobState[]>([]);
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [notices, setNotices] = useState<JobNotice[]>([]);
+  /** The last state seen of each job, to notice when an update ends a job that was active. */
+  const seen = useRef(new Map<string, JobState>());
   /** Updates received while a jobs.list call is in flight (null when none is). */
   const pending = useRef<JobState[] | null>(null);
   /** Event sequence numbers: a call's answer is ignored for a job that had an event after the call went out. */
@@ -38,6 +42,9 @@ export function JobsProvider({ children }: { children: ReactNode }) {
     sequence.current += 1;
     lastEvent.current.set(job.id, sequence.current);
     pending.current?.push(job);
+    const notice = endNotice(seen.current.get(job.id), job);
+    seen.current.set(job.id, job);
+    if (notice) setNotices((current) => [...current, notice]);
     setJobs((current) => upsertJob(current, job));
   }, []);
 
@@ -62,7 +69,9 @@ export function JobsProvider({ children }: { children: ReactNode }) {
     client.call('jobs.list', {}).then(
       (listed) => {
         if (pending.current === buffer) pending.current = null;
-        setJobs(reconcileJobs(listed, buffer));
+        const merged = reconcileJobs(listed, buffer);
+        for (const j of merged) seen.current.set(j.id, j);
+        setJobs(merged);
         setLoaded(true);
         setError(null);
       },
@@ -93,7 +102,12 @@ export function JobsProvider({ children }: { children: ReactNode }) {
   const retry = useCallback((id: string) => callForJob(() => client.call('jobs.retry', { id })), [client, callForJob]);
 
   const value = useMemo(() => ({ jobs, loaded, error, refresh, submit, cancel, retry }), [jobs, loaded, error, refresh, submit, cancel, retry]);
-  return <JobsContext.Provider value={value}>{children}</JobsContext.Provider>;
+  return (
+    <JobsContext.Provider value={value}>
+      {children}
+      <JobNotifications notices={notices} onClose={(jobId) => setNotices((current) => current.filter((n) => n.jobId !== jobId))} />
+    </JobsContext.Provider>
+  );
 }
 
 export function useJobs(): JobsValue {

@@ -126,7 +126,43 @@ export interface JobViewModel {
   error: string | null;
   canCancel: boolean;
   canRetry: boolean;
+  /** `Resume` for an interrupted job (it continues from its last checkpoint), else `Retry`. */
+  retryLabel: string;
   log: string[];
+}
+
+/** Job kinds that resume from their own checkpoints when run again. */
+const RESUMABLE_KINDS: readonly JobState['kind'][] = ['train.run'];
+
+export function retryLabel(job: Pick<JobState, 'status' | 'kind'>): string {
+  return job.status === 'interrupted' || (job.status === 'cancelled' && RESUMABLE_KINDS.includes(job.kind)) ? 'Resume' : 'Retry';
+}
+
+export interface JobNotice {
+  jobId: string;
+  severity: 'success' | 'error' | 'info' | 'warning';
+  text: string;
+}
+
+/**
+ * The notice to show when an update ends a job the app saw active (queued or running) — finished,
+ * failed, cancelled or interrupted; null for any other update (so reloading the list after a restart
+ * does not replay old endings).
+ */
+export function endNotice(previous: Pick<JobState, 'status'> | undefined, next: JobState): JobNotice | null {
+  if (!previous || !isActive(previous.status) || isActive(next.status)) return null;
+  switch (next.status) {
+    case 'succeeded':
+      return { jobId: next.id, severity: 'success', text: `${next.title} finished` };
+    case 'failed':
+      return { jobId: next.id, severity: 'error', text: `${next.title} failed${next.error ? `: ${next.error.message}` : ''}` };
+    case 'cancelled':
+      return { jobId: next.id, severity: 'info', text: `${next.title} was cancelled` };
+    case 'interrupted':
+      return { jobId: next.id, severity: 'warning', text: `${next.title} was interrupted; resume it on the Jobs page` };
+    default:
+      return null;
+  }
 }
 
 function formatCount(n: number): string {
@@ -160,6 +196,7 @@ export function jobViewModel(job: JobState, now: number): JobViewModel {
     error: job.error && job.status !== 'cancelled' ? job.error.message : null,
     canCancel: canCancel(job.status),
     canRetry: canRetry(job.status),
+    retryLabel: retryLabel(job),
     log: job.log,
   };
 }

@@ -13,6 +13,8 @@ import {
   statusColor,
   statusLabel,
   upsertJob,
+  endNotice,
+  retryLabel,
 } from '../../../src-renderer/features/jobs/jobs.viewmodel';
 
 function job(overrides: Partial<JobState> & { id: string }): JobState {
@@ -210,5 +212,26 @@ describe('jobViewModel', () => {
     const vm = jobViewModel(job({ id: 'q' }), now);
     expect(vm.showProgress).toBe(false);
     expect(vm.elapsed).toBeNull();
+  });
+});
+
+describe('end-of-job notices and resuming', () => {
+  it('notifies only when an update ends a job that was seen active', () => {
+    const running = job({ id: 'a', status: 'running', title: 'Training run' });
+    expect(endNotice(running, job({ id: 'a', status: 'succeeded', title: 'Training run' }))).toEqual({ jobId: 'a', severity: 'success', text: 'Training run finished' });
+    expect(endNotice(running, job({ id: 'a', status: 'failed', title: 'Training run', error: { code: 'INTERNAL', message: 'loss became NaN' } }))).toEqual({ jobId: 'a', severity: 'error', text: 'Training run failed: loss became NaN' });
+    expect(endNotice(job({ id: 'a', status: 'queued' }), job({ id: 'a', status: 'cancelled', title: 'Evaluation' }))?.severity).toBe('info');
+    expect(endNotice(running, job({ id: 'a', status: 'interrupted', title: 'Training run' }))?.text).toMatch(/resume it on the Jobs page/);
+    expect(endNotice(undefined, job({ id: 'a', status: 'succeeded' }))).toBeNull(); // first sight (e.g. after a restart): no replay
+    expect(endNotice(job({ id: 'a', status: 'succeeded' }), job({ id: 'a', status: 'succeeded' }))).toBeNull();
+    expect(endNotice(running, job({ id: 'a', status: 'running' }))).toBeNull();
+  });
+
+  it('an interrupted job, or a cancelled training run, is resumed; others are retried', () => {
+    expect(retryLabel({ status: 'interrupted', kind: 'evaluate.run' })).toBe('Resume');
+    expect(retryLabel({ status: 'cancelled', kind: 'train.run' })).toBe('Resume');
+    expect(retryLabel({ status: 'cancelled', kind: 'evaluate.run' })).toBe('Retry');
+    expect(retryLabel({ status: 'failed', kind: 'train.run' })).toBe('Retry');
+    expect(jobViewModel(job({ id: 'x', status: 'interrupted', kind: 'train.run' }), Date.parse('2025-01-01T10:00:00Z')).retryLabel).toBe('Resume');
   });
 });
