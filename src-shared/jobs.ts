@@ -5,6 +5,7 @@ import { EvaluateRequest, EvaluationResult } from './evaluation';
 import { ExplainRequest, ExplanationResult } from './explanations';
 import { RobustnessRequest, RobustnessResult } from './robustness';
 import { SpectraRequest, SpectraResult } from './spectra';
+import { StudyPlan, StudyRunResult } from './study-plan';
 import { TrainingResult, TrainingSpec } from './training';
 
 /** The study report as a job: where to write it and whether image ids may appear. */
@@ -53,6 +54,7 @@ export const JOB_KINDS = {
   'robustness.run': { params: RobustnessRequest, result: RobustnessResult, title: 'Robustness' },
   'explain.run': { params: ExplainRequest, result: ExplanationResult, title: 'Explanations' },
   'report.build': { params: ReportRequest, result: ReportResult, title: 'Study report' },
+  'study.run': { params: StudyPlan, result: StudyRunResult, title: 'Whole study' },
 } as const;
 export type JobKind = keyof typeof JOB_KINDS;
 export const JobKindName = z.enum(Object.keys(JOB_KINDS) as [JobKind, ...JobKind[]]);
@@ -76,6 +78,8 @@ export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('explain.run'), params: ExplainRequest, studyPath: z.string().min(1) }).strict(),
   /** The study report (PDF + assets). */
   z.object({ kind: z.literal('report.build'), params: ReportRequest, studyPath: z.string().min(1) }).strict(),
+  /** A whole study plan (datasets, grid, evaluations, analyses, report), resuming what is done; studyPath is the plan's study folder. */
+  z.object({ kind: z.literal('study.run'), params: StudyPlan, studyPath: z.string().min(1) }).strict(),
 ]);
 export type JobRequest = z.infer<typeof JobRequest>;
 

@@ -39,3 +39,19 @@ export const StudyPlan = z
   .describe('A study from datasets to report');
 export type StudyPlanInput = z.input<typeof StudyPlan>;
 export type StudyPlan = z.output<typeof StudyPlan>;
+
+/** What running a study plan did (job kind study.run, `funduslab study --json`). */
+export const StudyRunResult = z
+  .object({
+    study: z.string(),
+    runs: z.array(z.object({ runId: z.string(), status: z.enum(['succeeded', 'failed']), bestValAuc: z.number().nullable(), error: z.string().nullable() }).strict()).describe('Runs trained by this call'),
+    evaluations: z.array(z.string()),
+    spectra: z.array(z.string()),
+    robustness: z.string().nullable(),
+    explanations: z.array(z.string()),
+    report: z.object({ pdf: z.string(), pages: z.number().int() }).strict().nullable(),
+    skipped: z.array(z.object({ step: z.string(), reason: z.string() }).strict()),
+    seconds: z.number(),
+  })
+  .strict();
+export type StudyRunResult = z.infer<typeof StudyRunResult>;

@@ -16,6 +16,8 @@ import { explainRun } from '../analysis/lrp/service';
 import { runRobustness } from '../analysis/robustness/service';
 import { runSpectra } from '../analysis/spectra/service';
 import { buildReport } from '../report/report';
+import { StudyPlan } from '../../src-shared/study-plan';
+import { runStudy, studyRunResult } from '../services/study-run/run-study';
 import path from 'node:path';
 import { runTraining } from '../services/training';
 import { SelfTestParams } from '../../src-shared/engine';
@@ -72,6 +74,11 @@ const jobTasks: Record<JobKind, Task> = {
     const out = request.out ?? path.join(ctx.studyPath, 'reports', `report-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.pdf`);
     return buildReport(ctx.studyPath, { out, revealImageIds: request.revealImageIds }, ctx);
   },
+  'study.run': async (params, ctx) =>
+    runAnalysis(ctx, 'A study', async () => {
+      const plan = parseOrThrow(StudyPlan, params, 'study plan');
+      return studyRunResult(await runStudy({ ...plan, study: path.resolve(ctx.studyPath!, plan.study) }, ctx, { baseDir: ctx.studyPath! }));
+    }),
 };
 
 /** Checks the study, starts the engine with the job's preference, runs the analysis. */

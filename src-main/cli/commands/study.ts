@@ -8,7 +8,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
-import { STUDY_STEPS, runStudy, type StudyOutcome, type StudyStep } from '../../services/study-run/run-study';
+import { STUDY_STEPS, runStudy, studyRunResult, type StudyOutcome, type StudyStep } from '../../services/study-run/run-study';
 import { runDemoStudy } from '../../services/study-run/demo-study';
 import { initEngine } from '../../engine/backend';
 import { parseCommandArgs } from '../args';
@@ -55,7 +55,7 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
     outcome = await runStudy(raw as never, ctx, { baseDir: path.dirname(path.resolve(file)), ...(until ? { until } : {}) });
   }
   progress.end();
-  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: outcome }, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: studyRunResult(outcome) }, null, 2) + '\n');
   else {
     const failed = outcome.runs.filter((r) => r.status === 'failed');
     process.stdout.write(

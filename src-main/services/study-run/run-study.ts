@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseOrThrow } from '../../../src-shared/errors';
 import type { RobustnessRequestInput } from '../../../src-shared/robustness';
-import { StudyPlan, type StudyPlanInput } from '../../../src-shared/study-plan';
+import { StudyPlan, type StudyPlanInput, type StudyRunResult } from '../../../src-shared/study-plan';
 import type { TrainingStrategy } from '../../../src-shared/training';
 import { runRobustness, robustnessName, ROBUSTNESS_DIR } from '../../analysis/robustness/service';
 import { runSpectra } from '../../analysis/spectra/service';
@@ -158,4 +158,19 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   }
   ctx.progress(STUDY_STEPS.length * 1000, STUDY_STEPS.length * 1000, 'Study finished');
   return finish();
+}
+
+/** The outcome as plain JSON (StudyRunResult). */
+export function studyRunResult(o: StudyOutcome): StudyRunResult {
+  return {
+    study: o.study,
+    runs: o.runs.map((r) => ({ runId: r.runId, status: r.status, bestValAuc: r.result?.bestValAuc ?? null, error: r.error?.message ?? null })),
+    evaluations: o.evaluations,
+    spectra: o.spectra,
+    robustness: o.robustness,
+    explanations: o.explanations,
+    report: o.report ? { pdf: o.report.pdf, pages: o.report.pages } : null,
+    skipped: o.skipped,
+    seconds: o.seconds,
+  };
 }

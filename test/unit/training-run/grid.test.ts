@@ -100,6 +100,12 @@ describe('analysis and report jobs', () => {
     expect(result.pdf.startsWith(path.join(study, 'reports'))).toBe(true);
     expect(existsSync(result.pdf)).toBe(true);
     expect(result.pages).toBeGreaterThan(2);
+    // A whole study plan as one job: everything of this grid is done (nothing is retrained).
+    const planJob = JobState.parse(await call('jobs.submit', { kind: 'study.run', params: { study: study, grid: { strategies: ['IWNE-FS'], fractions: [0.5, 1], seeds: [0], base }, report: null }, studyPath: study }));
+    const planFinal = await app.jobs.waitFor(planJob.id);
+    expect(planFinal.status, planFinal.error?.message).toBe('succeeded');
+    const outcome = planFinal.result as { runs: unknown[]; study: string; report: unknown };
+    expect(outcome).toMatchObject({ runs: [], study, report: null });
     for (const [kind, params, field] of [
       ['spectra.run', { runId: 'x', datasetId: 'demo', images: 1 }, 'params.images'],
       ['robustness.run', { runIds: [], datasetId: 'demo' }, 'params.runIds'],
