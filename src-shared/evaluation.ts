@@ -13,11 +13,12 @@
  * - An image is called referable when P(referable) ≥ threshold (scikit-learn's convention).
  */
 import { z } from 'zod';
+import { RunId } from './ids';
+
+export { RunId };
 import { DatasetId, DatasetType, Grade } from './datasets';
 import { TrainingStrategy } from './training';
 
-/** Same rule as the run folders (src-main/services/runs/run-model.ts RUN_ID_PATTERN). */
-export const RunId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/, 'Use lower-case letters, digits, ".", "_" and "-" (at most 80)');
 
 export const EvaluationSplit = z
   .enum(['test', 'train', 'all'])

@@ -17,12 +17,11 @@
  *   src-main/analysis/lrp/rma-rra.ts.
  */
 import { z } from 'zod';
+import { RunId } from './ids';
 import { DatasetId, DatasetType, Grade } from './datasets';
 
 export const EXPLANATION_SCHEMA_VERSION = 1;
 
-/** Same rule as the run folders (src-main/services/runs/run-model.ts RUN_ID_PATTERN). */
-const RunId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/, 'Use lower-case letters, digits, ".", "_" and "-" (at most 80)');
 
 export const LrpFirstLayer = z.enum(['alpha-beta', 'zbox', 'flat']).describe('Rule of the first conv: α1β0; zB with the bounds of the normalised pixel range [0, 1]; flat');
 export const LrpMaxPool = z.enum(['winner-take-all', 'proportional']).describe('Max pooling: all relevance to the window maximum (its gradient), or in proportion to the window inputs');

@@ -11,10 +11,10 @@
  * and seed); positive = the contrastive model is more robust.
  */
 import { z } from 'zod';
+import { RunId } from './ids';
 import { DatasetId } from './datasets';
 import { TrainingStrategy } from './training';
 
-const RunId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/, 'Use lower-case letters, digits, ".", "_" and "-" (at most 80)');
 
 export const CORRUPTION_NAMES = [
   'gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'glass_blur', 'motion_blur', 'zoom_blur', 'snow', 'frost', 'fog',

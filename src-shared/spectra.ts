@@ -19,13 +19,12 @@
  *   between its density histogram and each pdf at the bin centres; best = lowest RSS.
  */
 import { z } from 'zod';
+import { RunId } from './ids';
 import { DatasetId } from './datasets';
 import { TrainingStrategy } from './training';
 
 export const SPECTRA_SCHEMA_VERSION = 1;
 
-/** Same rule as the run folders (src-main/services/runs/run-model.ts RUN_ID_PATTERN). */
-const RunId = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/, 'Use lower-case letters, digits, ".", "_" and "-" (at most 80)');
 
 export const SpectraSplit = z
   .enum(['test', 'train', 'all'])

@@ -29,7 +29,7 @@ import { studyResults, resultsTableCsv } from '../services/evaluation/results';
 import { writeFileAtomic } from '../services/fs/atomic';
 import { throwIfCancelled, type JobContext } from '../services/jobs/context';
 import { listRuns, type RunInfo } from '../services/runs/run-info';
-import { STUDY_FILE } from '../services/study/study-service';
+import { STUDY_FILE, requireStudyFolder } from '../services/study/study-service';
 import { readGrid } from '../services/training/grid';
 import { APP_VERSION } from '../version';
 import { PdfWriter, type TableColumn } from './pdf-writer';
@@ -111,8 +111,7 @@ function specRows(spec: TrainingSpec): [string, string][] {
 
 /** Builds the report; see the module comment. */
 export async function buildReport(studyPath: string, opts: ReportOptions, ctx: JobContext): Promise<ReportResult> {
-  const study = path.resolve(studyPath);
-  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: 'study', message: 'not a study' }]);
+  const study = requireStudyFolder(studyPath, 'study');
   const out = path.resolve(opts.out);
   if (!out.toLowerCase().endsWith('.pdf')) throw new AppError('BAD_REQUEST', `The report file must end in .pdf (got ${out}).`, [{ path: 'out', message: 'expected a .pdf file' }]);
   const assetsDir = out.replace(/\.pdf$/i, '-assets');

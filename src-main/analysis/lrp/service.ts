@@ -46,7 +46,7 @@ import { readDatasetManifest, requirePreprocessed } from '../../services/dataset
 import { writeFileAtomic } from '../../services/fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../services/jobs/context';
 import { loadRunModel, readRunInfo } from '../../services/runs/run-model';
-import { STUDY_FILE } from '../../services/study/study-service';
+import { requireStudyFolder } from '../../services/study/study-service';
 import { ImageSource, decodeBatch, toBatches, type TrainingItem } from '../../services/training/data';
 import { describeAssignment, normalisedBounds } from './composite';
 import { startRelevance } from './explain';
@@ -78,8 +78,7 @@ interface PlannedImage extends TrainingItem {
 export async function explainRun(requestInput: ExplainRequestInput | ExplainRequest, studyPath: string, ctx: JobContext): Promise<ExplanationResult> {
   const started = performance.now();
   const request = parseOrThrow(ExplainRequest, requestInput, 'explanation request');
-  const study = path.resolve(studyPath);
-  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: 'studyPath', message: 'not a study' }]);
+  const study = requireStudyFolder(studyPath);
 
   // 1. Checks without tensors: run, dataset, input size, images, classes.
   ctx.progress(0, 1, 'Checking the run and the dataset');

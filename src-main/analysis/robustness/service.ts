@@ -21,7 +21,7 @@ import { defaultSplit, inSplit } from '../../services/evaluation/evaluate';
 import { writeJsonAtomic } from '../../services/fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../services/jobs/context';
 import { loadRunModel, type LoadedRunModel } from '../../services/runs/run-model';
-import { STUDY_FILE } from '../../services/study/study-service';
+import { requireStudyFolder } from '../../services/study/study-service';
 import { ImageSource, type TrainingItem } from '../../services/training/data';
 import { corrupt, type Severity } from '../corruptions';
 
@@ -37,8 +37,7 @@ interface Item extends TrainingItem {
 
 export async function runRobustness(input: RobustnessRequestInput | RobustnessRequest, studyPath: string, ctx: JobContext): Promise<RobustnessResult> {
   const req = parseOrThrow(RobustnessRequest, input, 'robustness request');
-  const study = path.resolve(studyPath);
-  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: 'studyPath', message: 'not a study' }]);
+  const study = requireStudyFolder(studyPath);
   const started = performance.now();
   const loaded = await readDatasetManifest(study, req.datasetId);
   requirePreprocessed(loaded, req.datasetId);

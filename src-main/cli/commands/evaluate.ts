@@ -11,7 +11,7 @@ import { AppError, parseOrThrow } from '../../../src-shared/errors';
 import { EvaluateRequest, type EvaluationResult } from '../../../src-shared/evaluation';
 import { evaluateRun } from '../../services/evaluation/evaluate';
 import { parseCommandArgs } from '../args';
-import { stderrProgress } from '../progress';
+import { cliContext } from '../progress';
 
 export const EVALUATE_USAGE =
   'funduslab evaluate --study <dir> --run <id> --dataset <id> [--split test|train|all] [--referable 3,4] [--target-sensitivity 0.9] [--threshold 0.5] ' +
@@ -56,15 +56,8 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   });
   if (!values.study) throw new AppError('BAD_REQUEST', `Usage: ${EVALUATE_USAGE}`, [{ path: 'study', message: 'give --study <dir>' }]);
   const request = evaluateRequestFromArgs(values);
-  const progress = stderrProgress('evaluate', !values.json);
-  const result = await evaluateRun(request, path.resolve(values.study), {
-    progress: progress.update,
-    log: (line) => {
-      if (!values.json) process.stderr.write(`${line}\n`);
-    },
-    signal: new AbortController().signal,
-  });
-  progress.end();
+  const ctx = cliContext('evaluate', values.json);
+  const result = await evaluateRun(request, path.resolve(values.study), ctx).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatEvaluationResult(result) + '\n');
   return 0;

@@ -11,7 +11,7 @@ import { ExplainLesion, type ExplainRequestInput, type ExplanationResult } from 
 import { explainRun } from '../../analysis/lrp/service';
 import { POOLINGS } from '../../analysis/lrp/rma-rra';
 import { parseCommandArgs } from '../args';
-import { stderrProgress } from '../progress';
+import { cliContext } from '../progress';
 
 export const EXPLAIN_USAGE =
   'funduslab explain --study <dir> --runs <id,…> --dataset <id> [--images N|id,…] [--start true-grade|referable] [--ungraded-class G] [--referable 3,4] ' +
@@ -73,15 +73,8 @@ export async function runExplain(argv: string[]): Promise<number> {
   const study = path.resolve(values.study);
   const results: ExplanationResult[] = [];
   for (const runId of runs) {
-    const progress = stderrProgress(`explain ${runId}`, !values.json);
-    const result = await explainRun({ ...base, runId }, study, {
-      progress: progress.update,
-      log: (line) => {
-        if (!values.json) process.stderr.write(`${line}\n`);
-      },
-      signal: new AbortController().signal,
-    });
-    progress.end();
+    const ctx = cliContext(`explain ${runId}`, values.json);
+    const result = await explainRun({ ...base, runId }, study, ctx).finally(ctx.end);
     results.push(result);
     if (!values.json) process.stdout.write(formatExplanation(result, study) + '\n');
   }

@@ -12,7 +12,7 @@ import type { GridView } from '../../../src-shared/grid';
 import { gridView, saveGrid } from '../../services/training/grid';
 import { runGrid, type GridRunOutcome } from '../../services/training/grid-run';
 import { parseCommandArgs } from '../args';
-import { stderrProgress } from '../progress';
+import { cliContext } from '../progress';
 
 export const GRID_USAGE = 'funduslab grid --study <dir> [--spec grid.json] [--dry-run] [--json]';
 
@@ -44,22 +44,11 @@ export async function runGridCommand(argv: string[]): Promise<number> {
     if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: view }, null, 2) + '\n');
     return 0;
   }
-  const progress = stderrProgress('grid', !values.json);
+  const ctx = cliContext('grid', values.json);
   let label = '';
-  const outcomes: GridRunOutcome[] = await runGrid(
-    study,
-    {
-      progress: (d, t, m) => progress.update(d, t, `${label} ${m}`),
-      log: (line) => {
-        if (!values.json) process.stderr.write(`${line}\n`);
-      },
-      signal: new AbortController().signal,
-    },
-    (i, n, cell) => {
-      label = `[run ${i + 1}/${n} ${cell.runId}]`;
-    },
-  );
-  progress.end();
+  const outcomes: GridRunOutcome[] = await runGrid(study, { ...ctx, progress: (d, t, m) => ctx.progress(d, t, `${label} ${m}`) }, (i, n, cell) => {
+    label = `[run ${i + 1}/${n} ${cell.runId}]`;
+  }).finally(ctx.end);
   const after = await gridView(study);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: { runs: outcomes, grid: after } }, null, 2) + '\n');
   else process.stdout.write(formatGrid(after) + '\n');

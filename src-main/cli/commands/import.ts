@@ -11,7 +11,7 @@ import { importDataset } from '../../services/datasets/import-service';
 import { STUDY_FILE, StudyService } from '../../services/study/study-service';
 import { APP_VERSION } from '../../version';
 import { parseCommandArgs } from '../args';
-import { stderrProgress } from '../progress';
+import { cliContext } from '../progress';
 
 export const IMPORT_USAGE =
   'funduslab import <eyepacs|messidor2|idrid-grading|idrid-seg|folder> <dataset folder> --study <dir> [--id <id>] [--validate-only] ' +
@@ -66,15 +66,8 @@ export async function runImport(argv: string[]): Promise<number> {
     const created = await new StudyService({ appVersion: APP_VERSION }).create(studyPath, path.basename(studyPath));
     if (!values.json) process.stderr.write(`created study "${created.study.name}" in ${created.path}\n`);
   }
-  const progress = stderrProgress('import', !values.json);
-  const result = await importDataset(request, studyPath, {
-    progress: progress.update,
-    log: (line) => {
-      if (!values.json) process.stderr.write(`${line}\n`);
-    },
-    signal: new AbortController().signal,
-  });
-  progress.end();
+  const ctx = cliContext('import', values.json);
+  const result = await importDataset(request, studyPath, ctx).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatImportResult(result) + '\n');
   return 0;

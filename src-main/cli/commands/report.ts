@@ -7,7 +7,7 @@ import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
 import { buildReport } from '../../report/report';
 import { parseCommandArgs } from '../args';
-import { stderrProgress } from '../progress';
+import { cliContext } from '../progress';
 
 export const REPORT_USAGE = 'funduslab report --study <dir> --out <file.pdf> [--reveal-image-ids] [--json]';
 
@@ -23,9 +23,8 @@ export async function runReport(argv: string[]): Promise<number> {
       ...(!values.out ? [{ path: 'out', message: 'give --out <file.pdf>' }] : []),
     ]);
   }
-  const progress = stderrProgress('report', !values.json);
-  const result = await buildReport(path.resolve(values.study), { out: path.resolve(values.out), revealImageIds: values['reveal-image-ids'] }, { progress: progress.update, log: () => {}, signal: new AbortController().signal });
-  progress.end();
+  const ctx = cliContext('report', values.json);
+  const result = await buildReport(path.resolve(values.study), { out: path.resolve(values.out), revealImageIds: values['reveal-image-ids'] }, ctx).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(`Report: ${result.pdf} (${result.pages} pages)\nFigures (SVG, PNG) and tables (CSV): ${result.assetsDir}\n`);
   return 0;

@@ -9,7 +9,7 @@ import { AppError } from '../../../src-shared/errors';
 import type { RobustnessResult } from '../../../src-shared/robustness';
 import { runRobustness } from '../../analysis/robustness/service';
 import { parseCommandArgs } from '../args';
-import { stderrProgress } from '../progress';
+import { cliContext } from '../progress';
 
 export const ROBUSTNESS_USAGE = 'funduslab robustness --study <dir> --runs <id,id,…> --dataset <id> [--images N] [--corruptions a,b] [--severities 1,3,5] [--seed S] [--json]';
 
@@ -27,7 +27,7 @@ export async function runRobustnessCommand(argv: string[]): Promise<number> {
   if (missing.length) throw new AppError('BAD_REQUEST', `Usage: ${ROBUSTNESS_USAGE}`, missing.map((k) => ({ path: k, message: `give --${k}` })));
   const list = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean);
   const numbers = (v: string | undefined) => list(v)?.map(Number);
-  const progress = stderrProgress('robustness', !values.json);
+  const ctx = cliContext('robustness', values.json);
   const result = await runRobustness(
     {
       runIds: list(values.runs)!,
@@ -38,9 +38,8 @@ export async function runRobustnessCommand(argv: string[]): Promise<number> {
       ...(values.seed ? { seed: Number(values.seed) } : {}),
     },
     path.resolve(values.study!),
-    { progress: progress.update, log: () => {}, signal: new AbortController().signal },
-  );
-  progress.end();
+    ctx,
+  ).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatRobustness(result) + '\n');
   return 0;

@@ -10,7 +10,7 @@ import { AppError } from '../../../src-shared/errors';
 import type { SpectraRequestInput, SpectraResult } from '../../../src-shared/spectra';
 import { runSpectra } from '../../analysis/spectra/service';
 import { parseCommandArgs } from '../args';
-import { stderrProgress } from '../progress';
+import { cliContext } from '../progress';
 
 export const SPECTRA_USAGE = 'funduslab spectra --study <dir> --run <id> --dataset <id> [--images N] [--k K] [--split test|train|all] [--seed S] [--batch B] [--json]';
 
@@ -44,15 +44,8 @@ export async function runSpectraCommand(argv: string[]): Promise<number> {
     ...(values.batch !== undefined ? { batchSize: intOption('batch', values.batch) } : {}),
     ...(values.split !== undefined ? { split: values.split as SpectraRequestInput['split'] } : {}),
   };
-  const progress = stderrProgress('spectra', !values.json);
-  const result = await runSpectra(request, path.resolve(values.study!), {
-    progress: progress.update,
-    log: (line) => {
-      if (!values.json) process.stderr.write(`${line}\n`);
-    },
-    signal: new AbortController().signal,
-  });
-  progress.end();
+  const ctx = cliContext('spectra', values.json);
+  const result = await runSpectra(request, path.resolve(values.study!), ctx).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatSpectra(result, path.resolve(values.study!)) + '\n');
   return 0;

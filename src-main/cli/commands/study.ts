@@ -12,7 +12,7 @@ import { STUDY_STEPS, runStudy, studyRunResult, type StudyOutcome, type StudySte
 import { runDemoStudy } from '../../services/study-run/demo-study';
 import { initEngine } from '../../engine/backend';
 import { parseCommandArgs } from '../args';
-import { stderrProgress } from '../progress';
+import { cliContext } from '../progress';
 
 export const STUDY_USAGE = 'funduslab study --demo --out <dir> [--imagenet-weights <file>] [--moco-weights <file>] [--arch resnet18-w8]  |  funduslab study <study.json> [--until <step>]';
 
@@ -28,8 +28,7 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
   });
   const until = values.until as StudyStep | undefined;
   if (until !== undefined && !(STUDY_STEPS as readonly string[]).includes(until)) throw new AppError('BAD_REQUEST', `--until must be one of ${STUDY_STEPS.join(', ')}`, [{ path: 'until', message: 'unknown step' }]);
-  const progress = stderrProgress('study', !values.json);
-  const ctx = { progress: progress.update, log: (l: string) => (!values.json ? process.stderr.write(`${l}\n`) : undefined) as void, signal: new AbortController().signal };
+  const ctx = cliContext('study', values.json);
   await initEngine({ preference: 'auto' });
   const started = Date.now();
   let outcome: StudyOutcome;
@@ -54,7 +53,7 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
     }
     outcome = await runStudy(raw as never, ctx, { baseDir: path.dirname(path.resolve(file)), ...(until ? { until } : {}) });
   }
-  progress.end();
+  ctx.end();
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: studyRunResult(outcome) }, null, 2) + '\n');
   else {
     const failed = outcome.runs.filter((r) => r.status === 'failed');

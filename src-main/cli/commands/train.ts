@@ -10,7 +10,7 @@ import { AppError, parseOrThrow } from '../../../src-shared/errors';
 import { TrainingSpec, type TrainingResult, type TrainingSpecInput } from '../../../src-shared/training';
 import { runTraining } from '../../services/training';
 import { parseCommandArgs } from '../args';
-import { stderrProgress } from '../progress';
+import { cliContext } from '../progress';
 
 export const TRAIN_USAGE = 'funduslab train <spec.json> --study <dir> [--run-id <id>] [--json]  |  funduslab train --example-spec';
 
@@ -72,15 +72,8 @@ export async function runTrain(argv: string[]): Promise<number> {
     throw new AppError('BAD_REQUEST', `The spec file ${specFile} is not valid JSON: ${e.message}`, [{ path: 'spec', message: 'not JSON' }]);
   }
   const spec = parseOrThrow(TrainingSpec, raw, 'training spec');
-  const progress = stderrProgress('train', !values.json);
-  const result = await runTraining(spec, path.resolve(values.study), {
-    progress: progress.update,
-    log: (line) => {
-      if (!values.json) process.stderr.write(`${line}\n`);
-    },
-    signal: new AbortController().signal,
-  }, values['run-id'] !== undefined ? { runId: values['run-id'] } : {});
-  progress.end();
+  const ctx = cliContext('train', values.json);
+  const result = await runTraining(spec, path.resolve(values.study), ctx, values['run-id'] !== undefined ? { runId: values['run-id'] } : {}).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatTrainingResult(result) + '\n');
   return 0;

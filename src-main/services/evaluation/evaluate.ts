@@ -35,7 +35,7 @@ import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '.
 import { writeFileAtomic } from '../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../jobs/context';
 import { loadRunModel, readRunInfo, type LoadedRunModel, type RunInfo } from '../runs/run-model';
-import { STUDY_FILE } from '../study/study-service';
+import { requireStudyFolder } from '../study/study-service';
 import { ImageSource, PrefetchLoader, toBatches, type TrainingItem } from '../training/data';
 import { bootstrapAuc, delongCi, referableProbability, rocAuc, rocCurve, sensitivitySpecificityAt, thresholdForSensitivity, youdenPoint } from './metrics';
 
@@ -79,8 +79,7 @@ interface Plan {
 export async function evaluateRun(requestInput: EvaluateRequestInput | EvaluateRequest, studyPath: string, ctx: JobContext, opts: EvaluateOptions = {}): Promise<EvaluationResult> {
   const started = performance.now();
   const request = parseOrThrow(EvaluateRequest, requestInput, 'evaluation request');
-  const study = path.resolve(studyPath);
-  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: 'studyPath', message: 'not a study' }]);
+  const study = requireStudyFolder(studyPath);
 
   // 1. Checks that need no tensors: run, head, dataset, input size, split, classes.
   ctx.progress(0, 1, 'Checking the run and the dataset');

@@ -4,13 +4,20 @@
  * is reported and kept as it is, never overwritten.
  */
 import { randomUUID } from 'node:crypto';
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError, describeIssues, fieldIssues } from '../../../src-shared/errors';
 import { STUDY_SCHEMA_VERSION, StudyFile, type StudySummary } from '../../../src-shared/study';
 import { writeJsonAtomic } from '../fs/atomic';
 
 export const STUDY_FILE = 'study.json';
+
+/** The absolute study folder; NOT_FOUND naming `field` unless it holds a study.json. */
+export function requireStudyFolder(studyPath: string, field = 'studyPath'): string {
+  const study = path.resolve(studyPath);
+  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: field, message: 'not a study' }]);
+  return study;
+}
 /** Sub-folders every study has (DESIGN.md). */
 export const STUDY_SUBFOLDERS = ['datasets', 'runs', 'analyses', 'reports', 'jobs'] as const;
 

@@ -12,17 +12,13 @@ import { AppError, parseOrThrow, type FieldIssue } from '../../../src-shared/err
 import { GridSpec, GridView, RunDetail, cellSpecInput, type GridCell, type GridSpecInput } from '../../../src-shared/grid';
 import { PretrainEpochLog, TrainingEpochLog, TrainingResult, TrainingSpec, type TrainingStrategy } from '../../../src-shared/training';
 import { writeJsonAtomic } from '../fs/atomic';
-import { STUDY_FILE } from '../study/study-service';
+import { requireStudyFolder } from '../study/study-service';
 import { readRunInfo } from '../runs/run-info';
 import { defaultRunId, pretrainId, specHash } from './run-id';
 
 export const GRID_FILE = 'grid.json';
 
-function requireStudy(studyPath: string): string {
-  const study = path.resolve(studyPath);
-  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: 'studyPath', message: 'not a study' }]);
-  return study;
-}
+const requireStudy = (studyPath: string) => requireStudyFolder(studyPath);
 
 /** The grid of the study, or null when none was set. */
 export async function readGrid(studyPath: string): Promise<GridSpec | null> {

@@ -42,7 +42,7 @@ import { shuffle } from '../datasets/splits';
 import { referableProbability, rocAuc } from '../evaluation/metrics';
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../jobs/context';
-import { STUDY_FILE } from '../study/study-service';
+import { requireStudyFolder } from '../study/study-service';
 import { CHECKPOINT_DIR, fsyncWriter, readCheckpoint, removeStaleTemporaries, writeCheckpoint, type CheckpointState, type FileWriter } from './checkpoint';
 import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
 import { defaultRunId, specHash } from './run-id';
@@ -66,8 +66,7 @@ export interface RunTrainingOptions {
 
 export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, studyPath: string, ctx: JobContext, opts: RunTrainingOptions = {}): Promise<TrainingResult> {
   const spec = parseOrThrow(TrainingSpec, specInput, 'training spec');
-  const study = path.resolve(studyPath);
-  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`);
+  const study = requireStudyFolder(studyPath);
   const runId = opts.runId ?? defaultRunId(spec);
   if (!RUN_ID_PATTERN.test(runId)) throw new AppError('BAD_REQUEST', `Invalid run id "${runId}": use lower-case letters, digits, ".", "_" and "-".`, [{ path: 'runId', message: 'invalid' }]);
   const runDir = path.join(study, 'runs', runId);
