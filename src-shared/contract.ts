@@ -13,6 +13,10 @@ import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, S
 import { WeightsInspection, WeightsInspectRequest } from './weights';
 import { GridSpec, GridView, RunDetail } from './grid';
 import { EvaluationResult, StudyResults } from './evaluation';
+import { SpectraResult } from './spectra';
+import { RobustnessResult } from './robustness';
+import { ExplainLesion, ExplanationResult } from './explanations';
+import { TrainingStrategy } from './training';
 
 const Empty = z.object({}).strict();
 
@@ -27,6 +31,8 @@ export const AppInfo = z.object({
     folderDialog: z.boolean(),
     /** A native file picker is available (Electron only). */
     fileDialog: z.boolean(),
+    /** Files can be opened with the operating system's default application (`shell.openPath`; Electron only). */
+    openPath: z.boolean(),
   }),
   /** Where the app keeps its own state (settings, app-level jobs). */
   dataDir: z.string(),
@@ -151,6 +157,72 @@ export const FileFilter = z
   .strict();
 export type FileFilter = z.infer<typeof FileFilter>;
 
+// ---- Read-only views of the analyses, runs and reports (`spectra.*`, `robustness.*`, `explanations.*`, `runs.list`, `reports.*`) ----
+
+/** A folder name under spectra/, robustness/ or explanations/ (never a path: no separators, no leading dot). */
+export const AnalysisName = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^[a-z0-9][a-z0-9._-]*$/, 'A folder name of the analysis: lower-case letters, digits, ".", "_" and "-"');
+
+/** A file inside an analysis folder, relative to it (e.g. `gallery/clean-0.png`): no `..`, no leading `/`, no backslash. */
+export const AnalysisFile = z
+  .string()
+  .min(1)
+  .max(300)
+  .regex(/^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/, 'A file of the analysis folder, relative to it, without ".."');
+
+/** One run folder of the study, as the analysis pages offer it (read from runs/<id>/spec.json, metrics.json, best/metrics.json). */
+export const RunSummary = z
+  .object({
+    runId: z.string(),
+    strategy: TrainingStrategy,
+    fraction: z.number(),
+    seed: z.number().int(),
+    arch: z.string(),
+    inputSize: z.number().int(),
+    /** The dataset the run trained on. */
+    datasetId: z.string().nullable(),
+    /** metrics.json is written: the run finished. */
+    finished: z.boolean(),
+    /** best/ holds a selected model (what the analyses load). */
+    hasModel: z.boolean(),
+    bestValAuc: z.number().nullable(),
+  })
+  .strict();
+export type RunSummary = z.infer<typeof RunSummary>;
+
+/** A PDF report under <study>/reports/. */
+export const ReportFileInfo = z
+  .object({
+    /** File name inside reports/. */
+    file: z.string(),
+    /** Absolute path (for opening it with the operating system). */
+    path: z.string(),
+    bytes: z.number().int().min(0),
+    /** ISO time of the last change. */
+    modified: z.string(),
+    /** The figures/tables folder written beside it (`<name>-assets`), when present. */
+    assetsDir: z.string().nullable(),
+  })
+  .strict();
+export type ReportFileInfo = z.infer<typeof ReportFileInfo>;
+
+/** A PDF report file name inside reports/. */
+export const ReportFileName = z.string().min(1).max(255).regex(/^[A-Za-z0-9_][A-Za-z0-9._ -]*\.pdf$/i, 'A .pdf file name inside reports/, without folders');
+
+/** One image's LRP heatmap: float32 [height, width] row-major, and optionally the lesion masks it was scored against (1 = lesion). */
+export const HeatmapAnswer = z
+  .object({
+    width: z.number().int().positive(),
+    height: z.number().int().positive(),
+    values: z.array(z.number()),
+    masks: z.partialRecord(ExplainLesion, z.array(z.number().int().min(0).max(1))),
+  })
+  .strict();
+export type HeatmapAnswer = z.infer<typeof HeatmapAnswer>;
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'engine.status': { input: Empty, output: EngineStatus },
@@ -228,6 +300,33 @@ export const contract = {
   'results.tableCsv': { input: z.object(StudyRef).strict(), output: CsvFile },
   /** One evaluation's per-image predictions.csv, by its folder name under evaluations/. */
   'evaluations.predictionsCsv': { input: z.object({ ...StudyRef, name: z.string().min(1).max(300) }).strict(), output: CsvFile },
+  /** Every spectra/<name>/result.json of the study (unreadable ones skipped). */
+  'spectra.list': { input: z.object(StudyRef).strict(), output: z.array(SpectraResult) },
+  /** Every robustness/<name>/result.json of the study (unreadable ones skipped). */
+  'robustness.list': { input: z.object(StudyRef).strict(), output: z.array(RobustnessResult) },
+  /** One gallery image of a robustness result: `file` must be one of the result's gallery files. */
+  'robustness.gallery': {
+    input: z.object({ ...StudyRef, name: AnalysisName, file: AnalysisFile }).strict(),
+    output: z.object({ dataUrl: z.string().startsWith('data:image/png;base64,') }),
+  },
+  /** Every explanations/<name>/result.json of the study (unreadable ones skipped). */
+  'explanations.list': { input: z.object(StudyRef).strict(), output: z.array(ExplanationResult) },
+  /** One image's heatmap of an explanation (an image of the result), with its lesion masks at the heatmap size when `masks` is true. */
+  'explanations.heatmap': {
+    input: z.object({ ...StudyRef, name: AnalysisName, imageId: z.string().min(1).max(500), masks: z.boolean().optional() }).strict(),
+    output: HeatmapAnswer,
+  },
+  /** Every run folder of the study with a readable spec. */
+  'runs.list': { input: z.object(StudyRef).strict(), output: z.array(RunSummary) },
+  /** The PDF reports under <study>/reports/, newest first. */
+  'reports.list': { input: z.object(StudyRef).strict(), output: z.array(ReportFileInfo) },
+  /** One report under <study>/reports/ as a data URL (browser mode saves it as a download). */
+  'reports.file': {
+    input: z.object({ ...StudyRef, file: ReportFileName }).strict(),
+    output: z.object({ dataUrl: z.string().startsWith('data:application/pdf;base64,'), fileName: z.string() }),
+  },
+  /** Opens a PDF report or a report's assets folder with the operating system (Electron only; UNSUPPORTED in browser mode). */
+  'shell.openPath': { input: z.object({ path: AbsolutePath }).strict(), output: z.object({ opened: z.string() }) },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

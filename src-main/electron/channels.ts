@@ -41,6 +41,15 @@ export const PRELOAD_CHANNELS = [
   'evaluations.get',
   'results.tableCsv',
   'evaluations.predictionsCsv',
+  'spectra.list',
+  'robustness.list',
+  'robustness.gallery',
+  'explanations.list',
+  'explanations.heatmap',
+  'runs.list',
+  'reports.list',
+  'reports.file',
+  'shell.openPath',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

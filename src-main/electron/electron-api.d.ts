@@ -316,6 +316,7 @@ declare module 'electron' {
 
   export interface Shell {
     openExternal(url: string, options?: OpenExternalOptions): Promise<void>;
+    openPath(path: string): Promise<string>;
   }
 
   export class UtilityProcess extends EventEmitter {

@@ -111,6 +111,8 @@ function start(log: FileLogger): void {
       showOpenDialog: (owner, options) => (owner ? dialog.showOpenDialog(owner, options) : dialog.showOpenDialog(options)),
       focusedWindow: () => BrowserWindow.getFocusedWindow(),
     }),
+    // compose.ts only passes paths that checkOpenablePath accepted (an existing PDF or folder).
+    shell: { openPath: (target) => shell.openPath(target) },
     log,
   });
 

@@ -10,10 +10,11 @@ import { AppError } from '../../src-shared/errors';
 import { WeightsInspection } from '../../src-shared/weights';
 import { TrainingSpec } from '../../src-shared/training';
 import { readEvaluation, resultsTableCsv, studyResults } from '../services/evaluation/results';
-import { EVALUATIONS_DIR, PREDICTIONS_FILE } from '../services/evaluation/evaluate';
+import { EVALUATIONS_DIR, PREDICTIONS_FILE } from '../services/evaluation/files';
 import { gridView, runDetail, runnableCells, saveGrid } from '../services/training/grid';
 import { defaultRunId } from '../services/training/run-id';
 import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets-view/index';
+import { checkOpenablePath, explanationHeatmap, listExplanations, listReports, listRobustness, listSpectra, reportFile, robustnessGallery, runSummaries } from '../services/analyses/read';
 import { createDispatcher, type Dispatch, type Handlers } from '../rpc/dispatch';
 import { EventBus } from '../services/events';
 import { JobService } from '../services/jobs/job-service';
@@ -30,6 +31,12 @@ export interface Dialogs {
   pickFile(title: string, filters?: { name: string; extensions: string[] }[]): Promise<string | null>;
 }
 
+/** Opening files with the operating system; null where the host cannot (browser mode). */
+export interface ShellAdapter {
+  /** Electron's shell.openPath: resolves to an error message, or '' when the file was opened. */
+  openPath(path: string): Promise<string>;
+}
+
 export interface HostOptions {
   host: 'electron' | 'browser';
   appVersion: string;
@@ -39,6 +46,8 @@ export interface HostOptions {
   settings: SettingsStore;
   launcher: WorkerLauncher;
   dialogs: Dialogs | null;
+  /** Absent or null: `shell.openPath` answers UNSUPPORTED. */
+  shell?: ShellAdapter | null;
   log: Logger;
 }
 
@@ -110,7 +119,7 @@ export function composeApp(options: HostOptions): ComposedApp {
       version: options.appVersion,
       host: options.host,
       platform: process.platform,
-      capabilities: { folderDialog: options.dialogs !== null, fileDialog: options.dialogs !== null },
+      capabilities: { folderDialog: options.dialogs !== null, fileDialog: options.dialogs !== null, openPath: Boolean(options.shell) },
       dataDir: options.dataDir,
     }),
     'engine.status': () => engineStatus(),
@@ -170,6 +179,22 @@ export function composeApp(options: HostOptions): ComposedApp {
     'evaluations.get': ({ studyPath, name }) => readEvaluation(studyPath, name),
     'results.tableCsv': async ({ studyPath }) => ({ csv: resultsTableCsv(await studyResults(studyPath)), fileName: `${fileStem(path.basename(path.resolve(studyPath)))}-results.csv` }),
     'evaluations.predictionsCsv': ({ studyPath, name }) => predictionsCsv(studyPath, name),
+    'spectra.list': ({ studyPath }) => listSpectra(studyPath),
+    'robustness.list': ({ studyPath }) => listRobustness(studyPath),
+    'robustness.gallery': ({ studyPath, name, file }) => robustnessGallery(studyPath, name, file),
+    'explanations.list': ({ studyPath }) => listExplanations(studyPath),
+    'explanations.heatmap': ({ studyPath, name, imageId, masks }) => explanationHeatmap(studyPath, name, imageId, masks ?? false),
+    'runs.list': ({ studyPath }) => runSummaries(studyPath),
+    'reports.list': ({ studyPath }) => listReports(studyPath),
+    'reports.file': ({ studyPath, file }) => reportFile(studyPath, file),
+    'shell.openPath': async ({ path: target }) => {
+      const shell = options.shell;
+      if (!shell) throw new AppError('UNSUPPORTED', 'Opening files with the operating system works in the desktop app only; in browser mode, download the report instead.');
+      const file = await checkOpenablePath(target);
+      const problem = await shell.openPath(file);
+      if (problem) throw new AppError('INTERNAL', `The operating system could not open ${file}: ${problem}`);
+      return { opened: file };
+    },
   };
 
   let shutdownPromise: Promise<void> | null = null;

@@ -6,12 +6,10 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { STRATEGY_DASHED, fig3aPanels, fig3bPanels, fig4Panels, heatmapRgba, severityOpacity, table2Rows, table3, type ChartPanel } from '../../src-shared/figures';
-import { SpectraResult } from '../../src-shared/spectra';
-import { ExplanationResult } from '../../src-shared/explanations';
 import { LESION_COLOURS } from '../../src-shared/contract';
 import sharp from 'sharp';
 import { readDatasetManifest } from '../services/datasets/manifest-file';
-import { listRobustness, ROBUSTNESS_DIR } from '../analysis/robustness/service';
+import { listExplanations, listRobustness, listSpectra, ROBUSTNESS_DIR } from '../services/analyses/read';
 import type { JobContext } from '../services/jobs/context';
 import type { RunInfo } from '../services/runs/run-info';
 import type { PdfWriter } from './pdf-writer';
@@ -118,19 +116,8 @@ async function robustnessSection(r: ReportContext): Promise<void> {
   }
 }
 
-/** Every spectra/<name>/result.json of the study (unreadable ones skipped). */
-export async function listSpectra(study: string): Promise<SpectraResult[]> {
-  const dir = path.join(study, 'spectra');
-  if (!existsSync(dir)) return [];
-  const out: SpectraResult[] = [];
-  for (const name of (await fsp.readdir(dir)).sort()) {
-    const file = path.join(dir, name, 'result.json');
-    if (name.startsWith('.') || !existsSync(file)) continue;
-    const parsed = SpectraResult.safeParse(JSON.parse(await fsp.readFile(file, 'utf8')));
-    if (parsed.success) out.push(parsed.data);
-  }
-  return out;
-}
+/** Every spectra/<name>/result.json of the study (the reader the app uses too: src-main/services/analyses/read.ts). */
+export { listSpectra };
 
 /** A shared ChartPanel as an SVG panel spec (linear or log y). */
 export function toPanelSpec(p: ChartPanel, opts: { logY?: boolean; xMin?: number; xMax?: number } = {}): PanelSpec {
@@ -178,19 +165,8 @@ async function spectraSection(r: ReportContext): Promise<void> {
   r.tables.push({ name: 'condition-numbers', csv: [csvRow(['run', 'strategy', 'layer', 'kind', 'module_index', 'kappa']), ...results.flatMap((x) => x.layers.map((l) => csvRow([x.run.runId, x.run.strategy, l.name, l.kind, l.moduleIndex, l.kappa])))].join('\n') + '\n' });
 }
 
-/** Every explanations/<name>/result.json of the study. */
-export async function listExplanations(study: string): Promise<ExplanationResult[]> {
-  const dir = path.join(study, 'explanations');
-  if (!existsSync(dir)) return [];
-  const out: ExplanationResult[] = [];
-  for (const name of (await fsp.readdir(dir)).sort()) {
-    const file = path.join(dir, name, 'result.json');
-    if (name.startsWith('.') || !existsSync(file)) continue;
-    const parsed = ExplanationResult.safeParse(JSON.parse(await fsp.readFile(file, 'utf8')));
-    if (parsed.success) out.push(parsed.data);
-  }
-  return out;
-}
+/** Every explanations/<name>/result.json of the study (the reader the app uses too). */
+export { listExplanations };
 
 const CELL = 128;
 const dataUri = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;

@@ -4,7 +4,7 @@
  */
 import type { ComponentType } from 'react';
 import type { SvgIconProps } from '@mui/material/SvgIcon';
-import { ChipIcon, DatasetsIcon, FundusIcon, JobsIcon, ModelsIcon, ResultsIcon, TrainingIcon } from '../shared/icons';
+import { ChipIcon, DatasetsIcon, ExplanationsIcon, FundusIcon, JobsIcon, ModelsIcon, ReportIcon, ResultsIcon, RobustnessIcon, SpectraIcon, TrainingIcon } from '../shared/icons';
 import { DatasetsPage } from '../features/datasets/DatasetsPage';
 import { StudiesPage } from '../features/study/StudiesPage';
 import { ComputePage } from '../features/engine/ComputePage';
@@ -12,6 +12,10 @@ import { JobsPage } from '../features/jobs/JobsPage';
 import { ModelsPage } from '../features/models/ModelsPage';
 import { ResultsPage } from '../features/results/ResultsPage';
 import { TrainingPage } from '../features/training/TrainingPage';
+import { SpectraPage } from '../features/spectra/SpectraPage';
+import { RobustnessPage } from '../features/robustness/RobustnessPage';
+import { ExplanationsPage } from '../features/explanations/ExplanationsPage';
+import { ReportPage } from '../features/report/ReportPage';
 import type { RouteId } from './navigation';
 
 export interface PageProps {
@@ -34,6 +38,10 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'models', label: 'Models', icon: ModelsIcon, page: ModelsPage },
   { id: 'training', label: 'Training', icon: TrainingIcon, page: TrainingPage, needsStudy: true },
   { id: 'results', label: 'Results', icon: ResultsIcon, page: ResultsPage, needsStudy: true },
+  { id: 'spectra', label: 'Spectra', icon: SpectraIcon, page: SpectraPage, needsStudy: true },
+  { id: 'robustness', label: 'Robustness', icon: RobustnessIcon, page: RobustnessPage, needsStudy: true },
+  { id: 'explanations', label: 'Explanations', icon: ExplanationsIcon, page: ExplanationsPage, needsStudy: true },
+  { id: 'report', label: 'Report', icon: ReportIcon, page: ReportPage, needsStudy: true },
   { id: 'compute', label: 'Compute', icon: ChipIcon, page: ComputePage },
   { id: 'jobs', label: 'Jobs', icon: JobsIcon, page: JobsPage },
 ];

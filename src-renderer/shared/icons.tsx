@@ -158,3 +158,52 @@ export const EditIcon = strokeIcon(
   </>,
   'EditIcon',
 );
+
+/** A decaying eigen-spectrum over axes ("Spectra"). */
+export const SpectraIcon = strokeIcon(
+  <>
+    <path d="M4 4v16h16" />
+    <path d="M6.5 5.5c.8 6.5 3.2 10.2 13 11.5" />
+    <path d="M6.5 19v-2M9.5 19v-4.5M12.5 19v-2.8M15.5 19v-1.6" />
+  </>,
+  'SpectraIcon',
+);
+
+/** A shield ("Robustness"). */
+export const RobustnessIcon = strokeIcon(
+  <>
+    <path d="M12 3l7 2.8v5.4c0 4.4-2.9 7.9-7 9.8-4.1-1.9-7-5.4-7-9.8V5.8z" />
+    <path d="M8.8 12.2l2.2 2.2 4.2-4.4" />
+  </>,
+  'RobustnessIcon',
+);
+
+/** An eye with a highlighted region ("Explanations"). */
+export const ExplanationsIcon = strokeIcon(
+  <>
+    <path d="M2.5 12s3.4-6.5 9.5-6.5 9.5 6.5 9.5 6.5-3.4 6.5-9.5 6.5S2.5 12 2.5 12z" />
+    <circle cx="12" cy="12" r="3" />
+    <circle cx="13" cy="11" r="0.8" />
+  </>,
+  'ExplanationsIcon',
+);
+
+/** A document with lines ("Report"). */
+export const ReportIcon = strokeIcon(
+  <>
+    <path d="M6 3.5h8l4 4v13H6z" />
+    <path d="M14 3.5v4h4" />
+    <path d="M8.8 12h6.4M8.8 15h6.4M8.8 18h4" />
+  </>,
+  'ReportIcon',
+);
+
+/** A box with an arrow leaving it ("Open with the system"). */
+export const OpenExternalIcon = strokeIcon(
+  <>
+    <path d="M13.5 4.5h6v6" />
+    <path d="M19.5 4.5l-8 8" />
+    <path d="M17.5 13.5v5a1.5 1.5 0 0 1-1.5 1.5H6a1.5 1.5 0 0 1-1.5-1.5V8A1.5 1.5 0 0 1 6 6.5h5" />
+  </>,
+  'OpenExternalIcon',
+);

@@ -41,25 +41,8 @@ import { bootstrapAuc, delongCi, referableProbability, rocAuc, rocCurve, sensiti
 
 /** ICDR grades 0–4: the model head every evaluation needs. */
 export const EVALUATION_CLASSES = 5;
-export const EVALUATIONS_DIR = 'evaluations';
-export const PREDICTIONS_FILE = 'predictions.csv';
-export const RESULT_FILE = 'result.json';
-
-/** Folder name of an evaluation under evaluations/. */
-export function evaluationName(runId: string, datasetId: string, split: EvaluationSplit): string {
-  return `${runId}__${datasetId}__${split}`;
-}
-
-/** Whether a manifest item belongs to an evaluation split ('train' = train or no split, as training uses). */
-export function inSplit(item: Pick<DatasetItem, 'split'>, split: EvaluationSplit): boolean {
-  if (split === 'all') return true;
-  return split === 'test' ? item.split === 'test' : item.split !== 'test';
-}
-
-/** The default split: 'test' when the dataset has test-split images, else 'all'. */
-export function defaultSplit(manifest: Pick<DatasetManifest, 'items'>): EvaluationSplit {
-  return manifest.items.some((it) => it.split === 'test') ? 'test' : 'all';
-}
+export { EVALUATIONS_DIR, PREDICTIONS_FILE, RESULT_FILE, evaluationName, inSplit, defaultSplit, csvField } from './files';
+import { EVALUATIONS_DIR, PREDICTIONS_FILE, RESULT_FILE, evaluationName, inSplit, defaultSplit, csvField } from './files';
 
 export interface EvaluateOptions {
   /** Bytes of decoded inputs kept in memory (default 0: each image is decoded once and dropped). */
@@ -327,9 +310,6 @@ export function softmaxRow(logits: ArrayLike<number>, offset: number, classes: n
 }
 
 /** RFC 4180 field: quoted when it holds a delimiter, quote, line break or edge spaces. */
-export function csvField(value: string): string {
-  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
-}
 
 /** predictions.csv: header + one row per image; numbers in shortest round-trip form (exact float64). */
 function predictionsCsv(plan: Plan, logits: Float32Array, scores: Float64Array): string {

@@ -35,7 +35,7 @@ import {
 import type { TrainingStrategy } from '../../../src-shared/training';
 import { columnIndex, parseCsv } from '../datasets/csv';
 import { listRuns } from '../runs/run-info';
-import { csvField, EVALUATIONS_DIR, PREDICTIONS_FILE, RESULT_FILE } from './evaluate';
+import { csvField, EVALUATIONS_DIR, PREDICTIONS_FILE, RESULT_FILE } from './files';
 import { pairedDelongTest } from './metrics';
 
 /** Strategy order of tables and figures (the paper's: no external data first, then ImageNet). */

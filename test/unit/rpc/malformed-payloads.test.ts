@@ -39,6 +39,15 @@ const VALID: Record<Channel, unknown> = {
   'evaluations.get': { studyPath: '/tmp/study-a', name: 'iwne-fs-resnet50-eyepacs-f0.1-s0__messidor2__all' },
   'results.tableCsv': { studyPath: '/tmp/study-a' },
   'evaluations.predictionsCsv': { studyPath: '/tmp/study-a', name: 'iwne-fs-resnet50-eyepacs-f0.1-s0__messidor2__all' },
+  'spectra.list': { studyPath: '/tmp/study-a' },
+  'robustness.list': { studyPath: '/tmp/study-a' },
+  'robustness.gallery': { studyPath: '/tmp/study-a', name: 'eyepacs-test__0123456789', file: 'gallery/gaussian_noise-3.png' },
+  'explanations.list': { studyPath: '/tmp/study-a' },
+  'explanations.heatmap': { studyPath: '/tmp/study-a', name: 'iwne-fs-resnet50-eyepacs-f1-s0__idrid-seg', imageId: 'IDRiD_01', masks: true },
+  'runs.list': { studyPath: '/tmp/study-a' },
+  'reports.list': { studyPath: '/tmp/study-a' },
+  'reports.file': { studyPath: '/tmp/study-a', file: 'report-2026-01-02-03-04-05.pdf' },
+  'shell.openPath': { path: '/tmp/study-a/reports/report-2026-01-02-03-04-05.pdf' },
 };
 
 function spies() {

@@ -1,0 +1,31 @@
+/**
+ * Names and small pure helpers of the evaluation folders (no tfjs: the main process and the report
+ * use them): evaluations/<run>__<dataset>__<split>/{predictions.csv, result.json}.
+ */
+import type { DatasetItem, DatasetManifest } from '../../../src-shared/datasets';
+import type { EvaluationSplit } from '../../../src-shared/evaluation';
+
+export const EVALUATIONS_DIR = 'evaluations';
+export const PREDICTIONS_FILE = 'predictions.csv';
+export const RESULT_FILE = 'result.json';
+
+/** Folder name of an evaluation under evaluations/. */
+export function evaluationName(runId: string, datasetId: string, split: EvaluationSplit): string {
+  return `${runId}__${datasetId}__${split}`;
+}
+
+/** Whether a manifest item belongs to an evaluation split ('train' = train or no split, as training uses). */
+export function inSplit(item: Pick<DatasetItem, 'split'>, split: EvaluationSplit): boolean {
+  if (split === 'all') return true;
+  return split === 'test' ? item.split === 'test' : item.split !== 'test';
+}
+
+/** The default split: 'test' when the dataset has test-split images, else 'all'. */
+export function defaultSplit(manifest: Pick<DatasetManifest, 'items'>): EvaluationSplit {
+  return manifest.items.some((it) => it.split === 'test') ? 'test' : 'all';
+}
+
+/** A CSV field, quoted when it needs to be. */
+export function csvField(value: string): string {
+  return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+}

@@ -1,0 +1,221 @@
+/**
+ * The "Run" card of an analysis page (Spectra, Robustness, Explanations): choose the finished runs
+ * (one per strategy at one fraction and seed; the group with the most strategies by default) and the
+ * dataset, plus the page's own fields; submit the page's jobs; follow every active job of that kind
+ * in the study with its progress bar; say when one of the jobs submitted here failed. It also shows
+ * the equivalent command line.
+ */
+import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import MenuItem from '@mui/material/MenuItem';
+import Stack from '@mui/material/Stack';
+import TextField from '@mui/material/TextField';
+import Typography from '@mui/material/Typography';
+import type { ChannelInput, RunSummary } from '../../src-shared/contract';
+import type { JobKind } from '../../src-shared/jobs';
+import { useNavigation } from '../app/navigation';
+import { JobProgressBar } from '../features/jobs/JobProgressBar';
+import { jobViewModel } from '../features/jobs/jobs.viewmodel';
+import { useJobs } from '../features/jobs/JobsStore';
+import { useDatasets } from '../features/datasets/DatasetsStore';
+import { activeStudyJobs, analysisDatasetChoices, defaultDataset, jobSubject, runGroups, type DatasetNeed, type RunGroup } from './analyses.viewmodel';
+import { CommandBlock } from './CommandBlock';
+import { errorMessage } from './errors.viewmodel';
+import { PlayIcon } from './icons';
+
+export interface AnalysisRunCardProps {
+  /** Prefix of the data-testids: `<id>` (card), `<id>-runs`, `<id>-dataset`, `<id>-start`, `<id>-progress`, `<id>-error`, `<id>-command`. */
+  testId: string;
+  title: string;
+  description: ReactNode;
+  kind: Extract<JobKind, 'spectra.run' | 'robustness.run' | 'explain.run'>;
+  studyPath: string;
+  runs: RunSummary[] | null;
+  datasetNeed: DatasetNeed;
+  buttonText: (group: RunGroup) => string;
+  /** The page's own fields (controlled by the page). */
+  fields?: ReactNode;
+  /** Why the page's fields cannot be submitted, or null. */
+  fieldsError?: string | null;
+  /** The jobs to submit for the chosen runs and dataset. */
+  requests(group: RunGroup, datasetId: string): ChannelInput<'jobs.submit'>[];
+  /** Their command-line equivalent. */
+  commands(group: RunGroup, datasetId: string): string[];
+}
+
+export function AnalysisRunCard(props: AnalysisRunCardProps) {
+  const { testId, kind, studyPath } = props;
+  const { jobs, submit, cancel } = useJobs();
+  const { datasets } = useDatasets();
+  const { navigate } = useNavigation();
+  const groups = useMemo(() => runGroups(props.runs ?? []), [props.runs]);
+  const [groupKey, setGroupKey] = useState('');
+  const [datasetId, setDatasetId] = useState('');
+  const [submitted, setSubmitted] = useState<string[]>([]);
+  const [error, setError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  const group = groups.find((g) => g.key === groupKey) ?? null;
+  const choices = useMemo(() => analysisDatasetChoices(datasets, group?.inputSize ?? null, props.datasetNeed), [datasets, group, props.datasetNeed]);
+  const dataset = choices.find((c) => c.id === datasetId && c.disabledReason === null) ?? null;
+
+  useEffect(() => {
+    if (!group && groups[0]) setGroupKey(groups[0].key);
+  }, [group, groups]);
+  useEffect(() => {
+    if (!dataset) setDatasetId(defaultDataset(choices) ?? '');
+  }, [dataset, choices]);
+
+  const active = activeStudyJobs(jobs, studyPath, kind);
+  const failed = jobs.filter((j) => submitted.includes(j.id) && (j.status === 'failed' || j.status === 'interrupted'));
+
+  async function start() {
+    if (!group || !dataset) return;
+    setBusy(true);
+    setError(null);
+    try {
+      const ids: string[] = [];
+      for (const request of props.requests(group, dataset.id)) ids.push((await submit(request)).id);
+      setSubmitted(ids);
+    } catch (err) {
+      setError(errorMessage(err));
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  const noDataset = group !== null && choices.every((c) => c.disabledReason !== null);
+
+  return (
+    <Card component="section" aria-labelledby={`${testId}-title`} data-testid={testId}>
+      <CardContent>
+        <Typography variant="h2" id={`${testId}-title`} gutterBottom>
+          {props.title}
+        </Typography>
+        <Typography variant="body2" component="div" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
+          {props.description}
+        </Typography>
+        {props.runs !== null && groups.length === 0 ? (
+          <Alert
+            severity="info"
+            data-testid={`${testId}-no-runs`}
+            action={
+              <Button color="inherit" onClick={() => navigate('training')}>
+                Go to Training
+              </Button>
+            }
+          >
+            No finished run with a selected model yet: train runs on the Training page first.
+          </Alert>
+        ) : (
+          <Stack spacing={2}>
+            <Box sx={{ display: 'flex', gap: 2, flexWrap: 'wrap', alignItems: 'flex-start' }}>
+              <TextField
+                select
+                label="Runs (one per strategy)"
+                value={group ? group.key : ''}
+                onChange={(e) => setGroupKey(e.target.value)}
+                size="small"
+                sx={{ flex: '3 1 340px', minWidth: 0 }}
+                slotProps={{ select: { SelectDisplayProps: { 'data-testid': `${testId}-runs` } as object } }}
+              >
+                {groups.map((g) => (
+                  <MenuItem key={g.key} value={g.key} data-testid={`${testId}-runs-option`}>
+                    {g.label}
+                  </MenuItem>
+                ))}
+              </TextField>
+              <TextField
+                select
+                label="Dataset"
+                value={dataset ? dataset.id : ''}
+                onChange={(e) => setDatasetId(e.target.value)}
+                size="small"
+                sx={{ flex: '2 1 240px', minWidth: 0 }}
+                helperText={noDataset ? 'No dataset fits these runs: see the reasons in the list.' : undefined}
+                slotProps={{
+                  select: {
+                    // The chosen dataset as plain text, so a long label ends in an ellipsis instead of running under the arrow.
+                    renderValue: (value) => choices.find((c) => c.id === value)?.label ?? String(value),
+                    SelectDisplayProps: { 'data-testid': `${testId}-dataset` } as object,
+                  },
+                }}
+              >
+                {choices.map((c) => (
+                  <MenuItem key={c.id} value={c.id} disabled={c.disabledReason !== null} data-testid={`${testId}-dataset-option-${c.id}`}>
+                    <Box sx={{ minWidth: 0 }}>
+                      {c.label}
+                      {c.disabledReason ? (
+                        <Typography variant="caption" component="div" sx={{ color: 'text.secondary' }}>
+                          {c.disabledReason}
+                        </Typography>
+                      ) : null}
+                    </Box>
+                  </MenuItem>
+                ))}
+              </TextField>
+            </Box>
+            {props.fields ? <Box>{props.fields}</Box> : null}
+            <Box sx={{ display: 'flex', gap: 2, alignItems: 'center', flexWrap: 'wrap' }}>
+              <Button
+                variant="contained"
+                startIcon={<PlayIcon />}
+                onClick={() => void start()}
+                disabled={busy || active.length > 0 || !group || !dataset || Boolean(props.fieldsError)}
+                data-testid={`${testId}-start`}
+              >
+                {group ? props.buttonText(group) : 'Run'}
+              </Button>
+              {props.fieldsError ? (
+                <Typography variant="body2" sx={{ color: 'error.main' }} role="alert">
+                  {props.fieldsError}
+                </Typography>
+              ) : null}
+            </Box>
+            {error ? (
+              <Alert severity="error" onClose={() => setError(null)} data-testid={`${testId}-error`}>
+                {error}
+              </Alert>
+            ) : null}
+            {failed.map((j) => (
+              <Alert key={j.id} severity={j.status === 'failed' ? 'error' : 'warning'} data-testid={`${testId}-failed`}>
+                {j.title} of {jobSubject(j)} {j.status === 'failed' ? `failed: ${j.error?.message ?? 'no reason given'}` : 'was interrupted; retry it on the Jobs page.'}
+              </Alert>
+            ))}
+            {active.length > 0 ? (
+              <Stack spacing={2} data-testid={`${testId}-active`}>
+                {active.map((j) => (
+                  <Box key={j.id}>
+                    <Typography variant="body2" sx={{ mb: 0.5, overflowWrap: 'anywhere' }}>
+                      {j.title}: {jobSubject(j)}
+                    </Typography>
+                    <JobProgressBar
+                      vm={jobViewModel(j, Date.now())}
+                      testId={`${testId}-progress`}
+                      label={`${j.title} progress: ${jobSubject(j)}`}
+                      cancelText="Cancel"
+                      cancelLabel={`Cancel ${j.title.toLowerCase()} of ${jobSubject(j)}`}
+                      onCancel={() => void cancel(j.id).catch((e: unknown) => setError(errorMessage(e)))}
+                    />
+                  </Box>
+                ))}
+              </Stack>
+            ) : null}
+            {group && dataset ? (
+              <Box>
+                <Typography variant="caption" component="p" sx={{ color: 'text.secondary', mb: 0.5 }}>
+                  The same on the command line:
+                </Typography>
+                <CommandBlock lines={props.commands(group, dataset.id)} testId={`${testId}-command`} />
+              </Box>
+            ) : null}
+          </Stack>
+        )}
+      </CardContent>
+    </Card>
+  );
+}
