@@ -10,7 +10,8 @@
  * batches run forward, each captured layer's output is written into per-layer block storage in
  * which block b holds all N images × `blockFeatures` features (contiguous). Then, per block, the
  * feature statistics are exact (all N values at hand; gram.ts) and the block's Z_B Z_Bᵀ is added
- * to G. Memory while computing G is one block (N × blockFeatures floats) plus G (N² float64).
+ * to G. Memory while computing G is one block (N × blockFeatures floats) plus G (N² float64; two or
+ * three such for a conv whose BatchNorm Gram is derived from it, see below).
  *
  * The block storage of the layers being captured is bounded by `budgetBytes`: the layers are split,
  * in the order the forward pass meets them, into groups whose storage fits the budget (a single
@@ -25,6 +26,23 @@
  * BatchNorm folding off: each conv and each BatchNorm output is seen separately. Features are the
  * NHWC flattening of an image's output (PyTorch flattens NCHW; the Gram, and so every eigenvalue,
  * does not depend on the order of the features).
+ *
+ * BatchNorm from its conv (`bnFromConv`, default on; `batchNormDerivations`). In eval mode a
+ * BatchNorm applies to its conv's output x, per channel c, the affine map
+ * y = s_c·(x − m_c) + β_c with s_c = γ_c/√(σ²_c + ε) (running statistics m, σ²). For s_c ≠ 0 the
+ * mean of y over the images is s_c·(mean x − m_c) + β_c and its std |s_c|·std x, so each standardised
+ * BN feature is sign(s_c) × the standardised conv feature, and it is constant exactly when the conv
+ * feature is; for s_c = 0 (γ_c = 0) the BN feature is the constant β_c. Hence, with z the
+ * standardised conv features, G_BN = Σ_{f: γ_c(f) ≠ 0} z_f z_fᵀ (sign² = 1) and
+ * G_conv = G_BN + Σ_{f: γ_c(f) = 0} z_f z_fᵀ: the conv's blocks are standardised and multiplied
+ * once, with the γ = 0 channels' columns summed apart (gram.ts `accumulateBlock`, no subtraction),
+ * and the BN's constant features are the conv's plus its non-constant features of γ = 0 channels.
+ * The BatchNorm outputs are then neither copied nor stored (half the activations). This is the
+ * spectrum of the BatchNorm's exact output; capturing its float32 output instead (`bnFromConv:
+ * false`) differs by that output's rounding, ≤ 2⁻²⁴·|y| per value, i.e. by ≤ 2⁻²⁴·|y|/std(y) in a
+ * standardised value (test/unit/spectra/capture.test.ts compares both). A BatchNorm is captured
+ * directly when its conv is not among the layers or a scale s_c is not finite or is nonzero but
+ * below 1e-30 in magnitude (where s_c·x could underflow in float32).
  */
 import { closeSync, openSync, readSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
@@ -32,9 +50,9 @@ import tf from '@tensorflow/tfjs';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import type { ResNet } from '../../engine/models/resnet';
-import type { ConvSpec } from '../../engine/models/resnet-spec';
+import { BN_EPS, type ConvSpec } from '../../engine/models/resnet-spec';
 import { throwIfCancelled, type JobContext } from '../../services/jobs/context';
-import { accumulateGram, standardiseBlock, type GramPrecision } from './gram';
+import { accumulateBlock, type GramPrecision } from './gram';
 
 export type SpectrumLayerKind = 'conv' | 'bn' | 'linear';
 
@@ -61,7 +79,7 @@ export interface ImageFeed {
 export interface CaptureOptions {
   /** Images per forward pass (default 16). */
   batchSize?: number;
-  /** Features per block of the transposed storage (default: about 8 MiB per block, 256–16384). */
+  /** Features per block of the transposed storage (default `defaultBlockFeatures`). */
   blockFeatures?: number;
   /** Bytes of block storage per forward pass (default 4 GiB on disk, 512 MiB in memory). */
   budgetBytes?: number;
@@ -70,6 +88,8 @@ export interface CaptureOptions {
   /** With a scratchDir, groups whose storage fits this many bytes stay in memory anyway (default 0). */
   memoryBytes?: number;
   gramPrecision?: GramPrecision;
+  /** BatchNorm Gram matrices from their conv's (see the module comment); default true. */
+  bnFromConv?: boolean;
 }
 
 export interface LayerGram {
@@ -130,6 +150,46 @@ export function spectrumLayers(model: ResNet, inputSize: number): SpectrumLayer[
   moduleOrder.push(fc.name);
   const index = new Map(moduleOrder.map((n, i) => [n, i]));
   return hookOrder.map((l) => ({ ...l, moduleIndex: index.get(l.name)! }));
+}
+
+/** A BatchNorm whose Gram matrix comes from its conv's (see the module comment). */
+export interface BatchNormDerivation {
+  bn: SpectrumLayer;
+  /** Output channels (the last axis of both layers' NHWC output). */
+  channels: number;
+  /** 1 for each channel c with γ_c = 0 (s_c = 0). */
+  zeroScale: Uint8Array;
+}
+
+/** Smallest |s_c| taken as an ordinary nonzero scale (below it s_c·x could underflow in float32). */
+const MIN_SCALE = 1e-30;
+
+/**
+ * The BatchNorms of `layers` whose Gram matrices can come from their conv's (also in `layers`),
+ * keyed by the conv's name: eval-mode scales s_c = γ_c/√(σ²_c + ε) all finite and each either 0 or
+ * at least 1e-30 in magnitude.
+ */
+export function batchNormDerivations(model: ResNet, layers: readonly SpectrumLayer[]): Map<string, BatchNormDerivation> {
+  const byName = new Map(layers.map((l) => [l.name, l]));
+  const { stem, stages } = model.layout;
+  const pairs = [stem, ...stages.flatMap((st) => st.blocks.flatMap((b) => [...(b.downsample ? [b.downsample] : []), ...b.convs]))];
+  const out = new Map<string, BatchNormDerivation>();
+  for (const { conv, bn } of pairs) {
+    const convLayer = byName.get(conv.name);
+    const bnLayer = byName.get(bn.name);
+    if (!convLayer || !bnLayer || convLayer.features !== bnLayer.features || conv.outChannels !== bn.channels) continue;
+    const gamma = model.variable(`${bn.name}.weight`).dataSync();
+    const variance = model.variable(`${bn.name}.running_var`).dataSync();
+    const zeroScale = new Uint8Array(bn.channels);
+    let derivable = gamma.length === bn.channels && variance.length === bn.channels;
+    for (let c = 0; derivable && c < bn.channels; c++) {
+      const scale = gamma[c]! / Math.sqrt(variance[c]! + BN_EPS);
+      if (!Number.isFinite(scale) || (scale !== 0 && Math.abs(scale) < MIN_SCALE)) derivable = false;
+      else if (scale === 0) zeroScale[c] = 1;
+    }
+    if (derivable) out.set(conv.name, { bn: bnLayer, channels: bn.channels, zeroScale });
+  }
+  return out;
 }
 
 /** Block storage of one layer: N rows (images) × F features, kept as feature blocks. */
@@ -239,15 +299,20 @@ export function planGroups(layers: readonly SpectrumLayer[], n: number, budget: 
 
 class StopForward extends Error {}
 
-/** Default block width: about 8 MiB of float32 per block. */
+/**
+ * Default block width: 2048 features (fewer for N > 1024: at most 8 MiB per block, 256 at least).
+ * On wasm, 1024–4096 features per block run at the same speed for N = 64 and 256, 8192 and more
+ * slower (measured with gram.ts accumulateBlock and bench spectra --block); narrower blocks also
+ * keep the float32 rounding of each block product smaller.
+ */
 export function defaultBlockFeatures(n: number): number {
-  return Math.max(256, Math.min(16384, Math.floor((8 * 1024 * 1024) / (4 * n))));
+  return Math.max(256, Math.min(2048, Math.floor((8 * 1024 * 1024) / (4 * n))));
 }
 
 /**
  * Runs `model` over the images of `feed` and calls `onLayer` with each layer's Gram matrix (in hook
- * order; the Gram array is the callee's). Progress units: one per image batch of each pass and one
- * per layer's Gram.
+ * order, a BatchNorm derived from its conv right after the conv; the Gram array is the callee's).
+ * Progress units: one per image batch of each pass and one per layer's Gram.
  */
 export async function captureGrams(
   model: ResNet,
@@ -266,7 +331,10 @@ export async function captureGrams(
   if (!Number.isInteger(batchSize) || batchSize < 1) throw new AppError('BAD_REQUEST', `batchSize must be a positive integer, got ${batchSize}`, [{ path: 'batchSize', message: 'positive integer' }]);
   if (!Number.isInteger(block) || block < 1) throw new AppError('BAD_REQUEST', `blockFeatures must be a positive integer, got ${block}`);
   if (n < 2) throw new AppError('BAD_REQUEST', `The spectra need at least 2 images, got ${n}`, [{ path: 'images', message: 'at least 2' }]);
-  const groups = planGroups(layers, n, budget);
+  const derived = opts.bnFromConv === false ? new Map<string, BatchNormDerivation>() : batchNormDerivations(model, layers);
+  const derivedBns = new Set([...derived.values()].map((d) => d.bn.name));
+  const stored = layers.filter((l) => !derivedBns.has(l.name));
+  const groups = planGroups(stored, n, budget);
   const batches = Math.ceil(n / batchSize);
   const total = groups.length * batches + layers.length;
   let done = 0;
@@ -318,23 +386,47 @@ export async function captureGrams(
       for (const { layer, store } of stores.values()) {
         throwIfCancelled(ctx);
         const t0 = performance.now();
-        const gram = new Float64Array(n * n);
-        let constantFeatures = 0;
-        const blocks = Math.ceil(layer.features / block);
-        for (let b = 0; b < blocks; b++) {
-          const w = blockWidth(layer.features, block, b);
-          const { z, constant } = standardiseBlock(store.readBlock(b), n, w, precision === 'backend');
-          constantFeatures += constant;
-          accumulateGram(gram, z, n, w, precision);
-        }
+        const grams = layerGrams(layer, store, n, block, precision, derived.get(layer.name) ?? null);
         store.dispose();
         timings.gramMs += performance.now() - t0;
-        onLayer({ layer, gram, constantFeatures });
-        ctx.progress(++done, total, `Gram matrix of ${layer.name}`);
+        for (const g of grams) {
+          onLayer(g);
+          ctx.progress(++done, total, `Gram matrix of ${g.layer.name}`);
+        }
       }
     } finally {
       for (const { store } of stores.values()) store.dispose();
     }
   }
   return timings;
+}
+
+/** The Gram matrix of a stored layer and, with a derivation, of its BatchNorm (gram.ts accumulateBlock). */
+function layerGrams(layer: SpectrumLayer, store: BlockStore, n: number, block: number, precision: GramPrecision, bn: BatchNormDerivation | null): LayerGram[] {
+  const kept = new Float64Array(n * n);
+  const zeroChannels = bn ? bn.zeroScale.reduce((a, b) => a + b, 0) : 0;
+  const excludedGram = zeroChannels > 0 ? new Float64Array(n * n) : null;
+  let constantFeatures = 0;
+  let excludedVarying = 0;
+  const blocks = Math.ceil(layer.features / block);
+  for (let b = 0; b < blocks; b++) {
+    const w = blockWidth(layer.features, block, b);
+    let excluded: Uint8Array | null = null;
+    if (bn && excludedGram) {
+      excluded = new Uint8Array(w);
+      for (let j = 0, c = (b * block) % bn.channels; j < w; j++, c = c + 1 === bn.channels ? 0 : c + 1) excluded[j] = bn.zeroScale[c]!;
+    }
+    const r = accumulateBlock(store.readBlock(b), n, w, precision, { kept, excluded: excludedGram }, excluded);
+    if (r.nonFinite > 0) throw new AppError('BAD_REQUEST', `Layer ${layer.name} has non-finite activations (${r.nonFinite} feature(s) of block ${b + 1}/${blocks}): the model's weights or the images are not usable for the spectra`);
+    constantFeatures += r.constant;
+    excludedVarying += r.excludedVarying;
+  }
+  if (!bn) return [{ layer, gram: kept, constantFeatures }];
+  const own = new Float64Array(n * n);
+  if (excludedGram) for (let i = 0; i < own.length; i++) own[i] = kept[i]! + excludedGram[i]!;
+  else own.set(kept);
+  return [
+    { layer, gram: own, constantFeatures },
+    { layer: bn.bn, gram: kept, constantFeatures: constantFeatures + excludedVarying },
+  ];
 }

@@ -45,6 +45,8 @@ export interface ComputeOptions {
   budgetBytes?: number;
   scratchDir?: string | null;
   memoryBytes?: number;
+  /** BatchNorm Gram matrices from their conv's (capture.ts; default true). */
+  bnFromConv?: boolean;
 }
 
 /** The first-layer analysis of a descending spectrum λ (first-layer.ts, fit.ts). */
@@ -83,7 +85,7 @@ export async function computeSpectra(model: ResNet, feed: ImageFeed, opts: Compu
   const layers = spectrumLayers(model, feed.size);
   const out: LayerSpectrum[] = [];
   let eigenMs = 0;
-  const timings = await captureGrams(model, layers, feed, { batchSize: opts.batchSize, blockFeatures: opts.blockFeatures, budgetBytes: opts.budgetBytes, scratchDir: opts.scratchDir ?? null, memoryBytes: opts.memoryBytes, gramPrecision }, ctx, ({ layer, gram, constantFeatures }) => {
+  const timings = await captureGrams(model, layers, feed, { batchSize: opts.batchSize, blockFeatures: opts.blockFeatures, budgetBytes: opts.budgetBytes, scratchDir: opts.scratchDir ?? null, memoryBytes: opts.memoryBytes, gramPrecision, bnFromConv: opts.bnFromConv }, ctx, ({ layer, gram, constantFeatures }) => {
     const t0 = performance.now();
     const kk = componentCount(k, feed.count, layer.features);
     const eigenvalues = explainedVariance(gram, feed.count, kk);
@@ -152,7 +154,7 @@ export const SPECTRA_DIR = 'spectra';
 
 export interface RunSpectraOptions {
   /** Overrides for the capture (tests, benchmarks). */
-  compute?: Pick<ComputeOptions, 'gramPrecision' | 'blockFeatures' | 'budgetBytes' | 'memoryBytes'>;
+  compute?: Pick<ComputeOptions, 'gramPrecision' | 'blockFeatures' | 'budgetBytes' | 'memoryBytes' | 'bnFromConv'>;
 }
 
 /** One spectra analysis of a run on a dataset; writes and returns spectra/<run-id>__<dataset-id>/result.json. */
