@@ -21,6 +21,7 @@
 import tf from '@tensorflow/tfjs';
 import type { Rank, Scalar, Tensor, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
+import { tfSeed } from '../../random/tf-seed';
 
 const bad = (msg: string) => new AppError('BAD_REQUEST', msg);
 
@@ -49,7 +50,7 @@ export class ProjectionHead {
     layers.forEach(([name, fin, fout], i) => {
       const bound = 1 / Math.sqrt(fin);
       for (const [suffix, shape] of [['weight', [fout, fin]], ['bias', [fout]]] as const) {
-        const init = tf.randomUniform([...shape], -bound, bound, 'float32', seed * 4 + i * 2 + (suffix === 'bias' ? 1 : 0));
+        const init = tf.randomUniform([...shape], -bound, bound, 'float32', tfSeed(seed * 4 + i * 2 + (suffix === 'bias' ? 1 : 0)));
         this.vars.set(`${name}.${suffix}`, tf.variable(init, true, `mocohead${id}/${name}.${suffix}`));
         init.dispose();
       }
@@ -158,7 +159,7 @@ export class MocoQueue {
     seed = 0,
   ) {
     if (!(Number.isInteger(size) && size > 0 && Number.isInteger(dim) && dim > 0)) throw bad(`Error in MocoQueue: invalid size ${size} × ${dim}`);
-    const init = tf.tidy(() => l2Normalize(tf.randomNormal([size, dim], 0, 1, 'float32', seed)));
+    const init = tf.tidy(() => l2Normalize(tf.randomNormal([size, dim], 0, 1, 'float32', tfSeed(seed))));
     this.keys = tf.variable(init, false, `mocoqueue${queueCount++}`);
     init.dispose();
   }

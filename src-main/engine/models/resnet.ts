@@ -23,6 +23,7 @@ import tf from '@tensorflow/tfjs';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import { BN_EPS, BN_MOMENTUM, resnetLayout, resnetParamSpecs, type BnSpec, type ConvSpec, type ParamSpec, type ResNetConfig, type ResNetLayout } from './resnet-spec';
+import { tfSeed } from '../../random/tf-seed';
 
 export type LayerKind = 'conv' | 'bn' | 'maxpool' | 'block' | 'stage' | 'avgpool' | 'linear';
 export type LayerHook = (name: string, kind: LayerKind, output: Tensor) => Tensor | void;
@@ -264,7 +265,7 @@ function initialValue(spec: ParamSpec, seed: number, fcInFeatures: number): Tens
   switch (spec.role) {
     case 'conv.weight': {
       const [kh, kw, , out] = spec.tfjsShape as [number, number, number, number];
-      return tf.randomNormal(spec.tfjsShape, 0, Math.sqrt(2 / (out * kh * kw)), 'float32', seed);
+      return tf.randomNormal(spec.tfjsShape, 0, Math.sqrt(2 / (out * kh * kw)), 'float32', tfSeed(seed));
     }
     case 'bn.weight':
     case 'bn.running_var':
@@ -274,11 +275,11 @@ function initialValue(spec: ParamSpec, seed: number, fcInFeatures: number): Tens
       return tf.zeros(spec.tfjsShape);
     case 'fc.weight': {
       const bound = 1 / Math.sqrt(fcInFeatures);
-      return tf.randomUniform(spec.tfjsShape, -bound, bound, 'float32', seed);
+      return tf.randomUniform(spec.tfjsShape, -bound, bound, 'float32', tfSeed(seed));
     }
     case 'fc.bias': {
       const bound = 1 / Math.sqrt(fcInFeatures);
-      return tf.randomUniform(spec.tfjsShape, -bound, bound, 'float32', seed);
+      return tf.randomUniform(spec.tfjsShape, -bound, bound, 'float32', tfSeed(seed));
     }
     case 'bn.num_batches_tracked':
       throw new AppError('INTERNAL', 'num_batches_tracked is not a variable');
