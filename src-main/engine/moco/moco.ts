@@ -104,7 +104,9 @@ export function infoNCE(q: Tensor2D, k: Tensor2D, queue: Tensor2D, temperature: 
 export function mocoLogits(q: Tensor2D, k: Tensor2D, queue: Tensor2D, temperature: number): Tensor2D {
   return tf.tidy(() => {
     const pos = tf.sum(tf.mul(q, k), 1, true);
-    const neg = tf.matMul(q, queue, false, true);
+    // matMul(q, transpose(queue)), not matMul(q, queue, false, true): on wasm the transposed-b form
+    // takes a generic loop ~13× slower than the explicit transpose's XNNPACK path.
+    const neg = tf.matMul(q, tf.transpose(queue));
     return tf.div(tf.concat([pos, neg], 1), temperature) as Tensor2D;
   });
 }
