@@ -12,6 +12,7 @@ import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
 import { WeightsInspection, WeightsInspectRequest } from './weights';
 import { GridSpec, GridView, RunDetail } from './grid';
+import { RunId } from './ids';
 import { EvaluationResult, StudyResults } from './evaluation';
 import { SpectraResult } from './spectra';
 import { RobustnessResult } from './robustness';
@@ -291,7 +292,7 @@ export const contract = {
     output: z.object({ submitted: z.array(JobState), skipped: z.array(z.object({ runId: z.string(), reason: z.string() })) }),
   },
   /** A run's spec, result and logs so far (live loss / AUC curves). */
-  'runs.get': { input: z.object({ ...StudyRef, runId: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,79}$/) }).strict(), output: RunDetail },
+  'runs.get': { input: z.object({ ...StudyRef, runId: RunId }).strict(), output: RunDetail },
   /** Every evaluation of the study: results table, paired tests, Fig 2 series. */
   'results.get': { input: z.object(StudyRef).strict(), output: StudyResults },
   /** One evaluation (ROC curve, operating points) by its folder name under evaluations/. */

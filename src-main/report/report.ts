@@ -26,6 +26,7 @@ import type { TrainingSpec } from '../../src-shared/training';
 import { readDatasetManifest } from '../services/datasets/manifest-file';
 import { listDatasets } from '../services/datasets-view';
 import { studyResults, resultsTableCsv } from '../services/evaluation/results';
+import { csvRow } from '../services/evaluation/files';
 import { writeFileAtomic } from '../services/fs/atomic';
 import { throwIfCancelled, type JobContext } from '../services/jobs/context';
 import { listRuns, type RunInfo } from '../services/runs/run-info';
@@ -79,7 +80,7 @@ const ci = (lo: number, hi: number) => `${lo.toFixed(3)}–${hi.toFixed(3)}`;
 const pValue = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
 
 function csv(rows: readonly (readonly (string | number | null)[])[]): string {
-  return rows.map((r) => r.map((c) => (c === null ? '' : /[",\n]/.test(String(c)) ? `"${String(c).replace(/"/g, '""')}"` : String(c))).join(',')).join('\n') + '\n';
+  return rows.map(csvRow).join('\n') + '\n';
 }
 
 /** sha256 over the dataset's sorted (item id, source sha256) pairs: identifies its content. */

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { readDatasetManifest } from '../services/datasets/manifest-file';
 import { listExplanations, listRobustness, listSpectra, ROBUSTNESS_DIR } from '../services/analyses/read';
 import type { JobContext } from '../services/jobs/context';
+import { csvRow } from '../services/evaluation/files';
 import type { RunInfo } from '../services/runs/run-info';
 import type { PdfWriter } from './pdf-writer';
 import { barRowsPanel, imageGrid, legend, panelFigure, svgDocument, type PanelSpec } from './svg';
@@ -53,7 +54,6 @@ export async function analysisSections(r: ReportContext): Promise<void> {
   await explanationsSection(r);
 }
 
-const csvRow = (cells: readonly (string | number | null)[]) => cells.map((c) => (c === null ? '' : /[",\n]/.test(String(c)) ? `"${String(c).replace(/"/g, '""')}"` : String(c))).join(',');
 
 async function robustnessSection(r: ReportContext): Promise<void> {
   const results = await listRobustness(r.study);

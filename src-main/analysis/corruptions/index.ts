@@ -29,29 +29,9 @@ export type { RgbImage } from './image';
 export { MAX_SIDE, MIN_SIDE } from './image';
 export { SEVERITIES, type Severity } from './severity';
 
-/** The reference's order (`corruption_tuple`): the 15 benchmark corruptions, then the 4 held-out ones. */
-export const CORRUPTION_NAMES = [
-  'gaussian_noise',
-  'shot_noise',
-  'impulse_noise',
-  'defocus_blur',
-  'glass_blur',
-  'motion_blur',
-  'zoom_blur',
-  'snow',
-  'frost',
-  'fog',
-  'brightness',
-  'contrast',
-  'elastic_transform',
-  'pixelate',
-  'jpeg_compression',
-  'speckle_noise',
-  'gaussian_blur',
-  'spatter',
-  'saturate',
-] as const;
-export type CorruptionName = (typeof CORRUPTION_NAMES)[number];
+/** The reference's order (`corruption_tuple`): the 15 benchmark corruptions, then the 4 held-out ones (one list, in src-shared/robustness.ts). */
+export { CORRUPTION_NAMES, type CorruptionName } from '../../../src-shared/robustness';
+import { CORRUPTION_NAMES, type CorruptionName } from '../../../src-shared/robustness';
 
 export type CorruptionFamily = 'noise' | 'blur' | 'weather' | 'digital' | 'held-out';
 

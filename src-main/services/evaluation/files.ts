@@ -29,3 +29,8 @@ export function defaultSplit(manifest: Pick<DatasetManifest, 'items'>): Evaluati
 export function csvField(value: string): string {
   return /[",\r\n]|^\s|\s$/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
 }
+
+/** One CSV line of cells (null = empty), each quoted when it needs to be. */
+export function csvRow(cells: readonly (string | number | null)[]): string {
+  return cells.map((c) => (c === null ? '' : csvField(String(c)))).join(',');
+}

@@ -8,7 +8,8 @@ import { z } from 'zod';
 import { AppError } from '../../../src-shared/errors';
 import { TrainingResult, TrainingSpec } from '../../../src-shared/training';
 
-export const RUN_ID_PATTERN = /^[a-z0-9][a-z0-9._-]{0,79}$/;
+export { RUN_ID_PATTERN } from '../../../src-shared/ids';
+import { RUN_ID_PATTERN } from '../../../src-shared/ids';
 
 /** runs/<run-id>/best/metrics.json */
 export const BestModelInfo = z

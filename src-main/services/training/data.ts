@@ -16,7 +16,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { DatasetItem } from '../../../src-shared/datasets';
+import type { DatasetItem, DatasetManifest } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import type { TrainingSpec } from '../../../src-shared/training';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../engine/augment/ops';
@@ -36,6 +36,8 @@ export interface TrainingItem {
 export interface TrainingData {
   datasetId: string;
   datasetDir: string;
+  /** The dataset's manifest as read for this plan (so callers need not read it again). */
+  manifest: DatasetManifest;
   train: TrainingItem[];
   validation: TrainingItem[];
   trainPatients: number;
@@ -66,6 +68,7 @@ export async function planTrainingData(spec: TrainingSpec, studyPath: string): P
   const data: TrainingData = {
     datasetId: spec.datasetId,
     datasetDir,
+    manifest,
     train: pick(subset.items),
     validation: pick(validation.validation),
     trainPatients: subset.patients.length,

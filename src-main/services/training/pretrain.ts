@@ -48,7 +48,6 @@ import type { WeightFile } from '../../engine/weights/read';
 import { readSafetensors, writeSafetensors } from '../../engine/weights/safetensors';
 import { fromFloat32, fromInt64, toBigInts, toFloat32, type RawTensor } from '../../engine/weights/tensors';
 import { mulberry32 } from '../../random/prng';
-import { readDatasetManifest } from '../datasets/manifest-file';
 import { shuffle } from '../datasets/splits';
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../jobs/context';
@@ -78,9 +77,8 @@ type PretrainState = z.infer<typeof PretrainState>;
 
 /** The pretraining images: cached, not test split, patient outside the validation split. */
 export async function planPretrainingItems(spec: TrainingSpec, study: string): Promise<TrainingItem[]> {
-  const data = await planTrainingData(spec, study);
-  const { datasetDir, manifest } = await readDatasetManifest(study, spec.datasetId!);
-  const validationIds = new Set(data.validation.map((v) => v.id));
+  const { datasetDir, manifest, validation } = await planTrainingData(spec, study);
+  const validationIds = new Set(validation.map((v) => v.id));
   const validationPatients = new Set(manifest.items.filter((it) => validationIds.has(it.id)).map((it) => it.patient));
   const items: TrainingItem[] = [];
   manifest.items.forEach((it, index) => {

@@ -1,3 +1,5 @@
+import { RefreshButton } from '../../shared/RefreshButton';
+import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -9,7 +11,7 @@ import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useNavigation } from '../../app/navigation';
 import { PageHeader } from '../../shared/PageHeader';
-import { PlayIcon, RefreshIcon } from '../../shared/icons';
+import { PlayIcon } from '../../shared/icons';
 import { useStudy } from '../study/StudyStore';
 import { datasetCard } from './datasets.viewmodel';
 import { DatasetCard } from './DatasetCard';
@@ -65,9 +67,7 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
         actions={
           view.kind === 'list' ? (
             <>
-              <Button variant="outlined" startIcon={<RefreshIcon />} onClick={refresh} aria-label="Refresh the dataset list">
-                Refresh
-              </Button>
+              <RefreshButton what="dataset list" onClick={refresh} />
               {importButton}
             </>
           ) : null
@@ -77,11 +77,7 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
       {view.kind === 'detail' ? <DatasetDetail studyPath={studyPath} datasetId={view.id} onBack={() => show({ kind: 'list' })} /> : null}
       {view.kind === 'list' ? (
         <Stack spacing={2}>
-          {error ? (
-            <Alert severity="error" action={<Button onClick={refresh}>Try again</Button>}>
-              {error}
-            </Alert>
-          ) : null}
+          <LoadErrorAlert error={error} onRetry={refresh} />
           {!datasets && !error ? <CircularProgress aria-label="Loading datasets" /> : null}
           {datasets && datasets.length === 0 ? (
             <Card data-testid="datasets-empty">

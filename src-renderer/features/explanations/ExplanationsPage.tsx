@@ -1,6 +1,6 @@
+import { RefreshButton } from '../../shared/RefreshButton';
+import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
 import { useEffect, useMemo, useState } from 'react';
-import Alert from '@mui/material/Alert';
-import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import MenuItem from '@mui/material/MenuItem';
@@ -11,7 +11,7 @@ import type { Pooling } from '../../../src-shared/explanations';
 import { AnalysisRunCard } from '../../shared/AnalysisRunCard';
 import { cliCommand, defaultRunChoice, finishedJobsSignature, parseCount } from '../../shared/analyses.viewmodel';
 import { EmptyStateCard } from '../../shared/EmptyStateCard';
-import { RefreshIcon } from '../../shared/icons';
+
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
@@ -69,17 +69,11 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
         description={DESCRIPTION}
         focusOnMount={focusHeading}
         actions={
-          <Button variant="outlined" startIcon={<RefreshIcon />} onClick={refresh} aria-label="Refresh the explanations">
-            Refresh
-          </Button>
+          <RefreshButton what="explanations" onClick={refresh} />
         }
       />
       <Stack spacing={3}>
-        {results.error || runs.error ? (
-          <Alert severity="error" action={<Button onClick={refresh}>Try again</Button>}>
-            {results.error ?? runs.error}
-          </Alert>
-        ) : null}
+        <LoadErrorAlert error={results.error ?? runs.error} onRetry={refresh} />
         {empty ? (
           <EmptyStateCard
             testId="explanations-empty"

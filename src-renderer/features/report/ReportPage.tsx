@@ -1,3 +1,5 @@
+import { RefreshButton } from '../../shared/RefreshButton';
+import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
 import { useMemo, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
@@ -21,7 +23,7 @@ import { activeStudyJobs, finishedJobsSignature, studyJobs } from '../../shared/
 import { CommandBlock } from '../../shared/CommandBlock';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { checkboxFocusRing } from '../../shared/focusRing';
-import { CheckIcon, DownloadIcon, FolderIcon, OpenExternalIcon, RefreshIcon, ReportIcon } from '../../shared/icons';
+import { CheckIcon, DownloadIcon, FolderIcon, OpenExternalIcon, ReportIcon } from '../../shared/icons';
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
@@ -155,17 +157,11 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
         description={DESCRIPTION}
         focusOnMount={focusHeading}
         actions={
-          <Button variant="outlined" startIcon={<RefreshIcon />} onClick={refresh} aria-label="Refresh the reports">
-            Refresh
-          </Button>
+          <RefreshButton what="reports" onClick={refresh} />
         }
       />
       <Stack spacing={3}>
-        {reports.error ? (
-          <Alert severity="error" action={<Button onClick={refresh}>Try again</Button>}>
-            {reports.error}
-          </Alert>
-        ) : null}
+        <LoadErrorAlert error={reports.error} onRetry={refresh} />
         <Card component="section" aria-labelledby="export-title" data-testid="report-export-card">
           <CardContent>
             <Typography variant="h2" id="export-title" gutterBottom>

@@ -1,3 +1,4 @@
+import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
@@ -132,11 +133,7 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
         }
       />
       <Stack spacing={3}>
-        {error ? (
-          <Alert severity="error" action={<Button onClick={refresh}>Try again</Button>}>
-            {error}
-          </Alert>
-        ) : null}
+        <LoadErrorAlert error={error} onRetry={refresh} />
         {exportError ? (
           <Alert severity="error" onClose={() => setExportError(null)} data-testid="results-export-error">
             {exportError}

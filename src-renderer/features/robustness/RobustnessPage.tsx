@@ -1,7 +1,8 @@
+import { RefreshButton } from '../../shared/RefreshButton';
+import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
 import { useEffect, useMemo, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import Checkbox from '@mui/material/Checkbox';
@@ -19,7 +20,7 @@ import { AnalysisRunCard } from '../../shared/AnalysisRunCard';
 import { cliCommand, defaultRunChoice, finishedJobsSignature, parseCount } from '../../shared/analyses.viewmodel';
 import { EmptyStateCard } from '../../shared/EmptyStateCard';
 import { checkboxFocusRing } from '../../shared/focusRing';
-import { RefreshIcon } from '../../shared/icons';
+
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
@@ -104,17 +105,11 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
         description={DESCRIPTION}
         focusOnMount={focusHeading}
         actions={
-          <Button variant="outlined" startIcon={<RefreshIcon />} onClick={refresh} aria-label="Refresh the robustness results">
-            Refresh
-          </Button>
+          <RefreshButton what="robustness results" onClick={refresh} />
         }
       />
       <Stack spacing={3}>
-        {results.error || runs.error ? (
-          <Alert severity="error" action={<Button onClick={refresh}>Try again</Button>}>
-            {results.error ?? runs.error}
-          </Alert>
-        ) : null}
+        <LoadErrorAlert error={results.error ?? runs.error} onRetry={refresh} />
         {empty ? (
           <EmptyStateCard
             testId="robustness-empty"

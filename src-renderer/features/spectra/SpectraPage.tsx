@@ -1,7 +1,7 @@
+import { RefreshButton } from '../../shared/RefreshButton';
+import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
 import { useEffect, useMemo, useState } from 'react';
-import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
-import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import Grid from '@mui/material/Grid';
@@ -12,7 +12,6 @@ import Typography from '@mui/material/Typography';
 import { AnalysisRunCard } from '../../shared/AnalysisRunCard';
 import { defaultRunChoice, finishedJobsSignature, parseCount } from '../../shared/analyses.viewmodel';
 import { EmptyStateCard } from '../../shared/EmptyStateCard';
-import { RefreshIcon } from '../../shared/icons';
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
@@ -71,17 +70,11 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
         description={DESCRIPTION}
         focusOnMount={focusHeading}
         actions={
-          <Button variant="outlined" startIcon={<RefreshIcon />} onClick={refresh} aria-label="Refresh the spectra">
-            Refresh
-          </Button>
+          <RefreshButton what="spectra" onClick={refresh} />
         }
       />
       <Stack spacing={3}>
-        {spectra.error || runs.error ? (
-          <Alert severity="error" action={<Button onClick={refresh}>Try again</Button>}>
-            {spectra.error ?? runs.error}
-          </Alert>
-        ) : null}
+        <LoadErrorAlert error={spectra.error ?? runs.error} onRetry={refresh} />
         {empty ? (
           <EmptyStateCard
             testId="spectra-empty"

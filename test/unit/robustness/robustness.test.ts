@@ -12,7 +12,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { CORRUPTION_NAMES as ENGINE_NAMES, corrupt } from '../../../src-main/analysis/corruptions';
+import { corrupt } from '../../../src-main/analysis/corruptions';
 import { ROBUSTNESS_DIR, runRobustness } from '../../../src-main/analysis/robustness/service';
 import { normalize } from '../../../src-main/engine/augment/ops';
 import { mixSeed } from '../../../src-main/engine/augment/prng';
@@ -21,7 +21,6 @@ import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
 import { referableProbability } from '../../../src-main/services/evaluation/metrics';
 import { loadRunModel } from '../../../src-main/services/runs/run-model';
 import { ImageSource } from '../../../src-main/services/training/data';
-import { CORRUPTION_NAMES } from '../../../src-shared/robustness';
 import { copyDataset, evalStudy, readCsv, readManifest, recordingContext, trainTiny } from '../evaluation-run/helpers';
 
 let study: string;
@@ -36,10 +35,6 @@ beforeAll(async () => {
 }, 240_000);
 
 describe('robustness', () => {
-  it('the shared corruption list is the engine\'s', () => {
-    expect([...CORRUPTION_NAMES]).toEqual([...ENGINE_NAMES]);
-  });
-
   it('scores every model on the same corrupted images; clean = evaluation, corrupted = recomputation, Fig 4 = CL − FS', async () => {
     const before = tf.memory().numTensors;
     const result = await runRobustness({ ...request, corruptions: [...request.corruptions] }, study, recordingContext());
