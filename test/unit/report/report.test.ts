@@ -72,6 +72,8 @@ describe('study report', () => {
       expect(text).toContain(`${row.delong.lower.toFixed(3)}–${row.delong.upper.toFixed(3)}`);
       expect(text).toContain(`${row.bootstrap.lower.toFixed(3)}–${row.bootstrap.upper.toFixed(3)}`);
       expect(text).toContain(`${row.n} (${row.positives})`);
+      const op = row.operatingPoint;
+      expect(text).toContain(`${op.sensitivity.toFixed(2)}/${op.specificity.toFixed(2)}`); // the Sens/spec column
     }
     for (const r of runs) {
       expect(text).toContain(r.runId);
