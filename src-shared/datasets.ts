@@ -236,3 +236,28 @@ export const ImportResult = z.object({
   report: ValidationReport,
 });
 export type ImportResult = z.infer<typeof ImportResult>;
+
+/**
+ * The synthetic demo data added to a study from the app (job kind dataset.demo): generated images in
+ * the EyePACS layout (with a test split) and the IDRiD segmentation layout (lesion masks), written to
+ * `<study>/demo-data/` and imported as the datasets `eyepacs-demo` and `idrid-demo`. For trying FundusLab
+ * without patient data; every screen and the report say the images are synthetic.
+ */
+export const DemoDataRequest = z
+  .object({
+    patients: z.number().int().min(4).max(2000).default(60).describe('Training-split patients (two eyes each)'),
+    testPatients: z.number().int().min(2).max(2000).default(20).describe('Test-split patients'),
+    idridImages: z.number().int().min(0).max(200).default(6).describe('IDRiD-layout images with lesion masks (0: none)'),
+    inputSize: z.number().int().min(32).max(1024).default(64).describe('Training input size the images are preprocessed at'),
+    seed: z.number().int().nonnegative().default(1).describe('Seed of the generator'),
+  })
+  .strict();
+export type DemoDataRequest = z.output<typeof DemoDataRequest>;
+export const DemoDataResult = z
+  .object({
+    folder: z.string().describe('Where the generated source images are'),
+    datasets: z.array(z.object({ datasetId: DatasetId, imported: z.number().int(), reused: z.boolean() }).strict()),
+    seconds: z.number(),
+  })
+  .strict();
+export type DemoDataResult = z.infer<typeof DemoDataResult>;

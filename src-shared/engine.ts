@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { ARCH_REGEX } from './training';
 
 /**
  * The compute backends FundusLab can run on, best first. `tensorflow-gpu` and `tensorflow` are
@@ -92,3 +93,39 @@ export const DoctorReport = z.object({
   selfTest: SelfTestResult,
 });
 export type DoctorReport = z.infer<typeof DoctorReport>;
+
+/**
+ * A short measurement on the active backend for the study wizard's duration estimate (job kind
+ * engine.benchmark): the chosen architecture at the chosen input size and batch, timed for the steps
+ * every phase of a study is made of (src-shared/estimate.ts turns them into a duration).
+ */
+export const QuickBenchParams = z
+  .object({
+    arch: z.string().regex(ARCH_REGEX).default('resnet50'),
+    inputSize: z.number().int().min(32).max(1024).default(224),
+    batchSize: z.number().int().min(1).max(256).default(16),
+    /** Timed repetitions of each measurement (after one untimed warm-up). */
+    steps: z.number().int().min(1).max(20).default(2),
+  })
+  .strict();
+export type QuickBenchParams = z.output<typeof QuickBenchParams>;
+export const QuickBenchResult = z
+  .object({
+    backend: BackendName,
+    threads: z.number().int().positive(),
+    arch: z.string(),
+    inputSize: z.number().int(),
+    batchSize: z.number().int(),
+    /** Eval-mode forward pass, per image. */
+    forwardMsPerImage: z.number().positive(),
+    /** Forward + backward + optimizer update in train mode, per image. */
+    trainMsPerImage: z.number().positive(),
+    /** The supervised training augmentation (fsTrain preset), per image. */
+    augmentFsMsPerImage: z.number().nonnegative(),
+    /** The MoCo v2 aug+ augmentation of both views of an image. */
+    augmentClMsPerImage: z.number().nonnegative(),
+    seconds: z.number().nonnegative(),
+    measuredAt: z.string(),
+  })
+  .strict();
+export type QuickBenchResult = z.infer<typeof QuickBenchResult>;

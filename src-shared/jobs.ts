@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { ImportRequest, ImportResult } from './datasets';
-import { SelfTestParams, SelfTestResult } from './engine';
+import { DemoDataRequest, DemoDataResult, ImportRequest, ImportResult } from './datasets';
+import { QuickBenchParams, QuickBenchResult, SelfTestParams, SelfTestResult } from './engine';
 import { EvaluateRequest, EvaluationResult } from './evaluation';
 import { ExplainRequest, ExplanationResult } from './explanations';
 import { RobustnessRequest, RobustnessResult } from './robustness';
@@ -47,7 +47,9 @@ export type JobProgress = z.infer<typeof JobProgress>;
  */
 export const JOB_KINDS = {
   'engine.selftest': { params: SelfTestParams, result: SelfTestResult, title: 'Compute backend self-test' },
+  'engine.benchmark': { params: QuickBenchParams, result: QuickBenchResult, title: 'Speed measurement' },
   'dataset.import': { params: ImportRequest, result: ImportResult, title: 'Dataset import' },
+  'dataset.demo': { params: DemoDataRequest, result: DemoDataResult, title: 'Demo data' },
   'train.run': { params: TrainingSpec, result: TrainingResult, title: 'Training run' },
   'evaluate.run': { params: EvaluateRequest, result: EvaluationResult, title: 'Evaluation' },
   'spectra.run': { params: SpectraRequest, result: SpectraResult, title: 'Spectra' },
@@ -64,8 +66,12 @@ export type JobResult<K extends JobKind> = z.infer<(typeof JOB_KINDS)[K]['result
 
 export const JobRequest = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('engine.selftest'), params: SelfTestParams.default(SelfTestParams.parse({})), studyPath: z.string().optional() }).strict(),
+  /** A short speed measurement of one model configuration on the active backend (the study wizard's duration estimate). */
+  z.object({ kind: z.literal('engine.benchmark'), params: QuickBenchParams.default(QuickBenchParams.parse({})), studyPath: z.string().optional() }).strict(),
   /** Imports a dataset into the study at `studyPath` (validation report + preprocessing cache). */
   z.object({ kind: z.literal('dataset.import'), params: ImportRequest, studyPath: z.string().min(1) }).strict(),
+  /** Generates the synthetic demo data into the study and imports it (datasets demo, demo-idrid). */
+  z.object({ kind: z.literal('dataset.demo'), params: DemoDataRequest.default(DemoDataRequest.parse({})), studyPath: z.string().min(1) }).strict(),
   /** One training run (strategy × fraction × seed) in the study at `studyPath`; resumes from its last checkpoint. */
   z.object({ kind: z.literal('train.run'), params: TrainingSpec, studyPath: z.string().min(1) }).strict(),
   /** Evaluates a trained run on a graded dataset of the study at `studyPath` (writes evaluations/<run>__<dataset>__<split>/). */

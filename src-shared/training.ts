@@ -208,7 +208,12 @@ const TrainingSpecBase = z
   .strict();
 
 /** A training run's settings with the strategy-dependent defaults filled in. */
-export const TrainingSpec = TrainingSpecBase.transform((s) => {
+export const TrainingSpec = TrainingSpecBase.superRefine((s, ctx) => {
+  // Each MoCo step enqueues a whole batch of keys: a queue shorter than the batch cannot hold one.
+  if (s.strategy === 'IWNE-CL' && s.moco.queueSize < s.moco.batchSize) {
+    ctx.addIssue({ code: 'custom', path: ['moco', 'queueSize'], message: `The MoCo queue (K = ${s.moco.queueSize}) must hold at least one batch (moco.batchSize = ${s.moco.batchSize}); official MoCo v2: K = 65,536, batch 256` });
+  }
+}).transform((s) => {
   const ifi = s.strategy.startsWith('IFI');
   return {
     ...s,
@@ -303,3 +308,24 @@ export const TrainingResult = z
   .strict()
   .describe('Result of one training run (job kind train.run)');
 export type TrainingResult = z.infer<typeof TrainingResult>;
+
+/** The settings that determine a MoCo pretraining: everything else of the spec (fraction, fine-tuning lr …) does not, so runs that differ only there share one. */
+export function pretrainSettings(spec: TrainingSpec) {
+  return {
+    datasetId: spec.datasetId ?? null,
+    validationFraction: spec.validationFraction,
+    validationSeed: spec.validationSeed,
+    arch: spec.arch,
+    inputSize: spec.inputSize,
+    seed: spec.seed,
+    normalisation: spec.normalisation,
+    moco: spec.moco,
+  };
+}
+
+/** JSON with object keys sorted at every level, so equal settings give equal text whatever their key order. */
+export function canonicalJson(v: unknown): string {
+  const canon = (x: unknown): unknown =>
+    Array.isArray(x) ? x.map(canon) : x !== null && typeof x === 'object' ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, canon((x as Record<string, unknown>)[k])])) : x;
+  return JSON.stringify(canon(v));
+}

@@ -20,7 +20,10 @@ import { StudyPlan } from '../../src-shared/study-plan';
 import { runStudy, studyRunResult } from '../services/study-run/run-study';
 import path from 'node:path';
 import { runTraining } from '../services/training';
-import { SelfTestParams } from '../../src-shared/engine';
+import { QuickBenchParams, SelfTestParams } from '../../src-shared/engine';
+import { DemoDataRequest } from '../../src-shared/datasets';
+import { addDemoData } from '../services/demo/study-demo';
+import { runQuickBench } from '../engine/quick-bench';
 import { importDataset } from '../services/datasets/import-service';
 import { AppError, parseOrThrow } from '../../src-shared/errors';
 import type { JobKind } from '../../src-shared/jobs';
@@ -46,6 +49,16 @@ const jobTasks: Record<JobKind, Task> = {
     const status = await initEngine({ preference: ctx.preference });
     ctx.log(`engine: ${status.active}`);
     return runSelfTest(parsed, ctx);
+  },
+  'engine.benchmark': async (params, ctx) => {
+    const parsed = parseOrThrow(QuickBenchParams, params, 'speed measurement parameters');
+    const status = await initEngine({ preference: ctx.preference });
+    ctx.log(`engine: ${status.active}`);
+    return runQuickBench(parsed, ctx);
+  },
+  'dataset.demo': async (params, ctx) => {
+    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'Demo data needs the study folder', [{ path: 'studyPath', message: 'required' }]);
+    return addDemoData(parseOrThrow(DemoDataRequest, params, 'demo data request'), ctx.studyPath, ctx);
   },
   'dataset.import': async (params, ctx) => {
     if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'A dataset import needs the study folder', [{ path: 'studyPath', message: 'required' }]);

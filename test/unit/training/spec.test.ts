@@ -23,6 +23,15 @@ describe('TrainingSpec', () => {
     expect(TrainingSpec.safeParse({ strategy: 'IWNE-FS', schedule: { kind: 'step' } }).success).toBe(false);
   });
 
+  it('refuses a MoCo queue shorter than one batch for IWNE-CL (each step enqueues a whole batch), naming moco.queueSize', () => {
+    const bad = TrainingSpec.safeParse({ strategy: 'IWNE-CL', moco: { queueSize: 64 } });
+    expect(bad.success).toBe(false);
+    expect(bad.error!.issues).toEqual([expect.objectContaining({ path: ['moco', 'queueSize'], message: expect.stringMatching(/K = 64\) must hold at least one batch \(moco.batchSize = 256\)/) })]);
+    expect(TrainingSpec.safeParse({ strategy: 'IWNE-CL', moco: { queueSize: 256 } }).success).toBe(true); // K = batch: the smallest that works
+    expect(TrainingSpec.safeParse({ strategy: 'IWNE-CL', moco: { queueSize: 64, batchSize: 32 } }).success).toBe(true);
+    expect(TrainingSpec.safeParse({ strategy: 'IWNE-FS', moco: { queueSize: 64 } }).success).toBe(true); // FS never pretrains
+  });
+
   it('documents every field', () => {
     const undocumented: string[] = [];
     const check = (s: z.ZodType, path: string): void => {

@@ -1,0 +1,125 @@
+/**
+ * A short speed measurement of one model configuration on the active backend, for the study
+ * wizard's duration estimate (job kind engine.benchmark; src-shared/estimate.ts turns the figures
+ * into a duration). It times the same building blocks a study is made of:
+ *  - forward: eval-mode forward pass, logits read back (validation, evaluation, analyses);
+ *  - train: forward in train mode + softmax cross-entropy + gradients + AdamW update (as a run);
+ *  - augmentation: the fsTrain preset on a batch, and MoCo v2 aug+ on both views of a batch.
+ * Each after one untimed warm-up (kernel compilation), median of `steps` timed repetitions, per image.
+ * The training step runs at min(batch, 4): a ResNet50 step at 224 px and batch 8 exceeds the 4 GB
+ * wasm heap, and per-image cost hardly depends on the batch beyond a few images.
+ */
+import tf from '@tensorflow/tfjs';
+import type { Scalar, Tensor4D } from '@tensorflow/tfjs';
+import type { QuickBenchParams, QuickBenchResult } from '../../src-shared/engine';
+import { FS_TRAIN_AUGMENT, MOCO_AUG_PLUS } from '../../src-shared/training';
+import { throwIfCancelled, type JobContext } from '../services/jobs/context';
+import { crossEntropy } from '../services/training/loss';
+import { augmentBatch } from './augment/pipeline';
+import { engineStatus } from './backend';
+import { ResNet } from './models/resnet';
+import { parseArch } from './models/resnet-spec';
+import { AdamW, namedGradients } from './optim/adamw';
+
+const MAX_FORWARD_BATCH = 8;
+const MAX_TRAIN_BATCH = 4;
+
+function median(values: readonly number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): Promise<QuickBenchResult> {
+  const started = performance.now();
+  const config = parseArch(params.arch, 5);
+  const size = params.inputSize;
+  const fwdBatch = Math.min(params.batchSize, MAX_FORWARD_BATCH);
+  const trainBatch = Math.min(params.batchSize, MAX_TRAIN_BATCH);
+  const reps = params.steps;
+  const phases = 4;
+  let phase = 0;
+  const say = (message: string) => ctx.progress(phase, phases, message);
+
+  /** Median ms of `fn` over `reps` timed calls after one warm-up; cancellable between calls. */
+  const time = async (fn: () => Promise<void>): Promise<number> => {
+    await fn();
+    const ms: number[] = [];
+    for (let i = 0; i < reps; i++) {
+      throwIfCancelled(ctx);
+      const t0 = performance.now();
+      await fn();
+      ms.push(performance.now() - t0);
+    }
+    phase += 1;
+    return median(ms);
+  };
+
+  const model = ResNet.create(config, { seed: 1 });
+  const vars = model.trainableVariables();
+  const optimizer = new AdamW(vars, { lr: 1e-4 });
+  const xFwd = tf.randomUniform([fwdBatch, size, size, 3], -1, 1, 'float32', 1) as Tensor4D;
+  const xTrain = tf.randomUniform([trainBatch, size, size, 3], -1, 1, 'float32', 2) as Tensor4D;
+  const labels = tf.tensor1d(Array.from({ length: trainBatch }, (_, i) => i % config.classes), 'int32');
+  const raw = tf.randomUniform([fwdBatch, size, size, 3], 0, 1, 'float32', 3) as Tensor4D;
+  const indices = Array.from({ length: fwdBatch }, (_, i) => i);
+  let epoch = 0;
+  try {
+    say(`forward pass, ${params.arch} at ${size} px`);
+    const forwardMs = await time(async () => {
+      const logits = model.forward(xFwd);
+      await logits.data();
+      logits.dispose();
+    });
+    throwIfCancelled(ctx);
+    say(`training step, ${params.arch} at ${size} px`);
+    const trainMs = await time(async () => {
+      const loss = tf.tidy(() => {
+        const { value, grads } = namedGradients(vars, () => crossEntropy(model.forward(xTrain, { training: true }), labels, null) as Scalar);
+        optimizer.step(grads);
+        return value;
+      });
+      await loss.data();
+      loss.dispose();
+    });
+    throwIfCancelled(ctx);
+    say('supervised augmentation');
+    const augFsMs = await time(async () => {
+      const y = augmentBatch(raw, FS_TRAIN_AUGMENT, { seed: 1, epoch: epoch++, indices, outSize: size });
+      await y.data();
+      y.dispose();
+    });
+    throwIfCancelled(ctx);
+    say('MoCo v2 augmentation (two views)');
+    const augClMs = await time(async () => {
+      for (const view of [0, 1]) {
+        const y = augmentBatch(raw, MOCO_AUG_PLUS, { seed: 1, epoch: epoch++, indices, view, outSize: size });
+        await y.data();
+        y.dispose();
+      }
+    });
+    ctx.progress(phases, phases, 'measured');
+    const status = engineStatus();
+    const result: QuickBenchResult = {
+      backend: status?.active ?? 'cpu',
+      threads: status?.threads ?? 1,
+      arch: params.arch,
+      inputSize: size,
+      batchSize: params.batchSize,
+      forwardMsPerImage: forwardMs / fwdBatch,
+      trainMsPerImage: trainMs / trainBatch,
+      augmentFsMsPerImage: augFsMs / fwdBatch,
+      augmentClMsPerImage: augClMs / fwdBatch,
+      seconds: (performance.now() - started) / 1000,
+      measuredAt: new Date().toISOString(),
+    };
+    ctx.log(
+      `${result.backend} (${result.threads} thread${result.threads === 1 ? '' : 's'}): forward ${result.forwardMsPerImage.toFixed(1)} ms/img (batch ${fwdBatch}), training step ${result.trainMsPerImage.toFixed(1)} ms/img (batch ${trainBatch}), augmentation FS ${result.augmentFsMsPerImage.toFixed(1)} / CL ${result.augmentClMsPerImage.toFixed(1)} ms/img`,
+    );
+    return result;
+  } finally {
+    tf.dispose([xFwd, xTrain, labels, raw]);
+    optimizer.dispose();
+    model.dispose();
+  }
+}
