@@ -157,12 +157,23 @@ export class ResNet {
       h = emit('maxpool', 'maxpool', tf.maxPool(h, 3, 2, 1)) as Tensor4D;
       for (const stage of stages) {
         for (const block of stage.blocks) {
-          const identity = block.downsample ? convBn(h, block.downsample.conv, block.downsample.bn, false) : h;
-          let out = h;
-          block.convs.forEach(({ conv: c, bn: b }, i) => {
-            out = convBn(out, c, b, i < block.convs.length - 1);
-          });
-          h = emit(block.name, 'block', tf.relu(tf.add(out, identity))) as Tensor4D;
+          const runBlock = (input: Tensor4D): Tensor4D => {
+            const identity = block.downsample ? convBn(input, block.downsample.conv, block.downsample.bn, false) : input;
+            let out = input;
+            block.convs.forEach(({ conv: c, bn: b }, i) => {
+              out = convBn(out, c, b, i < block.convs.length - 1);
+            });
+            return emit(block.name, 'block', tf.relu(tf.add(out, identity))) as Tensor4D;
+          };
+          // Without hooks, each block's intermediates are freed as soon as the block is done (tensors a
+          // gradient needs are kept by the tape), so a forward holds about one block's activations per
+          // image instead of the whole network's. Hooks see every module's output until the end of
+          // forward(), as documented.
+          const input = h;
+          h = hook ? runBlock(h) : tf.tidy(() => runBlock(input));
+          // In eval mode the previous block's output is not needed any more (a gradient, if one is
+          // being taken, keeps its own copies of what it needs).
+          if (!hook && !training && input !== x) input.dispose();
         }
         h = emit(stage.name, 'stage', h) as Tensor4D;
       }
