@@ -5,6 +5,7 @@
  * from these tables; the main side parses every inbound payload as `unknown` with `input`.
  */
 import { z } from 'zod';
+import { StudyPlan } from './study-plan';
 import { EngineStatus, DoctorReport } from './engine';
 import { AbsolutePath, FolderPath, StudyName, StudySummary } from './study';
 import { RecentStudy, Settings, SettingsPatch } from './settings';
@@ -291,6 +292,8 @@ export const contract = {
     input: z.object(StudyRef).strict(),
     output: z.object({ submitted: z.array(JobState), skipped: z.array(z.object({ runId: z.string(), reason: z.string() })) }),
   },
+  /** The study plan last run in this study (study-plan.json, written by study.run / `funduslab study`), or null. */
+  'studyPlan.get': { input: z.object(StudyRef).strict(), output: StudyPlan.nullable() },
   /** A run's spec, result and logs so far (live loss / AUC curves). */
   'runs.get': { input: z.object({ ...StudyRef, runId: RunId }).strict(), output: RunDetail },
   /** Every evaluation of the study: results table, paired tests, Fig 2 series. */

@@ -36,6 +36,7 @@ export const PRELOAD_CHANNELS = [
   'grid.get',
   'grid.save',
   'grid.launch',
+  'studyPlan.get',
   'runs.get',
   'results.get',
   'evaluations.get',

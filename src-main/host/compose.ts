@@ -12,6 +12,7 @@ import { TrainingSpec } from '../../src-shared/training';
 import { readEvaluation, resultsTableCsv, studyResults } from '../services/evaluation/results';
 import { EVALUATIONS_DIR, PREDICTIONS_FILE } from '../services/evaluation/files';
 import { gridView, runDetail, runnableCells, saveGrid } from '../services/training/grid';
+import { readStudyPlan } from '../services/study-run/plan-file';
 import { defaultRunId } from '../services/training/run-id';
 import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets-view/index';
 import { checkOpenablePath, explanationHeatmap, listExplanations, listReports, listRobustness, listSpectra, reportFile, robustnessGallery, runSummaries } from '../services/analyses/read';
@@ -159,6 +160,7 @@ export function composeApp(options: HostOptions): ComposedApp {
     'weights.inspect': async (request) => WeightsInspection.parse(await runWorkerTask(launcher, 'weights.inspect', request, preference())),
     'grid.get': ({ studyPath }) => gridView(studyPath),
     'grid.save': ({ studyPath, spec }) => saveGrid(studyPath, spec),
+    'studyPlan.get': ({ studyPath }) => readStudyPlan(studyPath),
     'grid.launch': async ({ studyPath }) => {
       const active = new Set(
         jobs

@@ -4,7 +4,6 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { STRATEGY_DASHED, fig3aPanels, fig3bPanels, fig4Panels, heatmapRgba, severityOpacity, table2Rows, table3, type ChartPanel } from '../../src-shared/figures';
 import { LESION_COLOURS } from '../../src-shared/contract';
 import sharp from 'sharp';

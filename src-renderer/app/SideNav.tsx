@@ -5,7 +5,10 @@ import ListItem from '@mui/material/ListItem';
 import ListItemButton from '@mui/material/ListItemButton';
 import ListItemIcon from '@mui/material/ListItemIcon';
 import ListItemText from '@mui/material/ListItemText';
+import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
+import useMediaQuery from '@mui/material/useMediaQuery';
+import { useTheme } from '@mui/material/styles';
 import { useJobs } from '../features/jobs/JobsStore';
 import { useStudy } from '../features/study/StudyStore';
 import { isActive } from '../features/jobs/jobs.viewmodel';
@@ -15,6 +18,8 @@ import { useNavigation } from './navigation';
 import { ROUTES } from './routes';
 
 export const NAV_WIDTH = 208;
+/** Below the md breakpoint (e.g. a small window, or 200 % zoom) the navigation shows icons only; names stay in the accessible name and a tooltip. */
+export const NAV_WIDTH_COMPACT = 64;
 
 export function SideNav() {
   const { route, navigate } = useNavigation();
@@ -22,13 +27,14 @@ export function SideNav() {
   const info = useAppInfo();
   const { openStudy } = useStudy();
   const activeJobs = jobs.filter((j) => isActive(j.status)).length;
+  const compact = useMediaQuery(useTheme().breakpoints.down('md'));
 
   return (
     <Box
       component="nav"
       aria-label="Main"
       sx={{
-        width: NAV_WIDTH,
+        width: compact ? NAV_WIDTH_COMPACT : NAV_WIDTH,
         flexShrink: 0,
         borderRight: 1,
         borderColor: 'divider',
@@ -38,21 +44,20 @@ export function SideNav() {
         overflowY: 'auto',
       }}
     >
-      <List sx={{ px: 1, py: 1.5 }}>
+      <List sx={{ px: 1, py: compact ? 1 : 1.5 }}>
         {ROUTES.map(({ id, label, icon: Icon, needsStudy }) => {
           const selected = id === route;
           const waiting = Boolean(needsStudy) && !openStudy;
-          return (
-            <ListItem key={id} disablePadding sx={{ mb: 0.5 }}>
+          const button = (
               <ListItemButton
                 selected={selected}
                 aria-current={selected ? 'page' : undefined}
                 onClick={() => navigate(id)}
                 data-testid={`nav-${id}`}
                 data-needs-study={waiting ? 'true' : undefined}
-                sx={{ borderRadius: 1, ...(waiting ? { color: 'text.secondary' } : {}) }}
+                sx={{ borderRadius: 1, ...(compact ? { justifyContent: 'center', px: 1 } : {}), ...(waiting ? { color: 'text.secondary' } : {}) }}
               >
-                <ListItemIcon sx={{ minWidth: 36, color: selected ? 'primary.main' : 'text.secondary' }}>
+                <ListItemIcon sx={{ minWidth: compact ? 0 : 36, color: selected ? 'primary.main' : 'text.secondary' }}>
                   {id === 'jobs' && activeJobs > 0 ? (
                     <Badge badgeContent={activeJobs} color="primary" aria-hidden>
                       <Icon />
@@ -62,6 +67,7 @@ export function SideNav() {
                   )}
                 </ListItemIcon>
                 <ListItemText
+                  sx={compact ? visuallyHidden : undefined}
                   primary={
                     <>
                       {label}
@@ -72,11 +78,21 @@ export function SideNav() {
                   slotProps={{ primary: { sx: { fontWeight: selected ? 600 : 400 } }, secondary: { sx: { fontSize: '0.75rem' } } }}
                 />
               </ListItemButton>
+          );
+          return (
+            <ListItem key={id} disablePadding sx={{ mb: 0.5 }}>
+              {compact ? (
+                <Tooltip title={waiting ? `${label} (open a study first)` : label} placement="right">
+                  {button}
+                </Tooltip>
+              ) : (
+                button
+              )}
             </ListItem>
           );
         })}
       </List>
-      <Box sx={{ mt: 'auto', p: 2 }}>
+      <Box sx={{ mt: 'auto', p: 2, ...(compact ? visuallyHidden : {}) }}>
         <Typography variant="caption" component="p" sx={{ color: 'text.secondary' }}>
           FundusLab {info.version}
           <br />

@@ -70,6 +70,9 @@ function buildTheme(mode: PaletteMode): Theme {
       MuiPaper: { styleOverrides: { outlined: { borderColor: base.palette.divider } } },
       MuiTooltip: { defaultProps: { arrow: true } },
       MuiTableCell: { styleOverrides: { head: { fontWeight: 600 } } },
+      // A table that scrolls sideways inside its box must keep its visually hidden texts (position:
+      // absolute) inside that box too; otherwise they widen the page at high zoom.
+      MuiTableContainer: { styleOverrides: { root: { position: 'relative' } } },
       MuiLinearProgress: { styleOverrides: { root: { height: 8, borderRadius: 4 } } },
     },
   });

@@ -17,8 +17,8 @@ export function PageHeader({ title, description, actions, focusOnMount = false }
     if (focusOnMount) heading.current?.focus();
   }, [focusOnMount]);
   return (
-    <Box sx={{ display: 'flex', alignItems: 'flex-start', gap: 2, mb: 3 }}>
-      <Box sx={{ flex: 1, minWidth: 0 }}>
+    <Box sx={{ display: 'flex', alignItems: 'flex-start', gap: 2, mb: 3, flexWrap: 'wrap' }}>
+      <Box sx={{ flex: '1 1 320px', minWidth: 0 }}>
         <Typography variant="h1" ref={heading} tabIndex={-1}>
           {title}
         </Typography>
@@ -28,7 +28,8 @@ export function PageHeader({ title, description, actions, focusOnMount = false }
           </Typography>
         ) : null}
       </Box>
-      {actions ? <Box sx={{ display: 'flex', gap: 1, flexShrink: 0 }}>{actions}</Box> : null}
+      {/* In a narrow window (or at high zoom) the actions wrap below the heading instead of squeezing it. */}
+      {actions ? <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', minWidth: 0 }}>{actions}</Box> : null}
     </Box>
   );
 }

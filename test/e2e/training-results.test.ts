@@ -74,7 +74,7 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     expect(await text('evaluate-no-runs')).toMatch(/No finished run yet/);
     await page.getByTestId('nav-training').click();
     await page.getByTestId('training-empty').waitFor();
-    expect(await text('training-empty')).toMatch(/Set up the training grid…/);
+    expect(await text('training-empty')).toMatch(/Set up the study…/);
     await shot('01-training-empty');
   });
 
@@ -85,6 +85,9 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     expect(await text('grid-wizard')).toMatch(/Choose the dataset to train on/);
     await page.getByTestId('grid-dataset-demo').check();
     await shot('02-wizard-dataset');
+    await page.getByTestId('grid-next').click();
+    await page.getByTestId(`wizard-testset-demo`).waitFor(); // test sets: the demo test split is preselected
+    expect(await page.getByTestId('wizard-testset-demo').isChecked()).toBe(true);
     await page.getByTestId('grid-next').click();
     await page.getByTestId('grid-strategies').waitFor();
     expect(await page.getByTestId('grid-strategy-IWNE-FS').isChecked()).toBe(true);
@@ -115,11 +118,14 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await shot('06-wizard-hyper-error');
     await page.getByTestId('grid-iwneLr').fill('0.002');
     await page.getByTestId('grid-next').click();
+    await page.getByTestId('wizard-compute').waitFor();
+    await page.getByTestId('grid-next').click(); // no measurement: the review says so
     await page.getByTestId('grid-review').waitFor();
     const review = await text('grid-review-runs');
     expect(review).toContain(`runs/${RUN_HALF}`);
     expect(review).toContain(`runs/${RUN_FULL}`);
     expect(review).toContain('1 epoch · lr 0.002');
+    expect(await text('grid-review')).toMatch(/Estimated durationnot measured \(Compute step\)/);
     await shot('07-wizard-review');
   });
 
@@ -164,6 +170,7 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await page.getByTestId('grid-wizard').waitFor();
     expect(await page.getByTestId('grid-dataset-demo').isChecked()).toBe(true); // the stored grid, read back
     await page.getByTestId('grid-next').click();
+    await page.getByTestId('grid-next').click(); // test sets
     await page.getByTestId('grid-strategy-IFI-FS').check();
     await page.getByTestId('grid-next').click();
     await page.getByTestId('grid-next').click();
@@ -175,6 +182,7 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     expect(await text('grid-weights-warning')).toMatch(/No ImageNet weights file: the IFI-FS runs will be blocked/);
     await shot('11-wizard-weights');
     await page.getByTestId('grid-next').click();
+    await page.getByTestId('grid-next').click(); // compute
     expect(await text('grid-review-runs')).toMatch(/blocked: no ImageNet weights/);
     await page.getByTestId('grid-save').click();
     await page.getByTestId('grid-row-IFI-FS').waitFor();

@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { promises as fsp, writeFileSync, renameSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
+import { existsSync, promises as fsp, writeFileSync, renameSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
+import type { z } from 'zod';
+import { AppError, parseOrThrow } from '../../../src-shared/errors';
 
 /**
  * Writes `data` to `file` atomically: a temporary file beside it is written and flushed, then
@@ -51,4 +53,19 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
 
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/**
+ * A study's JSON file parsed with its schema, or null when the file does not exist. Invalid JSON is
+ * STUDY_CORRUPT naming the file; a schema mismatch names the file and the fields.
+ */
+export async function readStudyJson<T>(file: string, schema: z.ZodType<T>): Promise<T | null> {
+  if (!existsSync(file)) return null;
+  let json: unknown;
+  try {
+    json = JSON.parse(await fsp.readFile(file, 'utf8'));
+  } catch (e) {
+    throw new AppError('STUDY_CORRUPT', `${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  return parseOrThrow(schema, json, file);
 }

@@ -21,3 +21,22 @@ export function detachedContext(onProgress?: (done: number, total: number, messa
     signal: new AbortController().signal,
   };
 }
+
+/**
+ * A context that remembers the last progress it reported, and `status`: the same context for a
+ * sub-step with its own counts (e.g. computing the mean/std of the images) that must not move the
+ * bar back — its progress keeps the bar where it was and only changes the message.
+ */
+export function withHeldProgress(ctx: JobContext): JobContext & { status: JobContext } {
+  let held = { done: 0, total: 1 };
+  const progress = (done: number, total: number, message: string) => {
+    held = { done, total };
+    ctx.progress(done, total, message);
+  };
+  return {
+    progress,
+    log: (line) => ctx.log(line),
+    signal: ctx.signal,
+    status: { progress: (_done, _total, message) => ctx.progress(held.done, held.total, message), log: (line) => ctx.log(line), signal: ctx.signal },
+  };
+}

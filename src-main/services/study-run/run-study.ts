@@ -24,6 +24,7 @@ import { listRuns, type RunInfo } from '../runs/run-info';
 import { StudyService, STUDY_FILE } from '../study/study-service';
 import { runGrid, type GridRunOutcome } from '../training/grid-run';
 import { saveGrid } from '../training/grid';
+import { writeStudyPlan } from './plan-file';
 import { APP_VERSION } from '../../version';
 
 export const STUDY_STEPS = ['import', 'grid', 'train', 'evaluate', 'spectra', 'robustness', 'explain', 'report'] as const;
@@ -69,14 +70,16 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
 
   // 1. Study and datasets.
   if (!existsSync(path.join(study, STUDY_FILE))) await new StudyService({ appVersion: APP_VERSION }).create(study, plan.name);
+  await writeStudyPlan(study, plan, base);
   const have = new Set((await listDatasets(study)).map((d) => d.id));
   for (const [i, d] of plan.datasets.entries()) {
     throwIfCancelled(ctx);
     const request = { ...d, path: path.resolve(base, d.path) } as typeof d;
     const id = request.id;
     if (id && have.has(id)) continue;
-    phase('import')(i, plan.datasets.length, `importing ${request.type} from ${request.path}`);
-    const result = await importDataset(request, study, sub('import'));
+    const n = plan.datasets.length;
+    phase('import')(i, n, `importing ${request.type} from ${request.path}`);
+    const result = await importDataset(request, study, { ...sub('import'), progress: (done, total, message) => phase('import')(i + done / Math.max(total, 1), n, message) });
     ctx.log(`Imported ${result.datasetId}: ${result.processed} images`);
   }
   if (stop('grid')) return finish();
@@ -86,7 +89,16 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   const view = await saveGrid(study, grid);
   for (const c of view.cells.filter((c) => c.status === 'blocked' || c.status === 'invalid')) out.skipped.push({ step: 'train', reason: `${c.runId}: ${c.reason}` });
   if (stop('train')) return finish();
-  out.runs = await runGrid(study, sub('train'), (i, n, cell) => ctx.log(`Training run ${i + 1}/${n}: ${cell.runId}`));
+  // Progress through the runs as one bar: run i of n contributes (i + its own share) / n, and the message names the run.
+  let current = { index: 0, total: 1, label: '' };
+  const trainCtx: JobContext = {
+    ...sub('train'),
+    progress: (done, total, message) => phase('train')(current.index + done / Math.max(total, 1), current.total, `run ${current.index + 1}/${current.total} ${current.label}: ${message}`),
+  };
+  out.runs = await runGrid(study, trainCtx, (i, n, cell) => {
+    current = { index: i, total: n, label: `${cell.strategy} ${Math.round(cell.fraction * 100)} % seed ${cell.seed}` };
+    ctx.log(`Training run ${i + 1}/${n}: ${cell.runId}`);
+  });
   if (stop('evaluate')) return finish();
 
   // 4. Evaluations of every finished run on every test set.

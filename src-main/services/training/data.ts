@@ -13,7 +13,7 @@
  * - Prefetch: while the model computes batch i, batch i+1 is being decoded; the time the loop then
  *   still waits for it is the stall.
  */
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import type { DatasetItem, DatasetManifest } from '../../../src-shared/datasets';

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { AppError, parseOrThrow, type FieldIssue } from '../../../src-shared/errors';
 import { GridSpec, GridView, RunDetail, cellSpecInput, type GridCell, type GridSpecInput } from '../../../src-shared/grid';
 import { PretrainEpochLog, TrainingEpochLog, TrainingResult, TrainingSpec, type TrainingStrategy } from '../../../src-shared/training';
-import { writeJsonAtomic } from '../fs/atomic';
+import { readStudyJson, writeJsonAtomic } from '../fs/atomic';
 import { requireStudyFolder } from '../study/study-service';
 import { readRunInfo } from '../runs/run-info';
 import { defaultRunId, pretrainId, specHash } from './run-id';
@@ -22,15 +22,7 @@ const requireStudy = (studyPath: string) => requireStudyFolder(studyPath);
 
 /** The grid of the study, or null when none was set. */
 export async function readGrid(studyPath: string): Promise<GridSpec | null> {
-  const file = path.join(requireStudy(studyPath), GRID_FILE);
-  if (!existsSync(file)) return null;
-  let json: unknown;
-  try {
-    json = JSON.parse(await fsp.readFile(file, 'utf8'));
-  } catch (e) {
-    throw new AppError('STUDY_CORRUPT', `${file} is not valid JSON: ${(e as Error).message}`);
-  }
-  return parseOrThrow(GridSpec, json, file);
+  return readStudyJson(path.join(requireStudy(studyPath), GRID_FILE), GridSpec);
 }
 
 /**

@@ -27,7 +27,7 @@ import type { Tensor1D, Tensor4D } from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
 import { TrainingResult, TrainingSpec, type TrainingEpochLog, type TrainingSpecInput } from '../../../src-shared/training';
 import { augmentBatch } from '../../engine/augment/pipeline';
-import { IMAGENET_MEAN, IMAGENET_STD, normalize } from '../../engine/augment/ops';
+import { normalize } from '../../engine/augment/ops';
 import { mixSeed } from '../../engine/augment/prng';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { ResNet } from '../../engine/models/resnet';
@@ -41,7 +41,7 @@ import { mulberry32 } from '../../random/prng';
 import { shuffle } from '../datasets/splits';
 import { referableProbability, rocAuc } from '../evaluation/metrics';
 import { writeFileAtomic, writeJsonAtomic } from '../fs/atomic';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { throwIfCancelled, withHeldProgress, type JobContext } from '../jobs/context';
 import { requireStudyFolder } from '../study/study-service';
 import { CHECKPOINT_DIR, fsyncWriter, readCheckpoint, removeStaleTemporaries, writeCheckpoint, type CheckpointState, type FileWriter } from './checkpoint';
 import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
@@ -64,7 +64,9 @@ export interface RunTrainingOptions {
   imageMemoryBytes?: number;
 }
 
-export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, studyPath: string, ctx: JobContext, opts: RunTrainingOptions = {}): Promise<TrainingResult> {
+export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, studyPath: string, jobCtx: JobContext, opts: RunTrainingOptions = {}): Promise<TrainingResult> {
+  // One bar for the whole run: sub-steps with their own counts (mean/std of the images) only change the message.
+  const ctx = withHeldProgress(jobCtx);
   const spec = parseOrThrow(TrainingSpec, specInput, 'training spec');
   const study = requireStudyFolder(studyPath);
   const runId = opts.runId ?? defaultRunId(spec);
@@ -113,7 +115,7 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
   if (spec.strategy === 'IWNE-CL') {
     const images = (await planPretrainingItems(spec, study)).length;
     offset = pretrainSteps(spec, images);
-    pretraining = await runPretraining(spec, study, ctx, { onProgress: (done, _total, message) => ctx.progress(done, offset + fineTuneUnits, message), writeFile: opts.writeFile, imageMemoryBytes: opts.imageMemoryBytes });
+    pretraining = await runPretraining(spec, study, ctx.status, { onProgress: (done, _total, message) => ctx.progress(done, offset + fineTuneUnits, message), writeFile: opts.writeFile, imageMemoryBytes: opts.imageMemoryBytes });
   }
 
   const model = ResNet.create(parseArch(spec.arch, GRADES), { seed: spec.seed });
@@ -153,7 +155,7 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
       checkpoint?.state.normalisation ??
       (pretraining && spec.normalisation.kind === 'dataset'
         ? pretraining.normalisation
-        : await resolveNormalisation(spec, source, data.train, ctx, `training subset (${data.train.length} images at ${spec.inputSize} px)`));
+        : await resolveNormalisation(spec, source, data.train, ctx.status, `training subset (${data.train.length} images at ${spec.inputSize} px)`));
     if (!checkpoint) await writeJsonAtomic(path.join(runDir, 'normalisation.json'), norm);
 
     const o = spec.optimizer;

@@ -10,6 +10,7 @@ import Grid from '@mui/material/Grid';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useNavigation } from '../../app/navigation';
+import { activeStudyJobs } from '../../shared/analyses.viewmodel';
 import { PageHeader } from '../../shared/PageHeader';
 import { PlayIcon } from '../../shared/icons';
 import { useStudy } from '../study/StudyStore';
@@ -17,7 +18,12 @@ import { datasetCard } from './datasets.viewmodel';
 import { DatasetCard } from './DatasetCard';
 import { DatasetDetail } from './DatasetDetail';
 import { useDatasets } from './DatasetsStore';
+import { DemoDataCard } from './DemoDataCard';
+import { useJobs } from '../jobs/JobsStore';
 import { ImportWizard } from './ImportWizard';
+
+/** The datasets the `dataset.demo` job imports (src-main/services/demo/study-demo.ts). */
+const DEMO_DATASET_IDS = ['eyepacs-demo', 'idrid-demo'] as const;
 
 const DESCRIPTION = 'Import fundus datasets into the open study, check what the importer found, and look at the images and their lesion masks.';
 
@@ -25,6 +31,7 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
   const { openStudy } = useStudy();
   const { navigate } = useNavigation();
   const { studyPath, datasets, error, view, show, refresh } = useDatasets();
+  const { jobs } = useJobs();
 
   if (!openStudy || !studyPath) {
     return (
@@ -46,6 +53,11 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
       </>
     );
   }
+
+  // The demo card stays while its job runs; otherwise only until both demo datasets are in the study.
+  const demoRunning = activeStudyJobs(jobs, studyPath, 'dataset.demo').length > 0;
+  const hasDemo = (id: string) => datasets?.some((d) => d.id === id) ?? false;
+  const showCompactDemo = datasets !== null && datasets.length > 0 && (demoRunning || !hasDemo(DEMO_DATASET_IDS[0]) || !hasDemo(DEMO_DATASET_IDS[1]));
 
   const importButton =
     view.kind === 'list' ? (
@@ -93,6 +105,7 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
               </CardContent>
             </Card>
           ) : null}
+          {datasets && datasets.length === 0 ? <DemoDataCard studyPath={studyPath} variant="prominent" /> : null}
           {datasets && datasets.length > 0 ? (
             <Grid container spacing={3} data-testid="dataset-list">
               {datasets.map((d) => (
@@ -111,6 +124,7 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
               ))}
             </Grid>
           ) : null}
+          {showCompactDemo ? <DemoDataCard studyPath={studyPath} variant="compact" /> : null}
         </Stack>
       ) : null}
     </>

@@ -5,6 +5,7 @@
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import type { DatasetSummary } from '../../../src-shared/contract';
+import { TERMINAL_JOB_STATUSES } from '../../../src-shared/jobs';
 import { useClient } from '../../app/ClientContext';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { useJobs } from '../jobs/JobsStore';
@@ -60,9 +61,9 @@ export function DatasetsProvider({ children }: { children: ReactNode }) {
     refresh();
   }, [refresh]);
 
-  // A finished import of this study changes the list.
+  // A finished import of this study changes the list; so does a demo-data job however it ended (one of its two sets may be in).
   const finishedImports = jobs
-    .filter((j) => j.kind === 'dataset.import' && j.studyPath === studyPath && j.status === 'succeeded')
+    .filter((j) => j.studyPath === studyPath && ((j.kind === 'dataset.import' && j.status === 'succeeded') || (j.kind === 'dataset.demo' && TERMINAL_JOB_STATUSES.includes(j.status))))
     .map((j) => j.id)
     .join(',');
   useEffect(() => {

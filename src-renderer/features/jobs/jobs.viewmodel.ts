@@ -132,7 +132,8 @@ export interface JobViewModel {
 }
 
 /** Job kinds that resume from their own checkpoints when run again. */
-const RESUMABLE_KINDS: readonly JobState['kind'][] = ['train.run'];
+// A study resumes too: it skips what is done and its training runs continue from their checkpoints.
+const RESUMABLE_KINDS: readonly JobState['kind'][] = ['train.run', 'study.run'];
 
 export function retryLabel(job: Pick<JobState, 'status' | 'kind'>): string {
   return job.status === 'interrupted' || (job.status === 'cancelled' && RESUMABLE_KINDS.includes(job.kind)) ? 'Resume' : 'Retry';

@@ -6,6 +6,7 @@ import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { PageHeader } from '../../shared/PageHeader';
 import { CreateStudyForm } from './CreateStudyForm';
+import { NextStepsCard } from './NextStepsCard';
 import { OpenStudyForm } from './OpenStudyForm';
 import { RecentStudiesList } from './RecentStudiesList';
 import { StudySummaryCard } from './StudySummaryCard';
@@ -22,6 +23,7 @@ export function StudiesPage({ focusHeading }: { focusHeading: boolean }) {
       />
       <Stack spacing={3}>
         {openStudy ? <StudySummaryCard summary={openStudy} onClose={close} /> : null}
+        {openStudy ? <NextStepsCard /> : null}
         <Grid container spacing={3}>
           <Grid size={{ xs: 12, md: 6 }}>
             <CreateStudyForm />

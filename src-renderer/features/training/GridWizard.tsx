@@ -26,6 +26,7 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import type { ChannelOutput } from '../../../src-shared/contract';
 import type { GridSpec, GridView } from '../../../src-shared/grid';
+import { StudyPlan } from '../../../src-shared/study-plan';
 import { useClient } from '../../app/ClientContext';
 import { useNavigation } from '../../app/navigation';
 import { MONO_FONT } from '../../app/theme';
@@ -34,6 +35,7 @@ import { KeyValueList } from '../../shared/KeyValueList';
 import { PlayIcon } from '../../shared/icons';
 import { formatFraction } from '../../shared/strategies';
 import { useDatasets } from '../datasets/DatasetsStore';
+import { useJobs } from '../jobs/JobsStore';
 import { TARGET_ARCHS } from '../models/models.viewmodel';
 import { useModels } from '../models/ModelsStore';
 import { WeightsPickerCard } from '../models/WeightsPickerCard';
@@ -66,14 +68,21 @@ import {
   type GridStep,
   type HyperField,
 } from './training.viewmodel';
+import { ComputeStep } from './ComputeStep';
+import { TestSetsStep } from './TestSetsStep';
+import { analysesFromPlan, analysesSummary, benchJobFor, benchResult, buildStudyPlan, checkAnalyses, estimateText, studyEstimate, type AnalysesErrors, type AnalysesForm } from './study-wizard.viewmodel';
 
 export type LaunchResult = ChannelOutput<'grid.launch'>;
 
 interface Props {
   studyPath: string;
   initial: GridSpec | null;
+  /** The plan the study last ran (its test sets and analyses), or null. */
+  initialPlan: StudyPlan | null;
   onCancel(): void;
   onSaved(view: GridView, launched: LaunchResult | null): void;
+  /** The whole study was launched as one study.run job (it is in the jobs list). */
+  onStudyLaunched(view: GridView): void;
 }
 
 /** Moves focus to the step's first field when the step changes (keyboard users stay in the flow). */
@@ -83,11 +92,19 @@ function useStepFocus(step: GridStep) {
   }, [step]);
 }
 
-/** The training grid, step by step: dataset, strategies, fractions and seeds, hyperparameters, weights, review; then Save or Save and launch. */
-export function GridWizard({ studyPath, initial, onCancel, onSaved }: Props) {
+/**
+ * The study, step by step: training dataset, test sets and analyses, strategies, fractions and seeds,
+ * hyperparameters, weights, compute backend with a measured duration estimate, review; then Save (the
+ * grid), Save and train (the grid's runs), or Run the whole study (one study.run job: training,
+ * evaluations, analyses, report).
+ */
+export function GridWizard({ studyPath, initial, initialPlan, onCancel, onSaved, onStudyLaunched }: Props) {
   const client = useClient();
   const { navigate } = useNavigation();
   const { datasets } = useDatasets();
+  const { jobs, submit } = useJobs();
+  const [analyses, setAnalyses] = useState<AnalysesForm | null>(null);
+  const [analysesErrors, setAnalysesErrors] = useState<AnalysesErrors>({});
   const { slots, update } = useModels();
   const [form, setForm] = useState<GridForm>(() => formFromGrid(initial));
   const [stepIndex, setStepIndex] = useState(0);
@@ -111,6 +128,16 @@ export function GridWizard({ studyPath, initial, onCancel, onSaved }: Props) {
   useStepFocus(step);
   const choices = useMemo(() => trainingDatasetChoices(datasets), [datasets]);
   const review = useMemo(() => (step === 'review' ? reviewRuns(full) : null), [step, full]);
+  // The test sets and analyses start from the study's last plan, else from defaults for the chosen training dataset.
+  useEffect(() => {
+    if (step === 'tests' && analyses === null && datasets) setAnalyses(analysesFromPlan(initialPlan, datasets, form.datasetId));
+  }, [step, analyses, datasets, initialPlan, form.datasetId]);
+  const benchConfig = { arch: form.arch.trim(), inputSize: Number(form.inputSize), batchSize: Number(form.batchSize) };
+  const reviewEstimate = useMemo(() => {
+    if (step !== 'review' || !analyses) return null;
+    return studyEstimate(buildGridSpec(full), analyses, datasets, benchResult(benchJobFor(jobs, benchConfig))).estimate;
+    // benchConfig is derived from form
+  }, [step, analyses, full, datasets, jobs]);
 
   // The pickers plan the import for the grid's architecture when they can.
   useEffect(() => {
@@ -130,6 +157,11 @@ export function GridWizard({ studyPath, initial, onCancel, onSaved }: Props) {
     const found = checkGridStep(full, step);
     setErrors(found);
     setGeneral(null);
+    if (step === 'tests') {
+      const bad = analyses ? checkAnalyses(analyses, datasets) : { testSets: 'Loading the datasets…' };
+      setAnalysesErrors(bad);
+      if (Object.keys(bad).length > 0) return;
+    }
     if (Object.keys(found).length === 0) setStepIndex((i) => Math.min(i + 1, steps.length - 1));
   }
 
@@ -171,7 +203,7 @@ export function GridWizard({ studyPath, initial, onCancel, onSaved }: Props) {
     }
   };
 
-  async function save(launch: boolean) {
+  async function save(launch: boolean | 'study') {
     const found = checkGridForm(full);
     setErrors(found);
     const firstField = Object.keys(found)[0] as keyof GridForm | undefined;
@@ -183,7 +215,22 @@ export function GridWizard({ studyPath, initial, onCancel, onSaved }: Props) {
     setBusy(true);
     setGeneral(null);
     try {
-      const view = await client.call('grid.save', { studyPath, spec: buildGridSpec(full) });
+      const spec = buildGridSpec(full);
+      if (launch === 'study') {
+        const problems = analyses ? checkAnalyses(analyses, datasets) : { testSets: 'Choose the test sets.' };
+        if (!analyses || Object.keys(problems).length > 0) {
+          setAnalysesErrors(problems);
+          setGeneral('Some answers need fixing: they are marked next to their fields.');
+          setStepIndex(steps.indexOf('tests'));
+          return;
+        }
+      }
+      const view = await client.call('grid.save', { studyPath, spec });
+      if (launch === 'study') {
+        await submit({ kind: 'study.run', params: StudyPlan.parse(buildStudyPlan(spec, analyses!)), studyPath });
+        onStudyLaunched(view);
+        return;
+      }
       const launched = launch ? await client.call('grid.launch', { studyPath }) : null;
       onSaved(view, launched);
     } catch (err) {
@@ -225,11 +272,12 @@ export function GridWizard({ studyPath, initial, onCancel, onSaved }: Props) {
     <Card component="section" aria-labelledby="grid-wizard-title" data-testid="grid-wizard">
       <CardContent>
         <Typography variant="h2" id="grid-wizard-title" gutterBottom>
-          {initial ? 'Edit the training grid' : 'Set up the training grid'}
+          {initial ? 'Edit the study' : 'Set up the study'}
         </Typography>
         <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-          The grid is every combination of strategy, label fraction and seed; each is one training run. It is saved in the study as grid.json, and each run keeps
-          its own folder, so finished runs stay finished and unfinished ones resume.
+          The training grid is every combination of strategy, label fraction and seed; each is one training run. It is saved in the study as grid.json, and each
+          run keeps its own folder, so finished runs stay finished and unfinished ones resume. Running the whole study then evaluates every run on the test sets,
+          runs the analyses and builds the report.
         </Typography>
         <Stepper activeStep={stepIndex} alternativeLabel sx={{ mb: 3 }} aria-label="Grid steps">
           {steps.map((s) => (
@@ -275,6 +323,26 @@ export function GridWizard({ studyPath, initial, onCancel, onSaved }: Props) {
               {errors.datasetId ? <FormHelperText error>{errors.datasetId}</FormHelperText> : null}
             </Box>
           ) : null}
+
+          {step === 'tests' ? (
+            analyses ? (
+              <TestSetsStep
+                form={analyses}
+                errors={analysesErrors}
+                datasets={datasets}
+                trainingId={form.datasetId}
+                onChange={(a) => {
+                  setAnalyses(a);
+                  setAnalysesErrors({});
+                  setGeneral(null);
+                }}
+              />
+            ) : (
+              <Typography variant="body2">Loading the datasets…</Typography>
+            )
+          ) : null}
+
+          {step === 'compute' && analyses ? <ComputeStep config={benchConfig} grid={buildGridSpec(full)} analyses={analyses} datasets={datasets} /> : null}
 
           {step === 'strategies' ? (
             <Box>
@@ -466,7 +534,14 @@ export function GridWizard({ studyPath, initial, onCancel, onSaved }: Props) {
 
           {step === 'review' ? (
             <Box data-testid="grid-review">
-              <KeyValueList rows={reviewSummary(full)} labelWidth={160} />
+              <KeyValueList
+                rows={[
+                  ...reviewSummary(full),
+                  ...(analyses ? analysesSummary(analyses) : []),
+                  { label: 'Estimated duration', value: reviewEstimate ? `${estimateText(reviewEstimate.totalSeconds)} for the whole study` : 'not measured (Compute step)' },
+                ]}
+                labelWidth={160}
+              />
               {review?.error ? (
                 <Alert severity="error" sx={{ mt: 2 }}>
                   {review.error}
@@ -533,8 +608,11 @@ export function GridWizard({ studyPath, initial, onCancel, onSaved }: Props) {
               <Button variant="outlined" onClick={() => void save(false)} disabled={busy} data-testid="grid-save">
                 Save
               </Button>
-              <Button variant="contained" startIcon={<PlayIcon />} onClick={() => void save(true)} disabled={busy} data-testid="grid-save-launch">
-                Save and launch
+              <Button variant="outlined" startIcon={<PlayIcon />} onClick={() => void save(true)} disabled={busy} data-testid="grid-save-launch">
+                Save and train
+              </Button>
+              <Button variant="contained" startIcon={<PlayIcon />} onClick={() => void save('study')} disabled={busy} data-testid="grid-run-study">
+                Run the whole study
               </Button>
             </>
           ) : (

@@ -52,11 +52,13 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
     }
     refresh();
   }, [signature, refresh]);
+  // A whole-study job trains the runs itself (no train.run job per run): follow the run folders while it is active.
+  const studyActive = jobs.some((j) => j.kind === 'study.run' && j.studyPath === studyPath && (j.status === 'queued' || j.status === 'running'));
   useEffect(() => {
-    if (!model.active) return undefined;
+    if (!model.active && !studyActive) return undefined;
     const t = window.setInterval(refresh, GRID_POLL_MS);
     return () => window.clearInterval(t);
-  }, [model.active, refresh]);
+  }, [model.active, studyActive, refresh]);
 
   async function act(action: (id: string) => Promise<unknown>, id: string) {
     setActionError(null);

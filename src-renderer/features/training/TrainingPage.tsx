@@ -1,4 +1,5 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import type { StudyPlan } from '../../../src-shared/study-plan';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -13,6 +14,10 @@ import { errorMessage } from '../../shared/errors.viewmodel';
 import { EditIcon, PlayIcon, RefreshIcon } from '../../shared/icons';
 import { PageHeader } from '../../shared/PageHeader';
 import { useJobs } from '../jobs/JobsStore';
+import { JobProgressBar } from '../jobs/JobProgressBar';
+import { jobViewModel } from '../jobs/jobs.viewmodel';
+import { activeStudyJobs } from '../../shared/analyses.viewmodel';
+import { useNow } from '../../shared/useNow';
 import { useStudy } from '../study/StudyStore';
 import { GridWizard, type LaunchResult } from './GridWizard';
 import { RunsDashboard } from './RunsDashboard';
@@ -26,12 +31,28 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
   const { openStudy } = useStudy();
   const { navigate } = useNavigation();
   const client = useClient();
-  const { jobs, refresh: refreshJobs } = useJobs();
+  const { jobs, refresh: refreshJobs, cancel } = useJobs();
   const studyPath = openStudy?.path ?? null;
   const grid = useGrid(studyPath);
   const [editing, setEditing] = useState(false);
   const [launch, setLaunch] = useState<{ result: LaunchResult | null; error: string | null } | null>(null);
   const [launching, setLaunching] = useState(false);
+  const [plan, setPlan] = useState<StudyPlan | null>(null);
+  // A whole-study job trains the grid's runs itself: while it runs, the page says so and does not launch them a second time.
+  const runningStudy = activeStudyJobs(jobs, studyPath, 'study.run')[0] ?? null;
+  const now = useNow(1000, runningStudy !== null);
+  // The plan the study last ran (test sets, analyses): the wizard starts from it.
+  useEffect(() => {
+    if (!studyPath || !editing) return undefined;
+    let live = true;
+    client.call('studyPlan.get', { studyPath }).then(
+      (p) => live && setPlan(p),
+      () => live && setPlan(null),
+    );
+    return () => {
+      live = false;
+    };
+  }, [client, studyPath, editing]);
 
   if (!openStudy || !studyPath) {
     return (
@@ -89,9 +110,15 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
                 Refresh
               </Button>
               <Button variant="outlined" startIcon={<EditIcon />} onClick={() => setEditing(true)} data-testid="grid-edit">
-                Edit grid
+                Edit study
               </Button>
-              <Button variant="contained" startIcon={<PlayIcon />} onClick={() => void launchGrid()} disabled={launching || (table?.launchable ?? 0) === 0} data-testid="grid-launch">
+              <Button
+                variant="contained"
+                startIcon={<PlayIcon />}
+                onClick={() => void launchGrid()}
+                disabled={launching || runningStudy !== null || (table?.launchable ?? 0) === 0}
+                data-testid="grid-launch"
+              >
                 {table && table.launchable > 0 ? `Launch ${table.launchable} run${table.launchable === 1 ? '' : 's'}` : 'Launch'}
               </Button>
             </>
@@ -105,12 +132,34 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
           </Alert>
         ) : null}
         {launch && !editing ? <LaunchAlert launch={launch} onClose={() => setLaunch(null)} /> : null}
+        {runningStudy && !editing ? (
+          <Card data-testid="study-job">
+            <CardContent>
+              <Typography variant="h3" gutterBottom>
+                The whole study is running
+              </Typography>
+              <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1.5, maxWidth: '80ch' }}>
+                One job trains the runs below one after another, then evaluates them on the test sets, runs the analyses and builds the report. The runs fill in as
+                their folders change; Launch is off until the study job ends.
+              </Typography>
+              <JobProgressBar vm={jobViewModel(runningStudy, now)} testId="study-job-progress" label="Whole study progress" cancelText="Cancel the study" onCancel={() => void cancel(runningStudy.id)} />
+            </CardContent>
+          </Card>
+        ) : null}
         {!view && !grid.error ? <CircularProgress aria-label="Loading the training grid" /> : null}
         {editing && view ? (
           <GridWizard
             studyPath={studyPath}
             initial={view.spec}
+            initialPlan={plan}
             onCancel={() => setEditing(false)}
+            onStudyLaunched={(saved) => {
+              // The study job is in the jobs list (submit adds it): the study-job card follows it.
+              grid.adopt(saved);
+              setEditing(false);
+              setLaunch(null);
+              refreshJobs();
+            }}
             onSaved={(saved, launched) => {
               grid.adopt(saved);
               setEditing(false);
@@ -123,14 +172,14 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
           <Card data-testid="training-empty">
             <CardContent>
               <Typography variant="h2" gutterBottom>
-                Set up the training grid…
+                Set up the study…
               </Typography>
               <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '75ch' }}>
-                Choose a dataset, the strategies to compare, the label fractions and seeds, and the hyperparameters (the paper's defaults are filled in). Then
-                launch: every run becomes a job, and this page follows their progress and curves.
+                Choose the dataset to train on and the test sets, the strategies to compare, the label fractions and seeds, and the hyperparameters (the paper's
+                defaults are filled in); measure how long it will take on this computer. Then launch: this page follows every run's progress and curves.
               </Typography>
               <Button variant="contained" onClick={() => setEditing(true)} data-testid="grid-setup">
-                Set up the grid
+                Set up the study
               </Button>
             </CardContent>
           </Card>

@@ -151,24 +151,27 @@ export function hyperFields(strategies: readonly TrainingStrategy[]): HyperField
 
 // ---- Wizard: steps and checks ----------------------------------------------------------------------
 
-export type GridStep = 'dataset' | 'strategies' | 'weights' | 'fractions' | 'hyper' | 'review';
+export type GridStep = 'dataset' | 'tests' | 'strategies' | 'weights' | 'fractions' | 'hyper' | 'compute' | 'review';
 
 export const GRID_STEP_LABELS: Record<GridStep, string> = {
   dataset: 'Dataset',
+  tests: 'Test sets & analyses',
   strategies: 'Strategies',
   weights: 'ImageNet weights',
   fractions: 'Fractions & seeds',
   hyper: 'Hyperparameters',
+  compute: 'Compute & duration',
   review: 'Review',
 };
 
 /**
  * The weights step appears only when an IFI strategy is chosen; it comes after the hyperparameters so
- * the weight files are checked against the architecture the runs will use.
+ * the weight files are checked against the architecture the runs will use. The compute step measures
+ * the chosen model, so it comes after everything that changes the work.
  */
 export function gridSteps(strategies: readonly TrainingStrategy[]): GridStep[] {
   const ifi = strategies.some((s) => s.startsWith('IFI'));
-  return ifi ? ['dataset', 'strategies', 'fractions', 'hyper', 'weights', 'review'] : ['dataset', 'strategies', 'fractions', 'hyper', 'review'];
+  return ['dataset', 'tests', 'strategies', 'fractions', 'hyper', ...(ifi ? (['weights'] as const) : []), 'compute', 'review'];
 }
 
 export type FieldErrors = Record<string, string>;

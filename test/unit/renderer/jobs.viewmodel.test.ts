@@ -230,6 +230,7 @@ describe('end-of-job notices and resuming', () => {
   it('an interrupted job, or a cancelled training run, is resumed; others are retried', () => {
     expect(retryLabel({ status: 'interrupted', kind: 'evaluate.run' })).toBe('Resume');
     expect(retryLabel({ status: 'cancelled', kind: 'train.run' })).toBe('Resume');
+    expect(retryLabel({ status: 'cancelled', kind: 'study.run' })).toBe('Resume');
     expect(retryLabel({ status: 'cancelled', kind: 'evaluate.run' })).toBe('Retry');
     expect(retryLabel({ status: 'failed', kind: 'train.run' })).toBe('Retry');
     expect(jobViewModel(job({ id: 'x', status: 'interrupted', kind: 'train.run' }), Date.parse('2025-01-01T10:00:00Z')).retryLabel).toBe('Resume');

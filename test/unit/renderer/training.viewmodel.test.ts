@@ -110,8 +110,8 @@ describe('wizard defaults and explanations', () => {
   it('shows only the settings the chosen strategies use; the weights step only for IFI', () => {
     expect(hyperFields(['IWNE-FS'])).toEqual(['arch', 'inputSize', 'batchSize', 'iwneEpochs', 'iwneLr']);
     expect(hyperFields(['IFI-CL', 'IWNE-CL'])).toEqual(['arch', 'inputSize', 'batchSize', 'iwneEpochs', 'iwneLr', 'ifiEpochs', 'ifiLr', 'mocoEpochs', 'mocoLr', 'mocoQueue']);
-    expect(gridSteps(['IWNE-FS', 'IWNE-CL'])).toEqual(['dataset', 'strategies', 'fractions', 'hyper', 'review']);
-    expect(gridSteps(['IFI-FS'])).toEqual(['dataset', 'strategies', 'fractions', 'hyper', 'weights', 'review']);
+    expect(gridSteps(['IWNE-FS', 'IWNE-CL'])).toEqual(['dataset', 'tests', 'strategies', 'fractions', 'hyper', 'compute', 'review']);
+    expect(gridSteps(['IFI-FS'])).toEqual(['dataset', 'tests', 'strategies', 'fractions', 'hyper', 'weights', 'compute', 'review']);
   });
 });
 

@@ -34,6 +34,7 @@ const VALID: Record<Channel, unknown> = {
   'grid.get': { studyPath: '/tmp/study-a' },
   'grid.save': { studyPath: '/tmp/study-a', spec: { strategies: ['IWNE-FS', 'IFI-FS'], fractions: [0.1, 1], seeds: [0], base: { datasetId: 'eyepacs' }, imagenetWeights: '/w/resnet50.pth' } },
   'grid.launch': { studyPath: '/tmp/study-a' },
+  'studyPlan.get': { studyPath: '/tmp/study-a' },
   'runs.get': { studyPath: '/tmp/study-a', runId: 'iwne-fs-resnet50-eyepacs-f0.1-s0' },
   'results.get': { studyPath: '/tmp/study-a' },
   'evaluations.get': { studyPath: '/tmp/study-a', name: 'iwne-fs-resnet50-eyepacs-f0.1-s0__messidor2__all' },

@@ -11,6 +11,7 @@ import { initEngine } from '../../../src-main/engine/backend';
 import { readWeightFile } from '../../../src-main/engine/weights/read';
 import { runDemoStudy } from '../../../src-main/services/study-run/demo-study';
 import { runStudy } from '../../../src-main/services/study-run/run-study';
+import { readStudyPlan } from '../../../src-main/services/study-run/plan-file';
 import { listRuns } from '../../../src-main/services/runs/run-info';
 import { recordingContext, tempDir } from '../training-run/helpers';
 
@@ -25,6 +26,11 @@ describe('demo study (tiny scale)', () => {
     const ctx = recordingContext();
     const first = await runDemoStudy({ out, scale: 'tiny' }, ctx);
     expect(ctx.messages.join('\n')).toMatch(/SYNTHETIC/);
+    // One bar through the whole study: it never goes back, and a training message names its run.
+    const steps = ctx.progress_.filter((p) => / \[\d\/8 /.test(p)); // the plan's steps (the demo's own data and stand-in phases come first)
+    const backwards = steps.filter((p, i) => i > 0 && Number(p.split('/')[0]) < Number(steps[i - 1]!.split('/')[0]));
+    expect(backwards).toEqual([]);
+    expect(ctx.progress_.some((p) => /\[3\/8 train\] run 8\/8 IFI-CL 100 % seed 0: /.test(p))).toBe(true);
     expect(first.runs.map((r) => r.status)).toEqual(Array(8).fill('succeeded')); // 4 strategies × 2 fractions
     const runs = await listRuns(first.study);
     expect(new Set(runs.map((r) => r.spec.strategy))).toEqual(new Set(['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL']));
@@ -34,6 +40,12 @@ describe('demo study (tiny scale)', () => {
     expect(first.robustness).not.toBeNull();
     expect(first.explanations).toHaveLength(4);
     expect(first.report && existsSync(first.report.pdf)).toBe(true);
+    // The plan is kept in the study (the app's wizard reads it back): study ".", absolute paths, the same test sets and analyses.
+    const stored = await readStudyPlan(first.study);
+    expect(stored).toMatchObject({ study: '.', evaluate: [{ datasetId: 'eyepacs-demo', split: 'test' }], spectra: { datasetId: 'eyepacs-demo' }, explain: { datasetId: 'idrid-demo' } });
+    expect(stored!.datasets.every((d) => path.isAbsolute(d.path))).toBe(true);
+    expect(path.isAbsolute(stored!.grid.imagenetWeights!)).toBe(true);
+    expect(stored!.grid.strategies).toEqual(['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL']);
     // The stand-ins say what they are.
     const standin = await readWeightFile(first.standin!.imagenetWeights);
     expect(standin.metadata.standin).toMatch(/NOT ImageNet/);
