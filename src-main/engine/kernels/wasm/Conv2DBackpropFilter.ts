@@ -12,7 +12,9 @@
  * A stride-1 convolution of x^T with dy^T at dilation s, padded by (padTop, padLeft) and cropped to a
  * kh × kw output, is exactly dW laid out as [ci, kh, kw, co]; one transpose gives [kh, kw, ci, co].
  * Using the forward stride as the dilation keeps stride 1, which tfjs requires when dilation > 1.
- * Measured ~10x faster on wasm than one matMul per filter tap (see the engine report).
+ * Measured ~10x faster on wasm than one matMul per filter tap (strided slices of the input copy
+ * element by element on wasm) — except for 1x1 stride-1 filters without padding, ResNet's most
+ * common conv, whose gradient is a single matMul xᵀ·dy, ~3x faster than this convolution.
  */
 import tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
@@ -50,6 +52,14 @@ export function conv2DBackpropFilterNHWC(
   const right = kw + (outWidth - 1) * strideW - width - left;
 
   return tf.tidy(() => {
+    if (kh === 1 && kw === 1 && strideH === 1 && strideW === 1 && top === 0 && left === 0 && bottom === 0 && right === 0) {
+      // 1x1, stride 1, no padding (ResNet's bottleneck convs): dW = xᵀ·dy over every position, one
+      // matrix product [ci, N] × [N, co] (N = batch · H · W) on the input laid out channels-first.
+      // XNNPACK's matrix product is ~3x faster here than the convolution below.
+      const n = batch * height * width;
+      const xT = tf.transpose(tf.reshape(x, [n, inChannels])); // [ci, N]
+      return tf.reshape(tf.matMul(xT, tf.reshape(dy, [n, outChannels])), [1, 1, inChannels, outChannels]) as Tensor4D;
+    }
     const cropped =
       bottom < 0 || right < 0
         ? tf.slice(x, [0, 0, 0, 0], [batch, height + Math.min(bottom, 0), width + Math.min(right, 0), inChannels])
