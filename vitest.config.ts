@@ -6,6 +6,9 @@ export default defineConfig({
   test: {
     globalSetup: ['test/setup/build.ts'],
     pool: 'forks',
+    // Test files run two at a time on CI's 2 cores: single-threaded wasm keeps them from competing for
+    // the cores and keeps timings steady. The threaded default is tested on its own (engine/wasm-threads).
+    env: { FUNDUSLAB_WASM_THREADS: '1' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
     projects: [

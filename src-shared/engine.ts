@@ -124,6 +124,8 @@ export const QuickBenchResult = z
     augmentFsMsPerImage: z.number().nonnegative(),
     /** The MoCo v2 aug+ augmentation of both views of an image. */
     augmentClMsPerImage: z.number().nonnegative(),
+    /** On the wasm backend (4 GB of memory): the largest training batch that fits, from the measured memory of a step; null elsewhere (no such limit). */
+    maxTrainBatch: z.number().int().nonnegative().nullable(),
     seconds: z.number().nonnegative(),
     measuredAt: z.string(),
   })

@@ -365,7 +365,9 @@ async function tryWasm(env: Record<string, string | undefined>): Promise<Attempt
     setWasmPaths(dir);
     wasmPathsSet = true;
     // The wasm module is instantiated once per process, on the first activation: choose its build now.
-    const wanted = wantedWasmThreads(env); // 1 unless FUNDUSLAB_WASM_THREADS asks for more
+    // One per core unless FUNDUSLAB_WASM_THREADS says otherwise: a process-wide knob, so the process
+    // environment counts even when the caller passes its own (e.g. an empty one to ignore FUNDUSLAB_BACKEND).
+    const wanted = wantedWasmThreads({ [WASM_THREADS_ENV_VAR]: process.env[WASM_THREADS_ENV_VAR], ...env });
     if (wanted.threads > 1) {
       const attempt = await activateThreadedWasm(wanted.threads);
       if (attempt.ok) return attempt;
@@ -378,7 +380,17 @@ async function tryWasm(env: Record<string, string | undefined>): Promise<Attempt
   return { ...attempt, threads, ...(threads === 1 && wasmThreadsNote ? { note: wasmThreadsNote } : {}) };
 }
 
-/** Threads requested for wasm: FUNDUSLAB_WASM_THREADS (1-8), else 1. */
+/** The default number of wasm threads: one per core, at most this many (XNNPACK gains little beyond). */
+export const DEFAULT_MAX_WASM_THREADS = 4;
+
+/**
+ * Threads for wasm: FUNDUSLAB_WASM_THREADS (1-8) when set, else one per core up to
+ * DEFAULT_MAX_WASM_THREADS. Multi-threading halves a ResNet50 forward on 2 idle cores; it is safe by
+ * default because an out-of-memory abort — which inside a pool thread hangs instead of failing — is
+ * kept away: a forward holds one residual block's activations at a time, and training checks its
+ * batch against the wasm heap before it starts (engine/memory-guard.ts). FUNDUSLAB_WASM_THREADS=1
+ * turns it off (e.g. when other work keeps every core busy).
+ */
 export function wantedWasmThreads(env: Record<string, string | undefined>, cores: number = os.availableParallelism()): { threads: number; why: string } {
   const raw = env[WASM_THREADS_ENV_VAR]?.trim();
   if (raw) {
@@ -386,11 +398,8 @@ export function wantedWasmThreads(env: Record<string, string | undefined>, cores
     if (!Number.isInteger(n) || n < 1 || n > 8) throw new AppError('BAD_REQUEST', `${WASM_THREADS_ENV_VAR}="${raw}" must be an integer from 1 to 8`);
     return { threads: n, why: `${WASM_THREADS_ENV_VAR}=${n}` };
   }
-  // Opt-in for now: 2 threads halve a ResNet50 forward on 2 idle cores but gain nothing when other
-  // processes keep the cores busy, and a wasm out-of-memory abort inside a pool thread hangs the
-  // process instead of throwing (see the engine benchmark report).
-  void cores;
-  return { threads: 1, why: `multi-threading is opt-in (${WASM_THREADS_ENV_VAR}=2 enables it)` };
+  const threads = Math.max(1, Math.min(cores, DEFAULT_MAX_WASM_THREADS));
+  return { threads, why: threads === 1 ? 'one core' : `one per core (${threads}; ${WASM_THREADS_ENV_VAR}=1 turns it off)` };
 }
 
 /**

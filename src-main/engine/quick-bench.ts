@@ -6,7 +6,8 @@
  *  - train: forward in train mode + softmax cross-entropy + gradients + AdamW update (as a run);
  *  - augmentation: the fsTrain preset on a batch, and MoCo v2 aug+ on both views of a batch.
  * Each after one untimed warm-up (kernel compilation), median of `steps` timed repetitions, per image.
- * The training step runs at min(batch, 4): a ResNet50 step at 224 px and batch 8 exceeds the 4 GB
+ * On wasm it also measures the memory of a training step and reports the largest batch that fits in
+ * the 4 GB heap (engine/memory-guard.ts). The training step runs at min(batch, 4): a ResNet50 step at 224 px and batch 8 exceeds the 4 GB
  * wasm heap, and per-image cost hardly depends on the batch beyond a few images.
  */
 import tf from '@tensorflow/tfjs';
@@ -17,6 +18,7 @@ import { throwIfCancelled, type JobContext } from '../services/jobs/context';
 import { crossEntropy } from '../services/training/loss';
 import { augmentBatch } from './augment/pipeline';
 import { engineStatus } from './backend';
+import { WASM_HEAP_BYTES, WASM_TRAINING_SHARE, measureStepMemory } from './memory-guard';
 import { ResNet } from './models/resnet';
 import { parseArch } from './models/resnet-spec';
 import { AdamW, namedGradients } from './optim/adamw';
@@ -98,6 +100,13 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
         y.dispose();
       }
     });
+    // On wasm, the largest training batch that fits in its 4 GB (the run itself refuses a larger one).
+    let maxTrainBatch: number | null = null;
+    if (tf.getBackend() === 'wasm') {
+      say('memory of a training step');
+      const memory = await measureStepMemory(model, size, 2);
+      maxTrainBatch = Math.max(0, Math.floor((WASM_HEAP_BYTES * WASM_TRAINING_SHARE - memory.estimate(0)) / Math.max(memory.perImage, 1)));
+    }
     ctx.progress(phases, phases, 'measured');
     const status = engineStatus();
     const result: QuickBenchResult = {
@@ -110,6 +119,7 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
       trainMsPerImage: trainMs / trainBatch,
       augmentFsMsPerImage: augFsMs / fwdBatch,
       augmentClMsPerImage: augClMs / fwdBatch,
+      maxTrainBatch,
       seconds: (performance.now() - started) / 1000,
       measuredAt: new Date().toISOString(),
     };

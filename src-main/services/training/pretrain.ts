@@ -36,6 +36,7 @@ import { z } from 'zod';
 import { augmentBatch } from '../../engine/augment/pipeline';
 import { normalize } from '../../engine/augment/ops';
 import { mixSeed } from '../../engine/augment/prng';
+import { assertTrainingFitsWasm } from '../../engine/memory-guard';
 import { MocoQueue, ProjectionHead, effectiveQueueSize, infoNCE, momentumUpdate, mocoLogits } from '../../engine/moco/moco';
 import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';
@@ -160,6 +161,9 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
       ? new Sgd(queryVars, { lr: m.lr, momentum: m.sgdMomentum, weightDecay: m.weightDecay })
       : new AdamW(queryVars, { lr: m.lr, weightDecay: m.weightDecay });
   try {
+    // On wasm, refuse a batch whose step cannot fit in its 4 GB before anything is written.
+    const fit = await assertTrainingFitsWasm(query, { inputSize: S, batchSize, field: 'moco.batchSize', optimizerSlots: m.optimizer === 'sgd' ? 1 : 2, what: `the MoCo query encoder (${spec.arch}) at ${S} px` });
+    if (fit) ctx.log(`wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(batchSize) / 1e6)} MB at batch ${batchSize}`);
     let state: PretrainState = {
       format: 'funduslab.moco-checkpoint/1',
       epoch: 0,

@@ -28,6 +28,7 @@ import { AppError, parseOrThrow } from '../../../src-shared/errors';
 import { TrainingResult, TrainingSpec, type TrainingEpochLog, type TrainingSpecInput } from '../../../src-shared/training';
 import { augmentBatch } from '../../engine/augment/pipeline';
 import { normalize } from '../../engine/augment/ops';
+import { assertTrainingFitsWasm } from '../../engine/memory-guard';
 import { mixSeed } from '../../engine/augment/prng';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { ResNet } from '../../engine/models/resnet';
@@ -123,6 +124,10 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
   let classWeights: Tensor1D | null = null;
   let initialisedFrom: string | null = null;
   try {
+    // On wasm, refuse a batch whose step cannot fit in its 4 GB before any epoch runs (an out-of-memory
+    // abort there is fatal, and hangs the multi-threaded build).
+    const fit = await assertTrainingFitsWasm(model, { inputSize: spec.inputSize, batchSize: spec.batchSize, field: 'batchSize' });
+    if (fit) ctx.log(`wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(spec.batchSize) / 1e6)} MB at batch ${spec.batchSize}`);
     if (pretraining) {
       initialisedFrom = pretraining.summary.encoderPath;
       if (!checkpoint) {

@@ -21,7 +21,7 @@ import { useEngine } from '../engine/EngineStore';
 import { JobProgressBar } from '../jobs/JobProgressBar';
 import { jobViewModel } from '../jobs/jobs.viewmodel';
 import { useJobs } from '../jobs/JobsStore';
-import { benchJobFor, benchResult, estimateText, studyEstimate, type AnalysesForm, type BenchConfig } from './study-wizard.viewmodel';
+import { batchWarning, benchJobFor, benchResult, estimateText, studyEstimate, type AnalysesForm, type BenchConfig } from './study-wizard.viewmodel';
 
 interface Props {
   config: BenchConfig;
@@ -114,6 +114,11 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
             Measured on {bench.backend} ({bench.threads} thread{bench.threads === 1 ? '' : 's'}): forward {ms(bench.forwardMsPerImage)}/image, training step{' '}
             {ms(bench.trainMsPerImage)}/image, augmentation {ms(bench.augmentFsMsPerImage)} (FS) and {ms(bench.augmentClMsPerImage)} (MoCo, two views) per image.
           </Typography>
+        ) : null}
+        {bench && batchWarning(config.batchSize, bench, grid.strategies ?? []) ? (
+          <Alert severity="warning" sx={{ mt: 1.5 }} data-testid="wizard-batch-warning">
+            {batchWarning(config.batchSize, bench, grid.strategies ?? [])}
+          </Alert>
         ) : null}
         {estimateError ? (
           <Alert severity="warning" sx={{ mt: 1.5 }}>

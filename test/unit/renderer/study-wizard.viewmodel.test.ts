@@ -5,6 +5,7 @@ import type { JobState } from '../../../src-shared/jobs';
 import { StudyPlan } from '../../../src-shared/study-plan';
 import {
   analysesFromPlan,
+  batchWarning,
   benchJobFor,
   buildStudyPlan,
   checkAnalyses,
@@ -125,7 +126,7 @@ describe('compute step', () => {
   it('estimates the study from the measurement (one run: its training, validation and evaluation)', () => {
     const grid = { strategies: ['IWNE-FS' as const], fractions: [1], seeds: [0], base: { datasetId: 'eyepacs', epochs: 2, validationFraction: 0.25 } };
     const form = { ...defaultAnalyses(all, 'eyepacs'), spectra: { enabled: false, datasetId: '', images: '3' }, robustness: { enabled: false, datasetId: '', images: '2' }, explain: { enabled: false, datasetId: '' } };
-    const bench = { backend: 'wasm', threads: 1, arch: 'resnet18-w8', inputSize: 48, batchSize: 16, forwardMsPerImage: 10, trainMsPerImage: 30, augmentFsMsPerImage: 5, augmentClMsPerImage: 20, seconds: 1, measuredAt: '' } as const;
+    const bench = { backend: 'wasm', threads: 1, arch: 'resnet18-w8', inputSize: 48, batchSize: 16, forwardMsPerImage: 10, trainMsPerImage: 30, augmentFsMsPerImage: 5, augmentClMsPerImage: 20, maxTrainBatch: 64, seconds: 1, measuredAt: '' } as const;
     const { estimate, error } = studyEstimate(grid, form, all, bench);
     expect(error).toBeNull();
     // 40 graded training-split images: 10 validation, 30 training; 2 epochs; evaluation on 10 test images.
@@ -133,6 +134,17 @@ describe('compute step', () => {
     expect(estimate!.totalSeconds).toBeCloseTo(expected, 9);
     expect(studyEstimate(grid, form, all, null)).toEqual({ estimate: null, error: null });
     expect(studyEstimate(grid, { ...form, testSets: [{ datasetId: 'gone', split: 'test' }] }, all, bench).error).toMatch(/gone/);
+  });
+
+  it('warns when the training batch does not fit the measured backend’s memory', () => {
+    const bench = { backend: 'wasm', threads: 2, arch: 'resnet50', inputSize: 224, batchSize: 32, forwardMsPerImage: 145, trainMsPerImage: 1100, augmentFsMsPerImage: 5, augmentClMsPerImage: 20, maxTrainBatch: 4, seconds: 9, measuredAt: '' } as const;
+    expect(batchWarning(32, bench, ['IWNE-FS'])).toBe(
+      "Batch size 32 does not fit in the wasm backend's 4 GB at resnet50, 224 px: at most 4 (the runs would refuse to start). Lower the batch size on the Hyperparameters step, or use the GPU backend.",
+    );
+    expect(batchWarning(32, bench, ['IWNE-CL'])).toMatch(/MoCo pretraining batches \(moco.batchSize\) must fit as well\.$/);
+    expect(batchWarning(4, bench, ['IWNE-FS'])).toBeNull();
+    expect(batchWarning(32, { ...bench, maxTrainBatch: null }, ['IWNE-FS'])).toBeNull(); // native backends: no such limit
+    expect(batchWarning(32, null, ['IWNE-FS'])).toBeNull();
   });
 
   it('says durations as an estimate', () => {
