@@ -31,6 +31,7 @@ import { useClient } from '../../app/ClientContext';
 import { useNavigation } from '../../app/navigation';
 import { MONO_FONT } from '../../app/theme';
 import { errorMessage } from '../../shared/errors.viewmodel';
+import { ChoiceLabel } from '../../shared/ChoiceLabel';
 import { KeyValueList } from '../../shared/KeyValueList';
 import { PlayIcon } from '../../shared/icons';
 import { formatFraction } from '../../shared/strategies';
@@ -306,17 +307,7 @@ export function GridWizard({ studyPath, initial, initialPlan, onCancel, onSaved,
                     disabled={c.disabledReason !== null}
                     sx={{ mb: 0.5, mr: 0 }}
                     control={<Radio size="small" slotProps={{ input: { 'data-testid': `grid-dataset-${c.id}`, ...(i === 0 ? { 'data-step-focus': 'true' } : {}) } as object }} />}
-                    label={
-                      <span>
-                        {c.label}
-                        {c.disabledReason ? (
-                          <Box component="span" sx={{ color: 'text.secondary' }}>
-                            {' '}
-                            ({c.disabledReason})
-                          </Box>
-                        ) : null}
-                      </span>
-                    }
+                    label={<ChoiceLabel label={c.label} note={c.disabledReason} />}
                   />
                 ))}
               </RadioGroup>

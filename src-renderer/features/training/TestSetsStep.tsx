@@ -10,6 +10,7 @@ import Switch from '@mui/material/Switch';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import type { DatasetSummary, ReadableDatasetSummary } from '../../../src-shared/contract';
+import { ChoiceLabel } from '../../shared/ChoiceLabel';
 import { gradedDatasets, maskedDatasets, testSetChoices, type AnalysesErrors, type AnalysesForm } from './study-wizard.viewmodel';
 
 interface Props {
@@ -55,20 +56,11 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
                 />
               }
               label={
-                <span>
-                  {c.label}
-                  {c.disabledReason ? (
-                    <Box component="span" sx={{ color: 'text.secondary' }}>
-                      {' '}
-                      ({c.disabledReason})
-                    </Box>
-                  ) : c.overlapsTraining ? (
-                    <Box component="span" sx={{ color: 'warning.main' }}>
-                      {' '}
-                      (overlaps the training images: results are flagged)
-                    </Box>
-                  ) : null}
-                </span>
+                <ChoiceLabel
+                  label={c.label}
+                  note={c.disabledReason ?? (c.overlapsTraining ? 'overlaps the training images: results are flagged' : null)}
+                  warning={c.disabledReason === null}
+                />
               }
             />
           ))}

@@ -1,6 +1,7 @@
 /** The study wizard's test sets, analyses, plan and estimate plumbing (src-renderer/features/training/study-wizard.viewmodel.ts). */
 import { describe, expect, it } from 'vitest';
-import type { DatasetSummary, ReadableDatasetSummary } from '../../../src-shared/contract';
+import type { ReadableDatasetSummary } from '../../../src-shared/contract';
+import { readableDataset } from './dataset-fixture';
 import type { JobState } from '../../../src-shared/jobs';
 import { StudyPlan } from '../../../src-shared/study-plan';
 import {
@@ -16,30 +17,7 @@ import {
   testSetChoices,
 } from '../../../src-renderer/features/training/study-wizard.viewmodel';
 
-const dataset = (id: string, over: Partial<ReadableDatasetSummary> = {}): DatasetSummary => ({
-  readable: true,
-  id,
-  type: 'eyepacs',
-  name: id,
-  source: '/data',
-  synthetic: true,
-  created: '',
-  updated: '',
-  preprocessed: true,
-  settings: { inputSize: 48, overlaySize: 64, cropThreshold: 15, jpegQuality: 92 } as never,
-  items: 50,
-  patients: 25,
-  grades: { '0': 20, '1': 10, '2': 10, '3': 5, '4': 5 },
-  splits: { train: 40, test: 10 },
-  perSplitGrade: { train: { '0': 16, '1': 8, '2': 8, '3': 4, '4': 4 }, test: { '0': 4, '1': 2, '2': 2, '3': 1, '4': 1 } },
-  masks: {},
-  issues: { error: 0, warning: 0 },
-  candidates: 50,
-  excluded: 0,
-  notes: [],
-  reportProblem: null,
-  ...over,
-});
+const dataset = readableDataset;
 const eyepacs = dataset('eyepacs');
 const messidor = dataset('messidor', { splits: { none: 30 }, perSplitGrade: { none: { '0': 20, '2': 6, '4': 4 } } });
 const idrid = dataset('idrid-seg', { splits: { none: 5 }, grades: { ungraded: 5 }, perSplitGrade: { none: { ungraded: 5 } }, masks: { MA: 5, EX: 4 } });

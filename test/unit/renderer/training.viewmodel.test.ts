@@ -5,6 +5,7 @@
  * run's status merged from its grid cell and its job, the dashboard table, and the curves of a run.
  */
 import { describe, expect, it } from 'vitest';
+import { readableDataset } from './dataset-fixture';
 import type { DatasetSummary } from '../../../src-shared/contract';
 import { GridSpec, cellSpecInput, type GridCell, type GridView, type RunDetail } from '../../../src-shared/grid';
 import type { JobState } from '../../../src-shared/jobs';
@@ -248,30 +249,9 @@ describe('the grid the wizard builds', () => {
 });
 
 describe('datasets to train on', () => {
-  const readable = (id: string, over: Partial<Extract<DatasetSummary, { readable: true }>> = {}): DatasetSummary => ({
-    readable: true,
-    id,
-    type: 'eyepacs',
-    name: id,
-    source: '/data',
-    synthetic: true,
-    created: '',
-    updated: '',
-    preprocessed: true,
-    settings: { inputSize: 48, overlaySize: 64, cropThreshold: 15, jpegQuality: 92 } as never,
-    items: 40,
-    patients: 20,
-    grades: { '0': 10, '1': 10, '2': 10, '3': 5, '4': 5 },
-    splits: { train: 30, test: 10 },
-    perSplitGrade: {},
-    masks: {},
-    issues: { error: 0, warning: 0 },
-    candidates: 40,
-    excluded: 0,
-    notes: [],
-    reportProblem: null,
-    ...over,
-  });
+  // The training-dataset choices count the train split and `none`; grades as given.
+  const readable = (id: string, over: Partial<Extract<DatasetSummary, { readable: true }>> = {}): DatasetSummary =>
+    readableDataset(id, { items: 40, patients: 20, grades: { '0': 10, '1': 10, '2': 10, '3': 5, '4': 5 }, splits: { train: 30, test: 10 }, perSplitGrade: {}, candidates: 40, ...over });
 
   it('offers graded, preprocessed datasets and says why the others are not', () => {
     expect(
