@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -7,11 +6,11 @@ import CardContent from '@mui/material/CardContent';
 import Chip from '@mui/material/Chip';
 import Typography from '@mui/material/Typography';
 import { activeStudyJobs } from '../../shared/analyses.viewmodel';
-import { errorMessage } from '../../shared/errors.viewmodel';
 import { PlayIcon } from '../../shared/icons';
 import { JobProgressBar } from '../jobs/JobProgressBar';
 import { jobViewModel } from '../jobs/jobs.viewmodel';
 import { useJobs } from '../jobs/JobsStore';
+import { useJobLauncher } from '../jobs/useJobLauncher';
 
 /**
  * "Try FundusLab on demo data": submits a `dataset.demo` job that generates SYNTHETIC images into
@@ -20,27 +19,13 @@ import { useJobs } from '../jobs/JobsStore';
  * The page refreshes the dataset list when the job ends.
  */
 export function DemoDataCard({ studyPath, variant }: { studyPath: string; variant: 'prominent' | 'compact' }) {
-  const { jobs, submit, cancel } = useJobs();
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
+  const { jobs } = useJobs();
+  const { mine, busy, error, setError, launch, cancel } = useJobLauncher();
   const active = activeStudyJobs(jobs, studyPath, 'dataset.demo');
   const running = active.length > 0;
-  const mine = jobId ? (jobs.find((j) => j.id === jobId) ?? null) : null;
   const prominent = variant === 'prominent';
 
-  async function addDemoData() {
-    setError(null);
-    setBusy(true);
-    try {
-      const state = await submit({ kind: 'dataset.demo', params: {}, studyPath });
-      setJobId(state.id);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
-  }
+  const addDemoData = () => launch({ kind: 'dataset.demo', params: {}, studyPath });
 
   return (
     <Card component="section" aria-labelledby="datasets-demo-title" variant={prominent ? 'elevation' : 'outlined'} data-testid="datasets-demo-card" data-variant={variant}>
@@ -93,7 +78,7 @@ export function DemoDataCard({ studyPath, variant }: { studyPath: string; varian
               label="Demo data progress"
               cancelText="Cancel"
               cancelLabel="Cancel adding the demo data"
-              onCancel={() => void cancel(j.id).catch((e: unknown) => setError(errorMessage(e)))}
+              onCancel={() => cancel(j.id)}
             />
           </Box>
         ))}

@@ -9,25 +9,23 @@ import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import { EvaluationResult, type EvaluationSplit } from '../../../src-shared/evaluation';
 import type { GridView } from '../../../src-shared/grid';
-import { errorMessage } from '../../shared/errors.viewmodel';
 import { PlayIcon } from '../../shared/icons';
 import { useDatasets } from '../datasets/DatasetsStore';
 import { JobProgressBar } from '../jobs/JobProgressBar';
 import { jobViewModel } from '../jobs/jobs.viewmodel';
 import { useJobs } from '../jobs/JobsStore';
+import { useJobLauncher } from '../jobs/useJobLauncher';
 import { evalDatasetChoices, finishedRuns, formatAuc, formatCi, latestEvaluationJob } from './results.viewmodel';
 
 /** Evaluate a finished run on a graded dataset (an evaluate.run job), with its progress and outcome. */
 export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: GridView | null }) {
-  const { jobs, submit, cancel } = useJobs();
+  const { jobs } = useJobs();
   const { datasets } = useDatasets();
   const runs = useMemo(() => finishedRuns(grid), [grid]);
   const [runId, setRunId] = useState('');
   const [datasetId, setDatasetId] = useState('');
   const [split, setSplit] = useState<EvaluationSplit | ''>('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
-  const [jobId, setJobId] = useState<string | null>(null);
+  const { jobId, busy, error, setError, launch, cancel } = useJobLauncher();
 
   const run = runs.find((r) => r.runId === runId);
   const choices = useMemo(() => evalDatasetChoices(datasets, run?.inputSize ?? null), [datasets, run]);
@@ -55,16 +53,7 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
 
   async function start() {
     if (!runId || !datasetId || !split) return;
-    setBusy(true);
-    setError(null);
-    try {
-      const state = await submit({ kind: 'evaluate.run', params: { runId, datasetId, split }, studyPath });
-      setJobId(state.id);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(false);
-    }
+    await launch({ kind: 'evaluate.run', params: { runId, datasetId, split }, studyPath });
   }
 
   return (
@@ -148,7 +137,7 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
         ) : null}
         {job && vm && running ? (
           <Box sx={{ mt: 2 }}>
-            <JobProgressBar vm={vm} testId="evaluate-progress" label="Evaluation progress" cancelText="Cancel evaluation" onCancel={() => void cancel(job.id).catch((e: unknown) => setError(errorMessage(e)))} />
+            <JobProgressBar vm={vm} testId="evaluate-progress" label="Evaluation progress" cancelText="Cancel evaluation" onCancel={() => cancel(job.id)} />
           </Box>
         ) : null}
         {job && vm && !running && job.id === jobId ? (
