@@ -79,18 +79,18 @@ export interface StudyEstimate {
   notes: string[];
 }
 
-type Split = 'test' | 'train' | 'all';
+export type Split = 'test' | 'train' | 'all';
 
 const sum = (values: Iterable<number>): number => {
   let s = 0;
   for (const v of values) s += v;
   return s;
 };
-/** Images of a per-split count in an evaluation split ('train' = everything outside the test split, as inSplit). */
-const inSplit = (perSplit: Record<string, number>, split: Split): number =>
+/** Images of a per-split count in an evaluation split ('train' = everything outside the test split, as the services choose them). */
+export const imagesInSplit = (perSplit: Record<string, number>, split: Split): number =>
   split === 'all' ? sum(Object.values(perSplit)) : split === 'test' ? (perSplit.test ?? 0) : sum(Object.entries(perSplit).filter(([s]) => s !== 'test').map(([, n]) => n));
 /** The services' default split: 'test' when the dataset has test-split images, else 'all'. */
-const defaultSplit = (d: DatasetSize): Split => ((d.splits.test ?? 0) > 0 ? 'test' : 'all');
+export const defaultSplit = (d: Pick<DatasetSize, 'splits'>): Split => ((d.splits.test ?? 0) > 0 ? 'test' : 'all');
 const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
 
 /** The settings that identify a pretraining (one pretraining per distinct value). */
@@ -145,7 +145,7 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
       for (const seed of grid.seeds) {
         const spec = parseOrThrow(TrainingSpec, cellSpecInput(grid, strategy, fraction, seed), `training spec of the grid cell ${strategy}, fraction ${fraction}, seed ${seed}`);
         const d = dataset(spec.datasetId, field);
-        const pool = inSplit(d.graded, 'train');
+        const pool = imagesInSplit(d.graded, 'train');
         const nVal = Math.round(pool * spec.validationFraction);
         const nTrain = Math.round((pool - nVal) * spec.fraction);
         trainImages += spec.epochs * nTrain;
@@ -156,7 +156,7 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
           const key = pretrainKey(spec);
           if (!pretrainSeen.has(key)) {
             pretrainSeen.add(key);
-            pretrainImages += spec.moco.epochs * Math.max(0, inSplit(d.splits, 'train') - nVal);
+            pretrainImages += spec.moco.epochs * Math.max(0, imagesInSplit(d.splits, 'train') - nVal);
           }
         }
       }
@@ -182,7 +182,7 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
   input.evaluate.forEach((e, i) => {
     const d = dataset(e.datasetId, `evaluate.${i}.datasetId`);
     const split = e.split ?? defaultSplit(d);
-    const n = inSplit(d.graded, split);
+    const n = imagesInSplit(d.graded, split);
     lines.push({ phase: 'evaluate', label: `Evaluation on ${d.id} (${split}): ${plural(runs, 'run')} × ${plural(n, 'graded image')}`, images: runs * n, seconds: seconds(runs * n, bench.forwardMsPerImage) });
   });
 
@@ -190,7 +190,7 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
   const models = strategies.length;
   if (input.spectra) {
     const d = dataset(input.spectra.datasetId, 'spectra.datasetId');
-    const n = Math.min(input.spectra.images, inSplit(d.splits, defaultSplit(d)));
+    const n = Math.min(input.spectra.images, imagesInSplit(d.splits, defaultSplit(d)));
     const images = models * n * 2;
     lines.push({ phase: 'spectra', label: `Spectra on ${d.id}: ${plural(models, 'model')} × ${plural(n, 'image')} × 2 passes`, images, seconds: seconds(images, bench.forwardMsPerImage) });
     notes.push('Spectra: two forward passes per image assumed (activation storage over its budget); the eigen-decompositions and distribution fits are not included.');
@@ -198,7 +198,7 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
   if (input.robustness) {
     const r = input.robustness;
     const d = dataset(r.datasetId, 'robustness.datasetId');
-    const n = Math.min(r.images, inSplit(d.graded, defaultSplit(d)));
+    const n = Math.min(r.images, imagesInSplit(d.graded, defaultSplit(d)));
     const corruptions = r.corruptions?.length ?? CORRUPTION_NAMES.length;
     const variants = 1 + corruptions * r.severities.length;
     const images = models * n * variants;
@@ -212,7 +212,7 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
   }
   if (input.explain) {
     const d = dataset(input.explain.datasetId, 'explain.datasetId');
-    const all = inSplit(d.splits, 'all');
+    const all = imagesInSplit(d.splits, 'all');
     const n = Math.min(input.explain.images ?? all, all);
     const images = models * n;
     lines.push({ phase: 'explain', label: `Explanations on ${d.id}: ${plural(models, 'model')} × ${plural(n, 'image')}`, images, seconds: seconds(images, bench.trainMsPerImage) });

@@ -266,7 +266,8 @@ export async function profileKernels(fn: () => void): Promise<{ total: number; p
   return { total: round2(total), peakBytes: info.peakBytes, kernels };
 }
 
-function medianOf(values: number[]): number {
+/** The median of a list of timings. */
+export function medianOf(values: readonly number[]): number {
   const s = [...values].sort((a, b) => a - b);
   const m = s.length >> 1;
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;

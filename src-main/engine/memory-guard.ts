@@ -41,17 +41,35 @@ async function stepPeak(model: ResNet, inputSize: number, batch: number): Promis
 }
 
 /**
+ * The per-image and fixed parts depend only on the backend, the architecture and the input size: measured once
+ * per process (a study job trains many runs of one configuration; a ResNet50 measurement at 224 px
+ * takes a few seconds on wasm).
+ */
+const measured = new Map<string, { fixed: number; perImage: number }>();
+
+/**
  * Measures a training step's memory. `optimizerSlots` is the number of weight-sized tensors the
  * optimizer will keep per variable (AdamW 2, SGD with momentum 1).
  */
 export async function measureStepMemory(model: ResNet, inputSize: number, optimizerSlots = 2): Promise<StepMemory> {
   const resident = tf.memory().numBytes;
   const weights = [...model.trainableVariables().values()].reduce((n, v) => n + v.size * 4, 0);
-  const one = await stepPeak(model, inputSize, 1);
-  const two = await stepPeak(model, inputSize, 2);
-  const perImage = Math.max(two - one, 0);
-  const fixed = Math.max(one - perImage, 0);
+  const key = `${tf.getBackend()}|${model.describe()}|${inputSize}`;
+  let parts = measured.get(key);
+  if (!parts) {
+    const one = await stepPeak(model, inputSize, 1);
+    const two = await stepPeak(model, inputSize, 2);
+    const perImage = Math.max(two - one, 0);
+    parts = { fixed: Math.max(one - perImage, 0), perImage };
+    measured.set(key, parts);
+  }
+  const { fixed, perImage } = parts;
   return { resident, fixed, perImage, estimate: (batch) => resident + optimizerSlots * weights + fixed + perImage * batch };
+}
+
+/** The largest batch whose step fits in `budget` bytes (0 when not even one image does). */
+export function maxBatchThatFits(memory: StepMemory, budget: number = WASM_HEAP_BYTES * WASM_TRAINING_SHARE): number {
+  return Math.max(0, Math.floor((budget - memory.estimate(0)) / Math.max(memory.perImage, 1)));
 }
 
 const gb = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GB`;
@@ -70,7 +88,7 @@ export async function assertTrainingFitsWasm(
   const budget = opts.budgetBytes ?? WASM_HEAP_BYTES * WASM_TRAINING_SHARE;
   const need = memory.estimate(opts.batchSize);
   if (need > budget) {
-    const fits = Math.max(0, Math.floor((budget - memory.estimate(0)) / Math.max(memory.perImage, 1)));
+    const fits = maxBatchThatFits(memory, budget);
     const what = opts.what ?? `${model.describe()} at ${opts.inputSize} px`;
     throw new AppError(
       'BAD_REQUEST',

@@ -18,19 +18,14 @@ import { throwIfCancelled, type JobContext } from '../services/jobs/context';
 import { crossEntropy } from '../services/training/loss';
 import { augmentBatch } from './augment/pipeline';
 import { engineStatus } from './backend';
-import { WASM_HEAP_BYTES, WASM_TRAINING_SHARE, measureStepMemory } from './memory-guard';
+import { medianOf } from './bench';
+import { maxBatchThatFits, measureStepMemory } from './memory-guard';
 import { ResNet } from './models/resnet';
 import { parseArch } from './models/resnet-spec';
 import { AdamW, namedGradients } from './optim/adamw';
 
 const MAX_FORWARD_BATCH = 8;
 const MAX_TRAIN_BATCH = 4;
-
-function median(values: readonly number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-}
 
 export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): Promise<QuickBenchResult> {
   const started = performance.now();
@@ -54,7 +49,7 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
       ms.push(performance.now() - t0);
     }
     phase += 1;
-    return median(ms);
+    return medianOf(ms);
   };
 
   const model = ResNet.create(config, { seed: 1 });
@@ -104,8 +99,7 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
     let maxTrainBatch: number | null = null;
     if (tf.getBackend() === 'wasm') {
       say('memory of a training step');
-      const memory = await measureStepMemory(model, size, 2);
-      maxTrainBatch = Math.max(0, Math.floor((WASM_HEAP_BYTES * WASM_TRAINING_SHARE - memory.estimate(0)) / Math.max(memory.perImage, 1)));
+      maxTrainBatch = maxBatchThatFits(await measureStepMemory(model, size, 2));
     }
     ctx.progress(phases, phases, 'measured');
     const status = engineStatus();

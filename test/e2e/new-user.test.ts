@@ -154,21 +154,19 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     await page.getByTestId('nav-training').click();
     await expect.poll(() => page.locator('[data-testid^="run-cell-"][data-status="done"]').count(), { timeout: 30_000 }).toBe(4);
     await shot('11-training-done');
-    await page.getByTestId('nav-results').click();
-    await page.getByTestId('fig2-panel').waitFor({ timeout: 15_000 });
-    expect(await page.getByTestId('results-row').count()).toBe(4);
-    await shot('12-results', 1400);
-    await page.getByTestId('nav-spectra').click();
-    await page.getByTestId('fig3a-panel').waitFor({ timeout: 15_000 });
-    expect(await page.getByTestId('table2-row').count()).toBe(2);
-    await shot('13-spectra', 1400);
-    await page.getByTestId('nav-robustness').click();
-    await page.getByTestId('fig4-panel').waitFor({ timeout: 15_000 });
-    expect(await page.getByTestId('robustness-row').count()).toBe(2);
-    await shot('14-robustness', 1400);
-    await page.getByTestId('nav-explanations').click();
-    await page.getByTestId('fig5').waitFor({ timeout: 15_000 });
-    await shot('15-explanations', 1400);
+    // Each results page: its figure, and one table row per evaluation (4 runs) or per strategy (2).
+    const pages: [nav: string, figure: string, rows: string | null, count: number, shotName: string][] = [
+      ['results', 'fig2-panel', 'results-row', 4, '12-results'],
+      ['spectra', 'fig3a-panel', 'table2-row', 2, '13-spectra'],
+      ['robustness', 'fig4-panel', 'robustness-row', 2, '14-robustness'],
+      ['explanations', 'fig5', null, 0, '15-explanations'],
+    ];
+    for (const [nav, figure, rows, count, shotName] of pages) {
+      await page.getByTestId(`nav-${nav}`).click();
+      await page.getByTestId(figure).waitFor({ timeout: 15_000 });
+      if (rows) expect(await page.getByTestId(rows).count(), `${rows} on ${nav}`).toBe(count);
+      await shot(shotName, 1400);
+    }
     await page.getByTestId('nav-report').click();
     await page.locator('[data-testid="report-row"][data-file="report.pdf"]').waitFor({ timeout: 15_000 });
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-row-open').first().click()]);

@@ -13,6 +13,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { StudyPlanInput } from '../../../src-shared/study-plan';
 import { writeDemoData } from '../demo';
+import { DEMO_DATASET_ID, DEMO_IDRID_DATASET_ID } from '../demo/study-demo';
 import type { JobContext } from '../jobs/context';
 import { deriveStandinWeights, type StandinResult } from '../standin/standin';
 import { runStudy, type RunStudyOptions, type StudyOutcome } from './run-study';
@@ -89,14 +90,14 @@ export function demoPlan(out: string, scale: Scale, weights: { imagenet: string;
     study: path.join(out, 'study'),
     name: 'FundusLab demo study (synthetic data)',
     datasets: [
-      { type: 'eyepacs', path: path.join(out, 'data', 'eyepacs'), id: 'eyepacs-demo', settings: { inputSize: S, overlaySize: Math.max(S, 128) } },
-      { type: 'idrid-seg', path: path.join(out, 'data', 'idrid'), id: 'idrid-demo', settings: { inputSize: S, overlaySize: Math.max(S, 128) } },
+      { type: 'eyepacs', path: path.join(out, 'data', 'eyepacs'), id: DEMO_DATASET_ID, settings: { inputSize: S, overlaySize: Math.max(S, 128) } },
+      { type: 'idrid-seg', path: path.join(out, 'data', 'idrid'), id: DEMO_IDRID_DATASET_ID, settings: { inputSize: S, overlaySize: Math.max(S, 128) } },
     ],
     grid: {
       strategies: ['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL'],
       fractions: scale.fractions,
       seeds: [0],
-      base: { datasetId: 'eyepacs-demo', arch, inputSize: S, batchSize: 32, referable: [3, 4], augmentation: aug },
+      base: { datasetId: DEMO_DATASET_ID, arch, inputSize: S, batchSize: 32, referable: [3, 4], augmentation: aug },
       overrides: {
         'IWNE-FS': { epochs: scale.iwneEpochs, lr: 2e-3 },
         'IWNE-CL': {
@@ -110,10 +111,10 @@ export function demoPlan(out: string, scale: Scale, weights: { imagenet: string;
       imagenetWeights: weights.imagenet,
       mocoWeights: weights.moco,
     },
-    evaluate: [{ datasetId: 'eyepacs-demo', split: 'test' }],
-    spectra: { datasetId: 'eyepacs-demo', images: scale.spectraImages, fraction: 1, seed: 0 },
-    robustness: { datasetId: 'eyepacs-demo', images: scale.robustnessImages, severities: scale.severities, fraction: 1, seed: 0, ...(scale.corruptions ? { corruptions: scale.corruptions as never } : {}) },
-    explain: { datasetId: 'idrid-demo', fraction: 1, seed: 0 },
+    evaluate: [{ datasetId: DEMO_DATASET_ID, split: 'test' }],
+    spectra: { datasetId: DEMO_DATASET_ID, images: scale.spectraImages, fraction: 1, seed: 0 },
+    robustness: { datasetId: DEMO_DATASET_ID, images: scale.robustnessImages, severities: scale.severities, fraction: 1, seed: 0, ...(scale.corruptions ? { corruptions: scale.corruptions as never } : {}) },
+    explain: { datasetId: DEMO_IDRID_DATASET_ID, fraction: 1, seed: 0 },
     report: { out: path.join(out, 'report.pdf'), revealImageIds: false },
   };
 }

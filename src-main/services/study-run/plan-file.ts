@@ -11,16 +11,20 @@ import { requireStudyFolder } from '../study/study-service';
 
 export const STUDY_PLAN_FILE = 'study-plan.json';
 
-/** Stores the plan in the study (paths resolved against `baseDir`, the folder the plan was read from). */
-export async function writeStudyPlan(study: string, plan: StudyPlan, baseDir: string): Promise<void> {
-  const abs = (p: string | undefined) => (p === undefined ? undefined : path.resolve(baseDir, p));
-  const stored: StudyPlan = {
+/** The plan with its dataset folders and weight files resolved against `baseDir` (the folder the plan was read from). */
+export function resolvePlanPaths(plan: StudyPlan, baseDir: string): StudyPlan {
+  const abs = (p: string) => path.resolve(baseDir, p);
+  const { imagenetWeights, mocoWeights } = plan.grid;
+  return {
     ...plan,
-    study: '.',
-    datasets: plan.datasets.map((d) => ({ ...d, path: abs(d.path)! })),
-    grid: { ...plan.grid, ...(plan.grid.imagenetWeights ? { imagenetWeights: abs(plan.grid.imagenetWeights) } : {}), ...(plan.grid.mocoWeights ? { mocoWeights: abs(plan.grid.mocoWeights) } : {}) },
+    datasets: plan.datasets.map((d) => ({ ...d, path: abs(d.path) })),
+    grid: { ...plan.grid, ...(imagenetWeights ? { imagenetWeights: abs(imagenetWeights) } : {}), ...(mocoWeights ? { mocoWeights: abs(mocoWeights) } : {}) },
   };
-  await writeJsonAtomic(path.join(study, STUDY_PLAN_FILE), stored);
+}
+
+/** Stores a plan whose paths are resolved (resolvePlanPaths) in its study, as the study ".". */
+export async function writeStudyPlan(study: string, resolved: StudyPlan): Promise<void> {
+  await writeJsonAtomic(path.join(study, STUDY_PLAN_FILE), { ...resolved, study: '.' });
 }
 
 /** The stored plan, or null when the study has none. */

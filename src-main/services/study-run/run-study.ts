@@ -24,7 +24,7 @@ import { listRuns, type RunInfo } from '../runs/run-info';
 import { StudyService, STUDY_FILE } from '../study/study-service';
 import { runGrid, type GridRunOutcome } from '../training/grid-run';
 import { saveGrid } from '../training/grid';
-import { writeStudyPlan } from './plan-file';
+import { resolvePlanPaths, writeStudyPlan } from './plan-file';
 import { APP_VERSION } from '../../version';
 
 export const STUDY_STEPS = ['import', 'grid', 'train', 'evaluate', 'spectra', 'robustness', 'explain', 'report'] as const;
@@ -58,45 +58,42 @@ function chooseRuns(runs: readonly RunInfo[], strategies: readonly TrainingStrat
 
 export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobContext, opts: RunStudyOptions = {}): Promise<StudyOutcome> {
   const started = performance.now();
-  const plan = parseOrThrow(StudyPlan, planInput, 'study plan');
+  const parsed = parseOrThrow(StudyPlan, planInput, 'study plan');
   const base = path.resolve(opts.baseDir ?? '.');
-  const study = path.resolve(base, plan.study);
+  const study = path.resolve(base, parsed.study);
+  const plan = resolvePlanPaths(parsed, base);
   const out: StudyOutcome = { study, runs: [], evaluations: [], spectra: [], robustness: null, explanations: [], report: null, skipped: [], seconds: 0 };
   const stepIndex = (s: StudyStep) => STUDY_STEPS.indexOf(s);
   const stop = (s: StudyStep) => opts.until !== undefined && stepIndex(s) > stepIndex(opts.until);
   const phase = (s: StudyStep) => (done: number, total: number, message: string) => ctx.progress(stepIndex(s) * 1000 + Math.round((1000 * done) / Math.max(total, 1)), STUDY_STEPS.length * 1000, `[${stepIndex(s) + 1}/${STUDY_STEPS.length} ${s}] ${message}`);
   const sub = (s: StudyStep): JobContext => ({ progress: phase(s), log: ctx.log, signal: ctx.signal });
+  /** Item i of n within a step (a dataset, a run): its own progress is its 1/n share of the step's bar. */
+  const item = (s: StudyStep, i: number, n: number, label = '') => (done: number, total: number, message: string) => phase(s)(i + done / Math.max(total, 1), n, `${label}${message}`);
   const finish = () => ({ ...out, seconds: (performance.now() - started) / 1000 });
 
   // 1. Study and datasets.
   if (!existsSync(path.join(study, STUDY_FILE))) await new StudyService({ appVersion: APP_VERSION }).create(study, plan.name);
-  await writeStudyPlan(study, plan, base);
+  await writeStudyPlan(study, plan);
   const have = new Set((await listDatasets(study)).map((d) => d.id));
   for (const [i, d] of plan.datasets.entries()) {
     throwIfCancelled(ctx);
-    const request = { ...d, path: path.resolve(base, d.path) } as typeof d;
-    const id = request.id;
-    if (id && have.has(id)) continue;
-    const n = plan.datasets.length;
-    phase('import')(i, n, `importing ${request.type} from ${request.path}`);
-    const result = await importDataset(request, study, { ...sub('import'), progress: (done, total, message) => phase('import')(i + done / Math.max(total, 1), n, message) });
+    if (d.id && have.has(d.id)) continue;
+    const progress = item('import', i, plan.datasets.length);
+    progress(0, 1, `importing ${d.type} from ${d.path}`);
+    const result = await importDataset(d, study, { ...sub('import'), progress });
     ctx.log(`Imported ${result.datasetId}: ${result.processed} images`);
   }
   if (stop('grid')) return finish();
 
   // 2–3. The grid, then every runnable run (unfinished ones resume).
-  const grid = { ...plan.grid, ...(plan.grid.imagenetWeights ? { imagenetWeights: path.resolve(base, plan.grid.imagenetWeights) } : {}), ...(plan.grid.mocoWeights ? { mocoWeights: path.resolve(base, plan.grid.mocoWeights) } : {}) };
-  const view = await saveGrid(study, grid);
+  const view = await saveGrid(study, plan.grid);
   for (const c of view.cells.filter((c) => c.status === 'blocked' || c.status === 'invalid')) out.skipped.push({ step: 'train', reason: `${c.runId}: ${c.reason}` });
   if (stop('train')) return finish();
-  // Progress through the runs as one bar: run i of n contributes (i + its own share) / n, and the message names the run.
-  let current = { index: 0, total: 1, label: '' };
-  const trainCtx: JobContext = {
-    ...sub('train'),
-    progress: (done, total, message) => phase('train')(current.index + done / Math.max(total, 1), current.total, `run ${current.index + 1}/${current.total} ${current.label}: ${message}`),
-  };
+  // The runs as one bar, the message naming the run being trained.
+  let runProgress = item('train', 0, 1);
+  const trainCtx: JobContext = { ...sub('train'), progress: (done, total, message) => runProgress(done, total, message) };
   out.runs = await runGrid(study, trainCtx, (i, n, cell) => {
-    current = { index: i, total: n, label: `${cell.strategy} ${Math.round(cell.fraction * 100)} % seed ${cell.seed}` };
+    runProgress = item('train', i, n, `run ${i + 1}/${n} ${cell.strategy} ${Math.round(cell.fraction * 100)} % seed ${cell.seed}: `);
     ctx.log(`Training run ${i + 1}/${n}: ${cell.runId}`);
   });
   if (stop('evaluate')) return finish();

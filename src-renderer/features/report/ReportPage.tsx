@@ -30,6 +30,7 @@ import { useStudyQuery } from '../../shared/useStudyQuery';
 import { JobProgressBar } from '../jobs/JobProgressBar';
 import { jobViewModel } from '../jobs/jobs.viewmodel';
 import { useJobs } from '../jobs/JobsStore';
+import { useJobLauncher } from '../jobs/useJobLauncher';
 import { useStudy } from '../study/StudyStore';
 import { outcomeSummary, reportCommand, reportContents, reportFileName, reportOutcome, reportRows } from './report.viewmodel';
 
@@ -50,7 +51,8 @@ function downloadDataUrl(fileName: string, dataUrl: string) {
 
 export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
   const { openStudy } = useStudy();
-  const { jobs, submit, cancel } = useJobs();
+  const { jobs } = useJobs();
+  const { mine, jobId, busy: exporting, error, setError, launch, cancel } = useJobLauncher();
   const { navigate } = useNavigation();
   const client = useClient();
   const info = useAppInfo();
@@ -63,8 +65,7 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
   const robustness = useStudyQuery('robustness.list', input, finishedJobsSignature(jobs, studyPath, 'robustness.run'));
   const explanations = useStudyQuery('explanations.list', input, finishedJobsSignature(jobs, studyPath, 'explain.run'));
   const [reveal, setReveal] = useState(false);
-  const [jobId, setJobId] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
+  /** The report being opened (its path), if any. */
   const [busy, setBusy] = useState<string | null>(null);
   const canOpen = info.capabilities.openPath;
 
@@ -90,7 +91,6 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
   }
 
   const active = activeStudyJobs(jobs, studyPath, 'report.build');
-  const mine = jobId ? (jobs.find((j) => j.id === jobId) ?? null) : null;
   const latest = studyJobs(jobs, studyPath, 'report.build').at(-1) ?? null;
   const shown = mine ?? latest;
   const outcome = reportOutcome(shown);
@@ -98,16 +98,7 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
 
   async function exportReport() {
     if (!studyPath) return;
-    setError(null);
-    setBusy('export');
-    try {
-      const state = await submit({ kind: 'report.build', params: { revealImageIds: reveal }, studyPath });
-      setJobId(state.id);
-    } catch (err) {
-      setError(errorMessage(err));
-    } finally {
-      setBusy(null);
-    }
+    await launch({ kind: 'report.build', params: { revealImageIds: reveal }, studyPath });
   }
 
   /** Opens a report: with the operating system in the desktop app, as a download in browser mode. */
@@ -180,7 +171,7 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
               patients; no image metadata is copied either way. On: the datasets' own image ids are printed — for internal use only.
             </Typography>
             <Box sx={{ display: 'flex', gap: 2, alignItems: 'center', flexWrap: 'wrap' }}>
-              <Button variant="contained" startIcon={<ReportIcon />} onClick={() => void exportReport()} disabled={busy === 'export' || running} data-testid="report-export">
+              <Button variant="contained" startIcon={<ReportIcon />} onClick={() => void exportReport()} disabled={exporting || running} data-testid="report-export">
                 Export report
               </Button>
             </Box>
@@ -192,7 +183,7 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
                   label="Report progress"
                   cancelText="Cancel"
                   cancelLabel="Cancel the report"
-                  onCancel={() => void cancel(j.id).catch((e: unknown) => setError(errorMessage(e)))}
+                  onCancel={() => cancel(j.id)}
                 />
               </Box>
             ))}

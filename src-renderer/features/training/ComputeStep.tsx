@@ -1,4 +1,3 @@
-import { useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -13,7 +12,6 @@ import Typography from '@mui/material/Typography';
 import type { DatasetSummary } from '../../../src-shared/contract';
 import type { GridSpecInput } from '../../../src-shared/grid';
 import { useNavigation } from '../../app/navigation';
-import { errorMessage } from '../../shared/errors.viewmodel';
 import { formatDuration } from '../../shared/format.viewmodel';
 import { KeyValueList } from '../../shared/KeyValueList';
 import { useNow } from '../../shared/useNow';
@@ -21,6 +19,7 @@ import { useEngine } from '../engine/EngineStore';
 import { JobProgressBar } from '../jobs/JobProgressBar';
 import { jobViewModel } from '../jobs/jobs.viewmodel';
 import { useJobs } from '../jobs/JobsStore';
+import { useJobLauncher } from '../jobs/useJobLauncher';
 import { batchWarning, benchJobFor, benchResult, estimateText, studyEstimate, type AnalysesForm, type BenchConfig } from './study-wizard.viewmodel';
 
 interface Props {
@@ -35,23 +34,17 @@ const ms = (v: number) => `${v < 10 ? v.toFixed(2) : v < 100 ? v.toFixed(1) : Ma
 /** The wizard's compute step: the backend the study will run on, a short measurement of the chosen model, and the estimated duration. */
 export function ComputeStep({ config, grid, analyses, datasets }: Props) {
   const { status } = useEngine();
-  const { jobs, submit, cancel } = useJobs();
+  const { jobs } = useJobs();
+  const { error, launch, cancel } = useJobLauncher();
   const { navigate } = useNavigation();
-  const [error, setError] = useState<string | null>(null);
+  // The latest measurement of exactly this configuration, whoever started it (it survives leaving the step).
   const job = benchJobFor(jobs, config);
-  const now = useNow(1000, Boolean(job && (job.status === 'running' || job.status === 'queued')));
+  const active = job !== null && (job.status === 'queued' || job.status === 'running');
+  const now = useNow(1000, active);
   const bench = benchResult(job);
   const { estimate, error: estimateError } = studyEstimate(grid, analyses, datasets, bench);
-  const active = job && (job.status === 'queued' || job.status === 'running');
-
-  async function measure() {
-    setError(null);
-    try {
-      await submit({ kind: 'engine.benchmark', params: { ...config, steps: 2 } });
-    } catch (err) {
-      setError(errorMessage(err));
-    }
-  }
+  const warning = batchWarning(config.batchSize, bench, grid.strategies ?? []);
+  const measure = () => launch({ kind: 'engine.benchmark', params: { ...config, steps: 2 } });
 
   return (
     <Stack spacing={3} data-testid="wizard-compute">
@@ -92,8 +85,8 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
           A short measurement of {config.arch} at {config.inputSize} px on this backend (a forward pass, a training step, and both augmentations, a few seconds to a
           minute) is scaled by the number of images each phase of the study processes.
         </Typography>
-        {active && job ? (
-          <JobProgressBar vm={jobViewModel(job, now)} testId="wizard-bench-progress" label="Speed measurement" cancelText="Cancel" onCancel={() => void cancel(job.id)} />
+        {active ? (
+          <JobProgressBar vm={jobViewModel(job, now)} testId="wizard-bench-progress" label="Speed measurement" cancelText="Cancel" onCancel={() => cancel(job.id)} />
         ) : (
           <Button variant={bench ? 'outlined' : 'contained'} onClick={() => void measure()} data-testid="wizard-measure" data-step-focus="true">
             {bench ? 'Measure again' : 'Measure speed'}
@@ -115,9 +108,9 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
             {ms(bench.trainMsPerImage)}/image, augmentation {ms(bench.augmentFsMsPerImage)} (FS) and {ms(bench.augmentClMsPerImage)} (MoCo, two views) per image.
           </Typography>
         ) : null}
-        {bench && batchWarning(config.batchSize, bench, grid.strategies ?? []) ? (
+        {warning ? (
           <Alert severity="warning" sx={{ mt: 1.5 }} data-testid="wizard-batch-warning">
-            {batchWarning(config.batchSize, bench, grid.strategies ?? [])}
+            {warning}
           </Alert>
         ) : null}
         {estimateError ? (

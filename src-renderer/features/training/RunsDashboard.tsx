@@ -21,6 +21,7 @@ import { RetryIcon, StopIcon } from '../../shared/icons';
 import { StatusChip } from '../../shared/StatusChip';
 import { formatFraction, strategyColour, strategyDash } from '../../shared/strategies';
 import { useJobs } from '../jobs/JobsStore';
+import { activeStudyJobs } from '../../shared/analyses.viewmodel';
 import { RunCurves } from './RunCurves';
 import { gridTable, trainJobsByRun, trainJobsSignature, type RunCellModel } from './training.viewmodel';
 
@@ -53,7 +54,7 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
     refresh();
   }, [signature, refresh]);
   // A whole-study job trains the runs itself (no train.run job per run): follow the run folders while it is active.
-  const studyActive = jobs.some((j) => j.kind === 'study.run' && j.studyPath === studyPath && (j.status === 'queued' || j.status === 'running'));
+  const studyActive = activeStudyJobs(jobs, studyPath, 'study.run').length > 0;
   useEffect(() => {
     if (!model.active && !studyActive) return undefined;
     const t = window.setInterval(refresh, GRID_POLL_MS);

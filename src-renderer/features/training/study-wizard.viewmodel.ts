@@ -11,7 +11,7 @@
  */
 import type { DatasetSummary, ReadableDatasetSummary } from '../../../src-shared/contract';
 import type { QuickBenchResult } from '../../../src-shared/engine';
-import { datasetSize, estimateStudy, type StudyEstimate } from '../../../src-shared/estimate';
+import { datasetSize, defaultSplit, estimateStudy, imagesInSplit, type StudyEstimate } from '../../../src-shared/estimate';
 import { GridSpec, type GridSpecInput } from '../../../src-shared/grid';
 import type { JobState } from '../../../src-shared/jobs';
 import { CORRUPTION_NAMES } from '../../../src-shared/robustness';
@@ -40,19 +40,14 @@ export type AnalysesErrors = Partial<Record<'testSets' | 'spectra' | 'robustness
 
 const readable = (datasets: readonly DatasetSummary[] | null): ReadableDatasetSummary[] => (datasets ?? []).filter((d): d is ReadableDatasetSummary => d.readable && d.preprocessed);
 
-/** Graded images of a dataset in a split (`all`: every split). */
-export function gradedIn(d: Pick<ReadableDatasetSummary, 'perSplitGrade'>, split: EvalSplit): number {
-  let n = 0;
-  for (const [s, grades] of Object.entries(d.perSplitGrade)) {
-    if (split !== 'all' && s !== split) continue;
-    for (const [g, count] of Object.entries(grades)) if (/^[0-4]$/.test(g)) n += count;
-  }
-  return n;
+/** Graded images of a dataset in an evaluation split, counted as the estimate counts them. */
+export function gradedIn(d: ReadableDatasetSummary, split: EvalSplit): number {
+  return imagesInSplit(datasetSize(d).graded, split);
 }
 
 /** The split an evaluation uses by default: the test split when the dataset has one (as `funduslab evaluate`). */
-export function defaultEvalSplit(d: Pick<ReadableDatasetSummary, 'splits'>): EvalSplit {
-  return (d.splits.test ?? 0) > 0 ? 'test' : 'all';
+export function defaultEvalSplit(d: ReadableDatasetSummary): EvalSplit {
+  return defaultSplit(datasetSize(d));
 }
 
 export interface TestSetChoice {

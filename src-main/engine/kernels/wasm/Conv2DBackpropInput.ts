@@ -93,11 +93,6 @@ function spread(t: Tensor4D, sh: number, sw: number, height: number, width: numb
 }
 
 /**
- * The filter rotated by 180° with input and output channels swapped ([kh, kw, co, ci]). The flip
- * reverses the order of the kh·kw taps with contiguous slices + concat (tfjs-backend-wasm's Reverse
- * and Gather are element-wise loops, ~15-20 ms per 3x3x512x512 filter).
- */
-/**
  * The filter rotated by 180° in space, with in/out channels swapped. The rotation reverses the order
  * of the kh·kw taps, each a contiguous block of ci·co values: done with typed-array block copies,
  * because the wasm backend's Slice, Reverse and Gather copy element by element (a 3×3×512×512 filter
