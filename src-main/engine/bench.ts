@@ -22,6 +22,7 @@ import { AppError } from '../../src-shared/errors';
 import { engineStatus, initEngine } from './backend';
 import { ResNet } from './models/resnet';
 import { archName, parseArch } from './models/resnet-spec';
+import { maxBatchThatFits, measureStepMemory } from './memory-guard';
 
 export type BenchMode = 'forward' | 'train';
 
@@ -35,9 +36,9 @@ export interface BenchEngineOptions {
   /** Backends to measure, in order; default every backend that loads here, cpu included. */
   backends?: BackendName[];
   /**
-   * Batch of the training step on every backend except cpu; default min(batch, 4): a ResNet50
-   * training step at 224 px and batch 8 needs more than the 4 GB wasm heap (tfjs keeps every
-   * activation gradient until the backward pass ends), so batch 8 aborts the wasm module.
+   * Batch of the training step on every backend except cpu; default `batch`, on wasm at most the
+   * largest batch whose step fits in its 4 GB heap (engine/memory-guard.ts; ResNet50 at 224 px:
+   * batch 8 fits). Running out of that memory would abort the wasm module.
    */
   trainBatch?: number;
   /** Timed steps per figure (after warm-up) on every backend except cpu; default 3. */
@@ -101,7 +102,7 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
   const batch = positiveInt(opts.batch ?? 8, 'batch');
   const size = positiveInt(opts.size ?? 224, 'size');
   const steps = positiveInt(opts.steps ?? 3, 'steps');
-  const trainBatch = positiveInt(opts.trainBatch ?? Math.min(batch, 4), 'train batch');
+  if (opts.trainBatch !== undefined) positiveInt(opts.trainBatch, 'train batch');
   const warmup = nonNegativeInt(opts.warmup ?? 1, 'warmup');
   const cpuBatch = positiveInt(opts.cpuBatch ?? 1, 'cpu batch');
   const cpuSteps = positiveInt(opts.cpuSteps ?? 1, 'cpu steps');
@@ -115,6 +116,7 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
   const figures: BenchEngineFigure[] = [];
   const skipped: BenchEngineReport['skipped'] = [];
   const notes: string[] = [];
+  let trainBatch = opts.trainBatch ?? batch;
   try {
     for (const backend of backends) {
       let status;
@@ -130,6 +132,13 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
       const warm = isCpu ? 0 : warmup;
       const model = ResNet.create(config, { seed: SEED });
       try {
+        if (opts.trainBatch === undefined && status.tfjsBackend === 'wasm' && modes.includes('train')) {
+          const fits = maxBatchThatFits(await measureStepMemory(model, size, 1));
+          if (fits < batch) {
+            trainBatch = Math.max(1, fits);
+            notes.push(`Training steps ran at batch ${trainBatch} (forward at ${batch}): a larger training batch of ${archName(config)} at ${size} px does not fit in the 4 GB wasm heap.`);
+          }
+        }
         for (const mode of modes) {
           if (isCpu && mode === 'train' && !cpuTrain) continue;
           const b = isCpu ? cpuBatch : mode === 'train' ? trainBatch : batch;
@@ -178,7 +187,6 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
       `cpu (JavaScript) measured with ${cpuSteps} step(s) at batch ${cpuBatch}, no warm-up, ${cpuTrain ? 'forward and training step' : 'forward only (no training-step ratio; use --cpu-train)'}: it is ~30x slower than wasm, so a longer measurement would take minutes.`,
     );
   }
-  if (modes.includes('train') && trainBatch !== batch) notes.push(`Training steps ran at batch ${trainBatch} (forward at ${batch}): a ResNet50 step at 224 px, batch 8 exceeds the 4 GB wasm heap.`);
   notes.push('speedupVsCpu = cpu ms/img ÷ backend ms/img (medians), both measured in this run.');
   notes.push('Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + SGD-momentum update.');
 

@@ -1,7 +1,7 @@
 /**
  * The WebAssembly backend addresses at most 4 GiB, and a training step keeps every activation the
- * backward pass needs: a ResNet50 step at 224 px takes ~0.65 GB per image, so the paper-size batch
- * does not fit. Running out of that memory aborts the wasm module — and inside a thread of the
+ * backward pass needs: a ResNet50 step at 224 px takes ~0.34 GB per image (batch 8 fits, 9 does
+ * not), so the batches a GPU takes do not fit. Running out of that memory aborts the wasm module — and inside a thread of the
  * multi-threaded build it hangs the process instead of failing. So before a run trains on wasm, the
  * memory of one step is measured on throwaway steps at batch 1 and 2 (tf.profile's peak tensor
  * bytes: a fixed part — gradients, temporaries — and a part per image), extrapolated to the run's

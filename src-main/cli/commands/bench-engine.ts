@@ -1,5 +1,5 @@
 /**
- * `funduslab bench engine [--json] [--arch resnet50] [--size 224] [--batch 8] [--train-batch 4]
+ * `funduslab bench engine [--json] [--arch resnet50] [--size 224] [--batch 8] [--train-batch N]
  *   [--backends wasm,cpu] [--steps 3] [--warmup 1] [--cpu-batch 1] [--cpu-steps 1] [--cpu-train]
  *   [--modes forward,train]` — ResNet forward (eval) and training-step throughput on each backend
  * (see src-main/engine/bench.ts). The JavaScript cpu backend is measured with one forward at
@@ -11,7 +11,7 @@ import { benchEngine, type BenchEngineReport, type BenchMode } from '../../engin
 import { parseCommandArgs } from '../args';
 
 export const BENCH_ENGINE_USAGE =
-  'funduslab bench engine [--json] [--arch resnet50] [--size 224] [--batch 8] [--train-batch 4] [--backends wasm,cpu] [--steps 3] [--warmup 1] [--cpu-batch 1] [--cpu-steps 1] [--cpu-train] [--modes forward,train]';
+  'funduslab bench engine [--json] [--arch resnet50] [--size 224] [--batch 8] [--train-batch N] [--backends wasm,cpu] [--steps 3] [--warmup 1] [--cpu-batch 1] [--cpu-steps 1] [--cpu-train] [--modes forward,train]';
 
 export async function runBenchEngine(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {

@@ -3,23 +3,32 @@
  *
  * tfjs-backend-wasm 4.22 runs a ResNet's forward pass but not its backward pass: of the kernels
  * the gradients of conv2d, batchNorm, relu, maxPool, avgPool/mean, add, matMul and softmax
- * cross-entropy dispatch, only Conv2DBackpropFilter is missing. MaxPoolGrad, AvgPoolGrad,
- * FusedBatchNorm and the element-wise kernels exist and match the CPU reference (see
- * test/unit/engine/wasm-kernels.test.ts). Its Conv2DBackpropInput exists but is a plain loop
- * ~5-12x slower than the XNNPACK-based replacement here, so that one is replaced. Depthwise
- * convolution gradients are missing too; no FundusLab model uses depthwise convolutions.
+ * cross-entropy dispatch, only Conv2DBackpropFilter is missing. Depthwise convolution gradients are
+ * missing too; no FundusLab model uses depthwise convolutions.
  *
- * The kernels are built from tfjs ops, so they run on wasm's own fast kernels (XNNPACK Conv2D).
+ * Two kinds of kernels:
+ *  - built from tfjs ops, so they run on wasm's own fast kernels (XNNPACK Conv2D, MatMul):
+ *    Conv2DBackpropFilter, and Conv2DBackpropInput (wasm's own is a plain loop ~5-12x slower);
+ *  - FundusLab's WebAssembly SIMD code (wasm/simd/kernels.c) working on the tensors in wasm's heap,
+ *    for what tfjs ops do slowly on wasm: train-mode BatchNorm forward and backward as two fused
+ *    kernels (FundusLabBatchNormTrain/-Grad, used by models/resnet.ts), and MaxPoolGrad (wasm's own
+ *    is a scalar loop).
+ * Identity is replaced by one that shares the data (wasm's copies it), as the CPU backend does.
+ * Every kernel is tested against the JavaScript CPU backend (test/unit/engine/wasm-kernels.test.ts,
+ * wasm-simd-kernels.test.ts, models/batchnorm-train.test.ts).
  */
 import tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './wasm/Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './wasm/Conv2DBackpropInput';
+import { batchNormTrainConfig, batchNormTrainGradConfig } from './wasm/BatchNormTrain';
+import { identityConfig } from './wasm/Identity';
+import { maxPoolGradConfig } from './wasm/MaxPoolGrad';
 
 /** Kernels wasm lacks: registered unless a kernel of that name exists (e.g. a future tfjs provides it). */
-export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig];
-/** Kernels wasm has but that are much slower than ours: replaced. */
-export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig];
+export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, batchNormTrainConfig, batchNormTrainGradConfig];
+/** Kernels wasm has but that are much slower than ours (or copy where they need not): replaced. */
+export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig, maxPoolGradConfig, identityConfig];
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...WASM_ADDED_KERNELS, ...WASM_REPLACED_KERNELS];
 
 /**

@@ -20,10 +20,11 @@
  * that wants to keep a tensor beyond the call must `tf.keep()` it (and dispose it later).
  */
 import tf from '@tensorflow/tfjs';
-import type { Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
+import type { NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import { BN_EPS, BN_MOMENTUM, resnetLayout, resnetParamSpecs, type BnSpec, type ConvSpec, type ParamSpec, type ResNetConfig, type ResNetLayout } from './resnet-spec';
 import { tfSeed } from '../../random/tf-seed';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../kernels/wasm/BatchNormTrain';
 
 export type LayerKind = 'conv' | 'bn' | 'maxpool' | 'block' | 'stage' | 'avgpool' | 'linear';
 export type LayerHook = (name: string, kind: LayerKind, output: Tensor) => Tensor | void;
@@ -234,7 +235,8 @@ export class ResNet {
  * the 4 GB wasm heap). With g = dy·[y > 0] (ReLU) or dy, m = N·H·W, x̂ = (x − μ)/√(σ² + ε):
  *   dβ = Σ g,  dγ = Σ g·x̂,  dx = γ/√(σ² + ε) · (g − dβ/m − x̂·dγ/m).
  * `onStats(m, mean, variance)` receives the batch statistics (for the running averages); they are
- * disposed after the call.
+ * disposed after the call. On the wasm backend the forward and the backward are one kernel each
+ * (kernels/wasm/BatchNormTrain.ts, SIMD over the tensors in place); elsewhere they are tfjs ops.
  */
 export function batchNormTrain(
   x: Tensor4D,
@@ -244,6 +246,7 @@ export function batchNormTrain(
   onStats: ((count: number, mean: Tensor1D, variance: Tensor1D) => void) | null = null,
 ): Tensor4D {
   const count = x.shape[0] * x.shape[1] * x.shape[2];
+  if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) && tf.getKernel(BATCH_NORM_TRAIN_GRAD, tf.getBackend())) return batchNormTrainKernels(x, gamma, beta, relu, onStats);
   const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
     const [xx, gIn, bIn, save] = args as [Tensor4D, Tensor1D, Tensor1D, tf.GradSaveFunc];
     const { mean, variance } = tf.moments(xx, [0, 1, 2]);
@@ -265,6 +268,37 @@ export function batchNormTrain(
         const c = tf.mul(a, tf.div(dBeta, count));
         const dx = tf.sub(tf.sub(tf.mul(g, a), tf.mul(xc, k)), c);
         return [dx, dGamma, dBeta];
+      },
+    };
+  });
+  return op(x, gamma, beta);
+}
+
+/**
+ * batchNormTrain with the backend's fused kernels (kernels/wasm/BatchNormTrain.ts: one kernel
+ * forward, one backward, where the composite takes ~15 ops per layer).
+ */
+function batchNormTrainKernels(
+  x: Tensor4D,
+  gamma: Tensor1D,
+  beta: Tensor1D,
+  relu: boolean,
+  onStats: ((count: number, mean: Tensor1D, variance: Tensor1D) => void) | null,
+): Tensor4D {
+  const count = x.shape[0] * x.shape[1] * x.shape[2];
+  const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
+    const [xx, gIn, bIn, save] = args as [Tensor4D, Tensor1D, Tensor1D, tf.GradSaveFunc];
+    const attrs = { epsilon: BN_EPS, relu };
+    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xx, gamma: gIn, beta: bIn }, attrs as unknown as NamedAttrMap) as [Tensor4D, Tensor1D, Tensor1D, Tensor1D];
+    save(relu ? [xx, mean, invStd, gIn, y] : [xx, mean, invStd, gIn]);
+    if (onStats) onStats(count, mean, variance);
+    variance.dispose();
+    return {
+      value: y,
+      gradFunc: (dy: Tensor, saved: Tensor[]) => {
+        const [xs, mu, inv, g, ys] = saved as [Tensor4D, Tensor1D, Tensor1D, Tensor1D, Tensor4D | undefined];
+        const inputs: NamedTensorMap = { dy, x: xs, mean: mu, invStd: inv, gamma: g, ...(ys ? { y: ys } : {}) };
+        return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, inputs, { relu } as unknown as NamedAttrMap) as Tensor[];
       },
     };
   });

@@ -75,6 +75,11 @@ const CONV_CASES: ConvCase[] = [
   { name: '3x3 s2 numeric pad 1', x: [1, 8, 8, 2], filter: [3, 3, 2, 3], strides: 2, pad: 1 },
   { name: 'batch 1, 1 channel', x: [1, 5, 5, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
   { name: '1x1 with padding wider than the filter', x: [2, 6, 5, 3], filter: [1, 1, 3, 4], strides: 1, pad: [[0, 0], [1, 2], [2, 1], [0, 0]] },
+  { name: '1x1 s1 widening (more output than input channels)', x: [2, 5, 6, 5], filter: [1, 1, 5, 12], strides: 1, pad: 'valid' },
+  { name: '1x1 s2, odd size, narrowing', x: [3, 7, 7, 12], filter: [1, 1, 12, 6], strides: 2, pad: 'valid' },
+  { name: '3x3 s3 same (phases without taps in one direction)', x: [2, 10, 11, 4], filter: [3, 3, 4, 5], strides: 3, pad: 'same' },
+  { name: '4x4 s2 pad 1 (two taps per phase)', x: [1, 9, 8, 6], filter: [4, 4, 6, 4], strides: 2, pad: 1 },
+  { name: '2x2 s2 valid', x: [2, 6, 7, 3], filter: [2, 2, 3, 5], strides: 2, pad: 'valid' },
 ];
 
 function dyShape(c: ConvCase): number[] {
@@ -87,14 +92,21 @@ beforeAll(async () => {
 });
 
 describe('registerWasmTrainingKernels', () => {
-  it('adds Conv2DBackpropFilter and replaces Conv2DBackpropInput for wasm, once', () => {
-    expect(WASM_TRAINING_KERNELS.map((k) => k.kernelName)).toEqual(['Conv2DBackpropFilter', 'Conv2DBackpropInput']);
+  it('adds Conv2DBackpropFilter and the fused BatchNorm kernels, replaces Conv2DBackpropInput, MaxPoolGrad and Identity for wasm, once', () => {
+    expect(WASM_TRAINING_KERNELS.map((k) => k.kernelName)).toEqual([
+      'Conv2DBackpropFilter',
+      'FundusLabBatchNormTrain',
+      'FundusLabBatchNormTrainGrad',
+      'Conv2DBackpropInput',
+      'MaxPoolGrad',
+      'Identity',
+    ]);
     for (const config of WASM_TRAINING_KERNELS) expect(tf.getKernel(config.kernelName, 'wasm')?.kernelFunc).toBe(config.kernelFunc);
     expect(registerWasmTrainingKernels()).toEqual([]); // already registered by initEngine
   });
 
   it('leaves the kernels of a ResNet backward that wasm already has in place', () => {
-    for (const name of ['MaxPoolGrad', 'AvgPoolGrad', 'FusedBatchNorm', 'Step', 'Multiply', 'BatchMatMul', 'Sum', 'Mean']) {
+    for (const name of ['AvgPoolGrad', 'FusedBatchNorm', 'Step', 'Multiply', 'BatchMatMul', 'Sum', 'Mean']) {
       expect(tf.getKernel(name, 'wasm'), name).toBeDefined();
     }
   });

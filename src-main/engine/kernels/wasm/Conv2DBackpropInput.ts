@@ -3,17 +3,81 @@
  * but is a plain loop outside XNNPACK: on ResNet50 layer shapes at batch 8 it takes ~750 ms where
  * the forward convolution takes ~60 ms, which makes it the slowest part of a training step.
  *
- * The input gradient of a convolution with stride s (dilation 1) is a stride-1 convolution of the
- * zero-upsampled output gradient with the spatially flipped filter, input and output channels
- * swapped (a transposed convolution), computed with the wasm backend's own (XNNPACK) Conv2D:
+ * The input gradient of a convolution with stride s (dilation 1) is assembled from s_h·s_w stride-1
+ * convolutions of dy on wasm's own (XNNPACK) Conv2D, one per phase (a, b) of the input — the rows
+ * h ≡ a and columns w ≡ b (mod s). Row h = s·u + a receives dy row oh through filter row i exactly
+ * when oh·s + i − padTop = h, i.e. i ≡ i0 = (a + padTop) mod s, i = i0 + s·t, oh = u + da − t with
+ * da = ⌊(a + padTop)/s⌋ (columns alike). So
  *
- *   dx[n, h, w, c] = Σ_{i,j,o} dyUp[n, h + i − (kh − 1 − padTop), w + j − (kw − 1 − padLeft), o] · W[kh−1−i, kw−1−j, c, o]
+ *   dx[n, s·u + a, s·v + b, c] = Σ_{t,t',o} dy[n, u + da − t, v + db − t', o] · W[i0 + s·t, j0 + s·t', c, o]
  *
- * where dyUp holds dy[n, p, q, o] at (p·s, q·s) and zeros elsewhere.
+ * a stride-1 correlation of dy with the sub-filter of taps ≡ (i0, j0), flipped, its channels
+ * swapped ([kt, kt', co, ci]), padded by kt − 1 − da on top. FundusLab's SIMD kernels build the
+ * sub-filters (fl_transpose per tap) and place each phase into dx (fl_scatter_phase). Every tap is
+ * used by one phase: the work is that of the forward convolution, where convolving a zero-upsampled
+ * dy (the textbook transposed convolution) does s² times as much. A phase no tap reaches (a 1x1
+ * filter with stride 2) is zero.
  */
 import tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
+import { heapTensor } from './heap';
 import { asTensor, assertNHWC, spatialPadding } from './kernel_utils';
+
+const NAME = 'Conv2DBackpropInput (wasm)';
+
+/** One dimension of a phase: first tap, tap count, offset into dy, and the phase's size. */
+interface PhaseAxis {
+  first: number;
+  taps: number;
+  offset: number;
+  size: number;
+}
+
+function phaseAxis(phase: number, stride: number, kernel: number, padBefore: number, inSize: number): PhaseAxis {
+  const first = (phase + padBefore) % stride;
+  return {
+    first,
+    taps: first < kernel ? Math.ceil((kernel - first) / stride) : 0,
+    offset: Math.floor((phase + padBefore) / stride),
+    size: Math.ceil((inSize - phase) / stride),
+  };
+}
+
+/**
+ * The sub-filter of taps (first.h + s_h·t, first.w + s_w·t'), flipped in space, channels swapped:
+ * [kt, kt', co, ci] with F[τ, τ'] = W[i0 + s_h(kt − 1 − τ), j0 + s_w(kt' − 1 − τ')]ᵀ.
+ */
+function subFilter(filter: Tensor4D, rows: PhaseAxis, cols: PhaseAxis, sh: number, sw: number): Tensor4D {
+  const [, kw, ci, co] = filter.shape;
+  const block = ci * co;
+  return heapTensor<Tensor4D>([rows.taps, cols.taps, co, ci], NAME, (ctx, out) => {
+    const src = ctx.ptr(filter);
+    for (let tau = 0; tau < rows.taps; tau++) {
+      for (let tau2 = 0; tau2 < cols.taps; tau2++) {
+        const i = rows.first + sh * (rows.taps - 1 - tau);
+        const j = cols.first + sw * (cols.taps - 1 - tau2);
+        ctx.kernels.fl_transpose(src + 4 * (i * kw + j) * block, ci, co, out + 4 * (tau * cols.taps + tau2) * block);
+      }
+    }
+  });
+}
+
+/** The phase's stride-1 correlation of dy with its sub-filter: [b, rows.size, cols.size, ci]. */
+function phaseGradient(dy: Tensor4D, filter: Tensor4D, rows: PhaseAxis, cols: PhaseAxis, sh: number, sw: number): Tensor4D {
+  const [batch, outHeight, outWidth, outChannels] = dy.shape;
+  // Padding before/after dy so the correlation yields exactly rows.size x cols.size; negative = crop.
+  const top = rows.taps - 1 - rows.offset;
+  const bottom = rows.size - outHeight - top + rows.taps - 1;
+  const left = cols.taps - 1 - cols.offset;
+  const right = cols.size - outWidth - left + cols.taps - 1;
+  let input = dy;
+  const crop = [top, bottom, left, right].map((p) => Math.max(-p, 0)) as [number, number, number, number];
+  if (crop.some((c) => c > 0)) {
+    input = tf.slice(dy, [0, crop[0], crop[2], 0], [batch, outHeight - crop[0] - crop[1], outWidth - crop[2] - crop[3], outChannels]);
+  }
+  const padding = spatialPadding(Math.max(top, 0), Math.max(bottom, 0), Math.max(left, 0), Math.max(right, 0));
+  return tf.conv2d(input, subFilter(filter, rows, cols, sh, sw), 1, padding, 'NHWC');
+}
 
 /** Computes dx [b, H, W, ci] from dy [b, oh, ow, co] and the filter [kh, kw, ci, co] (NHWC). */
 export function conv2DBackpropInputNHWC(
@@ -29,93 +93,36 @@ export function conv2DBackpropInputNHWC(
   const [batch, height, width, xChannels] = inputShape;
   const [dyBatch, outHeight, outWidth, dyChannels] = dy.shape;
   if (xChannels !== inChannels || dyChannels !== outChannels || dyBatch !== batch) {
-    throw new Error(
-      `Conv2DBackpropInput (wasm): expected dy [${batch},oh,ow,${outChannels}] for input shape [${inputShape}] and filter [${filter.shape}], got dy [${dy.shape}]`,
-    );
+    throw new Error(`${NAME}: expected dy [${batch},oh,ow,${outChannels}] for input shape [${inputShape}] and filter [${filter.shape}], got dy [${dy.shape}]`);
   }
   if (outHeight !== info.outHeight || outWidth !== info.outWidth) {
-    throw new Error(
-      `Conv2DBackpropInput (wasm): expected dy of spatial size ${info.outHeight}x${info.outWidth} for this input, stride and padding, got ${outHeight}x${outWidth}`,
-    );
+    throw new Error(`${NAME}: expected dy of spatial size ${info.outHeight}x${info.outWidth} for this input, stride and padding, got ${outHeight}x${outWidth}`);
   }
-  const strideH = info.strideHeight;
-  const strideW = info.strideWidth;
-  const upHeight = (outHeight - 1) * strideH + 1;
-  const upWidth = (outWidth - 1) * strideW + 1;
-  // Padding of the upsampled gradient so the stride-1 convolution yields exactly H x W; a negative
-  // value (forward padding wider than the filter) means cropping instead.
-  const top = kh - 1 - info.padInfo.top;
-  const left = kw - 1 - info.padInfo.left;
-  const bottom = height + kh - 1 - upHeight - top;
-  const right = width + kw - 1 - upWidth - left;
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') throw new Error(`${NAME}: expected float32 dy and filter, got ${dy.dtype} and ${filter.dtype}`);
+  const { strideHeight: sh, strideWidth: sw } = info;
+  const { top, left } = info.padInfo;
 
   return tf.tidy(() => {
-    if (kh === 1 && kw === 1 && info.padInfo.top === 0 && info.padInfo.left === 0) {
-      // 1x1 without padding (ResNet's bottleneck and downsample convs): dx is dy·Wᵀ at the sampled
-      // positions (every stride-th row/column) and zero elsewhere. Computing dy·Wᵀ first and then
-      // spreading it costs 1/stride² of convolving the zero-upsampled gradient.
-      const r = tf.conv2d(dy, tf.transpose(filter, [0, 1, 3, 2]) as Tensor4D, 1, 'valid'); // [b, oh, ow, ci]
-      return strideH === 1 && strideW === 1 && outHeight === height && outWidth === width ? r : spread(r, strideH, strideW, height, width);
+    const phases: { a: number; b: number; grad: Tensor4D | null }[] = [];
+    for (let a = 0; a < sh; a++) {
+      for (let b = 0; b < sw; b++) {
+        const rows = phaseAxis(a, sh, kh, top, height);
+        const cols = phaseAxis(b, sw, kw, left, width);
+        if (rows.size <= 0 || cols.size <= 0) continue;
+        phases.push({ a, b, grad: rows.taps > 0 && cols.taps > 0 ? phaseGradient(dy, filter, rows, cols, sh, sw) : null });
+      }
     }
-    let up: Tensor4D = dy;
-    if (strideH > 1 || strideW > 1) up = spread(dy, strideH, strideW, upHeight, upWidth);
-    const [cropTop, cropLeft, cropBottom, cropRight] = [top, left, bottom, right].map((p) => Math.max(-p, 0)) as [number, number, number, number];
-    if (cropTop + cropLeft + cropBottom + cropRight > 0) {
-      up = tf.slice(up, [0, cropTop, cropLeft, 0], [batch, upHeight - cropTop - cropBottom, upWidth - cropLeft - cropRight, outChannels]);
-    }
-    const padding = spatialPadding(Math.max(top, 0), Math.max(bottom, 0), Math.max(left, 0), Math.max(right, 0));
-    return tf.conv2d(up, flipFilter(filter), 1, padding, 'NHWC');
+    if (phases.length === 1 && phases[0]!.grad) return phases[0]!.grad; // stride 1
+    return heapTensor<Tensor4D>([batch, height, width, inChannels], NAME, (ctx, out) => {
+      for (const { a, b, grad } of phases) ctx.kernels.fl_scatter_phase(grad ? ctx.ptr(grad) : 0, batch, height, width, inChannels, sh, sw, a, b, out);
+    });
   });
-}
-
-/**
- * Places t[n, p, q, c] at (p·sh, q·sw) of a zero [n, height, width, c] tensor (cropping or
- * zero-padding at the bottom/right to exactly height x width).
- */
-function spread(t: Tensor4D, sh: number, sw: number, height: number, width: number): Tensor4D {
-  const [n, h, w, c] = t.shape;
-  let out: Tensor4D = t;
-  if (sh > 1 || sw > 1) {
-    const padded = tf.pad(tf.reshape(t, [n, h, 1, w, 1, c]), [
-      [0, 0],
-      [0, 0],
-      [0, sh - 1],
-      [0, 0],
-      [0, sw - 1],
-      [0, 0],
-    ]);
-    out = tf.reshape(padded, [n, h * sh, w * sw, c]);
-  }
-  const [, oh, ow] = out.shape;
-  if (oh > height || ow > width) out = tf.slice(out, [0, 0, 0, 0], [n, Math.min(oh, height), Math.min(ow, width), c]);
-  if (oh < height || ow < width) out = tf.pad(out, [[0, 0], [0, Math.max(0, height - oh)], [0, Math.max(0, width - ow)], [0, 0]]);
-  return out;
-}
-
-/**
- * The filter rotated by 180° in space, with in/out channels swapped. The rotation reverses the order
- * of the kh·kw taps, each a contiguous block of ci·co values: done with typed-array block copies,
- * because the wasm backend's Slice, Reverse and Gather copy element by element (a 3×3×512×512 filter
- * took ~60 ms with nine slices, ~3 ms this way).
- */
-function flipFilter(filter: Tensor4D): Tensor4D {
-  const [kh, kw, ci, co] = filter.shape;
-  const taps = kh * kw;
-  let flipped = filter;
-  if (taps > 1) {
-    const src = filter.dataSync() as Float32Array;
-    const out = new Float32Array(src.length);
-    const block = ci * co;
-    for (let t = 0; t < taps; t++) out.set(src.subarray((taps - 1 - t) * block, (taps - t) * block), t * block);
-    flipped = tf.tensor4d(out, [kh, kw, ci, co]);
-  }
-  return tf.transpose(flipped, [0, 1, 3, 2]) as Tensor4D;
 }
 
 const conv2DBackpropInputKernel: KernelFunc = ({ inputs, attrs }) => {
   const { dy, filter } = inputs as { dy?: TensorInfo; filter?: TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
-  if (!dy || !filter) throw new Error('Conv2DBackpropInput (wasm): expected inputs dy and filter');
+  if (!dy || !filter) throw new Error(`${NAME}: expected inputs dy and filter`);
   assertNHWC(tf.Conv2DBackpropInput, dataFormat, { dy, filter });
   return tf.tidy(() => conv2DBackpropInputNHWC(asTensor(dy) as Tensor4D, asTensor(filter) as Tensor4D, inputShape, strides, pad, dimRoundingMode));
 };

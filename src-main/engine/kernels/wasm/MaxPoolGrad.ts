@@ -1,0 +1,44 @@
+/**
+ * MaxPoolGrad for the wasm backend, replacing tfjs-backend-wasm's own (a scalar loop: ~105 ms for
+ * ResNet's one max pool at 224 px, batch 4) with FundusLab's SIMD kernel (simd/kernels.c,
+ * fl_maxpool_grad, ~8 ms). Same result as the reference: each dy goes to the first maximum of its
+ * window in row-major order.
+ */
+import tf from '@tensorflow/tfjs';
+import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs';
+import { heapBackend } from './heap';
+import { assertNHWC } from './kernel_utils';
+import { simdContext } from './simd/module';
+
+const maxPoolGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
+  const { dy, input } = inputs as { dy?: TensorInfo; input?: TensorInfo };
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
+  if (!dy || !input) throw new Error('MaxPoolGrad (wasm): expected inputs dy and input');
+  assertNHWC(tf.MaxPoolGrad, 'NHWC', { dy, input });
+  if (dy.dtype !== 'float32' || input.dtype !== 'float32') throw new Error(`MaxPoolGrad (wasm): expected float32 dy and input, got ${dy.dtype} and ${input.dtype}`);
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
+  if (dy.shape.join() !== info.outShape.join()) throw new Error(`MaxPoolGrad (wasm): expected dy of shape [${info.outShape}], got [${dy.shape}]`);
+  const backend = heapBackend(kb, tf.MaxPoolGrad);
+  const ctx = simdContext(kb);
+  const dx = backend.makeOutput(input.shape, 'float32');
+  ctx.kernels.fl_maxpool_grad(
+    ctx.ptr(input),
+    ctx.ptr(dy),
+    ctx.ptr(dx),
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
+  return dx;
+};
+
+export const maxPoolGradConfig: KernelConfig = { kernelName: tf.MaxPoolGrad, backendName: 'wasm', kernelFunc: maxPoolGradKernel };

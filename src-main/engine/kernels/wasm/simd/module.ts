@@ -1,0 +1,102 @@
+/**
+ * FundusLab's WebAssembly SIMD kernels (kernels.c), instantiated on tfjs-backend-wasm's own memory so
+ * they read and write tensors where they are: no copies in or out. One instance per wasm backend
+ * memory (the multi-threaded build's memory is shared, the single-threaded one's is not; kernels.c
+ * is built for both). The kernels run on the calling (main) thread.
+ */
+import type { TensorInfo } from '@tensorflow/tfjs';
+import { KERNELS_WASM_PRIVATE, KERNELS_WASM_SHARED } from './kernels-binary';
+
+type Ptr = number;
+
+/** The WebAssembly API as used here (Node 20's type definitions do not describe it). */
+interface WasmMemory {
+  readonly buffer: ArrayBuffer | SharedArrayBuffer;
+}
+const WebAssemblyApi = (
+  globalThis as unknown as {
+    WebAssembly: {
+      Memory: abstract new (...args: never[]) => WasmMemory;
+      Module: new (bytes: Uint8Array) => object;
+      Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+    };
+  }
+).WebAssembly;
+export interface SimdKernels {
+  fl_moments(x: Ptr, rows: number, channels: number, s: Ptr, ss: Ptr): void;
+  fl_scale_shift(x: Ptr, rows: number, channels: number, a: Ptr, b: Ptr, relu: number, y: Ptr): void;
+  fl_bn_grad_sums(dy: Ptr, x: Ptr, y: Ptr, rows: number, channels: number, mean: Ptr, sg: Ptr, sgx: Ptr): void;
+  fl_bn_grad_input(dy: Ptr, x: Ptr, y: Ptr, rows: number, channels: number, mean: Ptr, a: Ptr, k: Ptr, b: Ptr, dx: Ptr): void;
+  fl_maxpool_grad(
+    x: Ptr, dy: Ptr, dx: Ptr, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
+    filterH: number, filterW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
+  ): void;
+  fl_transpose(src: Ptr, rows: number, cols: number, dst: Ptr): void;
+  fl_im2col_t(
+    x: Ptr, batch: number, inH: number, inW: number, channels: number, kh: number, kw: number, sh: number, sw: number,
+    padTop: number, padLeft: number, outH: number, outW: number, dst: Ptr,
+  ): void;
+  fl_scatter_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
+  fl_gather_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
+}
+
+/** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module used here. */
+interface WasmBackendInternals {
+  wasm: {
+    wasmMemory?: WasmMemory;
+    asm?: Record<string, unknown>;
+    HEAPU8: Uint8Array;
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+  };
+  getMemoryOffset(dataId: object): number;
+}
+
+export interface SimdContext {
+  kernels: SimdKernels;
+  /** Heap offset of a tensor's data. */
+  ptr(info: TensorInfo): Ptr;
+  /** Allocates `bytes` on the heap (free with `free`); 8-byte aligned. */
+  malloc(bytes: number): Ptr;
+  free(ptr: Ptr): void;
+  /** The whole heap as float32 / float64 (fresh views: the heap may have grown since the last call). */
+  f32(): Float32Array;
+  f64(): Float64Array;
+}
+
+const instances = new WeakMap<WasmMemory, SimdKernels>();
+
+function memoryOf(module: WasmBackendInternals['wasm']): WasmMemory {
+  if (module.wasmMemory instanceof WebAssemblyApi.Memory) return module.wasmMemory;
+  for (const v of Object.values(module.asm ?? {})) if (v instanceof WebAssemblyApi.Memory) return v;
+  throw new Error('FundusLab wasm SIMD kernels: the memory of the tfjs wasm module was not found (tfjs version changed?)');
+}
+
+/** The kernels on the wasm backend `backend` (a tfjs BackendWasm). */
+export function simdContext(backend: unknown): SimdContext {
+  const b = backend as WasmBackendInternals;
+  if (!b?.wasm || typeof b.getMemoryOffset !== 'function') throw new Error('FundusLab wasm SIMD kernels: not a tfjs wasm backend');
+  const module = b.wasm;
+  const memory = memoryOf(module);
+  let kernels = instances.get(memory);
+  if (!kernels) {
+    const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
+    const bytes = Buffer.from(shared ? KERNELS_WASM_SHARED : KERNELS_WASM_PRIVATE, 'base64');
+    const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), { env: { memory } });
+    kernels = instance.exports as unknown as SimdKernels;
+    instances.set(memory, kernels);
+  }
+  return {
+    kernels,
+    ptr: (info) => b.getMemoryOffset(info.dataId),
+    malloc: (bytes) => {
+      const p = module._malloc(bytes);
+      if (!p) throw new Error(`FundusLab wasm SIMD kernels: out of wasm memory (${bytes} bytes)`);
+      if (p % 8 !== 0) throw new Error(`FundusLab wasm SIMD kernels: malloc returned an unaligned address (${p})`);
+      return p;
+    },
+    free: (p) => module._free(p),
+    f32: () => new Float32Array(memory.buffer),
+    f64: () => new Float64Array(memory.buffer),
+  };
+}
