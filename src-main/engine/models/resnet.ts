@@ -290,14 +290,14 @@ function batchNormTrainKernels(
     const [xx, gIn, bIn, save] = args as [Tensor4D, Tensor1D, Tensor1D, tf.GradSaveFunc];
     const attrs = { epsilon: BN_EPS, relu };
     const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xx, gamma: gIn, beta: bIn }, attrs as unknown as NamedAttrMap) as [Tensor4D, Tensor1D, Tensor1D, Tensor1D];
-    save(relu ? [xx, mean, invStd, gIn, y] : [xx, mean, invStd, gIn]);
+    save([xx, mean, invStd, gIn, bIn]);
     if (onStats) onStats(count, mean, variance);
     variance.dispose();
     return {
       value: y,
       gradFunc: (dy: Tensor, saved: Tensor[]) => {
-        const [xs, mu, inv, g, ys] = saved as [Tensor4D, Tensor1D, Tensor1D, Tensor1D, Tensor4D | undefined];
-        const inputs: NamedTensorMap = { dy, x: xs, mean: mu, invStd: inv, gamma: g, ...(ys ? { y: ys } : {}) };
+        const [xs, mu, inv, g, b] = saved as [Tensor4D, Tensor1D, Tensor1D, Tensor1D, Tensor1D];
+        const inputs: NamedTensorMap = { dy, x: xs, mean: mu, invStd: inv, gamma: g, beta: b };
         return tf.engine().runKernel(BATCH_NORM_TRAIN_GRAD, inputs, { relu } as unknown as NamedAttrMap) as Tensor[];
       },
     };

@@ -5,12 +5,13 @@
  * wasm ops per layer (moments, batchNorm, relu forward; step, two sums over N·H·W, ~8 element-wise
  * ops backward), and wasm reduces over N·H·W of NHWC data by transposing the tensor first: on a
  * ResNet50 training step at batch 4 that was ~1.2 s of ~4.5 s. These kernels read the activation
- * twice forward and twice backward; sums are taken in float32 over blocks of 16 rows and in
- * float64 across blocks, the mean and variance around the first row (shifted sums).
+ * twice forward and twice backward, rows in order; sums are taken in float32 over blocks of 16 rows
+ * and in float64 across blocks, the mean and variance around the first row (shifted sums).
  *
  * FundusLabBatchNormTrain     inputs x [N,H,W,C], gamma [C], beta [C]; attrs epsilon, relu
  *                             outputs y [N,H,W,C], mean [C], variance [C] (biased), invStd [C] = 1/√(var + ε)
- * FundusLabBatchNormTrainGrad inputs dy, x, mean, invStd, gamma and, with relu, y; attrs relu
+ * FundusLabBatchNormTrainGrad inputs dy, x, mean, invStd, gamma, beta; attrs relu (the ReLU mask is
+ *                             recomputed from x, bit for bit as the forward computed y)
  *                             outputs dx [N,H,W,C], dGamma [C], dBeta [C]
  *
  * With g = dy·[y > 0] (ReLU) or dy, m = N·H·W, x̂ = (x − μ)·invStd:
@@ -41,8 +42,8 @@ function channelsOf(kernel: string, x: TensorInfo, vectors: Record<string, Tenso
 }
 
 /**
- * Scratch on the heap for per-channel vectors: `doubles` float64 and `floats` float32 vectors of
- * `channels` each; returns their heap offsets, then frees them after `fn`.
+ * Scratch on the heap: `doubles` float64 and `floats` float32 vectors of `channels` each; returns
+ * their heap offsets, then frees them after `fn`.
  */
 function withScratch<T>(ctx: SimdContext, channels: number, doubles: number, floats: number, fn: (f64: number[], f32: number[]) => T): T {
   const base = ctx.malloc(channels * (8 * doubles + 4 * floats));
@@ -52,6 +53,20 @@ function withScratch<T>(ctx: SimdContext, channels: number, doubles: number, flo
     return fn(f64, f32);
   } finally {
     ctx.free(base);
+  }
+}
+
+/**
+ * The forward's per-channel scale and shift, y = x·a + b with a = γ·invStd, b = β − μ·a, in float32
+ * arithmetic (Math.fround at every step) from the float32 μ and invStd the forward outputs, so the
+ * backward recomputes exactly the forward's a and b — and with them the ReLU mask x·a + b > 0,
+ * without keeping y.
+ */
+function writeScaleShift(f32: Float32Array, channels: number, at: { gamma: number; beta: number; mean: number; invStd: number; a: number; b: number }): void {
+  for (let c = 0; c < channels; c++) {
+    const a = Math.fround(f32[at.gamma + c]! * f32[at.invStd + c]!);
+    f32[at.a + c] = a;
+    f32[at.b + c] = Math.fround(f32[at.beta + c]! - Math.fround(f32[at.mean + c]! * a));
   }
 }
 
@@ -65,63 +80,58 @@ const batchNormTrainKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
   const ctx = simdContext(kb);
   const outputs = [backend.makeOutput(x.shape, 'float32'), ...[0, 1, 2].map(() => backend.makeOutput([channels], 'float32'))] as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
   const [y, mean, variance, invStd] = outputs;
-  withScratch(ctx, channels, 2, 2, ([s, ss], [a, b]) => {
-    ctx.kernels.fl_moments(ctx.ptr(x), rows, channels, s!, ss!);
+  withScratch(ctx, channels, 2, 4, ([s, ss], [part, , a, b]) => {
+    const xPtr = ctx.ptr(x);
+    ctx.kernels.fl_moments(xPtr, rows, channels, xPtr, part!, s!, ss!); // shifted by the first row
     const f64 = ctx.f64();
     const f32 = ctx.f32();
-    const xi = ctx.ptr(x) / 4;
-    const [si, ssi, ai, bi] = [s! / 8, ss! / 8, a! / 4, b! / 4];
-    const [mi, vi, ii, gi, bti] = [mean, variance, invStd, gamma!, beta!].map((t) => ctx.ptr(t) / 4) as [number, number, number, number, number];
+    const at = { x: xPtr / 4, s: s! / 8, ss: ss! / 8, mean: ctx.ptr(mean) / 4, variance: ctx.ptr(variance) / 4, invStd: ctx.ptr(invStd) / 4 };
     for (let c = 0; c < channels; c++) {
-      const m = f64[si + c]! / rows;
-      const v = Math.max(f64[ssi + c]! / rows - m * m, 0);
-      const mu = f32[xi + c]! + m; // the shift was the first row
-      const inv = 1 / Math.sqrt(v + epsilon);
-      f32[mi + c] = mu;
-      f32[vi + c] = v;
-      f32[ii + c] = inv;
-      f32[ai + c] = f32[gi + c]! * inv;
-      f32[bi + c] = f32[bti + c]! - mu * f32[gi + c]! * inv;
+      const m = f64[at.s + c]! / rows;
+      const v = Math.max(f64[at.ss + c]! / rows - m * m, 0);
+      f32[at.mean + c] = f32[at.x + c]! + m;
+      f32[at.variance + c] = v;
+      f32[at.invStd + c] = 1 / Math.sqrt(v + epsilon);
     }
-    ctx.kernels.fl_scale_shift(ctx.ptr(x), rows, channels, a!, b!, relu ? 1 : 0, ctx.ptr(y));
+    writeScaleShift(f32, channels, { gamma: ctx.ptr(gamma!) / 4, beta: ctx.ptr(beta!) / 4, mean: at.mean, invStd: at.invStd, a: a! / 4, b: b! / 4 });
+    ctx.kernels.fl_scale_shift(xPtr, rows, channels, a!, b!, relu ? 1 : 0, ctx.ptr(y));
   });
   return outputs;
 };
 
 const batchNormTrainGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
-  const { dy, x, mean, invStd, gamma, y } = inputs as Record<string, TensorInfo | undefined>;
+  const { dy, x, mean, invStd, gamma, beta } = inputs as Record<string, TensorInfo | undefined>;
   const { relu } = attrs as unknown as Pick<BatchNormTrainAttrs, 'relu'>;
   if (!dy || !x) throw new Error(`${BATCH_NORM_TRAIN_GRAD} (wasm): expected inputs dy and x`);
-  const channels = channelsOf(BATCH_NORM_TRAIN_GRAD, x, { mean, invStd, gamma });
-  for (const [name, t] of [['dy', dy], ['y', relu ? y : x]] as const) {
-    if (!t || t.shape.join() !== x.shape.join() || t.dtype !== 'float32') {
-      throw new Error(`${BATCH_NORM_TRAIN_GRAD} (wasm): expected a float32 ${name} of shape [${x.shape}], got ${t ? `${t.dtype} [${t.shape}]` : 'none'}`);
-    }
+  const channels = channelsOf(BATCH_NORM_TRAIN_GRAD, x, { mean, invStd, gamma, beta });
+  if (dy.shape.join() !== x.shape.join() || dy.dtype !== 'float32') {
+    throw new Error(`${BATCH_NORM_TRAIN_GRAD} (wasm): expected a float32 dy of shape [${x.shape}], got ${dy.dtype} [${dy.shape}]`);
   }
   const rows = x.shape[0]! * x.shape[1]! * x.shape[2]!;
   const backend = heapBackend(kb, BATCH_NORM_TRAIN_GRAD);
   const ctx = simdContext(kb);
   const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')] as [TensorInfo, TensorInfo, TensorInfo];
   const [dx, dGamma, dBeta] = outputs;
-  const yPtr = relu ? ctx.ptr(y!) : 0;
-  withScratch(ctx, channels, 2, 3, ([sg, sgx], [a, k, b]) => {
-    ctx.kernels.fl_bn_grad_sums(ctx.ptr(dy), ctx.ptr(x), yPtr, rows, channels, ctx.ptr(mean!), sg!, sgx!);
+  withScratch(ctx, channels, 2, 7, ([sg, sgx], [part, , fa, fb, a, k, b]) => {
+    const at = { mean: ctx.ptr(mean!) / 4, invStd: ctx.ptr(invStd!) / 4, gamma: ctx.ptr(gamma!) / 4, beta: ctx.ptr(beta!) / 4 };
+    writeScaleShift(ctx.f32(), channels, { ...at, a: fa! / 4, b: fb! / 4 });
+    const [dyPtr, xPtr, meanPtr, reluFlag] = [ctx.ptr(dy), ctx.ptr(x), ctx.ptr(mean!), relu ? 1 : 0];
+    ctx.kernels.fl_bn_grad_sums(dyPtr, xPtr, fa!, fb!, reluFlag, rows, channels, meanPtr, part!, sg!, sgx!);
     const f64 = ctx.f64();
     const f32 = ctx.f32();
-    const [sgi, sgxi, ai, ki, bi] = [sg! / 8, sgx! / 8, a! / 4, k! / 4, b! / 4];
-    const [ii, gi, dgi, dbi] = [invStd!, gamma!, dGamma, dBeta].map((t) => ctx.ptr(t) / 4) as [number, number, number, number];
+    const [sgi, sgxi, ai, ki, bi, dgi, dbi] = [sg! / 8, sgx! / 8, a! / 4, k! / 4, b! / 4, ctx.ptr(dGamma) / 4, ctx.ptr(dBeta) / 4];
     for (let c = 0; c < channels; c++) {
-      const inv = f32[ii + c]!;
+      const inv = f32[at.invStd + c]!;
       const dg = f64[sgxi + c]! * inv;
       const db = f64[sgi + c]!;
-      const ac = f32[gi + c]! * inv;
+      const ac = f32[at.gamma + c]! * inv;
       f32[dgi + c] = dg;
       f32[dbi + c] = db;
       f32[ai + c] = ac;
       f32[ki + c] = (ac * dg * inv) / rows;
       f32[bi + c] = (ac * db) / rows;
     }
-    ctx.kernels.fl_bn_grad_input(ctx.ptr(dy), ctx.ptr(x), yPtr, rows, channels, ctx.ptr(mean!), a!, k!, b!, ctx.ptr(dx));
+    ctx.kernels.fl_bn_grad_input(dyPtr, xPtr, fa!, fb!, reluFlag, rows, channels, meanPtr, a!, k!, b!, ctx.ptr(dx));
   });
   return outputs;
 };

@@ -67,9 +67,14 @@ export function conv2DBackpropFilterNHWC(
       const grad = outChannels <= inChannels ? tf.matMul(transpose2d(x2), dy2) : transpose2d(tf.matMul(transpose2d(dy2), x2));
       return tf.reshape(grad, filterShape) as Tensor4D;
     }
-    const cols = heapTensor<Tensor2D>([kh * kw * inChannels, positions], NAME, (ctx, out) =>
-      ctx.kernels.fl_im2col_t(ctx.ptr(x), batch, height, width, inChannels, kh, kw, sh, sw, top, left, outHeight, outWidth, out),
-    );
+    const cols = heapTensor<Tensor2D>([kh * kw * inChannels, positions], NAME, (ctx, out) => {
+      const table = ctx.malloc(4 * positions);
+      try {
+        ctx.kernels.fl_im2col_t(ctx.ptr(x), batch, height, width, inChannels, kh, kw, sh, sw, top, left, outHeight, outWidth, table, out);
+      } finally {
+        ctx.free(table);
+      }
+    });
     return tf.reshape(tf.matMul(cols, dy2), filterShape) as Tensor4D;
   });
 }

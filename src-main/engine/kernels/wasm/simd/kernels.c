@@ -11,53 +11,63 @@
 
 #define EXPORT(name) __attribute__((export_name(#name)))
 
-/* Rows per block of the reductions: partial sums of a block are accumulated in float32 (registers),
- * blocks are summed in float64. */
+/* Rows per block of the reductions: partial sums over a block are kept in float32 (in `part`, hot in
+ * the L1 cache), blocks are added up in float64. */
 #define BLOCK 16
 
 static inline int min_int(int a, int b) { return a < b ? a : b; }
 
-/* Adds the float32x4 partial sums v to the float64 sums at s[0..3]. */
-static inline void add_f64x4(double *s, v128_t v) {
-  v128_t lo = wasm_f64x2_promote_low_f32x4(v);
-  v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3));
-  wasm_v128_store(s, wasm_f64x2_add(wasm_v128_load(s), lo));
-  wasm_v128_store(s + 2, wasm_f64x2_add(wasm_v128_load(s + 2), hi));
+/* s[0..n) += part[0..n) (float32 into float64), then part = 0. */
+static void flush_partial(float *part, double *s, int n) {
+  int n4 = n & ~3;
+  v128_t zero = wasm_f32x4_splat(0);
+  for (int c = 0; c < n4; c += 4) {
+    v128_t v = wasm_v128_load(part + c);
+    v128_t lo = wasm_f64x2_promote_low_f32x4(v);
+    v128_t hi = wasm_f64x2_promote_low_f32x4(wasm_i32x4_shuffle(v, v, 2, 3, 2, 3));
+    wasm_v128_store(s + c, wasm_f64x2_add(wasm_v128_load(s + c), lo));
+    wasm_v128_store(s + c + 2, wasm_f64x2_add(wasm_v128_load(s + c + 2), hi));
+    wasm_v128_store(part + c, zero);
+  }
+  for (int c = n4; c < n; c++) {
+    s[c] += part[c];
+    part[c] = 0;
+  }
+}
+
+static void zero_sums(float *part, double *s, double *ss, int channels) {
+  for (int c = 0; c < 2 * channels; c++) part[c] = 0;
+  for (int c = 0; c < channels; c++) s[c] = ss[c] = 0;
 }
 
 /*
- * Per-channel Σ (x − shift) and Σ (x − shift)² into s[0..C) and ss[0..C) (float64, zeroed here),
- * shift = the first row (shifted sums keep the variance exact when |mean| ≫ std).
+ * Per-channel Σ (x − shift) and Σ (x − shift)² into s[0..C) and ss[0..C) (float64, zeroed here);
+ * shift [C] is a row of x (shifted sums keep the variance exact when |mean| ≫ std). `part` is
+ * scratch for 2C floats. Rows are read in order (one sequential stream).
  */
 EXPORT(fl_moments)
-void fl_moments(const float *x, int rows, int channels, double *s, double *ss) {
+void fl_moments(const float *x, int rows, int channels, const float *shift, float *part, double *s, double *ss) {
   int c4 = channels & ~3;
-  for (int c = 0; c < channels; c++) s[c] = ss[c] = 0;
+  float *pa = part, *pb = part + channels;
+  zero_sums(part, s, ss, channels);
   for (int r0 = 0; r0 < rows; r0 += BLOCK) {
     int r1 = min_int(rows, r0 + BLOCK);
-    for (int c = 0; c < c4; c += 4) {
-      v128_t shift = wasm_v128_load(x + c);
-      v128_t a = wasm_f32x4_splat(0), b = wasm_f32x4_splat(0);
-      const float *p = x + (long)r0 * channels + c;
-      for (int r = r0; r < r1; r++, p += channels) {
-        v128_t v = wasm_f32x4_sub(wasm_v128_load(p), shift);
-        a = wasm_f32x4_add(a, v);
-        b = wasm_f32x4_add(b, wasm_f32x4_mul(v, v));
+    for (int r = r0; r < r1; r++) {
+      const float *xr = x + (long)r * channels;
+      int c = 0;
+      for (; c < c4; c += 4) {
+        v128_t v = wasm_f32x4_sub(wasm_v128_load(xr + c), wasm_v128_load(shift + c));
+        wasm_v128_store(pa + c, wasm_f32x4_add(wasm_v128_load(pa + c), v));
+        wasm_v128_store(pb + c, wasm_f32x4_add(wasm_v128_load(pb + c), wasm_f32x4_mul(v, v)));
       }
-      add_f64x4(s + c, a);
-      add_f64x4(ss + c, b);
-    }
-    for (int c = c4; c < channels; c++) {
-      float a = 0, b = 0, shift = x[c];
-      const float *p = x + (long)r0 * channels + c;
-      for (int r = r0; r < r1; r++, p += channels) {
-        float v = *p - shift;
-        a += v;
-        b += v * v;
+      for (; c < channels; c++) {
+        float v = xr[c] - shift[c];
+        pa[c] += v;
+        pb[c] += v * v;
       }
-      s[c] += a;
-      ss[c] += b;
     }
+    flush_partial(pa, s, channels);
+    flush_partial(pb, ss, channels);
   }
 }
 
@@ -82,60 +92,61 @@ void fl_scale_shift(const float *x, int rows, int channels, const float *a, cons
 }
 
 /*
- * Per-channel Σ g and Σ g·(x − mean) into sg, sgx (float64, zeroed here), g = dy, or dy where
- * y > 0 when y is not null (the gradient through a ReLU).
+ * Per-channel Σ g and Σ g·(x − mean) into sg, sgx (float64, zeroed here), g = dy, or with relu
+ * dy where the forward output x·fa + fb (fa, fb: the forward's fl_scale_shift coefficients,
+ * recomputed bit for bit) is > 0. `part` is scratch for 2C floats.
  */
 EXPORT(fl_bn_grad_sums)
-void fl_bn_grad_sums(const float *dy, const float *x, const float *y, int rows, int channels, const float *mean, double *sg, double *sgx) {
+void fl_bn_grad_sums(const float *dy, const float *x, const float *fa, const float *fb, int relu, int rows, int channels, const float *mean,
+                     float *part, double *sg, double *sgx) {
   int c4 = channels & ~3;
   v128_t zero = wasm_f32x4_splat(0);
-  for (int c = 0; c < channels; c++) sg[c] = sgx[c] = 0;
+  float *pa = part, *pb = part + channels;
+  zero_sums(part, sg, sgx, channels);
   for (int r0 = 0; r0 < rows; r0 += BLOCK) {
     int r1 = min_int(rows, r0 + BLOCK);
-    for (int c = 0; c < c4; c += 4) {
-      v128_t m = wasm_v128_load(mean + c);
-      v128_t a = zero, b = zero;
-      long off = (long)r0 * channels + c;
-      for (int r = r0; r < r1; r++, off += channels) {
-        v128_t g = wasm_v128_load(dy + off);
-        if (y) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(y + off), zero));
-        a = wasm_f32x4_add(a, g);
-        b = wasm_f32x4_add(b, wasm_f32x4_mul(g, wasm_f32x4_sub(wasm_v128_load(x + off), m)));
+    for (int r = r0; r < r1; r++) {
+      long off = (long)r * channels;
+      int c = 0;
+      for (; c < c4; c += 4) {
+        v128_t xv = wasm_v128_load(x + off + c);
+        v128_t g = wasm_v128_load(dy + off + c);
+        if (relu) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_f32x4_add(wasm_f32x4_mul(xv, wasm_v128_load(fa + c)), wasm_v128_load(fb + c)), zero));
+        wasm_v128_store(pa + c, wasm_f32x4_add(wasm_v128_load(pa + c), g));
+        wasm_v128_store(pb + c, wasm_f32x4_add(wasm_v128_load(pb + c), wasm_f32x4_mul(g, wasm_f32x4_sub(xv, wasm_v128_load(mean + c)))));
       }
-      add_f64x4(sg + c, a);
-      add_f64x4(sgx + c, b);
-    }
-    for (int c = c4; c < channels; c++) {
-      float a = 0, b = 0;
-      long off = (long)r0 * channels + c;
-      for (int r = r0; r < r1; r++, off += channels) {
-        float g = y && !(y[off] > 0) ? 0 : dy[off];
-        a += g;
-        b += g * (x[off] - mean[c]);
+      for (; c < channels; c++) {
+        float xv = x[off + c];
+        float g = relu && !(xv * fa[c] + fb[c] > 0) ? 0 : dy[off + c];
+        pa[c] += g;
+        pb[c] += g * (xv - mean[c]);
       }
-      sg[c] += a;
-      sgx[c] += b;
     }
+    flush_partial(pa, sg, channels);
+    flush_partial(pb, sgx, channels);
   }
 }
 
 /* dx = a·g − (x − mean)·k − b per channel, g as in fl_bn_grad_sums. */
 EXPORT(fl_bn_grad_input)
-void fl_bn_grad_input(const float *dy, const float *x, const float *y, int rows, int channels, const float *mean, const float *a, const float *k, const float *b, float *dx) {
+void fl_bn_grad_input(const float *dy, const float *x, const float *fa, const float *fb, int relu, int rows, int channels, const float *mean,
+                      const float *a, const float *k, const float *b, float *dx) {
   int c4 = channels & ~3;
   v128_t zero = wasm_f32x4_splat(0);
   for (int r = 0; r < rows; r++) {
     long off = (long)r * channels;
     for (int c = 0; c < c4; c += 4) {
+      v128_t xv = wasm_v128_load(x + off + c);
       v128_t g = wasm_v128_load(dy + off + c);
-      if (y) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_v128_load(y + off + c), zero));
-      v128_t xc = wasm_f32x4_sub(wasm_v128_load(x + off + c), wasm_v128_load(mean + c));
+      if (relu) g = wasm_v128_and(g, wasm_f32x4_gt(wasm_f32x4_add(wasm_f32x4_mul(xv, wasm_v128_load(fa + c)), wasm_v128_load(fb + c)), zero));
+      v128_t xc = wasm_f32x4_sub(xv, wasm_v128_load(mean + c));
       v128_t v = wasm_f32x4_sub(wasm_f32x4_sub(wasm_f32x4_mul(wasm_v128_load(a + c), g), wasm_f32x4_mul(xc, wasm_v128_load(k + c))), wasm_v128_load(b + c));
       wasm_v128_store(dx + off + c, v);
     }
     for (int c = c4; c < channels; c++) {
-      float g = y && !(y[off + c] > 0) ? 0 : dy[off + c];
-      dx[off + c] = a[c] * g - (x[off + c] - mean[c]) * k[c] - b[c];
+      float xv = x[off + c];
+      float g = relu && !(xv * fa[c] + fb[c] > 0) ? 0 : dy[off + c];
+      dx[off + c] = a[c] * g - (xv - mean[c]) * k[c] - b[c];
     }
   }
 }
@@ -211,86 +222,82 @@ static inline void transpose4(v128_t *r0, v128_t *r1, v128_t *r2, v128_t *r3) {
   *r3 = wasm_i64x2_shuffle(t1, t3, 1, 3);
 }
 
-/* dst [cols, rows] = transpose of src [rows, cols], in 32x32 tiles of 4x4 SIMD blocks. */
+/*
+ * dst [cols, rows] = transpose of src [rows, cols]. Blocks of 4 rows x 16 columns: four 4x4 SIMD
+ * transposes read whole cache lines of src and write 16 bytes to each of 16 rows of dst, which
+ * advance together (16 sequential write streams).
+ */
 EXPORT(fl_transpose)
 void fl_transpose(const float *src, int rows, int cols, float *dst) {
-  const int T = 32;
-  for (int r0 = 0; r0 < rows; r0 += T) {
-    int r1 = min_int(rows, r0 + T);
-    for (int c0 = 0; c0 < cols; c0 += T) {
-      int c1 = min_int(cols, c0 + T);
-      int r = r0;
-      for (; r + 4 <= r1; r += 4) {
-        int c = c0;
-        for (; c + 4 <= c1; c += 4) {
-          v128_t a = wasm_v128_load(src + (long)r * cols + c), b = wasm_v128_load(src + (long)(r + 1) * cols + c);
-          v128_t d = wasm_v128_load(src + (long)(r + 2) * cols + c), e = wasm_v128_load(src + (long)(r + 3) * cols + c);
-          transpose4(&a, &b, &d, &e);
-          wasm_v128_store(dst + (long)c * rows + r, a);
-          wasm_v128_store(dst + (long)(c + 1) * rows + r, b);
-          wasm_v128_store(dst + (long)(c + 2) * rows + r, d);
-          wasm_v128_store(dst + (long)(c + 3) * rows + r, e);
-        }
-        for (; c < c1; c++)
-          for (int k = 0; k < 4; k++) dst[(long)c * rows + r + k] = src[(long)(r + k) * cols + c];
+  int c16 = cols & ~15, r4 = rows & ~3;
+  for (int c0 = 0; c0 < c16; c0 += 16) {
+    for (int r = 0; r < r4; r += 4) {
+      const float *s = src + (long)r * cols + c0;
+      float *d = dst + (long)c0 * rows + r;
+      for (int k = 0; k < 16; k += 4) {
+        v128_t a = wasm_v128_load(s + k), b = wasm_v128_load(s + cols + k);
+        v128_t e = wasm_v128_load(s + 2 * (long)cols + k), f = wasm_v128_load(s + 3 * (long)cols + k);
+        transpose4(&a, &b, &e, &f);
+        wasm_v128_store(d + (long)k * rows, a);
+        wasm_v128_store(d + (long)(k + 1) * rows, b);
+        wasm_v128_store(d + (long)(k + 2) * rows, e);
+        wasm_v128_store(d + (long)(k + 3) * rows, f);
       }
-      for (; r < r1; r++)
-        for (int c = c0; c < c1; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
     }
+    for (int r = r4; r < rows; r++)
+      for (int c = c0; c < c0 + 16; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
   }
-}
-
-/* The row of x that output position p reads through filter tap (i, j), or null in the padding. */
-static inline const float *im2col_row(const float *x, long p, int in_h, int in_w, int channels, int i, int j, int sh, int sw, int pt, int pl,
-                                      int out_h, int out_w) {
-  int ow = (int)(p % out_w), oh = (int)((p / out_w) % out_h), n = (int)(p / ((long)out_w * out_h));
-  int h = oh * sh + i - pt, w = ow * sw + j - pl;
-  return h >= 0 && h < in_h && w >= 0 && w < in_w ? x + (((long)n * in_h + h) * in_w + w) * channels : 0;
+  for (int r = 0; r < rows; r++)
+    for (int c = c16; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
 }
 
 /*
  * Transposed im2col of x [batch, in_h, in_w, C] for a kh x kw filter: dst [kh, kw, C, P] with
  * P = batch·out_h·out_w positions, dst[((i·kw + j)·C + c)·P + p] = x[n, oh·sh + i − pt, ow·sw + j − pl, c]
  * (0 outside x), p = (n·out_h + oh)·out_w + ow. A filter gradient is then one matrix product
- * dst · dy [P, co] = dW [kh·kw·C, co].
+ * dst · dy [P, co] = dW [kh·kw·C, co]. `table` is scratch for P ints (each position's row of x for
+ * the current tap, −1 in the padding). Blocks of 4 positions x 16 channels, as fl_transpose.
  */
 EXPORT(fl_im2col_t)
 void fl_im2col_t(const float *x, int batch, int in_h, int in_w, int channels, int kh, int kw, int sh, int sw, int pt, int pl,
-                 int out_h, int out_w, float *dst) {
+                 int out_h, int out_w, int *table, float *dst) {
   long positions = (long)batch * out_h * out_w;
-  int c4 = channels & ~3;
+  long p4 = positions & ~3L;
+  int c16 = channels & ~15;
   v128_t zero = wasm_f32x4_splat(0);
   for (int i = 0; i < kh; i++) {
     for (int j = 0; j < kw; j++) {
       float *tap = dst + (long)(i * kw + j) * channels * positions;
       long p = 0;
-      for (; p + 4 <= positions; p += 4) {
-        /* The source rows of the 4 positions (null: padding). */
-        const float *s0 = im2col_row(x, p, in_h, in_w, channels, i, j, sh, sw, pt, pl, out_h, out_w);
-        const float *s1 = im2col_row(x, p + 1, in_h, in_w, channels, i, j, sh, sw, pt, pl, out_h, out_w);
-        const float *s2 = im2col_row(x, p + 2, in_h, in_w, channels, i, j, sh, sw, pt, pl, out_h, out_w);
-        const float *s3 = im2col_row(x, p + 3, in_h, in_w, channels, i, j, sh, sw, pt, pl, out_h, out_w);
-        int c = 0;
-        for (; c < c4; c += 4) {
-          v128_t a = s0 ? wasm_v128_load(s0 + c) : zero, b = s1 ? wasm_v128_load(s1 + c) : zero;
-          v128_t d = s2 ? wasm_v128_load(s2 + c) : zero, e = s3 ? wasm_v128_load(s3 + c) : zero;
-          transpose4(&a, &b, &d, &e);
-          wasm_v128_store(tap + (long)c * positions + p, a);
-          wasm_v128_store(tap + (long)(c + 1) * positions + p, b);
-          wasm_v128_store(tap + (long)(c + 2) * positions + p, d);
-          wasm_v128_store(tap + (long)(c + 3) * positions + p, e);
-        }
-        for (; c < channels; c++) {
-          float *t = tap + (long)c * positions + p;
-          t[0] = s0 ? s0[c] : 0;
-          t[1] = s1 ? s1[c] : 0;
-          t[2] = s2 ? s2[c] : 0;
-          t[3] = s3 ? s3[c] : 0;
+      for (int n = 0; n < batch; n++) {
+        for (int oh = 0; oh < out_h; oh++) {
+          int h = oh * sh + i - pt;
+          for (int ow = 0; ow < out_w; ow++, p++) {
+            int w = ow * sw + j - pl;
+            table[p] = h >= 0 && h < in_h && w >= 0 && w < in_w ? (int)((((long)n * in_h + h) * in_w + w) * channels) : -1;
+          }
         }
       }
-      for (; p < positions; p++) {
-        const float *s0 = im2col_row(x, p, in_h, in_w, channels, i, j, sh, sw, pt, pl, out_h, out_w);
-        for (int c = 0; c < channels; c++) tap[(long)c * positions + p] = s0 ? s0[c] : 0;
+      for (int c0 = 0; c0 < c16; c0 += 16) {
+        for (p = 0; p < p4; p += 4) {
+          int t0 = table[p], t1 = table[p + 1], t2 = table[p + 2], t3 = table[p + 3];
+          float *d = tap + (long)c0 * positions + p;
+          for (int k = 0; k < 16; k += 4) {
+            v128_t a = t0 >= 0 ? wasm_v128_load(x + t0 + c0 + k) : zero, b = t1 >= 0 ? wasm_v128_load(x + t1 + c0 + k) : zero;
+            v128_t e = t2 >= 0 ? wasm_v128_load(x + t2 + c0 + k) : zero, f = t3 >= 0 ? wasm_v128_load(x + t3 + c0 + k) : zero;
+            transpose4(&a, &b, &e, &f);
+            wasm_v128_store(d + (long)k * positions, a);
+            wasm_v128_store(d + (long)(k + 1) * positions, b);
+            wasm_v128_store(d + (long)(k + 2) * positions, e);
+            wasm_v128_store(d + (long)(k + 3) * positions, f);
+          }
+        }
+        for (; p < positions; p++)
+          for (int c = c0; c < c0 + 16; c++) tap[(long)c * positions + p] = table[p] >= 0 ? x[table[p] + c] : 0;
+      }
+      for (int c = c16; c < channels; c++) {
+        float *d = tap + (long)c * positions;
+        for (p = 0; p < positions; p++) d[p] = table[p] >= 0 ? x[table[p] + c] : 0;
       }
     }
   }

@@ -23,10 +23,10 @@ const WebAssemblyApi = (
   }
 ).WebAssembly;
 export interface SimdKernels {
-  fl_moments(x: Ptr, rows: number, channels: number, s: Ptr, ss: Ptr): void;
+  fl_moments(x: Ptr, rows: number, channels: number, shift: Ptr, part: Ptr, s: Ptr, ss: Ptr): void;
   fl_scale_shift(x: Ptr, rows: number, channels: number, a: Ptr, b: Ptr, relu: number, y: Ptr): void;
-  fl_bn_grad_sums(dy: Ptr, x: Ptr, y: Ptr, rows: number, channels: number, mean: Ptr, sg: Ptr, sgx: Ptr): void;
-  fl_bn_grad_input(dy: Ptr, x: Ptr, y: Ptr, rows: number, channels: number, mean: Ptr, a: Ptr, k: Ptr, b: Ptr, dx: Ptr): void;
+  fl_bn_grad_sums(dy: Ptr, x: Ptr, fa: Ptr, fb: Ptr, relu: number, rows: number, channels: number, mean: Ptr, part: Ptr, sg: Ptr, sgx: Ptr): void;
+  fl_bn_grad_input(dy: Ptr, x: Ptr, fa: Ptr, fb: Ptr, relu: number, rows: number, channels: number, mean: Ptr, a: Ptr, k: Ptr, b: Ptr, dx: Ptr): void;
   fl_maxpool_grad(
     x: Ptr, dy: Ptr, dx: Ptr, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
     filterH: number, filterW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
@@ -34,7 +34,7 @@ export interface SimdKernels {
   fl_transpose(src: Ptr, rows: number, cols: number, dst: Ptr): void;
   fl_im2col_t(
     x: Ptr, batch: number, inH: number, inW: number, channels: number, kh: number, kw: number, sh: number, sw: number,
-    padTop: number, padLeft: number, outH: number, outW: number, dst: Ptr,
+    padTop: number, padLeft: number, outH: number, outW: number, table: Ptr, dst: Ptr,
   ): void;
   fl_scatter_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
   fl_gather_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
