@@ -10,6 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../../src-main/engine/kernels/index';
 import { mulberry32 } from '../../../src-main/random/prng';
+import { relInfDiff } from './rel-diff';
 
 const TOLERANCE = 1e-4;
 
@@ -22,18 +23,6 @@ function randomValues(count: number, seed: number): Float32Array<ArrayBuffer> {
 
 function size(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
-}
-
-/** ‖a − b‖∞ / ‖b‖∞. */
-function relInfDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return scale === 0 ? diff : diff / scale;
 }
 
 /** Runs `compute` on the given backend with fresh tensors made from `inputs`; returns plain arrays. */

@@ -16,21 +16,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { KERNELS_SOURCE_SHA256, KERNELS_WASM_PRIVATE, KERNELS_WASM_SHARED } from '../../../src-main/engine/kernels/wasm/simd/kernels-binary';
 import { mulberry32 } from '../../../src-main/random/prng';
+import { relInfDiff } from './rel-diff';
 
 beforeAll(async () => {
   await initEngine({ preference: 'wasm', env: {} });
 });
-
-function relInfDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 async function on<T>(backend: 'wasm' | 'cpu', fn: () => T): Promise<T> {
   if (backend === 'cpu') await setCpuBackend();

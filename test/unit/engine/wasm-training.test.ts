@@ -13,22 +13,13 @@ import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { trainStep } from '../../../src-main/engine/bench';
 import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch, resnetParamSpecs } from '../../../src-main/engine/models/resnet-spec';
+import { relInfDiff } from './rel-diff';
 
 const TOLERANCE = 1e-4;
 
 beforeAll(async () => {
   await initEngine({ preference: 'wasm', env: {} });
 });
-
-function relInfDiff(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
 
 /** Weights of `arch` (seeded), a batch and its labels, as plain arrays (identical on every backend). */
 async function fixture(arch: string, size: number, batch: number) {

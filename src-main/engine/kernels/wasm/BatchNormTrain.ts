@@ -19,7 +19,7 @@
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { heapBackend } from './heap';
-import { simdContext, type SimdContext } from './simd/module';
+import { simdContext, slices, type SimdContext } from './simd/module';
 
 export const BATCH_NORM_TRAIN = 'FundusLabBatchNormTrain';
 export const BATCH_NORM_TRAIN_GRAD = 'FundusLabBatchNormTrainGrad';
@@ -42,8 +42,9 @@ function channelsOf(kernel: string, x: TensorInfo, vectors: Record<string, Tenso
 }
 
 /**
- * Scratch on the heap: `doubles` float64 and `floats` float32 vectors of `channels` each; returns
- * their heap offsets, then frees them after `fn`.
+ * Scratch on the heap: `doubles` float64 and `floats` float32 vectors of `channels` each (partial
+ * sums take 2 float32 vectors: Σ and Σ² or Σg and Σg·x); returns their heap offsets, then frees them
+ * after `fn`.
  */
 function withScratch<T>(ctx: SimdContext, channels: number, doubles: number, floats: number, fn: (f64: number[], f32: number[]) => T): T {
   const base = ctx.malloc(channels * (8 * doubles + 4 * floats));
@@ -54,6 +55,17 @@ function withScratch<T>(ctx: SimdContext, channels: number, doubles: number, flo
   } finally {
     ctx.free(base);
   }
+}
+
+/** Channel c of the two float64 sums of every slice (slice i's at f64s[2i], f64s[2i + 1]), added up. */
+function sliceSums(f64: Float64Array, f64s: readonly number[], slices: number, c: number): [number, number] {
+  let first = 0;
+  let second = 0;
+  for (let i = 0; i < slices; i++) {
+    first += f64[f64s[2 * i]! / 8 + c]!;
+    second += f64[f64s[2 * i + 1]! / 8 + c]!;
+  }
+  return [first, second];
 }
 
 /**
@@ -80,21 +92,33 @@ const batchNormTrainKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
   const ctx = simdContext(kb);
   const outputs = [backend.makeOutput(x.shape, 'float32'), ...[0, 1, 2].map(() => backend.makeOutput([channels], 'float32'))] as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
   const [y, mean, variance, invStd] = outputs;
-  withScratch(ctx, channels, 2, 4, ([s, ss], [part, , a, b]) => {
+  const parts = slices(ctx, rows, rows * channels);
+  // Per slice: float64 Σ, Σ² and float32 partial sums (2C); then the scale and shift.
+  withScratch(ctx, channels, 2 * parts.length, 2 * parts.length + 2, (f64s, f32s) => {
+    const [a, b] = f32s.slice(2 * parts.length) as [number, number];
     const xPtr = ctx.ptr(x);
-    ctx.kernels.fl_moments(xPtr, rows, channels, xPtr, part!, s!, ss!); // shifted by the first row
+    // Shifted by the first row of x, the same shift for every slice (so their sums add up).
+    ctx.parallel(
+      'fl_moments',
+      parts.map(([r0, r1], i) => [xPtr + 4 * r0 * channels, r1 - r0, channels, xPtr, f32s[2 * i]!, f64s[2 * i]!, f64s[2 * i + 1]!]),
+    );
     const f64 = ctx.f64();
     const f32 = ctx.f32();
-    const at = { x: xPtr / 4, s: s! / 8, ss: ss! / 8, mean: ctx.ptr(mean) / 4, variance: ctx.ptr(variance) / 4, invStd: ctx.ptr(invStd) / 4 };
+    const at = { x: xPtr / 4, mean: ctx.ptr(mean) / 4, variance: ctx.ptr(variance) / 4, invStd: ctx.ptr(invStd) / 4 };
     for (let c = 0; c < channels; c++) {
-      const m = f64[at.s + c]! / rows;
-      const v = Math.max(f64[at.ss + c]! / rows - m * m, 0);
+      const [sum, sumSq] = sliceSums(f64, f64s, parts.length, c);
+      const m = sum / rows;
+      const v = Math.max(sumSq / rows - m * m, 0);
       f32[at.mean + c] = f32[at.x + c]! + m;
       f32[at.variance + c] = v;
       f32[at.invStd + c] = 1 / Math.sqrt(v + epsilon);
     }
-    writeScaleShift(f32, channels, { gamma: ctx.ptr(gamma!) / 4, beta: ctx.ptr(beta!) / 4, mean: at.mean, invStd: at.invStd, a: a! / 4, b: b! / 4 });
-    ctx.kernels.fl_scale_shift(xPtr, rows, channels, a!, b!, relu ? 1 : 0, ctx.ptr(y));
+    writeScaleShift(f32, channels, { gamma: ctx.ptr(gamma!) / 4, beta: ctx.ptr(beta!) / 4, mean: at.mean, invStd: at.invStd, a: a / 4, b: b / 4 });
+    const yPtr = ctx.ptr(y);
+    ctx.parallel(
+      'fl_scale_shift',
+      parts.map(([r0, r1]) => [xPtr + 4 * r0 * channels, r1 - r0, channels, a, b, relu ? 1 : 0, yPtr + 4 * r0 * channels]),
+    );
   });
   return outputs;
 };
@@ -112,18 +136,23 @@ const batchNormTrainGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) =>
   const ctx = simdContext(kb);
   const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')] as [TensorInfo, TensorInfo, TensorInfo];
   const [dx, dGamma, dBeta] = outputs;
-  withScratch(ctx, channels, 2, 7, ([sg, sgx], [part, , fa, fb, a, k, b]) => {
+  const parts = slices(ctx, rows, rows * channels);
+  withScratch(ctx, channels, 2 * parts.length, 2 * parts.length + 5, (f64s, f32s) => {
+    const [fa, fb, a, k, b] = f32s.slice(2 * parts.length) as [number, number, number, number, number];
     const at = { mean: ctx.ptr(mean!) / 4, invStd: ctx.ptr(invStd!) / 4, gamma: ctx.ptr(gamma!) / 4, beta: ctx.ptr(beta!) / 4 };
-    writeScaleShift(ctx.f32(), channels, { ...at, a: fa! / 4, b: fb! / 4 });
+    writeScaleShift(ctx.f32(), channels, { ...at, a: fa / 4, b: fb / 4 });
     const [dyPtr, xPtr, meanPtr, reluFlag] = [ctx.ptr(dy), ctx.ptr(x), ctx.ptr(mean!), relu ? 1 : 0];
-    ctx.kernels.fl_bn_grad_sums(dyPtr, xPtr, fa!, fb!, reluFlag, rows, channels, meanPtr, part!, sg!, sgx!);
+    ctx.parallel(
+      'fl_bn_grad_sums',
+      parts.map(([r0, r1], i) => [dyPtr + 4 * r0 * channels, xPtr + 4 * r0 * channels, fa, fb, reluFlag, r1 - r0, channels, meanPtr, f32s[2 * i]!, f64s[2 * i]!, f64s[2 * i + 1]!]),
+    );
     const f64 = ctx.f64();
     const f32 = ctx.f32();
-    const [sgi, sgxi, ai, ki, bi, dgi, dbi] = [sg! / 8, sgx! / 8, a! / 4, k! / 4, b! / 4, ctx.ptr(dGamma) / 4, ctx.ptr(dBeta) / 4];
+    const [ai, ki, bi, dgi, dbi] = [a / 4, k / 4, b / 4, ctx.ptr(dGamma) / 4, ctx.ptr(dBeta) / 4];
     for (let c = 0; c < channels; c++) {
+      const [db, sgx] = sliceSums(f64, f64s, parts.length, c);
       const inv = f32[at.invStd + c]!;
-      const dg = f64[sgxi + c]! * inv;
-      const db = f64[sgi + c]!;
+      const dg = sgx * inv;
       const ac = f32[at.gamma + c]! * inv;
       f32[dgi + c] = dg;
       f32[dbi + c] = db;
@@ -131,7 +160,11 @@ const batchNormTrainGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) =>
       f32[ki + c] = (ac * dg * inv) / rows;
       f32[bi + c] = (ac * db) / rows;
     }
-    ctx.kernels.fl_bn_grad_input(dyPtr, xPtr, fa!, fb!, reluFlag, rows, channels, meanPtr, a!, k!, b!, ctx.ptr(dx));
+    const dxPtr = ctx.ptr(dx);
+    ctx.parallel(
+      'fl_bn_grad_input',
+      parts.map(([r0, r1]) => [dyPtr + 4 * r0 * channels, xPtr + 4 * r0 * channels, fa, fb, reluFlag, r1 - r0, channels, meanPtr, a, k, b, dxPtr + 4 * r0 * channels]),
+    );
   });
   return outputs;
 };

@@ -19,6 +19,7 @@
 import tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, Tensor2D, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
 import { heapTensor } from './heap';
+import { slices, transposeOnHeap } from './simd/module';
 import { asTensor, assertNHWC } from './kernel_utils';
 
 const NAME = 'Conv2DBackpropFilter (wasm)';
@@ -26,7 +27,7 @@ const NAME = 'Conv2DBackpropFilter (wasm)';
 /** t [rows, cols] transposed by the SIMD kernel (wasm's Transpose copies element by element). */
 export function transpose2d(t: Tensor2D): Tensor2D {
   const [rows, cols] = t.shape;
-  return heapTensor<Tensor2D>([cols, rows], NAME, (ctx, out) => ctx.kernels.fl_transpose(ctx.ptr(t), rows, cols, out));
+  return heapTensor<Tensor2D>([cols, rows], NAME, (ctx, out) => transposeOnHeap(ctx, ctx.ptr(t), rows, cols, out));
 }
 
 /** Computes the filter gradient [kh, kw, ci, co] from input x [b, H, W, ci] and dy [b, oh, ow, co] (NHWC). */
@@ -60,19 +61,27 @@ export function conv2DBackpropFilterNHWC(
       const sampled =
         sh === 1 && sw === 1 && outHeight === height && outWidth === width
           ? x
-          : heapTensor<Tensor4D>([batch, outHeight, outWidth, inChannels], NAME, (ctx, out) =>
-              ctx.kernels.fl_gather_phase(ctx.ptr(x), batch, height, width, inChannels, sh, sw, 0, 0, out),
-            );
+          : heapTensor<Tensor4D>([batch, outHeight, outWidth, inChannels], NAME, (ctx, out) => {
+              const [inImage, outImage] = [4 * height * width * inChannels, 4 * outHeight * outWidth * inChannels];
+              ctx.parallel(
+                'fl_gather_phase',
+                slices(ctx, batch, positions * inChannels).map(([n0, n1]) => [ctx.ptr(x) + n0 * inImage, n1 - n0, height, width, inChannels, sh, sw, 0, 0, out + n0 * outImage]),
+              );
+            });
       const x2 = tf.reshape(sampled, [positions, inChannels]) as Tensor2D;
       const grad = outChannels <= inChannels ? tf.matMul(transpose2d(x2), dy2) : transpose2d(tf.matMul(transpose2d(dy2), x2));
       return tf.reshape(grad, filterShape) as Tensor4D;
     }
     const cols = heapTensor<Tensor2D>([kh * kw * inChannels, positions], NAME, (ctx, out) => {
-      const table = ctx.malloc(4 * positions);
+      const taps = slices(ctx, kh * kw, kh * kw * inChannels * positions);
+      const tables = ctx.malloc(4 * positions * taps.length); // one position table per thread
       try {
-        ctx.kernels.fl_im2col_t(ctx.ptr(x), batch, height, width, inChannels, kh, kw, sh, sw, top, left, outHeight, outWidth, table, out);
+        ctx.parallel(
+          'fl_im2col_t',
+          taps.map(([t0, t1], i) => [ctx.ptr(x), batch, height, width, inChannels, kh, kw, sh, sw, top, left, outHeight, outWidth, t0, t1, tables + 4 * positions * i, out]),
+        );
       } finally {
-        ctx.free(table);
+        ctx.free(tables);
       }
     });
     return tf.reshape(tf.matMul(cols, dy2), filterShape) as Tensor4D;

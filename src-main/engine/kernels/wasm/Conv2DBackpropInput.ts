@@ -21,6 +21,7 @@
 import tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropInputAttrs, KernelConfig, KernelFunc, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
 import { heapTensor } from './heap';
+import { transposeOnHeap, slices } from './simd/module';
 import { asTensor, assertNHWC, spatialPadding } from './kernel_utils';
 
 const NAME = 'Conv2DBackpropInput (wasm)';
@@ -56,7 +57,7 @@ function subFilter(filter: Tensor4D, rows: PhaseAxis, cols: PhaseAxis, sh: numbe
       for (let tau2 = 0; tau2 < cols.taps; tau2++) {
         const i = rows.first + sh * (rows.taps - 1 - tau);
         const j = cols.first + sw * (cols.taps - 1 - tau2);
-        ctx.kernels.fl_transpose(src + 4 * (i * kw + j) * block, ci, co, out + 4 * (tau * cols.taps + tau2) * block);
+        transposeOnHeap(ctx, src + 4 * (i * kw + j) * block, ci, co, out + 4 * (tau * cols.taps + tau2) * block);
       }
     }
   });
@@ -114,7 +115,14 @@ export function conv2DBackpropInputNHWC(
     }
     if (phases.length === 1 && phases[0]!.grad) return phases[0]!.grad; // stride 1
     return heapTensor<Tensor4D>([batch, height, width, inChannels], NAME, (ctx, out) => {
-      for (const { a, b, grad } of phases) ctx.kernels.fl_scatter_phase(grad ? ctx.ptr(grad) : 0, batch, height, width, inChannels, sh, sw, a, b, out);
+      const image = height * width * inChannels;
+      for (const { a, b, grad } of phases) {
+        const phaseImage = Math.ceil((height - a) / sh) * Math.ceil((width - b) / sw) * inChannels;
+        ctx.parallel(
+          'fl_scatter_phase',
+          slices(ctx, batch, batch * phaseImage).map(([n0, n1]) => [grad ? ctx.ptr(grad) + 4 * n0 * phaseImage : 0, n1 - n0, height, width, inChannels, sh, sw, a, b, out + 4 * n0 * image]),
+        );
+      }
     });
   });
 }

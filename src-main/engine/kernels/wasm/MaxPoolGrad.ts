@@ -8,7 +8,7 @@ import tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { heapBackend } from './heap';
 import { assertNHWC } from './kernel_utils';
-import { simdContext } from './simd/module';
+import { simdContext, slices } from './simd/module';
 
 const maxPoolGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
   const { dy, input } = inputs as { dy?: TensorInfo; input?: TensorInfo };
@@ -21,22 +21,26 @@ const maxPoolGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
   const backend = heapBackend(kb, tf.MaxPoolGrad);
   const ctx = simdContext(kb);
   const dx = backend.makeOutput(input.shape, 'float32');
-  ctx.kernels.fl_maxpool_grad(
-    ctx.ptr(input),
-    ctx.ptr(dy),
-    ctx.ptr(dx),
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
+  const [inImage, outImage] = [4 * info.inHeight * info.inWidth * info.inChannels, 4 * info.outHeight * info.outWidth * info.inChannels];
+  ctx.parallel(
+    'fl_maxpool_grad',
+    slices(ctx, info.batchSize, (info.batchSize * inImage) / 4).map(([n0, n1]) => [
+      ctx.ptr(input) + n0 * inImage,
+      ctx.ptr(dy) + n0 * outImage,
+      ctx.ptr(dx) + n0 * inImage,
+      n1 - n0,
+      info.inHeight,
+      info.inWidth,
+      info.inChannels,
+      info.outHeight,
+      info.outWidth,
+      info.filterHeight,
+      info.filterWidth,
+      info.strideHeight,
+      info.strideWidth,
+      info.padInfo.top,
+      info.padInfo.left,
+    ]),
   );
   return dx;
 };

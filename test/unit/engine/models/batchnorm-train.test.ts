@@ -14,20 +14,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../../src-main/engine/backend';
 import { batchNormTrain } from '../../../../src-main/engine/models/resnet';
 import { BN_EPS } from '../../../../src-main/engine/models/resnet-spec';
+import { relInfDiff as rel } from '../rel-diff';
 
 beforeAll(async () => {
   await initEngine({ preference: 'wasm', env: {} });
 });
-
-function rel(a: Float32Array, b: Float32Array): number {
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / (scale || 1);
-}
 
 function unfused(x: Tensor4D, gamma: Tensor1D, beta: Tensor1D, relu: boolean): Tensor4D {
   const { mean, variance } = tf.moments(x, [0, 1, 2]);

@@ -223,51 +223,54 @@ static inline void transpose4(v128_t *r0, v128_t *r1, v128_t *r2, v128_t *r3) {
 }
 
 /*
- * dst [cols, rows] = transpose of src [rows, cols]. Blocks of 4 rows x 16 columns: four 4x4 SIMD
+ * dst [cols, rows] = transpose of src [rows, cols], dst rows dst_stride floats apart (≥ rows: a
+ * slice of src's rows fills the same slice of each dst row). Blocks of 4 rows x 16 columns: four 4x4 SIMD
  * transposes read whole cache lines of src and write 16 bytes to each of 16 rows of dst, which
  * advance together (16 sequential write streams).
  */
 EXPORT(fl_transpose)
-void fl_transpose(const float *src, int rows, int cols, float *dst) {
+void fl_transpose(const float *src, int rows, int cols, float *dst, int dst_stride) {
   int c16 = cols & ~15, r4 = rows & ~3;
   for (int c0 = 0; c0 < c16; c0 += 16) {
     for (int r = 0; r < r4; r += 4) {
       const float *s = src + (long)r * cols + c0;
-      float *d = dst + (long)c0 * rows + r;
+      float *d = dst + (long)c0 * dst_stride + r;
       for (int k = 0; k < 16; k += 4) {
         v128_t a = wasm_v128_load(s + k), b = wasm_v128_load(s + cols + k);
         v128_t e = wasm_v128_load(s + 2 * (long)cols + k), f = wasm_v128_load(s + 3 * (long)cols + k);
         transpose4(&a, &b, &e, &f);
-        wasm_v128_store(d + (long)k * rows, a);
-        wasm_v128_store(d + (long)(k + 1) * rows, b);
-        wasm_v128_store(d + (long)(k + 2) * rows, e);
-        wasm_v128_store(d + (long)(k + 3) * rows, f);
+        wasm_v128_store(d + (long)k * dst_stride, a);
+        wasm_v128_store(d + (long)(k + 1) * dst_stride, b);
+        wasm_v128_store(d + (long)(k + 2) * dst_stride, e);
+        wasm_v128_store(d + (long)(k + 3) * dst_stride, f);
       }
     }
     for (int r = r4; r < rows; r++)
-      for (int c = c0; c < c0 + 16; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
+      for (int c = c0; c < c0 + 16; c++) dst[(long)c * dst_stride + r] = src[(long)r * cols + c];
   }
   for (int r = 0; r < rows; r++)
-    for (int c = c16; c < cols; c++) dst[(long)c * rows + r] = src[(long)r * cols + c];
+    for (int c = c16; c < cols; c++) dst[(long)c * dst_stride + r] = src[(long)r * cols + c];
 }
 
 /*
  * Transposed im2col of x [batch, in_h, in_w, C] for a kh x kw filter: dst [kh, kw, C, P] with
  * P = batch·out_h·out_w positions, dst[((i·kw + j)·C + c)·P + p] = x[n, oh·sh + i − pt, ow·sw + j − pl, c]
  * (0 outside x), p = (n·out_h + oh)·out_w + ow. A filter gradient is then one matrix product
- * dst · dy [P, co] = dW [kh·kw·C, co]. `table` is scratch for P ints (each position's row of x for
- * the current tap, −1 in the padding). Blocks of 4 positions x 16 channels, as fl_transpose.
+ * dst · dy [P, co] = dW [kh·kw·C, co]. Writes taps tap0 ≤ i·kw + j < tap1 only (a slice per thread).
+ * `table` is scratch for P ints (each position's row of x for the current tap, −1 in the padding).
+ * Blocks of 4 positions x 16 channels, as fl_transpose.
  */
 EXPORT(fl_im2col_t)
 void fl_im2col_t(const float *x, int batch, int in_h, int in_w, int channels, int kh, int kw, int sh, int sw, int pt, int pl,
-                 int out_h, int out_w, int *table, float *dst) {
+                 int out_h, int out_w, int tap0, int tap1, int *table, float *dst) {
   long positions = (long)batch * out_h * out_w;
   long p4 = positions & ~3L;
   int c16 = channels & ~15;
   v128_t zero = wasm_f32x4_splat(0);
-  for (int i = 0; i < kh; i++) {
-    for (int j = 0; j < kw; j++) {
-      float *tap = dst + (long)(i * kw + j) * channels * positions;
+  for (int t = tap0; t < tap1; t++) {
+    int i = t / kw, j = t % kw;
+    {
+      float *tap = dst + (long)t * channels * positions;
       long p = 0;
       for (int n = 0; n < batch; n++) {
         for (int oh = 0; oh < out_h; oh++) {

@@ -2,10 +2,13 @@
  * FundusLab's WebAssembly SIMD kernels (kernels.c), instantiated on tfjs-backend-wasm's own memory so
  * they read and write tensors where they are: no copies in or out. One instance per wasm backend
  * memory (the multi-threaded build's memory is shared, the single-threaded one's is not; kernels.c
- * is built for both). The kernels run on the calling (main) thread.
+ * is built for both). On the multi-threaded build, `parallel` runs a call's slices on as many
+ * threads as the backend has (pool.ts); otherwise one after the other on the calling thread.
  */
+import { getThreadsCount } from '@tensorflow/tfjs-backend-wasm';
 import type { TensorInfo } from '@tensorflow/tfjs';
 import { KERNELS_WASM_PRIVATE, KERNELS_WASM_SHARED } from './kernels-binary';
+import { KernelPool, splitRange, worthSplitting } from './pool';
 
 type Ptr = number;
 
@@ -31,10 +34,10 @@ export interface SimdKernels {
     x: Ptr, dy: Ptr, dx: Ptr, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
     filterH: number, filterW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
   ): void;
-  fl_transpose(src: Ptr, rows: number, cols: number, dst: Ptr): void;
+  fl_transpose(src: Ptr, rows: number, cols: number, dst: Ptr, dstStride: number): void;
   fl_im2col_t(
     x: Ptr, batch: number, inH: number, inW: number, channels: number, kh: number, kw: number, sh: number, sw: number,
-    padTop: number, padLeft: number, outH: number, outW: number, table: Ptr, dst: Ptr,
+    padTop: number, padLeft: number, outH: number, outW: number, tap0: number, tap1: number, table: Ptr, dst: Ptr,
   ): void;
   fl_scatter_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
   fl_gather_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
@@ -52,8 +55,16 @@ interface WasmBackendInternals {
   getMemoryOffset(dataId: object): number;
 }
 
+export type KernelName = keyof SimdKernels;
+
 export interface SimdContext {
   kernels: SimdKernels;
+  /** Threads `parallel` spreads a call over (1 on the single-threaded build). */
+  threads: number;
+  /** Runs kernel `fn` once per argument list: in parallel on the multi-threaded build, else in turn. */
+  parallel(fn: KernelName, argLists: readonly (readonly number[])[]): void;
+  /** Calls so far that ran on more than one thread. */
+  splitCalls(): number;
   /** Heap offset of a tensor's data. */
   ptr(info: TensorInfo): Ptr;
   /** Allocates `bytes` on the heap (free with `free`); 8-byte aligned. */
@@ -64,7 +75,11 @@ export interface SimdContext {
   f64(): Float64Array;
 }
 
-const instances = new WeakMap<WasmMemory, SimdKernels>();
+interface Instance {
+  kernels: SimdKernels;
+  pool: KernelPool | null;
+}
+const instances = new WeakMap<WasmMemory, Instance>();
 
 function memoryOf(module: WasmBackendInternals['wasm']): WasmMemory {
   if (module.wasmMemory instanceof WebAssemblyApi.Memory) return module.wasmMemory;
@@ -78,16 +93,26 @@ export function simdContext(backend: unknown): SimdContext {
   if (!b?.wasm || typeof b.getMemoryOffset !== 'function') throw new Error('FundusLab wasm SIMD kernels: not a tfjs wasm backend');
   const module = b.wasm;
   const memory = memoryOf(module);
-  let kernels = instances.get(memory);
-  if (!kernels) {
+  let instance = instances.get(memory);
+  if (!instance) {
     const shared = typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer;
     const bytes = Buffer.from(shared ? KERNELS_WASM_SHARED : KERNELS_WASM_PRIVATE, 'base64');
-    const instance = new WebAssemblyApi.Instance(new WebAssemblyApi.Module(bytes), { env: { memory } });
-    kernels = instance.exports as unknown as SimdKernels;
-    instances.set(memory, kernels);
+    const compiled = new WebAssemblyApi.Module(bytes);
+    const kernels = new WebAssemblyApi.Instance(compiled, { env: { memory } }).exports as unknown as SimdKernels;
+    const threads = shared ? Math.max(1, getThreadsCount()) : 1;
+    instance = { kernels, pool: threads > 1 ? new KernelPool(memory, bytes, Object.keys(kernels), threads) : null };
+    instances.set(memory, instance);
   }
+  const { kernels, pool } = instance;
   return {
     kernels,
+    threads: pool?.threads ?? 1,
+    parallel: (fn, argLists) => {
+      const local = kernels[fn] as (...args: number[]) => void;
+      if (pool && argLists.length > 1) pool.run(fn, argLists, local);
+      else for (const args of argLists) local(...args);
+    },
+    splitCalls: () => pool?.splitCalls ?? 0,
     ptr: (info) => b.getMemoryOffset(info.dataId),
     malloc: (bytes) => {
       const p = module._malloc(bytes);
@@ -100,3 +125,20 @@ export function simdContext(backend: unknown): SimdContext {
     f64: () => new Float64Array(memory.buffer),
   };
 }
+
+/**
+ * Slices of [0, n) for `ctx.parallel`: one per thread when the call touches at least
+ * MIN_PARALLEL_FLOATS floats (`floats`), else one; slice starts are multiples of `align`.
+ */
+export function slices(ctx: SimdContext, n: number, floats: number, align = 1): [number, number][] {
+  return ctx.threads > 1 && worthSplitting(floats) ? splitRange(n, ctx.threads, align) : [[0, n]];
+}
+
+/** dst [cols, rows] = transpose of src [rows, cols] (heap offsets), rows split over the threads. */
+export function transposeOnHeap(ctx: SimdContext, src: Ptr, rows: number, cols: number, dst: Ptr): void {
+  ctx.parallel(
+    'fl_transpose',
+    slices(ctx, rows, rows * cols, 4).map(([r0, r1]) => [src + 4 * r0 * cols, r1 - r0, cols, dst + 4 * r0, rows]),
+  );
+}
+

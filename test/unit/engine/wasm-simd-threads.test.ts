@@ -1,0 +1,93 @@
+/**
+ * FundusLab's SIMD kernels on the multi-threaded wasm build, where each call large enough is split
+ * over the threads (kernels/wasm/simd/pool.ts): the same results as the JavaScript CPU backend
+ * (‖Δ‖∞/‖cpu‖∞ ≤ 1e-4, as in wasm-kernels.test.ts). This file's process asks for 2 wasm threads
+ * (the suite runs single-threaded; vitest's forks pool gives each test file its own process, and
+ * the wasm module is instantiated once per process), and the shapes are above the size from which
+ * calls are split.
+ */
+import tf from '@tensorflow/tfjs';
+import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
+import { simdContext } from '../../../src-main/engine/kernels/wasm/simd/module';
+import { MIN_PARALLEL_FLOATS, splitRange } from '../../../src-main/engine/kernels/wasm/simd/pool';
+import { batchNormTrain } from '../../../src-main/engine/models/resnet';
+import { mulberry32 } from '../../../src-main/random/prng';
+import { relInfDiff } from './rel-diff';
+
+const previous = process.env.FUNDUSLAB_WASM_THREADS;
+beforeAll(async () => {
+  process.env.FUNDUSLAB_WASM_THREADS = '2';
+  const status = await initEngine({ preference: 'wasm', env: {} });
+  expect(status.threads).toBe(2);
+});
+afterAll(() => {
+  if (previous === undefined) delete process.env.FUNDUSLAB_WASM_THREADS;
+  else process.env.FUNDUSLAB_WASM_THREADS = previous;
+});
+
+function values(shape: number[], seed: number): Float32Array {
+  const rand = mulberry32(seed);
+  return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => rand() * 2 - 1);
+}
+
+/** Gradients of Σ f(params)·r on `backend`, as plain arrays. */
+async function gradients(backend: 'wasm' | 'cpu', shapes: number[][], f: (...t: Tensor[]) => Tensor): Promise<Float32Array[]> {
+  if (backend === 'cpu') await setCpuBackend();
+  else await tf.setBackend('wasm');
+  const before = tf.memory().numTensors;
+  const out = tf.tidy(() => {
+    const params = shapes.map((s, i) => tf.tensor(values(s, 10 + i), s));
+    return tf.grads((...p: Tensor[]) => tf.sum(tf.mul(f(...p), tf.tensor(values(f(...params).shape, 99), f(...params).shape))))(params).map((g) => g.dataSync() as Float32Array);
+  });
+  expect(tf.memory().numTensors, `tensors leaked on ${backend}`).toBe(before);
+  return out;
+}
+
+describe('SIMD kernels split over 2 threads', () => {
+  it('runs a pool of workers on the shared wasm memory', async () => {
+    await tf.setBackend('wasm');
+    expect(simdContext(tf.backend()).threads).toBe(2);
+    expect(splitRange(10, 2, 4)).toEqual([[0, 8], [8, 10]]);
+    expect(splitRange(3, 4)).toEqual([[0, 1], [1, 2], [2, 3]]);
+  });
+
+  const cases: { name: string; shapes: number[][]; f: (...t: Tensor[]) => Tensor }[] = [
+    {
+      name: 'BatchNorm (train) + ReLU forward and backward',
+      shapes: [[4, 30, 30, 36], [36], [36]],
+      f: (x, g, b) => batchNormTrain(x as Tensor4D, g as Tensor1D, b as Tensor1D, true),
+    },
+    {
+      name: '3x3 stride-2 convolution: im2col filter gradient, phase-scattered input gradient',
+      shapes: [[4, 33, 31, 20], [3, 3, 20, 24]],
+      f: (x, w) => tf.conv2d(x as Tensor4D, w as Tensor4D, 2, 1 as unknown as 'same'),
+    },
+    {
+      name: '1x1 stride-2 convolution (gather, transposes)',
+      shapes: [[4, 64, 64, 40], [1, 1, 40, 24]],
+      f: (x, w) => tf.conv2d(x as Tensor4D, w as Tensor4D, 2, 'valid'),
+    },
+    {
+      name: '1x1 convolution widening (transposed product)',
+      shapes: [[4, 32, 32, 24], [1, 1, 24, 64]],
+      f: (x, w) => tf.conv2d(x as Tensor4D, w as Tensor4D, 1, 'valid'),
+    },
+    {
+      name: 'max pool 3x3 s2 pad 1',
+      shapes: [[5, 40, 40, 16]],
+      f: (x) => tf.maxPool(x as Tensor4D, 3, 2, 1 as unknown as 'same'),
+    },
+  ];
+  for (const c of cases) {
+    it(c.name, async () => {
+      expect(c.shapes[0]!.reduce((a, b) => a * b, 1)).toBeGreaterThanOrEqual(MIN_PARALLEL_FLOATS); // large enough to be split
+      const splitBefore = simdContext(tf.findBackend('wasm')).splitCalls();
+      const wasm = await gradients('wasm', c.shapes, c.f);
+      expect(simdContext(tf.findBackend('wasm')).splitCalls(), 'kernel calls split over the threads').toBeGreaterThan(splitBefore);
+      const cpu = await gradients('cpu', c.shapes, c.f);
+      wasm.forEach((g, i) => expect(relInfDiff(g, cpu[i]!), `gradient ${i}`).toBeLessThanOrEqual(1e-4));
+    });
+  }
+});
