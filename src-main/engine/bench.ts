@@ -3,7 +3,8 @@
  * backend, timing
  *  - forward: eval-mode forward pass (BatchNorm folded, ReLU fused), logits read back;
  *  - train: one training step = forward in train mode (batch statistics, running stats updated) +
- *    softmax cross-entropy + tf.variableGrads over every trainable variable + an SGD-momentum update,
+ *    softmax cross-entropy + gradients of every trainable variable + an SGD-momentum update
+ *    (optim/sgd.ts, torch.optim.SGD semantics),
  *    loss read back.
  * Each figure is per image (ms/img, images/s) with the min and median over the timed steps, after
  * untimed warm-up steps (the first call builds the XNNPACK operators and the folded filters).
@@ -15,7 +16,7 @@
  * i.e. "x times faster than cpu"); without a CPU figure the ratio is null.
  */
 import tf from '@tensorflow/tfjs';
-import type { Optimizer, Scalar, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
+import type { Optimizer, Scalar, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import os from 'node:os';
 import type { BackendName } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
@@ -23,6 +24,8 @@ import { engineStatus, initEngine } from './backend';
 import { ResNet } from './models/resnet';
 import { archName, parseArch } from './models/resnet-spec';
 import { maxBatchThatFits, measureStepMemory } from './memory-guard';
+import { namedGradients } from './optim/adamw';
+import { Sgd } from './optim/sgd';
 
 export type BenchMode = 'forward' | 'train';
 
@@ -188,7 +191,7 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
     );
   }
   notes.push('speedupVsCpu = cpu ms/img ÷ backend ms/img (medians), both measured in this run.');
-  notes.push('Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + SGD-momentum update.');
+  notes.push('Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + SGD-momentum update (torch.optim.SGD semantics).');
 
   return {
     arch: archName(config),
@@ -223,33 +226,39 @@ function timeForward(model: ResNet, x: Tensor4D, warmup: number, steps: number):
   return { stepMs };
 }
 
+/** A tfjs optimizer, or one of FundusLab's (optim/: updates by torch parameter name). */
+export type StepOptimizer = Optimizer | { step(grads: ReadonlyMap<string, Tensor>): void };
+
 /** One training step: forward (train) + loss + gradients of every trainable variable + optimizer update; returns the loss. */
-export function trainStep(model: ResNet, x: Tensor4D, labels: Tensor2D, optimizer: Optimizer, vars: Variable[] = [...model.trainableVariables().values()]): number {
+export function trainStep(model: ResNet, x: Tensor4D, labels: Tensor2D, optimizer: StepOptimizer): number {
   return tf.tidy(() => {
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(labels, model.forward(x, { training: true })) as Scalar, vars);
-    optimizer.applyGradients(grads);
+    const loss = () => tf.losses.softmaxCrossEntropy(labels, model.forward(x, { training: true })) as Scalar;
+    if ('applyGradients' in optimizer) {
+      const { value, grads } = tf.variableGrads(loss, [...model.trainableVariables().values()]);
+      optimizer.applyGradients(grads);
+      return value.dataSync()[0]!;
+    }
+    const { value, grads } = namedGradients(model.trainableVariables(), loss);
+    optimizer.step(grads);
     return value.dataSync()[0]!;
   });
 }
 
 function timeTrain(model: ResNet, x: Tensor4D, labels: Tensor2D, warmup: number, steps: number): { stepMs: number[]; loss: number } {
-  const optimizer = tf.train.momentum(1e-3, 0.9);
-  const vars = [...model.trainableVariables().values()];
+  // SGD with momentum as torch.optim.SGD (FundusLab's MoCo pretraining optimizer).
+  const optimizer = new Sgd(model.trainableVariables(), { lr: 1e-3, momentum: 0.9 });
   let loss = Number.NaN;
   try {
-    for (let i = 0; i < warmup; i++) loss = trainStep(model, x, labels, optimizer, vars);
+    for (let i = 0; i < warmup; i++) loss = trainStep(model, x, labels, optimizer);
     const stepMs: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
-      loss = trainStep(model, x, labels, optimizer, vars);
+      loss = trainStep(model, x, labels, optimizer);
       stepMs.push(performance.now() - t0);
     }
     return { stepMs, loss: round2(loss, 1e4) };
   } finally {
-    // MomentumOptimizer.dispose() (tfjs 4.22) forgets the learning-rate scalar of its SGD base class.
-    const lr = (optimizer as unknown as { c?: tf.Tensor }).c;
     optimizer.dispose();
-    lr?.dispose();
   }
 }
 

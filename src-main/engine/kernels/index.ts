@@ -11,8 +11,9 @@
  *    Conv2DBackpropFilter, and Conv2DBackpropInput (wasm's own is a plain loop ~5-12x slower);
  *  - FundusLab's WebAssembly SIMD code (wasm/simd/kernels.c) working on the tensors in wasm's heap,
  *    for what tfjs ops do slowly on wasm: train-mode BatchNorm forward and backward as two fused
- *    kernels (FundusLabBatchNormTrain/-Grad, used by models/resnet.ts), and MaxPoolGrad (wasm's own
- *    is a scalar loop).
+ *    kernels (FundusLabBatchNormTrain/-Grad, used by models/resnet.ts), the AdamW and SGD updates as
+ *    one kernel per parameter (FundusLabAdamW, FundusLabSgd, used by optim/), and MaxPoolGrad
+ *    (wasm's own is a scalar loop).
  * Identity is replaced by one that shares the data (wasm's copies it), as the CPU backend does.
  * Every kernel is tested against the JavaScript CPU backend (test/unit/engine/wasm-kernels.test.ts,
  * wasm-simd-kernels.test.ts, models/batchnorm-train.test.ts).
@@ -24,9 +25,10 @@ import { conv2DBackpropInputConfig } from './wasm/Conv2DBackpropInput';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './wasm/BatchNormTrain';
 import { identityConfig } from './wasm/Identity';
 import { maxPoolGradConfig } from './wasm/MaxPoolGrad';
+import { adamWConfig, sgdConfig } from './wasm/Optimizers';
 
 /** Kernels wasm lacks: registered unless a kernel of that name exists (e.g. a future tfjs provides it). */
-export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, batchNormTrainConfig, batchNormTrainGradConfig];
+export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, batchNormTrainConfig, batchNormTrainGradConfig, adamWConfig, sgdConfig];
 /** Kernels wasm has but that are much slower than ours (or copy where they need not): replaced. */
 export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig, maxPoolGradConfig, identityConfig];
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...WASM_ADDED_KERNELS, ...WASM_REPLACED_KERNELS];

@@ -20,8 +20,9 @@
  * corrections are computed in float64 on the JS side and enter as scalars.
  */
 import tf from '@tensorflow/tfjs';
-import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import type { NamedAttrMap, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
+import { ADAMW, type AdamWAttrs } from '../kernels/wasm/Optimizers';
 
 export interface AdamWOptions {
   /** Learning rate (changed per step by a schedule through `setLearningRate`). */
@@ -120,6 +121,7 @@ export class AdamW {
       }
     }
     const { beta1, beta2, eps, lr } = this;
+    const fused = tf.getKernel(ADAMW, tf.getBackend()) !== undefined;
     tf.tidy(() => {
       const scalars = new Map<number, Scalar>();
       const s = (x: number): Scalar => {
@@ -134,11 +136,19 @@ export class AdamW {
         const t = ++slot.step;
         const bc1 = 1 - beta1 ** t;
         const bc2Sqrt = Math.sqrt(1 - beta2 ** t);
-        const m = tf.add(tf.mul(slot.m, s(beta1)), tf.mul(g, s(1 - beta1)));
-        const v = tf.add(tf.mul(slot.v, s(beta2)), tf.mul(tf.square(g), s(1 - beta2)));
-        const decayed = slot.decay && this.weightDecay !== 0 ? tf.mul(slot.param, s(1 - lr * this.weightDecay)) : slot.param;
-        const denom = tf.add(tf.div(tf.sqrt(v), s(bc2Sqrt)), s(eps));
-        const p = tf.sub(decayed, tf.mul(tf.div(m, denom), s(lr / bc1)));
+        const decay = slot.decay && this.weightDecay !== 0 ? 1 - lr * this.weightDecay : null;
+        let m: Tensor, v: Tensor, p: Tensor;
+        if (fused) {
+          // The same operations in one kernel (kernels/wasm/Optimizers.ts).
+          const attrs: AdamWAttrs = { beta1, beta2, decay, bc2Sqrt, eps, stepSize: lr / bc1 };
+          [p, m, v] = tf.engine().runKernel(ADAMW, { param: slot.param, grad: g, m: slot.m, v: slot.v }, attrs as unknown as NamedAttrMap) as [Tensor, Tensor, Tensor];
+        } else {
+          m = tf.add(tf.mul(slot.m, s(beta1)), tf.mul(g, s(1 - beta1)));
+          v = tf.add(tf.mul(slot.v, s(beta2)), tf.mul(tf.square(g), s(1 - beta2)));
+          const decayed = decay !== null ? tf.mul(slot.param, s(decay)) : slot.param;
+          const denom = tf.add(tf.div(tf.sqrt(v), s(bc2Sqrt)), s(eps));
+          p = tf.sub(decayed, tf.mul(tf.div(m, denom), s(lr / bc1)));
+        }
         slot.m.assign(m);
         slot.v.assign(v);
         slot.param.assign(p);

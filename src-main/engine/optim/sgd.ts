@@ -10,8 +10,9 @@
  * Golden test: test/golden/adamw (case `sgd_cosine`, torch 1.13).
  */
 import tf from '@tensorflow/tfjs';
-import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs';
+import type { NamedAttrMap, NamedTensorMap, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
+import { SGD, type SgdAttrs } from '../kernels/wasm/Optimizers';
 
 export interface SgdOptions {
   lr: number;
@@ -79,12 +80,26 @@ export class Sgd {
       if (!slot) throw new AppError('BAD_REQUEST', `Error in SGD.step: unknown parameter "${name}"`);
       if (!tf.util.arraysEqual(g.shape, slot.param.shape)) throw new AppError('BAD_REQUEST', `Error in SGD.step: gradient of "${name}" has shape [${g.shape.join(', ')}], parameter [${slot.param.shape.join(', ')}]`);
     }
+    const fused = tf.getKernel(SGD, tf.getBackend()) !== undefined;
     tf.tidy(() => {
       const lr: Scalar = tf.scalar(this.lr);
       const mu: Scalar = tf.scalar(this.momentum);
       const wd: Scalar = tf.scalar(this.weightDecay);
       for (const [name, g] of entries) {
         const slot = this.slots.get(name)!;
+        if (fused) {
+          // The same operations in one kernel (kernels/wasm/Optimizers.ts).
+          const attrs: SgdAttrs = { lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay };
+          const inputs: NamedTensorMap = { param: slot.param, grad: g, ...(slot.buf ? { buf: slot.buf } : {}) };
+          const [p, buf] = tf.engine().runKernel(SGD, inputs, attrs as unknown as NamedAttrMap) as [Tensor, Tensor | undefined];
+          if (buf) {
+            if (slot.buf === null) slot.buf = tf.variable(buf, false, `sgd${this.id}/${name}/momentum_buffer`);
+            else slot.buf.assign(buf);
+          }
+          slot.step++;
+          slot.param.assign(p);
+          continue;
+        }
         const d = this.weightDecay !== 0 ? tf.add(g, tf.mul(slot.param, wd)) : g;
         let update: Tensor = d;
         if (this.momentum !== 0) {

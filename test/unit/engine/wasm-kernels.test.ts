@@ -81,11 +81,13 @@ beforeAll(async () => {
 });
 
 describe('registerWasmTrainingKernels', () => {
-  it('adds Conv2DBackpropFilter and the fused BatchNorm kernels, replaces Conv2DBackpropInput, MaxPoolGrad and Identity for wasm, once', () => {
+  it('adds Conv2DBackpropFilter, the fused BatchNorm and optimizer kernels, replaces Conv2DBackpropInput, MaxPoolGrad and Identity for wasm, once', () => {
     expect(WASM_TRAINING_KERNELS.map((k) => k.kernelName)).toEqual([
       'Conv2DBackpropFilter',
       'FundusLabBatchNormTrain',
       'FundusLabBatchNormTrainGrad',
+      'FundusLabAdamW',
+      'FundusLabSgd',
       'Conv2DBackpropInput',
       'MaxPoolGrad',
       'Identity',

@@ -3,6 +3,8 @@
  * kernels built on them, against the JavaScript CPU backend. BatchNorm's are tested in
  * models/batchnorm-train.test.ts.
  *
+ * AdamW and SGD: the same float32 operations in the same order as the tfjs ops, ≤ 1e-6 relative.
+ *
  * MaxPoolGrad: identical to the reference (each dy goes to one position, the same one), so the
  * tolerance is exact equality up to the order of float additions where windows overlap: ≤ 1e-6
  * relative (‖Δ‖∞/‖cpu‖∞).
@@ -15,6 +17,8 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { KERNELS_SOURCE_SHA256, KERNELS_WASM_PRIVATE, KERNELS_WASM_SHARED } from '../../../src-main/engine/kernels/wasm/simd/kernels-binary';
+import { AdamW, excludeOneDimensional } from '../../../src-main/engine/optim/adamw';
+import { Sgd } from '../../../src-main/engine/optim/sgd';
 import { mulberry32 } from '../../../src-main/random/prng';
 import { relInfDiff } from './rel-diff';
 
@@ -44,7 +48,7 @@ describe('the committed kernel binary', () => {
       const module = new Wasm.Module(Buffer.from(b64, 'base64'));
       expect(Wasm.Module.imports(module), variant).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
       expect(Wasm.Module.exports(module).map((e) => e.name).sort(), variant).toEqual(
-        ['fl_bn_grad_input', 'fl_bn_grad_sums', 'fl_gather_phase', 'fl_im2col_t', 'fl_maxpool_grad', 'fl_moments', 'fl_scale_shift', 'fl_scatter_phase', 'fl_transpose'].sort(),
+        ['fl_adamw', 'fl_bn_grad_input', 'fl_bn_grad_sums', 'fl_gather_phase', 'fl_im2col_t', 'fl_maxpool_grad', 'fl_moments', 'fl_scale_shift', 'fl_scatter_phase', 'fl_sgd', 'fl_transpose'].sort(),
       );
     }
   });
@@ -112,4 +116,41 @@ describe('Identity on wasm', () => {
     expect(tf.memory().numBytes).toBe(before.numBytes);
     expect(tf.memory().numTensors).toBe(before.numTensors);
   });
+});
+
+describe('fused optimizer updates on wasm vs the tfjs-op updates on cpu', () => {
+  /** Runs 3 steps of `make(params)` on `backend` from the same start and gradients; returns the parameters. */
+  async function threeSteps(backend: 'wasm' | 'cpu', make: (p: Map<string, tf.Variable>) => { step(g: Map<string, Tensor>): void; dispose(): void }): Promise<Float32Array[]> {
+    return on(backend, () => {
+      const variable = (values: Float32Array, shape: number[]) => tf.tidy(() => tf.variable(tf.tensor(values, shape)));
+      const params = new Map([
+        ['conv.weight', variable(Float32Array.from({ length: 3 * 3 * 7 * 5 }, (_, i) => Math.sin(i)), [3, 3, 7, 5])],
+        ['bn.bias', variable(Float32Array.from({ length: 7 }, (_, i) => i / 7 - 0.5), [7])],
+      ]);
+      const opt = make(params);
+      for (let t = 0; t < 3; t++) {
+        const grads = new Map([...params].map(([n, p], k) => [n, tf.tensor(Float32Array.from({ length: p.size }, (_, i) => Math.cos(i * (t + 1) + k) * 0.1), p.shape)] as [string, Tensor]));
+        opt.step(grads);
+        tf.dispose([...grads.values()]);
+      }
+      const out = [...params.values()].map((p) => p.dataSync() as Float32Array);
+      opt.dispose();
+      tf.dispose([...params.values()]);
+      return out;
+    });
+  }
+
+  const cases: [string, (p: Map<string, tf.Variable>) => { step(g: Map<string, Tensor>): void; dispose(): void }][] = [
+    ['AdamW with weight decay (1-D parameters excluded)', (p) => new AdamW(p, { lr: 0.01, weightDecay: 0.05, noDecay: excludeOneDimensional }) ],
+    ['AdamW without weight decay', (p) => new AdamW(p, { lr: 0.003, weightDecay: 0 })],
+    ['SGD with momentum and weight decay', (p) => new Sgd(p, { lr: 0.03, momentum: 0.9, weightDecay: 1e-4 })],
+    ['SGD without momentum', (p) => new Sgd(p, { lr: 0.1, momentum: 0 })],
+  ];
+  for (const [name, make] of cases) {
+    it(`${name}: the same parameters after 3 steps (≤ 1e-6 relative)`, async () => {
+      const wasm = await threeSteps('wasm', make);
+      const cpu = await threeSteps('cpu', make);
+      wasm.forEach((p, i) => expect(relInfDiff(p, cpu[i]!)).toBeLessThanOrEqual(1e-6));
+    });
+  }
 });

@@ -13,6 +13,8 @@ import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { simdContext } from '../../../src-main/engine/kernels/wasm/simd/module';
 import { MIN_PARALLEL_FLOATS, splitRange } from '../../../src-main/engine/kernels/wasm/simd/pool';
 import { batchNormTrain } from '../../../src-main/engine/models/resnet';
+import { AdamW } from '../../../src-main/engine/optim/adamw';
+import { Sgd } from '../../../src-main/engine/optim/sgd';
 import { mulberry32 } from '../../../src-main/random/prng';
 import { relInfDiff } from './rel-diff';
 
@@ -90,4 +92,34 @@ describe('SIMD kernels split over 2 threads', () => {
       wasm.forEach((g, i) => expect(relInfDiff(g, cpu[i]!), `gradient ${i}`).toBeLessThanOrEqual(1e-4));
     });
   }
+});
+
+describe('fused optimizer updates split over 2 threads', () => {
+  it('AdamW and SGD: the same parameters as the tfjs-op updates on cpu (≤ 1e-6 relative)', async () => {
+    const run = async (backend: 'wasm' | 'cpu') => {
+      if (backend === 'cpu') await setCpuBackend();
+      else await tf.setBackend('wasm');
+      const shape = [3, 3, 64, 70]; // 40 320 elements x 3 arrays: split
+      const a = new Map([['w', tf.tidy(() => tf.variable(tf.tensor(values(shape, 1), shape)))]]);
+      const b = new Map([['w', tf.tidy(() => tf.variable(tf.tensor(values(shape, 2), shape)))]]);
+      const adamw = new AdamW(a, { lr: 0.01, weightDecay: 0.05 });
+      const sgd = new Sgd(b, { lr: 0.05, momentum: 0.9, weightDecay: 1e-4 });
+      for (let t = 0; t < 2; t++) {
+        const g = tf.tensor(values(shape, 3 + t), shape);
+        adamw.step(new Map([['w', g]]));
+        sgd.step(new Map([['w', g]]));
+        g.dispose();
+      }
+      const out = [a.get('w')!.dataSync() as Float32Array, b.get('w')!.dataSync() as Float32Array];
+      adamw.dispose();
+      sgd.dispose();
+      tf.dispose([a.get('w')!, b.get('w')!]);
+      return out;
+    };
+    const splitBefore = simdContext(tf.findBackend('wasm')).splitCalls();
+    const wasm = await run('wasm');
+    expect(simdContext(tf.findBackend('wasm')).splitCalls()).toBeGreaterThan(splitBefore);
+    const cpu = await run('cpu');
+    wasm.forEach((p, i) => expect(relInfDiff(p, cpu[i]!)).toBeLessThanOrEqual(1e-6));
+  });
 });

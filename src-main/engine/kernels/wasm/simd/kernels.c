@@ -353,3 +353,68 @@ void fl_gather_phase(const float *src, int batch, int height, int width, int cha
     }
   }
 }
+
+/*
+ * One AdamW step over n elements, the operations and their order of optim/adamw.ts (each rounded
+ * to float32, as the tfjs ops it replaces): h = [β1, 1 − β1, β2, 1 − β2, decay factor 1 − lr·wd,
+ * √(1 − β2^t), ε, lr/(1 − β1^t)], use_decay 0 to leave p undecayed.
+ *   m' = m·β1 + g·(1 − β1);  v' = v·β2 + g²·(1 − β2);  p' = p·decay − m'/(√v'/√(1 − β2^t) + ε)·lr/(1 − β1^t)
+ */
+EXPORT(fl_adamw)
+void fl_adamw(const float *p, const float *g, const float *m, const float *v, int n, const float *h, int use_decay, float *p_out, float *m_out, float *v_out) {
+  v128_t b1 = wasm_f32x4_splat(h[0]), c1 = wasm_f32x4_splat(h[1]), b2 = wasm_f32x4_splat(h[2]), c2 = wasm_f32x4_splat(h[3]);
+  v128_t decay = wasm_f32x4_splat(h[4]), bc2 = wasm_f32x4_splat(h[5]), eps = wasm_f32x4_splat(h[6]), step = wasm_f32x4_splat(h[7]);
+  int n4 = n & ~3, i = 0;
+  for (; i < n4; i += 4) {
+    v128_t gv = wasm_v128_load(g + i);
+    v128_t mv = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), b1), wasm_f32x4_mul(gv, c1));
+    v128_t vv = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), b2), wasm_f32x4_mul(wasm_f32x4_mul(gv, gv), c2));
+    v128_t pv = wasm_v128_load(p + i);
+    if (use_decay) pv = wasm_f32x4_mul(pv, decay);
+    v128_t denom = wasm_f32x4_add(wasm_f32x4_div(wasm_f32x4_sqrt(vv), bc2), eps);
+    wasm_v128_store(p_out + i, wasm_f32x4_sub(pv, wasm_f32x4_mul(wasm_f32x4_div(mv, denom), step)));
+    wasm_v128_store(m_out + i, mv);
+    wasm_v128_store(v_out + i, vv);
+  }
+  for (; i < n; i++) {
+    float gv = g[i];
+    float mv = m[i] * h[0] + gv * h[1];
+    float vv = v[i] * h[2] + (gv * gv) * h[3];
+    float pv = use_decay ? p[i] * h[4] : p[i];
+    float denom = __builtin_sqrtf(vv) / h[5] + h[6];
+    p_out[i] = pv - (mv / denom) * h[7];
+    m_out[i] = mv;
+    v_out[i] = vv;
+  }
+}
+
+/*
+ * One SGD step with momentum and coupled weight decay over n elements, as optim/sgd.ts (torch.optim.SGD,
+ * dampening 0, no Nesterov): h = [lr, μ, wd]; d = g + p·wd (wd ≠ 0); buf' = d on the first step,
+ * else buf·μ + d (μ ≠ 0; buf and buf_out unused when μ = 0); p' = p − buf'·lr (or d·lr without momentum).
+ */
+EXPORT(fl_sgd)
+void fl_sgd(const float *p, const float *g, const float *buf, int n, const float *h, int first, float *p_out, float *buf_out) {
+  float lr = h[0], mu = h[1], wd = h[2];
+  v128_t lrv = wasm_f32x4_splat(lr), muv = wasm_f32x4_splat(mu), wdv = wasm_f32x4_splat(wd);
+  int n4 = n & ~3, i = 0;
+  for (; i < n4; i += 4) {
+    v128_t pv = wasm_v128_load(p + i);
+    v128_t d = wasm_v128_load(g + i);
+    if (wd != 0) d = wasm_f32x4_add(d, wasm_f32x4_mul(pv, wdv));
+    if (mu != 0) {
+      if (!first) d = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(buf + i), muv), d);
+      wasm_v128_store(buf_out + i, d);
+    }
+    wasm_v128_store(p_out + i, wasm_f32x4_sub(pv, wasm_f32x4_mul(d, lrv)));
+  }
+  for (; i < n; i++) {
+    float d = g[i];
+    if (wd != 0) d = d + p[i] * wd;
+    if (mu != 0) {
+      if (!first) d = buf[i] * mu + d;
+      buf_out[i] = d;
+    }
+    p_out[i] = p[i] - d * lr;
+  }
+}

@@ -41,6 +41,8 @@ export interface SimdKernels {
   ): void;
   fl_scatter_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
   fl_gather_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
+  fl_adamw(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, h: Ptr, useDecay: number, pOut: Ptr, mOut: Ptr, vOut: Ptr): void;
+  fl_sgd(p: Ptr, g: Ptr, buf: Ptr, n: number, h: Ptr, first: number, pOut: Ptr, bufOut: Ptr): void;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module used here. */
