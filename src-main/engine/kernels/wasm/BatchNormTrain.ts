@@ -22,6 +22,11 @@ import { heapBackend } from './heap';
 import { simdContext, slices, type SimdContext } from './simd/module';
 
 export const BATCH_NORM_TRAIN = 'FundusLabBatchNormTrain';
+/**
+ * kernels.c's BLOCK: rows per float32 partial sum. Thread slices start at multiples of it, so the
+ * partial sums, and with them the statistics, do not depend on the number of threads.
+ */
+const SUM_BLOCK_ROWS = 16;
 export const BATCH_NORM_TRAIN_GRAD = 'FundusLabBatchNormTrainGrad';
 
 export interface BatchNormTrainAttrs {
@@ -92,7 +97,7 @@ const batchNormTrainKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
   const ctx = simdContext(kb);
   const outputs = [backend.makeOutput(x.shape, 'float32'), ...[0, 1, 2].map(() => backend.makeOutput([channels], 'float32'))] as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
   const [y, mean, variance, invStd] = outputs;
-  const parts = slices(ctx, rows, rows * channels);
+  const parts = slices(ctx, rows, rows * channels, SUM_BLOCK_ROWS);
   // Per slice: float64 Σ, Σ² and float32 partial sums (2C); then the scale and shift.
   withScratch(ctx, channels, 2 * parts.length, 2 * parts.length + 2, (f64s, f32s) => {
     const [a, b] = f32s.slice(2 * parts.length) as [number, number];
@@ -136,7 +141,7 @@ const batchNormTrainGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) =>
   const ctx = simdContext(kb);
   const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')] as [TensorInfo, TensorInfo, TensorInfo];
   const [dx, dGamma, dBeta] = outputs;
-  const parts = slices(ctx, rows, rows * channels);
+  const parts = slices(ctx, rows, rows * channels, SUM_BLOCK_ROWS);
   withScratch(ctx, channels, 2 * parts.length, 2 * parts.length + 5, (f64s, f32s) => {
     const [fa, fb, a, k, b] = f32s.slice(2 * parts.length) as [number, number, number, number, number];
     const at = { mean: ctx.ptr(mean!) / 4, invStd: ctx.ptr(invStd!) / 4, gamma: ctx.ptr(gamma!) / 4, beta: ctx.ptr(beta!) / 4 };
