@@ -7,8 +7,7 @@ import Chip from '@mui/material/Chip';
 import Typography from '@mui/material/Typography';
 import { activeStudyJobs } from '../../shared/analyses.viewmodel';
 import { PlayIcon } from '../../shared/icons';
-import { JobProgressBar } from '../jobs/JobProgressBar';
-import { jobViewModel } from '../jobs/jobs.viewmodel';
+import { ActiveJobsProgress } from '../jobs/JobProgressBar';
 import { useJobs } from '../jobs/JobsStore';
 import { useJobLauncher } from '../jobs/useJobLauncher';
 
@@ -70,18 +69,7 @@ export function DemoDataCard({ studyPath, variant }: { studyPath: string; varian
         >
           Add demo data
         </Button>
-        {active.map((j) => (
-          <Box key={j.id} sx={{ mt: 2 }}>
-            <JobProgressBar
-              vm={jobViewModel(j, Date.now())}
-              testId="datasets-demo-progress"
-              label="Demo data progress"
-              cancelText="Cancel"
-              cancelLabel="Cancel adding the demo data"
-              onCancel={() => cancel(j.id)}
-            />
-          </Box>
-        ))}
+        <ActiveJobsProgress jobs={active} testId="datasets-demo-progress" label="Demo data progress" cancelLabel="Cancel adding the demo data" onCancel={cancel} />
         {mine && !running && (mine.status === 'failed' || mine.status === 'cancelled' || mine.status === 'interrupted') ? (
           <Alert severity={mine.status === 'failed' ? 'error' : 'warning'} sx={{ mt: 2 }} data-testid="datasets-demo-failed" data-status={mine.status}>
             {mine.status === 'failed' ? `Adding the demo data failed: ${mine.error?.message ?? 'no reason given'}` : `Adding the demo data was ${mine.status}; what was finished is kept.`}

@@ -3,7 +3,8 @@ import Button from '@mui/material/Button';
 import LinearProgress from '@mui/material/LinearProgress';
 import Typography from '@mui/material/Typography';
 import { StopIcon } from '../../shared/icons';
-import type { JobViewModel } from './jobs.viewmodel';
+import { jobViewModel, type JobViewModel } from './jobs.viewmodel';
+import type { JobState } from '../../../src-shared/jobs';
 
 export interface JobProgressBarProps {
   vm: JobViewModel;
@@ -40,3 +41,13 @@ export function JobProgressBar({ vm, testId, label, cancelText, cancelLabel, onC
     </Box>
   );
 }
+
+/** One progress bar per job a view launched and that still runs (demo data, report …). */
+export function ActiveJobsProgress({ jobs, testId, label, cancelLabel, onCancel }: { jobs: readonly JobState[]; testId: string; label: string; cancelLabel: string; onCancel: (id: string) => void }) {
+  return jobs.map((j) => (
+    <Box key={j.id} sx={{ mt: 2 }}>
+      <JobProgressBar vm={jobViewModel(j, Date.now())} testId={testId} label={label} cancelText="Cancel" cancelLabel={cancelLabel} onCancel={() => onCancel(j.id)} />
+    </Box>
+  ));
+}
+

@@ -27,8 +27,7 @@ import { CheckIcon, DownloadIcon, FolderIcon, OpenExternalIcon, ReportIcon } fro
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
-import { JobProgressBar } from '../jobs/JobProgressBar';
-import { jobViewModel } from '../jobs/jobs.viewmodel';
+import { ActiveJobsProgress } from '../jobs/JobProgressBar';
 import { useJobs } from '../jobs/JobsStore';
 import { useJobLauncher } from '../jobs/useJobLauncher';
 import { useStudy } from '../study/StudyStore';
@@ -175,18 +174,7 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
                 Export report
               </Button>
             </Box>
-            {active.map((j) => (
-              <Box key={j.id} sx={{ mt: 2 }}>
-                <JobProgressBar
-                  vm={jobViewModel(j, Date.now())}
-                  testId="report-progress"
-                  label="Report progress"
-                  cancelText="Cancel"
-                  cancelLabel="Cancel the report"
-                  onCancel={() => cancel(j.id)}
-                />
-              </Box>
-            ))}
+            <ActiveJobsProgress jobs={active} testId="report-progress" label="Report progress" cancelLabel="Cancel the report" onCancel={cancel} />
             {shown && !running && shown.id === jobId && shown.status !== 'succeeded' ? (
               <Alert severity={shown.status === 'failed' ? 'error' : 'warning'} sx={{ mt: 2 }} data-testid="report-failed">
                 {shown.status === 'failed' ? `The report failed: ${shown.error?.message ?? 'no reason given'}` : `The report was ${shown.status}.`}

@@ -32,8 +32,3 @@ export function heapTensor<R extends Tensor = Tensor>(shape: number[], kernelNam
   fill(ctx, ctx.ptr(info));
   return tf.engine().makeTensorFromTensorInfo(info, backend) as R;
 }
-
-/** Heap offset of a tensor's data on the active wasm backend. */
-export function heapPtr(t: TensorInfo): number {
-  return simdContext(tf.backend()).ptr(t);
-}

@@ -82,6 +82,8 @@ interface Instance {
   pool: KernelPool | null;
 }
 const instances = new WeakMap<WasmMemory, Instance>();
+/** One context per backend (kernels call simdContext on every call). */
+const contexts = new WeakMap<object, SimdContext>();
 
 function memoryOf(module: WasmBackendInternals['wasm']): WasmMemory {
   if (module.wasmMemory instanceof WebAssemblyApi.Memory) return module.wasmMemory;
@@ -92,6 +94,8 @@ function memoryOf(module: WasmBackendInternals['wasm']): WasmMemory {
 /** The kernels on the wasm backend `backend` (a tfjs BackendWasm). */
 export function simdContext(backend: unknown): SimdContext {
   const b = backend as WasmBackendInternals;
+  const cached = contexts.get(b);
+  if (cached) return cached;
   if (!b?.wasm || typeof b.getMemoryOffset !== 'function') throw new Error('FundusLab wasm SIMD kernels: not a tfjs wasm backend');
   const module = b.wasm;
   const memory = memoryOf(module);
@@ -106,7 +110,7 @@ export function simdContext(backend: unknown): SimdContext {
     instances.set(memory, instance);
   }
   const { kernels, pool } = instance;
-  return {
+  const context: SimdContext = {
     kernels,
     threads: pool?.threads ?? 1,
     parallel: (fn, argLists) => {
@@ -126,6 +130,8 @@ export function simdContext(backend: unknown): SimdContext {
     f32: () => new Float32Array(memory.buffer),
     f64: () => new Float64Array(memory.buffer),
   };
+  contexts.set(b, context);
+  return context;
 }
 
 /**
