@@ -16,6 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
 import { AdamW, excludeOneDimensional } from '../../../src-main/engine/optim/adamw';
 import { learningRateAt, type ScheduleInput } from '../../../src-main/engine/optim/schedule';
+import { relInfDiff as relErr } from '../../unit/engine/rel-diff';
 
 const TOL = 1e-5;
 
@@ -47,17 +48,6 @@ const REGIMES = {
   constant_nobias: { base: 3e-3, schedule: { kind: 'constant' } as ScheduleInput, warmup: undefined, noDecay: excludeOneDimensional },
   warmup_cosine: { base: 1e-2, schedule: { kind: 'cosine' } as ScheduleInput, warmup: { steps: 5, startFactor: 0.1 }, noDecay: undefined },
 } as const;
-
-function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < expected.length; i++) {
-    d = Math.max(d, Math.abs(actual[i]! - expected[i]!));
-    s = Math.max(s, Math.abs(expected[i]!));
-  }
-  return d / (s || 1);
-}
 
 function makeParams(c: Case): Map<string, tf.Variable> {
   return new Map(c.names.map((n) => [n, tf.variable(tf.tensor(c.initial[n]!, c.shapes[n]!), true, `golden_${n}_${Math.random().toString(36).slice(2)}`)]));

@@ -13,6 +13,7 @@ import { initEngine } from '../../../src-main/engine/backend';
 import { learningRateAt } from '../../../src-main/engine/optim/schedule';
 import { Sgd } from '../../../src-main/engine/optim/sgd';
 import { namedGradients } from '../../../src-main/engine/optim/adamw';
+import { relInfDiff as relErr } from '../../unit/engine/rel-diff';
 
 interface Case {
   names: string[];
@@ -27,17 +28,6 @@ interface Case {
 const fx = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures.json'), 'utf8')) as { steps: number; x: { shape: [number, number]; values: number[] }; y: number[]; cases: { sgd_cosine: Case } };
 const c = fx.cases.sgd_cosine;
 const TOL = 1e-5;
-
-function relErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let d = 0;
-  let s = 0;
-  for (let i = 0; i < expected.length; i++) {
-    d = Math.max(d, Math.abs(actual[i]! - expected[i]!));
-    s = Math.max(s, Math.abs(expected[i]!));
-  }
-  return d / (s || 1);
-}
 const makeParams = () => new Map(c.names.map((n) => [n, tf.variable(tf.tensor(c.initial[n]!, c.shapes[n]!), true, `sgd_golden_${n}_${Math.random().toString(36).slice(2)}`)]));
 const lrAt = (t: number) => learningRateAt(0.03, { kind: 'cosine', tMax: fx.steps, etaMin: 0 }, t, { totalSteps: fx.steps });
 

@@ -1,4 +1,4 @@
-/** The difference measure of the wasm-vs-cpu kernel tests. */
+/** The difference measure of the wasm-vs-cpu kernel tests and the optimizer goldens. */
 import { expect } from 'vitest';
 
 /** ‖a − b‖∞ / ‖b‖∞: the largest absolute element difference over the largest absolute reference element (b). */
