@@ -1,4 +1,4 @@
-import type { JobContext } from '../services/jobs/context';
+import type { JobContext } from '../job-context';
 /**
  * A one-line progress display on stderr for CLI commands. On a terminal the line is redrawn in
  * place; in a log (not a terminal) a line is written only every 5 % or every 5 s, so logs stay short.

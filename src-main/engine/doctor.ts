@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import os from 'node:os';
 import type { DoctorReport, GpuInfo, SelfTestParams } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
-import type { JobContext } from '../services/jobs/context';
+import type { JobContext } from '../job-context';
 import { engineStatus } from './backend';
 import { runSelfTest } from './selftest';
 

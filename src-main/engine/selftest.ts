@@ -11,7 +11,7 @@ import tf from '@tensorflow/tfjs';
 import type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
 import type { BackendName, SelfTestParams, SelfTestResult } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
-import { throwIfCancelled, type JobContext } from '../services/jobs/context';
+import { throwIfCancelled, type JobContext } from '../job-context';
 import { engineStatus, setCpuBackend } from './backend';
 import { mulberry32 } from '../random/prng';
 

@@ -12,9 +12,9 @@ import { TrainingSpec } from '../../src-shared/training';
 import { readEvaluation, resultsTableCsv, studyResults } from '../services/evaluation/results';
 import { EVALUATIONS_DIR, PREDICTIONS_FILE } from '../services/evaluation/files';
 import { gridView, runDetail, runnableCells, saveGrid } from '../services/training/grid';
-import { readStudyPlan } from '../services/study-run/plan-file';
+import { readStudyPlan } from '../study-run/plan-file';
 import { defaultRunId } from '../services/training/run-id';
-import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets-view/index';
+import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets/view/index';
 import { checkOpenablePath, explanationHeatmap, listExplanations, listReports, listRobustness, listSpectra, reportFile, robustnessGallery, runSummaries } from '../services/analyses/read';
 import { createDispatcher, type Dispatch, type Handlers } from '../rpc/dispatch';
 import { EventBus } from '../services/events';
@@ -23,7 +23,7 @@ import type { WorkerLauncher } from '../services/jobs/launcher';
 import { runWorkerTask } from '../services/jobs/worker-task';
 import type { Logger } from '../services/log';
 import { SettingsService, type SettingsStore } from '../services/settings/store';
-import { StudyService } from '../services/study/study-service';
+import { StudyService } from '../services/study-folder/study-service';
 
 /** Native dialogs; null where the host has none (browser mode). */
 export interface Dialogs {

@@ -9,7 +9,7 @@ import { LESION_COLOURS } from '../../src-shared/contract';
 import sharp from 'sharp';
 import { readDatasetManifest } from '../services/datasets/manifest-file';
 import { listExplanations, listRobustness, listSpectra, ROBUSTNESS_DIR } from '../services/analyses/read';
-import type { JobContext } from '../services/jobs/context';
+import type { JobContext } from '../job-context';
 import { csvRow } from '../services/evaluation/files';
 import type { RunInfo } from '../services/runs/run-info';
 import type { PdfWriter } from './pdf-writer';

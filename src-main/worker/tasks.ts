@@ -17,14 +17,14 @@ import { runRobustness } from '../analysis/robustness/service';
 import { runSpectra } from '../analysis/spectra/service';
 import { buildReport } from '../report/report';
 import { StudyPlan } from '../../src-shared/study-plan';
-import { runStudy, studyRunResult } from '../services/study-run/run-study';
+import { runStudy, studyRunResult } from '../study-run/run-study';
 import path from 'node:path';
 import { runTraining } from '../services/training';
 import { QuickBenchParams, SelfTestParams } from '../../src-shared/engine';
 import { DemoDataRequest } from '../../src-shared/datasets';
 import { addDemoData } from '../services/demo/study-demo';
 import { runQuickBench } from '../engine/quick-bench';
-import { importDataset } from '../services/datasets/import-service';
+import { importDataset } from '../services/datasets/import/import-service';
 import { AppError, parseOrThrow } from '../../src-shared/errors';
 import type { JobKind } from '../../src-shared/jobs';
 import { initEngine } from '../engine/backend';
@@ -32,7 +32,7 @@ import { collectDoctorReport } from '../engine/doctor';
 import { runSelfTest } from '../engine/selftest';
 import { inspectWeights, type InspectReport } from '../engine/weights/inspect';
 import { WeightsInspection, WeightsInspectRequest } from '../../src-shared/weights';
-import type { JobContext } from '../services/jobs/context';
+import type { JobContext } from '../job-context';
 import { APP_VERSION, ELECTRON_VERSION } from '../version';
 
 export interface TaskContext extends JobContext {

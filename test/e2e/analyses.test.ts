@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src-main/engine/backend';
 import { explainRun } from '../../src-main/analysis/lrp/service';
 import { runRobustness } from '../../src-main/analysis/robustness/service';
-import { importDataset } from '../../src-main/services/datasets/import-service';
+import { importDataset } from '../../src-main/services/datasets/import/import-service';
 import { writeIdridDemo } from '../../src-main/services/demo';
 import { evalStudy, recordingContext, tempDir, trainTiny } from '../unit/evaluation-run/helpers';
 import { chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';

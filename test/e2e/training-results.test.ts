@@ -11,10 +11,10 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { importDataset } from '../../src-main/services/datasets/import-service';
+import { importDataset } from '../../src-main/services/datasets/import/import-service';
 import { writeEyepacsDemo } from '../../src-main/services/demo';
-import { detachedContext } from '../../src-main/services/jobs/context';
-import { StudyService } from '../../src-main/services/study/study-service';
+import { detachedContext } from '../../src-main/job-context';
+import { StudyService } from '../../src-main/services/study-folder/study-service';
 import { chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';
 
 const enabled = chromiumAvailable();

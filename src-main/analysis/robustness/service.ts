@@ -18,10 +18,10 @@ import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
 import { referableProbability, rocAuc } from '../../services/evaluation/metrics';
 import { defaultSplit, inSplit } from '../../services/evaluation/evaluate';
-import { writeJsonAtomic } from '../../services/fs/atomic';
-import { throwIfCancelled, type JobContext } from '../../services/jobs/context';
+import { writeJsonAtomic } from '../../fs/atomic';
+import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, type LoadedRunModel } from '../../services/runs/run-model';
-import { requireStudyFolder } from '../../services/study/study-service';
+import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { ImageSource, type TrainingItem } from '../../services/training/data';
 import { corrupt, type Severity } from '../corruptions';
 

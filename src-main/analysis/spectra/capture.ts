@@ -51,7 +51,7 @@ import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import type { ResNet } from '../../engine/models/resnet';
 import { BN_EPS, type ConvSpec } from '../../engine/models/resnet-spec';
-import { throwIfCancelled, type JobContext } from '../../services/jobs/context';
+import { throwIfCancelled, type JobContext } from '../../job-context';
 import { accumulateBlock, type GramPrecision } from './gram';
 
 export type SpectrumLayerKind = 'conv' | 'bn' | 'linear';

@@ -21,7 +21,7 @@ import { captureGrams, defaultBlockFeatures, spectrumLayers, type ImageFeed } fr
 import { componentCount, conditionNumber, explainedVariance } from '../../analysis/spectra/eigen';
 import { computeSpectra } from '../../analysis/spectra/service';
 import type { GramPrecision } from '../../analysis/spectra/gram';
-import type { JobContext } from '../../services/jobs/context';
+import type { JobContext } from '../../job-context';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { ResNet } from '../../engine/models/resnet';
 import { archName, parseArch } from '../../engine/models/resnet-spec';

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
 import type { StudyResults } from '../../../src-shared/evaluation';
 import { resultsTableCsv, studyResults } from '../../services/evaluation/results';
-import { writeFileAtomic } from '../../services/fs/atomic';
+import { writeFileAtomic } from '../../fs/atomic';
 import { parseCommandArgs } from '../args';
 
 export const RESULTS_USAGE = 'funduslab results --study <dir> [--csv <file>] [--json]';

@@ -8,8 +8,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
-import { STUDY_STEPS, runStudy, studyRunResult, type StudyOutcome, type StudyStep } from '../../services/study-run/run-study';
-import { runDemoStudy } from '../../services/study-run/demo-study';
+import { STUDY_STEPS, runStudy, studyRunResult, type StudyOutcome, type StudyStep } from '../../study-run/run-study';
+import { runDemoStudy } from '../../study-run/demo-study';
 import { initEngine } from '../../engine/backend';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';

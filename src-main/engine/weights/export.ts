@@ -5,7 +5,7 @@
  * - FundusLab's tfjs format (model.json + weights.bin, tfjs layout; see tfjs-format.ts).
  */
 import tf from '@tensorflow/tfjs';
-import { writeFileAtomic } from '../../services/fs/atomic';
+import { writeFileAtomic } from '../../fs/atomic';
 import type { ResNet } from '../models/resnet';
 import { archName } from '../models/resnet-spec';
 import { writeSafetensors } from './safetensors';

@@ -14,7 +14,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
-import { writeFileAtomic, writeJsonAtomic } from '../../services/fs/atomic';
+import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import { DTYPE_BYTES, numel, type DType, type RawTensor, type TensorLayout } from './tensors';
 
 export const TFJS_FORMAT = 'funduslab-weights';

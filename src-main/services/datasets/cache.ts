@@ -8,7 +8,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CropGeometry, IssueKind, type PreprocessSettings } from '../../../src-shared/datasets';
-import { writeFileAtomic, writeJsonAtomic } from '../fs/atomic';
+import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 
 /** Bumped when the pipeline's output changes for the same settings (invalidates every cache). */
 export const PIPELINE_VERSION = 2; // 2: masks shrink by any coverage (max pooling) instead of nearest-neighbour

@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DatasetManifest } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
-import { MANIFEST_FILE } from './import-service';
+import { MANIFEST_FILE } from './import/import-service';
 
 export interface LoadedManifest {
   datasetDir: string;

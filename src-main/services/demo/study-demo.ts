@@ -12,9 +12,9 @@ import path from 'node:path';
 import type { DatasetSummary } from '../../../src-shared/contract';
 import { DemoDataRequest, DemoDataResult, type ImportRequest, type PreprocessSettings } from '../../../src-shared/datasets';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
-import { listDatasets, resolveStudy } from '../datasets-view';
-import { importDataset } from '../datasets/import-service';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { listDatasets, resolveStudy } from '../datasets/view';
+import { importDataset } from '../datasets/import/import-service';
+import { throwIfCancelled, type JobContext } from '../../job-context';
 import { syntheticNotice, writeEyepacsDemo, writeIdridDemo, type EyepacsDemoOptions, type IdridDemoOptions } from './writers';
 
 /** The study subfolder the generated source images are written to. */
@@ -33,7 +33,7 @@ export interface DemoDataPlan {
 }
 
 /**
- * The generator options of the demo study (src-main/services/study-run/demo-study.ts): balanced
+ * The generator options of the demo study (src-main/study-run/demo-study.ts): balanced
  * grades (a small set still has every grade), 128-px EyePACS images and 256-px-high IDRiD images —
  * never smaller than the input size they are preprocessed at.
  */

@@ -32,10 +32,10 @@ import { CI_LEVEL, EVALUATION_SCHEMA_VERSION, EvaluateRequest, EvaluationResult,
 import { normalize } from '../../engine/augment/ops';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../datasets/manifest-file';
-import { writeFileAtomic } from '../fs/atomic';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { writeFileAtomic } from '../../fs/atomic';
+import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel, type RunInfo } from '../runs/run-model';
-import { requireStudyFolder } from '../study/study-service';
+import { requireStudyFolder } from '../study-folder/study-service';
 import { ImageSource, PrefetchLoader, toBatches, type TrainingItem } from '../training/data';
 import { bootstrapAuc, delongCi, referableProbability, rocAuc, rocCurve, sensitivitySpecificityAt, thresholdForSensitivity, youdenPoint } from './metrics';
 

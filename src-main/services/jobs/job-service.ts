@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { BackendPreference } from '../../../src-shared/engine';
 import { AppError, type ErrorPayload } from '../../../src-shared/errors';
 import { JOB_KINDS, JobState, TERMINAL_JOB_STATUSES, type JobRequest } from '../../../src-shared/jobs';
-import { writeFileAtomicSync, writeJsonAtomic } from '../fs/atomic';
+import { writeFileAtomicSync, writeJsonAtomic } from '../../fs/atomic';
 import type { Logger } from '../log';
 import type { WorkerHandle, WorkerLauncher } from './launcher';
 import { FromWorker, type ToWorker } from './protocol';

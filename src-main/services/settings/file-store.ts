@@ -1,7 +1,7 @@
 import { readFileSync, renameSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { DEFAULT_SETTINGS, type Settings } from '../../../src-shared/settings';
-import { writeFileAtomicSync } from '../fs/atomic';
+import { writeFileAtomicSync } from '../../fs/atomic';
 import type { Logger } from '../log';
 import { settingsFromUnknown, type SettingsStore } from './store';
 

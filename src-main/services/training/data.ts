@@ -20,7 +20,7 @@ import type { DatasetItem, DatasetManifest } from '../../../src-shared/datasets'
 import { AppError } from '../../../src-shared/errors';
 import type { TrainingSpec } from '../../../src-shared/training';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../engine/augment/ops';
-import type { JobContext } from '../jobs/context';
+import type { JobContext } from '../../job-context';
 import { readDatasetManifest, requirePreprocessed } from '../datasets/manifest-file';
 import { planSplits } from '../datasets/splits';
 import { mapPool } from '../datasets/pool';

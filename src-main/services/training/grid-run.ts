@@ -1,7 +1,7 @@
 /** Running the grid's cells one after another in this process (the CLI's `funduslab grid`). */
 import type { GridCell } from '../../../src-shared/grid';
 import type { TrainingResult } from '../../../src-shared/training';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { throwIfCancelled, type JobContext } from '../../job-context';
 import { runnableCells } from './grid';
 import { runTraining } from './run';
 

@@ -11,8 +11,8 @@ import path from 'node:path';
 import { AppError, parseOrThrow, type FieldIssue } from '../../../src-shared/errors';
 import { GridSpec, GridView, RunDetail, cellSpecInput, type GridCell, type GridSpecInput } from '../../../src-shared/grid';
 import { PretrainEpochLog, TrainingEpochLog, TrainingResult, TrainingSpec, type TrainingStrategy } from '../../../src-shared/training';
-import { readStudyJson, writeJsonAtomic } from '../fs/atomic';
-import { requireStudyFolder } from '../study/study-service';
+import { readStudyJson, writeJsonAtomic } from '../../fs/atomic';
+import { requireStudyFolder } from '../study-folder/study-service';
 import { readRunInfo } from '../runs/run-info';
 import { defaultRunId, pretrainId, specHash } from './run-id';
 

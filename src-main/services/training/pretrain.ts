@@ -50,11 +50,11 @@ import { readSafetensors, writeSafetensors } from '../../engine/weights/safetens
 import { fromFloat32, fromInt64, toBigInts, toFloat32, type RawTensor } from '../../engine/weights/tensors';
 import { mulberry32 } from '../../random/prng';
 import { shuffle } from '../datasets/splits';
-import { writeFileAtomic, writeJsonAtomic } from '../fs/atomic';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
+import { throwIfCancelled, type JobContext } from '../../job-context';
 import { commitCheckpointFolder, completeCheckpointDir, fsyncWriter, removeStaleTemporaries, type FileWriter } from './checkpoint';
 import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
-import { GRADES } from './loss';
+import { GRADES } from '../../engine/loss';
 import { pretrainId, pretrainSettings } from './run-id';
 export { pretrainId, pretrainSettings } from './run-id';
 

@@ -41,14 +41,14 @@ import { parseWeightBytes, readWeightFile } from '../../engine/weights/read';
 import { mulberry32 } from '../../random/prng';
 import { shuffle } from '../datasets/splits';
 import { referableProbability, rocAuc } from '../evaluation/metrics';
-import { writeFileAtomic, writeJsonAtomic } from '../fs/atomic';
-import { throwIfCancelled, withHeldProgress, type JobContext } from '../jobs/context';
-import { requireStudyFolder } from '../study/study-service';
+import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
+import { throwIfCancelled, withHeldProgress, type JobContext } from '../../job-context';
+import { requireStudyFolder } from '../study-folder/study-service';
 import { CHECKPOINT_DIR, fsyncWriter, readCheckpoint, removeStaleTemporaries, writeCheckpoint, type CheckpointState, type FileWriter } from './checkpoint';
 import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
 import { defaultRunId, specHash } from './run-id';
 import { pretrainSteps, planPretrainingItems, runPretraining, type PretrainOutcome } from './pretrain';
-import { GRADES, crossEntropy, crossEntropyRows, inverseFrequencyWeights } from './loss';
+import { GRADES, crossEntropy, crossEntropyRows, inverseFrequencyWeights } from '../../engine/loss';
 
 export { RUN_ID_PATTERN } from '../runs/run-info';
 export { defaultRunId, specHash } from './run-id';

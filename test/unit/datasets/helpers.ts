@@ -3,8 +3,8 @@ import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { StudyService } from '../../../src-main/services/study/study-service';
-import type { JobContext } from '../../../src-main/services/jobs/context';
+import { StudyService } from '../../../src-main/services/study-folder/study-service';
+import type { JobContext } from '../../../src-main/job-context';
 import { sharedDataDir } from '../../../src-main/paths';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');

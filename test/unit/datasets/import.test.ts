@@ -3,7 +3,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { importDataset } from '../../../src-main/services/datasets/import-service';
+import { importDataset } from '../../../src-main/services/datasets/import/import-service';
 import { DatasetManifest, ValidationReport } from '../../../src-shared/datasets';
 import { encodeMask, makeStudy, rectPattern, snapshotTree, tempDir, testContext, writeFundusJpeg, writeTruncatedJpeg } from './fixtures-index';
 
@@ -110,7 +110,7 @@ describe('cache and cancellation', () => {
   it('refuses a study folder inside the dataset folder', async () => {
     const src = await tempDir('inside');
     await writeFundusJpeg(path.join(src, 'train', '1_left.jpeg'));
-    const { StudyService } = await import('../../../src-main/services/study/study-service');
+    const { StudyService } = await import('../../../src-main/services/study-folder/study-service');
     await new StudyService({ appVersion: 't' }).create(path.join(src, 'mystudy'), 'x');
     await expect(importDataset({ type: 'eyepacs', path: src }, path.join(src, 'mystudy'), testContext())).rejects.toMatchObject({ code: 'CONFLICT' });
   });

@@ -6,7 +6,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
-import { importDataset } from '../../../src-main/services/datasets/import-service';
+import { importDataset } from '../../../src-main/services/datasets/import/import-service';
 import { parseCsv } from '../../../src-main/services/datasets/csv';
 import { DatasetManifest } from '../../../src-shared/datasets';
 import { DATA_DIR, makeStudy, realDataAvailable, snapshotTree, tempDir, testContext } from './helpers';

@@ -11,11 +11,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReadableDatasetSummary } from '../../../src-shared/contract';
 import { DemoDataRequest } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
-import { listDatasets, loadDataset } from '../../../src-main/services/datasets-view';
+import { listDatasets, loadDataset } from '../../../src-main/services/datasets/view';
 import { writeEyepacsDemo, writeIdridDemo, type EyepacsDemoResult, type IdridDemoResult } from '../../../src-main/services/demo';
 import { addDemoData, demoDataPlan } from '../../../src-main/services/demo/study-demo';
-import { detachedContext, type JobContext } from '../../../src-main/services/jobs/context';
-import { StudyService } from '../../../src-main/services/study/study-service';
+import { detachedContext, type JobContext } from '../../../src-main/job-context';
+import { StudyService } from '../../../src-main/services/study-folder/study-service';
 import { snapshotTree, tempDir } from '../datasets/helpers';
 
 const request = DemoDataRequest.parse({ patients: 4, testPatients: 2, idridImages: 1, inputSize: 32 });

@@ -11,7 +11,7 @@ import { initEngine } from '../../../src-main/engine/backend';
 import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { runQuickBench } from '../../../src-main/engine/quick-bench';
-import { detachedContext } from '../../../src-main/services/jobs/context';
+import { detachedContext } from '../../../src-main/job-context';
 
 describe('runQuickBench', () => {
   it('times forward, training step and both augmentations per image, without leaking tensors', async () => {

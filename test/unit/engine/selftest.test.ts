@@ -4,7 +4,7 @@ import { SelfTestParams, SelfTestResult } from '../../../src-shared/engine';
 import { AppError } from '../../../src-shared/errors';
 import { initEngine, resetEngineForTests } from '../../../src-main/engine/backend';
 import { gradientRelDiff, runSelfTest } from '../../../src-main/engine/selftest';
-import { detachedContext, type JobContext } from '../../../src-main/services/jobs/context';
+import { detachedContext, type JobContext } from '../../../src-main/job-context';
 
 const SMALL = SelfTestParams.parse({ size: 16, batch: 4, steps: 4 });
 

@@ -7,8 +7,8 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { writeEyepacsDemo } from '../../../src-main/services/demo';
-import { importDataset } from '../../../src-main/services/datasets/import-service';
-import { detachedContext } from '../../../src-main/services/jobs/context';
+import { importDataset } from '../../../src-main/services/datasets/import/import-service';
+import { detachedContext } from '../../../src-main/job-context';
 import { runTraining } from '../../../src-main/services/training';
 import type { DatasetManifest } from '../../../src-shared/datasets';
 import { EVALUATION_SCHEMA_VERSION, EvaluationResult, PREDICTIONS_COLUMNS } from '../../../src-shared/evaluation';

@@ -20,7 +20,7 @@ import type { SpectraResult } from '../../../src-shared/spectra';
 import type { ExplanationResult } from '../../../src-shared/explanations';
 import { explainRun } from '../../../src-main/analysis/lrp/service';
 import { writeIdridDemo } from '../../../src-main/services/demo';
-import { importDataset } from '../../../src-main/services/datasets/import-service';
+import { importDataset } from '../../../src-main/services/datasets/import/import-service';
 import { evalStudy, readManifest, recordingContext, tempDir, trainTiny } from '../evaluation-run/helpers';
 import type { TrainingResult } from '../../../src-shared/training';
 

@@ -14,7 +14,7 @@ import { composeApp } from '../../../src-main/host/compose';
 import { NodeForkLauncher } from '../../../src-main/services/jobs/node-launcher';
 import { memoryLogger } from '../../../src-main/services/log';
 import { MemorySettingsStore } from '../../../src-main/services/settings/store';
-import { StudyService } from '../../../src-main/services/study/study-service';
+import { StudyService } from '../../../src-main/services/study-folder/study-service';
 import { workerEntry } from '../../../src-main/paths';
 import { tempDir, writeFakeEvaluation } from '../evaluation-run/helpers';
 

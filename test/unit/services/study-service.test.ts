@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src-shared/errors';
 import { StudyFile } from '../../../src-shared/study';
-import { STUDY_SUBFOLDERS, StudyService } from '../../../src-main/services/study/study-service';
+import { STUDY_SUBFOLDERS, StudyService } from '../../../src-main/services/study-folder/study-service';
 
 const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'funduslab-study-'));
 const service = () => new StudyService({ appVersion: '9.9.9', now: () => new Date('2026-01-02T03:04:05Z') });

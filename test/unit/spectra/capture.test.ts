@@ -31,7 +31,7 @@ import { naiveStandardisedGram } from '../../../src-main/analysis/spectra/gram';
 import { computeSpectra } from '../../../src-main/analysis/spectra/service';
 import { ResNet } from '../../../src-main/engine/models/resnet';
 import { BN_EPS, parseArch } from '../../../src-main/engine/models/resnet-spec';
-import { detachedContext } from '../../../src-main/services/jobs/context';
+import { detachedContext } from '../../../src-main/job-context';
 import { Rng } from '../../../src-main/random/prng';
 
 const N = 9;

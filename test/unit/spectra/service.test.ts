@@ -15,7 +15,7 @@ import { computeSpectra, datasetFeed, runSpectra } from '../../../src-main/analy
 import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { exportSafetensors } from '../../../src-main/engine/weights/export';
-import { detachedContext } from '../../../src-main/services/jobs/context';
+import { detachedContext } from '../../../src-main/job-context';
 import { readDatasetManifest } from '../../../src-main/services/datasets/manifest-file';
 import { demoSpec, demoStudy } from '../training-run/helpers';
 

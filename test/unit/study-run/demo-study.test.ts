@@ -9,9 +9,9 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
 import { readWeightFile } from '../../../src-main/engine/weights/read';
-import { runDemoStudy } from '../../../src-main/services/study-run/demo-study';
-import { runStudy } from '../../../src-main/services/study-run/run-study';
-import { readStudyPlan } from '../../../src-main/services/study-run/plan-file';
+import { runDemoStudy } from '../../../src-main/study-run/demo-study';
+import { runStudy } from '../../../src-main/study-run/run-study';
+import { readStudyPlan } from '../../../src-main/study-run/plan-file';
 import { listRuns } from '../../../src-main/services/runs/run-info';
 import { recordingContext, tempDir } from '../training-run/helpers';
 

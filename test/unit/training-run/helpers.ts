@@ -3,9 +3,9 @@ import { promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { writeEyepacsDemo } from '../../../src-main/services/demo';
-import { importDataset } from '../../../src-main/services/datasets/import-service';
-import { detachedContext, type JobContext } from '../../../src-main/services/jobs/context';
-import { StudyService } from '../../../src-main/services/study/study-service';
+import { importDataset } from '../../../src-main/services/datasets/import/import-service';
+import { detachedContext, type JobContext } from '../../../src-main/job-context';
+import { StudyService } from '../../../src-main/services/study-folder/study-service';
 import type { TrainingSpecInput } from '../../../src-shared/training';
 
 export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..', '..');

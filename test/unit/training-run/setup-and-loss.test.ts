@@ -7,7 +7,7 @@ import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { exportSafetensors } from '../../../src-main/engine/weights/export';
 import { crossEntropy, inverseFrequencyWeights, runTraining } from '../../../src-main/services/training';
-import { crossEntropyRows } from '../../../src-main/services/training/loss';
+import { crossEntropyRows } from '../../../src-main/engine/loss';
 import { demoSpec, demoStudy, recordingContext, tempDir } from './helpers';
 
 let study: string;

@@ -7,9 +7,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { LESION_COLOURS } from '../../../src-shared/contract';
-import type { Lesion } from '../../../src-shared/datasets';
-import { AppError } from '../../../src-shared/errors';
+import { LESION_COLOURS } from '../../../../src-shared/contract';
+import type { Lesion } from '../../../../src-shared/datasets';
+import { AppError } from '../../../../src-shared/errors';
 import { findItem, loadDataset } from './study-datasets';
 
 export interface ImageRequest {

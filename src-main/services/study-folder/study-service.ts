@@ -8,7 +8,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError, describeIssues, fieldIssues } from '../../../src-shared/errors';
 import { STUDY_SCHEMA_VERSION, StudyFile, type StudySummary } from '../../../src-shared/study';
-import { writeJsonAtomic } from '../fs/atomic';
+import { writeJsonAtomic } from '../../fs/atomic';
 
 export const STUDY_FILE = 'study.json';
 

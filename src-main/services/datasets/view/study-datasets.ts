@@ -7,11 +7,11 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import type { DatasetDetail, DatasetItemRow, DatasetSummary, ItemFilter, ItemsPage, ReadableDatasetSummary } from '../../../src-shared/contract';
-import { DatasetManifest, LESIONS, ValidationReport, type DatasetItem, type Lesion } from '../../../src-shared/datasets';
-import { AppError, describeIssues, fieldIssues } from '../../../src-shared/errors';
-import { MANIFEST_FILE, VALIDATION_FILE } from '../datasets/import-service';
-import { readStudyFile, STUDY_FILE } from '../study/study-service';
+import type { DatasetDetail, DatasetItemRow, DatasetSummary, ItemFilter, ItemsPage, ReadableDatasetSummary } from '../../../../src-shared/contract';
+import { DatasetManifest, LESIONS, ValidationReport, type DatasetItem, type Lesion } from '../../../../src-shared/datasets';
+import { AppError, describeIssues, fieldIssues } from '../../../../src-shared/errors';
+import { MANIFEST_FILE, VALIDATION_FILE } from '../import/import-service';
+import { readStudyFile, STUDY_FILE } from '../../study-folder/study-service';
 
 export const DATASETS_FOLDER = 'datasets';
 export const SYNTHETIC_MARKER = 'SYNTHETIC.txt';

@@ -7,9 +7,9 @@
  * IDRiD does not identify patients: the image id stands for the patient.
  */
 import path from 'node:path';
-import type { Lesion, Split, ValidationIssue } from '../../../../src-shared/datasets';
-import { AppError } from '../../../../src-shared/errors';
-import { columnIndex } from '../csv';
+import type { Lesion, Split, ValidationIssue } from '../../../../../src-shared/datasets';
+import { AppError } from '../../../../../src-shared/errors';
+import { columnIndex } from '../../csv';
 import { findSubdir, indexById, isDirectory, LabelTable, listCsvFiles, listImages, parseGrade, readCsv, rel, stem, type Candidate, type ScanResult } from './common';
 
 const NO_PATIENTS = 'IDRiD does not say which images belong to the same patient: each image id is used as its own patient.';

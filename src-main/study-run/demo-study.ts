@@ -11,11 +11,11 @@
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { StudyPlanInput } from '../../../src-shared/study-plan';
-import { writeDemoData } from '../demo';
-import { DEMO_DATASET_ID, DEMO_IDRID_DATASET_ID } from '../demo/study-demo';
-import type { JobContext } from '../jobs/context';
-import { deriveStandinWeights, type StandinResult } from '../standin/standin';
+import type { StudyPlanInput } from '../../src-shared/study-plan';
+import { writeDemoData } from '../services/demo';
+import { DEMO_DATASET_ID, DEMO_IDRID_DATASET_ID } from '../services/demo/study-demo';
+import type { JobContext } from '../job-context';
+import { deriveStandinWeights, type StandinResult } from '../services/demo/standin';
 import { runStudy, type RunStudyOptions, type StudyOutcome } from './run-study';
 
 export interface DemoStudyOptions {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, promises as fsp, writeFileSync, renameSync, openSync, fsyncSync, closeSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import { AppError, parseOrThrow } from '../../../src-shared/errors';
+import { AppError, parseOrThrow } from '../../src-shared/errors';
 
 /**
  * Writes `data` to `file` atomically: a temporary file beside it is written and flushed, then

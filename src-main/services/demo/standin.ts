@@ -27,10 +27,10 @@ import { writeSafetensors } from '../../engine/weights/safetensors';
 import { mulberry32 } from '../../random/prng';
 import { parseCsv, columnIndex } from '../datasets/csv';
 import { shuffle } from '../datasets/splits';
-import { writeFileAtomic } from '../fs/atomic';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
+import { writeFileAtomic } from '../../fs/atomic';
+import { throwIfCancelled, type JobContext } from '../../job-context';
 import { ImageSource, PrefetchLoader, toBatches, type TrainingItem } from '../training/data';
-import { crossEntropy } from '../training/loss';
+import { crossEntropy } from '../../engine/loss';
 import { runPretraining } from '../training/pretrain';
 
 export interface StandinOptions {

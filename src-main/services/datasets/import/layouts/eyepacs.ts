@@ -5,9 +5,9 @@
  * Public and Private rows both count as test).
  */
 import path from 'node:path';
-import type { Eye, Split, ValidationIssue } from '../../../../src-shared/datasets';
-import { AppError } from '../../../../src-shared/errors';
-import { columnIndex, hasColumns, type CsvTable } from '../csv';
+import type { Eye, Split, ValidationIssue } from '../../../../../src-shared/datasets';
+import { AppError } from '../../../../../src-shared/errors';
+import { columnIndex, hasColumns, type CsvTable } from '../../csv';
 import { findSubdir, indexById, LabelTable, listCsvFiles, listImages, parseGrade, readCsv, rel, stem, type Candidate, type ScanResult } from './common';
 
 export function eyepacsPatient(id: string): { patient: string; eye: Eye | null } {

@@ -5,9 +5,9 @@
  * describes the study it sits in.
  */
 import path from 'node:path';
-import { StudyPlan } from '../../../src-shared/study-plan';
+import { StudyPlan } from '../../src-shared/study-plan';
 import { readStudyJson, writeJsonAtomic } from '../fs/atomic';
-import { requireStudyFolder } from '../study/study-service';
+import { requireStudyFolder } from '../services/study-folder/study-service';
 
 export const STUDY_PLAN_FILE = 'study-plan.json';
 

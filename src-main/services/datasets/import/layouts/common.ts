@@ -1,9 +1,9 @@
 /** What every layout scanner produces, and the helpers they share. Scanners only read the source folder. */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { Eye, Lesion, Split, ValidationIssue } from '../../../../src-shared/datasets';
-import { AppError } from '../../../../src-shared/errors';
-import { parseCsv, type CsvTable } from '../csv';
+import type { Eye, Lesion, Split, ValidationIssue } from '../../../../../src-shared/datasets';
+import { AppError } from '../../../../../src-shared/errors';
+import { parseCsv, type CsvTable } from '../../csv';
 
 /** An image the layout names, before it is decoded. */
 export interface Candidate {

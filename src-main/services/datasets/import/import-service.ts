@@ -21,19 +21,19 @@ import {
   type MaskEntry,
   type ParsedImportRequest,
   type ValidationIssue,
-} from '../../../src-shared/datasets';
-import { AppError, parseOrThrow } from '../../../src-shared/errors';
-import { writeJsonAtomic } from '../fs/atomic';
-import { throwIfCancelled, type JobContext } from '../jobs/context';
-import { readStudyFile, STUDY_FILE } from '../study/study-service';
-import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256 } from './cache';
-import { checkSize, decodeImage, decodeMask, fundusGeometry, ImageProblem, renderImage, renderMask } from './image';
+} from '../../../../src-shared/datasets';
+import { AppError, parseOrThrow } from '../../../../src-shared/errors';
+import { writeJsonAtomic } from '../../../fs/atomic';
+import { throwIfCancelled, type JobContext } from '../../../job-context';
+import { readStudyFile, STUDY_FILE } from '../../study-folder/study-service';
+import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256 } from '../cache';
+import { checkSize, decodeImage, decodeMask, fundusGeometry, ImageProblem, renderImage, renderMask } from '../image';
 import type { Candidate, ScanResult } from './layouts/common';
 import { rel } from './layouts/common';
 import { scanFolder, scanMessidor2 } from './layouts/csv-mapped';
 import { scanEyepacs } from './layouts/eyepacs';
 import { scanIdridGrading, scanIdridSeg } from './layouts/idrid';
-import { mapPool } from './pool';
+import { mapPool } from '../pool';
 
 export const MANIFEST_FILE = 'manifest.json';
 export const VALIDATION_FILE = 'validation.json';

@@ -4,8 +4,8 @@
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { AppError } from '../../../src-shared/errors';
-import { parseCsv } from '../datasets/csv';
+import { AppError } from '../../../../src-shared/errors';
+import { parseCsv } from '../csv';
 
 export const PREVIEW_ROWS = 10;
 /** Label files are small; anything larger is not a label CSV. */

@@ -1,4 +1,4 @@
-import { AppError } from '../../../src-shared/errors';
+import { AppError } from '../src-shared/errors';
 
 /** What a running job's handler gets: progress reporting, a log, and cancellation. */
 export interface JobContext {

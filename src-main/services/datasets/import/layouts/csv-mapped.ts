@@ -3,9 +3,9 @@
  * Krause et al. 2018) and a plain folder whose columns the user maps.
  */
 import path from 'node:path';
-import type { Split, ValidationIssue } from '../../../../src-shared/datasets';
-import { AppError } from '../../../../src-shared/errors';
-import { columnIndex, hasColumns, type CsvTable } from '../csv';
+import type { Split, ValidationIssue } from '../../../../../src-shared/datasets';
+import { AppError } from '../../../../../src-shared/errors';
+import { columnIndex, hasColumns, type CsvTable } from '../../csv';
 import { LabelTable, listCsvFiles, listImages, parseGrade, readCsv, rel, type Candidate, type ScanResult } from './common';
 import { ImageResolver, idOfFile } from './resolver';
 
