@@ -51,6 +51,85 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
   await writeFileAtomic(file, JSON.stringify(value, null, 2) + '\n');
 }
 
+/**
+ * Flushes a folder's entries (the renames and creations inside it) to disk. Directory fsync is not
+ * supported everywhere (e.g. Windows); there the renames are still atomic, only not yet durable.
+ */
+export async function syncDir(dir: string): Promise<void> {
+  try {
+    const h = await fsp.open(dir, 'r');
+    try {
+      await h.sync();
+    } finally {
+      await h.close();
+    }
+  } catch {
+    // not supported on this platform or file system
+  }
+}
+
+/** Flushes every file below `dir` and the folders themselves (before a finished folder is renamed into place). */
+export async function syncTree(dir: string): Promise<void> {
+  for (const entry of await fsp.readdir(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    if (entry.isDirectory()) await syncTree(p);
+    else if (entry.isFile()) {
+      const h = await fsp.open(p, 'r+');
+      try {
+        await h.sync();
+      } finally {
+        await h.close();
+      }
+    }
+  }
+  await syncDir(dir);
+}
+
+/** The steps of replaceFolder, in order (test seam: a hook may kill the process after any of them). */
+export type ReplaceStep = 'moved-old-aside' | 'moved-new-in' | 'removed-old';
+
+/**
+ * Puts the finished folder `tmp` in place of `target`, never deleting the old `target` before the
+ * new one is there: the old one is renamed to `previous`, `tmp` to `target`, then `previous` is
+ * removed. A crash between the two renames leaves the old folder complete at `previous`, which
+ * `completeFolder` reads and `recoverFolder` puts back. All three paths are in the same folder, so
+ * each rename is atomic.
+ */
+export async function replaceFolder(tmp: string, target: string, previous: string, afterStep?: (step: ReplaceStep) => Promise<void> | void): Promise<void> {
+  await recoverFolder(target, previous);
+  const hadOld = existsSync(target);
+  try {
+    if (hadOld) {
+      await fsp.rename(target, previous);
+      await afterStep?.('moved-old-aside');
+    }
+    await fsp.rename(tmp, target);
+    await afterStep?.('moved-new-in');
+  } catch (error) {
+    if (hadOld && !existsSync(target) && existsSync(previous)) await fsp.rename(previous, target).catch(() => {});
+    throw error;
+  }
+  await fsp.rm(previous, { recursive: true, force: true });
+  await afterStep?.('removed-old');
+  await syncDir(path.dirname(target));
+}
+
+/**
+ * Finishes what a crash inside replaceFolder left: with `target` missing and `previous` present the
+ * old folder is put back; with both present the new one is in place and `previous` is removed.
+ */
+export async function recoverFolder(target: string, previous: string): Promise<void> {
+  if (!existsSync(previous)) return;
+  if (existsSync(target)) await fsp.rm(previous, { recursive: true, force: true });
+  else await fsp.rename(previous, target);
+}
+
+/** The complete one of `target` and `previous` (read-only: a reader never repairs), judged by `marker` inside it, or null. */
+export function completeFolder(target: string, previous: string, marker: string): string | null {
+  for (const dir of [target, previous]) if (existsSync(path.join(dir, marker))) return dir;
+  return null;
+}
+
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
 }

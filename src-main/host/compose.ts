@@ -9,13 +9,16 @@ import { DoctorReport, EngineStatus as EngineStatusSchema } from '../../src-shar
 import { AppError } from '../../src-shared/errors';
 import { WeightsInspection } from '../../src-shared/weights';
 import { TrainingSpec } from '../../src-shared/training';
-import { readEvaluation, resultsTableCsv, studyResults } from '../services/evaluation/results';
-import { EVALUATIONS_DIR, PREDICTIONS_FILE } from '../services/evaluation/files';
+import { evaluationPredictionsCsv, readEvaluation, resultsTableCsv, studyResults } from '../services/evaluation/results';
 import { gridView, runDetail, runnableCells, saveGrid } from '../services/training/grid';
 import { readStudyPlan } from '../study-run/plan-file';
 import { defaultRunId } from '../services/training/run-id';
 import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets/view/index';
-import { checkOpenablePath, explanationHeatmap, listExplanations, listReports, listRobustness, listSpectra, reportFile, robustnessGallery, runSummaries } from '../services/analyses/read';
+import { explanationHeatmap, listExplanations } from '../analysis/lrp/results';
+import { listRobustness, robustnessGallery } from '../analysis/robustness/results';
+import { listSpectra } from '../analysis/spectra/results';
+import { checkOpenablePath, listReports, reportFile } from '../report/files';
+import { runSummaries } from '../services/runs/run-info';
 import { createDispatcher, type Dispatch, type Handlers } from '../rpc/dispatch';
 import { EventBus } from '../services/events';
 import { JobService } from '../services/jobs/job-service';
@@ -24,6 +27,7 @@ import { runWorkerTask } from '../services/jobs/worker-task';
 import type { Logger } from '../services/log';
 import { SettingsService, type SettingsStore } from '../services/settings/store';
 import { StudyService } from '../services/study-folder/study-service';
+import { STUDY_FOLDERS } from '../services/study-folder/layout';
 
 /** Native dialogs; null where the host has none (browser mode). */
 export interface Dialogs {
@@ -66,20 +70,9 @@ function fileStem(text: string): string {
   return text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[-.]+|-+$/g, '') || 'study';
 }
 
-/**
- * evaluations/<name>/predictions.csv as written by the evaluation. The name is checked exactly as
- * readEvaluation checks it (a folder name, never a path) and must be a readable evaluation.
- */
+/** evaluations/<name>/predictions.csv as written by the evaluation, with a file name for the download. */
 async function predictionsCsv(studyPath: string, name: string): Promise<{ csv: string; fileName: string }> {
-  await readEvaluation(studyPath, name);
-  const file = path.join(path.resolve(studyPath), EVALUATIONS_DIR, name, PREDICTIONS_FILE);
-  let csv: string;
-  try {
-    csv = await fsp.readFile(file, 'utf8');
-  } catch {
-    throw new AppError('NOT_FOUND', `Evaluation "${name}" has no per-image predictions: ${file} is missing or unreadable.`, [{ path: 'name', message: 'no predictions.csv' }]);
-  }
-  return { csv, fileName: `${fileStem(name)}-predictions.csv` };
+  return { csv: await evaluationPredictionsCsv(studyPath, name), fileName: `${fileStem(name)}-predictions.csv` };
 }
 
 export function composeApp(options: HostOptions): ComposedApp {
@@ -89,7 +82,7 @@ export function composeApp(options: HostOptions): ComposedApp {
   const studies = new StudyService({ appVersion: options.appVersion });
   const preference = (): BackendPreference => settings.get().preferredBackend;
   const jobs = new JobService({
-    appJobsDir: path.join(options.dataDir, 'jobs'),
+    appJobsDir: path.join(options.dataDir, STUDY_FOLDERS.jobs), // the app's own jobs, kept like a study's
     launcher,
     preference,
     onUpdate: (state) => bus.emit('jobs.update', state),

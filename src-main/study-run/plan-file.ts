@@ -8,8 +8,7 @@ import path from 'node:path';
 import { StudyPlan } from '../../src-shared/study-plan';
 import { readStudyJson, writeJsonAtomic } from '../fs/atomic';
 import { requireStudyFolder } from '../services/study-folder/study-service';
-
-export const STUDY_PLAN_FILE = 'study-plan.json';
+import { studyLayout } from '../services/study-folder/layout';
 
 /** The plan with its dataset folders and weight files resolved against `baseDir` (the folder the plan was read from). */
 export function resolvePlanPaths(plan: StudyPlan, baseDir: string): StudyPlan {
@@ -24,10 +23,10 @@ export function resolvePlanPaths(plan: StudyPlan, baseDir: string): StudyPlan {
 
 /** Stores a plan whose paths are resolved (resolvePlanPaths) in its study, as the study ".". */
 export async function writeStudyPlan(study: string, resolved: StudyPlan): Promise<void> {
-  await writeJsonAtomic(path.join(study, STUDY_PLAN_FILE), { ...resolved, study: '.' });
+  await writeJsonAtomic(studyLayout(study).planFile, { ...resolved, study: '.' });
 }
 
 /** The stored plan, or null when the study has none. */
 export async function readStudyPlan(studyPath: string): Promise<StudyPlan | null> {
-  return readStudyJson(path.join(requireStudyFolder(studyPath), STUDY_PLAN_FILE), StudyPlan);
+  return readStudyJson(studyLayout(requireStudyFolder(studyPath)).planFile, StudyPlan);
 }

@@ -11,8 +11,8 @@ import { parseOrThrow } from '../../src-shared/errors';
 import type { RobustnessRequestInput } from '../../src-shared/robustness';
 import { StudyPlan, type StudyPlanInput, type StudyRunResult } from '../../src-shared/study-plan';
 import type { TrainingStrategy } from '../../src-shared/training';
-import { runRobustness, robustnessName, ROBUSTNESS_DIR } from '../analysis/robustness/service';
-import { runSpectra } from '../analysis/spectra/service';
+import { runRobustness, robustnessName } from '../analysis/robustness/service';
+import { runSpectra, spectraName } from '../analysis/spectra/service';
 import { explainRun, explanationName } from '../analysis/lrp/service';
 import { buildReport, type ReportResult } from '../report/report';
 import { importDataset } from '../services/datasets/import/import-service';
@@ -21,7 +21,9 @@ import { evaluateRun, evaluationName, defaultSplit } from '../services/evaluatio
 import { readDatasetManifest } from '../services/datasets/manifest-file';
 import { throwIfCancelled, type JobContext } from '../job-context';
 import { listRuns, type RunInfo } from '../services/runs/run-info';
-import { StudyService, STUDY_FILE } from '../services/study-folder/study-service';
+import { studyLayout } from '../services/study-folder/layout';
+import { hasResult } from '../services/study-folder/result-folder';
+import { StudyService } from '../services/study-folder/study-service';
 import { runGrid, type GridRunOutcome } from '../services/training/grid-run';
 import { saveGrid } from '../services/training/grid';
 import { resolvePlanPaths, writeStudyPlan } from './plan-file';
@@ -72,7 +74,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   const finish = () => ({ ...out, seconds: (performance.now() - started) / 1000 });
 
   // 1. Study and datasets.
-  if (!existsSync(path.join(study, STUDY_FILE))) await new StudyService({ appVersion: APP_VERSION }).create(study, plan.name);
+  if (!existsSync(studyLayout(study).studyFile)) await new StudyService({ appVersion: APP_VERSION }).create(study, plan.name);
   await writeStudyPlan(study, plan);
   const have = new Set((await listDatasets(study)).map((d) => d.id));
   for (const [i, d] of plan.datasets.entries()) {
@@ -110,7 +112,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     throwIfCancelled(ctx);
     const name = evaluationName(j.run.runId, j.datasetId, j.split);
     out.evaluations.push(name);
-    if (existsSync(path.join(study, 'evaluations', name, 'result.json'))) continue;
+    if (hasResult(study, 'evaluations', name)) continue;
     phase('evaluate')(i, jobs.length, `evaluating ${j.run.runId} on ${j.datasetId} (${j.split})`);
     await evaluateRun({ runId: j.run.runId, datasetId: j.datasetId, split: j.split }, study, { ...sub('evaluate'), progress: () => {} });
   }
@@ -122,9 +124,9 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     if (chosen.length === 0) out.skipped.push({ step: 'spectra', reason: `no finished run at fraction ${plan.spectra.fraction}, seed ${plan.spectra.seed}` });
     for (const [i, r] of chosen.entries()) {
       throwIfCancelled(ctx);
-      const name = `${r.runId}__${plan.spectra.datasetId}`;
+      const name = spectraName(r.runId, plan.spectra.datasetId);
       out.spectra.push(name);
-      if (existsSync(path.join(study, 'spectra', name, 'result.json'))) continue;
+      if (hasResult(study, 'spectra', name)) continue;
       phase('spectra')(i, chosen.length, `spectra of ${r.runId}`);
       await runSpectra({ runId: r.runId, datasetId: plan.spectra.datasetId, images: plan.spectra.images }, study, { ...sub('spectra'), progress: () => {} });
     }
@@ -137,7 +139,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     if (chosen.length === 0) out.skipped.push({ step: 'robustness', reason: `no finished run at fraction ${plan.robustness.fraction}, seed ${plan.robustness.seed}` });
     else {
       const name = robustnessName(plan.robustness.datasetId, chosen.map((r) => r.runId));
-      if (!existsSync(path.join(study, ROBUSTNESS_DIR, name, 'result.json'))) {
+      if (!hasResult(study, 'robustness', name)) {
         const request: RobustnessRequestInput = { runIds: chosen.map((r) => r.runId), datasetId: plan.robustness.datasetId, images: plan.robustness.images, severities: plan.robustness.severities, ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}) };
         await runRobustness(request, study, sub('robustness'));
       }
@@ -154,7 +156,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
       throwIfCancelled(ctx);
       const name = explanationName(r.runId, plan.explain.datasetId);
       out.explanations.push(name);
-      if (existsSync(path.join(study, 'explanations', name, 'result.json'))) continue;
+      if (hasResult(study, 'explanations', name)) continue;
       phase('explain')(i, chosen.length, `explaining ${r.runId}`);
       await explainRun({ runId: r.runId, datasetId: plan.explain.datasetId, ...(plan.explain.images ? { images: plan.explain.images } : {}) }, study, { ...sub('explain'), progress: () => {} });
     }

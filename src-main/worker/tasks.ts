@@ -34,6 +34,7 @@ import { inspectWeights, type InspectReport } from '../engine/weights/inspect';
 import { WeightsInspection, WeightsInspectRequest } from '../../src-shared/weights';
 import type { JobContext } from '../job-context';
 import { APP_VERSION, ELECTRON_VERSION } from '../version';
+import { studyLayout } from '../services/study-folder/layout';
 
 export interface TaskContext extends JobContext {
   preference: BackendPreference;
@@ -84,7 +85,7 @@ const jobTasks: Record<JobKind, Task> = {
   'report.build': async (params, ctx) => {
     if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'A report needs the study folder', [{ path: 'studyPath', message: 'required' }]);
     const request = parseOrThrow(ReportRequest, params, 'report request');
-    const out = request.out ?? path.join(ctx.studyPath, 'reports', `report-${new Date().toISOString().slice(0, 19).replace(/[:T]/g, '-')}.pdf`);
+    const out = request.out ?? studyLayout(ctx.studyPath).defaultReportFile();
     return buildReport(ctx.studyPath, { out, revealImageIds: request.revealImageIds }, ctx);
   },
   'study.run': async (params, ctx) =>

@@ -16,9 +16,9 @@
  * masks and heatmaps share their pixel grid (no resampling).
  *
  * Output: explanations/<run-id>__<dataset-id>/ with result.json (ExplanationResult) and
- * heatmaps/<manifest index>.f32 (float32 LE [H, W]: relevance summed over RGB). Everything is written
- * into a temporary folder beside it and renamed into place at the end (an earlier explanation of the
- * same name is moved aside first, then deleted); an error or a cancellation leaves nothing behind.
+ * heatmaps/<manifest index>.f32 (float32 LE [H, W]: relevance summed over RGB), written as one result
+ * folder (services/study-folder/result-folder.ts): an earlier explanation of the same name is only
+ * replaced by a complete one; an error or a cancellation leaves nothing behind.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -42,10 +42,12 @@ import {
 import { normalize } from '../../engine/augment/ops';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { mixSeed } from '../../random/prng';
-import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
-import { writeFileAtomic } from '../../fs/atomic';
+import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../../services/datasets/manifest-file';
 import { throwIfCancelled, type JobContext } from '../../job-context';
-import { loadRunModel, readRunInfo } from '../../services/runs/run-model';
+import { loadRunModel, readRunInfo, type LoadedRunModel } from '../../services/runs/run-model';
+import type { RunInfo } from '../../services/runs/run-info';
+import { RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { ImageSource, decodeBatch, toBatches, type TrainingItem } from '../../services/training/data';
 import { describeAssignment, normalisedBounds } from './composite';
@@ -53,8 +55,6 @@ import { startRelevance } from './explain';
 import { resnetExplainer } from './index';
 import { noiseHeatmap, POOLINGS, scoreRegions, summarize, type Pooling, type RegionResult } from './rma-rra';
 
-export const EXPLANATIONS_DIR = 'explanations';
-export const RESULT_FILE = 'result.json';
 export const HEATMAPS_DIR = 'heatmaps';
 export const HEATMAP_CONTENT = 'signed LRP relevance summed over the R, G, B input channels, row-major [H, W] at the model input size';
 
@@ -79,8 +79,45 @@ export async function explainRun(requestInput: ExplainRequestInput | ExplainRequ
   const started = performance.now();
   const request = parseOrThrow(ExplainRequest, requestInput, 'explanation request');
   const study = requireStudyFolder(studyPath);
+  const plan = await planExplanation(request, study, ctx);
+  if (!engineStatus()) await initEngine({ preference: 'auto' });
+  const backend = engineStatus()?.active ?? tf.getBackend();
+  throwIfCancelled(ctx);
+  const layout = studyLayout(study).result('explanations', plan.name);
+  const run = await loadRunModel(study, request.runId, 'runId');
+  let lrp: ReturnType<typeof resnetExplainer> | null = null;
+  try {
+    lrp = resnetExplainer(run.model, { firstLayer: request.lrp.firstLayer, maxPool: request.lrp.maxPool, sum: request.lrp.sum, stabilizer: request.lrp.stabilizer, bounds: normalisedBounds(run.mean, run.std) });
+    const explainer = lrp;
+    const result = await writeResultFolder(layout, async (tmp) => {
+      const explained = await explainImages(request, plan, run, explainer, tmp, ctx);
+      const result = explanationResult(request, plan, run, explainer, explained, backend, (performance.now() - started) / 1000);
+      await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
+      throwIfCancelled(ctx);
+      return result;
+    });
+    const u = result.summary.union?.lrp['sum,pos'];
+    ctx.log(`Wrote ${layout.dir}; union RMA (sum,pos) mean ${u?.rma.mean?.toFixed(4) ?? '–'}, RRA mean ${u?.rra.mean?.toFixed(4) ?? '–'}`);
+    return result;
+  } finally {
+    lrp?.dispose();
+    run.model.dispose();
+  }
+}
 
-  // 1. Checks without tensors: run, dataset, input size, images, classes.
+interface ExplanationPlan {
+  name: string;
+  info: RunInfo;
+  dataset: LoadedManifest;
+  /** The dataset's cache input size (= the run's). */
+  dataSize: number;
+  classes: number;
+  referable: number[];
+  images: PlannedImage[];
+}
+
+/** Every check without tensors: run, dataset, input size, images, classes. */
+async function planExplanation(request: ExplainRequest, study: string, ctx: JobContext): Promise<ExplanationPlan> {
   ctx.progress(0, 1, 'Checking the run and the dataset');
   const info = await readRunInfo(study, request.runId, 'runId');
   if (!info.best) throw new AppError('BAD_REQUEST', `Run "${request.runId}" has no selected model yet (no best/metrics.json): train it for at least one epoch first.`, [{ path: 'runId', message: 'no trained model' }]);
@@ -103,115 +140,100 @@ export async function explainRun(requestInput: ExplainRequestInput | ExplainRequ
   const images = planImages(request, loaded.datasetDir, loaded.manifest.items, referable);
   const name = explanationName(request.runId, request.datasetId);
   ctx.log(`Explaining run ${request.runId} (${info.spec.strategy}, ${info.spec.arch}) on ${images.length} image(s) of dataset ${request.datasetId} with LRP-α1β0 (first layer ${request.lrp.firstLayer}, max pooling ${request.lrp.maxPool}, residual sums ${request.lrp.sum}); start: ${request.start}`);
+  return { name, info, dataset: loaded, dataSize, classes, referable, images };
+}
 
-  // 2. Model, explainer, output folder.
-  if (!engineStatus()) await initEngine({ preference: 'auto' });
-  const backend = engineStatus()?.active ?? tf.getBackend();
-  throwIfCancelled(ctx);
-  const root = path.join(study, EXPLANATIONS_DIR);
-  await fsp.mkdir(root, { recursive: true });
-  const tmp = await fsp.mkdtemp(path.join(root, `.${name}.tmp-`));
-  const run = await loadRunModel(study, request.runId, 'runId');
+/** The relevance of every planned image, batch by batch: its heatmap file (into `dir`) and its scores. */
+async function explainImages(request: ExplainRequest, plan: ExplanationPlan, run: LoadedRunModel, lrp: ReturnType<typeof resnetExplainer>, dir: string, ctx: JobContext): Promise<ExplainedImage[]> {
+  const { images, classes } = plan;
   const S = run.inputSize;
-  let lrp: ReturnType<typeof resnetExplainer> | null = null;
-  try {
-    lrp = resnetExplainer(run.model, { firstLayer: request.lrp.firstLayer, maxPool: request.lrp.maxPool, sum: request.lrp.sum, stabilizer: request.lrp.stabilizer, bounds: normalisedBounds(run.mean, run.std) });
-    await fsp.mkdir(path.join(tmp, HEATMAPS_DIR));
-
-    // 3. Batches: relevance, heatmap file, scores.
-    const source = new ImageSource(S, 0);
-    const explained: ExplainedImage[] = [];
-    const batches = toBatches(images, request.batchSize, false);
-    for (const batch of batches) {
-      throwIfCancelled(ctx);
-      const { pixels } = await decodeBatch(source, batch);
-      const n = batch.length;
-      const x = tf.tidy(() => normalize(tf.tensor4d(pixels, [n, S, S, 3]) as Tensor4D, run.mean, run.std));
-      let relevance: Float32Array;
-      let logits: Float32Array;
-      let start: Float32Array;
-      try {
-        const r = lrp.explainer.explain(x, (z) => startRelevance(z, batch.map((b) => b.startClasses), request.startValue));
-        try {
-          [relevance, logits, start] = (await Promise.all([r.relevance.data(), r.logits.data(), r.start.data()])) as [Float32Array, Float32Array, Float32Array];
-        } finally {
-          tf.dispose([r.relevance, r.logits, r.start]);
-        }
-      } finally {
-        x.dispose();
-      }
-      const per = S * S * 3;
-      for (let i = 0; i < n; i++) {
-        const img = batch[i]!;
-        const rel = relevance.subarray(i * per, (i + 1) * per);
-        const heat = new Float32Array(S * S);
-        let relevanceSum = 0;
-        for (let p = 0; p < S * S; p++) {
-          const v = rel[3 * p]! + rel[3 * p + 1]! + rel[3 * p + 2]!;
-          heat[p] = v;
-          relevanceSum += v;
-        }
-        await writeFileAtomic(path.join(tmp, heatmapFile(img.index)), new Uint8Array(heat.buffer));
-        const masks = await readMasks(img, S);
-        const lrpScores = scoreRegions(rel, 3, masks, request.lesions);
-        const noiseScores = scoreRegions(noiseHeatmap(S, S, 3, mixSeed(request.noiseSeed, img.index)), 3, masks, request.lesions);
-        const row = logits.subarray(i * classes, (i + 1) * classes);
-        explained.push({
-          id: img.id,
-          index: img.index,
-          grade: img.item.grade,
-          startClasses: img.startClasses,
-          startSource: img.startSource,
-          logits: Array.from(row),
-          startRelevance: start.subarray(i * classes, (i + 1) * classes).reduce((a, b) => a + b, 0),
-          relevanceSum,
-          heatmap: heatmapFile(img.index),
-          regions: combineRegions(lrpScores, noiseScores),
-        });
-      }
-      ctx.progress(explained.length, images.length, `${explained.length}/${images.length} images explained`);
-    }
-
-    // 4. Summaries and the result file.
-    const regions: Region[] = [...request.lesions, 'union'];
-    const summary: Partial<Record<Region, RegionSummary>> = {};
-    for (const region of regions) summary[region] = summarizeRegion(explained, region);
-    const parsed = ExplanationResult.safeParse({
-      schemaVersion: EXPLANATION_SCHEMA_VERSION,
-      name,
-      run: {
-        runId: info.runId,
-        strategy: info.spec.strategy,
-        arch: info.spec.arch,
-        inputSize: S,
-        normalisation: { mean: run.mean, std: run.std, source: run.best.normalisation.source },
-        referable,
-      },
-      dataset: { datasetId: request.datasetId, type: loaded.manifest.type, inputSize: dataSize },
-      request,
-      composite: { name: lrp.composite.name, canonizers: [...lrp.graph.canonizers], rules: describeAssignment(lrp.graph, lrp.composite) },
-      heatmap: { format: 'float32le', shape: [S, S], content: HEATMAP_CONTENT },
-      images: explained,
-      summary,
-      backend,
-      seconds: (performance.now() - started) / 1000,
-      createdAt: new Date().toISOString(),
-    });
-    if (!parsed.success) throw new AppError('INTERNAL', `The explanation result does not fit its schema: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
-    const result = parsed.data;
-    await writeFileAtomic(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
+  await fsp.mkdir(path.join(dir, HEATMAPS_DIR));
+  const source = new ImageSource(S, 0);
+  const explained: ExplainedImage[] = [];
+  const batches = toBatches(images, request.batchSize, false);
+  for (const batch of batches) {
     throwIfCancelled(ctx);
-    await swapIntoPlace(root, name, tmp);
-    const u = summary.union?.lrp['sum,pos'];
-    ctx.log(`Wrote ${path.join(root, name)}; union RMA (sum,pos) mean ${u?.rma.mean?.toFixed(4) ?? '–'}, RRA mean ${u?.rra.mean?.toFixed(4) ?? '–'}`);
-    return result;
-  } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
-    throw e;
-  } finally {
-    lrp?.dispose();
-    run.model.dispose();
+    const { pixels } = await decodeBatch(source, batch);
+    const n = batch.length;
+    const x = tf.tidy(() => normalize(tf.tensor4d(pixels, [n, S, S, 3]) as Tensor4D, run.mean, run.std));
+    let relevance: Float32Array;
+    let logits: Float32Array;
+    let start: Float32Array;
+    try {
+      const r = lrp.explainer.explain(x, (z) => startRelevance(z, batch.map((b) => b.startClasses), request.startValue));
+      try {
+        [relevance, logits, start] = (await Promise.all([r.relevance.data(), r.logits.data(), r.start.data()])) as [Float32Array, Float32Array, Float32Array];
+      } finally {
+        tf.dispose([r.relevance, r.logits, r.start]);
+      }
+    } finally {
+      x.dispose();
+    }
+    const per = S * S * 3;
+    for (let i = 0; i < n; i++) {
+      const img = batch[i]!;
+      const rel = relevance.subarray(i * per, (i + 1) * per);
+      const heat = new Float32Array(S * S);
+      let relevanceSum = 0;
+      for (let p = 0; p < S * S; p++) {
+        const v = rel[3 * p]! + rel[3 * p + 1]! + rel[3 * p + 2]!;
+        heat[p] = v;
+        relevanceSum += v;
+      }
+      await fsp.writeFile(path.join(dir, heatmapFile(img.index)), new Uint8Array(heat.buffer));
+      const masks = await readMasks(img, S);
+      const lrpScores = scoreRegions(rel, 3, masks, request.lesions);
+      const noiseScores = scoreRegions(noiseHeatmap(S, S, 3, mixSeed(request.noiseSeed, img.index)), 3, masks, request.lesions);
+      const row = logits.subarray(i * classes, (i + 1) * classes);
+      explained.push({
+        id: img.id,
+        index: img.index,
+        grade: img.item.grade,
+        startClasses: img.startClasses,
+        startSource: img.startSource,
+        logits: Array.from(row),
+        startRelevance: start.subarray(i * classes, (i + 1) * classes).reduce((a, b) => a + b, 0),
+        relevanceSum,
+        heatmap: heatmapFile(img.index),
+        regions: combineRegions(lrpScores, noiseScores),
+      });
+    }
+    ctx.progress(explained.length, images.length, `${explained.length}/${images.length} images explained`);
   }
+  return explained;
+}
+
+/** The result record: summaries per region and pooling, checked against its schema. */
+function explanationResult(request: ExplainRequest, plan: ExplanationPlan, run: LoadedRunModel, lrp: ReturnType<typeof resnetExplainer>, explained: ExplainedImage[], backend: string, seconds: number): ExplanationResult {
+  const { name, info, referable, dataSize } = plan;
+  const loaded = plan.dataset;
+  const S = run.inputSize;
+    const regions: Region[] = [...request.lesions, 'union'];
+  const summary: Partial<Record<Region, RegionSummary>> = {};
+  for (const region of regions) summary[region] = summarizeRegion(explained, region);
+  const parsed = ExplanationResult.safeParse({
+    schemaVersion: EXPLANATION_SCHEMA_VERSION,
+    name,
+    run: {
+      runId: info.runId,
+      strategy: info.spec.strategy,
+      arch: info.spec.arch,
+      inputSize: S,
+      normalisation: { mean: run.mean, std: run.std, source: run.best.normalisation.source },
+      referable,
+    },
+    dataset: { datasetId: request.datasetId, type: loaded.manifest.type, inputSize: dataSize },
+    request,
+    composite: { name: lrp.composite.name, canonizers: [...lrp.graph.canonizers], rules: describeAssignment(lrp.graph, lrp.composite) },
+    heatmap: { format: 'float32le', shape: [S, S], content: HEATMAP_CONTENT },
+    images: explained,
+    summary,
+    backend,
+    seconds,
+    createdAt: new Date().toISOString(),
+  });
+  if (!parsed.success) throw new AppError('INTERNAL', `The explanation result does not fit its schema: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
 }
 
 /** The images to explain, in manifest order, with their masks and the classes to start from. */
@@ -293,21 +315,4 @@ function summarizeRegion(images: readonly ExplainedImage[], region: Region): Reg
       ]),
     ) as RegionSummary['lrp'];
   return { scored: scored.length, skipped: { noMask: count('no-mask'), emptyMask: count('empty-mask') }, lrp: per('lrp'), noise: per('noise') };
-}
-
-/** Renames the finished temporary folder to explanations/<name> (an existing one is moved aside, then removed). */
-async function swapIntoPlace(root: string, name: string, tmp: string): Promise<void> {
-  const final = path.join(root, name);
-  let old: string | null = null;
-  if (existsSync(final)) {
-    old = path.join(root, `.${name}.old-${path.basename(tmp).slice(-6)}`);
-    await fsp.rename(final, old);
-  }
-  try {
-    await fsp.rename(tmp, final);
-  } catch (e) {
-    if (old) await fsp.rename(old, final).catch(() => {});
-    throw e;
-  }
-  if (old) await fsp.rm(old, { recursive: true, force: true }).catch(() => {});
 }

@@ -2,8 +2,9 @@
  * The robustness analysis (paper Fig 4; definitions in src-shared/robustness.ts): every model sees
  * the same corrupted images — each (image, corruption, severity) is corrupted once, from the image's
  * cached input at the runs' input size, and fed to every model of that size with its own
- * normalisation. Writes robustness/<name>/result.json and gallery/*.png into a temporary folder that
- * is renamed into place at the end, so an error or a cancellation leaves nothing half-written.
+ * normalisation. Writes robustness/<name>/result.json and gallery/*.png as one result folder
+ * (services/study-folder/result-folder.ts), so an error, a cancellation or a crash leaves nothing
+ * half-written and an earlier result is only replaced by a complete one.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
@@ -18,14 +19,13 @@ import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
 import { referableProbability, rocAuc } from '../../services/evaluation/metrics';
 import { defaultSplit, inSplit } from '../../services/evaluation/evaluate';
-import { writeJsonAtomic } from '../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, type LoadedRunModel } from '../../services/runs/run-model';
+import { GALLERY_FOLDER, RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { ImageSource, type TrainingItem } from '../../services/training/data';
 import { corrupt, type Severity } from '../corruptions';
-
-export const ROBUSTNESS_DIR = 'robustness';
 
 export function robustnessName(datasetId: string, runIds: readonly string[]): string {
   return `${datasetId}__${createHash('sha256').update([...runIds].sort().join('\n')).digest('hex').slice(0, 10)}`;
@@ -139,16 +139,6 @@ export async function runRobustness(input: RobustnessRequestInput | RobustnessRe
     const modelResults: RobustnessModel[] = models.map((m, mi) => ({ runId: m.runId, strategy: m.spec.strategy, fraction: m.spec.fraction, seed: m.spec.seed, arch: m.spec.arch, inputSize: m.inputSize, referable: m.spec.referable, cells: cells[mi]! }));
     const fig4 = clMinusFs(modelResults);
     const name = robustnessName(req.datasetId, req.runIds);
-    const dir = path.join(study, ROBUSTNESS_DIR, name);
-    const tmp = path.join(study, ROBUSTNESS_DIR, `.${name}.tmp-${process.pid}`);
-    await fsp.rm(tmp, { recursive: true, force: true });
-    await fsp.mkdir(path.join(tmp, 'gallery'), { recursive: true });
-    const files = [];
-    for (const g of gallery) {
-      const file = `gallery/${g.corruption}-${g.severity}.png`;
-      await fsp.writeFile(path.join(tmp, file), g.png);
-      files.push({ corruption: g.corruption, severity: g.severity, file });
-    }
     const result = RobustnessResult.parse({
       schemaVersion: 1,
       name,
@@ -161,14 +151,16 @@ export async function runRobustness(input: RobustnessRequestInput | RobustnessRe
       severities,
       models: modelResults,
       fig4,
-      gallery: { image: items[galleryIndex]!.id, files },
+      gallery: { image: items[galleryIndex]!.id, files: gallery.map((g) => ({ corruption: g.corruption, severity: g.severity, file: `${GALLERY_FOLDER}/${g.corruption}-${g.severity}.png` })) },
       timing: { corruptSeconds, modelSeconds, totalSeconds: (performance.now() - started) / 1000 },
       backend,
       createdAt: new Date().toISOString(),
     });
-    await writeJsonAtomic(path.join(tmp, 'result.json'), result);
-    await fsp.rm(dir, { recursive: true, force: true });
-    await fsp.rename(tmp, dir);
+    await writeResultFolder(studyLayout(study).result('robustness', name), async (tmp) => {
+      await fsp.mkdir(path.join(tmp, GALLERY_FOLDER));
+      for (const [i, g] of gallery.entries()) await fsp.writeFile(path.join(tmp, result.gallery!.files[i]!.file), g.png);
+      await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
+    });
     return result;
   } finally {
     for (const m of models) m.model.dispose();
@@ -200,19 +192,4 @@ export function clMinusFs(models: readonly RobustnessModel[]): RobustnessDiffere
 
 async function png(rgb: Uint8Array, size: number): Promise<Buffer> {
   return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
-}
-
-/** Reads every robustness/<name>/result.json of the study (hidden temporary folders skipped). */
-export async function listRobustness(studyPath: string): Promise<RobustnessResult[]> {
-  const dir = path.join(path.resolve(studyPath), ROBUSTNESS_DIR);
-  if (!existsSync(dir)) return [];
-  const out: RobustnessResult[] = [];
-  for (const name of (await fsp.readdir(dir)).sort()) {
-    if (name.startsWith('.')) continue;
-    const file = path.join(dir, name, 'result.json');
-    if (!existsSync(file)) continue;
-    const parsed = RobustnessResult.safeParse(JSON.parse(await fsp.readFile(file, 'utf8')));
-    if (parsed.success) out.push(parsed.data);
-  }
-  return out;
 }

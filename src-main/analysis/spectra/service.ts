@@ -4,13 +4,14 @@
  * (services/runs/run-model.ts), draws N images of the dataset's preprocessed cache, computes every
  * layer's spectrum and κ and the first-layer distribution analysis (`computeSpectra`, which also
  * serves a bare ResNet for tests and the bench), and writes
- * `spectra/<run-id>__<dataset-id>/result.json` atomically.
+ * `spectra/<run-id>__<dataset-id>/result.json` as one result folder
+ * (services/study-folder/result-folder.ts).
  *
- * Block storage of the activations (capture.ts) goes to `spectra/<name>/.activations/` inside the
- * study (the study's disk, not a RAM-backed /tmp) and is removed afterwards, also on failure or
- * cancel.
+ * Block storage of the activations (capture.ts) goes to `.activations/` inside the result's
+ * temporary folder in the study (the study's disk, not a RAM-backed /tmp) and is removed before the
+ * result is swapped in, or with the temporary folder on failure or cancel.
  */
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
@@ -20,9 +21,10 @@ import { normalize } from '../../engine/augment/ops';
 import type { ResNet } from '../../engine/models/resnet';
 import { mulberry32 } from '../../random/prng';
 import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
-import { writeJsonAtomic } from '../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel } from '../../services/runs/run-model';
+import { RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { ImageSource, decodeBatch, type TrainingItem } from '../../services/training/data';
 import { captureGrams, spectrumLayers, type ImageFeed } from './capture';
 import { componentCount, conditionNumber, explainedVariance, type ConditionPercentiles } from './eigen';
@@ -150,7 +152,10 @@ async function chooseImages(studyPath: string, req: SpectraRequest): Promise<{ i
   return { items, split, available: pool.length };
 }
 
-export const SPECTRA_DIR = 'spectra';
+/** Folder name of a spectra result under spectra/. */
+export function spectraName(runId: string, datasetId: string): string {
+  return `${runId}__${datasetId}`;
+}
 
 export interface RunSpectraOptions {
   /** Overrides for the capture (tests, benchmarks). */
@@ -165,35 +170,37 @@ export async function runSpectra(request: SpectraRequestInput, studyPath: string
   ctx.progress(0, 1, 'Loading the model and choosing images');
   const chosen = await chooseImages(study, req);
   const loaded = await loadRunModel(study, req.runId);
-  const name = `${req.runId}__${req.datasetId}`;
-  const outDir = path.join(study, SPECTRA_DIR, name);
-  const scratchDir = path.join(outDir, '.activations');
+  const name = spectraName(req.runId, req.datasetId);
+  const layout = studyLayout(study).result('spectra', name);
   try {
-    await fsp.mkdir(outDir, { recursive: true });
     ctx.log(`Spectra of run ${req.runId} on ${chosen.items.length} images of ${req.datasetId} (split ${chosen.split}, ${chosen.available} available)`);
-    const feed = datasetFeed(chosen.items, loaded.inputSize, loaded.mean, loaded.std);
-    const core = await computeSpectra(loaded.model, feed, { k: req.k, percentiles: req.percentiles, bins: req.bins, batchSize: req.batchSize, scratchDir, ...opts.compute }, ctx);
-    const result: SpectraResult = {
-      schemaVersion: SPECTRA_SCHEMA_VERSION,
-      name,
-      ...core,
-      run: {
-        runId: req.runId,
-        strategy: loaded.spec.strategy,
-        fraction: loaded.spec.fraction,
-        seed: loaded.spec.seed,
-        arch: loaded.spec.arch,
-        normalisation: { mean: [...loaded.best.normalisation.mean], std: [...loaded.best.normalisation.std], source: loaded.best.normalisation.source },
-      },
-      dataset: { datasetId: req.datasetId, split: chosen.split, available: chosen.available, seed: req.seed, imageIds: chosen.items.map((i) => i.id) },
-      created: new Date().toISOString(),
-    };
-    const checked = SpectraResult.parse(result);
-    await writeJsonAtomic(path.join(outDir, 'result.json'), checked);
-    ctx.progress(1, 1, 'Done');
-    return checked;
+    // The activations are streamed to scratch files inside the result's temporary folder and removed before it is swapped in.
+    return await writeResultFolder(layout, async (tmp) => {
+      const scratchDir = path.join(tmp, '.activations');
+      const feed = datasetFeed(chosen.items, loaded.inputSize, loaded.mean, loaded.std);
+      const core = await computeSpectra(loaded.model, feed, { k: req.k, percentiles: req.percentiles, bins: req.bins, batchSize: req.batchSize, scratchDir, ...opts.compute }, ctx);
+      await fsp.rm(scratchDir, { recursive: true, force: true });
+      const result: SpectraResult = {
+        schemaVersion: SPECTRA_SCHEMA_VERSION,
+        name,
+        ...core,
+        run: {
+          runId: req.runId,
+          strategy: loaded.spec.strategy,
+          fraction: loaded.spec.fraction,
+          seed: loaded.spec.seed,
+          arch: loaded.spec.arch,
+          normalisation: { mean: [...loaded.best.normalisation.mean], std: [...loaded.best.normalisation.std], source: loaded.best.normalisation.source },
+        },
+        dataset: { datasetId: req.datasetId, split: chosen.split, available: chosen.available, seed: req.seed, imageIds: chosen.items.map((i) => i.id) },
+        created: new Date().toISOString(),
+      };
+      const checked = SpectraResult.parse(result);
+      await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(checked, null, 2) + '\n');
+      ctx.progress(1, 1, 'Done');
+      return checked;
+    });
   } finally {
     loaded.model.dispose();
-    if (existsSync(scratchDir)) await fsp.rm(scratchDir, { recursive: true, force: true });
   }
 }

@@ -12,6 +12,7 @@ import { explainRun } from '../../analysis/lrp/service';
 import { POOLINGS } from '../../analysis/lrp/rma-rra';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
+import { studyLayout } from '../../services/study-folder/layout';
 
 export const EXPLAIN_USAGE =
   'funduslab explain --study <dir> --runs <id,…> --dataset <id> [--images N|id,…] [--start true-grade|referable] [--ungraded-class G] [--referable 3,4] ' +
@@ -87,7 +88,7 @@ const f4 = (v: number | null) => (v === null ? '   –  ' : v.toFixed(4));
 /** Table 3 of one run: per region and pooling, mean (std) RMA and RRA of LRP and of the noise control. */
 export function formatExplanation(r: ExplanationResult, study: string): string {
   const lines = [
-    `Run ${r.run.runId} (${r.run.strategy}, ${r.run.arch}, ${r.run.inputSize} px) on ${r.dataset.datasetId}: ${r.images.length} image(s), ${r.seconds.toFixed(1)} s on ${r.backend} → ${path.join(study, 'explanations', r.name)}`,
+    `Run ${r.run.runId} (${r.run.strategy}, ${r.run.arch}, ${r.run.inputSize} px) on ${r.dataset.datasetId}: ${r.images.length} image(s), ${r.seconds.toFixed(1)} s on ${r.backend} → ${studyLayout(study).result('explanations', r.name).dir}`,
     `  LRP ${r.composite.name}; start ${r.request.start}${r.request.start === 'true-grade' ? ` (ungraded images: class ${r.request.ungradedClass})` : ` (grades ${r.run.referable.join(', ')})`}, ${r.request.startValue}`,
     `  ${'region'.padEnd(6)} ${'n'.padStart(3)}  ${'pooling'.padEnd(10)}  ${'RMA mean (std)'.padEnd(17)}  ${'RRA mean (std)'.padEnd(17)}  ${'noise RMA'.padEnd(9)}  noise RRA`,
   ];

@@ -8,7 +8,8 @@ import path from 'node:path';
 import { DatasetType, type ImportRequest, type ImportResult } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import { importDataset } from '../../services/datasets/import/import-service';
-import { STUDY_FILE, StudyService } from '../../services/study-folder/study-service';
+import { StudyService } from '../../services/study-folder/study-service';
+import { studyLayout } from '../../services/study-folder/layout';
 import { APP_VERSION } from '../../version';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
@@ -61,7 +62,7 @@ export async function runImport(argv: string[]): Promise<number> {
     ...(values.split !== undefined ? { split: values.split } : {}),
   } as unknown as ImportRequest; // validated by importDataset (BAD_REQUEST names each field)
   const studyPath = path.resolve(values.study);
-  if (!existsSync(path.join(studyPath, STUDY_FILE))) {
+  if (!existsSync(studyLayout(studyPath).studyFile)) {
     // A new or empty folder becomes a study (StudyService refuses a non-empty folder with the reason).
     const created = await new StudyService({ appVersion: APP_VERSION }).create(studyPath, path.basename(studyPath));
     if (!values.json) process.stderr.write(`created study "${created.study.name}" in ${created.path}\n`);

@@ -11,6 +11,7 @@ import type { SpectraRequestInput, SpectraResult } from '../../../src-shared/spe
 import { runSpectra } from '../../analysis/spectra/service';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
+import { studyLayout } from '../../services/study-folder/layout';
 
 export const SPECTRA_USAGE = 'funduslab spectra --study <dir> --run <id> --dataset <id> [--images N] [--k K] [--split test|train|all] [--seed S] [--batch B] [--json]';
 
@@ -60,7 +61,7 @@ export function formatSpectra(r: SpectraResult, study: string): string {
     `First layer (${r.firstLayer.layer}): kurtosis (Fisher, mirrored) ${r.firstLayer.kurtosis.toFixed(3)}; best fit ${r.firstLayer.best ?? 'none'}; Pareto α ${r.firstLayer.paretoAlpha === null ? 'n/a' : r.firstLayer.paretoAlpha.toPrecision(4)}`,
     ...r.firstLayer.fits.map((f) => `  ${f.distribution.padEnd(11)} RSS ${f.rss.toExponential(3)}  ${f.names.map((n, i) => `${n}=${f.params[i]!.toPrecision(4)}`).join(' ')}`),
     `Time: forward ${(t.forwardMs / 1000).toFixed(1)} s (${t.forwardPasses} pass${t.forwardPasses === 1 ? '' : 'es'}), Gram ${(t.gramMs / 1000).toFixed(1)} s, eigen ${(t.eigenMs / 1000).toFixed(1)} s, images ${(t.dataMs / 1000).toFixed(1)} s, fits ${(t.fitMs / 1000).toFixed(1)} s`,
-    `Result: ${path.join(study, 'spectra', r.name, 'result.json')}`,
+    `Result: ${studyLayout(study).result('spectra', r.name).result}`,
   ];
   return lines.join('\n');
 }

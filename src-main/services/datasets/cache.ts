@@ -9,6 +9,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { CropGeometry, IssueKind, type PreprocessSettings } from '../../../src-shared/datasets';
 import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
+import { CACHE_FOLDER, cacheRelativePath } from '../study-folder/layout';
 
 /** Bumped when the pipeline's output changes for the same settings (invalidates every cache). */
 export const PIPELINE_VERSION = 2; // 2: masks shrink by any coverage (max pooling) instead of nearest-neighbour
@@ -44,7 +45,7 @@ export class Cache {
 
   /** Path relative to the dataset folder (what the manifest records). */
   rel(name: string, hash: string): string {
-    return ['cache', this.key, hash.slice(0, 2), name].join('/');
+    return cacheRelativePath(this.key, hash.slice(0, 2), name);
   }
 
   abs(relPath: string): string {
@@ -87,7 +88,7 @@ export class Cache {
 
   /** Removes cache files no item refers to any more (after a complete import), and other settings' folders. */
   async prune(keep: Set<string>): Promise<number> {
-    const root = path.join(this.datasetDir, 'cache');
+    const root = path.join(this.datasetDir, CACHE_FOLDER);
     let removed = 0;
     let entries: string[] = [];
     try {
@@ -104,7 +105,7 @@ export class Cache {
     const mine = path.join(root, this.key);
     for (const shard of await fsp.readdir(mine).catch(() => [] as string[])) {
       for (const f of await fsp.readdir(path.join(mine, shard)).catch(() => [] as string[])) {
-        const relPath = ['cache', this.key, shard, f].join('/');
+        const relPath = cacheRelativePath(this.key, shard, f);
         if (!keep.has(relPath) && !f.endsWith('.tmp')) {
           await fsp.rm(path.join(mine, shard, f), { force: true });
           removed++;

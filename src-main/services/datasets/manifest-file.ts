@@ -3,7 +3,7 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { DatasetManifest } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
-import { MANIFEST_FILE } from './import/import-service';
+import { studyLayout } from '../study-folder/layout';
 
 export interface LoadedManifest {
   datasetDir: string;
@@ -12,8 +12,7 @@ export interface LoadedManifest {
 
 /** Loads and validates the manifest; `field` names the request field that chose the dataset. */
 export async function readDatasetManifest(studyPath: string, datasetId: string, field = 'datasetId'): Promise<LoadedManifest> {
-  const datasetDir = path.join(studyPath, 'datasets', datasetId);
-  const manifestFile = path.join(datasetDir, MANIFEST_FILE);
+  const { dir: datasetDir, manifest: manifestFile } = studyLayout(studyPath).dataset(datasetId);
   let raw: string;
   try {
     raw = await fsp.readFile(manifestFile, 'utf8');

@@ -16,9 +16,9 @@ import { listDatasets, resolveStudy } from '../datasets/view';
 import { importDataset } from '../datasets/import/import-service';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { syntheticNotice, writeEyepacsDemo, writeIdridDemo, type EyepacsDemoOptions, type IdridDemoOptions } from './writers';
+import { studyLayout } from '../study-folder/layout';
 
 /** The study subfolder the generated source images are written to. */
-export const DEMO_FOLDER = 'demo-data';
 /** Dataset id of the graded EyePACS-layout demo set. */
 export const DEMO_DATASET_ID = 'eyepacs-demo';
 /** Dataset id of the IDRiD-layout demo set with lesion masks. */
@@ -77,7 +77,7 @@ export async function addDemoData(request: DemoDataRequest, studyPath: string, c
   const req = parseOrThrow(DemoDataRequest, request, 'demo data request');
   const study = await resolveStudy(studyPath);
   throwIfCancelled(ctx);
-  const folder = path.join(study, DEMO_FOLDER);
+  const folder = studyLayout(study).folder('demoData');
   const plan = demoDataPlan(req);
   const idrid = plan.idrid;
 

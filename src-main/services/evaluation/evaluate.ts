@@ -11,10 +11,10 @@
  * a fixed threshold, Youden point.
  *
  * Output: evaluations/<run-id>__<dataset-id>__<split>/ with predictions.csv (one row per evaluated
- * image, manifest order) and result.json (EvaluationResult). Both are written into a temporary
- * folder beside it (each file flushed and renamed) once everything has been computed; the folder is
- * then renamed into place (an earlier evaluation under the same name is moved aside first and
- * deleted after). Bad input, an error or a cancellation before that point writes nothing.
+ * image, manifest order) and result.json (EvaluationResult), written as one result folder
+ * (services/study-folder/result-folder.ts) once everything has been computed: an earlier evaluation
+ * under the same name is replaced only when the new one is complete. Bad input, an error or a
+ * cancellation before that point writes nothing.
  *
  * Every bad input is checked before the model is loaded: unknown run or dataset, a run without a
  * selected model, a head with another number of classes than the 5 ICDR grades (best/metrics.json
@@ -32,7 +32,6 @@ import { CI_LEVEL, EVALUATION_SCHEMA_VERSION, EvaluateRequest, EvaluationResult,
 import { normalize } from '../../engine/augment/ops';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../datasets/manifest-file';
-import { writeFileAtomic } from '../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel, type RunInfo } from '../runs/run-model';
 import { requireStudyFolder } from '../study-folder/study-service';
@@ -41,8 +40,10 @@ import { bootstrapAuc, delongCi, referableProbability, rocAuc, rocCurve, sensiti
 
 /** ICDR grades 0–4: the model head every evaluation needs. */
 export const EVALUATION_CLASSES = 5;
-export { EVALUATIONS_DIR, PREDICTIONS_FILE, RESULT_FILE, evaluationName, inSplit, defaultSplit, csvField } from './files';
-import { EVALUATIONS_DIR, PREDICTIONS_FILE, RESULT_FILE, evaluationName, inSplit, defaultSplit, csvField } from './files';
+export { evaluationName, inSplit, defaultSplit, csvField } from './files';
+import { evaluationName, inSplit, defaultSplit, csvField } from './files';
+import { PREDICTIONS_FILE, RESULT_FILE, studyLayout } from '../study-folder/layout';
+import { writeResultFolder } from '../study-folder/result-folder';
 
 export interface EvaluateOptions {
   /** Bytes of decoded inputs kept in memory (default 0: each image is decoded once and dropped). */
@@ -119,8 +120,8 @@ export async function evaluateRun(requestInput: EvaluateRequestInput | EvaluateR
   const fixed = sensitivitySpecificityAt(labels, scores, request.operatingPoint.threshold);
   const youden = youdenPoint(labels, scores);
 
-  const dir = path.join(study, EVALUATIONS_DIR, name);
-  const files = { dir, predictions: path.join(dir, PREDICTIONS_FILE), result: path.join(dir, RESULT_FILE) };
+  const layout = studyLayout(study).evaluation(name);
+  const files = { dir: layout.dir, predictions: layout.predictions, result: layout.result };
   const result = EvaluationResult.parse({
     schemaVersion: EVALUATION_SCHEMA_VERSION,
     name,
@@ -162,7 +163,10 @@ export async function evaluateRun(requestInput: EvaluateRequestInput | EvaluateR
 
   // 4. Write (nothing exists under evaluations/<name> until both files are complete).
   throwIfCancelled(ctx);
-  await writeEvaluationDir(path.join(study, EVALUATIONS_DIR), name, { [PREDICTIONS_FILE]: csv, [RESULT_FILE]: JSON.stringify(result, null, 2) + '\n' });
+  await writeResultFolder(layout, async (tmp) => {
+    await fsp.writeFile(path.join(tmp, PREDICTIONS_FILE), csv);
+    await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
+  });
   ctx.log(`AUC ${auc.toFixed(4)} (DeLong 95% CI ${delong.lower.toFixed(4)}–${delong.upper.toFixed(4)}, bootstrap ${boot.lower.toFixed(4)}–${boot.upper.toFixed(4)}); wrote ${files.predictions}`);
   ctx.progress(plan.items.length, plan.items.length, `AUC ${auc.toFixed(4)}`);
   return result;
@@ -176,11 +180,11 @@ function headError(runId: string, what: string): AppError {
 
 /** The selected model exists and has a 5-grade head, by best/metrics.json and by the file's fc.weight. */
 async function checkHead(info: RunInfo): Promise<void> {
-  const weights = path.join(info.runDir, 'best', 'model.safetensors');
+  const weights = info.files.bestModel;
   if (!info.best || !existsSync(weights)) {
     throw new AppError('BAD_REQUEST', `Run "${info.runId}" has no selected model yet (${weights} is missing): train it for at least one epoch first.`, [{ path: 'runId', message: 'no trained model' }]);
   }
-  if (info.best.classes !== EVALUATION_CLASSES) throw headError(info.runId, `${path.join(info.runDir, 'best', 'metrics.json')} says its head has ${info.best.classes} classes`);
+  if (info.best.classes !== EVALUATION_CLASSES) throw headError(info.runId, `${info.files.bestMetrics} says its head has ${info.best.classes} classes`);
   const shape = await safetensorsShape(weights, 'fc.weight');
   if (shape && shape[0] !== EVALUATION_CLASSES) throw headError(info.runId, `fc.weight in ${weights} has shape [${shape.join(', ')}] (${shape[0]} outputs)`);
 }
@@ -319,34 +323,4 @@ function predictionsCsv(plan: Plan, logits: Float32Array, scores: Float64Array):
     lines.push([csvField(it.id), csvField(it.item.patient), it.item.eye ?? '', String(it.grade), String(plan.labels[i]), ...p.map(String), String(scores[i])].join(','));
   });
   return lines.join('\n') + '\n';
-}
-
-/**
- * Writes the files into evaluations/.<name>.tmp-XXXXXX/ (each flushed), then renames that folder to
- * evaluations/<name>; an existing evaluations/<name> is moved to .<name>.old-XXXXXX first and
- * removed afterwards (restored if the final rename fails).
- */
-async function writeEvaluationDir(root: string, name: string, files: Record<string, string>): Promise<void> {
-  await fsp.mkdir(root, { recursive: true });
-  const tmp = await fsp.mkdtemp(path.join(root, `.${name}.tmp-`));
-  const final = path.join(root, name);
-  let old: string | null = null;
-  try {
-    for (const [file, text] of Object.entries(files)) await writeFileAtomic(path.join(tmp, file), text);
-    if (existsSync(final)) {
-      old = path.join(root, `.${name}.old-${path.basename(tmp).slice(-6)}`);
-      await fsp.rename(final, old);
-    }
-    try {
-      await fsp.rename(tmp, final);
-    } catch (e) {
-      if (old) await fsp.rename(old, final).catch(() => {});
-      old = null;
-      throw e;
-    }
-  } catch (e) {
-    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
-    throw e;
-  }
-  if (old) await fsp.rm(old, { recursive: true, force: true }).catch(() => {});
 }

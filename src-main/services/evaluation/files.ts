@@ -1,13 +1,9 @@
 /**
  * Names and small pure helpers of the evaluation folders (no tfjs: the main process and the report
- * use them): evaluations/<run>__<dataset>__<split>/{predictions.csv, result.json}.
+ * use them): evaluations/<run>__<dataset>__<split>/ (paths: services/study-folder/layout.ts).
  */
 import type { DatasetItem, DatasetManifest } from '../../../src-shared/datasets';
 import type { EvaluationSplit } from '../../../src-shared/evaluation';
-
-export const EVALUATIONS_DIR = 'evaluations';
-export const PREDICTIONS_FILE = 'predictions.csv';
-export const RESULT_FILE = 'result.json';
 
 /** Folder name of an evaluation under evaluations/. */
 export function evaluationName(runId: string, datasetId: string, split: EvaluationSplit): string {

@@ -3,5 +3,5 @@
  * studyResults (the results table, paired DeLong comparisons and Fig 2 series of a study). The
  * numbers themselves are in ./metrics.
  */
-export { evaluateRun, evaluationName, defaultSplit, inSplit, EVALUATIONS_DIR, PREDICTIONS_FILE, RESULT_FILE, type EvaluateOptions } from './evaluate';
+export { evaluateRun, evaluationName, defaultSplit, inSplit, type EvaluateOptions } from './evaluate';
 export { studyResults, readEvaluation, resultsTableCsv, fig2Panels, comparisonPairs, readPredictions, pairedTestOf, STRATEGY_ORDER, COMPARISONS, RESULTS_CSV_COLUMNS } from './results';

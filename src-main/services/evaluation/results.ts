@@ -35,7 +35,9 @@ import {
 import type { TrainingStrategy } from '../../../src-shared/training';
 import { columnIndex, parseCsv } from '../datasets/csv';
 import { listRuns } from '../runs/run-info';
-import { csvField, EVALUATIONS_DIR, PREDICTIONS_FILE, RESULT_FILE } from './files';
+import { PREDICTIONS_FILE, RESULT_FILE, studyLayout } from '../study-folder/layout';
+import { readResultFolder, resultFolderOf, resultNames } from '../study-folder/result-folder';
+import { csvField } from './files';
 import { pairedDelongTest } from './metrics';
 
 /** Strategy order of tables and figures (the paper's: no external data first, then ImageNet). */
@@ -66,10 +68,21 @@ export interface Predictions {
 
 /** Reads evaluations/<name>/result.json by folder name (for the ROC viewer). */
 export async function readEvaluation(studyPath: string, name: string): Promise<EvaluationResult> {
-  if (name.startsWith('.') || name.includes('/') || name.includes('\\') || name === '..') throw new AppError('BAD_REQUEST', `Invalid evaluation name "${name}".`, [{ path: 'name', message: 'invalid' }]);
-  const file = path.join(path.resolve(studyPath), EVALUATIONS_DIR, name, RESULT_FILE);
-  if (!existsSync(file)) throw new AppError('NOT_FOUND', `No evaluation "${name}" in the study (${file} is missing).`, [{ path: 'name', message: 'no such evaluation' }]);
-  return parseResultFile(file);
+  return (await readResultFolder(studyPath, 'evaluations', name, EvaluationResult, 'evaluation')).result;
+}
+
+/**
+ * evaluations/<name>/predictions.csv as the evaluation wrote it (for the CSV export). The name is
+ * checked as readEvaluation checks it (a folder name, never a path) and must be a readable evaluation.
+ */
+export async function evaluationPredictionsCsv(studyPath: string, name: string): Promise<string> {
+  const { folder } = await readResultFolder(studyPath, 'evaluations', name, EvaluationResult, 'evaluation');
+  const file = path.join(folder, PREDICTIONS_FILE);
+  try {
+    return await fsp.readFile(file, 'utf8');
+  } catch {
+    throw new AppError('NOT_FOUND', `Evaluation "${name}" has no per-image predictions: ${file} is missing or unreadable.`, [{ path: 'name', message: 'no predictions.csv' }]);
+  }
 }
 
 async function parseResultFile(file: string): Promise<EvaluationResult> {
@@ -206,13 +219,16 @@ export function compareRows(a: ResultsRow, b: ResultsRow): number {
 /** Reads every evaluation of the study (unreadable folders go to `skipped`). */
 export async function loadEvaluations(studyPath: string): Promise<{ evaluations: LoadedEvaluation[]; skipped: StudyResults['skipped'] }> {
   const study = path.resolve(studyPath);
-  const root = path.join(study, EVALUATIONS_DIR);
-  const names = existsSync(root) ? (await fsp.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name).sort() : [];
+  const root = studyLayout(study).folder('evaluations');
+  const names = existsSync(root) ? (await fsp.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name) : [];
+  // A result a crash left only as its `.previous` counts too (result-folder.ts).
+  for (const name of await resultNames(root)) if (!names.includes(name)) names.push(name);
+  names.sort();
   const specs = new Map((await listRuns(study)).map((r) => [r.runId, r.spec]));
   const evaluations: LoadedEvaluation[] = [];
   const skipped: StudyResults['skipped'] = [];
   for (const name of names) {
-    const dir = path.join(root, name);
+    const dir = resultFolderOf(root, name) ?? path.join(root, name);
     try {
       const result = await parseResultFile(path.join(dir, RESULT_FILE));
       evaluations.push({ dir, result, row: toRow(name, result, specs.get(result.run.runId)) });

@@ -14,6 +14,7 @@ import { writeFileAtomicSync, writeJsonAtomic } from '../../fs/atomic';
 import type { Logger } from '../log';
 import type { WorkerHandle, WorkerLauncher } from './launcher';
 import { FromWorker, type ToWorker } from './protocol';
+import { studyLayout } from '../study-folder/layout';
 
 export interface JobServiceOptions {
   /** Folder for app-level jobs (jobs without a study). */
@@ -66,7 +67,7 @@ export class JobService {
 
   /** Loads the jobs persisted in a study's `jobs/` folder (call when a study is opened). */
   attachStudy(studyPath: string): void {
-    this.loadFrom(path.join(studyPath, 'jobs'));
+    this.loadFrom(studyLayout(studyPath).folder('jobs'));
   }
 
   list(): JobState[] {
@@ -97,7 +98,7 @@ export class JobService {
       result: null,
       log: [],
     };
-    if (job.studyPath) await fsp.mkdir(path.join(job.studyPath, 'jobs'), { recursive: true });
+    if (job.studyPath) await fsp.mkdir(studyLayout(job.studyPath).folder('jobs'), { recursive: true });
     this.jobs.set(job.id, job);
     await this.persist(job);
     const snapshot = structuredClone(job);
@@ -302,7 +303,7 @@ export class JobService {
   }
 
   private jobDir(job: Pick<JobState, 'studyPath'>): string {
-    return job.studyPath ? path.join(job.studyPath, 'jobs') : this.options.appJobsDir;
+    return job.studyPath ? studyLayout(job.studyPath).folder('jobs') : this.options.appJobsDir;
   }
 
   private logFile(job: JobState): string {

@@ -3,10 +3,11 @@
  * reading, safe in the main process. run-model.ts loads the model itself.
  */
 import { existsSync, promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../src-shared/errors';
+import type { RunSummary } from '../../../src-shared/contract';
 import { TrainingResult, TrainingSpec } from '../../../src-shared/training';
+import { studyLayout, type RunLayout } from '../study-folder/layout';
 
 export { RUN_ID_PATTERN } from '../../../src-shared/ids';
 import { RUN_ID_PATTERN } from '../../../src-shared/ids';
@@ -30,6 +31,8 @@ export type BestModelInfo = z.infer<typeof BestModelInfo>;
 export interface RunInfo {
   runId: string;
   runDir: string;
+  /** Every file of the run folder (services/study-folder/layout.ts). */
+  files: RunLayout;
   spec: TrainingSpec;
   /** metrics.json when the run finished, else null. */
   result: TrainingResult | null;
@@ -48,26 +51,27 @@ async function readJson(file: string): Promise<unknown> {
 /** Reads a run's spec, result and best-model info (no tensors). `field` names the request field. */
 export async function readRunInfo(studyPath: string, runId: string, field = 'runId'): Promise<RunInfo> {
   if (!RUN_ID_PATTERN.test(runId)) throw new AppError('BAD_REQUEST', `Invalid run id "${runId}".`, [{ path: field, message: 'invalid run id' }]);
-  const runDir = path.join(path.resolve(studyPath), 'runs', runId);
-  const specFile = path.join(runDir, 'spec.json');
+  const files = studyLayout(studyPath).run(runId);
+  const runDir = files.dir;
+  const specFile = files.spec;
   if (!existsSync(specFile)) throw new AppError('NOT_FOUND', `Run "${runId}" is not in the study ${studyPath} (no ${specFile}).`, [{ path: field, message: 'no such run' }]);
   const spec = TrainingSpec.safeParse(await readJson(specFile));
   if (!spec.success) throw new AppError('STUDY_CORRUPT', `${specFile} is not a valid training spec: ${spec.error.issues[0]?.path.join('.')} ${spec.error.issues[0]?.message}`);
-  const metricsFile = path.join(runDir, 'metrics.json');
+  const metricsFile = files.metrics;
   const result = existsSync(metricsFile) ? TrainingResult.safeParse(await readJson(metricsFile)) : null;
-  const bestFile = path.join(runDir, 'best', 'metrics.json');
+  const bestFile = files.bestMetrics;
   let best: BestModelInfo | null = null;
   if (existsSync(bestFile)) {
     const parsed = BestModelInfo.safeParse(await readJson(bestFile));
     if (!parsed.success) throw new AppError('STUDY_CORRUPT', `${bestFile} is invalid: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
     best = parsed.data;
   }
-  return { runId, runDir, spec: spec.data, result: result?.success ? result.data : null, best };
+  return { runId, runDir, files, spec: spec.data, result: result?.success ? result.data : null, best };
 }
 
 /** Every run folder of the study with a readable spec, sorted by id (unreadable ones are skipped). */
 export async function listRuns(studyPath: string): Promise<RunInfo[]> {
-  const dir = path.join(path.resolve(studyPath), 'runs');
+  const dir = studyLayout(studyPath).folder('runs');
   const names = existsSync(dir) ? (await fsp.readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && RUN_ID_PATTERN.test(d.name)).map((d) => d.name) : [];
   const out: RunInfo[] = [];
   for (const name of names.sort()) {
@@ -78,4 +82,20 @@ export async function listRuns(studyPath: string): Promise<RunInfo[]> {
     }
   }
   return out;
+}
+
+/** Every run folder with a readable spec, summarised for the analysis pages (sorted by id). */
+export async function runSummaries(studyPath: string): Promise<RunSummary[]> {
+  return (await listRuns(studyPath)).map((r) => ({
+    runId: r.runId,
+    strategy: r.spec.strategy,
+    fraction: r.spec.fraction,
+    seed: r.spec.seed,
+    arch: r.spec.arch,
+    inputSize: r.spec.inputSize,
+    datasetId: r.spec.datasetId ?? null,
+    finished: r.result !== null,
+    hasModel: r.best !== null,
+    bestValAuc: r.result?.bestValAuc ?? r.best?.valAuc ?? null,
+  }));
 }

@@ -31,7 +31,7 @@ export interface LoadedRunModel extends RunInfo {
  */
 export async function loadRunModel(studyPath: string, runId: string, field = 'runId'): Promise<LoadedRunModel> {
   const info = await readRunInfo(studyPath, runId, field);
-  const weights = path.join(info.runDir, 'best', 'model.safetensors');
+  const weights = info.files.bestModel;
   if (!info.best || !existsSync(weights)) {
     throw new AppError('BAD_REQUEST', `Run "${runId}" has no selected model yet (${weights} is missing): train it for at least one epoch first.`, [{ path: field, message: 'no trained model' }]);
   }

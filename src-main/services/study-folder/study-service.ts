@@ -9,8 +9,8 @@ import path from 'node:path';
 import { AppError, describeIssues, fieldIssues } from '../../../src-shared/errors';
 import { STUDY_SCHEMA_VERSION, StudyFile, type StudySummary } from '../../../src-shared/study';
 import { writeJsonAtomic } from '../../fs/atomic';
+import { NEW_STUDY_FOLDERS, STUDY_FILE, STUDY_FOLDERS } from './layout';
 
-export const STUDY_FILE = 'study.json';
 
 /** The absolute study folder; NOT_FOUND naming `field` unless it holds a study.json. */
 export function requireStudyFolder(studyPath: string, field = 'studyPath'): string {
@@ -18,8 +18,8 @@ export function requireStudyFolder(studyPath: string, field = 'studyPath'): stri
   if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: field, message: 'not a study' }]);
   return study;
 }
-/** Sub-folders every study has (DESIGN.md). */
-export const STUDY_SUBFOLDERS = ['datasets', 'runs', 'analyses', 'reports', 'jobs'] as const;
+/** Sub-folders every study has (layout.ts). */
+export const STUDY_SUBFOLDERS: readonly string[] = NEW_STUDY_FOLDERS.map((k) => STUDY_FOLDERS[k]);
 
 export interface StudyServiceOptions {
   appVersion: string;

@@ -24,12 +24,15 @@ import { TrainingEpochLog } from '../../../src-shared/training';
 import type { AdamWState } from '../../engine/optim/adamw';
 import { readSafetensors, writeSafetensors } from '../../engine/weights/safetensors';
 import { fromFloat32, toFloat32, type RawTensor } from '../../engine/weights/tensors';
+import { completeFolder, replaceFolder } from '../../fs/atomic';
+import { CHECKPOINT_FILES, pretrainFiles, type CheckpointLayout } from '../study-folder/layout';
 
-export const CHECKPOINT_DIR = 'checkpoint';
-const PREVIOUS_DIR = 'checkpoint.prev';
-const MODEL_FILE = 'model.safetensors';
-const OPTIMIZER_FILE = 'optimizer.safetensors';
-const STATE_FILE = 'state.json';
+const { model: MODEL_FILE, optimizer: OPTIMIZER_FILE, state: STATE_FILE } = CHECKPOINT_FILES;
+
+/** checkpoint/ and checkpoint.prev/ of a run or pretraining folder (services/study-folder/layout.ts). */
+function checkpointDirs(dir: string): CheckpointLayout {
+  return pretrainFiles(dir).checkpoint;
+}
 
 export const CheckpointState = z.object({
   format: z.literal('funduslab.checkpoint/1'),
@@ -95,8 +98,7 @@ export async function writeCheckpoint(runDir: string, content: CheckpointContent
  */
 export async function commitCheckpointFolder(dir: string, files: readonly (readonly [string, () => Uint8Array | string])[], epoch: number, write: FileWriter = fsyncWriter): Promise<void> {
   const tmp = path.join(dir, `.checkpoint-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
-  const target = path.join(dir, CHECKPOINT_DIR);
-  const previous = path.join(dir, PREVIOUS_DIR);
+  const { dir: target, previousDir: previous } = checkpointDirs(dir);
   try {
     await fsp.mkdir(tmp);
     for (const [name, make] of files) await write(path.join(tmp, name), make());
@@ -105,73 +107,46 @@ export async function commitCheckpointFolder(dir: string, files: readonly (reado
     throw new AppError('NOT_WRITABLE', `Could not write the checkpoint of epoch ${epoch} in ${dir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`);
   }
   // Swap: checkpoint → checkpoint.prev, tmp → checkpoint, drop checkpoint.prev.
-  const hadOld = existsSync(target);
   try {
-    if (hadOld) {
-      await fsp.rm(previous, { recursive: true, force: true });
-      await fsp.rename(target, previous);
-    }
-    await fsp.rename(tmp, target);
+    await replaceFolder(tmp, target, previous);
   } catch (err) {
-    if (hadOld && !existsSync(target) && existsSync(previous)) await fsp.rename(previous, target).catch(() => {});
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw new AppError('NOT_WRITABLE', `Could not commit the checkpoint of epoch ${epoch} in ${dir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`);
   }
-  await fsp.rm(previous, { recursive: true, force: true }).catch(() => {});
-  await syncDir(dir);
 }
 
 /** The folder holding the last complete checkpoint (checkpoint/, or checkpoint.prev/ after a crash between the renames), or null. */
-export function completeCheckpointDir(dir: string, marker = STATE_FILE): string | null {
-  for (const name of [CHECKPOINT_DIR, PREVIOUS_DIR]) {
-    const base = path.join(dir, name);
-    if (existsSync(path.join(base, marker))) return base;
-  }
-  return null;
+export function completeCheckpointDir(dir: string, marker: string = STATE_FILE): string | null {
+  const { dir: target, previousDir } = checkpointDirs(dir);
+  return completeFolder(target, previousDir, marker);
 }
 
 /** Reads the checkpoint of a run (falling back to checkpoint.prev after a crash between renames), or null. */
 export async function readCheckpoint(runDir: string): Promise<{ state: CheckpointState; modelBytes: Uint8Array; adamw: AdamWState } | null> {
-  for (const dir of [CHECKPOINT_DIR, PREVIOUS_DIR]) {
-    const base = path.join(runDir, dir);
-    if (!existsSync(path.join(base, STATE_FILE))) continue;
-    let state: CheckpointState;
-    try {
-      state = CheckpointState.parse(JSON.parse(await fsp.readFile(path.join(base, STATE_FILE), 'utf8')));
-    } catch (err) {
-      throw new AppError('STUDY_CORRUPT', `The checkpoint ${base} is unreadable (${(err as Error).message}); delete it to restart the run from scratch.`);
-    }
-    const modelBytes = new Uint8Array(await fsp.readFile(path.join(base, MODEL_FILE)));
-    const { tensors } = readSafetensors(new Uint8Array(await fsp.readFile(path.join(base, OPTIMIZER_FILE))), OPTIMIZER_FILE);
-    const params: AdamWState['params'] = {};
-    for (const [name, step] of Object.entries(state.adamw.steps)) {
-      const m = tensors.get(`${name}/exp_avg`);
-      const v = tensors.get(`${name}/exp_avg_sq`);
-      if (!m || !v) throw new AppError('STUDY_CORRUPT', `The checkpoint ${base} lacks the AdamW moments of ${name}.`);
-      params[name] = { step, shape: [...m.shape], expAvg: toFloat32(m), expAvgSq: toFloat32(v) };
-    }
-    const { lr, betas, eps, weightDecay } = state.adamw;
-    return { state, modelBytes, adamw: { format: 'funduslab.adamw/1', lr, betas, eps, weightDecay, params } };
+  const base = completeCheckpointDir(runDir);
+  if (!base) return null;
+  let state: CheckpointState;
+  try {
+    state = CheckpointState.parse(JSON.parse(await fsp.readFile(path.join(base, STATE_FILE), 'utf8')));
+  } catch (err) {
+    throw new AppError('STUDY_CORRUPT', `The checkpoint ${base} is unreadable (${(err as Error).message}); delete it to restart the run from scratch.`);
   }
-  return null;
+  const modelBytes = new Uint8Array(await fsp.readFile(path.join(base, MODEL_FILE)));
+  const { tensors } = readSafetensors(new Uint8Array(await fsp.readFile(path.join(base, OPTIMIZER_FILE))), OPTIMIZER_FILE);
+  const params: AdamWState['params'] = {};
+  for (const [name, step] of Object.entries(state.adamw.steps)) {
+    const m = tensors.get(`${name}/exp_avg`);
+    const v = tensors.get(`${name}/exp_avg_sq`);
+    if (!m || !v) throw new AppError('STUDY_CORRUPT', `The checkpoint ${base} lacks the AdamW moments of ${name}.`);
+    params[name] = { step, shape: [...m.shape], expAvg: toFloat32(m), expAvgSq: toFloat32(v) };
+  }
+  const { lr, betas, eps, weightDecay } = state.adamw;
+  return { state, modelBytes, adamw: { format: 'funduslab.adamw/1', lr, betas, eps, weightDecay, params } };
 }
 
 /** Removes temporary checkpoint folders left by a crash. */
 export async function removeStaleTemporaries(runDir: string): Promise<void> {
   for (const name of await fsp.readdir(runDir).catch(() => [] as string[])) {
     if (name.startsWith('.checkpoint-') && name.endsWith('.tmp')) await fsp.rm(path.join(runDir, name), { recursive: true, force: true });
-  }
-}
-
-async function syncDir(dir: string): Promise<void> {
-  try {
-    const h = await fsp.open(dir, 'r');
-    try {
-      await h.sync();
-    } finally {
-      await h.close();
-    }
-  } catch {
-    // Directory fsync is not supported everywhere (e.g. Windows); the renames are still atomic.
   }
 }

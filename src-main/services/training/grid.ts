@@ -12,17 +12,16 @@ import { AppError, parseOrThrow, type FieldIssue } from '../../../src-shared/err
 import { GridSpec, GridView, RunDetail, cellSpecInput, type GridCell, type GridSpecInput } from '../../../src-shared/grid';
 import { PretrainEpochLog, TrainingEpochLog, TrainingResult, TrainingSpec, type TrainingStrategy } from '../../../src-shared/training';
 import { readStudyJson, writeJsonAtomic } from '../../fs/atomic';
+import { CHECKPOINT_FILES, studyLayout } from '../study-folder/layout';
 import { requireStudyFolder } from '../study-folder/study-service';
 import { readRunInfo } from '../runs/run-info';
 import { defaultRunId, pretrainId, specHash } from './run-id';
-
-export const GRID_FILE = 'grid.json';
 
 const requireStudy = (studyPath: string) => requireStudyFolder(studyPath);
 
 /** The grid of the study, or null when none was set. */
 export async function readGrid(studyPath: string): Promise<GridSpec | null> {
-  return readStudyJson(path.join(requireStudy(studyPath), GRID_FILE), GridSpec);
+  return readStudyJson(studyLayout(requireStudy(studyPath)).gridFile, GridSpec);
 }
 
 /**
@@ -44,7 +43,7 @@ export async function saveGrid(studyPath: string, input: GridSpecInput): Promise
     }
     if (!parsed.data.datasetId) throw new AppError('BAD_REQUEST', 'The grid names no dataset: set base.datasetId to a dataset of the study.', [{ path: 'base.datasetId', message: 'required' }]);
   }
-  await writeJsonAtomic(path.join(study, GRID_FILE), grid);
+  await writeJsonAtomic(studyLayout(study).gridFile, grid);
   return gridView(study);
 }
 
@@ -60,19 +59,19 @@ async function describeCell(study: string, grid: GridSpec, strategy: TrainingStr
   const spec = parsed.data;
   const runId = defaultRunId(spec);
   const cell = { ...base, runId, spec, epochs: spec.epochs, parsed: spec };
-  const runDir = path.join(study, 'runs', runId);
-  if (existsSync(path.join(runDir, 'spec.json'))) {
-    const existing = TrainingSpec.safeParse(JSON.parse(await fsp.readFile(path.join(runDir, 'spec.json'), 'utf8').catch(() => 'null')));
+  const files = studyLayout(study).run(runId);
+  if (existsSync(files.spec)) {
+    const existing = TrainingSpec.safeParse(JSON.parse(await fsp.readFile(files.spec, 'utf8').catch(() => 'null')));
     if (!existing.success || specHash(existing.data) !== specHash(spec)) {
       return { ...cell, status: 'invalid', reason: `runs/${runId} exists with other settings; delete it or change the grid` };
     }
   }
-  const metrics = path.join(runDir, 'metrics.json');
+  const metrics = files.metrics;
   if (existsSync(metrics)) {
     const r = TrainingResult.safeParse(JSON.parse(await fsp.readFile(metrics, 'utf8').catch(() => 'null')));
     if (r.success) return { ...cell, status: 'done', reason: null, epochsDone: r.data.finalEpoch, bestValAuc: r.data.bestValAuc };
   }
-  const state = path.join(runDir, 'checkpoint', 'state.json');
+  const state = path.join(files.checkpoint.dir, CHECKPOINT_FILES.state);
   if (existsSync(state)) {
     const s = JSON.parse(await fsp.readFile(state, 'utf8').catch(() => '{}')) as { epoch?: number; best?: { valAuc: number } | null };
     return { ...cell, status: 'partial', reason: null, epochsDone: s.epoch ?? 0, bestValAuc: s.best?.valAuc ?? null };
@@ -126,7 +125,7 @@ async function readNdjson<T>(file: string, parse: (v: unknown) => T): Promise<T[
 /** A run's spec, result and logs so far (for the live curves of the dashboard). */
 export async function runDetail(studyPath: string, runId: string): Promise<RunDetail> {
   const info = await readRunInfo(requireStudy(studyPath), runId);
-  const log = await readNdjson(path.join(info.runDir, 'log.ndjson'), (v) => TrainingEpochLog.parse(v));
-  const pretrainLog = info.spec.strategy === 'IWNE-CL' ? await readNdjson(path.join(path.resolve(studyPath), 'pretrain', pretrainId(info.spec).id, 'log.ndjson'), (v) => PretrainEpochLog.parse(v)) : [];
+  const log = await readNdjson(info.files.log, (v) => TrainingEpochLog.parse(v));
+  const pretrainLog = info.spec.strategy === 'IWNE-CL' ? await readNdjson(studyLayout(studyPath).pretrain(pretrainId(info.spec).id).log, (v) => PretrainEpochLog.parse(v)) : [];
   return RunDetail.parse({ runId, spec: info.spec, result: info.result, log, pretrainLog });
 }

@@ -56,13 +56,10 @@ import { commitCheckpointFolder, completeCheckpointDir, fsyncWriter, removeStale
 import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
 import { GRADES } from '../../engine/loss';
 import { pretrainId, pretrainSettings } from './run-id';
+import { CHECKPOINT_FILES, studyLayout } from '../study-folder/layout';
 export { pretrainId, pretrainSettings } from './run-id';
 
-const STATE_FILE = 'state.json';
-const MOCO_FILE = 'moco.safetensors';
-const OPTIMIZER_FILE = 'optimizer.safetensors';
-export const ENCODER_FILE = 'encoder.safetensors';
-const SUMMARY_FILE = 'summary.json';
+const { state: STATE_FILE, moco: MOCO_FILE, optimizer: OPTIMIZER_FILE } = CHECKPOINT_FILES;
 
 const PretrainState = z.object({
   format: z.literal('funduslab.moco-checkpoint/1'),
@@ -119,13 +116,14 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
   const study = path.resolve(studyPath);
   const { id, hash } = pretrainId(spec);
   if (opts.items && !opts.dir) throw new AppError('BAD_REQUEST', 'runPretraining: explicit items need an explicit folder (dir)');
-  const dir = opts.dir ? path.resolve(opts.dir) : path.join(study, 'pretrain', id);
-  const summaryFile = path.join(dir, SUMMARY_FILE);
-  const normFile = path.join(dir, 'normalisation.json');
+  const files = studyLayout(study).pretrain(id, opts.dir);
+  const dir = files.dir;
+  const summaryFile = files.summary;
+  const normFile = files.normalisation;
   if (existsSync(summaryFile) && existsSync(normFile)) {
     const summary = parseOrThrow(PretrainSummary, JSON.parse(await fsp.readFile(summaryFile, 'utf8')), summaryFile);
     ctx.log(`MoCo v2 pretraining ${id} already finished (${summary.epochs} epochs, loss ${summary.finalLoss?.toFixed(4) ?? 'n/a'}); fine-tuning from it.`);
-    return { summary: { ...summary, dir, encoderPath: path.join(dir, ENCODER_FILE), reused: true }, normalisation: JSON.parse(await fsp.readFile(normFile, 'utf8')) as Normalisation };
+    return { summary: { ...summary, dir, encoderPath: files.encoder, reused: true }, normalisation: JSON.parse(await fsp.readFile(normFile, 'utf8')) as Normalisation };
   }
   const m = spec.moco;
   const items = opts.items ?? (await planPretrainingItems(spec, study));
@@ -136,7 +134,7 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
   if (queue.message) ctx.log(`MoCo ${queue.message}`);
 
   await fsp.mkdir(dir, { recursive: true });
-  await writeJsonAtomic(path.join(dir, 'settings.json'), opts.items ? { ...pretrainSettings(spec), datasetId: null, images: `${items.length} explicit images` } : pretrainSettings(spec));
+  await writeJsonAtomic(files.settings, opts.items ? { ...pretrainSettings(spec), datasetId: null, images: `${items.length} explicit images` } : pretrainSettings(spec));
   await removeStaleTemporaries(dir);
   const S = spec.inputSize;
   const source = new ImageSource(S, opts.imageMemoryBytes);
@@ -181,7 +179,7 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
     } else {
       momentumUpdate(keyVars, queryVars, 0); // θk ← θq (the official init copies the query encoder)
     }
-    const logPath = path.join(dir, 'log.ndjson');
+    const logPath = files.log;
     await writeFileAtomic(logPath, state.log.map((l) => JSON.stringify(l) + '\n').join(''));
 
     const perEpoch = toBatches(items, batchSize, true).length;
@@ -267,12 +265,12 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
       opts.onEpoch?.(entry);
     }
 
-    await writeFileAtomic(path.join(dir, ENCODER_FILE), writeSafetensors(mocoStateDict(query, key, headQ, headK, mocoQueue), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', arch: spec.arch, epochs: String(state.epoch) }));
+    await writeFileAtomic(files.encoder, writeSafetensors(mocoStateDict(query, key, headQ, headK, mocoQueue), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', arch: spec.arch, epochs: String(state.epoch) }));
     const t = state.totals;
     const summary = PretrainSummary.parse({
       id,
       dir,
-      encoderPath: path.join(dir, ENCODER_FILE),
+      encoderPath: files.encoder,
       images: items.length,
       epochs: state.epoch,
       finalLoss: state.log.at(-1)?.loss ?? null,

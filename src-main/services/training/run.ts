@@ -44,7 +44,8 @@ import { referableProbability, rocAuc } from '../evaluation/metrics';
 import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import { throwIfCancelled, withHeldProgress, type JobContext } from '../../job-context';
 import { requireStudyFolder } from '../study-folder/study-service';
-import { CHECKPOINT_DIR, fsyncWriter, readCheckpoint, removeStaleTemporaries, writeCheckpoint, type CheckpointState, type FileWriter } from './checkpoint';
+import { CHECKPOINT_FILES, studyLayout } from '../study-folder/layout';
+import { fsyncWriter, readCheckpoint, removeStaleTemporaries, writeCheckpoint, type CheckpointState, type FileWriter } from './checkpoint';
 import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
 import { defaultRunId, specHash } from './run-id';
 import { pretrainSteps, planPretrainingItems, runPretraining, type PretrainOutcome } from './pretrain';
@@ -72,8 +73,9 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
   const study = requireStudyFolder(studyPath);
   const runId = opts.runId ?? defaultRunId(spec);
   if (!RUN_ID_PATTERN.test(runId)) throw new AppError('BAD_REQUEST', `Invalid run id "${runId}": use lower-case letters, digits, ".", "_" and "-".`, [{ path: 'runId', message: 'invalid' }]);
-  const runDir = path.join(study, 'runs', runId);
-  const logPath = path.join(runDir, 'log.ndjson');
+  const files = studyLayout(study).run(runId);
+  const runDir = files.dir;
+  const logPath = files.log;
   const hash = specHash(spec);
 
   if (!engineStatus()) await initEngine({ preference: 'auto' }).catch(() => null); // keep the backend a worker already chose
@@ -81,7 +83,7 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
 
   // The run folder and its spec: a different spec under the same id is a conflict, never a mix.
   await fsp.mkdir(runDir, { recursive: true });
-  const specFile = path.join(runDir, 'spec.json');
+  const specFile = files.spec;
   if (existsSync(specFile)) {
     const existing = JSON.parse(await fsp.readFile(specFile, 'utf8')) as unknown;
     const parsed = TrainingSpec.safeParse(existing);
@@ -91,7 +93,7 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
   } else {
     await writeJsonAtomic(specFile, spec);
   }
-  const metricsFile = path.join(runDir, 'metrics.json');
+  const metricsFile = files.metrics;
   if (existsSync(metricsFile)) {
     const done = TrainingResult.safeParse(JSON.parse(await fsp.readFile(metricsFile, 'utf8')));
     if (done.success) {
@@ -152,7 +154,7 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
       }
     }
     if (checkpoint) {
-      importWeights(model, parseWeightBytes(checkpoint.modelBytes, path.join(runDir, CHECKPOINT_DIR, 'model.safetensors')), { reinitialiseHead: false });
+      importWeights(model, parseWeightBytes(checkpoint.modelBytes, path.join(files.checkpoint.dir, CHECKPOINT_FILES.model)), { reinitialiseHead: false });
       ctx.log(`Resuming run ${runId} after epoch ${checkpoint.state.epoch}`);
     }
 
@@ -161,7 +163,7 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
       (pretraining && spec.normalisation.kind === 'dataset'
         ? pretraining.normalisation
         : await resolveNormalisation(spec, source, data.train, ctx.status, `training subset (${data.train.length} images at ${spec.inputSize} px)`));
-    if (!checkpoint) await writeJsonAtomic(path.join(runDir, 'normalisation.json'), norm);
+    if (!checkpoint) await writeJsonAtomic(files.normalisation, norm);
 
     const o = spec.optimizer;
     optimizer = new AdamW(model.trainableVariables(), {
@@ -195,7 +197,7 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
     const valBatches = toBatches(data.validation, spec.batchSize, false).length;
     const perEpoch = trainBatches + valBatches;
     const total = spec.epochs * perEpoch;
-    const bestDir = path.join(runDir, 'best');
+    const bestDir = files.bestDir;
     const vars = model.trainableVariables();
     const S = spec.inputSize;
 
@@ -241,8 +243,8 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
       const improved = val.auc !== null && (state.best === null || val.auc > state.best.valAuc);
       if (improved) {
         await fsp.mkdir(bestDir, { recursive: true });
-        await exportSafetensors(model, path.join(bestDir, 'model.safetensors'));
-        await writeJsonAtomic(path.join(bestDir, 'metrics.json'), { epoch, valAuc: val.auc, valLoss: val.loss, referable: spec.referable, selection: 'val-auc', runId, arch: spec.arch, classes: GRADES, normalisation: norm });
+        await exportSafetensors(model, files.bestModel);
+        await writeJsonAtomic(files.bestMetrics, { epoch, valAuc: val.auc, valLoss: val.loss, referable: spec.referable, selection: 'val-auc', runId, arch: spec.arch, classes: GRADES, normalisation: norm });
       }
       const seconds = (performance.now() - started) / 1000;
       const entry: TrainingEpochLog = {
@@ -290,12 +292,12 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
     if (state.best === null && state.epoch > 0) {
       selection = 'last-epoch';
       await fsp.mkdir(bestDir, { recursive: true });
-      await exportSafetensors(model, path.join(bestDir, 'model.safetensors'));
+      await exportSafetensors(model, files.bestModel);
       const last = state.log[state.log.length - 1]!;
-      await writeJsonAtomic(path.join(bestDir, 'metrics.json'), { epoch: last.epoch, valAuc: null, valLoss: last.valLoss, referable: spec.referable, selection, note: last.valAucNote ?? 'no validation AUC', runId, arch: spec.arch, classes: GRADES, normalisation: norm });
+      await writeJsonAtomic(files.bestMetrics, { epoch: last.epoch, valAuc: null, valLoss: last.valLoss, referable: spec.referable, selection, note: last.valAucNote ?? 'no validation AUC', runId, arch: spec.arch, classes: GRADES, normalisation: norm });
     }
     const t = state.totals;
-    const hasBest = existsSync(path.join(bestDir, 'model.safetensors'));
+    const hasBest = existsSync(files.bestModel);
     const result = TrainingResult.parse({
       runId,
       runDir,
@@ -312,8 +314,8 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
       trainImages: data.train.length,
       validationImages: data.validation.length,
       normalisation: norm,
-      bestModelPath: hasBest ? path.join(bestDir, 'model.safetensors') : null,
-      bestMetricsPath: hasBest ? path.join(bestDir, 'metrics.json') : null,
+      bestModelPath: hasBest ? files.bestModel : null,
+      bestMetricsPath: hasBest ? files.bestMetrics : null,
       logPath,
       backend,
       pretraining: pretraining?.summary ?? null,

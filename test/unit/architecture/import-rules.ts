@@ -1,12 +1,34 @@
 /**
- * The layering rules of DESIGN.md, as code: given a file and the module specifiers it imports,
- * returns the rules it breaks. Used by boundaries.test.ts on the whole tree.
+ * The layering rules (docs/CONTRIBUTING.md, "Layers"), as code: given a file and the module
+ * specifiers it imports, returns the rules it breaks. Used by boundaries.test.ts on the whole tree.
  */
 import { builtinModules } from 'node:module';
 import path from 'node:path';
 import ts from 'typescript';
 
 const NODE_BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
+
+/**
+ * The floors of src-main, lowest first. A file may import its own floor and the floors below it,
+ * never one above (a back-arrow). The ground floor is the files directly in src-main/ plus fs/ and
+ * random/; the top floor holds the entry points and transports, which may use each other.
+ */
+export const MAIN_FLOORS: readonly (readonly string[])[] = [
+  ['', 'fs', 'random'],
+  ['engine'],
+  ['services'],
+  ['analysis'],
+  ['report'],
+  ['study-run'],
+  ['cli', 'host', 'worker', 'electron', 'bridge', 'rpc', 'security'],
+];
+
+/** The floor of a src-main file (its first folder, '' for files directly in src-main), or -1 for an unknown folder. */
+export function mainFloor(relativeFile: string): number {
+  const parts = relativeFile.split('/');
+  const folder = parts.length > 2 ? parts[1]! : '';
+  return MAIN_FLOORS.findIndex((floor) => floor.includes(folder));
+}
 
 export interface Violation {
   file: string;
@@ -58,7 +80,16 @@ export function checkFile(relativeFile: string, specifiers: string[]): Violation
       if (targetLayer === 'src-main') add('src-renderer must not import src-main (use the contract in src-shared)');
     }
     if (layer === 'src-main' && targetLayer === 'src-renderer') add('src-main must not import src-renderer');
+    if (layer === 'src-main' && targetLayer === 'src-main' && target) {
+      const [from, to] = [mainFloor(relativeFile), mainFloor(target)];
+      if (from < 0) add(`${relativeFile.split('/').slice(0, 2).join('/')} is on no floor of the layering: add it to MAIN_FLOORS`);
+      else if (to > from) add(`back-arrow: ${floorName(from)} must not import ${floorName(to)} (${target})`);
+    }
     if (layer === 'src-main' && !inElectronLayer && target?.startsWith('src-main/electron/')) add('only the Electron layer may import src-main/electron');
   }
   return violations;
+}
+
+function floorName(floor: number): string {
+  return MAIN_FLOORS[floor]!.map((f) => (f === '' ? 'src-main/*.ts' : `src-main/${f}`)).join(' | ');
 }

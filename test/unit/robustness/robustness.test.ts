@@ -13,7 +13,10 @@ import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { corrupt } from '../../../src-main/analysis/corruptions';
-import { ROBUSTNESS_DIR, runRobustness } from '../../../src-main/analysis/robustness/service';
+import { runRobustness } from '../../../src-main/analysis/robustness/service';
+import { STUDY_FOLDERS } from '../../../src-main/services/study-folder/layout';
+
+const ROBUSTNESS_DIR = STUDY_FOLDERS.robustness;
 import { normalize } from '../../../src-main/engine/augment/ops';
 import { mixSeed } from '../../../src-main/engine/augment/prng';
 import { initEngine } from '../../../src-main/engine/backend';

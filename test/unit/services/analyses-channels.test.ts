@@ -357,12 +357,13 @@ describe('shell.openPath', () => {
   });
 });
 
-describe('the reader is pure file reading', () => {
-  it('src-main/services/analyses/read.ts does not pull @tensorflow into the main process', async () => {
-    const out = await build({ entryPoints: [path.join(ROOT, 'src-main/services/analyses/read.ts')], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, packages: 'external', logLevel: 'silent' });
+describe('the readers are pure file reading', () => {
+  const READERS = ['src-main/analysis/spectra/results.ts', 'src-main/analysis/robustness/results.ts', 'src-main/analysis/lrp/results.ts', 'src-main/report/files.ts', 'src-main/services/runs/run-info.ts'];
+  it.each(READERS)('%s does not pull @tensorflow into the main process', async (reader) => {
+    const out = await build({ entryPoints: [path.join(ROOT, reader)], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, packages: 'external', logLevel: 'silent' });
     const external = Object.values(out.metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external).map((x) => x.path));
     expect(external.length).toBeGreaterThan(0);
     expect(external.filter((p) => p.startsWith('@tensorflow'))).toEqual([]);
-    expect(existsSync(path.join(ROOT, 'src-main/services/analyses/read.ts'))).toBe(true);
+    expect(existsSync(path.join(ROOT, reader))).toBe(true);
   });
 });

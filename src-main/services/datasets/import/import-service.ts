@@ -25,7 +25,8 @@ import {
 import { AppError, parseOrThrow } from '../../../../src-shared/errors';
 import { writeJsonAtomic } from '../../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../../job-context';
-import { readStudyFile, STUDY_FILE } from '../../study-folder/study-service';
+import { MANIFEST_FILE, VALIDATION_FILE, studyLayout } from '../../study-folder/layout';
+import { readStudyFile } from '../../study-folder/study-service';
 import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256 } from '../cache';
 import { checkSize, decodeImage, decodeMask, fundusGeometry, ImageProblem, renderImage, renderMask } from '../image';
 import type { Candidate, ScanResult } from './layouts/common';
@@ -35,8 +36,6 @@ import { scanEyepacs } from './layouts/eyepacs';
 import { scanIdridGrading, scanIdridSeg } from './layouts/idrid';
 import { mapPool } from '../pool';
 
-export const MANIFEST_FILE = 'manifest.json';
-export const VALIDATION_FILE = 'validation.json';
 
 export function defaultDatasetId(type: string, source: string): string {
   const base = path
@@ -86,7 +85,7 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
   const req = parseOrThrow(ImportRequest, request, 'import request');
   const source = path.resolve(req.path);
   const study = path.resolve(studyPath);
-  await readStudyFile(path.join(study, STUDY_FILE));
+  await readStudyFile(studyLayout(study).studyFile);
   const sourceStat = await fsp.stat(source).catch(() => null);
   if (!sourceStat?.isDirectory()) throw new AppError('NOT_FOUND', `The dataset folder ${source} does not exist or is not a folder.`, [{ path: 'path', message: 'no such folder' }]);
   const [realSource, realStudy] = [await fsp.realpath(source), await fsp.realpath(study)];
@@ -97,7 +96,7 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
     ]);
   }
   const id = req.id ?? defaultDatasetId(req.type, source);
-  const datasetDir = path.join(study, 'datasets', id);
+  const datasetDir = studyLayout(study).dataset(id).dir;
   const key = settingsKey(req.settings);
   const cache = new Cache(datasetDir, key, req.settings.format);
   const concurrency = req.concurrency ?? defaultConcurrency();

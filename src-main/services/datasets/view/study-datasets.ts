@@ -10,10 +10,9 @@ import type { z } from 'zod';
 import type { DatasetDetail, DatasetItemRow, DatasetSummary, ItemFilter, ItemsPage, ReadableDatasetSummary } from '../../../../src-shared/contract';
 import { DatasetManifest, LESIONS, ValidationReport, type DatasetItem, type Lesion } from '../../../../src-shared/datasets';
 import { AppError, describeIssues, fieldIssues } from '../../../../src-shared/errors';
-import { MANIFEST_FILE, VALIDATION_FILE } from '../import/import-service';
-import { readStudyFile, STUDY_FILE } from '../../study-folder/study-service';
+import { MANIFEST_FILE, VALIDATION_FILE, studyLayout } from '../../study-folder/layout';
+import { readStudyFile } from '../../study-folder/study-service';
 
-export const DATASETS_FOLDER = 'datasets';
 export const SYNTHETIC_MARKER = 'SYNTHETIC.txt';
 
 /** A parsed manifest with an index of its items, cached by file identity (path, size, mtime). */
@@ -32,7 +31,7 @@ const MANIFEST_CACHE_SIZE = 4;
 /** Checks that `studyPath` is a study folder; returns its resolved path. */
 export async function resolveStudy(studyPath: string): Promise<string> {
   const study = path.resolve(studyPath);
-  const file = path.join(study, STUDY_FILE);
+  const file = studyLayout(study).studyFile;
   try {
     await readStudyFile(file);
   } catch (error) {
@@ -43,7 +42,7 @@ export async function resolveStudy(studyPath: string): Promise<string> {
 }
 
 async function datasetFolders(study: string): Promise<string[]> {
-  const dir = path.join(study, DATASETS_FOLDER);
+  const dir = studyLayout(study).folder('datasets');
   let entries;
   try {
     entries = await fsp.readdir(dir, { withFileTypes: true });
@@ -107,7 +106,7 @@ export async function findDataset(studyPath: string, datasetId: string): Promise
   const study = await resolveStudy(studyPath);
   const folder = (await datasetFolders(study)).find((name) => name === datasetId);
   if (!folder) throw new AppError('NOT_FOUND', `The study has no dataset "${datasetId}".`, [{ path: 'datasetId', message: 'no such dataset in this study' }]);
-  return { study, dir: path.join(study, DATASETS_FOLDER, folder), folder };
+  return { study, dir: studyLayout(study).dataset(folder).dir, folder };
 }
 
 /** The dataset's manifest, or NOT_FOUND / STUDY_CORRUPT naming the reason. */
@@ -205,7 +204,7 @@ export async function listDatasets(studyPath: string): Promise<DatasetSummary[]>
   const out: DatasetSummary[] = [];
   for (const folder of await datasetFolders(study)) {
     try {
-      out.push((await readDataset(path.join(study, DATASETS_FOLDER, folder), folder)).summary);
+      out.push((await readDataset(studyLayout(study).dataset(folder).dir, folder)).summary);
     } catch (error) {
       out.push({ readable: false, id: folder, reason: (error as Error).message });
     }

@@ -1,0 +1,199 @@
+/**
+ * The study folder's layout: the one module that names the folders and files of a study. Every
+ * other module asks it for a path; none spells a study folder or file name itself (a test checks
+ * this). Pure path arithmetic — no file system access — so every layer above the engine may use it.
+ *
+ * ```
+ * <study>/
+ *   study.json  study-plan.json  grid.json
+ *   datasets/<id>/        manifest.json, validation.json, cache/<settings-key>/<shard>/<file>
+ *   runs/<run-id>/        spec.json, log.ndjson, metrics.json, normalisation.json,
+ *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/
+ *   pretrain/<id>/        settings.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
+ *                         checkpoint/, checkpoint.prev/
+ *   evaluations/<run>__<dataset>__<split>/   result.json, predictions.csv
+ *   spectra/<run>__<dataset>/                result.json
+ *   robustness/<dataset>__<hash>/            result.json, gallery/*.png
+ *   explanations/<run>__<dataset>/           result.json, heatmaps
+ *   reports/              report-<time>.pdf and its <name>-assets/ folder
+ *   jobs/                 <job-id>.json, <job-id>.log
+ *   demo-data/            the synthetic demo data the app generates into the study
+ * ```
+ */
+import path from 'node:path';
+
+export const STUDY_FILE = 'study.json';
+export const STUDY_PLAN_FILE = 'study-plan.json';
+export const GRID_FILE = 'grid.json';
+/** The file every result folder (evaluations, spectra, robustness, explanations) holds. */
+export const RESULT_FILE = 'result.json';
+export const PREDICTIONS_FILE = 'predictions.csv';
+export const MANIFEST_FILE = 'manifest.json';
+export const VALIDATION_FILE = 'validation.json';
+export const GALLERY_FOLDER = 'gallery';
+
+/** The study's top-level folders, by what they hold. */
+export const STUDY_FOLDERS = {
+  datasets: 'datasets',
+  runs: 'runs',
+  pretrain: 'pretrain',
+  evaluations: 'evaluations',
+  spectra: 'spectra',
+  robustness: 'robustness',
+  explanations: 'explanations',
+  reports: 'reports',
+  jobs: 'jobs',
+  demoData: 'demo-data',
+} as const;
+export type StudyFolderKind = keyof typeof STUDY_FOLDERS;
+
+/** The folders a new study is created with (the others appear when something is written into them). */
+export const NEW_STUDY_FOLDERS: readonly StudyFolderKind[] = ['datasets', 'runs', 'reports', 'jobs'];
+
+/** The result folders written by writeResultFolder (one folder per result, named by its settings). */
+export type ResultFolderKind = 'evaluations' | 'spectra' | 'robustness' | 'explanations';
+
+/** A checkpoint folder and its committed predecessor (training runs and pretrainings share the protocol). */
+export interface CheckpointLayout {
+  /** The last complete checkpoint. */
+  dir: string;
+  /** The checkpoint before it, kept while a new one is swapped in. */
+  previousDir: string;
+}
+/** The files inside a checkpoint folder (a pretraining's holds `moco` instead of `model`). */
+export const CHECKPOINT_FILES = { model: 'model.safetensors', moco: 'moco.safetensors', optimizer: 'optimizer.safetensors', state: 'state.json' } as const;
+
+function checkpointOf(dir: string): CheckpointLayout {
+  return { dir: path.join(dir, 'checkpoint'), previousDir: path.join(dir, 'checkpoint.prev') };
+}
+
+export interface DatasetLayout {
+  dir: string;
+  manifest: string;
+  validation: string;
+  /** Root of the preprocessing caches (one sub-folder per settings key). */
+  cacheRoot: string;
+}
+
+export interface RunLayout {
+  dir: string;
+  spec: string;
+  log: string;
+  /** The finished run's TrainingResult. */
+  metrics: string;
+  normalisation: string;
+  bestDir: string;
+  bestModel: string;
+  bestMetrics: string;
+  checkpoint: CheckpointLayout;
+}
+
+export interface PretrainLayout {
+  dir: string;
+  /** The settings that identify the pretraining. */
+  settings: string;
+  /** Written when the pretraining finished. */
+  summary: string;
+  log: string;
+  normalisation: string;
+  encoder: string;
+  checkpoint: CheckpointLayout;
+}
+
+export interface ResultFolderLayout {
+  /** `<study>/<kind>/`: the parent of every result of this kind. */
+  parent: string;
+  dir: string;
+  result: string;
+}
+
+/** Every path of one study, from its folder. */
+export class StudyLayout {
+  readonly root: string;
+
+  constructor(studyPath: string) {
+    this.root = path.resolve(studyPath);
+  }
+
+  folder(kind: StudyFolderKind): string {
+    return path.join(this.root, STUDY_FOLDERS[kind]);
+  }
+
+  get studyFile(): string {
+    return path.join(this.root, STUDY_FILE);
+  }
+
+  get planFile(): string {
+    return path.join(this.root, STUDY_PLAN_FILE);
+  }
+
+  get gridFile(): string {
+    return path.join(this.root, GRID_FILE);
+  }
+
+  dataset(datasetId: string): DatasetLayout {
+    const dir = path.join(this.folder('datasets'), datasetId);
+    return { dir, manifest: path.join(dir, MANIFEST_FILE), validation: path.join(dir, VALIDATION_FILE), cacheRoot: path.join(dir, CACHE_FOLDER) };
+  }
+
+  run(runId: string): RunLayout {
+    const dir = path.join(this.folder('runs'), runId);
+    const bestDir = path.join(dir, 'best');
+    return {
+      dir,
+      spec: path.join(dir, 'spec.json'),
+      log: path.join(dir, 'log.ndjson'),
+      metrics: path.join(dir, 'metrics.json'),
+      normalisation: path.join(dir, 'normalisation.json'),
+      bestDir,
+      bestModel: path.join(bestDir, 'model.safetensors'),
+      bestMetrics: path.join(bestDir, 'metrics.json'),
+      checkpoint: checkpointOf(dir),
+    };
+  }
+
+  /** A pretraining's folder; `dir` overrides where it lives (tests, the stand-in weights). */
+  pretrain(id: string, dir?: string): PretrainLayout {
+    const root = dir ? path.resolve(dir) : path.join(this.folder('pretrain'), id);
+    return pretrainFiles(root);
+  }
+
+  /** `<kind>/<name>/` and its result.json. */
+  result(kind: ResultFolderKind, name: string): ResultFolderLayout {
+    const parent = this.folder(kind);
+    const dir = path.join(parent, name);
+    return { parent, dir, result: path.join(dir, RESULT_FILE) };
+  }
+
+  evaluation(name: string): ResultFolderLayout & { predictions: string } {
+    const r = this.result('evaluations', name);
+    return { ...r, predictions: path.join(r.dir, PREDICTIONS_FILE) };
+  }
+
+  /** reports/report-<time>.pdf: where a report goes when no file is given. */
+  defaultReportFile(now = new Date()): string {
+    return path.join(this.folder('reports'), `report-${now.toISOString().slice(0, 19).replace(/[:T]/g, '-')}.pdf`);
+  }
+}
+
+export const CACHE_FOLDER = 'cache';
+
+/** A pretraining folder's files (the folder itself may lie outside a study: stand-in weights). */
+export function pretrainFiles(dir: string): PretrainLayout {
+  return { dir, settings: path.join(dir, 'settings.json'), summary: path.join(dir, 'summary.json'), log: path.join(dir, 'log.ndjson'), normalisation: path.join(dir, 'normalisation.json'), encoder: path.join(dir, 'encoder.safetensors'), checkpoint: checkpointOf(dir) };
+}
+
+/** A cache file's path relative to its dataset folder, as the manifest stores it (forward slashes). */
+export function cacheRelativePath(settingsKey: string, shard: string, file: string): string {
+  return [CACHE_FOLDER, settingsKey, shard, file].join('/');
+}
+
+/** The layout of the study at `studyPath`. */
+export function studyLayout(studyPath: string): StudyLayout {
+  return new StudyLayout(studyPath);
+}
+
+/** `<pdf>-assets/`: the figures and tables written beside a report. */
+export function reportAssetsDir(pdf: string): string {
+  return pdf.replace(/\.pdf$/i, '') + '-assets';
+}

@@ -1,0 +1,18 @@
+/**
+ * Child-process drivers for tests that kill a process mid-work: the TypeScript driver is bundled
+ * with esbuild next to node_modules (so its bare imports such as tfjs and sharp resolve) and run
+ * with `fork`. Call the returned `remove` in afterAll.
+ */
+import { promises as fsp } from 'node:fs';
+import path from 'node:path';
+import { build } from 'esbuild';
+
+export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
+
+export async function bundleDriver(entry: string, name: string): Promise<{ file: string; remove: () => Promise<void> }> {
+  const dir = path.join(REPO_ROOT, 'node_modules', '.cache', 'funduslab-tests');
+  await fsp.mkdir(dir, { recursive: true });
+  const file = path.join(dir, `${name}-${process.pid}.mjs`);
+  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: file, logLevel: 'error' });
+  return { file, remove: () => fsp.rm(file, { force: true }) };
+}
