@@ -18,7 +18,7 @@ export function mulberry32(seed: number): () => number {
 }
 
 /** Mixes two 32-bit integers into a new 32-bit seed (for per-image seeds derived from a dataset seed). */
-export function mixSeed(a: number, b: number): number {
+export function mixSeedPair(a: number, b: number): number {
   let h = (Math.imul((a | 0) ^ 0x9e3779b9, 0x85ebca6b) ^ Math.imul((b | 0) + 0x632be5ab, 0xc2b2ae35)) >>> 0;
   h ^= h >>> 16;
   h = Math.imul(h, 0x7feb352d) >>> 0;
@@ -33,7 +33,7 @@ export class Rng {
   private spare: number | null = null;
 
   constructor(seed: number) {
-    this.state = mixSeed(seed >>> 0, 0x1234567) || 1;
+    this.state = mixSeedPair(seed >>> 0, 0x1234567) || 1;
   }
 
   /** Uniform in [0, 1) (mulberry32). */
@@ -93,6 +93,6 @@ export class Rng {
 
   /** A new generator whose stream is independent of this one's future draws. */
   fork(salt: number): Rng {
-    return new Rng(mixSeed(Math.floor(this.next() * 4294967296), salt));
+    return new Rng(mixSeedPair(Math.floor(this.next() * 4294967296), salt));
   }
 }

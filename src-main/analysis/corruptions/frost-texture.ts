@@ -4,7 +4,7 @@
  * sizes (landscape, portrait and square, 384–640 px like a cropped photograph), each generated
  * deterministically from its index and cached for the process.
  *
- * How a texture is made (all randomness from `Rng(mixSeed(FROST_SEED, index))`):
+ * How a texture is made (all randomness from `Rng(mixSeedPair(FROST_SEED, index))`):
  * 1. haze: a plasma fractal (the fog's diamond-square, wibble decay 2.2) — the uneven film of
  *    condensation;
  * 2. ice crystals: needles grown from random points in random directions, bending slightly as they
@@ -20,7 +20,7 @@
  * 0.45. A photograph of frosted glass looks alike, but its statistics are not the reference's:
  * frost is the one corruption whose output cannot be compared with the reference's numbers.
  */
-import { mixSeed, Rng } from '../../random/prng';
+import { mixSeedPair, Rng } from '../../random/prng';
 import { gaussianFilter } from './filters';
 import { plasmaFractal, nextPowerOfTwo } from './plasma';
 
@@ -91,7 +91,7 @@ export function generateFrostTexture(index: number): FrostTexture {
   const size = FROST_TEXTURE_SIZES[index];
   if (!size) throw new RangeError(`frost texture index must be 0-${FROST_TEXTURE_COUNT - 1}, got ${index}`);
   const [w, h] = size;
-  const rng = new Rng(mixSeed(FROST_SEED, index));
+  const rng = new Rng(mixSeedPair(FROST_SEED, index));
   const n = nextPowerOfTwo(Math.max(w, h));
   const plasma = plasmaFractal(rng, n, 2.2);
   const density = new Float64Array(w * h);

@@ -41,7 +41,7 @@ import {
 } from '../../../src-shared/explanations';
 import { normalize } from '../../engine/augment/ops';
 import { engineStatus, initEngine } from '../../engine/backend';
-import { mixSeed } from '../../random/prng';
+import { mixSeedPair } from '../../random/prng';
 import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../../services/datasets/manifest-file';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel } from '../../services/runs/run-model';
@@ -183,7 +183,7 @@ async function explainImages(request: ExplainRequest, plan: ExplanationPlan, run
       await fsp.writeFile(path.join(dir, heatmapFile(img.index)), new Uint8Array(heat.buffer));
       const masks = await readMasks(img, S);
       const lrpScores = scoreRegions(rel, 3, masks, request.lesions);
-      const noiseScores = scoreRegions(noiseHeatmap(S, S, 3, mixSeed(request.noiseSeed, img.index)), 3, masks, request.lesions);
+      const noiseScores = scoreRegions(noiseHeatmap(S, S, 3, mixSeedPair(request.noiseSeed, img.index)), 3, masks, request.lesions);
       const row = logits.subarray(i * classes, (i + 1) * classes);
       explained.push({
         id: img.id,

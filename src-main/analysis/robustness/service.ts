@@ -14,7 +14,7 @@ import tf from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
 import { CORRUPTION_NAMES, RobustnessRequest, RobustnessResult, type CorruptionName, type RobustnessCell, type RobustnessDifference, type RobustnessModel, type RobustnessRequestInput } from '../../../src-shared/robustness';
 import { normalize } from '../../engine/augment/ops';
-import { mixSeed } from '../../engine/augment/prng';
+import { hashSeeds } from '../../random/streams';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
 import { referableProbability, rocAuc } from '../../services/evaluation/metrics';
@@ -122,7 +122,7 @@ export async function runRobustness(input: RobustnessRequestInput | RobustnessRe
         const t0 = performance.now();
         const corrupted: Uint8Array[] = [];
         for (const [k, it] of items.entries()) {
-          const out = await corrupt({ width: size, height: size, data: clean[k]! }, name, sev, mixSeed(req.seed, it.index, ci, sev));
+          const out = await corrupt({ width: size, height: size, data: clean[k]! }, name, sev, hashSeeds(req.seed, it.index, ci, sev));
           corrupted.push(out.data);
         }
         corruptSeconds[name] = (corruptSeconds[name] ?? 0) + (performance.now() - t0) / 1000;

@@ -25,7 +25,7 @@ import type { JobContext } from '../../job-context';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { ResNet } from '../../engine/models/resnet';
 import { archName, parseArch } from '../../engine/models/resnet-spec';
-import { mixSeed, Rng } from '../../random/prng';
+import { mixSeedPair, Rng } from '../../random/prng';
 import { parseCommandArgs } from '../args';
 
 export const BENCH_SPECTRA_USAGE =
@@ -137,7 +137,7 @@ export async function benchSpectra(opts: BenchSpectraOptions): Promise<BenchSpec
       async batch(start: number, count: number) {
         const out = new Float32Array(count * per);
         for (let i = 0; i < count; i++) {
-          const rng = new Rng(mixSeed(seed, start + i));
+          const rng = new Rng(mixSeedPair(seed, start + i));
           for (let j = 0; j < per; j++) out[i * per + j] = rng.normal();
         }
         return out;

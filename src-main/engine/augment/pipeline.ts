@@ -10,7 +10,7 @@ import tf from '@tensorflow/tfjs';
 import type { Tensor4D } from '@tensorflow/tfjs';
 import { FS_TRAIN_AUGMENT, MOCO_AUG_PLUS, VALIDATION_AUGMENT, type AugmentSettings } from '../../../src-shared/training';
 import { blurKernelSize, colorJitter, flip, gaussianBlur, grayscale, resizedCrop, rotate, type CropBox, type JitterParams } from './ops';
-import { Rng } from './prng';
+import { StreamRng } from '../../random/streams';
 import { AppError } from '../../../src-shared/errors';
 
 export const PRESETS = { fsTrain: FS_TRAIN_AUGMENT, validation: VALIDATION_AUGMENT, mocoAugPlus: MOCO_AUG_PLUS } as const;
@@ -34,7 +34,7 @@ export function roundHalfEven(x: number): number {
 }
 
 /** torchvision RandomResizedCrop.get_params: 10 attempts, then a centre crop within the ratio range. */
-export function sampleResizedCrop(rng: Rng, height: number, width: number, scale: readonly [number, number], ratio: readonly [number, number]): CropBox {
+export function sampleResizedCrop(rng: StreamRng, height: number, width: number, scale: readonly [number, number], ratio: readonly [number, number]): CropBox {
   const area = height * width;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])] as const;
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -63,7 +63,7 @@ export function sampleResizedCrop(rng: Rng, height: number, width: number, scale
 }
 
 /** torchvision ColorJitter.get_params: a random order of the four ops, then each enabled factor. */
-export function sampleJitter(rng: Rng, cj: NonNullable<AugmentSettings['colorJitter']>): JitterParams {
+export function sampleJitter(rng: StreamRng, cj: NonNullable<AugmentSettings['colorJitter']>): JitterParams {
   const order = rng.permutation(4);
   const factor = (v: number) => (v > 0 ? rng.uniform(Math.max(0, 1 - v), 1 + v) : null);
   const brightness = factor(cj.brightness);
@@ -74,7 +74,7 @@ export function sampleJitter(rng: Rng, cj: NonNullable<AugmentSettings['colorJit
 }
 
 /** All parameters of one image, in a fixed draw order (so a seed always gives the same result). */
-export function sampleAugParams(s: AugmentSettings, rng: Rng, height: number, width: number, outSize: number): ImageAugParams {
+export function sampleAugParams(s: AugmentSettings, rng: StreamRng, height: number, width: number, outSize: number): ImageAugParams {
   const crop = s.randomResizedCrop ? sampleResizedCrop(rng, height, width, s.randomResizedCrop.scale, s.randomResizedCrop.ratio) : { top: 0, left: 0, height, width };
   const hflip = rng.chance(s.horizontalFlip);
   const vflip = rng.chance(s.verticalFlip);
@@ -116,6 +116,6 @@ export interface AugmentBatchOptions {
 export function augmentBatch(x: Tensor4D, settings: AugmentSettings, opts: AugmentBatchOptions): Tensor4D {
   const [n, h, w] = x.shape;
   if (opts.indices.length !== n) throw new AppError('BAD_REQUEST', `Error in augmentBatch: ${opts.indices.length} indices for a batch of ${n}`);
-  const params = opts.indices.map((i) => sampleAugParams(settings, Rng.forImage(opts.seed, opts.epoch, i, opts.view ?? 0), h, w, opts.outSize));
+  const params = opts.indices.map((i) => sampleAugParams(settings, StreamRng.forImage(opts.seed, opts.epoch, i, opts.view ?? 0), h, w, opts.outSize));
   return applyAugParams(x, params, opts.outSize);
 }

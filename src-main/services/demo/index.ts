@@ -11,7 +11,7 @@ export { renderFundus, LESION_COUNTS, EX_SPOTS_PER_CLUSTER } from './fundus';
 export type { FundusImage, FundusMasks, FundusStyle, Grade, Eye, LesionCounts, RenderFundusOptions } from './fundus';
 export { renderTexture, TEXTURE_CLASSES } from './textures';
 export type { TextureClass, TextureImage } from './textures';
-export { Rng, mixSeed } from '../../random/prng';
+export { Rng, mixSeedPair } from '../../random/prng';
 export {
   writeEyepacsDemo,
   writeIdridDemo,

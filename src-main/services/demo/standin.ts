@@ -18,7 +18,7 @@ import { AppError } from '../../../src-shared/errors';
 import { AugmentSettings, TrainingSpec } from '../../../src-shared/training';
 import { augmentBatch } from '../../engine/augment/pipeline';
 import { IMAGENET_MEAN, IMAGENET_STD, normalize } from '../../engine/augment/ops';
-import { mixSeed } from '../../engine/augment/prng';
+import { hashSeeds } from '../../random/streams';
 import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';
 import { AdamW, namedGradients } from '../../engine/optim/adamw';
@@ -119,7 +119,7 @@ async function trainSupervised(o: StandinOptions, items: TrainingItem[], classes
   let seen = 0;
   try {
     for (let epoch = 1; epoch <= o.supervisedEpochs; epoch++) {
-      const order = shuffle(items, mulberry32(mixSeed(seed, epoch, 0x7374)));
+      const order = shuffle(items, mulberry32(hashSeeds(seed, epoch, 0x7374)));
       const loader = new PrefetchLoader(source, toBatches(order, batch, true));
       correct = 0;
       seen = 0;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import sharp from 'sharp';
 import { APP_VERSION } from '../../version';
 import { EX_SPOTS_PER_CLUSTER, LESION_COUNTS, renderFundus, type FundusStyle, type Grade, type LesionCounts } from './fundus';
-import { Rng, mixSeed } from '../../random/prng';
+import { Rng, mixSeedPair } from '../../random/prng';
 import { renderTexture, TEXTURE_CLASSES } from './textures';
 
 export type DemoProgress = (done: number, total: number, message: string) => void;
@@ -176,7 +176,7 @@ export async function writeEyepacsDemo(outDir: string, opts: EyepacsDemoOptions,
   const style = opts.style ?? 'equalised';
   const quality = opts.quality ?? 90;
   const root = path.join(outDir, 'eyepacs');
-  const rng = new Rng(mixSeed(opts.seed, 0xe7e));
+  const rng = new Rng(mixSeedPair(opts.seed, 0xe7e));
   const total = 2 * (opts.patients + testPatients);
   const width = String(opts.patients + testPatients).length;
   const idWidth = Math.max(5, width);
@@ -197,7 +197,7 @@ export async function writeEyepacsDemo(outDir: string, opts: EyepacsDemoOptions,
       const usage = rng.chance(0.3) ? 'Public' : 'Private';
       for (const eye of ['left', 'right'] as const) {
         const grade = ((eye === 'left') === firstIsLeft ? g1 : g2) as Grade;
-        const imageSeed = mixSeed(opts.seed, index * 2 + (eye === 'left' ? 0 : 1));
+        const imageSeed = mixSeedPair(opts.seed, index * 2 + (eye === 'left' ? 0 : 1));
         const img = renderFundus({ size, grade, eye, seed: imageSeed, style });
         const name = `${patient}_${eye}`;
         grades[grade]!++;
@@ -256,7 +256,7 @@ export async function writeIdridDemo(outDir: string, opts: IdridDemoOptions, pro
   const gtDir = path.join(seg, '2. All Segmentation Groundtruths', 'a. Training Set');
   await mkdir(imgDir, { recursive: true });
   for (const f of Object.values(IDRID_FOLDERS)) await mkdir(path.join(gtDir, f), { recursive: true });
-  const rng = new Rng(mixSeed(opts.seed, 0x1d1d));
+  const rng = new Rng(mixSeedPair(opts.seed, 0x1d1d));
   const inflight = new Inflight(4);
   const digits = Math.max(2, String(opts.images).length);
   const masks = { MA: 0, HE: 0, EX: 0, SE: 0, OD: 0 };
@@ -265,7 +265,7 @@ export async function writeIdridDemo(outDir: string, opts: IdridDemoOptions, pro
     // The IDRiD segmentation images all show DR with lesions: grades 2-4.
     const grade = rng.pick([2, 3, 3, 4] as const);
     const eye = rng.chance(0.5) ? 'left' : 'right';
-    const img = renderFundus({ size: { width, height }, grade, eye, seed: mixSeed(opts.seed, 0x10000 + k), style });
+    const img = renderFundus({ size: { width, height }, grade, eye, seed: mixSeedPair(opts.seed, 0x10000 + k), style });
     const id = `IDRiD_${String(k + 1).padStart(digits, '0')}`;
     manifest.push({ image: id, eye, grade, lesions: img.lesions });
     await inflight.add(encodeJpeg(img.rgb, width, height, quality, exifNote('fundus image', opts.seed)).then((b) => writeFile(path.join(imgDir, `${id}.jpg`), b)));
@@ -295,7 +295,7 @@ export async function writeTextureSet(outDir: string, opts: TextureSetOptions, p
   const total = opts.perClass * TEXTURE_CLASSES.length;
   const inflight = new Inflight(4);
   const rows: string[] = [];
-  const rng = new Rng(mixSeed(opts.seed, 0x7e7));
+  const rng = new Rng(mixSeedPair(opts.seed, 0x7e7));
   // Interleave the classes in a seeded random order so files are not sorted by class.
   const order: number[] = [];
   for (let i = 0; i < total; i++) order.push(i % TEXTURE_CLASSES.length);
@@ -305,7 +305,7 @@ export async function writeTextureSet(outDir: string, opts: TextureSetOptions, p
   }
   for (let i = 0; i < total; i++) {
     const label = order[i]!;
-    const t = renderTexture({ size, label, seed: mixSeed(opts.seed, 0x20000 + i) });
+    const t = renderTexture({ size, label, seed: mixSeedPair(opts.seed, 0x20000 + i) });
     const name = `tex_${String(i + 1).padStart(5, '0')}`;
     rows.push(`${name},${label},${t.className}`);
     await inflight.add(

@@ -35,7 +35,7 @@ import { PretrainEpochLog, PretrainSummary, type TrainingSpec } from '../../../s
 import { z } from 'zod';
 import { augmentBatch } from '../../engine/augment/pipeline';
 import { normalize } from '../../engine/augment/ops';
-import { mixSeed } from '../../engine/augment/prng';
+import { hashSeeds } from '../../random/streams';
 import { assertTrainingFitsWasm } from '../../engine/memory-guard';
 import { MocoQueue, ProjectionHead, effectiveQueueSize, infoNCE, momentumUpdate, mocoLogits } from '../../engine/moco/moco';
 import { ResNet } from '../../engine/models/resnet';
@@ -149,9 +149,9 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
   const key = ResNet.create(config, { seed: spec.seed });
   const features = query.layout.fc.inFeatures;
   const hidden = m.mlpHidden === 'auto' ? features : m.mlpHidden;
-  const headQ = new ProjectionHead(features, hidden, m.dim, mixSeed(spec.seed, 0x68656164));
-  const headK = new ProjectionHead(features, hidden, m.dim, mixSeed(spec.seed, 0x68656164));
-  const mocoQueue = new MocoQueue(queue.size, m.dim, mixSeed(spec.seed, 0x71756575));
+  const headQ = new ProjectionHead(features, hidden, m.dim, hashSeeds(spec.seed, 0x68656164));
+  const headK = new ProjectionHead(features, hidden, m.dim, hashSeeds(spec.seed, 0x68656164));
+  const mocoQueue = new MocoQueue(queue.size, m.dim, hashSeeds(spec.seed, 0x71756575));
   const queryVars = encoderVariables(query, headQ);
   const keyVars = encoderVariables(key, headK);
   const optimizer =
@@ -189,7 +189,7 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
       const started = performance.now();
       const lr = learningRateAt(m.lr, m.schedule, epoch - 1, { totalSteps: m.epochs });
       optimizer.setLearningRate(lr);
-      const order = shuffle(items, mulberry32(mixSeed(spec.seed, epoch, 0x6d6f636f)));
+      const order = shuffle(items, mulberry32(hashSeeds(spec.seed, epoch, 0x6d6f636f)));
       const loader = new PrefetchLoader(source, toBatches(order, batchSize, true));
       let lossSum = 0;
       let hits = 0;

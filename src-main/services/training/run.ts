@@ -29,7 +29,7 @@ import { TrainingResult, TrainingSpec, type TrainingEpochLog, type TrainingSpecI
 import { augmentBatch } from '../../engine/augment/pipeline';
 import { normalize } from '../../engine/augment/ops';
 import { assertTrainingFitsWasm } from '../../engine/memory-guard';
-import { mixSeed } from '../../engine/augment/prng';
+import { hashSeeds } from '../../random/streams';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';
@@ -206,7 +206,7 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
       const started = performance.now();
       const lr = learningRateAt(spec.lr, spec.schedule, epoch - 1, { warmup: spec.warmup, totalSteps: spec.epochs });
       optimizer.setLearningRate(lr);
-      const order = shuffle(data.train, mulberry32(mixSeed(spec.seed, epoch, 0x73687566)));
+      const order = shuffle(data.train, mulberry32(hashSeeds(spec.seed, epoch, 0x73687566)));
       const loader = new PrefetchLoader(source, toBatches(order, spec.batchSize, true));
       let lossSum = 0;
       let seen = 0;

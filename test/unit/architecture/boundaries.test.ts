@@ -69,7 +69,7 @@ describe('the rule checker catches what it must', () => {
     expect(checkFile('src-renderer/app/x.tsx', importsOf("import { contract } from '../../src-shared/contract';"))).toEqual([]);
     // Down the floors and across the top floor.
     expect(checkFile('src-main/study-run/x.ts', importsOf("import { runSpectra } from '../analysis/spectra/service'; import { buildReport } from '../report/report';"))).toEqual([]);
-    expect(checkFile('src-main/services/training/x.ts', importsOf("import { ResNet } from '../../engine/models/resnet'; import { mixSeed } from '../../random/prng'; import { throwIfCancelled } from '../../job-context';"))).toEqual([]);
+    expect(checkFile('src-main/services/training/x.ts', importsOf("import { ResNet } from '../../engine/models/resnet'; import { mixSeedPair } from '../../random/prng'; import { throwIfCancelled } from '../../job-context';"))).toEqual([]);
     expect(checkFile('src-main/cli/x.ts', importsOf("import { composeApp } from '../host/compose'; import { startBridge } from '../bridge/server';"))).toEqual([]);
     expect(checkFile('src-main/engine/x.ts', importsOf("import { writeFileAtomic } from '../fs/atomic'; import { APP_VERSION } from '../version';"))).toEqual([]);
   });

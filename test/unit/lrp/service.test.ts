@@ -5,7 +5,7 @@
  *   the cached input decoded and normalised here) to 1e-5 relative;
  * - every reported RMA/RRA of `sum,pos`/`sum,abs` equals the value recomputed from the heatmap file
  *   and the cached masks decoded here (the union as their OR), to 1e-9;
- * - the noise control equals scoreRegions of noiseHeatmap(64, 64, 3, mixSeed(seed, index));
+ * - the noise control equals scoreRegions of noiseHeatmap(64, 64, 3, mixSeedPair(seed, index));
  * - the summaries equal summarize() of the per-image values; skipped images are counted.
  * Also: atomic replacement (no temporary folder left), bad input, cancellation, no leaked tensors.
  * With CI=true a missing data folder fails these tests; elsewhere they are skipped with a message.
@@ -22,7 +22,7 @@ import { noiseHeatmap, poolHeatmap, relevanceMassAccuracy, relevanceRankAccuracy
 import { explainRun } from '../../../src-main/analysis/lrp/service';
 import { initEngine } from '../../../src-main/engine/backend';
 import type { ResNet } from '../../../src-main/engine/models/resnet';
-import { mixSeed } from '../../../src-main/random/prng';
+import { mixSeedPair } from '../../../src-main/random/prng';
 import { DatasetManifest } from '../../../src-shared/datasets';
 import { ExplanationResult, type ExplainLesion } from '../../../src-shared/explanations';
 import { realDataAvailable, testContext } from '../datasets/helpers';
@@ -124,7 +124,7 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
         else expect(Math.abs(outcome.lrp['sum,pos'].rma! - rmaPos)).toBeLessThanOrEqual(1e-9);
         expect(Math.abs(outcome.lrp['sum,pos'].rra - relevanceRankAccuracy(sumPos, mask)!)).toBeLessThanOrEqual(1e-9);
         // The noise control from its seed.
-        const noise = scoreRegions(noiseHeatmap(S, S, 3, mixSeed(0, img.index)), 3, masks)[region as 'MA']!;
+        const noise = scoreRegions(noiseHeatmap(S, S, 3, mixSeedPair(0, img.index)), 3, masks)[region as 'MA']!;
         expect('scores' in noise && noise.scores['l2-norm,sq']).toEqual(outcome.noise['l2-norm,sq']);
         expect(poolHeatmap(heat, 1, 'sum,abs').length).toBe(S * S);
       }

@@ -18,7 +18,7 @@ import { STUDY_FOLDERS } from '../../../src-main/services/study-folder/layout';
 
 const ROBUSTNESS_DIR = STUDY_FOLDERS.robustness;
 import { normalize } from '../../../src-main/engine/augment/ops';
-import { mixSeed } from '../../../src-main/engine/augment/prng';
+import { hashSeeds } from '../../../src-main/random/streams';
 import { initEngine } from '../../../src-main/engine/backend';
 import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
 import { referableProbability } from '../../../src-main/services/evaluation/metrics';
@@ -63,7 +63,7 @@ describe('robustness', () => {
     let sum = 0;
     for (const { it, index } of items) {
       const clean = await source.get({ index, id: it.id, grade: it.grade!, file: path.join(study, 'datasets', 'demo-eval', it.cache!.input) });
-      const c = await corrupt({ width: m.inputSize, height: m.inputSize, data: clean }, 'pixelate', 5, mixSeed(0, index, ci, 5));
+      const c = await corrupt({ width: m.inputSize, height: m.inputSize, data: clean }, 'pixelate', 5, hashSeeds(0, index, ci, 5));
       const logits = tf.tidy(() => m.model.forward(normalize(tf.tensor4d(Float32Array.from(c.data, (v) => v / 255), [1, m.inputSize, m.inputSize, 3]), m.mean, m.std), { training: false }));
       const pr = referableProbability(await logits.data(), m.spec.referable)[0]!;
       logits.dispose();

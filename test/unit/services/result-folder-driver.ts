@@ -19,6 +19,10 @@ await writeResultFolder(
     await fsp.writeFile(path.join(tmp, 'gallery', 'b.txt'), `b${version}`);
     await fsp.writeFile(path.join(tmp, 'result.json'), JSON.stringify({ version: Number(version) }));
   },
-  { afterStep: (s) => (s === step ? die() : undefined) },
+  {
+    afterStep: (s) => {
+      if (s === step) die();
+    },
+  },
 );
 process.send?.({ done: true });

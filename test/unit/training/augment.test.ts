@@ -10,7 +10,7 @@ import {
   type CropBox, type JitterParams,
 } from '../../../src-main/engine/augment/ops';
 import { augmentBatch, PRESETS, roundHalfEven, sampleResizedCrop } from '../../../src-main/engine/augment/pipeline';
-import { Rng } from '../../../src-main/engine/augment/prng';
+import { StreamRng } from '../../../src-main/random/streams';
 
 const TOL = 1e-5;
 const N = 3;
@@ -21,7 +21,7 @@ const W = 11;
 type Img = number[][][][];
 
 function randomImages(seed: number, n = N, h = H, w = W): { t: tf.Tensor4D; a: Img } {
-  const rng = new Rng(seed);
+  const rng = new StreamRng(seed);
   const a: Img = Array.from({ length: n }, () => Array.from({ length: h }, () => Array.from({ length: w }, () => [rng.next(), rng.next(), rng.next()])));
   // round to float32 so both sides start from identical values
   const flat = Float32Array.from(a.flat(3));
@@ -240,7 +240,7 @@ describe('augmentation ops vs naive per-pixel implementations', () => {
 describe('sampling and the pipeline', () => {
   it('RandomResizedCrop parameters follow torchvision (bounds, fallback, banker’s rounding)', () => {
     expect([0.5, 1.5, 2.5, -0.5, 2.4].map(roundHalfEven)).toEqual([0, 2, 2, -0, 2]);
-    const rng = new Rng(3);
+    const rng = new StreamRng(3);
     for (let i = 0; i < 200; i++) {
       const b = sampleResizedCrop(rng, 100, 140, [0.2, 1], [3 / 4, 4 / 3]);
       expect(b.top + b.height).toBeLessThanOrEqual(100);
@@ -249,7 +249,7 @@ describe('sampling and the pipeline', () => {
       expect(area).toBeGreaterThan(0.18);
     }
     // impossible scale → centre crop within the ratio range: 100x300 with max ratio 4/3 → 100x133
-    expect(sampleResizedCrop(new Rng(1), 100, 300, [5, 6], [3 / 4, 4 / 3])).toEqual({ top: 0, left: 83, height: 100, width: 133 });
+    expect(sampleResizedCrop(new StreamRng(1), 100, 300, [5, 6], [3 / 4, 4 / 3])).toEqual({ top: 0, left: 83, height: 100, width: 133 });
   });
 
   it('presets: shapes, range, determinism per (seed, epoch, index), independence of batch order, no leaks', () => {

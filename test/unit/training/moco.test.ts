@@ -3,13 +3,13 @@ import tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
 import { effectiveQueueSize, infoNCE, l2Normalize, MocoQueue, momentumUpdate, ProjectionHead } from '../../../src-main/engine/moco/moco';
-import { Rng } from '../../../src-main/engine/augment/prng';
+import { StreamRng } from '../../../src-main/random/streams';
 
 beforeAll(async () => {
   await initEngine({ preference: 'auto' });
 });
 
-function unitRows(rng: Rng, n: number, d: number): number[][] {
+function unitRows(rng: StreamRng, n: number, d: number): number[][] {
   return Array.from({ length: n }, () => {
     const v = Array.from({ length: d }, () => rng.uniform(-1, 1));
     const norm = Math.hypot(...v);
@@ -31,7 +31,7 @@ function naiveInfoNCE(q: number[][], k: number[][], queue: number[][], t: number
 
 describe('MoCo v2 components', () => {
   it('InfoNCE equals a naive loop', () => {
-    const rng = new Rng(11);
+    const rng = new StreamRng(11);
     const [q, k, queue] = [unitRows(rng, 5, 8), unitRows(rng, 5, 8), unitRows(rng, 16, 8)];
     for (const t of [0.2, 0.07, 1]) {
       const loss = infoNCE(tf.tensor2d(q), tf.tensor2d(k), tf.tensor2d(queue), t);
@@ -42,7 +42,7 @@ describe('MoCo v2 components', () => {
   });
 
   it('gradients flow into the query encoder only (keys and queue are stop-gradient)', () => {
-    const rng = new Rng(12);
+    const rng = new StreamRng(12);
     const x = tf.tensor2d(unitRows(rng, 4, 6));
     const wq = tf.variable(tf.tensor2d(unitRows(rng, 6, 5)), true);
     const wk = tf.variable(tf.tensor2d(unitRows(rng, 6, 5)), true);
@@ -123,7 +123,7 @@ describe('MoCo v2 components', () => {
     const v = head.trainableVariables();
     expect([...v.keys()]).toEqual(['fc.0.weight', 'fc.0.bias', 'fc.2.weight', 'fc.2.bias']);
     expect(v.get('fc.0.weight')!.shape).toEqual([10, 6]);
-    const rng = new Rng(5);
+    const rng = new StreamRng(5);
     const x = unitRows(rng, 3, 6);
     const xt = tf.tensor2d(x);
     const before = tf.memory().numTensors;
@@ -146,7 +146,7 @@ describe('MoCo v2 components', () => {
   });
 
   it('a training-step loop (loss, momentum update, enqueue) does not leak', () => {
-    const rng = new Rng(9);
+    const rng = new StreamRng(9);
     const x = tf.tensor2d(unitRows(rng, 4, 6));
     const wq = new Map([['w', tf.variable(tf.tensor2d(unitRows(rng, 6, 5)), true)]]);
     const wk = new Map([['w', tf.variable(wq.get('w')!.clone(), false)]]);

@@ -1,12 +1,19 @@
 /**
- * Seeded randomness for augmentation: never Math.random. Each image's parameters come from its own
- * stream, derived from (seed, epoch, index, view), so they do not depend on batch composition,
- * order or size.
+ * Seeded streams keyed by several integers: `hashSeeds(seed, epoch, index, …)` hashes the words into
+ * one 32-bit seed (murmur3-style), and `StreamRng` draws uniform numbers from it (mulberry32,
+ * prng.ts). Augmentation takes each image's parameters from its own stream, derived from (seed,
+ * epoch, index, view), so they do not depend on batch composition, order or size; training
+ * shuffles, projection-head and queue initialisation and the corrupted images of the robustness
+ * analysis are keyed the same way. These streams are part of what the golden and resume tests pin
+ * down: changing either function changes every trained model.
+ *
+ * (prng.ts's `mixSeedPair` and `Rng` are a different pair of streams, used by the demo data, the
+ * splits' helpers, bootstrap and the corruptions; the two never mix.)
  */
-import { mulberry32 } from '../../random/prng';
+import { mulberry32 } from './prng';
 
 /** Mixes 32-bit integers into one 32-bit seed (murmur3-style finaliser per word). */
-export function mixSeed(...words: number[]): number {
+export function hashSeeds(...words: number[]): number {
   let h = 0x9e3779b9;
   for (const w of words) {
     let k = Math.imul(w | 0, 0xcc9e2d51);
@@ -22,14 +29,14 @@ export function mixSeed(...words: number[]): number {
   return h >>> 0;
 }
 
-/** Uniform floats in [0, 1) from FundusLab's seeded generator (mulberry32, src-main/random/prng.ts). */
-export class Rng {
+/** Uniform floats in [0, 1) from FundusLab's seeded generator (mulberry32, prng.ts), keyed by hashSeeds. */
+export class StreamRng {
   private readonly draw: () => number;
   constructor(seed: number) {
     this.draw = mulberry32(seed);
   }
-  static forImage(seed: number, epoch: number, index: number, view = 0): Rng {
-    return new Rng(mixSeed(seed, epoch, index, view));
+  static forImage(seed: number, epoch: number, index: number, view = 0): StreamRng {
+    return new StreamRng(hashSeeds(seed, epoch, index, view));
   }
   next(): number {
     return this.draw();
