@@ -1,7 +1,7 @@
 /**
  * Datasets of a study: the import request (one per supported source layout), the manifest written
  * to `datasets/<id>/manifest.json`, and the validation report written to
- * `datasets/<id>/validation.json` (DESIGN.md, "The study folder").
+ * `datasets/<id>/validation.json` (docs/design.md, "The study folder").
  */
 import { z } from 'zod';
 import { AbsolutePath, FolderPath } from './study';

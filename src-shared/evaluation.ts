@@ -1,5 +1,5 @@
 /**
- * Evaluation of trained runs on graded datasets (DESIGN.md "Referable DR"; paper Fig 2 and Table 2):
+ * Evaluation of trained runs on graded datasets (docs/design.md "Referable DR"; paper Fig 2 and Table 2):
  * the request of one evaluation (job kind `evaluate.run`, `funduslab evaluate`), its result
  * (`evaluations/<run-id>__<dataset-id>__<split>/result.json`, next to `predictions.csv`), and the
  * study-wide results (`funduslab results`): the results table, the paired DeLong comparisons between

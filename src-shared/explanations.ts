@@ -1,5 +1,5 @@
 /**
- * LRP explanations of a trained run on a dataset with lesion masks (DESIGN.md "LRP α1β0",
+ * LRP explanations of a trained run on a dataset with lesion masks (docs/design.md "LRP α1β0",
  * "RMA / RRA"; paper Fig 5 and Table 3): the request (`funduslab explain`, the explain service) and
  * its result `explanations/<run-id>__<dataset-id>/result.json`, next to one heatmap file per image.
  * Plain JSON (no typed arrays, no NaN/Infinity): it crosses IPC unchanged and feeds the views.

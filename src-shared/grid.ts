@@ -1,6 +1,6 @@
 /**
  * The training grid of a study: strategies × label fractions × seeds, each cell one training run
- * (DESIGN.md "Jobs"; the paper's Fig 2 design). Stored as grid.json in the study folder. Node-free.
+ * (docs/design.md "Jobs"; the paper's Fig 2 design). Stored as grid.json in the study folder. Node-free.
  */
 import { z } from 'zod';
 import { TrainingEpochLog, PretrainEpochLog, TrainingResult, TrainingSpec, TrainingStrategy, type TrainingSpecInput } from './training';

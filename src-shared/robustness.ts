@@ -1,5 +1,5 @@
 /**
- * Robustness to image distortions (DESIGN.md "Robustness"; paper Fig 4): the request
+ * Robustness to image distortions (docs/design.md "Robustness"; paper Fig 4): the request
  * (`funduslab robustness`, the robustness.run job) and its result
  * robustness/<dataset-id>__<hash of the runs>/result.json (+ gallery/*.png of one chosen image).
  *

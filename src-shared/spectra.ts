@@ -1,5 +1,5 @@
 /**
- * Representation analysis (DESIGN.md "Condition number" and "First-layer spectrum"; paper Fig 3a,
+ * Representation analysis (docs/design.md "Condition number" and "First-layer spectrum"; paper Fig 3a,
  * Fig 3b, Table 2): the request of one spectra analysis (`funduslab spectra`; service
  * src-main/analysis/spectra/service.ts) and its result, written to
  * `spectra/<run-id>__<dataset-id>/result.json`. Plain JSON (no typed arrays, no Infinity/NaN), so it

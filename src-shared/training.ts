@@ -1,5 +1,5 @@
 /**
- * The training specification: every setting of one training run (DESIGN.md, "Definitions the
+ * The training specification: every setting of one training run (docs/design.md, "Definitions the
  * numbers must follow": Inputs, Training). All defaults are the paper's (Srinivasan et al. 2022)
  * or, for MoCo v2, the official MoCo v2 recipe (Chen et al. 2020, facebookresearch/moco); they are
  * defaults, not constants: the UI exposes them. Every field says what it means in `.describe()`.
@@ -198,7 +198,7 @@ const TrainingSpecBase = z
       .int()
       .nonnegative()
       .default(0)
-      .describe('Seed of the validation split; default 0 for every run, so all strategies, fractions and seeds are selected on the same fixed validation patients (DESIGN "Fractions")'),
+      .describe('Seed of the validation split; default 0 for every run, so all strategies, fractions and seeds are selected on the same fixed validation patients (docs/design.md "Fractions")'),
     pretrainedWeights: z
       .string()
       .min(1)
@@ -221,7 +221,7 @@ export const TrainingSpec = TrainingSpecBase.superRefine((s, ctx) => {
     lr: s.lr ?? (ifi ? 1e-3 : 1e-4),
     normalisation: s.normalisation ?? (ifi ? { kind: 'imagenet' as const } : { kind: 'dataset' as const }),
   };
-}).describe('One training run (DESIGN.md "Training")');
+}).describe('One training run (docs/design.md "Training")');
 export type TrainingSpecInput = z.input<typeof TrainingSpec>;
 export type TrainingSpec = z.output<typeof TrainingSpec>;
 

@@ -7,7 +7,7 @@
  * in Zennit; a functional `add` always does (it is no layer; the residual canonizer turns it into a
  * `sum`, which composites can map).
  *
- * `lrpComposite(options)` is FundusLab's LRP-α1β0 composite (DESIGN.md "LRP α1β0"):
+ * `lrpComposite(options)` is FundusLab's LRP-α1β0 composite (docs/design.md "LRP α1β0"):
  *   first layer           AlphaBeta(1, 0) | ZBox(low, high) | Flat          (options.firstLayer; default α1β0)
  *   relu                  Pass
  *   sum (residual)        Norm: in proportion to each input's contribution   (options.sum; or AlphaBeta(1, 0))

@@ -1,5 +1,5 @@
 /**
- * LRP-α1β0 explanations of FundusLab's ResNets (DESIGN.md "LRP α1β0"), designed like Zennit:
+ * LRP-α1β0 explanations of FundusLab's ResNets (docs/design.md "LRP α1β0"), designed like Zennit:
  * rules as data (rules.ts), a composite mapping layers to rules (composite.ts), reversible
  * canonizers applied before explaining (canonizers.ts), the backward pass (explain.ts) on an
  * explicit layer graph (graph.ts).

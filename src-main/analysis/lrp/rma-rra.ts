@@ -1,7 +1,7 @@
 /**
  * Relevance mass accuracy (RMA) and relevance rank accuracy (RRA) of a heatmap against a binary
  * ground-truth mask (Arras, Osman & Samek, "CLEVR-XAI", Information Fusion 2022; their evaluation
- * code `relevance_accuracy`, by L. Arras), as the paper's Table 3 uses them (DESIGN.md "RMA / RRA").
+ * code `relevance_accuracy`, by L. Arras), as the paper's Table 3 uses them (docs/design.md "RMA / RRA").
  * Plain float64 arithmetic (CLEVR-XAI casts heatmaps to float64), no tfjs.
  *
  * Pooling over channels of a relevance heatmap R [H, W, C] to one non-negative value per pixel:

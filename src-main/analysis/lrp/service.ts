@@ -1,5 +1,5 @@
 /**
- * Explaining a trained run on a dataset with lesion masks (paper Fig 5 and Table 3; DESIGN.md
+ * Explaining a trained run on a dataset with lesion masks (paper Fig 5 and Table 3; docs/design.md
  * "LRP α1β0", "RMA / RRA").
  *
  * Pipeline: the run's selected model (loadRunModel) canonized and explained with the LRP-α1β0

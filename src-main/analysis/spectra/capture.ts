@@ -1,5 +1,5 @@
 /**
- * Activation capture for the spectra (DESIGN.md "Condition number"): for every Conv, BatchNorm and
+ * Activation capture for the spectra (docs/design.md "Condition number"): for every Conv, BatchNorm and
  * Linear layer of a ResNet, the N×N Gram matrix of its per-feature standardised, flattened
  * activations over N images, with memory bounded independently of the layer size.
  *

@@ -1,5 +1,5 @@
 /**
- * Eigenvalues of a layer's standardised activations and the paper's condition number (DESIGN.md
+ * Eigenvalues of a layer's standardised activations and the paper's condition number (docs/design.md
  * "Condition number"; Srinivasan et al. 2022, Eq 1 and Fig 3a).
  *
  * - PCA explained variance through the Gram matrix: with Z the N×F standardised activations (every

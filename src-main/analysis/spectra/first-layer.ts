@@ -1,5 +1,5 @@
 /**
- * The first-layer spectrum as a distribution (DESIGN.md "First-layer spectrum"; paper Fig 3b and
+ * The first-layer spectrum as a distribution (docs/design.md "First-layer spectrum"; paper Fig 3b and
  * Table 2).
  *
  * Definition. With λ_1 ≥ … ≥ λ_k the top-k explained variances of the first conv layer, the

@@ -1,5 +1,5 @@
 /**
- * Reproducible patient-level splits (DESIGN.md, "Fractions"). Pure functions, no I/O, no Math.random.
+ * Reproducible patient-level splits (docs/design.md, "Fractions"). Pure functions, no I/O, no Math.random.
  *
  * - Stratum of a patient = the highest grade among the patient's graded images (a patient with one
  *   healthy and one grade-3 eye counts as grade 3), so both eyes always fall on the same side.

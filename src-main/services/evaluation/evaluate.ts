@@ -1,5 +1,5 @@
 /**
- * Evaluation of one trained run on one graded dataset (issue 6; DESIGN.md "Referable DR").
+ * Evaluation of one trained run on one graded dataset (issue 6; docs/design.md "Referable DR").
  *
  * Pipeline: the run's selected model (runs/<run-id>/best/model.safetensors, via loadRunModel), the
  * graded images of the chosen split in manifest order, exactly the run's validation preprocessing

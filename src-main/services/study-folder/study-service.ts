@@ -1,5 +1,5 @@
 /**
- * Study folders: everything of a study lives in one user-chosen folder (DESIGN.md, "The study
+ * Study folders: everything of a study lives in one user-chosen folder (docs/design.md, "The study
  * folder"). `study.json` carries a schema version; all writes are atomic; a corrupt `study.json`
  * is reported and kept as it is, never overwritten.
  */

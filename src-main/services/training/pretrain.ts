@@ -1,6 +1,6 @@
 /**
  * MoCo v2 contrastive pretraining on a study's own fundus images (the IWNE-CL strategy's first
- * phase; DESIGN.md "Training"). Labels are not used. The result is shared: every CL run with the
+ * phase; docs/design.md "Training"). Labels are not used. The result is shared: every CL run with the
  * same pretraining settings (dataset, validation split, architecture, input size, seed, MoCo
  * settings, normalisation) fine-tunes from the same encoder, as the paper pretrained once and
  * fine-tuned on each label fraction.

@@ -1,7 +1,7 @@
 /**
  * One training run of any strategy: IWNE-CL first runs (or reuses) the MoCo v2 pretraining of
  * pretrain.ts, IFI-FS and IFI-CL start from an imported file, IWNE-FS from random weights; then
- * supervised fine-tuning: DESIGN.md "Training", "Jobs" and "The study folder".
+ * supervised fine-tuning: docs/design.md "Training", "Jobs" and "The study folder".
  *
  * runs/<run-id>/
  *   spec.json          the parsed spec (defaults filled in), written at the start

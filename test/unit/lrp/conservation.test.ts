@@ -1,5 +1,5 @@
 /**
- * LRP invariants on whole ResNets (DESIGN.md "LRP α1β0"; Zennit's tests check the same):
+ * LRP invariants on whole ResNets (docs/design.md "LRP α1β0"; Zennit's tests check the same):
  * - Conservation: with every bias zeroed (BatchNorm β and running mean, so merged conv biases are 0,
  *   and fc.bias), Σ input relevance = Σ starting relevance per image, for ResNet18 and ResNet50 at
  *   full width (32 px) under the first-layer / max-pool / residual-sum choices, and ResNet50 at base

@@ -1,6 +1,6 @@
 /**
  * P(referable) from the model's 5 outputs (ICDR grades 0–4): the softmax probabilities of the
- * referable grades summed (DESIGN "Referable DR"; default {3, 4} as in the paper, {2, 3, 4} is the
+ * referable grades summed (docs/design.md "Referable DR"; default {3, 4} as in the paper, {2, 3, 4} is the
  * usual clinical definition). The AUC is computed on this, never on the argmax.
  */
 import { fail } from './validate';
