@@ -12,7 +12,7 @@
  *   checkpoint/          moco.safetensors (module.encoder_q.*, module.encoder_k.*, module.queue
  *                        [dim, K], module.queue_ptr — the official MoCo state_dict names and
  *                        layouts), optimizer.safetensors, state.json; written every epoch by the
- *                        commit protocol of checkpoint.ts
+ *                        commit protocol of checkpoint.ts (pretrain-checkpoint.ts)
  *   encoder.safetensors  the final MoCo-format state dict (same names), written when all epochs are
  *                        done; fine-tuning imports it like an ImageNet MoCo v2 checkpoint
  *   summary.json         the PretrainSummary
@@ -29,10 +29,9 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tf from '@tensorflow/tfjs';
-import type { Tensor2D, Variable } from '@tensorflow/tfjs';
+import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
-import { PretrainEpochLog, PretrainSummary, type TrainingSpec } from '../../../src-shared/training';
-import { z } from 'zod';
+import { PretrainSummary, type PretrainEpochLog, type TrainingSpec } from '../../../src-shared/training';
 import { augmentBatch } from '../../engine/augment/pipeline';
 import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
@@ -40,38 +39,21 @@ import { assertTrainingFitsWasm } from '../../engine/memory-guard';
 import { MocoQueue, ProjectionHead, effectiveQueueSize, infoNCE, momentumUpdate, mocoLogits } from '../../engine/moco/moco';
 import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';
-import { AdamW, namedGradients, type AdamWState } from '../../engine/optim/adamw';
+import { AdamW, namedGradients } from '../../engine/optim/adamw';
 import { learningRateAt } from '../../engine/optim/schedule';
-import { Sgd, type SgdState } from '../../engine/optim/sgd';
-import { modelTensors } from '../../engine/weights/export';
-import { importWeights } from '../../engine/weights/import';
-import type { WeightFile } from '../../engine/weights/read';
-import { readSafetensors, writeSafetensors } from '../../engine/weights/safetensors';
-import { fromFloat32, fromInt64, toBigInts, toFloat32, type RawTensor } from '../../engine/weights/tensors';
+import { Sgd } from '../../engine/optim/sgd';
+import { writeSafetensors } from '../../engine/weights/safetensors';
 import { mulberry32 } from '../../random/prng';
 import { shuffle } from '../datasets/splits';
 import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../job-context';
-import { commitCheckpointFolder, completeCheckpointDir, fsyncWriter, removeStaleTemporaries, type FileWriter } from './checkpoint';
-import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingItem } from './data';
+import { completeCheckpointDir, fsyncWriter, removeStaleTemporaries, type FileWriter } from './checkpoint';
+import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Batch, type Normalisation, type TrainingItem } from './data';
 import { GRADES } from '../../engine/loss';
 import { pretrainId, pretrainSettings } from './run-id';
-import { CHECKPOINT_FILES, studyLayout } from '../study-folder/layout';
+import { studyLayout, type PretrainLayout } from '../study-folder/layout';
+import { loadPretrainCheckpoint, mocoStateDict, writePretrainCheckpoint, type MocoModules, type PretrainState } from './pretrain-checkpoint';
 export { pretrainId, pretrainSettings } from './run-id';
-
-const { state: STATE_FILE, moco: MOCO_FILE, optimizer: OPTIMIZER_FILE } = CHECKPOINT_FILES;
-
-const PretrainState = z.object({
-  format: z.literal('funduslab.moco-checkpoint/1'),
-  epoch: z.number().int().nonnegative(),
-  step: z.number().int().nonnegative(),
-  settingsHash: z.string(),
-  queuePtr: z.number().int().nonnegative(),
-  optimizer: z.object({ kind: z.enum(['sgd', 'adamw']), steps: z.record(z.string(), z.number().int().nonnegative()) }),
-  totals: z.object({ seconds: z.number(), trainSeconds: z.number(), images: z.number(), stallMs: z.number() }),
-  log: z.array(PretrainEpochLog),
-});
-type PretrainState = z.infer<typeof PretrainState>;
 
 /** The pretraining images: cached, not test split, patient outside the validation split. */
 export async function planPretrainingItems(spec: TrainingSpec, study: string): Promise<TrainingItem[]> {
@@ -117,33 +99,79 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
   const { id, hash } = pretrainId(spec);
   if (opts.items && !opts.dir) throw new AppError('BAD_REQUEST', 'runPretraining: explicit items need an explicit folder (dir)');
   const files = studyLayout(study).pretrain(id, opts.dir);
-  const dir = files.dir;
-  const summaryFile = files.summary;
-  const normFile = files.normalisation;
-  if (existsSync(summaryFile) && existsSync(normFile)) {
-    const summary = parseOrThrow(PretrainSummary, JSON.parse(await fsp.readFile(summaryFile, 'utf8')), summaryFile);
-    ctx.log(`MoCo v2 pretraining ${id} already finished (${summary.epochs} epochs, loss ${summary.finalLoss?.toFixed(4) ?? 'n/a'}); fine-tuning from it.`);
-    return { summary: { ...summary, dir, encoderPath: files.encoder, reused: true }, normalisation: JSON.parse(await fsp.readFile(normFile, 'utf8')) as Normalisation };
+  const reused = await finishedPretraining(id, files, ctx);
+  if (reused) return reused;
+  const plan = await planPretraining(spec, study, ctx, opts.items);
+
+  await fsp.mkdir(files.dir, { recursive: true });
+  await writeJsonAtomic(files.settings, opts.items ? { ...pretrainSettings(spec), datasetId: null, images: `${plan.items.length} explicit images` } : pretrainSettings(spec));
+  await removeStaleTemporaries(files.dir);
+  const source = new ImageSource(spec.inputSize, opts.imageMemoryBytes);
+  const norm = await pretrainingNormalisation(spec, files, source, plan.items, ctx);
+
+  const moco = createMoco(spec, plan.queue.size);
+  try {
+    // On wasm, refuse a batch whose step cannot fit in its 4 GB before anything is written.
+    const S = spec.inputSize;
+    const fit = await assertTrainingFitsWasm(moco.query, { inputSize: S, batchSize: plan.batchSize, field: 'moco.batchSize', optimizerSlots: spec.moco.optimizer === 'sgd' ? 1 : 2, what: `the MoCo query encoder (${spec.arch}) at ${S} px` });
+    if (fit) ctx.log(`wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(plan.batchSize) / 1e6)} MB at batch ${plan.batchSize}`);
+    let state = await startPretraining(spec, id, hash, files, moco, ctx);
+
+    const perEpoch = toBatches(plan.items, plan.batchSize, true).length;
+    const pretraining: Pretraining = { spec, ctx, opts, files, items: plan.items, batchSize: plan.batchSize, source, norm, moco, units: { perEpoch, total: spec.moco.epochs * perEpoch } };
+    for (let epoch = state.epoch + 1; epoch <= spec.moco.epochs; epoch++) state = await pretrainEpoch(pretraining, state, epoch);
+    return await finishPretraining(pretraining, id, state, plan.queue);
+  } finally {
+    moco.optimizer.dispose();
+    moco.queue.dispose();
+    moco.headQ.dispose();
+    moco.headK.dispose();
+    moco.query.dispose();
+    moco.key.dispose();
   }
+}
+
+/** The outcome of a pretraining that already finished (summary and normalisation written), or null. */
+async function finishedPretraining(id: string, files: PretrainLayout, ctx: JobContext): Promise<PretrainOutcome | null> {
+  if (!(existsSync(files.summary) && existsSync(files.normalisation))) return null;
+  const summary = parseOrThrow(PretrainSummary, JSON.parse(await fsp.readFile(files.summary, 'utf8')), files.summary);
+  ctx.log(`MoCo v2 pretraining ${id} already finished (${summary.epochs} epochs, loss ${summary.finalLoss?.toFixed(4) ?? 'n/a'}); fine-tuning from it.`);
+  return { summary: { ...summary, dir: files.dir, encoderPath: files.encoder, reused: true }, normalisation: JSON.parse(await fsp.readFile(files.normalisation, 'utf8')) as Normalisation };
+}
+
+/** The images, the batch size (at most the number of images) and the queue size (see effectiveQueueSize) of a pretraining. */
+async function planPretraining(spec: TrainingSpec, study: string, ctx: JobContext, explicitItems: TrainingItem[] | undefined): Promise<{ items: TrainingItem[]; batchSize: number; queue: { size: number; message: string | null } }> {
   const m = spec.moco;
-  const items = opts.items ?? (await planPretrainingItems(spec, study));
+  const items = explicitItems ?? (await planPretrainingItems(spec, study));
   if (items.length < 2) throw new AppError('BAD_REQUEST', `MoCo pretraining needs at least 2 images; dataset "${spec.datasetId}" has ${items.length} outside the validation and test splits.`, [{ path: 'datasetId', message: 'too few images' }]);
   const batchSize = Math.min(m.batchSize, items.length);
   if (batchSize < m.batchSize) ctx.log(`MoCo batch size reduced from ${m.batchSize} to ${batchSize}: only ${items.length} pretraining images.`);
   const queue = effectiveQueueSize(m.queueSize, items.length, batchSize);
   if (queue.message) ctx.log(`MoCo ${queue.message}`);
+  return { items, batchSize, queue };
+}
 
-  await fsp.mkdir(dir, { recursive: true });
-  await writeJsonAtomic(files.settings, opts.items ? { ...pretrainSettings(spec), datasetId: null, images: `${items.length} explicit images` } : pretrainSettings(spec));
-  await removeStaleTemporaries(dir);
-  const S = spec.inputSize;
-  const source = new ImageSource(S, opts.imageMemoryBytes);
-
+/** The pretraining's input mean/std: normalisation.json when an earlier attempt wrote it, else resolved on its images (and written). */
+async function pretrainingNormalisation(spec: TrainingSpec, files: PretrainLayout, source: ImageSource, items: TrainingItem[], ctx: JobContext): Promise<Normalisation> {
+  const normFile = files.normalisation;
   const norm: Normalisation = existsSync(normFile)
     ? (JSON.parse(await fsp.readFile(normFile, 'utf8')) as Normalisation)
-    : await resolveNormalisation(spec, source, items, ctx, `pretraining images (${items.length} images at ${S} px, labels unused)`);
+    : await resolveNormalisation(spec, source, items, ctx, `pretraining images (${items.length} images at ${spec.inputSize} px, labels unused)`);
   if (!existsSync(normFile)) await writeJsonAtomic(normFile, norm);
+  return norm;
+}
 
+/** The MoCo v2 modules with the variables the steps work on. */
+interface Moco extends MocoModules {
+  /** The query encoder's backbone and projection head: what the optimizer trains. */
+  queryVars: Map<string, Variable>;
+  /** The key encoder's, updated as a momentum average of the query's. */
+  keyVars: Map<string, Variable>;
+}
+
+/** Builds the query and key encoders (with projection heads), the queue of keys and the query's optimizer, seeded from the spec. */
+function createMoco(spec: TrainingSpec, queueSize: number): Moco {
+  const m = spec.moco;
   const config = parseArch(spec.arch, GRADES);
   const query = ResNet.create(config, { seed: spec.seed });
   const key = ResNet.create(config, { seed: spec.seed });
@@ -151,146 +179,177 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
   const hidden = m.mlpHidden === 'auto' ? features : m.mlpHidden;
   const headQ = new ProjectionHead(features, hidden, m.dim, hashSeeds(spec.seed, 0x68656164));
   const headK = new ProjectionHead(features, hidden, m.dim, hashSeeds(spec.seed, 0x68656164));
-  const mocoQueue = new MocoQueue(queue.size, m.dim, hashSeeds(spec.seed, 0x71756575));
+  const queue = new MocoQueue(queueSize, m.dim, hashSeeds(spec.seed, 0x71756575));
   const queryVars = encoderVariables(query, headQ);
   const keyVars = encoderVariables(key, headK);
   const optimizer =
     m.optimizer === 'sgd'
       ? new Sgd(queryVars, { lr: m.lr, momentum: m.sgdMomentum, weightDecay: m.weightDecay })
       : new AdamW(queryVars, { lr: m.lr, weightDecay: m.weightDecay });
-  try {
-    // On wasm, refuse a batch whose step cannot fit in its 4 GB before anything is written.
-    const fit = await assertTrainingFitsWasm(query, { inputSize: S, batchSize, field: 'moco.batchSize', optimizerSlots: m.optimizer === 'sgd' ? 1 : 2, what: `the MoCo query encoder (${spec.arch}) at ${S} px` });
-    if (fit) ctx.log(`wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(batchSize) / 1e6)} MB at batch ${batchSize}`);
-    let state: PretrainState = {
-      format: 'funduslab.moco-checkpoint/1',
-      epoch: 0,
-      step: 0,
-      settingsHash: hash,
-      queuePtr: 0,
-      optimizer: { kind: m.optimizer, steps: {} },
-      totals: { seconds: 0, trainSeconds: 0, images: 0, stallMs: 0 },
-      log: [],
-    };
-    const cp = completeCheckpointDir(dir);
-    if (cp) {
-      state = await loadPretrainCheckpoint(cp, hash, { query, key, headQ, headK, queue: mocoQueue, optimizer });
-      ctx.log(`Resuming MoCo v2 pretraining ${id} after epoch ${state.epoch}`);
-    } else {
-      momentumUpdate(keyVars, queryVars, 0); // θk ← θq (the official init copies the query encoder)
-    }
-    const logPath = files.log;
-    await writeFileAtomic(logPath, state.log.map((l) => JSON.stringify(l) + '\n').join(''));
+  return { query, key, headQ, headK, queue, queryVars, keyVars, optimizer };
+}
 
-    const perEpoch = toBatches(items, batchSize, true).length;
-    const total = m.epochs * perEpoch;
-    for (let epoch = state.epoch + 1; epoch <= m.epochs; epoch++) {
-      throwIfCancelled(ctx);
-      const started = performance.now();
-      const lr = learningRateAt(m.lr, m.schedule, epoch - 1, { totalSteps: m.epochs });
-      optimizer.setLearningRate(lr);
-      const order = shuffle(items, mulberry32(hashSeeds(spec.seed, epoch, 0x6d6f636f)));
-      const loader = new PrefetchLoader(source, toBatches(order, batchSize, true));
-      let lossSum = 0;
-      let hits = 0;
-      let seen = 0;
-      let step = state.step;
-      try {
-        for (let b = 0; b < loader.length; b++) {
-          throwIfCancelled(ctx);
-          const batch = (await loader.next())!;
-          const n = batch.items.length;
-          const indices = batch.items.map((i) => i.index);
-          const [loss, top1] = tf.tidy(() => {
-            const x = tf.tensor4d(batch.pixels, [n, S, S, 3]);
-            const view = (v: number) => normalize(augmentBatch(x, m.augmentation, { seed: spec.seed, epoch, indices, view: v, outSize: S }), norm.mean, norm.std);
-            const xq = view(0);
-            const xk = view(1);
-            momentumUpdate(keyVars, queryVars, m.momentum);
-            const k = headK.forward(key.forward(xk, { training: true, features: true }));
-            let q: Tensor2D | null = null;
-            const { value, grads } = namedGradients(queryVars, () => {
-              q = tf.keep(headQ.forward(query.forward(xq, { training: true, features: true })));
-              return infoNCE(q, k, mocoQueue.keys, m.temperature);
-            });
-            optimizer.step(grads);
-            // Acc@1 of the contrastive task (logits before this step's enqueue, as the official code);
-            // a tie with a negative counts as a miss (a collapsed encoder must not score 100%).
-            const logits = mocoLogits(q!, k, mocoQueue.keys, m.temperature);
-            const negMax = tf.max(tf.slice(logits, [0, 1], [-1, -1]), 1);
-            const correct = tf.sum(tf.cast(tf.greater(tf.squeeze(tf.slice(logits, [0, 0], [-1, 1]), [1]), negMax), 'float32'));
-            (q as Tensor2D | null)?.dispose(); // kept past the gradient scope for Acc@1
-            mocoQueue.enqueue(k);
-            return [value, correct];
-          });
-          const [lossValue, correct] = [(await loss.data())[0]!, (await top1.data())[0]!];
-          tf.dispose([loss, top1]);
-          if (!Number.isFinite(lossValue)) throw new AppError('INTERNAL', `The MoCo loss became ${lossValue} in pretraining epoch ${epoch} (batch ${b + 1}); lower moco.lr.`, [{ path: 'moco.lr', message: 'training diverged' }]);
-          lossSum += lossValue * n;
-          hits += correct;
-          seen += n;
-          step++;
-          opts.onProgress?.((epoch - 1) * perEpoch + b + 1, total, `MoCo pretraining epoch ${epoch}/${m.epochs} · batch ${b + 1}/${loader.length} · loss ${lossValue.toFixed(3)}`);
-        }
-      } finally {
-        await loader.drain();
-      }
-      const seconds = (performance.now() - started) / 1000;
-      const entry: PretrainEpochLog = { epoch, loss: lossSum / seen, accuracy: hits / seen, lr, seconds, imagesPerSecond: seen / seconds, stallMs: loader.stallMs, at: new Date().toISOString() };
-      const steps: Record<string, number> = {};
-      const optState = optimizer.exportState();
-      for (const [name, p] of Object.entries(optState.params)) steps[name] = p.step;
-      state = {
-        ...state,
-        epoch,
-        step,
-        queuePtr: mocoQueue.ptr,
-        optimizer: { kind: m.optimizer, steps },
-        totals: { seconds: state.totals.seconds + seconds, trainSeconds: state.totals.trainSeconds + seconds, images: state.totals.images + seen, stallMs: state.totals.stallMs + loader.stallMs },
-        log: [...state.log, entry],
-      };
-      const snapshot = state;
-      await commitCheckpointFolder(
-        dir,
-        [
-          [MOCO_FILE, () => writeSafetensors(mocoStateDict(query, key, headQ, headK, mocoQueue), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', epoch: String(epoch) })],
-          [OPTIMIZER_FILE, () => writeSafetensors(optimizerTensors(optState), { producer: 'funduslab', kind: m.optimizer })],
-          [STATE_FILE, () => JSON.stringify(snapshot, null, 1) + '\n'],
-        ],
-        epoch,
-        opts.writeFile ?? fsyncWriter,
-      );
-      await fsp.appendFile(logPath, JSON.stringify(entry) + '\n');
-      ctx.log(`MoCo epoch ${epoch}/${m.epochs}: loss ${entry.loss.toFixed(4)}, acc@1 ${(entry.accuracy * 100).toFixed(1)}%, lr ${lr.toPrecision(3)}, ${entry.imagesPerSecond.toFixed(1)} img/s`);
-      opts.onEpoch?.(entry);
-    }
-
-    await writeFileAtomic(files.encoder, writeSafetensors(mocoStateDict(query, key, headQ, headK, mocoQueue), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', arch: spec.arch, epochs: String(state.epoch) }));
-    const t = state.totals;
-    const summary = PretrainSummary.parse({
-      id,
-      dir,
-      encoderPath: files.encoder,
-      images: items.length,
-      epochs: state.epoch,
-      finalLoss: state.log.at(-1)?.loss ?? null,
-      queueSize: queue.size,
-      queueNote: queue.message,
-      seconds: t.seconds,
-      imagesPerSecond: t.trainSeconds > 0 ? t.images / t.trainSeconds : 0,
-      stallFraction: t.trainSeconds > 0 ? Math.min(1, t.stallMs / 1000 / t.trainSeconds) : 0,
-      reused: false,
-    });
-    await writeJsonAtomic(summaryFile, summary);
-    return { summary, normalisation: norm };
-  } finally {
-    optimizer.dispose();
-    mocoQueue.dispose();
-    headQ.dispose();
-    headK.dispose();
-    query.dispose();
-    key.dispose();
+/**
+ * The state the epochs continue from: the checkpoint's (restored into the modules), or that of a
+ * pretraining before its first epoch, whose key encoder starts as a copy of the query encoder. The
+ * log is rewritten to hold exactly the checkpointed epochs.
+ */
+async function startPretraining(spec: TrainingSpec, id: string, hash: string, files: PretrainLayout, moco: Moco, ctx: JobContext): Promise<PretrainState> {
+  let state: PretrainState = {
+    format: 'funduslab.moco-checkpoint/1',
+    epoch: 0,
+    step: 0,
+    settingsHash: hash,
+    queuePtr: 0,
+    optimizer: { kind: spec.moco.optimizer, steps: {} },
+    totals: { seconds: 0, trainSeconds: 0, images: 0, stallMs: 0 },
+    log: [],
+  };
+  const cp = completeCheckpointDir(files.dir);
+  if (cp) {
+    state = await loadPretrainCheckpoint(cp, hash, moco);
+    ctx.log(`Resuming MoCo v2 pretraining ${id} after epoch ${state.epoch}`);
+  } else {
+    momentumUpdate(moco.keyVars, moco.queryVars, 0); // θk ← θq (the official init copies the query encoder)
   }
+  await writeFileAtomic(files.log, state.log.map((l) => JSON.stringify(l) + '\n').join(''));
+  return state;
+}
+
+/** What every epoch of a pretraining reads. */
+interface Pretraining {
+  spec: TrainingSpec;
+  ctx: JobContext;
+  opts: PretrainOptions;
+  files: PretrainLayout;
+  items: TrainingItem[];
+  batchSize: number;
+  source: ImageSource;
+  norm: Normalisation;
+  moco: Moco;
+  /** Optimizer steps per epoch and of the whole pretraining (the progress units). */
+  units: { perEpoch: number; total: number };
+}
+
+/** One epoch: the MoCo steps over the epoch's shuffled order, then checkpoint and log. Returns the checkpointed state. */
+async function pretrainEpoch(p: Pretraining, state: PretrainState, epoch: number): Promise<PretrainState> {
+  const { spec, ctx, moco } = p;
+  const m = spec.moco;
+  throwIfCancelled(ctx);
+  const started = performance.now();
+  const lr = learningRateAt(m.lr, m.schedule, epoch - 1, { totalSteps: m.epochs });
+  moco.optimizer.setLearningRate(lr);
+  const trained = await mocoEpochSteps(p, epoch, state.step);
+  const seconds = (performance.now() - started) / 1000;
+  const entry: PretrainEpochLog = { epoch, loss: trained.lossSum / trained.seen, accuracy: trained.hits / trained.seen, lr, seconds, imagesPerSecond: trained.seen / seconds, stallMs: trained.stallMs, at: new Date().toISOString() };
+  const steps: Record<string, number> = {};
+  const optState = moco.optimizer.exportState();
+  for (const [name, o] of Object.entries(optState.params)) steps[name] = o.step;
+  const next: PretrainState = {
+    ...state,
+    epoch,
+    step: trained.step,
+    queuePtr: moco.queue.ptr,
+    optimizer: { kind: m.optimizer, steps },
+    totals: { seconds: state.totals.seconds + seconds, trainSeconds: state.totals.trainSeconds + seconds, images: state.totals.images + trained.seen, stallMs: state.totals.stallMs + trained.stallMs },
+    log: [...state.log, entry],
+  };
+  await writePretrainCheckpoint(p.files.dir, moco, optState, next, p.opts.writeFile ?? fsyncWriter);
+  await fsp.appendFile(p.files.log, JSON.stringify(entry) + '\n');
+  ctx.log(`MoCo epoch ${epoch}/${m.epochs}: loss ${entry.loss.toFixed(4)}, acc@1 ${(entry.accuracy * 100).toFixed(1)}%, lr ${lr.toPrecision(3)}, ${entry.imagesPerSecond.toFixed(1)} img/s`);
+  p.opts.onEpoch?.(entry);
+  return next;
+}
+
+/**
+ * The steps of an epoch, one per batch of its shuffled order. Returns the summed loss, the Acc@1
+ * hits, the images seen, the step count after the epoch and the time spent waiting for images.
+ */
+async function mocoEpochSteps(p: Pretraining, epoch: number, firstStep: number): Promise<{ lossSum: number; hits: number; seen: number; step: number; stallMs: number }> {
+  const { spec, ctx } = p;
+  const m = spec.moco;
+  const order = shuffle(p.items, mulberry32(hashSeeds(spec.seed, epoch, 0x6d6f636f)));
+  const loader = new PrefetchLoader(p.source, toBatches(order, p.batchSize, true));
+  let lossSum = 0;
+  let hits = 0;
+  let seen = 0;
+  let step = firstStep;
+  try {
+    for (let b = 0; b < loader.length; b++) {
+      throwIfCancelled(ctx);
+      const batch = (await loader.next())!;
+      const n = batch.items.length;
+      const [loss, top1] = tf.tidy(() => mocoStep(p, batch, epoch));
+      const [lossValue, correct] = [(await loss.data())[0]!, (await top1.data())[0]!];
+      tf.dispose([loss, top1]);
+      if (!Number.isFinite(lossValue)) throw new AppError('INTERNAL', `The MoCo loss became ${lossValue} in pretraining epoch ${epoch} (batch ${b + 1}); lower moco.lr.`, [{ path: 'moco.lr', message: 'training diverged' }]);
+      lossSum += lossValue * n;
+      hits += correct;
+      seen += n;
+      step++;
+      p.opts.onProgress?.((epoch - 1) * p.units.perEpoch + b + 1, p.units.total, `MoCo pretraining epoch ${epoch}/${m.epochs} · batch ${b + 1}/${loader.length} · loss ${lossValue.toFixed(3)}`);
+    }
+  } finally {
+    await loader.drain();
+  }
+  return { lossSum, hits, seen, step, stallMs: loader.stallMs };
+}
+
+/**
+ * One MoCo v2 step on a batch (inside tf.tidy): two aug+ views, momentum update of the key encoder,
+ * InfoNCE, optimizer step on the query encoder and head, enqueue of the keys. Returns the loss and
+ * the Acc@1 hits of the contrastive task.
+ */
+function mocoStep(p: Pretraining, batch: Batch, epoch: number): [Scalar, Tensor] {
+  const { spec, norm, moco } = p;
+  const { query, key, headQ, headK, queue, queryVars, keyVars, optimizer } = moco;
+  const m = spec.moco;
+  const S = spec.inputSize;
+  const n = batch.items.length;
+  const indices = batch.items.map((i) => i.index);
+  const x = tf.tensor4d(batch.pixels, [n, S, S, 3]);
+  const view = (v: number) => normalize(augmentBatch(x, m.augmentation, { seed: spec.seed, epoch, indices, view: v, outSize: S }), norm.mean, norm.std);
+  const xq = view(0);
+  const xk = view(1);
+  momentumUpdate(keyVars, queryVars, m.momentum);
+  const k = headK.forward(key.forward(xk, { training: true, features: true }));
+  let q: Tensor2D | null = null;
+  const { value, grads } = namedGradients(queryVars, () => {
+    q = tf.keep(headQ.forward(query.forward(xq, { training: true, features: true })));
+    return infoNCE(q, k, queue.keys, m.temperature);
+  });
+  optimizer.step(grads);
+  // Acc@1 of the contrastive task (logits before this step's enqueue, as the official code);
+  // a tie with a negative counts as a miss (a collapsed encoder must not score 100%).
+  const logits = mocoLogits(q!, k, queue.keys, m.temperature);
+  const negMax = tf.max(tf.slice(logits, [0, 1], [-1, -1]), 1);
+  const correct = tf.sum(tf.cast(tf.greater(tf.squeeze(tf.slice(logits, [0, 0], [-1, 1]), [1]), negMax), 'float32'));
+  (q as Tensor2D | null)?.dispose(); // kept past the gradient scope for Acc@1
+  queue.enqueue(k);
+  return [value, correct];
+}
+
+/** Writes the final encoder (the MoCo-format state dict) and summary.json. */
+async function finishPretraining(p: Pretraining, id: string, state: PretrainState, queue: { size: number; message: string | null }): Promise<PretrainOutcome> {
+  const { spec, files } = p;
+  await writeFileAtomic(files.encoder, writeSafetensors(mocoStateDict(p.moco), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', arch: spec.arch, epochs: String(state.epoch) }));
+  const t = state.totals;
+  const summary = PretrainSummary.parse({
+    id,
+    dir: files.dir,
+    encoderPath: files.encoder,
+    images: p.items.length,
+    epochs: state.epoch,
+    finalLoss: state.log.at(-1)?.loss ?? null,
+    queueSize: queue.size,
+    queueNote: queue.message,
+    seconds: t.seconds,
+    imagesPerSecond: t.trainSeconds > 0 ? t.images / t.trainSeconds : 0,
+    stallFraction: t.trainSeconds > 0 ? Math.min(1, t.stallMs / 1000 / t.trainSeconds) : 0,
+    reused: false,
+  });
+  await writeJsonAtomic(files.summary, summary);
+  return { summary, normalisation: p.norm };
 }
 
 /** Trainable backbone variables without the classifier fc, plus the projection head (`fc.0.*`, `fc.2.*`). */
@@ -299,89 +358,4 @@ function encoderVariables(model: ResNet, head: ProjectionHead): Map<string, Vari
   for (const [name, v] of model.trainableVariables()) if (name !== 'fc.weight' && name !== 'fc.bias') out.set(name, v);
   for (const [name, v] of head.trainableVariables()) out.set(name, v);
   return out;
-}
-
-/** The official MoCo state_dict (without the DataParallel `module.` there is no loader difference; we keep it as the published checkpoints do). */
-function mocoStateDict(query: ResNet, key: ResNet, headQ: ProjectionHead, headK: ProjectionHead, queue: MocoQueue): Map<string, RawTensor> {
-  const out = new Map<string, RawTensor>();
-  for (const [prefix, model, head] of [['module.encoder_q.', query, headQ], ['module.encoder_k.', key, headK]] as const) {
-    for (const [name, t] of modelTensors(model, 'torch')) if (name !== 'fc.weight' && name !== 'fc.bias') out.set(prefix + name, t);
-    for (const [name, v] of head.trainableVariables()) out.set(prefix + name, fromFloat32((v.dataSync() as Float32Array).slice(), [...v.shape]));
-  }
-  const s = queue.exportState();
-  const transposed = new Float32Array(s.size * s.dim); // official layout [dim, K]
-  for (let r = 0; r < s.size; r++) for (let c = 0; c < s.dim; c++) transposed[c * s.size + r] = s.keys[r * s.dim + c]!;
-  out.set('module.queue', fromFloat32(transposed, [s.dim, s.size]));
-  out.set('module.queue_ptr', fromInt64([s.ptr], [1]));
-  return out;
-}
-
-function optimizerTensors(state: SgdState | AdamWState): Map<string, RawTensor> {
-  const out = new Map<string, RawTensor>();
-  for (const [name, p] of Object.entries(state.params)) {
-    if ('momentumBuffer' in p) out.set(`${name}/momentum_buffer`, fromFloat32(p.momentumBuffer, p.shape));
-    else {
-      out.set(`${name}/exp_avg`, fromFloat32(p.expAvg, p.shape));
-      out.set(`${name}/exp_avg_sq`, fromFloat32(p.expAvgSq, p.shape));
-    }
-  }
-  return out;
-}
-
-async function loadPretrainCheckpoint(
-  cpDir: string,
-  hash: string,
-  t: { query: ResNet; key: ResNet; headQ: ProjectionHead; headK: ProjectionHead; queue: MocoQueue; optimizer: Sgd | AdamW },
-): Promise<PretrainState> {
-  let state: PretrainState;
-  try {
-    state = PretrainState.parse(JSON.parse(await fsp.readFile(path.join(cpDir, STATE_FILE), 'utf8')));
-  } catch (err) {
-    throw new AppError('STUDY_CORRUPT', `The pretraining checkpoint ${cpDir} is unreadable (${(err as Error).message}); delete it to restart the pretraining.`);
-  }
-  if (state.settingsHash !== hash) throw new AppError('CONFLICT', `The pretraining checkpoint in ${cpDir} belongs to other settings; delete it to restart.`);
-  const { tensors } = readSafetensors(new Uint8Array(await fsp.readFile(path.join(cpDir, MOCO_FILE))), MOCO_FILE);
-  for (const [prefix, model, head] of [['module.encoder_q.', t.query, t.headQ], ['module.encoder_k.', t.key, t.headK]] as const) {
-    const backbone = new Map<string, RawTensor>();
-    for (const [name, raw] of tensors) if (name.startsWith(prefix) && !name.startsWith(`${prefix}fc.`)) backbone.set(name.slice(prefix.length), raw);
-    const file: WeightFile = { file: path.join(cpDir, MOCO_FILE), format: 'safetensors', layout: 'torch', tensors: backbone, stateDictKey: null, otherFields: [], metadata: {} };
-    importWeights(model, file, { reinitialiseHead: true });
-    for (const [name, v] of head.trainableVariables()) {
-      const raw = tensors.get(prefix + name);
-      if (!raw) throw new AppError('STUDY_CORRUPT', `The pretraining checkpoint ${cpDir} lacks ${prefix + name}.`);
-      tf.tidy(() => v.assign(tf.tensor(toFloat32(raw), raw.shape, 'float32')));
-    }
-  }
-  const q = tensors.get('module.queue');
-  const ptr = tensors.get('module.queue_ptr');
-  if (!q || !ptr) throw new AppError('STUDY_CORRUPT', `The pretraining checkpoint ${cpDir} lacks the MoCo queue.`);
-  const [dim, size] = q.shape as [number, number];
-  const qt = toFloat32(q);
-  const keys = new Float32Array(size * dim);
-  for (let c = 0; c < dim; c++) for (let r = 0; r < size; r++) keys[r * dim + c] = qt[c * size + r]!;
-  t.queue.loadState({ keys, ptr: Number(toBigInts(ptr)[0] ?? 0n), size, dim });
-
-  const { tensors: opt } = readSafetensors(new Uint8Array(await fsp.readFile(path.join(cpDir, OPTIMIZER_FILE))), OPTIMIZER_FILE);
-  const need = (n: string) => {
-    const r = opt.get(n);
-    if (!r) throw new AppError('STUDY_CORRUPT', `The pretraining checkpoint ${cpDir} lacks the optimizer state ${n}.`);
-    return r;
-  };
-  if (t.optimizer instanceof Sgd) {
-    const params: SgdState['params'] = {};
-    for (const [name, step] of Object.entries(state.optimizer.steps)) {
-      const b = need(`${name}/momentum_buffer`);
-      params[name] = { step, shape: [...b.shape], momentumBuffer: toFloat32(b) };
-    }
-    t.optimizer.loadState({ format: 'funduslab.sgd/1', lr: t.optimizer.lr, momentum: t.optimizer.momentum, weightDecay: t.optimizer.weightDecay, params });
-  } else {
-    const params: AdamWState['params'] = {};
-    for (const [name, step] of Object.entries(state.optimizer.steps)) {
-      const mm = need(`${name}/exp_avg`);
-      params[name] = { step, shape: [...mm.shape], expAvg: toFloat32(mm), expAvgSq: toFloat32(need(`${name}/exp_avg_sq`)) };
-    }
-    const o = t.optimizer;
-    t.optimizer.loadState({ format: 'funduslab.adamw/1', lr: o.lr, betas: [o.beta1, o.beta2], eps: o.eps, weightDecay: o.weightDecay, params });
-  }
-  return state;
 }

@@ -1,0 +1,227 @@
+/**
+ * The phases of a training run before its first epoch (run.ts drives them in this order): claim the
+ * run folder for the spec, plan the data and find the checkpoint, run the MoCo v2 pretraining of
+ * IWNE-CL, load the starting weights into the model, resolve the normalisation, build the optimizer
+ * and the state the epoch loop continues from.
+ */
+import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
+import tf from '@tensorflow/tfjs';
+import { AppError } from '../../../src-shared/errors';
+import { TrainingResult, TrainingSpec } from '../../../src-shared/training';
+import { assertTrainingFitsWasm } from '../../engine/memory-guard';
+import { engineStatus, initEngine } from '../../engine/backend';
+import type { ResNet } from '../../engine/models/resnet';
+import { AdamW, excludeOneDimensional } from '../../engine/optim/adamw';
+import { importWeights } from '../../engine/weights/import';
+import { parseWeightBytes, readWeightFile } from '../../engine/weights/read';
+import { GRADES } from '../../engine/loss';
+import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
+import type { JobContext } from '../../job-context';
+import { requireStudyFolder } from '../study-folder/study-service';
+import { CHECKPOINT_FILES, studyLayout, type RunLayout } from '../study-folder/layout';
+import { RUN_ID_PATTERN } from '../runs/run-info';
+import { readCheckpoint, removeStaleTemporaries, type CheckpointState, type FileWriter } from './checkpoint';
+import { ImageSource, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingData } from './data';
+import { defaultRunId, specHash } from './run-id';
+import { pretrainSteps, planPretrainingItems, runPretraining, type PretrainOutcome } from './pretrain';
+
+/** The job context of a run: one progress bar, and `status` for sub-steps that only change its message. */
+export type RunContext = JobContext & { status: JobContext };
+
+/** The checkpoint of the last finished epoch, as read from the run folder. */
+export type StoredCheckpoint = NonNullable<Awaited<ReturnType<typeof readCheckpoint>>>;
+
+/** A run's folder, once it is claimed for one spec. */
+export interface RunFolder {
+  study: string;
+  runId: string;
+  files: RunLayout;
+  /** specHash of the spec: spec.json and the checkpoint must carry the same. */
+  hash: string;
+  /** The backend the run computes with. */
+  backend: string;
+}
+
+/** What the fine-tuning trains on and starts from, before any model exists. */
+export interface RunInputs {
+  data: TrainingData;
+  source: ImageSource;
+  /** The checkpoint a restart resumes from (null for a new run). */
+  checkpoint: StoredCheckpoint | null;
+  /** IWNE-CL: the MoCo v2 pretraining the fine-tuning starts from. */
+  pretraining: PretrainOutcome | null;
+  /** Progress units before the fine-tuning (the pretraining's steps). */
+  offset: number;
+}
+
+/**
+ * Checks the run id, makes sure the engine is up, and claims the run folder: a different spec under
+ * the same id is a conflict, never a mix.
+ */
+export async function openRunFolder(spec: TrainingSpec, studyPath: string, requestedRunId: string | undefined): Promise<RunFolder> {
+  const study = requireStudyFolder(studyPath);
+  const runId = requestedRunId ?? defaultRunId(spec);
+  if (!RUN_ID_PATTERN.test(runId)) throw new AppError('BAD_REQUEST', `Invalid run id "${runId}": use lower-case letters, digits, ".", "_" and "-".`, [{ path: 'runId', message: 'invalid' }]);
+  const files = studyLayout(study).run(runId);
+  const hash = specHash(spec);
+
+  if (!engineStatus()) await initEngine({ preference: 'auto' }).catch(() => null); // keep the backend a worker already chose
+  const backend = engineStatus()?.active ?? tf.getBackend();
+
+  await fsp.mkdir(files.dir, { recursive: true });
+  if (existsSync(files.spec)) {
+    const existing = JSON.parse(await fsp.readFile(files.spec, 'utf8')) as unknown;
+    const parsed = TrainingSpec.safeParse(existing);
+    if (!parsed.success || specHash(parsed.data) !== hash) {
+      throw new AppError('CONFLICT', `Run "${runId}" already exists with a different spec (${files.spec}); choose another run id or delete the run.`, [{ path: 'runId', message: 'exists with another spec' }]);
+    }
+  } else {
+    await writeJsonAtomic(files.spec, spec);
+  }
+  return { study, runId, files, hash, backend };
+}
+
+/** The result of a run that already finished (with no epochs run this time), or null. */
+export async function finishedResult(run: RunFolder, ctx: JobContext): Promise<TrainingResult | null> {
+  const metricsFile = run.files.metrics;
+  if (!existsSync(metricsFile)) return null;
+  const done = TrainingResult.safeParse(JSON.parse(await fsp.readFile(metricsFile, 'utf8')));
+  if (!done.success) return null;
+  ctx.log(`Run ${run.runId} already finished (${metricsFile}); nothing to do.`);
+  return { ...done.data, epochsRun: 0 };
+}
+
+/** Batches per epoch of the training and the validation split. */
+export function epochBatches(spec: TrainingSpec, data: TrainingData): { train: number; validation: number } {
+  return { train: toBatches(data.train, spec.batchSize, true).length, validation: toBatches(data.validation, spec.batchSize, false).length };
+}
+
+/** Plans the data, finds the checkpoint to resume from, and (IWNE-CL) runs or reuses the pretraining. */
+export async function prepareInputs(spec: TrainingSpec, run: RunFolder, ctx: RunContext, io: { writeFile?: FileWriter; imageMemoryBytes?: number }): Promise<RunInputs> {
+  ctx.progress(0, 1, 'Preparing the data');
+  const data = await planTrainingData(spec, run.study);
+  const source = new ImageSource(spec.inputSize, io.imageMemoryBytes);
+  ctx.log(`${data.train.length} training images (${data.trainPatients} patients, fraction ${spec.fraction}), ${data.validation.length} validation images (${data.validationPatients} patients) from ${data.datasetId}`);
+
+  await removeStaleTemporaries(run.files.dir);
+  const checkpoint = await readCheckpoint(run.files.dir);
+  if (checkpoint && checkpoint.state.specHash !== run.hash) throw new AppError('CONFLICT', `The checkpoint in ${run.files.dir} belongs to another spec; delete it to restart.`);
+
+  // IWNE-CL: MoCo v2 pretraining on the study's images first (shared by runs with the same settings).
+  if (spec.strategy !== 'IWNE-CL') return { data, source, checkpoint, pretraining: null, offset: 0 };
+  const batches = epochBatches(spec, data);
+  const fineTuneUnits = spec.epochs * (batches.train + batches.validation);
+  const images = (await planPretrainingItems(spec, run.study)).length;
+  const offset = pretrainSteps(spec, images);
+  const pretraining = await runPretraining(spec, run.study, ctx.status, { onProgress: (done, _total, message) => ctx.progress(done, offset + fineTuneUnits, message), writeFile: io.writeFile, imageMemoryBytes: io.imageMemoryBytes });
+  return { data, source, checkpoint, pretraining, offset };
+}
+
+/**
+ * On wasm, refuses a batch whose step cannot fit in its 4 GB before any epoch runs (an out-of-memory
+ * abort there is fatal, and hangs the multi-threaded build).
+ */
+export async function checkWasmFit(model: ResNet, spec: TrainingSpec, ctx: JobContext): Promise<void> {
+  const fit = await assertTrainingFitsWasm(model, { inputSize: spec.inputSize, batchSize: spec.batchSize, field: 'batchSize' });
+  if (fit) ctx.log(`wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(spec.batchSize) / 1e6)} MB at batch ${spec.batchSize}`);
+}
+
+/**
+ * Loads the starting weights into a fresh model: the MoCo v2 encoder (IWNE-CL) or the imported file
+ * (IFI) with a new head, and on a restart the checkpoint over them. Returns the file the run was
+ * initialised from (null for random initialisation).
+ */
+export async function initialiseWeights(model: ResNet, spec: TrainingSpec, run: RunFolder, inputs: RunInputs, ctx: JobContext): Promise<string | null> {
+  const { checkpoint, pretraining } = inputs;
+  let initialisedFrom: string | null = null;
+  if (pretraining) {
+    initialisedFrom = pretraining.summary.encoderPath;
+    if (!checkpoint) await importMocoEncoder(model, spec, initialisedFrom, ctx);
+  } else if (spec.strategy.startsWith('IFI')) {
+    initialisedFrom = pretrainedWeightsFile(spec, run.study);
+    if (!checkpoint) await importPretrainedWeights(model, spec, initialisedFrom, ctx);
+  }
+  if (checkpoint) {
+    importWeights(model, parseWeightBytes(checkpoint.modelBytes, path.join(run.files.checkpoint.dir, CHECKPOINT_FILES.model)), { reinitialiseHead: false });
+    ctx.log(`Resuming run ${run.runId} after epoch ${checkpoint.state.epoch}`);
+  }
+  return initialisedFrom;
+}
+
+/** IWNE-CL: the pretrained MoCo v2 encoder, its projection head replaced by a new grading head. */
+async function importMocoEncoder(model: ResNet, spec: TrainingSpec, encoder: string, ctx: JobContext): Promise<void> {
+  const report = importWeights(model, await readWeightFile(encoder), { seed: spec.seed, reinitialiseHead: true });
+  model.reinitialiseHead(spec.seed);
+  ctx.log(`Fine-tuning from the MoCo v2 encoder ${encoder}: ${report.loaded.length} tensors loaded, projection head dropped, new ${GRADES}-grade head`);
+}
+
+/** The IFI strategies' pretrained weights file (spec.pretrainedWeights, relative to the study); it must exist. */
+function pretrainedWeightsFile(spec: TrainingSpec, study: string): string {
+  if (!spec.pretrainedWeights) {
+    const what = spec.strategy === 'IFI-CL' ? 'a MoCo v2 ImageNet checkpoint (e.g. moco_v2_800ep_pretrain.pth.tar)' : 'ImageNet weights (e.g. torchvision resnet50-0676ba61.pth)';
+    throw new AppError('BAD_REQUEST', `${spec.strategy} starts from ${what}: set "pretrainedWeights" to the file (see docs/weights.md).`, [{ path: 'pretrainedWeights', message: `required for ${spec.strategy}` }]);
+  }
+  const file = path.resolve(study, spec.pretrainedWeights);
+  if (!existsSync(file)) throw new AppError('NOT_FOUND', `The pretrained weights file ${file} does not exist.`, [{ path: 'pretrainedWeights', message: 'no such file' }]);
+  return file;
+}
+
+/** IFI: the imported weights with a new 5-grade head, whatever the file brought; notes a file that looks like the other IFI strategy's. */
+async function importPretrainedWeights(model: ResNet, spec: TrainingSpec, file: string, ctx: JobContext): Promise<void> {
+  const report = importWeights(model, await readWeightFile(file), { seed: spec.seed, reinitialiseHead: true });
+  model.reinitialiseHead(spec.seed);
+  ctx.log(`Initialised from ${file}${report.moco ? ' (MoCo v2 checkpoint: query encoder)' : ''}: ${report.loaded.length} tensors loaded, head re-initialised for ${GRADES} grades`);
+  if (spec.strategy === 'IFI-CL' && !report.moco) ctx.log(`Note: ${file} is not a MoCo checkpoint (no encoder_q prefix); IFI-CL expects contrastively pretrained weights — make sure this file holds them.`);
+  if (spec.strategy === 'IFI-FS' && report.moco) ctx.log(`Note: ${file} is a MoCo (contrastive) checkpoint; that is the IFI-CL strategy, not IFI-FS.`);
+}
+
+/**
+ * The run's input mean/std: the checkpoint's on a restart, the pretraining's for a dataset
+ * normalisation of IWNE-CL, else resolved on the training subset; written to normalisation.json for a new run.
+ */
+export async function runNormalisation(spec: TrainingSpec, run: RunFolder, inputs: RunInputs, ctx: RunContext): Promise<Normalisation> {
+  const { checkpoint, pretraining, data, source } = inputs;
+  const norm: Normalisation =
+    checkpoint?.state.normalisation ??
+    (pretraining && spec.normalisation.kind === 'dataset'
+      ? pretraining.normalisation
+      : await resolveNormalisation(spec, source, data.train, ctx.status, `training subset (${data.train.length} images at ${spec.inputSize} px)`));
+  if (!checkpoint) await writeJsonAtomic(run.files.normalisation, norm);
+  return norm;
+}
+
+/** AdamW over the model's trainable variables with the spec's settings (no decay for norms and biases if asked). */
+export function createOptimizer(model: ResNet, spec: TrainingSpec): AdamW {
+  const o = spec.optimizer;
+  return new AdamW(model.trainableVariables(), {
+    lr: spec.lr,
+    betas: o.betas,
+    eps: o.eps,
+    weightDecay: o.weightDecay,
+    ...(o.noDecayForNormAndBias ? { noDecay: excludeOneDimensional } : {}),
+  });
+}
+
+/**
+ * The state the epoch loop continues from: the checkpoint's, or that of a run before its first
+ * epoch. The log is rewritten to hold exactly its epochs (lines of an epoch that crashed are dropped).
+ */
+export async function startState(spec: TrainingSpec, run: RunFolder, checkpoint: StoredCheckpoint | null, norm: Normalisation): Promise<CheckpointState> {
+  const o = spec.optimizer;
+  const state: CheckpointState = checkpoint?.state ?? {
+    format: 'funduslab.checkpoint/1',
+    epoch: 0,
+    step: 0,
+    specHash: run.hash,
+    normalisation: norm,
+    best: null,
+    epochsWithoutImprovement: 0,
+    stoppedEarly: false,
+    totals: { seconds: 0, trainSeconds: 0, trainImages: 0, stallMs: 0 },
+    adamw: { lr: spec.lr, betas: o.betas, eps: o.eps, weightDecay: o.weightDecay, steps: {} },
+    log: [],
+  };
+  await writeFileAtomic(run.files.log, state.log.map((l) => JSON.stringify(l) + '\n').join(''));
+  return state;
+}
