@@ -20,7 +20,7 @@ import type { JobState } from '../../../src-shared/jobs';
 import type { TrainingStrategy } from '../../../src-shared/training';
 import { aucAxis } from '../../shared/axis.viewmodel';
 import { formatFraction, runLabel, strategyRank } from '../../shared/strategies';
-import { gradedCount } from '../training/training.viewmodel';
+import { gradedCount } from '../training/study-wizard/training-datasets.viewmodel';
 
 // ---- Formatting ---------------------------------------------------------------------------------
 

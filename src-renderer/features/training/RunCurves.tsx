@@ -16,7 +16,7 @@ import { CrossIcon } from '../../shared/icons';
 import { KeyValueList } from '../../shared/KeyValueList';
 import { strategyColour } from '../../shared/strategies';
 import { CurveChart } from './CurveChart';
-import { runCurves, throttleDelay } from './training.viewmodel';
+import { runCurves, throttleDelay } from './run-curves.viewmodel';
 
 /** At most one runs.get per this interval while job updates stream in. */
 const THROTTLE_MS = 2000;

@@ -23,7 +23,8 @@ import { formatFraction, strategyColour, strategyDash } from '../../shared/strat
 import { useJobs } from '../jobs/JobsStore';
 import { activeStudyJobs } from '../../shared/analyses.viewmodel';
 import { RunCurves } from './RunCurves';
-import { gridTable, trainJobsByRun, trainJobsSignature, type RunCellModel } from './training.viewmodel';
+import { trainJobsByRun, trainJobsSignature } from './run-status.viewmodel';
+import { gridTable, type RunCellModel } from './runs-dashboard.viewmodel';
 
 /** While runs are active, grid.get is re-read this often (epochs done and best AUC come from the run folders). */
 const GRID_POLL_MS = 5000;

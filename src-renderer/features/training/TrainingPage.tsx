@@ -19,9 +19,9 @@ import { jobViewModel } from '../jobs/jobs.viewmodel';
 import { activeStudyJobs } from '../../shared/analyses.viewmodel';
 import { useNow } from '../../shared/useNow';
 import { useStudy } from '../study/StudyStore';
-import { GridWizard, type LaunchResult } from './GridWizard';
 import { RunsDashboard } from './RunsDashboard';
-import { gridTable } from './training.viewmodel';
+import { gridTable } from './runs-dashboard.viewmodel';
+import { StudyWizard, type LaunchResult } from './study-wizard/StudyWizard';
 import { useGrid } from './useGrid';
 
 const DESCRIPTION =
@@ -148,7 +148,7 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
         ) : null}
         {!view && !grid.error ? <CircularProgress aria-label="Loading the training grid" /> : null}
         {editing && view ? (
-          <GridWizard
+          <StudyWizard
             studyPath={studyPath}
             initial={view.spec}
             initialPlan={plan}

@@ -1,4 +1,4 @@
-/** The study wizard's test sets, analyses, plan and estimate plumbing (src-renderer/features/training/study-wizard.viewmodel.ts). */
+/** The study wizard's test sets, analyses, plan and estimate plumbing (src-renderer/features/training/study-wizard/study-wizard.viewmodel.ts). */
 import { describe, expect, it } from 'vitest';
 import type { ReadableDatasetSummary } from '../../../src-shared/contract';
 import { readableDataset } from './dataset-fixture';
@@ -15,7 +15,7 @@ import {
   gradedIn,
   studyEstimate,
   testSetChoices,
-} from '../../../src-renderer/features/training/study-wizard.viewmodel';
+} from '../../../src-renderer/features/training/study-wizard/study-wizard.viewmodel';
 
 const dataset = readableDataset;
 const eyepacs = dataset('eyepacs');

@@ -10,35 +10,14 @@ import type { DatasetSummary } from '../../../src-shared/contract';
 import { GridSpec, cellSpecInput, type GridCell, type GridView, type RunDetail } from '../../../src-shared/grid';
 import type { JobState } from '../../../src-shared/jobs';
 import { TrainingSpec, type TrainingEpochLog } from '../../../src-shared/training';
-import {
-  DEFAULT_HYPER,
-  FIELD_HELP,
-  INITIAL_GRID_FORM,
-  addSorted,
-  buildGridSpec,
-  checkGridForm,
-  checkGridStep,
-  fieldOfGridIssue,
-  formFromGrid,
-  gridSteps,
-  gridTable,
-  hyperFields,
-  inputSizeNote,
-  mergeRunStatus,
-  parseFraction,
-  parseSeed,
-  reviewRuns,
-  runCellModel,
-  runCurves,
-  runIdOfJob,
-  stepOfField,
-  throttleDelay,
-  trainJobsByRun,
-  trainJobsSignature,
-  trainingDatasetChoices,
-  weightsWarnings,
-  type GridForm,
-} from '../../../src-renderer/features/training/training.viewmodel';
+import { DEFAULT_HYPER, FIELD_HELP, INITIAL_GRID_FORM, hyperFields, type GridForm } from '../../../src-renderer/features/training/study-wizard/grid-form.viewmodel';
+import { addSorted, checkGridForm, checkGridStep, gridSteps, parseFraction, parseSeed, stepOfField, weightsWarnings } from '../../../src-renderer/features/training/study-wizard/grid-steps.viewmodel';
+import { buildGridSpec, fieldOfGridIssue, formFromGrid } from '../../../src-renderer/features/training/study-wizard/grid-spec.viewmodel';
+import { reviewRuns } from '../../../src-renderer/features/training/study-wizard/grid-review.viewmodel';
+import { inputSizeNote, trainingDatasetChoices } from '../../../src-renderer/features/training/study-wizard/training-datasets.viewmodel';
+import { mergeRunStatus, runIdOfJob, trainJobsByRun, trainJobsSignature } from '../../../src-renderer/features/training/run-status.viewmodel';
+import { gridTable, runCellModel } from '../../../src-renderer/features/training/runs-dashboard.viewmodel';
+import { runCurves, throttleDelay } from '../../../src-renderer/features/training/run-curves.viewmodel';
 import { niceAxis, niceStep, stepDecimals } from '../../../src-renderer/shared/axis.viewmodel';
 import { formatFraction, runLabel, strategyDash, variantDash } from '../../../src-renderer/shared/strategies';
 

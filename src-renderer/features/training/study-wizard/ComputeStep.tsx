@@ -9,17 +9,17 @@ import TableContainer from '@mui/material/TableContainer';
 import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
-import type { DatasetSummary } from '../../../src-shared/contract';
-import type { GridSpecInput } from '../../../src-shared/grid';
-import { useNavigation } from '../../app/navigation';
-import { formatDuration } from '../../shared/format.viewmodel';
-import { KeyValueList } from '../../shared/KeyValueList';
-import { useNow } from '../../shared/useNow';
-import { useEngine } from '../engine/EngineStore';
-import { JobProgressBar } from '../jobs/JobProgressBar';
-import { jobViewModel } from '../jobs/jobs.viewmodel';
-import { useJobs } from '../jobs/JobsStore';
-import { useJobLauncher } from '../jobs/useJobLauncher';
+import type { DatasetSummary } from '../../../../src-shared/contract';
+import type { GridSpecInput } from '../../../../src-shared/grid';
+import { useNavigation } from '../../../app/navigation';
+import { formatDuration } from '../../../shared/format.viewmodel';
+import { KeyValueList } from '../../../shared/KeyValueList';
+import { useNow } from '../../../shared/useNow';
+import { useEngine } from '../../engine/EngineStore';
+import { JobProgressBar } from '../../jobs/JobProgressBar';
+import { jobViewModel } from '../../jobs/jobs.viewmodel';
+import { useJobs } from '../../jobs/JobsStore';
+import { useJobLauncher } from '../../jobs/useJobLauncher';
 import { batchWarning, benchJobFor, benchResult, estimateText, studyEstimate, type AnalysesForm, type BenchConfig } from './study-wizard.viewmodel';
 
 interface Props {

@@ -9,14 +9,14 @@
  * - the compute step: which speed measurement fits the chosen model, and the duration estimate
  *   (src-shared/estimate.ts) with the study's dataset sizes.
  */
-import type { DatasetSummary, ReadableDatasetSummary } from '../../../src-shared/contract';
-import type { QuickBenchResult } from '../../../src-shared/engine';
-import { datasetSize, defaultSplit, estimateStudy, imagesInSplit, type StudyEstimate } from '../../../src-shared/estimate';
-import { GridSpec, type GridSpecInput } from '../../../src-shared/grid';
-import type { JobState } from '../../../src-shared/jobs';
-import { CORRUPTION_NAMES } from '../../../src-shared/robustness';
-import type { StudyPlan, StudyPlanInput } from '../../../src-shared/study-plan';
-import { formatDuration } from '../../shared/format.viewmodel';
+import type { DatasetSummary, ReadableDatasetSummary } from '../../../../src-shared/contract';
+import type { QuickBenchResult } from '../../../../src-shared/engine';
+import { datasetSize, defaultSplit, estimateStudy, imagesInSplit, type StudyEstimate } from '../../../../src-shared/estimate';
+import { GridSpec, type GridSpecInput } from '../../../../src-shared/grid';
+import type { JobState } from '../../../../src-shared/jobs';
+import { CORRUPTION_NAMES } from '../../../../src-shared/robustness';
+import type { StudyPlan, StudyPlanInput } from '../../../../src-shared/study-plan';
+import { formatDuration } from '../../../shared/format.viewmodel';
 
 export type EvalSplit = 'test' | 'train' | 'all';
 

@@ -9,8 +9,8 @@ import Stack from '@mui/material/Stack';
 import Switch from '@mui/material/Switch';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
-import type { DatasetSummary, ReadableDatasetSummary } from '../../../src-shared/contract';
-import { ChoiceLabel } from '../../shared/ChoiceLabel';
+import type { DatasetSummary, ReadableDatasetSummary } from '../../../../src-shared/contract';
+import { ChoiceLabel } from '../../../shared/ChoiceLabel';
 import { gradedDatasets, maskedDatasets, testSetChoices, type AnalysesErrors, type AnalysesForm } from './study-wizard.viewmodel';
 
 interface Props {
@@ -27,6 +27,8 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
   const graded = gradedDatasets(datasets);
   const masked = maskedDatasets(datasets);
   const chosen = (id: string) => form.testSets.some((t) => t.datasetId === id);
+  // What each analysis row takes from the form: its answer, its error, and how a change updates the form.
+  const row = <K extends AnalysisKey>(id: K) => ({ id, value: form[id], error: errors[id], onChange: (value: AnalysesForm[K]) => onChange({ ...form, [id]: value }) });
 
   return (
     <Stack spacing={3}>
@@ -77,34 +79,19 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
         </Typography>
         <Stack spacing={2}>
           <AnalysisRow
-            id="spectra"
+            {...row('spectra')}
             title="Spectra (Fig 3, Table 2)"
             text="Eigen-spectra of every layer's activations and their heavy-tailedness."
-            value={form.spectra}
             datasets={graded}
-            error={errors.spectra}
             imagesHelp="Images whose activations are collected (paper: 256)"
-            onChange={(spectra) => onChange({ ...form, spectra })}
           />
+          <AnalysisRow {...row('robustness')} title="Robustness (Fig 4)" text="Every image under 19 corruptions at 5 severities." datasets={graded} imagesHelp="Images corrupted and scored" />
           <AnalysisRow
-            id="robustness"
-            title="Robustness (Fig 4)"
-            text="Every image under 19 corruptions at 5 severities."
-            value={form.robustness}
-            datasets={graded}
-            error={errors.robustness}
-            imagesHelp="Images corrupted and scored"
-            onChange={(robustness) => onChange({ ...form, robustness })}
-          />
-          <AnalysisRow
-            id="explain"
+            {...row('explain')}
             title="Explanations (Fig 5, Table 3)"
             text="LRP heatmaps of every image of the dataset, scored against its pixel-level lesion masks."
-            value={form.explain}
             datasets={masked}
-            error={errors.explain}
             emptyText="No dataset with lesion masks (e.g. IDRiD segmentation) in the study."
-            onChange={(explain) => onChange({ ...form, explain })}
           />
           <FormControlLabel
             control={<Switch checked={form.report} onChange={(e) => onChange({ ...form, report: e.target.checked })} slotProps={{ input: { 'data-testid': 'wizard-report' } as object }} />}
@@ -115,6 +102,9 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
     </Stack>
   );
 }
+
+/** The analyses with a row of their own: each has a switch and a dataset (and for spectra and robustness, an image count). */
+type AnalysisKey = 'spectra' | 'robustness' | 'explain';
 
 interface RowValue {
   enabled: boolean;

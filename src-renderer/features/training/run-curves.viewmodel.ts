@@ -1,0 +1,92 @@
+/**
+ * The live curves of one run (RunDetail), pure (unit-tested in
+ * test/unit/renderer/training.viewmodel.test.ts): loss and validation AUC per epoch, the selected
+ * model, MoCo pretraining loss for IWNE-CL, their axes and one sentence per chart for screen readers,
+ * and how often the run may be re-read while it trains.
+ */
+import type { RunDetail } from '../../../src-shared/grid';
+import type { TrainingStrategy } from '../../../src-shared/training';
+import { aucAxis, niceAxis, type Axis } from '../../shared/axis.viewmodel';
+import { formatMeasure } from '../../shared/format.viewmodel';
+import { runLabel } from '../../shared/strategies';
+import { epochsText, formatAuc } from './training-common.viewmodel';
+
+export interface RunCurvesModel {
+  runId: string;
+  title: string;
+  strategy: TrainingStrategy;
+  /** `3 of 10 epochs` (`finished: …` once done). */
+  progress: string;
+  loss: { epoch: number; train: number; val: number }[];
+  auc: { epoch: number; auc: number | null }[];
+  /** The selected model: the finished run's best epoch, else the last epoch flagged best so far. */
+  best: { epoch: number; auc: number | null } | null;
+  /** IWNE-CL: MoCo pretraining loss per epoch (null for the other strategies). */
+  pretrain: { epoch: number; loss: number }[] | null;
+  pretrainProgress: string | null;
+  /** Loss axis around both loss curves (nice steps). */
+  lossAxis: Axis;
+  /** AUC axis from the lowest validation AUC to 1 (aucAxis). */
+  aucAxis: Axis;
+  pretrainAxis: Axis | null;
+  /** One sentence for screen readers per chart. */
+  lossDescription: string;
+  aucDescription: string;
+  pretrainDescription: string | null;
+  summary: { label: string; value: string }[];
+}
+
+function describeSeries(name: string, values: readonly number[], unit = ''): string {
+  if (values.length === 0) return `${name}: no epochs yet.`;
+  const first = values[0]!;
+  const last = values[values.length - 1]!;
+  return values.length === 1 ? `${name}: ${formatMeasure(first)}${unit} after epoch 1.` : `${name} from ${formatMeasure(first)}${unit} to ${formatMeasure(last)}${unit} over ${values.length} epochs.`;
+}
+
+export function runCurves(detail: RunDetail): RunCurvesModel {
+  const { spec, result, log } = detail;
+  const loss = log.map((e) => ({ epoch: e.epoch, train: e.trainLoss, val: e.valLoss }));
+  const auc = log.map((e) => ({ epoch: e.epoch, auc: e.valAuc }));
+  let best: RunCurvesModel['best'] = null;
+  if (result && result.bestEpoch !== null) best = { epoch: result.bestEpoch, auc: result.bestValAuc };
+  else {
+    const flagged = [...log].reverse().find((e) => e.best);
+    if (flagged) best = { epoch: flagged.epoch, auc: flagged.valAuc };
+  }
+  const aucs = auc.map((a) => a.auc).filter((a): a is number => a !== null);
+  const losses = loss.flatMap((l) => [l.train, l.val]);
+  const pretrain = spec.strategy === 'IWNE-CL' ? detail.pretrainLog.map((e) => ({ epoch: e.epoch, loss: e.loss })) : null;
+  const done = log.length > 0 ? log[log.length - 1]!.epoch : 0;
+  const summary = [
+    { label: 'Run', value: detail.runId },
+    { label: 'Dataset', value: spec.datasetId ?? '—' },
+    { label: 'Model', value: `${spec.arch} at ${spec.inputSize} px, batch ${spec.batchSize}` },
+    { label: 'Training', value: `${epochsText(spec.epochs)} at lr ${spec.lr}` },
+  ];
+  if (best) summary.push({ label: 'Selected model', value: `epoch ${best.epoch}${best.auc === null ? ' (no validation AUC)' : `, validation AUC ${formatAuc(best.auc)}`}` });
+  if (result) summary.push({ label: 'Training images', value: `${result.trainImages} (validation ${result.validationImages})` });
+  return {
+    runId: detail.runId,
+    title: runLabel(spec),
+    strategy: spec.strategy,
+    progress: result ? `finished: ${result.finalEpoch} of ${epochsText(spec.epochs)}${result.stoppedEarly ? ' (stopped early)' : ''}` : `${done} of ${epochsText(spec.epochs)}`,
+    loss,
+    auc,
+    best,
+    pretrain,
+    pretrainProgress: pretrain ? `MoCo pretraining: ${pretrain.length} of ${epochsText(spec.moco.epochs)}` : null,
+    lossAxis: losses.length > 0 ? niceAxis(Math.min(...losses), Math.max(...losses)) : niceAxis(0, 2),
+    aucAxis: aucs.length > 0 ? aucAxis(Math.min(...aucs), 1) : aucAxis(0, 1),
+    pretrainAxis: pretrain ? (pretrain.length > 0 ? niceAxis(Math.min(...pretrain.map((p) => p.loss)), Math.max(...pretrain.map((p) => p.loss))) : niceAxis(0, 10)) : null,
+    lossDescription: `${describeSeries('Training loss', loss.map((l) => l.train))} ${describeSeries('Validation loss', loss.map((l) => l.val))}`,
+    aucDescription: best && best.auc !== null ? `${describeSeries('Validation AUC', aucs)} Best ${formatAuc(best.auc)} at epoch ${best.epoch}.` : describeSeries('Validation AUC', aucs),
+    pretrainDescription: pretrain ? describeSeries('MoCo InfoNCE loss', pretrain.map((p) => p.loss)) : null,
+    summary,
+  };
+}
+
+/** Delay before the next runs.get of a live run: at most one every `minIntervalMs` (throttle), 0 = now. */
+export function throttleDelay(lastFetchAt: number | null, now: number, minIntervalMs: number): number {
+  if (lastFetchAt === null) return 0;
+  return Math.max(0, lastFetchAt + minIntervalMs - now);
+}

@@ -1,0 +1,107 @@
+/**
+ * The runs dashboard of the Training page (pure, unit-tested in
+ * test/unit/renderer/training.viewmodel.test.ts): one cell per run with its merged status, progress,
+ * epochs, best validation AUC and the actions its job allows, laid out strategies × fractions with one
+ * entry per seed, and the one-line summary of the whole grid.
+ */
+import type { GridCell, GridView } from '../../../src-shared/grid';
+import type { JobState } from '../../../src-shared/jobs';
+import type { TrainingStrategy } from '../../../src-shared/training';
+import { formatDuration } from '../../shared/format.viewmodel';
+import type { StatusColor } from '../../shared/status';
+import { formatFraction, strategyRank } from '../../shared/strategies';
+import { progressPercent } from '../jobs/jobs.viewmodel';
+import { RUN_STATUS, mergeRunStatus, trainJobsByRun, type RunStatus } from './run-status.viewmodel';
+import { epochsText, formatAuc } from './training-common.viewmodel';
+
+export interface RunCellModel {
+  runId: string;
+  strategy: TrainingStrategy;
+  fraction: number;
+  seed: number;
+  status: RunStatus;
+  statusLabel: string;
+  statusColor: StatusColor;
+  reason: string | null;
+  note: string | null;
+  /** 0-100; the job's progress while it is active, else the finished share of epochs. */
+  percent: number;
+  /** Queued: an indeterminate bar. */
+  indeterminate: boolean;
+  /** `3 / 10 epochs`. */
+  epochs: string;
+  /** `AUC 0.812` (best validation AUC so far) or null. */
+  bestAuc: string | null;
+  /** `2 min 10 s left` or null. */
+  eta: string | null;
+  /** The running job's own progress message (e.g. the batch and loss). */
+  message: string | null;
+  jobId: string | null;
+  canCancel: boolean;
+  canRetry: boolean;
+}
+
+export function runCellModel(cell: GridCell, job: JobState | null): RunCellModel {
+  const merged = mergeRunStatus(cell, job);
+  const active = merged.status === 'queued' || merged.status === 'running';
+  const share = cell.epochs > 0 ? Math.min(100, (cell.epochsDone / cell.epochs) * 100) : 0;
+  const percent = merged.status === 'done' ? 100 : active && job ? progressPercent(job) : share;
+  const eta = merged.status === 'running' && job ? formatDuration(job.progress.etaSeconds) : null;
+  return {
+    runId: cell.runId,
+    strategy: cell.strategy,
+    fraction: cell.fraction,
+    seed: cell.seed,
+    status: merged.status,
+    statusLabel: RUN_STATUS[merged.status].label,
+    statusColor: RUN_STATUS[merged.status].color,
+    reason: merged.reason,
+    note: merged.note,
+    percent,
+    indeterminate: merged.status === 'queued',
+    epochs: `${merged.status === 'done' && cell.status !== 'done' ? cell.epochs : cell.epochsDone} / ${epochsText(cell.epochs)}`,
+    bestAuc: cell.bestValAuc === null ? null : `AUC ${formatAuc(cell.bestValAuc)}`,
+    eta: eta ? `${eta} left` : null,
+    message: merged.status === 'running' && job?.progress.message ? job.progress.message : null,
+    jobId: job?.id ?? null,
+    canCancel: active && job !== null,
+    canRetry: job !== null && (job.status === 'failed' || job.status === 'cancelled' || job.status === 'interrupted') && merged.status !== 'done' && merged.status !== 'blocked' && merged.status !== 'invalid',
+  };
+}
+
+export interface GridTableModel {
+  /** Column headers: the label fractions, ascending. */
+  fractions: { value: number; label: string }[];
+  rows: { strategy: TrainingStrategy; cells: RunCellModel[][] }[];
+  counts: Record<RunStatus, number> & { total: number };
+  /** `2 of 8 runs done · 1 running · 1 queued · 2 blocked`. */
+  summary: string;
+  /** Some run is queued or running (the page polls while true). */
+  active: boolean;
+  /** Runs grid.launch would start (pending or partial, without an active job). */
+  launchable: number;
+}
+
+/** The runs dashboard: rows = strategies (paper order), columns = fractions, one entry per seed in each. */
+export function gridTable(view: GridView, jobs: readonly JobState[], studyPath: string | null): GridTableModel {
+  const byRun = trainJobsByRun(jobs, studyPath);
+  const cells = view.cells.map((c) => runCellModel(c, byRun.get(c.runId) ?? null));
+  const fractions = [...new Set(view.cells.map((c) => c.fraction))].sort((a, b) => a - b);
+  const strategies = [...new Set(view.cells.map((c) => c.strategy))].sort((a, b) => strategyRank(a) - strategyRank(b));
+  const rows = strategies.map((strategy) => ({
+    strategy,
+    cells: fractions.map((f) => cells.filter((c) => c.strategy === strategy && c.fraction === f).sort((a, b) => a.seed - b.seed)),
+  }));
+  const counts = { pending: 0, queued: 0, running: 0, partial: 0, done: 0, blocked: 0, invalid: 0, failed: 0, total: cells.length };
+  for (const c of cells) counts[c.status] += 1;
+  const parts = [`${counts.done} of ${counts.total} run${counts.total === 1 ? '' : 's'} done`];
+  for (const s of ['running', 'queued', 'partial', 'pending', 'failed', 'blocked', 'invalid'] as const) if (counts[s] > 0) parts.push(`${counts[s]} ${s}`);
+  return {
+    fractions: fractions.map((value) => ({ value, label: formatFraction(value) })),
+    rows,
+    counts,
+    summary: parts.join(' · '),
+    active: counts.queued + counts.running > 0,
+    launchable: cells.filter((c) => (c.status === 'pending' || c.status === 'partial' || c.status === 'failed') && !c.canCancel).length,
+  };
+}

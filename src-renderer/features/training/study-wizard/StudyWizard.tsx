@@ -1,0 +1,275 @@
+import { useEffect, useMemo, useState } from 'react';
+import Alert from '@mui/material/Alert';
+import Box from '@mui/material/Box';
+import Button from '@mui/material/Button';
+import Card from '@mui/material/Card';
+import CardContent from '@mui/material/CardContent';
+import Step from '@mui/material/Step';
+import StepLabel from '@mui/material/StepLabel';
+import Stepper from '@mui/material/Stepper';
+import Typography from '@mui/material/Typography';
+import type { ChannelOutput } from '../../../../src-shared/contract';
+import type { GridSpec, GridView } from '../../../../src-shared/grid';
+import { StudyPlan } from '../../../../src-shared/study-plan';
+import { useClient } from '../../../app/ClientContext';
+import { errorMessage } from '../../../shared/errors.viewmodel';
+import { PlayIcon } from '../../../shared/icons';
+import { useDatasets } from '../../datasets/DatasetsStore';
+import { useJobs } from '../../jobs/JobsStore';
+import { useModels } from '../../models/ModelsStore';
+import { ComputeStep } from './ComputeStep';
+import { DatasetStep } from './DatasetStep';
+import { FractionsStep, type ListField } from './FractionsStep';
+import { HyperparametersStep } from './HyperparametersStep';
+import { ReviewStep } from './ReviewStep';
+import { StrategiesStep } from './StrategiesStep';
+import { TestSetsStep } from './TestSetsStep';
+import { WeightsStep } from './WeightsStep';
+import type { GridForm } from './grid-form.viewmodel';
+import { buildGridSpec, fieldOfGridIssue, formFromGrid } from './grid-spec.viewmodel';
+import { GRID_STEP_LABELS, checkGridForm, checkGridStep, gridSteps, stepOfField, type FieldErrors, type GridStep } from './grid-steps.viewmodel';
+import { analysesFromPlan, buildStudyPlan, checkAnalyses, type AnalysesErrors, type AnalysesForm, type BenchConfig } from './study-wizard.viewmodel';
+import { trainingDatasetChoices } from './training-datasets.viewmodel';
+
+export type LaunchResult = ChannelOutput<'grid.launch'>;
+
+interface Props {
+  studyPath: string;
+  initial: GridSpec | null;
+  /** The plan the study last ran (its test sets and analyses), or null. */
+  initialPlan: StudyPlan | null;
+  onCancel(): void;
+  onSaved(view: GridView, launched: LaunchResult | null): void;
+  /** The whole study was launched as one study.run job (it is in the jobs list). */
+  onStudyLaunched(view: GridView): void;
+}
+
+/** Moves focus to the step's first field when the step changes (keyboard users stay in the flow). */
+function useStepFocus(step: GridStep) {
+  useEffect(() => {
+    document.querySelector<HTMLElement>('[data-step-focus="true"]')?.focus();
+  }, [step]);
+}
+
+/**
+ * The study, step by step: training dataset, test sets and analyses, strategies, fractions and seeds,
+ * hyperparameters, weights, compute backend with a measured duration estimate, review; then Save (the
+ * grid), Save and train (the grid's runs), or Run the whole study (one study.run job: training,
+ * evaluations, analyses, report). This component keeps the answers and moves between the steps; each
+ * step is its own component beside it.
+ */
+export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved, onStudyLaunched }: Props) {
+  const client = useClient();
+  const { datasets } = useDatasets();
+  const { submit } = useJobs();
+  const [analyses, setAnalyses] = useState<AnalysesForm | null>(null);
+  const [analysesErrors, setAnalysesErrors] = useState<AnalysesErrors>({});
+  const { slots, update } = useModels();
+  const [form, setForm] = useState<GridForm>(() => formFromGrid(initial));
+  const [stepIndex, setStepIndex] = useState(0);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [general, setGeneral] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [listTexts, setListTexts] = useState<Record<ListField, string>>({ fractions: '', seeds: '' });
+
+  // The weight files are the Models page's pickers; a stored grid's files are put into them first.
+  const [fsPath, clPath] = [slots.fs.path, slots.cl.path];
+  useEffect(() => {
+    if (initial?.imagenetWeights && initial.imagenetWeights !== fsPath) update('fs', { path: initial.imagenetWeights });
+    if (initial?.mocoWeights && initial.mocoWeights !== clPath) update('cl', { path: initial.mocoWeights });
+    // Only when the wizard opens on a grid: later edits in the pickers are the user's.
+  }, [initial, update]);
+  const full: GridForm = useMemo(() => ({ ...form, imagenetWeights: fsPath, mocoWeights: clPath }), [form, fsPath, clPath]);
+
+  const steps = gridSteps(form.strategies);
+  const step = steps[Math.min(stepIndex, steps.length - 1)]!;
+  useStepFocus(step);
+  const choices = useMemo(() => trainingDatasetChoices(datasets), [datasets]);
+  // The test sets and analyses start from the study's last plan, else from defaults for the chosen training dataset.
+  useEffect(() => {
+    if (step === 'tests' && analyses === null && datasets) setAnalyses(analysesFromPlan(initialPlan, datasets, form.datasetId));
+  }, [step, analyses, datasets, initialPlan, form.datasetId]);
+  const benchConfig: BenchConfig = useMemo(
+    () => ({ arch: form.arch.trim(), inputSize: Number(form.inputSize), batchSize: Number(form.batchSize) }),
+    [form.arch, form.inputSize, form.batchSize],
+  );
+
+  function edit<K extends keyof GridForm>(field: K, value: GridForm[K]) {
+    setForm((f) => ({ ...f, [field]: value }));
+    setErrors(({ [field]: _dropped, ...rest }) => rest);
+    setGeneral(null);
+  }
+
+  function next() {
+    const found = checkGridStep(full, step);
+    setErrors(found);
+    setGeneral(null);
+    if (step === 'tests') {
+      const bad = analyses ? checkAnalyses(analyses, datasets) : { testSets: 'Loading the datasets…' };
+      setAnalysesErrors(bad);
+      if (Object.keys(bad).length > 0) return;
+    }
+    if (Object.keys(found).length === 0) setStepIndex((i) => Math.min(i + 1, steps.length - 1));
+  }
+
+  function back() {
+    setErrors({});
+    setGeneral(null);
+    setStepIndex((i) => Math.max(0, i - 1));
+  }
+
+  function goToField(field: keyof GridForm) {
+    const target = steps.indexOf(stepOfField(field));
+    if (target >= 0) setStepIndex(target);
+  }
+
+  async function save(launch: boolean | 'study') {
+    const found = checkGridForm(full);
+    setErrors(found);
+    const firstField = Object.keys(found)[0] as keyof GridForm | undefined;
+    if (firstField) {
+      setGeneral('Some answers need fixing: they are marked next to their fields.');
+      goToField(firstField);
+      return;
+    }
+    setBusy(true);
+    setGeneral(null);
+    try {
+      const spec = buildGridSpec(full);
+      if (launch === 'study') {
+        const problems = analyses ? checkAnalyses(analyses, datasets) : { testSets: 'Choose the test sets.' };
+        if (!analyses || Object.keys(problems).length > 0) {
+          setAnalysesErrors(problems);
+          setGeneral('Some answers need fixing: they are marked next to their fields.');
+          setStepIndex(steps.indexOf('tests'));
+          return;
+        }
+      }
+      const view = await client.call('grid.save', { studyPath, spec });
+      if (launch === 'study') {
+        await submit({ kind: 'study.run', params: StudyPlan.parse(buildStudyPlan(spec, analyses!)), studyPath });
+        onStudyLaunched(view);
+        return;
+      }
+      const launched = launch ? await client.call('grid.launch', { studyPath }) : null;
+      onSaved(view, launched);
+    } catch (err) {
+      const fields: FieldErrors = {};
+      const issues = (err as { issues?: { path: string; message: string }[] }).issues ?? [];
+      for (const issue of issues) {
+        const field = fieldOfGridIssue(issue.path);
+        if (field) fields[field] ??= issue.message;
+      }
+      setErrors(fields);
+      setGeneral(errorMessage(err));
+      const firstBad = Object.keys(fields)[0] as keyof GridForm | undefined;
+      if (firstBad) goToField(firstBad);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Card component="section" aria-labelledby="grid-wizard-title" data-testid="grid-wizard">
+      <CardContent>
+        <Typography variant="h2" id="grid-wizard-title" gutterBottom>
+          {initial ? 'Edit the study' : 'Set up the study'}
+        </Typography>
+        <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
+          The training grid is every combination of strategy, label fraction and seed; each is one training run. It is saved in the study as grid.json, and each
+          run keeps its own folder, so finished runs stay finished and unfinished ones resume. Running the whole study then evaluates every run on the test sets,
+          runs the analyses and builds the report.
+        </Typography>
+        <Stepper activeStep={stepIndex} alternativeLabel sx={{ mb: 3 }} aria-label="Grid steps">
+          {steps.map((s) => (
+            <Step key={s}>
+              <StepLabel error={Object.keys(errors).some((f) => stepOfField(f as keyof GridForm) === s)}>{GRID_STEP_LABELS[s]}</StepLabel>
+            </Step>
+          ))}
+        </Stepper>
+
+        <Box sx={{ minHeight: 200 }}>
+          {step === 'dataset' ? <DatasetStep choices={choices} loaded={datasets !== null} datasetId={form.datasetId} error={errors.datasetId} onChange={(id) => edit('datasetId', id)} /> : null}
+
+          {step === 'tests' ? (
+            analyses ? (
+              <TestSetsStep
+                form={analyses}
+                errors={analysesErrors}
+                datasets={datasets}
+                trainingId={form.datasetId}
+                onChange={(a) => {
+                  setAnalyses(a);
+                  setAnalysesErrors({});
+                  setGeneral(null);
+                }}
+              />
+            ) : (
+              <Typography variant="body2">Loading the datasets…</Typography>
+            )
+          ) : null}
+
+          {step === 'compute' && analyses ? <ComputeStep config={benchConfig} grid={buildGridSpec(full)} analyses={analyses} datasets={datasets} /> : null}
+
+          {step === 'strategies' ? <StrategiesStep strategies={form.strategies} error={errors.strategies} onChange={(strategies) => edit('strategies', strategies)} /> : null}
+
+          {step === 'fractions' ? (
+            <FractionsStep
+              fractions={form.fractions}
+              seeds={form.seeds}
+              texts={listTexts}
+              errors={errors}
+              onText={(field, text) => {
+                setListTexts((t) => ({ ...t, [field]: text }));
+                setErrors(({ [field]: _d, ...rest }) => rest);
+              }}
+              onChange={(field, values) => edit(field, values)}
+              onError={(field, message) => setErrors((e) => ({ ...e, [field]: message }))}
+            />
+          ) : null}
+
+          {step === 'hyper' ? (
+            <HyperparametersStep form={form} errors={errors} dataset={choices.find((c) => c.id === form.datasetId)} onChange={(field, value) => edit(field, value)} />
+          ) : null}
+
+          {step === 'weights' ? <WeightsStep form={full} errors={errors} /> : null}
+
+          {step === 'review' ? <ReviewStep form={full} analyses={analyses} datasets={datasets} config={benchConfig} /> : null}
+        </Box>
+
+        {general ? (
+          <Alert severity="error" sx={{ mt: 2 }} data-testid="grid-error">
+            {general}
+          </Alert>
+        ) : null}
+
+        <Box sx={{ display: 'flex', gap: 1, mt: 3, flexWrap: 'wrap' }}>
+          <Button onClick={onCancel} color="inherit" disabled={busy}>
+            Cancel
+          </Button>
+          <Box sx={{ flex: 1 }} />
+          <Button onClick={back} disabled={stepIndex === 0 || busy} data-testid="grid-back">
+            Back
+          </Button>
+          {step === 'review' ? (
+            <>
+              <Button variant="outlined" onClick={() => void save(false)} disabled={busy} data-testid="grid-save">
+                Save
+              </Button>
+              <Button variant="outlined" startIcon={<PlayIcon />} onClick={() => void save(true)} disabled={busy} data-testid="grid-save-launch">
+                Save and train
+              </Button>
+              <Button variant="contained" startIcon={<PlayIcon />} onClick={() => void save('study')} disabled={busy} data-testid="grid-run-study">
+                Run the whole study
+              </Button>
+            </>
+          ) : (
+            <Button variant="contained" onClick={next} disabled={busy} data-testid="grid-next">
+              Next
+            </Button>
+          )}
+        </Box>
+      </CardContent>
+    </Card>
+  );
+}
