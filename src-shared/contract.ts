@@ -18,7 +18,7 @@ import { EvaluationResult, StudyResults } from './evaluation';
 import { SpectraResult } from './spectra';
 import { RobustnessResult } from './robustness';
 import { ExplainLesion, ExplanationResult } from './explanations';
-import { TrainingStrategy } from './training';
+import { RunModelIdentity } from './run-identity';
 
 const Empty = z.object({}).strict();
 
@@ -178,12 +178,7 @@ export const AnalysisFile = z
 /** One run folder of the study, as the analysis pages offer it (read from runs/<id>/spec.json, metrics.json, best/metrics.json). */
 export const RunSummary = z
   .object({
-    runId: z.string(),
-    strategy: TrainingStrategy,
-    fraction: z.number(),
-    seed: z.number().int(),
-    arch: z.string(),
-    inputSize: z.number().int(),
+    ...RunModelIdentity.shape,
     /** The dataset the run trained on. */
     datasetId: z.string().nullable(),
     /** metrics.json is written: the run finished. */

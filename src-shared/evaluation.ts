@@ -18,6 +18,7 @@ import { RunId } from './ids';
 export { RunId };
 import { DatasetId, DatasetType, Grade } from './datasets';
 import { TrainingStrategy } from './training';
+import { ResolvedNormalisation, RunModelIdentity } from './run-identity';
 
 
 export const EvaluationSplit = z
@@ -78,17 +79,13 @@ export type OperatingPointResult = z.infer<typeof OperatingPointResult>;
 /** What the run was, copied from its spec when it was evaluated (the table still reads if the run is deleted). */
 export const EvaluatedRun = z
   .object({
+    ...RunModelIdentity.shape,
     runId: RunId,
-    strategy: TrainingStrategy,
-    fraction: z.number(),
-    seed: z.number().int(),
-    arch: z.string(),
-    inputSize: z.number().int(),
     trainingDatasetId: z.string().nullable().describe('Dataset the run trained on (spec.datasetId)'),
     bestEpoch: z.number().int().positive().describe('Epoch of the selected model (best/metrics.json)'),
     bestValAuc: z.number().nullable().describe('Validation AUC of the selected model'),
     selection: z.enum(['val-auc', 'last-epoch']),
-    normalisation: z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3), source: z.string() }).strict(),
+    normalisation: ResolvedNormalisation.strict(),
   })
   .strict();
 export type EvaluatedRun = z.infer<typeof EvaluatedRun>;
@@ -165,11 +162,7 @@ export const ResultsRow = z
     datasetId: z.string(),
     split: EvaluationSplit,
     referable: z.array(Grade),
-    runId: z.string(),
-    strategy: TrainingStrategy,
-    fraction: z.number(),
-    seed: z.number().int(),
-    arch: z.string(),
+    ...RunModelIdentity.omit({ inputSize: true }).shape,
     n: z.number().int(),
     positives: z.number().int(),
     auc: z.number(),

@@ -19,6 +19,7 @@
 import { z } from 'zod';
 import { RunId } from './ids';
 import { DatasetId, DatasetType, Grade } from './datasets';
+import { ResolvedNormalisation, RunModelIdentity } from './run-identity';
 
 export const EXPLANATION_SCHEMA_VERSION = 1;
 
@@ -129,11 +130,10 @@ export const ExplanationResult = z
     name: z.string().describe('<run-id>__<dataset-id>'),
     run: z
       .object({
-        runId: z.string(),
+        ...RunModelIdentity.omit({ fraction: true, seed: true }).shape,
         strategy: z.string(),
-        arch: z.string(),
         inputSize: z.number().int().positive(),
-        normalisation: z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3), source: z.string() }).strict(),
+        normalisation: ResolvedNormalisation.strict(),
         referable: z.array(Grade),
       })
       .strict(),

@@ -3,7 +3,8 @@
  * titles wherever a figure is drawn. Pure, node-free.
  */
 import type { Fig2Panel, StudyResults } from './evaluation';
-import type { TrainingStrategy } from './training';
+import type { RunModelIdentity } from './run-identity';
+import { strategyRank, type TrainingStrategy } from './training';
 
 /**
  * One colour per strategy, everywhere — the app (per theme) and the report (light): Okabe–Ito
@@ -17,7 +18,6 @@ export const STRATEGY_PALETTE: Readonly<Record<'light' | 'dark', Readonly<Record
 export const STRATEGY_COLOURS = STRATEGY_PALETTE.light;
 /** FS lines solid, CL dashed (so the pairs read in grey print too). */
 export const STRATEGY_DASHED: Readonly<Record<TrainingStrategy, boolean>> = { 'IWNE-FS': false, 'IWNE-CL': true, 'IFI-FS': false, 'IFI-CL': true };
-export const STRATEGIES: readonly TrainingStrategy[] = ['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL'];
 
 export interface ChartSeries {
   name: string;
@@ -115,7 +115,7 @@ export const severityOpacity = (severity: number) => 0.2 + 0.16 * (severity - 1)
 /** What the spectra figures need of a spectra result (src-shared/spectra.ts SpectraResult). */
 export interface SpectraLike {
   name: string;
-  run: { runId: string; strategy: TrainingStrategy; fraction: number; seed: number; arch: string };
+  run: Omit<RunModelIdentity, 'inputSize'>;
   layers: readonly { name: string; kind: string; moduleIndex: number; kappa: number | null }[];
   firstLayer: {
     mirrored: { x: readonly number[]; density: readonly number[] };
@@ -193,7 +193,7 @@ export interface Table2Row {
 export function table2Rows(results: readonly SpectraLike[]): Table2Row[] {
   const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toPrecision(4));
   return [...results]
-    .sort((a, b) => STRATEGIES.indexOf(a.run.strategy) - STRATEGIES.indexOf(b.run.strategy) || a.run.fraction - b.run.fraction || a.run.seed - b.run.seed)
+    .sort((a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.fraction - b.run.fraction || a.run.seed - b.run.seed)
     .map((r) => {
       const best = r.firstLayer.fits.find((f) => f.distribution === r.firstLayer.best) ?? null;
       return {
@@ -255,8 +255,7 @@ export interface Table3Row {
  * highest mean.
  */
 export function table3(results: readonly { run: { runId: string; strategy: string }; summary: Partial<Record<string, { lrp: Record<string, { rma: { mean: number | null; std: number | null }; rra: { mean: number | null; std: number | null } }>; noise: Record<string, { rma: { mean: number | null; std: number | null }; rra: { mean: number | null; std: number | null } }> }>> }[], metric: 'rma' | 'rra', pooling: string, regions: readonly string[] = ['MA', 'HE', 'EX', 'union']): { rows: Table3Row[]; best: Record<string, number[]> } {
-  const order = (s: string) => (STRATEGIES as readonly string[]).indexOf(s);
-  const sorted = [...results].sort((a, b) => order(a.run.strategy) - order(b.run.strategy));
+  const sorted = [...results].sort((a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy));
   const rows: Table3Row[] = sorted.map((r) => ({
     label: r.run.strategy,
     strategy: r.run.strategy,

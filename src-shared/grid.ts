@@ -3,7 +3,8 @@
  * (docs/design.md "Jobs"; the paper's Fig 2 design). Stored as grid.json in the study folder. Node-free.
  */
 import { z } from 'zod';
-import { TrainingEpochLog, PretrainEpochLog, TrainingResult, TrainingSpec, TrainingStrategy, type TrainingSpecInput } from './training';
+import { STRATEGY_ORDER, TrainingEpochLog, PretrainEpochLog, TrainingResult, TrainingSpec, TrainingStrategy, type TrainingSpecInput } from './training';
+import { RunIdentity } from './run-identity';
 
 /** Everything of a training spec except what the grid varies (strategy, fraction, seed). */
 const BASE_KEYS = ['strategy', 'fraction', 'seed', 'pretrainedWeights'] as const;
@@ -18,7 +19,7 @@ export const StrategyOverrides = z
 
 export const GridSpec = z
   .object({
-    strategies: z.array(TrainingStrategy).min(1).max(4).default(['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL']).describe('Strategies to train'),
+    strategies: z.array(TrainingStrategy).min(1).max(4).default([...STRATEGY_ORDER]).describe('Strategies to train'),
     fractions: z.array(z.number().gt(0).max(1)).min(1).max(20).default([0.1, 0.2, 0.5, 1]).describe('Label fractions (paper: 0.1 … 1.0)'),
     seeds: z.array(z.number().int().nonnegative()).min(1).max(20).default([0]).describe('Seeds per cell'),
     base: GridBase.default({}).describe('Settings shared by every run (datasetId, arch, inputSize, epochs, …)'),
@@ -38,10 +39,7 @@ export type CellStatus = z.infer<typeof CellStatus>;
 
 export const GridCell = z
   .object({
-    runId: z.string(),
-    strategy: TrainingStrategy,
-    fraction: z.number(),
-    seed: z.number().int(),
+    ...RunIdentity.shape,
     status: CellStatus,
     reason: z.string().nullable().describe('Why blocked or invalid'),
     spec: z.unknown().nullable().describe('The parsed TrainingSpec of the cell (null when invalid)'),

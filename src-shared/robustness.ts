@@ -13,7 +13,7 @@
 import { z } from 'zod';
 import { RunId } from './ids';
 import { DatasetId } from './datasets';
-import { TrainingStrategy } from './training';
+import { RunModelIdentity } from './run-identity';
 
 
 export const CORRUPTION_NAMES = [
@@ -51,12 +51,7 @@ export type RobustnessCell = z.infer<typeof RobustnessCell>;
 
 export const RobustnessModel = z
   .object({
-    runId: z.string(),
-    strategy: TrainingStrategy,
-    fraction: z.number(),
-    seed: z.number().int(),
-    arch: z.string(),
-    inputSize: z.number().int(),
+    ...RunModelIdentity.shape,
     referable: z.array(z.number().int()),
     cells: z.array(RobustnessCell).describe('clean first, then corruption-major, severity ascending'),
   })

@@ -21,7 +21,7 @@
 import { z } from 'zod';
 import { RunId } from './ids';
 import { DatasetId } from './datasets';
-import { TrainingStrategy } from './training';
+import { ResolvedNormalisation, RunModelIdentity } from './run-identity';
 
 export const SPECTRA_SCHEMA_VERSION = 1;
 
@@ -145,12 +145,9 @@ export const SpectraResult = SpectraCore.extend({
   name: z.string().describe('Folder under spectra/: <run-id>__<dataset-id>'),
   run: z
     .object({
+      ...RunModelIdentity.omit({ inputSize: true }).shape,
       runId: RunId,
-      strategy: TrainingStrategy,
-      fraction: z.number(),
-      seed: z.number().int(),
-      arch: z.string(),
-      normalisation: z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3), source: z.string() }).strict(),
+      normalisation: ResolvedNormalisation.strict(),
     })
     .strict(),
   dataset: z.object({ datasetId: DatasetId, split: SpectraSplit, available: z.number().int(), seed: z.number().int(), imageIds: z.array(z.string()) }).strict(),

@@ -14,6 +14,14 @@ export const TrainingStrategy = z
   );
 export type TrainingStrategy = z.infer<typeof TrainingStrategy>;
 
+/** The paper's order of the strategies in every table, figure and list: no external data first, then ImageNet; FS before CL. */
+export const STRATEGY_ORDER: readonly TrainingStrategy[] = TrainingStrategy.options;
+
+/** Position of a strategy in STRATEGY_ORDER, for sorting; -1 for a name that is not a strategy. */
+export function strategyRank(strategy: string): number {
+  return (STRATEGY_ORDER as readonly string[]).indexOf(strategy);
+}
+
 /** Learning-rate schedule, evaluated per scheduler step t = 0, 1, … (an epoch unless stated). */
 export const LrSchedule = z
   .discriminatedUnion('kind', [
@@ -280,6 +288,17 @@ export const PretrainSummary = z
   .strict();
 export type PretrainSummary = z.infer<typeof PretrainSummary>;
 
+/**
+ * The per-channel (R, G, B) mean/std a run's inputs were normalised with, resolved from the spec's
+ * `normalisation` choice, and where they came from (`imagenet`, `custom`, or the images they were
+ * computed on). Recorded by training and copied into every result computed with the run's model.
+ * Unknown keys are stripped; result files that hold exactly these keys use `.strict()`.
+ * src-shared/run-identity.ts re-exports it beside the other fields that say which run a result
+ * belongs to.
+ */
+export const ResolvedNormalisation = z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3), source: z.string() });
+export type ResolvedNormalisation = z.infer<typeof ResolvedNormalisation>;
+
 /** What a finished training run returns (and writes to runs/<run-id>/metrics.json). */
 export const TrainingResult = z
   .object({
@@ -297,7 +316,7 @@ export const TrainingResult = z
     stallFraction: z.number().min(0).max(1).describe('Share of training time spent waiting for data'),
     trainImages: z.number().int().describe('Images in the label-fraction training subset'),
     validationImages: z.number().int().describe('Images in the validation split'),
-    normalisation: z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3), source: z.string() }).describe('Mean/std used on the inputs and where they came from'),
+    normalisation: ResolvedNormalisation.describe('Mean/std used on the inputs and where they came from'),
     bestModelPath: z.string().nullable().describe('Best model as .safetensors with torchvision names (torch layout)'),
     bestMetricsPath: z.string().nullable().describe('JSON with the best model\'s epoch and metrics'),
     logPath: z.string().describe('runs/<run-id>/log.ndjson'),

@@ -12,6 +12,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { StudyPlanInput } from '../../src-shared/study-plan';
+import { STRATEGY_ORDER } from '../../src-shared/training';
 import { writeDemoData } from '../services/demo';
 import { DEMO_DATASET_ID, DEMO_IDRID_DATASET_ID } from '../services/demo/study-demo';
 import type { JobContext } from '../job-context';
@@ -94,7 +95,7 @@ export function demoPlan(out: string, scale: Scale, weights: { imagenet: string;
       { type: 'idrid-seg', path: path.join(out, 'data', 'idrid'), id: DEMO_IDRID_DATASET_ID, settings: { inputSize: S, overlaySize: Math.max(S, 128) } },
     ],
     grid: {
-      strategies: ['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL'],
+      strategies: [...STRATEGY_ORDER],
       fractions: scale.fractions,
       seeds: [0],
       base: { datasetId: DEMO_DATASET_ID, arch, inputSize: S, batchSize: 32, referable: [3, 4], augmentation: aug },

@@ -6,12 +6,12 @@
  * safe hues, darkened on the light theme and lightened on the dark one to keep ≥ 3:1 contrast against
  * the surface. FS lines are solid, CL lines dashed. Pure data and formatting; no React.
  */
-import { TrainingStrategy } from '../../src-shared/training';
+import type { TrainingStrategy } from '../../src-shared/training';
 import type { PaletteMode } from '../app/themeMode';
 import { STRATEGY_PALETTE } from '../../src-shared/figures';
 
-/** The paper's order: no external data first, then ImageNet; FS before CL. */
-export const STRATEGY_ORDER: readonly TrainingStrategy[] = TrainingStrategy.options;
+/** The paper's order (STRATEGY_ORDER) and a strategy's place in it (strategyRank), from src-shared/training.ts. */
+export { STRATEGY_ORDER, strategyRank } from '../../src-shared/training';
 
 /** The shared palette (src-shared/figures.ts): the report draws with the light one. */
 export const STRATEGY_COLOURS: Readonly<Record<PaletteMode, Readonly<Record<TrainingStrategy, string>>>> = STRATEGY_PALETTE;
@@ -30,11 +30,6 @@ export function variantDash(strategy: TrainingStrategy, variant: number): string
 
 export function strategyColour(strategy: TrainingStrategy, mode: PaletteMode): string {
   return STRATEGY_COLOURS[mode][strategy];
-}
-
-/** Sorts strategies into the paper's order. */
-export function strategyRank(strategy: TrainingStrategy): number {
-  return STRATEGY_ORDER.indexOf(strategy);
 }
 
 /** A label fraction as a percentage: 0.1 → `10 %`, 0.125 → `12.5 %`, 1 → `100 %`. */

@@ -32,10 +32,12 @@
  * interpolation, min, max, and the count n.
  */
 import { AppError } from '../../../src-shared/errors';
+import { Pooling } from '../../../src-shared/explanations';
 import { Rng } from '../../random/prng';
 
-export const POOLINGS = ['sum,pos', 'sum,abs', 'max-norm', 'l2-norm,sq'] as const;
-export type Pooling = (typeof POOLINGS)[number];
+export type { Pooling };
+/** The poolings in the order results list them (src-shared/explanations.ts Pooling). */
+export const POOLINGS: readonly Pooling[] = Pooling.options;
 
 /** Pools a heatmap stored HWC (pixel-major, `channels` values per pixel) to one value per pixel. */
 export function poolHeatmap(relevance: ArrayLike<number>, channels: number, pooling: Pooling): Float64Array {

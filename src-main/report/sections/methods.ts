@@ -1,8 +1,7 @@
 /** Section 2: the strategies, the grid, every hyperparameter of each strategy, software, compute and data hashes. */
 import os from 'node:os';
 import path from 'node:path';
-import { STRATEGIES } from '../../../src-shared/figures';
-import type { TrainingSpec } from '../../../src-shared/training';
+import { STRATEGY_ORDER, type TrainingSpec } from '../../../src-shared/training';
 import { APP_VERSION } from '../../version';
 import type { ReportContext } from '../context';
 import type { RunInfo } from '../../services/runs/run-info';
@@ -33,7 +32,7 @@ export function methodsSection(r: ReportContext): void {
   if (r.grid) r.writer.keyValues([['Grid', `${r.grid.strategies.join(', ')} × fractions ${r.grid.fractions.join(', ')} × seeds ${r.grid.seeds.join(', ')}`], ['ImageNet weights', r.grid.imagenetWeights ? path.basename(r.grid.imagenetWeights) : '—'], ['MoCo v2 weights', r.grid.mocoWeights ? path.basename(r.grid.mocoWeights) : '—']]);
   const byStrategy = new Map<string, RunInfo>();
   for (const run of r.runs) if (!byStrategy.has(run.spec.strategy)) byStrategy.set(run.spec.strategy, run);
-  for (const s of STRATEGIES) {
+  for (const s of STRATEGY_ORDER) {
     const run = byStrategy.get(s);
     if (!run) continue;
     r.writer.heading(`${s} settings (as run ${run.runId}; other fractions and seeds differ only there)`, 3);

@@ -1,6 +1,7 @@
 /** Section 3: Fig 2 (AUC against the label fraction), the results table with CIs, and the paired DeLong tests. */
 import type { ResultsRow } from '../../../src-shared/evaluation';
-import { fig2Panels, STRATEGY_COLOURS, STRATEGY_DASHED, STRATEGIES } from '../../../src-shared/figures';
+import { fig2Panels, STRATEGY_COLOURS, STRATEGY_DASHED } from '../../../src-shared/figures';
+import { STRATEGY_ORDER, strategyRank } from '../../../src-shared/training';
 import { resultsTableCsv } from '../../services/evaluation/results';
 import { ci, csv, fmt, pValue, type ReportContext } from '../context';
 import { panelFigure } from '../svg';
@@ -14,13 +15,13 @@ export async function resultsSection(r: ReportContext): Promise<void> {
   } else {
     const svg = panelFigure(
       panels.map((p) => ({ title: p.title, x: { min: 0, max: 1, label: p.xLabel, ticks: p.xTicks }, y: { min: p.yDomain[0], max: p.yDomain[1], label: p.yLabel }, series: p.series.map((s) => ({ name: s.name, colour: s.colour, dashed: s.dashed, points: s.points, band: s.band })) })),
-      { columns: Math.min(2, panels.length), legend: STRATEGIES.filter((s) => panels.some((p) => p.series.some((x) => x.name === s))).map((s) => ({ name: s, colour: STRATEGY_COLOURS[s], dashed: STRATEGY_DASHED[s] })) },
+      { columns: Math.min(2, panels.length), legend: STRATEGY_ORDER.filter((s) => panels.some((p) => p.series.some((x) => x.name === s))).map((s) => ({ name: s, colour: STRATEGY_COLOURS[s], dashed: STRATEGY_DASHED[s] })) },
     );
     await r.addFigure({ name: 'fig2-auc-vs-fraction', svg, caption: 'Fig 2. AUC of P(referable) against the label fraction, one line per strategy (mean over seeds), band: DeLong 95% CI (several seeds: mean of the seeds\' CI bounds); one panel per test set.' });
   }
   if (r.results.rows.length > 0) {
     r.writer.heading('Results table', 2);
-    const rows = [...r.results.rows].sort((a, b) => a.datasetId.localeCompare(b.datasetId) || STRATEGIES.indexOf(a.strategy) - STRATEGIES.indexOf(b.strategy) || a.fraction - b.fraction || a.seed - b.seed);
+    const rows = [...r.results.rows].sort((a, b) => a.datasetId.localeCompare(b.datasetId) || strategyRank(a.strategy) - strategyRank(b.strategy) || a.fraction - b.fraction || a.seed - b.seed);
     const best = new Set<string>();
     for (const key of new Set(rows.map((x) => `${x.datasetId}|${x.split}|${x.fraction}`))) {
       const group = rows.filter((x) => `${x.datasetId}|${x.split}|${x.fraction}` === key);

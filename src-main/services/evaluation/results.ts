@@ -32,16 +32,13 @@ import {
   type PairedComparison,
   type ResultsRow,
 } from '../../../src-shared/evaluation';
-import type { TrainingStrategy } from '../../../src-shared/training';
+import { strategyRank, type TrainingStrategy } from '../../../src-shared/training';
 import { columnIndex, parseCsv } from '../datasets/csv';
 import { listRuns } from '../runs/run-info';
 import { PREDICTIONS_FILE, RESULT_FILE, studyLayout } from '../study-folder/layout';
 import { readResultFolder, resultFolderOf, resultNames } from '../study-folder/result-folder';
 import { csvField } from './files';
 import { pairedDelongTest } from './metrics';
-
-/** Strategy order of tables and figures (the paper's: no external data first, then ImageNet). */
-export const STRATEGY_ORDER: readonly TrainingStrategy[] = ['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL'];
 
 /** The four comparisons: [A, B, kind, within] (the test is A − B). */
 export const COMPARISONS: readonly [TrainingStrategy, TrainingStrategy, ComparisonKind, PairedComparison['within']][] = [
@@ -199,7 +196,6 @@ function toRow(name: string, r: EvaluationResult, spec: { strategy: TrainingStra
   };
 }
 
-const strategyRank = (s: TrainingStrategy) => STRATEGY_ORDER.indexOf(s);
 const cmp = (a: string | number, b: string | number) => (a < b ? -1 : a > b ? 1 : 0);
 
 /** Table order: dataset, split, referable set, architecture, strategy, fraction, seed, run id. */
@@ -239,8 +235,8 @@ export async function loadEvaluations(studyPath: string): Promise<{ evaluations:
   return { evaluations, skipped };
 }
 
-/** Fig 2 panels from the table rows (pure; see the module comment for the band). */
-export function fig2Panels(rows: readonly ResultsRow[]): Fig2Panel[] {
+/** Fig 2's data from the table rows: one Fig2Panel per test set, as StudyResults.fig2 holds it (pure; see the module comment for the band). src-shared/figures.ts fig2Panels turns it into chart panels. */
+export function fig2Data(rows: readonly ResultsRow[]): Fig2Panel[] {
   const panels = new Map<string, { panel: Fig2Panel; bySeries: Map<TrainingStrategy, Map<number, ResultsRow[]>> }>();
   for (const row of [...rows].sort(compareRows)) {
     const key = JSON.stringify([row.datasetId, row.split, row.referable, row.arch]);
@@ -339,7 +335,7 @@ export async function studyResults(studyPath: string): Promise<StudyResults> {
       error,
     });
   }
-  return StudyResults.parse({ studyPath: study, rows, comparisons, fig2: fig2Panels(rows), skipped });
+  return StudyResults.parse({ studyPath: study, rows, comparisons, fig2: fig2Data(rows), skipped });
 }
 
 /** Columns of the results-table CSV, in order. */

@@ -6,7 +6,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../../../src-shared/errors';
 import type { RunSummary } from '../../../src-shared/contract';
-import { TrainingResult, TrainingSpec } from '../../../src-shared/training';
+import { ResolvedNormalisation, TrainingResult, TrainingSpec } from '../../../src-shared/training';
 import { studyLayout, type RunLayout } from '../study-folder/layout';
 
 export { RUN_ID_PATTERN } from '../../../src-shared/ids';
@@ -23,7 +23,7 @@ export const BestModelInfo = z
     runId: z.string(),
     arch: z.string(),
     classes: z.number().int().positive(),
-    normalisation: z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3), source: z.string() }),
+    normalisation: ResolvedNormalisation,
   })
   .passthrough();
 export type BestModelInfo = z.infer<typeof BestModelInfo>;

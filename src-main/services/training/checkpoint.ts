@@ -20,7 +20,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../src-shared/errors';
-import { TrainingEpochLog } from '../../../src-shared/training';
+import { ResolvedNormalisation, TrainingEpochLog } from '../../../src-shared/training';
 import type { AdamWState } from '../../engine/optim/adamw';
 import { readSafetensors, writeSafetensors } from '../../engine/weights/safetensors';
 import { fromFloat32, toFloat32, type RawTensor } from '../../engine/weights/tensors';
@@ -41,7 +41,7 @@ export const CheckpointState = z.object({
   /** Optimizer steps taken so far. */
   step: z.number().int().nonnegative(),
   specHash: z.string(),
-  normalisation: z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3), source: z.string() }),
+  normalisation: ResolvedNormalisation,
   best: z.object({ epoch: z.number().int().positive(), valAuc: z.number(), valLoss: z.number() }).nullable(),
   epochsWithoutImprovement: z.number().int().nonnegative(),
   stoppedEarly: z.boolean(),

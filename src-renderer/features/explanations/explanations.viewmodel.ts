@@ -72,7 +72,7 @@ export function explanationGroups(results: readonly ExplanationResult[], runs: r
 }
 
 function rank(strategy: string): number {
-  const r = strategyRank(strategy as TrainingStrategy);
+  const r = strategyRank(strategy);
   return r < 0 ? 99 : r;
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseCsv } from '../../../src-main/services/datasets/csv';
 import { pairedDelongTest } from '../../../src-main/services/evaluation/metrics';
-import { RESULTS_CSV_COLUMNS, fig2Panels, resultsTableCsv, studyResults } from '../../../src-main/services/evaluation/results';
+import { RESULTS_CSV_COLUMNS, fig2Data, resultsTableCsv, studyResults } from '../../../src-main/services/evaluation/results';
 import { Rng } from '../../../src-main/random/prng';
 import { StudyResults, type ResultsRow } from '../../../src-shared/evaluation';
 import { tempDir, writeFakeEvaluation } from './helpers';
@@ -25,7 +25,7 @@ function predictions(seed: number) {
   return images;
 }
 
-describe('fig2Panels (band definition)', () => {
+describe('fig2Data (band definition)', () => {
   const row = (strategy: ResultsRow['strategy'], fraction: number, seed: number, auc: number, lower: number, upper: number, datasetId = 'ext'): ResultsRow => ({
     evaluation: `${strategy}-${fraction}-${seed}`,
     datasetId,
@@ -47,7 +47,7 @@ describe('fig2Panels (band definition)', () => {
   });
 
   it('one seed: its DeLong CI; several seeds: the mean of the DeLong bounds, with min/max AUC', () => {
-    const panels = fig2Panels([
+    const panels = fig2Data([
       row('IFI-FS', 0.1, 0, 0.81, 0.76, 0.86),
       row('IWNE-FS', 0.5, 0, 0.72, 0.66, 0.78),
       row('IWNE-FS', 0.1, 2, 0.75, 0.65, 0.85),
