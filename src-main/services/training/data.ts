@@ -24,6 +24,7 @@ import type { JobContext } from '../../job-context';
 import { readDatasetManifest, requirePreprocessed } from '../datasets/manifest-file';
 import { planSplits } from '../datasets/splits';
 import { mapPool } from '../datasets/pool';
+import type { ResolvedNormalisation } from '../../../src-shared/training';
 
 export interface TrainingItem {
   /** Position in the manifest (the stable dataset index that seeds the augmentation). */
@@ -204,11 +205,8 @@ export async function datasetChannelStats(source: ImageSource, items: readonly T
   return { mean, std };
 }
 
-export interface Normalisation {
-  mean: number[];
-  std: number[];
-  source: string;
-}
+/** The mean/std a run normalises its inputs with, and where they came from (the shared ResolvedNormalisation). */
+export type Normalisation = ResolvedNormalisation;
 
 /**
  * The input mean/std of a spec: ImageNet's, the given values, or (kind "dataset") the exact
