@@ -42,51 +42,93 @@ export const JobProgress = z.object({
 export type JobProgress = z.infer<typeof JobProgress>;
 
 /**
- * Every kind of job, with its parameters and its result. One entry per kind; the worker has a
- * handler for each. Later capabilities (import, train, evaluate, …) add entries here.
+ * How one job kind is declared: everything about it except the worker's handler. The request that
+ * `jobs.submit` accepts (JobRequest) is generated from these entries, and the worker's common steps
+ * (parse the parameters, check the study folder, start the engine) follow them.
+ */
+export interface JobKindSpec {
+  /** The job's parameters (the request's `params`), parsed again by the worker before it runs the job. */
+  params: z.ZodType;
+  /** What the job returns; the worker checks each result against it before sending it. */
+  result: z.ZodType;
+  /** The job's title in the job list. */
+  title: string;
+  /** Names the parameters when the worker refuses them ("Invalid <label>: …"). */
+  paramsLabel: string;
+  /**
+   * `optional`: the job may belong to a study (studyPath may be left out). Otherwise the request must
+   * name the study folder, and `required` is the job as named in the refusal when it does not
+   * ("<required> needs the study folder").
+   */
+  study: 'optional' | { required: string };
+  /** The parameters may be left out; they then default to the schema's own defaults (`params.parse({})`). */
+  defaultParams?: true;
+  /** The worker starts the compute engine with the job's backend preference (and logs which backend is active) before the job runs. */
+  engine: boolean;
+}
+
+/**
+ * Every kind of job, declared once: its parameters and result, title, whether it needs the study
+ * folder, default parameters, whether it runs on the compute engine. The worker has a handler for
+ * each (src-main/worker/tasks.ts).
  */
 export const JOB_KINDS = {
-  'engine.selftest': { params: SelfTestParams, result: SelfTestResult, title: 'Compute backend self-test' },
-  'engine.benchmark': { params: QuickBenchParams, result: QuickBenchResult, title: 'Speed measurement' },
-  'dataset.import': { params: ImportRequest, result: ImportResult, title: 'Dataset import' },
-  'dataset.demo': { params: DemoDataRequest, result: DemoDataResult, title: 'Demo data' },
-  'train.run': { params: TrainingSpec, result: TrainingResult, title: 'Training run' },
-  'evaluate.run': { params: EvaluateRequest, result: EvaluationResult, title: 'Evaluation' },
-  'spectra.run': { params: SpectraRequest, result: SpectraResult, title: 'Spectra' },
-  'robustness.run': { params: RobustnessRequest, result: RobustnessResult, title: 'Robustness' },
-  'explain.run': { params: ExplainRequest, result: ExplanationResult, title: 'Explanations' },
-  'report.build': { params: ReportRequest, result: ReportResult, title: 'Study report' },
-  'study.run': { params: StudyPlan, result: StudyRunResult, title: 'Whole study' },
-} as const;
+  /** The compute backend's self-test (a few timed training steps, checked against the CPU backend). */
+  'engine.selftest': { params: SelfTestParams, result: SelfTestResult, title: 'Compute backend self-test', paramsLabel: 'self-test parameters', study: 'optional', defaultParams: true, engine: true },
+  /** A short speed measurement of one model configuration on the active backend (the study wizard's duration estimate). */
+  'engine.benchmark': { params: QuickBenchParams, result: QuickBenchResult, title: 'Speed measurement', paramsLabel: 'speed measurement parameters', study: 'optional', defaultParams: true, engine: true },
+  /** Imports a dataset into the study at `studyPath` (validation report + preprocessing cache). */
+  'dataset.import': { params: ImportRequest, result: ImportResult, title: 'Dataset import', paramsLabel: 'import request', study: { required: 'A dataset import' }, engine: false },
+  /** Generates the synthetic demo data into the study and imports it (datasets demo, demo-idrid). */
+  'dataset.demo': { params: DemoDataRequest, result: DemoDataResult, title: 'Demo data', paramsLabel: 'demo data request', study: { required: 'Demo data' }, defaultParams: true, engine: false },
+  /** One training run (strategy × fraction × seed) in the study at `studyPath`; resumes from its last checkpoint. */
+  'train.run': { params: TrainingSpec, result: TrainingResult, title: 'Training run', paramsLabel: 'training spec', study: { required: 'A training run' }, engine: true },
+  /** Evaluates a trained run on a graded dataset of the study at `studyPath` (writes evaluations/<run>__<dataset>__<split>/). */
+  'evaluate.run': { params: EvaluateRequest, result: EvaluationResult, title: 'Evaluation', paramsLabel: 'evaluation request', study: { required: 'An evaluation' }, engine: true },
+  /** Spectra of a run on a dataset (writes spectra/<run>__<dataset>/). */
+  'spectra.run': { params: SpectraRequest, result: SpectraResult, title: 'Spectra', paramsLabel: 'spectra request', study: { required: 'A spectra analysis' }, engine: true },
+  /** Robustness of runs to the corruptions (writes robustness/<dataset>__<hash>/). */
+  'robustness.run': { params: RobustnessRequest, result: RobustnessResult, title: 'Robustness', paramsLabel: 'robustness request', study: { required: 'A robustness analysis' }, engine: true },
+  /** LRP explanations of a run on a dataset with lesion masks (writes explanations/<run>__<dataset>/). */
+  'explain.run': { params: ExplainRequest, result: ExplanationResult, title: 'Explanations', paramsLabel: 'explain request', study: { required: 'An explanation' }, engine: true },
+  /** The study report (PDF + assets). */
+  'report.build': { params: ReportRequest, result: ReportResult, title: 'Study report', paramsLabel: 'report request', study: { required: 'A report' }, engine: false },
+  /** A whole study plan (datasets, grid, evaluations, analyses, report), resuming what is done; studyPath is the plan's study folder. */
+  'study.run': { params: StudyPlan, result: StudyRunResult, title: 'Whole study', paramsLabel: 'study plan', study: { required: 'A study' }, engine: true },
+} as const satisfies Record<string, JobKindSpec>;
 export type JobKind = keyof typeof JOB_KINDS;
 export const JobKindName = z.enum(Object.keys(JOB_KINDS) as [JobKind, ...JobKind[]]);
 
 export type JobParams<K extends JobKind> = z.infer<(typeof JOB_KINDS)[K]['params']>;
 export type JobResult<K extends JobKind> = z.infer<(typeof JOB_KINDS)[K]['result']>;
+/** Whether a job of this kind must name its study folder (its handler then always has one). */
+export type JobNeedsStudy<K extends JobKind> = (typeof JOB_KINDS)[K]['study'] extends 'optional' ? false : true;
 
-export const JobRequest = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('engine.selftest'), params: SelfTestParams.default(SelfTestParams.parse({})), studyPath: z.string().optional() }).strict(),
-  /** A short speed measurement of one model configuration on the active backend (the study wizard's duration estimate). */
-  z.object({ kind: z.literal('engine.benchmark'), params: QuickBenchParams.default(QuickBenchParams.parse({})), studyPath: z.string().optional() }).strict(),
-  /** Imports a dataset into the study at `studyPath` (validation report + preprocessing cache). */
-  z.object({ kind: z.literal('dataset.import'), params: ImportRequest, studyPath: z.string().min(1) }).strict(),
-  /** Generates the synthetic demo data into the study and imports it (datasets demo, demo-idrid). */
-  z.object({ kind: z.literal('dataset.demo'), params: DemoDataRequest.default(DemoDataRequest.parse({})), studyPath: z.string().min(1) }).strict(),
-  /** One training run (strategy × fraction × seed) in the study at `studyPath`; resumes from its last checkpoint. */
-  z.object({ kind: z.literal('train.run'), params: TrainingSpec, studyPath: z.string().min(1) }).strict(),
-  /** Evaluates a trained run on a graded dataset of the study at `studyPath` (writes evaluations/<run>__<dataset>__<split>/). */
-  z.object({ kind: z.literal('evaluate.run'), params: EvaluateRequest, studyPath: z.string().min(1) }).strict(),
-  /** Spectra of a run on a dataset (writes spectra/<run>__<dataset>/). */
-  z.object({ kind: z.literal('spectra.run'), params: SpectraRequest, studyPath: z.string().min(1) }).strict(),
-  /** Robustness of runs to the corruptions (writes robustness/<dataset>__<hash>/). */
-  z.object({ kind: z.literal('robustness.run'), params: RobustnessRequest, studyPath: z.string().min(1) }).strict(),
-  /** LRP explanations of a run on a dataset with lesion masks (writes explanations/<run>__<dataset>/). */
-  z.object({ kind: z.literal('explain.run'), params: ExplainRequest, studyPath: z.string().min(1) }).strict(),
-  /** The study report (PDF + assets). */
-  z.object({ kind: z.literal('report.build'), params: ReportRequest, studyPath: z.string().min(1) }).strict(),
-  /** A whole study plan (datasets, grid, evaluations, analyses, report), resuming what is done; studyPath is the plan's study folder. */
-  z.object({ kind: z.literal('study.run'), params: StudyPlan, studyPath: z.string().min(1) }).strict(),
-]);
+/** The request schema of one kind, typed as precisely as if written out by hand. */
+type KindRequest<K extends JobKind> = z.ZodObject<
+  {
+    kind: z.ZodLiteral<K>;
+    params: (typeof JOB_KINDS)[K] extends { defaultParams: true } ? z.ZodDefault<(typeof JOB_KINDS)[K]['params']> : (typeof JOB_KINDS)[K]['params'];
+    studyPath: JobNeedsStudy<K> extends true ? z.ZodString : z.ZodOptional<z.ZodString>;
+  },
+  z.core.$strict
+>;
+type AnyKindRequest = { [K in JobKind]: KindRequest<K> }[JobKind];
+
+/** `{ kind, params, studyPath }` of one kind, nothing else: params defaulted when the kind has default parameters, studyPath required (non-empty) when the kind needs the study folder. */
+function kindRequest<K extends JobKind>(kind: K): KindRequest<K> {
+  const spec: JobKindSpec = JOB_KINDS[kind];
+  return z
+    .object({
+      kind: z.literal(kind),
+      params: spec.defaultParams ? spec.params.default(spec.params.parse({})) : spec.params,
+      studyPath: spec.study === 'optional' ? z.string().optional() : z.string().min(1),
+    })
+    .strict() as unknown as KindRequest<K>;
+}
+
+/** What `jobs.submit` accepts: one request shape per kind of JOB_KINDS, told apart by `kind`. */
+export const JobRequest = z.discriminatedUnion('kind', JobKindName.options.map(kindRequest) as [AnyKindRequest, ...AnyKindRequest[]]);
 export type JobRequest = z.infer<typeof JobRequest>;
 
 export const JobState = z.object({

@@ -1,32 +1,26 @@
 /**
- * What a worker process can run: every job kind (see JOB_KINDS in src-shared/jobs.ts) plus the
- * internal engine probes. Each task parses its own parameters; the worker validates each job
- * result against the kind's result schema before sending it.
+ * What a worker process can run: every job kind (declared in JOB_KINDS, src-shared/jobs.ts) plus the
+ * internal engine probes. A job kind's common steps run once here, as its entry declares them: the
+ * study folder check, the parameters parsed again (the kind's label names them in the refusal), the
+ * engine started; then the kind's own handler runs. The worker validates each job result against the
+ * kind's result schema before sending it.
  */
+import type { z } from 'zod';
 import type { BackendPreference } from '../../src-shared/engine';
-import { ImportRequest } from '../../src-shared/datasets';
-import { TrainingSpec } from '../../src-shared/training';
-import { EvaluateRequest } from '../../src-shared/evaluation';
 import { evaluateRun } from '../services/evaluation/evaluate';
-import { ExplainRequest } from '../../src-shared/explanations';
-import { RobustnessRequest } from '../../src-shared/robustness';
-import { SpectraRequest } from '../../src-shared/spectra';
-import { ReportRequest } from '../../src-shared/jobs';
 import { explainRun } from '../analysis/lrp/service';
 import { runRobustness } from '../analysis/robustness/service';
 import { runSpectra } from '../analysis/spectra/service';
 import { buildReport } from '../report/report';
-import { StudyPlan } from '../../src-shared/study-plan';
 import { runStudy, studyRunResult } from '../study-run/run-study';
 import path from 'node:path';
 import { runTraining } from '../services/training';
-import { QuickBenchParams, SelfTestParams } from '../../src-shared/engine';
-import { DemoDataRequest } from '../../src-shared/datasets';
+import { SelfTestParams } from '../../src-shared/engine';
 import { addDemoData } from '../services/demo/study-demo';
 import { runQuickBench } from '../engine/quick-bench';
 import { importDataset } from '../services/datasets/import/import-service';
 import { AppError, parseOrThrow } from '../../src-shared/errors';
-import type { JobKind } from '../../src-shared/jobs';
+import { JOB_KINDS, JobKindName, type JobKind, type JobKindSpec, type JobNeedsStudy, type JobParams, type JobResult } from '../../src-shared/jobs';
 import { initEngine } from '../engine/backend';
 import { collectDoctorReport } from '../engine/doctor';
 import { runSelfTest } from '../engine/selftest';
@@ -44,64 +38,44 @@ export interface TaskContext extends JobContext {
 
 export type Task = (params: unknown, ctx: TaskContext) => Promise<unknown>;
 
-const jobTasks: Record<JobKind, Task> = {
-  'engine.selftest': async (params, ctx) => {
-    const parsed = parseOrThrow(SelfTestParams, params, 'self-test parameters');
-    const status = await initEngine({ preference: ctx.preference });
-    ctx.log(`engine: ${status.active}`);
-    return runSelfTest(parsed, ctx);
-  },
-  'engine.benchmark': async (params, ctx) => {
-    const parsed = parseOrThrow(QuickBenchParams, params, 'speed measurement parameters');
-    const status = await initEngine({ preference: ctx.preference });
-    ctx.log(`engine: ${status.active}`);
-    return runQuickBench(parsed, ctx);
-  },
-  'dataset.demo': async (params, ctx) => {
-    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'Demo data needs the study folder', [{ path: 'studyPath', message: 'required' }]);
-    return addDemoData(parseOrThrow(DemoDataRequest, params, 'demo data request'), ctx.studyPath, ctx);
-  },
-  'dataset.import': async (params, ctx) => {
-    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'A dataset import needs the study folder', [{ path: 'studyPath', message: 'required' }]);
-    return importDataset(parseOrThrow(ImportRequest, params, 'import request'), ctx.studyPath, ctx);
-  },
-  'train.run': async (params, ctx) => {
-    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'A training run needs the study folder', [{ path: 'studyPath', message: 'required' }]);
-    const spec = parseOrThrow(TrainingSpec, params, 'training spec');
-    const status = await initEngine({ preference: ctx.preference });
-    ctx.log(`engine: ${status.active}`);
-    return runTraining(spec, ctx.studyPath, ctx);
-  },
-  'evaluate.run': async (params, ctx) => {
-    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'An evaluation needs the study folder', [{ path: 'studyPath', message: 'required' }]);
-    const request = parseOrThrow(EvaluateRequest, params, 'evaluation request');
-    const status = await initEngine({ preference: ctx.preference });
-    ctx.log(`engine: ${status.active}`);
-    return evaluateRun(request, ctx.studyPath, ctx);
-  },
-  'spectra.run': async (params, ctx) => runAnalysis(ctx, 'A spectra analysis', () => runSpectra(parseOrThrow(SpectraRequest, params, 'spectra request'), ctx.studyPath!, ctx)),
-  'robustness.run': async (params, ctx) => runAnalysis(ctx, 'A robustness analysis', () => runRobustness(parseOrThrow(RobustnessRequest, params, 'robustness request'), ctx.studyPath!, ctx)),
-  'explain.run': async (params, ctx) => runAnalysis(ctx, 'An explanation', () => explainRun(parseOrThrow(ExplainRequest, params, 'explain request'), ctx.studyPath!, ctx)),
-  'report.build': async (params, ctx) => {
-    if (!ctx.studyPath) throw new AppError('BAD_REQUEST', 'A report needs the study folder', [{ path: 'studyPath', message: 'required' }]);
-    const request = parseOrThrow(ReportRequest, params, 'report request');
-    const out = request.out ?? studyLayout(ctx.studyPath).defaultReportFile();
-    return buildReport(ctx.studyPath, { out, revealImageIds: request.revealImageIds }, ctx);
-  },
-  'study.run': async (params, ctx) =>
-    runAnalysis(ctx, 'A study', async () => {
-      const plan = parseOrThrow(StudyPlan, params, 'study plan');
-      return studyRunResult(await runStudy({ ...plan, study: path.resolve(ctx.studyPath!, plan.study) }, ctx, { baseDir: ctx.studyPath! }));
-    }),
+/** A kind's own work, after the common steps: its parameters parsed, and its study folder when the kind needs one. */
+type JobHandler<K extends JobKind> = (params: JobParams<K>, ctx: JobNeedsStudy<K> extends true ? TaskContext & { studyPath: string } : TaskContext) => Promise<JobResult<K>>;
+
+/** One handler per job kind (a kind without one does not compile). */
+const handlers: { [K in JobKind]: JobHandler<K> } = {
+  'engine.selftest': (params, ctx) => runSelfTest(params, ctx),
+  'engine.benchmark': (params, ctx) => runQuickBench(params, ctx),
+  'dataset.demo': (params, ctx) => addDemoData(params, ctx.studyPath, ctx),
+  'dataset.import': (params, ctx) => importDataset(params, ctx.studyPath, ctx),
+  'train.run': (params, ctx) => runTraining(params, ctx.studyPath, ctx),
+  'evaluate.run': (params, ctx) => evaluateRun(params, ctx.studyPath, ctx),
+  'spectra.run': (params, ctx) => runSpectra(params, ctx.studyPath, ctx),
+  'robustness.run': (params, ctx) => runRobustness(params, ctx.studyPath, ctx),
+  'explain.run': (params, ctx) => explainRun(params, ctx.studyPath, ctx),
+  'report.build': (params, ctx) => buildReport(ctx.studyPath, { out: params.out ?? studyLayout(ctx.studyPath).defaultReportFile(), revealImageIds: params.revealImageIds }, ctx),
+  'study.run': async (plan, ctx) => studyRunResult(await runStudy({ ...plan, study: path.resolve(ctx.studyPath, plan.study) }, ctx, { baseDir: ctx.studyPath })),
 };
 
-/** Checks the study, starts the engine with the job's preference, runs the analysis. */
-async function runAnalysis<T>(ctx: TaskContext, what: string, run: () => Promise<T>): Promise<T> {
-  if (!ctx.studyPath) throw new AppError('BAD_REQUEST', `${what} needs the study folder`, [{ path: 'studyPath', message: 'required' }]);
-  const status = await initEngine({ preference: ctx.preference });
-  ctx.log(`engine: ${status.active}`);
-  return run();
+/**
+ * A job kind as a worker task: refuses a job without its study folder when the kind needs one, parses
+ * the parameters, starts the engine with the job's preference when the kind runs on it, then runs
+ * the kind's handler.
+ */
+function jobTask<K extends JobKind>(kind: K): Task {
+  const spec: JobKindSpec = JOB_KINDS[kind];
+  const handler = handlers[kind] as (params: JobParams<K>, ctx: TaskContext) => Promise<JobResult<K>>;
+  return async (params, ctx) => {
+    if (spec.study !== 'optional' && !ctx.studyPath) throw new AppError('BAD_REQUEST', `${spec.study.required} needs the study folder`, [{ path: 'studyPath', message: 'required' }]);
+    const parsed = parseOrThrow(spec.params as z.ZodType<JobParams<K>>, params, spec.paramsLabel);
+    if (spec.engine) {
+      const status = await initEngine({ preference: ctx.preference });
+      ctx.log(`engine: ${status.active}`);
+    }
+    return handler(parsed, ctx);
+  };
 }
+
+const jobTasks = Object.fromEntries(JobKindName.options.map((kind) => [kind, jobTask(kind)])) as Record<JobKind, Task>;
 
 /**
  * The engine's InspectReport as the contract's WeightsInspection. The mapping is explicit (not a
