@@ -11,7 +11,16 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     languageOptions: { globals: { ...globals.node } },
-    rules: {},
+    rules: {
+      // `_name` marks a deliberately unused binding (a destructured field left out, a required parameter).
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
+    },
+  },
+  {
+    // The declarations of Electron's API that FundusLab uses, written as Electron's own typings are
+    // (the electron package is optional, so its .d.ts may be absent); `any` and `{}` are Electron's.
+    files: ['src-main/electron/electron-api.d.ts'],
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@typescript-eslint/no-empty-object-type': 'off' },
   },
   {
     files: ['src-renderer/**/*.{ts,tsx}'],

@@ -2,7 +2,6 @@
  * The composition root shared by every host (Electron main, the HTTP bridge, tests): builds the
  * services from host-provided adapters and returns the dispatcher all transports call.
  */
-import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { BackendPreference, EngineStatus } from '../../src-shared/engine';
 import { DoctorReport, EngineStatus as EngineStatusSchema } from '../../src-shared/engine';

@@ -34,6 +34,8 @@ export function canny(src: Uint8Array, h: number, w: number, low: number, high: 
   const lo = Math.floor(low);
   const hi = Math.floor(high);
   const SHIFT = 15;
+  // tan(22.5°) as OpenCV spells it; the nearest double is what both compute with.
+  // eslint-disable-next-line no-loss-of-precision
   const TG22 = Math.trunc(0.4142135623730950488016887242097 * (1 << SHIFT) + 0.5);
   // 0 = candidate, 1 = not an edge, 2 = edge.
   const map = new Uint8Array(h * w).fill(1);

@@ -20,7 +20,7 @@
  * folder (services/study-folder/result-folder.ts): an earlier explanation of the same name is only
  * replaced by a complete one; an error or a cancellation leaves nothing behind.
  */
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import type { Tensor4D } from '@tensorflow/tfjs';

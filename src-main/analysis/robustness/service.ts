@@ -7,7 +7,7 @@
  * half-written and an earlier result is only replaced by a complete one.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import tf from '@tensorflow/tfjs';

@@ -1,6 +1,5 @@
 /** Reading a study dataset's manifest (datasets/<id>/manifest.json) with errors that name the dataset. */
 import { promises as fsp } from 'node:fs';
-import path from 'node:path';
 import { DatasetManifest } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import { studyLayout } from '../study-folder/layout';

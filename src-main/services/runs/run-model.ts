@@ -5,7 +5,6 @@
  * through here, so test-time preprocessing is the validation preprocessing of the run.
  */
 import { existsSync } from 'node:fs';
-import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
 import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';

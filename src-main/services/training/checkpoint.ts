@@ -16,7 +16,7 @@
  * the temporary folder and leaves the previous checkpoint untouched.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { AppError } from '../../../src-shared/errors';
