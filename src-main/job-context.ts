@@ -37,6 +37,10 @@ export function withHeldProgress(ctx: JobContext): JobContext & { status: JobCon
     progress,
     log: (line) => ctx.log(line),
     signal: ctx.signal,
-    status: { progress: (_done, _total, message) => ctx.progress(held.done, held.total, message), log: (line) => ctx.log(line), signal: ctx.signal },
+    status: {
+      progress: (_done, _total, message) => ctx.progress(held.done, held.total, message),
+      log: (line) => ctx.log(line),
+      signal: ctx.signal,
+    },
   };
 }

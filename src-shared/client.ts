@@ -3,7 +3,16 @@
  * `RpcResponse` envelope; the client validates it and the output against the contract, so the
  * renderer only ever sees values of the declared types.
  */
-import { contract, events, isEventName, type Channel, type ChannelInput, type ChannelOutput, type EventName, type EventPayload } from './contract';
+import {
+  contract,
+  events,
+  isEventName,
+  type Channel,
+  type ChannelInput,
+  type ChannelOutput,
+  type EventName,
+  type EventPayload,
+} from './contract';
 import { ErrorPayload, RpcResponse, describeIssues, fieldIssues, type ErrorCode, type FieldIssue } from './errors';
 
 export interface Transport {
@@ -34,12 +43,18 @@ export function createClient(transport: Transport): Client {
       const raw = await transport.invoke(channel, input);
       const envelope = RpcResponse.safeParse(raw);
       if (!envelope.success) {
-        throw new RpcError({ code: 'INTERNAL', message: `Malformed response on ${channel}: ${describeIssues(fieldIssues(envelope.error))}` });
+        throw new RpcError({
+          code: 'INTERNAL',
+          message: `Malformed response on ${channel}: ${describeIssues(fieldIssues(envelope.error))}`,
+        });
       }
       if (!envelope.data.ok) throw new RpcError(envelope.data.error);
       const output = contract[channel].output.safeParse(envelope.data.value);
       if (!output.success) {
-        throw new RpcError({ code: 'INTERNAL', message: `Unexpected output from ${channel}: ${describeIssues(fieldIssues(output.error))}` });
+        throw new RpcError({
+          code: 'INTERNAL',
+          message: `Unexpected output from ${channel}: ${describeIssues(fieldIssues(output.error))}`,
+        });
       }
       return output.data as ChannelOutput<typeof channel>;
     },

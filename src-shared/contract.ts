@@ -147,14 +147,19 @@ export const LESION_NAMES: Record<Lesion, string> = {
 const StudyRef = { studyPath: FolderPath };
 
 /** A CSV export: the text and a suggested file name (the renderer saves it; no path crosses the contract). */
-export const CsvFile = z.object({ csv: z.string(), fileName: z.string().regex(/^[^/\\]+\.csv$/, 'A file name ending in .csv, without folders') }).strict();
+export const CsvFile = z
+  .object({ csv: z.string(), fileName: z.string().regex(/^[^/\\]+\.csv$/, 'A file name ending in .csv, without folders') })
+  .strict();
 export type CsvFile = z.infer<typeof CsvFile>;
 
 /** One filter of a native file dialog: a label and extensions without the dot (`*` for any). */
 export const FileFilter = z
   .object({
     name: z.string().min(1).max(100),
-    extensions: z.array(z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,19})$/, 'An extension without the leading dot, or *')).min(1).max(20),
+    extensions: z
+      .array(z.string().regex(/^(\*|[A-Za-z0-9][A-Za-z0-9._-]{0,19})$/, 'An extension without the leading dot, or *'))
+      .min(1)
+      .max(20),
   })
   .strict();
 export type FileFilter = z.infer<typeof FileFilter>;
@@ -173,7 +178,10 @@ export const AnalysisFile = z
   .string()
   .min(1)
   .max(300)
-  .regex(/^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/, 'A file of the analysis folder, relative to it, without ".."');
+  .regex(
+    /^(?!.*\.\.)[A-Za-z0-9_][A-Za-z0-9._-]*(\/[A-Za-z0-9_][A-Za-z0-9._-]*)*$/,
+    'A file of the analysis folder, relative to it, without ".."',
+  );
 
 /** One run folder of the study, as the analysis pages offer it (read from runs/<id>/spec.json, metrics.json, best/metrics.json). */
 export const RunSummary = z
@@ -207,7 +215,11 @@ export const ReportFileInfo = z
 export type ReportFileInfo = z.infer<typeof ReportFileInfo>;
 
 /** A PDF report file name inside reports/. */
-export const ReportFileName = z.string().min(1).max(255).regex(/^[A-Za-z0-9_][A-Za-z0-9._ -]*\.pdf$/i, 'A .pdf file name inside reports/, without folders');
+export const ReportFileName = z
+  .string()
+  .min(1)
+  .max(255)
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9._ -]*\.pdf$/i, 'A .pdf file name inside reports/, without folders');
 
 /** One image's LRP heatmap: float32 [height, width] row-major, and optionally the lesion masks it was scored against (1 = lesion). */
 export const HeatmapAnswer = z

@@ -67,7 +67,6 @@ const Common = {
   concurrency: z.number().int().min(1).max(64).optional(),
 };
 
-
 export const ImportRequest = z.discriminatedUnion('type', [
   z.object({ type: z.literal('eyepacs'), ...Common }),
   z.object({

@@ -88,7 +88,15 @@ const sum = (values: Iterable<number>): number => {
 };
 /** Images of a per-split count in an evaluation split ('train' = everything outside the test split, as the services choose them). */
 export const imagesInSplit = (perSplit: Record<string, number>, split: Split): number =>
-  split === 'all' ? sum(Object.values(perSplit)) : split === 'test' ? (perSplit.test ?? 0) : sum(Object.entries(perSplit).filter(([s]) => s !== 'test').map(([, n]) => n));
+  split === 'all'
+    ? sum(Object.values(perSplit))
+    : split === 'test'
+      ? (perSplit.test ?? 0)
+      : sum(
+          Object.entries(perSplit)
+            .filter(([s]) => s !== 'test')
+            .map(([, n]) => n),
+        );
 /** The services' default split: 'test' when the dataset has test-split images, else 'all'. */
 export const defaultSplit = (d: Pick<DatasetSize, 'splits'>): Split => ((d.splits.test ?? 0) > 0 ? 'test' : 'all');
 const plural = (n: number, word: string, many = `${word}s`): string => `${n} ${n === 1 ? word : many}`;
@@ -103,7 +111,11 @@ export function datasetSize(summary: ReadableDatasetSummary): DatasetSize {
   const graded: Record<string, number> = {};
   for (const split of Object.keys(summary.splits)) graded[split] = 0;
   for (const [split, row] of Object.entries(summary.perSplitGrade)) {
-    graded[split] = sum(Object.entries(row).filter(([grade]) => /^\d+$/.test(grade)).map(([, n]) => n));
+    graded[split] = sum(
+      Object.entries(row)
+        .filter(([grade]) => /^\d+$/.test(grade))
+        .map(([, n]) => n),
+    );
   }
   return { id: summary.id, splits: { ...summary.splits }, graded, masked: Math.max(0, ...Object.values(summary.masks).map((n) => n ?? 0)) };
 }
@@ -113,15 +125,23 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
   const { grid, bench } = input;
   for (const key of ['forwardMsPerImage', 'trainMsPerImage', 'augmentFsMsPerImage', 'augmentClMsPerImage'] as const) {
     const v = bench[key];
-    if (!Number.isFinite(v) || v < 0) throw new AppError('BAD_REQUEST', `The benchmark's ${key} is ${v}; it must be a finite number ≥ 0.`, [{ path: `bench.${key}`, message: 'not a duration' }]);
+    if (!Number.isFinite(v) || v < 0)
+      throw new AppError('BAD_REQUEST', `The benchmark's ${key} is ${v}; it must be a finite number ≥ 0.`, [
+        { path: `bench.${key}`, message: 'not a duration' },
+      ]);
   }
   const byId = new Map(input.datasets.map((d) => [d.id, d]));
   const dataset = (id: string | undefined, field: string): DatasetSize => {
-    if (id === undefined) throw new AppError('BAD_REQUEST', `${field} is not set: name the dataset the runs train on.`, [{ path: field, message: 'required' }]);
+    if (id === undefined)
+      throw new AppError('BAD_REQUEST', `${field} is not set: name the dataset the runs train on.`, [{ path: field, message: 'required' }]);
     const d = byId.get(id);
     if (!d) {
       const known = [...byId.keys()];
-      throw new AppError('BAD_REQUEST', `${field} names dataset "${id}", which the study does not have (${known.length > 0 ? `known: ${known.join(', ')}` : 'no datasets'}).`, [{ path: field, message: 'unknown dataset' }]);
+      throw new AppError(
+        'BAD_REQUEST',
+        `${field} names dataset "${id}", which the study does not have (${known.length > 0 ? `known: ${known.join(', ')}` : 'no datasets'}).`,
+        [{ path: field, message: 'unknown dataset' }],
+      );
     }
     return d;
   };
@@ -135,7 +155,8 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
   let pretrainings = 0;
   let earlyStopping = false;
   for (const strategy of strategies) {
-    const field = grid.overrides[strategy] && 'datasetId' in grid.overrides[strategy] ? `grid.overrides.${strategy}.datasetId` : 'grid.base.datasetId';
+    const field =
+      grid.overrides[strategy] && 'datasetId' in grid.overrides[strategy] ? `grid.overrides.${strategy}.datasetId` : 'grid.base.datasetId';
     const pretrainSeen = new Set<string>();
     let strategyRuns = 0;
     let trainImages = 0;
@@ -143,7 +164,11 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
     let pretrainImages = 0;
     for (const fraction of grid.fractions) {
       for (const seed of grid.seeds) {
-        const spec = parseOrThrow(TrainingSpec, cellSpecInput(grid, strategy, fraction, seed), `training spec of the grid cell ${strategy}, fraction ${fraction}, seed ${seed}`);
+        const spec = parseOrThrow(
+          TrainingSpec,
+          cellSpecInput(grid, strategy, fraction, seed),
+          `training spec of the grid cell ${strategy}, fraction ${fraction}, seed ${seed}`,
+        );
         const d = dataset(spec.datasetId, field);
         const pool = imagesInSplit(d.graded, 'train');
         const nVal = Math.round(pool * spec.validationFraction);
@@ -171,10 +196,22 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
         seconds: seconds(pretrainImages, bench.trainMsPerImage + bench.forwardMsPerImage + bench.augmentClMsPerImage),
       });
     }
-    lines.push({ phase: 'train', label: `${strategy} training: ${plural(strategyRuns, 'run')}`, images: trainImages, seconds: seconds(trainImages, bench.trainMsPerImage + bench.augmentFsMsPerImage) });
-    lines.push({ phase: 'validate', label: `${strategy} validation: ${plural(strategyRuns, 'run')}, every epoch`, images: validationImages, seconds: seconds(validationImages, bench.forwardMsPerImage) });
+    lines.push({
+      phase: 'train',
+      label: `${strategy} training: ${plural(strategyRuns, 'run')}`,
+      images: trainImages,
+      seconds: seconds(trainImages, bench.trainMsPerImage + bench.augmentFsMsPerImage),
+    });
+    lines.push({
+      phase: 'validate',
+      label: `${strategy} validation: ${plural(strategyRuns, 'run')}, every epoch`,
+      images: validationImages,
+      seconds: seconds(validationImages, bench.forwardMsPerImage),
+    });
     if (strategy.startsWith('IFI') && !(strategy === 'IFI-FS' ? grid.imagenetWeights : grid.mocoWeights)) {
-      notes.push(`${strategy} has no ${strategy === 'IFI-FS' ? 'ImageNet weights' : 'MoCo v2 checkpoint'} set (${strategy === 'IFI-FS' ? 'imagenetWeights' : 'mocoWeights'}): its runs are blocked until it is; they are counted here.`);
+      notes.push(
+        `${strategy} has no ${strategy === 'IFI-FS' ? 'ImageNet weights' : 'MoCo v2 checkpoint'} set (${strategy === 'IFI-FS' ? 'imagenetWeights' : 'mocoWeights'}): its runs are blocked until it is; they are counted here.`,
+      );
     }
   }
 
@@ -183,7 +220,12 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
     const d = dataset(e.datasetId, `evaluate.${i}.datasetId`);
     const split = e.split ?? defaultSplit(d);
     const n = imagesInSplit(d.graded, split);
-    lines.push({ phase: 'evaluate', label: `Evaluation on ${d.id} (${split}): ${plural(runs, 'run')} × ${plural(n, 'graded image')}`, images: runs * n, seconds: seconds(runs * n, bench.forwardMsPerImage) });
+    lines.push({
+      phase: 'evaluate',
+      label: `Evaluation on ${d.id} (${split}): ${plural(runs, 'run')} × ${plural(n, 'graded image')}`,
+      images: runs * n,
+      seconds: seconds(runs * n, bench.forwardMsPerImage),
+    });
   });
 
   // Analyses: one run per strategy.
@@ -192,8 +234,15 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
     const d = dataset(input.spectra.datasetId, 'spectra.datasetId');
     const n = Math.min(input.spectra.images, imagesInSplit(d.splits, defaultSplit(d)));
     const images = models * n * 2;
-    lines.push({ phase: 'spectra', label: `Spectra on ${d.id}: ${plural(models, 'model')} × ${plural(n, 'image')} × 2 passes`, images, seconds: seconds(images, bench.forwardMsPerImage) });
-    notes.push('Spectra: two forward passes per image assumed (activation storage over its budget); the eigen-decompositions and distribution fits are not included.');
+    lines.push({
+      phase: 'spectra',
+      label: `Spectra on ${d.id}: ${plural(models, 'model')} × ${plural(n, 'image')} × 2 passes`,
+      images,
+      seconds: seconds(images, bench.forwardMsPerImage),
+    });
+    notes.push(
+      'Spectra: two forward passes per image assumed (activation storage over its budget); the eigen-decompositions and distribution fits are not included.',
+    );
   }
   if (input.robustness) {
     const r = input.robustness;
@@ -208,15 +257,25 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
       images,
       seconds: seconds(images, bench.forwardMsPerImage),
     });
-    notes.push(`Robustness: computing the corrupted images themselves (${n * corruptions * r.severities.length} corrupted copies, CPU work shared by the models) is not included.`);
+    notes.push(
+      `Robustness: computing the corrupted images themselves (${n * corruptions * r.severities.length} corrupted copies, CPU work shared by the models) is not included.`,
+    );
   }
   if (input.explain) {
     const d = dataset(input.explain.datasetId, 'explain.datasetId');
     const all = imagesInSplit(d.splits, 'all');
     const n = Math.min(input.explain.images ?? all, all);
     const images = models * n;
-    lines.push({ phase: 'explain', label: `Explanations on ${d.id}: ${plural(models, 'model')} × ${plural(n, 'image')}`, images, seconds: seconds(images, bench.trainMsPerImage) });
-    if (d.masked < n) notes.push(`Explanations: ${d.id} has lesion masks for about ${d.masked} of its ${all} images; every chosen image is explained, only those with masks are scored.`);
+    lines.push({
+      phase: 'explain',
+      label: `Explanations on ${d.id}: ${plural(models, 'model')} × ${plural(n, 'image')}`,
+      images,
+      seconds: seconds(images, bench.trainMsPerImage),
+    });
+    if (d.masked < n)
+      notes.push(
+        `Explanations: ${d.id} has lesion masks for about ${d.masked} of its ${all} images; every chosen image is explained, only those with masks are scored.`,
+      );
   }
 
   notes.unshift(

@@ -20,10 +20,11 @@ import { DatasetId, DatasetType, Grade } from './datasets';
 import { TrainingStrategy } from './training';
 import { ResolvedNormalisation, RunModelIdentity } from './run-identity';
 
-
 export const EvaluationSplit = z
   .enum(['test', 'train', 'all'])
-  .describe("Images evaluated: 'test' = manifest split test; 'train' = split train or none (the pool training runs draw from); 'all' = every image");
+  .describe(
+    "Images evaluated: 'test' = manifest split test; 'train' = split train or none (the pool training runs draw from); 'all' = every image",
+  );
 export type EvaluationSplit = z.infer<typeof EvaluationSplit>;
 
 /** The level of every confidence interval FundusLab reports. */
@@ -39,13 +40,23 @@ export const ReferableGrades = z
 export const EvaluateRequest = z
   .object({
     runId: RunId.describe('Run to evaluate (folder under runs/); its selected model runs/<run-id>/best/model.safetensors is used'),
-    datasetId: DatasetId.describe('Imported dataset (folder under datasets/), preprocessed at the run\'s input size'),
+    datasetId: DatasetId.describe("Imported dataset (folder under datasets/), preprocessed at the run's input size"),
     split: EvaluationSplit.optional().describe("Default: 'test' when the dataset has test-split images, else 'all'"),
     referable: ReferableGrades.optional().describe("Default: the run's own referable set (spec.referable)"),
     operatingPoint: z
       .object({
-        targetSensitivity: z.number().gt(0).max(1).default(0.9).describe('Operating point: the highest threshold whose sensitivity reaches this (high-sensitivity screening point)'),
-        threshold: z.number().min(0).max(1).default(0.5).describe('A fixed P(referable) threshold also reported (sensitivity/specificity at P ≥ threshold)'),
+        targetSensitivity: z
+          .number()
+          .gt(0)
+          .max(1)
+          .default(0.9)
+          .describe('Operating point: the highest threshold whose sensitivity reaches this (high-sensitivity screening point)'),
+        threshold: z
+          .number()
+          .min(0)
+          .max(1)
+          .default(0.5)
+          .describe('A fixed P(referable) threshold also reported (sensitivity/specificity at P ≥ threshold)'),
       })
       .strict()
       .prefault({})
@@ -58,7 +69,13 @@ export const EvaluateRequest = z
       .strict()
       .prefault({})
       .describe('Stratified bootstrap percentile CI of the AUC'),
-    batchSize: z.number().int().min(1).max(1024).optional().describe("Images per forward pass; default the run's batch size (eval-mode results do not depend on it)"),
+    batchSize: z
+      .number()
+      .int()
+      .min(1)
+      .max(1024)
+      .optional()
+      .describe("Images per forward pass; default the run's batch size (eval-mode results do not depend on it)"),
   })
   .strict()
   .describe('One evaluation of a trained run on a graded dataset (job kind evaluate.run)');
@@ -114,10 +131,17 @@ export const EvaluationResult = z
     positives: z.number().int().describe('Referable images'),
     negatives: z.number().int().describe('Non-referable images'),
     skipped: z
-      .object({ ungraded: z.number().int().describe('Images of the split without a grade'), uncached: z.number().int().describe('Graded images without a preprocessed input') })
+      .object({
+        ungraded: z.number().int().describe('Images of the split without a grade'),
+        uncached: z.number().int().describe('Graded images without a preprocessed input'),
+      })
       .strict()
       .describe('Images of the split that were not evaluated, and why'),
-    overlapsTraining: z.boolean().describe("Some evaluated images are in the run's training pool (train split of its training dataset, matched by image content hash): the AUC is not an independent test"),
+    overlapsTraining: z
+      .boolean()
+      .describe(
+        "Some evaluated images are in the run's training pool (train split of its training dataset, matched by image content hash): the AUC is not an independent test",
+      ),
     trainingOverlap: z.number().int().describe('Number of evaluated images in the training pool'),
     auc: z.number().min(0).max(1).describe('ROC AUC of P(referable) (Mann–Whitney, ties ½; = sklearn roc_auc_score)'),
     delong: Interval.extend({
@@ -142,8 +166,13 @@ export const EvaluationResult = z
       .strict()
       .describe('The highest threshold with sensitivity ≥ targetSensitivity, with its specificity'),
     atThreshold: OperatingPointResult.describe('Sensitivity and specificity at the fixed threshold of the request'),
-    youden: OperatingPointResult.extend({ j: z.number() }).strict().describe("Threshold maximising Youden's J = sensitivity + specificity − 1"),
-    files: z.object({ dir: z.string(), predictions: z.string(), result: z.string() }).strict().describe('Absolute paths at the time of writing'),
+    youden: OperatingPointResult.extend({ j: z.number() })
+      .strict()
+      .describe("Threshold maximising Youden's J = sensitivity + specificity − 1"),
+    files: z
+      .object({ dir: z.string(), predictions: z.string(), result: z.string() })
+      .strict()
+      .describe('Absolute paths at the time of writing'),
     backend: z.string().describe('TensorFlow.js backend of the forward passes'),
     seconds: z.number().describe('Wall time of loading, forward passes and metrics'),
     createdAt: z.string(),
@@ -153,7 +182,19 @@ export const EvaluationResult = z
 export type EvaluationResult = z.infer<typeof EvaluationResult>;
 
 /** Columns of predictions.csv, in order. */
-export const PREDICTIONS_COLUMNS = ['image_id', 'patient', 'eye', 'grade', 'referable', 'p_grade0', 'p_grade1', 'p_grade2', 'p_grade3', 'p_grade4', 'p_referable'] as const;
+export const PREDICTIONS_COLUMNS = [
+  'image_id',
+  'patient',
+  'eye',
+  'grade',
+  'referable',
+  'p_grade0',
+  'p_grade1',
+  'p_grade2',
+  'p_grade3',
+  'p_grade4',
+  'p_referable',
+] as const;
 
 /** One row of the results table: one evaluation (run × dataset × split). */
 export const ResultsRow = z
@@ -175,7 +216,9 @@ export const ResultsRow = z
   .strict();
 export type ResultsRow = z.infer<typeof ResultsRow>;
 
-export const ComparisonKind = z.enum(['CL vs FS', 'IFI vs IWNE']).describe('CL vs FS within one initialisation, or IFI vs IWNE within one training method');
+export const ComparisonKind = z
+  .enum(['CL vs FS', 'IFI vs IWNE'])
+  .describe('CL vs FS within one initialisation, or IFI vs IWNE within one training method');
 export type ComparisonKind = z.infer<typeof ComparisonKind>;
 
 /** Paired DeLong test of two runs evaluated on the same images (A − B). */
@@ -191,7 +234,7 @@ export const PairedComparison = z
     within: z.enum(['IFI', 'IWNE', 'FS', 'CL']).describe('The initialisation (CL vs FS) or method (IFI vs IWNE) both runs share'),
     a: z.object({ runId: z.string(), strategy: TrainingStrategy, evaluation: z.string() }).strict(),
     b: z.object({ runId: z.string(), strategy: TrainingStrategy, evaluation: z.string() }).strict(),
-    overlapsTraining: z.boolean().describe('Either evaluation overlaps its run\'s training data'),
+    overlapsTraining: z.boolean().describe("Either evaluation overlaps its run's training data"),
     test: z
       .object({
         n: z.number().int(),
@@ -228,7 +271,9 @@ export const Fig2Point = z
     meanAuc: z.number().describe('Mean AUC over the seeds'),
     lower: z.number().describe('Band lower bound (see band)'),
     upper: z.number().describe('Band upper bound'),
-    band: z.enum(['delong-ci', 'mean-delong-ci']).describe('delong-ci: one seed, its DeLong 95% CI; mean-delong-ci: mean of the seeds\' DeLong CI bounds'),
+    band: z
+      .enum(['delong-ci', 'mean-delong-ci'])
+      .describe("delong-ci: one seed, its DeLong 95% CI; mean-delong-ci: mean of the seeds' DeLong CI bounds"),
     minAuc: z.number().describe('Lowest seed AUC'),
     maxAuc: z.number().describe('Highest seed AUC'),
   })

@@ -23,10 +23,15 @@ import { ResolvedNormalisation, RunModelIdentity } from './run-identity';
 
 export const EXPLANATION_SCHEMA_VERSION = 1;
 
-
-export const LrpFirstLayer = z.enum(['alpha-beta', 'zbox', 'flat']).describe('Rule of the first conv: α1β0; zB with the bounds of the normalised pixel range [0, 1]; flat');
-export const LrpMaxPool = z.enum(['winner-take-all', 'proportional']).describe('Max pooling: all relevance to the window maximum (its gradient), or in proportion to the window inputs');
-export const LrpSum = z.enum(['proportional', 'alpha-beta']).describe('Residual sums: in proportion to each input\'s signed contribution (Zennit Norm), or α1β0 (positive parts only)');
+export const LrpFirstLayer = z
+  .enum(['alpha-beta', 'zbox', 'flat'])
+  .describe('Rule of the first conv: α1β0; zB with the bounds of the normalised pixel range [0, 1]; flat');
+export const LrpMaxPool = z
+  .enum(['winner-take-all', 'proportional'])
+  .describe('Max pooling: all relevance to the window maximum (its gradient), or in proportion to the window inputs');
+export const LrpSum = z
+  .enum(['proportional', 'alpha-beta'])
+  .describe("Residual sums: in proportion to each input's signed contribution (Zennit Norm), or α1β0 (positive parts only)");
 
 export const LrpSettings = z
   .object({
@@ -58,28 +63,51 @@ export const ExplainRequest = z
       .optional()
       .describe('Image ids of the dataset, or a count N (the first N images in manifest order); default every preprocessed image'),
     start: ExplainStart.default('true-grade').describe("Output explained: the true grade's logit, or the referable-group sum of logits"),
-    ungradedClass: Grade.default(3).describe("For 'true-grade' on an image without a grade: the class explained (paper: severe DR, grade 3)"),
-    referable: z.array(Grade).min(1).max(5).optional().describe("Grades of the referable group for start 'referable'; default the run's own set"),
+    ungradedClass: Grade.default(3).describe(
+      "For 'true-grade' on an image without a grade: the class explained (paper: severe DR, grade 3)",
+    ),
+    referable: z
+      .array(Grade)
+      .min(1)
+      .max(5)
+      .optional()
+      .describe("Grades of the referable group for start 'referable'; default the run's own set"),
     startValue: z
       .enum(['unit', 'logit'])
       .default('unit')
-      .describe("Starting relevance of each explained output: 1 (default, Zennit's one-hot convention) or its logit (R = f(x); a negative logit flips the heatmap's sign)"),
+      .describe(
+        "Starting relevance of each explained output: 1 (default, Zennit's one-hot convention) or its logit (R = f(x); a negative logit flips the heatmap's sign)",
+      ),
     lrp: LrpSettings.prefault({}),
     lesions: z.array(ExplainLesion).min(1).default(['MA', 'HE', 'EX']).describe('Lesions scored (the union is their OR)'),
-    noiseSeed: z.number().int().min(0).max(0xffffffff).default(0).describe('Seed of the Gaussian-noise control (per image: mixSeed(noiseSeed, manifest index))'),
+    noiseSeed: z
+      .number()
+      .int()
+      .min(0)
+      .max(0xffffffff)
+      .default(0)
+      .describe('Seed of the Gaussian-noise control (per image: mixSeed(noiseSeed, manifest index))'),
     batchSize: z.number().int().min(1).max(256).default(4).describe('Images per LRP pass (results do not depend on it)'),
   })
   .strict();
 export type ExplainRequestInput = z.input<typeof ExplainRequest>;
 export type ExplainRequest = z.output<typeof ExplainRequest>;
 
-export const AccuracyPair = z.object({ rma: z.number().min(0).max(1).nullable().describe('null when the pooled heatmap sums to 0'), rra: z.number().min(0).max(1) }).strict();
+export const AccuracyPair = z
+  .object({ rma: z.number().min(0).max(1).nullable().describe('null when the pooled heatmap sums to 0'), rra: z.number().min(0).max(1) })
+  .strict();
 export const PoolingAccuracies = z.record(Pooling, AccuracyPair);
 export type PoolingAccuracies = z.infer<typeof PoolingAccuracies>;
 
 export const RegionOutcome = z.union([
   z.object({ maskPixels: z.number().int().positive(), lrp: PoolingAccuracies, noise: PoolingAccuracies }).strict(),
-  z.object({ skipped: z.enum(['no-mask', 'empty-mask']).describe('no-mask: the image has no mask of this lesion; empty-mask: its mask has no pixel at the heatmap size') }).strict(),
+  z
+    .object({
+      skipped: z
+        .enum(['no-mask', 'empty-mask'])
+        .describe('no-mask: the image has no mask of this lesion; empty-mask: its mask has no pixel at the heatmap size'),
+    })
+    .strict(),
 ]);
 export type RegionOutcome = z.infer<typeof RegionOutcome>;
 
@@ -143,10 +171,18 @@ export const ExplanationResult = z
       .object({
         name: z.string(),
         canonizers: z.array(z.string()),
-        rules: z.array(z.object({ layer: z.string(), type: z.string(), rule: z.string() }).strict()).describe('The rule of every layer of the canonized graph, in forward order'),
+        rules: z
+          .array(z.object({ layer: z.string(), type: z.string(), rule: z.string() }).strict())
+          .describe('The rule of every layer of the canonized graph, in forward order'),
       })
       .strict(),
-    heatmap: z.object({ format: z.literal('float32le'), shape: z.tuple([z.number().int().positive(), z.number().int().positive()]), content: z.string() }).strict(),
+    heatmap: z
+      .object({
+        format: z.literal('float32le'),
+        shape: z.tuple([z.number().int().positive(), z.number().int().positive()]),
+        content: z.string(),
+      })
+      .strict(),
     images: z.array(ExplainedImage),
     summary: z.partialRecord(Region, RegionSummary),
     backend: z.string(),

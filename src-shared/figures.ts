@@ -17,7 +17,12 @@ export const STRATEGY_PALETTE: Readonly<Record<'light' | 'dark', Readonly<Record
 };
 export const STRATEGY_COLOURS = STRATEGY_PALETTE.light;
 /** FS lines solid, CL dashed (so the pairs read in grey print too). */
-export const STRATEGY_DASHED: Readonly<Record<TrainingStrategy, boolean>> = { 'IWNE-FS': false, 'IWNE-CL': true, 'IFI-FS': false, 'IFI-CL': true };
+export const STRATEGY_DASHED: Readonly<Record<TrainingStrategy, boolean>> = {
+  'IWNE-FS': false,
+  'IWNE-CL': true,
+  'IFI-FS': false,
+  'IFI-CL': true,
+};
 
 export interface ChartSeries {
   name: string;
@@ -94,7 +99,11 @@ export interface Fig4Panel {
  * Fig 4 (paper): for each initialisation, CL − FS of the mean true-class probability per corruption
  * (rows) and severity (5 bars per row, colour intensity = severity); positive = CL more robust.
  */
-export function fig4Panels(result: { datasetId: string; corruptions: readonly string[]; fig4: readonly { initialisation: 'IWNE' | 'IFI'; fraction: number; seed: number; cells: readonly Fig4Bar[] }[] }): Fig4Panel[] {
+export function fig4Panels(result: {
+  datasetId: string;
+  corruptions: readonly string[];
+  fig4: readonly { initialisation: 'IWNE' | 'IFI'; fraction: number; seed: number; cells: readonly Fig4Bar[] }[];
+}): Fig4Panel[] {
   return result.fig4.map((d) => {
     const limit = Math.max(0.01, ...d.cells.map((c) => Math.abs(c.difference)));
     return {
@@ -138,7 +147,9 @@ export function fig3aPanels(results: readonly SpectraLike[]): ChartPanel[] {
         name: `${r.run.strategy} (f ${r.run.fraction}, s ${r.run.seed})`,
         colour: STRATEGY_COLOURS[r.run.strategy],
         dashed: STRATEGY_DASHED[r.run.strategy],
-        points: r.layers.map((l, i) => [i, l.kappa] as [number, number | null]).filter((p): p is [number, number] => p[1] !== null && p[1] > 0),
+        points: r.layers
+          .map((l, i) => [i, l.kappa] as [number, number | null])
+          .filter((p): p is [number, number] => p[1] !== null && p[1] > 0),
         band: [],
       }));
       const ys = series.flatMap((s) => s.points.map(([, y]) => y));
@@ -149,7 +160,10 @@ export function fig3aPanels(results: readonly SpectraLike[]): ChartPanel[] {
         xLabel: 'Layer (Conv, BatchNorm, Linear in module order)',
         yLabel: 'κ (log scale)',
         xTicks: [],
-        yDomain: [ys.length ? 10 ** Math.floor(Math.log10(Math.min(...ys))) : 1, ys.length ? 10 ** Math.ceil(Math.log10(Math.max(...ys))) : 10] as [number, number],
+        yDomain: [
+          ys.length ? 10 ** Math.floor(Math.log10(Math.min(...ys))) : 1,
+          ys.length ? 10 ** Math.ceil(Math.log10(Math.max(...ys))) : 10,
+        ] as [number, number],
         series,
         layers,
       };
@@ -173,8 +187,24 @@ export function fig3bPanels(results: readonly SpectraLike[], zoomFrom = 10): Cha
   const tail = series((x) => Math.abs(x) >= zoomFrom);
   const maxOf = (s: ChartSeries[]) => Math.max(1e-12, ...s.flatMap((x) => x.points.map(([, y]) => y)));
   return [
-    { key: 'full', title: 'conv1 spectrum (mirrored density over rank)', xLabel: 'Component rank (mirrored)', yLabel: 'Density', xTicks: [-k, -Math.round(k / 2), 0, Math.round(k / 2), k], yDomain: [0, maxOf(full) * 1.05], series: full },
-    { key: 'tail', title: `Tails (|rank| ≥ ${zoomFrom})`, xLabel: 'Component rank (mirrored)', yLabel: 'Density', xTicks: [-k, -zoomFrom, zoomFrom, k], yDomain: [0, maxOf(tail) * 1.05], series: tail },
+    {
+      key: 'full',
+      title: 'conv1 spectrum (mirrored density over rank)',
+      xLabel: 'Component rank (mirrored)',
+      yLabel: 'Density',
+      xTicks: [-k, -Math.round(k / 2), 0, Math.round(k / 2), k],
+      yDomain: [0, maxOf(full) * 1.05],
+      series: full,
+    },
+    {
+      key: 'tail',
+      title: `Tails (|rank| ≥ ${zoomFrom})`,
+      xLabel: 'Component rank (mirrored)',
+      yLabel: 'Density',
+      xTicks: [-k, -zoomFrom, zoomFrom, k],
+      yDomain: [0, maxOf(tail) * 1.05],
+      series: tail,
+    },
   ];
 }
 
@@ -193,7 +223,9 @@ export interface Table2Row {
 export function table2Rows(results: readonly SpectraLike[]): Table2Row[] {
   const fmt = (v: number) => (Math.abs(v) >= 1e4 || (Math.abs(v) < 1e-3 && v !== 0) ? v.toExponential(3) : v.toPrecision(4));
   return [...results]
-    .sort((a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.fraction - b.run.fraction || a.run.seed - b.run.seed)
+    .sort(
+      (a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.fraction - b.run.fraction || a.run.seed - b.run.seed,
+    )
     .map((r) => {
       const best = r.firstLayer.fits.find((f) => f.distribution === r.firstLayer.best) ?? null;
       return {
@@ -204,7 +236,11 @@ export function table2Rows(results: readonly SpectraLike[]): Table2Row[] {
         rss: best?.rss ?? null,
         kurtosis: r.firstLayer.kurtosis,
         paretoAlpha: r.firstLayer.paretoAlpha,
-        runnerUp: r.firstLayer.fits.filter((f) => f.distribution !== r.firstLayer.best).slice(0, 2).map((f) => f.distribution).join(', '),
+        runnerUp: r.firstLayer.fits
+          .filter((f) => f.distribution !== r.firstLayer.best)
+          .slice(0, 2)
+          .map((f) => f.distribution)
+          .join(', '),
       };
     });
 }
@@ -254,17 +290,53 @@ export interface Table3Row {
  * first model: the control does not depend on the model). `best[column]` = the model row(s) with the
  * highest mean.
  */
-export function table3(results: readonly { run: { runId: string; strategy: string }; summary: Partial<Record<string, { lrp: Record<string, { rma: { mean: number | null; std: number | null }; rra: { mean: number | null; std: number | null } }>; noise: Record<string, { rma: { mean: number | null; std: number | null }; rra: { mean: number | null; std: number | null } }> }>> }[], metric: 'rma' | 'rra', pooling: string, regions: readonly string[] = ['MA', 'HE', 'EX', 'union']): { rows: Table3Row[]; best: Record<string, number[]> } {
+export function table3(
+  results: readonly {
+    run: { runId: string; strategy: string };
+    summary: Partial<
+      Record<
+        string,
+        {
+          lrp: Record<string, { rma: { mean: number | null; std: number | null }; rra: { mean: number | null; std: number | null } }>;
+          noise: Record<string, { rma: { mean: number | null; std: number | null }; rra: { mean: number | null; std: number | null } }>;
+        }
+      >
+    >;
+  }[],
+  metric: 'rma' | 'rra',
+  pooling: string,
+  regions: readonly string[] = ['MA', 'HE', 'EX', 'union'],
+): { rows: Table3Row[]; best: Record<string, number[]> } {
   const sorted = [...results].sort((a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy));
   const rows: Table3Row[] = sorted.map((r) => ({
     label: r.run.strategy,
     strategy: r.run.strategy,
-    cells: Object.fromEntries(regions.map((g) => [g, { mean: r.summary[g]?.lrp[pooling]?.[metric].mean ?? null, std: r.summary[g]?.lrp[pooling]?.[metric].std ?? null }])),
+    cells: Object.fromEntries(
+      regions.map((g) => [
+        g,
+        { mean: r.summary[g]?.lrp[pooling]?.[metric].mean ?? null, std: r.summary[g]?.lrp[pooling]?.[metric].std ?? null },
+      ]),
+    ),
   }));
-  if (sorted[0]) rows.push({ label: 'Gaussian noise (control)', strategy: null, cells: Object.fromEntries(regions.map((g) => [g, { mean: sorted[0]!.summary[g]?.noise[pooling]?.[metric].mean ?? null, std: sorted[0]!.summary[g]?.noise[pooling]?.[metric].std ?? null }])) });
+  if (sorted[0])
+    rows.push({
+      label: 'Gaussian noise (control)',
+      strategy: null,
+      cells: Object.fromEntries(
+        regions.map((g) => [
+          g,
+          {
+            mean: sorted[0]!.summary[g]?.noise[pooling]?.[metric].mean ?? null,
+            std: sorted[0]!.summary[g]?.noise[pooling]?.[metric].std ?? null,
+          },
+        ]),
+      ),
+    });
   const best: Record<string, number[]> = {};
   for (const g of regions) {
-    const means = rows.map((r, i) => ({ i, m: r.strategy === null ? null : r.cells[g]!.mean })).filter((x): x is { i: number; m: number } => x.m !== null);
+    const means = rows
+      .map((r, i) => ({ i, m: r.strategy === null ? null : r.cells[g]!.mean }))
+      .filter((x): x is { i: number; m: number } => x.m !== null);
     const top = Math.max(...means.map((x) => x.m));
     best[g] = means.filter((x) => x.m === top).map((x) => x.i);
   }

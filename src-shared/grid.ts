@@ -3,15 +3,27 @@
  * (docs/design.md "Jobs"; the paper's Fig 2 design). Stored as grid.json in the study folder. Node-free.
  */
 import { z } from 'zod';
-import { STRATEGY_ORDER, TrainingEpochLog, PretrainEpochLog, TrainingResult, TrainingSpec, TrainingStrategy, type TrainingSpecInput } from './training';
+import {
+  STRATEGY_ORDER,
+  TrainingEpochLog,
+  PretrainEpochLog,
+  TrainingResult,
+  TrainingSpec,
+  TrainingStrategy,
+  type TrainingSpecInput,
+} from './training';
 import { RunIdentity } from './run-identity';
 
 /** Everything of a training spec except what the grid varies (strategy, fraction, seed). */
 const BASE_KEYS = ['strategy', 'fraction', 'seed', 'pretrainedWeights'] as const;
 export const GridBase = z
   .record(z.string(), z.unknown())
-  .refine((o) => BASE_KEYS.every((k) => !(k in o)), { message: `the base spec must not set ${BASE_KEYS.join(', ')} (the grid sets them per cell)` })
-  .describe('Training settings shared by every cell (any TrainingSpec field except strategy, fraction, seed, pretrainedWeights); each cell must parse as a TrainingSpec');
+  .refine((o) => BASE_KEYS.every((k) => !(k in o)), {
+    message: `the base spec must not set ${BASE_KEYS.join(', ')} (the grid sets them per cell)`,
+  })
+  .describe(
+    'Training settings shared by every cell (any TrainingSpec field except strategy, fraction, seed, pretrainedWeights); each cell must parse as a TrainingSpec',
+  );
 
 export const StrategyOverrides = z
   .partialRecord(TrainingStrategy, z.record(z.string(), z.unknown()))
@@ -19,12 +31,21 @@ export const StrategyOverrides = z
 
 export const GridSpec = z
   .object({
-    strategies: z.array(TrainingStrategy).min(1).max(4).default([...STRATEGY_ORDER]).describe('Strategies to train'),
+    strategies: z
+      .array(TrainingStrategy)
+      .min(1)
+      .max(4)
+      .default([...STRATEGY_ORDER])
+      .describe('Strategies to train'),
     fractions: z.array(z.number().gt(0).max(1)).min(1).max(20).default([0.1, 0.2, 0.5, 1]).describe('Label fractions (paper: 0.1 … 1.0)'),
     seeds: z.array(z.number().int().nonnegative()).min(1).max(20).default([0]).describe('Seeds per cell'),
     base: GridBase.default({}).describe('Settings shared by every run (datasetId, arch, inputSize, epochs, …)'),
     overrides: StrategyOverrides.default({}),
-    imagenetWeights: z.string().min(1).optional().describe('Supervised ImageNet weights file for IFI-FS (e.g. torchvision resnet50-0676ba61.pth)'),
+    imagenetWeights: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Supervised ImageNet weights file for IFI-FS (e.g. torchvision resnet50-0676ba61.pth)'),
     mocoWeights: z.string().min(1).optional().describe('MoCo v2 ImageNet checkpoint for IFI-CL (e.g. moco_v2_800ep_pretrain.pth.tar)'),
   })
   .strict()
@@ -32,9 +53,11 @@ export const GridSpec = z
 export type GridSpec = z.output<typeof GridSpec>;
 export type GridSpecInput = z.input<typeof GridSpec>;
 
-export const CellStatus = z.enum(['pending', 'partial', 'done', 'blocked', 'invalid']).describe(
-  'pending: not started; partial: started (a checkpoint exists) but not finished; done: metrics.json written; blocked: cannot start (e.g. an IFI strategy without its weights file); invalid: the cell does not parse as a training spec',
-);
+export const CellStatus = z
+  .enum(['pending', 'partial', 'done', 'blocked', 'invalid'])
+  .describe(
+    'pending: not started; partial: started (a checkpoint exists) but not finished; done: metrics.json written; blocked: cannot start (e.g. an IFI strategy without its weights file); invalid: the cell does not parse as a training spec',
+  );
 export type CellStatus = z.infer<typeof CellStatus>;
 
 export const GridCell = z
@@ -60,7 +83,9 @@ export const RunDetail = z
     spec: TrainingSpec,
     result: TrainingResult.nullable(),
     log: z.array(TrainingEpochLog),
-    pretrainLog: z.array(PretrainEpochLog).describe('IWNE-CL: the MoCo pretraining epochs so far (shared with the other CL runs of the same settings)'),
+    pretrainLog: z
+      .array(PretrainEpochLog)
+      .describe('IWNE-CL: the MoCo pretraining epochs so far (shared with the other CL runs of the same settings)'),
   })
   .strict();
 export type RunDetail = z.infer<typeof RunDetail>;
@@ -80,5 +105,8 @@ export function cellSpecInput(grid: GridSpec, strategy: TrainingStrategy, fracti
 
 /** `iwne-fs-resnet50-f0.1-s0-<dataset>`: deterministic, so the same spec finds its own run again. */
 export function defaultRunId(spec: Pick<TrainingSpec, 'strategy' | 'arch' | 'datasetId' | 'fraction' | 'seed'>): string {
-  return `${spec.strategy}-${spec.arch}-${spec.datasetId ?? 'data'}-f${spec.fraction}-s${spec.seed}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 80);
+  return `${spec.strategy}-${spec.arch}-${spec.datasetId ?? 'data'}-f${spec.fraction}-s${spec.seed}`
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    .slice(0, 80);
 }

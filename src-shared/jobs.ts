@@ -11,7 +11,12 @@ import { TrainingResult, TrainingSpec } from './training';
 /** The study report as a job: where to write it and whether image ids may appear. */
 export const ReportRequest = z
   .object({
-    out: z.string().min(1).regex(/\.pdf$/i, 'expected a .pdf file').optional().describe('PDF path; default <study>/reports/report-<date>.pdf'),
+    out: z
+      .string()
+      .min(1)
+      .regex(/\.pdf$/i, 'expected a .pdf file')
+      .optional()
+      .describe('PDF path; default <study>/reports/report-<date>.pdf'),
     revealImageIds: z.boolean().default(false).describe('Print real image identifiers instead of pseudonyms'),
   })
   .strict();
@@ -74,27 +79,107 @@ export interface JobKindSpec {
  */
 export const JOB_KINDS = {
   /** The compute backend's self-test (a few timed training steps, checked against the CPU backend). */
-  'engine.selftest': { params: SelfTestParams, result: SelfTestResult, title: 'Compute backend self-test', paramsLabel: 'self-test parameters', study: 'optional', defaultParams: true, engine: true },
+  'engine.selftest': {
+    params: SelfTestParams,
+    result: SelfTestResult,
+    title: 'Compute backend self-test',
+    paramsLabel: 'self-test parameters',
+    study: 'optional',
+    defaultParams: true,
+    engine: true,
+  },
   /** A short speed measurement of one model configuration on the active backend (the study wizard's duration estimate). */
-  'engine.benchmark': { params: QuickBenchParams, result: QuickBenchResult, title: 'Speed measurement', paramsLabel: 'speed measurement parameters', study: 'optional', defaultParams: true, engine: true },
+  'engine.benchmark': {
+    params: QuickBenchParams,
+    result: QuickBenchResult,
+    title: 'Speed measurement',
+    paramsLabel: 'speed measurement parameters',
+    study: 'optional',
+    defaultParams: true,
+    engine: true,
+  },
   /** Imports a dataset into the study at `studyPath` (validation report + preprocessing cache). */
-  'dataset.import': { params: ImportRequest, result: ImportResult, title: 'Dataset import', paramsLabel: 'import request', study: { required: 'A dataset import' }, engine: false },
+  'dataset.import': {
+    params: ImportRequest,
+    result: ImportResult,
+    title: 'Dataset import',
+    paramsLabel: 'import request',
+    study: { required: 'A dataset import' },
+    engine: false,
+  },
   /** Generates the synthetic demo data into the study and imports it (datasets demo, demo-idrid). */
-  'dataset.demo': { params: DemoDataRequest, result: DemoDataResult, title: 'Demo data', paramsLabel: 'demo data request', study: { required: 'Demo data' }, defaultParams: true, engine: false },
+  'dataset.demo': {
+    params: DemoDataRequest,
+    result: DemoDataResult,
+    title: 'Demo data',
+    paramsLabel: 'demo data request',
+    study: { required: 'Demo data' },
+    defaultParams: true,
+    engine: false,
+  },
   /** One training run (strategy × fraction × seed) in the study at `studyPath`; resumes from its last checkpoint. */
-  'train.run': { params: TrainingSpec, result: TrainingResult, title: 'Training run', paramsLabel: 'training spec', study: { required: 'A training run' }, engine: true },
+  'train.run': {
+    params: TrainingSpec,
+    result: TrainingResult,
+    title: 'Training run',
+    paramsLabel: 'training spec',
+    study: { required: 'A training run' },
+    engine: true,
+  },
   /** Evaluates a trained run on a graded dataset of the study at `studyPath` (writes evaluations/<run>__<dataset>__<split>/). */
-  'evaluate.run': { params: EvaluateRequest, result: EvaluationResult, title: 'Evaluation', paramsLabel: 'evaluation request', study: { required: 'An evaluation' }, engine: true },
+  'evaluate.run': {
+    params: EvaluateRequest,
+    result: EvaluationResult,
+    title: 'Evaluation',
+    paramsLabel: 'evaluation request',
+    study: { required: 'An evaluation' },
+    engine: true,
+  },
   /** Spectra of a run on a dataset (writes spectra/<run>__<dataset>/). */
-  'spectra.run': { params: SpectraRequest, result: SpectraResult, title: 'Spectra', paramsLabel: 'spectra request', study: { required: 'A spectra analysis' }, engine: true },
+  'spectra.run': {
+    params: SpectraRequest,
+    result: SpectraResult,
+    title: 'Spectra',
+    paramsLabel: 'spectra request',
+    study: { required: 'A spectra analysis' },
+    engine: true,
+  },
   /** Robustness of runs to the corruptions (writes robustness/<dataset>__<hash>/). */
-  'robustness.run': { params: RobustnessRequest, result: RobustnessResult, title: 'Robustness', paramsLabel: 'robustness request', study: { required: 'A robustness analysis' }, engine: true },
+  'robustness.run': {
+    params: RobustnessRequest,
+    result: RobustnessResult,
+    title: 'Robustness',
+    paramsLabel: 'robustness request',
+    study: { required: 'A robustness analysis' },
+    engine: true,
+  },
   /** LRP explanations of a run on a dataset with lesion masks (writes explanations/<run>__<dataset>/). */
-  'explain.run': { params: ExplainRequest, result: ExplanationResult, title: 'Explanations', paramsLabel: 'explain request', study: { required: 'An explanation' }, engine: true },
+  'explain.run': {
+    params: ExplainRequest,
+    result: ExplanationResult,
+    title: 'Explanations',
+    paramsLabel: 'explain request',
+    study: { required: 'An explanation' },
+    engine: true,
+  },
   /** The study report (PDF + assets). */
-  'report.build': { params: ReportRequest, result: ReportResult, title: 'Study report', paramsLabel: 'report request', study: { required: 'A report' }, engine: false },
+  'report.build': {
+    params: ReportRequest,
+    result: ReportResult,
+    title: 'Study report',
+    paramsLabel: 'report request',
+    study: { required: 'A report' },
+    engine: false,
+  },
   /** A whole study plan (datasets, grid, evaluations, analyses, report), resuming what is done; studyPath is the plan's study folder. */
-  'study.run': { params: StudyPlan, result: StudyRunResult, title: 'Whole study', paramsLabel: 'study plan', study: { required: 'A study' }, engine: true },
+  'study.run': {
+    params: StudyPlan,
+    result: StudyRunResult,
+    title: 'Whole study',
+    paramsLabel: 'study plan',
+    study: { required: 'A study' },
+    engine: true,
+  },
 } as const satisfies Record<string, JobKindSpec>;
 export type JobKind = keyof typeof JOB_KINDS;
 export const JobKindName = z.enum(Object.keys(JOB_KINDS) as [JobKind, ...JobKind[]]);
@@ -108,7 +193,9 @@ export type JobNeedsStudy<K extends JobKind> = (typeof JOB_KINDS)[K]['study'] ex
 type KindRequest<K extends JobKind> = z.ZodObject<
   {
     kind: z.ZodLiteral<K>;
-    params: (typeof JOB_KINDS)[K] extends { defaultParams: true } ? z.ZodDefault<(typeof JOB_KINDS)[K]['params']> : (typeof JOB_KINDS)[K]['params'];
+    params: (typeof JOB_KINDS)[K] extends { defaultParams: true }
+      ? z.ZodDefault<(typeof JOB_KINDS)[K]['params']>
+      : (typeof JOB_KINDS)[K]['params'];
     studyPath: JobNeedsStudy<K> extends true ? z.ZodString : z.ZodOptional<z.ZodString>;
   },
   z.core.$strict

@@ -15,24 +15,57 @@ import { RunId } from './ids';
 import { DatasetId } from './datasets';
 import { RunModelIdentity } from './run-identity';
 
-
 export const CORRUPTION_NAMES = [
-  'gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'glass_blur', 'motion_blur', 'zoom_blur', 'snow', 'frost', 'fog',
-  'brightness', 'contrast', 'elastic_transform', 'pixelate', 'jpeg_compression', 'speckle_noise', 'gaussian_blur', 'spatter', 'saturate',
+  'gaussian_noise',
+  'shot_noise',
+  'impulse_noise',
+  'defocus_blur',
+  'glass_blur',
+  'motion_blur',
+  'zoom_blur',
+  'snow',
+  'frost',
+  'fog',
+  'brightness',
+  'contrast',
+  'elastic_transform',
+  'pixelate',
+  'jpeg_compression',
+  'speckle_noise',
+  'gaussian_blur',
+  'spatter',
+  'saturate',
 ] as const;
 export const CorruptionName = z.enum(CORRUPTION_NAMES);
 export type CorruptionName = z.infer<typeof CorruptionName>;
 
 export const RobustnessRequest = z
   .object({
-    runIds: z.array(RunId).min(1).max(64).describe('Runs to compare (their selected models); typically the four strategies at one fraction and seed'),
-    datasetId: DatasetId.describe('Graded dataset imported at the runs\' input size'),
-    split: z.enum(['test', 'train', 'all']).optional().describe("Images used: default 'test' when the dataset has a test split, else 'all'"),
-    images: z.number().int().min(2).max(100_000).default(200).describe('At most this many graded images (the first ones in manifest order)'),
+    runIds: z
+      .array(RunId)
+      .min(1)
+      .max(64)
+      .describe('Runs to compare (their selected models); typically the four strategies at one fraction and seed'),
+    datasetId: DatasetId.describe("Graded dataset imported at the runs' input size"),
+    split: z
+      .enum(['test', 'train', 'all'])
+      .optional()
+      .describe("Images used: default 'test' when the dataset has a test split, else 'all'"),
+    images: z
+      .number()
+      .int()
+      .min(2)
+      .max(100_000)
+      .default(200)
+      .describe('At most this many graded images (the first ones in manifest order)'),
     corruptions: z.array(CorruptionName).min(1).optional().describe('Default all 19'),
     severities: z.array(z.number().int().min(1).max(5)).min(1).max(5).default([1, 2, 3, 4, 5]),
     seed: z.number().int().nonnegative().default(0).describe('Seed of the stochastic corruptions'),
-    galleryImage: z.string().min(1).optional().describe('Image id shown under every corruption in the gallery; default the first referable image'),
+    galleryImage: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Image id shown under every corruption in the gallery; default the first referable image'),
     batchSize: z.number().int().positive().max(512).default(32),
   })
   .strict();
@@ -65,7 +98,15 @@ export const RobustnessDifference = z
     seed: z.number().int(),
     cl: z.string().describe('CL run id'),
     fs: z.string().describe('FS run id'),
-    cells: z.array(z.object({ corruption: CorruptionName, severity: z.number().int(), difference: z.number().describe('CL − FS mean true-class probability') }).strict()),
+    cells: z.array(
+      z
+        .object({
+          corruption: CorruptionName,
+          severity: z.number().int(),
+          difference: z.number().describe('CL − FS mean true-class probability'),
+        })
+        .strict(),
+    ),
   })
   .strict();
 export type RobustnessDifference = z.infer<typeof RobustnessDifference>;
@@ -86,7 +127,15 @@ export const RobustnessResult = z
     gallery: z
       .object({
         image: z.string().describe('Pseudonymised in reports; the id as in the dataset here'),
-        files: z.array(z.object({ corruption: z.union([CorruptionName, z.literal('clean')]), severity: z.number().int(), file: z.string().describe('Relative to the result folder') }).strict()),
+        files: z.array(
+          z
+            .object({
+              corruption: z.union([CorruptionName, z.literal('clean')]),
+              severity: z.number().int(),
+              file: z.string().describe('Relative to the result folder'),
+            })
+            .strict(),
+        ),
       })
       .strict()
       .nullable(),

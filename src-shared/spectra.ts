@@ -25,7 +25,6 @@ import { ResolvedNormalisation, RunModelIdentity } from './run-identity';
 
 export const SPECTRA_SCHEMA_VERSION = 1;
 
-
 export const SpectraSplit = z
   .enum(['test', 'train', 'all'])
   .describe("Images drawn from: 'test' = manifest split test; 'train' = split train or none; 'all' = every image with a cached input");
@@ -43,10 +42,22 @@ export const SpectraRequest = z
   .object({
     runId: RunId.describe('Run whose selected model (runs/<run-id>/best/model.safetensors) is analysed'),
     datasetId: DatasetId.describe('Imported, preprocessed dataset the images come from'),
-    images: z.number().int().min(3).max(4096).default(256).describe('N: images whose activations are analysed (fewer when the split has fewer)'),
+    images: z
+      .number()
+      .int()
+      .min(3)
+      .max(4096)
+      .default(256)
+      .describe('N: images whose activations are analysed (fewer when the split has fewer)'),
     split: SpectraSplit.optional().describe("Default: 'test' when the dataset has test-split images, else 'all'"),
     seed: z.number().int().min(0).max(0xffffffff).default(0).describe('Seed of the random choice of the N images (mulberry32)'),
-    k: z.number().int().min(2).max(4096).default(100).describe('Top-k eigenvalues per layer (paper 100; at most N − 1 and the layer\'s features)'),
+    k: z
+      .number()
+      .int()
+      .min(2)
+      .max(4096)
+      .default(100)
+      .describe("Top-k eigenvalues per layer (paper 100; at most N − 1 and the layer's features)"),
     percentiles: Percentiles.prefault({}).describe('Percentiles of the condition number'),
     bins: z.number().int().min(2).max(10_000).optional().describe('Histogram bins of the first-layer fit (default k: one bin per rank)'),
     batchSize: z.number().int().min(1).max(1024).default(16).describe('Images per forward pass (results do not depend on it)'),
@@ -96,12 +107,17 @@ export const FirstLayerSpectrum = z
       .object({ x: z.array(z.number()).describe('−k..−1, 1..k'), density: z.array(z.number()).describe('λ_|x| / (2Σλ)') })
       .strict()
       .describe('Fig 3b: the mirrored spectrum as a density over rank'),
-    kurtosis: z.number().describe('Fisher (excess) kurtosis of the mirrored weighted sample, biased moments (scipy.stats.kurtosis default)'),
+    kurtosis: z
+      .number()
+      .describe('Fisher (excess) kurtosis of the mirrored weighted sample, biased moments (scipy.stats.kurtosis default)'),
     fitSample: z
       .object({ values: z.array(z.number()), weights: z.array(z.number()) })
       .strict()
       .describe('The sample the distributions were fitted to: ranks 1..k with weights λ_r scaled to sum to 10,000'),
-    histogram: z.object({ edges: z.array(z.number()), centres: z.array(z.number()), density: z.array(z.number()) }).strict().describe('Density histogram of the rank sample (numpy.histogram density=True)'),
+    histogram: z
+      .object({ edges: z.array(z.number()), centres: z.array(z.number()), density: z.array(z.number()) })
+      .strict()
+      .describe('Density histogram of the rank sample (numpy.histogram density=True)'),
     fits: z.array(DistributionFitRow).describe('Ascending RSS (Table 2)'),
     failed: z.array(z.object({ distribution: z.string(), reason: z.string() }).strict()),
     best: z.string().nullable().describe('Distribution with the lowest RSS'),
@@ -150,7 +166,15 @@ export const SpectraResult = SpectraCore.extend({
       normalisation: ResolvedNormalisation.strict(),
     })
     .strict(),
-  dataset: z.object({ datasetId: DatasetId, split: SpectraSplit, available: z.number().int(), seed: z.number().int(), imageIds: z.array(z.string()) }).strict(),
+  dataset: z
+    .object({
+      datasetId: DatasetId,
+      split: SpectraSplit,
+      available: z.number().int(),
+      seed: z.number().int(),
+      imageIds: z.array(z.string()),
+    })
+    .strict(),
   created: z.string().describe('ISO time the analysis finished'),
 }).strict();
 export type SpectraResult = z.infer<typeof SpectraResult>;

@@ -9,28 +9,57 @@ import { GridSpec } from './grid';
 import { CorruptionName } from './robustness';
 
 /** Which runs an analysis uses: one per strategy of the grid, at this fraction and seed. */
-const RunChoice = { fraction: z.number().gt(0).max(1).default(1).describe('Label fraction of the runs analysed (one run per strategy)'), seed: z.number().int().nonnegative().default(0).describe('Seed of the runs analysed') };
+const RunChoice = {
+  fraction: z.number().gt(0).max(1).default(1).describe('Label fraction of the runs analysed (one run per strategy)'),
+  seed: z.number().int().nonnegative().default(0).describe('Seed of the runs analysed'),
+};
 
 export const StudyPlan = z
   .object({
     study: z.string().min(1).describe('Study folder (created when missing; relative paths are resolved against the plan file)'),
     name: z.string().min(1).max(200).default('FundusLab study').describe('Study name (new studies only)'),
-    datasets: z.array(z.custom<z.input<typeof ImportRequest>>((v) => ImportRequest.safeParse(v).success, { message: 'not a valid dataset import (see the import command; fields of src-shared/datasets.ts ImportRequest)' })).default([]).describe('Datasets to import (skipped when a dataset with that id is already in the study)'),
+    datasets: z
+      .array(
+        z.custom<z.input<typeof ImportRequest>>((v) => ImportRequest.safeParse(v).success, {
+          message: 'not a valid dataset import (see the import command; fields of src-shared/datasets.ts ImportRequest)',
+        }),
+      )
+      .default([])
+      .describe('Datasets to import (skipped when a dataset with that id is already in the study)'),
     grid: GridSpec.describe('The training grid (src-shared/grid.ts)'),
     evaluate: z
       .array(z.object({ datasetId: z.string().min(1), split: z.enum(['test', 'train', 'all']).optional() }).strict())
       .default([])
       .describe('Test sets every finished run is evaluated on'),
-    spectra: z.object({ datasetId: z.string().min(1), images: z.number().int().min(3).max(4096).default(256), ...RunChoice }).strict().nullable().default(null).describe('Representation spectra (Fig 3, Table 2)'),
+    spectra: z
+      .object({ datasetId: z.string().min(1), images: z.number().int().min(3).max(4096).default(256), ...RunChoice })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('Representation spectra (Fig 3, Table 2)'),
     robustness: z
-      .object({ datasetId: z.string().min(1), images: z.number().int().min(2).default(200), corruptions: z.array(CorruptionName).min(1).optional(), severities: z.array(z.number().int().min(1).max(5)).min(1).max(5).default([1, 2, 3, 4, 5]), ...RunChoice })
+      .object({
+        datasetId: z.string().min(1),
+        images: z.number().int().min(2).default(200),
+        corruptions: z.array(CorruptionName).min(1).optional(),
+        severities: z.array(z.number().int().min(1).max(5)).min(1).max(5).default([1, 2, 3, 4, 5]),
+        ...RunChoice,
+      })
       .strict()
       .nullable()
       .default(null)
       .describe('Robustness to the corruptions (Fig 4)'),
-    explain: z.object({ datasetId: z.string().min(1), images: z.number().int().positive().optional(), ...RunChoice }).strict().nullable().default(null).describe('LRP explanations against lesion masks (Fig 5, Table 3)'),
+    explain: z
+      .object({ datasetId: z.string().min(1), images: z.number().int().positive().optional(), ...RunChoice })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('LRP explanations against lesion masks (Fig 5, Table 3)'),
     report: z
-      .object({ out: z.string().min(1).default('report.pdf').describe('PDF path (relative to the study folder)'), revealImageIds: z.boolean().default(false) })
+      .object({
+        out: z.string().min(1).default('report.pdf').describe('PDF path (relative to the study folder)'),
+        revealImageIds: z.boolean().default(false),
+      })
       .strict()
       .nullable()
       .default({ out: 'report.pdf', revealImageIds: false }),
@@ -44,7 +73,18 @@ export type StudyPlan = z.output<typeof StudyPlan>;
 export const StudyRunResult = z
   .object({
     study: z.string(),
-    runs: z.array(z.object({ runId: z.string(), status: z.enum(['succeeded', 'failed']), bestValAuc: z.number().nullable(), error: z.string().nullable() }).strict()).describe('Runs trained by this call'),
+    runs: z
+      .array(
+        z
+          .object({
+            runId: z.string(),
+            status: z.enum(['succeeded', 'failed']),
+            bestValAuc: z.number().nullable(),
+            error: z.string().nullable(),
+          })
+          .strict(),
+      )
+      .describe('Runs trained by this call'),
     evaluations: z.array(z.string()),
     spectra: z.array(z.string()),
     robustness: z.string().nullable(),

@@ -28,8 +28,15 @@ export const LrSchedule = z
     z.object({ kind: z.literal('constant').describe('lr stays at the base value') }).strict(),
     z
       .object({
-        kind: z.literal('cosine').describe('torch CosineAnnealingLR: lr_t = etaMin + (base − etaMin)·(1 + cos(π·t/tMax))/2 (MoCo v2 uses etaMin 0)'),
-        tMax: z.number().int().positive().optional().describe('Length of the half cosine in scheduler steps; default: the run length (epochs) minus warm-up'),
+        kind: z
+          .literal('cosine')
+          .describe('torch CosineAnnealingLR: lr_t = etaMin + (base − etaMin)·(1 + cos(π·t/tMax))/2 (MoCo v2 uses etaMin 0)'),
+        tMax: z
+          .number()
+          .int()
+          .positive()
+          .optional()
+          .describe('Length of the half cosine in scheduler steps; default: the run length (epochs) minus warm-up'),
         etaMin: z.number().nonnegative().default(0).describe('Learning rate at t = tMax'),
       })
       .strict(),
@@ -46,8 +53,20 @@ export type LrSchedule = z.infer<typeof LrSchedule>;
 
 export const LrWarmup = z
   .object({
-    steps: z.number().int().nonnegative().default(0).describe('Linear warm-up length in scheduler steps (0 = none); the schedule starts after it (torch SequentialLR of LinearLR then the schedule)'),
-    startFactor: z.number().positive().max(1).default(0.1).describe('Warm-up starts at base·startFactor and rises linearly to base at `steps` (torch LinearLR start_factor)'),
+    steps: z
+      .number()
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe(
+        'Linear warm-up length in scheduler steps (0 = none); the schedule starts after it (torch SequentialLR of LinearLR then the schedule)',
+      ),
+    startFactor: z
+      .number()
+      .positive()
+      .max(1)
+      .default(0.1)
+      .describe('Warm-up starts at base·startFactor and rises linearly to base at `steps` (torch LinearLR start_factor)'),
   })
   .strict()
   .describe('Optional linear learning-rate warm-up');
@@ -55,10 +74,20 @@ export type LrWarmup = z.infer<typeof LrWarmup>;
 
 export const AdamWSettings = z
   .object({
-    betas: z.tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)]).default([0.9, 0.999]).describe('AdamW (β1, β2), torch default'),
+    betas: z
+      .tuple([z.number().min(0).lt(1), z.number().min(0).lt(1)])
+      .default([0.9, 0.999])
+      .describe('AdamW (β1, β2), torch default'),
     eps: z.number().positive().default(1e-8).describe('AdamW eps added to √v̂, torch default'),
-    weightDecay: z.number().nonnegative().default(0.01).describe('Decoupled weight decay (p ← p − lr·wd·p), torch AdamW default 0.01; the paper does not state its value'),
-    noDecayForNormAndBias: z.boolean().default(false).describe('Switch weight decay off for BatchNorm γ/β and biases (all rank-1 parameters); default off: torch decays every parameter'),
+    weightDecay: z
+      .number()
+      .nonnegative()
+      .default(0.01)
+      .describe('Decoupled weight decay (p ← p − lr·wd·p), torch AdamW default 0.01; the paper does not state its value'),
+    noDecayForNormAndBias: z
+      .boolean()
+      .default(false)
+      .describe('Switch weight decay off for BatchNorm γ/β and biases (all rank-1 parameters); default off: torch decays every parameter'),
   })
   .strict()
   .describe('AdamW optimizer (decoupled weight decay, Loshchilov & Hutter)');
@@ -72,7 +101,10 @@ export const AugmentSettings = z
     randomResizedCrop: z
       .object({
         scale: z.tuple([unit, unit]).describe('Area fraction range of the crop (torchvision RandomResizedCrop scale)'),
-        ratio: z.tuple([z.number().positive(), z.number().positive()]).default([3 / 4, 4 / 3]).describe('Aspect-ratio range (log-uniform), torchvision default (3/4, 4/3)'),
+        ratio: z
+          .tuple([z.number().positive(), z.number().positive()])
+          .default([3 / 4, 4 / 3])
+          .describe('Aspect-ratio range (log-uniform), torchvision default (3/4, 4/3)'),
       })
       .strict()
       .nullable()
@@ -80,7 +112,12 @@ export const AugmentSettings = z
       .describe('Random resized crop to the input size (10 attempts, then a centre crop, as torchvision); null = resize only'),
     horizontalFlip: unit.default(0).describe('Probability of a horizontal flip'),
     verticalFlip: unit.default(0).describe('Probability of a vertical flip'),
-    rotationDegrees: z.number().min(0).max(180).default(0).describe('Rotation by a uniform angle in [−d, d] degrees (bilinear, zero fill); 0 = none'),
+    rotationDegrees: z
+      .number()
+      .min(0)
+      .max(180)
+      .default(0)
+      .describe('Rotation by a uniform angle in [−d, d] degrees (bilinear, zero fill); 0 = none'),
     colorJitter: z
       .object({
         brightness: z.number().nonnegative().default(0).describe('Brightness factor drawn from [max(0, 1−b), 1+b]'),
@@ -96,7 +133,9 @@ export const AugmentSettings = z
     grayscale: unit.default(0).describe('Probability of RandomGrayscale (0.299R + 0.587G + 0.114B in all three channels)'),
     gaussianBlur: z
       .object({
-        sigma: z.tuple([z.number().positive(), z.number().positive()]).describe('Blur sigma range in pixels at 224 px (scaled with the input size)'),
+        sigma: z
+          .tuple([z.number().positive(), z.number().positive()])
+          .describe('Blur sigma range in pixels at 224 px (scaled with the input size)'),
         p: unit.describe('Probability of blurring'),
       })
       .strict()
@@ -129,13 +168,25 @@ export const VALIDATION_AUGMENT: AugmentSettings = AugmentSettings.parse({});
 
 export const Normalisation = z
   .discriminatedUnion('kind', [
-    z.object({ kind: z.literal('imagenet').describe('ImageNet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225): IFI models') }).strict(),
-    z.object({ kind: z.literal('dataset').describe("The training set's own per-channel mean/std, computed before training: IWNE models (paper's EyePACS: mean 0.3203, 0.2244, 0.1609; std 0.2622, 0.1833, 0.1318)") }).strict(),
+    z
+      .object({ kind: z.literal('imagenet').describe('ImageNet mean (0.485, 0.456, 0.406), std (0.229, 0.224, 0.225): IFI models') })
+      .strict(),
+    z
+      .object({
+        kind: z
+          .literal('dataset')
+          .describe(
+            "The training set's own per-channel mean/std, computed before training: IWNE models (paper's EyePACS: mean 0.3203, 0.2244, 0.1609; std 0.2622, 0.1833, 0.1318)",
+          ),
+      })
+      .strict(),
     z
       .object({
         kind: z.literal('custom').describe('Given values'),
         mean: z.tuple([z.number(), z.number(), z.number()]).describe('Per-channel (R, G, B) mean of [0, 1] pixels'),
-        std: z.tuple([z.number().positive(), z.number().positive(), z.number().positive()]).describe('Per-channel (R, G, B) standard deviation'),
+        std: z
+          .tuple([z.number().positive(), z.number().positive(), z.number().positive()])
+          .describe('Per-channel (R, G, B) standard deviation'),
       })
       .strict(),
   ])
@@ -145,24 +196,47 @@ export type Normalisation = z.infer<typeof Normalisation>;
 export const MocoSettings = z
   .object({
     epochs: z.number().int().positive().default(200).describe('Contrastive pretraining epochs (official MoCo v2: 200)'),
-    batchSize: z.number().int().positive().default(256).describe('Images per step (official: 256); the queue size must be a multiple of it'),
+    batchSize: z
+      .number()
+      .int()
+      .positive()
+      .default(256)
+      .describe('Images per step (official: 256); the queue size must be a multiple of it'),
     lr: z.number().positive().default(0.03).describe('Base learning rate (MoCo v2: 0.03)'),
-    schedule: LrSchedule.default({ kind: 'cosine', etaMin: 0 }).describe('Learning-rate schedule per epoch (MoCo v2: cosine to 0 over the epochs)'),
+    schedule: LrSchedule.default({ kind: 'cosine', etaMin: 0 }).describe(
+      'Learning-rate schedule per epoch (MoCo v2: cosine to 0 over the epochs)',
+    ),
     optimizer: z
       .enum(['sgd', 'adamw'])
       .default('sgd')
-      .describe('Pretraining optimizer. Default SGD (momentum 0.9, weight decay 1e-4): the official MoCo v2 recipe, whose lr 0.03 is an SGD learning rate (far too large for AdamW). The paper fine-tunes with AdamW; choose adamw here with a lower lr (e.g. 1e-3) to use it for pretraining too'),
+      .describe(
+        'Pretraining optimizer. Default SGD (momentum 0.9, weight decay 1e-4): the official MoCo v2 recipe, whose lr 0.03 is an SGD learning rate (far too large for AdamW). The paper fine-tunes with AdamW; choose adamw here with a lower lr (e.g. 1e-3) to use it for pretraining too',
+      ),
     sgdMomentum: z.number().min(0).lt(1).default(0.9).describe('SGD momentum (when optimizer = sgd)'),
     weightDecay: z
       .number()
       .nonnegative()
       .default(1e-4)
-      .describe('Weight decay of the pretraining optimizer (official MoCo v2 with SGD: 1e-4, coupled as torch SGD; with AdamW it is decoupled)'),
-    queueSize: z.number().int().positive().default(65536).describe('K, negatives in the queue (MoCo v2: 65536); reduced automatically to the largest multiple of the batch size ≤ the dataset size when the dataset is smaller'),
+      .describe(
+        'Weight decay of the pretraining optimizer (official MoCo v2 with SGD: 1e-4, coupled as torch SGD; with AdamW it is decoupled)',
+      ),
+    queueSize: z
+      .number()
+      .int()
+      .positive()
+      .default(65536)
+      .describe(
+        'K, negatives in the queue (MoCo v2: 65536); reduced automatically to the largest multiple of the batch size ≤ the dataset size when the dataset is smaller',
+      ),
     momentum: z.number().min(0).max(1).default(0.999).describe('Key-encoder momentum m in θk ← m·θk + (1−m)·θq (MoCo v2: 0.999)'),
     temperature: z.number().positive().default(0.2).describe('Softmax temperature T of InfoNCE (MoCo v2: 0.2)'),
     dim: z.number().int().positive().default(128).describe('Output (embedding) dimension of the projection head (MoCo v2: 128)'),
-    mlpHidden: z.union([z.literal('auto'), z.number().int().positive()]).default('auto').describe('Hidden width of the 2-layer MLP head; auto = the backbone feature size (2048 for ResNet50, scaled with model width), as MoCo v2'),
+    mlpHidden: z
+      .union([z.literal('auto'), z.number().int().positive()])
+      .default('auto')
+      .describe(
+        'Hidden width of the 2-layer MLP head; auto = the backbone feature size (2048 for ResNet50, scaled with model width), as MoCo v2',
+      ),
     augmentation: AugmentSettings.default(MOCO_AUG_PLUS).describe('Augmentation producing the two views (MoCo v2 aug+)'),
   })
   .strict()
@@ -174,21 +248,44 @@ export const ARCH_REGEX = /^resnet(18|34|50|101|152)(?:-w(\d+))?$/;
 const TrainingSpecBase = z
   .object({
     strategy: TrainingStrategy,
-    fraction: z.number().gt(0).max(1).default(1).describe('Label fraction of the training set used (0.1 … 1.0; stratified, patient-grouped, nested)'),
+    fraction: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(1)
+      .describe('Label fraction of the training set used (0.1 … 1.0; stratified, patient-grouped, nested)'),
     seed: z.number().int().nonnegative().default(0).describe('Seed of initialisation, subset selection, shuffling and augmentation'),
-    arch: z.string().regex(ARCH_REGEX).default('resnet50').describe('Backbone: resnet18/34/50/101/152, optionally with a reduced base width "-wN" (paper: resnet50)'),
+    arch: z
+      .string()
+      .regex(ARCH_REGEX)
+      .default('resnet50')
+      .describe('Backbone: resnet18/34/50/101/152, optionally with a reduced base width "-wN" (paper: resnet50)'),
     inputSize: z.number().int().min(32).max(1024).default(224).describe('Square input side in pixels after preprocessing (paper: 224)'),
     epochs: z.number().int().positive().optional().describe('Supervised epochs; default by initialisation: IWNE 500, IFI 50 (paper)'),
     lr: z.number().positive().optional().describe('Base learning rate; default by initialisation: IWNE 1e-4, IFI 1e-3 (paper)'),
     batchSize: z.number().int().positive().default(32).describe('Images per optimizer step (the paper does not state it)'),
-    optimizer: AdamWSettings.default(AdamWSettings.parse({})).describe('AdamW optimizer settings (decoupled weight decay, as in the paper)'),
+    optimizer: AdamWSettings.default(AdamWSettings.parse({})).describe(
+      'AdamW optimizer settings (decoupled weight decay, as in the paper)',
+    ),
     schedule: LrSchedule.default({ kind: 'constant' }).describe('Learning-rate schedule per epoch (paper: constant)'),
     warmup: LrWarmup.default(LrWarmup.parse({})).describe('Optional linear learning-rate warm-up before the schedule (default none)'),
-    augmentation: AugmentSettings.default(FS_TRAIN_AUGMENT).describe('Supervised training augmentation (default preset fsTrain); validation/test use none'),
+    augmentation: AugmentSettings.default(FS_TRAIN_AUGMENT).describe(
+      'Supervised training augmentation (default preset fsTrain); validation/test use none',
+    ),
     normalisation: Normalisation.optional().describe('Default by initialisation: IFI → ImageNet, IWNE → the training set (paper)'),
     classWeights: z.boolean().default(false).describe('Weight the cross-entropy by inverse class frequency of the training subset'),
-    earlyStoppingPatience: z.number().int().positive().nullable().default(null).describe('Stop after this many epochs without a better validation AUC; null = run all epochs (paper: all epochs, best-AUC model kept)'),
-    moco: MocoSettings.default(MocoSettings.parse({})).describe('MoCo v2 contrastive pretraining settings (used by the CL strategies only)'),
+    earlyStoppingPatience: z
+      .number()
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe(
+        'Stop after this many epochs without a better validation AUC; null = run all epochs (paper: all epochs, best-AUC model kept)',
+      ),
+    moco: MocoSettings.default(MocoSettings.parse({})).describe(
+      'MoCo v2 contrastive pretraining settings (used by the CL strategies only)',
+    ),
     datasetId: z
       .string()
       .regex(/^[a-z0-9][a-z0-9._-]*$/)
@@ -200,18 +297,27 @@ const TrainingSpecBase = z
       .max(4)
       .default([3, 4])
       .describe('Grades counted as referable DR for P(referable) and the validation AUC (paper: {3, 4}; clinical: {2, 3, 4})'),
-    validationFraction: z.number().gt(0).lt(1).default(0.15).describe('Share of the training patients held out for validation (patient-level, stratified by grade; paper ≈ 15%)'),
+    validationFraction: z
+      .number()
+      .gt(0)
+      .lt(1)
+      .default(0.15)
+      .describe('Share of the training patients held out for validation (patient-level, stratified by grade; paper ≈ 15%)'),
     validationSeed: z
       .number()
       .int()
       .nonnegative()
       .default(0)
-      .describe('Seed of the validation split; default 0 for every run, so all strategies, fractions and seeds are selected on the same fixed validation patients (docs/design.md "Fractions")'),
+      .describe(
+        'Seed of the validation split; default 0 for every run, so all strategies, fractions and seeds are selected on the same fixed validation patients (docs/design.md "Fractions")',
+      ),
     pretrainedWeights: z
       .string()
       .min(1)
       .optional()
-      .describe('Weights file the IFI strategies start from (torchvision .pth / .safetensors / FundusLab tfjs model.json; relative paths are resolved against the study folder); the 5-class head is re-initialised. Required for IFI-FS'),
+      .describe(
+        'Weights file the IFI strategies start from (torchvision .pth / .safetensors / FundusLab tfjs model.json; relative paths are resolved against the study folder); the 5-class head is re-initialised. Required for IFI-FS',
+      ),
   })
   .strict();
 
@@ -219,22 +325,32 @@ const TrainingSpecBase = z
 export const TrainingSpec = TrainingSpecBase.superRefine((s, ctx) => {
   // Each MoCo step enqueues a whole batch of keys: a queue shorter than the batch cannot hold one.
   if (s.strategy === 'IWNE-CL' && s.moco.queueSize < s.moco.batchSize) {
-    ctx.addIssue({ code: 'custom', path: ['moco', 'queueSize'], message: `The MoCo queue (K = ${s.moco.queueSize}) must hold at least one batch (moco.batchSize = ${s.moco.batchSize}); official MoCo v2: K = 65,536, batch 256` });
+    ctx.addIssue({
+      code: 'custom',
+      path: ['moco', 'queueSize'],
+      message: `The MoCo queue (K = ${s.moco.queueSize}) must hold at least one batch (moco.batchSize = ${s.moco.batchSize}); official MoCo v2: K = 65,536, batch 256`,
+    });
   }
-}).transform((s) => {
-  const ifi = s.strategy.startsWith('IFI');
-  return {
-    ...s,
-    epochs: s.epochs ?? (ifi ? 50 : 500),
-    lr: s.lr ?? (ifi ? 1e-3 : 1e-4),
-    normalisation: s.normalisation ?? (ifi ? { kind: 'imagenet' as const } : { kind: 'dataset' as const }),
-  };
-}).describe('One training run (docs/design.md "Training")');
+})
+  .transform((s) => {
+    const ifi = s.strategy.startsWith('IFI');
+    return {
+      ...s,
+      epochs: s.epochs ?? (ifi ? 50 : 500),
+      lr: s.lr ?? (ifi ? 1e-3 : 1e-4),
+      normalisation: s.normalisation ?? (ifi ? { kind: 'imagenet' as const } : { kind: 'dataset' as const }),
+    };
+  })
+  .describe('One training run (docs/design.md "Training")');
 export type TrainingSpecInput = z.input<typeof TrainingSpec>;
 export type TrainingSpec = z.output<typeof TrainingSpec>;
 
 /** Why the best model is the one it is. */
-export const BestModelSelection = z.enum(['val-auc', 'last-epoch']).describe('val-auc: the epoch with the highest validation AUC (first such epoch on ties); last-epoch: no epoch had a validation AUC (one class only), so the last model is kept');
+export const BestModelSelection = z
+  .enum(['val-auc', 'last-epoch'])
+  .describe(
+    'val-auc: the epoch with the highest validation AUC (first such epoch on ties); last-epoch: no epoch had a validation AUC (one class only), so the last model is kept',
+  );
 
 /** One line of runs/<run-id>/log.ndjson: one finished epoch. */
 export const TrainingEpochLog = z
@@ -242,7 +358,12 @@ export const TrainingEpochLog = z
     epoch: z.number().int().positive().describe('1-based epoch number'),
     trainLoss: z.number().describe('Mean training cross-entropy over the epoch (class-weighted when classWeights is on)'),
     valLoss: z.number().describe('Mean unweighted cross-entropy on the validation split (eval mode)'),
-    valAuc: z.number().min(0).max(1).nullable().describe('ROC AUC of P(referable) on the validation split; null when it holds one class only'),
+    valAuc: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .describe('ROC AUC of P(referable) on the validation split; null when it holds one class only'),
     valAucNote: z.string().optional().describe('Why valAuc is null'),
     lr: z.number().describe('Learning rate used during the epoch (schedule evaluated per epoch)'),
     seconds: z.number().describe('Wall time of the epoch (training + validation)'),
@@ -259,7 +380,13 @@ export const PretrainEpochLog = z
   .object({
     epoch: z.number().int().positive().describe('1-based pretraining epoch'),
     loss: z.number().describe('Mean InfoNCE loss over the epoch'),
-    accuracy: z.number().min(0).max(1).describe('Share of queries whose positive key scored strictly above every negative in the queue (the official MoCo "Acc@1"; ties count as misses)'),
+    accuracy: z
+      .number()
+      .min(0)
+      .max(1)
+      .describe(
+        'Share of queries whose positive key scored strictly above every negative in the queue (the official MoCo "Acc@1"; ties count as misses)',
+      ),
     lr: z.number().describe('Learning rate used during the epoch'),
     seconds: z.number().describe('Wall time of the epoch'),
     imagesPerSecond: z.number().describe('Images (pairs of views) per second'),
@@ -274,7 +401,11 @@ export const PretrainSummary = z
   .object({
     id: z.string().describe('Folder name under pretrain/'),
     dir: z.string().describe('Absolute path of the pretraining folder'),
-    encoderPath: z.string().describe('The pretrained encoder as a MoCo-format .safetensors (module.encoder_q.*, module.encoder_k.*, module.queue), loadable by the MoCo code'),
+    encoderPath: z
+      .string()
+      .describe(
+        'The pretrained encoder as a MoCo-format .safetensors (module.encoder_q.*, module.encoder_k.*, module.queue), loadable by the MoCo code',
+      ),
     images: z.number().int().describe('Unlabelled images pretrained on (the training patients; validation and test images excluded)'),
     epochs: z.number().int().describe('Pretraining epochs finished'),
     finalLoss: z.number().nullable().describe('InfoNCE loss of the last epoch'),
@@ -296,7 +427,11 @@ export type PretrainSummary = z.infer<typeof PretrainSummary>;
  * src-shared/run-identity.ts re-exports it beside the other fields that say which run a result
  * belongs to.
  */
-export const ResolvedNormalisation = z.object({ mean: z.array(z.number()).length(3), std: z.array(z.number()).length(3), source: z.string() });
+export const ResolvedNormalisation = z.object({
+  mean: z.array(z.number()).length(3),
+  std: z.array(z.number()).length(3),
+  source: z.string(),
+});
 export type ResolvedNormalisation = z.infer<typeof ResolvedNormalisation>;
 
 /** What a finished training run returns (and writes to runs/<run-id>/metrics.json). */
@@ -309,7 +444,11 @@ export const TrainingResult = z
     selection: BestModelSelection,
     finalEpoch: z.number().int().nonnegative().describe('Last finished epoch'),
     epochsRun: z.number().int().nonnegative().describe('Epochs finished by this call (the rest came from a checkpoint)'),
-    resumedFromEpoch: z.number().int().nonnegative().describe('Epochs already done in the checkpoint this call resumed from (0 = fresh start)'),
+    resumedFromEpoch: z
+      .number()
+      .int()
+      .nonnegative()
+      .describe('Epochs already done in the checkpoint this call resumed from (0 = fresh start)'),
     stoppedEarly: z.boolean().describe('Early stopping ended the run before spec.epochs'),
     seconds: z.number().describe('Wall time of all epochs, over all resumptions'),
     imagesPerSecond: z.number().describe('Training images per second over all epochs'),
@@ -318,11 +457,19 @@ export const TrainingResult = z
     validationImages: z.number().int().describe('Images in the validation split'),
     normalisation: ResolvedNormalisation.describe('Mean/std used on the inputs and where they came from'),
     bestModelPath: z.string().nullable().describe('Best model as .safetensors with torchvision names (torch layout)'),
-    bestMetricsPath: z.string().nullable().describe('JSON with the best model\'s epoch and metrics'),
+    bestMetricsPath: z.string().nullable().describe("JSON with the best model's epoch and metrics"),
     logPath: z.string().describe('runs/<run-id>/log.ndjson'),
     backend: z.string().describe('TensorFlow.js backend that ran the training'),
-    pretraining: PretrainSummary.nullable().default(null).describe('IWNE-CL: the MoCo v2 pretraining on the study images the fine-tuning started from; null otherwise'),
-    initialisedFrom: z.string().nullable().default(null).describe('Weights file the fine-tuning started from (IFI: the imported file; IWNE-CL: the pretrained encoder); null = random initialisation'),
+    pretraining: PretrainSummary.nullable()
+      .default(null)
+      .describe('IWNE-CL: the MoCo v2 pretraining on the study images the fine-tuning started from; null otherwise'),
+    initialisedFrom: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe(
+        'Weights file the fine-tuning started from (IFI: the imported file; IWNE-CL: the pretrained encoder); null = random initialisation',
+      ),
   })
   .strict()
   .describe('Result of one training run (job kind train.run)');
@@ -345,6 +492,14 @@ export function pretrainSettings(spec: TrainingSpec) {
 /** JSON with object keys sorted at every level, so equal settings give equal text whatever their key order. */
 export function canonicalJson(v: unknown): string {
   const canon = (x: unknown): unknown =>
-    Array.isArray(x) ? x.map(canon) : x !== null && typeof x === 'object' ? Object.fromEntries(Object.keys(x).sort().map((k) => [k, canon((x as Record<string, unknown>)[k])])) : x;
+    Array.isArray(x)
+      ? x.map(canon)
+      : x !== null && typeof x === 'object'
+        ? Object.fromEntries(
+            Object.keys(x)
+              .sort()
+              .map((k) => [k, canon((x as Record<string, unknown>)[k])]),
+          )
+        : x;
   return JSON.stringify(canon(v));
 }

@@ -11,7 +11,9 @@ export const ImportPlanSummary = z.object({
   skipped: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()), reason: z.string() })),
   reinitialised: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()), reason: z.string() })),
   missing: z.array(z.object({ name: z.string(), expectedShape: z.array(z.number().int()) })),
-  mismatched: z.array(z.object({ name: z.string(), source: z.string(), expectedShape: z.array(z.number().int()), foundShape: z.array(z.number().int()) })),
+  mismatched: z.array(
+    z.object({ name: z.string(), source: z.string(), expectedShape: z.array(z.number().int()), foundShape: z.array(z.number().int()) }),
+  ),
   unexpected: z.array(z.object({ name: z.string(), shape: z.array(z.number().int()) })),
 });
 export type ImportPlanSummary = z.infer<typeof ImportPlanSummary>;
@@ -49,6 +51,9 @@ export const WeightsInspectRequest = z
     /** Absolute path of a .pth/.pt/.tar (torch.save), .safetensors or tfjs model.json file. */
     path: AbsolutePath,
     classes: z.number().int().min(1).max(1000).default(5),
-    archs: z.array(z.string().regex(/^resnet(18|34|50|101|152)(-w\d{1,3})?$/)).max(8).optional(),
+    archs: z
+      .array(z.string().regex(/^resnet(18|34|50|101|152)(-w\d{1,3})?$/))
+      .max(8)
+      .optional(),
   })
   .strict();

@@ -60,7 +60,9 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   const server = http.createServer((req, res) => {
     void handle(req, res).catch((error: unknown) => {
-      options.log.error(`bridge error on ${req.method} ${pathOf(req)}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      options.log.error(
+        `bridge error on ${req.method} ${pathOf(req)}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
       if (!res.headersSent) sendJson(res, 500, { ok: false, error: { code: 'INTERNAL', message: 'Internal bridge error; see the log.' } });
       else res.end();
     });
@@ -68,7 +70,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const allowedHosts = new Set([`127.0.0.1:${port}`, `localhost:${port}`]);
-    if (!allowedHosts.has(req.headers.host ?? '')) return refuse(req, res, 403, 'FORBIDDEN', `Host ${JSON.stringify(req.headers.host ?? '')} is not this bridge`);
+    if (!allowedHosts.has(req.headers.host ?? ''))
+      return refuse(req, res, 403, 'FORBIDDEN', `Host ${JSON.stringify(req.headers.host ?? '')} is not this bridge`);
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://127.0.0.1:${port}` && origin !== `http://localhost:${port}`) {
       return refuse(req, res, 403, 'FORBIDDEN', `Origin ${JSON.stringify(origin)} is not allowed`);
@@ -79,7 +82,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     if (url.pathname.startsWith(BRIDGE_CALL_PREFIX)) {
       if (req.method !== 'POST') return refuse(req, res, 405, 'BAD_REQUEST', 'API calls must use POST');
       const auth = req.headers.authorization ?? '';
-      if (!tokenMatches(auth.startsWith('Bearer ') ? auth.slice(7) : null)) return refuse(req, res, 401, 'UNAUTHORIZED', 'Missing or wrong bridge token');
+      if (!tokenMatches(auth.startsWith('Bearer ') ? auth.slice(7) : null))
+        return refuse(req, res, 401, 'UNAUTHORIZED', 'Missing or wrong bridge token');
       if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('application/json')) {
         return refuse(req, res, 415, 'BAD_REQUEST', 'API calls must send Content-Type: application/json');
       }
@@ -97,7 +101,8 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     }
     if (url.pathname === BRIDGE_EVENTS_PATH) {
       if (req.method !== 'GET') return refuse(req, res, 405, 'BAD_REQUEST', 'The event stream is read with GET');
-      if (!tokenMatches(url.searchParams.get(BRIDGE_TOKEN_FRAGMENT))) return refuse(req, res, 401, 'UNAUTHORIZED', 'Missing or wrong bridge token');
+      if (!tokenMatches(url.searchParams.get(BRIDGE_TOKEN_FRAGMENT)))
+        return refuse(req, res, 401, 'UNAUTHORIZED', 'Missing or wrong bridge token');
       return openEventStream(req, res);
     }
     if (url.pathname.startsWith('/api/')) return refuse(req, res, 404, 'UNKNOWN_CHANNEL', `No API route ${url.pathname}`);
@@ -188,7 +193,12 @@ function statusFor(response: RpcResponse): number {
 
 function sendJson(res: ServerResponse, status: number, body: RpcResponse): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'X-Content-Type-Options': 'nosniff', 'Content-Length': Buffer.byteLength(text) });
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    'Content-Length': Buffer.byteLength(text),
+  });
   res.end(text);
 }
 

@@ -39,7 +39,8 @@ const COMMANDS: Record<string, Command> = {
     run: runImport,
   },
   train: {
-    summary: 'Run one training run from a spec (IWNE-FS, IWNE-CL, IFI-FS, IFI-CL; resumes from its last checkpoint); --example-spec prints one',
+    summary:
+      'Run one training run from a spec (IWNE-FS, IWNE-CL, IFI-FS, IFI-CL; resumes from its last checkpoint); --example-spec prints one',
     usage: TRAIN_USAGE,
     run: runTrain,
   },
@@ -49,32 +50,38 @@ const COMMANDS: Record<string, Command> = {
     run: runGrid,
   },
   evaluate: {
-    summary: 'Evaluate a trained run on a graded dataset: AUC of P(referable) with DeLong and bootstrap CIs, ROC, operating points; writes evaluations/<run>__<dataset>__<split>/',
+    summary:
+      'Evaluate a trained run on a graded dataset: AUC of P(referable) with DeLong and bootstrap CIs, ROC, operating points; writes evaluations/<run>__<dataset>__<split>/',
     usage: EVALUATE_USAGE,
     run: runEvaluate,
   },
   results: {
-    summary: 'Results table of all evaluations, paired DeLong tests between strategies (CL vs FS, IFI vs IWNE), Fig 2 series; --csv exports the table',
+    summary:
+      'Results table of all evaluations, paired DeLong tests between strategies (CL vs FS, IFI vs IWNE), Fig 2 series; --csv exports the table',
     usage: RESULTS_USAGE,
     run: runResults,
   },
   explain: {
-    summary: 'LRP-α1β0 heatmaps of trained runs on a dataset with lesion masks, with RMA/RRA per lesion against a Gaussian-noise control (paper Fig 5, Table 3)',
+    summary:
+      'LRP-α1β0 heatmaps of trained runs on a dataset with lesion masks, with RMA/RRA per lesion against a Gaussian-noise control (paper Fig 5, Table 3)',
     usage: EXPLAIN_USAGE,
     run: runExplain,
   },
   spectra: {
-    summary: 'Representation analysis of a trained run: κ of every Conv/BatchNorm/Linear layer, the first-layer spectrum, its kurtosis and distribution fits (paper Fig 3, Table 2)',
+    summary:
+      'Representation analysis of a trained run: κ of every Conv/BatchNorm/Linear layer, the first-layer spectrum, its kurtosis and distribution fits (paper Fig 3, Table 2)',
     usage: SPECTRA_USAGE,
     run: runSpectraCommand,
   },
   robustness: {
-    summary: "Robustness to the 19 image corruptions × 5 severities: each model's mean probability of the true class and AUC, Fig 4 CL − FS differences, a gallery",
+    summary:
+      "Robustness to the 19 image corruptions × 5 severities: each model's mean probability of the true class and AUC, Fig 4 CL − FS differences, a gallery",
     usage: ROBUSTNESS_USAGE,
     run: runRobustness,
   },
   study: {
-    summary: 'Run a whole study: --demo on the embedded synthetic data (data, stand-in weights, four strategies, evaluation, analyses, PDF report), or a study plan file; resumes',
+    summary:
+      'Run a whole study: --demo on the embedded synthetic data (data, stand-in weights, four strategies, evaluation, analyses, PDF report), or a study plan file; resumes',
     usage: STUDY_USAGE,
     run: runStudy,
   },

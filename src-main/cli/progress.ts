@@ -3,7 +3,10 @@ import type { JobContext } from '../job-context';
  * A one-line progress display on stderr for CLI commands. On a terminal the line is redrawn in
  * place; in a log (not a terminal) a line is written only every 5 % or every 5 s, so logs stay short.
  */
-export function stderrProgress(label: string, enabled: boolean): { update: (done: number, total: number, message: string) => void; end: () => void } {
+export function stderrProgress(
+  label: string,
+  enabled: boolean,
+): { update: (done: number, total: number, message: string) => void; end: () => void } {
   const tty = process.stderr.isTTY === true;
   let last = '';
   let lastPct = -100;

@@ -174,8 +174,7 @@ declare module 'electron' {
     static defaultSession: Session;
     setPermissionRequestHandler(
       handler:
-        | ((webContents: WebContents, permission: string, callback: (permissionGranted: boolean) => void, details: unknown) => void)
-        | null,
+        ((webContents: WebContents, permission: string, callback: (permissionGranted: boolean) => void, details: unknown) => void) | null,
     ): void;
     setPermissionCheckHandler(
       handler: ((webContents: WebContents | null, permission: string, requestingOrigin: string, details: unknown) => boolean) | null,
@@ -207,7 +206,10 @@ declare module 'electron' {
       ) => void,
     ): this;
     on(event: 'will-frame-navigate', listener: (details: Event<WebContentsWillFrameNavigateEventParams>) => void): this;
-    on(event: 'will-attach-webview', listener: (event: Event, webPreferences: WebPreferences, params: Record<string, string>) => void): this;
+    on(
+      event: 'will-attach-webview',
+      listener: (event: Event, webPreferences: WebPreferences, params: Record<string, string>) => void,
+    ): this;
     on(event: 'render-process-gone', listener: (event: Event, details: RenderProcessGoneDetails) => void): this;
     on(
       event: 'did-fail-load',
@@ -253,10 +255,7 @@ declare module 'electron' {
   export interface App extends EventEmitter {
     on(event: 'activate', listener: (event: Event, hasVisibleWindows: boolean) => void): this;
     on(event: 'before-quit', listener: (event: Event) => void): this;
-    on(
-      event: 'second-instance',
-      listener: (event: Event, argv: string[], workingDirectory: string, additionalData: unknown) => void,
-    ): this;
+    on(event: 'second-instance', listener: (event: Event, argv: string[], workingDirectory: string, additionalData: unknown) => void): this;
     on(event: 'web-contents-created', listener: (event: Event, webContents: WebContents) => void): this;
     on(event: 'window-all-closed', listener: () => void): this;
     enableSandbox(): void;

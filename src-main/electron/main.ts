@@ -92,7 +92,10 @@ function start(log: FileLogger): void {
   protocol.handle(APP_SCHEME, createRendererHandler({ rendererDir: paths.renderer, log }));
   if (!existsSync(path.join(paths.renderer, 'index.html'))) {
     log.error(`renderer not built: ${paths.renderer}/index.html is missing`);
-    dialog.showErrorBox(PRODUCT_NAME, `The user interface has not been built (${paths.renderer} is missing).\nRun "npm run build" and start again.`);
+    dialog.showErrorBox(
+      PRODUCT_NAME,
+      `The user interface has not been built (${paths.renderer} is missing).\nRun "npm run build" and start again.`,
+    );
   }
 
   const dataDir = app.getPath('userData');
@@ -184,7 +187,10 @@ function main(): void {
     .then(() => start(log))
     .catch((error: unknown) => {
       log.error(`FundusLab failed to start: ${errorText(error)}`);
-      dialog.showErrorBox(PRODUCT_NAME, `FundusLab failed to start:\n${error instanceof Error ? error.message : String(error)}\n\nSee ${log.file}`);
+      dialog.showErrorBox(
+        PRODUCT_NAME,
+        `FundusLab failed to start:\n${error instanceof Error ? error.message : String(error)}\n\nSee ${log.file}`,
+      );
       app.exit(1);
     });
 }

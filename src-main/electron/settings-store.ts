@@ -107,7 +107,9 @@ export class ElectronSettingsStore implements SettingsStore {
       try {
         return this.create();
       } catch (retryError) {
-        this.options.log.error(`cannot reopen settings ${this.file}: ${describeError(retryError)}; settings will not be saved this session`);
+        this.options.log.error(
+          `cannot reopen settings ${this.file}: ${describeError(retryError)}; settings will not be saved this session`,
+        );
         this.memory = structuredClone(DEFAULT_SETTINGS);
         return null;
       }
@@ -119,7 +121,9 @@ export class ElectronSettingsStore implements SettingsStore {
     const aside = corruptFileName(this.file, (this.options.now ?? (() => new Date()))());
     try {
       fs.renameSync(this.file, aside);
-      this.options.log.error(`settings file ${this.file} was corrupt (${describeError(cause)}); moved it to ${aside} and started from defaults`);
+      this.options.log.error(
+        `settings file ${this.file} was corrupt (${describeError(cause)}); moved it to ${aside} and started from defaults`,
+      );
     } catch (renameError) {
       this.options.log.error(
         `settings file ${this.file} was corrupt (${describeError(cause)}) and could not be moved aside (${describeError(renameError)})`,

@@ -139,14 +139,27 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
           const fits = maxBatchThatFits(await measureStepMemory(model, size, 1));
           if (fits < batch) {
             trainBatch = Math.max(1, fits);
-            notes.push(`Training steps ran at batch ${trainBatch} (forward at ${batch}): a larger training batch of ${archName(config)} at ${size} px does not fit in the 4 GB wasm heap.`);
+            notes.push(
+              `Training steps ran at batch ${trainBatch} (forward at ${batch}): a larger training batch of ${archName(config)} at ${size} px does not fit in the 4 GB wasm heap.`,
+            );
           }
         }
         for (const mode of modes) {
           if (isCpu && mode === 'train' && !cpuTrain) continue;
           const b = isCpu ? cpuBatch : mode === 'train' ? trainBatch : batch;
           const x = tf.tidy(() => tf.randomNormal([b, size, size, 3], 0, 1, 'float32', SEED) as Tensor4D);
-          const labels = tf.tidy(() => tf.oneHot(tf.tensor1d(Array.from({ length: b }, (_, i) => i % config.classes), 'int32'), config.classes).toFloat() as Tensor2D);
+          const labels = tf.tidy(
+            () =>
+              tf
+                .oneHot(
+                  tf.tensor1d(
+                    Array.from({ length: b }, (_, i) => i % config.classes),
+                    'int32',
+                  ),
+                  config.classes,
+                )
+                .toFloat() as Tensor2D,
+          );
           try {
             progress(`${backend}: ${mode} ${archName(config)} ${size}px batch ${b}, ${warm} warm-up + ${timed} timed step(s)`);
             const fig = mode === 'forward' ? timeForward(model, x, warm, timed) : timeTrain(model, x, labels, warm, timed);
@@ -176,7 +189,9 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
     // Leave the engine on the backend it was on (the benchmark switches backends).
     if (previous) {
       const env = previous.forcedBy === 'env' && previous.forced ? { FUNDUSLAB_BACKEND: previous.forced } : {};
-      await initEngine({ preference: previous.forcedBy === 'settings' && previous.forced ? previous.forced : 'auto', env }).catch(() => undefined);
+      await initEngine({ preference: previous.forcedBy === 'settings' && previous.forced ? previous.forced : 'auto', env }).catch(
+        () => undefined,
+      );
       if (tf.getBackend() !== previous.tfjsBackend) await tf.setBackend(previous.tfjsBackend).catch(() => false);
     }
   }
@@ -191,7 +206,9 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
     );
   }
   notes.push('speedupVsCpu = cpu ms/img ÷ backend ms/img (medians), both measured in this run.');
-  notes.push('Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + SGD-momentum update (torch.optim.SGD semantics).');
+  notes.push(
+    'Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + SGD-momentum update (torch.optim.SGD semantics).',
+  );
 
   return {
     arch: archName(config),
@@ -202,7 +219,12 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
     steps,
     warmup,
     cpu: { batch: cpuBatch, steps: cpuSteps, train: cpuTrain },
-    machine: { cpus: os.availableParallelism(), loadAverage: os.loadavg().map((v) => round2(v)) as [number, number, number], platform: `${process.platform}-${process.arch}`, node: process.version },
+    machine: {
+      cpus: os.availableParallelism(),
+      loadAverage: os.loadavg().map((v) => round2(v)) as [number, number, number],
+      platform: `${process.platform}-${process.arch}`,
+      node: process.version,
+    },
     tfjsVersion: tf.version.tfjs,
     figures,
     skipped,
@@ -267,7 +289,9 @@ function timeTrain(model: ResNet, x: Tensor4D, labels: Tensor2D, warmup: number,
  * first. Kernels built from other kernels (FundusLab's wasm training kernels) count their inner
  * kernels too, so the totals overlap; `total` is the wall time of the whole call.
  */
-export async function profileKernels(fn: () => void): Promise<{ total: number; peakBytes: number; kernels: { name: string; ms: number; calls: number }[] }> {
+export async function profileKernels(
+  fn: () => void,
+): Promise<{ total: number; peakBytes: number; kernels: { name: string; ms: number; calls: number }[] }> {
   const t0 = performance.now();
   const info = await tf.profile(fn);
   const total = performance.now() - t0;

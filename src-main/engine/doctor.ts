@@ -104,7 +104,12 @@ export function parseNvidiaSmi(stdout: string): GpuInfo['devices'] {
 }
 
 function firstLine(text: string): string {
-  return text.split(/\r?\n/).find((l) => l.trim() !== '')?.trim() ?? '';
+  return (
+    text
+      .split(/\r?\n/)
+      .find((l) => l.trim() !== '')
+      ?.trim() ?? ''
+  );
 }
 
 /** Human-readable report for the CLI. */
@@ -123,7 +128,9 @@ export function formatDoctorReport(r: DoctorReport): string {
   }
   lines.push('');
   lines.push('Versions:');
-  lines.push(`  node ${r.versions.node}, tfjs ${r.versions.tfjs}, sharp ${r.versions.sharp ?? 'unavailable'}, libvips ${r.versions.libvips ?? 'unavailable'}, electron ${r.versions.electron ?? 'not running'}`);
+  lines.push(
+    `  node ${r.versions.node}, tfjs ${r.versions.tfjs}, sharp ${r.versions.sharp ?? 'unavailable'}, libvips ${r.versions.libvips ?? 'unavailable'}, electron ${r.versions.electron ?? 'not running'}`,
+  );
   lines.push(`CPU: ${r.cpu.model}, ${r.cpu.threads} threads; memory ${r.memoryGiB} GiB`);
   lines.push(`GPU: ${r.gpu.visible ? 'visible' : 'not visible'} — ${r.gpu.detail}`);
   for (const d of r.gpu.devices) {
@@ -131,11 +138,15 @@ export function formatDoctorReport(r: DoctorReport): string {
   }
   const s = r.selfTest;
   lines.push('');
-  lines.push(`Self-test on ${s.backend} (${s.size}x${s.size} images, batch ${s.batch}, ${s.steps} steps): ${s.passed ? 'PASSED' : 'FAILED'}`);
+  lines.push(
+    `Self-test on ${s.backend} (${s.size}x${s.size} images, batch ${s.batch}, ${s.steps} steps): ${s.passed ? 'PASSED' : 'FAILED'}`,
+  );
   lines.push(`  forward:  ${s.forwardMsPerBatch.toFixed(1)} ms/batch, ${s.forwardImagesPerSecond.toFixed(1)} images/s`);
   lines.push(`  training: ${s.trainMsPerBatch.toFixed(1)} ms/batch, ${s.trainImagesPerSecond.toFixed(1)} images/s`);
   lines.push(`  loss ${s.lossFirst.toFixed(4)} → ${s.lossLast.toFixed(4)}`);
-  lines.push(`  gradient max rel. diff vs CPU: ${s.gradientMaxRelDiffVsCpu === null ? 'n/a (active backend is cpu)' : s.gradientMaxRelDiffVsCpu.toExponential(2)}`);
+  lines.push(
+    `  gradient max rel. diff vs CPU: ${s.gradientMaxRelDiffVsCpu === null ? 'n/a (active backend is cpu)' : s.gradientMaxRelDiffVsCpu.toExponential(2)}`,
+  );
   for (const c of s.checks) lines.push(`  [${c.passed ? 'pass' : 'FAIL'}] ${c.name}: ${c.detail}`);
   return lines.join('\n');
 }

@@ -34,7 +34,10 @@ async function stepPeak(model: ResNet, inputSize: number, batch: number): Promis
   const before = tf.memory().numBytes;
   const info = await tf.profile(() => {
     const x = tf.zeros([batch, inputSize, inputSize, 3]) as Tensor4D;
-    const { value, grads } = tf.variableGrads(() => tf.sum(model.forward(x, { training: true, updateRunningStats: false })) as Scalar, vars);
+    const { value, grads } = tf.variableGrads(
+      () => tf.sum(model.forward(x, { training: true, updateRunningStats: false })) as Scalar,
+      vars,
+    );
     tf.dispose([x, value, ...Object.values(grads)]);
   });
   return info.peakBytes - before;
@@ -93,8 +96,15 @@ export async function assertTrainingFitsWasm(
     throw new AppError(
       'BAD_REQUEST',
       `${opts.field} = ${opts.batchSize} needs about ${gb(need)} for one training step of ${what} on the WebAssembly backend, which can use ${gb(budget)} of its 4 GB: ` +
-        (fits > 0 ? `use ${opts.field} ≤ ${fits}, a smaller input size, or a native backend (tensorflow-gpu on an NVIDIA GPU).` : `even one image does not fit; use a smaller input size or architecture, or a native backend (tensorflow-gpu on an NVIDIA GPU).`),
-      [{ path: opts.field, message: fits > 0 ? `at most ${fits} on the wasm backend at this size` : 'does not fit on the wasm backend at this size' }],
+        (fits > 0
+          ? `use ${opts.field} ≤ ${fits}, a smaller input size, or a native backend (tensorflow-gpu on an NVIDIA GPU).`
+          : `even one image does not fit; use a smaller input size or architecture, or a native backend (tensorflow-gpu on an NVIDIA GPU).`),
+      [
+        {
+          path: opts.field,
+          message: fits > 0 ? `at most ${fits} on the wasm backend at this size` : 'does not fit on the wasm backend at this size',
+        },
+      ],
     );
   }
   return memory;

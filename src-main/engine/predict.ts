@@ -34,7 +34,10 @@ export async function loadImageTensor(file: string, opts: PreprocessOptions = {}
     pipeline = sharp(file, { failOn: 'error' });
     const meta = await pipeline.metadata();
     if (opts.raw && (meta.width !== size || meta.height !== size)) {
-      throw new AppError('BAD_REQUEST', `${file} is ${meta.width}×${meta.height}; --raw needs images of exactly ${size}×${size} (no resizing is done)`);
+      throw new AppError(
+        'BAD_REQUEST',
+        `${file} is ${meta.width}×${meta.height}; --raw needs images of exactly ${size}×${size} (no resizing is done)`,
+      );
     }
   } catch (err) {
     if (err instanceof AppError) throw err;
@@ -64,9 +67,13 @@ export interface Prediction {
 }
 
 /** P(referable) from one row of logits (softmax computed stably). */
-export function referableProbability(logits: readonly number[], referable: readonly number[]): { probabilities: number[]; pReferable: number } {
+export function referableProbability(
+  logits: readonly number[],
+  referable: readonly number[],
+): { probabilities: number[]; pReferable: number } {
   for (const g of referable) {
-    if (!Number.isInteger(g) || g < 0 || g >= logits.length) throw new AppError('BAD_REQUEST', `Referable grade ${g} is not one of the model's outputs 0..${logits.length - 1}`);
+    if (!Number.isInteger(g) || g < 0 || g >= logits.length)
+      throw new AppError('BAD_REQUEST', `Referable grade ${g} is not one of the model's outputs 0..${logits.length - 1}`);
   }
   const max = Math.max(...logits);
   const exps = logits.map((l) => Math.exp(l - max));

@@ -64,7 +64,10 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
   const optimizer = new AdamW(vars, { lr: 1e-4 });
   const xFwd = tf.randomUniform([fwdBatch, size, size, 3], -1, 1, 'float32', 1) as Tensor4D;
   const xTrain = tf.randomUniform([trainBatch, size, size, 3], -1, 1, 'float32', 2) as Tensor4D;
-  const labels = tf.tensor1d(Array.from({ length: trainBatch }, (_, i) => i % config.classes), 'int32');
+  const labels = tf.tensor1d(
+    Array.from({ length: trainBatch }, (_, i) => i % config.classes),
+    'int32',
+  );
   const raw = tf.randomUniform([fwdBatch, size, size, 3], 0, 1, 'float32', 3) as Tensor4D;
   const indices = Array.from({ length: fwdBatch }, (_, i) => i);
   let epoch = 0;
@@ -79,7 +82,10 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
     say(`training step, ${params.arch} at ${size} px`);
     const trainMs = await time(async () => {
       const loss = tf.tidy(() => {
-        const { value, grads } = namedGradients(vars, () => crossEntropy(model.forward(xTrain, { training: true }), labels, null) as Scalar);
+        const { value, grads } = namedGradients(
+          vars,
+          () => crossEntropy(model.forward(xTrain, { training: true }), labels, null) as Scalar,
+        );
         optimizer.step(grads);
         return value;
       });

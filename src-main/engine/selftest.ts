@@ -114,7 +114,10 @@ function gradientsAt(values: ParamValues, images: Float32Array, labels: Float32A
     const vars = makeVariables(values);
     const x = tf.tensor4d(images, [batch, size, size, 3]);
     const y = tf.tensor2d(labels, [batch, CLASSES]);
-    const { value, grads } = tf.variableGrads(() => forwardLoss(vars, x, y), PARAM_NAMES.map((n) => vars[n] as Variable));
+    const { value, grads } = tf.variableGrads(
+      () => forwardLoss(vars, x, y),
+      PARAM_NAMES.map((n) => vars[n] as Variable),
+    );
     const out = {} as ParamValues;
     for (const name of PARAM_NAMES) out[name] = gradOf(grads, vars[name]).dataSync() as Float32Array;
     const loss = value.dataSync()[0] ?? Number.NaN;
@@ -192,14 +195,22 @@ export async function runSelfTest(params: SelfTestParams, ctx: JobContext): Prom
     {
       name: 'no tensors leaked',
       passed: leaked === 0,
-      detail: leaked === 0 ? `tensor count back to ${tensorsBefore}` : `${leaked} tensors left behind (${tensorsBefore} before, ${tf.memory().numTensors} after)`,
+      detail:
+        leaked === 0
+          ? `tensor count back to ${tensorsBefore}`
+          : `${leaked} tensors left behind (${tensorsBefore} before, ${tf.memory().numTensors} after)`,
     },
   ];
   return { ...measured, checks, passed: checks.every((c) => c.passed) };
 }
 
 /** The self-test proper, on `tfjsBackend` (already active); every check but the leak check. */
-async function measure(backend: BackendName, tfjsBackend: string, params: SelfTestParams, ctx: JobContext): Promise<Omit<SelfTestResult, 'passed'>> {
+async function measure(
+  backend: BackendName,
+  tfjsBackend: string,
+  params: SelfTestParams,
+  ctx: JobContext,
+): Promise<Omit<SelfTestResult, 'passed'>> {
   const { size, batch, steps } = params;
   const total = 2 + 2 * steps;
   let done = 0;

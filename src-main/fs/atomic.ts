@@ -95,7 +95,12 @@ export type ReplaceStep = 'moved-old-aside' | 'moved-new-in' | 'removed-old';
  * `completeFolder` reads and `recoverFolder` puts back. All three paths are in the same folder, so
  * each rename is atomic.
  */
-export async function replaceFolder(tmp: string, target: string, previous: string, afterStep?: (step: ReplaceStep) => Promise<void> | void): Promise<void> {
+export async function replaceFolder(
+  tmp: string,
+  target: string,
+  previous: string,
+  afterStep?: (step: ReplaceStep) => Promise<void> | void,
+): Promise<void> {
   await recoverFolder(target, previous);
   const hadOld = existsSync(target);
   try {

@@ -157,7 +157,9 @@ export function composeApp(options: HostOptions): ComposedApp {
       const active = new Set(
         jobs
           .list()
-          .filter((j) => j.kind === 'train.run' && (j.status === 'queued' || j.status === 'running') && j.studyPath === path.resolve(studyPath))
+          .filter(
+            (j) => j.kind === 'train.run' && (j.status === 'queued' || j.status === 'running') && j.studyPath === path.resolve(studyPath),
+          )
           .map((j) => defaultRunId(TrainingSpec.parse(j.params))),
       );
       const submitted = [];
@@ -171,7 +173,10 @@ export function composeApp(options: HostOptions): ComposedApp {
     'runs.get': ({ studyPath, runId }) => runDetail(studyPath, runId),
     'results.get': ({ studyPath }) => studyResults(studyPath),
     'evaluations.get': ({ studyPath, name }) => readEvaluation(studyPath, name),
-    'results.tableCsv': async ({ studyPath }) => ({ csv: resultsTableCsv(await studyResults(studyPath)), fileName: `${fileStem(path.basename(path.resolve(studyPath)))}-results.csv` }),
+    'results.tableCsv': async ({ studyPath }) => ({
+      csv: resultsTableCsv(await studyResults(studyPath)),
+      fileName: `${fileStem(path.basename(path.resolve(studyPath)))}-results.csv`,
+    }),
     'evaluations.predictionsCsv': ({ studyPath, name }) => predictionsCsv(studyPath, name),
     'spectra.list': ({ studyPath }) => listSpectra(studyPath),
     'robustness.list': ({ studyPath }) => listRobustness(studyPath),
@@ -183,7 +188,11 @@ export function composeApp(options: HostOptions): ComposedApp {
     'reports.file': ({ studyPath, file }) => reportFile(studyPath, file),
     'shell.openPath': async ({ path: target }) => {
       const shell = options.shell;
-      if (!shell) throw new AppError('UNSUPPORTED', 'Opening files with the operating system works in the desktop app only; in browser mode, download the report instead.');
+      if (!shell)
+        throw new AppError(
+          'UNSUPPORTED',
+          'Opening files with the operating system works in the desktop app only; in browser mode, download the report instead.',
+        );
       const file = await checkOpenablePath(target);
       const problem = await shell.openPath(file);
       if (problem) throw new AppError('INTERNAL', `The operating system could not open ${file}: ${problem}`);

@@ -68,7 +68,8 @@ export async function rasterise(svg: string): Promise<{ png: Buffer; width: numb
 }
 
 export function pseudonymiser(studyId: string, reveal: boolean): (datasetId: string, imageId: string) => string {
-  return (datasetId, imageId) => (reveal ? imageId : `img-${createHash('sha256').update(`${studyId}\u0000${datasetId}\u0000${imageId}`).digest('hex').slice(0, 10)}`);
+  return (datasetId, imageId) =>
+    reveal ? imageId : `img-${createHash('sha256').update(`${studyId}\u0000${datasetId}\u0000${imageId}`).digest('hex').slice(0, 10)}`;
 }
 
 export const fmt = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));

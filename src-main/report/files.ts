@@ -19,14 +19,23 @@ export async function listReports(studyPath: string): Promise<ReportFileInfo[]> 
     const file = path.join(dir, entry.name);
     const stat = await fsp.stat(file);
     const assets = reportAssetsDir(file);
-    out.push({ file: entry.name, path: file, bytes: stat.size, modified: stat.mtime.toISOString(), assetsDir: existsSync(assets) ? assets : null });
+    out.push({
+      file: entry.name,
+      path: file,
+      bytes: stat.size,
+      modified: stat.mtime.toISOString(),
+      assetsDir: existsSync(assets) ? assets : null,
+    });
   }
   return out.sort((a, b) => b.modified.localeCompare(a.modified) || a.file.localeCompare(b.file));
 }
 
 /** reports/<file> as a data URL, for a browser download; the name is a plain .pdf file name of that folder. */
 export async function reportFile(studyPath: string, file: string): Promise<{ dataUrl: string; fileName: string }> {
-  if (!ReportFileName.safeParse(file).success) throw new AppError('BAD_REQUEST', `Invalid report file name "${file}": expected a .pdf file name inside reports/.`, [{ path: 'file', message: 'invalid' }]);
+  if (!ReportFileName.safeParse(file).success)
+    throw new AppError('BAD_REQUEST', `Invalid report file name "${file}": expected a .pdf file name inside reports/.`, [
+      { path: 'file', message: 'invalid' },
+    ]);
   const dir = studyLayout(studyPath).folder('reports');
   const target = insideFolder(dir, file, 'file');
   let data: Buffer;
@@ -54,5 +63,7 @@ export async function checkOpenablePath(target: string): Promise<string> {
   }
   if (stat.isDirectory()) return resolved;
   if (stat.isFile() && /\.pdf$/i.test(resolved)) return resolved;
-  throw new AppError('BAD_REQUEST', `FundusLab only opens PDF reports and folders with the operating system; ${resolved} is neither.`, [{ path: 'path', message: 'not a PDF file or a folder' }]);
+  throw new AppError('BAD_REQUEST', `FundusLab only opens PDF reports and folders with the operating system; ${resolved} is neither.`, [
+    { path: 'path', message: 'not a PDF file or a folder' },
+  ]);
 }

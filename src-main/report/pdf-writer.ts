@@ -23,7 +23,19 @@ export class PdfWriter {
   private readonly done: Promise<Buffer>;
 
   constructor(info: { title: string; subject: string; creationDate: Date }) {
-    this.doc = new PDFDocument({ size: 'A4', margin: PAGE.margin, bufferPages: true, info: { Title: info.title, Subject: info.subject, Author: 'FundusLab', Creator: 'FundusLab', Producer: 'FundusLab (pdfkit)', CreationDate: info.creationDate } });
+    this.doc = new PDFDocument({
+      size: 'A4',
+      margin: PAGE.margin,
+      bufferPages: true,
+      info: {
+        Title: info.title,
+        Subject: info.subject,
+        Author: 'FundusLab',
+        Creator: 'FundusLab',
+        Producer: 'FundusLab (pdfkit)',
+        CreationDate: info.creationDate,
+      },
+    });
     this.doc.registerFont('body', path.join(FONT_DIR(), 'DejaVuSans.ttf'));
     this.doc.registerFont('bold', path.join(FONT_DIR(), 'DejaVuSans-Bold.ttf'));
     this.doc.font('body').fontSize(10);
@@ -61,8 +73,13 @@ export class PdfWriter {
   }
 
   paragraph(text: string, opts: { size?: number; colour?: string; bold?: boolean } = {}): void {
-    this.doc.font(opts.bold ? 'bold' : 'body').fontSize(opts.size ?? 10).fillColor(opts.colour ?? '#222');
-    this.ensure(this.doc.heightOfString(text, { width: this.textWidth }) > 200 ? 40 : this.doc.heightOfString(text, { width: this.textWidth }));
+    this.doc
+      .font(opts.bold ? 'bold' : 'body')
+      .fontSize(opts.size ?? 10)
+      .fillColor(opts.colour ?? '#222');
+    this.ensure(
+      this.doc.heightOfString(text, { width: this.textWidth }) > 200 ? 40 : this.doc.heightOfString(text, { width: this.textWidth }),
+    );
     this.doc.text(text, PAGE.margin, this.doc.y, { width: this.textWidth, align: 'left' });
     this.doc.moveDown(0.4);
     this.doc.font('body').fontSize(10).fillColor('#222');
@@ -98,7 +115,11 @@ export class PdfWriter {
   }
 
   /** A table; widths are fractions of the text width when they sum to ≤ 1, else points. */
-  table(columns: readonly TableColumn[], rows: readonly (readonly string[])[], opts: { highlight?: (row: number, col: number) => boolean; fontSize?: number } = {}): void {
+  table(
+    columns: readonly TableColumn[],
+    rows: readonly (readonly string[])[],
+    opts: { highlight?: (row: number, col: number) => boolean; fontSize?: number } = {},
+  ): void {
     const size = opts.fontSize ?? 8;
     const total = columns.reduce((a, c) => a + c.width, 0);
     const widths = columns.map((c) => (total <= 1.0001 ? c.width * this.textWidth : c.width));
@@ -108,23 +129,49 @@ export class PdfWriter {
       const h = Math.max(...cells.map((c, i) => this.doc.heightOfString(c, { width: widths[i]! - 2 * pad }))) + 2 * pad;
       if (this.doc.y + h > this.bottom) {
         this.doc.addPage();
-        if (!header) drawRow(columns.map((c) => c.header), true, -1);
+        if (!header)
+          drawRow(
+            columns.map((c) => c.header),
+            true,
+            -1,
+          );
       }
       const y = this.doc.y;
       let x = PAGE.margin;
-      if (header) this.doc.rect(PAGE.margin, y, widths.reduce((a, b) => a + b, 0), h).fill('#e8eef5').fillColor('#111');
+      if (header)
+        this.doc
+          .rect(
+            PAGE.margin,
+            y,
+            widths.reduce((a, b) => a + b, 0),
+            h,
+          )
+          .fill('#e8eef5')
+          .fillColor('#111');
       cells.forEach((c, i) => {
         const hl = !header && opts.highlight?.(rowIndex, i);
         if (hl) this.doc.rect(x, y, widths[i]!, h).fill('#fff1c1').fillColor('#111');
-        this.doc.font(header || hl ? 'bold' : 'body').fontSize(size).fillColor('#111');
+        this.doc
+          .font(header || hl ? 'bold' : 'body')
+          .fontSize(size)
+          .fillColor('#111');
         this.doc.text(c, x + pad, y + pad, { width: widths[i]! - 2 * pad, align: columns[i]!.align ?? 'left' });
         x += widths[i]!;
       });
-      this.doc.moveTo(PAGE.margin, y + h).lineTo(PAGE.margin + widths.reduce((a, b) => a + b, 0), y + h).lineWidth(0.5).strokeColor('#bbbbbb').stroke();
+      this.doc
+        .moveTo(PAGE.margin, y + h)
+        .lineTo(PAGE.margin + widths.reduce((a, b) => a + b, 0), y + h)
+        .lineWidth(0.5)
+        .strokeColor('#bbbbbb')
+        .stroke();
       this.doc.y = y + h;
       this.doc.x = PAGE.margin;
     };
-    drawRow(columns.map((c) => c.header), true, -1);
+    drawRow(
+      columns.map((c) => c.header),
+      true,
+      -1,
+    );
     rows.forEach((r, i) => drawRow(r, false, i));
     this.doc.font('body').fontSize(10).fillColor('#222');
     this.doc.moveDown(0.6);
@@ -152,7 +199,11 @@ export class PdfWriter {
       this.doc.page.margins.bottom = 0; // the footer sits in the bottom margin; no automatic page break
       this.doc.font('body').fontSize(8).fillColor('#777');
       const y = PAGE.height - PAGE.margin + 18;
-      this.doc.text(`${footer} — page ${i + 1} of ${range.count}`, PAGE.margin, y, { width: this.textWidth, align: 'center', lineBreak: false });
+      this.doc.text(`${footer} — page ${i + 1} of ${range.count}`, PAGE.margin, y, {
+        width: this.textWidth,
+        align: 'center',
+        lineBreak: false,
+      });
     }
     this.doc.end();
     return { bytes: await this.done, pages: range.count };

@@ -63,7 +63,8 @@ export type ReportResult = z.output<typeof ReportResult>;
 async function datasetContentHash(study: string, datasetId: string): Promise<string> {
   const { manifest } = await readDatasetManifest(study, datasetId);
   const h = createHash('sha256');
-  for (const it of [...manifest.items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) h.update(`${it.id}\u0000${it.source.sha256}\n`);
+  for (const it of [...manifest.items].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)))
+    h.update(`${it.id}\u0000${it.source.sha256}\n`);
   return h.digest('hex');
 }
 
@@ -75,7 +76,11 @@ async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): P
   const runs = await listRuns(study);
   const hashes = new Map<string, string>();
   for (const d of datasets) hashes.set(d.id, await datasetContentHash(study, d.id));
-  const writer = new PdfWriter({ title: `FundusLab study report: ${studyFile.name}`, subject: 'Pretraining strategies for referable diabetic retinopathy', creationDate: date });
+  const writer = new PdfWriter({
+    title: `FundusLab study report: ${studyFile.name}`,
+    subject: 'Pretraining strategies for referable diabetic retinopathy',
+    creationDate: date,
+  });
   const figures: Figure[] = [];
   const sections: string[] = [];
   return {
@@ -112,7 +117,8 @@ async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): P
 export async function buildReport(studyPath: string, opts: ReportOptions, ctx: JobContext): Promise<ReportResult> {
   const study = requireStudyFolder(studyPath, 'study');
   const out = path.resolve(opts.out);
-  if (!out.toLowerCase().endsWith('.pdf')) throw new AppError('BAD_REQUEST', `The report file must end in .pdf (got ${out}).`, [{ path: 'out', message: 'expected a .pdf file' }]);
+  if (!out.toLowerCase().endsWith('.pdf'))
+    throw new AppError('BAD_REQUEST', `The report file must end in .pdf (got ${out}).`, [{ path: 'out', message: 'expected a .pdf file' }]);
   const assetsDir = reportAssetsDir(out);
 
   ctx.progress(0, 10, 'Reading the study');
@@ -134,7 +140,15 @@ export async function buildReport(studyPath: string, opts: ReportOptions, ctx: J
   await fsp.mkdir(path.dirname(out), { recursive: true });
   await writeFileAtomic(out, bytes);
   ctx.progress(10, 10, `Report written: ${out}`);
-  return { pdf: out, assetsDir, pages, figures: r.figures.map((f) => f.name), tables: r.tables.map((t) => t.name), sections: r.sections, bytes: bytes.length };
+  return {
+    pdf: out,
+    assetsDir,
+    pages,
+    figures: r.figures.map((f) => f.name),
+    tables: r.tables.map((t) => t.name),
+    sections: r.sections,
+    bytes: bytes.length,
+  };
 }
 
 /** The figures (SVG + PNG) and tables (CSV) into a temporary folder, swapped in for `assetsDir` when complete. */

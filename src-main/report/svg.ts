@@ -4,7 +4,7 @@
  * the same bytes for the same data. Rasterised to PNG by sharp (librsvg) in figures.ts.
  */
 
-export const FONT = "DejaVu Sans, Verdana, Arial, sans-serif";
+export const FONT = 'DejaVu Sans, Verdana, Arial, sans-serif';
 
 export function esc(text: string): string {
   return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
@@ -81,10 +81,16 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
     out.push(`<line x1="${x.toFixed(1)}" x2="${x.toFixed(1)}" y1="${y0 + h - m.bottom}" y2="${y0 + h - m.bottom + 4}" stroke="#444"/>`);
     out.push(`<text x="${x.toFixed(1)}" y="${y0 + h - m.bottom + 17}" text-anchor="middle" font-size="11">${esc(fx(t))}</text>`);
   }
-  out.push(`<rect x="${x0 + m.left}" y="${y0 + m.top}" width="${w - m.left - m.right}" height="${h - m.top - m.bottom}" fill="none" stroke="#444"/>`);
-  out.push(`<text x="${x0 + m.left + (w - m.left - m.right) / 2}" y="${y0 + h - 8}" text-anchor="middle" font-size="12">${esc(spec.x.label)}</text>`);
+  out.push(
+    `<rect x="${x0 + m.left}" y="${y0 + m.top}" width="${w - m.left - m.right}" height="${h - m.top - m.bottom}" fill="none" stroke="#444"/>`,
+  );
+  out.push(
+    `<text x="${x0 + m.left + (w - m.left - m.right) / 2}" y="${y0 + h - 8}" text-anchor="middle" font-size="12">${esc(spec.x.label)}</text>`,
+  );
   const cy = y0 + m.top + (h - m.top - m.bottom) / 2;
-  out.push(`<text x="${x0 + 14}" y="${cy}" text-anchor="middle" font-size="12" transform="rotate(-90 ${x0 + 14} ${cy})">${esc(spec.y.label)}</text>`);
+  out.push(
+    `<text x="${x0 + 14}" y="${cy}" text-anchor="middle" font-size="12" transform="rotate(-90 ${x0 + 14} ${cy})">${esc(spec.y.label)}</text>`,
+  );
   for (const s of spec.series) {
     if (s.band && s.band.length > 0) {
       const upper = s.band.map(([x, , hi]) => `${px(x).toFixed(1)},${py(hi).toFixed(1)}`);
@@ -92,9 +98,12 @@ export function panel(spec: PanelSpec, x0: number, y0: number, w: number, h: num
       out.push(`<polygon points="${[...upper, ...lower].join(' ')}" fill="${s.colour}" fill-opacity="0.15" stroke="none"/>`);
     }
     if (s.points.length > 1) {
-      out.push(`<polyline points="${s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+      out.push(
+        `<polyline points="${s.points.map(([x, y]) => `${px(x).toFixed(1)},${py(y).toFixed(1)}`).join(' ')}" fill="none" stroke="${s.colour}" stroke-width="2"${s.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+      );
     }
-    if (s.markers ?? true) for (const [x, y] of s.points) out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.colour}"/>`);
+    if (s.markers ?? true)
+      for (const [x, y] of s.points) out.push(`<circle cx="${px(x).toFixed(1)}" cy="${py(y).toFixed(1)}" r="3" fill="${s.colour}"/>`);
   }
   return out.join('\n');
 }
@@ -109,7 +118,12 @@ function logTicks(min: number, max: number): number[] {
 }
 
 /** A legend row of coloured swatches. */
-export function legend(items: readonly { name: string; colour: string; dashed?: boolean }[], x: number, y: number, maxWidth: number): string {
+export function legend(
+  items: readonly { name: string; colour: string; dashed?: boolean }[],
+  x: number,
+  y: number,
+  maxWidth: number,
+): string {
   const out: string[] = [];
   let cx = x;
   let cy = y;
@@ -119,7 +133,9 @@ export function legend(items: readonly { name: string; colour: string; dashed?: 
       cx = x;
       cy += 18;
     }
-    out.push(`<line x1="${cx}" x2="${cx + 22}" y1="${cy}" y2="${cy}" stroke="${it.colour}" stroke-width="3"${it.dashed ? ' stroke-dasharray="6 4"' : ''}/>`);
+    out.push(
+      `<line x1="${cx}" x2="${cx + 22}" y1="${cy}" y2="${cy}" stroke="${it.colour}" stroke-width="3"${it.dashed ? ' stroke-dasharray="6 4"' : ''}/>`,
+    );
     out.push(`<text x="${cx + 27}" y="${cy + 4}" font-size="11">${esc(it.name)}</text>`);
     cx += width;
   }
@@ -132,7 +148,15 @@ export function svgDocument(width: number, height: number, body: string): string
 }
 
 /** Panels side by side (wrapping after `columns`), a shared legend below. */
-export function panelFigure(panels: readonly PanelSpec[], opts: { panelWidth?: number; panelHeight?: number; columns?: number; legend?: readonly { name: string; colour: string; dashed?: boolean }[] } = {}): string {
+export function panelFigure(
+  panels: readonly PanelSpec[],
+  opts: {
+    panelWidth?: number;
+    panelHeight?: number;
+    columns?: number;
+    legend?: readonly { name: string; colour: string; dashed?: boolean }[];
+  } = {},
+): string {
   const pw = opts.panelWidth ?? 420;
   const ph = opts.panelHeight ?? 300;
   const cols = Math.max(1, Math.min(opts.columns ?? 2, panels.length));
@@ -148,7 +172,8 @@ export function divergingColour(v: number | null): string {
   if (v === null || !Number.isFinite(v)) return '#eeeeee';
   const t = Math.max(-1, Math.min(1, v));
   const mix = (a: number, b: number, f: number) => Math.round(a + (b - a) * f);
-  const [r, g, b] = t >= 0 ? [mix(255, 178, t), mix(255, 24, t), mix(255, 43, t)] : [mix(255, 33, -t), mix(255, 102, -t), mix(255, 172, -t)];
+  const [r, g, b] =
+    t >= 0 ? [mix(255, 178, t), mix(255, 24, t), mix(255, 43, t)] : [mix(255, 33, -t), mix(255, 102, -t), mix(255, 172, -t)];
   return `rgb(${r},${g},${b})`;
 }
 
@@ -163,16 +188,26 @@ export interface HeatGridSpec {
 }
 
 /** A labelled grid of coloured cells drawn at (x0, y0); returns elements and the size used. */
-export function heatGrid(spec: HeatGridSpec, x0: number, y0: number, cell = { w: 52, h: 20 }, labelWidth = 130): { svg: string; width: number; height: number } {
+export function heatGrid(
+  spec: HeatGridSpec,
+  x0: number,
+  y0: number,
+  cell = { w: 52, h: 20 },
+  labelWidth = 130,
+): { svg: string; width: number; height: number } {
   const out: string[] = [`<text x="${x0}" y="${y0 + 14}" font-size="13" font-weight="bold">${esc(spec.title)}</text>`];
   const top = y0 + 24;
-  spec.columns.forEach((c, j) => out.push(`<text x="${x0 + labelWidth + j * cell.w + cell.w / 2}" y="${top + 12}" text-anchor="middle" font-size="10">${esc(c)}</text>`));
+  spec.columns.forEach((c, j) =>
+    out.push(`<text x="${x0 + labelWidth + j * cell.w + cell.w / 2}" y="${top + 12}" text-anchor="middle" font-size="10">${esc(c)}</text>`),
+  );
   spec.rows.forEach((r, i) => {
     const y = top + 18 + i * cell.h;
     out.push(`<text x="${x0 + labelWidth - 6}" y="${y + cell.h / 2 + 4}" text-anchor="end" font-size="10">${esc(r)}</text>`);
     spec.columns.forEach((_, j) => {
       const x = x0 + labelWidth + j * cell.w;
-      out.push(`<rect x="${x}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${divergingColour(spec.colour[i]?.[j] ?? null)}"/>`);
+      out.push(
+        `<rect x="${x}" y="${y}" width="${cell.w - 1}" height="${cell.h - 1}" fill="${divergingColour(spec.colour[i]?.[j] ?? null)}"/>`,
+      );
       const t = spec.text[i]?.[j] ?? '';
       if (t) out.push(`<text x="${x + cell.w / 2}" y="${y + cell.h / 2 + 4}" text-anchor="middle" font-size="9">${esc(t)}</text>`);
     });
@@ -181,7 +216,10 @@ export function heatGrid(spec: HeatGridSpec, x0: number, y0: number, cell = { w:
 }
 
 /** Images in a grid with captions (each a PNG data URI). */
-export function imageGrid(cells: readonly { caption: string; href: string }[], opts: { columns: number; size: number; title?: string }): string {
+export function imageGrid(
+  cells: readonly { caption: string; href: string }[],
+  opts: { columns: number; size: number; title?: string },
+): string {
   const capH = 18;
   const titleH = opts.title ? 24 : 0;
   const rows = Math.ceil(cells.length / opts.columns);
@@ -199,7 +237,21 @@ export function imageGrid(cells: readonly { caption: string; href: string }[], o
 }
 
 /** Fig 4 style: one row per category, one bar per level (opacity = level), bars from 0 along ±limit. */
-export function barRowsPanel(p: { title: string; rows: readonly string[]; bars: readonly { row: string; level: number; value: number }[]; limit: number; colour: string; xLabel: string; opacity: (level: number) => number; levels: readonly number[] }, x0: number, y0: number, w: number): { svg: string; height: number } {
+export function barRowsPanel(
+  p: {
+    title: string;
+    rows: readonly string[];
+    bars: readonly { row: string; level: number; value: number }[];
+    limit: number;
+    colour: string;
+    xLabel: string;
+    opacity: (level: number) => number;
+    levels: readonly number[];
+  },
+  x0: number,
+  y0: number,
+  w: number,
+): { svg: string; height: number } {
   const labelW = 120;
   const rowH = 4 + p.levels.length * 4;
   const top = y0 + 26;
@@ -216,13 +268,17 @@ export function barRowsPanel(p: { title: string; rows: readonly string[]; bars: 
       if (!bar) return;
       const a = px(Math.min(0, bar.value));
       const b = px(Math.max(0, bar.value));
-      out.push(`<rect x="${a.toFixed(1)}" y="${y + 2 + k * 4}" width="${Math.max(0.5, b - a).toFixed(1)}" height="3.4" fill="${p.colour}" fill-opacity="${p.opacity(lv).toFixed(2)}"/>`);
+      out.push(
+        `<rect x="${a.toFixed(1)}" y="${y + 2 + k * 4}" width="${Math.max(0.5, b - a).toFixed(1)}" height="3.4" fill="${p.colour}" fill-opacity="${p.opacity(lv).toFixed(2)}"/>`,
+      );
     });
   });
   const bottom = top + p.rows.length * rowH;
   out.push(`<line x1="${px(0)}" x2="${px(0)}" y1="${top}" y2="${bottom}" stroke="#444"/>`);
   for (const t of [-p.limit, -p.limit / 2, 0, p.limit / 2, p.limit]) {
-    out.push(`<line x1="${px(t)}" x2="${px(t)}" y1="${bottom}" y2="${bottom + 4}" stroke="#444"/><text x="${px(t)}" y="${bottom + 16}" text-anchor="middle" font-size="10">${t.toFixed(2)}</text>`);
+    out.push(
+      `<line x1="${px(t)}" x2="${px(t)}" y1="${bottom}" y2="${bottom + 4}" stroke="#444"/><text x="${px(t)}" y="${bottom + 16}" text-anchor="middle" font-size="10">${t.toFixed(2)}</text>`,
+    );
   }
   out.push(`<text x="${x0 + labelW + plotW / 2}" y="${bottom + 32}" text-anchor="middle" font-size="11">${esc(p.xLabel)}</text>`);
   return { svg: out.join('\n'), height: h };

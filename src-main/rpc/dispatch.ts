@@ -52,7 +52,10 @@ export function createDispatcher(handlers: Handlers, log: Logger): Dispatch {
         return errorResponse(error.toPayload());
       }
       log.error(`${channel} failed unexpectedly: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-      return errorResponse({ code: 'INTERNAL', message: `Unexpected error in ${channel}: ${error instanceof Error ? error.message : String(error)}` });
+      return errorResponse({
+        code: 'INTERNAL',
+        message: `Unexpected error in ${channel}: ${error instanceof Error ? error.message : String(error)}`,
+      });
     }
   };
 }

@@ -56,4 +56,3 @@ export function mimeTypeFor(filePath: string): string {
   if (dot <= slash + 1) return 'application/octet-stream';
   return MIME_TYPES[filePath.slice(dot).toLowerCase()] ?? 'application/octet-stream';
 }
-

@@ -17,7 +17,11 @@ export function resolvePlanPaths(plan: StudyPlan, baseDir: string): StudyPlan {
   return {
     ...plan,
     datasets: plan.datasets.map((d) => ({ ...d, path: abs(d.path) })),
-    grid: { ...plan.grid, ...(imagenetWeights ? { imagenetWeights: abs(imagenetWeights) } : {}), ...(mocoWeights ? { mocoWeights: abs(mocoWeights) } : {}) },
+    grid: {
+      ...plan.grid,
+      ...(imagenetWeights ? { imagenetWeights: abs(imagenetWeights) } : {}),
+      ...(mocoWeights ? { mocoWeights: abs(mocoWeights) } : {}),
+    },
   };
 }
 

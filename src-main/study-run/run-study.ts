@@ -55,7 +55,9 @@ export interface RunStudyOptions {
 
 /** The finished runs used by an analysis: one per strategy of the grid at the chosen fraction and seed. */
 function chooseRuns(runs: readonly RunInfo[], strategies: readonly TrainingStrategy[], fraction: number, seed: number): RunInfo[] {
-  return strategies.map((s) => runs.find((r) => r.spec.strategy === s && r.spec.fraction === fraction && r.spec.seed === seed && r.best !== null)).filter((r): r is RunInfo => r !== undefined);
+  return strategies
+    .map((s) => runs.find((r) => r.spec.strategy === s && r.spec.fraction === fraction && r.spec.seed === seed && r.best !== null))
+    .filter((r): r is RunInfo => r !== undefined);
 }
 
 export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobContext, opts: RunStudyOptions = {}): Promise<StudyOutcome> {
@@ -64,13 +66,31 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   const base = path.resolve(opts.baseDir ?? '.');
   const study = path.resolve(base, parsed.study);
   const plan = resolvePlanPaths(parsed, base);
-  const out: StudyOutcome = { study, runs: [], evaluations: [], spectra: [], robustness: null, explanations: [], report: null, skipped: [], seconds: 0 };
+  const out: StudyOutcome = {
+    study,
+    runs: [],
+    evaluations: [],
+    spectra: [],
+    robustness: null,
+    explanations: [],
+    report: null,
+    skipped: [],
+    seconds: 0,
+  };
   const stepIndex = (s: StudyStep) => STUDY_STEPS.indexOf(s);
   const stop = (s: StudyStep) => opts.until !== undefined && stepIndex(s) > stepIndex(opts.until);
-  const phase = (s: StudyStep) => (done: number, total: number, message: string) => ctx.progress(stepIndex(s) * 1000 + Math.round((1000 * done) / Math.max(total, 1)), STUDY_STEPS.length * 1000, `[${stepIndex(s) + 1}/${STUDY_STEPS.length} ${s}] ${message}`);
+  const phase = (s: StudyStep) => (done: number, total: number, message: string) =>
+    ctx.progress(
+      stepIndex(s) * 1000 + Math.round((1000 * done) / Math.max(total, 1)),
+      STUDY_STEPS.length * 1000,
+      `[${stepIndex(s) + 1}/${STUDY_STEPS.length} ${s}] ${message}`,
+    );
   const sub = (s: StudyStep): JobContext => ({ progress: phase(s), log: ctx.log, signal: ctx.signal });
   /** Item i of n within a step (a dataset, a run): its own progress is its 1/n share of the step's bar. */
-  const item = (s: StudyStep, i: number, n: number, label = '') => (done: number, total: number, message: string) => phase(s)(i + done / Math.max(total, 1), n, `${label}${message}`);
+  const item =
+    (s: StudyStep, i: number, n: number, label = '') =>
+    (done: number, total: number, message: string) =>
+      phase(s)(i + done / Math.max(total, 1), n, `${label}${message}`);
   const finish = () => ({ ...out, seconds: (performance.now() - started) / 1000 });
 
   // 1. Study and datasets.
@@ -89,7 +109,8 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
 
   // 2–3. The grid, then every runnable run (unfinished ones resume).
   const view = await saveGrid(study, plan.grid);
-  for (const c of view.cells.filter((c) => c.status === 'blocked' || c.status === 'invalid')) out.skipped.push({ step: 'train', reason: `${c.runId}: ${c.reason}` });
+  for (const c of view.cells.filter((c) => c.status === 'blocked' || c.status === 'invalid'))
+    out.skipped.push({ step: 'train', reason: `${c.runId}: ${c.reason}` });
   if (stop('train')) return finish();
   // The runs as one bar, the message naming the run being trained.
   let runProgress = item('train', 0, 1);
@@ -121,14 +142,18 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   // 5. Spectra (one result per run).
   if (plan.spectra) {
     const chosen = chooseRuns(runs, plan.grid.strategies, plan.spectra.fraction, plan.spectra.seed);
-    if (chosen.length === 0) out.skipped.push({ step: 'spectra', reason: `no finished run at fraction ${plan.spectra.fraction}, seed ${plan.spectra.seed}` });
+    if (chosen.length === 0)
+      out.skipped.push({ step: 'spectra', reason: `no finished run at fraction ${plan.spectra.fraction}, seed ${plan.spectra.seed}` });
     for (const [i, r] of chosen.entries()) {
       throwIfCancelled(ctx);
       const name = spectraName(r.runId, plan.spectra.datasetId);
       out.spectra.push(name);
       if (hasResult(study, 'spectra', name)) continue;
       phase('spectra')(i, chosen.length, `spectra of ${r.runId}`);
-      await runSpectra({ runId: r.runId, datasetId: plan.spectra.datasetId, images: plan.spectra.images }, study, { ...sub('spectra'), progress: () => {} });
+      await runSpectra({ runId: r.runId, datasetId: plan.spectra.datasetId, images: plan.spectra.images }, study, {
+        ...sub('spectra'),
+        progress: () => {},
+      });
     }
   }
   if (stop('robustness')) return finish();
@@ -136,11 +161,24 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   // 6. Robustness (all chosen runs together: they see the same corrupted images).
   if (plan.robustness) {
     const chosen = chooseRuns(runs, plan.grid.strategies, plan.robustness.fraction, plan.robustness.seed);
-    if (chosen.length === 0) out.skipped.push({ step: 'robustness', reason: `no finished run at fraction ${plan.robustness.fraction}, seed ${plan.robustness.seed}` });
+    if (chosen.length === 0)
+      out.skipped.push({
+        step: 'robustness',
+        reason: `no finished run at fraction ${plan.robustness.fraction}, seed ${plan.robustness.seed}`,
+      });
     else {
-      const name = robustnessName(plan.robustness.datasetId, chosen.map((r) => r.runId));
+      const name = robustnessName(
+        plan.robustness.datasetId,
+        chosen.map((r) => r.runId),
+      );
       if (!hasResult(study, 'robustness', name)) {
-        const request: RobustnessRequestInput = { runIds: chosen.map((r) => r.runId), datasetId: plan.robustness.datasetId, images: plan.robustness.images, severities: plan.robustness.severities, ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}) };
+        const request: RobustnessRequestInput = {
+          runIds: chosen.map((r) => r.runId),
+          datasetId: plan.robustness.datasetId,
+          images: plan.robustness.images,
+          severities: plan.robustness.severities,
+          ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}),
+        };
         await runRobustness(request, study, sub('robustness'));
       }
       out.robustness = name;
@@ -151,21 +189,34 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   // 7. Explanations.
   if (plan.explain) {
     const chosen = chooseRuns(runs, plan.grid.strategies, plan.explain.fraction, plan.explain.seed);
-    if (chosen.length === 0) out.skipped.push({ step: 'explain', reason: `no finished run at fraction ${plan.explain.fraction}, seed ${plan.explain.seed}` });
+    if (chosen.length === 0)
+      out.skipped.push({ step: 'explain', reason: `no finished run at fraction ${plan.explain.fraction}, seed ${plan.explain.seed}` });
     for (const [i, r] of chosen.entries()) {
       throwIfCancelled(ctx);
       const name = explanationName(r.runId, plan.explain.datasetId);
       out.explanations.push(name);
       if (hasResult(study, 'explanations', name)) continue;
       phase('explain')(i, chosen.length, `explaining ${r.runId}`);
-      await explainRun({ runId: r.runId, datasetId: plan.explain.datasetId, ...(plan.explain.images ? { images: plan.explain.images } : {}) }, study, { ...sub('explain'), progress: () => {} });
+      await explainRun(
+        { runId: r.runId, datasetId: plan.explain.datasetId, ...(plan.explain.images ? { images: plan.explain.images } : {}) },
+        study,
+        { ...sub('explain'), progress: () => {} },
+      );
     }
   }
   if (stop('report')) return finish();
 
   // 8. Report.
   if (plan.report) {
-    out.report = await buildReport(study, { out: path.resolve(study, plan.report.out), revealImageIds: plan.report.revealImageIds, ...(opts.reportDate ? { date: opts.reportDate } : {}) }, sub('report'));
+    out.report = await buildReport(
+      study,
+      {
+        out: path.resolve(study, plan.report.out),
+        revealImageIds: plan.report.revealImageIds,
+        ...(opts.reportDate ? { date: opts.reportDate } : {}),
+      },
+      sub('report'),
+    );
   }
   ctx.progress(STUDY_STEPS.length * 1000, STUDY_STEPS.length * 1000, 'Study finished');
   return finish();
@@ -175,7 +226,12 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
 export function studyRunResult(o: StudyOutcome): StudyRunResult {
   return {
     study: o.study,
-    runs: o.runs.map((r) => ({ runId: r.runId, status: r.status, bestValAuc: r.result?.bestValAuc ?? null, error: r.error?.message ?? null })),
+    runs: o.runs.map((r) => ({
+      runId: r.runId,
+      status: r.status,
+      bestValAuc: r.result?.bestValAuc ?? null,
+      error: r.error?.message ?? null,
+    })),
     evaluations: o.evaluations,
     spectra: o.spectra,
     robustness: o.robustness,

@@ -73,9 +73,7 @@ async function run(task: string, params: unknown, preference: BackendPreference,
     send({ type: 'result', value });
   } catch (error) {
     const payload: ErrorPayload =
-      error instanceof AppError
-        ? error.toPayload()
-        : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+      error instanceof AppError ? error.toPayload() : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
     if (!(error instanceof AppError)) send({ type: 'log', line: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     send({ type: 'error', error: payload });
   }

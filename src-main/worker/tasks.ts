@@ -20,7 +20,15 @@ import { addDemoData } from '../services/demo/study-demo';
 import { runQuickBench } from '../engine/quick-bench';
 import { importDataset } from '../services/datasets/import/import-service';
 import { AppError, parseOrThrow } from '../../src-shared/errors';
-import { JOB_KINDS, JobKindName, type JobKind, type JobKindSpec, type JobNeedsStudy, type JobParams, type JobResult } from '../../src-shared/jobs';
+import {
+  JOB_KINDS,
+  JobKindName,
+  type JobKind,
+  type JobKindSpec,
+  type JobNeedsStudy,
+  type JobParams,
+  type JobResult,
+} from '../../src-shared/jobs';
 import { initEngine } from '../engine/backend';
 import { collectDoctorReport } from '../engine/doctor';
 import { runSelfTest } from '../engine/selftest';
@@ -39,7 +47,10 @@ export interface TaskContext extends JobContext {
 export type Task = (params: unknown, ctx: TaskContext) => Promise<unknown>;
 
 /** A kind's own work, after the common steps: its parameters parsed, and its study folder when the kind needs one. */
-type JobHandler<K extends JobKind> = (params: JobParams<K>, ctx: JobNeedsStudy<K> extends true ? TaskContext & { studyPath: string } : TaskContext) => Promise<JobResult<K>>;
+type JobHandler<K extends JobKind> = (
+  params: JobParams<K>,
+  ctx: JobNeedsStudy<K> extends true ? TaskContext & { studyPath: string } : TaskContext,
+) => Promise<JobResult<K>>;
 
 /** One handler per job kind (a kind without one does not compile). */
 const handlers: { [K in JobKind]: JobHandler<K> } = {
@@ -52,8 +63,14 @@ const handlers: { [K in JobKind]: JobHandler<K> } = {
   'spectra.run': (params, ctx) => runSpectra(params, ctx.studyPath, ctx),
   'robustness.run': (params, ctx) => runRobustness(params, ctx.studyPath, ctx),
   'explain.run': (params, ctx) => explainRun(params, ctx.studyPath, ctx),
-  'report.build': (params, ctx) => buildReport(ctx.studyPath, { out: params.out ?? studyLayout(ctx.studyPath).defaultReportFile(), revealImageIds: params.revealImageIds }, ctx),
-  'study.run': async (plan, ctx) => studyRunResult(await runStudy({ ...plan, study: path.resolve(ctx.studyPath, plan.study) }, ctx, { baseDir: ctx.studyPath })),
+  'report.build': (params, ctx) =>
+    buildReport(
+      ctx.studyPath,
+      { out: params.out ?? studyLayout(ctx.studyPath).defaultReportFile(), revealImageIds: params.revealImageIds },
+      ctx,
+    ),
+  'study.run': async (plan, ctx) =>
+    studyRunResult(await runStudy({ ...plan, study: path.resolve(ctx.studyPath, plan.study) }, ctx, { baseDir: ctx.studyPath })),
 };
 
 /**
@@ -65,7 +82,8 @@ function jobTask<K extends JobKind>(kind: K): Task {
   const spec: JobKindSpec = JOB_KINDS[kind];
   const handler = handlers[kind] as (params: JobParams<K>, ctx: TaskContext) => Promise<JobResult<K>>;
   return async (params, ctx) => {
-    if (spec.study !== 'optional' && !ctx.studyPath) throw new AppError('BAD_REQUEST', `${spec.study.required} needs the study folder`, [{ path: 'studyPath', message: 'required' }]);
+    if (spec.study !== 'optional' && !ctx.studyPath)
+      throw new AppError('BAD_REQUEST', `${spec.study.required} needs the study folder`, [{ path: 'studyPath', message: 'required' }]);
     const parsed = parseOrThrow(spec.params as z.ZodType<JobParams<K>>, params, spec.paramsLabel);
     if (spec.engine) {
       const status = await initEngine({ preference: ctx.preference });
@@ -131,6 +149,8 @@ export const TASKS: Record<string, Task> = {
   /** Reads a weights file (pure JS, no tfjs backend needed) and plans its import into each architecture. */
   'weights.inspect': async (params) => {
     const request = parseOrThrow(WeightsInspectRequest, params, 'weights inspect request');
-    return toWeightsInspection(await inspectWeights(request.path, { classes: request.classes, ...(request.archs ? { archs: request.archs } : {}) }));
+    return toWeightsInspection(
+      await inspectWeights(request.path, { classes: request.classes, ...(request.archs ? { archs: request.archs } : {}) }),
+    );
   },
 };

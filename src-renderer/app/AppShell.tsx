@@ -16,7 +16,11 @@ export function AppShell() {
       <TopBar />
       <Box sx={{ flex: 1, display: 'flex', minHeight: 0 }}>
         <SideNav />
-        <Box component="main" sx={{ flex: 1, minWidth: 0, overflowY: 'auto', overflowX: 'hidden', position: 'relative' }} data-testid={`page-${current.id}`}>
+        <Box
+          component="main"
+          sx={{ flex: 1, minWidth: 0, overflowY: 'auto', overflowX: 'hidden', position: 'relative' }}
+          data-testid={`page-${current.id}`}
+        >
           <Box sx={{ maxWidth: 1120, mx: 'auto', px: { xs: 2, md: 4 }, py: 3 }}>
             <ErrorBoundary key={current.id} what={`the ${current.label} page`}>
               <Page focusHeading={navigations > 0} />

@@ -49,35 +49,39 @@ export function SideNav() {
           const selected = id === route;
           const waiting = Boolean(needsStudy) && !openStudy;
           const button = (
-              <ListItemButton
-                selected={selected}
-                aria-current={selected ? 'page' : undefined}
-                onClick={() => navigate(id)}
-                data-testid={`nav-${id}`}
-                data-needs-study={waiting ? 'true' : undefined}
-                sx={{ borderRadius: 1, ...(compact ? { justifyContent: 'center', px: 1 } : {}), ...(waiting ? { color: 'text.secondary' } : {}) }}
-              >
-                <ListItemIcon sx={{ minWidth: compact ? 0 : 36, color: selected ? 'primary.main' : 'text.secondary' }}>
-                  {id === 'jobs' && activeJobs > 0 ? (
-                    <Badge badgeContent={activeJobs} color="primary" aria-hidden>
-                      <Icon />
-                    </Badge>
-                  ) : (
+            <ListItemButton
+              selected={selected}
+              aria-current={selected ? 'page' : undefined}
+              onClick={() => navigate(id)}
+              data-testid={`nav-${id}`}
+              data-needs-study={waiting ? 'true' : undefined}
+              sx={{
+                borderRadius: 1,
+                ...(compact ? { justifyContent: 'center', px: 1 } : {}),
+                ...(waiting ? { color: 'text.secondary' } : {}),
+              }}
+            >
+              <ListItemIcon sx={{ minWidth: compact ? 0 : 36, color: selected ? 'primary.main' : 'text.secondary' }}>
+                {id === 'jobs' && activeJobs > 0 ? (
+                  <Badge badgeContent={activeJobs} color="primary" aria-hidden>
                     <Icon />
-                  )}
-                </ListItemIcon>
-                <ListItemText
-                  sx={compact ? visuallyHidden : undefined}
-                  primary={
-                    <>
-                      {label}
-                      {id === 'jobs' && activeJobs > 0 ? <Box component="span" sx={visuallyHidden}>{`, ${activeJobs} active`}</Box> : null}
-                    </>
-                  }
-                  secondary={waiting ? 'Open a study first' : undefined}
-                  slotProps={{ primary: { sx: { fontWeight: selected ? 600 : 400 } }, secondary: { sx: { fontSize: '0.75rem' } } }}
-                />
-              </ListItemButton>
+                  </Badge>
+                ) : (
+                  <Icon />
+                )}
+              </ListItemIcon>
+              <ListItemText
+                sx={compact ? visuallyHidden : undefined}
+                primary={
+                  <>
+                    {label}
+                    {id === 'jobs' && activeJobs > 0 ? <Box component="span" sx={visuallyHidden}>{`, ${activeJobs} active`}</Box> : null}
+                  </>
+                }
+                secondary={waiting ? 'Open a study first' : undefined}
+                slotProps={{ primary: { sx: { fontWeight: selected ? 600 : 400 } }, secondary: { sx: { fontSize: '0.75rem' } } }}
+              />
+            </ListItemButton>
           );
           return (
             <ListItem key={id} disablePadding sx={{ mb: 0.5 }}>

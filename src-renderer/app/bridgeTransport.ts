@@ -62,7 +62,11 @@ export function tokenFromHash(hash: string): { token: string | null; remainingHa
  * remembered for reloads; otherwise the remembered one. `cleanHash` receives the fragment without
  * the token so the caller can take it out of the address bar.
  */
-export function resolveBridgeToken(hash: string, storage: KeyValueStorage | null, cleanHash: (remainingHash: string) => void): string | null {
+export function resolveBridgeToken(
+  hash: string,
+  storage: KeyValueStorage | null,
+  cleanHash: (remainingHash: string) => void,
+): string | null {
   const { token, remainingHash } = tokenFromHash(hash);
   if (token) {
     try {

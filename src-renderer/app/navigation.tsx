@@ -4,7 +4,8 @@
  */
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 
-export type RouteId = 'studies' | 'datasets' | 'models' | 'training' | 'results' | 'spectra' | 'robustness' | 'explanations' | 'report' | 'compute' | 'jobs';
+export type RouteId =
+  'studies' | 'datasets' | 'models' | 'training' | 'results' | 'spectra' | 'robustness' | 'explanations' | 'report' | 'compute' | 'jobs';
 
 interface NavigationValue {
   route: RouteId;

@@ -4,7 +4,19 @@
  */
 import type { ComponentType } from 'react';
 import type { SvgIconProps } from '@mui/material/SvgIcon';
-import { ChipIcon, DatasetsIcon, ExplanationsIcon, FundusIcon, JobsIcon, ModelsIcon, ReportIcon, ResultsIcon, RobustnessIcon, SpectraIcon, TrainingIcon } from '../shared/icons';
+import {
+  ChipIcon,
+  DatasetsIcon,
+  ExplanationsIcon,
+  FundusIcon,
+  JobsIcon,
+  ModelsIcon,
+  ReportIcon,
+  ResultsIcon,
+  RobustnessIcon,
+  SpectraIcon,
+  TrainingIcon,
+} from '../shared/icons';
 import { DatasetsPage } from '../features/datasets/DatasetsPage';
 import { StudiesPage } from '../features/study/StudiesPage';
 import { ComputePage } from '../features/engine/ComputePage';

@@ -8,7 +8,8 @@ import type { PaletteMode } from './themeMode';
 
 export const SYSTEM_FONT =
   'system-ui, -apple-system, "Segoe UI", Roboto, "Noto Sans", "Liberation Sans", "Helvetica Neue", Arial, sans-serif';
-export const MONO_FONT = 'ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace';
+export const MONO_FONT =
+  'ui-monospace, "SFMono-Regular", "Cascadia Mono", "DejaVu Sans Mono", "Liberation Mono", Menlo, Consolas, monospace';
 
 const palettes: Record<PaletteMode, ThemeOptions['palette']> = {
   light: {

@@ -22,7 +22,15 @@ import { JobProgressBar } from '../features/jobs/JobProgressBar';
 import { jobViewModel } from '../features/jobs/jobs.viewmodel';
 import { useJobs } from '../features/jobs/JobsStore';
 import { useDatasets } from '../features/datasets/DatasetsStore';
-import { activeStudyJobs, analysisDatasetChoices, defaultDataset, jobSubject, runGroups, type DatasetNeed, type RunGroup } from './analyses.viewmodel';
+import {
+  activeStudyJobs,
+  analysisDatasetChoices,
+  defaultDataset,
+  jobSubject,
+  runGroups,
+  type DatasetNeed,
+  type RunGroup,
+} from './analyses.viewmodel';
 import { CommandBlock } from './CommandBlock';
 import { errorMessage } from './errors.viewmodel';
 import { PlayIcon } from './icons';
@@ -60,7 +68,10 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
   const [busy, setBusy] = useState(false);
 
   const group = groups.find((g) => g.key === groupKey) ?? null;
-  const choices = useMemo(() => analysisDatasetChoices(datasets, group?.inputSize ?? null, props.datasetNeed), [datasets, group, props.datasetNeed]);
+  const choices = useMemo(
+    () => analysisDatasetChoices(datasets, group?.inputSize ?? null, props.datasetNeed),
+    [datasets, group, props.datasetNeed],
+  );
   const dataset = choices.find((c) => c.id === datasetId && c.disabledReason === null) ?? null;
 
   useEffect(() => {
@@ -183,7 +194,8 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
             ) : null}
             {failed.map((j) => (
               <Alert key={j.id} severity={j.status === 'failed' ? 'error' : 'warning'} data-testid={`${testId}-failed`}>
-                {j.title} of {jobSubject(j)} {j.status === 'failed' ? `failed: ${j.error?.message ?? 'no reason given'}` : 'was interrupted; retry it on the Jobs page.'}
+                {j.title} of {jobSubject(j)}{' '}
+                {j.status === 'failed' ? `failed: ${j.error?.message ?? 'no reason given'}` : 'was interrupted; retry it on the Jobs page.'}
               </Alert>
             ))}
             {active.length > 0 ? (

@@ -6,7 +6,19 @@ import Typography from '@mui/material/Typography';
 import { CommandBlock } from './CommandBlock';
 
 /** An empty state that says what to do: the in-page action in words, the command line, and an optional button. */
-export function EmptyStateCard({ testId, title, children, commands, action }: { testId: string; title: string; children: ReactNode; commands?: readonly string[]; action?: ReactNode }) {
+export function EmptyStateCard({
+  testId,
+  title,
+  children,
+  commands,
+  action,
+}: {
+  testId: string;
+  title: string;
+  children: ReactNode;
+  commands?: readonly string[];
+  action?: ReactNode;
+}) {
   return (
     <Card data-testid={testId}>
       <CardContent>

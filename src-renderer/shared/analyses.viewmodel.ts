@@ -28,7 +28,9 @@ export function sameStudy(a: string | null | undefined, b: string | null | undef
 
 /** The study's jobs of `kind`, oldest first. */
 export function studyJobs(jobs: readonly JobState[], studyPath: string | null, kind: JobKind): JobState[] {
-  return jobs.filter((j) => j.kind === kind && sameStudy(j.studyPath, studyPath)).sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  return jobs
+    .filter((j) => j.kind === kind && sameStudy(j.studyPath, studyPath))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
 }
 
 /** The study's queued or running jobs of `kind`, oldest first. */
@@ -90,7 +92,14 @@ export function runGroups(runs: readonly RunSummary[]): RunGroup[] {
         strategies,
       };
     })
-    .sort((a, b) => b.runs.length - a.runs.length || b.fraction - a.fraction || a.seed - b.seed || a.arch.localeCompare(b.arch) || a.inputSize - b.inputSize);
+    .sort(
+      (a, b) =>
+        b.runs.length - a.runs.length ||
+        b.fraction - a.fraction ||
+        a.seed - b.seed ||
+        a.arch.localeCompare(b.arch) ||
+        a.inputSize - b.inputSize,
+    );
 }
 
 // ---- Datasets to analyse on -------------------------------------------------------------------------
@@ -113,7 +122,11 @@ const EXPLAINED_LESIONS = ['MA', 'HE', 'EX'] as const;
  * the cached inputs and masks on the runs' pixel grid); `graded` needs ICDR grades (robustness
  * scores the true class), `masks` needs MA, HE or EX masks (explanations score against them).
  */
-export function analysisDatasetChoices(datasets: readonly DatasetSummary[] | null, inputSize: number | null, need: DatasetNeed): AnalysisDatasetChoice[] {
+export function analysisDatasetChoices(
+  datasets: readonly DatasetSummary[] | null,
+  inputSize: number | null,
+  need: DatasetNeed,
+): AnalysisDatasetChoice[] {
   return (datasets ?? []).map((d) => {
     if (!d.readable) return { id: d.id, label: d.id, disabledReason: `cannot be read: ${d.reason}`, hasTest: false };
     const graded = [0, 1, 2, 3, 4].reduce((n, g) => n + (d.grades[String(g)] ?? 0), 0);
@@ -128,7 +141,12 @@ export function analysisDatasetChoices(datasets: readonly DatasetSummary[] | nul
             ? `preprocessed at ${d.settings.inputSize} px; the runs need ${inputSize} px`
             : null;
     const extra = need === 'masks' && masked.length > 0 ? ` · masks ${masked.join(', ')}` : '';
-    return { id: d.id, label: `${d.id} · ${d.items} images at ${d.settings.inputSize} px${extra}`, disabledReason: reason, hasTest: (d.splits.test ?? 0) > 0 };
+    return {
+      id: d.id,
+      label: `${d.id} · ${d.items} images at ${d.settings.inputSize} px${extra}`,
+      disabledReason: reason,
+      hasTest: (d.splits.test ?? 0) > 0,
+    };
   });
 }
 
@@ -168,7 +186,11 @@ export function jobSubject(job: Pick<JobState, 'params'>): string {
 }
 
 /** The run card's first choice (the first group, its default dataset): the exact commands an empty state names. Null when there is no group or no usable dataset. */
-export function defaultRunChoice(runs: readonly RunSummary[] | null, datasets: readonly DatasetSummary[] | null, need: DatasetNeed): { group: RunGroup; datasetId: string } | null {
+export function defaultRunChoice(
+  runs: readonly RunSummary[] | null,
+  datasets: readonly DatasetSummary[] | null,
+  need: DatasetNeed,
+): { group: RunGroup; datasetId: string } | null {
   const group = runGroups(runs ?? [])[0];
   if (!group) return null;
   const datasetId = defaultDataset(analysisDatasetChoices(datasets, group.inputSize, need));

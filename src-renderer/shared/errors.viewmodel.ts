@@ -19,7 +19,11 @@ function errorParts(error: unknown): { message: string; code: string | null; iss
     const code = typeof withCode.code === 'string' ? withCode.code : null;
     const issues = Array.isArray(withCode.issues)
       ? withCode.issues.filter(
-          (i): i is FieldIssue => typeof i === 'object' && i !== null && typeof (i as FieldIssue).path === 'string' && typeof (i as FieldIssue).message === 'string',
+          (i): i is FieldIssue =>
+            typeof i === 'object' &&
+            i !== null &&
+            typeof (i as FieldIssue).path === 'string' &&
+            typeof (i as FieldIssue).message === 'string',
         )
       : [];
     return { message: error.message || 'Something went wrong.', code, issues };

@@ -93,7 +93,10 @@ export const MonitorIcon = strokeIcon(
   'MonitorIcon',
 );
 
-export const FolderIcon = strokeIcon(<path d="M3 7.5A1.5 1.5 0 0 1 4.5 6h4.2l2 2h8.8A1.5 1.5 0 0 1 21 9.5v8a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z" />, 'FolderIcon');
+export const FolderIcon = strokeIcon(
+  <path d="M3 7.5A1.5 1.5 0 0 1 4.5 6h4.2l2 2h8.8A1.5 1.5 0 0 1 21 9.5v8a1.5 1.5 0 0 1-1.5 1.5h-15A1.5 1.5 0 0 1 3 17.5z" />,
+  'FolderIcon',
+);
 
 export const RefreshIcon = strokeIcon(
   <>

@@ -67,7 +67,15 @@ export function defocusBlur(image: RgbImage, severity: Severity): RgbImage {
  * The reference's `_motion_blur(x, radius, sigma, angle)` on an HWC array with c channels (float64
  * result, same scale as the input).
  */
-export function motionBlurArray(src: ArrayLike<number>, h: number, w: number, c: number, radius: number, sigma: number, angleDeg: number): Float64Array {
+export function motionBlurArray(
+  src: ArrayLike<number>,
+  h: number,
+  w: number,
+  c: number,
+  radius: number,
+  sigma: number,
+  angleDeg: number,
+): Float64Array {
   const width = radius * 2 + 1;
   const k = new Float64Array(width);
   for (let i = 0; i < width; i++) k[i] = Math.exp(-(i * i) / (2 * (sigma * sigma))) / (Math.sqrt(2 * Math.PI) * sigma);

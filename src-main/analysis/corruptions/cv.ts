@@ -56,7 +56,7 @@ export function canny(src: Uint8Array, h: number, w: number, low: number, high: 
         const tg67x = tg22x + ax * (1 << (SHIFT + 1));
         if (ay > tg67x) keep = m > M(y - 1, x) && m >= M(y + 1, x);
         else {
-          const s = (xs < 0) !== (ys < 0) ? -1 : 1;
+          const s = xs < 0 !== ys < 0 ? -1 : 1;
           keep = m > M(y - 1, x - s) && m > M(y + 1, x + s);
         }
       }
@@ -211,7 +211,8 @@ export function filter2D3x3U8(src: Uint8Array, h: number, w: number, kernel: rea
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
       let s = 0;
-      for (let ky = 0; ky < 3; ky++) for (let kx = 0; kx < 3; kx++) s += kernel[ky * 3 + kx]! * at(src, h, w, y + ky - 1, x + kx - 1, 'reflect101');
+      for (let ky = 0; ky < 3; ky++)
+        for (let kx = 0; kx < 3; kx++) s += kernel[ky * 3 + kx]! * at(src, h, w, y + ky - 1, x + kx - 1, 'reflect101');
       out[y * w + x] = s < 0 ? 0 : s > 255 ? 255 : s;
     }
   }

@@ -117,7 +117,8 @@ function defocusPlan(radius: number, aliasBlur: number): DefocusPlan {
   const ext = n + 2 * half;
   // Dext on [−half, n + half)², stored with offset half.
   const dext = new Uint8Array(ext * ext);
-  for (let u = -half; u < n + half; u++) for (let v = -half; v < n + half; v++) dext[(u + half) * ext + v + half] = inside[reflect101(u, n) * n + reflect101(v, n)]!;
+  for (let u = -half; u < n + half; u++)
+    for (let v = -half; v < n + half; v++) dext[(u + half) * ext + v + half] = inside[reflect101(u, n) * n + reflect101(v, n)]!;
   const runs: DefocusPlan['runs'] = [];
   for (let u = 0; u < ext; u++) {
     let v = 0;

@@ -39,7 +39,15 @@ function fftTables(n: number): FftTables {
 }
 
 /** In-place FFT of (re, im)[off … off + n·stride) with stride; inverse without the 1/n scale. */
-function fft1d(re: Float64Array, im: Float64Array, t: FftTables, inverse: boolean, buf: { re: Float64Array; im: Float64Array }, off: number, stride: number): void {
+function fft1d(
+  re: Float64Array,
+  im: Float64Array,
+  t: FftTables,
+  inverse: boolean,
+  buf: { re: Float64Array; im: Float64Array },
+  off: number,
+  stride: number,
+): void {
   const { n, rev, cos, sin } = t;
   const br = buf.re;
   const bi = buf.im;
@@ -90,7 +98,15 @@ export function fftGrid(h: number, w: number, kh: number, kw: number): { fh: num
  * `cv2.filter2D(x, -1, kernel)` per channel of an HWC float image (correlation, anchor at the
  * centre, BORDER_REFLECT_101) computed by FFT.
  */
-export function fftCorrelate2d(src: ArrayLike<number>, h: number, w: number, c: number, kernel: ArrayLike<number>, kh: number, kw: number): Float64Array {
+export function fftCorrelate2d(
+  src: ArrayLike<number>,
+  h: number,
+  w: number,
+  c: number,
+  kernel: ArrayLike<number>,
+  kh: number,
+  kw: number,
+): Float64Array {
   const ry = (kh - 1) >> 1;
   const rx = (kw - 1) >> 1;
   const ph = h + 2 * ry;

@@ -64,7 +64,15 @@ function symmetricAlongRows(src: ArrayLike<number>, dst: Float64Array, h: number
 }
 
 /** Correlates along axis 1 (columns) of an HWC image with a symmetric half kernel. */
-function symmetricAlongColumns(src: ArrayLike<number>, dst: Float64Array, h: number, width: number, c: number, w: Float64Array, mode: BorderMode): void {
+function symmetricAlongColumns(
+  src: ArrayLike<number>,
+  dst: Float64Array,
+  h: number,
+  width: number,
+  c: number,
+  w: Float64Array,
+  mode: BorderMode,
+): void {
   const r = w.length - 1;
   const w0 = w[0]!;
   // Padded column index table: idx[x + r] = source column of x.
@@ -124,7 +132,16 @@ export function gaussianFilter(
  * defocus.ts has the fast path for the disk kernels). Taps with |w| < minWeight are skipped (their
  * contribution is below float64 resolution of the result).
  */
-export function correlate2d(src: ArrayLike<number>, h: number, width: number, c: number, kernel: ArrayLike<number>, kh: number, kw: number, minWeight = 1e-12): Float64Array {
+export function correlate2d(
+  src: ArrayLike<number>,
+  h: number,
+  width: number,
+  c: number,
+  kernel: ArrayLike<number>,
+  kh: number,
+  kw: number,
+  minWeight = 1e-12,
+): Float64Array {
   const ry = (kh - 1) >> 1;
   const rx = (kw - 1) >> 1;
   const pw = width + 2 * rx;

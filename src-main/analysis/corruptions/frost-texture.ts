@@ -65,7 +65,19 @@ function splat(density: Float64Array, w: number, h: number, x: number, y: number
 }
 
 /** Draws a needle and, recursively, its side needles (±60°) into `density`. */
-function growNeedle(rng: Rng, density: Float64Array, w: number, h: number, x0: number, y0: number, angle: number, length: number, strength: number, depth: number, maxDepth: number): void {
+function growNeedle(
+  rng: Rng,
+  density: Float64Array,
+  w: number,
+  h: number,
+  x0: number,
+  y0: number,
+  angle: number,
+  length: number,
+  strength: number,
+  depth: number,
+  maxDepth: number,
+): void {
   const step = 0.7;
   let x = x0;
   let y = y0;
@@ -76,7 +88,20 @@ function growNeedle(rng: Rng, density: Float64Array, w: number, h: number, x0: n
     if (depth < maxDepth && t >= nextBranch) {
       const remaining = length - t;
       for (const side of [-1, 1]) {
-        if (rng.chance(0.7)) growNeedle(rng, density, w, h, x, y, a + (side * Math.PI) / 3, remaining * (0.35 + 0.35 * rng.next()), strength * 0.75, depth + 1, maxDepth);
+        if (rng.chance(0.7))
+          growNeedle(
+            rng,
+            density,
+            w,
+            h,
+            x,
+            y,
+            a + (side * Math.PI) / 3,
+            remaining * (0.35 + 0.35 * rng.next()),
+            strength * 0.75,
+            depth + 1,
+            maxDepth,
+          );
       }
       nextBranch = t + 3 + rng.next() * 3;
     }
@@ -99,11 +124,35 @@ export function generateFrostTexture(index: number): FrostTexture {
   // Large branching crystals (ferns), then a dense layer of small ones (the frosted film).
   const ferns = Math.round((w * h) / 12000);
   for (let s = 0; s < ferns; s++) {
-    growNeedle(rng, density, w, h, rng.next() * w, rng.next() * h, rng.next() * 2 * Math.PI, short * (0.1 + 0.2 * rng.next()), 0.6 + 0.4 * rng.next(), 0, 2);
+    growNeedle(
+      rng,
+      density,
+      w,
+      h,
+      rng.next() * w,
+      rng.next() * h,
+      rng.next() * 2 * Math.PI,
+      short * (0.1 + 0.2 * rng.next()),
+      0.6 + 0.4 * rng.next(),
+      0,
+      2,
+    );
   }
   const grains = Math.round((w * h) / 250);
   for (let s = 0; s < grains; s++) {
-    growNeedle(rng, density, w, h, rng.next() * w, rng.next() * h, rng.next() * 2 * Math.PI, short * (0.01 + 0.03 * rng.next()), 0.25 + 0.25 * rng.next(), 0, 1);
+    growNeedle(
+      rng,
+      density,
+      w,
+      h,
+      rng.next() * w,
+      rng.next() * h,
+      rng.next() * 2 * Math.PI,
+      short * (0.01 + 0.03 * rng.next()),
+      0.25 + 0.25 * rng.next(),
+      0,
+      1,
+    );
   }
   const soft = gaussianFilter(density, h, w, 1, 0.7, 0.7, 'reflect');
   const data = new Uint8Array(w * h * 3);

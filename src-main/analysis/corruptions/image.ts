@@ -20,10 +20,14 @@ export const MAX_SIDE = 2048;
 /** Throws BAD_REQUEST naming `field` unless `image` is an RGB image with sides in [MIN_SIDE, MAX_SIDE]. */
 export function assertRgbImage(image: unknown, field = 'image'): asserts image is RgbImage {
   const bad = (what: string, expected: string): never => {
-    throw new AppError('BAD_REQUEST', `${field}.${what}: expected ${expected}`, [{ path: `${field}.${what}`, message: `expected ${expected}` }]);
+    throw new AppError('BAD_REQUEST', `${field}.${what}: expected ${expected}`, [
+      { path: `${field}.${what}`, message: `expected ${expected}` },
+    ]);
   };
   if (typeof image !== 'object' || image === null) {
-    throw new AppError('BAD_REQUEST', `${field}: expected an RGB image { width, height, data }`, [{ path: field, message: 'expected an RGB image' }]);
+    throw new AppError('BAD_REQUEST', `${field}: expected an RGB image { width, height, data }`, [
+      { path: field, message: 'expected an RGB image' },
+    ]);
   }
   const { width, height, data } = image as Partial<RgbImage>;
   for (const [name, v] of [

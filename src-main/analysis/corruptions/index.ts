@@ -44,7 +44,12 @@ export interface CorruptionEntry {
   apply: (image: RgbImage, severity: Severity, rng: Rng) => RgbImage | Promise<RgbImage>;
 }
 
-const entry = (name: CorruptionName, family: CorruptionFamily, stochastic: boolean, apply: CorruptionEntry['apply']): CorruptionEntry => ({ name, family, stochastic, apply });
+const entry = (name: CorruptionName, family: CorruptionFamily, stochastic: boolean, apply: CorruptionEntry['apply']): CorruptionEntry => ({
+  name,
+  family,
+  stochastic,
+  apply,
+});
 
 /** name → corruption. */
 export const CORRUPTIONS: Readonly<Record<CorruptionName, CorruptionEntry>> = {
@@ -79,11 +84,18 @@ function badField(path: string, expected: string, got: unknown): never {
 }
 
 /** Checks the arguments of `corrupt`, throwing BAD_REQUEST naming the bad field. */
-export function validateCorruptArgs(image: unknown, name: unknown, severity: unknown, seed: unknown): { name: CorruptionName; severity: Severity; seed: number } {
+export function validateCorruptArgs(
+  image: unknown,
+  name: unknown,
+  severity: unknown,
+  seed: unknown,
+): { name: CorruptionName; severity: Severity; seed: number } {
   assertRgbImage(image, 'image');
   if (!isCorruptionName(name)) badField('name', `one of ${CORRUPTION_NAMES.join(', ')}`, name);
-  if (typeof severity !== 'number' || !(SEVERITIES as readonly number[]).includes(severity)) badField('severity', 'an integer from 1 to 5', severity);
-  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) badField('seed', 'an integer in [0, 2^32 − 1]', seed);
+  if (typeof severity !== 'number' || !(SEVERITIES as readonly number[]).includes(severity))
+    badField('severity', 'an integer from 1 to 5', severity);
+  if (typeof seed !== 'number' || !Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    badField('seed', 'an integer in [0, 2^32 − 1]', seed);
   return { name, severity: severity as Severity, seed };
 }
 

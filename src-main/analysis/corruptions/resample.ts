@@ -53,7 +53,15 @@ export function zoomAxis(n: number, z: number, limit = Infinity): ZoomAxis {
  * `clipped_zoom(x, z)` of an HWC image (c channels), cropped to its first `rows × cols` outputs
  * (default: the full zoomed size). Float64 result.
  */
-export function clippedZoom(src: ArrayLike<number>, h: number, w: number, c: number, z: number, rows = Infinity, cols = Infinity): { data: Float64Array; height: number; width: number } {
+export function clippedZoom(
+  src: ArrayLike<number>,
+  h: number,
+  w: number,
+  c: number,
+  z: number,
+  rows = Infinity,
+  cols = Infinity,
+): { data: Float64Array; height: number; width: number } {
   const ay = zoomAxis(h, z, rows);
   const ax = zoomAxis(w, z, cols);
   const oh = ay.i0.length;
@@ -69,7 +77,14 @@ export function clippedZoom(src: ArrayLike<number>, h: number, w: number, c: num
  * Evaluates the zoom at every output (row-major, HWC) and hands (index, value) to `sink`.
  * Sum order as scipy: ((v₀₀·wy₀)·wx₀) + ((v₀₁·wy₀)·wx₁) + ((v₁₀·wy₁)·wx₀) + ((v₁₁·wy₁)·wx₁).
  */
-export function zoomInto(src: ArrayLike<number>, w: number, c: number, ay: ZoomAxis, ax: ZoomAxis, sink: (index: number, value: number) => void): void {
+export function zoomInto(
+  src: ArrayLike<number>,
+  w: number,
+  c: number,
+  ay: ZoomAxis,
+  ax: ZoomAxis,
+  sink: (index: number, value: number) => void,
+): void {
   const oh = ay.i0.length;
   const ow = ax.i0.length;
   for (let y = 0; y < oh; y++) {
@@ -203,7 +218,7 @@ function pilBoxCoefficients(inSize: number, outSize: number): { bounds: Int32Arr
 }
 
 function pilClip8(v: number): number {
-  if (v >= 1 << PIL_PRECISION_BITS << 8) return 255;
+  if (v >= (1 << PIL_PRECISION_BITS) << 8) return 255;
   if (v <= 0) return 0;
   return Math.floor(v / (1 << PIL_PRECISION_BITS));
 }

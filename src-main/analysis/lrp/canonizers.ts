@@ -30,7 +30,10 @@ export interface Canonizer {
 }
 
 /** The merged filter and bias of conv→bn (see the module comment). Returns new tensors. */
-export function mergeConvBn(conv: Pick<ConvNode, 'weight' | 'bias'>, bn: Pick<BnNode, 'gamma' | 'beta' | 'mean' | 'variance' | 'eps'>): { weight: Tensor4D; bias: Tensor1D } {
+export function mergeConvBn(
+  conv: Pick<ConvNode, 'weight' | 'bias'>,
+  bn: Pick<BnNode, 'gamma' | 'beta' | 'mean' | 'variance' | 'eps'>,
+): { weight: Tensor4D; bias: Tensor1D } {
   return tf.tidy(() => {
     const scale = tf.div(bn.gamma, tf.sqrt(tf.add(bn.variance, bn.eps))) as Tensor1D;
     const weight = tf.mul(conv.weight, scale) as Tensor4D; // broadcasts over the last (output-channel) axis

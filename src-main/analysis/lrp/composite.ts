@@ -95,7 +95,10 @@ export function lrpComposite(opts: LrpCompositeOptions = {}): Composite {
   const firstLayer = opts.firstLayer ?? 'alpha-beta';
   let first: Rule;
   if (firstLayer === 'zbox') {
-    if (!opts.bounds) throw new AppError('BAD_REQUEST', 'The zB first-layer rule needs the input bounds (low/high per channel)', [{ path: 'composite.bounds', message: 'required for zbox' }]);
+    if (!opts.bounds)
+      throw new AppError('BAD_REQUEST', 'The zB first-layer rule needs the input bounds (low/high per channel)', [
+        { path: 'composite.bounds', message: 'required for zbox' },
+      ]);
     first = ZBox(opts.bounds.low, opts.bounds.high);
   } else first = firstLayer === 'flat' ? Flat() : AlphaBeta(1, 0);
   const maxPool = opts.maxPool ?? 'winner-take-all';

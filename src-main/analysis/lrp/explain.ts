@@ -36,7 +36,8 @@ export function startRelevance(logits: Tensor2D, classes: readonly (readonly num
   classes.forEach((set, i) => {
     if (set.length === 0) throw new AppError('BAD_REQUEST', `LRP start: image ${i} has no class to explain`);
     for (const c of set) {
-      if (!Number.isInteger(c) || c < 0 || c >= k) throw new AppError('BAD_REQUEST', `LRP start: class ${c} of image ${i} is not one of the model's ${k} outputs`);
+      if (!Number.isInteger(c) || c < 0 || c >= k)
+        throw new AppError('BAD_REQUEST', `LRP start: class ${c} of image ${i} is not one of the model's ${k} outputs`);
       mask[i * k + c] = 1;
     }
   });
@@ -60,7 +61,10 @@ export interface ExplainResult {
  * output and at each of its inputs (valid only during the call; do not dispose them). For
  * diagnostics and per-layer conservation tests.
  */
-export type LayerObserver = (node: LayerNode, step: { inputs: readonly Tensor[]; relevanceOut: Tensor; relevanceIn: readonly Tensor[] }) => void;
+export type LayerObserver = (
+  node: LayerNode,
+  step: { inputs: readonly Tensor[]; relevanceOut: Tensor; relevanceIn: readonly Tensor[] },
+) => void;
 
 export interface ExplainerOptions {
   /** ε of the stabiliser (default 1e-6). */
@@ -114,7 +118,8 @@ export class Explainer {
     let R0: Tensor2D | undefined;
     try {
       R0 = tf.tidy(() => start(logits));
-      if (R0.shape.join() !== logits.shape.join()) throw new AppError('INTERNAL', `LRP start relevance has shape [${R0.shape}], the output [${logits.shape}]`);
+      if (R0.shape.join() !== logits.shape.join())
+        throw new AppError('INTERNAL', `LRP start relevance has shape [${R0.shape}], the output [${logits.shape}]`);
       relevance.set(graph.output, tf.clone(R0));
       const get = (name: string): Tensor => (name === INPUT ? x : acts.get(name)!);
       for (let k = graph.nodes.length - 1; k >= 0; k--) {

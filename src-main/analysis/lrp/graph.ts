@@ -99,12 +99,15 @@ export function validateGraph(graph: LayerGraph): void {
   const seen = new Set<string>([INPUT]);
   for (const node of graph.nodes) {
     if (seen.has(node.name)) throw new AppError('INTERNAL', `LRP graph: duplicate node name "${node.name}"`);
-    for (const i of node.inputs) if (!seen.has(i)) throw new AppError('INTERNAL', `LRP graph: node "${node.name}" reads "${i}", which is not computed before it`);
+    for (const i of node.inputs)
+      if (!seen.has(i)) throw new AppError('INTERNAL', `LRP graph: node "${node.name}" reads "${i}", which is not computed before it`);
     const arity = node.type === 'add' || node.type === 'sum' ? 2 : 1;
-    if (node.inputs.length !== arity) throw new AppError('INTERNAL', `LRP graph: ${node.type} node "${node.name}" needs ${arity} input(s), has ${node.inputs.length}`);
+    if (node.inputs.length !== arity)
+      throw new AppError('INTERNAL', `LRP graph: ${node.type} node "${node.name}" needs ${arity} input(s), has ${node.inputs.length}`);
     seen.add(node.name);
   }
-  if (!seen.has(graph.output) || graph.output === INPUT) throw new AppError('INTERNAL', `LRP graph: output "${graph.output}" is not a node`);
+  if (!seen.has(graph.output) || graph.output === INPUT)
+    throw new AppError('INTERNAL', `LRP graph: output "${graph.output}" is not a node`);
 }
 
 /** The nodes that read each node's output (by name; `input` included). */
@@ -178,7 +181,16 @@ export function forwardGraph(graph: LayerGraph, x: Tensor): ForwardResult {
       const r = readers.get(node.name)!;
       if (node.type === 'conv' && r.length === 1 && r[0]!.type === 'relu' && node.name !== graph.output) {
         const relu = r[0]!;
-        const y = tf.tidy(() => tf.fused.conv2d({ x: get(node.inputs[0]!) as Tensor4D, filter: node.weight, strides: node.stride, pad: node.pad, bias: node.bias ?? undefined, activation: 'relu' }));
+        const y = tf.tidy(() =>
+          tf.fused.conv2d({
+            x: get(node.inputs[0]!) as Tensor4D,
+            filter: node.weight,
+            strides: node.stride,
+            pad: node.pad,
+            bias: node.bias ?? undefined,
+            activation: 'relu',
+          }),
+        );
         acts.set(relu.name, y);
         fusedInto.add(relu.name);
         continue;
@@ -218,7 +230,15 @@ export function resnetGraph(model: ResNet): LayerGraph {
   const v = (name: string) => model.variable(name);
   const nodes: LayerNode[] = [];
   const conv = (c: { name: string; stride: number; pad: number }, input: string): string => {
-    nodes.push({ type: 'conv', name: c.name, inputs: [input], weight: v(`${c.name}.weight`) as Tensor4D, bias: null, stride: c.stride, pad: c.pad });
+    nodes.push({
+      type: 'conv',
+      name: c.name,
+      inputs: [input],
+      weight: v(`${c.name}.weight`) as Tensor4D,
+      bias: null,
+      stride: c.stride,
+      pad: c.pad,
+    });
     return c.name;
   };
   const bn = (name: string, input: string): string => {
@@ -254,7 +274,13 @@ export function resnetGraph(model: ResNet): LayerGraph {
     }
   }
   nodes.push({ type: 'avgpool', name: 'avgpool', inputs: [h] });
-  nodes.push({ type: 'linear', name: fc.name, inputs: ['avgpool'], weight: v(`${fc.name}.weight`) as Tensor2D, bias: v(`${fc.name}.bias`) as Tensor1D });
+  nodes.push({
+    type: 'linear',
+    name: fc.name,
+    inputs: ['avgpool'],
+    weight: v(`${fc.name}.weight`) as Tensor2D,
+    bias: v(`${fc.name}.bias`) as Tensor1D,
+  });
   const graph: LayerGraph = { nodes, output: fc.name, owned: [], canonizers: [] };
   validateGraph(graph);
   return graph;

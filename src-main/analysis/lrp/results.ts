@@ -26,7 +26,10 @@ export function listExplanations(studyPath: string): Promise<ExplanationResult[]
 export async function explanationHeatmap(studyPath: string, name: string, imageId: string, withMasks = false): Promise<HeatmapAnswer> {
   const { folder, result } = await readExplanation(studyPath, name);
   const image = result.images.find((im) => im.id === imageId);
-  if (!image) throw new AppError('NOT_FOUND', `Image "${imageId}" is not among the images of the explanation "${name}".`, [{ path: 'imageId', message: 'not an explained image' }]);
+  if (!image)
+    throw new AppError('NOT_FOUND', `Image "${imageId}" is not among the images of the explanation "${name}".`, [
+      { path: 'imageId', message: 'not an explained image' },
+    ]);
   const [height, width] = result.heatmap.shape;
   const file = insideFolder(folder, image.heatmap, 'imageId');
   let buf: Buffer;
@@ -35,7 +38,11 @@ export async function explanationHeatmap(studyPath: string, name: string, imageI
   } catch {
     throw new AppError('STUDY_CORRUPT', `The heatmap ${file} of image "${imageId}" is missing or unreadable.`);
   }
-  if (buf.length !== width * height * 4) throw new AppError('STUDY_CORRUPT', `The heatmap ${file} has ${buf.length} bytes; a float32 [${height}, ${width}] heatmap has ${width * height * 4}.`);
+  if (buf.length !== width * height * 4)
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `The heatmap ${file} has ${buf.length} bytes; a float32 [${height}, ${width}] heatmap has ${width * height * 4}.`,
+    );
   const values = new Array<number>(width * height);
   for (let i = 0; i < values.length; i++) {
     const v = buf.readFloatLE(i * 4);
@@ -52,9 +59,16 @@ export async function explanationHeatmap(studyPath: string, name: string, imageI
       const maskFile = insideFolder(datasetDir, cached, 'imageId');
       let raw: { data: Buffer; info: OutputInfo };
       try {
-        raw = await sharp(maskFile).extractChannel(0).resize(width, height, { fit: 'fill', kernel: 'nearest' }).raw().toBuffer({ resolveWithObject: true });
+        raw = await sharp(maskFile)
+          .extractChannel(0)
+          .resize(width, height, { fit: 'fill', kernel: 'nearest' })
+          .raw()
+          .toBuffer({ resolveWithObject: true });
       } catch (e) {
-        throw new AppError('STUDY_CORRUPT', `The cached ${lesion} mask of "${imageId}" (${maskFile}) cannot be read: ${(e as Error).message}`);
+        throw new AppError(
+          'STUDY_CORRUPT',
+          `The cached ${lesion} mask of "${imageId}" (${maskFile}) cannot be read: ${(e as Error).message}`,
+        );
       }
       masks[lesion] = Array.from({ length: width * height }, (_, p) => (raw.data[p * raw.info.channels]! > 0 ? 1 : 0));
     }

@@ -70,7 +70,11 @@ export function poolHeatmap(relevance: ArrayLike<number>, channels: number, pool
 }
 
 function checkPair(pooled: ArrayLike<number>, mask: ArrayLike<number>, what: string): void {
-  if (pooled.length !== mask.length) throw new AppError('BAD_REQUEST', `${what}: heatmap has ${pooled.length} pixels, mask ${mask.length}; the mask must be at the heatmap's size`);
+  if (pooled.length !== mask.length)
+    throw new AppError(
+      'BAD_REQUEST',
+      `${what}: heatmap has ${pooled.length} pixels, mask ${mask.length}; the mask must be at the heatmap's size`,
+    );
 }
 
 /** Number of non-zero mask pixels. */
@@ -158,7 +162,12 @@ export function unionMask(masks: readonly (ArrayLike<number> | undefined)[]): Ui
  * Scores one heatmap (HWC, `channels` per pixel) against each region: the lesions' masks (undefined
  * = the image has no mask for that lesion) and their union.
  */
-export function scoreRegions(relevance: ArrayLike<number>, channels: number, masks: Partial<Record<'MA' | 'HE' | 'EX', ArrayLike<number>>>, lesions: readonly ('MA' | 'HE' | 'EX')[] = LESION_REGIONS): Partial<Record<Region, RegionResult>> {
+export function scoreRegions(
+  relevance: ArrayLike<number>,
+  channels: number,
+  masks: Partial<Record<'MA' | 'HE' | 'EX', ArrayLike<number>>>,
+  lesions: readonly ('MA' | 'HE' | 'EX')[] = LESION_REGIONS,
+): Partial<Record<Region, RegionResult>> {
   const pooled = Object.fromEntries(POOLINGS.map((p) => [p, poolHeatmap(relevance, channels, p)])) as Record<Pooling, Float64Array>;
   const regions: [Region, ArrayLike<number> | null][] = lesions.map((l) => [l, masks[l] ?? null]);
   regions.push(['union', unionMask(lesions.map((l) => masks[l]))]);

@@ -58,13 +58,21 @@ export type RuleKind = Rule['kind'];
 export const DEFAULT_STABILIZER = 1e-6;
 
 export function AlphaBeta(alpha = 1, beta = 0): Rule {
-  if (!(alpha >= 0 && beta >= 0) || Math.abs(alpha - beta - 1) > 1e-12) throw new AppError('BAD_REQUEST', `AlphaBeta rule: need α, β ≥ 0 and α − β = 1 (got α = ${alpha}, β = ${beta})`);
+  if (!(alpha >= 0 && beta >= 0) || Math.abs(alpha - beta - 1) > 1e-12)
+    throw new AppError('BAD_REQUEST', `AlphaBeta rule: need α, β ≥ 0 and α − β = 1 (got α = ${alpha}, β = ${beta})`);
   return { kind: 'alpha-beta', alpha, beta };
 }
 export const ZPlus = (): Rule => ({ kind: 'zplus' });
 export function ZBox(low: readonly number[], high: readonly number[]): Rule {
-  if (low.length === 0 || low.length !== high.length || low.some((l, i) => !Number.isFinite(l) || !Number.isFinite(high[i]!) || !(l < high[i]!))) {
-    throw new AppError('BAD_REQUEST', `ZBox rule: low and high must be finite per-channel bounds with low < high (got low [${low.join(', ')}], high [${high.join(', ')}])`);
+  if (
+    low.length === 0 ||
+    low.length !== high.length ||
+    low.some((l, i) => !Number.isFinite(l) || !Number.isFinite(high[i]!) || !(l < high[i]!))
+  ) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `ZBox rule: low and high must be finite per-channel bounds with low < high (got low [${low.join(', ')}], high [${high.join(', ')}])`,
+    );
   }
   return { kind: 'zbox', low: [...low], high: [...high] };
 }
@@ -114,7 +122,10 @@ export function describeRule(rule: Rule): string {
 
 export function assertRuleFits(rule: Rule, node: LayerNode): void {
   if (!RULE_LAYERS[rule.kind].includes(node.type)) {
-    throw new AppError('BAD_REQUEST', `LRP rule ${describeRule(rule)} is not defined for layer "${node.name}" (${node.type}); it applies to ${RULE_LAYERS[rule.kind].join(', ')} layers`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `LRP rule ${describeRule(rule)} is not defined for layer "${node.name}" (${node.type}); it applies to ${RULE_LAYERS[rule.kind].join(', ')} layers`,
+    );
   }
 }
 
@@ -157,7 +168,12 @@ function linearOp(node: LayerNode, xShape: number[]): LinearOp {
     };
   }
   if (node.type === 'linear') {
-    return { weight: node.weight, bias: node.bias, fwd: (x, w) => tf.matMul(x as Tensor2D, w as Tensor2D), bwd: (s, w) => tf.matMul(s as Tensor2D, w as Tensor2D, false, true) };
+    return {
+      weight: node.weight,
+      bias: node.bias,
+      fwd: (x, w) => tf.matMul(x as Tensor2D, w as Tensor2D),
+      bwd: (s, w) => tf.matMul(s as Tensor2D, w as Tensor2D, false, true),
+    };
   }
   throw new AppError('INTERNAL', `no linear map for a ${node.type} layer`);
 }
@@ -174,7 +190,13 @@ export function windowSum(x: Tensor4D, size: number, stride: number, pad: number
 }
 
 /** Transpose of windowSum: each window's value added to every position of the window. */
-export function windowSumTranspose(s: Tensor4D, xShape: [number, number, number, number], size: number, stride: number, pad: number): Tensor4D {
+export function windowSumTranspose(
+  s: Tensor4D,
+  xShape: [number, number, number, number],
+  size: number,
+  stride: number,
+  pad: number,
+): Tensor4D {
   return tf.tidy(() => {
     const [n, h, w, c] = xShape;
     const [, oh, ow] = s.shape;
@@ -189,7 +211,15 @@ export function windowSumTranspose(s: Tensor4D, xShape: [number, number, number,
  * input activations, `output` its output activation when stored (only Gradient on relu needs it).
  * Call inside tf.tidy.
  */
-export function ruleBackward(rule: Rule, node: LayerNode, inputs: Tensor[], output: Tensor | undefined, R: Tensor, opts: RuleOptions, cache: ParamCache): Tensor[] {
+export function ruleBackward(
+  rule: Rule,
+  node: LayerNode,
+  inputs: Tensor[],
+  output: Tensor | undefined,
+  R: Tensor,
+  opts: RuleOptions,
+  cache: ParamCache,
+): Tensor[] {
   assertRuleFits(rule, node);
   const eps = opts.stabilizer;
   const x = inputs[0]!;
@@ -241,7 +271,11 @@ export function ruleBackward(rule: Rule, node: LayerNode, inputs: Tensor[], outp
     }
     case 'zbox': {
       const channels = x.shape[x.rank - 1]!;
-      if (rule.low.length !== channels) throw new AppError('BAD_REQUEST', `ZBox rule on "${node.name}": bounds for ${rule.low.length} channels, the layer input has ${channels}`);
+      if (rule.low.length !== channels)
+        throw new AppError(
+          'BAD_REQUEST',
+          `ZBox rule on "${node.name}": bounds for ${rule.low.length} channels, the layer input has ${channels}`,
+        );
       const op = linearOp(node, x.shape);
       const wp = pos(op.weight, 'w');
       const wn = neg(op.weight, 'w');

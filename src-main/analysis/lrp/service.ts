@@ -75,7 +75,11 @@ interface PlannedImage extends TrainingItem {
   startSource: ExplainedImage['startSource'];
 }
 
-export async function explainRun(requestInput: ExplainRequestInput | ExplainRequest, studyPath: string, ctx: JobContext): Promise<ExplanationResult> {
+export async function explainRun(
+  requestInput: ExplainRequestInput | ExplainRequest,
+  studyPath: string,
+  ctx: JobContext,
+): Promise<ExplanationResult> {
   const started = performance.now();
   const request = parseOrThrow(ExplainRequest, requestInput, 'explanation request');
   const study = requireStudyFolder(studyPath);
@@ -87,7 +91,13 @@ export async function explainRun(requestInput: ExplainRequestInput | ExplainRequ
   const run = await loadRunModel(study, request.runId, 'runId');
   let lrp: ReturnType<typeof resnetExplainer> | null = null;
   try {
-    lrp = resnetExplainer(run.model, { firstLayer: request.lrp.firstLayer, maxPool: request.lrp.maxPool, sum: request.lrp.sum, stabilizer: request.lrp.stabilizer, bounds: normalisedBounds(run.mean, run.std) });
+    lrp = resnetExplainer(run.model, {
+      firstLayer: request.lrp.firstLayer,
+      maxPool: request.lrp.maxPool,
+      sum: request.lrp.sum,
+      stabilizer: request.lrp.stabilizer,
+      bounds: normalisedBounds(run.mean, run.std),
+    });
     const explainer = lrp;
     const result = await writeResultFolder(layout, async (tmp) => {
       const explained = await explainImages(request, plan, run, explainer, tmp, ctx);
@@ -120,7 +130,12 @@ interface ExplanationPlan {
 async function planExplanation(request: ExplainRequest, study: string, ctx: JobContext): Promise<ExplanationPlan> {
   ctx.progress(0, 1, 'Checking the run and the dataset');
   const info = await readRunInfo(study, request.runId, 'runId');
-  if (!info.best) throw new AppError('BAD_REQUEST', `Run "${request.runId}" has no selected model yet (no best/metrics.json): train it for at least one epoch first.`, [{ path: 'runId', message: 'no trained model' }]);
+  if (!info.best)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Run "${request.runId}" has no selected model yet (no best/metrics.json): train it for at least one epoch first.`,
+      [{ path: 'runId', message: 'no trained model' }],
+    );
   const loaded = await readDatasetManifest(study, request.datasetId, 'datasetId');
   requirePreprocessed(loaded, request.datasetId);
   const runSize = info.spec.inputSize;
@@ -135,16 +150,28 @@ async function planExplanation(request: ExplainRequest, study: string, ctx: JobC
   const classes = info.best.classes;
   const referable = [...(request.referable ?? info.spec.referable)].sort((a, b) => a - b);
   for (const c of [...referable, request.ungradedClass]) {
-    if (c >= classes) throw new AppError('BAD_REQUEST', `Class ${c} is not an output of run "${request.runId}" (its head has ${classes} classes).`, [{ path: request.referable ? 'referable' : 'ungradedClass', message: `must be < ${classes}` }]);
+    if (c >= classes)
+      throw new AppError('BAD_REQUEST', `Class ${c} is not an output of run "${request.runId}" (its head has ${classes} classes).`, [
+        { path: request.referable ? 'referable' : 'ungradedClass', message: `must be < ${classes}` },
+      ]);
   }
   const images = planImages(request, loaded.datasetDir, loaded.manifest.items, referable);
   const name = explanationName(request.runId, request.datasetId);
-  ctx.log(`Explaining run ${request.runId} (${info.spec.strategy}, ${info.spec.arch}) on ${images.length} image(s) of dataset ${request.datasetId} with LRP-α1β0 (first layer ${request.lrp.firstLayer}, max pooling ${request.lrp.maxPool}, residual sums ${request.lrp.sum}); start: ${request.start}`);
+  ctx.log(
+    `Explaining run ${request.runId} (${info.spec.strategy}, ${info.spec.arch}) on ${images.length} image(s) of dataset ${request.datasetId} with LRP-α1β0 (first layer ${request.lrp.firstLayer}, max pooling ${request.lrp.maxPool}, residual sums ${request.lrp.sum}); start: ${request.start}`,
+  );
   return { name, info, dataset: loaded, dataSize, classes, referable, images };
 }
 
 /** The relevance of every planned image, batch by batch: its heatmap file (into `dir`) and its scores. */
-async function explainImages(request: ExplainRequest, plan: ExplanationPlan, run: LoadedRunModel, lrp: ReturnType<typeof resnetExplainer>, dir: string, ctx: JobContext): Promise<ExplainedImage[]> {
+async function explainImages(
+  request: ExplainRequest,
+  plan: ExplanationPlan,
+  run: LoadedRunModel,
+  lrp: ReturnType<typeof resnetExplainer>,
+  dir: string,
+  ctx: JobContext,
+): Promise<ExplainedImage[]> {
   const { images, classes } = plan;
   const S = run.inputSize;
   await fsp.mkdir(path.join(dir, HEATMAPS_DIR));
@@ -160,9 +187,19 @@ async function explainImages(request: ExplainRequest, plan: ExplanationPlan, run
     let logits: Float32Array;
     let start: Float32Array;
     try {
-      const r = lrp.explainer.explain(x, (z) => startRelevance(z, batch.map((b) => b.startClasses), request.startValue));
+      const r = lrp.explainer.explain(x, (z) =>
+        startRelevance(
+          z,
+          batch.map((b) => b.startClasses),
+          request.startValue,
+        ),
+      );
       try {
-        [relevance, logits, start] = (await Promise.all([r.relevance.data(), r.logits.data(), r.start.data()])) as [Float32Array, Float32Array, Float32Array];
+        [relevance, logits, start] = (await Promise.all([r.relevance.data(), r.logits.data(), r.start.data()])) as [
+          Float32Array,
+          Float32Array,
+          Float32Array,
+        ];
       } finally {
         tf.dispose([r.relevance, r.logits, r.start]);
       }
@@ -204,11 +241,19 @@ async function explainImages(request: ExplainRequest, plan: ExplanationPlan, run
 }
 
 /** The result record: summaries per region and pooling, checked against its schema. */
-function explanationResult(request: ExplainRequest, plan: ExplanationPlan, run: LoadedRunModel, lrp: ReturnType<typeof resnetExplainer>, explained: ExplainedImage[], backend: string, seconds: number): ExplanationResult {
+function explanationResult(
+  request: ExplainRequest,
+  plan: ExplanationPlan,
+  run: LoadedRunModel,
+  lrp: ReturnType<typeof resnetExplainer>,
+  explained: ExplainedImage[],
+  backend: string,
+  seconds: number,
+): ExplanationResult {
   const { name, info, referable, dataSize } = plan;
   const loaded = plan.dataset;
   const S = run.inputSize;
-    const regions: Region[] = [...request.lesions, 'union'];
+  const regions: Region[] = [...request.lesions, 'union'];
   const summary: Partial<Record<Region, RegionSummary>> = {};
   for (const region of regions) summary[region] = summarizeRegion(explained, region);
   const parsed = ExplanationResult.safeParse({
@@ -232,7 +277,11 @@ function explanationResult(request: ExplainRequest, plan: ExplanationPlan, run: 
     seconds,
     createdAt: new Date().toISOString(),
   });
-  if (!parsed.success) throw new AppError('INTERNAL', `The explanation result does not fit its schema: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+  if (!parsed.success)
+    throw new AppError(
+      'INTERNAL',
+      `The explanation result does not fit its schema: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+    );
   return parsed.data;
 }
 
@@ -245,12 +294,19 @@ function planImages(request: ExplainRequest, datasetDir: string, items: readonly
     const missing = request.images.filter((id) => !byId.has(id));
     if (missing.length > 0) {
       const known = new Set(items.map((i) => i.id));
-      throw new AppError('BAD_REQUEST', `Dataset "${request.datasetId}" has no preprocessed image ${missing.map((m) => `"${m}"${known.has(m) ? ' (not preprocessed)' : ''}`).join(', ')}.`, [{ path: 'images', message: 'unknown image id' }]);
+      throw new AppError(
+        'BAD_REQUEST',
+        `Dataset "${request.datasetId}" has no preprocessed image ${missing.map((m) => `"${m}"${known.has(m) ? ' (not preprocessed)' : ''}`).join(', ')}.`,
+        [{ path: 'images', message: 'unknown image id' }],
+      );
     }
     const wanted = new Set(request.images);
     chosen = cached.filter((c) => wanted.has(c.item.id));
   } else chosen = request.images === undefined ? cached : cached.slice(0, request.images);
-  if (chosen.length === 0) throw new AppError('BAD_REQUEST', `Dataset "${request.datasetId}" has no preprocessed images to explain.`, [{ path: 'datasetId', message: 'no images' }]);
+  if (chosen.length === 0)
+    throw new AppError('BAD_REQUEST', `Dataset "${request.datasetId}" has no preprocessed images to explain.`, [
+      { path: 'datasetId', message: 'no images' },
+    ]);
   return chosen.map(({ item, index }) => {
     const masks: PlannedImage['masks'] = {};
     for (const lesion of request.lesions) {
@@ -262,7 +318,16 @@ function planImages(request: ExplainRequest, datasetDir: string, items: readonly
     if (request.start === 'referable') [startClasses, startSource] = [referable, 'referable'];
     else if (item.grade !== null) [startClasses, startSource] = [[item.grade], 'grade'];
     else [startClasses, startSource] = [[request.ungradedClass], 'ungraded-class'];
-    return { index, id: item.id, grade: item.grade ?? -1, file: path.join(datasetDir, item.cache!.input), item, masks, startClasses, startSource };
+    return {
+      index,
+      id: item.id,
+      grade: item.grade ?? -1,
+      file: path.join(datasetDir, item.cache!.input),
+      item,
+      masks,
+      startClasses,
+      startSource,
+    };
   });
 }
 
@@ -274,10 +339,17 @@ async function readMasks(img: PlannedImage, size: number): Promise<Partial<Recor
     try {
       decoded = await sharp(file).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
     } catch (e) {
-      throw new AppError('STUDY_CORRUPT', `The cached ${lesion} mask of ${img.id} (${file}) cannot be read: ${(e as Error).message}; import the dataset again.`);
+      throw new AppError(
+        'STUDY_CORRUPT',
+        `The cached ${lesion} mask of ${img.id} (${file}) cannot be read: ${(e as Error).message}; import the dataset again.`,
+      );
     }
     const { data, info } = decoded;
-    if (info.width !== size || info.height !== size) throw new AppError('STUDY_CORRUPT', `The cached ${lesion} mask of ${img.id} (${file}) is ${info.width}x${info.height}, expected ${size}x${size}; import the dataset again.`);
+    if (info.width !== size || info.height !== size)
+      throw new AppError(
+        'STUDY_CORRUPT',
+        `The cached ${lesion} mask of ${img.id} (${file}) is ${info.width}x${info.height}, expected ${size}x${size}; import the dataset again.`,
+      );
     const mask = new Uint8Array(size * size);
     for (let p = 0; p < mask.length; p++) mask[p] = data[p * info.channels]! > 0 ? 1 : 0;
     out[lesion] = mask;
@@ -289,21 +361,30 @@ function accuracies(r: Extract<RegionResult, { scores: unknown }>): PoolingAccur
   return Object.fromEntries(POOLINGS.map((p) => [p, { rma: r.scores[p].rma, rra: r.scores[p].rra }])) as PoolingAccuracies;
 }
 
-function combineRegions(lrp: Partial<Record<Region, RegionResult>>, noise: Partial<Record<Region, RegionResult>>): Partial<Record<Region, RegionOutcome>> {
+function combineRegions(
+  lrp: Partial<Record<Region, RegionResult>>,
+  noise: Partial<Record<Region, RegionResult>>,
+): Partial<Record<Region, RegionOutcome>> {
   const out: Partial<Record<Region, RegionOutcome>> = {};
   for (const [region, r] of Object.entries(lrp) as [Region, RegionResult][]) {
     const nr = noise[region]!;
-    out[region] = 'skipped' in r || 'skipped' in nr ? { skipped: 'skipped' in r ? r.skipped : (nr as { skipped: 'no-mask' | 'empty-mask' }).skipped } : { maskPixels: r.maskPixels, lrp: accuracies(r), noise: accuracies(nr) };
+    out[region] =
+      'skipped' in r || 'skipped' in nr
+        ? { skipped: 'skipped' in r ? r.skipped : (nr as { skipped: 'no-mask' | 'empty-mask' }).skipped }
+        : { maskPixels: r.maskPixels, lrp: accuracies(r), noise: accuracies(nr) };
   }
   return out;
 }
 
 function summarizeRegion(images: readonly ExplainedImage[], region: Region): RegionSummary {
-  const scored = images.map((im) => im.regions[region]).filter((r): r is Extract<RegionOutcome, { lrp: unknown }> => r !== undefined && 'lrp' in r);
-  const count = (why: 'no-mask' | 'empty-mask') => images.filter((im) => {
-    const r = im.regions[region];
-    return r !== undefined && 'skipped' in r && r.skipped === why;
-  }).length;
+  const scored = images
+    .map((im) => im.regions[region])
+    .filter((r): r is Extract<RegionOutcome, { lrp: unknown }> => r !== undefined && 'lrp' in r);
+  const count = (why: 'no-mask' | 'empty-mask') =>
+    images.filter((im) => {
+      const r = im.regions[region];
+      return r !== undefined && 'skipped' in r && r.skipped === why;
+    }).length;
   const per = (which: 'lrp' | 'noise') =>
     Object.fromEntries(
       POOLINGS.map((p: Pooling) => [
@@ -314,5 +395,10 @@ function summarizeRegion(images: readonly ExplainedImage[], region: Region): Reg
         },
       ]),
     ) as RegionSummary['lrp'];
-  return { scored: scored.length, skipped: { noMask: count('no-mask'), emptyMask: count('empty-mask') }, lrp: per('lrp'), noise: per('noise') };
+  return {
+    scored: scored.length,
+    skipped: { noMask: count('no-mask'), emptyMask: count('empty-mask') },
+    lrp: per('lrp'),
+    noise: per('noise'),
+  };
 }

@@ -22,7 +22,9 @@ export function readRobustness(studyPath: string, name: string): Promise<{ folde
 export async function robustnessGallery(studyPath: string, name: string, file: string): Promise<{ dataUrl: string }> {
   const { folder, result } = await readRobustness(studyPath, name);
   if (!result.gallery?.files.some((f) => f.file === file)) {
-    throw new AppError('NOT_FOUND', `"${file}" is not a gallery image of the robustness analysis "${name}".`, [{ path: 'file', message: 'not in the gallery' }]);
+    throw new AppError('NOT_FOUND', `"${file}" is not a gallery image of the robustness analysis "${name}".`, [
+      { path: 'file', message: 'not in the gallery' },
+    ]);
   }
   const target = insideFolder(folder, file, 'file');
   let data: Buffer;
@@ -31,6 +33,7 @@ export async function robustnessGallery(studyPath: string, name: string, file: s
   } catch {
     throw new AppError('STUDY_CORRUPT', `The gallery image ${target} listed by robustness analysis "${name}" is missing or unreadable.`);
   }
-  if (data.length < 8 || data.readUInt32BE(0) !== 0x89504e47) throw new AppError('STUDY_CORRUPT', `The gallery image ${target} is not a PNG file.`);
+  if (data.length < 8 || data.readUInt32BE(0) !== 0x89504e47)
+    throw new AppError('STUDY_CORRUPT', `The gallery image ${target} is not a PNG file.`);
   return { dataUrl: `data:image/png;base64,${data.toString('base64')}` };
 }

@@ -12,7 +12,16 @@ import path from 'node:path';
 import sharp from 'sharp';
 import tf from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
-import { CORRUPTION_NAMES, RobustnessRequest, RobustnessResult, type CorruptionName, type RobustnessCell, type RobustnessDifference, type RobustnessModel, type RobustnessRequestInput } from '../../../src-shared/robustness';
+import {
+  CORRUPTION_NAMES,
+  RobustnessRequest,
+  RobustnessResult,
+  type CorruptionName,
+  type RobustnessCell,
+  type RobustnessDifference,
+  type RobustnessModel,
+  type RobustnessRequestInput,
+} from '../../../src-shared/robustness';
 import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
 import { engineStatus, initEngine } from '../../engine/backend';
@@ -28,14 +37,21 @@ import { ImageSource, type TrainingItem } from '../../services/training/data';
 import { corrupt, type Severity } from '../corruptions';
 
 export function robustnessName(datasetId: string, runIds: readonly string[]): string {
-  return `${datasetId}__${createHash('sha256').update([...runIds].sort().join('\n')).digest('hex').slice(0, 10)}`;
+  return `${datasetId}__${createHash('sha256')
+    .update([...runIds].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 10)}`;
 }
 
 interface Item extends TrainingItem {
   grade: number;
 }
 
-export async function runRobustness(input: RobustnessRequestInput | RobustnessRequest, studyPath: string, ctx: JobContext): Promise<RobustnessResult> {
+export async function runRobustness(
+  input: RobustnessRequestInput | RobustnessRequest,
+  studyPath: string,
+  ctx: JobContext,
+): Promise<RobustnessResult> {
   const req = parseOrThrow(RobustnessRequest, input, 'robustness request');
   const study = requireStudyFolder(studyPath);
   const started = performance.now();
@@ -44,9 +60,15 @@ export async function runRobustness(input: RobustnessRequestInput | RobustnessRe
   const split = req.split ?? defaultSplit(loaded.manifest);
   const items: Item[] = [];
   loaded.manifest.items.forEach((it, index) => {
-    if (items.length < req.images && it.grade !== null && it.cache && inSplit(it, split)) items.push({ index, id: it.id, grade: it.grade, file: path.join(loaded.datasetDir, it.cache.input) });
+    if (items.length < req.images && it.grade !== null && it.cache && inSplit(it, split))
+      items.push({ index, id: it.id, grade: it.grade, file: path.join(loaded.datasetDir, it.cache.input) });
   });
-  if (items.length < 2) throw new AppError('BAD_REQUEST', `Dataset "${req.datasetId}" has ${items.length} graded image(s) in split ${split}; robustness needs at least 2.`, [{ path: 'datasetId', message: 'too few graded images' }]);
+  if (items.length < 2)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Dataset "${req.datasetId}" has ${items.length} graded image(s) in split ${split}; robustness needs at least 2.`,
+      [{ path: 'datasetId', message: 'too few graded images' }],
+    );
   const corruptions = (req.corruptions ?? [...CORRUPTION_NAMES]) as CorruptionName[];
   const severities = [...new Set(req.severities)].sort((a, b) => a - b) as Severity[];
 
@@ -57,9 +79,16 @@ export async function runRobustness(input: RobustnessRequestInput | RobustnessRe
     for (const [i, runId] of req.runIds.entries()) {
       const m = await loadRunModel(study, runId, `runIds.${i}`);
       models.push(m);
-      if (m.best.classes !== 5) throw new AppError('BAD_REQUEST', `Run "${runId}" has a ${m.best.classes}-class head; robustness needs the 5 grades.`, [{ path: `runIds.${i}`, message: 'not a 5-grade model' }]);
+      if (m.best.classes !== 5)
+        throw new AppError('BAD_REQUEST', `Run "${runId}" has a ${m.best.classes}-class head; robustness needs the 5 grades.`, [
+          { path: `runIds.${i}`, message: 'not a 5-grade model' },
+        ]);
       if (loaded.manifest.settings.inputSize !== m.inputSize) {
-        throw new AppError('BAD_REQUEST', `Dataset "${req.datasetId}" was preprocessed at ${loaded.manifest.settings.inputSize} px but run "${runId}" trained at ${m.inputSize} px; import the dataset again at ${m.inputSize} px.`, [{ path: 'datasetId', message: 'preprocessed at another input size' }]);
+        throw new AppError(
+          'BAD_REQUEST',
+          `Dataset "${req.datasetId}" was preprocessed at ${loaded.manifest.settings.inputSize} px but run "${runId}" trained at ${m.inputSize} px; import the dataset again at ${m.inputSize} px.`,
+          [{ path: 'datasetId', message: 'preprocessed at another input size' }],
+        );
       }
     }
     const size = models[0]!.inputSize;
@@ -112,9 +141,19 @@ export async function runRobustness(input: RobustnessRequestInput | RobustnessRe
     });
     ctx.progress(++done, total, 'clean images');
 
-    const galleryIndex = Math.max(0, req.galleryImage ? items.findIndex((it) => it.id === req.galleryImage) : items.findIndex((it) => models[0]!.spec.referable.includes(it.grade)));
-    if (req.galleryImage && items[galleryIndex]?.id !== req.galleryImage) throw new AppError('BAD_REQUEST', `galleryImage "${req.galleryImage}" is not among the evaluated images of "${req.datasetId}".`, [{ path: 'galleryImage', message: 'not found' }]);
-    const gallery: { corruption: CorruptionName | 'clean'; severity: number; png: Buffer }[] = [{ corruption: 'clean', severity: 0, png: await png(clean[galleryIndex]!, size) }];
+    const galleryIndex = Math.max(
+      0,
+      req.galleryImage
+        ? items.findIndex((it) => it.id === req.galleryImage)
+        : items.findIndex((it) => models[0]!.spec.referable.includes(it.grade)),
+    );
+    if (req.galleryImage && items[galleryIndex]?.id !== req.galleryImage)
+      throw new AppError('BAD_REQUEST', `galleryImage "${req.galleryImage}" is not among the evaluated images of "${req.datasetId}".`, [
+        { path: 'galleryImage', message: 'not found' },
+      ]);
+    const gallery: { corruption: CorruptionName | 'clean'; severity: number; png: Buffer }[] = [
+      { corruption: 'clean', severity: 0, png: await png(clean[galleryIndex]!, size) },
+    ];
     const corruptSeconds: Record<string, number> = {};
     for (const [ci, name] of corruptions.entries()) {
       for (const sev of severities) {
@@ -136,7 +175,16 @@ export async function runRobustness(input: RobustnessRequestInput | RobustnessRe
       }
     }
 
-    const modelResults: RobustnessModel[] = models.map((m, mi) => ({ runId: m.runId, strategy: m.spec.strategy, fraction: m.spec.fraction, seed: m.spec.seed, arch: m.spec.arch, inputSize: m.inputSize, referable: m.spec.referable, cells: cells[mi]! }));
+    const modelResults: RobustnessModel[] = models.map((m, mi) => ({
+      runId: m.runId,
+      strategy: m.spec.strategy,
+      fraction: m.spec.fraction,
+      seed: m.spec.seed,
+      arch: m.spec.arch,
+      inputSize: m.inputSize,
+      referable: m.spec.referable,
+      cells: cells[mi]!,
+    }));
     const fig4 = clMinusFs(modelResults);
     const name = robustnessName(req.datasetId, req.runIds);
     const result = RobustnessResult.parse({
@@ -151,7 +199,14 @@ export async function runRobustness(input: RobustnessRequestInput | RobustnessRe
       severities,
       models: modelResults,
       fig4,
-      gallery: { image: items[galleryIndex]!.id, files: gallery.map((g) => ({ corruption: g.corruption, severity: g.severity, file: `${GALLERY_FOLDER}/${g.corruption}-${g.severity}.png` })) },
+      gallery: {
+        image: items[galleryIndex]!.id,
+        files: gallery.map((g) => ({
+          corruption: g.corruption,
+          severity: g.severity,
+          file: `${GALLERY_FOLDER}/${g.corruption}-${g.severity}.png`,
+        })),
+      },
       timing: { corruptSeconds, modelSeconds, totalSeconds: (performance.now() - started) / 1000 },
       backend,
       createdAt: new Date().toISOString(),
@@ -183,7 +238,11 @@ export function clMinusFs(models: readonly RobustnessModel[]): RobustnessDiffere
         fs: fs.runId,
         cells: cl.cells
           .filter((c) => c.corruption !== 'clean' && byKey.has(`${c.corruption}|${c.severity}`))
-          .map((c) => ({ corruption: c.corruption as CorruptionName, severity: c.severity, difference: c.meanTrueClassProbability - byKey.get(`${c.corruption}|${c.severity}`)!.meanTrueClassProbability })),
+          .map((c) => ({
+            corruption: c.corruption as CorruptionName,
+            severity: c.severity,
+            difference: c.meanTrueClassProbability - byKey.get(`${c.corruption}|${c.severity}`)!.meanTrueClassProbability,
+          })),
       });
     }
   }
@@ -191,5 +250,7 @@ export function clMinusFs(models: readonly RobustnessModel[]): RobustnessDiffere
 }
 
 async function png(rgb: Uint8Array, size: number): Promise<Buffer> {
-  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: size, height: size, channels: 3 } }).png().toBuffer();
+  return sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.byteLength), { raw: { width: size, height: size, channels: 3 } })
+    .png()
+    .toBuffer();
 }

@@ -120,7 +120,8 @@ export function spectrumLayers(model: ResNet, inputSize: number): SpectrumLayer[
   const { stem, stages, fc } = model.layout;
   const hookOrder: Omit<SpectrumLayer, 'moduleIndex'>[] = [];
   const moduleOrder: string[] = [];
-  const push = (name: string, kind: SpectrumLayerKind, shape: number[]) => hookOrder.push({ name, kind, shape, features: shape.reduce((a, b) => a * b, 1) });
+  const push = (name: string, kind: SpectrumLayerKind, shape: number[]) =>
+    hookOrder.push({ name, kind, shape, features: shape.reduce((a, b) => a * b, 1) });
   let size = convOut(inputSize, stem.conv);
   push(stem.conv.name, 'conv', [size, size, stem.conv.outChannels]);
   push(stem.bn.name, 'bn', [size, size, stem.bn.channels]);
@@ -328,7 +329,10 @@ export async function captureGrams(
   const budget = opts.budgetBytes ?? (scratch ? 4 * 1024 ** 3 : 512 * 1024 ** 2);
   const block = opts.blockFeatures ?? defaultBlockFeatures(n);
   const precision = opts.gramPrecision ?? 'backend';
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new AppError('BAD_REQUEST', `batchSize must be a positive integer, got ${batchSize}`, [{ path: 'batchSize', message: 'positive integer' }]);
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new AppError('BAD_REQUEST', `batchSize must be a positive integer, got ${batchSize}`, [
+      { path: 'batchSize', message: 'positive integer' },
+    ]);
   if (!Number.isInteger(block) || block < 1) throw new AppError('BAD_REQUEST', `blockFeatures must be a positive integer, got ${block}`);
   if (n < 2) throw new AppError('BAD_REQUEST', `The spectra need at least 2 images, got ${n}`, [{ path: 'images', message: 'at least 2' }]);
   const derived = opts.bnFromConv === false ? new Map<string, BatchNormDerivation>() : batchNormDerivations(model, layers);
@@ -347,9 +351,10 @@ export async function captureGrams(
       const groupBytes = group.reduce((a, l) => a + l.features * n * 4, 0);
       const onDisk = scratch !== null && groupBytes > (opts.memoryBytes ?? 0);
       for (const layer of group) {
-        const store = onDisk && scratch
-          ? new FileBlockStore(path.join(scratch, `${process.pid}-${gi}-${layer.name}.f32`), n, layer.features, block)
-          : new MemoryBlockStore(n, layer.features, block);
+        const store =
+          onDisk && scratch
+            ? new FileBlockStore(path.join(scratch, `${process.pid}-${gi}-${layer.name}.f32`), n, layer.features, block)
+            : new MemoryBlockStore(n, layer.features, block);
         stores.set(layer.name, { layer, store });
       }
       const last = group[group.length - 1]!.name;
@@ -358,7 +363,8 @@ export async function captureGrams(
         const count = Math.min(batchSize, n - start);
         const t0 = performance.now();
         const pixels = await feed.batch(start, count);
-        if (pixels.length !== count * feed.size * feed.size * 3) throw new AppError('INTERNAL', `Image feed returned ${pixels.length} values for ${count} images of ${feed.size} px`);
+        if (pixels.length !== count * feed.size * feed.size * 3)
+          throw new AppError('INTERNAL', `Image feed returned ${pixels.length} values for ${count} images of ${feed.size} px`);
         const t1 = performance.now();
         timings.dataMs += t1 - t0;
         const seen = new Set<string>();
@@ -366,7 +372,8 @@ export async function captureGrams(
           const entry = stores.get(name);
           if (!entry) return;
           const per = out.size / count;
-          if (per !== entry.layer.features) throw new AppError('INTERNAL', `Layer ${name}: ${per} features per image, expected ${entry.layer.features}`);
+          if (per !== entry.layer.features)
+            throw new AppError('INTERNAL', `Layer ${name}: ${per} features per image, expected ${entry.layer.features}`);
           entry.store.write(start, out.dataSync() as Float32Array, count);
           seen.add(name);
           if (name === last) throw new StopForward();
@@ -379,7 +386,11 @@ export async function captureGrams(
         } finally {
           x.dispose();
         }
-        if (seen.size !== stores.size) throw new AppError('INTERNAL', `The forward pass did not reach layer(s) ${[...stores.keys()].filter((k) => !seen.has(k)).join(', ')}`);
+        if (seen.size !== stores.size)
+          throw new AppError(
+            'INTERNAL',
+            `The forward pass did not reach layer(s) ${[...stores.keys()].filter((k) => !seen.has(k)).join(', ')}`,
+          );
         timings.forwardMs += performance.now() - t1;
         ctx.progress(++done, total, `Forward pass ${gi + 1}/${groups.length}: ${Math.min(start + count, n)}/${n} images`);
       }
@@ -402,7 +413,14 @@ export async function captureGrams(
 }
 
 /** The Gram matrix of a stored layer and, with a derivation, of its BatchNorm (gram.ts accumulateBlock). */
-function layerGrams(layer: SpectrumLayer, store: BlockStore, n: number, block: number, precision: GramPrecision, bn: BatchNormDerivation | null): LayerGram[] {
+function layerGrams(
+  layer: SpectrumLayer,
+  store: BlockStore,
+  n: number,
+  block: number,
+  precision: GramPrecision,
+  bn: BatchNormDerivation | null,
+): LayerGram[] {
   const kept = new Float64Array(n * n);
   const zeroChannels = bn ? bn.zeroScale.reduce((a, b) => a + b, 0) : 0;
   const excludedGram = zeroChannels > 0 ? new Float64Array(n * n) : null;
@@ -417,7 +435,11 @@ function layerGrams(layer: SpectrumLayer, store: BlockStore, n: number, block: n
       for (let j = 0, c = (b * block) % bn.channels; j < w; j++, c = c + 1 === bn.channels ? 0 : c + 1) excluded[j] = bn.zeroScale[c]!;
     }
     const r = accumulateBlock(store.readBlock(b), n, w, precision, { kept, excluded: excludedGram }, excluded);
-    if (r.nonFinite > 0) throw new AppError('BAD_REQUEST', `Layer ${layer.name} has non-finite activations (${r.nonFinite} feature(s) of block ${b + 1}/${blocks}): the model's weights or the images are not usable for the spectra`);
+    if (r.nonFinite > 0)
+      throw new AppError(
+        'BAD_REQUEST',
+        `Layer ${layer.name} has non-finite activations (${r.nonFinite} feature(s) of block ${b + 1}/${blocks}): the model's weights or the images are not usable for the spectra`,
+      );
     constantFeatures += r.constant;
     excludedVarying += r.excludedVarying;
   }

@@ -17,7 +17,19 @@ import jStat from 'jstat';
 import type { WeightedSample } from './first-layer';
 import { weightedKurtosis, weightedSkew } from './first-layer';
 
-export const DISTRIBUTION_NAMES = ['norm', 'expon', 'pareto', 'dweibull', 't', 'genextreme', 'gamma', 'lognorm', 'beta', 'uniform', 'loggamma'] as const;
+export const DISTRIBUTION_NAMES = [
+  'norm',
+  'expon',
+  'pareto',
+  'dweibull',
+  't',
+  'genextreme',
+  'gamma',
+  'lognorm',
+  'beta',
+  'uniform',
+  'loggamma',
+] as const;
 export type DistributionName = (typeof DISTRIBUTION_NAMES)[number];
 
 export interface Distribution {
@@ -116,7 +128,8 @@ const dweibull: Distribution = {
 const t: Distribution = {
   name: 't',
   shapes: ['df'],
-  logpdf: (y, [df]) => gammaln((df! + 1) / 2) - gammaln(df! / 2) - (0.5 * Math.log(df! * Math.PI) + ((df! + 1) / 2) * Math.log1p((y * y) / df!)),
+  logpdf: (y, [df]) =>
+    gammaln((df! + 1) / 2) - gammaln(df! / 2) - (0.5 * Math.log(df! * Math.PI) + ((df! + 1) / 2) * Math.log1p((y * y) / df!)),
   pdf: (y, [df]) => jStat.studentt.pdf(y, df!),
   argcheck: ([df]) => df! > 0,
   support: () => [-Infinity, Infinity],
@@ -229,7 +242,19 @@ const loggamma: Distribution = {
   startShapes: ones(1),
 };
 
-export const DISTRIBUTIONS: Readonly<Record<DistributionName, Distribution>> = { norm, expon, pareto, dweibull, t, genextreme, gamma, lognorm, beta, uniform, loggamma };
+export const DISTRIBUTIONS: Readonly<Record<DistributionName, Distribution>> = {
+  norm,
+  expon,
+  pareto,
+  dweibull,
+  t,
+  genextreme,
+  gamma,
+  lognorm,
+  beta,
+  uniform,
+  loggamma,
+};
 
 /** pdf(x; shapes, loc, scale) with scipy's loc/scale convention (0 outside the support). */
 export function densityAt(d: Distribution, x: number, params: readonly number[]): number {

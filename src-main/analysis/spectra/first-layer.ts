@@ -29,8 +29,10 @@ export interface WeightedSample {
 /** Ranks 1..k weighted by the eigenvalues (descending order expected; negative weights rejected). */
 export function rankSample(eigenvalues: readonly number[]): WeightedSample {
   if (eigenvalues.length === 0) throw new AppError('BAD_REQUEST', 'The first-layer spectrum has no eigenvalues');
-  if (eigenvalues.some((l) => !(l >= 0) || !Number.isFinite(l))) throw new AppError('BAD_REQUEST', 'Eigenvalues must be finite and non-negative');
-  if (!(eigenvalues.reduce((a, b) => a + b, 0) > 0)) throw new AppError('BAD_REQUEST', 'The first-layer eigenvalues are all 0 (constant activations)');
+  if (eigenvalues.some((l) => !(l >= 0) || !Number.isFinite(l)))
+    throw new AppError('BAD_REQUEST', 'Eigenvalues must be finite and non-negative');
+  if (!(eigenvalues.reduce((a, b) => a + b, 0) > 0))
+    throw new AppError('BAD_REQUEST', 'The first-layer eigenvalues are all 0 (constant activations)');
   return { values: eigenvalues.map((_, i) => i + 1), weights: [...eigenvalues] };
 }
 
@@ -116,7 +118,10 @@ export interface Histogram {
  * (the last bin includes its right edge; numpy's rule for a value on an inner edge: the upper bin).
  */
 export function weightedHistogram(s: WeightedSample, bins: number): Histogram {
-  if (!Number.isInteger(bins) || bins < 1) throw new AppError('BAD_REQUEST', `Histogram bins must be a positive integer, got ${bins}`, [{ path: 'bins', message: 'positive integer' }]);
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new AppError('BAD_REQUEST', `Histogram bins must be a positive integer, got ${bins}`, [
+      { path: 'bins', message: 'positive integer' },
+    ]);
   let lo = Math.min(...s.values);
   let hi = Math.max(...s.values);
   if (lo === hi) {

@@ -58,7 +58,8 @@ function sampleStats(s: WeightedSample): Stats {
   let max = -Infinity;
   s.values.forEach((x, i) => {
     const w = s.weights[i]!;
-    if (!(w >= 0) || !Number.isFinite(w) || !Number.isFinite(x)) throw new AppError('BAD_REQUEST', `Sample point ${i}: value ${x} with weight ${w}; expected finite values and non-negative weights`);
+    if (!(w >= 0) || !Number.isFinite(w) || !Number.isFinite(x))
+      throw new AppError('BAD_REQUEST', `Sample point ${i}: value ${x} with weight ${w}; expected finite values and non-negative weights`);
     if (w === 0) return;
     n += w;
     if (x < min) min = x;
@@ -232,7 +233,16 @@ export function fitDistribution(name: DistributionName, s: WeightedSample, opts:
   const st = sampleStats(s);
   const names = [...d.shapes, 'loc', 'scale'];
   const closed = closedForm(name, s, st);
-  if (closed) return { distribution: name, names, params: closed, logLikelihood: logLikelihood(d, s, closed), method: 'closed-form', iterations: 0, converged: true };
+  if (closed)
+    return {
+      distribution: name,
+      names,
+      params: closed,
+      logLikelihood: logLikelihood(d, s, closed),
+      method: 'closed-form',
+      iterations: 0,
+      converged: true,
+    };
   const objective = (theta: number[]) => penalisedNll(d, s, theta, st.n);
   let best = nelderMead(objective, fitStart(d, s));
   let iterations = best.iterations;
@@ -247,7 +257,15 @@ export function fitDistribution(name: DistributionName, s: WeightedSample, opts:
   if (!d.argcheck(params.slice(0, k)) || !(params[k + 1]! > 0)) {
     throw new AppError('INTERNAL', `Fitting ${name} converged to invalid parameters ${params.join(', ')}`);
   }
-  return { distribution: name, names, params, logLikelihood: logLikelihood(d, s, params), method: 'nelder-mead', iterations, converged: best.converged };
+  return {
+    distribution: name,
+    names,
+    params,
+    logLikelihood: logLikelihood(d, s, params),
+    method: 'nelder-mead',
+    iterations,
+    converged: best.converged,
+  };
 }
 
 /** RSS between the histogram density and the pdf at the bin centres (distfit's score). */
@@ -271,7 +289,12 @@ export interface FitTable {
 }
 
 /** Fits every distribution and ranks them by RSS against the `bins`-bin density histogram. */
-export function fitAll(s: WeightedSample, bins: number, names: readonly DistributionName[] = DISTRIBUTION_NAMES, opts: FitOptions = {}): FitTable {
+export function fitAll(
+  s: WeightedSample,
+  bins: number,
+  names: readonly DistributionName[] = DISTRIBUTION_NAMES,
+  opts: FitOptions = {},
+): FitTable {
   const histogram = weightedHistogram(s, bins);
   const fits: DistributionFit[] = [];
   const failed: FitTable['failed'] = [];

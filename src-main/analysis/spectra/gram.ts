@@ -161,7 +161,13 @@ export function standardiseBlock(x: ArrayLike<number>, n: number, width: number,
   return standardiseWith(referenceStatistics(x, n, width), x, n, width, float32Out);
 }
 
-function standardiseWith(stats: FeatureStatistics, x: ArrayLike<number>, n: number, width: number, float32Out: boolean): BlockStandardisation {
+function standardiseWith(
+  stats: FeatureStatistics,
+  x: ArrayLike<number>,
+  n: number,
+  width: number,
+  float32Out: boolean,
+): BlockStandardisation {
   const z = float32Out ? new Float32Array(n * width) : new Float64Array(n * width);
   const inv = new Float64Array(width);
   for (let j = 0; j < width; j++) inv[j] = stats.constant[j] ? 1 : 1 / Math.sqrt(stats.variance[j]!);
@@ -195,7 +201,13 @@ function addInto(gram: Float64Array, values: ArrayLike<number>): void {
 }
 
 /** G += Z Zᵀ for the row-major n×width block Z (already standardised). */
-export function accumulateGram(gram: Float64Array, z: Float32Array | Float64Array, n: number, width: number, precision: GramPrecision): void {
+export function accumulateGram(
+  gram: Float64Array,
+  z: Float32Array | Float64Array,
+  n: number,
+  width: number,
+  precision: GramPrecision,
+): void {
   if (gram.length !== n * n) throw new AppError('INTERNAL', `accumulateGram: Gram of ${gram.length} entries for n = ${n}`);
   if (width === 0) return;
   if (precision === 'backend') {
@@ -233,10 +245,18 @@ export interface BlockResult {
  * to `grams`. `excluded` (optional, length width) marks columns whose products go to
  * `grams.excluded` instead of `grams.kept`.
  */
-export function accumulateBlock(x: Float32Array, n: number, width: number, precision: GramPrecision, grams: BlockGrams, excluded: Uint8Array | null = null): BlockResult {
+export function accumulateBlock(
+  x: Float32Array,
+  n: number,
+  width: number,
+  precision: GramPrecision,
+  grams: BlockGrams,
+  excluded: Uint8Array | null = null,
+): BlockResult {
   if (grams.kept.length !== n * n) throw new AppError('INTERNAL', `accumulateBlock: Gram of ${grams.kept.length} entries for n = ${n}`);
   if (x.length !== n * width) throw new AppError('INTERNAL', `accumulateBlock: ${x.length} values for ${n}×${width}`);
-  if (excluded && excluded.length !== width) throw new AppError('INTERNAL', `accumulateBlock: ${excluded.length} exclusion flags for ${width} columns`);
+  if (excluded && excluded.length !== width)
+    throw new AppError('INTERNAL', `accumulateBlock: ${excluded.length} exclusion flags for ${width} columns`);
   if (width === 0) return { constant: 0, excludedVarying: 0, nonFinite: 0 };
   const stats = precision === 'float64' ? referenceStatistics(x, n, width) : shiftedStatistics(x, n, width);
   let excludedVarying = 0;

@@ -15,7 +15,16 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
-import { SPECTRA_SCHEMA_VERSION, SpectraRequest, SpectraResult, type FirstLayerSpectrum, type LayerSpectrum, type SpectraCore, type SpectraRequestInput, type SpectraSplit } from '../../../src-shared/spectra';
+import {
+  SPECTRA_SCHEMA_VERSION,
+  SpectraRequest,
+  SpectraResult,
+  type FirstLayerSpectrum,
+  type LayerSpectrum,
+  type SpectraCore,
+  type SpectraRequestInput,
+  type SpectraSplit,
+} from '../../../src-shared/spectra';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { normalize } from '../../engine/augment/ops';
 import type { ResNet } from '../../engine/models/resnet';
@@ -65,7 +74,10 @@ export function firstLayerSpectrum(layer: string, eigenvalues: readonly number[]
     kurtosis: weightedKurtosis(mirroredSample(eigenvalues), true),
     fitSample,
     histogram: table.histogram,
-    fits: table.fits.map((f) => ({ ...f, pdfAtCentres: table.histogram.centres.map((c) => finiteOr0(densityAt(DISTRIBUTIONS[f.distribution], c, f.params))) })),
+    fits: table.fits.map((f) => ({
+      ...f,
+      pdfAtCentres: table.histogram.centres.map((c) => finiteOr0(densityAt(DISTRIBUTIONS[f.distribution], c, f.params))),
+    })),
     failed: table.failed,
     best: table.best,
     paretoAlpha: pareto ? pareto.params[0]! : null,
@@ -87,14 +99,41 @@ export async function computeSpectra(model: ResNet, feed: ImageFeed, opts: Compu
   const layers = spectrumLayers(model, feed.size);
   const out: LayerSpectrum[] = [];
   let eigenMs = 0;
-  const timings = await captureGrams(model, layers, feed, { batchSize: opts.batchSize, blockFeatures: opts.blockFeatures, budgetBytes: opts.budgetBytes, scratchDir: opts.scratchDir ?? null, memoryBytes: opts.memoryBytes, gramPrecision, bnFromConv: opts.bnFromConv }, ctx, ({ layer, gram, constantFeatures }) => {
-    const t0 = performance.now();
-    const kk = componentCount(k, feed.count, layer.features);
-    const eigenvalues = explainedVariance(gram, feed.count, kk);
-    const kappa = conditionNumber(eigenvalues, percentiles);
-    eigenMs += performance.now() - t0;
-    out.push({ name: layer.name, kind: layer.kind, moduleIndex: layer.moduleIndex, shape: layer.shape, features: layer.features, constantFeatures, k: kk, eigenvalues, kappa: kappa.kappa, pHigh: kappa.pHigh, pLow: kappa.pLow });
-  });
+  const timings = await captureGrams(
+    model,
+    layers,
+    feed,
+    {
+      batchSize: opts.batchSize,
+      blockFeatures: opts.blockFeatures,
+      budgetBytes: opts.budgetBytes,
+      scratchDir: opts.scratchDir ?? null,
+      memoryBytes: opts.memoryBytes,
+      gramPrecision,
+      bnFromConv: opts.bnFromConv,
+    },
+    ctx,
+    ({ layer, gram, constantFeatures }) => {
+      const t0 = performance.now();
+      const kk = componentCount(k, feed.count, layer.features);
+      const eigenvalues = explainedVariance(gram, feed.count, kk);
+      const kappa = conditionNumber(eigenvalues, percentiles);
+      eigenMs += performance.now() - t0;
+      out.push({
+        name: layer.name,
+        kind: layer.kind,
+        moduleIndex: layer.moduleIndex,
+        shape: layer.shape,
+        features: layer.features,
+        constantFeatures,
+        k: kk,
+        eigenvalues,
+        kappa: kappa.kappa,
+        pHigh: kappa.pHigh,
+        pLow: kappa.pLow,
+      });
+    },
+  );
   out.sort((a, b) => a.moduleIndex - b.moduleIndex);
   throwIfCancelled(ctx);
   const t0 = performance.now();
@@ -129,14 +168,21 @@ export function datasetFeed(items: readonly TrainingItem[], size: number, mean: 
 }
 
 /** N of the dataset's cached images of the split, drawn with the seed (Fisher–Yates on mulberry32), in manifest order. */
-async function chooseImages(studyPath: string, req: SpectraRequest): Promise<{ items: TrainingItem[]; split: SpectraSplit; available: number }> {
+async function chooseImages(
+  studyPath: string,
+  req: SpectraRequest,
+): Promise<{ items: TrainingItem[]; split: SpectraSplit; available: number }> {
   const loaded = await readDatasetManifest(studyPath, req.datasetId);
   requirePreprocessed(loaded, req.datasetId);
   const all = loaded.manifest.items.map((it, index) => ({ it, index })).filter(({ it }) => it.cache);
   const split: SpectraSplit = req.split ?? (all.some(({ it }) => it.split === 'test') ? 'test' : 'all');
   const pool = all.filter(({ it }) => split === 'all' || (split === 'test' ? it.split === 'test' : it.split !== 'test'));
   if (pool.length < 3) {
-    throw new AppError('BAD_REQUEST', `Dataset "${req.datasetId}" has ${pool.length} preprocessed image(s) in split "${split}"; the spectra need at least 3.`, [{ path: 'split', message: 'too few images' }]);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Dataset "${req.datasetId}" has ${pool.length} preprocessed image(s) in split "${split}"; the spectra need at least 3.`,
+      [{ path: 'split', message: 'too few images' }],
+    );
   }
   const rand = mulberry32(req.seed);
   const order = pool.map((_, i) => i);
@@ -163,7 +209,12 @@ export interface RunSpectraOptions {
 }
 
 /** One spectra analysis of a run on a dataset; writes and returns spectra/<run-id>__<dataset-id>/result.json. */
-export async function runSpectra(request: SpectraRequestInput, studyPath: string, ctx: JobContext, opts: RunSpectraOptions = {}): Promise<SpectraResult> {
+export async function runSpectra(
+  request: SpectraRequestInput,
+  studyPath: string,
+  ctx: JobContext,
+  opts: RunSpectraOptions = {},
+): Promise<SpectraResult> {
   const req = parseOrThrow(SpectraRequest, request, 'spectra request');
   const study = path.resolve(studyPath);
   if (!engineStatus()) await initEngine({ preference: 'auto' }).catch(() => null);
@@ -173,12 +224,19 @@ export async function runSpectra(request: SpectraRequestInput, studyPath: string
   const name = spectraName(req.runId, req.datasetId);
   const layout = studyLayout(study).result('spectra', name);
   try {
-    ctx.log(`Spectra of run ${req.runId} on ${chosen.items.length} images of ${req.datasetId} (split ${chosen.split}, ${chosen.available} available)`);
+    ctx.log(
+      `Spectra of run ${req.runId} on ${chosen.items.length} images of ${req.datasetId} (split ${chosen.split}, ${chosen.available} available)`,
+    );
     // The activations are streamed to scratch files inside the result's temporary folder and removed before it is swapped in.
     return await writeResultFolder(layout, async (tmp) => {
       const scratchDir = path.join(tmp, '.activations');
       const feed = datasetFeed(chosen.items, loaded.inputSize, loaded.mean, loaded.std);
-      const core = await computeSpectra(loaded.model, feed, { k: req.k, percentiles: req.percentiles, bins: req.bins, batchSize: req.batchSize, scratchDir, ...opts.compute }, ctx);
+      const core = await computeSpectra(
+        loaded.model,
+        feed,
+        { k: req.k, percentiles: req.percentiles, bins: req.bins, batchSize: req.batchSize, scratchDir, ...opts.compute },
+        ctx,
+      );
       await fsp.rm(scratchDir, { recursive: true, force: true });
       const result: SpectraResult = {
         schemaVersion: SPECTRA_SCHEMA_VERSION,
@@ -190,9 +248,19 @@ export async function runSpectra(request: SpectraRequestInput, studyPath: string
           fraction: loaded.spec.fraction,
           seed: loaded.spec.seed,
           arch: loaded.spec.arch,
-          normalisation: { mean: [...loaded.best.normalisation.mean], std: [...loaded.best.normalisation.std], source: loaded.best.normalisation.source },
+          normalisation: {
+            mean: [...loaded.best.normalisation.mean],
+            std: [...loaded.best.normalisation.std],
+            source: loaded.best.normalisation.source,
+          },
         },
-        dataset: { datasetId: req.datasetId, split: chosen.split, available: chosen.available, seed: req.seed, imageIds: chosen.items.map((i) => i.id) },
+        dataset: {
+          datasetId: req.datasetId,
+          split: chosen.split,
+          available: chosen.available,
+          seed: req.seed,
+          imageIds: chosen.items.map((i) => i.id),
+        },
         created: new Date().toISOString(),
       };
       const checked = SpectraResult.parse(result);

@@ -55,7 +55,10 @@ export interface BenchCorruptionsReport {
 function positiveInt(name: string, raw: string | undefined, fallback: number, max: number): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < 1 || v > max) throw new AppError('BAD_REQUEST', `--${name} must be an integer from 1 to ${max}, got ${raw}`, [{ path: name, message: `expected an integer from 1 to ${max}` }]);
+  if (!Number.isInteger(v) || v < 1 || v > max)
+    throw new AppError('BAD_REQUEST', `--${name} must be an integer from 1 to ${max}, got ${raw}`, [
+      { path: name, message: `expected an integer from 1 to ${max}` },
+    ]);
   return v;
 }
 
@@ -91,11 +94,15 @@ export async function runBenchCorruptions(argv: string[]): Promise<number> {
     throw new AppError('BAD_REQUEST', `Unexpected argument(s) ${positionals.join(' ')} for "bench corruptions".`);
   }
   const size = positiveInt('size', values.size, 224, 2048);
-  if (size < 32) throw new AppError('BAD_REQUEST', `--size must be at least 32, got ${size}`, [{ path: 'size', message: 'expected at least 32' }]);
+  if (size < 32)
+    throw new AppError('BAD_REQUEST', `--size must be at least 32, got ${size}`, [{ path: 'size', message: 'expected at least 32' }]);
   const count = positiveInt('images', values.images, 4, 64);
   const rounds = positiveInt('rounds', values.rounds, 3, 50);
   const seed = values.seed === undefined ? 2022 : Number(values.seed);
-  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new AppError('BAD_REQUEST', `--seed must be an integer in [0, 2^32 - 1], got ${values.seed}`, [{ path: 'seed', message: 'expected a 32-bit unsigned integer' }]);
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff)
+    throw new AppError('BAD_REQUEST', `--seed must be an integer in [0, 2^32 - 1], got ${values.seed}`, [
+      { path: 'seed', message: 'expected a 32-bit unsigned integer' },
+    ]);
 
   const images: RgbImage[] = [];
   const rng = new Rng(seed);
@@ -135,7 +142,9 @@ export async function runBenchCorruptions(argv: string[]): Promise<number> {
   }
   progress.end();
   const allPairs = figures.reduce((a, f) => a + f.msPerImage.reduce((x, y) => x + y, 0), 0);
-  const slowRef = figures.filter((f) => f.name === 'glass_blur' || f.name === 'elastic_transform' || f.name === 'zoom_blur').reduce((a, f) => a + f.msPerImage.reduce((x, y) => x + y, 0), 0);
+  const slowRef = figures
+    .filter((f) => f.name === 'glass_blur' || f.name === 'elastic_transform' || f.name === 'zoom_blur')
+    .reduce((a, f) => a + f.msPerImage.reduce((x, y) => x + y, 0), 0);
   const slowest = figures.reduce((a, f) => (f.allSeverities.msPerImage > a.allSeverities.msPerImage ? f : a));
   const report: BenchCorruptionsReport = {
     size,
@@ -144,7 +153,10 @@ export async function runBenchCorruptions(argv: string[]): Promise<number> {
     seed,
     cpus: os.availableParallelism(),
     node: process.version,
-    baselines: { copy: { msPerImage: copyMs, imagesPerSecond: ips(copyMs) }, brightness: { msPerImage: brightnessMs, imagesPerSecond: ips(brightnessMs) } },
+    baselines: {
+      copy: { msPerImage: copyMs, imagesPerSecond: ips(copyMs) },
+      brightness: { msPerImage: brightnessMs, imagesPerSecond: ips(brightnessMs) },
+    },
     frostTexturesMs,
     figures,
     allPairsMsPerImage: allPairs,

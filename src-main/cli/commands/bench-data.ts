@@ -58,7 +58,8 @@ export async function runBenchData(argv: string[]): Promise<number> {
   const eyepacs = path.join(dataDir, 'eyepacs-256');
   const fullres = path.join(dataDir, 'idrid-seg-fullres');
   for (const d of [eyepacs, fullres]) {
-    if (!(await fsp.stat(d).catch(() => null))) throw new AppError('NOT_FOUND', `Benchmark data ${d} not found (use --data or FUNDUSLAB_DATA).`);
+    if (!(await fsp.stat(d).catch(() => null)))
+      throw new AppError('NOT_FOUND', `Benchmark data ${d} not found (use --data or FUNDUSLAB_DATA).`);
   }
   const figures: BenchFigure[] = [];
   const progress = stderrProgress('bench', !values.json);
@@ -72,7 +73,8 @@ export async function runBenchData(argv: string[]): Promise<number> {
       tmpSource = await fsp.mkdtemp(path.join(os.tmpdir(), 'funduslab-bench-src-'));
       const rows = parseCsv(await fsp.readFile(path.join(eyepacs, 'trainLabels.csv'), 'utf8')).rows.slice(0, limit);
       await fsp.mkdir(path.join(tmpSource, 'train'));
-      for (const r of rows) await fsp.symlink(path.join(eyepacs, 'train', `${r.cells[0]}.jpeg`), path.join(tmpSource, 'train', `${r.cells[0]}.jpeg`));
+      for (const r of rows)
+        await fsp.symlink(path.join(eyepacs, 'train', `${r.cells[0]}.jpeg`), path.join(tmpSource, 'train', `${r.cells[0]}.jpeg`));
       await fsp.writeFile(path.join(tmpSource, 'trainLabels.csv'), 'image,level\n' + rows.map((r) => r.cells.join(',')).join('\n') + '\n');
       source = tmpSource;
     }
@@ -81,7 +83,14 @@ export async function runBenchData(argv: string[]): Promise<number> {
       const t0 = performance.now();
       const r = await importDataset({ type: 'eyepacs', path: source, id: 'bench', concurrency }, study, ctx);
       const seconds = (performance.now() - t0) / 1000;
-      figures.push({ dataset: 'eyepacs-256', images: r.processed, seconds, imagesPerSecond: r.processed / seconds, imageSize: '256x256', masks: 0 });
+      figures.push({
+        dataset: 'eyepacs-256',
+        images: r.processed,
+        seconds,
+        imagesPerSecond: r.processed / seconds,
+        imageSize: '256x256',
+        masks: 0,
+      });
     } finally {
       await cleanup();
       if (tmpSource) await fsp.rm(tmpSource, { recursive: true, force: true });
@@ -107,12 +116,22 @@ export async function runBenchData(argv: string[]): Promise<number> {
     figures.push({ dataset: 'idrid-seg-fullres', images, seconds, imagesPerSecond: images / seconds, imageSize: '4288x2848', masks });
   }
   progress.end();
-  const report: BenchDataReport = { cpus: os.availableParallelism(), concurrency, sharpConcurrency: sharp.concurrency(), libvips: sharp.versions.vips ?? 'unknown', figures };
+  const report: BenchDataReport = {
+    cpus: os.availableParallelism(),
+    concurrency,
+    sharpConcurrency: sharp.concurrency(),
+    libvips: sharp.versions.vips ?? 'unknown',
+    figures,
+  };
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: report }, null, 2) + '\n');
   else {
-    const lines = [`Preprocessing throughput (${report.cpus} CPUs, ${concurrency} images at a time, libvips ${report.libvips} with ${report.sharpConcurrency} thread(s) per image):`];
+    const lines = [
+      `Preprocessing throughput (${report.cpus} CPUs, ${concurrency} images at a time, libvips ${report.libvips} with ${report.sharpConcurrency} thread(s) per image):`,
+    ];
     for (const f of figures) {
-      lines.push(`  ${f.dataset.padEnd(18)} ${f.imageSize.padEnd(10)} ${f.imagesPerSecond.toFixed(2).padStart(7)} images/s  (${f.images} images${f.masks ? ` + ${f.masks} masks` : ''} in ${f.seconds.toFixed(1)} s)`);
+      lines.push(
+        `  ${f.dataset.padEnd(18)} ${f.imageSize.padEnd(10)} ${f.imagesPerSecond.toFixed(2).padStart(7)} images/s  (${f.images} images${f.masks ? ` + ${f.masks} masks` : ''} in ${f.seconds.toFixed(1)} s)`,
+      );
     }
     process.stdout.write(lines.join('\n') + '\n');
   }

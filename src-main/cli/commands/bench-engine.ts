@@ -36,15 +36,25 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
     if (!Number.isInteger(n)) throw new AppError('BAD_REQUEST', `--${name} must be an integer (got "${v}")`);
     return n;
   };
-  const backends = values.backends?.split(',').map((b) => b.trim()).filter(Boolean).map((b) => {
-    const parsed = BackendName.safeParse(b);
-    if (!parsed.success) throw new AppError('BAD_REQUEST', `--backends: unknown backend "${b}"; expected any of ${BackendName.options.join(', ')}`);
-    return parsed.data;
-  });
-  const modes = values.modes?.split(',').map((m) => m.trim()).filter(Boolean).map((m) => {
-    if (m !== 'forward' && m !== 'train') throw new AppError('BAD_REQUEST', `--modes: unknown mode "${m}"; expected forward and/or train`);
-    return m as BenchMode;
-  });
+  const backends = values.backends
+    ?.split(',')
+    .map((b) => b.trim())
+    .filter(Boolean)
+    .map((b) => {
+      const parsed = BackendName.safeParse(b);
+      if (!parsed.success)
+        throw new AppError('BAD_REQUEST', `--backends: unknown backend "${b}"; expected any of ${BackendName.options.join(', ')}`);
+      return parsed.data;
+    });
+  const modes = values.modes
+    ?.split(',')
+    .map((m) => m.trim())
+    .filter(Boolean)
+    .map((m) => {
+      if (m !== 'forward' && m !== 'train')
+        throw new AppError('BAD_REQUEST', `--modes: unknown mode "${m}"; expected forward and/or train`);
+      return m as BenchMode;
+    });
   const report = await benchEngine({
     arch: values.arch,
     size: int('size', values.size),

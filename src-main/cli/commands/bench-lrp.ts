@@ -19,7 +19,8 @@ import { parseArch } from '../../engine/models/resnet-spec';
 import { Rng } from '../../random/prng';
 import { parseCommandArgs } from '../args';
 
-export const BENCH_LRP_USAGE = 'funduslab bench lrp [--json] [--arch resnet50] [--size 224] [--batch 1] [--runs 3] [--first-layer alpha-beta|zbox|flat] [--max-pool winner-take-all|proportional]';
+export const BENCH_LRP_USAGE =
+  'funduslab bench lrp [--json] [--arch resnet50] [--size 224] [--batch 1] [--runs 3] [--first-layer alpha-beta|zbox|flat] [--max-pool winner-take-all|proportional]';
 
 export interface BenchLrpReport {
   backend: string;
@@ -62,7 +63,15 @@ function positiveInt(name: string, raw: string | undefined, fallback: number): n
   return v;
 }
 
-export async function benchLrp(opts: { arch?: string; size?: number; batch?: number; runs?: number; firstLayer?: FirstLayerRule; maxPool?: MaxPoolRule; onProgress?: (m: string) => void }): Promise<BenchLrpReport> {
+export async function benchLrp(opts: {
+  arch?: string;
+  size?: number;
+  batch?: number;
+  runs?: number;
+  firstLayer?: FirstLayerRule;
+  maxPool?: MaxPoolRule;
+  onProgress?: (m: string) => void;
+}): Promise<BenchLrpReport> {
   const arch = opts.arch ?? 'resnet50';
   const size = opts.size ?? 224;
   const batch = opts.batch ?? 1;
@@ -74,14 +83,23 @@ export async function benchLrp(opts: { arch?: string; size?: number; batch?: num
   for (const spec of model.specs) {
     if (spec.role === 'bn.running_var' || spec.role === 'bn.running_mean') {
       const v = model.variable(spec.name);
-      const values = Float32Array.from({ length: spec.tfjsShape[0]! }, () => (spec.role === 'bn.running_var' ? rng.range(0.5, 2) : 0.2 * rng.normal()));
+      const values = Float32Array.from({ length: spec.tfjsShape[0]! }, () =>
+        spec.role === 'bn.running_var' ? rng.range(0.5, 2) : 0.2 * rng.normal(),
+      );
       tf.tidy(() => v.assign(tf.tensor1d(values)));
     }
   }
   const x = tf.tidy(() => tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', 3) as Tensor4D);
   const classes = Array.from({ length: batch }, (_, i) => [i % 5]);
-  const mask = tf.tensor2d(Float32Array.from({ length: batch * 5 }, (_, k) => (k % 5 === Math.floor(k / 5) % 5 ? 1 : 0)), [batch, 5]);
-  const lrp = resnetExplainer(model, { firstLayer: opts.firstLayer ?? 'alpha-beta', maxPool: opts.maxPool ?? 'winner-take-all', bounds: { low: [-2.2, -2.1, -1.9], high: [2.3, 2.5, 2.7] } });
+  const mask = tf.tensor2d(
+    Float32Array.from({ length: batch * 5 }, (_, k) => (k % 5 === Math.floor(k / 5) % 5 ? 1 : 0)),
+    [batch, 5],
+  );
+  const lrp = resnetExplainer(model, {
+    firstLayer: opts.firstLayer ?? 'alpha-beta',
+    maxPool: opts.maxPool ?? 'winner-take-all',
+    bounds: { low: [-2.2, -2.1, -1.9], high: [2.3, 2.5, 2.7] },
+  });
   try {
     const read = async (t: Tensor) => {
       await t.data();
@@ -130,11 +148,14 @@ export async function runBenchLrp(argv: string[]): Promise<number> {
     'first-layer': { type: 'string' },
     'max-pool': { type: 'string' },
   });
-  if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'lrp')) throw new AppError('BAD_REQUEST', `Unexpected argument(s) ${positionals.join(' ')}. Usage: ${BENCH_LRP_USAGE}`);
+  if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'lrp'))
+    throw new AppError('BAD_REQUEST', `Unexpected argument(s) ${positionals.join(' ')}. Usage: ${BENCH_LRP_USAGE}`);
   const firstLayer = values['first-layer'];
-  if (firstLayer !== undefined && !['alpha-beta', 'zbox', 'flat'].includes(firstLayer)) throw new AppError('BAD_REQUEST', `--first-layer must be alpha-beta, zbox or flat (got ${firstLayer})`);
+  if (firstLayer !== undefined && !['alpha-beta', 'zbox', 'flat'].includes(firstLayer))
+    throw new AppError('BAD_REQUEST', `--first-layer must be alpha-beta, zbox or flat (got ${firstLayer})`);
   const maxPool = values['max-pool'];
-  if (maxPool !== undefined && !['winner-take-all', 'proportional'].includes(maxPool)) throw new AppError('BAD_REQUEST', `--max-pool must be winner-take-all or proportional (got ${maxPool})`);
+  if (maxPool !== undefined && !['winner-take-all', 'proportional'].includes(maxPool))
+    throw new AppError('BAD_REQUEST', `--max-pool must be winner-take-all or proportional (got ${maxPool})`);
   const report = await benchLrp({
     ...(values.arch !== undefined ? { arch: values.arch } : {}),
     size: positiveInt('size', values.size, 224),

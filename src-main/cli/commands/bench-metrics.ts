@@ -34,7 +34,8 @@ export interface BenchMetricsReport {
 function positiveNumber(name: string, raw: string | undefined, fallback: number, integer: boolean): number {
   if (raw === undefined) return fallback;
   const v = Number(raw);
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new AppError('BAD_REQUEST', `--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
+  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v)))
+    throw new AppError('BAD_REQUEST', `--${name} must be a positive ${integer ? 'integer' : 'number'}, got ${raw}`);
   return v;
 }
 
@@ -79,20 +80,40 @@ export async function runBenchMetrics(argv: string[]): Promise<number> {
   }
   {
     const t = time(runs, () => delongCi(labels, a));
-    figures.push({ name: 'AUC + DeLong 95% CI', medianMs: t.medianMs, runs, result: { auc: t.value.auc, se: t.value.se, lower: t.value.lower, upper: t.value.upper } });
+    figures.push({
+      name: 'AUC + DeLong 95% CI',
+      medianMs: t.medianMs,
+      runs,
+      result: { auc: t.value.auc, se: t.value.se, lower: t.value.lower, upper: t.value.upper },
+    });
   }
   {
     const t = time(runs, () => pairedDelongTest(labels, a, b));
-    figures.push({ name: 'paired DeLong test', medianMs: t.medianMs, runs, result: { aucA: t.value.aucA, aucB: t.value.aucB, z: t.value.z, p: t.value.p } });
+    figures.push({
+      name: 'paired DeLong test',
+      medianMs: t.medianMs,
+      runs,
+      result: { aucA: t.value.aucA, aucB: t.value.aucB, z: t.value.z, p: t.value.p },
+    });
   }
   const bootRuns = Math.min(runs, 3);
   {
     const t = time(bootRuns, () => bootstrapAuc(labels, a, { replicates, seed }));
-    figures.push({ name: `bootstrap CI, B = ${replicates}`, medianMs: t.medianMs, runs: bootRuns, result: { lower: t.value.lower, upper: t.value.upper, sd: t.value.sd } });
+    figures.push({
+      name: `bootstrap CI, B = ${replicates}`,
+      medianMs: t.medianMs,
+      runs: bootRuns,
+      result: { lower: t.value.lower, upper: t.value.upper, sd: t.value.sd },
+    });
   }
   {
     const t = time(bootRuns, () => pairedBootstrapAuc(labels, a, b, { replicates, seed }));
-    figures.push({ name: `paired bootstrap CI, B = ${replicates}`, medianMs: t.medianMs, runs: bootRuns, result: { difference: t.value.estimate, lower: t.value.lower, upper: t.value.upper } });
+    figures.push({
+      name: `paired bootstrap CI, B = ${replicates}`,
+      medianMs: t.medianMs,
+      runs: bootRuns,
+      result: { difference: t.value.estimate, lower: t.value.lower, upper: t.value.upper },
+    });
   }
   const report: BenchMetricsReport = {
     n,
@@ -107,7 +128,9 @@ export async function runBenchMetrics(argv: string[]): Promise<number> {
   };
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: report }, null, 2) + '\n');
   else {
-    const lines = [`Referable-DR metrics on ${n} synthetic scores (${positives} referable, ${report.distinctScores} distinct values; Node ${report.node}, ${report.cpus} CPUs):`];
+    const lines = [
+      `Referable-DR metrics on ${n} synthetic scores (${positives} referable, ${report.distinctScores} distinct values; Node ${report.node}, ${report.cpus} CPUs):`,
+    ];
     for (const f of figures) {
       const res = Object.entries(f.result)
         .map(([k, v]) => `${k} ${k === 'p' ? v.toExponential(2) : v.toFixed(4)}`)

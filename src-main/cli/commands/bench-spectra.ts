@@ -93,13 +93,23 @@ export interface BenchSpectraOptions {
 }
 
 /** The stem's and the first block's layers through the backend and the float64 path (--verify). */
-async function verifyLayers(model: ResNet, feed: ImageFeed, k: number, batch: number, block: number, bnFromConv: boolean, ctx: JobContext): Promise<SpectraVerifyRow[]> {
+async function verifyLayers(
+  model: ResNet,
+  feed: ImageFeed,
+  k: number,
+  batch: number,
+  block: number,
+  bnFromConv: boolean,
+  ctx: JobContext,
+): Promise<SpectraVerifyRow[]> {
   const first = model.layout.stages[0]!.blocks[0]!.name;
   const layers = spectrumLayers(model, feed.size).filter((l) => l.name.startsWith(`${first}.`) || !l.name.includes('.'));
   const layersInReach = layers.filter((l) => l.name !== 'fc');
   const spectra = async (gramPrecision: GramPrecision) => {
     const out = new Map<string, number[]>();
-    await captureGrams(model, layersInReach, feed, { batchSize: batch, blockFeatures: block, gramPrecision, bnFromConv }, ctx, (g) => out.set(g.layer.name, explainedVariance(g.gram, feed.count, componentCount(k, feed.count, g.layer.features))));
+    await captureGrams(model, layersInReach, feed, { batchSize: batch, blockFeatures: block, gramPrecision, bnFromConv }, ctx, (g) =>
+      out.set(g.layer.name, explainedVariance(g.gram, feed.count, componentCount(k, feed.count, g.layer.features))),
+    );
     return out;
   };
   const fast = await spectra('backend');
@@ -158,7 +168,16 @@ export async function benchSpectra(opts: BenchSpectraOptions): Promise<BenchSpec
     const core = await computeSpectra(
       model,
       feed,
-      { k, batchSize: batch, gramPrecision: opts.gram ?? 'backend', blockFeatures: block, bnFromConv, scratchDir: scratch, budgetBytes: (opts.budgetMb ?? 6144) * 1024 * 1024, memoryBytes: (opts.memoryMb ?? 6144) * 1024 * 1024 },
+      {
+        k,
+        batchSize: batch,
+        gramPrecision: opts.gram ?? 'backend',
+        blockFeatures: block,
+        bnFromConv,
+        scratchDir: scratch,
+        budgetBytes: (opts.budgetMb ?? 6144) * 1024 * 1024,
+        memoryBytes: (opts.memoryMb ?? 6144) * 1024 * 1024,
+      },
       ctx,
     );
     const verify = opts.verify ? await verifyLayers(model, feed, k, batch, block, bnFromConv, ctx) : null;
@@ -210,7 +229,8 @@ export async function runBenchSpectra(argv: string[]): Promise<number> {
   if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'spectra')) {
     throw new AppError('BAD_REQUEST', `Unexpected argument(s) ${positionals.join(' ')}. Usage: ${BENCH_SPECTRA_USAGE}`);
   }
-  if (values.gram !== undefined && values.gram !== 'backend' && values.gram !== 'float64') throw new AppError('BAD_REQUEST', `--gram must be backend or float64, got ${values.gram}`);
+  if (values.gram !== undefined && values.gram !== 'backend' && values.gram !== 'float64')
+    throw new AppError('BAD_REQUEST', `--gram must be backend or float64, got ${values.gram}`);
   const report = await benchSpectra({
     arch: values.arch,
     size: positiveInt('size', values.size, 224),
@@ -240,7 +260,10 @@ export async function runBenchSpectra(argv: string[]): Promise<number> {
         ...(report.verify
           ? [
               '  backend path vs float64 (--verify): max |Δλ| / λ₁, |Δκ| / κ',
-              ...report.verify.map((v) => `    ${v.layer.padEnd(24)} ${String(v.features).padStart(8)} features  ${v.maxEigenDiff.toExponential(2)}  ${v.kappaRelDiff.toExponential(2)}`),
+              ...report.verify.map(
+                (v) =>
+                  `    ${v.layer.padEnd(24)} ${String(v.features).padStart(8)} features  ${v.maxEigenDiff.toExponential(2)}  ${v.kappaRelDiff.toExponential(2)}`,
+              ),
             ]
           : []),
       ].join('\n') + '\n',

@@ -50,7 +50,8 @@ export interface BenchTrainReport {
   notes: string[];
 }
 
-export const BENCH_TRAIN_USAGE = 'funduslab bench train [--json] [--arch resnet18-w16] [--size 96] [--batch 16] [--patients 48] [--epochs 2]';
+export const BENCH_TRAIN_USAGE =
+  'funduslab bench train [--json] [--arch resnet18-w16] [--size 96] [--batch 16] [--patients 48] [--epochs 2]';
 
 export async function runBenchTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -60,11 +61,13 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
     patients: { type: 'string' },
     epochs: { type: 'string' },
   });
-  if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'train')) throw new AppError('BAD_REQUEST', `Unexpected arguments: ${positionals.join(' ')}. Usage: ${BENCH_TRAIN_USAGE}`);
+  if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'train'))
+    throw new AppError('BAD_REQUEST', `Unexpected arguments: ${positionals.join(' ')}. Usage: ${BENCH_TRAIN_USAGE}`);
   const int = (name: string, v: string | undefined, d: number, min: number): number => {
     if (v === undefined) return d;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new AppError('BAD_REQUEST', `--${name} must be an integer ≥ ${min} (got "${v}")`, [{ path: name, message: 'invalid' }]);
+    if (!Number.isInteger(n) || n < min)
+      throw new AppError('BAD_REQUEST', `--${name} must be an integer ≥ ${min} (got "${v}")`, [{ path: name, message: 'invalid' }]);
     return n;
   };
   const arch = values.arch ?? 'resnet18-w16';
@@ -85,16 +88,33 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
     await writeEyepacsDemo(path.join(base, 'src'), { patients, size: Math.max(size, 128), seed: 1, distribution: 'balanced' });
     const study = path.join(base, 'study');
     await new StudyService({ appVersion: APP_VERSION }).create(study, 'bench');
-    const imported = await importDataset({ type: 'eyepacs', path: path.join(base, 'src', 'eyepacs'), id: 'bench', settings: { inputSize: size, overlaySize: size } }, study, { progress: () => {}, log: () => {}, signal: new AbortController().signal });
+    const imported = await importDataset(
+      { type: 'eyepacs', path: path.join(base, 'src', 'eyepacs'), id: 'bench', settings: { inputSize: size, overlaySize: size } },
+      study,
+      { progress: () => {}, log: () => {}, signal: new AbortController().signal },
+    );
     const ctx = { progress: () => {}, log: () => {}, signal: new AbortController().signal };
-    const spec = TrainingSpec.parse({ strategy: 'IWNE-CL', datasetId: 'bench', arch, inputSize: size, epochs, batchSize: batch, lr: 1e-3, validationFraction: 0.2, moco: { epochs, batchSize: batch, optimizer: 'adamw', lr: 1e-3 } });
+    const spec = TrainingSpec.parse({
+      strategy: 'IWNE-CL',
+      datasetId: 'bench',
+      arch,
+      inputSize: size,
+      epochs,
+      batchSize: batch,
+      lr: 1e-3,
+      validationFraction: 0.2,
+      moco: { epochs, batchSize: batch, optimizer: 'adamw', lr: 1e-3 },
+    });
 
     // Model-only baseline: the FS step on one batch already in memory.
     say('model-only baseline');
     const model = ResNet.create(parseArch(arch, 5), { seed: 0 });
     const optimizer = new AdamW(model.trainableVariables(), { lr: 1e-3 });
     const x = tf.randomUniform([batch, size, size, 3], -1, 1, 'float32', 1);
-    const y = tf.tensor1d(Array.from({ length: batch }, (_, i) => i % 5), 'int32');
+    const y = tf.tensor1d(
+      Array.from({ length: batch }, (_, i) => i % 5),
+      'int32',
+    );
     const vars = model.trainableVariables();
     const step = async () => {
       const v = tf.tidy(() => {
@@ -125,8 +145,20 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
     if (!fs || !cl) throw new AppError('INTERNAL', 'The benchmark ran no epoch.');
     // An FS epoch's imagesPerSecond covers its training loop only, so that loop took trainImages / (images/s).
     const fsLoopSeconds = fsResult.trainImages / fs.imagesPerSecond;
-    const fsFig: BenchTrainFigure = { phase: 'FS', imagesPerSecond: fs.imagesPerSecond, msPerImage: 1000 / fs.imagesPerSecond, stallFraction: Math.min(1, fs.stallMs / 1000 / fsLoopSeconds), vsModelOnly: fs.imagesPerSecond / baseIps };
-    const clFig: BenchTrainFigure = { phase: 'CL', imagesPerSecond: cl.imagesPerSecond, msPerImage: 1000 / cl.imagesPerSecond, stallFraction: cl.stallMs / 1000 / cl.seconds, vsModelOnly: cl.imagesPerSecond / baseIps };
+    const fsFig: BenchTrainFigure = {
+      phase: 'FS',
+      imagesPerSecond: fs.imagesPerSecond,
+      msPerImage: 1000 / fs.imagesPerSecond,
+      stallFraction: Math.min(1, fs.stallMs / 1000 / fsLoopSeconds),
+      vsModelOnly: fs.imagesPerSecond / baseIps,
+    };
+    const clFig: BenchTrainFigure = {
+      phase: 'CL',
+      imagesPerSecond: cl.imagesPerSecond,
+      msPerImage: 1000 / cl.imagesPerSecond,
+      stallFraction: cl.stallMs / 1000 / cl.seconds,
+      vsModelOnly: cl.imagesPerSecond / baseIps,
+    };
     const report: BenchTrainReport = {
       backend,
       arch,
@@ -134,7 +166,11 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
       batch,
       images: imported.processed,
       cpus: os.availableParallelism(),
-      figures: [{ phase: 'model only', imagesPerSecond: baseIps, msPerImage: 1000 / baseIps, stallFraction: null, vsModelOnly: 1 }, fsFig, clFig],
+      figures: [
+        { phase: 'model only', imagesPerSecond: baseIps, msPerImage: 1000 / baseIps, stallFraction: null, vsModelOnly: 1 },
+        fsFig,
+        clFig,
+      ],
       notes: [
         'FS and CL include decoding (sharp, in libuv threads, one batch ahead), augmentation and normalisation; "model only" is forward + backward + AdamW on a batch already in memory.',
         'CL processes two views per image (query and key encoder forward passes), so its images/s is roughly half of FS at the same settings.',
@@ -156,7 +192,9 @@ export function formatBenchTrain(r: BenchTrainReport): string {
     `${'phase'.padEnd(12)}${'img/s'.padStart(9)}${'ms/img'.padStart(10)}${'stall'.padStart(9)}${'vs model only'.padStart(15)}`,
   ];
   for (const f of r.figures) {
-    lines.push(`${f.phase.padEnd(12)}${f.imagesPerSecond.toFixed(1).padStart(9)}${f.msPerImage.toFixed(1).padStart(10)}${(f.stallFraction === null ? '—' : `${(100 * f.stallFraction).toFixed(1)}%`).padStart(9)}${`${f.vsModelOnly.toFixed(2)}x`.padStart(15)}`);
+    lines.push(
+      `${f.phase.padEnd(12)}${f.imagesPerSecond.toFixed(1).padStart(9)}${f.msPerImage.toFixed(1).padStart(10)}${(f.stallFraction === null ? '—' : `${(100 * f.stallFraction).toFixed(1)}%`).padStart(9)}${`${f.vsModelOnly.toFixed(2)}x`.padStart(15)}`,
+    );
   }
   lines.push('', ...r.notes.map((n) => `Note: ${n}`), '');
   return lines.join('\n');

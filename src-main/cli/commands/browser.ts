@@ -14,7 +14,8 @@ import { parseCommandArgs } from '../args';
 export async function runBrowser(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, { port: { type: 'string', default: '0' } });
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new AppError('BAD_REQUEST', `--port must be an integer from 0 to 65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new AppError('BAD_REQUEST', `--port must be an integer from 0 to 65535, got ${values.port}`);
   const renderer = rendererDir();
   if (!existsSync(path.join(renderer, 'index.html'))) {
     throw new AppError('NOT_FOUND', `The built renderer is missing (${renderer}). Run \`npm run build\` first.`);
@@ -34,7 +35,9 @@ export async function runBrowser(argv: string[]): Promise<number> {
   const bridge = await startBridge({ dispatch: app.dispatch, bus: app.bus, log, rendererDir: renderer, port });
   if (values.json) process.stdout.write(JSON.stringify({ url: bridge.url, port: bridge.port, token: bridge.token, dataDir }) + '\n');
   else {
-    process.stdout.write(`FundusLab is running in browser mode. Open this address (it carries this launch's access token):\n\n  ${bridge.url}\n\nApp data: ${dataDir}\nPress Ctrl+C to stop.\n`);
+    process.stdout.write(
+      `FundusLab is running in browser mode. Open this address (it carries this launch's access token):\n\n  ${bridge.url}\n\nApp data: ${dataDir}\nPress Ctrl+C to stop.\n`,
+    );
   }
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

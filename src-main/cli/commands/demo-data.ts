@@ -9,7 +9,10 @@ export const DEMO_DATA_USAGE =
 
 function int(name: string, raw: string, min: number, max: number): number {
   const v = Number(raw);
-  if (!Number.isInteger(v) || v < min || v > max) throw new AppError('BAD_REQUEST', `--${name} must be an integer from ${min} to ${max}, got ${raw}`, [{ path: name, message: `integer ${min}-${max}` }]);
+  if (!Number.isInteger(v) || v < min || v > max)
+    throw new AppError('BAD_REQUEST', `--${name} must be an integer from ${min} to ${max}, got ${raw}`, [
+      { path: name, message: `integer ${min}-${max}` },
+    ]);
   return v;
 }
 
@@ -29,9 +32,13 @@ export async function runDemoData(argv: string[]): Promise<number> {
     'texture-size': { type: 'string', default: '64' },
     quiet: { type: 'boolean', default: false },
   });
-  if (!values.out) throw new AppError('BAD_REQUEST', `--out <dir> is required.\nUsage: ${DEMO_DATA_USAGE}`, [{ path: 'out', message: 'required' }]);
+  if (!values.out)
+    throw new AppError('BAD_REQUEST', `--out <dir> is required.\nUsage: ${DEMO_DATA_USAGE}`, [{ path: 'out', message: 'required' }]);
   const style = values.style;
-  if (style !== 'equalised' && style !== 'natural') throw new AppError('BAD_REQUEST', `--style must be equalised or natural, got ${style}`, [{ path: 'style', message: 'equalised | natural' }]);
+  if (style !== 'equalised' && style !== 'natural')
+    throw new AppError('BAD_REQUEST', `--style must be equalised or natural, got ${style}`, [
+      { path: 'style', message: 'equalised | natural' },
+    ]);
   const out = path.resolve(values.out);
   const opts = {
     seed: int('seed', values.seed, 0, 0xffffffff),
@@ -54,9 +61,11 @@ export async function runDemoData(argv: string[]): Promise<number> {
     const e = result.eyepacs;
     const lines = [
       `Wrote the SYNTHETIC FundusLab demo dataset (seed ${opts.seed}) to ${out} in ${(result.elapsedMs / 1000).toFixed(1)} s:`,
-      `  eyepacs/   ${e.train.images} training images of ${e.train.patients} patients (grades 0-4: ${e.train.grades.join(' / ')})` + (e.test ? `, ${e.test.images} test images` : ''),
+      `  eyepacs/   ${e.train.images} training images of ${e.train.patients} patients (grades 0-4: ${e.train.grades.join(' / ')})` +
+        (e.test ? `, ${e.test.images} test images` : ''),
     ];
-    if (result.idrid) lines.push(`  idrid/     ${result.idrid.images} images ${result.idrid.width}x${result.idrid.height} with MA/HE/EX/SE/OD masks`);
+    if (result.idrid)
+      lines.push(`  idrid/     ${result.idrid.images} images ${result.idrid.width}x${result.idrid.height} with MA/HE/EX/SE/OD masks`);
     if (result.textures) lines.push(`  textures/  ${result.textures.images} texture images in ${result.textures.classes.length} classes`);
     lines.push('Every folder has a SYNTHETIC.txt: these are generated images, not patient photographs.');
     process.stdout.write(lines.join('\n') + '\n');

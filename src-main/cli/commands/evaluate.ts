@@ -25,7 +25,11 @@ export function evaluateRequestFromArgs(values: Record<string, string | boolean 
   const str = (k: string) => (typeof values[k] === 'string' ? (values[k] as string) : undefined);
   const missing = (['run', 'dataset'] as const).filter((k) => str(k) === undefined);
   if (missing.length > 0) {
-    throw new AppError('BAD_REQUEST', `Usage: ${EVALUATE_USAGE}`, missing.map((k) => ({ path: k === 'run' ? 'runId' : 'datasetId', message: `give --${k} <id>` })));
+    throw new AppError(
+      'BAD_REQUEST',
+      `Usage: ${EVALUATE_USAGE}`,
+      missing.map((k) => ({ path: k === 'run' ? 'runId' : 'datasetId', message: `give --${k} <id>` })),
+    );
   }
   const opt = <T>(key: string, value: T | undefined) => (value === undefined ? {} : { [key]: value });
   const referable = str('referable');
@@ -74,7 +78,11 @@ export function formatEvaluationResult(r: EvaluationResult): string {
     `  AUC ${f4(r.auc)}   DeLong 95% CI ${f4(r.delong.lower)}–${f4(r.delong.upper)}   bootstrap 95% CI ${f4(r.bootstrap.lower)}–${f4(r.bootstrap.upper)} (${r.bootstrap.samples} replicates, seed ${r.bootstrap.seed})`,
     `  operating point (sensitivity ≥ ${op.targetSensitivity}): P(referable) ≥ ${op.threshold.toPrecision(4)} → sensitivity ${f3(op.sensitivity)}, specificity ${f3(op.specificity)}`,
     `  at P(referable) ≥ ${r.atThreshold.threshold}: sensitivity ${f3(r.atThreshold.sensitivity)}, specificity ${f3(r.atThreshold.specificity)}   Youden J ${f3(r.youden.j)} at ${r.youden.threshold.toPrecision(4)}`,
-    ...(r.overlapsTraining ? [`  WARNING: ${r.trainingOverlap} of the ${r.n} images are in the run's training data (dataset ${r.run.trainingDatasetId}, train split): not an independent test`] : []),
+    ...(r.overlapsTraining
+      ? [
+          `  WARNING: ${r.trainingOverlap} of the ${r.n} images are in the run's training data (dataset ${r.run.trainingDatasetId}, train split): not an independent test`,
+        ]
+      : []),
     `  predictions: ${r.files.predictions}`,
     `  result:      ${r.files.result}`,
     `  ${r.seconds.toFixed(1)} s on ${r.backend}`,

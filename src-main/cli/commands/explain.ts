@@ -19,12 +19,18 @@ export const EXPLAIN_USAGE =
   '[--start-value logit|unit] [--first-layer alpha-beta|zbox|flat] [--max-pool winner-take-all|proportional] [--sum proportional|alpha-beta] [--lesions MA,HE,EX] [--noise-seed S] [--batch N] [--json]';
 
 function list(raw: string | undefined): string[] | undefined {
-  return raw === undefined ? undefined : raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  return raw === undefined
+    ? undefined
+    : raw
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
 }
 
 function integer(name: string, raw: string): number {
   const v = Number(raw);
-  if (!Number.isInteger(v)) throw new AppError('BAD_REQUEST', `--${name} must be an integer, got ${raw}`, [{ path: name, message: 'not an integer' }]);
+  if (!Number.isInteger(v))
+    throw new AppError('BAD_REQUEST', `--${name} must be an integer, got ${raw}`, [{ path: name, message: 'not an integer' }]);
   return v;
 }
 
@@ -54,7 +60,8 @@ export async function runExplain(argv: string[]): Promise<number> {
       ...(!values.dataset ? [{ path: 'dataset', message: 'give --dataset <id>' }] : []),
     ]);
   }
-  const images = values.images === undefined ? undefined : /^\d+$/.test(values.images) ? integer('images', values.images) : list(values.images);
+  const images =
+    values.images === undefined ? undefined : /^\d+$/.test(values.images) ? integer('images', values.images) : list(values.images);
   const lrp: Record<string, unknown> = {};
   if (values['first-layer'] !== undefined) lrp.firstLayer = values['first-layer'];
   if (values['max-pool'] !== undefined) lrp.maxPool = values['max-pool'];
@@ -95,7 +102,8 @@ export function formatExplanation(r: ExplanationResult, study: string): string {
   for (const region of [...r.request.lesions, 'union'] as const) {
     const s = r.summary[region as ExplainLesion | 'union'];
     if (!s) continue;
-    const skipped = s.skipped.noMask + s.skipped.emptyMask > 0 ? `  (skipped: ${s.skipped.noMask} without mask, ${s.skipped.emptyMask} empty)` : '';
+    const skipped =
+      s.skipped.noMask + s.skipped.emptyMask > 0 ? `  (skipped: ${s.skipped.noMask} without mask, ${s.skipped.emptyMask} empty)` : '';
     POOLINGS.forEach((p, i) => {
       const l = s.lrp[p];
       const n = s.noise[p];

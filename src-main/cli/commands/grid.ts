@@ -31,13 +31,21 @@ export async function runGridCommand(argv: string[]): Promise<number> {
       raw = JSON.parse(await fsp.readFile(path.resolve(values.spec), 'utf8'));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT') throw new AppError('NOT_FOUND', `Grid file not found: ${values.spec}`, [{ path: 'spec', message: 'no such file' }]);
-      throw new AppError('BAD_REQUEST', `The grid file ${values.spec} is not valid JSON: ${e.message}`, [{ path: 'spec', message: 'not JSON' }]);
+      if (e.code === 'ENOENT')
+        throw new AppError('NOT_FOUND', `Grid file not found: ${values.spec}`, [{ path: 'spec', message: 'no such file' }]);
+      throw new AppError('BAD_REQUEST', `The grid file ${values.spec} is not valid JSON: ${e.message}`, [
+        { path: 'spec', message: 'not JSON' },
+      ]);
     }
     view = await saveGrid(study, raw as never);
   } else {
     view = await gridView(study);
-    if (!view.spec) throw new AppError('BAD_REQUEST', `The study ${study} has no training grid yet: give --spec <grid.json> (fields: src-shared/grid.ts) or set one up in the app.`, [{ path: 'spec', message: 'no grid in the study' }]);
+    if (!view.spec)
+      throw new AppError(
+        'BAD_REQUEST',
+        `The study ${study} has no training grid yet: give --spec <grid.json> (fields: src-shared/grid.ts) or set one up in the app.`,
+        [{ path: 'spec', message: 'no grid in the study' }],
+      );
   }
   if (!values.json) process.stderr.write(formatGrid(view) + '\n');
   if (values['dry-run']) {
@@ -46,9 +54,13 @@ export async function runGridCommand(argv: string[]): Promise<number> {
   }
   const ctx = cliContext('grid', values.json);
   let label = '';
-  const outcomes: GridRunOutcome[] = await runGrid(study, { ...ctx, progress: (d, t, m) => ctx.progress(d, t, `${label} ${m}`) }, (i, n, cell) => {
-    label = `[run ${i + 1}/${n} ${cell.runId}]`;
-  }).finally(ctx.end);
+  const outcomes: GridRunOutcome[] = await runGrid(
+    study,
+    { ...ctx, progress: (d, t, m) => ctx.progress(d, t, `${label} ${m}`) },
+    (i, n, cell) => {
+      label = `[run ${i + 1}/${n} ${cell.runId}]`;
+    },
+  ).finally(ctx.end);
   const after = await gridView(study);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: { runs: outcomes, grid: after } }, null, 2) + '\n');
   else process.stdout.write(formatGrid(after) + '\n');
@@ -58,7 +70,9 @@ export { runGridCommand as runGrid };
 
 export function formatGrid(view: GridView): string {
   if (!view.spec) return 'No training grid.';
-  const lines = [`Training grid: ${view.spec.strategies.join(', ')} × fractions ${view.spec.fractions.join(', ')} × seeds ${view.spec.seeds.join(', ')} (${view.cells.length} runs)`];
+  const lines = [
+    `Training grid: ${view.spec.strategies.join(', ')} × fractions ${view.spec.fractions.join(', ')} × seeds ${view.spec.seeds.join(', ')} (${view.cells.length} runs)`,
+  ];
   for (const c of view.cells) {
     const auc = c.bestValAuc === null ? '' : ` · best val AUC ${c.bestValAuc.toFixed(4)}`;
     lines.push(`  ${c.status.padEnd(8)} ${c.runId} (epoch ${c.epochsDone}/${c.epochs}${auc})${c.reason ? ` — ${c.reason}` : ''}`);

@@ -80,14 +80,25 @@ export function formatImportResult(r: ImportResult): string {
     `  processed ${r.processed}, reused from the cache ${r.cached}${r.masksProcessed ? `, masks processed ${r.masksProcessed}` : ''}`,
   ];
   for (const [split, grades] of Object.entries(r.report.perSplitGrade)) {
-    lines.push(`  ${split.padEnd(5)} ${Object.entries(grades).sort(([a], [b]) => a.localeCompare(b)).map(([g, n]) => `${g === 'ungraded' ? 'ungraded' : `grade ${g}`}: ${n}`).join(', ')}`);
+    lines.push(
+      `  ${split.padEnd(5)} ${Object.entries(grades)
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([g, n]) => `${g === 'ungraded' ? 'ungraded' : `grade ${g}`}: ${n}`)
+        .join(', ')}`,
+    );
   }
-  if (r.report.masks) lines.push(`  masks ${Object.entries(r.report.masks).map(([l, n]) => `${l}: ${n}`).join(', ')}`);
+  if (r.report.masks)
+    lines.push(
+      `  masks ${Object.entries(r.report.masks)
+        .map(([l, n]) => `${l}: ${n}`)
+        .join(', ')}`,
+    );
   const errors = r.report.issues.filter((i) => i.severity === 'error');
   const warnings = r.report.issues.length - errors.length;
   if (r.report.issues.length > 0) {
     lines.push(`  ${errors.length} error(s), ${warnings} warning(s):`);
-    for (const i of r.report.issues.slice(0, 20)) lines.push(`    ${i.severity === 'error' ? 'ERROR' : 'warn '} ${i.kind}: ${i.file}: ${i.reason}`);
+    for (const i of r.report.issues.slice(0, 20))
+      lines.push(`    ${i.severity === 'error' ? 'ERROR' : 'warn '} ${i.kind}: ${i.file}: ${i.reason}`);
     if (r.report.issues.length > 20) lines.push(`    … ${r.report.issues.length - 20} more in ${r.validationPath}`);
   }
   for (const n of r.report.notes) lines.push(`  note: ${n}`);

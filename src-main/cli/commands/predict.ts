@@ -50,7 +50,15 @@ export async function runPredict(argv: string[]): Promise<number> {
   const { model, report } = await loadResNet(values.weights, values.arch, classes, { reinitialiseHead: false });
   const progress = stderrProgress('predict', !values.json);
   try {
-    const predictions = await predictImages(model, positionals, { raw: values.raw, size, mean, std, referable, batchSize, onProgress: (d, t) => progress.update(d, t, `${d}/${t} images`) });
+    const predictions = await predictImages(model, positionals, {
+      raw: values.raw,
+      size,
+      mean,
+      std,
+      referable,
+      batchSize,
+      onProgress: (d, t) => progress.update(d, t, `${d}/${t} images`),
+    });
     progress.end();
     if (values.json) {
       const out = {
@@ -66,9 +74,13 @@ export async function runPredict(argv: string[]): Promise<number> {
       };
       process.stdout.write(JSON.stringify(out, null, 2) + '\n');
     } else {
-      process.stdout.write(`Backend ${engine.active}; ${archName(model.config)} (${model.config.classes} classes) from ${values.weights}; P(referable) = P(grade ∈ {${referable.join(', ')}})\n`);
+      process.stdout.write(
+        `Backend ${engine.active}; ${archName(model.config)} (${model.config.classes} classes) from ${values.weights}; P(referable) = P(grade ∈ {${referable.join(', ')}})\n`,
+      );
       for (const p of predictions) {
-        process.stdout.write(`${p.image}\tP(referable)=${p.pReferable.toFixed(4)}\tgrade=${p.argmax}\tlogits=[${p.logits.map((l) => l.toFixed(4)).join(', ')}]\n`);
+        process.stdout.write(
+          `${p.image}\tP(referable)=${p.pReferable.toFixed(4)}\tgrade=${p.argmax}\tlogits=[${p.logits.map((l) => l.toFixed(4)).join(', ')}]\n`,
+        );
       }
     }
     return 0;

@@ -24,7 +24,11 @@ export async function runReport(argv: string[]): Promise<number> {
     ]);
   }
   const ctx = cliContext('report', values.json);
-  const result = await buildReport(path.resolve(values.study), { out: path.resolve(values.out), revealImageIds: values['reveal-image-ids'] }, ctx).finally(ctx.end);
+  const result = await buildReport(
+    path.resolve(values.study),
+    { out: path.resolve(values.out), revealImageIds: values['reveal-image-ids'] },
+    ctx,
+  ).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(`Report: ${result.pdf} (${result.pages} pages)\nFigures (SVG, PNG) and tables (CSV): ${result.assetsDir}\n`);
   return 0;

@@ -31,16 +31,36 @@ const f4 = (x: number) => x.toFixed(4);
 
 function table(header: string[], rows: string[][]): string[] {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line)];
 }
 
 export function formatStudyResults(r: StudyResults): string {
-  if (r.rows.length === 0 && r.skipped.length === 0) return `No evaluations in ${r.studyPath} yet (funduslab evaluate --study … --run … --dataset …).`;
+  if (r.rows.length === 0 && r.skipped.length === 0)
+    return `No evaluations in ${r.studyPath} yet (funduslab evaluate --study … --run … --dataset …).`;
   const out: string[] = [];
   out.push(
     ...table(
-      ['dataset [split]', 'ref', 'strategy', 'fraction', 'seed', 'arch', 'run', 'n', 'pos', 'AUC', 'DeLong 95% CI', 'bootstrap 95% CI', 'sens', 'spec'],
+      [
+        'dataset [split]',
+        'ref',
+        'strategy',
+        'fraction',
+        'seed',
+        'arch',
+        'run',
+        'n',
+        'pos',
+        'AUC',
+        'DeLong 95% CI',
+        'bootstrap 95% CI',
+        'sens',
+        'spec',
+      ],
       r.rows.map((x) => [
         `${x.datasetId} [${x.split}]`,
         x.referable.join(','),
@@ -59,7 +79,7 @@ export function formatStudyResults(r: StudyResults): string {
       ]),
     ),
   );
-  if (r.rows.some((x) => x.overlapsTraining)) out.push("(!) evaluated on images the run trained on: not an independent test");
+  if (r.rows.some((x) => x.overlapsTraining)) out.push('(!) evaluated on images the run trained on: not an independent test');
   const sensTargets = [...new Set(r.rows.map((x) => x.operatingPoint.targetSensitivity))];
   if (sensTargets.length > 0) out.push(`sens/spec: at the highest threshold with sensitivity ≥ ${sensTargets.join(' / ')}`);
   if (r.comparisons.length > 0) {

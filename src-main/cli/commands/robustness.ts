@@ -11,7 +11,8 @@ import { runRobustness } from '../../analysis/robustness/service';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 
-export const ROBUSTNESS_USAGE = 'funduslab robustness --study <dir> --runs <id,id,…> --dataset <id> [--images N] [--corruptions a,b] [--severities 1,3,5] [--seed S] [--json]';
+export const ROBUSTNESS_USAGE =
+  'funduslab robustness --study <dir> --runs <id,id,…> --dataset <id> [--images N] [--corruptions a,b] [--severities 1,3,5] [--seed S] [--json]';
 
 export async function runRobustnessCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
@@ -24,8 +25,17 @@ export async function runRobustnessCommand(argv: string[]): Promise<number> {
     seed: { type: 'string' },
   });
   const missing = (['study', 'runs', 'dataset'] as const).filter((k) => !values[k]);
-  if (missing.length) throw new AppError('BAD_REQUEST', `Usage: ${ROBUSTNESS_USAGE}`, missing.map((k) => ({ path: k, message: `give --${k}` })));
-  const list = (v: string | undefined) => v?.split(',').map((s) => s.trim()).filter(Boolean);
+  if (missing.length)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Usage: ${ROBUSTNESS_USAGE}`,
+      missing.map((k) => ({ path: k, message: `give --${k}` })),
+    );
+  const list = (v: string | undefined) =>
+    v
+      ?.split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const numbers = (v: string | undefined) => list(v)?.map(Number);
   const ctx = cliContext('robustness', values.json);
   const result = await runRobustness(
@@ -47,18 +57,28 @@ export async function runRobustnessCommand(argv: string[]): Promise<number> {
 export { runRobustnessCommand as runRobustness };
 
 export function formatRobustness(r: RobustnessResult): string {
-  const lines = [`Robustness on ${r.datasetId} (${r.split}, ${r.images} images, ${r.positives} referable): mean probability of the true class`];
+  const lines = [
+    `Robustness on ${r.datasetId} (${r.split}, ${r.images} images, ${r.positives} referable): mean probability of the true class`,
+  ];
   for (const m of r.models) {
     const clean = m.cells.find((c) => c.corruption === 'clean')!;
     const corrupted = m.cells.filter((c) => c.corruption !== 'clean');
     const mean = corrupted.reduce((a, c) => a + c.meanTrueClassProbability, 0) / Math.max(1, corrupted.length);
-    lines.push(`  ${m.strategy.padEnd(8)} ${m.runId}: clean ${clean.meanTrueClassProbability.toFixed(3)}, mean over corruptions ${mean.toFixed(3)}`);
+    lines.push(
+      `  ${m.strategy.padEnd(8)} ${m.runId}: clean ${clean.meanTrueClassProbability.toFixed(3)}, mean over corruptions ${mean.toFixed(3)}`,
+    );
   }
   for (const d of r.fig4) {
     const mean = d.cells.reduce((a, c) => a + c.difference, 0) / Math.max(1, d.cells.length);
-    lines.push(`  ${d.initialisation}: CL − FS mean ${mean >= 0 ? '+' : ''}${mean.toFixed(3)} (fraction ${d.fraction}, seed ${d.seed}; positive cells ${d.cells.filter((c) => c.difference > 0).length}/${d.cells.length})`);
+    lines.push(
+      `  ${d.initialisation}: CL − FS mean ${mean >= 0 ? '+' : ''}${mean.toFixed(3)} (fraction ${d.fraction}, seed ${d.seed}; positive cells ${d.cells.filter((c) => c.difference > 0).length}/${d.cells.length})`,
+    );
   }
-  const slow = Object.entries(r.timing.corruptSeconds).sort((a, b) => b[1] - a[1]).slice(0, 3);
-  lines.push(`  time: ${r.timing.totalSeconds.toFixed(1)} s (models ${r.timing.modelSeconds.toFixed(1)} s; slowest corruptions ${slow.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')})`);
+  const slow = Object.entries(r.timing.corruptSeconds)
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 3);
+  lines.push(
+    `  time: ${r.timing.totalSeconds.toFixed(1)} s (models ${r.timing.modelSeconds.toFixed(1)} s; slowest corruptions ${slow.map(([n, s]) => `${n} ${s.toFixed(1)} s`).join(', ')})`,
+  );
   return lines.join('\n');
 }

@@ -14,7 +14,8 @@ import { initEngine } from '../../engine/backend';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 
-export const STUDY_USAGE = 'funduslab study --demo --out <dir> [--imagenet-weights <file>] [--moco-weights <file>] [--arch resnet18-w8]  |  funduslab study <study.json> [--until <step>]';
+export const STUDY_USAGE =
+  'funduslab study --demo --out <dir> [--imagenet-weights <file>] [--moco-weights <file>] [--arch resnet18-w8]  |  funduslab study <study.json> [--until <step>]';
 
 export async function runStudyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -27,16 +28,24 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
     until: { type: 'string' },
   });
   const until = values.until as StudyStep | undefined;
-  if (until !== undefined && !(STUDY_STEPS as readonly string[]).includes(until)) throw new AppError('BAD_REQUEST', `--until must be one of ${STUDY_STEPS.join(', ')}`, [{ path: 'until', message: 'unknown step' }]);
+  if (until !== undefined && !(STUDY_STEPS as readonly string[]).includes(until))
+    throw new AppError('BAD_REQUEST', `--until must be one of ${STUDY_STEPS.join(', ')}`, [{ path: 'until', message: 'unknown step' }]);
   const ctx = cliContext('study', values.json);
   await initEngine({ preference: 'auto' });
   const started = Date.now();
   let outcome: StudyOutcome;
   if (values.demo) {
     if (!values.out) throw new AppError('BAD_REQUEST', `Usage: ${STUDY_USAGE}`, [{ path: 'out', message: 'give --out <dir>' }]);
-    if (values.scale !== undefined && values.scale !== 'demo' && values.scale !== 'tiny') throw new AppError('BAD_REQUEST', '--scale must be demo or tiny', [{ path: 'scale', message: 'demo | tiny' }]);
+    if (values.scale !== undefined && values.scale !== 'demo' && values.scale !== 'tiny')
+      throw new AppError('BAD_REQUEST', '--scale must be demo or tiny', [{ path: 'scale', message: 'demo | tiny' }]);
     outcome = await runDemoStudy(
-      { out: values.out, ...(values['imagenet-weights'] ? { imagenetWeights: values['imagenet-weights'] } : {}), ...(values['moco-weights'] ? { mocoWeights: values['moco-weights'] } : {}), ...(values.arch ? { arch: values.arch } : {}), ...(values.scale ? { scale: values.scale as 'demo' | 'tiny' } : {}) },
+      {
+        out: values.out,
+        ...(values['imagenet-weights'] ? { imagenetWeights: values['imagenet-weights'] } : {}),
+        ...(values['moco-weights'] ? { mocoWeights: values['moco-weights'] } : {}),
+        ...(values.arch ? { arch: values.arch } : {}),
+        ...(values.scale ? { scale: values.scale as 'demo' | 'tiny' } : {}),
+      },
       ctx,
       until ? { until } : {},
     );
@@ -48,7 +57,8 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
       raw = JSON.parse(await fsp.readFile(path.resolve(file), 'utf8'));
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT') throw new AppError('NOT_FOUND', `Study plan not found: ${file}`, [{ path: 'plan', message: 'no such file' }]);
+      if (e.code === 'ENOENT')
+        throw new AppError('NOT_FOUND', `Study plan not found: ${file}`, [{ path: 'plan', message: 'no such file' }]);
       throw new AppError('BAD_REQUEST', `The study plan ${file} is not valid JSON: ${e.message}`, [{ path: 'plan', message: 'not JSON' }]);
     }
     outcome = await runStudy(raw as never, ctx, { baseDir: path.dirname(path.resolve(file)), ...(until ? { until } : {}) });
@@ -63,7 +73,9 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
         `  runs trained this time: ${outcome.runs.length}${failed.length ? ` (${failed.length} failed: ${failed.map((f) => f.runId).join(', ')})` : ''}`,
         `  evaluations: ${outcome.evaluations.length} · spectra: ${outcome.spectra.length} · robustness: ${outcome.robustness ? 1 : 0} · explanations: ${outcome.explanations.length}`,
         ...outcome.skipped.map((s) => `  skipped (${s.step}): ${s.reason}`),
-        outcome.report ? `  report: ${outcome.report.pdf} (${outcome.report.pages} pages; figures and tables in ${outcome.report.assetsDir})` : '  report: not written',
+        outcome.report
+          ? `  report: ${outcome.report.pdf} (${outcome.report.pages} pages; figures and tables in ${outcome.report.assetsDir})`
+          : '  report: not written',
       ].join('\n') + '\n',
     );
   }

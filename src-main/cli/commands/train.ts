@@ -68,12 +68,18 @@ export async function runTrain(argv: string[]): Promise<number> {
     raw = JSON.parse(await fsp.readFile(path.resolve(specFile), 'utf8'));
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'ENOENT') throw new AppError('NOT_FOUND', `Spec file not found: ${specFile}`, [{ path: 'spec', message: 'no such file' }]);
+    if (e.code === 'ENOENT')
+      throw new AppError('NOT_FOUND', `Spec file not found: ${specFile}`, [{ path: 'spec', message: 'no such file' }]);
     throw new AppError('BAD_REQUEST', `The spec file ${specFile} is not valid JSON: ${e.message}`, [{ path: 'spec', message: 'not JSON' }]);
   }
   const spec = parseOrThrow(TrainingSpec, raw, 'training spec');
   const ctx = cliContext('train', values.json);
-  const result = await runTraining(spec, path.resolve(values.study), ctx, values['run-id'] !== undefined ? { runId: values['run-id'] } : {}).finally(ctx.end);
+  const result = await runTraining(
+    spec,
+    path.resolve(values.study),
+    ctx,
+    values['run-id'] !== undefined ? { runId: values['run-id'] } : {},
+  ).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatTrainingResult(result) + '\n');
   return 0;

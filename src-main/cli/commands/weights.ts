@@ -53,7 +53,15 @@ export async function runWeights(argv: string[]): Promise<number> {
       const out = path.resolve(values.out);
       if (values.to === 'safetensors') await exportSafetensors(model, out);
       else await exportTfjs(model, out);
-      const summary = { ok: true, arch: archName(model.config), classes: model.config.classes, backend: engine.active, format: values.to, out, import: report };
+      const summary = {
+        ok: true,
+        arch: archName(model.config),
+        classes: model.config.classes,
+        backend: engine.active,
+        format: values.to,
+        out,
+        import: report,
+      };
       if (values.json) process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
       else {
         process.stdout.write(

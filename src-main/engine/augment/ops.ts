@@ -38,7 +38,8 @@ export interface CropBox {
 
 function assertBatch(op: string, x: Tensor, n?: number): asserts x is Tensor4D {
   if (x.rank !== 4) throw new AppError('BAD_REQUEST', `Error in ${op}: expected [N, H, W, C], got [${x.shape.join(', ')}]`);
-  if (n !== undefined && x.shape[0] !== n) throw new AppError('BAD_REQUEST', `Error in ${op}: ${n} parameter sets for a batch of ${x.shape[0]}`);
+  if (n !== undefined && x.shape[0] !== n)
+    throw new AppError('BAD_REQUEST', `Error in ${op}: ${n} parameter sets for a batch of ${x.shape[0]}`);
 }
 
 const perImage = (values: readonly number[]): Tensor4D => tf.tensor4d(Float32Array.from(values), [values.length, 1, 1, 1]);
@@ -232,7 +233,10 @@ export function hsvToRgb(x: Tensor4D): Tensor4D {
     const sel = [0, 1, 2, 3, 4, 5].map((k) => tf.cast(tf.equal(i, k), 'float32'));
     const pick = (vals: Tensor[]): Tensor => tf.addN(vals.map((val, k) => tf.mul(sel[k]!, val)));
     const [vv, pp, qq, tt] = [v, p, q, t] as Tensor[];
-    return tf.concat([pick([vv!, qq!, pp!, pp!, tt!, vv!]), pick([tt!, vv!, vv!, qq!, pp!, pp!]), pick([pp!, pp!, tt!, vv!, vv!, qq!])], 3) as Tensor4D;
+    return tf.concat(
+      [pick([vv!, qq!, pp!, pp!, tt!, vv!]), pick([tt!, vv!, vv!, qq!, pp!, pp!]), pick([pp!, pp!, tt!, vv!, vv!, qq!])],
+      3,
+    ) as Tensor4D;
   });
 }
 
@@ -281,7 +285,10 @@ export function colorJitter(x: Tensor4D, params: readonly (JitterParams | null)[
         cur = blend(cur, target, factor);
       }
       if (hue.some((h) => h !== null)) {
-        const hued = adjustHue(cur, hue.map((h) => h ?? 0));
+        const hued = adjustHue(
+          cur,
+          hue.map((h) => h ?? 0),
+        );
         cur = tf.where(tf.broadcastTo(perImage(hue.map((h) => (h === null ? 0 : 1))).cast('bool'), cur.shape), hued, cur) as Tensor4D;
       }
     }
@@ -313,7 +320,10 @@ export function gaussianBlur(x: Tensor4D, sigmas: readonly (number | null)[], ke
   const [, h, w, c] = x.shape;
   const pad = (kernelSize - 1) / 2;
   if (kernelSize % 2 !== 1 || pad >= h || pad >= w) {
-    throw new AppError('BAD_REQUEST', `Error in gaussianBlur: kernel size ${kernelSize} must be odd and smaller than twice the image side (${h}x${w})`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Error in gaussianBlur: kernel size ${kernelSize} must be odd and smaller than twice the image side (${h}x${w})`,
+    );
   }
   return tf.tidy(() => {
     if (kernelSize === 1 || sigmas.every((s) => s === null)) return tf.clone(x);
@@ -324,7 +334,16 @@ export function gaussianBlur(x: Tensor4D, sigmas: readonly (number | null)[], ke
       const k1 = gaussianKernel1d(kernelSize, s);
       const kh = tf.tile(tf.tensor4d(k1, [kernelSize, 1, 1, 1]), [1, 1, c, 1]) as Tensor4D;
       const kw = tf.tile(tf.tensor4d(k1, [1, kernelSize, 1, 1]), [1, 1, c, 1]) as Tensor4D;
-      const padded = tf.mirrorPad(tf.expandDims(img, 0), [[0, 0], [pad, pad], [pad, pad], [0, 0]], 'reflect') as Tensor4D;
+      const padded = tf.mirrorPad(
+        tf.expandDims(img, 0),
+        [
+          [0, 0],
+          [pad, pad],
+          [pad, pad],
+          [0, 0],
+        ],
+        'reflect',
+      ) as Tensor4D;
       return tf.squeeze(tf.depthwiseConv2d(tf.depthwiseConv2d(padded, kh, 1, 'valid'), kw, 1, 'valid'), [0]);
     });
     return tf.stack(out) as Tensor4D;
@@ -362,7 +381,8 @@ export class ChannelStats {
       this.mean = new Float64Array(c);
       this.m2 = new Float64Array(c);
     }
-    if (this.mean.length !== c) throw new AppError('BAD_REQUEST', `Error in ChannelStats.update: ${c} channels, earlier batches had ${this.mean.length}`);
+    if (this.mean.length !== c)
+      throw new AppError('BAD_REQUEST', `Error in ChannelStats.update: ${c} channels, earlier batches had ${this.mean.length}`);
     const total = this.n + count;
     for (let ch = 0; ch < c; ch++) {
       const delta = mean[ch]! - this.mean[ch]!;

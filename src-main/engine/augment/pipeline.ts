@@ -34,7 +34,13 @@ export function roundHalfEven(x: number): number {
 }
 
 /** torchvision RandomResizedCrop.get_params: 10 attempts, then a centre crop within the ratio range. */
-export function sampleResizedCrop(rng: StreamRng, height: number, width: number, scale: readonly [number, number], ratio: readonly [number, number]): CropBox {
+export function sampleResizedCrop(
+  rng: StreamRng,
+  height: number,
+  width: number,
+  scale: readonly [number, number],
+  ratio: readonly [number, number],
+): CropBox {
   const area = height * width;
   const logRatio = [Math.log(ratio[0]), Math.log(ratio[1])] as const;
   for (let attempt = 0; attempt < 10; attempt++) {
@@ -75,13 +81,16 @@ export function sampleJitter(rng: StreamRng, cj: NonNullable<AugmentSettings['co
 
 /** All parameters of one image, in a fixed draw order (so a seed always gives the same result). */
 export function sampleAugParams(s: AugmentSettings, rng: StreamRng, height: number, width: number, outSize: number): ImageAugParams {
-  const crop = s.randomResizedCrop ? sampleResizedCrop(rng, height, width, s.randomResizedCrop.scale, s.randomResizedCrop.ratio) : { top: 0, left: 0, height, width };
+  const crop = s.randomResizedCrop
+    ? sampleResizedCrop(rng, height, width, s.randomResizedCrop.scale, s.randomResizedCrop.ratio)
+    : { top: 0, left: 0, height, width };
   const hflip = rng.chance(s.horizontalFlip);
   const vflip = rng.chance(s.verticalFlip);
   const angle = s.rotationDegrees > 0 ? rng.uniform(-s.rotationDegrees, s.rotationDegrees) : 0;
   const jitter = s.colorJitter && rng.chance(s.colorJitter.p) ? sampleJitter(rng, s.colorJitter) : null;
   const gray = rng.chance(s.grayscale);
-  const blurSigma = s.gaussianBlur && rng.chance(s.gaussianBlur.p) ? (rng.uniform(s.gaussianBlur.sigma[0], s.gaussianBlur.sigma[1]) * outSize) / 224 : null;
+  const blurSigma =
+    s.gaussianBlur && rng.chance(s.gaussianBlur.p) ? (rng.uniform(s.gaussianBlur.sigma[0], s.gaussianBlur.sigma[1]) * outSize) / 224 : null;
   return { crop, hflip, vflip, angle, jitter, gray, blurSigma };
 }
 
@@ -89,15 +98,52 @@ export function sampleAugParams(s: AugmentSettings, rng: StreamRng, height: numb
 export function applyAugParams(x: Tensor4D, params: readonly ImageAugParams[], outSize: number): Tensor4D {
   return tf.tidy(() => {
     const [, h, w] = x.shape;
-    const needsResize = params.some((p) => p.crop.top !== 0 || p.crop.left !== 0 || p.crop.height !== h || p.crop.width !== w) || h !== outSize || w !== outSize;
-    let y: Tensor4D = needsResize ? resizedCrop(x, params.map((p) => p.crop), outSize, outSize) : x;
-    if (params.some((p) => p.hflip)) y = flip(y, params.map((p) => p.hflip), 'horizontal');
-    if (params.some((p) => p.vflip)) y = flip(y, params.map((p) => p.vflip), 'vertical');
-    if (params.some((p) => p.angle !== 0)) y = rotate(y, params.map((p) => p.angle));
-    if (params.some((p) => p.jitter)) y = colorJitter(y, params.map((p) => p.jitter));
-    if (params.some((p) => p.gray)) y = grayscale(y, params.map((p) => p.gray));
+    const needsResize =
+      params.some((p) => p.crop.top !== 0 || p.crop.left !== 0 || p.crop.height !== h || p.crop.width !== w) ||
+      h !== outSize ||
+      w !== outSize;
+    let y: Tensor4D = needsResize
+      ? resizedCrop(
+          x,
+          params.map((p) => p.crop),
+          outSize,
+          outSize,
+        )
+      : x;
+    if (params.some((p) => p.hflip))
+      y = flip(
+        y,
+        params.map((p) => p.hflip),
+        'horizontal',
+      );
+    if (params.some((p) => p.vflip))
+      y = flip(
+        y,
+        params.map((p) => p.vflip),
+        'vertical',
+      );
+    if (params.some((p) => p.angle !== 0))
+      y = rotate(
+        y,
+        params.map((p) => p.angle),
+      );
+    if (params.some((p) => p.jitter))
+      y = colorJitter(
+        y,
+        params.map((p) => p.jitter),
+      );
+    if (params.some((p) => p.gray))
+      y = grayscale(
+        y,
+        params.map((p) => p.gray),
+      );
     const k = blurKernelSize(outSize);
-    if (k > 1 && params.some((p) => p.blurSigma !== null)) y = gaussianBlur(y, params.map((p) => p.blurSigma), k);
+    if (k > 1 && params.some((p) => p.blurSigma !== null))
+      y = gaussianBlur(
+        y,
+        params.map((p) => p.blurSigma),
+        k,
+      );
     return y === x ? tf.clone(x) : y;
   });
 }
@@ -115,7 +161,10 @@ export interface AugmentBatchOptions {
 /** Augments a batch reproducibly: the same (seed, epoch, index, view) always gives the same image. */
 export function augmentBatch(x: Tensor4D, settings: AugmentSettings, opts: AugmentBatchOptions): Tensor4D {
   const [n, h, w] = x.shape;
-  if (opts.indices.length !== n) throw new AppError('BAD_REQUEST', `Error in augmentBatch: ${opts.indices.length} indices for a batch of ${n}`);
-  const params = opts.indices.map((i) => sampleAugParams(settings, StreamRng.forImage(opts.seed, opts.epoch, i, opts.view ?? 0), h, w, opts.outSize));
+  if (opts.indices.length !== n)
+    throw new AppError('BAD_REQUEST', `Error in augmentBatch: ${opts.indices.length} indices for a batch of ${n}`);
+  const params = opts.indices.map((i) =>
+    sampleAugParams(settings, StreamRng.forImage(opts.seed, opts.epoch, i, opts.view ?? 0), h, w, opts.outSize),
+  );
   return applyAugParams(x, params, opts.outSize);
 }

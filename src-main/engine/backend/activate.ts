@@ -15,8 +15,7 @@ export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
 
 /** Outcome of trying one backend: usable (and now the active tfjs backend) or why not. */
 export type Attempt =
-  | { ok: true; tfjsBackend: string; threads: number; packageOverride?: string; note?: string }
-  | { ok: false; reason: string };
+  { ok: true; tfjsBackend: string; threads: number; packageOverride?: string; note?: string } | { ok: false; reason: string };
 
 /**
  * Switches tfjs to its JavaScript CPU backend (used by the self-test for reference gradients)

@@ -14,7 +14,15 @@
  * ladder.ts walks the ladder and keeps the engine status; native.ts loads the native packages;
  * wasm.ts sets up the wasm backend and its threads; activate.ts activates and checks a backend.
  */
-export { BACKEND_ENV_VAR, engineStatus, initEngine, resetEngineForTests, resolveBackendRequest, type BackendRequest, type InitEngineOptions } from './ladder';
+export {
+  BACKEND_ENV_VAR,
+  engineStatus,
+  initEngine,
+  resetEngineForTests,
+  resolveBackendRequest,
+  type BackendRequest,
+  type InitEngineOptions,
+} from './ladder';
 export { BACKEND_PACKAGES, setCpuBackend } from './activate';
 export { NOT_INSTALLED_REASON, cudaDeviceBlocker, describeLoadError, type CudaProbe, type NativeModuleLoader } from './native';
 export { DEFAULT_MAX_WASM_THREADS, WASM_THREADS_ENV_VAR, wantedWasmThreads, wasmBinaryDir } from './wasm';

@@ -4,13 +4,7 @@
  * candidate why it is active, skipped or unavailable, and keeps the resulting engine status.
  */
 import tf from '@tensorflow/tfjs';
-import {
-  BACKEND_LADDER,
-  BackendName,
-  BackendPreference,
-  type BackendCandidate,
-  type EngineStatus,
-} from '../../../src-shared/engine';
+import { BACKEND_LADDER, BackendName, BackendPreference, type BackendCandidate, type EngineStatus } from '../../../src-shared/engine';
 import { AppError } from '../../../src-shared/errors';
 import { activate, BACKEND_PACKAGES, type Attempt } from './activate';
 import { resetNativeForTests, tryNativeCpu, tryNativeGpu, type CudaProbe, type NativeModuleLoader } from './native';
@@ -103,7 +97,10 @@ export function resolveBackendRequest(preference: BackendPreference, env: Record
   }
   const pref = BackendPreference.safeParse(preference);
   if (!pref.success) {
-    throw new AppError('BAD_REQUEST', `Backend preference "${String(preference)}" is not valid; expected one of: auto, ${BACKEND_LADDER.join(', ')}`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Backend preference "${String(preference)}" is not valid; expected one of: auto, ${BACKEND_LADDER.join(', ')}`,
+    );
   }
   return pref.data === 'auto' ? { forced: null, forcedBy: null } : { forced: pref.data, forcedBy: 'settings' };
 }
@@ -137,7 +134,10 @@ async function selectBackend(request: BackendRequest, env: Record<string, string
   }
   if (!chosen) {
     // cpu always works unless tfjs itself is broken; say so rather than return a half status.
-    throw new AppError('INTERNAL', `No TensorFlow.js backend could be activated: ${candidates.map((c) => `${c.backend}: ${c.reason}`).join('; ')}`);
+    throw new AppError(
+      'INTERNAL',
+      `No TensorFlow.js backend could be activated: ${candidates.map((c) => `${c.backend}: ${c.reason}`).join('; ')}`,
+    );
   }
   return {
     active: chosen.backend,

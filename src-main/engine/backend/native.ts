@@ -77,7 +77,9 @@ export function describeLoadError(pkg: string, err: unknown): string {
   if (code === 'MODULE_NOT_FOUND' && message.includes(`'${pkg}'`)) return NOT_INSTALLED_REASON;
   const firstLine = (message.split('\n').find((line) => line.trim() !== '') ?? message).trim();
   // npm can keep the package while its install script failed to fetch libtensorflow and build the addon.
-  const hint = firstLine.includes('tfjs_binding.node') ? ' (the native addon is missing: libtensorflow was probably not downloaded; see README)' : '';
+  const hint = firstLine.includes('tfjs_binding.node')
+    ? ' (the native addon is missing: libtensorflow was probably not downloaded; see README)'
+    : '';
   return `failed to load: ${firstLine}${hint}`;
 }
 
@@ -127,7 +129,10 @@ export async function tryNativeGpu(env: Record<string, string | undefined>): Pro
   const attempt = await activate(TFJS_NATIVE_BACKEND, os.availableParallelism());
   if (!attempt.ok) return attempt;
   if (!nativeUsesGpu()) {
-    return { ok: false, reason: 'no CUDA device visible (libtensorflow loaded but found no usable GPU; check the CUDA and cuDNN versions)' };
+    return {
+      ok: false,
+      reason: 'no CUDA device visible (libtensorflow loaded but found no usable GPU; check the CUDA and cuDNN versions)',
+    };
   }
   return attempt;
 }

@@ -71,11 +71,15 @@ export const DEFAULT_MAX_WASM_THREADS = 4;
  * batch against the wasm heap before it starts (engine/memory-guard.ts). FUNDUSLAB_WASM_THREADS=1
  * turns it off (e.g. when other work keeps every core busy).
  */
-export function wantedWasmThreads(env: Record<string, string | undefined>, cores: number = os.availableParallelism()): { threads: number; why: string } {
+export function wantedWasmThreads(
+  env: Record<string, string | undefined>,
+  cores: number = os.availableParallelism(),
+): { threads: number; why: string } {
   const raw = env[WASM_THREADS_ENV_VAR]?.trim();
   if (raw) {
     const n = Number(raw);
-    if (!Number.isInteger(n) || n < 1 || n > 8) throw new AppError('BAD_REQUEST', `${WASM_THREADS_ENV_VAR}="${raw}" must be an integer from 1 to 8`);
+    if (!Number.isInteger(n) || n < 1 || n > 8)
+      throw new AppError('BAD_REQUEST', `${WASM_THREADS_ENV_VAR}="${raw}" must be an integer from 1 to 8`);
     return { threads: n, why: `${WASM_THREADS_ENV_VAR}=${n}` };
   }
   const threads = Math.max(1, Math.min(cores, DEFAULT_MAX_WASM_THREADS));
@@ -105,7 +109,8 @@ async function activateThreadedWasm(threads: number): Promise<Attempt> {
   }
   const createObjectURL = URL.createObjectURL;
   const cpus = os.cpus;
-  URL.createObjectURL = (obj: Blob) => (obj instanceof Blob && obj.type === 'application/javascript' ? workerFile : createObjectURL.call(URL, obj));
+  URL.createObjectURL = (obj: Blob) =>
+    obj instanceof Blob && obj.type === 'application/javascript' ? workerFile : createObjectURL.call(URL, obj);
   os.cpus = () => {
     const real = cpus.call(os);
     return Array.from({ length: 2 * threads }, (_, i) => real[i % Math.max(1, real.length)]!);
@@ -135,7 +140,8 @@ async function activateThreadedWasm(threads: number): Promise<Attempt> {
  * whenever the main thread hands them work).
  */
 function unrefWasmThreads(): void {
-  const module = (tf.findBackend('wasm') as { wasm?: { PThread?: { runningWorkers?: unknown[]; unusedWorkers?: unknown[] } } } | null)?.wasm;
+  const module = (tf.findBackend('wasm') as { wasm?: { PThread?: { runningWorkers?: unknown[]; unusedWorkers?: unknown[] } } } | null)
+    ?.wasm;
   const pthread = module?.PThread;
   for (const worker of [...(pthread?.runningWorkers ?? []), ...(pthread?.unusedWorkers ?? [])]) {
     (worker as { unref?: () => void }).unref?.();
@@ -146,10 +152,13 @@ function unrefWasmThreads(): void {
 function writeWasmWorkerScript(): string {
   const pkgDir = path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const factory = path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
-  const { wasmWorkerContents } = nodeRequire(path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as { wasmWorkerContents: string };
+  const { wasmWorkerContents } = nodeRequire(path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
+    wasmWorkerContents: string;
+  };
   // The worker imports the main script from a Blob it receives; load the factory file instead.
   const importMain = '{var objectUrl=URL.createObjectURL(e.data.urlOrBlob);importScripts(objectUrl);URL.revokeObjectURL(objectUrl)}';
-  if (!wasmWorkerContents.includes(importMain) || !existsSync(factory)) throw new Error('unexpected tfjs-backend-wasm worker script (tfjs version changed?)');
+  if (!wasmWorkerContents.includes(importMain) || !existsSync(factory))
+    throw new Error('unexpected tfjs-backend-wasm worker script (tfjs version changed?)');
   const script = wasmWorkerContents
     .replace(/\n/g, '\\n') // as tfjs does: newlines inside its string literals are escaped
     .replace(importMain, `{self.WasmBackendModuleThreadedSimd=require(${JSON.stringify(factory)})}`);

@@ -28,7 +28,13 @@ import { maxPoolGradConfig } from './wasm/MaxPoolGrad';
 import { adamWConfig, sgdConfig } from './wasm/Optimizers';
 
 /** Kernels wasm lacks: registered unless a kernel of that name exists (e.g. a future tfjs provides it). */
-export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [conv2DBackpropFilterConfig, batchNormTrainConfig, batchNormTrainGradConfig, adamWConfig, sgdConfig];
+export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [
+  conv2DBackpropFilterConfig,
+  batchNormTrainConfig,
+  batchNormTrainGradConfig,
+  adamWConfig,
+  sgdConfig,
+];
 /** Kernels wasm has but that are much slower than ours (or copy where they need not): replaced. */
 export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig, maxPoolGradConfig, identityConfig];
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...WASM_ADDED_KERNELS, ...WASM_REPLACED_KERNELS];

@@ -31,7 +31,10 @@ export function l2Normalize(x: Tensor2D): Tensor2D {
 }
 
 /** Identity forward, zero gradient (torch's .detach() / no_grad for keys). */
-const stopGradientImpl = tf.customGrad(((x: Tensor) => ({ value: tf.clone(x), gradFunc: (dy: Tensor) => tf.zerosLike(dy) })) as unknown as Parameters<typeof tf.customGrad>[0]);
+const stopGradientImpl = tf.customGrad(((x: Tensor) => ({
+  value: tf.clone(x),
+  gradFunc: (dy: Tensor) => tf.zerosLike(dy),
+})) as unknown as Parameters<typeof tf.customGrad>[0]);
 export const stopGradient = <T extends Tensor>(x: T): T => stopGradientImpl(x) as T;
 
 let headCount = 0;
@@ -46,10 +49,16 @@ export class ProjectionHead {
   ) {
     const id = headCount++;
     // torch nn.Linear default init: weight and bias ~ U(−1/√in, 1/√in)
-    const layers: [string, number, number][] = [['fc.0', inFeatures, hidden], ['fc.2', hidden, dim]];
+    const layers: [string, number, number][] = [
+      ['fc.0', inFeatures, hidden],
+      ['fc.2', hidden, dim],
+    ];
     layers.forEach(([name, fin, fout], i) => {
       const bound = 1 / Math.sqrt(fin);
-      for (const [suffix, shape] of [['weight', [fout, fin]], ['bias', [fout]]] as const) {
+      for (const [suffix, shape] of [
+        ['weight', [fout, fin]],
+        ['bias', [fout]],
+      ] as const) {
         const init = tf.randomUniform([...shape], -bound, bound, 'float32', tfSeed(seed * 4 + i * 2 + (suffix === 'bias' ? 1 : 0)));
         this.vars.set(`${name}.${suffix}`, tf.variable(init, true, `mocohead${id}/${name}.${suffix}`));
         init.dispose();
@@ -64,7 +73,8 @@ export class ProjectionHead {
 
   /** features [N, C] → L2-normalised embeddings [N, dim]. */
   forward(features: Tensor2D): Tensor2D {
-    if (features.rank !== 2 || features.shape[1] !== this.inFeatures) throw bad(`Error in ProjectionHead.forward: expected [N, ${this.inFeatures}], got [${features.shape.join(', ')}]`);
+    if (features.rank !== 2 || features.shape[1] !== this.inFeatures)
+      throw bad(`Error in ProjectionHead.forward: expected [N, ${this.inFeatures}], got [${features.shape.join(', ')}]`);
     return tf.tidy(() => {
       const v = (n: string) => this.vars.get(n)!;
       const h = tf.relu(tf.add(tf.matMul(features, v('fc.0.weight') as Tensor2D, false, true), v('fc.0.bias') as Tensor1D));
@@ -120,7 +130,8 @@ export function momentumUpdate(key: ReadonlyMap<string, Variable>, query: Readon
   for (const [name, q] of query) {
     const k = key.get(name);
     if (!k) throw bad(`Error in momentumUpdate: key encoder has no parameter "${name}"`);
-    if (!tf.util.arraysEqual(k.shape, q.shape)) throw bad(`Error in momentumUpdate: "${name}" has shape [${k.shape.join(', ')}] vs [${q.shape.join(', ')}]`);
+    if (!tf.util.arraysEqual(k.shape, q.shape))
+      throw bad(`Error in momentumUpdate: "${name}" has shape [${k.shape.join(', ')}] vs [${q.shape.join(', ')}]`);
   }
   tf.tidy(() => {
     const mk = tf.scalar(m);
@@ -137,15 +148,27 @@ export function momentumUpdate(key: ReadonlyMap<string, Variable>, query: Readon
  * largest multiple of the batch size ≤ the dataset size (a queue longer than the dataset would hold
  * stale keys of the same images). `reduced` says so, for the run's report.
  */
-export function effectiveQueueSize(requested: number, datasetSize: number, batchSize: number): { size: number; reduced: boolean; message: string | null } {
+export function effectiveQueueSize(
+  requested: number,
+  datasetSize: number,
+  batchSize: number,
+): { size: number; reduced: boolean; message: string | null } {
   if (!(requested > 0 && batchSize > 0 && datasetSize > 0)) throw bad('Error in effectiveQueueSize: sizes must be positive');
   if (datasetSize >= requested) {
     return requested % batchSize === 0
       ? { size: requested, reduced: false, message: null }
-      : { size: requested, reduced: false, message: `queue size ${requested} is not a multiple of the batch size ${batchSize}: batches wrap around the ring buffer` };
+      : {
+          size: requested,
+          reduced: false,
+          message: `queue size ${requested} is not a multiple of the batch size ${batchSize}: batches wrap around the ring buffer`,
+        };
   }
   const size = Math.max(batchSize, Math.floor(datasetSize / batchSize) * batchSize);
-  return { size, reduced: true, message: `queue reduced from ${requested} to ${size} keys: the dataset has only ${datasetSize} images (largest multiple of the batch size ${batchSize} not above it)` };
+  return {
+    size,
+    reduced: true,
+    message: `queue reduced from ${requested} to ${size} keys: the dataset has only ${datasetSize} images (largest multiple of the batch size ${batchSize} not above it)`,
+  };
 }
 
 let queueCount = 0;
@@ -160,7 +183,8 @@ export class MocoQueue {
     readonly dim: number,
     seed = 0,
   ) {
-    if (!(Number.isInteger(size) && size > 0 && Number.isInteger(dim) && dim > 0)) throw bad(`Error in MocoQueue: invalid size ${size} × ${dim}`);
+    if (!(Number.isInteger(size) && size > 0 && Number.isInteger(dim) && dim > 0))
+      throw bad(`Error in MocoQueue: invalid size ${size} × ${dim}`);
     const init = tf.tidy(() => l2Normalize(tf.randomNormal([size, dim], 0, 1, 'float32', tfSeed(seed))));
     this.keys = tf.variable(init, false, `mocoqueue${queueCount++}`);
     init.dispose();
@@ -174,7 +198,8 @@ export class MocoQueue {
   /** Writes a batch of keys [B, dim] at ptr (wrapping around the end) and advances ptr by B mod K. */
   enqueue(batch: Tensor2D): void {
     const b = batch.shape[0];
-    if (batch.rank !== 2 || batch.shape[1] !== this.dim) throw bad(`Error in MocoQueue.enqueue: expected [B, ${this.dim}], got [${batch.shape.join(', ')}]`);
+    if (batch.rank !== 2 || batch.shape[1] !== this.dim)
+      throw bad(`Error in MocoQueue.enqueue: expected [B, ${this.dim}], got [${batch.shape.join(', ')}]`);
     if (b > this.size) throw bad(`Error in MocoQueue.enqueue: batch of ${b} exceeds the queue size ${this.size}`);
     const p = this.pointer;
     tf.tidy(() => {
@@ -197,7 +222,8 @@ export class MocoQueue {
   }
 
   loadState(s: { keys: Float32Array; ptr: number; size: number; dim: number }): void {
-    if (s.size !== this.size || s.dim !== this.dim || s.keys.length !== this.size * this.dim || !(s.ptr >= 0 && s.ptr < this.size)) throw bad('Error in MocoQueue.loadState: state does not fit this queue');
+    if (s.size !== this.size || s.dim !== this.dim || s.keys.length !== this.size * this.dim || !(s.ptr >= 0 && s.ptr < this.size))
+      throw bad('Error in MocoQueue.loadState: state does not fit this queue');
     tf.tidy(() => this.keys.assign(tf.tensor2d(s.keys, [this.size, this.dim])));
     this.pointer = s.ptr;
   }

@@ -62,7 +62,8 @@ export interface ResNetLayout {
   fc: { name: 'fc'; inFeatures: number; outFeatures: number };
 }
 
-export type ParamRole = 'conv.weight' | 'bn.weight' | 'bn.bias' | 'bn.running_mean' | 'bn.running_var' | 'bn.num_batches_tracked' | 'fc.weight' | 'fc.bias';
+export type ParamRole =
+  'conv.weight' | 'bn.weight' | 'bn.bias' | 'bn.running_mean' | 'bn.running_var' | 'bn.num_batches_tracked' | 'fc.weight' | 'fc.bias';
 
 export interface ParamSpec {
   /** torchvision state_dict key. */
@@ -83,10 +84,16 @@ export const ARCH_PATTERN = /^resnet(18|34|50|101|152)(?:-w(\d+))?$/;
 /** `resnet50` → torchvision ResNet50; `resnet50-w16` → the same structure at base width 16. */
 export function parseArch(arch: string, classes: number = DEFAULT_CLASSES): ResNetConfig {
   const m = ARCH_PATTERN.exec(arch.trim().toLowerCase());
-  if (!m) throw new AppError('BAD_REQUEST', `Unknown architecture "${arch}"; expected resnet18|resnet34|resnet50|resnet101|resnet152, optionally with -w<width> (e.g. resnet50-w16)`);
+  if (!m)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Unknown architecture "${arch}"; expected resnet18|resnet34|resnet50|resnet101|resnet152, optionally with -w<width> (e.g. resnet50-w16)`,
+    );
   const width = m[2] ? Number(m[2]) : TORCHVISION_WIDTH;
-  if (!Number.isInteger(width) || width < 1 || width > 1024) throw new AppError('BAD_REQUEST', `Architecture "${arch}": width must be 1..1024`);
-  if (!Number.isInteger(classes) || classes < 1) throw new AppError('BAD_REQUEST', `Number of classes must be a positive integer (got ${classes})`);
+  if (!Number.isInteger(width) || width < 1 || width > 1024)
+    throw new AppError('BAD_REQUEST', `Architecture "${arch}": width must be 1..1024`);
+  if (!Number.isInteger(classes) || classes < 1)
+    throw new AppError('BAD_REQUEST', `Number of classes must be a positive integer (got ${classes})`);
   return { depth: Number(m[1]) as ResNetDepth, width, classes };
 }
 
@@ -160,9 +167,23 @@ export function resnetParamSpecs(config: ResNetConfig): ParamSpec[] {
       ['running_mean', false],
       ['running_var', false],
     ] as const) {
-      specs.push({ name: `${b.name}.${suffix}`, module: b.name, role: `bn.${suffix}`, torchShape: [b.channels], tfjsShape: [b.channels], trainable });
+      specs.push({
+        name: `${b.name}.${suffix}`,
+        module: b.name,
+        role: `bn.${suffix}`,
+        torchShape: [b.channels],
+        tfjsShape: [b.channels],
+        trainable,
+      });
     }
-    specs.push({ name: `${b.name}.num_batches_tracked`, module: b.name, role: 'bn.num_batches_tracked', torchShape: [], tfjsShape: [], trainable: false });
+    specs.push({
+      name: `${b.name}.num_batches_tracked`,
+      module: b.name,
+      role: 'bn.num_batches_tracked',
+      torchShape: [],
+      tfjsShape: [],
+      trainable: false,
+    });
   };
   addConv(layout.stem.conv);
   addBn(layout.stem.bn);
@@ -179,7 +200,14 @@ export function resnetParamSpecs(config: ResNetConfig): ParamSpec[] {
     }
   }
   const { inFeatures, outFeatures } = layout.fc;
-  specs.push({ name: 'fc.weight', module: 'fc', role: 'fc.weight', torchShape: [outFeatures, inFeatures], tfjsShape: [inFeatures, outFeatures], trainable: true });
+  specs.push({
+    name: 'fc.weight',
+    module: 'fc',
+    role: 'fc.weight',
+    torchShape: [outFeatures, inFeatures],
+    tfjsShape: [inFeatures, outFeatures],
+    trainable: true,
+  });
   specs.push({ name: 'fc.bias', module: 'fc', role: 'fc.bias', torchShape: [outFeatures], tfjsShape: [outFeatures], trainable: true });
   return specs;
 }

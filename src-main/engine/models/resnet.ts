@@ -22,7 +22,17 @@
 import tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, NamedTensorMap, Tensor, Tensor1D, Tensor2D, Tensor4D, Variable } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
-import { BN_EPS, BN_MOMENTUM, resnetLayout, resnetParamSpecs, type BnSpec, type ConvSpec, type ParamSpec, type ResNetConfig, type ResNetLayout } from './resnet-spec';
+import {
+  BN_EPS,
+  BN_MOMENTUM,
+  resnetLayout,
+  resnetParamSpecs,
+  type BnSpec,
+  type ConvSpec,
+  type ParamSpec,
+  type ResNetConfig,
+  type ResNetLayout,
+} from './resnet-spec';
 import { tfSeed } from '../../random/tf-seed';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../kernels/wasm/BatchNormTrain';
 
@@ -104,14 +114,16 @@ export class ResNet {
   /** x: [N, H, W, 3] float32, already normalised. Returns logits [N, classes] (or features, see ForwardOptions). */
   forward(x: Tensor4D, opts: ForwardOptions = {}): Tensor2D {
     this.assertAlive();
-    if (x.rank !== 4 || x.shape[3] !== 3) throw new AppError('BAD_REQUEST', `Error in ResNet.forward: expected input [N, H, W, 3], got [${x.shape.join(', ')}]`);
+    if (x.rank !== 4 || x.shape[3] !== 3)
+      throw new AppError('BAD_REQUEST', `Error in ResNet.forward: expected input [N, H, W, 3], got [${x.shape.join(', ')}]`);
     const training = opts.training ?? false;
     const update = training && (opts.updateRunningStats ?? true);
     const hook = opts.hook;
     const fold = !training && !hook;
     const emit = (name: string, kind: LayerKind, t: Tensor): Tensor => (hook ? (hook(name, kind, t) ?? t) : t);
 
-    const conv = (t: Tensor4D, c: ConvSpec): Tensor4D => emit(c.name, 'conv', tf.conv2d(t, this.variable(`${c.name}.weight`) as Tensor4D, c.stride, c.pad)) as Tensor4D;
+    const conv = (t: Tensor4D, c: ConvSpec): Tensor4D =>
+      emit(c.name, 'conv', tf.conv2d(t, this.variable(`${c.name}.weight`) as Tensor4D, c.stride, c.pad)) as Tensor4D;
     /** Running-statistics update of one BatchNorm from its batch mean and (biased) variance. */
     const updateRunning = (b: BnSpec, n: number, batchMean: Tensor1D, batchVar: Tensor1D): void => {
       const mean = this.variable(`${b.name}.running_mean`);
@@ -180,7 +192,10 @@ export class ResNet {
       }
       const pooled = emit('avgpool', 'avgpool', tf.mean(h, [1, 2])) as Tensor2D;
       if (opts.features) return pooled;
-      const logits = tf.add(tf.matMul(pooled, this.variable(`${fc.name}.weight`) as Tensor2D), this.variable(`${fc.name}.bias`)) as Tensor2D;
+      const logits = tf.add(
+        tf.matMul(pooled, this.variable(`${fc.name}.weight`) as Tensor2D),
+        this.variable(`${fc.name}.bias`),
+      ) as Tensor2D;
       return emit(fc.name, 'linear', logits) as Tensor2D;
     });
   }
@@ -191,7 +206,9 @@ export class ResNet {
    * new data id), so eval forwards do not recompute them.
    */
   private foldedConv(c: ConvSpec, b: BnSpec): { filter: Tensor4D; bias: Tensor1D } {
-    const vars = [`${c.name}.weight`, `${b.name}.weight`, `${b.name}.bias`, `${b.name}.running_mean`, `${b.name}.running_var`].map((n) => this.variable(n));
+    const vars = [`${c.name}.weight`, `${b.name}.weight`, `${b.name}.bias`, `${b.name}.running_mean`, `${b.name}.running_var`].map((n) =>
+      this.variable(n),
+    );
     const ids = vars.map((v) => (v as unknown as { dataId: object }).dataId);
     const hit = this.foldCache.get(c.name);
     if (hit && hit.ids.every((id, i) => id === ids[i])) return hit;
@@ -246,7 +263,8 @@ export function batchNormTrain(
   onStats: ((count: number, mean: Tensor1D, variance: Tensor1D) => void) | null = null,
 ): Tensor4D {
   const count = x.shape[0] * x.shape[1] * x.shape[2];
-  if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) && tf.getKernel(BATCH_NORM_TRAIN_GRAD, tf.getBackend())) return batchNormTrainKernels(x, gamma, beta, relu, onStats);
+  if (tf.getKernel(BATCH_NORM_TRAIN, tf.getBackend()) && tf.getKernel(BATCH_NORM_TRAIN_GRAD, tf.getBackend()))
+    return batchNormTrainKernels(x, gamma, beta, relu, onStats);
   const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
     const [xx, gIn, bIn, save] = args as [Tensor4D, Tensor1D, Tensor1D, tf.GradSaveFunc];
     const { mean, variance } = tf.moments(xx, [0, 1, 2]);
@@ -289,7 +307,14 @@ function batchNormTrainKernels(
   const op = tf.customGrad((...args: (Tensor | tf.GradSaveFunc)[]) => {
     const [xx, gIn, bIn, save] = args as [Tensor4D, Tensor1D, Tensor1D, tf.GradSaveFunc];
     const attrs = { epsilon: BN_EPS, relu };
-    const [y, mean, variance, invStd] = tf.engine().runKernel(BATCH_NORM_TRAIN, { x: xx, gamma: gIn, beta: bIn }, attrs as unknown as NamedAttrMap) as [Tensor4D, Tensor1D, Tensor1D, Tensor1D];
+    const [y, mean, variance, invStd] = tf
+      .engine()
+      .runKernel(BATCH_NORM_TRAIN, { x: xx, gamma: gIn, beta: bIn }, attrs as unknown as NamedAttrMap) as [
+      Tensor4D,
+      Tensor1D,
+      Tensor1D,
+      Tensor1D,
+    ];
     save([xx, mean, invStd, gIn, bIn]);
     if (onStats) onStats(count, mean, variance);
     variance.dispose();

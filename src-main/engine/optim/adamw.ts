@@ -87,7 +87,8 @@ export class AdamW {
     const bad = (what: string) => new AppError('BAD_REQUEST', `Error in AdamW: ${what}`);
     if (!(this.lr >= 0)) throw bad(`invalid learning rate ${this.lr}`);
     if (!(this.eps >= 0)) throw bad(`invalid eps ${this.eps}`);
-    if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1)) throw bad(`invalid betas (${this.beta1}, ${this.beta2})`);
+    if (!(this.beta1 >= 0 && this.beta1 < 1) || !(this.beta2 >= 0 && this.beta2 < 1))
+      throw bad(`invalid betas (${this.beta1}, ${this.beta2})`);
     if (!(this.weightDecay >= 0)) throw bad(`invalid weight decay ${this.weightDecay}`);
     for (const [name, param] of params) {
       if (param.dtype !== 'float32') throw bad(`parameter "${name}" is ${param.dtype}, expected float32`);
@@ -117,7 +118,10 @@ export class AdamW {
       const slot = this.slots.get(name);
       if (!slot) throw new AppError('BAD_REQUEST', `Error in AdamW.step: unknown parameter "${name}"`);
       if (!tf.util.arraysEqual(g.shape, slot.param.shape)) {
-        throw new AppError('BAD_REQUEST', `Error in AdamW.step: gradient of "${name}" has shape [${g.shape.join(', ')}], parameter [${slot.param.shape.join(', ')}]`);
+        throw new AppError(
+          'BAD_REQUEST',
+          `Error in AdamW.step: gradient of "${name}" has shape [${g.shape.join(', ')}], parameter [${slot.param.shape.join(', ')}]`,
+        );
       }
     }
     const { beta1, beta2, eps, lr } = this;
@@ -141,7 +145,13 @@ export class AdamW {
         if (fused) {
           // The same operations in one kernel (kernels/wasm/Optimizers.ts).
           const attrs: AdamWAttrs = { beta1, beta2, decay, bc2Sqrt, eps, stepSize: lr / bc1 };
-          [p, m, v] = tf.engine().runKernel(ADAMW, { param: slot.param, grad: g, m: slot.m, v: slot.v }, attrs as unknown as NamedAttrMap) as [Tensor, Tensor, Tensor];
+          [p, m, v] = tf
+            .engine()
+            .runKernel(ADAMW, { param: slot.param, grad: g, m: slot.m, v: slot.v }, attrs as unknown as NamedAttrMap) as [
+            Tensor,
+            Tensor,
+            Tensor,
+          ];
         } else {
           m = tf.add(tf.mul(slot.m, s(beta1)), tf.mul(g, s(1 - beta1)));
           v = tf.add(tf.mul(slot.v, s(beta2)), tf.mul(tf.square(g), s(1 - beta2)));
@@ -185,7 +195,14 @@ export class AdamW {
         expAvgSq: s.v ? (s.v.dataSync() as Float32Array).slice() : new Float32Array(size),
       };
     }
-    return { format: 'funduslab.adamw/1', lr: this.lr, betas: [this.beta1, this.beta2], eps: this.eps, weightDecay: this.weightDecay, params };
+    return {
+      format: 'funduslab.adamw/1',
+      lr: this.lr,
+      betas: [this.beta1, this.beta2],
+      eps: this.eps,
+      weightDecay: this.weightDecay,
+      params,
+    };
   }
 
   /**
@@ -195,12 +212,20 @@ export class AdamW {
    */
   loadState(state: AdamWState): void {
     this.assertAlive();
-    if (state.format !== 'funduslab.adamw/1') throw new AppError('BAD_REQUEST', `Error in AdamW.loadState: unknown format "${String(state.format)}"`);
+    if (state.format !== 'funduslab.adamw/1')
+      throw new AppError('BAD_REQUEST', `Error in AdamW.loadState: unknown format "${String(state.format)}"`);
     for (const [name, ps] of Object.entries(state.params)) {
       const slot = this.slots.get(name);
       if (!slot) throw new AppError('BAD_REQUEST', `Error in AdamW.loadState: unknown parameter "${name}"`);
-      if (!tf.util.arraysEqual(ps.shape, slot.param.shape) || ps.expAvg.length !== slot.param.size || ps.expAvgSq.length !== slot.param.size) {
-        throw new AppError('BAD_REQUEST', `Error in AdamW.loadState: "${name}" has shape [${ps.shape.join(', ')}], parameter [${slot.param.shape.join(', ')}]`);
+      if (
+        !tf.util.arraysEqual(ps.shape, slot.param.shape) ||
+        ps.expAvg.length !== slot.param.size ||
+        ps.expAvgSq.length !== slot.param.size
+      ) {
+        throw new AppError(
+          'BAD_REQUEST',
+          `Error in AdamW.loadState: "${name}" has shape [${ps.shape.join(', ')}], parameter [${slot.param.shape.join(', ')}]`,
+        );
       }
     }
     for (const [name, slot] of this.slots) {

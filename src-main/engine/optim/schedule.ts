@@ -14,14 +14,23 @@
 import { AppError } from '../../../src-shared/errors';
 import type { LrSchedule, LrWarmup } from '../../../src-shared/training';
 
-export type ScheduleInput = { kind: 'constant' } | { kind: 'cosine'; tMax?: number | undefined; etaMin?: number | undefined } | { kind: 'step'; stepSize: number; gamma?: number | undefined };
+export type ScheduleInput =
+  | { kind: 'constant' }
+  | { kind: 'cosine'; tMax?: number | undefined; etaMin?: number | undefined }
+  | { kind: 'step'; stepSize: number; gamma?: number | undefined };
 
 /**
  * Learning rate at scheduler step t. `totalSteps` (the run length, e.g. epochs) supplies the cosine's
  * default tMax (= totalSteps − warm-up).
  */
-export function learningRateAt(base: number, schedule: ScheduleInput | LrSchedule, t: number, opts: { warmup?: Partial<LrWarmup>; totalSteps?: number } = {}): number {
-  if (!Number.isInteger(t) || t < 0) throw new AppError('BAD_REQUEST', `Error in learningRateAt: step must be a non-negative integer, got ${t}`);
+export function learningRateAt(
+  base: number,
+  schedule: ScheduleInput | LrSchedule,
+  t: number,
+  opts: { warmup?: Partial<LrWarmup>; totalSteps?: number } = {},
+): number {
+  if (!Number.isInteger(t) || t < 0)
+    throw new AppError('BAD_REQUEST', `Error in learningRateAt: step must be a non-negative integer, got ${t}`);
   const w = opts.warmup?.steps ?? 0;
   if (t < w) {
     const start = opts.warmup?.startFactor ?? 0.1;
@@ -33,7 +42,8 @@ export function learningRateAt(base: number, schedule: ScheduleInput | LrSchedul
       return base;
     case 'cosine': {
       const tMax = schedule.tMax ?? (opts.totalSteps !== undefined ? opts.totalSteps - w : undefined);
-      if (tMax === undefined || !(tMax > 0)) throw new AppError('BAD_REQUEST', 'Error in learningRateAt: a cosine schedule needs tMax or totalSteps > warm-up');
+      if (tMax === undefined || !(tMax > 0))
+        throw new AppError('BAD_REQUEST', 'Error in learningRateAt: a cosine schedule needs tMax or totalSteps > warm-up');
       const etaMin = schedule.etaMin ?? 0;
       return etaMin + ((base - etaMin) * (1 + Math.cos((Math.PI * s) / tMax))) / 2;
     }

@@ -78,7 +78,11 @@ export class Sgd {
     for (const [name, g] of entries) {
       const slot = this.slots.get(name);
       if (!slot) throw new AppError('BAD_REQUEST', `Error in SGD.step: unknown parameter "${name}"`);
-      if (!tf.util.arraysEqual(g.shape, slot.param.shape)) throw new AppError('BAD_REQUEST', `Error in SGD.step: gradient of "${name}" has shape [${g.shape.join(', ')}], parameter [${slot.param.shape.join(', ')}]`);
+      if (!tf.util.arraysEqual(g.shape, slot.param.shape))
+        throw new AppError(
+          'BAD_REQUEST',
+          `Error in SGD.step: gradient of "${name}" has shape [${g.shape.join(', ')}], parameter [${slot.param.shape.join(', ')}]`,
+        );
     }
     const fused = tf.getKernel(SGD, tf.getBackend()) !== undefined;
     tf.tidy(() => {
@@ -120,7 +124,11 @@ export class Sgd {
     this.assertAlive();
     const params: Record<string, SgdParamState> = {};
     for (const [name, s] of this.slots) {
-      params[name] = { step: s.step, shape: [...s.param.shape], momentumBuffer: s.buf ? (s.buf.dataSync() as Float32Array).slice() : new Float32Array(s.param.size) };
+      params[name] = {
+        step: s.step,
+        shape: [...s.param.shape],
+        momentumBuffer: s.buf ? (s.buf.dataSync() as Float32Array).slice() : new Float32Array(s.param.size),
+      };
     }
     return { format: 'funduslab.sgd/1', lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay, params };
   }
@@ -128,11 +136,16 @@ export class Sgd {
   /** Restores steps and momentum buffers (hyper-parameters stay the caller's); unknown names and shape mismatches are errors. */
   loadState(state: SgdState): void {
     this.assertAlive();
-    if (state.format !== 'funduslab.sgd/1') throw new AppError('BAD_REQUEST', `Error in SGD.loadState: unknown format "${String(state.format)}"`);
+    if (state.format !== 'funduslab.sgd/1')
+      throw new AppError('BAD_REQUEST', `Error in SGD.loadState: unknown format "${String(state.format)}"`);
     for (const [name, ps] of Object.entries(state.params)) {
       const slot = this.slots.get(name);
       if (!slot) throw new AppError('BAD_REQUEST', `Error in SGD.loadState: unknown parameter "${name}"`);
-      if (!tf.util.arraysEqual(ps.shape, slot.param.shape) || ps.momentumBuffer.length !== slot.param.size) throw new AppError('BAD_REQUEST', `Error in SGD.loadState: "${name}" has shape [${ps.shape.join(', ')}], parameter [${slot.param.shape.join(', ')}]`);
+      if (!tf.util.arraysEqual(ps.shape, slot.param.shape) || ps.momentumBuffer.length !== slot.param.size)
+        throw new AppError(
+          'BAD_REQUEST',
+          `Error in SGD.loadState: "${name}" has shape [${ps.shape.join(', ')}], parameter [${slot.param.shape.join(', ')}]`,
+        );
     }
     for (const [name, slot] of this.slots) {
       const ps = state.params[name];

@@ -75,7 +75,8 @@ export function canonicalNames(names: readonly string[]): { moco: boolean; names
           return { source, name };
         }
         if (source.startsWith(`${outer}encoder_k.`)) return { source, name: null, reason: 'MoCo key (momentum) encoder' };
-        if (source === `${outer}queue` || source === `${outer}queue_ptr`) return { source, name: null, reason: 'MoCo queue of negative keys' };
+        if (source === `${outer}queue` || source === `${outer}queue_ptr`)
+          return { source, name: null, reason: 'MoCo queue of negative keys' };
         return { source, name: source };
       }),
     };
@@ -129,17 +130,26 @@ export function planImport(file: Pick<WeightFile, 'tensors' | 'layout'>, config:
       if (f) {
         const classes = file.layout === 'torch' ? found.get('fc.weight')?.tensor.shape[0] : found.get('fc.weight')?.tensor.shape[1];
         reason = `new classification head: the file's head has shape ${shapeString(f.tensor.shape)}${classes !== undefined ? ` (${classes} outputs)` : ''}, the model needs ${shapeString(expected)} (${config.classes} classes)`;
-        plan.skipped.push({ name: f.source, shape: f.tensor.shape, reason: `classification head of another size (re-initialised in the model)` });
-      } else reason = moco ? 'new classification head (MoCo checkpoints carry only a projection head)' : 'new classification head (the file has none)';
+        plan.skipped.push({
+          name: f.source,
+          shape: f.tensor.shape,
+          reason: `classification head of another size (re-initialised in the model)`,
+        });
+      } else
+        reason = moco
+          ? 'new classification head (MoCo checkpoints carry only a projection head)'
+          : 'new classification head (the file has none)';
       plan.reinitialised.push({ name: spec.name, shape: expected, reason });
       continue;
     }
     if (!f) {
-      if (spec.role === 'bn.num_batches_tracked') plan.reinitialised.push({ name: spec.name, shape: [], reason: 'not in the file (saved by an older PyTorch); set to 0' });
+      if (spec.role === 'bn.num_batches_tracked')
+        plan.reinitialised.push({ name: spec.name, shape: [], reason: 'not in the file (saved by an older PyTorch); set to 0' });
       else plan.missing.push({ name: spec.name, expectedShape: expected });
       continue;
     }
-    if (!sameShape(f.tensor.shape, expected)) plan.mismatched.push({ name: spec.name, source: f.source, expectedShape: expected, foundShape: f.tensor.shape });
+    if (!sameShape(f.tensor.shape, expected))
+      plan.mismatched.push({ name: spec.name, source: f.source, expectedShape: expected, foundShape: f.tensor.shape });
     else plan.loaded.push({ name: spec.name, source: f.source, shape: expected });
   }
   plan.ok = plan.missing.length === 0 && plan.mismatched.length === 0 && plan.unexpected.length === 0;
@@ -154,7 +164,10 @@ export function planProblems(plan: ImportPlan): FieldIssue[] {
       path: m.name,
       message: `shape mismatch: expected ${shapeString(m.expectedShape)}, found ${shapeString(m.foundShape)}${m.source !== m.name ? ` (as ${m.source})` : ''}`,
     })),
-    ...plan.unexpected.map((u) => ({ path: u.name, message: `unexpected tensor of shape ${shapeString(u.shape)} (no such parameter in ${plan.arch})` })),
+    ...plan.unexpected.map((u) => ({
+      path: u.name,
+      message: `unexpected tensor of shape ${shapeString(u.shape)} (no such parameter in ${plan.arch})`,
+    })),
   ];
 }
 

@@ -75,11 +75,14 @@ export function formatInspectReport(r: InspectReport): string {
   const lines = [
     `File:     ${r.file}`,
     `Format:   ${r.format} (${r.layout} layout)${r.stateDictKey ? `, state dict under "${r.stateDictKey}"` : ''}`,
-    `Tensors:  ${r.tensors.count} (${r.tensors.elements.toLocaleString('en-US')} elements, ${r.tensors.parameters.toLocaleString('en-US')} parameters); dtypes: ${Object.entries(r.tensors.dtypes)
+    `Tensors:  ${r.tensors.count} (${r.tensors.elements.toLocaleString('en-US')} elements, ${r.tensors.parameters.toLocaleString('en-US')} parameters); dtypes: ${Object.entries(
+      r.tensors.dtypes,
+    )
       .map(([d, n]) => `${d} ×${n}`)
       .join(', ')}`,
   ];
-  if (r.otherFields.length > 0) lines.push(`Other checkpoint fields (not loaded): ${r.otherFields.map((f) => `${f.key} = ${f.description}`).join('; ')}`);
+  if (r.otherFields.length > 0)
+    lines.push(`Other checkpoint fields (not loaded): ${r.otherFields.map((f) => `${f.key} = ${f.description}`).join('; ')}`);
   if (Object.keys(r.metadata).length > 0) lines.push(`Metadata: ${JSON.stringify(r.metadata)}`);
   lines.push(
     r.detected
@@ -87,13 +90,21 @@ export function formatInspectReport(r: InspectReport): string {
       : 'Detected: not a torchvision ResNet',
   );
   for (const p of r.imports) {
-    lines.push(`Import into ${p.arch} (${p.classes} classes): ${p.ok ? 'OK' : 'NOT POSSIBLE'} — ${p.loaded.length} loaded, ${p.skipped.length} skipped, ${p.reinitialised.length} re-initialised`);
+    lines.push(
+      `Import into ${p.arch} (${p.classes} classes): ${p.ok ? 'OK' : 'NOT POSSIBLE'} — ${p.loaded.length} loaded, ${p.skipped.length} skipped, ${p.reinitialised.length} re-initialised`,
+    );
     if (p.skipped.length > 0) lines.push('    skipped:', ...groupReasons(p.skipped));
-    if (p.reinitialised.length > 0) lines.push('    re-initialised:', ...listSome(p.reinitialised, (x) => `${x.name} ${shapeString(x.shape)}: ${x.reason}`));
-    if (p.missing.length > 0) lines.push(`    missing (${p.missing.length}):`, ...listSome(p.missing, (x) => `${x.name} expected ${shapeString(x.expectedShape)}`));
-    if (p.mismatched.length > 0) lines.push(`    wrong shape (${p.mismatched.length}):`, ...listSome(p.mismatched, (x) => `${x.name}: expected ${shapeString(x.expectedShape)}, found ${shapeString(x.foundShape)}`));
-    if (p.unexpected.length > 0) lines.push(`    unexpected (${p.unexpected.length}):`, ...listSome(p.unexpected, (x) => `${x.name} ${shapeString(x.shape)}`));
+    if (p.reinitialised.length > 0)
+      lines.push('    re-initialised:', ...listSome(p.reinitialised, (x) => `${x.name} ${shapeString(x.shape)}: ${x.reason}`));
+    if (p.missing.length > 0)
+      lines.push(`    missing (${p.missing.length}):`, ...listSome(p.missing, (x) => `${x.name} expected ${shapeString(x.expectedShape)}`));
+    if (p.mismatched.length > 0)
+      lines.push(
+        `    wrong shape (${p.mismatched.length}):`,
+        ...listSome(p.mismatched, (x) => `${x.name}: expected ${shapeString(x.expectedShape)}, found ${shapeString(x.foundShape)}`),
+      );
+    if (p.unexpected.length > 0)
+      lines.push(`    unexpected (${p.unexpected.length}):`, ...listSome(p.unexpected, (x) => `${x.name} ${shapeString(x.shape)}`));
   }
   return lines.join('\n');
 }
-

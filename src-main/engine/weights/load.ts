@@ -4,7 +4,12 @@ import { importWeights, type ImportOptions, type ImportReport } from './import';
 import { readWeightFile } from './read';
 
 /** Reads a weights file and imports it into a new ResNet of the given architecture. */
-export async function loadResNet(file: string, arch: string, classes?: number, opts: ImportOptions = {}): Promise<{ model: ResNet; report: ImportReport }> {
+export async function loadResNet(
+  file: string,
+  arch: string,
+  classes?: number,
+  opts: ImportOptions = {},
+): Promise<{ model: ResNet; report: ImportReport }> {
   const weights = await readWeightFile(file);
   const model = ResNet.create(parseArch(arch, classes));
   try {

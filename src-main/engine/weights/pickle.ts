@@ -86,9 +86,7 @@ export type PyValue =
   | TorchTensorRef
   | TorchStorageRef;
 
-export type GlobalImpl =
-  | { kind: 'callable'; call(args: PyValue[], at: number): PyValue }
-  | { kind: 'storage-type'; dtype: DType };
+export type GlobalImpl = { kind: 'callable'; call(args: PyValue[], at: number): PyValue } | { kind: 'storage-type'; dtype: DType };
 
 export class PickleError extends AppError {
   constructor(
@@ -133,7 +131,12 @@ function rebuildTensor(args: PyValue[], at: number): TorchTensorRef {
   if (!storage || typeof storage !== 'object' || !('kind' in storage) || storage.kind !== 'storage') {
     throw new PickleError('BAD_REQUEST', `Pickle: _rebuild_tensor_v2 expects a storage as its first argument (byte ${at})`, at);
   }
-  return new TorchTensorRef(storage, intArg(offset, 'storage offset', at), intTuple(size, 'tensor size', at), intTuple(stride, 'tensor stride', at));
+  return new TorchTensorRef(
+    storage,
+    intArg(offset, 'storage offset', at),
+    intTuple(size, 'tensor size', at),
+    intTuple(stride, 'tensor stride', at),
+  );
 }
 
 function newDict(className: PyDict['className']): GlobalImpl {
@@ -160,7 +163,16 @@ function newSet(frozen: boolean): GlobalImpl {
     kind: 'callable',
     call(args) {
       const init = args[0];
-      const items = init === undefined ? [] : Array.isArray(init) ? init : init instanceof PyTuple ? init.items : init instanceof PySet ? init.items : [];
+      const items =
+        init === undefined
+          ? []
+          : Array.isArray(init)
+            ? init
+            : init instanceof PyTuple
+              ? init.items
+              : init instanceof PySet
+                ? init.items
+                : [];
       return new PySet([...items], frozen);
     },
   };
@@ -177,7 +189,8 @@ export const ALLOWED_GLOBALS: ReadonlyMap<string, GlobalImpl> = new Map<string, 
       kind: 'callable',
       call(args, at) {
         const t = args[0];
-        if (!(t instanceof TorchTensorRef)) throw new PickleError('BAD_REQUEST', `Pickle: _rebuild_parameter expects a tensor (byte ${at})`, at);
+        if (!(t instanceof TorchTensorRef))
+          throw new PickleError('BAD_REQUEST', `Pickle: _rebuild_parameter expects a tensor (byte ${at})`, at);
         return new TorchTensorRef(t.storage, t.storageOffset, t.shape, t.stride, true);
       },
     },
@@ -227,15 +240,74 @@ export interface UnpickleOptions {
 
 /** Opcode names for messages (the full protocol-5 set, supported or not). */
 const OPCODE_NAMES: Record<number, string> = {
-  0x28: 'MARK', 0x2e: 'STOP', 0x30: 'POP', 0x31: 'POP_MARK', 0x32: 'DUP', 0x46: 'FLOAT', 0x49: 'INT', 0x4a: 'BININT', 0x4b: 'BININT1',
-  0x4c: 'LONG', 0x4d: 'BININT2', 0x4e: 'NONE', 0x50: 'PERSID', 0x51: 'BINPERSID', 0x52: 'REDUCE', 0x53: 'STRING', 0x54: 'BINSTRING',
-  0x55: 'SHORT_BINSTRING', 0x56: 'UNICODE', 0x58: 'BINUNICODE', 0x61: 'APPEND', 0x62: 'BUILD', 0x63: 'GLOBAL', 0x64: 'DICT',
-  0x7d: 'EMPTY_DICT', 0x65: 'APPENDS', 0x67: 'GET', 0x68: 'BINGET', 0x69: 'INST', 0x6a: 'LONG_BINGET', 0x6c: 'LIST', 0x5d: 'EMPTY_LIST',
-  0x6f: 'OBJ', 0x70: 'PUT', 0x71: 'BINPUT', 0x72: 'LONG_BINPUT', 0x73: 'SETITEM', 0x74: 'TUPLE', 0x29: 'EMPTY_TUPLE', 0x75: 'SETITEMS',
-  0x47: 'BINFLOAT', 0x80: 'PROTO', 0x81: 'NEWOBJ', 0x82: 'EXT1', 0x83: 'EXT2', 0x84: 'EXT4', 0x85: 'TUPLE1', 0x86: 'TUPLE2',
-  0x87: 'TUPLE3', 0x88: 'NEWTRUE', 0x89: 'NEWFALSE', 0x8a: 'LONG1', 0x8b: 'LONG4', 0x42: 'BINBYTES', 0x43: 'SHORT_BINBYTES',
-  0x8c: 'SHORT_BINUNICODE', 0x8d: 'BINUNICODE8', 0x8e: 'BINBYTES8', 0x8f: 'EMPTY_SET', 0x90: 'ADDITEMS', 0x91: 'FROZENSET',
-  0x92: 'NEWOBJ_EX', 0x93: 'STACK_GLOBAL', 0x94: 'MEMOIZE', 0x95: 'FRAME', 0x96: 'BYTEARRAY8', 0x97: 'NEXT_BUFFER', 0x98: 'READONLY_BUFFER',
+  0x28: 'MARK',
+  0x2e: 'STOP',
+  0x30: 'POP',
+  0x31: 'POP_MARK',
+  0x32: 'DUP',
+  0x46: 'FLOAT',
+  0x49: 'INT',
+  0x4a: 'BININT',
+  0x4b: 'BININT1',
+  0x4c: 'LONG',
+  0x4d: 'BININT2',
+  0x4e: 'NONE',
+  0x50: 'PERSID',
+  0x51: 'BINPERSID',
+  0x52: 'REDUCE',
+  0x53: 'STRING',
+  0x54: 'BINSTRING',
+  0x55: 'SHORT_BINSTRING',
+  0x56: 'UNICODE',
+  0x58: 'BINUNICODE',
+  0x61: 'APPEND',
+  0x62: 'BUILD',
+  0x63: 'GLOBAL',
+  0x64: 'DICT',
+  0x7d: 'EMPTY_DICT',
+  0x65: 'APPENDS',
+  0x67: 'GET',
+  0x68: 'BINGET',
+  0x69: 'INST',
+  0x6a: 'LONG_BINGET',
+  0x6c: 'LIST',
+  0x5d: 'EMPTY_LIST',
+  0x6f: 'OBJ',
+  0x70: 'PUT',
+  0x71: 'BINPUT',
+  0x72: 'LONG_BINPUT',
+  0x73: 'SETITEM',
+  0x74: 'TUPLE',
+  0x29: 'EMPTY_TUPLE',
+  0x75: 'SETITEMS',
+  0x47: 'BINFLOAT',
+  0x80: 'PROTO',
+  0x81: 'NEWOBJ',
+  0x82: 'EXT1',
+  0x83: 'EXT2',
+  0x84: 'EXT4',
+  0x85: 'TUPLE1',
+  0x86: 'TUPLE2',
+  0x87: 'TUPLE3',
+  0x88: 'NEWTRUE',
+  0x89: 'NEWFALSE',
+  0x8a: 'LONG1',
+  0x8b: 'LONG4',
+  0x42: 'BINBYTES',
+  0x43: 'SHORT_BINBYTES',
+  0x8c: 'SHORT_BINUNICODE',
+  0x8d: 'BINUNICODE8',
+  0x8e: 'BINBYTES8',
+  0x8f: 'EMPTY_SET',
+  0x90: 'ADDITEMS',
+  0x91: 'FROZENSET',
+  0x92: 'NEWOBJ_EX',
+  0x93: 'STACK_GLOBAL',
+  0x94: 'MEMOIZE',
+  0x95: 'FRAME',
+  0x96: 'BYTEARRAY8',
+  0x97: 'NEXT_BUFFER',
+  0x98: 'READONLY_BUFFER',
 };
 
 export function opcodeName(op: number): string {
@@ -599,7 +671,8 @@ export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): { value
         // REDUCE: callable(*args), only for allow-listed callables
         const args = pop();
         const fn = pop();
-        if (!(fn instanceof PyGlobal) || fn.impl.kind !== 'callable') fail('UNSUPPORTED', 'REDUCE on something that is not an allow-listed callable');
+        if (!(fn instanceof PyGlobal) || fn.impl.kind !== 'callable')
+          fail('UNSUPPORTED', 'REDUCE on something that is not an allow-listed callable');
         if (!(args instanceof PyTuple)) fail('BAD_REQUEST', 'REDUCE arguments are not a tuple');
         const g = fn as PyGlobal;
         push((g.impl as Extract<GlobalImpl, { kind: 'callable' }>).call((args as PyTuple).items, opAt));
@@ -668,7 +741,19 @@ function pythonStringLiteral(s: string, fail: (c: 'BAD_REQUEST', m: string) => n
   const q = s[0];
   if ((q !== "'" && q !== '"') || s[s.length - 1] !== q || s.length < 2) fail('BAD_REQUEST', `bad STRING literal ${s.slice(0, 40)}`);
   const body = s.slice(1, -1);
-  const simple: Record<string, string> = { n: '\n', r: '\r', t: '\t', '\\': '\\', "'": "'", '"': '"', a: '\x07', b: '\b', f: '\f', v: '\v', '0': '\0' };
+  const simple: Record<string, string> = {
+    n: '\n',
+    r: '\r',
+    t: '\t',
+    '\\': '\\',
+    "'": "'",
+    '"': '"',
+    a: '\x07',
+    b: '\b',
+    f: '\f',
+    v: '\v',
+    '0': '\0',
+  };
   return body.replace(/\\(x[0-9a-fA-F]{2}|[0-7]{1,3}|.)/g, (_, e: string) => {
     if (e[0] === 'x') return String.fromCharCode(parseInt(e.slice(1), 16));
     if (/^[0-7]+$/.test(e)) return String.fromCharCode(parseInt(e, 8));

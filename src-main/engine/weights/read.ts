@@ -48,7 +48,15 @@ export async function readWeightFile(file: string): Promise<WeightFile> {
   const target = stat.isDirectory() ? path.join(file, 'model.json') : file;
   if (target.toLowerCase().endsWith('.json')) {
     const w = await readTfjsWeights(target);
-    return { file, format: 'tfjs', layout: w.layout, tensors: w.tensors, stateDictKey: null, otherFields: [], metadata: Object.fromEntries(Object.entries(w.info).map(([k, v]) => [k, String(v)])) };
+    return {
+      file,
+      format: 'tfjs',
+      layout: w.layout,
+      tensors: w.tensors,
+      stateDictKey: null,
+      otherFields: [],
+      metadata: Object.fromEntries(Object.entries(w.info).map(([k, v]) => [k, String(v)])),
+    };
   }
   return parseWeightBytes(new Uint8Array(await fsp.readFile(target)), file);
 }
@@ -63,7 +71,10 @@ export function parseWeightBytes(input: Uint8Array, file = 'the file'): WeightFi
     return { file, format: 'safetensors', layout: 'torch', tensors, stateDictKey: null, otherFields: [], metadata };
   }
   if (bytes.length < 16) throw new AppError('BAD_REQUEST', `${what} is empty or truncated (${bytes.length} bytes)`);
-  throw new AppError('BAD_REQUEST', `${what} is not a recognised weights file (torch.save zip or legacy, .safetensors, or tfjs model.json)`);
+  throw new AppError(
+    'BAD_REQUEST',
+    `${what} is not a recognised weights file (torch.save zip or legacy, .safetensors, or tfjs model.json)`,
+  );
 }
 
 function isStateDict(v: PyValue | undefined): v is PyDict {
@@ -92,7 +103,10 @@ function fromTorch(t: TorchFile, file: string): WeightFile {
   }
   if (!sd) {
     const keys = root instanceof PyDict ? [...root.map.keys()].map(String).join(', ') : describe(root);
-    throw new AppError('BAD_REQUEST', `${what} holds no state dict of tensors (looked at the top level and under ${STATE_DICT_KEYS.join(', ')}; found: ${keys})`);
+    throw new AppError(
+      'BAD_REQUEST',
+      `${what} holds no state dict of tensors (looked at the top level and under ${STATE_DICT_KEYS.join(', ')}; found: ${keys})`,
+    );
   }
   const tensors = new Map<string, RawTensor>();
   for (const [k, v] of sd.map) tensors.set(k as string, t.materialize(v as TorchTensorRef, k as string));

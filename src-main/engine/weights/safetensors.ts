@@ -29,7 +29,10 @@ export function isSafetensors(bytes: Uint8Array): boolean {
   return n > 1n && n <= BigInt(MAX_HEADER) && bytes[8] === 0x7b; // '{'
 }
 
-export function readSafetensors(input: Uint8Array, what = 'the file'): { tensors: Map<string, RawTensor>; metadata: Record<string, string> } {
+export function readSafetensors(
+  input: Uint8Array,
+  what = 'the file',
+): { tensors: Map<string, RawTensor>; metadata: Record<string, string> } {
   const bytes = plainBytes(input);
   const bad = (m: string) => new AppError('BAD_REQUEST', `${what} is not a valid .safetensors file (corrupt or truncated): ${m}`);
   if (bytes.length < 8) throw bad('shorter than its 8-byte header length');
@@ -56,7 +59,8 @@ export function readSafetensors(input: Uint8Array, what = 'the file'): { tensors
       throw bad(`entry "${name}" lacks dtype, shape or data_offsets`);
     }
     const dtype = CODES[i.dtype];
-    if (!dtype) throw new AppError('UNSUPPORTED', `${what}: tensor "${name}" has dtype ${i.dtype}; supported: ${Object.keys(CODES).join(', ')}`);
+    if (!dtype)
+      throw new AppError('UNSUPPORTED', `${what}: tensor "${name}" has dtype ${i.dtype}; supported: ${Object.keys(CODES).join(', ')}`);
     const shape = i.shape.map(Number);
     if (shape.some((d) => !Number.isInteger(d) || d < 0)) throw bad(`entry "${name}" has an invalid shape`);
     const [begin, end] = i.data_offsets.map(Number) as [number, number];
@@ -64,7 +68,8 @@ export function readSafetensors(input: Uint8Array, what = 'the file'): { tensors
     if (!Number.isInteger(begin) || !Number.isInteger(end) || begin < 0 || end < begin || end > body.length) {
       throw bad(`tensor "${name}" data [${begin}, ${end}) lies outside the ${body.length} data bytes`);
     }
-    if (end - begin !== expected) throw bad(`tensor "${name}" has ${end - begin} bytes; ${i.dtype} ${shapeString(shape)} needs ${expected}`);
+    if (end - begin !== expected)
+      throw bad(`tensor "${name}" has ${end - begin} bytes; ${i.dtype} ${shapeString(shape)} needs ${expected}`);
     tensors.set(name, { dtype, shape, data: body.slice(begin, end) });
   }
   return { tensors, metadata };

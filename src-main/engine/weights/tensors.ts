@@ -112,7 +112,8 @@ export function toBigInts(t: RawTensor): bigint[] {
 }
 
 export function fromFloat32(values: Float32Array, shape: number[]): RawTensor {
-  if (values.length !== numel(shape)) throw new AppError('INTERNAL', `fromFloat32: ${values.length} values for shape ${shapeString(shape)}`);
+  if (values.length !== numel(shape))
+    throw new AppError('INTERNAL', `fromFloat32: ${values.length} values for shape ${shapeString(shape)}`);
   return { dtype: 'float32', shape, data: new Uint8Array(values.buffer.slice(values.byteOffset, values.byteOffset + values.byteLength)) };
 }
 

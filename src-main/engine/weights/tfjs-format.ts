@@ -46,11 +46,13 @@ export async function readTfjsWeights(modelJson: string): Promise<TfjsWeights> {
   const dir = path.dirname(modelJson);
   const tensors = new Map<string, RawTensor>();
   for (const group of manifest as { paths?: unknown; weights?: unknown }[]) {
-    if (!Array.isArray(group.paths) || !Array.isArray(group.weights)) throw new AppError('BAD_REQUEST', `${modelJson}: a weightsManifest group lacks paths or weights`);
+    if (!Array.isArray(group.paths) || !Array.isArray(group.weights))
+      throw new AppError('BAD_REQUEST', `${modelJson}: a weightsManifest group lacks paths or weights`);
     const shards = await Promise.all(
       group.paths.map(async (p: unknown) => {
         const file = path.resolve(dir, String(p));
-        if (path.relative(dir, file).startsWith('..')) throw new AppError('BAD_REQUEST', `${modelJson}: shard path "${String(p)}" leaves the model folder`);
+        if (path.relative(dir, file).startsWith('..'))
+          throw new AppError('BAD_REQUEST', `${modelJson}: shard path "${String(p)}" leaves the model folder`);
         return fsp.readFile(file).catch(() => {
           throw new AppError('NOT_FOUND', `${modelJson}: weights shard ${String(p)} is missing`);
         });
@@ -64,12 +66,16 @@ export async function readTfjsWeights(modelJson: string): Promise<TfjsWeights> {
       if (!dtype) throw new AppError('UNSUPPORTED', `${modelJson}: weight "${w.name}" has dtype ${w.dtype}`);
       const nbytes = numel(w.shape) * DTYPE_BYTES[dtype];
       if (offset + nbytes > data.length) {
-        throw new AppError('BAD_REQUEST', `${modelJson}: weights shards are truncated (weight "${w.name}" needs bytes ${offset}..${offset + nbytes}, shards hold ${data.length})`);
+        throw new AppError(
+          'BAD_REQUEST',
+          `${modelJson}: weights shards are truncated (weight "${w.name}" needs bytes ${offset}..${offset + nbytes}, shards hold ${data.length})`,
+        );
       }
       tensors.set(w.name, { dtype, shape: [...w.shape], data: new Uint8Array(data.subarray(offset, offset + nbytes)) });
       offset += nbytes;
     }
-    if (offset !== data.length) throw new AppError('BAD_REQUEST', `${modelJson}: weights shards hold ${data.length - offset} bytes more than the manifest describes`);
+    if (offset !== data.length)
+      throw new AppError('BAD_REQUEST', `${modelJson}: weights shards hold ${data.length - offset} bytes more than the manifest describes`);
   }
   const fl = (json as { funduslab?: { arch?: unknown; classes?: unknown; layout?: unknown } }).funduslab;
   const format = (json as { format?: unknown }).format;
@@ -85,7 +91,11 @@ export async function readTfjsWeights(modelJson: string): Promise<TfjsWeights> {
 }
 
 /** Writes `<dir>/model.json` and `<dir>/weights.bin` (tensors already in the tfjs layout). */
-export async function writeTfjsWeights(dir: string, tensors: Map<string, RawTensor>, info: { arch: string; classes: number }): Promise<{ modelJson: string; weightsBin: string }> {
+export async function writeTfjsWeights(
+  dir: string,
+  tensors: Map<string, RawTensor>,
+  info: { arch: string; classes: number },
+): Promise<{ modelJson: string; weightsBin: string }> {
   await fsp.mkdir(dir, { recursive: true });
   const weights: ManifestEntry[] = [];
   const chunks: Uint8Array[] = [];

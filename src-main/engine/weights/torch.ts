@@ -31,7 +31,11 @@ export function isLegacyTorch(bytes: Uint8Array): boolean {
 function storageFromPid(pid: PyValue, at: number, what: string, legacy: boolean): TorchStorageRef {
   const items = pid instanceof PyTuple ? pid.items : null;
   if (!items || items[0] !== 'storage' || items.length < 5) {
-    throw new PickleError('UNSUPPORTED', `${what}: unsupported persistent id (expected ('storage', type, key, location, numel)) (byte ${at})`, at);
+    throw new PickleError(
+      'UNSUPPORTED',
+      `${what}: unsupported persistent id (expected ('storage', type, key, location, numel)) (byte ${at})`,
+      at,
+    );
   }
   const [, type, key, location, size] = items;
   if (!(type instanceof PyGlobal) || type.impl.kind !== 'storage-type') {
@@ -40,12 +44,19 @@ function storageFromPid(pid: PyValue, at: number, what: string, legacy: boolean)
   if (typeof key !== 'string' || (typeof size !== 'number' && typeof size !== 'bigint')) {
     throw new PickleError('BAD_REQUEST', `${what}: malformed storage persistent id (byte ${at})`, at);
   }
-  const ref: TorchStorageRef = { kind: 'storage', key, dtype: type.impl.dtype, location: typeof location === 'string' ? location : '?', numel: Number(size) };
+  const ref: TorchStorageRef = {
+    kind: 'storage',
+    key,
+    dtype: type.impl.dtype,
+    location: typeof location === 'string' ? location : '?',
+    numel: Number(size),
+  };
   const view = legacy ? items[5] : undefined;
   if (view !== undefined && view !== null) {
     // (view_key, offset, view_size): a view into storage `key`.
     const v = view instanceof PyTuple ? view.items : null;
-    if (!v || typeof v[1] !== 'number' || typeof v[2] !== 'number') throw new PickleError('BAD_REQUEST', `${what}: malformed storage view metadata (byte ${at})`, at);
+    if (!v || typeof v[1] !== 'number' || typeof v[2] !== 'number')
+      throw new PickleError('BAD_REQUEST', `${what}: malformed storage view metadata (byte ${at})`, at);
     return { ...ref, elementOffset: v[1], numel: v[2] };
   }
   return ref;
@@ -103,7 +114,8 @@ function readTorchZip(bytes: Uint8Array, what: string): TorchFile {
   if (!pkl) throw new AppError('BAD_REQUEST', `${what} is a ZIP archive but not a torch.save file (no <name>/data.pkl entry)`);
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
   const byteorder = zip.has(`${prefix}byteorder`) ? new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim() : 'little';
-  if (byteorder !== 'little') throw new AppError('UNSUPPORTED', `${what} was saved on a ${byteorder}-endian machine; only little-endian files are supported`);
+  if (byteorder !== 'little')
+    throw new AppError('UNSUPPORTED', `${what} was saved on a ${byteorder}-endian machine; only little-endian files are supported`);
   const { value } = unpickle(zip.read(pkl.name), {
     what: `${what} (${pkl.name})`,
     persistentLoad: (pid, at) => storageFromPid(pid, at, what, false),
@@ -117,7 +129,8 @@ function readTorchZip(bytes: Uint8Array, what: string): TorchFile {
       let data = cache.get(key);
       if (!data) {
         const entry = `${prefix}data/${key}`;
-        if (!zip.has(entry)) throw new AppError('BAD_REQUEST', `${what}: storage "${key}" of tensor "${name}" is missing from the archive (${entry})`);
+        if (!zip.has(entry))
+          throw new AppError('BAD_REQUEST', `${what}: storage "${key}" of tensor "${name}" is missing from the archive (${entry})`);
         data = zip.read(entry);
         cache.set(key, data);
       }
@@ -130,7 +143,8 @@ function readTorchLegacy(bytes: Uint8Array, what: string): TorchFile {
   const magic = unpickle(bytes, { what: `${what} (magic number)` });
   if (magic.value !== LEGACY_MAGIC) throw new AppError('BAD_REQUEST', `${what}: wrong magic number for a legacy torch.save file`);
   const protocol = unpickle(bytes, { offset: magic.end, what: `${what} (protocol version)` });
-  if (protocol.value !== LEGACY_PROTOCOL) throw new AppError('UNSUPPORTED', `${what}: legacy torch.save protocol ${String(protocol.value)} (expected ${LEGACY_PROTOCOL})`);
+  if (protocol.value !== LEGACY_PROTOCOL)
+    throw new AppError('UNSUPPORTED', `${what}: legacy torch.save protocol ${String(protocol.value)} (expected ${LEGACY_PROTOCOL})`);
   const sysInfo = unpickle(bytes, { offset: protocol.end, what: `${what} (sys_info)` });
   if (sysInfo.value instanceof PyDict && sysInfo.value.get('little_endian') === false) {
     throw new AppError('UNSUPPORTED', `${what} was saved on a big-endian machine; only little-endian files are supported`);
@@ -154,12 +168,16 @@ function readTorchLegacy(bytes: Uint8Array, what: string): TorchFile {
     if (typeof key !== 'string') throw new AppError('BAD_REQUEST', `${what}: a legacy storage key is not a string`);
     const ref = storages.get(key);
     if (!ref) throw new AppError('BAD_REQUEST', `${what}: storage "${key}" is listed but no tensor uses it`);
-    if (pos + 8 > bytes.length) throw new AppError('BAD_REQUEST', `${what} is truncated: storage "${key}" header lies past the end of the file (byte ${pos})`);
+    if (pos + 8 > bytes.length)
+      throw new AppError('BAD_REQUEST', `${what} is truncated: storage "${key}" header lies past the end of the file (byte ${pos})`);
     const count = Number(view.getBigInt64(pos, true));
     const nbytes = count * DTYPE_BYTES[ref.dtype];
     pos += 8;
     if (count < 0 || pos + nbytes > bytes.length) {
-      throw new AppError('BAD_REQUEST', `${what} is truncated: storage "${key}" needs ${nbytes} bytes at byte ${pos}, the file has ${bytes.length - pos} left`);
+      throw new AppError(
+        'BAD_REQUEST',
+        `${what} is truncated: storage "${key}" needs ${nbytes} bytes at byte ${pos}, the file has ${bytes.length - pos} left`,
+      );
     }
     data.set(key, bytes.subarray(pos, pos + nbytes));
     pos += nbytes;

@@ -77,10 +77,12 @@ export class ZipReader {
     if (!e) throw new AppError('BAD_REQUEST', `${this.what}: the ZIP archive has no entry "${name}"`);
     const v = this.view;
     const at = e.localHeaderOffset;
-    if (at + 30 > this.bytes.length || v.getUint32(at, true) !== SIG_LOCAL) throw corrupt(this.what, `bad local header for "${name}" at byte ${at}`);
+    if (at + 30 > this.bytes.length || v.getUint32(at, true) !== SIG_LOCAL)
+      throw corrupt(this.what, `bad local header for "${name}" at byte ${at}`);
     const start = at + 30 + v.getUint16(at + 26, true) + v.getUint16(at + 28, true);
     const end = start + e.compressedSize;
-    if (end > this.bytes.length) throw corrupt(this.what, `entry "${name}" runs past the end of the file (needs byte ${end}, file has ${this.bytes.length})`);
+    if (end > this.bytes.length)
+      throw corrupt(this.what, `entry "${name}" runs past the end of the file (needs byte ${end}, file has ${this.bytes.length})`);
     const raw = this.bytes.subarray(start, end);
     let data: Uint8Array;
     if (e.method === 0) data = raw;
@@ -90,10 +92,15 @@ export class ZipReader {
       } catch (err) {
         throw corrupt(this.what, `entry "${name}" does not inflate: ${err instanceof Error ? err.message : String(err)}`);
       }
-    } else throw new AppError('UNSUPPORTED', `${this.what}: ZIP entry "${name}" uses compression method ${e.method} (only stored and deflate are supported)`);
+    } else
+      throw new AppError(
+        'UNSUPPORTED',
+        `${this.what}: ZIP entry "${name}" uses compression method ${e.method} (only stored and deflate are supported)`,
+      );
     if (data.length !== e.size) throw corrupt(this.what, `entry "${name}" has ${data.length} bytes, the directory says ${e.size}`);
     const crc = crc32(data);
-    if (crc !== e.crc32) throw corrupt(this.what, `entry "${name}" fails its CRC-32 check (0x${crc.toString(16)} ≠ 0x${e.crc32.toString(16)})`);
+    if (crc !== e.crc32)
+      throw corrupt(this.what, `entry "${name}" fails its CRC-32 check (0x${crc.toString(16)} ≠ 0x${e.crc32.toString(16)})`);
     return data;
   }
 
@@ -111,7 +118,8 @@ export class ZipReader {
     let count = v.getUint16(eocd + 10, true);
     let cdSize = v.getUint32(eocd + 12, true);
     let cdOffset = v.getUint32(eocd + 16, true);
-    if (v.getUint16(eocd + 4, true) !== 0 || v.getUint16(eocd + 6, true) !== 0) throw new AppError('UNSUPPORTED', `${this.what}: multi-disk ZIP archives are not supported`);
+    if (v.getUint16(eocd + 4, true) !== 0 || v.getUint16(eocd + 6, true) !== 0)
+      throw new AppError('UNSUPPORTED', `${this.what}: multi-disk ZIP archives are not supported`);
     const loc = eocd - 20;
     if (loc >= 0 && v.getUint32(loc, true) === SIG_EOCD64_LOCATOR) {
       const at = Number(v.getBigUint64(loc + 8, true));
@@ -120,7 +128,8 @@ export class ZipReader {
       cdSize = Number(v.getBigUint64(at + 40, true));
       cdOffset = Number(v.getBigUint64(at + 48, true));
     }
-    if (cdOffset + cdSize > n) throw corrupt(this.what, `central directory (bytes ${cdOffset}..${cdOffset + cdSize}) lies past the end of the file (${n} bytes)`);
+    if (cdOffset + cdSize > n)
+      throw corrupt(this.what, `central directory (bytes ${cdOffset}..${cdOffset + cdSize}) lies past the end of the file (${n} bytes)`);
     const entries: ZipEntry[] = [];
     let p = cdOffset;
     for (let i = 0; i < count; i++) {

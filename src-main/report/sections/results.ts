@@ -11,17 +11,42 @@ export async function resultsSection(r: ReportContext): Promise<void> {
   r.section('3 Referable-DR AUC (Fig 2)');
   const panels = fig2Panels(r.results);
   if (panels.length === 0) {
-    r.writer.paragraph('No evaluations yet: evaluate the trained runs on a test set (funduslab evaluate, or the Results page) to fill this section.');
+    r.writer.paragraph(
+      'No evaluations yet: evaluate the trained runs on a test set (funduslab evaluate, or the Results page) to fill this section.',
+    );
   } else {
     const svg = panelFigure(
-      panels.map((p) => ({ title: p.title, x: { min: 0, max: 1, label: p.xLabel, ticks: p.xTicks }, y: { min: p.yDomain[0], max: p.yDomain[1], label: p.yLabel }, series: p.series.map((s) => ({ name: s.name, colour: s.colour, dashed: s.dashed, points: s.points, band: s.band })) })),
-      { columns: Math.min(2, panels.length), legend: STRATEGY_ORDER.filter((s) => panels.some((p) => p.series.some((x) => x.name === s))).map((s) => ({ name: s, colour: STRATEGY_COLOURS[s], dashed: STRATEGY_DASHED[s] })) },
+      panels.map((p) => ({
+        title: p.title,
+        x: { min: 0, max: 1, label: p.xLabel, ticks: p.xTicks },
+        y: { min: p.yDomain[0], max: p.yDomain[1], label: p.yLabel },
+        series: p.series.map((s) => ({ name: s.name, colour: s.colour, dashed: s.dashed, points: s.points, band: s.band })),
+      })),
+      {
+        columns: Math.min(2, panels.length),
+        legend: STRATEGY_ORDER.filter((s) => panels.some((p) => p.series.some((x) => x.name === s))).map((s) => ({
+          name: s,
+          colour: STRATEGY_COLOURS[s],
+          dashed: STRATEGY_DASHED[s],
+        })),
+      },
     );
-    await r.addFigure({ name: 'fig2-auc-vs-fraction', svg, caption: 'Fig 2. AUC of P(referable) against the label fraction, one line per strategy (mean over seeds), band: DeLong 95% CI (several seeds: mean of the seeds\' CI bounds); one panel per test set.' });
+    await r.addFigure({
+      name: 'fig2-auc-vs-fraction',
+      svg,
+      caption:
+        "Fig 2. AUC of P(referable) against the label fraction, one line per strategy (mean over seeds), band: DeLong 95% CI (several seeds: mean of the seeds' CI bounds); one panel per test set.",
+    });
   }
   if (r.results.rows.length > 0) {
     r.writer.heading('Results table', 2);
-    const rows = [...r.results.rows].sort((a, b) => a.datasetId.localeCompare(b.datasetId) || strategyRank(a.strategy) - strategyRank(b.strategy) || a.fraction - b.fraction || a.seed - b.seed);
+    const rows = [...r.results.rows].sort(
+      (a, b) =>
+        a.datasetId.localeCompare(b.datasetId) ||
+        strategyRank(a.strategy) - strategyRank(b.strategy) ||
+        a.fraction - b.fraction ||
+        a.seed - b.seed,
+    );
     const best = new Set<string>();
     for (const key of new Set(rows.map((x) => `${x.datasetId}|${x.split}|${x.fraction}`))) {
       const group = rows.filter((x) => `${x.datasetId}|${x.split}|${x.fraction}` === key);
@@ -40,10 +65,23 @@ export async function resultsSection(r: ReportContext): Promise<void> {
         { header: 'Bootstrap 95% CI', width: 0.15 },
         { header: 'Sens/spec', width: 0.12 },
       ],
-      rows.map((r: ResultsRow) => [`${r.datasetId} (${r.split})${r.overlapsTraining ? ' *' : ''}`, r.strategy, String(r.fraction), String(r.seed), `${r.n} (${r.positives})`, r.auc.toFixed(3), ci(r.delong.lower, r.delong.upper), ci(r.bootstrap.lower, r.bootstrap.upper), `${fmt(r.operatingPoint.sensitivity, 2)}/${fmt(r.operatingPoint.specificity, 2)}`]),
+      rows.map((r: ResultsRow) => [
+        `${r.datasetId} (${r.split})${r.overlapsTraining ? ' *' : ''}`,
+        r.strategy,
+        String(r.fraction),
+        String(r.seed),
+        `${r.n} (${r.positives})`,
+        r.auc.toFixed(3),
+        ci(r.delong.lower, r.delong.upper),
+        ci(r.bootstrap.lower, r.bootstrap.upper),
+        `${fmt(r.operatingPoint.sensitivity, 2)}/${fmt(r.operatingPoint.specificity, 2)}`,
+      ]),
       { highlight: (i, col) => col === 5 && best.has(rows[i]!.evaluation) },
     );
-    r.writer.paragraph('Bold: the best AUC per test set and fraction. Sensitivity/specificity at the highest threshold reaching the target sensitivity. * the test images overlap the run\'s own training data.', { size: 8 });
+    r.writer.paragraph(
+      "Bold: the best AUC per test set and fraction. Sensitivity/specificity at the highest threshold reaching the target sensitivity. * the test images overlap the run's own training data.",
+      { size: 8 },
+    );
     r.tables.push({ name: 'results', csv: resultsTableCsv(r.results) });
   }
   const comparisons = r.results.comparisons.filter((c) => c.test !== null || c.error !== null);
@@ -58,8 +96,35 @@ export async function resultsSection(r: ReportContext): Promise<void> {
         { header: '95% CI', width: 0.17 },
         { header: 'p', width: 0.1, align: 'right' },
       ],
-      comparisons.map((c) => [`${c.datasetId} (${c.split})`, `${c.fraction} / ${c.seed}`, `${c.a.strategy} vs ${c.b.strategy}`, c.test ? c.test.difference.toFixed(3) : '—', c.test ? ci(c.test.lower, c.test.upper) : (c.error ?? ''), c.test ? pValue(c.test.p) : '—']),
+      comparisons.map((c) => [
+        `${c.datasetId} (${c.split})`,
+        `${c.fraction} / ${c.seed}`,
+        `${c.a.strategy} vs ${c.b.strategy}`,
+        c.test ? c.test.difference.toFixed(3) : '—',
+        c.test ? ci(c.test.lower, c.test.upper) : (c.error ?? ''),
+        c.test ? pValue(c.test.p) : '—',
+      ]),
     );
-    r.tables.push({ name: 'paired-tests', csv: csv([['dataset', 'split', 'fraction', 'seed', 'a', 'b', 'auc_a', 'auc_b', 'difference', 'lower', 'upper', 'p', 'error'], ...comparisons.map((c) => [c.datasetId, c.split, c.fraction, c.seed, c.a.strategy, c.b.strategy, c.test?.aucA ?? null, c.test?.aucB ?? null, c.test?.difference ?? null, c.test?.lower ?? null, c.test?.upper ?? null, c.test?.p ?? null, c.error])]) });
+    r.tables.push({
+      name: 'paired-tests',
+      csv: csv([
+        ['dataset', 'split', 'fraction', 'seed', 'a', 'b', 'auc_a', 'auc_b', 'difference', 'lower', 'upper', 'p', 'error'],
+        ...comparisons.map((c) => [
+          c.datasetId,
+          c.split,
+          c.fraction,
+          c.seed,
+          c.a.strategy,
+          c.b.strategy,
+          c.test?.aucA ?? null,
+          c.test?.aucB ?? null,
+          c.test?.difference ?? null,
+          c.test?.lower ?? null,
+          c.test?.upper ?? null,
+          c.test?.p ?? null,
+          c.error,
+        ]),
+      ]),
+    });
   }
 }

@@ -15,7 +15,10 @@ import { CACHE_FOLDER, cacheRelativePath } from '../study-folder/layout';
 export const PIPELINE_VERSION = 2; // 2: masks shrink by any coverage (max pooling) instead of nearest-neighbour
 
 export function settingsKey(settings: PreprocessSettings): string {
-  const canonical = JSON.stringify({ v: PIPELINE_VERSION, ...Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b))) });
+  const canonical = JSON.stringify({
+    v: PIPELINE_VERSION,
+    ...Object.fromEntries(Object.entries(settings).sort(([a], [b]) => a.localeCompare(b))),
+  });
   return createHash('sha256').update(canonical).digest('hex').slice(0, 12);
 }
 
@@ -54,12 +57,20 @@ export class Cache {
 
   imageFiles(hash: string) {
     const ext = this.ext === 'jpeg' ? 'jpg' : 'png';
-    return { input: this.rel(`${hash}.input.${ext}`, hash), overlay: this.rel(`${hash}.overlay.${ext}`, hash), entry: this.rel(`${hash}.json`, hash) };
+    return {
+      input: this.rel(`${hash}.input.${ext}`, hash),
+      overlay: this.rel(`${hash}.overlay.${ext}`, hash),
+      entry: this.rel(`${hash}.json`, hash),
+    };
   }
 
   maskFiles(imageHash: string, maskHash: string, lesion: string) {
     const stem = `${imageHash}.${lesion}.${maskHash.slice(0, 16)}`;
-    return { input: this.rel(`${stem}.input.png`, imageHash), overlay: this.rel(`${stem}.overlay.png`, imageHash), entry: this.rel(`${stem}.json`, imageHash) };
+    return {
+      input: this.rel(`${stem}.input.png`, imageHash),
+      overlay: this.rel(`${stem}.overlay.png`, imageHash),
+      entry: this.rel(`${stem}.json`, imageHash),
+    };
   }
 
   async readEntry<T>(schema: z.ZodType<T>, relPath: string, files: string[]): Promise<T | null> {

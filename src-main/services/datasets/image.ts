@@ -31,9 +31,11 @@ function sniffFormat(buf: Uint8Array): 'jpeg' | 'png' | 'tiff' | 'other-image' |
   const b = (i: number) => buf[i] ?? -1;
   if (b(0) === 0xff && b(1) === 0xd8 && b(2) === 0xff) return 'jpeg';
   if (b(0) === 0x89 && b(1) === 0x50 && b(2) === 0x4e && b(3) === 0x47) return 'png';
-  if ((b(0) === 0x49 && b(1) === 0x49 && b(2) === 0x2a && b(3) === 0) || (b(0) === 0x4d && b(1) === 0x4d && b(2) === 0 && b(3) === 0x2a)) return 'tiff';
+  if ((b(0) === 0x49 && b(1) === 0x49 && b(2) === 0x2a && b(3) === 0) || (b(0) === 0x4d && b(1) === 0x4d && b(2) === 0 && b(3) === 0x2a))
+    return 'tiff';
   const ascii = String.fromCharCode(...buf.subarray(0, 12));
-  if (ascii.startsWith('BM') || ascii.startsWith('GIF8') || (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP')) return 'other-image';
+  if (ascii.startsWith('BM') || ascii.startsWith('GIF8') || (ascii.startsWith('RIFF') && ascii.slice(8, 12) === 'WEBP'))
+    return 'other-image';
   return null;
 }
 
@@ -60,10 +62,14 @@ export function classifyDecodeError(error: unknown, buf?: Uint8Array): ImageProb
     const format = sniffFormat(buf);
     if (format === null) return new ImageProblem('not-an-image', `not an image file (no known image signature; ${first})`);
     if ((format === 'jpeg' || format === 'png') && missingEndMarker(format, buf)) {
-      return new ImageProblem('truncated', `the file is truncated (no ${format === 'jpeg' ? 'JPEG end-of-image marker' : 'PNG IEND chunk'}; ${first})`);
+      return new ImageProblem(
+        'truncated',
+        `the file is truncated (no ${format === 'jpeg' ? 'JPEG end-of-image marker' : 'PNG IEND chunk'}; ${first})`,
+      );
     }
   }
-  if (/unsupported image format|bad seek|not a known file format|corrupt header/i.test(msg)) return new ImageProblem('not-an-image', `not an image file (${first})`);
+  if (/unsupported image format|bad seek|not a known file format|corrupt header/i.test(msg))
+    return new ImageProblem('not-an-image', `not an image file (${first})`);
   if (/premature end|truncat|unexpected end|end of (file|data|stream)|short read|out of data|read error|IDAT|incomplete/i.test(msg)) {
     return new ImageProblem('truncated', `the file is truncated or damaged (${first})`);
   }
@@ -96,7 +102,8 @@ export async function decodeImage(buf: Buffer, limits: ValidationLimits): Promis
       .toColourspace('srgb')
       .raw({ depth: 'uchar' })
       .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || data.length !== info.width * info.height * 3) throw new Error(`unexpected decoded layout (${info.channels} channels)`);
+    if (info.channels !== 3 || data.length !== info.width * info.height * 3)
+      throw new Error(`unexpected decoded layout (${info.channels} channels)`);
     return { data, width: info.width, height: info.height, channels: 3 };
   } catch (error) {
     throw classifyDecodeError(error, buf);
@@ -141,7 +148,10 @@ const THUMB = 256;
  * least 1% of the pixels are brighter than the threshold (so dust and burnt-in text do not count),
  * add the margin, and centre the box in a square. An all-dark image keeps its full frame.
  */
-export async function fundusGeometry(img: RawImage, settings: Pick<PreprocessSettings, 'cropThreshold' | 'cropMargin'>): Promise<CropGeometry> {
+export async function fundusGeometry(
+  img: RawImage,
+  settings: Pick<PreprocessSettings, 'cropThreshold' | 'cropMargin'>,
+): Promise<CropGeometry> {
   const { width: W, height: H } = img;
   const { data, info } = await sharp(img.data, { raw: { width: W, height: H, channels: img.channels as 3 } })
     .resize({ width: Math.min(THUMB, W), height: Math.min(THUMB, H), fit: 'inside', kernel: 'linear' })
@@ -189,7 +199,10 @@ export async function fundusGeometry(img: RawImage, settings: Pick<PreprocessSet
 }
 
 /** The crop box scaled into a `size`-pixel square: the resize target and the black padding around it. */
-export function placement(g: CropGeometry, size: number): { width: number; height: number; left: number; top: number; right: number; bottom: number } {
+export function placement(
+  g: CropGeometry,
+  size: number,
+): { width: number; height: number; left: number; top: number; right: number; bottom: number } {
   const s = size / g.side;
   const width = Math.max(1, Math.min(size, Math.round(g.width * s)));
   const height = Math.max(1, Math.min(size, Math.round(g.height * s)));
@@ -232,9 +245,15 @@ export async function renderMask(mask: { data: Buffer; width: number; height: nu
       for (let x = 0; x < g.width; x++) if (mask.data[src + x]! > 0) out[dst + col[x]!] = 255;
     }
   } else {
-    const { data, info } = await squarePipeline({ ...mask, channels: 1 }, g, size, 'nearest').toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+    const { data, info } = await squarePipeline({ ...mask, channels: 1 }, g, size, 'nearest')
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
     out = Buffer.alloc(info.width * info.height);
     for (let i = 0; i < out.length; i++) out[i] = data[i * info.channels]! > 0 ? 255 : 0;
   }
-  return sharp(out, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w').png().toBuffer();
+  return sharp(out, { raw: { width: size, height: size, channels: 1 } })
+    .toColourspace('b-w')
+    .png()
+    .toBuffer();
 }

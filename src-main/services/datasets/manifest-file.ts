@@ -16,7 +16,9 @@ export async function readDatasetManifest(studyPath: string, datasetId: string, 
   try {
     raw = await fsp.readFile(manifestFile, 'utf8');
   } catch {
-    throw new AppError('NOT_FOUND', `Dataset "${datasetId}" is not in the study ${studyPath} (no ${manifestFile}).`, [{ path: field, message: 'no such dataset in the study' }]);
+    throw new AppError('NOT_FOUND', `Dataset "${datasetId}" is not in the study ${studyPath} (no ${manifestFile}).`, [
+      { path: field, message: 'no such dataset in the study' },
+    ]);
   }
   let json: unknown;
   try {
@@ -25,11 +27,20 @@ export async function readDatasetManifest(studyPath: string, datasetId: string, 
     throw new AppError('STUDY_CORRUPT', `The manifest of dataset "${datasetId}" (${manifestFile}) is not valid JSON.`);
   }
   const parsed = DatasetManifest.safeParse(json);
-  if (!parsed.success) throw new AppError('STUDY_CORRUPT', `The manifest of dataset "${datasetId}" (${manifestFile}) is invalid: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`);
+  if (!parsed.success)
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `The manifest of dataset "${datasetId}" (${manifestFile}) is invalid: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`,
+    );
   return { datasetDir, manifest: parsed.data };
 }
 
 /** Throws unless the dataset has its preprocessed image cache. */
 export function requirePreprocessed(loaded: LoadedManifest, datasetId: string): void {
-  if (!loaded.manifest.preprocessed) throw new AppError('BAD_REQUEST', `Dataset "${datasetId}" was imported without preprocessing (validate-only); import it again to build the image cache.`, [{ path: 'datasetId', message: 'not preprocessed' }]);
+  if (!loaded.manifest.preprocessed)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Dataset "${datasetId}" was imported without preprocessing (validate-only); import it again to build the image cache.`,
+      [{ path: 'datasetId', message: 'not preprocessed' }],
+    );
 }

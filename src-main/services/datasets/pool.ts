@@ -1,5 +1,10 @@
 /** Runs `fn` over `items` with at most `limit` at a time; stops starting new ones once `signal` aborts. */
-export async function mapPool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>, signal?: AbortSignal): Promise<(R | undefined)[]> {
+export async function mapPool<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T, index: number) => Promise<R>,
+  signal?: AbortSignal,
+): Promise<(R | undefined)[]> {
   const results = new Array<R | undefined>(items.length);
   let next = 0;
   let failure: unknown = null;

@@ -91,7 +91,12 @@ export function validationSplit(items: readonly SplitItem[], options: { seed: nu
     const k = shareCount(s.patients.length, f);
     s.patients.forEach((p, i) => (i < k ? val : train).add(p));
   }
-  return { train: itemsOf(items, train), validation: itemsOf(items, val), trainPatients: [...train].sort(), validationPatients: [...val].sort() };
+  return {
+    train: itemsOf(items, train),
+    validation: itemsOf(items, val),
+    trainPatients: [...train].sort(),
+    validationPatients: [...val].sort(),
+  };
 }
 
 export const DEFAULT_FRACTIONS = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] as const;
@@ -116,8 +121,14 @@ export function labelFractions(items: readonly SplitItem[], options: { seed: num
 }
 
 /** The usual plan: a validation split with `validationSeed`, then fractions of the rest with `seed`. */
-export function planSplits(items: readonly SplitItem[], options: { seed: number; validationSeed?: number; validationFraction?: number; fractions?: readonly number[] }) {
-  const validation = validationSplit(items, { seed: options.validationSeed ?? 0, ...(options.validationFraction !== undefined ? { fraction: options.validationFraction } : {}) });
+export function planSplits(
+  items: readonly SplitItem[],
+  options: { seed: number; validationSeed?: number; validationFraction?: number; fractions?: readonly number[] },
+) {
+  const validation = validationSplit(items, {
+    seed: options.validationSeed ?? 0,
+    ...(options.validationFraction !== undefined ? { fraction: options.validationFraction } : {}),
+  });
   const trainSet = new Set(validation.train);
   const fractions = labelFractions(
     items.filter((it) => trainSet.has(it.id)),

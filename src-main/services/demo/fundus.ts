@@ -66,7 +66,16 @@ export interface FundusImage {
  * Neighbouring grades overlap on purpose (e.g. grade 2 and grade 4 share haemorrhage counts, grade 1
  * MAs are tiny at 256 px), so the grade is learnable but not trivial.
  */
-export const LESION_COUNTS: Record<Grade, { MA: [number, number]; HE: [number, number]; EXclusters: { p0: number; range: [number, number] }; SE: { p0: number; range: [number, number] }; NV: [number, number] }> = {
+export const LESION_COUNTS: Record<
+  Grade,
+  {
+    MA: [number, number];
+    HE: [number, number];
+    EXclusters: { p0: number; range: [number, number] };
+    SE: { p0: number; range: [number, number] };
+    NV: [number, number];
+  }
+> = {
   0: { MA: [0, 0], HE: [0, 0], EXclusters: { p0: 1, range: [0, 0] }, SE: { p0: 1, range: [0, 0] }, NV: [0, 0] },
   1: { MA: [1, 6], HE: [0, 0], EXclusters: { p0: 1, range: [0, 0] }, SE: { p0: 1, range: [0, 0] }, NV: [0, 0] },
   2: { MA: [3, 14], HE: [1, 10], EXclusters: { p0: 0.4, range: [1, 3] }, SE: { p0: 0.85, range: [1, 1] }, NV: [0, 0] },
@@ -95,7 +104,14 @@ interface Scene {
 
 function resolveSize(size: RenderFundusOptions['size']): { width: number; height: number } {
   const dims = typeof size === 'number' ? { width: size, height: size } : size;
-  if (!Number.isInteger(dims.width) || !Number.isInteger(dims.height) || dims.width < 16 || dims.height < 16 || dims.width > 8192 || dims.height > 8192) {
+  if (
+    !Number.isInteger(dims.width) ||
+    !Number.isInteger(dims.height) ||
+    dims.width < 16 ||
+    dims.height < 16 ||
+    dims.width > 8192 ||
+    dims.height > 8192
+  ) {
     throw new RangeError(`fundus size must be whole pixels from 16 to 8192, got ${dims.width}x${dims.height}`);
   }
   return dims;
@@ -116,7 +132,12 @@ export function renderFundus(opts: RenderFundusOptions): FundusImage {
   const cy = h / 2 + geo.range(-0.015, 0.015) * R;
   const discR = R * geo.range(0.12, 0.15);
   const fovea = { x: cx - R * geo.range(0.04, 0.14), y: cy + R * geo.range(-0.05, 0.07) };
-  const disc = { x: fovea.x + 2 * discR * geo.range(2.2, 2.6), y: fovea.y - R * geo.range(0.0, 0.08), rx: discR * geo.range(0.9, 1.0), ry: discR * geo.range(1.0, 1.12) };
+  const disc = {
+    x: fovea.x + 2 * discR * geo.range(2.2, 2.6),
+    y: fovea.y - R * geo.range(0.0, 0.08),
+    rx: discR * geo.range(0.9, 1.0),
+    ry: discR * geo.range(1.0, 1.12),
+  };
 
   const scene: Scene = { w, h, R, cx, cy, disc, fovea, rng, veins: new Float32Array(n), arteries: new Float32Array(n), arcadePoints: [] };
 
@@ -132,7 +153,13 @@ export function renderFundus(opts: RenderFundusOptions): FundusImage {
   // Neovascularisation goes into the vessel planes before compositing.
   compositeVessels(scene, pr, pg, pb, geo.fork(5));
 
-  const masks: FundusMasks = { MA: new Uint8Array(n), HE: new Uint8Array(n), EX: new Uint8Array(n), SE: new Uint8Array(n), OD: new Uint8Array(n) };
+  const masks: FundusMasks = {
+    MA: new Uint8Array(n),
+    HE: new Uint8Array(n),
+    EX: new Uint8Array(n),
+    SE: new Uint8Array(n),
+    OD: new Uint8Array(n),
+  };
   markDisc(scene, masks.OD);
   const lesions = paintLesions(scene, counts, pr, pg, pb, masks);
   lesions.NV = counts.nv;
@@ -315,7 +342,19 @@ interface GrowCtx {
 }
 
 /** Grows one vessel as a smoothed random walk, drawing capsules and spawning thinner branches. */
-function grow(ctx: GrowCtx, plane: Float32Array, strength: number, x: number, y: number, theta: number, width: number, curv: number, maxSteps: number, depth: number, record: boolean): void {
+function grow(
+  ctx: GrowCtx,
+  plane: Float32Array,
+  strength: number,
+  x: number,
+  y: number,
+  theta: number,
+  width: number,
+  curv: number,
+  maxSteps: number,
+  depth: number,
+  record: boolean,
+): void {
   const { s, rng, step } = ctx;
   const { R, cx, cy, fovea } = s;
   let omega = 0;
@@ -350,7 +389,19 @@ function grow(ctx: GrowCtx, plane: Float32Array, strength: number, x: number, y:
       const childW = width * rng.range(0.45, 0.75);
       if (childW >= ctx.minWidth) {
         const childSteps = Math.round(rng.range(0.25, 0.9) * (R / step) * Math.min(1, childW / (0.012 * R)));
-        grow(ctx, plane, strength, x, y, theta + side * rng.range(0.5, 1.1), childW, -side * rng.range(0, 0.015), childSteps, depth + 1, false);
+        grow(
+          ctx,
+          plane,
+          strength,
+          x,
+          y,
+          theta + side * rng.range(0.5, 1.1),
+          childW,
+          -side * rng.range(0, 0.015),
+          childSteps,
+          depth + 1,
+          false,
+        );
       }
       width *= rng.range(0.88, 0.96);
     }
@@ -544,14 +595,29 @@ function paintLesions(s: Scene, plan: LesionPlan, pr: Float32Array, pg: Float32A
       const r0 = R * rng.range(0.018, 0.04);
       const parts = rng.int(2, 4);
       for (let p = 0; p < parts; p++) {
-        st.ellipse(x + rng.normal() * r0 * 0.45, y + rng.normal() * r0 * 0.45, r0 * rng.range(0.6, 1.0), r0 * rng.range(0.5, 0.9), rng.range(0, Math.PI), Math.max(0.8, r0 * 0.25));
+        st.ellipse(
+          x + rng.normal() * r0 * 0.45,
+          y + rng.normal() * r0 * 0.45,
+          r0 * rng.range(0.6, 1.0),
+          r0 * rng.range(0.5, 0.9),
+          rng.range(0, Math.PI),
+          Math.max(0.8, r0 * 0.25),
+        );
       }
     } else if (kind === 1) {
       // flame: elongated along the nerve fibres (radial from the disc)
       const len = R * rng.range(0.03, 0.065);
       const ang = Math.atan2(y - disc.y, x - disc.x) + rng.normal() * 0.2;
       st.ellipse(x, y, len, len * rng.range(0.22, 0.38), ang, Math.max(0.8, len * 0.15));
-      if (rng.chance(0.5)) st.ellipse(x + Math.cos(ang) * len * 0.5, y + Math.sin(ang) * len * 0.5, len * 0.6, len * 0.2, ang + rng.normal() * 0.15, Math.max(0.8, len * 0.12));
+      if (rng.chance(0.5))
+        st.ellipse(
+          x + Math.cos(ang) * len * 0.5,
+          y + Math.sin(ang) * len * 0.5,
+          len * 0.6,
+          len * 0.2,
+          ang + rng.normal() * 0.15,
+          Math.max(0.8, len * 0.12),
+        );
     } else {
       // dot haemorrhage: round, bigger than a microaneurysm
       const r0 = R * rng.range(0.012, 0.02);
@@ -583,7 +649,15 @@ function paintLesions(s: Scene, plan: LesionPlan, pr: Float32Array, pg: Float32A
     const [x, y] = placePoint(s, rng, 0.7);
     const r0 = R * rng.range(0.025, 0.045);
     const st = new Stamp(x - r0 * 2, y - r0 * 2, x + r0 * 2, y + r0 * 2, s.w, s.h);
-    for (let p = 0; p < 3; p++) st.ellipse(x + rng.normal() * r0 * 0.3, y + rng.normal() * r0 * 0.3, r0 * rng.range(0.7, 1), r0 * rng.range(0.5, 0.8), rng.range(0, Math.PI), r0 * 0.5);
+    for (let p = 0; p < 3; p++)
+      st.ellipse(
+        x + rng.normal() * r0 * 0.3,
+        y + rng.normal() * r0 * 0.3,
+        r0 * rng.range(0.7, 1),
+        r0 * rng.range(0.5, 0.8),
+        rng.range(0, Math.PI),
+        r0 * 0.5,
+      );
     applyStamp(s, st, { kind: 'lift', mul: [1.08, 1.35, 1.6], add: [0.08, 0.16, 0.14], strength: 0.75 }, pr, pg, pb, masks.SE);
     counts.SE++;
   }
@@ -595,7 +669,14 @@ function paintLesions(s: Scene, plan: LesionPlan, pr: Float32Array, pg: Float32A
     const st = new Stamp(x - spread * 2 - 4, y - spread * 2 - 4, x + spread * 2 + 4, y + spread * 2 + 4, s.w, s.h);
     for (let k = 0; k < spots; k++) {
       const r0 = Math.max(0.7, R * rng.range(0.005, 0.018));
-      st.ellipse(x + rng.normal() * spread * 0.6, y + rng.normal() * spread * 0.6, r0 * rng.range(0.8, 1.3), r0 * rng.range(0.6, 1.0), rng.range(0, Math.PI), 0.5);
+      st.ellipse(
+        x + rng.normal() * spread * 0.6,
+        y + rng.normal() * spread * 0.6,
+        r0 * rng.range(0.8, 1.3),
+        r0 * rng.range(0.6, 1.0),
+        rng.range(0, Math.PI),
+        0.5,
+      );
       counts.EX++;
     }
     applyStamp(s, st, { kind: 'lift', mul: [1.15, 1.75, 1.4], add: [0.08, 0.12, 0.02], strength: 0.9 }, pr, pg, pb, masks.EX);

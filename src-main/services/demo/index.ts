@@ -5,7 +5,16 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { FundusStyle } from './fundus';
-import { syntheticNotice, writeEyepacsDemo, writeIdridDemo, writeTextureSet, type DemoProgress, type EyepacsDemoResult, type IdridDemoResult, type TextureSetResult } from './writers';
+import {
+  syntheticNotice,
+  writeEyepacsDemo,
+  writeIdridDemo,
+  writeTextureSet,
+  type DemoProgress,
+  type EyepacsDemoResult,
+  type IdridDemoResult,
+  type TextureSetResult,
+} from './writers';
 
 export { renderFundus, LESION_COUNTS, EX_SPOTS_PER_CLUSTER } from './fundus';
 export type { FundusImage, FundusMasks, FundusStyle, Grade, Eye, LesionCounts, RenderFundusOptions } from './fundus';
@@ -23,7 +32,15 @@ export {
   BALANCED_DISTRIBUTION,
   SAME_GRADE_BOTH_EYES,
 } from './writers';
-export type { DemoProgress, EyepacsDemoOptions, IdridDemoOptions, TextureSetOptions, EyepacsDemoResult, IdridDemoResult, TextureSetResult } from './writers';
+export type {
+  DemoProgress,
+  EyepacsDemoOptions,
+  IdridDemoOptions,
+  TextureSetOptions,
+  EyepacsDemoResult,
+  IdridDemoResult,
+  TextureSetResult,
+} from './writers';
 
 export interface DemoDataOptions {
   seed: number;
@@ -54,8 +71,23 @@ export async function writeDemoData(outDir: string, o: DemoDataOptions, progress
     path.join(outDir, 'SYNTHETIC.txt'),
     syntheticNotice('The FundusLab demo dataset (eyepacs/, idrid/, textures/)', o.seed, { ...o }),
   );
-  const eyepacs = await writeEyepacsDemo(outDir, { patients: o.patients, testPatients: o.testPatients, size: o.size, seed: o.seed, distribution: o.balanced ? 'balanced' : 'eyepacs', style: o.style }, progress);
-  const idrid = o.idridImages > 0 ? await writeIdridDemo(outDir, { images: o.idridImages, size: o.idridHeight, seed: o.seed }, progress) : null;
-  const textures = o.texturesPerClass > 0 ? await writeTextureSet(outDir, { perClass: o.texturesPerClass, size: o.textureSize, seed: o.seed }, progress) : null;
+  const eyepacs = await writeEyepacsDemo(
+    outDir,
+    {
+      patients: o.patients,
+      testPatients: o.testPatients,
+      size: o.size,
+      seed: o.seed,
+      distribution: o.balanced ? 'balanced' : 'eyepacs',
+      style: o.style,
+    },
+    progress,
+  );
+  const idrid =
+    o.idridImages > 0 ? await writeIdridDemo(outDir, { images: o.idridImages, size: o.idridHeight, seed: o.seed }, progress) : null;
+  const textures =
+    o.texturesPerClass > 0
+      ? await writeTextureSet(outDir, { perClass: o.texturesPerClass, size: o.textureSize, seed: o.seed }, progress)
+      : null;
   return { root: outDir, eyepacs, idrid, textures, elapsedMs: performance.now() - started };
 }

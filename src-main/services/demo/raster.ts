@@ -50,7 +50,17 @@ export function valueNoise(width: number, height: number, cells: number, rng: Rn
  * Draws an anti-aliased capsule (segment with radius r) into `buf` keeping the maximum alpha.
  * Pixel (x, y) has its centre at (x, y). Sub-pixel radii fade the alpha (coverage).
  */
-export function drawCapsule(buf: Float32Array, width: number, height: number, x0: number, y0: number, x1: number, y1: number, r: number, strength: number): void {
+export function drawCapsule(
+  buf: Float32Array,
+  width: number,
+  height: number,
+  x0: number,
+  y0: number,
+  x1: number,
+  y1: number,
+  r: number,
+  strength: number,
+): void {
   const pad = r + 1;
   const minX = Math.max(0, Math.floor(Math.min(x0, x1) - pad));
   const maxX = Math.min(width - 1, Math.ceil(Math.max(x0, x1) + pad));

@@ -66,7 +66,11 @@ export async function textureItems(texturesDir: string): Promise<{ items: Traini
   const lab = columnIndex(table, 'label');
   const items = table.rows.map((r, index) => {
     const name = r.cells[img]!;
-    const candidates = [path.join(texturesDir, 'images', name), path.join(texturesDir, 'images', `${name}.png`), path.join(texturesDir, name)];
+    const candidates = [
+      path.join(texturesDir, 'images', name),
+      path.join(texturesDir, 'images', `${name}.png`),
+      path.join(texturesDir, name),
+    ];
     const found = candidates.find((c) => existsSync(c));
     if (!found) throw new AppError('NOT_FOUND', `Texture image ${name} (row ${index + 2} of ${file}) is missing.`);
     return { index, id: name, grade: Number(r.cells[lab]), file: found };
@@ -87,7 +91,14 @@ export async function deriveStandinWeights(o: StandinOptions, ctx: JobContext): 
     supervisedAccuracy = (JSON.parse(await fsp.readFile(summaryFile, 'utf8')) as { accuracy: number }).accuracy;
   } else {
     supervisedAccuracy = await trainSupervised(o, items, classes, imagenetWeights, batch, seed, ctx);
-    await writeFileAtomic(summaryFile, JSON.stringify({ note: STANDIN_NOTE, accuracy: supervisedAccuracy, images: items.length, classes, epochs: o.supervisedEpochs }, null, 2));
+    await writeFileAtomic(
+      summaryFile,
+      JSON.stringify(
+        { note: STANDIN_NOTE, accuracy: supervisedAccuracy, images: items.length, classes, epochs: o.supervisedEpochs },
+        null,
+        2,
+      ),
+    );
   }
 
   const spec = TrainingSpec.parse({
@@ -97,7 +108,14 @@ export async function deriveStandinWeights(o: StandinOptions, ctx: JobContext): 
     seed,
     normalisation: { kind: 'imagenet' },
     // Crops, flips and grayscale (not aug+'s colour jitter and blur: they cost more than the small model's step).
-    moco: { epochs: o.mocoEpochs, batchSize: batch, optimizer: 'adamw', lr: 1e-3, queueSize: 4096, augmentation: { randomResizedCrop: { scale: [0.3, 1] }, horizontalFlip: 0.5, verticalFlip: 0.5, grayscale: 0.2 } },
+    moco: {
+      epochs: o.mocoEpochs,
+      batchSize: batch,
+      optimizer: 'adamw',
+      lr: 1e-3,
+      queueSize: 4096,
+      augmentation: { randomResizedCrop: { scale: [0.3, 1] }, horizontalFlip: 0.5, verticalFlip: 0.5, grayscale: 0.2 },
+    },
   });
   const moco = await runPretraining(spec, o.outDir, ctx, { items, dir: path.join(o.outDir, 'moco') });
   const mocoWeights = path.join(o.outDir, 'moco-standin.safetensors');
@@ -108,7 +126,15 @@ export async function deriveStandinWeights(o: StandinOptions, ctx: JobContext): 
   return { imagenetWeights, mocoWeights, images: items.length, classes, supervisedAccuracy, mocoFinalLoss: moco.summary.finalLoss };
 }
 
-async function trainSupervised(o: StandinOptions, items: TrainingItem[], classes: number, out: string, batch: number, seed: number, ctx: JobContext): Promise<number> {
+async function trainSupervised(
+  o: StandinOptions,
+  items: TrainingItem[],
+  classes: number,
+  out: string,
+  batch: number,
+  seed: number,
+  ctx: JobContext,
+): Promise<number> {
   const S = o.inputSize;
   const model = ResNet.create(parseArch(o.arch, classes), { seed });
   const optimizer = new AdamW(model.trainableVariables(), { lr: 1e-3 });
@@ -129,8 +155,15 @@ async function trainSupervised(o: StandinOptions, items: TrainingItem[], classes
           const bt = (await loader.next())!;
           const n = bt.items.length;
           const [loss, hits] = tf.tidy(() => {
-            const x = normalize(augmentBatch(tf.tensor4d(bt.pixels, [n, S, S, 3]), aug, { seed, epoch, indices: bt.items.map((i) => i.index), outSize: S }), IMAGENET_MEAN, IMAGENET_STD);
-            const y = tf.tensor1d(bt.items.map((i) => i.grade), 'int32');
+            const x = normalize(
+              augmentBatch(tf.tensor4d(bt.pixels, [n, S, S, 3]), aug, { seed, epoch, indices: bt.items.map((i) => i.index), outSize: S }),
+              IMAGENET_MEAN,
+              IMAGENET_STD,
+            );
+            const y = tf.tensor1d(
+              bt.items.map((i) => i.grade),
+              'int32',
+            );
             let logits: tf.Tensor2D | null = null;
             const { value, grads } = namedGradients(vars, () => {
               logits = tf.keep(model.forward(x, { training: true }));
@@ -146,14 +179,29 @@ async function trainSupervised(o: StandinOptions, items: TrainingItem[], classes
           seen += n;
           tf.dispose([loss, hits]);
           if (!Number.isFinite(l)) throw new AppError('INTERNAL', `The stand-in training loss became ${l}.`);
-          ctx.progress((epoch - 1) * loader.length + b + 1, o.supervisedEpochs * loader.length, `Stand-in "ImageNet" weights (supervised, synthetic textures): epoch ${epoch}/${o.supervisedEpochs}, loss ${l.toFixed(3)}`);
+          ctx.progress(
+            (epoch - 1) * loader.length + b + 1,
+            o.supervisedEpochs * loader.length,
+            `Stand-in "ImageNet" weights (supervised, synthetic textures): epoch ${epoch}/${o.supervisedEpochs}, loss ${l.toFixed(3)}`,
+          );
         }
       } finally {
         await loader.drain();
       }
-      ctx.log(`stand-in supervised epoch ${epoch}: training accuracy ${((100 * correct) / seen).toFixed(1)}% on ${classes} texture classes`);
+      ctx.log(
+        `stand-in supervised epoch ${epoch}: training accuracy ${((100 * correct) / seen).toFixed(1)}% on ${classes} texture classes`,
+      );
     }
-    await writeFileAtomic(out, writeSafetensors(modelTensors(model, 'torch'), { format: 'pt', producer: 'funduslab', standin: STANDIN_NOTE, arch: o.arch, classes: String(classes) }));
+    await writeFileAtomic(
+      out,
+      writeSafetensors(modelTensors(model, 'torch'), {
+        format: 'pt',
+        producer: 'funduslab',
+        standin: STANDIN_NOTE,
+        arch: o.arch,
+        classes: String(classes),
+      }),
+    );
     return seen > 0 ? correct / seen : 0;
   } finally {
     optimizer.dispose();

@@ -52,7 +52,7 @@ export function renderTexture(opts: { size: number; label: number; seed: number 
   const freq = rng.range(3, 10);
   const phase = rng.range(0, 2 * Math.PI);
   const sharp = rng.range(1, 6);
-  const wave = (t: number) => Math.tanh(Math.sin(t) * sharp) / Math.tanh(sharp) * 0.5 + 0.5;
+  const wave = (t: number) => (Math.tanh(Math.sin(t) * sharp) / Math.tanh(sharp)) * 0.5 + 0.5;
 
   if (className.startsWith('stripes')) {
     const theta = (Number(className.slice(8)) * Math.PI) / 180 + jitter;

@@ -28,7 +28,15 @@ import tf from '@tensorflow/tfjs';
 import type { Tensor4D } from '@tensorflow/tfjs';
 import type { DatasetItem, DatasetManifest } from '../../../src-shared/datasets';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
-import { CI_LEVEL, EVALUATION_SCHEMA_VERSION, EvaluateRequest, EvaluationResult, PREDICTIONS_COLUMNS, type EvaluateRequestInput, type EvaluationSplit } from '../../../src-shared/evaluation';
+import {
+  CI_LEVEL,
+  EVALUATION_SCHEMA_VERSION,
+  EvaluateRequest,
+  EvaluationResult,
+  PREDICTIONS_COLUMNS,
+  type EvaluateRequestInput,
+  type EvaluationSplit,
+} from '../../../src-shared/evaluation';
 import { normalize } from '../../engine/augment/ops';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../datasets/manifest-file';
@@ -36,7 +44,16 @@ import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel, type RunInfo } from '../runs/run-model';
 import { requireStudyFolder } from '../study-folder/study-service';
 import { ImageSource, PrefetchLoader, toBatches, type TrainingItem } from '../training/data';
-import { bootstrapAuc, delongCi, referableProbability, rocAuc, rocCurve, sensitivitySpecificityAt, thresholdForSensitivity, youdenPoint } from './metrics';
+import {
+  bootstrapAuc,
+  delongCi,
+  referableProbability,
+  rocAuc,
+  rocCurve,
+  sensitivitySpecificityAt,
+  thresholdForSensitivity,
+  youdenPoint,
+} from './metrics';
 
 /** ICDR grades 0–4: the model head every evaluation needs. */
 export const EVALUATION_CLASSES = 5;
@@ -60,7 +77,12 @@ interface Plan {
   skipped: { ungraded: number; uncached: number };
 }
 
-export async function evaluateRun(requestInput: EvaluateRequestInput | EvaluateRequest, studyPath: string, ctx: JobContext, opts: EvaluateOptions = {}): Promise<EvaluationResult> {
+export async function evaluateRun(
+  requestInput: EvaluateRequestInput | EvaluateRequest,
+  studyPath: string,
+  ctx: JobContext,
+  opts: EvaluateOptions = {},
+): Promise<EvaluationResult> {
   const started = performance.now();
   const request = parseOrThrow(EvaluateRequest, requestInput, 'evaluation request');
   const study = requireStudyFolder(studyPath);
@@ -86,10 +108,14 @@ export async function evaluateRun(requestInput: EvaluateRequestInput | EvaluateR
   ctx.log(
     `Evaluating run ${request.runId} (${info.spec.strategy}, ${info.spec.arch}, fraction ${info.spec.fraction}, seed ${info.spec.seed}) on dataset ${request.datasetId}, split ${plan.split}: ` +
       `${plan.items.length} graded images, ${plan.positives} referable (grades ${plan.referable.join(', ')})` +
-      (plan.skipped.ungraded + plan.skipped.uncached > 0 ? `; skipped ${plan.skipped.ungraded} ungraded, ${plan.skipped.uncached} without a cached input` : ''),
+      (plan.skipped.ungraded + plan.skipped.uncached > 0
+        ? `; skipped ${plan.skipped.ungraded} ungraded, ${plan.skipped.uncached} without a cached input`
+        : ''),
   );
   if (overlap > 0) {
-    ctx.log(`Warning: ${overlap} of the ${plan.items.length} evaluated images are in the training data of run ${request.runId} (the train split of dataset ${info.spec.datasetId}); the result is marked overlapsTraining and is not an independent test.`);
+    ctx.log(
+      `Warning: ${overlap} of the ${plan.items.length} evaluated images are in the training data of run ${request.runId} (the train split of dataset ${info.spec.datasetId}); the result is marked overlapsTraining and is not an independent test.`,
+    );
   }
 
   // 2. The forward passes.
@@ -149,7 +175,15 @@ export async function evaluateRun(requestInput: EvaluateRequestInput | EvaluateR
     trainingOverlap: overlap,
     auc,
     delong: { lower: delong.lower, upper: delong.upper, level: delong.level, se: delong.se, variance: delong.variance, method: 'normal' },
-    bootstrap: { lower: boot.lower, upper: boot.upper, level: boot.level, samples: boot.replicates, seed: boot.seed, mean: boot.mean, sd: boot.sd },
+    bootstrap: {
+      lower: boot.lower,
+      upper: boot.upper,
+      level: boot.level,
+      samples: boot.replicates,
+      seed: boot.seed,
+      mean: boot.mean,
+      sd: boot.sd,
+    },
     roc: { fpr: Array.from(roc.fpr), tpr: Array.from(roc.tpr), thresholds: Array.from(roc.thresholds) },
     operatingPoint: { targetSensitivity: request.operatingPoint.targetSensitivity, ...target },
     atThreshold: fixed,
@@ -167,26 +201,36 @@ export async function evaluateRun(requestInput: EvaluateRequestInput | EvaluateR
     await fsp.writeFile(path.join(tmp, PREDICTIONS_FILE), csv);
     await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
   });
-  ctx.log(`AUC ${auc.toFixed(4)} (DeLong 95% CI ${delong.lower.toFixed(4)}–${delong.upper.toFixed(4)}, bootstrap ${boot.lower.toFixed(4)}–${boot.upper.toFixed(4)}); wrote ${files.predictions}`);
+  ctx.log(
+    `AUC ${auc.toFixed(4)} (DeLong 95% CI ${delong.lower.toFixed(4)}–${delong.upper.toFixed(4)}, bootstrap ${boot.lower.toFixed(4)}–${boot.upper.toFixed(4)}); wrote ${files.predictions}`,
+  );
   ctx.progress(plan.items.length, plan.items.length, `AUC ${auc.toFixed(4)}`);
   return result;
 }
 
 function headError(runId: string, what: string): AppError {
-  return new AppError('BAD_REQUEST', `Run "${runId}" cannot be evaluated: ${what}, but P(referable) needs the ${EVALUATION_CLASSES} ICDR grade outputs (grades 0–4).`, [
-    { path: 'runId', message: `head must have ${EVALUATION_CLASSES} classes` },
-  ]);
+  return new AppError(
+    'BAD_REQUEST',
+    `Run "${runId}" cannot be evaluated: ${what}, but P(referable) needs the ${EVALUATION_CLASSES} ICDR grade outputs (grades 0–4).`,
+    [{ path: 'runId', message: `head must have ${EVALUATION_CLASSES} classes` }],
+  );
 }
 
 /** The selected model exists and has a 5-grade head, by best/metrics.json and by the file's fc.weight. */
 async function checkHead(info: RunInfo): Promise<void> {
   const weights = info.files.bestModel;
   if (!info.best || !existsSync(weights)) {
-    throw new AppError('BAD_REQUEST', `Run "${info.runId}" has no selected model yet (${weights} is missing): train it for at least one epoch first.`, [{ path: 'runId', message: 'no trained model' }]);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Run "${info.runId}" has no selected model yet (${weights} is missing): train it for at least one epoch first.`,
+      [{ path: 'runId', message: 'no trained model' }],
+    );
   }
-  if (info.best.classes !== EVALUATION_CLASSES) throw headError(info.runId, `${info.files.bestMetrics} says its head has ${info.best.classes} classes`);
+  if (info.best.classes !== EVALUATION_CLASSES)
+    throw headError(info.runId, `${info.files.bestMetrics} says its head has ${info.best.classes} classes`);
   const shape = await safetensorsShape(weights, 'fc.weight');
-  if (shape && shape[0] !== EVALUATION_CLASSES) throw headError(info.runId, `fc.weight in ${weights} has shape [${shape.join(', ')}] (${shape[0]} outputs)`);
+  if (shape && shape[0] !== EVALUATION_CLASSES)
+    throw headError(info.runId, `fc.weight in ${weights} has shape [${shape.join(', ')}] (${shape[0]} outputs)`);
 }
 
 /** Shape of one tensor from a .safetensors header (8-byte little-endian length + JSON); null if absent or unreadable (the import reports it). */
@@ -228,13 +272,20 @@ function planEvaluation(request: EvaluateRequest, info: RunInfo, loaded: LoadedM
   const where = `split "${split}" of dataset "${request.datasetId}"`;
   if (inSplitCount === 0) {
     const splits = [...new Set(manifest.items.map((it) => it.split ?? 'none'))].join(', ');
-    throw new AppError('BAD_REQUEST', `The ${where} has no images (its images are in split${splits.includes(',') ? 's' : ''} ${splits || 'none — the dataset is empty'}); choose another split.`, [{ path: 'split', message: `no images in split ${split}` }]);
+    throw new AppError(
+      'BAD_REQUEST',
+      `The ${where} has no images (its images are in split${splits.includes(',') ? 's' : ''} ${splits || 'none — the dataset is empty'}); choose another split.`,
+      [{ path: 'split', message: `no images in split ${split}` }],
+    );
   }
   if (items.length === 0) {
-    const why = ungraded > 0 && uncached === 0 ? `none of them is graded` : `${ungraded} are ungraded and ${uncached} have no preprocessed input`;
-    throw new AppError('BAD_REQUEST', `The ${where} has ${inSplitCount} image(s) and ${why}; evaluation needs ICDR grades (import the dataset with its grade CSV, or choose another split).`, [
-      { path: 'datasetId', message: `no graded images in split ${split}` },
-    ]);
+    const why =
+      ungraded > 0 && uncached === 0 ? `none of them is graded` : `${ungraded} are ungraded and ${uncached} have no preprocessed input`;
+    throw new AppError(
+      'BAD_REQUEST',
+      `The ${where} has ${inSplitCount} image(s) and ${why}; evaluation needs ICDR grades (import the dataset with its grade CSV, or choose another split).`,
+      [{ path: 'datasetId', message: `no graded images in split ${split}` }],
+    );
   }
   const labels = Uint8Array.from(items, (it) => (referable.includes(it.grade) ? 1 : 0));
   const positives = labels.reduce((a, b) => a + b, 0);
@@ -274,7 +325,13 @@ async function trainingOverlap(study: string, info: RunInfo, datasetId: string, 
 }
 
 /** Eval-mode logits [n × 5] in plan order, with the run's validation preprocessing. */
-async function forwardAll(run: LoadedRunModel, items: Plan['items'], batchSize: number, memory: number, ctx: JobContext): Promise<Float32Array> {
+async function forwardAll(
+  run: LoadedRunModel,
+  items: Plan['items'],
+  batchSize: number,
+  memory: number,
+  ctx: JobContext,
+): Promise<Float32Array> {
   const S = run.inputSize;
   const source = new ImageSource(S, memory);
   const loader = new PrefetchLoader(source, toBatches(items, batchSize, false));
@@ -285,7 +342,9 @@ async function forwardAll(run: LoadedRunModel, items: Plan['items'], batchSize: 
       throwIfCancelled(ctx);
       const batch = (await loader.next())!;
       const n = batch.items.length;
-      const out = tf.tidy(() => run.model.forward(normalize(tf.tensor4d(batch.pixels, [n, S, S, 3]) as Tensor4D, run.mean, run.std), { training: false }));
+      const out = tf.tidy(() =>
+        run.model.forward(normalize(tf.tensor4d(batch.pixels, [n, S, S, 3]) as Tensor4D, run.mean, run.std), { training: false }),
+      );
       try {
         logits.set(await out.data(), done * EVALUATION_CLASSES);
       } finally {
@@ -320,7 +379,17 @@ function predictionsCsv(plan: Plan, logits: Float32Array, scores: Float64Array):
   const lines = [PREDICTIONS_COLUMNS.join(',')];
   plan.items.forEach((it, i) => {
     const p = softmaxRow(logits, i * EVALUATION_CLASSES, EVALUATION_CLASSES);
-    lines.push([csvField(it.id), csvField(it.item.patient), it.item.eye ?? '', String(it.grade), String(plan.labels[i]), ...p.map(String), String(scores[i])].join(','));
+    lines.push(
+      [
+        csvField(it.id),
+        csvField(it.item.patient),
+        it.item.eye ?? '',
+        String(it.grade),
+        String(plan.labels[i]),
+        ...p.map(String),
+        String(scores[i]),
+      ].join(','),
+    );
   });
   return lines.join('\n') + '\n';
 }

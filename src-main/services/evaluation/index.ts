@@ -4,4 +4,14 @@
  * numbers themselves are in ./metrics.
  */
 export { evaluateRun, evaluationName, defaultSplit, inSplit, type EvaluateOptions } from './evaluate';
-export { studyResults, readEvaluation, resultsTableCsv, fig2Data, comparisonPairs, readPredictions, pairedTestOf, COMPARISONS, RESULTS_CSV_COLUMNS } from './results';
+export {
+  studyResults,
+  readEvaluation,
+  resultsTableCsv,
+  fig2Data,
+  comparisonPairs,
+  readPredictions,
+  pairedTestOf,
+  COMPARISONS,
+  RESULTS_CSV_COLUMNS,
+} from './results';

@@ -78,7 +78,9 @@ export async function evaluationPredictionsCsv(studyPath: string, name: string):
   try {
     return await fsp.readFile(file, 'utf8');
   } catch {
-    throw new AppError('NOT_FOUND', `Evaluation "${name}" has no per-image predictions: ${file} is missing or unreadable.`, [{ path: 'name', message: 'no predictions.csv' }]);
+    throw new AppError('NOT_FOUND', `Evaluation "${name}" has no per-image predictions: ${file} is missing or unreadable.`, [
+      { path: 'name', message: 'no predictions.csv' },
+    ]);
   }
 }
 
@@ -92,7 +94,10 @@ async function parseResultFile(file: string): Promise<EvaluationResult> {
   const parsed = EvaluationResult.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AppError('STUDY_CORRUPT', `${file} is not a valid evaluation result: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `${file} is not a valid evaluation result: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+    );
   }
   return parsed.data;
 }
@@ -136,7 +141,11 @@ export function alignPredictions(a: Predictions, b: Predictions): { labels: Uint
   const onlyA = a.ids.filter((id) => !b.labels.has(id));
   const onlyB = b.ids.filter((id) => !a.labels.has(id));
   if (onlyA.length > 0 || onlyB.length > 0) {
-    const show = (ids: string[]) => ids.slice(0, 3).map((id) => `"${id}"`).join(', ') + (ids.length > 3 ? ', …' : '');
+    const show = (ids: string[]) =>
+      ids
+        .slice(0, 3)
+        .map((id) => `"${id}"`)
+        .join(', ') + (ids.length > 3 ? ', …' : '');
     throw new AppError(
       'CONFLICT',
       `The two evaluations hold different images (${a.ids.length} in ${a.file}, ${b.ids.length} in ${b.file}; ${onlyA.length} only in the first${onlyA.length ? `: ${show(onlyA)}` : ''}; ${onlyB.length} only in the second${onlyB.length ? `: ${show(onlyB)}` : ''}): evaluate both runs on the same dataset version again.`,
@@ -146,7 +155,11 @@ export function alignPredictions(a: Predictions, b: Predictions): { labels: Uint
   const scoresA = new Float64Array(a.ids.length);
   const scoresB = new Float64Array(a.ids.length);
   a.ids.forEach((id, i) => {
-    if (a.labels.get(id) !== b.labels.get(id)) throw new AppError('CONFLICT', `Image "${id}" is labelled ${a.labels.get(id)} in ${a.file} but ${b.labels.get(id)} in ${b.file} (different grades or referable sets).`);
+    if (a.labels.get(id) !== b.labels.get(id))
+      throw new AppError(
+        'CONFLICT',
+        `Image "${id}" is labelled ${a.labels.get(id)} in ${a.file} but ${b.labels.get(id)} in ${b.file} (different grades or referable sets).`,
+      );
     labels[i] = a.labels.get(id)!;
     scoresA[i] = a.scores.get(id)!;
     scoresB[i] = b.scores.get(id)!;
@@ -173,7 +186,11 @@ export function pairedTestOf(a: Predictions, b: Predictions): NonNullable<Paired
   };
 }
 
-function toRow(name: string, r: EvaluationResult, spec: { strategy: TrainingStrategy; fraction: number; seed: number; arch: string } | undefined): ResultsRow {
+function toRow(
+  name: string,
+  r: EvaluationResult,
+  spec: { strategy: TrainingStrategy; fraction: number; seed: number; arch: string } | undefined,
+): ResultsRow {
   const s = spec ?? r.run;
   return {
     evaluation: name,
@@ -216,7 +233,9 @@ export function compareRows(a: ResultsRow, b: ResultsRow): number {
 export async function loadEvaluations(studyPath: string): Promise<{ evaluations: LoadedEvaluation[]; skipped: StudyResults['skipped'] }> {
   const study = path.resolve(studyPath);
   const root = studyLayout(study).folder('evaluations');
-  const names = existsSync(root) ? (await fsp.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name) : [];
+  const names = existsSync(root)
+    ? (await fsp.readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory() && !d.name.startsWith('.')).map((d) => d.name)
+    : [];
   // A result a crash left only as its `.previous` counts too (result-folder.ts).
   for (const name of await resultNames(root)) if (!names.includes(name)) names.push(name);
   names.sort();
@@ -242,7 +261,10 @@ export function fig2Data(rows: readonly ResultsRow[]): Fig2Panel[] {
     const key = JSON.stringify([row.datasetId, row.split, row.referable, row.arch]);
     let p = panels.get(key);
     if (!p) {
-      p = { panel: { datasetId: row.datasetId, split: row.split, referable: row.referable, arch: row.arch, series: [] }, bySeries: new Map() };
+      p = {
+        panel: { datasetId: row.datasetId, split: row.split, referable: row.referable, arch: row.arch, series: [] },
+        bySeries: new Map(),
+      };
       panels.set(key, p);
     }
     const series = p.bySeries.get(row.strategy) ?? new Map<number, ResultsRow[]>();
@@ -277,7 +299,9 @@ export function fig2Data(rows: readonly ResultsRow[]): Fig2Panel[] {
 }
 
 /** The pairs to compare (pure): same dataset, split, referable set, architecture, fraction and seed. */
-export function comparisonPairs(rows: readonly ResultsRow[]): { a: ResultsRow; b: ResultsRow; kind: ComparisonKind; within: PairedComparison['within'] }[] {
+export function comparisonPairs(
+  rows: readonly ResultsRow[],
+): { a: ResultsRow; b: ResultsRow; kind: ComparisonKind; within: PairedComparison['within'] }[] {
   const groups = new Map<string, ResultsRow[]>();
   for (const row of [...rows].sort(compareRows)) {
     const key = JSON.stringify([row.datasetId, row.split, row.referable, row.arch, row.fraction, row.seed]);

@@ -165,7 +165,8 @@ export class JobService {
    */
   async shutdown(): Promise<void> {
     this.closed = true;
-    for (const id of this.queue.splice(0)) await this.finish(id, 'interrupted', { error: { code: 'INTERNAL', message: 'FundusLab was closed before the job started' } });
+    for (const id of this.queue.splice(0))
+      await this.finish(id, 'interrupted', { error: { code: 'INTERNAL', message: 'FundusLab was closed before the job started' } });
     const runs = [...this.running.entries()];
     for (const [id, run] of runs) {
       this.appendLog(id, 'FundusLab is closing: worker stopped');
@@ -213,7 +214,13 @@ export class JobService {
       const message = parsed.data;
       switch (message.type) {
         case 'ready':
-          worker.postMessage({ type: 'run', task: job.kind, params: job.params, preference: this.options.preference(), studyPath: job.studyPath } satisfies ToWorker);
+          worker.postMessage({
+            type: 'run',
+            task: job.kind,
+            params: job.params,
+            preference: this.options.preference(),
+            studyPath: job.studyPath,
+          } satisfies ToWorker);
           break;
         case 'progress':
           this.onProgress(id, run, message.done, message.total, message.message);
@@ -239,7 +246,10 @@ export class JobService {
           ? run.cancelRequested
             ? this.finish(id, 'cancelled', { error: { code: 'CANCELLED', message: 'Cancelled by the user' } })
             : this.finish(id, 'failed', {
-                error: { code: 'INTERNAL', message: `The worker process ended unexpectedly (exit code ${code ?? 'signal'}) before the job finished. See the job log.` },
+                error: {
+                  code: 'INTERNAL',
+                  message: `The worker process ended unexpectedly (exit code ${code ?? 'signal'}) before the job finished. See the job log.`,
+                },
               })
           : Promise.resolve();
       void finishing.then(() => {

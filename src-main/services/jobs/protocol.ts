@@ -10,7 +10,13 @@ import { ErrorPayload } from '../../../src-shared/errors';
 export const WorkerTask = z.string().min(1);
 
 export const ToWorker = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('run'), task: WorkerTask, params: z.unknown(), preference: BackendPreference, studyPath: z.string().nullable() }),
+  z.object({
+    type: z.literal('run'),
+    task: WorkerTask,
+    params: z.unknown(),
+    preference: BackendPreference,
+    studyPath: z.string().nullable(),
+  }),
   z.object({ type: z.literal('cancel') }),
 ]);
 export type ToWorker = z.infer<typeof ToWorker>;

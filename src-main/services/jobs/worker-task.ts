@@ -32,7 +32,8 @@ export function runWorkerTask(
       }
     });
     worker.onExit((code) => {
-      if (!settled) reject(new AppError('INTERNAL', `The compute worker ended unexpectedly (exit code ${code ?? 'signal'}) while running ${task}.`));
+      if (!settled)
+        reject(new AppError('INTERNAL', `The compute worker ended unexpectedly (exit code ${code ?? 'signal'}) while running ${task}.`));
     });
   });
 }

@@ -50,20 +50,32 @@ async function readJson(file: string): Promise<unknown> {
 
 /** Reads a run's spec, result and best-model info (no tensors). `field` names the request field. */
 export async function readRunInfo(studyPath: string, runId: string, field = 'runId'): Promise<RunInfo> {
-  if (!RUN_ID_PATTERN.test(runId)) throw new AppError('BAD_REQUEST', `Invalid run id "${runId}".`, [{ path: field, message: 'invalid run id' }]);
+  if (!RUN_ID_PATTERN.test(runId))
+    throw new AppError('BAD_REQUEST', `Invalid run id "${runId}".`, [{ path: field, message: 'invalid run id' }]);
   const files = studyLayout(studyPath).run(runId);
   const runDir = files.dir;
   const specFile = files.spec;
-  if (!existsSync(specFile)) throw new AppError('NOT_FOUND', `Run "${runId}" is not in the study ${studyPath} (no ${specFile}).`, [{ path: field, message: 'no such run' }]);
+  if (!existsSync(specFile))
+    throw new AppError('NOT_FOUND', `Run "${runId}" is not in the study ${studyPath} (no ${specFile}).`, [
+      { path: field, message: 'no such run' },
+    ]);
   const spec = TrainingSpec.safeParse(await readJson(specFile));
-  if (!spec.success) throw new AppError('STUDY_CORRUPT', `${specFile} is not a valid training spec: ${spec.error.issues[0]?.path.join('.')} ${spec.error.issues[0]?.message}`);
+  if (!spec.success)
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `${specFile} is not a valid training spec: ${spec.error.issues[0]?.path.join('.')} ${spec.error.issues[0]?.message}`,
+    );
   const metricsFile = files.metrics;
   const result = existsSync(metricsFile) ? TrainingResult.safeParse(await readJson(metricsFile)) : null;
   const bestFile = files.bestMetrics;
   let best: BestModelInfo | null = null;
   if (existsSync(bestFile)) {
     const parsed = BestModelInfo.safeParse(await readJson(bestFile));
-    if (!parsed.success) throw new AppError('STUDY_CORRUPT', `${bestFile} is invalid: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`);
+    if (!parsed.success)
+      throw new AppError(
+        'STUDY_CORRUPT',
+        `${bestFile} is invalid: ${parsed.error.issues[0]?.path.join('.')} ${parsed.error.issues[0]?.message}`,
+      );
     best = parsed.data;
   }
   return { runId, runDir, files, spec: spec.data, result: result?.success ? result.data : null, best };
@@ -72,7 +84,9 @@ export async function readRunInfo(studyPath: string, runId: string, field = 'run
 /** Every run folder of the study with a readable spec, sorted by id (unreadable ones are skipped). */
 export async function listRuns(studyPath: string): Promise<RunInfo[]> {
   const dir = studyLayout(studyPath).folder('runs');
-  const names = existsSync(dir) ? (await fsp.readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && RUN_ID_PATTERN.test(d.name)).map((d) => d.name) : [];
+  const names = existsSync(dir)
+    ? (await fsp.readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && RUN_ID_PATTERN.test(d.name)).map((d) => d.name)
+    : [];
   const out: RunInfo[] = [];
   for (const name of names.sort()) {
     try {

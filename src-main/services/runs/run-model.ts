@@ -32,7 +32,11 @@ export async function loadRunModel(studyPath: string, runId: string, field = 'ru
   const info = await readRunInfo(studyPath, runId, field);
   const weights = info.files.bestModel;
   if (!info.best || !existsSync(weights)) {
-    throw new AppError('BAD_REQUEST', `Run "${runId}" has no selected model yet (${weights} is missing): train it for at least one epoch first.`, [{ path: field, message: 'no trained model' }]);
+    throw new AppError(
+      'BAD_REQUEST',
+      `Run "${runId}" has no selected model yet (${weights} is missing): train it for at least one epoch first.`,
+      [{ path: field, message: 'no trained model' }],
+    );
   }
   const config = parseArch(info.spec.arch, info.best.classes);
   const model = ResNet.create(config, { seed: info.spec.seed });
@@ -43,5 +47,12 @@ export async function loadRunModel(studyPath: string, runId: string, field = 'ru
     throw e;
   }
   const { mean, std } = info.best.normalisation;
-  return { ...info, best: info.best, model, inputSize: info.spec.inputSize, mean: mean as [number, number, number], std: std as [number, number, number] };
+  return {
+    ...info,
+    best: info.best,
+    model,
+    inputSize: info.spec.inputSize,
+    mean: mean as [number, number, number],
+    std: std as [number, number, number],
+  };
 }

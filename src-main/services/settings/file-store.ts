@@ -22,7 +22,8 @@ export class FileSettingsStore implements SettingsStore {
     try {
       text = readFileSync(this.file, 'utf8');
     } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.log.warn(`cannot read settings ${this.file}: ${(error as Error).message}; using defaults`);
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT')
+        this.log.warn(`cannot read settings ${this.file}: ${(error as Error).message}; using defaults`);
     }
     let value: Settings = DEFAULT_SETTINGS;
     if (text !== null) {
@@ -32,7 +33,9 @@ export class FileSettingsStore implements SettingsStore {
         const aside = `${this.file}.corrupt-${new Date().toISOString().replace(/[:.]/g, '-')}`;
         try {
           renameSync(this.file, aside);
-          this.log.warn(`settings file ${this.file} was not valid JSON (${(error as Error).message}); kept it as ${aside} and started from defaults`);
+          this.log.warn(
+            `settings file ${this.file} was not valid JSON (${(error as Error).message}); kept it as ${aside} and started from defaults`,
+          );
         } catch {
           this.log.warn(`settings file ${this.file} was not valid JSON; using defaults`);
         }

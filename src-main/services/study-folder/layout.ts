@@ -61,7 +61,12 @@ export interface CheckpointLayout {
   previousDir: string;
 }
 /** The files inside a checkpoint folder (a pretraining's holds `moco` instead of `model`). */
-export const CHECKPOINT_FILES = { model: 'model.safetensors', moco: 'moco.safetensors', optimizer: 'optimizer.safetensors', state: 'state.json' } as const;
+export const CHECKPOINT_FILES = {
+  model: 'model.safetensors',
+  moco: 'moco.safetensors',
+  optimizer: 'optimizer.safetensors',
+  state: 'state.json',
+} as const;
 
 function checkpointOf(dir: string): CheckpointLayout {
   return { dir: path.join(dir, 'checkpoint'), previousDir: path.join(dir, 'checkpoint.prev') };
@@ -133,7 +138,12 @@ export class StudyLayout {
 
   dataset(datasetId: string): DatasetLayout {
     const dir = path.join(this.folder('datasets'), datasetId);
-    return { dir, manifest: path.join(dir, MANIFEST_FILE), validation: path.join(dir, VALIDATION_FILE), cacheRoot: path.join(dir, CACHE_FOLDER) };
+    return {
+      dir,
+      manifest: path.join(dir, MANIFEST_FILE),
+      validation: path.join(dir, VALIDATION_FILE),
+      cacheRoot: path.join(dir, CACHE_FOLDER),
+    };
   }
 
   run(runId: string): RunLayout {
@@ -180,7 +190,15 @@ export const CACHE_FOLDER = 'cache';
 
 /** A pretraining folder's files (the folder itself may lie outside a study: stand-in weights). */
 export function pretrainFiles(dir: string): PretrainLayout {
-  return { dir, settings: path.join(dir, 'settings.json'), summary: path.join(dir, 'summary.json'), log: path.join(dir, 'log.ndjson'), normalisation: path.join(dir, 'normalisation.json'), encoder: path.join(dir, 'encoder.safetensors'), checkpoint: checkpointOf(dir) };
+  return {
+    dir,
+    settings: path.join(dir, 'settings.json'),
+    summary: path.join(dir, 'summary.json'),
+    log: path.join(dir, 'log.ndjson'),
+    normalisation: path.join(dir, 'normalisation.json'),
+    encoder: path.join(dir, 'encoder.safetensors'),
+    checkpoint: checkpointOf(dir),
+  };
 }
 
 /** A cache file's path relative to its dataset folder, as the manifest stores it (forward slashes). */

@@ -38,7 +38,11 @@ export interface WriteResultFolderOptions {
  * folder is in place. If `fill` throws, the temporary folder is removed and an existing result is
  * untouched.
  */
-export async function writeResultFolder<T>(layout: Pick<ResultFolderLayout, 'parent' | 'dir'>, fill: (tmpDir: string) => Promise<T>, opts: WriteResultFolderOptions = {}): Promise<T> {
+export async function writeResultFolder<T>(
+  layout: Pick<ResultFolderLayout, 'parent' | 'dir'>,
+  fill: (tmpDir: string) => Promise<T>,
+  opts: WriteResultFolderOptions = {},
+): Promise<T> {
   const name = path.basename(layout.dir);
   await fsp.mkdir(layout.parent, { recursive: true });
   await removeTemporaries(layout.parent, name);
@@ -104,12 +108,26 @@ export function hasResult(studyPath: string, kind: ResultFolderKind, name: strin
 }
 
 /** `<kind>/<name>/result.json` by folder name, checked (AnalysisName) before any file is read; `what` names the result in errors. */
-export async function readResultFolder<S extends z.ZodType>(studyPath: string, kind: ResultFolderKind, name: string, schema: S, what: string): Promise<{ folder: string; result: z.output<S> }> {
+export async function readResultFolder<S extends z.ZodType>(
+  studyPath: string,
+  kind: ResultFolderKind,
+  name: string,
+  schema: S,
+  what: string,
+): Promise<{ folder: string; result: z.output<S> }> {
   const layout = studyLayout(studyPath);
-  if (!AnalysisName.safeParse(name).success) throw new AppError('BAD_REQUEST', `Invalid ${what} name "${name}": expected a folder name under ${path.basename(layout.folder(kind))}/.`, [{ path: 'name', message: 'invalid' }]);
+  if (!AnalysisName.safeParse(name).success)
+    throw new AppError(
+      'BAD_REQUEST',
+      `Invalid ${what} name "${name}": expected a folder name under ${path.basename(layout.folder(kind))}/.`,
+      [{ path: 'name', message: 'invalid' }],
+    );
   const expected = layout.result(kind, name).result;
   const folder = resultFolderOf(layout.folder(kind), name);
-  if (!folder) throw new AppError('NOT_FOUND', `No ${what} "${name}" in the study (${expected} is missing).`, [{ path: 'name', message: `no such ${what}` }]);
+  if (!folder)
+    throw new AppError('NOT_FOUND', `No ${what} "${name}" in the study (${expected} is missing).`, [
+      { path: 'name', message: `no such ${what}` },
+    ]);
   const file = path.join(folder, RESULT_FILE);
   let json: unknown;
   try {
@@ -120,7 +138,10 @@ export async function readResultFolder<S extends z.ZodType>(studyPath: string, k
   const parsed = schema.safeParse(json);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    throw new AppError('STUDY_CORRUPT', `${file} is not a valid ${what} result: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim());
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `${file} is not a valid ${what} result: ${issue?.path.join('.') ?? ''} ${issue?.message ?? ''}`.trim(),
+    );
   }
   return { folder, result: parsed.data };
 }
@@ -129,6 +150,7 @@ export async function readResultFolder<S extends z.ZodType>(studyPath: string, k
 export function insideFolder(dir: string, file: string, field: string): string {
   const resolved = path.resolve(dir, file);
   const rel = path.relative(dir, resolved);
-  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel)) throw new AppError('BAD_REQUEST', `"${file}" is not a file inside ${dir}.`, [{ path: field, message: 'outside the folder' }]);
+  if (rel === '' || rel.startsWith('..') || path.isAbsolute(rel))
+    throw new AppError('BAD_REQUEST', `"${file}" is not a file inside ${dir}.`, [{ path: field, message: 'outside the folder' }]);
   return resolved;
 }

@@ -11,11 +11,11 @@ import { STUDY_SCHEMA_VERSION, StudyFile, type StudySummary } from '../../../src
 import { writeJsonAtomic } from '../../fs/atomic';
 import { NEW_STUDY_FOLDERS, STUDY_FILE, STUDY_FOLDERS } from './layout';
 
-
 /** The absolute study folder; NOT_FOUND naming `field` unless it holds a study.json. */
 export function requireStudyFolder(studyPath: string, field = 'studyPath'): string {
   const study = path.resolve(studyPath);
-  if (!existsSync(path.join(study, STUDY_FILE))) throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: field, message: 'not a study' }]);
+  if (!existsSync(path.join(study, STUDY_FILE)))
+    throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: field, message: 'not a study' }]);
   return study;
 }
 /** Sub-folders every study has (layout.ts). */
@@ -103,12 +103,16 @@ export async function readStudyFile(file: string): Promise<StudyFile> {
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ENOTDIR') {
-      throw new AppError('NOT_FOUND', `No ${STUDY_FILE} in ${path.dirname(file)}. Is this a FundusLab study folder? Create a study there instead.`, [
-        { path: 'path', message: `no ${STUDY_FILE} here` },
-      ]);
+      throw new AppError(
+        'NOT_FOUND',
+        `No ${STUDY_FILE} in ${path.dirname(file)}. Is this a FundusLab study folder? Create a study there instead.`,
+        [{ path: 'path', message: `no ${STUDY_FILE} here` }],
+      );
     }
     if (code === 'EACCES' || code === 'EPERM') {
-      throw new AppError('NOT_WRITABLE', `FundusLab may not read ${file} (${code}). Check the folder's permissions.`, [{ path: 'path', message: 'not readable' }]);
+      throw new AppError('NOT_WRITABLE', `FundusLab may not read ${file} (${code}). Check the folder's permissions.`, [
+        { path: 'path', message: 'not readable' },
+      ]);
     }
     throw error;
   }

@@ -47,7 +47,13 @@ export const CheckpointState = z.object({
   stoppedEarly: z.boolean(),
   /** Totals over all epochs so far (for the result's throughput and stall figures). */
   totals: z.object({ seconds: z.number(), trainSeconds: z.number(), trainImages: z.number(), stallMs: z.number() }),
-  adamw: z.object({ lr: z.number(), betas: z.tuple([z.number(), z.number()]), eps: z.number(), weightDecay: z.number(), steps: z.record(z.string(), z.number().int().nonnegative()) }),
+  adamw: z.object({
+    lr: z.number(),
+    betas: z.tuple([z.number(), z.number()]),
+    eps: z.number(),
+    weightDecay: z.number(),
+    steps: z.record(z.string(), z.number().int().nonnegative()),
+  }),
   log: z.array(TrainingEpochLog),
 });
 export type CheckpointState = z.infer<typeof CheckpointState>;
@@ -96,7 +102,12 @@ export async function writeCheckpoint(runDir: string, content: CheckpointContent
  * temporary folder, then swapped in as `<dir>/checkpoint` (the old one kept as checkpoint.prev
  * until the swap is done). Files are produced lazily so a failure stops before the next is built.
  */
-export async function commitCheckpointFolder(dir: string, files: readonly (readonly [string, () => Uint8Array | string])[], epoch: number, write: FileWriter = fsyncWriter): Promise<void> {
+export async function commitCheckpointFolder(
+  dir: string,
+  files: readonly (readonly [string, () => Uint8Array | string])[],
+  epoch: number,
+  write: FileWriter = fsyncWriter,
+): Promise<void> {
   const tmp = path.join(dir, `.checkpoint-${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
   const { dir: target, previousDir: previous } = checkpointDirs(dir);
   try {
@@ -104,14 +115,20 @@ export async function commitCheckpointFolder(dir: string, files: readonly (reado
     for (const [name, make] of files) await write(path.join(tmp, name), make());
   } catch (err) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
-    throw new AppError('NOT_WRITABLE', `Could not write the checkpoint of epoch ${epoch} in ${dir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`);
+    throw new AppError(
+      'NOT_WRITABLE',
+      `Could not write the checkpoint of epoch ${epoch} in ${dir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`,
+    );
   }
   // Swap: checkpoint → checkpoint.prev, tmp → checkpoint, drop checkpoint.prev.
   try {
     await replaceFolder(tmp, target, previous);
   } catch (err) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
-    throw new AppError('NOT_WRITABLE', `Could not commit the checkpoint of epoch ${epoch} in ${dir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`);
+    throw new AppError(
+      'NOT_WRITABLE',
+      `Could not commit the checkpoint of epoch ${epoch} in ${dir}: ${(err as Error).message}. The checkpoint of the previous epoch is kept.`,
+    );
   }
 }
 
@@ -122,14 +139,19 @@ export function completeCheckpointDir(dir: string, marker: string = STATE_FILE):
 }
 
 /** Reads the checkpoint of a run (falling back to checkpoint.prev after a crash between renames), or null. */
-export async function readCheckpoint(runDir: string): Promise<{ state: CheckpointState; modelBytes: Uint8Array; adamw: AdamWState } | null> {
+export async function readCheckpoint(
+  runDir: string,
+): Promise<{ state: CheckpointState; modelBytes: Uint8Array; adamw: AdamWState } | null> {
   const base = completeCheckpointDir(runDir);
   if (!base) return null;
   let state: CheckpointState;
   try {
     state = CheckpointState.parse(JSON.parse(await fsp.readFile(path.join(base, STATE_FILE), 'utf8')));
   } catch (err) {
-    throw new AppError('STUDY_CORRUPT', `The checkpoint ${base} is unreadable (${(err as Error).message}); delete it to restart the run from scratch.`);
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `The checkpoint ${base} is unreadable (${(err as Error).message}); delete it to restart the run from scratch.`,
+    );
   }
   const modelBytes = new Uint8Array(await fsp.readFile(path.join(base, MODEL_FILE)));
   const { tensors } = readSafetensors(new Uint8Array(await fsp.readFile(path.join(base, OPTIMIZER_FILE))), OPTIMIZER_FILE);

@@ -47,7 +47,10 @@ export interface TrainingData {
 
 /** Loads the manifest and plans the validation split and the label-fraction subset of a spec. */
 export async function planTrainingData(spec: TrainingSpec, studyPath: string): Promise<TrainingData> {
-  if (!spec.datasetId) throw new AppError('BAD_REQUEST', 'The training spec names no dataset: set "datasetId" to a dataset of the study.', [{ path: 'datasetId', message: 'required to run' }]);
+  if (!spec.datasetId)
+    throw new AppError('BAD_REQUEST', 'The training spec names no dataset: set "datasetId" to a dataset of the study.', [
+      { path: 'datasetId', message: 'required to run' },
+    ]);
   const loaded = await readDatasetManifest(studyPath, spec.datasetId);
   requirePreprocessed(loaded, spec.datasetId);
   const { datasetDir, manifest } = loaded;
@@ -75,8 +78,18 @@ export async function planTrainingData(spec: TrainingSpec, studyPath: string): P
     trainPatients: subset.patients.length,
     validationPatients: validation.validationPatients.length,
   };
-  if (data.train.length < 2) throw new AppError('BAD_REQUEST', `The label fraction ${spec.fraction} of dataset "${spec.datasetId}" holds ${data.train.length} image(s); at least 2 are needed.`, [{ path: 'fraction', message: 'too few training images' }]);
-  if (data.validation.length === 0) throw new AppError('BAD_REQUEST', `The validation split of dataset "${spec.datasetId}" is empty; raise validationFraction or use more patients.`, [{ path: 'validationFraction', message: 'empty validation split' }]);
+  if (data.train.length < 2)
+    throw new AppError(
+      'BAD_REQUEST',
+      `The label fraction ${spec.fraction} of dataset "${spec.datasetId}" holds ${data.train.length} image(s); at least 2 are needed.`,
+      [{ path: 'fraction', message: 'too few training images' }],
+    );
+  if (data.validation.length === 0)
+    throw new AppError(
+      'BAD_REQUEST',
+      `The validation split of dataset "${spec.datasetId}" is empty; raise validationFraction or use more patients.`,
+      [{ path: 'validationFraction', message: 'empty validation split' }],
+    );
   return data;
 }
 
@@ -93,7 +106,8 @@ export class ImageSource {
   async get(item: TrainingItem): Promise<Uint8Array> {
     const hit = this.kept.get(item.file);
     if (hit) return hit;
-    if (!existsSync(item.file)) throw new AppError('NOT_FOUND', `Cached image of ${item.id} is missing (${item.file}); import the dataset again.`);
+    if (!existsSync(item.file))
+      throw new AppError('NOT_FOUND', `Cached image of ${item.id} is missing (${item.file}); import the dataset again.`);
     const { data, info } = await sharp(item.file)
       .removeAlpha()
       .toColourspace('srgb')
@@ -101,7 +115,10 @@ export class ImageSource {
       .raw()
       .toBuffer({ resolveWithObject: true });
     if (info.channels !== 3 || info.width !== this.size || info.height !== this.size) {
-      throw new AppError('INTERNAL', `Decoding ${item.file} gave ${info.width}x${info.height}x${info.channels}, expected ${this.size}x${this.size}x3`);
+      throw new AppError(
+        'INTERNAL',
+        `Decoding ${item.file} gave ${info.width}x${info.height}x${info.channels}, expected ${this.size}x${this.size}x3`,
+      );
     }
     const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
     if (this.keptBytes + pixels.byteLength <= this.budgetBytes) {
@@ -179,7 +196,11 @@ export function toBatches<T>(items: readonly T[], batchSize: number, dropSinglet
 }
 
 /** Exact per-channel mean and population std of uint8 RGB images (integer sums, float64). */
-export async function datasetChannelStats(source: ImageSource, items: readonly TrainingItem[], onProgress?: (done: number) => void): Promise<{ mean: [number, number, number]; std: [number, number, number] }> {
+export async function datasetChannelStats(
+  source: ImageSource,
+  items: readonly TrainingItem[],
+  onProgress?: (done: number) => void,
+): Promise<{ mean: [number, number, number]; std: [number, number, number] }> {
   const sum = [0, 0, 0];
   const sq = [0, 0, 0];
   let n = 0;
@@ -212,12 +233,23 @@ export type Normalisation = ResolvedNormalisation;
  * The input mean/std of a spec: ImageNet's, the given values, or (kind "dataset") the exact
  * per-channel statistics of `items` at the spec's input size; `source` describes those items.
  */
-export async function resolveNormalisation(spec: TrainingSpec, source: ImageSource, items: readonly TrainingItem[], ctx: JobContext, describeItems: string): Promise<Normalisation> {
+export async function resolveNormalisation(
+  spec: TrainingSpec,
+  source: ImageSource,
+  items: readonly TrainingItem[],
+  ctx: JobContext,
+  describeItems: string,
+): Promise<Normalisation> {
   const n = spec.normalisation;
   if (n.kind === 'imagenet') return { mean: [...IMAGENET_MEAN], std: [...IMAGENET_STD], source: 'imagenet' };
   if (n.kind === 'custom') return { mean: [...n.mean], std: [...n.std], source: 'custom' };
   ctx.progress(0, items.length, 'Computing the mean/std of the images');
-  const stats = await datasetChannelStats(source, items, (done) => ctx.progress(done, items.length, `Computing the mean/std of the images (${done}/${items.length})`));
-  if (stats.std.some((s) => !(s > 0))) throw new AppError('BAD_REQUEST', 'The images have a constant channel (std 0); use another normalisation.', [{ path: 'normalisation', message: 'std is 0' }]);
+  const stats = await datasetChannelStats(source, items, (done) =>
+    ctx.progress(done, items.length, `Computing the mean/std of the images (${done}/${items.length})`),
+  );
+  if (stats.std.some((s) => !(s > 0)))
+    throw new AppError('BAD_REQUEST', 'The images have a constant channel (std 0); use another normalisation.', [
+      { path: 'normalisation', message: 'std is 0' },
+    ]);
   return { ...stats, source: describeItems };
 }

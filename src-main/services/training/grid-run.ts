@@ -16,7 +16,11 @@ export interface GridRunOutcome {
  * Runs every runnable cell in order (in this process). A failing cell is reported and the next one
  * starts; cancellation stops the grid (the cancelled run keeps its last checkpoint).
  */
-export async function runGrid(studyPath: string, ctx: JobContext, onCell?: (index: number, total: number, cell: GridCell) => void): Promise<GridRunOutcome[]> {
+export async function runGrid(
+  studyPath: string,
+  ctx: JobContext,
+  onCell?: (index: number, total: number, cell: GridCell) => void,
+): Promise<GridRunOutcome[]> {
   const todo = await runnableCells(studyPath);
   const out: GridRunOutcome[] = [];
   for (const [i, { cell, spec }] of todo.entries()) {
@@ -28,7 +32,12 @@ export async function runGrid(studyPath: string, ctx: JobContext, onCell?: (inde
       const e = err as { code?: string; message?: string };
       if (e.code === 'CANCELLED') throw err;
       ctx.log(`Run ${cell.runId} failed: ${e.message ?? String(err)}`);
-      out.push({ runId: cell.runId, status: 'failed', result: null, error: { code: e.code ?? 'INTERNAL', message: e.message ?? String(err) } });
+      out.push({
+        runId: cell.runId,
+        status: 'failed',
+        result: null,
+        error: { code: e.code ?? 'INTERNAL', message: e.message ?? String(err) },
+      });
     }
   }
   return out;

@@ -39,22 +39,43 @@ export async function saveGrid(studyPath: string, input: GridSpecInput): Promise
         const where = grid.overrides[strategy] && key in grid.overrides[strategy]! ? `overrides.${strategy}` : 'base';
         return { path: [where, ...i.path.map(String)].join('.'), message: i.message };
       });
-      throw new AppError('BAD_REQUEST', `The grid's ${strategy} runs would not be valid training specs: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+      throw new AppError(
+        'BAD_REQUEST',
+        `The grid's ${strategy} runs would not be valid training specs: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+        issues,
+      );
     }
-    if (!parsed.data.datasetId) throw new AppError('BAD_REQUEST', 'The grid names no dataset: set base.datasetId to a dataset of the study.', [{ path: 'base.datasetId', message: 'required' }]);
+    if (!parsed.data.datasetId)
+      throw new AppError('BAD_REQUEST', 'The grid names no dataset: set base.datasetId to a dataset of the study.', [
+        { path: 'base.datasetId', message: 'required' },
+      ]);
   }
   await writeJsonAtomic(studyLayout(study).gridFile, grid);
   return gridView(study);
 }
 
 /** One cell's spec, run id and status (see the module comment). */
-async function describeCell(study: string, grid: GridSpec, strategy: TrainingStrategy, fraction: number, seed: number): Promise<GridCell & { parsed: TrainingSpec | null }> {
+async function describeCell(
+  study: string,
+  grid: GridSpec,
+  strategy: TrainingStrategy,
+  fraction: number,
+  seed: number,
+): Promise<GridCell & { parsed: TrainingSpec | null }> {
   const input = cellSpecInput(grid, strategy, fraction, seed);
   const parsed = TrainingSpec.safeParse(input);
   const base = { strategy, fraction, seed, epochsDone: 0, bestValAuc: null };
   if (!parsed.success) {
     const i = parsed.error.issues[0]!;
-    return { ...base, runId: `${strategy}-f${fraction}-s${seed}`.toLowerCase(), status: 'invalid', reason: `${i.path.join('.')}: ${i.message}`, spec: null, epochs: 0, parsed: null };
+    return {
+      ...base,
+      runId: `${strategy}-f${fraction}-s${seed}`.toLowerCase(),
+      status: 'invalid',
+      reason: `${i.path.join('.')}: ${i.message}`,
+      spec: null,
+      epochs: 0,
+      parsed: null,
+    };
   }
   const spec = parsed.data;
   const runId = defaultRunId(spec);
@@ -78,7 +99,12 @@ async function describeCell(study: string, grid: GridSpec, strategy: TrainingStr
   }
   if (spec.strategy.startsWith('IFI')) {
     const field = spec.strategy === 'IFI-FS' ? 'imagenetWeights' : 'mocoWeights';
-    if (!spec.pretrainedWeights) return { ...cell, status: 'blocked', reason: `${spec.strategy} needs ${spec.strategy === 'IFI-FS' ? 'ImageNet weights' : 'a MoCo v2 ImageNet checkpoint'}: set "${field}" in the grid` };
+    if (!spec.pretrainedWeights)
+      return {
+        ...cell,
+        status: 'blocked',
+        reason: `${spec.strategy} needs ${spec.strategy === 'IFI-FS' ? 'ImageNet weights' : 'a MoCo v2 ImageNet checkpoint'}: set "${field}" in the grid`,
+      };
     const file = path.resolve(study, spec.pretrainedWeights);
     if (!existsSync(file)) return { ...cell, status: 'blocked', reason: `${field} ${file} does not exist` };
   }
@@ -105,7 +131,9 @@ export async function gridView(studyPath: string): Promise<GridView> {
 /** The cells that can run now (pending or partial), with their parsed specs. */
 export async function runnableCells(studyPath: string): Promise<{ cell: GridCell; spec: TrainingSpec }[]> {
   const view = await gridView(studyPath);
-  return view.cells.filter((c) => c.status === 'pending' || c.status === 'partial').map((cell) => ({ cell, spec: TrainingSpec.parse(cell.spec) }));
+  return view.cells
+    .filter((c) => c.status === 'pending' || c.status === 'partial')
+    .map((cell) => ({ cell, spec: TrainingSpec.parse(cell.spec) }));
 }
 
 async function readNdjson<T>(file: string, parse: (v: unknown) => T): Promise<T[]> {
@@ -126,6 +154,9 @@ async function readNdjson<T>(file: string, parse: (v: unknown) => T): Promise<T[
 export async function runDetail(studyPath: string, runId: string): Promise<RunDetail> {
   const info = await readRunInfo(requireStudy(studyPath), runId);
   const log = await readNdjson(info.files.log, (v) => TrainingEpochLog.parse(v));
-  const pretrainLog = info.spec.strategy === 'IWNE-CL' ? await readNdjson(studyLayout(studyPath).pretrain(pretrainId(info.spec).id).log, (v) => PretrainEpochLog.parse(v)) : [];
+  const pretrainLog =
+    info.spec.strategy === 'IWNE-CL'
+      ? await readNdjson(studyLayout(studyPath).pretrain(pretrainId(info.spec).id).log, (v) => PretrainEpochLog.parse(v))
+      : [];
   return RunDetail.parse({ runId, spec: info.spec, result: info.result, log, pretrainLog });
 }

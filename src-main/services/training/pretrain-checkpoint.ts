@@ -47,11 +47,20 @@ export interface MocoModules {
 }
 
 /** Commits the checkpoint of a finished epoch: the MoCo state dict, the optimizer's buffers (`optState`) and `state`. */
-export async function writePretrainCheckpoint(dir: string, t: MocoModules, optState: SgdState | AdamWState, state: PretrainState, write: FileWriter): Promise<void> {
+export async function writePretrainCheckpoint(
+  dir: string,
+  t: MocoModules,
+  optState: SgdState | AdamWState,
+  state: PretrainState,
+  write: FileWriter,
+): Promise<void> {
   await commitCheckpointFolder(
     dir,
     [
-      [MOCO_FILE, () => writeSafetensors(mocoStateDict(t), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', epoch: String(state.epoch) })],
+      [
+        MOCO_FILE,
+        () => writeSafetensors(mocoStateDict(t), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', epoch: String(state.epoch) }),
+      ],
       [OPTIMIZER_FILE, () => writeSafetensors(optimizerTensors(optState), { producer: 'funduslab', kind: state.optimizer.kind })],
       [STATE_FILE, () => JSON.stringify(state, null, 1) + '\n'],
     ],
@@ -63,9 +72,13 @@ export async function writePretrainCheckpoint(dir: string, t: MocoModules, optSt
 /** The official MoCo state_dict (without the DataParallel `module.` there is no loader difference; we keep it as the published checkpoints do). */
 export function mocoStateDict({ query, key, headQ, headK, queue }: MocoModules): Map<string, RawTensor> {
   const out = new Map<string, RawTensor>();
-  for (const [prefix, model, head] of [['module.encoder_q.', query, headQ], ['module.encoder_k.', key, headK]] as const) {
+  for (const [prefix, model, head] of [
+    ['module.encoder_q.', query, headQ],
+    ['module.encoder_k.', key, headK],
+  ] as const) {
     for (const [name, t] of modelTensors(model, 'torch')) if (name !== 'fc.weight' && name !== 'fc.bias') out.set(prefix + name, t);
-    for (const [name, v] of head.trainableVariables()) out.set(prefix + name, fromFloat32((v.dataSync() as Float32Array).slice(), [...v.shape]));
+    for (const [name, v] of head.trainableVariables())
+      out.set(prefix + name, fromFloat32((v.dataSync() as Float32Array).slice(), [...v.shape]));
   }
   const s = queue.exportState();
   const transposed = new Float32Array(s.size * s.dim); // official layout [dim, K]
@@ -96,9 +109,13 @@ export async function loadPretrainCheckpoint(cpDir: string, hash: string, t: Moc
   try {
     state = PretrainState.parse(JSON.parse(await fsp.readFile(path.join(cpDir, STATE_FILE), 'utf8')));
   } catch (err) {
-    throw new AppError('STUDY_CORRUPT', `The pretraining checkpoint ${cpDir} is unreadable (${(err as Error).message}); delete it to restart the pretraining.`);
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `The pretraining checkpoint ${cpDir} is unreadable (${(err as Error).message}); delete it to restart the pretraining.`,
+    );
   }
-  if (state.settingsHash !== hash) throw new AppError('CONFLICT', `The pretraining checkpoint in ${cpDir} belongs to other settings; delete it to restart.`);
+  if (state.settingsHash !== hash)
+    throw new AppError('CONFLICT', `The pretraining checkpoint in ${cpDir} belongs to other settings; delete it to restart.`);
   const { tensors } = readSafetensors(new Uint8Array(await fsp.readFile(path.join(cpDir, MOCO_FILE))), MOCO_FILE);
   restoreEncoders(cpDir, tensors, t);
   restoreQueue(cpDir, tensors, t.queue);
@@ -109,10 +126,22 @@ export async function loadPretrainCheckpoint(cpDir: string, hash: string, t: Moc
 
 /** Loads both encoders' backbones and projection heads from the MoCo state dict. */
 function restoreEncoders(cpDir: string, tensors: Map<string, RawTensor>, t: MocoModules): void {
-  for (const [prefix, model, head] of [['module.encoder_q.', t.query, t.headQ], ['module.encoder_k.', t.key, t.headK]] as const) {
+  for (const [prefix, model, head] of [
+    ['module.encoder_q.', t.query, t.headQ],
+    ['module.encoder_k.', t.key, t.headK],
+  ] as const) {
     const backbone = new Map<string, RawTensor>();
-    for (const [name, raw] of tensors) if (name.startsWith(prefix) && !name.startsWith(`${prefix}fc.`)) backbone.set(name.slice(prefix.length), raw);
-    const file: WeightFile = { file: path.join(cpDir, MOCO_FILE), format: 'safetensors', layout: 'torch', tensors: backbone, stateDictKey: null, otherFields: [], metadata: {} };
+    for (const [name, raw] of tensors)
+      if (name.startsWith(prefix) && !name.startsWith(`${prefix}fc.`)) backbone.set(name.slice(prefix.length), raw);
+    const file: WeightFile = {
+      file: path.join(cpDir, MOCO_FILE),
+      format: 'safetensors',
+      layout: 'torch',
+      tensors: backbone,
+      stateDictKey: null,
+      otherFields: [],
+      metadata: {},
+    };
     importWeights(model, file, { reinitialiseHead: true });
     for (const [name, v] of head.trainableVariables()) {
       const raw = tensors.get(prefix + name);
@@ -147,7 +176,13 @@ function restoreOptimizer(cpDir: string, opt: Map<string, RawTensor>, steps: Rec
       const b = need(`${name}/momentum_buffer`);
       params[name] = { step, shape: [...b.shape], momentumBuffer: toFloat32(b) };
     }
-    optimizer.loadState({ format: 'funduslab.sgd/1', lr: optimizer.lr, momentum: optimizer.momentum, weightDecay: optimizer.weightDecay, params });
+    optimizer.loadState({
+      format: 'funduslab.sgd/1',
+      lr: optimizer.lr,
+      momentum: optimizer.momentum,
+      weightDecay: optimizer.weightDecay,
+      params,
+    });
   } else {
     const params: AdamWState['params'] = {};
     for (const [name, step] of Object.entries(steps)) {
@@ -155,6 +190,13 @@ function restoreOptimizer(cpDir: string, opt: Map<string, RawTensor>, steps: Rec
       params[name] = { step, shape: [...mm.shape], expAvg: toFloat32(mm), expAvgSq: toFloat32(need(`${name}/exp_avg_sq`)) };
     }
     const o = optimizer;
-    optimizer.loadState({ format: 'funduslab.adamw/1', lr: o.lr, betas: [o.beta1, o.beta2], eps: o.eps, weightDecay: o.weightDecay, params });
+    optimizer.loadState({
+      format: 'funduslab.adamw/1',
+      lr: o.lr,
+      betas: [o.beta1, o.beta2],
+      eps: o.eps,
+      weightDecay: o.weightDecay,
+      params,
+    });
   }
 }

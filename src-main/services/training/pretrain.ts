@@ -48,11 +48,26 @@ import { shuffle } from '../datasets/splits';
 import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { completeCheckpointDir, fsyncWriter, removeStaleTemporaries, type FileWriter } from './checkpoint';
-import { ImageSource, PrefetchLoader, planTrainingData, resolveNormalisation, toBatches, type Batch, type Normalisation, type TrainingItem } from './data';
+import {
+  ImageSource,
+  PrefetchLoader,
+  planTrainingData,
+  resolveNormalisation,
+  toBatches,
+  type Batch,
+  type Normalisation,
+  type TrainingItem,
+} from './data';
 import { GRADES } from '../../engine/loss';
 import { pretrainId, pretrainSettings } from './run-id';
 import { studyLayout, type PretrainLayout } from '../study-folder/layout';
-import { loadPretrainCheckpoint, mocoStateDict, writePretrainCheckpoint, type MocoModules, type PretrainState } from './pretrain-checkpoint';
+import {
+  loadPretrainCheckpoint,
+  mocoStateDict,
+  writePretrainCheckpoint,
+  type MocoModules,
+  type PretrainState,
+} from './pretrain-checkpoint';
 export { pretrainId, pretrainSettings } from './run-id';
 
 /** The pretraining images: cached, not test split, patient outside the validation split. */
@@ -94,7 +109,12 @@ export function pretrainSteps(spec: TrainingSpec, images: number): number {
 }
 
 /** Runs (or resumes, or reuses) the MoCo v2 pretraining of a CL spec; see the module comment. */
-export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx: JobContext, opts: PretrainOptions = {}): Promise<PretrainOutcome> {
+export async function runPretraining(
+  spec: TrainingSpec,
+  studyPath: string,
+  ctx: JobContext,
+  opts: PretrainOptions = {},
+): Promise<PretrainOutcome> {
   const study = path.resolve(studyPath);
   const { id, hash } = pretrainId(spec);
   if (opts.items && !opts.dir) throw new AppError('BAD_REQUEST', 'runPretraining: explicit items need an explicit folder (dir)');
@@ -104,7 +124,10 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
   const plan = await planPretraining(spec, study, ctx, opts.items);
 
   await fsp.mkdir(files.dir, { recursive: true });
-  await writeJsonAtomic(files.settings, opts.items ? { ...pretrainSettings(spec), datasetId: null, images: `${plan.items.length} explicit images` } : pretrainSettings(spec));
+  await writeJsonAtomic(
+    files.settings,
+    opts.items ? { ...pretrainSettings(spec), datasetId: null, images: `${plan.items.length} explicit images` } : pretrainSettings(spec),
+  );
   await removeStaleTemporaries(files.dir);
   const source = new ImageSource(spec.inputSize, opts.imageMemoryBytes);
   const norm = await pretrainingNormalisation(spec, files, source, plan.items, ctx);
@@ -113,12 +136,32 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
   try {
     // On wasm, refuse a batch whose step cannot fit in its 4 GB before anything is written.
     const S = spec.inputSize;
-    const fit = await assertTrainingFitsWasm(moco.query, { inputSize: S, batchSize: plan.batchSize, field: 'moco.batchSize', optimizerSlots: spec.moco.optimizer === 'sgd' ? 1 : 2, what: `the MoCo query encoder (${spec.arch}) at ${S} px` });
-    if (fit) ctx.log(`wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(plan.batchSize) / 1e6)} MB at batch ${plan.batchSize}`);
+    const fit = await assertTrainingFitsWasm(moco.query, {
+      inputSize: S,
+      batchSize: plan.batchSize,
+      field: 'moco.batchSize',
+      optimizerSlots: spec.moco.optimizer === 'sgd' ? 1 : 2,
+      what: `the MoCo query encoder (${spec.arch}) at ${S} px`,
+    });
+    if (fit)
+      ctx.log(
+        `wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(plan.batchSize) / 1e6)} MB at batch ${plan.batchSize}`,
+      );
     let state = await startPretraining(spec, id, hash, files, moco, ctx);
 
     const perEpoch = toBatches(plan.items, plan.batchSize, true).length;
-    const pretraining: Pretraining = { spec, ctx, opts, files, items: plan.items, batchSize: plan.batchSize, source, norm, moco, units: { perEpoch, total: spec.moco.epochs * perEpoch } };
+    const pretraining: Pretraining = {
+      spec,
+      ctx,
+      opts,
+      files,
+      items: plan.items,
+      batchSize: plan.batchSize,
+      source,
+      norm,
+      moco,
+      units: { perEpoch, total: spec.moco.epochs * perEpoch },
+    };
     for (let epoch = state.epoch + 1; epoch <= spec.moco.epochs; epoch++) state = await pretrainEpoch(pretraining, state, epoch);
     return await finishPretraining(pretraining, id, state, plan.queue);
   } finally {
@@ -135,28 +178,56 @@ export async function runPretraining(spec: TrainingSpec, studyPath: string, ctx:
 async function finishedPretraining(id: string, files: PretrainLayout, ctx: JobContext): Promise<PretrainOutcome | null> {
   if (!(existsSync(files.summary) && existsSync(files.normalisation))) return null;
   const summary = parseOrThrow(PretrainSummary, JSON.parse(await fsp.readFile(files.summary, 'utf8')), files.summary);
-  ctx.log(`MoCo v2 pretraining ${id} already finished (${summary.epochs} epochs, loss ${summary.finalLoss?.toFixed(4) ?? 'n/a'}); fine-tuning from it.`);
-  return { summary: { ...summary, dir: files.dir, encoderPath: files.encoder, reused: true }, normalisation: JSON.parse(await fsp.readFile(files.normalisation, 'utf8')) as Normalisation };
+  ctx.log(
+    `MoCo v2 pretraining ${id} already finished (${summary.epochs} epochs, loss ${summary.finalLoss?.toFixed(4) ?? 'n/a'}); fine-tuning from it.`,
+  );
+  return {
+    summary: { ...summary, dir: files.dir, encoderPath: files.encoder, reused: true },
+    normalisation: JSON.parse(await fsp.readFile(files.normalisation, 'utf8')) as Normalisation,
+  };
 }
 
 /** The images, the batch size (at most the number of images) and the queue size (see effectiveQueueSize) of a pretraining. */
-async function planPretraining(spec: TrainingSpec, study: string, ctx: JobContext, explicitItems: TrainingItem[] | undefined): Promise<{ items: TrainingItem[]; batchSize: number; queue: { size: number; message: string | null } }> {
+async function planPretraining(
+  spec: TrainingSpec,
+  study: string,
+  ctx: JobContext,
+  explicitItems: TrainingItem[] | undefined,
+): Promise<{ items: TrainingItem[]; batchSize: number; queue: { size: number; message: string | null } }> {
   const m = spec.moco;
   const items = explicitItems ?? (await planPretrainingItems(spec, study));
-  if (items.length < 2) throw new AppError('BAD_REQUEST', `MoCo pretraining needs at least 2 images; dataset "${spec.datasetId}" has ${items.length} outside the validation and test splits.`, [{ path: 'datasetId', message: 'too few images' }]);
+  if (items.length < 2)
+    throw new AppError(
+      'BAD_REQUEST',
+      `MoCo pretraining needs at least 2 images; dataset "${spec.datasetId}" has ${items.length} outside the validation and test splits.`,
+      [{ path: 'datasetId', message: 'too few images' }],
+    );
   const batchSize = Math.min(m.batchSize, items.length);
-  if (batchSize < m.batchSize) ctx.log(`MoCo batch size reduced from ${m.batchSize} to ${batchSize}: only ${items.length} pretraining images.`);
+  if (batchSize < m.batchSize)
+    ctx.log(`MoCo batch size reduced from ${m.batchSize} to ${batchSize}: only ${items.length} pretraining images.`);
   const queue = effectiveQueueSize(m.queueSize, items.length, batchSize);
   if (queue.message) ctx.log(`MoCo ${queue.message}`);
   return { items, batchSize, queue };
 }
 
 /** The pretraining's input mean/std: normalisation.json when an earlier attempt wrote it, else resolved on its images (and written). */
-async function pretrainingNormalisation(spec: TrainingSpec, files: PretrainLayout, source: ImageSource, items: TrainingItem[], ctx: JobContext): Promise<Normalisation> {
+async function pretrainingNormalisation(
+  spec: TrainingSpec,
+  files: PretrainLayout,
+  source: ImageSource,
+  items: TrainingItem[],
+  ctx: JobContext,
+): Promise<Normalisation> {
   const normFile = files.normalisation;
   const norm: Normalisation = existsSync(normFile)
     ? (JSON.parse(await fsp.readFile(normFile, 'utf8')) as Normalisation)
-    : await resolveNormalisation(spec, source, items, ctx, `pretraining images (${items.length} images at ${spec.inputSize} px, labels unused)`);
+    : await resolveNormalisation(
+        spec,
+        source,
+        items,
+        ctx,
+        `pretraining images (${items.length} images at ${spec.inputSize} px, labels unused)`,
+      );
   if (!existsSync(normFile)) await writeJsonAtomic(normFile, norm);
   return norm;
 }
@@ -194,7 +265,14 @@ function createMoco(spec: TrainingSpec, queueSize: number): Moco {
  * pretraining before its first epoch, whose key encoder starts as a copy of the query encoder. The
  * log is rewritten to hold exactly the checkpointed epochs.
  */
-async function startPretraining(spec: TrainingSpec, id: string, hash: string, files: PretrainLayout, moco: Moco, ctx: JobContext): Promise<PretrainState> {
+async function startPretraining(
+  spec: TrainingSpec,
+  id: string,
+  hash: string,
+  files: PretrainLayout,
+  moco: Moco,
+  ctx: JobContext,
+): Promise<PretrainState> {
   let state: PretrainState = {
     format: 'funduslab.moco-checkpoint/1',
     epoch: 0,
@@ -241,7 +319,16 @@ async function pretrainEpoch(p: Pretraining, state: PretrainState, epoch: number
   moco.optimizer.setLearningRate(lr);
   const trained = await mocoEpochSteps(p, epoch, state.step);
   const seconds = (performance.now() - started) / 1000;
-  const entry: PretrainEpochLog = { epoch, loss: trained.lossSum / trained.seen, accuracy: trained.hits / trained.seen, lr, seconds, imagesPerSecond: trained.seen / seconds, stallMs: trained.stallMs, at: new Date().toISOString() };
+  const entry: PretrainEpochLog = {
+    epoch,
+    loss: trained.lossSum / trained.seen,
+    accuracy: trained.hits / trained.seen,
+    lr,
+    seconds,
+    imagesPerSecond: trained.seen / seconds,
+    stallMs: trained.stallMs,
+    at: new Date().toISOString(),
+  };
   const steps: Record<string, number> = {};
   const optState = moco.optimizer.exportState();
   for (const [name, o] of Object.entries(optState.params)) steps[name] = o.step;
@@ -251,12 +338,19 @@ async function pretrainEpoch(p: Pretraining, state: PretrainState, epoch: number
     step: trained.step,
     queuePtr: moco.queue.ptr,
     optimizer: { kind: m.optimizer, steps },
-    totals: { seconds: state.totals.seconds + seconds, trainSeconds: state.totals.trainSeconds + seconds, images: state.totals.images + trained.seen, stallMs: state.totals.stallMs + trained.stallMs },
+    totals: {
+      seconds: state.totals.seconds + seconds,
+      trainSeconds: state.totals.trainSeconds + seconds,
+      images: state.totals.images + trained.seen,
+      stallMs: state.totals.stallMs + trained.stallMs,
+    },
     log: [...state.log, entry],
   };
   await writePretrainCheckpoint(p.files.dir, moco, optState, next, p.opts.writeFile ?? fsyncWriter);
   await fsp.appendFile(p.files.log, JSON.stringify(entry) + '\n');
-  ctx.log(`MoCo epoch ${epoch}/${m.epochs}: loss ${entry.loss.toFixed(4)}, acc@1 ${(entry.accuracy * 100).toFixed(1)}%, lr ${lr.toPrecision(3)}, ${entry.imagesPerSecond.toFixed(1)} img/s`);
+  ctx.log(
+    `MoCo epoch ${epoch}/${m.epochs}: loss ${entry.loss.toFixed(4)}, acc@1 ${(entry.accuracy * 100).toFixed(1)}%, lr ${lr.toPrecision(3)}, ${entry.imagesPerSecond.toFixed(1)} img/s`,
+  );
   p.opts.onEpoch?.(entry);
   return next;
 }
@@ -265,7 +359,11 @@ async function pretrainEpoch(p: Pretraining, state: PretrainState, epoch: number
  * The steps of an epoch, one per batch of its shuffled order. Returns the summed loss, the Acc@1
  * hits, the images seen, the step count after the epoch and the time spent waiting for images.
  */
-async function mocoEpochSteps(p: Pretraining, epoch: number, firstStep: number): Promise<{ lossSum: number; hits: number; seen: number; step: number; stallMs: number }> {
+async function mocoEpochSteps(
+  p: Pretraining,
+  epoch: number,
+  firstStep: number,
+): Promise<{ lossSum: number; hits: number; seen: number; step: number; stallMs: number }> {
   const { spec, ctx } = p;
   const m = spec.moco;
   const order = shuffle(p.items, mulberry32(hashSeeds(spec.seed, epoch, 0x6d6f636f)));
@@ -282,12 +380,19 @@ async function mocoEpochSteps(p: Pretraining, epoch: number, firstStep: number):
       const [loss, top1] = tf.tidy(() => mocoStep(p, batch, epoch));
       const [lossValue, correct] = [(await loss.data())[0]!, (await top1.data())[0]!];
       tf.dispose([loss, top1]);
-      if (!Number.isFinite(lossValue)) throw new AppError('INTERNAL', `The MoCo loss became ${lossValue} in pretraining epoch ${epoch} (batch ${b + 1}); lower moco.lr.`, [{ path: 'moco.lr', message: 'training diverged' }]);
+      if (!Number.isFinite(lossValue))
+        throw new AppError('INTERNAL', `The MoCo loss became ${lossValue} in pretraining epoch ${epoch} (batch ${b + 1}); lower moco.lr.`, [
+          { path: 'moco.lr', message: 'training diverged' },
+        ]);
       lossSum += lossValue * n;
       hits += correct;
       seen += n;
       step++;
-      p.opts.onProgress?.((epoch - 1) * p.units.perEpoch + b + 1, p.units.total, `MoCo pretraining epoch ${epoch}/${m.epochs} · batch ${b + 1}/${loader.length} · loss ${lossValue.toFixed(3)}`);
+      p.opts.onProgress?.(
+        (epoch - 1) * p.units.perEpoch + b + 1,
+        p.units.total,
+        `MoCo pretraining epoch ${epoch}/${m.epochs} · batch ${b + 1}/${loader.length} · loss ${lossValue.toFixed(3)}`,
+      );
     }
   } finally {
     await loader.drain();
@@ -308,7 +413,8 @@ function mocoStep(p: Pretraining, batch: Batch, epoch: number): [Scalar, Tensor]
   const n = batch.items.length;
   const indices = batch.items.map((i) => i.index);
   const x = tf.tensor4d(batch.pixels, [n, S, S, 3]);
-  const view = (v: number) => normalize(augmentBatch(x, m.augmentation, { seed: spec.seed, epoch, indices, view: v, outSize: S }), norm.mean, norm.std);
+  const view = (v: number) =>
+    normalize(augmentBatch(x, m.augmentation, { seed: spec.seed, epoch, indices, view: v, outSize: S }), norm.mean, norm.std);
   const xq = view(0);
   const xk = view(1);
   momentumUpdate(keyVars, queryVars, m.momentum);
@@ -330,9 +436,23 @@ function mocoStep(p: Pretraining, batch: Batch, epoch: number): [Scalar, Tensor]
 }
 
 /** Writes the final encoder (the MoCo-format state dict) and summary.json. */
-async function finishPretraining(p: Pretraining, id: string, state: PretrainState, queue: { size: number; message: string | null }): Promise<PretrainOutcome> {
+async function finishPretraining(
+  p: Pretraining,
+  id: string,
+  state: PretrainState,
+  queue: { size: number; message: string | null },
+): Promise<PretrainOutcome> {
   const { spec, files } = p;
-  await writeFileAtomic(files.encoder, writeSafetensors(mocoStateDict(p.moco), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', arch: spec.arch, epochs: String(state.epoch) }));
+  await writeFileAtomic(
+    files.encoder,
+    writeSafetensors(mocoStateDict(p.moco), {
+      format: 'pt',
+      producer: 'funduslab',
+      kind: 'moco-v2',
+      arch: spec.arch,
+      epochs: String(state.epoch),
+    }),
+  );
   const t = state.totals;
   const summary = PretrainSummary.parse({
     id,

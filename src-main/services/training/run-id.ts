@@ -16,7 +16,13 @@ export function specHash(spec: TrainingSpec): string {
 
 /** `moco-resnet50-eyepacs-224-s0-<hash>`: the folder under pretrain/. */
 export function pretrainId(spec: TrainingSpec): { id: string; hash: string } {
-  const hash = createHash('sha256').update(canonicalJson(pretrainSettings(spec))).digest('hex').slice(0, 10);
-  const id = `moco-${spec.arch}-${spec.datasetId ?? 'data'}-${spec.inputSize}-s${spec.seed}-${hash}`.toLowerCase().replace(/[^a-z0-9._-]/g, '-').slice(0, 80);
+  const hash = createHash('sha256')
+    .update(canonicalJson(pretrainSettings(spec)))
+    .digest('hex')
+    .slice(0, 10);
+  const id = `moco-${spec.arch}-${spec.datasetId ?? 'data'}-${spec.inputSize}-s${spec.seed}-${hash}`
+    .toLowerCase()
+    .replace(/[^a-z0-9._-]/g, '-')
+    .slice(0, 80);
   return { id, hash };
 }

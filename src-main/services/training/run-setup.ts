@@ -62,7 +62,10 @@ export interface RunInputs {
 export async function openRunFolder(spec: TrainingSpec, studyPath: string, requestedRunId: string | undefined): Promise<RunFolder> {
   const study = requireStudyFolder(studyPath);
   const runId = requestedRunId ?? defaultRunId(spec);
-  if (!RUN_ID_PATTERN.test(runId)) throw new AppError('BAD_REQUEST', `Invalid run id "${runId}": use lower-case letters, digits, ".", "_" and "-".`, [{ path: 'runId', message: 'invalid' }]);
+  if (!RUN_ID_PATTERN.test(runId))
+    throw new AppError('BAD_REQUEST', `Invalid run id "${runId}": use lower-case letters, digits, ".", "_" and "-".`, [
+      { path: 'runId', message: 'invalid' },
+    ]);
   const files = studyLayout(study).run(runId);
   const hash = specHash(spec);
 
@@ -74,7 +77,11 @@ export async function openRunFolder(spec: TrainingSpec, studyPath: string, reque
     const existing = JSON.parse(await fsp.readFile(files.spec, 'utf8')) as unknown;
     const parsed = TrainingSpec.safeParse(existing);
     if (!parsed.success || specHash(parsed.data) !== hash) {
-      throw new AppError('CONFLICT', `Run "${runId}" already exists with a different spec (${files.spec}); choose another run id or delete the run.`, [{ path: 'runId', message: 'exists with another spec' }]);
+      throw new AppError(
+        'CONFLICT',
+        `Run "${runId}" already exists with a different spec (${files.spec}); choose another run id or delete the run.`,
+        [{ path: 'runId', message: 'exists with another spec' }],
+      );
     }
   } else {
     await writeJsonAtomic(files.spec, spec);
@@ -94,19 +101,30 @@ export async function finishedResult(run: RunFolder, ctx: JobContext): Promise<T
 
 /** Batches per epoch of the training and the validation split. */
 export function epochBatches(spec: TrainingSpec, data: TrainingData): { train: number; validation: number } {
-  return { train: toBatches(data.train, spec.batchSize, true).length, validation: toBatches(data.validation, spec.batchSize, false).length };
+  return {
+    train: toBatches(data.train, spec.batchSize, true).length,
+    validation: toBatches(data.validation, spec.batchSize, false).length,
+  };
 }
 
 /** Plans the data, finds the checkpoint to resume from, and (IWNE-CL) runs or reuses the pretraining. */
-export async function prepareInputs(spec: TrainingSpec, run: RunFolder, ctx: RunContext, io: { writeFile?: FileWriter; imageMemoryBytes?: number }): Promise<RunInputs> {
+export async function prepareInputs(
+  spec: TrainingSpec,
+  run: RunFolder,
+  ctx: RunContext,
+  io: { writeFile?: FileWriter; imageMemoryBytes?: number },
+): Promise<RunInputs> {
   ctx.progress(0, 1, 'Preparing the data');
   const data = await planTrainingData(spec, run.study);
   const source = new ImageSource(spec.inputSize, io.imageMemoryBytes);
-  ctx.log(`${data.train.length} training images (${data.trainPatients} patients, fraction ${spec.fraction}), ${data.validation.length} validation images (${data.validationPatients} patients) from ${data.datasetId}`);
+  ctx.log(
+    `${data.train.length} training images (${data.trainPatients} patients, fraction ${spec.fraction}), ${data.validation.length} validation images (${data.validationPatients} patients) from ${data.datasetId}`,
+  );
 
   await removeStaleTemporaries(run.files.dir);
   const checkpoint = await readCheckpoint(run.files.dir);
-  if (checkpoint && checkpoint.state.specHash !== run.hash) throw new AppError('CONFLICT', `The checkpoint in ${run.files.dir} belongs to another spec; delete it to restart.`);
+  if (checkpoint && checkpoint.state.specHash !== run.hash)
+    throw new AppError('CONFLICT', `The checkpoint in ${run.files.dir} belongs to another spec; delete it to restart.`);
 
   // IWNE-CL: MoCo v2 pretraining on the study's images first (shared by runs with the same settings).
   if (spec.strategy !== 'IWNE-CL') return { data, source, checkpoint, pretraining: null, offset: 0 };
@@ -114,7 +132,11 @@ export async function prepareInputs(spec: TrainingSpec, run: RunFolder, ctx: Run
   const fineTuneUnits = spec.epochs * (batches.train + batches.validation);
   const images = (await planPretrainingItems(spec, run.study)).length;
   const offset = pretrainSteps(spec, images);
-  const pretraining = await runPretraining(spec, run.study, ctx.status, { onProgress: (done, _total, message) => ctx.progress(done, offset + fineTuneUnits, message), writeFile: io.writeFile, imageMemoryBytes: io.imageMemoryBytes });
+  const pretraining = await runPretraining(spec, run.study, ctx.status, {
+    onProgress: (done, _total, message) => ctx.progress(done, offset + fineTuneUnits, message),
+    writeFile: io.writeFile,
+    imageMemoryBytes: io.imageMemoryBytes,
+  });
   return { data, source, checkpoint, pretraining, offset };
 }
 
@@ -124,7 +146,10 @@ export async function prepareInputs(spec: TrainingSpec, run: RunFolder, ctx: Run
  */
 export async function checkWasmFit(model: ResNet, spec: TrainingSpec, ctx: JobContext): Promise<void> {
   const fit = await assertTrainingFitsWasm(model, { inputSize: spec.inputSize, batchSize: spec.batchSize, field: 'batchSize' });
-  if (fit) ctx.log(`wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(spec.batchSize) / 1e6)} MB at batch ${spec.batchSize}`);
+  if (fit)
+    ctx.log(
+      `wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(spec.batchSize) / 1e6)} MB at batch ${spec.batchSize}`,
+    );
 }
 
 /**
@@ -132,7 +157,13 @@ export async function checkWasmFit(model: ResNet, spec: TrainingSpec, ctx: JobCo
  * (IFI) with a new head, and on a restart the checkpoint over them. Returns the file the run was
  * initialised from (null for random initialisation).
  */
-export async function initialiseWeights(model: ResNet, spec: TrainingSpec, run: RunFolder, inputs: RunInputs, ctx: JobContext): Promise<string | null> {
+export async function initialiseWeights(
+  model: ResNet,
+  spec: TrainingSpec,
+  run: RunFolder,
+  inputs: RunInputs,
+  ctx: JobContext,
+): Promise<string | null> {
   const { checkpoint, pretraining } = inputs;
   let initialisedFrom: string | null = null;
   if (pretraining) {
@@ -143,7 +174,9 @@ export async function initialiseWeights(model: ResNet, spec: TrainingSpec, run: 
     if (!checkpoint) await importPretrainedWeights(model, spec, initialisedFrom, ctx);
   }
   if (checkpoint) {
-    importWeights(model, parseWeightBytes(checkpoint.modelBytes, path.join(run.files.checkpoint.dir, CHECKPOINT_FILES.model)), { reinitialiseHead: false });
+    importWeights(model, parseWeightBytes(checkpoint.modelBytes, path.join(run.files.checkpoint.dir, CHECKPOINT_FILES.model)), {
+      reinitialiseHead: false,
+    });
     ctx.log(`Resuming run ${run.runId} after epoch ${checkpoint.state.epoch}`);
   }
   return initialisedFrom;
@@ -153,17 +186,27 @@ export async function initialiseWeights(model: ResNet, spec: TrainingSpec, run: 
 async function importMocoEncoder(model: ResNet, spec: TrainingSpec, encoder: string, ctx: JobContext): Promise<void> {
   const report = importWeights(model, await readWeightFile(encoder), { seed: spec.seed, reinitialiseHead: true });
   model.reinitialiseHead(spec.seed);
-  ctx.log(`Fine-tuning from the MoCo v2 encoder ${encoder}: ${report.loaded.length} tensors loaded, projection head dropped, new ${GRADES}-grade head`);
+  ctx.log(
+    `Fine-tuning from the MoCo v2 encoder ${encoder}: ${report.loaded.length} tensors loaded, projection head dropped, new ${GRADES}-grade head`,
+  );
 }
 
 /** The IFI strategies' pretrained weights file (spec.pretrainedWeights, relative to the study); it must exist. */
 function pretrainedWeightsFile(spec: TrainingSpec, study: string): string {
   if (!spec.pretrainedWeights) {
-    const what = spec.strategy === 'IFI-CL' ? 'a MoCo v2 ImageNet checkpoint (e.g. moco_v2_800ep_pretrain.pth.tar)' : 'ImageNet weights (e.g. torchvision resnet50-0676ba61.pth)';
-    throw new AppError('BAD_REQUEST', `${spec.strategy} starts from ${what}: set "pretrainedWeights" to the file (see docs/weights.md).`, [{ path: 'pretrainedWeights', message: `required for ${spec.strategy}` }]);
+    const what =
+      spec.strategy === 'IFI-CL'
+        ? 'a MoCo v2 ImageNet checkpoint (e.g. moco_v2_800ep_pretrain.pth.tar)'
+        : 'ImageNet weights (e.g. torchvision resnet50-0676ba61.pth)';
+    throw new AppError('BAD_REQUEST', `${spec.strategy} starts from ${what}: set "pretrainedWeights" to the file (see docs/weights.md).`, [
+      { path: 'pretrainedWeights', message: `required for ${spec.strategy}` },
+    ]);
   }
   const file = path.resolve(study, spec.pretrainedWeights);
-  if (!existsSync(file)) throw new AppError('NOT_FOUND', `The pretrained weights file ${file} does not exist.`, [{ path: 'pretrainedWeights', message: 'no such file' }]);
+  if (!existsSync(file))
+    throw new AppError('NOT_FOUND', `The pretrained weights file ${file} does not exist.`, [
+      { path: 'pretrainedWeights', message: 'no such file' },
+    ]);
   return file;
 }
 
@@ -171,9 +214,15 @@ function pretrainedWeightsFile(spec: TrainingSpec, study: string): string {
 async function importPretrainedWeights(model: ResNet, spec: TrainingSpec, file: string, ctx: JobContext): Promise<void> {
   const report = importWeights(model, await readWeightFile(file), { seed: spec.seed, reinitialiseHead: true });
   model.reinitialiseHead(spec.seed);
-  ctx.log(`Initialised from ${file}${report.moco ? ' (MoCo v2 checkpoint: query encoder)' : ''}: ${report.loaded.length} tensors loaded, head re-initialised for ${GRADES} grades`);
-  if (spec.strategy === 'IFI-CL' && !report.moco) ctx.log(`Note: ${file} is not a MoCo checkpoint (no encoder_q prefix); IFI-CL expects contrastively pretrained weights — make sure this file holds them.`);
-  if (spec.strategy === 'IFI-FS' && report.moco) ctx.log(`Note: ${file} is a MoCo (contrastive) checkpoint; that is the IFI-CL strategy, not IFI-FS.`);
+  ctx.log(
+    `Initialised from ${file}${report.moco ? ' (MoCo v2 checkpoint: query encoder)' : ''}: ${report.loaded.length} tensors loaded, head re-initialised for ${GRADES} grades`,
+  );
+  if (spec.strategy === 'IFI-CL' && !report.moco)
+    ctx.log(
+      `Note: ${file} is not a MoCo checkpoint (no encoder_q prefix); IFI-CL expects contrastively pretrained weights — make sure this file holds them.`,
+    );
+  if (spec.strategy === 'IFI-FS' && report.moco)
+    ctx.log(`Note: ${file} is a MoCo (contrastive) checkpoint; that is the IFI-CL strategy, not IFI-FS.`);
 }
 
 /**
@@ -186,7 +235,13 @@ export async function runNormalisation(spec: TrainingSpec, run: RunFolder, input
     checkpoint?.state.normalisation ??
     (pretraining && spec.normalisation.kind === 'dataset'
       ? pretraining.normalisation
-      : await resolveNormalisation(spec, source, data.train, ctx.status, `training subset (${data.train.length} images at ${spec.inputSize} px)`));
+      : await resolveNormalisation(
+          spec,
+          source,
+          data.train,
+          ctx.status,
+          `training subset (${data.train.length} images at ${spec.inputSize} px)`,
+        ));
   if (!checkpoint) await writeJsonAtomic(run.files.normalisation, norm);
   return norm;
 }
@@ -207,7 +262,12 @@ export function createOptimizer(model: ResNet, spec: TrainingSpec): AdamW {
  * The state the epoch loop continues from: the checkpoint's, or that of a run before its first
  * epoch. The log is rewritten to hold exactly its epochs (lines of an epoch that crashed are dropped).
  */
-export async function startState(spec: TrainingSpec, run: RunFolder, checkpoint: StoredCheckpoint | null, norm: Normalisation): Promise<CheckpointState> {
+export async function startState(
+  spec: TrainingSpec,
+  run: RunFolder,
+  checkpoint: StoredCheckpoint | null,
+  norm: Normalisation,
+): Promise<CheckpointState> {
   const o = spec.optimizer;
   const state: CheckpointState = checkpoint?.state ?? {
     format: 'funduslab.checkpoint/1',

@@ -44,7 +44,18 @@ import { throwIfCancelled, withHeldProgress, type JobContext } from '../../job-c
 import { fsyncWriter, writeCheckpoint, type CheckpointState, type FileWriter } from './checkpoint';
 import { PrefetchLoader, toBatches, type ImageSource, type Normalisation, type TrainingData, type TrainingItem } from './data';
 import type { PretrainOutcome } from './pretrain';
-import { checkWasmFit, createOptimizer, epochBatches, finishedResult, initialiseWeights, openRunFolder, prepareInputs, runNormalisation, startState, type RunFolder } from './run-setup';
+import {
+  checkWasmFit,
+  createOptimizer,
+  epochBatches,
+  finishedResult,
+  initialiseWeights,
+  openRunFolder,
+  prepareInputs,
+  runNormalisation,
+  startState,
+  type RunFolder,
+} from './run-setup';
 import { GRADES, crossEntropy, crossEntropyRows, inverseFrequencyWeights } from '../../engine/loss';
 
 export { RUN_ID_PATTERN } from '../runs/run-info';
@@ -62,7 +73,12 @@ export interface RunTrainingOptions {
 }
 
 /** Trains (or resumes, or returns the finished result of) the run of a spec in a study; see the module comment. */
-export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, studyPath: string, jobCtx: JobContext, opts: RunTrainingOptions = {}): Promise<TrainingResult> {
+export async function runTraining(
+  specInput: TrainingSpec | TrainingSpecInput,
+  studyPath: string,
+  jobCtx: JobContext,
+  opts: RunTrainingOptions = {},
+): Promise<TrainingResult> {
   // One bar for the whole run: sub-steps with their own counts (mean/std of the images) only change the message.
   const ctx = withHeldProgress(jobCtx);
   const spec = parseOrThrow(TrainingSpec, specInput, 'training spec');
@@ -100,7 +116,8 @@ export async function runTraining(specInput: TrainingSpec | TrainingSpecInput, s
       norm,
       units: { offset: inputs.offset, trainBatches: batches.train, perEpoch, total: spec.epochs * perEpoch },
     };
-    for (let epoch = state.epoch + 1; epoch <= spec.epochs && !state.stoppedEarly; epoch++) state = await runEpoch(fineTuning, state, epoch);
+    for (let epoch = state.epoch + 1; epoch <= spec.epochs && !state.stoppedEarly; epoch++)
+      state = await runEpoch(fineTuning, state, epoch);
     return await finishRun(fineTuning, state, { resumedFrom, initialisedFrom, pretraining: inputs.pretraining });
   } finally {
     classWeights?.dispose();
@@ -138,7 +155,20 @@ async function runEpoch(t: FineTuning, state: CheckpointState, epoch: number): P
   const trainSeconds = (performance.now() - started) / 1000;
 
   const base = (epoch - 1) * units.perEpoch;
-  const val = await validate(t.model, t.source, t.data.validation, spec, t.norm, (b, nb) => ctx.progress(units.offset + base + units.trainBatches + b, units.offset + units.total, `epoch ${epoch}/${spec.epochs} · validation ${b}/${nb}`), ctx);
+  const val = await validate(
+    t.model,
+    t.source,
+    t.data.validation,
+    spec,
+    t.norm,
+    (b, nb) =>
+      ctx.progress(
+        units.offset + base + units.trainBatches + b,
+        units.offset + units.total,
+        `epoch ${epoch}/${spec.epochs} · validation ${b}/${nb}`,
+      ),
+    ctx,
+  );
   const improved = val.auc !== null && (state.best === null || val.auc > state.best.valAuc);
   if (improved) await saveBestModel(t, { epoch, valAuc: val.auc, valLoss: val.loss, selection: 'val-auc' });
   const seconds = (performance.now() - started) / 1000;
@@ -186,7 +216,11 @@ async function runEpoch(t: FineTuning, state: CheckpointState, epoch: number): P
  * forward in train mode → loss → AdamW step. Returns the summed loss, the images seen, the step
  * count after the epoch and the time spent waiting for images.
  */
-async function trainEpoch(t: FineTuning, epoch: number, firstStep: number): Promise<{ lossSum: number; seen: number; step: number; stallMs: number }> {
+async function trainEpoch(
+  t: FineTuning,
+  epoch: number,
+  firstStep: number,
+): Promise<{ lossSum: number; seen: number; step: number; stallMs: number }> {
   const { spec, ctx, model, optimizer, norm, classWeights, vars, units } = t;
   const S = spec.inputSize;
   const order = shuffle(t.data.train, mulberry32(hashSeeds(spec.seed, epoch, 0x73687566)));
@@ -202,20 +236,33 @@ async function trainEpoch(t: FineTuning, epoch: number, firstStep: number): Prom
       const n = batch.items.length;
       const value = tf.tidy(() => {
         const x = tf.tensor4d(batch.pixels, [n, S, S, 3]);
-        const augmented = augmentBatch(x, spec.augmentation, { seed: spec.seed, epoch, indices: batch.items.map((i) => i.index), outSize: S });
+        const augmented = augmentBatch(x, spec.augmentation, {
+          seed: spec.seed,
+          epoch,
+          indices: batch.items.map((i) => i.index),
+          outSize: S,
+        });
         const input = normalize(augmented, norm.mean, norm.std);
-        const targets = tf.tensor1d(batch.items.map((i) => i.grade), 'int32');
+        const targets = tf.tensor1d(
+          batch.items.map((i) => i.grade),
+          'int32',
+        );
         const { value, grads } = namedGradients(vars, () => crossEntropy(model.forward(input, { training: true }), targets, classWeights));
         optimizer.step(grads);
         return value;
       });
       const loss = (await value.data())[0]!;
       value.dispose();
-      if (!Number.isFinite(loss)) throw new AppError('INTERNAL', `The training loss became ${loss} in epoch ${epoch} (batch ${b + 1}); lower the learning rate.`);
+      if (!Number.isFinite(loss))
+        throw new AppError('INTERNAL', `The training loss became ${loss} in epoch ${epoch} (batch ${b + 1}); lower the learning rate.`);
       lossSum += loss * n;
       seen += n;
       step++;
-      ctx.progress(units.offset + base + b + 1, units.offset + units.total, `epoch ${epoch}/${spec.epochs} · batch ${b + 1}/${loader.length} · loss ${loss.toFixed(3)}`);
+      ctx.progress(
+        units.offset + base + b + 1,
+        units.offset + units.total,
+        `epoch ${epoch}/${spec.epochs} · batch ${b + 1}/${loader.length} · loss ${loss.toFixed(3)}`,
+      );
     }
   } finally {
     await loader.drain();
@@ -224,24 +271,55 @@ async function trainEpoch(t: FineTuning, epoch: number, firstStep: number): Prom
 }
 
 /** Writes the model as best/model.safetensors and its metrics (the epoch it comes from, how it was selected). */
-async function saveBestModel(t: FineTuning, best: { epoch: number; valAuc: number | null; valLoss: number; selection: TrainingResult['selection']; note?: string }): Promise<void> {
+async function saveBestModel(
+  t: FineTuning,
+  best: { epoch: number; valAuc: number | null; valLoss: number; selection: TrainingResult['selection']; note?: string },
+): Promise<void> {
   const { spec, run } = t;
   await fsp.mkdir(run.files.bestDir, { recursive: true });
   await exportSafetensors(t.model, run.files.bestModel);
   const { epoch, valAuc, valLoss, selection, note } = best;
-  await writeJsonAtomic(run.files.bestMetrics, { epoch, valAuc, valLoss, referable: spec.referable, selection, ...(note !== undefined ? { note } : {}), runId: run.runId, arch: spec.arch, classes: GRADES, normalisation: t.norm });
+  await writeJsonAtomic(run.files.bestMetrics, {
+    epoch,
+    valAuc,
+    valLoss,
+    referable: spec.referable,
+    selection,
+    ...(note !== undefined ? { note } : {}),
+    runId: run.runId,
+    arch: spec.arch,
+    classes: GRADES,
+    normalisation: t.norm,
+  });
 }
 
 /** Completes the epoch's state with the optimizer's, and commits it with the model as the run's checkpoint. */
 async function writeEpochCheckpoint(t: FineTuning, state: CheckpointState, lr: number): Promise<CheckpointState> {
   const adamw = t.optimizer.exportState();
-  const checkpointed: CheckpointState = { ...state, adamw: { lr, betas: adamw.betas, eps: adamw.eps, weightDecay: adamw.weightDecay, steps: Object.fromEntries(Object.entries(adamw.params).map(([k, p]) => [k, p.step])) } };
-  await writeCheckpoint(t.run.files.dir, { state: checkpointed, model: modelTensors(t.model, 'torch'), adamw }, t.opts.writeFile ?? fsyncWriter);
+  const checkpointed: CheckpointState = {
+    ...state,
+    adamw: {
+      lr,
+      betas: adamw.betas,
+      eps: adamw.eps,
+      weightDecay: adamw.weightDecay,
+      steps: Object.fromEntries(Object.entries(adamw.params).map(([k, p]) => [k, p.step])),
+    },
+  };
+  await writeCheckpoint(
+    t.run.files.dir,
+    { state: checkpointed, model: modelTensors(t.model, 'torch'), adamw },
+    t.opts.writeFile ?? fsyncWriter,
+  );
   return checkpointed;
 }
 
 /** Ends the run: keeps the last model if no epoch had a validation AUC, writes metrics.json (the TrainingResult). */
-async function finishRun(t: FineTuning, state: CheckpointState, from: { resumedFrom: number; initialisedFrom: string | null; pretraining: PretrainOutcome | null }): Promise<TrainingResult> {
+async function finishRun(
+  t: FineTuning,
+  state: CheckpointState,
+  from: { resumedFrom: number; initialisedFrom: string | null; pretraining: PretrainOutcome | null },
+): Promise<TrainingResult> {
   const { run, units } = t;
   const files = run.files;
   // No epoch had a validation AUC (one class only): keep the last model, and say so.
@@ -249,7 +327,13 @@ async function finishRun(t: FineTuning, state: CheckpointState, from: { resumedF
   if (state.best === null && state.epoch > 0) {
     selection = 'last-epoch';
     const last = state.log[state.log.length - 1]!;
-    await saveBestModel(t, { epoch: last.epoch, valAuc: null, valLoss: last.valLoss, selection, note: last.valAucNote ?? 'no validation AUC' });
+    await saveBestModel(t, {
+      epoch: last.epoch,
+      valAuc: null,
+      valLoss: last.valLoss,
+      selection,
+      note: last.valAucNote ?? 'no validation AUC',
+    });
   }
   const totals = state.totals;
   const hasBest = existsSync(files.bestModel);
@@ -278,7 +362,11 @@ async function finishRun(t: FineTuning, state: CheckpointState, from: { resumedF
   });
   await writeJsonAtomic(files.metrics, result);
   const end = units.offset + units.total;
-  t.ctx.progress(end, end, `finished: best val AUC ${result.bestValAuc === null ? 'n/a' : result.bestValAuc.toFixed(4)} at epoch ${result.bestEpoch ?? '-'}`);
+  t.ctx.progress(
+    end,
+    end,
+    `finished: best val AUC ${result.bestValAuc === null ? 'n/a' : result.bestValAuc.toFixed(4)} at epoch ${result.bestEpoch ?? '-'}`,
+  );
   return result;
 }
 
@@ -300,7 +388,11 @@ async function validate(
     for (let b = 0; b < loader.length; b++) {
       throwIfCancelled(ctx);
       const batch = (await loader.next())!;
-      const out = tf.tidy(() => model.forward(normalize(tf.tensor4d(batch.pixels, [batch.items.length, S, S, 3]) as Tensor4D, norm.mean, norm.std), { training: false }));
+      const out = tf.tidy(() =>
+        model.forward(normalize(tf.tensor4d(batch.pixels, [batch.items.length, S, S, 3]) as Tensor4D, norm.mean, norm.std), {
+          training: false,
+        }),
+      );
       logits.set(await out.data(), grades.length * GRADES);
       out.dispose();
       for (const it of batch.items) grades.push(it.grade);
@@ -314,7 +406,11 @@ async function validate(
   const labels = Uint8Array.from(grades, (g) => (spec.referable.includes(g) ? 1 : 0));
   const positives = labels.reduce((a, b) => a + b, 0);
   if (positives === 0 || positives === labels.length) {
-    return { loss, auc: null, note: `the validation split holds only ${positives === 0 ? 'non-referable' : 'referable'} images (referable = grades ${spec.referable.join(', ')}), so its AUC is undefined` };
+    return {
+      loss,
+      auc: null,
+      note: `the validation split holds only ${positives === 0 ? 'non-referable' : 'referable'} images (referable = grades ${spec.referable.join(', ')}), so its AUC is undefined`,
+    };
   }
   return { loss, auc: rocAuc(labels, referableProbability(logits, spec.referable)) };
 }

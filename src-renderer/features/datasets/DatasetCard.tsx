@@ -15,7 +15,12 @@ import { LesionLegend, SyntheticChip } from './DatasetChips';
 export function DatasetCard({ model, onOpen }: { model: CardModel; onOpen(): void }) {
   const titleId = `dataset-${model.id}-title`;
   return (
-    <Card component="section" aria-labelledby={titleId} data-testid={`dataset-card-${model.id}`} sx={{ height: '100%', display: 'flex', flexDirection: 'column' }}>
+    <Card
+      component="section"
+      aria-labelledby={titleId}
+      data-testid={`dataset-card-${model.id}`}
+      sx={{ height: '100%', display: 'flex', flexDirection: 'column' }}
+    >
       <CardContent sx={{ flex: 1 }}>
         <Box sx={{ display: 'flex', alignItems: 'center', gap: 1, flexWrap: 'wrap', mb: 1 }}>
           <Typography variant="h2" id={titleId} sx={{ overflowWrap: 'anywhere', mr: 'auto' }}>

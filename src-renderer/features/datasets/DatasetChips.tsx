@@ -13,18 +13,40 @@ export function SyntheticChip() {
 }
 
 export function Swatch({ colour }: { colour: string }) {
-  return <Box component="span" aria-hidden sx={{ display: 'inline-block', width: 12, height: 12, borderRadius: '3px', bgcolor: colour, border: 1, borderColor: 'divider', flexShrink: 0 }} />;
+  return (
+    <Box
+      component="span"
+      aria-hidden
+      sx={{
+        display: 'inline-block',
+        width: 12,
+        height: 12,
+        borderRadius: '3px',
+        bgcolor: colour,
+        border: 1,
+        borderColor: 'divider',
+        flexShrink: 0,
+      }}
+    />
+  );
 }
 
 /** Lesion masks of the dataset with their overlay colours and counts. */
 export function LesionLegend({ lesions }: { lesions: readonly { lesion: Lesion; name: string; count: number; colour: string }[] }) {
   return (
-    <Box component="ul" aria-label="Lesion masks" sx={{ listStyle: 'none', p: 0, m: 0, mt: 1, display: 'flex', flexWrap: 'wrap', columnGap: 2, rowGap: 0.5 }}>
+    <Box
+      component="ul"
+      aria-label="Lesion masks"
+      sx={{ listStyle: 'none', p: 0, m: 0, mt: 1, display: 'flex', flexWrap: 'wrap', columnGap: 2, rowGap: 0.5 }}
+    >
       {lesions.map((l) => (
         <Box component="li" key={l.lesion} sx={{ display: 'flex', alignItems: 'center', gap: 0.75 }}>
           <Swatch colour={l.colour} />
           <Typography variant="body2">
-            {l.lesion} <Box component="span" sx={{ color: 'text.secondary' }}>({l.name}): {l.count}</Box>
+            {l.lesion}{' '}
+            <Box component="span" sx={{ color: 'text.secondary' }}>
+              ({l.name}): {l.count}
+            </Box>
           </Typography>
         </Box>
       ))}

@@ -122,7 +122,8 @@ export function DatasetDetail({ studyPath, datasetId, onBack }: { studyPath: str
             <ThumbnailGrid studyPath={studyPath} datasetId={s.id} masks={s.masks} />
           ) : (
             <Typography variant="body2" sx={{ color: 'text.secondary' }}>
-              This dataset was imported with “validate only”, so there are no preprocessed images to show. Import it again without that option to see thumbnails.
+              This dataset was imported with “validate only”, so there are no preprocessed images to show. Import it again without that
+              option to see thumbnails.
             </Typography>
           )}
         </Section>

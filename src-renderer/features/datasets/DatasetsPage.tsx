@@ -25,7 +25,8 @@ import { ImportWizard } from './ImportWizard';
 /** The datasets the `dataset.demo` job imports (src-main/services/demo/study-demo.ts). */
 const DEMO_DATASET_IDS = ['eyepacs-demo', 'idrid-demo'] as const;
 
-const DESCRIPTION = 'Import fundus datasets into the open study, check what the importer found, and look at the images and their lesion masks.';
+const DESCRIPTION =
+  'Import fundus datasets into the open study, check what the importer found, and look at the images and their lesion masks.';
 
 export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
   const { openStudy } = useStudy();
@@ -43,7 +44,8 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
               Open or create a study first
             </Typography>
             <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '75ch' }}>
-              Datasets are imported into a study folder: the preprocessed images and the validation report are kept there, next to the runs that use them.
+              Datasets are imported into a study folder: the preprocessed images and the validation report are kept there, next to the runs
+              that use them.
             </Typography>
             <Button variant="contained" onClick={() => navigate('studies')}>
               Go to Studies
@@ -57,7 +59,8 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
   // The demo card stays while its job runs; otherwise only until both demo datasets are in the study.
   const demoRunning = activeStudyJobs(jobs, studyPath, 'dataset.demo').length > 0;
   const hasDemo = (id: string) => datasets?.some((d) => d.id === id) ?? false;
-  const showCompactDemo = datasets !== null && datasets.length > 0 && (demoRunning || !hasDemo(DEMO_DATASET_IDS[0]) || !hasDemo(DEMO_DATASET_IDS[1]));
+  const showCompactDemo =
+    datasets !== null && datasets.length > 0 && (demoRunning || !hasDemo(DEMO_DATASET_IDS[0]) || !hasDemo(DEMO_DATASET_IDS[1]));
 
   const importButton =
     view.kind === 'list' ? (
@@ -98,8 +101,8 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
                   No datasets yet
                 </Typography>
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '75ch' }}>
-                  Import EyePACS, Messidor-2, IDRiD or any folder of graded images. FundusLab checks every image and writes a validation report; the source folder
-                  is never changed.
+                  Import EyePACS, Messidor-2, IDRiD or any folder of graded images. FundusLab checks every image and writes a validation
+                  report; the source folder is never changed.
                 </Typography>
                 {importButton}
               </CardContent>

@@ -63,7 +63,12 @@ export function DatasetsProvider({ children }: { children: ReactNode }) {
 
   // A finished import of this study changes the list; so does a demo-data job however it ended (one of its two sets may be in).
   const finishedImports = jobs
-    .filter((j) => j.studyPath === studyPath && ((j.kind === 'dataset.import' && j.status === 'succeeded') || (j.kind === 'dataset.demo' && TERMINAL_JOB_STATUSES.includes(j.status))))
+    .filter(
+      (j) =>
+        j.studyPath === studyPath &&
+        ((j.kind === 'dataset.import' && j.status === 'succeeded') ||
+          (j.kind === 'dataset.demo' && TERMINAL_JOB_STATUSES.includes(j.status))),
+    )
     .map((j) => j.id)
     .join(',');
   useEffect(() => {

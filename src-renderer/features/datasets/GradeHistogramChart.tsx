@@ -24,13 +24,27 @@ export function GradeHistogramChart({ model, height = 150, testId }: { model: Gr
         <ResponsiveContainer width="100%" height="100%">
           <BarChart data={model.bars} margin={{ top: 18, right: 8, bottom: 0, left: -18 }}>
             <CartesianGrid vertical={false} stroke={theme.palette.divider} />
-            <XAxis dataKey="tick" tickLine={false} axisLine={{ stroke: theme.palette.divider }} tick={{ fill: axis, fontSize: 12 }} interval={0} />
+            <XAxis
+              dataKey="tick"
+              tickLine={false}
+              axisLine={{ stroke: theme.palette.divider }}
+              tick={{ fill: axis, fontSize: 12 }}
+              interval={0}
+            />
             <YAxis allowDecimals={false} tickLine={false} axisLine={false} tick={{ fill: axis, fontSize: 11 }} width={48} />
             <Tooltip
               cursor={{ fill: theme.palette.action.hover }}
-              contentStyle={{ background: theme.palette.background.paper, border: `1px solid ${theme.palette.divider}`, borderRadius: 6, fontSize: 13 }}
+              contentStyle={{
+                background: theme.palette.background.paper,
+                border: `1px solid ${theme.palette.divider}`,
+                borderRadius: 6,
+                fontSize: 13,
+              }}
               labelStyle={{ color: theme.palette.text.primary }}
-              formatter={(value, _name, item) => [`${String(value)} (${String((item.payload as { percent: number }).percent)} %)`, 'Images']}
+              formatter={(value, _name, item) => [
+                `${String(value)} (${String((item.payload as { percent: number }).percent)} %)`,
+                'Images',
+              ]}
               labelFormatter={(_label, payload) => String((payload?.[0]?.payload as { name?: string } | undefined)?.name ?? '')}
             />
             <Bar dataKey="count" radius={[3, 3, 0, 0]} isAnimationActive={false}>

@@ -42,7 +42,17 @@ export function ImageDialog({ studyPath, datasetId, item, toggles, enabled, onEn
             <LesionToggles lesions={toggles} enabled={enabled} onChange={onEnabledChange} idPrefix="dialog-mask-toggle" />
           </Box>
         ) : null}
-        <Box sx={{ width: 'min(512px, 70vh)', aspectRatio: '1 / 1', bgcolor: '#000', display: 'grid', placeItems: 'center', borderRadius: 1, overflow: 'hidden' }}>
+        <Box
+          sx={{
+            width: 'min(512px, 70vh)',
+            aspectRatio: '1 / 1',
+            bgcolor: '#000',
+            display: 'grid',
+            placeItems: 'center',
+            borderRadius: 1,
+            overflow: 'hidden',
+          }}
+        >
           {url ? (
             <Box
               component="img"

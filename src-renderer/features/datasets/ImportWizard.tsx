@@ -200,7 +200,15 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
                   key={t.type}
                   value={t.type}
                   sx={{ alignItems: 'flex-start', mb: 1, mr: 0 }}
-                  control={<Radio size="small" sx={{ mt: -0.5 }} slotProps={{ input: { 'data-testid': `import-type-${t.type}`, ...(i === 0 ? { 'data-step-focus': 'true' } : {}) } as object }} />}
+                  control={
+                    <Radio
+                      size="small"
+                      sx={{ mt: -0.5 }}
+                      slotProps={{
+                        input: { 'data-testid': `import-type-${t.type}`, ...(i === 0 ? { 'data-step-focus': 'true' } : {}) } as object,
+                      }}
+                    />
+                  }
                   label={
                     <Box>
                       <Typography variant="body1" sx={{ fontWeight: 600 }}>
@@ -277,7 +285,14 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
                     helperText={errors[field] ?? (required ? ' ' : 'None: each image is its own patient')}
                     size="small"
                     sx={{ minWidth: 220, flex: 1 }}
-                    slotProps={{ select: { SelectDisplayProps: { 'data-testid': `import-${field}`, ...(i === 0 ? { 'data-step-focus': 'true' } : {}) } as object } }}
+                    slotProps={{
+                      select: {
+                        SelectDisplayProps: {
+                          'data-testid': `import-${field}`,
+                          ...(i === 0 ? { 'data-step-focus': 'true' } : {}),
+                        } as object,
+                      },
+                    }}
                   >
                     {!required ? <MenuItem value="">None</MenuItem> : null}
                     {preview.columns.map((c) => (
@@ -295,7 +310,13 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
                       {preview.columns.map((c) => (
                         <TableCell key={c} sx={{ fontWeight: 600, whiteSpace: 'nowrap' }}>
                           {c}
-                          {c === form.imageColumn ? ' (image)' : c === form.gradeColumn ? ' (grade)' : c === form.patientColumn ? ' (patient)' : ''}
+                          {c === form.imageColumn
+                            ? ' (image)'
+                            : c === form.gradeColumn
+                              ? ' (grade)'
+                              : c === form.patientColumn
+                                ? ' (patient)'
+                                : ''}
                         </TableCell>
                       ))}
                     </TableRow>
@@ -343,7 +364,13 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
                 />
               </Stack>
               <FormControlLabel
-                control={<Checkbox checked={form.validateOnly} onChange={(e) => edit('validateOnly', e.target.checked)} slotProps={{ input: { 'data-testid': 'import-validate-only' } as object }} />}
+                control={
+                  <Checkbox
+                    checked={form.validateOnly}
+                    onChange={(e) => edit('validateOnly', e.target.checked)}
+                    slotProps={{ input: { 'data-testid': 'import-validate-only' } as object }}
+                  />
+                }
                 label="Validate only: check every image and write the report, but keep no preprocessed copies (no thumbnails)"
               />
             </Stack>
@@ -376,8 +403,12 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
 
         {failed ? (
           <Alert severity={vm.status === 'failed' ? 'error' : 'warning'} sx={{ mt: 2 }} data-testid="import-failed" data-status={vm.status}>
-            {vm.status === 'failed' ? `The import failed: ${vm.error ?? 'no reason given'}` : vm.status === 'cancelled' ? 'The import was cancelled.' : `The import ended: ${vm.status}.`} Fix the
-            answers and import again.
+            {vm.status === 'failed'
+              ? `The import failed: ${vm.error ?? 'no reason given'}`
+              : vm.status === 'cancelled'
+                ? 'The import was cancelled.'
+                : `The import ended: ${vm.status}.`}{' '}
+            Fix the answers and import again.
           </Alert>
         ) : null}
 
@@ -390,7 +421,13 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
             Back
           </Button>
           {step === 'review' ? (
-            <Button variant="contained" startIcon={<PlayIcon />} onClick={() => void startImport()} disabled={busy || running} data-testid="import-start">
+            <Button
+              variant="contained"
+              startIcon={<PlayIcon />}
+              onClick={() => void startImport()}
+              disabled={busy || running}
+              data-testid="import-start"
+            >
               {running ? 'Importing…' : 'Import'}
             </Button>
           ) : (

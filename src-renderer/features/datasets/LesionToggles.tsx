@@ -16,9 +16,22 @@ export function LesionToggles({
   idPrefix: string;
 }) {
   return (
-    <ToggleButtonGroup size="small" color="primary" value={[...enabled]} onChange={(_e, next: Lesion[]) => onChange(next)} aria-label="Lesion masks drawn over the images" sx={{ flexWrap: 'wrap' }}>
+    <ToggleButtonGroup
+      size="small"
+      color="primary"
+      value={[...enabled]}
+      onChange={(_e, next: Lesion[]) => onChange(next)}
+      aria-label="Lesion masks drawn over the images"
+      sx={{ flexWrap: 'wrap' }}
+    >
       {lesions.map((l) => (
-        <ToggleButton key={l.lesion} value={l.lesion} aria-label={`${l.name} mask`} data-testid={`${idPrefix}-${l.lesion}`} sx={{ gap: 0.75, px: 1.25, '&.Mui-selected': { fontWeight: 700, boxShadow: (t) => `inset 0 -3px 0 ${t.palette.primary.main}` } }}>
+        <ToggleButton
+          key={l.lesion}
+          value={l.lesion}
+          aria-label={`${l.name} mask`}
+          data-testid={`${idPrefix}-${l.lesion}`}
+          sx={{ gap: 0.75, px: 1.25, '&.Mui-selected': { fontWeight: 700, boxShadow: (t) => `inset 0 -3px 0 ${t.palette.primary.main}` } }}
+        >
           <Swatch colour={l.colour} />
           {l.lesion}
         </ToggleButton>

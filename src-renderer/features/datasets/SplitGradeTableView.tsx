@@ -17,7 +17,14 @@ export function SplitGradeTableView({ model }: { model: SplitGradeTable }) {
               Split
             </TableCell>
             {model.columns.map((c) => (
-              <TableCell key={c.key} align="right" component="th" scope="col" title={c.title} sx={{ whiteSpace: 'nowrap', lineHeight: 1.3 }}>
+              <TableCell
+                key={c.key}
+                align="right"
+                component="th"
+                scope="col"
+                title={c.title}
+                sx={{ whiteSpace: 'nowrap', lineHeight: 1.3 }}
+              >
                 {c.label}
                 <Box component="span" sx={{ display: 'block', fontWeight: 400, fontSize: '0.75rem', color: 'text.secondary' }}>
                   {c.short}

@@ -9,7 +9,17 @@ import type { DatasetItemRow, ItemsPage } from '../../../src-shared/contract';
 import type { Lesion } from '../../../src-shared/datasets';
 import { useClient } from '../../app/ClientContext';
 import { errorMessage } from '../../shared/errors.viewmodel';
-import { itemCaption, itemCaptionLines, lesionToggles, masksFor, pageCount, pageOffset, pageRangeText, THUMB_SIZE, THUMBS_PER_PAGE } from './datasets.viewmodel';
+import {
+  itemCaption,
+  itemCaptionLines,
+  lesionToggles,
+  masksFor,
+  pageCount,
+  pageOffset,
+  pageRangeText,
+  THUMB_SIZE,
+  THUMBS_PER_PAGE,
+} from './datasets.viewmodel';
 import { ImageDialog } from './ImageDialog';
 import { useDatasetImage } from './useDatasetImage';
 import { LesionToggles } from './LesionToggles';
@@ -20,7 +30,19 @@ interface Props {
   masks: Partial<Record<Lesion, number>>;
 }
 
-function Thumbnail({ studyPath, datasetId, item, enabled, onOpen }: { studyPath: string; datasetId: string; item: DatasetItemRow; enabled: readonly Lesion[]; onOpen(): void }) {
+function Thumbnail({
+  studyPath,
+  datasetId,
+  item,
+  enabled,
+  onOpen,
+}: {
+  studyPath: string;
+  datasetId: string;
+  item: DatasetItemRow;
+  enabled: readonly Lesion[];
+  onOpen(): void;
+}) {
   const masks = masksFor(item.lesions, enabled);
   const { url, error } = useDatasetImage(studyPath, datasetId, item.id, 'overlay', THUMB_SIZE, masks);
   const caption = itemCaption(item);
@@ -33,7 +55,16 @@ function Thumbnail({ studyPath, datasetId, item, enabled, onOpen }: { studyPath:
         data-testid={`thumb-${item.id}`}
         data-masks={masks.join(',')}
         data-loaded={url ? 'true' : 'false'}
-        sx={{ display: 'block', width: '100%', borderRadius: 1, overflow: 'hidden', border: 1, borderColor: 'divider', textAlign: 'left', '&:hover img': { opacity: 0.9 } }}
+        sx={{
+          display: 'block',
+          width: '100%',
+          borderRadius: 1,
+          overflow: 'hidden',
+          border: 1,
+          borderColor: 'divider',
+          textAlign: 'left',
+          '&:hover img': { opacity: 0.9 },
+        }}
       >
         <Box sx={{ aspectRatio: '1 / 1', bgcolor: '#000', display: 'grid', placeItems: 'center' }}>
           {url ? (
@@ -47,10 +78,18 @@ function Thumbnail({ studyPath, datasetId, item, enabled, onOpen }: { studyPath:
           )}
         </Box>
         <Box sx={{ px: 1, py: 0.5 }} title={caption}>
-          <Typography variant="caption" component="p" sx={{ fontWeight: 600, whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}>
+          <Typography
+            variant="caption"
+            component="p"
+            sx={{ fontWeight: 600, whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}
+          >
             {lines[0]}
           </Typography>
-          <Typography variant="caption" component="p" sx={{ color: 'text.secondary', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}>
+          <Typography
+            variant="caption"
+            component="p"
+            sx={{ color: 'text.secondary', whiteSpace: 'nowrap', overflow: 'hidden', textOverflow: 'ellipsis' }}
+          >
             {lines[1]}
           </Typography>
         </Box>
@@ -108,13 +147,31 @@ export function ThumbnailGrid({ studyPath, datasetId, masks }: Props) {
           {pageRangeText(data.offset, data.items.length, data.total)}
         </Typography>
       </Box>
-      <Box component="ul" aria-label="Images" sx={{ p: 0, m: 0, display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(140px, 1fr))', gap: 1.5 }}>
+      <Box
+        component="ul"
+        aria-label="Images"
+        sx={{ p: 0, m: 0, display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(140px, 1fr))', gap: 1.5 }}
+      >
         {data.items.map((item) => (
-          <Thumbnail key={item.id} studyPath={studyPath} datasetId={datasetId} item={item} enabled={enabled} onOpen={() => setOpenItem(item)} />
+          <Thumbnail
+            key={item.id}
+            studyPath={studyPath}
+            datasetId={datasetId}
+            item={item}
+            enabled={enabled}
+            onOpen={() => setOpenItem(item)}
+          />
         ))}
       </Box>
       {pages > 1 ? (
-        <Pagination sx={{ mt: 2, display: 'flex', justifyContent: 'center' }} count={pages} page={page} onChange={(_e, p) => setPage(p)} aria-label="Image pages" data-testid="thumb-pages" />
+        <Pagination
+          sx={{ mt: 2, display: 'flex', justifyContent: 'center' }}
+          count={pages}
+          page={page}
+          onChange={(_e, p) => setPage(p)}
+          aria-label="Image pages"
+          data-testid="thumb-pages"
+        />
       ) : null}
       {openItem ? (
         <ImageDialog

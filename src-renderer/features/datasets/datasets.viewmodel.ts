@@ -19,11 +19,32 @@ export interface DatasetTypeInfo {
 }
 
 export const DATASET_TYPES: readonly DatasetTypeInfo[] = [
-  { type: 'eyepacs', label: 'EyePACS (Kaggle)', layout: 'train/ and test/ with <patient>_<left|right>.jpeg, trainLabels.csv (image, level) and optionally retinopathy_solution.csv.' },
-  { type: 'messidor2', label: 'Messidor-2', layout: 'The images and the adjudicated-grade CSV (image_id, adjudicated_dr_grade, …) in one folder.' },
-  { type: 'idrid-grading', label: 'IDRiD — B. Disease Grading', layout: '"1. Original Images/<set>/IDRiD_NNN.jpg" and the grade CSVs in "2. Groundtruths/" (the part folder or its parent).' },
-  { type: 'idrid-seg', label: 'IDRiD — A. Segmentation', layout: '"1. Original Images/<set>/IDRiD_NN.jpg" and lesion masks in "2. All Segmentation Groundtruths/<set>/<lesion>/" (MA, HE, EX, SE, OD).' },
-  { type: 'folder', label: 'Folder + CSV', layout: 'Any folder of images and a CSV naming each image and its grade 0-4; you map the columns.' },
+  {
+    type: 'eyepacs',
+    label: 'EyePACS (Kaggle)',
+    layout: 'train/ and test/ with <patient>_<left|right>.jpeg, trainLabels.csv (image, level) and optionally retinopathy_solution.csv.',
+  },
+  {
+    type: 'messidor2',
+    label: 'Messidor-2',
+    layout: 'The images and the adjudicated-grade CSV (image_id, adjudicated_dr_grade, …) in one folder.',
+  },
+  {
+    type: 'idrid-grading',
+    label: 'IDRiD — B. Disease Grading',
+    layout: '"1. Original Images/<set>/IDRiD_NNN.jpg" and the grade CSVs in "2. Groundtruths/" (the part folder or its parent).',
+  },
+  {
+    type: 'idrid-seg',
+    label: 'IDRiD — A. Segmentation',
+    layout:
+      '"1. Original Images/<set>/IDRiD_NN.jpg" and lesion masks in "2. All Segmentation Groundtruths/<set>/<lesion>/" (MA, HE, EX, SE, OD).',
+  },
+  {
+    type: 'folder',
+    label: 'Folder + CSV',
+    layout: 'Any folder of images and a CSV naming each image and its grade 0-4; you map the columns.',
+  },
 ];
 
 export function typeInfo(type: DatasetType): DatasetTypeInfo {
@@ -118,7 +139,8 @@ export function checkImportForm(form: WizardForm): FieldErrors {
       if (!(field in errors)) errors[field] = /expected number, received NaN/i.test(issue.message) ? 'Enter a whole number' : issue.message;
     }
   }
-  if (form.type === 'folder' && form.imageColumn && form.imageColumn === form.gradeColumn) errors.gradeColumn ??= 'Pick a different column than for the image';
+  if (form.type === 'folder' && form.imageColumn && form.imageColumn === form.gradeColumn)
+    errors.gradeColumn ??= 'Pick a different column than for the image';
   return errors;
 }
 
@@ -146,7 +168,11 @@ export function guessColumns(columns: readonly string[]): { imageColumn: string;
   const imageColumn = find([/^image$/i, /^image[ _-]?(id|name|file)$/i, /^(file|filename|file[ _-]?name|path)$/i, /image/i, /file/i]);
   const gradeColumn = find([/^(level|grade)$/i, /dr[ _-]?grade/i, /retinopathy[ _-]?grade/i, /grade/i, /level/i, /^(dr|label)$/i]);
   const patientColumn = find([/^patient$/i, /^patient[ _-]?id$/i, /patient/i, /subject/i]);
-  return { imageColumn, gradeColumn: gradeColumn === imageColumn ? '' : gradeColumn, patientColumn: [imageColumn, gradeColumn].includes(patientColumn) ? '' : patientColumn };
+  return {
+    imageColumn,
+    gradeColumn: gradeColumn === imageColumn ? '' : gradeColumn,
+    patientColumn: [imageColumn, gradeColumn].includes(patientColumn) ? '' : patientColumn,
+  };
 }
 
 export interface ReviewRow {
@@ -191,7 +217,14 @@ export function parseImportResult(value: unknown): ImportResult | null {
 // ---- Summaries, histogram, tables ---------------------------------------------------------------
 
 /** Short grade names for narrow table headers (PDR: proliferative DR). */
-export const GRADE_SHORT: Record<string, string> = { '0': 'No DR', '1': 'Mild', '2': 'Moderate', '3': 'Severe', '4': 'PDR', ungraded: 'Ungraded' };
+export const GRADE_SHORT: Record<string, string> = {
+  '0': 'No DR',
+  '1': 'Mild',
+  '2': 'Moderate',
+  '3': 'Severe',
+  '4': 'PDR',
+  ungraded: 'Ungraded',
+};
 
 export const GRADE_LABELS: Record<string, string> = {
   '0': 'No DR',
@@ -242,7 +275,11 @@ export function gradeHistogram(grades: Record<string, number>): GradeHistogramMo
   const graded = total - (grades.ungraded ?? 0);
   const noGrades = graded === 0;
   const description =
-    total === 0 ? 'No images.' : noGrades ? `No DR grades: all ${total} images are ungraded (this source has no grades).` : `Images per grade: ${bars.map((b) => `${b.name} ${b.count}`).join(', ')}.`;
+    total === 0
+      ? 'No images.'
+      : noGrades
+        ? `No DR grades: all ${total} images are ungraded (this source has no grades).`
+        : `Images per grade: ${bars.map((b) => `${b.name} ${b.count}`).join(', ')}.`;
   return { bars, total, description, noGrades };
 }
 
@@ -258,14 +295,26 @@ const SPLIT_LABELS: Record<string, string> = { train: 'Train', test: 'Test', non
 
 export function splitGradeTable(perSplitGrade: Record<string, Record<string, number>>): SplitGradeTable {
   const present = GRADE_KEYS.filter((k) => k !== 'ungraded' || Object.values(perSplitGrade).some((r) => (r[k] ?? 0) > 0));
-  const splits = ['train', 'test', 'none', ...Object.keys(perSplitGrade).filter((s) => !(s in SPLIT_LABELS)).sort()].filter((s) => s in perSplitGrade);
+  const splits = [
+    'train',
+    'test',
+    'none',
+    ...Object.keys(perSplitGrade)
+      .filter((s) => !(s in SPLIT_LABELS))
+      .sort(),
+  ].filter((s) => s in perSplitGrade);
   const rows = splits.map((split) => {
     const cells = present.map((k) => perSplitGrade[split]?.[k] ?? 0);
     return { split, label: SPLIT_LABELS[split] ?? split, cells, total: cells.reduce((a, b) => a + b, 0) };
   });
   const totals = present.map((_, i) => rows.reduce((n, r) => n + r.cells[i]!, 0));
   return {
-    columns: present.map((k) => ({ key: k, label: k === 'ungraded' ? 'n/a' : k, short: GRADE_SHORT[k]!, title: k === 'ungraded' ? 'Ungraded' : `Grade ${k}: ${GRADE_LABELS[k]}` })),
+    columns: present.map((k) => ({
+      key: k,
+      label: k === 'ungraded' ? 'n/a' : k,
+      short: GRADE_SHORT[k]!,
+      title: k === 'ungraded' ? 'Ungraded' : `Grade ${k}: ${GRADE_LABELS[k]}`,
+    })),
     rows,
     totals,
     total: totals.reduce((a, b) => a + b, 0),
@@ -298,7 +347,12 @@ export function issueText(issues: { error: number; warning: number }): string {
 }
 
 export function lesionCounts(masks: Partial<Record<Lesion, number>>): CardModel['lesions'] {
-  return LESIONS.filter((l) => (masks[l] ?? 0) > 0).map((lesion) => ({ lesion, name: LESION_NAMES[lesion], count: masks[lesion]!, colour: LESION_COLOURS[lesion] }));
+  return LESIONS.filter((l) => (masks[l] ?? 0) > 0).map((lesion) => ({
+    lesion,
+    name: LESION_NAMES[lesion],
+    count: masks[lesion]!,
+    colour: LESION_COLOURS[lesion],
+  }));
 }
 
 export function datasetCard(s: ReadableDatasetSummary, locale?: string): CardModel {
@@ -328,9 +382,17 @@ export function detailFacts(s: ReadableDatasetSummary, locale?: string): { label
   return [
     { label: 'Source folder', value: s.source, mono: true },
     { label: 'Type', value: typeInfo(s.type).label },
-    { label: 'Images', value: `${s.items.toLocaleString('en')}${s.candidates !== null ? ` of ${s.candidates.toLocaleString('en')} checked` : ''}` },
+    {
+      label: 'Images',
+      value: `${s.items.toLocaleString('en')}${s.candidates !== null ? ` of ${s.candidates.toLocaleString('en')} checked` : ''}`,
+    },
     { label: 'Patients', value: s.patients.toLocaleString('en') },
-    { label: 'Preprocessing', value: s.preprocessed ? `${s.settings.inputSize} px input, ${s.settings.overlaySize} px overlay, ${s.settings.format.toUpperCase()}` : 'none (validated only)' },
+    {
+      label: 'Preprocessing',
+      value: s.preprocessed
+        ? `${s.settings.inputSize} px input, ${s.settings.overlaySize} px overlay, ${s.settings.format.toUpperCase()}`
+        : 'none (validated only)',
+    },
     { label: 'Imported', value: formatDateTime(s.updated, locale) },
   ];
 }

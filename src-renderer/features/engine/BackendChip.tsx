@@ -45,7 +45,9 @@ export function BackendChip() {
         onClose={() => setAnchor(null)}
         anchorOrigin={{ vertical: 'bottom', horizontal: 'right' }}
         transformOrigin={{ vertical: 'top', horizontal: 'right' }}
-        slotProps={{ paper: { sx: { width: 460, maxWidth: 'calc(100vw - 32px)', p: 2 }, role: 'dialog', 'aria-label': 'Compute backend details' } }}
+        slotProps={{
+          paper: { sx: { width: 460, maxWidth: 'calc(100vw - 32px)', p: 2 }, role: 'dialog', 'aria-label': 'Compute backend details' },
+        }}
       >
         <Box data-testid="backend-details">
           <Typography variant="h3" component="h2" gutterBottom>
@@ -58,7 +60,11 @@ export function BackendChip() {
               </Typography>
               <Box component="ul" sx={{ listStyle: 'none', p: 0, m: 0, display: 'grid', gap: 1 }}>
                 {candidateRows(status).map((row) => (
-                  <Box component="li" key={row.backend} sx={{ display: 'grid', gridTemplateColumns: '110px 96px minmax(0, 1fr)', gap: 1, alignItems: 'start' }}>
+                  <Box
+                    component="li"
+                    key={row.backend}
+                    sx={{ display: 'grid', gridTemplateColumns: '110px 96px minmax(0, 1fr)', gap: 1, alignItems: 'start' }}
+                  >
                     <Typography variant="body2" sx={{ fontWeight: row.active ? 600 : 400 }}>
                       {row.backend}
                     </Typography>

@@ -64,7 +64,13 @@ export function EngineStatusCard() {
                 </TableHead>
                 <TableBody>
                   {candidateRows(status).map((row) => (
-                    <TableRow key={row.backend} selected={row.active} data-testid="backend-candidate" data-backend={row.backend} data-state={row.stateLabel}>
+                    <TableRow
+                      key={row.backend}
+                      selected={row.active}
+                      data-testid="backend-candidate"
+                      data-backend={row.backend}
+                      data-state={row.stateLabel}
+                    >
                       <TableCell sx={{ whiteSpace: 'nowrap' }}>{row.title}</TableCell>
                       <TableCell sx={{ fontFamily: MONO_FONT, fontSize: '0.8rem', whiteSpace: 'nowrap' }}>{row.packageName}</TableCell>
                       <TableCell>

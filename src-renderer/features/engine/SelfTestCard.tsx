@@ -58,8 +58,8 @@ export function SelfTestCard() {
               Self-test
             </Typography>
             <Typography variant="body2" sx={{ color: 'text.secondary', maxWidth: '75ch' }}>
-              Trains a small convolutional network for a few steps on the active backend, measures its speed, checks that the loss falls, and
-              compares its gradients with the plain JavaScript CPU reference. It runs as a job in a worker and takes a few seconds.
+              Trains a small convolutional network for a few steps on the active backend, measures its speed, checks that the loss falls,
+              and compares its gradients with the plain JavaScript CPU reference. It runs as a job in a worker and takes a few seconds.
             </Typography>
           </Box>
           <Button
@@ -82,7 +82,14 @@ export function SelfTestCard() {
 
         {job && vm && active ? (
           <Box sx={{ mb: 1 }}>
-            <JobProgressBar vm={vm} testId="selftest-progress" label="Self-test progress" cancelText="Cancel" cancelLabel="Cancel self-test" onCancel={() => void stop(job.id)} />
+            <JobProgressBar
+              vm={vm}
+              testId="selftest-progress"
+              label="Self-test progress"
+              cancelText="Cancel"
+              cancelLabel="Cancel self-test"
+              onCancel={() => void stop(job.id)}
+            />
           </Box>
         ) : null}
 

@@ -2,7 +2,14 @@
  * What the Compute views show about the engine, derived by pure functions (no React, no DOM):
  * backend names for people, the ladder table, the preference choices, and the self-test report.
  */
-import { BACKEND_LADDER, SelfTestResult, type BackendCandidate, type BackendName, type BackendPreference, type EngineStatus } from '../../../src-shared/engine';
+import {
+  BACKEND_LADDER,
+  SelfTestResult,
+  type BackendCandidate,
+  type BackendName,
+  type BackendPreference,
+  type EngineStatus,
+} from '../../../src-shared/engine';
 import type { StatusColor } from '../../shared/status';
 import { formatMeasure } from '../../shared/format.viewmodel';
 
@@ -134,8 +141,14 @@ export function selfTestReport(result: SelfTestResult): SelfTestReport {
     rows: [
       { label: 'Backend', value: backendTitle(result.backend) },
       { label: 'Workload', value: `${result.batch} images of ${result.size}×${result.size}, ${result.steps} training steps` },
-      { label: 'Forward', value: `${formatMeasure(result.forwardImagesPerSecond)} images/s (${formatMeasure(result.forwardMsPerBatch)} ms/batch)` },
-      { label: 'Training step', value: `${formatMeasure(result.trainImagesPerSecond)} images/s (${formatMeasure(result.trainMsPerBatch)} ms/batch)` },
+      {
+        label: 'Forward',
+        value: `${formatMeasure(result.forwardImagesPerSecond)} images/s (${formatMeasure(result.forwardMsPerBatch)} ms/batch)`,
+      },
+      {
+        label: 'Training step',
+        value: `${formatMeasure(result.trainImagesPerSecond)} images/s (${formatMeasure(result.trainMsPerBatch)} ms/batch)`,
+      },
       { label: 'Loss', value: `${formatMeasure(result.lossFirst)} → ${formatMeasure(result.lossLast)}` },
       { label: 'Gradients vs CPU', value: gradient },
     ],

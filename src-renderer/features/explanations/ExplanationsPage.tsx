@@ -42,13 +42,19 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
   useEffect(() => {
     if (groups.length > 0 && !groups.some((g) => g.key === groupKey)) setGroupKey(groups[0]!.key);
   }, [groups, groupKey]);
-  const tables = useMemo(() => (group ? (['rma', 'rra'] as const).map((m) => table3Model(group.results, m, pooling)) : []), [group, pooling]);
+  const tables = useMemo(
+    () => (group ? (['rma', 'rra'] as const).map((m) => table3Model(group.results, m, pooling)) : []),
+    [group, pooling],
+  );
 
   if (!studyPath) {
     return (
       <>
         <PageHeader title="Explanations" description={DESCRIPTION} focusOnMount={focusHeading} />
-        <StudyRequiredCard testId="explanations-no-study" text="Explanations are computed for a study's trained runs on a dataset with lesion masks." />
+        <StudyRequiredCard
+          testId="explanations-no-study"
+          text="Explanations are computed for a study's trained runs on a dataset with lesion masks."
+        />
       </>
     );
   }
@@ -68,9 +74,7 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
         title="Explanations"
         description={DESCRIPTION}
         focusOnMount={focusHeading}
-        actions={
-          <RefreshButton what="explanations" onClick={refresh} />
-        }
+        actions={<RefreshButton what="explanations" onClick={refresh} />}
       />
       <Stack spacing={3}>
         <LoadErrorAlert error={results.error ?? runs.error} onRetry={refresh} />
@@ -78,7 +82,18 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
           <EmptyStateCard
             testId="explanations-empty"
             title="No explanations yet"
-            commands={first ? [explainCommand(studyPath, first.group.runs.map((r) => r.runId), first.datasetId, imagesValue)] : [`${cliCommand(['explain', '--study', studyPath])} --runs <run-id,run-id> --dataset <dataset with lesion masks>`]}
+            commands={
+              first
+                ? [
+                    explainCommand(
+                      studyPath,
+                      first.group.runs.map((r) => r.runId),
+                      first.datasetId,
+                      imagesValue,
+                    ),
+                  ]
+                : [`${cliCommand(['explain', '--study', studyPath])} --runs <run-id,run-id> --dataset <dataset with lesion masks>`]
+            }
           >
             {first ? (
               <>
@@ -87,9 +102,9 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
               </>
             ) : (
               <>
-                Explanations need finished runs and a dataset with lesion masks at their input size: import IDRiD segmentation on the Datasets page (
-                <code>npx funduslab import idrid-seg &lt;folder&gt; --study &lt;dir&gt;</code>), then click <strong>Run explanations</strong> below. On the
-                command line:
+                Explanations need finished runs and a dataset with lesion masks at their input size: import IDRiD segmentation on the
+                Datasets page (<code>npx funduslab import idrid-seg &lt;folder&gt; --study &lt;dir&gt;</code>), then click{' '}
+                <strong>Run explanations</strong> below. On the command line:
               </>
             )}
           </EmptyStateCard>
@@ -99,8 +114,9 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
           title="Run the explanations"
           description={
             <>
-              One <code>explain.run</code> job per strategy of the chosen runs: an LRP α1β0 heatmap of every image of a dataset with lesion masks, imported at
-              the runs' input size (e.g. IDRiD segmentation), and RMA / RRA per lesion and pooling against a Gaussian-noise control.
+              One <code>explain.run</code> job per strategy of the chosen runs: an LRP α1β0 heatmap of every image of a dataset with lesion
+              masks, imported at the runs' input size (e.g. IDRiD segmentation), and RMA / RRA per lesion and pooling against a
+              Gaussian-noise control.
             </>
           }
           kind="explain.run"
@@ -121,8 +137,21 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
               sx={{ width: { xs: '100%', sm: 420 } }}
             />
           }
-          requests={(g, datasetId) => g.runs.map((r) => ({ kind: 'explain.run' as const, params: { runId: r.runId, datasetId, ...(imagesValue === null ? {} : { images: imagesValue }) }, studyPath }))}
-          commands={(g, datasetId) => [explainCommand(studyPath, g.runs.map((r) => r.runId), datasetId, imagesValue)]}
+          requests={(g, datasetId) =>
+            g.runs.map((r) => ({
+              kind: 'explain.run' as const,
+              params: { runId: r.runId, datasetId, ...(imagesValue === null ? {} : { images: imagesValue }) },
+              studyPath,
+            }))
+          }
+          commands={(g, datasetId) => [
+            explainCommand(
+              studyPath,
+              g.runs.map((r) => r.runId),
+              datasetId,
+              imagesValue,
+            ),
+          ]}
         />
         {group ? (
           <>
@@ -149,8 +178,8 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
                   </TextField>
                 ) : null}
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '90ch' }} data-testid="explanations-summary">
-                  {explanationSummary(group.results[0]!)} Red: evidence for the explained output; blue: against. Under each heatmap: the image's RMA and RRA for
-                  the union of its lesions (pooling {pooling}).
+                  {explanationSummary(group.results[0]!)} Red: evidence for the explained output; blue: against. Under each heatmap: the
+                  image's RMA and RRA for the union of its lesions (pooling {pooling}).
                 </Typography>
                 <Fig5 studyPath={studyPath} group={group} pooling={pooling} />
               </CardContent>
@@ -161,8 +190,9 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
                   Relevance on the lesions (Table 3)
                 </Typography>
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-                  Mean ± std over the images that have the lesion. RMA: the share of the pooled relevance inside the mask; RRA: of the mask-sized set of
-                  highest-relevance pixels, the share inside the mask. Bold: the best model per column. The control replaces the heatmap by Gaussian noise.
+                  Mean ± std over the images that have the lesion. RMA: the share of the pooled relevance inside the mask; RRA: of the
+                  mask-sized set of highest-relevance pixels, the share inside the mask. Bold: the best model per column. The control
+                  replaces the heatmap by Gaussian noise.
                 </Typography>
                 <TextField
                   select

@@ -47,9 +47,11 @@ function useImageData(studyPath: string, group: ExplanationGroup, imageId: strin
     const fail = (err: unknown) => {
       if (!cancelled) setError(errorMessage(err));
     };
-    client.call('datasets.image', { studyPath, datasetId: group.datasetId, itemId: imageId, variant: 'overlay', size: BASE_SIZE }).then((r) => {
-      if (!cancelled) setImage(r.dataUrl);
-    }, fail);
+    client
+      .call('datasets.image', { studyPath, datasetId: group.datasetId, itemId: imageId, variant: 'overlay', size: BASE_SIZE })
+      .then((r) => {
+        if (!cancelled) setImage(r.dataUrl);
+      }, fail);
     names.split('\n').forEach((name, i) => {
       client.call('explanations.heatmap', { studyPath, name, imageId, ...(i === 0 ? { masks: true } : {}) }).then((h) => {
         if (!cancelled) setHeatmaps((current) => ({ ...current, [name]: h }));
@@ -72,7 +74,10 @@ function ColourScale({ map }: { map: ColourMap }) {
       <Typography variant="caption" sx={{ color: 'text.secondary', whiteSpace: 'nowrap' }}>
         {map === 'diverging' ? 'against' : '0'}
       </Typography>
-      <Box aria-hidden sx={{ width: 140, height: 10, borderRadius: 5, background: gradient, border: 1, borderColor: 'divider', flexShrink: 0 }} />
+      <Box
+        aria-hidden
+        sx={{ width: 140, height: 10, borderRadius: 5, background: gradient, border: 1, borderColor: 'divider', flexShrink: 0 }}
+      />
       <Typography variant="caption" sx={{ color: 'text.secondary', whiteSpace: 'nowrap' }}>
         {map === 'diverging' ? 'for the explained output' : 'positive relevance (99.5th pct.)'}
       </Typography>
@@ -98,11 +103,20 @@ export function Fig5({ studyPath, group, pooling }: { studyPath: string; group: 
   const size = maskSource ? maskSource.width * maskSource.height : 0;
   const maskLayers = useMemo(() => {
     if (!maskSource) return null;
-    const layer = (list: ArrayLike<number>[], colour: string): OverlayLayer => ({ rgba: maskRgba(list, colour, size), width: maskSource.width, height: maskSource.height });
+    const layer = (list: ArrayLike<number>[], colour: string): OverlayLayer => ({
+      rgba: maskRgba(list, colour, size),
+      width: maskSource.width,
+      height: maskSource.height,
+    });
     const present = LESIONS.filter((l) => masks[l]);
     return {
-      lesions: Object.fromEntries(present.map((l) => [l, layer([masks[l]!], LESION_COLOURS[l])])) as Partial<Record<ExplainedLesion, OverlayLayer>>,
-      union: layer(present.map((l) => masks[l]!), UNION_COLOUR),
+      lesions: Object.fromEntries(present.map((l) => [l, layer([masks[l]!], LESION_COLOURS[l])])) as Partial<
+        Record<ExplainedLesion, OverlayLayer>
+      >,
+      union: layer(
+        present.map((l) => masks[l]!),
+        UNION_COLOUR,
+      ),
     };
   }, [maskSource, masks, size]);
   const heatLayers = useMemo(
@@ -110,7 +124,16 @@ export function Fig5({ studyPath, group, pooling }: { studyPath: string; group: 
       Object.fromEntries(
         group.results.map((r) => {
           const h = heatmaps[r.name];
-          return [r.name, h ? { rgba: overlayRgba(h.values, h.width, h.height, { colourMap, opacity, contours: contours ? masks : null }), width: h.width, height: h.height } : null];
+          return [
+            r.name,
+            h
+              ? {
+                  rgba: overlayRgba(h.values, h.width, h.height, { colourMap, opacity, contours: contours ? masks : null }),
+                  width: h.width,
+                  height: h.height,
+                }
+              : null,
+          ];
         }),
       ) as Record<string, OverlayLayer | null>,
     [group, heatmaps, colourMap, opacity, contours, masks],
@@ -153,7 +176,13 @@ export function Fig5({ studyPath, group, pooling }: { studyPath: string; group: 
             data-testid="explain-opacity"
           />
         </Box>
-        <ToggleButtonGroup value={colourMap} exclusive onChange={(_, v: ColourMap | null) => v && setColourMap(v)} size="small" aria-label="Colour map">
+        <ToggleButtonGroup
+          value={colourMap}
+          exclusive
+          onChange={(_, v: ColourMap | null) => v && setColourMap(v)}
+          size="small"
+          aria-label="Colour map"
+        >
           <ToggleButton value="diverging" data-testid="explain-map-diverging">
             Red / blue (signed)
           </ToggleButton>
@@ -162,7 +191,14 @@ export function Fig5({ studyPath, group, pooling }: { studyPath: string; group: 
           </ToggleButton>
         </ToggleButtonGroup>
         <FormControlLabel
-          control={<Switch checked={contours} onChange={(e) => setContours(e.target.checked)} sx={switchFocusRing} slotProps={{ input: { 'data-testid': 'explain-contours' } as object }} />}
+          control={
+            <Switch
+              checked={contours}
+              onChange={(e) => setContours(e.target.checked)}
+              sx={switchFocusRing}
+              slotProps={{ input: { 'data-testid': 'explain-contours' } as object }}
+            />
+          }
           label="Lesion contours"
         />
       </Box>
@@ -175,7 +211,14 @@ export function Fig5({ studyPath, group, pooling }: { studyPath: string; group: 
         </Alert>
       ) : null}
       <Box sx={{ display: 'grid', gridTemplateColumns: 'repeat(auto-fill, minmax(150px, 1fr))', gap: 2 }} data-testid="fig5-panels">
-        <OverlayPanel testId="fig5-input" image={image} layer={null} caption="Input" detail={imageId ?? ''} alt={`Input image ${imageId ?? ''}`} />
+        <OverlayPanel
+          testId="fig5-input"
+          image={image}
+          layer={null}
+          caption="Input"
+          detail={imageId ?? ''}
+          alt={`Input image ${imageId ?? ''}`}
+        />
         {LESIONS.map((l) => (
           <OverlayPanel
             key={l}
@@ -188,7 +231,15 @@ export function Fig5({ studyPath, group, pooling }: { studyPath: string; group: 
             alt={`${LESION_NAMES[l]} mask of ${imageId ?? ''}`}
           />
         ))}
-        <OverlayPanel testId="fig5-mask-union" image={image} grey layer={maskLayers?.union ?? null} caption="Union" detail="MA ∪ HE ∪ EX" alt={`Union of the lesion masks of ${imageId ?? ''}`} />
+        <OverlayPanel
+          testId="fig5-mask-union"
+          image={image}
+          grey
+          layer={maskLayers?.union ?? null}
+          caption="Union"
+          detail="MA ∪ HE ∪ EX"
+          alt={`Union of the lesion masks of ${imageId ?? ''}`}
+        />
         {group.results.map((r) => (
           <OverlayPanel
             key={r.name}

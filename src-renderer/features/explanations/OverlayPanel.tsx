@@ -14,7 +14,23 @@ export interface OverlayLayer {
  * pixel for pixel (no smoothing: each heatmap pixel is one input pixel of the model), and a caption.
  * `grey`: the image in grey under the layer, as the report draws it, so the colours read clearly.
  */
-export function OverlayPanel({ image, layer, grey = false, caption, detail, alt, testId }: { image: string | null; layer: OverlayLayer | null; grey?: boolean; caption: string; detail?: ReactNode; alt: string; testId: string }) {
+export function OverlayPanel({
+  image,
+  layer,
+  grey = false,
+  caption,
+  detail,
+  alt,
+  testId,
+}: {
+  image: string | null;
+  layer: OverlayLayer | null;
+  grey?: boolean;
+  caption: string;
+  detail?: ReactNode;
+  alt: string;
+  testId: string;
+}) {
   const canvas = useRef<HTMLCanvasElement>(null);
   useEffect(() => {
     const el = canvas.current;
@@ -27,14 +43,42 @@ export function OverlayPanel({ image, layer, grey = false, caption, detail, alt,
     ctx.putImageData(new ImageData(new Uint8ClampedArray(layer.rgba), layer.width, layer.height), 0, 0);
   }, [layer]);
   return (
-    <Box component="figure" data-testid={testId} data-image={image ? 'loaded' : 'loading'} data-layer={layer ? 'drawn' : 'none'} sx={{ m: 0, minWidth: 0 }}>
-      <Box sx={{ position: 'relative', width: '100%', aspectRatio: '1', borderRadius: 1, overflow: 'hidden', bgcolor: '#000' }} role="img" aria-label={alt}>
+    <Box
+      component="figure"
+      data-testid={testId}
+      data-image={image ? 'loaded' : 'loading'}
+      data-layer={layer ? 'drawn' : 'none'}
+      sx={{ m: 0, minWidth: 0 }}
+    >
+      <Box
+        sx={{ position: 'relative', width: '100%', aspectRatio: '1', borderRadius: 1, overflow: 'hidden', bgcolor: '#000' }}
+        role="img"
+        aria-label={alt}
+      >
         {image ? (
-          <Box component="img" src={image} alt="" sx={{ position: 'absolute', inset: 0, width: '100%', height: '100%', display: 'block', filter: grey ? 'grayscale(1) brightness(0.7)' : undefined }} />
+          <Box
+            component="img"
+            src={image}
+            alt=""
+            sx={{
+              position: 'absolute',
+              inset: 0,
+              width: '100%',
+              height: '100%',
+              display: 'block',
+              filter: grey ? 'grayscale(1) brightness(0.7)' : undefined,
+            }}
+          />
         ) : (
           <Skeleton variant="rectangular" sx={{ position: 'absolute', inset: 0, width: '100%', height: '100%' }} />
         )}
-        {layer ? <Box component="canvas" ref={canvas} sx={{ position: 'absolute', inset: 0, width: '100%', height: '100%', imageRendering: 'pixelated' }} /> : null}
+        {layer ? (
+          <Box
+            component="canvas"
+            ref={canvas}
+            sx={{ position: 'absolute', inset: 0, width: '100%', height: '100%', imageRendering: 'pixelated' }}
+          />
+        ) : null}
       </Box>
       <Typography component="figcaption" variant="body2" sx={{ mt: 0.75, fontWeight: 600, overflowWrap: 'anywhere' }}>
         {caption}

@@ -19,7 +19,12 @@ export function Table3({ model }: { model: Table3Model }) {
         {model.title}
       </Typography>
       <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
-        <Table size="small" aria-label={`Table 3: ${model.title}, pooling ${model.pooling}`} data-testid={`table3-${model.metric}`} sx={{ '& thead th': { whiteSpace: 'nowrap' } }}>
+        <Table
+          size="small"
+          aria-label={`Table 3: ${model.title}, pooling ${model.pooling}`}
+          data-testid={`table3-${model.metric}`}
+          sx={{ '& thead th': { whiteSpace: 'nowrap' } }}
+        >
           <TableHead>
             <TableRow>
               <TableCell>Model</TableCell>
@@ -32,7 +37,11 @@ export function Table3({ model }: { model: Table3Model }) {
           </TableHead>
           <TableBody>
             {model.rows.map((row) => (
-              <TableRow key={row.key} data-testid={row.control ? 'table3-control' : 'table3-row'} sx={row.control ? { '& td': { color: 'text.secondary', fontStyle: 'italic' } } : undefined}>
+              <TableRow
+                key={row.key}
+                data-testid={row.control ? 'table3-control' : 'table3-row'}
+                sx={row.control ? { '& td': { color: 'text.secondary', fontStyle: 'italic' } } : undefined}
+              >
                 <TableCell sx={{ minWidth: 120 }}>{row.label}</TableCell>
                 {row.cells.map((cell, i) => (
                   <TableCell
@@ -42,7 +51,12 @@ export function Table3({ model }: { model: Table3Model }) {
                     sx={{ ...num, ...(cell.best ? { fontWeight: 700, bgcolor: 'action.selected' } : {}) }}
                   >
                     {cell.text}
-                    {cell.best ? <Box component="span" sx={visuallyHidden}> (best)</Box> : null}
+                    {cell.best ? (
+                      <Box component="span" sx={visuallyHidden}>
+                        {' '}
+                        (best)
+                      </Box>
+                    ) : null}
                   </TableCell>
                 ))}
               </TableRow>

@@ -30,7 +30,7 @@ export const REGIONS: readonly Region[] = ['MA', 'HE', 'EX', 'union'];
 export const UNION_COLOUR = '#ffd400';
 
 export const POOLINGS: readonly { id: Pooling; label: string; text: string }[] = [
-  { id: 'sum,pos', label: 'sum, positive', text: 'Σ over R, G, B, then only positive relevance counts (the report\'s default)' },
+  { id: 'sum,pos', label: 'sum, positive', text: "Σ over R, G, B, then only positive relevance counts (the report's default)" },
   { id: 'sum,abs', label: 'sum, absolute', text: 'Σ over R, G, B, then |relevance|' },
   { id: 'max-norm', label: 'max-norm', text: 'max over R, G, B of |relevance|' },
   { id: 'l2-norm,sq', label: 'L2-norm squared', text: 'Σ over R, G, B of relevance²' },
@@ -66,7 +66,12 @@ export function explanationGroups(results: readonly ExplanationResult[], runs: r
     .map(([key, g]) => {
       const sorted = g.results.sort((a, b) => rank(a.run.strategy) - rank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId));
       const where = g.fraction === null || g.seed === null ? '' : ` · ${formatFraction(g.fraction)} · seed ${g.seed}`;
-      return { key, label: `${g.datasetId}${where} — ${sorted.map((r) => r.run.strategy).join(', ')}`, datasetId: g.datasetId, results: sorted };
+      return {
+        key,
+        label: `${g.datasetId}${where} — ${sorted.map((r) => r.run.strategy).join(', ')}`,
+        datasetId: g.datasetId,
+        results: sorted,
+      };
     })
     .sort((a, b) => b.results.length - a.results.length || a.key.localeCompare(b.key));
 }
@@ -105,7 +110,12 @@ export function defaultImage(choices: readonly ImageChoice[]): string | null {
 }
 
 /** One image's RMA and RRA for a region and pooling (null when not scored there). */
-export function imageAccuracy(result: ExplanationResult, imageId: string, region: Region, pooling: Pooling): { rma: number | null; rra: number } | null {
+export function imageAccuracy(
+  result: ExplanationResult,
+  imageId: string,
+  region: Region,
+  pooling: Pooling,
+): { rma: number | null; rra: number } | null {
   const outcome = result.images.find((im) => im.id === imageId)?.regions[region];
   if (!outcome || !('maskPixels' in outcome)) return null;
   return outcome.lrp[pooling] ?? null;
@@ -156,8 +166,12 @@ function ramp(t: number): [number, number, number] {
  */
 export function positiveRgba(values: ArrayLike<number>, opts: { opacity?: number; clip?: number } = {}): Uint8ClampedArray {
   const n = values.length;
-  const positive = Array.from({ length: n }, (_, i) => values[i]!).filter((v) => v > 0).sort((a, b) => a - b);
-  const q = positive.length ? positive[Math.min(positive.length - 1, Math.max(0, Math.floor((opts.clip ?? 0.995) * (positive.length - 1))))]! : 0;
+  const positive = Array.from({ length: n }, (_, i) => values[i]!)
+    .filter((v) => v > 0)
+    .sort((a, b) => a - b);
+  const q = positive.length
+    ? positive[Math.min(positive.length - 1, Math.max(0, Math.floor((opts.clip ?? 0.995) * (positive.length - 1))))]!
+    : 0;
   const scale = q > 0 ? q : 1;
   const opacity = opts.opacity ?? 0.75;
   const out = new Uint8ClampedArray(n * 4);
@@ -197,7 +211,8 @@ export interface OverlayOptions {
 /** The RGBA layer drawn over the image: the heatmap in the chosen map, then the lesion contours (opaque, lesion colours). */
 export function overlayRgba(values: ArrayLike<number>, width: number, height: number, opts: OverlayOptions): Uint8ClampedArray {
   if (values.length !== width * height) throw new Error(`heatmap of ${values.length} values is not ${height}×${width}`);
-  const out = opts.colourMap === 'positive' ? positiveRgba(values, { opacity: opts.opacity }) : heatmapRgba(values, { opacity: opts.opacity });
+  const out =
+    opts.colourMap === 'positive' ? positiveRgba(values, { opacity: opts.opacity }) : heatmapRgba(values, { opacity: opts.opacity });
   if (opts.contours) {
     for (const lesion of LESIONS) {
       const mask = opts.contours[lesion];
@@ -274,7 +289,10 @@ export function table3Model(results: readonly ExplanationResult[], metric: 'rma'
       control: row.strategy === null,
       cells: REGIONS.map((region) => {
         const c = row.cells[region]!;
-        return { text: c.mean === null ? '—' : `${c.mean.toFixed(3)} ± ${(c.std ?? 0).toFixed(3)}`, best: row.strategy !== null && (t.best[region] ?? []).includes(i) };
+        return {
+          text: c.mean === null ? '—' : `${c.mean.toFixed(3)} ± ${(c.std ?? 0).toFixed(3)}`,
+          best: row.strategy !== null && (t.best[region] ?? []).includes(i),
+        };
       }),
     })),
   };
@@ -284,12 +302,22 @@ export function table3Model(results: readonly ExplanationResult[], metric: 'rma'
 
 /** The CLI command of the jobs the page submits (one explain.run per run; the CLI takes them together). */
 export function explainCommand(studyPath: string, runIds: readonly string[], datasetId: string, images: number | null): string {
-  return cliCommand(['explain', '--study', studyPath, '--runs', runIds.join(','), '--dataset', datasetId, ...(images === null ? [] : ['--images', images])]);
+  return cliCommand([
+    'explain',
+    '--study',
+    studyPath,
+    '--runs',
+    runIds.join(','),
+    '--dataset',
+    datasetId,
+    ...(images === null ? [] : ['--images', images]),
+  ]);
 }
 
 /** `LRP α1β0 of 3 images at 64 px; relevance from the true grade (grade 3 for ungraded images); first layer alpha-beta, max pooling winner-take-all`. */
 export function explanationSummary(result: ExplanationResult): string {
   const r = result.request;
-  const start = r.start === 'true-grade' ? `the true grade's output (grade ${r.ungradedClass} for ungraded images)` : 'the referable-group output';
+  const start =
+    r.start === 'true-grade' ? `the true grade's output (grade ${r.ungradedClass} for ungraded images)` : 'the referable-group output';
   return `LRP α1β0 of ${result.images.length} image${result.images.length === 1 ? '' : 's'} of ${result.dataset.datasetId} at ${result.heatmap.shape[1]} px; relevance starts at ${start}; BatchNorm merged into the convolutions, residual sums ${r.lrp.sum}, first layer ${r.lrp.firstLayer}, max pooling ${r.lrp.maxPool}.`;
 }

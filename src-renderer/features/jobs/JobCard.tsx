@@ -35,7 +35,8 @@ export function JobCard({ job, createdLabel, onCancel, onRetry }: Props) {
     }
   }
 
-  const progressColor = job.status === 'failed' ? 'error' : job.status === 'succeeded' ? 'success' : job.status === 'interrupted' ? 'warning' : 'primary';
+  const progressColor =
+    job.status === 'failed' ? 'error' : job.status === 'succeeded' ? 'success' : job.status === 'interrupted' ? 'warning' : 'primary';
 
   return (
     <Card component="article" aria-labelledby={titleId} data-testid="job-card" data-job-id={job.id} data-status={job.status}>
@@ -50,12 +51,27 @@ export function JobCard({ job, createdLabel, onCancel, onRetry }: Props) {
             {job.elapsed ? ` · ${job.elapsed}` : ''}
           </Typography>
           {job.canCancel ? (
-            <Button size="small" variant="outlined" color="inherit" startIcon={<StopIcon />} disabled={busy} onClick={() => void act(onCancel)} aria-label={`Cancel ${job.title}`}>
+            <Button
+              size="small"
+              variant="outlined"
+              color="inherit"
+              startIcon={<StopIcon />}
+              disabled={busy}
+              onClick={() => void act(onCancel)}
+              aria-label={`Cancel ${job.title}`}
+            >
               Cancel
             </Button>
           ) : null}
           {job.canRetry ? (
-            <Button size="small" variant="outlined" startIcon={<RetryIcon />} disabled={busy} onClick={() => void act(onRetry)} aria-label={`${job.retryLabel} ${job.title}`}>
+            <Button
+              size="small"
+              variant="outlined"
+              startIcon={<RetryIcon />}
+              disabled={busy}
+              onClick={() => void act(onRetry)}
+              aria-label={`${job.retryLabel} ${job.title}`}
+            >
               {job.retryLabel}
             </Button>
           ) : null}
@@ -71,7 +87,10 @@ export function JobCard({ job, createdLabel, onCancel, onRetry }: Props) {
               data-testid="job-progress"
               sx={{ flex: 1 }}
             />
-            <Typography variant="body2" sx={{ color: 'text.secondary', minWidth: 56, textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}>
+            <Typography
+              variant="body2"
+              sx={{ color: 'text.secondary', minWidth: 56, textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}
+            >
               {Math.round(job.percent)} %
             </Typography>
           </Box>

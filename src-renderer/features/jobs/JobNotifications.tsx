@@ -10,8 +10,21 @@ export function JobNotifications({ notices, onClose }: { notices: readonly JobNo
   const notice = notices[0];
   if (!notice) return null;
   return (
-    <Snackbar key={notice.jobId} open disableWindowBlurListener anchorOrigin={{ vertical: 'bottom', horizontal: 'left' }} autoHideDuration={notice.severity === 'error' ? null : 8000} onClose={(_, reason) => reason !== 'clickaway' && onClose(notice.jobId)}>
-      <Alert severity={notice.severity} variant="filled" onClose={() => onClose(notice.jobId)} data-testid="job-notice" sx={{ maxWidth: 480 }}>
+    <Snackbar
+      key={notice.jobId}
+      open
+      disableWindowBlurListener
+      anchorOrigin={{ vertical: 'bottom', horizontal: 'left' }}
+      autoHideDuration={notice.severity === 'error' ? null : 8000}
+      onClose={(_, reason) => reason !== 'clickaway' && onClose(notice.jobId)}
+    >
+      <Alert
+        severity={notice.severity}
+        variant="filled"
+        onClose={() => onClose(notice.jobId)}
+        data-testid="job-notice"
+        sx={{ maxWidth: 480 }}
+      >
         {notice.text}
       </Alert>
     </Snackbar>

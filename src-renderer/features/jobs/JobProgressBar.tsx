@@ -29,7 +29,14 @@ export function JobProgressBar({ vm, testId, label, cancelText, cancelLabel, onC
           aria-label={label}
           sx={{ flex: 1 }}
         />
-        <Button variant="outlined" color="inherit" size="small" startIcon={<StopIcon />} onClick={onCancel} aria-label={cancelLabel ?? cancelText}>
+        <Button
+          variant="outlined"
+          color="inherit"
+          size="small"
+          startIcon={<StopIcon />}
+          onClick={onCancel}
+          aria-label={cancelLabel ?? cancelText}
+        >
           {cancelText}
         </Button>
       </Box>
@@ -43,11 +50,29 @@ export function JobProgressBar({ vm, testId, label, cancelText, cancelLabel, onC
 }
 
 /** One progress bar per job a view launched and that still runs (demo data, report …). */
-export function ActiveJobsProgress({ jobs, testId, label, cancelLabel, onCancel }: { jobs: readonly JobState[]; testId: string; label: string; cancelLabel: string; onCancel: (id: string) => void }) {
+export function ActiveJobsProgress({
+  jobs,
+  testId,
+  label,
+  cancelLabel,
+  onCancel,
+}: {
+  jobs: readonly JobState[];
+  testId: string;
+  label: string;
+  cancelLabel: string;
+  onCancel: (id: string) => void;
+}) {
   return jobs.map((j) => (
     <Box key={j.id} sx={{ mt: 2 }}>
-      <JobProgressBar vm={jobViewModel(j, Date.now())} testId={testId} label={label} cancelText="Cancel" cancelLabel={cancelLabel} onCancel={() => onCancel(j.id)} />
+      <JobProgressBar
+        vm={jobViewModel(j, Date.now())}
+        testId={testId}
+        label={label}
+        cancelText="Cancel"
+        cancelLabel={cancelLabel}
+        onCancel={() => onCancel(j.id)}
+      />
     </Box>
   ));
 }
-

@@ -97,11 +97,17 @@ export function JobsProvider({ children }: { children: ReactNode }) {
     };
   }, [client, connection, onEvent, refresh]);
 
-  const submit = useCallback((request: ChannelInput<'jobs.submit'>) => callForJob(() => client.call('jobs.submit', request)), [client, callForJob]);
+  const submit = useCallback(
+    (request: ChannelInput<'jobs.submit'>) => callForJob(() => client.call('jobs.submit', request)),
+    [client, callForJob],
+  );
   const cancel = useCallback((id: string) => callForJob(() => client.call('jobs.cancel', { id })), [client, callForJob]);
   const retry = useCallback((id: string) => callForJob(() => client.call('jobs.retry', { id })), [client, callForJob]);
 
-  const value = useMemo(() => ({ jobs, loaded, error, refresh, submit, cancel, retry }), [jobs, loaded, error, refresh, submit, cancel, retry]);
+  const value = useMemo(
+    () => ({ jobs, loaded, error, refresh, submit, cancel, retry }),
+    [jobs, loaded, error, refresh, submit, cancel, retry],
+  );
   return (
     <JobsContext.Provider value={value}>
       {children}

@@ -101,7 +101,8 @@ export function latestJobOfKind(jobs: readonly JobState[], kind: JobState['kind'
   let best: JobState | null = null;
   for (const job of jobs) {
     if (job.kind !== kind) continue;
-    if (!best || time(job.createdAt) > time(best.createdAt) || (time(job.createdAt) === time(best.createdAt) && job.id > best.id)) best = job;
+    if (!best || time(job.createdAt) > time(best.createdAt) || (time(job.createdAt) === time(best.createdAt) && job.id > best.id))
+      best = job;
   }
   return best;
 }

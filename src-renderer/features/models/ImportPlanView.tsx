@@ -42,7 +42,10 @@ function PlanSectionView({ section, testId, first }: { section: PlanSection; tes
         data-testid={`${testId}-toggle`}
         sx={{ width: '100%', justifyContent: 'flex-start', gap: 1, px: 1.5, py: 1, textAlign: 'left' }}
       >
-        <ChevronDownIcon fontSize="small" sx={{ transform: open ? 'none' : 'rotate(-90deg)', transition: 'transform 120ms', color: 'text.secondary' }} />
+        <ChevronDownIcon
+          fontSize="small"
+          sx={{ transform: open ? 'none' : 'rotate(-90deg)', transition: 'transform 120ms', color: 'text.secondary' }}
+        />
         <Typography variant="body2" sx={{ fontWeight: 600, color: section.problem ? 'error.main' : 'text.primary' }}>
           {section.title}
         </Typography>

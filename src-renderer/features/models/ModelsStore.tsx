@@ -35,7 +35,10 @@ export function ModelsProvider({ children }: { children: ReactNode }) {
   latest.current = slots;
   const requests = useRef<Record<WeightsSlot, number>>({ fs: 0, cl: 0 });
 
-  const set = useCallback((slot: WeightsSlot, patch: Partial<SlotState>) => setSlots((prev) => ({ ...prev, [slot]: { ...prev[slot], ...patch } })), []);
+  const set = useCallback(
+    (slot: WeightsSlot, patch: Partial<SlotState>) => setSlots((prev) => ({ ...prev, [slot]: { ...prev[slot], ...patch } })),
+    [],
+  );
 
   const inspect = useCallback(
     (slot: WeightsSlot) => {

@@ -15,7 +15,18 @@ import { KeyValueList } from '../../shared/KeyValueList';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { FolderIcon } from '../../shared/icons';
 import { ImportPlanView } from './ImportPlanView';
-import { SLOTS, TARGET_ARCHS, WEIGHT_FILE_FILTERS, inspectionSummary, planFor, planView, slotWarning, suggestedTarget, targetLabel, type WeightsSlot } from './models.viewmodel';
+import {
+  SLOTS,
+  TARGET_ARCHS,
+  WEIGHT_FILE_FILTERS,
+  inspectionSummary,
+  planFor,
+  planView,
+  slotWarning,
+  suggestedTarget,
+  targetLabel,
+  type WeightsSlot,
+} from './models.viewmodel';
 import { useModels } from './ModelsStore';
 
 /** One weights file: its path (typed, or picked in the desktop app), Inspect, and what an import would do. */
@@ -76,7 +87,15 @@ export function WeightsPickerCard({ slot }: { slot: WeightsSlot }) {
             slotProps={{ htmlInput: { 'data-testid': `weights-${slot}-path`, style: { fontFamily: MONO_FONT } } }}
           />
           {info.capabilities.fileDialog ? (
-            <Button variant="outlined" onClick={browse} disabled={busy} startIcon={<FolderIcon />} sx={{ height: 40 }} data-testid={`weights-${slot}-browse`} aria-label={`Browse for the ${meta.title}`}>
+            <Button
+              variant="outlined"
+              onClick={browse}
+              disabled={busy}
+              startIcon={<FolderIcon />}
+              sx={{ height: 40 }}
+              data-testid={`weights-${slot}-browse`}
+              aria-label={`Browse for the ${meta.title}`}
+            >
               Browse…
             </Button>
           ) : null}

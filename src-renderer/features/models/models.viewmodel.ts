@@ -11,13 +11,15 @@ export type WeightsSlot = 'fs' | 'cl';
 export const SLOTS: Record<WeightsSlot, { title: string; description: string; dialogTitle: string; placeholder: string }> = {
   fs: {
     title: 'ImageNet supervised weights (for IFI-FS)',
-    description: 'A torchvision ResNet trained on ImageNet with labels, e.g. resnet50-0676ba61.pth (torch.save), a .safetensors export, or a tfjs model.json.',
+    description:
+      'A torchvision ResNet trained on ImageNet with labels, e.g. resnet50-0676ba61.pth (torch.save), a .safetensors export, or a tfjs model.json.',
     dialogTitle: 'Choose ImageNet supervised weights',
     placeholder: '/path/to/resnet50-0676ba61.pth',
   },
   cl: {
     title: 'MoCo v2 ImageNet checkpoint (for IFI-CL)',
-    description: 'A MoCo v2 checkpoint pretrained on ImageNet without labels, e.g. moco_v2_800ep_pretrain.pth.tar; only the query encoder is used.',
+    description:
+      'A MoCo v2 checkpoint pretrained on ImageNet without labels, e.g. moco_v2_800ep_pretrain.pth.tar; only the query encoder is used.',
     dialogTitle: 'Choose a MoCo v2 ImageNet checkpoint',
     placeholder: '/path/to/moco_v2_800ep_pretrain.pth.tar',
   },
@@ -168,10 +170,27 @@ export function planView(plan: ImportPlanSummary): PlanView {
       count: plan.loaded.length,
       problem: false,
       groups: null,
-      rows: plan.loaded.map((l) => ({ primary: l.name, secondary: `${formatShape(l.shape)}${l.source !== l.name ? ` ← ${l.source}` : ''}` })),
+      rows: plan.loaded.map((l) => ({
+        primary: l.name,
+        secondary: `${formatShape(l.shape)}${l.source !== l.name ? ` ← ${l.source}` : ''}`,
+      })),
     },
-    { id: 'skipped', title: 'Skipped (in the file, not loaded)', count: plan.skipped.length, problem: false, groups: groupByReason(plan.skipped), rows: [] },
-    { id: 'reinitialised', title: 'Re-initialised (not taken from the file)', count: plan.reinitialised.length, problem: false, groups: groupByReason(plan.reinitialised), rows: [] },
+    {
+      id: 'skipped',
+      title: 'Skipped (in the file, not loaded)',
+      count: plan.skipped.length,
+      problem: false,
+      groups: groupByReason(plan.skipped),
+      rows: [],
+    },
+    {
+      id: 'reinitialised',
+      title: 'Re-initialised (not taken from the file)',
+      count: plan.reinitialised.length,
+      problem: false,
+      groups: groupByReason(plan.reinitialised),
+      rows: [],
+    },
   ];
   return { arch: plan.arch, archLabel: targetLabel(plan.arch), verdict: verdict(plan), sections: sections.filter((s) => s.count > 0) };
 }
@@ -186,7 +205,12 @@ const FORMAT_NAMES: Record<WeightsInspection['format'], string> = {
 /** "resnet50 · bottleneck blocks · base width 64 · 1000 classes" / "… · no head (MoCo)". */
 export function detectedText(detected: WeightsInspection['detected']): string {
   if (!detected) return 'Not a torchvision ResNet';
-  const head = detected.classes === null ? (detected.moco ? 'no head (MoCo)' : 'no classification head') : plural(detected.classes, 'class', 'classes');
+  const head =
+    detected.classes === null
+      ? detected.moco
+        ? 'no head (MoCo)'
+        : 'no classification head'
+      : plural(detected.classes, 'class', 'classes');
   return `${detected.arch} · ${detected.block} blocks · base width ${detected.width} · ${head}${detected.moco && detected.classes !== null ? ' · MoCo' : ''}`;
 }
 
@@ -212,7 +236,8 @@ export function inspectionSummary(r: WeightsInspection): SummaryRow[] {
         .join(', '),
     },
   ];
-  if (r.otherFields.length > 0) rows.push({ label: 'Checkpoint fields', value: r.otherFields.map((f) => `${f.key} = ${f.description}`).join('; ') });
+  if (r.otherFields.length > 0)
+    rows.push({ label: 'Checkpoint fields', value: r.otherFields.map((f) => `${f.key} = ${f.description}`).join('; ') });
   const meta = Object.entries(r.metadata);
   if (meta.length > 0) rows.push({ label: 'Metadata', value: meta.map(([k, v]) => `${k} = ${v}`).join('; ') });
   return rows;
@@ -221,8 +246,10 @@ export function inspectionSummary(r: WeightsInspection): SummaryRow[] {
 /** A file that does not fit its slot (a MoCo checkpoint as supervised weights, or the other way round). */
 export function slotWarning(slot: WeightsSlot, r: WeightsInspection): string | null {
   if (!r.detected) return null;
-  if (slot === 'fs' && r.detected.moco) return 'This is a MoCo (self-supervised) checkpoint; IFI-FS starts from ImageNet-supervised weights. Use it for IFI-CL instead.';
-  if (slot === 'cl' && !r.detected.moco) return 'This file is not a MoCo checkpoint (no encoder_q.* tensors); IFI-CL starts from MoCo v2 weights.';
+  if (slot === 'fs' && r.detected.moco)
+    return 'This is a MoCo (self-supervised) checkpoint; IFI-FS starts from ImageNet-supervised weights. Use it for IFI-CL instead.';
+  if (slot === 'cl' && !r.detected.moco)
+    return 'This file is not a MoCo checkpoint (no encoder_q.* tensors); IFI-CL starts from MoCo v2 weights.';
   return null;
 }
 

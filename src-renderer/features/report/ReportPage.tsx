@@ -34,7 +34,7 @@ import { useStudy } from '../study/StudyStore';
 import { outcomeSummary, reportCommand, reportContents, reportFileName, reportOutcome, reportRows } from './report.viewmodel';
 
 const DESCRIPTION =
-  'The study report as a PDF for a paper\'s supplement: datasets and validation findings, methods with every hyperparameter, versions and dataset hashes, Fig 2-5, Tables 2-3, results with confidence intervals and paired tests, limitations and a per-run appendix; every figure also as SVG and PNG and every table as CSV beside it.';
+  "The study report as a PDF for a paper's supplement: datasets and validation findings, methods with every hyperparameter, versions and dataset hashes, Fig 2-5, Tables 2-3, results with confidence intervals and paired tests, limitations and a per-run appendix; every figure also as SVG and PNG and every table as CSV beside it.";
 
 /** Saves a data URL (a PDF from reports.file) as a download through the page. */
 function downloadDataUrl(fileName: string, dataUrl: string) {
@@ -146,9 +146,7 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
         title="Report"
         description={DESCRIPTION}
         focusOnMount={focusHeading}
-        actions={
-          <RefreshButton what="reports" onClick={refresh} />
-        }
+        actions={<RefreshButton what="reports" onClick={refresh} />}
       />
       <Stack spacing={3}>
         <LoadErrorAlert error={reports.error} onRetry={refresh} />
@@ -158,26 +156,48 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
               Export the report
             </Typography>
             <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-              A <code>report.build</code> job writes <code>reports/report-&lt;date&gt;.pdf</code> in the study folder, with its figures and tables in{' '}
-              <code>reports/report-&lt;date&gt;-assets/</code>. Sections without results say which command fills them.
+              A <code>report.build</code> job writes <code>reports/report-&lt;date&gt;.pdf</code> in the study folder, with its figures and
+              tables in <code>reports/report-&lt;date&gt;-assets/</code>. Sections without results say which command fills them.
             </Typography>
             <FormControlLabel
-              control={<Checkbox checked={reveal} onChange={(e) => setReveal(e.target.checked)} sx={checkboxFocusRing} slotProps={{ input: { 'data-testid': 'report-reveal', 'aria-describedby': 'report-reveal-help' } as object }} />}
+              control={
+                <Checkbox
+                  checked={reveal}
+                  onChange={(e) => setReveal(e.target.checked)}
+                  sx={checkboxFocusRing}
+                  slotProps={{ input: { 'data-testid': 'report-reveal', 'aria-describedby': 'report-reveal-help' } as object }}
+                />
+              }
               label="Show real image identifiers"
             />
             <Typography id="report-reveal-help" variant="body2" sx={{ color: 'text.secondary', ml: 4, mb: 2, maxWidth: '75ch' }}>
-              Off (recommended): every image is named by a stable pseudonym (img-…), so the PDF can go into a supplement without file names that may identify
-              patients; no image metadata is copied either way. On: the datasets' own image ids are printed — for internal use only.
+              Off (recommended): every image is named by a stable pseudonym (img-…), so the PDF can go into a supplement without file names
+              that may identify patients; no image metadata is copied either way. On: the datasets' own image ids are printed — for internal
+              use only.
             </Typography>
             <Box sx={{ display: 'flex', gap: 2, alignItems: 'center', flexWrap: 'wrap' }}>
-              <Button variant="contained" startIcon={<ReportIcon />} onClick={() => void exportReport()} disabled={exporting || running} data-testid="report-export">
+              <Button
+                variant="contained"
+                startIcon={<ReportIcon />}
+                onClick={() => void exportReport()}
+                disabled={exporting || running}
+                data-testid="report-export"
+              >
                 Export report
               </Button>
             </Box>
-            <ActiveJobsProgress jobs={active} testId="report-progress" label="Report progress" cancelLabel="Cancel the report" onCancel={cancel} />
+            <ActiveJobsProgress
+              jobs={active}
+              testId="report-progress"
+              label="Report progress"
+              cancelLabel="Cancel the report"
+              onCancel={cancel}
+            />
             {shown && !running && shown.id === jobId && shown.status !== 'succeeded' ? (
               <Alert severity={shown.status === 'failed' ? 'error' : 'warning'} sx={{ mt: 2 }} data-testid="report-failed">
-                {shown.status === 'failed' ? `The report failed: ${shown.error?.message ?? 'no reason given'}` : `The report was ${shown.status}.`}
+                {shown.status === 'failed'
+                  ? `The report failed: ${shown.error?.message ?? 'no reason given'}`
+                  : `The report was ${shown.status}.`}
               </Alert>
             ) : null}
             {outcome && !running ? (
@@ -188,7 +208,14 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
                 data-testid="report-done"
                 action={
                   <Box sx={{ display: 'flex', gap: 1, flexWrap: 'wrap', justifyContent: 'flex-end' }}>
-                    <Button color="inherit" size="small" startIcon={<OpenIcon />} onClick={() => void openReport(outcome.pdf)} disabled={busy === outcome.pdf} data-testid="report-open">
+                    <Button
+                      color="inherit"
+                      size="small"
+                      startIcon={<OpenIcon />}
+                      onClick={() => void openReport(outcome.pdf)}
+                      disabled={busy === outcome.pdf}
+                      data-testid="report-open"
+                    >
                       {openLabel}
                     </Button>
                     {canOpen ? (
@@ -224,11 +251,17 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
               What the report will contain
             </Typography>
             <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1.5, maxWidth: '80ch' }}>
-              Always: the datasets with their validation findings, the methods, the limitations and the per-run appendix. From the study's results:
+              Always: the datasets with their validation findings, the methods, the limitations and the per-run appendix. From the study's
+              results:
             </Typography>
             <Box component="ul" sx={{ listStyle: 'none', m: 0, p: 0, display: 'grid', gap: 1 }} data-testid="report-contents">
               {contents.map((c) => (
-                <Box component="li" key={c.key} sx={{ display: 'flex', gap: 1.5, alignItems: 'baseline', flexWrap: 'wrap' }} data-ready={c.ready ? 'true' : 'false'}>
+                <Box
+                  component="li"
+                  key={c.key}
+                  sx={{ display: 'flex', gap: 1.5, alignItems: 'baseline', flexWrap: 'wrap' }}
+                  data-ready={c.ready ? 'true' : 'false'}
+                >
                   <Typography variant="body2" sx={{ fontWeight: 600, minWidth: { sm: 260 } }}>
                     {c.section}
                   </Typography>
@@ -277,11 +310,23 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
                         </TableCell>
                         <TableCell sx={{ whiteSpace: 'nowrap' }}>{r.modified}</TableCell>
                         <TableCell align="right" sx={{ whiteSpace: 'nowrap' }}>
-                          <Button size="small" startIcon={<OpenIcon />} onClick={() => void openReport(r.path)} disabled={busy === r.path} aria-label={`${openLabel}: ${r.file}`} data-testid="report-row-open">
+                          <Button
+                            size="small"
+                            startIcon={<OpenIcon />}
+                            onClick={() => void openReport(r.path)}
+                            disabled={busy === r.path}
+                            aria-label={`${openLabel}: ${r.file}`}
+                            data-testid="report-row-open"
+                          >
                             {canOpen ? 'Open' : 'Download'}
                           </Button>
                           {canOpen && r.assetsDir ? (
-                            <Button size="small" startIcon={<FolderIcon />} onClick={() => void openFolder(r.assetsDir!)} aria-label={`Open the figures and tables of ${r.file}`}>
+                            <Button
+                              size="small"
+                              startIcon={<FolderIcon />}
+                              onClick={() => void openFolder(r.assetsDir!)}
+                              aria-label={`Open the figures and tables of ${r.file}`}
+                            >
                               Assets
                             </Button>
                           ) : null}

@@ -36,7 +36,13 @@ export interface ReportRowModel {
 
 /** The reports under reports/ as listed (newest first), formatted. */
 export function reportRows(reports: readonly ReportFileInfo[], locale?: string): ReportRowModel[] {
-  return reports.map((r) => ({ file: r.file, path: r.path, size: formatBytes(r.bytes), modified: formatDateTime(r.modified, locale), assetsDir: r.assetsDir }));
+  return reports.map((r) => ({
+    file: r.file,
+    path: r.path,
+    size: formatBytes(r.bytes),
+    modified: formatDateTime(r.modified, locale),
+    assetsDir: r.assetsDir,
+  }));
 }
 
 /** The result of a succeeded report.build job, or null. */
@@ -91,10 +97,34 @@ export function reportContents(counts: ContentsCounts): ContentsItem[] {
     return { key, section, status: n === 0 ? 'none yet' : `${n} ${n === 1 ? noun[0] : noun[1]}`, ready: n > 0, route, hint };
   };
   return [
-    item('evaluations', 'Fig 2, results table and paired tests', ['evaluation', 'evaluations'], 'results', 'Evaluate finished runs on the Results page.'),
-    item('spectra', 'Fig 3a, Fig 3b and Table 2', ['spectra analysis', 'spectra analyses'], 'spectra', 'Run the spectra on the Spectra page.'),
-    item('robustness', 'Fig 4 and the corruption gallery', ['robustness analysis', 'robustness analyses'], 'robustness', 'Run the robustness analysis on the Robustness page.'),
-    item('explanations', 'Fig 5 and Table 3', ['explanation', 'explanations'], 'explanations', 'Run the explanations on the Explanations page.'),
+    item(
+      'evaluations',
+      'Fig 2, results table and paired tests',
+      ['evaluation', 'evaluations'],
+      'results',
+      'Evaluate finished runs on the Results page.',
+    ),
+    item(
+      'spectra',
+      'Fig 3a, Fig 3b and Table 2',
+      ['spectra analysis', 'spectra analyses'],
+      'spectra',
+      'Run the spectra on the Spectra page.',
+    ),
+    item(
+      'robustness',
+      'Fig 4 and the corruption gallery',
+      ['robustness analysis', 'robustness analyses'],
+      'robustness',
+      'Run the robustness analysis on the Robustness page.',
+    ),
+    item(
+      'explanations',
+      'Fig 5 and Table 3',
+      ['explanation', 'explanations'],
+      'explanations',
+      'Run the explanations on the Explanations page.',
+    ),
   ];
 }
 

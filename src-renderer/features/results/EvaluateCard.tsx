@@ -45,7 +45,9 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
   }, [dataset, split]);
 
   const latest = latestEvaluationJob(jobs, studyPath);
-  const job = (jobId ? jobs.find((j) => j.id === jobId) : null) ?? (latest && (latest.status === 'queued' || latest.status === 'running') ? latest : null);
+  const job =
+    (jobId ? jobs.find((j) => j.id === jobId) : null) ??
+    (latest && (latest.status === 'queued' || latest.status === 'running') ? latest : null);
   const vm = job ? jobViewModel(job, Date.now()) : null;
   const running = vm !== null && (vm.status === 'queued' || vm.status === 'running');
   const parsedOutcome = job && job.status === 'succeeded' ? EvaluationResult.safeParse(job.result) : null;
@@ -63,8 +65,9 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
           Evaluate a run
         </Typography>
         <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-          Runs the run's selected model over the graded images of a dataset with exactly its validation preprocessing, and computes the referable-DR AUC with
-          DeLong and bootstrap 95% CIs and the operating points. The dataset must have been imported at the run's input size.
+          Runs the run's selected model over the graded images of a dataset with exactly its validation preprocessing, and computes the
+          referable-DR AUC with DeLong and bootstrap 95% CIs and the operating points. The dataset must have been imported at the run's
+          input size.
         </Typography>
         {runs.length === 0 ? (
           <Alert severity="info" data-testid="evaluate-no-runs">
@@ -94,7 +97,11 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
               onChange={(e) => setDatasetId(e.target.value)}
               size="small"
               sx={{ flex: '2 1 180px', minWidth: 0 }}
-              helperText={choices.length > 0 && choices.every((c) => c.disabledReason !== null) ? 'No dataset fits this run: see the reasons in the list.' : ' '}
+              helperText={
+                choices.length > 0 && choices.every((c) => c.disabledReason !== null)
+                  ? 'No dataset fits this run: see the reasons in the list.'
+                  : ' '
+              }
               slotProps={{ select: { SelectDisplayProps: { 'data-testid': 'evaluate-dataset' } as object } }}
             >
               {choices.map((c) => (
@@ -125,7 +132,14 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
                 </MenuItem>
               ))}
             </TextField>
-            <Button variant="contained" startIcon={<PlayIcon />} onClick={() => void start()} disabled={busy || running || !run || !dataset || !split} sx={{ height: 40 }} data-testid="evaluate-start">
+            <Button
+              variant="contained"
+              startIcon={<PlayIcon />}
+              onClick={() => void start()}
+              disabled={busy || running || !run || !dataset || !split}
+              sx={{ height: 40 }}
+              data-testid="evaluate-start"
+            >
               Evaluate
             </Button>
           </Box>
@@ -137,17 +151,26 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
         ) : null}
         {job && vm && running ? (
           <Box sx={{ mt: 2 }}>
-            <JobProgressBar vm={vm} testId="evaluate-progress" label="Evaluation progress" cancelText="Cancel evaluation" onCancel={() => cancel(job.id)} />
+            <JobProgressBar
+              vm={vm}
+              testId="evaluate-progress"
+              label="Evaluation progress"
+              cancelText="Cancel evaluation"
+              onCancel={() => cancel(job.id)}
+            />
           </Box>
         ) : null}
         {job && vm && !running && job.id === jobId ? (
           outcome ? (
             <Alert severity="success" sx={{ mt: 2 }} data-testid="evaluate-done">
-              {outcome.name}: AUC {formatAuc(outcome.auc)} (DeLong 95% CI {formatCi(outcome.delong)}) on {outcome.n} images. The results below include it.
+              {outcome.name}: AUC {formatAuc(outcome.auc)} (DeLong 95% CI {formatCi(outcome.delong)}) on {outcome.n} images. The results
+              below include it.
             </Alert>
           ) : (
             <Alert severity={vm.status === 'failed' ? 'error' : 'warning'} sx={{ mt: 2 }} data-testid="evaluate-failed">
-              {vm.status === 'failed' ? `The evaluation failed: ${vm.error ?? 'no reason given'}` : `The evaluation was ${vm.statusLabel.toLowerCase()}.`}
+              {vm.status === 'failed'
+                ? `The evaluation failed: ${vm.error ?? 'no reason given'}`
+                : `The evaluation was ${vm.statusLabel.toLowerCase()}.`}
             </Alert>
           )
         ) : null}

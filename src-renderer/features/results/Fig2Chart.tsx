@@ -50,26 +50,37 @@ export function Fig2Chart({ model, height = 280 }: { model: Fig2ChartModel; heig
               allowDataOverflow
             />
             <Tooltip
-              contentStyle={{ background: theme.palette.background.paper, border: `1px solid ${theme.palette.divider}`, borderRadius: 6, fontSize: 13 }}
+              contentStyle={{
+                background: theme.palette.background.paper,
+                border: `1px solid ${theme.palette.divider}`,
+                borderRadius: 6,
+                fontSize: 13,
+              }}
               labelStyle={{ color: theme.palette.text.primary }}
               labelFormatter={(label) => `${formatFraction(Number(label))} of the labels`}
-              formatter={(value, name) => (Array.isArray(value) ? [formatCi({ lower: Number(value[0]), upper: Number(value[1]) }), `${String(name)} 95% CI`] : [formatAuc(Number(value)), String(name)])}
+              formatter={(value, name) =>
+                Array.isArray(value)
+                  ? [formatCi({ lower: Number(value[0]), upper: Number(value[1]) }), `${String(name)} 95% CI`]
+                  : [formatAuc(Number(value)), String(name)]
+              }
             />
-            {model.series.filter((s) => s.drawBand).map((s) => (
-              <Area
-                key={s.bandKey}
-                dataKey={s.bandKey}
-                name={s.strategy}
-                stroke="none"
-                fill={strategyColour(s.strategy, mode)}
-                fillOpacity={0.16}
-                isAnimationActive={false}
-                connectNulls
-                dot={false}
-                activeDot={false}
-                legendType="none"
-              />
-            ))}
+            {model.series
+              .filter((s) => s.drawBand)
+              .map((s) => (
+                <Area
+                  key={s.bandKey}
+                  dataKey={s.bandKey}
+                  name={s.strategy}
+                  stroke="none"
+                  fill={strategyColour(s.strategy, mode)}
+                  fillOpacity={0.16}
+                  isAnimationActive={false}
+                  connectNulls
+                  dot={false}
+                  activeDot={false}
+                  legendType="none"
+                />
+              ))}
             {model.series.map((s) => (
               <Line
                 key={s.valueKey}
@@ -86,7 +97,12 @@ export function Fig2Chart({ model, height = 280 }: { model: Fig2ChartModel; heig
               </Line>
             ))}
             {model.yDomain[0] < 0.5 && model.yDomain[1] > 0.5 ? (
-              <ReferenceLine y={0.5} stroke={theme.palette.text.disabled} strokeDasharray="3 3" label={{ value: 'chance', position: 'insideBottomLeft', fill: axis, fontSize: 11 }} />
+              <ReferenceLine
+                y={0.5}
+                stroke={theme.palette.text.disabled}
+                strokeDasharray="3 3"
+                label={{ value: 'chance', position: 'insideBottomLeft', fill: axis, fontSize: 11 }}
+              />
             ) : null}
           </ComposedChart>
         </ResponsiveContainer>

@@ -92,7 +92,10 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
     setExportError(null);
     setDownloading(what);
     try {
-      const file = what === 'table' ? await client.call('results.tableCsv', { studyPath }) : await client.call('evaluations.predictionsCsv', { studyPath, name: what });
+      const file =
+        what === 'table'
+          ? await client.call('results.tableCsv', { studyPath })
+          : await client.call('evaluations.predictionsCsv', { studyPath, name: what });
       downloadText(file.fileName, file.csv);
     } catch (err) {
       setExportError(errorMessage(err));
@@ -126,7 +129,13 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
             >
               Refresh
             </Button>
-            <Button variant="contained" startIcon={<DownloadIcon />} onClick={() => void download('table')} disabled={!results || empty || downloading === 'table'} data-testid="results-export">
+            <Button
+              variant="contained"
+              startIcon={<DownloadIcon />}
+              onClick={() => void download('table')}
+              disabled={!results || empty || downloading === 'table'}
+              data-testid="results-export"
+            >
               Export table (CSV)
             </Button>
           </>
@@ -146,8 +155,8 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
                 No evaluations yet
               </Typography>
               <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '75ch' }}>
-                Train runs on the Training page, then evaluate them here: pick a finished run and a graded test set below. Each evaluation adds a row to the
-                results table, a point to Fig 2 and an ROC curve.
+                Train runs on the Training page, then evaluate them here: pick a finished run and a graded test set below. Each evaluation
+                adds a row to the results table, a point to Fig 2 and an ROC curve.
               </Typography>
               <Button variant="outlined" onClick={() => navigate('training')}>
                 Go to Training
@@ -171,8 +180,8 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
                   AUC against label fraction (Fig 2)
                 </Typography>
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-                  One panel per test set, one line per strategy (mean AUC over the seeds). Band and error bars: the DeLong 95% CI for one seed; for several
-                  seeds, the mean of the seeds' CI bounds.
+                  One panel per test set, one line per strategy (mean AUC over the seeds). Band and error bars: the DeLong 95% CI for one
+                  seed; for several seeds, the mean of the seeds' CI bounds.
                 </Typography>
                 <Grid container spacing={4}>
                   {charts.map((c) => (
@@ -194,8 +203,8 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
                 </Typography>
                 {comparisons.length === 0 ? (
                   <Typography variant="body2" sx={{ color: 'text.secondary' }} data-testid="comparisons-none">
-                    None yet: a comparison needs two strategies (IFI-CL vs IFI-FS, IWNE-CL vs IWNE-FS, IFI vs IWNE) evaluated on the same test set at the same
-                    fraction and seed.
+                    None yet: a comparison needs two strategies (IFI-CL vs IFI-FS, IWNE-CL vs IWNE-FS, IFI vs IWNE) evaluated on the same
+                    test set at the same fraction and seed.
                   </Typography>
                 ) : (
                   <ComparisonsTable rows={comparisons} />

@@ -12,10 +12,22 @@ import type { ComparisonRowModel, ResultRowModel } from './results.viewmodel';
 
 const num = { fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' } as const;
 /** Narrower cell padding and headers on one line, so eight columns fit the page at 1280 px. */
-const COMPACT = { '& th, & td': { px: 1 }, '& th:first-of-type, & td:first-of-type': { pl: 2 }, '& thead th': { whiteSpace: 'nowrap' } } as const;
+const COMPACT = {
+  '& th, & td': { px: 1 },
+  '& th:first-of-type, & td:first-of-type': { pl: 2 },
+  '& thead th': { whiteSpace: 'nowrap' },
+} as const;
 
 /** One row per evaluation: test set, run, n, AUC with DeLong and bootstrap 95% CIs, sensitivity/specificity at the operating point. */
-export function ResultsTable({ rows, onPredictions, busy }: { rows: readonly ResultRowModel[]; onPredictions(evaluation: string): void; busy: string | null }) {
+export function ResultsTable({
+  rows,
+  onPredictions,
+  busy,
+}: {
+  rows: readonly ResultRowModel[];
+  onPredictions(evaluation: string): void;
+  busy: string | null;
+}) {
   return (
     <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
       <Table size="small" aria-label="Results: one row per evaluation" data-testid="results-table" sx={COMPACT}>

@@ -45,7 +45,15 @@ export function RocChart({ series, height = 360 }: { series: readonly RocSeriesM
               padding={{ top: 8, bottom: 8 }}
               label={{ value: 'sensitivity (TPR)', angle: -90, position: 'insideLeft', fill: axis, fontSize: 12, dy: 50 }}
             />
-            <ReferenceLine segment={[{ x: 0, y: 0 }, { x: 1, y: 1 }]} stroke={theme.palette.text.disabled} strokeDasharray="3 3" ifOverflow="hidden" />
+            <ReferenceLine
+              segment={[
+                { x: 0, y: 0 },
+                { x: 1, y: 1 },
+              ]}
+              stroke={theme.palette.text.disabled}
+              strokeDasharray="3 3"
+              ifOverflow="hidden"
+            />
             {series.map((s) => (
               <Line
                 key={s.key}
@@ -75,7 +83,10 @@ export function RocChart({ series, height = 360 }: { series: readonly RocSeriesM
         </ResponsiveContainer>
       </Box>
       <Box sx={{ mt: 1 }}>
-        <StrategyLegend testId="roc-legend" items={series.map((s) => ({ key: s.key, strategy: s.strategy, label: s.legend, variant: s.variant }))} />
+        <StrategyLegend
+          testId="roc-legend"
+          items={series.map((s) => ({ key: s.key, strategy: s.strategy, label: s.legend, variant: s.variant }))}
+        />
       </Box>
     </Box>
   );

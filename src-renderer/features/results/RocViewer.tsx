@@ -65,8 +65,8 @@ export function RocViewer({ studyPath, results }: { studyPath: string; results: 
           ROC curves
         </Typography>
         <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-          Sensitivity against 1 − specificity for P(referable); the ring marks each evaluation's operating point (the highest threshold reaching the target
-          sensitivity). Choose up to {MAX_CURVES}.
+          Sensitivity against 1 − specificity for P(referable); the ring marks each evaluation's operating point (the highest threshold
+          reaching the target sensitivity). Choose up to {MAX_CURVES}.
         </Typography>
         <TextField
           select
@@ -100,8 +100,14 @@ export function RocViewer({ studyPath, results }: { studyPath: string; results: 
             {error}
           </Alert>
         ) : null}
-        {chosen.length > 0 && ready.length < chosen.length && !error ? <CircularProgress size={24} aria-label="Loading ROC curves" /> : null}
-        {series.length > 0 ? <RocChart series={series} /> : chosen.length === 0 ? <Box sx={{ color: 'text.secondary' }}>Choose an evaluation.</Box> : null}
+        {chosen.length > 0 && ready.length < chosen.length && !error ? (
+          <CircularProgress size={24} aria-label="Loading ROC curves" />
+        ) : null}
+        {series.length > 0 ? (
+          <RocChart series={series} />
+        ) : chosen.length === 0 ? (
+          <Box sx={{ color: 'text.secondary' }}>Choose an evaluation.</Box>
+        ) : null}
       </CardContent>
     </Card>
   );

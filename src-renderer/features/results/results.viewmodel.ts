@@ -14,7 +14,14 @@
  * - the Evaluate form: finished runs, graded datasets at the run's input size, their splits.
  */
 import type { DatasetSummary } from '../../../src-shared/contract';
-import type { EvaluationResult, EvaluationSplit, Fig2Panel, PairedComparison, ResultsRow, StudyResults } from '../../../src-shared/evaluation';
+import type {
+  EvaluationResult,
+  EvaluationSplit,
+  Fig2Panel,
+  PairedComparison,
+  ResultsRow,
+  StudyResults,
+} from '../../../src-shared/evaluation';
 import type { GridView } from '../../../src-shared/grid';
 import type { JobState } from '../../../src-shared/jobs';
 import type { TrainingStrategy } from '../../../src-shared/training';
@@ -115,7 +122,14 @@ export function fig2Charts(panels: readonly Fig2Panel[]): Fig2ChartModel[] {
     const sentences: string[] = [];
     for (const s of [...panel.series].sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy))) {
       const several = s.points.some((p) => p.seeds.length > 1);
-      series.push({ strategy: s.strategy, valueKey: s.strategy, bandKey: bandKeyOf(s.strategy), errorKey: errorKeyOf(s.strategy), band: several ? 'mean-delong-ci' : 'delong-ci', drawBand: s.points.length > 1 });
+      series.push({
+        strategy: s.strategy,
+        valueKey: s.strategy,
+        bandKey: bandKeyOf(s.strategy),
+        errorKey: errorKeyOf(s.strategy),
+        band: several ? 'mean-delong-ci' : 'delong-ci',
+        drawBand: s.points.length > 1,
+      });
       for (const p of s.points) {
         const row = byFraction.get(p.fraction) ?? ({ fraction: p.fraction } as Fig2Row);
         row[s.strategy] = p.meanAuc;
@@ -269,7 +283,11 @@ export function finishedRuns(view: GridView | null): RunChoice[] {
     .map((c) => {
       const spec = (c.spec ?? {}) as { inputSize?: unknown; arch?: unknown };
       const inputSize = typeof spec.inputSize === 'number' ? spec.inputSize : null;
-      return { runId: c.runId, label: `${runLabel(c)}${typeof spec.arch === 'string' ? ` (${spec.arch}${inputSize ? `, ${inputSize} px` : ''})` : ''}`, inputSize };
+      return {
+        runId: c.runId,
+        label: `${runLabel(c)}${typeof spec.arch === 'string' ? ` (${spec.arch}${inputSize ? `, ${inputSize} px` : ''})` : ''}`,
+        inputSize,
+      };
     });
 }
 
@@ -303,7 +321,13 @@ export function evalDatasetChoices(datasets: readonly DatasetSummary[] | null, r
         : runInputSize !== null && d.settings.inputSize !== runInputSize
           ? `preprocessed at ${d.settings.inputSize} px; the run needs ${runInputSize} px`
           : null;
-    return { id: d.id, label: `${d.id} · ${d.settings.inputSize} px`, disabledReason: reason, splits, defaultSplit: test > 0 ? 'test' : 'all' };
+    return {
+      id: d.id,
+      label: `${d.id} · ${d.settings.inputSize} px`,
+      disabledReason: reason,
+      splits,
+      defaultSplit: test > 0 ? 'test' : 'all',
+    };
   });
 }
 

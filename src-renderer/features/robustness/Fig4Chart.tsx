@@ -32,16 +32,39 @@ export function Fig4Chart({ model }: { model: Fig4ChartModel }) {
               height={40}
               allowDataOverflow
             />
-            <YAxis type="category" dataKey="label" width={124} interval={0} tick={{ fill: theme.palette.text.primary, fontSize: 12 }} tickLine={false} axisLine={false} />
+            <YAxis
+              type="category"
+              dataKey="label"
+              width={124}
+              interval={0}
+              tick={{ fill: theme.palette.text.primary, fontSize: 12 }}
+              tickLine={false}
+              axisLine={false}
+            />
             <ReferenceLine x={0} stroke={theme.palette.text.secondary} />
             <Tooltip
               cursor={{ fill: theme.palette.action.hover }}
-              contentStyle={{ background: theme.palette.background.paper, border: `1px solid ${theme.palette.divider}`, borderRadius: 6, fontSize: 13 }}
+              contentStyle={{
+                background: theme.palette.background.paper,
+                border: `1px solid ${theme.palette.divider}`,
+                borderRadius: 6,
+                fontSize: 13,
+              }}
               labelStyle={{ color: theme.palette.text.primary }}
               formatter={(value, name) => [value === null || value === undefined ? '—' : formatSigned(Number(value)), String(name)]}
             />
             {model.severities.map((s) => (
-              <Bar key={s.key} dataKey={s.key} name={`severity ${s.severity}`} fill={colour} fillOpacity={s.opacity} stroke={colour} strokeOpacity={0.9} strokeWidth={1} isAnimationActive={false} />
+              <Bar
+                key={s.key}
+                dataKey={s.key}
+                name={`severity ${s.severity}`}
+                fill={colour}
+                fillOpacity={s.opacity}
+                stroke={colour}
+                strokeOpacity={0.9}
+                strokeWidth={1}
+                isAnimationActive={false}
+              />
             ))}
           </BarChart>
         </ResponsiveContainer>
@@ -49,7 +72,11 @@ export function Fig4Chart({ model }: { model: Fig4ChartModel }) {
       <Box component="ul" aria-label="Severities" sx={{ display: 'flex', flexWrap: 'wrap', gap: 2, listStyle: 'none', m: 0, p: 0, mt: 1 }}>
         {model.severities.map((s) => (
           <Box component="li" key={s.key} sx={{ display: 'flex', alignItems: 'center', gap: 0.75 }}>
-            <Box component="span" aria-hidden sx={{ width: 14, height: 14, borderRadius: 0.5, border: `1px solid ${colour}`, position: 'relative', overflow: 'hidden' }}>
+            <Box
+              component="span"
+              aria-hidden
+              sx={{ width: 14, height: 14, borderRadius: 0.5, border: `1px solid ${colour}`, position: 'relative', overflow: 'hidden' }}
+            >
               <Box component="span" sx={{ position: 'absolute', inset: 0, bgcolor: colour, opacity: s.opacity }} />
             </Box>
             <Typography variant="body2" component="span">

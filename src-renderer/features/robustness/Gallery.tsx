@@ -40,9 +40,20 @@ function useGalleryImages(studyPath: string, name: string, files: readonly strin
 }
 
 function Cell({ cell, src }: { cell: GalleryCell; src: string | undefined }) {
-  if (!cell.file) return <Box sx={{ width: '100%', aspectRatio: '1', border: 1, borderColor: 'divider', borderRadius: 0.5 }} aria-label={`${cell.alt}: not in the gallery`} />;
+  if (!cell.file)
+    return (
+      <Box
+        sx={{ width: '100%', aspectRatio: '1', border: 1, borderColor: 'divider', borderRadius: 0.5 }}
+        aria-label={`${cell.alt}: not in the gallery`}
+      />
+    );
   return src ? (
-    <Box component="img" src={src} alt={cell.alt} sx={{ width: '100%', aspectRatio: '1', display: 'block', borderRadius: 0.5, imageRendering: 'pixelated' }} />
+    <Box
+      component="img"
+      src={src}
+      alt={cell.alt}
+      sx={{ width: '100%', aspectRatio: '1', display: 'block', borderRadius: 0.5, imageRendering: 'pixelated' }}
+    />
   ) : (
     <Skeleton variant="rectangular" sx={{ width: '100%', height: 'auto', aspectRatio: '1' }} aria-label={`${cell.alt}: loading`} />
   );
@@ -59,7 +70,11 @@ export function Gallery({ studyPath, name, model }: { studyPath: string; name: s
           {error}
         </Alert>
       ) : null}
-      <Box sx={{ display: 'grid', gridTemplateColumns: columns, gap: 1, alignItems: 'center' }} role="table" aria-label={`Image ${model.image} under every corruption and severity`}>
+      <Box
+        sx={{ display: 'grid', gridTemplateColumns: columns, gap: 1, alignItems: 'center' }}
+        role="table"
+        aria-label={`Image ${model.image} under every corruption and severity`}
+      >
         <Box role="row" sx={{ display: 'contents' }}>
           <Typography role="columnheader" variant="body2" sx={{ color: 'text.secondary' }}>
             corruption

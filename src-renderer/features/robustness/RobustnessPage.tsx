@@ -44,7 +44,7 @@ import {
 } from './robustness.viewmodel';
 
 const DESCRIPTION =
-  'Robustness to image distortions (paper Fig 4): each model\'s mean probability of the true referable / non-referable class and its AUC under the 19 corruptions of Hendrycks & Dietterich at severities 1-5, every model on the same corrupted images; Fig 4 shows CL minus FS for each initialisation.';
+  "Robustness to image distortions (paper Fig 4): each model's mean probability of the true referable / non-referable class and its AUC under the 19 corruptions of Hendrycks & Dietterich at severities 1-5, every model on the same corrupted images; Fig 4 shows CL minus FS for each initialisation.";
 
 export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
   const { openStudy } = useStudy();
@@ -79,7 +79,14 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
 
   const images = parseCount(imagesText, 2, 100_000);
   const form: RobustnessForm = { images: 'value' in images ? images.value : DEFAULT_ROBUSTNESS_IMAGES, corruptions, severities };
-  const fieldsError = 'error' in images ? `Images: ${images.error}` : corruptions.length === 0 ? 'Choose at least one corruption' : severities.length === 0 ? 'Choose at least one severity' : null;
+  const fieldsError =
+    'error' in images
+      ? `Images: ${images.error}`
+      : corruptions.length === 0
+        ? 'Choose at least one corruption'
+        : severities.length === 0
+          ? 'Choose at least one severity'
+          : null;
   const first = defaultRunChoice(runs.data, datasets, 'graded');
   const empty = results.data !== null && results.data.length === 0;
   const refresh = () => {
@@ -104,9 +111,7 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
         title="Robustness"
         description={DESCRIPTION}
         focusOnMount={focusHeading}
-        actions={
-          <RefreshButton what="robustness results" onClick={refresh} />
-        }
+        actions={<RefreshButton what="robustness results" onClick={refresh} />}
       />
       <Stack spacing={3}>
         <LoadErrorAlert error={results.error ?? runs.error} onRetry={refresh} />
@@ -114,17 +119,29 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
           <EmptyStateCard
             testId="robustness-empty"
             title="No robustness analysis yet"
-            commands={first ? [robustnessCommand(studyPath, first.group.runs.map((r) => r.runId), first.datasetId, form)] : [`${cliCommand(['robustness', '--study', studyPath])} --runs <run-id,run-id> --dataset <dataset-id>`]}
+            commands={
+              first
+                ? [
+                    robustnessCommand(
+                      studyPath,
+                      first.group.runs.map((r) => r.runId),
+                      first.datasetId,
+                      form,
+                    ),
+                  ]
+                : [`${cliCommand(['robustness', '--study', studyPath])} --runs <run-id,run-id> --dataset <dataset-id>`]
+            }
           >
             {first ? (
               <>
-                Click <strong>Run robustness</strong> below: it compares {first.group.strategies.join(', ')} ({first.group.where}) on the graded images of{' '}
-                <strong>{first.datasetId}</strong>. Fig 4 needs a CL and an FS run of the same initialisation. Or run on the command line:
+                Click <strong>Run robustness</strong> below: it compares {first.group.strategies.join(', ')} ({first.group.where}) on the
+                graded images of <strong>{first.datasetId}</strong>. Fig 4 needs a CL and an FS run of the same initialisation. Or run on
+                the command line:
               </>
             ) : (
               <>
-                Train runs on the Training page and import a graded dataset at their input size, then click <strong>Run robustness</strong> below. On the
-                command line:
+                Train runs on the Training page and import a graded dataset at their input size, then click <strong>Run robustness</strong>{' '}
+                below. On the command line:
               </>
             )}
           </EmptyStateCard>
@@ -134,9 +151,9 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
           title="Run the robustness analysis"
           description={
             <>
-              One <code>robustness.run</code> job for all the chosen runs, so that every model sees the same corrupted images: the graded images of the
-              dataset (test split when it has one) under each corruption and severity, scored by the probability of the true class; it also saves a gallery
-              of one referable image.
+              One <code>robustness.run</code> job for all the chosen runs, so that every model sees the same corrupted images: the graded
+              images of the dataset (test split when it has one) under each corruption and severity, scored by the probability of the true
+              class; it also saves a gallery of one referable image.
             </>
           }
           kind="robustness.run"
@@ -173,7 +190,11 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
                     multiple: true,
                     renderValue: (v) => {
                       const list = v as string[];
-                      return list.length === CORRUPTION_NAMES.length ? 'All 19 corruptions' : list.length === 0 ? 'None' : list.map(corruptionLabel).join(', ');
+                      return list.length === CORRUPTION_NAMES.length
+                        ? 'All 19 corruptions'
+                        : list.length === 0
+                          ? 'None'
+                          : list.map(corruptionLabel).join(', ');
                     },
                     SelectDisplayProps: { 'data-testid': 'robustness-corruptions' } as object,
                   },
@@ -201,7 +222,11 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
                           size="small"
                           sx={checkboxFocusRing}
                           checked={severities.includes(s)}
-                          onChange={(e) => setSeverities((current) => (e.target.checked ? [...current, s].sort((a, b) => a - b) : current.filter((x) => x !== s)))}
+                          onChange={(e) =>
+                            setSeverities((current) =>
+                              e.target.checked ? [...current, s].sort((a, b) => a - b) : current.filter((x) => x !== s),
+                            )
+                          }
                           slotProps={{ input: { 'data-testid': `robustness-severity-${s}` } as object }}
                         />
                       }
@@ -211,8 +236,20 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
               </Box>
             </Box>
           }
-          requests={(g, datasetId) => [request(g.runs.map((r) => r.runId), datasetId)]}
-          commands={(g, datasetId) => [robustnessCommand(studyPath, g.runs.map((r) => r.runId), datasetId, form)]}
+          requests={(g, datasetId) => [
+            request(
+              g.runs.map((r) => r.runId),
+              datasetId,
+            ),
+          ]}
+          commands={(g, datasetId) => [
+            robustnessCommand(
+              studyPath,
+              g.runs.map((r) => r.runId),
+              datasetId,
+              form,
+            ),
+          ]}
         />
         {result ? (
           <>
@@ -250,8 +287,8 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
                   Contrastive minus supervised pretraining (Fig 4)
                 </Typography>
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-                  For each initialisation, the CL model's mean probability of the true class minus the FS model's, per corruption (rows) and severity (bars;
-                  darker = more severe). Right of zero: the contrastively pretrained model is more robust.
+                  For each initialisation, the CL model's mean probability of the true class minus the FS model's, per corruption (rows) and
+                  severity (bars; darker = more severe). Right of zero: the contrastively pretrained model is more robust.
                 </Typography>
                 {fig4.length === 0 ? (
                   <Alert severity="info" data-testid="fig4-none">
@@ -275,8 +312,8 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
                     Gallery
                   </Typography>
                   <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-                    Image <strong>{gallery.image}</strong> of {result.datasetId} as the models saw it under every corruption and severity (the report replaces
-                    the id with a pseudonym).
+                    Image <strong>{gallery.image}</strong> of {result.datasetId} as the models saw it under every corruption and severity
+                    (the report replaces the id with a pseudonym).
                   </Typography>
                   <Gallery studyPath={studyPath} name={result.name} model={gallery} />
                 </CardContent>

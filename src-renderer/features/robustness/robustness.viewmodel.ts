@@ -58,7 +58,12 @@ export function robustnessChoices(results: readonly RobustnessResult[]): Robustn
     .sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.name.localeCompare(b.name))
     .map((r) => ({
       name: r.name,
-      label: `${r.datasetId} (${r.split}) · ${[...r.models].sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy)).map((m) => m.strategy).join(', ')} · ${r.images} images · ${r.corruptions.length} corruption${r.corruptions.length === 1 ? '' : 's'} × ${r.severities.length} severit${r.severities.length === 1 ? 'y' : 'ies'}`,
+      label: `${r.datasetId} (${r.split}) · ${[...r.models]
+        .sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy))
+        .map((m) => m.strategy)
+        .join(
+          ', ',
+        )} · ${r.images} images · ${r.corruptions.length} corruption${r.corruptions.length === 1 ? '' : 's'} × ${r.severities.length} severit${r.severities.length === 1 ? 'y' : 'ies'}`,
     }));
 }
 
@@ -214,8 +219,20 @@ export interface RobustnessForm {
 
 /** The CLI command of the job the page submits. */
 export function robustnessCommand(studyPath: string, runIds: readonly string[], datasetId: string, form: RobustnessForm): string {
-  const args: (string | number)[] = ['robustness', '--study', studyPath, '--runs', runIds.join(','), '--dataset', datasetId, '--images', form.images];
-  if (form.corruptions.length > 0 && form.corruptions.length < CORRUPTION_NAMES.length) args.push('--corruptions', form.corruptions.join(','));
-  if (form.severities.length > 0 && form.severities.length < ALL_SEVERITIES.length) args.push('--severities', [...form.severities].sort((a, b) => a - b).join(','));
+  const args: (string | number)[] = [
+    'robustness',
+    '--study',
+    studyPath,
+    '--runs',
+    runIds.join(','),
+    '--dataset',
+    datasetId,
+    '--images',
+    form.images,
+  ];
+  if (form.corruptions.length > 0 && form.corruptions.length < CORRUPTION_NAMES.length)
+    args.push('--corruptions', form.corruptions.join(','));
+  if (form.severities.length > 0 && form.severities.length < ALL_SEVERITIES.length)
+    args.push('--severities', [...form.severities].sort((a, b) => a - b).join(','));
   return cliCommand(args);
 }

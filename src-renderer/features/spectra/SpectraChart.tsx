@@ -49,7 +49,12 @@ export function SpectraChart({ model, height = 280, testId }: { model: LineChart
               label={{ value: model.yLabel, angle: -90, position: 'insideLeft', fill: axis, fontSize: 12, dy: 40, dx: 0 }}
             />
             <Tooltip
-              contentStyle={{ background: theme.palette.background.paper, border: `1px solid ${theme.palette.divider}`, borderRadius: 6, fontSize: 13 }}
+              contentStyle={{
+                background: theme.palette.background.paper,
+                border: `1px solid ${theme.palette.divider}`,
+                borderRadius: 6,
+                fontSize: 13,
+              }}
               labelStyle={{ color: theme.palette.text.primary }}
               labelFormatter={(label) => {
                 const x = Number(label);

@@ -20,10 +20,19 @@ import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
 import { SpectraChart } from './SpectraChart';
 import { Table2 } from './Table2';
-import { DEFAULT_SPECTRA_IMAGES, fig3aCharts, fig3bCharts, spectraCommands, spectraGroups, spectraPlaceholderCommand, spectraSummary, table2Model } from './spectra.viewmodel';
+import {
+  DEFAULT_SPECTRA_IMAGES,
+  fig3aCharts,
+  fig3bCharts,
+  spectraCommands,
+  spectraGroups,
+  spectraPlaceholderCommand,
+  spectraSummary,
+  table2Model,
+} from './spectra.viewmodel';
 
 const DESCRIPTION =
-  'Representation analysis (paper Fig 3, Table 2): the condition number κ of every Conv, BatchNorm and Linear layer from the top-k PCA eigenvalues of the activations of N images, the first conv layer\'s eigen-spectrum as a distribution over rank with its kurtosis, and the distributions fitted to it.';
+  "Representation analysis (paper Fig 3, Table 2): the condition number κ of every Conv, BatchNorm and Linear layer from the top-k PCA eigenvalues of the activations of N images, the first conv layer's eigen-spectrum as a distribution over rank with its kurtosis, and the distributions fitted to it.";
 
 export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
   const { openStudy } = useStudy();
@@ -69,9 +78,7 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
         title="Spectra"
         description={DESCRIPTION}
         focusOnMount={focusHeading}
-        actions={
-          <RefreshButton what="spectra" onClick={refresh} />
-        }
+        actions={<RefreshButton what="spectra" onClick={refresh} />}
       />
       <Stack spacing={3}>
         <LoadErrorAlert error={spectra.error ?? runs.error} onRetry={refresh} />
@@ -79,7 +86,16 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
           <EmptyStateCard
             testId="spectra-empty"
             title="No spectra yet"
-            commands={first ? spectraCommands(studyPath, first.group.runs.map((r) => r.runId), first.datasetId, imagesValue) : [spectraPlaceholderCommand(studyPath)]}
+            commands={
+              first
+                ? spectraCommands(
+                    studyPath,
+                    first.group.runs.map((r) => r.runId),
+                    first.datasetId,
+                    imagesValue,
+                  )
+                : [spectraPlaceholderCommand(studyPath)]
+            }
           >
             {first ? (
               <>
@@ -88,8 +104,8 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
               </>
             ) : (
               <>
-                Train runs on the Training page and import a dataset at their input size, then click <strong>Run spectra</strong> below. On the command line,
-                for each run:
+                Train runs on the Training page and import a dataset at their input size, then click <strong>Run spectra</strong> below. On
+                the command line, for each run:
               </>
             )}
           </EmptyStateCard>
@@ -99,8 +115,9 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
           title="Run the spectra"
           description={
             <>
-              One <code>spectra.run</code> job per strategy of the chosen runs (one at a time, in a worker): every Conv, BatchNorm and Linear layer's
-              activations of N images of the dataset, their top-100 eigenvalues and κ = |P99.9(λ)| / |P90(λ)|, and the fits of conv1's spectrum.
+              One <code>spectra.run</code> job per strategy of the chosen runs (one at a time, in a worker): every Conv, BatchNorm and
+              Linear layer's activations of N images of the dataset, their top-100 eigenvalues and κ = |P99.9(λ)| / |P90(λ)|, and the fits
+              of conv1's spectrum.
             </>
           }
           kind="spectra.run"
@@ -121,8 +138,17 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
               sx={{ width: { xs: '100%', sm: 420 } }}
             />
           }
-          requests={(g, datasetId) => g.runs.map((r) => ({ kind: 'spectra.run' as const, params: { runId: r.runId, datasetId, images: imagesValue }, studyPath }))}
-          commands={(g, datasetId) => spectraCommands(studyPath, g.runs.map((r) => r.runId), datasetId, imagesValue)}
+          requests={(g, datasetId) =>
+            g.runs.map((r) => ({ kind: 'spectra.run' as const, params: { runId: r.runId, datasetId, images: imagesValue }, studyPath }))
+          }
+          commands={(g, datasetId) =>
+            spectraCommands(
+              studyPath,
+              g.runs.map((r) => r.runId),
+              datasetId,
+              imagesValue,
+            )
+          }
         />
         {group ? (
           <>
@@ -163,8 +189,8 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
                   Condition number per layer (Fig 3a)
                 </Typography>
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-                  κ of every Conv, BatchNorm and Linear layer in module order, on a log scale; IWNE models in one panel, IFI models in the other; FS solid, CL
-                  dashed. A high κ means a few directions dominate the layer's representation.
+                  κ of every Conv, BatchNorm and Linear layer in module order, on a log scale; IWNE models in one panel, IFI models in the
+                  other; FS solid, CL dashed. A high κ means a few directions dominate the layer's representation.
                 </Typography>
                 <Grid container spacing={4}>
                   {fig3a.map((c) => (
@@ -181,8 +207,8 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
                   First-layer spectrum (Fig 3b)
                 </Typography>
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-                  conv1's eigenvalues as a density over component rank (rank r weighs λ_r), mirrored around 0; right: a zoom on the tails. The legend
-                  gives each model's kurtosis (Fisher): heavier tails, higher kurtosis.
+                  conv1's eigenvalues as a density over component rank (rank r weighs λ_r), mirrored around 0; right: a zoom on the tails.
+                  The legend gives each model's kurtosis (Fisher): heavier tails, higher kurtosis.
                 </Typography>
                 <Grid container spacing={4}>
                   {fig3b.map((c) => (
@@ -199,8 +225,8 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
                   Best-fitting distribution of the first-layer spectrum (Table 2)
                 </Typography>
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-                  Eleven distributions fitted by maximum likelihood to conv1's rank sample, ranked by the residual sum of squares between the density
-                  histogram and the pdf; parameters in SciPy's order (shapes, loc, scale).
+                  Eleven distributions fitted by maximum likelihood to conv1's rank sample, ranked by the residual sum of squares between
+                  the density histogram and the pdf; parameters in SciPy's order (shapes, loc, scale).
                 </Typography>
                 <Table2 rows={table2} />
               </CardContent>

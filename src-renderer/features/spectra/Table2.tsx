@@ -10,7 +10,11 @@ import { MONO_FONT } from '../../app/theme';
 import type { Table2RowModel } from './spectra.viewmodel';
 
 const num = { fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' } as const;
-const COMPACT = { '& th, & td': { px: 1 }, '& th:first-of-type, & td:first-of-type': { pl: 2 }, '& thead th': { whiteSpace: 'nowrap' } } as const;
+const COMPACT = {
+  '& th, & td': { px: 1 },
+  '& th:first-of-type, & td:first-of-type': { pl: 2 },
+  '& thead th': { whiteSpace: 'nowrap' },
+} as const;
 
 /** Table 2: one row per model (best fit, parameters, RSS, kurtosis, Pareto α, next best fits). */
 export function Table2({ rows }: { rows: readonly Table2RowModel[] }) {
@@ -50,7 +54,9 @@ export function Table2({ rows }: { rows: readonly Table2RowModel[] }) {
                 </Typography>
               </TableCell>
               <TableCell sx={{ fontWeight: 600 }}>{r.best}</TableCell>
-              <TableCell sx={{ fontFamily: MONO_FONT, fontSize: '0.8125rem', overflowWrap: 'anywhere', minWidth: 180 }}>{r.parameters}</TableCell>
+              <TableCell sx={{ fontFamily: MONO_FONT, fontSize: '0.8125rem', overflowWrap: 'anywhere', minWidth: 180 }}>
+                {r.parameters}
+              </TableCell>
               <TableCell align="right" sx={num}>
                 {r.rss}
               </TableCell>

@@ -44,11 +44,20 @@ export function spectraGroups(results: readonly SpectraResult[]): SpectraGroup[]
   }
   return [...groups.entries()]
     .map(([key, list]) => {
-      const sorted = [...list].sort((a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId));
+      const sorted = [...list].sort(
+        (a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId),
+      );
       const first = sorted[0]!;
-      return { key, label: `${first.dataset.datasetId} · ${formatFraction(first.run.fraction)} · seed ${first.run.seed} — ${sorted.map((r) => r.run.strategy).join(', ')}`, results: sorted };
+      return {
+        key,
+        label: `${first.dataset.datasetId} · ${formatFraction(first.run.fraction)} · seed ${first.run.seed} — ${sorted.map((r) => r.run.strategy).join(', ')}`,
+        results: sorted,
+      };
     })
-    .sort((a, b) => b.results.length - a.results.length || b.results[0]!.run.fraction - a.results[0]!.run.fraction || a.key.localeCompare(b.key));
+    .sort(
+      (a, b) =>
+        b.results.length - a.results.length || b.results[0]!.run.fraction - a.results[0]!.run.fraction || a.key.localeCompare(b.key),
+    );
 }
 
 // ---- Charts -------------------------------------------------------------------------------------------
@@ -103,12 +112,18 @@ function rowsOf(panel: ChartPanel, breakAt: number | null = null): LineRow[] {
       byX.set(x, row);
     }
   });
-  if (breakAt !== null && !byX.has(breakAt)) byX.set(breakAt, { x: breakAt, ...Object.fromEntries(panel.series.map((_, i) => [`s${i}`, null])) } as LineRow);
+  if (breakAt !== null && !byX.has(breakAt))
+    byX.set(breakAt, { x: breakAt, ...Object.fromEntries(panel.series.map((_, i) => [`s${i}`, null])) } as LineRow);
   return [...byX.values()].sort((a, b) => a.x - b.x);
 }
 
 function seriesOf(panel: ChartPanel): LineSeriesModel[] {
-  return panel.series.map((s, i) => ({ key: `s${i}`, strategy: seriesStrategy(s.name), label: s.name, dash: s.dashed ? CL_DASH : undefined }));
+  return panel.series.map((s, i) => ({
+    key: `s${i}`,
+    strategy: seriesStrategy(s.name),
+    label: s.name,
+    dash: s.dashed ? CL_DASH : undefined,
+  }));
 }
 
 /** Powers of ten from lo to hi (both powers of ten); every second decade when there would be more than 7. */
@@ -121,27 +136,47 @@ export function decadeTicks(lo: number, hi: number): number[] {
   return ticks;
 }
 
-const SUPERSCRIPT: Record<string, string> = { '-': '⁻', '0': '⁰', '1': '¹', '2': '²', '3': '³', '4': '⁴', '5': '⁵', '6': '⁶', '7': '⁷', '8': '⁸', '9': '⁹' };
+const SUPERSCRIPT: Record<string, string> = {
+  '-': '⁻',
+  '0': '⁰',
+  '1': '¹',
+  '2': '²',
+  '3': '³',
+  '4': '⁴',
+  '5': '⁵',
+  '6': '⁶',
+  '7': '⁷',
+  '8': '⁸',
+  '9': '⁹',
+};
 
 /** A power of ten as a tick label: `0.01` … `1000` written out, beyond that `10⁴`, `10⁻³`. */
 export function formatPowerOfTen(value: number): string {
   const e = Math.round(Math.log10(value));
   if (e >= -2 && e <= 3) return String(Number((10 ** e).toPrecision(1)));
-  return `10${String(e).split('').map((c) => SUPERSCRIPT[c]).join('')}`;
+  return `10${String(e)
+    .split('')
+    .map((c) => SUPERSCRIPT[c])
+    .join('')}`;
 }
 
 /** Fig 3a as charts: one per initialisation (fig3aPanels), κ on a log axis whose domain is the shared panel's decades. */
 export function fig3aCharts(results: readonly SpectraResult[]): LineChartModel[] {
   return fig3aPanels(results).map((panel) => {
     const mine = results.filter((r) => r.run.strategy.startsWith(`${panel.key}-`));
-    const longest = mine.reduce<SpectraResult | null>((best, r) => (best === null || r.layers.length > best.layers.length ? r : best), null);
+    const longest = mine.reduce<SpectraResult | null>(
+      (best, r) => (best === null || r.layers.length > best.layers.length ? r : best),
+      null,
+    );
     const xNames = longest ? longest.layers.map((l) => l.name) : [];
     let [lo, hi] = panel.yDomain;
     if (!(hi > lo)) hi = lo * 10;
     const last = Math.max(0, xNames.length - 1);
     const sentences = panel.series.map((s) => {
       const ys = s.points.map(([, y]) => y);
-      return ys.length ? `${s.name}: κ from ${formatKappa(Math.min(...ys))} to ${formatKappa(Math.max(...ys))} over ${ys.length} layers.` : `${s.name}: no finite κ.`;
+      return ys.length
+        ? `${s.name}: κ from ${formatKappa(Math.min(...ys))} to ${formatKappa(Math.max(...ys))} over ${ys.length} layers.`
+        : `${s.name}: no finite κ.`;
     });
     return {
       key: `fig3a-${panel.key}`,

@@ -35,8 +35,20 @@ export function NextStepsCard() {
       text: 'Training dataset and test sets, the strategies (IWNE/IFI × FS/CL), label fractions, seeds, hyperparameters, and an estimate of how long it takes here.',
       done: false,
     },
-    { route: 'jobs', action: 'Open Jobs', title: 'Follow the progress', text: 'Every run and analysis is a job with progress, ETA, log, cancel and resume.', done: false },
-    { route: 'results', action: 'Open Results', title: 'Read the results', text: 'AUC by label fraction, spectra, robustness, explanations, and the PDF report.', done: false },
+    {
+      route: 'jobs',
+      action: 'Open Jobs',
+      title: 'Follow the progress',
+      text: 'Every run and analysis is a job with progress, ETA, log, cancel and resume.',
+      done: false,
+    },
+    {
+      route: 'results',
+      action: 'Open Results',
+      title: 'Read the results',
+      text: 'AUC by label fraction, spectra, robustness, explanations, and the PDF report.',
+      done: false,
+    },
   ];
   return (
     <Card component="section" aria-labelledby="next-steps-title" data-testid="next-steps">
@@ -49,20 +61,40 @@ export function NextStepsCard() {
             <Box component="li" key={s.route} sx={{ display: 'flex', gap: 1.5, alignItems: 'flex-start', flexWrap: 'wrap' }}>
               <Box
                 aria-hidden
-                sx={{ width: 28, height: 28, borderRadius: '50%', display: 'grid', placeItems: 'center', flexShrink: 0, bgcolor: s.done ? 'success.main' : 'action.selected', color: s.done ? 'success.contrastText' : 'text.primary', fontWeight: 600 }}
+                sx={{
+                  width: 28,
+                  height: 28,
+                  borderRadius: '50%',
+                  display: 'grid',
+                  placeItems: 'center',
+                  flexShrink: 0,
+                  bgcolor: s.done ? 'success.main' : 'action.selected',
+                  color: s.done ? 'success.contrastText' : 'text.primary',
+                  fontWeight: 600,
+                }}
               >
                 {s.done ? <CheckIcon fontSize="small" /> : i + 1}
               </Box>
               <Box sx={{ flex: '1 1 260px', minWidth: 0 }}>
                 <Typography variant="body1" sx={{ fontWeight: 600 }}>
                   {s.title}
-                  {s.done ? <Box component="span" sx={{ color: 'success.main', fontWeight: 400 }}> — done</Box> : null}
+                  {s.done ? (
+                    <Box component="span" sx={{ color: 'success.main', fontWeight: 400 }}>
+                      {' '}
+                      — done
+                    </Box>
+                  ) : null}
                 </Typography>
                 <Typography variant="body2" sx={{ color: 'text.secondary' }}>
                   {s.text}
                 </Typography>
               </Box>
-              <Button variant={i === (haveData ? 1 : 0) ? 'contained' : 'outlined'} size="small" onClick={() => navigate(s.route)} data-testid={`next-step-${s.route}`}>
+              <Button
+                variant={i === (haveData ? 1 : 0) ? 'contained' : 'outlined'}
+                size="small"
+                onClick={() => navigate(s.route)}
+                data-testid={`next-step-${s.route}`}
+              >
                 {s.action}
               </Button>
             </Box>

@@ -87,7 +87,10 @@ export function StudyProvider({ children }: { children: ReactNode }) {
     [refreshRecent],
   );
 
-  const create = useCallback(async (path: string, name: string) => adopt(await client.call('study.create', { path, name })), [client, adopt]);
+  const create = useCallback(
+    async (path: string, name: string) => adopt(await client.call('study.create', { path, name })),
+    [client, adopt],
+  );
   const open = useCallback(async (path: string) => adopt(await client.call('study.open', { path })), [client, adopt]);
   const close = useCallback(() => {
     setOpenStudy(null);

@@ -58,7 +58,12 @@ export function CurveChart({ data, lines, yLabel, axis: yAxis, marker, descripti
               label={{ value: yLabel, angle: -90, position: 'insideLeft', fill: axis, fontSize: 12, dy: 30 }}
             />
             <Tooltip
-              contentStyle={{ background: theme.palette.background.paper, border: `1px solid ${theme.palette.divider}`, borderRadius: 6, fontSize: 13 }}
+              contentStyle={{
+                background: theme.palette.background.paper,
+                border: `1px solid ${theme.palette.divider}`,
+                borderRadius: 6,
+                fontSize: 13,
+              }}
               labelStyle={{ color: theme.palette.text.primary }}
               labelFormatter={(label) => `epoch ${String(label)}`}
               formatter={(value) => (typeof value === 'number' ? formatMeasure(value) : '—')}
@@ -77,7 +82,17 @@ export function CurveChart({ data, lines, yLabel, axis: yAxis, marker, descripti
                 connectNulls
               />
             ))}
-            {marker ? <ReferenceDot x={marker.x} y={marker.y} r={6} fill="none" stroke={theme.palette.text.primary} strokeWidth={2} label={{ value: marker.label, position: 'top', fill: theme.palette.text.primary, fontSize: 12 }} /> : null}
+            {marker ? (
+              <ReferenceDot
+                x={marker.x}
+                y={marker.y}
+                r={6}
+                fill="none"
+                stroke={theme.palette.text.primary}
+                strokeWidth={2}
+                label={{ value: marker.label, position: 'top', fill: theme.palette.text.primary, fontSize: 12 }}
+              />
+            ) : null}
           </LineChart>
         </ResponsiveContainer>
       </Box>

@@ -54,10 +54,13 @@ export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: strin
 
   const requestFetch = useCallback(() => {
     if (timer.current !== null) return;
-    timer.current = window.setTimeout(() => {
-      timer.current = null;
-      fetchNow();
-    }, throttleDelay(lastFetch.current, Date.now(), THROTTLE_MS));
+    timer.current = window.setTimeout(
+      () => {
+        timer.current = null;
+        fetchNow();
+      },
+      throttleDelay(lastFetch.current, Date.now(), THROTTLE_MS),
+    );
   }, [fetchNow]);
 
   useEffect(() => {
@@ -87,7 +90,13 @@ export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: strin
   const second = theme.palette.text.primary;
 
   return (
-    <Card component="section" aria-labelledby="run-curves-title" data-testid="run-curves" data-run={runId} data-epochs={model?.loss.length ?? 0}>
+    <Card
+      component="section"
+      aria-labelledby="run-curves-title"
+      data-testid="run-curves"
+      data-run={runId}
+      data-epochs={model?.loss.length ?? 0}
+    >
       <CardContent>
         <Box sx={{ display: 'flex', alignItems: 'flex-start', gap: 2, mb: 1 }}>
           <Box sx={{ flex: 1, minWidth: 0 }}>
@@ -159,7 +168,14 @@ export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: strin
                   <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1 }}>
                     {model.pretrainProgress}
                   </Typography>
-                  <CurveChart testId="chart-pretrain" data={model.pretrain} lines={[{ key: 'loss', name: 'InfoNCE loss', colour }]} yLabel="InfoNCE" axis={model.pretrainAxis ?? model.lossAxis} description={model.pretrainDescription ?? ''} />
+                  <CurveChart
+                    testId="chart-pretrain"
+                    data={model.pretrain}
+                    lines={[{ key: 'loss', name: 'InfoNCE loss', colour }]}
+                    yLabel="InfoNCE"
+                    axis={model.pretrainAxis ?? model.lossAxis}
+                    description={model.pretrainDescription ?? ''}
+                  />
                 </Grid>
               ) : null}
               <Grid size={{ xs: 12, md: model.pretrain ? 6 : 12 }}>

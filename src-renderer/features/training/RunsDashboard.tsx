@@ -91,7 +91,12 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
             </Alert>
           ) : null}
           <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
-            <Table size="small" aria-label="Training runs: strategies by label fraction" data-testid="grid-table" sx={{ tableLayout: 'fixed', minWidth: 160 + model.fractions.length * 190 }}>
+            <Table
+              size="small"
+              aria-label="Training runs: strategies by label fraction"
+              data-testid="grid-table"
+              sx={{ tableLayout: 'fixed', minWidth: 160 + model.fractions.length * 190 }}
+            >
               <TableHead>
                 <TableRow>
                   <TableCell sx={{ width: 130 }}>Strategy</TableCell>
@@ -108,7 +113,15 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
                     <TableCell component="th" scope="row" sx={{ verticalAlign: 'top', pt: 1.5 }}>
                       <Box sx={{ display: 'flex', alignItems: 'center', gap: 1 }}>
                         <svg width="22" height="10" aria-hidden focusable="false">
-                          <line x1="1" y1="5" x2="21" y2="5" stroke={strategyColour(row.strategy, theme.palette.mode)} strokeWidth={3} strokeDasharray={strategyDash(row.strategy)} />
+                          <line
+                            x1="1"
+                            y1="5"
+                            x2="21"
+                            y2="5"
+                            stroke={strategyColour(row.strategy, theme.palette.mode)}
+                            strokeWidth={3}
+                            strokeDasharray={strategyDash(row.strategy)}
+                          />
                         </svg>
                         <Typography variant="body2" sx={{ fontWeight: 600 }}>
                           {row.strategy}
@@ -141,13 +154,34 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
           </Typography>
         </CardContent>
       </Card>
-      {selected && selectedCell ? <RunCurves studyPath={studyPath} runId={selected} job={byRun.get(selected) ?? null} onClose={() => setSelected(null)} /> : null}
+      {selected && selectedCell ? (
+        <RunCurves studyPath={studyPath} runId={selected} job={byRun.get(selected) ?? null} onClose={() => setSelected(null)} />
+      ) : null}
     </Stack>
   );
 }
 
-function RunCell({ cell, selected, onSelect, onCancel, onRetry }: { cell: RunCellModel; selected: boolean; onSelect(): void; onCancel?: () => void; onRetry?: () => void }) {
-  const progressColor = cell.status === 'failed' ? 'error' : cell.status === 'done' ? 'success' : cell.status === 'partial' || cell.status === 'blocked' ? 'warning' : 'primary';
+function RunCell({
+  cell,
+  selected,
+  onSelect,
+  onCancel,
+  onRetry,
+}: {
+  cell: RunCellModel;
+  selected: boolean;
+  onSelect(): void;
+  onCancel?: () => void;
+  onRetry?: () => void;
+}) {
+  const progressColor =
+    cell.status === 'failed'
+      ? 'error'
+      : cell.status === 'done'
+        ? 'success'
+        : cell.status === 'partial' || cell.status === 'blocked'
+          ? 'warning'
+          : 'primary';
   const label = `${cell.strategy}, ${formatFraction(cell.fraction)} of the labels, seed ${cell.seed}`;
   return (
     <Box
@@ -187,7 +221,15 @@ function RunCell({ cell, selected, onSelect, onCancel, onRetry }: { cell: RunCel
           <Typography
             variant="caption"
             component="p"
-            sx={{ mt: 0.5, color: cell.status === 'blocked' ? 'warning.main' : 'error.main', overflowWrap: 'anywhere', display: '-webkit-box', WebkitLineClamp: 3, WebkitBoxOrient: 'vertical', overflow: 'hidden' }}
+            sx={{
+              mt: 0.5,
+              color: cell.status === 'blocked' ? 'warning.main' : 'error.main',
+              overflowWrap: 'anywhere',
+              display: '-webkit-box',
+              WebkitLineClamp: 3,
+              WebkitBoxOrient: 'vertical',
+              overflow: 'hidden',
+            }}
             data-testid="run-reason"
           >
             {cell.reason}

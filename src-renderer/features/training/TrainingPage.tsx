@@ -139,10 +139,16 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
                 The whole study is running
               </Typography>
               <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1.5, maxWidth: '80ch' }}>
-                One job trains the runs below one after another, then evaluates them on the test sets, runs the analyses and builds the report. The runs fill in as
-                their folders change; Launch is off until the study job ends.
+                One job trains the runs below one after another, then evaluates them on the test sets, runs the analyses and builds the
+                report. The runs fill in as their folders change; Launch is off until the study job ends.
               </Typography>
-              <JobProgressBar vm={jobViewModel(runningStudy, now)} testId="study-job-progress" label="Whole study progress" cancelText="Cancel the study" onCancel={() => void cancel(runningStudy.id)} />
+              <JobProgressBar
+                vm={jobViewModel(runningStudy, now)}
+                testId="study-job-progress"
+                label="Whole study progress"
+                cancelText="Cancel the study"
+                onCancel={() => void cancel(runningStudy.id)}
+              />
             </CardContent>
           </Card>
         ) : null}
@@ -175,8 +181,9 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
                 Set up the study…
               </Typography>
               <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '75ch' }}>
-                Choose the dataset to train on and the test sets, the strategies to compare, the label fractions and seeds, and the hyperparameters (the paper's
-                defaults are filled in); measure how long it will take on this computer. Then launch: this page follows every run's progress and curves.
+                Choose the dataset to train on and the test sets, the strategies to compare, the label fractions and seeds, and the
+                hyperparameters (the paper's defaults are filled in); measure how long it will take on this computer. Then launch: this page
+                follows every run's progress and curves.
               </Typography>
               <Button variant="contained" onClick={() => setEditing(true)} data-testid="grid-setup">
                 Set up the study
@@ -201,7 +208,9 @@ function LaunchAlert({ launch, onClose }: { launch: { result: LaunchResult | nul
   const { submitted, skipped } = launch.result!;
   return (
     <Alert severity={submitted.length > 0 ? 'success' : 'info'} onClose={onClose} data-testid="grid-launch-result">
-      {submitted.length > 0 ? `Launched ${submitted.length} run${submitted.length === 1 ? '' : 's'}: they run one after another in a worker.` : 'Nothing to launch: every runnable run is done, queued or running.'}
+      {submitted.length > 0
+        ? `Launched ${submitted.length} run${submitted.length === 1 ? '' : 's'}: they run one after another in a worker.`
+        : 'Nothing to launch: every runnable run is done, queued or running.'}
       {skipped.length > 0 ? (
         <Box component="ul" sx={{ m: 0, mt: 0.5, pl: 2.5 }}>
           {skipped.map((s) => (

@@ -40,7 +40,9 @@ function describeSeries(name: string, values: readonly number[], unit = ''): str
   if (values.length === 0) return `${name}: no epochs yet.`;
   const first = values[0]!;
   const last = values[values.length - 1]!;
-  return values.length === 1 ? `${name}: ${formatMeasure(first)}${unit} after epoch 1.` : `${name} from ${formatMeasure(first)}${unit} to ${formatMeasure(last)}${unit} over ${values.length} epochs.`;
+  return values.length === 1
+    ? `${name}: ${formatMeasure(first)}${unit} after epoch 1.`
+    : `${name} from ${formatMeasure(first)}${unit} to ${formatMeasure(last)}${unit} over ${values.length} epochs.`;
 }
 
 export function runCurves(detail: RunDetail): RunCurvesModel {
@@ -63,13 +65,19 @@ export function runCurves(detail: RunDetail): RunCurvesModel {
     { label: 'Model', value: `${spec.arch} at ${spec.inputSize} px, batch ${spec.batchSize}` },
     { label: 'Training', value: `${epochsText(spec.epochs)} at lr ${spec.lr}` },
   ];
-  if (best) summary.push({ label: 'Selected model', value: `epoch ${best.epoch}${best.auc === null ? ' (no validation AUC)' : `, validation AUC ${formatAuc(best.auc)}`}` });
+  if (best)
+    summary.push({
+      label: 'Selected model',
+      value: `epoch ${best.epoch}${best.auc === null ? ' (no validation AUC)' : `, validation AUC ${formatAuc(best.auc)}`}`,
+    });
   if (result) summary.push({ label: 'Training images', value: `${result.trainImages} (validation ${result.validationImages})` });
   return {
     runId: detail.runId,
     title: runLabel(spec),
     strategy: spec.strategy,
-    progress: result ? `finished: ${result.finalEpoch} of ${epochsText(spec.epochs)}${result.stoppedEarly ? ' (stopped early)' : ''}` : `${done} of ${epochsText(spec.epochs)}`,
+    progress: result
+      ? `finished: ${result.finalEpoch} of ${epochsText(spec.epochs)}${result.stoppedEarly ? ' (stopped early)' : ''}`
+      : `${done} of ${epochsText(spec.epochs)}`,
     loss,
     auc,
     best,
@@ -77,10 +85,28 @@ export function runCurves(detail: RunDetail): RunCurvesModel {
     pretrainProgress: pretrain ? `MoCo pretraining: ${pretrain.length} of ${epochsText(spec.moco.epochs)}` : null,
     lossAxis: losses.length > 0 ? niceAxis(Math.min(...losses), Math.max(...losses)) : niceAxis(0, 2),
     aucAxis: aucs.length > 0 ? aucAxis(Math.min(...aucs), 1) : aucAxis(0, 1),
-    pretrainAxis: pretrain ? (pretrain.length > 0 ? niceAxis(Math.min(...pretrain.map((p) => p.loss)), Math.max(...pretrain.map((p) => p.loss))) : niceAxis(0, 10)) : null,
-    lossDescription: `${describeSeries('Training loss', loss.map((l) => l.train))} ${describeSeries('Validation loss', loss.map((l) => l.val))}`,
-    aucDescription: best && best.auc !== null ? `${describeSeries('Validation AUC', aucs)} Best ${formatAuc(best.auc)} at epoch ${best.epoch}.` : describeSeries('Validation AUC', aucs),
-    pretrainDescription: pretrain ? describeSeries('MoCo InfoNCE loss', pretrain.map((p) => p.loss)) : null,
+    pretrainAxis: pretrain
+      ? pretrain.length > 0
+        ? niceAxis(Math.min(...pretrain.map((p) => p.loss)), Math.max(...pretrain.map((p) => p.loss)))
+        : niceAxis(0, 10)
+      : null,
+    lossDescription: `${describeSeries(
+      'Training loss',
+      loss.map((l) => l.train),
+    )} ${describeSeries(
+      'Validation loss',
+      loss.map((l) => l.val),
+    )}`,
+    aucDescription:
+      best && best.auc !== null
+        ? `${describeSeries('Validation AUC', aucs)} Best ${formatAuc(best.auc)} at epoch ${best.epoch}.`
+        : describeSeries('Validation AUC', aucs),
+    pretrainDescription: pretrain
+      ? describeSeries(
+          'MoCo InfoNCE loss',
+          pretrain.map((p) => p.loss),
+        )
+      : null,
     summary,
   };
 }

@@ -42,7 +42,12 @@ export function trainJobsByRun(jobs: readonly JobState[], studyPath: string | nu
     const runId = runIdOfJob(job);
     if (!runId) continue;
     const current = byRun.get(runId);
-    if (!current || time(job.createdAt) > time(current.createdAt) || (time(job.createdAt) === time(current.createdAt) && job.id > current.id)) byRun.set(runId, job);
+    if (
+      !current ||
+      time(job.createdAt) > time(current.createdAt) ||
+      (time(job.createdAt) === time(current.createdAt) && job.id > current.id)
+    )
+      byRun.set(runId, job);
   }
   return byRun;
 }
@@ -78,7 +83,10 @@ export const RUN_STATUS: Record<RunStatus, { label: string; color: StatusColor }
  * a job that succeeded before the grid was re-read counts as done; a failed job marks an unfinished
  * run failed (with the job's error); a cancelled or interrupted job leaves the folder's status, with a note.
  */
-export function mergeRunStatus(cell: Pick<GridCell, 'status' | 'reason'>, job: Pick<JobState, 'status' | 'error'> | null): { status: RunStatus; reason: string | null; note: string | null } {
+export function mergeRunStatus(
+  cell: Pick<GridCell, 'status' | 'reason'>,
+  job: Pick<JobState, 'status' | 'error'> | null,
+): { status: RunStatus; reason: string | null; note: string | null } {
   if (cell.status === 'invalid') return { status: 'invalid', reason: cell.reason, note: null };
   if (job?.status === 'queued') return { status: 'queued', reason: null, note: null };
   if (job?.status === 'running') return { status: 'running', reason: null, note: null };

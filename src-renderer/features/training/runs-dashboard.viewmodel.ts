@@ -65,7 +65,12 @@ export function runCellModel(cell: GridCell, job: JobState | null): RunCellModel
     message: merged.status === 'running' && job?.progress.message ? job.progress.message : null,
     jobId: job?.id ?? null,
     canCancel: active && job !== null,
-    canRetry: job !== null && (job.status === 'failed' || job.status === 'cancelled' || job.status === 'interrupted') && merged.status !== 'done' && merged.status !== 'blocked' && merged.status !== 'invalid',
+    canRetry:
+      job !== null &&
+      (job.status === 'failed' || job.status === 'cancelled' || job.status === 'interrupted') &&
+      merged.status !== 'done' &&
+      merged.status !== 'blocked' &&
+      merged.status !== 'invalid',
   };
 }
 
@@ -95,7 +100,8 @@ export function gridTable(view: GridView, jobs: readonly JobState[], studyPath: 
   const counts = { pending: 0, queued: 0, running: 0, partial: 0, done: 0, blocked: 0, invalid: 0, failed: 0, total: cells.length };
   for (const c of cells) counts[c.status] += 1;
   const parts = [`${counts.done} of ${counts.total} run${counts.total === 1 ? '' : 's'} done`];
-  for (const s of ['running', 'queued', 'partial', 'pending', 'failed', 'blocked', 'invalid'] as const) if (counts[s] > 0) parts.push(`${counts[s]} ${s}`);
+  for (const s of ['running', 'queued', 'partial', 'pending', 'failed', 'blocked', 'invalid'] as const)
+    if (counts[s] > 0) parts.push(`${counts[s]} ${s}`);
   return {
     fractions: fractions.map((value) => ({ value, label: formatFraction(value) })),
     rows,

@@ -21,4 +21,5 @@ export function pick<T>(value: unknown, guard: (v: unknown) => v is T): T | unde
 export const isNum = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 export const isStr = (v: unknown): v is string => typeof v === 'string';
 /** The value when it is a plain object, else an empty one. */
-export const obj = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+export const obj = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};

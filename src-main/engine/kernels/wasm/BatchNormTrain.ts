@@ -38,7 +38,8 @@ function channelsOf(kernel: string, x: TensorInfo, vectors: Record<string, Tenso
   if (x.shape.length !== 4) throw new Error(`${kernel} (wasm): expected x [N, H, W, C], got shape [${x.shape}]`);
   const channels = x.shape[3]!;
   for (const [name, v] of Object.entries(vectors)) {
-    if (!v || v.shape.length !== 1 || v.shape[0] !== channels) throw new Error(`${kernel} (wasm): expected ${name} of shape [${channels}], got ${v ? `[${v.shape}]` : 'none'}`);
+    if (!v || v.shape.length !== 1 || v.shape[0] !== channels)
+      throw new Error(`${kernel} (wasm): expected ${name} of shape [${channels}], got ${v ? `[${v.shape}]` : 'none'}`);
   }
   for (const [name, v] of Object.entries({ x, ...vectors })) {
     if (v!.dtype !== 'float32') throw new Error(`${kernel} (wasm): expected a float32 ${name}, got ${v!.dtype}`);
@@ -79,7 +80,11 @@ function sliceSums(f64: Float64Array, f64s: readonly number[], slices: number, c
  * backward recomputes exactly the forward's a and b — and with them the ReLU mask x·a + b > 0,
  * without keeping y.
  */
-function writeScaleShift(f32: Float32Array, channels: number, at: { gamma: number; beta: number; mean: number; invStd: number; a: number; b: number }): void {
+function writeScaleShift(
+  f32: Float32Array,
+  channels: number,
+  at: { gamma: number; beta: number; mean: number; invStd: number; a: number; b: number },
+): void {
   for (let c = 0; c < channels; c++) {
     const a = Math.fround(f32[at.gamma + c]! * f32[at.invStd + c]!);
     f32[at.a + c] = a;
@@ -95,7 +100,12 @@ const batchNormTrainKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
   const rows = x.shape[0]! * x.shape[1]! * x.shape[2]!;
   const backend = heapBackend(kb, BATCH_NORM_TRAIN);
   const ctx = simdContext(kb);
-  const outputs = [backend.makeOutput(x.shape, 'float32'), ...[0, 1, 2].map(() => backend.makeOutput([channels], 'float32'))] as [TensorInfo, TensorInfo, TensorInfo, TensorInfo];
+  const outputs = [backend.makeOutput(x.shape, 'float32'), ...[0, 1, 2].map(() => backend.makeOutput([channels], 'float32'))] as [
+    TensorInfo,
+    TensorInfo,
+    TensorInfo,
+    TensorInfo,
+  ];
   const [y, mean, variance, invStd] = outputs;
   const parts = slices(ctx, rows, rows * channels, SUM_BLOCK_ROWS);
   // Per slice: float64 Σ, Σ² and float32 partial sums (2C); then the scale and shift.
@@ -118,7 +128,14 @@ const batchNormTrainKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
       f32[at.variance + c] = v;
       f32[at.invStd + c] = 1 / Math.sqrt(v + epsilon);
     }
-    writeScaleShift(f32, channels, { gamma: ctx.ptr(gamma!) / 4, beta: ctx.ptr(beta!) / 4, mean: at.mean, invStd: at.invStd, a: a / 4, b: b / 4 });
+    writeScaleShift(f32, channels, {
+      gamma: ctx.ptr(gamma!) / 4,
+      beta: ctx.ptr(beta!) / 4,
+      mean: at.mean,
+      invStd: at.invStd,
+      a: a / 4,
+      b: b / 4,
+    });
     const yPtr = ctx.ptr(y);
     ctx.parallel(
       'fl_scale_shift',
@@ -139,7 +156,11 @@ const batchNormTrainGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) =>
   const rows = x.shape[0]! * x.shape[1]! * x.shape[2]!;
   const backend = heapBackend(kb, BATCH_NORM_TRAIN_GRAD);
   const ctx = simdContext(kb);
-  const outputs = [backend.makeOutput(x.shape, 'float32'), backend.makeOutput([channels], 'float32'), backend.makeOutput([channels], 'float32')] as [TensorInfo, TensorInfo, TensorInfo];
+  const outputs = [
+    backend.makeOutput(x.shape, 'float32'),
+    backend.makeOutput([channels], 'float32'),
+    backend.makeOutput([channels], 'float32'),
+  ] as [TensorInfo, TensorInfo, TensorInfo];
   const [dx, dGamma, dBeta] = outputs;
   const parts = slices(ctx, rows, rows * channels, SUM_BLOCK_ROWS);
   withScratch(ctx, channels, 2 * parts.length, 2 * parts.length + 5, (f64s, f32s) => {
@@ -149,7 +170,19 @@ const batchNormTrainGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) =>
     const [dyPtr, xPtr, meanPtr, reluFlag] = [ctx.ptr(dy), ctx.ptr(x), ctx.ptr(mean!), relu ? 1 : 0];
     ctx.parallel(
       'fl_bn_grad_sums',
-      parts.map(([r0, r1], i) => [dyPtr + 4 * r0 * channels, xPtr + 4 * r0 * channels, fa, fb, reluFlag, r1 - r0, channels, meanPtr, f32s[2 * i]!, f64s[2 * i]!, f64s[2 * i + 1]!]),
+      parts.map(([r0, r1], i) => [
+        dyPtr + 4 * r0 * channels,
+        xPtr + 4 * r0 * channels,
+        fa,
+        fb,
+        reluFlag,
+        r1 - r0,
+        channels,
+        meanPtr,
+        f32s[2 * i]!,
+        f64s[2 * i]!,
+        f64s[2 * i + 1]!,
+      ]),
     );
     const f64 = ctx.f64();
     const f32 = ctx.f32();
@@ -168,11 +201,28 @@ const batchNormTrainGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) =>
     const dxPtr = ctx.ptr(dx);
     ctx.parallel(
       'fl_bn_grad_input',
-      parts.map(([r0, r1]) => [dyPtr + 4 * r0 * channels, xPtr + 4 * r0 * channels, fa, fb, reluFlag, r1 - r0, channels, meanPtr, a, k, b, dxPtr + 4 * r0 * channels]),
+      parts.map(([r0, r1]) => [
+        dyPtr + 4 * r0 * channels,
+        xPtr + 4 * r0 * channels,
+        fa,
+        fb,
+        reluFlag,
+        r1 - r0,
+        channels,
+        meanPtr,
+        a,
+        k,
+        b,
+        dxPtr + 4 * r0 * channels,
+      ]),
     );
   });
   return outputs;
 };
 
 export const batchNormTrainConfig: KernelConfig = { kernelName: BATCH_NORM_TRAIN, backendName: 'wasm', kernelFunc: batchNormTrainKernel };
-export const batchNormTrainGradConfig: KernelConfig = { kernelName: BATCH_NORM_TRAIN_GRAD, backendName: 'wasm', kernelFunc: batchNormTrainGradKernel };
+export const batchNormTrainGradConfig: KernelConfig = {
+  kernelName: BATCH_NORM_TRAIN_GRAD,
+  backendName: 'wasm',
+  kernelFunc: batchNormTrainGradKernel,
+};

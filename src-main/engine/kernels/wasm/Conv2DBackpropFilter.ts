@@ -44,12 +44,17 @@ export function conv2DBackpropFilterNHWC(
   const [batch, height, width, xChannels] = x.shape;
   const [dyBatch, outHeight, outWidth, dyChannels] = dy.shape;
   if (xChannels !== inChannels || dyChannels !== outChannels || dyBatch !== batch) {
-    throw new Error(`${NAME}: expected x [b,H,W,${inChannels}] and dy [b,oh,ow,${outChannels}] with one batch size, got x [${x.shape}] and dy [${dy.shape}]`);
+    throw new Error(
+      `${NAME}: expected x [b,H,W,${inChannels}] and dy [b,oh,ow,${outChannels}] with one batch size, got x [${x.shape}] and dy [${dy.shape}]`,
+    );
   }
   if (outHeight !== info.outHeight || outWidth !== info.outWidth) {
-    throw new Error(`${NAME}: expected dy of spatial size ${info.outHeight}x${info.outWidth} for this input, stride and padding, got ${outHeight}x${outWidth}`);
+    throw new Error(
+      `${NAME}: expected dy of spatial size ${info.outHeight}x${info.outWidth} for this input, stride and padding, got ${outHeight}x${outWidth}`,
+    );
   }
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error(`${NAME}: expected float32 x and dy, got ${x.dtype} and ${dy.dtype}`);
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32')
+    throw new Error(`${NAME}: expected float32 x and dy, got ${x.dtype} and ${dy.dtype}`);
   const { strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const positions = batch * outHeight * outWidth;
@@ -65,7 +70,18 @@ export function conv2DBackpropFilterNHWC(
               const [inImage, outImage] = [4 * height * width * inChannels, 4 * outHeight * outWidth * inChannels];
               ctx.parallel(
                 'fl_gather_phase',
-                slices(ctx, batch, positions * inChannels).map(([n0, n1]) => [ctx.ptr(x) + n0 * inImage, n1 - n0, height, width, inChannels, sh, sw, 0, 0, out + n0 * outImage]),
+                slices(ctx, batch, positions * inChannels).map(([n0, n1]) => [
+                  ctx.ptr(x) + n0 * inImage,
+                  n1 - n0,
+                  height,
+                  width,
+                  inChannels,
+                  sh,
+                  sw,
+                  0,
+                  0,
+                  out + n0 * outImage,
+                ]),
               );
             });
       const x2 = tf.reshape(sampled, [positions, inChannels]) as Tensor2D;
@@ -78,7 +94,25 @@ export function conv2DBackpropFilterNHWC(
       try {
         ctx.parallel(
           'fl_im2col_t',
-          taps.map(([t0, t1], i) => [ctx.ptr(x), batch, height, width, inChannels, kh, kw, sh, sw, top, left, outHeight, outWidth, t0, t1, tables + 4 * positions * i, out]),
+          taps.map(([t0, t1], i) => [
+            ctx.ptr(x),
+            batch,
+            height,
+            width,
+            inChannels,
+            kh,
+            kw,
+            sh,
+            sw,
+            top,
+            left,
+            outHeight,
+            outWidth,
+            t0,
+            t1,
+            tables + 4 * positions * i,
+            out,
+          ]),
         );
       } finally {
         ctx.free(tables);
@@ -93,7 +127,9 @@ const conv2DBackpropFilterKernel: KernelFunc = ({ inputs, attrs }) => {
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as Conv2DBackpropFilterAttrs;
   if (!x || !dy) throw new Error(`${NAME}: expected inputs x and dy`);
   assertNHWC(tf.Conv2DBackpropFilter, dataFormat, { x, dy });
-  return tf.tidy(() => conv2DBackpropFilterNHWC(asTensor(x) as Tensor4D, asTensor(dy) as Tensor4D, filterShape, strides, pad, dimRoundingMode));
+  return tf.tidy(() =>
+    conv2DBackpropFilterNHWC(asTensor(x) as Tensor4D, asTensor(dy) as Tensor4D, filterShape, strides, pad, dimRoundingMode),
+  );
 };
 
 export const conv2DBackpropFilterConfig: KernelConfig = {

@@ -94,12 +94,17 @@ export function conv2DBackpropInputNHWC(
   const [batch, height, width, xChannels] = inputShape;
   const [dyBatch, outHeight, outWidth, dyChannels] = dy.shape;
   if (xChannels !== inChannels || dyChannels !== outChannels || dyBatch !== batch) {
-    throw new Error(`${NAME}: expected dy [${batch},oh,ow,${outChannels}] for input shape [${inputShape}] and filter [${filter.shape}], got dy [${dy.shape}]`);
+    throw new Error(
+      `${NAME}: expected dy [${batch},oh,ow,${outChannels}] for input shape [${inputShape}] and filter [${filter.shape}], got dy [${dy.shape}]`,
+    );
   }
   if (outHeight !== info.outHeight || outWidth !== info.outWidth) {
-    throw new Error(`${NAME}: expected dy of spatial size ${info.outHeight}x${info.outWidth} for this input, stride and padding, got ${outHeight}x${outWidth}`);
+    throw new Error(
+      `${NAME}: expected dy of spatial size ${info.outHeight}x${info.outWidth} for this input, stride and padding, got ${outHeight}x${outWidth}`,
+    );
   }
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') throw new Error(`${NAME}: expected float32 dy and filter, got ${dy.dtype} and ${filter.dtype}`);
+  if (dy.dtype !== 'float32' || filter.dtype !== 'float32')
+    throw new Error(`${NAME}: expected float32 dy and filter, got ${dy.dtype} and ${filter.dtype}`);
   const { strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
 
@@ -120,7 +125,18 @@ export function conv2DBackpropInputNHWC(
         const phaseImage = Math.ceil((height - a) / sh) * Math.ceil((width - b) / sw) * inChannels;
         ctx.parallel(
           'fl_scatter_phase',
-          slices(ctx, batch, batch * phaseImage).map(([n0, n1]) => [grad ? ctx.ptr(grad) + 4 * n0 * phaseImage : 0, n1 - n0, height, width, inChannels, sh, sw, a, b, out + 4 * n0 * image]),
+          slices(ctx, batch, batch * phaseImage).map(([n0, n1]) => [
+            grad ? ctx.ptr(grad) + 4 * n0 * phaseImage : 0,
+            n1 - n0,
+            height,
+            width,
+            inChannels,
+            sh,
+            sw,
+            a,
+            b,
+            out + 4 * n0 * image,
+          ]),
         );
       }
     });
@@ -132,7 +148,9 @@ const conv2DBackpropInputKernel: KernelFunc = ({ inputs, attrs }) => {
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as Conv2DBackpropInputAttrs;
   if (!dy || !filter) throw new Error(`${NAME}: expected inputs dy and filter`);
   assertNHWC(tf.Conv2DBackpropInput, dataFormat, { dy, filter });
-  return tf.tidy(() => conv2DBackpropInputNHWC(asTensor(dy) as Tensor4D, asTensor(filter) as Tensor4D, inputShape, strides, pad, dimRoundingMode));
+  return tf.tidy(() =>
+    conv2DBackpropInputNHWC(asTensor(dy) as Tensor4D, asTensor(filter) as Tensor4D, inputShape, strides, pad, dimRoundingMode),
+  );
 };
 
 export const conv2DBackpropInputConfig: KernelConfig = {

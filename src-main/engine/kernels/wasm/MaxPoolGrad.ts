@@ -15,9 +15,18 @@ const maxPoolGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
   const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as MaxPoolGradAttrs;
   if (!dy || !input) throw new Error('MaxPoolGrad (wasm): expected inputs dy and input');
   assertNHWC(tf.MaxPoolGrad, 'NHWC', { dy, input });
-  if (dy.dtype !== 'float32' || input.dtype !== 'float32') throw new Error(`MaxPoolGrad (wasm): expected float32 dy and input, got ${dy.dtype} and ${input.dtype}`);
-  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode);
-  if (dy.shape.join() !== info.outShape.join()) throw new Error(`MaxPoolGrad (wasm): expected dy of shape [${info.outShape}], got [${dy.shape}]`);
+  if (dy.dtype !== 'float32' || input.dtype !== 'float32')
+    throw new Error(`MaxPoolGrad (wasm): expected float32 dy and input, got ${dy.dtype} and ${input.dtype}`);
+  const info = tf.backend_util.computePool2DInfo(
+    input.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  if (dy.shape.join() !== info.outShape.join())
+    throw new Error(`MaxPoolGrad (wasm): expected dy of shape [${info.outShape}], got [${dy.shape}]`);
   const backend = heapBackend(kb, tf.MaxPoolGrad);
   const ctx = simdContext(kb);
   const dx = backend.makeOutput(input.shape, 'float32');

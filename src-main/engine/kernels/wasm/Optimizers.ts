@@ -35,7 +35,9 @@ function sameShape(kernel: string, param: TensorInfo | undefined, others: Record
   if (!param || param.dtype !== 'float32') throw new Error(`${kernel} (wasm): expected a float32 param`);
   for (const [name, t] of Object.entries(others)) {
     if (!t || t.dtype !== 'float32' || t.shape.join() !== param.shape.join()) {
-      throw new Error(`${kernel} (wasm): expected a float32 ${name} of shape [${param.shape}], got ${t ? `${t.dtype} [${t.shape}]` : 'none'}`);
+      throw new Error(
+        `${kernel} (wasm): expected a float32 ${name} of shape [${param.shape}], got ${t ? `${t.dtype} [${t.shape}]` : 'none'}`,
+      );
     }
   }
   return param;
@@ -82,7 +84,13 @@ const sgdKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
   const ctx = simdContext(kb);
   const outputs = [backend.makeOutput(p.shape, 'float32'), ...(a.momentum !== 0 ? [backend.makeOutput(p.shape, 'float32')] : [])];
   const n = p.shape.reduce((x, y) => x * y, 1);
-  const [pp, gp, bp, po, bo] = [p, grad!, buf, outputs[0], outputs[1]].map((t) => (t ? ctx.ptr(t) : 0)) as [number, number, number, number, number];
+  const [pp, gp, bp, po, bo] = [p, grad!, buf, outputs[0], outputs[1]].map((t) => (t ? ctx.ptr(t) : 0)) as [
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
   withParams(ctx, [a.lr, a.momentum, a.weightDecay], (h) => {
     ctx.parallel(
       'fl_sgd',

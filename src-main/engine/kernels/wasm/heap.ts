@@ -15,7 +15,9 @@ export interface WasmHeapBackend {
 export function heapBackend(backend: unknown, kernelName: string): WasmHeapBackend {
   const b = backend as Partial<WasmHeapBackend>;
   if (typeof b.makeOutput !== 'function' || typeof b.incRef !== 'function') {
-    throw new Error(`${kernelName}: expected the wasm backend (makeOutput), got ${(backend as object | null)?.constructor?.name ?? typeof backend}`);
+    throw new Error(
+      `${kernelName}: expected the wasm backend (makeOutput), got ${(backend as object | null)?.constructor?.name ?? typeof backend}`,
+    );
   }
   return b as WasmHeapBackend;
 }
@@ -25,7 +27,11 @@ export function heapBackend(backend: unknown, kernelName: string): WasmHeapBacke
  * kernels and the heap offset of the new data; it must write every element). Tracked like any
  * tensor: tf.tidy disposes it.
  */
-export function heapTensor<R extends Tensor = Tensor>(shape: number[], kernelName: string, fill: (ctx: SimdContext, out: number) => void): R {
+export function heapTensor<R extends Tensor = Tensor>(
+  shape: number[],
+  kernelName: string,
+  fill: (ctx: SimdContext, out: number) => void,
+): R {
   const backend = tf.backend();
   const info = heapBackend(backend, kernelName).makeOutput(shape, 'float32');
   const ctx = simdContext(backend);

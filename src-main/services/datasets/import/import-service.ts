@@ -36,7 +36,6 @@ import { scanEyepacs } from './layouts/eyepacs';
 import { scanIdridGrading, scanIdridSeg } from './layouts/idrid';
 import { mapPool } from '../pool';
 
-
 export function defaultDatasetId(type: string, source: string): string {
   const base = path
     .basename(path.resolve(source))
@@ -65,7 +64,13 @@ export async function scanSource(req: ParsedImportRequest): Promise<ScanResult> 
     case 'messidor2':
       return scanMessidor2(root, req.csv);
     case 'folder':
-      return scanFolder(root, { csv: req.csv, imageColumn: req.imageColumn, gradeColumn: req.gradeColumn, patientColumn: req.patientColumn, split: req.split });
+      return scanFolder(root, {
+        csv: req.csv,
+        imageColumn: req.imageColumn,
+        gradeColumn: req.gradeColumn,
+        patientColumn: req.patientColumn,
+        split: req.split,
+      });
   }
 }
 
@@ -87,13 +92,18 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
   const study = path.resolve(studyPath);
   await readStudyFile(studyLayout(study).studyFile);
   const sourceStat = await fsp.stat(source).catch(() => null);
-  if (!sourceStat?.isDirectory()) throw new AppError('NOT_FOUND', `The dataset folder ${source} does not exist or is not a folder.`, [{ path: 'path', message: 'no such folder' }]);
+  if (!sourceStat?.isDirectory())
+    throw new AppError('NOT_FOUND', `The dataset folder ${source} does not exist or is not a folder.`, [
+      { path: 'path', message: 'no such folder' },
+    ]);
   const [realSource, realStudy] = [await fsp.realpath(source), await fsp.realpath(study)];
   const inside = path.relative(realSource, realStudy);
   if (!inside.startsWith('..') && !path.isAbsolute(inside)) {
-    throw new AppError('CONFLICT', `The study folder ${study} is inside the dataset folder ${source}. FundusLab never writes into a dataset folder: keep the study elsewhere.`, [
-      { path: 'path', message: 'contains the study folder' },
-    ]);
+    throw new AppError(
+      'CONFLICT',
+      `The study folder ${study} is inside the dataset folder ${source}. FundusLab never writes into a dataset folder: keep the study elsewhere.`,
+      [{ path: 'path', message: 'contains the study folder' }],
+    );
   }
   const id = req.id ?? defaultDatasetId(req.type, source);
   const datasetDir = studyLayout(study).dataset(id).dir;
@@ -144,7 +154,14 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
     for (const k of o.keep) keep.add(k);
     if (!o.item) continue;
     const prev = byHash.get(o.item.source.sha256);
-    if (prev) issues.push({ kind: 'duplicate-id', severity: 'warning', file: o.item.source.file, id: o.item.id, reason: `same content as ${prev} (both imported; keep them on the same side of any split)` });
+    if (prev)
+      issues.push({
+        kind: 'duplicate-id',
+        severity: 'warning',
+        file: o.item.source.file,
+        id: o.item.id,
+        reason: `same content as ${prev} (both imported; keep them on the same side of any split)`,
+      });
     else byHash.set(o.item.source.sha256, o.item.id);
     items.push(o.item);
   }
@@ -238,7 +255,10 @@ async function processCandidate(c: Candidate, root: string, req: ParsedImportReq
       const crop = await fundusGeometry(img, req.settings);
       entry = { ok: true, width: img.width, height: img.height, crop };
       if (req.preprocess) {
-        const [a, b] = await Promise.all([renderImage(img, crop, req.settings.inputSize, req.settings.format), renderImage(img, crop, req.settings.overlaySize, req.settings.format)]);
+        const [a, b] = await Promise.all([
+          renderImage(img, crop, req.settings.inputSize, req.settings.format),
+          renderImage(img, crop, req.settings.overlaySize, req.settings.format),
+        ]);
         await cache.write(files.input, a);
         await cache.write(files.overlay, b);
       }
@@ -270,11 +290,18 @@ async function processCandidate(c: Candidate, root: string, req: ParsedImportReq
       try {
         const m = await decodeMask(mbuf);
         if (m.width !== entry.width || m.height !== entry.height) {
-          mentry = { ok: false, kind: 'mask-size-mismatch', reason: `${lesion} mask is ${m.width}x${m.height} px but its image is ${entry.width}x${entry.height} px` };
+          mentry = {
+            ok: false,
+            kind: 'mask-size-mismatch',
+            reason: `${lesion} mask is ${m.width}x${m.height} px but its image is ${entry.width}x${entry.height} px`,
+          };
         } else {
           mentry = { ok: true, width: m.width, height: m.height, positive: m.positive };
           if (req.preprocess) {
-            const [a, b] = await Promise.all([renderMask(m, entry.crop, req.settings.inputSize), renderMask(m, entry.crop, req.settings.overlaySize)]);
+            const [a, b] = await Promise.all([
+              renderMask(m, entry.crop, req.settings.inputSize),
+              renderMask(m, entry.crop, req.settings.overlaySize),
+            ]);
             await cache.write(mf.input, a);
             await cache.write(mf.overlay, b);
           }
@@ -342,7 +369,13 @@ function buildReport(
     type,
     source,
     created,
-    counts: { candidates, imported: items.length, excluded: candidates - items.length, patients: new Set(items.map((i) => i.patient)).size, byKind },
+    counts: {
+      candidates,
+      imported: items.length,
+      excluded: candidates - items.length,
+      patients: new Set(items.map((i) => i.patient)).size,
+      byKind,
+    },
     perSplitGrade,
     ...(scan.candidates.some((c) => c.masks) ? { masks } : {}),
     issues,

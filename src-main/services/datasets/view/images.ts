@@ -44,7 +44,8 @@ export async function cacheFile(datasetDir: string, relPath: string): Promise<st
     throw new AppError('NOT_FOUND', `The cached image ${relPath} is missing. Import the dataset again to rebuild its cache.`);
   }
   const inside = path.relative(realDir, real);
-  if (inside.startsWith('..') || path.isAbsolute(inside)) throw new AppError('STUDY_CORRUPT', `The cache file ${relPath} resolves outside its dataset folder.`);
+  if (inside.startsWith('..') || path.isAbsolute(inside))
+    throw new AppError('STUDY_CORRUPT', `The cache file ${relPath} resolves outside its dataset folder.`);
   return real;
 }
 
@@ -54,7 +55,14 @@ function hexColour(hex: string): [number, number, number] {
 }
 
 /** Blends one binary mask over an RGB buffer: translucent inside, opaque on the outline. */
-export function blendMask(rgb: Uint8Array, mask: Uint8Array, width: number, height: number, colour: [number, number, number], threshold: number): void {
+export function blendMask(
+  rgb: Uint8Array,
+  mask: Uint8Array,
+  width: number,
+  height: number,
+  colour: [number, number, number],
+  threshold: number,
+): void {
   const on = (x: number, y: number) => x >= 0 && y >= 0 && x < width && y < height && mask[y * width + x]! > threshold;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -71,16 +79,23 @@ export async function datasetImage(req: ImageRequest): Promise<ImageAnswer> {
   const dataset = await loadDataset(req.studyPath, req.datasetId);
   const item = findItem(dataset, req.itemId);
   if (!item.cache) {
-    throw new AppError('NOT_FOUND', `"${item.id}" has no cached image: the dataset was imported with "validate only". Import it again with preprocessing to see its images.`, [
-      { path: 'itemId', message: 'no cached image' },
-    ]);
+    throw new AppError(
+      'NOT_FOUND',
+      `"${item.id}" has no cached image: the dataset was imported with "validate only". Import it again with preprocessing to see its images.`,
+      [{ path: 'itemId', message: 'no cached image' }],
+    );
   }
   const file = await cacheFile(dataset.dir, item.cache[req.variant]);
   const meta = await sharp(file).metadata();
   const native = meta.width ?? dataset.manifest.settings[req.variant === 'input' ? 'inputSize' : 'overlaySize'];
   const side = req.size ?? native;
   const lesions = [...new Set(req.masks ?? [])];
-  const base = await sharp(file).removeAlpha().toColourspace('srgb').resize(side, side, { fit: 'fill' }).raw().toBuffer({ resolveWithObject: true });
+  const base = await sharp(file)
+    .removeAlpha()
+    .toColourspace('srgb')
+    .resize(side, side, { fit: 'fill' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
   const { width, height, channels } = base.info;
   let rgb = new Uint8Array(base.data.buffer, base.data.byteOffset, base.data.length);
   if (channels !== 3) {
@@ -91,14 +106,28 @@ export async function datasetImage(req: ImageRequest): Promise<ImageAnswer> {
   for (const lesion of lesions) {
     const mask = item.masks?.[lesion];
     if (!mask) {
-      throw new AppError('NOT_FOUND', `"${item.id}" has no ${lesion} mask.`, [{ path: 'masks', message: `no ${lesion} mask for this item` }]);
+      throw new AppError('NOT_FOUND', `"${item.id}" has no ${lesion} mask.`, [
+        { path: 'masks', message: `no ${lesion} mask for this item` },
+      ]);
     }
-    if (!mask.cache) throw new AppError('NOT_FOUND', `The ${lesion} mask of "${item.id}" is not cached. Import the dataset again with preprocessing.`, [{ path: 'masks', message: 'mask not cached' }]);
+    if (!mask.cache)
+      throw new AppError('NOT_FOUND', `The ${lesion} mask of "${item.id}" is not cached. Import the dataset again with preprocessing.`, [
+        { path: 'masks', message: 'mask not cached' },
+      ]);
     const maskFile = await cacheFile(dataset.dir, mask.cache[req.variant]);
     const m = await sharp(maskFile).extractChannel(0).resize(width, height, { fit: 'fill' }).raw().toBuffer();
     // Shrinking averages a small lesion away: any coverage counts then; enlarging keeps the binary edge.
-    blendMask(rgb, new Uint8Array(m.buffer, m.byteOffset, m.length), width, height, hexColour(LESION_COLOURS[lesion]), side < native ? 8 : 127);
+    blendMask(
+      rgb,
+      new Uint8Array(m.buffer, m.byteOffset, m.length),
+      width,
+      height,
+      hexColour(LESION_COLOURS[lesion]),
+      side < native ? 8 : 127,
+    );
   }
-  const png = await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.length), { raw: { width, height, channels: 3 } }).png({ compressionLevel: 6 }).toBuffer();
+  const png = await sharp(Buffer.from(rgb.buffer, rgb.byteOffset, rgb.length), { raw: { width, height, channels: 3 } })
+    .png({ compressionLevel: 6 })
+    .toBuffer();
   return { dataUrl: `data:image/png;base64,${png.toString('base64')}`, width, height };
 }

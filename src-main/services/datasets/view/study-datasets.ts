@@ -7,7 +7,14 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { z } from 'zod';
-import type { DatasetDetail, DatasetItemRow, DatasetSummary, ItemFilter, ItemsPage, ReadableDatasetSummary } from '../../../../src-shared/contract';
+import type {
+  DatasetDetail,
+  DatasetItemRow,
+  DatasetSummary,
+  ItemFilter,
+  ItemsPage,
+  ReadableDatasetSummary,
+} from '../../../../src-shared/contract';
 import { DatasetManifest, LESIONS, ValidationReport, type DatasetItem, type Lesion } from '../../../../src-shared/datasets';
 import { AppError, describeIssues, fieldIssues } from '../../../../src-shared/errors';
 import { MANIFEST_FILE, VALIDATION_FILE, studyLayout } from '../../study-folder/layout';
@@ -35,7 +42,12 @@ export async function resolveStudy(studyPath: string): Promise<string> {
   try {
     await readStudyFile(file);
   } catch (error) {
-    if (error instanceof AppError) throw new AppError(error.code, error.message, (error.issues ?? []).map((i) => ({ ...i, path: i.path === 'path' ? 'studyPath' : i.path })));
+    if (error instanceof AppError)
+      throw new AppError(
+        error.code,
+        error.message,
+        (error.issues ?? []).map((i) => ({ ...i, path: i.path === 'path' ? 'studyPath' : i.path })),
+      );
     throw error;
   }
   return study;
@@ -62,7 +74,8 @@ async function readJson<T>(file: string, parse: (value: unknown) => ReadResult<T
     text = await fsp.readFile(file, 'utf8');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return { ok: false, reason: `${path.basename(file)} is missing (the import has not finished, or it failed before writing it).` };
+    if (code === 'ENOENT')
+      return { ok: false, reason: `${path.basename(file)} is missing (the import has not finished, or it failed before writing it).` };
     return { ok: false, reason: `${path.basename(file)} cannot be read (${code ?? (error as Error).message}).` };
   }
   let value: unknown;
@@ -105,7 +118,10 @@ async function loadManifest(dir: string, folder: string): Promise<ReadResult<Loa
 export async function findDataset(studyPath: string, datasetId: string): Promise<{ study: string; dir: string; folder: string }> {
   const study = await resolveStudy(studyPath);
   const folder = (await datasetFolders(study)).find((name) => name === datasetId);
-  if (!folder) throw new AppError('NOT_FOUND', `The study has no dataset "${datasetId}".`, [{ path: 'datasetId', message: 'no such dataset in this study' }]);
+  if (!folder)
+    throw new AppError('NOT_FOUND', `The study has no dataset "${datasetId}".`, [
+      { path: 'datasetId', message: 'no such dataset in this study' },
+    ]);
   return { study, dir: studyLayout(study).dataset(folder).dir, folder };
 }
 
@@ -113,13 +129,19 @@ export async function findDataset(studyPath: string, datasetId: string): Promise
 export async function loadDataset(studyPath: string, datasetId: string): Promise<LoadedDataset> {
   const { dir, folder } = await findDataset(studyPath, datasetId);
   const read = await loadManifest(dir, folder);
-  if (!read.ok) throw new AppError('STUDY_CORRUPT', `Dataset "${datasetId}" cannot be read: ${read.reason}`, [{ path: 'datasetId', message: read.reason }]);
+  if (!read.ok)
+    throw new AppError('STUDY_CORRUPT', `Dataset "${datasetId}" cannot be read: ${read.reason}`, [
+      { path: 'datasetId', message: read.reason },
+    ]);
   return read.value;
 }
 
 export function findItem(dataset: LoadedDataset, itemId: string): DatasetItem {
   const item = dataset.byId.get(itemId);
-  if (!item) throw new AppError('NOT_FOUND', `Dataset "${dataset.manifest.id}" has no item "${itemId}".`, [{ path: 'itemId', message: 'no such item in this dataset' }]);
+  if (!item)
+    throw new AppError('NOT_FOUND', `Dataset "${dataset.manifest.id}" has no item "${itemId}".`, [
+      { path: 'itemId', message: 'no such item in this dataset' },
+    ]);
   return item;
 }
 
@@ -228,11 +250,25 @@ export function matchesFilter(item: DatasetItem, filter: ItemFilter | undefined)
 }
 
 export function itemRow(item: DatasetItem): DatasetItemRow {
-  return { id: item.id, patient: item.patient, eye: item.eye, grade: item.grade, split: item.split, lesions: itemLesions(item), hasImage: item.cache !== undefined };
+  return {
+    id: item.id,
+    patient: item.patient,
+    eye: item.eye,
+    grade: item.grade,
+    split: item.split,
+    lesions: itemLesions(item),
+    hasImage: item.cache !== undefined,
+  };
 }
 
 /** A page of the dataset's items (manifest order) that match `filter`. */
-export async function listItems(studyPath: string, datasetId: string, offset: number, limit: number, filter?: ItemFilter): Promise<ItemsPage> {
+export async function listItems(
+  studyPath: string,
+  datasetId: string,
+  offset: number,
+  limit: number,
+  filter?: ItemFilter,
+): Promise<ItemsPage> {
   const dataset = await loadDataset(studyPath, datasetId);
   const matching = filter ? dataset.manifest.items.filter((i) => matchesFilter(i, filter)) : dataset.manifest.items;
   return { total: matching.length, offset, items: matching.slice(offset, offset + limit).map(itemRow) };

@@ -177,7 +177,12 @@ export interface PairedBootstrapResult extends BootstrapResult {
 }
 
 /** Stratified paired bootstrap percentile CI of AUC_A − AUC_B (same resampled images for both). */
-export function pairedBootstrapAuc(labels: BinaryLabels, scoresA: ArrayLike<number>, scoresB: ArrayLike<number>, opts: BootstrapOptions = {}): PairedBootstrapResult {
+export function pairedBootstrapAuc(
+  labels: BinaryLabels,
+  scoresA: ArrayLike<number>,
+  scoresB: ArrayLike<number>,
+  opts: BootstrapOptions = {},
+): PairedBootstrapResult {
   const fn = 'pairedBootstrapAuc';
   const o = options(fn, opts);
   const x = checkBinary(fn, labels, scoresA);

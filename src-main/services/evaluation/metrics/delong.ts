@@ -120,7 +120,12 @@ export function delongCi(labels: BinaryLabels, scores: ArrayLike<number>, option
 }
 
 /** Paired DeLong test of two score vectors on the same images (H0: equal AUCs). */
-export function pairedDelongTest(labels: BinaryLabels, scoresA: ArrayLike<number>, scoresB: ArrayLike<number>, options: { level?: number } = {}): PairedDeLongResult {
+export function pairedDelongTest(
+  labels: BinaryLabels,
+  scoresA: ArrayLike<number>,
+  scoresB: ArrayLike<number>,
+  options: { level?: number } = {},
+): PairedDeLongResult {
   const fn = 'pairedDelongTest';
   const level = options.level ?? 0.95;
   checkLevel(fn, level);
@@ -141,7 +146,10 @@ export function pairedDelongTest(labels: BinaryLabels, scoresA: ArrayLike<number
   const d01 = new Float64Array(n0);
   for (let i = 0; i < n1; i++) d10[i] = ca.v10[i]! - cb.v10[i]!;
   for (let j = 0; j < n0; j++) d01[j] = ca.v01[j]! - cb.v01[j]!;
-  const varianceDifference = Math.max(0, coVariance(d10, difference, d10, difference) / n1 + coVariance(d01, difference, d01, difference) / n0);
+  const varianceDifference = Math.max(
+    0,
+    coVariance(d10, difference, d10, difference) / n1 + coVariance(d01, difference, d01, difference) / n0,
+  );
   let z: number;
   if (varianceDifference > 0) z = difference / Math.sqrt(varianceDifference);
   else z = difference === 0 ? 0 : difference > 0 ? Infinity : -Infinity;

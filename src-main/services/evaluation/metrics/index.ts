@@ -7,8 +7,24 @@
 export { referableProbability, type ReferableOptions } from './probability';
 export { rocAuc, rocCurve, type RocCurve, type RocCurveOptions } from './roc';
 export { sensitivitySpecificityAt, thresholdForSensitivity, youdenPoint, type OperatingPoint, type YoudenPoint } from './operating-points';
-export { aucCi, delongCi, delongVariance, pairedDelongTest, type CiMethod, type DeLongCi, type DeLongResult, type PairedDeLongResult } from './delong';
-export { bootstrapAuc, pairedBootstrapAuc, quantileSorted, type BootstrapOptions, type BootstrapResult, type PairedBootstrapResult } from './bootstrap';
+export {
+  aucCi,
+  delongCi,
+  delongVariance,
+  pairedDelongTest,
+  type CiMethod,
+  type DeLongCi,
+  type DeLongResult,
+  type PairedDeLongResult,
+} from './delong';
+export {
+  bootstrapAuc,
+  pairedBootstrapAuc,
+  quantileSorted,
+  type BootstrapOptions,
+  type BootstrapResult,
+  type PairedBootstrapResult,
+} from './bootstrap';
 export { erfc, normalCdf, normalQuantile, normalSf, twoSidedP } from './normal';
 export type { BinaryLabels } from './validate';
 export { syntheticScores, type SyntheticScores } from './synthetic';

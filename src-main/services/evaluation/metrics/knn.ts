@@ -64,7 +64,8 @@ export function knnLeaveOneOut(features: ArrayLike<number>, labels: readonly num
       dist[j] = Math.min(2, Math.max(0, 1 - dot));
       order.push(j);
     }
-    if (order.length < opts.k) throw new Error(`Error in knnLeaveOneOut: sample ${i} has ${order.length} candidate neighbours, fewer than k = ${opts.k}`);
+    if (order.length < opts.k)
+      throw new Error(`Error in knnLeaveOneOut: sample ${i} has ${order.length} candidate neighbours, fewer than k = ${opts.k}`);
     order.sort((a, b) => dist[a]! - dist[b]! || a - b);
     let positives = 0;
     for (let r = 0; r < opts.k; r++) positives += labels[order[r]!]!;

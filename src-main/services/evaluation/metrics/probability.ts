@@ -52,7 +52,8 @@ export function referableProbability(
     let max = -Infinity;
     for (let k = 0; k < classes; k++) {
       const v = flat[o + k]!;
-      if (Number.isNaN(v) || v === Infinity || (input === 'probabilities' && !(v >= 0 && v <= 1))) fail(fn, `image ${i} has an invalid ${input === 'logits' ? 'logit' : 'probability'} ${v}`);
+      if (Number.isNaN(v) || v === Infinity || (input === 'probabilities' && !(v >= 0 && v <= 1)))
+        fail(fn, `image ${i} has an invalid ${input === 'logits' ? 'logit' : 'probability'} ${v}`);
       if (v > max) max = v;
     }
     let total = 0;

@@ -40,7 +40,10 @@ export interface RocCurve {
 }
 
 /** Cumulative counts at each distinct score, highest first (sklearn's _binary_clf_curve). */
-export function binaryClfCurve(labels: Uint8Array, scores: Float64Array): { fps: Float64Array; tps: Float64Array; thresholds: Float64Array } {
+export function binaryClfCurve(
+  labels: Uint8Array,
+  scores: Float64Array,
+): { fps: Float64Array; tps: Float64Array; thresholds: Float64Array } {
   const n = scores.length;
   const order = new Uint32Array(n);
   for (let i = 0; i < n; i++) order[i] = i;

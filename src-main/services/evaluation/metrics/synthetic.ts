@@ -12,7 +12,10 @@ export interface SyntheticScores {
   b: Float64Array;
 }
 
-export function syntheticScores(n: number, options: { prevalence?: number; decimals?: number; seed?: number; separation?: number } = {}): SyntheticScores {
+export function syntheticScores(
+  n: number,
+  options: { prevalence?: number; decimals?: number; seed?: number; separation?: number } = {},
+): SyntheticScores {
   const { prevalence = 0.2, decimals = 4, seed = 1, separation = 1.5 } = options;
   const rng = new Rng(seed);
   const labels = new Uint8Array(n);

@@ -20,7 +20,15 @@ import { JobProgressBar } from '../../jobs/JobProgressBar';
 import { jobViewModel } from '../../jobs/jobs.viewmodel';
 import { useJobs } from '../../jobs/JobsStore';
 import { useJobLauncher } from '../../jobs/useJobLauncher';
-import { batchWarning, benchJobFor, benchResult, estimateText, studyEstimate, type AnalysesForm, type BenchConfig } from './study-wizard.viewmodel';
+import {
+  batchWarning,
+  benchJobFor,
+  benchResult,
+  estimateText,
+  studyEstimate,
+  type AnalysesForm,
+  type BenchConfig,
+} from './study-wizard.viewmodel';
 
 interface Props {
   config: BenchConfig;
@@ -56,7 +64,10 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
           <KeyValueList
             labelWidth={160}
             rows={[
-              { label: 'Backend', value: `${status.active}${status.forced ? ' (forced)' : ''} · ${status.threads} thread${status.threads === 1 ? '' : 's'}` },
+              {
+                label: 'Backend',
+                value: `${status.active}${status.forced ? ' (forced)' : ''} · ${status.threads} thread${status.threads === 1 ? '' : 's'}`,
+              },
               {
                 label: 'Not used',
                 value:
@@ -72,7 +83,8 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
         )}
         {status && status.active !== 'tensorflow-gpu' ? (
           <Alert severity="info" sx={{ mt: 1.5 }} action={<Button onClick={() => navigate('compute')}>Compute page</Button>}>
-            Not on the GPU: a full-size study (ResNet50 at 224 px, hundreds of epochs) takes far longer on the CPU. The Compute page says why the GPU backend is not used.
+            Not on the GPU: a full-size study (ResNet50 at 224 px, hundreds of epochs) takes far longer on the CPU. The Compute page says
+            why the GPU backend is not used.
           </Alert>
         ) : null}
       </Box>
@@ -82,13 +94,24 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
           Estimated duration
         </Typography>
         <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1.5, maxWidth: '80ch' }}>
-          A short measurement of {config.arch} at {config.inputSize} px on this backend (a forward pass, a training step, and both augmentations, a few seconds to a
-          minute) is scaled by the number of images each phase of the study processes.
+          A short measurement of {config.arch} at {config.inputSize} px on this backend (a forward pass, a training step, and both
+          augmentations, a few seconds to a minute) is scaled by the number of images each phase of the study processes.
         </Typography>
         {active ? (
-          <JobProgressBar vm={jobViewModel(job, now)} testId="wizard-bench-progress" label="Speed measurement" cancelText="Cancel" onCancel={() => cancel(job.id)} />
+          <JobProgressBar
+            vm={jobViewModel(job, now)}
+            testId="wizard-bench-progress"
+            label="Speed measurement"
+            cancelText="Cancel"
+            onCancel={() => cancel(job.id)}
+          />
         ) : (
-          <Button variant={bench ? 'outlined' : 'contained'} onClick={() => void measure()} data-testid="wizard-measure" data-step-focus="true">
+          <Button
+            variant={bench ? 'outlined' : 'contained'}
+            onClick={() => void measure()}
+            data-testid="wizard-measure"
+            data-step-focus="true"
+          >
             {bench ? 'Measure again' : 'Measure speed'}
           </Button>
         )}
@@ -104,8 +127,9 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
         ) : null}
         {bench ? (
           <Typography variant="body2" sx={{ mt: 1.5 }} data-testid="wizard-bench">
-            Measured on {bench.backend} ({bench.threads} thread{bench.threads === 1 ? '' : 's'}): forward {ms(bench.forwardMsPerImage)}/image, training step{' '}
-            {ms(bench.trainMsPerImage)}/image, augmentation {ms(bench.augmentFsMsPerImage)} (FS) and {ms(bench.augmentClMsPerImage)} (MoCo, two views) per image.
+            Measured on {bench.backend} ({bench.threads} thread{bench.threads === 1 ? '' : 's'}): forward {ms(bench.forwardMsPerImage)}
+            /image, training step {ms(bench.trainMsPerImage)}/image, augmentation {ms(bench.augmentFsMsPerImage)} (FS) and{' '}
+            {ms(bench.augmentClMsPerImage)} (MoCo, two views) per image.
           </Typography>
         ) : null}
         {warning ? (

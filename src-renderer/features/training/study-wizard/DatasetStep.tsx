@@ -41,7 +41,14 @@ export function DatasetStep({ choices, loaded, datasetId, error, onChange }: Pro
             value={c.id}
             disabled={c.disabledReason !== null}
             sx={{ mb: 0.5, mr: 0 }}
-            control={<Radio size="small" slotProps={{ input: { 'data-testid': `grid-dataset-${c.id}`, ...(i === 0 ? { 'data-step-focus': 'true' } : {}) } as object }} />}
+            control={
+              <Radio
+                size="small"
+                slotProps={{
+                  input: { 'data-testid': `grid-dataset-${c.id}`, ...(i === 0 ? { 'data-step-focus': 'true' } : {}) } as object,
+                }}
+              />
+            }
             label={<ChoiceLabel label={c.label} note={c.disabledReason} />}
           />
         ))}

@@ -25,7 +25,13 @@ interface Props {
 }
 
 const LISTS = [
-  { field: 'fractions', title: 'Label fractions', chipLabel: (f: number) => formatFraction(f), parse: parseFraction, placeholder: 'e.g. 0.05 or 5 %' },
+  {
+    field: 'fractions',
+    title: 'Label fractions',
+    chipLabel: (f: number) => formatFraction(f),
+    parse: parseFraction,
+    placeholder: 'e.g. 0.05 or 5 %',
+  },
   { field: 'seeds', title: 'Seeds', chipLabel: (s: number) => `seed ${s}`, parse: parseSeed, placeholder: 'e.g. 1' },
 ] as const;
 
@@ -62,7 +68,12 @@ export function FractionsStep({ fractions, seeds, texts, errors, onText, onChang
               <Chip
                 key={value}
                 label={chipLabel(value)}
-                onDelete={() => onChange(field, values[field].filter((v) => v !== value))}
+                onDelete={() =>
+                  onChange(
+                    field,
+                    values[field].filter((v) => v !== value),
+                  )
+                }
                 data-testid={`grid-${field}-chip`}
                 data-value={value}
               />
@@ -84,7 +95,9 @@ export function FractionsStep({ fractions, seeds, texts, errors, onText, onChang
               error={Boolean(errors[field])}
               helperText={errors[field] ?? FIELD_HELP[field]}
               sx={{ flex: 1 }}
-              slotProps={{ htmlInput: { 'data-testid': `grid-${field}-input`, ...(field === 'fractions' ? { 'data-step-focus': 'true' } : {}) } }}
+              slotProps={{
+                htmlInput: { 'data-testid': `grid-${field}-input`, ...(field === 'fractions' ? { 'data-step-focus': 'true' } : {}) },
+              }}
             />
             <Button variant="outlined" onClick={() => add(field, parse)} sx={{ height: 40 }} data-testid={`grid-${field}-add`}>
               Add

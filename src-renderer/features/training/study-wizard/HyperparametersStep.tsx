@@ -34,7 +34,13 @@ export function HyperparametersStep({ form, errors, dataset, onChange }: Props) 
       size="small"
       fullWidth
       autoComplete="off"
-      slotProps={{ htmlInput: { inputMode: field.endsWith('Lr') ? 'decimal' : 'numeric', 'data-testid': `grid-${field}`, ...(focus ? { 'data-step-focus': 'true' } : {}) } }}
+      slotProps={{
+        htmlInput: {
+          inputMode: field.endsWith('Lr') ? 'decimal' : 'numeric',
+          'data-testid': `grid-${field}`,
+          ...(focus ? { 'data-step-focus': 'true' } : {}),
+        },
+      }}
     />
   );
 
@@ -88,7 +94,10 @@ export function HyperparametersStep({ form, errors, dataset, onChange }: Props) 
         </Section>
       ) : null}
       {fields.includes('mocoEpochs') ? (
-        <Section title="MoCo v2 pretraining (IWNE-CL)" note="Official MoCo v2: 200 epochs at 0.03 (SGD, cosine), K = 65,536. Shared by every IWNE-CL run with the same settings.">
+        <Section
+          title="MoCo v2 pretraining (IWNE-CL)"
+          note="Official MoCo v2: 200 epochs at 0.03 (SGD, cosine), K = 65,536. Shared by every IWNE-CL run with the same settings."
+        >
           <Grid container spacing={2}>
             <Grid size={{ xs: 12, md: 4 }}>{hyperField('mocoEpochs')}</Grid>
             <Grid size={{ xs: 12, md: 4 }}>{hyperField('mocoLr')}</Grid>

@@ -15,7 +15,15 @@ import { useJobs } from '../../jobs/JobsStore';
 import type { GridForm } from './grid-form.viewmodel';
 import { reviewRuns, reviewSummary } from './grid-review.viewmodel';
 import { buildGridSpec } from './grid-spec.viewmodel';
-import { analysesSummary, benchJobFor, benchResult, estimateText, studyEstimate, type AnalysesForm, type BenchConfig } from './study-wizard.viewmodel';
+import {
+  analysesSummary,
+  benchJobFor,
+  benchResult,
+  estimateText,
+  studyEstimate,
+  type AnalysesForm,
+  type BenchConfig,
+} from './study-wizard.viewmodel';
 
 interface Props {
   /** The whole form, with the pickers' weight files. */
@@ -42,7 +50,10 @@ export function ReviewStep({ form, analyses, datasets, config }: Props) {
         rows={[
           ...reviewSummary(form),
           ...(analyses ? analysesSummary(analyses) : []),
-          { label: 'Estimated duration', value: estimate ? `${estimateText(estimate.totalSeconds)} for the whole study` : 'not measured (Compute step)' },
+          {
+            label: 'Estimated duration',
+            value: estimate ? `${estimateText(estimate.totalSeconds)} for the whole study` : 'not measured (Compute step)',
+          },
         ]}
         labelWidth={160}
       />

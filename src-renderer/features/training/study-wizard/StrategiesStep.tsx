@@ -26,7 +26,12 @@ export function StrategiesStep({ strategies, error, onChange }: Props) {
         {FIELD_HELP.strategies}
       </Typography>
       <TableContainer sx={{ maxWidth: 760 }}>
-        <Table size="small" aria-label="Strategies: initialisation by training method" data-testid="grid-strategies" sx={{ tableLayout: 'fixed' }}>
+        <Table
+          size="small"
+          aria-label="Strategies: initialisation by training method"
+          data-testid="grid-strategies"
+          sx={{ tableLayout: 'fixed' }}
+        >
           <TableHead>
             <TableRow>
               <TableCell sx={{ width: '36%', verticalAlign: 'bottom' }}>Initialisation</TableCell>
@@ -62,7 +67,12 @@ export function StrategiesStep({ strategies, error, onChange }: Props) {
                           <Checkbox
                             checked={checked}
                             onChange={(e) => onChange(e.target.checked ? [...strategies, s] : strategies.filter((x) => x !== s))}
-                            slotProps={{ input: { 'data-testid': `grid-strategy-${s}`, ...(r === 0 && c === 0 ? { 'data-step-focus': 'true' } : {}) } as object }}
+                            slotProps={{
+                              input: {
+                                'data-testid': `grid-strategy-${s}`,
+                                ...(r === 0 && c === 0 ? { 'data-step-focus': 'true' } : {}),
+                              } as object,
+                            }}
                           />
                         }
                       />

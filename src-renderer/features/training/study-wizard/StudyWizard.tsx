@@ -27,8 +27,23 @@ import { TestSetsStep } from './TestSetsStep';
 import { WeightsStep } from './WeightsStep';
 import type { GridForm } from './grid-form.viewmodel';
 import { buildGridSpec, fieldOfGridIssue, formFromGrid } from './grid-spec.viewmodel';
-import { GRID_STEP_LABELS, checkGridForm, checkGridStep, gridSteps, stepOfField, type FieldErrors, type GridStep } from './grid-steps.viewmodel';
-import { analysesFromPlan, buildStudyPlan, checkAnalyses, type AnalysesErrors, type AnalysesForm, type BenchConfig } from './study-wizard.viewmodel';
+import {
+  GRID_STEP_LABELS,
+  checkGridForm,
+  checkGridStep,
+  gridSteps,
+  stepOfField,
+  type FieldErrors,
+  type GridStep,
+} from './grid-steps.viewmodel';
+import {
+  analysesFromPlan,
+  buildStudyPlan,
+  checkAnalyses,
+  type AnalysesErrors,
+  type AnalysesForm,
+  type BenchConfig,
+} from './study-wizard.viewmodel';
 import { trainingDatasetChoices } from './training-datasets.viewmodel';
 
 export type LaunchResult = ChannelOutput<'grid.launch'>;
@@ -176,9 +191,9 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
           {initial ? 'Edit the study' : 'Set up the study'}
         </Typography>
         <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-          The training grid is every combination of strategy, label fraction and seed; each is one training run. It is saved in the study as grid.json, and each
-          run keeps its own folder, so finished runs stay finished and unfinished ones resume. Running the whole study then evaluates every run on the test sets,
-          runs the analyses and builds the report.
+          The training grid is every combination of strategy, label fraction and seed; each is one training run. It is saved in the study as
+          grid.json, and each run keeps its own folder, so finished runs stay finished and unfinished ones resume. Running the whole study
+          then evaluates every run on the test sets, runs the analyses and builds the report.
         </Typography>
         <Stepper activeStep={stepIndex} alternativeLabel sx={{ mb: 3 }} aria-label="Grid steps">
           {steps.map((s) => (
@@ -189,7 +204,15 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
         </Stepper>
 
         <Box sx={{ minHeight: 200 }}>
-          {step === 'dataset' ? <DatasetStep choices={choices} loaded={datasets !== null} datasetId={form.datasetId} error={errors.datasetId} onChange={(id) => edit('datasetId', id)} /> : null}
+          {step === 'dataset' ? (
+            <DatasetStep
+              choices={choices}
+              loaded={datasets !== null}
+              datasetId={form.datasetId}
+              error={errors.datasetId}
+              onChange={(id) => edit('datasetId', id)}
+            />
+          ) : null}
 
           {step === 'tests' ? (
             analyses ? (
@@ -209,9 +232,17 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
             )
           ) : null}
 
-          {step === 'compute' && analyses ? <ComputeStep config={benchConfig} grid={buildGridSpec(full)} analyses={analyses} datasets={datasets} /> : null}
+          {step === 'compute' && analyses ? (
+            <ComputeStep config={benchConfig} grid={buildGridSpec(full)} analyses={analyses} datasets={datasets} />
+          ) : null}
 
-          {step === 'strategies' ? <StrategiesStep strategies={form.strategies} error={errors.strategies} onChange={(strategies) => edit('strategies', strategies)} /> : null}
+          {step === 'strategies' ? (
+            <StrategiesStep
+              strategies={form.strategies}
+              error={errors.strategies}
+              onChange={(strategies) => edit('strategies', strategies)}
+            />
+          ) : null}
 
           {step === 'fractions' ? (
             <FractionsStep
@@ -229,7 +260,12 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
           ) : null}
 
           {step === 'hyper' ? (
-            <HyperparametersStep form={form} errors={errors} dataset={choices.find((c) => c.id === form.datasetId)} onChange={(field, value) => edit(field, value)} />
+            <HyperparametersStep
+              form={form}
+              errors={errors}
+              dataset={choices.find((c) => c.id === form.datasetId)}
+              onChange={(field, value) => edit(field, value)}
+            />
           ) : null}
 
           {step === 'weights' ? <WeightsStep form={full} errors={errors} /> : null}
@@ -256,10 +292,22 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
               <Button variant="outlined" onClick={() => void save(false)} disabled={busy} data-testid="grid-save">
                 Save
               </Button>
-              <Button variant="outlined" startIcon={<PlayIcon />} onClick={() => void save(true)} disabled={busy} data-testid="grid-save-launch">
+              <Button
+                variant="outlined"
+                startIcon={<PlayIcon />}
+                onClick={() => void save(true)}
+                disabled={busy}
+                data-testid="grid-save-launch"
+              >
                 Save and train
               </Button>
-              <Button variant="contained" startIcon={<PlayIcon />} onClick={() => void save('study')} disabled={busy} data-testid="grid-run-study">
+              <Button
+                variant="contained"
+                startIcon={<PlayIcon />}
+                onClick={() => void save('study')}
+                disabled={busy}
+                data-testid="grid-run-study"
+              >
                 Run the whole study
               </Button>
             </>

@@ -28,7 +28,12 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
   const masked = maskedDatasets(datasets);
   const chosen = (id: string) => form.testSets.some((t) => t.datasetId === id);
   // What each analysis row takes from the form: its answer, its error, and how a change updates the form.
-  const row = <K extends AnalysisKey>(id: K) => ({ id, value: form[id], error: errors[id], onChange: (value: AnalysesForm[K]) => onChange({ ...form, [id]: value }) });
+  const row = <K extends AnalysisKey>(id: K) => ({
+    id,
+    value: form[id],
+    error: errors[id],
+    onChange: (value: AnalysesForm[K]) => onChange({ ...form, [id]: value }),
+  });
 
   return (
     <Stack spacing={3}>
@@ -37,10 +42,12 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
           Test sets
         </Typography>
         <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1, maxWidth: '80ch' }}>
-          Every finished run is evaluated on each test set (referable-DR AUC with 95 % confidence intervals, Fig 2). The paper used the EyePACS test split and
-          external sets such as Messidor-2 and IDRiD.
+          Every finished run is evaluated on each test set (referable-DR AUC with 95 % confidence intervals, Fig 2). The paper used the
+          EyePACS test split and external sets such as Messidor-2 and IDRiD.
         </Typography>
-        {choices.length === 0 ? <Alert severity="info">The study has no graded dataset to test on: import one on the Datasets page.</Alert> : null}
+        {choices.length === 0 ? (
+          <Alert severity="info">The study has no graded dataset to test on: import one on the Datasets page.</Alert>
+        ) : null}
         <Box role="group" aria-label="Test sets" sx={{ display: 'flex', flexDirection: 'column' }}>
           {choices.map((c, i) => (
             <FormControlLabel
@@ -52,9 +59,16 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
                   size="small"
                   checked={chosen(c.id)}
                   onChange={(e) =>
-                    onChange({ ...form, testSets: e.target.checked ? [...form.testSets, { datasetId: c.id, split: c.split }] : form.testSets.filter((t) => t.datasetId !== c.id) })
+                    onChange({
+                      ...form,
+                      testSets: e.target.checked
+                        ? [...form.testSets, { datasetId: c.id, split: c.split }]
+                        : form.testSets.filter((t) => t.datasetId !== c.id),
+                    })
                   }
-                  slotProps={{ input: { 'data-testid': `wizard-testset-${c.id}`, ...(i === 0 ? { 'data-step-focus': 'true' } : {}) } as object }}
+                  slotProps={{
+                    input: { 'data-testid': `wizard-testset-${c.id}`, ...(i === 0 ? { 'data-step-focus': 'true' } : {}) } as object,
+                  }}
                 />
               }
               label={
@@ -85,7 +99,13 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
             datasets={graded}
             imagesHelp="Images whose activations are collected (paper: 256)"
           />
-          <AnalysisRow {...row('robustness')} title="Robustness (Fig 4)" text="Every image under 19 corruptions at 5 severities." datasets={graded} imagesHelp="Images corrupted and scored" />
+          <AnalysisRow
+            {...row('robustness')}
+            title="Robustness (Fig 4)"
+            text="Every image under 19 corruptions at 5 severities."
+            datasets={graded}
+            imagesHelp="Images corrupted and scored"
+          />
           <AnalysisRow
             {...row('explain')}
             title="Explanations (Fig 5, Table 3)"
@@ -94,7 +114,13 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
             emptyText="No dataset with lesion masks (e.g. IDRiD segmentation) in the study."
           />
           <FormControlLabel
-            control={<Switch checked={form.report} onChange={(e) => onChange({ ...form, report: e.target.checked })} slotProps={{ input: { 'data-testid': 'wizard-report' } as object }} />}
+            control={
+              <Switch
+                checked={form.report}
+                onChange={(e) => onChange({ ...form, report: e.target.checked })}
+                slotProps={{ input: { 'data-testid': 'wizard-report' } as object }}
+              />
+            }
             label="Build the PDF report at the end (reports/report.pdf in the study folder)"
           />
         </Stack>
@@ -131,7 +157,12 @@ function AnalysisRow<T extends RowValue>(props: {
         <FormControlLabel
           sx={{ alignItems: 'flex-start', mr: 0 }}
           control={
-            <Switch checked={value.enabled && !none} disabled={none} onChange={(e) => onChange({ ...value, enabled: e.target.checked })} slotProps={{ input: { 'data-testid': `wizard-${id}-enabled` } as object }} />
+            <Switch
+              checked={value.enabled && !none}
+              disabled={none}
+              onChange={(e) => onChange({ ...value, enabled: e.target.checked })}
+              slotProps={{ input: { 'data-testid': `wizard-${id}-enabled` } as object }}
+            />
           }
           label={
             <Box sx={{ pt: 0.75 }}>

@@ -36,11 +36,15 @@ export function WeightsStep({ form, errors }: Props) {
         </Alert>
       ))}
       {!(TARGET_ARCHS as readonly string[]).includes(form.arch.trim()) ? (
-        <Alert severity="info">The pickers plan imports for {TARGET_ARCHS.join(', ')}; choose the closest one to check the file against.</Alert>
+        <Alert severity="info">
+          The pickers plan imports for {TARGET_ARCHS.join(', ')}; choose the closest one to check the file against.
+        </Alert>
       ) : null}
       {form.strategies.includes('IFI-FS') ? <WeightsPickerCard slot="fs" /> : null}
       {form.strategies.includes('IFI-CL') ? <WeightsPickerCard slot="cl" /> : null}
-      {errors.imagenetWeights || errors.mocoWeights ? <FormHelperText error>{errors.imagenetWeights ?? errors.mocoWeights}</FormHelperText> : null}
+      {errors.imagenetWeights || errors.mocoWeights ? (
+        <FormHelperText error>{errors.imagenetWeights ?? errors.mocoWeights}</FormHelperText>
+      ) : null}
     </Stack>
   );
 }

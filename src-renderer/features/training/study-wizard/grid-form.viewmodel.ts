@@ -20,7 +20,11 @@ export const INITIALISATIONS: readonly { id: Initialisation; label: string; text
 ];
 export const METHODS: readonly { id: Method; label: string; text: string }[] = [
   { id: 'FS', label: 'FS', text: 'Fully supervised fine-tuning on the labelled fraction.' },
-  { id: 'CL', label: 'CL', text: 'MoCo v2 contrastive pretraining first (IWNE-CL: on the study’s own images; IFI-CL: the ImageNet MoCo checkpoint), then fine-tuning.' },
+  {
+    id: 'CL',
+    label: 'CL',
+    text: 'MoCo v2 contrastive pretraining first (IWNE-CL: on the study’s own images; IFI-CL: the ImageNet MoCo checkpoint), then fine-tuning.',
+  },
 ];
 
 export function strategyOf(init: Initialisation, method: Method): TrainingStrategy {
@@ -90,7 +94,10 @@ const MOCO_FIELDS = MocoSettings.shape;
 const GRID_FIELDS = GridSpec.shape;
 
 /** Each wizard field's one-line explanation: the schema's own `.describe()` text. */
-export const FIELD_HELP: Record<HyperField | 'datasetId' | 'strategies' | 'fractions' | 'seeds' | 'imagenetWeights' | 'mocoWeights', string> = {
+export const FIELD_HELP: Record<
+  HyperField | 'datasetId' | 'strategies' | 'fractions' | 'seeds' | 'imagenetWeights' | 'mocoWeights',
+  string
+> = {
   arch: SPEC_FIELDS.arch.description ?? '',
   inputSize: SPEC_FIELDS.inputSize.description ?? '',
   batchSize: SPEC_FIELDS.batchSize.description ?? '',
@@ -123,7 +130,17 @@ export const HYPER_LABELS: Record<HyperField, string> = {
 };
 
 /** Architectures offered in the wizard: the paper's ResNet50, ResNet18, and reduced widths for quick runs on a CPU. */
-export const ARCH_CHOICES = ['resnet50', 'resnet34', 'resnet18', 'resnet50-w32', 'resnet50-w16', 'resnet50-w8', 'resnet18-w16', 'resnet18-w8', 'resnet18-w4'] as const;
+export const ARCH_CHOICES = [
+  'resnet50',
+  'resnet34',
+  'resnet18',
+  'resnet50-w32',
+  'resnet50-w16',
+  'resnet50-w8',
+  'resnet18-w16',
+  'resnet18-w8',
+  'resnet18-w4',
+] as const;
 
 /** The hyperparameter fields that matter for the chosen strategies (MoCo only for IWNE-CL, which pretrains on the study images). */
 export function hyperFields(strategies: readonly TrainingStrategy[]): HyperField[] {

@@ -44,8 +44,19 @@ export function reviewRuns(form: GridForm): { runs: ReviewRun[]; error: string |
         const s = spec.data;
         const pretrain = strategy === 'IWNE-CL' ? ` · after ${epochsText(s.moco.epochs).replace('epoch', 'MoCo epoch')}` : '';
         const missing =
-          strategy === 'IFI-FS' && !grid.imagenetWeights ? 'blocked: no ImageNet weights' : strategy === 'IFI-CL' && !grid.mocoWeights ? 'blocked: no MoCo v2 checkpoint' : null;
-        runs.push({ runId: defaultRunId(s), strategy, fraction: formatFraction(fraction), seed, training: `${epochsText(s.epochs)} · lr ${s.lr}${pretrain}`, note: missing });
+          strategy === 'IFI-FS' && !grid.imagenetWeights
+            ? 'blocked: no ImageNet weights'
+            : strategy === 'IFI-CL' && !grid.mocoWeights
+              ? 'blocked: no MoCo v2 checkpoint'
+              : null;
+        runs.push({
+          runId: defaultRunId(s),
+          strategy,
+          fraction: formatFraction(fraction),
+          seed,
+          training: `${epochsText(s.epochs)} · lr ${s.lr}${pretrain}`,
+          note: missing,
+        });
       }
     }
   }
@@ -61,10 +72,19 @@ export function reviewSummary(form: GridForm): { label: string; value: string; m
     { label: 'Seeds', value: form.seeds.join(', ') },
     { label: 'Model', value: `${form.arch} at ${form.inputSize} px, batch size ${form.batchSize}` },
   ];
-  if (form.strategies.some((s) => s.startsWith('IWNE'))) rows.push({ label: 'IWNE training', value: `${epochsText(form.iwneEpochs)} at lr ${form.iwneLr}` });
-  if (form.strategies.some((s) => s.startsWith('IFI'))) rows.push({ label: 'IFI training', value: `${epochsText(form.ifiEpochs)} at lr ${form.ifiLr}` });
-  if (form.strategies.includes('IWNE-CL')) rows.push({ label: 'MoCo v2 (IWNE-CL)', value: `${epochsText(form.mocoEpochs)} at lr ${form.mocoLr}, queue ${form.mocoQueue}` });
-  if (form.strategies.includes('IFI-FS')) rows.push({ label: 'ImageNet weights', value: form.imagenetWeights || 'not set (IFI-FS blocked)', mono: Boolean(form.imagenetWeights) });
-  if (form.strategies.includes('IFI-CL')) rows.push({ label: 'MoCo v2 checkpoint', value: form.mocoWeights || 'not set (IFI-CL blocked)', mono: Boolean(form.mocoWeights) });
+  if (form.strategies.some((s) => s.startsWith('IWNE')))
+    rows.push({ label: 'IWNE training', value: `${epochsText(form.iwneEpochs)} at lr ${form.iwneLr}` });
+  if (form.strategies.some((s) => s.startsWith('IFI')))
+    rows.push({ label: 'IFI training', value: `${epochsText(form.ifiEpochs)} at lr ${form.ifiLr}` });
+  if (form.strategies.includes('IWNE-CL'))
+    rows.push({ label: 'MoCo v2 (IWNE-CL)', value: `${epochsText(form.mocoEpochs)} at lr ${form.mocoLr}, queue ${form.mocoQueue}` });
+  if (form.strategies.includes('IFI-FS'))
+    rows.push({
+      label: 'ImageNet weights',
+      value: form.imagenetWeights || 'not set (IFI-FS blocked)',
+      mono: Boolean(form.imagenetWeights),
+    });
+  if (form.strategies.includes('IFI-CL'))
+    rows.push({ label: 'MoCo v2 checkpoint', value: form.mocoWeights || 'not set (IFI-CL blocked)', mono: Boolean(form.mocoWeights) });
   return rows;
 }

@@ -23,7 +23,11 @@ export function buildGridSpec(form: GridForm): GridSpecInput {
   for (const s of strategies) {
     const ifi = s.startsWith('IFI');
     const kept = form.keepOverrides[s] ?? {};
-    const o: Record<string, unknown> = { ...kept, epochs: num(ifi ? form.ifiEpochs : form.iwneEpochs), lr: num(ifi ? form.ifiLr : form.iwneLr) };
+    const o: Record<string, unknown> = {
+      ...kept,
+      epochs: num(ifi ? form.ifiEpochs : form.iwneEpochs),
+      lr: num(ifi ? form.ifiLr : form.iwneLr),
+    };
     if (s === 'IWNE-CL') {
       const keptMoco = (kept.moco ?? form.keepBase.moco ?? {}) as Record<string, unknown>;
       o.moco = { ...keptMoco, epochs: num(form.mocoEpochs), lr: num(form.mocoLr), queueSize: num(form.mocoQueue) };
@@ -34,7 +38,13 @@ export function buildGridSpec(form: GridForm): GridSpecInput {
     strategies,
     fractions: [...form.fractions].sort((a, b) => a - b),
     seeds: [...form.seeds].sort((a, b) => a - b),
-    base: { ...form.keepBase, datasetId: form.datasetId, arch: form.arch.trim(), inputSize: num(form.inputSize), batchSize: num(form.batchSize) },
+    base: {
+      ...form.keepBase,
+      datasetId: form.datasetId,
+      arch: form.arch.trim(),
+      inputSize: num(form.inputSize),
+      batchSize: num(form.batchSize),
+    },
     overrides,
   };
   // A weights file only for the strategy that uses it.
@@ -102,19 +112,22 @@ export function formFromGrid(spec: GridSpec | null): GridForm {
 export function fieldOfGridIssue(path: string): keyof GridForm | null {
   const parts = path.replace(/^spec\./, '').split('.');
   const [head, second, third, fourth] = parts;
-  if (head === 'strategies' || head === 'fractions' || head === 'seeds' || head === 'imagenetWeights' || head === 'mocoWeights') return head;
+  if (head === 'strategies' || head === 'fractions' || head === 'seeds' || head === 'imagenetWeights' || head === 'mocoWeights')
+    return head;
   if (head === 'base') {
     if (second === 'datasetId' || second === 'arch' || second === 'inputSize' || second === 'batchSize') return second;
     if (second === 'epochs') return 'iwneEpochs';
     if (second === 'lr') return 'iwneLr';
-    if (second === 'moco') return third === 'epochs' ? 'mocoEpochs' : third === 'lr' ? 'mocoLr' : third === 'queueSize' ? 'mocoQueue' : null;
+    if (second === 'moco')
+      return third === 'epochs' ? 'mocoEpochs' : third === 'lr' ? 'mocoLr' : third === 'queueSize' ? 'mocoQueue' : null;
     return null;
   }
   if (head === 'overrides' && second) {
     const ifi = second.startsWith('IFI');
     if (third === 'epochs') return ifi ? 'ifiEpochs' : 'iwneEpochs';
     if (third === 'lr') return ifi ? 'ifiLr' : 'iwneLr';
-    if (third === 'moco') return fourth === 'epochs' ? 'mocoEpochs' : fourth === 'lr' ? 'mocoLr' : fourth === 'queueSize' ? 'mocoQueue' : null;
+    if (third === 'moco')
+      return fourth === 'epochs' ? 'mocoEpochs' : fourth === 'lr' ? 'mocoLr' : fourth === 'queueSize' ? 'mocoQueue' : null;
   }
   return null;
 }

@@ -34,7 +34,8 @@ export type FieldErrors = Record<string, string>;
 
 function checkPositiveInt(text: string, what: string, min = 1, max = Number.MAX_SAFE_INTEGER): string | null {
   const n = parseNumber(text);
-  if (!Number.isInteger(n) || n < min || n > max) return max < Number.MAX_SAFE_INTEGER ? `${what}: a whole number from ${min} to ${max}` : `${what}: a whole number ≥ ${min}`;
+  if (!Number.isInteger(n) || n < min || n > max)
+    return max < Number.MAX_SAFE_INTEGER ? `${what}: a whole number from ${min} to ${max}` : `${what}: a whole number ≥ ${min}`;
   return null;
 }
 
@@ -91,8 +92,10 @@ export function checkGridForm(form: GridForm): FieldErrors {
 /** Warnings of the weights step: an IFI strategy without its file runs nothing (its cells are blocked) until one is set. */
 export function weightsWarnings(form: Pick<GridForm, 'strategies' | 'imagenetWeights' | 'mocoWeights'>): string[] {
   const out: string[] = [];
-  if (form.strategies.includes('IFI-FS') && !form.imagenetWeights.trim()) out.push('No ImageNet weights file: the IFI-FS runs will be blocked until you set one.');
-  if (form.strategies.includes('IFI-CL') && !form.mocoWeights.trim()) out.push('No MoCo v2 checkpoint: the IFI-CL runs will be blocked until you set one.');
+  if (form.strategies.includes('IFI-FS') && !form.imagenetWeights.trim())
+    out.push('No ImageNet weights file: the IFI-FS runs will be blocked until you set one.');
+  if (form.strategies.includes('IFI-CL') && !form.mocoWeights.trim())
+    out.push('No MoCo v2 checkpoint: the IFI-CL runs will be blocked until you set one.');
   return out;
 }
 

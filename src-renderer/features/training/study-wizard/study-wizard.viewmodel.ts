@@ -38,7 +38,8 @@ export interface AnalysesForm {
 
 export type AnalysesErrors = Partial<Record<'testSets' | 'spectra' | 'robustness' | 'explain', string>>;
 
-const readable = (datasets: readonly DatasetSummary[] | null): ReadableDatasetSummary[] => (datasets ?? []).filter((d): d is ReadableDatasetSummary => d.readable && d.preprocessed);
+const readable = (datasets: readonly DatasetSummary[] | null): ReadableDatasetSummary[] =>
+  (datasets ?? []).filter((d): d is ReadableDatasetSummary => d.readable && d.preprocessed);
 
 /** Graded images of a dataset in an evaluation split, counted as the estimate counts them. */
 export function gradedIn(d: ReadableDatasetSummary, split: EvalSplit): number {
@@ -112,9 +113,16 @@ export function analysesFromPlan(plan: StudyPlan | null, datasets: readonly Data
   if (!plan) return defaults;
   const byId = new Map(readable(datasets).map((d) => [d.id, d]));
   return {
-    testSets: plan.evaluate.map((e) => ({ datasetId: e.datasetId, split: e.split ?? (byId.get(e.datasetId) ? defaultEvalSplit(byId.get(e.datasetId)!) : 'test') })),
-    spectra: plan.spectra ? { enabled: true, datasetId: plan.spectra.datasetId, images: String(plan.spectra.images) } : { ...defaults.spectra, enabled: false },
-    robustness: plan.robustness ? { enabled: true, datasetId: plan.robustness.datasetId, images: String(plan.robustness.images) } : { ...defaults.robustness, enabled: false },
+    testSets: plan.evaluate.map((e) => ({
+      datasetId: e.datasetId,
+      split: e.split ?? (byId.get(e.datasetId) ? defaultEvalSplit(byId.get(e.datasetId)!) : 'test'),
+    })),
+    spectra: plan.spectra
+      ? { enabled: true, datasetId: plan.spectra.datasetId, images: String(plan.spectra.images) }
+      : { ...defaults.spectra, enabled: false },
+    robustness: plan.robustness
+      ? { enabled: true, datasetId: plan.robustness.datasetId, images: String(plan.robustness.images) }
+      : { ...defaults.robustness, enabled: false },
     explain: plan.explain ? { enabled: true, datasetId: plan.explain.datasetId } : { ...defaults.explain, enabled: false },
     report: plan.report !== null,
   };
@@ -135,7 +143,10 @@ export function checkAnalyses(form: AnalysesForm, datasets: readonly DatasetSumm
     const unknown = form.testSets.find((t) => !known.has(t.datasetId));
     if (unknown) errors.testSets = `Dataset ${unknown.datasetId} is not in the study (any more).`;
   }
-  for (const [key, min, max] of [['spectra', 3, 4096], ['robustness', 2, 100_000]] as const) {
+  for (const [key, min, max] of [
+    ['spectra', 3, 4096],
+    ['robustness', 2, 100_000],
+  ] as const) {
     const a = form[key];
     if (!a.enabled) continue;
     if (!known.has(a.datasetId)) errors[key] = 'Choose the dataset to analyse.';
@@ -144,7 +155,8 @@ export function checkAnalyses(form: AnalysesForm, datasets: readonly DatasetSumm
       if (e) errors[key] = e;
     }
   }
-  if (form.explain.enabled && !maskedDatasets(datasets).some((d) => d.id === form.explain.datasetId)) errors.explain = 'Choose a dataset with lesion masks.';
+  if (form.explain.enabled && !maskedDatasets(datasets).some((d) => d.id === form.explain.datasetId))
+    errors.explain = 'Choose a dataset with lesion masks.';
   return errors;
 }
 
@@ -161,7 +173,9 @@ export function buildStudyPlan(grid: GridSpecInput, form: AnalysesForm): StudyPl
     grid,
     evaluate: form.testSets.map((t) => ({ datasetId: t.datasetId, split: t.split })),
     spectra: form.spectra.enabled ? { datasetId: form.spectra.datasetId, images: Number(form.spectra.images), ...choice } : null,
-    robustness: form.robustness.enabled ? { datasetId: form.robustness.datasetId, images: Number(form.robustness.images), ...choice } : null,
+    robustness: form.robustness.enabled
+      ? { datasetId: form.robustness.datasetId, images: Number(form.robustness.images), ...choice }
+      : null,
     explain: form.explain.enabled ? { datasetId: form.explain.datasetId, ...choice } : null,
     report: form.report ? { out: 'reports/report.pdf', revealImageIds: false } : null,
   };
@@ -170,10 +184,21 @@ export function buildStudyPlan(grid: GridSpecInput, form: AnalysesForm): StudyPl
 /** The review rows of the test sets and analyses. */
 export function analysesSummary(form: AnalysesForm): { label: string; value: string; mono?: boolean }[] {
   return [
-    { label: 'Test sets', value: form.testSets.map((t) => `${t.datasetId} (${t.split === 'all' ? 'all images' : `${t.split} split`})`).join(', ') || '—' },
+    {
+      label: 'Test sets',
+      value: form.testSets.map((t) => `${t.datasetId} (${t.split === 'all' ? 'all images' : `${t.split} split`})`).join(', ') || '—',
+    },
     { label: 'Spectra', value: form.spectra.enabled ? `${form.spectra.datasetId}, ${form.spectra.images} images` : 'not run' },
-    { label: 'Robustness', value: form.robustness.enabled ? `${form.robustness.datasetId}, ${form.robustness.images} images × ${CORRUPTION_NAMES.length} corruptions × 5 severities` : 'not run' },
-    { label: 'Explanations', value: form.explain.enabled ? `${form.explain.datasetId} (every image, scored against its lesion masks)` : 'not run' },
+    {
+      label: 'Robustness',
+      value: form.robustness.enabled
+        ? `${form.robustness.datasetId}, ${form.robustness.images} images × ${CORRUPTION_NAMES.length} corruptions × 5 severities`
+        : 'not run',
+    },
+    {
+      label: 'Explanations',
+      value: form.explain.enabled ? `${form.explain.datasetId} (every image, scored against its lesion masks)` : 'not run',
+    },
     { label: 'Report', value: form.report ? 'reports/report.pdf in the study folder (Report page)' : 'not built' },
   ];
 }
@@ -213,7 +238,12 @@ export function benchResult(job: JobState | null): QuickBenchResult | null {
 }
 
 /** The estimate of the whole study, or an explanation of why there is none yet. */
-export function studyEstimate(grid: GridSpecInput, form: AnalysesForm, datasets: readonly DatasetSummary[] | null, bench: QuickBenchResult | null): { estimate: StudyEstimate | null; error: string | null } {
+export function studyEstimate(
+  grid: GridSpecInput,
+  form: AnalysesForm,
+  datasets: readonly DatasetSummary[] | null,
+  bench: QuickBenchResult | null,
+): { estimate: StudyEstimate | null; error: string | null } {
   if (!bench) return { estimate: null, error: null };
   try {
     const plan = buildStudyPlan(grid, form);
@@ -224,7 +254,9 @@ export function studyEstimate(grid: GridSpecInput, form: AnalysesForm, datasets:
       datasets: sizes,
       evaluate: form.testSets,
       spectra: plan.spectra ? { datasetId: plan.spectra.datasetId, images: plan.spectra.images ?? 256 } : null,
-      robustness: plan.robustness ? { datasetId: plan.robustness.datasetId, images: plan.robustness.images ?? 200, severities: [1, 2, 3, 4, 5] } : null,
+      robustness: plan.robustness
+        ? { datasetId: plan.robustness.datasetId, images: plan.robustness.images ?? 200, severities: [1, 2, 3, 4, 5] }
+        : null,
       explain: plan.explain ? { datasetId: plan.explain.datasetId } : null,
       bench,
     });

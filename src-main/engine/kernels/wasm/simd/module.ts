@@ -28,19 +28,94 @@ const WebAssemblyApi = (
 export interface SimdKernels {
   fl_moments(x: Ptr, rows: number, channels: number, shift: Ptr, part: Ptr, s: Ptr, ss: Ptr): void;
   fl_scale_shift(x: Ptr, rows: number, channels: number, a: Ptr, b: Ptr, relu: number, y: Ptr): void;
-  fl_bn_grad_sums(dy: Ptr, x: Ptr, fa: Ptr, fb: Ptr, relu: number, rows: number, channels: number, mean: Ptr, part: Ptr, sg: Ptr, sgx: Ptr): void;
-  fl_bn_grad_input(dy: Ptr, x: Ptr, fa: Ptr, fb: Ptr, relu: number, rows: number, channels: number, mean: Ptr, a: Ptr, k: Ptr, b: Ptr, dx: Ptr): void;
+  fl_bn_grad_sums(
+    dy: Ptr,
+    x: Ptr,
+    fa: Ptr,
+    fb: Ptr,
+    relu: number,
+    rows: number,
+    channels: number,
+    mean: Ptr,
+    part: Ptr,
+    sg: Ptr,
+    sgx: Ptr,
+  ): void;
+  fl_bn_grad_input(
+    dy: Ptr,
+    x: Ptr,
+    fa: Ptr,
+    fb: Ptr,
+    relu: number,
+    rows: number,
+    channels: number,
+    mean: Ptr,
+    a: Ptr,
+    k: Ptr,
+    b: Ptr,
+    dx: Ptr,
+  ): void;
   fl_maxpool_grad(
-    x: Ptr, dy: Ptr, dx: Ptr, batch: number, inH: number, inW: number, channels: number, outH: number, outW: number,
-    filterH: number, filterW: number, strideH: number, strideW: number, padTop: number, padLeft: number,
+    x: Ptr,
+    dy: Ptr,
+    dx: Ptr,
+    batch: number,
+    inH: number,
+    inW: number,
+    channels: number,
+    outH: number,
+    outW: number,
+    filterH: number,
+    filterW: number,
+    strideH: number,
+    strideW: number,
+    padTop: number,
+    padLeft: number,
   ): void;
   fl_transpose(src: Ptr, rows: number, cols: number, dst: Ptr, dstStride: number): void;
   fl_im2col_t(
-    x: Ptr, batch: number, inH: number, inW: number, channels: number, kh: number, kw: number, sh: number, sw: number,
-    padTop: number, padLeft: number, outH: number, outW: number, tap0: number, tap1: number, table: Ptr, dst: Ptr,
+    x: Ptr,
+    batch: number,
+    inH: number,
+    inW: number,
+    channels: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    padTop: number,
+    padLeft: number,
+    outH: number,
+    outW: number,
+    tap0: number,
+    tap1: number,
+    table: Ptr,
+    dst: Ptr,
   ): void;
-  fl_scatter_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
-  fl_gather_phase(src: Ptr, batch: number, height: number, width: number, channels: number, sh: number, sw: number, a: number, b: number, dst: Ptr): void;
+  fl_scatter_phase(
+    src: Ptr,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    sh: number,
+    sw: number,
+    a: number,
+    b: number,
+    dst: Ptr,
+  ): void;
+  fl_gather_phase(
+    src: Ptr,
+    batch: number,
+    height: number,
+    width: number,
+    channels: number,
+    sh: number,
+    sw: number,
+    a: number,
+    b: number,
+    dst: Ptr,
+  ): void;
   fl_adamw(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, h: Ptr, useDecay: number, pOut: Ptr, mOut: Ptr, vOut: Ptr): void;
   fl_sgd(p: Ptr, g: Ptr, buf: Ptr, n: number, h: Ptr, first: number, pOut: Ptr, bufOut: Ptr): void;
 }
@@ -149,4 +224,3 @@ export function transposeOnHeap(ctx: SimdContext, src: Ptr, rows: number, cols: 
     slices(ctx, rows, rows * cols, 4).map(([r0, r1]) => [src + 4 * r0 * cols, r1 - r0, cols, dst + 4 * r0, rows]),
   );
 }
-

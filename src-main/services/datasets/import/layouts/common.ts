@@ -105,9 +105,11 @@ export async function readCsv(file: string): Promise<CsvTable> {
   try {
     text = await fsp.readFile(file, 'utf8');
   } catch (error) {
-    throw new AppError('NOT_FOUND', `Cannot read the CSV file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, [
-      { path: 'csv', message: 'cannot read the file' },
-    ]);
+    throw new AppError(
+      'NOT_FOUND',
+      `Cannot read the CSV file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
+      [{ path: 'csv', message: 'cannot read the file' }],
+    );
   }
   return parseCsv(text);
 }
@@ -150,7 +152,13 @@ export class LabelTable {
       return;
     }
     if (prev.grade === row.grade) {
-      this.issues.push({ kind: 'duplicate-id', severity: 'warning', file: this.csvName, id, reason: `line ${row.line} repeats ${id} (same grade as line ${prev.line}); the first row is used` });
+      this.issues.push({
+        kind: 'duplicate-id',
+        severity: 'warning',
+        file: this.csvName,
+        id,
+        reason: `line ${row.line} repeats ${id} (same grade as line ${prev.line}); the first row is used`,
+      });
     } else {
       this.conflicting.add(id);
       this.rows.delete(id);
@@ -176,7 +184,13 @@ export function indexById(files: string[], idOf: (file: string) => string, root:
     const id = idOf(f);
     const prev = map.get(id);
     if (prev) {
-      issues.push({ kind: 'duplicate-id', severity: 'error', file: rel(root, f), id, reason: `another file has the same id ${id} (${rel(root, prev)}); this one is left out` });
+      issues.push({
+        kind: 'duplicate-id',
+        severity: 'error',
+        file: rel(root, f),
+        id,
+        reason: `another file has the same id ${id} (${rel(root, prev)}); this one is left out`,
+      });
     } else map.set(id, f);
   }
   return map;

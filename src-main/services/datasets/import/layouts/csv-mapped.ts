@@ -26,15 +26,25 @@ export async function scanMessidor2(root: string, csvPath?: string): Promise<Sca
     }
   }
   if (!csvFile || !table) {
-    throw new AppError('BAD_REQUEST', `No Messidor-2 grade CSV (columns ${MESSIDOR_COLUMNS.join(', ')}) in ${root}. Pass it with --csv.`, [{ path: 'csv', message: 'no adjudicated-grade CSV found' }]);
+    throw new AppError('BAD_REQUEST', `No Messidor-2 grade CSV (columns ${MESSIDOR_COLUMNS.join(', ')}) in ${root}. Pass it with --csv.`, [
+      { path: 'csv', message: 'no adjudicated-grade CSV found' },
+    ]);
   }
   const missing = MESSIDOR_COLUMNS.filter((c) => columnIndex(table, c) < 0);
   if (missing.includes('image_id') || missing.includes('adjudicated_dr_grade')) {
-    throw new AppError('BAD_REQUEST', `${csvFile} misses the column(s) ${missing.join(', ')} (has: ${table.header.join(', ')}).`, [{ path: 'csv', message: `missing column ${missing.join(', ')}` }]);
+    throw new AppError('BAD_REQUEST', `${csvFile} misses the column(s) ${missing.join(', ')} (has: ${table.header.join(', ')}).`, [
+      { path: 'csv', message: `missing column ${missing.join(', ')}` },
+    ]);
   }
   const issues: ValidationIssue[] = [];
   const name = rel(root, csvFile);
-  if (missing.length > 0) issues.push({ kind: 'bad-csv', severity: 'warning', file: name, reason: `missing column(s) ${missing.join(', ')}: ${missing.includes('adjudicated_gradable') ? 'gradability taken from the grade being present' : 'no DME grade recorded'}` });
+  if (missing.length > 0)
+    issues.push({
+      kind: 'bad-csv',
+      severity: 'warning',
+      file: name,
+      reason: `missing column(s) ${missing.join(', ')}: ${missing.includes('adjudicated_gradable') ? 'gradability taken from the grade being present' : 'no DME grade recorded'}`,
+    });
   const files = await listImages(root);
   const resolver = new ImageResolver(root, files);
   const ci = columnIndex(table, 'image_id');
@@ -51,7 +61,13 @@ export async function scanMessidor2(root: string, csvPath?: string): Promise<Sca
     const id = r.id;
     const gradable = cq >= 0 ? (row.cells[cq] ?? '').trim() : '';
     if (gradable === '0' || /^(false|no)$/i.test(gradable)) {
-      issues.push({ kind: 'ungradable', severity: 'error', file: rel(root, r.file), id, reason: `line ${row.line}: adjudicated as ungradable; left out` });
+      issues.push({
+        kind: 'ungradable',
+        severity: 'error',
+        file: rel(root, r.file),
+        id,
+        reason: `line ${row.line}: adjudicated as ungradable; left out`,
+      });
       continue;
     }
     const g = parseGrade(row.cells[cg]);
@@ -60,7 +76,13 @@ export async function scanMessidor2(root: string, csvPath?: string): Promise<Sca
       continue;
     }
     if (g.grade === null) {
-      issues.push({ kind: 'ungraded', severity: 'error', file: rel(root, r.file), id, reason: `line ${row.line}: no adjudicated grade; left out` });
+      issues.push({
+        kind: 'ungraded',
+        severity: 'error',
+        file: rel(root, r.file),
+        id,
+        reason: `line ${row.line}: no adjudicated grade; left out`,
+      });
       continue;
     }
     const d = cd >= 0 ? parseGrade(row.cells[cd], 1) : { grade: null };
@@ -102,9 +124,16 @@ export async function scanFolder(root: string, m: FolderMapping): Promise<ScanRe
   const wanted = [m.imageColumn, m.gradeColumn, ...(m.patientColumn ? [m.patientColumn] : [])];
   const missing = wanted.filter((c) => columnIndex(table, c) < 0);
   if (missing.length > 0) {
-    throw new AppError('BAD_REQUEST', `${path.basename(m.csv)} has no column ${missing.map((c) => `"${c}"`).join(', ')} (columns: ${table.header.join(', ')}).`, [
-      ...missing.map((c) => ({ path: c === m.imageColumn ? 'imageColumn' : c === m.gradeColumn ? 'gradeColumn' : 'patientColumn', message: `no column "${c}" in the CSV` })),
-    ]);
+    throw new AppError(
+      'BAD_REQUEST',
+      `${path.basename(m.csv)} has no column ${missing.map((c) => `"${c}"`).join(', ')} (columns: ${table.header.join(', ')}).`,
+      [
+        ...missing.map((c) => ({
+          path: c === m.imageColumn ? 'imageColumn' : c === m.gradeColumn ? 'gradeColumn' : 'patientColumn',
+          message: `no column "${c}" in the CSV`,
+        })),
+      ],
+    );
   }
   const issues: ValidationIssue[] = [];
   const name = path.basename(m.csv);
@@ -126,7 +155,14 @@ export async function scanFolder(root: string, m: FolderMapping): Promise<ScanRe
       issues.push({ kind: 'bad-grade', severity: 'error', file: name, id, reason: `line ${row.line}: ${g.error}; the image is left out` });
       continue;
     }
-    if (g.grade === null) issues.push({ kind: 'ungraded', severity: 'warning', file: rel(root, r.file), id, reason: `line ${row.line}: no grade; imported without a grade` });
+    if (g.grade === null)
+      issues.push({
+        kind: 'ungraded',
+        severity: 'warning',
+        file: rel(root, r.file),
+        id,
+        reason: `line ${row.line}: no grade; imported without a grade`,
+      });
     const patient = cp >= 0 ? (row.cells[cp] ?? '').trim() : '';
     if (!info.has(id)) info.set(id, { file: r.file, patient: patient || id });
     labels.add(id, { grade: g.grade, line: row.line });
@@ -138,7 +174,9 @@ export async function scanFolder(root: string, m: FolderMapping): Promise<ScanRe
     candidates.push({ id, patient: i.patient, eye: null, grade: row.grade, split: m.split, file: i.file });
   }
   const notes = [
-    m.patientColumn ? `Patient ids from column "${m.patientColumn}" (an empty cell: the image id).` : 'No patient column: each image id is used as its own patient.',
+    m.patientColumn
+      ? `Patient ids from column "${m.patientColumn}" (an empty cell: the image id).`
+      : 'No patient column: each image id is used as its own patient.',
     `Grades from ${name}, column "${m.gradeColumn}"; images from column "${m.imageColumn}".`,
   ];
   if (unlisted > 0) notes.push(`${unlisted} image file(s) in the folder are not named in the CSV and were not imported.`);
@@ -146,10 +184,23 @@ export async function scanFolder(root: string, m: FolderMapping): Promise<ScanRe
 }
 
 /** Resolves a CSV row's image cell to a file; records a missing or ambiguous file as an issue (file null). */
-function resolveRowImage(resolver: ImageResolver, root: string, raw: string, line: number, name: string, issues: ValidationIssue[]): { id: string; file: string | null } {
+function resolveRowImage(
+  resolver: ImageResolver,
+  root: string,
+  raw: string,
+  line: number,
+  name: string,
+  issues: ValidationIssue[],
+): { id: string; file: string | null } {
   const r = resolver.resolve(raw);
   if ('file' in r) return { id: idOfFile(root, r.file), file: r.file };
   const id = raw.replace(/\.[^./]+$/, '');
-  issues.push({ kind: r.error === 'ambiguous' ? 'ambiguous-file' : 'missing-file', severity: 'error', file: raw || `${name}:${line}`, id, reason: `line ${line}: ${r.reason}` });
+  issues.push({
+    kind: r.error === 'ambiguous' ? 'ambiguous-file' : 'missing-file',
+    severity: 'error',
+    file: raw || `${name}:${line}`,
+    id,
+    reason: `line ${line}: ${r.reason}`,
+  });
   return { id, file: null };
 }

@@ -44,7 +44,13 @@ export class ImageResolver {
       const hits = t.get(key);
       if (!hits || hits.length === 0) continue;
       if (hits.length > 1) {
-        return { error: 'ambiguous', reason: `${value} matches ${hits.length} files (${hits.slice(0, 3).map((h) => rel(this.root, h)).join(', ')}); give the relative path with extension` };
+        return {
+          error: 'ambiguous',
+          reason: `${value} matches ${hits.length} files (${hits
+            .slice(0, 3)
+            .map((h) => rel(this.root, h))
+            .join(', ')}); give the relative path with extension`,
+        };
       }
       this.used.add(hits[0]!);
       return { file: hits[0]! };
