@@ -17,7 +17,10 @@ export const BackendCandidate = z.object({
   backend: BackendName,
   /** npm package that provides it. */
   package: z.string(),
-  /** active: in use; available: loads but a better one won; skipped: not tried (forced or a better one won first); unavailable: tried and failed. */
+  /**
+   * active: in use; available: loads but a better one won; skipped: not tried (forced or a better one won first); unavailable: tried and
+   * failed.
+   */
   state: z.enum(['active', 'available', 'skipped', 'unavailable']),
   /** Why it is not active: "not installed", "no CUDA device", the load error's text, … */
   reason: z.string().nullable(),
@@ -124,7 +127,10 @@ export const QuickBenchResult = z
     augmentFsMsPerImage: z.number().nonnegative(),
     /** The MoCo v2 aug+ augmentation of both views of an image. */
     augmentClMsPerImage: z.number().nonnegative(),
-    /** On the wasm backend (4 GB of memory): the largest training batch that fits, from the measured memory of a step; null elsewhere (no such limit). */
+    /**
+     * On the wasm backend (4 GB of memory): the largest training batch that fits, from the measured memory of a step; null elsewhere (no
+     * such limit).
+     */
     maxTrainBatch: z.number().int().nonnegative().nullable(),
     seconds: z.number().nonnegative(),
     measuredAt: z.string(),

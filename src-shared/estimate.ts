@@ -106,7 +106,10 @@ function pretrainKey(spec: TrainingSpec): string {
   return canonicalJson(pretrainSettings(spec));
 }
 
-/** Image counts of a readable dataset summary: graded = every numeric grade of perSplitGrade; masked = the most masked lesion (a lower bound of the union). */
+/**
+ * Image counts of a readable dataset summary: graded = every numeric grade of perSplitGrade; masked = the most masked lesion (a lower bound
+ * of the union).
+ */
 export function datasetSize(summary: ReadableDatasetSummary): DatasetSize {
   const graded: Record<string, number> = {};
   for (const split of Object.keys(summary.splits)) graded[split] = 0;

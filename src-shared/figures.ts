@@ -172,7 +172,9 @@ export function fig3aPanels(results: readonly SpectraLike[]): ChartPanel[] {
     .map(({ layers, ...p }) => ({ ...p, xTicks: layers > 1 ? [0, Math.floor((layers - 1) / 2), layers - 1] : [0] }));
 }
 
-/** Fig 3b (paper): the first conv layer's mirrored spectrum as a density over rank; the second panel zooms on the tails (|rank| ≥ zoomFrom). */
+/**
+ * Fig 3b (paper): the first conv layer's mirrored spectrum as a density over rank; the second panel zooms on the tails (|rank| ≥ zoomFrom).
+ */
 export function fig3bPanels(results: readonly SpectraLike[], zoomFrom = 10): ChartPanel[] {
   const series = (filter: (x: number) => boolean): ChartSeries[] =>
     results.map((r) => ({

@@ -202,7 +202,10 @@ type KindRequest<K extends JobKind> = z.ZodObject<
 >;
 type AnyKindRequest = { [K in JobKind]: KindRequest<K> }[JobKind];
 
-/** `{ kind, params, studyPath }` of one kind, nothing else: params defaulted when the kind has default parameters, studyPath required (non-empty) when the kind needs the study folder. */
+/**
+ * `{ kind, params, studyPath }` of one kind, nothing else: params defaulted when the kind has default parameters, studyPath required
+ * (non-empty) when the kind needs the study folder.
+ */
 function kindRequest<K extends JobKind>(kind: K): KindRequest<K> {
   const spec: JobKindSpec = JOB_KINDS[kind];
   return z

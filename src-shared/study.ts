@@ -19,7 +19,10 @@ export const StudySummary = z.object({
 });
 export type StudySummary = z.infer<typeof StudySummary>;
 
-/** A filesystem path (file or folder) typed by the user or picked in a dialog. Absolute paths only; the service resolves nothing relative to its own cwd. */
+/**
+ * A filesystem path (file or folder) typed by the user or picked in a dialog. Absolute paths only; the service resolves nothing relative to
+ * its own cwd.
+ */
 export const AbsolutePath = z
   .string()
   .min(1, 'Enter a folder path')

@@ -475,7 +475,10 @@ export const TrainingResult = z
   .describe('Result of one training run (job kind train.run)');
 export type TrainingResult = z.infer<typeof TrainingResult>;
 
-/** The settings that determine a MoCo pretraining: everything else of the spec (fraction, fine-tuning lr …) does not, so runs that differ only there share one. */
+/**
+ * The settings that determine a MoCo pretraining: everything else of the spec (fraction, fine-tuning lr …) does not, so runs that differ
+ * only there share one.
+ */
 export function pretrainSettings(spec: TrainingSpec) {
   return {
     datasetId: spec.datasetId ?? null,

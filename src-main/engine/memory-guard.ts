@@ -28,7 +28,10 @@ export interface StepMemory {
   estimate(batch: number): number;
 }
 
-/** Peak tensor bytes of one throwaway training step (forward in train mode without updating the BatchNorm statistics, gradients of every trainable variable) at `batch`. */
+/**
+ * Peak tensor bytes of one throwaway training step (forward in train mode without updating the BatchNorm statistics, gradients of every
+ * trainable variable) at `batch`.
+ */
 async function stepPeak(model: ResNet, inputSize: number, batch: number): Promise<number> {
   const vars = [...model.trainableVariables().values()];
   const before = tf.memory().numBytes;

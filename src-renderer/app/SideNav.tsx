@@ -18,7 +18,10 @@ import { useNavigation } from './navigation';
 import { ROUTES } from './routes';
 
 export const NAV_WIDTH = 208;
-/** Below the md breakpoint (e.g. a small window, or 200 % zoom) the navigation shows icons only; names stay in the accessible name and a tooltip. */
+/**
+ * Below the md breakpoint (e.g. a small window, or 200 % zoom) the navigation shows icons only; names stay in the accessible name and a
+ * tooltip.
+ */
 export const NAV_WIDTH_COMPACT = 64;
 
 export function SideNav() {

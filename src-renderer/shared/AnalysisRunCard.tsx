@@ -36,7 +36,9 @@ import { errorMessage } from './errors.viewmodel';
 import { PlayIcon } from './icons';
 
 export interface AnalysisRunCardProps {
-  /** Prefix of the data-testids: `<id>` (card), `<id>-runs`, `<id>-dataset`, `<id>-start`, `<id>-progress`, `<id>-error`, `<id>-command`. */
+  /**
+   * Prefix of the data-testids: `<id>` (card), `<id>-runs`, `<id>-dataset`, `<id>-start`, `<id>-progress`, `<id>-error`, `<id>-command`.
+   */
   testId: string;
   title: string;
   description: ReactNode;

@@ -185,7 +185,10 @@ export function jobSubject(job: Pick<JobState, 'params'>): string {
   return '';
 }
 
-/** The run card's first choice (the first group, its default dataset): the exact commands an empty state names. Null when there is no group or no usable dataset. */
+/**
+ * The run card's first choice (the first group, its default dataset): the exact commands an empty state names. Null when there is no group
+ * or no usable dataset.
+ */
 export function defaultRunChoice(
   runs: readonly RunSummary[] | null,
   datasets: readonly DatasetSummary[] | null,

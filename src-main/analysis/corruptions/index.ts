@@ -29,7 +29,10 @@ export type { RgbImage } from './image';
 export { MAX_SIDE, MIN_SIDE } from './image';
 export { SEVERITIES, type Severity } from './severity';
 
-/** The reference's order (`corruption_tuple`): the 15 benchmark corruptions, then the 4 held-out ones (one list, in src-shared/robustness.ts). */
+/**
+ * The reference's order (`corruption_tuple`): the 15 benchmark corruptions, then the 4 held-out ones (one list, in
+ * src-shared/robustness.ts).
+ */
 export { CORRUPTION_NAMES, type CorruptionName } from '../../../src-shared/robustness';
 import { CORRUPTION_NAMES, type CorruptionName } from '../../../src-shared/robustness';
 

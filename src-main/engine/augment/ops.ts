@@ -251,7 +251,10 @@ export function adjustHue(x: Tensor4D, shifts: readonly number[]): Tensor4D {
   });
 }
 
-/** Per-image colour-jitter parameters: the order of the four ops (0 brightness, 1 contrast, 2 saturation, 3 hue) and each factor (null = skipped). */
+/**
+ * Per-image colour-jitter parameters: the order of the four ops (0 brightness, 1 contrast, 2 saturation, 3 hue) and each factor (null =
+ * skipped).
+ */
 export interface JitterParams {
   order: readonly number[];
   brightness: number | null;

@@ -5,7 +5,8 @@
  *
  *   { "format": "funduslab-weights", "formatVersion": 1,
  *     "funduslab": { "arch": "resnet50", "classes": 5, "layout": "tfjs" },
- *     "weightsManifest": [ { "paths": ["weights.bin"], "weights": [ {"name": "conv1.weight", "shape": [7,7,3,64], "dtype": "float32"}, … ] } ] }
+ *     "weightsManifest": [ { "paths": ["weights.bin"], "weights": [ {"name": "conv1.weight", "shape": [7,7,3,64], "dtype": "float32"}, … ]
+ * } ] }
  *
  * Names are torchvision state_dict keys; tensors are in the tfjs layout (conv HWIO, dense [in, out]);
  * `num_batches_tracked` is int32 (tfjs has no int64). Reading accepts any model.json with a

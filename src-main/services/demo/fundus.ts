@@ -24,7 +24,10 @@ export interface RenderFundusOptions {
   grade: Grade;
   eye: Eye;
   seed: number;
-  /** 'natural': orange-red camera colours like IDRiD; 'equalised': per-channel histogram equalisation inside the retina like the EyePACS-256 set. */
+  /**
+   * 'natural': orange-red camera colours like IDRiD; 'equalised': per-channel histogram equalisation inside the retina like the EyePACS-256
+   * set.
+   */
   style?: FundusStyle;
 }
 
@@ -419,11 +422,16 @@ function drawVesselTree(s: Scene, rng: Rng): void {
   const long = Math.round((1.9 * R) / step);
   // Start angle and curvature per step in the canonical right eye (temporal = -x = angle pi).
   const trunks: Array<{ angle: number; curv: number; widthK: number; steps: number; arcade: boolean }> = [
-    { angle: up - rng.range(0.15, 0.35), curv: -rng.range(0.03, 0.042), widthK: 1, steps: long, arcade: true }, // superotemporal
-    { angle: down + rng.range(0.15, 0.35), curv: rng.range(0.03, 0.042), widthK: 1, steps: long, arcade: true }, // inferotemporal
-    { angle: up + rng.range(0.2, 0.5), curv: rng.range(0.0, 0.015), widthK: 0.75, steps: Math.round(long * 0.6), arcade: false }, // superonasal
-    { angle: down - rng.range(0.2, 0.5), curv: -rng.range(0.0, 0.015), widthK: 0.75, steps: Math.round(long * 0.6), arcade: false }, // inferonasal
-    { angle: Math.PI + rng.range(-0.3, -0.1), curv: -0.004, widthK: 0.35, steps: Math.round(long * 0.3), arcade: false }, // small macular branches
+    // superotemporal
+    { angle: up - rng.range(0.15, 0.35), curv: -rng.range(0.03, 0.042), widthK: 1, steps: long, arcade: true },
+    // inferotemporal
+    { angle: down + rng.range(0.15, 0.35), curv: rng.range(0.03, 0.042), widthK: 1, steps: long, arcade: true },
+    // superonasal
+    { angle: up + rng.range(0.2, 0.5), curv: rng.range(0.0, 0.015), widthK: 0.75, steps: Math.round(long * 0.6), arcade: false },
+    // inferonasal
+    { angle: down - rng.range(0.2, 0.5), curv: -rng.range(0.0, 0.015), widthK: 0.75, steps: Math.round(long * 0.6), arcade: false },
+    // small macular branches
+    { angle: Math.PI + rng.range(-0.3, -0.1), curv: -0.004, widthK: 0.35, steps: Math.round(long * 0.3), arcade: false },
     { angle: Math.PI + rng.range(0.1, 0.3), curv: 0.004, widthK: 0.35, steps: Math.round(long * 0.3), arcade: false },
     { angle: rng.range(-0.3, 0.3), curv: 0, widthK: 0.4, steps: Math.round(long * 0.35), arcade: false }, // nasal
   ];

@@ -233,7 +233,10 @@ async function checkHead(info: RunInfo): Promise<void> {
     throw headError(info.runId, `fc.weight in ${weights} has shape [${shape.join(', ')}] (${shape[0]} outputs)`);
 }
 
-/** Shape of one tensor from a .safetensors header (8-byte little-endian length + JSON); null if absent or unreadable (the import reports it). */
+/**
+ * Shape of one tensor from a .safetensors header (8-byte little-endian length + JSON); null if absent or unreadable (the import reports
+ * it).
+ */
 export async function safetensorsShape(file: string, name: string): Promise<number[] | null> {
   const handle = await fsp.open(file, 'r');
   try {

@@ -254,7 +254,10 @@ export async function loadEvaluations(studyPath: string): Promise<{ evaluations:
   return { evaluations, skipped };
 }
 
-/** Fig 2's data from the table rows: one Fig2Panel per test set, as StudyResults.fig2 holds it (pure; see the module comment for the band). src-shared/figures.ts fig2Panels turns it into chart panels. */
+/**
+ * Fig 2's data from the table rows: one Fig2Panel per test set, as StudyResults.fig2 holds it (pure; see the module comment for the band).
+ * src-shared/figures.ts fig2Panels turns it into chart panels.
+ */
 export function fig2Data(rows: readonly ResultsRow[]): Fig2Panel[] {
   const panels = new Map<string, { panel: Fig2Panel; bySeries: Map<TrainingStrategy, Map<number, ResultsRow[]>> }>();
   for (const row of [...rows].sort(compareRows)) {

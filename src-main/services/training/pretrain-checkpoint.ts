@@ -69,7 +69,10 @@ export async function writePretrainCheckpoint(
   );
 }
 
-/** The official MoCo state_dict (without the DataParallel `module.` there is no loader difference; we keep it as the published checkpoints do). */
+/**
+ * The official MoCo state_dict (without the DataParallel `module.` there is no loader difference; we keep it as the published checkpoints
+ * do).
+ */
 export function mocoStateDict({ query, key, headQ, headK, queue }: MocoModules): Map<string, RawTensor> {
   const out = new Map<string, RawTensor>();
   for (const [prefix, model, head] of [

@@ -140,7 +140,10 @@ interface FineTuning {
   optimizer: AdamW;
   classWeights: Tensor1D | null;
   norm: Normalisation;
-  /** Progress units: those before the fine-tuning (the pretraining's), the training batches of an epoch, all batches of an epoch, and the whole run's. */
+  /**
+   * Progress units: those before the fine-tuning (the pretraining's), the training batches of an epoch, all batches of an epoch, and the
+   * whole run's.
+   */
   units: { offset: number; trainBatches: number; perEpoch: number; total: number };
 }
 

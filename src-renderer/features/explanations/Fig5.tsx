@@ -85,7 +85,10 @@ function ColourScale({ map }: { map: ColourMap }) {
   );
 }
 
-/** Fig 5: choose an image; its input, lesion masks and union, and every model's heatmap over it, with opacity, colour map and contour controls. */
+/**
+ * Fig 5: choose an image; its input, lesion masks and union, and every model's heatmap over it, with opacity, colour map and contour
+ * controls.
+ */
 export function Fig5({ studyPath, group, pooling }: { studyPath: string; group: ExplanationGroup; pooling: Pooling }) {
   const choices = useMemo(() => imageChoices(group), [group]);
   const [imageId, setImageId] = useState<string | null>(null);

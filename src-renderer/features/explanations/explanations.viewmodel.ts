@@ -314,7 +314,10 @@ export function explainCommand(studyPath: string, runIds: readonly string[], dat
   ]);
 }
 
-/** `LRP α1β0 of 3 images at 64 px; relevance from the true grade (grade 3 for ungraded images); first layer alpha-beta, max pooling winner-take-all`. */
+/**
+ * `LRP α1β0 of 3 images at 64 px; relevance from the true grade (grade 3 for ungraded images); first layer alpha-beta, max pooling
+ * winner-take-all`.
+ */
 export function explanationSummary(result: ExplanationResult): string {
   const r = result.request;
   const start =

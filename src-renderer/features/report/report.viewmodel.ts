@@ -75,7 +75,10 @@ export interface ContentsCounts {
   explanations: number;
 }
 
-/** The pages that produce what the report draws (route ids of src-renderer/app/navigation.tsx; kept here so this module stays free of React). */
+/**
+ * The pages that produce what the report draws (route ids of src-renderer/app/navigation.tsx; kept here so this module stays free of
+ * React).
+ */
 export type ContentsRoute = 'results' | 'spectra' | 'robustness' | 'explanations';
 
 export interface ContentsItem {
@@ -90,7 +93,10 @@ export interface ContentsItem {
   hint: string;
 }
 
-/** What the report will draw from the study's results (sections 3-6 of the report); the rest (datasets, methods, limitations, appendix) is always there. */
+/**
+ * What the report will draw from the study's results (sections 3-6 of the report); the rest (datasets, methods, limitations, appendix) is
+ * always there.
+ */
 export function reportContents(counts: ContentsCounts): ContentsItem[] {
   const item = (key: keyof ContentsCounts, section: string, noun: [string, string], route: ContentsRoute, hint: string): ContentsItem => {
     const n = counts[key];

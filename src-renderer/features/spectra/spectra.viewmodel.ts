@@ -288,7 +288,10 @@ export function spectraPlaceholderCommand(studyPath: string): string {
   return `${cliCommand(['spectra', '--study', studyPath])} --run <run-id> --dataset <dataset-id>`;
 }
 
-/** Short summary of the group analysed: `N = 12 images of demo-eval (test split) at 64 px; k = 11 eigenvalues per layer; κ = |P99.9| / |P90|`. */
+/**
+ * Short summary of the group analysed: `N = 12 images of demo-eval (test split) at 64 px; k = 11 eigenvalues per layer; κ = |P99.9| /
+ * |P90|`.
+ */
 export function spectraSummary(results: readonly SpectraResult[]): string {
   const first = results[0];
   if (!first) return '';

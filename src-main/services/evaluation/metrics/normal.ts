@@ -11,7 +11,8 @@
  * Φ⁻¹ agrees with scipy.stats.norm.ppf to ≤ 4e-16 relative on p ∈ [1e-300, 1 − 1e-10].
  */
 
-/* eslint-disable no-loss-of-precision -- Cody's coefficients as published (more digits than a double holds; the nearest double is intended, as in his Fortran). */
+// Cody's coefficients as published: more digits than a double holds; the nearest double is intended, as in his Fortran.
+/* eslint-disable no-loss-of-precision */
 const A = [3.1611237438705656, 113.864154151050156, 377.485237685302021, 3209.37758913846947, 0.185777706184603153];
 const B = [23.6012909523441209, 244.024637934444173, 1282.61652607737228, 2844.23683343917062];
 const C = [

@@ -18,7 +18,10 @@ interface Props {
   onChange(field: HyperField, value: string): void;
 }
 
-/** The wizard's hyperparameters step: the model, then the epochs and learning rates of each initialisation the chosen strategies use, and MoCo v2 for IWNE-CL. */
+/**
+ * The wizard's hyperparameters step: the model, then the epochs and learning rates of each initialisation the chosen strategies use, and
+ * MoCo v2 for IWNE-CL.
+ */
 export function HyperparametersStep({ form, errors, dataset, onChange }: Props) {
   const fields = hyperFields(form.strategies);
   const sizeNote = inputSizeNote(form, dataset);

@@ -90,7 +90,10 @@ export function gradedDatasets(datasets: readonly DatasetSummary[] | null): Read
   return readable(datasets).filter((d) => gradedIn(d, 'all') > 0);
 }
 
-/** Paper-like defaults on the study's datasets: evaluate on the training dataset's test split (else every other graded set), analyses on the first test set and the first masked set. */
+/**
+ * Paper-like defaults on the study's datasets: evaluate on the training dataset's test split (else every other graded set), analyses on the
+ * first test set and the first masked set.
+ */
 export function defaultAnalyses(datasets: readonly DatasetSummary[] | null, trainingId: string): AnalysesForm {
   const choices = testSetChoices(datasets, trainingId).filter((c) => c.disabledReason === null);
   const own = choices.find((c) => c.id === trainingId && c.split === 'test');
