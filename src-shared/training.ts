@@ -396,6 +396,47 @@ export const PretrainEpochLog = z
   .strict();
 export type PretrainEpochLog = z.infer<typeof PretrainEpochLog>;
 
+/** How well a k-NN classifier on an encoder's features does (leave-one-patient-out). */
+export const KnnScore = z
+  .object({
+    auc: z.number().nullable().describe('ROC AUC of the share of referable neighbours (two classes; null when only one class is present)'),
+    balancedAccuracy: z.number().describe('Mean of the per-class recalls of the majority vote'),
+    accuracy: z.number().describe('Share of images whose majority vote is their own class'),
+  })
+  .strict();
+export type KnnScore = z.infer<typeof KnnScore>;
+
+/**
+ * Did the pretraining learn? Its final loss against chance, and a k-NN classifier (cosine distance)
+ * on the frozen encoder's pooled features against the same classifier on the encoder it started
+ * from (random initialisation), leave-one-patient-out over the labelled pretraining images.
+ */
+export const PretrainLearningCheck = z
+  .object({
+    k: z.number().int().positive().describe('Neighbours per image'),
+    labels: z
+      .enum(['referable', 'classes'])
+      .describe(
+        "What the k-NN predicts: referable DR (the spec's referable grades) or the images' own class labels (the demo's texture set)",
+      ),
+    referable: z.array(z.number().int().min(0).max(4)).nullable().describe('The referable grades, when labels = referable'),
+    images: z.number().int().describe('Labelled images the check used'),
+    sampled: z.boolean().describe('The labelled images were more than the cap, so a seeded sample was used'),
+    metric: z
+      .enum(['auc', 'balanced-accuracy'])
+      .describe('The score the gain is measured in: AUC for referable DR, balanced accuracy for class labels'),
+    pretrained: KnnScore.nullable().describe('k-NN on the pretrained encoder (null when the check could not run)'),
+    random: KnnScore.nullable().describe('k-NN on the randomly initialised encoder the pretraining started from'),
+    gain: z.number().nullable().describe('metric(pretrained) − metric(random); null when undefined'),
+    chanceLoss: z.number().describe('ln(1 + K): the InfoNCE loss of an encoder that cannot tell the positive key from the K queued ones'),
+    finalLoss: z.number().nullable().describe('Mean InfoNCE loss of the last epoch'),
+    lossVsChance: z.number().nullable().describe('finalLoss / chanceLoss (1 = chance)'),
+    warnings: z.array(z.string()).describe('Why the pretraining may not have learned (empty when it passed)'),
+    seconds: z.number().describe('Time the check took'),
+  })
+  .strict();
+export type PretrainLearningCheck = z.infer<typeof PretrainLearningCheck>;
+
 /** The MoCo v2 pretraining a CL run fine-tuned from (shared by every run with the same pretraining settings). */
 export const PretrainSummary = z
   .object({
@@ -415,6 +456,11 @@ export const PretrainSummary = z
     imagesPerSecond: z.number().describe('Pretraining images per second'),
     stallFraction: z.number().min(0).max(1).describe('Share of pretraining time spent waiting for data'),
     reused: z.boolean().describe('The pretraining had already finished (another run with the same settings did it)'),
+    learningCheck: PretrainLearningCheck.nullable()
+      .default(null)
+      .describe(
+        'Whether the pretraining learned: loss against chance and the k-NN gain over a random encoder (null for pretrainings made before the check existed)',
+      ),
   })
   .strict();
 export type PretrainSummary = z.infer<typeof PretrainSummary>;

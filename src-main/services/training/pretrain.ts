@@ -31,7 +31,13 @@ import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
-import { PretrainSummary, type PretrainEpochLog, type TrainingSpec } from '../../../src-shared/training';
+import {
+  PretrainSummary,
+  type KnnScore,
+  type PretrainEpochLog,
+  type PretrainLearningCheck,
+  type TrainingSpec,
+} from '../../../src-shared/training';
 import { augmentBatch } from '../../engine/augment/pipeline';
 import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
@@ -59,6 +65,7 @@ import {
   type TrainingItem,
 } from './data';
 import { GRADES } from '../../engine/loss';
+import { learningCheck, type CheckItem } from './learning-check';
 import { pretrainId, pretrainSettings } from './run-id';
 import { studyLayout, type PretrainLayout } from '../study-folder/layout';
 import {
@@ -70,15 +77,18 @@ import {
 } from './pretrain-checkpoint';
 export { pretrainId, pretrainSettings } from './run-id';
 
+/** A pretraining image; `patient` groups a study dataset's images for the learning check. */
+export type PretrainItem = TrainingItem & { patient?: string };
+
 /** The pretraining images: cached, not test split, patient outside the validation split. */
-export async function planPretrainingItems(spec: TrainingSpec, study: string): Promise<TrainingItem[]> {
+export async function planPretrainingItems(spec: TrainingSpec, study: string): Promise<PretrainItem[]> {
   const { datasetDir, manifest, validation } = await planTrainingData(spec, study);
   const validationIds = new Set(validation.map((v) => v.id));
   const validationPatients = new Set(manifest.items.filter((it) => validationIds.has(it.id)).map((it) => it.patient));
-  const items: TrainingItem[] = [];
+  const items: PretrainItem[] = [];
   manifest.items.forEach((it, index) => {
     if (!it.cache || it.split === 'test' || validationPatients.has(it.patient)) return;
-    items.push({ index, id: it.id, grade: it.grade ?? -1, file: path.join(datasetDir, it.cache.input) });
+    items.push({ index, id: it.id, grade: it.grade ?? -1, file: path.join(datasetDir, it.cache.input), patient: it.patient });
   });
   return items;
 }
@@ -453,6 +463,7 @@ async function finishPretraining(
       epochs: String(state.epoch),
     }),
   );
+  const check = await checkLearning(p, queue.size, state.log.at(-1)?.loss ?? null);
   const t = state.totals;
   const summary = PretrainSummary.parse({
     id,
@@ -467,9 +478,53 @@ async function finishPretraining(
     imagesPerSecond: t.trainSeconds > 0 ? t.images / t.trainSeconds : 0,
     stallFraction: t.trainSeconds > 0 ? Math.min(1, t.stallMs / 1000 / t.trainSeconds) : 0,
     reused: false,
+    learningCheck: check,
   });
   await writeJsonAtomic(files.summary, summary);
   return { summary, normalisation: p.norm };
+}
+
+/**
+ * The learning check of a finished pretraining (learning-check.ts): referable DR by patient for a
+ * study dataset, the images' own class labels for explicit items (the demo's texture set).
+ */
+async function checkLearning(p: Pretraining, queueSize: number, finalLoss: number | null): Promise<PretrainLearningCheck> {
+  const { spec, opts } = p;
+  const explicit = opts.items !== undefined;
+  const items: CheckItem[] = (p.items as PretrainItem[])
+    .filter((it) => it.grade >= 0)
+    .map((it) => ({
+      ...it,
+      label: explicit ? it.grade : spec.referable.includes(it.grade) ? 1 : 0,
+      group: explicit ? it.id : (it.patient ?? it.id),
+    }));
+  const random = ResNet.create(parseArch(spec.arch, GRADES), { seed: spec.seed });
+  try {
+    const check = await learningCheck(
+      {
+        pretrained: p.moco.query,
+        random,
+        items,
+        labels: explicit ? 'classes' : 'referable',
+        referable: explicit ? null : [...spec.referable],
+        inputSize: spec.inputSize,
+        mean: p.norm.mean,
+        std: p.norm.std,
+        queueSize,
+        finalLoss,
+        seed: spec.seed,
+      },
+      p.ctx,
+    );
+    const score = (s: KnnScore | null) => (check.metric === 'auc' ? s?.auc : s?.balancedAccuracy)?.toFixed(3) ?? '—';
+    p.ctx.log(
+      `MoCo learning check: final loss ${finalLoss?.toFixed(3) ?? '—'} vs chance ${check.chanceLoss.toFixed(3)}; k-NN ${check.metric} ${score(check.pretrained)} (random encoder ${score(check.random)}, gain ${check.gain?.toFixed(3) ?? '—'}) on ${check.images} images`,
+    );
+    for (const w of check.warnings) p.ctx.log(`WARNING: ${w}`);
+    return check;
+  } finally {
+    random.dispose();
+  }
 }
 
 /** Trainable backbone variables without the classifier fc, plus the projection head (`fc.0.*`, `fc.2.*`). */

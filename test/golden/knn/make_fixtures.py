@@ -10,7 +10,8 @@ Writes fixtures.json beside this script; everything is seeded, so rerunning rewr
 Each case: float32 features [n, d], binary labels, a group (patient) per sample, k. For every
 sample i, sklearn.neighbors.KNeighborsClassifier(n_neighbors=k, metric='cosine', algorithm='brute',
 weights='uniform') is fitted on the samples of the OTHER groups and predicts sample i
-(leave-one-group-out): the fixture stores predict() and predict_proba()[:, 1]. Cases whose k-th and
+(leave-one-group-out): the fixture stores predict() and predict_proba()[:, 1] (the share of
+label 1). One case has four classes (the texture classes of the demo's stand-in pretraining). Cases whose k-th and
 (k+1)-th distances tie within 1e-12 are rejected (sklearn's order there is unspecified), so the
 features are continuous random vectors, with one case of clustered features (two classes around
 two directions) as a representation that has learned something.
@@ -26,8 +27,12 @@ from sklearn.neighbors import KNeighborsClassifier
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def make_case(name, rng, n, d, k, clustered, with_groups):
-    if clustered:
+def make_case(name, rng, n, d, k, clustered, with_groups, classes=2):
+    if classes > 2:
+        labels = rng.randint(0, classes, n).astype(np.int64)
+        centres = rng.standard_normal((classes, d))
+        x = centres[labels] + 2.0 * rng.standard_normal((n, d))
+    elif clustered:
         labels = (rng.random(n) < 0.3).astype(np.int64)
         centres = rng.standard_normal((2, d))
         x = centres[labels] + 1.5 * rng.standard_normal((n, d))
@@ -68,6 +73,7 @@ def main():
         make_case('random-k20-patients', rng, 120, 16, 20, clustered=False, with_groups=True),
         make_case('clustered-k20-patients', rng, 160, 32, 20, clustered=True, with_groups=True),
         make_case('random-k5-single-images', rng, 60, 8, 5, clustered=False, with_groups=False),
+        make_case('four-classes-k20-single-images', rng, 120, 16, 20, clustered=True, with_groups=False, classes=4),
     ]
     out = {'sklearn': sklearn.__version__, 'numpy': np.__version__, 'cases': cases}
     with open(os.path.join(HERE, 'fixtures.json'), 'w') as f:

@@ -23,7 +23,7 @@ export interface KnnOptions {
 export interface KnnResult {
   /** Predicted class per sample. */
   predictions: number[];
-  /** Share of neighbours in the positive class (the larger of two labels; for binary labels 0/1: P(1)). */
+  /** Share of neighbours with label 1 (for binary labels 0/1: scikit-learn's predict_proba[:, 1]). */
   positiveShare: number[];
 }
 
@@ -40,15 +40,18 @@ export function unitRows(features: ArrayLike<number>, n: number, d: number): Flo
 }
 
 /**
- * Leave-one-out (or leave-one-group-out) k-NN over binary labels: every sample is classified by its
- * k nearest other samples (outside its group when `groups` is given). Labels must be 0 or 1.
+ * Leave-one-out (or leave-one-group-out) k-NN: every sample is classified by its k nearest other
+ * samples (outside its group when `groups` is given). Labels are class indices 0, 1, 2, ….
  */
 export function knnLeaveOneOut(features: ArrayLike<number>, labels: readonly number[], d: number, opts: KnnOptions): KnnResult {
   const n = labels.length;
   if (!(Number.isInteger(opts.k) && opts.k > 0)) throw new Error(`Error in knnLeaveOneOut: k must be a positive integer, got ${opts.k}`);
   if (features.length !== n * d) throw new Error(`Error in knnLeaveOneOut: ${features.length} feature values for ${n} samples × ${d}`);
   if (opts.groups && opts.groups.length !== n) throw new Error(`Error in knnLeaveOneOut: ${opts.groups.length} groups for ${n} samples`);
-  for (const y of labels) if (y !== 0 && y !== 1) throw new Error(`Error in knnLeaveOneOut: labels must be 0 or 1, got ${y}`);
+  for (const y of labels)
+    if (!(Number.isInteger(y) && y >= 0)) throw new Error(`Error in knnLeaveOneOut: labels must be class indices 0, 1, …, got ${y}`);
+  const classes = Math.max(1, ...labels.map((y) => y + 1));
+  const votes = new Array<number>(classes);
   const unit = unitRows(features, n, d);
   const predictions: number[] = [];
   const positiveShare: number[] = [];
@@ -67,11 +70,13 @@ export function knnLeaveOneOut(features: ArrayLike<number>, labels: readonly num
     if (order.length < opts.k)
       throw new Error(`Error in knnLeaveOneOut: sample ${i} has ${order.length} candidate neighbours, fewer than k = ${opts.k}`);
     order.sort((a, b) => dist[a]! - dist[b]! || a - b);
-    let positives = 0;
-    for (let r = 0; r < opts.k; r++) positives += labels[order[r]!]!;
-    const share = positives / opts.k;
-    positiveShare.push(share);
-    predictions.push(share > 0.5 ? 1 : 0);
+    votes.fill(0);
+    for (let r = 0; r < opts.k; r++) votes[labels[order[r]!]!]!++;
+    // The most votes; the first (smallest) class wins a tie, as numpy's argmax.
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (votes[c]! > votes[best]!) best = c;
+    predictions.push(best);
+    positiveShare.push((votes[1] ?? 0) / opts.k);
   }
   return { predictions, positiveShare };
 }
