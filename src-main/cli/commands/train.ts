@@ -88,7 +88,9 @@ export async function runTrain(argv: string[]): Promise<number> {
 export function formatTrainingResult(r: TrainingResult): string {
   return [
     `Run ${r.runId}: ${r.finalEpoch} epoch(s)${r.resumedFromEpoch ? ` (resumed after epoch ${r.resumedFromEpoch})` : ''}${r.stoppedEarly ? ', stopped early' : ''} in ${r.seconds.toFixed(1)} s on ${r.backend}`,
-    `  best validation AUC ${r.bestValAuc === null ? 'n/a' : r.bestValAuc.toFixed(4)} at epoch ${r.bestEpoch ?? '-'} (${r.selection})`,
+    r.selection === 'val-auc'
+      ? `  kept the model of epoch ${r.bestEpoch ?? '-'}: the highest validation AUC, ${r.bestValAuc === null ? 'n/a' : r.bestValAuc.toFixed(4)}`
+      : `  kept the model of the last epoch (${r.bestEpoch ?? '-'}): no epoch had a validation AUC (the validation split holds one class only)`,
     `  ${r.trainImages} training / ${r.validationImages} validation images · ${r.imagesPerSecond.toFixed(1)} images/s · data stall ${(100 * r.stallFraction).toFixed(1)}%`,
     `  best model: ${r.bestModelPath ?? '-'}`,
     `  log:        ${r.logPath}`,

@@ -145,6 +145,8 @@ interface FineTuning {
    * whole run's.
    */
   units: { offset: number; trainBatches: number; perEpoch: number; total: number };
+  /** The log has said why the validation AUC is undefined (said once, then referred to). */
+  saidWhyNoAuc?: boolean;
 }
 
 /** One epoch: train, validate, keep the model if its validation AUC is the best, checkpoint, log. Returns the checkpointed state. */
@@ -206,8 +208,11 @@ async function runEpoch(t: FineTuning, state: CheckpointState, epoch: number): P
   };
   const checkpointed = await writeEpochCheckpoint(t, next, lr);
   await fsp.appendFile(t.run.files.log, JSON.stringify(entry) + '\n');
+  // Why the AUC is n/a is said once (the first such epoch of this process); later epochs refer to it.
+  const why = entry.valAuc === null ? (t.saidWhyNoAuc ? ' (see above)' : ` (${entry.valAucNote ?? 'undefined'})`) : '';
+  if (entry.valAuc === null) t.saidWhyNoAuc = true;
   ctx.log(
-    `epoch ${epoch}/${spec.epochs}: train loss ${entry.trainLoss.toFixed(4)}, val loss ${entry.valLoss.toFixed(4)}, val AUC ${entry.valAuc === null ? 'n/a' : entry.valAuc.toFixed(4)}${improved ? ' (best)' : ''}, ${entry.imagesPerSecond.toFixed(1)} img/s, stall ${entry.stallMs.toFixed(0)} ms`,
+    `epoch ${epoch}/${spec.epochs}: train loss ${entry.trainLoss.toFixed(4)}, val loss ${entry.valLoss.toFixed(4)}, val AUC ${entry.valAuc === null ? 'n/a' + why : entry.valAuc.toFixed(4)}${improved ? ' (best)' : ''}, ${entry.imagesPerSecond.toFixed(1)} img/s, stall ${entry.stallMs.toFixed(0)} ms`,
   );
   if (checkpointed.stoppedEarly) ctx.log(`Early stopping: no better validation AUC for ${withoutImprovement} epochs`);
   t.opts.onEpoch?.(entry);

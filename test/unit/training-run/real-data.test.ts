@@ -12,6 +12,7 @@ import { detachedContext } from '../../../src-main/job-context';
 import { StudyService } from '../../../src-main/services/study-folder/study-service';
 import { runTraining } from '../../../src-main/services/training';
 import { TrainingEpochLog } from '../../../src-shared/training';
+import { formatTrainingResult } from '../../../src-main/cli/commands/train';
 import { DATA_DIR, realDataAvailable } from '../datasets/helpers';
 import { recordingContext, tempDir } from './helpers';
 
@@ -42,25 +43,56 @@ describe.skipIf(!available)('runTraining on EyePACS-256 (subset)', () => {
     await fsp.writeFile(path.join(source, 'trainLabels.csv'), [header, ...chosen].join('\n') + '\n');
     study = path.join(root, 'study');
     await new StudyService({ appVersion: 'test' }).create(study, 'EyePACS subset');
-    await importDataset({ type: 'eyepacs', path: source, id: 'eyepacs', settings: { inputSize: 64, overlaySize: 64 }, concurrency: 2 }, study, detachedContext());
+    await importDataset(
+      { type: 'eyepacs', path: source, id: 'eyepacs', settings: { inputSize: 64, overlaySize: 64 }, concurrency: 2 },
+      study,
+      detachedContext(),
+    );
   }, 120_000);
 
   it('the training loss falls over 2 epochs', async () => {
+    const ctx = recordingContext();
     const result = await runTraining(
-      { strategy: 'IWNE-FS', datasetId: 'eyepacs', arch: 'resnet18-w8', inputSize: 48, epochs: 2, lr: 1e-3, batchSize: 16, seed: 1, augmentation: { horizontalFlip: 0.5 } },
+      {
+        strategy: 'IWNE-FS',
+        datasetId: 'eyepacs',
+        arch: 'resnet18-w8',
+        inputSize: 48,
+        epochs: 2,
+        lr: 1e-3,
+        batchSize: 16,
+        seed: 1,
+        augmentation: { horizontalFlip: 0.5 },
+      },
       study,
-      recordingContext(),
+      ctx,
       { runId: 'eyepacs' },
     );
-    const log = (await fsp.readFile(result.logPath, 'utf8')).trim().split('\n').map((l) => TrainingEpochLog.parse(JSON.parse(l)));
-    console.log(log.map((l) => `epoch ${l.epoch} loss ${l.trainLoss.toFixed(3)} val ${l.valLoss.toFixed(3)} auc ${l.valAuc?.toFixed(3) ?? 'n/a'} ${l.imagesPerSecond.toFixed(1)} img/s stall ${l.stallMs.toFixed(0)} ms`).join('\n'));
+    const log = (await fsp.readFile(result.logPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => TrainingEpochLog.parse(JSON.parse(l)));
+    console.log(
+      log
+        .map(
+          (l) =>
+            `epoch ${l.epoch} loss ${l.trainLoss.toFixed(3)} val ${l.valLoss.toFixed(3)} auc ${l.valAuc?.toFixed(3) ?? 'n/a'} ${l.imagesPerSecond.toFixed(1)} img/s stall ${l.stallMs.toFixed(0)} ms`,
+        )
+        .join('\n'),
+    );
     expect(result.trainImages).toBeGreaterThan(150);
     expect(log[1]!.trainLoss).toBeLessThan(log[0]!.trainLoss);
-    // With referable {3,4} a small validation split may hold no referable eye: AUC null, said so, last model kept.
-    if (log.every((l) => l.valAuc === null)) {
+    // With referable {3,4} this subset's validation split (seed 1) holds no referable eye: AUC null, said so, last model kept.
+    expect(log.every((l) => l.valAuc === null)).toBe(true);
+    {
       expect(log[0]!.valAucNote).toMatch(/only non-referable/);
       expect(result).toMatchObject({ selection: 'last-epoch', bestEpoch: 2, bestValAuc: null });
       expect(result.bestModelPath).not.toBeNull();
+      // The log says why once, then refers to it; the CLI says which epoch it kept and why.
+      const epochs = ctx.messages.filter((m) => /^epoch \d\/2:/.test(m));
+      expect(epochs[0]).toMatch(/val AUC n\/a \(the validation split holds only non-referable images/);
+      expect(epochs[1]).toMatch(/val AUC n\/a \(see above\)/);
+      expect(formatTrainingResult(result)).toContain('kept the model of the last epoch (2): no epoch had a validation AUC');
     }
   });
 });
