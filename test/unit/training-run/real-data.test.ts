@@ -12,8 +12,9 @@ import { detachedContext } from '../../../src-main/job-context';
 import { StudyService } from '../../../src-main/services/study-folder/study-service';
 import { runTraining } from '../../../src-main/services/training';
 import { TrainingEpochLog } from '../../../src-shared/training';
-import { DATA_DIR, realDataAvailable } from '../datasets/helpers';
-import { recordingContext, tempDir } from './helpers';
+import { tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { DATA_DIR, realDataAvailable } from '../../support/real-data';
 
 const EYEPACS = path.join(DATA_DIR, 'eyepacs-256');
 const available = realDataAvailable('eyepacs-256');
