@@ -19,8 +19,10 @@ import { explainRun } from '../../src-main/analysis/lrp/service';
 import { runRobustness } from '../../src-main/analysis/robustness/service';
 import { importDataset } from '../../src-main/services/datasets/import/import-service';
 import { writeIdridDemo } from '../../src-main/services/demo';
-import { evalStudy, recordingContext, tempDir, trainTiny } from '../unit/evaluation-run/helpers';
-import { chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';
+import { chromiumAvailable, openAppSession, pageTools, type AppSession } from '../support/browser';
+import { tempDir } from '../support/files';
+import { recordingContext } from '../support/job-context';
+import { evalStudy, trainTiny } from '../support/studies';
 
 const enabled = chromiumAvailable();
 const FS = 'iwne-fs-e2e';
@@ -28,29 +30,10 @@ const CL = 'iwne-cl-e2e';
 
 describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a browser through the HTTP bridge', () => {
   let session: AppSession;
-  let app: RunningApp;
   let page: Page;
   let study: string;
-  /** Screenshot after MUI's colour transitions (150-300 ms) have settled. */
-  const shot = async (name: string, tall = 0) => {
-    await page.waitForTimeout(350);
-    await session.shot(name, tall);
-  };
-  const text = async (testId: string) => (await page.getByTestId(testId).first().textContent()) ?? '';
-  const scrollTo = (testId: string) =>
-    page
-      .getByTestId(testId)
-      .first()
-      .evaluate((el) => (el as unknown as { scrollIntoView(o: { block: string }): void }).scrollIntoView({ block: 'start' }));
-  /** At 1280×800 nothing sticks out sideways: neither the page area nor any table (which would scroll inside its box). */
-  const noSidewaysOverflow = async () => {
-    type Box = { scrollWidth: number; clientWidth: number; querySelectorAll(selector: string): ArrayLike<Box> };
-    const overflow = await page.locator('main').evaluate((main) => {
-      const boxes = [main as unknown as Box, ...Array.from((main as unknown as Box).querySelectorAll('.MuiTableContainer-root, pre'))];
-      return Math.max(...boxes.map((b) => b.scrollWidth - b.clientWidth));
-    });
-    expect(overflow).toBeLessThanOrEqual(0);
-  };
+  /** Screenshots wait for MUI's colour transitions (150-300 ms) to settle; code blocks must not scroll sideways either. */
+  const { shot, text, scrollTo, noSidewaysOverflow, openStudy } = pageTools(() => session, { settleMs: 350, overflowBoxes: '.MuiTableContainer-root, pre' });
 
   beforeAll(async () => {
     await initEngine({ preference: 'auto' });
@@ -63,15 +46,13 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     await importDataset({ type: 'idrid-seg', path: path.join(idridSrc, 'idrid'), id: 'idrid-demo', settings: { inputSize: 64, overlaySize: 128 }, concurrency: 2 }, study, recordingContext());
     for (const runId of [FS, CL]) await explainRun({ runId, datasetId: 'idrid-demo' }, study, recordingContext());
     session = await openAppSession(await tempDir('e2e-analyses-home'), 'analyses-');
-    ({ app, page } = session);
+    page = session.page;
   }, 180_000);
 
   afterAll(async () => session?.close());
 
   it('opens the study; Spectra says exactly what to run, and its Run action fills the page', async () => {
-    await page.goto(app.url);
-    await page.getByTestId('study-open-path').fill(study);
-    await page.getByRole('button', { name: 'Open study' }).click();
+    await openStudy(study);
     await page.getByTestId('open-study').waitFor();
     await page.getByTestId('nav-spectra').click();
     await page.getByTestId('spectra-empty').waitFor({ timeout: 15_000 });

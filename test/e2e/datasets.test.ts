@@ -4,13 +4,13 @@
  * and the grade histogram, and look at thumbnails with a lesion-mask overlay.
  * Screenshots: test-artifacts/e2e/datasets-*.png.
  */
-import { appendFileSync, mkdtempSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeEyepacsDemo, writeIdridDemo } from '../../src-main/services/demo';
-import { chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';
+import { chromiumAvailable, openAppSession, pageTools, type AppSession, type RunningApp } from '../support/browser';
+import { tempDirSync } from '../support/files';
 
 const enabled = chromiumAvailable();
 
@@ -18,9 +18,8 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
   let session: AppSession;
   let app: RunningApp;
   let page: Page;
-  const consoleErrors = (): string[] => session.consoleErrors;
-  const shot = (name: string, tall = 0) => session.shot(name, tall);
-  const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-e2e-datasets-'));
+  const { consoleErrors, shot } = pageTools(() => session);
+  const work = tempDirSync('e2e-datasets');
   const data = path.join(work, 'data');
 
   beforeAll(async () => {

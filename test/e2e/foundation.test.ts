@@ -3,12 +3,12 @@
  * compute backend, create a study folder, run the backend self-test as a job with a progress bar.
  * Screenshots go to test-artifacts/e2e/.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ARTIFACTS, chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';
+import { ARTIFACTS, chromiumAvailable, openAppSession, type AppSession, type RunningApp } from '../support/browser';
+import { tempDirSync } from '../support/files';
 
 const enabled = chromiumAvailable();
 
@@ -16,7 +16,7 @@ describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => 
   let session: AppSession;
   let app: RunningApp;
   let page: Page;
-  const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-e2e-'));
+  const work = tempDirSync('e2e');
 
   beforeAll(async () => {
     session = await openAppSession(path.join(work, 'home'), '');

@@ -4,23 +4,22 @@
  * that would run code is refused with the reader's message and the page stays usable.
  * Screenshots: test-artifacts/e2e/models-*.png.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';
+import { chromiumAvailable, openAppSession, pageTools, type AppSession, type RunningApp } from '../support/browser';
+import { REPO_ROOT, tempDirSync } from '../support/files';
 
 const enabled = chromiumAvailable();
-const GOLDEN = path.join(ROOT, 'test', 'golden', 'resnet');
+const GOLDEN = path.join(REPO_ROOT, 'test', 'golden', 'resnet');
 
 describe.runIf(enabled)('Models (pretrained weights) in a browser through the HTTP bridge', () => {
   let session: AppSession;
   let app: RunningApp;
   let page: Page;
-  const consoleErrors = (): string[] => session.consoleErrors;
-  const shot = (name: string, tall = 0) => session.shot(name, tall);
-  const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-e2e-models-'));
+  const { consoleErrors, shot } = pageTools(() => session);
+  const work = tempDirSync('e2e-models');
   const evil = path.join(work, 'evil.pt');
   /** Scrolls the page area so the element is at its top (the shell scrolls inside, not the window). */
   const scrollToTop = (testId: string) =>

@@ -7,12 +7,12 @@
  * 200 % is a 640×400 CSS-pixel viewport): nothing sticks out sideways.
  * Screenshots: test-artifacts/e2e/new-user-*.png.
  */
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromiumAvailable, openAppSession, type AppSession } from './browser-helpers';
+import { chromiumAvailable, openAppSession, pageTools, type AppSession } from '../support/browser';
+import { tempDirSync } from '../support/files';
 
 const enabled = chromiumAvailable();
 const TRAIN = 'eyepacs-demo';
@@ -21,23 +21,16 @@ const MASKED = 'idrid-demo';
 describe.runIf(enabled)('A new user: from an empty app to the report', () => {
   let session: AppSession;
   let page: Page;
-  const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-e2e-new-user-'));
+  const work = tempDirSync('e2e-new-user');
   const study = path.join(work, 'My first study');
-  const shot = async (name: string, tall = 0) => {
-    await page.waitForTimeout(350);
-    await session.shot(name, tall);
-  };
-  const text = async (testId: string) => (await page.getByTestId(testId).first().textContent()) ?? '';
+  /** Screenshots wait for MUI's colour transitions (150-300 ms) to settle. */
+  const { shot, text, choose } = pageTools(() => session, { settleMs: 350 });
   /**
    * How far the page area sticks out sideways (px; ≤ 0 is none). Wide data tables may scroll inside
    * their own box at 200 % zoom — the reflow criterion (WCAG 1.4.10) exempts content that needs two
    * dimensions — but the page itself must not.
    */
   const sidewaysOverflow = () => page.locator('main').evaluate((main) => (main as unknown as { scrollWidth: number; clientWidth: number }).scrollWidth - (main as unknown as { clientWidth: number }).clientWidth);
-  async function choose(selectTestId: string, optionTestId: string) {
-    await page.getByTestId(selectTestId).click();
-    await page.getByTestId(optionTestId).click();
-  }
 
   beforeAll(async () => {
     session = await openAppSession(path.join(work, 'home'), 'new-user-');

@@ -6,8 +6,7 @@
  * Results page, and read Fig 2, the results table, the ROC viewer and the two CSV exports.
  * Screenshots: test-artifacts/e2e/training-results-*.png.
  */
-import { mkdtempSync, readFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -15,7 +14,8 @@ import { importDataset } from '../../src-main/services/datasets/import/import-se
 import { writeEyepacsDemo } from '../../src-main/services/demo';
 import { detachedContext } from '../../src-main/job-context';
 import { StudyService } from '../../src-main/services/study-folder/study-service';
-import { chromiumAvailable, openAppSession, type AppSession, type RunningApp } from './browser-helpers';
+import { chromiumAvailable, openAppSession, pageTools, type AppSession } from '../support/browser';
+import { tempDirSync } from '../support/files';
 
 const enabled = chromiumAvailable();
 const RUN_HALF = 'iwne-fs-resnet18-w8-demo-f0.5-s0';
@@ -23,34 +23,11 @@ const RUN_FULL = 'iwne-fs-resnet18-w8-demo-f1-s0';
 
 describe.runIf(enabled)('Training and Results in a browser through the HTTP bridge', () => {
   let session: AppSession;
-  let app: RunningApp;
   let page: Page;
-  const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-e2e-training-'));
+  const work = tempDirSync('e2e-training');
   const study = path.join(work, 'study');
-  /** Screenshot after MUI's colour transitions (150-300 ms) have settled. */
-  const shot = async (name: string, tall = 0) => {
-    await page.waitForTimeout(350);
-    await session.shot(name, tall);
-  };
-  const text = async (testId: string) => (await page.getByTestId(testId).first().textContent()) ?? '';
-  const scrollTo = (testId: string) =>
-    page
-      .getByTestId(testId)
-      .first()
-      .evaluate((el) => (el as unknown as { scrollIntoView(o: { block: string }): void }).scrollIntoView({ block: 'start' }));
-  /** At 1280×800 nothing sticks out sideways: neither the page area nor any table (which would scroll inside its box). */
-  const noSidewaysOverflow = async () => {
-    type Box = { scrollWidth: number; clientWidth: number; querySelectorAll(selector: string): ArrayLike<Box> };
-    const overflow = await page.locator('main').evaluate((main) => {
-      const boxes = [main as unknown as Box, ...Array.from((main as unknown as Box).querySelectorAll('.MuiTableContainer-root'))];
-      return Math.max(...boxes.map((b) => b.scrollWidth - b.clientWidth));
-    });
-    expect(overflow).toBeLessThanOrEqual(0);
-  };
-  async function choose(selectTestId: string, optionTestId: string) {
-    await page.getByTestId(selectTestId).click();
-    await page.getByTestId(optionTestId).click();
-  }
+  /** Screenshots wait for MUI's colour transitions (150-300 ms) to settle. */
+  const { shot, text, scrollTo, noSidewaysOverflow, choose, openStudy } = pageTools(() => session, { settleMs: 350 });
 
   beforeAll(async () => {
     const data = path.join(work, 'data');
@@ -58,15 +35,13 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await new StudyService({ appVersion: 'test' }).create(study, 'Pretraining pilot');
     await importDataset({ type: 'eyepacs', path: path.join(data, 'eyepacs'), id: 'demo', settings: { inputSize: 48, overlaySize: 64 }, concurrency: 2 }, study, detachedContext());
     session = await openAppSession(path.join(work, 'home'), 'training-results-');
-    ({ app, page } = session);
+    page = session.page;
   });
 
   afterAll(async () => session?.close());
 
   it('opens the study; Training says to set up the grid, Results what to run', async () => {
-    await page.goto(app.url);
-    await page.getByTestId('study-open-path').fill(study);
-    await page.getByRole('button', { name: 'Open study' }).click();
+    await openStudy(study);
     await expect.poll(async () => (await page.getByTestId('open-study').textContent()) ?? '', { timeout: 15_000 }).toContain('Pretraining pilot');
     await page.getByTestId('nav-results').click();
     await page.getByTestId('results-empty').waitFor();

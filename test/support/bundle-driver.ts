@@ -6,9 +6,9 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
+import { REPO_ROOT } from './files';
 
-export const REPO_ROOT = path.resolve(import.meta.dirname, '..', '..');
-
+/** Bundles `entry` to node_modules/.cache/funduslab-tests/<name>-<pid>.mjs. */
 export async function bundleDriver(entry: string, name: string): Promise<{ file: string; remove: () => Promise<void> }> {
   const dir = path.join(REPO_ROOT, 'node_modules', '.cache', 'funduslab-tests');
   await fsp.mkdir(dir, { recursive: true });

@@ -16,7 +16,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
 import { AdamW, excludeOneDimensional } from '../../../src-main/engine/optim/adamw';
 import { learningRateAt, type ScheduleInput } from '../../../src-main/engine/optim/schedule';
-import { relInfDiff as relErr } from '../../unit/engine/rel-diff';
+import { relInfDiff as relErr } from '../../support/numeric';
 
 const TOL = 1e-5;
 

@@ -13,7 +13,7 @@ import { initEngine } from '../../../src-main/engine/backend';
 import { learningRateAt } from '../../../src-main/engine/optim/schedule';
 import { Sgd } from '../../../src-main/engine/optim/sgd';
 import { namedGradients } from '../../../src-main/engine/optim/adamw';
-import { relInfDiff as relErr } from '../../unit/engine/rel-diff';
+import { relInfDiff as relErr } from '../../support/numeric';
 
 interface Case {
   names: string[];

@@ -20,7 +20,7 @@ import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { importWeights } from '../../../src-main/engine/weights/import';
 import { readWeightFile } from '../../../src-main/engine/weights/read';
-import { pearson } from '../../unit/lrp/helpers';
+import { pearson } from '../../support/numeric';
 
 const HERE = import.meta.dirname;
 

@@ -22,6 +22,7 @@ import {
   thresholdForSensitivity,
   youdenPoint,
 } from '../../../src-main/services/evaluation/metrics';
+import { maxAbsDiff } from '../../support/numeric';
 
 interface Curve {
   fpr: number[];
@@ -64,12 +65,6 @@ interface Fixtures {
 
 const fx = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures.json'), 'utf8')) as Fixtures;
 
-function maxAbsErr(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  expect(actual.length).toBe(expected.length);
-  let d = 0;
-  for (let i = 0; i < expected.length; i++) d = Math.max(d, Math.abs(actual[i]! - expected[i]!));
-  return d;
-}
 const rel = (a: number, e: number) => (a === e ? 0 : Math.abs(a - e) / Math.abs(e));
 
 describe('golden metrics: fixtures', () => {
@@ -82,11 +77,11 @@ describe('golden metrics: fixtures', () => {
 describe('golden metrics: referableProbability vs scipy.special.softmax', () => {
   const logits = Float32Array.from(fx.softmax.logits);
   it('{3,4} and {2,3,4} from float32 logits (1e-14)', () => {
-    expect(maxAbsErr(referableProbability(logits), fx.softmax.ref34)).toBeLessThan(1e-14);
-    expect(maxAbsErr(referableProbability(logits, [2, 3, 4]), fx.softmax.ref234)).toBeLessThan(1e-14);
+    expect(maxAbsDiff(referableProbability(logits), fx.softmax.ref34)).toBeLessThan(1e-14);
+    expect(maxAbsDiff(referableProbability(logits, [2, 3, 4]), fx.softmax.ref234)).toBeLessThan(1e-14);
   });
   it('accepts probabilities', () => {
-    expect(maxAbsErr(referableProbability(fx.softmax.probabilities, [3, 4], { input: 'probabilities' }), fx.softmax.ref34)).toBeLessThan(1e-14);
+    expect(maxAbsDiff(referableProbability(fx.softmax.probabilities, [3, 4], { input: 'probabilities' }), fx.softmax.ref34)).toBeLessThan(1e-14);
   });
 });
 
@@ -128,12 +123,12 @@ describe.each(fx.cases)('golden metrics: $name', (c) => {
   ] as const)('rocCurve equals roc_curve, %s (1e-12)', (_label, drop) => {
     const expected = drop ? c.roc_drop : c.roc_full;
     const r = rocCurve(c.labels, c.a, { dropIntermediate: drop });
-    expect(maxAbsErr(r.fpr, expected.fpr)).toBeLessThan(1e-12);
-    expect(maxAbsErr(r.tpr, expected.tpr)).toBeLessThan(1e-12);
-    expect(maxAbsErr(r.thresholds, expected.thresholds)).toBeLessThan(1e-12);
+    expect(maxAbsDiff(r.fpr, expected.fpr)).toBeLessThan(1e-12);
+    expect(maxAbsDiff(r.tpr, expected.tpr)).toBeLessThan(1e-12);
+    expect(maxAbsDiff(r.thresholds, expected.thresholds)).toBeLessThan(1e-12);
     const inf = rocCurve(c.labels, c.a, { dropIntermediate: drop, firstThreshold: 'inf' });
     expect(inf.thresholds[0]).toBe(Infinity);
-    expect(maxAbsErr(inf.thresholds.subarray(1), expected.thresholds.slice(1))).toBe(0);
+    expect(maxAbsDiff(inf.thresholds.subarray(1), expected.thresholds.slice(1))).toBe(0);
   });
 
   it('operating points equal those read off roc_curve (1e-12)', () => {

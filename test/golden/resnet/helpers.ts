@@ -49,15 +49,3 @@ export function inputNHWC(entry: ArrayEntry, dir = HERE): tf.Tensor4D {
 export function toNCHW(t: tf.Tensor): Float32Array {
   return tf.tidy(() => tf.transpose(t, [0, 3, 1, 2]).dataSync() as Float32Array);
 }
-
-/** max |actual − expected| / max |expected|. */
-export function relativeMaxAbsDiff(actual: ArrayLike<number>, expected: ArrayLike<number>): number {
-  if (actual.length !== expected.length) throw new Error(`length ${actual.length} ≠ ${expected.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < expected.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i]! - expected[i]!));
-    scale = Math.max(scale, Math.abs(expected[i]!));
-  }
-  return diff / (scale || 1);
-}

@@ -4,8 +4,7 @@
  * (safetensors and tfjs: export → import → identical outputs).
  */
 import tf from '@tensorflow/tfjs';
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '../../../src-shared/errors';
@@ -17,13 +16,14 @@ import { detectArchitecture, importWeights, planImport } from '../../../src-main
 import { inspectWeightFile } from '../../../src-main/engine/weights/inspect';
 import { readWeightFile, type WeightFile } from '../../../src-main/engine/weights/read';
 import { HERE, inputNHWC, loadFixtures } from './helpers';
+import { tempDirSync } from '../../support/files';
 
 const fixtures = loadFixtures()!;
 let tmp: string;
 
 beforeAll(async () => {
   await initEngine({ preference: 'auto' });
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'funduslab-weights-'));
+  tmp = tempDirSync('weights');
 });
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 

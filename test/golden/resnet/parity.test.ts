@@ -14,7 +14,8 @@ import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { importWeights } from '../../../src-main/engine/weights/import';
 import { readWeightFile } from '../../../src-main/engine/weights/read';
-import { FULL_DIR, HERE, inputNHWC, loadFixtures, readArray, relativeMaxAbsDiff, toNCHW, type CaseFixture, type Fixtures } from './helpers';
+import { relInfDiff } from '../../support/numeric';
+import { FULL_DIR, HERE, inputNHWC, loadFixtures, readArray, toNCHW, type CaseFixture, type Fixtures } from './helpers';
 
 const TOLERANCE = 1e-4;
 const fixtures = loadFixtures()!;
@@ -56,10 +57,10 @@ async function checkCase(c: CaseFixture, weightsFile: string, dir: string, fx: F
     expect(tf.memory().numTensors).toBe(before); // no leaks from either path
     x.dispose();
     const errors: Record<string, number> = {
-      logits: relativeMaxAbsDiff(hooked.logits, readArray(c.logits, dir)),
-      'logits (BN folded)': relativeMaxAbsDiff(fused, readArray(c.logits, dir)),
+      logits: relInfDiff(hooked.logits, readArray(c.logits, dir)),
+      'logits (BN folded)': relInfDiff(fused, readArray(c.logits, dir)),
     };
-    for (const s of STAGES) errors[s] = relativeMaxAbsDiff(hooked.stages[s]!, readArray(c[s], dir));
+    for (const s of STAGES) errors[s] = relInfDiff(hooked.stages[s]!, readArray(c[s], dir));
     return errors;
   } finally {
     model.dispose();
@@ -88,10 +89,10 @@ describe('ResNet train mode (BatchNorm batch statistics and running-stat updates
     const x = inputNHWC(fixtures.input);
     const logits = model.forward(x, { training: true });
     const errors = {
-      logits: relativeMaxAbsDiff(logits.dataSync(), readArray(train.logits!)),
-      'bn1.running_mean': relativeMaxAbsDiff(model.variable('bn1.running_mean').dataSync(), readArray(train['bn1.running_mean']!)),
-      'bn1.running_var': relativeMaxAbsDiff(model.variable('bn1.running_var').dataSync(), readArray(train['bn1.running_var']!)),
-      'layer4.1.bn2.running_var': relativeMaxAbsDiff(model.variable('layer4.1.bn2.running_var').dataSync(), readArray(train['layer4.1.bn2.running_var']!)),
+      logits: relInfDiff(logits.dataSync(), readArray(train.logits!)),
+      'bn1.running_mean': relInfDiff(model.variable('bn1.running_mean').dataSync(), readArray(train['bn1.running_mean']!)),
+      'bn1.running_var': relInfDiff(model.variable('bn1.running_var').dataSync(), readArray(train['bn1.running_var']!)),
+      'layer4.1.bn2.running_var': relInfDiff(model.variable('layer4.1.bn2.running_var').dataSync(), readArray(train['layer4.1.bn2.running_var']!)),
     };
     console.info(`train-mode parity (${tf.getBackend()}): ${JSON.stringify(errors)}`);
     for (const [what, err] of Object.entries(errors)) expect(err, what).toBeLessThanOrEqual(TOLERANCE);
@@ -119,7 +120,7 @@ describe('MoCo v2 checkpoint', () => {
     const x = inputNHWC(fixtures.input);
     const out = runWithStages(model, x);
     x.dispose();
-    const errors = Object.fromEntries(STAGES.map((s) => [s, relativeMaxAbsDiff(out.stages[s]!, readArray(moco[s]))]));
+    const errors = Object.fromEntries(STAGES.map((s) => [s, relInfDiff(out.stages[s]!, readArray(moco[s]))]));
     console.info(`MoCo backbone parity (${tf.getBackend()}): ${JSON.stringify(errors)}`);
     for (const [what, err] of Object.entries(errors)) expect(err, what).toBeLessThanOrEqual(TOLERANCE);
     model.dispose();

@@ -1,9 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT as root } from '../../support/files';
 import { checkFile, importsOf, type Violation } from './import-rules';
-
-const root = path.resolve(import.meta.dirname, '..', '..', '..');
 
 function sourceFiles(dir: string): string[] {
   const out: string[] = [];

@@ -6,10 +6,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../support/files';
 
 describe('main-process bundle', () => {
   it('contains no @tensorflow import', () => {
-    const main = readFileSync(path.resolve(import.meta.dirname, '..', '..', '..', 'dist', 'electron', 'main.js'), 'utf8');
+    const main = readFileSync(path.join(REPO_ROOT, 'dist', 'electron', 'main.js'), 'utf8');
     expect(main.length).toBeGreaterThan(10_000);
     expect(main.match(/@tensorflow\/[a-z-]+/g) ?? []).toEqual([]);
   });

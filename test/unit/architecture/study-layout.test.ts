@@ -6,9 +6,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT as root } from '../../support/files';
 import { layoutSpellings } from './study-layout-rules';
 
-const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const OWNER = 'src-main/services/study-folder/layout.ts';
 
 function sourceFiles(dir: string): string[] {

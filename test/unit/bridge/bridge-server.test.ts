@@ -1,6 +1,5 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { CHANNELS, type Channel } from '../../../src-shared/contract';
@@ -9,6 +8,7 @@ import { createDispatcher, type Handlers } from '../../../src-main/rpc/dispatch'
 import { EventBus } from '../../../src-main/services/events';
 import { memoryLogger } from '../../../src-main/services/log';
 import { CONTENT_SECURITY_POLICY } from '../../../src-main/security/csp';
+import { tempDirSync } from '../../support/files';
 
 interface Raw {
   status: number;
@@ -46,7 +46,7 @@ describe('HTTP bridge', () => {
     handlers['study.recent'].mockResolvedValue([{ path: '/s', name: 'S', openedAt: 't' }]);
     log = memoryLogger();
     bus = new EventBus();
-    const base = mkdtempSync(path.join(os.tmpdir(), 'funduslab-bridge-'));
+    const base = tempDirSync('bridge');
     renderer = path.join(base, 'renderer');
     mkdirSync(path.join(renderer, 'assets'), { recursive: true });
     writeFileSync(path.join(renderer, 'index.html'), '<!doctype html><title>FundusLab</title>');

@@ -4,9 +4,10 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DoctorReport } from '../../../src-shared/engine';
+import { REPO_ROOT } from '../../support/files';
 
 const run = promisify(execFile);
-const BIN = path.resolve(import.meta.dirname, '..', '..', '..', 'bin', 'funduslab.js');
+const BIN = path.join(REPO_ROOT, 'bin', 'funduslab.js');
 
 async function funduslab(args: string[], env: Record<string, string> = {}) {
   try {

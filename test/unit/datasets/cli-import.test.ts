@@ -2,7 +2,9 @@ import path from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { runImport } from '../../../src-main/cli/commands/import';
 import { ImportResult } from '../../../src-shared/datasets';
-import { makeStudy, tempDir, writeFundusJpeg } from './fixtures-index';
+import { tempDir } from '../../support/files';
+import { makeStudy } from '../../support/studies';
+import { writeFundusJpeg } from './fixtures';
 import { promises as fsp } from 'node:fs';
 
 describe('funduslab import', () => {

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { parseCsv, columnIndex } from '../../../src-main/services/datasets/csv';
 import { decodeImage, decodeMask, fundusGeometry, placement, renderImage, renderMask } from '../../../src-main/services/datasets/image';
 import { ValidationLimits } from '../../../src-shared/datasets';
-import { encodeMask, fundusRaw, rectPattern, tempDir, writeTruncatedJpeg } from './fixtures-index';
+import { tempDir } from '../../support/files';
+import { encodeMask, fundusRaw, rectPattern, writeTruncatedJpeg } from './fixtures';
 
 const limits = ValidationLimits.parse({});
 

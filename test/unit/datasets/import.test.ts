@@ -5,7 +5,10 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { importDataset } from '../../../src-main/services/datasets/import/import-service';
 import { DatasetManifest, ValidationReport } from '../../../src-shared/datasets';
-import { encodeMask, makeStudy, rectPattern, snapshotTree, tempDir, testContext, writeFundusJpeg, writeTruncatedJpeg } from './fixtures-index';
+import { snapshotTree, tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { makeStudy } from '../../support/studies';
+import { encodeMask, rectPattern, writeFundusJpeg, writeTruncatedJpeg } from './fixtures';
 
 async function write(file: string, text: string) {
   await fsp.mkdir(path.dirname(file), { recursive: true });
@@ -39,7 +42,7 @@ describe('eyepacs importer on a broken layout', () => {
     await write(path.join(src, 'retinopathy_solution.csv'), 'image,level,Usage\n9_left,4,Private\n');
     const before = await snapshotTree(src);
     const study = await makeStudy();
-    const r = await importDataset({ type: 'eyepacs', path: src, id: 'broken' }, study, testContext());
+    const r = await importDataset({ type: 'eyepacs', path: src, id: 'broken' }, study, recordingContext());
     expect(await snapshotTree(src)).toEqual(before);
 
     const byId = Object.fromEntries(r.report.issues.filter((i) => i.id).map((i) => [`${i.id}:${i.kind}`, i]));
@@ -71,7 +74,7 @@ describe('eyepacs importer on a broken layout', () => {
     const src = await tempDir('eyepacs-col');
     await writeFundusJpeg(path.join(src, 'train', '1_left.jpeg'));
     await write(path.join(src, 'trainLabels.csv'), 'image,grade\n1_left,0\n');
-    const r = await importDataset({ type: 'eyepacs', path: src, preprocess: false }, await makeStudy(), testContext());
+    const r = await importDataset({ type: 'eyepacs', path: src, preprocess: false }, await makeStudy(), recordingContext());
     // The CSV without `level` is not recognised as trainLabels (no level column) when named otherwise; here it is named trainLabels.csv.
     expect(r.report.issues.find((i) => i.kind === 'bad-csv')?.reason).toMatch(/missing column level/);
     expect(r.imported).toBe(1);
@@ -85,24 +88,24 @@ describe('cache and cancellation', () => {
     await write(path.join(src, 'trainLabels.csv'), 'image,level\n' + Array.from({ length: 6 }, (_, i) => `${i}_left,${i % 5}`).join('\n') + '\n');
     const study = await makeStudy();
 
-    const ctx = testContext();
+    const ctx = recordingContext();
     let seen = 0;
     const cancelling = { ...ctx, progress: (d: number) => { if (++seen >= 1 && d >= 1) ctx.controller.abort(); } };
     await expect(importDataset({ type: 'eyepacs', path: src, id: 'c', concurrency: 1 }, study, cancelling)).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(existsSync(path.join(study, 'datasets', 'c', 'manifest.json'))).toBe(false);
     expect(await listTmp(path.join(study, 'datasets'))).toEqual([]);
 
-    const first = await importDataset({ type: 'eyepacs', path: src, id: 'c' }, study, testContext());
+    const first = await importDataset({ type: 'eyepacs', path: src, id: 'c' }, study, recordingContext());
     expect(first.imported).toBe(6);
     expect(first.processed + first.cached).toBe(6);
     expect(first.cached).toBeGreaterThanOrEqual(1); // finished before the cancellation took effect
-    const second = await importDataset({ type: 'eyepacs', path: src, id: 'c' }, study, testContext());
+    const second = await importDataset({ type: 'eyepacs', path: src, id: 'c' }, study, recordingContext());
     expect([second.processed, second.cached]).toEqual([0, 6]);
     await writeFundusJpeg(path.join(src, 'train', '3_left.jpeg'), 300, 200, { seed: 17 });
-    const third = await importDataset({ type: 'eyepacs', path: src, id: 'c' }, study, testContext());
+    const third = await importDataset({ type: 'eyepacs', path: src, id: 'c' }, study, recordingContext());
     expect([third.processed, third.cached]).toEqual([1, 5]);
     // Settings change → everything again, and the old settings' cache is pruned.
-    const fourth = await importDataset({ type: 'eyepacs', path: src, id: 'c', settings: { inputSize: 128 } }, study, testContext());
+    const fourth = await importDataset({ type: 'eyepacs', path: src, id: 'c', settings: { inputSize: 128 } }, study, recordingContext());
     expect(fourth.processed).toBe(6);
     expect(await fsp.readdir(path.join(study, 'datasets', 'c', 'cache'))).toHaveLength(1);
   });
@@ -112,7 +115,7 @@ describe('cache and cancellation', () => {
     await writeFundusJpeg(path.join(src, 'train', '1_left.jpeg'));
     const { StudyService } = await import('../../../src-main/services/study-folder/study-service');
     await new StudyService({ appVersion: 't' }).create(path.join(src, 'mystudy'), 'x');
-    await expect(importDataset({ type: 'eyepacs', path: src }, path.join(src, 'mystudy'), testContext())).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(importDataset({ type: 'eyepacs', path: src }, path.join(src, 'mystudy'), recordingContext())).rejects.toMatchObject({ code: 'CONFLICT' });
   });
 });
 
@@ -134,7 +137,7 @@ describe('idrid-seg importer', () => {
     await fsp.writeFile(path.join(gt, '1. Microaneurysms', 'IDRiD_02_MA.tif'), wrong);
     await fsp.writeFile(path.join(gt, '1. Microaneurysms', 'IDRiD_77_MA.tif'), ok);
     const study = await makeStudy();
-    const r = await importDataset({ type: 'idrid-seg', path: src, id: 'seg' }, study, testContext());
+    const r = await importDataset({ type: 'idrid-seg', path: src, id: 'seg' }, study, recordingContext());
     const m = DatasetManifest.parse(JSON.parse(await fsp.readFile(r.manifestPath, 'utf8')));
     expect(m.items.map((i) => [i.id, i.split, i.grade]).sort()).toEqual([
       ['IDRiD_01', 'train', null],
@@ -160,7 +163,7 @@ describe('idrid-grading, messidor2 and folder importers', () => {
     await writeFundusJpeg(path.join(part, '1. Original Images', 'b. Testing Set', 'IDRiD_001.jpg'), 300, 200, { seed: 3 });
     await write(path.join(part, '2. Groundtruths', 'a. IDRiD_Disease Grading_Training Labels.csv'), 'Image name,Retinopathy grade,Risk of macular edema ,,,\nIDRiD_001,3,2,,,\nIDRiD_002,0,0,,,\nIDRiD_003,1,0,,,\n');
     await write(path.join(part, '2. Groundtruths', 'b. IDRiD_Disease Grading_Testing Labels.csv'), 'Image name,Retinopathy grade,Risk of macular edema \nIDRiD_001,4,1\n');
-    const r = await importDataset({ type: 'idrid-grading', path: src, preprocess: false }, await makeStudy(), testContext());
+    const r = await importDataset({ type: 'idrid-grading', path: src, preprocess: false }, await makeStudy(), recordingContext());
     expect(r.report.perSplitGrade).toEqual({ train: { '3': 1, '0': 1 }, test: { '4': 1 } });
     expect(r.report.issues.map((i) => [i.kind, i.id])).toEqual([['missing-file', 'train/IDRiD_003']]);
     const m = DatasetManifest.parse(JSON.parse(await fsp.readFile(r.manifestPath, 'utf8')));
@@ -177,7 +180,7 @@ describe('idrid-grading, messidor2 and folder importers', () => {
       path.join(src, 'messidor_data.csv'),
       'image_id,adjudicated_dr_grade,adjudicated_dme,adjudicated_gradable\n20051020_43808_0100_PP.jpg,2,1,1\nIMG0001.png,0,0,1\nIMG0002.JPG,,,0\nIMG0003.JPG,,,1\n',
     );
-    const r = await importDataset({ type: 'messidor2', path: src, preprocess: false }, await makeStudy(), testContext());
+    const r = await importDataset({ type: 'messidor2', path: src, preprocess: false }, await makeStudy(), recordingContext());
     expect(r.imported).toBe(2);
     expect(r.report.counts.byKind).toMatchObject({ ungradable: 1, ungraded: 1 });
     expect(r.report.perSplitGrade).toEqual({ none: { '2': 1, '0': 1 } });
@@ -193,7 +196,7 @@ describe('idrid-grading, messidor2 and folder importers', () => {
     const csvDir = await tempDir('folder-csv');
     const csv = path.join(csvDir, 'labels.csv');
     await write(csv, 'file;dr;pid\nx1;1;p1\nb/x2.jpg;2;p1\nb\\x3;3;\nx4.jpeg;0;p4\nx2;1;p9\n../etc/passwd;0;p0\n');
-    const r = await importDataset({ type: 'folder', path: src, csv, imageColumn: 'file', gradeColumn: 'DR', patientColumn: 'pid', split: 'train' }, await makeStudy(), testContext());
+    const r = await importDataset({ type: 'folder', path: src, csv, imageColumn: 'file', gradeColumn: 'DR', patientColumn: 'pid', split: 'train' }, await makeStudy(), recordingContext());
     const m = DatasetManifest.parse(JSON.parse(await fsp.readFile(r.manifestPath, 'utf8')));
     expect(m.items.map((i) => [i.id, i.patient, i.grade, i.split])).toEqual([
       ['a/x1', 'p1', 1, 'train'],
@@ -202,7 +205,7 @@ describe('idrid-grading, messidor2 and folder importers', () => {
       ['x4', 'p4', 0, 'train'],
     ]);
     expect(r.report.issues.map((i) => i.kind).sort()).toEqual(['ambiguous-file', 'missing-file']);
-    await expect(importDataset({ type: 'folder', path: src, csv, imageColumn: 'image', gradeColumn: 'dr' }, await makeStudy(), testContext())).rejects.toMatchObject({
+    await expect(importDataset({ type: 'folder', path: src, csv, imageColumn: 'image', gradeColumn: 'dr' }, await makeStudy(), recordingContext())).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       issues: [{ path: 'imageColumn' }],
     });

@@ -9,7 +9,10 @@ import { describe, expect, it } from 'vitest';
 import { importDataset } from '../../../src-main/services/datasets/import/import-service';
 import { parseCsv } from '../../../src-main/services/datasets/csv';
 import { DatasetManifest } from '../../../src-shared/datasets';
-import { DATA_DIR, makeStudy, realDataAvailable, snapshotTree, tempDir, testContext } from './helpers';
+import { snapshotTree, tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { DATA_DIR, realDataAvailable } from '../../support/real-data';
+import { makeStudy } from '../../support/studies';
 
 const EYEPACS = path.join(DATA_DIR, 'eyepacs-256');
 const QUARTER = path.join(DATA_DIR, 'idrid-seg-quarter');
@@ -22,7 +25,7 @@ async function manifestOf(file: string) {
 describe.skipIf(!realDataAvailable('eyepacs-256'))('eyepacs-256 (real)', () => {
   it('validates every one of the 3,033 images (full decode) and finds exactly the README counts; the source is untouched', { timeout: 240_000 }, async () => {
     const before = await snapshotTree(EYEPACS);
-    const r = await importDataset({ type: 'eyepacs', path: EYEPACS, preprocess: false }, await makeStudy(), testContext());
+    const r = await importDataset({ type: 'eyepacs', path: EYEPACS, preprocess: false }, await makeStudy(), recordingContext());
     expect(await snapshotTree(EYEPACS)).toEqual(before);
     expect(r.imported).toBe(3033);
     expect(r.excluded).toBe(0);
@@ -46,7 +49,7 @@ describe.skipIf(!realDataAvailable('eyepacs-256'))('eyepacs-256 (real)', () => {
     for (const r of rows) await fsp.symlink(path.join(EYEPACS, 'train', `${r.cells[0]}.jpeg`), path.join(src, 'train', `${r.cells[0]}.jpeg`));
     await fsp.writeFile(path.join(src, 'trainLabels.csv'), 'image,level\n' + rows.map((r) => r.cells.join(',')).join('\n') + '\n');
     const study = await makeStudy();
-    const first = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, testContext());
+    const first = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, recordingContext());
     expect([first.imported, first.processed, first.cached]).toEqual([40, 40, 0]);
     const m = await manifestOf(first.manifestPath);
     for (const it of m.items.slice(0, 5)) {
@@ -54,7 +57,7 @@ describe.skipIf(!realDataAvailable('eyepacs-256'))('eyepacs-256 (real)', () => {
       const b = await sharp(path.join(study, 'datasets', 'sub', it.cache!.overlay)).metadata();
       expect([a.width, a.height, b.width, b.height]).toEqual([224, 224, 512, 512]);
     }
-    const second = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, testContext());
+    const second = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, recordingContext());
     expect([second.processed, second.cached]).toEqual([0, 40]);
   });
 });
@@ -63,7 +66,7 @@ describe.skipIf(!realDataAvailable('idrid-seg-quarter'))('idrid-seg-quarter (rea
   it('imports 54 images with their bilevel masks (IDRiD_43 without HE, SE for 26) and aligns masks with images', { timeout: 180_000 }, async () => {
     const before = await snapshotTree(QUARTER);
     const study = await makeStudy();
-    const r = await importDataset({ type: 'idrid-seg', path: QUARTER, id: 'q' }, study, testContext());
+    const r = await importDataset({ type: 'idrid-seg', path: QUARTER, id: 'q' }, study, recordingContext());
     expect(await snapshotTree(QUARTER)).toEqual(before);
     expect(r.imported).toBe(54);
     expect(r.report.issues).toEqual([]);
@@ -98,7 +101,7 @@ describe.skipIf(!realDataAvailable('idrid-seg-fullres'))('idrid-seg-fullres (rea
   it('decodes the 4288x2848 originals and their palette masks; the camera EXIF does not reach the cache', { timeout: 120_000 }, async () => {
     const before = await snapshotTree(FULLRES);
     const study = await makeStudy();
-    const r = await importDataset({ type: 'idrid-seg', path: FULLRES, id: 'full' }, study, testContext());
+    const r = await importDataset({ type: 'idrid-seg', path: FULLRES, id: 'full' }, study, recordingContext());
     expect(await snapshotTree(FULLRES)).toEqual(before);
     expect(r.imported).toBe(2);
     expect(r.report.issues).toEqual([]);

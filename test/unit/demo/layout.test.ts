@@ -1,15 +1,16 @@
 import { existsSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
-import os from 'node:os';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runDemoData } from '../../../src-main/cli/commands/demo-data';
 import { TEXTURE_CLASSES, writeEyepacsDemo, writeIdridDemo, writeTextureSet } from '../../../src-main/services/demo';
+import { tempDir } from '../../support/files';
+import { DATA_DIR, realDataAvailable } from '../../support/real-data';
 
 let tmp: string;
 beforeAll(async () => {
-  tmp = await mkdtemp(path.join(os.tmpdir(), 'funduslab-demo-'));
+  tmp = await tempDir('demo');
 });
 afterAll(async () => {
   await rm(tmp, { recursive: true, force: true });
@@ -110,12 +111,9 @@ describe('IDRiD segmentation layout', () => {
     ]);
     for (const f of files) expect(expected).toContain(pattern(f));
     // Compare with the real data's folder names when they are on this machine.
-    const real = path.resolve(import.meta.dirname, '..', '..', '..', '..', 'shared', 'data', 'idrid-seg-quarter');
-    if (existsSync(real)) {
-      const realPatterns = new Set((await walk(real)).map(pattern));
+    if (realDataAvailable('idrid-seg-quarter')) {
+      const realPatterns = new Set((await walk(path.join(DATA_DIR, 'idrid-seg-quarter'))).map(pattern));
       for (const f of files) expect(realPatterns).toContain(pattern(f));
-    } else if (process.env.CI === 'true') {
-      throw new Error(`real IDRiD data missing at ${real}`);
     }
     const images = files.filter((f) => f.endsWith('.jpg'));
     expect(images.map((f) => path.basename(f)).sort()).toEqual(['IDRiD_01.jpg', 'IDRiD_02.jpg', 'IDRiD_03.jpg']);

@@ -16,7 +16,7 @@ import { writeEyepacsDemo, writeIdridDemo, type EyepacsDemoResult, type IdridDem
 import { addDemoData, demoDataPlan } from '../../../src-main/services/demo/study-demo';
 import { detachedContext, type JobContext } from '../../../src-main/job-context';
 import { StudyService } from '../../../src-main/services/study-folder/study-service';
-import { snapshotTree, tempDir } from '../datasets/helpers';
+import { snapshotTree, tempDir } from '../../support/files';
 
 const request = DemoDataRequest.parse({ patients: 4, testPatients: 2, idridImages: 1, inputSize: 32 });
 

@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { GridSpec } from '../../../src-shared/grid';
 import { MocoSettings, TrainingSpec } from '../../../src-shared/training';
+import { REPO_ROOT } from '../../support/files';
 
-const readme = readFileSync(path.resolve(import.meta.dirname, '..', '..', '..', 'README.md'), 'utf8');
+const readme = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 
 describe('README spec tables', () => {
   const section = (heading: string): string => {

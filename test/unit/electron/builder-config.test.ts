@@ -7,8 +7,8 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { REPO_ROOT as root } from '../../support/files';
 
-const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const require = createRequire(import.meta.url);
 
 // js-yaml arrives with electron-builder (which parses electron-builder.yml with it); it ships no types.

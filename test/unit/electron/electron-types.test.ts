@@ -10,8 +10,8 @@ import { existsSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT as root } from '../../support/files';
 
-const root = path.resolve(import.meta.dirname, '..', '..', '..');
 const realTypes = [process.env.FUNDUSLAB_ELECTRON_TYPES, path.join(root, 'node_modules', 'electron', 'electron.d.ts')].find(
   (candidate): candidate is string => typeof candidate === 'string' && candidate !== '' && existsSync(candidate),
 );

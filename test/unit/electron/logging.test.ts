@@ -1,12 +1,12 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createFileLogger, formatLogLine } from '../../../src-main/electron/logging';
+import { tempDirSync } from '../../support/files';
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'funduslab-log-'));
+  dir = tempDirSync('log');
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
 

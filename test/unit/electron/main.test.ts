@@ -5,15 +5,13 @@
  */
 import { EventEmitter } from 'node:events';
 import { fork, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { IPC_EVENT, IPC_INVOKE } from '../../../src-shared/contract';
 import { APP_ENTRY_URL, APP_SCHEME_PRIVILEGES, CONTENT_SECURITY_POLICY, secureWebPreferences } from '../../../src-main/electron/security';
-
-const root = path.resolve(import.meta.dirname, '..', '..', '..');
+import { REPO_ROOT as root, tempDirSync } from '../../support/files';
 
 const fake = await vi.hoisted(async () => {
   const { EventEmitter: Emitter } = await import('node:events');
@@ -196,7 +194,7 @@ const invoke = (...args: Parameters<Invoke>) => (state.ipcHandlers.get(IPC_INVOK
 const mainWindow = () => state.windows[0]!;
 
 beforeAll(async () => {
-  home = mkdtempSync(path.join(os.tmpdir(), 'funduslab-electron-main-'));
+  home = tempDirSync('electron-main');
   state.paths.appData = path.join(home, 'appData');
   await import('../../../src-main/electron/main');
   await vi.waitFor(() => expect(state.windows).toHaveLength(1));

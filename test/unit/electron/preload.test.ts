@@ -1,11 +1,9 @@
-import path from 'node:path';
 import { build } from 'esbuild';
 import { describe, expect, it, vi } from 'vitest';
 import { CHANNELS, EVENT_NAMES, IPC_EVENT, IPC_INVOKE, PRELOAD_GLOBAL } from '../../../src-shared/contract';
 import * as channels from '../../../src-main/electron/channels';
 import { createPreloadApi, type IpcRendererLike } from '../../../src-main/electron/preload-api';
-
-const root = path.resolve(import.meta.dirname, '..', '..', '..');
+import { REPO_ROOT as root } from '../../support/files';
 
 type Listener = (event: unknown, ...args: unknown[]) => void;
 

@@ -1,5 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memoryLogger } from '../../../src-main/services/log';
@@ -11,6 +10,7 @@ import {
   resolveRendererPath,
 } from '../../../src-main/electron/renderer-protocol';
 import { CONTENT_SECURITY_POLICY } from '../../../src-main/electron/security';
+import { tempDirSync } from '../../support/files';
 
 describe('resolveRendererPath (posix)', () => {
   const dir = '/opt/funduslab/dist/renderer';
@@ -140,7 +140,7 @@ describe('createRendererHandler', () => {
   let dir: string;
   let outside: string;
   beforeAll(() => {
-    const base = mkdtempSync(path.join(os.tmpdir(), 'funduslab-renderer-'));
+    const base = tempDirSync('renderer');
     dir = path.join(base, 'renderer');
     outside = path.join(base, 'secret.txt');
     mkdirSync(path.join(dir, 'assets'), { recursive: true });

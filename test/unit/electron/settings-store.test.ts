@@ -1,10 +1,10 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { AppError } from '../../../src-shared/errors';
 import { DEFAULT_SETTINGS, type Settings } from '../../../src-shared/settings';
 import { memoryLogger } from '../../../src-main/services/log';
+import { tempDirSync } from '../../support/files';
 
 // electron-store is `class extends Conf` that takes its default directory and version from
 // Electron's `app`; everything we rely on (JSON parsing, SyntaxError on a corrupt file, atomic
@@ -24,7 +24,7 @@ const { ElectronSettingsStore, corruptFileName } = await import('../../../src-ma
 
 let dir: string;
 beforeEach(() => {
-  dir = mkdtempSync(path.join(os.tmpdir(), 'funduslab-settings-'));
+  dir = tempDirSync('settings');
 });
 afterEach(() => {
   rmSync(dir, { recursive: true, force: true });

@@ -10,7 +10,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../../src-main/engine/kernels/index';
 import { mulberry32 } from '../../../src-main/random/prng';
-import { relInfDiff } from './rel-diff';
+import { relInfDiff } from '../../support/numeric';
 
 const TOLERANCE = 1e-4;
 

@@ -20,7 +20,7 @@ import { KERNELS_SOURCE_SHA256, KERNELS_WASM_PRIVATE, KERNELS_WASM_SHARED } from
 import { AdamW, excludeOneDimensional } from '../../../src-main/engine/optim/adamw';
 import { Sgd } from '../../../src-main/engine/optim/sgd';
 import { mulberry32 } from '../../../src-main/random/prng';
-import { relInfDiff } from './rel-diff';
+import { relInfDiff } from '../../support/numeric';
 
 beforeAll(async () => {
   await initEngine({ preference: 'wasm', env: {} });

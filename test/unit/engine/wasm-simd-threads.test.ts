@@ -16,7 +16,7 @@ import { batchNormTrain } from '../../../src-main/engine/models/resnet';
 import { AdamW } from '../../../src-main/engine/optim/adamw';
 import { Sgd } from '../../../src-main/engine/optim/sgd';
 import { mulberry32 } from '../../../src-main/random/prng';
-import { relInfDiff } from './rel-diff';
+import { relInfDiff } from '../../support/numeric';
 
 const previous = process.env.FUNDUSLAB_WASM_THREADS;
 beforeAll(async () => {

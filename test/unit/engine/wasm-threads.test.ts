@@ -10,8 +10,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MAX_WASM_THREADS, wantedWasmThreads } from '../../../src-main/engine/backend';
-
-const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
+import { REPO_ROOT } from '../../support/files';
 
 describe('wasm threads', () => {
   it('defaults to one per core, at most 4; the variable overrides it and is checked', () => {
@@ -27,7 +26,7 @@ describe('wasm threads', () => {
   it('the default runs the wasm backend multi-threaded and its training self-test passes', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, FUNDUSLAB_BACKEND: 'wasm' }; // also where a native backend is installed
     delete env.FUNDUSLAB_WASM_THREADS;
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(ROOT, 'bin', 'funduslab.js'), 'doctor', '--json'], { env, timeout: 120_000 });
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin', 'funduslab.js'), 'doctor', '--json'], { env, timeout: 120_000 });
     const report = JSON.parse(stdout) as { engine: { active: string; threads: number }; selfTest: { passed: boolean; gradientMaxRelDiffVsCpu: number | null } };
     expect(report.engine.active).toBe('wasm');
     expect(report.engine.threads).toBe(Math.min(os.availableParallelism(), DEFAULT_MAX_WASM_THREADS));

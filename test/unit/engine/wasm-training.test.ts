@@ -13,7 +13,7 @@ import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { trainStep } from '../../../src-main/engine/bench';
 import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch, resnetParamSpecs } from '../../../src-main/engine/models/resnet-spec';
-import { relInfDiff } from './rel-diff';
+import { relInfDiff } from '../../support/numeric';
 
 const TOLERANCE = 1e-4;
 

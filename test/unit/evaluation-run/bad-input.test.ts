@@ -15,7 +15,10 @@ import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { exportSafetensors } from '../../../src-main/engine/weights/export';
 import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
 import type { EvaluateRequestInput } from '../../../src-shared/evaluation';
-import { copyDataset, evalStudy, evaluationsDirExists, recordingContext, tempDir, trainTiny } from './helpers';
+import { tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { copyDataset, evalStudy, trainTiny } from '../../support/studies';
+import { evaluationsDirExists } from './helpers';
 
 let study: string;
 beforeAll(async () => {

@@ -17,7 +17,9 @@ import { exportSafetensors } from '../../../src-main/engine/weights/export';
 import { pairedDelongTest } from '../../../src-main/services/evaluation/metrics';
 import { RESULTS_CSV_COLUMNS } from '../../../src-main/services/evaluation/results';
 import { EvaluationResult, StudyResults } from '../../../src-shared/evaluation';
-import { evalStudy, readCsv, tempDir, trainTiny } from './helpers';
+import { captureOutput } from '../../support/cli';
+import { readCsv, tempDir } from '../../support/files';
+import { evalStudy, trainTiny } from '../../support/studies';
 
 let study: string;
 beforeAll(async () => {
@@ -30,18 +32,11 @@ beforeAll(async () => {
   await trainTiny(study, 'ifi-fs', { strategy: 'IFI-FS', pretrainedWeights: 'pretrained.safetensors', fraction: 0.5, seed: 1 });
 }, 120_000);
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
-  return { out: () => out.join(''), err: () => err.join('') };
-}
 afterEach(() => vi.restoreAllMocks());
 
 describe('funduslab evaluate / results', () => {
   it('evaluate --json prints an EvaluationResult', async () => {
-    const io = capture();
+    const io = captureOutput();
     expect(await runEvaluate(['--study', study, '--run', 'iwne-fs', '--dataset', 'demo-eval', '--referable', '3,4', '--target-sensitivity', '0.8', '--bootstrap', '300', '--json'])).toBe(0);
     const printed = JSON.parse(io.out()) as { ok: boolean; value: unknown };
     expect(printed.ok).toBe(true);
@@ -51,7 +46,7 @@ describe('funduslab evaluate / results', () => {
   });
 
   it('evaluate prints a human summary (n, AUC with both CIs, operating point, CSV path)', async () => {
-    const io = capture();
+    const io = captureOutput();
     expect(await runEvaluate(['--study', study, '--run', 'ifi-fs', '--dataset', 'demo-eval', '--referable', '3,4', '--target-sensitivity', '0.8', '--bootstrap', '300'])).toBe(0);
     const text = io.out();
     const r = EvaluationResult.parse(JSON.parse(await fsp.readFile(path.join(study, 'evaluations', 'ifi-fs__demo-eval__test', 'result.json'), 'utf8')));
@@ -64,7 +59,7 @@ describe('funduslab evaluate / results', () => {
 
   it('results --json: the table, and IFI-FS − IWNE-FS equal to pairedDelongTest on the two CSVs', async () => {
     const csvFile = path.join(await tempDir('results-csv'), 'table.csv');
-    const io = capture();
+    const io = captureOutput();
     expect(await runResults(['--study', study, '--json', '--csv', csvFile])).toBe(0);
     const printed = JSON.parse(io.out()) as { ok: boolean; value: unknown };
     const r = StudyResults.parse(printed.value);
@@ -95,14 +90,14 @@ describe('funduslab evaluate / results', () => {
   });
 
   it('results prints the table and the paired test', async () => {
-    const io = capture();
+    const io = captureOutput();
     expect(await runResults(['--study', study])).toBe(0);
     expect(io.out()).toMatch(/demo-eval \[test\]\s+3,4\s+IWNE-FS\s+0\.5\s+1\s+resnet18-w8\s+iwne-fs\s+32/);
     expect(io.out()).toMatch(/Paired DeLong tests[\s\S]*IFI-FS − IWNE-FS\s+[+-]\d\.\d{4}\s+-?\d\.\d{4}–-?\d\.\d{4}\s+\d/);
   });
 
   it('bad arguments name the fields; nothing is written', async () => {
-    capture();
+    captureOutput();
     await expect(runEvaluate(['--study', study, '--dataset', 'demo-eval'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'runId' }] });
     await expect(runEvaluate(['--run', 'x', '--dataset', 'y'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'study' }] });
     await expect(runEvaluate(['--study', study, '--run', 'iwne-fs', '--dataset', 'demo-eval', '--referable', '3,x', '--bootstrap', 'many', '--split', 'val'])).rejects.toMatchObject({

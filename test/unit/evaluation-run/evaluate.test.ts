@@ -15,7 +15,9 @@ import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
 import { bootstrapAuc, delongCi, rocAuc, rocCurve, thresholdForSensitivity, youdenPoint } from '../../../src-main/services/evaluation/metrics';
 import { loadRunModel } from '../../../src-main/services/runs/run-model';
 import { EvaluationResult, PREDICTIONS_COLUMNS } from '../../../src-shared/evaluation';
-import { readCsv, readManifest, recordingContext, evalStudy, trainTiny } from './helpers';
+import { readCsv } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { evalStudy, readManifest, trainTiny } from '../../support/studies';
 
 let study: string;
 beforeAll(async () => {

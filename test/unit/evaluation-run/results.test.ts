@@ -12,7 +12,8 @@ import { pairedDelongTest } from '../../../src-main/services/evaluation/metrics'
 import { RESULTS_CSV_COLUMNS, fig2Data, resultsTableCsv, studyResults } from '../../../src-main/services/evaluation/results';
 import { Rng } from '../../../src-main/random/prng';
 import { StudyResults, type ResultsRow } from '../../../src-shared/evaluation';
-import { tempDir, writeFakeEvaluation } from './helpers';
+import { writeFakeEvaluation } from '../../support/evaluations';
+import { tempDir } from '../../support/files';
 
 /** 60 images, ~40 % referable, two correlated models (A better than B). */
 function predictions(seed: number) {

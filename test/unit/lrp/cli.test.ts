@@ -10,7 +10,8 @@ import { runBenchLrp } from '../../../src-main/cli/commands/bench-lrp';
 import { runExplain } from '../../../src-main/cli/commands/explain';
 import { initEngine } from '../../../src-main/engine/backend';
 import { ExplanationResult } from '../../../src-shared/explanations';
-import { realDataAvailable } from '../datasets/helpers';
+import { captureOutput } from '../../support/cli';
+import { realDataAvailable } from '../../support/real-data';
 import { idridSubset, studyWithIdrid, writeRandomRun } from './service-helpers';
 
 const available = realDataAvailable('idrid-seg-quarter');
@@ -24,18 +25,11 @@ beforeAll(async () => {
   (await writeRandomRun(study, 'b', 'resnet50-w2', 48, 2)).dispose();
 }, 120_000);
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
-  return { out: () => out.join(''), err: () => err.join('') };
-}
 afterEach(() => vi.restoreAllMocks());
 
 describe.skipIf(!available)('funduslab explain', () => {
   it('explains two runs with --json and passes the options through', { timeout: 60_000 }, async () => {
-    const io = capture();
+    const io = captureOutput();
     const code = await runExplain(['--study', study, '--runs', 'a,b', '--dataset', 'idrid', '--images', '1', '--start', 'referable', '--referable', '2,3,4', '--first-layer', 'flat', '--max-pool', 'proportional', '--lesions', 'EX,HE', '--noise-seed', '3', '--json']);
     expect(code).toBe(0);
     const printed = JSON.parse(io.out()) as { ok: boolean; value: unknown[] };
@@ -52,7 +46,7 @@ describe.skipIf(!available)('funduslab explain', () => {
   });
 
   it('prints the Table-3 summary without --json', { timeout: 60_000 }, async () => {
-    const io = capture();
+    const io = captureOutput();
     expect(await runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid'])).toBe(0);
     const text = io.out();
     expect(text).toMatch(/Run a \(IWNE-FS, resnet18-w4, 48 px\) on idrid: 2 image\(s\)/);
@@ -61,7 +55,7 @@ describe.skipIf(!available)('funduslab explain', () => {
   });
 
   it('refuses missing or bad options naming them', async () => {
-    capture();
+    captureOutput();
     await expect(runExplain(['--study', study, '--dataset', 'idrid'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'runs', message: expect.any(String) }] });
     await expect(runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid', '--max-pool', 'average'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [expect.objectContaining({ path: 'lrp.maxPool' })] });
     await expect(runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid', '--noise-seed', 'x'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'noise-seed', message: 'not an integer' }] });
@@ -70,7 +64,7 @@ describe.skipIf(!available)('funduslab explain', () => {
 
 describe('funduslab bench lrp', () => {
   it('reports LRP and gradient times on the active backend with their ratio (tiny net)', { timeout: 60_000 }, async () => {
-    const io = capture();
+    const io = captureOutput();
     const before = tf.memory().numTensors;
     expect(await runBenchLrp(['--arch', 'resnet18-w2', '--size', '32', '--runs', '1', '--json'])).toBe(0);
     expect(tf.memory().numTensors).toBe(before);

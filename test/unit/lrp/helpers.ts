@@ -1,4 +1,4 @@
-/** Shared helpers of the LRP tests: random models/graphs/inputs from the seeded PRNG, comparisons. */
+/** Shared helpers of the LRP tests: random models/graphs/inputs from the seeded PRNG, per-image sums. */
 import tf from '@tensorflow/tfjs';
 import type { Tensor, Tensor1D, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import type { ResNet } from '../../../src-main/engine/models/resnet';
@@ -49,41 +49,6 @@ export function zeroBiases(model: ResNet): void {
       tf.tidy(() => v.assign(tf.zerosLike(v)));
     }
   }
-}
-
-/** max |a − b| / max |b|. */
-export function relMaxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) throw new Error(`length ${a.length} ≠ ${b.length}`);
-  let diff = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-    scale = Math.max(scale, Math.abs(b[i]!));
-  }
-  return diff / (scale || 1);
-}
-
-export function pearson(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const n = a.length;
-  let ma = 0;
-  let mb = 0;
-  for (let i = 0; i < n; i++) {
-    ma += a[i]!;
-    mb += b[i]!;
-  }
-  ma /= n;
-  mb /= n;
-  let sab = 0;
-  let saa = 0;
-  let sbb = 0;
-  for (let i = 0; i < n; i++) {
-    const da = a[i]! - ma;
-    const db = b[i]! - mb;
-    sab += da * db;
-    saa += da * da;
-    sbb += db * db;
-  }
-  return sab / Math.sqrt(saa * sbb);
 }
 
 /** Per-image sums of an [N, …] array. */

@@ -7,7 +7,10 @@ import { exportSafetensors } from '../../../src-main/engine/weights/export';
 import { importDataset } from '../../../src-main/services/datasets/import/import-service';
 import { writeJsonAtomic } from '../../../src-main/fs/atomic';
 import { TrainingSpec } from '../../../src-shared/training';
-import { DATA_DIR, makeStudy, tempDir, testContext } from '../datasets/helpers';
+import { tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { DATA_DIR } from '../../support/real-data';
+import { makeStudy } from '../../support/studies';
 import { randomizeBatchNorm } from './helpers';
 
 export const QUARTER = path.join(DATA_DIR, 'idrid-seg-quarter');
@@ -32,7 +35,7 @@ export async function idridSubset(ids: readonly string[]): Promise<string> {
 /** A study with dataset `datasetId` imported from `source` at `size` px (input and overlay). */
 export async function studyWithIdrid(source: string, size: number, datasetId = 'idrid', study?: string): Promise<string> {
   const dir = study ?? (await makeStudy());
-  await importDataset({ type: 'idrid-seg', path: source, id: datasetId, settings: { inputSize: size, overlaySize: size }, concurrency: 2 }, dir, testContext());
+  await importDataset({ type: 'idrid-seg', path: source, id: datasetId, settings: { inputSize: size, overlaySize: size }, concurrency: 2 }, dir, recordingContext());
   return dir;
 }
 

@@ -21,7 +21,9 @@ import type { ExplanationResult } from '../../../src-shared/explanations';
 import { explainRun } from '../../../src-main/analysis/lrp/service';
 import { writeIdridDemo } from '../../../src-main/services/demo';
 import { importDataset } from '../../../src-main/services/datasets/import/import-service';
-import { evalStudy, readManifest, recordingContext, tempDir, trainTiny } from '../evaluation-run/helpers';
+import { tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { evalStudy, readManifest, trainTiny } from '../../support/studies';
 import type { TrainingResult } from '../../../src-shared/training';
 
 const tool = (name: string) => {

@@ -24,7 +24,9 @@ import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
 import { referableProbability } from '../../../src-main/services/evaluation/metrics';
 import { loadRunModel } from '../../../src-main/services/runs/run-model';
 import { ImageSource } from '../../../src-main/services/training/data';
-import { copyDataset, evalStudy, readCsv, readManifest, recordingContext, trainTiny } from '../evaluation-run/helpers';
+import { readCsv } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { copyDataset, evalStudy, readManifest, trainTiny } from '../../support/studies';
 
 let study: string;
 const moco = { epochs: 2, batchSize: 16, queueSize: 64, optimizer: 'adamw' as const, lr: 1e-3, dim: 16, mlpHidden: 16 };

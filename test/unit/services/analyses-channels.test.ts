@@ -14,47 +14,29 @@ import path from 'node:path';
 import { build } from 'esbuild';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { composeApp, type ShellAdapter } from '../../../src-main/host/compose';
-import { NodeForkLauncher } from '../../../src-main/services/jobs/node-launcher';
-import { memoryLogger } from '../../../src-main/services/log';
-import { MemorySettingsStore } from '../../../src-main/services/settings/store';
+import type { ComposedApp, ShellAdapter } from '../../../src-main/host/compose';
 import { StudyService } from '../../../src-main/services/study-folder/study-service';
-import { workerEntry } from '../../../src-main/paths';
 import { DATASET_SCHEMA_VERSION, DatasetManifest } from '../../../src-shared/datasets';
 import { EXPLANATION_SCHEMA_VERSION, ExplanationResult } from '../../../src-shared/explanations';
 import { RobustnessResult } from '../../../src-shared/robustness';
 import { SPECTRA_SCHEMA_VERSION, SpectraResult } from '../../../src-shared/spectra';
 import { TrainingResult, TrainingSpec } from '../../../src-shared/training';
-import { tempDir } from '../evaluation-run/helpers';
+import { callChannel, testApp } from '../../support/app';
+import { REPO_ROOT, tempDir } from '../../support/files';
 
-const log = memoryLogger();
-const ROOT = path.resolve(import.meta.dirname, '..', '..', '..');
 let root: string;
 let study: string;
-let browserApp: ReturnType<typeof composeApp>;
-let desktopApp: ReturnType<typeof composeApp>;
+let browserApp: ComposedApp;
+let desktopApp: ComposedApp;
 const opened: string[] = [];
 let shellAnswer = '';
 
+/** The app in browser mode, or as the desktop app with `shell`; its worker never starts: these channels read files only. */
 function compose(shell: ShellAdapter | null) {
-  return composeApp({
-    host: shell ? 'electron' : 'browser',
-    appVersion: '0.0.0-test',
-    electronVersion: null,
-    dataDir: path.join(root, shell ? 'home-desktop' : 'home-browser'),
-    settings: new MemorySettingsStore({ preferredBackend: 'auto' }),
-    launcher: new NodeForkLauncher(workerEntry(), log), // never started: these channels read files only
-    dialogs: null,
-    shell,
-    log,
-  });
+  return testApp({ dataDir: path.join(root, shell ? 'home-desktop' : 'home-browser'), preferredBackend: 'auto', shell });
 }
 
-async function call(channel: string, payload: unknown, app = browserApp) {
-  const response = await app.dispatch(channel, payload, { transport: 'test' });
-  if (!response.ok) throw Object.assign(new Error(`${response.error.code}: ${response.error.message}`), response.error);
-  return response.value;
-}
+const call = (channel: string, payload: unknown, app = browserApp) => callChannel(app, channel, payload);
 
 async function writeJson(file: string, value: unknown) {
   await fsp.mkdir(path.dirname(file), { recursive: true });
@@ -360,10 +342,10 @@ describe('shell.openPath', () => {
 describe('the readers are pure file reading', () => {
   const READERS = ['src-main/analysis/spectra/results.ts', 'src-main/analysis/robustness/results.ts', 'src-main/analysis/lrp/results.ts', 'src-main/report/files.ts', 'src-main/services/runs/run-info.ts'];
   it.each(READERS)('%s does not pull @tensorflow into the main process', async (reader) => {
-    const out = await build({ entryPoints: [path.join(ROOT, reader)], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, packages: 'external', logLevel: 'silent' });
+    const out = await build({ entryPoints: [path.join(REPO_ROOT, reader)], bundle: true, platform: 'node', format: 'esm', write: false, metafile: true, packages: 'external', logLevel: 'silent' });
     const external = Object.values(out.metafile.inputs).flatMap((i) => i.imports.filter((x) => x.external).map((x) => x.path));
     expect(external.length).toBeGreaterThan(0);
     expect(external.filter((p) => p.startsWith('@tensorflow'))).toEqual([]);
-    expect(existsSync(path.join(ROOT, reader))).toBe(true);
+    expect(existsSync(path.join(REPO_ROOT, reader))).toBe(true);
   });
 });

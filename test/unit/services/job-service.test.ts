@@ -2,14 +2,14 @@
  * The job state machine, with scripted in-process workers that speak the real worker protocol.
  * (test/unit/services/job-worker.test.ts runs the same service against real worker processes.)
  */
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { JobState, type JobRequest } from '../../../src-shared/jobs';
 import { JobService } from '../../../src-main/services/jobs/job-service';
 import type { WorkerHandle, WorkerLauncher } from '../../../src-main/services/jobs/launcher';
 import { memoryLogger } from '../../../src-main/services/log';
+import { tempDirSync } from '../../support/files';
 
 type Script = (worker: ScriptedWorker, run: { task: string; params: unknown }) => void;
 
@@ -61,7 +61,7 @@ const REQUEST: JobRequest = { kind: 'engine.selftest', params: { size: 16, batch
 const tick = (ms = 5) => new Promise((r) => setTimeout(r, ms));
 
 function setup(script: Script, extra: Partial<ConstructorParameters<typeof JobService>[0]> = {}) {
-  const dir = mkdtempSync(path.join(os.tmpdir(), 'funduslab-jobs-'));
+  const dir = tempDirSync('jobs');
   const launcher = new ScriptedLauncher(script);
   const updates: JobState[] = [];
   const service = new JobService({
@@ -235,7 +235,7 @@ describe('JobService', () => {
 
   it('jobs of a study are stored in the study folder', async () => {
     const { service } = setup(succeedInThreeSteps);
-    const study = mkdtempSync(path.join(os.tmpdir(), 'funduslab-jobstudy-'));
+    const study = tempDirSync('jobstudy');
     const job = await service.submit({ ...REQUEST, studyPath: study });
     await service.waitFor(job.id);
     expect(readdirSync(path.join(study, 'jobs'))).toContain(`${job.id}.json`);

@@ -2,30 +2,14 @@
  * Jobs in real worker processes (dist/worker.js forked by the Node launcher), through the same
  * composition root the bridge and the desktop app use.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { JobState } from '../../../src-shared/jobs';
 import { SelfTestResult } from '../../../src-shared/engine';
-import { composeApp } from '../../../src-main/host/compose';
-import { NodeForkLauncher } from '../../../src-main/services/jobs/node-launcher';
-import { memoryLogger } from '../../../src-main/services/log';
-import { MemorySettingsStore } from '../../../src-main/services/settings/store';
-import { workerEntry } from '../../../src-main/paths';
+import { callChannel, testApp } from '../../support/app';
+import { tempDirSync } from '../../support/files';
 
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'funduslab-worker-'));
-const log = memoryLogger();
-const app = composeApp({
-  host: 'browser',
-  appVersion: '0.0.0-test',
-  electronVersion: null,
-  dataDir,
-  settings: new MemorySettingsStore({ preferredBackend: 'cpu' }),
-  launcher: new NodeForkLauncher(workerEntry(), log),
-  dialogs: null,
-  log,
-});
+const dataDir = tempDirSync('worker');
+const app = testApp({ dataDir, preferredBackend: 'cpu' });
 const updates: JobState[] = [];
 app.bus.subscribe((event, payload) => {
   if (event === 'jobs.update') updates.push(JobState.parse(payload));
@@ -33,11 +17,7 @@ app.bus.subscribe((event, payload) => {
 
 afterAll(() => app.shutdown());
 
-const call = async (channel: string, payload: unknown) => {
-  const response = await app.dispatch(channel, payload, { transport: 'test' });
-  if (!response.ok) throw new Error(`${response.error.code}: ${response.error.message}`);
-  return response.value;
-};
+const call = (channel: string, payload: unknown) => callChannel(app, channel, payload);
 
 describe('jobs in worker processes', () => {
   it('engine.status comes from a worker and honours the settings preference', async () => {

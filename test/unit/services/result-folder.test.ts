@@ -5,14 +5,14 @@
  * the next write cleans up what the crash left.
  */
 import { fork } from 'node:child_process';
-import { existsSync, mkdtempSync, promises as fsp } from 'node:fs';
-import os from 'node:os';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listResultFolders, resultFolderOf, writeResultFolder } from '../../../src-main/services/study-folder/result-folder';
 import { studyLayout } from '../../../src-main/services/study-folder/layout';
-import { bundleDriver, REPO_ROOT } from '../../support/bundle-driver';
+import { bundleDriver } from '../../support/bundle-driver';
+import { REPO_ROOT, tempDirSync } from '../../support/files';
 
 const Result = z.object({ version: z.number() });
 let driver: Awaited<ReturnType<typeof bundleDriver>>;
@@ -63,7 +63,7 @@ describe('writeResultFolder under SIGKILL', () => {
   ];
 
   it.each(cases)('killed at "%s": version %i is readable and complete, and nothing half-written is visible', async (step, expected) => {
-    const study = mkdtempSync(path.join(os.tmpdir(), 'fl-result-folder-'));
+    const study = tempDirSync('result-folder');
     const parent = studyLayout(study).folder('spectra');
     await writeVersion(parent, 'r', 1);
     expect(await runDriver(parent, 'r', 2, step)).toBe(true);
@@ -82,7 +82,7 @@ describe('writeResultFolder under SIGKILL', () => {
   }, 60_000);
 
   it('an error while filling removes the temporary folder and keeps the earlier result', async () => {
-    const study = mkdtempSync(path.join(os.tmpdir(), 'fl-result-folder-'));
+    const study = tempDirSync('result-folder');
     const parent = studyLayout(study).folder('robustness');
     await writeVersion(parent, 'r', 1);
     await expect(
@@ -97,7 +97,7 @@ describe('writeResultFolder under SIGKILL', () => {
   });
 
   it('a first write killed before the swap leaves no result and no visible folder', async () => {
-    const study = mkdtempSync(path.join(os.tmpdir(), 'fl-result-folder-'));
+    const study = tempDirSync('result-folder');
     const parent = studyLayout(study).folder('explanations');
     expect(await runDriver(parent, 'r', 1, 'filled')).toBe(true);
     expect(resultFolderOf(parent, 'r')).toBeNull();

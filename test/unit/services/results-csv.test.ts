@@ -10,38 +10,22 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CsvFile } from '../../../src-shared/contract';
-import { composeApp } from '../../../src-main/host/compose';
-import { NodeForkLauncher } from '../../../src-main/services/jobs/node-launcher';
-import { memoryLogger } from '../../../src-main/services/log';
-import { MemorySettingsStore } from '../../../src-main/services/settings/store';
+import type { ComposedApp } from '../../../src-main/host/compose';
 import { StudyService } from '../../../src-main/services/study-folder/study-service';
-import { workerEntry } from '../../../src-main/paths';
-import { tempDir, writeFakeEvaluation } from '../evaluation-run/helpers';
+import { callChannel, testApp } from '../../support/app';
+import { writeFakeEvaluation } from '../../support/evaluations';
+import { tempDir } from '../../support/files';
 
-const log = memoryLogger();
-let app: ReturnType<typeof composeApp>;
+let app: ComposedApp;
 let root: string;
 let study: string;
 let empty: string;
 
-const call = async (channel: string, payload: unknown) => {
-  const response = await app.dispatch(channel, payload, { transport: 'test' });
-  if (!response.ok) throw Object.assign(new Error(`${response.error.code}: ${response.error.message}`), response.error);
-  return response.value;
-};
+const call = (channel: string, payload: unknown) => callChannel(app, channel, payload);
 
 beforeAll(async () => {
   root = await tempDir('results-csv');
-  app = composeApp({
-    host: 'browser',
-    appVersion: '0.0.0-test',
-    electronVersion: null,
-    dataDir: path.join(root, 'home'),
-    settings: new MemorySettingsStore({ preferredBackend: 'auto' }),
-    launcher: new NodeForkLauncher(workerEntry(), log), // never started: these channels read files only
-    dialogs: null,
-    log,
-  });
+  app = testApp({ dataDir: path.join(root, 'home'), preferredBackend: 'auto' }); // its worker never starts: these channels read files only
   const studies = new StudyService({ appVersion: 'test' });
   study = path.join(root, 'My study (pilot)');
   empty = path.join(root, 'empty');

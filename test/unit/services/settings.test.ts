@@ -1,11 +1,11 @@
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SETTINGS, MAX_RECENT_STUDIES } from '../../../src-shared/settings';
 import { FileSettingsStore } from '../../../src-main/services/settings/file-store';
 import { MemorySettingsStore, SettingsService, settingsFromUnknown } from '../../../src-main/services/settings/store';
 import { memoryLogger } from '../../../src-main/services/log';
+import { tempDirSync } from '../../support/files';
 
 describe('settings', () => {
   it('keeps the most recent studies first, deduplicated, bounded', () => {
@@ -26,7 +26,7 @@ describe('settings', () => {
   });
 
   it('the file store round-trips and moves a corrupt file aside instead of overwriting it', () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'funduslab-settings-'));
+    const dir = tempDirSync('settings');
     const file = path.join(dir, 'settings.json');
     const log = memoryLogger();
     const store = new FileSettingsStore(file, log);

@@ -1,12 +1,12 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src-shared/errors';
 import { StudyFile } from '../../../src-shared/study';
 import { STUDY_SUBFOLDERS, StudyService } from '../../../src-main/services/study-folder/study-service';
+import { tempDirSync } from '../../support/files';
 
-const tmp = () => mkdtempSync(path.join(os.tmpdir(), 'funduslab-study-'));
+const tmp = () => tempDirSync('study');
 const service = () => new StudyService({ appVersion: '9.9.9', now: () => new Date('2026-01-02T03:04:05Z') });
 
 async function errorOf(promise: Promise<unknown>): Promise<AppError> {

@@ -3,32 +3,18 @@
  * worker process (dist/worker.js forked by the Node launcher) → the engine's reader, with the
  * committed golden fixtures (test/golden/resnet, made by PyTorch).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { WeightsInspection } from '../../../src-shared/weights';
-import { composeApp } from '../../../src-main/host/compose';
-import { NodeForkLauncher } from '../../../src-main/services/jobs/node-launcher';
-import { memoryLogger } from '../../../src-main/services/log';
-import { MemorySettingsStore } from '../../../src-main/services/settings/store';
-import { workerEntry } from '../../../src-main/paths';
 import { TASKS, toWeightsInspection } from '../../../src-main/worker/tasks';
 import { inspectWeights } from '../../../src-main/engine/weights/inspect';
+import { testApp } from '../../support/app';
+import { tempDirSync } from '../../support/files';
 
 const GOLDEN = path.resolve(import.meta.dirname, '..', '..', 'golden', 'resnet');
-const work = mkdtempSync(path.join(os.tmpdir(), 'funduslab-weights-'));
-const log = memoryLogger();
-const app = composeApp({
-  host: 'browser',
-  appVersion: '0.0.0-test',
-  electronVersion: null,
-  dataDir: path.join(work, 'data'),
-  settings: new MemorySettingsStore({ preferredBackend: 'cpu' }),
-  launcher: new NodeForkLauncher(workerEntry(), log),
-  dialogs: null,
-  log,
-});
+const work = tempDirSync('weights');
+const app = testApp({ dataDir: path.join(work, 'data'), preferredBackend: 'cpu' });
 afterAll(() => app.shutdown());
 
 async function inspect(payload: unknown): Promise<WeightsInspection> {

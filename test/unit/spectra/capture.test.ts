@@ -19,9 +19,7 @@
  * and shapes match what the hook sees, which BatchNorms are derived, non-finite activations are
  * rejected naming the layer, no tensor leaks, cancellation.
  */
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { readdirSync, rmSync } from 'node:fs';
 import tf from '@tensorflow/tfjs';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -33,6 +31,8 @@ import { ResNet } from '../../../src-main/engine/models/resnet';
 import { BN_EPS, parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { detachedContext } from '../../../src-main/job-context';
 import { Rng } from '../../../src-main/random/prng';
+import { tempDirSync } from '../../support/files';
+import { relInfDiff } from '../../support/numeric';
 
 const N = 9;
 const SIZE = 32;
@@ -140,16 +140,6 @@ async function streamed(opts: Parameters<typeof captureGrams>[3]): Promise<{ gra
   return { grams, passes: t.forwardPasses };
 }
 
-function maxRelDiff(a: Float64Array, b: Float64Array): number {
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-  }
-  return scale === 0 ? diff : diff / scale;
-}
-
 describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
   let naive: Map<string, Naive>;
   beforeAll(() => {
@@ -171,8 +161,8 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
     expect(zero.exact!.constant).toBe(zero.shape.reduce((a, b) => a * b, 1));
     // Rounding of the float32 BN output is visible, and within the bound the tests use.
     const bns = [...naive.values()].filter((v) => v.exact);
-    expect(Math.max(...bns.map((v) => maxRelDiff(v.exact!.gram, v.gram)))).toBeGreaterThan(1e-9);
-    for (const v of bns) expect(maxRelDiff(v.exact!.gram, v.gram)).toBeLessThanOrEqual(2 ** -24 * v.ratio!);
+    expect(Math.max(...bns.map((v) => relInfDiff(v.exact!.gram, v.gram)))).toBeGreaterThan(1e-9);
+    for (const v of bns) expect(relInfDiff(v.exact!.gram, v.gram)).toBeLessThanOrEqual(2 ** -24 * v.ratio!);
     expect(Math.max(...bns.map((v) => v.ratio!))).toBeLessThan(100);
   });
 
@@ -212,7 +202,7 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
   ];
   for (const c of cases) {
     it(c.name, async () => {
-      const scratch = c.opts.scratch ? mkdtempSync(path.join(os.tmpdir(), 'funduslab-spectra-')) : null;
+      const scratch = c.opts.scratch ? tempDirSync('spectra') : null;
       const before = tf.memory().numTensors;
       const derived = c.opts.bnFromConv !== false;
       try {
@@ -224,10 +214,10 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
           const g = grams.get(name)!;
           const oracle = derived && ref.exact ? ref.exact : ref;
           expect(g.constantFeatures, name).toBe(oracle.constant);
-          expect(maxRelDiff(g.gram, oracle.gram), name).toBeLessThanOrEqual(c.tol);
+          expect(relInfDiff(g.gram, oracle.gram), name).toBeLessThanOrEqual(c.tol);
           if (derived && ref.exact) {
             expect(g.constantFeatures, name).toBe(ref.constant);
-            if (c.opts.gramPrecision === 'float64') expect(maxRelDiff(g.gram, ref.gram), `${name} vs direct`).toBeLessThanOrEqual(2 ** -24 * ref.ratio!);
+            if (c.opts.gramPrecision === 'float64') expect(relInfDiff(g.gram, ref.gram), `${name} vs direct`).toBeLessThanOrEqual(2 ** -24 * ref.ratio!);
           }
         }
         // γ = 0 makes channel 0 of layer1.0.bn1 constant at every position; ZERO_BN is all constant.

@@ -18,6 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accumulateBlock, accumulateGram, naiveStandardisedGram, referenceStatistics, shiftedStatistics, standardiseBlock } from '../../../src-main/analysis/spectra/gram';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { Rng } from '../../../src-main/random/prng';
+import { relInfDiff } from '../../support/numeric';
 
 beforeAll(async () => {
   await initEngine({ preference: 'wasm', env: {} });
@@ -48,16 +49,6 @@ function adversarialBlock(n: number, width: number, seed: number): Float32Array 
     col(j, () => Math.max(shift + scale * rng.normal(), shift - scale)); // ReLU-like floor
   }
   return x;
-}
-
-function maxRelDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  let diff = 0;
-  for (let i = 0; i < b.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    diff = Math.max(diff, Math.abs(a[i]! - b[i]!));
-  }
-  return scale === 0 ? diff : diff / scale;
 }
 
 /** Columns `cols` of the row-major n × width block. */
@@ -121,7 +112,7 @@ describe('accumulateBlock', () => {
         const gram = new Float64Array(n * n);
         const r = accumulateBlock(x, n, width, precision, { kept: gram });
         expect(r).toEqual({ constant: full.constant, excludedVarying: 0, nonFinite: 0 });
-        expect(maxRelDiff(gram, full.gram)).toBeLessThanOrEqual(tol);
+        expect(relInfDiff(gram, full.gram)).toBeLessThanOrEqual(tol);
         expect(full.constant).toBe(5);
 
         const k = new Float64Array(n * n);
@@ -130,9 +121,9 @@ describe('accumulateBlock', () => {
         expect(split.constant).toBe(full.constant);
         expect(split.excludedVarying).toBe(excluded.length - constantExcluded);
         expect(constantExcluded).toBe(2); // columns 1 and 2
-        expect(maxRelDiff(k, keptRef.gram)).toBeLessThanOrEqual(tol);
-        expect(maxRelDiff(e, excludedRef.gram)).toBeLessThanOrEqual(tol);
-        expect(maxRelDiff(Float64Array.from(k, (v, i) => v + e[i]!), full.gram)).toBeLessThanOrEqual(tol);
+        expect(relInfDiff(k, keptRef.gram)).toBeLessThanOrEqual(tol);
+        expect(relInfDiff(e, excludedRef.gram)).toBeLessThanOrEqual(tol);
+        expect(relInfDiff(Float64Array.from(k, (v, i) => v + e[i]!), full.gram)).toBeLessThanOrEqual(tol);
         expect(tf.memory().numTensors).toBe(before);
       });
     }
@@ -144,12 +135,12 @@ describe('accumulateBlock', () => {
     // Two blocks of 150 columns add up to the one-block Gram.
     const gram = new Float64Array(n * n);
     for (const cols of [all.slice(0, 150), all.slice(150)]) accumulateBlock(columns(x, n, width, cols), n, cols.length, 'backend', { kept: gram });
-    expect(maxRelDiff(gram, full.gram)).toBeLessThanOrEqual(1e-5);
+    expect(relInfDiff(gram, full.gram)).toBeLessThanOrEqual(1e-5);
     // Only constant columns excluded: no excluded Gram needed, nothing lands in it.
     const only = Uint8Array.from(all, (j) => (j < 5 ? 1 : 0));
     const g2 = new Float64Array(n * n);
     expect(accumulateBlock(x, n, width, 'backend', { kept: g2 }, only).excludedVarying).toBe(0);
-    expect(maxRelDiff(g2, full.gram)).toBeLessThanOrEqual(1e-5);
+    expect(relInfDiff(g2, full.gram)).toBeLessThanOrEqual(1e-5);
     expect(() => accumulateBlock(x, n, width, 'backend', { kept: g2 }, excludedFlags)).toThrow(/excluded columns without an excluded Gram/);
     // Non-finite values: reported, the Gram untouched.
     const bad = Float32Array.from(x);
@@ -174,8 +165,8 @@ describe('accumulateGram (standardised blocks) on the backend', () => {
       const b = new Float64Array(n * n);
       accumulateGram(a, z, n, width, 'backend');
       accumulateGram(b, z, n, width, 'float64');
-      expect(maxRelDiff(a, b)).toBeLessThanOrEqual(1e-5);
-      expect(maxRelDiff(a, b)).toBeGreaterThan(0); // float32 products: not the float64 path by accident
+      expect(relInfDiff(a, b)).toBeLessThanOrEqual(1e-5);
+      expect(relInfDiff(a, b)).toBeGreaterThan(0); // float32 products: not the float64 path by accident
       expect(tf.memory().numTensors).toBe(before);
     });
   }

@@ -17,7 +17,7 @@ import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { exportSafetensors } from '../../../src-main/engine/weights/export';
 import { detachedContext } from '../../../src-main/job-context';
 import { readDatasetManifest } from '../../../src-main/services/datasets/manifest-file';
-import { demoSpec, demoStudy } from '../training-run/helpers';
+import { demoSpec, demoStudy } from '../../support/studies';
 
 let study: string;
 const norm = { mean: [0.32, 0.22, 0.16], std: [0.26, 0.18, 0.13], source: 'paper EyePACS' };

@@ -13,7 +13,8 @@ import { runDemoStudy } from '../../../src-main/study-run/demo-study';
 import { runStudy } from '../../../src-main/study-run/run-study';
 import { readStudyPlan } from '../../../src-main/study-run/plan-file';
 import { listRuns } from '../../../src-main/services/runs/run-info';
-import { recordingContext, tempDir } from '../training-run/helpers';
+import { tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
 
 let out: string;
 beforeAll(async () => {

@@ -5,7 +5,9 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
 import { runTrain } from '../../../src-main/cli/commands/train';
 import { TrainingResult, TrainingSpec } from '../../../src-shared/training';
-import { demoSpec, demoStudy, tempDir } from './helpers';
+import { captureOutput } from '../../support/cli';
+import { tempDir } from '../../support/files';
+import { demoSpec, demoStudy } from '../../support/studies';
 
 let study: string;
 beforeAll(async () => {
@@ -13,18 +15,11 @@ beforeAll(async () => {
   study = await demoStudy({ patients: 30 });
 }, 120_000);
 
-function capture() {
-  const out: string[] = [];
-  const err: string[] = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((c: string | Uint8Array) => (out.push(String(c)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
-  return { out: () => out.join(''), err: () => err.join('') };
-}
 afterEach(() => vi.restoreAllMocks());
 
 describe('funduslab train', () => {
   it('--example-spec prints a valid spec on stdout and explains it on stderr', async () => {
-    const io = capture();
+    const io = captureOutput();
     expect(await runTrain(['--example-spec'])).toBe(0);
     const spec = TrainingSpec.parse(JSON.parse(io.out()));
     expect(spec).toMatchObject({ strategy: 'IWNE-FS', datasetId: 'eyepacs' });
@@ -34,7 +29,7 @@ describe('funduslab train', () => {
   it('runs a spec file with --json and prints the result', async () => {
     const file = path.join(await tempDir('spec'), 'spec.json');
     await fsp.writeFile(file, JSON.stringify(demoSpec({ epochs: 1 })));
-    const io = capture();
+    const io = captureOutput();
     expect(await runTrain([file, '--study', study, '--run-id', 'cli', '--json'])).toBe(0);
     const printed = JSON.parse(io.out()) as { ok: boolean; value: unknown };
     expect(printed.ok).toBe(true);
@@ -45,7 +40,7 @@ describe('funduslab train', () => {
   it('rejects an invalid spec with BAD_REQUEST naming the fields', async () => {
     const file = path.join(await tempDir('spec'), 'bad.json');
     await fsp.writeFile(file, JSON.stringify({ strategy: 'IWNE-XX', fraction: 2, datasetId: 'demo' }));
-    capture();
+    captureOutput();
     await expect(runTrain([file, '--study', study])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: expect.arrayContaining([expect.objectContaining({ path: 'strategy' }), expect.objectContaining({ path: 'fraction' })]) });
     await expect(runTrain([file])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'study', message: expect.any(String) }] });
   });

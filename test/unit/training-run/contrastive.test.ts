@@ -24,7 +24,8 @@ import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { runTraining } from '../../../src-main/services/training';
 import { pretrainId, runPretraining } from '../../../src-main/services/training/pretrain';
 import { MOCO_AUG_PLUS, TrainingSpec, type PretrainEpochLog } from '../../../src-shared/training';
-import { demoSpec, demoStudy, recordingContext } from './helpers';
+import { recordingContext } from '../../support/job-context';
+import { demoSpec, demoStudy } from '../../support/studies';
 
 // Un-augmented views, a fast key encoder and AdamW: the easiest instance-discrimination setting, so
 // that 10 short epochs show the objective being optimised (aug+ with m = 0.999 needs far longer).

@@ -7,7 +7,6 @@
 import { fork } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { build } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
 import { readSafetensors } from '../../../src-main/engine/weights/safetensors';
@@ -15,25 +14,22 @@ import { toFloat32 } from '../../../src-main/engine/weights/tensors';
 import { fsyncWriter, type FileWriter } from '../../../src-main/services/training/checkpoint';
 import { runTraining } from '../../../src-main/services/training';
 import { TrainingEpochLog, type TrainingResult } from '../../../src-shared/training';
-import { REPO_ROOT, demoSpec, demoStudy, recordingContext } from './helpers';
+import { bundleDriver } from '../../support/bundle-driver';
+import { REPO_ROOT } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { demoSpec, demoStudy } from '../../support/studies';
 
 const TOL = 1e-6;
 const spec = demoSpec({ epochs: 3 });
 let study: string;
-let driver: string;
+let driver: Awaited<ReturnType<typeof bundleDriver>>;
 
 beforeAll(async () => {
   await initEngine({ preference: 'auto' });
   study = await demoStudy({ patients: 40 });
-  // Bundle the driver next to node_modules so its bare imports (tfjs, sharp) resolve.
-  const dir = path.join(REPO_ROOT, 'node_modules', '.cache', 'funduslab-tests');
-  await fsp.mkdir(dir, { recursive: true });
-  driver = path.join(dir, `train-driver-${process.pid}.mjs`);
-  await build({ entryPoints: [path.join(import.meta.dirname, 'driver.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: driver, logLevel: 'error' });
+  driver = await bundleDriver(path.join(import.meta.dirname, 'driver.ts'), 'train-driver');
 }, 120_000);
-afterAll(async () => {
-  if (driver) await fsp.rm(driver, { force: true });
-});
+afterAll(async () => driver?.remove());
 
 async function readLog(file: string): Promise<TrainingEpochLog[]> {
   const text = (await fsp.readFile(file, 'utf8')).trim();
@@ -79,7 +75,7 @@ describe('training run durability', () => {
 
   it('a run killed with SIGKILL mid-epoch resumes from its checkpoint and ends with the uninterrupted run\'s numbers', async () => {
     const runDir = path.join(study, 'runs', 'killed');
-    const child = fork(driver, [study, 'killed', JSON.stringify(spec)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
+    const child = fork(driver.file, [study, 'killed', JSON.stringify(spec)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let killedAt = '';
     let stderr = '';
     child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));

@@ -5,40 +5,22 @@
  * runnable cell and never a second one for a cell already queued, runs.get returns the live log,
  * and `runGrid` (the CLI path) runs what is left in-process.
  */
-import { mkdtempSync } from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GridView, RunDetail } from '../../../src-shared/grid';
 import { JobState } from '../../../src-shared/jobs';
-import { composeApp } from '../../../src-main/host/compose';
-import { NodeForkLauncher } from '../../../src-main/services/jobs/node-launcher';
-import { memoryLogger } from '../../../src-main/services/log';
-import { MemorySettingsStore } from '../../../src-main/services/settings/store';
-import { workerEntry } from '../../../src-main/paths';
 import { runGrid } from '../../../src-main/services/training/grid-run';
 import { initEngine } from '../../../src-main/engine/backend';
-import { demoSpec, demoStudy, recordingContext } from './helpers';
+import { callChannel, testApp } from '../../support/app';
+import { tempDirSync } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { demoSpec, demoStudy } from '../../support/studies';
 
-const dataDir = mkdtempSync(path.join(os.tmpdir(), 'funduslab-grid-'));
-const log = memoryLogger();
-const app = composeApp({
-  host: 'browser',
-  appVersion: '0.0.0-test',
-  electronVersion: null,
-  dataDir,
-  settings: new MemorySettingsStore({ preferredBackend: 'auto' }),
-  launcher: new NodeForkLauncher(workerEntry(), log),
-  dialogs: null,
-  log,
-});
+const dataDir = tempDirSync('grid');
+const app = testApp({ dataDir, preferredBackend: 'auto' });
 afterAll(() => app.shutdown());
 
-const call = async (channel: string, payload: unknown) => {
-  const response = await app.dispatch(channel, payload, { transport: 'test' });
-  if (!response.ok) throw Object.assign(new Error(`${response.error.code}: ${response.error.message}`), response.error);
-  return response.value;
-};
+const call = (channel: string, payload: unknown) => callChannel(app, channel, payload);
 
 const { strategy: _s, seed: _seed, ...base } = demoSpec({ epochs: 1 });
 let study: string;

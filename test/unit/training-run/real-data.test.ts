@@ -13,8 +13,9 @@ import { StudyService } from '../../../src-main/services/study-folder/study-serv
 import { runTraining } from '../../../src-main/services/training';
 import { TrainingEpochLog } from '../../../src-shared/training';
 import { formatTrainingResult } from '../../../src-main/cli/commands/train';
-import { DATA_DIR, realDataAvailable } from '../datasets/helpers';
-import { recordingContext, tempDir } from './helpers';
+import { tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { DATA_DIR, realDataAvailable } from '../../support/real-data';
 
 const EYEPACS = path.join(DATA_DIR, 'eyepacs-256');
 const available = realDataAvailable('eyepacs-256');

@@ -8,7 +8,9 @@ import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { exportSafetensors } from '../../../src-main/engine/weights/export';
 import { crossEntropy, inverseFrequencyWeights, runTraining } from '../../../src-main/services/training';
 import { crossEntropyRows } from '../../../src-main/engine/loss';
-import { demoSpec, demoStudy, recordingContext, tempDir } from './helpers';
+import { tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { demoSpec, demoStudy } from '../../support/studies';
 
 let study: string;
 beforeAll(async () => {

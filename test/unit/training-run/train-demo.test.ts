@@ -10,7 +10,8 @@ import { initEngine } from '../../../src-main/engine/backend';
 import { readSafetensors } from '../../../src-main/engine/weights/safetensors';
 import { runTraining } from '../../../src-main/services/training';
 import { TrainingEpochLog, TrainingResult } from '../../../src-shared/training';
-import { demoSpec, demoStudy, recordingContext } from './helpers';
+import { recordingContext } from '../../support/job-context';
+import { demoSpec, demoStudy } from '../../support/studies';
 
 let study: string;
 beforeAll(async () => {

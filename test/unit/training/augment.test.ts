@@ -11,6 +11,7 @@ import {
 } from '../../../src-main/engine/augment/ops';
 import { augmentBatch, PRESETS, roundHalfEven, sampleResizedCrop } from '../../../src-main/engine/augment/pipeline';
 import { StreamRng } from '../../../src-main/random/streams';
+import { maxAbsDiff } from '../../support/numeric';
 
 const TOL = 1e-5;
 const N = 3;
@@ -32,12 +33,7 @@ function randomImages(seed: number, n = N, h = H, w = W): { t: tf.Tensor4D; a: I
 }
 
 function maxDiff(t: tf.Tensor, a: Img): number {
-  const v = t.dataSync();
-  const e = a.flat(3);
-  expect(v.length).toBe(e.length);
-  let d = 0;
-  for (let i = 0; i < e.length; i++) d = Math.max(d, Math.abs(v[i]! - e[i]!));
-  return d;
+  return maxAbsDiff(t.dataSync(), a.flat(3));
 }
 
 const gray = (p: number[]) => 0.299 * p[0]! + 0.587 * p[1]! + 0.114 * p[2]!;

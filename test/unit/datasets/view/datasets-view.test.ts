@@ -12,7 +12,9 @@ import { blendMask, cacheFile } from '../../../../src-main/services/datasets/vie
 import { writeEyepacsDemo, writeIdridDemo } from '../../../../src-main/services/demo';
 import { contract, type DatasetSummary, type ReadableDatasetSummary } from '../../../../src-shared/contract';
 import { AppError } from '../../../../src-shared/errors';
-import { makeStudy, tempDir, testContext } from '../helpers';
+import { tempDir } from '../../../support/files';
+import { recordingContext } from '../../../support/job-context';
+import { makeStudy } from '../../../support/studies';
 
 let study: string;
 let src: string;
@@ -38,8 +40,8 @@ beforeAll(async () => {
   await writeEyepacsDemo(src, { patients: 5, testPatients: 1, size: 96, seed: 7, distribution: 'balanced' });
   await writeIdridDemo(src, { images: 2, size: 72, seed: 3 });
   study = await makeStudy();
-  await importDataset({ type: 'eyepacs', path: path.join(src, 'eyepacs'), id: 'eyepacs-demo', settings: { inputSize: 64, overlaySize: 96 }, concurrency: 2 }, study, testContext());
-  await importDataset({ type: 'idrid-seg', path: path.join(src, 'idrid'), id: 'idrid-seg-demo', settings: { inputSize: 64, overlaySize: 128 }, concurrency: 2 }, study, testContext());
+  await importDataset({ type: 'eyepacs', path: path.join(src, 'eyepacs'), id: 'eyepacs-demo', settings: { inputSize: 64, overlaySize: 96 }, concurrency: 2 }, study, recordingContext());
+  await importDataset({ type: 'idrid-seg', path: path.join(src, 'idrid'), id: 'idrid-seg-demo', settings: { inputSize: 64, overlaySize: 128 }, concurrency: 2 }, study, recordingContext());
   // An unreadable dataset next to them: broken JSON, and one that parses but is not a manifest.
   await fsp.mkdir(path.join(study, 'datasets', 'broken'), { recursive: true });
   await fsp.writeFile(path.join(study, 'datasets', 'broken', 'manifest.json'), '{"schemaVersion": 1, "id":');

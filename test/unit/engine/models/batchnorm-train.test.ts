@@ -14,7 +14,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../../src-main/engine/backend';
 import { batchNormTrain } from '../../../../src-main/engine/models/resnet';
 import { BN_EPS } from '../../../../src-main/engine/models/resnet-spec';
-import { relInfDiff as rel } from '../rel-diff';
+import { relInfDiff as rel } from '../../../support/numeric';
 
 beforeAll(async () => {
   await initEngine({ preference: 'wasm', env: {} });

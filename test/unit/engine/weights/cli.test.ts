@@ -1,12 +1,12 @@
 /** `funduslab weights inspect|convert` and `funduslab predict`, run in-process on the golden fixtures. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runPredict } from '../../../../src-main/cli/commands/predict';
 import { runWeights } from '../../../../src-main/cli/commands/weights';
 import { referableProbability } from '../../../../src-main/engine/predict';
+import { tempDirSync } from '../../../support/files';
 
 const GOLDEN = path.resolve(import.meta.dirname, '../../../golden/resnet');
 let tmp: string;
@@ -35,7 +35,7 @@ async function writeImage(file: string, width: number, height: number, seed: num
 }
 
 beforeAll(async () => {
-  tmp = mkdtempSync(path.join(os.tmpdir(), 'funduslab-cli-'));
+  tmp = tempDirSync('cli');
   await writeImage(path.join(tmp, 'wide.png'), 300, 250, 1);
   await writeImage(path.join(tmp, 'exact.png'), 64, 64, 2);
   await writeImage(path.join(tmp, 'small.png'), 40, 40, 3);

@@ -1,14 +1,17 @@
 /**
- * Starts FundusLab in browser mode (`funduslab browser`, the real CLI over the real services) and
- * Debian's headless Chromium through playwright-core.
+ * End-to-end tests in a browser: starts FundusLab in browser mode (`funduslab browser`, the real CLI
+ * over the real services) and Debian's headless Chromium through playwright-core, and gives the
+ * page actions and checks the end-to-end test files share (screenshots, texts by test id, scrolling,
+ * sideways overflow, MUI selects, opening a study).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+import { REPO_ROOT } from './files';
 
-export const ROOT = path.resolve(import.meta.dirname, '..', '..');
-export const ARTIFACTS = path.join(ROOT, 'test-artifacts', 'e2e');
+export const ARTIFACTS = path.join(REPO_ROOT, 'test-artifacts', 'e2e');
 export const CHROMIUM = process.env.FUNDUSLAB_CHROMIUM ?? '/usr/bin/chromium';
 
 /** Outside CI a missing Chromium skips the end-to-end tests with a message; in CI it fails them. */
@@ -28,7 +31,7 @@ export interface RunningApp {
 }
 
 export async function startBrowserMode(home: string, env: Record<string, string> = {}): Promise<RunningApp> {
-  const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'funduslab.js'), 'browser', '--port', '0', '--json'], {
+  const child = spawn(process.execPath, [path.join(REPO_ROOT, 'bin', 'funduslab.js'), 'browser', '--port', '0', '--json'], {
     env: { ...process.env, FUNDUSLAB_HOME: home, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -104,6 +107,56 @@ export async function openAppSession(home: string, shotPrefix: string): Promise<
     async close() {
       await browser.close();
       await app.stop();
+    },
+  };
+}
+
+/**
+ * The page actions and checks of one end-to-end test file, on the session its beforeAll opens
+ * (`session()` is read at each call). `settleMs`: how long `shot` waits first (350 lets MUI's colour
+ * transitions of 150-300 ms settle; default 0). `overflowBoxes`: the boxes inside the page area that
+ * must not scroll sideways either (default: the tables).
+ */
+export function pageTools(session: () => AppSession, options: { settleMs?: number; overflowBoxes?: string } = {}) {
+  const page = (): Page => session().page;
+  const overflowBoxes = options.overflowBoxes ?? '.MuiTableContainer-root';
+  return {
+    /** The session's screenshot (see AppSession.shot), after `settleMs`. */
+    shot: async (name: string, tall = 0) => {
+      if (options.settleMs) await page().waitForTimeout(options.settleMs);
+      await session().shot(name, tall);
+    },
+    /** Console errors and uncaught page errors seen so far. */
+    consoleErrors: (): string[] => session().consoleErrors,
+    /** The text of the first element with this test id ('' when it has none). */
+    text: async (testId: string) => (await page().getByTestId(testId).first().textContent()) ?? '',
+    /** Scrolls the page area so the first element with this test id is at its top (the shell scrolls inside, not the window). */
+    scrollTo: (testId: string) =>
+      page()
+        .getByTestId(testId)
+        .first()
+        .evaluate((el) => (el as unknown as { scrollIntoView(o: { block: string }): void }).scrollIntoView({ block: 'start' })),
+    /** At 1280×800 nothing sticks out sideways: neither the page area nor any of `overflowBoxes` (which would scroll inside its box). */
+    noSidewaysOverflow: async () => {
+      type Box = { scrollWidth: number; clientWidth: number; querySelectorAll(selector: string): ArrayLike<Box> };
+      const overflow = await page()
+        .locator('main')
+        .evaluate((main, selector) => {
+          const boxes = [main as unknown as Box, ...Array.from((main as unknown as Box).querySelectorAll(selector))];
+          return Math.max(...boxes.map((b) => b.scrollWidth - b.clientWidth));
+        }, overflowBoxes);
+      expect(overflow).toBeLessThanOrEqual(0);
+    },
+    /** Opens an MUI select and picks an option, both by test id. */
+    choose: async (selectTestId: string, optionTestId: string) => {
+      await page().getByTestId(selectTestId).click();
+      await page().getByTestId(optionTestId).click();
+    },
+    /** Loads the app and submits the study folder `study` in the Open study form. */
+    openStudy: async (study: string) => {
+      await page().goto(session().app.url);
+      await page().getByTestId('study-open-path').fill(study);
+      await page().getByRole('button', { name: 'Open study' }).click();
     },
   };
 }
