@@ -33,17 +33,44 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
   let page: Page;
   let study: string;
   /** Screenshots wait for MUI's colour transitions (150-300 ms) to settle; code blocks must not scroll sideways either. */
-  const { shot, text, scrollTo, noSidewaysOverflow, openStudy } = pageTools(() => session, { settleMs: 350, overflowBoxes: '.MuiTableContainer-root, pre' });
+  const { shot, text, scrollTo, noSidewaysOverflow, openStudy } = pageTools(() => session, {
+    settleMs: 350,
+    overflowBoxes: '.MuiTableContainer-root, pre',
+  });
 
   beforeAll(async () => {
     await initEngine({ preference: 'auto' });
     study = await evalStudy();
     await trainTiny(study, FS, { fraction: 1 });
-    await trainTiny(study, CL, { fraction: 1, strategy: 'IWNE-CL', moco: { epochs: 1, batchSize: 16, queueSize: 64, optimizer: 'adamw', lr: 1e-3, dim: 16, mlpHidden: 16 } });
-    await runRobustness({ runIds: [FS, CL], datasetId: 'demo-eval', corruptions: ['gaussian_noise', 'pixelate', 'brightness'], severities: [1, 3], images: 12 }, study, recordingContext());
+    await trainTiny(study, CL, {
+      fraction: 1,
+      strategy: 'IWNE-CL',
+      moco: { epochs: 1, batchSize: 16, queueSize: 64, optimizer: 'adamw', lr: 1e-3, dim: 16, mlpHidden: 16 },
+    });
+    await runRobustness(
+      {
+        runIds: [FS, CL],
+        datasetId: 'demo-eval',
+        corruptions: ['gaussian_noise', 'pixelate', 'brightness'],
+        severities: [1, 3],
+        images: 12,
+      },
+      study,
+      recordingContext(),
+    );
     const idridSrc = await tempDir('e2e-idrid-src');
     await writeIdridDemo(idridSrc, { images: 3, size: 128, seed: 5 });
-    await importDataset({ type: 'idrid-seg', path: path.join(idridSrc, 'idrid'), id: 'idrid-demo', settings: { inputSize: 64, overlaySize: 128 }, concurrency: 2 }, study, recordingContext());
+    await importDataset(
+      {
+        type: 'idrid-seg',
+        path: path.join(idridSrc, 'idrid'),
+        id: 'idrid-demo',
+        settings: { inputSize: 64, overlaySize: 128 },
+        concurrency: 2,
+      },
+      study,
+      recordingContext(),
+    );
     for (const runId of [FS, CL]) await explainRun({ runId, datasetId: 'idrid-demo' }, study, recordingContext());
     session = await openAppSession(await tempDir('e2e-analyses-home'), 'analyses-');
     page = session.page;
@@ -68,7 +95,11 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     expect(await page.getByTestId('spectra-run-start').isDisabled()).toBe(true);
     await page.getByTestId('spectra-images').fill('8');
     await page.getByTestId('spectra-run-start').click();
-    await page.getByTestId('spectra-run-progress').first().waitFor({ timeout: 15_000 }).catch(() => undefined); // may be over already
+    await page
+      .getByTestId('spectra-run-progress')
+      .first()
+      .waitFor({ timeout: 15_000 })
+      .catch(() => undefined); // may be over already
     await scrollTo('spectra-run');
     await shot('02-spectra-running');
     await page.locator('[data-testid="fig3a-panel"][data-series="2"]').waitFor({ timeout: 90_000 });
@@ -95,7 +126,9 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     expect(await text('robustness-summary')).toMatch(/^12 images of demo-eval \(test split/);
     // 1 clean + 3 corruptions × 2 severities
     await page.locator('[data-testid="robustness-gallery"][data-images="7"]').waitFor({ timeout: 15_000 });
-    expect(await text('robustness-run-command')).toMatch(new RegExp(`robustness --study .* --runs ${FS},${CL} --dataset demo-eval --images 200`));
+    expect(await text('robustness-run-command')).toMatch(
+      new RegExp(`robustness --study .* --runs ${FS},${CL} --dataset demo-eval --images 200`),
+    );
     await noSidewaysOverflow();
     await scrollTo('fig4');
     await shot('05-robustness-fig4');
@@ -114,13 +147,20 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     await page.getByTestId('explain-image').click();
     const options = page.getByTestId('explain-image-option');
     expect(await options.count()).toBe(3);
-    const other = (await options.evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { id: string } }).dataset.id))).find((id) => id !== before)!;
+    const other = (await options.evaluateAll((els) => els.map((e) => (e as unknown as { dataset: { id: string } }).dataset.id))).find(
+      (id) => id !== before,
+    )!;
     await page.locator(`[data-testid="explain-image-option"][data-id="${other}"]`).click();
     await expect.poll(() => page.getByTestId('fig5').getAttribute('data-image')).toBe(other);
     await page.locator('[data-testid="fig5-heatmap"][data-layer="drawn"]').nth(1).waitFor({ timeout: 15_000 });
 
     // the heatmap canvas changes with the opacity (keyboard on the slider), the colour map and the contours
-    const pixels = () => page.getByTestId('fig5-heatmap').first().locator('canvas').evaluate((c) => (c as unknown as { toDataURL(): string }).toDataURL());
+    const pixels = () =>
+      page
+        .getByTestId('fig5-heatmap')
+        .first()
+        .locator('canvas')
+        .evaluate((c) => (c as unknown as { toDataURL(): string }).toDataURL());
     const p0 = await pixels();
     const thumb = page.getByTestId('explain-opacity').locator('input');
     await thumb.focus();
@@ -161,7 +201,10 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     await noSidewaysOverflow();
     await shot('11-report-empty');
     await page.getByTestId('report-export').click();
-    await page.getByTestId('report-progress').waitFor({ timeout: 15_000 }).catch(() => undefined);
+    await page
+      .getByTestId('report-progress')
+      .waitFor({ timeout: 15_000 })
+      .catch(() => undefined);
     await shot('12-report-running');
     await page.getByTestId('report-done').waitFor({ timeout: 90_000 });
     expect(await text('report-done')).toMatch(/Report written: .*reports\/report-.*\.pdf/);
@@ -169,7 +212,11 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     await expect.poll(() => page.getByTestId('report-row').count(), { timeout: 10_000 }).toBe(1);
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('report-open').click()]);
     expect(download.suggestedFilename()).toMatch(/^report-.*\.pdf$/);
-    expect(readFileSync((await download.path())!).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+    expect(
+      readFileSync((await download.path())!)
+        .subarray(0, 5)
+        .toString('latin1'),
+    ).toBe('%PDF-');
     await noSidewaysOverflow();
     await shot('13-report-done');
   });
@@ -200,16 +247,31 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     // keyboard: from the opacity slider, Tab reaches the colour map (one stop, arrows inside) and then the contours switch, each with a visible ring
     const ringOf = (selector: string) =>
       page.evaluate((sel) => {
-        const g = globalThis as unknown as { document: { querySelector(s: string): unknown }; getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string } };
+        const g = globalThis as unknown as {
+          document: { querySelector(s: string): unknown };
+          getComputedStyle(e: unknown): { outlineStyle: string; outlineWidth: string };
+        };
         const el = g.document.querySelector(sel);
         return el ? `${g.getComputedStyle(el).outlineStyle} ${g.getComputedStyle(el).outlineWidth}` : 'missing';
       }, selector);
     await page.getByTestId('explain-opacity').locator('input').focus();
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute('data-testid'))).toBe('explain-map-diverging');
+    expect(
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }
+        ).document.activeElement.getAttribute('data-testid'),
+      ),
+    ).toBe('explain-map-diverging');
     expect(await ringOf('[data-testid="explain-map-diverging"]')).toBe('solid 2px');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }).document.activeElement.getAttribute('data-testid'))).toBe('explain-contours');
+    expect(
+      await page.evaluate(() =>
+        (
+          globalThis as unknown as { document: { activeElement: { getAttribute(n: string): string | null } } }
+        ).document.activeElement.getAttribute('data-testid'),
+      ),
+    ).toBe('explain-contours');
     expect(await ringOf('.MuiSwitch-switchBase.Mui-focusVisible .MuiSwitch-thumb')).toBe('solid 2px');
     await shot('16-dark-explanations-focus');
     await page.getByTestId('nav-report').click();

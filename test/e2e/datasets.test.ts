@@ -58,7 +58,9 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
     await page.getByTestId('study-name').fill('Datasets study');
     await page.getByTestId('study-path').fill(path.join(work, 'study'));
     await page.getByRole('button', { name: /^create/i }).click();
-    await expect.poll(async () => (await page.getByTestId('open-study').textContent()) ?? '', { timeout: 15_000 }).toContain('Datasets study');
+    await expect
+      .poll(async () => (await page.getByTestId('open-study').textContent()) ?? '', { timeout: 15_000 })
+      .toContain('Datasets study');
     await page.getByTestId('nav-datasets').click();
     await page.getByTestId('datasets-empty').waitFor();
     await shot('02-empty');

@@ -64,7 +64,9 @@ describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => 
     // the service's own refusal: the folder already holds a study
     await page.getByTestId('study-path').fill(path.join(work, 'studies', 'pilot'));
     await page.getByRole('button', { name: /^create/i }).click();
-    await expect.poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 10_000 }).toMatch(/already contains a (FundusLab )?study/);
+    await expect
+      .poll(async () => (await page.locator('body').textContent()) ?? '', { timeout: 10_000 })
+      .toMatch(/already contains a (FundusLab )?study/);
     await session.shot('03-bad-folder');
     expect(JSON.parse(readFileSync(path.join(work, 'studies', 'pilot', 'study.json'), 'utf8')).name).toBe('Pilot study');
   });
@@ -85,7 +87,11 @@ describe.runIf(enabled)('FundusLab in a browser through the HTTP bridge', () => 
   });
 
   it('refuses the API to a page of another origin and to requests without the token', async () => {
-    const noToken = await fetch(`http://127.0.0.1:${app.port}/api/call/app.info`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' });
+    const noToken = await fetch(`http://127.0.0.1:${app.port}/api/call/app.info`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: '{}',
+    });
     expect(noToken.status).toBe(401);
     const foreign = await fetch(`http://127.0.0.1:${app.port}/api/call/app.info`, {
       method: 'POST',

@@ -23,7 +23,9 @@ describe.runIf(enabled)('Models (pretrained weights) in a browser through the HT
   const evil = path.join(work, 'evil.pt');
   /** Scrolls the page area so the element is at its top (the shell scrolls inside, not the window). */
   const scrollToTop = (testId: string) =>
-    page.getByTestId(testId).evaluate((el) => (el as unknown as { scrollIntoView(o: { block: string }): void }).scrollIntoView({ block: 'start' }));
+    page
+      .getByTestId(testId)
+      .evaluate((el) => (el as unknown as { scrollIntoView(o: { block: string }): void }).scrollIntoView({ block: 'start' }));
   const text = async (testId: string) => (await page.getByTestId(testId).textContent()) ?? '';
 
   async function chooseTarget(slot: string, arch: string) {
@@ -83,7 +85,9 @@ describe.runIf(enabled)('Models (pretrained weights) in a browser through the HT
     await chooseTarget('cl', 'resnet50');
     expect(await page.getByTestId('weights-cl-plan').getAttribute('data-ok')).toBe('false');
     expect(await text('weights-cl-plan-verdict')).toMatch(/^Cannot import: \d+ shape mismatches$/);
-    expect(await text('weights-cl-plan-mismatched')).toContain('conv1.weight (as module.encoder_q.conv1.weight)expected 64×3×7×7, found 4×3×7×7');
+    expect(await text('weights-cl-plan-mismatched')).toContain(
+      'conv1.weight (as module.encoder_q.conv1.weight)expected 64×3×7×7, found 4×3×7×7',
+    );
     expect(await text('weights-cl-suggestion')).toMatch(/resnet50-w4/);
     await scrollToTop('weights-cl-suggestion');
     await shot('04-moco-resnet50-mismatch');
@@ -110,7 +114,7 @@ describe.runIf(enabled)('Models (pretrained weights) in a browser through the HT
     expect(await text('weights-fs-warning')).toMatch(/MoCo/);
   });
 
-  it('refuses the malicious pickle with the reader\'s message; the page stays usable', async () => {
+  it("refuses the malicious pickle with the reader's message; the page stays usable", async () => {
     await inspect('fs', evil);
     const error = await text('weights-fs-error');
     expect(error).toMatch(/global "posix\.system" is not on the allow-list/);

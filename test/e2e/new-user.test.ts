@@ -30,7 +30,14 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
    * their own box at 200 % zoom — the reflow criterion (WCAG 1.4.10) exempts content that needs two
    * dimensions — but the page itself must not.
    */
-  const sidewaysOverflow = () => page.locator('main').evaluate((main) => (main as unknown as { scrollWidth: number; clientWidth: number }).scrollWidth - (main as unknown as { clientWidth: number }).clientWidth);
+  const sidewaysOverflow = () =>
+    page
+      .locator('main')
+      .evaluate(
+        (main) =>
+          (main as unknown as { scrollWidth: number; clientWidth: number }).scrollWidth -
+          (main as unknown as { clientWidth: number }).clientWidth,
+      );
 
   beforeAll(async () => {
     session = await openAppSession(path.join(work, 'home'), 'new-user-');
@@ -43,7 +50,9 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     await page.getByTestId('study-name').fill('My first study');
     await page.getByTestId('study-path').fill(study);
     await page.getByRole('button', { name: /^create/i }).click();
-    await expect.poll(async () => (await page.getByTestId('open-study').textContent()) ?? '', { timeout: 15_000 }).toContain('My first study');
+    await expect
+      .poll(async () => (await page.getByTestId('open-study').textContent()) ?? '', { timeout: 15_000 })
+      .toContain('My first study');
     await page.getByTestId('next-steps').waitFor();
     expect(await text('next-steps')).toMatch(/Add the data.*Set up the study.*Follow the progress.*Read the results/);
     await shot('01-study-created');
@@ -54,7 +63,10 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     await page.getByTestId('datasets-demo-card').waitFor();
     expect(await text('datasets-demo-card')).toMatch(/SYNTHETIC/i);
     await page.getByTestId('datasets-add-demo').click();
-    await page.getByTestId('datasets-demo-progress').waitFor({ timeout: 15_000 }).catch(() => undefined); // may be over already
+    await page
+      .getByTestId('datasets-demo-progress')
+      .waitFor({ timeout: 15_000 })
+      .catch(() => undefined); // may be over already
     await shot('02-demo-data-running');
     await page.getByTestId(`dataset-card-${TRAIN}`).waitFor({ timeout: 120_000 });
     await page.getByTestId(`dataset-card-${MASKED}`).waitFor({ timeout: 30_000 });
@@ -84,7 +96,8 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     await page.getByTestId('grid-next').click();
     await page.getByTestId('grid-strategy-IWNE-CL').check();
     await page.getByTestId('grid-next').click();
-    for (const value of ['0.1', '0.2']) await page.locator(`[data-testid="grid-fractions-chip"][data-value="${value}"] .MuiChip-deleteIcon`).click();
+    for (const value of ['0.1', '0.2'])
+      await page.locator(`[data-testid="grid-fractions-chip"][data-value="${value}"] .MuiChip-deleteIcon`).click();
     await page.getByTestId('grid-next').click();
     await choose('grid-arch', 'grid-arch-option-resnet18-w4');
     await page.getByTestId('grid-inputSize').fill('64');
@@ -130,7 +143,9 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     const card = page.locator('[data-testid="job-card"]', { hasText: 'Whole study' }).first();
     await card.waitFor();
     await page.locator('[data-testid="job-card"][data-status="running"]', { hasText: 'Whole study' }).waitFor({ timeout: 60_000 });
-    await expect.poll(async () => (await card.getByTestId('job-message').textContent()) ?? '', { timeout: 120_000 }).toMatch(/\[\d\/8 (train|evaluate|spectra|robustness|explain|report)\]/);
+    await expect
+      .poll(async () => (await card.getByTestId('job-message').textContent()) ?? '', { timeout: 120_000 })
+      .toMatch(/\[\d\/8 (train|evaluate|spectra|robustness|explain|report)\]/);
     await shot('08-jobs-study-running');
     await page.getByTestId('nav-training').click();
     await page.getByTestId('grid-table').waitFor();
@@ -138,7 +153,10 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     await page.getByTestId('nav-jobs').click();
     await page.locator('[data-testid="job-card"][data-status="succeeded"]', { hasText: 'Whole study' }).waitFor({ timeout: 600_000 });
     await shot('10-jobs-study-done');
-    const plan = JSON.parse(readFileSync(path.join(study, 'study-plan.json'), 'utf8')) as { evaluate: unknown[]; grid: { strategies: string[] } };
+    const plan = JSON.parse(readFileSync(path.join(study, 'study-plan.json'), 'utf8')) as {
+      evaluate: unknown[];
+      grid: { strategies: string[] };
+    };
     expect(plan.evaluate).toEqual([{ datasetId: TRAIN, split: 'test' }]);
     expect(plan.grid.strategies).toEqual(['IWNE-FS', 'IWNE-CL']);
   });
@@ -172,7 +190,19 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
 
   it('stays readable at 200 % zoom: no page overflows sideways at 640×400 CSS pixels', async () => {
     await page.setViewportSize({ width: 640, height: 400 });
-    const pages = ['studies', 'datasets', 'models', 'training', 'results', 'spectra', 'robustness', 'explanations', 'report', 'compute', 'jobs'];
+    const pages = [
+      'studies',
+      'datasets',
+      'models',
+      'training',
+      'results',
+      'spectra',
+      'robustness',
+      'explanations',
+      'report',
+      'compute',
+      'jobs',
+    ];
     const overflow: Record<string, number> = {};
     for (const id of pages) {
       await page.getByTestId(`nav-${id}`).click();
@@ -188,6 +218,8 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     expect(((await page.getByTestId('nav-results').textContent()) ?? '').trim()).toMatch(/^Results/);
     await page.setViewportSize({ width: 1280, height: 800 });
     // The one failed request is the refused grid.save (the MoCo queue shorter than a batch), answered 400 by design.
-    expect(session.consoleErrors.filter((e) => !/favicon/.test(e))).toEqual(['Failed to load resource: the server responded with a status of 400 (Bad Request)']);
+    expect(session.consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([
+      'Failed to load resource: the server responded with a status of 400 (Bad Request)',
+    ]);
   });
 });

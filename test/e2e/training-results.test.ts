@@ -33,7 +33,11 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     const data = path.join(work, 'data');
     await writeEyepacsDemo(data, { patients: 24, testPatients: 10, size: 96, seed: 7, distribution: 'balanced' });
     await new StudyService({ appVersion: 'test' }).create(study, 'Pretraining pilot');
-    await importDataset({ type: 'eyepacs', path: path.join(data, 'eyepacs'), id: 'demo', settings: { inputSize: 48, overlaySize: 64 }, concurrency: 2 }, study, detachedContext());
+    await importDataset(
+      { type: 'eyepacs', path: path.join(data, 'eyepacs'), id: 'demo', settings: { inputSize: 48, overlaySize: 64 }, concurrency: 2 },
+      study,
+      detachedContext(),
+    );
     session = await openAppSession(path.join(work, 'home'), 'training-results-');
     page = session.page;
   });
@@ -42,7 +46,9 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
 
   it('opens the study; Training says to set up the grid, Results what to run', async () => {
     await openStudy(study);
-    await expect.poll(async () => (await page.getByTestId('open-study').textContent()) ?? '', { timeout: 15_000 }).toContain('Pretraining pilot');
+    await expect
+      .poll(async () => (await page.getByTestId('open-study').textContent()) ?? '', { timeout: 15_000 })
+      .toContain('Pretraining pilot');
     await page.getByTestId('nav-results').click();
     await page.getByTestId('results-empty').waitFor();
     expect(await text('results-empty')).toMatch(/Train runs on the Training page, then evaluate them here/);
@@ -70,7 +76,8 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await page.getByTestId('grid-next').click();
     // default fractions 0.1, 0.2, 0.5, 1: keep 0.5 and 1
     expect(await page.getByTestId('grid-fractions-chip').count()).toBe(4);
-    for (const value of ['0.1', '0.2']) await page.locator(`[data-testid="grid-fractions-chip"][data-value="${value}"] .MuiChip-deleteIcon`).click();
+    for (const value of ['0.1', '0.2'])
+      await page.locator(`[data-testid="grid-fractions-chip"][data-value="${value}"] .MuiChip-deleteIcon`).click();
     expect(await page.getByTestId('grid-fractions-chip').count()).toBe(2);
     await page.getByTestId('grid-fractions-input').fill('150%');
     await page.getByTestId('grid-fractions-add').click();
@@ -109,8 +116,16 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await page.getByTestId('grid-table').waitFor();
     expect(await text('grid-launch-result')).toMatch(/Launched 2 runs/);
     const grid = JSON.parse(readFileSync(path.join(study, 'grid.json'), 'utf8'));
-    expect(grid).toMatchObject({ strategies: ['IWNE-FS'], fractions: [0.5, 1], seeds: [0], base: { datasetId: 'demo', arch: 'resnet18-w8', inputSize: 48, batchSize: 16 }, overrides: { 'IWNE-FS': { epochs: 1, lr: 0.002 } } });
-    await page.locator(`[data-testid="run-cell-${RUN_HALF}"]:is([data-status="running"], [data-status="done"])`).waitFor({ timeout: 60_000 });
+    expect(grid).toMatchObject({
+      strategies: ['IWNE-FS'],
+      fractions: [0.5, 1],
+      seeds: [0],
+      base: { datasetId: 'demo', arch: 'resnet18-w8', inputSize: 48, batchSize: 16 },
+      overrides: { 'IWNE-FS': { epochs: 1, lr: 0.002 } },
+    });
+    await page
+      .locator(`[data-testid="run-cell-${RUN_HALF}"]:is([data-status="running"], [data-status="done"])`)
+      .waitFor({ timeout: 60_000 });
     await shot('08-dashboard-running');
     // Cancel the second run (queued, or just started), then retry it from its cell
     await page.getByTestId(`run-cancel-${RUN_FULL}`).click();
@@ -119,14 +134,17 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     expect(await page.getByTestId(`run-cell-${RUN_FULL}`).getByTestId('run-eta').textContent()).toBe('cancelled');
     await shot('08b-dashboard-cancelled');
     await page.getByTestId(`run-retry-${RUN_FULL}`).click();
-    for (const run of [RUN_HALF, RUN_FULL]) await page.locator(`[data-testid="run-cell-${run}"][data-status="done"]`).waitFor({ timeout: 90_000 });
+    for (const run of [RUN_HALF, RUN_FULL])
+      await page.locator(`[data-testid="run-cell-${run}"][data-status="done"]`).waitFor({ timeout: 90_000 });
     await expect.poll(() => text('grid-summary'), { timeout: 15_000 }).toBe('2 of 2 runs done');
-    expect(await page.getByTestId(`run-cell-${RUN_FULL}`).getByTestId('run-epochs').textContent()).toMatch(/^1 \/ 1 epoch · AUC \d\.\d{3}$/);
+    expect(await page.getByTestId(`run-cell-${RUN_FULL}`).getByTestId('run-epochs').textContent()).toMatch(
+      /^1 \/ 1 epoch · AUC \d\.\d{3}$/,
+    );
     await noSidewaysOverflow();
     await shot('09-dashboard-done');
   });
 
-  it('opens a run\'s curves: loss and validation AUC per epoch', async () => {
+  it("opens a run's curves: loss and validation AUC per epoch", async () => {
     await page.getByTestId(`run-select-${RUN_FULL}`).click();
     await page.locator('[data-testid="run-curves"][data-epochs="1"]').waitFor({ timeout: 15_000 });
     expect(await text('run-curves-progress')).toBe('finished: 1 of 1 epoch');
@@ -162,7 +180,9 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await page.getByTestId('grid-save').click();
     await page.getByTestId('grid-row-IFI-FS').waitFor();
     await page.locator('[data-testid="run-cell-ifi-fs-resnet18-w8-demo-f0.5-s0"][data-status="blocked"]').waitFor();
-    expect(await page.getByTestId('run-cell-ifi-fs-resnet18-w8-demo-f0.5-s0').getByTestId('run-reason').textContent()).toMatch(/IFI-FS needs ImageNet weights/);
+    expect(await page.getByTestId('run-cell-ifi-fs-resnet18-w8-demo-f0.5-s0').getByTestId('run-reason').textContent()).toMatch(
+      /IFI-FS needs ImageNet weights/,
+    );
     expect(await text('grid-summary')).toBe('2 of 4 runs done · 2 blocked');
     expect(await page.getByTestId('grid-launch').isDisabled()).toBe(true);
     await noSidewaysOverflow();
@@ -180,7 +200,10 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     expect(await text('evaluate-done')).toMatch(new RegExp(`${RUN_HALF}__demo__test: AUC \\d\\.\\d{3} \\(DeLong 95% CI`));
     await choose('evaluate-run', `evaluate-run-option-${RUN_FULL}`);
     await page.getByTestId('evaluate-start').click();
-    await page.getByTestId('evaluate-progress').waitFor({ timeout: 10_000 }).catch(() => undefined); // may already be over
+    await page
+      .getByTestId('evaluate-progress')
+      .waitFor({ timeout: 10_000 })
+      .catch(() => undefined); // may already be over
     await scrollTo('evaluate-card');
     await shot('13-evaluate-running');
     await page.locator('[data-testid="evaluate-done"]', { hasText: RUN_FULL }).waitFor({ timeout: 60_000 });
@@ -221,7 +244,9 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     expect(csv.filter((l) => l.startsWith('demo,test,')).length).toBe(2);
     const [predictions] = await Promise.all([page.waitForEvent('download'), page.getByTestId('results-predictions').first().click()]);
     expect(predictions.suggestedFilename()).toBe(`${RUN_HALF}__demo__test-predictions.csv`);
-    const rows = readFileSync((await predictions.path())!, 'utf8').trim().split('\n');
+    const rows = readFileSync((await predictions.path())!, 'utf8')
+      .trim()
+      .split('\n');
     expect(rows[0]).toBe('image_id,patient,eye,grade,referable,p_grade0,p_grade1,p_grade2,p_grade3,p_grade4,p_referable');
     expect(rows.length).toBeGreaterThan(2);
     await shot('16-results-full', 2200);

@@ -13,6 +13,14 @@ export async function bundleDriver(entry: string, name: string): Promise<{ file:
   const dir = path.join(REPO_ROOT, 'node_modules', '.cache', 'funduslab-tests');
   await fsp.mkdir(dir, { recursive: true });
   const file = path.join(dir, `${name}-${process.pid}.mjs`);
-  await build({ entryPoints: [entry], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: file, logLevel: 'error' });
+  await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: file,
+    logLevel: 'error',
+  });
   return { file, remove: () => fsp.rm(file, { force: true }) };
 }

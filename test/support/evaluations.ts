@@ -71,7 +71,9 @@ export async function writeFakeEvaluation(study: string, e: FakeEvaluation): Pro
     createdAt: '2024-01-01T00:00:00.000Z',
   });
   await fsp.writeFile(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
-  const rows = preds.map((p) => [p.id, 'pt', '', String(p.label ? 3 : 0), String(p.label), '0.2', '0.2', '0.2', '0.2', '0.2', String(p.score)].join(','));
+  const rows = preds.map((p) =>
+    [p.id, 'pt', '', String(p.label ? 3 : 0), String(p.label), '0.2', '0.2', '0.2', '0.2', '0.2', String(p.score)].join(','),
+  );
   await fsp.writeFile(path.join(dir, 'predictions.csv'), [PREDICTIONS_COLUMNS.join(','), ...rows].join('\n') + '\n');
   return result;
 }

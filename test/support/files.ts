@@ -32,7 +32,9 @@ export async function snapshotTree(dir: string): Promise<Map<string, string>> {
         await walk(full);
       } else {
         const st = await fsp.stat(full);
-        const hash = createHash('sha256').update(await fsp.readFile(full)).digest('hex');
+        const hash = createHash('sha256')
+          .update(await fsp.readFile(full))
+          .digest('hex');
         out.set(full, `${st.size} ${st.mtimeMs} ${hash}`);
       }
     }

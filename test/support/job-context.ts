@@ -6,5 +6,12 @@ export function recordingContext(): JobContext & { messages: string[]; progress_
   const controller = new AbortController();
   const messages: string[] = [];
   const progress_: string[] = [];
-  return { progress: (d, t, m) => progress_.push(`${d}/${t} ${m}`), log: (l) => messages.push(l), signal: controller.signal, controller, messages, progress_ };
+  return {
+    progress: (d, t, m) => progress_.push(`${d}/${t} ${m}`),
+    log: (l) => messages.push(l),
+    signal: controller.signal,
+    controller,
+    messages,
+    progress_,
+  };
 }

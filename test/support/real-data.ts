@@ -17,7 +17,12 @@ export const DATA_DIR = sharedDataDir();
 export function realDataAvailable(sub: string): boolean {
   const dir = path.join(DATA_DIR, sub);
   if (existsSync(dir)) return true;
-  if (process.env.CI === 'true') throw new Error(`CI=true but the real test data ${dir} is missing (set FUNDUSLAB_DATA or check out shared/data next to the repository).`);
-  console.warn(`real test data ${dir} not found: skipping what needs it. To run it, set FUNDUSLAB_DATA to the shared data folder, or put that folder at ../shared/data beside the repository.`);
+  if (process.env.CI === 'true')
+    throw new Error(
+      `CI=true but the real test data ${dir} is missing (set FUNDUSLAB_DATA or check out shared/data next to the repository).`,
+    );
+  console.warn(
+    `real test data ${dir} not found: skipping what needs it. To run it, set FUNDUSLAB_DATA to the shared data folder, or put that folder at ../shared/data beside the repository.`,
+  );
   return false;
 }

@@ -30,7 +30,11 @@ export async function demoStudy(opts: { patients?: number; size?: number; seed?:
   await writeEyepacsDemo(source, { patients: opts.patients ?? 60, size: opts.size ?? 96, seed: opts.seed ?? 7, distribution: 'balanced' });
   const study = path.join(root, 'study');
   await new StudyService({ appVersion: 'test' }).create(study, 'Training test');
-  await importDataset({ type: 'eyepacs', path: path.join(source, 'eyepacs'), id: 'demo', settings: { inputSize: 64, overlaySize: 64 }, concurrency: 2 }, study, detachedContext());
+  await importDataset(
+    { type: 'eyepacs', path: path.join(source, 'eyepacs'), id: 'demo', settings: { inputSize: 64, overlaySize: 64 }, concurrency: 2 },
+    study,
+    detachedContext(),
+  );
   return study;
 }
 
@@ -56,7 +60,11 @@ export async function evalStudy(): Promise<string> {
   const study = await demoStudy({ patients: 30 });
   const source = path.join(await tempDir('eval-src'), 'demo-eval');
   await writeEyepacsDemo(source, { patients: 6, testPatients: 16, size: 96, seed: 23, distribution: 'balanced' });
-  await importDataset({ type: 'eyepacs', path: path.join(source, 'eyepacs'), id: 'demo-eval', settings: { inputSize: 64, overlaySize: 64 }, concurrency: 2 }, study, detachedContext());
+  await importDataset(
+    { type: 'eyepacs', path: path.join(source, 'eyepacs'), id: 'demo-eval', settings: { inputSize: 64, overlaySize: 64 }, concurrency: 2 },
+    study,
+    detachedContext(),
+  );
   return study;
 }
 

@@ -50,7 +50,12 @@ const REGIMES = {
 } as const;
 
 function makeParams(c: Case): Map<string, tf.Variable> {
-  return new Map(c.names.map((n) => [n, tf.variable(tf.tensor(c.initial[n]!, c.shapes[n]!), true, `golden_${n}_${Math.random().toString(36).slice(2)}`)]));
+  return new Map(
+    c.names.map((n) => [
+      n,
+      tf.variable(tf.tensor(c.initial[n]!, c.shapes[n]!), true, `golden_${n}_${Math.random().toString(36).slice(2)}`),
+    ]),
+  );
 }
 
 function mlpLoss(p: Map<string, tf.Variable>, x: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {

@@ -25,10 +25,21 @@ interface Case {
   params: Record<string, Record<string, number[]>>;
   state: Record<string, { momentum_buffer: number[] }>;
 }
-const fx = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures.json'), 'utf8')) as { steps: number; x: { shape: [number, number]; values: number[] }; y: number[]; cases: { sgd_cosine: Case } };
+const fx = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures.json'), 'utf8')) as {
+  steps: number;
+  x: { shape: [number, number]; values: number[] };
+  y: number[];
+  cases: { sgd_cosine: Case };
+};
 const c = fx.cases.sgd_cosine;
 const TOL = 1e-5;
-const makeParams = () => new Map(c.names.map((n) => [n, tf.variable(tf.tensor(c.initial[n]!, c.shapes[n]!), true, `sgd_golden_${n}_${Math.random().toString(36).slice(2)}`)]));
+const makeParams = () =>
+  new Map(
+    c.names.map((n) => [
+      n,
+      tf.variable(tf.tensor(c.initial[n]!, c.shapes[n]!), true, `sgd_golden_${n}_${Math.random().toString(36).slice(2)}`),
+    ]),
+  );
 const lrAt = (t: number) => learningRateAt(0.03, { kind: 'cosine', tMax: fx.steps, etaMin: 0 }, t, { totalSteps: fx.steps });
 
 beforeAll(async () => {
@@ -51,7 +62,8 @@ describe('SGD golden (torch.optim.SGD, momentum 0.9, weight decay 1e-4)', () => 
       tf.dispose([...grads.values()]);
       expect(tf.memory().numTensors).toBe(before + c.names.length); // one buffer per parameter
       const snap = c.params[String(t + 1)];
-      if (snap) for (const n of c.names) expect(relErr(params.get(n)!.dataSync(), snap[n]!), `${n} after step ${t + 1}`).toBeLessThanOrEqual(TOL);
+      if (snap)
+        for (const n of c.names) expect(relErr(params.get(n)!.dataSync(), snap[n]!), `${n} after step ${t + 1}`).toBeLessThanOrEqual(TOL);
     }
     const state = opt.exportState();
     for (const n of c.names) expect(relErr(state.params[n]!.momentumBuffer, c.state[n]!.momentum_buffer)).toBeLessThanOrEqual(TOL);
@@ -79,7 +91,10 @@ describe('SGD golden (torch.optim.SGD, momentum 0.9, weight decay 1e-4)', () => 
         optA = new Sgd(a, { lr: 0.03, weightDecay: 1e-4 });
         optA.loadState(saved);
       }
-      for (const [opt, p] of [[optA, a], [optB, b]] as const) {
+      for (const [opt, p] of [
+        [optA, a],
+        [optB, b],
+      ] as const) {
         opt.setLearningRate(lrAt(t));
         const { value, grads } = namedGradients(p, loss(p));
         if (p === a) expect(Math.abs(value.dataSync()[0]! - c.losses[t]!) / c.losses[t]!).toBeLessThan(1e-5);

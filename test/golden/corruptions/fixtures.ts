@@ -48,7 +48,17 @@ export const parity = JSON.parse(readFileSync(path.join(dir, 'parity.json'), 'ut
 };
 
 export const helpers = JSON.parse(readFileSync(path.join(dir, 'helpers.json'), 'utf8')) as {
-  plane: { width: number; height: number; l8: string; canny: string; dist: string; blurF32: string; equalized: string; embossed: string; blurU8: string };
+  plane: {
+    width: number;
+    height: number;
+    l8: string;
+    canny: string;
+    dist: string;
+    blurF32: string;
+    equalized: string;
+    embossed: string;
+    blurU8: string;
+  };
   cubic: { texture: number; width: number; height: number; data: string }[];
   defocusKernels: { radius: number; aliasBlur: number; size: number; values: number[] }[];
   zoomFactors: number[][];

@@ -10,7 +10,14 @@
  */
 import { describe, expect, it } from 'vitest';
 import { zoomFactors } from '../../../src-main/analysis/corruptions/blur';
-import { boxBlur3F32, boxBlur3U8, canny, distanceTransformL2Mask5, equalizeHist, filter2D3x3U8 } from '../../../src-main/analysis/corruptions/cv';
+import {
+  boxBlur3F32,
+  boxBlur3U8,
+  canny,
+  distanceTransformL2Mask5,
+  equalizeHist,
+  filter2D3x3U8,
+} from '../../../src-main/analysis/corruptions/cv';
 import { defocusKernel } from '../../../src-main/analysis/corruptions/defocus';
 import { cvResizeCubic8u } from '../../../src-main/analysis/corruptions/resample';
 import type { Severity } from '../../../src-main/analysis/corruptions/severity';
@@ -24,7 +31,7 @@ describe("spatter's OpenCV steps reproduce cv2 exactly", () => {
   it('the plane has liquid edges to work on', () => {
     const edges = bytes(p.canny).filter((v) => v === 255).length;
     expect(edges).toBeGreaterThan(100);
-    expect(edges).toBeLessThan(w * h / 2);
+    expect(edges).toBeLessThan((w * h) / 2);
   });
 
   it('Canny(50, 150)', () => {
@@ -52,22 +59,28 @@ describe("spatter's OpenCV steps reproduce cv2 exactly", () => {
 });
 
 describe('cv2.resize(INTER_CUBIC)', () => {
-  it.each(helpers.cubic.map((c) => [c.texture, c.width, c.height, c] as const))('texture %i to %ix%i: within 1, at most 1 percent of values off', (index, width, height, c) => {
-    const t = frostTestTexture(index);
-    const { maxDiff, differing } = compareBytes(cvResizeCubic8u(t.data, t.width, t.height, 3, width, height), bytes(c.data));
-    expect(maxDiff).toBeLessThanOrEqual(1);
-    expect(differing / (width * height * 3)).toBeLessThanOrEqual(0.01);
-  });
+  it.each(helpers.cubic.map((c) => [c.texture, c.width, c.height, c] as const))(
+    'texture %i to %ix%i: within 1, at most 1 percent of values off',
+    (index, width, height, c) => {
+      const t = frostTestTexture(index);
+      const { maxDiff, differing } = compareBytes(cvResizeCubic8u(t.data, t.width, t.height, 3, width, height), bytes(c.data));
+      expect(maxDiff).toBeLessThanOrEqual(1);
+      expect(differing / (width * height * 3)).toBeLessThanOrEqual(0.01);
+    },
+  );
 });
 
 describe('defocus kernels and zoom factors', () => {
-  it.each(helpers.defocusKernels.map((k) => [k.radius, k.aliasBlur, k] as const))('disk(radius %d, alias_blur %d) within 5e-9', (radius, alias, k) => {
-    const got = defocusKernel(radius, alias);
-    expect(got.size).toBe(k.size);
-    let maxDiff = 0;
-    for (let i = 0; i < k.values.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got.values[i]! - k.values[i]!));
-    expect(maxDiff).toBeLessThanOrEqual(5e-9);
-  });
+  it.each(helpers.defocusKernels.map((k) => [k.radius, k.aliasBlur, k] as const))(
+    'disk(radius %d, alias_blur %d) within 5e-9',
+    (radius, alias, k) => {
+      const got = defocusKernel(radius, alias);
+      expect(got.size).toBe(k.size);
+      let maxDiff = 0;
+      for (let i = 0; i < k.values.length; i++) maxDiff = Math.max(maxDiff, Math.abs(got.values[i]! - k.values[i]!));
+      expect(maxDiff).toBeLessThanOrEqual(5e-9);
+    },
+  );
 
   it('zoom factors equal np.arange to the last bit', () => {
     helpers.zoomFactors.forEach((want, i) => expect(zoomFactors((i + 1) as Severity)).toEqual(want));

@@ -60,20 +60,23 @@ describe('corruptions match the reference formulas fed the same random numbers',
     });
   });
 
-  it.each(IMAGE_NAMES.filter((n) => n !== parity.meta.parityImage))('statistics on %s within 0.05 of the reference formulas', async (imageName) => {
-    const image = fixtureImage(imageName);
-    for (const name of CORRUPTION_NAMES) {
-      const expected = parity.stats[imageName]![name];
-      for (let s = 1; s <= 5; s++) {
-        const e = expected[s - 1]!;
-        const got = corruptionStats(image, await run(name, image, s, e.seed));
-        const where = `${imageName} ${name} severity ${s}`;
-        expect(Math.abs(got.psnr - e.psnr), where).toBeLessThanOrEqual(0.05);
-        for (let c = 0; c < 3; c++) {
-          expect(Math.abs(got.meanShift[c]! - e.meanShift[c]!), where).toBeLessThanOrEqual(0.05);
-          expect(Math.abs(got.stdShift[c]! - e.stdShift[c]!), where).toBeLessThanOrEqual(0.05);
+  it.each(IMAGE_NAMES.filter((n) => n !== parity.meta.parityImage))(
+    'statistics on %s within 0.05 of the reference formulas',
+    async (imageName) => {
+      const image = fixtureImage(imageName);
+      for (const name of CORRUPTION_NAMES) {
+        const expected = parity.stats[imageName]![name];
+        for (let s = 1; s <= 5; s++) {
+          const e = expected[s - 1]!;
+          const got = corruptionStats(image, await run(name, image, s, e.seed));
+          const where = `${imageName} ${name} severity ${s}`;
+          expect(Math.abs(got.psnr - e.psnr), where).toBeLessThanOrEqual(0.05);
+          for (let c = 0; c < 3; c++) {
+            expect(Math.abs(got.meanShift[c]! - e.meanShift[c]!), where).toBeLessThanOrEqual(0.05);
+            expect(Math.abs(got.stdShift[c]! - e.stdShift[c]!), where).toBeLessThanOrEqual(0.05);
+          }
         }
       }
-    }
-  });
+    },
+  );
 });

@@ -51,7 +51,8 @@ beforeAll(async () => {
       for (let s = 1; s <= 5; s++) {
         const runs: CorruptionStats[] = [];
         const seeds = entry.stochastic ? S : 1;
-        for (let k = 0; k < seeds; k++) runs.push(corruptionStats(image, await entry.apply(image, s as Severity, new Rng(9000 + 17 * s + k))));
+        for (let k = 0; k < seeds; k++)
+          runs.push(corruptionStats(image, await entry.apply(image, s as Severity, new Rng(9000 + 17 * s + k))));
         perSeverity.push(mean(runs));
       }
       ours[imageName]![name] = perSeverity;
@@ -94,7 +95,9 @@ describe('corruption statistics within a band of the reference implementation', 
         for (const p of pairs(ours[imageName]![name]![s - 1]!, ref[s - 1]!)) {
           const [m, sd] = p.ref;
           if (m === null) continue; // identical to the clean image: infinite PSNR
-          expect(Math.abs(p.value - m), `${imageName} ${name} severity ${s} ${p.label}: ${p.value} vs ${m} ± ${sd}`).toBeLessThanOrEqual(band(sd, stochastic));
+          expect(Math.abs(p.value - m), `${imageName} ${name} severity ${s} ${p.label}: ${p.value} vs ${m} ± ${sd}`).toBeLessThanOrEqual(
+            band(sd, stochastic),
+          );
         }
       }
     }
@@ -114,7 +117,9 @@ describe('corruption statistics within a band of the reference implementation', 
           tot++;
           // FundusLab's values at severity s checked against the reference's band at s + 1 and vice versa.
           const caught = (a: number, b: number) =>
-            pairs(ours[imageName]![name]![a - 1]!, ref[b - 1]!).some((p) => p.ref[0] !== null && Math.abs(p.value - p.ref[0]) > band(p.ref[1], stochastic));
+            pairs(ours[imageName]![name]![a - 1]!, ref[b - 1]!).some(
+              (p) => p.ref[0] !== null && Math.abs(p.value - p.ref[0]) > band(p.ref[1], stochastic),
+            );
           if (caught(s, s + 1) && caught(s + 1, s)) sep++;
         }
       }

@@ -62,7 +62,13 @@ describe('LRP vs the PyTorch reference (golden)', () => {
       expect(report.reinitialised).toEqual([]);
       const x = tf.tidy(() => tf.transpose(tf.tensor4d(readF32(fixture.input.file), fixture.input.shape), [0, 2, 3, 1]) as tf.Tensor4D);
       const before = tf.memory().numTensors;
-      const lrp = resnetExplainer(model, { firstLayer: c.firstLayer, maxPool: c.maxPool, sum: c.sum, bounds: fixture.bounds, stabilizer: fixture.stabilizer });
+      const lrp = resnetExplainer(model, {
+        firstLayer: c.firstLayer,
+        maxPool: c.maxPool,
+        sum: c.sum,
+        bounds: fixture.bounds,
+        stabilizer: fixture.stabilizer,
+      });
       const r = lrp.explainer.explain(x, (z) => startRelevance(z, c.classes, c.startValue));
       const ours = r.relevance.dataSync() as Float32Array;
       const start = r.start.dataSync() as Float32Array;
@@ -84,7 +90,9 @@ describe('LRP vs the PyTorch reference (golden)', () => {
         const rPixels = pearson(pooled(a), pooled(b));
         const sumErr = Math.abs(sumA - c.relevanceSums[i]!) / Math.abs(c.relevanceSums[i]!);
         const startOurs = start.subarray(i * 5, (i + 1) * 5).reduce((s, v) => s + v, 0);
-        console.info(`golden ${name} image ${i}: r(elements) ${rElements.toFixed(6)}, r(pixels) ${rPixels.toFixed(6)}, Σ ours ${sumA.toPrecision(7)} vs ${c.relevanceSums[i]!.toPrecision(7)} (rel. ${sumErr.toExponential(2)})`);
+        console.info(
+          `golden ${name} image ${i}: r(elements) ${rElements.toFixed(6)}, r(pixels) ${rPixels.toFixed(6)}, Σ ours ${sumA.toPrecision(7)} vs ${c.relevanceSums[i]!.toPrecision(7)} (rel. ${sumErr.toExponential(2)})`,
+        );
         expect(Math.abs(startOurs - c.startSums[i]!)).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(c.startSums[i]!)));
         expect(rElements).toBeGreaterThanOrEqual(0.99);
         expect(rPixels).toBeGreaterThanOrEqual(0.99);

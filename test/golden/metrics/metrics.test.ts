@@ -70,7 +70,15 @@ const rel = (a: number, e: number) => (a === e ? 0 : Math.abs(a - e) / Math.abs(
 describe('golden metrics: fixtures', () => {
   it('come from scikit-learn 1.2 (first ROC threshold = max + 1)', () => {
     expect(fx.versions.sklearn).toMatch(/^1\.2\./);
-    expect(fx.cases.map((c) => c.name)).toEqual(['tiny', 'balanced', 'imbalanced_5', 'imbalanced_95', 'heavy_ties', 'perfect_separation', 'large_rounded']);
+    expect(fx.cases.map((c) => c.name)).toEqual([
+      'tiny',
+      'balanced',
+      'imbalanced_5',
+      'imbalanced_95',
+      'heavy_ties',
+      'perfect_separation',
+      'large_rounded',
+    ]);
   });
 });
 
@@ -81,7 +89,9 @@ describe('golden metrics: referableProbability vs scipy.special.softmax', () => 
     expect(maxAbsDiff(referableProbability(logits, [2, 3, 4]), fx.softmax.ref234)).toBeLessThan(1e-14);
   });
   it('accepts probabilities', () => {
-    expect(maxAbsDiff(referableProbability(fx.softmax.probabilities, [3, 4], { input: 'probabilities' }), fx.softmax.ref34)).toBeLessThan(1e-14);
+    expect(maxAbsDiff(referableProbability(fx.softmax.probabilities, [3, 4], { input: 'probabilities' }), fx.softmax.ref34)).toBeLessThan(
+      1e-14,
+    );
   });
 });
 
@@ -92,7 +102,8 @@ describe('golden metrics: erfc and Φ⁻¹ vs SciPy', () => {
     fx.erfc.x.forEach((x, i) => {
       const v = erfc(x);
       const exact = fx.erfc.erfc_mpmath[i]!;
-      if (exact < 2.2250738585072014e-308) expect(Math.abs(v - exact)).toBeLessThan(1e-320); // subnormal: absolute
+      if (exact < 2.2250738585072014e-308)
+        expect(Math.abs(v - exact)).toBeLessThan(1e-320); // subnormal: absolute
       else worstExact = Math.max(worstExact, rel(v, exact));
       if (exact >= 2.2250738585072014e-308) worstScipy = Math.max(worstScipy, rel(v, fx.erfc.erfc[i]!));
     });

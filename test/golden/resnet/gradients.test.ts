@@ -77,7 +77,10 @@ describe('train-mode gradients vs PyTorch float64', () => {
           const x = tf.tidy(() => tf.transpose(tf.tensor4d(floats(c.input.file), c.input.shape), [0, 2, 3, 1]) as tf.Tensor4D);
           const y = tf.tidy(() => tf.oneHot(tf.tensor1d(c.labels, 'int32'), c.classes).toFloat());
           const hook = hooked ? () => undefined : undefined;
-          const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true, hook })) as tf.Scalar, [...trainable.values()]);
+          const { value, grads } = tf.variableGrads(
+            () => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true, hook })) as tf.Scalar,
+            [...trainable.values()],
+          );
           const errors = [...trainable].map(([param, v]) => {
             const t = c.grads.tensors[param]!;
             const n = t.shape.reduce((a, b) => a * b, 1);

@@ -25,7 +25,16 @@ export interface CaseFixture {
 export interface Fixtures {
   input: ArrayEntry;
   cases: Record<string, CaseFixture>;
-  moco?: { file: string; arch: string; layer1: ArrayEntry; layer2: ArrayEntry; layer3: ArrayEntry; layer4: ArrayEntry; mlp_dim: number; out_dim: number };
+  moco?: {
+    file: string;
+    arch: string;
+    layer1: ArrayEntry;
+    layer2: ArrayEntry;
+    layer3: ArrayEntry;
+    layer4: ArrayEntry;
+    mlp_dim: number;
+    out_dim: number;
+  };
   dtypes?: Record<string, { dtype: string; shape: number[]; values: (number | string)[] }>;
   pickles?: Record<string, string>;
 }
@@ -42,7 +51,9 @@ export function readArray(entry: ArrayEntry, dir = HERE): Float32Array {
 
 /** The fixture input (NCHW on disk) as an NHWC tensor. */
 export function inputNHWC(entry: ArrayEntry, dir = HERE): tf.Tensor4D {
-  return tf.tidy(() => tf.transpose(tf.tensor4d(readArray(entry, dir), entry.shape as [number, number, number, number]), [0, 2, 3, 1]) as tf.Tensor4D);
+  return tf.tidy(
+    () => tf.transpose(tf.tensor4d(readArray(entry, dir), entry.shape as [number, number, number, number]), [0, 2, 3, 1]) as tf.Tensor4D,
+  );
 }
 
 /** NHWC activation → NCHW values, to compare with PyTorch's. */

@@ -37,7 +37,10 @@ function catchAppError(fn: () => unknown): AppError {
   throw new Error('expected an AppError');
 }
 
-function withTensors(file: WeightFile, edit: (m: Map<string, WeightFile['tensors'] extends Map<string, infer T> ? T : never>) => void): WeightFile {
+function withTensors(
+  file: WeightFile,
+  edit: (m: Map<string, WeightFile['tensors'] extends Map<string, infer T> ? T : never>) => void,
+): WeightFile {
   const tensors = new Map(file.tensors);
   edit(tensors);
   return { ...file, tensors };
@@ -166,7 +169,10 @@ describe('export round trips', () => {
     const c = fixtures.cases['resnet18-w4']!;
     const model = ResNet.create(parseArch(c.arch, c.classes));
     importWeights(model, await readWeightFile(path.join(HERE, c.weights[0]!)));
-    const out = process.env.FUNDUSLAB_WRITE_EXPORT === '1' ? path.join(HERE, 'exported', 'resnet18_w4.safetensors') : path.join(tmp, 'resnet18_w4.safetensors');
+    const out =
+      process.env.FUNDUSLAB_WRITE_EXPORT === '1'
+        ? path.join(HERE, 'exported', 'resnet18_w4.safetensors')
+        : path.join(tmp, 'resnet18_w4.safetensors');
     const { mkdirSync } = await import('node:fs');
     mkdirSync(path.dirname(out), { recursive: true });
     await exportSafetensors(model, out);

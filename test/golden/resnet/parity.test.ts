@@ -92,7 +92,10 @@ describe('ResNet train mode (BatchNorm batch statistics and running-stat updates
       logits: relInfDiff(logits.dataSync(), readArray(train.logits!)),
       'bn1.running_mean': relInfDiff(model.variable('bn1.running_mean').dataSync(), readArray(train['bn1.running_mean']!)),
       'bn1.running_var': relInfDiff(model.variable('bn1.running_var').dataSync(), readArray(train['bn1.running_var']!)),
-      'layer4.1.bn2.running_var': relInfDiff(model.variable('layer4.1.bn2.running_var').dataSync(), readArray(train['layer4.1.bn2.running_var']!)),
+      'layer4.1.bn2.running_var': relInfDiff(
+        model.variable('layer4.1.bn2.running_var').dataSync(),
+        readArray(train['layer4.1.bn2.running_var']!),
+      ),
     };
     console.info(`train-mode parity (${tf.getBackend()}): ${JSON.stringify(errors)}`);
     for (const [what, err] of Object.entries(errors)) expect(err, what).toBeLessThanOrEqual(TOLERANCE);
@@ -115,7 +118,12 @@ describe('MoCo v2 checkpoint', () => {
     expect(report.reinitialised.map((r) => r.name)).toEqual(['fc.weight', 'fc.bias']);
     expect(report.skipped.some((s) => s.name === 'module.encoder_q.fc.0.weight' && /projection head/.test(s.reason))).toBe(true);
     expect(report.skipped.some((s) => s.name === 'module.encoder_k.conv1.weight' && /key \(momentum\) encoder/.test(s.reason))).toBe(true);
-    expect(report.skipped.filter((s) => /queue/.test(s.reason)).map((s) => s.name).sort()).toEqual(['module.queue', 'module.queue_ptr']);
+    expect(
+      report.skipped
+        .filter((s) => /queue/.test(s.reason))
+        .map((s) => s.name)
+        .sort(),
+    ).toEqual(['module.queue', 'module.queue_ptr']);
     expect(report.loaded.length).toBe(model.specs.length - 2);
     const x = inputNHWC(fixtures.input);
     const out = runWithStages(model, x);

@@ -24,7 +24,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { conditionNumber, componentCount, explainedVariance } from '../../../src-main/analysis/spectra/eigen';
 import { accumulateBlock, type GramPrecision } from '../../../src-main/analysis/spectra/gram';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
-import { mirroredSample, rankSample, weightedHistogram, weightedKurtosis, weightedSkew } from '../../../src-main/analysis/spectra/first-layer';
+import {
+  mirroredSample,
+  rankSample,
+  weightedHistogram,
+  weightedKurtosis,
+  weightedSkew,
+} from '../../../src-main/analysis/spectra/first-layer';
 import { DISTRIBUTIONS, DISTRIBUTION_NAMES, type DistributionName } from '../../../src-main/analysis/spectra/distributions';
 import { fitAll, fitStart } from '../../../src-main/analysis/spectra/fit';
 
@@ -68,11 +74,16 @@ interface FitCase {
   fits: Record<DistributionName, FitEntry>;
   ranking: DistributionName[];
 }
-const fixtures = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures.json'), 'utf8')) as { pca: PcaCase[]; moments: MomentCase[]; fits: FitCase[] };
+const fixtures = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures.json'), 'utf8')) as {
+  pca: PcaCase[];
+  moments: MomentCase[];
+  fits: FitCase[];
+};
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.max(Math.abs(b), 1e-300);
 function expectRel(actual: number, expected: number, tol: number, what: string): void {
-  if (!(rel(actual, expected) <= tol)) throw new Error(`${what}: ${actual} vs ${expected} (relative ${rel(actual, expected).toExponential(2)} > ${tol})`);
+  if (!(rel(actual, expected) <= tol))
+    throw new Error(`${what}: ${actual} vs ${expected} (relative ${rel(actual, expected).toExponential(2)} > ${tol})`);
 }
 
 function decode(b64: string): Float32Array {
@@ -81,7 +92,13 @@ function decode(b64: string): Float32Array {
 }
 
 /** The production path on the whole matrix: split into feature blocks of `block` columns, each standardised and multiplied by accumulateBlock. */
-function blockedGram(x: Float32Array, n: number, f: number, block: number, precision: GramPrecision): { gram: Float64Array; constant: number } {
+function blockedGram(
+  x: Float32Array,
+  n: number,
+  f: number,
+  block: number,
+  precision: GramPrecision,
+): { gram: Float64Array; constant: number } {
   const gram = new Float64Array(n * n);
   let constant = 0;
   for (let c0 = 0; c0 < f; c0 += block) {
@@ -200,7 +217,9 @@ describe('distribution fits vs scipy.stats <dist>.fit', () => {
             expect(fit.logLikelihood).not.toBeNull();
             const slack = 1e-3 * Math.abs(ref.logLikelihood) + 1e-3;
             if (!(fit.logLikelihood! >= ref.logLikelihood - slack)) {
-              throw new Error(`${name}: log-likelihood ${fit.logLikelihood} below scipy's ${ref.logLikelihood} (params ${fit.params.join(', ')} vs ${ref.params!.join(', ')})`);
+              throw new Error(
+                `${name}: log-likelihood ${fit.logLikelihood} below scipy's ${ref.logLikelihood} (params ${fit.params.join(', ')} vs ${ref.params!.join(', ')})`,
+              );
             }
           }
         });

@@ -46,14 +46,34 @@ describe('the rule checker catches what it must', () => {
     ['src-renderer/app/x.tsx', "import os from 'node:os';", 'Node built-ins'],
     ['src-renderer/app/x.tsx', "import { startBridge } from '../../src-main/bridge/server';", 'src-main'],
     // Back-arrows between the floors of src-main.
-    ['src-main/engine/x.ts', "import type { JobState } from '../services/jobs/job-service';", 'back-arrow: src-main/engine must not import src-main/services'],
+    [
+      'src-main/engine/x.ts',
+      "import type { JobState } from '../services/jobs/job-service';",
+      'back-arrow: src-main/engine must not import src-main/services',
+    ],
     ['src-main/engine/models/x.ts', "import { writeResultFolder } from '../../services/study-folder/result-folder';", 'back-arrow'],
-    ['src-main/services/training/x.ts', "import { runSpectra } from '../../analysis/spectra/service';", 'back-arrow: src-main/services must not import src-main/analysis'],
-    ['src-main/analysis/lrp/x.ts', "import { buildReport } from '../../report/report';", 'back-arrow: src-main/analysis must not import src-main/report'],
-    ['src-main/report/x.ts', "import { runStudy } from '../study-run/run-study';", 'back-arrow: src-main/report must not import src-main/study-run'],
+    [
+      'src-main/services/training/x.ts',
+      "import { runSpectra } from '../../analysis/spectra/service';",
+      'back-arrow: src-main/services must not import src-main/analysis',
+    ],
+    [
+      'src-main/analysis/lrp/x.ts',
+      "import { buildReport } from '../../report/report';",
+      'back-arrow: src-main/analysis must not import src-main/report',
+    ],
+    [
+      'src-main/report/x.ts',
+      "import { runStudy } from '../study-run/run-study';",
+      'back-arrow: src-main/report must not import src-main/study-run',
+    ],
     ['src-main/study-run/x.ts', "import { TASKS } from '../worker/tasks';", 'back-arrow'],
     ['src-main/fs/x.ts', "import { studyLayout } from '../services/study-folder/layout';", 'back-arrow'],
-    ['src-main/job-context.ts', "import { initEngine } from './engine/backend';", 'back-arrow: src-main/*.ts | src-main/fs | src-main/random must not import src-main/engine'],
+    [
+      'src-main/job-context.ts',
+      "import { initEngine } from './engine/backend';",
+      'back-arrow: src-main/*.ts | src-main/fs | src-main/random must not import src-main/engine',
+    ],
     ['src-main/random/x.ts', "const m = await import('../analysis/corruptions');", 'back-arrow'],
     ['src-main/newfolder/x.ts', "import { initEngine } from '../engine/backend';", 'no floor'],
   ];
@@ -63,13 +83,37 @@ describe('the rule checker catches what it must', () => {
   });
 
   it('accepts what is allowed', () => {
-    expect(checkFile('src-main/electron/main.ts', importsOf("import { app } from 'electron'; import Store from 'electron-store';"))).toEqual([]);
+    expect(
+      checkFile('src-main/electron/main.ts', importsOf("import { app } from 'electron'; import Store from 'electron-store';")),
+    ).toEqual([]);
     expect(checkFile('src-shared/contract.ts', importsOf("import { z } from 'zod'; import { X } from './engine';"))).toEqual([]);
     expect(checkFile('src-renderer/app/x.tsx', importsOf("import { contract } from '../../src-shared/contract';"))).toEqual([]);
     // Down the floors and across the top floor.
-    expect(checkFile('src-main/study-run/x.ts', importsOf("import { runSpectra } from '../analysis/spectra/service'; import { buildReport } from '../report/report';"))).toEqual([]);
-    expect(checkFile('src-main/services/training/x.ts', importsOf("import { ResNet } from '../../engine/models/resnet'; import { mixSeedPair } from '../../random/prng'; import { throwIfCancelled } from '../../job-context';"))).toEqual([]);
-    expect(checkFile('src-main/cli/x.ts', importsOf("import { composeApp } from '../host/compose'; import { startBridge } from '../bridge/server';"))).toEqual([]);
-    expect(checkFile('src-main/engine/x.ts', importsOf("import { writeFileAtomic } from '../fs/atomic'; import { APP_VERSION } from '../version';"))).toEqual([]);
+    expect(
+      checkFile(
+        'src-main/study-run/x.ts',
+        importsOf("import { runSpectra } from '../analysis/spectra/service'; import { buildReport } from '../report/report';"),
+      ),
+    ).toEqual([]);
+    expect(
+      checkFile(
+        'src-main/services/training/x.ts',
+        importsOf(
+          "import { ResNet } from '../../engine/models/resnet'; import { mixSeedPair } from '../../random/prng'; import { throwIfCancelled } from '../../job-context';",
+        ),
+      ),
+    ).toEqual([]);
+    expect(
+      checkFile(
+        'src-main/cli/x.ts',
+        importsOf("import { composeApp } from '../host/compose'; import { startBridge } from '../bridge/server';"),
+      ),
+    ).toEqual([]);
+    expect(
+      checkFile(
+        'src-main/engine/x.ts',
+        importsOf("import { writeFileAtomic } from '../fs/atomic'; import { APP_VERSION } from '../version';"),
+      ),
+    ).toEqual([]);
   });
 });

@@ -69,7 +69,8 @@ export function checkFile(relativeFile: string, specifiers: string[]): Violation
     const target = specifier.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(relativeFile), specifier)) : null;
     const targetLayer = target?.split('/')[0];
     if (isElectron && !inElectronLayer) add("only src-main/electron may import 'electron'");
-    if ((specifier === 'electron-store' || specifier.startsWith('electron-store/')) && !inElectronLayer) add('only src-main/electron may use electron-store');
+    if ((specifier === 'electron-store' || specifier.startsWith('electron-store/')) && !inElectronLayer)
+      add('only src-main/electron may use electron-store');
     if (layer === 'src-shared') {
       if (NODE_BUILTINS.has(specifier)) add('src-shared must not import Node built-ins');
       if (isElectron) add("src-shared must not import 'electron'");
@@ -85,7 +86,8 @@ export function checkFile(relativeFile: string, specifiers: string[]): Violation
       if (from < 0) add(`${relativeFile.split('/').slice(0, 2).join('/')} is on no floor of the layering: add it to MAIN_FLOORS`);
       else if (to > from) add(`back-arrow: ${floorName(from)} must not import ${floorName(to)} (${target})`);
     }
-    if (layer === 'src-main' && !inElectronLayer && target?.startsWith('src-main/electron/')) add('only the Electron layer may import src-main/electron');
+    if (layer === 'src-main' && !inElectronLayer && target?.startsWith('src-main/electron/'))
+      add('only the Electron layer may import src-main/electron');
   }
   return violations;
 }

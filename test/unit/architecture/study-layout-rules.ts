@@ -6,9 +6,39 @@ import ts from 'typescript';
 
 /** Names only the layout may spell in a path. */
 export const STUDY_NAMES = new Set([
-  'study.json', 'study-plan.json', 'grid.json', 'datasets', 'runs', 'pretrain', 'evaluations', 'spectra', 'robustness', 'explanations', 'reports', 'jobs', 'analyses', 'demo-data',
-  'manifest.json', 'validation.json', 'cache', 'spec.json', 'log.ndjson', 'metrics.json', 'normalisation.json', 'best', 'checkpoint', 'checkpoint.prev',
-  'model.safetensors', 'optimizer.safetensors', 'moco.safetensors', 'state.json', 'encoder.safetensors', 'summary.json', 'result.json', 'predictions.csv', 'gallery',
+  'study.json',
+  'study-plan.json',
+  'grid.json',
+  'datasets',
+  'runs',
+  'pretrain',
+  'evaluations',
+  'spectra',
+  'robustness',
+  'explanations',
+  'reports',
+  'jobs',
+  'analyses',
+  'demo-data',
+  'manifest.json',
+  'validation.json',
+  'cache',
+  'spec.json',
+  'log.ndjson',
+  'metrics.json',
+  'normalisation.json',
+  'best',
+  'checkpoint',
+  'checkpoint.prev',
+  'model.safetensors',
+  'optimizer.safetensors',
+  'moco.safetensors',
+  'state.json',
+  'encoder.safetensors',
+  'summary.json',
+  'result.json',
+  'predictions.csv',
+  'gallery',
 ]);
 
 /** Where a file spells a study name inside a path expression: "line: text". */
@@ -20,13 +50,32 @@ export function layoutSpellings(source: string, fileName = 'file.ts'): string[] 
     if (ts.isCallExpression(node)) {
       const callee = node.expression.getText(sf);
       const isPathCall = /(^|\.)(join|resolve)$/.test(callee) && !/\]\s*\.join$/.test(callee);
-      const isSlashJoin = ts.isPropertyAccessExpression(node.expression) && node.expression.name.text === 'join' && ts.isArrayLiteralExpression(node.expression.expression) && node.arguments.length === 1 && ts.isStringLiteral(node.arguments[0]!) && node.arguments[0].text === '/';
-      const args = isSlashJoin ? (node.expression as ts.PropertyAccessExpression).expression.getChildren(sf).flatMap((c) => c.getChildren(sf)) : isPathCall ? [...node.arguments] : [];
+      const isSlashJoin =
+        ts.isPropertyAccessExpression(node.expression) &&
+        node.expression.name.text === 'join' &&
+        ts.isArrayLiteralExpression(node.expression.expression) &&
+        node.arguments.length === 1 &&
+        ts.isStringLiteral(node.arguments[0]!) &&
+        node.arguments[0].text === '/';
+      const args = isSlashJoin
+        ? (node.expression as ts.PropertyAccessExpression).expression.getChildren(sf).flatMap((c) => c.getChildren(sf))
+        : isPathCall
+          ? [...node.arguments]
+          : [];
       if (args.some((a) => ts.isStringLiteralLike(a) && a.text.split('/').some((seg) => STUDY_NAMES.has(seg)))) found.push(where(node));
     }
     if (ts.isTemplateExpression(node)) {
       const text = [node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join('\u0000');
-      if (text.split(/[\u0000]/).some((part) => part.split('/').slice(1).some((seg) => STUDY_NAMES.has(seg)) && part.startsWith('/'))) found.push(where(node));
+      if (
+        text.split(/[\u0000]/).some(
+          (part) =>
+            part
+              .split('/')
+              .slice(1)
+              .some((seg) => STUDY_NAMES.has(seg)) && part.startsWith('/'),
+        )
+      )
+        found.push(where(node));
     }
     ts.forEachChild(node, visit);
   };

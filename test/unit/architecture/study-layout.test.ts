@@ -29,7 +29,9 @@ describe('the study folder layout has one owner', () => {
     expect(layoutSpellings('const p = `${study}/evaluations/${name}`;')).toHaveLength(1);
     expect(layoutSpellings("const p = join(root, 'reports/report.pdf');")).toHaveLength(1);
     // Not paths: option names, messages, step names.
-    expect(layoutSpellings("const missing = ['study', 'runs', 'dataset'].filter(Boolean); ctx.log('runs done'); phase('spectra');")).toEqual([]);
+    expect(
+      layoutSpellings("const missing = ['study', 'runs', 'dataset'].filter(Boolean); ctx.log('runs done'); phase('spectra');"),
+    ).toEqual([]);
   });
 
   it('no file but layout.ts spells a study folder or file name in a path', () => {

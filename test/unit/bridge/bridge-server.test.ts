@@ -20,7 +20,13 @@ interface Raw {
 function request(port: number, options: { method?: string; path: string; headers?: Record<string, string>; body?: string }): Promise<Raw> {
   return new Promise((resolve, reject) => {
     const req = http.request(
-      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path, headers: { Host: `127.0.0.1:${port}`, ...options.headers } },
+      {
+        host: '127.0.0.1',
+        port,
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: { Host: `127.0.0.1:${port}`, ...options.headers },
+      },
       (res) => {
         let body = '';
         res.setEncoding('utf8');
@@ -81,7 +87,15 @@ describe('HTTP bridge', () => {
   it('refuses calls without the token, with a wrong token, or with a token of another launch', async () => {
     const other = await startBridge({ dispatch: createDispatcher(handlers as unknown as Handlers, log), bus, log, rendererDir: null });
     try {
-      for (const auth of [undefined, '', 'Bearer', 'Bearer wrong', `Bearer ${bridge.token}x`, `Basic ${bridge.token}`, `Bearer ${other.token}`]) {
+      for (const auth of [
+        undefined,
+        '',
+        'Bearer',
+        'Bearer wrong',
+        `Bearer ${bridge.token}x`,
+        `Basic ${bridge.token}`,
+        `Bearer ${other.token}`,
+      ]) {
         const res = await request(bridge.port, {
           method: 'POST',
           path: '/api/call/study.recent',
@@ -166,21 +180,24 @@ describe('HTTP bridge', () => {
     const refused = await request(bridge.port, { path: '/api/events' });
     expect(refused.status).toBe(401);
     const received = await new Promise<string>((resolve, reject) => {
-      const req = http.get({ host: '127.0.0.1', port: bridge.port, path: `/api/events?token=${encodeURIComponent(bridge.token)}` }, (res) => {
-        expect(res.headers['content-type']).toMatch(/text\/event-stream/);
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => {
-          text += chunk;
-          if (text.includes(': connected')) {
-            bus.emit('settings.changed', { recentStudies: [], preferredBackend: 'wasm', theme: 'dark' });
-          }
-          if (text.includes('event: settings.changed')) {
-            req.destroy();
-            resolve(text);
-          }
-        });
-      });
+      const req = http.get(
+        { host: '127.0.0.1', port: bridge.port, path: `/api/events?token=${encodeURIComponent(bridge.token)}` },
+        (res) => {
+          expect(res.headers['content-type']).toMatch(/text\/event-stream/);
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => {
+            text += chunk;
+            if (text.includes(': connected')) {
+              bus.emit('settings.changed', { recentStudies: [], preferredBackend: 'wasm', theme: 'dark' });
+            }
+            if (text.includes('event: settings.changed')) {
+              req.destroy();
+              resolve(text);
+            }
+          });
+        },
+      );
       req.on('error', reject);
     });
     expect(received).toContain('event: settings.changed\ndata: {"recentStudies":[],"preferredBackend":"wasm","theme":"dark"}');

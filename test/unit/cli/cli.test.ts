@@ -64,14 +64,31 @@ describe('funduslab CLI', () => {
 
 describe('funduslab bench train', () => {
   it('measures FS, CL and the model-only baseline on the real pipeline (tiny settings)', async () => {
-    const result = await funduslab(['bench', 'train', '--json', '--arch', 'resnet18-w8', '--size', '32', '--batch', '4', '--patients', '8', '--epochs', '1']);
+    const result = await funduslab([
+      'bench',
+      'train',
+      '--json',
+      '--arch',
+      'resnet18-w8',
+      '--size',
+      '32',
+      '--batch',
+      '4',
+      '--patients',
+      '8',
+      '--epochs',
+      '1',
+    ]);
     expect(result.code, result.stderr).toBe(0);
-    const report = JSON.parse(result.stdout).value as { figures: { phase: string; imagesPerSecond: number; stallFraction: number | null; vsModelOnly: number }[]; images: number };
+    const report = JSON.parse(result.stdout).value as {
+      figures: { phase: string; imagesPerSecond: number; stallFraction: number | null; vsModelOnly: number }[];
+      images: number;
+    };
     expect(report.images).toBe(16);
     expect(report.figures.map((f) => f.phase)).toEqual(['model only', 'FS', 'CL']);
     for (const f of report.figures) {
       expect(f.imagesPerSecond).toBeGreaterThan(0);
-      if (f.phase !== 'model only') expect(f.stallFraction).toBeGreaterThanOrEqual(0), expect(f.stallFraction).toBeLessThanOrEqual(1);
+      if (f.phase !== 'model only') (expect(f.stallFraction).toBeGreaterThanOrEqual(0), expect(f.stallFraction).toBeLessThanOrEqual(1));
       expect(f.vsModelOnly).toBeCloseTo(f.imagesPerSecond / report.figures[0]!.imagesPerSecond, 10);
     }
   }, 120_000);

@@ -59,7 +59,9 @@ describe('gaussianFilter (scipy gaussian_filter)', () => {
       for (let x = 0; x < w; x++) {
         for (let ch = 0; ch < c; ch++) {
           let s = 0;
-          for (let a = -ry; a <= ry; a++) for (let b = -rx; b <= rx; b++) s += ky[Math.abs(a)]! * kx[Math.abs(b)]! * src[(borderIndex(y + a, h, mode) * w + borderIndex(x + b, w, mode)) * c + ch]!;
+          for (let a = -ry; a <= ry; a++)
+            for (let b = -rx; b <= rx; b++)
+              s += ky[Math.abs(a)]! * kx[Math.abs(b)]! * src[(borderIndex(y + a, h, mode) * w + borderIndex(x + b, w, mode)) * c + ch]!;
           expect(Math.abs(got[(y * w + x) * c + ch]! - s)).toBeLessThan(1e-12);
         }
       }

@@ -6,7 +6,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../src-shared/errors';
-import { CORRUPTION_NAMES, CORRUPTIONS, corrupt, isCorruptionName, SEVERITIES, type CorruptionName, type RgbImage } from '../../../src-main/analysis/corruptions/index';
+import {
+  CORRUPTION_NAMES,
+  CORRUPTIONS,
+  corrupt,
+  isCorruptionName,
+  SEVERITIES,
+  type CorruptionName,
+  type RgbImage,
+} from '../../../src-main/analysis/corruptions/index';
 import { Rng } from '../../../src-main/random/prng';
 
 /** A smooth colour image with some detail (gradients plus a seeded texture). */
@@ -40,8 +48,25 @@ async function rejectedField(p: Promise<unknown>): Promise<string | undefined> {
 describe('registry', () => {
   it('has the 19 corruptions in the reference order (15 benchmark, then 4 held-out)', () => {
     expect(CORRUPTION_NAMES).toEqual([
-      'gaussian_noise', 'shot_noise', 'impulse_noise', 'defocus_blur', 'glass_blur', 'motion_blur', 'zoom_blur', 'snow', 'frost', 'fog',
-      'brightness', 'contrast', 'elastic_transform', 'pixelate', 'jpeg_compression', 'speckle_noise', 'gaussian_blur', 'spatter', 'saturate',
+      'gaussian_noise',
+      'shot_noise',
+      'impulse_noise',
+      'defocus_blur',
+      'glass_blur',
+      'motion_blur',
+      'zoom_blur',
+      'snow',
+      'frost',
+      'fog',
+      'brightness',
+      'contrast',
+      'elastic_transform',
+      'pixelate',
+      'jpeg_compression',
+      'speckle_noise',
+      'gaussian_blur',
+      'spatter',
+      'saturate',
     ]);
     expect(Object.keys(CORRUPTIONS).sort()).toEqual([...CORRUPTION_NAMES].sort());
     for (const name of CORRUPTION_NAMES) expect(CORRUPTIONS[name].name).toBe(name);
@@ -52,7 +77,19 @@ describe('registry', () => {
   it('marks exactly the seed-dependent corruptions stochastic', () => {
     const stochastic = CORRUPTION_NAMES.filter((n) => CORRUPTIONS[n].stochastic);
     expect(stochastic.sort()).toEqual(
-      ['gaussian_noise', 'shot_noise', 'impulse_noise', 'speckle_noise', 'glass_blur', 'motion_blur', 'snow', 'frost', 'fog', 'spatter', 'elastic_transform'].sort(),
+      [
+        'gaussian_noise',
+        'shot_noise',
+        'impulse_noise',
+        'speckle_noise',
+        'glass_blur',
+        'motion_blur',
+        'snow',
+        'frost',
+        'fog',
+        'spatter',
+        'elastic_transform',
+      ].sort(),
     );
   });
 
@@ -115,7 +152,9 @@ describe('determinism and shapes', () => {
     expect([out.width, out.height, out.data.length]).toEqual([2048, 1536, 2048 * 1536 * 3]);
     // Brightness never darkens a pixel's maximum channel.
     for (let i = 0; i < img.data.length; i += 3 * 997) {
-      expect(Math.max(out.data[i]!, out.data[i + 1]!, out.data[i + 2]!)).toBeGreaterThanOrEqual(Math.max(img.data[i]!, img.data[i + 1]!, img.data[i + 2]!));
+      expect(Math.max(out.data[i]!, out.data[i + 1]!, out.data[i + 2]!)).toBeGreaterThanOrEqual(
+        Math.max(img.data[i]!, img.data[i + 1]!, img.data[i + 2]!),
+      );
     }
   });
 });

@@ -21,7 +21,22 @@ describe('funduslab import', () => {
       return true;
     });
     try {
-      const code = await runImport(['folder', src, '--study', study, '--csv', csv, '--image-column', 'name', '--grade-column', 'dr', '--patient-column', 'who', '--json', '--validate-only']);
+      const code = await runImport([
+        'folder',
+        src,
+        '--study',
+        study,
+        '--csv',
+        csv,
+        '--image-column',
+        'name',
+        '--grade-column',
+        'dr',
+        '--patient-column',
+        'who',
+        '--json',
+        '--validate-only',
+      ]);
       expect(code).toBe(0);
     } finally {
       spy.mockRestore();

@@ -20,7 +20,12 @@ export function fundusRaw(width: number, height: number, cx: number, cy: number,
   return buf;
 }
 
-export async function writeFundusJpeg(file: string, width = 300, height = 200, opts: { seed?: number; quality?: number } = {}): Promise<void> {
+export async function writeFundusJpeg(
+  file: string,
+  width = 300,
+  height = 200,
+  opts: { seed?: number; quality?: number } = {},
+): Promise<void> {
   await fsp.mkdir(path.dirname(file), { recursive: true });
   const raw = fundusRaw(width, height, width / 2, height / 2, Math.min(width, height) * 0.45, opts.seed ?? 1);
   await sharp(raw, { raw: { width, height, channels: 3 } })
@@ -128,18 +133,46 @@ export type MaskFlavour = 'palette1' | 'palette8' | 'bilevel' | 'grey8-raw01' | 
 export async function encodeMask(flavour: MaskFlavour, w: number, h: number, on: boolean[]): Promise<Buffer> {
   switch (flavour) {
     case 'palette1':
-      return encodeTiff({ width: w, height: h, bitsPerSample: 1, samplesPerPixel: 1, photometric: 3, pixels: on.map((v) => (v ? 1 : 0)), palette: [[0, 0, 0], [255, 0, 0]] });
+      return encodeTiff({
+        width: w,
+        height: h,
+        bitsPerSample: 1,
+        samplesPerPixel: 1,
+        photometric: 3,
+        pixels: on.map((v) => (v ? 1 : 0)),
+        palette: [
+          [0, 0, 0],
+          [255, 0, 0],
+        ],
+      });
     case 'palette8':
-      return encodeTiff({ width: w, height: h, bitsPerSample: 8, samplesPerPixel: 1, photometric: 3, pixels: on.map((v) => (v ? 1 : 0)), palette: [[0, 0, 0], [255, 0, 0], ...Array.from({ length: 254 }, () => [9, 9, 9] as [number, number, number])] });
+      return encodeTiff({
+        width: w,
+        height: h,
+        bitsPerSample: 8,
+        samplesPerPixel: 1,
+        photometric: 3,
+        pixels: on.map((v) => (v ? 1 : 0)),
+        palette: [[0, 0, 0], [255, 0, 0], ...Array.from({ length: 254 }, () => [9, 9, 9] as [number, number, number])],
+      });
     case 'bilevel':
       return encodeTiff({ width: w, height: h, bitsPerSample: 1, samplesPerPixel: 1, photometric: 1, pixels: on.map((v) => (v ? 1 : 0)) });
     case 'grey8-raw01':
       return encodeTiff({ width: w, height: h, bitsPerSample: 8, samplesPerPixel: 1, photometric: 1, pixels: on.map((v) => (v ? 1 : 0)) });
     case 'rgb':
-      return encodeTiff({ width: w, height: h, bitsPerSample: 8, samplesPerPixel: 3, photometric: 2, pixels: on.flatMap((v) => (v ? [255, 0, 0] : [0, 0, 0])) });
+      return encodeTiff({
+        width: w,
+        height: h,
+        bitsPerSample: 8,
+        samplesPerPixel: 3,
+        photometric: 2,
+        pixels: on.flatMap((v) => (v ? [255, 0, 0] : [0, 0, 0])),
+      });
     case 'rgba-lzw': {
       const raw = Buffer.from(on.flatMap((v) => (v ? [255, 0, 0, 255] : [0, 0, 0, 255])));
-      return sharp(raw, { raw: { width: w, height: h, channels: 4 } }).tiff({ compression: 'lzw' }).toBuffer();
+      return sharp(raw, { raw: { width: w, height: h, channels: 4 } })
+        .tiff({ compression: 'lzw' })
+        .toBuffer();
     }
   }
 }

@@ -32,9 +32,13 @@ describe('decoding and checks', () => {
     await writeTruncatedJpeg(path.join(dir, 't.jpg'));
     await expect(decodeImage(await fsp.readFile(path.join(dir, 't.jpg')), limits)).rejects.toMatchObject({ kind: 'truncated' });
     await expect(decodeImage(Buffer.from('this is not a picture\n'), limits)).rejects.toMatchObject({ kind: 'not-an-image' });
-    const tiny = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#800' } }).png().toBuffer();
+    const tiny = await sharp({ create: { width: 32, height: 32, channels: 3, background: '#800' } })
+      .png()
+      .toBuffer();
     await expect(decodeImage(tiny, limits)).rejects.toMatchObject({ kind: 'implausible-size' });
-    const thin = await sharp({ create: { width: 800, height: 100, channels: 3, background: '#800' } }).png().toBuffer();
+    const thin = await sharp({ create: { width: 800, height: 100, channels: 3, background: '#800' } })
+      .png()
+      .toBuffer();
     await expect(decodeImage(thin, limits)).rejects.toMatchObject({ kind: 'implausible-size' });
   });
 });
@@ -56,7 +60,9 @@ describe('fundus crop geometry', () => {
     const mask = { data: Buffer.alloc(W * H), width: W, height: H };
     for (let y = 0; y < H; y++) for (let x = 0; x < W; x++) if (Math.hypot(x - 210, y - 120) < 16) mask.data[y * W + x] = 255;
     for (const size of [64, 224]) {
-      const im = await sharp(await renderImage(img, g, size, 'png')).raw().toBuffer({ resolveWithObject: true });
+      const im = await sharp(await renderImage(img, g, size, 'png'))
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const mkPng = await renderMask(mask, g, size);
       expect((await sharp(mkPng).metadata()).channels).toBe(1);
       const mk = await sharp(mkPng).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
@@ -78,17 +84,25 @@ describe('fundus crop geometry', () => {
     }
   });
 
-  it('shrinking a mask keeps every lesion pixel (any coverage = max pooling), equal to a naive OR over each target pixel\'s sources', async () => {
+  it("shrinking a mask keeps every lesion pixel (any coverage = max pooling), equal to a naive OR over each target pixel's sources", async () => {
     const W = 1000;
     const H = 700;
     const mask = { data: Buffer.alloc(W * H), width: W, height: H };
     // Isolated single-pixel "microaneurysms" and one small blob.
-    const dots = [[123, 77], [501, 350], [900, 640], [2, 3]];
+    const dots = [
+      [123, 77],
+      [501, 350],
+      [900, 640],
+      [2, 3],
+    ];
     for (const [x, y] of dots) mask.data[y! * W + x!] = 255;
     for (let y = 300; y < 304; y++) for (let x = 700; x < 705; x++) mask.data[y * W + x] = 255;
     const g = { left: 0, top: 0, width: W, height: H, side: W, padLeft: 0, padTop: 150 };
     for (const size of [32, 64, 224]) {
-      const mk = await sharp(await renderMask(mask, g, size)).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+      const mk = await sharp(await renderMask(mask, g, size))
+        .toColourspace('b-w')
+        .raw()
+        .toBuffer({ resolveWithObject: true });
       const p = placement(g, size);
       const expected = new Uint8Array(size * size);
       for (let ty = 0; ty < p.height; ty++) {
@@ -96,7 +110,9 @@ describe('fundus crop geometry', () => {
           // naive: every source pixel whose floor-mapped target is (tx, ty)
           for (let y = 0; y < H; y++) {
             if (Math.min(p.height - 1, Math.floor((y * p.height) / H)) !== ty) continue;
-            for (let x = 0; x < W; x++) if (Math.min(p.width - 1, Math.floor((x * p.width) / W)) === tx && mask.data[y * W + x]) expected[(p.top + ty) * size + p.left + tx] = 255;
+            for (let x = 0; x < W; x++)
+              if (Math.min(p.width - 1, Math.floor((x * p.width) / W)) === tx && mask.data[y * W + x])
+                expected[(p.top + ty) * size + p.left + tx] = 255;
           }
         }
       }
@@ -108,7 +124,15 @@ describe('fundus crop geometry', () => {
 
   it('keeps the full frame of an all-black image', async () => {
     const img = { data: Buffer.alloc(100 * 80 * 3), width: 100, height: 80, channels: 3 };
-    expect(await fundusGeometry(img, { cropThreshold: 15, cropMargin: 0.02 })).toEqual({ left: 0, top: 0, width: 100, height: 80, side: 100, padLeft: 0, padTop: 10 });
+    expect(await fundusGeometry(img, { cropThreshold: 15, cropMargin: 0.02 })).toEqual({
+      left: 0,
+      top: 0,
+      width: 100,
+      height: 80,
+      side: 100,
+      padLeft: 0,
+      padTop: 10,
+    });
   });
 });
 

@@ -30,13 +30,30 @@ async function listTmp(dir: string): Promise<string[]> {
 describe('eyepacs importer on a broken layout', () => {
   it('imports the good items and lists each bad one with its file and reason', async () => {
     const src = await tempDir('eyepacs');
-    for (const id of ['1_left', '1_right', '2_left', '2_right', '3_left', '5_left']) await writeFundusJpeg(path.join(src, 'train', `${id}.jpeg`), 300, 200, { seed: id.length + id.charCodeAt(0) + (id.includes('right') ? 7 : 0) });
+    for (const id of ['1_left', '1_right', '2_left', '2_right', '3_left', '5_left'])
+      await writeFundusJpeg(path.join(src, 'train', `${id}.jpeg`), 300, 200, {
+        seed: id.length + id.charCodeAt(0) + (id.includes('right') ? 7 : 0),
+      });
     await writeTruncatedJpeg(path.join(src, 'train', '3_right.jpeg'));
     await write(path.join(src, 'train', '4_left.jpeg'), 'not a jpeg at all');
-    await sharp({ create: { width: 40, height: 40, channels: 3, background: '#a55' } }).jpeg().toFile(path.join(src, 'train', '4_right.jpeg'));
+    await sharp({ create: { width: 40, height: 40, channels: 3, background: '#a55' } })
+      .jpeg()
+      .toFile(path.join(src, 'train', '4_right.jpeg'));
     await write(
       path.join(src, 'trainLabels.csv'),
-      ['image,level', '1_left,0', '1_right,2', '2_left,7', '2_right,2.5', '3_left,1', '3_right,1', '4_left,0', '4_right,0', '6_left,3', '1_left,0'].join('\n') + '\n',
+      [
+        'image,level',
+        '1_left,0',
+        '1_right,2',
+        '2_left,7',
+        '2_right,2.5',
+        '3_left,1',
+        '3_right,1',
+        '4_left,0',
+        '4_right,0',
+        '6_left,3',
+        '1_left,0',
+      ].join('\n') + '\n',
     );
     await writeFundusJpeg(path.join(src, 'test', '9_left.jpeg'), 300, 200, { seed: 99 });
     await write(path.join(src, 'retinopathy_solution.csv'), 'image,level,Usage\n9_left,4,Private\n');
@@ -85,13 +102,23 @@ describe('cache and cancellation', () => {
   it('re-imports only what changed, and a cancelled import leaves no manifest and no temp files', async () => {
     const src = await tempDir('cache');
     for (let i = 0; i < 6; i++) await writeFundusJpeg(path.join(src, 'train', `${i}_left.jpeg`), 300, 200, { seed: i });
-    await write(path.join(src, 'trainLabels.csv'), 'image,level\n' + Array.from({ length: 6 }, (_, i) => `${i}_left,${i % 5}`).join('\n') + '\n');
+    await write(
+      path.join(src, 'trainLabels.csv'),
+      'image,level\n' + Array.from({ length: 6 }, (_, i) => `${i}_left,${i % 5}`).join('\n') + '\n',
+    );
     const study = await makeStudy();
 
     const ctx = recordingContext();
     let seen = 0;
-    const cancelling = { ...ctx, progress: (d: number) => { if (++seen >= 1 && d >= 1) ctx.controller.abort(); } };
-    await expect(importDataset({ type: 'eyepacs', path: src, id: 'c', concurrency: 1 }, study, cancelling)).rejects.toMatchObject({ code: 'CANCELLED' });
+    const cancelling = {
+      ...ctx,
+      progress: (d: number) => {
+        if (++seen >= 1 && d >= 1) ctx.controller.abort();
+      },
+    };
+    await expect(importDataset({ type: 'eyepacs', path: src, id: 'c', concurrency: 1 }, study, cancelling)).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
     expect(existsSync(path.join(study, 'datasets', 'c', 'manifest.json'))).toBe(false);
     expect(await listTmp(path.join(study, 'datasets'))).toEqual([]);
 
@@ -115,7 +142,9 @@ describe('cache and cancellation', () => {
     await writeFundusJpeg(path.join(src, 'train', '1_left.jpeg'));
     const { StudyService } = await import('../../../src-main/services/study-folder/study-service');
     await new StudyService({ appVersion: 't' }).create(path.join(src, 'mystudy'), 'x');
-    await expect(importDataset({ type: 'eyepacs', path: src }, path.join(src, 'mystudy'), recordingContext())).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(importDataset({ type: 'eyepacs', path: src }, path.join(src, 'mystudy'), recordingContext())).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 });
 
@@ -133,7 +162,10 @@ describe('idrid-seg importer', () => {
     await fsp.mkdir(path.join(gt, '1. Microaneurysms'), { recursive: true });
     await fsp.mkdir(path.join(gt, '5. Optic Disc'), { recursive: true });
     await fsp.writeFile(path.join(gt, '1. Microaneurysms', 'IDRiD_01_MA.tif'), ok);
-    await fsp.writeFile(path.join(gt, '5. Optic Disc', 'IDRiD_01_OD.tif'), await encodeMask('rgba-lzw', 300, 200, rectPattern(300, 200, 200, 80, 230, 110)));
+    await fsp.writeFile(
+      path.join(gt, '5. Optic Disc', 'IDRiD_01_OD.tif'),
+      await encodeMask('rgba-lzw', 300, 200, rectPattern(300, 200, 200, 80, 230, 110)),
+    );
     await fsp.writeFile(path.join(gt, '1. Microaneurysms', 'IDRiD_02_MA.tif'), wrong);
     await fsp.writeFile(path.join(gt, '1. Microaneurysms', 'IDRiD_77_MA.tif'), ok);
     const study = await makeStudy();
@@ -161,8 +193,14 @@ describe('idrid-grading, messidor2 and folder importers', () => {
     await writeFundusJpeg(path.join(part, '1. Original Images', 'a. Training Set', 'IDRiD_001.jpg'), 300, 200, { seed: 1 });
     await writeFundusJpeg(path.join(part, '1. Original Images', 'a. Training Set', 'IDRiD_002.jpg'), 300, 200, { seed: 2 });
     await writeFundusJpeg(path.join(part, '1. Original Images', 'b. Testing Set', 'IDRiD_001.jpg'), 300, 200, { seed: 3 });
-    await write(path.join(part, '2. Groundtruths', 'a. IDRiD_Disease Grading_Training Labels.csv'), 'Image name,Retinopathy grade,Risk of macular edema ,,,\nIDRiD_001,3,2,,,\nIDRiD_002,0,0,,,\nIDRiD_003,1,0,,,\n');
-    await write(path.join(part, '2. Groundtruths', 'b. IDRiD_Disease Grading_Testing Labels.csv'), 'Image name,Retinopathy grade,Risk of macular edema \nIDRiD_001,4,1\n');
+    await write(
+      path.join(part, '2. Groundtruths', 'a. IDRiD_Disease Grading_Training Labels.csv'),
+      'Image name,Retinopathy grade,Risk of macular edema ,,,\nIDRiD_001,3,2,,,\nIDRiD_002,0,0,,,\nIDRiD_003,1,0,,,\n',
+    );
+    await write(
+      path.join(part, '2. Groundtruths', 'b. IDRiD_Disease Grading_Testing Labels.csv'),
+      'Image name,Retinopathy grade,Risk of macular edema \nIDRiD_001,4,1\n',
+    );
     const r = await importDataset({ type: 'idrid-grading', path: src, preprocess: false }, await makeStudy(), recordingContext());
     expect(r.report.perSplitGrade).toEqual({ train: { '3': 1, '0': 1 }, test: { '4': 1 } });
     expect(r.report.issues.map((i) => [i.kind, i.id])).toEqual([['missing-file', 'train/IDRiD_003']]);
@@ -173,7 +211,9 @@ describe('idrid-grading, messidor2 and folder importers', () => {
   it('messidor2: ungradable and ungraded images are excluded and counted', async () => {
     const src = await tempDir('messidor');
     await writeFundusJpeg(path.join(src, 'IMAGES', '20051020_43808_0100_PP.png'.replace('.png', '.jpg')), 300, 200, { seed: 1 });
-    await sharp(await fsp.readFile(path.join(src, 'IMAGES', '20051020_43808_0100_PP.jpg'))).png().toFile(path.join(src, 'IMAGES', 'IMG0001.png'));
+    await sharp(await fsp.readFile(path.join(src, 'IMAGES', '20051020_43808_0100_PP.jpg')))
+      .png()
+      .toFile(path.join(src, 'IMAGES', 'IMG0001.png'));
     await writeFundusJpeg(path.join(src, 'IMAGES', 'IMG0002.JPG'), 300, 200, { seed: 2 });
     await writeFundusJpeg(path.join(src, 'IMAGES', 'IMG0003.JPG'), 300, 200, { seed: 3 });
     await write(
@@ -196,7 +236,11 @@ describe('idrid-grading, messidor2 and folder importers', () => {
     const csvDir = await tempDir('folder-csv');
     const csv = path.join(csvDir, 'labels.csv');
     await write(csv, 'file;dr;pid\nx1;1;p1\nb/x2.jpg;2;p1\nb\\x3;3;\nx4.jpeg;0;p4\nx2;1;p9\n../etc/passwd;0;p0\n');
-    const r = await importDataset({ type: 'folder', path: src, csv, imageColumn: 'file', gradeColumn: 'DR', patientColumn: 'pid', split: 'train' }, await makeStudy(), recordingContext());
+    const r = await importDataset(
+      { type: 'folder', path: src, csv, imageColumn: 'file', gradeColumn: 'DR', patientColumn: 'pid', split: 'train' },
+      await makeStudy(),
+      recordingContext(),
+    );
     const m = DatasetManifest.parse(JSON.parse(await fsp.readFile(r.manifestPath, 'utf8')));
     expect(m.items.map((i) => [i.id, i.patient, i.grade, i.split])).toEqual([
       ['a/x1', 'p1', 1, 'train'],
@@ -205,7 +249,9 @@ describe('idrid-grading, messidor2 and folder importers', () => {
       ['x4', 'p4', 0, 'train'],
     ]);
     expect(r.report.issues.map((i) => i.kind).sort()).toEqual(['ambiguous-file', 'missing-file']);
-    await expect(importDataset({ type: 'folder', path: src, csv, imageColumn: 'image', gradeColumn: 'dr' }, await makeStudy(), recordingContext())).rejects.toMatchObject({
+    await expect(
+      importDataset({ type: 'folder', path: src, csv, imageColumn: 'image', gradeColumn: 'dr' }, await makeStudy(), recordingContext()),
+    ).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       issues: [{ path: 'imageColumn' }],
     });

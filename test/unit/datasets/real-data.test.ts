@@ -23,22 +23,26 @@ async function manifestOf(file: string) {
 }
 
 describe.skipIf(!realDataAvailable('eyepacs-256'))('eyepacs-256 (real)', () => {
-  it('validates every one of the 3,033 images (full decode) and finds exactly the README counts; the source is untouched', { timeout: 240_000 }, async () => {
-    const before = await snapshotTree(EYEPACS);
-    const r = await importDataset({ type: 'eyepacs', path: EYEPACS, preprocess: false }, await makeStudy(), recordingContext());
-    expect(await snapshotTree(EYEPACS)).toEqual(before);
-    expect(r.imported).toBe(3033);
-    expect(r.excluded).toBe(0);
-    expect(r.report.issues).toEqual([]);
-    expect(r.report.perSplitGrade).toEqual({ train: { '0': 2217, '1': 194, '2': 461, '3': 90, '4': 71 } });
-    const m = await manifestOf(r.manifestPath);
-    expect(m.items.every((i) => i.width === 256 && i.height === 256 && i.eye !== null && i.split === 'train')).toBe(true);
-    expect(m.items.find((i) => i.id === '10003_right')).toMatchObject({ patient: '10003', eye: 'right', grade: 0 });
-    // Whole patients only: every patient has its left and right eye.
-    const eyes = new Map<string, Set<string>>();
-    for (const i of m.items) eyes.set(i.patient, (eyes.get(i.patient) ?? new Set()).add(i.eye!));
-    expect([...eyes.values()].filter((s) => s.size === 2).length).toBeGreaterThanOrEqual(eyes.size - 1);
-  });
+  it(
+    'validates every one of the 3,033 images (full decode) and finds exactly the README counts; the source is untouched',
+    { timeout: 240_000 },
+    async () => {
+      const before = await snapshotTree(EYEPACS);
+      const r = await importDataset({ type: 'eyepacs', path: EYEPACS, preprocess: false }, await makeStudy(), recordingContext());
+      expect(await snapshotTree(EYEPACS)).toEqual(before);
+      expect(r.imported).toBe(3033);
+      expect(r.excluded).toBe(0);
+      expect(r.report.issues).toEqual([]);
+      expect(r.report.perSplitGrade).toEqual({ train: { '0': 2217, '1': 194, '2': 461, '3': 90, '4': 71 } });
+      const m = await manifestOf(r.manifestPath);
+      expect(m.items.every((i) => i.width === 256 && i.height === 256 && i.eye !== null && i.split === 'train')).toBe(true);
+      expect(m.items.find((i) => i.id === '10003_right')).toMatchObject({ patient: '10003', eye: 'right', grade: 0 });
+      // Whole patients only: every patient has its left and right eye.
+      const eyes = new Map<string, Set<string>>();
+      for (const i of m.items) eyes.set(i.patient, (eyes.get(i.patient) ?? new Set()).add(i.eye!));
+      expect([...eyes.values()].filter((s) => s.size === 2).length).toBeGreaterThanOrEqual(eyes.size - 1);
+    },
+  );
 
   it('preprocesses a subset into 224/512 cache files; a second import processes 0 images', { timeout: 120_000 }, async () => {
     // A Kaggle-shaped folder of 40 real images (symlinks), so the full preprocessing run stays short; the bench covers all 3,033.
@@ -46,7 +50,8 @@ describe.skipIf(!realDataAvailable('eyepacs-256'))('eyepacs-256 (real)', () => {
     const table = parseCsv(await fsp.readFile(path.join(EYEPACS, 'trainLabels.csv'), 'utf8'));
     const rows = table.rows.slice(0, 40);
     await fsp.mkdir(path.join(src, 'train'));
-    for (const r of rows) await fsp.symlink(path.join(EYEPACS, 'train', `${r.cells[0]}.jpeg`), path.join(src, 'train', `${r.cells[0]}.jpeg`));
+    for (const r of rows)
+      await fsp.symlink(path.join(EYEPACS, 'train', `${r.cells[0]}.jpeg`), path.join(src, 'train', `${r.cells[0]}.jpeg`));
     await fsp.writeFile(path.join(src, 'trainLabels.csv'), 'image,level\n' + rows.map((r) => r.cells.join(',')).join('\n') + '\n');
     const study = await makeStudy();
     const first = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, recordingContext());
@@ -63,67 +68,81 @@ describe.skipIf(!realDataAvailable('eyepacs-256'))('eyepacs-256 (real)', () => {
 });
 
 describe.skipIf(!realDataAvailable('idrid-seg-quarter'))('idrid-seg-quarter (real)', () => {
-  it('imports 54 images with their bilevel masks (IDRiD_43 without HE, SE for 26) and aligns masks with images', { timeout: 180_000 }, async () => {
-    const before = await snapshotTree(QUARTER);
-    const study = await makeStudy();
-    const r = await importDataset({ type: 'idrid-seg', path: QUARTER, id: 'q' }, study, recordingContext());
-    expect(await snapshotTree(QUARTER)).toEqual(before);
-    expect(r.imported).toBe(54);
-    expect(r.report.issues).toEqual([]);
-    expect(r.report.masks).toEqual({ MA: 54, HE: 53, EX: 54, SE: 26, OD: 54 });
-    const m = await manifestOf(r.manifestPath);
-    expect(Object.keys(m.items.find((i) => i.id === 'IDRiD_43')!.masks!)).not.toContain('HE');
-    expect(m.items.every((i) => i.width === 1072 && i.height === 712 && i.grade === null && i.split === 'train')).toBe(true);
-    // The optic disc is the brightest structure: inside its (cropped, resized) mask the overlay image is brighter than the rest of the retina.
-    for (const it of m.items.slice(0, 6)) {
-      const img = await sharp(path.join(study, 'datasets', 'q', it.cache!.overlay)).greyscale().raw().toBuffer();
-      const od = await sharp(path.join(study, 'datasets', 'q', it.masks!.OD!.cache!.overlay)).toColourspace('b-w').raw().toBuffer();
-      let sIn = 0;
-      let nIn = 0;
-      let sOut = 0;
-      let nOut = 0;
-      for (let i = 0; i < od.length; i++) {
-        if (od[i]) {
-          sIn += img[i]!;
-          nIn++;
-        } else if (img[i]! > 20) {
-          sOut += img[i]!;
-          nOut++;
+  it(
+    'imports 54 images with their bilevel masks (IDRiD_43 without HE, SE for 26) and aligns masks with images',
+    { timeout: 180_000 },
+    async () => {
+      const before = await snapshotTree(QUARTER);
+      const study = await makeStudy();
+      const r = await importDataset({ type: 'idrid-seg', path: QUARTER, id: 'q' }, study, recordingContext());
+      expect(await snapshotTree(QUARTER)).toEqual(before);
+      expect(r.imported).toBe(54);
+      expect(r.report.issues).toEqual([]);
+      expect(r.report.masks).toEqual({ MA: 54, HE: 53, EX: 54, SE: 26, OD: 54 });
+      const m = await manifestOf(r.manifestPath);
+      expect(Object.keys(m.items.find((i) => i.id === 'IDRiD_43')!.masks!)).not.toContain('HE');
+      expect(m.items.every((i) => i.width === 1072 && i.height === 712 && i.grade === null && i.split === 'train')).toBe(true);
+      // The optic disc is the brightest structure: inside its (cropped, resized) mask the overlay image is brighter than the rest of the retina.
+      for (const it of m.items.slice(0, 6)) {
+        const img = await sharp(path.join(study, 'datasets', 'q', it.cache!.overlay))
+          .greyscale()
+          .raw()
+          .toBuffer();
+        const od = await sharp(path.join(study, 'datasets', 'q', it.masks!.OD!.cache!.overlay))
+          .toColourspace('b-w')
+          .raw()
+          .toBuffer();
+        let sIn = 0;
+        let nIn = 0;
+        let sOut = 0;
+        let nOut = 0;
+        for (let i = 0; i < od.length; i++) {
+          if (od[i]) {
+            sIn += img[i]!;
+            nIn++;
+          } else if (img[i]! > 20) {
+            sOut += img[i]!;
+            nOut++;
+          }
         }
+        expect(nIn).toBeGreaterThan(100);
+        expect(sIn / nIn).toBeGreaterThan((sOut / nOut) * 1.3);
       }
-      expect(nIn).toBeGreaterThan(100);
-      expect(sIn / nIn).toBeGreaterThan((sOut / nOut) * 1.3);
-    }
-  });
+    },
+  );
 });
 
 describe.skipIf(!realDataAvailable('idrid-seg-fullres'))('idrid-seg-fullres (real)', () => {
-  it('decodes the 4288x2848 originals and their palette masks; the camera EXIF does not reach the cache', { timeout: 120_000 }, async () => {
-    const before = await snapshotTree(FULLRES);
-    const study = await makeStudy();
-    const r = await importDataset({ type: 'idrid-seg', path: FULLRES, id: 'full' }, study, recordingContext());
-    expect(await snapshotTree(FULLRES)).toEqual(before);
-    expect(r.imported).toBe(2);
-    expect(r.report.issues).toEqual([]);
-    const m = await manifestOf(r.manifestPath);
-    for (const it of m.items) {
-      expect([it.width, it.height]).toEqual([4288, 2848]);
-      const src = await sharp(path.join(FULLRES, it.source.file)).metadata();
-      // IDRiD_03 carries camera EXIF and XMP; IDRiD_16 is a plain JFIF (no EXIF), despite the data README.
-      if (it.id === 'IDRiD_03') expect([src.exif?.length ?? 0, src.xmp?.length ?? 0].every((n) => n > 0)).toBe(true);
-      for (const f of [it.cache!.input, it.cache!.overlay]) {
-        const meta = await sharp(path.join(study, 'datasets', 'full', f)).metadata();
-        expect(meta.exif).toBeUndefined();
-        expect(meta.icc).toBeUndefined();
-        expect(meta.xmp).toBeUndefined();
+  it(
+    'decodes the 4288x2848 originals and their palette masks; the camera EXIF does not reach the cache',
+    { timeout: 120_000 },
+    async () => {
+      const before = await snapshotTree(FULLRES);
+      const study = await makeStudy();
+      const r = await importDataset({ type: 'idrid-seg', path: FULLRES, id: 'full' }, study, recordingContext());
+      expect(await snapshotTree(FULLRES)).toEqual(before);
+      expect(r.imported).toBe(2);
+      expect(r.report.issues).toEqual([]);
+      const m = await manifestOf(r.manifestPath);
+      for (const it of m.items) {
+        expect([it.width, it.height]).toEqual([4288, 2848]);
+        const src = await sharp(path.join(FULLRES, it.source.file)).metadata();
+        // IDRiD_03 carries camera EXIF and XMP; IDRiD_16 is a plain JFIF (no EXIF), despite the data README.
+        if (it.id === 'IDRiD_03') expect([src.exif?.length ?? 0, src.xmp?.length ?? 0].every((n) => n > 0)).toBe(true);
+        for (const f of [it.cache!.input, it.cache!.overlay]) {
+          const meta = await sharp(path.join(study, 'datasets', 'full', f)).metadata();
+          expect(meta.exif).toBeUndefined();
+          expect(meta.icc).toBeUndefined();
+          expect(meta.xmp).toBeUndefined();
+        }
+        for (const [lesion, mask] of Object.entries(it.masks!)) {
+          expect(mask.positivePixels, `${it.id} ${lesion}`).toBeGreaterThan(0);
+          const meta = await sharp(path.join(study, 'datasets', 'full', mask.cache!.input)).metadata();
+          expect([meta.width, meta.height, meta.channels]).toEqual([224, 224, 1]);
+        }
       }
-      for (const [lesion, mask] of Object.entries(it.masks!)) {
-        expect(mask.positivePixels, `${it.id} ${lesion}`).toBeGreaterThan(0);
-        const meta = await sharp(path.join(study, 'datasets', 'full', mask.cache!.input)).metadata();
-        expect([meta.width, meta.height, meta.channels]).toEqual([224, 224, 1]);
-      }
-    }
-    expect(Object.keys(m.items.find((i) => i.id === 'IDRiD_03')!.masks!).sort()).toEqual(['EX', 'HE', 'MA', 'OD', 'SE']);
-    expect(Object.keys(m.items.find((i) => i.id === 'IDRiD_16')!.masks!).sort()).toEqual(['EX', 'HE', 'MA', 'OD']);
-  });
+      expect(Object.keys(m.items.find((i) => i.id === 'IDRiD_03')!.masks!).sort()).toEqual(['EX', 'HE', 'MA', 'OD', 'SE']);
+      expect(Object.keys(m.items.find((i) => i.id === 'IDRiD_16')!.masks!).sort()).toEqual(['EX', 'HE', 'MA', 'OD']);
+    },
+  );
 });

@@ -1,10 +1,24 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { labelFractions, mulberry32, planSplits, shareCount, stratifyPatients, validationSplit, type SplitItem } from '../../../src-main/services/datasets/splits';
+import {
+  labelFractions,
+  mulberry32,
+  planSplits,
+  shareCount,
+  stratifyPatients,
+  validationSplit,
+  type SplitItem,
+} from '../../../src-main/services/datasets/splits';
 
 /** Patients with one or two eyes (EyePACS-like), skewed grades, some ungraded images. */
 const itemsArb = fc
-  .array(fc.tuple(fc.constantFrom(1, 2, 2, 2), fc.array(fc.constantFrom<number | null>(0, 0, 0, 0, 1, 2, 2, 3, 4, null), { minLength: 2, maxLength: 2 })), { minLength: 1, maxLength: 120 })
+  .array(
+    fc.tuple(
+      fc.constantFrom(1, 2, 2, 2),
+      fc.array(fc.constantFrom<number | null>(0, 0, 0, 0, 1, 2, 2, 3, 4, null), { minLength: 2, maxLength: 2 }),
+    ),
+    { minLength: 1, maxLength: 120 },
+  )
   .map((patients) => {
     const items: SplitItem[] = [];
     patients.forEach(([eyes, grades], p) => {
@@ -86,7 +100,9 @@ describe('label fractions', () => {
 
   it('differ between seeds (on a realistic data set, every one of 50 seed pairs)', () => {
     const items: SplitItem[] = [];
-    for (let p = 0; p < 600; p++) for (const eye of ['left', 'right']) items.push({ id: `${p}_${eye}`, patient: String(p), grade: [0, 0, 0, 0, 1, 2, 2, 3, 4][p % 9]! });
+    for (let p = 0; p < 600; p++)
+      for (const eye of ['left', 'right'])
+        items.push({ id: `${p}_${eye}`, patient: String(p), grade: [0, 0, 0, 0, 1, 2, 2, 3, 4][p % 9]! });
     for (let s = 0; s < 50; s++) {
       const a = labelFractions(items, { seed: 2 * s, fractions: [0.1] })[0]!.patients;
       const b = labelFractions(items, { seed: 2 * s + 1, fractions: [0.1] })[0]!.patients;

@@ -44,7 +44,13 @@ describe('renderFundus', () => {
         expect(m.length).toBe(w * h);
         expect(m.every((v) => v === 0 || v === 1)).toBe(true);
       }
-      for (const [x, y] of [[0, 0], [w - 1, 0], [0, h - 1], [w - 1, h - 1], [2, 2]] as const) {
+      for (const [x, y] of [
+        [0, 0],
+        [w - 1, 0],
+        [0, h - 1],
+        [w - 1, h - 1],
+        [2, 2],
+      ] as const) {
         const i = (y * w + x) * 3;
         expect(Math.max(rgb[i]!, rgb[i + 1]!, rgb[i + 2]!)).toBeLessThan(16);
       }
@@ -59,7 +65,11 @@ describe('renderFundus', () => {
     const mean = (rgb: Uint8Array, ch: number) => {
       let s = 0;
       let n = 0;
-      for (let y = 40; y < 88; y++) for (let x = 40; x < 88; x++) { s += rgb[(y * 128 + x) * 3 + ch]!; n++; }
+      for (let y = 40; y < 88; y++)
+        for (let x = 40; x < 88; x++) {
+          s += rgb[(y * 128 + x) * 3 + ch]!;
+          n++;
+        }
       return s / n;
     };
     expect(mean(nat.rgb, 0)).toBeGreaterThan(mean(nat.rgb, 1));
@@ -80,7 +90,12 @@ describe('renderFundus', () => {
       expect(dd).toBeLessThan(3);
       let sx = 0;
       let n = 0;
-      img.masks.OD.forEach((v, i) => { if (v) { sx += i % 128; n++; } });
+      img.masks.OD.forEach((v, i) => {
+        if (v) {
+          sx += i % 128;
+          n++;
+        }
+      });
       expect(n).toBeGreaterThan(50);
       expect(Math.abs(sx / n - disc.x)).toBeLessThan(2);
     }
@@ -122,7 +137,10 @@ describe('renderFundus', () => {
     for (let s = 0; s < 4; s++) {
       const img = renderFundus({ size, grade: 3, eye: 'right', seed: 500 + s, style: 'natural' });
       const any = new Uint8Array(size * size);
-      for (const k of ['MA', 'HE', 'EX', 'SE'] as const) img.masks[k].forEach((v, i) => { if (v) any[i] = 1; });
+      for (const k of ['MA', 'HE', 'EX', 'SE'] as const)
+        img.masks[k].forEach((v, i) => {
+          if (v) any[i] = 1;
+        });
       for (const k of ['MA', 'HE', 'EX'] as const) {
         const m = img.masks[k];
         let inside = 0;
@@ -137,16 +155,17 @@ describe('renderFundus', () => {
           nIn++;
           const x = i % size;
           const y = Math.floor(i / size);
-          for (let dy = -5; dy <= 5; dy++) for (let dx = -5; dx <= 5; dx++) {
-            const xx = x + dx;
-            const yy = y + dy;
-            if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
-            const j = yy * size + xx;
-            if (any[j] || seen[j]) continue;
-            seen[j] = 1;
-            ring += img.rgb[j * 3]! + img.rgb[j * 3 + 1]!;
-            nRing++;
-          }
+          for (let dy = -5; dy <= 5; dy++)
+            for (let dx = -5; dx <= 5; dx++) {
+              const xx = x + dx;
+              const yy = y + dy;
+              if (xx < 0 || yy < 0 || xx >= size || yy >= size) continue;
+              const j = yy * size + xx;
+              if (any[j] || seen[j]) continue;
+              seen[j] = 1;
+              ring += img.rgb[j * 3]! + img.rgb[j * 3 + 1]!;
+              nRing++;
+            }
         }
         if (nIn > 0 && nRing > 0) {
           stats[k][0] += inside / nIn;
@@ -161,7 +180,8 @@ describe('renderFundus', () => {
 
   it('renders 100 images of 256 px quickly', () => {
     const t0 = performance.now();
-    for (let i = 0; i < 100; i++) renderFundus({ size: 256, grade: (i % 5) as Grade, eye: i % 2 ? 'left' : 'right', seed: i, style: 'equalised' });
+    for (let i = 0; i < 100; i++)
+      renderFundus({ size: 256, grade: (i % 5) as Grade, eye: i % 2 ? 'left' : 'right', seed: i, style: 'equalised' });
     const ms = performance.now() - t0;
     // ~10 ms per image on an idle core; generous bound for a shared 2-core machine.
     expect(ms).toBeLessThan(15_000);

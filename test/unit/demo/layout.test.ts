@@ -17,7 +17,10 @@ afterAll(async () => {
 });
 
 function parseCsv(text: string): string[][] {
-  return text.split(/\r?\n/).filter((l) => l.length > 0).map((l) => l.split(','));
+  return text
+    .split(/\r?\n/)
+    .filter((l) => l.length > 0)
+    .map((l) => l.split(','));
 }
 
 async function walk(dir: string, base = dir): Promise<string[]> {
@@ -73,7 +76,9 @@ describe('EyePACS layout', () => {
     await writeEyepacsDemo(a, { patients: 3, size: 48, seed: 9 });
     await writeEyepacsDemo(b, { patients: 3, size: 48, seed: 9 });
     expect(await readFile(path.join(a, 'eyepacs', 'trainLabels.csv'))).toEqual(await readFile(path.join(b, 'eyepacs', 'trainLabels.csv')));
-    expect(await readFile(path.join(a, 'eyepacs', 'train', 'syn00002_left.jpeg'))).toEqual(await readFile(path.join(b, 'eyepacs', 'train', 'syn00002_left.jpeg')));
+    expect(await readFile(path.join(a, 'eyepacs', 'train', 'syn00002_left.jpeg'))).toEqual(
+      await readFile(path.join(b, 'eyepacs', 'train', 'syn00002_left.jpeg')),
+    );
 
     const bal = await writeEyepacsDemo(path.join(tmp, 'e3'), { patients: 100, size: 24, seed: 1, distribution: 'balanced' });
     for (const n of bal.train.grades) expect(n).toBeGreaterThan(20);
@@ -105,9 +110,13 @@ describe('IDRiD segmentation layout', () => {
     const pattern = (f: string) => f.replace(/IDRiD_\d+/, 'IDRiD_NN');
     const expected = new Set([
       'A. Segmentation/1. Original Images/a. Training Set/IDRiD_NN.jpg',
-      ...[['1. Microaneurysms', 'MA'], ['2. Haemorrhages', 'HE'], ['3. Hard Exudates', 'EX'], ['4. Soft Exudates', 'SE'], ['5. Optic Disc', 'OD']].map(
-        ([folder, code]) => `A. Segmentation/2. All Segmentation Groundtruths/a. Training Set/${folder}/IDRiD_NN_${code}.tif`,
-      ),
+      ...[
+        ['1. Microaneurysms', 'MA'],
+        ['2. Haemorrhages', 'HE'],
+        ['3. Hard Exudates', 'EX'],
+        ['4. Soft Exudates', 'SE'],
+        ['5. Optic Disc', 'OD'],
+      ].map(([folder, code]) => `A. Segmentation/2. All Segmentation Groundtruths/a. Training Set/${folder}/IDRiD_NN_${code}.tif`),
     ]);
     for (const f of files) expect(expected).toContain(pattern(f));
     // Compare with the real data's folder names when they are on this machine.
@@ -166,7 +175,26 @@ describe('funduslab demo-data', () => {
     });
     let code: number;
     try {
-      code = await runDemoData(['--out', out, '--patients', '2', '--size', '40', '--seed', '6', '--idrid-images', '1', '--idrid-height', '60', '--textures-per-class', '1', '--texture-size', '16', '--json', '--quiet']);
+      code = await runDemoData([
+        '--out',
+        out,
+        '--patients',
+        '2',
+        '--size',
+        '40',
+        '--seed',
+        '6',
+        '--idrid-images',
+        '1',
+        '--idrid-height',
+        '60',
+        '--textures-per-class',
+        '1',
+        '--texture-size',
+        '16',
+        '--json',
+        '--quiet',
+      ]);
     } finally {
       spy.mockRestore();
     }
@@ -174,7 +202,8 @@ describe('funduslab demo-data', () => {
     const report = JSON.parse(writes.join('')) as { synthetic: boolean; eyepacs: { train: { images: number } } };
     expect(report.synthetic).toBe(true);
     expect(report.eyepacs.train.images).toBe(4);
-    for (const f of ['SYNTHETIC.txt', 'eyepacs/trainLabels.csv', 'idrid/SYNTHETIC.txt', 'textures/labels.csv']) expect(existsSync(path.join(out, f))).toBe(true);
+    for (const f of ['SYNTHETIC.txt', 'eyepacs/trainLabels.csv', 'idrid/SYNTHETIC.txt', 'textures/labels.csv'])
+      expect(existsSync(path.join(out, f))).toBe(true);
     await expect(runDemoData(['--patients', '2'])).rejects.toThrow(/--out/);
   });
 });

@@ -92,9 +92,15 @@ describe('addDemoData', () => {
     expect(demo.splits).toEqual({ train: refEyepacs.train.images, test: refEyepacs.test!.images });
     expect(demo.patients).toBe(refEyepacs.train.patients + refEyepacs.test!.patients);
     expect(demo.excluded).toBe(0);
-    for (const [split, ref] of [['train', refEyepacs.train], ['test', refEyepacs.test!]] as const) {
+    for (const [split, ref] of [
+      ['train', refEyepacs.train],
+      ['test', refEyepacs.test!],
+    ] as const) {
       const row = demo.perSplitGrade[split] ?? {};
-      expect([0, 1, 2, 3, 4].map((g) => row[String(g)] ?? 0), `grades of the ${split} split`).toEqual(ref.grades);
+      expect(
+        [0, 1, 2, 3, 4].map((g) => row[String(g)] ?? 0),
+        `grades of the ${split} split`,
+      ).toEqual(ref.grades);
     }
 
     const idrid = readable(list, 'idrid-demo');
@@ -119,7 +125,12 @@ describe('addDemoData', () => {
     expect(ctx.logs.join('\n')).toMatch(/SYNTHETIC/);
     // Progress: both phases of both sets, never backwards, ending at its total (12 + 12 + 1 + 1 units).
     const messages = ctx.reports.map((r) => r.message).join('\n');
-    for (const m of [/Generating the synthetic EyePACS-layout set/, /Importing the synthetic EyePACS-layout set as "eyepacs-demo"/, /Generating the synthetic IDRiD-layout set/, /Importing the synthetic IDRiD-layout set as "idrid-demo"/]) {
+    for (const m of [
+      /Generating the synthetic EyePACS-layout set/,
+      /Importing the synthetic EyePACS-layout set as "eyepacs-demo"/,
+      /Generating the synthetic IDRiD-layout set/,
+      /Importing the synthetic IDRiD-layout set as "idrid-demo"/,
+    ]) {
       expect(messages).toMatch(m);
     }
     expect(new Set(ctx.reports.map((r) => r.total))).toEqual(new Set([26]));
@@ -166,7 +177,9 @@ describe('addDemoData', () => {
       { datasetId: 'idrid-demo', imported: 1, reused: false },
     ]);
     expect((await fsp.stat(demoManifest)).mtimeMs).toBe(mtime);
-    expect(readable(await listDatasets(s), 'idrid-demo').masks).toEqual(Object.fromEntries(Object.entries(refIdrid.masks).filter(([, n]) => n > 0)));
+    expect(readable(await listDatasets(s), 'idrid-demo').masks).toEqual(
+      Object.fromEntries(Object.entries(refIdrid.masks).filter(([, n]) => n > 0)),
+    );
   });
 
   it('does not overwrite a dataset named demo that was imported from real (non-synthetic) images', async () => {

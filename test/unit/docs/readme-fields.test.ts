@@ -23,7 +23,9 @@ describe('README spec tables', () => {
   ] as const) {
     it(`has a row for every field of ${name}, with its description`, () => {
       const text = section(heading);
-      const js = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as { properties: Record<string, { description?: string }> };
+      const js = z.toJSONSchema(schema as z.ZodType, { io: 'input', unrepresentable: 'any' }) as {
+        properties: Record<string, { description?: string }>;
+      };
       const fields = Object.keys(js.properties);
       expect(fields.length).toBeGreaterThan(5);
       for (const f of fields) {

@@ -111,10 +111,23 @@ describe('files', () => {
     })![0]!;
     const filter = matcher.createFilter();
     const included = (relative: string) => filter(path.join(root, relative), { isDirectory: () => false });
-    for (const f of ['dist/electron/main.js', 'dist/electron/preload.cjs', 'dist/worker.js', 'dist/renderer/index.html', 'package.json', 'assets/icon.png']) {
+    for (const f of [
+      'dist/electron/main.js',
+      'dist/electron/preload.cjs',
+      'dist/worker.js',
+      'dist/renderer/index.html',
+      'package.json',
+      'assets/icon.png',
+    ]) {
       expect(included(f), f).toBe(true);
     }
-    for (const f of ['dist/electron/main.js.map', 'src-main/electron/main.ts', 'test/unit/electron/main.test.ts', 'electron-builder.yml', 'release/x.AppImage']) {
+    for (const f of [
+      'dist/electron/main.js.map',
+      'src-main/electron/main.ts',
+      'test/unit/electron/main.test.ts',
+      'electron-builder.yml',
+      'release/x.AppImage',
+    ]) {
       expect(included(f), f).toBe(false);
     }
   });
@@ -123,10 +136,20 @@ describe('files', () => {
     const matcher = getNodeModuleFileMatcher(root, destination, identity, {}, { config, debugLogger: { isEnabled: false, add() {} } });
     const filter = matcher.createFilter();
     const kept = (relative: string) => filter(path.join(root, relative), file(relative));
-    for (const f of ['node_modules/electron/index.js', 'node_modules/electron/dist/electron', 'node_modules/@electron/get/dist/index.js', 'node_modules/extract-zip/index.js']) {
+    for (const f of [
+      'node_modules/electron/index.js',
+      'node_modules/electron/dist/electron',
+      'node_modules/@electron/get/dist/index.js',
+      'node_modules/extract-zip/index.js',
+    ]) {
       expect(kept(f), f).toBe(false);
     }
-    for (const f of ['node_modules/zod/index.js', 'node_modules/sharp/lib/index.js', 'node_modules/electron-store/index.js', 'node_modules/electron-builder-x/index.js']) {
+    for (const f of [
+      'node_modules/zod/index.js',
+      'node_modules/sharp/lib/index.js',
+      'node_modules/electron-store/index.js',
+      'node_modules/electron-builder-x/index.js',
+    ]) {
       expect(kept(f), f).toBe(true);
     }
   });
@@ -183,7 +206,10 @@ describe('asarUnpack', () => {
   it('every glob names sharp/@img, tfjs-node, tfjs-node-gpu or the wasm binaries', () => {
     const globs = raw.asarUnpack as string[];
     expect(globs.length).toBeGreaterThan(0);
-    for (const glob of globs) expect(glob).toMatch(/node_modules\/(sharp|@img|@tensorflow\/tfjs-node|@tensorflow\/tfjs-node-gpu)\/|tfjs-backend-wasm\/dist\/\*\.wasm$/);
+    for (const glob of globs)
+      expect(glob).toMatch(
+        /node_modules\/(sharp|@img|@tensorflow\/tfjs-node|@tensorflow\/tfjs-node-gpu)\/|tfjs-backend-wasm\/dist\/\*\.wasm$/,
+      );
   });
 
   it.each([

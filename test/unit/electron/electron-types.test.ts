@@ -17,34 +17,40 @@ const realTypes = [process.env.FUNDUSLAB_ELECTRON_TYPES, path.join(root, 'node_m
 );
 
 describe('src-main/electron against the real Electron type declarations', () => {
-  it.skipIf(realTypes === undefined)('type-checks without the local electron-api.d.ts', () => {
-    const dir = path.join(root, 'src-main', 'electron');
-    const sources = readdirSync(dir)
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-      .map((f) => path.join(dir, f));
-    const program = ts.createProgram([realTypes!, ...sources], {
-      target: ts.ScriptTarget.ES2022,
-      module: ts.ModuleKind.ESNext,
-      moduleResolution: ts.ModuleResolutionKind.Bundler,
-      strict: true,
-      noUncheckedIndexedAccess: true,
-      noImplicitOverride: true,
-      esModuleInterop: true,
-      resolveJsonModule: true,
-      isolatedModules: true,
-      skipLibCheck: true,
-      noEmit: true,
-      lib: ['lib.es2023.d.ts'],
-      types: ['node'],
-      typeRoots: [path.join(root, 'node_modules', '@types')],
-    });
-    const used = program.getSourceFiles().map((f) => f.fileName);
-    expect(used.some((f) => f.endsWith('electron-api.d.ts'))).toBe(false);
-    const diagnostics = ts.getPreEmitDiagnostics(program).map((d) => ts.formatDiagnostic(d, {
-      getCanonicalFileName: (f) => f,
-      getCurrentDirectory: () => root,
-      getNewLine: () => '\n',
-    }));
-    expect(diagnostics).toEqual([]);
-  }, 120_000);
+  it.skipIf(realTypes === undefined)(
+    'type-checks without the local electron-api.d.ts',
+    () => {
+      const dir = path.join(root, 'src-main', 'electron');
+      const sources = readdirSync(dir)
+        .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+        .map((f) => path.join(dir, f));
+      const program = ts.createProgram([realTypes!, ...sources], {
+        target: ts.ScriptTarget.ES2022,
+        module: ts.ModuleKind.ESNext,
+        moduleResolution: ts.ModuleResolutionKind.Bundler,
+        strict: true,
+        noUncheckedIndexedAccess: true,
+        noImplicitOverride: true,
+        esModuleInterop: true,
+        resolveJsonModule: true,
+        isolatedModules: true,
+        skipLibCheck: true,
+        noEmit: true,
+        lib: ['lib.es2023.d.ts'],
+        types: ['node'],
+        typeRoots: [path.join(root, 'node_modules', '@types')],
+      });
+      const used = program.getSourceFiles().map((f) => f.fileName);
+      expect(used.some((f) => f.endsWith('electron-api.d.ts'))).toBe(false);
+      const diagnostics = ts.getPreEmitDiagnostics(program).map((d) =>
+        ts.formatDiagnostic(d, {
+          getCanonicalFileName: (f) => f,
+          getCurrentDirectory: () => root,
+          getNewLine: () => '\n',
+        }),
+      );
+      expect(diagnostics).toEqual([]);
+    },
+    120_000,
+  );
 });

@@ -78,7 +78,13 @@ describe('guardWebContents', () => {
 
   it('denies every window.open, opening only validated https URLs externally', () => {
     const { contents, opened } = setup();
-    for (const url of ['https://github.com/funduslab', 'app://funduslab/index.html', 'file:///C:/x.exe', 'javascript:alert(1)', 'smb://host/share']) {
+    for (const url of [
+      'https://github.com/funduslab',
+      'app://funduslab/index.html',
+      'file:///C:/x.exe',
+      'javascript:alert(1)',
+      'smb://host/share',
+    ]) {
       expect(contents.windowOpenHandler!({ url })).toEqual({ action: 'deny' });
     }
     expect(opened).toEqual(['https://github.com/funduslab']);

@@ -45,7 +45,10 @@ describe('createInvokeHandler', () => {
   it('dispatches calls from our app frame as unknown channel + payload with the ipc transport', async () => {
     const { dispatch, handler } = setup();
     const payload = { title: 'Pick a study folder' };
-    await expect(handler({ senderFrame: ours.mainFrame }, 'dialog.pickFolder', payload)).resolves.toEqual({ ok: true, value: 'dispatched' });
+    await expect(handler({ senderFrame: ours.mainFrame }, 'dialog.pickFolder', payload)).resolves.toEqual({
+      ok: true,
+      value: 'dispatched',
+    });
     expect(dispatch).toHaveBeenCalledExactlyOnceWith('dialog.pickFolder', payload, { transport: 'ipc' });
   });
 
@@ -61,7 +64,9 @@ describe('createInvokeHandler', () => {
     expect(answer).toEqual(FORBIDDEN_SENDER);
     expect(answer).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
     expect(dispatch).not.toHaveBeenCalled();
-    expect(log.lines).toEqual([expect.objectContaining({ level: 'warn', message: expect.stringContaining('refused IPC call on "settings.update"') })]);
+    expect(log.lines).toEqual([
+      expect.objectContaining({ level: 'warn', message: expect.stringContaining('refused IPC call on "settings.update"') }),
+    ]);
   });
 
   it('treats a throwing senderFrame getter as no frame', async () => {
@@ -84,7 +89,10 @@ describe('createInvokeHandler', () => {
       isTrusted: () => true,
       log,
     });
-    await expect(handler({ senderFrame: ours.mainFrame }, 'app.info', {})).resolves.toMatchObject({ ok: false, error: { code: 'INTERNAL' } });
+    await expect(handler({ senderFrame: ours.mainFrame }, 'app.info', {})).resolves.toMatchObject({
+      ok: false,
+      error: { code: 'INTERNAL' },
+    });
   });
 
   it('with the real dispatcher: unknown channels and malformed payloads come back as envelopes', async () => {

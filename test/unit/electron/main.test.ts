@@ -222,7 +222,13 @@ describe('electron main (with a fake electron module)', () => {
 
   it('opens one 1280x800 window with the secure web preferences and the preload, loading the app URL', async () => {
     const win = mainWindow();
-    const options = win.options as { width: number; height: number; minWidth: number; minHeight: number; webPreferences: Record<string, unknown> };
+    const options = win.options as {
+      width: number;
+      height: number;
+      minWidth: number;
+      minHeight: number;
+      webPreferences: Record<string, unknown>;
+    };
     expect(options).toMatchObject({ width: 1280, height: 800, show: false });
     expect(options.minWidth).toBeGreaterThan(0);
     expect(options.minHeight).toBeGreaterThan(0);
@@ -264,7 +270,10 @@ describe('electron main (with a fake electron module)', () => {
 
   it('answers IPC calls from the app window through the real dispatcher', async () => {
     const answer = await invoke({ senderFrame: mainWindow().webContents.mainFrame }, 'app.info', {});
-    expect(answer).toMatchObject({ ok: true, value: { name: 'FundusLab', host: 'electron', capabilities: { folderDialog: true, fileDialog: true }, dataDir: state.paths.userData } });
+    expect(answer).toMatchObject({
+      ok: true,
+      value: { name: 'FundusLab', host: 'electron', capabilities: { folderDialog: true, fileDialog: true }, dataDir: state.paths.userData },
+    });
     const bad = await invoke({ senderFrame: mainWindow().webContents.mainFrame }, 'app.info', { unexpected: true });
     expect(bad).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
   });
@@ -297,7 +306,10 @@ describe('electron main (with a fake electron module)', () => {
     const filters = [{ name: 'safetensors', extensions: ['safetensors'] }];
     const answer = await invoke({ senderFrame: mainWindow().webContents.mainFrame }, 'dialog.pickFile', { title: 'Weights', filters });
     expect(answer).toMatchObject({ ok: true });
-    expect(state.openDialogs.at(-1)).toEqual([mainWindow(), { title: 'Weights', properties: ['openFile'], filters: [...filters, { name: 'All files', extensions: ['*'] }] }]);
+    expect(state.openDialogs.at(-1)).toEqual([
+      mainWindow(),
+      { title: 'Weights', properties: ['openFile'], filters: [...filters, { name: 'All files', extensions: ['*'] }] },
+    ]);
   });
 
   it.skipIf(!existsSync(path.join(root, 'dist', 'worker.js')))(
@@ -309,7 +321,7 @@ describe('electron main (with a fake electron module)', () => {
       writeFileSync(
         shim,
         [
-          "const target = process.argv[2];",
+          'const target = process.argv[2];',
           'process.parentPort = {',
           '  postMessage: (message) => process.send(message),',
           "  on: (event, listener) => process.on('message', (data) => listener({ data, ports: [] })),",
@@ -359,14 +371,17 @@ describe('electron main (with a fake electron module)', () => {
     expect(state.windows).toHaveLength(1);
   });
 
-  it.skipIf(process.platform === 'darwin')('quits when the last window closes: holds the quit until shutdown finished, then quits for real', async () => {
-    fake.electron.app.emit('window-all-closed');
-    // app.quit() → before-quit is held once while the composed app shuts down ...
-    expect(state.calls.filter((c) => c === 'quit-prevented')).toHaveLength(1);
-    // ... then app.quit() is called again and goes through
-    await vi.waitFor(() => expect(state.quitCalls).toBe(2));
-    expect(state.calls.filter((c) => c === 'quit-prevented')).toHaveLength(1);
-    const logFile = path.join(state.paths.userData!, 'logs', 'main.log');
-    expect(readFileSync(logFile, 'utf8')).toMatch(/refused IPC call on "settings.update" from untrusted sender[\s\S]*FundusLab stopped/);
-  });
+  it.skipIf(process.platform === 'darwin')(
+    'quits when the last window closes: holds the quit until shutdown finished, then quits for real',
+    async () => {
+      fake.electron.app.emit('window-all-closed');
+      // app.quit() → before-quit is held once while the composed app shuts down ...
+      expect(state.calls.filter((c) => c === 'quit-prevented')).toHaveLength(1);
+      // ... then app.quit() is called again and goes through
+      await vi.waitFor(() => expect(state.quitCalls).toBe(2));
+      expect(state.calls.filter((c) => c === 'quit-prevented')).toHaveLength(1);
+      const logFile = path.join(state.paths.userData!, 'logs', 'main.log');
+      expect(readFileSync(logFile, 'utf8')).toMatch(/refused IPC call on "settings.update" from untrusted sender[\s\S]*FundusLab stopped/);
+    },
+  );
 });

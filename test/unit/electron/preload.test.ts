@@ -66,17 +66,24 @@ describe('createPreloadApi', () => {
     expect(ipc.invoked).toEqual([[IPC_INVOKE, 'study.create', payload]]);
   });
 
-  it.each([['no.such.channel'], ['__proto__'], ['constructor'], [''], ['APP.INFO'], [42], [null], [undefined], [{ toString: () => 'app.info' }]])(
-    'refuses channel %j locally with an UNKNOWN_CHANNEL envelope, without calling ipcRenderer',
-    async (channel) => {
-      const ipc = new FakeIpcRenderer();
-      const api = createPreloadApi(ipc);
-      const answer = (await api.invoke(channel as string, {})) as { ok: boolean; error: { code: string } };
-      expect(answer.ok).toBe(false);
-      expect(answer.error.code).toBe('UNKNOWN_CHANNEL');
-      expect(ipc.invoked).toEqual([]);
-    },
-  );
+  it.each([
+    ['no.such.channel'],
+    ['__proto__'],
+    ['constructor'],
+    [''],
+    ['APP.INFO'],
+    [42],
+    [null],
+    [undefined],
+    [{ toString: () => 'app.info' }],
+  ])('refuses channel %j locally with an UNKNOWN_CHANNEL envelope, without calling ipcRenderer', async (channel) => {
+    const ipc = new FakeIpcRenderer();
+    const api = createPreloadApi(ipc);
+    const answer = (await api.invoke(channel as string, {})) as { ok: boolean; error: { code: string } };
+    expect(answer.ok).toBe(false);
+    expect(answer.error.code).toBe('UNKNOWN_CHANNEL');
+    expect(ipc.invoked).toEqual([]);
+  });
 
   it('turns a transport failure into an INTERNAL envelope instead of rejecting', async () => {
     const ipc = new FakeIpcRenderer();

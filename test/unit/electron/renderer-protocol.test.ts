@@ -173,7 +173,12 @@ describe('createRendererHandler', () => {
   it('answers 404 with the CSP for missing assets and for traversal attempts, never leaking the file', async () => {
     const log = memoryLogger();
     const handler = createRendererHandler({ rendererDir: dir, log });
-    for (const url of ['app://funduslab/assets/missing.js', 'app://funduslab/..%2fsecret.txt', 'app://funduslab/..%5csecret.txt', 'app://other/index.html']) {
+    for (const url of [
+      'app://funduslab/assets/missing.js',
+      'app://funduslab/..%2fsecret.txt',
+      'app://funduslab/..%5csecret.txt',
+      'app://other/index.html',
+    ]) {
       const response = await handler(new Request(url));
       expect(response.status, url).toBe(404);
       expect(response.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);

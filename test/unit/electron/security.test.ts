@@ -80,11 +80,7 @@ describe('originOf / navigationAllowed', () => {
     expect(originOf('https://example.org/a')).toBe('https://example.org');
   });
 
-  it.each([
-    'app://funduslab/',
-    'app://funduslab/index.html',
-    'app://funduslab/study/42?tab=runs#top',
-  ])('allows %s', (url) => {
+  it.each(['app://funduslab/', 'app://funduslab/index.html', 'app://funduslab/study/42?tab=runs#top'])('allows %s', (url) => {
     expect(navigationAllowed(url, APP_ORIGIN)).toBe(true);
   });
 

@@ -23,7 +23,8 @@ function fakeLoader(behaviour: Record<string, Behaviour>, loaded: string[]): Nat
   return {
     resolve(id) {
       const pkg = id.replace(/\/package\.json$/, '');
-      if ((behaviour[pkg] ?? 'absent') === 'absent') throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
+      if ((behaviour[pkg] ?? 'absent') === 'absent')
+        throw Object.assign(new Error(`Cannot find module '${id}'`), { code: 'MODULE_NOT_FOUND' });
       return `/fake/node_modules/${id}`;
     },
     load(pkg) {
@@ -89,7 +90,10 @@ describe('native backends (simulated loader)', () => {
   });
 
   it('reports the load error (missing libcudart) and loads tfjs-node cleanly after it', async () => {
-    const loaded = setup({ [GPU_PKG]: { throws: 'libcudart.so.11.0: cannot open shared object file: No such file or directory' }, [CPU_PKG]: 'ok' }, withGpu);
+    const loaded = setup(
+      { [GPU_PKG]: { throws: 'libcudart.so.11.0: cannot open shared object file: No such file or directory' }, [CPU_PKG]: 'ok' },
+      withGpu,
+    );
     const warn = vi.spyOn(console, 'warn');
     const status = await initEngine({ preference: 'auto', env: {} });
     expect(loaded).toEqual([GPU_PKG, CPU_PKG]);
@@ -107,19 +111,29 @@ describe('native backends (simulated loader)', () => {
     const status = await initEngine({ preference: 'auto', env: {} });
     expect(loaded).toEqual([GPU_PKG]); // a second libtensorflow is never loaded into the process
     expect(rung(status, 'tensorflow-gpu')?.reason).toMatch(/^no CUDA device visible \(libtensorflow loaded but found no usable GPU/);
-    expect(rung(status, 'tensorflow')).toMatchObject({ state: 'active', package: GPU_PKG, reason: expect.stringContaining('runs on the CPU through') });
+    expect(rung(status, 'tensorflow')).toMatchObject({
+      state: 'active',
+      package: GPU_PKG,
+      reason: expect.stringContaining('runs on the CPU through'),
+    });
   });
 
   it('forcing tensorflow-gpu without a device fails with the reason instead of falling back', async () => {
     setup({ [GPU_PKG]: 'ok', [CPU_PKG]: 'ok' }, withGpu);
-    await expect(initEngine({ preference: 'auto', env: { FUNDUSLAB_BACKEND: 'tensorflow-gpu', CUDA_VISIBLE_DEVICES: '-1' } })).rejects.toMatchObject({
+    await expect(
+      initEngine({ preference: 'auto', env: { FUNDUSLAB_BACKEND: 'tensorflow-gpu', CUDA_VISIBLE_DEVICES: '-1' } }),
+    ).rejects.toMatchObject({
       code: 'UNSUPPORTED',
-      message: 'FUNDUSLAB_BACKEND=tensorflow-gpu, but it cannot be used (@tensorflow/tfjs-node-gpu): no CUDA device visible (CUDA_VISIBLE_DEVICES="-1")',
+      message:
+        'FUNDUSLAB_BACKEND=tensorflow-gpu, but it cannot be used (@tensorflow/tfjs-node-gpu): no CUDA device visible (CUDA_VISIBLE_DEVICES="-1")',
     });
   });
 
   it('a package kept without its native addon says so', async () => {
-    setup({ [CPU_PKG]: { throws: "Cannot find module '/x/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'" } }, withoutDriver);
+    setup(
+      { [CPU_PKG]: { throws: "Cannot find module '/x/node_modules/@tensorflow/tfjs-node/lib/napi-v8/tfjs_binding.node'" } },
+      withoutDriver,
+    );
     const status = await initEngine({ preference: 'auto', env: {} });
     expect(rung(status, 'tensorflow')?.reason).toMatch(/tfjs_binding\.node'.*native addon is missing/);
     expect(status.active).toBe('wasm');

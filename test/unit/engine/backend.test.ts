@@ -96,18 +96,23 @@ describe('initEngine', () => {
     await expect(initEngine({ preference: 'auto', env: { FUNDUSLAB_BACKEND: 'WASM ' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 
-  it.skipIf(installed('@tensorflow/tfjs-node'))('forcing tensorflow when it is not installed fails with the reason and keeps the engine as it was', async () => {
-    const before = await initEngine({ preference: 'wasm', env: {} });
-    await expect(initEngine({ preference: 'auto', env: { FUNDUSLAB_BACKEND: 'tensorflow' } })).rejects.toThrow(
-      'FUNDUSLAB_BACKEND=tensorflow, but it cannot be used (@tensorflow/tfjs-node): not installed (npm could not download libtensorflow; see README)',
-    );
-    await expect(initEngine({ preference: 'tensorflow-gpu', env: {} })).rejects.toMatchObject({
-      code: 'UNSUPPORTED',
-      message: expect.stringMatching(/^The settings force the tensorflow-gpu backend, but it cannot be used \(@tensorflow\/tfjs-node-gpu\): /),
-    });
-    expect(engineStatus()).toBe(before);
-    expect(tf.getBackend()).toBe('wasm');
-  });
+  it.skipIf(installed('@tensorflow/tfjs-node'))(
+    'forcing tensorflow when it is not installed fails with the reason and keeps the engine as it was',
+    async () => {
+      const before = await initEngine({ preference: 'wasm', env: {} });
+      await expect(initEngine({ preference: 'auto', env: { FUNDUSLAB_BACKEND: 'tensorflow' } })).rejects.toThrow(
+        'FUNDUSLAB_BACKEND=tensorflow, but it cannot be used (@tensorflow/tfjs-node): not installed (npm could not download libtensorflow; see README)',
+      );
+      await expect(initEngine({ preference: 'tensorflow-gpu', env: {} })).rejects.toMatchObject({
+        code: 'UNSUPPORTED',
+        message: expect.stringMatching(
+          /^The settings force the tensorflow-gpu backend, but it cannot be used \(@tensorflow\/tfjs-node-gpu\): /,
+        ),
+      });
+      expect(engineStatus()).toBe(before);
+      expect(tf.getBackend()).toBe('wasm');
+    },
+  );
 });
 
 describe('resolveBackendRequest', () => {
@@ -119,7 +124,9 @@ describe('resolveBackendRequest', () => {
 
 describe('load failure reasons', () => {
   it('says "not installed" only when the package itself is missing', () => {
-    const missing = Object.assign(new Error("Cannot find module '@tensorflow/tfjs-node'\nRequire stack:\n- /x.js"), { code: 'MODULE_NOT_FOUND' });
+    const missing = Object.assign(new Error("Cannot find module '@tensorflow/tfjs-node'\nRequire stack:\n- /x.js"), {
+      code: 'MODULE_NOT_FOUND',
+    });
     expect(describeLoadError('@tensorflow/tfjs-node', missing)).toBe(NOT_INSTALLED_REASON);
     const depMissing = Object.assign(new Error("Cannot find module '@mapbox/node-pre-gyp'"), { code: 'MODULE_NOT_FOUND' });
     expect(describeLoadError('@tensorflow/tfjs-node', depMissing)).toBe("failed to load: Cannot find module '@mapbox/node-pre-gyp'");
@@ -136,7 +143,9 @@ describe('load failure reasons', () => {
       list: (p: string) => paths[p] ?? [],
     });
     expect(cudaDeviceBlocker({}, fsWith({}))).toBe('no CUDA device visible (no NVIDIA driver loaded: /proc/driver/nvidia/gpus is absent)');
-    expect(cudaDeviceBlocker({}, fsWith({ '/proc/driver/nvidia/gpus': [] }))).toBe('no CUDA device visible (the NVIDIA driver lists no GPUs)');
+    expect(cudaDeviceBlocker({}, fsWith({ '/proc/driver/nvidia/gpus': [] }))).toBe(
+      'no CUDA device visible (the NVIDIA driver lists no GPUs)',
+    );
     expect(cudaDeviceBlocker({}, fsWith({ '/proc/driver/nvidia/gpus': ['0000:01:00.0'] }))).toBeNull();
     expect(cudaDeviceBlocker({ CUDA_VISIBLE_DEVICES: '-1' }, fsWith({ '/proc/driver/nvidia/gpus': ['0000:01:00.0'] }))).toBe(
       'no CUDA device visible (CUDA_VISIBLE_DEVICES="-1")',

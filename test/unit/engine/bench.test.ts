@@ -12,11 +12,36 @@ describe('benchEngine', () => {
     await initEngine({ preference: 'wasm', env: {} });
     const before = tf.memory().numTensors;
     const progress: string[] = [];
-    const report = await benchEngine({ arch: 'resnet18-w4', size: 32, batch: 2, steps: 1, warmup: 0, backends: ['wasm', 'cpu'], cpuBatch: 1, cpuSteps: 1, cpuTrain: true, onProgress: (m) => progress.push(m) });
+    const report = await benchEngine({
+      arch: 'resnet18-w4',
+      size: 32,
+      batch: 2,
+      steps: 1,
+      warmup: 0,
+      backends: ['wasm', 'cpu'],
+      cpuBatch: 1,
+      cpuSteps: 1,
+      cpuTrain: true,
+      onProgress: (m) => progress.push(m),
+    });
     expect(tf.memory().numTensors).toBe(before);
     expect(engineStatus()?.active).toBe('wasm'); // put back on the backend it was on
-    expect(report).toMatchObject({ arch: 'resnet18-w4', size: 32, classes: 5, batch: 2, trainBatch: 2, steps: 1, cpu: { batch: 1, steps: 1, train: true }, skipped: [] });
-    expect(report.figures.map((f) => `${f.backend}/${f.mode}/${f.batch}`)).toEqual(['wasm/forward/2', 'wasm/train/2', 'cpu/forward/1', 'cpu/train/1']);
+    expect(report).toMatchObject({
+      arch: 'resnet18-w4',
+      size: 32,
+      classes: 5,
+      batch: 2,
+      trainBatch: 2,
+      steps: 1,
+      cpu: { batch: 1, steps: 1, train: true },
+      skipped: [],
+    });
+    expect(report.figures.map((f) => `${f.backend}/${f.mode}/${f.batch}`)).toEqual([
+      'wasm/forward/2',
+      'wasm/train/2',
+      'cpu/forward/1',
+      'cpu/train/1',
+    ]);
     expect(progress).toHaveLength(4);
     for (const f of report.figures) {
       expect(f.stepMs).toHaveLength(1);
@@ -46,7 +71,23 @@ describe('benchEngine', () => {
       out += String(chunk);
       return true;
     });
-    const code = await runBenchEngine(['--json', '--arch', 'resnet18-w4', '--size', '32', '--batch', '2', '--steps', '1', '--warmup', '0', '--backends', 'wasm', '--modes', 'forward']);
+    const code = await runBenchEngine([
+      '--json',
+      '--arch',
+      'resnet18-w4',
+      '--size',
+      '32',
+      '--batch',
+      '2',
+      '--steps',
+      '1',
+      '--warmup',
+      '0',
+      '--backends',
+      'wasm',
+      '--modes',
+      'forward',
+    ]);
     vi.restoreAllMocks();
     expect(code).toBe(0);
     const report = JSON.parse(out);

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { DoctorReport } from '../../../src-shared/engine';
 import { initEngine } from '../../../src-main/engine/backend';
-import { collectDoctorReport, formatDoctorReport, NVIDIA_SMI_ARGS, parseNvidiaSmi, probeGpu, type CommandRunner } from '../../../src-main/engine/doctor';
+import {
+  collectDoctorReport,
+  formatDoctorReport,
+  NVIDIA_SMI_ARGS,
+  parseNvidiaSmi,
+  probeGpu,
+  type CommandRunner,
+} from '../../../src-main/engine/doctor';
 import { detachedContext } from '../../../src-main/job-context';
 
 describe('collectDoctorReport', () => {

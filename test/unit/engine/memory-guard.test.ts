@@ -30,7 +30,10 @@ describe('wasm training memory check', () => {
     const before = tf.memory().numBytes;
     const info = await tf.profile(() => {
       const x = tf.randomNormal([4, 64, 64, 3]) as Tensor4D;
-      const { value, grads } = tf.variableGrads(() => tf.sum(model.forward(x, { training: true, updateRunningStats: false })) as Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.sum(model.forward(x, { training: true, updateRunningStats: false })) as Scalar,
+        vars,
+      );
       tf.dispose([x, value, ...Object.values(grads)]);
     });
     const actual = info.peakBytes; // the whole engine's peak, like the estimate (resident + step)
@@ -43,10 +46,19 @@ describe('wasm training memory check', () => {
     const model = ResNet.create(parseArch('resnet18-w8', 5), { seed: 1 });
     const memory = await measureStepMemory(model, 64);
     const budgetBytes = memory.estimate(0) + 3.5 * memory.perImage; // room for 3 images
-    const err = await assertTrainingFitsWasm(model, { inputSize: 64, batchSize: 8, field: 'moco.batchSize', budgetBytes }).catch((e: unknown) => e);
-    expect(err).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'moco.batchSize', message: 'at most 3 on the wasm backend at this size' }] });
-    expect((err as Error).message).toMatch(/^moco.batchSize = 8 needs about .* GB for one training step of ResNet18 .* at 64 px on the WebAssembly backend.*use moco.batchSize ≤ 3/);
-    await expect(assertTrainingFitsWasm(model, { inputSize: 64, batchSize: 3, field: 'moco.batchSize', budgetBytes })).resolves.not.toBeNull();
+    const err = await assertTrainingFitsWasm(model, { inputSize: 64, batchSize: 8, field: 'moco.batchSize', budgetBytes }).catch(
+      (e: unknown) => e,
+    );
+    expect(err).toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'moco.batchSize', message: 'at most 3 on the wasm backend at this size' }],
+    });
+    expect((err as Error).message).toMatch(
+      /^moco.batchSize = 8 needs about .* GB for one training step of ResNet18 .* at 64 px on the WebAssembly backend.*use moco.batchSize ≤ 3/,
+    );
+    await expect(
+      assertTrainingFitsWasm(model, { inputSize: 64, batchSize: 3, field: 'moco.batchSize', budgetBytes }),
+    ).resolves.not.toBeNull();
     model.dispose();
   });
 });

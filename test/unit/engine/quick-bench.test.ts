@@ -18,7 +18,12 @@ describe('runQuickBench', () => {
     await initEngine({ preference: 'wasm', env: {} });
     const before = tf.memory().numTensors;
     const progress: [number, number, string][] = [];
-    const result = QuickBenchResult.parse(await runQuickBench(QuickBenchParams.parse({ arch: 'resnet18-w16', inputSize: 96, batchSize: 6, steps: 5 }), detachedContext((d, t, m) => progress.push([d, t, m]))));
+    const result = QuickBenchResult.parse(
+      await runQuickBench(
+        QuickBenchParams.parse({ arch: 'resnet18-w16', inputSize: 96, batchSize: 6, steps: 5 }),
+        detachedContext((d, t, m) => progress.push([d, t, m])),
+      ),
+    );
     expect(tf.memory().numTensors).toBe(before);
     expect(result).toMatchObject({ backend: 'wasm', arch: 'resnet18-w16', inputSize: 96, batchSize: 6 });
     // A training step (forward in train mode + backward + update) always costs more than an eval forward pass.
@@ -54,7 +59,9 @@ describe('runQuickBench', () => {
     const before = tf.memory().numTensors;
     const abort = new AbortController();
     const ctx = { ...detachedContext((done) => (done >= 1 ? abort.abort() : undefined)), signal: abort.signal };
-    await expect(runQuickBench(QuickBenchParams.parse({ arch: 'resnet18-w4', inputSize: 32, batchSize: 2, steps: 2 }), ctx)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(
+      runQuickBench(QuickBenchParams.parse({ arch: 'resnet18-w4', inputSize: 32, batchSize: 2, steps: 2 }), ctx),
+    ).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
 });

@@ -31,7 +31,8 @@ async function onBackend(
   inputs: { values: Float32Array<ArrayBuffer>; shape: number[] }[],
   compute: (...tensors: Tensor[]) => Tensor | Tensor[],
 ): Promise<Float32Array[]> {
-  if (backend === 'cpu') await setCpuBackend(); // tf.setBackend('cpu') without tfjs's console banner
+  if (backend === 'cpu')
+    await setCpuBackend(); // tf.setBackend('cpu') without tfjs's console banner
   else await tf.setBackend(backend);
   const before = tf.memory().numTensors;
   const out = tf.tidy(() => {
@@ -60,10 +61,32 @@ const CONV_CASES: ConvCase[] = [
   { name: '1x1 s1 (bottleneck)', x: [2, 8, 8, 16], filter: [1, 1, 16, 8], strides: 1, pad: 'valid' },
   { name: '1x1 s2 (downsampling shortcut)', x: [2, 9, 9, 8], filter: [1, 1, 8, 16], strides: 2, pad: 'valid' },
   { name: '7x7 s2 same (ResNet conv1)', x: [2, 32, 32, 3], filter: [7, 7, 3, 8], strides: 2, pad: 'same' },
-  { name: '5x3 strides [2,1], explicit padding', x: [2, 12, 10, 3], filter: [5, 3, 3, 4], strides: [2, 1], pad: [[0, 0], [1, 2], [0, 1], [0, 0]] },
+  {
+    name: '5x3 strides [2,1], explicit padding',
+    x: [2, 12, 10, 3],
+    filter: [5, 3, 3, 4],
+    strides: [2, 1],
+    pad: [
+      [0, 0],
+      [1, 2],
+      [0, 1],
+      [0, 0],
+    ],
+  },
   { name: '3x3 s2 numeric pad 1', x: [1, 8, 8, 2], filter: [3, 3, 2, 3], strides: 2, pad: 1 },
   { name: 'batch 1, 1 channel', x: [1, 5, 5, 1], filter: [3, 3, 1, 1], strides: 1, pad: 'same' },
-  { name: '1x1 with padding wider than the filter', x: [2, 6, 5, 3], filter: [1, 1, 3, 4], strides: 1, pad: [[0, 0], [1, 2], [2, 1], [0, 0]] },
+  {
+    name: '1x1 with padding wider than the filter',
+    x: [2, 6, 5, 3],
+    filter: [1, 1, 3, 4],
+    strides: 1,
+    pad: [
+      [0, 0],
+      [1, 2],
+      [2, 1],
+      [0, 0],
+    ],
+  },
   { name: '1x1 s1 widening (more output than input channels)', x: [2, 5, 6, 5], filter: [1, 1, 5, 12], strides: 1, pad: 'valid' },
   { name: '1x1 s2, odd size, narrowing', x: [3, 7, 7, 12], filter: [1, 1, 12, 6], strides: 2, pad: 'valid' },
   { name: '3x3 s3 same (phases without taps in one direction)', x: [2, 10, 11, 4], filter: [3, 3, 4, 5], strides: 3, pad: 'same' },
@@ -112,7 +135,13 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
         { values: randomValues(size(dy), 2), shape: dy },
       ];
       const run = (x: Tensor, g: Tensor) =>
-        tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: g }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter }) as Tensor;
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy: g },
+            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', filterShape: c.filter },
+          ) as Tensor;
       const [wasm] = await onBackend('wasm', inputs, run);
       const [cpu] = await onBackend('cpu', inputs, run);
       expect(relInfDiff(wasm!, cpu!)).toBeLessThanOrEqual(TOLERANCE);
@@ -127,7 +156,13 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
         { values: randomValues(size(c.filter), 7), shape: c.filter },
       ];
       const run = (g: Tensor, w: Tensor) =>
-        tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter: w }, { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x }) as Tensor;
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy: g, filter: w },
+            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+          ) as Tensor;
       const [wasm] = await onBackend('wasm', inputs, run);
       const [cpu] = await onBackend('cpu', inputs, run);
       expect(relInfDiff(wasm!, cpu!)).toBeLessThanOrEqual(TOLERANCE);
@@ -143,7 +178,10 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
       { values: randomValues(size(dy), 5), shape: dy },
     ];
     const grads = (x: Tensor, w: Tensor, r: Tensor) =>
-      tf.grads((xx: Tensor, ww: Tensor) => tf.sum(tf.mul(tf.conv2d(xx as Tensor4D, ww as Tensor4D, c.strides, c.pad as 'same'), r)))([x, w]);
+      tf.grads((xx: Tensor, ww: Tensor) => tf.sum(tf.mul(tf.conv2d(xx as Tensor4D, ww as Tensor4D, c.strides, c.pad as 'same'), r)))([
+        x,
+        w,
+      ]);
     const wasm = await onBackend('wasm', inputs, grads);
     const cpu = await onBackend('cpu', inputs, grads);
     expect(relInfDiff(wasm[0]!, cpu[0]!)).toBeLessThanOrEqual(TOLERANCE);
@@ -155,12 +193,24 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
     const before = tf.memory().numTensors;
     expect(() =>
       tf.tidy(() =>
-        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.ones([1, 2, 5, 5]), dy: tf.ones([1, 3, 5, 5]) }, { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] }),
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.ones([1, 2, 5, 5]), dy: tf.ones([1, 3, 5, 5]) },
+            { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] },
+          ),
       ),
     ).toThrow("Conv2DBackpropFilter (wasm): only dataFormat 'NHWC' is supported, got 'NCHW'");
     expect(() =>
       tf.tidy(() =>
-        tf.engine().runKernel('Conv2DBackpropInput', { dy: tf.ones([1, 3, 5, 5]), filter: tf.ones([3, 3, 2, 3]) }, { strides: 1, pad: 'same', dataFormat: 'NCHW', inputShape: [1, 2, 5, 5] }),
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropInput',
+            { dy: tf.ones([1, 3, 5, 5]), filter: tf.ones([3, 3, 2, 3]) },
+            { strides: 1, pad: 'same', dataFormat: 'NCHW', inputShape: [1, 2, 5, 5] },
+          ),
       ),
     ).toThrow("Conv2DBackpropInput (wasm): only dataFormat 'NHWC' is supported, got 'NCHW'");
     expect(tf.memory().numTensors).toBe(before);
@@ -171,7 +221,13 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
     const before = tf.memory().numTensors;
     expect(() =>
       tf.tidy(() =>
-        tf.engine().runKernel('Conv2DBackpropFilter', { x: tf.ones([1, 8, 8, 2]), dy: tf.ones([1, 8, 8, 3]) }, { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] }),
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x: tf.ones([1, 8, 8, 2]), dy: tf.ones([1, 8, 8, 3]) },
+            { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 2, 3] },
+          ),
       ),
     ).toThrow('Conv2DBackpropFilter (wasm): expected dy of spatial size 4x4 for this input, stride and padding, got 8x8');
     expect(tf.memory().numTensors).toBe(before);
@@ -180,12 +236,33 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
 
 describe('backward of a ResNet-style block on wasm vs cpu', () => {
   it('every parameter and input gradient matches', async () => {
-    const shapes = { x: [2, 23, 21, 3], c1: [7, 7, 3, 8], c2: [3, 3, 8, 8], c3: [3, 3, 8, 8], down: [1, 1, 8, 16], gamma: [8], beta: [8], dense: [16, 5], bias: [5] };
+    const shapes = {
+      x: [2, 23, 21, 3],
+      c1: [7, 7, 3, 8],
+      c2: [3, 3, 8, 8],
+      c3: [3, 3, 8, 8],
+      down: [1, 1, 8, 16],
+      gamma: [8],
+      beta: [8],
+      dense: [16, 5],
+      bias: [5],
+    };
     const names = Object.keys(shapes) as (keyof typeof shapes)[];
     const inputs = names.map((n, i) => ({ values: randomValues(size(shapes[n]), 10 + i).map((v) => v * 0.5), shape: shapes[n] }));
     const labels = Float32Array.from([1, 0, 0, 0, 0, 0, 0, 0, 1, 0]);
     inputs.push({ values: labels, shape: [2, 5] });
-    const net = (x: Tensor, c1: Tensor, c2: Tensor, c3: Tensor, down: Tensor, gamma: Tensor, beta: Tensor, dense: Tensor, bias: Tensor, y: Tensor) => {
+    const net = (
+      x: Tensor,
+      c1: Tensor,
+      c2: Tensor,
+      c3: Tensor,
+      down: Tensor,
+      gamma: Tensor,
+      beta: Tensor,
+      dense: Tensor,
+      bias: Tensor,
+      y: Tensor,
+    ) => {
       let h: Tensor4D = tf.relu(tf.conv2d(x as Tensor4D, c1 as Tensor4D, 2, 'same')); // conv1 7x7 s2
       h = tf.maxPool(h, 3, 2, 'same');
       const { mean, variance } = tf.moments(h, [0, 1, 2]);
@@ -200,7 +277,9 @@ describe('backward of a ResNet-style block on wasm vs cpu', () => {
     const grads = (...t: Tensor[]) => {
       const y = t[t.length - 1]!;
       const params = t.slice(0, -1);
-      return tf.grads((...p: Tensor[]) => net(...(p as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]), y))(params);
+      return tf.grads((...p: Tensor[]) => net(...(p as [Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor, Tensor]), y))(
+        params,
+      );
     };
     const wasm = await onBackend('wasm', inputs, grads);
     const cpu = await onBackend('cpu', inputs, grads);
@@ -220,6 +299,8 @@ describe('backward of a ResNet-style block on wasm vs cpu', () => {
     const grads = (...t: Tensor[]) => tf.grads((...p: Tensor[]) => net(...(p as [Tensor, Tensor, Tensor, Tensor, Tensor])))(t);
     const wasm = await onBackend('wasm', inputs, grads);
     const cpu = await onBackend('cpu', inputs, grads);
-    ['x', 'w1', 'b1', 'w2', 'b2'].forEach((name, i) => expect(relInfDiff(wasm[i]!, cpu[i]!), `gradient of ${name}`).toBeLessThanOrEqual(TOLERANCE));
+    ['x', 'w1', 'b1', 'w2', 'b2'].forEach((name, i) =>
+      expect(relInfDiff(wasm[i]!, cpu[i]!), `gradient of ${name}`).toBeLessThanOrEqual(TOLERANCE),
+    );
   });
 });

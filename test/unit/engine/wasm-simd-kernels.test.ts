@@ -16,7 +16,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
-import { KERNELS_SOURCE_SHA256, KERNELS_WASM_PRIVATE, KERNELS_WASM_SHARED } from '../../../src-main/engine/kernels/wasm/simd/kernels-binary';
+import {
+  KERNELS_SOURCE_SHA256,
+  KERNELS_WASM_PRIVATE,
+  KERNELS_WASM_SHARED,
+} from '../../../src-main/engine/kernels/wasm/simd/kernels-binary';
 import { AdamW, excludeOneDimensional } from '../../../src-main/engine/optim/adamw';
 import { Sgd } from '../../../src-main/engine/optim/sgd';
 import { mulberry32 } from '../../../src-main/random/prng';
@@ -43,12 +47,36 @@ describe('the committed kernel binary', () => {
 
   it('imports nothing but a memory and exports the kernels, in both variants', () => {
     type Described = { module?: string; name: string; kind: string };
-    const Wasm = (globalThis as unknown as { WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): Described[]; exports(m: object): Described[] } } }).WebAssembly;
-    for (const [variant, b64] of [['shared', KERNELS_WASM_SHARED], ['private', KERNELS_WASM_PRIVATE]] as const) {
+    const Wasm = (
+      globalThis as unknown as {
+        WebAssembly: { Module: { new (b: Uint8Array): object; imports(m: object): Described[]; exports(m: object): Described[] } };
+      }
+    ).WebAssembly;
+    for (const [variant, b64] of [
+      ['shared', KERNELS_WASM_SHARED],
+      ['private', KERNELS_WASM_PRIVATE],
+    ] as const) {
       const module = new Wasm.Module(Buffer.from(b64, 'base64'));
       expect(Wasm.Module.imports(module), variant).toEqual([{ module: 'env', name: 'memory', kind: 'memory' }]);
-      expect(Wasm.Module.exports(module).map((e) => e.name).sort(), variant).toEqual(
-        ['fl_adamw', 'fl_bn_grad_input', 'fl_bn_grad_sums', 'fl_gather_phase', 'fl_im2col_t', 'fl_maxpool_grad', 'fl_moments', 'fl_scale_shift', 'fl_scatter_phase', 'fl_sgd', 'fl_transpose'].sort(),
+      expect(
+        Wasm.Module.exports(module)
+          .map((e) => e.name)
+          .sort(),
+        variant,
+      ).toEqual(
+        [
+          'fl_adamw',
+          'fl_bn_grad_input',
+          'fl_bn_grad_sums',
+          'fl_gather_phase',
+          'fl_im2col_t',
+          'fl_maxpool_grad',
+          'fl_moments',
+          'fl_scale_shift',
+          'fl_scatter_phase',
+          'fl_sgd',
+          'fl_transpose',
+        ].sort(),
       );
     }
   });
@@ -82,8 +110,13 @@ describe('MaxPoolGrad on wasm vs cpu', () => {
       const run = () =>
         tf.tidy(() => {
           const x = tf.tensor4d(xs, c.x);
-          const dy = tf.add(tf.onesLike(tf.maxPool(x, c.filter, c.strides, c.pad)), tf.randomUniform(tf.maxPool(x, c.filter, c.strides, c.pad).shape, 0, 1, 'float32', 3));
-          return tf.grad((t: Tensor) => tf.sum(tf.mul(tf.maxPool(t as Tensor4D, c.filter, c.strides, c.pad), dy)))(x).dataSync() as Float32Array;
+          const dy = tf.add(
+            tf.onesLike(tf.maxPool(x, c.filter, c.strides, c.pad)),
+            tf.randomUniform(tf.maxPool(x, c.filter, c.strides, c.pad).shape, 0, 1, 'float32', 3),
+          );
+          return tf
+            .grad((t: Tensor) => tf.sum(tf.mul(tf.maxPool(t as Tensor4D, c.filter, c.strides, c.pad), dy)))(x)
+            .dataSync() as Float32Array;
         });
       const wasm = await on('wasm', run);
       const cpu = await on('cpu', run);
@@ -95,7 +128,12 @@ describe('MaxPoolGrad on wasm vs cpu', () => {
   it('gives no gradient to a window of -Infinity only, as the reference', async () => {
     const xs = Float32Array.from([-Infinity, -Infinity, -Infinity, -Infinity, 1, 2, 3, 4].flatMap((v) => [v, v, v, v, v]));
     const run = () =>
-      tf.tidy(() => tf.grad((t: Tensor) => tf.sum(tf.maxPool(t as Tensor4D, 2, 2, 'valid')))(tf.tensor4d(xs, [1, 2, 4, 5])).dataSync() as Float32Array);
+      tf.tidy(
+        () =>
+          tf
+            .grad((t: Tensor) => tf.sum(tf.maxPool(t as Tensor4D, 2, 2, 'valid')))(tf.tensor4d(xs, [1, 2, 4, 5]))
+            .dataSync() as Float32Array,
+      );
     const wasm = await on('wasm', run);
     const cpu = await on('cpu', run);
     expect(Array.from(wasm)).toEqual(Array.from(cpu));
@@ -120,16 +158,42 @@ describe('Identity on wasm', () => {
 
 describe('fused optimizer updates on wasm vs the tfjs-op updates on cpu', () => {
   /** Runs 3 steps of `make(params)` on `backend` from the same start and gradients; returns the parameters. */
-  async function threeSteps(backend: 'wasm' | 'cpu', make: (p: Map<string, tf.Variable>) => { step(g: Map<string, Tensor>): void; dispose(): void }): Promise<Float32Array[]> {
+  async function threeSteps(
+    backend: 'wasm' | 'cpu',
+    make: (p: Map<string, tf.Variable>) => { step(g: Map<string, Tensor>): void; dispose(): void },
+  ): Promise<Float32Array[]> {
     return on(backend, () => {
       const variable = (values: Float32Array, shape: number[]) => tf.tidy(() => tf.variable(tf.tensor(values, shape)));
       const params = new Map([
-        ['conv.weight', variable(Float32Array.from({ length: 3 * 3 * 7 * 5 }, (_, i) => Math.sin(i)), [3, 3, 7, 5])],
-        ['bn.bias', variable(Float32Array.from({ length: 7 }, (_, i) => i / 7 - 0.5), [7])],
+        [
+          'conv.weight',
+          variable(
+            Float32Array.from({ length: 3 * 3 * 7 * 5 }, (_, i) => Math.sin(i)),
+            [3, 3, 7, 5],
+          ),
+        ],
+        [
+          'bn.bias',
+          variable(
+            Float32Array.from({ length: 7 }, (_, i) => i / 7 - 0.5),
+            [7],
+          ),
+        ],
       ]);
       const opt = make(params);
       for (let t = 0; t < 3; t++) {
-        const grads = new Map([...params].map(([n, p], k) => [n, tf.tensor(Float32Array.from({ length: p.size }, (_, i) => Math.cos(i * (t + 1) + k) * 0.1), p.shape)] as [string, Tensor]));
+        const grads = new Map(
+          [...params].map(
+            ([n, p], k) =>
+              [
+                n,
+                tf.tensor(
+                  Float32Array.from({ length: p.size }, (_, i) => Math.cos(i * (t + 1) + k) * 0.1),
+                  p.shape,
+                ),
+              ] as [string, Tensor],
+          ),
+        );
         opt.step(grads);
         tf.dispose([...grads.values()]);
       }
@@ -141,7 +205,10 @@ describe('fused optimizer updates on wasm vs the tfjs-op updates on cpu', () => 
   }
 
   const cases: [string, (p: Map<string, tf.Variable>) => { step(g: Map<string, Tensor>): void; dispose(): void }][] = [
-    ['AdamW with weight decay (1-D parameters excluded)', (p) => new AdamW(p, { lr: 0.01, weightDecay: 0.05, noDecay: excludeOneDimensional }) ],
+    [
+      'AdamW with weight decay (1-D parameters excluded)',
+      (p) => new AdamW(p, { lr: 0.01, weightDecay: 0.05, noDecay: excludeOneDimensional }),
+    ],
     ['AdamW without weight decay', (p) => new AdamW(p, { lr: 0.003, weightDecay: 0 })],
     ['SGD with momentum and weight decay', (p) => new Sgd(p, { lr: 0.03, momentum: 0.9, weightDecay: 1e-4 })],
     ['SGD without momentum', (p) => new Sgd(p, { lr: 0.1, momentum: 0 })],

@@ -41,7 +41,9 @@ async function gradients(backend: 'wasm' | 'cpu', shapes: number[][], f: (...t: 
   const before = tf.memory().numTensors;
   const out = tf.tidy(() => {
     const params = shapes.map((s, i) => tf.tensor(values(s, 10 + i), s));
-    return tf.grads((...p: Tensor[]) => tf.sum(tf.mul(f(...p), tf.tensor(values(f(...params).shape, 99), f(...params).shape))))(params).map((g) => g.dataSync() as Float32Array);
+    return tf
+      .grads((...p: Tensor[]) => tf.sum(tf.mul(f(...p), tf.tensor(values(f(...params).shape, 99), f(...params).shape))))(params)
+      .map((g) => g.dataSync() as Float32Array);
   });
   expect(tf.memory().numTensors, `tensors leaked on ${backend}`).toBe(before);
   return out;
@@ -51,8 +53,15 @@ describe('SIMD kernels split over 2 threads', () => {
   it('runs a pool of workers on the shared wasm memory', async () => {
     await tf.setBackend('wasm');
     expect(simdContext(tf.backend()).threads).toBe(2);
-    expect(splitRange(10, 2, 4)).toEqual([[0, 8], [8, 10]]);
-    expect(splitRange(3, 4)).toEqual([[0, 1], [1, 2], [2, 3]]);
+    expect(splitRange(10, 2, 4)).toEqual([
+      [0, 8],
+      [8, 10],
+    ]);
+    expect(splitRange(3, 4)).toEqual([
+      [0, 1],
+      [1, 2],
+      [2, 3],
+    ]);
   });
 
   const cases: { name: string; shapes: number[][]; f: (...t: Tensor[]) => Tensor }[] = [
@@ -63,17 +72,26 @@ describe('SIMD kernels split over 2 threads', () => {
     },
     {
       name: '3x3 stride-2 convolution: im2col filter gradient, phase-scattered input gradient',
-      shapes: [[4, 33, 31, 20], [3, 3, 20, 24]],
+      shapes: [
+        [4, 33, 31, 20],
+        [3, 3, 20, 24],
+      ],
       f: (x, w) => tf.conv2d(x as Tensor4D, w as Tensor4D, 2, 1 as unknown as 'same'),
     },
     {
       name: '1x1 stride-2 convolution (gather, transposes)',
-      shapes: [[4, 64, 64, 40], [1, 1, 40, 24]],
+      shapes: [
+        [4, 64, 64, 40],
+        [1, 1, 40, 24],
+      ],
       f: (x, w) => tf.conv2d(x as Tensor4D, w as Tensor4D, 2, 'valid'),
     },
     {
       name: '1x1 convolution widening (transposed product)',
-      shapes: [[4, 32, 32, 24], [1, 1, 24, 64]],
+      shapes: [
+        [4, 32, 32, 24],
+        [1, 1, 24, 64],
+      ],
       f: (x, w) => tf.conv2d(x as Tensor4D, w as Tensor4D, 1, 'valid'),
     },
     {

@@ -19,15 +19,23 @@ describe('wasm threads', () => {
     expect(wantedWasmThreads({}, 32).threads).toBe(DEFAULT_MAX_WASM_THREADS);
     expect(wantedWasmThreads({ FUNDUSLAB_WASM_THREADS: '1' }, 8).threads).toBe(1);
     expect(wantedWasmThreads({ FUNDUSLAB_WASM_THREADS: ' 3 ' }, 2).threads).toBe(3);
-    expect(() => wantedWasmThreads({ FUNDUSLAB_WASM_THREADS: '9' }, 2)).toThrow('FUNDUSLAB_WASM_THREADS="9" must be an integer from 1 to 8');
+    expect(() => wantedWasmThreads({ FUNDUSLAB_WASM_THREADS: '9' }, 2)).toThrow(
+      'FUNDUSLAB_WASM_THREADS="9" must be an integer from 1 to 8',
+    );
     expect(() => wantedWasmThreads({ FUNDUSLAB_WASM_THREADS: 'two' }, 2)).toThrow(/must be an integer/);
   });
 
   it('the default runs the wasm backend multi-threaded and its training self-test passes', async () => {
     const env: NodeJS.ProcessEnv = { ...process.env, FUNDUSLAB_BACKEND: 'wasm' }; // also where a native backend is installed
     delete env.FUNDUSLAB_WASM_THREADS;
-    const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin', 'funduslab.js'), 'doctor', '--json'], { env, timeout: 120_000 });
-    const report = JSON.parse(stdout) as { engine: { active: string; threads: number }; selfTest: { passed: boolean; gradientMaxRelDiffVsCpu: number | null } };
+    const { stdout } = await promisify(execFile)(process.execPath, [path.join(REPO_ROOT, 'bin', 'funduslab.js'), 'doctor', '--json'], {
+      env,
+      timeout: 120_000,
+    });
+    const report = JSON.parse(stdout) as {
+      engine: { active: string; threads: number };
+      selfTest: { passed: boolean; gradientMaxRelDiffVsCpu: number | null };
+    };
     expect(report.engine.active).toBe('wasm');
     expect(report.engine.threads).toBe(Math.min(os.availableParallelism(), DEFAULT_MAX_WASM_THREADS));
     expect(report.selfTest.passed).toBe(true);

@@ -25,7 +25,12 @@ beforeAll(async () => {
 async function fixture(arch: string, size: number, batch: number) {
   await tf.setBackend('wasm');
   const model = ResNet.create(parseArch(arch), { seed: 7 });
-  const weights = new Map([...model.specs.filter((s) => s.role !== 'bn.num_batches_tracked')].map((s) => [s.name, model.variable(s.name).dataSync() as Float32Array]));
+  const weights = new Map(
+    [...model.specs.filter((s) => s.role !== 'bn.num_batches_tracked')].map((s) => [
+      s.name,
+      model.variable(s.name).dataSync() as Float32Array,
+    ]),
+  );
   model.dispose();
   const x = tf.tidy(() => tf.randomNormal([batch, size, size, 3], 0, 1, 'float32', 3).dataSync() as Float32Array);
   const labels = Float32Array.from({ length: batch * 5 }, (_, i) => (i % 5 === Math.floor(i / 5) % 5 ? 1 : 0));
@@ -45,7 +50,10 @@ async function gradientsOn(backend: 'wasm' | 'cpu', arch: string, size: number, 
   const out = (() => {
     const x = tf.tensor4d(data.x, [batch, size, size, 3]);
     const y = tf.tensor2d(data.labels, [batch, 5]);
-    const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true })) as tf.Scalar, [...trainable.values()]);
+    const { value, grads } = tf.variableGrads(
+      () => tf.losses.softmaxCrossEntropy(y, model.forward(x, { training: true })) as tf.Scalar,
+      [...trainable.values()],
+    );
     const g = new Map([...trainable].map(([name, v]) => [name, grads[v.name]!.dataSync() as Float32Array]));
     const loss = value.dataSync()[0]!;
     tf.dispose([x, y, value, ...Object.values(grads)]);
@@ -69,7 +77,9 @@ describe('ResNet training step on wasm vs cpu', () => {
       const wasm = await gradientsOn('wasm', arch, size, batch, data);
       const cpu = await gradientsOn('cpu', arch, size, batch, data);
       expect(Math.abs(wasm.loss - cpu.loss) / Math.abs(cpu.loss)).toBeLessThanOrEqual(TOLERANCE);
-      const worst = [...cpu.grads].map(([name, g]) => ({ name, diff: relInfDiff(wasm.grads.get(name)!, g) })).sort((a, b) => b.diff - a.diff);
+      const worst = [...cpu.grads]
+        .map(([name, g]) => ({ name, diff: relInfDiff(wasm.grads.get(name)!, g) }))
+        .sort((a, b) => b.diff - a.diff);
       expect(worst.length).toBe(resnetParamSpecs(parseArch(arch)).filter((spec) => spec.trainable).length);
       expect(worst[0]!.diff, `worst: ${worst[0]!.name}`).toBeLessThanOrEqual(TOLERANCE);
       expect(relInfDiff(wasm.runningVar, cpu.runningVar)).toBeLessThanOrEqual(TOLERANCE);
@@ -85,7 +95,8 @@ describe('ResNet training step on wasm vs cpu', () => {
       const before = new Map([...model.trainableVariables()].map(([name, v]) => [name, v.dataSync().slice()]));
       const losses = Array.from({ length: 2 }, () => trainStep(model, x, y, optimizer));
       expect(losses.every(Number.isFinite)).toBe(true);
-      for (const [name, v] of model.trainableVariables()) expect(relInfDiff(v.dataSync() as Float32Array, before.get(name) as Float32Array), name).toBeGreaterThan(0);
+      for (const [name, v] of model.trainableVariables())
+        expect(relInfDiff(v.dataSync() as Float32Array, before.get(name) as Float32Array), name).toBeGreaterThan(0);
       optimizer.dispose();
     }
     tf.dispose([x, y]);

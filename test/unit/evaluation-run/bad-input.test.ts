@@ -46,7 +46,11 @@ beforeAll(async () => {
   await copyDataset(study, 'demo-eval', 'testungraded', (m) => m.items.forEach((it) => (it.grade = it.split === 'test' ? null : it.grade)));
 }, 120_000);
 
-async function expectRefused(request: EvaluateRequestInput, expected: { code: string; field: string; message: RegExp }, where = study): Promise<void> {
+async function expectRefused(
+  request: EvaluateRequestInput,
+  expected: { code: string; field: string; message: RegExp },
+  where = study,
+): Promise<void> {
   const tensors = tf.memory().numTensors;
   const error = await evaluateRun(request, where, recordingContext()).then(
     () => null,
@@ -62,38 +66,102 @@ async function expectRefused(request: EvaluateRequestInput, expected: { code: st
 
 describe('evaluateRun bad input', () => {
   it('unknown run / unknown dataset', async () => {
-    await expectRefused({ runId: 'nope', datasetId: 'demo-eval' }, { code: 'NOT_FOUND', field: 'runId', message: /Run "nope" is not in the study/ });
-    await expectRefused({ runId: 'ok', datasetId: 'nope' }, { code: 'NOT_FOUND', field: 'datasetId', message: /Dataset "nope" is not in the study/ });
+    await expectRefused(
+      { runId: 'nope', datasetId: 'demo-eval' },
+      { code: 'NOT_FOUND', field: 'runId', message: /Run "nope" is not in the study/ },
+    );
+    await expectRefused(
+      { runId: 'ok', datasetId: 'nope' },
+      { code: 'NOT_FOUND', field: 'datasetId', message: /Dataset "nope" is not in the study/ },
+    );
   });
 
   it('a run without a trained model', async () => {
-    await expectRefused({ runId: 'untrained', datasetId: 'demo-eval' }, { code: 'BAD_REQUEST', field: 'runId', message: /Run "untrained" has no selected model yet .*model\.safetensors is missing.*train it/ });
+    await expectRefused(
+      { runId: 'untrained', datasetId: 'demo-eval' },
+      {
+        code: 'BAD_REQUEST',
+        field: 'runId',
+        message: /Run "untrained" has no selected model yet .*model\.safetensors is missing.*train it/,
+      },
+    );
   });
 
   it('a head with another number of classes than 5 (metrics.json, and the fc shape in the weights)', async () => {
-    await expectRefused({ runId: 'three-meta', datasetId: 'demo-eval' }, { code: 'BAD_REQUEST', field: 'runId', message: /head has 3 classes.*needs the 5 ICDR grade outputs/ });
-    await expectRefused({ runId: 'three-fc', datasetId: 'demo-eval' }, { code: 'BAD_REQUEST', field: 'runId', message: /fc\.weight in .*model\.safetensors has shape \[3, 64\] \(3 outputs\).*needs the 5 ICDR grade outputs/ });
+    await expectRefused(
+      { runId: 'three-meta', datasetId: 'demo-eval' },
+      { code: 'BAD_REQUEST', field: 'runId', message: /head has 3 classes.*needs the 5 ICDR grade outputs/ },
+    );
+    await expectRefused(
+      { runId: 'three-fc', datasetId: 'demo-eval' },
+      {
+        code: 'BAD_REQUEST',
+        field: 'runId',
+        message: /fc\.weight in .*model\.safetensors has shape \[3, 64\] \(3 outputs\).*needs the 5 ICDR grade outputs/,
+      },
+    );
   });
 
   it('a dataset preprocessed at another input size than the run', async () => {
-    await expectRefused({ runId: 'at48', datasetId: 'demo-eval' }, { code: 'BAD_REQUEST', field: 'datasetId', message: /preprocessed at 64 px, but run "at48" was trained on 48 px inputs; import the dataset again at the run's size \(.*--input-size 48/ });
+    await expectRefused(
+      { runId: 'at48', datasetId: 'demo-eval' },
+      {
+        code: 'BAD_REQUEST',
+        field: 'datasetId',
+        message:
+          /preprocessed at 64 px, but run "at48" was trained on 48 px inputs; import the dataset again at the run's size \(.*--input-size 48/,
+      },
+    );
   });
 
   it('a dataset (or split) without grades says how many images and that none is graded', async () => {
-    await expectRefused({ runId: 'ok', datasetId: 'nogrades' }, { code: 'BAD_REQUEST', field: 'datasetId', message: /split "test" of dataset "nogrades" has 32 image\(s\) and none of them is graded/ });
-    await expectRefused({ runId: 'ok', datasetId: 'testungraded', split: 'test' }, { code: 'BAD_REQUEST', field: 'datasetId', message: /has 32 image\(s\) and none of them is graded/ });
-    await expectRefused({ runId: 'ok', datasetId: 'demo', split: 'test' }, { code: 'BAD_REQUEST', field: 'split', message: /split "test" of dataset "demo" has no images \(its images are in split train\)/ });
+    await expectRefused(
+      { runId: 'ok', datasetId: 'nogrades' },
+      {
+        code: 'BAD_REQUEST',
+        field: 'datasetId',
+        message: /split "test" of dataset "nogrades" has 32 image\(s\) and none of them is graded/,
+      },
+    );
+    await expectRefused(
+      { runId: 'ok', datasetId: 'testungraded', split: 'test' },
+      { code: 'BAD_REQUEST', field: 'datasetId', message: /has 32 image\(s\) and none of them is graded/ },
+    );
+    await expectRefused(
+      { runId: 'ok', datasetId: 'demo', split: 'test' },
+      { code: 'BAD_REQUEST', field: 'split', message: /split "test" of dataset "demo" has no images \(its images are in split train\)/ },
+    );
   });
 
   it('one class only (AUC undefined), and a single image of a class (no DeLong variance)', async () => {
-    await expectRefused({ runId: 'ok', datasetId: 'oneclass' }, { code: 'BAD_REQUEST', field: 'datasetId', message: /0 referable and 32 non-referable .*referable = grades 2, 3, 4\): only one class, so the AUC is undefined/ });
-    await expectRefused({ runId: 'ok', datasetId: 'onepositive', split: 'all', referable: [4] }, { code: 'BAD_REQUEST', field: 'referable', message: /1 referable and 43 non-referable .*at least 2 of each/ });
+    await expectRefused(
+      { runId: 'ok', datasetId: 'oneclass' },
+      {
+        code: 'BAD_REQUEST',
+        field: 'datasetId',
+        message: /0 referable and 32 non-referable .*referable = grades 2, 3, 4\): only one class, so the AUC is undefined/,
+      },
+    );
+    await expectRefused(
+      { runId: 'ok', datasetId: 'onepositive', split: 'all', referable: [4] },
+      { code: 'BAD_REQUEST', field: 'referable', message: /1 referable and 43 non-referable .*at least 2 of each/ },
+    );
   });
 
   it('an invalid request names each field; a folder that is not a study', async () => {
-    await expectRefused({ runId: 'ok', datasetId: 'demo-eval', split: 'val' as 'test', operatingPoint: { targetSensitivity: 1.5 } }, { code: 'BAD_REQUEST', field: 'operatingPoint.targetSensitivity', message: /split.*operatingPoint\.targetSensitivity/ });
-    await expectRefused({ runId: 'ok', datasetId: 'demo-eval', referable: [3, 3] }, { code: 'BAD_REQUEST', field: 'referable', message: /referable: Each grade at most once/ });
-    await expectRefused({ runId: 'ok', datasetId: 'demo-eval' }, { code: 'NOT_FOUND', field: 'studyPath', message: /is not a FundusLab study/ }, await tempDir('not-a-study'));
+    await expectRefused(
+      { runId: 'ok', datasetId: 'demo-eval', split: 'val' as 'test', operatingPoint: { targetSensitivity: 1.5 } },
+      { code: 'BAD_REQUEST', field: 'operatingPoint.targetSensitivity', message: /split.*operatingPoint\.targetSensitivity/ },
+    );
+    await expectRefused(
+      { runId: 'ok', datasetId: 'demo-eval', referable: [3, 3] },
+      { code: 'BAD_REQUEST', field: 'referable', message: /referable: Each grade at most once/ },
+    );
+    await expectRefused(
+      { runId: 'ok', datasetId: 'demo-eval' },
+      { code: 'NOT_FOUND', field: 'studyPath', message: /is not a FundusLab study/ },
+      await tempDir('not-a-study'),
+    );
   });
 
   it('a cancellation during the forward passes writes nothing', async () => {
@@ -104,12 +172,18 @@ describe('evaluateRun bad input', () => {
       if (/batch 1\//.test(m)) ctx.controller.abort();
     };
     const tensors = tf.memory().numTensors;
-    await expect(evaluateRun({ runId: 'ok', datasetId: 'demo-eval', batchSize: 8 }, study, ctx)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(evaluateRun({ runId: 'ok', datasetId: 'demo-eval', batchSize: 8 }, study, ctx)).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
     expect(ctx.progress_.filter((m) => /batch \d/.test(m))).toHaveLength(1);
     expect(evaluationsDirExists(study)).toBe(false);
     expect(tf.memory().numTensors).toBe(tensors);
     // The same request without cancelling succeeds (the refusals above were about the input).
-    const ok = await evaluateRun({ runId: 'ok', datasetId: 'demo-eval', batchSize: 8, bootstrap: { samples: 50 } }, study, recordingContext());
+    const ok = await evaluateRun(
+      { runId: 'ok', datasetId: 'demo-eval', batchSize: 8, bootstrap: { samples: 50 } },
+      study,
+      recordingContext(),
+    );
     expect(ok.n).toBe(32);
   });
 });

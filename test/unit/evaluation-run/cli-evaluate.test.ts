@@ -37,22 +37,66 @@ afterEach(() => vi.restoreAllMocks());
 describe('funduslab evaluate / results', () => {
   it('evaluate --json prints an EvaluationResult', async () => {
     const io = captureOutput();
-    expect(await runEvaluate(['--study', study, '--run', 'iwne-fs', '--dataset', 'demo-eval', '--referable', '3,4', '--target-sensitivity', '0.8', '--bootstrap', '300', '--json'])).toBe(0);
+    expect(
+      await runEvaluate([
+        '--study',
+        study,
+        '--run',
+        'iwne-fs',
+        '--dataset',
+        'demo-eval',
+        '--referable',
+        '3,4',
+        '--target-sensitivity',
+        '0.8',
+        '--bootstrap',
+        '300',
+        '--json',
+      ]),
+    ).toBe(0);
     const printed = JSON.parse(io.out()) as { ok: boolean; value: unknown };
     expect(printed.ok).toBe(true);
     const r = EvaluationResult.parse(printed.value);
-    expect(r).toMatchObject({ name: 'iwne-fs__demo-eval__test', referable: [3, 4], split: 'test', n: 32, operatingPoint: { targetSensitivity: 0.8 }, bootstrap: { samples: 300 } });
+    expect(r).toMatchObject({
+      name: 'iwne-fs__demo-eval__test',
+      referable: [3, 4],
+      split: 'test',
+      n: 32,
+      operatingPoint: { targetSensitivity: 0.8 },
+      bootstrap: { samples: 300 },
+    });
     expect(io.err()).toBe(''); // --json: no progress noise
   });
 
   it('evaluate prints a human summary (n, AUC with both CIs, operating point, CSV path)', async () => {
     const io = captureOutput();
-    expect(await runEvaluate(['--study', study, '--run', 'ifi-fs', '--dataset', 'demo-eval', '--referable', '3,4', '--target-sensitivity', '0.8', '--bootstrap', '300'])).toBe(0);
+    expect(
+      await runEvaluate([
+        '--study',
+        study,
+        '--run',
+        'ifi-fs',
+        '--dataset',
+        'demo-eval',
+        '--referable',
+        '3,4',
+        '--target-sensitivity',
+        '0.8',
+        '--bootstrap',
+        '300',
+      ]),
+    ).toBe(0);
     const text = io.out();
-    const r = EvaluationResult.parse(JSON.parse(await fsp.readFile(path.join(study, 'evaluations', 'ifi-fs__demo-eval__test', 'result.json'), 'utf8')));
+    const r = EvaluationResult.parse(
+      JSON.parse(await fsp.readFile(path.join(study, 'evaluations', 'ifi-fs__demo-eval__test', 'result.json'), 'utf8')),
+    );
     expect(text).toContain(`n 32 images: ${r.positives} referable, ${r.negatives} non-referable`);
-    expect(text).toContain(`AUC ${r.auc.toFixed(4)}   DeLong 95% CI ${r.delong.lower.toFixed(4)}–${r.delong.upper.toFixed(4)}   bootstrap 95% CI ${r.bootstrap.lower.toFixed(4)}–${r.bootstrap.upper.toFixed(4)}`);
-    expect(text).toContain(`sensitivity ${r.operatingPoint.sensitivity.toFixed(3)}, specificity ${r.operatingPoint.specificity.toFixed(3)}`);
+    expect(text).toContain(
+      `AUC ${r.auc.toFixed(4)}   DeLong 95% CI ${r.delong.lower.toFixed(4)}–${r.delong.upper.toFixed(4)}   bootstrap 95% CI ${r.bootstrap.lower.toFixed(4)}–${r.bootstrap.upper.toFixed(4)}`,
+    );
+    expect(text).toContain(
+      `sensitivity ${r.operatingPoint.sensitivity.toFixed(3)}, specificity ${r.operatingPoint.specificity.toFixed(3)}`,
+    );
     expect(text).toContain(`predictions: ${r.files.predictions}`);
     expect(io.err()).toMatch(/evaluate: \d+% /);
   });
@@ -74,7 +118,11 @@ describe('funduslab evaluate / results', () => {
     const a = await read('ifi-fs__demo-eval__test');
     const b = await read('iwne-fs__demo-eval__test');
     expect(a.map((x) => x[0])).toEqual(b.map((x) => x[0])); // same images, same (manifest) order
-    const t = pairedDelongTest(a.map((x) => Number(x[4])), a.map((x) => Number(x[10])), b.map((x) => Number(x[10])));
+    const t = pairedDelongTest(
+      a.map((x) => Number(x[4])),
+      a.map((x) => Number(x[10])),
+      b.map((x) => Number(x[10])),
+    );
     expect(c.test).toMatchObject({ n: 32, aucA: t.aucA, aucB: t.aucB, difference: t.difference, p: t.p, lower: t.lower, upper: t.upper });
     expect(c.test!.aucA).toBe(r.rows[1]!.auc);
     // Fig 2: one panel, two one-point series with the DeLong CI as band.
@@ -98,11 +146,33 @@ describe('funduslab evaluate / results', () => {
 
   it('bad arguments name the fields; nothing is written', async () => {
     captureOutput();
-    await expect(runEvaluate(['--study', study, '--dataset', 'demo-eval'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'runId' }] });
-    await expect(runEvaluate(['--run', 'x', '--dataset', 'y'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'study' }] });
-    await expect(runEvaluate(['--study', study, '--run', 'iwne-fs', '--dataset', 'demo-eval', '--referable', '3,x', '--bootstrap', 'many', '--split', 'val'])).rejects.toMatchObject({
+    await expect(runEvaluate(['--study', study, '--dataset', 'demo-eval'])).rejects.toMatchObject({
       code: 'BAD_REQUEST',
-      issues: expect.arrayContaining([expect.objectContaining({ path: 'referable.1' }), expect.objectContaining({ path: 'bootstrap.samples' }), expect.objectContaining({ path: 'split' })]),
+      issues: [{ path: 'runId' }],
+    });
+    await expect(runEvaluate(['--run', 'x', '--dataset', 'y'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'study' }] });
+    await expect(
+      runEvaluate([
+        '--study',
+        study,
+        '--run',
+        'iwne-fs',
+        '--dataset',
+        'demo-eval',
+        '--referable',
+        '3,x',
+        '--bootstrap',
+        'many',
+        '--split',
+        'val',
+      ]),
+    ).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: expect.arrayContaining([
+        expect.objectContaining({ path: 'referable.1' }),
+        expect.objectContaining({ path: 'bootstrap.samples' }),
+        expect.objectContaining({ path: 'split' }),
+      ]),
     });
     expect(existsSync(path.join(study, 'evaluations', 'iwne-fs__demo-eval__val'))).toBe(false);
     await expect(runResults([])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'study' }] });

@@ -12,7 +12,14 @@ import tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
 import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
-import { bootstrapAuc, delongCi, rocAuc, rocCurve, thresholdForSensitivity, youdenPoint } from '../../../src-main/services/evaluation/metrics';
+import {
+  bootstrapAuc,
+  delongCi,
+  rocAuc,
+  rocCurve,
+  thresholdForSensitivity,
+  youdenPoint,
+} from '../../../src-main/services/evaluation/metrics';
 import { loadRunModel } from '../../../src-main/services/runs/run-model';
 import { EvaluationResult, PREDICTIONS_COLUMNS } from '../../../src-shared/evaluation';
 import { readCsv } from '../../support/files';
@@ -39,7 +46,15 @@ interface Row {
 async function readPredictions(file: string): Promise<Row[]> {
   const { header, rows } = readCsv(await fsp.readFile(file, 'utf8'));
   expect(header).toEqual([...PREDICTIONS_COLUMNS]);
-  return rows.map((c) => ({ id: c[0]!, patient: c[1]!, eye: c[2]!, grade: Number(c[3]), label: Number(c[4]), probs: c.slice(5, 10).map(Number), pRef: Number(c[10]) }));
+  return rows.map((c) => ({
+    id: c[0]!,
+    patient: c[1]!,
+    eye: c[2]!,
+    grade: Number(c[3]),
+    label: Number(c[4]),
+    probs: c.slice(5, 10).map(Number),
+    pRef: Number(c[10]),
+  }));
 }
 
 /** Naive AUC: the share of (positive, negative) pairs ordered correctly, ties ½. */
@@ -164,12 +179,20 @@ describe('evaluateRun', () => {
     expect(own.trainingOverlap).toBe(manifest.items.filter((it) => it.grade !== null).length);
     expect(ctx.messages.some((m) => /Warning: \d+ of the \d+ evaluated images are in the training data of run iwne/.test(m))).toBe(true);
     // demo-eval's own train split holds other patients: no overlap.
-    const other = await evaluateRun({ runId: 'iwne', datasetId: 'demo-eval', split: 'train', bootstrap: { samples: 100 } }, study, recordingContext());
+    const other = await evaluateRun(
+      { runId: 'iwne', datasetId: 'demo-eval', split: 'train', bootstrap: { samples: 100 } },
+      study,
+      recordingContext(),
+    );
     expect(other).toMatchObject({ split: 'train', n: 12, overlapsTraining: false });
   });
 
   it('a referable override changes labels and P(referable) ({3,4}: columns 3 + 4)', async () => {
-    const r34 = await evaluateRun({ runId: 'iwne', datasetId: 'demo-eval', referable: [4, 3], bootstrap: { samples: 100 } }, study, recordingContext());
+    const r34 = await evaluateRun(
+      { runId: 'iwne', datasetId: 'demo-eval', referable: [4, 3], bootstrap: { samples: 100 } },
+      study,
+      recordingContext(),
+    );
     expect(r34.referable).toEqual([3, 4]);
     const rows34 = await readPredictions(r34.files.predictions);
     rows34.forEach((r, i) => {
@@ -177,7 +200,12 @@ describe('evaluateRun', () => {
       expect(Math.abs(r.probs[3]! + r.probs[4]! - r.pRef)).toBeLessThan(1e-12);
       expect(r.probs).toEqual(rows[i]!.probs); // same forward pass
     });
-    expect(r34.auc).toBe(rocAuc(rows34.map((r) => r.label), rows34.map((r) => r.pRef)));
+    expect(r34.auc).toBe(
+      rocAuc(
+        rows34.map((r) => r.label),
+        rows34.map((r) => r.pRef),
+      ),
+    );
   });
 
   it('a cancelled re-evaluation leaves the earlier one untouched and no temporaries', async () => {
@@ -190,7 +218,9 @@ describe('evaluateRun', () => {
       if (/batch 2\//.test(m)) ctx.controller.abort();
     };
     const tensors = tf.memory().numTensors;
-    await expect(evaluateRun({ runId: 'iwne', datasetId: 'demo-eval', referable: [3, 4], batchSize: 4 }, study, ctx)).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(evaluateRun({ runId: 'iwne', datasetId: 'demo-eval', referable: [3, 4], batchSize: 4 }, study, ctx)).rejects.toMatchObject(
+      { code: 'CANCELLED' },
+    );
     expect(tf.memory().numTensors).toBe(tensors);
     expect(ctx.progress_.some((m) => /batch 3\//.test(m))).toBe(false); // stopped between batches
     expect(await fsp.readFile(path.join(dir, 'result.json'), 'utf8')).toBe(before);

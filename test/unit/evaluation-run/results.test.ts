@@ -21,13 +21,26 @@ function predictions(seed: number) {
   const images = Array.from({ length: 60 }, (_, i) => {
     const label = rng.next() < 0.4 ? 1 : 0;
     const shared = rng.normal();
-    return { id: `img${String(i).padStart(3, '0')}`, label, a: 1 / (1 + Math.exp(-(2.5 * label - 1.25 + 0.8 * shared + 0.6 * rng.normal()))), b: 1 / (1 + Math.exp(-(0.6 * label - 0.3 + 0.8 * shared + 0.6 * rng.normal()))) };
+    return {
+      id: `img${String(i).padStart(3, '0')}`,
+      label,
+      a: 1 / (1 + Math.exp(-(2.5 * label - 1.25 + 0.8 * shared + 0.6 * rng.normal()))),
+      b: 1 / (1 + Math.exp(-(0.6 * label - 0.3 + 0.8 * shared + 0.6 * rng.normal()))),
+    };
   });
   return images;
 }
 
 describe('fig2Data (band definition)', () => {
-  const row = (strategy: ResultsRow['strategy'], fraction: number, seed: number, auc: number, lower: number, upper: number, datasetId = 'ext'): ResultsRow => ({
+  const row = (
+    strategy: ResultsRow['strategy'],
+    fraction: number,
+    seed: number,
+    auc: number,
+    lower: number,
+    upper: number,
+    datasetId = 'ext',
+  ): ResultsRow => ({
     evaluation: `${strategy}-${fraction}-${seed}`,
     datasetId,
     split: 'test',
@@ -68,8 +81,29 @@ describe('fig2Data (band definition)', () => {
     expect(three.lower).toBeCloseTo((0.6 + 0.72 + 0.65) / 3, 14);
     expect(three.upper).toBeCloseTo((0.8 + 0.88 + 0.85) / 3, 14);
     expect([three.minAuc, three.maxAuc]).toEqual([0.7, 0.8]);
-    expect(iwne[1]).toMatchObject({ fraction: 0.5, seeds: [0], meanAuc: 0.72, lower: 0.66, upper: 0.78, band: 'delong-ci', minAuc: 0.72, maxAuc: 0.72 });
-    expect(ext.series[1]!.points).toEqual([{ fraction: 0.1, seeds: [0], runs: ['ifi-fs-f0.1-s0'], meanAuc: 0.81, lower: 0.76, upper: 0.86, band: 'delong-ci', minAuc: 0.81, maxAuc: 0.81 }]);
+    expect(iwne[1]).toMatchObject({
+      fraction: 0.5,
+      seeds: [0],
+      meanAuc: 0.72,
+      lower: 0.66,
+      upper: 0.78,
+      band: 'delong-ci',
+      minAuc: 0.72,
+      maxAuc: 0.72,
+    });
+    expect(ext.series[1]!.points).toEqual([
+      {
+        fraction: 0.1,
+        seeds: [0],
+        runs: ['ifi-fs-f0.1-s0'],
+        meanAuc: 0.81,
+        lower: 0.76,
+        upper: 0.86,
+        band: 'delong-ci',
+        minAuc: 0.81,
+        maxAuc: 0.81,
+      },
+    ]);
     expect(panels[1]!.series[0]!.points[0]).toMatchObject({ meanAuc: 0.9, lower: 0.85, upper: 0.95 });
   });
 });
@@ -92,15 +126,71 @@ describe('studyResults on hand-made evaluations', () => {
     const as = images.map((p) => ({ id: p.id, label: p.label, score: p.a }));
     const bs = shuffled(1).map((p) => ({ id: p.id, label: p.label, score: p.b }));
     // fraction 0.1, seed 0: IFI-CL (A scores), IFI-FS (B scores, rows shuffled), IWNE-FS (A scores, shuffled).
-    await writeFakeEvaluation(study, { runId: 'ifi-cl-1', strategy: 'IFI-CL', fraction: 0.1, seed: 0, auc: 0.9, delong: [0.85, 0.95], predictions: as });
-    await writeFakeEvaluation(study, { runId: 'ifi-fs-1', strategy: 'IFI-FS', fraction: 0.1, seed: 0, auc: 0.8, delong: [0.75, 0.85], predictions: bs });
-    await writeFakeEvaluation(study, { runId: 'iwne-fs-1', strategy: 'IWNE-FS', fraction: 0.1, seed: 0, auc: 0.7, delong: [0.6, 0.8], predictions: shuffled(2).map((p) => ({ id: p.id, label: p.label, score: p.a })) });
+    await writeFakeEvaluation(study, {
+      runId: 'ifi-cl-1',
+      strategy: 'IFI-CL',
+      fraction: 0.1,
+      seed: 0,
+      auc: 0.9,
+      delong: [0.85, 0.95],
+      predictions: as,
+    });
+    await writeFakeEvaluation(study, {
+      runId: 'ifi-fs-1',
+      strategy: 'IFI-FS',
+      fraction: 0.1,
+      seed: 0,
+      auc: 0.8,
+      delong: [0.75, 0.85],
+      predictions: bs,
+    });
+    await writeFakeEvaluation(study, {
+      runId: 'iwne-fs-1',
+      strategy: 'IWNE-FS',
+      fraction: 0.1,
+      seed: 0,
+      auc: 0.7,
+      delong: [0.6, 0.8],
+      predictions: shuffled(2).map((p) => ({ id: p.id, label: p.label, score: p.a })),
+    });
     // Seed 1 of IFI-FS: nothing to pair with (no other strategy at seed 1).
-    await writeFakeEvaluation(study, { runId: 'ifi-fs-s1', strategy: 'IFI-FS', fraction: 0.1, seed: 1, auc: 0.82, delong: [0.77, 0.87], predictions: bs });
+    await writeFakeEvaluation(study, {
+      runId: 'ifi-fs-s1',
+      strategy: 'IFI-FS',
+      fraction: 0.1,
+      seed: 1,
+      auc: 0.82,
+      delong: [0.77, 0.87],
+      predictions: bs,
+    });
     // fraction 0.2: IWNE-CL has one image fewer; IWNE-FS and IFI-FS disagree on a label.
-    await writeFakeEvaluation(study, { runId: 'iwne-cl-2', strategy: 'IWNE-CL', fraction: 0.2, seed: 0, auc: 0.7, delong: [0.6, 0.8], predictions: as.slice(1) });
-    await writeFakeEvaluation(study, { runId: 'iwne-fs-2', strategy: 'IWNE-FS', fraction: 0.2, seed: 0, auc: 0.7, delong: [0.6, 0.8], predictions: as });
-    await writeFakeEvaluation(study, { runId: 'ifi-fs-2', strategy: 'IFI-FS', fraction: 0.2, seed: 0, auc: 0.7, delong: [0.6, 0.8], predictions: as.map((p, i) => (i === 3 ? { ...p, label: 1 - p.label } : p)) });
+    await writeFakeEvaluation(study, {
+      runId: 'iwne-cl-2',
+      strategy: 'IWNE-CL',
+      fraction: 0.2,
+      seed: 0,
+      auc: 0.7,
+      delong: [0.6, 0.8],
+      predictions: as.slice(1),
+    });
+    await writeFakeEvaluation(study, {
+      runId: 'iwne-fs-2',
+      strategy: 'IWNE-FS',
+      fraction: 0.2,
+      seed: 0,
+      auc: 0.7,
+      delong: [0.6, 0.8],
+      predictions: as,
+    });
+    await writeFakeEvaluation(study, {
+      runId: 'ifi-fs-2',
+      strategy: 'IFI-FS',
+      fraction: 0.2,
+      seed: 0,
+      auc: 0.7,
+      delong: [0.6, 0.8],
+      predictions: as.map((p, i) => (i === 3 ? { ...p, label: 1 - p.label } : p)),
+    });
     // Not evaluations: a temporary folder and a corrupt result.
     await fsp.mkdir(path.join(study, 'evaluations', '.x__y__test.tmp-abc123'));
     await fsp.mkdir(path.join(study, 'evaluations', 'broken__ext__test'));
@@ -112,7 +202,10 @@ describe('studyResults on hand-made evaluations', () => {
     expect(StudyResults.parse(r)).toEqual(r);
     expect(r.rows.map((x) => x.runId)).toEqual(['iwne-fs-1', 'iwne-fs-2', 'iwne-cl-2', 'ifi-fs-1', 'ifi-fs-s1', 'ifi-fs-2', 'ifi-cl-1']);
     expect(r.skipped).toHaveLength(1);
-    expect(r.skipped[0]).toMatchObject({ path: path.join(study, 'evaluations', 'broken__ext__test'), reason: expect.stringMatching(/could not be read as JSON/) });
+    expect(r.skipped[0]).toMatchObject({
+      path: path.join(study, 'evaluations', 'broken__ext__test'),
+      reason: expect.stringMatching(/could not be read as JSON/),
+    });
   });
 
   it('compares CL vs FS within an initialisation and IFI vs IWNE within a method, same fraction and seed only', async () => {
@@ -132,17 +225,42 @@ describe('studyResults on hand-made evaluations', () => {
     const check = (c: (typeof r.comparisons)[number], a: number[], b: number[]) => {
       const t = pairedDelongTest(labels, a, b);
       expect(c.error).toBeNull();
-      expect(c.test).toEqual({ n: 60, positives: t.nPositive, aucA: t.aucA, aucB: t.aucB, difference: t.difference, se: Math.sqrt(t.varianceDifference), z: t.z, p: t.p, lower: t.lower, upper: t.upper, level: 0.95 });
+      expect(c.test).toEqual({
+        n: 60,
+        positives: t.nPositive,
+        aucA: t.aucA,
+        aucB: t.aucB,
+        difference: t.difference,
+        se: Math.sqrt(t.varianceDifference),
+        z: t.z,
+        p: t.p,
+        lower: t.lower,
+        upper: t.upper,
+        level: 0.95,
+      });
     };
-    check(r.comparisons[0]!, images.map((p) => p.a), images.map((p) => p.b));
-    check(r.comparisons[1]!, images.map((p) => p.b), images.map((p) => p.a));
+    check(
+      r.comparisons[0]!,
+      images.map((p) => p.a),
+      images.map((p) => p.b),
+    );
+    check(
+      r.comparisons[1]!,
+      images.map((p) => p.b),
+      images.map((p) => p.a),
+    );
     expect(r.comparisons[0]!.test!.difference).toBeGreaterThan(0); // A separates better by construction
     expect(r.comparisons[0]!.test!.p).toBeLessThan(0.05);
   });
 
   it('different image sets or labels: an error on that comparison, never a test on the intersection', async () => {
     const r = await studyResults(study);
-    expect(r.comparisons[2]).toMatchObject({ test: null, error: expect.stringMatching(/hold different images \(59 in .*iwne-cl-2__ext__test.*predictions\.csv, 60 in .*; 0 only in the first; 1 only in the second: "img000"\)/) });
+    expect(r.comparisons[2]).toMatchObject({
+      test: null,
+      error: expect.stringMatching(
+        /hold different images \(59 in .*iwne-cl-2__ext__test.*predictions\.csv, 60 in .*; 0 only in the first; 1 only in the second: "img000"\)/,
+      ),
+    });
     expect(r.comparisons[3]).toMatchObject({ test: null, error: expect.stringMatching(/Image "img003" is labelled \d in .* but \d in /) });
   });
 
@@ -154,8 +272,24 @@ describe('studyResults on hand-made evaluations', () => {
     table.rows.forEach(({ cells }, i) => {
       const row = r.rows[i]!;
       const get = (c: (typeof RESULTS_CSV_COLUMNS)[number]) => cells[RESULTS_CSV_COLUMNS.indexOf(c)]!;
-      expect([get('dataset'), get('split'), get('referable'), get('run'), get('strategy'), get('arch'), get('evaluation')]).toEqual([row.datasetId, row.split, '3 4', row.runId, row.strategy, row.arch, row.evaluation]);
-      expect([Number(get('fraction')), Number(get('seed')), Number(get('auc')), Number(get('delong_lower')), Number(get('delong_upper')), Number(get('sensitivity')), Number(get('specificity'))]).toEqual([
+      expect([get('dataset'), get('split'), get('referable'), get('run'), get('strategy'), get('arch'), get('evaluation')]).toEqual([
+        row.datasetId,
+        row.split,
+        '3 4',
+        row.runId,
+        row.strategy,
+        row.arch,
+        row.evaluation,
+      ]);
+      expect([
+        Number(get('fraction')),
+        Number(get('seed')),
+        Number(get('auc')),
+        Number(get('delong_lower')),
+        Number(get('delong_upper')),
+        Number(get('sensitivity')),
+        Number(get('specificity')),
+      ]).toEqual([
         row.fraction,
         row.seed,
         row.auc,

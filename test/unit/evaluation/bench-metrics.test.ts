@@ -15,7 +15,13 @@ describe('runBenchMetrics', () => {
     const parsed = JSON.parse(out) as { ok: boolean; value: BenchMetricsReport };
     expect(parsed.ok).toBe(true);
     expect(parsed.value.n).toBe(2000);
-    expect(parsed.value.figures.map((f) => f.name)).toEqual(['ROC AUC', 'AUC + DeLong 95% CI', 'paired DeLong test', 'bootstrap CI, B = 20', 'paired bootstrap CI, B = 20']);
+    expect(parsed.value.figures.map((f) => f.name)).toEqual([
+      'ROC AUC',
+      'AUC + DeLong 95% CI',
+      'paired DeLong test',
+      'bootstrap CI, B = 20',
+      'paired bootstrap CI, B = 20',
+    ]);
     for (const f of parsed.value.figures) expect(f.medianMs).toBeGreaterThanOrEqual(0);
     expect(parsed.value.figures[1]!.result.auc).toBe(parsed.value.figures[0]!.result.auc);
   });

@@ -5,7 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Rng } from '../../../src-main/random/prng';
-import { bootstrapAuc, delongCi, pairedBootstrapAuc, pairedDelongTest, quantileSorted, rocAuc, syntheticScores } from '../../../src-main/services/evaluation/metrics';
+import {
+  bootstrapAuc,
+  delongCi,
+  pairedBootstrapAuc,
+  pairedDelongTest,
+  quantileSorted,
+  rocAuc,
+  syntheticScores,
+} from '../../../src-main/services/evaluation/metrics';
 
 const EYEPACS_TEST = 53_576;
 
@@ -63,7 +71,10 @@ describe('stratified bootstrap of the AUC', () => {
     const pairedSelf = pairedBootstrapAuc(labels, a, a, { replicates: 50, seed: 5 });
     expect(pairedSelf.samples.every((v) => v === 0)).toBe(true);
     // Model A's replicates inside the paired run use the same draws as the single-model run.
-    expect(pairedBootstrapAuc(labels, a, b, { replicates: 50, seed: 5 }).samples[0]).toBeCloseTo(single.samples[0]! - bootstrapAuc(labels, b, { replicates: 1, seed: 5 }).samples[0]!, 15);
+    expect(pairedBootstrapAuc(labels, a, b, { replicates: 50, seed: 5 }).samples[0]).toBeCloseTo(
+      single.samples[0]! - bootstrapAuc(labels, b, { replicates: 1, seed: 5 }).samples[0]!,
+      15,
+    );
   });
 
   it('percentile = numpy.quantile (linear), and options are validated', () => {

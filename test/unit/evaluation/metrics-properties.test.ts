@@ -3,7 +3,16 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { delongVariance, pairedDelongTest, referableProbability, rocAuc, rocCurve, sensitivitySpecificityAt, thresholdForSensitivity, youdenPoint } from '../../../src-main/services/evaluation/metrics';
+import {
+  delongVariance,
+  pairedDelongTest,
+  referableProbability,
+  rocAuc,
+  rocCurve,
+  sensitivitySpecificityAt,
+  thresholdForSensitivity,
+  youdenPoint,
+} from '../../../src-main/services/evaluation/metrics';
 
 function naiveAuc(labels: readonly number[], scores: readonly number[]): number {
   let s = 0;
@@ -26,7 +35,10 @@ const sample = fc
     fc.record({
       labels: fc.array(fc.constantFrom(0, 1), { minLength: n, maxLength: n }),
       scores: fc.oneof(
-        fc.array(fc.integer({ min: -5, max: 5 }).map((k) => k / 4), { minLength: n, maxLength: n }),
+        fc.array(
+          fc.integer({ min: -5, max: 5 }).map((k) => k / 4),
+          { minLength: n, maxLength: n },
+        ),
         fc.array(fc.double({ min: -1e6, max: 1e6, noNaN: true }), { minLength: n, maxLength: n }),
       ),
     }),
@@ -61,7 +73,15 @@ describe('rocAuc properties', () => {
   it('AUC(labels, −scores) = 1 − AUC(labels, scores)', () => {
     fc.assert(
       fc.property(sample, ({ labels, scores }) => {
-        expect(Math.abs(rocAuc(labels, scores.map((s) => -s)) - (1 - rocAuc(labels, scores)))).toBeLessThanOrEqual(2e-16);
+        expect(
+          Math.abs(
+            rocAuc(
+              labels,
+              scores.map((s) => -s),
+            ) -
+              (1 - rocAuc(labels, scores)),
+          ),
+        ).toBeLessThanOrEqual(2e-16);
       }),
       { numRuns: 300 },
     );
@@ -83,13 +103,16 @@ describe('rocAuc properties', () => {
 
   it('DeLong variance is non-negative and the paired test of a model with itself gives z = 0, p = 1', () => {
     fc.assert(
-      fc.property(sample.filter(({ labels }) => labels.filter((l) => l === 1).length >= 2 && labels.filter((l) => l === 0).length >= 2), ({ labels, scores }) => {
-        expect(delongVariance(labels, scores).variance).toBeGreaterThanOrEqual(0);
-        const t = pairedDelongTest(labels, scores, scores);
-        expect(t.varianceDifference).toBe(0);
-        expect(t.z).toBe(0);
-        expect(t.p).toBe(1);
-      }),
+      fc.property(
+        sample.filter(({ labels }) => labels.filter((l) => l === 1).length >= 2 && labels.filter((l) => l === 0).length >= 2),
+        ({ labels, scores }) => {
+          expect(delongVariance(labels, scores).variance).toBeGreaterThanOrEqual(0);
+          const t = pairedDelongTest(labels, scores, scores);
+          expect(t.varianceDifference).toBe(0);
+          expect(t.z).toBe(0);
+          expect(t.p).toBe(1);
+        },
+      ),
       { numRuns: 100 },
     );
   });
@@ -100,13 +123,22 @@ describe('metrics: defined edge cases and errors', () => {
     const labels = [0, 0, 0, 1, 1, 1];
     const scores = [0.1, 0.2, 0.3, 0.7, 0.8, 0.9];
     expect(rocAuc(labels, scores)).toBe(1);
-    expect(rocAuc(labels, scores.map((s) => -s))).toBe(0);
+    expect(
+      rocAuc(
+        labels,
+        scores.map((s) => -s),
+      ),
+    ).toBe(0);
     const d = delongVariance(labels, scores);
     expect(d.variance).toBe(0);
     const p = pairedDelongTest(labels, scores, [0.1, 0.8, 0.3, 0.7, 0.2, 0.9]);
     expect(p.difference).toBeGreaterThan(0);
     expect(p.varianceDifference).toBeGreaterThan(0);
-    const both = pairedDelongTest(labels, scores, scores.map((s) => s * 2));
+    const both = pairedDelongTest(
+      labels,
+      scores,
+      scores.map((s) => s * 2),
+    );
     expect([both.z, both.p]).toEqual([0, 1]);
   });
 

@@ -66,26 +66,32 @@ describe('mergeBatchNorm', () => {
   it('property: merged graph logits = unfolded ResNet.forward (random ResNet18/50, widths 2–4, random BN, sizes 17–40)', () => {
     const errors: number[] = [];
     fc.assert(
-      fc.property(fc.constantFrom('resnet18', 'resnet50'), fc.integer({ min: 2, max: 4 }), fc.integer({ min: 17, max: 40 }), fc.integer({ min: 0, max: 1e6 }), (arch, width, side, seed) => {
-        const model = ResNet.create(parseArch(`${arch}-w${width}`, 5), { seed });
-        randomizeBatchNorm(model, seed + 1);
-        const x = randomInput([2, side, side + 3, 3], seed + 2);
-        const before = tf.memory().numTensors;
-        const raw = resnetGraph(model);
-        const merged = canonize(raw, [mergeBatchNorm]);
-        expect(merged.nodes.some((n) => n.type === 'bn')).toBe(false);
-        const out = runGraph(merged, x);
-        const ours = out.dataSync() as Float32Array;
-        out.dispose();
-        disposeGraph(merged);
-        expect(tf.memory().numTensors).toBe(before);
-        const reference = unfoldedLogits(model, x);
-        x.dispose();
-        model.dispose();
-        const err = relInfDiff(ours, reference);
-        errors.push(err);
-        return err <= TOLERANCE;
-      }),
+      fc.property(
+        fc.constantFrom('resnet18', 'resnet50'),
+        fc.integer({ min: 2, max: 4 }),
+        fc.integer({ min: 17, max: 40 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (arch, width, side, seed) => {
+          const model = ResNet.create(parseArch(`${arch}-w${width}`, 5), { seed });
+          randomizeBatchNorm(model, seed + 1);
+          const x = randomInput([2, side, side + 3, 3], seed + 2);
+          const before = tf.memory().numTensors;
+          const raw = resnetGraph(model);
+          const merged = canonize(raw, [mergeBatchNorm]);
+          expect(merged.nodes.some((n) => n.type === 'bn')).toBe(false);
+          const out = runGraph(merged, x);
+          const ours = out.dataSync() as Float32Array;
+          out.dispose();
+          disposeGraph(merged);
+          expect(tf.memory().numTensors).toBe(before);
+          const reference = unfoldedLogits(model, x);
+          x.dispose();
+          model.dispose();
+          const err = relInfDiff(ours, reference);
+          errors.push(err);
+          return err <= TOLERANCE;
+        },
+      ),
       { numRuns: 16, seed: 20221 },
     );
     console.info(`BN merge: max rel. logit error over ${errors.length} random nets ${Math.max(...errors).toExponential(2)}`);
@@ -100,7 +106,9 @@ describe('residualSum', () => {
     const summed = residualSum.apply(raw);
     expect(raw.nodes.filter((n) => n.type === 'add').length).toBe(16);
     expect(summed.nodes.filter((n) => n.type === 'add').length).toBe(0);
-    expect(summed.nodes.filter((n) => n.type === 'sum').map((n) => n.name)).toEqual(raw.nodes.filter((n) => n.type === 'add').map((n) => n.name));
+    expect(summed.nodes.filter((n) => n.type === 'sum').map((n) => n.name)).toEqual(
+      raw.nodes.filter((n) => n.type === 'add').map((n) => n.name),
+    );
     const x = randomInput([1, 33, 29, 3], 6);
     const a = runGraph(raw, x);
     const b = runGraph(summed, x);
@@ -114,7 +122,9 @@ describe('reversibility', () => {
   it('explaining leaves every model variable bitwise unchanged and leaks nothing', () => {
     const model = ResNet.create(parseArch('resnet18-w4', 5), { seed: 8 });
     randomizeBatchNorm(model, 9);
-    const snapshot = new Map(model.specs.filter((s) => s.role !== 'bn.num_batches_tracked').map((s) => [s.name, Array.from(model.variable(s.name).dataSync())]));
+    const snapshot = new Map(
+      model.specs.filter((s) => s.role !== 'bn.num_batches_tracked').map((s) => [s.name, Array.from(model.variable(s.name).dataSync())]),
+    );
     const x = randomInput([2, 40, 40, 3], 10);
     const logitsBefore = unfoldedLogits(model, x);
     const before = tf.memory().numTensors;

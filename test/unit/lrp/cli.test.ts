@@ -30,7 +30,29 @@ afterEach(() => vi.restoreAllMocks());
 describe.skipIf(!available)('funduslab explain', () => {
   it('explains two runs with --json and passes the options through', { timeout: 60_000 }, async () => {
     const io = captureOutput();
-    const code = await runExplain(['--study', study, '--runs', 'a,b', '--dataset', 'idrid', '--images', '1', '--start', 'referable', '--referable', '2,3,4', '--first-layer', 'flat', '--max-pool', 'proportional', '--lesions', 'EX,HE', '--noise-seed', '3', '--json']);
+    const code = await runExplain([
+      '--study',
+      study,
+      '--runs',
+      'a,b',
+      '--dataset',
+      'idrid',
+      '--images',
+      '1',
+      '--start',
+      'referable',
+      '--referable',
+      '2,3,4',
+      '--first-layer',
+      'flat',
+      '--max-pool',
+      'proportional',
+      '--lesions',
+      'EX,HE',
+      '--noise-seed',
+      '3',
+      '--json',
+    ]);
     expect(code).toBe(0);
     const printed = JSON.parse(io.out()) as { ok: boolean; value: unknown[] };
     expect(printed.ok).toBe(true);
@@ -39,7 +61,12 @@ describe.skipIf(!available)('funduslab explain', () => {
     for (const r of results) {
       expect(r.images).toHaveLength(1);
       expect(r.images[0]!.startClasses).toEqual([2, 3, 4]);
-      expect(r.request).toMatchObject({ start: 'referable', lesions: ['EX', 'HE'], noiseSeed: 3, lrp: { firstLayer: 'flat', maxPool: 'proportional', sum: 'proportional' } });
+      expect(r.request).toMatchObject({
+        start: 'referable',
+        lesions: ['EX', 'HE'],
+        noiseSeed: 3,
+        lrp: { firstLayer: 'flat', maxPool: 'proportional', sum: 'proportional' },
+      });
       expect(Object.keys(r.summary).sort()).toEqual(['EX', 'HE', 'union']);
       expect(r.composite.rules[0]).toMatchObject({ layer: 'conv1', rule: 'Flat' });
     }
@@ -56,9 +83,18 @@ describe.skipIf(!available)('funduslab explain', () => {
 
   it('refuses missing or bad options naming them', async () => {
     captureOutput();
-    await expect(runExplain(['--study', study, '--dataset', 'idrid'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'runs', message: expect.any(String) }] });
-    await expect(runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid', '--max-pool', 'average'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [expect.objectContaining({ path: 'lrp.maxPool' })] });
-    await expect(runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid', '--noise-seed', 'x'])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'noise-seed', message: 'not an integer' }] });
+    await expect(runExplain(['--study', study, '--dataset', 'idrid'])).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'runs', message: expect.any(String) }],
+    });
+    await expect(runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid', '--max-pool', 'average'])).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [expect.objectContaining({ path: 'lrp.maxPool' })],
+    });
+    await expect(runExplain(['--study', study, '--runs', 'a', '--dataset', 'idrid', '--noise-seed', 'x'])).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'noise-seed', message: 'not an integer' }],
+    });
   });
 });
 
@@ -68,7 +104,11 @@ describe('funduslab bench lrp', () => {
     const before = tf.memory().numTensors;
     expect(await runBenchLrp(['--arch', 'resnet18-w2', '--size', '32', '--runs', '1', '--json'])).toBe(0);
     expect(tf.memory().numTensors).toBe(before);
-    const report = (JSON.parse(io.out()) as { value: { ratio: number; lrpMs: number; gradientMs: number; forwardMs: number; backend: string; target: number } }).value;
+    const report = (
+      JSON.parse(io.out()) as {
+        value: { ratio: number; lrpMs: number; gradientMs: number; forwardMs: number; backend: string; target: number };
+      }
+    ).value;
     expect(report.backend).toBe(tf.getBackend());
     expect(report.ratio).toBeCloseTo(report.lrpMs / report.gradientMs, 10);
     expect(report.lrpMs).toBeGreaterThan(0);

@@ -39,7 +39,13 @@ beforeAll(async () => {
   await initEngine({ preference: 'auto' });
 });
 
-function explainSums(model: ResNet, x: Tensor4D, classes: number[][], opts: LrpCompositeOptions, value: StartValue = 'logit'): { inputSums: number[]; startSums: number[]; min: number } {
+function explainSums(
+  model: ResNet,
+  x: Tensor4D,
+  classes: number[][],
+  opts: LrpCompositeOptions,
+  value: StartValue = 'logit',
+): { inputSums: number[]; startSums: number[]; min: number } {
   const before = tf.memory().numTensors;
   const lrp = resnetExplainer(model, opts);
   const r = lrp.explainer.explain(x, (z) => startRelevance(z, classes, value));
@@ -76,7 +82,9 @@ describe('conservation with zeroed biases', () => {
       for (const [label, opts] of variants) {
         const { inputSums, startSums } = explainSums(model, x, [[2], [3, 4]], opts);
         const errors = inputSums.map((s, i) => Math.abs(s - startSums[i]!) / Math.abs(startSums[i]!));
-        console.info(`conservation ${arch} ${label}: start ${startSums.map((v) => v.toPrecision(5)).join(', ')}, relative error ${errors.map((e) => e.toExponential(2)).join(', ')}`);
+        console.info(
+          `conservation ${arch} ${label}: start ${startSums.map((v) => v.toPrecision(5)).join(', ')}, relative error ${errors.map((e) => e.toExponential(2)).join(', ')}`,
+        );
         for (const e of errors) expect(e, label).toBeLessThanOrEqual(TOLERANCE);
       }
       x.dispose();
@@ -103,7 +111,10 @@ describe('conservation with zeroed biases', () => {
           const sIn = relevanceIn.reduce((a, t) => a + tf.sum(t).dataSync()[0]!, 0);
           let passed = relevanceOut;
           if ((node.type === 'conv' || node.type === 'linear') && node.name !== 'conv1') {
-            const zp = node.type === 'conv' ? tf.conv2d(inputs[0] as Tensor4D, tf.relu(node.weight), node.stride, node.pad) : tf.matMul(inputs[0] as tf.Tensor2D, tf.relu(node.weight));
+            const zp =
+              node.type === 'conv'
+                ? tf.conv2d(inputs[0] as Tensor4D, tf.relu(node.weight), node.stride, node.pad)
+                : tf.matMul(inputs[0] as tf.Tensor2D, tf.relu(node.weight));
             passed = tf.mul(relevanceOut, tf.div(zp, tf.add(zp, 1e-6)));
           }
           return [sIn, tf.sum(passed).dataSync()[0]!, tf.sum(tf.abs(relevanceOut)).dataSync()[0]!];
@@ -117,7 +128,9 @@ describe('conservation with zeroed biases', () => {
     tf.dispose([r.relevance, r.logits, r.start, x]);
     lrp.dispose();
     model.dispose();
-    console.info(`resnet50-w8 default: worst per-layer error ${worst.toExponential(2)}; Σ R⁰ ${start.toPrecision(6)}, Σ R_in ${total.toPrecision(6)}, relevance α1β0 could not pass on ${lost.toPrecision(4)}`);
+    console.info(
+      `resnet50-w8 default: worst per-layer error ${worst.toExponential(2)}; Σ R⁰ ${start.toPrecision(6)}, Σ R_in ${total.toPrecision(6)}, relevance α1β0 could not pass on ${lost.toPrecision(4)}`,
+    );
     expect(worst).toBeLessThanOrEqual(1e-5);
     expect(Math.abs(total - (start - lost))).toBeLessThanOrEqual(TOLERANCE * Math.abs(start));
   });
@@ -153,7 +166,15 @@ describe('non-negativity of α1β0', () => {
         const R = tf.tensor4d(uniforms(2 * ho * wo * 4, seed + 3, 0, 1), [2, ho, wo, 4]);
         const params = new Map<string, tf.Tensor>();
         const [rin, expected] = tf.tidy(() => {
-          const out = ruleBackward(AlphaBeta(1, 0), node, [x], undefined, R, { stabilizer: 1e-6, nonNegativeInput: false }, { get: (k, make) => params.get(k) ?? params.set(k, tf.keep(make())).get(k)! });
+          const out = ruleBackward(
+            AlphaBeta(1, 0),
+            node,
+            [x],
+            undefined,
+            R,
+            { stabilizer: 1e-6, nonNegativeInput: false },
+            { get: (k, make) => params.get(k) ?? params.set(k, tf.keep(make())).get(k)! },
+          );
           // Σ R_in per image from the closed form: z⁺ = fwd(x⁺, W⁺) + fwd(x⁻, W⁻) + b⁺.
           const wp = tf.relu(weight);
           const wn = tf.sub(weight, wp) as Tensor4D;
@@ -175,7 +196,13 @@ describe('non-negativity of α1β0', () => {
     randomizeBatchNorm(model, 52);
     const x = randomInput([2, 64, 64, 3], 53);
     for (const firstLayer of ['alpha-beta', 'zbox', 'flat'] as const) {
-      const { min, inputSums } = explainSums(model, x, [[0], [1]], { firstLayer, sum: 'alpha-beta', bounds: { low: [-5, -5, -5], high: [5, 5, 5] } }, 'unit');
+      const { min, inputSums } = explainSums(
+        model,
+        x,
+        [[0], [1]],
+        { firstLayer, sum: 'alpha-beta', bounds: { low: [-5, -5, -5], high: [5, 5, 5] } },
+        'unit',
+      );
       expect(min, firstLayer).toBeGreaterThanOrEqual(0);
       for (const s of inputSums) expect(s).toBeGreaterThan(0);
     }

@@ -21,7 +21,14 @@ export function uniforms(n: number, seed: number, lo: number, hi: number): Float
 }
 
 export function randomInput(shape: [number, number, number, number], seed: number, sd = 1): Tensor4D {
-  return tf.tensor4d(normals(shape.reduce((a, b) => a * b, 1), seed, sd), shape);
+  return tf.tensor4d(
+    normals(
+      shape.reduce((a, b) => a * b, 1),
+      seed,
+      sd,
+    ),
+    shape,
+  );
 }
 
 /**
@@ -71,8 +78,23 @@ export function tinyGraph(nodes: LayerNode[], output: string): LayerGraph {
   return { nodes, output, owned, canonizers: [] };
 }
 
-export function convNode(name: string, input: string, kernel: number, cin: number, cout: number, stride: number, pad: number, seed: number, bias: boolean): LayerNode {
-  const weight = tf.tensor4d(normals(kernel * kernel * cin * cout, seed, Math.sqrt(2 / (kernel * kernel * cin))), [kernel, kernel, cin, cout]);
+export function convNode(
+  name: string,
+  input: string,
+  kernel: number,
+  cin: number,
+  cout: number,
+  stride: number,
+  pad: number,
+  seed: number,
+  bias: boolean,
+): LayerNode {
+  const weight = tf.tensor4d(normals(kernel * kernel * cin * cout, seed, Math.sqrt(2 / (kernel * kernel * cin))), [
+    kernel,
+    kernel,
+    cin,
+    cout,
+  ]);
   const b = bias ? (tf.tensor1d(normals(cout, seed + 1000, 0.1)) as Tensor1D) : null;
   return { type: 'conv', name, inputs: [input], weight, bias: b, stride, pad };
 }

@@ -63,7 +63,12 @@ afterAll(() => {
   disposeGraph(residual);
 });
 
-function compare(graph: LayerGraph, composite: Composite, shape: [number, number, number, number], seed: number): { diff: number; ours: Float32Array; naive: Arr } {
+function compare(
+  graph: LayerGraph,
+  composite: Composite,
+  shape: [number, number, number, number],
+  seed: number,
+): { diff: number; ours: Float32Array; naive: Arr } {
   const x = randomInput(shape, seed);
   const explainer = new Explainer(graph, composite, { stabilizer: EPS });
   const before = tf.memory().numTensors;
@@ -79,13 +84,20 @@ function compare(graph: LayerGraph, composite: Composite, shape: [number, number
 
 const CASES: [string, () => Composite][] = [
   ['default: first α1β0, maxpool winner-take-all, sum Norm', () => lrpComposite()],
-  ['first zB (bounds ±2.5), maxpool proportional', () => lrpComposite({ firstLayer: 'zbox', maxPool: 'proportional', bounds: { low: [-2.5, -2, -3], high: [2.5, 2, 3] } })],
+  [
+    'first zB (bounds ±2.5), maxpool proportional',
+    () => lrpComposite({ firstLayer: 'zbox', maxPool: 'proportional', bounds: { low: [-2.5, -2, -3], high: [2.5, 2, 3] } }),
+  ],
   ['first flat, sum α1β0', () => lrpComposite({ firstLayer: 'flat', sum: 'alpha-beta' })],
   [
     'conv α2β1, linear Epsilon(0.25)',
     () => ({
       name: 'a2b1-eps',
-      entries: [{ match: { types: ['conv'] }, rule: AlphaBeta(2, 1) }, { match: { types: ['linear'] }, rule: Epsilon(0.25) }, ...lrpComposite().entries],
+      entries: [
+        { match: { types: ['conv'] }, rule: AlphaBeta(2, 1) },
+        { match: { types: ['linear'] }, rule: Epsilon(0.25) },
+        ...lrpComposite().entries,
+      ],
     }),
   ],
 ];
@@ -197,4 +209,3 @@ describe('start relevance', () => {
     tf.dispose([z, logit, unit]);
   });
 });
-

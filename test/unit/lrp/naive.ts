@@ -33,7 +33,8 @@ interface Params {
 
 function paramsOf(node: LayerNode): Params {
   const f = (t: { dataSync(): ArrayLike<number> }) => Float64Array.from(t.dataSync());
-  if (node.type === 'conv' || node.type === 'linear') return { w: f(node.weight), wShape: node.weight.shape, b: node.bias ? f(node.bias) : null };
+  if (node.type === 'conv' || node.type === 'linear')
+    return { w: f(node.weight), wShape: node.weight.shape, b: node.bias ? f(node.bias) : null };
   if (node.type === 'bn') return { gamma: f(node.gamma), beta: f(node.beta), mean: f(node.mean), variance: f(node.variance) };
   return {};
 }
@@ -60,13 +61,19 @@ function contributions(node: LayerNode, xShape: number[], outShape: number[], vi
             for (let kx = 0; kx < kw; kx++) {
               const ix = ox * node.stride - node.pad + kx;
               if (ix < 0 || ix >= W) continue;
-              for (let ci = 0; ci < cin; ci++) visit(((s * oh + oy) * ow + ox) * cout + co, ((s * H + iy) * W + ix) * cin + ci, ((ky * kw + kx) * cin + ci) * cout + co);
+              for (let ci = 0; ci < cin; ci++)
+                visit(((s * oh + oy) * ow + ox) * cout + co, ((s * H + iy) * W + ix) * cin + ci, ((ky * kw + kx) * cin + ci) * cout + co);
             }
           }
 }
 
 /** Calls visit(outIndex, inIndex) for every input position inside each pooling window. */
-function windows(node: Extract<LayerNode, { type: 'maxpool' }>, xShape: number[], outShape: number[], visit: (o: number, i: number) => void): void {
+function windows(
+  node: Extract<LayerNode, { type: 'maxpool' }>,
+  xShape: number[],
+  outShape: number[],
+  visit: (o: number, i: number) => void,
+): void {
   const [n, H, W, c] = xShape as [number, number, number, number];
   const [, oh, ow] = outShape as [number, number, number, number];
   for (let s = 0; s < n; s++)
@@ -93,7 +100,12 @@ function outShapeOf(node: LayerNode, xShape: number[], p: Params): number[] {
     }
     case 'maxpool': {
       const [n, H, W, c] = xShape as [number, number, number, number];
-      return [n, Math.floor((H + 2 * node.pad - node.size) / node.stride) + 1, Math.floor((W + 2 * node.pad - node.size) / node.stride) + 1, c];
+      return [
+        n,
+        Math.floor((H + 2 * node.pad - node.size) / node.stride) + 1,
+        Math.floor((W + 2 * node.pad - node.size) / node.stride) + 1,
+        c,
+      ];
     }
     case 'avgpool':
       return [xShape[0]!, xShape[3]!];
@@ -143,7 +155,9 @@ export function naiveForward(graph: LayerGraph, x: Arr): NaiveForward {
         break;
       case 'avgpool': {
         const [n, H, W, c] = a.shape as [number, number, number, number];
-        for (let s = 0; s < n; s++) for (let q = 0; q < H * W; q++) for (let ch = 0; ch < c; ch++) y.data[s * c + ch] = y.data[s * c + ch]! + a.data[(s * H * W + q) * c + ch]! / (H * W);
+        for (let s = 0; s < n; s++)
+          for (let q = 0; q < H * W; q++)
+            for (let ch = 0; ch < c; ch++) y.data[s * c + ch] = y.data[s * c + ch]! + a.data[(s * H * W + q) * c + ch]! / (H * W);
         break;
       }
       case 'add':
@@ -198,14 +212,21 @@ export function naiveLrp(graph: LayerGraph, rules: readonly Rule[], x: Arr, R0: 
           });
           contributions(node, a.shape, out.shape, (o, i, w) => {
             const c = a.data[i]! * p.w![w]!;
-            Ri.data[i] = Ri.data[i]! + (alpha * pos(c)) / stab(zp[o]!, eps) * R.data[o]! - (beta * neg(c)) / stab(zn[o]!, eps) * R.data[o]!;
+            Ri.data[i] =
+              Ri.data[i]! + ((alpha * pos(c)) / stab(zp[o]!, eps)) * R.data[o]! - ((beta * neg(c)) / stab(zn[o]!, eps)) * R.data[o]!;
           });
         } else if (rule.kind === 'zbox') {
           const cin = a.shape[a.shape.length - 1]!;
-          const contrib = (i: number, w: number) => a.data[i]! * p.w![w]! - rule.low[i % cin]! * pos(p.w![w]!) - rule.high[i % cin]! * neg(p.w![w]!);
+          const contrib = (i: number, w: number) =>
+            a.data[i]! * p.w![w]! - rule.low[i % cin]! * pos(p.w![w]!) - rule.high[i % cin]! * neg(p.w![w]!);
           const z = new Float64Array(out.data.length);
           contributions(node, a.shape, out.shape, (o, i, w) => (z[o] = z[o]! + contrib(i, w)));
-          contributions(node, a.shape, out.shape, (o, i, w) => (Ri.data[i] = Ri.data[i]! + (contrib(i, w) / stab(z[o]!, eps)) * R.data[o]!));
+          contributions(
+            node,
+            a.shape,
+            out.shape,
+            (o, i, w) => (Ri.data[i] = Ri.data[i]! + (contrib(i, w) / stab(z[o]!, eps)) * R.data[o]!),
+          );
         } else if (rule.kind === 'flat') {
           const z = new Float64Array(out.data.length);
           contributions(node, a.shape, out.shape, (o) => (z[o] = z[o]! + 1));
@@ -214,7 +235,12 @@ export function naiveLrp(graph: LayerGraph, rules: readonly Rule[], x: Arr, R0: 
           const z = new Float64Array(out.data.length);
           for (let o = 0; o < z.length; o++) z[o] = bias(o);
           contributions(node, a.shape, out.shape, (o, i, w) => (z[o] = z[o]! + a.data[i]! * p.w![w]!));
-          contributions(node, a.shape, out.shape, (o, i, w) => (Ri.data[i] = Ri.data[i]! + ((a.data[i]! * p.w![w]!) / stab(z[o]!, rule.epsilon)) * R.data[o]!));
+          contributions(
+            node,
+            a.shape,
+            out.shape,
+            (o, i, w) => (Ri.data[i] = Ri.data[i]! + ((a.data[i]! * p.w![w]!) / stab(z[o]!, rule.epsilon)) * R.data[o]!),
+          );
         } else if (rule.kind === 'gradient') {
           contributions(node, a.shape, out.shape, (o, i, w) => (Ri.data[i] = Ri.data[i]! + p.w![w]! * R.data[o]!));
         } else throw new Error(`naive: rule ${rule.kind} on ${node.type}`);
@@ -247,7 +273,10 @@ export function naiveLrp(graph: LayerGraph, rules: readonly Rule[], x: Arr, R0: 
           for (let q = 0; q < H * W; q++)
             for (let ch = 0; ch < c; ch++) {
               const i = (s * H * W + q) * c + ch;
-              Ri.data[i] = rule.kind === 'norm' ? ((a.data[i]! / (H * W)) * R.data[s * c + ch]!) / stab(out.data[s * c + ch]!, eps) : R.data[s * c + ch]! / (H * W);
+              Ri.data[i] =
+                rule.kind === 'norm'
+                  ? ((a.data[i]! / (H * W)) * R.data[s * c + ch]!) / stab(out.data[s * c + ch]!, eps)
+                  : R.data[s * c + ch]! / (H * W);
             }
         add(node.inputs[0]!, Ri);
         break;
@@ -281,7 +310,8 @@ export function naiveLrp(graph: LayerGraph, rules: readonly Rule[], x: Arr, R0: 
       }
       case 'bn': {
         const c = a.shape[3]!;
-        for (let q = 0; q < Ri.data.length; q++) Ri.data[q] = rule.kind === 'pass' ? R.data[q]! : (R.data[q]! * p.gamma![q % c]!) / Math.sqrt(p.variance![q % c]! + node.eps);
+        for (let q = 0; q < Ri.data.length; q++)
+          Ri.data[q] = rule.kind === 'pass' ? R.data[q]! : (R.data[q]! * p.gamma![q % c]!) / Math.sqrt(p.variance![q % c]! + node.eps);
         add(node.inputs[0]!, Ri);
         break;
       }

@@ -71,30 +71,38 @@ describe('relevance rank accuracy', () => {
 
   it('tie rule = the mean RRA over every order of the tied pixels (brute force over permutations)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 2, maxLength: 7 }), fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }), (levels, bits) => {
-        const pooled = levels;
-        const mask = pooled.map((_, i) => (bits[i] ? 1 : 0));
-        const N = maskSize(mask);
-        if (N === 0) return relevanceRankAccuracy(pooled, mask) === null;
-        // Every permutation of pixel indices that is sorted by descending value is one tie order.
-        const perms = permutations(pooled.map((_, i) => i)).filter((p) => p.every((v, i) => i === 0 || pooled[p[i - 1]!]! >= pooled[v]!));
-        const mean = perms.reduce((s, p) => s + p.slice(0, N).filter((i) => mask[i]).length / N, 0) / perms.length;
-        return Math.abs(relevanceRankAccuracy(pooled, mask)! - mean) <= 1e-12;
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 3 }), { minLength: 2, maxLength: 7 }),
+        fc.array(fc.boolean(), { minLength: 7, maxLength: 7 }),
+        (levels, bits) => {
+          const pooled = levels;
+          const mask = pooled.map((_, i) => (bits[i] ? 1 : 0));
+          const N = maskSize(mask);
+          if (N === 0) return relevanceRankAccuracy(pooled, mask) === null;
+          // Every permutation of pixel indices that is sorted by descending value is one tie order.
+          const perms = permutations(pooled.map((_, i) => i)).filter((p) => p.every((v, i) => i === 0 || pooled[p[i - 1]!]! >= pooled[v]!));
+          const mean = perms.reduce((s, p) => s + p.slice(0, N).filter((i) => mask[i]).length / N, 0) / perms.length;
+          return Math.abs(relevanceRankAccuracy(pooled, mask)! - mean) <= 1e-12;
+        },
+      ),
       { numRuns: 150, seed: 3 },
     );
   });
 
   it("equals CLEVR-XAI's argsort formulation when there are no ties (property)", () => {
     fc.assert(
-      fc.property(fc.uniqueArray(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 1, maxLength: 60 }), fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }), (values, bits) => {
-        const mask = values.map((_, i) => (bits[i] ? 1 : 0));
-        const N = maskSize(mask);
-        if (N === 0) return true;
-        const order = values.map((_, i) => i).sort((a, b) => values[b]! - values[a]!); // argsort descending
-        const clevr = order.slice(0, N).filter((i) => mask[i]).length / N;
-        return Math.abs(relevanceRankAccuracy(values, mask)! - clevr) <= 1e-12;
-      }),
+      fc.property(
+        fc.uniqueArray(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 1, maxLength: 60 }),
+        fc.array(fc.boolean(), { minLength: 60, maxLength: 60 }),
+        (values, bits) => {
+          const mask = values.map((_, i) => (bits[i] ? 1 : 0));
+          const N = maskSize(mask);
+          if (N === 0) return true;
+          const order = values.map((_, i) => i).sort((a, b) => values[b]! - values[a]!); // argsort descending
+          const clevr = order.slice(0, N).filter((i) => mask[i]).length / N;
+          return Math.abs(relevanceRankAccuracy(values, mask)! - clevr) <= 1e-12;
+        },
+      ),
       { numRuns: 200, seed: 4 },
     );
   });

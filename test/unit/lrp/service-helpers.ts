@@ -26,7 +26,8 @@ export async function idridSubset(ids: readonly string[]): Promise<string> {
   for (const folder of await fsp.readdir(path.join(QUARTER, MASKS))) {
     await fsp.mkdir(path.join(root, MASKS, folder), { recursive: true });
     for (const file of await fsp.readdir(path.join(QUARTER, MASKS, folder))) {
-      if (ids.some((id) => file.startsWith(`${id}_`))) await fsp.symlink(path.join(QUARTER, MASKS, folder, file), path.join(root, MASKS, folder, file));
+      if (ids.some((id) => file.startsWith(`${id}_`)))
+        await fsp.symlink(path.join(QUARTER, MASKS, folder, file), path.join(root, MASKS, folder, file));
     }
   }
   return root;
@@ -35,11 +36,18 @@ export async function idridSubset(ids: readonly string[]): Promise<string> {
 /** A study with dataset `datasetId` imported from `source` at `size` px (input and overlay). */
 export async function studyWithIdrid(source: string, size: number, datasetId = 'idrid', study?: string): Promise<string> {
   const dir = study ?? (await makeStudy());
-  await importDataset({ type: 'idrid-seg', path: source, id: datasetId, settings: { inputSize: size, overlaySize: size }, concurrency: 2 }, dir, recordingContext());
+  await importDataset(
+    { type: 'idrid-seg', path: source, id: datasetId, settings: { inputSize: size, overlaySize: size }, concurrency: 2 },
+    dir,
+    recordingContext(),
+  );
   return dir;
 }
 
-export const RUN_NORMALISATION = { mean: [0.42, 0.22, 0.11] as [number, number, number], std: [0.3, 0.17, 0.09] as [number, number, number] };
+export const RUN_NORMALISATION = {
+  mean: [0.42, 0.22, 0.11] as [number, number, number],
+  std: [0.3, 0.17, 0.09] as [number, number, number],
+};
 
 /**
  * runs/<runId>/ as a finished training run leaves it (spec.json, best/model.safetensors,
@@ -48,7 +56,15 @@ export const RUN_NORMALISATION = { mean: [0.42, 0.22, 0.11] as [number, number, 
 export async function writeRandomRun(study: string, runId: string, arch: string, inputSize: number, seed: number): Promise<ResNet> {
   const dir = path.join(study, 'runs', runId);
   await fsp.mkdir(path.join(dir, 'best'), { recursive: true });
-  const spec = TrainingSpec.parse({ strategy: 'IWNE-FS', arch, inputSize, seed, datasetId: 'eyepacs', epochs: 1, normalisation: { kind: 'custom', ...RUN_NORMALISATION } });
+  const spec = TrainingSpec.parse({
+    strategy: 'IWNE-FS',
+    arch,
+    inputSize,
+    seed,
+    datasetId: 'eyepacs',
+    epochs: 1,
+    normalisation: { kind: 'custom', ...RUN_NORMALISATION },
+  });
   await writeJsonAtomic(path.join(dir, 'spec.json'), spec);
   const model = ResNet.create(parseArch(arch, 5), { seed });
   randomizeBatchNorm(model, seed + 1);

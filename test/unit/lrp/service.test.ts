@@ -18,7 +18,15 @@ import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startRelevance } from '../../../src-main/analysis/lrp/explain';
 import { resnetExplainer } from '../../../src-main/analysis/lrp/index';
-import { noiseHeatmap, poolHeatmap, relevanceMassAccuracy, relevanceRankAccuracy, scoreRegions, summarize, unionMask } from '../../../src-main/analysis/lrp/rma-rra';
+import {
+  noiseHeatmap,
+  poolHeatmap,
+  relevanceMassAccuracy,
+  relevanceRankAccuracy,
+  scoreRegions,
+  summarize,
+  unionMask,
+} from '../../../src-main/analysis/lrp/rma-rra';
 import { explainRun } from '../../../src-main/analysis/lrp/service';
 import { initEngine } from '../../../src-main/engine/backend';
 import type { ResNet } from '../../../src-main/engine/models/resnet';
@@ -56,7 +64,10 @@ async function decodeMask(file: string): Promise<Uint8Array> {
 async function normalisedInput(file: string): Promise<Tensor4D> {
   const { data } = await sharp(file).removeAlpha().toColourspace('srgb').raw().toBuffer({ resolveWithObject: true });
   const { mean, std } = RUN_NORMALISATION;
-  return tf.tensor4d(Float32Array.from(data, (v, i) => (v / 255 - mean[i % 3]!) / std[i % 3]!), [1, S, S, 3]);
+  return tf.tensor4d(
+    Float32Array.from(data, (v, i) => (v / 255 - mean[i % 3]!) / std[i % 3]!),
+    [1, S, S, 3],
+  );
 }
 
 describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, random resnet18-w8)', () => {
@@ -78,7 +89,11 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
     const lrp = resnetExplainer(model);
     let compared = 0;
     for (const img of result.images) {
-      console.info(`${img.id}: mask pixels ${Object.entries(img.regions).map(([k, o]) => `${k} ${'maskPixels' in o! ? o.maskPixels : o!.skipped}`).join(', ')}`);
+      console.info(
+        `${img.id}: mask pixels ${Object.entries(img.regions)
+          .map(([k, o]) => `${k} ${'maskPixels' in o! ? o.maskPixels : o!.skipped}`)
+          .join(', ')}`,
+      );
       const item = manifest.items[img.index]!;
       expect(item.id).toBe(img.id);
       expect(img).toMatchObject({ grade: null, startClasses: [3], startSource: 'ungraded-class' });
@@ -94,7 +109,9 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
       tf.dispose([r.relevance, r.logits, r.start, x]);
       const direct = Float32Array.from({ length: S * S }, (_, p) => rel[3 * p]! + rel[3 * p + 1]! + rel[3 * p + 2]!);
       expect(relInfDiff(heat, direct)).toBeLessThanOrEqual(1e-5);
-      expect(Math.abs(img.relevanceSum - heat.reduce((a, b) => a + b, 0))).toBeLessThanOrEqual(1e-4 * Math.max(1, Math.abs(img.relevanceSum)));
+      expect(Math.abs(img.relevanceSum - heat.reduce((a, b) => a + b, 0))).toBeLessThanOrEqual(
+        1e-4 * Math.max(1, Math.abs(img.relevanceSum)),
+      );
 
       // RMA/RRA of the channel-sum poolings, recomputed from the file and the masks.
       const masks: Partial<Record<ExplainLesion, Uint8Array>> = {};
@@ -138,39 +155,67 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
     expect(result.summary.HE!.skipped.noMask).toBe(1);
     // Summaries = summarize() of the per-image values.
     for (const region of ['MA', 'union'] as const) {
-      const values = result.images.map((i) => i.regions[region]).filter((o) => o && 'lrp' in o) as { lrp: Record<string, { rma: number | null; rra: number }> }[];
+      const values = result.images.map((i) => i.regions[region]).filter((o) => o && 'lrp' in o) as {
+        lrp: Record<string, { rma: number | null; rra: number }>;
+      }[];
       expect(result.summary[region]!.scored).toBe(values.length);
       expect(result.summary[region]!.lrp['max-norm'].rra).toEqual(summarize(values.map((v) => v.lrp['max-norm']!.rra)));
     }
   });
 
-  it('referable start, zB first layer, proportional max pooling; a second explanation replaces the first atomically', { timeout: 60_000 }, async () => {
-    const result = await explainRun(
-      { runId: 'r18', datasetId: 'idrid', images: ['IDRiD_20'], start: 'referable', startValue: 'logit', lrp: { firstLayer: 'zbox', maxPool: 'proportional' }, noiseSeed: 9 },
-      study,
-      recordingContext(),
-    );
-    expect(result.images).toHaveLength(1);
-    expect(result.images[0]).toMatchObject({ id: 'IDRiD_20', startClasses: [3, 4], startSource: 'referable' });
-    expect(result.images[0]!.startRelevance).toBeCloseTo(result.images[0]!.logits[3]! + result.images[0]!.logits[4]!, 5);
-    const conv1 = result.composite.rules.find((r) => r.layer === 'conv1')!.rule;
-    const low = RUN_NORMALISATION.mean.map((m, c) => -m / RUN_NORMALISATION.std[c]!);
-    expect(conv1).toBe(`ZBox(low=[${low.map((v) => Number(v.toPrecision(6))).join(', ')}], high=[${RUN_NORMALISATION.mean.map((m, c) => Number(((1 - m) / RUN_NORMALISATION.std[c]!).toPrecision(6))).join(', ')}])`);
-    expect(result.composite.rules.find((r) => r.layer === 'maxpool')!.rule).toBe('Norm');
-    const entries = await fsp.readdir(path.join(study, 'explanations'));
-    expect(entries).toEqual(['r18__idrid']);
-    const files = await fsp.readdir(path.join(study, 'explanations', 'r18__idrid', 'heatmaps'));
-    expect(files).toEqual([`${String(result.images[0]!.index).padStart(5, '0')}.f32`]);
-  });
+  it(
+    'referable start, zB first layer, proportional max pooling; a second explanation replaces the first atomically',
+    { timeout: 60_000 },
+    async () => {
+      const result = await explainRun(
+        {
+          runId: 'r18',
+          datasetId: 'idrid',
+          images: ['IDRiD_20'],
+          start: 'referable',
+          startValue: 'logit',
+          lrp: { firstLayer: 'zbox', maxPool: 'proportional' },
+          noiseSeed: 9,
+        },
+        study,
+        recordingContext(),
+      );
+      expect(result.images).toHaveLength(1);
+      expect(result.images[0]).toMatchObject({ id: 'IDRiD_20', startClasses: [3, 4], startSource: 'referable' });
+      expect(result.images[0]!.startRelevance).toBeCloseTo(result.images[0]!.logits[3]! + result.images[0]!.logits[4]!, 5);
+      const conv1 = result.composite.rules.find((r) => r.layer === 'conv1')!.rule;
+      const low = RUN_NORMALISATION.mean.map((m, c) => -m / RUN_NORMALISATION.std[c]!);
+      expect(conv1).toBe(
+        `ZBox(low=[${low.map((v) => Number(v.toPrecision(6))).join(', ')}], high=[${RUN_NORMALISATION.mean.map((m, c) => Number(((1 - m) / RUN_NORMALISATION.std[c]!).toPrecision(6))).join(', ')}])`,
+      );
+      expect(result.composite.rules.find((r) => r.layer === 'maxpool')!.rule).toBe('Norm');
+      const entries = await fsp.readdir(path.join(study, 'explanations'));
+      expect(entries).toEqual(['r18__idrid']);
+      const files = await fsp.readdir(path.join(study, 'explanations', 'r18__idrid', 'heatmaps'));
+      expect(files).toEqual([`${String(result.images[0]!.index).padStart(5, '0')}.f32`]);
+    },
+  );
 
   it('refuses bad input with the field named, and writes nothing when cancelled', async () => {
-    await expect(explainRun({ runId: 'r18', datasetId: 'idrid', images: ['IDRiD_99'] }, study, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('"IDRiD_99"'), issues: [{ path: 'images', message: 'unknown image id' }] });
-    await expect(explainRun({ runId: 'nope', datasetId: 'idrid' }, study, recordingContext())).rejects.toMatchObject({ code: 'NOT_FOUND', issues: [{ path: 'runId', message: 'no such run' }] });
+    await expect(explainRun({ runId: 'r18', datasetId: 'idrid', images: ['IDRiD_99'] }, study, recordingContext())).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('"IDRiD_99"'),
+      issues: [{ path: 'images', message: 'unknown image id' }],
+    });
+    await expect(explainRun({ runId: 'nope', datasetId: 'idrid' }, study, recordingContext())).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      issues: [{ path: 'runId', message: 'no such run' }],
+    });
     await expect(explainRun({ runId: 'r18', datasetId: 'nope' }, study, recordingContext())).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(explainRun({ runId: 'r18', datasetId: 'idrid', lrp: { firstLayer: 'gamma' } } as never, study, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [expect.objectContaining({ path: 'lrp.firstLayer' })] });
+    await expect(
+      explainRun({ runId: 'r18', datasetId: 'idrid', lrp: { firstLayer: 'gamma' } } as never, study, recordingContext()),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [expect.objectContaining({ path: 'lrp.firstLayer' })] });
     const other = await writeRandomRun(study, 'r18-96', 'resnet18-w8', 96, 6);
     other.dispose();
-    await expect(explainRun({ runId: 'r18-96', datasetId: 'idrid' }, study, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'datasetId', message: 'preprocessed at 64 px, the run needs 96 px' }] });
+    await expect(explainRun({ runId: 'r18-96', datasetId: 'idrid' }, study, recordingContext())).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'datasetId', message: 'preprocessed at 64 px, the run needs 96 px' }],
+    });
 
     const ctx = recordingContext();
     ctx.controller.abort();

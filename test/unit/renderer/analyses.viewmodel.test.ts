@@ -24,11 +24,33 @@ import {
 } from '../../../src-renderer/shared/analyses.viewmodel';
 
 function run(runId: string, over: Partial<RunSummary> = {}): RunSummary {
-  return { runId, strategy: 'IWNE-FS', fraction: 1, seed: 0, arch: 'resnet50', inputSize: 224, datasetId: 'eyepacs', finished: true, hasModel: true, bestValAuc: 0.8, ...over };
+  return {
+    runId,
+    strategy: 'IWNE-FS',
+    fraction: 1,
+    seed: 0,
+    arch: 'resnet50',
+    inputSize: 224,
+    datasetId: 'eyepacs',
+    finished: true,
+    hasModel: true,
+    bestValAuc: 0.8,
+    ...over,
+  };
 }
 
 const dataset = (id: string, over: Record<string, unknown> = {}) =>
-  ({ readable: true, id, preprocessed: true, settings: { inputSize: 224 }, items: 40, grades: { '0': 20, '3': 20 }, splits: { train: 30, test: 10 }, masks: {}, ...over }) as unknown as DatasetSummary;
+  ({
+    readable: true,
+    id,
+    preprocessed: true,
+    settings: { inputSize: 224 },
+    items: 40,
+    grades: { '0': 20, '3': 20 },
+    splits: { train: 30, test: 10 },
+    masks: {},
+    ...over,
+  }) as unknown as DatasetSummary;
 
 function job(id: string, over: Partial<JobState> = {}): JobState {
   return {
@@ -96,7 +118,7 @@ describe('analysisDatasetChoices and defaultDataset', () => {
     { readable: false, id: 'broken', reason: 'manifest.json is not valid JSON' } as DatasetSummary,
   ];
 
-  it('graded: needs grades and the runs\' input size; says why not', () => {
+  it("graded: needs grades and the runs' input size; says why not", () => {
     expect(analysisDatasetChoices(list, 224, 'graded')).toEqual([
       { id: 'train-only', label: 'train-only · 40 images at 224 px', disabledReason: null, hasTest: false },
       { id: 'with-test', label: 'with-test · 40 images at 224 px', disabledReason: null, hasTest: true },
@@ -113,14 +135,21 @@ describe('analysisDatasetChoices and defaultDataset', () => {
     expect(masks.filter((c) => c.disabledReason === null).map((c) => c.label)).toEqual(['seg · 3 images at 224 px · masks MA, EX']);
     expect(masks.find((c) => c.id === 'with-test')!.disabledReason).toBe('no MA, HE or EX lesion masks');
     expect(defaultDataset(masks)).toBe('seg');
-    expect(analysisDatasetChoices(list, 224, 'images').filter((c) => c.disabledReason === null).map((c) => c.id)).toEqual(['train-only', 'with-test', 'seg']);
+    expect(
+      analysisDatasetChoices(list, 224, 'images')
+        .filter((c) => c.disabledReason === null)
+        .map((c) => c.id),
+    ).toEqual(['train-only', 'with-test', 'seg']);
     expect(analysisDatasetChoices(list, null, 'images').find((c) => c.id === 'small')!.disabledReason).toBeNull();
     expect(defaultDataset([])).toBeNull();
     expect(analysisDatasetChoices(null, 224, 'images')).toEqual([]);
   });
 
   it('defaultRunChoice: the first group and its default dataset, or null', () => {
-    expect(defaultRunChoice([run('a'), run('b', { strategy: 'IWNE-CL' })], list, 'graded')).toMatchObject({ group: { key: '1|0|resnet50|224' }, datasetId: 'with-test' });
+    expect(defaultRunChoice([run('a'), run('b', { strategy: 'IWNE-CL' })], list, 'graded')).toMatchObject({
+      group: { key: '1|0|resnet50|224' },
+      datasetId: 'with-test',
+    });
     expect(defaultRunChoice([run('a', { inputSize: 96 })], list, 'graded')).toBeNull();
     expect(defaultRunChoice(null, list, 'graded')).toBeNull();
   });
@@ -160,11 +189,14 @@ describe('commands and fields', () => {
     expect(shellQuote('/studies/my study')).toBe("'/studies/my study'");
     expect(shellQuote("/studies/o'brien")).toBe(`'/studies/o'\\''brien'`);
     expect(shellQuote('a,b')).toBe('a,b');
-    expect(cliCommand(['spectra', '--study', '/s/my study', '--images', 64])).toBe("npx funduslab spectra --study '/s/my study' --images 64");
+    expect(cliCommand(['spectra', '--study', '/s/my study', '--images', 64])).toBe(
+      "npx funduslab spectra --study '/s/my study' --images 64",
+    );
   });
 
   it('parseCount accepts whole numbers within bounds only', () => {
     expect(parseCount(' 64 ', 3, 4096)).toEqual({ value: 64 });
-    for (const bad of ['', '2', '4097', '6.5', 'abc', '1e9']) expect(parseCount(bad, 3, 4096)).toEqual({ error: 'A whole number from 3 to 4096' });
+    for (const bad of ['', '2', '4097', '6.5', 'abc', '1e9'])
+      expect(parseCount(bad, 3, 4096)).toEqual({ error: 'A whole number from 3 to 4096' });
   });
 });

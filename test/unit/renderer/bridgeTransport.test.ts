@@ -128,7 +128,9 @@ describe('createHttpTransport calls', () => {
     expect(unauthorizedCount()).toBe(1);
     expect(transport.connection.get()).toBe('unauthorized');
     // Through the client the refusal surfaces as an RpcError with its code.
-    const error = await createClient(transport).call('app.info', {}).catch((e: unknown) => e);
+    const error = await createClient(transport)
+      .call('app.info', {})
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RpcError);
     expect((error as RpcError).code).toBe('UNAUTHORIZED');
   });

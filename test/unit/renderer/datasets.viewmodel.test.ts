@@ -65,7 +65,14 @@ describe('import wizard', () => {
     const req = buildImportRequest({ ...INITIAL_WIZARD, type: 'idrid-seg', path: ' /data/idrid ', inputSize: '128', validateOnly: true });
     expect(req).toEqual({ type: 'idrid-seg', path: '/data/idrid', settings: { inputSize: 128, overlaySize: 512 }, preprocess: false });
     expect(ImportRequest.safeParse(req).success).toBe(true);
-    const folder = buildImportRequest({ ...INITIAL_WIZARD, type: 'folder', path: '/d', csv: '/d/l.csv', imageColumn: 'file', gradeColumn: 'dr' });
+    const folder = buildImportRequest({
+      ...INITIAL_WIZARD,
+      type: 'folder',
+      path: '/d',
+      csv: '/d/l.csv',
+      imageColumn: 'file',
+      gradeColumn: 'dr',
+    });
     expect(folder).toMatchObject({ type: 'folder', csv: '/d/l.csv', imageColumn: 'file', gradeColumn: 'dr' });
     expect('patientColumn' in folder).toBe(false);
     expect(ImportRequest.safeParse(folder).success).toBe(true);
@@ -93,8 +100,15 @@ describe('import wizard', () => {
 
   it('guesses the CSV columns by name', () => {
     expect(guessColumns(['image', 'level'])).toEqual({ imageColumn: 'image', gradeColumn: 'level', patientColumn: '' });
-    expect(guessColumns(['Image name', 'Retinopathy grade', 'Risk of macular edema'])).toMatchObject({ imageColumn: 'Image name', gradeColumn: 'Retinopathy grade' });
-    expect(guessColumns(['filename', 'patient_id', 'dr_grade'])).toEqual({ imageColumn: 'filename', gradeColumn: 'dr_grade', patientColumn: 'patient_id' });
+    expect(guessColumns(['Image name', 'Retinopathy grade', 'Risk of macular edema'])).toMatchObject({
+      imageColumn: 'Image name',
+      gradeColumn: 'Retinopathy grade',
+    });
+    expect(guessColumns(['filename', 'patient_id', 'dr_grade'])).toEqual({
+      imageColumn: 'filename',
+      gradeColumn: 'dr_grade',
+      patientColumn: 'patient_id',
+    });
     expect(guessColumns(['a', 'b'])).toEqual({ imageColumn: '', gradeColumn: '', patientColumn: '' });
   });
 
@@ -156,7 +170,10 @@ describe('histogram and tables', () => {
   });
 
   it('puts unreadable datasets last', () => {
-    const sorted = sortSummaries([{ readable: false, id: 'a', reason: 'x' }, { ...summary, id: 'z' }]);
+    const sorted = sortSummaries([
+      { readable: false, id: 'a', reason: 'x' },
+      { ...summary, id: 'z' },
+    ]);
     expect(sorted.map((s) => s.id)).toEqual(['z', 'a']);
   });
 

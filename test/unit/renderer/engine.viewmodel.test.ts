@@ -20,7 +20,12 @@ const status: EngineStatus = {
     { backend: 'cpu', package: '@tensorflow/tfjs', state: 'available', reason: 'a better backend won' },
     { backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm', state: 'active', reason: null },
     { backend: 'tensorflow-gpu', package: '@tensorflow/tfjs-node-gpu', state: 'unavailable', reason: 'not installed' },
-    { backend: 'tensorflow', package: '@tensorflow/tfjs-node', state: 'unavailable', reason: 'libtensorflow.so.2: cannot open shared object file' },
+    {
+      backend: 'tensorflow',
+      package: '@tensorflow/tfjs-node',
+      state: 'unavailable',
+      reason: 'libtensorflow.so.2: cannot open shared object file',
+    },
   ],
 };
 
@@ -53,7 +58,10 @@ describe('candidateRows', () => {
     const wasm = rows.find((r) => r.backend === 'wasm');
     expect(wasm).toMatchObject({ active: true, stateLabel: 'Active', stateColor: 'success', reason: 'In use' });
     expect(rows.find((r) => r.backend === 'tensorflow')?.reason).toMatch(/libtensorflow/);
-    expect(rows.find((r) => r.backend === 'tensorflow-gpu')).toMatchObject({ stateLabel: 'Unavailable', packageName: '@tensorflow/tfjs-node-gpu' });
+    expect(rows.find((r) => r.backend === 'tensorflow-gpu')).toMatchObject({
+      stateLabel: 'Unavailable',
+      packageName: '@tensorflow/tfjs-node-gpu',
+    });
   });
 });
 

@@ -20,14 +20,28 @@ describe('splitError', () => {
   });
 
   it('keeps the general message when an issue has no field on the form', () => {
-    const error = new RpcError({ code: 'BAD_REQUEST', message: 'Invalid', issues: [{ path: '(root)', message: 'Expected object' }, { path: 'path', message: 'Too long' }] });
+    const error = new RpcError({
+      code: 'BAD_REQUEST',
+      message: 'Invalid',
+      issues: [
+        { path: '(root)', message: 'Expected object' },
+        { path: 'path', message: 'Too long' },
+      ],
+    });
     const shown = splitError(error, ['path']);
     expect(shown.fields).toEqual({ path: 'Too long' });
     expect(shown.general).toBe('Invalid');
   });
 
   it('matches nested paths on their first segment and keeps the first message per field', () => {
-    const error = new RpcError({ code: 'BAD_REQUEST', message: 'Invalid', issues: [{ path: 'params.steps', message: 'Too big' }, { path: 'params.size', message: 'Too small' }] });
+    const error = new RpcError({
+      code: 'BAD_REQUEST',
+      message: 'Invalid',
+      issues: [
+        { path: 'params.steps', message: 'Too big' },
+        { path: 'params.size', message: 'Too small' },
+      ],
+    });
     expect(splitError(error, ['params']).fields).toEqual({ params: 'Too big' });
   });
 

@@ -28,8 +28,14 @@ import {
 const POOLINGS: Pooling[] = ['sum,pos', 'sum,abs', 'max-norm', 'l2-norm,sq'];
 const stats = (mean: number | null, std: number | null) => ({ n: 2, mean, std, median: mean, p20: mean, p80: mean, min: mean, max: mean });
 function region(lrp: [number | null, number | null], noise: [number, number], rra = 0.25): RegionSummary {
-  const per = (m: [number | null, number | null]) => Object.fromEntries(POOLINGS.map((p) => [p, { rma: stats(p === 'sum,pos' ? m[0] : 0.5, m[1]), rra: stats(rra, 0) }]));
-  return { scored: 2, skipped: { noMask: 1, emptyMask: 0 }, lrp: per(lrp) as RegionSummary['lrp'], noise: per(noise) as RegionSummary['noise'] };
+  const per = (m: [number | null, number | null]) =>
+    Object.fromEntries(POOLINGS.map((p) => [p, { rma: stats(p === 'sum,pos' ? m[0] : 0.5, m[1]), rra: stats(rra, 0) }]));
+  return {
+    scored: 2,
+    skipped: { noMask: 1, emptyMask: 0 },
+    lrp: per(lrp) as RegionSummary['lrp'],
+    noise: per(noise) as RegionSummary['noise'],
+  };
 }
 const acc = (rma: number | null, rra: number) => Object.fromEntries(POOLINGS.map((p) => [p, { rma, rra }])) as never;
 
@@ -37,7 +43,14 @@ function explanation(strategy: string, runId: string, over: Partial<ExplanationR
   return {
     schemaVersion: EXPLANATION_SCHEMA_VERSION,
     name: `${runId}__idrid`,
-    run: { runId, strategy, arch: 'resnet18-w8', inputSize: 64, normalisation: { mean: [0, 0, 0], std: [1, 1, 1], source: 'dataset' }, referable: [3, 4] },
+    run: {
+      runId,
+      strategy,
+      arch: 'resnet18-w8',
+      inputSize: 64,
+      normalisation: { mean: [0, 0, 0], std: [1, 1, 1], source: 'dataset' },
+      referable: [3, 4],
+    },
     dataset: { datasetId: 'idrid', type: 'idrid-seg', inputSize: 64 },
     request: {
       runId,
@@ -53,9 +66,46 @@ function explanation(strategy: string, runId: string, over: Partial<ExplanationR
     composite: { name: 'c', canonizers: [], rules: [] },
     heatmap: { format: 'float32le', shape: [64, 64], content: '' },
     images: [
-      { id: 'IDRiD_01', index: 0, grade: null, startClasses: [3], startSource: 'ungraded-class', logits: [], startRelevance: 1, relevanceSum: 1, heatmap: 'h/1.f32', regions: { MA: { maskPixels: 3, lrp: acc(0.25, 0.5), noise: acc(0.1, 0.1) }, HE: { skipped: 'no-mask' } } },
-      { id: 'IDRiD_02', index: 1, grade: null, startClasses: [3], startSource: 'ungraded-class', logits: [], startRelevance: 1, relevanceSum: 1, heatmap: 'h/2.f32', regions: { MA: { maskPixels: 3, lrp: acc(null, 0), noise: acc(0.1, 0.1) }, EX: { maskPixels: 5, lrp: acc(0.5, 0.5), noise: acc(0.1, 0.1) }, union: { maskPixels: 8, lrp: acc(0.375, 0.625), noise: acc(0.1, 0.1) } } },
-      { id: 'IDRiD_03', index: 2, grade: null, startClasses: [3], startSource: 'ungraded-class', logits: [], startRelevance: 1, relevanceSum: 1, heatmap: 'h/3.f32', regions: {} },
+      {
+        id: 'IDRiD_01',
+        index: 0,
+        grade: null,
+        startClasses: [3],
+        startSource: 'ungraded-class',
+        logits: [],
+        startRelevance: 1,
+        relevanceSum: 1,
+        heatmap: 'h/1.f32',
+        regions: { MA: { maskPixels: 3, lrp: acc(0.25, 0.5), noise: acc(0.1, 0.1) }, HE: { skipped: 'no-mask' } },
+      },
+      {
+        id: 'IDRiD_02',
+        index: 1,
+        grade: null,
+        startClasses: [3],
+        startSource: 'ungraded-class',
+        logits: [],
+        startRelevance: 1,
+        relevanceSum: 1,
+        heatmap: 'h/2.f32',
+        regions: {
+          MA: { maskPixels: 3, lrp: acc(null, 0), noise: acc(0.1, 0.1) },
+          EX: { maskPixels: 5, lrp: acc(0.5, 0.5), noise: acc(0.1, 0.1) },
+          union: { maskPixels: 8, lrp: acc(0.375, 0.625), noise: acc(0.1, 0.1) },
+        },
+      },
+      {
+        id: 'IDRiD_03',
+        index: 2,
+        grade: null,
+        startClasses: [3],
+        startSource: 'ungraded-class',
+        logits: [],
+        startRelevance: 1,
+        relevanceSum: 1,
+        heatmap: 'h/3.f32',
+        regions: {},
+      },
     ],
     summary: {},
     backend: 'wasm',
@@ -65,10 +115,21 @@ function explanation(strategy: string, runId: string, over: Partial<ExplanationR
   };
 }
 
-const runSummary = (runId: string, fraction: number): RunSummary => ({ runId, strategy: 'IWNE-FS', fraction, seed: 0, arch: 'resnet18-w8', inputSize: 64, datasetId: 'demo', finished: true, hasModel: true, bestValAuc: null });
+const runSummary = (runId: string, fraction: number): RunSummary => ({
+  runId,
+  strategy: 'IWNE-FS',
+  fraction,
+  seed: 0,
+  arch: 'resnet18-w8',
+  inputSize: 64,
+  datasetId: 'demo',
+  finished: true,
+  hasModel: true,
+  bestValAuc: null,
+});
 
 describe('groups and images', () => {
-  it('groups by dataset and the runs\' fraction and seed, strategies in the paper\'s order', () => {
+  it("groups by dataset and the runs' fraction and seed, strategies in the paper's order", () => {
     const cl = explanation('IWNE-CL', 'cl');
     const fs = explanation('IWNE-FS', 'fs');
     const half = explanation('IFI-FS', 'ifi-half');
@@ -96,7 +157,7 @@ describe('groups and images', () => {
     expect(defaultImage([])).toBeNull();
   });
 
-  it('captions an image\'s RMA and RRA for a region and pooling', () => {
+  it("captions an image's RMA and RRA for a region and pooling", () => {
     const fs = explanation('IWNE-FS', 'fs');
     expect(accuracyCaption(fs, 'IDRiD_02', 'union', 'sum,pos')).toBe('union: RMA 0.375 · RRA 0.625');
     expect(accuracyCaption(fs, 'IDRiD_02', 'MA', 'max-norm')).toBe('MA: RMA — · RRA 0.000');
@@ -114,7 +175,28 @@ describe('overlays', () => {
     const out = positiveRgba([0, 1, 2, 4, -1]);
     // t = 0.5 between the stops 0.35 [230, 30, 0] and 0.7 [255, 160, 0]: f = 0.15 / 0.35
     const f = 0.15 / 0.35;
-    expect(Array.from(out)).toEqual([0, 0, 0, 0, Math.round(230 + 25 * f), Math.round(30 + 130 * f), 0, Math.round(255 * 0.75 * Math.sqrt(0.5)), 255, 255, 160, 191, 255, 255, 160, 191, 0, 0, 0, 0]);
+    expect(Array.from(out)).toEqual([
+      0,
+      0,
+      0,
+      0,
+      Math.round(230 + 25 * f),
+      Math.round(30 + 130 * f),
+      0,
+      Math.round(255 * 0.75 * Math.sqrt(0.5)),
+      255,
+      255,
+      160,
+      191,
+      255,
+      255,
+      160,
+      191,
+      0,
+      0,
+      0,
+      0,
+    ]);
     expect(Array.from(positiveRgba([1], { opacity: 1 }))).toEqual([255, 255, 160, 255]);
     expect(Array.from(positiveRgba([-1, 0]))).toEqual([0, 0, 0, 0, 0, 0, 0, 0]);
   });
@@ -138,12 +220,25 @@ describe('overlays', () => {
     expect(pixel(7)).toEqual([...hexRgb('#ffea00'), 255]);
     expect(pixel(8)).toEqual([...hexRgb('#ffea00'), 255]);
     for (const i of [0, 1, 2, 3, 5, 6]) expect(pixel(i), `pixel ${i}`).toEqual(Array.from(base.slice(i * 4, i * 4 + 4)));
-    expect(Array.from(overlayRgba(values, 3, 3, { colourMap: 'positive', opacity: 0.6, contours: null }))).toEqual(Array.from(positiveRgba(values, { opacity: 0.6 })));
+    expect(Array.from(overlayRgba(values, 3, 3, { colourMap: 'positive', opacity: 0.6, contours: null }))).toEqual(
+      Array.from(positiveRgba(values, { opacity: 0.6 })),
+    );
     expect(() => overlayRgba(values, 2, 2, { colourMap: 'diverging', opacity: 1, contours: null })).toThrow(/not 2×2/);
   });
 
   it('mask layers: every pixel of any mask in the colour at alpha 230', () => {
-    expect(Array.from(maskRgba([[1, 0, 0], [0, 0, 1]], '#ffd400', 3))).toEqual([255, 212, 0, 230, 0, 0, 0, 0, 255, 212, 0, 230]);
+    expect(
+      Array.from(
+        maskRgba(
+          [
+            [1, 0, 0],
+            [0, 0, 1],
+          ],
+          '#ffd400',
+          3,
+        ),
+      ),
+    ).toEqual([255, 212, 0, 230, 0, 0, 0, 0, 255, 212, 0, 230]);
     expect(hexRgb('#0a0B0c')).toEqual([10, 11, 12]);
     expect(() => hexRgb('red')).toThrow();
   });
@@ -151,8 +246,12 @@ describe('overlays', () => {
 
 describe('Table 3', () => {
   it('mean ± std per lesion and union from the shared table3, the best model per column, the noise control last', () => {
-    const fs = explanation('IWNE-FS', 'fs', { summary: { MA: region([0.25, 0.125], [0.0625, 0]), union: region([0.5, 0.25], [0.125, 0]) } });
-    const cl = explanation('IWNE-CL', 'cl', { summary: { MA: region([0.375, 0.125], [0.0625, 0]), union: region([0.5, 0.1], [0.125, 0]) } });
+    const fs = explanation('IWNE-FS', 'fs', {
+      summary: { MA: region([0.25, 0.125], [0.0625, 0]), union: region([0.5, 0.25], [0.125, 0]) },
+    });
+    const cl = explanation('IWNE-CL', 'cl', {
+      summary: { MA: region([0.375, 0.125], [0.0625, 0]), union: region([0.5, 0.1], [0.125, 0]) },
+    });
     const t = table3Model([cl, fs], 'rma', 'sum,pos');
     expect(t.title).toBe('Relevance mass accuracy (RMA)');
     expect(t.columns).toEqual([
@@ -162,13 +261,50 @@ describe('Table 3', () => {
       { region: 'union', label: 'Union (n = 2)' },
     ]);
     expect(t.rows).toEqual([
-      { key: 'IWNE-FS-0', label: 'IWNE-FS', strategy: 'IWNE-FS', control: false, cells: [{ text: '0.250 ± 0.125', best: false }, { text: '—', best: false }, { text: '—', best: false }, { text: '0.500 ± 0.250', best: true }] },
-      { key: 'IWNE-CL-1', label: 'IWNE-CL', strategy: 'IWNE-CL', control: false, cells: [{ text: '0.375 ± 0.125', best: true }, { text: '—', best: false }, { text: '—', best: false }, { text: '0.500 ± 0.100', best: true }] },
-      { key: 'noise-2', label: 'Gaussian noise (control)', strategy: null, control: true, cells: [{ text: '0.063 ± 0.000', best: false }, { text: '—', best: false }, { text: '—', best: false }, { text: '0.125 ± 0.000', best: false }] },
+      {
+        key: 'IWNE-FS-0',
+        label: 'IWNE-FS',
+        strategy: 'IWNE-FS',
+        control: false,
+        cells: [
+          { text: '0.250 ± 0.125', best: false },
+          { text: '—', best: false },
+          { text: '—', best: false },
+          { text: '0.500 ± 0.250', best: true },
+        ],
+      },
+      {
+        key: 'IWNE-CL-1',
+        label: 'IWNE-CL',
+        strategy: 'IWNE-CL',
+        control: false,
+        cells: [
+          { text: '0.375 ± 0.125', best: true },
+          { text: '—', best: false },
+          { text: '—', best: false },
+          { text: '0.500 ± 0.100', best: true },
+        ],
+      },
+      {
+        key: 'noise-2',
+        label: 'Gaussian noise (control)',
+        strategy: null,
+        control: true,
+        cells: [
+          { text: '0.063 ± 0.000', best: false },
+          { text: '—', best: false },
+          { text: '—', best: false },
+          { text: '0.125 ± 0.000', best: false },
+        ],
+      },
     ]);
     // another pooling and the other metric read other numbers
     expect(table3Model([cl, fs], 'rma', 'max-norm').rows[0]!.cells[0]!.text).toBe('0.500 ± 0.125');
-    expect(table3Model([cl, fs], 'rra', 'sum,pos').rows.map((r) => r.cells[0]!.text)).toEqual(['0.250 ± 0.000', '0.250 ± 0.000', '0.250 ± 0.000']);
+    expect(table3Model([cl, fs], 'rra', 'sum,pos').rows.map((r) => r.cells[0]!.text)).toEqual([
+      '0.250 ± 0.000',
+      '0.250 ± 0.000',
+      '0.250 ± 0.000',
+    ]);
     expect(table3Model([cl, fs], 'rra', 'sum,pos').title).toBe('Relevance rank accuracy (RRA)');
   });
 });
@@ -176,6 +312,8 @@ describe('Table 3', () => {
 describe('command', () => {
   it('all runs together, images only when set', () => {
     expect(explainCommand('/s', ['fs', 'cl'], 'idrid', null)).toBe('npx funduslab explain --study /s --runs fs,cl --dataset idrid');
-    expect(explainCommand('/my study', ['fs'], 'idrid', 5)).toBe("npx funduslab explain --study '/my study' --runs fs --dataset idrid --images 5");
+    expect(explainCommand('/my study', ['fs'], 'idrid', 5)).toBe(
+      "npx funduslab explain --study '/my study' --runs fs --dataset idrid --images 5",
+    );
   });
 });

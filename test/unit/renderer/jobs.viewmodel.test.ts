@@ -91,8 +91,12 @@ describe('status presentation', () => {
 describe('progressPercent', () => {
   it('is done/total clamped to 0-100, and 100 once succeeded', () => {
     expect(progressPercent(job({ id: 'a', status: 'running', progress: { done: 3, total: 12, message: '', etaSeconds: null } }))).toBe(25);
-    expect(progressPercent(job({ id: 'a', status: 'running', progress: { done: 20, total: 12, message: '', etaSeconds: null } }))).toBe(100);
-    expect(progressPercent(job({ id: 'a', status: 'succeeded', progress: { done: 0, total: 1, message: '', etaSeconds: null } }))).toBe(100);
+    expect(progressPercent(job({ id: 'a', status: 'running', progress: { done: 20, total: 12, message: '', etaSeconds: null } }))).toBe(
+      100,
+    );
+    expect(progressPercent(job({ id: 'a', status: 'succeeded', progress: { done: 0, total: 1, message: '', etaSeconds: null } }))).toBe(
+      100,
+    );
     expect(progressPercent(job({ id: 'a', status: 'failed', progress: { done: 6, total: 12, message: '', etaSeconds: null } }))).toBe(50);
   });
 });
@@ -202,7 +206,10 @@ describe('jobViewModel', () => {
   });
 
   it('shows no duration when the timestamps contradict each other (clock skew)', () => {
-    const ended = jobViewModel(job({ id: 's', status: 'succeeded', startedAt: '2025-01-01T10:00:10Z', endedAt: '2025-01-01T10:00:00Z' }), now);
+    const ended = jobViewModel(
+      job({ id: 's', status: 'succeeded', startedAt: '2025-01-01T10:00:10Z', endedAt: '2025-01-01T10:00:00Z' }),
+      now,
+    );
     expect(ended.elapsed).toBeNull();
     const running = jobViewModel(job({ id: 'r', status: 'running', startedAt: '2025-01-01T11:00:00Z' }), now);
     expect(running.elapsed).toBeNull();
@@ -218,9 +225,20 @@ describe('jobViewModel', () => {
 describe('end-of-job notices and resuming', () => {
   it('notifies only when an update ends a job that was seen active', () => {
     const running = job({ id: 'a', status: 'running', title: 'Training run' });
-    expect(endNotice(running, job({ id: 'a', status: 'succeeded', title: 'Training run' }))).toEqual({ jobId: 'a', severity: 'success', text: 'Training run finished' });
-    expect(endNotice(running, job({ id: 'a', status: 'failed', title: 'Training run', error: { code: 'INTERNAL', message: 'loss became NaN' } }))).toEqual({ jobId: 'a', severity: 'error', text: 'Training run failed: loss became NaN' });
-    expect(endNotice(job({ id: 'a', status: 'queued' }), job({ id: 'a', status: 'cancelled', title: 'Evaluation' }))?.severity).toBe('info');
+    expect(endNotice(running, job({ id: 'a', status: 'succeeded', title: 'Training run' }))).toEqual({
+      jobId: 'a',
+      severity: 'success',
+      text: 'Training run finished',
+    });
+    expect(
+      endNotice(
+        running,
+        job({ id: 'a', status: 'failed', title: 'Training run', error: { code: 'INTERNAL', message: 'loss became NaN' } }),
+      ),
+    ).toEqual({ jobId: 'a', severity: 'error', text: 'Training run failed: loss became NaN' });
+    expect(endNotice(job({ id: 'a', status: 'queued' }), job({ id: 'a', status: 'cancelled', title: 'Evaluation' }))?.severity).toBe(
+      'info',
+    );
     expect(endNotice(running, job({ id: 'a', status: 'interrupted', title: 'Training run' }))?.text).toMatch(/resume it on the Jobs page/);
     expect(endNotice(undefined, job({ id: 'a', status: 'succeeded' }))).toBeNull(); // first sight (e.g. after a restart): no replay
     expect(endNotice(job({ id: 'a', status: 'succeeded' }), job({ id: 'a', status: 'succeeded' }))).toBeNull();
@@ -233,6 +251,8 @@ describe('end-of-job notices and resuming', () => {
     expect(retryLabel({ status: 'cancelled', kind: 'study.run' })).toBe('Resume');
     expect(retryLabel({ status: 'cancelled', kind: 'evaluate.run' })).toBe('Retry');
     expect(retryLabel({ status: 'failed', kind: 'train.run' })).toBe('Retry');
-    expect(jobViewModel(job({ id: 'x', status: 'interrupted', kind: 'train.run' }), Date.parse('2025-01-01T10:00:00Z')).retryLabel).toBe('Resume');
+    expect(jobViewModel(job({ id: 'x', status: 'interrupted', kind: 'train.run' }), Date.parse('2025-01-01T10:00:00Z')).retryLabel).toBe(
+      'Resume',
+    );
   });
 });

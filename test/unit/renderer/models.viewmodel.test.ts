@@ -15,7 +15,19 @@ import {
 } from '../../../src-renderer/features/models/models.viewmodel';
 
 function plan(over: Partial<ImportPlanSummary> = {}): ImportPlanSummary {
-  return { arch: 'resnet50', classes: 5, ok: true, moco: false, loaded: [], skipped: [], reinitialised: [], missing: [], mismatched: [], unexpected: [], ...over };
+  return {
+    arch: 'resnet50',
+    classes: 5,
+    ok: true,
+    moco: false,
+    loaded: [],
+    skipped: [],
+    reinitialised: [],
+    missing: [],
+    mismatched: [],
+    unexpected: [],
+    ...over,
+  };
 }
 const loaded = (n: number) => Array.from({ length: n }, (_, i) => ({ name: `p${i}.weight`, source: `p${i}.weight`, shape: [2] }));
 const skip = (name: string, reason: string) => ({ name, shape: [1], reason });
@@ -26,7 +38,11 @@ describe('verdict', () => {
     expect(verdict(p)).toEqual({ ok: true, text: 'Loads: 318 tensors; fc re-initialised for 5 classes' });
   });
   it('one class, one tensor, and other re-initialised tensors are counted', () => {
-    const p = plan({ classes: 1, loaded: loaded(1), reinitialised: [skip('fc.weight', 'h'), skip('bn1.num_batches_tracked', 'old torch')] });
+    const p = plan({
+      classes: 1,
+      loaded: loaded(1),
+      reinitialised: [skip('fc.weight', 'h'), skip('bn1.num_batches_tracked', 'old torch')],
+    });
     expect(verdict(p).text).toBe('Loads: 1 tensor; fc re-initialised for 1 class; 1 other tensor re-initialised');
   });
   it('a file whose head fits says the head is loaded too', () => {
@@ -83,7 +99,9 @@ describe('planView', () => {
       plan({
         ok: false,
         loaded: loaded(2),
-        mismatched: [{ name: 'conv1.weight', source: 'module.encoder_q.conv1.weight', expectedShape: [64, 3, 7, 7], foundShape: [4, 3, 7, 7] }],
+        mismatched: [
+          { name: 'conv1.weight', source: 'module.encoder_q.conv1.weight', expectedShape: [64, 3, 7, 7], foundShape: [4, 3, 7, 7] },
+        ],
         missing: [{ name: 'fc.bias', expectedShape: [5] }],
         skipped: [skip('module.queue', 'queue')],
       }),
@@ -95,7 +113,9 @@ describe('planView', () => {
       ['skipped', 1, false],
     ]);
     expect(v.sections[0]!.rows).toEqual([{ primary: 'fc.bias', secondary: 'expected 5' }]);
-    expect(v.sections[1]!.rows).toEqual([{ primary: 'conv1.weight (as module.encoder_q.conv1.weight)', secondary: 'expected 64×3×7×7, found 4×3×7×7' }]);
+    expect(v.sections[1]!.rows).toEqual([
+      { primary: 'conv1.weight (as module.encoder_q.conv1.weight)', secondary: 'expected 64×3×7×7, found 4×3×7×7' },
+    ]);
     expect(v.sections[3]!.groups).toHaveLength(1);
     expect(v.archLabel).toBe('ResNet50 (standard)');
   });
@@ -136,7 +156,9 @@ describe('the file summary', () => {
   it('warns when a file does not fit its slot', () => {
     expect(slotWarning('fs', inspection())).toMatch(/MoCo/);
     expect(slotWarning('cl', inspection())).toBeNull();
-    const supervised = inspection({ detected: { arch: 'resnet50', depth: 50, width: 64, block: 'bottleneck', classes: 1000, moco: false } });
+    const supervised = inspection({
+      detected: { arch: 'resnet50', depth: 50, width: 64, block: 'bottleneck', classes: 1000, moco: false },
+    });
     expect(slotWarning('cl', supervised)).toMatch(/not a MoCo checkpoint/);
     expect(slotWarning('fs', supervised)).toBeNull();
     expect(slotWarning('fs', inspection({ detected: null }))).toBeNull();
@@ -151,7 +173,12 @@ describe('the file summary', () => {
     expect(suggestedTarget(inspection(), 'resnet18')).toBe('resnet50');
     expect(suggestedTarget(inspection(), 'resnet50')).toBeNull(); // the target loads
     // the detected architecture was not planned (not one the page offers): nothing to suggest
-    expect(suggestedTarget(inspection({ detected: { arch: 'resnet34', depth: 34, width: 64, block: 'basic', classes: 1000, moco: false } }), 'resnet18')).toBeNull();
+    expect(
+      suggestedTarget(
+        inspection({ detected: { arch: 'resnet34', depth: 34, width: 64, block: 'basic', classes: 1000, moco: false } }),
+        'resnet18',
+      ),
+    ).toBeNull();
   });
   it('planFor picks the target architecture, or null', () => {
     expect(planFor(inspection(), 'resnet18')?.ok).toBe(false);

@@ -93,19 +93,31 @@ describe('Fig 2 charts', () => {
       // deliberately not in the paper's order: the chart sorts IWNE before IFI
       {
         strategy: 'IFI-FS',
-        points: [{ fraction: 1, seeds: [0], runs: ['b'], meanAuc: 0.9, lower: 0.86, upper: 0.94, band: 'delong-ci', minAuc: 0.9, maxAuc: 0.9 }],
+        points: [
+          { fraction: 1, seeds: [0], runs: ['b'], meanAuc: 0.9, lower: 0.86, upper: 0.94, band: 'delong-ci', minAuc: 0.9, maxAuc: 0.9 },
+        ],
       },
       {
         strategy: 'IWNE-FS',
         points: [
           { fraction: 0.5, seeds: [0], runs: ['a1'], meanAuc: 0.7, lower: 0.63, upper: 0.77, band: 'delong-ci', minAuc: 0.7, maxAuc: 0.7 },
-          { fraction: 1, seeds: [0, 1], runs: ['a2', 'a3'], meanAuc: 0.8, lower: 0.74, upper: 0.86, band: 'mean-delong-ci', minAuc: 0.78, maxAuc: 0.82 },
+          {
+            fraction: 1,
+            seeds: [0, 1],
+            runs: ['a2', 'a3'],
+            meanAuc: 0.8,
+            lower: 0.74,
+            upper: 0.86,
+            band: 'mean-delong-ci',
+            minAuc: 0.78,
+            maxAuc: 0.82,
+          },
         ],
       },
     ],
   };
 
-  it('one row per fraction with each strategy\'s mean AUC and [lower, upper] band; y axis on multiples of 0.05', () => {
+  it("one row per fraction with each strategy's mean AUC and [lower, upper] band; y axis on multiples of 0.05", () => {
     const [chart] = fig2Charts([panel]);
     expect(chart).toEqual({
       key: 'demo|test|3,4|resnet18-w8',
@@ -113,17 +125,33 @@ describe('Fig 2 charts', () => {
       subtitle: 'referable grades 3, 4 · resnet18-w8',
       data: [
         { fraction: 0.5, 'IWNE-FS': 0.7, 'IWNE-FS band': [0.63, 0.77], 'IWNE-FS error': [0.07, 0.07] },
-        { fraction: 1, 'IWNE-FS': 0.8, 'IWNE-FS band': [0.74, 0.86], 'IWNE-FS error': [0.06, 0.06], 'IFI-FS': 0.9, 'IFI-FS band': [0.86, 0.94], 'IFI-FS error': [0.04, 0.04] },
+        {
+          fraction: 1,
+          'IWNE-FS': 0.8,
+          'IWNE-FS band': [0.74, 0.86],
+          'IWNE-FS error': [0.06, 0.06],
+          'IFI-FS': 0.9,
+          'IFI-FS band': [0.86, 0.94],
+          'IFI-FS error': [0.04, 0.04],
+        },
       ],
       series: [
-        { strategy: 'IWNE-FS', valueKey: 'IWNE-FS', bandKey: 'IWNE-FS band', errorKey: 'IWNE-FS error', band: 'mean-delong-ci', drawBand: true },
+        {
+          strategy: 'IWNE-FS',
+          valueKey: 'IWNE-FS',
+          bandKey: 'IWNE-FS band',
+          errorKey: 'IWNE-FS error',
+          band: 'mean-delong-ci',
+          drawBand: true,
+        },
         { strategy: 'IFI-FS', valueKey: 'IFI-FS', bandKey: 'IFI-FS band', errorKey: 'IFI-FS error', band: 'delong-ci', drawBand: false },
       ],
       xTicks: [0.5, 1],
       yDomain: [0.6, 0.95],
       yTicks: [0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95],
       yDecimals: 2,
-      description: 'AUC against label fraction on demo · test split (referable grades 3, 4 · resnet18-w8). IWNE-FS: 0.700 at 50 %, 0.800 at 100 %. IFI-FS: 0.900 at 100 %.',
+      description:
+        'AUC against label fraction on demo · test split (referable grades 3, 4 · resnet18-w8). IWNE-FS: 0.700 at 50 %, 0.800 at 100 %. IFI-FS: 0.900 at 100 %.',
     });
   });
 
@@ -133,7 +161,15 @@ describe('Fig 2 charts', () => {
     expect(aucAxis(0, 0.06)).toEqual({ domain: [0, 0.1], ticks: [0, 0.05, 0.1], decimals: 2 });
     expect(aucAxis(0.05, 0.82)).toEqual({ domain: [0, 0.9], ticks: [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9], decimals: 1 });
     expect(aucAxis(0.7, 0.8)).toEqual({ domain: [0.7, 0.8], ticks: [0.7, 0.75, 0.8], decimals: 2 });
-    const edge: Fig2Panel = { ...panel, series: [{ strategy: 'IWNE-CL', points: [{ fraction: 0.2, seeds: [0], runs: ['x'], meanAuc: 1, lower: 1, upper: 1, band: 'delong-ci', minAuc: 1, maxAuc: 1 }] }] };
+    const edge: Fig2Panel = {
+      ...panel,
+      series: [
+        {
+          strategy: 'IWNE-CL',
+          points: [{ fraction: 0.2, seeds: [0], runs: ['x'], meanAuc: 1, lower: 1, upper: 1, band: 'delong-ci', minAuc: 1, maxAuc: 1 }],
+        },
+      ],
+    };
     expect(fig2Charts([edge])[0]!.yDomain).toEqual([0.95, 1]);
     expect(fig2Charts([])).toEqual([]);
   });
@@ -175,7 +211,23 @@ describe('tables', () => {
       b: { runId: 'iwne', strategy: 'IWNE-FS', evaluation: 'iwne__demo__test' },
       overlapsTraining: false,
     };
-    const ok: PairedComparison = { ...base, test: { n: 120, positives: 40, aucA: 0.85, aucB: 0.8, difference: 0.05, se: 0.02, z: 2.5, p: 0.0124, lower: 0.0108, upper: 0.0892, level: 0.95 }, error: null };
+    const ok: PairedComparison = {
+      ...base,
+      test: {
+        n: 120,
+        positives: 40,
+        aucA: 0.85,
+        aucB: 0.8,
+        difference: 0.05,
+        se: 0.02,
+        z: 2.5,
+        p: 0.0124,
+        lower: 0.0108,
+        upper: 0.0892,
+        level: 0.95,
+      },
+      error: null,
+    };
     const bad: PairedComparison = { ...base, test: null, error: 'The two evaluations hold different images' };
     expect(comparisonRows([ok, bad])).toEqual([
       {
@@ -245,7 +297,11 @@ describe('ROC series', () => {
   });
 
   it('offers every evaluation of the table, labelled as in the table', () => {
-    expect(evaluationChoices({ rows: [row(), row({ evaluation: 'x__ext__all', datasetId: 'ext', split: 'all', strategy: 'IFI-CL', fraction: 1, seed: 2 })] })).toEqual([
+    expect(
+      evaluationChoices({
+        rows: [row(), row({ evaluation: 'x__ext__all', datasetId: 'ext', split: 'all', strategy: 'IFI-CL', fraction: 1, seed: 2 })],
+      }),
+    ).toEqual([
       { name: 'iwne-fs-r__demo__test', label: 'IWNE-FS · 50 % · seed 0 on demo · test split' },
       { name: 'x__ext__all', label: 'IFI-CL · 100 % · seed 2 on ext · all images' },
     ]);
@@ -269,7 +325,14 @@ describe('the Evaluate form', () => {
   });
 
   it('offers finished runs only', () => {
-    const view: GridView = { spec: null, cells: [cell({ runId: 'done-1' }), cell({ runId: 'pending', status: 'pending' }), cell({ runId: 'done-2', fraction: 0.5, spec: null })] };
+    const view: GridView = {
+      spec: null,
+      cells: [
+        cell({ runId: 'done-1' }),
+        cell({ runId: 'pending', status: 'pending' }),
+        cell({ runId: 'done-2', fraction: 0.5, spec: null }),
+      ],
+    };
     expect(finishedRuns(view)).toEqual([
       { runId: 'done-1', label: 'IWNE-FS · 100 % · seed 0 (resnet18-w8, 48 px)', inputSize: 48 },
       { runId: 'done-2', label: 'IWNE-FS · 50 % · seed 0', inputSize: null },
@@ -277,7 +340,7 @@ describe('the Evaluate form', () => {
     expect(finishedRuns(null)).toEqual([]);
   });
 
-  it('offers graded, preprocessed datasets at the run\'s input size, with their splits (test first when there is one)', () => {
+  it("offers graded, preprocessed datasets at the run's input size, with their splits (test first when there is one)", () => {
     const d = (id: string, over: Record<string, unknown> = {}): DatasetSummary =>
       ({
         readable: true,
@@ -289,7 +352,15 @@ describe('the Evaluate form', () => {
         splits: { train: 30, test: 10 },
         ...over,
       }) as unknown as DatasetSummary;
-    const choices = evalDatasetChoices([d('demo'), d('big', { settings: { inputSize: 224 } }), d('folder', { splits: { none: 40 } }), d('seg', { grades: { ungraded: 40 } })], 48);
+    const choices = evalDatasetChoices(
+      [
+        d('demo'),
+        d('big', { settings: { inputSize: 224 } }),
+        d('folder', { splits: { none: 40 } }),
+        d('seg', { grades: { ungraded: 40 } }),
+      ],
+      48,
+    );
     expect(choices).toEqual([
       {
         id: 'demo',
@@ -327,10 +398,23 @@ describe('the Evaluate form', () => {
     ]);
   });
 
-  it('follows the study\'s latest evaluate.run job; refreshes when one finishes', () => {
+  it("follows the study's latest evaluate.run job; refreshes when one finishes", () => {
     const j = (id: string, status: JobState['status'], createdAt: string, studyPath = STUDY): JobState =>
-      ({ id, kind: 'evaluate.run', status, createdAt, studyPath, params: {}, progress: { done: 0, total: 1, message: '', etaSeconds: null } }) as unknown as JobState;
-    const jobs = [j('1', 'succeeded', '2025-03-01T10:00:00.000Z'), j('2', 'running', '2025-03-01T11:00:00.000Z'), j('3', 'queued', '2025-03-01T12:00:00.000Z', '/other'), j('4', 'succeeded', '2025-03-01T09:00:00.000Z')];
+      ({
+        id,
+        kind: 'evaluate.run',
+        status,
+        createdAt,
+        studyPath,
+        params: {},
+        progress: { done: 0, total: 1, message: '', etaSeconds: null },
+      }) as unknown as JobState;
+    const jobs = [
+      j('1', 'succeeded', '2025-03-01T10:00:00.000Z'),
+      j('2', 'running', '2025-03-01T11:00:00.000Z'),
+      j('3', 'queued', '2025-03-01T12:00:00.000Z', '/other'),
+      j('4', 'succeeded', '2025-03-01T09:00:00.000Z'),
+    ];
     expect(latestEvaluationJob(jobs, STUDY)?.id).toBe('2');
     expect(latestEvaluationJob(jobs, null)).toBeNull();
     expect(finishedEvaluationsSignature(jobs, STUDY)).toBe('1,4');

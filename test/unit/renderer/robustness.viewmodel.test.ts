@@ -20,7 +20,16 @@ import {
 } from '../../../src-renderer/features/robustness/robustness.viewmodel';
 
 function result(over: Partial<RobustnessResult> = {}): RobustnessResult {
-  const model = (runId: string, strategy: 'IWNE-FS' | 'IWNE-CL', cells: RobustnessResult['models'][number]['cells']) => ({ runId, strategy, fraction: 1, seed: 0, arch: 'resnet18-w8', inputSize: 64, referable: [3, 4], cells });
+  const model = (runId: string, strategy: 'IWNE-FS' | 'IWNE-CL', cells: RobustnessResult['models'][number]['cells']) => ({
+    runId,
+    strategy,
+    fraction: 1,
+    seed: 0,
+    arch: 'resnet18-w8',
+    inputSize: 64,
+    referable: [3, 4],
+    cells,
+  });
   return {
     schemaVersion: 1,
     name: 'demo__0123456789',
@@ -71,7 +80,7 @@ function result(over: Partial<RobustnessResult> = {}): RobustnessResult {
 }
 
 describe('Fig 4', () => {
-  it('rows = corruptions in the result\'s order with a value per severity, opacities by severity, a symmetric nice axis', () => {
+  it("rows = corruptions in the result's order with a value per severity, opacities by severity, a symmetric nice axis", () => {
     const [chart, ...rest] = fig4Charts(result());
     expect(rest).toEqual([]);
     expect(chart).toEqual({
@@ -92,7 +101,8 @@ describe('Fig 4', () => {
       ticks: [-0.05, -0.025, 0, 0.025, 0.05],
       decimals: 3,
       height: 56 + 2 * 30,
-      description: 'IWNE: CL − FS (fraction 1, seed 0): CL minus FS mean probability of the true class per corruption and severity; 2 of 4 bars are positive (CL more robust), largest magnitude 0.040.',
+      description:
+        'IWNE: CL − FS (fraction 1, seed 0): CL minus FS mean probability of the true class per corruption and severity; 2 of 4 bars are positive (CL more robust), largest magnitude 0.040.',
     });
   });
 
@@ -107,8 +117,30 @@ describe('Fig 4', () => {
 describe('per-model table', () => {
   it('clean vs the mean over every corruption × severity, the change, and the AUCs (missing ones skipped)', () => {
     expect(robustnessTable(result())).toEqual([
-      { key: 'fs', runId: 'fs', strategy: 'IWNE-FS', run: 'IWNE-FS · 100 % · seed 0', clean: '0.750', corrupted: '0.375', change: '−0.375', worse: true, cleanAuc: '0.875', corruptedAuc: '0.625' },
-      { key: 'cl', runId: 'cl', strategy: 'IWNE-CL', run: 'IWNE-CL · 100 % · seed 0', clean: '0.500', corrupted: '—', change: '—', worse: false, cleanAuc: '0.500', corruptedAuc: '—' },
+      {
+        key: 'fs',
+        runId: 'fs',
+        strategy: 'IWNE-FS',
+        run: 'IWNE-FS · 100 % · seed 0',
+        clean: '0.750',
+        corrupted: '0.375',
+        change: '−0.375',
+        worse: true,
+        cleanAuc: '0.875',
+        corruptedAuc: '0.625',
+      },
+      {
+        key: 'cl',
+        runId: 'cl',
+        strategy: 'IWNE-CL',
+        run: 'IWNE-CL · 100 % · seed 0',
+        clean: '0.500',
+        corrupted: '—',
+        change: '—',
+        worse: false,
+        cleanAuc: '0.500',
+        corruptedAuc: '—',
+      },
     ]);
   });
 
@@ -120,7 +152,7 @@ describe('per-model table', () => {
 });
 
 describe('gallery, choices, command', () => {
-  it('the gallery grid: clean, then a row per corruption (Fig 4\'s order) and a column per severity; missing files are null', () => {
+  it("the gallery grid: clean, then a row per corruption (Fig 4's order) and a column per severity; missing files are null", () => {
     expect(galleryModel(result())).toEqual({
       image: 'img-7',
       clean: { severity: 0, file: 'gallery/clean-0.png', alt: 'clean image' },
@@ -160,7 +192,9 @@ describe('gallery, choices, command', () => {
   });
 
   it('the command names corruptions and severities only when not all', () => {
-    expect(robustnessCommand('/s', ['fs', 'cl'], 'demo', { images: 200, corruptions: [], severities: [1, 2, 3, 4, 5] })).toBe('npx funduslab robustness --study /s --runs fs,cl --dataset demo --images 200');
+    expect(robustnessCommand('/s', ['fs', 'cl'], 'demo', { images: 200, corruptions: [], severities: [1, 2, 3, 4, 5] })).toBe(
+      'npx funduslab robustness --study /s --runs fs,cl --dataset demo --images 200',
+    );
     expect(robustnessCommand('/s', ['fs'], 'demo', { images: 16, corruptions: ['fog', 'pixelate'], severities: [3, 1] })).toBe(
       'npx funduslab robustness --study /s --runs fs --dataset demo --images 16 --corruptions fog,pixelate --severities 1,3',
     );

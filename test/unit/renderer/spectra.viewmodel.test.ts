@@ -62,7 +62,19 @@ function spectra(strategy: TrainingStrategy, o: Over = {}): SpectraResult {
     bins: k,
     gramPrecision: 'float64',
     backend: 'wasm',
-    layers: kappas.map((kappa, i) => ({ name: i === 0 ? 'conv1' : `layer1.${i}.bn1`, kind: i === 0 ? 'conv' : 'bn', moduleIndex: i, shape: [8, 8, 4], features: 256, constantFeatures: 0, k: 11, eigenvalues: [], kappa, pHigh: 1, pLow: 1 })),
+    layers: kappas.map((kappa, i) => ({
+      name: i === 0 ? 'conv1' : `layer1.${i}.bn1`,
+      kind: i === 0 ? 'conv' : 'bn',
+      moduleIndex: i,
+      shape: [8, 8, 4],
+      features: 256,
+      constantFeatures: 0,
+      k: 11,
+      eigenvalues: [],
+      kappa,
+      pHigh: 1,
+      pLow: 1,
+    })),
     firstLayer: {
       layer: 'conv1',
       eigenvalues: [],
@@ -76,7 +88,14 @@ function spectra(strategy: TrainingStrategy, o: Over = {}): SpectraResult {
       paretoAlpha: o.paretoAlpha === undefined ? null : o.paretoAlpha,
     },
     timings: { dataMs: 0, forwardMs: 0, gramMs: 0, eigenMs: 0, fitMs: 0, totalMs: 0, forwardPasses: 1 },
-    run: { runId, strategy, fraction: o.fraction ?? 1, seed: o.seed ?? 0, arch: 'resnet18-w8', normalisation: { mean: [0, 0, 0], std: [1, 1, 1], source: 'dataset' } },
+    run: {
+      runId,
+      strategy,
+      fraction: o.fraction ?? 1,
+      seed: o.seed ?? 0,
+      arch: 'resnet18-w8',
+      normalisation: { mean: [0, 0, 0], std: [1, 1, 1], source: 'dataset' },
+    },
     dataset: { datasetId: o.datasetId ?? 'demo', split: 'test', available: 40, seed: 0, imageIds: [] },
     created: '2026-01-02T03:04:05.000Z',
   };
@@ -84,7 +103,11 @@ function spectra(strategy: TrainingStrategy, o: Over = {}): SpectraResult {
 
 describe('Fig 3a', () => {
   it('κ per layer as rows (null κ left out), decades on a log axis, one panel per initialisation, FS solid and CL dashed', () => {
-    const charts = fig3aCharts([spectra('IWNE-FS', { kappas: [2, 20, null, 5] }), spectra('IWNE-CL', { kappas: [3, 30, 300] }), spectra('IFI-FS', { kappas: [1.5, 1.5] })]);
+    const charts = fig3aCharts([
+      spectra('IWNE-FS', { kappas: [2, 20, null, 5] }),
+      spectra('IWNE-CL', { kappas: [3, 30, 300] }),
+      spectra('IFI-FS', { kappas: [1.5, 1.5] }),
+    ]);
     expect(charts.map((c) => c.key)).toEqual(['fig3a-IWNE', 'fig3a-IFI']);
     const [iwne, ifi] = charts;
     expect(iwne!.data).toEqual([
@@ -104,7 +127,9 @@ describe('Fig 3a', () => {
     expect(iwne!.xDomain).toEqual([0, 3]);
     expect(iwne!.xNames).toEqual(['conv1', 'layer1.1.bn1', 'layer1.2.bn1', 'layer1.3.bn1']);
     expect(iwne!.title).toBe('IWNE: condition number per layer');
-    expect(iwne!.description).toBe('IWNE: condition number per layer, log scale. IWNE-FS (f 1, s 0): κ from 2 to 20 over 3 layers. IWNE-CL (f 1, s 0): κ from 3 to 300 over 3 layers.');
+    expect(iwne!.description).toBe(
+      'IWNE: condition number per layer, log scale. IWNE-FS (f 1, s 0): κ from 2 to 20 over 3 layers. IWNE-CL (f 1, s 0): κ from 3 to 300 over 3 layers.',
+    );
     // all κ in one decade boundary: the shared domain [1, 1] widens to one decade
     expect(ifi!.yDomain).toEqual([1, 10]);
     expect(ifi!.yTicks).toEqual([1, 10]);
@@ -114,7 +139,16 @@ describe('Fig 3a', () => {
   it('decade ticks (every second decade beyond 7) and their labels', () => {
     expect(decadeTicks(0.1, 100)).toEqual([0.1, 1, 10, 100]);
     expect(decadeTicks(0.01, 1e6)).toEqual([0.01, 1, 100, 10000, 1000000]);
-    expect([0.01, 0.1, 1, 10, 1000, 1e4, 1e12, 1e-3].map(formatPowerOfTen)).toEqual(['0.01', '0.1', '1', '10', '1000', '10⁴', '10¹²', '10⁻³']);
+    expect([0.01, 0.1, 1, 10, 1000, 1e4, 1e12, 1e-3].map(formatPowerOfTen)).toEqual([
+      '0.01',
+      '0.1',
+      '1',
+      '10',
+      '1000',
+      '10⁴',
+      '10¹²',
+      '10⁻³',
+    ]);
     expect([1.23456, 12345.6, null].map(formatKappa)).toEqual(['1.23', '1.23e+4', '—']);
   });
 
@@ -127,7 +161,10 @@ describe('Fig 3a', () => {
 
 describe('Fig 3b', () => {
   it('the mirrored density, then the tails with a break at 0, on nice linear axes', () => {
-    const [full, tail] = fig3bCharts([spectra('IWNE-FS'), spectra('IWNE-CL', { density: [0.05, 0.15, 0.3, 0.3, 0.15, 0.05], kurtosis: 0.5 })]);
+    const [full, tail] = fig3bCharts([
+      spectra('IWNE-FS'),
+      spectra('IWNE-CL', { density: [0.05, 0.15, 0.3, 0.3, 0.15, 0.05], kurtosis: 0.5 }),
+    ]);
     expect(full!.data).toEqual([
       { x: -3, s0: 0.1, s1: 0.05 },
       { x: -2, s0: 0.15, s1: 0.15 },
@@ -166,16 +203,60 @@ describe('Fig 3b', () => {
 });
 
 describe('Table 2, groups, commands', () => {
-  it('formats the shared table2Rows as the report does, strategies in the paper\'s order', () => {
-    const lognorm = { distribution: 'lognorm' as const, names: ['s', 'loc', 'scale'], params: [0.5, -1, 2.5], logLikelihood: -2, rss: 0.00123, method: 'nelder-mead' as const, iterations: 40, converged: true, pdfAtCentres: [] };
-    const other = (d: 'expon' | 'pareto' | 'norm', rss: number) => ({ ...lognorm, distribution: d, names: ['loc', 'scale'], params: [0, 1], rss });
+  it("formats the shared table2Rows as the report does, strategies in the paper's order", () => {
+    const lognorm = {
+      distribution: 'lognorm' as const,
+      names: ['s', 'loc', 'scale'],
+      params: [0.5, -1, 2.5],
+      logLikelihood: -2,
+      rss: 0.00123,
+      method: 'nelder-mead' as const,
+      iterations: 40,
+      converged: true,
+      pdfAtCentres: [],
+    };
+    const other = (d: 'expon' | 'pareto' | 'norm', rss: number) => ({
+      ...lognorm,
+      distribution: d,
+      names: ['loc', 'scale'],
+      params: [0, 1],
+      rss,
+    });
     const rows = table2Model([
-      spectra('IWNE-CL', { fits: [lognorm, other('expon', 0.002), other('pareto', 0.003), other('norm', 0.004)], best: 'lognorm', kurtosis: 1.234, paretoAlpha: 2.3456, seed: 1 }),
+      spectra('IWNE-CL', {
+        fits: [lognorm, other('expon', 0.002), other('pareto', 0.003), other('norm', 0.004)],
+        best: 'lognorm',
+        kurtosis: 1.234,
+        paretoAlpha: 2.3456,
+        seed: 1,
+      }),
       spectra('IWNE-FS', { fits: [], best: null }),
     ]);
     expect(rows).toEqual([
-      { key: 'iwne-fs-r__demo', strategy: 'IWNE-FS', run: 'IWNE-FS · 100 % · seed 0', runId: 'iwne-fs-r', best: '—', parameters: '—', rss: '—', kurtosis: '-1.25', paretoAlpha: '—', runnerUp: '—' },
-      { key: 'iwne-cl-r__demo', strategy: 'IWNE-CL', run: 'IWNE-CL · 100 % · seed 1', runId: 'iwne-cl-r', best: 'lognorm', parameters: 's=0.5000, loc=-1.000, scale=2.500', rss: '1.23e-3', kurtosis: '1.23', paretoAlpha: '2.35', runnerUp: 'expon, pareto' },
+      {
+        key: 'iwne-fs-r__demo',
+        strategy: 'IWNE-FS',
+        run: 'IWNE-FS · 100 % · seed 0',
+        runId: 'iwne-fs-r',
+        best: '—',
+        parameters: '—',
+        rss: '—',
+        kurtosis: '-1.25',
+        paretoAlpha: '—',
+        runnerUp: '—',
+      },
+      {
+        key: 'iwne-cl-r__demo',
+        strategy: 'IWNE-CL',
+        run: 'IWNE-CL · 100 % · seed 1',
+        runId: 'iwne-cl-r',
+        best: 'lognorm',
+        parameters: 's=0.5000, loc=-1.000, scale=2.500',
+        rss: '1.23e-3',
+        kurtosis: '1.23',
+        paretoAlpha: '2.35',
+        runnerUp: 'expon, pareto',
+      },
     ]);
   });
 
@@ -199,7 +280,9 @@ describe('Table 2, groups, commands', () => {
       "npx funduslab spectra --study '/studies/my study' --run b --dataset demo-eval --images 64",
     ]);
     expect(spectraPlaceholderCommand('/s')).toBe('npx funduslab spectra --study /s --run <run-id> --dataset <dataset-id>');
-    expect(spectraSummary([spectra('IWNE-FS', { kappas: [2, 3, 4] })])).toBe('N = 12 images of demo (test split) at 64 px; top-11 eigenvalues per layer (k requested 100); κ = |P99.9(λ)| / |P90(λ)|; 3 layers.');
+    expect(spectraSummary([spectra('IWNE-FS', { kappas: [2, 3, 4] })])).toBe(
+      'N = 12 images of demo (test split) at 64 px; top-11 eigenvalues per layer (k requested 100); κ = |P99.9(λ)| / |P90(λ)|; 3 layers.',
+    );
     expect(spectraSummary([])).toBe('');
   });
 });

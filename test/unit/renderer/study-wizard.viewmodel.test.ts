@@ -20,7 +20,12 @@ import {
 const dataset = readableDataset;
 const eyepacs = dataset('eyepacs');
 const messidor = dataset('messidor', { splits: { none: 30 }, perSplitGrade: { none: { '0': 20, '2': 6, '4': 4 } } });
-const idrid = dataset('idrid-seg', { splits: { none: 5 }, grades: { ungraded: 5 }, perSplitGrade: { none: { ungraded: 5 } }, masks: { MA: 5, EX: 4 } });
+const idrid = dataset('idrid-seg', {
+  splits: { none: 5 },
+  grades: { ungraded: 5 },
+  perSplitGrade: { none: { ungraded: 5 } },
+  masks: { MA: 5, EX: 4 },
+});
 const all = [eyepacs, messidor, idrid];
 
 describe('test sets and analyses', () => {
@@ -29,9 +34,30 @@ describe('test sets and analyses', () => {
     expect(gradedIn(eyepacs as ReadableDatasetSummary, 'all')).toBe(50);
     expect(gradedIn(idrid as ReadableDatasetSummary, 'all')).toBe(0); // ungraded does not count
     expect(testSetChoices(all, 'eyepacs')).toEqual([
-      { id: 'eyepacs', split: 'test', images: 10, label: 'eyepacs — test split, 10 graded images', overlapsTraining: false, disabledReason: null },
-      { id: 'messidor', split: 'all', images: 30, label: 'messidor — all images, 30 graded images', overlapsTraining: false, disabledReason: null },
-      { id: 'idrid-seg', split: 'all', images: 0, label: 'idrid-seg — all images, 0 graded images', overlapsTraining: false, disabledReason: 'no graded images' },
+      {
+        id: 'eyepacs',
+        split: 'test',
+        images: 10,
+        label: 'eyepacs — test split, 10 graded images',
+        overlapsTraining: false,
+        disabledReason: null,
+      },
+      {
+        id: 'messidor',
+        split: 'all',
+        images: 30,
+        label: 'messidor — all images, 30 graded images',
+        overlapsTraining: false,
+        disabledReason: null,
+      },
+      {
+        id: 'idrid-seg',
+        split: 'all',
+        images: 0,
+        label: 'idrid-seg — all images, 0 graded images',
+        overlapsTraining: false,
+        disabledReason: 'no graded images',
+      },
     ]);
     // A training dataset without a test split would be evaluated on its own training images: flagged.
     expect(testSetChoices([messidor], 'messidor')[0]!.overlapsTraining).toBe(true);
@@ -54,17 +80,31 @@ describe('test sets and analyses', () => {
     const form = defaultAnalyses(all, 'eyepacs');
     expect(checkAnalyses(form, all)).toEqual({});
     expect(checkAnalyses({ ...form, testSets: [] }, all).testSets).toMatch(/at least one test set/);
-    expect(checkAnalyses({ ...form, testSets: [{ datasetId: 'gone', split: 'test' }] }, all).testSets).toBe('Dataset gone is not in the study (any more).');
-    expect(checkAnalyses({ ...form, spectra: { ...form.spectra, images: '2' } }, all).spectra).toBe('Images: a whole number from 3 to 4,096');
+    expect(checkAnalyses({ ...form, testSets: [{ datasetId: 'gone', split: 'test' }] }, all).testSets).toBe(
+      'Dataset gone is not in the study (any more).',
+    );
+    expect(checkAnalyses({ ...form, spectra: { ...form.spectra, images: '2' } }, all).spectra).toBe(
+      'Images: a whole number from 3 to 4,096',
+    );
     expect(checkAnalyses({ ...form, robustness: { ...form.robustness, images: 'x' } }, all).robustness).toMatch(/whole number from 2/);
     expect(checkAnalyses({ ...form, spectra: { ...form.spectra, enabled: false, images: 'x' } }, all).spectra).toBeUndefined(); // a disabled analysis is not checked
-    expect(checkAnalyses({ ...form, explain: { enabled: true, datasetId: 'eyepacs' } }, all).explain).toBe('Choose a dataset with lesion masks.');
+    expect(checkAnalyses({ ...form, explain: { enabled: true, datasetId: 'eyepacs' } }, all).explain).toBe(
+      'Choose a dataset with lesion masks.',
+    );
   });
 
   it('builds a valid study plan: analyses on the largest fraction and first seed; reads it back', () => {
     const grid = { strategies: ['IWNE-FS', 'IFI-FS'] as const, fractions: [0.5, 0.1, 1], seeds: [3, 1], base: { datasetId: 'eyepacs' } };
-    const form = { ...defaultAnalyses(all, 'eyepacs'), testSets: [{ datasetId: 'eyepacs', split: 'test' as const }, { datasetId: 'messidor', split: 'all' as const }] };
-    const plan = StudyPlan.parse(buildStudyPlan({ ...grid, strategies: [...grid.strategies] }, { ...form, robustness: { ...form.robustness, enabled: false } }));
+    const form = {
+      ...defaultAnalyses(all, 'eyepacs'),
+      testSets: [
+        { datasetId: 'eyepacs', split: 'test' as const },
+        { datasetId: 'messidor', split: 'all' as const },
+      ],
+    };
+    const plan = StudyPlan.parse(
+      buildStudyPlan({ ...grid, strategies: [...grid.strategies] }, { ...form, robustness: { ...form.robustness, enabled: false } }),
+    );
     expect(plan).toMatchObject({
       study: '.',
       evaluate: [
@@ -86,7 +126,21 @@ describe('test sets and analyses', () => {
 
 describe('compute step', () => {
   const job = (id: string, status: JobState['status'], params: object, createdAt: string, result: unknown = null): JobState =>
-    ({ id, kind: 'engine.benchmark', title: '', status, params, studyPath: null, createdAt, startedAt: null, endedAt: null, progress: { done: 0, total: 1, message: '', etaSeconds: null }, result, error: null, log: [] }) as unknown as JobState;
+    ({
+      id,
+      kind: 'engine.benchmark',
+      title: '',
+      status,
+      params,
+      studyPath: null,
+      createdAt,
+      startedAt: null,
+      endedAt: null,
+      progress: { done: 0, total: 1, message: '', etaSeconds: null },
+      result,
+      error: null,
+      log: [],
+    }) as unknown as JobState;
   const config = { arch: 'resnet18-w8', inputSize: 48, batchSize: 16 };
 
   it('uses the latest succeeded measurement of exactly this configuration', () => {
@@ -102,9 +156,32 @@ describe('compute step', () => {
   });
 
   it('estimates the study from the measurement (one run: its training, validation and evaluation)', () => {
-    const grid = { strategies: ['IWNE-FS' as const], fractions: [1], seeds: [0], base: { datasetId: 'eyepacs', epochs: 2, validationFraction: 0.25 } };
-    const form = { ...defaultAnalyses(all, 'eyepacs'), spectra: { enabled: false, datasetId: '', images: '3' }, robustness: { enabled: false, datasetId: '', images: '2' }, explain: { enabled: false, datasetId: '' } };
-    const bench = { backend: 'wasm', threads: 1, arch: 'resnet18-w8', inputSize: 48, batchSize: 16, forwardMsPerImage: 10, trainMsPerImage: 30, augmentFsMsPerImage: 5, augmentClMsPerImage: 20, maxTrainBatch: 64, seconds: 1, measuredAt: '' } as const;
+    const grid = {
+      strategies: ['IWNE-FS' as const],
+      fractions: [1],
+      seeds: [0],
+      base: { datasetId: 'eyepacs', epochs: 2, validationFraction: 0.25 },
+    };
+    const form = {
+      ...defaultAnalyses(all, 'eyepacs'),
+      spectra: { enabled: false, datasetId: '', images: '3' },
+      robustness: { enabled: false, datasetId: '', images: '2' },
+      explain: { enabled: false, datasetId: '' },
+    };
+    const bench = {
+      backend: 'wasm',
+      threads: 1,
+      arch: 'resnet18-w8',
+      inputSize: 48,
+      batchSize: 16,
+      forwardMsPerImage: 10,
+      trainMsPerImage: 30,
+      augmentFsMsPerImage: 5,
+      augmentClMsPerImage: 20,
+      maxTrainBatch: 64,
+      seconds: 1,
+      measuredAt: '',
+    } as const;
     const { estimate, error } = studyEstimate(grid, form, all, bench);
     expect(error).toBeNull();
     // 40 graded training-split images: 10 validation, 30 training; 2 epochs; evaluation on 10 test images.
@@ -115,7 +192,20 @@ describe('compute step', () => {
   });
 
   it('warns when the training batch does not fit the measured backend’s memory', () => {
-    const bench = { backend: 'wasm', threads: 2, arch: 'resnet50', inputSize: 224, batchSize: 32, forwardMsPerImage: 145, trainMsPerImage: 1100, augmentFsMsPerImage: 5, augmentClMsPerImage: 20, maxTrainBatch: 4, seconds: 9, measuredAt: '' } as const;
+    const bench = {
+      backend: 'wasm',
+      threads: 2,
+      arch: 'resnet50',
+      inputSize: 224,
+      batchSize: 32,
+      forwardMsPerImage: 145,
+      trainMsPerImage: 1100,
+      augmentFsMsPerImage: 5,
+      augmentClMsPerImage: 20,
+      maxTrainBatch: 4,
+      seconds: 9,
+      measuredAt: '',
+    } as const;
     expect(batchWarning(32, bench, ['IWNE-FS'])).toBe(
       "Batch size 32 does not fit in the wasm backend's 4 GB at resnet50, 224 px: at most 4 (the runs would refuse to start). Lower the batch size on the Hyperparameters step, or use the GPU backend.",
     );

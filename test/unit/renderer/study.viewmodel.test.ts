@@ -1,6 +1,12 @@
 import { describe, it, expect } from 'vitest';
 import type { StudySummary } from '../../../src-shared/study';
-import { checkCreateStudy, checkOpenStudy, examplePath, recentRows, studySummaryRows } from '../../../src-renderer/features/study/study.viewmodel';
+import {
+  checkCreateStudy,
+  checkOpenStudy,
+  examplePath,
+  recentRows,
+  studySummaryRows,
+} from '../../../src-renderer/features/study/study.viewmodel';
 
 describe('study form checks (same schemas as the main side)', () => {
   it('accepts an absolute path and a name', () => {

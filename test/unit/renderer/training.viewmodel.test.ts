@@ -10,12 +10,32 @@ import type { DatasetSummary } from '../../../src-shared/contract';
 import { GridSpec, cellSpecInput, type GridCell, type GridView, type RunDetail } from '../../../src-shared/grid';
 import type { JobState } from '../../../src-shared/jobs';
 import { TrainingSpec, type TrainingEpochLog } from '../../../src-shared/training';
-import { DEFAULT_HYPER, FIELD_HELP, INITIAL_GRID_FORM, hyperFields, type GridForm } from '../../../src-renderer/features/training/study-wizard/grid-form.viewmodel';
-import { addSorted, checkGridForm, checkGridStep, gridSteps, parseFraction, parseSeed, stepOfField, weightsWarnings } from '../../../src-renderer/features/training/study-wizard/grid-steps.viewmodel';
+import {
+  DEFAULT_HYPER,
+  FIELD_HELP,
+  INITIAL_GRID_FORM,
+  hyperFields,
+  type GridForm,
+} from '../../../src-renderer/features/training/study-wizard/grid-form.viewmodel';
+import {
+  addSorted,
+  checkGridForm,
+  checkGridStep,
+  gridSteps,
+  parseFraction,
+  parseSeed,
+  stepOfField,
+  weightsWarnings,
+} from '../../../src-renderer/features/training/study-wizard/grid-steps.viewmodel';
 import { buildGridSpec, fieldOfGridIssue, formFromGrid } from '../../../src-renderer/features/training/study-wizard/grid-spec.viewmodel';
 import { reviewRuns } from '../../../src-renderer/features/training/study-wizard/grid-review.viewmodel';
 import { inputSizeNote, trainingDatasetChoices } from '../../../src-renderer/features/training/study-wizard/training-datasets.viewmodel';
-import { mergeRunStatus, runIdOfJob, trainJobsByRun, trainJobsSignature } from '../../../src-renderer/features/training/run-status.viewmodel';
+import {
+  mergeRunStatus,
+  runIdOfJob,
+  trainJobsByRun,
+  trainJobsSignature,
+} from '../../../src-renderer/features/training/run-status.viewmodel';
 import { gridTable, runCellModel } from '../../../src-renderer/features/training/runs-dashboard.viewmodel';
 import { runCurves, throttleDelay } from '../../../src-renderer/features/training/run-curves.viewmodel';
 import { niceAxis, niceStep, stepDecimals } from '../../../src-renderer/shared/axis.viewmodel';
@@ -62,7 +82,7 @@ function cell(over: Partial<GridCell> = {}): GridCell {
 }
 
 describe('wizard defaults and explanations', () => {
-  it('fills in the paper\'s defaults: ResNet50 at 224 px, IWNE 500 epochs at 1e-4, IFI 50 at 1e-3, MoCo v2 200 epochs at 0.03 with K = 65,536', () => {
+  it("fills in the paper's defaults: ResNet50 at 224 px, IWNE 500 epochs at 1e-4, IFI 50 at 1e-3, MoCo v2 200 epochs at 0.03 with K = 65,536", () => {
     expect(DEFAULT_HYPER).toEqual({
       arch: 'resnet50',
       inputSize: '224',
@@ -79,7 +99,7 @@ describe('wizard defaults and explanations', () => {
     expect(INITIAL_GRID_FORM.seeds).toEqual([0]);
   });
 
-  it('explains each field with the schema\'s own description', () => {
+  it("explains each field with the schema's own description", () => {
     expect(FIELD_HELP.iwneLr).toBe('Base learning rate; default by initialisation: IWNE 1e-4, IFI 1e-3 (paper)');
     expect(FIELD_HELP.ifiEpochs).toBe('Supervised epochs; default by initialisation: IWNE 500, IFI 50 (paper)');
     expect(FIELD_HELP.mocoQueue).toMatch(/^K, negatives in the queue \(MoCo v2: 65536\)/);
@@ -89,7 +109,18 @@ describe('wizard defaults and explanations', () => {
 
   it('shows only the settings the chosen strategies use; the weights step only for IFI', () => {
     expect(hyperFields(['IWNE-FS'])).toEqual(['arch', 'inputSize', 'batchSize', 'iwneEpochs', 'iwneLr']);
-    expect(hyperFields(['IFI-CL', 'IWNE-CL'])).toEqual(['arch', 'inputSize', 'batchSize', 'iwneEpochs', 'iwneLr', 'ifiEpochs', 'ifiLr', 'mocoEpochs', 'mocoLr', 'mocoQueue']);
+    expect(hyperFields(['IFI-CL', 'IWNE-CL'])).toEqual([
+      'arch',
+      'inputSize',
+      'batchSize',
+      'iwneEpochs',
+      'iwneLr',
+      'ifiEpochs',
+      'ifiLr',
+      'mocoEpochs',
+      'mocoLr',
+      'mocoQueue',
+    ]);
     expect(gridSteps(['IWNE-FS', 'IWNE-CL'])).toEqual(['dataset', 'tests', 'strategies', 'fractions', 'hyper', 'compute', 'review']);
     expect(gridSteps(['IFI-FS'])).toEqual(['dataset', 'tests', 'strategies', 'fractions', 'hyper', 'weights', 'compute', 'review']);
   });
@@ -99,7 +130,10 @@ describe('wizard checks', () => {
   it('each step names what is missing or out of range', () => {
     expect(checkGridStep(form({ datasetId: '' }), 'dataset')).toEqual({ datasetId: 'Choose the dataset to train on.' });
     expect(checkGridStep(form({ strategies: [] }), 'strategies')).toEqual({ strategies: 'Choose at least one strategy.' });
-    expect(checkGridStep(form({ fractions: [], seeds: [] }), 'fractions')).toEqual({ fractions: 'Add at least one label fraction.', seeds: 'Add at least one seed.' });
+    expect(checkGridStep(form({ fractions: [], seeds: [] }), 'fractions')).toEqual({
+      fractions: 'Add at least one label fraction.',
+      seeds: 'Add at least one seed.',
+    });
     expect(checkGridStep(form({ arch: 'vgg16', inputSize: '16', batchSize: '2.5', iwneEpochs: '0', iwneLr: '-1' }), 'hyper')).toEqual({
       arch: 'resnet18/34/50/101/152, optionally with "-wN" (e.g. resnet50, resnet18-w8)',
       inputSize: 'Input size: a whole number from 32 to 1024',
@@ -114,7 +148,9 @@ describe('wizard checks', () => {
   });
 
   it('warns about IFI strategies without their weights file', () => {
-    expect(weightsWarnings({ strategies: ['IFI-FS', 'IFI-CL'], imagenetWeights: ' ', mocoWeights: '/w/moco.pth.tar' })).toEqual(['No ImageNet weights file: the IFI-FS runs will be blocked until you set one.']);
+    expect(weightsWarnings({ strategies: ['IFI-FS', 'IFI-CL'], imagenetWeights: ' ', mocoWeights: '/w/moco.pth.tar' })).toEqual([
+      'No ImageNet weights file: the IFI-FS runs will be blocked until you set one.',
+    ]);
     expect(weightsWarnings({ strategies: ['IWNE-FS'], imagenetWeights: '', mocoWeights: '' })).toEqual([]);
   });
 
@@ -134,7 +170,16 @@ describe('wizard checks', () => {
 });
 
 describe('the grid the wizard builds', () => {
-  const tiny = form({ strategies: ['IWNE-FS'], fractions: [1, 0.5], seeds: [0], arch: 'resnet18-w8', inputSize: '48', batchSize: '16', iwneEpochs: '1', iwneLr: '0.002' });
+  const tiny = form({
+    strategies: ['IWNE-FS'],
+    fractions: [1, 0.5],
+    seeds: [0],
+    arch: 'resnet18-w8',
+    inputSize: '48',
+    batchSize: '16',
+    iwneEpochs: '1',
+    iwneLr: '0.002',
+  });
 
   it('puts shared settings in base and epochs/lr per strategy in overrides', () => {
     expect(buildGridSpec(tiny)).toEqual({
@@ -147,7 +192,15 @@ describe('the grid the wizard builds', () => {
   });
 
   it('gives IFI its own epochs and lr, MoCo settings only to IWNE-CL, and a weights file only to the strategy that uses it', () => {
-    const spec = buildGridSpec(form({ strategies: ['IFI-CL', 'IWNE-CL', 'IFI-FS'], imagenetWeights: ' /w/r50.pth ', mocoWeights: '', mocoEpochs: '20', mocoQueue: '4096' }));
+    const spec = buildGridSpec(
+      form({
+        strategies: ['IFI-CL', 'IWNE-CL', 'IFI-FS'],
+        imagenetWeights: ' /w/r50.pth ',
+        mocoWeights: '',
+        mocoEpochs: '20',
+        mocoQueue: '4096',
+      }),
+    );
     expect(spec.strategies).toEqual(['IWNE-CL', 'IFI-FS', 'IFI-CL']);
     expect(spec.overrides).toEqual({
       'IWNE-CL': { epochs: 500, lr: 0.0001, moco: { epochs: 20, lr: 0.03, queueSize: 4096 } },
@@ -163,8 +216,22 @@ describe('the grid the wizard builds', () => {
     expect(reviewRuns(tiny)).toEqual({
       error: null,
       runs: [
-        { runId: 'iwne-fs-resnet18-w8-demo-f0.5-s0', strategy: 'IWNE-FS', fraction: '50 %', seed: 0, training: '1 epoch · lr 0.002', note: null },
-        { runId: 'iwne-fs-resnet18-w8-demo-f1-s0', strategy: 'IWNE-FS', fraction: '100 %', seed: 0, training: '1 epoch · lr 0.002', note: null },
+        {
+          runId: 'iwne-fs-resnet18-w8-demo-f0.5-s0',
+          strategy: 'IWNE-FS',
+          fraction: '50 %',
+          seed: 0,
+          training: '1 epoch · lr 0.002',
+          note: null,
+        },
+        {
+          runId: 'iwne-fs-resnet18-w8-demo-f1-s0',
+          strategy: 'IWNE-FS',
+          fraction: '100 %',
+          seed: 0,
+          training: '1 epoch · lr 0.002',
+          note: null,
+        },
       ],
     });
     const two = reviewRuns(form({ strategies: ['IWNE-CL', 'IFI-FS'], fractions: [0.1], seeds: [0, 1], mocoEpochs: '3' }));
@@ -178,7 +245,14 @@ describe('the grid the wizard builds', () => {
   });
 
   it('reads a stored grid back into the same form, and keeps settings it does not edit', () => {
-    const built = form({ strategies: ['IWNE-CL', 'IFI-FS'], fractions: [0.2, 1], seeds: [1, 4], imagenetWeights: '/w/r50.pth', mocoLr: '0.001', ifiEpochs: '7' });
+    const built = form({
+      strategies: ['IWNE-CL', 'IFI-FS'],
+      fractions: [0.2, 1],
+      seeds: [1, 4],
+      imagenetWeights: '/w/r50.pth',
+      mocoLr: '0.001',
+      ifiEpochs: '7',
+    });
     expect(formFromGrid(GridSpec.parse(buildGridSpec(built)))).toEqual(built);
     // A hand-written grid (CLI): epochs in base, extra settings in base and in an override
     const cli = GridSpec.parse({
@@ -188,11 +262,26 @@ describe('the grid the wizard builds', () => {
     });
     const f = formFromGrid(cli);
     // base.epochs applies to every strategy (IFI too); lr falls back to the per-initialisation default
-    expect([f.datasetId, f.iwneEpochs, f.iwneLr, f.ifiEpochs, f.ifiLr, f.mocoEpochs, f.mocoLr]).toEqual(['eyepacs', '3', '0.0001', '3', '0.001', '9', '0.03']);
+    expect([f.datasetId, f.iwneEpochs, f.iwneLr, f.ifiEpochs, f.ifiLr, f.mocoEpochs, f.mocoLr]).toEqual([
+      'eyepacs',
+      '3',
+      '0.0001',
+      '3',
+      '0.001',
+      '9',
+      '0.03',
+    ]);
     expect(f.keepBase).toEqual({ referable: [2, 3, 4], moco: { temperature: 0.1 } });
     expect(f.keepOverrides).toEqual({ 'IWNE-CL': { classWeights: true, moco: { batchSize: 64 } } });
     const again = buildGridSpec(f);
-    expect(again.base).toEqual({ referable: [2, 3, 4], moco: { temperature: 0.1 }, datasetId: 'eyepacs', arch: 'resnet50', inputSize: 224, batchSize: 32 });
+    expect(again.base).toEqual({
+      referable: [2, 3, 4],
+      moco: { temperature: 0.1 },
+      datasetId: 'eyepacs',
+      arch: 'resnet50',
+      inputSize: 224,
+      batchSize: 32,
+    });
     expect(again.overrides).toEqual({
       'IWNE-FS': { epochs: 3, lr: 0.0001 },
       'IWNE-CL': { classWeights: true, epochs: 3, lr: 0.0001, moco: { batchSize: 64, epochs: 9, lr: 0.03, queueSize: 65536 } },
@@ -200,7 +289,9 @@ describe('the grid the wizard builds', () => {
     // Every cell parses as the same training spec after the round trip.
     const parsedAgain = GridSpec.parse(again);
     for (const strategy of cli.strategies) {
-      expect(TrainingSpec.parse(cellSpecInput(parsedAgain, strategy, 0.5, 1)), strategy).toEqual(TrainingSpec.parse(cellSpecInput(cli, strategy, 0.5, 1)));
+      expect(TrainingSpec.parse(cellSpecInput(parsedAgain, strategy, 0.5, 1)), strategy).toEqual(
+        TrainingSpec.parse(cellSpecInput(cli, strategy, 0.5, 1)),
+      );
     }
     expect(formFromGrid(null)).toEqual(INITIAL_GRID_FORM);
   });
@@ -230,11 +321,24 @@ describe('the grid the wizard builds', () => {
 describe('datasets to train on', () => {
   // The training-dataset choices count the train split and `none`; grades as given.
   const readable = (id: string, over: Partial<Extract<DatasetSummary, { readable: true }>> = {}): DatasetSummary =>
-    readableDataset(id, { items: 40, patients: 20, grades: { '0': 10, '1': 10, '2': 10, '3': 5, '4': 5 }, splits: { train: 30, test: 10 }, perSplitGrade: {}, candidates: 40, ...over });
+    readableDataset(id, {
+      items: 40,
+      patients: 20,
+      grades: { '0': 10, '1': 10, '2': 10, '3': 5, '4': 5 },
+      splits: { train: 30, test: 10 },
+      perSplitGrade: {},
+      candidates: 40,
+      ...over,
+    });
 
   it('offers graded, preprocessed datasets and says why the others are not', () => {
     expect(
-      trainingDatasetChoices([readable('demo'), readable('seg', { grades: { ungraded: 4 } }), readable('raw', { preprocessed: false }), { readable: false, id: 'bad', reason: 'manifest.json missing' }]),
+      trainingDatasetChoices([
+        readable('demo'),
+        readable('seg', { grades: { ungraded: 4 } }),
+        readable('raw', { preprocessed: false }),
+        { readable: false, id: 'bad', reason: 'manifest.json missing' },
+      ]),
     ).toEqual([
       { id: 'demo', label: 'demo — 30 training images, 48 px', disabledReason: null, inputSize: 48 },
       { id: 'seg', label: 'seg — 30 training images, 48 px', disabledReason: 'no graded images', inputSize: 48 },
@@ -259,10 +363,26 @@ describe('run status: grid cell merged with its job', () => {
     expect(mergeRunStatus(c('partial'), { status: 'succeeded', error: null })).toEqual({ status: 'done', reason: null, note: null }); // grid not re-read yet
     expect(mergeRunStatus(c('done'), failed)).toEqual({ status: 'done', reason: null, note: null }); // an old failure of a run finished since
     expect(mergeRunStatus(c('partial'), failed)).toEqual({ status: 'failed', reason: 'out of memory', note: null });
-    expect(mergeRunStatus(c('partial'), { status: 'cancelled', error: null })).toEqual({ status: 'partial', reason: null, note: 'cancelled' });
-    expect(mergeRunStatus(c('pending'), { status: 'interrupted', error: null })).toEqual({ status: 'pending', reason: null, note: 'interrupted (FundusLab stopped)' });
-    expect(mergeRunStatus(c('blocked', 'IFI-FS needs ImageNet weights'), null)).toEqual({ status: 'blocked', reason: 'IFI-FS needs ImageNet weights', note: null });
-    expect(mergeRunStatus(c('invalid', 'runs/x exists with other settings'), { status: 'running', error: null })).toEqual({ status: 'invalid', reason: 'runs/x exists with other settings', note: null });
+    expect(mergeRunStatus(c('partial'), { status: 'cancelled', error: null })).toEqual({
+      status: 'partial',
+      reason: null,
+      note: 'cancelled',
+    });
+    expect(mergeRunStatus(c('pending'), { status: 'interrupted', error: null })).toEqual({
+      status: 'pending',
+      reason: null,
+      note: 'interrupted (FundusLab stopped)',
+    });
+    expect(mergeRunStatus(c('blocked', 'IFI-FS needs ImageNet weights'), null)).toEqual({
+      status: 'blocked',
+      reason: 'IFI-FS needs ImageNet weights',
+      note: null,
+    });
+    expect(mergeRunStatus(c('invalid', 'runs/x exists with other settings'), { status: 'running', error: null })).toEqual({
+      status: 'invalid',
+      reason: 'runs/x exists with other settings',
+      note: null,
+    });
   });
 
   it('matches train.run jobs to runs by defaultRunId of their parameters; the newest job of a run wins; other studies and kinds are ignored', () => {
@@ -284,7 +404,7 @@ describe('run status: grid cell merged with its job', () => {
     expect(trainJobsSignature(jobs, STUDY)).toBe('iwne-fs-resnet18-w8-demo-f0.5-s0:new:queued|iwne-fs-resnet18-w8-demo-f1-s0:f1:running');
   });
 
-  it('a running cell: the job\'s progress and ETA, the folder\'s epochs and best AUC, cancel but no retry', () => {
+  it("a running cell: the job's progress and ETA, the folder's epochs and best AUC, cancel but no retry", () => {
     expect(runCellModel(cell({ status: 'partial', epochsDone: 1, bestValAuc: 0.81234 }), job({ id: 'j1' }))).toEqual({
       runId: 'iwne-fs-resnet18-w8-demo-f0.5-s0',
       strategy: 'IWNE-FS',
@@ -308,13 +428,36 @@ describe('run status: grid cell merged with its job', () => {
   });
 
   it('finished, failed, partial and blocked cells', () => {
-    const done = runCellModel(cell({ status: 'done', epochsDone: 4, bestValAuc: 0.9 }), job({ id: 'j', status: 'succeeded', progress: { done: 120, total: 120, message: 'finished', etaSeconds: 0 } }));
-    expect([done.status, done.percent, done.epochs, done.eta, done.message, done.canCancel, done.canRetry]).toEqual(['done', 100, '4 / 4 epochs', null, null, false, false]);
-    const fail = runCellModel(cell({ status: 'partial', epochsDone: 2 }), job({ id: 'j', status: 'failed', error: { code: 'INTERNAL', message: 'disk full' } }));
+    const done = runCellModel(
+      cell({ status: 'done', epochsDone: 4, bestValAuc: 0.9 }),
+      job({ id: 'j', status: 'succeeded', progress: { done: 120, total: 120, message: 'finished', etaSeconds: 0 } }),
+    );
+    expect([done.status, done.percent, done.epochs, done.eta, done.message, done.canCancel, done.canRetry]).toEqual([
+      'done',
+      100,
+      '4 / 4 epochs',
+      null,
+      null,
+      false,
+      false,
+    ]);
+    const fail = runCellModel(
+      cell({ status: 'partial', epochsDone: 2 }),
+      job({ id: 'j', status: 'failed', error: { code: 'INTERNAL', message: 'disk full' } }),
+    );
     expect([fail.status, fail.statusColor, fail.reason, fail.percent, fail.canRetry]).toEqual(['failed', 'error', 'disk full', 50, true]);
     const partial = runCellModel(cell({ status: 'partial', epochsDone: 3 }), null);
-    expect([partial.status, partial.percent, partial.epochs, partial.canRetry, partial.jobId]).toEqual(['partial', 75, '3 / 4 epochs', false, null]);
-    const queued = runCellModel(cell(), job({ id: 'q', status: 'queued', progress: { done: 0, total: 1, message: 'Waiting for a free worker', etaSeconds: null } }));
+    expect([partial.status, partial.percent, partial.epochs, partial.canRetry, partial.jobId]).toEqual([
+      'partial',
+      75,
+      '3 / 4 epochs',
+      false,
+      null,
+    ]);
+    const queued = runCellModel(
+      cell(),
+      job({ id: 'q', status: 'queued', progress: { done: 0, total: 1, message: 'Waiting for a free worker', etaSeconds: null } }),
+    );
     expect([queued.status, queued.indeterminate, queued.eta, queued.canCancel]).toEqual(['queued', true, null, true]);
     const blocked = runCellModel(cell({ strategy: 'IFI-FS', status: 'blocked', reason: 'needs ImageNet weights' }), null);
     expect([blocked.status, blocked.statusColor, blocked.reason]).toEqual(['blocked', 'warning', 'needs ImageNet weights']);
@@ -322,7 +465,7 @@ describe('run status: grid cell merged with its job', () => {
 });
 
 describe('the runs table', () => {
-  it('rows = strategies in the paper\'s order, columns = fractions, one entry per seed; counts and summary', () => {
+  it("rows = strategies in the paper's order, columns = fractions, one entry per seed; counts and summary", () => {
     const cells: GridCell[] = [
       cell({ runId: 'ifi-f0.5-s0', strategy: 'IFI-FS', status: 'blocked', reason: 'no weights' }),
       cell({ runId: 'iwne-f1-s1', fraction: 1, seed: 1, status: 'done', epochsDone: 4 }),
@@ -364,7 +507,17 @@ describe('live curves of a run', () => {
   it('loss and AUC per epoch, the selected epoch, an AUC axis from just below the lowest AUC to 1', () => {
     const detail: RunDetail = {
       runId: 'iwne-fs-resnet18-w8-demo-f0.5-s0',
-      spec: TrainingSpec.parse({ strategy: 'IWNE-FS', fraction: 0.5, seed: 0, arch: 'resnet18-w8', inputSize: 48, epochs: 4, lr: 0.002, batchSize: 16, datasetId: 'demo' }),
+      spec: TrainingSpec.parse({
+        strategy: 'IWNE-FS',
+        fraction: 0.5,
+        seed: 0,
+        arch: 'resnet18-w8',
+        inputSize: 48,
+        epochs: 4,
+        lr: 0.002,
+        batchSize: 16,
+        datasetId: 'demo',
+      }),
       result: null,
       log: [epoch(1, 1.6, 1.5, 0.62, true), epoch(2, 1.2, 1.3, null, false), epoch(3, 0.9, 1.1, 0.81, true)],
       pretrainLog: [],
@@ -392,14 +545,38 @@ describe('live curves of a run', () => {
     expect(m.aucDescription).toBe('Validation AUC from 0.62 to 0.81 over 2 epochs. Best 0.810 at epoch 3.');
   });
 
-  it('a finished IWNE-CL run: the result\'s best epoch, and the MoCo pretraining loss', () => {
-    const spec = TrainingSpec.parse({ strategy: 'IWNE-CL', fraction: 1, seed: 2, arch: 'resnet18-w8', epochs: 1, datasetId: 'demo', moco: { epochs: 3 } });
+  it("a finished IWNE-CL run: the result's best epoch, and the MoCo pretraining loss", () => {
+    const spec = TrainingSpec.parse({
+      strategy: 'IWNE-CL',
+      fraction: 1,
+      seed: 2,
+      arch: 'resnet18-w8',
+      epochs: 1,
+      datasetId: 'demo',
+      moco: { epochs: 3 },
+    });
     const detail: RunDetail = {
       runId: 'r',
       spec,
-      result: { bestEpoch: 1, bestValAuc: 0.7, finalEpoch: 1, stoppedEarly: false, trainImages: 30, validationImages: 6 } as RunDetail['result'],
+      result: {
+        bestEpoch: 1,
+        bestValAuc: 0.7,
+        finalEpoch: 1,
+        stoppedEarly: false,
+        trainImages: 30,
+        validationImages: 6,
+      } as RunDetail['result'],
       log: [epoch(1, 1.4, 1.45, 0.7, true)],
-      pretrainLog: [1, 2].map((e) => ({ epoch: e, loss: 8 - e, accuracy: 0.1, lr: 0.03, seconds: 1, imagesPerSecond: 10, stallMs: 0, at: '' })),
+      pretrainLog: [1, 2].map((e) => ({
+        epoch: e,
+        loss: 8 - e,
+        accuracy: 0.1,
+        lr: 0.03,
+        seconds: 1,
+        imagesPerSecond: 10,
+        stallMs: 0,
+        at: '',
+      })),
     };
     const m = runCurves(detail);
     expect(m.progress).toBe('finished: 1 of 1 epoch');

@@ -30,7 +30,9 @@ const tool = (name: string) => {
   try {
     execFileSync('which', [name]);
   } catch {
-    throw new Error(`${name} (Debian package poppler-utils) is needed to read the report back: apt-get install poppler-utils (.ci/run does).`);
+    throw new Error(
+      `${name} (Debian package poppler-utils) is needed to read the report back: apt-get install poppler-utils (.ci/run does).`,
+    );
   }
 };
 
@@ -47,14 +49,42 @@ beforeAll(async () => {
   study = await evalStudy();
   runs.push(await trainTiny(study, 'iwne-fs-half', { fraction: 0.5 }));
   runs.push(await trainTiny(study, 'iwne-fs-full', { fraction: 1 }));
-  runs.push(await trainTiny(study, 'iwne-cl-full', { fraction: 1, strategy: 'IWNE-CL', moco: { epochs: 2, batchSize: 16, queueSize: 64, optimizer: 'adamw', lr: 1e-3, dim: 16, mlpHidden: 16 } }));
+  runs.push(
+    await trainTiny(study, 'iwne-cl-full', {
+      fraction: 1,
+      strategy: 'IWNE-CL',
+      moco: { epochs: 2, batchSize: 16, queueSize: 64, optimizer: 'adamw', lr: 1e-3, dim: 16, mlpHidden: 16 },
+    }),
+  );
   for (const r of runs) await evaluateRun({ runId: r.runId, datasetId: 'demo-eval' } as never, study, recordingContext());
-  for (const runId of ['iwne-fs-full', 'iwne-cl-full']) spectra.push(await runSpectra({ runId, datasetId: 'demo-eval', images: 12 }, study, recordingContext()));
+  for (const runId of ['iwne-fs-full', 'iwne-cl-full'])
+    spectra.push(await runSpectra({ runId, datasetId: 'demo-eval', images: 12 }, study, recordingContext()));
   const idridSrc = await tempDir('idrid-src');
   await writeIdridDemo(idridSrc, { images: 3, size: 128, seed: 5 });
-  await importDataset({ type: 'idrid-seg', path: path.join(idridSrc, 'idrid'), id: 'idrid-demo', settings: { inputSize: 64, overlaySize: 128 }, concurrency: 2 }, study, recordingContext());
-  for (const runId of ['iwne-fs-full', 'iwne-cl-full']) explanations.push(await explainRun({ runId, datasetId: 'idrid-demo' }, study, recordingContext()));
-  await runRobustness({ runIds: ['iwne-fs-full', 'iwne-cl-full'], datasetId: 'demo-eval', corruptions: ['gaussian_noise', 'pixelate', 'brightness'], severities: [1, 3, 5], images: 16 }, study, recordingContext());
+  await importDataset(
+    {
+      type: 'idrid-seg',
+      path: path.join(idridSrc, 'idrid'),
+      id: 'idrid-demo',
+      settings: { inputSize: 64, overlaySize: 128 },
+      concurrency: 2,
+    },
+    study,
+    recordingContext(),
+  );
+  for (const runId of ['iwne-fs-full', 'iwne-cl-full'])
+    explanations.push(await explainRun({ runId, datasetId: 'idrid-demo' }, study, recordingContext()));
+  await runRobustness(
+    {
+      runIds: ['iwne-fs-full', 'iwne-cl-full'],
+      datasetId: 'demo-eval',
+      corruptions: ['gaussian_noise', 'pixelate', 'brightness'],
+      severities: [1, 3, 5],
+      images: 16,
+    },
+    study,
+    recordingContext(),
+  );
   out = path.join(await tempDir('report'), 'report.pdf');
 }, 240_000);
 
@@ -92,8 +122,19 @@ describe('study report', () => {
     // Assets.
     for (const ext of ['svg', 'png']) expect(existsSync(path.join(result.assetsDir, 'figures', `fig2-auc-vs-fraction.${ext}`))).toBe(true);
     expect(await fsp.readFile(path.join(result.assetsDir, 'tables', 'results.csv'), 'utf8')).toBe(resultsTableCsv(results));
-    for (const t of ['datasets', 'runs', 'paired-tests', 'robustness', 'table2-distribution-fits', 'condition-numbers', 'table3-rma', 'table3-rra']) expect(existsSync(path.join(result.assetsDir, 'tables', `${t}.csv`)), t).toBe(true);
-    for (const f of ['fig4-robustness', 'fig4-gallery']) expect(existsSync(path.join(result.assetsDir, 'figures', `${f}.png`)), f).toBe(true);
+    for (const t of [
+      'datasets',
+      'runs',
+      'paired-tests',
+      'robustness',
+      'table2-distribution-fits',
+      'condition-numbers',
+      'table3-rma',
+      'table3-rra',
+    ])
+      expect(existsSync(path.join(result.assetsDir, 'tables', `${t}.csv`)), t).toBe(true);
+    for (const f of ['fig4-robustness', 'fig4-gallery'])
+      expect(existsSync(path.join(result.assetsDir, 'figures', `${f}.png`)), f).toBe(true);
     expect(text).toMatch(/Fig 4\. CL minus FS/);
     expect(text).toMatch(/Fig 3a\. Condition number/);
     expect(text).toMatch(/Fig 3b\. The first conv layer/);
@@ -107,7 +148,8 @@ describe('study report', () => {
       const mean = ex.summary.union?.lrp['sum,pos']?.rma.mean;
       if (mean !== null && mean !== undefined) expect(text).toContain(mean.toFixed(3));
     }
-    for (const f of ['fig5-explanations', 'fig3a-condition-numbers', 'fig3b-first-layer-spectrum']) expect(existsSync(path.join(result.assetsDir, 'figures', `${f}.svg`)), f).toBe(true);
+    for (const f of ['fig5-explanations', 'fig3a-condition-numbers', 'fig3b-first-layer-spectrum'])
+      expect(existsSync(path.join(result.assetsDir, 'figures', `${f}.svg`)), f).toBe(true);
     const svg = await fsp.readFile(path.join(result.assetsDir, 'figures', 'fig2-auc-vs-fraction.svg'), 'utf8');
     expect(svg).toContain('IWNE-FS');
 
@@ -128,7 +170,12 @@ describe('study report', () => {
   });
 
   it('refuses a folder that is not a study and an output that is not a .pdf', async () => {
-    await expect(buildReport(await tempDir('nostudy'), { out: path.join(await tempDir('x'), 'r.pdf') }, recordingContext())).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(buildReport(study, { out: path.join(await tempDir('x'), 'r.txt') }, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'out' }] });
+    await expect(
+      buildReport(await tempDir('nostudy'), { out: path.join(await tempDir('x'), 'r.pdf') }, recordingContext()),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND' });
+    await expect(buildReport(study, { out: path.join(await tempDir('x'), 'r.txt') }, recordingContext())).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'out' }],
+    });
   });
 });

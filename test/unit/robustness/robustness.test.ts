@@ -30,7 +30,13 @@ import { copyDataset, evalStudy, readManifest, trainTiny } from '../../support/s
 
 let study: string;
 const moco = { epochs: 2, batchSize: 16, queueSize: 64, optimizer: 'adamw' as const, lr: 1e-3, dim: 16, mlpHidden: 16 };
-const request = { runIds: ['fs', 'cl'], datasetId: 'demo-eval', corruptions: ['gaussian_noise', 'brightness', 'pixelate'] as const, severities: [1, 5], images: 24 };
+const request = {
+  runIds: ['fs', 'cl'],
+  datasetId: 'demo-eval',
+  corruptions: ['gaussian_noise', 'brightness', 'pixelate'] as const,
+  severities: [1, 5],
+  images: 24,
+};
 
 beforeAll(async () => {
   await initEngine({ preference: 'auto' });
@@ -58,15 +64,35 @@ describe('robustness', () => {
 
     // One corrupted cell recomputed independently: pixelate severity 5 for the CL run.
     const manifest = await readManifest(study, 'demo-eval');
-    const items = manifest.items.map((it, index) => ({ it, index })).filter(({ it }) => it.split === 'test' && it.grade !== null).slice(0, result.images);
+    const items = manifest.items
+      .map((it, index) => ({ it, index }))
+      .filter(({ it }) => it.split === 'test' && it.grade !== null)
+      .slice(0, result.images);
     const m = await loadRunModel(study, 'cl');
     const source = new ImageSource(m.inputSize);
     const ci = result.corruptions.indexOf('pixelate');
     let sum = 0;
     for (const { it, index } of items) {
-      const clean = await source.get({ index, id: it.id, grade: it.grade!, file: path.join(study, 'datasets', 'demo-eval', it.cache!.input) });
+      const clean = await source.get({
+        index,
+        id: it.id,
+        grade: it.grade!,
+        file: path.join(study, 'datasets', 'demo-eval', it.cache!.input),
+      });
       const c = await corrupt({ width: m.inputSize, height: m.inputSize, data: clean }, 'pixelate', 5, hashSeeds(0, index, ci, 5));
-      const logits = tf.tidy(() => m.model.forward(normalize(tf.tensor4d(Float32Array.from(c.data, (v) => v / 255), [1, m.inputSize, m.inputSize, 3]), m.mean, m.std), { training: false }));
+      const logits = tf.tidy(() =>
+        m.model.forward(
+          normalize(
+            tf.tensor4d(
+              Float32Array.from(c.data, (v) => v / 255),
+              [1, m.inputSize, m.inputSize, 3],
+            ),
+            m.mean,
+            m.std,
+          ),
+          { training: false },
+        ),
+      );
       const pr = referableProbability(await logits.data(), m.spec.referable)[0]!;
       logits.dispose();
       sum += m.spec.referable.includes(it.grade!) ? pr : 1 - pr;
@@ -97,8 +123,12 @@ describe('robustness', () => {
       mf.settings.inputSize = 96;
     });
     const before = existsSync(path.join(study, ROBUSTNESS_DIR)) ? (await fsp.readdir(path.join(study, ROBUSTNESS_DIR))).length : 0;
-    await expect(runRobustness({ ...request, corruptions: ['brightness'], datasetId: 'demo-eval-96' }, study, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'datasetId' }] });
-    await expect(runRobustness({ ...request, corruptions: ['brightness'], runIds: ['fs', 'nope'] }, study, recordingContext())).rejects.toMatchObject({ code: 'NOT_FOUND', issues: [{ path: 'runIds.1' }] });
+    await expect(
+      runRobustness({ ...request, corruptions: ['brightness'], datasetId: 'demo-eval-96' }, study, recordingContext()),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'datasetId' }] });
+    await expect(
+      runRobustness({ ...request, corruptions: ['brightness'], runIds: ['fs', 'nope'] }, study, recordingContext()),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', issues: [{ path: 'runIds.1' }] });
     const after = existsSync(path.join(study, ROBUSTNESS_DIR)) ? (await fsp.readdir(path.join(study, ROBUSTNESS_DIR))).length : 0;
     expect(after).toBe(before);
   }, 60_000);

@@ -27,12 +27,34 @@ const VALID: Record<Channel, unknown> = {
   'jobs.retry': { id: 'abc' },
   'datasets.list': { studyPath: '/tmp/study-a' },
   'datasets.get': { studyPath: '/tmp/study-a', datasetId: 'eyepacs-demo' },
-  'datasets.items': { studyPath: '/tmp/study-a', datasetId: 'eyepacs-demo', offset: 0, limit: 24, filter: { grade: 2, split: 'train', lesion: 'MA' } },
-  'datasets.image': { studyPath: '/tmp/study-a', datasetId: 'idrid-seg-demo', itemId: 'IDRiD_01', variant: 'overlay', size: 160, masks: ['MA', 'EX'] },
+  'datasets.items': {
+    studyPath: '/tmp/study-a',
+    datasetId: 'eyepacs-demo',
+    offset: 0,
+    limit: 24,
+    filter: { grade: 2, split: 'train', lesion: 'MA' },
+  },
+  'datasets.image': {
+    studyPath: '/tmp/study-a',
+    datasetId: 'idrid-seg-demo',
+    itemId: 'IDRiD_01',
+    variant: 'overlay',
+    size: 160,
+    masks: ['MA', 'EX'],
+  },
   'datasets.csvPreview': { path: '/tmp/labels.csv' },
   'weights.inspect': { path: '/tmp/moco_v2_800ep_pretrain.pth.tar', classes: 5, archs: ['resnet50', 'resnet50-w16'] },
   'grid.get': { studyPath: '/tmp/study-a' },
-  'grid.save': { studyPath: '/tmp/study-a', spec: { strategies: ['IWNE-FS', 'IFI-FS'], fractions: [0.1, 1], seeds: [0], base: { datasetId: 'eyepacs' }, imagenetWeights: '/w/resnet50.pth' } },
+  'grid.save': {
+    studyPath: '/tmp/study-a',
+    spec: {
+      strategies: ['IWNE-FS', 'IFI-FS'],
+      fractions: [0.1, 1],
+      seeds: [0],
+      base: { datasetId: 'eyepacs' },
+      imagenetWeights: '/w/resnet50.pth',
+    },
+  },
   'grid.launch': { studyPath: '/tmp/study-a' },
   'studyPlan.get': { studyPath: '/tmp/study-a' },
   'runs.get': { studyPath: '/tmp/study-a', runId: 'iwne-fs-resnet50-eyepacs-f0.1-s0' },
@@ -44,7 +66,12 @@ const VALID: Record<Channel, unknown> = {
   'robustness.list': { studyPath: '/tmp/study-a' },
   'robustness.gallery': { studyPath: '/tmp/study-a', name: 'eyepacs-test__0123456789', file: 'gallery/gaussian_noise-3.png' },
   'explanations.list': { studyPath: '/tmp/study-a' },
-  'explanations.heatmap': { studyPath: '/tmp/study-a', name: 'iwne-fs-resnet50-eyepacs-f1-s0__idrid-seg', imageId: 'IDRiD_01', masks: true },
+  'explanations.heatmap': {
+    studyPath: '/tmp/study-a',
+    name: 'iwne-fs-resnet50-eyepacs-f1-s0__idrid-seg',
+    imageId: 'IDRiD_01',
+    masks: true,
+  },
   'runs.list': { studyPath: '/tmp/study-a' },
   'reports.list': { studyPath: '/tmp/study-a' },
   'reports.file': { studyPath: '/tmp/study-a', file: 'report-2026-01-02-03-04-05.pdf' },
@@ -52,7 +79,8 @@ const VALID: Record<Channel, unknown> = {
 };
 
 function spies() {
-  const handlers = Object.fromEntries(CHANNELS.map((c) => [c, vi.fn(async () => ({}))])) as unknown as Handlers & Record<Channel, ReturnType<typeof vi.fn>>;
+  const handlers = Object.fromEntries(CHANNELS.map((c) => [c, vi.fn(async () => ({}))])) as unknown as Handlers &
+    Record<Channel, ReturnType<typeof vi.fn>>;
   const log = memoryLogger();
   return { handlers, log, dispatch: createDispatcher(handlers, log) };
 }
@@ -135,13 +163,17 @@ describe('malformed payloads never reach a service', () => {
 
   it('property: a service is called exactly when its schema accepts the payload, with the parsed value', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.constantFrom(...CHANNELS), fc.oneof(fc.jsonValue(), fc.constantFrom(...Object.values(VALID))), async (channel, payload) => {
-        const { handlers, dispatch } = spies();
-        await dispatch(channel, payload, { transport: 'test' });
-        const parsed = contract[channel].input.safeParse(payload);
-        expect(totalCalls(handlers)).toBe(parsed.success ? 1 : 0);
-        if (parsed.success) expect(handlers[channel].mock.calls[0]![0]).toEqual(parsed.data);
-      }),
+      fc.asyncProperty(
+        fc.constantFrom(...CHANNELS),
+        fc.oneof(fc.jsonValue(), fc.constantFrom(...Object.values(VALID))),
+        async (channel, payload) => {
+          const { handlers, dispatch } = spies();
+          await dispatch(channel, payload, { transport: 'test' });
+          const parsed = contract[channel].input.safeParse(payload);
+          expect(totalCalls(handlers)).toBe(parsed.success ? 1 : 0);
+          if (parsed.success) expect(handlers[channel].mock.calls[0]![0]).toEqual(parsed.data);
+        },
+      ),
       { numRuns: 400 },
     );
   });

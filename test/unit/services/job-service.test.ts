@@ -212,7 +212,13 @@ describe('JobService', () => {
     const job = await service.submit(REQUEST);
     await tick(20);
     // simulate a crash: the state file still says running, nobody called shutdown
-    const reloaded = new JobService({ appJobsDir: dir, launcher: new ScriptedLauncher(() => {}), preference: () => 'auto', onUpdate: () => {}, log: memoryLogger() });
+    const reloaded = new JobService({
+      appJobsDir: dir,
+      launcher: new ScriptedLauncher(() => {}),
+      preference: () => 'auto',
+      onUpdate: () => {},
+      log: memoryLogger(),
+    });
     const state = reloaded.get(job.id);
     expect(state.status).toBe('interrupted');
     expect(state.error?.message).toMatch(/stopped while this job was running/);

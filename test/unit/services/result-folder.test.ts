@@ -38,7 +38,9 @@ function runDriver(parent: string, name: string, version: number, step: string):
     let stderr = '';
     child.stderr!.on('data', (d) => (stderr += d));
     child.on('error', reject);
-    child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve(true) : code === 0 ? resolve(false) : reject(new Error(`driver exited ${code}: ${stderr}`))));
+    child.on('exit', (code, signal) =>
+      signal === 'SIGKILL' ? resolve(true) : code === 0 ? resolve(false) : reject(new Error(`driver exited ${code}: ${stderr}`)),
+    );
   });
 }
 
@@ -62,24 +64,29 @@ describe('writeResultFolder under SIGKILL', () => {
     ['removed-old', 2],
   ];
 
-  it.each(cases)('killed at "%s": version %i is readable and complete, and nothing half-written is visible', async (step, expected) => {
-    const study = tempDirSync('result-folder');
-    const parent = studyLayout(study).folder('spectra');
-    await writeVersion(parent, 'r', 1);
-    expect(await runDriver(parent, 'r', 2, step)).toBe(true);
+  it.each(cases)(
+    'killed at "%s": version %i is readable and complete, and nothing half-written is visible',
+    async (step, expected) => {
+      const study = tempDirSync('result-folder');
+      const parent = studyLayout(study).folder('spectra');
+      await writeVersion(parent, 'r', 1);
+      expect(await runDriver(parent, 'r', 2, step)).toBe(true);
 
-    expect(await visible(parent, 'r')).toBe(expected);
-    const listed = await listResultFolders(study, 'spectra', Result);
-    expect(listed).toEqual([{ version: expected }]);
-    // Every folder a listing could show has a complete result.
-    for (const entry of await fsp.readdir(parent)) if (!entry.startsWith('.')) expect(existsSync(path.join(parent, entry, 'result.json')), entry).toBe(true);
+      expect(await visible(parent, 'r')).toBe(expected);
+      const listed = await listResultFolders(study, 'spectra', Result);
+      expect(listed).toEqual([{ version: expected }]);
+      // Every folder a listing could show has a complete result.
+      for (const entry of await fsp.readdir(parent))
+        if (!entry.startsWith('.')) expect(existsSync(path.join(parent, entry, 'result.json')), entry).toBe(true);
 
-    // The next write succeeds and leaves no temporary or previous folder behind.
-    await writeVersion(parent, 'r', 3);
-    expect(await visible(parent, 'r')).toBe(3);
-    expect((await fsp.readdir(parent)).sort()).toEqual(['r']);
-    await fsp.rm(study, { recursive: true, force: true });
-  }, 60_000);
+      // The next write succeeds and leaves no temporary or previous folder behind.
+      await writeVersion(parent, 'r', 3);
+      expect(await visible(parent, 'r')).toBe(3);
+      expect((await fsp.readdir(parent)).sort()).toEqual(['r']);
+      await fsp.rm(study, { recursive: true, force: true });
+    },
+    60_000,
+  );
 
   it('an error while filling removes the temporary folder and keeps the earlier result', async () => {
     const study = tempDirSync('result-folder');

@@ -73,7 +73,7 @@ describe('results.tableCsv', () => {
 });
 
 describe('evaluations.predictionsCsv', () => {
-  it('returns the evaluation folder\'s predictions.csv unchanged', async () => {
+  it("returns the evaluation folder's predictions.csv unchanged", async () => {
     const out = CsvFile.parse(await call('evaluations.predictionsCsv', { studyPath: study, name: 'ifi-fs-r__ext__test' }));
     expect(out.fileName).toBe('ifi-fs-r__ext__test-predictions.csv');
     expect(out.csv).toBe(
@@ -88,12 +88,21 @@ describe('evaluations.predictionsCsv', () => {
     expect(out.csv).toBe(await fsp.readFile(path.join(study, 'evaluations', 'ifi-fs-r__ext__test', 'predictions.csv'), 'utf8'));
   });
 
-  it.each(['../ifi-fs-r__ext__test', 'ifi-fs-r__ext__test/../../study.json', '..', '.hidden', 'a\\b'])('refuses %s as a name (BAD_REQUEST on name)', async (name) => {
-    await expect(call('evaluations.predictionsCsv', { studyPath: study, name })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'name' }] });
-  });
+  it.each(['../ifi-fs-r__ext__test', 'ifi-fs-r__ext__test/../../study.json', '..', '.hidden', 'a\\b'])(
+    'refuses %s as a name (BAD_REQUEST on name)',
+    async (name) => {
+      await expect(call('evaluations.predictionsCsv', { studyPath: study, name })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        issues: [{ path: 'name' }],
+      });
+    },
+  );
 
   it('an unknown evaluation is NOT_FOUND, and so is one whose predictions.csv is gone', async () => {
-    await expect(call('evaluations.predictionsCsv', { studyPath: study, name: 'nope__ext__test' })).rejects.toMatchObject({ code: 'NOT_FOUND', issues: [{ path: 'name' }] });
+    await expect(call('evaluations.predictionsCsv', { studyPath: study, name: 'nope__ext__test' })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+      issues: [{ path: 'name' }],
+    });
     await writeFakeEvaluation(study, { runId: 'iwne-cl-r', strategy: 'IWNE-CL', fraction: 1, seed: 0, auc: 0.5, delong: [0.25, 0.75] });
     await fsp.rm(path.join(study, 'evaluations', 'iwne-cl-r__ext__test', 'predictions.csv'));
     await expect(call('evaluations.predictionsCsv', { studyPath: study, name: 'iwne-cl-r__ext__test' })).rejects.toMatchObject({

@@ -26,7 +26,12 @@ describe('StudyService', () => {
     expect(summary.path).toBe(dir);
     const onDisk = StudyFile.parse(JSON.parse(readFileSync(path.join(dir, 'study.json'), 'utf8')));
     expect(onDisk).toEqual(summary.study);
-    expect(onDisk).toMatchObject({ schemaVersion: 1, name: 'Pilot study', createdAt: '2026-01-02T03:04:05.000Z', createdWith: { app: 'FundusLab', version: '9.9.9' } });
+    expect(onDisk).toMatchObject({
+      schemaVersion: 1,
+      name: 'Pilot study',
+      createdAt: '2026-01-02T03:04:05.000Z',
+      createdWith: { app: 'FundusLab', version: '9.9.9' },
+    });
     for (const sub of STUDY_SUBFOLDERS) expect(existsSync(path.join(dir, sub))).toBe(true);
     // no temp files left behind by the atomic write
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);

@@ -102,7 +102,7 @@ describe('weights.inspect through the dispatcher and a worker process', () => {
     expect(st.imports[0]!.ok).toBe(true);
   });
 
-  it('errors come back as the engine\'s AppErrors with their messages', async () => {
+  it("errors come back as the engine's AppErrors with their messages", async () => {
     const missing = await refusal({ path: path.join(work, 'nope.pth') });
     expect(missing).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('Weights file not found') });
 

@@ -132,12 +132,16 @@ describe('estimateStudy', () => {
 
   it('counts one pretraining per seed, not per fraction, as the real pretrainId does', () => {
     const grid = (fractions: number[], seeds: number[]) => GridSpec.parse({ ...GRID_INPUT, strategies: ['IWNE-CL'], fractions, seeds });
-    const threeByThree = estimateStudy(input({ grid: grid([0.1, 0.5, 1], [0, 1, 2]), evaluate: [], spectra: null, robustness: null, explain: null }));
+    const threeByThree = estimateStudy(
+      input({ grid: grid([0.1, 0.5, 1], [0, 1, 2]), evaluate: [], spectra: null, robustness: null, explain: null }),
+    );
     expect(threeByThree.runs).toBe(9);
     expect(threeByThree.pretrainings).toBe(3);
     // Independent oracle: the distinct pretraining folders the trainer would create for these cells.
     const g = grid([0.1, 0.5, 1], [0, 1, 2]);
-    const ids = new Set(g.fractions.flatMap((f) => g.seeds.map((s) => pretrainId(TrainingSpec.parse(cellSpecInput(g, 'IWNE-CL', f, s))).id)));
+    const ids = new Set(
+      g.fractions.flatMap((f) => g.seeds.map((s) => pretrainId(TrainingSpec.parse(cellSpecInput(g, 'IWNE-CL', f, s))).id)),
+    );
     expect(ids.size).toBe(threeByThree.pretrainings);
     // 3 pretrainings × 4 MoCo epochs × 112 images = 1344 images × 10.25 ms = 13.776 s.
     const pre = threeByThree.lines.filter((l) => l.phase === 'pretrain');
@@ -150,17 +154,31 @@ describe('estimateStudy', () => {
   });
 
   it('gives IFI-CL no pretraining and uses the IFI default of 50 epochs', () => {
-    const grid = GridSpec.parse({ strategies: ['IFI-CL'], fractions: [1], seeds: [0], base: { datasetId: 'eyepacs' }, mocoWeights: 'moco_v2_800ep_pretrain.pth.tar' });
+    const grid = GridSpec.parse({
+      strategies: ['IFI-CL'],
+      fractions: [1],
+      seeds: [0],
+      base: { datasetId: 'eyepacs' },
+      mocoWeights: 'moco_v2_800ep_pretrain.pth.tar',
+    });
     const est = estimateStudy(input({ grid, evaluate: [], spectra: null, robustness: null, explain: null }));
     expect(est.pretrainings).toBe(0);
     expect(est.lines.map((l) => l.phase)).toEqual(['train', 'validate']);
     // validationFraction default 0.15 → 18 validation, 102 training images; 50 epochs.
     expect(est.lines.map((l) => l.images)).toEqual([50 * 102, 50 * 18]);
-    expectClose(est.lines[0]!.seconds, 5100 * 7.5 / 1000, 'IFI-CL train');
-    expectClose(est.lines[1]!.seconds, 900 * 2 / 1000, 'IFI-CL validate');
+    expectClose(est.lines[0]!.seconds, (5100 * 7.5) / 1000, 'IFI-CL train');
+    expectClose(est.lines[1]!.seconds, (900 * 2) / 1000, 'IFI-CL validate');
     expect(est.notes.some((n) => /blocked/.test(n))).toBe(false);
     // Without the checkpoint the runs are blocked: counted, with a note.
-    const blocked = estimateStudy(input({ grid: GridSpec.parse({ strategies: ['IFI-CL'], fractions: [1], seeds: [0], base: { datasetId: 'eyepacs' } }), evaluate: [], spectra: null, robustness: null, explain: null }));
+    const blocked = estimateStudy(
+      input({
+        grid: GridSpec.parse({ strategies: ['IFI-CL'], fractions: [1], seeds: [0], base: { datasetId: 'eyepacs' } }),
+        evaluate: [],
+        spectra: null,
+        robustness: null,
+        explain: null,
+      }),
+    );
     expect(blocked.notes.some((n) => /IFI-CL.*blocked/.test(n))).toBe(true);
   });
 
@@ -187,7 +205,9 @@ describe('estimateStudy', () => {
       expect(e.message).toContain(field);
     }
     expect(thrown(() => estimateStudy(input({ evaluate: [{ datasetId: 'nope' }] }))).message).toContain('"nope"');
-    expect(thrown(() => estimateStudy(input({ bench: { ...BENCH, forwardMsPerImage: Number.NaN } }))).issues?.[0]?.path).toBe('bench.forwardMsPerImage');
+    expect(thrown(() => estimateStudy(input({ bench: { ...BENCH, forwardMsPerImage: Number.NaN } }))).issues?.[0]?.path).toBe(
+      'bench.forwardMsPerImage',
+    );
   });
 });
 
@@ -225,7 +245,12 @@ describe('datasetSize', () => {
       },
       masks: {},
     }) as ReadableDatasetSummary;
-    expect(datasetSize(summary)).toEqual({ id: 'eyepacs', splits: { train: 700, test: 300, none: 4 }, graded: { train: 695, test: 298, none: 0 }, masked: 0 });
+    expect(datasetSize(summary)).toEqual({
+      id: 'eyepacs',
+      splits: { train: 700, test: 300, none: 4 },
+      graded: { train: 695, test: 298, none: 0 },
+      masked: 0,
+    });
   });
 
   it('takes the most masked lesion as the masked images of a segmentation set', () => {

@@ -21,7 +21,17 @@ const VALID: { [K in JobKind]: z.input<(typeof JOB_KINDS)[K]['params']> } = {
 
 // The wire shape as it was written out by hand before it was generated from JOB_KINDS.
 const STUDY_OPTIONAL: JobKind[] = ['engine.selftest', 'engine.benchmark'];
-const STUDY_REQUIRED: JobKind[] = ['dataset.import', 'dataset.demo', 'train.run', 'evaluate.run', 'spectra.run', 'robustness.run', 'explain.run', 'report.build', 'study.run'];
+const STUDY_REQUIRED: JobKind[] = [
+  'dataset.import',
+  'dataset.demo',
+  'train.run',
+  'evaluate.run',
+  'spectra.run',
+  'robustness.run',
+  'explain.run',
+  'report.build',
+  'study.run',
+];
 const DEFAULT_PARAMS: Partial<Record<JobKind, unknown>> = {
   'engine.selftest': { size: 32, batch: 8, steps: 12 },
   'engine.benchmark': { arch: 'resnet50', inputSize: 224, batchSize: 16, steps: 2 },
@@ -60,13 +70,16 @@ describe('JobRequest, generated from JOB_KINDS', () => {
     expect([...STUDY_OPTIONAL, ...STUDY_REQUIRED].sort()).toEqual([...KINDS].sort());
   });
 
-  it.each(KINDS)('%s: a valid request parses, its params parsed by the kind\'s schema', (kind) => {
+  it.each(KINDS)("%s: a valid request parses, its params parsed by the kind's schema", (kind) => {
     const parsed = JobRequest.parse({ kind, params: VALID[kind], studyPath: '/tmp/study' });
     expect(parsed).toEqual({ kind, params: JOB_KINDS[kind].params.parse(VALID[kind]), studyPath: '/tmp/study' });
   });
 
   it.each(STUDY_REQUIRED)('%s: refused without its study folder (missing or empty)', (kind) => {
-    for (const request of [{ kind, params: VALID[kind] }, { kind, params: VALID[kind], studyPath: '' }]) {
+    for (const request of [
+      { kind, params: VALID[kind] },
+      { kind, params: VALID[kind], studyPath: '' },
+    ]) {
       const result = JobRequest.safeParse(request);
       expect(result.success).toBe(false);
       expect(result.error?.issues.map((i) => i.path.join('.'))).toEqual(['studyPath']);
@@ -98,21 +111,47 @@ describe('JobRequest, generated from JOB_KINDS', () => {
   it('the request types stay per kind (input with optional defaulted params, output with parsed params)', () => {
     type In<K extends JobKind> = Extract<z.input<typeof JobRequest>, { kind: K }>;
     type Out<K extends JobKind> = Extract<z.output<typeof JobRequest>, { kind: K }>;
-    expectTypeOf<In<'engine.selftest'>>().toEqualTypeOf<{ kind: 'engine.selftest'; params?: z.input<(typeof JOB_KINDS)['engine.selftest']['params']> | undefined; studyPath?: string | undefined }>();
-    expectTypeOf<Out<'engine.selftest'>>().toEqualTypeOf<{ kind: 'engine.selftest'; params: z.output<(typeof JOB_KINDS)['engine.selftest']['params']>; studyPath?: string | undefined }>();
-    expectTypeOf<In<'train.run'>>().toEqualTypeOf<{ kind: 'train.run'; params: z.input<(typeof JOB_KINDS)['train.run']['params']>; studyPath: string }>();
-    expectTypeOf<Out<'report.build'>>().toEqualTypeOf<{ kind: 'report.build'; params: z.output<(typeof JOB_KINDS)['report.build']['params']>; studyPath: string }>();
+    expectTypeOf<In<'engine.selftest'>>().toEqualTypeOf<{
+      kind: 'engine.selftest';
+      params?: z.input<(typeof JOB_KINDS)['engine.selftest']['params']> | undefined;
+      studyPath?: string | undefined;
+    }>();
+    expectTypeOf<Out<'engine.selftest'>>().toEqualTypeOf<{
+      kind: 'engine.selftest';
+      params: z.output<(typeof JOB_KINDS)['engine.selftest']['params']>;
+      studyPath?: string | undefined;
+    }>();
+    expectTypeOf<In<'train.run'>>().toEqualTypeOf<{
+      kind: 'train.run';
+      params: z.input<(typeof JOB_KINDS)['train.run']['params']>;
+      studyPath: string;
+    }>();
+    expectTypeOf<Out<'report.build'>>().toEqualTypeOf<{
+      kind: 'report.build';
+      params: z.output<(typeof JOB_KINDS)['report.build']['params']>;
+      studyPath: string;
+    }>();
   });
 });
 
 describe('the worker runs every kind through the same steps', () => {
-  const ctx = (studyPath: string | null): TaskContext => ({ preference: 'cpu', studyPath, signal: new AbortController().signal, progress: () => {}, log: () => {} });
-
-  it.each(STUDY_REQUIRED)('%s: without its study folder, refused with the field', async (kind) => {
-    await expect(TASKS[kind]!(VALID[kind], ctx(null))).rejects.toMatchObject({ code: 'BAD_REQUEST', message: STUDY_REFUSAL[kind], issues: [{ path: 'studyPath', message: 'required' }] });
+  const ctx = (studyPath: string | null): TaskContext => ({
+    preference: 'cpu',
+    studyPath,
+    signal: new AbortController().signal,
+    progress: () => {},
+    log: () => {},
   });
 
-  it.each(KINDS)('%s: parameters are parsed again and refused under the kind\'s name', async (kind) => {
+  it.each(STUDY_REQUIRED)('%s: without its study folder, refused with the field', async (kind) => {
+    await expect(TASKS[kind]!(VALID[kind], ctx(null))).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: STUDY_REFUSAL[kind],
+      issues: [{ path: 'studyPath', message: 'required' }],
+    });
+  });
+
+  it.each(KINDS)("%s: parameters are parsed again and refused under the kind's name", async (kind) => {
     const error = await TASKS[kind]!({ bogus: 1 }, ctx('/tmp/study')).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(new RegExp(`^Invalid ${PARAMS_LABEL[kind]}: `)) });
   });

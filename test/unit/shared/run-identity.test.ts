@@ -64,7 +64,14 @@ const CASES: [string, ObjectSchema, Record<string, unknown>, string[]][] = [
   [
     'RobustnessModel',
     RobustnessModel,
-    { ...model, referable: [3, 4], cells: [{ corruption: 'clean', severity: 0, meanTrueClassProbability: 0.71, auc: 0.8 }, { corruption: 'fog', severity: 3, meanTrueClassProbability: 0.64, auc: null }] },
+    {
+      ...model,
+      referable: [3, 4],
+      cells: [
+        { corruption: 'clean', severity: 0, meanTrueClassProbability: 0.71, auc: 0.8 },
+        { corruption: 'fog', severity: 3, meanTrueClassProbability: 0.64, auc: null },
+      ],
+    },
     ['runId', 'strategy', 'fraction', 'seed', 'arch', 'inputSize'],
   ],
   [
@@ -82,7 +89,15 @@ const CASES: [string, ObjectSchema, Record<string, unknown>, string[]][] = [
   [
     'GridCell',
     GridCell,
-    { ...identity, status: 'partial', reason: null, spec: { strategy: identity.strategy, fraction: identity.fraction, seed: identity.seed }, epochsDone: 2, epochs: 10, bestValAuc: 0.7 },
+    {
+      ...identity,
+      status: 'partial',
+      reason: null,
+      spec: { strategy: identity.strategy, fraction: identity.fraction, seed: identity.seed },
+      epochsDone: 2,
+      epochs: 10,
+      bestValAuc: 0.7,
+    },
     ['runId', 'strategy', 'fraction', 'seed'],
   ],
 ];
@@ -134,7 +149,8 @@ describe('each schema keeps its own rules', () => {
   });
 
   it('a strategy that is not one of the four: kept by explanation results only', () => {
-    for (const [name, schema, today] of CASES) expect(schema.safeParse({ ...today, strategy: 'other' }).success, name).toBe(name === 'ExplanationResult.run');
+    for (const [name, schema, today] of CASES)
+      expect(schema.safeParse({ ...today, strategy: 'other' }).success, name).toBe(name === 'ExplanationResult.run');
   });
 
   it('explanation results refuse input size 0; the others accept it', () => {
@@ -157,12 +173,21 @@ describe('the resolved normalisation', () => {
   });
 
   it('training files strip an unknown key (metrics.json, best/metrics.json, the checkpoint state)', () => {
-    for (const schema of [TrainingResult.shape.normalisation, BestModelInfo.shape.normalisation, CheckpointState.shape.normalisation]) expect(schema.parse(extra)).toEqual(normalisation);
+    for (const schema of [TrainingResult.shape.normalisation, BestModelInfo.shape.normalisation, CheckpointState.shape.normalisation])
+      expect(schema.parse(extra)).toEqual(normalisation);
     expect(ResolvedNormalisation.parse(extra)).toEqual(normalisation);
   });
 
   it('every declaration refuses a mean or std without three values, or a missing source', () => {
-    for (const schema of [ResolvedNormalisation, EvaluatedRun.shape.normalisation, ExplanationResult.shape.run.shape.normalisation, SpectraResult.shape.run.shape.normalisation, TrainingResult.shape.normalisation, BestModelInfo.shape.normalisation, CheckpointState.shape.normalisation]) {
+    for (const schema of [
+      ResolvedNormalisation,
+      EvaluatedRun.shape.normalisation,
+      ExplanationResult.shape.run.shape.normalisation,
+      SpectraResult.shape.run.shape.normalisation,
+      TrainingResult.shape.normalisation,
+      BestModelInfo.shape.normalisation,
+      CheckpointState.shape.normalisation,
+    ]) {
       expect(schema.safeParse({ ...normalisation, mean: [0.5, 0.5] }).success).toBe(false);
       expect(schema.safeParse({ ...normalisation, std: [0.2, 0.2, 0.2, 0.2] }).success).toBe(false);
       const { source: _, ...noSource } = normalisation;

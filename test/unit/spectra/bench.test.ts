@@ -18,7 +18,17 @@ describe('bench spectra', () => {
   it('reports the split of the time, the options and the --verify accuracy', async () => {
     const before = tf.memory().numTensors;
     const r = await benchSpectra({ arch: 'resnet18-w4', size: 32, images: 6, batch: 4, k: 5, verify: true, seed: 1 });
-    expect(r).toMatchObject({ arch: 'resnet18-w4', size: 32, images: 6, batch: 4, layers: 41, gram: 'backend', blockFeatures: 2048, bnFromConv: true, forwardPasses: 1 });
+    expect(r).toMatchObject({
+      arch: 'resnet18-w4',
+      size: 32,
+      images: 6,
+      batch: 4,
+      layers: 41,
+      gram: 'backend',
+      blockFeatures: 2048,
+      bnFromConv: true,
+      forwardPasses: 1,
+    });
     expect(r.eigenShare).toBeCloseTo((r.gramMs + r.eigenMs) / (r.forwardMs + r.gramMs + r.eigenMs), 12);
     expect(r.verify!.map((v) => v.layer)).toEqual(['conv1', 'bn1', 'layer1.0.conv1', 'layer1.0.bn1', 'layer1.0.conv2', 'layer1.0.bn2']);
     for (const v of r.verify!) {
@@ -34,9 +44,18 @@ describe('bench spectra', () => {
   }, 60_000);
 
   it('rejects bad options naming them', async () => {
-    await expect(runBenchSpectra(['--gram', 'float32'])).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('--gram') });
-    await expect(runBenchSpectra(['--block', '0'])).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('--block') });
-    await expect(runBenchSpectra(['--images', '2', '--arch', 'resnet18-w4'])).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringContaining('--images') });
+    await expect(runBenchSpectra(['--gram', 'float32'])).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('--gram'),
+    });
+    await expect(runBenchSpectra(['--block', '0'])).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('--block'),
+    });
+    await expect(runBenchSpectra(['--images', '2', '--arch', 'resnet18-w4'])).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      message: expect.stringContaining('--images'),
+    });
     await expect(runBenchSpectra(['spectra', 'extra'])).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });

@@ -23,7 +23,15 @@ import { readdirSync, rmSync } from 'node:fs';
 import tf from '@tensorflow/tfjs';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { batchNormDerivations, captureGrams, defaultBlockFeatures, planGroups, spectrumLayers, type ImageFeed, type LayerGram } from '../../../src-main/analysis/spectra/capture';
+import {
+  batchNormDerivations,
+  captureGrams,
+  defaultBlockFeatures,
+  planGroups,
+  spectrumLayers,
+  type ImageFeed,
+  type LayerGram,
+} from '../../../src-main/analysis/spectra/capture';
 import { explainedVariance } from '../../../src-main/analysis/spectra/eigen';
 import { naiveStandardisedGram } from '../../../src-main/analysis/spectra/gram';
 import { computeSpectra } from '../../../src-main/analysis/spectra/service';
@@ -38,7 +46,11 @@ const N = 9;
 const SIZE = 32;
 let model: ResNet;
 let pixels: Float32Array;
-const feed = (): ImageFeed => ({ count: N, size: SIZE, batch: async (start, n) => pixels.slice(start * SIZE * SIZE * 3, (start + n) * SIZE * SIZE * 3) });
+const feed = (): ImageFeed => ({
+  count: N,
+  size: SIZE,
+  batch: async (start, n) => pixels.slice(start * SIZE * SIZE * 3, (start + n) * SIZE * SIZE * 3),
+});
 
 /** A BatchNorm whose every γ is 0 (its output is constant: an all-zero Gram). */
 const ZERO_BN = 'layer3.0.bn2';
@@ -119,9 +131,14 @@ function naiveGrams(): Map<string, Naive> {
         if (kind === 'conv') convRows.set(name, Float32Array.from(rows));
         if (kind === 'bn') {
           const conv = convRows.get(bnOf.get(name)!)!;
-          const [gamma, beta, mean, variance] = ['weight', 'bias', 'running_mean', 'running_var'].map((v) => model.variable(`${name}.${v}`).dataSync());
+          const [gamma, beta, mean, variance] = ['weight', 'bias', 'running_mean', 'running_var'].map((v) =>
+            model.variable(`${name}.${v}`).dataSync(),
+          );
           const c = gamma!.length;
-          const y = Float64Array.from(conv, (v, i) => ((v - mean![i % c]!) * gamma![i % c]!) / Math.sqrt(variance![i % c]! + BN_EPS) + beta![i % c]!);
+          const y = Float64Array.from(
+            conv,
+            (v, i) => ((v - mean![i % c]!) * gamma![i % c]!) / Math.sqrt(variance![i % c]! + BN_EPS) + beta![i % c]!,
+          );
           entry.exact = naiveStandardisedGram(y, N, f);
           entry.ratio = roundingRatio(y, N, f);
         }
@@ -176,7 +193,12 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
     expect(d.get('layer2.0.downsample.0')!.bn.name).toBe('layer2.0.downsample.1');
     expect(d.get('layer3.0.conv2')!.zeroScale.every((v) => v === 1)).toBe(true);
     // Without the conv among the layers, the BN is captured directly.
-    expect(batchNormDerivations(model, layers.filter((l) => l.name !== 'conv1')).has('conv1')).toBe(false);
+    expect(
+      batchNormDerivations(
+        model,
+        layers.filter((l) => l.name !== 'conv1'),
+      ).has('conv1'),
+    ).toBe(false);
     // A scale that is nonzero but tiny (s·x may underflow in float32) or not finite: direct capture.
     const g = model.variable('bn1.weight');
     const saved = g.clone();
@@ -193,12 +215,32 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
   });
 
   const cases = [
-    { name: 'float64, memory, 1 pass, batches of 4, blocks of 37', opts: { batchSize: 4, blockFeatures: 37, gramPrecision: 'float64' as const }, tol: 1e-9 },
-    { name: 'float64, disk, budget → several passes, batches of 2', opts: { batchSize: 2, blockFeatures: 50, budgetBytes: 40_000, gramPrecision: 'float64' as const, scratch: true }, tol: 1e-9 },
-    { name: 'float64, BatchNorms captured directly', opts: { batchSize: 3, blockFeatures: 64, gramPrecision: 'float64' as const, bnFromConv: false }, tol: 1e-9 },
+    {
+      name: 'float64, memory, 1 pass, batches of 4, blocks of 37',
+      opts: { batchSize: 4, blockFeatures: 37, gramPrecision: 'float64' as const },
+      tol: 1e-9,
+    },
+    {
+      name: 'float64, disk, budget → several passes, batches of 2',
+      opts: { batchSize: 2, blockFeatures: 50, budgetBytes: 40_000, gramPrecision: 'float64' as const, scratch: true },
+      tol: 1e-9,
+    },
+    {
+      name: 'float64, BatchNorms captured directly',
+      opts: { batchSize: 3, blockFeatures: 64, gramPrecision: 'float64' as const, bnFromConv: false },
+      tol: 1e-9,
+    },
     { name: 'backend (float32 blocks), memory', opts: { batchSize: 5, gramPrecision: 'backend' as const }, tol: 1e-5 },
-    { name: 'backend, blocks of 40 (γ = 0 columns split per block), disk, several passes', opts: { batchSize: 4, blockFeatures: 40, budgetBytes: 40_000, gramPrecision: 'backend' as const, scratch: true }, tol: 1e-5 },
-    { name: 'backend, BatchNorms captured directly', opts: { batchSize: 9, gramPrecision: 'backend' as const, bnFromConv: false }, tol: 1e-5 },
+    {
+      name: 'backend, blocks of 40 (γ = 0 columns split per block), disk, several passes',
+      opts: { batchSize: 4, blockFeatures: 40, budgetBytes: 40_000, gramPrecision: 'backend' as const, scratch: true },
+      tol: 1e-5,
+    },
+    {
+      name: 'backend, BatchNorms captured directly',
+      opts: { batchSize: 9, gramPrecision: 'backend' as const, bnFromConv: false },
+      tol: 1e-5,
+    },
   ];
   for (const c of cases) {
     it(c.name, async () => {
@@ -217,7 +259,8 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
           expect(relInfDiff(g.gram, oracle.gram), name).toBeLessThanOrEqual(c.tol);
           if (derived && ref.exact) {
             expect(g.constantFeatures, name).toBe(ref.constant);
-            if (c.opts.gramPrecision === 'float64') expect(relInfDiff(g.gram, ref.gram), `${name} vs direct`).toBeLessThanOrEqual(2 ** -24 * ref.ratio!);
+            if (c.opts.gramPrecision === 'float64')
+              expect(relInfDiff(g.gram, ref.gram), `${name} vs direct`).toBeLessThanOrEqual(2 ** -24 * ref.ratio!);
           }
         }
         // γ = 0 makes channel 0 of layer1.0.bn1 constant at every position; ZERO_BN is all constant.
@@ -252,7 +295,10 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
     const saved = w.clone();
     try {
       tf.tidy(() => w.assign(tf.fill(w.shape, Number.NaN)));
-      await expect(streamed({ batchSize: 9 })).rejects.toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/^Layer layer2\.0\.conv1 has non-finite activations/) });
+      await expect(streamed({ batchSize: 9 })).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        message: expect.stringMatching(/^Layer layer2\.0\.conv1 has non-finite activations/),
+      });
     } finally {
       w.assign(saved);
       saved.dispose();
@@ -281,6 +327,8 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
     expect(a.firstLayer.eigenvalues).toEqual(a.layers[0]!.eigenvalues);
     const controller = new AbortController();
     controller.abort();
-    await expect(computeSpectra(model, feed(), {}, { progress: () => {}, log: () => {}, signal: controller.signal })).rejects.toThrow(/Cancelled/);
+    await expect(computeSpectra(model, feed(), {}, { progress: () => {}, log: () => {}, signal: controller.signal })).rejects.toThrow(
+      /Cancelled/,
+    );
   });
 });

@@ -4,7 +4,13 @@
  * computed with numpy 1.24, exact to 1e-15); κ; the component count.
  */
 import { describe, expect, it } from 'vitest';
-import { componentCount, conditionNumber, explainedVariance, percentile, symmetricEigenvalues } from '../../../src-main/analysis/spectra/eigen';
+import {
+  componentCount,
+  conditionNumber,
+  explainedVariance,
+  percentile,
+  symmetricEigenvalues,
+} from '../../../src-main/analysis/spectra/eigen';
 import { Rng } from '../../../src-main/random/prng';
 
 /** Cyclic Jacobi rotations until the off-diagonal norm vanishes: the textbook oracle. */

@@ -15,7 +15,14 @@
  */
 import tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accumulateBlock, accumulateGram, naiveStandardisedGram, referenceStatistics, shiftedStatistics, standardiseBlock } from '../../../src-main/analysis/spectra/gram';
+import {
+  accumulateBlock,
+  accumulateGram,
+  naiveStandardisedGram,
+  referenceStatistics,
+  shiftedStatistics,
+  standardiseBlock,
+} from '../../../src-main/analysis/spectra/gram';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { Rng } from '../../../src-main/random/prng';
 import { relInfDiff } from '../../support/numeric';
@@ -123,7 +130,12 @@ describe('accumulateBlock', () => {
         expect(constantExcluded).toBe(2); // columns 1 and 2
         expect(relInfDiff(k, keptRef.gram)).toBeLessThanOrEqual(tol);
         expect(relInfDiff(e, excludedRef.gram)).toBeLessThanOrEqual(tol);
-        expect(relInfDiff(Float64Array.from(k, (v, i) => v + e[i]!), full.gram)).toBeLessThanOrEqual(tol);
+        expect(
+          relInfDiff(
+            Float64Array.from(k, (v, i) => v + e[i]!),
+            full.gram,
+          ),
+        ).toBeLessThanOrEqual(tol);
         expect(tf.memory().numTensors).toBe(before);
       });
     }
@@ -134,7 +146,8 @@ describe('accumulateBlock', () => {
     const before = tf.memory().numTensors;
     // Two blocks of 150 columns add up to the one-block Gram.
     const gram = new Float64Array(n * n);
-    for (const cols of [all.slice(0, 150), all.slice(150)]) accumulateBlock(columns(x, n, width, cols), n, cols.length, 'backend', { kept: gram });
+    for (const cols of [all.slice(0, 150), all.slice(150)])
+      accumulateBlock(columns(x, n, width, cols), n, cols.length, 'backend', { kept: gram });
     expect(relInfDiff(gram, full.gram)).toBeLessThanOrEqual(1e-5);
     // Only constant columns excluded: no excluded Gram needed, nothing lands in it.
     const only = Uint8Array.from(all, (j) => (j < 5 ? 1 : 0));

@@ -34,7 +34,17 @@ beforeAll(async () => {
   model.dispose();
   await fsp.writeFile(
     path.join(runDir, 'best', 'metrics.json'),
-    JSON.stringify({ epoch: 1, valAuc: 0.5, valLoss: 1, referable: [3, 4], selection: 'val-auc', runId: 'r1', arch: 'resnet18-w4', classes: 5, normalisation: norm }),
+    JSON.stringify({
+      epoch: 1,
+      valAuc: 0.5,
+      valLoss: 1,
+      referable: [3, 4],
+      selection: 'val-auc',
+      runId: 'r1',
+      arch: 'resnet18-w4',
+      classes: 5,
+      normalisation: norm,
+    }),
   );
 }, 120_000);
 
@@ -42,7 +52,10 @@ describe('runSpectra', () => {
   it('writes spectra/<run>__<dataset>/result.json with every layer, the first-layer fits and timings', async () => {
     const before = tf.memory().numTensors;
     const progress: string[] = [];
-    const result = await runSpectra({ runId: 'r1', datasetId: 'demo', images: 12, batchSize: 5, seed: 4 }, study, { ...detachedContext(), progress: (d, t, m) => progress.push(`${d}/${t} ${m}`) });
+    const result = await runSpectra({ runId: 'r1', datasetId: 'demo', images: 12, batchSize: 5, seed: 4 }, study, {
+      ...detachedContext(),
+      progress: (d, t, m) => progress.push(`${d}/${t} ${m}`),
+    });
     expect(tf.memory().numTensors).toBe(before);
     const dir = path.join(study, 'spectra', 'r1__demo');
     const written = SpectraResult.parse(JSON.parse(await fsp.readFile(path.join(dir, 'result.json'), 'utf8')));
@@ -70,7 +83,9 @@ describe('runSpectra', () => {
     model.dispose();
     direct.layers.forEach((l, i) => {
       expect(l.name).toBe(result.layers[i]!.name);
-      l.eigenvalues.forEach((v, j) => expect(Math.abs(v - result.layers[i]!.eigenvalues[j]!)).toBeLessThanOrEqual(1e-4 * l.eigenvalues[0]!));
+      l.eigenvalues.forEach((v, j) =>
+        expect(Math.abs(v - result.layers[i]!.eigenvalues[j]!)).toBeLessThanOrEqual(1e-4 * l.eigenvalues[0]!),
+      );
     });
 
     // The seed chooses the images; the same seed the same ones.
@@ -85,9 +100,14 @@ describe('runSpectra', () => {
   }, 60_000);
 
   it('rejects bad requests naming the field', async () => {
-    await expect(runSpectra({ runId: 'r1', datasetId: 'demo', images: 2 }, study, detachedContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [expect.objectContaining({ path: 'images' })] });
+    await expect(runSpectra({ runId: 'r1', datasetId: 'demo', images: 2 }, study, detachedContext())).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [expect.objectContaining({ path: 'images' })],
+    });
     await expect(runSpectra({ runId: 'nope', datasetId: 'demo' }, study, detachedContext())).rejects.toMatchObject({ code: 'NOT_FOUND' });
     await expect(runSpectra({ runId: 'r1', datasetId: 'missing' }, study, detachedContext())).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(runSpectra({ runId: 'r1', datasetId: 'demo', percentiles: { high: 50, low: 90 } }, study, detachedContext())).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    await expect(
+      runSpectra({ runId: 'r1', datasetId: 'demo', percentiles: { high: 50, low: 90 } }, study, detachedContext()),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });
 });

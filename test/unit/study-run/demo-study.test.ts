@@ -43,7 +43,12 @@ describe('demo study (tiny scale)', () => {
     expect(first.report && existsSync(first.report.pdf)).toBe(true);
     // The plan is kept in the study (the app's wizard reads it back): study ".", absolute paths, the same test sets and analyses.
     const stored = await readStudyPlan(first.study);
-    expect(stored).toMatchObject({ study: '.', evaluate: [{ datasetId: 'eyepacs-demo', split: 'test' }], spectra: { datasetId: 'eyepacs-demo' }, explain: { datasetId: 'idrid-demo' } });
+    expect(stored).toMatchObject({
+      study: '.',
+      evaluate: [{ datasetId: 'eyepacs-demo', split: 'test' }],
+      spectra: { datasetId: 'eyepacs-demo' },
+      explain: { datasetId: 'idrid-demo' },
+    });
     expect(stored!.datasets.every((d) => path.isAbsolute(d.path))).toBe(true);
     expect(path.isAbsolute(stored!.grid.imagenetWeights!)).toBe(true);
     expect(stored!.grid.strategies).toEqual(['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL']);
@@ -63,7 +68,13 @@ describe('demo study (tiny scale)', () => {
   }, 300_000);
 
   it('a study plan with a bad field is refused, naming it', async () => {
-    await expect(runStudy({ study: out, grid: { fractions: [2] } } as never, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'grid.fractions.0' }] });
-    await expect(runStudy({ study: out, grid: {}, datasets: [{ type: 'nonsense' }] } as never, recordingContext())).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'datasets.0' }] });
+    await expect(runStudy({ study: out, grid: { fractions: [2] } } as never, recordingContext())).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'grid.fractions.0' }],
+    });
+    await expect(runStudy({ study: out, grid: {}, datasets: [{ type: 'nonsense' }] } as never, recordingContext())).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'datasets.0' }],
+    });
   });
 });

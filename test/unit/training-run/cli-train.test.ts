@@ -41,7 +41,10 @@ describe('funduslab train', () => {
     const file = path.join(await tempDir('spec'), 'bad.json');
     await fsp.writeFile(file, JSON.stringify({ strategy: 'IWNE-XX', fraction: 2, datasetId: 'demo' }));
     captureOutput();
-    await expect(runTrain([file, '--study', study])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: expect.arrayContaining([expect.objectContaining({ path: 'strategy' }), expect.objectContaining({ path: 'fraction' })]) });
+    await expect(runTrain([file, '--study', study])).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: expect.arrayContaining([expect.objectContaining({ path: 'strategy' }), expect.objectContaining({ path: 'fraction' })]),
+    });
     await expect(runTrain([file])).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'study', message: expect.any(String) }] });
   });
 });

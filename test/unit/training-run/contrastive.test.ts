@@ -29,7 +29,17 @@ import { demoSpec, demoStudy } from '../../support/studies';
 
 // Un-augmented views, a fast key encoder and AdamW: the easiest instance-discrimination setting, so
 // that 10 short epochs show the objective being optimised (aug+ with m = 0.999 needs far longer).
-const moco = { epochs: 10, batchSize: 16, queueSize: 4096, optimizer: 'adamw' as const, lr: 3e-3, momentum: 0.9, augmentation: {}, dim: 32, mlpHidden: 32 };
+const moco = {
+  epochs: 10,
+  batchSize: 16,
+  queueSize: 4096,
+  optimizer: 'adamw' as const,
+  lr: 3e-3,
+  momentum: 0.9,
+  augmentation: {},
+  dim: 32,
+  mlpHidden: 32,
+};
 const clSpec = (over: Record<string, unknown> = {}) => demoSpec({ strategy: 'IWNE-CL', epochs: 1, moco, ...over });
 let study: string;
 
@@ -87,7 +97,9 @@ describe('IWNE-CL', () => {
     const full = await runPretraining(spec, other, recordingContext());
 
     const ctx = recordingContext();
-    await expect(runPretraining(spec, study, ctx, { onEpoch: (e) => e.epoch === 1 && ctx.controller.abort() })).rejects.toMatchObject({ code: 'CANCELLED' });
+    await expect(runPretraining(spec, study, ctx, { onEpoch: (e) => e.epoch === 1 && ctx.controller.abort() })).rejects.toMatchObject({
+      code: 'CANCELLED',
+    });
     const dir = path.join(study, 'pretrain', pretrainId(spec).id);
     expect(existsSync(path.join(dir, 'checkpoint', 'state.json'))).toBe(true);
     expect(existsSync(path.join(dir, 'encoder.safetensors'))).toBe(false);
@@ -104,11 +116,18 @@ describe('IWNE-CL', () => {
   it('IFI-CL fine-tunes from a MoCo checkpoint and needs one', async () => {
     expect(encoder).not.toBe('');
     const ctx = recordingContext();
-    const result = await runTraining(demoSpec({ strategy: 'IFI-CL', epochs: 1, pretrainedWeights: encoder, normalisation: { kind: 'dataset' } }), study, ctx, { runId: 'ifi-cl' });
+    const result = await runTraining(
+      demoSpec({ strategy: 'IFI-CL', epochs: 1, pretrainedWeights: encoder, normalisation: { kind: 'dataset' } }),
+      study,
+      ctx,
+      { runId: 'ifi-cl' },
+    );
     expect(result.initialisedFrom).toBe(encoder);
     expect(result.pretraining).toBeNull();
     expect(ctx.messages.join('\n')).toMatch(/MoCo v2 checkpoint: query encoder/);
-    await expect(runTraining(demoSpec({ strategy: 'IFI-CL', epochs: 1 }), study, recordingContext(), { runId: 'ifi-cl-none' })).rejects.toMatchObject({
+    await expect(
+      runTraining(demoSpec({ strategy: 'IFI-CL', epochs: 1 }), study, recordingContext(), { runId: 'ifi-cl-none' }),
+    ).rejects.toMatchObject({
       code: 'BAD_REQUEST',
       message: expect.stringMatching(/MoCo v2 ImageNet checkpoint/),
       issues: [{ path: 'pretrainedWeights' }],

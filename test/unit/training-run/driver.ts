@@ -6,9 +6,14 @@
 import { runTraining } from '../../../src-main/services/training';
 
 const [study, runId, specJson] = process.argv.slice(2);
-const result = await runTraining(JSON.parse(specJson!), study!, {
-  progress: (done, total, message) => process.stdout.write(JSON.stringify({ progress: { done, total, message } }) + '\n'),
-  log: () => {},
-  signal: new AbortController().signal,
-}, { runId: runId! });
+const result = await runTraining(
+  JSON.parse(specJson!),
+  study!,
+  {
+    progress: (done, total, message) => process.stdout.write(JSON.stringify({ progress: { done, total, message } }) + '\n'),
+    log: () => {},
+    signal: new AbortController().signal,
+  },
+  { runId: runId! },
+);
 process.stdout.write(JSON.stringify({ result }) + '\n');

@@ -73,7 +73,7 @@ describe('training run durability', () => {
     referenceLog = await readLog(reference.logPath);
   }, 120_000);
 
-  it('a run killed with SIGKILL mid-epoch resumes from its checkpoint and ends with the uninterrupted run\'s numbers', async () => {
+  it("a run killed with SIGKILL mid-epoch resumes from its checkpoint and ends with the uninterrupted run's numbers", async () => {
     const runDir = path.join(study, 'runs', 'killed');
     const child = fork(driver.file, [study, 'killed', JSON.stringify(spec)], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe', 'ipc'] });
     let killedAt = '';
@@ -109,7 +109,10 @@ describe('training run durability', () => {
     expectSameNumbers(await readLog(resumed.logPath), referenceLog);
     expect(resumed.normalisation).toEqual(reference.normalisation);
     // Final checkpoint and best model: same weights, BN statistics and num_batches_tracked.
-    const diff = await maxWeightDiff(path.join(runDir, 'checkpoint', 'model.safetensors'), path.join(reference.runDir, 'checkpoint', 'model.safetensors'));
+    const diff = await maxWeightDiff(
+      path.join(runDir, 'checkpoint', 'model.safetensors'),
+      path.join(reference.runDir, 'checkpoint', 'model.safetensors'),
+    );
     console.log(`resumed vs uninterrupted: max |Δweight| ${diff}, val AUC ${resumed.bestValAuc} vs ${reference.bestValAuc}`);
     expect(diff).toBeLessThanOrEqual(TOL);
     expect(await maxWeightDiff(resumed.bestModelPath!, reference.bestModelPath!)).toBeLessThanOrEqual(TOL);
@@ -118,7 +121,8 @@ describe('training run durability', () => {
   it('a failing checkpoint write fails the run clearly and keeps the previous checkpoint; the run then resumes', async () => {
     const runDir = path.join(study, 'runs', 'disk-full');
     const failing: FileWriter = async (file, data) => {
-      if (file.endsWith('state.json') && String(data).includes('"epoch": 2')) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+      if (file.endsWith('state.json') && String(data).includes('"epoch": 2'))
+        throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
       return fsyncWriter(file, data);
     };
     await expect(runTraining(spec, study, recordingContext(), { runId: 'disk-full', writeFile: failing })).rejects.toMatchObject({
@@ -149,6 +153,8 @@ describe('training run durability', () => {
   });
 
   it('refuses a different spec under an existing run id', async () => {
-    await expect(runTraining({ ...spec, lr: 1e-2 }, study, recordingContext(), { runId: 'reference' })).rejects.toMatchObject({ code: 'CONFLICT' });
+    await expect(runTraining({ ...spec, lr: 1e-2 }, study, recordingContext(), { runId: 'reference' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
   });
 });

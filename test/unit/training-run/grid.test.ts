@@ -30,29 +30,58 @@ beforeAll(async () => {
 
 describe('training grid', () => {
   it('refuses a grid whose cells would not be valid specs, naming the field', async () => {
-    await expect(call('grid.save', { studyPath: study, spec: { base: { ...base, lr: -1 } } })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'base.lr' }] });
-    await expect(call('grid.save', { studyPath: study, spec: { base: { ...base, bogus: 1 } } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
-    await expect(call('grid.save', { studyPath: study, spec: { base: { ...base, seed: 3 } } })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'spec.base' }] });
-    await expect(call('grid.save', { studyPath: study, spec: { base: { arch: 'resnet18-w8' } } })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'base.datasetId' }] });
+    await expect(call('grid.save', { studyPath: study, spec: { base: { ...base, lr: -1 } } })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'base.lr' }],
+    });
+    await expect(call('grid.save', { studyPath: study, spec: { base: { ...base, bogus: 1 } } })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await expect(call('grid.save', { studyPath: study, spec: { base: { ...base, seed: 3 } } })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'spec.base' }],
+    });
+    await expect(call('grid.save', { studyPath: study, spec: { base: { arch: 'resnet18-w8' } } })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'base.datasetId' }],
+    });
     expect(GridView.parse(await call('grid.get', { studyPath: study }))).toEqual({ spec: null, cells: [] });
   });
 
   it('launches one job per runnable cell, blocks IFI without weights, and shows done cells with their logs', async () => {
-    const view = GridView.parse(await call('grid.save', { studyPath: study, spec: { strategies: ['IWNE-FS', 'IFI-FS'], fractions: [0.5, 1], seeds: [0], base } }));
-    expect(view.cells.map((c) => `${c.strategy} ${c.fraction} ${c.status}`)).toEqual(['IWNE-FS 0.5 pending', 'IWNE-FS 1 pending', 'IFI-FS 0.5 blocked', 'IFI-FS 1 blocked']);
+    const view = GridView.parse(
+      await call('grid.save', { studyPath: study, spec: { strategies: ['IWNE-FS', 'IFI-FS'], fractions: [0.5, 1], seeds: [0], base } }),
+    );
+    expect(view.cells.map((c) => `${c.strategy} ${c.fraction} ${c.status}`)).toEqual([
+      'IWNE-FS 0.5 pending',
+      'IWNE-FS 1 pending',
+      'IFI-FS 0.5 blocked',
+      'IFI-FS 1 blocked',
+    ]);
     expect(view.cells[2]!.reason).toMatch(/imagenetWeights/);
 
     const launched = (await call('grid.launch', { studyPath: study })) as { submitted: JobState[]; skipped: { runId: string }[] };
     expect(launched.submitted).toHaveLength(2);
-    const again = (await call('grid.launch', { studyPath: study })) as { submitted: JobState[]; skipped: { runId: string; reason: string }[] };
+    const again = (await call('grid.launch', { studyPath: study })) as {
+      submitted: JobState[];
+      skipped: { runId: string; reason: string }[];
+    };
     expect(again.submitted).toHaveLength(0); // both cells are queued or running already
-    expect(again.skipped.map((s) => s.runId).sort()).toEqual(view.cells.slice(0, 2).map((c) => c.runId).sort());
+    expect(again.skipped.map((s) => s.runId).sort()).toEqual(
+      view.cells
+        .slice(0, 2)
+        .map((c) => c.runId)
+        .sort(),
+    );
     for (const job of launched.submitted) {
       const final = await app.jobs.waitFor(job.id);
       expect(final.status, final.error?.message).toBe('succeeded');
     }
     const after = GridView.parse(await call('grid.get', { studyPath: study }));
-    expect(after.cells.slice(0, 2).map((c) => [c.status, c.epochsDone])).toEqual([['done', 1], ['done', 1]]);
+    expect(after.cells.slice(0, 2).map((c) => [c.status, c.epochsDone])).toEqual([
+      ['done', 1],
+      ['done', 1],
+    ]);
     expect(after.cells[0]!.bestValAuc).not.toBeNull();
     const detail = RunDetail.parse(await call('runs.get', { studyPath: study, runId: after.cells[0]!.runId }));
     expect(detail.log).toHaveLength(1);
@@ -83,7 +112,13 @@ describe('analysis and report jobs', () => {
     expect(existsSync(result.pdf)).toBe(true);
     expect(result.pages).toBeGreaterThan(2);
     // A whole study plan as one job: everything of this grid is done (nothing is retrained).
-    const planJob = JobState.parse(await call('jobs.submit', { kind: 'study.run', params: { study: study, grid: { strategies: ['IWNE-FS'], fractions: [0.5, 1], seeds: [0], base }, report: null }, studyPath: study }));
+    const planJob = JobState.parse(
+      await call('jobs.submit', {
+        kind: 'study.run',
+        params: { study: study, grid: { strategies: ['IWNE-FS'], fractions: [0.5, 1], seeds: [0], base }, report: null },
+        studyPath: study,
+      }),
+    );
     const planFinal = await app.jobs.waitFor(planJob.id);
     expect(planFinal.status, planFinal.error?.message).toBe('succeeded');
     const outcome = planFinal.result as { runs: unknown[]; study: string; report: unknown };
@@ -94,7 +129,10 @@ describe('analysis and report jobs', () => {
       ['explain.run', { runId: 'Bad Id', datasetId: 'demo' }, 'params.runId'],
       ['report.build', { out: '/tmp/report.txt' }, 'params.out'],
     ] as const) {
-      await expect(call('jobs.submit', { kind, params, studyPath: study }), kind).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: expect.arrayContaining([expect.objectContaining({ path: field })]) });
+      await expect(call('jobs.submit', { kind, params, studyPath: study }), kind).rejects.toMatchObject({
+        code: 'BAD_REQUEST',
+        issues: expect.arrayContaining([expect.objectContaining({ path: field })]),
+      });
     }
   }, 120_000);
 });

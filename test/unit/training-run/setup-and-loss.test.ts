@@ -28,7 +28,11 @@ describe('loss', () => {
   });
 
   it('(weighted) cross-entropy equals a naive float64 oracle (torch semantics, 1e-5)', () => {
-    const logits = [[1, 2, 0.5, -1, 0], [0.1, -0.3, 2.2, 1, 0.4], [3, 0, 0, 0, -2]];
+    const logits = [
+      [1, 2, 0.5, -1, 0],
+      [0.1, -0.3, 2.2, 1, 0.4],
+      [3, 0, 0, 0, -2],
+    ];
     const targets = [1, 2, 0];
     const cw = [0.5, 2, 1, 1, 1];
     const naive = (weights: number[] | null) => {
@@ -63,7 +67,9 @@ describe('runTraining set-up', () => {
     await exportSafetensors(pretrained, file);
     pretrained.dispose();
     const ctx = recordingContext();
-    const result = await runTraining(demoSpec({ strategy: 'IFI-FS', pretrainedWeights: file, epochs: 1, classWeights: true }), study, ctx, { runId: 'ifi' });
+    const result = await runTraining(demoSpec({ strategy: 'IFI-FS', pretrainedWeights: file, epochs: 1, classWeights: true }), study, ctx, {
+      runId: 'ifi',
+    });
     expect(result.normalisation).toEqual({ mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225], source: 'imagenet' });
     expect(ctx.messages.some((m) => m.startsWith(`Initialised from ${file}`) && m.includes('head re-initialised'))).toBe(true);
     expect(result.finalEpoch).toBe(1);
@@ -71,10 +77,21 @@ describe('runTraining set-up', () => {
 
   it('refuses clearly: IFI without weights, a missing weights file, no or unknown dataset, a bad field', async () => {
     const ctx = recordingContext();
-    await expect(runTraining(demoSpec({ strategy: 'IFI-FS' }), study, ctx, { runId: 'x1' })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'pretrainedWeights' }] });
-    await expect(runTraining(demoSpec({ strategy: 'IFI-FS', pretrainedWeights: 'nope.pth' }), study, ctx, { runId: 'x2' })).rejects.toMatchObject({ code: 'NOT_FOUND', issues: [{ path: 'pretrainedWeights' }] });
-    await expect(runTraining(demoSpec({ datasetId: undefined }), study, ctx, { runId: 'x3' })).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'datasetId' }] });
+    await expect(runTraining(demoSpec({ strategy: 'IFI-FS' }), study, ctx, { runId: 'x1' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'pretrainedWeights' }],
+    });
+    await expect(
+      runTraining(demoSpec({ strategy: 'IFI-FS', pretrainedWeights: 'nope.pth' }), study, ctx, { runId: 'x2' }),
+    ).rejects.toMatchObject({ code: 'NOT_FOUND', issues: [{ path: 'pretrainedWeights' }] });
+    await expect(runTraining(demoSpec({ datasetId: undefined }), study, ctx, { runId: 'x3' })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'datasetId' }],
+    });
     await expect(runTraining(demoSpec({ datasetId: 'missing' }), study, ctx, { runId: 'x4' })).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    await expect(runTraining({ ...demoSpec(), lr: -1 } as never, study, ctx)).rejects.toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'lr' }] });
+    await expect(runTraining({ ...demoSpec(), lr: -1 } as never, study, ctx)).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'lr' }],
+    });
   });
 });

@@ -26,9 +26,27 @@ describe('runTraining on demo data', () => {
     const before = tf.memory().numTensors;
     const result = await runTraining(demoSpec(), study, ctx, { runId: 'learn', onEpoch: () => counts.push(tf.memory().numTensors) });
     expect(TrainingResult.parse(result)).toEqual(result);
-    const log = (await fsp.readFile(result.logPath, 'utf8')).trim().split('\n').map((l) => TrainingEpochLog.parse(JSON.parse(l)));
-    console.log(log.map((l) => `epoch ${l.epoch} loss ${l.trainLoss.toFixed(3)} val ${l.valLoss.toFixed(3)} auc ${l.valAuc?.toFixed(3)} ${l.imagesPerSecond.toFixed(1)} img/s stall ${l.stallMs.toFixed(0)} ms`).join('\n'));
-    console.log(JSON.stringify({ imagesPerSecond: result.imagesPerSecond, stallFraction: result.stallFraction, bestValAuc: result.bestValAuc, bestEpoch: result.bestEpoch, seconds: result.seconds }));
+    const log = (await fsp.readFile(result.logPath, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => TrainingEpochLog.parse(JSON.parse(l)));
+    console.log(
+      log
+        .map(
+          (l) =>
+            `epoch ${l.epoch} loss ${l.trainLoss.toFixed(3)} val ${l.valLoss.toFixed(3)} auc ${l.valAuc?.toFixed(3)} ${l.imagesPerSecond.toFixed(1)} img/s stall ${l.stallMs.toFixed(0)} ms`,
+        )
+        .join('\n'),
+    );
+    console.log(
+      JSON.stringify({
+        imagesPerSecond: result.imagesPerSecond,
+        stallFraction: result.stallFraction,
+        bestValAuc: result.bestValAuc,
+        bestEpoch: result.bestEpoch,
+        seconds: result.seconds,
+      }),
+    );
     expect(log.map((l) => l.epoch)).toEqual([1, 2, 3, 4, 5, 6]);
     const first = log[0]!.trainLoss;
     const lastTwo = (log[4]!.trainLoss + log[5]!.trainLoss) / 2;
@@ -42,7 +60,17 @@ describe('runTraining on demo data', () => {
     expect(ctx.progress_.some((m) => /epoch 2\/6 · batch 2\/\d+ · loss \d/.test(m))).toBe(true);
     // Run folder contents.
     const dir = result.runDir;
-    for (const f of ['spec.json', 'normalisation.json', 'log.ndjson', 'metrics.json', 'checkpoint/model.safetensors', 'checkpoint/optimizer.safetensors', 'checkpoint/state.json', 'best/model.safetensors', 'best/metrics.json']) {
+    for (const f of [
+      'spec.json',
+      'normalisation.json',
+      'log.ndjson',
+      'metrics.json',
+      'checkpoint/model.safetensors',
+      'checkpoint/optimizer.safetensors',
+      'checkpoint/state.json',
+      'best/model.safetensors',
+      'best/metrics.json',
+    ]) {
       expect(existsSync(path.join(dir, f)), f).toBe(true);
     }
     const best = readSafetensors(new Uint8Array(await fsp.readFile(result.bestModelPath!)));

@@ -26,7 +26,16 @@ function naiveAdamW(p0: number, grads: number[], lr: number, wd: number, b1 = 0.
 
 function vars(): Map<string, tf.Variable> {
   return new Map<string, tf.Variable>([
-    ['w', tf.variable(tf.tensor2d([[0.5, -1.5], [2, 0.25]]), true)],
+    [
+      'w',
+      tf.variable(
+        tf.tensor2d([
+          [0.5, -1.5],
+          [2, 0.25],
+        ]),
+        true,
+      ),
+    ],
     ['b', tf.variable(tf.tensor1d([0.1, -0.2]), true)],
   ]);
 }
@@ -35,7 +44,11 @@ describe('AdamW', () => {
   it('matches a naive per-element implementation (float64 oracle) with default hyper-parameters', () => {
     const p = vars();
     const opt = new AdamW(p, { lr: 0.01 }); // weight decay 0.01 by default, as torch
-    const gw = [[0.3, -0.2, 0.1, 4], [-0.5, 0.25, 0, 1e-3], [0.2, 0.2, -0.2, -0.2]];
+    const gw = [
+      [0.3, -0.2, 0.1, 4],
+      [-0.5, 0.25, 0, 1e-3],
+      [0.2, 0.2, -0.2, -0.2],
+    ];
     for (const g of gw) {
       const grads = new Map([['w', tf.tensor2d(g, [2, 2])]]);
       opt.step(grads);
@@ -43,7 +56,18 @@ describe('AdamW', () => {
     }
     const got = p.get('w')!.dataSync();
     const p0 = [0.5, -1.5, 2, 0.25];
-    for (let i = 0; i < 4; i++) expect(Math.abs(got[i]! - naiveAdamW(p0[i]!, gw.map((g) => g[i]!), 0.01, 0.01))).toBeLessThan(1e-6);
+    for (let i = 0; i < 4; i++)
+      expect(
+        Math.abs(
+          got[i]! -
+            naiveAdamW(
+              p0[i]!,
+              gw.map((g) => g[i]!),
+              0.01,
+              0.01,
+            ),
+        ),
+      ).toBeLessThan(1e-6);
     // 'b' had no gradient: untouched, step 0 (torch skips p.grad is None, including the decay)
     expect([...p.get('b')!.dataSync()]).toEqual([...new Float32Array([0.1, -0.2])]);
     expect(opt.exportState().params['b']!.step).toBe(0);
@@ -56,7 +80,10 @@ describe('AdamW', () => {
     const p = vars();
     const opt = new AdamW(p, { lr: 0.1, weightDecay: 0.5, noDecay: excludeOneDimensional });
     expect(opt.noDecayNames()).toEqual(['b']);
-    const zero = new Map([['w', tf.zeros([2, 2])], ['b', tf.zeros([2])]]);
+    const zero = new Map([
+      ['w', tf.zeros([2, 2])],
+      ['b', tf.zeros([2])],
+    ]);
     opt.step(zero); // zero gradient: only decay moves parameters
     expect(Array.from(p.get('b')!.dataSync())).toEqual(Array.from(new Float32Array([0.1, -0.2])));
     expect(p.get('w')!.dataSync()[0]).toBeCloseTo(0.5 * (1 - 0.05), 6);
@@ -75,7 +102,10 @@ describe('AdamW', () => {
           opt = new AdamW(p, { lr: 0.05, weightDecay: 0.1 });
           opt.loadState(state);
         }
-        const { grads, value } = namedGradients(p, () => tf.sum(tf.square(tf.sub(tf.sum(p.get('w')!), tf.mul(p.get('b')!, t)))) as tf.Scalar);
+        const { grads, value } = namedGradients(
+          p,
+          () => tf.sum(tf.square(tf.sub(tf.sum(p.get('w')!), tf.mul(p.get('b')!, t)))) as tf.Scalar,
+        );
         opt.step(grads);
         tf.dispose([value, ...grads.values()]);
       }
@@ -124,7 +154,10 @@ describe('learningRateAt', () => {
     expect(learningRateAt(0.03, { kind: 'cosine' }, 0, { totalSteps: 200 })).toBe(0.03);
     expect(learningRateAt(0.03, { kind: 'cosine' }, 100, { totalSteps: 200 })).toBeCloseTo(0.015, 15);
     // MoCo's adjust_learning_rate: lr *= 0.5 * (1 + cos(pi * epoch / epochs))
-    expect(learningRateAt(0.03, { kind: 'cosine' }, 37, { totalSteps: 200 })).toBeCloseTo(0.03 * 0.5 * (1 + Math.cos((Math.PI * 37) / 200)), 15);
+    expect(learningRateAt(0.03, { kind: 'cosine' }, 37, { totalSteps: 200 })).toBeCloseTo(
+      0.03 * 0.5 * (1 + Math.cos((Math.PI * 37) / 200)),
+      15,
+    );
     expect(learningRateAt(1, { kind: 'step', stepSize: 10 }, 25)).toBeCloseTo(0.01, 15);
     expect(learningRateAt(1, { kind: 'constant' }, 2, { warmup: { steps: 4, startFactor: 0.2 } })).toBeCloseTo(0.6, 15);
     expect(() => learningRateAt(1, { kind: 'cosine' }, 0)).toThrow(/tMax/);

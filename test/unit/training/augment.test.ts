@@ -6,8 +6,22 @@ import tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
 import {
-  adjustBrightness, adjustContrast, adjustHue, adjustSaturation, ChannelStats, colorJitter, flip, gaussianBlur, gaussianKernel1d, grayscale, normalize, resizedCrop, rotate, blurKernelSize,
-  type CropBox, type JitterParams,
+  adjustBrightness,
+  adjustContrast,
+  adjustHue,
+  adjustSaturation,
+  ChannelStats,
+  colorJitter,
+  flip,
+  gaussianBlur,
+  gaussianKernel1d,
+  grayscale,
+  normalize,
+  resizedCrop,
+  rotate,
+  blurKernelSize,
+  type CropBox,
+  type JitterParams,
 } from '../../../src-main/engine/augment/ops';
 import { augmentBatch, PRESETS, roundHalfEven, sampleResizedCrop } from '../../../src-main/engine/augment/pipeline';
 import { StreamRng } from '../../../src-main/random/streams';
@@ -23,7 +37,9 @@ type Img = number[][][][];
 
 function randomImages(seed: number, n = N, h = H, w = W): { t: tf.Tensor4D; a: Img } {
   const rng = new StreamRng(seed);
-  const a: Img = Array.from({ length: n }, () => Array.from({ length: h }, () => Array.from({ length: w }, () => [rng.next(), rng.next(), rng.next()])));
+  const a: Img = Array.from({ length: n }, () =>
+    Array.from({ length: h }, () => Array.from({ length: w }, () => [rng.next(), rng.next(), rng.next()])),
+  );
   // round to float32 so both sides start from identical values
   const flat = Float32Array.from(a.flat(3));
   const t = tf.tensor4d(flat, [n, h, w, 3]);
@@ -45,8 +61,14 @@ function sampleZero(im: number[][][], y: number, x: number): number[] {
   const y0 = Math.floor(y);
   const x0 = Math.floor(x);
   const out = [0, 0, 0];
-  for (const [yy, wy] of [[y0, 1 - (y - y0)], [y0 + 1, y - y0]] as const) {
-    for (const [xx, wx] of [[x0, 1 - (x - x0)], [x0 + 1, x - x0]] as const) {
+  for (const [yy, wy] of [
+    [y0, 1 - (y - y0)],
+    [y0 + 1, y - y0],
+  ] as const) {
+    for (const [xx, wx] of [
+      [x0, 1 - (x - x0)],
+      [x0 + 1, x - x0],
+    ] as const) {
       const p = im[yy]?.[xx];
       if (p) for (let c = 0; c < 3; c++) out[c] = out[c]! + wy * wx * p[c]!;
     }
@@ -67,7 +89,11 @@ function naiveResizedCrop(im: number[][][], b: CropBox, oh: number, ow: number):
       const ys = src(oy, b.height, oh);
       const xs = src(ox, b.width, ow);
       const px = (yy: number, xx: number) => im[b.top + yy]![b.left + xx]!;
-      return [0, 1, 2].map((c) => (1 - ys.f) * ((1 - xs.f) * px(ys.i0, xs.i0)[c]! + xs.f * px(ys.i0, xs.i1)[c]!) + ys.f * ((1 - xs.f) * px(ys.i1, xs.i0)[c]! + xs.f * px(ys.i1, xs.i1)[c]!));
+      return [0, 1, 2].map(
+        (c) =>
+          (1 - ys.f) * ((1 - xs.f) * px(ys.i0, xs.i0)[c]! + xs.f * px(ys.i0, xs.i1)[c]!) +
+          ys.f * ((1 - xs.f) * px(ys.i1, xs.i0)[c]! + xs.f * px(ys.i1, xs.i1)[c]!),
+      );
     }),
   );
 }
@@ -80,7 +106,7 @@ function naiveHue(p: number[], shift: number): number[] {
   const d = max - min;
   let h = 0;
   if (d > 0) {
-    if (max === r) h = ((g - b) / d) / 6;
+    if (max === r) h = (g - b) / d / 6;
     else if (max === g) h = (2 + (b - r) / d) / 6;
     else h = (4 + (r - g) / d) / 6;
   }
@@ -92,7 +118,14 @@ function naiveHue(p: number[], shift: number): number[] {
   const pp = v * (1 - s);
   const q = v * (1 - s * f);
   const t = v * (1 - s * (1 - f));
-  return [[v, t, pp], [q, v, pp], [pp, v, t], [pp, q, v], [t, pp, v], [v, pp, q]][i]!;
+  return [
+    [v, t, pp],
+    [q, v, pp],
+    [pp, v, t],
+    [pp, q, v],
+    [t, pp, v],
+    [v, pp, q],
+  ][i]!;
 }
 
 beforeAll(async () => {
@@ -102,11 +135,23 @@ beforeAll(async () => {
 describe('augmentation ops vs naive per-pixel implementations', () => {
   it('resizedCrop (down- and up-scaling, crops touching the border)', () => {
     const { t, a } = randomImages(1);
-    const boxes: CropBox[] = [{ top: 0, left: 0, height: 9, width: 11 }, { top: 2, left: 3, height: 4, width: 5 }, { top: 5, left: 6, height: 4, width: 5 }];
-    for (const [oh, ow] of [[7, 6], [13, 17]] as const) {
+    const boxes: CropBox[] = [
+      { top: 0, left: 0, height: 9, width: 11 },
+      { top: 2, left: 3, height: 4, width: 5 },
+      { top: 5, left: 6, height: 4, width: 5 },
+    ];
+    for (const [oh, ow] of [
+      [7, 6],
+      [13, 17],
+    ] as const) {
       const y = resizedCrop(t, boxes, oh, ow);
       expect(y.shape).toEqual([N, oh, ow, 3]);
-      expect(maxDiff(y, a.map((im, n) => naiveResizedCrop(im, boxes[n]!, oh, ow)))).toBeLessThan(TOL);
+      expect(
+        maxDiff(
+          y,
+          a.map((im, n) => naiveResizedCrop(im, boxes[n]!, oh, ow)),
+        ),
+      ).toBeLessThan(TOL);
       y.dispose();
     }
     // identity box + same size is the identity
@@ -119,16 +164,34 @@ describe('augmentation ops vs naive per-pixel implementations', () => {
     const { t, a } = randomImages(2);
     const mask = [true, false, true];
     const h = flip(t, mask, 'horizontal');
-    expect(maxDiff(h, a.map((im, n) => (mask[n] ? im.map((row) => [...row].reverse()) : im)))).toBe(0);
+    expect(
+      maxDiff(
+        h,
+        a.map((im, n) => (mask[n] ? im.map((row) => [...row].reverse()) : im)),
+      ),
+    ).toBe(0);
     const v = flip(t, mask, 'vertical');
-    expect(maxDiff(v, a.map((im, n) => (mask[n] ? [...im].reverse() : im)))).toBe(0);
+    expect(
+      maxDiff(
+        v,
+        a.map((im, n) => (mask[n] ? [...im].reverse() : im)),
+      ),
+    ).toBe(0);
     const angles = [0, 12.5, -90];
     const r = rotate(t, angles);
     const expected = a.map((im, n) => {
       const rad = (angles[n]! * Math.PI) / 180;
       const cy = (H - 1) / 2;
       const cx = (W - 1) / 2;
-      return im.map((row, y) => row.map((_, x) => sampleZero(im, Math.sin(rad) * (x - cx) + Math.cos(rad) * (y - cy) + cy, Math.cos(rad) * (x - cx) - Math.sin(rad) * (y - cy) + cx)));
+      return im.map((row, y) =>
+        row.map((_, x) =>
+          sampleZero(
+            im,
+            Math.sin(rad) * (x - cx) + Math.cos(rad) * (y - cy) + cy,
+            Math.cos(rad) * (x - cx) - Math.sin(rad) * (y - cy) + cx,
+          ),
+        ),
+      );
     });
     expect(maxDiff(r, expected)).toBeLessThan(TOL);
     // angle 0 is the identity; +90° counter-clockwise on a square moves the top-right corner to the top-left
@@ -144,17 +207,42 @@ describe('augmentation ops vs naive per-pixel implementations', () => {
     const { t, a } = randomImages(4);
     const f = [0.6, 1.4, 1.0];
     const b = adjustBrightness(t, f);
-    expect(maxDiff(b, mapPx(a, (p, n) => p.map((v) => clamp(f[n]! * v))))).toBeLessThan(TOL);
+    expect(
+      maxDiff(
+        b,
+        mapPx(a, (p, n) => p.map((v) => clamp(f[n]! * v))),
+      ),
+    ).toBeLessThan(TOL);
     const means = a.map((im) => im.flat().reduce((s, p) => s + gray(p), 0) / (H * W));
     const c = adjustContrast(t, f);
-    expect(maxDiff(c, mapPx(a, (p, n) => p.map((v) => clamp(f[n]! * v + (1 - f[n]!) * means[n]!))))).toBeLessThan(TOL);
+    expect(
+      maxDiff(
+        c,
+        mapPx(a, (p, n) => p.map((v) => clamp(f[n]! * v + (1 - f[n]!) * means[n]!))),
+      ),
+    ).toBeLessThan(TOL);
     const s = adjustSaturation(t, f);
-    expect(maxDiff(s, mapPx(a, (p, n) => p.map((v) => clamp(f[n]! * v + (1 - f[n]!) * gray(p)))))).toBeLessThan(TOL);
+    expect(
+      maxDiff(
+        s,
+        mapPx(a, (p, n) => p.map((v) => clamp(f[n]! * v + (1 - f[n]!) * gray(p)))),
+      ),
+    ).toBeLessThan(TOL);
     const shifts = [0.1, -0.35, 0];
     const hu = adjustHue(t, shifts);
-    expect(maxDiff(hu, mapPx(a, (p, n) => naiveHue(p, shifts[n]!)))).toBeLessThan(TOL);
+    expect(
+      maxDiff(
+        hu,
+        mapPx(a, (p, n) => naiveHue(p, shifts[n]!)),
+      ),
+    ).toBeLessThan(TOL);
     const g = grayscale(t, [true, false, true]);
-    expect(maxDiff(g, mapPx(a, (p, n) => (n === 1 ? p : [gray(p), gray(p), gray(p)])))).toBeLessThan(TOL);
+    expect(
+      maxDiff(
+        g,
+        mapPx(a, (p, n) => (n === 1 ? p : [gray(p), gray(p), gray(p)])),
+      ),
+    ).toBeLessThan(TOL);
     tf.dispose([t, b, c, s, hu, g]);
   });
 
@@ -173,8 +261,10 @@ describe('augmentation ops vs naive per-pixel implementations', () => {
       for (const op of p.order) {
         const mean = cur.flat().reduce((s, px) => s + gray(px), 0) / (H * W);
         if (op === 0 && p.brightness !== null) cur = cur.map((row) => row.map((px) => px.map((v) => clamp(p.brightness! * v))));
-        if (op === 1 && p.contrast !== null) cur = cur.map((row) => row.map((px) => px.map((v) => clamp(p.contrast! * v + (1 - p.contrast!) * mean))));
-        if (op === 2 && p.saturation !== null) cur = cur.map((row) => row.map((px) => px.map((v) => clamp(p.saturation! * v + (1 - p.saturation!) * gray(px)))));
+        if (op === 1 && p.contrast !== null)
+          cur = cur.map((row) => row.map((px) => px.map((v) => clamp(p.contrast! * v + (1 - p.contrast!) * mean))));
+        if (op === 2 && p.saturation !== null)
+          cur = cur.map((row) => row.map((px) => px.map((v) => clamp(p.saturation! * v + (1 - p.saturation!) * gray(px)))));
         if (op === 3 && p.hue !== null) cur = cur.map((row) => row.map((px) => naiveHue(px, p.hue!)));
       }
       return cur;
@@ -196,11 +286,16 @@ describe('augmentation ops vs naive per-pixel implementations', () => {
       const s = sigmas[n];
       if (s == null) return im;
       const kk = Array.from(gaussianKernel1d(k, s));
-      return im.map((row, yy) => row.map((_, xx) => [0, 1, 2].map((c) => {
-        let acc = 0;
-        for (let i = 0; i < k; i++) for (let j = 0; j < k; j++) acc += kk[i]! * kk[j]! * im[refl(yy + i - 2, H)]![refl(xx + j - 2, W)]![c]!;
-        return acc;
-      })));
+      return im.map((row, yy) =>
+        row.map((_, xx) =>
+          [0, 1, 2].map((c) => {
+            let acc = 0;
+            for (let i = 0; i < k; i++)
+              for (let j = 0; j < k; j++) acc += kk[i]! * kk[j]! * im[refl(yy + i - 2, H)]![refl(xx + j - 2, W)]![c]!;
+            return acc;
+          }),
+        ),
+      );
     });
     expect(maxDiff(y, expected)).toBeLessThan(TOL);
     expect(blurKernelSize(224)).toBe(23);
@@ -213,7 +308,12 @@ describe('augmentation ops vs naive per-pixel implementations', () => {
     const mean = [0.3203, 0.2244, 0.1609];
     const std = [0.2622, 0.1833, 0.1318];
     const y = normalize(t, mean, std);
-    expect(maxDiff(y, mapPx(a, (p) => p.map((v, c) => (v - mean[c]!) / std[c]!)))).toBeLessThan(1e-5);
+    expect(
+      maxDiff(
+        y,
+        mapPx(a, (p) => p.map((v, c) => (v - mean[c]!) / std[c]!)),
+      ),
+    ).toBeLessThan(1e-5);
     const stats = new ChannelStats();
     // uneven batches: 1 then 2 images
     const b1 = tf.slice(t, [0], [1]);

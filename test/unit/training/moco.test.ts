@@ -59,8 +59,15 @@ describe('MoCo v2 components', () => {
   });
 
   it('momentum update equals the naive formula, parameters only', () => {
-    const q = new Map<string, tf.Variable>([['a', tf.variable(tf.tensor1d([1, 2, 3]))], ['b', tf.variable(tf.tensor2d([[4, 5]]))]]);
-    const k = new Map<string, tf.Variable>([['a', tf.variable(tf.tensor1d([0, -2, 9]))], ['b', tf.variable(tf.tensor2d([[1, 1]]))], ['bn.running_mean', tf.variable(tf.tensor1d([7]), false)]]);
+    const q = new Map<string, tf.Variable>([
+      ['a', tf.variable(tf.tensor1d([1, 2, 3]))],
+      ['b', tf.variable(tf.tensor2d([[4, 5]]))],
+    ]);
+    const k = new Map<string, tf.Variable>([
+      ['a', tf.variable(tf.tensor1d([0, -2, 9]))],
+      ['b', tf.variable(tf.tensor2d([[1, 1]]))],
+      ['bn.running_mean', tf.variable(tf.tensor1d([7]), false)],
+    ]);
     momentumUpdate(k, q, 0.9);
     const naive = (kk: number, qq: number) => 0.9 * kk + 0.1 * qq;
     const close = (got: ArrayLike<number>, want: number[]) => want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(1e-6));
@@ -152,7 +159,10 @@ describe('MoCo v2 components', () => {
     const wk = new Map([['w', tf.variable(wq.get('w')!.clone(), false)]]);
     const queue = new MocoQueue(8, 5, 0);
     const step = () => {
-      const { value, grads } = tf.variableGrads(() => infoNCE(l2Normalize(tf.matMul(x, wq.get('w')!)), l2Normalize(tf.matMul(x, wk.get('w')!)), queue.keys as tf.Tensor2D, 0.2), [wq.get('w')!]);
+      const { value, grads } = tf.variableGrads(
+        () => infoNCE(l2Normalize(tf.matMul(x, wq.get('w')!)), l2Normalize(tf.matMul(x, wk.get('w')!)), queue.keys as tf.Tensor2D, 0.2),
+        [wq.get('w')!],
+      );
       tf.tidy(() => wq.get('w')!.assign(tf.sub(wq.get('w')!, tf.mul(grads[wq.get('w')!.name]!, 0.1))));
       momentumUpdate(wk, wq, 0.99);
       const k = tf.tidy(() => l2Normalize(tf.matMul(x, wk.get('w')!)));

@@ -40,13 +40,30 @@ beforeAll(async () => {
   await writeEyepacsDemo(src, { patients: 5, testPatients: 1, size: 96, seed: 7, distribution: 'balanced' });
   await writeIdridDemo(src, { images: 2, size: 72, seed: 3 });
   study = await makeStudy();
-  await importDataset({ type: 'eyepacs', path: path.join(src, 'eyepacs'), id: 'eyepacs-demo', settings: { inputSize: 64, overlaySize: 96 }, concurrency: 2 }, study, recordingContext());
-  await importDataset({ type: 'idrid-seg', path: path.join(src, 'idrid'), id: 'idrid-seg-demo', settings: { inputSize: 64, overlaySize: 128 }, concurrency: 2 }, study, recordingContext());
+  await importDataset(
+    { type: 'eyepacs', path: path.join(src, 'eyepacs'), id: 'eyepacs-demo', settings: { inputSize: 64, overlaySize: 96 }, concurrency: 2 },
+    study,
+    recordingContext(),
+  );
+  await importDataset(
+    {
+      type: 'idrid-seg',
+      path: path.join(src, 'idrid'),
+      id: 'idrid-seg-demo',
+      settings: { inputSize: 64, overlaySize: 128 },
+      concurrency: 2,
+    },
+    study,
+    recordingContext(),
+  );
   // An unreadable dataset next to them: broken JSON, and one that parses but is not a manifest.
   await fsp.mkdir(path.join(study, 'datasets', 'broken'), { recursive: true });
   await fsp.writeFile(path.join(study, 'datasets', 'broken', 'manifest.json'), '{"schemaVersion": 1, "id":');
   await fsp.mkdir(path.join(study, 'datasets', 'wrong-shape'), { recursive: true });
-  await fsp.writeFile(path.join(study, 'datasets', 'wrong-shape', 'manifest.json'), JSON.stringify({ schemaVersion: 1, id: 'wrong-shape', items: 'none' }));
+  await fsp.writeFile(
+    path.join(study, 'datasets', 'wrong-shape', 'manifest.json'),
+    JSON.stringify({ schemaVersion: 1, id: 'wrong-shape', items: 'none' }),
+  );
 }, 120_000);
 
 describe('datasets.list', () => {
@@ -118,11 +135,14 @@ describe('datasets.get', () => {
     expect(d.issues).toEqual([]);
   });
 
-  it.each(['../eyepacs-demo', '..', '.', '/etc', 'eyepacs-demo/../idrid-seg-demo', 'nope', 'EYEPACS-DEMO'])('refuses the dataset id %j', async (id) => {
-    const e = await rejection(getDataset(study, id));
-    expect(e.code).toBe('NOT_FOUND');
-    expect(e.issues?.[0]?.path).toBe('datasetId');
-  });
+  it.each(['../eyepacs-demo', '..', '.', '/etc', 'eyepacs-demo/../idrid-seg-demo', 'nope', 'EYEPACS-DEMO'])(
+    'refuses the dataset id %j',
+    async (id) => {
+      const e = await rejection(getDataset(study, id));
+      expect(e.code).toBe('NOT_FOUND');
+      expect(e.issues?.[0]?.path).toBe('datasetId');
+    },
+  );
 });
 
 describe('datasets.items', () => {
@@ -171,7 +191,10 @@ describe('datasets.image', () => {
     const plain = await datasetImage(base);
     expect(plain.width).toBe(128);
     const withOd = await datasetImage({ ...base, masks: ['OD'] });
-    const raw = async (url: string) => sharp(Buffer.from(url.split(',')[1]!, 'base64')).raw().toBuffer();
+    const raw = async (url: string) =>
+      sharp(Buffer.from(url.split(',')[1]!, 'base64'))
+        .raw()
+        .toBuffer();
     const [a, b] = [await raw(plain.dataUrl), await raw(withOd.dataUrl)];
     let changed = 0;
     for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) changed++;
@@ -183,7 +206,9 @@ describe('datasets.image', () => {
 
   it('refuses a mask the item does not have', async () => {
     const { items } = await listItems(study, 'eyepacs-demo', 0, 1);
-    const e = await rejection(datasetImage({ studyPath: study, datasetId: 'eyepacs-demo', itemId: items[0]!.id, variant: 'input', masks: ['MA'] }));
+    const e = await rejection(
+      datasetImage({ studyPath: study, datasetId: 'eyepacs-demo', itemId: items[0]!.id, variant: 'input', masks: ['MA'] }),
+    );
     expect(e.issues?.[0]?.path).toBe('masks');
   });
 
@@ -233,7 +258,11 @@ describe('datasets.csvPreview', () => {
   it('names the field for a missing file, a folder and an empty file', async () => {
     const dir = await tempDir('csv');
     await fsp.writeFile(path.join(dir, 'empty.csv'), '');
-    for (const [file, code] of [[path.join(dir, 'nope.csv'), 'NOT_FOUND'], [dir, 'BAD_REQUEST'], [path.join(dir, 'empty.csv'), 'BAD_REQUEST']] as const) {
+    for (const [file, code] of [
+      [path.join(dir, 'nope.csv'), 'NOT_FOUND'],
+      [dir, 'BAD_REQUEST'],
+      [path.join(dir, 'empty.csv'), 'BAD_REQUEST'],
+    ] as const) {
       const e = await rejection(csvPreview(file));
       expect(e.code).toBe(code);
       expect(e.issues?.[0]?.path).toBe('path');

@@ -48,7 +48,10 @@ describe('batchNormTrain gradient (fused, hand-written) vs autodiff of moments +
             const beta = tf.mul(0.3, tf.randomNormal([c], 0, 1, 'float32', 3)) as Tensor1D;
             const dy = tf.randomNormal(shape, 0, 1, 'float32', 4) as Tensor4D;
             const loss = (f: typeof unfused) => (a: Tensor4D, g: Tensor1D, b: Tensor1D) => tf.sum(tf.mul(f(a, g, b, relu), dy));
-            const grads = (f: typeof unfused) => tf.grads(loss(f) as (...a: tf.Tensor[]) => tf.Tensor)([x, gamma, beta]).map((t) => t.dataSync() as Float32Array);
+            const grads = (f: typeof unfused) =>
+              tf
+                .grads(loss(f) as (...a: tf.Tensor[]) => tf.Tensor)([x, gamma, beta])
+                .map((t) => t.dataSync() as Float32Array);
             const stats: Float32Array[] = [];
             const y = batchNormTrain(x, gamma, beta, relu, (count, mean, variance) => {
               expect(count).toBe(shape[0] * shape[1] * shape[2]);
@@ -79,7 +82,9 @@ describe('batchNormTrain statistics when the mean is far larger than the spread'
       else await tf.setBackend('wasm');
       const shape: [number, number, number, number] = [3, 11, 13, 12];
       const c = shape[3];
-      const values = tf.tidy(() => tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 5), 0.01), tf.linspace(100, 300, c)).dataSync() as Float32Array);
+      const values = tf.tidy(
+        () => tf.add(tf.mul(tf.randomNormal(shape, 0, 1, 'float32', 5), 0.01), tf.linspace(100, 300, c)).dataSync() as Float32Array,
+      );
       const rows = values.length / c;
       const mean64 = new Float64Array(c);
       const var64 = new Float64Array(c);
@@ -98,4 +103,3 @@ describe('batchNormTrain statistics when the mean is far larger than the spread'
     });
   }
 });
-

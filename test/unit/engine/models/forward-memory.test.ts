@@ -53,7 +53,10 @@ describe('ResNet forward memory', () => {
     const model = ResNet.create(parseArch('resnet18-w4', 5), { seed: 3 });
     const x = tf.randomNormal([2, 32, 32, 3], 0, 1, 'float32', 6) as Tensor4D;
     for (const training of [false, true]) {
-      const f = (hook: boolean) => (input: tf.Tensor) => tf.sum(tf.square(model.forward(input as Tensor4D, { training, updateRunningStats: false, ...(hook ? { hook: () => undefined } : {}) })));
+      const f = (hook: boolean) => (input: tf.Tensor) =>
+        tf.sum(
+          tf.square(model.forward(input as Tensor4D, { training, updateRunningStats: false, ...(hook ? { hook: () => undefined } : {}) })),
+        );
       const a = tf.grad(f(false))(x);
       const b = tf.grad(f(true))(x);
       const diff = tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]!;

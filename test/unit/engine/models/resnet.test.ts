@@ -17,7 +17,12 @@ describe('ResNet', () => {
       const x = tf.randomNormal([1, 40, 40, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
       const y = model.forward(x, { hook: (name, kind) => void seen.push([name, kind]) });
       const modules = [...new Set(model.specs.map((s) => s.module))];
-      expect(seen.filter(([, k]) => k === 'conv' || k === 'bn' || k === 'linear').map(([n]) => n).sort()).toEqual(modules.sort());
+      expect(
+        seen
+          .filter(([, k]) => k === 'conv' || k === 'bn' || k === 'linear')
+          .map(([n]) => n)
+          .sort(),
+      ).toEqual(modules.sort());
       expect(seen.filter(([, k]) => k === 'stage').map(([n]) => n)).toEqual(['layer1', 'layer2', 'layer3', 'layer4']);
       expect(seen.map(([n]) => n)).toContain('layer2.0.downsample.0');
       tf.dispose([x, y]);

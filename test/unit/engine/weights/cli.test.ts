@@ -31,7 +31,9 @@ async function writeImage(file: string, width: number, height: number, seed: num
     s = (s * 1103515245 + 12345) >>> 0;
     data[i] = (s >>> 16) & 0xff;
   }
-  await sharp(data, { raw: { width, height, channels: 3 } }).png().toFile(file);
+  await sharp(data, { raw: { width, height, channels: 3 } })
+    .png()
+    .toFile(file);
 }
 
 beforeAll(async () => {
@@ -70,7 +72,9 @@ describe('funduslab weights', () => {
   });
   it('convert writes safetensors that inspect reads back', async () => {
     const out = path.join(tmp, 'converted.safetensors');
-    const r = await capture(() => runWeights(['convert', path.join(GOLDEN, 'resnet18_w4.pt'), '--arch', 'resnet18-w4', '--to', 'safetensors', '--out', out, '--json']));
+    const r = await capture(() =>
+      runWeights(['convert', path.join(GOLDEN, 'resnet18_w4.pt'), '--arch', 'resnet18-w4', '--to', 'safetensors', '--out', out, '--json']),
+    );
     expect(JSON.parse(r.out)).toMatchObject({ ok: true, arch: 'resnet18-w4', format: 'safetensors' });
     const back = JSON.parse((await capture(() => runWeights(['inspect', out, '--json']))).out);
     expect(back).toMatchObject({ format: 'safetensors', detected: { arch: 'resnet18-w4', classes: 5 } });
@@ -81,20 +85,44 @@ describe('funduslab predict', () => {
   const weights = path.join(GOLDEN, 'resnet18_w4.pt');
   it('prints logits and P(referable) per image; resizing an exact-size image equals --raw', async () => {
     const images = [path.join(tmp, 'wide.png'), path.join(tmp, 'exact.png')];
-    const resized = JSON.parse((await capture(() => runPredict(['--weights', weights, '--arch', 'resnet18-w4', '--size', '64', '--json', ...images]))).out);
+    const resized = JSON.parse(
+      (await capture(() => runPredict(['--weights', weights, '--arch', 'resnet18-w4', '--size', '64', '--json', ...images]))).out,
+    );
     expect(resized.predictions).toHaveLength(2);
     for (const p of resized.predictions) {
       expect(p.logits).toHaveLength(5);
       expect(p.pReferable).toBeCloseTo(p.probabilities[3] + p.probabilities[4], 10);
     }
-    const raw = JSON.parse((await capture(() => runPredict(['--weights', weights, '--arch', 'resnet18-w4', '--size', '64', '--raw', '--referable', '2,3,4', '--json', images[1]!]))).out);
+    const raw = JSON.parse(
+      (
+        await capture(() =>
+          runPredict([
+            '--weights',
+            weights,
+            '--arch',
+            'resnet18-w4',
+            '--size',
+            '64',
+            '--raw',
+            '--referable',
+            '2,3,4',
+            '--json',
+            images[1]!,
+          ]),
+        )
+      ).out,
+    );
     expect(raw.preprocessing.mode).toBe('raw');
     const exact = resized.predictions[1];
     raw.predictions[0].logits.forEach((l: number, i: number) => expect(l).toBeCloseTo(exact.logits[i], 4));
     expect(raw.predictions[0].pReferable).toBeCloseTo(exact.probabilities[2] + exact.probabilities[3] + exact.probabilities[4], 4);
   });
   it('--raw refuses an image of another size; a missing head is refused', async () => {
-    await expect(runPredict(['--weights', weights, '--arch', 'resnet18-w4', '--size', '64', '--raw', path.join(tmp, 'small.png')])).rejects.toThrow(/40×40; --raw needs images of exactly 64×64/);
-    await expect(runPredict(['--weights', path.join(GOLDEN, 'moco_resnet50_w4.pth.tar'), '--arch', 'resnet50-w4', path.join(tmp, 'exact.png')])).rejects.toThrow(/missing from the file/);
+    await expect(
+      runPredict(['--weights', weights, '--arch', 'resnet18-w4', '--size', '64', '--raw', path.join(tmp, 'small.png')]),
+    ).rejects.toThrow(/40×40; --raw needs images of exactly 64×64/);
+    await expect(
+      runPredict(['--weights', path.join(GOLDEN, 'moco_resnet50_w4.pth.tar'), '--arch', 'resnet50-w4', path.join(tmp, 'exact.png')]),
+    ).rejects.toThrow(/missing from the file/);
   });
 });

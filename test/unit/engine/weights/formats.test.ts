@@ -16,7 +16,16 @@ const fixtures = JSON.parse(readFileSync(path.join(GOLDEN, 'fixtures.json'), 'ut
   dtypes: Record<string, { dtype: string; shape: number[]; values: (number | string)[] }>;
 };
 const bytesOf = (f: string) => new Uint8Array(readFileSync(path.join(GOLDEN, f)));
-const TORCH_DTYPES: Record<string, string> = { float32: 'float32', float16: 'float16', bfloat16: 'bfloat16', float64: 'float64', int64: 'int64', int32: 'int32', uint8: 'uint8', bool: 'bool' };
+const TORCH_DTYPES: Record<string, string> = {
+  float32: 'float32',
+  float16: 'float16',
+  bfloat16: 'bfloat16',
+  float64: 'float64',
+  int64: 'int64',
+  int32: 'int32',
+  uint8: 'uint8',
+  bool: 'bool',
+};
 
 function expectValues(name: string, t: RawTensor): void {
   const e = fixtures.dtypes[name]!;
@@ -56,7 +65,11 @@ describe('torch.save files', () => {
     for (const file of ['resnet18_w4.pt', 'resnet18_w4_legacy.pt']) {
       const bytes = bytesOf(file);
       for (const frac of [0.001, 0.1, 0.5, 0.9, 0.999]) {
-        expectAppError(() => parseWeightBytes(bytes.subarray(0, Math.floor(bytes.length * frac)), file), 'BAD_REQUEST', /truncated|corrupt|not a recognised/);
+        expectAppError(
+          () => parseWeightBytes(bytes.subarray(0, Math.floor(bytes.length * frac)), file),
+          'BAD_REQUEST',
+          /truncated|corrupt|not a recognised/,
+        );
       }
     }
   });
@@ -65,7 +78,11 @@ describe('torch.save files', () => {
     const bytes = bytesOf('resnet18_w4.pt').slice();
     bytes[bytes.length >> 1]! ^= 0x5a;
     expectAppError(() => parseWeightBytes(bytes, 'flipped.pt'), 'BAD_REQUEST', /CRC-32|corrupt/);
-    expectAppError(() => parseWeightBytes(new TextEncoder().encode('definitely not a checkpoint file'), 'x.bin'), 'BAD_REQUEST', /not a recognised weights file/);
+    expectAppError(
+      () => parseWeightBytes(new TextEncoder().encode('definitely not a checkpoint file'), 'x.bin'),
+      'BAD_REQUEST',
+      /not a recognised weights file/,
+    );
   });
 
   it('a checkpoint with a disallowed class names it', () => {

@@ -2,7 +2,16 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { AppError } from '../../../../src-shared/errors';
-import { PickleError, PyDict, PyGlobal, PySet, PyTuple, TorchTensorRef, unpickle, type PyValue } from '../../../../src-main/engine/weights/pickle';
+import {
+  PickleError,
+  PyDict,
+  PyGlobal,
+  PySet,
+  PyTuple,
+  TorchTensorRef,
+  unpickle,
+  type PyValue,
+} from '../../../../src-main/engine/weights/pickle';
 
 const GOLDEN = path.resolve(import.meta.dirname, '../../../golden/resnet');
 
@@ -67,9 +76,31 @@ const EXPECTED_PY_VALUE = {
     ['flags', [null, true, false]],
     ['frozen', { frozenset: [1] }],
     ['set', { set: [2] }],
-    ['ordered', { 'collections.OrderedDict': [['z', 1], ['y', 2]] }],
-    ['intkeys', { dict: [[0, 'zero'], [1, 'one']] }],
-    ['shared', [[1, 2], [1, 2]]],
+    [
+      'ordered',
+      {
+        'collections.OrderedDict': [
+          ['z', 1],
+          ['y', 2],
+        ],
+      },
+    ],
+    [
+      'intkeys',
+      {
+        dict: [
+          [0, 'zero'],
+          [1, 'one'],
+        ],
+      },
+    ],
+    [
+      'shared',
+      [
+        [1, 2],
+        [1, 2],
+      ],
+    ],
   ],
 };
 
@@ -115,7 +146,11 @@ describe('pickle reader: refuses code execution', () => {
     expectPickleError(asm(0x80, 2, 'cos\nsystem\n', 'X', u32(2), 'id', 0x85, 'R', '.'), 'UNSUPPORTED', /global "os\.system"/);
   });
   it('refuses builtins.eval through STACK_GLOBAL', () => {
-    expectPickleError(asm(0x80, 4, 0x8c, 8, 'builtins', 0x8c, 4, 'eval', 0x93, 0x8c, 3, '1+1', 0x85, 'R', '.'), 'UNSUPPORTED', /global "builtins\.eval"/);
+    expectPickleError(
+      asm(0x80, 4, 0x8c, 8, 'builtins', 0x8c, 4, 'eval', 0x93, 0x8c, 3, '1+1', 0x85, 'R', '.'),
+      'UNSUPPORTED',
+      /global "builtins\.eval"/,
+    );
   });
   it('refuses other look-alikes (subprocess, torch functions outside the allow-list)', () => {
     expectPickleError(asm('csubprocess\nPopen\n.'), 'UNSUPPORTED', /subprocess\.Popen/);
@@ -185,7 +220,12 @@ describe('pickle reader: each supported opcode', () => {
     expect(value('(K', 1, 'K', 2, 'l.')).toEqual([1, 2]);
     expect(value(']K', 1, 'a(K', 2, 'K', 3, 'e.')).toEqual([1, 2, 3]);
     expect(value('(K', 1, 'K', 2, 'd.')).toEqual({ dict: [[1, 2]] });
-    expect(value('}K', 1, 'K', 2, 's(K', 3, 'K', 4, 'u.')).toEqual({ dict: [[1, 2], [3, 4]] });
+    expect(value('}K', 1, 'K', 2, 's(K', 3, 'K', 4, 'u.')).toEqual({
+      dict: [
+        [1, 2],
+        [3, 4],
+      ],
+    });
     expect(value('(K', 1, 't.')).toEqual({ tuple: [1] });
     expect(value(')', '.')).toEqual({ tuple: [] });
     expect(value('K', 1, 'K', 2, 'K', 3, 0x87, '.')).toEqual({ tuple: [1, 2, 3] });
@@ -213,7 +253,28 @@ describe('pickle reader: each supported opcode', () => {
     };
     // _rebuild_tensor_v2(storage, 0, (2, 3), (3, 1), False, OrderedDict())
     const t = unpickle(
-      asm(0x80, 2, 'ctorch._utils\n_rebuild_tensor_v2\n(', 'X', u32(1), '0Q', 'K', 0, 'K', 2, 'K', 3, 0x86, 'K', 3, 'K', 1, 0x86, 0x89, 'ccollections\nOrderedDict\n)RtR.'),
+      asm(
+        0x80,
+        2,
+        'ctorch._utils\n_rebuild_tensor_v2\n(',
+        'X',
+        u32(1),
+        '0Q',
+        'K',
+        0,
+        'K',
+        2,
+        'K',
+        3,
+        0x86,
+        'K',
+        3,
+        'K',
+        1,
+        0x86,
+        0x89,
+        'ccollections\nOrderedDict\n)RtR.',
+      ),
       { persistentLoad },
     ).value;
     expect(t).toBeInstanceOf(TorchTensorRef);

@@ -56,7 +56,11 @@ describe('zip reader', () => {
   it('rejects truncated archives with BAD_REQUEST', () => {
     const zip = writeZip(files, { deflate: true });
     for (const n of [0, 10, 100, zip.length - 30, zip.length - 1]) {
-      expectAppError(() => new ZipReader(zip.subarray(0, n), 'cut.zip').read('a/data/0'), 'BAD_REQUEST', /cut\.zip.*(corrupt or truncated|no entry)/);
+      expectAppError(
+        () => new ZipReader(zip.subarray(0, n), 'cut.zip').read('a/data/0'),
+        'BAD_REQUEST',
+        /cut\.zip.*(corrupt or truncated|no entry)/,
+      );
     }
   });
 
