@@ -244,7 +244,8 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     await page.getByTestId('nav-explanations').click();
     await page.locator('[data-testid="fig5-heatmap"][data-layer="drawn"]').nth(1).waitFor({ timeout: 15_000 });
     await scrollTo('fig5');
-    // keyboard: from the opacity slider, Tab reaches the colour map (one stop, arrows inside) and then the contours switch, each with a visible ring
+    // keyboard: from the opacity slider, Tab reaches the colour map (one stop, arrows inside) and then the contours switch, each with a
+    // visible ring
     const ringOf = (selector: string) =>
       page.evaluate((sel) => {
         const g = globalThis as unknown as {

@@ -29,7 +29,10 @@ export function testApp(options: { dataDir: string; preferredBackend: BackendPre
   });
 }
 
-/** Dispatches `channel` as a transport does and returns the value; an error answer is thrown as an Error `CODE: message` carrying the error's fields (code, issues…). */
+/**
+ * Dispatches `channel` as a transport does and returns the value; an error answer is thrown as an Error `CODE: message` carrying the
+ * error's fields (code, issues…).
+ */
 export async function callChannel(app: ComposedApp, channel: string, payload: unknown): Promise<unknown> {
   const response = await app.dispatch(channel, payload, { transport: 'test' });
   if (!response.ok) throw Object.assign(new Error(`${response.error.code}: ${response.error.message}`), response.error);

@@ -89,7 +89,10 @@ export interface AppSession {
   page: Page;
   /** Console errors and uncaught page errors seen so far. */
   consoleErrors: string[];
-  /** Screenshot `<prefix><name>.png` into ARTIFACTS; `tall` enlarges the window for a whole-page shot (the page area scrolls inside the shell). */
+  /**
+   * Screenshot `<prefix><name>.png` into ARTIFACTS; `tall` enlarges the window for a whole-page shot (the page area scrolls inside the
+   * shell).
+   */
   shot(name: string, tall?: number): Promise<void>;
   close(): Promise<void>;
 }

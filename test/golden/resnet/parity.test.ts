@@ -135,7 +135,8 @@ describe('MoCo v2 checkpoint', () => {
   });
 });
 
-// Full-width ResNet50 at 224x224: generated on demand (`/usr/bin/python3 test/golden/resnet/make_fixtures.py --full`, ~100 MB, not committed).
+// Full-width ResNet50 at 224x224: generated on demand (`/usr/bin/python3 test/golden/resnet/make_fixtures.py --full`, ~100 MB, not
+// committed).
 const full = existsSync(path.join(FULL_DIR, 'fixtures.json')) ? loadFixtures(FULL_DIR) : null;
 describe.skipIf(full === null)('full ResNet50 parity (on-demand fixtures in test/golden/resnet/full/)', () => {
   it('resnet50 at 224x224', async () => {

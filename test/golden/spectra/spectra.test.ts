@@ -91,7 +91,10 @@ function decode(b64: string): Float32Array {
   return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
 }
 
-/** The production path on the whole matrix: split into feature blocks of `block` columns, each standardised and multiplied by accumulateBlock. */
+/**
+ * The production path on the whole matrix: split into feature blocks of `block` columns, each standardised and multiplied by
+ * accumulateBlock.
+ */
 function blockedGram(
   x: Float32Array,
   n: number,

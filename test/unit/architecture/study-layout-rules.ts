@@ -65,9 +65,9 @@ export function layoutSpellings(source: string, fileName = 'file.ts'): string[] 
       if (args.some((a) => ts.isStringLiteralLike(a) && a.text.split('/').some((seg) => STUDY_NAMES.has(seg)))) found.push(where(node));
     }
     if (ts.isTemplateExpression(node)) {
-      const text = [node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join('\u0000');
+      const text = [node.head.text, ...node.templateSpans.map((s) => s.literal.text)].join('\n');
       if (
-        text.split(/[\u0000]/).some(
+        text.split('\n').some(
           (part) =>
             part
               .split('/')

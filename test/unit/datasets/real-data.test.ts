@@ -82,7 +82,8 @@ describe.skipIf(!realDataAvailable('idrid-seg-quarter'))('idrid-seg-quarter (rea
       const m = await manifestOf(r.manifestPath);
       expect(Object.keys(m.items.find((i) => i.id === 'IDRiD_43')!.masks!)).not.toContain('HE');
       expect(m.items.every((i) => i.width === 1072 && i.height === 712 && i.grade === null && i.split === 'train')).toBe(true);
-      // The optic disc is the brightest structure: inside its (cropped, resized) mask the overlay image is brighter than the rest of the retina.
+      // The optic disc is the brightest structure: inside its (cropped, resized) mask the overlay image is brighter than the rest of the
+      // retina.
       for (const it of m.items.slice(0, 6)) {
         const img = await sharp(path.join(study, 'datasets', 'q', it.cache!.overlay))
           .greyscale()

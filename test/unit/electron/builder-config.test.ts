@@ -2,6 +2,7 @@
  * Checks electron-builder.yml with electron-builder's own machinery (no Electron download needed):
  * its config loader and JSON-schema validation, and its file matchers for `files` and `asarUnpack`.
  */
+/* eslint-disable @typescript-eslint/no-explicit-any -- electron-builder's configuration is untyped YAML and JSON */
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';

@@ -20,8 +20,8 @@ describe('createFileLogger', () => {
     await log.close();
     const text = readFileSync(path.join(dir, 'logs', 'main.log'), 'utf8');
     expect(text.split('\n').filter(Boolean)).toEqual([
-      expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z info  started$/),
-      expect.stringMatching(/warn  refused IPC call$/),
+      expect.stringMatching(/^\d{4}-\d\d-\d\dT[\d:.]+Z info {2}started$/),
+      expect.stringMatching(/warn {2}refused IPC call$/),
       expect.stringMatching(/error two$/),
       '    lines',
     ]);
@@ -36,7 +36,7 @@ describe('createFileLogger', () => {
     log.info('fresh');
     await log.close();
     expect(readFileSync(path.join(dir, 'main.1.log'), 'utf8')).toBe('x'.repeat(100));
-    expect(readFileSync(path.join(dir, 'main.log'), 'utf8')).toMatch(/info  fresh\n$/);
+    expect(readFileSync(path.join(dir, 'main.log'), 'utf8')).toMatch(/info {2}fresh\n$/);
   });
 
   it('falls back to stderr when the log directory cannot be created', () => {

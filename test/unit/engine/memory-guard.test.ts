@@ -27,7 +27,6 @@ describe('wasm training memory check', () => {
     expect(memory.perImage).toBeGreaterThan(0);
     // The real thing: one step at batch 4 with random data.
     const vars = [...model.trainableVariables().values()];
-    const before = tf.memory().numBytes;
     const info = await tf.profile(() => {
       const x = tf.randomNormal([4, 64, 64, 3]) as Tensor4D;
       const { value, grads } = tf.variableGrads(

@@ -35,7 +35,8 @@ describe('runQuickBench', () => {
     expect(result.maxTrainBatch).toBeGreaterThan(100);
     expect(progress.map((p) => p[2])).toContain('MoCo v2 augmentation (two views)');
 
-    // Independent timing of the same forward pass (batch 6, median of 7 after a warm-up): the per-image figure agrees within a factor of 3 (timing noise on a shared machine).
+    // Independent timing of the same forward pass (batch 6, median of 7 after a warm-up): the per-image figure agrees within a factor of 3
+    // (timing noise on a shared machine).
     const model = ResNet.create(parseArch('resnet18-w16', 5), { seed: 3 });
     const x = tf.randomUniform([6, 96, 96, 3], -1, 1) as Tensor4D;
     const ms: number[] = [];

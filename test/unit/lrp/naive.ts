@@ -39,7 +39,9 @@ function paramsOf(node: LayerNode): Params {
   return {};
 }
 
-/** Calls visit(outIndex, inIndex, weightIndex) for every (output, input, weight) triple of a conv/linear with the input inside the image. */
+/**
+ * Calls visit(outIndex, inIndex, weightIndex) for every (output, input, weight) triple of a conv/linear with the input inside the image.
+ */
 function contributions(node: LayerNode, xShape: number[], outShape: number[], visit: (o: number, i: number, w: number) => void): void {
   if (node.type === 'linear') {
     const [n, cin] = xShape as [number, number];

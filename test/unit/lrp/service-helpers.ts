@@ -1,4 +1,7 @@
-/** Fixtures of the explain service and CLI tests: a subset of idrid-seg-quarter imported at 64 px and a run folder with a random resnet18-w8. */
+/**
+ * Fixtures of the explain service and CLI tests: a subset of idrid-seg-quarter imported at 64 px and a run folder with a random
+ * resnet18-w8.
+ */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { ResNet } from '../../../src-main/engine/models/resnet';

@@ -1,4 +1,7 @@
-/** The study wizard's test sets, analyses, plan and estimate plumbing (src-renderer/features/training/study-wizard/study-wizard.viewmodel.ts). */
+/**
+ * The study wizard's test sets, analyses, plan and estimate plumbing
+ * (src-renderer/features/training/study-wizard/study-wizard.viewmodel.ts).
+ */
 import { describe, expect, it } from 'vitest';
 import type { ReadableDatasetSummary } from '../../../src-shared/contract';
 import { readableDataset } from './dataset-fixture';

@@ -47,7 +47,7 @@ function adversarialBlock(n: number, width: number, seed: number): Float32Array 
   col(3, () => 1e-40); // subnormal in float32
   col(4, () => 3e38);
   col(5, (i) => (i === n - 1 ? Math.fround(1e6) + 0.0625 : Math.fround(1e6))); // one ulp apart: not constant
-  col(6, (i) => 1000 + 0.05 * rng.normal()); // large mean, small spread
+  col(6, () => 1000 + 0.05 * rng.normal()); // large mean, small spread
   col(7, (i) => (i === 0 ? 50 : rng.normal())); // the shift K is an outlier
   col(8, (i) => (i === 0 ? -7 : 2)); // two values, the first alone
   for (let j = 9; j < width; j++) {

@@ -2,7 +2,8 @@
  * runSpectra on a study: a demo dataset and a run folder holding a (random) selected model, as a
  * finished training run leaves it. Checks the written result.json against its schema, that it is
  * the service's return value, the image choice (seeded, N capped by the split), the per-layer
- * values against computeSpectra on the same images (the same code path without the study; 1e-4 of the largest eigenvalue, float32 block products),
+ * values against computeSpectra on the same images (the same code path without the study; 1e-4 of the largest eigenvalue, float32 block
+ * products),
  * that the block storage is removed, and the errors for bad input (naming the field).
  */
 import { existsSync, promises as fsp } from 'node:fs';
