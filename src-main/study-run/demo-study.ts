@@ -14,7 +14,7 @@ import path from 'node:path';
 import type { StudyPlanInput } from '../../src-shared/study-plan';
 import { STRATEGY_ORDER } from '../../src-shared/training';
 import { writeDemoData } from '../services/demo';
-import { DEMO_DATASET_ID, DEMO_IDRID_DATASET_ID } from '../services/demo/study-demo';
+import { DEMO_DATASET_ID, DEMO_IDRID_DATASET_ID, DEMO_MOCO } from '../services/demo/study-demo';
 import type { JobContext } from '../job-context';
 import { deriveStandinWeights, type StandinResult } from '../services/demo/standin';
 import { runStudy, type RunStudyOptions, type StudyOutcome } from './run-study';
@@ -115,14 +115,7 @@ export function demoPlan(out: string, scale: Scale, weights: { imagenet: string;
         'IWNE-CL': {
           epochs: scale.iwneEpochs,
           lr: 2e-3,
-          moco: {
-            epochs: scale.mocoEpochs,
-            batchSize: 32,
-            optimizer: 'adamw',
-            lr: 1e-3,
-            queueSize: 4096,
-            augmentation: { randomResizedCrop: { scale: [0.4, 1] }, horizontalFlip: 0.5, verticalFlip: 0.5, grayscale: 0.2 },
-          },
+          moco: { ...DEMO_MOCO, epochs: scale.mocoEpochs, batchSize: 32 },
         },
         'IFI-FS': { epochs: scale.ifiEpochs, lr: 1e-3 },
         'IFI-CL': { epochs: scale.ifiEpochs, lr: 1e-3 },

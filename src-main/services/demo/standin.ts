@@ -32,6 +32,7 @@ import { throwIfCancelled, type JobContext } from '../../job-context';
 import { ImageSource, PrefetchLoader, toBatches, type TrainingItem } from '../training/data';
 import { crossEntropy } from '../../engine/loss';
 import { runPretraining } from '../training/pretrain';
+import { DEMO_MOCO } from './study-demo';
 
 export interface StandinOptions {
   /** The texture set folder written by writeTextureSet (labels.csv + images/). */
@@ -107,15 +108,8 @@ export async function deriveStandinWeights(o: StandinOptions, ctx: JobContext): 
     inputSize: o.inputSize,
     seed,
     normalisation: { kind: 'imagenet' },
-    // Crops, flips and grayscale (not aug+'s colour jitter and blur: they cost more than the small model's step).
-    moco: {
-      epochs: o.mocoEpochs,
-      batchSize: batch,
-      optimizer: 'adamw',
-      lr: 1e-3,
-      queueSize: 4096,
-      augmentation: { randomResizedCrop: { scale: [0.3, 1] }, horizontalFlip: 0.5, verticalFlip: 0.5, grayscale: 0.2 },
-    },
+    // The demo's MoCo settings (study-demo.ts DEMO_MOCO: settings that learn on a few hundred images).
+    moco: { ...DEMO_MOCO, epochs: o.mocoEpochs, batchSize: batch },
   });
   const moco = await runPretraining(spec, o.outDir, ctx, { items, dir: path.join(o.outDir, 'moco') });
   const mocoWeights = path.join(o.outDir, 'moco-standin.safetensors');

@@ -18,7 +18,23 @@ import { throwIfCancelled, type JobContext } from '../../job-context';
 import { syntheticNotice, writeEyepacsDemo, writeIdridDemo, type EyepacsDemoOptions, type IdridDemoOptions } from './writers';
 import { studyLayout } from '../study-folder/layout';
 
-/** The study subfolder the generated source images are written to. */
+/**
+ * MoCo v2 settings of the demo's two pretrainings (the study images for IWNE-CL, the texture set for
+ * the IFI-CL stand-in): a few hundred images and ~150 steps, where the paper's recipe (key momentum
+ * 0.999, a queue as large as the data, T 0.2, aug+) stays at chance — the key encoder barely moves in
+ * so few steps and the queue holds the query's own image as a negative. A faster key encoder
+ * (m 0.99), a queue of a quarter of the images, T 0.1, AdamW at 3e-3 and milder crops learn instead
+ * (the learning check confirms it on every run). Real studies use the spec's defaults.
+ */
+export const DEMO_MOCO = {
+  optimizer: 'adamw',
+  lr: 3e-3,
+  momentum: 0.99,
+  temperature: 0.1,
+  queueSize: 64,
+  augmentation: { randomResizedCrop: { scale: [0.6, 1] as [number, number] }, horizontalFlip: 0.5 },
+} as const;
+
 /** Dataset id of the graded EyePACS-layout demo set. */
 export const DEMO_DATASET_ID = 'eyepacs-demo';
 /** Dataset id of the IDRiD-layout demo set with lesion masks. */
