@@ -61,17 +61,20 @@ function Boot() {
   const connection = useConnectionState();
   const [state, setState] = useState<BootState>({ kind: 'loading' });
 
-  const load = useCallback(() => {
-    setState({ kind: 'loading' });
+  // The state starts as loading; only the answer sets it.
+  const fetchInfo = useCallback(() => {
     client.call('app.info', {}).then(
       (info) => setState({ kind: 'ready', info }),
       (err: unknown) => setState({ kind: 'failed', message: errorMessage(err), code: errorCode(err) }),
     );
   }, [client]);
 
-  useEffect(() => {
-    load();
-  }, [load]);
+  useEffect(fetchInfo, [fetchInfo]);
+
+  function retry() {
+    setState({ kind: 'loading' });
+    fetchInfo();
+  }
 
   if (connection === 'unauthorized' || (state.kind === 'failed' && state.code === 'UNAUTHORIZED')) {
     return (
@@ -104,7 +107,7 @@ function Boot() {
             ? 'Check that the `npm run browser` process is still running in its terminal, then try again.'
             : 'Try again; if this keeps happening, restart FundusLab and look at its log.'}
         </Typography>
-        <Button variant="contained" onClick={load}>
+        <Button variant="contained" onClick={retry}>
           Try again
         </Button>
       </FullPageMessage>

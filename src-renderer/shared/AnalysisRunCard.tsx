@@ -5,7 +5,7 @@
  * in the study with its progress bar; say when one of the jobs submitted here failed. It also shows
  * the equivalent command line.
  */
-import { useEffect, useMemo, useState, type ReactNode } from 'react';
+import { useMemo, useState, type ReactNode } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -34,6 +34,7 @@ import {
 import { CommandBlock } from './CommandBlock';
 import { errorMessage } from './errors.viewmodel';
 import { PlayIcon } from './icons';
+import { useNow } from './useNow';
 
 export interface AnalysisRunCardProps {
   /**
@@ -76,14 +77,16 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
   );
   const dataset = choices.find((c) => c.id === datasetId && c.disabledReason === null) ?? null;
 
-  useEffect(() => {
-    if (!group && groups[0]) setGroupKey(groups[0].key);
-  }, [group, groups]);
-  useEffect(() => {
-    if (!dataset) setDatasetId(defaultDataset(choices) ?? '');
-  }, [dataset, choices]);
+  // Until the user picks, and when the picked one is no longer offered: the first group and the default dataset (put right
+  // during the render, before anything shows the empty choice).
+  if (!group && groups[0]) setGroupKey(groups[0].key);
+  if (!dataset) {
+    const fallback = defaultDataset(choices) ?? '';
+    if (fallback !== datasetId) setDatasetId(fallback);
+  }
 
   const active = activeStudyJobs(jobs, studyPath, kind);
+  const now = useNow(1000, active.length > 0);
   const failed = jobs.filter((j) => submitted.includes(j.id) && (j.status === 'failed' || j.status === 'interrupted'));
 
   async function start() {
@@ -208,7 +211,7 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
                       {j.title}: {jobSubject(j)}
                     </Typography>
                     <JobProgressBar
-                      vm={jobViewModel(j, Date.now())}
+                      vm={jobViewModel(j, now)}
                       testId={`${testId}-progress`}
                       label={`${j.title} progress: ${jobSubject(j)}`}
                       cancelText="Cancel"

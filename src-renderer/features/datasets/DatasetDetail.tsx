@@ -38,11 +38,14 @@ export function DatasetDetail({ studyPath, datasetId, onBack }: { studyPath: str
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  const load = useCallback(() => {
-    setError(null);
+  const fetchDetail = useCallback(() => {
     client.call('datasets.get', { studyPath, datasetId }).then(setDetail, (err: unknown) => setError(errorMessage(err)));
   }, [client, studyPath, datasetId]);
-  useEffect(load, [load]);
+  useEffect(fetchDetail, [fetchDetail]);
+  function retry() {
+    setError(null);
+    fetchDetail();
+  }
 
   const back = (
     <Button onClick={onBack} data-testid="dataset-back" sx={{ mb: 2 }}>
@@ -53,7 +56,7 @@ export function DatasetDetail({ studyPath, datasetId, onBack }: { studyPath: str
     return (
       <>
         {back}
-        <Alert severity="error" action={<Button onClick={load}>Try again</Button>}>
+        <Alert severity="error" action={<Button onClick={retry}>Try again</Button>}>
           {error}
         </Alert>
       </>

@@ -3,11 +3,11 @@
  * showing (list, import wizard, one dataset). Refetched when the study changes and whenever an
  * import job of this study finishes.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { createContext, useContext, useMemo, type ReactNode } from 'react';
 import type { DatasetSummary } from '../../../src-shared/contract';
 import { TERMINAL_JOB_STATUSES } from '../../../src-shared/jobs';
-import { useClient } from '../../app/ClientContext';
-import { errorMessage } from '../../shared/errors.viewmodel';
+import { useKeyedState } from '../../shared/useKeyedState';
+import { useStudyQuery } from '../../shared/useStudyQuery';
 import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
 import { sortSummaries } from './datasets.viewmodel';
@@ -26,40 +26,11 @@ interface DatasetsValue {
 const DatasetsContext = createContext<DatasetsValue | null>(null);
 
 export function DatasetsProvider({ children }: { children: ReactNode }) {
-  const client = useClient();
   const { openStudy } = useStudy();
   const { jobs } = useJobs();
   const studyPath = openStudy?.path ?? null;
-  const [datasets, setDatasets] = useState<DatasetSummary[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [view, setView] = useState<DatasetsView>({ kind: 'list' });
-  const request = useRef(0);
-
-  const refresh = useCallback(() => {
-    const n = ++request.current;
-    if (!studyPath) {
-      setDatasets(null);
-      setError(null);
-      return;
-    }
-    client.call('datasets.list', { studyPath }).then(
-      (list) => {
-        if (n !== request.current) return;
-        setDatasets(sortSummaries(list));
-        setError(null);
-      },
-      (err: unknown) => {
-        if (n !== request.current) return;
-        setError(errorMessage(err));
-      },
-    );
-  }, [client, studyPath]);
-
-  useEffect(() => {
-    setView({ kind: 'list' });
-    setDatasets(null);
-    refresh();
-  }, [refresh]);
+  // Another study starts on the list.
+  const [view, show] = useKeyedState<DatasetsView>(studyPath, { kind: 'list' });
 
   // A finished import of this study changes the list; so does a demo-data job however it ended (one of its two sets may be in).
   const finishedImports = jobs
@@ -71,11 +42,11 @@ export function DatasetsProvider({ children }: { children: ReactNode }) {
     )
     .map((j) => j.id)
     .join(',');
-  useEffect(() => {
-    if (finishedImports) refresh();
-  }, [finishedImports, refresh]);
+  const list = useStudyQuery('datasets.list', studyPath ? { studyPath } : null, finishedImports);
+  const datasets = useMemo(() => (list.data ? sortSummaries(list.data) : null), [list.data]);
+  const { error, refresh } = list;
 
-  const value = useMemo(() => ({ studyPath, datasets, error, view, show: setView, refresh }), [studyPath, datasets, error, view, refresh]);
+  const value = useMemo(() => ({ studyPath, datasets, error, view, show, refresh }), [studyPath, datasets, error, view, show, refresh]);
   return <DatasetsContext.Provider value={value}>{children}</DatasetsContext.Provider>;
 }
 

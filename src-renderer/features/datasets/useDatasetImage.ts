@@ -2,6 +2,7 @@ import { useEffect, useState } from 'react';
 import type { Lesion } from '../../../src-shared/datasets';
 import { useClient } from '../../app/ClientContext';
 import { errorMessage } from '../../shared/errors.viewmodel';
+import { useKeyedState } from '../../shared/useKeyedState';
 
 /** One cached image as a PNG data URL (null while loading). */
 export function useDatasetImage(
@@ -13,11 +14,12 @@ export function useDatasetImage(
   masks: readonly Lesion[],
 ) {
   const client = useClient();
-  const [state, setState] = useState<{ url: string | null; error: string | null }>({ url: null, error: null });
   const key = masks.join(',');
+  // The previous image stays until the next one arrives; an error belongs to its request only.
+  const [url, setUrl] = useState<string | null>(null);
+  const [error, setError] = useKeyedState<string | null>(JSON.stringify([studyPath, datasetId, itemId, variant, size, key]), null);
   useEffect(() => {
     let live = true;
-    setState((s) => ({ url: s.url, error: null }));
     client
       .call('datasets.image', {
         studyPath,
@@ -28,12 +30,20 @@ export function useDatasetImage(
         ...(key ? { masks: key.split(',') as Lesion[] } : {}),
       })
       .then(
-        (r) => live && setState({ url: r.dataUrl, error: null }),
-        (err: unknown) => live && setState({ url: null, error: errorMessage(err) }),
+        (r) => {
+          if (!live) return;
+          setUrl(r.dataUrl);
+          setError(null);
+        },
+        (err: unknown) => {
+          if (!live) return;
+          setUrl(null);
+          setError(errorMessage(err));
+        },
       );
     return () => {
       live = false;
     };
-  }, [client, studyPath, datasetId, itemId, variant, size, key]);
-  return state;
+  }, [client, studyPath, datasetId, itemId, variant, size, key, setError]);
+  return { url, error };
 }

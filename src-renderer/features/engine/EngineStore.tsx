@@ -24,9 +24,9 @@ export function EngineProvider({ children }: { children: ReactNode }) {
   const [error, setError] = useState<string | null>(null);
   const request = useRef(0);
 
-  const refresh = useCallback(() => {
+  // Loading starts true; a refresh sets it again, and only the answer clears it.
+  const fetchStatus = useCallback(() => {
     const id = ++request.current;
-    setLoading(true);
     client.call('engine.status', {}).then(
       (value) => {
         if (id !== request.current) return;
@@ -42,9 +42,12 @@ export function EngineProvider({ children }: { children: ReactNode }) {
     );
   }, [client]);
 
-  useEffect(() => {
-    refresh();
-  }, [refresh]);
+  useEffect(fetchStatus, [fetchStatus]);
+
+  const refresh = useCallback(() => {
+    setLoading(true);
+    fetchStatus();
+  }, [fetchStatus]);
 
   const value = useMemo(() => ({ status, loading, error, refresh }), [status, loading, error, refresh]);
   return <EngineContext.Provider value={value}>{children}</EngineContext.Provider>;

@@ -8,6 +8,7 @@ import Typography from '@mui/material/Typography';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { formatDateTime } from '../../shared/format.viewmodel';
 import { PlayIcon } from '../../shared/icons';
+import { useNow } from '../../shared/useNow';
 import { useJobs } from '../jobs/JobsStore';
 import { JobProgressBar } from '../jobs/JobProgressBar';
 import { jobViewModel, latestJobOfKind } from '../jobs/jobs.viewmodel';
@@ -24,8 +25,9 @@ export function SelfTestCard() {
   const [submitting, setSubmitting] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const job = latestJobOfKind(jobs, 'engine.selftest');
-  const vm = job ? jobViewModel(job, Date.now()) : null;
-  const active = vm ? vm.status === 'queued' || vm.status === 'running' : false;
+  const active = job ? job.status === 'queued' || job.status === 'running' : false;
+  const now = useNow(1000, active);
+  const vm = job ? jobViewModel(job, now) : null;
   const result = job && job.status === 'succeeded' ? parseSelfTestResult(job.result) : null;
 
   async function run() {

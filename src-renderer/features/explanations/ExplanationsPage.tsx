@@ -1,6 +1,6 @@
 import { RefreshButton } from '../../shared/RefreshButton';
 import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import MenuItem from '@mui/material/MenuItem';
@@ -39,9 +39,8 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
 
   const groups = useMemo(() => explanationGroups(results.data ?? [], runs.data ?? []), [results.data, runs.data]);
   const group = groups.find((g) => g.key === groupKey) ?? groups[0] ?? null;
-  useEffect(() => {
-    if (groups.length > 0 && !groups.some((g) => g.key === groupKey)) setGroupKey(groups[0]!.key);
-  }, [groups, groupKey]);
+  // The first group until the user picks another, and again when the picked one is gone (kept when new results arrive).
+  if (groups.length > 0 && !groups.some((g) => g.key === groupKey)) setGroupKey(groups[0]!.key);
   const tables = useMemo(
     () => (group ? (['rma', 'rra'] as const).map((m) => table3Model(group.results, m, pooling)) : []),
     [group, pooling],

@@ -14,6 +14,7 @@ import type { Pooling } from '../../../src-shared/explanations';
 import { useClient } from '../../app/ClientContext';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { switchFocusRing } from '../../shared/focusRing';
+import { useKeyedState } from '../../shared/useKeyedState';
 import {
   LESIONS,
   POSITIVE_STOPS,
@@ -34,34 +35,33 @@ const BASE_SIZE = 256;
 /** The base image (datasets.image, the overlay copy) and each result's heatmap of one image (the first with its masks). */
 function useImageData(studyPath: string, group: ExplanationGroup, imageId: string | null) {
   const client = useClient();
-  const [image, setImage] = useState<string | null>(null);
-  const [heatmaps, setHeatmaps] = useState<Record<string, HeatmapAnswer>>({});
-  const [error, setError] = useState<string | null>(null);
   const names = group.results.map((r) => r.name).join('\n');
+  // Everything belongs to one image of one group: another starts empty.
+  const [data, setData] = useKeyedState<{ image: string | null; heatmaps: Record<string, HeatmapAnswer>; error: string | null }>(
+    JSON.stringify([studyPath, group.datasetId, names, imageId]),
+    { image: null, heatmaps: {}, error: null },
+  );
   useEffect(() => {
     let cancelled = false;
-    setImage(null);
-    setHeatmaps({});
-    setError(null);
     if (!imageId) return;
     const fail = (err: unknown) => {
-      if (!cancelled) setError(errorMessage(err));
+      if (!cancelled) setData((d) => ({ ...d, error: errorMessage(err) }));
     };
     client
       .call('datasets.image', { studyPath, datasetId: group.datasetId, itemId: imageId, variant: 'overlay', size: BASE_SIZE })
       .then((r) => {
-        if (!cancelled) setImage(r.dataUrl);
+        if (!cancelled) setData((d) => ({ ...d, image: r.dataUrl }));
       }, fail);
     names.split('\n').forEach((name, i) => {
       client.call('explanations.heatmap', { studyPath, name, imageId, ...(i === 0 ? { masks: true } : {}) }).then((h) => {
-        if (!cancelled) setHeatmaps((current) => ({ ...current, [name]: h }));
+        if (!cancelled) setData((d) => ({ ...d, heatmaps: { ...d.heatmaps, [name]: h } }));
       }, fail);
     });
     return () => {
       cancelled = true;
     };
-  }, [client, studyPath, group.datasetId, names, imageId]);
-  return { image, heatmaps, error };
+  }, [client, studyPath, group.datasetId, names, imageId, setData]);
+  return data;
 }
 
 function ColourScale({ map }: { map: ColourMap }) {
@@ -95,9 +95,11 @@ export function Fig5({ studyPath, group, pooling }: { studyPath: string; group: 
   const [opacity, setOpacity] = useState(0.75);
   const [colourMap, setColourMap] = useState<ColourMap>('diverging');
   const [contours, setContours] = useState(false);
-  useEffect(() => {
-    if (!choices.some((c) => c.id === imageId)) setImageId(defaultImage(choices));
-  }, [choices, imageId]);
+  // The default image until the user picks another, and again when the picked one is not in the group (put right during the render).
+  if (!choices.some((c) => c.id === imageId)) {
+    const fallback = defaultImage(choices);
+    if (fallback !== imageId) setImageId(fallback);
+  }
   const { image, heatmaps, error } = useImageData(studyPath, group, imageId);
 
   const first = group.results[0]!;

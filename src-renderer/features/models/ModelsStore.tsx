@@ -31,8 +31,6 @@ const ModelsContext = createContext<ModelsValue | null>(null);
 export function ModelsProvider({ children }: { children: ReactNode }) {
   const client = useClient();
   const [slots, setSlots] = useState<Record<WeightsSlot, SlotState>>({ fs: INITIAL, cl: INITIAL });
-  const latest = useRef(slots);
-  latest.current = slots;
   const requests = useRef<Record<WeightsSlot, number>>({ fs: 0, cl: 0 });
 
   const set = useCallback(
@@ -42,7 +40,7 @@ export function ModelsProvider({ children }: { children: ReactNode }) {
 
   const inspect = useCallback(
     (slot: WeightsSlot) => {
-      const { path, classes } = latest.current[slot];
+      const { path, classes } = slots[slot];
       const id = ++requests.current[slot];
       set(slot, { status: 'inspecting', error: null });
       client.call('weights.inspect', { path: path.trim(), classes, archs: [...TARGET_ARCHS] }).then(
@@ -54,7 +52,7 @@ export function ModelsProvider({ children }: { children: ReactNode }) {
         },
       );
     },
-    [client, set],
+    [client, set, slots],
   );
 
   const update = useCallback(

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -10,6 +10,7 @@ import Typography from '@mui/material/Typography';
 import { EvaluationResult, type EvaluationSplit } from '../../../src-shared/evaluation';
 import type { GridView } from '../../../src-shared/grid';
 import { PlayIcon } from '../../shared/icons';
+import { useNow } from '../../shared/useNow';
 import { useDatasets } from '../datasets/DatasetsStore';
 import { JobProgressBar } from '../jobs/JobProgressBar';
 import { jobViewModel } from '../jobs/jobs.viewmodel';
@@ -31,25 +32,22 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
   const choices = useMemo(() => evalDatasetChoices(datasets, run?.inputSize ?? null), [datasets, run]);
   const dataset = choices.find((c) => c.id === datasetId);
 
-  // Sensible first choices: the first finished run, the first dataset it can be evaluated on, its default split.
-  useEffect(() => {
-    if (!run && runs[0]) setRunId(runs[0].runId);
-  }, [run, runs]);
-  useEffect(() => {
-    if (dataset && dataset.disabledReason === null) return;
-    const usable = choices.find((c) => c.disabledReason === null);
-    setDatasetId(usable?.id ?? '');
-  }, [dataset, choices]);
-  useEffect(() => {
-    if (dataset && !dataset.splits.some((s) => s.value === split)) setSplit(dataset.defaultSplit);
-  }, [dataset, split]);
+  // Sensible first choices: the first finished run, the first dataset it can be evaluated on, its default split; the same when
+  // the chosen one is no longer offered (put right during the render).
+  if (!run && runs[0]) setRunId(runs[0].runId);
+  if (!dataset || dataset.disabledReason !== null) {
+    const usable = choices.find((c) => c.disabledReason === null)?.id ?? '';
+    if (usable !== datasetId) setDatasetId(usable);
+  }
+  if (dataset && !dataset.splits.some((s) => s.value === split) && dataset.defaultSplit !== split) setSplit(dataset.defaultSplit);
 
   const latest = latestEvaluationJob(jobs, studyPath);
   const job =
     (jobId ? jobs.find((j) => j.id === jobId) : null) ??
     (latest && (latest.status === 'queued' || latest.status === 'running') ? latest : null);
-  const vm = job ? jobViewModel(job, Date.now()) : null;
-  const running = vm !== null && (vm.status === 'queued' || vm.status === 'running');
+  const running = job !== null && (job.status === 'queued' || job.status === 'running');
+  const now = useNow(1000, running);
+  const vm = job ? jobViewModel(job, now) : null;
   const parsedOutcome = job && job.status === 'succeeded' ? EvaluationResult.safeParse(job.result) : null;
   const outcome = parsedOutcome?.success ? parsedOutcome.data : null;
 

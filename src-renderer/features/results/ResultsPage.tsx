@@ -1,5 +1,5 @@
 import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useMemo, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
@@ -8,13 +8,13 @@ import CircularProgress from '@mui/material/CircularProgress';
 import Grid from '@mui/material/Grid';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
-import type { StudyResults } from '../../../src-shared/evaluation';
 import { useClient } from '../../app/ClientContext';
 import { useNavigation } from '../../app/navigation';
 import { downloadText } from '../../shared/download';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { DownloadIcon, RefreshIcon } from '../../shared/icons';
 import { PageHeader } from '../../shared/PageHeader';
+import { useStudyQuery } from '../../shared/useStudyQuery';
 import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
 import { useGrid } from '../training/useGrid';
@@ -27,41 +27,15 @@ import { RocViewer } from './RocViewer';
 const DESCRIPTION =
   'Referable-DR AUC of every evaluated run with DeLong and bootstrap 95% confidence intervals, paired DeLong tests between strategies on the same images, the AUC-against-label-fraction figure (paper Fig 2) and ROC curves.';
 
-/** results.get for the open study; re-read when one of its evaluations finishes. */
-function useResults(studyPath: string | null) {
-  const client = useClient();
-  const { jobs } = useJobs();
-  const [results, setResults] = useState<StudyResults | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const request = useRef(0);
-  const refresh = useCallback(() => {
-    const n = ++request.current;
-    if (!studyPath) return;
-    client.call('results.get', { studyPath }).then(
-      (r) => {
-        if (n !== request.current) return;
-        setResults(r);
-        setError(null);
-      },
-      (err: unknown) => {
-        if (n === request.current) setError(errorMessage(err));
-      },
-    );
-  }, [client, studyPath]);
-  const finished = finishedEvaluationsSignature(jobs, studyPath);
-  useEffect(() => {
-    refresh();
-  }, [refresh, finished]);
-  useEffect(() => setResults(null), [studyPath]);
-  return { results, error, refresh };
-}
-
 export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
   const { openStudy } = useStudy();
   const { navigate } = useNavigation();
   const client = useClient();
   const studyPath = openStudy?.path ?? null;
-  const { results, error, refresh } = useResults(studyPath);
+  const { jobs } = useJobs();
+  const input = studyPath ? { studyPath } : null;
+  // Re-read when one of the study's evaluations finishes.
+  const { data: results, error, refresh } = useStudyQuery('results.get', input, finishedEvaluationsSignature(jobs, studyPath));
   const grid = useGrid(studyPath);
   const [exportError, setExportError] = useState<string | null>(null);
   const [downloading, setDownloading] = useState<string | null>(null);

@@ -12,48 +12,47 @@ import Typography from '@mui/material/Typography';
 import type { EvaluationResult, StudyResults } from '../../../src-shared/evaluation';
 import { useClient } from '../../app/ClientContext';
 import { errorMessage } from '../../shared/errors.viewmodel';
+import { useChanged, useKeyedState } from '../../shared/useKeyedState';
 import { RocChart } from './RocChart';
 import { evaluationChoices, rocSeries } from './results.viewmodel';
 
 /** At most this many curves at once (a chart with more is unreadable). */
 const MAX_CURVES = 8;
 
+/** The chosen evaluations that are still offered, else the first one. */
+function keptOrFirst(chosen: readonly string[], choices: readonly { name: string }[]): string[] {
+  const kept = chosen.filter((n) => choices.some((c) => c.name === n));
+  return kept.length > 0 ? kept : choices.slice(0, 1).map((c) => c.name);
+}
+
 /** Choose evaluations, see their ROC curves (evaluations.get, cached per name) with the operating points. */
 export function RocViewer({ studyPath, results }: { studyPath: string; results: StudyResults }) {
   const client = useClient();
   const choices = useMemo(() => evaluationChoices(results), [results]);
-  const [chosen, setChosen] = useState<string[]>([]);
-  const [loaded, setLoaded] = useState<Record<string, EvaluationResult>>({});
+  // Start with the first evaluation; drop choices that disappeared (in the render that sees the new choices).
+  const [chosen, setChosen] = useState<string[]>(() => keptOrFirst([], choices));
+  const choicesChanged = useChanged(choices);
+  if (choicesChanged) setChosen(keptOrFirst(chosen, choices));
+  // A result folder can be rewritten (evaluated again): the cache belongs to one results table.
+  const [loaded, setLoaded] = useKeyedState<Record<string, EvaluationResult>>(results, {});
   const [error, setError] = useState<string | null>(null);
-  const asked = useRef(new Set<string>());
-
-  // Start with the first evaluation; drop choices that disappeared.
-  useEffect(() => {
-    setChosen((current) => {
-      const kept = current.filter((n) => choices.some((c) => c.name === n));
-      return kept.length > 0 ? kept : choices.slice(0, 1).map((c) => c.name);
-    });
-  }, [choices]);
-
-  // A result folder can be rewritten (evaluated again): forget the cache when the table changes.
-  useEffect(() => {
-    asked.current = new Set();
-    setLoaded({});
-  }, [results]);
+  const asked = useRef<{ results: StudyResults; names: Set<string> } | null>(null);
 
   useEffect(() => {
+    if (asked.current?.results !== results) asked.current = { results, names: new Set() };
+    const names = asked.current.names;
     for (const name of chosen) {
-      if (asked.current.has(name)) continue;
-      asked.current.add(name);
+      if (names.has(name)) continue;
+      names.add(name);
       client.call('evaluations.get', { studyPath, name }).then(
         (r) => setLoaded((prev) => ({ ...prev, [name]: r })),
         (err: unknown) => {
-          asked.current.delete(name);
+          names.delete(name);
           setError(errorMessage(err));
         },
       );
     }
-  }, [chosen, client, studyPath]);
+  }, [chosen, client, studyPath, results, setLoaded]);
 
   const ready = chosen.map((n) => loaded[n]).filter((r): r is EvaluationResult => r !== undefined);
   const series = rocSeries(ready);

@@ -1,10 +1,11 @@
-import { useEffect, useState } from 'react';
+import { useEffect } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Skeleton from '@mui/material/Skeleton';
 import Typography from '@mui/material/Typography';
 import { useClient } from '../../app/ClientContext';
 import { errorMessage } from '../../shared/errors.viewmodel';
+import { useKeyedState } from '../../shared/useKeyedState';
 import type { GalleryCell, GalleryModel } from './robustness.viewmodel';
 
 const CELL = 96;
@@ -12,22 +13,23 @@ const CELL = 96;
 /** Loads the gallery PNGs (robustness.gallery), four at a time, in the model's order. */
 function useGalleryImages(studyPath: string, name: string, files: readonly string[]) {
   const client = useClient();
-  const [images, setImages] = useState<Record<string, string>>({});
-  const [error, setError] = useState<string | null>(null);
   const key = files.join('\n');
+  // The images of one gallery: another starts empty.
+  const [gallery, setGallery] = useKeyedState<{ images: Record<string, string>; error: string | null }>(
+    JSON.stringify([studyPath, name, key]),
+    { images: {}, error: null },
+  );
   useEffect(() => {
     let cancelled = false;
-    setImages({});
-    setError(null);
     const queue = key ? key.split('\n') : [];
     const worker = async () => {
       while (!cancelled && queue.length > 0) {
         const file = queue.shift()!;
         try {
           const { dataUrl } = await client.call('robustness.gallery', { studyPath, name, file });
-          if (!cancelled) setImages((current) => ({ ...current, [file]: dataUrl }));
+          if (!cancelled) setGallery((g) => ({ ...g, images: { ...g.images, [file]: dataUrl } }));
         } catch (err) {
-          if (!cancelled) setError(errorMessage(err));
+          if (!cancelled) setGallery((g) => ({ ...g, error: errorMessage(err) }));
         }
       }
     };
@@ -35,8 +37,8 @@ function useGalleryImages(studyPath: string, name: string, files: readonly strin
     return () => {
       cancelled = true;
     };
-  }, [client, studyPath, name, key]);
-  return { images, error };
+  }, [client, studyPath, name, key, setGallery]);
+  return gallery;
 }
 
 function Cell({ cell, src }: { cell: GalleryCell; src: string | undefined }) {

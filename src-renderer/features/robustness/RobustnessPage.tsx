@@ -1,6 +1,6 @@
 import { RefreshButton } from '../../shared/RefreshButton';
 import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Card from '@mui/material/Card';
@@ -61,9 +61,8 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
 
   const choices = useMemo(() => robustnessChoices(results.data ?? []), [results.data]);
   const result = (results.data ?? []).find((r) => r.name === name) ?? (results.data ?? []).find((r) => r.name === choices[0]?.name) ?? null;
-  useEffect(() => {
-    if (choices.length > 0 && !choices.some((c) => c.name === name)) setName(choices[0]!.name);
-  }, [choices, name]);
+  // The first result until the user picks another, and again when the picked one is gone (kept when new results arrive).
+  if (choices.length > 0 && !choices.some((c) => c.name === name)) setName(choices[0]!.name);
   const fig4 = useMemo(() => (result ? fig4Charts(result) : []), [result]);
   const table = useMemo(() => (result ? robustnessTable(result) : []), [result]);
   const gallery = useMemo(() => (result ? galleryModel(result) : null), [result]);

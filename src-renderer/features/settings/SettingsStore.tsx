@@ -3,7 +3,7 @@
  * events (another window, the CLI), and updated through `settings.update`. Updates show at once
  * and are rolled back if the main side refuses them.
  */
-import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import type { Settings, SettingsPatch } from '../../../src-shared/settings';
 import { useClient } from '../../app/ClientContext';
 import { errorMessage } from '../../shared/errors.viewmodel';
@@ -21,8 +21,6 @@ export function SettingsProvider({ children }: { children: ReactNode }) {
   const client = useClient();
   const [settings, setSettings] = useState<Settings | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const latest = useRef<Settings | null>(null);
-  latest.current = settings;
 
   useEffect(() => {
     let live = true;
@@ -45,7 +43,7 @@ export function SettingsProvider({ children }: { children: ReactNode }) {
 
   const update = useCallback(
     async (patch: SettingsPatch) => {
-      const before = latest.current;
+      const before = settings;
       if (before) setSettings({ ...before, ...patch });
       try {
         const saved = await client.call('settings.update', patch);
@@ -58,7 +56,7 @@ export function SettingsProvider({ children }: { children: ReactNode }) {
         throw err;
       }
     },
-    [client],
+    [client, settings],
   );
 
   const value = useMemo(() => ({ settings, error, update }), [settings, error, update]);

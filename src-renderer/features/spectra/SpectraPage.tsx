@@ -1,6 +1,6 @@
 import { RefreshButton } from '../../shared/RefreshButton';
 import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
-import { useEffect, useMemo, useState } from 'react';
+import { useMemo, useState } from 'react';
 import Box from '@mui/material/Box';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
@@ -47,9 +47,8 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
 
   const groups = useMemo(() => spectraGroups(spectra.data ?? []), [spectra.data]);
   const group = groups.find((g) => g.key === groupKey) ?? groups[0] ?? null;
-  useEffect(() => {
-    if (groups.length > 0 && !groups.some((g) => g.key === groupKey)) setGroupKey(groups[0]!.key);
-  }, [groups, groupKey]);
+  // The first group until the user picks another, and again when the picked one is gone (kept when new results arrive).
+  if (groups.length > 0 && !groups.some((g) => g.key === groupKey)) setGroupKey(groups[0]!.key);
   const fig3a = useMemo(() => (group ? fig3aCharts(group.results) : []), [group]);
   const fig3b = useMemo(() => (group ? fig3bCharts(group.results) : []), [group]);
   const table2 = useMemo(() => (group ? table2Model(group.results) : []), [group]);

@@ -169,8 +169,8 @@ export function fig3aCharts(results: readonly SpectraResult[]): LineChartModel[]
       null,
     );
     const xNames = longest ? longest.layers.map((l) => l.name) : [];
-    let [lo, hi] = panel.yDomain;
-    if (!(hi > lo)) hi = lo * 10;
+    const [lo, top] = panel.yDomain;
+    const hi = top > lo ? top : lo * 10;
     const last = Math.max(0, xNames.length - 1);
     const sentences = panel.series.map((s) => {
       const ys = s.points.map(([, y]) => y);

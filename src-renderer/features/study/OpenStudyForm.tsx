@@ -1,9 +1,10 @@
-import { useEffect, useState, type FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import Alert from '@mui/material/Alert';
 import Button from '@mui/material/Button';
 import Stack from '@mui/material/Stack';
 import { useAppInfo } from '../../app/ClientContext';
 import { splitError } from '../../shared/errors.viewmodel';
+import { useChanged } from '../../shared/useKeyedState';
 import { checkOpenStudy, examplePath, type FieldErrors } from './study.viewmodel';
 import { FolderField } from './FolderField';
 import { useStudy } from './StudyStore';
@@ -18,12 +19,11 @@ export function OpenStudyForm() {
   const openPath = openStudy?.path ?? null;
 
   // A study opened some other way (recent list, Create) makes an earlier error here stale.
-  useEffect(() => {
-    if (openPath) {
-      setFieldErrors({});
-      setGeneral(null);
-    }
-  }, [openPath]);
+  const openPathChanged = useChanged(openPath);
+  if (openPathChanged && openPath) {
+    setFieldErrors({});
+    setGeneral(null);
+  }
 
   async function submit(event: FormEvent) {
     event.preventDefault();

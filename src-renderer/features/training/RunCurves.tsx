@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -15,6 +15,7 @@ import { errorCode, errorMessage } from '../../shared/errors.viewmodel';
 import { CrossIcon } from '../../shared/icons';
 import { KeyValueList } from '../../shared/KeyValueList';
 import { strategyColour } from '../../shared/strategies';
+import { useKeyedState } from '../../shared/useKeyedState';
 import { CurveChart } from './CurveChart';
 import { runCurves, throttleDelay } from './run-curves.viewmodel';
 
@@ -30,27 +31,22 @@ const POLL_MS = 5000;
 export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: string; runId: string; job: JobState | null; onClose(): void }) {
   const client = useClient();
   const theme = useTheme();
-  const [detail, setDetail] = useState<RunDetail | null>(null);
-  const [error, setError] = useState<{ code: string | null; message: string } | null>(null);
+  // What was read belongs to one run: another starts empty, and a late answer for the previous one is dropped.
+  const [read, setRead] = useKeyedState<{ detail: RunDetail | null; error: { code: string | null; message: string } | null }>(
+    JSON.stringify([studyPath, runId]),
+    { detail: null, error: null },
+  );
+  const { detail, error } = read;
   const lastFetch = useRef<number | null>(null);
   const timer = useRef<number | null>(null);
-  const current = useRef(runId);
-  current.current = runId;
 
   const fetchNow = useCallback(() => {
     lastFetch.current = Date.now();
-    const asked = runId;
     client.call('runs.get', { studyPath, runId }).then(
-      (d) => {
-        if (current.current !== asked) return;
-        setDetail(d);
-        setError(null);
-      },
-      (err: unknown) => {
-        if (current.current === asked) setError({ code: errorCode(err), message: errorMessage(err) });
-      },
+      (d) => setRead({ detail: d, error: null }),
+      (err: unknown) => setRead((r) => ({ ...r, error: { code: errorCode(err), message: errorMessage(err) } })),
     );
-  }, [client, studyPath, runId]);
+  }, [client, studyPath, runId, setRead]);
 
   const requestFetch = useCallback(() => {
     if (timer.current !== null) return;
@@ -64,8 +60,6 @@ export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: strin
   }, [fetchNow]);
 
   useEffect(() => {
-    setDetail(null);
-    setError(null);
     lastFetch.current = null;
     fetchNow();
     return () => {

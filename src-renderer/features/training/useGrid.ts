@@ -3,10 +3,8 @@
  * the run folders by the main side. Re-read on demand (the dashboard does so when a run's job changes
  * and every few seconds while runs are active). A later answer never overwrites a newer one.
  */
-import { useCallback, useEffect, useRef, useState } from 'react';
 import type { GridView } from '../../../src-shared/grid';
-import { useClient } from '../../app/ClientContext';
-import { errorMessage } from '../../shared/errors.viewmodel';
+import { useStudyQuery } from '../../shared/useStudyQuery';
 
 export interface GridState {
   view: GridView | null;
@@ -17,40 +15,6 @@ export interface GridState {
 }
 
 export function useGrid(studyPath: string | null): GridState {
-  const client = useClient();
-  const [view, setView] = useState<GridView | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const request = useRef(0);
-
-  const refresh = useCallback(() => {
-    const n = ++request.current;
-    if (!studyPath) {
-      setView(null);
-      return;
-    }
-    client.call('grid.get', { studyPath }).then(
-      (next) => {
-        if (n !== request.current) return;
-        setView(next);
-        setError(null);
-      },
-      (err: unknown) => {
-        if (n === request.current) setError(errorMessage(err));
-      },
-    );
-  }, [client, studyPath]);
-
-  const adopt = useCallback((next: GridView) => {
-    request.current++;
-    setView(next);
-    setError(null);
-  }, []);
-
-  useEffect(() => {
-    setView(null);
-    setError(null);
-    refresh();
-  }, [refresh]);
-
-  return { view, error, refresh, adopt };
+  const { data, error, refresh, adopt } = useStudyQuery('grid.get', studyPath ? { studyPath } : null);
+  return { view: data, error, refresh, adopt };
 }

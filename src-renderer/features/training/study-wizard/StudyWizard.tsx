@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useEffectEvent, useMemo, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -89,21 +89,21 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
 
   // The weight files are the Models page's pickers; a stored grid's files are put into them first.
   const [fsPath, clPath] = [slots.fs.path, slots.cl.path];
-  useEffect(() => {
-    if (initial?.imagenetWeights && initial.imagenetWeights !== fsPath) update('fs', { path: initial.imagenetWeights });
-    if (initial?.mocoWeights && initial.mocoWeights !== clPath) update('cl', { path: initial.mocoWeights });
-    // Only when the wizard opens on a grid: later edits in the pickers are the user's.
-  }, [initial, update]);
+  // Only when the wizard opens on a grid (compared with the pickers' paths of that moment): later edits in the pickers are the user's.
+  const adoptGridWeights = useEffectEvent((grid: GridSpec | null) => {
+    if (grid?.imagenetWeights && grid.imagenetWeights !== fsPath) update('fs', { path: grid.imagenetWeights });
+    if (grid?.mocoWeights && grid.mocoWeights !== clPath) update('cl', { path: grid.mocoWeights });
+  });
+  useEffect(() => adoptGridWeights(initial), [initial]);
   const full: GridForm = useMemo(() => ({ ...form, imagenetWeights: fsPath, mocoWeights: clPath }), [form, fsPath, clPath]);
 
   const steps = gridSteps(form.strategies);
   const step = steps[Math.min(stepIndex, steps.length - 1)]!;
   useStepFocus(step);
   const choices = useMemo(() => trainingDatasetChoices(datasets), [datasets]);
-  // The test sets and analyses start from the study's last plan, else from defaults for the chosen training dataset.
-  useEffect(() => {
-    if (step === 'tests' && analyses === null && datasets) setAnalyses(analysesFromPlan(initialPlan, datasets, form.datasetId));
-  }, [step, analyses, datasets, initialPlan, form.datasetId]);
+  // The test sets and analyses start from the study's last plan, else from defaults for the chosen training dataset: set in the
+  // first render of the step with the datasets loaded.
+  if (step === 'tests' && analyses === null && datasets) setAnalyses(analysesFromPlan(initialPlan, datasets, form.datasetId));
   const benchConfig: BenchConfig = useMemo(
     () => ({ arch: form.arch.trim(), inputSize: Number(form.inputSize), batchSize: Number(form.batchSize) }),
     [form.arch, form.inputSize, form.batchSize],
