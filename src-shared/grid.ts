@@ -7,6 +7,7 @@ import {
   STRATEGY_ORDER,
   TrainingEpochLog,
   PretrainEpochLog,
+  PretrainLearningCheck,
   TrainingResult,
   TrainingSpec,
   TrainingStrategy,
@@ -86,6 +87,9 @@ export const RunDetail = z
     pretrainLog: z
       .array(PretrainEpochLog)
       .describe('IWNE-CL: the MoCo pretraining epochs so far (shared with the other CL runs of the same settings)'),
+    pretrainCheck: PretrainLearningCheck.nullable()
+      .default(null)
+      .describe("IWNE-CL: the finished pretraining's learning check (loss against chance, k-NN gain over a random encoder)"),
   })
   .strict();
 export type RunDetail = z.infer<typeof RunDetail>;

@@ -10,7 +10,15 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError, parseOrThrow, type FieldIssue } from '../../../src-shared/errors';
 import { GridSpec, GridView, RunDetail, cellSpecInput, type GridCell, type GridSpecInput } from '../../../src-shared/grid';
-import { PretrainEpochLog, TrainingEpochLog, TrainingResult, TrainingSpec, type TrainingStrategy } from '../../../src-shared/training';
+import {
+  PretrainEpochLog,
+  PretrainSummary,
+  TrainingEpochLog,
+  TrainingResult,
+  TrainingSpec,
+  type PretrainLearningCheck,
+  type TrainingStrategy,
+} from '../../../src-shared/training';
 import { readStudyJson, writeJsonAtomic } from '../../fs/atomic';
 import { CHECKPOINT_FILES, studyLayout } from '../study-folder/layout';
 import { requireStudyFolder } from '../study-folder/study-service';
@@ -150,13 +158,28 @@ async function readNdjson<T>(file: string, parse: (v: unknown) => T): Promise<T[
   return out;
 }
 
+/** The learning check of a finished pretraining (its summary.json), or null: not finished, from before the check, or unreadable. */
+async function readPretrainCheck(summaryFile: string): Promise<PretrainLearningCheck | null> {
+  if (!existsSync(summaryFile)) return null;
+  try {
+    return PretrainSummary.parse(JSON.parse(await fsp.readFile(summaryFile, 'utf8'))).learningCheck;
+  } catch {
+    return null;
+  }
+}
+
 /** A run's spec, result and logs so far (for the live curves of the dashboard). */
 export async function runDetail(studyPath: string, runId: string): Promise<RunDetail> {
   const info = await readRunInfo(requireStudy(studyPath), runId);
   const log = await readNdjson(info.files.log, (v) => TrainingEpochLog.parse(v));
-  const pretrainLog =
-    info.spec.strategy === 'IWNE-CL'
-      ? await readNdjson(studyLayout(studyPath).pretrain(pretrainId(info.spec).id).log, (v) => PretrainEpochLog.parse(v))
-      : [];
-  return RunDetail.parse({ runId, spec: info.spec, result: info.result, log, pretrainLog });
+  const pretrain = info.spec.strategy === 'IWNE-CL' ? studyLayout(studyPath).pretrain(pretrainId(info.spec).id) : null;
+  const pretrainLog = pretrain ? await readNdjson(pretrain.log, (v) => PretrainEpochLog.parse(v)) : [];
+  return RunDetail.parse({
+    runId,
+    spec: info.spec,
+    result: info.result,
+    log,
+    pretrainLog,
+    pretrainCheck: pretrain ? await readPretrainCheck(pretrain.summary) : null,
+  });
 }

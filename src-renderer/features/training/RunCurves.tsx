@@ -118,6 +118,12 @@ export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: strin
         {!model && !error ? <CircularProgress size={24} aria-label="Loading the run" /> : null}
         {model ? (
           <>
+            {model.learning && model.learning.warnings.length > 0 ? (
+              <Alert severity="warning" sx={{ mb: 2 }} data-testid="run-curves-learning-warning">
+                <strong>The contrastive pretraining may not have learned.</strong> {model.learning.warnings.join(' ')} Treat this run's
+                results, and every CL result built on the same pretraining, with caution.
+              </Alert>
+            ) : null}
             {model.loss.length === 0 ? (
               <Alert severity="info" sx={{ mb: 2 }}>
                 No finished epoch yet{model.pretrain ? ' (MoCo pretraining runs first)' : ''}.
@@ -165,7 +171,10 @@ export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: strin
                   <CurveChart
                     testId="chart-pretrain"
                     data={model.pretrain}
-                    lines={[{ key: 'loss', name: 'InfoNCE loss', colour }]}
+                    lines={[
+                      { key: 'loss', name: 'InfoNCE loss', colour },
+                      ...(model.learning ? [{ key: 'chance', name: 'chance (ln(1 + K))', colour: second, dash: '4 3' }] : []),
+                    ]}
                     yLabel="InfoNCE"
                     axis={model.pretrainAxis ?? model.lossAxis}
                     description={model.pretrainDescription ?? ''}
@@ -174,6 +183,14 @@ export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: strin
               ) : null}
               <Grid size={{ xs: 12, md: model.pretrain ? 6 : 12 }}>
                 <KeyValueList rows={model.summary} labelWidth={130} columns={model.pretrain ? 1 : 2} testId="run-curves-summary" />
+                {model.learning ? (
+                  <>
+                    <Typography variant="h3" component="h3" sx={{ mt: 2 }} gutterBottom>
+                      Did the pretraining learn?
+                    </Typography>
+                    <KeyValueList rows={model.learning.rows} labelWidth={130} columns={1} testId="run-curves-learning" />
+                  </>
+                ) : null}
               </Grid>
             </Grid>
           </>

@@ -5,7 +5,7 @@
  * and how often the run may be re-read while it trains.
  */
 import type { RunDetail } from '../../../src-shared/grid';
-import type { TrainingStrategy } from '../../../src-shared/training';
+import type { KnnScore, PretrainLearningCheck, TrainingStrategy } from '../../../src-shared/training';
 import { aucAxis, niceAxis, type Axis } from '../../shared/axis.viewmodel';
 import { formatMeasure } from '../../shared/format.viewmodel';
 import { runLabel } from '../../shared/strategies';
@@ -21,8 +21,10 @@ export interface RunCurvesModel {
   auc: { epoch: number; auc: number | null }[];
   /** The selected model: the finished run's best epoch, else the last epoch flagged best so far. */
   best: { epoch: number; auc: number | null } | null;
-  /** IWNE-CL: MoCo pretraining loss per epoch (null for the other strategies). */
-  pretrain: { epoch: number; loss: number }[] | null;
+  /** IWNE-CL: MoCo pretraining loss per epoch, with chance ln(1 + K) once known (null for the other strategies). */
+  pretrain: { epoch: number; loss: number; chance?: number }[] | null;
+  /** IWNE-CL: the finished pretraining's learning check as rows, and its warnings (shown as a banner on the run). */
+  learning: { rows: { label: string; value: string }[]; warnings: string[] } | null;
   pretrainProgress: string | null;
   /** Loss axis around both loss curves (nice steps). */
   lossAxis: Axis;
@@ -57,7 +59,11 @@ export function runCurves(detail: RunDetail): RunCurvesModel {
   }
   const aucs = auc.map((a) => a.auc).filter((a): a is number => a !== null);
   const losses = loss.flatMap((l) => [l.train, l.val]);
-  const pretrain = spec.strategy === 'IWNE-CL' ? detail.pretrainLog.map((e) => ({ epoch: e.epoch, loss: e.loss })) : null;
+  const check = spec.strategy === 'IWNE-CL' ? detail.pretrainCheck : null;
+  const pretrain =
+    spec.strategy === 'IWNE-CL'
+      ? detail.pretrainLog.map((e) => ({ epoch: e.epoch, loss: e.loss, ...(check ? { chance: check.chanceLoss } : {}) }))
+      : null;
   const done = log.length > 0 ? log[log.length - 1]!.epoch : 0;
   const summary = [
     { label: 'Run', value: detail.runId },
@@ -83,11 +89,12 @@ export function runCurves(detail: RunDetail): RunCurvesModel {
     best,
     pretrain,
     pretrainProgress: pretrain ? `MoCo pretraining: ${pretrain.length} of ${epochsText(spec.moco.epochs)}` : null,
+    learning: check ? learningRows(check, detail.pretrainLog.at(-1)?.accuracy ?? null) : null,
     lossAxis: losses.length > 0 ? niceAxis(Math.min(...losses), Math.max(...losses)) : niceAxis(0, 2),
     aucAxis: aucs.length > 0 ? aucAxis(Math.min(...aucs), 1) : aucAxis(0, 1),
     pretrainAxis: pretrain
       ? pretrain.length > 0
-        ? niceAxis(Math.min(...pretrain.map((p) => p.loss)), Math.max(...pretrain.map((p) => p.loss)))
+        ? niceAxis(Math.min(...pretrain.map((p) => p.loss)), Math.max(...pretrain.map((p) => Math.max(p.loss, p.chance ?? p.loss))))
         : niceAxis(0, 10)
       : null,
     lossDescription: `${describeSeries(
@@ -102,13 +109,40 @@ export function runCurves(detail: RunDetail): RunCurvesModel {
         ? `${describeSeries('Validation AUC', aucs)} Best ${formatAuc(best.auc)} at epoch ${best.epoch}.`
         : describeSeries('Validation AUC', aucs),
     pretrainDescription: pretrain
-      ? describeSeries(
+      ? `${describeSeries(
           'MoCo InfoNCE loss',
           pretrain.map((p) => p.loss),
-        )
+        )}${check ? ` Chance (ln(1 + K)) is ${formatMeasure(check.chanceLoss)}.` : ''}`
       : null,
     summary,
   };
+}
+
+/** The learning check as label/value rows: loss against chance, Acc@1, k-NN of the pretrained vs the random encoder. */
+export function learningRows(
+  check: PretrainLearningCheck,
+  lastAccuracy: number | null,
+): { rows: { label: string; value: string }[]; warnings: string[] } {
+  const score = (s: KnnScore | null) => {
+    const v = check.metric === 'auc' ? s?.auc : s?.balancedAccuracy;
+    return v === null || v === undefined ? '—' : v.toFixed(3);
+  };
+  const what = check.metric === 'auc' ? 'k-NN AUC' : 'k-NN balanced accuracy';
+  const rows = [
+    {
+      label: 'MoCo final loss',
+      value:
+        check.finalLoss === null
+          ? '—'
+          : `${check.finalLoss.toFixed(3)} (chance ${check.chanceLoss.toFixed(3)}, ${Math.round(100 * (check.lossVsChance ?? 1))} % of it)`,
+    },
+    ...(lastAccuracy === null ? [] : [{ label: 'MoCo Acc@1', value: `${(100 * lastAccuracy).toFixed(1)} % (last epoch)` }]),
+    {
+      label: what,
+      value: `${score(check.pretrained)} pretrained vs ${score(check.random)} random (gain ${check.gain === null ? '—' : (check.gain >= 0 ? '+' : '−') + Math.abs(check.gain).toFixed(3)}; k = ${check.k}, ${check.images} images)`,
+    },
+  ];
+  return { rows, warnings: check.warnings };
 }
 
 /** Delay before the next runs.get of a live run: at most one every `minIntervalMs` (throttle), 0 = now. */

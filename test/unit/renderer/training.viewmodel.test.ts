@@ -521,6 +521,7 @@ describe('live curves of a run', () => {
       result: null,
       log: [epoch(1, 1.6, 1.5, 0.62, true), epoch(2, 1.2, 1.3, null, false), epoch(3, 0.9, 1.1, 0.81, true)],
       pretrainLog: [],
+      pretrainCheck: null,
     };
     const m = runCurves(detail);
     expect(m.title).toBe('IWNE-FS · 50 % · seed 0');
@@ -577,8 +578,10 @@ describe('live curves of a run', () => {
         stallMs: 0,
         at: '',
       })),
+      pretrainCheck: null,
     };
     const m = runCurves(detail);
+    expect(m.learning).toBeNull();
     expect(m.progress).toBe('finished: 1 of 1 epoch');
     expect(m.best).toEqual({ epoch: 1, auc: 0.7 });
     expect(m.pretrain).toEqual([
@@ -590,6 +593,47 @@ describe('live curves of a run', () => {
     // losses 6 … 7: 1 / 4 intervals → step 0.25
     expect(m.pretrainAxis).toEqual({ domain: [6, 7], ticks: [6, 6.25, 6.5, 6.75, 7], decimals: 2 });
     expect(m.summary.find((r) => r.label === 'Selected model')?.value).toBe('epoch 1, validation AUC 0.700');
+  });
+
+  it('IWNE-CL: the learning check as rows, chance drawn beside the MoCo loss, its warnings for the banner', () => {
+    const spec = TrainingSpec.parse({ strategy: 'IWNE-CL', fraction: 1, seed: 0, arch: 'resnet18-w8', epochs: 1, datasetId: 'demo' });
+    const check = {
+      k: 20,
+      labels: 'referable' as const,
+      referable: [3, 4],
+      images: 272,
+      sampled: false,
+      metric: 'auc' as const,
+      pretrained: { auc: 0.622, balancedAccuracy: 0.55, accuracy: 0.57 },
+      random: { auc: 0.64, balancedAccuracy: 0.5, accuracy: 0.55 },
+      gain: -0.018,
+      chanceLoss: Math.log(65),
+      finalLoss: 4.1,
+      lossVsChance: 4.1 / Math.log(65),
+      warnings: ['The MoCo loss ended at 4.100, within 5 % of chance.', 'The k-NN gain is not positive.'],
+      seconds: 1,
+    };
+    const detail: RunDetail = {
+      runId: 'cl',
+      spec,
+      result: null,
+      log: [],
+      pretrainLog: [{ epoch: 1, loss: 4.1, accuracy: 0.02, lr: 0.003, seconds: 1, imagesPerSecond: 10, stallMs: 0, at: '' }],
+      pretrainCheck: check,
+    };
+    const m = runCurves(detail);
+    expect(m.pretrain).toEqual([{ epoch: 1, loss: 4.1, chance: Math.log(65) }]);
+    // The axis reaches up to chance so the dashed line is inside the chart.
+    expect(m.pretrainAxis!.domain[1]).toBeGreaterThanOrEqual(Math.log(65));
+    expect(m.pretrainDescription).toContain('Chance (ln(1 + K)) is 4.17');
+    expect(m.learning!.warnings).toEqual(check.warnings);
+    expect(m.learning!.rows).toEqual([
+      { label: 'MoCo final loss', value: '4.100 (chance 4.174, 98 % of it)' },
+      { label: 'MoCo Acc@1', value: '2.0 % (last epoch)' },
+      { label: 'k-NN AUC', value: '0.622 pretrained vs 0.640 random (gain −0.018; k = 20, 272 images)' },
+    ]);
+    // Another strategy has no check even if one were attached.
+    expect(runCurves({ ...detail, spec: TrainingSpec.parse({ ...spec, strategy: 'IWNE-FS' }) }).learning).toBeNull();
   });
 
   it('nice value axes: steps of 1, 2, 2.5 or 5 × 10^k, bounds on multiples of the step; a lone value gets a step either side', () => {

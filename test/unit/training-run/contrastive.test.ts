@@ -23,6 +23,7 @@ import { planImport } from '../../../src-main/engine/weights/import';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { runTraining } from '../../../src-main/services/training';
 import { pretrainId, runPretraining } from '../../../src-main/services/training/pretrain';
+import { runDetail } from '../../../src-main/services/training/grid';
 import { MOCO_AUG_PLUS, TrainingSpec, type PretrainEpochLog } from '../../../src-shared/training';
 import { recordingContext } from '../../support/job-context';
 import { demoSpec, demoStudy } from '../../support/studies';
@@ -69,6 +70,22 @@ describe('IWNE-CL', () => {
     expect(out.summary.queueNote).toMatch(/reduced from 4096/); // … and the run says so
     expect(ctx.messages.join('\n')).toMatch(/queue reduced from 4096/);
     expect(epochs[9]!.accuracy).toBeGreaterThan(5 / (K + 1)); // positive key found far above chance
+    // The learning check ran on the labelled pretraining images (k-NN of referable DR, both encoders) and sees the loss well below chance.
+    const check = out.summary.learningCheck!;
+    expect(check).toMatchObject({
+      k: 20,
+      labels: 'referable',
+      referable: spec.referable,
+      metric: 'auc',
+      chanceLoss: Math.log(1 + K),
+      finalLoss: epochs[9]!.loss,
+    });
+    expect(check.images).toBe(out.summary.images);
+    expect(check.pretrained?.auc).toBeTypeOf('number');
+    expect(check.random?.auc).toBeTypeOf('number');
+    expect(check.gain).toBeCloseTo(check.pretrained!.auc! - check.random!.auc!, 12);
+    expect(check.warnings.some((w) => /within 5 % of chance/.test(w))).toBe(false);
+    expect(ctx.messages.join('\n')).toMatch(/MoCo learning check: final loss .* vs chance/);
     encoder = out.summary.encoderPath;
     const { tensors: sd } = readSafetensors(new Uint8Array(await fsp.readFile(encoder)));
     expect(sd.get('module.queue')!.shape).toEqual([32, K]);
@@ -89,6 +106,21 @@ describe('IWNE-CL', () => {
     expect(other.pretraining?.id).toBe(result.pretraining?.id);
     expect(other.trainImages).toBeLessThan(result.trainImages);
     expect((await fsp.readdir(path.join(study, 'pretrain'))).length).toBe(1);
+    // The app reads the check with the run.
+    expect((await runDetail(study, 'cl-a')).pretrainCheck).toEqual(check);
+  }, 240_000);
+
+  it('a pretraining that cannot learn (learning rate ~0) is flagged: loss at chance, a warning the app and report show', async () => {
+    // aug+ views, a key encoder that does not move and no learning: the keys tell the images apart no better than chance.
+    const spec = TrainingSpec.parse(
+      clSpec({ seed: 5, moco: { ...moco, epochs: 3, lr: 1e-12, momentum: 0.999, augmentation: MOCO_AUG_PLUS } }),
+    );
+    const ctx = recordingContext();
+    const out = await runPretraining(spec, study, ctx);
+    const check = out.summary.learningCheck!;
+    expect(check.lossVsChance).toBeGreaterThan(0.95);
+    expect(check.warnings[0]).toMatch(/^The MoCo loss ended at .*, within 5 % of chance \(ln\(1 \+ K\) = /);
+    expect(ctx.messages.join('\n')).toMatch(/WARNING: The MoCo loss ended at/);
   }, 240_000);
 
   it('a pretraining cancelled after epoch 1 resumes and ends bit-identical to an uninterrupted one', async () => {
