@@ -172,6 +172,38 @@ export function fig3aPanels(results: readonly SpectraLike[]): ChartPanel[] {
     .map(({ layers, ...p }) => ({ ...p, xTicks: layers > 1 ? [0, Math.floor((layers - 1) / 2), layers - 1] : [0] }));
 }
 
+/** A run of consecutive layers of one block of the network (Fig 3a's x axis): `from`…`to` are layer positions. */
+export interface LayerBlock {
+  label: string;
+  from: number;
+  to: number;
+}
+
+/**
+ * The blocks of a ResNet in module order, from torchvision layer names: the stem (conv1, bn1),
+ * layer1 … layer4, fc; positions are the layers' indices, as Fig 3a's x values.
+ */
+export function layerBlocks(layers: readonly { name: string }[]): LayerBlock[] {
+  const out: LayerBlock[] = [];
+  layers.forEach((l, i) => {
+    const head = l.name.split('.')[0] ?? l.name;
+    const label = /^layer\d+$/.test(head) || head === 'fc' ? head : 'stem';
+    const last = out[out.length - 1];
+    if (last && last.label === label) last.to = i;
+    else out.push({ label, from: i, to: i });
+  });
+  return out;
+}
+
+/**
+ * Where Fig 3b's tail panel starts: |rank| ≥ 10 when the spectra have 20 or more eigenvalues; with
+ * fewer (small N), the outer half of the ranks, so the panel is never empty.
+ */
+export function tailZoomFrom(results: readonly Pick<SpectraLike, 'firstLayer'>[]): number {
+  const k = Math.max(0, ...results.map((r) => Math.max(0, ...r.firstLayer.mirrored.x)));
+  return k >= 20 ? 10 : Math.max(1, Math.floor(k / 2) + 1);
+}
+
 /**
  * Fig 3b (paper): the first conv layer's mirrored spectrum as a density over rank; the second panel zooms on the tails (|rank| ≥ zoomFrom).
  */
@@ -276,6 +308,12 @@ export function heatmapRgba(values: ArrayLike<number>, opts: { opacity?: number;
   return out;
 }
 
+/**
+ * The two poolings Table 3 reports, as the paper does (two of CLEVR-XAI's): `sum,pos` = max(Σ_c R_c, 0)
+ * and `max-norm` = max_c |R_c| over the colour channels c.
+ */
+export const TABLE3_POOLINGS = ['sum,pos', 'max-norm'] as const;
+
 export interface Table3Cell {
   mean: number | null;
   std: number | null;
@@ -290,7 +328,7 @@ export interface Table3Row {
  * Table 3 (paper): relevance mass (RMA) or rank (RRA) accuracy per lesion and for the union, mean and
  * std over the images with that lesion, one row per model plus the Gaussian-noise control (of the
  * first model: the control does not depend on the model). `best[column]` = the model row(s) with the
- * highest mean.
+ * highest mean; with `decimals`, compared as printed to that many decimals, and none when every model ties.
  */
 export function table3(
   results: readonly {
@@ -308,6 +346,7 @@ export function table3(
   metric: 'rma' | 'rra',
   pooling: string,
   regions: readonly string[] = ['MA', 'HE', 'EX', 'union'],
+  opts: { decimals?: number } = {},
 ): { rows: Table3Row[]; best: Record<string, number[]> } {
   const sorted = [...results].sort((a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy));
   const rows: Table3Row[] = sorted.map((r) => ({
@@ -339,8 +378,11 @@ export function table3(
     const means = rows
       .map((r, i) => ({ i, m: r.strategy === null ? null : r.cells[g]!.mean }))
       .filter((x): x is { i: number; m: number } => x.m !== null);
-    const top = Math.max(...means.map((x) => x.m));
-    best[g] = means.filter((x) => x.m === top).map((x) => x.i);
+    const shown = (m: number) => (opts.decimals === undefined ? m : Number(m.toFixed(opts.decimals)));
+    const top = Math.max(...means.map((x) => shown(x.m)));
+    const winners = means.filter((x) => shown(x.m) === top).map((x) => x.i);
+    // At printed precision, a column where every model ties has no best.
+    best[g] = opts.decimals !== undefined && winners.length === means.length ? [] : winners;
   }
   return { rows, best };
 }

@@ -36,6 +36,34 @@ export const CORRUPTION_NAMES = [
   'spatter',
   'saturate',
 ] as const;
+/** How each corruption is named for readers (figures, tables, the report), beside its code name. */
+export const CORRUPTION_DISPLAY_NAMES: Readonly<Record<(typeof CORRUPTION_NAMES)[number], string>> = {
+  gaussian_noise: 'Gaussian noise',
+  shot_noise: 'Shot noise',
+  impulse_noise: 'Impulse noise',
+  defocus_blur: 'Defocus blur',
+  glass_blur: 'Glass blur',
+  motion_blur: 'Motion blur',
+  zoom_blur: 'Zoom blur',
+  snow: 'Snow',
+  frost: 'Frost',
+  fog: 'Fog',
+  brightness: 'Brightness',
+  contrast: 'Contrast',
+  elastic_transform: 'Elastic transform',
+  pixelate: 'Pixelate',
+  jpeg_compression: 'JPEG compression',
+  speckle_noise: 'Speckle noise',
+  gaussian_blur: 'Gaussian blur',
+  spatter: 'Spatter',
+  saturate: 'Saturate',
+};
+
+/** The reader's name of a corruption: "Gaussian noise"; "Clean" for the uncorrupted images; an unknown code with spaces for underscores. */
+export function corruptionDisplayName(name: string): string {
+  if (name === 'clean') return 'Clean';
+  return (CORRUPTION_DISPLAY_NAMES as Record<string, string>)[name] ?? name.replace(/_/g, ' ');
+}
 export const CorruptionName = z.enum(CORRUPTION_NAMES);
 export type CorruptionName = z.infer<typeof CorruptionName>;
 

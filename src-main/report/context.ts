@@ -10,10 +10,12 @@ import type { ReadableDatasetSummary } from '../../src-shared/contract';
 import type { StudyResults } from '../../src-shared/evaluation';
 import type { GridSpec } from '../../src-shared/grid';
 import type { StudyFile } from '../../src-shared/study';
+import type { TrainingEpochLog } from '../../src-shared/training';
 import type { JobContext } from '../job-context';
 import { csvRow } from '../services/evaluation/files';
 import type { RunInfo } from '../services/runs/run-info';
 import type { PdfWriter } from './pdf-writer';
+import type { PretrainingInfo } from './pretrainings';
 
 /** Every section heading of the report, in order (tests look for each in the PDF text). */
 export const REPORT_SECTIONS = [
@@ -31,6 +33,13 @@ export interface Figure {
   name: string;
   svg: string;
   caption: string;
+  /** Photographs (image grids): embedded in the PDF as JPEG, which keeps the file small; charts stay PNG. */
+  photo?: boolean;
+}
+
+/** A figure as rasterised once: the bytes placed in the PDF and the PNG written to the assets. */
+export interface RasterFigure extends Figure {
+  png: Buffer;
 }
 
 export interface ReportContext {
@@ -43,13 +52,17 @@ export interface ReportContext {
   /** sha256 of each dataset's content (datasetContentHash), by dataset id. */
   hashes: Map<string, string>;
   runs: RunInfo[];
+  /** Each run's epochs (runs/<id>/log.ndjson), by run id. */
+  logs: Map<string, TrainingEpochLog[]>;
+  /** The MoCo v2 pretrainings the IWNE-CL runs fine-tuned from, with their summaries and logs. */
+  pretrainings: PretrainingInfo[];
   grid: GridSpec | null;
   results: StudyResults;
   backends: string[];
   synthetic: boolean;
   pseudonym: (datasetId: string, imageId: string) => string;
   writer: PdfWriter;
-  figures: Figure[];
+  figures: RasterFigure[];
   tables: { name: string; csv: string }[];
   /** The section headings written so far. */
   sections: string[];
@@ -60,11 +73,25 @@ export interface ReportContext {
   ctx: JobContext;
 }
 
-/** Rasterises an SVG at 2× for print. */
-export async function rasterise(svg: string): Promise<{ png: Buffer; width: number; height: number }> {
-  const png = await sharp(Buffer.from(svg), { density: 144 }).png({ compressionLevel: 9 }).toBuffer();
-  const meta = await sharp(png).metadata();
-  return { png, width: meta.width ?? 0, height: meta.height ?? 0 };
+/**
+ * Rasterises an SVG at 2× for print: the PNG for the assets and what the PDF embeds. Charts: the same
+ * palette PNG in both. Photographs: a JPEG (quality 82) in the PDF, and an asset PNG at 1× (the SVG
+ * beside it keeps the images themselves), so neither file grows large.
+ */
+export async function rasterise(svg: string, photo = false): Promise<{ png: Buffer; embed: Buffer; width: number; height: number }> {
+  const { data, info } = await sharp(Buffer.from(svg), { density: 144 })
+    .flatten({ background: '#ffffff' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  const raw = { raw: { width: info.width, height: info.height, channels: info.channels } } as const;
+  const png = photo
+    ? await sharp(data, raw)
+        .resize(Math.max(1, Math.round(info.width / 2)))
+        .png({ compressionLevel: 9, palette: true, quality: 90 })
+        .toBuffer()
+    : await sharp(data, raw).png({ compressionLevel: 9, palette: true, quality: 100 }).toBuffer();
+  const embed = photo ? await sharp(data, raw).jpeg({ quality: 82, mozjpeg: true }).toBuffer() : png;
+  return { png, embed, width: info.width, height: info.height };
 }
 
 export function pseudonymiser(studyId: string, reveal: boolean): (datasetId: string, imageId: string) => string {
@@ -72,9 +99,24 @@ export function pseudonymiser(studyId: string, reveal: boolean): (datasetId: str
     reveal ? imageId : `img-${createHash('sha256').update(`${studyId}\u0000${datasetId}\u0000${imageId}`).digest('hex').slice(0, 10)}`;
 }
 
-export const fmt = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(d));
-export const ci = (lo: number, hi: number) => `${lo.toFixed(3)}–${hi.toFixed(3)}`;
+/** A number with `d` decimals and a true minus sign (U+2212); "—" when missing. A value that rounds to zero prints unsigned. */
+export const fmt = (v: number | null | undefined, d = 3): string => {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const s = v.toFixed(d);
+  return Number(s) === 0 ? s.replace(/^-/, '') : s.replace(/^-/, '−');
+};
+/** A confidence interval: "0.612 to 0.804", "−0.216 to −0.006". */
+export const ci = (lo: number, hi: number, d = 3) => `${fmt(lo, d)} to ${fmt(hi, d)}`;
 export const pValue = (p: number) => (p < 0.001 ? '< 0.001' : p.toFixed(3));
+
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+/** A date and time for readers: "6 Dec 2026, 14:05 UTC"; the text itself when it is not a date. */
+export function dateTime(value: Date | string): string {
+  const d = typeof value === 'string' ? new Date(value) : value;
+  if (Number.isNaN(d.getTime())) return String(value);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
+}
 
 /** CSV text of rows (each cell quoted when it needs to be). */
 export function csv(rows: readonly (readonly (string | number | null)[])[]): string {

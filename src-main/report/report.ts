@@ -33,9 +33,11 @@ import { studyResults } from '../services/evaluation/results';
 import { listRuns } from '../services/runs/run-info';
 import { reportAssetsDir, studyLayout } from '../services/study-folder/layout';
 import { requireStudyFolder } from '../services/study-folder/study-service';
-import { readGrid } from '../services/training/grid';
-import { pseudonymiser, rasterise, REPORT_SECTIONS, type Figure, type ReportContext } from './context';
-import { PdfWriter } from './pdf-writer';
+import { readGrid, runDetail } from '../services/training/grid';
+import type { TrainingEpochLog } from '../../src-shared/training';
+import { pseudonymiser, rasterise, REPORT_SECTIONS, type RasterFigure, type ReportContext } from './context';
+import { PdfWriter, type CellRecord } from './pdf-writer';
+import { readPretrainings } from './pretrainings';
 import { appendixSection } from './sections/appendix';
 import { datasetsSection } from './sections/datasets';
 import { explanationsSection } from './sections/explanations';
@@ -55,6 +57,8 @@ export interface ReportOptions {
   revealImageIds?: boolean;
   /** Date printed on the report (default now; tests fix it). */
   date?: Date;
+  /** Receives every table cell and key–value line as laid out (text, font, size, width), for layout checks. */
+  layoutLog?: CellRecord[];
 }
 
 export type ReportResult = z.output<typeof ReportResult>;
@@ -76,12 +80,24 @@ async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): P
   const runs = await listRuns(study);
   const hashes = new Map<string, string>();
   for (const d of datasets) hashes.set(d.id, await datasetContentHash(study, d.id));
-  const writer = new PdfWriter({
-    title: `FundusLab study report: ${studyFile.name}`,
-    subject: 'Pretraining strategies for referable diabetic retinopathy',
-    creationDate: date,
-  });
-  const figures: Figure[] = [];
+  const logs = new Map<string, TrainingEpochLog[]>();
+  for (const run of runs)
+    logs.set(
+      run.runId,
+      await runDetail(study, run.runId).then(
+        (d) => d.log,
+        () => [],
+      ),
+    );
+  const writer = new PdfWriter(
+    {
+      title: `FundusLab study report: ${studyFile.name}`,
+      subject: 'Pretraining strategies for referable diabetic retinopathy',
+      creationDate: date,
+    },
+    { log: opts.layoutLog },
+  );
+  const figures: RasterFigure[] = [];
   const sections: string[] = [];
   return {
     study,
@@ -91,6 +107,8 @@ async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): P
     datasets,
     hashes,
     runs,
+    logs,
+    pretrainings: await readPretrainings(study, runs),
     grid: await readGrid(study).catch(() => null),
     results: await studyResults(study),
     backends: [...new Set(runs.map((r) => r.result?.backend).filter((b): b is string => !!b))],
@@ -105,9 +123,9 @@ async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): P
       writer.heading(title, 1);
     },
     addFigure: async (f) => {
-      figures.push(f);
-      const { png, width, height } = await rasterise(f.svg);
-      writer.figure(png, width, height, f.caption);
+      const { png, embed, width, height } = await rasterise(f.svg, f.photo);
+      figures.push({ ...f, png });
+      writer.figure(embed, width, height, f.caption);
     },
     ctx,
   };
@@ -132,7 +150,7 @@ export async function buildReport(studyPath: string, opts: ReportOptions, ctx: J
   await explanationsSection(r);
   throwIfCancelled(ctx);
   limitationsSection(r);
-  appendixSection(r);
+  await appendixSection(r);
 
   ctx.progress(9, 10, 'Writing the files');
   await writeAssets(assetsDir, r);
@@ -162,7 +180,7 @@ async function writeAssets(assetsDir: string, r: ReportContext): Promise<void> {
     await fsp.mkdir(path.join(tmp, 'tables'));
     for (const f of r.figures) {
       await fsp.writeFile(path.join(tmp, 'figures', `${f.name}.svg`), f.svg);
-      await fsp.writeFile(path.join(tmp, 'figures', `${f.name}.png`), (await rasterise(f.svg)).png);
+      await fsp.writeFile(path.join(tmp, 'figures', `${f.name}.png`), f.png);
     }
     for (const t of r.tables) await fsp.writeFile(path.join(tmp, 'tables', `${t.name}.csv`), t.csv);
     await syncTree(tmp);

@@ -1,19 +1,29 @@
-/** Appendix: every run's training metrics. */
+/** Appendix: every run's training metrics, then the training diagnostics (curves, MoCo pretraining, learning check). */
+import { strategyRank } from '../../../src-shared/training';
 import { csv, fmt, type ReportContext } from '../context';
+import { trainingDiagnostics } from './diagnostics';
 
-export function appendixSection(r: ReportContext): void {
+export async function appendixSection(r: ReportContext): Promise<void> {
   r.section('Appendix: per-run training metrics');
+  // In the paper's order of the strategies, then by label fraction and seed.
+  const runs = [...r.runs].sort(
+    (a, b) =>
+      strategyRank(a.spec.strategy) - strategyRank(b.spec.strategy) ||
+      a.spec.fraction - b.spec.fraction ||
+      a.spec.seed - b.spec.seed ||
+      a.runId.localeCompare(b.runId),
+  );
   r.writer.table(
     [
-      { header: 'Run', width: 0.36 },
+      { header: 'Run', width: 0.36, nowrap: true },
       { header: 'Epochs', width: 0.08, align: 'right' },
-      { header: 'Best val AUC (epoch)', width: 0.17, align: 'right' },
-      { header: 'Train / val images', width: 0.14, align: 'right' },
+      { header: 'Best val AUC (epoch)', short: 'Best val AUC (ep.)', width: 0.17, align: 'right' },
+      { header: 'Train / val images', short: 'Train / val img.', width: 0.14, align: 'right' },
       { header: 'img/s', width: 0.08, align: 'right' },
       { header: 'Time (s)', width: 0.09, align: 'right' },
       { header: 'Backend', width: 0.08 },
     ],
-    r.runs.map((run) => [
+    runs.map((run) => [
       run.runId,
       run.result ? String(run.result.finalEpoch) : 'unfinished',
       run.result ? `${fmt(run.result.bestValAuc)} (${run.result.bestEpoch ?? '—'})` : '—',
@@ -42,7 +52,7 @@ export function appendixSection(r: ReportContext): void {
         'seconds',
         'backend',
       ],
-      ...r.runs.map((run) => [
+      ...runs.map((run) => [
         run.runId,
         run.spec.strategy,
         run.spec.fraction,
@@ -60,4 +70,5 @@ export function appendixSection(r: ReportContext): void {
       ]),
     ]),
   });
+  await trainingDiagnostics(r);
 }

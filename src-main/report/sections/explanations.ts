@@ -3,15 +3,17 @@ import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { LESION_COLOURS } from '../../../src-shared/contract';
-import { heatmapRgba, table3 } from '../../../src-shared/figures';
+import { heatmapRgba, table3, TABLE3_POOLINGS } from '../../../src-shared/figures';
+import { strategyRank } from '../../../src-shared/training';
 import { listExplanations, readExplanation } from '../../analysis/lrp/results';
 import { readDatasetManifest } from '../../services/datasets/manifest-file';
 import { csvRow } from '../../services/evaluation/files';
-import type { ReportContext } from '../context';
+import { fmt, type ReportContext } from '../context';
 import { imageGrid } from '../svg';
 
 const CELL = 128;
-const dataUri = (png: Buffer) => `data:image/png;base64,${png.toString('base64')}`;
+/** A cell of Fig 5 as a JPEG data URI (small SVG; the figure is a photograph in the PDF anyway). */
+const dataUri = async (png: Buffer) => `data:image/jpeg;base64,${(await sharp(png).jpeg({ quality: 90 }).toBuffer()).toString('base64')}`;
 
 async function greyBase(file: string): Promise<Buffer> {
   return sharp(file).resize(CELL, CELL, { fit: 'fill' }).greyscale().linear(0.7, 0).toColourspace('srgb').removeAlpha().png().toBuffer();
@@ -50,7 +52,10 @@ async function readMask(file: string, size: number): Promise<Uint8Array> {
 export async function explanationsSection(r: ReportContext): Promise<void> {
   r.ctx.progress(6, 10, 'Explanations');
   r.section('6 Explanations and lesions (Fig 5, Table 3)');
-  const results = await listExplanations(r.study);
+  // The paper's order of the strategies (STRATEGY_ORDER), as in every table.
+  const results = (await listExplanations(r.study)).sort(
+    (a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId),
+  );
   if (results.length === 0) {
     r.writer.paragraph(
       'No explanations yet: run funduslab explain --study <dir> --runs <ids> --dataset <idrid-seg dataset> (or the Explanations page) to fill this section.',
@@ -82,15 +87,15 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
         .removeAlpha()
         .png()
         .toBuffer();
-      const cells: { caption: string; href: string }[] = [{ caption: 'input', href: dataUri(colour) }];
+      const cells: { caption: string; href: string }[] = [{ caption: 'input', href: await dataUri(colour) }];
       const masks: Uint8Array[] = [];
       for (const l of lesions) {
         const m = item.masks?.[l]?.cache;
         const mask = m ? await readMask(path.join(datasetDir, m.input), size) : new Uint8Array(size * size);
         masks.push(mask);
-        cells.push({ caption: l, href: dataUri(await overlayMask(base, [mask], LESION_COLOURS[l], size)) });
+        cells.push({ caption: l, href: await dataUri(await overlayMask(base, [mask], LESION_COLOURS[l], size)) });
       }
-      cells.push({ caption: 'union', href: dataUri(await overlayMask(base, masks, '#ffd400', size)) });
+      cells.push({ caption: 'union', href: await dataUri(await overlayMask(base, masks, '#ffd400', size)) });
       for (const res of results) {
         const im = res.images.find((x) => x.id === example.id);
         if (!im) continue;
@@ -104,7 +109,7 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
           .toBuffer();
         cells.push({
           caption: res.run.strategy,
-          href: dataUri(
+          href: await dataUri(
             await sharp(base)
               .composite([{ input: layer }])
               .png()
@@ -120,40 +125,58 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
           title: `Image ${r.pseudonym(first.dataset.datasetId, example.id)}: lesion masks and LRP heatmaps`,
         }),
         caption:
-          "Fig 5. Input, the lesion masks (microaneurysms, haemorrhages, hard exudates) and their union, and each model's LRP α1β0 heatmap (red: evidence for the explained output, blue: against).",
+          "Fig 5. Input, the lesion masks (microaneurysms, haemorrhages, hard exudates) and their union, and each model's LRP α1β0 heatmap (red: evidence for the explained output, blue: against), models in the order of the tables.",
+        photo: true,
       };
       await r.addFigure(fig);
     }
   }
 
-  // Table 3: RMA and RRA (sum,pos pooling) per lesion.
+  // Table 3: RMA and RRA per lesion, for both poolings the paper reports.
+  const regions = ['MA', 'HE', 'EX', 'union'];
+  const poolingText = TABLE3_POOLINGS.join(' and ');
   for (const metric of ['rma', 'rra'] as const) {
-    const pooling = 'sum,pos';
-    const t = table3(results, metric, pooling);
     r.writer.heading(
-      `Table 3${metric === 'rma' ? 'a: relevance mass accuracy (RMA)' : 'b: relevance rank accuracy (RRA)'}, pooling ${pooling}`,
+      `Table 3${metric === 'rma' ? 'a: relevance mass accuracy (RMA)' : 'b: relevance rank accuracy (RRA)'}, poolings ${poolingText}`,
       2,
     );
-    const regions = ['MA', 'HE', 'EX', 'union'];
+    const rows: string[][] = [];
+    const bold: boolean[][] = [];
+    const csvRows: (string | number | null)[][] = [];
+    for (const pooling of TABLE3_POOLINGS) {
+      const t = table3(results, metric, pooling, regions, { decimals: 3 });
+      t.rows.forEach((row, i) => {
+        rows.push([
+          i === 0 ? pooling : '',
+          row.label,
+          ...regions.map((g) => {
+            const c = row.cells[g]!;
+            return c.mean === null ? '—' : `${fmt(c.mean)} ± ${fmt(c.std ?? 0)}`;
+          }),
+        ]);
+        bold.push([false, false, ...regions.map((g) => (t.best[g] ?? []).includes(i))]);
+        csvRows.push([pooling, row.label, ...regions.flatMap((g) => [row.cells[g]!.mean, row.cells[g]!.std])]);
+      });
+    }
     r.writer.table(
-      [{ header: 'Model', width: 0.28 }, ...regions.map((g) => ({ header: `${g} mean ± std`, width: 0.18, align: 'right' as const }))],
-      t.rows.map((row) => [
-        row.label,
-        ...regions.map((g) => {
-          const c = row.cells[g]!;
-          return c.mean === null ? '—' : `${c.mean.toFixed(3)} ± ${(c.std ?? 0).toFixed(3)}`;
-        }),
-      ]),
-      { highlight: (i, col) => col > 0 && (t.best[regions[col - 1]!] ?? []).includes(i) },
+      [
+        { header: 'Pooling', width: 0.11 },
+        { header: 'Model', width: 0.21 },
+        ...regions.map((g) => ({ header: g === 'union' ? 'Union' : g, width: 0.17, align: 'right' as const })),
+      ],
+      rows,
+      { highlight: (i, col) => bold[i]![col]! },
     );
     r.tables.push({
       name: `table3-${metric}`,
       csv:
-        [
-          csvRow(['model', ...regions.flatMap((g) => [`${g}_mean`, `${g}_std`])]),
-          ...t.rows.map((row) => csvRow([row.label, ...regions.flatMap((g) => [row.cells[g]!.mean, row.cells[g]!.std])])),
-        ].join('\n') + '\n',
+        [csvRow(['pooling', 'model', ...regions.flatMap((g) => [`${g}_mean`, `${g}_std`])]), ...csvRows.map((row) => csvRow(row))].join(
+          '\n',
+        ) + '\n',
     });
   }
-  r.writer.paragraph('Bold: the best model per column. Images without a mask of a lesion are not counted for it.', { size: 8 });
+  r.writer.paragraph(
+    `Mean ± std over the images with the lesion. Poolings of the relevance over the colour channels c, the two the paper reports: sum,pos = max(Σ_c R_c, 0) and max-norm = max_c |R_c|. Bold: the best model per column and pooling (none when all models tie at the printed precision); the Gaussian-noise control is not ranked. Images without a mask of a lesion are not counted for it. MA microaneurysms, HE haemorrhages, EX hard exudates, union: any of them.`,
+    { size: 8 },
+  );
 }

@@ -1,37 +1,118 @@
-/** Section 2: the strategies, the grid, every hyperparameter of each strategy, software, compute and data hashes. */
+/**
+ * Section 2: the strategies, the grid, one table of every hyperparameter with a column per strategy
+ * (the settings that differ between strategies in bold), software, compute and data hashes.
+ */
 import os from 'node:os';
 import path from 'node:path';
-import { STRATEGY_ORDER, type TrainingSpec } from '../../../src-shared/training';
+import { STRATEGY_ORDER, type AugmentSettings, type TrainingSpec } from '../../../src-shared/training';
+import type { RunInfo } from '../../services/runs/run-info';
 import { APP_VERSION } from '../../version';
 import type { ReportContext } from '../context';
-import type { RunInfo } from '../../services/runs/run-info';
+import { powerOfTen } from '../svg';
 
-function specRows(spec: TrainingSpec): [string, string][] {
-  const rows: [string, string][] = [
-    ['Architecture', `${spec.arch} at ${spec.inputSize}×${spec.inputSize}`],
-    ['Epochs · lr · batch', `${spec.epochs} · ${spec.lr} · ${spec.batchSize}`],
-    [
-      'Optimizer',
-      `AdamW β=(${spec.optimizer.betas.join(', ')}), ε=${spec.optimizer.eps}, weight decay ${spec.optimizer.weightDecay}${spec.optimizer.noDecayForNormAndBias ? ' (not on norms/biases)' : ''}`,
-    ],
-    [
-      'Schedule',
-      `${spec.schedule.kind}${spec.warmup.steps ? `, warm-up ${spec.warmup.steps} epochs from ×${spec.warmup.startFactor}` : ''}`,
-    ],
-    ['Augmentation', JSON.stringify(spec.augmentation)],
-    ['Normalisation', spec.normalisation.kind],
-    ['Class weights · early stopping', `${spec.classWeights ? 'inverse frequency' : 'none'} · ${spec.earlyStoppingPatience ?? 'off'}`],
-    ['Referable grades', `{${spec.referable.join(', ')}}`],
-    ['Validation split', `${spec.validationFraction} of the patients (seed ${spec.validationSeed})`],
-  ];
-  if (spec.strategy === 'IWNE-CL') {
-    const m = spec.moco;
-    rows.push([
-      'MoCo v2 pretraining',
-      `${m.epochs} epochs, batch ${m.batchSize}, ${m.optimizer} lr ${m.lr} (${m.schedule.kind}), wd ${m.weightDecay}, queue ${m.queueSize}, m ${m.momentum}, T ${m.temperature}, dim ${m.dim}`,
-    ]);
+/** A setting's number for readers: 0.001 and up as written, smaller ones as powers of ten ("10⁻⁴", "3 × 10⁻⁵"). */
+export function settingNumber(v: number): string {
+  if (v === 0 || Math.abs(v) >= 1e-3) return String(v).replace(/^-/, '−');
+  const e = Math.floor(Math.log10(Math.abs(v)));
+  const mantissa = Number((v / 10 ** e).toPrecision(3));
+  return mantissa === 1 ? powerOfTen(e) : `${String(mantissa).replace(/^-/, '−')}\u00a0×\u00a0${powerOfTen(e)}`;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+const range = ([a, b]: readonly [number, number]) => (a === b ? `${a}` : `${a}–${b}`);
+
+/** Augmentation in words: "random resized crop 0.8–1, horizontal flip p 0.5, rotation ±15°, …"; "none (resize only)". */
+export function describeAugmentation(a: AugmentSettings): string {
+  const parts: string[] = [];
+  if (a.randomResizedCrop) {
+    const [lo, hi] = a.randomResizedCrop.ratio;
+    const defaultRatio = Math.abs(lo - 3 / 4) < 1e-6 && Math.abs(hi - 4 / 3) < 1e-6;
+    parts.push(
+      `random resized crop ${range(a.randomResizedCrop.scale)}${defaultRatio ? '' : ` (aspect ratio ${Number(lo.toFixed(3))}–${Number(hi.toFixed(3))})`}`,
+    );
   }
-  return rows;
+  if (a.horizontalFlip) parts.push(`horizontal flip p ${a.horizontalFlip}`);
+  if (a.verticalFlip) parts.push(`vertical flip p ${a.verticalFlip}`);
+  if (a.rotationDegrees) parts.push(`rotation ±${a.rotationDegrees}°`);
+  if (a.colorJitter) {
+    const j = a.colorJitter;
+    const adjustments = (['brightness', 'contrast', 'saturation', 'hue'] as const).filter((k) => j[k] > 0).map((k) => `${k} ${j[k]}`);
+    if (adjustments.length) parts.push(`colour jitter (${adjustments.join(', ')}${j.p < 1 ? `; p ${j.p}` : ''})`);
+  }
+  if (a.grayscale) parts.push(`greyscale p ${a.grayscale}`);
+  if (a.gaussianBlur) parts.push(`Gaussian blur σ ${range(a.gaussianBlur.sigma)} px, p ${a.gaussianBlur.p}`);
+  return parts.length ? parts.join(', ') : 'none (resize only)';
+}
+
+function schedule(spec: TrainingSpec): string {
+  const s = spec.schedule;
+  const base =
+    s.kind === 'constant'
+      ? 'constant'
+      : s.kind === 'cosine'
+        ? `cosine to ${settingNumber(s.etaMin)}${s.tMax ? ` over ${s.tMax} epochs` : ''}`
+        : `step ×${s.gamma} every ${s.stepSize} epochs`;
+  return `${base}${spec.warmup.steps ? `, warm-up ${spec.warmup.steps} epochs from ×${spec.warmup.startFactor}` : ''}`;
+}
+
+function initialisation(run: RunInfo): string {
+  const p = run.result?.pretraining;
+  if (p) return `MoCo v2 pretraining on the study images (${plural(p.epochs, 'epoch')}, ${p.images} images, queue K = ${p.queueSize})`;
+  if (run.result?.initialisedFrom) return path.basename(run.result.initialisedFrom);
+  if (run.spec.pretrainedWeights) return path.basename(run.spec.pretrainedWeights);
+  return 'random';
+}
+
+/** The settings table's rows: a label and one value per run (one run per strategy). */
+function settingRows(runs: readonly RunInfo[]): { label: string; values: string[] }[] {
+  const row = (label: string, f: (run: RunInfo, spec: TrainingSpec) => string) => ({ label, values: runs.map((run) => f(run, run.spec)) });
+  const cl = (f: (spec: TrainingSpec) => string) => (_: RunInfo, spec: TrainingSpec) => (spec.strategy === 'IWNE-CL' ? f(spec) : '—');
+  return [
+    row('Architecture', (_, s) => `${s.arch} at ${s.inputSize}×${s.inputSize} px`),
+    row('Epochs', (_, s) => String(s.epochs)),
+    row('Learning rate', (_, s) => settingNumber(s.lr)),
+    row('Batch size', (_, s) => String(s.batchSize)),
+    row(
+      'Optimizer',
+      (_, s) =>
+        `AdamW β (${s.optimizer.betas.join(', ')}), ε ${settingNumber(s.optimizer.eps)}, weight decay ${settingNumber(s.optimizer.weightDecay)}${s.optimizer.noDecayForNormAndBias ? ' (not on norms and biases)' : ''}`,
+    ),
+    row('Schedule', (_, s) => schedule(s)),
+    row('Augmentation', (_, s) => describeAugmentation(s.augmentation)),
+    row('Normalisation', (_, s) =>
+      s.normalisation.kind === 'imagenet'
+        ? 'ImageNet mean/std'
+        : s.normalisation.kind === 'dataset'
+          ? 'training-set mean/std'
+          : 'custom mean/std',
+    ),
+    row('Class weights', (_, s) => (s.classWeights ? 'inverse frequency' : 'none')),
+    row('Early stopping', (_, s) => (s.earlyStoppingPatience ? `after ${s.earlyStoppingPatience} epochs without gain` : 'off')),
+    row('Referable grades', (_, s) => `{${s.referable.join(', ')}}`),
+    row('Validation split', (_, s) => `${s.validationFraction} of the patients (seed ${s.validationSeed})`),
+    row('Initialised from', (run) => initialisation(run)),
+    row(
+      'MoCo v2 pretraining',
+      cl(
+        (s) =>
+          `${plural(s.moco.epochs, 'epoch')}, batch ${s.moco.batchSize}, ${s.moco.optimizer === 'sgd' ? 'SGD' : 'AdamW'} lr ${settingNumber(s.moco.lr)} (${s.moco.schedule.kind}), weight decay ${settingNumber(s.moco.weightDecay)}, queue ${s.moco.queueSize}, momentum ${s.moco.momentum}, T ${s.moco.temperature}, dim ${s.moco.dim}`,
+      ),
+    ),
+    row(
+      'MoCo augmentation',
+      cl((s) => describeAugmentation(s.moco.augmentation)),
+    ),
+  ];
+}
+
+/** Cells of a row that differ from the row's most common value (every cell when no value is the most common). */
+function differing(values: readonly string[]): boolean[] {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const top = Math.max(...counts.values());
+  const modes = [...counts].filter(([, n]) => n === top);
+  if (counts.size === 1) return values.map(() => false);
+  return values.map((v) => modes.length > 1 || counts.get(v)! < top);
 }
 
 export function methodsSection(r: ReportContext): void {
@@ -48,16 +129,30 @@ export function methodsSection(r: ReportContext): void {
     ]);
   const byStrategy = new Map<string, RunInfo>();
   for (const run of r.runs) if (!byStrategy.has(run.spec.strategy)) byStrategy.set(run.spec.strategy, run);
-  for (const s of STRATEGY_ORDER) {
-    const run = byStrategy.get(s);
-    if (!run) continue;
-    r.writer.heading(`${s} settings (as run ${run.runId}; other fractions and seeds differ only there)`, 3);
-    r.writer.keyValues(specRows(run.spec));
-    if (run.result?.initialisedFrom)
-      r.writer.paragraph(
-        `Initialised from ${path.basename(run.result.initialisedFrom)}${run.result.pretraining ? ` (MoCo v2 pretraining ${run.result.pretraining.id}: ${run.result.pretraining.epochs} epochs on ${run.result.pretraining.images} images, queue ${run.result.pretraining.queueSize}${run.result.pretraining.queueNote ? ` — ${run.result.pretraining.queueNote}` : ''})` : ''}.`,
-        { size: 9 },
-      );
+  const shown = STRATEGY_ORDER.flatMap((s) => (byStrategy.has(s) ? [byStrategy.get(s)!] : []));
+  if (shown.length > 0) {
+    r.writer.heading('Training settings per strategy', 3);
+    const rows = settingRows(shown);
+    const bold = rows.map((row) => differing(row.values));
+    const strategyWidth = 0.82 / shown.length;
+    r.writer.table(
+      [
+        { header: 'Setting', width: 0.18 },
+        ...shown.map((run) => ({
+          header: `${run.spec.strategy} (fraction ${run.spec.fraction}, seed ${run.spec.seed})`,
+          width: strategyWidth,
+        })),
+      ],
+      rows.map((row) => [row.label, ...row.values]),
+      { bold: (i, col) => col > 0 && bold[i]![col - 1]! },
+    );
+    const notes = shown.flatMap((run) =>
+      run.result?.pretraining?.queueNote ? [`${run.spec.strategy}: ${run.result.pretraining.queueNote}`] : [],
+    );
+    r.writer.paragraph(
+      `Each column shows the settings of the strategy's run at the label fraction and seed in its header; its runs at other fractions and seeds differ only there. Bold: a setting that differs between the strategies.${notes.length ? ' ' + notes.join(' ') : ''}`,
+      { size: 8 },
+    );
   }
   r.writer.heading('Software, compute and data', 3);
   r.writer.keyValues([

@@ -9,6 +9,15 @@ import { panelFigure } from '../svg';
 export async function resultsSection(r: ReportContext): Promise<void> {
   r.ctx.progress(3, 10, 'Fig 2 and the results table');
   r.section('3 Referable-DR AUC (Fig 2)');
+  const failed = r.pretrainings.filter((p) => (p.summary.learningCheck?.warnings.length ?? 0) > 0);
+  const dagger = (strategy: string) => (failed.length > 0 && strategy === 'IWNE-CL' ? `${strategy} †` : strategy);
+  if (failed.length > 0)
+    r.writer.warningBox('Warning: the contrastive pretraining may not have learned', [
+      ...failed.flatMap((p) =>
+        p.summary.learningCheck!.warnings.map((w) => `Pretraining ${p.id} (fine-tuned by ${p.runs.join(', ')}): ${w}`),
+      ),
+      'The IWNE-CL results below may show a barely pretrained encoder fine-tuned, not the effect of contrastive pretraining: do not draw conclusions from the IWNE-CL rows and curves. The learning check and the MoCo curves are in the appendix.',
+    ]);
   const panels = fig2Panels(r.results);
   if (panels.length === 0) {
     r.writer.paragraph(
@@ -50,8 +59,10 @@ export async function resultsSection(r: ReportContext): Promise<void> {
     const best = new Set<string>();
     for (const key of new Set(rows.map((x) => `${x.datasetId}|${x.split}|${x.fraction}`))) {
       const group = rows.filter((x) => `${x.datasetId}|${x.split}|${x.fraction}` === key);
-      const top = Math.max(...group.map((x) => x.auc));
-      group.filter((x) => x.auc === top).forEach((x) => best.add(x.evaluation));
+      const shown = (v: number) => Number(v.toFixed(3));
+      const top = Math.max(...group.map((x) => shown(x.auc)));
+      const winners = group.filter((x) => shown(x.auc) === top);
+      if (winners.length < group.length) winners.forEach((x) => best.add(x.evaluation));
     }
     r.writer.table(
       [
@@ -67,7 +78,7 @@ export async function resultsSection(r: ReportContext): Promise<void> {
       ],
       rows.map((r: ResultsRow) => [
         `${r.datasetId} (${r.split})${r.overlapsTraining ? ' *' : ''}`,
-        r.strategy,
+        dagger(r.strategy),
         String(r.fraction),
         String(r.seed),
         `${r.n} (${r.positives})`,
@@ -79,7 +90,7 @@ export async function resultsSection(r: ReportContext): Promise<void> {
       { highlight: (i, col) => col === 5 && best.has(rows[i]!.evaluation) },
     );
     r.writer.paragraph(
-      "Bold: the best AUC per test set and fraction. Sensitivity/specificity at the highest threshold reaching the target sensitivity. * the test images overlap the run's own training data.",
+      `Bold: the best AUC per test set and fraction (none when all tie). Sensitivity/specificity at the highest threshold reaching the target sensitivity. * the test images overlap the run's own training data.${failed.length > 0 ? ' † the MoCo pretraining of this strategy failed its learning check (see the warning above).' : ''}`,
       { size: 8 },
     );
     r.tables.push({ name: 'results', csv: resultsTableCsv(r.results) });
@@ -99,8 +110,8 @@ export async function resultsSection(r: ReportContext): Promise<void> {
       comparisons.map((c) => [
         `${c.datasetId} (${c.split})`,
         `${c.fraction} / ${c.seed}`,
-        `${c.a.strategy} vs ${c.b.strategy}`,
-        c.test ? c.test.difference.toFixed(3) : '—',
+        `${dagger(c.a.strategy)} vs ${dagger(c.b.strategy)}`,
+        c.test ? fmt(c.test.difference) : '—',
         c.test ? ci(c.test.lower, c.test.upper) : (c.error ?? ''),
         c.test ? pValue(c.test.p) : '—',
       ]),

@@ -1,6 +1,6 @@
 /** The title page: study, dates, how image identifiers are shown, and a notice when the data is synthetic. */
 import { APP_VERSION } from '../../version';
-import type { ReportContext } from '../context';
+import { dateTime, type ReportContext } from '../context';
 
 export function titlePage(r: ReportContext): void {
   r.writer.doc.moveDown(6);
@@ -16,9 +16,10 @@ export function titlePage(r: ReportContext): void {
     );
   r.writer.doc.moveDown(2);
   r.writer.keyValues([
-    ['Study', `${r.studyFile.name} (id ${r.studyFile.id})`],
-    ['Created', `${r.studyFile.createdAt} with FundusLab ${r.studyFile.createdWith.version}`],
-    ['Report', `${r.date.toISOString()} · FundusLab ${APP_VERSION}`],
+    ['Study', r.studyFile.name],
+    ['Study id', r.studyFile.id],
+    ['Created', `${dateTime(r.studyFile.createdAt)} with FundusLab ${r.studyFile.createdWith.version}`],
+    ['Report', `${dateTime(r.date)} · FundusLab ${APP_VERSION}`],
     [
       'Image identifiers',
       r.revealImageIds

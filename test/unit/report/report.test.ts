@@ -1,12 +1,17 @@
 /**
- * The study report from a small finished study (two tiny IWNE-FS runs on the synthetic demo data,
- * evaluated on a separate test set): poppler's pdftotext finds every section heading, the key
- * numbers printed equal the saved metrics (AUCs and CIs to the 3 printed decimals, each run's best
- * validation AUC), pdftoppm renders every page, the assets (Fig 2 SVG/PNG, tables CSV) are written
- * and the results CSV equals resultsTableCsv; the synthetic-data warning is on the title page; no
- * image identifier of the datasets appears unless the user opts in.
+ * The study report from a small finished study (two tiny IWNE-FS runs and an IWNE-CL run on the
+ * synthetic demo data, evaluated on a separate test set): poppler's pdftotext finds every section
+ * heading, the key numbers printed equal the saved metrics (AUCs and CIs to the 3 printed decimals,
+ * intervals as "a to b" with true minus signs, each run's best validation AUC), pdftoppm renders every
+ * page, the assets (Fig 2 SVG/PNG, tables CSV) are written and the results CSV equals resultsTableCsv;
+ * the synthetic-data warning is on the title page; no image identifier of the datasets appears unless
+ * the user opts in. Layout: no table cell or key–value line is wider than its column or broken inside
+ * a word (layout-check.ts, against the rendered PDF); Table 3 shows both poolings; the training
+ * diagnostics (Fig A1, Fig A2, Table A1) are there, and the warning box on the CL results appears
+ * exactly when the pretraining's learning check has warnings; the gallery keeps the PDF small.
  */
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -14,6 +19,11 @@ import { initEngine } from '../../../src-main/engine/backend';
 import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
 import { resultsTableCsv, studyResults } from '../../../src-main/services/evaluation/results';
 import { REPORT_SECTIONS, buildReport, pseudonymiser } from '../../../src-main/report/report';
+import { ci, fmt } from '../../../src-main/report/context';
+import type { CellRecord } from '../../../src-main/report/pdf-writer';
+import { studyLayout } from '../../../src-main/services/study-folder/layout';
+import { PretrainSummary } from '../../../src-shared/training';
+import { layoutProblems, pdfWords } from './layout-check';
 import { runRobustness } from '../../../src-main/analysis/robustness/service';
 import { runSpectra } from '../../../src-main/analysis/spectra/service';
 import type { SpectraResult } from '../../../src-shared/spectra';
@@ -90,7 +100,8 @@ beforeAll(async () => {
 
 describe('study report', () => {
   it('has every section, the saved numbers, renders every page, writes the assets', async () => {
-    const result = await buildReport(study, { out, date: new Date('2026-01-02T03:04:05Z') }, recordingContext());
+    const layoutLog: CellRecord[] = [];
+    const result = await buildReport(study, { out, date: new Date('2026-01-02T03:04:05Z'), layoutLog }, recordingContext());
     expect(result.sections).toEqual([...REPORT_SECTIONS]);
     const text = execFileSync('pdftotext', ['-layout', out, '-']).toString('utf8');
     for (const heading of REPORT_SECTIONS) expect(text, heading).toContain(heading);
@@ -101,8 +112,9 @@ describe('study report', () => {
     expect(results.comparisons.some((c) => c.test !== null)).toBe(true); // IWNE-CL vs IWNE-FS at fraction 1
     for (const row of results.rows) {
       expect(text).toContain(row.auc.toFixed(3));
-      expect(text).toContain(`${row.delong.lower.toFixed(3)}–${row.delong.upper.toFixed(3)}`);
-      expect(text).toContain(`${row.bootstrap.lower.toFixed(3)}–${row.bootstrap.upper.toFixed(3)}`);
+      // Intervals print as "lower to upper" with true minus signs (was "lower–upper").
+      expect(text).toContain(ci(row.delong.lower, row.delong.upper));
+      expect(text).toContain(ci(row.bootstrap.lower, row.bootstrap.upper));
       expect(text).toContain(`${row.n} (${row.positives})`);
       const op = row.operatingPoint;
       expect(text).toContain(`${op.sensitivity.toFixed(2)}/${op.specificity.toFixed(2)}`); // the Sens/spec column
@@ -139,7 +151,7 @@ describe('study report', () => {
     expect(text).toMatch(/Fig 3a\. Condition number/);
     expect(text).toMatch(/Fig 3b\. The first conv layer/);
     for (const sp of spectra) {
-      expect(text).toContain(sp.firstLayer.kurtosis.toFixed(2)); // Table 2 prints each model's kurtosis
+      expect(text).toContain(fmt(sp.firstLayer.kurtosis, 2)); // Table 2 prints each model's kurtosis (with a true minus sign)
       if (sp.firstLayer.best) expect(text).toContain(sp.firstLayer.best);
     }
     expect(text).toMatch(/Fig 5\. Input, the lesion masks/);
@@ -153,10 +165,97 @@ describe('study report', () => {
     const svg = await fsp.readFile(path.join(result.assetsDir, 'figures', 'fig2-auc-vs-fraction.svg'), 'utf8');
     expect(svg).toContain('IWNE-FS');
 
+    // Paired tests: every interval as printed, a negative bound with a true minus sign; no number with a hyphen-minus.
+    for (const c of results.comparisons) if (c.test) expect(text).toContain(ci(c.test.lower, c.test.upper));
+    expect(results.comparisons.some((c) => c.test && c.test.lower < 0)).toBe(true);
+    expect(text).toMatch(/−\d\.\d{3} to /);
+    expect(text).not.toMatch(/(?<![\w.])-\d/);
+    expect(text).not.toMatch(/\d{4}-\d\d-\d\dT\d\d:/); // no raw ISO timestamps
+    expect(text).toContain('2 Jan 2026, 03:04 UTC');
+
+    // Layout: every table cell and key–value line fits its column and no word is broken, as the PDF shows them.
+    expect(layoutLog.filter((c) => c.kind === 'table-cell').length).toBeGreaterThan(50);
+    expect(layoutProblems(layoutLog, pdfWords(out))).toEqual([]);
+
+    // Table 3: both poolings the paper reports, each with its numbers.
+    const flat = text.replace(/\s+/g, ' ');
+    expect(flat).toMatch(/Table 3a: relevance mass accuracy \(RMA\), poolings sum,pos and max-norm/);
+    expect(flat).toMatch(/Table 3b: relevance rank accuracy \(RRA\), poolings sum,pos and max-norm/);
+    for (const ex of explanations) {
+      const mean = ex.summary.union?.lrp['max-norm']?.rma.mean;
+      if (mean !== null && mean !== undefined) expect(text).toContain(fmt(mean));
+    }
+    const table3 = await fsp.readFile(path.join(result.assetsDir, 'tables', 'table3-rma.csv'), 'utf8');
+    expect(table3).toMatch(/^pooling,model,/);
+    expect(table3).toContain('sum,pos');
+    expect(table3).toContain('max-norm');
+
+    // Training diagnostics: the curves of every run, the MoCo curves and the learning check of the pretraining.
+    expect(flat).toMatch(/Fig A1\. Per run, grouped by strategy/);
+    expect(flat).toMatch(/Fig A2\. MoCo v2 pretraining/);
+    expect(flat.replace(/- /g, '-')).toContain(`Table A1: learning check of pretraining ${runs[2]!.pretraining!.id}`);
+    expect(flat).toMatch(/chance ln\(1\+K\)/);
+    for (const f of ['figA1-training-curves', 'figA2-moco-curves'])
+      expect(existsSync(path.join(result.assetsDir, 'figures', `${f}.png`)), f).toBe(true);
+    const curves = await fsp.readFile(path.join(result.assetsDir, 'tables', 'training-curves.csv'), 'utf8');
+    for (const r of runs) expect(curves).toContain(r.runId);
+
+    // The gallery is small: embedded as JPEG, its asset PNG a palette image.
+    const gallery = (await fsp.readdir(path.join(result.assetsDir, 'figures'))).filter(
+      (f) => f.startsWith('fig4-gallery') && f.endsWith('.png'),
+    );
+    expect(gallery.length).toBeGreaterThan(0);
+    for (const f of gallery) expect(statSync(path.join(result.assetsDir, 'figures', f)).size, f).toBeLessThan(150_000);
+    expect(result.bytes).toBeLessThan(800_000); // a PNG gallery made it over 1 MB
+
     // No image identifier of either dataset appears in the report.
     for (const id of ['demo', 'demo-eval', 'idrid-demo']) {
       const manifest = await readManifest(study, id);
       for (const item of manifest.items) expect(text.includes(item.id), item.id).toBe(false);
+    }
+  }, 120_000);
+
+  it('puts a warning box on the CL results exactly when the pretraining failed its learning check', async () => {
+    const id = runs[2]!.pretraining!.id;
+    const file = studyLayout(study).pretrain(id).summary;
+    const original = await fsp.readFile(file, 'utf8');
+    // A run whose validation split held one class: no validation AUC in its log.
+    const logFile = studyLayout(study).run(runs[0]!.runId).log;
+    const originalLog = await fsp.readFile(logFile, 'utf8');
+    const oneClass = 'the validation split holds one class only';
+    await fsp.writeFile(
+      logFile,
+      originalLog
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.stringify({ ...JSON.parse(l), valAuc: null, valAucNote: oneClass }))
+        .join('\n') + '\n',
+    );
+    const summary = PretrainSummary.parse(JSON.parse(original));
+    expect(summary.learningCheck).not.toBeNull();
+    const textWith = async (warnings: string[]) => {
+      await fsp.writeFile(file, JSON.stringify({ ...summary, learningCheck: { ...summary.learningCheck!, warnings } }));
+      const pdf = path.join(await tempDir('report-warn'), 'report.pdf');
+      await buildReport(study, { out: pdf, date: new Date('2026-01-02T03:04:05Z') }, recordingContext());
+      return execFileSync('pdftotext', [pdf, '-']).toString('utf8').replace(/\s+/g, ' ');
+    };
+    try {
+      const warned = await textWith(['The final loss 4.150 is within 5 % of chance ln(1+K) = 4.159.']);
+      expect(warned).toContain('Warning: the contrastive pretraining may not have learned');
+      expect(warned).toContain('The final loss 4.150 is within 5 % of chance');
+      expect(warned).toContain('IWNE-CL †'); // the CL rows are marked
+      expect(warned.indexOf('Warning: the contrastive pretraining')).toBeLessThan(warned.indexOf('Fig 2. AUC of P(referable)')); // on the results
+      const clean = await textWith([]);
+      expect(clean).not.toContain('may not have learned');
+      expect(clean).not.toContain('IWNE-CL †');
+      expect(clean).toContain('Passed: the loss ended clearly below chance');
+      // The line under Fig A1 names the run without a validation AUC and why.
+      expect(clean.replace(/- /g, '-')).toContain(
+        `Validation AUC undefined (the validation split held one class only): ${runs[0]!.runId} (every epoch: ${oneClass})`,
+      );
+    } finally {
+      await fsp.writeFile(file, original);
+      await fsp.writeFile(logFile, originalLog);
     }
   }, 120_000);
 
