@@ -12,7 +12,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ci, dateTime, fmt } from '../../../src-main/report/context';
 import { breakPieces, PdfWriter, type CellRecord } from '../../../src-main/report/pdf-writer';
-import { tempDir } from '../training-run/helpers';
+import { tempDir } from '../../support/files';
 import { brokenWords, layoutProblems, pdfWords } from './layout-check';
 
 async function write(build: (w: PdfWriter) => void): Promise<{ file: string; log: CellRecord[]; pages: number }> {
