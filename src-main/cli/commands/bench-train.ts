@@ -47,6 +47,8 @@ export interface BenchTrainReport {
   images: number;
   cpus: number;
   figures: BenchTrainFigure[];
+  /** The pretraining's learning check (k-NN of both encoders): its time and its share of the whole pretraining. */
+  learningCheck: { seconds: number; shareOfPretraining: number } | null;
   notes: string[];
 }
 
@@ -139,7 +141,8 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
     const fsResult = await runTraining({ ...spec, strategy: 'IWNE-FS' }, study, ctx, { onEpoch: (e) => (fsLast = e) });
     say(`CL: ${epochs} epoch(s) of MoCo v2 pretraining`);
     let clLast: PretrainEpochLog | null = null;
-    await runPretraining(spec, study, ctx, { onEpoch: (e) => (clLast = e) });
+    const pretraining = await runPretraining(spec, study, ctx, { onEpoch: (e) => (clLast = e) });
+    const check = pretraining.summary.learningCheck;
     const fs = fsLast as TrainingEpochLog | null;
     const cl = clLast as PretrainEpochLog | null;
     if (!fs || !cl) throw new AppError('INTERNAL', 'The benchmark ran no epoch.');
@@ -166,6 +169,9 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
       batch,
       images: imported.processed,
       cpus: os.availableParallelism(),
+      learningCheck: check
+        ? { seconds: check.seconds, shareOfPretraining: check.seconds / (pretraining.summary.seconds + check.seconds) }
+        : null,
       figures: [
         { phase: 'model only', imagesPerSecond: baseIps, msPerImage: 1000 / baseIps, stallFraction: null, vsModelOnly: 1 },
         fsFig,
@@ -196,6 +202,11 @@ export function formatBenchTrain(r: BenchTrainReport): string {
       `${f.phase.padEnd(12)}${f.imagesPerSecond.toFixed(1).padStart(9)}${f.msPerImage.toFixed(1).padStart(10)}${(f.stallFraction === null ? '—' : `${(100 * f.stallFraction).toFixed(1)}%`).padStart(9)}${`${f.vsModelOnly.toFixed(2)}x`.padStart(15)}`,
     );
   }
+  if (r.learningCheck)
+    lines.push(
+      '',
+      `MoCo learning check (k-NN of the pretrained and the random encoder): ${r.learningCheck.seconds.toFixed(2)} s, ${(100 * r.learningCheck.shareOfPretraining).toFixed(1)} % of the pretraining`,
+    );
   lines.push('', ...r.notes.map((n) => `Note: ${n}`), '');
   return lines.join('\n');
 }

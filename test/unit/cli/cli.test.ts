@@ -83,8 +83,12 @@ describe('funduslab bench train', () => {
     const report = JSON.parse(result.stdout).value as {
       figures: { phase: string; imagesPerSecond: number; stallFraction: number | null; vsModelOnly: number }[];
       images: number;
+      learningCheck: { seconds: number; shareOfPretraining: number } | null;
     };
     expect(report.images).toBe(16);
+    expect(report.learningCheck!.seconds).toBeGreaterThanOrEqual(0);
+    expect(report.learningCheck!.shareOfPretraining).toBeGreaterThanOrEqual(0);
+    expect(report.learningCheck!.shareOfPretraining).toBeLessThan(1);
     expect(report.figures.map((f) => f.phase)).toEqual(['model only', 'FS', 'CL']);
     for (const f of report.figures) {
       expect(f.imagesPerSecond).toBeGreaterThan(0);
