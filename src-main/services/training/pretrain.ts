@@ -24,12 +24,13 @@
  * query, view 1 → key; seeded by (seed, epoch, dataset index, view)); q = normalize(head_q(f_q(x_q)));
  * momentum update of the key encoder; k = normalize(head_k(f_k(x_k))) (train mode, no gradient);
  * InfoNCE over [q·k, q·queue]/T; optimizer step on the query encoder and head; enqueue k. The lr
- * follows the schedule per epoch. Shuffle-BN is not applied (single device; see engine/moco).
+ * follows the schedule per epoch. Shuffle-BN is not applied (single device; see engine/moco). The
+ * modules and the update on the two views are moco-update.ts (golden test: test/golden/moco).
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tf from '@tensorflow/tfjs';
-import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs';
+import type { Scalar, Tensor } from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
 import {
   PretrainSummary,
@@ -42,12 +43,10 @@ import { augmentBatch } from '../../engine/augment/pipeline';
 import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
 import { assertTrainingFitsWasm } from '../../engine/memory-guard';
-import { MocoQueue, ProjectionHead, effectiveQueueSize, infoNCE, momentumUpdate, mocoLogits } from '../../engine/moco/moco';
+import { effectiveQueueSize } from '../../engine/moco/moco';
 import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';
-import { AdamW, namedGradients } from '../../engine/optim/adamw';
 import { learningRateAt } from '../../engine/optim/schedule';
-import { Sgd } from '../../engine/optim/sgd';
 import { writeSafetensors } from '../../engine/weights/safetensors';
 import { mulberry32 } from '../../random/prng';
 import { shuffle } from '../datasets/splits';
@@ -66,15 +65,10 @@ import {
 } from './data';
 import { GRADES } from '../../engine/loss';
 import { learningCheck, type CheckItem } from './learning-check';
+import { createMoco, disposeMoco, initialiseKeyEncoder, mocoUpdate, type Moco } from './moco-update';
 import { pretrainId, pretrainSettings } from './run-id';
 import { studyLayout, type PretrainLayout } from '../study-folder/layout';
-import {
-  loadPretrainCheckpoint,
-  mocoStateDict,
-  writePretrainCheckpoint,
-  type MocoModules,
-  type PretrainState,
-} from './pretrain-checkpoint';
+import { loadPretrainCheckpoint, mocoStateDict, writePretrainCheckpoint, type PretrainState } from './pretrain-checkpoint';
 export { pretrainId, pretrainSettings } from './run-id';
 
 /** A pretraining image; `patient` groups a study dataset's images for the learning check. */
@@ -175,12 +169,7 @@ export async function runPretraining(
     for (let epoch = state.epoch + 1; epoch <= spec.moco.epochs; epoch++) state = await pretrainEpoch(pretraining, state, epoch);
     return await finishPretraining(pretraining, id, state, plan.queue);
   } finally {
-    moco.optimizer.dispose();
-    moco.queue.dispose();
-    moco.headQ.dispose();
-    moco.headK.dispose();
-    moco.query.dispose();
-    moco.key.dispose();
+    disposeMoco(moco);
   }
 }
 
@@ -242,34 +231,6 @@ async function pretrainingNormalisation(
   return norm;
 }
 
-/** The MoCo v2 modules with the variables the steps work on. */
-interface Moco extends MocoModules {
-  /** The query encoder's backbone and projection head: what the optimizer trains. */
-  queryVars: Map<string, Variable>;
-  /** The key encoder's, updated as a momentum average of the query's. */
-  keyVars: Map<string, Variable>;
-}
-
-/** Builds the query and key encoders (with projection heads), the queue of keys and the query's optimizer, seeded from the spec. */
-function createMoco(spec: TrainingSpec, queueSize: number): Moco {
-  const m = spec.moco;
-  const config = parseArch(spec.arch, GRADES);
-  const query = ResNet.create(config, { seed: spec.seed });
-  const key = ResNet.create(config, { seed: spec.seed });
-  const features = query.layout.fc.inFeatures;
-  const hidden = m.mlpHidden === 'auto' ? features : m.mlpHidden;
-  const headQ = new ProjectionHead(features, hidden, m.dim, hashSeeds(spec.seed, 0x68656164));
-  const headK = new ProjectionHead(features, hidden, m.dim, hashSeeds(spec.seed, 0x68656164));
-  const queue = new MocoQueue(queueSize, m.dim, hashSeeds(spec.seed, 0x71756575));
-  const queryVars = encoderVariables(query, headQ);
-  const keyVars = encoderVariables(key, headK);
-  const optimizer =
-    m.optimizer === 'sgd'
-      ? new Sgd(queryVars, { lr: m.lr, momentum: m.sgdMomentum, weightDecay: m.weightDecay })
-      : new AdamW(queryVars, { lr: m.lr, weightDecay: m.weightDecay });
-  return { query, key, headQ, headK, queue, queryVars, keyVars, optimizer };
-}
-
 /**
  * The state the epochs continue from: the checkpoint's (restored into the modules), or that of a
  * pretraining before its first epoch, whose key encoder starts as a copy of the query encoder. The
@@ -298,7 +259,7 @@ async function startPretraining(
     state = await loadPretrainCheckpoint(cp, hash, moco);
     ctx.log(`Resuming MoCo v2 pretraining ${id} after epoch ${state.epoch}`);
   } else {
-    momentumUpdate(moco.keyVars, moco.queryVars, 0); // θk ← θq (the official init copies the query encoder)
+    initialiseKeyEncoder(moco); // θk ← θq (the official init copies the query encoder)
   }
   await writeFileAtomic(files.log, state.log.map((l) => JSON.stringify(l) + '\n').join(''));
   return state;
@@ -411,13 +372,12 @@ async function mocoEpochSteps(
 }
 
 /**
- * One MoCo v2 step on a batch (inside tf.tidy): two aug+ views, momentum update of the key encoder,
- * InfoNCE, optimizer step on the query encoder and head, enqueue of the keys. Returns the loss and
- * the Acc@1 hits of the contrastive task.
+ * One MoCo v2 step on a batch (inside tf.tidy): two aug+ views, then the update of moco-update.ts
+ * (momentum update of the key encoder, InfoNCE, optimizer step on the query encoder and head,
+ * enqueue of the keys). Returns the loss and the Acc@1 hits of the contrastive task.
  */
 function mocoStep(p: Pretraining, batch: Batch, epoch: number): [Scalar, Tensor] {
   const { spec, norm, moco } = p;
-  const { query, key, headQ, headK, queue, queryVars, keyVars, optimizer } = moco;
   const m = spec.moco;
   const S = spec.inputSize;
   const n = batch.items.length;
@@ -427,22 +387,8 @@ function mocoStep(p: Pretraining, batch: Batch, epoch: number): [Scalar, Tensor]
     normalize(augmentBatch(x, m.augmentation, { seed: spec.seed, epoch, indices, view: v, outSize: S }), norm.mean, norm.std);
   const xq = view(0);
   const xk = view(1);
-  momentumUpdate(keyVars, queryVars, m.momentum);
-  const k = headK.forward(key.forward(xk, { training: true, features: true }));
-  let q: Tensor2D | null = null;
-  const { value, grads } = namedGradients(queryVars, () => {
-    q = tf.keep(headQ.forward(query.forward(xq, { training: true, features: true })));
-    return infoNCE(q, k, queue.keys, m.temperature);
-  });
-  optimizer.step(grads);
-  // Acc@1 of the contrastive task (logits before this step's enqueue, as the official code);
-  // a tie with a negative counts as a miss (a collapsed encoder must not score 100%).
-  const logits = mocoLogits(q!, k, queue.keys, m.temperature);
-  const negMax = tf.max(tf.slice(logits, [0, 1], [-1, -1]), 1);
-  const correct = tf.sum(tf.cast(tf.greater(tf.squeeze(tf.slice(logits, [0, 0], [-1, 1]), [1]), negMax), 'float32'));
-  (q as Tensor2D | null)?.dispose(); // kept past the gradient scope for Acc@1
-  queue.enqueue(k);
-  return [value, correct];
+  const { loss, hits } = mocoUpdate(moco, xq, xk, { momentum: m.momentum, temperature: m.temperature });
+  return [loss, hits];
 }
 
 /** Writes the final encoder (the MoCo-format state dict) and summary.json. */
@@ -525,12 +471,4 @@ async function checkLearning(p: Pretraining, queueSize: number, finalLoss: numbe
   } finally {
     random.dispose();
   }
-}
-
-/** Trainable backbone variables without the classifier fc, plus the projection head (`fc.0.*`, `fc.2.*`). */
-function encoderVariables(model: ResNet, head: ProjectionHead): Map<string, Variable> {
-  const out = new Map<string, Variable>();
-  for (const [name, v] of model.trainableVariables()) if (name !== 'fc.weight' && name !== 'fc.bias') out.set(name, v);
-  for (const [name, v] of head.trainableVariables()) out.set(name, v);
-  return out;
 }
