@@ -22,7 +22,9 @@ import { detachedContext } from '../../../src-main/job-context';
 import { StudyService } from '../../../src-main/services/study-folder/study-service';
 import { runPretraining } from '../../../src-main/services/training/pretrain';
 import { TrainingSpec, type PretrainEpochLog } from '../../../src-shared/training';
-import { DATA_DIR, realDataAvailable, tempDir, testContext } from '../datasets/helpers';
+import { tempDir } from '../../support/files';
+import { recordingContext } from '../../support/job-context';
+import { DATA_DIR, realDataAvailable } from '../../support/real-data';
 
 const EYEPACS = path.join(DATA_DIR, 'eyepacs-256');
 const available = realDataAvailable('eyepacs-256');
@@ -81,7 +83,7 @@ describe.skipIf(!available)('MoCo v2 pretraining on EyePACS-256 (128 patients)',
     });
     const started = performance.now();
     const epochs: PretrainEpochLog[] = [];
-    const { summary } = await runPretraining(spec, study, testContext(), { onEpoch: (e) => epochs.push(e) });
+    const { summary } = await runPretraining(spec, study, recordingContext(), { onEpoch: (e) => epochs.push(e) });
     const seconds = (performance.now() - started) / 1000;
     const K = summary.queueSize;
     const chance = Math.log(1 + K);
