@@ -25,7 +25,15 @@ function deadPid(): number {
 
 async function writeLock(study: string, over: Partial<LockHolder>): Promise<LockHolder> {
   const now = new Date().toISOString();
-  const holder: LockHolder = { pid: process.ppid, host: os.hostname(), startedAt: now, heartbeatAt: now, what: 'Training run', token: 'other', ...over };
+  const holder: LockHolder = {
+    pid: process.ppid,
+    host: os.hostname(),
+    startedAt: now,
+    heartbeatAt: now,
+    what: 'Training run',
+    token: 'other',
+    ...over,
+  };
   await fsp.writeFile(studyLockFile(study), JSON.stringify(holder));
   return holder;
 }
@@ -119,7 +127,11 @@ describe('withStudyLock', () => {
     const log: string[] = [];
     const holder = await withStudyLock(study, 'funduslab train', () => studyLockHolder(study), { log: (l) => log.push(l) });
     expect(holder).toMatchObject({ pid: process.pid, what: 'funduslab train' });
-    expect(log).toEqual([expect.stringMatching(new RegExp(`^Took over the stale lock .* of funduslab grid \\(pid ${pid} on host .*\\): pid ${pid} on host .* is gone\\.$`))]);
+    expect(log).toEqual([
+      expect.stringMatching(
+        new RegExp(`^Took over the stale lock .* of funduslab grid \\(pid ${pid} on host .*\\): pid ${pid} on host .* is gone\\.$`),
+      ),
+    ]);
   });
 
   it('takes over a lock whose heartbeat is older than the timeout (another host), not a fresh one', async () => {
