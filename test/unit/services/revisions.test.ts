@@ -105,12 +105,12 @@ describe('revisions across processes', () => {
   });
   afterAll(() => driver.remove());
 
-  it('two processes saving the same file 25 times each store 50 distinct revisions (no save lost)', async () => {
+  it('two processes saving the same file 150 times each store 300 distinct revisions (no save lost)', async () => {
     const file = path.join(await tempDir('revisions'), 'plan.json');
-    const run = (writer: string) => promisify(execFile)(process.execPath, [driver.file, file, writer, '25']);
+    const run = (writer: string) => promisify(execFile)(process.execPath, [driver.file, file, writer, '150']);
     const [a, b] = await Promise.all([run('a'), run('b')]);
     const stored = [a.stdout, b.stdout].flatMap((out) => out.trim().split('\n').map(Number));
-    expect(stored.sort((x, y) => x - y)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
-    expect(JSON.parse(await fsp.readFile(file, 'utf8'))).toMatchObject({ revision: 50 });
+    expect(stored.sort((x, y) => x - y)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
+    expect(JSON.parse(await fsp.readFile(file, 'utf8'))).toMatchObject({ revision: 300 });
   }, 120_000);
 });
