@@ -203,7 +203,10 @@ async function acquire(
     const holder: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: now, heartbeatAt: now, what, token: tag() };
     if (await tryCreate(file, holder)) return held(file, holder, opts);
     const found = await readHolder(file);
-    if (!found) continue; // released between the two steps
+    if (!found) {
+      if (attempt > 10_000) throw new StudyBusyError(null, file);
+      continue; // released between the two steps
+    }
     const reason = staleReason(found, opts.staleMs);
     if (reason) {
       if (await removeStale(file, found))
@@ -272,7 +275,7 @@ export async function withStudyLock<T>(
   const root = path.resolve(studyPath);
   const outer = heldHere.getStore();
   if (outer?.has(root)) return fn();
-  const created = existsSync(root) ? undefined : await fsp.mkdir(root, { recursive: true });
+  const created = existsSync(root) ? undefined : await makeFolders(root);
   let lock: Acquired | undefined;
   try {
     lock = await acquire(studyLockFile(root), what, { log: opts.log ?? settings.log, staleMs: settings.staleMs, heartbeat: true });
@@ -281,6 +284,18 @@ export async function withStudyLock<T>(
     await lock?.release();
     if (created) await removeEmptyFolders(root, created);
   }
+}
+
+/**
+ * Makes `dir` and its missing parents one level at a time and returns the first one made. (Node's
+ * recursive mkdir never settles on some virtual file systems such as /proc; one level at a time fails.)
+ */
+async function makeFolders(dir: string): Promise<string | undefined> {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d) && path.dirname(d) !== d; d = path.dirname(d)) missing.unshift(d);
+  for (const d of missing)
+    await fsp.mkdir(d).catch((error: NodeJS.ErrnoException) => (error.code === 'EEXIST' ? undefined : Promise.reject(error)));
+  return missing[0];
 }
 
 /** Removes `dir` and its parents up to `top` while they are empty (what mkdir made only for the lock). */

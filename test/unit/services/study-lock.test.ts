@@ -172,6 +172,18 @@ describe('withStudyLock', () => {
     await withStudyLock(study, 'funduslab study', () => fsp.writeFile(path.join(study, 'study.json'), '{}'));
     expect(await fsp.readdir(study)).toEqual(['study.json']);
   });
+
+  it.runIf(process.platform === 'linux')(
+    'refuses a study folder that cannot be made (under /proc) at once, never hanging',
+    async () => {
+      const started = Date.now();
+      await expect(withStudyLock('/proc/self/funduslab-study/deep', 'funduslab study', async () => 'ran')).rejects.toMatchObject({
+        code: expect.stringMatching(/^E/),
+      });
+      expect(Date.now() - started).toBeLessThan(5_000);
+    },
+    10_000,
+  );
 });
 
 describe('withFileLock', () => {
