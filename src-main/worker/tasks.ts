@@ -2,8 +2,8 @@
  * What a worker process can run: every job kind (declared in JOB_KINDS, src-shared/jobs.ts) plus the
  * internal engine probes. A job kind's common steps run once here, as its entry declares them: the
  * study folder check, the parameters parsed again (the kind's label names them in the refusal), the
- * engine started; then the kind's own handler runs. The worker validates each job result against the
- * kind's result schema before sending it.
+ * study's lock taken (one writer per study), the engine started; then the kind's own handler runs.
+ * The worker validates each job result against the kind's result schema before sending it.
  */
 import type { z } from 'zod';
 import type { BackendPreference } from '../../src-shared/engine';
