@@ -12,7 +12,7 @@ import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
 import { WeightsInspection, WeightsInspectRequest } from './weights';
-import { GridSpec, GridView, RunDetail } from './grid';
+import { GridSpec, GridView, Revision, RunDetail } from './grid';
 import { RunId } from './ids';
 import { EvaluationResult, StudyResults } from './evaluation';
 import { SpectraResult } from './spectra';
@@ -293,7 +293,17 @@ export const contract = {
   /** The study's training grid (grid.json) and the status of every cell, read from the run folders. */
   'grid.get': { input: z.object(StudyRef).strict(), output: GridView },
   /** Validates and stores the grid (every cell must be a valid training spec). */
-  'grid.save': { input: z.object({ ...StudyRef, spec: GridSpec }).strict(), output: GridView },
+  'grid.save': {
+    input: z
+      .object({
+        ...StudyRef,
+        spec: GridSpec,
+        /** The grid.json revision the edit started from (GridView.revision): a save based on another one is refused (CONFLICT). */
+        baseRevision: Revision.optional(),
+      })
+      .strict(),
+    output: GridView,
+  },
   /** Submits a train.run job for every pending or unfinished cell that has no queued or running job. */
   'grid.launch': {
     input: z.object(StudyRef).strict(),

@@ -8,6 +8,7 @@ export const ErrorCode = z.enum([
   'FORBIDDEN', // bridge: foreign origin/host; IPC: untrusted sender frame
   'NOT_FOUND',
   'CONFLICT',
+  'BUSY', // another writer holds the study's lock (src-main/services/study-folder/lock.ts)
   'NOT_WRITABLE',
   'STUDY_CORRUPT',
   'UNSUPPORTED',

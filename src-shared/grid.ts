@@ -74,7 +74,16 @@ export const GridCell = z
   .strict();
 export type GridCell = z.infer<typeof GridCell>;
 
-export const GridView = z.object({ spec: GridSpec.nullable(), cells: z.array(GridCell) }).strict();
+/** A revisioned file's revision (grid.json, study-plan.json): one more on every save; a file without one is revision 0. */
+export const Revision = z.number().int().nonnegative();
+
+export const GridView = z
+  .object({
+    spec: GridSpec.nullable(),
+    cells: z.array(GridCell),
+    revision: Revision.optional().describe("grid.json's revision (0 when there is no grid): a save sends it back as baseRevision"),
+  })
+  .strict();
 export type GridView = z.infer<typeof GridView>;
 
 /** A run as the dashboard shows it: spec, result when finished, and its logs so far (live curves). */

@@ -63,6 +63,14 @@ export const StudyPlan = z
       .strict()
       .nullable()
       .default({ out: 'report.pdf', revealImageIds: false }),
+    revision: z
+      .number()
+      .int()
+      .nonnegative()
+      .optional()
+      .describe(
+        "Stored plan: its revision. A plan to run: the revision it was edited from; the run refuses it when the study's plan changed since (omit to replace the stored plan)",
+      ),
   })
   .strict()
   .describe('A study from datasets to report');

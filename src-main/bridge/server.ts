@@ -186,6 +186,9 @@ function statusFor(response: RpcResponse): number {
       return 404;
     case 'INTERNAL':
       return 500;
+    case 'CONFLICT': // a save based on an older revision, a folder that already holds a study
+    case 'BUSY': // another writer holds the study's lock
+      return 409;
     default:
       return 200; // a service's answer ("not found", "conflict", …) travels in the envelope
   }

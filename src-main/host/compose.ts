@@ -151,7 +151,7 @@ export function composeApp(options: HostOptions): ComposedApp {
     // Reading a checkpoint (up to a few hundred MB, parsed in JS) would stall the event loop: a worker does it.
     'weights.inspect': async (request) => WeightsInspection.parse(await runWorkerTask(launcher, 'weights.inspect', request, preference())),
     'grid.get': ({ studyPath }) => gridView(studyPath),
-    'grid.save': ({ studyPath, spec }) => saveGrid(studyPath, spec),
+    'grid.save': ({ studyPath, spec, baseRevision }) => saveGrid(studyPath, spec, baseRevision),
     'studyPlan.get': ({ studyPath }) => readStudyPlan(studyPath),
     'grid.launch': async ({ studyPath }) => {
       const active = new Set(

@@ -6,7 +6,8 @@
  */
 import path from 'node:path';
 import { StudyPlan } from '../../src-shared/study-plan';
-import { readStudyJson, writeJsonAtomic } from '../fs/atomic';
+import { readStudyJson } from '../fs/atomic';
+import { saveRevisioned } from '../services/study-folder/revision';
 import { requireStudyFolder } from '../services/study-folder/study-service';
 import { studyLayout } from '../services/study-folder/layout';
 
@@ -25,12 +26,19 @@ export function resolvePlanPaths(plan: StudyPlan, baseDir: string): StudyPlan {
   };
 }
 
-/** Stores a plan whose paths are resolved (resolvePlanPaths) in its study, as the study ".". */
-export async function writeStudyPlan(study: string, resolved: StudyPlan): Promise<void> {
-  await writeJsonAtomic(studyLayout(study).planFile, { ...resolved, study: '.' });
+/**
+ * Stores a plan whose paths are resolved (resolvePlanPaths) in its study, as the study ".", as the
+ * file's next revision. The plan's `revision` is the one it was edited from: when the stored plan is at
+ * another revision (saved elsewhere since) it is refused with CONFLICT ("changed elsewhere — reload");
+ * a plan without one replaces the stored plan. Returns the revision stored.
+ */
+export async function writeStudyPlan(study: string, resolved: StudyPlan): Promise<number> {
+  const { revision: baseRevision, ...plan } = resolved;
+  return saveRevisioned(studyLayout(study).planFile, { ...plan, study: '.' }, baseRevision, 'The study plan');
 }
 
-/** The stored plan, or null when the study has none. */
+/** The stored plan with its revision (0 for a file from before revisions), or null when the study has none. */
 export async function readStudyPlan(studyPath: string): Promise<StudyPlan | null> {
-  return readStudyJson(studyLayout(requireStudyFolder(studyPath)).planFile, StudyPlan);
+  const plan = await readStudyJson(studyLayout(requireStudyFolder(studyPath)).planFile, StudyPlan);
+  return plan ? { ...plan, revision: plan.revision ?? 0 } : null;
 }

@@ -2,8 +2,8 @@
  * What a worker process can run: every job kind (declared in JOB_KINDS, src-shared/jobs.ts) plus the
  * internal engine probes. A job kind's common steps run once here, as its entry declares them: the
  * study folder check, the parameters parsed again (the kind's label names them in the refusal), the
- * engine started; then the kind's own handler runs. The worker validates each job result against the
- * kind's result schema before sending it.
+ * study's lock taken (one writer per study), the engine started; then the kind's own handler runs.
+ * The worker validates each job result against the kind's result schema before sending it.
  */
 import type { z } from 'zod';
 import type { BackendPreference } from '../../src-shared/engine';
@@ -37,6 +37,7 @@ import { WeightsInspection, WeightsInspectRequest } from '../../src-shared/weigh
 import type { JobContext } from '../job-context';
 import { APP_VERSION, ELECTRON_VERSION } from '../version';
 import { studyLayout } from '../services/study-folder/layout';
+import { withStudyLock } from '../services/study-folder/lock';
 
 export interface TaskContext extends JobContext {
   preference: BackendPreference;
@@ -69,14 +70,21 @@ const handlers: { [K in JobKind]: JobHandler<K> } = {
       { out: params.out ?? studyLayout(ctx.studyPath).defaultReportFile(), revealImageIds: params.revealImageIds },
       ctx,
     ),
-  'study.run': async (plan, ctx) =>
-    studyRunResult(await runStudy({ ...plan, study: path.resolve(ctx.studyPath, plan.study) }, ctx, { baseDir: ctx.studyPath })),
+  'study.run': async (plan, ctx) => {
+    // The plan's study is usually the job's own (held already); another folder is locked for the plan too.
+    const study = path.resolve(ctx.studyPath, plan.study);
+    return studyRunResult(
+      await withStudyLock(study, 'Whole study (app job)', () => runStudy({ ...plan, study }, ctx, { baseDir: ctx.studyPath }), {
+        log: ctx.log,
+      }),
+    );
+  },
 };
 
 /**
  * A job kind as a worker task: refuses a job without its study folder when the kind needs one, parses
- * the parameters, starts the engine with the job's preference when the kind runs on it, then runs
- * the kind's handler.
+ * the parameters, takes the study's lock when the kind needs the study (it writes into it), starts the
+ * engine with the job's preference when the kind runs on it, then runs the kind's handler.
  */
 function jobTask<K extends JobKind>(kind: K): Task {
   const spec: JobKindSpec = JOB_KINDS[kind];
@@ -85,11 +93,17 @@ function jobTask<K extends JobKind>(kind: K): Task {
     if (spec.study !== 'optional' && !ctx.studyPath)
       throw new AppError('BAD_REQUEST', `${spec.study.required} needs the study folder`, [{ path: 'studyPath', message: 'required' }]);
     const parsed = parseOrThrow(spec.params as z.ZodType<JobParams<K>>, params, spec.paramsLabel);
-    if (spec.engine) {
-      const status = await initEngine({ preference: ctx.preference });
-      ctx.log(`engine: ${status.active}`);
-    }
-    return handler(parsed, ctx);
+    const work = async () => {
+      if (spec.engine) {
+        const status = await initEngine({ preference: ctx.preference });
+        ctx.log(`engine: ${status.active}`);
+      }
+      return handler(parsed, ctx);
+    };
+    // A kind that needs its study writes into it: one writer per study (a second is refused with BUSY at once).
+    return spec.study === 'optional' || !ctx.studyPath
+      ? work()
+      : withStudyLock(ctx.studyPath, `${spec.title} (app job)`, work, { log: ctx.log });
   };
 }
 

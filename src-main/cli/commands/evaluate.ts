@@ -12,6 +12,7 @@ import { EvaluateRequest, type EvaluationResult } from '../../../src-shared/eval
 import { evaluateRun } from '../../services/evaluation/evaluate';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
+import { withStudyLock } from '../../services/study-folder/lock';
 
 export const EVALUATE_USAGE =
   'funduslab evaluate --study <dir> --run <id> --dataset <id> [--split test|train|all] [--referable 3,4] [--target-sensitivity 0.9] [--threshold 0.5] ' +
@@ -61,7 +62,8 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   if (!values.study) throw new AppError('BAD_REQUEST', `Usage: ${EVALUATE_USAGE}`, [{ path: 'study', message: 'give --study <dir>' }]);
   const request = evaluateRequestFromArgs(values);
   const ctx = cliContext('evaluate', values.json);
-  const result = await evaluateRun(request, path.resolve(values.study), ctx).finally(ctx.end);
+  const study = path.resolve(values.study);
+  const result = await withStudyLock(study, 'funduslab evaluate', () => evaluateRun(request, study, ctx)).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatEvaluationResult(result) + '\n');
   return 0;

@@ -13,6 +13,7 @@ import { POOLINGS } from '../../analysis/lrp/rma-rra';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 import { studyLayout } from '../../services/study-folder/layout';
+import { withStudyLock } from '../../services/study-folder/lock';
 
 export const EXPLAIN_USAGE =
   'funduslab explain --study <dir> --runs <id,…> --dataset <id> [--images N|id,…] [--start true-grade|referable] [--ungraded-class G] [--referable 3,4] ' +
@@ -80,12 +81,14 @@ export async function runExplain(argv: string[]): Promise<number> {
   } as Omit<ExplainRequestInput, 'runId'>;
   const study = path.resolve(values.study);
   const results: ExplanationResult[] = [];
-  for (const runId of runs) {
-    const ctx = cliContext(`explain ${runId}`, values.json);
-    const result = await explainRun({ ...base, runId }, study, ctx).finally(ctx.end);
-    results.push(result);
-    if (!values.json) process.stdout.write(formatExplanation(result, study) + '\n');
-  }
+  await withStudyLock(study, 'funduslab explain', async () => {
+    for (const runId of runs) {
+      const ctx = cliContext(`explain ${runId}`, values.json);
+      const result = await explainRun({ ...base, runId }, study, ctx).finally(ctx.end);
+      results.push(result);
+      if (!values.json) process.stdout.write(formatExplanation(result, study) + '\n');
+    }
+  });
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results }, null, 2) + '\n');
   return 0;
 }

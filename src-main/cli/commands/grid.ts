@@ -13,6 +13,7 @@ import { gridView, saveGrid } from '../../services/training/grid';
 import { runGrid, type GridRunOutcome } from '../../services/training/grid-run';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
+import { withStudyLock } from '../../services/study-folder/lock';
 
 export const GRID_USAGE = 'funduslab grid --study <dir> [--spec grid.json] [--dry-run] [--json]';
 
@@ -54,12 +55,10 @@ export async function runGridCommand(argv: string[]): Promise<number> {
   }
   const ctx = cliContext('grid', values.json);
   let label = '';
-  const outcomes: GridRunOutcome[] = await runGrid(
-    study,
-    { ...ctx, progress: (d, t, m) => ctx.progress(d, t, `${label} ${m}`) },
-    (i, n, cell) => {
+  const outcomes: GridRunOutcome[] = await withStudyLock(study, 'funduslab grid', () =>
+    runGrid(study, { ...ctx, progress: (d, t, m) => ctx.progress(d, t, `${label} ${m}`) }, (i, n, cell) => {
       label = `[run ${i + 1}/${n} ${cell.runId}]`;
-    },
+    }),
   ).finally(ctx.end);
   const after = await gridView(study);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: { runs: outcomes, grid: after } }, null, 2) + '\n');

@@ -13,6 +13,7 @@ import { studyLayout } from '../../services/study-folder/layout';
 import { APP_VERSION } from '../../version';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
+import { withStudyLock } from '../../services/study-folder/lock';
 
 export const IMPORT_USAGE =
   'funduslab import <eyepacs|messidor2|idrid-grading|idrid-seg|folder> <dataset folder> --study <dir> [--id <id>] [--validate-only] ' +
@@ -68,7 +69,7 @@ export async function runImport(argv: string[]): Promise<number> {
     if (!values.json) process.stderr.write(`created study "${created.study.name}" in ${created.path}\n`);
   }
   const ctx = cliContext('import', values.json);
-  const result = await importDataset(request, studyPath, ctx).finally(ctx.end);
+  const result = await withStudyLock(studyPath, 'funduslab import', () => importDataset(request, studyPath, ctx)).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatImportResult(result) + '\n');
   return 0;

@@ -8,6 +8,7 @@ import { AppError } from '../../../src-shared/errors';
 import { buildReport } from '../../report/report';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
+import { withStudyLock } from '../../services/study-folder/lock';
 
 export const REPORT_USAGE = 'funduslab report --study <dir> --out <file.pdf> [--reveal-image-ids] [--json]';
 
@@ -24,10 +25,10 @@ export async function runReport(argv: string[]): Promise<number> {
     ]);
   }
   const ctx = cliContext('report', values.json);
-  const result = await buildReport(
-    path.resolve(values.study),
-    { out: path.resolve(values.out), revealImageIds: values['reveal-image-ids'] },
-    ctx,
+  const study = path.resolve(values.study);
+  const out = path.resolve(values.out);
+  const result = await withStudyLock(study, 'funduslab report', () =>
+    buildReport(study, { out, revealImageIds: values['reveal-image-ids'] }, ctx),
   ).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(`Report: ${result.pdf} (${result.pages} pages)\nFigures (SVG, PNG) and tables (CSV): ${result.assetsDir}\n`);

@@ -10,6 +10,7 @@ import type { RobustnessResult } from '../../../src-shared/robustness';
 import { runRobustness } from '../../analysis/robustness/service';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
+import { withStudyLock } from '../../services/study-folder/lock';
 
 export const ROBUSTNESS_USAGE =
   'funduslab robustness --study <dir> --runs <id,id,…> --dataset <id> [--images N] [--corruptions a,b] [--severities 1,3,5] [--seed S] [--json]';
@@ -38,17 +39,20 @@ export async function runRobustnessCommand(argv: string[]): Promise<number> {
       .filter(Boolean);
   const numbers = (v: string | undefined) => list(v)?.map(Number);
   const ctx = cliContext('robustness', values.json);
-  const result = await runRobustness(
-    {
-      runIds: list(values.runs)!,
-      datasetId: values.dataset!,
-      ...(values.images ? { images: Number(values.images) } : {}),
-      ...(values.corruptions ? { corruptions: list(values.corruptions) as never } : {}),
-      ...(values.severities ? { severities: numbers(values.severities) } : {}),
-      ...(values.seed ? { seed: Number(values.seed) } : {}),
-    },
-    path.resolve(values.study!),
-    ctx,
+  const study = path.resolve(values.study!);
+  const result = await withStudyLock(study, 'funduslab robustness', () =>
+    runRobustness(
+      {
+        runIds: list(values.runs)!,
+        datasetId: values.dataset!,
+        ...(values.images ? { images: Number(values.images) } : {}),
+        ...(values.corruptions ? { corruptions: list(values.corruptions) as never } : {}),
+        ...(values.severities ? { severities: numbers(values.severities) } : {}),
+        ...(values.seed ? { seed: Number(values.seed) } : {}),
+      },
+      study,
+      ctx,
+    ),
   ).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatRobustness(result) + '\n');

@@ -12,6 +12,7 @@ import { runSpectra } from '../../analysis/spectra/service';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 import { studyLayout } from '../../services/study-folder/layout';
+import { withStudyLock } from '../../services/study-folder/lock';
 
 export const SPECTRA_USAGE =
   'funduslab spectra --study <dir> --run <id> --dataset <id> [--images N] [--k K] [--split test|train|all] [--seed S] [--batch B] [--json]';
@@ -53,7 +54,8 @@ export async function runSpectraCommand(argv: string[]): Promise<number> {
     ...(values.split !== undefined ? { split: values.split as SpectraRequestInput['split'] } : {}),
   };
   const ctx = cliContext('spectra', values.json);
-  const result = await runSpectra(request, path.resolve(values.study!), ctx).finally(ctx.end);
+  const study = path.resolve(values.study!);
+  const result = await withStudyLock(study, 'funduslab spectra', () => runSpectra(request, study, ctx)).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatSpectra(result, path.resolve(values.study!)) + '\n');
   return 0;

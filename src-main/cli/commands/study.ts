@@ -13,6 +13,7 @@ import { runDemoStudy } from '../../study-run/demo-study';
 import { initEngine } from '../../engine/backend';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
+import { withStudyLock } from '../../services/study-folder/lock';
 
 export const STUDY_USAGE =
   'funduslab study --demo --out <dir> [--imagenet-weights <file>] [--moco-weights <file>] [--arch resnet18-w8]  |  funduslab study <study.json> [--until <step>]';
@@ -38,16 +39,20 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
     if (!values.out) throw new AppError('BAD_REQUEST', `Usage: ${STUDY_USAGE}`, [{ path: 'out', message: 'give --out <dir>' }]);
     if (values.scale !== undefined && values.scale !== 'demo' && values.scale !== 'tiny')
       throw new AppError('BAD_REQUEST', '--scale must be demo or tiny', [{ path: 'scale', message: 'demo | tiny' }]);
-    outcome = await runDemoStudy(
-      {
-        out: values.out,
-        ...(values['imagenet-weights'] ? { imagenetWeights: values['imagenet-weights'] } : {}),
-        ...(values['moco-weights'] ? { mocoWeights: values['moco-weights'] } : {}),
-        ...(values.arch ? { arch: values.arch } : {}),
-        ...(values.scale ? { scale: values.scale as 'demo' | 'tiny' } : {}),
-      },
-      ctx,
-      until ? { until } : {},
+    const out = values.out;
+    // The demo's study folder is <out>/study (demoPlan).
+    outcome = await withStudyLock(path.join(path.resolve(out), 'study'), 'funduslab study --demo', () =>
+      runDemoStudy(
+        {
+          out,
+          ...(values['imagenet-weights'] ? { imagenetWeights: values['imagenet-weights'] } : {}),
+          ...(values['moco-weights'] ? { mocoWeights: values['moco-weights'] } : {}),
+          ...(values.arch ? { arch: values.arch } : {}),
+          ...(values.scale ? { scale: values.scale as 'demo' | 'tiny' } : {}),
+        },
+        ctx,
+        until ? { until } : {},
+      ),
     );
   } else {
     const [file] = positionals;
@@ -61,7 +66,11 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
         throw new AppError('NOT_FOUND', `Study plan not found: ${file}`, [{ path: 'plan', message: 'no such file' }]);
       throw new AppError('BAD_REQUEST', `The study plan ${file} is not valid JSON: ${e.message}`, [{ path: 'plan', message: 'not JSON' }]);
     }
-    outcome = await runStudy(raw as never, ctx, { baseDir: path.dirname(path.resolve(file)), ...(until ? { until } : {}) });
+    const baseDir = path.dirname(path.resolve(file));
+    // The plan's study folder, resolved as runStudy resolves it (an invalid plan is refused by runStudy).
+    const planStudy = (raw as { study?: unknown } | null)?.study;
+    const study = path.resolve(baseDir, typeof planStudy === 'string' ? planStudy : '.');
+    outcome = await withStudyLock(study, 'funduslab study', () => runStudy(raw as never, ctx, { baseDir, ...(until ? { until } : {}) }));
   }
   ctx.end();
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: studyRunResult(outcome) }, null, 2) + '\n');

@@ -11,6 +11,7 @@ import { TrainingSpec, type TrainingResult, type TrainingSpecInput } from '../..
 import { runTraining } from '../../services/training';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
+import { withStudyLock } from '../../services/study-folder/lock';
 
 export const TRAIN_USAGE = 'funduslab train <spec.json> --study <dir> [--run-id <id>] [--json]  |  funduslab train --example-spec';
 
@@ -74,11 +75,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
   const spec = parseOrThrow(TrainingSpec, raw, 'training spec');
   const ctx = cliContext('train', values.json);
-  const result = await runTraining(
-    spec,
-    path.resolve(values.study),
-    ctx,
-    values['run-id'] !== undefined ? { runId: values['run-id'] } : {},
+  const study = path.resolve(values.study);
+  const result = await withStudyLock(study, 'funduslab train', () =>
+    runTraining(spec, study, ctx, values['run-id'] !== undefined ? { runId: values['run-id'] } : {}),
   ).finally(ctx.end);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
   else process.stdout.write(formatTrainingResult(result) + '\n');

@@ -215,3 +215,22 @@ export function studyLayout(studyPath: string): StudyLayout {
 export function reportAssetsDir(pdf: string): string {
   return pdf.replace(/\.pdf$/i, '') + '-assets';
 }
+
+// ---- Study lock: one writer per study
+/** `<study>/.lock`: who trains or writes results in the study now (study-folder/lock.ts). */
+export const STUDY_LOCK_FILE = '.lock';
+
+/** The study's lock file. */
+export function studyLockFile(studyPath: string): string {
+  return path.join(path.resolve(studyPath), STUDY_LOCK_FILE);
+}
+
+/** `<file>.lock`: held only while a revisioned file (the plan, the grid) is compared and replaced. */
+export function fileLockFile(file: string): string {
+  return `${file}${STUDY_LOCK_FILE}`;
+}
+
+/** `<lock>.stale-<tag>`: a stale lock moved aside while it is taken over (removed at once). */
+export function staleLockFile(lockFile: string, tag: string): string {
+  return `${lockFile}.stale-${tag}`;
+}

@@ -19,9 +19,9 @@ import {
   type PretrainLearningCheck,
   type TrainingStrategy,
 } from '../../../src-shared/training';
-import { readStudyJson, writeJsonAtomic } from '../../fs/atomic';
 import { CHECKPOINT_FILES, studyLayout } from '../study-folder/layout';
 import { requireStudyFolder } from '../study-folder/study-service';
+import { readRevisioned, saveRevisioned } from '../study-folder/revision';
 import { readRunInfo } from '../runs/run-info';
 import { defaultRunId, pretrainId, specHash } from './run-id';
 
@@ -29,14 +29,23 @@ const requireStudy = (studyPath: string) => requireStudyFolder(studyPath);
 
 /** The grid of the study, or null when none was set. */
 export async function readGrid(studyPath: string): Promise<GridSpec | null> {
-  return readStudyJson(studyLayout(requireStudy(studyPath)).gridFile, GridSpec);
+  return (await readGridFile(studyPath))?.grid ?? null;
+}
+
+/** The grid and grid.json's revision (0 for a file from before revisions), or null when none was set. */
+export async function readGridFile(studyPath: string): Promise<{ grid: GridSpec; revision: number } | null> {
+  const file = studyLayout(requireStudy(studyPath)).gridFile;
+  const stored = await readRevisioned(file);
+  return stored ? { grid: parseOrThrow(GridSpec, stored.value, file), revision: stored.revision } : null;
 }
 
 /**
  * Validates and stores a grid. Every cell must parse as a TrainingSpec; the first cell that does not
- * is refused with its issues under `base.` / `overrides.<strategy>.` paths.
+ * is refused with its issues under `base.` / `overrides.<strategy>.` paths. `baseRevision` is the
+ * grid.json revision the edit started from: another stored revision refuses the save (CONFLICT, "changed
+ * elsewhere — reload"); without it the grid replaces whatever is stored (`funduslab grid --spec`).
  */
-export async function saveGrid(studyPath: string, input: GridSpecInput): Promise<GridView> {
+export async function saveGrid(studyPath: string, input: GridSpecInput, baseRevision?: number): Promise<GridView> {
   const study = requireStudy(studyPath);
   const grid = parseOrThrow(GridSpec, input, 'training grid');
   for (const strategy of grid.strategies) {
@@ -58,7 +67,7 @@ export async function saveGrid(studyPath: string, input: GridSpecInput): Promise
         { path: 'base.datasetId', message: 'required' },
       ]);
   }
-  await writeJsonAtomic(studyLayout(study).gridFile, grid);
+  await saveRevisioned(studyLayout(study).gridFile, grid, baseRevision, 'The training grid');
   return gridView(study);
 }
 
@@ -122,8 +131,9 @@ async function describeCell(
 /** The grid and the status of every cell, strategy-major then fraction then seed. */
 export async function gridView(studyPath: string): Promise<GridView> {
   const study = requireStudy(studyPath);
-  const grid = await readGrid(study);
-  if (!grid) return { spec: null, cells: [] };
+  const stored = await readGridFile(study);
+  if (!stored) return { spec: null, cells: [] }; // no grid.json: revision 0
+  const { grid, revision } = stored;
   const cells: GridCell[] = [];
   for (const strategy of grid.strategies) {
     for (const fraction of grid.fractions) {
@@ -133,7 +143,7 @@ export async function gridView(studyPath: string): Promise<GridView> {
       }
     }
   }
-  return GridView.parse({ spec: grid, cells });
+  return GridView.parse({ spec: grid, cells, revision });
 }
 
 /** The cells that can run now (pending or partial), with their parsed specs. */

@@ -157,7 +157,9 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
           <StudyWizard
             studyPath={studyPath}
             initial={view.spec}
+            initialRevision={view.revision ?? 0}
             initialPlan={plan}
+            onReloaded={grid.adopt}
             onCancel={() => setEditing(false)}
             onStudyLaunched={(saved) => {
               // The study job is in the jobs list (submit adds it): the study-job card follows it.

@@ -34,6 +34,7 @@ export const STUDY_NAMES = new Set([
   'optimizer.safetensors',
   'moco.safetensors',
   'state.json',
+  '.lock',
   'encoder.safetensors',
   'summary.json',
   'result.json',

@@ -45,18 +45,23 @@ import {
   type BenchConfig,
 } from './study-wizard.viewmodel';
 import { trainingDatasetChoices } from './training-datasets.viewmodel';
+import { editBase, planConflict, saveConflict, type SaveConflict } from './save-conflict.viewmodel';
 
 export type LaunchResult = ChannelOutput<'grid.launch'>;
 
 interface Props {
   studyPath: string;
   initial: GridSpec | null;
+  /** grid.json's revision when `initial` was read: the save is based on it. */
+  initialRevision: number;
   /** The plan the study last ran (its test sets and analyses), or null. */
   initialPlan: StudyPlan | null;
   onCancel(): void;
   onSaved(view: GridView, launched: LaunchResult | null): void;
   /** The whole study was launched as one study.run job (it is in the jobs list). */
   onStudyLaunched(view: GridView): void;
+  /** The grid was read again after a save was refused (changed elsewhere). */
+  onReloaded?(view: GridView): void;
 }
 
 /** Moves focus to the step's first field when the step changes (keyboard users stay in the flow). */
@@ -73,7 +78,7 @@ function useStepFocus(step: GridStep) {
  * evaluations, analyses, report). This component keeps the answers and moves between the steps; each
  * step is its own component beside it.
  */
-export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved, onStudyLaunched }: Props) {
+export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, onCancel, onSaved, onStudyLaunched, onReloaded }: Props) {
   const client = useClient();
   const { datasets } = useDatasets();
   const { submit } = useJobs();
@@ -86,6 +91,12 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
   const [general, setGeneral] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [listTexts, setListTexts] = useState<Record<ListField, string>>({ fractions: '', seeds: '' });
+  // The revisions this edit is based on: those loaded with the wizard, or read again by Reload / after a save.
+  const [reloaded, setReloaded] = useState<{ grid: GridView; plan: StudyPlan | null } | null>(null);
+  // The grid's revision is the one the wizard opened with (the page may read the grid again meanwhile: the form keeps its answers).
+  const [openedRevision] = useState(initialRevision);
+  const base = reloaded ? editBase(reloaded.grid, reloaded.plan) : editBase({ revision: openedRevision }, initialPlan);
+  const [conflict, setConflict] = useState<SaveConflict | null>(null);
 
   // The weight files are the Models page's pickers; a stored grid's files are put into them first.
   const [fsPath, clPath] = [slots.fs.path, slots.cl.path];
@@ -149,6 +160,7 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
     }
     setBusy(true);
     setGeneral(null);
+    setConflict(null);
     try {
       const spec = buildGridSpec(full);
       if (launch === 'study') {
@@ -160,15 +172,33 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
           return;
         }
       }
-      const view = await client.call('grid.save', { studyPath, spec });
       if (launch === 'study') {
-        await submit({ kind: 'study.run', params: StudyPlan.parse(buildStudyPlan(spec, analyses!)), studyPath });
+        const refused = planConflict(base.plan, await client.call('studyPlan.get', { studyPath }));
+        if (refused) {
+          setConflict(refused);
+          return;
+        }
+      }
+      const view = await client.call('grid.save', { studyPath, spec, baseRevision: base.grid });
+      setReloaded((r) => ({ grid: view, plan: r ? r.plan : initialPlan }));
+      if (launch === 'study') {
+        // The plan carries the revision it was edited from: the job refuses it if the stored plan moved on since.
+        await submit({
+          kind: 'study.run',
+          params: StudyPlan.parse({ ...buildStudyPlan(spec, analyses!), revision: base.plan }),
+          studyPath,
+        });
         onStudyLaunched(view);
         return;
       }
       const launched = launch ? await client.call('grid.launch', { studyPath }) : null;
       onSaved(view, launched);
     } catch (err) {
+      const refused = saveConflict(err);
+      if (refused) {
+        setConflict(refused);
+        return;
+      }
       const fields: FieldErrors = {};
       const issues = (err as { issues?: { path: string; message: string }[] }).issues ?? [];
       for (const issue of issues) {
@@ -179,6 +209,29 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
       setGeneral(errorMessage(err));
       const firstBad = Object.keys(fields)[0] as keyof GridForm | undefined;
       if (firstBad) goToField(firstBad);
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  /** Loads the grid and the plan saved elsewhere (this wizard's unsaved answers are replaced by them). */
+  async function reload() {
+    setBusy(true);
+    try {
+      const [view, plan] = await Promise.all([client.call('grid.get', { studyPath }), client.call('studyPlan.get', { studyPath })]);
+      const next = formFromGrid(view.spec);
+      setForm(next);
+      if (view.spec?.imagenetWeights) update('fs', { path: view.spec.imagenetWeights });
+      if (view.spec?.mocoWeights) update('cl', { path: view.spec.mocoWeights });
+      setAnalyses(datasets ? analysesFromPlan(plan, datasets, next.datasetId) : null);
+      setReloaded({ grid: view, plan });
+      setErrors({});
+      setAnalysesErrors({});
+      setGeneral(null);
+      setConflict(null);
+      onReloaded?.(view);
+    } catch (err) {
+      setGeneral(errorMessage(err));
     } finally {
       setBusy(false);
     }
@@ -272,6 +325,21 @@ export function StudyWizard({ studyPath, initial, initialPlan, onCancel, onSaved
 
           {step === 'review' ? <ReviewStep form={full} analyses={analyses} datasets={datasets} config={benchConfig} /> : null}
         </Box>
+
+        {conflict ? (
+          <Alert
+            severity="warning"
+            sx={{ mt: 2 }}
+            data-testid="grid-conflict"
+            action={
+              <Button color="inherit" size="small" onClick={() => void reload()} disabled={busy} data-testid="grid-conflict-reload">
+                {conflict.action}
+              </Button>
+            }
+          >
+            {conflict.message}
+          </Alert>
+        ) : null}
 
         {general ? (
           <Alert severity="error" sx={{ mt: 2 }} data-testid="grid-error">
