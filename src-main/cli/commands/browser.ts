@@ -45,7 +45,21 @@ export async function runBrowser(argv: string[]): Promise<number> {
     process.once('SIGTERM', stop);
   });
   process.stderr.write('stopping…\n');
-  await app.shutdown();
-  await bridge.close();
+  // A second signal stops at once.
+  const now = () => process.exit(130);
+  process.once('SIGINT', now);
+  process.once('SIGTERM', now);
+  const stopped = Promise.all([app.shutdown(), bridge.close()]).then(() => true);
+  const late = new Promise<false>((resolve) => setTimeout(() => resolve(false), SHUTDOWN_DEADLINE_MS).unref());
+  if (!(await Promise.race([stopped, late])))
+    process.stderr.write(`not everything stopped within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting anyway\n`);
+  // A file system call that never settles (e.g. on a hung mount) would keep the process alive: the
+  // exit does not wait for it.
+  setTimeout(() => process.exit(process.exitCode ?? 0), EXIT_GRACE_MS).unref();
   return 0;
 }
+
+/** Stopping the workers and the bridge may take this long before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 3_500;
+/** After stopping, the process ends by itself or is ended after this. */
+const EXIT_GRACE_MS = 500;
