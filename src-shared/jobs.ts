@@ -206,7 +206,7 @@ type AnyKindRequest = { [K in JobKind]: KindRequest<K> }[JobKind];
 /** The study folder of a job that needs one: the user path rule (absolute, normalised, outside the system folders). */
 const RequiredStudyPath = StudyFolderPath;
 /** The study folder of a job that may belong to a study: left out, empty (none), or a user path. */
-const OptionalStudyPath = z.union([z.literal(''), StudyFolderPath]).optional();
+const OptionalStudyPath = userPath('the study folder', { allowEmpty: true }).optional();
 
 /**
  * `{ kind, params, studyPath }` of one kind, nothing else: params defaulted when the kind has default parameters, studyPath required

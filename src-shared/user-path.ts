@@ -61,15 +61,16 @@ export function userPathProblem(p: string, what?: string): string | null {
  * The schema of one user path field: an absolute, normalised path outside the system folders. Its
  * messages name `what` ("the study folder", "the PDF file"); the field's own name is added by the
  * error's issue path (`studyPath: Must be an absolute path to the study folder, got "study"`).
+ * `allowEmpty`: the empty string passes unchanged (a field where "" means none).
  */
-export function userPath(what?: string) {
+export function userPath(what?: string, options: { allowEmpty?: boolean } = {}) {
   return z
     .string({ error: `Must be a path${what ? ` to ${what}` : ''} (text)` })
     .superRefine((p, ctx) => {
-      const problem = userPathProblem(p, what);
+      const problem = options.allowEmpty && p === '' ? null : userPathProblem(p, what);
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
-    .transform(normaliseUserPath);
+    .transform((p) => (p === '' ? p : normaliseUserPath(p)));
 }
 
 /** The study folder a call or a job works in. */
