@@ -75,3 +75,24 @@ export function userPath(what?: string, options: { allowEmpty?: boolean } = {}) 
 
 /** The study folder a call or a job works in. */
 export const StudyFolderPath = userPath('the study folder');
+
+/**
+ * A path in a plan, grid or training spec that may be relative to the study folder (or the plan
+ * file): an absolute one follows the user path rule; a relative one may not contain NUL or ".."
+ * (it stays inside the folder it is resolved against). Kept as written (not normalised), so a
+ * stored spec reads back unchanged.
+ */
+export function studyRelativePath(what: string) {
+  return z.string({ error: `Must be a path to ${what} (text)` }).superRefine((p, ctx) => {
+    const absolute = p.startsWith('/') || WINDOWS_DRIVE.test(p) || WINDOWS_UNC.test(p);
+    let problem: string | null;
+    if (absolute) problem = userPathProblem(p, what);
+    else if (p.length === 0) problem = `Enter the path of ${what}`;
+    else if (p.length > MAX_USER_PATH_LENGTH) problem = `Must be a path of at most ${MAX_USER_PATH_LENGTH} characters to ${what}`;
+    else if (p.includes('\u0000')) problem = `Must be a path to ${what} without NUL characters`;
+    else if (p.split(/[\\/]/).includes('..'))
+      problem = `Must be a path to ${what} without "..": a relative path stays inside the folder it is read from, got ${JSON.stringify(p.slice(0, 200))}`;
+    else problem = null;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+}

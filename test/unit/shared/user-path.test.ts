@@ -1,8 +1,12 @@
 /** The one rule for paths a client sends, against hand-written expectations. */
 import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
 import { fieldIssues } from '../../../src-shared/errors';
+import { GridSpec } from '../../../src-shared/grid';
 import { AbsolutePath } from '../../../src-shared/study';
-import { normaliseUserPath, userPath, userPathProblem } from '../../../src-shared/user-path';
+import { StudyPlan } from '../../../src-shared/study-plan';
+import { TrainingSpec } from '../../../src-shared/training';
+import { normaliseUserPath, studyRelativePath, userPath, userPathProblem } from '../../../src-shared/user-path';
 
 describe('user paths', () => {
   it('normalises repeated separators, "." segments and a trailing separator, keeping the root', () => {
@@ -39,5 +43,35 @@ describe('user paths', () => {
     expect(fieldIssues(AbsolutePath.safeParse('').error!)).toEqual([{ path: '(root)', message: 'Enter a folder path' }]);
     expect(AbsolutePath.safeParse(42).success).toBe(false);
     expect(userPath('x', { allowEmpty: true }).parse('')).toBe('');
+  });
+});
+
+describe('paths relative to the study folder (plans, grids, training specs)', () => {
+  it('keeps relative paths as written, refuses ".." and NUL, and applies the user path rule to absolute ones', () => {
+    const schema = studyRelativePath('the weights file');
+    for (const p of ['.', 'weights/r50.pth', 'report.pdf', '/w/resnet50.pth', '/tmp//x.pth']) expect([p, schema.parse(p)]).toEqual([p, p]);
+    const problems = (p: string) => fieldIssues(schema.safeParse(p).error!).map((i) => i.message);
+    expect(problems('../weights/r50.pth')).toEqual([
+      'Must be a path to the weights file without "..": a relative path stays inside the folder it is read from, got "../weights/r50.pth"',
+    ]);
+    expect(problems('')).toEqual(['Enter the path of the weights file']);
+    expect(problems('a\u0000b')).toEqual(['Must be a path to the weights file without NUL characters']);
+    expect(problems('/proc/self/environ')).toEqual([
+      'Must be a path to the weights file outside /proc: FundusLab never reads or writes the system folders /proc, /sys, /dev',
+    ]);
+  });
+
+  it('is the rule of the weights in grids and training specs, and of the study folder and report file in a plan', () => {
+    const at = (r: { error?: z.ZodError }) => fieldIssues(r.error!).map((i) => i.path);
+    expect(at(GridSpec.safeParse({ imagenetWeights: '/proc/self/environ', mocoWeights: '../m.pth.tar' }))).toEqual([
+      'imagenetWeights',
+      'mocoWeights',
+    ]);
+    expect(at(TrainingSpec.safeParse({ datasetId: 'd', strategy: 'IFI-FS', pretrainedWeights: '/sys/x.pth' }))).toContain(
+      'pretrainedWeights',
+    );
+    expect(at(StudyPlan.safeParse({ study: '/proc/self/cwd/s', report: { out: '../../x.pdf' } }))).toEqual(
+      expect.arrayContaining(['study', 'report.out']),
+    );
   });
 });
