@@ -41,7 +41,8 @@ export class CsvFormatError extends AppError {
 /**
  * Parses a label CSV. Blank rows are skipped; header names and cells are trimmed; a header's
  * trailing empty columns are dropped, and a row may have extra trailing fields only when they are
- * empty (missing trailing fields are absent from `cells`: read them as empty). Throws CsvFormatError (`name` is the file as shown in the message, `field` the request field).
+ * empty (missing trailing fields are absent from `cells`: read them as empty). Throws CsvFormatError
+ * (`name` is the file as shown in the message, `field` the request field).
  */
 export function parseLabelCsv(text: string, name: string, field = 'csv'): CsvTable {
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);

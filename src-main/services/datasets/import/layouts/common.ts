@@ -2,7 +2,6 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Eye, Lesion, Split, ValidationIssue } from '../../../../../src-shared/datasets';
-import { AppError } from '../../../../../src-shared/errors';
 import type { CsvTable } from '../../csv';
 import { readLabelCsv } from '../csv-reader';
 
