@@ -38,30 +38,31 @@ export function withFsDeadline<T>(work: Promise<T>, what: string, target: string
 }
 
 /**
- * Refuses a user path whose real location (symbolic links followed, for the longest part of it that
- * exists) is under /proc, /sys or /dev: the path rule checks the text, this checks where it leads.
+ * Refuses a user path that leads, through a symbolic link, under /proc, /sys or /dev: the path rule
+ * checks the text, this checks where each existing part of it leads (`<link to /proc/self>/cwd`
+ * passes through /proc even though it ends in an ordinary folder).
  */
 export async function refuseSystemLocation(target: string, field = 'path'): Promise<void> {
-  let probe = path.resolve(target);
-  for (;;) {
+  const full = path.resolve(target);
+  const prefixes: string[] = [];
+  for (let p = full; ; p = path.dirname(p)) {
+    prefixes.unshift(p);
+    if (path.dirname(p) === p) break;
+  }
+  for (const prefix of prefixes) {
     const real = await withFsDeadline(
-      fsp.realpath(probe).catch(() => null),
+      fsp.realpath(prefix).catch(() => null),
       'Checking the path',
       target,
       field,
     );
-    if (real !== null) {
-      const system = SYSTEM_FOLDERS.find((root) => real === root || real.startsWith(`${root}/`));
-      if (system)
-        throw new AppError(
-          'BAD_REQUEST',
-          `${target} leads to ${real}, under the system folder ${system}: FundusLab never reads or writes there.`,
-          [{ path: field, message: `leads under ${system}` }],
-        );
-      return;
-    }
-    const parent = path.dirname(probe);
-    if (parent === probe) return;
-    probe = parent;
+    if (real === null) return; // the rest does not exist yet
+    const system = SYSTEM_FOLDERS.find((root) => real === root || real.startsWith(`${root}/`));
+    if (system)
+      throw new AppError(
+        'BAD_REQUEST',
+        `${target} leads to ${real}, under the system folder ${system}: FundusLab never reads or writes there.`,
+        [{ path: field, message: `leads under ${system}` }],
+      );
   }
 }

@@ -143,7 +143,8 @@ export function composeApp(options: HostOptions): ComposedApp {
       return { path: await options.dialogs.pickFile(title, filters) };
     },
     'jobs.submit': async (request) => {
-      // Refused now rather than when the job runs: a report onto an existing file.
+      // Refused now rather than when the job runs: a study folder that leads into the system folders, a report onto an existing file.
+      if (request.studyPath) await refuseSystemLocation(request.studyPath, 'studyPath');
       if (request.kind === 'report.build' && request.params.out) await assertReportOutFree(request.params.out, request.params.overwrite);
       return jobs.submit(request);
     },

@@ -169,6 +169,10 @@ describe('the local API refuses what it should (bridge probes)', () => {
     const linked = await post('study.create', { path: path.join(dir, 'self', 'x', 'y'), name: 'Probe' });
     expect(linked.body.error).toMatchObject({ code: 'BAD_REQUEST', message: expect.stringMatching(/under the system folder \/proc/) });
     expect(linked.ms).toBeLessThan(2000);
+    // A job's study folder through the same link (it would write into the server's working folder).
+    const job = await post('jobs.submit', { kind: 'report.build', params: {}, studyPath: path.join(dir, 'self', 'cwd') });
+    expect(job.body.error).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'studyPath', message: 'leads under /proc' }] });
+    expect(app.jobs.list()).toEqual([]);
     expect((await post('study.recent', {})).body).toEqual({ ok: true, value: [] });
   });
 

@@ -30,6 +30,11 @@ describe('user file system calls', () => {
     await expect(refuseSystemLocation(path.join(dir, 'devices', 'shm'), 'csv')).rejects.toMatchObject({
       issues: [{ path: 'csv', message: 'leads under /dev' }],
     });
+    // /proc/self/cwd is the working folder: a path through it passes through /proc all the same.
+    await expect(refuseSystemLocation(path.join(dir, 'self', 'cwd'), 'studyPath')).rejects.toMatchObject({
+      issues: [{ path: 'studyPath', message: 'leads under /proc' }],
+    });
     await expect(refuseSystemLocation(path.join(dir, 'not', 'yet', 'there'))).resolves.toBeUndefined();
+    await expect(refuseSystemLocation(dir)).resolves.toBeUndefined();
   });
 });
