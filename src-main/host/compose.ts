@@ -145,6 +145,10 @@ export function composeApp(options: HostOptions): ComposedApp {
     'jobs.submit': async (request) => {
       // Refused now rather than when the job runs: a study folder that leads into the system folders, a report onto an existing file.
       if (request.studyPath) await refuseSystemLocation(request.studyPath, 'studyPath');
+      if (request.kind === 'dataset.import') {
+        await refuseSystemLocation(request.params.path, 'params.path');
+        if ('csv' in request.params && request.params.csv) await refuseSystemLocation(request.params.csv, 'params.csv');
+      }
       if (request.kind === 'report.build' && request.params.out) await assertReportOutFree(request.params.out, request.params.overwrite);
       return jobs.submit(request);
     },
@@ -161,7 +165,10 @@ export function composeApp(options: HostOptions): ComposedApp {
       return withFsDeadline(csvPreview(file), 'Reading the CSV file', file);
     },
     // Reading a checkpoint (up to a few hundred MB, parsed in JS) would stall the event loop: a worker does it.
-    'weights.inspect': async (request) => WeightsInspection.parse(await runWorkerTask(launcher, 'weights.inspect', request, preference())),
+    'weights.inspect': async (request) => {
+      await refuseSystemLocation(request.path);
+      return WeightsInspection.parse(await runWorkerTask(launcher, 'weights.inspect', request, preference()));
+    },
     'grid.get': ({ studyPath }) => gridView(studyPath),
     'grid.save': ({ studyPath, spec }) => saveGrid(studyPath, spec),
     'studyPlan.get': ({ studyPath }) => readStudyPlan(studyPath),

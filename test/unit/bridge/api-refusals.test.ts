@@ -172,7 +172,17 @@ describe('the local API refuses what it should (bridge probes)', () => {
     // A job's study folder through the same link (it would write into the server's working folder).
     const job = await post('jobs.submit', { kind: 'report.build', params: {}, studyPath: path.join(dir, 'self', 'cwd') });
     expect(job.body.error).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'studyPath', message: 'leads under /proc' }] });
+    const source = await post('jobs.submit', {
+      kind: 'dataset.import',
+      params: { type: 'eyepacs', path: path.join(dir, 'self', 'cwd') },
+      studyPath: study,
+    });
+    expect(source.body.error).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'params.path', message: 'leads under /proc' }] });
     expect(app.jobs.list()).toEqual([]);
+    // Weights are read in a worker: /dev/zero would never end, /proc/self/environ holds secrets.
+    expect((await post('weights.inspect', { path: '/dev/zero' })).status).toBe(400);
+    const environ = await post('weights.inspect', { path: path.join(dir, 'self', 'environ') });
+    expect(environ.body.error).toMatchObject({ code: 'BAD_REQUEST', issues: [{ path: 'path', message: 'leads under /proc' }] });
     expect((await post('study.recent', {})).body).toEqual({ ok: true, value: [] });
   });
 
