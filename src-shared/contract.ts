@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { StudyPlan } from './study-plan';
 import { EngineStatus, DoctorReport } from './engine';
-import { AbsolutePath, FolderPath, StudyName, StudySummary } from './study';
+import { AbsolutePath, FolderPath, StudyFolderPath, StudyName, StudySummary } from './study';
 import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
@@ -144,7 +144,7 @@ export const LESION_NAMES: Record<Lesion, string> = {
   OD: 'Optic disc',
 };
 
-const StudyRef = { studyPath: FolderPath };
+const StudyRef = { studyPath: StudyFolderPath };
 
 /** A CSV export: the text and a suggested file name (the renderer saves it; no path crosses the contract). */
 export const CsvFile = z

@@ -13,6 +13,7 @@ export const ErrorCode = z.enum([
   'STUDY_CORRUPT',
   'UNSUPPORTED',
   'CANCELLED',
+  'TIMEOUT', // a file system call on a user path did not answer in time
   'INTERNAL',
 ]);
 export type ErrorCode = z.infer<typeof ErrorCode>;

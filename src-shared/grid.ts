@@ -3,6 +3,7 @@
  * (docs/design.md "Jobs"; the paper's Fig 2 design). Stored as grid.json in the study folder. Node-free.
  */
 import { z } from 'zod';
+import { studyRelativePath } from './user-path';
 import {
   STRATEGY_ORDER,
   TrainingEpochLog,
@@ -42,12 +43,12 @@ export const GridSpec = z
     seeds: z.array(z.number().int().nonnegative()).min(1).max(20).default([0]).describe('Seeds per cell'),
     base: GridBase.default({}).describe('Settings shared by every run (datasetId, arch, inputSize, epochs, …)'),
     overrides: StrategyOverrides.default({}),
-    imagenetWeights: z
-      .string()
-      .min(1)
+    imagenetWeights: studyRelativePath('the ImageNet weights file')
       .optional()
       .describe('Supervised ImageNet weights file for IFI-FS (e.g. torchvision resnet50-0676ba61.pth)'),
-    mocoWeights: z.string().min(1).optional().describe('MoCo v2 ImageNet checkpoint for IFI-CL (e.g. moco_v2_800ep_pretrain.pth.tar)'),
+    mocoWeights: studyRelativePath('the MoCo v2 checkpoint')
+      .optional()
+      .describe('MoCo v2 ImageNet checkpoint for IFI-CL (e.g. moco_v2_800ep_pretrain.pth.tar)'),
   })
   .strict()
   .describe('The training grid: strategies × fractions × seeds');

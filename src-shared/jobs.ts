@@ -7,16 +7,17 @@ import { RobustnessRequest, RobustnessResult } from './robustness';
 import { SpectraRequest, SpectraResult } from './spectra';
 import { StudyPlan, StudyRunResult } from './study-plan';
 import { TrainingResult, TrainingSpec } from './training';
+import { StudyFolderPath, userPath } from './user-path';
 
 /** The study report as a job: where to write it and whether image ids may appear. */
 export const ReportRequest = z
   .object({
-    out: z
-      .string()
-      .min(1)
-      .regex(/\.pdf$/i, 'expected a .pdf file')
+    out: userPath('the PDF file')
+      .pipe(z.string().regex(/\.pdf$/i, 'expected a .pdf file'))
       .optional()
-      .describe('PDF path; default <study>/reports/report-<date>.pdf'),
+      .describe('Absolute PDF path; default <study>/reports/report-<date>.pdf'),
+    /** An existing file at `out` is replaced only when this is true; otherwise the report is refused before it is built. */
+    overwrite: z.boolean().default(false).describe('Replace an existing file at out'),
     revealImageIds: z.boolean().default(false).describe('Print real image identifiers instead of pseudonyms'),
   })
   .strict();
@@ -196,11 +197,16 @@ type KindRequest<K extends JobKind> = z.ZodObject<
     params: (typeof JOB_KINDS)[K] extends { defaultParams: true }
       ? z.ZodDefault<(typeof JOB_KINDS)[K]['params']>
       : (typeof JOB_KINDS)[K]['params'];
-    studyPath: JobNeedsStudy<K> extends true ? z.ZodString : z.ZodOptional<z.ZodString>;
+    studyPath: JobNeedsStudy<K> extends true ? typeof RequiredStudyPath : typeof OptionalStudyPath;
   },
   z.core.$strict
 >;
 type AnyKindRequest = { [K in JobKind]: KindRequest<K> }[JobKind];
+
+/** The study folder of a job that needs one: the user path rule (absolute, normalised, outside the system folders). */
+const RequiredStudyPath = StudyFolderPath;
+/** The study folder of a job that may belong to a study: left out, empty (none), or a user path. */
+const OptionalStudyPath = userPath('the study folder', { allowEmpty: true }).optional();
 
 /**
  * `{ kind, params, studyPath }` of one kind, nothing else: params defaulted when the kind has default parameters, studyPath required
@@ -212,7 +218,7 @@ function kindRequest<K extends JobKind>(kind: K): KindRequest<K> {
     .object({
       kind: z.literal(kind),
       params: spec.defaultParams ? spec.params.default(spec.params.parse({})) : spec.params,
-      studyPath: spec.study === 'optional' ? z.string().optional() : z.string().min(1),
+      studyPath: spec.study === 'optional' ? OptionalStudyPath : RequiredStudyPath,
     })
     .strict() as unknown as KindRequest<K>;
 }

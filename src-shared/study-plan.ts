@@ -4,6 +4,7 @@
  * every step skips what is already done (imported datasets, finished runs, existing results).
  */
 import { z } from 'zod';
+import { studyRelativePath } from './user-path';
 import { ImportRequest } from './datasets';
 import { GridSpec } from './grid';
 import { CorruptionName } from './robustness';
@@ -16,7 +17,9 @@ const RunChoice = {
 
 export const StudyPlan = z
   .object({
-    study: z.string().min(1).describe('Study folder (created when missing; relative paths are resolved against the plan file)'),
+    study: studyRelativePath('the study folder').describe(
+      'Study folder (created when missing; relative paths are resolved against the plan file)',
+    ),
     name: z.string().min(1).max(200).default('FundusLab study').describe('Study name (new studies only)'),
     datasets: z
       .array(
@@ -57,7 +60,7 @@ export const StudyPlan = z
       .describe('LRP explanations against lesion masks (Fig 5, Table 3)'),
     report: z
       .object({
-        out: z.string().min(1).default('report.pdf').describe('PDF path (relative to the study folder)'),
+        out: studyRelativePath('the PDF file').default('report.pdf').describe('PDF path (relative to the study folder)'),
         revealImageIds: z.boolean().default(false),
       })
       .strict()

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { userPath } from './user-path';
 
 export const STUDY_SCHEMA_VERSION = 1;
 
@@ -20,16 +21,15 @@ export const StudySummary = z.object({
 export type StudySummary = z.infer<typeof StudySummary>;
 
 /**
- * A filesystem path (file or folder) typed by the user or picked in a dialog. Absolute paths only; the service resolves nothing relative to
- * its own cwd.
+ * A filesystem path (file or folder) typed by the user or picked in a dialog: the one user path rule
+ * (user-path.ts: absolute, normalised, no NUL or "..", never under /proc, /sys or /dev). The service
+ * resolves nothing relative to its own cwd.
  */
-export const AbsolutePath = z
-  .string()
-  .min(1, 'Enter a folder path')
-  .max(4096)
-  .refine((p) => p.startsWith('/') || /^[A-Za-z]:[\\/]/.test(p) || p.startsWith('\\\\'), 'Must be an absolute path');
+export const AbsolutePath = userPath();
 
 export const StudyName = z.string().trim().min(1, 'Give the study a name').max(200);
 
 /** An absolute folder path (same rule as AbsolutePath; the name says what is expected). */
 export const FolderPath = AbsolutePath;
+
+export { StudyFolderPath, userPath } from './user-path';

@@ -5,6 +5,7 @@
  * defaults, not constants: the UI exposes them. Every field says what it means in `.describe()`.
  */
 import { z } from 'zod';
+import { studyRelativePath } from './user-path';
 
 export const TrainingStrategy = z
   .enum(['IWNE-FS', 'IWNE-CL', 'IFI-FS', 'IFI-CL'])
@@ -311,9 +312,7 @@ const TrainingSpecBase = z
       .describe(
         'Seed of the validation split; default 0 for every run, so all strategies, fractions and seeds are selected on the same fixed validation patients (docs/design.md "Fractions")',
       ),
-    pretrainedWeights: z
-      .string()
-      .min(1)
+    pretrainedWeights: studyRelativePath('the weights file')
       .optional()
       .describe(
         'Weights file the IFI strategies start from (torchvision .pth / .safetensors / FundusLab tfjs model.json; relative paths are resolved against the study folder); the 5-class head is re-initialised. Required for IFI-FS',

@@ -40,6 +40,8 @@ export interface Bridge {
 
 export const MAX_BODY_BYTES = 4 * 1024 * 1024;
 const SSE_KEEPALIVE_MS = 15_000;
+/** `close()` resolves after this even if the server has not reported itself closed. */
+export const CLOSE_DEADLINE_MS = 2_000;
 
 export async function startBridge(options: BridgeOptions): Promise<Bridge> {
   const token = options.token ?? randomBytes(32).toString('base64url');
@@ -95,7 +97,12 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
       } catch (error) {
         return refuse(req, res, 400, 'BAD_REQUEST', `Request body is not valid JSON: ${(error as Error).message}`);
       }
-      const channel = decodeURIComponent(url.pathname.slice(BRIDGE_CALL_PREFIX.length));
+      let channel: string;
+      try {
+        channel = decodeURIComponent(url.pathname.slice(BRIDGE_CALL_PREFIX.length));
+      } catch {
+        return refuse(req, res, 400, 'BAD_REQUEST', 'Malformed channel name (a broken %-escape)');
+      }
       const response = await options.dispatch(channel, payload, { transport: 'http' });
       return sendJson(res, statusFor(response), response);
     }
@@ -168,10 +175,16 @@ export async function startBridge(options: BridgeOptions): Promise<Bridge> {
     token,
     origin,
     url: `${origin}/#${BRIDGE_TOKEN_FRAGMENT}=${encodeURIComponent(token)}`,
+    // Ends within CLOSE_DEADLINE_MS whatever is pending: every connection is cut, including one whose call still runs.
     close: () =>
       new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, CLOSE_DEADLINE_MS);
+        timer.unref();
         for (const client of sseClients) client.end();
-        server.close(() => resolve());
+        server.close(() => {
+          clearTimeout(timer);
+          resolve();
+        });
         server.closeAllConnections();
       }),
   };

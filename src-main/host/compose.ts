@@ -17,6 +17,7 @@ import { explanationHeatmap, listExplanations } from '../analysis/lrp/results';
 import { listRobustness, robustnessGallery } from '../analysis/robustness/results';
 import { listSpectra } from '../analysis/spectra/results';
 import { checkOpenablePath, listReports, reportFile } from '../report/files';
+import { assertReportOutFree } from '../report/out-file';
 import { runSummaries } from '../services/runs/run-info';
 import { createDispatcher, type Dispatch, type Handlers } from '../rpc/dispatch';
 import { EventBus } from '../services/events';
@@ -27,6 +28,7 @@ import type { Logger } from '../services/log';
 import { SettingsService, type SettingsStore } from '../services/settings/store';
 import { StudyService } from '../services/study-folder/study-service';
 import { STUDY_FOLDERS } from '../services/study-folder/layout';
+import { refuseSystemLocation, withFsDeadline } from '../fs/user-fs';
 
 /** Native dialogs; null where the host has none (browser mode). */
 export interface Dialogs {
@@ -120,12 +122,14 @@ export function composeApp(options: HostOptions): ComposedApp {
     'settings.get': async () => settings.get(),
     'settings.update': async (patch) => settings.update(patch),
     'study.create': async ({ path: folder, name }) => {
-      const summary = await studies.create(folder, name);
+      await refuseSystemLocation(folder);
+      const summary = await withFsDeadline(studies.create(folder, name), 'Creating the study', folder);
       await rememberStudy(summary);
       return summary;
     },
     'study.open': async ({ path: folder }) => {
-      const summary = await studies.open(folder);
+      await refuseSystemLocation(folder);
+      const summary = await withFsDeadline(studies.open(folder), 'Opening the study', folder);
       await rememberStudy(summary);
       return summary;
     },
@@ -138,7 +142,16 @@ export function composeApp(options: HostOptions): ComposedApp {
       if (!options.dialogs) throw new AppError('UNSUPPORTED', 'There is no file dialog in browser mode; type the file path instead.');
       return { path: await options.dialogs.pickFile(title, filters) };
     },
-    'jobs.submit': (request) => jobs.submit(request),
+    'jobs.submit': async (request) => {
+      // Refused now rather than when the job runs: a study folder that leads into the system folders, a report onto an existing file.
+      if (request.studyPath) await refuseSystemLocation(request.studyPath, 'studyPath');
+      if (request.kind === 'dataset.import') {
+        await refuseSystemLocation(request.params.path, 'params.path');
+        if ('csv' in request.params && request.params.csv) await refuseSystemLocation(request.params.csv, 'params.csv');
+      }
+      if (request.kind === 'report.build' && request.params.out) await assertReportOutFree(request.params.out, request.params.overwrite);
+      return jobs.submit(request);
+    },
     'jobs.list': async () => jobs.list(),
     'jobs.get': async ({ id }) => jobs.get(id),
     'jobs.cancel': ({ id }) => jobs.cancel(id),
@@ -147,9 +160,15 @@ export function composeApp(options: HostOptions): ComposedApp {
     'datasets.get': ({ studyPath, datasetId }) => getDataset(studyPath, datasetId),
     'datasets.items': ({ studyPath, datasetId, offset, limit, filter }) => listItems(studyPath, datasetId, offset, limit, filter),
     'datasets.image': (input) => datasetImage(input),
-    'datasets.csvPreview': ({ path: file }) => csvPreview(file),
+    'datasets.csvPreview': async ({ path: file }) => {
+      await refuseSystemLocation(file);
+      return withFsDeadline(csvPreview(file), 'Reading the CSV file', file);
+    },
     // Reading a checkpoint (up to a few hundred MB, parsed in JS) would stall the event loop: a worker does it.
-    'weights.inspect': async (request) => WeightsInspection.parse(await runWorkerTask(launcher, 'weights.inspect', request, preference())),
+    'weights.inspect': async (request) => {
+      await refuseSystemLocation(request.path);
+      return WeightsInspection.parse(await runWorkerTask(launcher, 'weights.inspect', request, preference()));
+    },
     'grid.get': ({ studyPath }) => gridView(studyPath),
     'grid.save': ({ studyPath, spec, baseRevision }) => saveGrid(studyPath, spec, baseRevision),
     'studyPlan.get': ({ studyPath }) => readStudyPlan(studyPath),

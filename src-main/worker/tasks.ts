@@ -12,6 +12,7 @@ import { explainRun } from '../analysis/lrp/service';
 import { runRobustness } from '../analysis/robustness/service';
 import { runSpectra } from '../analysis/spectra/service';
 import { buildReport } from '../report/report';
+import { assertReportOutFree } from '../report/out-file';
 import { runStudy, studyRunResult } from '../study-run/run-study';
 import path from 'node:path';
 import { runTraining } from '../services/training';
@@ -64,12 +65,11 @@ const handlers: { [K in JobKind]: JobHandler<K> } = {
   'spectra.run': (params, ctx) => runSpectra(params, ctx.studyPath, ctx),
   'robustness.run': (params, ctx) => runRobustness(params, ctx.studyPath, ctx),
   'explain.run': (params, ctx) => explainRun(params, ctx.studyPath, ctx),
-  'report.build': (params, ctx) =>
-    buildReport(
-      ctx.studyPath,
-      { out: params.out ?? studyLayout(ctx.studyPath).defaultReportFile(), revealImageIds: params.revealImageIds },
-      ctx,
-    ),
+  'report.build': async (params, ctx) => {
+    const out = params.out ?? studyLayout(ctx.studyPath).defaultReportFile();
+    await assertReportOutFree(out, params.overwrite);
+    return buildReport(ctx.studyPath, { out, revealImageIds: params.revealImageIds }, ctx);
+  },
   'study.run': async (plan, ctx) => {
     // The plan's study is usually the job's own (held already); another folder is locked for the plan too.
     const study = path.resolve(ctx.studyPath, plan.study);

@@ -39,13 +39,31 @@ export async function runBrowser(argv: string[]): Promise<number> {
       `FundusLab is running in browser mode. Open this address (it carries this launch's access token):\n\n  ${bridge.url}\n\nApp data: ${dataDir}\nPress Ctrl+C to stop.\n`,
     );
   }
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
+  const signal = await new Promise<NodeJS.Signals>((resolve) => {
+    process.once('SIGINT', () => resolve('SIGINT'));
+    process.once('SIGTERM', () => resolve('SIGTERM'));
   });
   process.stderr.write('stopping…\n');
-  await app.shutdown();
-  await bridge.close();
+  // A second signal stops at once.
+  process.once('SIGINT', () => endBySignal('SIGINT'));
+  process.once('SIGTERM', () => endBySignal('SIGTERM'));
+  const stopped = Promise.all([app.shutdown(), bridge.close()]).then(() => true);
+  const late = new Promise<false>((resolve) => setTimeout(() => resolve(false), SHUTDOWN_DEADLINE_MS).unref());
+  if (!(await Promise.race([stopped, late]))) process.stderr.write(`not everything stopped within ${SHUTDOWN_DEADLINE_MS / 1000} s\n`);
+  // Nothing left: the process ends by itself (exit code 0). Something still pending (e.g. a file system call
+  // blocked on a FIFO or a hung mount, which even process.exit waits for): the signal ends it.
+  setTimeout(() => endBySignal(signal), EXIT_GRACE_MS).unref();
   return 0;
 }
+
+/** Ends the process the way the signal's default action does, whatever threads are blocked. */
+function endBySignal(signal: NodeJS.Signals): void {
+  process.stderr.write(`work still pending; ending on ${signal}\n`);
+  process.removeAllListeners(signal);
+  process.kill(process.pid, signal);
+}
+
+/** Stopping the workers and the bridge may take this long before the process exits anyway. */
+const SHUTDOWN_DEADLINE_MS = 3_500;
+/** After stopping, the process ends by itself or is ended after this. */
+const EXIT_GRACE_MS = 500;

@@ -114,101 +114,122 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
   ctx.progress(0, 1, 'Scanning the dataset folder');
   const scan = await scanSource(req);
   throwIfCancelled(ctx);
+  if (scan.candidates.length === 0) throw nothingImported(source, scan.issues, 0);
   ctx.log(`${scan.candidates.length} images to check in ${source} (${concurrency} at a time)`);
+  // A dataset folder this import creates is removed again when the import fails: no half-written dataset is left behind.
+  const isNew = !(await fsp.stat(datasetDir).catch(() => null));
   await fsp.mkdir(datasetDir, { recursive: true });
-
-  const total = scan.candidates.length;
-  let done = 0;
-  let lastReport = 0;
-  const outcomes = await mapPool(
-    scan.candidates,
-    concurrency,
-    async (c) => {
-      const out = await processCandidate(c, source, req, cache);
-      done++;
-      const now = Date.now();
-      if (now - lastReport > 200 || done === total) {
-        lastReport = now;
-        ctx.progress(done, total, `${done} of ${total} images checked`);
-      }
-      return out;
-    },
-    ctx.signal,
-  );
-  throwIfCancelled(ctx);
-
-  // Same content under two ids (e.g. one image in train and test) is worth knowing.
-  const issues: ValidationIssue[] = [...scan.issues];
-  const byHash = new Map<string, string>();
-  const items: DatasetItem[] = [];
-  let processed = 0;
-  let cached = 0;
-  let masksProcessed = 0;
-  const keep = new Set<string>();
-  for (const o of outcomes) {
-    if (!o) continue;
-    issues.push(...o.issues);
-    if (o.processed) processed++;
-    if (o.cached) cached++;
-    masksProcessed += o.masksProcessed;
-    for (const k of o.keep) keep.add(k);
-    if (!o.item) continue;
-    const prev = byHash.get(o.item.source.sha256);
-    if (prev)
-      issues.push({
-        kind: 'duplicate-id',
-        severity: 'warning',
-        file: o.item.source.file,
-        id: o.item.id,
-        reason: `same content as ${prev} (both imported; keep them on the same side of any split)`,
-      });
-    else byHash.set(o.item.source.sha256, o.item.id);
-    items.push(o.item);
-  }
-
-  const now = new Date().toISOString();
-  const manifestPath = path.join(datasetDir, MANIFEST_FILE);
-  const previous = await readManifestOrNull(manifestPath);
-  const notes = [...scan.notes];
-  if (req.preprocess) {
-    notes.push(
-      `Preprocessing: black border cropped (luminance > ${req.settings.cropThreshold} on a ≤${256}-px thumbnail, ${req.settings.cropMargin * 100}% margin), padded to a square, resized to ${req.settings.inputSize} and ${req.settings.overlaySize} px (lanczos3; masks nearest-neighbour then > 0); metadata stripped.`,
+  try {
+    const total = scan.candidates.length;
+    let done = 0;
+    let lastReport = 0;
+    const outcomes = await mapPool(
+      scan.candidates,
+      concurrency,
+      async (c) => {
+        const out = await processCandidate(c, source, req, cache);
+        done++;
+        const now = Date.now();
+        if (now - lastReport > 200 || done === total) {
+          lastReport = now;
+          ctx.progress(done, total, `${done} of ${total} images checked`);
+        }
+        return out;
+      },
+      ctx.signal,
     );
+    throwIfCancelled(ctx);
+
+    // Same content under two ids (e.g. one image in train and test) is worth knowing.
+    const issues: ValidationIssue[] = [...scan.issues];
+    const byHash = new Map<string, string>();
+    const items: DatasetItem[] = [];
+    let processed = 0;
+    let cached = 0;
+    let masksProcessed = 0;
+    const keep = new Set<string>();
+    for (const o of outcomes) {
+      if (!o) continue;
+      issues.push(...o.issues);
+      if (o.processed) processed++;
+      if (o.cached) cached++;
+      masksProcessed += o.masksProcessed;
+      for (const k of o.keep) keep.add(k);
+      if (!o.item) continue;
+      const prev = byHash.get(o.item.source.sha256);
+      if (prev)
+        issues.push({
+          kind: 'duplicate-id',
+          severity: 'warning',
+          file: o.item.source.file,
+          id: o.item.id,
+          reason: `same content as ${prev} (both imported; keep them on the same side of any split)`,
+        });
+      else byHash.set(o.item.source.sha256, o.item.id);
+      items.push(o.item);
+    }
+    if (items.length === 0) throw nothingImported(source, issues, scan.candidates.length);
+
+    const now = new Date().toISOString();
+    const manifestPath = path.join(datasetDir, MANIFEST_FILE);
+    const previous = await readManifestOrNull(manifestPath);
+    const notes = [...scan.notes];
+    if (req.preprocess) {
+      notes.push(
+        `Preprocessing: black border cropped (luminance > ${req.settings.cropThreshold} on a ≤${256}-px thumbnail, ${req.settings.cropMargin * 100}% margin), padded to a square, resized to ${req.settings.inputSize} and ${req.settings.overlaySize} px (lanczos3; masks nearest-neighbour then > 0); metadata stripped.`,
+      );
+    }
+    const manifest: DatasetManifest = {
+      schemaVersion: DATASET_SCHEMA_VERSION,
+      id,
+      type: req.type,
+      source,
+      created: previous?.created ?? now,
+      updated: now,
+      settings: req.settings,
+      settingsKey: key,
+      preprocessed: req.preprocess,
+      notes,
+      items,
+    };
+    const report = buildReport(id, req.type, source, now, scan, items, issues, notes);
+    const validationPath = path.join(datasetDir, VALIDATION_FILE);
+    await writeJsonAtomic(validationPath, ValidationReport.parse(report));
+    await writeJsonAtomic(manifestPath, DatasetManifest.parse(manifest));
+    if (req.preprocess) {
+      const removed = await cache.prune(keep);
+      if (removed > 0) ctx.log(`Removed ${removed} stale cache file(s)`);
+    }
+    ctx.progress(total, total, `Imported ${items.length} of ${total} images`);
+    return ImportResult.parse({
+      datasetId: id,
+      manifestPath,
+      validationPath,
+      imported: items.length,
+      excluded: report.counts.excluded,
+      processed,
+      cached,
+      masksProcessed,
+      seconds: (Date.now() - started) / 1000,
+      report,
+    });
+  } catch (error) {
+    if (isNew && !(error instanceof AppError && error.code === 'CANCELLED')) await fsp.rm(datasetDir, { recursive: true, force: true });
+    throw error;
   }
-  const manifest: DatasetManifest = {
-    schemaVersion: DATASET_SCHEMA_VERSION,
-    id,
-    type: req.type,
-    source,
-    created: previous?.created ?? now,
-    updated: now,
-    settings: req.settings,
-    settingsKey: key,
-    preprocessed: req.preprocess,
-    notes,
-    items,
-  };
-  const report = buildReport(id, req.type, source, now, scan, items, issues, notes);
-  const validationPath = path.join(datasetDir, VALIDATION_FILE);
-  await writeJsonAtomic(validationPath, ValidationReport.parse(report));
-  await writeJsonAtomic(manifestPath, DatasetManifest.parse(manifest));
-  if (req.preprocess) {
-    const removed = await cache.prune(keep);
-    if (removed > 0) ctx.log(`Removed ${removed} stale cache file(s)`);
-  }
-  ctx.progress(total, total, `Imported ${items.length} of ${total} images`);
-  return ImportResult.parse({
-    datasetId: id,
-    manifestPath,
-    validationPath,
-    imported: items.length,
-    excluded: report.counts.excluded,
-    processed,
-    cached,
-    masksProcessed,
-    seconds: (Date.now() - started) / 1000,
-    report,
-  });
+}
+
+/** An import that ends with no good image fails (nothing is written): BAD_REQUEST with the first reasons. */
+function nothingImported(source: string, issues: ValidationIssue[], candidates: number): AppError {
+  const reasons = issues.filter((i) => i.severity === 'error').slice(0, 3);
+  const why = reasons.length > 0 ? ` First problems: ${reasons.map((i) => `${i.file}: ${i.reason}`).join('; ')}.` : '';
+  return new AppError(
+    'BAD_REQUEST',
+    candidates === 0
+      ? `No image to import in ${source}: the layout names no image file. Nothing was written.${why}`
+      : `None of the ${candidates} image(s) in ${source} could be imported. Nothing was written.${why}`,
+    [{ path: 'path', message: 'no importable image' }],
+  );
 }
 
 async function readManifestOrNull(file: string): Promise<DatasetManifest | null> {

@@ -2,8 +2,8 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { Eye, Lesion, Split, ValidationIssue } from '../../../../../src-shared/datasets';
-import { AppError } from '../../../../../src-shared/errors';
-import { parseCsv, type CsvTable } from '../../csv';
+import type { CsvTable } from '../../csv';
+import { readLabelCsv } from '../csv-reader';
 
 /** An image the layout names, before it is decoded. */
 export interface Candidate {
@@ -100,18 +100,9 @@ export async function listCsvFiles(dir: string): Promise<string[]> {
   }
 }
 
+/** A label CSV of the source (csv-reader.ts: a .csv/.tsv/.txt text file of at most 10 MB, RFC 4180; malformed lines named). */
 export async function readCsv(file: string): Promise<CsvTable> {
-  let text: string;
-  try {
-    text = await fsp.readFile(file, 'utf8');
-  } catch (error) {
-    throw new AppError(
-      'NOT_FOUND',
-      `Cannot read the CSV file ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`,
-      [{ path: 'csv', message: 'cannot read the file' }],
-    );
-  }
-  return parseCsv(text);
+  return readLabelCsv(file, 'csv');
 }
 
 /** Parses an ICDR grade: `null` for an empty cell, an error message when outside 0-4 or not an integer. */

@@ -81,7 +81,7 @@ export async function scanMessidor2(root: string, csvPath?: string): Promise<Sca
         severity: 'error',
         file: rel(root, r.file),
         id,
-        reason: `line ${row.line}: no adjudicated grade; left out`,
+        reason: `column 'adjudicated_dr_grade' is empty on line ${row.line}; left out`,
       });
       continue;
     }
@@ -161,7 +161,7 @@ export async function scanFolder(root: string, m: FolderMapping): Promise<ScanRe
         severity: 'warning',
         file: rel(root, r.file),
         id,
-        reason: `line ${row.line}: no grade; imported without a grade`,
+        reason: `column '${table.header[cg]}' is empty on line ${row.line}; imported without a grade`,
       });
     const patient = cp >= 0 ? (row.cells[cp] ?? '').trim() : '';
     if (!info.has(id)) info.set(id, { file: r.file, patient: patient || id });

@@ -126,7 +126,7 @@ export async function scanEyepacs(root: string): Promise<ScanResult> {
           severity: 'warning',
           file: rel(root, file),
           id,
-          reason: 'the label CSV gives no grade; imported without a grade',
+          reason: `column 'level' is empty on line ${row.line} of the label CSV; imported without a grade`,
         });
       candidates.push({ id, ...eyepacsPatient(id), grade: row?.grade ?? null, split, file });
     }

@@ -190,6 +190,14 @@ export async function scanIdridGrading(root: string): Promise<ScanResult> {
         });
         continue;
       }
+      if (g.grade === null)
+        issues.push({
+          kind: 'ungraded',
+          severity: 'warning',
+          file: name,
+          id: `${split}/${id}`,
+          reason: `column '${table.header[cg]}' is empty on line ${row.line}; imported without a grade`,
+        });
       const d = cd >= 0 ? parseGrade(row.cells[cd], 2) : { grade: null };
       if ('error' in d)
         issues.push({
