@@ -215,3 +215,19 @@ export function studyLayout(studyPath: string): StudyLayout {
 export function reportAssetsDir(pdf: string): string {
   return pdf.replace(/\.pdf$/i, '') + '-assets';
 }
+
+// ---- The study's trash (deleted runs, datasets, evaluations, analyses and reports) ----
+
+/** `<study>/.trash/`: deleted items wait here, each deletion in its own `<timestamp>/` entry, until restored or emptied. */
+export const TRASH_FOLDER = '.trash';
+/** The manifest of one trash entry (what was deleted, when, from where). */
+export const TRASH_MANIFEST_FILE = 'trash-entry.json';
+
+/** `<study>/.trash/` and its entries. */
+export function trashLayout(studyPath: string): { root: string; entry(id: string): { dir: string; manifest: string } } {
+  const root = path.join(path.resolve(studyPath), TRASH_FOLDER);
+  return {
+    root,
+    entry: (id) => ({ dir: path.join(root, id), manifest: path.join(root, id, TRASH_MANIFEST_FILE) }),
+  };
+}
