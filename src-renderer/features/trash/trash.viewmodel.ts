@@ -92,7 +92,7 @@ export function emptyDialog(entries: readonly TrashEntry[], one?: TrashEntry): D
   }
   return {
     title: 'Empty the trash?',
-    body: `The ${entries.length} deleted item${entries.length === 1 ? '' : 's'} in the trash are removed from the disk. This cannot be undone.`,
+    body: `The ${entries.length === 1 ? '1 deleted item in the trash is' : `${entries.length} deleted items in the trash are`} removed from the disk. This cannot be undone.`,
     items: trashRows(entries).map((r) => r.what),
     confirmLabel: 'Empty trash',
   };
