@@ -18,6 +18,7 @@
  *   reports/              report-<time>.pdf and its <name>-assets/ folder
  *   jobs/                 <job-id>.json, <job-id>.log
  *   demo-data/            the synthetic demo data the app generates into the study
+ *   .trash/<time>/        deleted items at their path inside the study, and trash-entry.json
  * ```
  */
 import path from 'node:path';
