@@ -1,7 +1,8 @@
 /**
  * End to end in headless Chromium through the HTTP bridge: deleting a run from the Training page
  * (confirm dialog naming what moves), seeing it on the Trash page, restoring it, then deleting it
- * again and emptying the trash. Oracles: the study folder on disk after each step (the run folder
+ * again and emptying the trash; deleting a dataset a run was trained on asks a second time, listing
+ * the run, and moves only the dataset. Oracles: the study folder on disk after each step (the run folder
  * at runs/<id>, or at .trash/<entry>/runs/<id>, or gone) and the texts the pages show.
  * Screenshots: test-artifacts/e2e/trash-*.png.
  */
@@ -32,6 +33,8 @@ describe.runIf(enabled)('Delete a run, find it in the trash, restore it (browser
     await fsp.mkdir(path.join(runDir(), 'best'), { recursive: true });
     await fsp.writeFile(path.join(runDir(), 'spec.json'), JSON.stringify(spec));
     await fsp.writeFile(path.join(runDir(), 'best', 'model.safetensors'), 'weights');
+    await fsp.mkdir(path.join(study, 'datasets', 'demo'), { recursive: true });
+    await fsp.writeFile(path.join(study, 'datasets', 'demo', 'manifest.json'), '{}');
     session = await openAppSession(await tempDir('e2e-trash-home'), 'trash-');
     page = session.page;
   }, 180_000);
@@ -92,6 +95,26 @@ describe.runIf(enabled)('Delete a run, find it in the trash, restore it (browser
     expect(await text('trash-notice')).toBe('Erased 1 trash entry for good.');
     expect(existsSync(path.join(study, '.trash'))).toBe(false);
     expect(existsSync(runDir())).toBe(false);
+    expect(session.consoleErrors).toEqual([]);
+  });
+
+  it('deleting a dataset a run was trained on lists the run and moves only the dataset', async () => {
+    await fsp.mkdir(path.join(runDir(), 'best'), { recursive: true });
+    const spec = TrainingSpec.parse({ strategy: 'IWNE-FS', datasetId: 'demo', arch: 'resnet18-w8', inputSize: 32, fraction: 1, seed: 0 });
+    await fsp.writeFile(path.join(runDir(), 'spec.json'), JSON.stringify(spec));
+    await page.getByTestId('nav-datasets').click();
+    await page.getByTestId('manage-dataset').getByText('Dataset folders (1)').click();
+    await page.getByTestId('delete-dataset-demo').click();
+    await page.getByTestId('confirm-ok').click();
+    await page.getByText('Dataset demo is in use').waitFor();
+    expect(await text('confirm-items')).toBe(`run ${RUN}`);
+    expect(await text('confirm-body')).toContain('Only the dataset moves to the trash');
+    expect(existsSync(path.join(study, 'datasets', 'demo'))).toBe(true);
+    await shot('dataset-dependents');
+    await page.getByTestId('confirm-ok').click();
+    await page.getByTestId('manage-dataset-notice').waitFor();
+    expect(existsSync(path.join(study, 'datasets', 'demo'))).toBe(false);
+    expect(existsSync(path.join(runDir(), 'spec.json'))).toBe(true);
     expect(session.consoleErrors).toEqual([]);
   });
 });
