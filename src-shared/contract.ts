@@ -19,6 +19,7 @@ import { SpectraResult } from './spectra';
 import { RobustnessResult } from './robustness';
 import { ExplainLesion, ExplanationResult } from './explanations';
 import { RunModelIdentity } from './run-identity';
+import { TrashDeleteResult, TrashEntry, TrashEntryId, TrashItemName, TrashKind } from './trash';
 
 const Empty = z.object({}).strict();
 
@@ -232,6 +233,14 @@ export const HeatmapAnswer = z
   .strict();
 export type HeatmapAnswer = z.infer<typeof HeatmapAnswer>;
 
+// ---- The study's trash (`trash.*`): delete into <study>/.trash/<timestamp>/, list, restore, empty ----
+
+/** A deletion: the item of `kind` named `name` moves into the trash; `confirm` is needed for a dataset that runs or results depend on. */
+export const TrashDeleteRequest = z
+  .object({ studyPath: FolderPath, kind: TrashKind, name: TrashItemName, confirm: z.boolean().optional() })
+  .strict();
+export type TrashDeleteRequest = z.infer<typeof TrashDeleteRequest>;
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'engine.status': { input: Empty, output: EngineStatus },
@@ -348,6 +357,17 @@ export const contract = {
   },
   /** Opens a PDF report or a report's assets folder with the operating system (Electron only; UNSUPPORTED in browser mode). */
   'shell.openPath': { input: z.object({ path: AbsolutePath }).strict(), output: z.object({ opened: z.string() }) },
+  /** Moves a run, evaluation, analysis, dataset or report into the study's trash (a dataset with dependents: only with `confirm`). */
+  'trash.delete': { input: TrashDeleteRequest, output: TrashDeleteResult },
+  /** The study's trash entries, newest first. */
+  'trash.list': { input: z.object({ studyPath: FolderPath }).strict(), output: z.array(TrashEntry) },
+  /** Moves an entry back where it was (refused while something occupies that place). */
+  'trash.restore': { input: z.object({ studyPath: FolderPath, entry: TrashEntryId }).strict(), output: TrashEntry },
+  /** Removes one entry for good, or the whole trash without `entry`. */
+  'trash.empty': {
+    input: z.object({ studyPath: FolderPath, entry: TrashEntryId.optional() }).strict(),
+    output: z.object({ removed: z.array(z.string()) }),
+  },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

@@ -20,6 +20,7 @@ import { PREDICT_USAGE, runPredict } from './commands/predict';
 import { TRAIN_USAGE, runTrain } from './commands/train';
 import { WEIGHTS_USAGE, runWeights } from './commands/weights';
 import { runDoctor } from './commands/doctor';
+import { RM_USAGE, TRASH_USAGE, runRm, runTrash } from './commands/trash';
 
 export interface Command {
   summary: string;
@@ -109,6 +110,16 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Generate the embedded synthetic demo data (EyePACS and IDRiD layouts, a texture set), labelled synthetic',
     usage: DEMO_DATA_USAGE,
     run: runDemoData,
+  },
+  rm: {
+    summary: "Move a run, evaluation, analysis, dataset or report into the study's trash (<study>/.trash/, restorable)",
+    usage: RM_USAGE,
+    run: runRm,
+  },
+  trash: {
+    summary: "List the study's trash, restore an entry, or empty it (one entry or all)",
+    usage: TRASH_USAGE,
+    run: runTrash,
   },
   browser: {
     summary: 'Serve the app on 127.0.0.1 with the HTTP bridge, to use it in an ordinary browser',

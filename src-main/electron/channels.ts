@@ -51,6 +51,10 @@ export const PRELOAD_CHANNELS = [
   'reports.list',
   'reports.file',
   'shell.openPath',
+  'trash.delete',
+  'trash.list',
+  'trash.restore',
+  'trash.empty',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

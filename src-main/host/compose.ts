@@ -29,6 +29,7 @@ import { SettingsService, type SettingsStore } from '../services/settings/store'
 import { StudyService } from '../services/study-folder/study-service';
 import { STUDY_FOLDERS } from '../services/study-folder/layout';
 import { refuseSystemLocation, withFsDeadline } from '../fs/user-fs';
+import { trashDelete, trashEmpty, trashList, trashRestore } from '../services/study-folder/trash';
 
 /** Native dialogs; null where the host has none (browser mode). */
 export interface Dialogs {
@@ -106,6 +107,17 @@ export function composeApp(options: HostOptions): ComposedApp {
   const rememberStudy = async (summary: { path: string; study: { name: string } }) => {
     settings.rememberStudy({ path: summary.path, name: summary.study.name, openedAt: new Date().toISOString() });
     jobs.attachStudy(summary.path);
+  };
+
+  /** Deleting or restoring while a job of the study runs could take files from under it: refused until the job has ended. */
+  const refuseWhileStudyBusy = (studyPath: string, what: string) => {
+    const busy = jobs.list().find((j) => j.studyPath === path.resolve(studyPath) && (j.status === 'queued' || j.status === 'running'));
+    if (busy)
+      throw new AppError(
+        'CONFLICT',
+        `Cannot ${what} while "${busy.title}" is ${busy.status} in this study; wait until it has finished or cancel it.`,
+        [{ path: 'studyPath', message: 'a job of the study is in progress' }],
+      );
   };
 
   const handlers: Handlers = {
@@ -217,6 +229,17 @@ export function composeApp(options: HostOptions): ComposedApp {
       if (problem) throw new AppError('INTERNAL', `The operating system could not open ${file}: ${problem}`);
       return { opened: file };
     },
+    // ---- The study's trash
+    'trash.delete': async ({ studyPath, kind, name, confirm }) => {
+      refuseWhileStudyBusy(studyPath, 'delete');
+      return trashDelete(studyPath, kind, name, { confirm: confirm ?? false });
+    },
+    'trash.list': ({ studyPath }) => trashList(studyPath),
+    'trash.restore': async ({ studyPath, entry }) => {
+      refuseWhileStudyBusy(studyPath, 'restore');
+      return trashRestore(studyPath, entry);
+    },
+    'trash.empty': ({ studyPath, entry }) => trashEmpty(studyPath, entry),
   };
 
   let shutdownPromise: Promise<void> | null = null;

@@ -5,7 +5,18 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from 'react';
 
 export type RouteId =
-  'studies' | 'datasets' | 'models' | 'training' | 'results' | 'spectra' | 'robustness' | 'explanations' | 'report' | 'compute' | 'jobs';
+  | 'studies'
+  | 'datasets'
+  | 'models'
+  | 'training'
+  | 'results'
+  | 'spectra'
+  | 'robustness'
+  | 'explanations'
+  | 'report'
+  | 'trash'
+  | 'compute'
+  | 'jobs';
 
 interface NavigationValue {
   route: RouteId;

@@ -16,6 +16,7 @@ import {
   RobustnessIcon,
   SpectraIcon,
   TrainingIcon,
+  TrashIcon,
 } from '../shared/icons';
 import { DatasetsPage } from '../features/datasets/DatasetsPage';
 import { StudiesPage } from '../features/study/StudiesPage';
@@ -28,6 +29,7 @@ import { SpectraPage } from '../features/spectra/SpectraPage';
 import { RobustnessPage } from '../features/robustness/RobustnessPage';
 import { ExplanationsPage } from '../features/explanations/ExplanationsPage';
 import { ReportPage } from '../features/report/ReportPage';
+import { TrashPage } from '../features/trash/TrashPage';
 import type { RouteId } from './navigation';
 
 export interface PageProps {
@@ -54,6 +56,7 @@ export const ROUTES: readonly RouteDef[] = [
   { id: 'robustness', label: 'Robustness', icon: RobustnessIcon, page: RobustnessPage, needsStudy: true },
   { id: 'explanations', label: 'Explanations', icon: ExplanationsIcon, page: ExplanationsPage, needsStudy: true },
   { id: 'report', label: 'Report', icon: ReportIcon, page: ReportPage, needsStudy: true },
+  { id: 'trash', label: 'Trash', icon: TrashIcon, page: TrashPage, needsStudy: true },
   { id: 'compute', label: 'Compute', icon: ChipIcon, page: ComputePage },
   { id: 'jobs', label: 'Jobs', icon: JobsIcon, page: JobsPage },
 ];

@@ -210,3 +210,6 @@ export const OpenExternalIcon = strokeIcon(
   </>,
   'OpenExternalIcon',
 );
+
+/** A waste bin ("Trash"). */
+export const TrashIcon = strokeIcon(<path d="M4.5 7h15M9.5 7V4.5h5V7M6.5 7l1 12.5h9l1-12.5M10 10.5v6M14 10.5v6" />, 'TrashIcon');

@@ -18,6 +18,7 @@
  *   reports/              report-<time>.pdf and its <name>-assets/ folder
  *   jobs/                 <job-id>.json, <job-id>.log
  *   demo-data/            the synthetic demo data the app generates into the study
+ *   .trash/<time>/        deleted items at their path inside the study, and trash-entry.json
  * ```
  */
 import path from 'node:path';
@@ -233,4 +234,20 @@ export function fileLockFile(file: string): string {
 /** `<lock>.stale-<tag>`: a stale lock moved aside while it is taken over (removed at once). */
 export function staleLockFile(lockFile: string, tag: string): string {
   return `${lockFile}.stale-${tag}`;
+}
+
+// ---- The study's trash (deleted runs, datasets, evaluations, analyses and reports) ----
+
+/** `<study>/.trash/`: deleted items wait here, each deletion in its own `<timestamp>/` entry, until restored or emptied. */
+export const TRASH_FOLDER = '.trash';
+/** The manifest of one trash entry (what was deleted, when, from where). */
+export const TRASH_MANIFEST_FILE = 'trash-entry.json';
+
+/** `<study>/.trash/` and its entries. */
+export function trashLayout(studyPath: string): { root: string; entry(id: string): { dir: string; manifest: string } } {
+  const root = path.join(path.resolve(studyPath), TRASH_FOLDER);
+  return {
+    root,
+    entry: (id) => ({ dir: path.join(root, id), manifest: path.join(root, id, TRASH_MANIFEST_FILE) }),
+  };
 }

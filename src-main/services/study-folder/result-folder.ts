@@ -27,6 +27,11 @@ function previousOf(parent: string, name: string): string {
   return path.join(parent, `.${name}${PREVIOUS_SUFFIX}`);
 }
 
+/** Where a crash inside a write may have left the complete result `name` of `parent` (the trash moves and checks it). */
+export function previousResultFolder(parent: string, name: string): string {
+  return previousOf(parent, name);
+}
+
 export interface WriteResultFolderOptions {
   /** Test seam: called after each step of the swap (a test kills the process there). */
   afterStep?: (step: ReplaceStep | 'filled') => Promise<void> | void;

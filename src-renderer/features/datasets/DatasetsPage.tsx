@@ -21,6 +21,7 @@ import { useDatasets } from './DatasetsStore';
 import { DemoDataCard } from './DemoDataCard';
 import { useJobs } from '../jobs/JobsStore';
 import { ImportWizard } from './ImportWizard';
+import { StudyItemsCard } from '../trash/StudyItemsCard';
 
 /** The datasets the `dataset.demo` job imports (src-main/services/demo/study-demo.ts). */
 const DEMO_DATASET_IDS = ['eyepacs-demo', 'idrid-demo'] as const;
@@ -128,6 +129,15 @@ export function DatasetsPage({ focusHeading }: { focusHeading: boolean }) {
             </Grid>
           ) : null}
           {showCompactDemo ? <DemoDataCard studyPath={studyPath} variant="compact" /> : null}
+          {datasets ? (
+            <StudyItemsCard
+              studyPath={studyPath}
+              kind="dataset"
+              title="Dataset folders"
+              names={datasets.map((d) => d.id)}
+              onDeleted={refresh}
+            />
+          ) : null}
         </Stack>
       ) : null}
     </>

@@ -21,6 +21,7 @@ import { useStudy } from '../study/StudyStore';
 import { Fig5 } from './Fig5';
 import { Table3 } from './Table3';
 import { POOLINGS, explainCommand, explanationGroups, explanationSummary, table3Model } from './explanations.viewmodel';
+import { StudyItemsCard } from '../trash/StudyItemsCard';
 
 const DESCRIPTION =
   'What the models look at (paper Fig 5, Table 3): LRP α1β0 relevance heatmaps over fundus images with pixel-level lesion masks (IDRiD segmentation: microaneurysms, haemorrhages, hard exudates), and how much of the relevance falls on the lesions (RMA) or ranks on them (RRA), against a Gaussian-noise control.';
@@ -218,6 +219,15 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
               </CardContent>
             </Card>
           </>
+        ) : null}
+        {results.data ? (
+          <StudyItemsCard
+            studyPath={studyPath}
+            kind="explanation"
+            title="Explanation results"
+            names={results.data.map((r) => r.name)}
+            onDeleted={results.refresh}
+          />
         ) : null}
       </Stack>
     </>

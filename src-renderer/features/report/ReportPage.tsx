@@ -32,6 +32,7 @@ import { useJobs } from '../jobs/JobsStore';
 import { useJobLauncher } from '../jobs/useJobLauncher';
 import { useStudy } from '../study/StudyStore';
 import { outcomeSummary, reportCommand, reportContents, reportFileName, reportOutcome, reportRows } from './report.viewmodel';
+import { StudyItemsCard } from '../trash/StudyItemsCard';
 
 const DESCRIPTION =
   "The study report as a PDF for a paper's supplement: datasets and validation findings, methods with every hyperparameter, versions and dataset hashes, Fig 2-5, Tables 2-3, results with confidence intervals and paired tests, limitations and a per-run appendix; every figure also as SVG and PNG and every table as CSV beside it.";
@@ -339,6 +340,15 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
             )}
           </CardContent>
         </Card>
+        {reports.data ? (
+          <StudyItemsCard
+            studyPath={studyPath}
+            kind="report"
+            title="Report files"
+            names={reports.data.map((r) => r.file)}
+            onDeleted={reports.refresh}
+          />
+        ) : null}
       </Stack>
     </>
   );

@@ -23,6 +23,8 @@ import { Fig2Chart } from './Fig2Chart';
 import { comparisonRows, fig2Charts, finishedEvaluationsSignature, resultRows } from './results.viewmodel';
 import { ComparisonsTable, ResultsTable } from './ResultsTables';
 import { RocViewer } from './RocViewer';
+import { StudyItemsCard } from '../trash/StudyItemsCard';
+import { evaluationNames } from '../trash/trash.viewmodel';
 
 const DESCRIPTION =
   'Referable-DR AUC of every evaluated run with DeLong and bootstrap 95% confidence intervals, paired DeLong tests between strategies on the same images, the AUC-against-label-fraction figure (paper Fig 2) and ROC curves.';
@@ -187,6 +189,15 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
             </Card>
             <RocViewer studyPath={studyPath} results={results} />
           </>
+        ) : null}
+        {results ? (
+          <StudyItemsCard
+            studyPath={studyPath}
+            kind="evaluation"
+            title="Evaluation folders"
+            names={evaluationNames(results)}
+            onDeleted={refresh}
+          />
         ) : null}
       </Stack>
     </>

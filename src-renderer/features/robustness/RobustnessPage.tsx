@@ -42,6 +42,7 @@ import {
   robustnessTable,
   type RobustnessForm,
 } from './robustness.viewmodel';
+import { StudyItemsCard } from '../trash/StudyItemsCard';
 
 const DESCRIPTION =
   "Robustness to image distortions (paper Fig 4): each model's mean probability of the true referable / non-referable class and its AUC under the 19 corruptions of Hendrycks & Dietterich at severities 1-5, every model on the same corrupted images; Fig 4 shows CL minus FS for each initialisation.";
@@ -319,6 +320,15 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
               </Card>
             ) : null}
           </>
+        ) : null}
+        {results.data ? (
+          <StudyItemsCard
+            studyPath={studyPath}
+            kind="robustness"
+            title="Robustness results"
+            names={results.data.map((r) => r.name)}
+            onDeleted={results.refresh}
+          />
         ) : null}
       </Stack>
     </>

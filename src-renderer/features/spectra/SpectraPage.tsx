@@ -30,6 +30,7 @@ import {
   spectraSummary,
   table2Model,
 } from './spectra.viewmodel';
+import { StudyItemsCard } from '../trash/StudyItemsCard';
 
 const DESCRIPTION =
   "Representation analysis (paper Fig 3, Table 2): the condition number κ of every Conv, BatchNorm and Linear layer from the top-k PCA eigenvalues of the activations of N images, the first conv layer's eigen-spectrum as a distribution over rank with its kurtosis, and the distributions fitted to it.";
@@ -233,6 +234,15 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
           </>
         ) : null}
         {spectra.data === null && !spectra.error ? <Box aria-busy="true" /> : null}
+        {spectra.data ? (
+          <StudyItemsCard
+            studyPath={studyPath}
+            kind="spectra"
+            title="Spectra results"
+            names={spectra.data.map((r) => r.name)}
+            onDeleted={spectra.refresh}
+          />
+        ) : null}
       </Stack>
     </>
   );

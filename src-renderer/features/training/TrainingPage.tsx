@@ -23,6 +23,7 @@ import { RunsDashboard } from './RunsDashboard';
 import { gridTable } from './runs-dashboard.viewmodel';
 import { StudyWizard, type LaunchResult } from './study-wizard/StudyWizard';
 import { useGrid } from './useGrid';
+import { RunFoldersCard } from '../trash/RunFoldersCard';
 
 const DESCRIPTION =
   'Train the four strategies of the paper — IWNE-FS, IWNE-CL, IFI-FS, IFI-CL — on fractions of the labelled data. Every run is a job in a worker with a checkpoint every epoch, so the grid can run for days and survive restarts.';
@@ -194,6 +195,7 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
           </Card>
         ) : null}
         {!editing && view?.spec ? <RunsDashboard studyPath={studyPath} view={view} refresh={grid.refresh} /> : null}
+        {!editing && view ? <RunFoldersCard studyPath={studyPath} onDeleted={grid.refresh} /> : null}
       </Stack>
     </>
   );

@@ -40,6 +40,8 @@ export const STUDY_NAMES = new Set([
   'result.json',
   'predictions.csv',
   'gallery',
+  '.trash',
+  'trash-entry.json',
 ]);
 
 /** Where a file spells a study name inside a path expression: "line: text". */

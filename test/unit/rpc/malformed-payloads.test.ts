@@ -76,6 +76,10 @@ const VALID: Record<Channel, unknown> = {
   'reports.list': { studyPath: '/tmp/study-a' },
   'reports.file': { studyPath: '/tmp/study-a', file: 'report-2026-01-02-03-04-05.pdf' },
   'shell.openPath': { path: '/tmp/study-a/reports/report-2026-01-02-03-04-05.pdf' },
+  'trash.delete': { studyPath: '/tmp/study-a', kind: 'dataset', name: 'eyepacs-demo', confirm: true },
+  'trash.list': { studyPath: '/tmp/study-a' },
+  'trash.restore': { studyPath: '/tmp/study-a', entry: '2026-01-02T03-04-05.678Z' },
+  'trash.empty': { studyPath: '/tmp/study-a', entry: '2026-01-02T03-04-05.678Z-2' },
 };
 
 function spies() {
