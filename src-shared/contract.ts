@@ -19,6 +19,7 @@ import { SpectraResult } from './spectra';
 import { RobustnessResult } from './robustness';
 import { ExplainLesion, ExplanationResult } from './explanations';
 import { RunModelIdentity } from './run-identity';
+import { FilesListing, FilesListRequest } from './files';
 
 const Empty = z.object({}).strict();
 
@@ -338,6 +339,9 @@ export const contract = {
   },
   /** Opens a PDF report or a report's assets folder with the operating system (Electron only; UNSUPPORTED in browser mode). */
   'shell.openPath': { input: z.object({ path: AbsolutePath }).strict(), output: z.object({ opened: z.string() }) },
+  // ---- Server-side file browser (`files.list`: the Weights step's Browse in browser mode) ----
+  /** One folder's sub-folders and weights files (.pth, .pth.tar, .safetensors, .json): names and sizes, never contents. */
+  'files.list': { input: FilesListRequest, output: FilesListing },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

@@ -51,6 +51,7 @@ export const PRELOAD_CHANNELS = [
   'reports.list',
   'reports.file',
   'shell.openPath',
+  'files.list',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

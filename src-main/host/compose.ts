@@ -27,6 +27,7 @@ import type { Logger } from '../services/log';
 import { SettingsService, type SettingsStore } from '../services/settings/store';
 import { StudyService } from '../services/study-folder/study-service';
 import { STUDY_FOLDERS } from '../services/study-folder/layout';
+import { listFiles } from '../services/files/list-files';
 
 /** Native dialogs; null where the host has none (browser mode). */
 export interface Dialogs {
@@ -198,6 +199,8 @@ export function composeApp(options: HostOptions): ComposedApp {
       if (problem) throw new AppError('INTERNAL', `The operating system could not open ${file}: ${problem}`);
       return { opened: file };
     },
+    // ---- Server-side file browser ----
+    'files.list': ({ path: folder, hidden }) => listFiles(folder, { hidden }),
   };
 
   let shutdownPromise: Promise<void> | null = null;
