@@ -7,6 +7,7 @@ import { RobustnessRequest, RobustnessResult } from './robustness';
 import { SpectraRequest, SpectraResult } from './spectra';
 import { StudyPlan, StudyRunResult, StudyWarning } from './study-plan';
 import { TrainingResult, TrainingSpec } from './training';
+import { StandinRequest, StandinResult } from './weights';
 
 /** The study report as a job: where to write it and whether image ids may appear. */
 export const ReportRequest = z
@@ -178,6 +179,16 @@ export const JOB_KINDS = {
     title: 'Whole study',
     paramsLabel: 'study plan',
     study: { required: 'A study' },
+    engine: true,
+  },
+  /** Demo stand-ins for the IFI weights, derived in the study from the synthetic texture set as `study --demo` does (not ImageNet). */
+  'weights.standin': {
+    params: StandinRequest,
+    result: StandinResult,
+    title: 'Demo stand-in weights',
+    paramsLabel: 'stand-in request',
+    study: { required: 'Deriving demo stand-in weights' },
+    defaultParams: true,
     engine: true,
   },
 } as const satisfies Record<string, JobKindSpec>;

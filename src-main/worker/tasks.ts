@@ -13,6 +13,7 @@ import { runRobustness } from '../analysis/robustness/service';
 import { runSpectra } from '../analysis/spectra/service';
 import { buildReport } from '../report/report';
 import { runStudy, studyRunResult } from '../study-run/run-study';
+import { deriveStudyStandins } from '../study-run/demo-study';
 import path from 'node:path';
 import { runTraining } from '../services/training';
 import { SelfTestParams } from '../../src-shared/engine';
@@ -71,6 +72,7 @@ const handlers: { [K in JobKind]: JobHandler<K> } = {
     ),
   'study.run': async (plan, ctx) =>
     studyRunResult(await runStudy({ ...plan, study: path.resolve(ctx.studyPath, plan.study) }, ctx, { baseDir: ctx.studyPath })),
+  'weights.standin': (params, ctx) => deriveStudyStandins(ctx.studyPath, params, ctx),
 };
 
 /**
