@@ -120,8 +120,11 @@ describe('files.list through the HTTP bridge', () => {
       ok: false,
       error: { code: 'BAD_REQUEST', issues: [{ path: 'path', message: 'Must be an absolute path' }] },
     });
+    // Refused by the contract, before any service runs.
+    expect(relative.body.error!.message).toMatch(/^Invalid input for files\.list: /);
     const dotdot = await call({ path: '../etc' });
     expect(dotdot.body).toMatchObject({ ok: false, error: { code: 'BAD_REQUEST' } });
+    expect(dotdot.body.error!.message).toMatch(/^Invalid input for files\.list: /);
     const missing = await call({ path: path.join(root, 'nope') });
     expect(missing.body).toMatchObject({
       ok: false,
