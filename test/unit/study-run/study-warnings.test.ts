@@ -3,7 +3,8 @@
  * `funduslab study` lists each blocked run and the analysis it starved, with the reason and the
  * action that fixes it, and exits with STUDY_WARNINGS_EXIT (3); the JSON result carries the same
  * warnings; the report's Limitations say "not run: no weights" for both IFI strategies and never
- * mention stand-ins. A second call resumes (nothing retrained) and still ends with the warnings.
+ * mention stand-ins. A second call resumes (nothing retrained) and still ends with the warnings. A run
+ * that fails is a warning too (exit code 1, as before).
  */
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
@@ -75,5 +76,34 @@ describe('a whole study with blocked IFI runs', () => {
       'spectra of IFI-CL',
     ]);
     expect(json.value.warnings.every((w) => w.reason.length > 0 && w.fix.length > 0)).toBe(true);
+  }, 600_000);
+
+  it('a run that fails is a warning with the error and what to do, and the exit code is 1', async () => {
+    const bad = path.join(path.dirname(study), 'broken-resnet50.pth');
+    await fsp.writeFile(bad, 'not a weights file');
+    const plan: StudyPlanInput = {
+      study,
+      grid: {
+        strategies: ['IFI-FS'],
+        fractions: [0.5],
+        seeds: [0],
+        base: { datasetId: 'demo', arch: 'resnet18-w8', inputSize: 32, epochs: 1, batchSize: 16, referable: [2, 3, 4] },
+        imagenetWeights: bad,
+      },
+      report: null,
+    };
+    const file = path.join(path.dirname(study), 'failing.json');
+    await fsp.writeFile(file, JSON.stringify(plan));
+    const io = captureOutput();
+    const code = await runStudyCommand([file, '--json']);
+    const json = JSON.parse(io.out()) as { ok: true; value: StudyRunResult };
+    expect(code).toBe(1);
+    expect(json.value.runs.map((r) => r.status)).toEqual(['failed']);
+    expect(json.value.warnings).toHaveLength(1);
+    expect(json.value.warnings[0]!.item).toBe('run ifi-fs-resnet18-w8-demo-f0.5-s0');
+    expect(json.value.warnings[0]!.reason).toBe(`training failed: ${json.value.runs[0]!.error}`);
+    expect(json.value.warnings[0]!.fix).toBe(
+      "Open the run's log on the Training page, fix the cause, then run the study again (the run resumes from its last checkpoint)",
+    );
   }, 600_000);
 });
