@@ -20,6 +20,7 @@ import { RobustnessResult } from './robustness';
 import { ExplainLesion, ExplanationResult } from './explanations';
 import { RunModelIdentity } from './run-identity';
 import { TrashDeleteResult, TrashEntry, TrashEntryId, TrashItemName, TrashKind } from './trash';
+import { FilesListing, FilesListRequest } from './files';
 
 const Empty = z.object({}).strict();
 
@@ -368,6 +369,9 @@ export const contract = {
     input: z.object({ studyPath: FolderPath, entry: TrashEntryId.optional() }).strict(),
     output: z.object({ removed: z.array(z.string()) }),
   },
+  // ---- Server-side file browser (`files.list`: the Weights step's Browse in browser mode) ----
+  /** One folder's sub-folders and weights files (.pth, .pth.tar, .safetensors, .json): names and sizes, never contents. */
+  'files.list': { input: FilesListRequest, output: FilesListing },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

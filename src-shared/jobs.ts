@@ -5,9 +5,10 @@ import { EvaluateRequest, EvaluationResult } from './evaluation';
 import { ExplainRequest, ExplanationResult } from './explanations';
 import { RobustnessRequest, RobustnessResult } from './robustness';
 import { SpectraRequest, SpectraResult } from './spectra';
-import { StudyPlan, StudyRunResult } from './study-plan';
+import { StudyPlan, StudyRunResult, StudyWarning } from './study-plan';
 import { TrainingResult, TrainingSpec } from './training';
 import { StudyFolderPath, userPath } from './user-path';
+import { StandinRequest, StandinResult } from './weights';
 
 /** The study report as a job: where to write it and whether image ids may appear. */
 export const ReportRequest = z
@@ -181,6 +182,16 @@ export const JOB_KINDS = {
     study: { required: 'A study' },
     engine: true,
   },
+  /** Demo stand-ins for the IFI weights, derived in the study from the synthetic texture set as `study --demo` does (not ImageNet). */
+  'weights.standin': {
+    params: StandinRequest,
+    result: StandinResult,
+    title: 'Demo stand-in weights',
+    paramsLabel: 'stand-in request',
+    study: { required: 'Deriving demo stand-in weights' },
+    defaultParams: true,
+    engine: true,
+  },
 } as const satisfies Record<string, JobKindSpec>;
 export type JobKind = keyof typeof JOB_KINDS;
 export const JobKindName = z.enum(Object.keys(JOB_KINDS) as [JobKind, ...JobKind[]]);
@@ -242,7 +253,22 @@ export const JobState = z.object({
   result: z.unknown().nullable(),
   /** Last lines the job logged (the full log is in the job's folder). */
   log: z.array(z.string()),
+  /**
+   * What a succeeded job did not do (a whole study's blocked, failed or skipped items), from its result: a job with warnings
+   * finished with warnings, not cleanly. Absent or empty: none.
+   */
+  warnings: z.array(StudyWarning).optional(),
 });
 export type JobState = z.infer<typeof JobState>;
+
+export const JobWarning = StudyWarning;
+export type JobWarning = StudyWarning;
+
+/** The warnings a job result carries (a `warnings` list of {item, reason, fix}); none for other results. */
+export function resultWarnings(result: unknown): JobWarning[] {
+  if (result === null || typeof result !== 'object' || !('warnings' in result)) return [];
+  const parsed = z.array(StudyWarning).safeParse((result as { warnings: unknown }).warnings);
+  return parsed.success ? parsed.data : [];
+}
 
 export const JobId = z.object({ id: z.string().min(1).max(100) }).strict();

@@ -80,6 +80,20 @@ export const StudyPlan = z
 export type StudyPlanInput = z.input<typeof StudyPlan>;
 export type StudyPlan = z.output<typeof StudyPlan>;
 
+/**
+ * Something a whole study did not do (a blocked, invalid or failed run, an analysis without its runs):
+ * what, why, and the action that fixes it, in the words of the app. A study with warnings finished
+ * with warnings, never plainly.
+ */
+export const StudyWarning = z
+  .object({
+    item: z.string().describe('What was not done, e.g. "run ifi-fs-f1-s0" or "spectra"'),
+    reason: z.string().describe('Why it was not done'),
+    fix: z.string().describe('The action that fixes it'),
+  })
+  .strict();
+export type StudyWarning = z.infer<typeof StudyWarning>;
+
 /** What running a study plan did (job kind study.run, `funduslab study --json`). */
 export const StudyRunResult = z
   .object({
@@ -102,6 +116,7 @@ export const StudyRunResult = z
     explanations: z.array(z.string()),
     report: z.object({ pdf: z.string(), pages: z.number().int() }).strict().nullable(),
     skipped: z.array(z.object({ step: z.string(), reason: z.string() }).strict()),
+    warnings: z.array(StudyWarning).describe('Everything the study did not do, with its reason and fix; empty when it finished cleanly'),
     seconds: z.number(),
   })
   .strict();

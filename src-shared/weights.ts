@@ -57,3 +57,32 @@ export const WeightsInspectRequest = z
       .optional(),
   })
   .strict();
+
+/**
+ * The demo stand-ins for the IFI weights, derived in the study as `funduslab study --demo` derives them (job kind
+ * `weights.standin`): from FundusLab's synthetic texture set, NOT ImageNet, and labelled so in the files and the report.
+ */
+export const StandinRequest = z
+  .object({
+    arch: z
+      .string()
+      .min(1)
+      .max(100)
+      .default('resnet18-w8')
+      .describe("Architecture of the stand-ins (the grid's, so they load into its runs)"),
+    inputSize: z.number().int().min(16).max(1024).default(64).describe('Input size the stand-ins are trained at'),
+    scale: z.enum(['demo', 'tiny']).default('demo').describe("demo: the demo study's sizes; tiny: the smallest (tests)"),
+  })
+  .strict();
+export type StandinRequest = z.output<typeof StandinRequest>;
+export const StandinResult = z
+  .object({
+    imagenetWeights: z.string().describe('The "ImageNet" stand-in for IFI-FS (supervised on the textures)'),
+    mocoWeights: z.string().describe('The "MoCo v2 ImageNet" stand-in for IFI-CL (MoCo v2 on the textures)'),
+    images: z.number().int(),
+    classes: z.number().int(),
+    supervisedAccuracy: z.number(),
+    mocoFinalLoss: z.number().nullable(),
+  })
+  .strict();
+export type StandinResult = z.infer<typeof StandinResult>;

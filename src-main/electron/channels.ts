@@ -55,6 +55,7 @@ export const PRELOAD_CHANNELS = [
   'trash.list',
   'trash.restore',
   'trash.empty',
+  'files.list',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

@@ -30,6 +30,7 @@ import { StudyService } from '../services/study-folder/study-service';
 import { STUDY_FOLDERS } from '../services/study-folder/layout';
 import { refuseSystemLocation, withFsDeadline } from '../fs/user-fs';
 import { trashDelete, trashEmpty, trashList, trashRestore } from '../services/study-folder/trash';
+import { listFiles } from '../services/files/list-files';
 
 /** Native dialogs; null where the host has none (browser mode). */
 export interface Dialogs {
@@ -240,6 +241,8 @@ export function composeApp(options: HostOptions): ComposedApp {
       return trashRestore(studyPath, entry);
     },
     'trash.empty': ({ studyPath, entry }) => trashEmpty(studyPath, entry),
+    // ---- Server-side file browser ----
+    'files.list': ({ path: folder, hidden }) => listFiles(folder, { hidden }),
   };
 
   let shutdownPromise: Promise<void> | null = null;

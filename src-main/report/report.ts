@@ -149,7 +149,7 @@ export async function buildReport(studyPath: string, opts: ReportOptions, ctx: J
   await robustnessSection(r);
   await explanationsSection(r);
   throwIfCancelled(ctx);
-  limitationsSection(r);
+  await limitationsSection(r);
   await appendixSection(r);
 
   ctx.progress(9, 10, 'Writing the files');

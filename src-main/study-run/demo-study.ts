@@ -13,7 +13,9 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import type { StudyPlanInput } from '../../src-shared/study-plan';
 import { STRATEGY_ORDER } from '../../src-shared/training';
-import { writeDemoData } from '../services/demo';
+import { writeDemoData, writeTextureSet } from '../services/demo';
+import type { StandinRequest } from '../../src-shared/weights';
+import { standinLayout } from '../services/study-folder/layout';
 import { DEMO_DATASET_ID, DEMO_IDRID_DATASET_ID, DEMO_MOCO } from '../services/demo/study-demo';
 import type { JobContext } from '../job-context';
 import { deriveStandinWeights, type StandinResult } from '../services/demo/standin';
@@ -190,4 +192,36 @@ export async function runDemoStudy(
   };
   const outcome = await runStudy(demoPlan(out, scale, weights, arch), ctx, runOpts);
   return { ...outcome, standin };
+}
+
+/**
+ * The demo stand-ins for the IFI weights of a study of the app (job kind `weights.standin`, the wizard's "Use demo stand-in
+ * weights"), derived exactly as the demo study derives them: the same synthetic texture set (seed 1, 64-px textures, the
+ * scale's count per class) and the scale's epochs, for the grid's architecture and input size so the IFI runs load them.
+ * The texture set goes to `<study>/demo-data/textures/`, the weights to `<study>/standin-weights/<arch>-<size>-<scale>/`;
+ * a second call reuses both.
+ */
+export async function deriveStudyStandins(studyPath: string, req: StandinRequest, ctx: JobContext): Promise<StandinResult> {
+  const scale = SCALES[req.scale];
+  const files = standinLayout(studyPath, req);
+  ctx.log('Deriving demo stand-ins for the pretrained IFI weights from the synthetic texture set (not ImageNet).');
+  if (!existsSync(files.texturesComplete)) {
+    await fsp.rm(files.textures, { recursive: true, force: true });
+    ctx.progress(0, 1, 'Generating the synthetic texture set');
+    await writeTextureSet(path.dirname(files.textures), { perClass: scale.texturesPerClass, size: 64, seed: 1 }, (d, t, m) =>
+      ctx.progress(d, t, `Texture set: ${m}`),
+    );
+    await fsp.writeFile(files.texturesComplete, new Date().toISOString() + '\n');
+  }
+  return deriveStandinWeights(
+    {
+      texturesDir: files.textures,
+      outDir: files.dir,
+      arch: req.arch,
+      inputSize: req.inputSize,
+      supervisedEpochs: scale.standinEpochs.supervised,
+      mocoEpochs: scale.standinEpochs.moco,
+    },
+    ctx,
+  );
 }

@@ -3,13 +3,16 @@
  * spectra, robustness, explanations, report — each step skipping what is already done, so an
  * interrupted study resumes where it stopped (a training run resumes from its last checkpoint).
  * A failing training run is reported and the rest continues; analyses that need a missing run say
- * so in the log and are skipped.
+ * so in the log and are skipped. Everything not done (blocked, invalid or failed runs, analyses
+ * without their runs) becomes a warning with its reason and the action that fixes it: a study with
+ * warnings finished with warnings, never plainly.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseOrThrow } from '../../src-shared/errors';
 import type { RobustnessRequestInput } from '../../src-shared/robustness';
-import { StudyPlan, type StudyPlanInput, type StudyRunResult } from '../../src-shared/study-plan';
+import { StudyPlan, type StudyPlanInput, type StudyRunResult, type StudyWarning } from '../../src-shared/study-plan';
+import type { GridCell } from '../../src-shared/grid';
 import type { TrainingStrategy } from '../../src-shared/training';
 import { runRobustness, robustnessName } from '../analysis/robustness/service';
 import { runSpectra, spectraName } from '../analysis/spectra/service';
@@ -41,6 +44,8 @@ export interface StudyOutcome {
   explanations: string[];
   report: ReportResult | null;
   skipped: { step: StudyStep; reason: string }[];
+  /** Everything this call did not do, with reason and fix (empty: the study finished cleanly). */
+  warnings: StudyWarning[];
   seconds: number;
 }
 
@@ -51,6 +56,31 @@ export interface RunStudyOptions {
   until?: StudyStep;
   /** Date printed on the report. */
   reportDate?: Date;
+}
+
+/** What fixes a run that could not be trained, in the words of the app. */
+export function cellFix(cell: Pick<GridCell, 'strategy' | 'status' | 'reason'>): string {
+  if (cell.status === 'blocked' && cell.strategy === 'IFI-FS')
+    return "Choose ImageNet weights (a torchvision ResNet50 .pth file) in the study wizard's Weights step, or use demo stand-in weights; then run the study again";
+  if (cell.status === 'blocked' && cell.strategy === 'IFI-CL')
+    return "Choose the MoCo v2 checkpoint (moco_v2_800ep_pretrain.pth.tar) in the study wizard's Weights step, or use demo stand-in weights; then run the study again";
+  if (cell.reason?.includes('exists with other settings'))
+    return 'Delete the old run, or change the grid back to the settings it was trained with; then run the study again';
+  return 'Correct this setting in the study wizard, then run the study again';
+}
+
+/** The warnings of an analysis that needs one finished run per strategy at a fraction and seed. */
+function analysisWarnings(
+  item: string,
+  chosen: readonly RunInfo[],
+  strategies: readonly TrainingStrategy[],
+  fraction: number,
+  seed: number,
+): StudyWarning[] {
+  const missing = strategies.filter((s) => !chosen.some((r) => r.spec.strategy === s));
+  const fix = `Train the missing run (see the run warnings), or choose another label fraction and seed for ${item} in the study wizard; then run the study again`;
+  if (chosen.length === 0) return [{ item, reason: `no finished run at fraction ${fraction}, seed ${seed}`, fix }];
+  return missing.map((s) => ({ item: `${item} of ${s}`, reason: `no finished ${s} run at fraction ${fraction}, seed ${seed}`, fix }));
 }
 
 /** The finished runs used by an analysis: one per strategy of the grid at the chosen fraction and seed. */
@@ -75,6 +105,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     explanations: [],
     report: null,
     skipped: [],
+    warnings: [],
     seconds: 0,
   };
   const stepIndex = (s: StudyStep) => STUDY_STEPS.indexOf(s);
@@ -109,8 +140,10 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
 
   // 2–3. The grid, then every runnable run (unfinished ones resume).
   const view = await saveGrid(study, plan.grid);
-  for (const c of view.cells.filter((c) => c.status === 'blocked' || c.status === 'invalid'))
+  for (const c of view.cells.filter((c) => c.status === 'blocked' || c.status === 'invalid')) {
     out.skipped.push({ step: 'train', reason: `${c.runId}: ${c.reason}` });
+    out.warnings.push({ item: `run ${c.runId}`, reason: c.reason ?? c.status, fix: cellFix(c) });
+  }
   if (stop('train')) return finish();
   // The runs as one bar, the message naming the run being trained.
   let runProgress = item('train', 0, 1);
@@ -119,6 +152,12 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     runProgress = item('train', i, n, `run ${i + 1}/${n} ${cell.strategy} ${Math.round(cell.fraction * 100)} % seed ${cell.seed}: `);
     ctx.log(`Training run ${i + 1}/${n}: ${cell.runId}`);
   });
+  for (const r of out.runs.filter((r) => r.status === 'failed'))
+    out.warnings.push({
+      item: `run ${r.runId}`,
+      reason: `training failed: ${r.error?.message ?? 'unknown error'}`,
+      fix: "Open the run's log on the Training page, fix the cause, then run the study again (the run resumes from its last checkpoint)",
+    });
   if (stop('evaluate')) return finish();
 
   // 4. Evaluations of every finished run on every test set.
@@ -144,6 +183,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     const chosen = chooseRuns(runs, plan.grid.strategies, plan.spectra.fraction, plan.spectra.seed);
     if (chosen.length === 0)
       out.skipped.push({ step: 'spectra', reason: `no finished run at fraction ${plan.spectra.fraction}, seed ${plan.spectra.seed}` });
+    out.warnings.push(...analysisWarnings('spectra', chosen, plan.grid.strategies, plan.spectra.fraction, plan.spectra.seed));
     for (const [i, r] of chosen.entries()) {
       throwIfCancelled(ctx);
       const name = spectraName(r.runId, plan.spectra.datasetId);
@@ -161,6 +201,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   // 6. Robustness (all chosen runs together: they see the same corrupted images).
   if (plan.robustness) {
     const chosen = chooseRuns(runs, plan.grid.strategies, plan.robustness.fraction, plan.robustness.seed);
+    out.warnings.push(...analysisWarnings('robustness', chosen, plan.grid.strategies, plan.robustness.fraction, plan.robustness.seed));
     if (chosen.length === 0)
       out.skipped.push({
         step: 'robustness',
@@ -191,6 +232,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     const chosen = chooseRuns(runs, plan.grid.strategies, plan.explain.fraction, plan.explain.seed);
     if (chosen.length === 0)
       out.skipped.push({ step: 'explain', reason: `no finished run at fraction ${plan.explain.fraction}, seed ${plan.explain.seed}` });
+    out.warnings.push(...analysisWarnings('explanations', chosen, plan.grid.strategies, plan.explain.fraction, plan.explain.seed));
     for (const [i, r] of chosen.entries()) {
       throwIfCancelled(ctx);
       const name = explanationName(r.runId, plan.explain.datasetId);
@@ -218,7 +260,13 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
       sub('report'),
     );
   }
-  ctx.progress(STUDY_STEPS.length * 1000, STUDY_STEPS.length * 1000, 'Study finished');
+  const n = out.warnings.length;
+  ctx.progress(
+    STUDY_STEPS.length * 1000,
+    STUDY_STEPS.length * 1000,
+    n > 0 ? `Study finished with ${n} warning${n === 1 ? '' : 's'}` : 'Study finished',
+  );
+  for (const w of out.warnings) ctx.log(`Warning: ${w.item}: ${w.reason}. Fix: ${w.fix}`);
   return finish();
 }
 
@@ -238,6 +286,7 @@ export function studyRunResult(o: StudyOutcome): StudyRunResult {
     explanations: o.explanations,
     report: o.report ? { pdf: o.report.pdf, pages: o.report.pages } : null,
     skipped: o.skipped,
+    warnings: o.warnings,
     seconds: o.seconds,
   };
 }

@@ -14,6 +14,7 @@ import { runSpectra } from '../analysis/spectra/service';
 import { buildReport } from '../report/report';
 import { assertReportOutFree } from '../report/out-file';
 import { runStudy, studyRunResult } from '../study-run/run-study';
+import { deriveStudyStandins } from '../study-run/demo-study';
 import path from 'node:path';
 import { runTraining } from '../services/training';
 import { SelfTestParams } from '../../src-shared/engine';
@@ -79,6 +80,7 @@ const handlers: { [K in JobKind]: JobHandler<K> } = {
       }),
     );
   },
+  'weights.standin': (params, ctx) => deriveStudyStandins(ctx.studyPath, params, ctx),
 };
 
 /**

@@ -1,10 +1,12 @@
 /**
  * End to end in headless Chromium through the HTTP bridge: the Models page inspects the committed
  * golden weight files (made by PyTorch) in a worker and shows what an import would do; a pickle
- * that would run code is refused with the reader's message and the page stays usable.
+ * that would run code is refused with the reader's message and the page stays usable. Browse opens
+ * the server's file browser (browser mode has no native dialog): it lists folders and weights files
+ * only, and the file chosen there is the one inspected (not the path the field held before).
  * Screenshots: test-artifacts/e2e/models-*.png.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -49,13 +51,14 @@ describe.runIf(enabled)('Models (pretrained weights) in a browser through the HT
 
   afterAll(async () => session?.close());
 
-  it('opens the Models page: two pickers, no Browse button in browser mode', async () => {
+  it('opens the Models page: two pickers, each with Browse (the server-side file browser in browser mode)', async () => {
     await page.goto(app.url);
     await page.getByTestId('nav-models').click();
     await page.getByRole('heading', { name: 'Pretrained weights', level: 1 }).waitFor();
     await page.getByTestId('weights-fs').waitFor();
     await page.getByTestId('weights-cl').waitFor();
-    expect(await page.getByTestId('weights-fs-browse').count()).toBe(0);
+    expect(await page.getByTestId('weights-fs-browse').count()).toBe(1);
+    expect(await page.getByTestId('weights-cl-browse').count()).toBe(1);
     expect(await page.getByTestId('weights-fs-inspect').isDisabled()).toBe(true);
     await shot('01-empty');
   });
@@ -132,6 +135,48 @@ describe.runIf(enabled)('Models (pretrained weights) in a browser through the HT
     await page.getByTestId('nav-models').click();
     expect(await page.getByTestId('weights-cl-plan').count()).toBe(1);
     expect(await page.getByTestId('weights-fs-path').inputValue()).toContain('resnet50_w4.safetensors');
+  });
+
+  it('picks a weights file through the file browser: folders and weights files only, and the chosen file is inspected', async () => {
+    const folder = path.join(work, 'downloads');
+    mkdirSync(path.join(folder, 'torchvision'), { recursive: true });
+    copyFileSync(path.join(GOLDEN, 'resnet18_w4.pt'), path.join(folder, 'torchvision', 'resnet18_w4.pth'));
+    writeFileSync(path.join(folder, 'torchvision', 'README.txt'), 'not weights');
+    writeFileSync(path.join(folder, 'photo.jpg'), 'not weights');
+    await chooseTarget('fs', 'resnet18-w4');
+    // The field holds another (missing) file: Browse must inspect the file chosen, not this one.
+    await page.getByTestId('weights-fs-path').fill(path.join(work, 'old-choice.pth'));
+    await page.getByTestId('weights-fs-browse').click();
+    await page.getByTestId('file-browser').waitFor();
+    await page.getByTestId('file-browser-folder').fill(folder);
+    await page.getByTestId('file-browser-go').click();
+    const entries = page.getByTestId('file-browser-entry');
+    await page.locator('[data-testid="file-browser-entry"][data-name="torchvision"]').waitFor();
+    expect(await entries.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-kind')}:${e.getAttribute('data-name')}`))).toEqual([
+      'dir:torchvision',
+    ]);
+    await page.locator('[data-testid="file-browser-entry"][data-name="torchvision"]').click();
+    await page.locator('[data-testid="file-browser-entry"][data-name="resnet18_w4.pth"]').waitFor();
+    expect(await entries.evaluateAll((els) => els.map((e) => `${e.getAttribute('data-kind')}:${e.getAttribute('data-name')}`))).toEqual([
+      'file:resnet18_w4.pth',
+    ]);
+    await page.locator('[data-testid="file-browser-entry"][data-name="resnet18_w4.pth"]').click();
+    await shot('07-file-browser');
+    await page.getByTestId('file-browser-choose').click();
+    await page.getByTestId('file-browser').waitFor({ state: 'detached' });
+    const chosen = path.join(folder, 'torchvision', 'resnet18_w4.pth');
+    expect(await page.getByTestId('weights-fs-path').inputValue()).toBe(chosen);
+    await page.locator('[data-testid="weights-fs"]:is([data-status="done"], [data-status="error"])').waitFor({ timeout: 60_000 });
+    expect(await page.getByTestId('weights-fs-error').count()).toBe(0);
+    expect(await text('weights-fs-summary')).toMatch(/resnet18-w4 · basic blocks · base width 4 · 5 classes/);
+    // Up goes to the parent folder.
+    await page.getByTestId('weights-fs-browse').click();
+    await page.locator('[data-testid="file-browser-entry"][data-name="resnet18_w4.pth"]').waitFor();
+    await page.getByTestId('file-browser-up').click();
+    await page.locator('[data-testid="file-browser-entry"][data-name="torchvision"]').waitFor();
+    expect(await page.getByTestId('file-browser-folder').inputValue()).toBe(folder);
+    await page.keyboard.press('Escape');
+    await page.getByTestId('file-browser').waitFor({ state: 'detached' });
   });
 
   it('logged no console errors', () => {

@@ -173,6 +173,12 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await page.getByTestId('grid-next').click();
     await page.getByTestId('weights-fs').waitFor();
     expect(await text('grid-weights-warning')).toMatch(/No ImageNet weights file: the IFI-FS runs will be blocked/);
+    // Which published files work, and the other ways to fill the field: Browse (the file browser in browser mode) and the stand-ins.
+    expect(await text('weights-published')).toMatch(
+      /resnet50-0676ba61\.pth[\s\S]*moco_v2_800ep_pretrain\.pth\.tar[\s\S]*FundusLab itself never downloads anything/,
+    );
+    expect(await page.getByTestId('weights-fs-browse').isEnabled()).toBe(true);
+    expect(await text('weights-standin')).toBe('Use demo stand-in weights');
     await shot('11-wizard-weights');
     await page.getByTestId('grid-next').click();
     await page.getByTestId('grid-next').click(); // compute

@@ -3,7 +3,9 @@
  *   — the demo study on the embedded synthetic data, from data generation to the PDF report.
  * `funduslab study <study.json> [--until step] [--json]` — a study plan of your own
  *   (src-shared/study-plan.ts): import, grid, evaluations, analyses, report.
- * Both resume when run again. Progress on stderr.
+ * Both resume when run again. Progress on stderr. A study that did not do everything (blocked, invalid
+ * or failed runs, analyses without their runs) prints each warning with its fix at the end.
+ * Exit codes: 0 finished cleanly; 1 a run failed (or an error); 3 finished with warnings (STUDY_WARNINGS_EXIT).
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -17,6 +19,9 @@ import { withStudyLock } from '../../services/study-folder/lock';
 
 export const STUDY_USAGE =
   'funduslab study --demo --out <dir> [--imagenet-weights <file>] [--moco-weights <file>] [--arch resnet18-w8]  |  funduslab study <study.json> [--until <step>]';
+
+/** Exit code of `funduslab study` when the study finished with warnings (nothing failed, but something was not done). */
+export const STUDY_WARNINGS_EXIT = 3;
 
 export async function runStudyCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -81,13 +86,19 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
         `Study ${outcome.study} finished in ${((Date.now() - started) / 60000).toFixed(1)} min`,
         `  runs trained this time: ${outcome.runs.length}${failed.length ? ` (${failed.length} failed: ${failed.map((f) => f.runId).join(', ')})` : ''}`,
         `  evaluations: ${outcome.evaluations.length} · spectra: ${outcome.spectra.length} · robustness: ${outcome.robustness ? 1 : 0} · explanations: ${outcome.explanations.length}`,
-        ...outcome.skipped.map((s) => `  skipped (${s.step}): ${s.reason}`),
         outcome.report
           ? `  report: ${outcome.report.pdf} (${outcome.report.pages} pages; figures and tables in ${outcome.report.assetsDir})`
           : '  report: not written',
+        ...(outcome.warnings.length > 0
+          ? [
+              `Finished with ${outcome.warnings.length} warning${outcome.warnings.length === 1 ? '' : 's'}:`,
+              ...outcome.warnings.flatMap((w) => [`  ${w.item}: ${w.reason}`, `    fix: ${w.fix}`]),
+            ]
+          : []),
       ].join('\n') + '\n',
     );
   }
-  return outcome.runs.some((r) => r.status === 'failed') ? 1 : 0;
+  if (outcome.runs.some((r) => r.status === 'failed')) return 1;
+  return outcome.warnings.length > 0 ? STUDY_WARNINGS_EXIT : 0;
 }
 export { runStudyCommand as runStudy };

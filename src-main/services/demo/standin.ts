@@ -23,7 +23,7 @@ import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';
 import { AdamW, namedGradients } from '../../engine/optim/adamw';
 import { modelTensors } from '../../engine/weights/export';
-import { writeSafetensors } from '../../engine/weights/safetensors';
+import { readSafetensors, writeSafetensors } from '../../engine/weights/safetensors';
 import { mulberry32 } from '../../random/prng';
 import { parseCsv, columnIndex } from '../datasets/csv';
 import { shuffle } from '../datasets/splits';
@@ -114,8 +114,9 @@ export async function deriveStandinWeights(o: StandinOptions, ctx: JobContext): 
   const moco = await runPretraining(spec, o.outDir, ctx, { items, dir: path.join(o.outDir, 'moco') });
   const mocoWeights = path.join(o.outDir, 'moco-standin.safetensors');
   if (!existsSync(mocoWeights)) {
-    const bytes = await fsp.readFile(moco.summary.encoderPath);
-    await writeFileAtomic(mocoWeights, bytes);
+    // The pretrained encoder, saying in its metadata what it is (as the supervised stand-in does).
+    const encoder = readSafetensors(await fsp.readFile(moco.summary.encoderPath), moco.summary.encoderPath);
+    await writeFileAtomic(mocoWeights, writeSafetensors(encoder.tensors, { ...encoder.metadata, standin: STANDIN_NOTE }));
   }
   return { imagenetWeights, mocoWeights, images: items.length, classes, supervisedAccuracy, mocoFinalLoss: moco.summary.finalLoss };
 }

@@ -9,7 +9,7 @@ import { appendFileSync, promises as fsp, readdirSync, readFileSync, mkdirSync }
 import path from 'node:path';
 import type { BackendPreference } from '../../../src-shared/engine';
 import { AppError, type ErrorPayload } from '../../../src-shared/errors';
-import { JOB_KINDS, JobState, TERMINAL_JOB_STATUSES, type JobRequest } from '../../../src-shared/jobs';
+import { JOB_KINDS, JobState, TERMINAL_JOB_STATUSES, resultWarnings, type JobRequest } from '../../../src-shared/jobs';
 import { writeFileAtomicSync, writeJsonAtomic } from '../../fs/atomic';
 import type { Logger } from '../log';
 import type { WorkerHandle, WorkerLauncher } from './launcher';
@@ -307,7 +307,19 @@ export class JobService {
     if (status === 'succeeded') job.progress = { ...job.progress, done: job.progress.total, etaSeconds: 0, message: 'Done' };
     job.result = outcome.result ?? null;
     job.error = outcome.error ? { code: outcome.error.code, message: outcome.error.message } : null;
-    this.appendLog(id, status === 'succeeded' ? 'succeeded' : `${status}: ${job.error?.message ?? ''}`);
+    // A result that lists what it did not do (a whole study's skipped items) finishes with warnings.
+    const warnings = resultWarnings(job.result);
+    if (warnings.length > 0) job.warnings = warnings;
+    if (status === 'succeeded' && warnings.length > 0)
+      job.progress = { ...job.progress, message: `Finished with ${warnings.length} warning${warnings.length === 1 ? '' : 's'}` };
+    this.appendLog(
+      id,
+      status === 'succeeded'
+        ? warnings.length > 0
+          ? `succeeded with ${warnings.length} warning(s): ${warnings.map((w) => `${w.item}: ${w.reason}`).join('; ')}`
+          : 'succeeded'
+        : `${status}: ${job.error?.message ?? ''}`,
+    );
     await this.persist(job);
     this.options.onUpdate(structuredClone(job));
   }

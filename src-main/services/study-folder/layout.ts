@@ -17,8 +17,9 @@
  *   explanations/<run>__<dataset>/           result.json, heatmaps
  *   reports/              report-<time>.pdf and its <name>-assets/ folder
  *   jobs/                 <job-id>.json, <job-id>.log
- *   demo-data/            the synthetic demo data the app generates into the study
+ *   demo-data/            the synthetic demo data the app generates into the study (textures/: the stand-ins' texture set)
  *   .trash/<time>/        deleted items at their path inside the study, and trash-entry.json
+ *   standin-weights/<arch>-<size>-<scale>/   demo stand-ins for the IFI weights (job kind weights.standin)
  * ```
  */
 import path from 'node:path';
@@ -249,5 +250,26 @@ export function trashLayout(studyPath: string): { root: string; entry(id: string
   return {
     root,
     entry: (id) => ({ dir: path.join(root, id), manifest: path.join(root, id, TRASH_MANIFEST_FILE) }),
+  };
+}
+
+// ---- Demo stand-in weights derived in the study (job kind weights.standin) ----
+/** Where the demo stand-ins for the IFI weights of one architecture, input size and scale live, and the texture set they come from. */
+export interface StandinLayout {
+  /** `<study>/standin-weights/<arch>-<size>-<scale>/`: the two weight files and the MoCo pretraining's checkpoints. */
+  dir: string;
+  /** `<study>/demo-data/textures/`: the synthetic texture set (written by writeTextureSet into demo-data/). */
+  textures: string;
+  /** Written once the texture set is complete. */
+  texturesComplete: string;
+}
+
+export function standinLayout(studyPath: string, key: { arch: string; inputSize: number; scale: string }): StandinLayout {
+  const study = studyLayout(studyPath);
+  const textures = path.join(study.folder('demoData'), 'textures');
+  return {
+    dir: path.join(study.root, 'standin-weights', `${key.arch}-${key.inputSize}-${key.scale}`),
+    textures,
+    texturesComplete: path.join(textures, '.complete'),
   };
 }

@@ -35,11 +35,25 @@ export function JobCard({ job, createdLabel, onCancel, onRetry }: Props) {
     }
   }
 
+  const warned = job.warnings.length > 0;
   const progressColor =
-    job.status === 'failed' ? 'error' : job.status === 'succeeded' ? 'success' : job.status === 'interrupted' ? 'warning' : 'primary';
+    job.status === 'failed'
+      ? 'error'
+      : warned || job.status === 'interrupted'
+        ? 'warning'
+        : job.status === 'succeeded'
+          ? 'success'
+          : 'primary';
 
   return (
-    <Card component="article" aria-labelledby={titleId} data-testid="job-card" data-job-id={job.id} data-status={job.status}>
+    <Card
+      component="article"
+      aria-labelledby={titleId}
+      data-testid="job-card"
+      data-job-id={job.id}
+      data-status={job.status}
+      data-warnings={job.warnings.length}
+    >
       <CardContent sx={{ '&:last-child': { pb: 2 } }}>
         <Box sx={{ display: 'flex', alignItems: 'center', gap: 1.5, flexWrap: 'wrap' }}>
           <Typography variant="h3" component="h2" id={titleId} sx={{ minWidth: 0, overflowWrap: 'anywhere' }}>
@@ -111,6 +125,27 @@ export function JobCard({ job, createdLabel, onCancel, onRetry }: Props) {
         {job.error ? (
           <Alert severity={job.status === 'failed' ? 'error' : 'warning'} sx={{ mt: 1.5 }}>
             {job.error}
+          </Alert>
+        ) : null}
+
+        {warned ? (
+          <Alert severity="warning" sx={{ mt: 1.5 }} data-testid="job-warnings">
+            <Typography variant="body2" sx={{ fontWeight: 600 }}>
+              Finished with {job.warnings.length === 1 ? '1 warning' : `${job.warnings.length} warnings`}: not everything was done
+            </Typography>
+            <Box component="ul" sx={{ m: 0, mt: 0.5, pl: 2.5 }}>
+              {job.warnings.map((w) => (
+                <li key={`${w.item}: ${w.reason}`} data-testid="job-warning">
+                  <Box component="span" sx={{ fontWeight: 600 }}>
+                    {w.item}
+                  </Box>
+                  : {w.reason}.{' '}
+                  <Box component="span" sx={{ fontStyle: 'italic' }}>
+                    Fix: {w.fix}.
+                  </Box>
+                </li>
+              ))}
+            </Box>
           </Alert>
         ) : null}
 

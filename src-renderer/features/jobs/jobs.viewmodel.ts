@@ -2,7 +2,7 @@
  * Everything the Jobs views show, derived from JobState by pure functions (no React, no DOM):
  * status colours and labels, progress, ETA text, ordering, and how live updates merge into the list.
  */
-import type { JobState, JobStatus } from '../../../src-shared/jobs';
+import type { JobState, JobStatus, JobWarning } from '../../../src-shared/jobs';
 import { formatDuration } from '../../shared/format.viewmodel';
 import type { StatusColor } from '../../shared/status';
 
@@ -23,6 +23,16 @@ export function statusLabel(status: JobStatus): string {
 
 export function statusColor(status: JobStatus): StatusColor {
   return STATUS[status].color;
+}
+
+/** What a succeeded job did not do (a whole study's blocked, failed or skipped items); empty for any other job. */
+export function jobWarnings(job: Pick<JobState, 'status' | 'warnings'>): JobWarning[] {
+  return job.status === 'succeeded' ? (job.warnings ?? []) : [];
+}
+
+/** `1 warning`, `3 warnings`. */
+export function warningCount(n: number): string {
+  return `${n} warning${n === 1 ? '' : 's'}`;
 }
 
 export function isActive(status: JobStatus): boolean {
@@ -130,6 +140,8 @@ export interface JobViewModel {
   /** `Resume` for an interrupted job (it continues from its last checkpoint), else `Retry`. */
   retryLabel: string;
   log: string[];
+  /** A succeeded job's warnings (shown amber, "Finished with warnings", never as a plain success), each with reason and fix. */
+  warnings: JobWarning[];
 }
 
 /** Job kinds that resume from their own checkpoints when run again. */
@@ -154,8 +166,16 @@ export interface JobNotice {
 export function endNotice(previous: Pick<JobState, 'status'> | undefined, next: JobState): JobNotice | null {
   if (!previous || !isActive(previous.status) || isActive(next.status)) return null;
   switch (next.status) {
-    case 'succeeded':
+    case 'succeeded': {
+      const warnings = jobWarnings(next);
+      if (warnings.length > 0)
+        return {
+          jobId: next.id,
+          severity: 'warning',
+          text: `${next.kind === 'study.run' ? 'Study' : next.title} finished with ${warningCount(warnings.length)}: see the Jobs page for what was not done and how to fix it`,
+        };
       return { jobId: next.id, severity: 'success', text: `${next.title} finished` };
+    }
     case 'failed':
       return { jobId: next.id, severity: 'error', text: `${next.title} failed${next.error ? `: ${next.error.message}` : ''}` };
     case 'cancelled':
@@ -182,12 +202,13 @@ export function jobViewModel(job: JobState, now: number): JobViewModel {
     if (text) elapsed = ended !== null && Number.isFinite(ended) ? `took ${text}` : `running for ${text}`;
   }
   const eta = job.status === 'running' ? formatEta(job.progress.etaSeconds) : null;
+  const warnings = jobWarnings(job);
   return {
     id: job.id,
     title: job.title,
     status: job.status,
-    statusLabel: statusLabel(job.status),
-    statusColor: statusColor(job.status),
+    statusLabel: warnings.length > 0 ? 'Finished with warnings' : statusLabel(job.status),
+    statusColor: warnings.length > 0 ? 'warning' : statusColor(job.status),
     percent: progressPercent(job),
     showProgress: job.status === 'running' || job.status === 'succeeded' || job.progress.done > 0,
     counts: `${formatCount(job.progress.done)} / ${formatCount(job.progress.total)}`,
@@ -200,5 +221,6 @@ export function jobViewModel(job: JobState, now: number): JobViewModel {
     canRetry: canRetry(job.status),
     retryLabel: retryLabel(job),
     log: job.log,
+    warnings,
   };
 }

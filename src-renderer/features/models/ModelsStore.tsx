@@ -21,7 +21,8 @@ export interface SlotState {
 interface ModelsValue {
   slots: Record<WeightsSlot, SlotState>;
   update(slot: WeightsSlot, patch: Partial<Pick<SlotState, 'path' | 'target' | 'classes'>>): void;
-  inspect(slot: WeightsSlot): void;
+  /** Inspects the slot's file: `path` when given (a file just chosen, not yet in the state), else the slot's path. */
+  inspect(slot: WeightsSlot, path?: string): void;
 }
 
 const INITIAL: SlotState = { path: '', target: DEFAULT_TARGET, classes: 5, status: 'idle', inspection: null, error: null };
@@ -39,8 +40,9 @@ export function ModelsProvider({ children }: { children: ReactNode }) {
   );
 
   const inspect = useCallback(
-    (slot: WeightsSlot) => {
-      const { path, classes } = slots[slot];
+    (slot: WeightsSlot, chosen?: string) => {
+      const { classes } = slots[slot];
+      const path = chosen ?? slots[slot].path;
       const id = ++requests.current[slot];
       set(slot, { status: 'inspecting', error: null });
       client.call('weights.inspect', { path: path.trim(), classes, archs: [...TARGET_ARCHS] }).then(

@@ -15,6 +15,10 @@ import { KeyValueList } from '../../shared/KeyValueList';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { FolderIcon } from '../../shared/icons';
 import { ImportPlanView } from './ImportPlanView';
+import { FileBrowserDialog } from './FileBrowserDialog';
+import { STANDIN_LABEL, browserStart, isStandinPath } from './weights-files.viewmodel';
+import Chip from '@mui/material/Chip';
+import { useStudy } from '../study/StudyStore';
 import {
   SLOTS,
   TARGET_ARCHS,
@@ -29,7 +33,10 @@ import {
 } from './models.viewmodel';
 import { useModels } from './ModelsStore';
 
-/** One weights file: its path (typed, or picked in the desktop app), Inspect, and what an import would do. */
+/**
+ * One weights file: its path (typed, or chosen with Browse — the native dialog in the desktop app, the server's file browser in
+ * browser mode), Inspect, and what an import would do. A demo stand-in is labelled as such.
+ */
 export function WeightsPickerCard({ slot }: { slot: WeightsSlot }) {
   const { slots, update, inspect } = useModels();
   const client = useClient();
@@ -37,17 +44,26 @@ export function WeightsPickerCard({ slot }: { slot: WeightsSlot }) {
   const state = slots[slot];
   const meta = SLOTS[slot];
   const [dialogError, setDialogError] = useState<string | null>(null);
+  const [browsing, setBrowsing] = useState(false);
+  const { openStudy } = useStudy();
   const busy = state.status === 'inspecting';
   const headingId = `weights-${slot}-title`;
 
+  /** A file chosen in either browser: into the field, then inspected (the chosen file, not the one the field held before). */
+  function choose(path: string) {
+    update(slot, { path });
+    inspect(slot, path);
+  }
+
   async function browse() {
     setDialogError(null);
+    if (!info.capabilities.fileDialog) {
+      setBrowsing(true);
+      return;
+    }
     try {
       const { path } = await client.call('dialog.pickFile', { title: meta.dialogTitle, filters: WEIGHT_FILE_FILTERS });
-      if (path) {
-        update(slot, { path });
-        inspect(slot);
-      }
+      if (path) choose(path);
     } catch (err) {
       setDialogError(errorMessage(err));
     }
@@ -86,19 +102,17 @@ export function WeightsPickerCard({ slot }: { slot: WeightsSlot }) {
             sx={{ flex: '1 1 420px', minWidth: 0 }}
             slotProps={{ htmlInput: { 'data-testid': `weights-${slot}-path`, style: { fontFamily: MONO_FONT } } }}
           />
-          {info.capabilities.fileDialog ? (
-            <Button
-              variant="outlined"
-              onClick={browse}
-              disabled={busy}
-              startIcon={<FolderIcon />}
-              sx={{ height: 40 }}
-              data-testid={`weights-${slot}-browse`}
-              aria-label={`Browse for the ${meta.title}`}
-            >
-              Browse…
-            </Button>
-          ) : null}
+          <Button
+            variant="outlined"
+            onClick={() => void browse()}
+            disabled={busy}
+            startIcon={<FolderIcon />}
+            sx={{ height: 40 }}
+            data-testid={`weights-${slot}-browse`}
+            aria-label={`Browse for the ${meta.title}`}
+          >
+            Browse…
+          </Button>
           <TextField
             select
             label="Target model"
@@ -125,6 +139,27 @@ export function WeightsPickerCard({ slot }: { slot: WeightsSlot }) {
             {busy ? 'Reading…' : 'Inspect'}
           </Button>
         </Box>
+        {isStandinPath(state.path) ? (
+          <Chip
+            color="warning"
+            variant="outlined"
+            size="small"
+            label={STANDIN_LABEL}
+            sx={{ mt: 1 }}
+            data-testid={`weights-${slot}-standin`}
+          />
+        ) : null}
+        {browsing ? (
+          <FileBrowserDialog
+            title={meta.dialogTitle}
+            start={browserStart(state.path, openStudy?.path ?? null, info.dataDir)}
+            onClose={() => setBrowsing(false)}
+            onChoose={(path) => {
+              setBrowsing(false);
+              choose(path);
+            }}
+          />
+        ) : null}
         {dialogError ? (
           <Alert severity="error" sx={{ mt: 2 }} onClose={() => setDialogError(null)}>
             {dialogError}

@@ -256,3 +256,40 @@ describe('end-of-job notices and resuming', () => {
     );
   });
 });
+
+describe('a job that finished with warnings', () => {
+  const warnings = [
+    {
+      item: 'run ifi-fs-resnet50-eyepacs-f1-s0',
+      reason: 'IFI-FS needs ImageNet weights',
+      fix: "Choose ImageNet weights in the study wizard's Weights step",
+    },
+    { item: 'spectra of IFI-FS', reason: 'no finished IFI-FS run at fraction 1, seed 0', fix: 'Train the missing run' },
+  ];
+  const now = Date.parse('2025-01-01T10:00:00Z');
+  const study = (over: Partial<JobState> = {}) =>
+    job({ id: 's', kind: 'study.run', title: 'Whole study', status: 'succeeded', warnings, ...over });
+
+  it('is amber, "Finished with warnings", never a plain success, and lists each item with reason and fix', () => {
+    const vm = jobViewModel(study(), now);
+    expect(vm.statusLabel).toBe('Finished with warnings');
+    expect(vm.statusColor).toBe('warning');
+    expect(vm.warnings).toEqual(warnings);
+    // Without warnings (absent or empty) the same job is a plain success.
+    for (const clean of [study({ warnings: undefined }), study({ warnings: [] })]) {
+      expect(jobViewModel(clean, now)).toMatchObject({ statusLabel: 'Succeeded', statusColor: 'success', warnings: [] });
+    }
+    // Warnings only count for a succeeded job.
+    expect(jobViewModel(study({ status: 'failed' }), now)).toMatchObject({ statusLabel: 'Failed', warnings: [] });
+  });
+
+  it('its notice says "Study finished with N warnings" as a warning, not "Whole study finished"', () => {
+    const running = study({ status: 'running', warnings: undefined });
+    const notice = endNotice(running, study());
+    expect(notice?.severity).toBe('warning');
+    expect(notice?.text).toMatch(/^Study finished with 2 warnings/);
+    expect(notice?.text).not.toMatch(/Whole study finished/);
+    expect(endNotice(running, study({ warnings: [warnings[0]!] }))?.text).toMatch(/^Study finished with 1 warning:/);
+    expect(endNotice(running, study({ warnings: [] }))).toEqual({ jobId: 's', severity: 'success', text: 'Whole study finished' });
+  });
+});

@@ -43,6 +43,7 @@ const VALID: Record<Channel, unknown> = {
     masks: ['MA', 'EX'],
   },
   'datasets.csvPreview': { path: '/tmp/labels.csv' },
+  'files.list': { path: '/tmp', hidden: false },
   'weights.inspect': { path: '/tmp/moco_v2_800ep_pretrain.pth.tar', classes: 5, archs: ['resnet50', 'resnet50-w16'] },
   'grid.get': { studyPath: '/tmp/study-a' },
   'grid.save': {

@@ -246,4 +246,19 @@ describe('JobService', () => {
     await service.waitFor(job.id);
     expect(readdirSync(path.join(study, 'jobs'))).toContain(`${job.id}.json`);
   });
+
+  it('a result listing warnings (a whole study that skipped items) finishes with those warnings on the job state and on disk', async () => {
+    const warning = { item: 'run ifi-fs-f1-s0', reason: 'IFI-FS needs ImageNet weights', fix: 'Choose ImageNet weights' };
+    const { dir, service } = setup((w) => {
+      w.emit({ type: 'result', value: { study: '/s', warnings: [warning] } });
+      w.exit(0);
+    });
+    const final = await service.waitFor((await service.submit(REQUEST)).id);
+    expect(final).toMatchObject({ status: 'succeeded', warnings: [warning], progress: { message: 'Finished with 1 warning' } });
+    expect(final.log.some((l) => l.includes('succeeded with 1 warning(s): run ifi-fs-f1-s0: IFI-FS needs ImageNet weights'))).toBe(true);
+    expect(JobState.parse(JSON.parse(readFileSync(path.join(dir, `${final.id}.json`), 'utf8'))).warnings).toEqual([warning]);
+    // A result without warnings leaves none.
+    const clean = setup(succeedInThreeSteps);
+    expect((await clean.service.waitFor((await clean.service.submit(REQUEST)).id)).warnings).toBeUndefined();
+  });
 });

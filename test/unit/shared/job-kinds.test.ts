@@ -17,6 +17,7 @@ const VALID: { [K in JobKind]: z.input<(typeof JOB_KINDS)[K]['params']> } = {
   'explain.run': { runId: 'iwne-fs-f1-s0', datasetId: 'demo' },
   'report.build': { revealImageIds: true },
   'study.run': { study: 'study', grid: { strategies: ['IWNE-FS'], fractions: [1], seeds: [0] } },
+  'weights.standin': { arch: 'resnet18-w8', inputSize: 32, scale: 'tiny' },
 };
 
 // The wire shape as it was written out by hand before it was generated from JOB_KINDS.
@@ -31,11 +32,13 @@ const STUDY_REQUIRED: JobKind[] = [
   'explain.run',
   'report.build',
   'study.run',
+  'weights.standin',
 ];
 const DEFAULT_PARAMS: Partial<Record<JobKind, unknown>> = {
   'engine.selftest': { size: 32, batch: 8, steps: 12 },
   'engine.benchmark': { arch: 'resnet50', inputSize: 224, batchSize: 16, steps: 2 },
   'dataset.demo': { patients: 60, testPatients: 20, idridImages: 6, inputSize: 64, seed: 1 },
+  'weights.standin': { arch: 'resnet18-w8', inputSize: 64, scale: 'demo' },
 };
 // What the worker says when a job has no study folder, and how it names refused parameters.
 const STUDY_REFUSAL: Partial<Record<JobKind, string>> = {
@@ -48,6 +51,7 @@ const STUDY_REFUSAL: Partial<Record<JobKind, string>> = {
   'explain.run': 'An explanation needs the study folder',
   'report.build': 'A report needs the study folder',
   'study.run': 'A study needs the study folder',
+  'weights.standin': 'Deriving demo stand-in weights needs the study folder',
 };
 const PARAMS_LABEL: Record<JobKind, string> = {
   'engine.selftest': 'self-test parameters',
@@ -61,6 +65,7 @@ const PARAMS_LABEL: Record<JobKind, string> = {
   'explain.run': 'explain request',
   'report.build': 'report request',
   'study.run': 'study plan',
+  'weights.standin': 'stand-in request',
 };
 const KINDS = Object.keys(VALID) as JobKind[];
 

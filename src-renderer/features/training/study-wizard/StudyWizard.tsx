@@ -321,7 +321,7 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
             />
           ) : null}
 
-          {step === 'weights' ? <WeightsStep form={full} errors={errors} /> : null}
+          {step === 'weights' ? <WeightsStep form={full} errors={errors} studyPath={studyPath} /> : null}
 
           {step === 'review' ? <ReviewStep form={full} analyses={analyses} datasets={datasets} config={benchConfig} /> : null}
         </Box>
