@@ -12,7 +12,7 @@ import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
 import { WeightsInspection, WeightsInspectRequest } from './weights';
-import { GridSpec, GridView, RunDetail } from './grid';
+import { GridSpec, GridView, RunDetail, RunSettings, RunStanding } from './grid';
 import { RunId } from './ids';
 import { EvaluationResult, StudyResults } from './evaluation';
 import { SpectraResult } from './spectra';
@@ -194,6 +194,10 @@ export const RunSummary = z
     /** best/ holds a selected model (what the analyses load). */
     hasModel: z.boolean(),
     bestValAuc: z.number().nullable(),
+    /** Epochs, lr, batch size and input size of the run. */
+    settings: RunSettings.optional(),
+    /** Current, or outdated with the settings that differ from the grid's (src-shared/grid.ts RunStanding). */
+    standing: RunStanding.optional(),
   })
   .strict();
 export type RunSummary = z.infer<typeof RunSummary>;

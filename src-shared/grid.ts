@@ -57,9 +57,52 @@ export type GridSpecInput = z.input<typeof GridSpec>;
 export const CellStatus = z
   .enum(['pending', 'partial', 'done', 'blocked', 'invalid'])
   .describe(
-    'pending: not started; partial: started (a checkpoint exists) but not finished; done: metrics.json written; blocked: cannot start (e.g. an IFI strategy without its weights file); invalid: the cell does not parse as a training spec',
+    'pending: not started; partial: started (a checkpoint exists) but not finished; done: metrics.json written; blocked: cannot start (e.g. an IFI strategy without its weights file); invalid: the cell does not parse as a training spec. A run folder trained with other settings never makes a cell invalid: the cell trains in a fresh folder (<id>-v2, …) and the old run is listed as outdated',
   );
 export type CellStatus = z.infer<typeof CellStatus>;
+
+/** The settings every run listing shows beside a run (from its resolved spec). */
+export const RunSettings = z
+  .object({
+    epochs: z.number().int().nonnegative(),
+    lr: z.number(),
+    batchSize: z.number().int().nonnegative(),
+    inputSize: z.number().int().nonnegative(),
+  })
+  .strict();
+export type RunSettings = z.infer<typeof RunSettings>;
+
+/**
+ * Whether a run still matches the current grid. A run is outdated when what trained it (its resolved
+ * spec, its dataset's content, its weights file) differs from what the grid gives its cell today;
+ * `reasons` names each difference ("epochs 1 → 6", "dataset content changed", "weights file changed").
+ * `identityComplete` is false for runs trained before FundusLab recorded identity.json: only their
+ * spec can be compared.
+ */
+export const RunStanding = z
+  .object({
+    outdated: z.boolean(),
+    reasons: z.array(z.string()),
+    identityComplete: z.boolean(),
+    note: z.string().nullable().describe('e.g. "identity incomplete (trained before identity tracking)"'),
+  })
+  .strict();
+export type RunStanding = z.infer<typeof RunStanding>;
+
+/** The note of a run without identity.json. */
+export const IDENTITY_INCOMPLETE_NOTE = 'identity incomplete (trained before identity tracking)';
+
+/** A run folder the grid has no cell for any more (another setting trained it): listed beside the cells. */
+export const GridOtherRun = z
+  .object({
+    ...RunIdentity.shape,
+    finished: z.boolean(),
+    bestValAuc: z.number().nullable(),
+    settings: RunSettings,
+    standing: RunStanding,
+  })
+  .strict();
+export type GridOtherRun = z.infer<typeof GridOtherRun>;
 
 export const GridCell = z
   .object({
@@ -70,11 +113,19 @@ export const GridCell = z
     epochsDone: z.number().int().nonnegative(),
     epochs: z.number().int().nonnegative(),
     bestValAuc: z.number().nullable(),
+    settings: RunSettings.optional().describe('epochs, lr, batch size and input size of the cell (absent when invalid)'),
+    note: z.string().nullable().optional().describe('e.g. the run folder reused from before identity tracking'),
   })
   .strict();
 export type GridCell = z.infer<typeof GridCell>;
 
-export const GridView = z.object({ spec: GridSpec.nullable(), cells: z.array(GridCell) }).strict();
+export const GridView = z
+  .object({
+    spec: GridSpec.nullable(),
+    cells: z.array(GridCell),
+    others: z.array(GridOtherRun).optional().describe('Run folders of the study that no cell of the grid trains now (outdated or outside the grid)'),
+  })
+  .strict();
 export type GridView = z.infer<typeof GridView>;
 
 /** A run as the dashboard shows it: spec, result when finished, and its logs so far (live curves). */
@@ -113,4 +164,16 @@ export function defaultRunId(spec: Pick<TrainingSpec, 'strategy' | 'arch' | 'dat
     .toLowerCase()
     .replace(/[^a-z0-9._-]/g, '-')
     .slice(0, 80);
+}
+
+/** The settings listings show for a run. */
+export function runSettings(spec: Pick<TrainingSpec, 'epochs' | 'lr' | 'batchSize' | 'inputSize'>): RunSettings {
+  return { epochs: spec.epochs, lr: spec.lr, batchSize: spec.batchSize, inputSize: spec.inputSize };
+}
+
+/** `<base>-v<n>` (n ≥ 2), cut so it stays a valid run id: where a cell trains when its default folder holds other settings. */
+export function versionedRunId(base: string, n: number): string {
+  if (n <= 1) return base;
+  const suffix = `-v${n}`;
+  return base.slice(0, 80 - suffix.length) + suffix;
 }
