@@ -146,6 +146,11 @@ export const LESION_NAMES: Record<Lesion, string> = {
 
 const StudyRef = { studyPath: FolderPath };
 
+/** Results and reports leave out evaluations of outdated runs unless this is true (they are then marked). */
+const IncludeOutdated = {
+  includeOutdated: z.boolean().optional().describe('Include evaluations of runs trained with settings the grid no longer has'),
+};
+
 /** A CSV export: the text and a suggested file name (the renderer saves it; no path crosses the contract). */
 export const CsvFile = z
   .object({ csv: z.string(), fileName: z.string().regex(/^[^/\\]+\.csv$/, 'A file name ending in .csv, without folders') })
@@ -308,11 +313,11 @@ export const contract = {
   /** A run's spec, result and logs so far (live loss / AUC curves). */
   'runs.get': { input: z.object({ ...StudyRef, runId: RunId }).strict(), output: RunDetail },
   /** Every evaluation of the study: results table, paired tests, Fig 2 series. */
-  'results.get': { input: z.object(StudyRef).strict(), output: StudyResults },
+  'results.get': { input: z.object({ ...StudyRef, ...IncludeOutdated }).strict(), output: StudyResults },
   /** One evaluation (ROC curve, operating points) by its folder name under evaluations/. */
   'evaluations.get': { input: z.object({ ...StudyRef, name: z.string().min(1).max(300) }).strict(), output: EvaluationResult },
   /** The results table as CSV (the columns of `funduslab results --csv`), for the renderer to save as a file. */
-  'results.tableCsv': { input: z.object(StudyRef).strict(), output: CsvFile },
+  'results.tableCsv': { input: z.object({ ...StudyRef, ...IncludeOutdated }).strict(), output: CsvFile },
   /** One evaluation's per-image predictions.csv, by its folder name under evaluations/. */
   'evaluations.predictionsCsv': { input: z.object({ ...StudyRef, name: z.string().min(1).max(300) }).strict(), output: CsvFile },
   /** Every spectra/<name>/result.json of the study (unreadable ones skipped). */

@@ -13,7 +13,9 @@ import {
   TrainingStrategy,
   type TrainingSpecInput,
 } from './training';
-import { RunIdentity } from './run-identity';
+import { IDENTITY_INCOMPLETE_NOTE, RunIdentity, RunSettings, RunStanding } from './run-identity';
+
+export { IDENTITY_INCOMPLETE_NOTE, RunSettings, RunStanding };
 
 /** Everything of a training spec except what the grid varies (strategy, fraction, seed). */
 const BASE_KEYS = ['strategy', 'fraction', 'seed', 'pretrainedWeights'] as const;
@@ -60,37 +62,6 @@ export const CellStatus = z
     'pending: not started; partial: started (a checkpoint exists) but not finished; done: metrics.json written; blocked: cannot start (e.g. an IFI strategy without its weights file); invalid: the cell does not parse as a training spec. A run folder trained with other settings never makes a cell invalid: the cell trains in a fresh folder (<id>-v2, …) and the old run is listed as outdated',
   );
 export type CellStatus = z.infer<typeof CellStatus>;
-
-/** The settings every run listing shows beside a run (from its resolved spec). */
-export const RunSettings = z
-  .object({
-    epochs: z.number().int().nonnegative(),
-    lr: z.number(),
-    batchSize: z.number().int().nonnegative(),
-    inputSize: z.number().int().nonnegative(),
-  })
-  .strict();
-export type RunSettings = z.infer<typeof RunSettings>;
-
-/**
- * Whether a run still matches the current grid. A run is outdated when what trained it (its resolved
- * spec, its dataset's content, its weights file) differs from what the grid gives its cell today;
- * `reasons` names each difference ("epochs 1 → 6", "dataset content changed", "weights file changed").
- * `identityComplete` is false for runs trained before FundusLab recorded identity.json: only their
- * spec can be compared.
- */
-export const RunStanding = z
-  .object({
-    outdated: z.boolean(),
-    reasons: z.array(z.string()),
-    identityComplete: z.boolean(),
-    note: z.string().nullable().describe('e.g. "identity incomplete (trained before identity tracking)"'),
-  })
-  .strict();
-export type RunStanding = z.infer<typeof RunStanding>;
-
-/** The note of a run without identity.json. */
-export const IDENTITY_INCOMPLETE_NOTE = 'identity incomplete (trained before identity tracking)';
 
 /** A run folder the grid has no cell for any more (another setting trained it): listed beside the cells. */
 export const GridOtherRun = z

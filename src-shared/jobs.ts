@@ -18,6 +18,10 @@ export const ReportRequest = z
       .optional()
       .describe('PDF path; default <study>/reports/report-<date>.pdf'),
     revealImageIds: z.boolean().default(false).describe('Print real image identifiers instead of pseudonyms'),
+    includeOutdated: z
+      .boolean()
+      .optional()
+      .describe('Show runs trained with settings the grid no longer has (marked outdated); default: leave them and their results out'),
   })
   .strict();
 export type ReportRequest = z.output<typeof ReportRequest>;

@@ -172,10 +172,10 @@ export function composeApp(options: HostOptions): ComposedApp {
       return { submitted, skipped };
     },
     'runs.get': ({ studyPath, runId }) => runDetail(studyPath, runId),
-    'results.get': ({ studyPath }) => studyResults(studyPath),
+    'results.get': ({ studyPath, includeOutdated }) => studyResults(studyPath, { includeOutdated }),
     'evaluations.get': ({ studyPath, name }) => readEvaluation(studyPath, name),
-    'results.tableCsv': async ({ studyPath }) => ({
-      csv: resultsTableCsv(await studyResults(studyPath)),
+    'results.tableCsv': async ({ studyPath, includeOutdated }) => ({
+      csv: resultsTableCsv(await studyResults(studyPath, { includeOutdated })),
       fileName: `${fileStem(path.basename(path.resolve(studyPath)))}-results.csv`,
     }),
     'evaluations.predictionsCsv': ({ studyPath, name }) => predictionsCsv(studyPath, name),

@@ -66,7 +66,11 @@ const handlers: { [K in JobKind]: JobHandler<K> } = {
   'report.build': (params, ctx) =>
     buildReport(
       ctx.studyPath,
-      { out: params.out ?? studyLayout(ctx.studyPath).defaultReportFile(), revealImageIds: params.revealImageIds },
+      {
+        out: params.out ?? studyLayout(ctx.studyPath).defaultReportFile(),
+        revealImageIds: params.revealImageIds,
+        includeOutdated: params.includeOutdated,
+      },
       ctx,
     ),
   'study.run': async (plan, ctx) =>

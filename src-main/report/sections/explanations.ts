@@ -53,7 +53,8 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
   r.ctx.progress(6, 10, 'Explanations');
   r.section('6 Explanations and lesions (Fig 5, Table 3)');
   // The paper's order of the strategies (STRATEGY_ORDER), as in every table.
-  const results = (await listExplanations(r.study)).sort(
+  // Explanations of outdated runs are left out with their runs (Methods lists them).
+  const results = (await listExplanations(r.study)).filter((x) => !r.leftOut(x.run.runId)).sort(
     (a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId),
   );
   if (results.length === 0) {
