@@ -86,11 +86,13 @@ describe('outdated runs', () => {
     const item = manifest.items.find((i) => i.split === 'train' && i.grade === 0)!;
     item.grade = 1;
     await rewrite(manifestFile, JSON.stringify(manifest, null, 2), Date.now() / 1000 + 10);
-    const changed = await gridView(study);
-    expect(changed.cells[0]).toMatchObject({ runId: `${runId}-v2`, status: 'pending' });
-    expect(changed.others?.map((o) => [o.runId, o.standing.reasons])).toEqual([[runId, ['dataset content changed']]]);
-
-    await rewrite(manifestFile, original, Date.now() / 1000 + 20);
+    try {
+      const changed = await gridView(study);
+      expect(changed.cells[0]).toMatchObject({ runId: `${runId}-v2`, status: 'pending' });
+      expect(changed.others?.map((o) => [o.runId, o.standing.reasons])).toEqual([[runId, ['dataset content changed']]]);
+    } finally {
+      await rewrite(manifestFile, original, Date.now() / 1000 + 20);
+    }
     const restored = await gridView(study);
     expect(restored.cells[0]).toMatchObject({ runId, status: 'done' });
     expect(restored.others).toEqual([]);
