@@ -306,7 +306,10 @@ export const StudyResults = z
     comparisons: z.array(PairedComparison),
     fig2: z.array(Fig2Panel),
     skipped: z.array(z.object({ path: z.string(), reason: z.string() }).strict()).describe('evaluations/* folders that could not be read'),
-    includeOutdated: z.boolean().optional().describe('Evaluations of outdated runs are in rows, comparisons and Fig 2 (marked by their standing)'),
+    includeOutdated: z
+      .boolean()
+      .optional()
+      .describe('Evaluations of outdated runs are in rows, comparisons and Fig 2 (marked by their standing)'),
     excludedOutdated: z
       .array(z.object({ evaluation: z.string(), runId: z.string(), reasons: z.array(z.string()) }).strict())
       .optional()

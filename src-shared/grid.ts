@@ -94,7 +94,10 @@ export const GridView = z
   .object({
     spec: GridSpec.nullable(),
     cells: z.array(GridCell),
-    others: z.array(GridOtherRun).optional().describe('Run folders of the study that no cell of the grid trains now (outdated or outside the grid)'),
+    others: z
+      .array(GridOtherRun)
+      .optional()
+      .describe('Run folders of the study that no cell of the grid trains now (outdated or outside the grid)'),
   })
   .strict();
 export type GridView = z.infer<typeof GridView>;

@@ -107,7 +107,9 @@ export function formatStudyResults(r: StudyResults): string {
   for (const s of r.skipped) out.push(`skipped ${s.path}: ${s.reason}`);
   const outdated = r.rows.filter((x) => x.standing?.outdated);
   if (outdated.length > 0)
-    out.push(`(outdated) trained with settings the grid no longer has: ${outdated.map((x) => `${x.runId} (${x.standing!.reasons.join(', ')})`).join('; ')}`);
+    out.push(
+      `(outdated) trained with settings the grid no longer has: ${outdated.map((x) => `${x.runId} (${x.standing!.reasons.join(', ')})`).join('; ')}`,
+    );
   const excluded = r.excludedOutdated ?? [];
   if (excluded.length > 0)
     out.push(

@@ -174,11 +174,7 @@ function differingSettingsTable(r: ReportContext): void {
   const shownKeys = keys.slice(0, 5);
   const width = 0.62 / shownKeys.length;
   r.writer.table(
-    [
-      { header: 'Run', width: 0.26 },
-      ...shownKeys.map((key) => ({ header: key, width })),
-      { header: 'Standing', width: 0.12 },
-    ],
+    [{ header: 'Run', width: 0.26 }, ...shownKeys.map((key) => ({ header: key, width })), { header: 'Standing', width: 0.12 }],
     runs.map((run) => [
       run.runId,
       ...shownKeys.map((key) => values.get(run.runId)!.get(key) ?? '—'),
@@ -191,7 +187,14 @@ function differingSettingsTable(r: ReportContext): void {
   );
   r.tables.push({
     name: 'differing-settings',
-    csv: csv([['run', ...keys, 'outdated'], ...runs.map((run) => [run.runId, ...keys.map((k) => values.get(run.runId)!.get(k) ?? ''), String((run as Partial<RunWithStanding>).standing?.outdated ?? false)])]),
+    csv: csv([
+      ['run', ...keys, 'outdated'],
+      ...runs.map((run) => [
+        run.runId,
+        ...keys.map((k) => values.get(run.runId)!.get(k) ?? ''),
+        String((run as Partial<RunWithStanding>).standing?.outdated ?? false),
+      ]),
+    ]),
   });
 }
 
@@ -205,8 +208,13 @@ export function methodsSection(r: ReportContext): void {
     const strategies = STRATEGY_ORDER.filter((s) => r.runs.some((run) => run.spec.strategy === s));
     const sorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b).join(', ');
     const weights = (strategy: string) =>
-      [...new Set(r.runs.filter((run) => run.spec.strategy === strategy && run.spec.pretrainedWeights).map((run) => path.basename(run.spec.pretrainedWeights!)))].join(', ') ||
-      '—';
+      [
+        ...new Set(
+          r.runs
+            .filter((run) => run.spec.strategy === strategy && run.spec.pretrainedWeights)
+            .map((run) => path.basename(run.spec.pretrainedWeights!)),
+        ),
+      ].join(', ') || '—';
     r.writer.keyValues([
       [
         'Runs shown',

@@ -121,7 +121,9 @@ export async function listRunsWithStanding(studyPath: string): Promise<RunWithSt
     let ref = references.get(key);
     if (!ref) {
       const parsed = grid ? TrainingSpec.safeParse(cellSpecInput(grid, spec.strategy, spec.fraction, spec.seed)) : null;
-      ref = parsed?.success ? currentIdentity(studyPath, parsed.data).then((identity) => ({ spec: parsed.data, identity })) : Promise.resolve(null);
+      ref = parsed?.success
+        ? currentIdentity(studyPath, parsed.data).then((identity) => ({ spec: parsed.data, identity }))
+        : Promise.resolve(null);
       references.set(key, ref);
     }
     return ref;
@@ -129,7 +131,12 @@ export async function listRunsWithStanding(studyPath: string): Promise<RunWithSt
   const out: RunWithStanding[] = [];
   for (const run of runs) {
     const identity = await readRunIdentity(run.files);
-    out.push({ ...run, identity, standing: runStanding({ spec: run.spec, identity }, await referenceOf(run.spec)), settings: runSettings(run.spec) });
+    out.push({
+      ...run,
+      identity,
+      standing: runStanding({ spec: run.spec, identity }, await referenceOf(run.spec)),
+      settings: runSettings(run.spec),
+    });
   }
   return out;
 }

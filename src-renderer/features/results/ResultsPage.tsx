@@ -154,7 +154,11 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
         {results && !empty ? (
           <FormControlLabel
             control={
-              <Switch checked={includeOutdated} onChange={(e) => setIncludeOutdated(e.target.checked)} data-testid="results-include-outdated" />
+              <Switch
+                checked={includeOutdated}
+                onChange={(e) => setIncludeOutdated(e.target.checked)}
+                data-testid="results-include-outdated"
+              />
             }
             label="Include outdated runs (trained with settings the grid no longer has)"
           />

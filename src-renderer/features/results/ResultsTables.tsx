@@ -79,7 +79,13 @@ export function ResultsTable({
                 {r.outdated ? (
                   <Tooltip title={r.outdated.reasons}>
                     <span>
-                      <StatusChip label={r.outdated.label} color="warning" testId="results-outdated" aria-description={r.outdated.reasons} sx={{ mt: 0.5 }} />
+                      <StatusChip
+                        label={r.outdated.label}
+                        color="warning"
+                        testId="results-outdated"
+                        aria-description={r.outdated.reasons}
+                        sx={{ mt: 0.5 }}
+                      />
                     </span>
                   </Tooltip>
                 ) : null}

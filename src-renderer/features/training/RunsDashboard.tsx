@@ -85,7 +85,13 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
               {model.summary}
             </Typography>
             {model.settingsDiffer ? (
-              <StatusChip label="Settings differ" color="warning" testId="grid-settings-differ" title={model.settingsDiffer} aria-description={model.settingsDiffer} />
+              <StatusChip
+                label="Settings differ"
+                color="warning"
+                testId="grid-settings-differ"
+                title={model.settingsDiffer}
+                aria-description={model.settingsDiffer}
+              />
             ) : null}
           </Box>
           {actionError ? (
@@ -255,7 +261,12 @@ function RunCell({
             {cell.bestAuc ? ` · ${cell.bestAuc}` : ''}
           </Typography>
           {cell.settings ? (
-            <Typography variant="caption" component="p" sx={{ color: 'text.secondary', overflowWrap: 'anywhere' }} data-testid="run-settings">
+            <Typography
+              variant="caption"
+              component="p"
+              sx={{ color: 'text.secondary', overflowWrap: 'anywhere' }}
+              data-testid="run-settings"
+            >
               {cell.settings}
             </Typography>
           ) : null}
@@ -322,7 +333,8 @@ function OtherRuns({ runs }: { runs: readonly OtherRunModel[] }) {
         Other runs in this study
       </Typography>
       <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1 }}>
-        Trained with settings the grid no longer has (or outside its cells). They are kept, and left out of Results and the report unless you include outdated runs there.
+        Trained with settings the grid no longer has (or outside its cells). They are kept, and left out of Results and the report unless
+        you include outdated runs there.
       </Typography>
       <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
         <Table size="small" aria-label="Other runs in this study" data-testid="grid-other-runs">

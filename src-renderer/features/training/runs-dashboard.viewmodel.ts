@@ -97,7 +97,10 @@ export interface OtherRunModel {
 
 export function otherRuns(view: Pick<GridView, 'others'>): OtherRunModel[] {
   return [...(view.others ?? [])]
-    .sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy) || a.fraction - b.fraction || a.seed - b.seed || (a.runId < b.runId ? -1 : 1))
+    .sort(
+      (a, b) =>
+        strategyRank(a.strategy) - strategyRank(b.strategy) || a.fraction - b.fraction || a.seed - b.seed || (a.runId < b.runId ? -1 : 1),
+    )
     .map((r) => ({
       runId: r.runId,
       strategy: r.strategy,

@@ -146,7 +146,10 @@ describe('settings columns and the outdated chip', () => {
 
 describe('results', () => {
   it('rows carry the settings and the chip', () => {
-    const [a, b] = resultRows([row({ settings: settings(), standing: current }), row({ evaluation: 'old', settings: settings({ epochs: 1 }), standing: outdated })]);
+    const [a, b] = resultRows([
+      row({ settings: settings(), standing: current }),
+      row({ evaluation: 'old', settings: settings({ epochs: 1 }), standing: outdated }),
+    ]);
     expect(a).toMatchObject({ settings: { epochs: '6', lr: '0.001', batch: '16', inputSize: '64 px' } });
     expect(a!.outdated).toBeUndefined();
     expect(resultRows([row()])[0]!.settings).toBeUndefined();
@@ -169,7 +172,10 @@ describe('results', () => {
       includedOutdated: null,
     });
     const included = resultsNotices({
-      rows: [row({ settings: settings(), standing: current }), row({ evaluation: 'old', settings: settings({ epochs: 1 }), standing: outdated })],
+      rows: [
+        row({ settings: settings(), standing: current }),
+        row({ evaluation: 'old', settings: settings({ epochs: 1 }), standing: outdated }),
+      ],
       excludedOutdated: [],
     });
     expect(included.settingsDiffer).toBe('Settings differ: IWNE-FS epochs 1, 6');
@@ -192,7 +198,10 @@ describe('runs grid', () => {
         fraction: '50 %',
         seed: 0,
         settings: { epochs: '1', lr: '0.001', batch: '16', inputSize: '64 px' },
-        outdated: { label: 'Outdated', reasons: 'Trained with other settings than the grid has now: epochs 1 → 6; dataset content changed' },
+        outdated: {
+          label: 'Outdated',
+          reasons: 'Trained with other settings than the grid has now: epochs 1 → 6; dataset content changed',
+        },
         state: 'finished · AUC 0.712',
         identityNote: null,
       },

@@ -24,7 +24,12 @@ import { recordingContext } from '../../support/job-context';
 import { demoSpec, evalStudy } from '../../support/studies';
 
 const { strategy: _s, seed: _seed, ...base } = demoSpec({ inputSize: 64 });
-const grid = (epochs: number, lr: number): GridSpecInput => ({ strategies: ['IWNE-FS'], fractions: [1], seeds: [0], base: { ...base, epochs, lr } });
+const grid = (epochs: number, lr: number): GridSpecInput => ({
+  strategies: ['IWNE-FS'],
+  fractions: [1],
+  seeds: [0],
+  base: { ...base, epochs, lr },
+});
 /** Why the first run is outdated once the grid trains 2 epochs at lr 0.001 (a different lr, so the two models differ from epoch 1 on). */
 const REASONS = ['epochs 1 → 2', 'lr 0.002 → 0.001'];
 
@@ -94,7 +99,9 @@ describe('outdated runs in the report', () => {
     expect(text).toContain('Epochs2Learningrate0.001');
     expect(text).not.toContain('Epochs1');
     expect(text).toContain(
-      squeeze(`Left out: 1 outdated run, trained with settings the current grid no longer has, and every result made from them: ${oldRun} (${REASONS.join(', ')}).`),
+      squeeze(
+        `Left out: 1 outdated run, trained with settings the current grid no longer has, and every result made from them: ${oldRun} (${REASONS.join(', ')}).`,
+      ),
     );
     expect(text).toContain(squeeze('1 evaluation of outdated runs is left out of Fig 2, the table and the paired tests'));
     expect(text).not.toContain(squeeze('Settings that differ between the runs shown'));
@@ -107,7 +114,11 @@ describe('outdated runs in the report', () => {
     const text = pdfText(out);
     for (const r of all.rows) expect(text).toContain(r.auc.toFixed(3));
     expect(text).toContain(squeeze('Settings that differ between the runs shown'));
-    expect(text).toContain(squeeze(`Included on request: 1 outdated run, trained with settings the current grid no longer has: ${oldRun} (${REASONS.join(', ')}).`));
+    expect(text).toContain(
+      squeeze(
+        `Included on request: 1 outdated run, trained with settings the current grid no longer has: ${oldRun} (${REASONS.join(', ')}).`,
+      ),
+    );
     expect(text).toContain(squeeze('‡ an outdated run'));
     // The table wraps long run ids inside their cells: its CSV beside the report holds them whole.
     expect(report.tables).toContain('differing-settings');

@@ -63,7 +63,11 @@ describe('outdated runs', () => {
     const changed = await saveGrid(study, grid({ epochs: 6 }));
     expect(changed.cells[0]).toMatchObject({ runId: `${first.runId}-v2`, status: 'pending', settings: { epochs: 6 } });
     expect(changed.others).toEqual([
-      expect.objectContaining({ runId: first.runId, finished: true, standing: expect.objectContaining({ outdated: true, reasons: ['epochs 1 → 6'] }) }),
+      expect.objectContaining({
+        runId: first.runId,
+        finished: true,
+        standing: expect.objectContaining({ outdated: true, reasons: ['epochs 1 → 6'] }),
+      }),
     ]);
     const summaries = await runSummaries(study);
     expect(summaries.map((s) => [s.runId, s.standing?.outdated, s.standing?.reasons, s.settings?.epochs])).toEqual([
