@@ -7,6 +7,7 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { formatGrid } from '../../../src-main/cli/commands/grid';
 import { initEngine } from '../../../src-main/engine/backend';
 import { currentIdentity, readRunIdentity, settingDifferences, StoredRunIdentity } from '../../../src-main/services/runs/identity';
 import { runSummaries } from '../../../src-main/services/runs/run-info';
@@ -68,6 +69,10 @@ describe('outdated runs', () => {
         finished: true,
         standing: expect.objectContaining({ outdated: true, reasons: ['epochs 1 → 6'] }),
       }),
+    ]);
+    expect(formatGrid(changed).split('\n').slice(-2)).toEqual([
+      'Other runs in the study (outdated ones are left out of results and the report unless included):',
+      `  outdated ${first.runId} — epochs 1 → 6`,
     ]);
     const summaries = await runSummaries(study);
     expect(summaries.map((s) => [s.runId, s.standing?.outdated, s.standing?.reasons, s.settings?.epochs])).toEqual([
