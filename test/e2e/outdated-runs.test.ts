@@ -31,7 +31,7 @@ describe.runIf(enabled)('Outdated runs in a browser through the HTTP bridge', ()
   let page: Page;
   const work = tempDirSync('e2e-outdated');
   const study = path.join(work, 'study');
-  const { shot, text, openStudy } = pageTools(() => session, { settleMs: 350 });
+  const { shot, text, openStudy, noSidewaysOverflow } = pageTools(() => session, { settleMs: 350 });
 
   beforeAll(async () => {
     const data = path.join(work, 'data');
@@ -78,11 +78,12 @@ describe.runIf(enabled)('Outdated runs in a browser through the HTTP bridge', ()
     await page.getByTestId('nav-results').click();
     await expect.poll(() => page.getByTestId('results-row').count(), { timeout: 15_000 }).toBe(1);
     expect(await page.getByTestId('results-row').getAttribute('data-evaluation')).toContain(NEW);
-    expect(await page.getByTestId('results-epochs').textContent()).toBe('2');
+    expect(await page.getByTestId('results-epochs').textContent()).toBe('2 ep.');
     expect(await text('results-outdated-excluded')).toContain(
       `1 evaluation of outdated runs is left out of the table, the paired tests and Fig 2: ${OLD} (epochs 1 → 2, lr 0.002 → 0.001).`,
     );
     expect(await page.getByTestId('results-settings-differ').count()).toBe(0);
+    await noSidewaysOverflow(); // the settings column still fits the table at 1280 px
     await shot('02-results');
 
     await page.getByTestId('results-include-outdated').locator('input').check();

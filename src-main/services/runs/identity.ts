@@ -157,6 +157,11 @@ export function runStanding(
   return { outdated: reasons.length > 0, reasons, identityComplete, note };
 }
 
+/** specHash of a spec as stored in spec.json (already parsed, defaults filled in). */
+function rawSpecHash(stored: unknown): string {
+  return createHash('sha256').update(canonicalJson(stored)).digest('hex').slice(0, 16);
+}
+
 /**
  * The folder under runs/ that trains `spec` today: the first of `<defaultRunId>`, `<defaultRunId>-v2`,
  * `-v3`, … whose spec and identity match (so the same settings find their run again, also after the
@@ -183,14 +188,21 @@ export async function runFolderFor(
       }
       continue;
     }
-    let parsed: ReturnType<typeof TrainingSpec.safeParse>;
+    // spec.json holds the parsed spec as written, so its canonical hash is usually its specHash without a schema parse (listings
+    // stay fast); a spec written before a field got its default is parsed to compare.
+    let stored: string;
     try {
-      parsed = TrainingSpec.safeParse(JSON.parse(await fsp.readFile(files.spec, 'utf8')));
+      const raw: unknown = JSON.parse(await fsp.readFile(files.spec, 'utf8'));
+      stored = rawSpecHash(raw);
+      if (stored !== current.specHash) {
+        const parsed = TrainingSpec.safeParse(raw);
+        if (!parsed.success) continue;
+        stored = specHash(parsed.data);
+      }
     } catch {
       continue;
     }
-    if (parsed.success && identityMatches(await readRunIdentity(files), specHash(parsed.data), current))
-      return { runId, identity: current, existing: true };
+    if (identityMatches(await readRunIdentity(files), stored, current)) return { runId, identity: current, existing: true };
   }
   return { runId: free ?? versionedRunId(base, 1000), identity: current, existing: false };
 }

@@ -36,10 +36,11 @@ export function ResultsTable({
           <TableRow>
             <TableCell>Test set</TableCell>
             <TableCell>Run</TableCell>
-            <TableCell align="right">Epochs</TableCell>
-            <TableCell align="right">lr</TableCell>
-            <TableCell align="right">Batch</TableCell>
-            <TableCell align="right">Input</TableCell>
+            <TableCell>
+              <Tooltip title="The run's epochs, learning rate, batch size and input size">
+                <span>Settings</span>
+              </Tooltip>
+            </TableCell>
             <TableCell align="right">
               <Tooltip title="Images evaluated (referable ones)">
                 <span>n (ref.)</span>
@@ -90,17 +91,17 @@ export function ResultsTable({
                   </Tooltip>
                 ) : null}
               </TableCell>
-              <TableCell align="right" sx={num} data-testid="results-epochs">
-                {r.settings?.epochs ?? '—'}
-              </TableCell>
-              <TableCell align="right" sx={num}>
-                {r.settings?.lr ?? '—'}
-              </TableCell>
-              <TableCell align="right" sx={num}>
-                {r.settings?.batch ?? '—'}
-              </TableCell>
-              <TableCell align="right" sx={num}>
-                {r.settings?.inputSize ?? '—'}
+              <TableCell sx={num} data-testid="results-settings">
+                {r.settings ? (
+                  <>
+                    <div data-testid="results-epochs">{r.settings.epochs} ep.</div>
+                    <div>lr {r.settings.lr}</div>
+                    <div>batch {r.settings.batch}</div>
+                    <div>{r.settings.inputSize}</div>
+                  </>
+                ) : (
+                  '—'
+                )}
               </TableCell>
               <TableCell align="right" sx={num}>
                 {r.n}

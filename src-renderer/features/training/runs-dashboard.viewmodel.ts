@@ -118,7 +118,9 @@ export function otherRuns(view: Pick<GridView, 'others'>): OtherRunModel[] {
  * folder holds other settings trains in `<id>-v2`), else defaultRunId of its parameters.
  */
 export function jobRunIds(view: Pick<GridView, 'cells'>): (job: Pick<JobState, 'kind' | 'params'>) => string | null {
-  const bySpec = new Map(view.cells.filter((c) => c.spec !== null).map((c) => [canonicalJson(c.spec), c.runId]));
+  // Only cells outside their default folder need the spec: every other job finds its cell by defaultRunId, as before.
+  const versioned = view.cells.filter((c) => c.spec !== null && runIdOfJob({ kind: 'train.run', params: c.spec }) !== c.runId);
+  const bySpec = new Map(versioned.map((c) => [canonicalJson(c.spec), c.runId]));
   return (job) => (job.kind === 'train.run' ? (bySpec.get(canonicalJson(job.params)) ?? runIdOfJob(job)) : null);
 }
 
