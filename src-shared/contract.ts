@@ -12,7 +12,7 @@ import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
 import { WeightsInspection, WeightsInspectRequest } from './weights';
-import { GridSpec, GridView, Revision, RunDetail } from './grid';
+import { GridSpec, GridView, Revision, RunDetail, RunSettings, RunStanding } from './grid';
 import { RunId } from './ids';
 import { EvaluationResult, StudyResults } from './evaluation';
 import { SpectraResult } from './spectra';
@@ -148,6 +148,11 @@ export const LESION_NAMES: Record<Lesion, string> = {
 
 const StudyRef = { studyPath: StudyFolderPath };
 
+/** Results and reports leave out evaluations of outdated runs unless this is true (they are then marked). */
+const IncludeOutdated = {
+  includeOutdated: z.boolean().optional().describe('Include evaluations of runs trained with settings the grid no longer has'),
+};
+
 /** A CSV export: the text and a suggested file name (the renderer saves it; no path crosses the contract). */
 export const CsvFile = z
   .object({ csv: z.string(), fileName: z.string().regex(/^[^/\\]+\.csv$/, 'A file name ending in .csv, without folders') })
@@ -196,6 +201,10 @@ export const RunSummary = z
     /** best/ holds a selected model (what the analyses load). */
     hasModel: z.boolean(),
     bestValAuc: z.number().nullable(),
+    /** Epochs, lr, batch size and input size of the run. */
+    settings: RunSettings.optional(),
+    /** Current, or outdated with the settings that differ from the grid's (src-shared/grid.ts RunStanding). */
+    standing: RunStanding.optional(),
   })
   .strict();
 export type RunSummary = z.infer<typeof RunSummary>;
@@ -324,11 +333,11 @@ export const contract = {
   /** A run's spec, result and logs so far (live loss / AUC curves). */
   'runs.get': { input: z.object({ ...StudyRef, runId: RunId }).strict(), output: RunDetail },
   /** Every evaluation of the study: results table, paired tests, Fig 2 series. */
-  'results.get': { input: z.object(StudyRef).strict(), output: StudyResults },
+  'results.get': { input: z.object({ ...StudyRef, ...IncludeOutdated }).strict(), output: StudyResults },
   /** One evaluation (ROC curve, operating points) by its folder name under evaluations/. */
   'evaluations.get': { input: z.object({ ...StudyRef, name: z.string().min(1).max(300) }).strict(), output: EvaluationResult },
   /** The results table as CSV (the columns of `funduslab results --csv`), for the renderer to save as a file. */
-  'results.tableCsv': { input: z.object(StudyRef).strict(), output: CsvFile },
+  'results.tableCsv': { input: z.object({ ...StudyRef, ...IncludeOutdated }).strict(), output: CsvFile },
   /** One evaluation's per-image predictions.csv, by its folder name under evaluations/. */
   'evaluations.predictionsCsv': { input: z.object({ ...StudyRef, name: z.string().min(1).max(300) }).strict(), output: CsvFile },
   /** Every spectra/<name>/result.json of the study (unreadable ones skipped). */

@@ -18,7 +18,7 @@ import { RunId } from './ids';
 export { RunId };
 import { DatasetId, DatasetType, Grade } from './datasets';
 import { TrainingStrategy } from './training';
-import { ResolvedNormalisation, RunModelIdentity } from './run-identity';
+import { ResolvedNormalisation, RunModelIdentity, RunSettings, RunStanding } from './run-identity';
 
 export const EvaluationSplit = z
   .enum(['test', 'train', 'all'])
@@ -212,6 +212,10 @@ export const ResultsRow = z
     operatingPoint: OperatingPointResult.extend({ targetSensitivity: z.number() }).strict(),
     overlapsTraining: z.boolean(),
     createdAt: z.string(),
+    /** Epochs, lr, batch size and input size of the run (absent when the run folder is gone). */
+    settings: RunSettings.optional(),
+    /** Whether the run still matches the current grid (absent when the run folder is gone). */
+    standing: RunStanding.optional(),
   })
   .strict();
 export type ResultsRow = z.infer<typeof ResultsRow>;
@@ -302,6 +306,14 @@ export const StudyResults = z
     comparisons: z.array(PairedComparison),
     fig2: z.array(Fig2Panel),
     skipped: z.array(z.object({ path: z.string(), reason: z.string() }).strict()).describe('evaluations/* folders that could not be read'),
+    includeOutdated: z
+      .boolean()
+      .optional()
+      .describe('Evaluations of outdated runs are in rows, comparisons and Fig 2 (marked by their standing)'),
+    excludedOutdated: z
+      .array(z.object({ evaluation: z.string(), runId: z.string(), reasons: z.array(z.string()) }).strict())
+      .optional()
+      .describe('Evaluations of outdated runs left out of rows, comparisons and Fig 2 (includeOutdated false)'),
   })
   .strict()
   .describe('Every evaluation of a study: table, paired comparisons, Fig 2 series');

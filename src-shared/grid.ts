@@ -14,7 +14,9 @@ import {
   TrainingStrategy,
   type TrainingSpecInput,
 } from './training';
-import { RunIdentity } from './run-identity';
+import { IDENTITY_INCOMPLETE_NOTE, RunIdentity, RunSettings, RunStanding } from './run-identity';
+
+export { IDENTITY_INCOMPLETE_NOTE, RunSettings, RunStanding };
 
 /** Everything of a training spec except what the grid varies (strategy, fraction, seed). */
 const BASE_KEYS = ['strategy', 'fraction', 'seed', 'pretrainedWeights'] as const;
@@ -58,9 +60,21 @@ export type GridSpecInput = z.input<typeof GridSpec>;
 export const CellStatus = z
   .enum(['pending', 'partial', 'done', 'blocked', 'invalid'])
   .describe(
-    'pending: not started; partial: started (a checkpoint exists) but not finished; done: metrics.json written; blocked: cannot start (e.g. an IFI strategy without its weights file); invalid: the cell does not parse as a training spec',
+    'pending: not started; partial: started (a checkpoint exists) but not finished; done: metrics.json written; blocked: cannot start (e.g. an IFI strategy without its weights file); invalid: the cell does not parse as a training spec. A run folder trained with other settings never makes a cell invalid: the cell trains in a fresh folder (<id>-v2, …) and the old run is listed as outdated',
   );
 export type CellStatus = z.infer<typeof CellStatus>;
+
+/** A run folder the grid has no cell for any more (another setting trained it): listed beside the cells. */
+export const GridOtherRun = z
+  .object({
+    ...RunIdentity.shape,
+    finished: z.boolean(),
+    bestValAuc: z.number().nullable(),
+    settings: RunSettings,
+    standing: RunStanding,
+  })
+  .strict();
+export type GridOtherRun = z.infer<typeof GridOtherRun>;
 
 export const GridCell = z
   .object({
@@ -71,6 +85,8 @@ export const GridCell = z
     epochsDone: z.number().int().nonnegative(),
     epochs: z.number().int().nonnegative(),
     bestValAuc: z.number().nullable(),
+    settings: RunSettings.optional().describe('epochs, lr, batch size and input size of the cell (absent when invalid)'),
+    note: z.string().nullable().optional().describe('e.g. the run folder reused from before identity tracking'),
   })
   .strict();
 export type GridCell = z.infer<typeof GridCell>;
@@ -83,6 +99,10 @@ export const GridView = z
     spec: GridSpec.nullable(),
     cells: z.array(GridCell),
     revision: Revision.optional().describe("grid.json's revision (0 when there is no grid): a save sends it back as baseRevision"),
+    others: z
+      .array(GridOtherRun)
+      .optional()
+      .describe('Run folders of the study that no cell of the grid trains now (outdated or outside the grid)'),
   })
   .strict();
 export type GridView = z.infer<typeof GridView>;
@@ -123,4 +143,16 @@ export function defaultRunId(spec: Pick<TrainingSpec, 'strategy' | 'arch' | 'dat
     .toLowerCase()
     .replace(/[^a-z0-9._-]/g, '-')
     .slice(0, 80);
+}
+
+/** The settings listings show for a run. */
+export function runSettings(spec: Pick<TrainingSpec, 'epochs' | 'lr' | 'batchSize' | 'inputSize'>): RunSettings {
+  return { epochs: spec.epochs, lr: spec.lr, batchSize: spec.batchSize, inputSize: spec.inputSize };
+}
+
+/** `<base>-v<n>` (n ≥ 2), cut so it stays a valid run id: where a cell trains when its default folder holds other settings. */
+export function versionedRunId(base: string, n: number): string {
+  if (n <= 1) return base;
+  const suffix = `-v${n}`;
+  return base.slice(0, 80 - suffix.length) + suffix;
 }

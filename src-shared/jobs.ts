@@ -20,6 +20,10 @@ export const ReportRequest = z
     /** An existing file at `out` is replaced only when this is true; otherwise the report is refused before it is built. */
     overwrite: z.boolean().default(false).describe('Replace an existing file at out'),
     revealImageIds: z.boolean().default(false).describe('Print real image identifiers instead of pseudonyms'),
+    includeOutdated: z
+      .boolean()
+      .optional()
+      .describe('Show runs trained with settings the grid no longer has (marked outdated); default: leave them and their results out'),
   })
   .strict();
 export type ReportRequest = z.output<typeof ReportRequest>;

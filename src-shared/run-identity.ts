@@ -31,3 +31,34 @@ export const RunModelIdentity = RunIdentity.extend({
   inputSize: z.number().int(),
 });
 export type RunModelIdentity = z.infer<typeof RunModelIdentity>;
+
+/** The settings every run listing shows beside a run (from its resolved spec). */
+export const RunSettings = z
+  .object({
+    epochs: z.number().int().nonnegative(),
+    lr: z.number(),
+    batchSize: z.number().int().nonnegative(),
+    inputSize: z.number().int().nonnegative(),
+  })
+  .strict();
+export type RunSettings = z.infer<typeof RunSettings>;
+
+/**
+ * Whether a run still matches the current grid. A run is outdated when what trained it (its resolved
+ * spec, its dataset's content, its weights file) differs from what the grid gives its cell today;
+ * `reasons` names each difference ("epochs 1 → 6", "dataset content changed", "weights file changed").
+ * `identityComplete` is false for runs trained before FundusLab recorded identity.json: only their
+ * spec can be compared.
+ */
+export const RunStanding = z
+  .object({
+    outdated: z.boolean(),
+    reasons: z.array(z.string()),
+    identityComplete: z.boolean(),
+    note: z.string().nullable().describe('e.g. "identity incomplete (trained before identity tracking)"'),
+  })
+  .strict();
+export type RunStanding = z.infer<typeof RunStanding>;
+
+/** The note of a run without identity.json. */
+export const IDENTITY_INCOMPLETE_NOTE = 'identity incomplete (trained before identity tracking)';

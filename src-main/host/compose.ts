@@ -11,7 +11,7 @@ import { TrainingSpec } from '../../src-shared/training';
 import { evaluationPredictionsCsv, readEvaluation, resultsTableCsv, studyResults } from '../services/evaluation/results';
 import { gridView, runDetail, runnableCells, saveGrid } from '../services/training/grid';
 import { readStudyPlan } from '../study-run/plan-file';
-import { defaultRunId } from '../services/training/run-id';
+import { specHash } from '../services/training/run-id';
 import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../services/datasets/view/index';
 import { explanationHeatmap, listExplanations } from '../analysis/lrp/results';
 import { listRobustness, robustnessGallery } from '../analysis/robustness/results';
@@ -192,21 +192,22 @@ export function composeApp(options: HostOptions): ComposedApp {
           .filter(
             (j) => j.kind === 'train.run' && (j.status === 'queued' || j.status === 'running') && j.studyPath === path.resolve(studyPath),
           )
-          .map((j) => defaultRunId(TrainingSpec.parse(j.params))),
+          .map((j) => specHash(TrainingSpec.parse(j.params))),
       );
       const submitted = [];
       const skipped: { runId: string; reason: string }[] = [];
       for (const { cell, spec } of await runnableCells(studyPath)) {
-        if (active.has(cell.runId)) skipped.push({ runId: cell.runId, reason: 'already queued or running' });
+        // By settings, not folder name: a cell whose default folder holds other settings trains in <id>-v2.
+        if (active.has(specHash(spec))) skipped.push({ runId: cell.runId, reason: 'already queued or running' });
         else submitted.push(await jobs.submit({ kind: 'train.run', params: spec, studyPath: path.resolve(studyPath) }));
       }
       return { submitted, skipped };
     },
     'runs.get': ({ studyPath, runId }) => runDetail(studyPath, runId),
-    'results.get': ({ studyPath }) => studyResults(studyPath),
+    'results.get': ({ studyPath, includeOutdated }) => studyResults(studyPath, { includeOutdated }),
     'evaluations.get': ({ studyPath, name }) => readEvaluation(studyPath, name),
-    'results.tableCsv': async ({ studyPath }) => ({
-      csv: resultsTableCsv(await studyResults(studyPath)),
+    'results.tableCsv': async ({ studyPath, includeOutdated }) => ({
+      csv: resultsTableCsv(await studyResults(studyPath, { includeOutdated })),
       fileName: `${fileStem(path.basename(path.resolve(studyPath)))}-results.csv`,
     }),
     'evaluations.predictionsCsv': ({ studyPath, name }) => predictionsCsv(studyPath, name),

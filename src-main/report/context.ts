@@ -13,7 +13,7 @@ import type { StudyFile } from '../../src-shared/study';
 import type { TrainingEpochLog } from '../../src-shared/training';
 import type { JobContext } from '../job-context';
 import { csvRow } from '../services/evaluation/files';
-import type { RunInfo } from '../services/runs/run-info';
+import type { RunWithStanding } from '../services/runs/run-info';
 import type { PdfWriter } from './pdf-writer';
 import type { PretrainingInfo } from './pretrainings';
 
@@ -51,7 +51,14 @@ export interface ReportContext {
   datasets: ReadableDatasetSummary[];
   /** sha256 of each dataset's content (datasetContentHash), by dataset id. */
   hashes: Map<string, string>;
-  runs: RunInfo[];
+  /** The runs the report shows: the current ones, and the outdated ones too when `includeOutdated`. */
+  runs: RunWithStanding[];
+  /** Runs trained with settings the grid no longer has, left out of every section (empty when `includeOutdated`). */
+  outdatedRuns: RunWithStanding[];
+  /** Outdated runs and their results are shown (and marked) instead of left out. */
+  includeOutdated: boolean;
+  /** Whether a run's results are left out of the report (an outdated run, unless `includeOutdated`). */
+  leftOut: (runId: string) => boolean;
   /** Each run's epochs (runs/<id>/log.ndjson), by run id. */
   logs: Map<string, TrainingEpochLog[]>;
   /** The MoCo v2 pretrainings the IWNE-CL runs fine-tuned from, with their summaries and logs. */

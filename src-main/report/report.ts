@@ -30,7 +30,7 @@ import { throwIfCancelled, type JobContext } from '../job-context';
 import { readDatasetManifest } from '../services/datasets/manifest-file';
 import { listDatasets } from '../services/datasets/view';
 import { studyResults } from '../services/evaluation/results';
-import { listRuns } from '../services/runs/run-info';
+import { listRunsWithStanding } from '../services/runs/run-info';
 import { reportAssetsDir, studyLayout } from '../services/study-folder/layout';
 import { requireStudyFolder } from '../services/study-folder/study-service';
 import { readGrid, runDetail } from '../services/training/grid';
@@ -57,6 +57,8 @@ export interface ReportOptions {
   revealImageIds?: boolean;
   /** Date printed on the report (default now; tests fix it). */
   date?: Date;
+  /** Show runs trained with settings the grid no longer has (marked outdated) instead of leaving them and their results out. */
+  includeOutdated?: boolean;
   /** Receives every table cell and key–value line as laid out (text, font, size, width), for layout checks. */
   layoutLog?: CellRecord[];
 }
@@ -77,7 +79,11 @@ async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): P
   const studyFile = StudyFile.parse(JSON.parse(await fsp.readFile(studyLayout(study).studyFile, 'utf8')));
   const date = opts.date ?? new Date();
   const datasets = (await listDatasets(study)).filter((d): d is ReadableDatasetSummary => d.readable);
-  const runs = await listRuns(study);
+  const includeOutdated = opts.includeOutdated ?? false;
+  const allRuns = await listRunsWithStanding(study);
+  const runs = includeOutdated ? allRuns : allRuns.filter((run) => !run.standing.outdated);
+  const outdatedRuns = includeOutdated ? [] : allRuns.filter((run) => run.standing.outdated);
+  const leftOutIds = new Set(outdatedRuns.map((run) => run.runId));
   const hashes = new Map<string, string>();
   for (const d of datasets) hashes.set(d.id, await datasetContentHash(study, d.id));
   const logs = new Map<string, TrainingEpochLog[]>();
@@ -107,10 +113,13 @@ async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): P
     datasets,
     hashes,
     runs,
+    outdatedRuns,
+    includeOutdated,
+    leftOut: (runId) => leftOutIds.has(runId),
     logs,
     pretrainings: await readPretrainings(study, runs),
     grid: await readGrid(study).catch(() => null),
-    results: await studyResults(study),
+    results: await studyResults(study, { includeOutdated }),
     backends: [...new Set(runs.map((r) => r.result?.backend).filter((b): b is string => !!b))],
     synthetic: datasets.some((d) => d.synthetic),
     pseudonym: pseudonymiser(studyFile.id, opts.revealImageIds ?? false),

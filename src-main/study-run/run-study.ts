@@ -23,7 +23,7 @@ import { listDatasets } from '../services/datasets/view';
 import { evaluateRun, evaluationName, defaultSplit } from '../services/evaluation/evaluate';
 import { readDatasetManifest } from '../services/datasets/manifest-file';
 import { throwIfCancelled, type JobContext } from '../job-context';
-import { listRuns, type RunInfo } from '../services/runs/run-info';
+import { listRunsWithStanding, type RunInfo } from '../services/runs/run-info';
 import { studyLayout } from '../services/study-folder/layout';
 import { hasResult } from '../services/study-folder/result-folder';
 import { StudyService } from '../services/study-folder/study-service';
@@ -160,8 +160,8 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     });
   if (stop('evaluate')) return finish();
 
-  // 4. Evaluations of every finished run on every test set.
-  const runs = await listRuns(study);
+  // 4. Evaluations of every finished run on every test set (runs outdated by a changed plan are left as they are).
+  const runs = (await listRunsWithStanding(study)).filter((r) => !r.standing.outdated);
   const finished = runs.filter((r) => r.result !== null && r.best !== null);
   const jobs: { run: RunInfo; datasetId: string; split: 'test' | 'train' | 'all' }[] = [];
   for (const e of plan.evaluate) {

@@ -69,7 +69,7 @@ const handlers: { [K in JobKind]: JobHandler<K> } = {
   'report.build': async (params, ctx) => {
     const out = params.out ?? studyLayout(ctx.studyPath).defaultReportFile();
     await assertReportOutFree(out, params.overwrite);
-    return buildReport(ctx.studyPath, { out, revealImageIds: params.revealImageIds }, ctx);
+    return buildReport(ctx.studyPath, { out, revealImageIds: params.revealImageIds, includeOutdated: params.includeOutdated }, ctx);
   },
   'study.run': async (plan, ctx) => {
     // The plan's study is usually the job's own (held already); another folder is locked for the plan too.

@@ -64,11 +64,15 @@ export interface RunGroup {
   strategies: TrainingStrategy[];
 }
 
-/** Runs with a selected model, grouped by (fraction, seed, architecture, input size); see the module comment for the order. */
+/**
+ * Runs with a selected model, grouped by (fraction, seed, architecture, input size); see the module
+ * comment for the order. Outdated runs (trained with settings the grid no longer has) are left out,
+ * so no analysis picks an old model by default.
+ */
 export function runGroups(runs: readonly RunSummary[]): RunGroup[] {
   const groups = new Map<string, RunSummary[]>();
   for (const r of [...runs].sort((a, b) => a.runId.localeCompare(b.runId))) {
-    if (!r.hasModel) continue;
+    if (!r.hasModel || r.standing?.outdated) continue;
     const key = `${r.fraction}|${r.seed}|${r.arch}|${r.inputSize}`;
     const list = groups.get(key) ?? [];
     if (!list.some((x) => x.strategy === r.strategy)) list.push(r);

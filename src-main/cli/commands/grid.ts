@@ -76,5 +76,12 @@ export function formatGrid(view: GridView): string {
     const auc = c.bestValAuc === null ? '' : ` · best val AUC ${c.bestValAuc.toFixed(4)}`;
     lines.push(`  ${c.status.padEnd(8)} ${c.runId} (epoch ${c.epochsDone}/${c.epochs}${auc})${c.reason ? ` — ${c.reason}` : ''}`);
   }
+  // Run folders no cell trains now (kept as they are): outdated ones with the settings that differ.
+  const others = view.others ?? [];
+  if (others.length > 0) lines.push('Other runs in the study (outdated ones are left out of results and the report unless included):');
+  for (const o of others)
+    lines.push(
+      `  ${(o.standing.outdated ? 'outdated' : 'current').padEnd(8)} ${o.runId}${o.standing.outdated ? ` — ${o.standing.reasons.join(', ')}` : ''}`,
+    );
   return lines.join('\n');
 }

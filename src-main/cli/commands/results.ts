@@ -2,7 +2,8 @@
  * `funduslab results --study <dir> [--csv <file>] [--json]` — every evaluation of the study: the results
  * table (AUC with DeLong and bootstrap 95% CIs, the target-sensitivity operating point), the paired
  * DeLong comparisons (CL vs FS within IFI / IWNE, IFI vs IWNE within FS / CL, on the same images)
- * and, with --json, the Fig 2 series. `--csv` also writes the table as CSV (atomically).
+ * and, with --json, the Fig 2 series. `--csv` also writes the table as CSV (atomically). Evaluations of
+ * outdated runs (trained with settings the grid no longer has) are left out unless --include-outdated.
  */
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
@@ -11,12 +12,16 @@ import { resultsTableCsv, studyResults } from '../../services/evaluation/results
 import { writeFileAtomic } from '../../fs/atomic';
 import { parseCommandArgs } from '../args';
 
-export const RESULTS_USAGE = 'funduslab results --study <dir> [--csv <file>] [--json]';
+export const RESULTS_USAGE = 'funduslab results --study <dir> [--csv <file>] [--include-outdated] [--json]';
 
 export async function runResults(argv: string[]): Promise<number> {
-  const { values } = parseCommandArgs(argv, { study: { type: 'string' }, csv: { type: 'string' } });
+  const { values } = parseCommandArgs(argv, {
+    study: { type: 'string' },
+    csv: { type: 'string' },
+    'include-outdated': { type: 'boolean', default: false },
+  });
   if (!values.study) throw new AppError('BAD_REQUEST', `Usage: ${RESULTS_USAGE}`, [{ path: 'study', message: 'give --study <dir>' }]);
-  const results = await studyResults(path.resolve(values.study));
+  const results = await studyResults(path.resolve(values.study), { includeOutdated: values['include-outdated'] });
   if (values.csv) {
     const file = path.resolve(values.csv);
     await writeFileAtomic(file, resultsTableCsv(results));
@@ -68,7 +73,7 @@ export function formatStudyResults(r: StudyResults): string {
         String(x.fraction),
         String(x.seed),
         x.arch,
-        x.runId + (x.overlapsTraining ? ' (!)' : ''),
+        x.runId + (x.overlapsTraining ? ' (!)' : '') + (x.standing?.outdated ? ' (outdated)' : ''),
         String(x.n),
         String(x.positives),
         f4(x.auc),
@@ -100,5 +105,15 @@ export function formatStudyResults(r: StudyResults): string {
     );
   }
   for (const s of r.skipped) out.push(`skipped ${s.path}: ${s.reason}`);
+  const outdated = r.rows.filter((x) => x.standing?.outdated);
+  if (outdated.length > 0)
+    out.push(
+      `(outdated) trained with settings the grid no longer has: ${outdated.map((x) => `${x.runId} (${x.standing!.reasons.join(', ')})`).join('; ')}`,
+    );
+  const excluded = r.excludedOutdated ?? [];
+  if (excluded.length > 0)
+    out.push(
+      `left out: ${excluded.length} evaluation${excluded.length === 1 ? '' : 's'} of outdated runs (${[...new Set(excluded.map((e) => `${e.runId}: ${e.reasons.join(', ')}`))].join('; ')}); --include-outdated shows them`,
+    );
   return out.join('\n');
 }

@@ -53,9 +53,10 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
   r.ctx.progress(6, 10, 'Explanations');
   r.section('6 Explanations and lesions (Fig 5, Table 3)');
   // The paper's order of the strategies (STRATEGY_ORDER), as in every table.
-  const results = (await listExplanations(r.study)).sort(
-    (a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId),
-  );
+  // Explanations of outdated runs are left out with their runs (Methods lists them).
+  const results = (await listExplanations(r.study))
+    .filter((x) => !r.leftOut(x.run.runId))
+    .sort((a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId));
   if (results.length === 0) {
     r.writer.paragraph(
       'No explanations yet: run funduslab explain --study <dir> --runs <ids> --dataset <idrid-seg dataset> (or the Explanations page) to fill this section.',

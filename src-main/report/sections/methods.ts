@@ -1,13 +1,16 @@
 /**
- * Section 2: the strategies, the grid, one table of every hyperparameter with a column per strategy
- * (the settings that differ between strategies in bold), software, compute and data hashes.
+ * Section 2: the strategies, the runs shown (their strategies, fractions, seeds and weights: from the
+ * runs themselves, not from the current plan), one table of every hyperparameter with a column per
+ * strategy (the settings that differ between strategies in bold), a table of any setting that differs
+ * between shown runs of the same strategy, the outdated runs left out (or included on request),
+ * software, compute and data hashes.
  */
 import os from 'node:os';
 import path from 'node:path';
 import { STRATEGY_ORDER, type AugmentSettings, type TrainingSpec } from '../../../src-shared/training';
-import type { RunInfo } from '../../services/runs/run-info';
+import type { RunInfo, RunWithStanding } from '../../services/runs/run-info';
 import { APP_VERSION } from '../../version';
-import type { ReportContext } from '../context';
+import { csv, type ReportContext } from '../context';
 import { powerOfTen } from '../svg';
 
 /** A setting's number for readers: 0.001 and up as written, smaller ones as powers of ten ("10⁻⁴", "3 × 10⁻⁵"). */
@@ -115,18 +118,113 @@ function differing(values: readonly string[]): boolean[] {
   return values.map((v) => modes.length > 1 || counts.get(v)! < top);
 }
 
+/** The runs left out as outdated (or, when they are shown, which of the shown runs are outdated), with the settings that differ. */
+function outdatedNote(r: ReportContext): void {
+  const describe = (runs: readonly RunWithStanding[]) => runs.map((run) => `${run.runId} (${run.standing.reasons.join(', ')})`).join('; ');
+  if (r.outdatedRuns.length > 0)
+    r.writer.paragraph(
+      `Left out: ${plural(r.outdatedRuns.length, 'outdated run')}, trained with settings the current grid no longer has, and every result made from them: ${describe(r.outdatedRuns)}.`,
+      { size: 8 },
+    );
+  const shownOutdated = r.runs.filter((run) => run.standing.outdated);
+  if (shownOutdated.length > 0)
+    r.writer.paragraph(
+      `Included on request: ${plural(shownOutdated.length, 'outdated run')}, trained with settings the current grid no longer has: ${describe(shownOutdated)}. Results of different settings are shown side by side.`,
+      { size: 8 },
+    );
+}
+
+/**
+ * Settings that differ between shown runs of the same strategy (label fraction and seed vary by
+ * design and are not listed), as dotted paths with their value per run.
+ */
+export function differingSettings(runs: readonly RunInfo[]): { keys: string[]; runs: RunInfo[]; values: Map<string, Map<string, string>> } {
+  const flat = (v: unknown, prefix: string, out: Map<string, string>): Map<string, string> => {
+    if (v !== null && typeof v === 'object' && !Array.isArray(v))
+      for (const [k, x] of Object.entries(v as Record<string, unknown>)) flat(x, prefix ? `${prefix}.${k}` : k, out);
+    else out.set(prefix, typeof v === 'string' ? v : (JSON.stringify(v) ?? '—'));
+    return out;
+  };
+  const values = new Map(runs.map((run) => [run.runId, flat(run.spec, '', new Map())]));
+  const keys = new Set<string>();
+  const shown = new Set<RunInfo>();
+  for (const strategy of STRATEGY_ORDER) {
+    const group = runs.filter((run) => run.spec.strategy === strategy);
+    const all = new Set(group.flatMap((run) => [...values.get(run.runId)!.keys()]));
+    for (const key of all) {
+      if (key === 'fraction' || key === 'seed') continue;
+      if (new Set(group.map((run) => values.get(run.runId)!.get(key) ?? '—')).size > 1) {
+        keys.add(key);
+        group.forEach((run) => shown.add(run));
+      }
+    }
+  }
+  return { keys: [...keys].sort(), runs: runs.filter((run) => shown.has(run)), values };
+}
+
+/** Table: run ids × the settings that differ between shown runs of the same strategy (and whether each run is outdated). */
+function differingSettingsTable(r: ReportContext): void {
+  const { keys, runs, values } = differingSettings(r.runs);
+  if (keys.length === 0) {
+    if (r.runs.length > 1)
+      r.writer.paragraph('The runs shown of each strategy share every setting except the label fraction and seed.', { size: 8 });
+    return;
+  }
+  r.writer.heading('Settings that differ between the runs shown', 3);
+  const shownKeys = keys.slice(0, 5);
+  const width = 0.62 / shownKeys.length;
+  r.writer.table(
+    [{ header: 'Run', width: 0.26 }, ...shownKeys.map((key) => ({ header: key, width })), { header: 'Standing', width: 0.12 }],
+    runs.map((run) => [
+      run.runId,
+      ...shownKeys.map((key) => values.get(run.runId)!.get(key) ?? '—'),
+      (run as Partial<RunWithStanding>).standing?.outdated ? 'outdated' : 'current',
+    ]),
+  );
+  r.writer.paragraph(
+    `Runs of the same strategy were trained with different settings${keys.length > shownKeys.length ? ` (also: ${keys.slice(shownKeys.length).join(', ')})` : ''}: their results are not directly comparable.`,
+    { size: 8 },
+  );
+  r.tables.push({
+    name: 'differing-settings',
+    csv: csv([
+      ['run', ...keys, 'outdated'],
+      ...runs.map((run) => [
+        run.runId,
+        ...keys.map((k) => values.get(run.runId)!.get(k) ?? ''),
+        String((run as Partial<RunWithStanding>).standing?.outdated ?? false),
+      ]),
+    ]),
+  });
+}
+
 export function methodsSection(r: ReportContext): void {
   r.ctx.progress(2, 10, 'Methods');
   r.section('2 Methods');
   r.writer.paragraph(
     'Four strategies are compared: IWNE-FS (random initialisation, supervised), IWNE-CL (MoCo v2 contrastive pretraining on the study images, then supervised fine-tuning), IFI-FS (initialised from supervised ImageNet weights) and IFI-CL (initialised from a MoCo v2 ImageNet checkpoint). Each is trained on label fractions of the training patients (stratified by grade, grouped by patient, nested), the model with the best validation AUC of P(referable) is kept, and P(referable) is the softmax probability summed over the referable grades.',
   );
-  if (r.grid)
+  if (r.runs.length > 0) {
+    const strategies = STRATEGY_ORDER.filter((s) => r.runs.some((run) => run.spec.strategy === s));
+    const sorted = (xs: number[]) => [...new Set(xs)].sort((a, b) => a - b).join(', ');
+    const weights = (strategy: string) =>
+      [
+        ...new Set(
+          r.runs
+            .filter((run) => run.spec.strategy === strategy && run.spec.pretrainedWeights)
+            .map((run) => path.basename(run.spec.pretrainedWeights!)),
+        ),
+      ].join(', ') || '—';
     r.writer.keyValues([
-      ['Grid', `${r.grid.strategies.join(', ')} × fractions ${r.grid.fractions.join(', ')} × seeds ${r.grid.seeds.join(', ')}`],
-      ['ImageNet weights', r.grid.imagenetWeights ? path.basename(r.grid.imagenetWeights) : '—'],
-      ['MoCo v2 weights', r.grid.mocoWeights ? path.basename(r.grid.mocoWeights) : '—'],
+      [
+        'Runs shown',
+        `${plural(r.runs.length, 'run')}: ${strategies.join(', ')} × fractions ${sorted(r.runs.map((run) => run.spec.fraction))} × seeds ${sorted(r.runs.map((run) => run.spec.seed))}`,
+      ],
+      ['ImageNet weights', weights('IFI-FS')],
+      ['MoCo v2 weights', weights('IFI-CL')],
     ]);
+  }
+  outdatedNote(r);
   const byStrategy = new Map<string, RunInfo>();
   for (const run of r.runs) if (!byStrategy.has(run.spec.strategy)) byStrategy.set(run.spec.strategy, run);
   const shown = STRATEGY_ORDER.flatMap((s) => (byStrategy.has(s) ? [byStrategy.get(s)!] : []));
@@ -154,6 +252,7 @@ export function methodsSection(r: ReportContext): void {
       { size: 8 },
     );
   }
+  differingSettingsTable(r);
   r.writer.heading('Software, compute and data', 3);
   r.writer.keyValues([
     ['FundusLab', APP_VERSION],

@@ -78,7 +78,7 @@ export async function resultsSection(r: ReportContext): Promise<void> {
       ],
       rows.map((r: ResultsRow) => [
         `${r.datasetId} (${r.split})${r.overlapsTraining ? ' *' : ''}`,
-        dagger(r.strategy),
+        dagger(r.strategy) + (r.standing?.outdated ? ' ‡' : ''),
         String(r.fraction),
         String(r.seed),
         `${r.n} (${r.positives})`,
@@ -90,11 +90,17 @@ export async function resultsSection(r: ReportContext): Promise<void> {
       { highlight: (i, col) => col === 5 && best.has(rows[i]!.evaluation) },
     );
     r.writer.paragraph(
-      `Bold: the best AUC per test set and fraction (none when all tie). Sensitivity/specificity at the highest threshold reaching the target sensitivity. * the test images overlap the run's own training data.${failed.length > 0 ? ' † the MoCo pretraining of this strategy failed its learning check (see the warning above).' : ''}`,
+      `Bold: the best AUC per test set and fraction (none when all tie). Sensitivity/specificity at the highest threshold reaching the target sensitivity. * the test images overlap the run's own training data.${failed.length > 0 ? ' † the MoCo pretraining of this strategy failed its learning check (see the warning above).' : ''}${rows.some((x) => x.standing?.outdated) ? ' ‡ an outdated run (trained with settings the current grid no longer has), included on request.' : ''}`,
       { size: 8 },
     );
     r.tables.push({ name: 'results', csv: resultsTableCsv(r.results) });
   }
+  const excluded = r.results.excludedOutdated ?? [];
+  if (excluded.length > 0)
+    r.writer.paragraph(
+      `${excluded.length} evaluation${excluded.length === 1 ? '' : 's'} of outdated runs ${excluded.length === 1 ? 'is' : 'are'} left out of Fig 2, the table and the paired tests (see Methods).`,
+      { size: 8 },
+    );
   const comparisons = r.results.comparisons.filter((c) => c.test !== null || c.error !== null);
   if (comparisons.length > 0) {
     r.writer.heading('Paired DeLong tests (same images)', 2);

@@ -25,7 +25,8 @@ async function galleryImage(file: string): Promise<string> {
 export async function robustnessSection(r: ReportContext): Promise<void> {
   r.ctx.progress(5, 10, 'Robustness');
   r.section('5 Robustness to image distortions (Fig 4)');
-  const results = await listRobustness(r.study);
+  // An analysis with any outdated run is left out with its runs (Methods lists them).
+  const results = (await listRobustness(r.study)).filter((x) => !x.models.some((m) => r.leftOut(m.runId)));
   if (results.length === 0) {
     r.writer.paragraph(
       'No robustness analysis yet: run funduslab robustness --study <dir> --runs <ids> --dataset <id> (or the Robustness page) to fill this section.',

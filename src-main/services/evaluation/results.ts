@@ -17,7 +17,8 @@
  *     lowest and highest seed AUC.
  *
  * Folders starting with "." (temporaries of an evaluation being written) are ignored; unreadable
- * ones are listed in `skipped` with the reason.
+ * ones are listed in `skipped` with the reason. Each row carries its run's settings and standing
+ * (services/runs/identity.ts); evaluations of outdated runs are left out unless asked for.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -34,7 +35,7 @@ import {
 } from '../../../src-shared/evaluation';
 import { strategyRank, type TrainingStrategy } from '../../../src-shared/training';
 import { columnIndex, parseCsv } from '../datasets/csv';
-import { listRuns } from '../runs/run-info';
+import { listRunsWithStanding, type RunWithStanding } from '../runs/run-info';
 import { PREDICTIONS_FILE, RESULT_FILE, studyLayout } from '../study-folder/layout';
 import { readResultFolder, resultFolderOf, resultNames } from '../study-folder/result-folder';
 import { csvField } from './files';
@@ -186,12 +187,8 @@ export function pairedTestOf(a: Predictions, b: Predictions): NonNullable<Paired
   };
 }
 
-function toRow(
-  name: string,
-  r: EvaluationResult,
-  spec: { strategy: TrainingStrategy; fraction: number; seed: number; arch: string } | undefined,
-): ResultsRow {
-  const s = spec ?? r.run;
+function toRow(name: string, r: EvaluationResult, run: RunWithStanding | undefined): ResultsRow {
+  const s = run?.spec ?? r.run;
   return {
     evaluation: name,
     datasetId: r.dataset.datasetId,
@@ -210,6 +207,7 @@ function toRow(
     operatingPoint: r.operatingPoint,
     overlapsTraining: r.overlapsTraining,
     createdAt: r.createdAt,
+    ...(run ? { settings: run.settings, standing: run.standing } : {}),
   };
 }
 
@@ -239,14 +237,14 @@ export async function loadEvaluations(studyPath: string): Promise<{ evaluations:
   // A result a crash left only as its `.previous` counts too (result-folder.ts).
   for (const name of await resultNames(root)) if (!names.includes(name)) names.push(name);
   names.sort();
-  const specs = new Map((await listRuns(study)).map((r) => [r.runId, r.spec]));
+  const runs = new Map((await listRunsWithStanding(study)).map((r) => [r.runId, r]));
   const evaluations: LoadedEvaluation[] = [];
   const skipped: StudyResults['skipped'] = [];
   for (const name of names) {
     const dir = resultFolderOf(root, name) ?? path.join(root, name);
     try {
       const result = await parseResultFile(path.join(dir, RESULT_FILE));
-      evaluations.push({ dir, result, row: toRow(name, result, specs.get(result.run.runId)) });
+      evaluations.push({ dir, result, row: toRow(name, result, runs.get(result.run.runId)) });
     } catch (e) {
       skipped.push({ path: dir, reason: e instanceof Error ? e.message : String(e) });
     }
@@ -321,10 +319,25 @@ export function comparisonPairs(
   return out;
 }
 
-/** Everything the results views need: table, paired comparisons, Fig 2 series. */
-export async function studyResults(studyPath: string): Promise<StudyResults> {
+export interface StudyResultsOptions {
+  /** Keep evaluations of outdated runs in the table, the paired tests and Fig 2 (default false: they are left out and listed). */
+  includeOutdated?: boolean;
+}
+
+/**
+ * Everything the results views need: table, paired comparisons, Fig 2 series. Evaluations of runs
+ * that no longer match the grid (outdated) are left out of all three unless `includeOutdated`, and
+ * listed in `excludedOutdated`, so a changed plan never mixes old and new models silently.
+ */
+export async function studyResults(studyPath: string, opts: StudyResultsOptions = {}): Promise<StudyResults> {
   const study = path.resolve(studyPath);
-  const { evaluations, skipped } = await loadEvaluations(study);
+  const includeOutdated = opts.includeOutdated ?? false;
+  const { evaluations: all, skipped } = await loadEvaluations(study);
+  const isOutdated = (e: LoadedEvaluation) => e.row.standing?.outdated === true;
+  const evaluations = includeOutdated ? all : all.filter((e) => !isOutdated(e));
+  const excludedOutdated = includeOutdated
+    ? []
+    : all.filter(isOutdated).map((e) => ({ evaluation: e.row.evaluation, runId: e.row.runId, reasons: e.row.standing?.reasons ?? [] }));
   const rows = evaluations.map((e) => e.row).sort(compareRows);
   const dirOf = new Map(evaluations.map((e) => [e.row.evaluation, e.dir]));
   const cache = new Map<string, Promise<Predictions>>();
@@ -362,7 +375,7 @@ export async function studyResults(studyPath: string): Promise<StudyResults> {
       error,
     });
   }
-  return StudyResults.parse({ studyPath: study, rows, comparisons, fig2: fig2Data(rows), skipped });
+  return StudyResults.parse({ studyPath: study, rows, comparisons, fig2: fig2Data(rows), skipped, includeOutdated, excludedOutdated });
 }
 
 /** Columns of the results-table CSV, in order. */
@@ -389,6 +402,11 @@ export const RESULTS_CSV_COLUMNS = [
   'specificity',
   'overlaps_training',
   'evaluation',
+  'epochs',
+  'lr',
+  'batch_size',
+  'input_size',
+  'outdated',
 ] as const;
 
 /** The results table as CSV (header + one row per evaluation; numbers in full float64 precision; referable grades joined by spaces). */
@@ -418,6 +436,11 @@ export function resultsTableCsv(results: Pick<StudyResults, 'rows'>): string {
       r.operatingPoint.specificity,
       r.overlapsTraining,
       r.evaluation,
+      r.settings?.epochs ?? '',
+      r.settings?.lr ?? '',
+      r.settings?.batchSize ?? '',
+      r.settings?.inputSize ?? '',
+      r.standing ? (r.standing.outdated ? `outdated: ${r.standing.reasons.join('; ')}` : 'current') : '',
     ];
     lines.push(cells.map((c) => csvField(String(c))).join(','));
   }

@@ -6,8 +6,11 @@ import { existsSync, promises as fsp } from 'node:fs';
 import { z } from 'zod';
 import { AppError } from '../../../src-shared/errors';
 import type { RunSummary } from '../../../src-shared/contract';
+import { GridSpec, cellSpecInput, runSettings, type RunSettings, type RunStanding } from '../../../src-shared/grid';
 import { ResolvedNormalisation, TrainingResult, TrainingSpec } from '../../../src-shared/training';
+import { readStudyJson } from '../../fs/atomic';
 import { studyLayout, type RunLayout } from '../study-folder/layout';
+import { currentIdentity, readRunIdentity, runStanding, type StoredRunIdentity } from './identity';
 
 export { RUN_ID_PATTERN } from '../../../src-shared/ids';
 import { RUN_ID_PATTERN } from '../../../src-shared/ids';
@@ -98,9 +101,49 @@ export async function listRuns(studyPath: string): Promise<RunInfo[]> {
   return out;
 }
 
-/** Every run folder with a readable spec, summarised for the analysis pages (sorted by id). */
+/** A run with its identity.json and whether it still matches the current grid (services/runs/identity.ts). */
+export interface RunWithStanding extends RunInfo {
+  identity: StoredRunIdentity | null;
+  standing: RunStanding;
+  settings: RunSettings;
+}
+
+/**
+ * Every run of the study with its standing: each run is compared with the spec and identity the
+ * current grid gives its strategy, label fraction and seed. Without a grid every run is current.
+ */
+export async function listRunsWithStanding(studyPath: string): Promise<RunWithStanding[]> {
+  const runs = await listRuns(studyPath);
+  const grid = await readStudyJson(studyLayout(studyPath).gridFile, GridSpec).catch(() => null);
+  const references = new Map<string, Promise<Parameters<typeof runStanding>[1]>>();
+  const referenceOf = (spec: TrainingSpec) => {
+    const key = JSON.stringify([spec.strategy, spec.fraction, spec.seed]);
+    let ref = references.get(key);
+    if (!ref) {
+      const parsed = grid ? TrainingSpec.safeParse(cellSpecInput(grid, spec.strategy, spec.fraction, spec.seed)) : null;
+      ref = parsed?.success
+        ? currentIdentity(studyPath, parsed.data).then((identity) => ({ spec: parsed.data, identity }))
+        : Promise.resolve(null);
+      references.set(key, ref);
+    }
+    return ref;
+  };
+  const out: RunWithStanding[] = [];
+  for (const run of runs) {
+    const identity = await readRunIdentity(run.files);
+    out.push({
+      ...run,
+      identity,
+      standing: runStanding({ spec: run.spec, identity }, await referenceOf(run.spec)),
+      settings: runSettings(run.spec),
+    });
+  }
+  return out;
+}
+
+/** Every run folder with a readable spec, summarised for the analysis pages (sorted by id), with its settings and standing. */
 export async function runSummaries(studyPath: string): Promise<RunSummary[]> {
-  return (await listRuns(studyPath)).map((r) => ({
+  return (await listRunsWithStanding(studyPath)).map((r) => ({
     runId: r.runId,
     strategy: r.spec.strategy,
     fraction: r.spec.fraction,
@@ -111,5 +154,7 @@ export async function runSummaries(studyPath: string): Promise<RunSummary[]> {
     finished: r.result !== null,
     hasModel: r.best !== null,
     bestValAuc: r.result?.bestValAuc ?? r.best?.valAuc ?? null,
+    settings: r.settings,
+    standing: r.standing,
   }));
 }

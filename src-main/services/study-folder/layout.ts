@@ -7,7 +7,7 @@
  * <study>/
  *   study.json  study-plan.json  grid.json
  *   datasets/<id>/        manifest.json, validation.json, cache/<settings-key>/<shard>/<file>
- *   runs/<run-id>/        spec.json, log.ndjson, metrics.json, normalisation.json,
+ *   runs/<run-id>/        spec.json, identity.json, log.ndjson, metrics.json, normalisation.json,
  *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/
  *   pretrain/<id>/        settings.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
  *                         checkpoint/, checkpoint.prev/
@@ -85,6 +85,8 @@ export interface DatasetLayout {
 export interface RunLayout {
   dir: string;
   spec: string;
+  /** What trained the run beyond its spec (dataset content hash, weights SHA-256): services/runs/identity.ts. */
+  identity: string;
   log: string;
   /** The finished run's TrainingResult. */
   metrics: string;
@@ -154,6 +156,7 @@ export class StudyLayout {
     return {
       dir,
       spec: path.join(dir, 'spec.json'),
+      identity: path.join(dir, 'identity.json'),
       log: path.join(dir, 'log.ndjson'),
       metrics: path.join(dir, 'metrics.json'),
       normalisation: path.join(dir, 'normalisation.json'),

@@ -1,15 +1,26 @@
 /**
  * The study's training grid (grid.json): strategies × label fractions × seeds, each cell one run
- * (runs/<defaultRunId(spec)>/). A cell's status is read from its run folder, so the grid survives
- * restarts without bookkeeping of its own: no folder → pending; a checkpoint but no metrics.json →
- * partial (resumes where it stopped); metrics.json → done. IFI cells without their weights file are
+ * (runs/<defaultRunId(spec)>/, or <defaultRunId>-v2, -v3, … when that folder was trained with other
+ * settings: services/runs/identity.ts runFolderFor). A cell's status is read from its run folder, so
+ * the grid survives restarts without bookkeeping of its own: no folder → pending; a checkpoint but no
+ * metrics.json → partial (resumes where it stopped); metrics.json → done. Run folders no cell trains
+ * now are listed beside the cells (`others`) with their standing (outdated and why). IFI cells without their weights file are
  * blocked (not errors), so the rest of the grid can run. Pure file reading (no tfjs): the main
  * process uses it; grid-run.ts runs the cells.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError, parseOrThrow, type FieldIssue } from '../../../src-shared/errors';
-import { GridSpec, GridView, RunDetail, cellSpecInput, type GridCell, type GridSpecInput } from '../../../src-shared/grid';
+import {
+  GridSpec,
+  GridView,
+  IDENTITY_INCOMPLETE_NOTE,
+  RunDetail,
+  cellSpecInput,
+  runSettings,
+  type GridCell,
+  type GridSpecInput,
+} from '../../../src-shared/grid';
 import {
   PretrainEpochLog,
   PretrainSummary,
@@ -22,8 +33,9 @@ import {
 import { CHECKPOINT_FILES, studyLayout } from '../study-folder/layout';
 import { requireStudyFolder } from '../study-folder/study-service';
 import { readRevisioned, saveRevisioned } from '../study-folder/revision';
-import { readRunInfo } from '../runs/run-info';
-import { defaultRunId, pretrainId, specHash } from './run-id';
+import { readRunIdentity, runFolderFor } from '../runs/identity';
+import { listRunsWithStanding, readRunInfo } from '../runs/run-info';
+import { pretrainId } from './run-id';
 
 const requireStudy = (studyPath: string) => requireStudyFolder(studyPath);
 
@@ -95,15 +107,11 @@ async function describeCell(
     };
   }
   const spec = parsed.data;
-  const runId = defaultRunId(spec);
-  const cell = { ...base, runId, spec, epochs: spec.epochs, parsed: spec };
+  // The folder of the same settings, else a fresh one (<id>-v2, …): a folder trained otherwise stays, listed as outdated.
+  const { runId, existing } = await runFolderFor(study, spec);
   const files = studyLayout(study).run(runId);
-  if (existsSync(files.spec)) {
-    const existing = TrainingSpec.safeParse(JSON.parse(await fsp.readFile(files.spec, 'utf8').catch(() => 'null')));
-    if (!existing.success || specHash(existing.data) !== specHash(spec)) {
-      return { ...cell, status: 'invalid', reason: `runs/${runId} exists with other settings; delete it or change the grid` };
-    }
-  }
+  const note = existing && !(await readRunIdentity(files)) ? IDENTITY_INCOMPLETE_NOTE : null;
+  const cell = { ...base, runId, spec, epochs: spec.epochs, settings: runSettings(spec), note, parsed: spec };
   const metrics = files.metrics;
   if (existsSync(metrics)) {
     const r = TrainingResult.safeParse(JSON.parse(await fsp.readFile(metrics, 'utf8').catch(() => 'null')));
@@ -143,7 +151,20 @@ export async function gridView(studyPath: string): Promise<GridView> {
       }
     }
   }
-  return GridView.parse({ spec: grid, cells, revision });
+  const inGrid = new Set(cells.map((c) => c.runId));
+  const others = (await listRunsWithStanding(study))
+    .filter((r) => !inGrid.has(r.runId))
+    .map((r) => ({
+      runId: r.runId,
+      strategy: r.spec.strategy,
+      fraction: r.spec.fraction,
+      seed: r.spec.seed,
+      finished: r.result !== null,
+      bestValAuc: r.result?.bestValAuc ?? r.best?.valAuc ?? null,
+      settings: r.settings,
+      standing: r.standing,
+    }));
+  return GridView.parse({ spec: grid, cells, revision, others });
 }
 
 /** The cells that can run now (pending or partial), with their parsed specs. */

@@ -20,10 +20,11 @@ import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import type { JobContext } from '../../job-context';
 import { requireStudyFolder } from '../study-folder/study-service';
 import { CHECKPOINT_FILES, studyLayout, type RunLayout } from '../study-folder/layout';
+import { runFolderFor, writeRunIdentity } from '../runs/identity';
 import { RUN_ID_PATTERN } from '../runs/run-info';
 import { readCheckpoint, removeStaleTemporaries, type CheckpointState, type FileWriter } from './checkpoint';
 import { ImageSource, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingData } from './data';
-import { defaultRunId, specHash } from './run-id';
+import { specHash } from './run-id';
 import { pretrainSteps, planPretrainingItems, runPretraining, type PretrainOutcome } from './pretrain';
 
 /** The job context of a run: one progress bar, and `status` for sub-steps that only change its message. */
@@ -61,7 +62,9 @@ export interface RunInputs {
  */
 export async function openRunFolder(spec: TrainingSpec, studyPath: string, requestedRunId: string | undefined): Promise<RunFolder> {
   const study = requireStudyFolder(studyPath);
-  const runId = requestedRunId ?? defaultRunId(spec);
+  // Without a requested id the run trains where its grid cell shows it: the folder of the same settings, else a fresh one.
+  const placed = await runFolderFor(study, spec);
+  const runId = requestedRunId ?? placed.runId;
   if (!RUN_ID_PATTERN.test(runId))
     throw new AppError('BAD_REQUEST', `Invalid run id "${runId}": use lower-case letters, digits, ".", "_" and "-".`, [
       { path: 'runId', message: 'invalid' },
@@ -86,6 +89,9 @@ export async function openRunFolder(spec: TrainingSpec, studyPath: string, reque
   } else {
     await writeJsonAtomic(files.spec, spec);
   }
+  // What trains the model beyond its spec is recorded before the first epoch; a run started before identity tracking keeps none.
+  const started = existsSync(files.metrics) || existsSync(files.checkpoint.dir) || existsSync(files.checkpoint.previousDir);
+  if (!started && !existsSync(files.identity)) await writeRunIdentity(files, placed.identity);
   return { study, runId, files, hash, backend };
 }
 

@@ -65,6 +65,7 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
   const robustness = useStudyQuery('robustness.list', input, finishedJobsSignature(jobs, studyPath, 'robustness.run'));
   const explanations = useStudyQuery('explanations.list', input, finishedJobsSignature(jobs, studyPath, 'explain.run'));
   const [reveal, setReveal] = useState(false);
+  const [includeOutdated, setIncludeOutdated] = useState(false);
   /** The report being opened (its path), if any. */
   const [busy, setBusy] = useState<string | null>(null);
   const canOpen = info.capabilities.openPath;
@@ -98,7 +99,7 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
 
   async function exportReport() {
     if (!studyPath) return;
-    await launch({ kind: 'report.build', params: { revealImageIds: reveal }, studyPath });
+    await launch({ kind: 'report.build', params: { revealImageIds: reveal, includeOutdated }, studyPath });
   }
 
   /** Opens a report: with the operating system in the desktop app, as a download in browser mode. */
@@ -176,6 +177,21 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
               that may identify patients; no image metadata is copied either way. On: the datasets' own image ids are printed — for internal
               use only.
             </Typography>
+            <FormControlLabel
+              control={
+                <Checkbox
+                  checked={includeOutdated}
+                  onChange={(e) => setIncludeOutdated(e.target.checked)}
+                  sx={checkboxFocusRing}
+                  slotProps={{ input: { 'data-testid': 'report-include-outdated', 'aria-describedby': 'report-outdated-help' } as object }}
+                />
+              }
+              label="Include outdated runs"
+            />
+            <Typography id="report-outdated-help" variant="body2" sx={{ color: 'text.secondary', ml: 4, mb: 2, maxWidth: '75ch' }}>
+              Off (recommended): runs trained with settings the grid no longer has, and every result made from them, are left out; Methods
+              list them. On: they are shown and marked outdated, with a table of the settings that differ.
+            </Typography>
             <Box sx={{ display: 'flex', gap: 2, alignItems: 'center', flexWrap: 'wrap' }}>
               <Button
                 variant="contained"
@@ -242,7 +258,7 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
               <Typography variant="caption" component="p" sx={{ color: 'text.secondary', mb: 0.5 }}>
                 The same on the command line:
               </Typography>
-              <CommandBlock lines={[reportCommand(studyPath, reveal)]} testId="report-command" />
+              <CommandBlock lines={[reportCommand(studyPath, reveal, includeOutdated)]} testId="report-command" />
             </Box>
           </CardContent>
         </Card>

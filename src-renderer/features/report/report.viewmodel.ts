@@ -135,8 +135,16 @@ export function reportContents(counts: ContentsCounts): ContentsItem[] {
 }
 
 /** The CLI command that writes the same report (into reports/, as the job does by default). */
-export function reportCommand(studyPath: string, revealImageIds: boolean): string {
+export function reportCommand(studyPath: string, revealImageIds: boolean, includeOutdated = false): string {
   const sep = studyPath.includes('\\') && !studyPath.includes('/') ? '\\' : '/';
   const out = `${studyPath.replace(/[\\/]+$/, '')}${sep}reports${sep}report.pdf`;
-  return cliCommand(['report', '--study', studyPath, '--out', out, ...(revealImageIds ? ['--reveal-image-ids'] : [])]);
+  return cliCommand([
+    'report',
+    '--study',
+    studyPath,
+    '--out',
+    out,
+    ...(revealImageIds ? ['--reveal-image-ids'] : []),
+    ...(includeOutdated ? ['--include-outdated'] : []),
+  ]);
 }

@@ -5,6 +5,8 @@ import Button from '@mui/material/Button';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import CircularProgress from '@mui/material/CircularProgress';
+import FormControlLabel from '@mui/material/FormControlLabel';
+import Switch from '@mui/material/Switch';
 import Grid from '@mui/material/Grid';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
@@ -20,7 +22,7 @@ import { useStudy } from '../study/StudyStore';
 import { useGrid } from '../training/useGrid';
 import { EvaluateCard } from './EvaluateCard';
 import { Fig2Chart } from './Fig2Chart';
-import { comparisonRows, fig2Charts, finishedEvaluationsSignature, resultRows } from './results.viewmodel';
+import { comparisonRows, fig2Charts, finishedEvaluationsSignature, resultRows, resultsNotices } from './results.viewmodel';
 import { ComparisonsTable, ResultsTable } from './ResultsTables';
 import { RocViewer } from './RocViewer';
 import { StudyItemsCard } from '../trash/StudyItemsCard';
@@ -35,7 +37,9 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
   const client = useClient();
   const studyPath = openStudy?.path ?? null;
   const { jobs } = useJobs();
-  const input = studyPath ? { studyPath } : null;
+  // Evaluations of outdated runs (trained with settings the grid no longer has) are left out unless asked for.
+  const [includeOutdated, setIncludeOutdated] = useState(false);
+  const input = studyPath ? { studyPath, includeOutdated } : null;
   // Re-read when one of the study's evaluations finishes.
   const { data: results, error, refresh } = useStudyQuery('results.get', input, finishedEvaluationsSignature(jobs, studyPath));
   const grid = useGrid(studyPath);
@@ -44,6 +48,7 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
   const charts = useMemo(() => (results ? fig2Charts(results.fig2) : []), [results]);
   const rows = useMemo(() => (results ? resultRows(results.rows) : []), [results]);
   const comparisons = useMemo(() => (results ? comparisonRows(results.comparisons) : []), [results]);
+  const notices = useMemo(() => resultsNotices(results), [results]);
 
   if (!openStudy || !studyPath) {
     return (
@@ -70,7 +75,7 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
     try {
       const file =
         what === 'table'
-          ? await client.call('results.tableCsv', { studyPath })
+          ? await client.call('results.tableCsv', { studyPath, includeOutdated })
           : await client.call('evaluations.predictionsCsv', { studyPath, name: what });
       downloadText(file.fileName, file.csv);
     } catch (err) {
@@ -80,7 +85,7 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
     }
   }
 
-  const empty = results !== null && results.rows.length === 0;
+  const empty = results !== null && results.rows.length === 0 && (results.excludedOutdated ?? []).length === 0;
 
   return (
     <>
@@ -149,6 +154,33 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
           </Alert>
         ) : null}
         {results && !empty ? (
+          <FormControlLabel
+            control={
+              <Switch
+                checked={includeOutdated}
+                onChange={(e) => setIncludeOutdated(e.target.checked)}
+                data-testid="results-include-outdated"
+              />
+            }
+            label="Include outdated runs (trained with settings the grid no longer has)"
+          />
+        ) : null}
+        {notices.excluded ? (
+          <Alert severity="info" data-testid="results-outdated-excluded">
+            {notices.excluded}
+          </Alert>
+        ) : null}
+        {notices.includedOutdated ? (
+          <Alert severity="warning" data-testid="results-outdated-included">
+            {notices.includedOutdated}
+          </Alert>
+        ) : null}
+        {notices.settingsDiffer ? (
+          <Alert severity="warning" data-testid="results-settings-differ">
+            {notices.settingsDiffer}: these results were not trained alike.
+          </Alert>
+        ) : null}
+        {results && !empty && results.rows.length > 0 ? (
           <>
             <Card component="section" aria-labelledby="fig2-title" data-testid="fig2">
               <CardContent>

@@ -8,6 +8,7 @@ import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
 import { DownloadIcon } from '../../shared/icons';
+import { StatusChip } from '../../shared/StatusChip';
 import type { ComparisonRowModel, ResultRowModel } from './results.viewmodel';
 
 const num = { fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' } as const;
@@ -35,6 +36,11 @@ export function ResultsTable({
           <TableRow>
             <TableCell>Test set</TableCell>
             <TableCell>Run</TableCell>
+            <TableCell>
+              <Tooltip title="The run's epochs, learning rate, batch size and input size">
+                <span>Settings</span>
+              </Tooltip>
+            </TableCell>
             <TableCell align="right">
               <Tooltip title="Images evaluated (referable ones)">
                 <span>n (ref.)</span>
@@ -57,7 +63,7 @@ export function ResultsTable({
         </TableHead>
         <TableBody>
           {rows.map((r) => (
-            <TableRow key={r.key} data-testid="results-row" data-evaluation={r.evaluation}>
+            <TableRow key={r.key} data-testid="results-row" data-evaluation={r.evaluation} data-outdated={r.outdated ? 'true' : 'false'}>
               <TableCell sx={{ overflowWrap: 'anywhere' }}>
                 {r.dataset}
                 <Typography variant="caption" component="div" sx={{ color: 'text.secondary' }}>
@@ -71,6 +77,31 @@ export function ResultsTable({
                     overlaps the run's training data
                   </Typography>
                 ) : null}
+                {r.outdated ? (
+                  <Tooltip title={r.outdated.reasons}>
+                    <span>
+                      <StatusChip
+                        label={r.outdated.label}
+                        color="warning"
+                        testId="results-outdated"
+                        aria-description={r.outdated.reasons}
+                        sx={{ mt: 0.5 }}
+                      />
+                    </span>
+                  </Tooltip>
+                ) : null}
+              </TableCell>
+              <TableCell sx={num} data-testid="results-settings">
+                {r.settings ? (
+                  <>
+                    <div data-testid="results-epochs">{r.settings.epochs} ep.</div>
+                    <div>lr {r.settings.lr}</div>
+                    <div>batch {r.settings.batch}</div>
+                    <div>{r.settings.inputSize}</div>
+                  </>
+                ) : (
+                  '—'
+                )}
               </TableCell>
               <TableCell align="right" sx={num}>
                 {r.n}

@@ -9,7 +9,9 @@
  *   Area from such pairs); the band is the panel's own (one seed: DeLong 95% CI; several: the mean
  *   of the seeds' DeLong bounds);
  * - the results table and the paired comparisons, formatted (AUC to 3 decimals, CIs as
- *   `lower–upper`, p-values as `< 0.001`, 2 significant digits below 0.1, else 2 decimals);
+ *   `lower–upper`, p-values as `< 0.001`, 2 significant digits below 0.1, else 2 decimals), each row
+ *   with its run's epochs, lr, batch and input size and an "Outdated" chip; the notices of settings
+ *   that differ and of outdated evaluations left out or included;
  * - ROC curves of chosen evaluations with their operating points (FPR = 1 − specificity);
  * - the Evaluate form: finished runs, graded datasets at the run's input size, their splits.
  */
@@ -28,6 +30,7 @@ import type { TrainingStrategy } from '../../../src-shared/training';
 import { aucAxis } from '../../shared/axis.viewmodel';
 import { formatFraction, runLabel, strategyRank } from '../../shared/strategies';
 import { gradedCount } from '../training/study-wizard/training-datasets.viewmodel';
+import { outdatedChip, settingsDiffer, settingsText, type OutdatedChip, type SettingsText } from '../training/run-settings.viewmodel';
 
 // ---- Formatting ---------------------------------------------------------------------------------
 
@@ -179,6 +182,10 @@ export interface ResultRowModel {
   /** Where the operating point is: `P ≥ 0.312 (target sensitivity 90 %)`. */
   operatingPoint: string;
   overlapsTraining: boolean;
+  /** The run's epochs, lr, batch size and input size (absent when the main side did not say). */
+  settings?: SettingsText;
+  /** The run no longer matches the grid (shown only when outdated runs are included); absent for a current run. */
+  outdated?: OutdatedChip;
 }
 
 export function resultRows(rows: readonly ResultsRow[]): ResultRowModel[] {
@@ -197,7 +204,37 @@ export function resultRows(rows: readonly ResultsRow[]): ResultRowModel[] {
     sensSpec: `${formatPercent(r.operatingPoint.sensitivity)} / ${formatPercent(r.operatingPoint.specificity)}`,
     operatingPoint: `P ≥ ${r.operatingPoint.threshold.toPrecision(3)} (target sensitivity ${formatPercent(r.operatingPoint.targetSensitivity, 0)})`,
     overlapsTraining: r.overlapsTraining,
+    settings: r.settings ? settingsText(r.settings) : undefined,
+    outdated: outdatedChip(r.standing) ?? undefined,
   }));
+}
+
+export interface ResultsNotices {
+  /** `Settings differ: IWNE-FS epochs 1, 6` when the runs shown of one strategy were trained differently. */
+  settingsDiffer: string | null;
+  /** `2 evaluations of outdated runs are left out: <run> (epochs 1 → 6).` when outdated runs are excluded. */
+  excluded: string | null;
+  /** Outdated runs are shown (the toggle is on) and some rows are outdated. */
+  includedOutdated: string | null;
+}
+
+/** The notices above the results: settings that differ, outdated evaluations left out or included. */
+export function resultsNotices(results: Pick<StudyResults, 'rows' | 'excludedOutdated'> | null): ResultsNotices {
+  const rows = results?.rows ?? [];
+  const excluded = results?.excludedOutdated ?? [];
+  const runs = [...new Map(excluded.map((e) => [e.runId, e.reasons])).entries()];
+  const outdatedRows = rows.filter((r) => r.standing?.outdated);
+  return {
+    settingsDiffer: settingsDiffer(rows),
+    excluded:
+      excluded.length === 0
+        ? null
+        : `${excluded.length} evaluation${excluded.length === 1 ? '' : 's'} of outdated runs ${excluded.length === 1 ? 'is' : 'are'} left out of the table, the paired tests and Fig 2: ${runs.map(([id, reasons]) => `${id} (${reasons.join(', ')})`).join('; ')}.`,
+    includedOutdated:
+      outdatedRows.length === 0
+        ? null
+        : `${outdatedRows.length} evaluation${outdatedRows.length === 1 ? '' : 's'} of outdated runs ${outdatedRows.length === 1 ? 'is' : 'are'} included and marked "Outdated": they were trained with settings the grid no longer has.`,
+  };
 }
 
 export interface ComparisonRowModel {

@@ -24,7 +24,7 @@ import { useJobs } from '../jobs/JobsStore';
 import { activeStudyJobs } from '../../shared/analyses.viewmodel';
 import { RunCurves } from './RunCurves';
 import { trainJobsByRun, trainJobsSignature } from './run-status.viewmodel';
-import { gridTable, type RunCellModel } from './runs-dashboard.viewmodel';
+import { gridTable, jobRunIds, type OtherRunModel, type RunCellModel } from './runs-dashboard.viewmodel';
 
 /** While runs are active, grid.get is re-read this often (epochs done and best AUC come from the run folders). */
 const GRID_POLL_MS = 5000;
@@ -42,7 +42,7 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
   const [selected, setSelected] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
   const model = useMemo(() => gridTable(view, jobs, studyPath), [view, jobs, studyPath]);
-  const byRun = useMemo(() => trainJobsByRun(jobs, studyPath), [jobs, studyPath]);
+  const byRun = useMemo(() => trainJobsByRun(jobs, studyPath, jobRunIds(view)), [jobs, studyPath, view]);
 
   // A run's job changed status (started, finished, failed …): the run folder changed too.
   const signature = trainJobsSignature(jobs, studyPath);
@@ -84,6 +84,15 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
             <Typography variant="body2" sx={{ color: 'text.secondary' }} data-testid="grid-summary">
               {model.summary}
             </Typography>
+            {model.settingsDiffer ? (
+              <StatusChip
+                label="Settings differ"
+                color="warning"
+                testId="grid-settings-differ"
+                title={model.settingsDiffer}
+                aria-description={model.settingsDiffer}
+              />
+            ) : null}
           </Box>
           {actionError ? (
             <Alert severity="error" sx={{ mb: 2 }} onClose={() => setActionError(null)}>
@@ -152,6 +161,7 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
           <Typography variant="body2" sx={{ color: 'text.secondary', mt: 1 }}>
             Select a run to see its loss and validation-AUC curves.
           </Typography>
+          {model.others.length > 0 ? <OtherRuns runs={model.others} /> : null}
         </CardContent>
       </Card>
       {selected && selectedCell ? (
@@ -250,6 +260,21 @@ function RunCell({
             {cell.epochs}
             {cell.bestAuc ? ` · ${cell.bestAuc}` : ''}
           </Typography>
+          {cell.settings ? (
+            <Typography
+              variant="caption"
+              component="p"
+              sx={{ color: 'text.secondary', overflowWrap: 'anywhere' }}
+              data-testid="run-settings"
+            >
+              {cell.settings}
+            </Typography>
+          ) : null}
+          {cell.identityNote ? (
+            <Typography variant="caption" component="p" sx={{ color: 'text.secondary' }} data-testid="run-identity-note">
+              {cell.identityNote}
+            </Typography>
+          ) : null}
           {cell.eta || cell.note ? (
             <Typography variant="caption" component="p" sx={{ color: 'text.secondary' }} data-testid="run-eta">
               {cell.eta ?? cell.note}
@@ -296,6 +321,67 @@ function RunCell({
           ) : null}
         </Box>
       ) : null}
+    </Box>
+  );
+}
+
+/** Run folders no cell of the grid trains now: kept as they were, outdated ones marked with the settings that differ. */
+function OtherRuns({ runs }: { runs: readonly OtherRunModel[] }) {
+  return (
+    <Box sx={{ mt: 2 }}>
+      <Typography variant="h3" sx={{ fontSize: '1rem', fontWeight: 600, mb: 0.5 }}>
+        Other runs in this study
+      </Typography>
+      <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1 }}>
+        Trained with settings the grid no longer has (or outside its cells). They are kept, and left out of Results and the report unless
+        you include outdated runs there.
+      </Typography>
+      <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
+        <Table size="small" aria-label="Other runs in this study" data-testid="grid-other-runs">
+          <TableHead>
+            <TableRow>
+              <TableCell>Run</TableCell>
+              <TableCell>Strategy</TableCell>
+              <TableCell>Fraction</TableCell>
+              <TableCell align="right">Seed</TableCell>
+              <TableCell align="right">Epochs</TableCell>
+              <TableCell align="right">lr</TableCell>
+              <TableCell align="right">Batch</TableCell>
+              <TableCell align="right">Input</TableCell>
+              <TableCell>State</TableCell>
+            </TableRow>
+          </TableHead>
+          <TableBody>
+            {runs.map((r) => (
+              <TableRow key={r.runId} data-testid="grid-other-run" data-run={r.runId} data-outdated={r.outdated ? 'true' : 'false'}>
+                <TableCell sx={{ overflowWrap: 'anywhere' }}>{r.runId}</TableCell>
+                <TableCell>{r.strategy}</TableCell>
+                <TableCell>{r.fraction}</TableCell>
+                <TableCell align="right">{r.seed}</TableCell>
+                <TableCell align="right">{r.settings.epochs}</TableCell>
+                <TableCell align="right">{r.settings.lr}</TableCell>
+                <TableCell align="right">{r.settings.batch}</TableCell>
+                <TableCell align="right">{r.settings.inputSize}</TableCell>
+                <TableCell>
+                  <Stack direction="row" spacing={1} sx={{ alignItems: 'center', flexWrap: 'wrap' }}>
+                    {r.outdated ? (
+                      <Tooltip title={r.outdated.reasons}>
+                        <StatusChip label={r.outdated.label} color="warning" testId="run-outdated" aria-description={r.outdated.reasons} />
+                      </Tooltip>
+                    ) : null}
+                    <Typography variant="caption">{r.state}</Typography>
+                  </Stack>
+                  {r.outdated ? (
+                    <Typography variant="caption" component="p" sx={{ color: 'text.secondary' }} data-testid="run-outdated-reasons">
+                      {r.outdated.reasons}
+                    </Typography>
+                  ) : null}
+                </TableCell>
+              </TableRow>
+            ))}
+          </TableBody>
+        </Table>
+      </TableContainer>
     </Box>
   );
 }

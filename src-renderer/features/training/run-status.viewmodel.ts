@@ -34,12 +34,19 @@ const time = (iso: string) => {
   return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
 };
 
-/** The latest train.run job of each run of the study (a retry is a new job: the newest one speaks for the run). */
-export function trainJobsByRun(jobs: readonly JobState[], studyPath: string | null): Map<string, JobState> {
+/**
+ * The latest train.run job of each run of the study (a retry is a new job: the newest one speaks for
+ * the run). `runIdOf` names a job's run folder (default: defaultRunId of its parameters).
+ */
+export function trainJobsByRun(
+  jobs: readonly JobState[],
+  studyPath: string | null,
+  runIdOf: (job: JobState) => string | null = runIdOfJob,
+): Map<string, JobState> {
   const byRun = new Map<string, JobState>();
   for (const job of jobs) {
     if (!samePath(job.studyPath, studyPath)) continue;
-    const runId = runIdOfJob(job);
+    const runId = runIdOf(job);
     if (!runId) continue;
     const current = byRun.get(runId);
     if (

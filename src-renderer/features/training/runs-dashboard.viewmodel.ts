@@ -1,17 +1,19 @@
 /**
  * The runs dashboard of the Training page (pure, unit-tested in
  * test/unit/renderer/training.viewmodel.test.ts): one cell per run with its merged status, progress,
- * epochs, best validation AUC and the actions its job allows, laid out strategies × fractions with one
- * entry per seed, and the one-line summary of the whole grid.
+ * epochs, best validation AUC, settings and the actions its job allows, laid out strategies × fractions
+ * with one entry per seed, the one-line summary of the whole grid, a "settings differ" marker, and the
+ * run folders no cell trains now (outdated runs, with the settings that differ).
  */
 import type { GridCell, GridView } from '../../../src-shared/grid';
 import type { JobState } from '../../../src-shared/jobs';
-import type { TrainingStrategy } from '../../../src-shared/training';
+import { canonicalJson, type TrainingStrategy } from '../../../src-shared/training';
 import { formatDuration } from '../../shared/format.viewmodel';
 import type { StatusColor } from '../../shared/status';
 import { formatFraction, strategyRank } from '../../shared/strategies';
 import { progressPercent } from '../jobs/jobs.viewmodel';
-import { RUN_STATUS, mergeRunStatus, trainJobsByRun, type RunStatus } from './run-status.viewmodel';
+import { RUN_STATUS, mergeRunStatus, runIdOfJob, trainJobsByRun, type RunStatus } from './run-status.viewmodel';
+import { outdatedChip, settingsDiffer, settingsLine, settingsText, type OutdatedChip, type SettingsText } from './run-settings.viewmodel';
 import { epochsText, formatAuc } from './training-common.viewmodel';
 
 export interface RunCellModel {
@@ -39,6 +41,10 @@ export interface RunCellModel {
   jobId: string | null;
   canCancel: boolean;
   canRetry: boolean;
+  /** `6 epochs · lr 0.001 · batch 16 · 64 px` (absent when the cell has no settings: invalid). */
+  settings?: string;
+  /** e.g. "identity incomplete (trained before identity tracking)"; absent otherwise. */
+  identityNote?: string;
 }
 
 export function runCellModel(cell: GridCell, job: JobState | null): RunCellModel {
@@ -71,7 +77,51 @@ export function runCellModel(cell: GridCell, job: JobState | null): RunCellModel
       merged.status !== 'done' &&
       merged.status !== 'blocked' &&
       merged.status !== 'invalid',
+    settings: cell.settings ? settingsLine(cell.settings) : undefined,
+    identityNote: cell.note ?? undefined,
   };
+}
+
+/** A run folder no cell trains now (GridView.others): outdated, or outside the grid's cells. */
+export interface OtherRunModel {
+  runId: string;
+  strategy: TrainingStrategy;
+  fraction: string;
+  seed: number;
+  settings: SettingsText;
+  outdated: OutdatedChip | null;
+  /** `finished · AUC 0.812`, `unfinished`. */
+  state: string;
+  identityNote: string | null;
+}
+
+export function otherRuns(view: Pick<GridView, 'others'>): OtherRunModel[] {
+  return [...(view.others ?? [])]
+    .sort(
+      (a, b) =>
+        strategyRank(a.strategy) - strategyRank(b.strategy) || a.fraction - b.fraction || a.seed - b.seed || (a.runId < b.runId ? -1 : 1),
+    )
+    .map((r) => ({
+      runId: r.runId,
+      strategy: r.strategy,
+      fraction: formatFraction(r.fraction),
+      seed: r.seed,
+      settings: settingsText(r.settings),
+      outdated: outdatedChip(r.standing),
+      state: r.finished ? `finished${r.bestValAuc === null ? '' : ` · AUC ${formatAuc(r.bestValAuc)}`}` : 'unfinished',
+      identityNote: r.standing.note,
+    }));
+}
+
+/**
+ * The run folder of each train.run job: the cell whose spec the job trains (a cell whose default
+ * folder holds other settings trains in `<id>-v2`), else defaultRunId of its parameters.
+ */
+export function jobRunIds(view: Pick<GridView, 'cells'>): (job: Pick<JobState, 'kind' | 'params'>) => string | null {
+  // Only cells outside their default folder need the spec: every other job finds its cell by defaultRunId, as before.
+  const versioned = view.cells.filter((c) => c.spec !== null && runIdOfJob({ kind: 'train.run', params: c.spec }) !== c.runId);
+  const bySpec = new Map(versioned.map((c) => [canonicalJson(c.spec), c.runId]));
+  return (job) => (job.kind === 'train.run' ? (bySpec.get(canonicalJson(job.params)) ?? runIdOfJob(job)) : null);
 }
 
 export interface GridTableModel {
@@ -85,11 +135,15 @@ export interface GridTableModel {
   active: boolean;
   /** Runs grid.launch would start (pending or partial, without an active job). */
   launchable: number;
+  /** Run folders no cell trains now, outdated ones first marked (listed under the grid). */
+  others: OtherRunModel[];
+  /** `Settings differ: IWNE-FS epochs 1, 6` when cells of one strategy train with different settings. */
+  settingsDiffer: string | null;
 }
 
 /** The runs dashboard: rows = strategies (paper order), columns = fractions, one entry per seed in each. */
 export function gridTable(view: GridView, jobs: readonly JobState[], studyPath: string | null): GridTableModel {
-  const byRun = trainJobsByRun(jobs, studyPath);
+  const byRun = trainJobsByRun(jobs, studyPath, jobRunIds(view));
   const cells = view.cells.map((c) => runCellModel(c, byRun.get(c.runId) ?? null));
   const fractions = [...new Set(view.cells.map((c) => c.fraction))].sort((a, b) => a - b);
   const strategies = [...new Set(view.cells.map((c) => c.strategy))].sort((a, b) => strategyRank(a) - strategyRank(b));
@@ -109,5 +163,7 @@ export function gridTable(view: GridView, jobs: readonly JobState[], studyPath: 
     summary: parts.join(' · '),
     active: counts.queued + counts.running > 0,
     launchable: cells.filter((c) => (c.status === 'pending' || c.status === 'partial' || c.status === 'failed') && !c.canCancel).length,
+    others: otherRuns(view),
+    settingsDiffer: settingsDiffer(view.cells),
   };
 }

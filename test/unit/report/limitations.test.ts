@@ -10,13 +10,13 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ifiWeightsLines } from '../../../src-main/report/sections/limitations';
 import { writeSafetensors } from '../../../src-main/engine/weights/safetensors';
-import type { RunInfo } from '../../../src-main/services/runs/run-info';
+import type { RunWithStanding } from '../../../src-main/services/runs/run-info';
 import type { GridSpec } from '../../../src-shared/grid';
 import { tempDir } from '../../support/files';
 
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 const run = (strategy: string, pretrainedWeights?: string) =>
-  ({ runId: strategy.toLowerCase(), spec: { strategy, seed: 0, pretrainedWeights } }) as unknown as RunInfo;
+  ({ runId: strategy.toLowerCase(), spec: { strategy, seed: 0, pretrainedWeights } }) as unknown as RunWithStanding;
 const grid = (over: Partial<GridSpec> = {}) => ({ strategies: ['IWNE-FS', 'IFI-FS', 'IFI-CL'], ...over }) as GridSpec;
 
 describe('Limitations: the weights of the IFI strategies', () => {
