@@ -8,7 +8,7 @@ import { AppError } from '../../../src-shared/errors';
 import type { RunSummary } from '../../../src-shared/contract';
 import { GridSpec, cellSpecInput, runSettings, type RunSettings, type RunStanding } from '../../../src-shared/grid';
 import { ResolvedNormalisation, TrainingResult, TrainingSpec } from '../../../src-shared/training';
-import { readStudyJson } from '../../fs/atomic';
+import { readRevisioned } from '../study-folder/revision';
 import { studyLayout, type RunLayout } from '../study-folder/layout';
 import { currentIdentity, readRunIdentity, runStanding, type StoredRunIdentity } from './identity';
 
@@ -114,7 +114,9 @@ export interface RunWithStanding extends RunInfo {
  */
 export async function listRunsWithStanding(studyPath: string): Promise<RunWithStanding[]> {
   const runs = await listRuns(studyPath);
-  const grid = await readStudyJson(studyLayout(studyPath).gridFile, GridSpec).catch(() => null);
+  // grid.json carries its revision beside the grid (study-folder/revision.ts); an unreadable grid compares nothing.
+  const stored = await readRevisioned(studyLayout(studyPath).gridFile).catch(() => null);
+  const grid = stored ? (GridSpec.safeParse(stored.value).data ?? null) : null;
   const references = new Map<string, Promise<Parameters<typeof runStanding>[1]>>();
   const referenceOf = (spec: TrainingSpec) => {
     const key = JSON.stringify([spec.strategy, spec.fraction, spec.seed]);

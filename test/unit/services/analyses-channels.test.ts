@@ -454,6 +454,9 @@ describe('runs.list', () => {
         finished: false,
         hasModel: false,
         bestValAuc: null,
+        // Specs with the default training settings, written before identity tracking and without a grid to compare with.
+        settings: { epochs: 500, lr: 0.0001, batchSize: 32, inputSize: 32 },
+        standing: { outdated: false, reasons: [], identityComplete: false, note: 'identity incomplete (trained before identity tracking)' },
       },
       {
         runId: 'iwne-fs-r',
@@ -466,6 +469,9 @@ describe('runs.list', () => {
         finished: true,
         hasModel: true,
         bestValAuc: 0.625,
+        // Specs with the default training settings, written before identity tracking and without a grid to compare with.
+        settings: { epochs: 500, lr: 0.0001, batchSize: 32, inputSize: 32 },
+        standing: { outdated: false, reasons: [], identityComplete: false, note: 'identity incomplete (trained before identity tracking)' },
       },
     ]);
   });

@@ -56,18 +56,19 @@ describe('results.tableCsv', () => {
     expect(out.fileName).toBe('My-study-pilot-results.csv');
     expect(out.csv).toBe(
       [
-        'dataset,split,referable,run,strategy,fraction,seed,arch,n,positives,auc,delong_lower,delong_upper,bootstrap_lower,bootstrap_upper,bootstrap_samples,target_sensitivity,threshold,sensitivity,specificity,overlaps_training,evaluation',
-        'ext,test,3 4,iwne-fs-r,IWNE-FS,0.5,0,resnet50,2,1,0.625,0.5,0.75,0.5,0.75,2000,0.9,0.5,0.9,0.5,false,iwne-fs-r__ext__test',
-        'ext,test,3 4,ifi-fs-r,IFI-FS,0.5,0,resnet50,3,2,0.875,0.8125,0.9375,0.8125,0.9375,2000,0.9,0.5,0.9,0.5,false,ifi-fs-r__ext__test',
+        'dataset,split,referable,run,strategy,fraction,seed,arch,n,positives,auc,delong_lower,delong_upper,bootstrap_lower,bootstrap_upper,bootstrap_samples,target_sensitivity,threshold,sensitivity,specificity,overlaps_training,evaluation,epochs,lr,batch_size,input_size,outdated',
+        'ext,test,3 4,iwne-fs-r,IWNE-FS,0.5,0,resnet50,2,1,0.625,0.5,0.75,0.5,0.75,2000,0.9,0.5,0.9,0.5,false,iwne-fs-r__ext__test,,,,,',
+        'ext,test,3 4,ifi-fs-r,IFI-FS,0.5,0,resnet50,3,2,0.875,0.8125,0.9375,0.8125,0.9375,2000,0.9,0.5,0.9,0.5,false,ifi-fs-r__ext__test,,,,,',
         '',
       ].join('\n'),
+      // The settings and outdated columns stay empty: these evaluations' runs have no folder in the study.
     );
   });
 
   it('is the header alone for a study without evaluations', async () => {
     const out = CsvFile.parse(await call('results.tableCsv', { studyPath: empty }));
     expect(out.csv.split('\n')).toHaveLength(2);
-    expect(out.csv.endsWith('evaluation\n')).toBe(true);
+    expect(out.csv.endsWith('evaluation,epochs,lr,batch_size,input_size,outdated\n')).toBe(true);
     expect(out.fileName).toBe('empty-results.csv');
   });
 });
