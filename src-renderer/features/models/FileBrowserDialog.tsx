@@ -90,7 +90,9 @@ export function FileBrowserDialog({ title, start, onClose, onChoose }: Props) {
           </Button>
           <Button
             variant="outlined"
-            disabled={!listing?.parent}
+            // Disabled only at a top folder: staying enabled while the parent loads keeps the keyboard focus
+            // (and Escape) inside the dialog instead of dropping it to the page.
+            disabled={!loading && !listing?.parent}
             onClick={() => listing?.parent && go(listing.parent)}
             data-testid="file-browser-up"
           >
