@@ -3,7 +3,8 @@
  * (one per strategy at one fraction and seed; the group with the most strategies by default) and the
  * dataset, plus the page's own fields; submit the page's jobs; follow every active job of that kind
  * in the study with its progress bar; say when one of the jobs submitted here failed. It also shows
- * the equivalent command line.
+ * the equivalent command line. Outdated runs are offered only when the page includes them, after the
+ * current ones and never by default, each marked with its "Outdated" chip and reasons.
  */
 import { useMemo, useState, type ReactNode } from 'react';
 import Alert from '@mui/material/Alert';
@@ -26,14 +27,17 @@ import {
   activeStudyJobs,
   analysisDatasetChoices,
   defaultDataset,
+  defaultRunGroup,
   jobSubject,
-  runGroups,
+  outdatedRunGroups,
+  runChoices,
   type DatasetNeed,
   type RunGroup,
 } from './analyses.viewmodel';
 import { CommandBlock } from './CommandBlock';
 import { errorMessage } from './errors.viewmodel';
 import { PlayIcon } from './icons';
+import { OutdatedChipView } from './OutdatedResults';
 import { useNow } from './useNow';
 
 export interface AnalysisRunCardProps {
@@ -46,6 +50,8 @@ export interface AnalysisRunCardProps {
   kind: Extract<JobKind, 'spectra.run' | 'robustness.run' | 'explain.run'>;
   studyPath: string;
   runs: RunSummary[] | null;
+  /** The page's "Include outdated runs" toggle: the chooser then offers the outdated runs too, marked. */
+  includeOutdated?: boolean;
   datasetNeed: DatasetNeed;
   buttonText: (group: RunGroup) => string;
   /** The page's own fields (controlled by the page). */
@@ -63,7 +69,9 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
   const { jobs, submit, cancel } = useJobs();
   const { datasets } = useDatasets();
   const { navigate } = useNavigation();
-  const groups = useMemo(() => runGroups(props.runs ?? []), [props.runs]);
+  const includeOutdated = props.includeOutdated ?? false;
+  const groups = useMemo(() => runChoices(props.runs ?? [], includeOutdated), [props.runs, includeOutdated]);
+  const hiddenOutdated = useMemo(() => (includeOutdated ? 0 : outdatedRunGroups(props.runs ?? []).length), [props.runs, includeOutdated]);
   const [groupKey, setGroupKey] = useState('');
   const [datasetId, setDatasetId] = useState('');
   const [submitted, setSubmitted] = useState<string[]>([]);
@@ -79,7 +87,8 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
 
   // Until the user picks, and when the picked one is no longer offered: the first group and the default dataset (put right
   // during the render, before anything shows the empty choice).
-  if (!group && groups[0]) setGroupKey(groups[0].key);
+  const firstGroup = defaultRunGroup(groups);
+  if (!group && firstGroup) setGroupKey(firstGroup.key);
   if (!dataset) {
     const fallback = defaultDataset(choices) ?? '';
     if (fallback !== datasetId) setDatasetId(fallback);
@@ -126,6 +135,7 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
             }
           >
             No finished run with a selected model yet: train runs on the Training page first.
+            {hiddenOutdated > 0 ? ' Outdated runs are offered when "Include outdated runs" is on.' : null}
           </Alert>
         ) : (
           <Stack spacing={2}>
@@ -137,11 +147,34 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
                 onChange={(e) => setGroupKey(e.target.value)}
                 size="small"
                 sx={{ flex: '3 1 340px', minWidth: 0 }}
-                slotProps={{ select: { SelectDisplayProps: { 'data-testid': `${testId}-runs` } as object } }}
+                slotProps={{
+                  select: {
+                    // The chosen runs as plain text (an outdated group's chips are in the list and below the chooser).
+                    renderValue: (value) => {
+                      const chosen = groups.find((g) => g.key === value);
+                      return chosen ? `${chosen.label}${chosen.outdated ? ' · Outdated' : ''}` : '';
+                    },
+                    SelectDisplayProps: { 'data-testid': `${testId}-runs` } as object,
+                  },
+                }}
               >
                 {groups.map((g) => (
                   <MenuItem key={g.key} value={g.key} data-testid={`${testId}-runs-option`}>
-                    {g.label}
+                    {g.outdated ? (
+                      <Box sx={{ minWidth: 0 }}>
+                        {g.label}
+                        {g.outdated.map((o) => (
+                          <Box key={o.runId} sx={{ display: 'flex', gap: 1, alignItems: 'center', flexWrap: 'wrap', mt: 0.5 }}>
+                            <OutdatedChipView chip={o.chip} testId={`${testId}-runs-option-outdated`} />
+                            <Typography variant="caption" sx={{ color: 'text.secondary', whiteSpace: 'normal' }}>
+                              {o.runId}: {o.chip.reasons}
+                            </Typography>
+                          </Box>
+                        ))}
+                      </Box>
+                    ) : (
+                      g.label
+                    )}
                   </MenuItem>
                 ))}
               </TextField>
@@ -175,6 +208,19 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
                 ))}
               </TextField>
             </Box>
+            {group?.outdated ? (
+              <Alert severity="warning" data-testid={`${testId}-runs-outdated`}>
+                {group.outdated.map((o) => (
+                  <Box key={o.runId} sx={{ display: 'flex', gap: 1, alignItems: 'center', flexWrap: 'wrap', mb: 0.5 }}>
+                    <OutdatedChipView chip={o.chip} testId={`${testId}-run-outdated`} />
+                    <span style={{ overflowWrap: 'anywhere' }}>
+                      {o.runId}: {o.chip.reasons}
+                    </span>
+                  </Box>
+                ))}
+                Results computed from these runs are shown only while outdated runs are included.
+              </Alert>
+            ) : null}
             {props.fields ? <Box>{props.fields}</Box> : null}
             <Box sx={{ display: 'flex', gap: 2, alignItems: 'center', flexWrap: 'wrap' }}>
               <Button

@@ -3,7 +3,9 @@
  * evaluated, then the grid changed to 2 epochs (and another lr) and the new run evaluated. The
  * Training page lists the old run under "Other runs in this study" with an Outdated chip and
  * "epochs 1 → 2"; Results show only the new run, say that the old one's evaluation is left out, and
- * with "Include outdated runs" show both, the old one marked, with a "settings differ" notice.
+ * with "Include outdated runs" show both, the old one marked, with a "settings differ" notice. The
+ * Spectra page does the same with the spectra of both runs: the old one's left out and named, then
+ * included and marked, and its run offered in the run chooser with the chip only when included.
  * Screenshots: test-artifacts/e2e/outdated-runs-*.png.
  */
 import path from 'node:path';
@@ -12,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../src-main/engine/backend';
 import { importDataset } from '../../src-main/services/datasets/import/import-service';
 import { writeEyepacsDemo } from '../../src-main/services/demo';
+import { runSpectra } from '../../src-main/analysis/spectra/service';
 import { evaluateRun } from '../../src-main/services/evaluation/evaluate';
 import { detachedContext } from '../../src-main/job-context';
 import { StudyService } from '../../src-main/services/study-folder/study-service';
@@ -51,6 +54,7 @@ describe.runIf(enabled)('Outdated runs in a browser through the HTTP bridge', ()
       await saveGrid(study, { strategies: ['IWNE-FS'], fractions: [1], seeds: [0], base: { ...base, epochs, lr } });
       const [outcome] = await runGrid(study, recordingContext());
       await evaluateRun({ runId: outcome!.runId, datasetId: 'demo', split: 'test' } as never, study, recordingContext());
+      await runSpectra({ runId: outcome!.runId, datasetId: 'demo', images: 6 }, study, recordingContext());
     }
     session = await openAppSession(path.join(work, 'home'), 'outdated-runs-');
     page = session.page;
@@ -95,5 +99,41 @@ describe.runIf(enabled)('Outdated runs in a browser through the HTTP bridge', ()
     expect(await text('results-settings-differ')).toContain('Settings differ: IWNE-FS epochs 1, 2; IWNE-FS lr 0.001, 0.002');
     expect(await text('results-outdated-included')).toContain('1 evaluation of outdated runs is included and marked "Outdated"');
     await shot('03-results-included');
+  });
+
+  it("Spectra leave the outdated run's result out and name it; included, it is marked and its run offered with the chip", async () => {
+    await page.getByTestId('nav-spectra').click();
+    await page.getByTestId('spectra-outdated-excluded').waitFor({ timeout: 15_000 });
+    expect(await text('spectra-outdated-excluded')).toBe(
+      `1 spectra result of an outdated run is left out of Fig 3a, Fig 3b and Table 2: ${OLD} (epochs 1 → 2, lr 0.002 → 0.001).`,
+    );
+    await expect.poll(() => page.getByTestId('table2-row').count(), { timeout: 15_000 }).toBe(1);
+    expect(await page.getByTestId('table2-row').getAttribute('data-run')).toBe(NEW);
+    expect(await page.getByTestId('spectra-outdated-result').count()).toBe(0);
+    await page.getByTestId('spectra-run-runs').click();
+    expect(await page.getByTestId('spectra-run-runs-option').count()).toBe(1);
+    await page.keyboard.press('Escape');
+    await shot('04-spectra');
+
+    await page.getByTestId('spectra-include-outdated').locator('input').check();
+    await expect.poll(() => page.getByTestId('table2-row').count(), { timeout: 15_000 }).toBe(2);
+    const marked = page.getByTestId('spectra-outdated-result');
+    expect(await marked.count()).toBe(1);
+    expect(await marked.getByTestId('spectra-outdated').textContent()).toBe('Outdated');
+    expect(await marked.getByTestId('spectra-outdated-line').textContent()).toBe(
+      'computed from an outdated run: epochs 1 → 2, lr 0.002 → 0.001',
+    );
+    expect(await text('spectra-outdated-included')).toContain('1 spectra result of an outdated run is included and marked "Outdated"');
+    expect(await text('spectra-run-runs')).not.toContain('Outdated'); // the default stays the current run
+    await page.getByTestId('spectra-run-runs').click();
+    await expect.poll(() => page.getByTestId('spectra-run-runs-option').count()).toBe(2);
+    const option = page.getByTestId('spectra-run-runs-option').nth(1);
+    expect(await option.getByTestId('spectra-run-runs-option-outdated').textContent()).toBe('Outdated');
+    expect(await option.textContent()).toContain(
+      `${OLD}: Trained with other settings than the grid has now: epochs 1 → 2; lr 0.002 → 0.001`,
+    );
+    await option.click();
+    expect(await text('spectra-run-runs-outdated')).toContain(`${OLD}: Trained with other settings than the grid has now`);
+    await shot('05-spectra-included', 1700);
   });
 });

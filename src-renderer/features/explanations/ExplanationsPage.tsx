@@ -11,6 +11,7 @@ import type { Pooling } from '../../../src-shared/explanations';
 import { AnalysisRunCard } from '../../shared/AnalysisRunCard';
 import { cliCommand, defaultRunChoice, finishedJobsSignature, parseCount } from '../../shared/analyses.viewmodel';
 import { EmptyStateCard } from '../../shared/EmptyStateCard';
+import { OutdatedControls, OutdatedResultsList } from '../../shared/OutdatedResults';
 
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
@@ -20,7 +21,15 @@ import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
 import { Fig5 } from './Fig5';
 import { Table3 } from './Table3';
-import { POOLINGS, explainCommand, explanationGroups, explanationSummary, table3Model } from './explanations.viewmodel';
+import {
+  POOLINGS,
+  explainCommand,
+  explanationGroups,
+  explanationSummary,
+  explanationsByStanding,
+  outdatedExplanations,
+  table3Model,
+} from './explanations.viewmodel';
 import { StudyItemsCard } from '../trash/StudyItemsCard';
 
 const DESCRIPTION =
@@ -37,8 +46,14 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
   const [imagesText, setImagesText] = useState('');
   const [groupKey, setGroupKey] = useState('');
   const [pooling, setPooling] = useState<Pooling>('sum,pos');
+  // Results of outdated runs (trained with settings the grid no longer has) are left out unless asked for.
+  const [includeOutdated, setIncludeOutdated] = useState(false);
 
-  const groups = useMemo(() => explanationGroups(results.data ?? [], runs.data ?? []), [results.data, runs.data]);
+  const standing = useMemo(
+    () => explanationsByStanding(results.data ?? [], runs.data, includeOutdated),
+    [results.data, runs.data, includeOutdated],
+  );
+  const groups = useMemo(() => explanationGroups(standing.shown, runs.data ?? []), [standing, runs.data]);
   const group = groups.find((g) => g.key === groupKey) ?? groups[0] ?? null;
   // The first group until the user picks another, and again when the picked one is gone (kept when new results arrive).
   if (groups.length > 0 && !groups.some((g) => g.key === groupKey)) setGroupKey(groups[0]!.key);
@@ -109,6 +124,12 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
             )}
           </EmptyStateCard>
         ) : null}
+        <OutdatedControls
+          standing={standing}
+          includeOutdated={includeOutdated}
+          onIncludeOutdated={setIncludeOutdated}
+          prefix="explanations"
+        />
         <AnalysisRunCard
           testId="explain-run"
           title="Run the explanations"
@@ -122,6 +143,7 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
           kind="explain.run"
           studyPath={studyPath}
           runs={runs.data}
+          includeOutdated={includeOutdated}
           datasetNeed="masks"
           buttonText={(g) => `Run explanations (${g.runs.length} job${g.runs.length === 1 ? '' : 's'})`}
           fieldsError={images && 'error' in images ? `Images: ${images.error}, or empty for all` : null}
@@ -177,6 +199,7 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
                     ))}
                   </TextField>
                 ) : null}
+                <OutdatedResultsList items={outdatedExplanations(group, standing.marks)} prefix="explanations" />
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '90ch' }} data-testid="explanations-summary">
                   {explanationSummary(group.results[0]!)} Red: evidence for the explained output; blue: against. Under each heatmap: the
                   image's RMA and RRA for the union of its lesions (pooling {pooling}).

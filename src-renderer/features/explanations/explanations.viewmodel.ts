@@ -13,6 +13,9 @@
  * - the mask panels: each mask filled in its colour (alpha 230, as the report), the union in one
  *   colour.
  *
+ * Results of outdated runs (or of runs no longer in the study) are left out unless included, then
+ * marked (explanationsByStanding).
+ *
  * The relevance and the RMA / RRA numbers are computed and tested on the main side
  * (src-main/analysis/lrp).
  */
@@ -20,7 +23,7 @@ import { LESION_COLOURS, type RunSummary } from '../../../src-shared/contract';
 import type { ExplanationResult, Pooling, Region } from '../../../src-shared/explanations';
 import type { TrainingStrategy } from '../../../src-shared/training';
 import { heatmapRgba, table3 } from '../../../src-shared/figures';
-import { cliCommand } from '../../shared/analyses.viewmodel';
+import { cliCommand, resultsByStanding, type ResultOutdated, type ResultsByStanding } from '../../shared/analyses.viewmodel';
 import { formatFraction, strategyRank } from '../../shared/strategies';
 
 export const LESIONS = ['MA', 'HE', 'EX'] as const;
@@ -74,6 +77,33 @@ export function explanationGroups(results: readonly ExplanationResult[], runs: r
       };
     })
     .sort((a, b) => b.results.length - a.results.length || a.key.localeCompare(b.key));
+}
+
+/**
+ * The explanation results the page shows: those of current runs, and those of outdated runs (or of
+ * runs no longer in the study) only when `includeOutdated`, then marked; the notice names the ones
+ * left out.
+ */
+export function explanationsByStanding(
+  results: readonly ExplanationResult[],
+  runs: readonly RunSummary[] | null,
+  includeOutdated: boolean,
+): ResultsByStanding<ExplanationResult> {
+  return resultsByStanding(results, runs, (r) => [r.run.runId], includeOutdated, {
+    noun: ['explanation result', 'explanation results'],
+    where: 'Fig 5 and Table 3',
+  });
+}
+
+/** The marked results of a shown group: `IWNE-FS (iwne-fs-a)` with the chip and line. */
+export function outdatedExplanations(
+  group: Pick<ExplanationGroup, 'results'> | null,
+  marks: ReadonlyMap<string, ResultOutdated>,
+): { key: string; label: string; outdated: ResultOutdated }[] {
+  return (group?.results ?? []).flatMap((r) => {
+    const outdated = marks.get(r.name);
+    return outdated ? [{ key: r.name, label: `${r.run.strategy} (${r.run.runId})`, outdated }] : [];
+  });
 }
 
 function rank(strategy: string): number {

@@ -19,6 +19,7 @@ import { CORRUPTION_NAMES, type CorruptionName } from '../../../src-shared/robus
 import { AnalysisRunCard } from '../../shared/AnalysisRunCard';
 import { cliCommand, defaultRunChoice, finishedJobsSignature, parseCount } from '../../shared/analyses.viewmodel';
 import { EmptyStateCard } from '../../shared/EmptyStateCard';
+import { OutdatedControls, OutdatedResultsList } from '../../shared/OutdatedResults';
 import { checkboxFocusRing } from '../../shared/focusRing';
 
 import { PageHeader } from '../../shared/PageHeader';
@@ -36,6 +37,7 @@ import {
   corruptionLabel,
   fig4Charts,
   galleryModel,
+  robustnessByStanding,
   robustnessChoices,
   robustnessCommand,
   robustnessSummary,
@@ -59,9 +61,16 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
   const [corruptions, setCorruptions] = useState<CorruptionName[]>([...CORRUPTION_NAMES]);
   const [severities, setSeverities] = useState<number[]>([...ALL_SEVERITIES]);
   const [name, setName] = useState('');
+  // Analyses of outdated runs (trained with settings the grid no longer has) are left out unless asked for.
+  const [includeOutdated, setIncludeOutdated] = useState(false);
 
-  const choices = useMemo(() => robustnessChoices(results.data ?? []), [results.data]);
-  const result = (results.data ?? []).find((r) => r.name === name) ?? (results.data ?? []).find((r) => r.name === choices[0]?.name) ?? null;
+  const standing = useMemo(
+    () => robustnessByStanding(results.data ?? [], runs.data, includeOutdated),
+    [results.data, runs.data, includeOutdated],
+  );
+  const choices = useMemo(() => robustnessChoices(standing.shown), [standing]);
+  const result = standing.shown.find((r) => r.name === name) ?? standing.shown.find((r) => r.name === choices[0]?.name) ?? null;
+  const resultOutdated = result ? standing.marks.get(result.name) : undefined;
   // The first result until the user picks another, and again when the picked one is gone (kept when new results arrive).
   if (choices.length > 0 && !choices.some((c) => c.name === name)) setName(choices[0]!.name);
   const fig4 = useMemo(() => (result ? fig4Charts(result) : []), [result]);
@@ -146,6 +155,12 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
             )}
           </EmptyStateCard>
         ) : null}
+        <OutdatedControls
+          standing={standing}
+          includeOutdated={includeOutdated}
+          onIncludeOutdated={setIncludeOutdated}
+          prefix="robustness"
+        />
         <AnalysisRunCard
           testId="robustness-run"
           title="Run the robustness analysis"
@@ -159,6 +174,7 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
           kind="robustness.run"
           studyPath={studyPath}
           runs={runs.data}
+          includeOutdated={includeOutdated}
           datasetNeed="graded"
           buttonText={(g) => `Run robustness (${g.runs.length} model${g.runs.length === 1 ? '' : 's'})`}
           fieldsError={fieldsError}
@@ -275,6 +291,10 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
                     ))}
                   </TextField>
                 ) : null}
+                <OutdatedResultsList
+                  items={resultOutdated ? [{ key: result.name, label: 'This analysis', outdated: resultOutdated }] : []}
+                  prefix="robustness"
+                />
                 <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '90ch' }} data-testid="robustness-summary">
                   {robustnessSummary(result)}
                 </Typography>

@@ -11,13 +11,17 @@
  * - AUC: on the clean images, and the mean of the corrupted AUCs that exist (null when a cell's
  *   images have one class).
  *
+ * An analysis computed from an outdated run (or from a run no longer in the study) is left out unless
+ * outdated runs are included, then marked (robustnessByStanding).
+ *
  * The scores themselves are computed and tested on the main side (src-main/analysis/robustness,
  * src-main/analysis/corruptions).
  */
+import type { RunSummary } from '../../../src-shared/contract';
 import { CORRUPTION_NAMES, type RobustnessResult } from '../../../src-shared/robustness';
 import type { TrainingStrategy } from '../../../src-shared/training';
 import { fig4Panels, severityOpacity } from '../../../src-shared/figures';
-import { cliCommand } from '../../shared/analyses.viewmodel';
+import { cliCommand, resultsByStanding, type ResultsByStanding } from '../../shared/analyses.viewmodel';
 import { niceAxis } from '../../shared/axis.viewmodel';
 import { formatDateTime } from '../../shared/format.viewmodel';
 import { runLabel, strategyRank } from '../../shared/strategies';
@@ -65,6 +69,22 @@ export function robustnessChoices(results: readonly RobustnessResult[]): Robustn
           ', ',
         )} · ${r.images} images · ${r.corruptions.length} corruption${r.corruptions.length === 1 ? '' : 's'} × ${r.severities.length} severit${r.severities.length === 1 ? 'y' : 'ies'}`,
     }));
+}
+
+/**
+ * The robustness analyses the page offers: those whose models all come from current runs, and the
+ * others (a model of an outdated run, or of a run no longer in the study) only when `includeOutdated`,
+ * then marked; the notice names the runs of the ones left out.
+ */
+export function robustnessByStanding(
+  results: readonly RobustnessResult[],
+  runs: readonly RunSummary[] | null,
+  includeOutdated: boolean,
+): ResultsByStanding<RobustnessResult> {
+  return resultsByStanding(results, runs, (r) => r.models.map((m) => m.runId), includeOutdated, {
+    noun: ['robustness analysis', 'robustness analyses'],
+    where: 'the table, Fig 4 and the gallery',
+  });
 }
 
 /** `16 images of demo-eval (test split, 8 referable), 3 corruptions × severities 1, 3; seed 0; 2 Jan 2026, 03:04`. */

@@ -12,6 +12,7 @@ import Typography from '@mui/material/Typography';
 import { AnalysisRunCard } from '../../shared/AnalysisRunCard';
 import { defaultRunChoice, finishedJobsSignature, parseCount } from '../../shared/analyses.viewmodel';
 import { EmptyStateCard } from '../../shared/EmptyStateCard';
+import { OutdatedControls, OutdatedResultsList } from '../../shared/OutdatedResults';
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
@@ -24,6 +25,8 @@ import {
   DEFAULT_SPECTRA_IMAGES,
   fig3aCharts,
   fig3bCharts,
+  outdatedSpectra,
+  spectraByStanding,
   spectraCommands,
   spectraGroups,
   spectraPlaceholderCommand,
@@ -45,8 +48,14 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
   const runs = useStudyQuery('runs.list', input, finishedJobsSignature(jobs, studyPath, 'train.run'));
   const [imagesText, setImagesText] = useState(String(DEFAULT_SPECTRA_IMAGES));
   const [groupKey, setGroupKey] = useState('');
+  // Results of outdated runs (trained with settings the grid no longer has) are left out unless asked for.
+  const [includeOutdated, setIncludeOutdated] = useState(false);
 
-  const groups = useMemo(() => spectraGroups(spectra.data ?? []), [spectra.data]);
+  const standing = useMemo(
+    () => spectraByStanding(spectra.data ?? [], runs.data, includeOutdated),
+    [spectra.data, runs.data, includeOutdated],
+  );
+  const groups = useMemo(() => spectraGroups(standing.shown), [standing]);
   const group = groups.find((g) => g.key === groupKey) ?? groups[0] ?? null;
   // The first group until the user picks another, and again when the picked one is gone (kept when new results arrive).
   if (groups.length > 0 && !groups.some((g) => g.key === groupKey)) setGroupKey(groups[0]!.key);
@@ -110,6 +119,7 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
             )}
           </EmptyStateCard>
         ) : null}
+        <OutdatedControls standing={standing} includeOutdated={includeOutdated} onIncludeOutdated={setIncludeOutdated} prefix="spectra" />
         <AnalysisRunCard
           testId="spectra-run"
           title="Run the spectra"
@@ -123,6 +133,7 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
           kind="spectra.run"
           studyPath={studyPath}
           runs={runs.data}
+          includeOutdated={includeOutdated}
           datasetNeed="images"
           buttonText={(g) => `Run spectra (${g.runs.length} job${g.runs.length === 1 ? '' : 's'})`}
           fieldsError={'error' in images ? `Images: ${images.error}` : null}
@@ -178,6 +189,7 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
                     {group.label}
                   </Typography>
                 )}
+                <OutdatedResultsList items={outdatedSpectra(group, standing.marks)} prefix="spectra" />
                 <Typography variant="body2" sx={{ color: 'text.secondary', maxWidth: '90ch' }} data-testid="spectra-summary">
                   {spectraSummary(group.results)}
                 </Typography>

@@ -7,15 +7,18 @@
  * - Fig 3a: κ per layer on a log axis (decades as ticks), IWNE and IFI panels, FS solid, CL dashed;
  * - Fig 3b: conv1's mirrored spectrum as a density over rank, and the tails (|rank| ≥ 10, fewer for
  *   short spectra: tailZoomFrom) with a break at 0 so the two tails are not joined across the middle;
- * - Table 2: best distribution, its parameters, RSS, kurtosis, Pareto α, the next best fits.
+ * - Table 2: best distribution, its parameters, RSS, kurtosis, Pareto α, the next best fits;
+ * - results of outdated runs (or of runs no longer in the study): left out unless included, then
+ *   marked (spectraByStanding).
  *
  * The numbers themselves (eigenvalues, κ, kurtosis, fits) are computed and tested on the main side
  * (src-main/analysis/spectra, golden against scikit-learn, NumPy and SciPy).
  */
+import type { RunSummary } from '../../../src-shared/contract';
 import type { SpectraResult } from '../../../src-shared/spectra';
 import type { TrainingStrategy } from '../../../src-shared/training';
 import { fig3aPanels, fig3bPanels, table2Rows, type ChartPanel } from '../../../src-shared/figures';
-import { cliCommand } from '../../shared/analyses.viewmodel';
+import { cliCommand, resultsByStanding, type ResultOutdated, type ResultsByStanding } from '../../shared/analyses.viewmodel';
 import { niceAxis } from '../../shared/axis.viewmodel';
 import { STRATEGY_ORDER, formatFraction, runLabel, strategyDash, strategyRank } from '../../shared/strategies';
 
@@ -58,6 +61,33 @@ export function spectraGroups(results: readonly SpectraResult[]): SpectraGroup[]
       (a, b) =>
         b.results.length - a.results.length || b.results[0]!.run.fraction - a.results[0]!.run.fraction || a.key.localeCompare(b.key),
     );
+}
+
+/**
+ * The spectra results the figures and Table 2 use: those of current runs, and those of outdated runs
+ * (or of runs no longer in the study) only when `includeOutdated`, then marked; the notice names the
+ * ones left out.
+ */
+export function spectraByStanding(
+  results: readonly SpectraResult[],
+  runs: readonly RunSummary[] | null,
+  includeOutdated: boolean,
+): ResultsByStanding<SpectraResult> {
+  return resultsByStanding(results, runs, (r) => [r.run.runId], includeOutdated, {
+    noun: ['spectra result', 'spectra results'],
+    where: 'Fig 3a, Fig 3b and Table 2',
+  });
+}
+
+/** The marked results of a shown group, labelled as Table 2 labels its runs (`IWNE-FS · 100 % · seed 0`). */
+export function outdatedSpectra(
+  group: Pick<SpectraGroup, 'results'> | null,
+  marks: ReadonlyMap<string, ResultOutdated>,
+): { key: string; label: string; outdated: ResultOutdated }[] {
+  return (group?.results ?? []).flatMap((r) => {
+    const outdated = marks.get(r.name);
+    return outdated ? [{ key: r.name, label: runLabel(r.run), outdated }] : [];
+  });
 }
 
 // ---- Charts -------------------------------------------------------------------------------------------

@@ -14,9 +14,12 @@ import {
   cliCommand,
   defaultDataset,
   defaultRunChoice,
+  defaultRunGroup,
   finishedJobsSignature,
   jobSubject,
+  outdatedRunGroups,
   parseCount,
+  runChoices,
   runGroups,
   sameStudy,
   shellQuote,
@@ -105,6 +108,37 @@ describe('runGroups', () => {
 
   it('is empty without runs that have a model', () => {
     expect(runGroups([run('x', { hasModel: false })])).toEqual([]);
+  });
+
+  it('offers outdated runs only when included, after the current groups, marked, never as the default', () => {
+    const outdated = { outdated: true, reasons: ['epochs 1 → 2'], identityComplete: true, note: null };
+    const current = { outdated: false, reasons: [], identityComplete: true, note: null };
+    const mixed = [
+      run('iwne-fs-a', { standing: outdated }),
+      run('iwne-cl-a', { strategy: 'IWNE-CL', standing: outdated }),
+      run('iwne-fs-a-v2', { standing: current }),
+      run('iwne-fs-half-old', { fraction: 0.5, standing: outdated, hasModel: false }),
+    ];
+    expect(runChoices(mixed, false).map((g) => g.key)).toEqual(['1|0|resnet50|224']);
+    const offered = runChoices(mixed, true);
+    expect(offered.map((g) => [g.key, g.runs.map((r) => r.runId), g.outdated])).toEqual([
+      ['1|0|resnet50|224', ['iwne-fs-a-v2'], undefined],
+      [
+        'outdated|1|0|resnet50|224',
+        ['iwne-fs-a', 'iwne-cl-a'],
+        [
+          { runId: 'iwne-fs-a', chip: { label: 'Outdated', reasons: 'Trained with other settings than the grid has now: epochs 1 → 2' } },
+          { runId: 'iwne-cl-a', chip: { label: 'Outdated', reasons: 'Trained with other settings than the grid has now: epochs 1 → 2' } },
+        ],
+      ],
+    ]);
+    expect(offered[1]!.label).toBe('100 % · seed 0 · resnet50 at 224 px — IWNE-FS, IWNE-CL');
+    expect(defaultRunGroup(offered)?.key).toBe('1|0|resnet50|224');
+    // Only outdated runs: offered when included, but none is picked by default.
+    const onlyOld = mixed.filter((r) => r.runId !== 'iwne-fs-a-v2');
+    expect(outdatedRunGroups(onlyOld).map((g) => g.key)).toEqual(['outdated|1|0|resnet50|224']);
+    expect(defaultRunGroup(runChoices(onlyOld, true))).toBeNull();
+    expect(runChoices(onlyOld, false)).toEqual([]);
   });
 });
 

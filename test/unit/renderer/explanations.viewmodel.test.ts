@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../../src-shared/contract';
+import type { RunStanding } from '../../../src-shared/run-identity';
 import { EXPLANATION_SCHEMA_VERSION, type ExplanationResult, type Pooling, type RegionSummary } from '../../../src-shared/explanations';
 import { heatmapRgba } from '../../../src-shared/figures';
 import {
@@ -16,10 +17,12 @@ import {
   explainCommand,
   explanationGroups,
   explanationSummary,
+  explanationsByStanding,
   hexRgb,
   imageChoices,
   maskContour,
   maskRgba,
+  outdatedExplanations,
   overlayRgba,
   positiveRgba,
   table3Model,
@@ -315,5 +318,44 @@ describe('command', () => {
     expect(explainCommand('/my study', ['fs'], 'idrid', 5)).toBe(
       "npx funduslab explain --study '/my study' --runs fs --dataset idrid --images 5",
     );
+  });
+});
+
+describe('results of outdated runs', () => {
+  const outdated: RunStanding = { outdated: true, reasons: ['epochs 1 → 2'], identityComplete: true, note: null };
+  const old = explanation('IWNE-FS', 'iwne-fs-old');
+  const cl = explanation('IWNE-CL', 'iwne-cl-r');
+  const gone = explanation('IFI-FS', 'ifi-fs-gone');
+  const runs = [{ ...runSummary('iwne-fs-old', 1), standing: outdated }, runSummary('iwne-cl-r', 1)];
+
+  it('leaves the results of outdated and missing runs out by default and names them in the notice', () => {
+    const s = explanationsByStanding([old, cl, gone], runs, false);
+    expect(s.shown).toEqual([cl]);
+    expect(s.excluded).toBe(
+      '2 explanation results of outdated runs are left out of Fig 5 and Table 3: iwne-fs-old (epochs 1 → 2); ifi-fs-gone (no longer in the study).',
+    );
+    expect(explanationGroups(s.shown, runs).map((g) => g.label)).toEqual(['idrid · 100 % · seed 0 — IWNE-CL']);
+  });
+
+  it('includes them with the toggle, marked with the chip and the line', () => {
+    const s = explanationsByStanding([old, cl, gone], runs, true);
+    expect(s.shown).toEqual([old, cl, gone]);
+    expect(s.excluded).toBeNull();
+    expect(s.included).toBe(
+      '2 explanation results of outdated runs are included and marked "Outdated": computed from runs that no longer match the grid.',
+    );
+    const groups = explanationGroups(s.shown, runs);
+    expect(
+      groups.map((g) => outdatedExplanations(g, s.marks).map((m) => [m.key, m.label, m.outdated.chip.label, m.outdated.line])),
+    ).toEqual([
+      [['iwne-fs-old__idrid', 'IWNE-FS (iwne-fs-old)', 'Outdated', 'computed from an outdated run: epochs 1 → 2']],
+      [['ifi-fs-gone__idrid', 'IFI-FS (ifi-fs-gone)', 'Outdated', 'computed from a run no longer in the study: ifi-fs-gone']],
+    ]);
+  });
+
+  it('leaves the results of current runs unaffected', () => {
+    const s = explanationsByStanding([cl], runs.slice(1), false);
+    expect(s).toEqual({ shown: [cl], marks: new Map(), excluded: null, included: null, anyOutdated: false });
+    expect(outdatedExplanations(explanationGroups(s.shown, runs)[0]!, s.marks)).toEqual([]);
   });
 });

@@ -5,6 +5,8 @@
  * clean and mean corrupted AUC), the gallery grid, the result choices, the command and the formats.
  */
 import { describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../../src-shared/contract';
+import type { RunStanding } from '../../../src-shared/run-identity';
 import type { RobustnessResult } from '../../../src-shared/robustness';
 import { formatDateTime } from '../../../src-renderer/shared/format.viewmodel';
 import {
@@ -13,6 +15,7 @@ import {
   formatScore,
   formatSigned,
   galleryModel,
+  robustnessByStanding,
   robustnessChoices,
   robustnessCommand,
   robustnessSummary,
@@ -197,6 +200,61 @@ describe('gallery, choices, command', () => {
     );
     expect(robustnessCommand('/s', ['fs'], 'demo', { images: 16, corruptions: ['fog', 'pixelate'], severities: [3, 1] })).toBe(
       'npx funduslab robustness --study /s --runs fs --dataset demo --images 16 --corruptions fog,pixelate --severities 1,3',
+    );
+  });
+});
+
+describe('analyses of outdated runs', () => {
+  const current: RunStanding = { outdated: false, reasons: [], identityComplete: true, note: null };
+  const outdated: RunStanding = { outdated: true, reasons: ['epochs 1 → 2'], identityComplete: true, note: null };
+  const run = (runId: string, standing: RunStanding): RunSummary => ({
+    runId,
+    strategy: 'IWNE-FS',
+    fraction: 1,
+    seed: 0,
+    arch: 'resnet18-w8',
+    inputSize: 64,
+    datasetId: 'demo',
+    finished: true,
+    hasModel: true,
+    bestValAuc: 0.7,
+    standing,
+  });
+  // result() compares the runs `cl` and `fs`.
+  const mixed = result({ name: 'mixed' });
+  const fresh = result({ name: 'fresh' });
+
+  it('leaves an analysis with a model of an outdated run out by default and names the run', () => {
+    const runs = [run('cl', current), run('fs', outdated)];
+    const s = robustnessByStanding([mixed], runs, false);
+    expect(s.shown).toEqual([]);
+    expect(s.excluded).toBe('1 robustness analysis of an outdated run is left out of the table, Fig 4 and the gallery: fs (epochs 1 → 2).');
+    expect(s.included).toBeNull();
+    expect(robustnessChoices(s.shown)).toEqual([]);
+  });
+
+  it('includes it with the toggle, marked; every outdated or missing run named in its line', () => {
+    const s = robustnessByStanding([mixed], [run('fs', outdated)], true);
+    expect(s.shown).toEqual([mixed]);
+    expect(s.excluded).toBeNull();
+    expect(s.included).toBe(
+      '1 robustness analysis of an outdated run is included and marked "Outdated": computed from runs that no longer match the grid.',
+    );
+    expect(s.marks.get('mixed')).toEqual({
+      chip: {
+        label: 'Outdated',
+        reasons: 'Computed from runs that no longer match the grid: cl is no longer in the study; fs: epochs 1 → 2',
+      },
+      line: 'computed from outdated runs: cl (no longer in the study); fs (epochs 1 → 2)',
+      runs: ['cl (no longer in the study)', 'fs (epochs 1 → 2)'],
+    });
+  });
+
+  it('marks an analysis whose runs are all gone, and leaves one of current runs unaffected', () => {
+    const s = robustnessByStanding([fresh], [run('cl', current), run('fs', current)], false);
+    expect(s).toEqual({ shown: [fresh], marks: new Map(), excluded: null, included: null, anyOutdated: false });
+    expect(robustnessByStanding([fresh], [], true).marks.get('fresh')?.line).toBe(
+      'computed from runs no longer in the study: cl (no longer in the study); fs (no longer in the study)',
     );
   });
 });

@@ -6,6 +6,8 @@
  * Table 2 formatted as the report formats it, the grouping of results, the commands and the summary.
  */
 import { describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../../src-shared/contract';
+import type { RunStanding } from '../../../src-shared/run-identity';
 import { SPECTRA_SCHEMA_VERSION, type SpectraResult } from '../../../src-shared/spectra';
 import type { TrainingStrategy } from '../../../src-shared/training';
 import {
@@ -14,7 +16,9 @@ import {
   fig3bCharts,
   formatKappa,
   formatPowerOfTen,
+  outdatedSpectra,
   seriesStrategy,
+  spectraByStanding,
   spectraCommands,
   spectraGroups,
   spectraPlaceholderCommand,
@@ -284,5 +288,87 @@ describe('Table 2, groups, commands', () => {
       'N = 12 images of demo (test split) at 64 px; top-11 eigenvalues per layer (k requested 100); κ = |P99.9(λ)| / |P90(λ)|; 3 layers.',
     );
     expect(spectraSummary([])).toBe('');
+  });
+});
+
+describe('results of outdated runs', () => {
+  const current: RunStanding = { outdated: false, reasons: [], identityComplete: true, note: null };
+  const outdated: RunStanding = { outdated: true, reasons: ['epochs 1 → 2', 'lr 0.002 → 0.001'], identityComplete: true, note: null };
+  const run = (runId: string, standing: RunStanding): RunSummary => ({
+    runId,
+    strategy: 'IWNE-FS',
+    fraction: 1,
+    seed: 0,
+    arch: 'resnet18-w8',
+    inputSize: 64,
+    datasetId: 'demo',
+    finished: true,
+    hasModel: true,
+    bestValAuc: 0.7,
+    standing,
+  });
+  const old = spectra('IWNE-FS', { runId: 'iwne-fs-old' });
+  const cl = spectra('IWNE-CL', { runId: 'iwne-cl-r' });
+  const gone = spectra('IFI-FS', { runId: 'ifi-fs-gone' });
+  const runs = [run('iwne-fs-old', outdated), run('iwne-cl-r', current)];
+
+  it('leaves the results of outdated and missing runs out by default and names them in the notice', () => {
+    const s = spectraByStanding([old, cl, gone], runs, false);
+    expect(s.shown).toEqual([cl]);
+    expect(s.marks.size).toBe(0);
+    expect(s.excluded).toBe(
+      '2 spectra results of outdated runs are left out of Fig 3a, Fig 3b and Table 2: iwne-fs-old (epochs 1 → 2, lr 0.002 → 0.001); ifi-fs-gone (no longer in the study).',
+    );
+    expect(s.included).toBeNull();
+    expect(s.anyOutdated).toBe(true);
+    expect(spectraGroups(s.shown).map((g) => g.label)).toEqual(['demo · 100 % · seed 0 — IWNE-CL']);
+  });
+
+  it('includes them with the toggle, each marked with the chip and its line', () => {
+    const s = spectraByStanding([old, cl, gone], runs, true);
+    expect(s.shown).toEqual([old, cl, gone]);
+    expect(s.excluded).toBeNull();
+    expect(s.included).toBe(
+      '2 spectra results of outdated runs are included and marked "Outdated": computed from runs that no longer match the grid.',
+    );
+    const group = spectraGroups(s.shown)[0]!;
+    expect(group.label).toBe('demo · 100 % · seed 0 — IWNE-FS, IWNE-CL, IFI-FS');
+    expect(outdatedSpectra(group, s.marks)).toEqual([
+      {
+        key: 'iwne-fs-old__demo',
+        label: 'IWNE-FS · 100 % · seed 0',
+        outdated: {
+          chip: {
+            label: 'Outdated',
+            reasons: 'Computed from runs that no longer match the grid: iwne-fs-old: epochs 1 → 2, lr 0.002 → 0.001',
+          },
+          line: 'computed from an outdated run: epochs 1 → 2, lr 0.002 → 0.001',
+          runs: ['iwne-fs-old (epochs 1 → 2, lr 0.002 → 0.001)'],
+        },
+      },
+      {
+        key: 'ifi-fs-gone__demo',
+        label: 'IFI-FS · 100 % · seed 0',
+        outdated: {
+          chip: { label: 'Outdated', reasons: 'Computed from runs that no longer match the grid: ifi-fs-gone is no longer in the study' },
+          line: 'computed from a run no longer in the study: ifi-fs-gone',
+          runs: ['ifi-fs-gone (no longer in the study)'],
+        },
+      },
+    ]);
+  });
+
+  it('leaves the results of current runs as they are, and marks nothing before the runs are loaded', () => {
+    for (const include of [false, true]) {
+      const s = spectraByStanding([cl], runs.slice(1), include);
+      expect(s).toEqual({ shown: [cl], marks: new Map(), excluded: null, included: null, anyOutdated: false });
+    }
+    expect(spectraByStanding([old, gone], null, false)).toEqual({
+      shown: [old, gone],
+      marks: new Map(),
+      excluded: null,
+      included: null,
+      anyOutdated: false,
+    });
   });
 });
