@@ -77,6 +77,10 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
 
   it('sets up the study in the wizard, with test sets, analyses and a measured estimate', async () => {
     await page.getByTestId('nav-studies').click();
+    // The data step ticks once a dataset is imported; the set-up is the one to take now.
+    await expect.poll(async () => (await text('next-steps')) ?? '', { timeout: 15_000 }).toMatch(/Add the data\s*— done/);
+    expect(await text('next-steps')).not.toMatch(/Set up the study\s*— done/);
+    expect(await page.getByTestId('next-step-training').getAttribute('class')).toMatch(/MuiButton-contained/);
     await page.getByTestId('next-step-training').click();
     await page.getByTestId('grid-setup').click();
     await page.getByTestId(`grid-dataset-${TRAIN}`).check();

@@ -5,7 +5,11 @@ import CardContent from '@mui/material/CardContent';
 import Typography from '@mui/material/Typography';
 import { useNavigation, type RouteId } from '../../app/navigation';
 import { CheckIcon } from '../../shared/icons';
+import { useStudyQuery } from '../../shared/useStudyQuery';
 import { useDatasets } from '../datasets/DatasetsStore';
+import { useGrid } from '../training/useGrid';
+import { nextStepsDone } from './next-steps.viewmodel';
+import { useStudy } from './StudyStore';
 
 interface StepItem {
   route: RouteId;
@@ -19,37 +23,43 @@ interface StepItem {
 export function NextStepsCard() {
   const { navigate } = useNavigation();
   const { datasets } = useDatasets();
-  const haveData = (datasets?.length ?? 0) > 0;
+  const { openStudy } = useStudy();
+  const studyPath = openStudy?.path ?? null;
+  const { view: grid } = useGrid(studyPath);
+  const { data: results } = useStudyQuery('results.get', studyPath ? { studyPath } : null);
+  const done = nextStepsDone({ datasets: datasets?.length ?? null, grid, resultRows: results?.rows.length ?? null });
   const steps: StepItem[] = [
     {
       route: 'datasets',
       action: 'Add data',
       title: 'Add the data',
       text: 'Import graded fundus photographs (EyePACS, Messidor-2, IDRiD or a folder with a CSV), or add the synthetic demo data to try FundusLab.',
-      done: haveData,
+      done: done.data,
     },
     {
       route: 'training',
       action: 'Set up the study',
       title: 'Set up the study',
       text: 'Training dataset and test sets, the strategies (IWNE/IFI × FS/CL), label fractions, seeds, hyperparameters, and an estimate of how long it takes here.',
-      done: false,
+      done: done.setup,
     },
     {
       route: 'jobs',
       action: 'Open Jobs',
       title: 'Follow the progress',
       text: 'Every run and analysis is a job with progress, ETA, log, cancel and resume.',
-      done: false,
+      done: done.progress,
     },
     {
       route: 'results',
       action: 'Open Results',
       title: 'Read the results',
       text: 'AUC by label fraction, spectra, robustness, explanations, and the PDF report.',
-      done: false,
+      done: done.results,
     },
   ];
+  // The first step not done yet is the one to take now.
+  const current = steps.findIndex((s) => !s.done);
   return (
     <Card component="section" aria-labelledby="next-steps-title" data-testid="next-steps">
       <CardContent>
@@ -90,7 +100,7 @@ export function NextStepsCard() {
                 </Typography>
               </Box>
               <Button
-                variant={i === (haveData ? 1 : 0) ? 'contained' : 'outlined'}
+                variant={i === current ? 'contained' : 'outlined'}
                 size="small"
                 onClick={() => navigate(s.route)}
                 data-testid={`next-step-${s.route}`}
