@@ -1,27 +1,15 @@
 /**
  * `files.list`: one folder's sub-folders and weights files (src-shared/files.ts), for the file browser
  * of browser mode. Names, kinds and sizes only — never a file's contents. The kernel's pseudo file
- * systems (/proc, /sys, /dev) are refused, and every file system call is bounded in time, so a path
- * that never answers cannot hang the server.
+ * systems (/proc, /sys, /dev) are refused, also through links, and every file system call has the
+ * deadline of fs/user-fs.ts, so a path that never answers cannot hang the server.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
 import { MAX_LISTED_ENTRIES, isWeightsFileName, type FileEntry, type FilesListing } from '../../../src-shared/files';
-
-/** How long one file system call on a user's path may take before the listing gives up. */
-export const FILES_LIST_TIMEOUT_MS = 10_000;
-
-const PSEUDO_ROOTS = ['/proc', '/sys', '/dev'];
-
-function bounded<T>(what: string, p: Promise<T>, ms = FILES_LIST_TIMEOUT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new AppError('UNSUPPORTED', `${what} did not answer within ${ms / 1000} s.`)), ms);
-    timer.unref();
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
-}
+import { SYSTEM_FOLDERS } from '../../../src-shared/user-path';
+import { refuseSystemLocation, withFsDeadline } from '../../fs/user-fs';
 
 /** The error of a failed file system call on `dir`, named for the user. */
 function named(dir: string, error: unknown): AppError {
@@ -45,13 +33,14 @@ export async function listFiles(folder: string, opts: { hidden?: boolean } = {})
       { path: 'path', message: 'Must be an absolute path' },
     ]);
   const dir = path.resolve(folder);
-  if (PSEUDO_ROOTS.some((r) => dir === r || dir.startsWith(r + path.sep)))
+  if (SYSTEM_FOLDERS.some((r) => dir === r || dir.startsWith(r + path.sep)))
     throw new AppError('BAD_REQUEST', `${dir} is a system folder of the kernel, not a place for weights files.`, [
       { path: 'path', message: 'system folder' },
     ]);
+  await refuseSystemLocation(dir); // a link that leads there
   let names: import('node:fs').Dirent[];
   try {
-    names = await bounded(`Listing ${dir}`, fsp.readdir(dir, { withFileTypes: true }));
+    names = await withFsDeadline(fsp.readdir(dir, { withFileTypes: true }), `Listing ${dir}`, dir);
   } catch (error) {
     throw named(dir, error);
   }
@@ -64,7 +53,7 @@ export async function listFiles(folder: string, opts: { hidden?: boolean } = {})
     let size: number | null = null;
     if (d.isSymbolicLink() || isFile) {
       // A link is listed as what it points to; a broken one is left out.
-      const st = await bounded(`Reading ${full}`, fsp.stat(full)).catch(() => null);
+      const st = await withFsDeadline(fsp.stat(full), `Reading ${full}`, full).catch(() => null);
       if (!st) continue;
       isDir = st.isDirectory();
       isFile = st.isFile();
