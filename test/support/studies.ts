@@ -4,7 +4,7 @@
  * evaluation study (`demo` plus `demo-eval`, other synthetic patients with a graded test split) and
  * tiny trained runs on it; dataset copies with edited manifests for the bad-input cases.
  */
-import { promises as fsp } from 'node:fs';
+import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { writeEyepacsDemo } from '../../src-main/services/demo';
 import { importDataset } from '../../src-main/services/datasets/import/import-service';
@@ -15,6 +15,7 @@ import type { DatasetManifest } from '../../src-shared/datasets';
 import type { TrainingResult, TrainingSpecInput } from '../../src-shared/training';
 import { tempDir } from './files';
 import { recordingContext } from './job-context';
+import { DATA_DIR } from './real-data';
 
 /** An empty study `Dataset test` in a new temporary folder. */
 export async function makeStudy(): Promise<string> {
@@ -86,4 +87,38 @@ export async function copyDataset(study: string, from: string, to: string, edit:
   manifest.id = to;
   edit(manifest);
   await fsp.writeFile(path.join(dir, 'manifest.json'), JSON.stringify(manifest, null, 2));
+}
+
+/**
+ * A study holding the first `patients` patients (both eyes) of the real EyePACS-256 set as dataset
+ * "eyepacs", imported at 64 px: the images are symlinked into a subset folder in the EyePACS layout.
+ * Callers check realDataAvailable('eyepacs-256') first.
+ */
+export async function eyepacsSubsetStudy(patients: number, tempName: string): Promise<string> {
+  const eyepacs = path.join(DATA_DIR, 'eyepacs-256');
+  const root = await tempDir(tempName);
+  const source = path.join(root, 'eyepacs');
+  await fsp.mkdir(path.join(source, 'train'), { recursive: true });
+  const [header, ...rows] = (await fsp.readFile(path.join(eyepacs, 'trainLabels.csv'), 'utf8')).trim().split(/\r?\n/);
+  const byPatient = new Map<string, string[]>();
+  for (const row of rows) {
+    const id = row.split(',')[0]!;
+    if (!existsSync(path.join(eyepacs, 'train', `${id}.jpeg`))) continue;
+    const patient = id.split('_')[0]!;
+    byPatient.set(patient, [...(byPatient.get(patient) ?? []), row]);
+  }
+  const chosen = [...byPatient.values()].slice(0, patients).flat();
+  for (const row of chosen) {
+    const id = row.split(',')[0]!;
+    await fsp.symlink(path.join(eyepacs, 'train', `${id}.jpeg`), path.join(source, 'train', `${id}.jpeg`));
+  }
+  await fsp.writeFile(path.join(source, 'trainLabels.csv'), [header, ...chosen].join('\n') + '\n');
+  const study = path.join(root, 'study');
+  await new StudyService({ appVersion: 'test' }).create(study, 'EyePACS subset');
+  await importDataset(
+    { type: 'eyepacs', path: source, id: 'eyepacs', settings: { inputSize: 64, overlaySize: 64 }, concurrency: 2 },
+    study,
+    detachedContext(),
+  );
+  return study;
 }

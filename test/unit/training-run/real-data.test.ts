@@ -3,52 +3,23 @@
  * patient subset, for 2 epochs: the training loss falls. Missing data fails under CI=true and is
  * skipped otherwise.
  */
-import { existsSync, promises as fsp } from 'node:fs';
-import path from 'node:path';
+import { promises as fsp } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
-import { importDataset } from '../../../src-main/services/datasets/import/import-service';
-import { detachedContext } from '../../../src-main/job-context';
-import { StudyService } from '../../../src-main/services/study-folder/study-service';
 import { runTraining } from '../../../src-main/services/training';
 import { TrainingEpochLog } from '../../../src-shared/training';
 import { formatTrainingResult } from '../../../src-main/cli/commands/train';
-import { tempDir } from '../../support/files';
 import { recordingContext } from '../../support/job-context';
-import { DATA_DIR, realDataAvailable } from '../../support/real-data';
+import { realDataAvailable } from '../../support/real-data';
+import { eyepacsSubsetStudy } from '../../support/studies';
 
-const EYEPACS = path.join(DATA_DIR, 'eyepacs-256');
 const available = realDataAvailable('eyepacs-256');
 
 describe.skipIf(!available)('runTraining on EyePACS-256 (subset)', () => {
   let study: string;
   beforeAll(async () => {
     await initEngine({ preference: 'auto' });
-    // A subset folder in the EyePACS layout: the first 120 patients (both eyes), images symlinked.
-    const root = await tempDir('eyepacs-subset');
-    const source = path.join(root, 'eyepacs');
-    await fsp.mkdir(path.join(source, 'train'), { recursive: true });
-    const [header, ...rows] = (await fsp.readFile(path.join(EYEPACS, 'trainLabels.csv'), 'utf8')).trim().split(/\r?\n/);
-    const byPatient = new Map<string, string[]>();
-    for (const row of rows) {
-      const id = row.split(',')[0]!;
-      if (!existsSync(path.join(EYEPACS, 'train', `${id}.jpeg`))) continue;
-      const patient = id.split('_')[0]!;
-      byPatient.set(patient, [...(byPatient.get(patient) ?? []), row]);
-    }
-    const chosen = [...byPatient.values()].slice(0, 120).flat();
-    for (const row of chosen) {
-      const id = row.split(',')[0]!;
-      await fsp.symlink(path.join(EYEPACS, 'train', `${id}.jpeg`), path.join(source, 'train', `${id}.jpeg`));
-    }
-    await fsp.writeFile(path.join(source, 'trainLabels.csv'), [header, ...chosen].join('\n') + '\n');
-    study = path.join(root, 'study');
-    await new StudyService({ appVersion: 'test' }).create(study, 'EyePACS subset');
-    await importDataset(
-      { type: 'eyepacs', path: source, id: 'eyepacs', settings: { inputSize: 64, overlaySize: 64 }, concurrency: 2 },
-      study,
-      detachedContext(),
-    );
+    study = await eyepacsSubsetStudy(120, 'eyepacs-subset');
   }, 120_000);
 
   it('the training loss falls over 2 epochs', async () => {
