@@ -63,3 +63,26 @@ describe('Node engines of the installed packages', () => {
     expect(refusing('10.0.0').length).toBeGreaterThan(0);
   });
 });
+
+/**
+ * npm 11.19+ runs a dependency's install script only when package.json's `allowScripts` lists it
+ * (and ends the install with a review warning for every package it skipped): each package of the
+ * lock file with an install script has a decision, so Electron and the native TensorFlow packages
+ * get their binaries and the install ends without warnings.
+ */
+describe('install scripts of the dependencies', () => {
+  const allow = (JSON.parse(readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> })
+    .allowScripts;
+  const withScripts = Object.entries(lock.packages as Record<string, LockPackage & { hasInstallScript?: boolean }>)
+    .filter(([where, p]) => where !== '' && p.hasInstallScript === true)
+    .map(([where]) => where.replace(/^.*node_modules\//, ''));
+
+  it('every package with an install script is allowed or denied in allowScripts', () => {
+    expect(withScripts.length).toBeGreaterThan(2);
+    expect(withScripts.filter((name) => allow?.[name] === undefined)).toEqual([]);
+  });
+
+  it('the packages that download binaries FundusLab uses are allowed', () => {
+    for (const name of ['electron', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu']) expect(allow?.[name], name).toBe(true);
+  });
+});
