@@ -97,6 +97,16 @@ describe('links of README.md and docs/', () => {
     expect(broken).toEqual([]);
   });
 
+  it("show the README's screenshots from docs/images/, each small enough to commit (< 300 KB)", () => {
+    const readme = read('README.md');
+    const images = files(['docs/images'], /\.(png|jpe?g|svg)$/);
+    expect(images.length).toBeGreaterThanOrEqual(2);
+    for (const image of images) {
+      expect(readme, image).toContain(`](${image.split(path.sep).join('/')})`);
+      expect(statSync(path.join(REPO_ROOT, image)).size, image).toBeLessThan(300_000);
+    }
+  });
+
   it('write no <placeholder> outside code, where a Markdown viewer would take it for an HTML tag and hide it', () => {
     const hidden: string[] = [];
     for (const doc of DOCS) {
