@@ -179,8 +179,10 @@ export function formatJson(v: unknown, indent = ''): string {
   if (v !== null && typeof v === 'object') {
     const entries = Object.entries(v as Record<string, unknown>);
     if (entries.length === 0) return '{}';
-    const flat = entries.every(([, x]) => x === null || typeof x !== 'object');
-    const oneLine = '{ ' + entries.map(([k, x]) => `${JSON.stringify(k)}: ${JSON.stringify(x)}`).join(', ') + ' }';
+    const flat = entries.every(
+      ([, x]) => x === null || typeof x !== 'object' || (Array.isArray(x) && x.every((y) => y === null || typeof y !== 'object')),
+    );
+    const oneLine = '{ ' + entries.map(([k, x]) => `${JSON.stringify(k)}: ${formatJson(x)}`).join(', ') + ' }';
     if (flat && indent.length + oneLine.length <= 100) return oneLine;
     return '{\n' + entries.map(([k, x]) => `${inner}${JSON.stringify(k)}: ${formatJson(x, inner)}`).join(',\n') + '\n' + indent + '}';
   }
