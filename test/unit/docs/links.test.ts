@@ -28,7 +28,7 @@ const headings = (markdown: string): string[] =>
     .map((l) => l.replace(/^#+ /, '').trim());
 
 /** Each `docs/design.md` citation in a text: the section name that follows it (across comment line breaks), or null. */
-export function designCitations(text: string): (string | null)[] {
+function designCitations(text: string): (string | null)[] {
   const out: (string | null)[] = [];
   for (let i = text.indexOf('docs/design.md'); i !== -1; i = text.indexOf('docs/design.md', i + 1)) {
     const after = text.slice(i + 'docs/design.md'.length, i + 'docs/design.md'.length + 200).replace(/\s*\n\s*(?:\*|\/\/|#)?\s*/g, ' ');
