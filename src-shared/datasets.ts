@@ -32,60 +32,98 @@ export const DatasetId = z
 
 /** How images are preprocessed into the cache. Every field changes the cache key. */
 export const PreprocessSettings = z.object({
-  /** Side of the square training input (the paper: 224). */
-  inputSize: z.number().int().min(32).max(2048).default(224),
-  /** Side of the larger square copy kept for explanation overlays. */
-  overlaySize: z.number().int().min(32).max(4096).default(512),
-  /** Luminance (0-255) above which a pixel of the downscaled image counts as retina when cropping the black border. */
-  cropThreshold: z.number().int().min(0).max(254).default(15),
-  /** Margin added around the retina's bounding box, as a fraction of the box's larger side. */
-  cropMargin: z.number().min(0).max(0.5).default(0.02),
-  /** Cache image format: PNG (lossless, default) or JPEG quality 95 (about 8x smaller). Masks are always PNG. */
-  format: z.enum(['png', 'jpeg']).default('png'),
+  inputSize: z.number().int().min(32).max(2048).default(224).describe('Side of the square training input in pixels (the paper: 224)'),
+  overlaySize: z.number().int().min(32).max(4096).default(512).describe('Side of the larger square copy kept for explanation overlays'),
+  cropThreshold: z
+    .number()
+    .int()
+    .min(0)
+    .max(254)
+    .default(15)
+    .describe('Luminance (0-255) above which a pixel of the downscaled image counts as retina when cropping the black border'),
+  cropMargin: z
+    .number()
+    .min(0)
+    .max(0.5)
+    .default(0.02)
+    .describe("Margin added around the retina's bounding box, as a fraction of the box's larger side"),
+  format: z
+    .enum(['png', 'jpeg'])
+    .default('png')
+    .describe('Cache image format: PNG (lossless, default) or JPEG quality 95 (about 8x smaller). Masks are always PNG'),
 });
 export type PreprocessSettings = z.infer<typeof PreprocessSettings>;
 
 /** Plausibility limits of the validation pass (they decide what is imported, not how). */
 export const ValidationLimits = z.object({
-  minSide: z.number().int().min(1).default(64),
-  maxSide: z.number().int().min(1).default(10000),
-  /** Largest allowed width/height (or height/width) ratio. */
-  maxAspect: z.number().min(1).default(3),
+  minSide: z.number().int().min(1).default(64).describe('Images whose shorter side is smaller (pixels) are excluded'),
+  maxSide: z.number().int().min(1).default(10000).describe('Images whose longer side is larger (pixels) are excluded'),
+  maxAspect: z.number().min(1).default(3).describe('Largest allowed width/height (or height/width) ratio'),
 });
 export type ValidationLimits = z.infer<typeof ValidationLimits>;
 
 const Common = {
-  /** Absolute path of the dataset's root folder (never written to). */
-  path: FolderPath,
-  /** Dataset id; default: `<type>-<folder name>` in lower case, so re-importing the same folder reuses its cache. */
-  id: DatasetId.optional(),
-  settings: PreprocessSettings.prefault({}),
-  limits: ValidationLimits.prefault({}),
-  /** false: validate only (decode every image), write the manifest and report but no cache files. */
-  preprocess: z.boolean().default(true),
-  /** Images processed at the same time (each decode also uses libvips threads); default: the number of CPUs, at least 2. */
-  concurrency: z.number().int().min(1).max(64).optional(),
+  path: FolderPath.describe("Absolute path of the dataset's root folder (never written to)"),
+  id: DatasetId.optional().describe(
+    'Dataset id; default: `<type>-<folder name>` in lower case, so re-importing the same folder reuses its cache',
+  ),
+  settings: PreprocessSettings.prefault({}).describe('How images are preprocessed into the cache (every field changes the cache key)'),
+  limits: ValidationLimits.prefault({}).describe('Plausibility limits of the validation pass (they decide what is imported, not how)'),
+  preprocess: z
+    .boolean()
+    .default(true)
+    .describe('false: validate only (decode every image), write the manifest and report but no cache files'),
+  concurrency: z
+    .number()
+    .int()
+    .min(1)
+    .max(64)
+    .optional()
+    .describe('Images processed at the same time (each decode also uses libvips threads); default: the number of CPUs, at least 2'),
 };
 
 export const ImportRequest = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('eyepacs'), ...Common }),
   z.object({
-    type: z.literal('messidor2'),
+    type: z
+      .literal('eyepacs')
+      .describe(
+        'EyePACS as the Kaggle "Diabetic Retinopathy Detection" download: `train/` and `test/` with `<patient>_<left|right>.jpeg`, `trainLabels.csv` (image, level) and optionally `retinopathy_solution.csv`',
+      ),
     ...Common,
-    /** The adjudicated-grade CSV; default: the CSV in the dataset folder with `image_id` and `adjudicated_dr_grade`. */
-    csv: AbsolutePath.optional(),
   }),
-  z.object({ type: z.literal('idrid-grading'), ...Common }),
-  z.object({ type: z.literal('idrid-seg'), ...Common }),
   z.object({
-    type: z.literal('folder'),
+    type: z.literal('messidor2').describe('Messidor-2: the images and the adjudicated-grade CSV (image_id, adjudicated_dr_grade, …)'),
     ...Common,
-    csv: AbsolutePath,
-    imageColumn: z.string().min(1),
-    gradeColumn: z.string().min(1),
-    patientColumn: z.string().min(1).optional(),
-    /** Split to record for every image (a plain folder has none). */
-    split: Split.nullable().default(null),
+    csv: AbsolutePath.optional().describe(
+      'The adjudicated-grade CSV; default: the CSV in the dataset folder with `image_id` and `adjudicated_dr_grade`',
+    ),
+  }),
+  z.object({
+    type: z
+      .literal('idrid-grading')
+      .describe('IDRiD "B. Disease Grading": `1. Original Images/<set>/IDRiD_NNN.jpg` and the grade CSVs in `2. Groundtruths/`'),
+    ...Common,
+  }),
+  z.object({
+    type: z
+      .literal('idrid-seg')
+      .describe(
+        'IDRiD "A. Segmentation": `1. Original Images/<set>/IDRiD_NN.jpg` and lesion masks in `2. All Segmentation Groundtruths/<set>/<lesion>/` (MA, HE, EX, SE, OD)',
+      ),
+    ...Common,
+  }),
+  z.object({
+    type: z.literal('folder').describe('Any folder of images and a CSV naming each image and its grade 0-4'),
+    ...Common,
+    csv: AbsolutePath.describe('The label CSV (RFC 4180; `,`, `;` or tab)'),
+    imageColumn: z.string().min(1).describe('Column naming the image file (with or without extension, or a path relative to the folder)'),
+    gradeColumn: z.string().min(1).describe('Column with the ICDR grade 0-4'),
+    patientColumn: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('Column with the patient id, so both eyes stay on the same side of every split; default: each image is its own patient'),
+    split: Split.nullable().default(null).describe('Split to record for every image (a plain folder has none)'),
   }),
 ]);
 export type ImportRequest = z.input<typeof ImportRequest>;

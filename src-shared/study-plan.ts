@@ -24,28 +24,59 @@ export const StudyPlan = z
     datasets: z
       .array(
         z.custom<z.input<typeof ImportRequest>>((v) => ImportRequest.safeParse(v).success, {
-          message: 'not a valid dataset import (see the import command; fields of src-shared/datasets.ts ImportRequest)',
+          message: 'not a valid dataset import (see the import command; fields: docs/reference/study-plan.md "Dataset entries")',
         }),
       )
       .default([])
       .describe('Datasets to import (skipped when a dataset with that id is already in the study)'),
-    grid: GridSpec.describe('The training grid (src-shared/grid.ts)'),
+    grid: GridSpec.describe('The training grid (docs/reference/grid.md)'),
     evaluate: z
-      .array(z.object({ datasetId: z.string().min(1), split: z.enum(['test', 'train', 'all']).optional() }).strict())
+      .array(
+        z
+          .object({
+            datasetId: z.string().min(1).describe('Dataset of the study to evaluate on'),
+            split: z
+              .enum(['test', 'train', 'all'])
+              .optional()
+              .describe("Images evaluated; default: the dataset's test split when it has one, else all its images"),
+          })
+          .strict(),
+      )
       .default([])
       .describe('Test sets every finished run is evaluated on'),
     spectra: z
-      .object({ datasetId: z.string().min(1), images: z.number().int().min(3).max(4096).default(256), ...RunChoice })
+      .object({
+        datasetId: z
+          .string()
+          .min(1)
+          .describe('Imported, preprocessed dataset the images come from (its test split when it has one, else all images)'),
+        images: z
+          .number()
+          .int()
+          .min(3)
+          .max(4096)
+          .default(256)
+          .describe('N: images whose activations are analysed (fewer when the split has fewer)'),
+        ...RunChoice,
+      })
       .strict()
       .nullable()
       .default(null)
       .describe('Representation spectra (Fig 3, Table 2)'),
     robustness: z
       .object({
-        datasetId: z.string().min(1),
-        images: z.number().int().min(2).default(200),
-        corruptions: z.array(CorruptionName).min(1).optional(),
-        severities: z.array(z.number().int().min(1).max(5)).min(1).max(5).default([1, 2, 3, 4, 5]),
+        datasetId: z
+          .string()
+          .min(1)
+          .describe("Graded dataset imported at the runs' input size (its test split when it has one, else all images)"),
+        images: z.number().int().min(2).default(200).describe('At most this many graded images (the first ones in manifest order)'),
+        corruptions: z.array(CorruptionName).min(1).optional().describe('Corruptions applied; default all 19'),
+        severities: z
+          .array(z.number().int().min(1).max(5))
+          .min(1)
+          .max(5)
+          .default([1, 2, 3, 4, 5])
+          .describe('Severities applied, 1 (mildest) to 5'),
         ...RunChoice,
       })
       .strict()
@@ -53,7 +84,14 @@ export const StudyPlan = z
       .default(null)
       .describe('Robustness to the corruptions (Fig 4)'),
     explain: z
-      .object({ datasetId: z.string().min(1), images: z.number().int().positive().optional(), ...RunChoice })
+      .object({
+        datasetId: z
+          .string()
+          .min(1)
+          .describe("Imported dataset with lesion masks (IDRiD segmentation), preprocessed at the runs' input size"),
+        images: z.number().int().positive().optional().describe('The first N images in manifest order; default every preprocessed image'),
+        ...RunChoice,
+      })
       .strict()
       .nullable()
       .default(null)
@@ -61,11 +99,12 @@ export const StudyPlan = z
     report: z
       .object({
         out: studyRelativePath('the PDF file').default('report.pdf').describe('PDF path (relative to the study folder)'),
-        revealImageIds: z.boolean().default(false),
+        revealImageIds: z.boolean().default(false).describe('Print the real image identifiers instead of pseudonyms'),
       })
       .strict()
       .nullable()
-      .default({ out: 'report.pdf', revealImageIds: false }),
+      .default({ out: 'report.pdf', revealImageIds: false })
+      .describe('The PDF report with its figures and tables (null: no report)'),
     revision: z
       .number()
       .int()

@@ -1,6 +1,6 @@
 /**
  * Per-image prediction with a ResNet: decode (sharp), preprocess, forward in eval mode, softmax,
- * P(referable) = sum of the softmax probabilities of the referable grades (docs/design.md; default {3, 4}).
+ * P(referable) = sum of the softmax probabilities of the referable grades (docs/design.md "Referable DR"; default {3, 4}).
  *
  * Preprocessing (default): resize so the shorter side is `size` (224), then centre-crop to
  * size × size (sharp `fit: 'cover'`, Lanczos-3), scale to [0, 1], normalise per channel with

@@ -44,7 +44,7 @@ export async function runGridCommand(argv: string[]): Promise<number> {
     if (!view.spec)
       throw new AppError(
         'BAD_REQUEST',
-        `The study ${study} has no training grid yet: give --spec <grid.json> (fields: src-shared/grid.ts) or set one up in the app.`,
+        `The study ${study} has no training grid yet: give --spec <grid.json> (fields: docs/reference/grid.md) or set one up in the app.`,
         [{ path: 'spec', message: 'no grid in the study' }],
       );
   }

@@ -42,7 +42,7 @@ const EXAMPLE_EXPLANATION = [
   '  epochs, lr    paper: IWNE 500 epochs at 1e-4, IFI 50 at 1e-3 (defaults when omitted)',
   '  referable     grades counted as referable DR for the validation AUC (paper {3,4})',
   'Other fields (optimizer, schedule, warmup, augmentation, normalisation, classWeights, validationFraction, …) take',
-  'the paper defaults; every field is documented in src-shared/training.ts.',
+  'the paper defaults; every field is documented in docs/reference/training-spec.md.',
   '',
 ].join('\n');
 

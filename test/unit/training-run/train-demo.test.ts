@@ -1,6 +1,6 @@
 /**
  * A real supervised (IWNE-FS) run on the demo dataset: the loss falls, the validation AUC clearly
- * beats chance, no tensor leaks between epochs, and the run folder holds what docs/design.md promises.
+ * beats chance, no tensor leaks between epochs, and the run folder holds what docs/design.md "The study folder" promises.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';

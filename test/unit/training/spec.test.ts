@@ -1,4 +1,4 @@
-/** The training spec schema: docs/design.md defaults per strategy, MoCo defaults, validation, descriptions. */
+/** The training spec schema: defaults per strategy (docs/design.md "Training"), MoCo defaults, validation, descriptions. */
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { MOCO_AUG_PLUS, TrainingSpec } from '../../../src-shared/training';
