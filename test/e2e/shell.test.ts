@@ -159,6 +159,8 @@ describe.runIf(enabled)('the shell: addresses, unsaved edits, per-study jobs and
   }, 120_000);
 
   it('shows the open study’s jobs and notices; another study’s only with “All studies”, each card naming its study', async () => {
+    await openStudy(studyA);
+    await page.locator('[data-testid="open-study"]', { hasText: 'Alpha study' }).waitFor();
     await page.getByTestId('nav-jobs').click();
     await page.getByTestId('page-jobs').waitFor();
     const other = await failingImport(studyB, 'beta-import');
@@ -184,6 +186,8 @@ describe.runIf(enabled)('the shell: addresses, unsaved edits, per-study jobs and
   }, 120_000);
 
   it('keeps a failure notice until it is closed, below the page and clear of its buttons at 1024×700', async () => {
+    await openStudy(studyA);
+    await page.locator('[data-testid="open-study"]', { hasText: 'Alpha study' }).waitFor();
     await page.setViewportSize({ width: 1024, height: 700 });
     await page.getByTestId('nav-training').click();
     await page.getByTestId('grid-launch').waitFor();
@@ -220,6 +224,8 @@ describe.runIf(enabled)('the shell: addresses, unsaved edits, per-study jobs and
   }, 120_000);
 
   it('lists the study’s trained model on the Models page and exports it as .safetensors', async () => {
+    await openStudy(studyA);
+    await page.locator('[data-testid="open-study"]', { hasText: 'Alpha study' }).waitFor();
     await page.getByTestId('nav-models').click();
     await page.getByRole('heading', { name: 'Models', level: 1 }).waitFor();
     await page.getByRole('heading', { name: 'Pretrained weights', level: 2 }).waitFor();
