@@ -49,7 +49,7 @@ describe.runIf(enabled)('the shell: addresses, unsaved edits, per-study jobs and
   /** An import of a folder that does not exist: it fails at once. */
   const failingImport = (studyPath: string, id: string) =>
     submit({ kind: 'dataset.import', params: { type: 'eyepacs', path: path.join(work, `missing-${id}`), id }, studyPath });
-  const hash = () => page.evaluate(() => window.location.hash);
+  const hash = () => page.evaluate(() => (globalThis as unknown as { location: { hash: string } }).location.hash);
   /** Waits until the job has ended (asked through the bridge, not the page). */
   async function ended(id: string): Promise<void> {
     for (let i = 0; i < 120; i++) {
