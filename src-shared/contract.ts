@@ -7,7 +7,7 @@
 import { z } from 'zod';
 import { StudyPlan } from './study-plan';
 import { EngineStatus, DoctorReport } from './engine';
-import { AbsolutePath, FolderPath, StudyFolderPath, StudyName, StudySummary } from './study';
+import { AbsolutePath, FolderPath, StudyFolderPath, StudyName, StudySummary, userPath } from './study';
 import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
@@ -251,6 +251,34 @@ export const TrashDeleteRequest = z
   .strict();
 export type TrashDeleteRequest = z.infer<typeof TrashDeleteRequest>;
 
+// ---- Trained models (`models.export`): a run's selected model written where the user chooses ----
+
+/** `safetensors`: one file in PyTorch's layout (torchvision names); `tfjs`: a folder with model.json and weights.bin. */
+export const ModelExportFormat = z.enum(['safetensors', 'tfjs']);
+export type ModelExportFormat = z.infer<typeof ModelExportFormat>;
+
+export const ModelExportRequest = z
+  .object({
+    studyPath: StudyFolderPath,
+    runId: RunId,
+    format: ModelExportFormat,
+    /** A `.safetensors` file, or the folder the tfjs files go into (the user path rule: absolute, outside the system folders). */
+    out: userPath('the export destination'),
+    /** Replace what is already there; otherwise an existing file is refused (CONFLICT). */
+    overwrite: z.boolean().optional(),
+  })
+  .strict()
+  .refine((r) => r.format !== 'safetensors' || /\.safetensors$/i.test(r.out), {
+    message: 'A safetensors export is a file ending in .safetensors',
+    path: ['out'],
+  });
+export type ModelExportRequest = z.infer<typeof ModelExportRequest>;
+
+export const ModelExportResult = z
+  .object({ runId: z.string(), format: ModelExportFormat, arch: z.string(), files: z.array(z.string()).min(1) })
+  .strict();
+export type ModelExportResult = z.infer<typeof ModelExportResult>;
+
 export const contract = {
   'app.info': { input: Empty, output: AppInfo },
   'engine.status': { input: Empty, output: EngineStatus },
@@ -381,6 +409,9 @@ export const contract = {
   // ---- Server-side file browser (`files.list`: the Weights step's Browse in browser mode) ----
   /** One folder's sub-folders and weights files (.pth, .pth.tar, .safetensors, .json): names and sizes, never contents. */
   'files.list': { input: FilesListRequest, output: FilesListing },
+  // ---- Trained models ----
+  /** Writes a run's selected model (best/) as .safetensors or tfjs to a path the user chose (read and written in a worker). */
+  'models.export': { input: ModelExportRequest, output: ModelExportResult },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

@@ -56,6 +56,7 @@ export const PRELOAD_CHANNELS = [
   'trash.restore',
   'trash.empty',
   'files.list',
+  'models.export',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

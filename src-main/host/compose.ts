@@ -31,6 +31,7 @@ import { STUDY_FOLDERS } from '../services/study-folder/layout';
 import { refuseSystemLocation, withFsDeadline } from '../fs/user-fs';
 import { trashDelete, trashEmpty, trashList, trashRestore } from '../services/study-folder/trash';
 import { listFiles } from '../services/files/list-files';
+import { ModelExportResult } from '../../src-shared/contract';
 
 /** Native dialogs; null where the host has none (browser mode). */
 export interface Dialogs {
@@ -244,6 +245,11 @@ export function composeApp(options: HostOptions): ComposedApp {
     'trash.empty': ({ studyPath, entry }) => trashEmpty(studyPath, entry),
     // ---- Server-side file browser ----
     'files.list': ({ path: folder, hidden }) => listFiles(folder, { hidden }),
+    // ---- Trained models: loading a ResNet and writing its weights is engine work, so a worker does it ----
+    'models.export': async (request) => {
+      await refuseSystemLocation(request.out, 'out');
+      return ModelExportResult.parse(await runWorkerTask(launcher, 'models.export', request, preference()));
+    },
   };
 
   let shutdownPromise: Promise<void> | null = null;

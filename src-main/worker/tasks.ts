@@ -40,6 +40,8 @@ import type { JobContext } from '../job-context';
 import { APP_VERSION, ELECTRON_VERSION } from '../version';
 import { studyLayout } from '../services/study-folder/layout';
 import { withStudyLock } from '../services/study-folder/lock';
+import { ModelExportRequest } from '../../src-shared/contract';
+import { exportRunModel } from '../services/runs/export-model';
 
 export interface TaskContext extends JobContext {
   preference: BackendPreference;
@@ -161,6 +163,12 @@ export const TASKS: Record<string, Task> = {
     const selfTest = parseOrThrow(SelfTestParams, params ?? {}, 'self-test parameters');
     await initEngine({ preference: ctx.preference });
     return collectDoctorReport({ appVersion: APP_VERSION, electronVersion: ELECTRON_VERSION, selfTest, ctx });
+  },
+  /** Writes a run's selected model as .safetensors or tfjs where the user chose (`models.export`); the model loads on the engine. */
+  'models.export': async (params, ctx) => {
+    const request = parseOrThrow(ModelExportRequest, params, 'model export request');
+    await initEngine({ preference: ctx.preference });
+    return exportRunModel(request);
   },
   /** Reads a weights file (pure JS, no tfjs backend needed) and plans its import into each architecture. */
   'weights.inspect': async (params) => {

@@ -115,21 +115,21 @@ function Boot() {
   }
   return (
     <AppInfoProvider info={state.info}>
-      <NavigationProvider>
-        <EngineProvider>
+      <EngineProvider>
+        <StudyProvider>
           <JobsProvider>
-            <StudyProvider>
-              <DatasetsProvider>
-                <ModelsProvider>
+            <DatasetsProvider>
+              <ModelsProvider>
+                <NavigationProvider>
                   <ErrorBoundary what="the FundusLab window">
                     <AppShell />
                   </ErrorBoundary>
-                </ModelsProvider>
-              </DatasetsProvider>
-            </StudyProvider>
+                </NavigationProvider>
+              </ModelsProvider>
+            </DatasetsProvider>
           </JobsProvider>
-        </EngineProvider>
-      </NavigationProvider>
+        </StudyProvider>
+      </EngineProvider>
     </AppInfoProvider>
   );
 }

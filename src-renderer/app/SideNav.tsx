@@ -12,6 +12,7 @@ import { useTheme } from '@mui/material/styles';
 import { useJobs } from '../features/jobs/JobsStore';
 import { useStudy } from '../features/study/StudyStore';
 import { isActive } from '../features/jobs/jobs.viewmodel';
+import { scopeJobs } from '../features/jobs/job-scope.viewmodel';
 import { visuallyHidden } from '../shared/visuallyHidden';
 import { useAppInfo } from './ClientContext';
 import { useNavigation } from './navigation';
@@ -26,10 +27,11 @@ export const NAV_WIDTH_COMPACT = 64;
 
 export function SideNav() {
   const { route, navigate } = useNavigation();
-  const { jobs } = useJobs();
+  const { jobs, scope } = useJobs();
   const info = useAppInfo();
   const { openStudy } = useStudy();
-  const activeJobs = jobs.filter((j) => isActive(j.status)).length;
+  // The badge counts the jobs the Jobs page shows (the open study's, unless "All studies" is chosen).
+  const activeJobs = scopeJobs(jobs, scope, openStudy?.path ?? null).shown.filter((j) => isActive(j.status)).length;
   const compact = useMediaQuery(useTheme().breakpoints.down('md'));
 
   return (

@@ -7,10 +7,11 @@
  * answered by an RpcResponse envelope, also for transport-level refusals (401/403/…); events come
  * as named Server-Sent Events on BRIDGE_EVENTS_PATH.
  */
-import { BRIDGE_CALL_PREFIX, BRIDGE_EVENTS_PATH, BRIDGE_TOKEN_FRAGMENT, EVENT_NAMES } from '../../src-shared/contract';
+import { BRIDGE_CALL_PREFIX, BRIDGE_EVENTS_PATH, EVENT_NAMES } from '../../src-shared/contract';
 import type { Transport } from '../../src-shared/client';
 import type { RpcResponse } from '../../src-shared/errors';
 import { createConnection, type MutableConnection } from './connection';
+import { splitToken } from './hash-route';
 
 export const TOKEN_STORAGE_KEY = 'funduslab.bridgeToken';
 /** How long to wait before reopening an event stream the browser gave up on. */
@@ -47,14 +48,12 @@ export interface KeyValueStorage {
   removeItem(key: string): void;
 }
 
-/** Reads `token` from a URL fragment such as `#token=abc` (other fragment parameters are kept). */
+/**
+ * Reads `token` from a URL fragment such as `#token=abc` (other fragment parameters are kept), or
+ * from a page address such as `#/jobs?token=abc` (the page is kept).
+ */
 export function tokenFromHash(hash: string): { token: string | null; remainingHash: string } {
-  const raw = hash.startsWith('#') ? hash.slice(1) : hash;
-  const params = new URLSearchParams(raw);
-  const token = params.get(BRIDGE_TOKEN_FRAGMENT);
-  params.delete(BRIDGE_TOKEN_FRAGMENT);
-  const rest = params.toString();
-  return { token: token && token.length > 0 ? token : null, remainingHash: rest ? `#${rest}` : '' };
+  return splitToken(hash);
 }
 
 /**

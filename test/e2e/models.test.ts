@@ -54,7 +54,7 @@ describe.runIf(enabled)('Models (pretrained weights) in a browser through the HT
   it('opens the Models page: two pickers, each with Browse (the server-side file browser in browser mode)', async () => {
     await page.goto(app.url);
     await page.getByTestId('nav-models').click();
-    await page.getByRole('heading', { name: 'Pretrained weights', level: 1 }).waitFor();
+    await page.getByRole('heading', { name: 'Pretrained weights', level: 2 }).waitFor();
     await page.getByTestId('weights-fs').waitFor();
     await page.getByTestId('weights-cl').waitFor();
     expect(await page.getByTestId('weights-fs-browse').count()).toBe(1);

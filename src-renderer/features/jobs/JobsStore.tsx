@@ -8,7 +8,7 @@ import type { JobState } from '../../../src-shared/jobs';
 import { useClient, useConnectionMonitor } from '../../app/ClientContext';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { endNotice, reconcileJobs, upsertJob, type JobNotice } from './jobs.viewmodel';
-import { JobNotifications } from './JobNotifications';
+import type { JobScope } from './job-scope.viewmodel';
 
 interface JobsValue {
   jobs: JobState[];
@@ -19,6 +19,12 @@ interface JobsValue {
   submit(request: ChannelInput<'jobs.submit'>): Promise<JobState>;
   cancel(id: string): Promise<JobState>;
   retry(id: string): Promise<JobState>;
+  /** Notices of jobs that ended while the app watched them, oldest first; the shell shows those in scope. */
+  notices: JobNotice[];
+  dismissNotice(jobId: string): void;
+  /** The open study's jobs, or every study's: shared by the Jobs page and the notices. */
+  scope: JobScope;
+  setScope(scope: JobScope): void;
 }
 
 const JobsContext = createContext<JobsValue | null>(null);
@@ -30,6 +36,8 @@ export function JobsProvider({ children }: { children: ReactNode }) {
   const [loaded, setLoaded] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [notices, setNotices] = useState<JobNotice[]>([]);
+  const [scope, setScope] = useState<JobScope>('study');
+  const dismissNotice = useCallback((jobId: string) => setNotices((current) => current.filter((n) => n.jobId !== jobId)), []);
   /** The last state seen of each job, to notice when an update ends a job that was active. */
   const seen = useRef(new Map<string, JobState>());
   /** Updates received while a jobs.list call is in flight (null when none is). */
@@ -105,15 +113,10 @@ export function JobsProvider({ children }: { children: ReactNode }) {
   const retry = useCallback((id: string) => callForJob(() => client.call('jobs.retry', { id })), [client, callForJob]);
 
   const value = useMemo(
-    () => ({ jobs, loaded, error, refresh, submit, cancel, retry }),
-    [jobs, loaded, error, refresh, submit, cancel, retry],
+    () => ({ jobs, loaded, error, refresh, submit, cancel, retry, notices, dismissNotice, scope, setScope }),
+    [jobs, loaded, error, refresh, submit, cancel, retry, notices, dismissNotice, scope],
   );
-  return (
-    <JobsContext.Provider value={value}>
-      {children}
-      <JobNotifications notices={notices} onClose={(jobId) => setNotices((current) => current.filter((n) => n.jobId !== jobId))} />
-    </JobsContext.Provider>
-  );
+  return <JobsContext.Provider value={value}>{children}</JobsContext.Provider>;
 }
 
 export function useJobs(): JobsValue {

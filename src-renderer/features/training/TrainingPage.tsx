@@ -9,7 +9,7 @@ import CircularProgress from '@mui/material/CircularProgress';
 import Stack from '@mui/material/Stack';
 import Typography from '@mui/material/Typography';
 import { useClient } from '../../app/ClientContext';
-import { useNavigation } from '../../app/navigation';
+import { useNavigation, useSubpage } from '../../app/navigation';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { EditIcon, PlayIcon, RefreshIcon } from '../../shared/icons';
 import { PageHeader } from '../../shared/PageHeader';
@@ -35,7 +35,7 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
   const { jobs, refresh: refreshJobs, cancel } = useJobs();
   const studyPath = openStudy?.path ?? null;
   const grid = useGrid(studyPath);
-  const [editing, setEditing] = useState(false);
+  const [editing, setEditing] = useSubpage('training', 'wizard');
   const [launch, setLaunch] = useState<{ result: LaunchResult | null; error: string | null } | null>(null);
   const [launching, setLaunching] = useState(false);
   const [plan, setPlan] = useState<StudyPlan | null>(null);

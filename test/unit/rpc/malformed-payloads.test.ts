@@ -81,6 +81,7 @@ const VALID: Record<Channel, unknown> = {
   'trash.list': { studyPath: '/tmp/study-a' },
   'trash.restore': { studyPath: '/tmp/study-a', entry: '2026-01-02T03-04-05.678Z' },
   'trash.empty': { studyPath: '/tmp/study-a', entry: '2026-01-02T03-04-05.678Z-2' },
+  'models.export': { studyPath: '/tmp/study-a', runId: 'iwne-fs-resnet50-eyepacs-f1-s0', format: 'tfjs', out: '/tmp/exports/model' },
 };
 
 function spies() {

@@ -11,6 +11,7 @@ import Typography from '@mui/material/Typography';
 import type { ChannelOutput } from '../../../../src-shared/contract';
 import type { GridSpec, GridView } from '../../../../src-shared/grid';
 import { StudyPlan } from '../../../../src-shared/study-plan';
+import { useUnsavedChangesGuard } from '../../../app/useUnsavedChangesGuard';
 import { useClient } from '../../../app/ClientContext';
 import { errorMessage } from '../../../shared/errors.viewmodel';
 import { PlayIcon } from '../../../shared/icons';
@@ -86,6 +87,11 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
   const [analysesErrors, setAnalysesErrors] = useState<AnalysesErrors>({});
   const { slots, update } = useModels();
   const [form, setForm] = useState<GridForm>(() => formFromGrid(initial));
+  const [openedForm] = useState(form);
+  useUnsavedChangesGuard(
+    JSON.stringify(form) !== JSON.stringify(openedForm),
+    'The study wizard has changes that are not saved. Leave and lose them?',
+  );
   const [stepIndex, setStepIndex] = useState(0);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [general, setGeneral] = useState<string | null>(null);
