@@ -57,7 +57,7 @@ export type ValidationLimits = z.infer<typeof ValidationLimits>;
 const Common = {
   /** Absolute path of the dataset's root folder (never written to). */
   path: FolderPath,
-  /** Dataset id; default: `<type>-<folder name>` in lower case, so re-importing the same folder reuses its cache. */
+  /** Dataset id; default: the source folder's name, sanitised (DATASET_ID_RULE), so a re-import of a folder reuses its cache. */
   id: DatasetId.optional(),
   settings: PreprocessSettings.prefault({}),
   limits: ValidationLimits.prefault({}),
