@@ -65,7 +65,7 @@ export type ValidationLimits = z.infer<typeof ValidationLimits>;
 const Common = {
   path: FolderPath.describe("Absolute path of the dataset's root folder (never written to)"),
   id: DatasetId.optional().describe(
-    'Dataset id; default: `<type>-<folder name>` in lower case, so re-importing the same folder reuses its cache',
+    'Dataset id; default: the source folder\'s name in lower case, runs of characters other than a-z, 0-9, ".", "_" and "-" replaced by "-" (…/IDRiD Seg gives "idrid-seg"), so a re-import of a folder reuses its cache',
   ),
   settings: PreprocessSettings.prefault({}).describe('How images are preprocessed into the cache (every field changes the cache key)'),
   limits: ValidationLimits.prefault({}).describe('Plausibility limits of the validation pass (they decide what is imported, not how)'),

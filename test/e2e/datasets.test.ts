@@ -110,7 +110,7 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
   it('imports a synthetic IDRiD segmentation set and overlays its lesion masks', async () => {
     await page.getByTestId('dataset-back').click();
     await page.getByTestId('dataset-card-eyepacs').waitFor();
-    await runWizard('idrid-seg', path.join(data, 'idrid'), 'idrid-seg-idrid');
+    await runWizard('idrid-seg', path.join(data, 'idrid'), 'idrid');
     await page.getByTestId('mask-toggle-OD').click();
     await page.getByTestId('mask-toggle-EX').click();
     const thumb = page.locator('[data-testid^="thumb-"][data-masks*="OD"][data-loaded="true"]').first();
@@ -127,7 +127,7 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
 
   it('lists both datasets with histograms and issue counts', async () => {
     await page.getByTestId('dataset-back').click();
-    await page.getByTestId('dataset-card-idrid-seg-idrid').waitFor();
+    await page.getByTestId('dataset-card-idrid').waitFor();
     expect(await page.getByTestId('dataset-list').locator('[data-testid^="dataset-card-"]').count()).toBe(2);
     expect(await page.getByTestId('dataset-issues-eyepacs').textContent()).toMatch(/error/i);
     await page.getByTestId('histogram-eyepacs').locator('.recharts-bar-rectangle').first().waitFor();

@@ -43,6 +43,7 @@ import { normalize } from '../../engine/augment/ops';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { mixSeedPair } from '../../random/prng';
 import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../../services/datasets/manifest-file';
+import { datasetAtInputSize, type OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel } from '../../services/runs/run-model';
 import type { RunInfo } from '../../services/runs/run-info';
@@ -75,15 +76,22 @@ interface PlannedImage extends TrainingItem {
   startSource: ExplainedImage['startSource'];
 }
 
+export interface ExplainOptions {
+  /** Preprocess a dataset cached at another size than the run's (the chosen images and masks) instead of refusing it. */
+  preprocessOnDemand?: boolean;
+  onPreprocessed?: (report: OnDemandPreprocessing) => void;
+}
+
 export async function explainRun(
   requestInput: ExplainRequestInput | ExplainRequest,
   studyPath: string,
   ctx: JobContext,
+  opts: ExplainOptions = {},
 ): Promise<ExplanationResult> {
   const started = performance.now();
   const request = parseOrThrow(ExplainRequest, requestInput, 'explanation request');
   const study = requireStudyFolder(studyPath);
-  const plan = await planExplanation(request, study, ctx);
+  const plan = await planExplanation(request, study, ctx, opts);
   if (!engineStatus()) await initEngine({ preference: 'auto' });
   const backend = engineStatus()?.active ?? tf.getBackend();
   throwIfCancelled(ctx);
@@ -127,7 +135,7 @@ interface ExplanationPlan {
 }
 
 /** Every check without tensors: run, dataset, input size, images, classes. */
-async function planExplanation(request: ExplainRequest, study: string, ctx: JobContext): Promise<ExplanationPlan> {
+async function planExplanation(request: ExplainRequest, study: string, ctx: JobContext, opts: ExplainOptions): Promise<ExplanationPlan> {
   ctx.progress(0, 1, 'Checking the run and the dataset');
   const info = await readRunInfo(study, request.runId, 'runId');
   if (!info.best)
@@ -136,10 +144,18 @@ async function planExplanation(request: ExplainRequest, study: string, ctx: JobC
       `Run "${request.runId}" has no selected model yet (no best/metrics.json): train it for at least one epoch first.`,
       [{ path: 'runId', message: 'no trained model' }],
     );
-  const loaded = await readDatasetManifest(study, request.datasetId, 'datasetId');
+  let loaded = await readDatasetManifest(study, request.datasetId, 'datasetId');
   requirePreprocessed(loaded, request.datasetId);
   const runSize = info.spec.inputSize;
-  const dataSize = loaded.manifest.settings.inputSize;
+  let dataSize = loaded.manifest.settings.inputSize;
+  if (dataSize !== runSize && opts.preprocessOnDemand) {
+    const wanted = new Set(planImages(request, loaded.datasetDir, loaded.manifest.items, info.spec.referable).map((img) => img.index));
+    const at = await datasetAtInputSize(loaded, runSize, { select: (_item, index) => wanted.has(index), masks: true }, ctx);
+    loaded = at.loaded;
+    dataSize = loaded.manifest.settings.inputSize;
+    if (at.report) opts.onPreprocessed?.(at.report);
+    throwIfCancelled(ctx);
+  }
   if (dataSize !== runSize) {
     throw new AppError(
       'BAD_REQUEST',

@@ -5,6 +5,9 @@
  * normalisation. Writes robustness/<name>/result.json and gallery/*.png as one result folder
  * (services/study-folder/result-folder.ts), so an error, a cancellation or a crash leaves nothing
  * half-written and an earlier result is only replaced by a complete one.
+ *
+ * A dataset cached at another size than the runs' is refused, or with `preprocessOnDemand` its chosen
+ * images are preprocessed at the runs' size into its cache first (services/datasets/at-input-size.ts).
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -26,6 +29,7 @@ import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
+import { datasetAtInputSize, type OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { referableProbability, rocAuc } from '../../services/evaluation/metrics';
 import { defaultSplit, inSplit } from '../../services/evaluation/evaluate';
 import { throwIfCancelled, type JobContext } from '../../job-context';
@@ -47,15 +51,22 @@ interface Item extends TrainingItem {
   grade: number;
 }
 
+export interface RobustnessOptions {
+  /** Preprocess a dataset cached at another size than the runs' (the chosen images) instead of refusing it. */
+  preprocessOnDemand?: boolean;
+  onPreprocessed?: (report: OnDemandPreprocessing) => void;
+}
+
 export async function runRobustness(
   input: RobustnessRequestInput | RobustnessRequest,
   studyPath: string,
   ctx: JobContext,
+  opts: RobustnessOptions = {},
 ): Promise<RobustnessResult> {
   const req = parseOrThrow(RobustnessRequest, input, 'robustness request');
   const study = requireStudyFolder(studyPath);
   const started = performance.now();
-  const loaded = await readDatasetManifest(study, req.datasetId);
+  let loaded = await readDatasetManifest(study, req.datasetId);
   requirePreprocessed(loaded, req.datasetId);
   const split = req.split ?? defaultSplit(loaded.manifest);
   const items: Item[] = [];
@@ -83,6 +94,17 @@ export async function runRobustness(
         throw new AppError('BAD_REQUEST', `Run "${runId}" has a ${m.best.classes}-class head; robustness needs the 5 grades.`, [
           { path: `runIds.${i}`, message: 'not a 5-grade model' },
         ]);
+      if (loaded.manifest.settings.inputSize !== m.inputSize && opts.preprocessOnDemand && i === 0) {
+        // The runs' size (every run needs the same one, checked below), for the chosen images only.
+        const wanted = new Map(items.map((it) => [it.index, it]));
+        const at = await datasetAtInputSize(loaded, m.inputSize, { select: (_item, index) => wanted.has(index) }, ctx);
+        at.loaded.manifest.items.forEach((it, index) => {
+          const item = wanted.get(index);
+          if (item && it.cache) item.file = path.join(at.loaded.datasetDir, it.cache.input);
+        });
+        loaded = at.loaded;
+        if (at.report) opts.onPreprocessed?.(at.report);
+      }
       if (loaded.manifest.settings.inputSize !== m.inputSize) {
         throw new AppError(
           'BAD_REQUEST',

@@ -5,7 +5,15 @@ import { parseCommandArgs } from '../args';
 import { stderrProgress } from '../progress';
 
 export const DEMO_DATA_USAGE =
-  'funduslab demo-data --out <dir> [--patients N] [--test-patients N] [--size N] [--seed N] [--balanced] [--style equalised|natural] [--idrid-images N] [--idrid-height N] [--textures-per-class N] [--texture-size N] [--quiet] [--json]';
+  'funduslab demo-data --out <dir> [--patients N] [--test-patients N] [--size N] [--seed N] [--grades balanced|eyepacs] [--style equalised|natural] [--idrid-images N] [--idrid-height N] [--textures-per-class N] [--texture-size N] [--quiet] [--json]';
+
+/**
+ * Defaults that make the data usable as it comes: a test split (20 patients, 40 images) to evaluate on, and balanced grades,
+ * so a validation split of a few patients and the test split both hold referable (grade 3-4) and non-referable images and
+ * the validation AUC is defined in every epoch. `--grades eyepacs` draws the Kaggle EyePACS frequencies instead (73 % grade
+ * 0, 5 % referable), which needs several hundred patients for that. `--balanced` is still accepted (the default now).
+ */
+export const DEMO_DATA_DEFAULTS = { patients: 100, testPatients: 20, grades: 'balanced' } as const;
 
 function int(name: string, raw: string, min: number, max: number): number {
   const v = Number(raw);
@@ -20,11 +28,12 @@ function int(name: string, raw: string, min: number, max: number): number {
 export async function runDemoData(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     out: { type: 'string' },
-    patients: { type: 'string', default: '100' },
-    'test-patients': { type: 'string', default: '0' },
+    patients: { type: 'string', default: String(DEMO_DATA_DEFAULTS.patients) },
+    'test-patients': { type: 'string', default: String(DEMO_DATA_DEFAULTS.testPatients) },
     size: { type: 'string', default: '256' },
     seed: { type: 'string', default: '1' },
     balanced: { type: 'boolean', default: false },
+    grades: { type: 'string' },
     style: { type: 'string', default: 'equalised' },
     'idrid-images': { type: 'string', default: '10' },
     'idrid-height': { type: 'string', default: '712' },
@@ -39,13 +48,22 @@ export async function runDemoData(argv: string[]): Promise<number> {
     throw new AppError('BAD_REQUEST', `--style must be equalised or natural, got ${style}`, [
       { path: 'style', message: 'equalised | natural' },
     ]);
+  const grades = values.grades ?? (values.balanced ? 'balanced' : DEMO_DATA_DEFAULTS.grades);
+  if (grades !== 'balanced' && grades !== 'eyepacs')
+    throw new AppError('BAD_REQUEST', `--grades must be balanced or eyepacs, got ${grades}`, [
+      { path: 'grades', message: 'balanced | eyepacs' },
+    ]);
+  if (values.balanced && grades !== 'balanced')
+    throw new AppError('BAD_REQUEST', '--balanced and --grades eyepacs contradict each other; give one of them.', [
+      { path: 'grades', message: 'contradicts --balanced' },
+    ]);
   const out = path.resolve(values.out);
   const opts = {
     seed: int('seed', values.seed, 0, 0xffffffff),
     patients: int('patients', values.patients, 1, 1_000_000),
     testPatients: int('test-patients', values['test-patients'], 0, 1_000_000),
     size: int('size', values.size, 16, 8192),
-    balanced: values.balanced,
+    balanced: grades === 'balanced',
     style,
     idridImages: int('idrid-images', values['idrid-images'], 0, 9999),
     idridHeight: int('idrid-height', values['idrid-height'], 16, 8192),

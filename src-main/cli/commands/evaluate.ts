@@ -5,11 +5,14 @@
  * CIs, ROC, operating points; writes evaluations/<run>__<dataset>__<split>/predictions.csv and
  * result.json in the study. Progress goes to stderr; the result to stdout
  * (`{"ok": true, "value": EvaluationResult}` with --json).
+ * A dataset preprocessed at another input size than the run's is preprocessed at the run's size on
+ * demand (kept in the dataset's cache; said on stderr and as `preprocessed` in the --json output).
  */
 import path from 'node:path';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
 import { EvaluateRequest, type EvaluationResult } from '../../../src-shared/evaluation';
 import { evaluateRun } from '../../services/evaluation/evaluate';
+import type { OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 import { withStudyLock } from '../../services/study-folder/lock';
@@ -63,8 +66,16 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   const request = evaluateRequestFromArgs(values);
   const ctx = cliContext('evaluate', values.json);
   const study = path.resolve(values.study);
-  const result = await withStudyLock(study, 'funduslab evaluate', () => evaluateRun(request, study, ctx)).finally(ctx.end);
-  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
+  let preprocessed: OnDemandPreprocessing | null = null;
+  const onPreprocessed = (report: OnDemandPreprocessing) => {
+    preprocessed = report;
+    // The text mode's log has said it already.
+    if (values.json) process.stderr.write(`evaluate: ${report.message}\n`);
+  };
+  const result = await withStudyLock(study, 'funduslab evaluate', () =>
+    evaluateRun(request, study, ctx, { preprocessOnDemand: true, onPreprocessed }),
+  ).finally(ctx.end);
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result, preprocessed }, null, 2) + '\n');
   else process.stdout.write(formatEvaluationResult(result) + '\n');
   return 0;
 }

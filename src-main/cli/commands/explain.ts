@@ -4,11 +4,14 @@
  * pooling against the Gaussian-noise control (paper Fig 5, Table 3); writes
  * explanations/<run-id>__<dataset-id>/ per run (src-main/analysis/lrp/service.ts). Progress on
  * stderr; a Table-3-like summary (or `{"ok": true, "value": [ExplanationResult, …]}` with --json) on stdout.
+ * A dataset cached at another input size than a run's is preprocessed at the run's size on demand
+ * (said on stderr and as `preprocessed` in the --json output).
  */
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
 import { ExplainLesion, type ExplainRequestInput, type ExplanationResult } from '../../../src-shared/explanations';
 import { explainRun } from '../../analysis/lrp/service';
+import type { OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { POOLINGS } from '../../analysis/lrp/rma-rra';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
@@ -81,15 +84,20 @@ export async function runExplain(argv: string[]): Promise<number> {
   } as Omit<ExplainRequestInput, 'runId'>;
   const study = path.resolve(values.study);
   const results: ExplanationResult[] = [];
+  const preprocessed: OnDemandPreprocessing[] = [];
+  const onPreprocessed = (report: OnDemandPreprocessing) => {
+    preprocessed.push(report);
+    if (values.json) process.stderr.write(`explain: ${report.message}\n`); // the text mode's log has said it
+  };
   await withStudyLock(study, 'funduslab explain', async () => {
     for (const runId of runs) {
       const ctx = cliContext(`explain ${runId}`, values.json);
-      const result = await explainRun({ ...base, runId }, study, ctx).finally(ctx.end);
+      const result = await explainRun({ ...base, runId }, study, ctx, { preprocessOnDemand: true, onPreprocessed }).finally(ctx.end);
       results.push(result);
       if (!values.json) process.stdout.write(formatExplanation(result, study) + '\n');
     }
   });
-  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results }, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results, preprocessed }, null, 2) + '\n');
   return 0;
 }
 

@@ -2,12 +2,13 @@
  * `funduslab import <type> <path> --study <dir> [--json]` — imports a dataset into a study (a new or
  * empty --study folder is made a study first).
  * For `folder`: `--csv <file> --image-column <c> --grade-column <c> [--patient-column <c>] [--split train|test]`.
+ * The dataset id is `--id`, or else the source folder's name (DATASET_ID_RULE, in the help and the --json output).
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { DatasetType, type ImportRequest, type ImportResult } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
-import { importDataset } from '../../services/datasets/import/import-service';
+import { DATASET_ID_RULE, importDataset } from '../../services/datasets/import/import-service';
 import { StudyService } from '../../services/study-folder/study-service';
 import { studyLayout } from '../../services/study-folder/layout';
 import { APP_VERSION } from '../../version';
@@ -17,7 +18,8 @@ import { withStudyLock } from '../../services/study-folder/lock';
 
 export const IMPORT_USAGE =
   'funduslab import <eyepacs|messidor2|idrid-grading|idrid-seg|folder> <dataset folder> --study <dir> [--id <id>] [--validate-only] ' +
-  '[--input-size N] [--overlay-size N] [--format png|jpeg] [--concurrency N] [--csv <file>] [--image-column <c> --grade-column <c> [--patient-column <c>] [--split train|test]] [--json]';
+  '[--input-size N] [--overlay-size N] [--format png|jpeg] [--concurrency N] [--csv <file>] [--image-column <c> --grade-column <c> [--patient-column <c>] [--split train|test]] [--json]\n' +
+  DATASET_ID_RULE;
 
 export async function runImport(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -70,8 +72,17 @@ export async function runImport(argv: string[]): Promise<number> {
   }
   const ctx = cliContext('import', values.json);
   const result = await withStudyLock(studyPath, 'funduslab import', () => importDataset(request, studyPath, ctx)).finally(ctx.end);
-  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
-  else process.stdout.write(formatImportResult(result) + '\n');
+  // How the id was chosen, next to the result: `--id`, or the rule applied to the source folder's name.
+  const id = { datasetId: result.datasetId, from: values.id !== undefined ? '--id' : 'folder name', rule: DATASET_ID_RULE };
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result, id }, null, 2) + '\n');
+  else
+    process.stdout.write(
+      formatImportResult(result) +
+        (values.id === undefined
+          ? `\n  id "${result.datasetId}" is the source folder's name (--id <id> names the dataset otherwise)`
+          : '') +
+        '\n',
+    );
   return 0;
 }
 

@@ -2,12 +2,14 @@
  * `funduslab robustness --study <dir> --runs <id,id,…> --dataset <id> [--images N] [--corruptions a,b]
  *   [--severities 1,3,5] [--seed S] [--json]` — the models' mean probability of the true class and AUC
  * under the 19 corruptions × 5 severities, and Fig 4's CL − FS differences
- * (robustness/<dataset>__<hash>/result.json + gallery/).
+ * (robustness/<dataset>__<hash>/result.json + gallery/). A dataset cached at another input size than the
+ * runs' is preprocessed at their size on demand (said on stderr and as `preprocessed` in the --json output).
  */
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
 import type { RobustnessResult } from '../../../src-shared/robustness';
 import { runRobustness } from '../../analysis/robustness/service';
+import type { OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 import { withStudyLock } from '../../services/study-folder/lock';
@@ -40,6 +42,11 @@ export async function runRobustnessCommand(argv: string[]): Promise<number> {
   const numbers = (v: string | undefined) => list(v)?.map(Number);
   const ctx = cliContext('robustness', values.json);
   const study = path.resolve(values.study!);
+  let preprocessed: OnDemandPreprocessing | null = null;
+  const onPreprocessed = (report: OnDemandPreprocessing) => {
+    preprocessed = report;
+    if (values.json) process.stderr.write(`robustness: ${report.message}\n`); // the text mode's log has said it
+  };
   const result = await withStudyLock(study, 'funduslab robustness', () =>
     runRobustness(
       {
@@ -52,9 +59,10 @@ export async function runRobustnessCommand(argv: string[]): Promise<number> {
       },
       study,
       ctx,
+      { preprocessOnDemand: true, onPreprocessed },
     ),
   ).finally(ctx.end);
-  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result }, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result, preprocessed }, null, 2) + '\n');
   else process.stdout.write(formatRobustness(result) + '\n');
   return 0;
 }

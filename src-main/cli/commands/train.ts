@@ -1,7 +1,8 @@
 /**
  * `funduslab train <spec.json> --study <dir> [--run-id <id>] [--json]` — runs one training run
  * (runs/<run-id>/ in the study; running it again resumes from its last checkpoint).
- * `funduslab train --example-spec` — prints a small, valid example spec on stdout (explained on stderr).
+ * `funduslab train --example-spec [--study <dir> [--dataset <id>]]` — prints a small, valid example spec on stdout (explained
+ * on stderr); with --study its datasetId and inputSize are those of the study's dataset.
  * Progress goes to stderr; the result to stdout (`{"ok": true, "value": TrainingResult}` with --json).
  */
 import { promises as fsp } from 'node:fs';
@@ -12,8 +13,11 @@ import { runTraining } from '../../services/training';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 import { withStudyLock } from '../../services/study-folder/lock';
+import { listDatasets } from '../../services/datasets/view';
+import type { ReadableDatasetSummary } from '../../../src-shared/contract';
 
-export const TRAIN_USAGE = 'funduslab train <spec.json> --study <dir> [--run-id <id>] [--json]  |  funduslab train --example-spec';
+export const TRAIN_USAGE =
+  'funduslab train <spec.json> --study <dir> [--run-id <id>] [--json]  |  funduslab train --example-spec [--study <dir> [--dataset <id>]]';
 
 /** A small run that finishes in minutes on a CPU: reduced ResNet18 at 64 px on a 20% label fraction. */
 export const EXAMPLE_SPEC: TrainingSpecInput = {
@@ -46,17 +50,83 @@ const EXAMPLE_EXPLANATION = [
   '',
 ].join('\n');
 
+/** Graded images a training run can use (split train or none), as the dataset list counts them. */
+function trainingImages(d: ReadableDatasetSummary): number {
+  let n = 0;
+  for (const split of ['train', 'none'])
+    for (const [grade, count] of Object.entries(d.perSplitGrade[split] ?? {})) if (grade !== 'ungraded') n += count;
+  return n;
+}
+
+/**
+ * The example spec for a study: EXAMPLE_SPEC with the datasetId and inputSize of the study's dataset — the one
+ * given, or else the only preprocessed dataset with graded training images (BAD_REQUEST naming the choices otherwise).
+ */
+export async function exampleSpecForStudy(
+  studyPath: string,
+  datasetId?: string,
+): Promise<{ spec: TrainingSpecInput; dataset: ReadableDatasetSummary }> {
+  const all = await listDatasets(studyPath);
+  const usable = all.filter((d): d is ReadableDatasetSummary => d.readable && d.preprocessed && trainingImages(d) > 0);
+  const names = (list: { id: string }[]) => list.map((d) => d.id).join(', ');
+  let dataset: ReadableDatasetSummary | undefined;
+  if (datasetId !== undefined) {
+    dataset = usable.find((d) => d.id === datasetId);
+    if (!dataset) {
+      const known = all.some((d) => d.id === datasetId);
+      throw new AppError(
+        known ? 'BAD_REQUEST' : 'NOT_FOUND',
+        known
+          ? `Dataset "${datasetId}" of the study ${studyPath} has no preprocessed graded training images; ${usable.length > 0 ? `datasets that have: ${names(usable)}` : 'no dataset of the study has'}.`
+          : `The study ${studyPath} has no dataset "${datasetId}"; ${all.length > 0 ? `its datasets: ${names(all)}` : 'it has no dataset yet'}.`,
+        [{ path: 'dataset', message: known ? 'no graded training images' : 'no such dataset in the study' }],
+      );
+    }
+  } else if (usable.length === 1) {
+    dataset = usable[0]!;
+  } else if (usable.length === 0) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `The study ${studyPath} has no dataset with graded training images${all.length > 0 ? ` (its datasets: ${names(all)})` : ''}; import one first (funduslab import eyepacs <folder> --study <dir>).`,
+      [{ path: 'study', message: 'no dataset to train on' }],
+    );
+  } else {
+    throw new AppError(
+      'BAD_REQUEST',
+      `The study ${studyPath} has ${usable.length} datasets with graded training images (${names(usable)}); choose one with --dataset <id>.`,
+      [{ path: 'dataset', message: `one of ${names(usable)}` }],
+    );
+  }
+  return { spec: { ...EXAMPLE_SPEC, datasetId: dataset.id, inputSize: dataset.settings.inputSize }, dataset };
+}
+
 export async function runTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     study: { type: 'string' },
+    dataset: { type: 'string' },
     'run-id': { type: 'string' },
     'example-spec': { type: 'boolean', default: false },
   });
   if (values['example-spec']) {
-    process.stdout.write(JSON.stringify(EXAMPLE_SPEC, null, 2) + '\n');
-    if (!values.json) process.stderr.write(EXAMPLE_EXPLANATION);
+    if (values.dataset !== undefined && !values.study)
+      throw new AppError('BAD_REQUEST', `--dataset needs --study <dir>.\nUsage: ${TRAIN_USAGE}`, [
+        { path: 'study', message: 'give --study <dir>' },
+      ]);
+    const fromStudy = values.study ? await exampleSpecForStudy(path.resolve(values.study), values.dataset) : null;
+    process.stdout.write(JSON.stringify(fromStudy?.spec ?? EXAMPLE_SPEC, null, 2) + '\n');
+    if (!values.json) {
+      process.stderr.write(EXAMPLE_EXPLANATION);
+      if (fromStudy)
+        process.stderr.write(
+          `datasetId and inputSize are those of dataset "${fromStudy.dataset.id}" of the study (preprocessed at ${fromStudy.dataset.settings.inputSize} px).\n`,
+        );
+    }
     return 0;
   }
+  if (values.dataset !== undefined)
+    throw new AppError('BAD_REQUEST', '--dataset goes with --example-spec; to train, set "datasetId" in the spec file.', [
+      { path: 'dataset', message: 'only with --example-spec' },
+    ]);
   const [specFile] = positionals;
   if (!specFile || !values.study) {
     throw new AppError('BAD_REQUEST', `Usage: ${TRAIN_USAGE}`, [

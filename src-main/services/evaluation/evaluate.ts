@@ -19,8 +19,10 @@
  * Every bad input is checked before the model is loaded: unknown run or dataset, a run without a
  * selected model, a head with another number of classes than the 5 ICDR grades (best/metrics.json
  * `classes` and the fc.weight shape in the weights file), a dataset preprocessed at another input
- * size than the run, a split without graded images, and a split with fewer than 2 images of either
- * class (the AUC and its DeLong variance are undefined).
+ * size than the run (unless `preprocessOnDemand`: then the split's images are preprocessed at the run's
+ * size into the dataset's cache first, services/datasets/at-input-size.ts), a split without graded
+ * images, and a split with fewer than 2 images of either class (the AUC and its DeLong variance are
+ * undefined).
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -40,6 +42,7 @@ import {
 import { normalize } from '../../engine/augment/ops';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../datasets/manifest-file';
+import { datasetAtInputSize, type OnDemandPreprocessing } from '../datasets/at-input-size';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel, type RunInfo } from '../runs/run-model';
 import { requireStudyFolder } from '../study-folder/study-service';
@@ -65,6 +68,12 @@ import { writeResultFolder } from '../study-folder/result-folder';
 export interface EvaluateOptions {
   /** Bytes of decoded inputs kept in memory (default 0: each image is decoded once and dropped). */
   imageMemoryBytes?: number;
+  /**
+   * A dataset preprocessed at another input size than the run's is preprocessed at the run's size (the evaluated split's
+   * images, kept in the dataset's cache) instead of refused; `onPreprocessed` hears what that did.
+   */
+  preprocessOnDemand?: boolean;
+  onPreprocessed?: (report: OnDemandPreprocessing) => void;
 }
 
 /** What evaluateRun selected from the manifest, before any tensor work. */
@@ -91,10 +100,20 @@ export async function evaluateRun(
   ctx.progress(0, 1, 'Checking the run and the dataset');
   const info = await readRunInfo(study, request.runId, 'runId');
   await checkHead(info);
-  const loaded = await readDatasetManifest(study, request.datasetId, 'datasetId');
+  let loaded = await readDatasetManifest(study, request.datasetId, 'datasetId');
   requirePreprocessed(loaded, request.datasetId);
   const runSize = info.spec.inputSize;
-  const dataSize = loaded.manifest.settings.inputSize;
+  let dataSize = loaded.manifest.settings.inputSize;
+  if (dataSize !== runSize && opts.preprocessOnDemand) {
+    // The split's graded images, checked as the plan checks them before anything is rendered.
+    const checked = planEvaluation(request, info, loaded);
+    const wanted = new Set(checked.items.map((it) => it.index));
+    const at = await datasetAtInputSize(loaded, runSize, { select: (_item, index) => wanted.has(index) }, ctx);
+    loaded = at.loaded;
+    dataSize = loaded.manifest.settings.inputSize;
+    if (at.report) opts.onPreprocessed?.(at.report);
+    throwIfCancelled(ctx);
+  }
   if (dataSize !== runSize) {
     throw new AppError(
       'BAD_REQUEST',

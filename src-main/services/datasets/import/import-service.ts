@@ -36,15 +36,23 @@ import { scanEyepacs } from './layouts/eyepacs';
 import { scanIdridGrading, scanIdridSeg } from './layouts/idrid';
 import { mapPool } from '../pool';
 
+/** The rule that names a dataset imported without an id, in the words the import command's help and --json output use. */
+export const DATASET_ID_RULE =
+  'The dataset id is --id when given; otherwise the source folder\'s name in lower case, every run of characters other than a-z, 0-9, ".", "_" and "-" replaced by "-", leading and trailing ".", "_" and "-" removed, at most 80 characters (the type\'s name when nothing is left): …/eyepacs gives "eyepacs", …/IDRiD Seg gives "idrid-seg".';
+
+/**
+ * The id of a dataset imported without one (DATASET_ID_RULE): the source folder's name, sanitised, so the same folder always
+ * gets the same id (and a re-import reuses its cache) and the id is what the user sees in the folder's path.
+ */
 export function defaultDatasetId(type: string, source: string): string {
   const base = path
     .basename(path.resolve(source))
     .toLowerCase()
     .replace(/[^a-z0-9._-]+/g, '-')
-    .replace(/^[-._]+|[-._]+$/g, '');
-  // A folder already named after its type ("eyepacs", "eyepacs-256") is id enough.
-  const id = base === type || base.startsWith(`${type}-`) ? base : `${type}-${base || 'data'}`;
-  return id.slice(0, 80).replace(/[-._]+$/, '');
+    .replace(/^[-._]+|[-._]+$/g, '')
+    .slice(0, 80)
+    .replace(/[-._]+$/, '');
+  return base || type;
 }
 
 export function defaultConcurrency(): number {
