@@ -64,10 +64,11 @@ const handlers: { [K in JobKind]: JobHandler<K> } = {
   'dataset.demo': (params, ctx) => addDemoData(params, ctx.studyPath, ctx),
   'dataset.import': (params, ctx) => importDataset(params, ctx.studyPath, ctx),
   'train.run': (params, ctx) => runTraining(params, ctx.studyPath, ctx),
-  'evaluate.run': (params, ctx) => evaluateRun(params, ctx.studyPath, ctx),
+  // A dataset cached at another input size than the run's is preprocessed at the run's size on demand (logged), as on the CLI.
+  'evaluate.run': (params, ctx) => evaluateRun(params, ctx.studyPath, ctx, { preprocessOnDemand: true }),
   'spectra.run': (params, ctx) => runSpectra(params, ctx.studyPath, ctx),
-  'robustness.run': (params, ctx) => runRobustness(params, ctx.studyPath, ctx),
-  'explain.run': (params, ctx) => explainRun(params, ctx.studyPath, ctx),
+  'robustness.run': (params, ctx) => runRobustness(params, ctx.studyPath, ctx, { preprocessOnDemand: true }),
+  'explain.run': (params, ctx) => explainRun(params, ctx.studyPath, ctx, { preprocessOnDemand: true }),
   'report.build': async (params, ctx) => {
     const out = params.out ?? studyLayout(ctx.studyPath).defaultReportFile();
     await assertReportOutFree(out, params.overwrite);
