@@ -156,7 +156,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   }
   for (const [i, d] of toImport.entries()) {
     throwIfCancelled(ctx);
-    const name = `Importing ${d.id ?? d.type}${toImport.length > 1 ? ` (${i + 1} of ${toImport.length})` : ''}`;
+    const name = `Importing ${d.id ?? d.type}`;
     bar.report(`import:${i}`, 0, named(name, `from ${d.path}`));
     const result = await importDataset(d, study, sub(`import:${i}`, (m) => named(name, m)));
     bar.finish(`import:${i}`);

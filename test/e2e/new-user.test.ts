@@ -149,7 +149,7 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     await page.locator('[data-testid="job-card"][data-status="running"]', { hasText: 'Whole study' }).waitFor({ timeout: 60_000 });
     await expect
       .poll(async () => (await card.getByTestId('job-message').textContent()) ?? '', { timeout: 120_000 })
-      .toMatch(/\[\d\/8 (train|evaluate|spectra|robustness|explain|report)\]/);
+      .toMatch(/^(Training \d of 4|Evaluating \d of 4|Spectra \d of 2|Robustness|Explanations \d of 2|Building the report)( · |$)/);
     await shot('08-jobs-study-running');
     await page.getByTestId('nav-training').click();
     await page.getByTestId('grid-table').waitFor();

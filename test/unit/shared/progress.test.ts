@@ -39,7 +39,12 @@ describe('progress model', () => {
     // Half of b: 0.1 + 0.3 × 0.5.
     expect(m.update('b', 0.5, 'B').fraction).toBeCloseTo(0.25, 12);
     // Steps without a cost share the bar equally.
-    expect(new ProgressModel([{ key: 'x', seconds: 0 }, { key: 'y', seconds: 0 }]).shares.map((s) => s.share)).toEqual([0.5, 0.5]);
+    expect(
+      new ProgressModel([
+        { key: 'x', seconds: 0 },
+        { key: 'y', seconds: 0 },
+      ]).shares.map((s) => s.share),
+    ).toEqual([0.5, 0.5]);
   });
 
   it('never goes back: out-of-order reports, a step that restarts its counts, an earlier step reporting late', () => {
