@@ -54,7 +54,12 @@ export const PROGRESS_UNITS = 10_000;
  * the whole plan and k = PRIOR_WEIGHT. Without an estimate: the observed rate alone, (1 − f) × e / w
  * (null before any work). 0 when finished.
  */
-export function progressEta(p: { fraction: number; skipped?: number; elapsedSeconds: number; estimatedSeconds: number | null }): number | null {
+export function progressEta(p: {
+  fraction: number;
+  skipped?: number;
+  elapsedSeconds: number;
+  estimatedSeconds: number | null;
+}): number | null {
   const remaining = 1 - p.fraction;
   if (remaining <= 0) return 0;
   const worked = Math.max(0, p.fraction - (p.skipped ?? 0));

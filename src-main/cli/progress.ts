@@ -43,7 +43,12 @@ export function stderrProgress(
     update(done, total, message, info) {
       if (!enabled) return;
       const s: ProgressSnapshot = info
-        ? { fraction: total > 0 ? Math.min(1, done / total) : 0, elapsedSeconds: info.elapsedSeconds, etaSeconds: info.etaSeconds, step: message }
+        ? {
+            fraction: total > 0 ? Math.min(1, done / total) : 0,
+            elapsedSeconds: info.elapsedSeconds,
+            etaSeconds: info.etaSeconds,
+            step: message,
+          }
         : single.update(done, total, message);
       last = s;
       show(s, info !== undefined && printed !== null && stepOf(message) !== printed.step);

@@ -249,7 +249,9 @@ function demoProgress(
     (scale.standinEpochs.supervised * textures * (bench.trainMsPerImage + bench.augmentFsMsPerImage)) / 1000,
     (scale.standinEpochs.moco * textures * (bench.trainMsPerImage + bench.forwardMsPerImage + bench.augmentClMsPerImage)) / 1000,
   ];
-  const imports = totalSeconds(sizes.map((d) => ({ key: d.id, seconds: (d.splits.train! + (d.splits.test ?? 0)) * OVERHEAD.importPerImage })));
+  const imports = totalSeconds(
+    sizes.map((d) => ({ key: d.id, seconds: (d.splits.train! + (d.splits.test ?? 0)) * OVERHEAD.importPerImage })),
+  );
   const steps = [
     ...(todo.data ? [{ key: 'demo-data', seconds: images * OVERHEAD.importPerImage }] : []),
     ...(todo.standin ? [{ key: 'standin', seconds: OVERHEAD.runSetup * 2 + standinWeights[0]! + standinWeights[1]! }] : []),

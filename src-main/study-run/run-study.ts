@@ -58,7 +58,10 @@ export interface RunStudyOptions {
   until?: StudyStep;
   /** Date printed on the report. */
   reportDate?: Date;
-  /** The study's bar when the caller reported steps of its own first (the demo's data and stand-in weights); its pending steps are replaced. */
+  /**
+   * The study's bar when the caller reported steps of its own first (the demo's data and stand-in weights); its pending steps are
+   * replaced.
+   */
   progress?: StudyProgress;
   /** Sizes of the plan's datasets before they are imported (the demo knows them), for the first estimate. */
   sizeHints?: readonly DatasetSize[];
@@ -158,7 +161,11 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     throwIfCancelled(ctx);
     const name = `Importing ${d.id ?? d.type}`;
     bar.report(`import:${i}`, 0, named(name, `from ${d.path}`));
-    const result = await importDataset(d, study, sub(`import:${i}`, (m) => named(name, m)));
+    const result = await importDataset(
+      d,
+      study,
+      sub(`import:${i}`, (m) => named(name, m)),
+    );
     bar.finish(`import:${i}`);
     ctx.log(`Imported ${result.datasetId}: ${result.processed} images`);
   }
@@ -264,7 +271,11 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
           severities: plan.robustness.severities,
           ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}),
         };
-        await runRobustness(request, study, sub('robustness', (m) => named(`Robustness · ${chosen.length} models on ${request.datasetId}`, m)));
+        await runRobustness(
+          request,
+          study,
+          sub('robustness', (m) => named(`Robustness · ${chosen.length} models on ${request.datasetId}`, m)),
+        );
         bar.finish('robustness');
       }
       out.robustness = name;

@@ -87,23 +87,26 @@ export function studySteps(
     if (first) pretrained.add(key);
     steps.push({ key: `train:${r.runId}`, seconds: orDefault(() => runSeconds(plan.grid, datasets, r, first, bench)) });
   }
-  const lines = orDefault(() =>
-    estimateStudy({
-      grid: plan.grid,
-      datasets,
-      evaluate: plan.evaluate,
-      spectra: plan.spectra ? { datasetId: plan.spectra.datasetId, images: plan.spectra.images ?? 256 } : null,
-      robustness: plan.robustness
-        ? {
-            datasetId: plan.robustness.datasetId,
-            images: plan.robustness.images ?? 200,
-            severities: plan.robustness.severities,
-            ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}),
-          }
-        : null,
-      explain: plan.explain ? { datasetId: plan.explain.datasetId, ...(plan.explain.images ? { images: plan.explain.images } : {}) } : null,
-      bench,
-    }).lines,
+  const lines = orDefault(
+    () =>
+      estimateStudy({
+        grid: plan.grid,
+        datasets,
+        evaluate: plan.evaluate,
+        spectra: plan.spectra ? { datasetId: plan.spectra.datasetId, images: plan.spectra.images ?? 256 } : null,
+        robustness: plan.robustness
+          ? {
+              datasetId: plan.robustness.datasetId,
+              images: plan.robustness.images ?? 200,
+              severities: plan.robustness.severities,
+              ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}),
+            }
+          : null,
+        explain: plan.explain
+          ? { datasetId: plan.explain.datasetId, ...(plan.explain.images ? { images: plan.explain.images } : {}) }
+          : null,
+        bench,
+      }).lines,
   );
   const phase = (p: string) => (Array.isArray(lines) ? lines.filter((l) => l.phase === p) : []);
   const seconds = (p: string) => phase(p).reduce((s, l) => s + l.seconds, 0);
@@ -131,7 +134,9 @@ function orDefault<T>(f: () => T): T | number {
 /** Every cell of the grid as a run to train (a guess of the runs before the grid is saved). */
 export function allRuns(grid: GridSpec): PlannedRun[] {
   return grid.strategies.flatMap((strategy) =>
-    grid.fractions.flatMap((fraction) => grid.seeds.map((seed) => ({ runId: `${strategy}/${fraction}/${seed}`, strategy, fraction, seed }))),
+    grid.fractions.flatMap((fraction) =>
+      grid.seeds.map((seed) => ({ runId: `${strategy}/${fraction}/${seed}`, strategy, fraction, seed })),
+    ),
   );
 }
 

@@ -272,7 +272,13 @@ export class JobService {
     const job = this.jobs.get(id);
     if (!job || job.status !== 'running') return;
     if (info) {
-      job.progress = { done: Math.min(done, total), total, message, etaSeconds: info.etaSeconds, ...(info.runId ? { runId: info.runId } : {}) };
+      job.progress = {
+        done: Math.min(done, total),
+        total,
+        message,
+        etaSeconds: info.etaSeconds,
+        ...(info.runId ? { runId: info.runId } : {}),
+      };
     } else {
       const s = run.model.update(done, total, message);
       const finished = done >= total;

@@ -215,7 +215,8 @@ export function jobViewModel(job: JobState, now: number): JobViewModel {
   const eta = job.status === 'running' ? formatEta(job.progress.etaSeconds) : null;
   const warnings = jobWarnings(job);
   const percent = progressPercent(job);
-  const runningFor = job.status === 'running' && started !== null && Number.isFinite(started) ? formatDuration((now - started) / 1000) : null;
+  const runningFor =
+    job.status === 'running' && started !== null && Number.isFinite(started) ? formatDuration((now - started) / 1000) : null;
   const times = [runningFor ? `${runningFor} elapsed` : null, eta ? `about ${eta} left` : null].filter(Boolean).join(' · ') || null;
   return {
     id: job.id,
@@ -226,9 +227,7 @@ export function jobViewModel(job: JobState, now: number): JobViewModel {
     percent,
     percentText: formatPercent(job.status === 'succeeded' ? 1 : percent / 100),
     progressLine:
-      job.status === 'queued'
-        ? 'Queued: waiting for a worker'
-        : [job.progress.message, times].filter(Boolean).join(' · ') || null,
+      job.status === 'queued' ? 'Queued: waiting for a worker' : [job.progress.message, times].filter(Boolean).join(' · ') || null,
     times,
     showProgress: job.status === 'running' || job.status === 'succeeded' || job.progress.done > 0,
     counts: `${formatCount(job.progress.done)} / ${formatCount(job.progress.total)}`,

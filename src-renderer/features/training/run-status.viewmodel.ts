@@ -108,7 +108,10 @@ export function mergeRunStatus(
  * The run a running whole-study job of the study trains now (its progress names it), or null: the grid shows that run
  * *Running* although no train.run job of its own exists. A queued study trains nothing yet.
  */
-export function studyTrainingRunId(jobs: readonly Pick<JobState, 'kind' | 'status' | 'studyPath' | 'progress'>[], studyPath: string | null): string | null {
+export function studyTrainingRunId(
+  jobs: readonly Pick<JobState, 'kind' | 'status' | 'studyPath' | 'progress'>[],
+  studyPath: string | null,
+): string | null {
   for (const job of jobs)
     if (job.kind === 'study.run' && job.status === 'running' && samePath(job.studyPath, studyPath) && job.progress.runId)
       return job.progress.runId;

@@ -50,7 +50,8 @@ export interface RunCellModel {
 /** `trainedByStudy`: a running whole-study job trains this run now (it shows Running; the study job's card carries its progress). */
 export function runCellModel(cell: GridCell, job: JobState | null, trainedByStudy = false): RunCellModel {
   const own = mergeRunStatus(cell, job);
-  const byStudy = trainedByStudy && own.status !== 'done' && own.status !== 'invalid' && own.status !== 'queued' && own.status !== 'running';
+  const byStudy =
+    trainedByStudy && own.status !== 'done' && own.status !== 'invalid' && own.status !== 'queued' && own.status !== 'running';
   const merged = byStudy ? { status: 'running' as const, reason: null, note: null } : own;
   const active = merged.status === 'queued' || merged.status === 'running';
   const share = cell.epochs > 0 ? Math.min(100, (cell.epochsDone / cell.epochs) * 100) : 0;
