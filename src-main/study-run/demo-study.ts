@@ -233,11 +233,8 @@ function demoProgress(
   todo: { data: boolean; standin: boolean },
 ): { progress: StudyProgress; sizes: DatasetSize[]; standinWeights: number[] } {
   const bench = defaultBench(scale.inputSize);
-  const plan = parseOrThrow(
-    StudyPlan,
-    demoPlan(out, scale, { imagenet: path.join(out, 'imagenet.safetensors'), moco: path.join(out, 'moco.safetensors') }, arch),
-    'demo study plan',
-  );
+  // The weights' paths do not change the estimate: the study folder stands in for them.
+  const plan = parseOrThrow(StudyPlan, demoPlan(out, scale, { imagenet: out, moco: out }, arch), 'demo study plan');
   const eyepacs = { train: scale.patients * 2, test: scale.testPatients * 2 };
   const sizes: DatasetSize[] = [
     { id: DEMO_DATASET_ID, splits: eyepacs, graded: eyepacs, masked: 0 },
