@@ -1,9 +1,14 @@
 import { AppError } from '../src-shared/errors';
+import type { ProgressInfo } from '../src-shared/progress';
 
 /** What a running job's handler gets: progress reporting, a log, and cancellation. */
 export interface JobContext {
-  /** Reports progress; `done` of `total` units, with a short message for the user. */
-  progress(done: number, total: number, message: string): void;
+  /**
+   * Reports progress; `done` of `total` units, with a short message for the user. `info`: the elapsed time,
+   * time left and run of a whole-study progress model (src-shared/progress.ts); without it the display
+   * derives the time left from the rate.
+   */
+  progress(done: number, total: number, message: string, info?: ProgressInfo): void;
   log(line: string): void;
   readonly signal: AbortSignal;
 }

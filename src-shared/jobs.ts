@@ -49,6 +49,8 @@ export const JobProgress = z.object({
   message: z.string(),
   /** Seconds left, estimated from the rate so far; null until there is a rate. */
   etaSeconds: z.number().nonnegative().nullable(),
+  /** The training run the job trains now (a whole study trains its runs one after another); absent otherwise. */
+  runId: z.string().optional(),
 });
 export type JobProgress = z.infer<typeof JobProgress>;
 

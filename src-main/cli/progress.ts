@@ -1,35 +1,67 @@
 import type { JobContext } from '../job-context';
+import { progressLine, singleStepProgress, stepOf, type ProgressInfo, type ProgressSnapshot } from '../../src-shared/progress';
+
 /**
- * A one-line progress display on stderr for CLI commands. On a terminal the line is redrawn in
- * place; in a log (not a terminal) a line is written only every 5 % or every 5 s, so logs stay short.
+ * A one-line progress display on stderr for CLI commands, from the progress model of src-shared/progress.ts:
+ * bar and percent, the step named once, elapsed time and time left. A whole study reports its model's numbers
+ * (`info`); a single command's counts go through the one-step model. On a terminal the line is redrawn in
+ * place; in a log (not a terminal) a line is written when the step changes (a study's) or the bar moved by
+ * 5 %, so logs stay short.
  */
 export function stderrProgress(
   label: string,
   enabled: boolean,
-): { update: (done: number, total: number, message: string) => void; end: () => void } {
-  const tty = process.stderr.isTTY === true;
-  let last = '';
-  let lastPct = -100;
-  let lastAt = 0;
+  out: { isTTY?: boolean; columns?: number; write(text: string): unknown } = process.stderr,
+): {
+  update: (done: number, total: number, message: string, info?: ProgressInfo) => void;
+  /** Writes a log line; on a terminal above the progress line, which is drawn again below it. */
+  log: (line: string) => void;
+  end: () => void;
+} {
+  const tty = out.isTTY === true;
+  const single = singleStepProgress();
+  let last: ProgressSnapshot | null = null;
+  let printed: { fraction: number; step: string } | null = null;
+  let drawn = false;
+  const line = (s: ProgressSnapshot) => {
+    const text = `${label}: ${progressLine(s)}`;
+    const width = (out.columns ?? 0) - 1;
+    return tty && width > 20 && text.length > width ? `${text.slice(0, width - 1)}…` : text;
+  };
+  const show = (s: ProgressSnapshot, stepChanged: boolean) => {
+    if (tty) {
+      out.write(`\r\x1b[2K${line(s)}`);
+      drawn = true;
+      return;
+    }
+    const finished = s.fraction >= 1;
+    if (printed && !stepChanged && !(finished && printed.fraction < 1) && s.fraction - printed.fraction < 0.05) return;
+    out.write(line(s) + '\n');
+    printed = { fraction: s.fraction, step: stepOf(s.step) };
+  };
   return {
-    update(done, total, message) {
+    update(done, total, message, info) {
       if (!enabled) return;
-      const pct = total > 0 ? Math.round((100 * done) / total) : 0;
-      const line = `${label}: ${pct}% ${message}`;
-      if (tty) {
-        process.stderr.write(`\r\x1b[2K${line}`);
-      } else {
-        const now = Date.now();
-        const finished = done >= total;
-        if (line === last || (!finished && pct - lastPct < 5 && now - lastAt < 5000)) return;
-        process.stderr.write(line + '\n');
-        lastPct = pct;
-        lastAt = now;
-      }
-      last = line;
+      const s: ProgressSnapshot = info
+        ? {
+            fraction: total > 0 ? Math.min(1, done / total) : 0,
+            elapsedSeconds: info.elapsedSeconds,
+            etaSeconds: info.etaSeconds,
+            step: message,
+          }
+        : single.update(done, total, message);
+      last = s;
+      show(s, info !== undefined && printed !== null && stepOf(message) !== printed.step);
+    },
+    log(text) {
+      if (tty && drawn && last) out.write(`\r\x1b[2K${text}\n${line(last)}`);
+      else out.write(`${text}\n`);
     },
     end() {
-      if (enabled && tty && last) process.stderr.write('\n');
+      if (!enabled || !last) return;
+      // The command is done: the bar at 100 % (a single command's model holds just before it until now).
+      if (last.fraction < 1) show({ ...last, fraction: 1, etaSeconds: 0 }, false);
+      if (tty) out.write('\n');
     },
   };
 }
@@ -51,7 +83,7 @@ export function cliContext(label: string, json: boolean | undefined): JobContext
   return {
     progress: progress.update,
     log: (line) => {
-      if (!json) process.stderr.write(`${line}\n`);
+      if (!json) progress.log(line);
     },
     signal: controller.signal,
     end: () => {

@@ -20,6 +20,12 @@ import { DEMO_DATASET_ID, DEMO_IDRID_DATASET_ID, DEMO_MOCO } from '../services/d
 import type { JobContext } from '../job-context';
 import { deriveStandinWeights, type StandinResult } from '../services/demo/standin';
 import { runStudy, type RunStudyOptions, type StudyOutcome } from './run-study';
+import { parseOrThrow } from '../../src-shared/errors';
+import type { DatasetSize } from '../../src-shared/estimate';
+import { itemsFraction } from '../../src-shared/progress';
+import { StudyPlan } from '../../src-shared/study-plan';
+import { TEXTURE_CLASSES } from '../services/demo/textures';
+import { OVERHEAD, StudyProgress, allRuns, defaultBench, named, studySteps, totalSeconds } from './study-progress';
 
 export interface DemoStudyOptions {
   out: string;
@@ -151,8 +157,14 @@ export async function runDemoStudy(
   const data = path.join(out, 'data');
   const marker = path.join(data, '.complete');
   ctx.log(DEMO_NOTE);
+  const bar = demoProgress(ctx, out, scale, arch, {
+    data: !existsSync(marker),
+    standin: !opts.imagenetWeights || !opts.mocoWeights,
+  });
   if (!existsSync(marker)) {
-    ctx.progress(0, 1, 'Generating the synthetic demo data');
+    bar.progress.report('demo-data', 0, 'Generating the synthetic demo data');
+    // The three sets (EyePACS-like, IDRiD-like, textures) one after another, each its share of the step by its images.
+    const images = [(scale.patients + scale.testPatients) * 2, scale.idridImages, scale.texturesPerClass * TEXTURE_CLASSES.length];
     await writeDemoData(
       data,
       {
@@ -167,8 +179,12 @@ export async function runDemoStudy(
         texturesPerClass: scale.texturesPerClass,
         textureSize: 64,
       },
-      (d, t, m) => ctx.progress(d, t, `Demo data: ${m}`),
+      (d, t, m) => {
+        const part = m.startsWith('eyepacs') ? 0 : m.startsWith('idrid') ? 1 : 2;
+        bar.progress.report('demo-data', itemsFraction(images, part, t > 0 ? d / t : 0), named('Generating the synthetic demo data', m));
+      },
     );
+    bar.progress.finish('demo-data');
     await fsp.writeFile(marker, new Date().toISOString() + '\n');
   }
   let standin: StandinResult | null = null;
@@ -183,15 +199,62 @@ export async function runDemoStudy(
         supervisedEpochs: scale.standinEpochs.supervised,
         mocoEpochs: scale.standinEpochs.moco,
       },
-      ctx,
+      {
+        // The supervised stand-in first, then its MoCo v2 pretraining: each fills its share of the step by its own counts.
+        progress: (d, t, m) =>
+          bar.progress.report(
+            'standin',
+            itemsFraction(bar.standinWeights, m.startsWith('Stand-in "ImageNet"') ? 0 : 1, t > 0 ? d / t : 0),
+            named('Deriving the demo stand-in weights', m),
+          ),
+        log: ctx.log,
+        signal: ctx.signal,
+      },
     );
+    bar.progress.finish('standin');
   }
   const weights = {
     imagenet: opts.imagenetWeights ? path.resolve(opts.imagenetWeights) : standin!.imagenetWeights,
     moco: opts.mocoWeights ? path.resolve(opts.mocoWeights) : standin!.mocoWeights,
   };
-  const outcome = await runStudy(demoPlan(out, scale, weights, arch), ctx, runOpts);
+  const outcome = await runStudy(demoPlan(out, scale, weights, arch), ctx, { ...runOpts, progress: bar.progress, sizeHints: bar.sizes });
   return { ...outcome, standin };
+}
+
+/**
+ * The demo's bar: its data and stand-in weights, then the study (estimated from the scale's sizes; runStudy replaces it with its
+ * own steps). Sizes are the demo's images per split; the per-image costs are the default speed at the scale's input size.
+ */
+function demoProgress(
+  ctx: JobContext,
+  out: string,
+  scale: Scale,
+  arch: string,
+  todo: { data: boolean; standin: boolean },
+): { progress: StudyProgress; sizes: DatasetSize[]; standinWeights: number[] } {
+  const bench = defaultBench(scale.inputSize);
+  // The weights' paths do not change the estimate: the study folder stands in for them.
+  const plan = parseOrThrow(StudyPlan, demoPlan(out, scale, { imagenet: out, moco: out }, arch), 'demo study plan');
+  const eyepacs = { train: scale.patients * 2, test: scale.testPatients * 2 };
+  const sizes: DatasetSize[] = [
+    { id: DEMO_DATASET_ID, splits: eyepacs, graded: eyepacs, masked: 0 },
+    { id: DEMO_IDRID_DATASET_ID, splits: { train: scale.idridImages }, graded: { train: scale.idridImages }, masked: scale.idridImages },
+  ];
+  const images = (scale.patients + scale.testPatients) * 2 + scale.idridImages + scale.texturesPerClass * TEXTURE_CLASSES.length;
+  const textures = scale.texturesPerClass * TEXTURE_CLASSES.length;
+  const standinWeights = [
+    (scale.standinEpochs.supervised * textures * (bench.trainMsPerImage + bench.augmentFsMsPerImage)) / 1000,
+    (scale.standinEpochs.moco * textures * (bench.trainMsPerImage + bench.forwardMsPerImage + bench.augmentClMsPerImage)) / 1000,
+  ];
+  const imports = totalSeconds(
+    sizes.map((d) => ({ key: d.id, seconds: (d.splits.train! + (d.splits.test ?? 0)) * OVERHEAD.importPerImage })),
+  );
+  const steps = [
+    ...(todo.data ? [{ key: 'demo-data', seconds: images * OVERHEAD.importPerImage }] : []),
+    ...(todo.standin ? [{ key: 'standin', seconds: OVERHEAD.runSetup * 2 + standinWeights[0]! + standinWeights[1]! }] : []),
+    { key: 'study', seconds: imports + OVERHEAD.grid + totalSeconds(studySteps(plan, sizes, allRuns(plan.grid), bench)) },
+  ];
+  return { progress: new StudyProgress(ctx, steps), sizes, standinWeights };
 }
 
 /**

@@ -30,6 +30,8 @@ import { StudyService } from '../services/study-folder/study-service';
 import { runGrid, type GridRunOutcome } from '../services/training/grid-run';
 import { saveGrid } from '../services/training/grid';
 import { resolvePlanPaths, writeStudyPlan } from './plan-file';
+import { StudyProgress, OVERHEAD, allRuns, defaultBench, named, runLabel, studySteps, totalSeconds } from './study-progress';
+import { datasetSize, type DatasetSize, type StudyEstimateInput } from '../../src-shared/estimate';
 import { APP_VERSION } from '../version';
 
 export const STUDY_STEPS = ['import', 'grid', 'train', 'evaluate', 'spectra', 'robustness', 'explain', 'report'] as const;
@@ -56,7 +58,19 @@ export interface RunStudyOptions {
   until?: StudyStep;
   /** Date printed on the report. */
   reportDate?: Date;
+  /**
+   * The study's bar when the caller reported steps of its own first (the demo's data and stand-in weights); its pending steps are
+   * replaced.
+   */
+  progress?: StudyProgress;
+  /** Sizes of the plan's datasets before they are imported (the demo knows them), for the first estimate. */
+  sizeHints?: readonly DatasetSize[];
+  /** Measured per-image costs (engine.benchmark); default defaultBench at the grid's input size. */
+  bench?: StudyEstimateInput['bench'];
 }
+
+/** Estimated seconds of a dataset import when its size is not known yet. */
+const IMPORT_GUESS_SECONDS = 20;
 
 /** What fixes a run that could not be trained, in the words of the app. */
 export function cellFix(cell: Pick<GridCell, 'strategy' | 'status' | 'reason'>): string {
@@ -110,46 +124,76 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   };
   const stepIndex = (s: StudyStep) => STUDY_STEPS.indexOf(s);
   const stop = (s: StudyStep) => opts.until !== undefined && stepIndex(s) > stepIndex(opts.until);
-  const phase = (s: StudyStep) => (done: number, total: number, message: string) =>
-    ctx.progress(
-      stepIndex(s) * 1000 + Math.round((1000 * done) / Math.max(total, 1)),
-      STUDY_STEPS.length * 1000,
-      `[${stepIndex(s) + 1}/${STUDY_STEPS.length} ${s}] ${message}`,
-    );
-  const sub = (s: StudyStep): JobContext => ({ progress: phase(s), log: ctx.log, signal: ctx.signal });
-  /** Item i of n within a step (a dataset, a run): its own progress is its 1/n share of the step's bar. */
-  const item =
-    (s: StudyStep, i: number, n: number, label = '') =>
-    (done: number, total: number, message: string) =>
-      phase(s)(i + done / Math.max(total, 1), n, `${label}${message}`);
   const finish = () => ({ ...out, seconds: (performance.now() - started) / 1000 });
+  // One bar for the whole study (src-shared/progress.ts): each step weighted by its estimated seconds, named once.
+  const bench = opts.bench ?? defaultBench((plan.grid.base as { inputSize?: number }).inputSize ?? 224);
+  const bar = opts.progress ?? new StudyProgress(ctx, []);
+  const sub = (key: string, name: (message: string) => string, runId?: string): JobContext => bar.context(key, name, runId);
+  /** Item i of n of step `key` (an evaluation, a run's analysis), named `step`: its own progress fills its 1/n of the step. */
+  const item = (key: string, i: number, n: number, step: string): JobContext => {
+    bar.report(key, i / n, step);
+    return {
+      progress: (d, t, m) => bar.report(key, (i + (t > 0 ? Math.min(1, d / t) : 0)) / n, named(step, m)),
+      log: ctx.log,
+      signal: ctx.signal,
+    };
+  };
 
   // 1. Study and datasets.
   if (!existsSync(studyLayout(study).studyFile)) await new StudyService({ appVersion: APP_VERSION }).create(study, plan.name);
   await writeStudyPlan(study, plan);
-  const have = new Set((await listDatasets(study)).map((d) => d.id));
-  for (const [i, d] of plan.datasets.entries()) {
+  const summaries = await listDatasets(study);
+  const have = new Set(summaries.map((d) => d.id));
+  const toImport = plan.datasets.filter((d) => !(d.id && have.has(d.id)));
+  {
+    // Until the grid is saved, the rest of the study is estimated from every cell of the grid on the known (or hinted) sizes.
+    const known = [...(opts.sizeHints ?? []), ...summaries.filter((d) => d.readable).map((d) => datasetSize(d))];
+    const hinted = (id: string | undefined) => known.find((k) => k.id === id);
+    const importSeconds = (d: (typeof toImport)[number]) => {
+      const size = hinted(d.id);
+      return size ? Object.values(size.splits).reduce((a, b) => a + b, 0) * OVERHEAD.importPerImage : IMPORT_GUESS_SECONDS;
+    };
+    const imports = toImport.map((d, i) => ({ key: `import:${i}`, seconds: importSeconds(d) }));
+    const rest = totalSeconds(studySteps(plan, known, allRuns(plan.grid), bench));
+    bar.replan([...imports, { key: 'grid', seconds: OVERHEAD.grid }, { key: 'rest', seconds: rest }]);
+  }
+  for (const [i, d] of toImport.entries()) {
     throwIfCancelled(ctx);
-    if (d.id && have.has(d.id)) continue;
-    const progress = item('import', i, plan.datasets.length);
-    progress(0, 1, `importing ${d.type} from ${d.path}`);
-    const result = await importDataset(d, study, { ...sub('import'), progress });
+    const name = `Importing ${d.id ?? d.type}`;
+    bar.report(`import:${i}`, 0, named(name, `from ${d.path}`));
+    const result = await importDataset(
+      d,
+      study,
+      sub(`import:${i}`, (m) => named(name, m)),
+    );
+    bar.finish(`import:${i}`);
     ctx.log(`Imported ${result.datasetId}: ${result.processed} images`);
   }
   if (stop('grid')) return finish();
 
   // 2–3. The grid, then every runnable run (unfinished ones resume).
+  bar.report('grid', 0, 'Saving the training grid');
   const view = await saveGrid(study, plan.grid);
+  {
+    // The rest of the study, now that the runs to train and the datasets' sizes are known.
+    const sizes = (await listDatasets(study)).filter((d) => d.readable).map((d) => datasetSize(d));
+    const runs = view.cells
+      .filter((c) => c.status === 'pending' || c.status === 'partial')
+      .map((c) => ({ runId: c.runId, strategy: c.strategy, fraction: c.fraction, seed: c.seed }));
+    bar.replan(studySteps(plan, sizes, runs, bench));
+  }
   for (const c of view.cells.filter((c) => c.status === 'blocked' || c.status === 'invalid')) {
     out.skipped.push({ step: 'train', reason: `${c.runId}: ${c.reason}` });
     out.warnings.push({ item: `run ${c.runId}`, reason: c.reason ?? c.status, fix: cellFix(c) });
   }
   if (stop('train')) return finish();
-  // The runs as one bar, the message naming the run being trained.
-  let runProgress = item('train', 0, 1);
-  const trainCtx: JobContext = { ...sub('train'), progress: (done, total, message) => runProgress(done, total, message) };
-  out.runs = await runGrid(study, trainCtx, (i, n, cell) => {
-    runProgress = item('train', i, n, `run ${i + 1}/${n} ${cell.strategy} ${Math.round(cell.fraction * 100)} % seed ${cell.seed}: `);
+  // Each run is a step of the bar, named with the run being trained; its own progress is its epochs × batches.
+  let trainCtx = sub('train', (m) => m);
+  const runsCtx: JobContext = { progress: (d, t, m) => trainCtx.progress(d, t, m), log: ctx.log, signal: ctx.signal };
+  out.runs = await runGrid(study, runsCtx, (i, n, cell) => {
+    const name = `Training ${i + 1} of ${n} · ${runLabel(cell)}`;
+    trainCtx = sub(`train:${cell.runId}`, (m) => named(name, m), cell.runId);
+    bar.report(`train:${cell.runId}`, 0, name, cell.runId);
     ctx.log(`Training run ${i + 1}/${n}: ${cell.runId}`);
   });
   for (const r of out.runs.filter((r) => r.status === 'failed'))
@@ -168,14 +212,17 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     const split = e.split ?? defaultSplit((await readDatasetManifest(study, e.datasetId, 'evaluate.datasetId')).manifest);
     for (const run of finished) jobs.push({ run, datasetId: e.datasetId, split });
   }
+  let evaluated = 0;
   for (const [i, j] of jobs.entries()) {
     throwIfCancelled(ctx);
     const name = evaluationName(j.run.runId, j.datasetId, j.split);
     out.evaluations.push(name);
     if (hasResult(study, 'evaluations', name)) continue;
-    phase('evaluate')(i, jobs.length, `evaluating ${j.run.runId} on ${j.datasetId} (${j.split})`);
-    await evaluateRun({ runId: j.run.runId, datasetId: j.datasetId, split: j.split }, study, { ...sub('evaluate'), progress: () => {} });
+    const step = `Evaluating ${i + 1} of ${jobs.length} · ${runLabel(j.run.spec)} on ${j.datasetId} (${j.split})`;
+    evaluated++;
+    await evaluateRun({ runId: j.run.runId, datasetId: j.datasetId, split: j.split }, study, item('evaluate', i, jobs.length, step));
   }
+  bar.finish('evaluate', { skipped: evaluated === 0 });
   if (stop('spectra')) return finish();
 
   // 5. Spectra (one result per run).
@@ -184,17 +231,21 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     if (chosen.length === 0)
       out.skipped.push({ step: 'spectra', reason: `no finished run at fraction ${plan.spectra.fraction}, seed ${plan.spectra.seed}` });
     out.warnings.push(...analysisWarnings('spectra', chosen, plan.grid.strategies, plan.spectra.fraction, plan.spectra.seed));
+    let worked = 0;
     for (const [i, r] of chosen.entries()) {
       throwIfCancelled(ctx);
       const name = spectraName(r.runId, plan.spectra.datasetId);
       out.spectra.push(name);
       if (hasResult(study, 'spectra', name)) continue;
-      phase('spectra')(i, chosen.length, `spectra of ${r.runId}`);
-      await runSpectra({ runId: r.runId, datasetId: plan.spectra.datasetId, images: plan.spectra.images }, study, {
-        ...sub('spectra'),
-        progress: () => {},
-      });
+      worked++;
+      const step = `Spectra ${i + 1} of ${chosen.length} · ${runLabel(r.spec)} on ${plan.spectra.datasetId}`;
+      await runSpectra(
+        { runId: r.runId, datasetId: plan.spectra.datasetId, images: plan.spectra.images },
+        study,
+        item('spectra', i, chosen.length, step),
+      );
     }
+    bar.finish('spectra', { skipped: worked === 0 });
   }
   if (stop('robustness')) return finish();
 
@@ -220,11 +271,17 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
           severities: plan.robustness.severities,
           ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}),
         };
-        await runRobustness(request, study, sub('robustness'));
+        await runRobustness(
+          request,
+          study,
+          sub('robustness', (m) => named(`Robustness · ${chosen.length} models on ${request.datasetId}`, m)),
+        );
+        bar.finish('robustness');
       }
       out.robustness = name;
     }
   }
+  bar.finish('robustness', { skipped: true });
   if (stop('explain')) return finish();
 
   // 7. Explanations.
@@ -233,18 +290,21 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     if (chosen.length === 0)
       out.skipped.push({ step: 'explain', reason: `no finished run at fraction ${plan.explain.fraction}, seed ${plan.explain.seed}` });
     out.warnings.push(...analysisWarnings('explanations', chosen, plan.grid.strategies, plan.explain.fraction, plan.explain.seed));
+    let worked = 0;
     for (const [i, r] of chosen.entries()) {
       throwIfCancelled(ctx);
       const name = explanationName(r.runId, plan.explain.datasetId);
       out.explanations.push(name);
       if (hasResult(study, 'explanations', name)) continue;
-      phase('explain')(i, chosen.length, `explaining ${r.runId}`);
+      worked++;
+      const step = `Explanations ${i + 1} of ${chosen.length} · ${runLabel(r.spec)} on ${plan.explain.datasetId}`;
       await explainRun(
         { runId: r.runId, datasetId: plan.explain.datasetId, ...(plan.explain.images ? { images: plan.explain.images } : {}) },
         study,
-        { ...sub('explain'), progress: () => {} },
+        item('explain', i, chosen.length, step),
       );
     }
+    bar.finish('explain', { skipped: worked === 0 });
   }
   if (stop('report')) return finish();
 
@@ -257,15 +317,11 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
         revealImageIds: plan.report.revealImageIds,
         ...(opts.reportDate ? { date: opts.reportDate } : {}),
       },
-      sub('report'),
+      sub('report', (m) => named('Building the report', m)),
     );
   }
   const n = out.warnings.length;
-  ctx.progress(
-    STUDY_STEPS.length * 1000,
-    STUDY_STEPS.length * 1000,
-    n > 0 ? `Study finished with ${n} warning${n === 1 ? '' : 's'}` : 'Study finished',
-  );
+  bar.complete(n > 0 ? `Study finished with ${n} warning${n === 1 ? '' : 's'}` : 'Study finished');
   for (const w of out.warnings) ctx.log(`Warning: ${w.item}: ${w.reason}. Fix: ${w.fix}`);
   return finish();
 }

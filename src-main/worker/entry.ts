@@ -62,7 +62,8 @@ async function run(task: string, params: unknown, preference: BackendPreference,
       preference,
       studyPath,
       signal: controller.signal,
-      progress: (done, total, message) => send({ type: 'progress', done, total: Math.max(total, Number.MIN_VALUE), message }),
+      progress: (done, total, message, info) =>
+        send({ type: 'progress', done, total: Math.max(total, Number.MIN_VALUE), message, ...(info ? { info } : {}) }),
       log: (line) => send({ type: 'log', line }),
     });
     const resultSchema = Object.prototype.hasOwnProperty.call(JOB_KINDS, task) ? JOB_KINDS[task as JobKind].result : null;

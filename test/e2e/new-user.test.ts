@@ -140,6 +140,15 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     expect(await page.getByTestId('grid-launch').isDisabled()).toBe(true); // the study job trains the runs: no second launch
     await page.getByTestId('grid-table').waitFor();
     await shot('07-study-launched');
+    // The run the study trains shows Running (one at a time), and the study's card names its step once, with elapsed time and time left.
+    const running = page.locator('[data-testid^="run-cell-"][data-status="running"]');
+    await running.first().waitFor({ timeout: 120_000 });
+    expect(await running.count()).toBe(1);
+    expect(await running.first().getByTestId('run-status').textContent()).toBe('Running');
+    await expect
+      .poll(async () => (await text('study-job')) ?? '', { timeout: 60_000 })
+      .toMatch(/\d+ % · Training \d of 4 · IWNE-(FS|CL) \d+ % seed 0( · .*)? · [\d a-z]+ elapsed · about [\d a-z]+ left/);
+    await shot('07b-study-training-a-run');
   });
 
   it('watches the study job progress on the Jobs page until it is done', async () => {
@@ -149,7 +158,7 @@ describe.runIf(enabled)('A new user: from an empty app to the report', () => {
     await page.locator('[data-testid="job-card"][data-status="running"]', { hasText: 'Whole study' }).waitFor({ timeout: 60_000 });
     await expect
       .poll(async () => (await card.getByTestId('job-message').textContent()) ?? '', { timeout: 120_000 })
-      .toMatch(/\[\d\/8 (train|evaluate|spectra|robustness|explain|report)\]/);
+      .toMatch(/^(Training \d of 4|Evaluating \d of 4|Spectra \d of 2|Robustness|Explanations \d of 2|Building the report)( · |$)/);
     await shot('08-jobs-study-running');
     await page.getByTestId('nav-training').click();
     await page.getByTestId('grid-table').waitFor();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import type { BackendPreference } from '../../../src-shared/engine';
 import { AppError, type ErrorPayload } from '../../../src-shared/errors';
 import { JOB_KINDS, JobState, TERMINAL_JOB_STATUSES, resultWarnings, type JobRequest } from '../../../src-shared/jobs';
+import { singleStepProgress, type ProgressInfo } from '../../../src-shared/progress';
 import { writeFileAtomicSync, writeJsonAtomic } from '../../fs/atomic';
 import type { Logger } from '../log';
 import type { WorkerHandle, WorkerLauncher } from './launcher';
@@ -45,6 +46,8 @@ interface Running {
   lastEmit: number;
   settled: boolean;
   done: Promise<void>;
+  /** The one-step progress model of a job that reports counts only (its time left from the observed rate). */
+  model: ReturnType<typeof singleStepProgress>;
 }
 
 export class JobService {
@@ -197,6 +200,7 @@ export class JobService {
       lastEmit: 0,
       settled: false,
       done: new Promise<void>((resolve) => (resolveDone = resolve)),
+      model: singleStepProgress(),
     };
     this.running.set(id, run);
     job.status = 'running';
@@ -223,7 +227,7 @@ export class JobService {
           } satisfies ToWorker);
           break;
         case 'progress':
-          this.onProgress(id, run, message.done, message.total, message.message);
+          this.onProgress(id, run, message.done, message.total, message.message, message.info);
           break;
         case 'log':
           this.appendLog(id, message.line);
@@ -260,17 +264,31 @@ export class JobService {
     });
   }
 
-  private onProgress(id: string, run: Running, done: number, total: number, message: string): void {
+  /**
+   * A progress report: a whole study's model sends its own time left and run (`info`); any other job's
+   * counts go through the one-step model (src-shared/progress.ts), so the bar never goes back.
+   */
+  private onProgress(id: string, run: Running, done: number, total: number, message: string, info?: ProgressInfo): void {
     const job = this.jobs.get(id);
     if (!job || job.status !== 'running') return;
-    const elapsed = (Date.now() - run.startedMs) / 1000;
-    const fraction = Math.min(1, done / total);
-    job.progress = {
-      done: Math.min(done, total),
-      total,
-      message,
-      etaSeconds: fraction > 0 && fraction < 1 ? (elapsed / fraction) * (1 - fraction) : fraction >= 1 ? 0 : null,
-    };
+    if (info) {
+      job.progress = {
+        done: Math.min(done, total),
+        total,
+        message,
+        etaSeconds: info.etaSeconds,
+        ...(info.runId ? { runId: info.runId } : {}),
+      };
+    } else {
+      const s = run.model.update(done, total, message);
+      const finished = done >= total;
+      job.progress = {
+        done: Math.min(done, total),
+        total,
+        message,
+        etaSeconds: finished ? 0 : s.etaSeconds,
+      };
+    }
     const nowMs = Date.now();
     if (nowMs - run.lastEmit >= EMIT_INTERVAL_MS || done >= total) {
       run.lastEmit = nowMs;

@@ -23,7 +23,20 @@ export type ToWorker = z.infer<typeof ToWorker>;
 
 export const FromWorker = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ready') }),
-  z.object({ type: z.literal('progress'), done: z.number().nonnegative(), total: z.number().positive(), message: z.string() }),
+  z.object({
+    type: z.literal('progress'),
+    done: z.number().nonnegative(),
+    total: z.number().positive(),
+    message: z.string(),
+    /** The whole-study progress model's elapsed time, time left and run being trained (src-shared/progress.ts). */
+    info: z
+      .object({
+        elapsedSeconds: z.number().nonnegative(),
+        etaSeconds: z.number().nonnegative().nullable(),
+        runId: z.string().optional(),
+      })
+      .optional(),
+  }),
   z.object({ type: z.literal('log'), line: z.string() }),
   z.object({ type: z.literal('result'), value: z.unknown() }),
   z.object({ type: z.literal('error'), error: ErrorPayload }),

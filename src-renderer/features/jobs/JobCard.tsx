@@ -62,7 +62,8 @@ export function JobCard({ job, createdLabel, onCancel, onRetry }: Props) {
           <StatusChip label={job.statusLabel} color={job.statusColor} testId="job-status" />
           <Typography variant="body2" sx={{ color: 'text.secondary', flex: 1, minWidth: 160 }}>
             {createdLabel}
-            {job.elapsed ? ` · ${job.elapsed}` : ''}
+            {/* A running job's elapsed time is on its progress line, with the time left. */}
+            {job.elapsed && job.status !== 'running' ? ` · ${job.elapsed}` : ''}
           </Typography>
           {job.canCancel ? (
             <Button
@@ -105,18 +106,18 @@ export function JobCard({ job, createdLabel, onCancel, onRetry }: Props) {
               variant="body2"
               sx={{ color: 'text.secondary', minWidth: 56, textAlign: 'right', fontVariantNumeric: 'tabular-nums' }}
             >
-              {Math.round(job.percent)} %
+              {job.percentText}
             </Typography>
           </Box>
         ) : null}
 
-        {job.message || job.eta ? (
+        {job.message || job.times ? (
           <Typography variant="body2" sx={{ mt: 1, overflowWrap: 'anywhere' }} data-testid="job-message">
             {job.message}
-            {job.eta ? (
+            {job.times ? (
               <Box component="span" sx={{ color: 'text.secondary' }} data-testid="job-eta">
                 {job.message ? ' · ' : ''}
-                {job.eta}
+                {job.times}
               </Box>
             ) : null}
           </Typography>

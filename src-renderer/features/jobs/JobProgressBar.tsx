@@ -17,7 +17,10 @@ export interface JobProgressBarProps {
   onCancel: () => void;
 }
 
-/** A running job's progress bar with its percentage, message, ETA and a cancel button (shared by every job-launching view). */
+/**
+ * A running job's progress bar with its percentage, the step, elapsed time and time left (the job card's progress line), and a cancel
+ * button (shared by every job-launching view). A queued job says it waits for a worker, with an indeterminate bar.
+ */
 export function JobProgressBar({ vm, testId, label, cancelText, cancelLabel, onCancel }: JobProgressBarProps) {
   return (
     <Box>
@@ -41,9 +44,8 @@ export function JobProgressBar({ vm, testId, label, cancelText, cancelLabel, onC
         </Button>
       </Box>
       <Typography variant="body2" sx={{ color: 'text.secondary', mt: 1 }} aria-live="polite">
-        {vm.status === 'queued' ? 'Waiting for a worker…' : `${Math.round(vm.percent)} %`}
-        {vm.message ? ` · ${vm.message}` : ''}
-        {vm.eta ? ` · ${vm.eta}` : ''}
+        {vm.status === 'queued' ? 'Waiting for a worker…' : vm.percentText}
+        {vm.status !== 'queued' && vm.progressLine ? ` · ${vm.progressLine}` : ''}
       </Typography>
     </Box>
   );

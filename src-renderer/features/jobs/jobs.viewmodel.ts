@@ -4,13 +4,14 @@
  */
 import type { JobState, JobStatus, JobWarning } from '../../../src-shared/jobs';
 import { formatDuration } from '../../shared/format.viewmodel';
-import type { StatusColor } from '../../shared/status';
+import { formatPercent } from '../../../src-shared/progress';
+import { ACTIVE_STATUS, type StatusColor } from '../../shared/status';
 
 export type { StatusColor };
 
 const STATUS: Record<JobStatus, { label: string; color: StatusColor }> = {
-  queued: { label: 'Queued', color: 'info' },
-  running: { label: 'Running', color: 'primary' },
+  queued: ACTIVE_STATUS.queued,
+  running: ACTIVE_STATUS.running,
   succeeded: { label: 'Succeeded', color: 'success' },
   failed: { label: 'Failed', color: 'error' },
   cancelled: { label: 'Cancelled', color: 'default' },
@@ -134,6 +135,16 @@ export interface JobViewModel {
   eta: string | null;
   /** `took 1 min 05 s`, `running for 12 s`, or null. */
   elapsed: string | null;
+  /** `37 %` (100 % only when finished), beside the bar. */
+  percentText: string;
+  /**
+   * The progress line under the bar, the same numbers as the command line's: the step named once, the
+   * elapsed time and the time left (`Training 3 of 8 · IWNE-FS 50 % seed 0 · epoch 4/20 · 5 min 12 s elapsed · about 9 min left`);
+   * `Queued: waiting for a worker` while queued; null when there is nothing to say.
+   */
+  progressLine: string | null;
+  /** The running job's `5 min 12 s elapsed · about 9 min left` (the end of progressLine), or null. */
+  times: string | null;
   error: string | null;
   canCancel: boolean;
   canRetry: boolean;
@@ -203,13 +214,21 @@ export function jobViewModel(job: JobState, now: number): JobViewModel {
   }
   const eta = job.status === 'running' ? formatEta(job.progress.etaSeconds) : null;
   const warnings = jobWarnings(job);
+  const percent = progressPercent(job);
+  const runningFor =
+    job.status === 'running' && started !== null && Number.isFinite(started) ? formatDuration((now - started) / 1000) : null;
+  const times = [runningFor ? `${runningFor} elapsed` : null, eta ? `about ${eta} left` : null].filter(Boolean).join(' · ') || null;
   return {
     id: job.id,
     title: job.title,
     status: job.status,
     statusLabel: warnings.length > 0 ? 'Finished with warnings' : statusLabel(job.status),
     statusColor: warnings.length > 0 ? 'warning' : statusColor(job.status),
-    percent: progressPercent(job),
+    percent,
+    percentText: formatPercent(job.status === 'succeeded' ? 1 : percent / 100),
+    progressLine:
+      job.status === 'queued' ? 'Queued: waiting for a worker' : [job.progress.message, times].filter(Boolean).join(' · ') || null,
+    times,
     showProgress: job.status === 'running' || job.status === 'succeeded' || job.progress.done > 0,
     counts: `${formatCount(job.progress.done)} / ${formatCount(job.progress.total)}`,
     message: job.progress.message,

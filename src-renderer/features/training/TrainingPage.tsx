@@ -134,12 +134,15 @@ export function TrainingPage({ focusHeading }: { focusHeading: boolean }) {
         ) : null}
         {launch && !editing ? <LaunchAlert launch={launch} onClose={() => setLaunch(null)} /> : null}
         {runningStudy && !editing ? (
-          <Card data-testid="study-job">
+          <Card data-testid="study-job" data-status={runningStudy.status}>
             <CardContent>
               <Typography variant="h3" gutterBottom>
-                The whole study is running
+                {runningStudy.status === 'queued' ? 'The whole study is queued' : 'The whole study is running'}
               </Typography>
               <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1.5, maxWidth: '80ch' }}>
+                {runningStudy.status === 'queued'
+                  ? 'It starts when the jobs before it have finished. '
+                  : 'The run it trains now shows Running below. '}
                 One job trains the runs below one after another, then evaluates them on the test sets, runs the analyses and builds the
                 report. The runs fill in as their folders change; Launch is off until the study job ends.
               </Typography>

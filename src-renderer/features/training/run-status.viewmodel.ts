@@ -7,7 +7,7 @@
 import { defaultRunId, type GridCell } from '../../../src-shared/grid';
 import type { JobState } from '../../../src-shared/jobs';
 import type { TrainingStrategy } from '../../../src-shared/training';
-import type { StatusColor } from '../../shared/status';
+import { ACTIVE_STATUS, type StatusColor } from '../../shared/status';
 import { isNum, isStr, obj } from './training-common.viewmodel';
 
 /** The run id of a train.run job (defaultRunId of its parameters), or null for other jobs. */
@@ -75,8 +75,8 @@ export type RunStatus = 'pending' | 'queued' | 'running' | 'partial' | 'done' | 
 /** Each run status's label and the colour of its chip. */
 export const RUN_STATUS: Record<RunStatus, { label: string; color: StatusColor }> = {
   pending: { label: 'Pending', color: 'default' },
-  queued: { label: 'Queued', color: 'info' },
-  running: { label: 'Running', color: 'primary' },
+  queued: ACTIVE_STATUS.queued,
+  running: ACTIVE_STATUS.running,
   partial: { label: 'Partial', color: 'warning' },
   done: { label: 'Done', color: 'success' },
   blocked: { label: 'Blocked', color: 'warning' },
@@ -102,4 +102,18 @@ export function mergeRunStatus(
   if (job?.status === 'failed') return { status: 'failed', reason: job.error?.message ?? 'The job failed without a message.', note: null };
   const note = job?.status === 'cancelled' ? 'cancelled' : job?.status === 'interrupted' ? 'interrupted (FundusLab stopped)' : null;
   return { status: cell.status, reason: null, note };
+}
+
+/**
+ * The run a running whole-study job of the study trains now (its progress names it), or null: the grid shows that run
+ * *Running* although no train.run job of its own exists. A queued study trains nothing yet.
+ */
+export function studyTrainingRunId(
+  jobs: readonly Pick<JobState, 'kind' | 'status' | 'studyPath' | 'progress'>[],
+  studyPath: string | null,
+): string | null {
+  for (const job of jobs)
+    if (job.kind === 'study.run' && job.status === 'running' && samePath(job.studyPath, studyPath) && job.progress.runId)
+      return job.progress.runId;
+  return null;
 }

@@ -12,7 +12,7 @@ import { formatDuration } from '../../shared/format.viewmodel';
 import type { StatusColor } from '../../shared/status';
 import { formatFraction, strategyRank } from '../../shared/strategies';
 import { progressPercent } from '../jobs/jobs.viewmodel';
-import { RUN_STATUS, mergeRunStatus, runIdOfJob, trainJobsByRun, type RunStatus } from './run-status.viewmodel';
+import { RUN_STATUS, mergeRunStatus, runIdOfJob, studyTrainingRunId, trainJobsByRun, type RunStatus } from './run-status.viewmodel';
 import { outdatedChip, settingsDiffer, settingsLine, settingsText, type OutdatedChip, type SettingsText } from './run-settings.viewmodel';
 import { epochsText, formatAuc } from './training-common.viewmodel';
 
@@ -47,12 +47,16 @@ export interface RunCellModel {
   identityNote?: string;
 }
 
-export function runCellModel(cell: GridCell, job: JobState | null): RunCellModel {
-  const merged = mergeRunStatus(cell, job);
+/** `trainedByStudy`: a running whole-study job trains this run now (it shows Running; the study job's card carries its progress). */
+export function runCellModel(cell: GridCell, job: JobState | null, trainedByStudy = false): RunCellModel {
+  const own = mergeRunStatus(cell, job);
+  const byStudy =
+    trainedByStudy && own.status !== 'done' && own.status !== 'invalid' && own.status !== 'queued' && own.status !== 'running';
+  const merged = byStudy ? { status: 'running' as const, reason: null, note: null } : own;
   const active = merged.status === 'queued' || merged.status === 'running';
   const share = cell.epochs > 0 ? Math.min(100, (cell.epochsDone / cell.epochs) * 100) : 0;
-  const percent = merged.status === 'done' ? 100 : active && job ? progressPercent(job) : share;
-  const eta = merged.status === 'running' && job ? formatDuration(job.progress.etaSeconds) : null;
+  const percent = merged.status === 'done' ? 100 : active && job && !byStudy ? progressPercent(job) : share;
+  const eta = merged.status === 'running' && job && !byStudy ? formatDuration(job.progress.etaSeconds) : null;
   return {
     runId: cell.runId,
     strategy: cell.strategy,
@@ -68,9 +72,9 @@ export function runCellModel(cell: GridCell, job: JobState | null): RunCellModel
     epochs: `${merged.status === 'done' && cell.status !== 'done' ? cell.epochs : cell.epochsDone} / ${epochsText(cell.epochs)}`,
     bestAuc: cell.bestValAuc === null ? null : `AUC ${formatAuc(cell.bestValAuc)}`,
     eta: eta ? `${eta} left` : null,
-    message: merged.status === 'running' && job?.progress.message ? job.progress.message : null,
+    message: merged.status === 'running' && !byStudy && job?.progress.message ? job.progress.message : null,
     jobId: job?.id ?? null,
-    canCancel: active && job !== null,
+    canCancel: active && job !== null && !byStudy,
     canRetry:
       job !== null &&
       (job.status === 'failed' || job.status === 'cancelled' || job.status === 'interrupted') &&
@@ -144,7 +148,8 @@ export interface GridTableModel {
 /** The runs dashboard: rows = strategies (paper order), columns = fractions, one entry per seed in each. */
 export function gridTable(view: GridView, jobs: readonly JobState[], studyPath: string | null): GridTableModel {
   const byRun = trainJobsByRun(jobs, studyPath, jobRunIds(view));
-  const cells = view.cells.map((c) => runCellModel(c, byRun.get(c.runId) ?? null));
+  const studyRun = studyTrainingRunId(jobs, studyPath);
+  const cells = view.cells.map((c) => runCellModel(c, byRun.get(c.runId) ?? null, c.runId === studyRun));
   const fractions = [...new Set(view.cells.map((c) => c.fraction))].sort((a, b) => a - b);
   const strategies = [...new Set(view.cells.map((c) => c.strategy))].sort((a, b) => strategyRank(a) - strategyRank(b));
   const rows = strategies.map((strategy) => ({

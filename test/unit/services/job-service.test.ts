@@ -133,6 +133,43 @@ describe('JobService', () => {
     await service.waitFor(job.id);
   });
 
+  it("takes a whole study's time left and run from its progress model, and keeps the bar of other jobs from going back", async () => {
+    let release!: () => void;
+    const { service } = setup((w) => {
+      w.emit({ type: 'progress', done: 3, total: 4, message: 'sub-step' });
+      w.emit({ type: 'progress', done: 1, total: 4, message: 'next sub-step' });
+      setTimeout(
+        () =>
+          w.emit({
+            type: 'progress',
+            done: 2500,
+            total: 10_000,
+            message: 'Training 3 of 8 · IWNE-FS 50 % seed 0 · epoch 4/20',
+            info: { elapsedSeconds: 12, etaSeconds: 345, runId: 'iwne-fs-r-f0.5-s0' },
+          }),
+        30,
+      );
+      release = () => {
+        w.emit({ type: 'result', value: null });
+        w.exit(0);
+      };
+    });
+    const job = await service.submit(REQUEST);
+    await tick(15);
+    // Counts only: the time left from the rate; counts that restart lower leave it finite (the one-step model holds the bar).
+    expect(service.get(job.id).progress).toMatchObject({ done: 1, total: 4, message: 'next sub-step' });
+    await tick(60);
+    expect(service.get(job.id).progress).toEqual({
+      done: 2500,
+      total: 10_000,
+      message: 'Training 3 of 8 · IWNE-FS 50 % seed 0 · epoch 4/20',
+      etaSeconds: 345,
+      runId: 'iwne-fs-r-f0.5-s0',
+    });
+    release();
+    await service.waitFor(job.id);
+  });
+
   it('a worker error fails the job with its message; a worker that dies says so', async () => {
     const failing = setup((w) => {
       w.emit({ type: 'error', error: { code: 'BAD_REQUEST', message: 'steps must be ≤ 500' } });
