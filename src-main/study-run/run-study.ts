@@ -220,7 +220,9 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     if (hasResult(study, 'evaluations', name)) continue;
     const step = `Evaluating ${i + 1} of ${jobs.length} · ${runLabel(j.run.spec)} on ${j.datasetId} (${j.split})`;
     evaluated++;
-    await evaluateRun({ runId: j.run.runId, datasetId: j.datasetId, split: j.split }, study, item('evaluate', i, jobs.length, step));
+    await evaluateRun({ runId: j.run.runId, datasetId: j.datasetId, split: j.split }, study, item('evaluate', i, jobs.length, step), {
+      preprocessOnDemand: true,
+    });
   }
   bar.finish('evaluate', { skipped: evaluated === 0 });
   if (stop('spectra')) return finish();
@@ -275,6 +277,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
           request,
           study,
           sub('robustness', (m) => named(`Robustness · ${chosen.length} models on ${request.datasetId}`, m)),
+          { preprocessOnDemand: true },
         );
         bar.finish('robustness');
       }
@@ -302,6 +305,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
         { runId: r.runId, datasetId: plan.explain.datasetId, ...(plan.explain.images ? { images: plan.explain.images } : {}) },
         study,
         item('explain', i, chosen.length, step),
+        { preprocessOnDemand: true },
       );
     }
     bar.finish('explain', { skipped: worked === 0 });
