@@ -28,6 +28,7 @@ export function SortLabel<K extends string>({
       direction={active ? sort.direction : 'asc'}
       onClick={() => onSort(sortKey)}
       data-testid={`${testIdPrefix}-sort-${sortKey}`}
+      sx={{ '& .MuiTableSortLabel-icon': { fontSize: 16, ml: 0.25, mr: 0 } }}
     >
       {children}
     </TableSortLabel>
@@ -58,7 +59,14 @@ export function SortableHeader<K extends string>({
           {keys[0]!.label}
         </SortLabel>
       ) : (
-        <Box sx={{ display: 'flex', flexDirection: 'column', alignItems: 'flex-start' }}>
+        <Box
+          sx={{
+            display: 'flex',
+            flexDirection: 'column',
+            alignItems: 'flex-start',
+            '& > .MuiTableSortLabel-root': { flexDirection: 'row' },
+          }}
+        >
           {keys.map((k) => (
             <SortLabel key={k.key} sortKey={k.key} sort={sort} onSort={onSort} testIdPrefix={testIdPrefix}>
               {k.label}

@@ -17,7 +17,7 @@ export function ResultsSummaryCards({ summary }: { summary: ResultsSummary }) {
       {summary.cards.map((c) => (
         <Card key={c.key} data-testid="results-best-card" data-run={c.runId}>
           <CardContent>
-            <Typography variant="overline" component="h2" sx={{ lineHeight: 1.5, display: 'block', color: 'text.secondary' }}>
+            <Typography variant="subtitle2" component="h2" sx={{ color: 'text.secondary' }}>
               Best AUC on {c.testSet}
             </Typography>
             <Typography variant="h2" component="p" sx={{ fontVariantNumeric: 'tabular-nums' }} data-testid="results-best-auc">
@@ -39,7 +39,7 @@ export function ResultsSummaryCards({ summary }: { summary: ResultsSummary }) {
       ))}
       <Card data-testid="results-count-card">
         <CardContent>
-          <Typography variant="overline" component="h2" sx={{ lineHeight: 1.5, display: 'block', color: 'text.secondary' }}>
+          <Typography variant="subtitle2" component="h2" sx={{ color: 'text.secondary' }}>
             Evaluations
           </Typography>
           <Typography variant="h2" component="p" sx={{ fontVariantNumeric: 'tabular-nums' }}>

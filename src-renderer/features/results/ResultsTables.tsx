@@ -65,8 +65,16 @@ export function ResultsTable({
             ])}
             {header([{ key: 'n', label: 'n (ref.)' }], 'right')}
             {header([{ key: 'auc', label: 'AUC' }], 'right')}
-            <TableCell>DeLong 95% CI</TableCell>
-            <TableCell>Bootstrap 95% CI</TableCell>
+            <TableCell>
+              DeLong
+              <br />
+              95% CI
+            </TableCell>
+            <TableCell>
+              Bootstrap
+              <br />
+              95% CI
+            </TableCell>
             <TableCell>
               <Tooltip title="At the highest threshold whose sensitivity reaches the target (the screening operating point)">
                 <span>Sens. / spec.</span>

@@ -53,7 +53,11 @@ export function OverlayChart({ model, height = 260 }: { model: OverlayChartModel
               labelFormatter={(label) => `epoch ${String(label)}`}
               formatter={(value) => (typeof value === 'number' ? formatMeasure(value) : '—')}
             />
-            <Legend wrapperStyle={{ fontSize: 13, color: theme.palette.text.primary }} />
+            {/* In the order the runs were ticked (recharts sorts by name otherwise). */}
+            <Legend
+              wrapperStyle={{ fontSize: 13, color: theme.palette.text.primary, paddingTop: 6 }}
+              itemSorter={(item) => Number(String(item.dataKey).slice(1))}
+            />
             {series.map((s) => (
               <Line
                 key={s.key}

@@ -37,7 +37,7 @@ import { compareRunRows, overlayCharts, runSortValue, type ComparedRun, type Run
 import type { GridTableModel } from './runs-dashboard.viewmodel';
 
 const num = { fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' } as const;
-const COMPACT = { '& th, & td': { px: 1 }, '& thead th': { whiteSpace: 'nowrap', verticalAlign: 'bottom' } } as const;
+const COMPACT = { '& th, & td': { px: 0.75 }, '& thead th': { whiteSpace: 'nowrap', verticalAlign: 'bottom' } } as const;
 
 const COLUMNS: { key: RunSortKey; label: string; numeric?: boolean }[] = [
   { key: 'strategy', label: 'Strategy' },
@@ -49,7 +49,7 @@ const COLUMNS: { key: RunSortKey; label: string; numeric?: boolean }[] = [
   { key: 'lr', label: 'lr', numeric: true },
   { key: 'batch', label: 'Batch', numeric: true },
   { key: 'input', label: 'Input', numeric: true },
-  { key: 'valAuc', label: 'Best val. AUC', numeric: true },
+  { key: 'valAuc', label: 'Val. AUC', numeric: true },
   { key: 'state', label: 'State' },
 ];
 
@@ -67,8 +67,9 @@ export function RunsCompare({ studyPath, view, grid }: { studyPath: string; view
   const [smoothing, setSmoothing] = useState(0);
   const [details, setDetails] = useState<Record<string, { version: string; detail: RunDetail | null; error: string | null }>>({});
 
-  // The run folders (arch, dataset, outdated) are read again when a cell's status or epochs change.
-  const foldersKey = view.cells.map((c) => `${c.runId}:${c.status}:${c.epochsDone}`).join('|') + `#${(view.others ?? []).length}`;
+  // The run folders (arch, dataset, outdated) are read again when a cell's status changes (a folder appears or finishes), not
+  // at every epoch: reading them checks each run against the grid, which is not free while a run trains.
+  const foldersKey = view.cells.map((c) => `${c.runId}:${c.status}`).join('|') + `#${(view.others ?? []).length}`;
   useEffect(() => {
     let live = true;
     client.call('runs.list', { studyPath }).then(
@@ -205,7 +206,7 @@ export function RunsCompare({ studyPath, view, grid }: { studyPath: string; view
                     {r.seed}
                   </TableCell>
                   <TableCell sx={{ overflowWrap: 'anywhere' }}>{r.dataset ?? '—'}</TableCell>
-                  <TableCell sx={{ whiteSpace: 'nowrap' }}>{r.arch ?? '—'}</TableCell>
+                  <TableCell>{r.arch ?? '—'}</TableCell>
                   <TableCell align="right" sx={num}>
                     {r.text.epochs}
                   </TableCell>
