@@ -39,12 +39,12 @@ export function compareSortValues(a: SortValue, b: SortValue, direction: SortDir
   return 0;
 }
 
-/** The rows sorted by `sort` (a copy; stable, so equal values keep the given order); null keeps the order. */
+/** The rows sorted by `sort` (a copy; Array.prototype.sort is stable, so equal values keep the given order); null keeps the order. */
 export function sortRows<T, K extends string>(rows: readonly T[], sort: SortState<K> | null, value: (row: T, key: K) => SortValue): T[] {
   if (!sort) return [...rows];
   return rows
-    .map((row, i) => ({ row, i, v: value(row, sort.key) }))
-    .sort((x, y) => compareSortValues(x.v, y.v, sort.direction) || x.i - y.i)
+    .map((row) => ({ row, v: value(row, sort.key) }))
+    .sort((x, y) => compareSortValues(x.v, y.v, sort.direction))
     .map((x) => x.row);
 }
 

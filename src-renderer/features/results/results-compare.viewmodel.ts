@@ -78,7 +78,7 @@ export interface BestAucCard {
 
 export interface ResultsSummary {
   cards: BestAucCard[];
-  /** `4 evaluations shown · 2 of outdated runs left out`. */
+  /** `4 evaluations shown · 2 left out (outdated runs)`, `4 evaluations shown · 1 from an outdated run`. */
   counts: string;
   shown: number;
   leftOut: number;
@@ -117,8 +117,8 @@ export function resultsSummary(results: Pick<StudyResults, 'rows' | 'excludedOut
   const leftOut = (results.excludedOutdated ?? []).length;
   const outdatedShown = results.rows.filter((r) => r.standing?.outdated).length;
   const parts = [`${shown} evaluation${shown === 1 ? '' : 's'} shown`];
-  if (leftOut > 0) parts.push(`${leftOut} of outdated runs left out`);
-  else if (outdatedShown > 0) parts.push(`${outdatedShown} of them of outdated runs`);
+  if (leftOut > 0) parts.push(`${leftOut} left out (outdated run${leftOut === 1 ? '' : 's'})`);
+  else if (outdatedShown > 0) parts.push(`${outdatedShown} from ${outdatedShown === 1 ? 'an outdated run' : 'outdated runs'}`);
   else parts.push('none left out');
   return { cards, counts: parts.join(' · '), shown, leftOut };
 }

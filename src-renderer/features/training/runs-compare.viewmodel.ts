@@ -30,7 +30,7 @@ export interface CompareRunRow extends FilterableRow {
   bestValAuc: number | null;
   /** The cells as shown: `50 %`, `0.001`, `64 px`, `0.812`, `—` for an unknown value. */
   text: { fraction: string; epochs: string; lr: string; batch: string; input: string; bestValAuc: string };
-  /** The run's status (`Done`, `Running` … for a cell of the grid; `finished` or `unfinished` for another run folder). */
+  /** The run's status (`Done`, `Running` … for a cell of the grid; `Finished` or `Unfinished` for another run folder). */
   state: string;
   stateColor: StatusColor;
   /** `Trained with other settings than the grid has now: epochs 1 → 6` for an outdated run, else null. */
@@ -133,7 +133,7 @@ export function compareRunRows(
       dataset: o.datasetId,
       arch: o.arch,
       text: textOf(base),
-      state: o.finished ? 'finished' : 'unfinished',
+      state: o.finished ? 'Finished' : 'Unfinished',
       stateColor: o.finished ? 'success' : 'default',
       isOutdated: outdated,
       outdatedReasons: outdated ? reasonsText(o.standing!.reasons) : null,

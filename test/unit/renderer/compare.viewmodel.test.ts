@@ -206,7 +206,7 @@ describe('the runs table of the Training page', () => {
     expect(rows.map((r) => [r.runId, r.label, r.dataset, r.arch, r.state, r.isOutdated, r.hasCurves])).toEqual([
       ['iwne-fs-resnet18-w8-demo-f0.5-s0', 'IWNE-FS · 50 % · seed 0', 'demo', 'resnet18-w8', 'Done', false, true],
       ['ifi-fs-resnet18-w8-demo-f1-s0', 'IFI-FS · 100 % · seed 0', null, null, 'blocked', false, false],
-      ['iwne-fs-old', 'IWNE-FS · 50 % · seed 0', 'demo', 'resnet50', 'finished', true, true],
+      ['iwne-fs-old', 'IWNE-FS · 50 % · seed 0', 'demo', 'resnet50', 'Finished', true, true],
     ]);
     expect(rows[0]!.text).toEqual({ fraction: '50 %', epochs: '6', lr: '0.002', batch: '16', input: '48 px', bestValAuc: '0.812' });
     expect(rows[1]!.text).toEqual({ fraction: '100 %', epochs: '—', lr: '—', batch: '—', input: '—', bestValAuc: '—' });
@@ -237,7 +237,7 @@ describe('the runs table of the Training page', () => {
     expect(rows.map((r) => [r.runId, r.state, r.arch, r.dataset, r.isOutdated])).toEqual([
       ['iwne-fs-resnet18-w8-demo-f0.5-s0', 'done', 'resnet18-w8', 'demo', false],
       ['ifi-fs-resnet18-w8-demo-f1-s0', 'blocked', null, null, false],
-      ['x', 'unfinished', null, null, true],
+      ['x', 'Unfinished', null, null, true],
     ]);
   });
 
@@ -505,13 +505,25 @@ describe('the summary cards of Results', () => {
         outdated: false,
       },
     ]);
-    expect(s).toMatchObject({ shown: 4, leftOut: 1, counts: '4 evaluations shown · 1 of outdated runs left out' });
+    expect(s).toMatchObject({ shown: 4, leftOut: 1, counts: '4 evaluations shown · 1 left out (outdated run)' });
   });
 
   it('outdated runs included: says how many shown ones are outdated; nothing left out: says so; no evaluations: no cards', () => {
     const outdated = { outdated: true, reasons: ['lr'], identityComplete: true, note: null };
     const s = resultsSummary({ rows: [row({ standing: outdated })], excludedOutdated: [] });
-    expect(s.counts).toBe('1 evaluation shown · 1 of them of outdated runs');
+    expect(s.counts).toBe('1 evaluation shown · 1 from an outdated run');
+    expect(resultsSummary({ rows: [row({ standing: outdated }), row({ standing: outdated })] }).counts).toBe(
+      '2 evaluations shown · 2 from outdated runs',
+    );
+    expect(
+      resultsSummary({
+        rows: [],
+        excludedOutdated: [
+          { evaluation: 'a', runId: 'a', reasons: [] },
+          { evaluation: 'b', runId: 'b', reasons: [] },
+        ],
+      }).counts,
+    ).toBe('0 evaluations shown · 2 left out (outdated runs)');
     expect(s.cards[0]!.outdated).toBe(true);
     expect(resultsSummary({ rows: [row()] }).counts).toBe('1 evaluation shown · none left out');
     expect(resultsSummary({ rows: [] })).toEqual({ cards: [], counts: '0 evaluations shown · none left out', shown: 0, leftOut: 0 });
