@@ -389,6 +389,37 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await shot('20-results-sorted-filtered');
   });
 
+  it('at 1024 px the runs and results tables scroll inside their own boxes: the cards around them do not stick out', async () => {
+    type Box = { scrollWidth: number; clientWidth: number };
+    const overflow = (testId: string) =>
+      page
+        .getByTestId(testId)
+        .first()
+        .evaluate((el) => (el as unknown as Box).scrollWidth - (el as unknown as Box).clientWidth);
+    const closest = (testId: string, selector: string) =>
+      page.getByTestId(testId).evaluate((el, sel) => {
+        const card = (el as unknown as { closest(s: string): Box | null }).closest(sel)!;
+        return card.scrollWidth - card.clientWidth;
+      }, selector);
+    await page.setViewportSize({ width: 1024, height: 700 });
+    try {
+      await page.getByTestId('results-filter-clear').click();
+      await expect.poll(() => page.getByTestId('results-row').count()).toBe(4);
+      expect(await closest('results-table', '.MuiCard-root')).toBeLessThanOrEqual(0);
+      expect(await closest('comparisons-table', '.MuiCard-root')).toBeLessThanOrEqual(0);
+      expect(await overflow('results-summary')).toBeLessThanOrEqual(0);
+      await scrollTo('results-table');
+      await session.shot('21-results-1024');
+      await page.getByTestId('nav-training').click();
+      await page.getByTestId('runs-table').waitFor();
+      expect(await overflow('runs-compare')).toBeLessThanOrEqual(0);
+      await scrollTo('runs-compare');
+      await session.shot('22-runs-1024');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it('logged no errors in the page', () => {
     expect(session.consoleErrors.filter((e) => !/favicon/.test(e))).toEqual([]);
   });
