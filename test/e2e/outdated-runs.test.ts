@@ -2,7 +2,8 @@
  * End to end in headless Chromium through the HTTP bridge: a tiny study whose 1-epoch run was
  * evaluated, then the grid changed to 2 epochs (and another lr) and the new run evaluated. The
  * Training page lists the old run under "Other runs in this study" with an Outdated chip and
- * "epochs 1 → 2"; Results show only the new run, say that the old one's evaluation is left out, and
+ * "epochs 1 → 2", and marks it in the runs table (outdated filter, "· outdated" in the overlay
+ * legend); Results show only the new run, say that the old one's evaluation is left out, and
  * with "Include outdated runs" show both, the old one marked, with a "settings differ" notice. The
  * Spectra page does the same with the spectra of both runs: the old one's left out and named, then
  * included and marked, and its run offered in the run chooser with the chip only when included.
@@ -76,6 +77,30 @@ describe.runIf(enabled)('Outdated runs in a browser through the HTTP bridge', ()
     expect(await old.getByTestId('run-outdated').textContent()).toBe('Outdated');
     expect(await old.getByTestId('run-outdated-reasons').textContent()).toContain('epochs 1 → 2; lr 0.002 → 0.001');
     await shot('01-training');
+  });
+
+  it('the runs table marks the old run outdated, filters to it, and names it outdated in the overlay legend', async () => {
+    const oldRow = page.locator(`[data-testid="runs-row"][data-run="${OLD}"]`);
+    await oldRow.waitFor();
+    expect(await oldRow.getAttribute('data-outdated')).toBe('true');
+    expect(await oldRow.getByTestId('runs-outdated').textContent()).toBe('Outdated');
+    await page.getByTestId('runs-filter-outdated').click();
+    await page.getByTestId('runs-filter-outdated-option-outdated').click();
+    await expect.poll(() => page.getByTestId('runs-row').count()).toBe(1);
+    expect(await page.getByTestId('runs-row').getAttribute('data-run')).toBe(OLD);
+    await page.getByTestId('runs-filter-clear').click();
+    await expect.poll(() => page.getByTestId('runs-row').count()).toBe(2);
+    await page.getByTestId(`runs-compare-${NEW}`).locator('input').check();
+    await page.getByTestId(`runs-compare-${OLD}`).locator('input').check();
+    const legend = page.getByTestId('compare-chart-loss').locator('.recharts-legend-item');
+    await expect.poll(() => legend.count(), { timeout: 15_000 }).toBe(2);
+    expect(await legend.allTextContents()).toEqual(['IWNE-FS · 100 % · seed 0', 'IWNE-FS · 100 % · seed 0 · outdated']);
+    await noSidewaysOverflow();
+    await page
+      .getByTestId('runs-compare')
+      .evaluate((el) => (el as unknown as { scrollIntoView(o: { block: string }): void }).scrollIntoView({ block: 'start' }));
+    await page.mouse.move(0, 0);
+    await shot('01b-runs-compare');
   });
 
   it('Results leave the outdated run out, say so, and show it marked when included', async () => {

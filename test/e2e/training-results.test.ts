@@ -2,11 +2,14 @@
  * End to end in headless Chromium through the HTTP bridge: on a study with the synthetic demo
  * dataset (imported at 48 px before the app starts), set up a tiny training grid in the wizard
  * (IWNE-FS, resnet18-w8 at 48 px, 1 epoch, fractions 0.5 and 1), launch it, follow both runs to done
- * on the dashboard, open a run's live curves, evaluate both runs on the demo test split from the
- * Results page, and read Fig 2, the results table, the ROC viewer and the two CSV exports.
+ * on the dashboard, open a run's live curves, compare the two runs (overlaid curves, the runs table
+ * sorted and filtered), evaluate both runs on the demo test split from the Results page, and read
+ * Fig 2, the results table, the ROC viewer and the two CSV exports; then, with evaluations of IFI-FS
+ * written beside them, the summary cards, the sorted and filtered results table and the reading of
+ * each paired test.
  * Screenshots: test-artifacts/e2e/training-results-*.png.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -158,6 +161,43 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await shot('10-run-curves');
   });
 
+  it('compares the two runs: ticked in the runs table, their curves overlaid with one legend entry each; the table sorts', async () => {
+    const table = page.getByTestId('runs-table');
+    await table.waitFor();
+    await expect.poll(() => page.getByTestId('runs-row').count(), { timeout: 15_000 }).toBe(2);
+    expect(await text('runs-shown')).toBe('2 runs');
+    expect(await text('compare-none')).toMatch(/Tick two or more runs/);
+    await page.getByTestId(`runs-compare-${RUN_HALF}`).locator('input').check();
+    await page.getByTestId(`runs-compare-${RUN_FULL}`).locator('input').check();
+    const loss = page.getByTestId('compare-chart-loss');
+    await page.locator('[data-testid="compare-chart-loss"][data-series="2"]').waitFor({ timeout: 15_000 });
+    await loss.locator('.recharts-legend-item').nth(1).waitFor();
+    expect(await loss.locator('.recharts-legend-item').allTextContents()).toEqual(['IWNE-FS · 50 % · seed 0', 'IWNE-FS · 100 % · seed 0']);
+    expect(await page.getByTestId('compare-chart-auc').locator('.recharts-legend-item').count()).toBe(2);
+    expect(await page.getByTestId('compare-chart-moco').count()).toBe(0); // no MoCo pretraining in these runs
+    expect(await loss.locator('.recharts-label').allTextContents()).toEqual(['epoch', 'cross-entropy']);
+    // Sort by fraction: a click ascends, a second descends (aria-sort follows)
+    const fractionHeader = table.locator('th', { has: page.getByTestId('runs-sort-fraction') });
+    expect(await fractionHeader.getAttribute('aria-sort')).toBe('none');
+    await page.getByTestId('runs-sort-fraction').click();
+    expect(await fractionHeader.getAttribute('aria-sort')).toBe('ascending');
+    await page.getByTestId('runs-sort-fraction').click();
+    expect(await fractionHeader.getAttribute('aria-sort')).toBe('descending');
+    expect(await page.getByTestId('runs-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run')))).toEqual([
+      RUN_FULL,
+      RUN_HALF,
+    ]);
+    // … and from the keyboard: Enter on the focused header sorts ascending again
+    await page.getByTestId('runs-sort-fraction').focus();
+    await page.keyboard.press('Enter');
+    expect(await fractionHeader.getAttribute('aria-sort')).toBe('ascending');
+    expect(await page.getByTestId('runs-row').first().getAttribute('data-run')).toBe(RUN_HALF);
+    await noSidewaysOverflow();
+    await scrollTo('runs-compare');
+    await page.mouse.move(0, 0);
+    await shot('10b-compare-runs');
+  });
+
   it('adds IFI-FS in the wizard: the weights step reuses the Models picker; without weights its runs are blocked, with the reason', async () => {
     await page.getByTestId('grid-edit').click();
     await page.getByTestId('grid-wizard').waitFor();
@@ -193,6 +233,18 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     expect(await page.getByTestId('grid-launch').isDisabled()).toBe(true);
     await noSidewaysOverflow();
     await shot('12-dashboard-blocked');
+  });
+
+  it('filters the runs table by strategy; the blocked runs cannot be ticked', async () => {
+    await expect.poll(() => page.getByTestId('runs-row').count(), { timeout: 15_000 }).toBe(4);
+    await choose('runs-filter-strategy', 'runs-filter-strategy-option-IFI-FS');
+    await expect.poll(() => page.getByTestId('runs-row').count()).toBe(2);
+    expect(await text('runs-shown')).toBe('Showing 2 of 4 runs');
+    expect(await page.getByTestId('runs-compare-ifi-fs-resnet18-w8-demo-f0.5-s0').locator('input').isDisabled()).toBe(true);
+    await scrollTo('runs-compare');
+    await shot('12b-runs-filtered');
+    await page.getByTestId('runs-filter-clear').click();
+    await expect.poll(() => page.getByTestId('runs-row').count()).toBe(4);
   });
 
   it('evaluates both runs on the demo test split from the Results page', async () => {
@@ -261,6 +313,111 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await scrollTo('fig2');
     await shot('17-results-dark', 1500);
     await page.getByRole('button', { name: 'System theme' }).click();
+  });
+
+  it('reads the results at a glance: summary cards, the table sorted and filtered, one sentence under each paired test', async () => {
+    // IFI-FS evaluated on the same images: a copy of each IWNE-FS evaluation with other scores (perfect at 50 %, the same at 100 %).
+    for (const [run, fraction, perfect] of [
+      [RUN_HALF, '0.5', true],
+      [RUN_FULL, '1', false],
+    ] as const) {
+      const from = path.join(study, 'evaluations', `${run}__demo__test`);
+      const runId = `ifi-fs-resnet18-w8-demo-f${fraction}-s0`;
+      const name = `${runId}__demo__test`;
+      const dir = path.join(study, 'evaluations', name);
+      mkdirSync(dir, { recursive: true });
+      const result = JSON.parse(readFileSync(path.join(from, 'result.json'), 'utf8'));
+      result.name = name;
+      result.run = { ...result.run, runId, strategy: 'IFI-FS' };
+      result.files = { dir, predictions: path.join(dir, 'predictions.csv'), result: path.join(dir, 'result.json') };
+      if (perfect) Object.assign(result, { auc: 1, delong: { ...result.delong, lower: 1, upper: 1 } });
+      writeFileSync(path.join(dir, 'result.json'), JSON.stringify(result, null, 2));
+      const [head, ...lines] = readFileSync(path.join(from, 'predictions.csv'), 'utf8').trim().split('\n');
+      const scored = lines.map((l) => {
+        const cells = l.split(',');
+        if (perfect) cells[cells.length - 1] = cells[4]!; // P(referable) = the label
+        return cells.join(',');
+      });
+      writeFileSync(path.join(dir, 'predictions.csv'), [head, ...scored].join('\n') + '\n');
+    }
+    await page.getByRole('button', { name: 'Refresh the results' }).click();
+    await expect.poll(() => page.getByTestId('results-row').count(), { timeout: 15_000 }).toBe(4);
+    // Summary cards: the best AUC on the one test set, and the counts
+    expect(await page.getByTestId('results-best-card').count()).toBe(1);
+    expect(await text('results-best-auc')).toBe('1.000');
+    expect(await text('results-best-run')).toBe('IFI-FS · 50 % · seed 0 (resnet18-w8)');
+    expect(await text('results-best-card')).toMatch(
+      /Best AUC on demo · test split1\.00095 % CI 1\.000–1\.000 \(DeLong\).*\d+ images \(\d+ referable\)/,
+    );
+    expect(await text('results-counts')).toBe('4 evaluations shown · none left out');
+    // One sentence under each paired test, the rule once
+    expect(await page.getByTestId('comparison-row').count()).toBe(2);
+    const readings = await page.getByTestId('comparison-reading').allTextContents();
+    expect(readings).toHaveLength(2);
+    expect(readings[0]).toMatch(
+      /^(IFI-FS is better than IWNE-FS|No significant difference between IFI-FS and IWNE-FS) at 50 % labels, seed 0, on demo · test split \(ΔAUC \d\.\d{3}, (95 % CI [−\d.]+ to [−\d.]+, )?p [=<] [\d.]+\)\.$/,
+    );
+    expect(readings[1]).toMatch(
+      /^No (significant difference between IFI-FS and IWNE-FS|reading of IFI-FS against IWNE-FS) at 100 % labels, seed 0, on demo · test split/,
+    );
+    expect(await page.getByTestId('comparisons-rule').count()).toBe(1);
+    expect(await text('comparisons-rule')).toMatch(
+      /two-sided DeLong test; a difference is called significant when p < 0\.05 \(α = 0\.05\)/,
+    );
+    await page
+      .getByTestId('results-summary')
+      .evaluate((el) => (el as unknown as { scrollIntoView(o: { block: string }): void }).scrollIntoView({ block: 'start' }));
+    await shot('18-results-summary');
+    await scrollTo('comparisons-table');
+    await shot('19-results-readings');
+    // Sort by AUC, highest first (two clicks), then filter by strategy
+    const aucHeader = page.getByTestId('results-table').locator('th', { has: page.getByTestId('results-sort-auc') });
+    await page.getByTestId('results-sort-auc').click();
+    await page.getByTestId('results-sort-auc').click();
+    expect(await aucHeader.getAttribute('aria-sort')).toBe('descending');
+    const aucs = (await page.getByTestId('results-auc').allTextContents()).map(Number);
+    expect(aucs).toEqual([...aucs].sort((a, b) => b - a));
+    expect(aucs[0]).toBe(1);
+    await choose('results-filter-strategy', 'results-filter-strategy-option-IFI-FS');
+    await expect.poll(() => page.getByTestId('results-row').count()).toBe(2);
+    expect(await text('results-shown')).toBe('Showing 2 of 4 evaluations');
+    expect(await page.getByTestId('results-row').first().getAttribute('data-evaluation')).toBe(
+      'ifi-fs-resnet18-w8-demo-f0.5-s0__demo__test',
+    );
+    await noSidewaysOverflow();
+    await scrollTo('results-table');
+    await shot('20-results-sorted-filtered');
+  });
+
+  it('at 1024 px the runs and results tables scroll inside their own boxes: the cards around them do not stick out', async () => {
+    type Box = { scrollWidth: number; clientWidth: number };
+    const overflow = (testId: string) =>
+      page
+        .getByTestId(testId)
+        .first()
+        .evaluate((el) => (el as unknown as Box).scrollWidth - (el as unknown as Box).clientWidth);
+    const closest = (testId: string, selector: string) =>
+      page.getByTestId(testId).evaluate((el, sel) => {
+        const card = (el as unknown as { closest(s: string): Box | null }).closest(sel)!;
+        return card.scrollWidth - card.clientWidth;
+      }, selector);
+    await page.setViewportSize({ width: 1024, height: 700 });
+    try {
+      await page.getByTestId('results-filter-clear').click();
+      await expect.poll(() => page.getByTestId('results-row').count()).toBe(4);
+      expect(await closest('results-table', '.MuiCard-root')).toBeLessThanOrEqual(0);
+      expect(await closest('comparisons-table', '.MuiCard-root')).toBeLessThanOrEqual(0);
+      expect(await overflow('results-summary')).toBeLessThanOrEqual(0);
+      await scrollTo('results-table');
+      await session.shot('21-results-1024');
+      await page.getByTestId('nav-training').click();
+      await page.getByTestId('runs-table').waitFor();
+      expect(await overflow('runs-compare')).toBeLessThanOrEqual(0);
+      await scrollTo('runs-compare');
+      await session.shot('22-runs-1024');
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 800 });
+    }
   });
 
   it('logged no errors in the page', () => {

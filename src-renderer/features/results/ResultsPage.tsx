@@ -22,8 +22,28 @@ import { useStudy } from '../study/StudyStore';
 import { useGrid } from '../training/useGrid';
 import { EvaluateCard } from './EvaluateCard';
 import { Fig2Chart } from './Fig2Chart';
-import { comparisonRows, fig2Charts, finishedEvaluationsSignature, resultRows, resultsNotices } from './results.viewmodel';
+import { comparisonRows, fig2Charts, finishedEvaluationsSignature, resultsNotices } from './results.viewmodel';
 import { ComparisonsTable, ResultsTable } from './ResultsTables';
+import {
+  comparisonReading,
+  READING_RULE,
+  resultSortValue,
+  resultsSummary,
+  resultTableRows,
+  type ResultSortKey,
+} from './results-compare.viewmodel';
+import { ResultsSummaryCards } from './ResultsSummary';
+import { TableFilters } from '../../shared/TableControls';
+import {
+  filterOptions,
+  filterRows,
+  nextSort,
+  NO_FILTER,
+  shownText,
+  sortRows,
+  type RowFilter,
+  type SortState,
+} from '../../shared/table-sort.viewmodel';
 import { RocViewer } from './RocViewer';
 import { StudyItemsCard } from '../trash/StudyItemsCard';
 import { evaluationNames } from '../trash/trash.viewmodel';
@@ -46,8 +66,17 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
   const [exportError, setExportError] = useState<string | null>(null);
   const [downloading, setDownloading] = useState<string | null>(null);
   const charts = useMemo(() => (results ? fig2Charts(results.fig2) : []), [results]);
-  const rows = useMemo(() => (results ? resultRows(results.rows) : []), [results]);
-  const comparisons = useMemo(() => (results ? comparisonRows(results.comparisons) : []), [results]);
+  const tableRows = useMemo(() => (results ? resultTableRows(results.rows) : []), [results]);
+  const [sort, setSort] = useState<SortState<ResultSortKey> | null>(null);
+  const [filter, setFilter] = useState<RowFilter>(NO_FILTER);
+  const options = useMemo(() => filterOptions(tableRows), [tableRows]);
+  const rows = useMemo(() => sortRows(filterRows(tableRows, filter), sort, resultSortValue), [tableRows, filter, sort]);
+  const summary = useMemo(() => (results ? resultsSummary(results) : null), [results]);
+  const comparisons = useMemo(
+    () =>
+      results ? comparisonRows(results.comparisons).map((c, i) => ({ ...c, reading: comparisonReading(results.comparisons[i]!) })) : [],
+    [results],
+  );
   const notices = useMemo(() => resultsNotices(results), [results]);
 
   if (!openStudy || !studyPath) {
@@ -129,6 +158,7 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
             {exportError}
           </Alert>
         ) : null}
+        {summary && !empty ? <ResultsSummaryCards summary={summary} /> : null}
         {empty ? (
           <Card data-testid="results-empty">
             <CardContent>
@@ -205,9 +235,26 @@ export function ResultsPage({ focusHeading }: { focusHeading: boolean }) {
                 <Typography variant="h2" id="table-title" gutterBottom>
                   Results table
                 </Typography>
-                <ResultsTable rows={rows} onPredictions={(name) => void download(name)} busy={downloading} />
+                <TableFilters
+                  filter={filter}
+                  options={options}
+                  onChange={setFilter}
+                  datasetLabel="Test set"
+                  shown={shownText(rows.length, tableRows.length, ['evaluation', 'evaluations'])}
+                  testIdPrefix="results"
+                />
+                <ResultsTable
+                  rows={rows}
+                  onPredictions={(name) => void download(name)}
+                  busy={downloading}
+                  sort={sort}
+                  onSort={(key) => setSort((s) => nextSort(s, key))}
+                />
                 <Typography variant="h3" sx={{ mt: 3, mb: 1 }}>
                   Paired comparisons (DeLong, same images)
+                </Typography>
+                <Typography variant="body2" sx={{ color: 'text.secondary', mb: 1.5, maxWidth: '80ch' }} data-testid="comparisons-rule">
+                  {READING_RULE}
                 </Typography>
                 {comparisons.length === 0 ? (
                   <Typography variant="body2" sx={{ color: 'text.secondary' }} data-testid="comparisons-none">

@@ -9,6 +9,9 @@ import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
 import { DownloadIcon } from '../../shared/icons';
 import { StatusChip } from '../../shared/StatusChip';
+import { SortableHeader } from '../../shared/TableControls';
+import type { SortState } from '../../shared/table-sort.viewmodel';
+import type { ResultSortKey } from './results-compare.viewmodel';
 import type { ComparisonRowModel, ResultRowModel } from './results.viewmodel';
 
 const num = { fontVariantNumeric: 'tabular-nums', whiteSpace: 'nowrap' } as const;
@@ -24,31 +27,54 @@ export function ResultsTable({
   rows,
   onPredictions,
   busy,
+  sort,
+  onSort,
 }: {
-  rows: readonly ResultRowModel[];
+  rows: readonly (ResultRowModel & { arch?: string })[];
   onPredictions(evaluation: string): void;
   busy: string | null;
+  /** The column the rows are sorted by; a header click asks for another. */
+  sort: SortState<ResultSortKey> | null;
+  onSort(key: ResultSortKey): void;
 }) {
+  const header = (keys: { key: ResultSortKey; label: string }[], align: 'left' | 'right' = 'left') => (
+    <SortableHeader keys={keys} sort={sort} onSort={onSort} align={align} testIdPrefix="results" />
+  );
   return (
-    <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
+    <TableContainer
+      sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}
+      tabIndex={0}
+      role="region"
+      aria-label="Results table (scrolls sideways on narrow windows)"
+    >
       <Table size="small" aria-label="Results: one row per evaluation" data-testid="results-table" sx={COMPACT}>
         <TableHead>
           <TableRow>
-            <TableCell>Test set</TableCell>
-            <TableCell>Run</TableCell>
+            {header([{ key: 'testSet', label: 'Test set' }])}
+            {header([
+              { key: 'strategy', label: 'Strategy' },
+              { key: 'fraction', label: 'Fraction' },
+              { key: 'seed', label: 'Seed' },
+              { key: 'arch', label: 'Arch' },
+            ])}
+            {header([
+              { key: 'epochs', label: 'Epochs' },
+              { key: 'lr', label: 'lr' },
+              { key: 'batch', label: 'Batch' },
+              { key: 'input', label: 'Input' },
+            ])}
+            {header([{ key: 'n', label: 'n (ref.)' }], 'right')}
+            {header([{ key: 'auc', label: 'AUC' }], 'right')}
             <TableCell>
-              <Tooltip title="The run's epochs, learning rate, batch size and input size">
-                <span>Settings</span>
-              </Tooltip>
+              DeLong
+              <br />
+              95% CI
             </TableCell>
-            <TableCell align="right">
-              <Tooltip title="Images evaluated (referable ones)">
-                <span>n (ref.)</span>
-              </Tooltip>
+            <TableCell>
+              Bootstrap
+              <br />
+              95% CI
             </TableCell>
-            <TableCell align="right">AUC</TableCell>
-            <TableCell>DeLong 95% CI</TableCell>
-            <TableCell>Bootstrap 95% CI</TableCell>
             <TableCell>
               <Tooltip title="At the highest threshold whose sensitivity reaches the target (the screening operating point)">
                 <span>Sens. / spec.</span>
@@ -72,6 +98,11 @@ export function ResultsTable({
               </TableCell>
               <TableCell sx={{ minWidth: 130 }}>
                 {r.run}
+                {r.arch ? (
+                  <Typography variant="caption" component="div" sx={{ color: 'text.secondary' }}>
+                    {r.arch}
+                  </Typography>
+                ) : null}
                 {r.overlapsTraining ? (
                   <Typography variant="caption" component="div" sx={{ color: 'warning.main' }}>
                     overlaps the run's training data
@@ -138,9 +169,14 @@ export function ResultsTable({
 }
 
 /** Paired DeLong tests of two runs on the same images (A − B); a failed comparison shows why. */
-export function ComparisonsTable({ rows }: { rows: readonly ComparisonRowModel[] }) {
+export function ComparisonsTable({ rows }: { rows: readonly (ComparisonRowModel & { reading?: string })[] }) {
   return (
-    <TableContainer sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}>
+    <TableContainer
+      sx={{ border: 1, borderColor: 'divider', borderRadius: 1 }}
+      tabIndex={0}
+      role="region"
+      aria-label="Paired comparisons (scrolls sideways on narrow windows)"
+    >
       <Table size="small" aria-label="Paired comparisons" data-testid="comparisons-table" sx={COMPACT}>
         <TableHead>
           <TableRow>
@@ -153,8 +189,8 @@ export function ComparisonsTable({ rows }: { rows: readonly ComparisonRowModel[]
           </TableRow>
         </TableHead>
         <TableBody>
-          {rows.map((c) => (
-            <TableRow key={c.key} data-testid="comparison-row">
+          {rows.map((c) => [
+            <TableRow key={c.key} data-testid="comparison-row" sx={c.reading ? { '& > td': { borderBottom: 0 } } : undefined}>
               <TableCell>{c.testSet}</TableCell>
               <TableCell>{c.where}</TableCell>
               <TableCell>
@@ -179,8 +215,17 @@ export function ComparisonsTable({ rows }: { rows: readonly ComparisonRowModel[]
                   </TableCell>
                 </>
               )}
-            </TableRow>
-          ))}
+            </TableRow>,
+            c.reading ? (
+              <TableRow key={`${c.key} reading`} data-testid="comparison-reading-row">
+                <TableCell colSpan={6} sx={{ pt: 0 }}>
+                  <Typography variant="body2" sx={{ fontStyle: 'italic' }} data-testid="comparison-reading">
+                    {c.reading}
+                  </Typography>
+                </TableCell>
+              </TableRow>
+            ) : null,
+          ])}
         </TableBody>
       </Table>
     </TableContainer>

@@ -23,6 +23,7 @@ import { formatFraction, strategyColour, strategyDash } from '../../shared/strat
 import { useJobs } from '../jobs/JobsStore';
 import { activeStudyJobs } from '../../shared/analyses.viewmodel';
 import { RunCurves } from './RunCurves';
+import { RunsCompare } from './RunsCompare';
 import { trainJobsByRun, trainJobsSignature } from './run-status.viewmodel';
 import { gridTable, jobRunIds, type OtherRunModel, type RunCellModel } from './runs-dashboard.viewmodel';
 
@@ -167,6 +168,7 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
       {selected && selectedCell ? (
         <RunCurves studyPath={studyPath} runId={selected} job={byRun.get(selected) ?? null} onClose={() => setSelected(null)} />
       ) : null}
+      <RunsCompare studyPath={studyPath} view={view} grid={model.rows} />
     </Stack>
   );
 }
