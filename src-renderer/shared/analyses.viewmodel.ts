@@ -6,8 +6,8 @@
  *   grouped by label fraction, seed, architecture and input size, one run per strategy — the paper
  *   compares the four strategies at one fraction and seed; the group with the most strategies (then
  *   the largest fraction, the smallest seed) comes first and is the default;
- * - which datasets an analysis can use (preprocessed at the runs' input size; graded for robustness,
- *   with lesion masks for explanations);
+ * - which datasets an analysis can use (preprocessed; one at another size than the runs' is prepared at
+ *   their size when used; graded for robustness, with lesion masks for explanations);
  * - the study's jobs of one kind (active ones, and a signature of the finished ones that makes a page
  *   re-read its results);
  * - the CLI commands an empty state tells the user to run, with the study path quoted for a shell;
@@ -244,6 +244,8 @@ export interface AnalysisDatasetChoice {
   disabledReason: string | null;
   /** The dataset has test-split images (preferred by default: the analyses use them). */
   hasTest: boolean;
+  /** Imported at another size than the runs': usable, prepared at their size when the analysis runs (so not the default). */
+  atOtherSize?: boolean;
 }
 
 const EXPLAINED_LESIONS = ['MA', 'HE', 'EX'] as const;
@@ -268,23 +270,28 @@ export function analysisDatasetChoices(
         ? 'no graded images'
         : need === 'masks' && masked.length === 0
           ? 'no MA, HE or EX lesion masks'
-          : inputSize !== null && d.settings.inputSize !== inputSize
-            ? `preprocessed at ${d.settings.inputSize} px; the runs need ${inputSize} px`
-            : null;
-    const extra = need === 'masks' && masked.length > 0 ? ` · masks ${masked.join(', ')}` : '';
+          : null;
+    // A dataset imported at another size is prepared at the runs' size when the analysis runs.
+    const resize = inputSize !== null && d.settings.inputSize !== inputSize ? ` · prepared at ${inputSize} px when used` : '';
+    const extra = (need === 'masks' && masked.length > 0 ? ` · masks ${masked.join(', ')}` : '') + resize;
     return {
       id: d.id,
       label: `${d.id} · ${d.items} images at ${d.settings.inputSize} px${extra}`,
       disabledReason: reason,
       hasTest: (d.splits.test ?? 0) > 0,
+      ...(resize ? { atOtherSize: true } : {}),
     };
   });
 }
 
-/** The default dataset: the first usable one with a test split, else the first usable one; null when none is. */
+/**
+ * The default dataset: among the usable ones, those already at the runs' size first; of those the first with a test
+ * split, else the first; null when none is usable.
+ */
 export function defaultDataset(choices: readonly AnalysisDatasetChoice[]): string | null {
   const usable = choices.filter((c) => c.disabledReason === null);
-  return (usable.find((c) => c.hasTest) ?? usable[0])?.id ?? null;
+  const pool = usable.some((c) => !c.atOtherSize) ? usable.filter((c) => !c.atOtherSize) : usable;
+  return (pool.find((c) => c.hasTest) ?? pool[0])?.id ?? null;
 }
 
 // ---- Commands -----------------------------------------------------------------------------------------

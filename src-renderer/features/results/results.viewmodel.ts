@@ -337,10 +337,10 @@ export interface EvalDatasetChoice {
 }
 
 /**
- * Datasets a run can be evaluated on: graded, preprocessed, at the run's input size (the evaluation
- * uses the cached inputs exactly as validation did). Splits: test when the dataset has test images
- * (the default then), train (the pool training runs draw from: on the run's own dataset the result
- * is marked as overlapping its training data), all.
+ * Datasets a run can be evaluated on: graded and preprocessed. One imported at another input size than
+ * the run's is preprocessed at the run's size when evaluated, exactly as an import at that size would.
+ * Splits: test when the dataset has test images (the default then), train (the pool training runs draw
+ * from: on the run's own dataset the result is marked as overlapping its training data), all.
  */
 export function evalDatasetChoices(datasets: readonly DatasetSummary[] | null, runInputSize: number | null): EvalDatasetChoice[] {
   return (datasets ?? []).map((d) => {
@@ -351,16 +351,12 @@ export function evalDatasetChoices(datasets: readonly DatasetSummary[] | null, r
     if (test > 0) splits.push({ value: 'test', label: `test · ${test} images` });
     if (train > 0) splits.push({ value: 'train', label: `train · ${train} images` });
     splits.push({ value: 'all', label: `all · ${d.items} images` });
-    const reason = !d.preprocessed
-      ? 'validated only: no preprocessed images'
-      : gradedCount(d) === 0
-        ? 'no graded images'
-        : runInputSize !== null && d.settings.inputSize !== runInputSize
-          ? `preprocessed at ${d.settings.inputSize} px; the run needs ${runInputSize} px`
-          : null;
+    const reason = !d.preprocessed ? 'validated only: no preprocessed images' : gradedCount(d) === 0 ? 'no graded images' : null;
+    // A dataset imported at another size is preprocessed at the run's size when it is evaluated (kept in its cache).
+    const resize = runInputSize !== null && d.settings.inputSize !== runInputSize ? ` · prepared at ${runInputSize} px when used` : '';
     return {
       id: d.id,
-      label: `${d.id} · ${d.settings.inputSize} px`,
+      label: `${d.id} · ${d.settings.inputSize} px${resize}`,
       disabledReason: reason,
       splits,
       defaultSplit: test > 0 ? 'test' : 'all',

@@ -156,7 +156,13 @@ describe('analysisDatasetChoices and defaultDataset', () => {
     expect(analysisDatasetChoices(list, 224, 'graded')).toEqual([
       { id: 'train-only', label: 'train-only · 40 images at 224 px', disabledReason: null, hasTest: false },
       { id: 'with-test', label: 'with-test · 40 images at 224 px', disabledReason: null, hasTest: true },
-      { id: 'small', label: 'small · 40 images at 48 px', disabledReason: 'preprocessed at 48 px; the runs need 224 px', hasTest: true },
+      {
+        id: 'small',
+        label: 'small · 40 images at 48 px · prepared at 224 px when used',
+        disabledReason: null,
+        hasTest: true,
+        atOtherSize: true,
+      },
       { id: 'raw', label: 'raw · 40 images at 224 px', disabledReason: 'validated only: no preprocessed images', hasTest: true },
       { id: 'seg', label: 'seg · 3 images at 224 px', disabledReason: 'no graded images', hasTest: false },
       { id: 'broken', label: 'broken', disabledReason: 'cannot be read: manifest.json is not valid JSON', hasTest: false },
@@ -164,7 +170,7 @@ describe('analysisDatasetChoices and defaultDataset', () => {
     expect(defaultDataset(analysisDatasetChoices(list, 224, 'graded'))).toBe('with-test');
   });
 
-  it('masks: needs MA, HE or EX masks (OD does not count) and names them; images: any preprocessed dataset at the size', () => {
+  it('masks: needs MA, HE or EX masks (OD does not count) and names them; images: any preprocessed dataset, at the size or prepared at it', () => {
     const masks = analysisDatasetChoices(list, 224, 'masks');
     expect(masks.filter((c) => c.disabledReason === null).map((c) => c.label)).toEqual(['seg · 3 images at 224 px · masks MA, EX']);
     expect(masks.find((c) => c.id === 'with-test')!.disabledReason).toBe('no MA, HE or EX lesion masks');
@@ -173,7 +179,17 @@ describe('analysisDatasetChoices and defaultDataset', () => {
       analysisDatasetChoices(list, 224, 'images')
         .filter((c) => c.disabledReason === null)
         .map((c) => c.id),
-    ).toEqual(['train-only', 'with-test', 'seg']);
+    ).toEqual(['train-only', 'with-test', 'small', 'seg']);
+    // A dataset at another size is usable but never the default while one at the runs' size is.
+    expect(
+      defaultDataset(
+        analysisDatasetChoices(
+          list.filter((d) => d.id !== 'with-test'),
+          224,
+          'graded',
+        ),
+      ),
+    ).toBe('train-only');
     expect(analysisDatasetChoices(list, null, 'images').find((c) => c.id === 'small')!.disabledReason).toBeNull();
     expect(defaultDataset([])).toBeNull();
     expect(analysisDatasetChoices(null, 224, 'images')).toEqual([]);
@@ -184,7 +200,9 @@ describe('analysisDatasetChoices and defaultDataset', () => {
       group: { key: '1|0|resnet50|224' },
       datasetId: 'with-test',
     });
-    expect(defaultRunChoice([run('a', { inputSize: 96 })], list, 'graded')).toBeNull();
+    // No dataset at 96 px: the first usable one with a test split, prepared at 96 px when used.
+    expect(defaultRunChoice([run('a', { inputSize: 96 })], list, 'graded')).toMatchObject({ datasetId: 'with-test' });
+    expect(defaultRunChoice([run('a')], [], 'graded')).toBeNull();
     expect(defaultRunChoice(null, list, 'graded')).toBeNull();
   });
 });

@@ -375,8 +375,8 @@ describe('the Evaluate form', () => {
       },
       {
         id: 'big',
-        label: 'big · 224 px',
-        disabledReason: 'preprocessed at 224 px; the run needs 48 px',
+        label: 'big · 224 px · prepared at 48 px when used',
+        disabledReason: null,
         splits: [
           { value: 'test', label: 'test · 10 images' },
           { value: 'train', label: 'train · 30 images' },
