@@ -178,7 +178,9 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
               helperText={
                 <>
                   {count.available(datasetId) ? (
-                    <strong data-testid="explain-images-available">{count.available(datasetId)!.text}. </strong>
+                    <>
+                      <strong data-testid="explain-images-available">{count.available(datasetId)!.text}.</strong>{' '}
+                    </>
                   ) : null}
                   The first N images of the dataset in manifest order; empty explains every preprocessed image
                 </>

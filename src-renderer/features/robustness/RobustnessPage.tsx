@@ -200,7 +200,9 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
               helperText={
                 <>
                   {count.available(datasetId) ? (
-                    <strong data-testid="robustness-images-available">{count.available(datasetId)!.text}. </strong>
+                    <>
+                      <strong data-testid="robustness-images-available">{count.available(datasetId)!.text}.</strong>{' '}
+                    </>
                   ) : null}
                   At most this many graded images (the first in manifest order)
                 </>

@@ -160,7 +160,9 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
               helperText={
                 <>
                   {count.available(datasetId) ? (
-                    <strong data-testid="spectra-images-available">{count.available(datasetId)!.text}. </strong>
+                    <>
+                      <strong data-testid="spectra-images-available">{count.available(datasetId)!.text}.</strong>{' '}
+                    </>
                   ) : null}
                   Activations of N images per layer (test split when the dataset has one); fewer when the split has fewer. At most N − 1
                   eigenvalues per layer.

@@ -204,6 +204,12 @@ describe('matching and changes', () => {
     expect(changes.map((c) => c.label)).not.toContain('Spectra images'); // 40 both: the test split holds 40
     const asPaper = applyPreset(quick.form, quick.analyses, paper);
     expect(presetChanges(asPaper.form, asPaper.analyses, paper)).toEqual([]);
+    // Only what the chosen strategies use counts: IWNE-FS alone has no IFI or MoCo settings to change or to match.
+    const iwne = { ...quick.form, strategies: ['IWNE-FS' as const] };
+    expect(presetChanges(iwne, quick.analyses, paper).map((c) => c.label)).not.toContain('IFI epochs');
+    expect(presetChanges(iwne, quick.analyses, paper).map((c) => c.label)).not.toContain('MoCo epochs');
+    const stored = { ...iwne, ifiEpochs: '50', mocoEpochs: '200' }; // a grid read back fills them with the paper's defaults
+    expect(matchingPreset(stored, quick.analyses, [['quick', quickTryPreset(ctx)!.values]])).toBe('quick');
     expect(presetSummary(paper, ['IWNE-FS', 'IWNE-CL'])).toBe(
       'resnet50 at 224 px · IWNE 500 epochs · MoCo 200 epochs · fractions 10 %, 20 %, 50 %, 100 % · seed 0',
     );

@@ -25,8 +25,8 @@ interface Props {
 }
 
 const PRESET_TEXT: Record<PresetId, string> = {
-  quick: 'A small model at the dataset’s own size, with epochs so the whole study takes about 10 minutes here.',
-  paper: 'The paper’s set-up: ResNet50 at 224 px, 500 / 50 epochs, MoCo v2 200 epochs, label fractions 10 % to 100 %.',
+  quick: 'a small model at the dataset’s own size, epochs chosen so the whole study takes at most about 10 minutes here',
+  paper: 'the paper’s set-up as published',
 };
 
 /**
@@ -62,8 +62,7 @@ export function PresetBar({ view, strategies, hasDataset, note, onChoose, onUndo
       <Typography variant="body2" sx={{ mt: 1, maxWidth: '90ch' }} data-testid="wizard-preset-summary">
         {view.shown === 'custom'
           ? 'Custom: your own settings (they match neither preset).'
-          : `${PRESET_LABELS[view.shown]}: ${PRESET_TEXT[view.shown]}`}
-        {values ? ` ${presetSummary(values, strategies)}.` : null}
+          : `${PRESET_LABELS[view.shown]}: ${PRESET_TEXT[view.shown]}${values ? ` — ${presetSummary(values, strategies)}` : ''}.`}
         {view.shown === 'quick' && !hasDataset ? ' Choose the dataset to train on: Quick try fits it.' : null}
       </Typography>
       {view.estimate ? (

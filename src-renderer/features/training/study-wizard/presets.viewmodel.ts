@@ -20,7 +20,7 @@ import type { JobState } from '../../../../src-shared/jobs';
 import { GridSpec } from '../../../../src-shared/grid';
 import { clampImages, imagesAvailable, imagesText, type ImagesAnalysis } from '../../../shared/analysis-images.viewmodel';
 import { formatFraction } from '../../../shared/strategies';
-import { DEFAULT_HYPER, HYPER_LABELS, parseNumber, type GridForm, type HyperField, type HyperForm } from './grid-form.viewmodel';
+import { DEFAULT_HYPER, HYPER_LABELS, hyperFields, parseNumber, type GridForm, type HyperForm } from './grid-form.viewmodel';
 import { buildGridSpec } from './grid-spec.viewmodel';
 import { benchJobFor, benchResult, estimateText, studyEstimate, type AnalysesForm, type BenchConfig } from './study-wizard.viewmodel';
 
@@ -155,8 +155,6 @@ export function applyPreset(form: GridForm, analyses: AnalysesForm, values: Pres
   };
 }
 
-const HYPER_KEYS = Object.keys(DEFAULT_HYPER) as HyperField[];
-
 /** Two typed values are the same setting: equal text, or the same number (`0.0001` and `1e-4`). */
 function same(a: string, b: string): boolean {
   if (a.trim() === b.trim()) return true;
@@ -176,12 +174,13 @@ export interface PresetChange {
 }
 
 /**
- * What applying `values` changes, field by field (the image counts of analyses that are switched off are left out: they do not
- * matter); empty when the form already matches.
+ * What applying `values` changes, field by field; empty when the form already matches. Only what the answers use counts: the
+ * hyperparameters of the chosen strategies (IFI epochs only with an IFI strategy, MoCo only with IWNE-CL) and the image counts of the
+ * analyses that are switched on.
  */
 export function presetChanges(form: GridForm, analyses: AnalysesForm, values: PresetValues): PresetChange[] {
   const changes: PresetChange[] = [];
-  for (const key of HYPER_KEYS) {
+  for (const key of hyperFields(form.strategies)) {
     if (!same(form[key], values[key])) changes.push({ label: HYPER_LABELS[key], from: form[key].trim() || '—', to: values[key] });
   }
   const sameList = (a: readonly number[], b: readonly number[]) =>
