@@ -144,3 +144,23 @@ export function planUse(
   const a = plan?.[analysis];
   return a && a.images !== undefined ? { datasetId: a.datasetId, images: a.images, at: '' } : null;
 }
+
+/** The use a spectra result records: its dataset, its N images, when it finished. */
+export function spectraUse(r: { dataset: { datasetId: string; imageIds: readonly string[] }; created: string }): PreviousUse {
+  return { datasetId: r.dataset.datasetId, images: r.dataset.imageIds.length, at: r.created };
+}
+
+/** The use a robustness result records. */
+export function robustnessUse(r: { datasetId: string; images: number; createdAt: string }): PreviousUse {
+  return { datasetId: r.datasetId, images: r.images, at: r.createdAt };
+}
+
+/** The use an explanation result records: its count, or every image (null) when it was asked for none. */
+export function explanationUse(r: {
+  dataset: { datasetId: string };
+  request: { images?: unknown };
+  images: readonly unknown[];
+  createdAt: string;
+}): PreviousUse {
+  return { datasetId: r.dataset.datasetId, images: r.request.images === undefined ? null : r.images.length, at: r.createdAt };
+}

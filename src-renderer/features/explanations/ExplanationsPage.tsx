@@ -17,6 +17,7 @@ import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
 import { useAnalysisCount } from '../../shared/useAnalysisCount';
+import { explanationUse } from '../../shared/analysis-images.viewmodel';
 import { useDatasets } from '../datasets/DatasetsStore';
 import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
@@ -45,15 +46,7 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
   const results = useStudyQuery('explanations.list', input, finishedJobsSignature(jobs, studyPath, 'explain.run'));
   const runs = useStudyQuery('runs.list', input, finishedJobsSignature(jobs, studyPath, 'train.run'));
   // The images: what the study used last time (its latest explanations, else its plan; empty = every image), clamped to the dataset.
-  const lastUses = useMemo(
-    () =>
-      (results.data ?? []).map((r) => ({
-        datasetId: r.dataset.datasetId,
-        images: r.request.images === undefined ? null : r.images.length,
-        at: r.createdAt,
-      })),
-    [results.data],
-  );
+  const lastUses = useMemo(() => (results.data ?? []).map(explanationUse), [results.data]);
   const count = useAnalysisCount('explain', studyPath, lastUses);
   const [groupKey, setGroupKey] = useState('');
   const [pooling, setPooling] = useState<Pooling>('sum,pos');

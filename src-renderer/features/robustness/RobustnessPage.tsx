@@ -26,6 +26,7 @@ import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
 import { useAnalysisCount } from '../../shared/useAnalysisCount';
+import { robustnessUse } from '../../shared/analysis-images.viewmodel';
 import { useDatasets } from '../datasets/DatasetsStore';
 import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
@@ -59,10 +60,7 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
   const results = useStudyQuery('robustness.list', input, finishedJobsSignature(jobs, studyPath, 'robustness.run'));
   const runs = useStudyQuery('runs.list', input, finishedJobsSignature(jobs, studyPath, 'train.run'));
   // The images: what the study used last time (its latest robustness result, else its plan), clamped to the chosen dataset.
-  const lastUses = useMemo(
-    () => (results.data ?? []).map((r) => ({ datasetId: r.datasetId, images: r.images, at: r.createdAt })),
-    [results.data],
-  );
+  const lastUses = useMemo(() => (results.data ?? []).map(robustnessUse), [results.data]);
   const count = useAnalysisCount('robustness', studyPath, lastUses);
   const [corruptions, setCorruptions] = useState<CorruptionName[]>([...CORRUPTION_NAMES]);
   const [severities, setSeverities] = useState<number[]>([...ALL_SEVERITIES]);

@@ -17,6 +17,7 @@ import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
 import { useAnalysisCount } from '../../shared/useAnalysisCount';
+import { spectraUse } from '../../shared/analysis-images.viewmodel';
 import { useDatasets } from '../datasets/DatasetsStore';
 import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
@@ -48,10 +49,7 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
   const spectra = useStudyQuery('spectra.list', input, finishedJobsSignature(jobs, studyPath, 'spectra.run'));
   const runs = useStudyQuery('runs.list', input, finishedJobsSignature(jobs, studyPath, 'train.run'));
   // The images: what the study used last time (its latest spectra, else its plan), clamped to the chosen dataset.
-  const lastUses = useMemo(
-    () => (spectra.data ?? []).map((r) => ({ datasetId: r.dataset.datasetId, images: r.dataset.imageIds.length, at: r.created })),
-    [spectra.data],
-  );
+  const lastUses = useMemo(() => (spectra.data ?? []).map(spectraUse), [spectra.data]);
   const count = useAnalysisCount('spectra', studyPath, lastUses);
   const [groupKey, setGroupKey] = useState('');
   // Results of outdated runs (trained with settings the grid no longer has) are left out unless asked for.

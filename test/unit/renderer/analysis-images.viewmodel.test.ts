@@ -6,12 +6,23 @@ import { describe, expect, it } from 'vitest';
 import {
   clampImages,
   clampImagesText,
+  countFieldText,
   defaultImages,
+  explanationUse,
   imagesAvailable,
   imagesForDataset,
   latestUse,
+  planUse,
+  robustnessUse,
+  spectraUse,
 } from '../../../src-renderer/shared/analysis-images.viewmodel';
-import { checkAnalyses, clampAnalyses, defaultAnalyses } from '../../../src-renderer/features/training/study-wizard/study-wizard.viewmodel';
+import {
+  checkAnalyses,
+  clampAnalyses,
+  defaultAnalyses,
+  startAnalyses,
+} from '../../../src-renderer/features/training/study-wizard/study-wizard.viewmodel';
+import { StudyPlan } from '../../../src-shared/study-plan';
 import { readableDataset } from './dataset-fixture';
 
 // 40 train + 10 test images (all graded); a set without a test split (30 images, 20 graded); a masked set of 5 images.
@@ -99,5 +110,56 @@ describe('defaults from the last use', () => {
     expect(imagesForDataset('25', 'spectra', 40, 20, null)).toBe('20');
     expect(imagesForDataset('', 'explain', 5, 50, null)).toBe(''); // every image stays every image
     expect(imagesForDataset('abc', 'spectra', 10, 30, null)).toBe('abc');
+  });
+});
+
+describe('the wizard and the run forms start from the last use', () => {
+  const plan = StudyPlan.parse({
+    study: '.',
+    grid: { strategies: ['IWNE-FS'], base: { datasetId: 'eyepacs' } },
+    spectra: { datasetId: 'eyepacs', images: 300 },
+    explain: { datasetId: 'idrid', images: 2 },
+  });
+
+  it('reads the uses a plan and the results record', () => {
+    expect(planUse(plan, 'spectra')).toEqual({ datasetId: 'eyepacs', images: 300, at: '' });
+    expect(planUse(plan, 'robustness')).toBeNull();
+    expect(planUse(null, 'spectra')).toBeNull();
+    expect(spectraUse({ dataset: { datasetId: 'eyepacs', imageIds: ['a', 'b', 'c'] }, created: 't1' })).toEqual({
+      datasetId: 'eyepacs',
+      images: 3,
+      at: 't1',
+    });
+    expect(robustnessUse({ datasetId: 'eyepacs', images: 7, createdAt: 't2' })).toEqual({ datasetId: 'eyepacs', images: 7, at: 't2' });
+    const explained = { dataset: { datasetId: 'idrid' }, images: [1, 2], createdAt: 't3' };
+    expect(explanationUse({ ...explained, request: { images: 2 } }).images).toBe(2);
+    expect(explanationUse({ ...explained, request: {} }).images).toBeNull(); // every image
+  });
+
+  it('the wizard: the stored plan (clamped), else the latest results’ counts, else the defaults', () => {
+    const fromPlan = startAnalyses(plan, all, 'eyepacs', { spectra: { datasetId: 'eyepacs', images: 4, at: 't' } });
+    expect(fromPlan.spectra.images).toBe('10'); // the plan's 300, clamped to the 10 test images; the results do not override a plan
+    expect(fromPlan.explain.images).toBe('2');
+    const fromResults = startAnalyses(null, all, 'eyepacs', {
+      spectra: { datasetId: 'eyepacs', images: 4, at: 't' },
+      robustness: { datasetId: 'eyepacs', images: 99, at: 't' },
+      explain: { datasetId: 'idrid', images: null, at: 't' },
+    });
+    expect(fromResults.spectra.images).toBe('4');
+    expect(fromResults.robustness.images).toBe('10'); // 99 clamped
+    expect(fromResults.explain.images).toBe(''); // every image
+    expect(startAnalyses(null, all, 'eyepacs').spectra.images).toBe('10'); // the usual 256, clamped
+  });
+
+  it('a page’s run form: the default until typed, the typed count for its dataset, refitted on another', () => {
+    const used = { datasetId: 'eyepacs', images: 6, at: 't' };
+    expect(countFieldText(null, 'eyepacs', 'spectra', all, used)).toBe('6');
+    expect(countFieldText(null, 'eyepacs', 'spectra', all, null)).toBe('10');
+    expect(countFieldText(null, 'messidor', 'spectra', all, null)).toBe('30');
+    expect(countFieldText(null, null, 'spectra', all, null)).toBe('256'); // no dataset chosen yet
+    expect(countFieldText({ datasetId: 'eyepacs', text: '7' }, 'eyepacs', 'spectra', all, used)).toBe('7');
+    expect(countFieldText({ datasetId: 'messidor', text: '25' }, 'eyepacs', 'spectra', all, used)).toBe('10');
+    expect(countFieldText({ datasetId: 'eyepacs', text: '10' }, 'messidor', 'spectra', all, null)).toBe('30');
+    expect(countFieldText(null, 'idrid', 'explain', all, null)).toBe('');
   });
 });

@@ -12,7 +12,9 @@ import type { ChannelOutput } from '../../../../src-shared/contract';
 import type { GridSpec, GridView } from '../../../../src-shared/grid';
 import { StudyPlan } from '../../../../src-shared/study-plan';
 import { useClient } from '../../../app/ClientContext';
+import { explanationUse, latestUse, robustnessUse, spectraUse } from '../../../shared/analysis-images.viewmodel';
 import { errorMessage } from '../../../shared/errors.viewmodel';
+import { useStudyQuery } from '../../../shared/useStudyQuery';
 import { PlayIcon } from '../../../shared/icons';
 import { useDatasets } from '../../datasets/DatasetsStore';
 import { useJobs } from '../../jobs/JobsStore';
@@ -119,13 +121,26 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
   const step = steps[Math.min(stepIndex, steps.length - 1)]!;
   useStepFocus(step);
   const choices = useMemo(() => trainingDatasetChoices(datasets), [datasets]);
+  // Without a stored plan, the analyses start from the image counts of the study's latest results (e.g. run from the Spectra page).
+  const resultsInput = initialPlan === null ? { studyPath } : null;
+  const spectraResults = useStudyQuery('spectra.list', resultsInput);
+  const robustnessResults = useStudyQuery('robustness.list', resultsInput);
+  const explanationResults = useStudyQuery('explanations.list', resultsInput);
+  const lastUses = useMemo(
+    () => ({
+      spectra: latestUse((spectraResults.data ?? []).map(spectraUse)),
+      robustness: latestUse((robustnessResults.data ?? []).map(robustnessUse)),
+      explain: latestUse((explanationResults.data ?? []).map(explanationUse)),
+    }),
+    [spectraResults.data, robustnessResults.data, explanationResults.data],
+  );
   // The test sets and analyses start from the study's last plan, else from defaults for the chosen training dataset: set in the
   // first render of the step with the datasets loaded.
-  if (step === 'tests' && analyses === null && datasets) setAnalyses(startAnalyses(initialPlan, datasets, form.datasetId));
+  if (step === 'tests' && analyses === null && datasets) setAnalyses(startAnalyses(initialPlan, datasets, form.datasetId, lastUses));
   // The presets need the analyses before the test-sets step (their image counts): the ones it will start from.
   const presetAnalyses = useMemo(
-    () => analyses ?? (datasets && form.datasetId ? startAnalyses(initialPlan, datasets, form.datasetId) : null),
-    [analyses, datasets, form.datasetId, initialPlan],
+    () => analyses ?? (datasets && form.datasetId ? startAnalyses(initialPlan, datasets, form.datasetId, lastUses) : null),
+    [analyses, datasets, form.datasetId, initialPlan, lastUses],
   );
   const presets = useMemo(
     () => presetView(form, presetAnalyses, datasets, jobs, followed),
@@ -158,7 +173,7 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
   /** A new training dataset or new strategies: answers that follow a preset are fitted again (Quick try fits the dataset and the work). */
   function editFitted(next: GridForm) {
     const fitted = followed !== null && presets.shown === followed && datasets && next.datasetId;
-    const a = fitted ? (analyses ?? startAnalyses(initialPlan, datasets, next.datasetId)) : null;
+    const a = fitted ? (analyses ?? startAnalyses(initialPlan, datasets, next.datasetId, lastUses)) : null;
     const view = a ? presetView(next, a, datasets, jobs, followed) : null;
     const values = view ? (followed === 'quick' ? view.quick?.values : view.paper) : null;
     if (a && values) {
@@ -267,7 +282,7 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
       setForm(next);
       if (view.spec?.imagenetWeights) update('fs', { path: view.spec.imagenetWeights });
       if (view.spec?.mocoWeights) update('cl', { path: view.spec.mocoWeights });
-      setAnalyses(datasets ? startAnalyses(plan, datasets, next.datasetId) : null);
+      setAnalyses(datasets ? startAnalyses(plan, datasets, next.datasetId, lastUses) : null);
       setFollowed(null);
       setPresetNote(null);
       setReloaded({ grid: view, plan });

@@ -24,7 +24,14 @@ import { GridSpec, type GridSpecInput } from '../../../../src-shared/grid';
 import type { JobState } from '../../../../src-shared/jobs';
 import { CORRUPTION_NAMES } from '../../../../src-shared/robustness';
 import type { StudyPlan, StudyPlanInput } from '../../../../src-shared/study-plan';
-import { MIN_IMAGES, clampImagesText, imagesAvailable } from '../../../shared/analysis-images.viewmodel';
+import {
+  MIN_IMAGES,
+  clampImagesText,
+  imagesAvailable,
+  imagesText,
+  type ImagesAnalysis,
+  type PreviousUse,
+} from '../../../shared/analysis-images.viewmodel';
 import { formatDuration } from '../../../shared/format.viewmodel';
 
 export type EvalSplit = 'test' | 'train' | 'all';
@@ -146,9 +153,31 @@ export function analysesFromPlan(plan: StudyPlan | null, datasets: readonly Data
   };
 }
 
-/** The analyses the wizard starts from: the stored plan's (else the defaults), their image counts clamped to what the datasets hold. */
-export function startAnalyses(plan: StudyPlan | null, datasets: readonly DatasetSummary[] | null, trainingId: string): AnalysesForm {
-  return clampAnalyses(analysesFromPlan(plan, datasets, trainingId), datasets);
+/**
+ * The analyses the wizard starts from: the stored plan's, else the defaults with the image counts the study used last (`lastUses`: the
+ * latest result of each analysis); their counts clamped to what the datasets hold.
+ */
+export function startAnalyses(
+  plan: StudyPlan | null,
+  datasets: readonly DatasetSummary[] | null,
+  trainingId: string,
+  lastUses: Partial<Record<ImagesAnalysis, PreviousUse | null>> = {},
+): AnalysesForm {
+  const form = analysesFromPlan(plan, datasets, trainingId);
+  if (plan) return clampAnalyses(form, datasets);
+  const used = <T extends { images?: string }>(key: ImagesAnalysis, a: T): T => {
+    const use = lastUses[key];
+    return use ? { ...a, images: imagesText(use.images) } : a;
+  };
+  return clampAnalyses(
+    {
+      ...form,
+      spectra: used('spectra', form.spectra),
+      robustness: used('robustness', form.robustness),
+      explain: used('explain', form.explain),
+    },
+    datasets,
+  );
 }
 
 function imagesError(text: string, min: number, max: number): string | null {
