@@ -288,3 +288,37 @@ export function estimateStudy(input: StudyEstimateInput): StudyEstimate {
   if (earlyStopping) notes.push('Early stopping can end runs sooner; every run is counted with all its epochs.');
   return { lines, totalSeconds: sum(lines.map((l) => l.seconds)), runs, pretrainings, notes };
 }
+
+// ---- The speed assumed before a measurement ---------------------------------------------------------
+
+/** Multiply-adds of one forward pass at 224 px in GFLOPs (torchvision), by ResNet depth. */
+const RESNET_GFLOPS_224: Record<string, number> = { '18': 1.82, '34': 3.67, '50': 4.11, '101': 7.83, '152': 11.56 };
+/** Activations per pixel and base width relative to ResNet18 (bottleneck blocks widen their outputs 4×). */
+const RESNET_ACTIVATIONS: Record<string, number> = { '18': 1, '34': 1.8, '50': 3, '101': 5.5, '152': 8 };
+
+/**
+ * The speed the estimate assumes before the chosen model is measured on this computer: 2 CPU cores with
+ * the WebAssembly backend, calibrated on the demo study (resnet18-w8 at 64 px, about 100 training
+ * images/s with the augmentation; its whole study then comes out at about 6 of the 7 to 8 minutes
+ * `npm run demo` takes with data generation and the report). Other models scale with their
+ * activations (base width × pixels, which dominate small models) and their multiply-adds (which
+ * dominate large ones). A measurement (job kind engine.benchmark) replaces it.
+ */
+export function defaultBench(
+  arch: string,
+  inputSize: number,
+): Pick<QuickBenchResult, 'forwardMsPerImage' | 'trainMsPerImage' | 'augmentFsMsPerImage' | 'augmentClMsPerImage'> {
+  const m = /^resnet(18|34|50|101|152)(?:-w(\d+))?$/.exec(arch);
+  const depth = m?.[1] ?? '50';
+  const width = m?.[2] ? Number(m[2]) : 64;
+  const pixels = (inputSize / 64) ** 2;
+  const activations = pixels * (width / 8) * (RESNET_ACTIVATIONS[depth] ?? 3);
+  const gflops = (RESNET_GFLOPS_224[depth] ?? 4.11) * (width / 64) ** 2 * (inputSize / 224) ** 2;
+  const forward = 0.7 + 0.42 * activations + 70 * gflops;
+  return {
+    forwardMsPerImage: forward,
+    trainMsPerImage: 2.8 + 3 * forward,
+    augmentFsMsPerImage: 2.1 * pixels,
+    augmentClMsPerImage: 5.6 * pixels,
+  };
+}

@@ -54,10 +54,12 @@ export interface AnalysisRunCardProps {
   includeOutdated?: boolean;
   datasetNeed: DatasetNeed;
   buttonText: (group: RunGroup) => string;
+  /** The page's image-count field for the chosen dataset (it says how many images the dataset holds), before the other fields. */
+  countField?: (datasetId: string | null) => ReactNode;
   /** The page's own fields (controlled by the page). */
   fields?: ReactNode;
-  /** Why the page's fields cannot be submitted, or null. */
-  fieldsError?: string | null;
+  /** Why the page's fields cannot be submitted, or null; a function gets the chosen dataset. */
+  fieldsError?: string | null | ((datasetId: string | null) => string | null);
   /** The jobs to submit for the chosen runs and dataset. */
   requests(group: RunGroup, datasetId: string): ChannelInput<'jobs.submit'>[];
   /** Their command-line equivalent. */
@@ -114,6 +116,7 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
   }
 
   const noDataset = group !== null && choices.every((c) => c.disabledReason !== null);
+  const fieldsError = typeof props.fieldsError === 'function' ? props.fieldsError(dataset?.id ?? null) : (props.fieldsError ?? null);
 
   return (
     <Card component="section" aria-labelledby={`${testId}-title`} data-testid={testId}>
@@ -221,20 +224,21 @@ export function AnalysisRunCard(props: AnalysisRunCardProps) {
                 Results computed from these runs are shown only while outdated runs are included.
               </Alert>
             ) : null}
+            {props.countField ? <Box>{props.countField(dataset?.id ?? null)}</Box> : null}
             {props.fields ? <Box>{props.fields}</Box> : null}
             <Box sx={{ display: 'flex', gap: 2, alignItems: 'center', flexWrap: 'wrap' }}>
               <Button
                 variant="contained"
                 startIcon={<PlayIcon />}
                 onClick={() => void start()}
-                disabled={busy || active.length > 0 || !group || !dataset || Boolean(props.fieldsError)}
+                disabled={busy || active.length > 0 || !group || !dataset || Boolean(fieldsError)}
                 data-testid={`${testId}-start`}
               >
                 {group ? props.buttonText(group) : 'Run'}
               </Button>
-              {props.fieldsError ? (
+              {fieldsError ? (
                 <Typography variant="body2" sx={{ color: 'error.main' }} role="alert">
-                  {props.fieldsError}
+                  {fieldsError}
                 </Typography>
               ) : null}
             </Box>

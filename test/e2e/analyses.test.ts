@@ -88,6 +88,9 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     expect(await text('spectra-empty-command')).toContain(`--run ${CL} --dataset demo-eval`);
     expect(await text('spectra-empty')).toMatch(/Click Run spectra below/);
     expect(await text('spectra-run-dataset')).toMatch(/^demo-eval/);
+    // No spectra yet and no plan: the usual 256 images, clamped to what demo-eval's test split holds.
+    expect(await page.getByTestId('spectra-images').inputValue()).toBe('32');
+    expect(await text('spectra-images-available')).toBe('32 images in test.');
     await noSidewaysOverflow();
     await shot('01-spectra-empty');
 
@@ -126,9 +129,12 @@ describe.runIf(enabled)('Spectra, Robustness, Explanations and Report in a brows
     expect(await text('robustness-summary')).toMatch(/^12 images of demo-eval \(test split/);
     // 1 clean + 3 corruptions × 2 severities
     await page.locator('[data-testid="robustness-gallery"][data-images="7"]').waitFor({ timeout: 15_000 });
+    // The images the study used last time: the 12 of its robustness result (not the usual 200, and at most what the test split holds).
     expect(await text('robustness-run-command')).toMatch(
-      new RegExp(`robustness --study .* --runs ${FS},${CL} --dataset demo-eval --images 200`),
+      new RegExp(`robustness --study .* --runs ${FS},${CL} --dataset demo-eval --images 12`),
     );
+    expect(await page.getByTestId('robustness-images').inputValue()).toBe('12');
+    expect(await text('robustness-images-available')).toBe('32 graded images in test.');
     await noSidewaysOverflow();
     await scrollTo('fig4');
     await shot('05-robustness-fig4');

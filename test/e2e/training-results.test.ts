@@ -68,6 +68,7 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
     await page.getByTestId('grid-next').click();
     expect(await text('grid-wizard')).toMatch(/Choose the dataset to train on/);
     await page.getByTestId('grid-dataset-demo').check();
+    await page.getByTestId('wizard-preset-paper').click(); // a new study opens with Quick try: the paper's set-up is a preset
     await shot('02-wizard-dataset');
     await page.getByTestId('grid-next').click();
     await page.getByTestId(`wizard-testset-demo`).waitFor(); // test sets: the demo test split is preselected

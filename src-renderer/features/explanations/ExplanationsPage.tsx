@@ -16,6 +16,8 @@ import { OutdatedControls, OutdatedResultsList } from '../../shared/OutdatedResu
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
+import { useAnalysisCount } from '../../shared/useAnalysisCount';
+import { explanationUse } from '../../shared/analysis-images.viewmodel';
 import { useDatasets } from '../datasets/DatasetsStore';
 import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
@@ -43,7 +45,9 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
   const input = studyPath ? { studyPath } : null;
   const results = useStudyQuery('explanations.list', input, finishedJobsSignature(jobs, studyPath, 'explain.run'));
   const runs = useStudyQuery('runs.list', input, finishedJobsSignature(jobs, studyPath, 'train.run'));
-  const [imagesText, setImagesText] = useState('');
+  // The images: what the study used last time (its latest explanations, else its plan; empty = every image), clamped to the dataset.
+  const lastUses = useMemo(() => (results.data ?? []).map(explanationUse), [results.data]);
+  const count = useAnalysisCount('explain', studyPath, lastUses);
   const [groupKey, setGroupKey] = useState('');
   const [pooling, setPooling] = useState<Pooling>('sum,pos');
   // Results of outdated runs (trained with settings the grid no longer has) are left out unless asked for.
@@ -74,8 +78,14 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
     );
   }
 
-  const images = imagesText.trim() === '' ? null : parseCount(imagesText, 1, 100_000);
-  const imagesValue = images && 'value' in images ? images.value : null;
+  const images = (datasetId: string | null) => {
+    const text = count.text(datasetId);
+    return text.trim() === '' ? null : parseCount(text, 1, 100_000);
+  };
+  const imagesValue = (datasetId: string | null) => {
+    const parsed = images(datasetId);
+    return parsed && 'value' in parsed ? parsed.value : null;
+  };
   const first = defaultRunChoice(runs.data, datasets, 'masks');
   const empty = results.data !== null && results.data.length === 0;
   const refresh = () => {
@@ -104,7 +114,7 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
                       studyPath,
                       first.group.runs.map((r) => r.runId),
                       first.datasetId,
-                      imagesValue,
+                      imagesValue(first.datasetId),
                     ),
                   ]
                 : [`${cliCommand(['explain', '--study', studyPath])} --runs <run-id,run-id> --dataset <dataset with lesion masks>`]
@@ -146,23 +156,36 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
           includeOutdated={includeOutdated}
           datasetNeed="masks"
           buttonText={(g) => `Run explanations (${g.runs.length} job${g.runs.length === 1 ? '' : 's'})`}
-          fieldsError={images && 'error' in images ? `Images: ${images.error}, or empty for all` : null}
-          fields={
+          fieldsError={(datasetId) => {
+            const parsed = images(datasetId);
+            return parsed && 'error' in parsed ? `Images: ${parsed.error}, or empty for all` : null;
+          }}
+          countField={(datasetId) => (
             <TextField
               label="Images (empty = all)"
-              value={imagesText}
-              onChange={(e) => setImagesText(e.target.value)}
+              value={count.text(datasetId)}
+              onChange={(e) => count.type(datasetId, e.target.value)}
+              onBlur={() => count.clamp(datasetId)}
               size="small"
-              error={Boolean(images && 'error' in images)}
-              helperText="The first N images of the dataset in manifest order; empty explains every preprocessed image"
+              error={Boolean(images(datasetId) && 'error' in images(datasetId)!)}
+              helperText={
+                <>
+                  {count.available(datasetId) ? (
+                    <>
+                      <strong data-testid="explain-images-available">{count.available(datasetId)!.text}.</strong>{' '}
+                    </>
+                  ) : null}
+                  The first N images of the dataset in manifest order; empty explains every preprocessed image
+                </>
+              }
               slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': 'explain-images' } }}
               sx={{ width: { xs: '100%', sm: 420 } }}
             />
-          }
+          )}
           requests={(g, datasetId) =>
             g.runs.map((r) => ({
               kind: 'explain.run' as const,
-              params: { runId: r.runId, datasetId, ...(imagesValue === null ? {} : { images: imagesValue }) },
+              params: { runId: r.runId, datasetId, ...(imagesValue(datasetId) === null ? {} : { images: imagesValue(datasetId)! }) },
               studyPath,
             }))
           }
@@ -171,7 +194,7 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
               studyPath,
               g.runs.map((r) => r.runId),
               datasetId,
-              imagesValue,
+              imagesValue(datasetId),
             ),
           ]}
         />

@@ -25,6 +25,8 @@ import { checkboxFocusRing } from '../../shared/focusRing';
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
+import { useAnalysisCount } from '../../shared/useAnalysisCount';
+import { robustnessUse } from '../../shared/analysis-images.viewmodel';
 import { useDatasets } from '../datasets/DatasetsStore';
 import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
@@ -57,7 +59,9 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
   const input = studyPath ? { studyPath } : null;
   const results = useStudyQuery('robustness.list', input, finishedJobsSignature(jobs, studyPath, 'robustness.run'));
   const runs = useStudyQuery('runs.list', input, finishedJobsSignature(jobs, studyPath, 'train.run'));
-  const [imagesText, setImagesText] = useState(String(DEFAULT_ROBUSTNESS_IMAGES));
+  // The images: what the study used last time (its latest robustness result, else its plan), clamped to the chosen dataset.
+  const lastUses = useMemo(() => (results.data ?? []).map(robustnessUse), [results.data]);
+  const count = useAnalysisCount('robustness', studyPath, lastUses);
   const [corruptions, setCorruptions] = useState<CorruptionName[]>([...CORRUPTION_NAMES]);
   const [severities, setSeverities] = useState<number[]>([...ALL_SEVERITIES]);
   const [name, setName] = useState('');
@@ -86,16 +90,21 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
     );
   }
 
-  const images = parseCount(imagesText, 2, 100_000);
-  const form: RobustnessForm = { images: 'value' in images ? images.value : DEFAULT_ROBUSTNESS_IMAGES, corruptions, severities };
-  const fieldsError =
-    'error' in images
-      ? `Images: ${images.error}`
+  const images = (datasetId: string | null) => parseCount(count.text(datasetId), 2, 100_000);
+  const form = (datasetId: string | null): RobustnessForm => {
+    const parsed = images(datasetId);
+    return { images: 'value' in parsed ? parsed.value : DEFAULT_ROBUSTNESS_IMAGES, corruptions, severities };
+  };
+  const fieldsError = (datasetId: string | null) => {
+    const parsed = images(datasetId);
+    return 'error' in parsed
+      ? `Images: ${parsed.error}`
       : corruptions.length === 0
         ? 'Choose at least one corruption'
         : severities.length === 0
           ? 'Choose at least one severity'
           : null;
+  };
   const first = defaultRunChoice(runs.data, datasets, 'graded');
   const empty = results.data !== null && results.data.length === 0;
   const refresh = () => {
@@ -107,7 +116,7 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
     params: {
       runIds,
       datasetId,
-      images: form.images,
+      images: form(datasetId).images,
       severities: [...severities].sort((a, b) => a - b),
       ...(corruptions.length < CORRUPTION_NAMES.length ? { corruptions: CORRUPTION_NAMES.filter((c) => corruptions.includes(c)) } : {}),
     },
@@ -135,7 +144,7 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
                       studyPath,
                       first.group.runs.map((r) => r.runId),
                       first.datasetId,
-                      form,
+                      form(first.datasetId),
                     ),
                   ]
                 : [`${cliCommand(['robustness', '--study', studyPath])} --runs <run-id,run-id> --dataset <dataset-id>`]
@@ -178,18 +187,30 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
           datasetNeed="graded"
           buttonText={(g) => `Run robustness (${g.runs.length} model${g.runs.length === 1 ? '' : 's'})`}
           fieldsError={fieldsError}
+          countField={(datasetId) => (
+            <TextField
+              label="Images"
+              value={count.text(datasetId)}
+              onChange={(e) => count.type(datasetId, e.target.value)}
+              onBlur={() => count.clamp(datasetId)}
+              size="small"
+              error={'error' in images(datasetId)}
+              helperText={
+                <>
+                  {count.available(datasetId) ? (
+                    <>
+                      <strong data-testid="robustness-images-available">{count.available(datasetId)!.text}.</strong>{' '}
+                    </>
+                  ) : null}
+                  At most this many graded images (the first in manifest order)
+                </>
+              }
+              slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': 'robustness-images' } }}
+              sx={{ width: { xs: '100%', sm: 420 } }}
+            />
+          )}
           fields={
             <Box sx={{ display: 'flex', flexWrap: 'wrap', gap: 2, alignItems: 'flex-start' }}>
-              <TextField
-                label="Images"
-                value={imagesText}
-                onChange={(e) => setImagesText(e.target.value)}
-                size="small"
-                error={'error' in images}
-                helperText="At most this many graded images (the first in manifest order)"
-                slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': 'robustness-images' } }}
-                sx={{ flex: '1 1 200px', minWidth: 0, maxWidth: 300 }}
-              />
               <TextField
                 select
                 label="Corruptions"
@@ -263,7 +284,7 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
               studyPath,
               g.runs.map((r) => r.runId),
               datasetId,
-              form,
+              form(datasetId),
             ),
           ]}
         />

@@ -16,6 +16,8 @@ import { OutdatedControls, OutdatedResultsList } from '../../shared/OutdatedResu
 import { PageHeader } from '../../shared/PageHeader';
 import { StudyRequiredCard } from '../../shared/StudyRequiredCard';
 import { useStudyQuery } from '../../shared/useStudyQuery';
+import { useAnalysisCount } from '../../shared/useAnalysisCount';
+import { spectraUse } from '../../shared/analysis-images.viewmodel';
 import { useDatasets } from '../datasets/DatasetsStore';
 import { useJobs } from '../jobs/JobsStore';
 import { useStudy } from '../study/StudyStore';
@@ -46,7 +48,9 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
   const input = studyPath ? { studyPath } : null;
   const spectra = useStudyQuery('spectra.list', input, finishedJobsSignature(jobs, studyPath, 'spectra.run'));
   const runs = useStudyQuery('runs.list', input, finishedJobsSignature(jobs, studyPath, 'train.run'));
-  const [imagesText, setImagesText] = useState(String(DEFAULT_SPECTRA_IMAGES));
+  // The images: what the study used last time (its latest spectra, else its plan), clamped to the chosen dataset.
+  const lastUses = useMemo(() => (spectra.data ?? []).map(spectraUse), [spectra.data]);
+  const count = useAnalysisCount('spectra', studyPath, lastUses);
   const [groupKey, setGroupKey] = useState('');
   // Results of outdated runs (trained with settings the grid no longer has) are left out unless asked for.
   const [includeOutdated, setIncludeOutdated] = useState(false);
@@ -72,8 +76,11 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
     );
   }
 
-  const images = parseCount(imagesText, 3, 4096);
-  const imagesValue = 'value' in images ? images.value : DEFAULT_SPECTRA_IMAGES;
+  const images = (datasetId: string | null) => parseCount(count.text(datasetId), 3, 4096);
+  const imagesValue = (datasetId: string | null) => {
+    const parsed = images(datasetId);
+    return 'value' in parsed ? parsed.value : DEFAULT_SPECTRA_IMAGES;
+  };
   const first = defaultRunChoice(runs.data, datasets, 'images');
   const empty = spectra.data !== null && spectra.data.length === 0;
   const refresh = () => {
@@ -101,7 +108,7 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
                     studyPath,
                     first.group.runs.map((r) => r.runId),
                     first.datasetId,
-                    imagesValue,
+                    imagesValue(first.datasetId),
                   )
                 : [spectraPlaceholderCommand(studyPath)]
             }
@@ -136,28 +143,46 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
           includeOutdated={includeOutdated}
           datasetNeed="images"
           buttonText={(g) => `Run spectra (${g.runs.length} job${g.runs.length === 1 ? '' : 's'})`}
-          fieldsError={'error' in images ? `Images: ${images.error}` : null}
-          fields={
+          fieldsError={(datasetId) => {
+            const parsed = images(datasetId);
+            return 'error' in parsed ? `Images: ${parsed.error}` : null;
+          }}
+          countField={(datasetId) => (
             <TextField
               label="Images (N)"
-              value={imagesText}
-              onChange={(e) => setImagesText(e.target.value)}
+              value={count.text(datasetId)}
+              onChange={(e) => count.type(datasetId, e.target.value)}
+              onBlur={() => count.clamp(datasetId)}
               size="small"
-              error={'error' in images}
-              helperText="Activations of N images per layer (test split when the dataset has one); fewer when the split has fewer. At most N − 1 eigenvalues per layer."
+              error={'error' in images(datasetId)}
+              helperText={
+                <>
+                  {count.available(datasetId) ? (
+                    <>
+                      <strong data-testid="spectra-images-available">{count.available(datasetId)!.text}.</strong>{' '}
+                    </>
+                  ) : null}
+                  Activations of N images per layer (test split when the dataset has one); fewer when the split has fewer. At most N − 1
+                  eigenvalues per layer.
+                </>
+              }
               slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': 'spectra-images' } }}
               sx={{ width: { xs: '100%', sm: 420 } }}
             />
-          }
+          )}
           requests={(g, datasetId) =>
-            g.runs.map((r) => ({ kind: 'spectra.run' as const, params: { runId: r.runId, datasetId, images: imagesValue }, studyPath }))
+            g.runs.map((r) => ({
+              kind: 'spectra.run' as const,
+              params: { runId: r.runId, datasetId, images: imagesValue(datasetId) },
+              studyPath,
+            }))
           }
           commands={(g, datasetId) =>
             spectraCommands(
               studyPath,
               g.runs.map((r) => r.runId),
               datasetId,
-              imagesValue,
+              imagesValue(datasetId),
             )
           }
         />

@@ -24,6 +24,7 @@ import {
   batchWarning,
   benchJobFor,
   benchResult,
+  defaultSpeedEstimate,
   estimateText,
   studyEstimate,
   type AnalysesForm,
@@ -52,6 +53,7 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
   const bench = benchResult(job);
   const { estimate, error: estimateError } = studyEstimate(grid, analyses, datasets, bench);
   const warning = batchWarning(config.batchSize, bench, grid.strategies ?? []);
+  const usual = bench ? null : defaultSpeedEstimate(grid, analyses, datasets, config);
   const measure = () => launch({ kind: 'engine.benchmark', params: { ...config, steps: 2 } });
 
   return (
@@ -115,6 +117,11 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
             {bench ? 'Measure again' : 'Measure speed'}
           </Button>
         )}
+        {usual && !active ? (
+          <Typography variant="body2" sx={{ mt: 1.5 }} data-testid="wizard-estimate-usual">
+            Before a measurement: {estimateText(usual.totalSeconds)} for the whole study at the usual speed of 2 CPU cores.
+          </Typography>
+        ) : null}
         {job?.status === 'failed' ? (
           <Alert severity="error" sx={{ mt: 1.5 }}>
             The measurement failed: {job.error?.message ?? 'unknown error'}

@@ -19,6 +19,7 @@ import {
   analysesSummary,
   benchJobFor,
   benchResult,
+  defaultSpeedEstimate,
   estimateText,
   studyEstimate,
   type AnalysesForm,
@@ -43,6 +44,11 @@ export function ReviewStep({ form, analyses, datasets, config }: Props) {
     () => (analyses ? studyEstimate(buildGridSpec(form), analyses, datasets, benchResult(benchJobFor(jobs, config))).estimate : null),
     [analyses, form, datasets, jobs, config],
   );
+  // Before a measurement: the estimate at the usual speed, said as such.
+  const usual = useMemo(
+    () => (analyses && !estimate ? defaultSpeedEstimate(buildGridSpec(form), analyses, datasets, config) : null),
+    [analyses, estimate, form, datasets, config],
+  );
 
   return (
     <Box data-testid="grid-review">
@@ -52,7 +58,9 @@ export function ReviewStep({ form, analyses, datasets, config }: Props) {
           ...(analyses ? analysesSummary(analyses) : []),
           {
             label: 'Estimated duration',
-            value: estimate ? `${estimateText(estimate.totalSeconds)} for the whole study` : 'not measured (Compute step)',
+            value: estimate
+              ? `${estimateText(estimate.totalSeconds)} for the whole study`
+              : `not measured (Compute step)${usual ? `; ${estimateText(usual.totalSeconds)} at the usual speed of 2 CPU cores` : ''}`,
           },
         ]}
         labelWidth={160}

@@ -13,12 +13,16 @@ import type { GridSpec, GridView } from '../../../../src-shared/grid';
 import { StudyPlan } from '../../../../src-shared/study-plan';
 import { useUnsavedChangesGuard } from '../../../app/useUnsavedChangesGuard';
 import { useClient } from '../../../app/ClientContext';
+import { explanationUse, latestUse, robustnessUse, spectraUse } from '../../../shared/analysis-images.viewmodel';
 import { errorMessage } from '../../../shared/errors.viewmodel';
+import { useStudyQuery } from '../../../shared/useStudyQuery';
 import { PlayIcon } from '../../../shared/icons';
 import { useDatasets } from '../../datasets/DatasetsStore';
 import { useJobs } from '../../jobs/JobsStore';
 import { useModels } from '../../models/ModelsStore';
 import { ComputeStep } from './ComputeStep';
+import { PresetBar, type PresetNote } from './PresetBar';
+import { applyPreset, presetChanges, presetView, type PresetId } from './presets.viewmodel';
 import { DatasetStep } from './DatasetStep';
 import { FractionsStep, type ListField } from './FractionsStep';
 import { HyperparametersStep } from './HyperparametersStep';
@@ -38,9 +42,10 @@ import {
   type GridStep,
 } from './grid-steps.viewmodel';
 import {
-  analysesFromPlan,
   buildStudyPlan,
   checkAnalyses,
+  clampAnalyses,
+  startAnalyses,
   type AnalysesErrors,
   type AnalysesForm,
   type BenchConfig,
@@ -82,7 +87,7 @@ function useStepFocus(step: GridStep) {
 export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, onCancel, onSaved, onStudyLaunched, onReloaded }: Props) {
   const client = useClient();
   const { datasets } = useDatasets();
-  const { submit } = useJobs();
+  const { submit, jobs } = useJobs();
   const [analyses, setAnalyses] = useState<AnalysesForm | null>(null);
   const [analysesErrors, setAnalysesErrors] = useState<AnalysesErrors>({});
   const { slots, update } = useModels();
@@ -103,6 +108,10 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
   const [openedRevision] = useState(initialRevision);
   const base = reloaded ? editBase(reloaded.grid, reloaded.plan) : editBase({ revision: openedRevision }, initialPlan);
   const [conflict, setConflict] = useState<SaveConflict | null>(null);
+  // The preset the answers follow: a new study starts with Quick try (fitted once a dataset is chosen), a stored one with its own
+  // settings; and what the last preset choice changed, with the answers before it (Undo).
+  const [followed, setFollowed] = useState<PresetId | null>(initial ? null : 'quick');
+  const [presetNote, setPresetNote] = useState<(PresetNote & { before: { form: GridForm; analyses: AnalysesForm | null } }) | null>(null);
 
   // The weight files are the Models page's pickers; a stored grid's files are put into them first.
   const [fsPath, clPath] = [slots.fs.path, slots.cl.path];
@@ -118,9 +127,31 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
   const step = steps[Math.min(stepIndex, steps.length - 1)]!;
   useStepFocus(step);
   const choices = useMemo(() => trainingDatasetChoices(datasets), [datasets]);
+  // Without a stored plan, the analyses start from the image counts of the study's latest results (e.g. run from the Spectra page).
+  const resultsInput = initialPlan === null ? { studyPath } : null;
+  const spectraResults = useStudyQuery('spectra.list', resultsInput);
+  const robustnessResults = useStudyQuery('robustness.list', resultsInput);
+  const explanationResults = useStudyQuery('explanations.list', resultsInput);
+  const lastUses = useMemo(
+    () => ({
+      spectra: latestUse((spectraResults.data ?? []).map(spectraUse)),
+      robustness: latestUse((robustnessResults.data ?? []).map(robustnessUse)),
+      explain: latestUse((explanationResults.data ?? []).map(explanationUse)),
+    }),
+    [spectraResults.data, robustnessResults.data, explanationResults.data],
+  );
   // The test sets and analyses start from the study's last plan, else from defaults for the chosen training dataset: set in the
   // first render of the step with the datasets loaded.
-  if (step === 'tests' && analyses === null && datasets) setAnalyses(analysesFromPlan(initialPlan, datasets, form.datasetId));
+  if (step === 'tests' && analyses === null && datasets) setAnalyses(startAnalyses(initialPlan, datasets, form.datasetId, lastUses));
+  // The presets need the analyses before the test-sets step (their image counts): the ones it will start from.
+  const presetAnalyses = useMemo(
+    () => analyses ?? (datasets && form.datasetId ? startAnalyses(initialPlan, datasets, form.datasetId, lastUses) : null),
+    [analyses, datasets, form.datasetId, initialPlan, lastUses],
+  );
+  const presets = useMemo(
+    () => presetView(form, presetAnalyses, datasets, jobs, followed),
+    [form, presetAnalyses, datasets, jobs, followed],
+  );
   const benchConfig: BenchConfig = useMemo(
     () => ({ arch: form.arch.trim(), inputSize: Number(form.inputSize), batchSize: Number(form.batchSize) }),
     [form.arch, form.inputSize, form.batchSize],
@@ -129,6 +160,34 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
   function edit<K extends keyof GridForm>(field: K, value: GridForm[K]) {
     setForm((f) => ({ ...f, [field]: value }));
     setErrors(({ [field]: _dropped, ...rest }) => rest);
+    setGeneral(null);
+  }
+
+  /** Applies a preset to the answers (and the analyses' image counts), noting what it changed. */
+  function choosePreset(id: PresetId) {
+    setFollowed(id);
+    const values = id === 'quick' ? presets.quick?.values : presets.paper;
+    if (!values || !presetAnalyses) return; // Quick try waits for the dataset
+    const applied = applyPreset(form, presetAnalyses, values);
+    setPresetNote({ id, changes: presetChanges(form, presetAnalyses, values), before: { form, analyses } });
+    setForm(applied.form);
+    setAnalyses(applied.analyses);
+    setErrors({});
+    setGeneral(null);
+  }
+
+  /** A new training dataset or new strategies: answers that follow a preset are fitted again (Quick try fits the dataset and the work). */
+  function editFitted(next: GridForm) {
+    const fitted = followed !== null && presets.shown === followed && datasets && next.datasetId;
+    const a = fitted ? (analyses ?? startAnalyses(initialPlan, datasets, next.datasetId, lastUses)) : null;
+    const view = a ? presetView(next, a, datasets, jobs, followed) : null;
+    const values = view ? (followed === 'quick' ? view.quick?.values : view.paper) : null;
+    if (a && values) {
+      const applied = applyPreset(next, a, values);
+      setForm(applied.form);
+      setAnalyses(applied.analyses);
+    } else setForm(next);
+    setErrors({});
     setGeneral(null);
   }
 
@@ -191,7 +250,7 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
         // The plan carries the revision it was edited from: the job refuses it if the stored plan moved on since.
         await submit({
           kind: 'study.run',
-          params: StudyPlan.parse({ ...buildStudyPlan(spec, analyses!), revision: base.plan }),
+          params: StudyPlan.parse({ ...buildStudyPlan(spec, clampAnalyses(analyses!, datasets)), revision: base.plan }),
           studyPath,
         });
         onStudyLaunched(view);
@@ -229,7 +288,9 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
       setForm(next);
       if (view.spec?.imagenetWeights) update('fs', { path: view.spec.imagenetWeights });
       if (view.spec?.mocoWeights) update('cl', { path: view.spec.mocoWeights });
-      setAnalyses(datasets ? analysesFromPlan(plan, datasets, next.datasetId) : null);
+      setAnalyses(datasets ? startAnalyses(plan, datasets, next.datasetId, lastUses) : null);
+      setFollowed(null);
+      setPresetNote(null);
       setReloaded({ grid: view, plan });
       setErrors({});
       setAnalysesErrors({});
@@ -254,6 +315,20 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
           grid.json, and each run keeps its own folder, so finished runs stay finished and unfinished ones resume. Running the whole study
           then evaluates every run on the test sets, runs the analyses and builds the report.
         </Typography>
+        <PresetBar
+          view={presets}
+          strategies={form.strategies}
+          hasDataset={form.datasetId !== ''}
+          note={presetNote}
+          onChoose={choosePreset}
+          onUndo={() => {
+            if (!presetNote) return;
+            setForm(presetNote.before.form);
+            setAnalyses(presetNote.before.analyses);
+            setPresetNote(null);
+          }}
+          onDismiss={() => setPresetNote(null)}
+        />
         <Stepper activeStep={stepIndex} alternativeLabel sx={{ mb: 3 }} aria-label="Grid steps">
           {steps.map((s) => (
             <Step key={s}>
@@ -269,7 +344,7 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
               loaded={datasets !== null}
               datasetId={form.datasetId}
               error={errors.datasetId}
-              onChange={(id) => edit('datasetId', id)}
+              onChange={(id) => editFitted({ ...form, datasetId: id })}
             />
           ) : null}
 
@@ -299,7 +374,7 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
             <StrategiesStep
               strategies={form.strategies}
               error={errors.strategies}
-              onChange={(strategies) => edit('strategies', strategies)}
+              onChange={(strategies) => editFitted({ ...form, strategies })}
             />
           ) : null}
 

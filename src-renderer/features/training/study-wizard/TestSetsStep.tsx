@@ -10,6 +10,7 @@ import Switch from '@mui/material/Switch';
 import TextField from '@mui/material/TextField';
 import Typography from '@mui/material/Typography';
 import type { DatasetSummary, ReadableDatasetSummary } from '../../../../src-shared/contract';
+import { clampImagesText, imagesAvailable, imagesForDataset, type ImagesAnalysis } from '../../../shared/analysis-images.viewmodel';
 import { ChoiceLabel } from '../../../shared/ChoiceLabel';
 import { gradedDatasets, maskedDatasets, testSetChoices, type AnalysesErrors, type AnalysesForm } from './study-wizard.viewmodel';
 
@@ -28,11 +29,22 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
   const masked = maskedDatasets(datasets);
   const chosen = (id: string) => form.testSets.some((t) => t.datasetId === id);
   // What each analysis row takes from the form: its answer, its error, and how a change updates the form.
+  // A new dataset re-fits the count to what it holds; a typed count is clamped to it when the field is left.
   const row = <K extends AnalysisKey>(id: K) => ({
     id,
-    value: form[id],
+    value: { ...form[id], images: form[id].images ?? '' },
     error: errors[id],
-    onChange: (value: AnalysesForm[K]) => onChange({ ...form, [id]: value }),
+    available: imagesAvailable(datasets, form[id].datasetId, id)?.text ?? null,
+    onChange: (value: AnalysesForm[K]) => {
+      const before = imagesAvailable(datasets, form[id].datasetId, id)?.images ?? null;
+      const after = imagesAvailable(datasets, value.datasetId, id)?.images ?? null;
+      const images = value.datasetId === form[id].datasetId ? value.images : imagesForDataset(value.images ?? '', id, before, after, null);
+      onChange({ ...form, [id]: { ...value, images } });
+    },
+    onBlur: () => {
+      const images = clampImagesText(form[id].images ?? '', imagesAvailable(datasets, form[id].datasetId, id)?.images ?? null);
+      if (images !== (form[id].images ?? '')) onChange({ ...form, [id]: { ...form[id], images } });
+    },
   });
 
   return (
@@ -111,6 +123,8 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
             title="Explanations (Fig 5, Table 3)"
             text="LRP heatmaps of every image of the dataset, scored against its pixel-level lesion masks."
             datasets={masked}
+            imagesHelp="The first N images; empty: every image"
+            imagesLabel="Images (empty = all)"
             emptyText="No dataset with lesion masks (e.g. IDRiD segmentation) in the study."
           />
           <FormControlLabel
@@ -129,8 +143,8 @@ export function TestSetsStep({ form, errors, datasets, trainingId, onChange }: P
   );
 }
 
-/** The analyses with a row of their own: each has a switch and a dataset (and for spectra and robustness, an image count). */
-type AnalysisKey = 'spectra' | 'robustness' | 'explain';
+/** The analyses with a row of their own: each has a switch, a dataset and an image count. */
+type AnalysisKey = ImagesAnalysis;
 
 interface RowValue {
   enabled: boolean;
@@ -146,10 +160,14 @@ function AnalysisRow<T extends RowValue>(props: {
   datasets: readonly ReadableDatasetSummary[];
   error?: string;
   imagesHelp?: string;
+  imagesLabel?: string;
+  /** What the chosen dataset holds for the analysis (`40 images in test`), or null. */
+  available: string | null;
   emptyText?: string;
   onChange(value: T): void;
+  onBlur(): void;
 }) {
-  const { id, title, text, value, datasets, error, imagesHelp, emptyText, onChange } = props;
+  const { id, title, text, value, datasets, error, imagesHelp, emptyText, onChange, available } = props;
   const none = datasets.length === 0;
   return (
     <Grid container spacing={2} sx={{ alignItems: 'flex-start' }}>
@@ -201,12 +219,26 @@ function AnalysisRow<T extends RowValue>(props: {
           <TextField
             size="small"
             fullWidth
-            label="Images"
+            label={props.imagesLabel ?? 'Images'}
             value={value.images}
             disabled={!value.enabled || none}
             onChange={(e) => onChange({ ...value, images: e.target.value })}
+            onBlur={props.onBlur}
             error={Boolean(error) && value.enabled}
-            helperText={value.enabled && error ? error : imagesHelp}
+            helperText={
+              value.enabled && error ? (
+                error
+              ) : (
+                <>
+                  {available ? (
+                    <Box component="span" sx={{ display: 'block', fontWeight: 600 }} data-testid={`wizard-${id}-available`}>
+                      {available}
+                    </Box>
+                  ) : null}
+                  {imagesHelp}
+                </>
+              )
+            }
             slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': `wizard-${id}-images` } }}
           />
         </Grid>

@@ -11,11 +11,27 @@
  */
 import type { DatasetSummary, ReadableDatasetSummary } from '../../../../src-shared/contract';
 import type { QuickBenchResult } from '../../../../src-shared/engine';
-import { datasetSize, defaultSplit, estimateStudy, imagesInSplit, type StudyEstimate } from '../../../../src-shared/estimate';
+import {
+  datasetSize,
+  defaultBench,
+  defaultSplit,
+  estimateStudy,
+  imagesInSplit,
+  type StudyEstimate,
+  type StudyEstimateInput,
+} from '../../../../src-shared/estimate';
 import { GridSpec, type GridSpecInput } from '../../../../src-shared/grid';
 import type { JobState } from '../../../../src-shared/jobs';
 import { CORRUPTION_NAMES } from '../../../../src-shared/robustness';
 import type { StudyPlan, StudyPlanInput } from '../../../../src-shared/study-plan';
+import {
+  MIN_IMAGES,
+  clampImagesText,
+  imagesAvailable,
+  imagesText,
+  type ImagesAnalysis,
+  type PreviousUse,
+} from '../../../shared/analysis-images.viewmodel';
 import { formatDuration } from '../../../shared/format.viewmodel';
 
 export type EvalSplit = 'test' | 'train' | 'all';
@@ -31,8 +47,8 @@ export interface AnalysesForm {
   testSets: { datasetId: string; split: EvalSplit }[];
   spectra: AnalysisForm;
   robustness: AnalysisForm;
-  /** Explanations use every image with lesion masks of the dataset. */
-  explain: Omit<AnalysisForm, 'images'>;
+  /** Explanations: the first `images` images of the dataset (empty or absent: every image), scored where they have lesion masks. */
+  explain: Omit<AnalysisForm, 'images'> & { images?: string };
   report: boolean;
 }
 
@@ -126,9 +142,42 @@ export function analysesFromPlan(plan: StudyPlan | null, datasets: readonly Data
     robustness: plan.robustness
       ? { enabled: true, datasetId: plan.robustness.datasetId, images: String(plan.robustness.images) }
       : { ...defaults.robustness, enabled: false },
-    explain: plan.explain ? { enabled: true, datasetId: plan.explain.datasetId } : { ...defaults.explain, enabled: false },
+    explain: plan.explain
+      ? {
+          enabled: true,
+          datasetId: plan.explain.datasetId,
+          ...(plan.explain.images === undefined ? {} : { images: String(plan.explain.images) }),
+        }
+      : { ...defaults.explain, enabled: false },
     report: plan.report !== null,
   };
+}
+
+/**
+ * The analyses the wizard starts from: the stored plan's, else the defaults with the image counts the study used last (`lastUses`: the
+ * latest result of each analysis); their counts clamped to what the datasets hold.
+ */
+export function startAnalyses(
+  plan: StudyPlan | null,
+  datasets: readonly DatasetSummary[] | null,
+  trainingId: string,
+  lastUses: Partial<Record<ImagesAnalysis, PreviousUse | null>> = {},
+): AnalysesForm {
+  const form = analysesFromPlan(plan, datasets, trainingId);
+  if (plan) return clampAnalyses(form, datasets);
+  const used = <T extends { images?: string }>(key: ImagesAnalysis, a: T): T => {
+    const use = lastUses[key];
+    return use ? { ...a, images: imagesText(use.images) } : a;
+  };
+  return clampAnalyses(
+    {
+      ...form,
+      spectra: used('spectra', form.spectra),
+      robustness: used('robustness', form.robustness),
+      explain: used('explain', form.explain),
+    },
+    datasets,
+  );
 }
 
 function imagesError(text: string, min: number, max: number): string | null {
@@ -156,10 +205,17 @@ export function checkAnalyses(form: AnalysesForm, datasets: readonly DatasetSumm
     else {
       const e = imagesError(a.images, min, max);
       if (e) errors[key] = e;
+      const available = imagesAvailable(datasets, a.datasetId, key);
+      if (!e && available && available.images < MIN_IMAGES[key])
+        errors[key] = `${a.datasetId} has ${available.text}: ${key === 'spectra' ? 'spectra need' : 'robustness needs'} at least ${min}.`;
     }
   }
   if (form.explain.enabled && !maskedDatasets(datasets).some((d) => d.id === form.explain.datasetId))
     errors.explain = 'Choose a dataset with lesion masks.';
+  else if (form.explain.enabled && (form.explain.images ?? '').trim() !== '') {
+    const e = imagesError(form.explain.images ?? '', 1, 100_000);
+    if (e) errors.explain = `${e}, or empty for every image`;
+  }
   return errors;
 }
 
@@ -179,8 +235,29 @@ export function buildStudyPlan(grid: GridSpecInput, form: AnalysesForm): StudyPl
     robustness: form.robustness.enabled
       ? { datasetId: form.robustness.datasetId, images: Number(form.robustness.images), ...choice }
       : null,
-    explain: form.explain.enabled ? { datasetId: form.explain.datasetId, ...choice } : null,
+    explain: form.explain.enabled ? { datasetId: form.explain.datasetId, ...explainImages(form.explain), ...choice } : null,
     report: form.report ? { out: 'reports/report.pdf', revealImageIds: false } : null,
+  };
+}
+
+/** The explanations' image count for the plan: absent (every image) when the field is empty. */
+function explainImages(explain: AnalysesForm['explain']): { images?: number } {
+  const t = (explain.images ?? '').trim();
+  return t === '' ? {} : { images: Number(t) };
+}
+
+/**
+ * The analyses' image counts clamped to what their datasets hold (a count above it would analyse the same images): what the form shows
+ * once a count is typed or a dataset chosen, and what the plan is built from.
+ */
+export function clampAnalyses(form: AnalysesForm, datasets: readonly DatasetSummary[] | null): AnalysesForm {
+  const cap = (key: 'spectra' | 'robustness' | 'explain', text: string) =>
+    clampImagesText(text, imagesAvailable(datasets, form[key].datasetId, key)?.images ?? null);
+  return {
+    ...form,
+    spectra: { ...form.spectra, images: cap('spectra', form.spectra.images) },
+    robustness: { ...form.robustness, images: cap('robustness', form.robustness.images) },
+    explain: form.explain.images === undefined ? form.explain : { ...form.explain, images: cap('explain', form.explain.images) },
   };
 }
 
@@ -200,7 +277,11 @@ export function analysesSummary(form: AnalysesForm): { label: string; value: str
     },
     {
       label: 'Explanations',
-      value: form.explain.enabled ? `${form.explain.datasetId} (every image, scored against its lesion masks)` : 'not run',
+      value: form.explain.enabled
+        ? (form.explain.images ?? '').trim() === ''
+          ? `${form.explain.datasetId} (every image, scored against its lesion masks)`
+          : `${form.explain.datasetId}, the first ${form.explain.images} images (scored against their lesion masks)`
+        : 'not run',
     },
     { label: 'Report', value: form.report ? 'reports/report.pdf in the study folder (Report page)' : 'not built' },
   ];
@@ -245,7 +326,7 @@ export function studyEstimate(
   grid: GridSpecInput,
   form: AnalysesForm,
   datasets: readonly DatasetSummary[] | null,
-  bench: QuickBenchResult | null,
+  bench: StudyEstimateInput['bench'] | null,
 ): { estimate: StudyEstimate | null; error: string | null } {
   if (!bench) return { estimate: null, error: null };
   try {
@@ -260,13 +341,24 @@ export function studyEstimate(
       robustness: plan.robustness
         ? { datasetId: plan.robustness.datasetId, images: plan.robustness.images ?? 200, severities: [1, 2, 3, 4, 5] }
         : null,
-      explain: plan.explain ? { datasetId: plan.explain.datasetId } : null,
+      explain: plan.explain ? { datasetId: plan.explain.datasetId, images: plan.explain.images } : null,
       bench,
     });
     return { estimate, error: null };
   } catch (err) {
     return { estimate: null, error: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** The estimate with the default speed of the chosen model (src-shared/estimate.ts defaultBench), before it is measured; null when none. */
+export function defaultSpeedEstimate(
+  grid: GridSpecInput,
+  form: AnalysesForm,
+  datasets: readonly DatasetSummary[] | null,
+  config: BenchConfig,
+): StudyEstimate | null {
+  if (!Number.isInteger(config.inputSize)) return null;
+  return studyEstimate(grid, form, datasets, defaultBench(config.arch, config.inputSize)).estimate;
 }
 
 /** A warning when the training batch does not fit in the measured backend's memory (wasm: 4 GB), else null. */
