@@ -348,7 +348,7 @@ describe('datasets to train on', () => {
     const [demo] = trainingDatasetChoices([readable('demo')]);
     expect(inputSizeNote({ inputSize: '48' }, demo)).toBeNull();
     expect(inputSizeNote({ inputSize: '224' }, demo)).toBe(
-      'Dataset demo was preprocessed at 48 px: training resizes its images to 224 px, and evaluating the runs needs a test set imported at 224 px.',
+      'Dataset demo was preprocessed at 48 px: training resizes its images to 224 px, and test sets at another size are prepared at 224 px when the runs are evaluated.',
     );
   });
 });

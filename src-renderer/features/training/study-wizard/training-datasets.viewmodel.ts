@@ -37,5 +37,5 @@ export function trainingDatasetChoices(datasets: readonly DatasetSummary[] | nul
 export function inputSizeNote(form: Pick<GridForm, 'inputSize'>, dataset: TrainingDatasetChoice | undefined): string | null {
   const size = parseNumber(form.inputSize);
   if (!dataset || dataset.inputSize === null || !Number.isInteger(size) || size === dataset.inputSize) return null;
-  return `Dataset ${dataset.id} was preprocessed at ${dataset.inputSize} px: training resizes its images to ${size} px, and evaluating the runs needs a test set imported at ${size} px.`;
+  return `Dataset ${dataset.id} was preprocessed at ${dataset.inputSize} px: training resizes its images to ${size} px, and test sets at another size are prepared at ${size} px when the runs are evaluated.`;
 }
