@@ -129,13 +129,17 @@ export const ItemsPage = z.object({
 });
 export type ItemsPage = z.infer<typeof ItemsPage>;
 
-/** Overlay colour of each lesion mask (the service draws them, the legend shows them). */
+/**
+ * Overlay colour of each lesion mask (the service draws them, the legend shows them). Light colours that stand out on the fundus and
+ * stay apart from each other and from the relevance heatmap's red and blue, also for red-, green- and blue-blind viewers
+ * (test/unit/shared/colour.test.ts measures the ΔE).
+ */
 export const LESION_COLOURS: Record<Lesion, string> = {
-  MA: '#00e5ff',
-  HE: '#2962ff',
-  EX: '#ffea00',
-  SE: '#76ff03',
-  OD: '#ff40ff',
+  MA: '#ffcc00',
+  HE: '#ff66ff',
+  EX: '#66ffff',
+  SE: '#99cc99',
+  OD: '#ffff99',
 };
 
 export const LESION_NAMES: Record<Lesion, string> = {

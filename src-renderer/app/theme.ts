@@ -73,7 +73,8 @@ function buildTheme(mode: PaletteMode): Theme {
       MuiTableCell: { styleOverrides: { head: { fontWeight: 600 } } },
       // A table that scrolls sideways inside its box must keep its visually hidden texts (position:
       // absolute) inside that box too; otherwise they widen the page at high zoom.
-      MuiTableContainer: { styleOverrides: { root: { position: 'relative' } } },
+      // It is also a keyboard stop, so that a table wider than its box (narrow windows, high zoom) can be scrolled with the arrow keys.
+      MuiTableContainer: { defaultProps: { tabIndex: 0 }, styleOverrides: { root: { position: 'relative' } } },
       MuiLinearProgress: { styleOverrides: { root: { height: 8, borderRadius: 4 } } },
     },
   });

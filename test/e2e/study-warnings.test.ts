@@ -58,7 +58,7 @@ describe.runIf(enabled)('a whole study that finished with warnings, in a browser
     const items = await card.getByTestId('job-warning').allTextContents();
     expect(items).toHaveLength(2);
     expect(items[0]).toMatch(
-      /^run ifi-fs-resnet18-w8-demo-f1-s0: IFI-FS needs ImageNet weights: set "imagenetWeights" in the grid\. Fix: Choose ImageNet weights/,
+      /^run ifi-fs-resnet18-w8-demo-f1-s0: IFI-FS needs ImageNet weights: none is chosen in the study wizard's Weights step\. Fix: Choose ImageNet weights/,
     );
     expect(items[0]).toMatch(/or use demo stand-in weights; then run the study again\.$/);
     expect(items[1]).toMatch(/^spectra of IFI-FS: no finished IFI-FS run at fraction 1, seed 0\. Fix: Train the missing run/);

@@ -5,7 +5,8 @@
  * sideways overflow, MUI selects, opening a study).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
@@ -171,4 +172,128 @@ export function pageTools(session: () => AppSession, options: { settleMs?: numbe
       await page().getByRole('button', { name: 'Open study' }).click();
     },
   };
+}
+
+/** The axe-core rule sets every page must pass: WCAG 2.0 and 2.1 at levels A and AA, plus axe's best practices. */
+export const AXE_TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'] as const;
+
+/** One axe-core finding, as listed when a page fails checkAccessibility. */
+export interface AxeFinding {
+  rule: string;
+  impact: string;
+  summary: string;
+  targets: string[];
+}
+
+/**
+ * Runs axe-core (injected from the dev dependency on first use) on the page as it is now and fails
+ * listing every violation with its rule, the elements it found (CSS selectors) and axe's one-line
+ * summary. `context` names the page and state in the failure message.
+ */
+export async function checkAccessibility(page: Page, context: string): Promise<void> {
+  const findings = await axeFindings(page);
+  const lines = findings.map((f) => `${f.rule} (${f.impact}): ${f.summary} — ${f.targets.join(', ')}`);
+  expect(lines, `axe-core violations on ${context}`).toEqual([]);
+}
+
+/** The axe-core violations of the page as it is now (see checkAccessibility). */
+export async function axeFindings(page: Page): Promise<AxeFinding[]> {
+  const loaded = await page.evaluate(() => typeof (globalThis as unknown as { axe?: unknown }).axe !== 'undefined');
+  // Evaluated through the DevTools protocol rather than added as a <script> tag, which the app's content security policy refuses.
+  if (!loaded) await page.evaluate(readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8'));
+  return page.evaluate(
+    async (tags) => {
+      type Node = { target: unknown[]; failureSummary?: string };
+      type Result = { id: string; impact?: string | null; help: string; nodes: Node[] };
+      const axe = (globalThis as unknown as { axe: { run(o: unknown): Promise<{ violations: Result[] }> } }).axe;
+      const { violations } = await axe.run({ runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
+      return violations.map((v) => ({
+        rule: v.id,
+        impact: v.impact ?? 'unknown',
+        summary: v.help,
+        targets: v.nodes.map((n) => n.target.map(String).join(' ')),
+      }));
+    },
+    [...AXE_TAGS],
+  );
+}
+
+/**
+ * Nothing sticks out sideways at the current window size: the document does not scroll sideways, the
+ * page area (`main`) does not either, and every element that reaches past the window's left or right
+ * edge sits inside a scroll container of its own (a table's, a code block's) that itself fits the
+ * window. Fails naming the offending elements.
+ */
+export async function checkNoHorizontalOverflow(page: Page, context = 'the page'): Promise<void> {
+  expect(await horizontalOverflow(page), `sideways overflow on ${context}`).toEqual([]);
+}
+
+/** The sideways overflows checkNoHorizontalOverflow fails on, one line each ([] when none). */
+export async function horizontalOverflow(page: Page): Promise<string[]> {
+  return page.evaluate(() => {
+    type El = {
+      tagName: string;
+      id: string;
+      parentElement: El | null;
+      scrollWidth: number;
+      clientWidth: number;
+      getAttribute(n: string): string | null;
+      getBoundingClientRect(): { left: number; right: number; width: number; height: number };
+    };
+    const g = globalThis as unknown as {
+      innerWidth: number;
+      document: { scrollingElement: El; documentElement: El; body: El; querySelectorAll(s: string): ArrayLike<El> };
+      getComputedStyle(e: El): { overflowX: string; textOverflow: string; visibility: string; position: string };
+    };
+    const name = (el: El): string => {
+      let near = el.parentElement;
+      while (near && !near.getAttribute('data-testid')) near = near.parentElement;
+      const within = near ? ` in [data-testid="${near.getAttribute('data-testid')}"]` : '';
+      return own(el) + within;
+    };
+    const own = (el: El) => {
+      const testId = el.getAttribute('data-testid');
+      const cls = (el.getAttribute('class') ?? '').split(/\s+/).find((c) => c && !c.startsWith('css-'));
+      return `${el.tagName.toLowerCase()}${testId ? `[data-testid="${testId}"]` : ''}${el.id ? `#${el.id}` : ''}${cls ? `.${cls}` : ''}`;
+    };
+    const out: string[] = [];
+    const doc = g.document.scrollingElement;
+    if (doc.scrollWidth > doc.clientWidth + 1) out.push(`the document scrolls sideways: ${doc.scrollWidth} > ${doc.clientWidth} px`);
+    const main = g.document.querySelectorAll('main')[0];
+    if (main && main.scrollWidth > main.clientWidth + 1)
+      out.push(`the page area scrolls or clips sideways: ${main.scrollWidth} > ${main.clientWidth} px`);
+    const width = g.innerWidth;
+    const outside = (r: { left: number; right: number }) => r.right > width + 1 || r.left < -1;
+    const page = new Set<El>([g.document.documentElement, g.document.body, ...(main ? [main] : [])]);
+    /**
+     * The nearest ancestor that scrolls sideways or ends its text with an ellipsis (the page's own areas excepted), or null; any other
+     * box that clips (a card) cuts content off.
+     */
+    const container = (el: El): El | null => {
+      for (let p = el.parentElement; p && !page.has(p); p = p.parentElement) {
+        const style = g.getComputedStyle(p);
+        if (['auto', 'scroll'].includes(style.overflowX) || (style.overflowX === 'hidden' && style.textOverflow === 'ellipsis')) return p;
+      }
+      return null;
+    };
+    const all = Array.from(g.document.querySelectorAll('body *'));
+    for (const el of all) {
+      const r = el.getBoundingClientRect();
+      if (r.width === 0 || r.height === 0 || !outside(r)) continue;
+      const style = g.getComputedStyle(el);
+      if (style.visibility === 'hidden' || (style.position === 'absolute' && r.width <= 1)) continue;
+      const box = container(el);
+      if (box && !outside(box.getBoundingClientRect())) continue;
+      // report the outermost offender only
+      if (
+        el.parentElement &&
+        outside(el.parentElement.getBoundingClientRect()) &&
+        !page.has(el.parentElement) &&
+        container(el) === container(el.parentElement)
+      )
+        continue;
+      out.push(`${name(el)} spans ${Math.round(r.left)}…${Math.round(r.right)} px of a ${width} px window`);
+    }
+    return out;
+  });
 }

@@ -11,7 +11,8 @@ import os from 'node:os';
 import { activate, BACKEND_PACKAGES, type Attempt } from './activate';
 
 /** Reason given for a native package npm did not install. */
-export const NOT_INSTALLED_REASON = 'not installed (npm could not download libtensorflow; see README)';
+export const NOT_INSTALLED_REASON =
+  'not installed (its TensorFlow library could not be downloaded when FundusLab was installed; see the README)';
 
 /** tfjs-node and tfjs-node-gpu both register their backend under this tfjs name. */
 const TFJS_NATIVE_BACKEND = 'tensorflow';
@@ -78,7 +79,7 @@ export function describeLoadError(pkg: string, err: unknown): string {
   const firstLine = (message.split('\n').find((line) => line.trim() !== '') ?? message).trim();
   // npm can keep the package while its install script failed to fetch libtensorflow and build the addon.
   const hint = firstLine.includes('tfjs_binding.node')
-    ? ' (the native addon is missing: libtensorflow was probably not downloaded; see README)'
+    ? ' (the native addon is missing: its TensorFlow library was probably not downloaded when FundusLab was installed; see the README)'
     : '';
   return `failed to load: ${firstLine}${hint}`;
 }
@@ -131,7 +132,7 @@ export async function tryNativeGpu(env: Record<string, string | undefined>): Pro
   if (!nativeUsesGpu()) {
     return {
       ok: false,
-      reason: 'no CUDA device visible (libtensorflow loaded but found no usable GPU; check the CUDA and cuDNN versions)',
+      reason: 'no CUDA device visible (TensorFlow loaded but found no usable GPU; check the CUDA and cuDNN versions)',
     };
   }
   return attempt;

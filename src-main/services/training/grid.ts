@@ -123,15 +123,16 @@ async function describeCell(
     return { ...cell, status: 'partial', reason: null, epochsDone: s.epoch ?? 0, bestValAuc: s.best?.valAuc ?? null };
   }
   if (spec.strategy.startsWith('IFI')) {
-    const field = spec.strategy === 'IFI-FS' ? 'imagenetWeights' : 'mocoWeights';
+    // Said in the words of the study wizard's Weights step, where the file is chosen (a grid file names it imagenetWeights / mocoWeights).
+    const what = spec.strategy === 'IFI-FS' ? 'the ImageNet weights file' : 'the MoCo v2 checkpoint file';
     if (!spec.pretrainedWeights)
       return {
         ...cell,
         status: 'blocked',
-        reason: `${spec.strategy} needs ${spec.strategy === 'IFI-FS' ? 'ImageNet weights' : 'a MoCo v2 ImageNet checkpoint'}: set "${field}" in the grid`,
+        reason: `${spec.strategy} needs ${spec.strategy === 'IFI-FS' ? 'ImageNet weights' : 'a MoCo v2 ImageNet checkpoint'}: none is chosen in the study wizard's Weights step`,
       };
     const file = path.resolve(study, spec.pretrainedWeights);
-    if (!existsSync(file)) return { ...cell, status: 'blocked', reason: `${field} ${file} does not exist` };
+    if (!existsSync(file)) return { ...cell, status: 'blocked', reason: `${what} ${file} does not exist` };
   }
   return { ...cell, status: 'pending', reason: null };
 }

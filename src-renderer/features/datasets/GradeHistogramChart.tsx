@@ -5,7 +5,7 @@ import { Bar, BarChart, CartesianGrid, Cell, LabelList, ResponsiveContainer, Too
 import { visuallyHidden } from '../../shared/visuallyHidden';
 import type { GradeHistogramModel } from './datasets.viewmodel';
 
-/** Images per DR grade; referable grades (3-4) in the warning colour. Renders the model as given. */
+/** Images per DR grade with axis titles; referable grades (3-4) in the warning colour, named by a legend. Renders the model as given. */
 export function GradeHistogramChart({ model, height = 150, testId }: { model: GradeHistogramModel; height?: number; testId?: string }) {
   const theme = useTheme();
   const axis = theme.palette.text.secondary;
@@ -19,10 +19,10 @@ export function GradeHistogramChart({ model, height = 150, testId }: { model: Gr
     );
   }
   return (
-    <Box data-testid={testId} sx={{ width: '100%', height }}>
-      <Box role="img" aria-label={model.description} sx={{ width: '100%', height: '100%' }}>
+    <Box data-testid={testId} sx={{ width: '100%' }}>
+      <Box role="img" aria-label={model.description} sx={{ width: '100%', height }}>
         <ResponsiveContainer width="100%" height="100%">
-          <BarChart data={model.bars} margin={{ top: 18, right: 8, bottom: 0, left: -18 }}>
+          <BarChart data={model.bars} margin={{ top: 18, right: 8, bottom: 6, left: 0 }}>
             <CartesianGrid vertical={false} stroke={theme.palette.divider} />
             <XAxis
               dataKey="tick"
@@ -30,8 +30,17 @@ export function GradeHistogramChart({ model, height = 150, testId }: { model: Gr
               axisLine={{ stroke: theme.palette.divider }}
               tick={{ fill: axis, fontSize: 12 }}
               interval={0}
+              height={38}
+              label={{ value: 'DR grade', position: 'insideBottom', offset: 2, fill: axis, fontSize: 12 }}
             />
-            <YAxis allowDecimals={false} tickLine={false} axisLine={false} tick={{ fill: axis, fontSize: 11 }} width={48} />
+            <YAxis
+              allowDecimals={false}
+              tickLine={false}
+              axisLine={false}
+              tick={{ fill: axis, fontSize: 11 }}
+              width={48}
+              label={{ value: 'images', angle: -90, position: 'insideLeft', fill: axis, fontSize: 12, dy: 22 }}
+            />
             <Tooltip
               cursor={{ fill: theme.palette.action.hover }}
               contentStyle={{
@@ -56,7 +65,33 @@ export function GradeHistogramChart({ model, height = 150, testId }: { model: Gr
           </BarChart>
         </ResponsiveContainer>
       </Box>
+      <HistogramLegend />
       <Box sx={visuallyHidden}>{model.description}</Box>
+    </Box>
+  );
+}
+
+/** The histogram's legend in HTML (it wraps): which bar colour means referable. */
+function HistogramLegend() {
+  const theme = useTheme();
+  const items = [
+    { label: 'non-referable (grades 0–2)', colour: theme.palette.primary.main },
+    { label: 'referable (grades 3–4)', colour: theme.palette.warning.main },
+  ];
+  return (
+    <Box
+      component="ul"
+      aria-label="Bar colours"
+      sx={{ display: 'flex', flexWrap: 'wrap', columnGap: 2, rowGap: 0.25, listStyle: 'none', m: 0, mt: 0.5, p: 0 }}
+    >
+      {items.map((item) => (
+        <Box component="li" key={item.label} sx={{ display: 'flex', alignItems: 'center', gap: 0.75 }}>
+          <Box component="span" aria-hidden sx={{ width: 12, height: 12, borderRadius: 0.5, bgcolor: item.colour, flexShrink: 0 }} />
+          <Typography variant="caption" component="span" sx={{ color: 'text.secondary' }}>
+            {item.label}
+          </Typography>
+        </Box>
+      ))}
     </Box>
   );
 }

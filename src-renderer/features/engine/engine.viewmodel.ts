@@ -80,7 +80,7 @@ export function selectionExplanation(status: Pick<EngineStatus, 'forced' | 'forc
 export interface BackendChipModel {
   label: string;
   color: StatusColor;
-  /** Accessible name of the chip button. */
+  /** Accessible name of the chip button: it starts with the visible label (speech users say what they see) and adds the details. */
   ariaLabel: string;
 }
 
@@ -92,11 +92,17 @@ export function backendChipModel(status: EngineStatus | null, loading: boolean, 
     return {
       label: `Backend: ${status.active}${forced}`,
       color,
-      ariaLabel: `Active compute backend: ${backendTitle(status.active)}${forced}. Show details`,
+      ariaLabel: `Backend: ${status.active}${forced}, the active compute backend (${backendTitle(status.active)}). Show details`,
     };
   }
-  if (error) return { label: 'Backend: unknown', color: 'error', ariaLabel: `Compute backend unknown: ${error}. Show details` };
-  return { label: loading ? 'Backend: checking…' : 'Backend: —', color: 'default', ariaLabel: 'Compute backend: checking. Show details' };
+  if (error)
+    return {
+      label: 'Backend: unknown',
+      color: 'error',
+      ariaLabel: `Backend: unknown, the compute backend could not be checked: ${error}. Show details`,
+    };
+  const label = loading ? 'Backend: checking…' : 'Backend: —';
+  return { label, color: 'default', ariaLabel: `${label} Show details` };
 }
 
 export interface PreferenceOption {

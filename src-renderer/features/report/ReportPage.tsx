@@ -158,8 +158,8 @@ export function ReportPage({ focusHeading }: { focusHeading: boolean }) {
               Export the report
             </Typography>
             <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
-              A <code>report.build</code> job writes <code>reports/report-&lt;date&gt;.pdf</code> in the study folder, with its figures and
-              tables in <code>reports/report-&lt;date&gt;-assets/</code>. Sections without results say which command fills them.
+              Export writes <code>reports/report-&lt;date&gt;.pdf</code> in the study folder, in the background, with its figures and tables
+              in <code>reports/report-&lt;date&gt;-assets/</code>. Sections without results say which command fills them.
             </Typography>
             <FormControlLabel
               control={

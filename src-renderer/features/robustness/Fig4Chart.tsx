@@ -4,13 +4,14 @@ import Typography from '@mui/material/Typography';
 import { Bar, BarChart, CartesianGrid, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { strategyColour } from '../../shared/strategies';
 import { visuallyHidden } from '../../shared/visuallyHidden';
-import { formatSigned, type Fig4ChartModel } from './robustness.viewmodel';
+import { formatSigned, severityFill, type Fig4ChartModel } from './robustness.viewmodel';
 
-/** One Fig 4 panel: CL − FS per corruption (rows), one bar per severity (opacity = severity). Renders the model as given. */
+/** One Fig 4 panel: CL − FS per corruption (rows), a bar per severity (darker = more severe, severityFill). Renders the model as given. */
 export function Fig4Chart({ model }: { model: Fig4ChartModel }) {
   const theme = useTheme();
   const colour = strategyColour(model.strategy, theme.palette.mode);
   const axis = theme.palette.text.secondary;
+  const fill = (opacity: number) => severityFill(colour, opacity, theme.palette.mode, theme.palette.background.paper);
   return (
     <Box data-testid="fig4-panel" data-panel={model.key} data-rows={model.rows.length} sx={{ minWidth: 0 }}>
       <Typography variant="h3" component="h3" sx={{ mb: 1 }}>
@@ -35,8 +36,9 @@ export function Fig4Chart({ model }: { model: Fig4ChartModel }) {
             <YAxis
               type="category"
               dataKey="label"
-              width={124}
+              width={144}
               interval={0}
+              label={{ value: 'corruption', angle: -90, position: 'insideLeft', fill: axis, fontSize: 12, dy: 30 }}
               tick={{ fill: theme.palette.text.primary, fontSize: 12 }}
               tickLine={false}
               axisLine={false}
@@ -58,8 +60,7 @@ export function Fig4Chart({ model }: { model: Fig4ChartModel }) {
                 key={s.key}
                 dataKey={s.key}
                 name={`severity ${s.severity}`}
-                fill={colour}
-                fillOpacity={s.opacity}
+                fill={fill(s.opacity)}
                 stroke={colour}
                 strokeOpacity={0.9}
                 strokeWidth={1}
@@ -77,7 +78,7 @@ export function Fig4Chart({ model }: { model: Fig4ChartModel }) {
               aria-hidden
               sx={{ width: 14, height: 14, borderRadius: 0.5, border: `1px solid ${colour}`, position: 'relative', overflow: 'hidden' }}
             >
-              <Box component="span" sx={{ position: 'absolute', inset: 0, bgcolor: colour, opacity: s.opacity }} />
+              <Box component="span" sx={{ position: 'absolute', inset: 0, bgcolor: fill(s.opacity) }} />
             </Box>
             <Typography variant="body2" component="span">
               severity {s.severity}

@@ -175,9 +175,9 @@ export function RobustnessPage({ focusHeading }: { focusHeading: boolean }) {
           title="Run the robustness analysis"
           description={
             <>
-              One <code>robustness.run</code> job for all the chosen runs, so that every model sees the same corrupted images: the graded
-              images of the dataset (test split when it has one) under each corruption and severity, scored by the probability of the true
-              class; it also saves a gallery of one referable image.
+              One background job for all the chosen runs, so that every model sees the same corrupted images: the graded images of the
+              dataset (test split when it has one) under each corruption and severity, scored by the probability of the true class; it also
+              saves a gallery of one referable image.
             </>
           }
           kind="robustness.run"

@@ -17,6 +17,7 @@
  * The scores themselves are computed and tested on the main side (src-main/analysis/robustness,
  * src-main/analysis/corruptions).
  */
+import { mixHex } from '../../../src-shared/colour';
 import type { RunSummary } from '../../../src-shared/contract';
 import { CORRUPTION_NAMES, type RobustnessResult } from '../../../src-shared/robustness';
 import type { TrainingStrategy } from '../../../src-shared/training';
@@ -120,6 +121,19 @@ export interface Fig4ChartModel {
   /** Pixels: enough for every row's bars. */
   height: number;
   description: string;
+}
+
+/**
+ * The solid fill of a Fig 4 severity bar of `colour`, so that "darker = more severe" (the caption) holds in both themes. Light
+ * theme: the bar as the report draws it, `colour` at the severity's opacity over the white card. Dark theme: an opacity over the
+ * dark card would make the more severe bars brighter (the reverse of the caption), so the bars run instead from a light tint of
+ * `colour` (severity 1) to a deep shade of it (severity 5); each bar keeps its outline in `colour`, so the deep shades stay visible.
+ */
+export function severityFill(colour: string, opacity: number, mode: 'light' | 'dark', paper: string): string {
+  if (mode === 'light') return mixHex(colour, paper, 1 - opacity);
+  const t = Math.min(1, Math.max(0, (opacity - severityOpacity(1)) / (severityOpacity(5) - severityOpacity(1))));
+  const w = 0.6 - 1.15 * t;
+  return w >= 0 ? mixHex(colour, '#ffffff', w) : mixHex(colour, '#000000', -w);
 }
 
 /** Fig 4 as charts (fig4Panels): one per initialisation (and fraction, seed), rows = corruptions, one bar per severity. */

@@ -132,7 +132,7 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
           title="Run the spectra"
           description={
             <>
-              One <code>spectra.run</code> job per strategy of the chosen runs (one at a time, in a worker): every Conv, BatchNorm and
+              One background job per strategy of the chosen runs (one at a time; follow them on the Jobs page): every Conv, BatchNorm and
               Linear layer's activations of N images of the dataset, their top-100 eigenvalues and κ = |P99.9(λ)| / |P90(λ)|, and the fits
               of conv1's spectrum.
             </>

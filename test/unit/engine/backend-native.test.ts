@@ -110,7 +110,7 @@ describe('native backends (simulated loader)', () => {
     const loaded = setup({ [GPU_PKG]: 'no-gpu-device', [CPU_PKG]: 'ok' }, withGpu);
     const status = await initEngine({ preference: 'auto', env: {} });
     expect(loaded).toEqual([GPU_PKG]); // a second libtensorflow is never loaded into the process
-    expect(rung(status, 'tensorflow-gpu')?.reason).toMatch(/^no CUDA device visible \(libtensorflow loaded but found no usable GPU/);
+    expect(rung(status, 'tensorflow-gpu')?.reason).toMatch(/^no CUDA device visible \(TensorFlow loaded but found no usable GPU/);
     expect(rung(status, 'tensorflow')).toMatchObject({
       state: 'active',
       package: GPU_PKG,

@@ -47,7 +47,9 @@ describe('initEngine', () => {
       ['cpu', 'skipped'],
     ]);
     expect(candidate(status, 'tensorflow-gpu')).toMatchObject({ package: '@tensorflow/tfjs-node-gpu', reason: NOT_INSTALLED_REASON });
-    expect(candidate(status, 'tensorflow').reason).toBe('not installed (npm could not download libtensorflow; see README)');
+    expect(candidate(status, 'tensorflow').reason).toBe(
+      'not installed (its TensorFlow library could not be downloaded when FundusLab was installed; see the README)',
+    );
     expect(candidate(status, 'wasm').reason).toBeNull();
     expect(candidate(status, 'cpu').reason).toBe('skipped: a better backend is active');
     expect(engineStatus()).toBe(status);
@@ -101,7 +103,7 @@ describe('initEngine', () => {
     async () => {
       const before = await initEngine({ preference: 'wasm', env: {} });
       await expect(initEngine({ preference: 'auto', env: { FUNDUSLAB_BACKEND: 'tensorflow' } })).rejects.toThrow(
-        'FUNDUSLAB_BACKEND=tensorflow, but it cannot be used (@tensorflow/tfjs-node): not installed (npm could not download libtensorflow; see README)',
+        'FUNDUSLAB_BACKEND=tensorflow, but it cannot be used (@tensorflow/tfjs-node): not installed (its TensorFlow library could not be downloaded when FundusLab was installed; see the README)',
       );
       await expect(initEngine({ preference: 'tensorflow-gpu', env: {} })).rejects.toMatchObject({
         code: 'UNSUPPORTED',

@@ -81,6 +81,17 @@ describe('selectionExplanation and the top-bar chip', () => {
     expect(backendChipModel(status, false, null).ariaLabel).toMatch(/WebAssembly/);
   });
 
+  it('gives the chip an accessible name that starts with its visible label, in every state', () => {
+    for (const model of [
+      backendChipModel(status, false, null),
+      backendChipModel({ ...status, forced: 'wasm', forcedBy: 'env' }, false, null),
+      backendChipModel(null, true, null),
+      backendChipModel(null, false, null),
+      backendChipModel(null, false, 'worker crashed'),
+    ])
+      expect(model.ariaLabel.startsWith(model.label)).toBe(true);
+  });
+
   it('offers automatic plus every backend of the ladder as preferences', () => {
     expect(PREFERENCE_OPTIONS.map((o) => o.value)).toEqual(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
   });

@@ -219,9 +219,9 @@ describe('overlays', () => {
     const ex = [0, 0, 0, 0, 0, 0, 0, 1, 1];
     const out = overlayRgba(values, 3, 3, { colourMap: 'diverging', opacity: 0.6, contours: { MA: ma, EX: ex } });
     const pixel = (i: number) => Array.from(out.slice(i * 4, i * 4 + 4));
-    expect(pixel(4)).toEqual([...hexRgb('#00e5ff'), 255]);
-    expect(pixel(7)).toEqual([...hexRgb('#ffea00'), 255]);
-    expect(pixel(8)).toEqual([...hexRgb('#ffea00'), 255]);
+    expect(pixel(4)).toEqual([...hexRgb('#ffcc00'), 255]);
+    expect(pixel(7)).toEqual([...hexRgb('#66ffff'), 255]);
+    expect(pixel(8)).toEqual([...hexRgb('#66ffff'), 255]);
     for (const i of [0, 1, 2, 3, 5, 6]) expect(pixel(i), `pixel ${i}`).toEqual(Array.from(base.slice(i * 4, i * 4 + 4)));
     expect(Array.from(overlayRgba(values, 3, 3, { colourMap: 'positive', opacity: 0.6, contours: null }))).toEqual(
       Array.from(positiveRgba(values, { opacity: 0.6 })),

@@ -46,12 +46,14 @@ describe('a whole study with blocked IFI runs', () => {
     expect(code).toBe(STUDY_WARNINGS_EXIT);
     expect(STUDY_WARNINGS_EXIT).toBe(3);
     expect(text).toContain('Finished with 4 warnings:');
-    expect(text).toContain(`  run ifi-fs-resnet18-w8-demo-f1-s0: IFI-FS needs ImageNet weights: set "imagenetWeights" in the grid`);
+    expect(text).toContain(
+      `  run ifi-fs-resnet18-w8-demo-f1-s0: IFI-FS needs ImageNet weights: none is chosen in the study wizard's Weights step`,
+    );
     expect(text).toContain(
       "    fix: Choose ImageNet weights (a torchvision ResNet50 .pth file) in the study wizard's Weights step, or use demo stand-in weights; then run the study again",
     );
     expect(text).toContain(
-      `  run ifi-cl-resnet18-w8-demo-f1-s0: IFI-CL needs a MoCo v2 ImageNet checkpoint: set "mocoWeights" in the grid`,
+      `  run ifi-cl-resnet18-w8-demo-f1-s0: IFI-CL needs a MoCo v2 ImageNet checkpoint: none is chosen in the study wizard's Weights step`,
     );
     expect(text).toContain('moco_v2_800ep_pretrain.pth.tar');
     expect(text).toContain('  spectra of IFI-FS: no finished IFI-FS run at fraction 1, seed 0');

@@ -58,7 +58,7 @@ describe('training grid', () => {
       'IFI-FS 0.5 blocked',
       'IFI-FS 1 blocked',
     ]);
-    expect(view.cells[2]!.reason).toMatch(/imagenetWeights/);
+    expect(view.cells[2]!.reason).toMatch(/needs ImageNet weights: none is chosen in the study wizard's Weights step/);
 
     const launched = (await call('grid.launch', { studyPath: study })) as { submitted: JobState[]; skipped: { runId: string }[] };
     expect(launched.submitted).toHaveLength(2);

@@ -75,7 +75,14 @@ export function ReviewStep({ form, analyses, datasets, config }: Props) {
           <Typography variant="h3" sx={{ mt: 3, mb: 1 }}>
             {review.runs.length} run{review.runs.length === 1 ? '' : 's'}
           </Typography>
-          <TableContainer sx={{ maxHeight: 320, border: 1, borderColor: 'divider', borderRadius: 1 }}>
+          {/* A large grid scrolls in this box: it takes keyboard focus (arrow keys scroll it; the theme draws the ring), with a name. */}
+          <TableContainer
+            tabIndex={0}
+            role="region"
+            aria-label={`Runs the grid will create: ${review.runs.length} (scrollable)`}
+            data-testid="grid-review-runs-box"
+            sx={{ maxHeight: 320, border: 1, borderColor: 'divider', borderRadius: 1 }}
+          >
             <Table size="small" stickyHeader aria-label="Runs the grid will create" data-testid="grid-review-runs">
               <TableHead>
                 <TableRow>

@@ -70,6 +70,29 @@ interface Props {
   onReloaded?(view: GridView): void;
 }
 
+/**
+ * The step labels wrap inside their own column (with a gap between neighbours, the long word breakable at its soft hyphen); when
+ * the wizard is narrower than 620 px (200 % zoom, a narrow window) only the current step keeps its visible label, the others keep
+ * theirs for screen readers.
+ */
+const stepperSx = {
+  mb: 3,
+  containerType: 'inline-size',
+  '& .MuiStepLabel-label': { px: 0.5, overflowWrap: 'anywhere', hyphens: 'manual', lineHeight: 1.3, fontSize: '0.8125rem' },
+  '@container (max-width: 620px)': {
+    '& .MuiStepLabel-label:not(.Mui-active)': {
+      position: 'absolute',
+      width: '1px',
+      height: '1px',
+      overflow: 'hidden',
+      clip: 'rect(0 0 0 0)',
+      whiteSpace: 'nowrap',
+    },
+  },
+} as const;
+/** Step labels as shown in the stepper: the long word may break at a soft hyphen (screen readers ignore it). */
+const stepLabel = (s: GridStep) => GRID_STEP_LABELS[s].replace('Hyperparameters', 'Hyper\u00adparameters');
+
 /** Moves focus to the step's first field when the step changes (keyboard users stay in the flow). */
 function useStepFocus(step: GridStep) {
   useEffect(() => {
@@ -329,10 +352,10 @@ export function StudyWizard({ studyPath, initial, initialRevision, initialPlan, 
           }}
           onDismiss={() => setPresetNote(null)}
         />
-        <Stepper activeStep={stepIndex} alternativeLabel sx={{ mb: 3 }} aria-label="Grid steps">
+        <Stepper activeStep={stepIndex} alternativeLabel sx={stepperSx} aria-label="Grid steps">
           {steps.map((s) => (
             <Step key={s}>
-              <StepLabel error={Object.keys(errors).some((f) => stepOfField(f as keyof GridForm) === s)}>{GRID_STEP_LABELS[s]}</StepLabel>
+              <StepLabel error={Object.keys(errors).some((f) => stepOfField(f as keyof GridForm) === s)}>{stepLabel(s)}</StepLabel>
             </Step>
           ))}
         </Stepper>
