@@ -142,6 +142,9 @@ export const LESION_COLOURS: Record<Lesion, string> = {
   OD: '#ffff99',
 };
 
+/** Overlay colour of the union of the explained lesions (Fig 5's union panel, the report's), apart from every lesion colour too. */
+export const UNION_COLOUR = '#ccff99';
+
 export const LESION_NAMES: Record<Lesion, string> = {
   MA: 'Microaneurysms',
   HE: 'Haemorrhages',

@@ -2,7 +2,7 @@
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { LESION_COLOURS } from '../../../src-shared/contract';
+import { LESION_COLOURS, UNION_COLOUR } from '../../../src-shared/contract';
 import { heatmapRgba, table3, TABLE3_POOLINGS } from '../../../src-shared/figures';
 import { strategyRank } from '../../../src-shared/training';
 import { listExplanations, readExplanation } from '../../analysis/lrp/results';
@@ -96,7 +96,7 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
         masks.push(mask);
         cells.push({ caption: l, href: await dataUri(await overlayMask(base, [mask], LESION_COLOURS[l], size)) });
       }
-      cells.push({ caption: 'union', href: await dataUri(await overlayMask(base, masks, '#ffd400', size)) });
+      cells.push({ caption: 'union', href: await dataUri(await overlayMask(base, masks, UNION_COLOUR, size)) });
       for (const res of results) {
         const im = res.images.find((x) => x.id === example.id);
         if (!im) continue;

@@ -29,8 +29,8 @@ import { formatFraction, strategyRank } from '../../shared/strategies';
 export const LESIONS = ['MA', 'HE', 'EX'] as const;
 export type ExplainedLesion = (typeof LESIONS)[number];
 export const REGIONS: readonly Region[] = ['MA', 'HE', 'EX', 'union'];
-/** The report's union colour (src-main/report/sections.ts). */
-export const UNION_COLOUR = '#ffd400';
+/** The union panel's colour, shared with the report. */
+export { UNION_COLOUR } from '../../../src-shared/contract';
 
 export const POOLINGS: readonly { id: Pooling; label: string; text: string }[] = [
   { id: 'sum,pos', label: 'sum, positive', text: "Σ over R, G, B, then only positive relevance counts (the report's default)" },

@@ -18,7 +18,7 @@ import {
   toHex,
   toLab,
 } from '../../../src-shared/colour';
-import { LESION_COLOURS } from '../../../src-shared/contract';
+import { LESION_COLOURS, UNION_COLOUR } from '../../../src-shared/contract';
 import { heatmapRgba } from '../../../src-shared/figures';
 
 /** A mid fundus tone and its darker and brighter parts (sampled from the synthetic and IDRiD demo images' retina). */
@@ -94,6 +94,16 @@ describe('the lesion mask palette', () => {
         expect(minDeltaEAcrossVision(ca, cb), `${a} ${ca} vs ${b} ${cb}`).toBeGreaterThanOrEqual(25);
         expect(deltaE(ca, cb), `${a} ${ca} vs ${b} ${cb}`).toBeGreaterThanOrEqual(35);
       }
+  });
+
+  it('the union colour is as far from the heatmap and the fundus, and apart from the three lesions it unites (MA, HE, EX)', () => {
+    for (const extreme of Object.values(heatmapExtremes())) expect(minDeltaEAcrossVision(UNION_COLOUR, extreme)).toBeGreaterThanOrEqual(30);
+    for (const lesion of ['MA', 'HE', 'EX'] as const) {
+      expect(minDeltaEAcrossVision(UNION_COLOUR, LESION_COLOURS[lesion]), lesion).toBeGreaterThanOrEqual(25);
+      expect(deltaE(UNION_COLOUR, LESION_COLOURS[lesion]), lesion).toBeGreaterThanOrEqual(35);
+    }
+    expect(contrastRatio(UNION_COLOUR, FUNDUS[0]!)).toBeGreaterThanOrEqual(2);
+    for (const tone of FUNDUS) expect(deltaE(UNION_COLOUR, tone), tone).toBeGreaterThanOrEqual(40);
   });
 
   it('every mask colour is lighter than the fundus and stands out on it (contrast ≥ 2 on the mid tone, ΔE ≥ 40 on every tone)', () => {
