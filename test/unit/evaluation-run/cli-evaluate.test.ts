@@ -98,7 +98,7 @@ describe('funduslab evaluate / results', () => {
       `sensitivity ${r.operatingPoint.sensitivity.toFixed(3)}, specificity ${r.operatingPoint.specificity.toFixed(3)}`,
     );
     expect(text).toContain(`predictions: ${r.files.predictions}`);
-    expect(io.err()).toMatch(/evaluate: \d+% /);
+    expect(io.err()).toMatch(/evaluate: \[[#-]+\] +\d+ % · .* elapsed/); // the one progress line on stderr
   });
 
   it('results --json: the table, and IFI-FS − IWNE-FS equal to pairedDelongTest on the two CSVs', async () => {
