@@ -211,6 +211,7 @@ declare module 'electron' {
       listener: (event: Event, webPreferences: WebPreferences, params: Record<string, string>) => void,
     ): this;
     on(event: 'render-process-gone', listener: (event: Event, details: RenderProcessGoneDetails) => void): this;
+    on(event: 'will-prevent-unload', listener: (event: Event) => void): this;
     on(
       event: 'did-fail-load',
       listener: (
@@ -311,6 +312,17 @@ declare module 'electron' {
     showErrorBox(title: string, content: string): void;
     showOpenDialog(window: BrowserWindow, options: OpenDialogOptions): Promise<OpenDialogReturnValue>;
     showOpenDialog(options: OpenDialogOptions): Promise<OpenDialogReturnValue>;
+    showMessageBoxSync(window: BrowserWindow, options: MessageBoxSyncOptions): number;
+  }
+
+  export interface MessageBoxSyncOptions {
+    type?: 'none' | 'info' | 'error' | 'question' | 'warning';
+    buttons?: string[];
+    defaultId?: number;
+    cancelId?: number;
+    title?: string;
+    message: string;
+    detail?: string;
   }
 
   export interface Shell {

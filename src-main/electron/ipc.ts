@@ -166,3 +166,37 @@ export function createFolderDialogs<W>(deps: {
     },
   };
 }
+
+/** The buttons of the "unsaved changes" question, in the order the dialog shows them. */
+export const UNLOAD_BUTTONS = ['Leave without saving', 'Stay'] as const;
+
+/**
+ * The desktop window's answer to a page that refuses to unload (the study wizard with unsaved edits
+ * sets `beforeunload`): Electron would otherwise silently keep the window open or not reload. The
+ * listener asks with a native question box (`ask` returns the index of the chosen button) and lets
+ * the reload or close go ahead (preventDefault on `will-prevent-unload`) only on "Leave without saving".
+ */
+export function createUnloadQuestion(
+  ask: (options: {
+    type: 'question';
+    buttons: string[];
+    defaultId: number;
+    cancelId: number;
+    title: string;
+    message: string;
+    detail: string;
+  }) => number,
+): (event: QuitEventLike) => void {
+  return (event) => {
+    const choice = ask({
+      type: 'question',
+      buttons: [...UNLOAD_BUTTONS],
+      defaultId: 1,
+      cancelId: 1,
+      title: 'Unsaved changes',
+      message: 'Leave without saving?',
+      detail: 'The study wizard has changes that are not saved. They are lost if you leave now.',
+    });
+    if (choice === 0) event.preventDefault();
+  };
+}

@@ -16,7 +16,7 @@ import { IPC_EVENT, IPC_INVOKE } from '../../src-shared/contract';
 import { composeApp } from '../host/compose';
 import type { Logger } from '../services/log';
 import { guardWebContents, hardenSession } from './guards';
-import { createFolderDialogs, createInvokeHandler, createQuitGuard, forwardBusToWindows } from './ipc';
+import { createFolderDialogs, createInvokeHandler, createQuitGuard, createUnloadQuestion, forwardBusToWindows } from './ipc';
 import { createFileLogger, type FileLogger } from './logging';
 import { createRendererHandler } from './renderer-protocol';
 import {
@@ -68,6 +68,11 @@ function createMainWindow(log: Logger): BrowserWindow {
     webPreferences: secureWebPreferences(paths.preload, { devTools: !app.isPackaged }),
   });
   win.once('ready-to-show', () => win.show());
+  // A page with unsaved edits refuses to unload: ask instead of silently keeping the window as it is.
+  win.webContents.on(
+    'will-prevent-unload',
+    createUnloadQuestion((options) => dialog.showMessageBoxSync(win, options)),
+  );
   win.webContents.on('render-process-gone', (_event, details) => {
     log.error(`renderer process gone: ${details.reason} (exit code ${details.exitCode})`);
   });

@@ -10,6 +10,8 @@ import {
   createFolderDialogs,
   createInvokeHandler,
   createQuitGuard,
+  createUnloadQuestion,
+  UNLOAD_BUTTONS,
   forwardBusToWindows,
   type EventTargetWindow,
 } from '../../../src-main/electron/ipc';
@@ -229,5 +231,24 @@ describe('createFolderDialogs', () => {
     expect(calls[2]?.[1]).toEqual({ title: 'x', properties: ['openFile'], filters: [{ name: 'All files', extensions: ['*'] }] });
     answer = { canceled: true, filePaths: [] };
     await expect(dialogs.pickFile('x', filters)).resolves.toBeNull();
+  });
+});
+
+describe('createUnloadQuestion', () => {
+  const event = () => {
+    const e = { prevented: false, preventDefault: () => (e.prevented = true) };
+    return e;
+  };
+
+  it('asks with the two buttons, Stay as default and cancel, and lets the unload go ahead only on "Leave without saving"', () => {
+    const asked: { buttons: string[]; defaultId: number; cancelId: number; message: string }[] = [];
+    const leave = event();
+    createUnloadQuestion((o) => (asked.push(o), 0))(leave);
+    expect(leave.prevented).toBe(true);
+    const stay = event();
+    createUnloadQuestion((o) => (asked.push(o), 1))(stay);
+    expect(stay.prevented).toBe(false);
+    expect(asked[0]).toMatchObject({ buttons: [...UNLOAD_BUTTONS], defaultId: 1, cancelId: 1, message: 'Leave without saving?' });
+    expect(UNLOAD_BUTTONS[0]).toBe('Leave without saving');
   });
 });
