@@ -145,9 +145,9 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
           title="Run the explanations"
           description={
             <>
-              One background job per strategy of the chosen runs: an LRP α1β0 heatmap of every image of a dataset with lesion masks,
-              imported at the runs' input size (e.g. IDRiD segmentation), and RMA / RRA per lesion and pooling against a Gaussian-noise
-              control.
+              One background job per strategy of the chosen runs: an LRP α1β0 heatmap of every image of a dataset with lesion masks (e.g.
+              IDRiD segmentation; prepared at the runs' input size when imported at another), and RMA / RRA per lesion and pooling against a
+              Gaussian-noise control.
             </>
           }
           kind="explain.run"

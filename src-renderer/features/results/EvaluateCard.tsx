@@ -64,8 +64,8 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
         </Typography>
         <Typography variant="body2" sx={{ color: 'text.secondary', mb: 2, maxWidth: '80ch' }}>
           Runs the run's selected model over the graded images of a dataset with exactly its validation preprocessing, and computes the
-          referable-DR AUC with DeLong and bootstrap 95% CIs and the operating points. The dataset must have been imported at the run's
-          input size.
+          referable-DR AUC with DeLong and bootstrap 95% CIs and the operating points. A dataset imported at another input size is first
+          prepared at the run's size (once; it is kept for next time).
         </Typography>
         {runs.length === 0 ? (
           <Alert severity="info" data-testid="evaluate-no-runs">
