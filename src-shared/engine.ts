@@ -3,10 +3,11 @@ import { ARCH_REGEX } from './training';
 
 /**
  * The compute backends FundusLab can run on, best first. `tensorflow-gpu` and `tensorflow` are
- * the native libtensorflow bindings (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node); `wasm` and
- * `cpu` ship with @tensorflow/tfjs and always install.
+ * the native libtensorflow bindings (@tensorflow/tfjs-node-gpu, @tensorflow/tfjs-node); `webgpu` is
+ * any recent GPU through WebGPU (Dawn's Node binding, the npm package `webgpu`, and
+ * @tensorflow/tfjs-backend-webgpu); `wasm` and `cpu` ship with @tensorflow/tfjs and always install.
  */
-export const BACKEND_LADDER = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'] as const;
+export const BACKEND_LADDER = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'] as const;
 export const BackendName = z.enum(BACKEND_LADDER);
 export type BackendName = z.infer<typeof BackendName>;
 
@@ -27,6 +28,34 @@ export const BackendCandidate = z.object({
 });
 export type BackendCandidate = z.infer<typeof BackendCandidate>;
 
+/** The native GPU interface Dawn drives an adapter through. */
+export const WebGpuApi = z.enum(['vulkan', 'd3d12', 'metal', 'opengles']);
+export type WebGpuApi = z.infer<typeof WebGpuApi>;
+
+/** A WebGPU adapter as Dawn reports it, and whether FundusLab computes on it. */
+export const WebGpuAdapter = z.object({
+  api: WebGpuApi,
+  /** 'core' WebGPU, or the 'compatibility' subset (OpenGL ES adapters offer only that). */
+  featureLevel: z.enum(['core', 'compatibility']),
+  vendor: z.string(),
+  architecture: z.string(),
+  device: z.string(),
+  description: z.string(),
+  /** A CPU implementation (llvmpipe, SwiftShader, lavapipe, WARP …): slower than wasm, never chosen automatically. */
+  software: z.boolean(),
+  limits: z.object({
+    /** Largest single GPU buffer, bytes. */
+    maxBufferSize: z.number(),
+    /** Largest buffer one kernel may bind, bytes: the largest tensor a kernel can read or write. */
+    maxStorageBufferBindingSize: z.number(),
+    maxComputeWorkgroupStorageSize: z.number(),
+    maxComputeInvocationsPerWorkgroup: z.number(),
+  }),
+  /** In use: the webgpu backend is active on this adapter. */
+  used: z.boolean(),
+});
+export type WebGpuAdapter = z.infer<typeof WebGpuAdapter>;
+
 export const EngineStatus = z.object({
   active: BackendName,
   /** Name tfjs itself uses for the active backend (tfjs-node registers 'tensorflow' for CPU and GPU builds). */
@@ -38,6 +67,8 @@ export const EngineStatus = z.object({
   tfjsVersion: z.string(),
   /** Threads the active backend computes with (wasm/native), or 1. */
   threads: z.number().int().positive(),
+  /** The WebGPU adapters found when the webgpu rung was tried (empty when it was not, or none was found). */
+  adapters: z.array(WebGpuAdapter),
 });
 export type EngineStatus = z.infer<typeof EngineStatus>;
 

@@ -8,6 +8,7 @@ import type { BackendName } from '../../../src-shared/engine';
 /** npm package that provides each backend (cpu ships inside @tensorflow/tfjs). */
 export const BACKEND_PACKAGES: Readonly<Record<BackendName, string>> = {
   'tensorflow-gpu': '@tensorflow/tfjs-node-gpu',
+  webgpu: '@tensorflow/tfjs-backend-webgpu',
   tensorflow: '@tensorflow/tfjs-node',
   wasm: '@tensorflow/tfjs-backend-wasm',
   cpu: '@tensorflow/tfjs-backend-cpu',
@@ -31,7 +32,10 @@ export async function setCpuBackend(): Promise<boolean> {
   return ok;
 }
 
-/** Makes `name` the active tfjs backend and checks it computes 1 + 2 = 3. */
+/**
+ * Makes `name` the active tfjs backend and checks it computes: a sum over 4096 ones, large enough to
+ * run on the backend itself (webgpu computes tiny tensors on the CPU), read back asynchronously.
+ */
 export async function activate(name: string, threads: number): Promise<Attempt> {
   let ok: boolean;
   try {
@@ -41,8 +45,10 @@ export async function activate(name: string, threads: number): Promise<Attempt> 
   }
   if (!ok) return { ok: false, reason: `failed to initialise (tf.setBackend('${name}') returned false; tfjs logged the cause)` };
   try {
-    const sum = tf.tidy(() => tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0]);
-    if (sum !== 3) return { ok: false, reason: `initialised but computed 1 + 2 = ${sum}` };
+    const total = tf.tidy(() => tf.sum(tf.add(tf.zeros([4096]), tf.scalar(1))));
+    const sum = (await total.data())[0];
+    total.dispose();
+    if (sum !== 4096) return { ok: false, reason: `initialised but summed 4096 ones to ${sum}` };
   } catch (err) {
     return { ok: false, reason: `initialised but failed a smoke test: ${err instanceof Error ? err.message : String(err)}` };
   }

@@ -1,5 +1,5 @@
 /**
- * The backend ladder, best first: tensorflow-gpu → tensorflow → wasm → cpu. Activates the best
+ * The backend ladder, best first: tensorflow-gpu → webgpu → tensorflow → wasm → cpu. Activates the best
  * usable backend (or the one FUNDUSLAB_BACKEND or the settings force), records for every
  * candidate why it is active, skipped or unavailable, and keeps the resulting engine status.
  */
@@ -9,6 +9,7 @@ import { AppError } from '../../../src-shared/errors';
 import { activate, BACKEND_PACKAGES, type Attempt } from './activate';
 import { resetNativeForTests, tryNativeCpu, tryNativeGpu, type CudaProbe, type NativeModuleLoader } from './native';
 import { tryWasm } from './wasm';
+import { resetWebgpuForTests, tryWebgpu, webgpuAdapters, type DawnLoader } from './webgpu';
 
 /** The environment variable that overrides the backend chosen in the settings. */
 export const BACKEND_ENV_VAR = 'FUNDUSLAB_BACKEND';
@@ -120,7 +121,7 @@ async function selectBackend(request: BackendRequest, env: Record<string, string
       candidates.push({ backend, package: pkg, state: 'skipped', reason: BETTER_ACTIVE_REASON });
       continue;
     }
-    const attempt = await tryBackend(backend, env);
+    const attempt = await tryBackend(backend, env, request.forced === backend);
     if (attempt.ok) {
       chosen = { backend, attempt };
       candidates.push({ backend, package: attempt.packageOverride ?? pkg, state: 'active', reason: attempt.note ?? null });
@@ -147,13 +148,16 @@ async function selectBackend(request: BackendRequest, env: Record<string, string
     candidates,
     tfjsVersion: tf.version.tfjs,
     threads: chosen.attempt.threads,
+    adapters: webgpuAdapters(),
   };
 }
 
-async function tryBackend(backend: BackendName, env: Record<string, string | undefined>): Promise<Attempt> {
+async function tryBackend(backend: BackendName, env: Record<string, string | undefined>, forced: boolean): Promise<Attempt> {
   switch (backend) {
     case 'tensorflow-gpu':
       return tryNativeGpu(env);
+    case 'webgpu':
+      return tryWebgpu({ allowSoftware: forced });
     case 'tensorflow':
       return tryNativeCpu();
     case 'wasm':
@@ -165,11 +169,12 @@ async function tryBackend(backend: BackendName, env: Record<string, string | und
 
 /**
  * Tests only: forgets the engine state and load outcomes, and loads native packages through
- * `loader` and probes for CUDA devices through `cudaProbe` (omitted: the real ones). Backends
- * already registered with tfjs stay registered.
+ * `loader`, probes for CUDA devices through `cudaProbe` and loads Dawn through `dawn` (omitted: the
+ * real ones). Backends already registered with tfjs stay registered, except webgpu (re-probed).
  */
-export function resetEngineForTests(seams: { loader?: NativeModuleLoader; cudaProbe?: CudaProbe } = {}): void {
+export function resetEngineForTests(seams: { loader?: NativeModuleLoader; cudaProbe?: CudaProbe; dawn?: DawnLoader } = {}): void {
   current = null;
   pending = null;
   resetNativeForTests(seams);
+  resetWebgpuForTests(seams.dawn);
 }

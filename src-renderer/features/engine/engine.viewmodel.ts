@@ -15,6 +15,7 @@ import { formatMeasure } from '../../shared/format.viewmodel';
 
 const BACKEND_TITLES: Record<BackendName, string> = {
   'tensorflow-gpu': 'TensorFlow native, CUDA GPU',
+  webgpu: 'WebGPU, any recent GPU',
   tensorflow: 'TensorFlow native, CPU',
   wasm: 'WebAssembly',
   cpu: 'Plain JavaScript CPU',
@@ -88,7 +89,8 @@ export function backendChipModel(status: EngineStatus | null, loading: boolean, 
   if (status) {
     const forced = status.forced ? ' (forced)' : '';
     // GPU green, native CPU blue, the portable fallbacks neutral: a glance tells how fast this will be.
-    const color: StatusColor = status.active === 'tensorflow-gpu' ? 'success' : status.active === 'tensorflow' ? 'primary' : 'default';
+    const onGpu = status.active === 'tensorflow-gpu' || (status.active === 'webgpu' && !status.adapters.some((a) => a.used && a.software));
+    const color: StatusColor = onGpu ? 'success' : status.active === 'tensorflow' ? 'primary' : 'default';
     return {
       label: `Backend: ${status.active}${forced}`,
       color,

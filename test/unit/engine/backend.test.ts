@@ -2,6 +2,7 @@ import tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { describe, expect, it } from 'vitest';
 import { EngineStatus } from '../../../src-shared/engine';
+import { linuxGpuBlocker } from '../../../src-main/engine/backend/webgpu';
 import {
   cudaDeviceBlocker,
   describeLoadError,
@@ -42,10 +43,16 @@ describe('initEngine', () => {
     expect(status.tfjsVersion).toBe('4.22.0');
     expect(status.candidates.map((c) => [c.backend, c.state])).toEqual([
       ['tensorflow-gpu', 'unavailable'],
+      ['webgpu', linuxGpuBlocker() === null ? expect.any(String) : 'unavailable'],
       ['tensorflow', 'unavailable'],
       ['wasm', 'active'],
       ['cpu', 'skipped'],
     ]);
+    // Without a GPU device (CI) automatic selection does not even load Dawn.
+    if (linuxGpuBlocker() !== null) {
+      expect(candidate(status, 'webgpu').reason).toBe('no GPU device (no render node in /dev/dri, no /dev/nvidia0)');
+      expect(status.adapters).toEqual([]);
+    }
     expect(candidate(status, 'tensorflow-gpu')).toMatchObject({ package: '@tensorflow/tfjs-node-gpu', reason: NOT_INSTALLED_REASON });
     expect(candidate(status, 'tensorflow').reason).toBe(
       'not installed (its TensorFlow library could not be downloaded when FundusLab was installed; see the README)',
@@ -67,7 +74,7 @@ describe('initEngine', () => {
     const status = EngineStatus.parse(await initEngine({ preference: 'cpu', env: {} }));
     expect(status).toMatchObject({ active: 'cpu', tfjsBackend: 'cpu', forced: 'cpu', forcedBy: 'settings', threads: 1 });
     expect(tf.getBackend()).toBe('cpu');
-    for (const other of ['tensorflow-gpu', 'tensorflow', 'wasm']) {
+    for (const other of ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm']) {
       expect(candidate(status, other)).toMatchObject({ state: 'skipped', reason: 'skipped: backend set to cpu in the settings' });
     }
   });
@@ -93,7 +100,7 @@ describe('initEngine', () => {
 
   it('rejects an invalid FUNDUSLAB_BACKEND, naming the variable and the allowed values', async () => {
     await expect(initEngine({ preference: 'auto', env: { FUNDUSLAB_BACKEND: 'gpu' } })).rejects.toThrow(
-      'FUNDUSLAB_BACKEND="gpu" is not a backend; expected one of: auto, tensorflow-gpu, tensorflow, wasm, cpu',
+      'FUNDUSLAB_BACKEND="gpu" is not a backend; expected one of: auto, tensorflow-gpu, webgpu, tensorflow, wasm, cpu',
     );
     await expect(initEngine({ preference: 'auto', env: { FUNDUSLAB_BACKEND: 'WASM ' } })).rejects.toMatchObject({ code: 'BAD_REQUEST' });
   });

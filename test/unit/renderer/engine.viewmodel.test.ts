@@ -16,6 +16,7 @@ const status: EngineStatus = {
   forcedBy: null,
   tfjsVersion: '4.22.0',
   threads: 8,
+  adapters: [],
   candidates: [
     { backend: 'cpu', package: '@tensorflow/tfjs', state: 'available', reason: 'a better backend won' },
     { backend: 'wasm', package: '@tensorflow/tfjs-backend-wasm', state: 'active', reason: null },
@@ -50,7 +51,7 @@ const result: SelfTestResult = {
 
 describe('candidateRows', () => {
   it('lists the ladder best first whatever order the status uses', () => {
-    expect(candidateRows(status).map((r) => r.backend)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(candidateRows(status).map((r) => r.backend)).toEqual(['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']); // webgpu absent from this status
   });
 
   it('carries state, colour and reason of each candidate', () => {
@@ -93,7 +94,7 @@ describe('selectionExplanation and the top-bar chip', () => {
   });
 
   it('offers automatic plus every backend of the ladder as preferences', () => {
-    expect(PREFERENCE_OPTIONS.map((o) => o.value)).toEqual(['auto', 'tensorflow-gpu', 'tensorflow', 'wasm', 'cpu']);
+    expect(PREFERENCE_OPTIONS.map((o) => o.value)).toEqual(['auto', 'tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu']);
   });
 });
 
