@@ -17,6 +17,16 @@ export default defineConfig({
         test: { name: 'unit', include: ['test/unit/**/*.test.ts', 'test/golden/**/*.test.ts'] },
       },
       {
+        // Everything that must run on WebGPU, on Mesa's llvmpipe software adapter where there is no GPU
+        // (test/support/webgpu.ts). EGL_PLATFORM=surfaceless lets Mesa's EGL open it without a display.
+        extends: true,
+        test: {
+          name: 'webgpu',
+          include: ['test/webgpu/**/*.test.ts'],
+          env: { FUNDUSLAB_WASM_THREADS: '1', FUNDUSLAB_BACKEND: 'webgpu', EGL_PLATFORM: 'surfaceless' },
+        },
+      },
+      {
         extends: true,
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000 },
       },
