@@ -168,3 +168,38 @@ export const QuickBenchResult = z
   })
   .strict();
 export type QuickBenchResult = z.infer<typeof QuickBenchResult>;
+
+const API_NAMES: Record<WebGpuApi, string> = { vulkan: 'Vulkan', d3d12: 'D3D12', metal: 'Metal', opengles: 'OpenGL ES' };
+
+const bytes = (n: number): string => (n >= 1024 ** 3 ? `${+(n / 1024 ** 3).toFixed(1)} GiB` : `${Math.round(n / 1024 ** 2)} MiB`);
+
+/** One WebGPU adapter for people: its name, and the API, kind and limits that decide what it can train. */
+export function describeWebGpuAdapter(a: WebGpuAdapter): { name: string; detail: string } {
+  const name = [a.vendor, a.device].filter((s) => s.trim() !== '').join(' ') || a.description || 'unnamed adapter';
+  const kind = a.software ? 'software adapter (runs on the CPU)' : 'hardware GPU';
+  const api = `${API_NAMES[a.api]}${a.featureLevel === 'compatibility' ? ' (compatibility)' : ''}`;
+  const detail = [
+    api,
+    kind,
+    a.architecture ? `architecture ${a.architecture}` : null,
+    a.description && a.description !== name ? a.description : null,
+    `largest buffer ${bytes(a.limits.maxBufferSize)}, largest tensor per kernel ${bytes(a.limits.maxStorageBufferBindingSize)}`,
+  ]
+    .filter((s): s is string => s !== null)
+    .join('; ');
+  return { name, detail };
+}
+
+/** Whether WebGPU is used, and if not, exactly why (the webgpu rung's reason). */
+export function webgpuVerdict(status: Pick<EngineStatus, 'active' | 'candidates' | 'adapters'>): string {
+  const rung = status.candidates.find((c) => c.backend === 'webgpu');
+  const used = status.adapters.find((a) => a.used);
+  if (status.active === 'webgpu' && used) return `In use on ${describeWebGpuAdapter(used).name}.`;
+  if (!rung) return 'Not part of this engine status.';
+  return `Not used: ${rung.reason ?? rung.state}.`;
+}
+
+/** Whether the active backend computes on a GPU: tensorflow-gpu, or webgpu on a hardware adapter. */
+export function computesOnGpu(status: Pick<EngineStatus, 'active' | 'adapters'>): boolean {
+  return status.active === 'tensorflow-gpu' || (status.active === 'webgpu' && status.adapters.some((a) => a.used && !a.software));
+}

@@ -5,7 +5,7 @@
 import tf from '@tensorflow/tfjs';
 import { execFile } from 'node:child_process';
 import os from 'node:os';
-import type { DoctorReport, GpuInfo, SelfTestParams } from '../../src-shared/engine';
+import { describeWebGpuAdapter, webgpuVerdict, type DoctorReport, type GpuInfo, type SelfTestParams } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
 import type { JobContext } from '../job-context';
 import { engineStatus } from './backend';
@@ -125,6 +125,11 @@ export function formatDoctorReport(r: DoctorReport): string {
   for (const c of e.candidates) {
     const mark = c.state === 'active' ? '*' : ' ';
     lines.push(`  ${mark} ${c.backend.padEnd(width)}  ${c.state.padEnd(11)}  ${c.package}${c.reason ? ` — ${c.reason}` : ''}`);
+  }
+  lines.push(`WebGPU: ${webgpuVerdict(e)}`);
+  for (const a of e.adapters) {
+    const { name, detail } = describeWebGpuAdapter(a);
+    lines.push(`  ${a.used ? '*' : ' '} ${name} — ${detail}`);
   }
   lines.push('');
   lines.push('Versions:');

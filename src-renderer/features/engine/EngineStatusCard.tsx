@@ -15,7 +15,7 @@ import { MONO_FONT } from '../../app/theme';
 import { KeyValueList } from '../../shared/KeyValueList';
 import { RefreshIcon } from '../../shared/icons';
 import { StatusChip } from '../../shared/StatusChip';
-import { backendTitle, candidateRows, selectionExplanation } from './engine.viewmodel';
+import { backendTitle, candidateRows, selectionExplanation, webgpuSection } from './engine.viewmodel';
 import { useEngine } from './EngineStore';
 
 /** The active backend, how it was chosen, and the whole ladder with each candidate's state. */
@@ -82,6 +82,7 @@ export function EngineStatusCard() {
                 </TableBody>
               </Table>
             </TableContainer>
+            <WebGpuSection status={status} />
           </>
         ) : !error ? (
           <Box aria-busy="true" aria-label="Checking the compute backends">
@@ -93,5 +94,33 @@ export function EngineStatusCard() {
         ) : null}
       </CardContent>
     </Card>
+  );
+}
+
+/** The WebGPU adapters found (vendor, device, API, software or hardware, limits) or exactly why WebGPU is not used. */
+function WebGpuSection({ status }: { status: NonNullable<ReturnType<typeof useEngine>['status']> }) {
+  const section = webgpuSection(status);
+  return (
+    <Box component="section" aria-labelledby="webgpu-title" data-testid="webgpu-adapters">
+      <Typography variant="h3" id="webgpu-title" sx={{ mt: 3, mb: 1 }}>
+        WebGPU
+      </Typography>
+      <Typography variant="body2" data-testid="webgpu-verdict" sx={{ mb: section.adapters.length > 0 ? 1 : 0 }}>
+        {section.verdict}
+      </Typography>
+      {section.adapters.length > 0 ? (
+        <Box component="ul" sx={{ m: 0, pl: 3 }}>
+          {section.adapters.map((a, i) => (
+            <Typography component="li" variant="body2" key={i} data-testid="webgpu-adapter" data-used={a.used ? 'true' : 'false'}>
+              <strong>{a.name}</strong>
+              {a.used ? ' (in use)' : ''} —{' '}
+              <Box component="span" sx={{ color: 'text.secondary' }}>
+                {a.detail}
+              </Box>
+            </Typography>
+          ))}
+        </Box>
+      ) : null}
+    </Box>
   );
 }

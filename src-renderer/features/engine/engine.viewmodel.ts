@@ -4,7 +4,10 @@
  */
 import {
   BACKEND_LADDER,
+  computesOnGpu,
+  describeWebGpuAdapter,
   SelfTestResult,
+  webgpuVerdict,
   type BackendCandidate,
   type BackendName,
   type BackendPreference,
@@ -67,6 +70,16 @@ export function candidateRows(status: EngineStatus): CandidateRow[] {
     }));
 }
 
+export interface WebGpuSection {
+  verdict: string;
+  adapters: { name: string; detail: string; used: boolean }[];
+}
+
+/** The Compute page's WebGPU section: whether it is used (or exactly why not) and every adapter found. */
+export function webgpuSection(status: EngineStatus): WebGpuSection {
+  return { verdict: webgpuVerdict(status), adapters: status.adapters.map((a) => ({ ...describeWebGpuAdapter(a), used: a.used })) };
+}
+
 /** One sentence on how the active backend was chosen. */
 export function selectionExplanation(status: Pick<EngineStatus, 'forced' | 'forcedBy'>): string {
   if (status.forced && status.forcedBy === 'env') {
@@ -89,8 +102,7 @@ export function backendChipModel(status: EngineStatus | null, loading: boolean, 
   if (status) {
     const forced = status.forced ? ' (forced)' : '';
     // GPU green, native CPU blue, the portable fallbacks neutral: a glance tells how fast this will be.
-    const onGpu = status.active === 'tensorflow-gpu' || (status.active === 'webgpu' && !status.adapters.some((a) => a.used && a.software));
-    const color: StatusColor = onGpu ? 'success' : status.active === 'tensorflow' ? 'primary' : 'default';
+    const color: StatusColor = computesOnGpu(status) ? 'success' : status.active === 'tensorflow' ? 'primary' : 'default';
     return {
       label: `Backend: ${status.active}${forced}`,
       color,

@@ -36,6 +36,7 @@ describe('collectDoctorReport', () => {
     expect(text).toContain('skipped: backend set to wasm in the settings');
     expect(text).toMatch(/Self-test on wasm \(16x16 images, batch 2, 2 steps\): PASSED/);
     expect(text).toContain('[pass] loss falls when training');
+    expect(text).toMatch(/^WebGPU: (Not used: .+|In use on .+)\.$/m);
     expect(text).toContain(`GPU: ${report.gpu.visible ? 'visible' : 'not visible'} — ${report.gpu.detail}`);
   });
 });

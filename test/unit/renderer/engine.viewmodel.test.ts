@@ -7,6 +7,7 @@ import {
   parseSelfTestResult,
   selectionExplanation,
   selfTestReport,
+  webgpuSection,
 } from '../../../src-renderer/features/engine/engine.viewmodel';
 
 const status: EngineStatus = {
@@ -128,5 +129,56 @@ describe('selfTestReport', () => {
     expect(parseSelfTestResult(result)).toEqual(result);
     expect(parseSelfTestResult({ backend: 'wasm' })).toBeNull();
     expect(parseSelfTestResult(null)).toBeNull();
+  });
+});
+
+describe('webgpuSection', () => {
+  it('lists every adapter found with its details and says why WebGPU is not used', () => {
+    const adapter = {
+      api: 'opengles' as const,
+      featureLevel: 'compatibility' as const,
+      vendor: '',
+      architecture: '',
+      device: 'llvmpipe-llvm-15',
+      description: 'OpenGL ES 3.2 Mesa',
+      software: true,
+      limits: {
+        maxBufferSize: 2 ** 31,
+        maxStorageBufferBindingSize: 2 ** 27,
+        maxComputeWorkgroupStorageSize: 32768,
+        maxComputeInvocationsPerWorkgroup: 1024,
+      },
+      used: false,
+    };
+    const reason =
+      'only a software adapter: llvmpipe-llvm-15 (OpenGL ES, compatibility), slower than wasm; FUNDUSLAB_BACKEND=webgpu forces it';
+    const withWebgpu = {
+      ...status,
+      adapters: [adapter],
+      candidates: [
+        ...status.candidates,
+        { backend: 'webgpu' as const, package: '@tensorflow/tfjs-backend-webgpu', state: 'unavailable' as const, reason },
+      ],
+    };
+    expect(webgpuSection(withWebgpu)).toEqual({
+      verdict: `Not used: ${reason}.`,
+      adapters: [
+        {
+          name: 'llvmpipe-llvm-15',
+          detail:
+            'OpenGL ES (compatibility); software adapter (runs on the CPU); OpenGL ES 3.2 Mesa; largest buffer 2 GiB, largest tensor per kernel 128 MiB',
+          used: false,
+        },
+      ],
+    });
+    expect(webgpuSection(status)).toEqual({ verdict: 'Not part of this engine status.', adapters: [] });
+    // The chip is green only when the computation is on a GPU: webgpu on a hardware adapter, not on llvmpipe.
+    const onWebgpu = (software: boolean) => ({
+      ...withWebgpu,
+      active: 'webgpu' as const,
+      adapters: [{ ...adapter, software, used: true }],
+    });
+    expect(backendChipModel(onWebgpu(true), false, null).color).toBe('default');
+    expect(backendChipModel(onWebgpu(false), false, null).color).toBe('success');
   });
 });

@@ -11,6 +11,7 @@ import TableRow from '@mui/material/TableRow';
 import Typography from '@mui/material/Typography';
 import type { DatasetSummary } from '../../../../src-shared/contract';
 import type { GridSpecInput } from '../../../../src-shared/grid';
+import { computesOnGpu } from '../../../../src-shared/engine';
 import { useNavigation } from '../../../app/navigation';
 import { formatDuration } from '../../../shared/format.viewmodel';
 import { KeyValueList } from '../../../shared/KeyValueList';
@@ -83,7 +84,7 @@ export function ComputeStep({ config, grid, analyses, datasets }: Props) {
         ) : (
           <Typography variant="body2">Checking the backend…</Typography>
         )}
-        {status && status.active !== 'tensorflow-gpu' ? (
+        {status && !computesOnGpu(status) ? (
           <Alert severity="info" sx={{ mt: 1.5 }} action={<Button onClick={() => navigate('compute')}>Compute page</Button>}>
             Not on the GPU: a full-size study (ResNet50 at 224 px, hundreds of epochs) takes far longer on the CPU. The Compute page says
             why the GPU backend is not used.
