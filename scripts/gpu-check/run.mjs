@@ -197,7 +197,7 @@ function summaryText(s) {
     if (step.name === 'bench-engine' && step.output?.figures) {
       for (const f of step.output.figures)
         lines.push(
-          `    ${f.backend.padEnd(8)}${f.mode.padEnd(9)}batch ${String(f.batch).padEnd(4)}${f.msPerImage.median.toFixed(1).padStart(9)} ms/img${f.imagesPerSecond.toFixed(2).padStart(9)} img/s`,
+          `    ${f.backend.padEnd(8)}${f.mode.padEnd(9)}batch ${String(f.batch).padEnd(4)}${f.msPerImage.median.toFixed(1).padStart(9)} ms/img${f.imagesPerSecond.toFixed(2).padStart(9)} img/s${f.adapter?.label ? `  on ${f.adapter.label}` : ''}`,
         );
     }
     for (const p of step.problems) lines.push(`    ! ${p}`);

@@ -73,21 +73,7 @@ describe('the GPU check folder', () => {
 
   it('runs `bench engine` on wasm from a copy outside the repository, with a clean environment', () => {
     expect(path.relative(REPO_ROOT, check.dir).startsWith('..')).toBe(true);
-    const args = [
-      'bench',
-      'engine',
-      '--backends',
-      'wasm',
-      '--arch',
-      'resnet18-w4',
-      '--size',
-      '32',
-      '--batch',
-      '1',
-      '--steps',
-      '1',
-      '--json',
-    ];
+    const args = 'bench engine --backends wasm --arch resnet18-w4 --size 32 --batch 1 --steps 1 --json'.split(' ');
     const r = runInCopy(check.dir, 'gpu-check.mjs', args);
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as BenchEngineReport;
