@@ -28,7 +28,10 @@ export interface GpuCheckCommand {
 
 const NAME = 'gpu-check';
 
-/** The commands, in the order run.mjs runs them. A command added here is found by run.mjs through `commands --json`. */
+/**
+ * The commands of the GPU check. run.mjs runs `engine`, `bench engine`, then `kernels check` when this table has `kernels`
+ * (it asks `commands --json`): a command is one import and one entry here.
+ */
 export const GPU_CHECK_COMMANDS: Record<string, GpuCheckCommand> = {
   engine: {
     summary:
