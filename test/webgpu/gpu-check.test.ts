@@ -6,6 +6,7 @@
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { GpuCheckEngineReport } from '../../src-main/cli/gpu-check';
+import type { BenchEngineReport } from '../../src-main/engine/bench';
 import { buildGpuCheckCopy, runInCopy, type GpuCheckCopy } from '../support/gpu-check';
 import { webgpuEngine } from '../support/webgpu';
 
@@ -40,5 +41,22 @@ describe.skipIf(!status)('the GPU check on webgpu', () => {
     expect(used[0]!.limits.maxBufferSize).toBeGreaterThan(0);
     // automatic selection never takes a software adapter
     if (used[0]!.software) expect('status' in report.auto && report.auto.status.active).not.toBe('webgpu');
+  });
+
+  it('`bench engine --backends webgpu` measures the forward pass and a training step on the adapter and names it', () => {
+    const args = 'bench engine --backends webgpu --arch resnet18-w4 --size 32 --batch 1 --steps 1 --json'.split(' ');
+    const r = runInCopy(check.dir, 'gpu-check.mjs', args, { EGL_PLATFORM: 'surfaceless' });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as BenchEngineReport;
+    expect(report.skipped).toEqual([]);
+    expect(report.figures.map((f) => [f.backend, f.tfjsBackend, f.mode, f.batch])).toEqual([
+      ['webgpu', 'webgpu', 'forward', 1],
+      ['webgpu', 'webgpu', 'train', 1],
+    ]);
+    for (const f of report.figures) expect(f.msPerImage.median).toBeGreaterThan(0);
+    expect(Number.isFinite(report.figures[1]!.loss)).toBe(true);
+    // each webgpu figure names the adapter it was measured on: the one this process's webgpu backend uses
+    const here = status!.adapters.find((a) => a.used)!;
+    for (const f of report.figures) expect(JSON.stringify(f)).toContain(JSON.stringify(here.description));
   });
 });
