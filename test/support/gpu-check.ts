@@ -4,7 +4,7 @@
  * the test run's FUNDUSLAB_* settings), so nothing can come from the repository's node_modules.
  */
 import { spawnSync } from 'node:child_process';
-import { cpSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { REPO_ROOT, tempDir } from './files';
 
@@ -41,4 +41,9 @@ export function runInCopy(dir: string, file: string, args: string[], extraEnv: R
     timeout: 120_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Removes the build and the copy (each in its own temporary folder). */
+export function removeGpuCheckCopy(check: GpuCheckCopy | undefined): void {
+  for (const dir of check ? [check.built, check.dir] : []) rmSync(path.dirname(dir), { recursive: true, force: true });
 }

@@ -4,10 +4,10 @@
  * the same one this process's webgpu backend uses (Mesa's llvmpipe where there is no GPU).
  */
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuCheckEngineReport } from '../../src-main/cli/gpu-check';
 import type { BenchEngineReport } from '../../src-main/engine/bench';
-import { buildGpuCheckCopy, runInCopy, type GpuCheckCopy } from '../support/gpu-check';
+import { buildGpuCheckCopy, removeGpuCheckCopy, runInCopy, type GpuCheckCopy } from '../support/gpu-check';
 import { webgpuEngine } from '../support/webgpu';
 
 const status = await webgpuEngine();
@@ -19,6 +19,7 @@ describe.skipIf(!status)('the GPU check on webgpu', () => {
   beforeAll(async () => {
     check = await buildGpuCheckCopy();
   }, 120_000);
+  afterAll(() => removeGpuCheckCopy(check));
 
   it("`engine` activates webgpu with the folder's dawn.node and reports the adapter", () => {
     const r = runInCopy(check.dir, 'gpu-check.mjs', ['engine', '--json'], { EGL_PLATFORM: 'surfaceless' });

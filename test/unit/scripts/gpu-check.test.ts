@@ -7,10 +7,10 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BenchEngineReport } from '../../../src-main/engine/bench';
 import { REPO_ROOT, tempDir } from '../../support/files';
-import { buildGpuCheckCopy, runInCopy, type GpuCheckCopy } from '../../support/gpu-check';
+import { buildGpuCheckCopy, removeGpuCheckCopy, runInCopy, type GpuCheckCopy } from '../../support/gpu-check';
 
 interface Metafile {
   inputs: Record<string, unknown>;
@@ -29,6 +29,7 @@ let check: GpuCheckCopy;
 beforeAll(async () => {
   check = await buildGpuCheckCopy();
 }, 120_000);
+afterAll(() => removeGpuCheckCopy(check));
 
 describe('the GPU check folder', () => {
   it('holds the bundle, this platform’s dawn.node, the wasm files and the check, under 60 MB and without node_modules', () => {
