@@ -22,10 +22,22 @@ const nodeRequire = createRequire(import.meta.url);
 
 let wasmPathsSet = false;
 
+/**
+ * A folder laid out like the @tensorflow/tfjs-backend-wasm package (its dist/*.wasm and wasm-out/ files) to load the wasm
+ * backend's binaries from instead of the installed package (the portable GPU check ships its own copy).
+ */
+export const WASM_DIR_ENV_VAR = 'FUNDUSLAB_WASM_DIR';
+
+/** The tfjs-backend-wasm package folder (or FUNDUSLAB_WASM_DIR). */
+function wasmPackageDir(): string {
+  const override = process.env[WASM_DIR_ENV_VAR]?.trim();
+  if (override) return path.resolve(override);
+  return path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+}
+
 /** Directory holding the tfjs-backend-wasm binaries, with a trailing separator. */
 export function wasmBinaryDir(): string {
-  const pkgJson = nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json');
-  return path.join(path.dirname(pkgJson), 'dist') + path.sep;
+  return path.join(wasmPackageDir(), 'dist') + path.sep;
 }
 
 /** Why wasm runs single-threaded (null while multi-threading is on or not yet tried). */
@@ -150,7 +162,7 @@ function unrefWasmThreads(): void {
 
 /** Writes tfjs-backend-wasm's pthread worker script as a CommonJS file Node's Worker can run; returns its path. */
 function writeWasmWorkerScript(): string {
-  const pkgDir = path.dirname(nodeRequire.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
+  const pkgDir = wasmPackageDir();
   const factory = path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.js');
   const { wasmWorkerContents } = nodeRequire(path.join(pkgDir, 'wasm-out', 'tfjs-backend-wasm-threaded-simd.worker.js')) as {
     wasmWorkerContents: string;

@@ -77,7 +77,15 @@ export function dawnBinaryPath(env: Record<string, string | undefined> = process
   if (override) return path.resolve(override);
   const pkgDir = path.dirname(nodeRequire.resolve('webgpu/package.json'));
   const arch = process.platform === 'darwin' ? 'universal' : process.arch;
-  return path.join(pkgDir, 'dist', `${process.platform}-${arch}`, 'dawn.node');
+  return asarUnpackedPath(path.join(pkgDir, 'dist', `${process.platform}-${arch}`, 'dawn.node'));
+}
+
+/**
+ * In the packaged app a file that electron-builder.yml's asarUnpack takes out of the archive lies under app.asar.unpacked/:
+ * dawn.node is loaded from there, its real file, next to which Windows finds Dawn's DLLs.
+ */
+export function asarUnpackedPath(file: string): string {
+  return file.replace(/([\\/])app\.asar(?=[\\/])/, '$1app.asar.unpacked');
 }
 
 /** Linux: a GPU shows up as a DRM render node, an NVIDIA device node, or (WSL2) /dev/dxg. */
@@ -243,14 +251,15 @@ export async function tryWebgpu(opts: { allowSoftware: boolean }): Promise<Attem
       ? { ...attempt, adapters: webgpuAdapters(), ...noteFor(registered.found.info) }
       : { ...attempt, adapters: webgpuAdapters() };
   }
-  try {
-    nodeRequire.resolve('@tensorflow/tfjs-backend-webgpu/package.json');
-  } catch (err) {
-    return fail(describeLoadError('@tensorflow/tfjs-backend-webgpu', err));
-  }
   if (!opts.allowSoftware) {
     const blocker = loader.deviceBlocker();
     if (blocker) return fail(blocker);
+  }
+  // Imported rather than resolved: a bundle that inlines the package (the portable GPU check) has no node_modules to resolve.
+  try {
+    await import('@tensorflow/tfjs-backend-webgpu');
+  } catch (err) {
+    return fail(describeLoadError('@tensorflow/tfjs-backend-webgpu', err));
   }
   const dawn = loadBinding();
   if (typeof dawn === 'string') return fail(dawn);

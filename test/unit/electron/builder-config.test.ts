@@ -3,11 +3,12 @@
  * its config loader and JSON-schema validation, and its file matchers for `files` and `asarUnpack`.
  */
 /* eslint-disable @typescript-eslint/no-explicit-any -- electron-builder's configuration is untyped YAML and JSON */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import sharp from 'sharp';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { asarUnpackedPath, dawnBinaryPath } from '../../../src-main/engine/backend/webgpu';
 import { REPO_ROOT as root } from '../../support/files';
 
 const require = createRequire(import.meta.url);
@@ -204,12 +205,12 @@ describe('asarUnpack', () => {
       defaultSrc: root,
     })![0]!.createFilter();
 
-  it('every glob names sharp/@img, tfjs-node, tfjs-node-gpu or the wasm binaries', () => {
+  it("every glob names sharp/@img, tfjs-node, tfjs-node-gpu, the wasm binaries or Dawn's builds", () => {
     const globs = raw.asarUnpack as string[];
     expect(globs.length).toBeGreaterThan(0);
     for (const glob of globs)
       expect(glob).toMatch(
-        /node_modules\/(sharp|@img|@tensorflow\/tfjs-node|@tensorflow\/tfjs-node-gpu)\/|tfjs-backend-wasm\/dist\/\*\.wasm$/,
+        /node_modules\/(sharp|@img|@tensorflow\/tfjs-node|@tensorflow\/tfjs-node-gpu)\/|tfjs-backend-wasm\/dist\/\*\.wasm$|node_modules\/webgpu\/dist\/\*\/\*\*$/,
       );
   });
 
@@ -241,5 +242,80 @@ describe('asarUnpack', () => {
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/index.js',
   ])('keeps %s inside the archive', (relative) => {
     expect(unpackFilter()(path.join(root, relative), file(relative))).toBe(false);
+  });
+});
+
+describe('Dawn (npm webgpu) per target', () => {
+  // Exactly the expansion electron-builder's platform packager gives the file patterns (platformPackager.createGetFileMatchersOptions).
+  const { expandMacro } = require('app-builder-lib/out/util/macroExpander') as {
+    expandMacro(pattern: string, arch: string | null, appInfo: object, extra: Record<string, string>): string;
+  };
+  const DAWN_BUILDS: Record<string, string[]> = {
+    'linux-x64': ['dawn.node'],
+    'linux-arm64': ['dawn.node'],
+    'win32-x64': ['dawn.node', 'd3dcompiler_47.dll', 'dxcompiler.dll'],
+    'win32-arm64': ['dawn.node', 'd3dcompiler_47.dll', 'dxcompiler.dll'],
+    'darwin-universal': ['dawn.node'],
+  };
+  const dawnFiles = Object.entries(DAWN_BUILDS).flatMap(([dir, names]) => names.map((n) => `node_modules/webgpu/dist/${dir}/${n}`));
+  // A universal macOS app is two builds (x64 and arm64) merged: each must carry the universal dawn.node.
+  const targets = [
+    { os: 'linux', arch: 'x64', ships: 'linux-x64' },
+    { os: 'linux', arch: 'arm64', ships: 'linux-arm64' },
+    { os: 'win', arch: 'x64', ships: 'win32-x64' },
+    { os: 'mac', arch: 'x64', ships: 'darwin-universal' },
+    { os: 'mac', arch: 'arm64', ships: 'darwin-universal' },
+    { os: 'mac', arch: 'universal', ships: 'darwin-universal' },
+  ];
+
+  it('the package holds the builds these rules name (webgpu 0.6.2 layout)', () => {
+    for (const f of dawnFiles.filter((f) => f.endsWith('dawn.node'))) expect(existsSync(path.join(root, f)), f).toBe(true);
+    expect(existsSync(path.join(root, 'node_modules/webgpu/dist/win32-x64/d3dcompiler_47.dll'))).toBe(true);
+  });
+
+  it.each(targets)('$os $arch ships exactly the $ships build of Dawn, unpacked from the archive', ({ os, arch, ships }) => {
+    const macroExpander = (s: string) => expandMacro(s, arch, {}, { os, '/*': '{,/**/*}' });
+    const platformOptions = config[os] as Record<string, unknown>;
+    const packager = { config, debugLogger: { isEnabled: false, add() {} } };
+    const modules = getNodeModuleFileMatcher(root, destination, macroExpander, platformOptions, packager).createFilter();
+    const kept = dawnFiles.filter((f) => modules(path.join(root, f), file(f)));
+    expect(kept).toEqual(dawnFiles.filter((f) => f.startsWith(`node_modules/webgpu/dist/${ships}/`)));
+    expect(kept.length).toBeGreaterThan(0);
+    // the package's other files stay
+    for (const f of ['node_modules/webgpu/package.json', 'node_modules/zod/index.js'])
+      expect(modules(path.join(root, f), file(f)), f).toBe(true);
+
+    const unpack = getFileMatchers(config, 'asarUnpack', destination, {
+      macroExpander,
+      customBuildOptions: platformOptions,
+      globalOutDir: path.join(root, 'release'),
+      defaultSrc: root,
+    })![0]!.createFilter();
+    for (const f of kept) expect(unpack(path.join(root, f), file(f)), f).toBe(true);
+    expect(unpack(path.join(root, 'node_modules/webgpu/index.js'), file('node_modules/webgpu/index.js'))).toBe(false);
+  });
+
+  it('the webgpu backend loads dawn.node from app.asar.unpacked in a packaged app', () => {
+    for (const resources of [
+      '/opt/FundusLab/resources',
+      'C:\\Program Files\\FundusLab\\resources',
+      '/Applications/FundusLab.app/Contents/Resources',
+    ]) {
+      const sep = resources.includes('\\') ? '\\' : '/';
+      const inArchive = [resources, 'app.asar', 'node_modules', 'webgpu', 'dist', 'linux-x64', 'dawn.node'].join(sep);
+      expect(asarUnpackedPath(inArchive)).toBe(
+        [resources, 'app.asar.unpacked', 'node_modules', 'webgpu', 'dist', 'linux-x64', 'dawn.node'].join(sep),
+      );
+    }
+    // outside a packaged app, and already unpacked: unchanged
+    expect(asarUnpackedPath('/repo/node_modules/webgpu/dist/linux-x64/dawn.node')).toBe(
+      '/repo/node_modules/webgpu/dist/linux-x64/dawn.node',
+    );
+    expect(asarUnpackedPath('/r/app.asar.unpacked/node_modules/webgpu/dist/linux-x64/dawn.node')).toBe(
+      '/r/app.asar.unpacked/node_modules/webgpu/dist/linux-x64/dawn.node',
+    );
+    const build = `${process.platform}-${process.platform === 'darwin' ? 'universal' : process.arch}`;
+    expect(dawnBinaryPath({})).toBe(path.join(realpathSync(path.join(root, 'node_modules', 'webgpu')), 'dist', build, 'dawn.node'));
+    expect(existsSync(dawnBinaryPath({}))).toBe(true);
   });
 });
