@@ -23,10 +23,10 @@ export default tseslint.config(
     },
   },
   {
-    // Tensors are read back asynchronously in the main process: on the webgpu backend in Node a
-    // synchronous read cannot wait for the GPU (tfjs-webgpu implements it with a browser canvas and
-    // throws). Tests may still read synchronously on the wasm and cpu backends.
-    files: ['src-main/**/*.ts'],
+    // Tensors are read back asynchronously in the main process and in the webgpu tests: on the webgpu
+    // backend in Node a synchronous read cannot wait for the GPU (tfjs-webgpu implements it with a
+    // browser canvas and throws). Other tests may still read synchronously on the wasm and cpu backends.
+    files: ['src-main/**/*.ts', 'test/webgpu/**/*.ts'],
     rules: {
       'no-restricted-properties': [
         'error',
