@@ -23,6 +23,26 @@ export default tseslint.config(
     },
   },
   {
+    // Tensors are read back asynchronously in the main process and in the webgpu tests: on the webgpu
+    // backend in Node a synchronous read cannot wait for the GPU (tfjs-webgpu implements it with a
+    // browser canvas and throws). Other tests may still read synchronously on the wasm and cpu backends.
+    files: ['src-main/**/*.ts', 'test/webgpu/**/*.ts'],
+    rules: {
+      'no-restricted-properties': [
+        'error',
+        ...['dataSync', 'arraySync', 'bufferSync'].map((property) => ({
+          property,
+          message: `${property}() cannot read a tensor on the webgpu backend in Node (no synchronous GPU read-back): use await t.data() / await t.array().`,
+        })),
+      ],
+    },
+  },
+  {
+    // The engine benchmark still times synchronous reads on the backends it measures (wasm, cpu, tensorflow).
+    files: ['src-main/engine/bench.ts'],
+    rules: { 'no-restricted-properties': 'off' },
+  },
+  {
     // The declarations of Electron's API that FundusLab uses, written as Electron's own typings are
     // (the electron package is optional, so its .d.ts may be absent); `any` and `{}` are Electron's.
     files: ['src-main/electron/electron-api.d.ts'],

@@ -18,7 +18,10 @@ import { mulberry32 } from '../random/prng';
 const CLASSES = 5;
 const SEED = 20220513;
 const LEARNING_RATE = 0.01;
-/** Largest accepted gradient difference vs the CPU reference (see gradientRelDiff). */
+/**
+ * Largest accepted gradient difference vs the CPU reference (see gradientRelDiff). It holds for
+ * webgpu too: WGSL computes in float32 (no TF32), measured ≈ 5e-7 on Mesa's software adapter.
+ */
 const GRADIENT_TOLERANCE = 1e-3;
 /** TensorFlow on GPUs may compute convolutions in TF32 (10-bit mantissa), so allow more there. */
 const GRADIENT_TOLERANCE_GPU = 2e-2;
@@ -108,22 +111,27 @@ function forwardLoss(p: Params, images: Tensor4D, labels: Tensor2D): Scalar {
   });
 }
 
-/** The loss and its gradient for each parameter, read back to plain arrays. */
-function gradientsAt(values: ParamValues, images: Float32Array, labels: Float32Array, size: number, batch: number) {
-  return tf.tidy(() => {
-    const vars = makeVariables(values);
-    const x = tf.tensor4d(images, [batch, size, size, 3]);
-    const y = tf.tensor2d(labels, [batch, CLASSES]);
-    const { value, grads } = tf.variableGrads(
-      () => forwardLoss(vars, x, y),
-      PARAM_NAMES.map((n) => vars[n] as Variable),
-    );
-    const out = {} as ParamValues;
-    for (const name of PARAM_NAMES) out[name] = gradOf(grads, vars[name]).dataSync() as Float32Array;
-    const loss = value.dataSync()[0] ?? Number.NaN;
-    for (const v of Object.values(vars)) v.dispose();
-    return { loss, grads: out };
-  });
+/** The loss and its gradient for each parameter, read back (asynchronously) to plain arrays. */
+async function gradientsAt(values: ParamValues, images: Float32Array, labels: Float32Array, size: number, batch: number) {
+  const vars = makeVariables(values);
+  const x = tf.tensor4d(images, [batch, size, size, 3]);
+  const y = tf.tensor2d(labels, [batch, CLASSES]);
+  const { value, grads } = tf.variableGrads(
+    () => forwardLoss(vars, x, y),
+    PARAM_NAMES.map((n) => vars[n] as Variable),
+  );
+  try {
+    return await readGradients(vars, value, grads);
+  } finally {
+    tf.dispose([x, y, value, ...Object.values(grads), ...Object.values(vars)]);
+  }
+}
+
+/** Loss and gradients as plain arrays, read back asynchronously (the caller disposes the tensors). */
+async function readGradients(vars: Record<ParamName, Variable>, value: Scalar, grads: Record<string, Tensor>) {
+  const out = {} as ParamValues;
+  for (const name of PARAM_NAMES) out[name] = (await gradOf(grads, vars[name]).data()) as Float32Array;
+  return { loss: (await value.data())[0] ?? Number.NaN, grads: out };
 }
 
 function gradOf(grads: Record<string, Tensor>, variable: Tensor): Tensor {
@@ -224,7 +232,7 @@ async function measure(
   if (tfjsBackend !== 'cpu') {
     try {
       if (!(await setCpuBackend())) throw new Error("Self-test: tf.setBackend('cpu') failed");
-      reference = gradientsAt(weights, data.images, data.labels, size, batch).grads;
+      reference = (await gradientsAt(weights, data.images, data.labels, size, batch)).grads;
     } finally {
       await tf.setBackend(tfjsBackend);
     }
@@ -246,13 +254,14 @@ async function measure(
   try {
     // 2. Warm-up: the first training step, whose gradients are compared with the reference.
     await checkpoint(ctx);
-    const first = tf.tidy(() => {
-      const { value, grads } = tf.variableGrads(() => forwardLoss(vars, images, labels), varList);
-      const out = {} as ParamValues;
-      for (const name of PARAM_NAMES) out[name] = gradOf(grads, vars[name]).dataSync() as Float32Array;
+    const { value, grads } = tf.variableGrads(() => forwardLoss(vars, images, labels), varList);
+    let first: { loss: number; grads: ParamValues };
+    try {
+      first = await readGradients(vars, value, grads);
       optimizer.applyGradients(PARAM_NAMES.map((n) => ({ name: vars[n].name, tensor: gradOf(grads, vars[n]) })));
-      return { loss: value.dataSync()[0] ?? Number.NaN, grads: out };
-    });
+    } finally {
+      tf.dispose([value, ...Object.values(grads)]);
+    }
     const lossFirst = first.loss;
     const gradientMaxRelDiffVsCpu = reference ? gradientRelDiff(first.grads, reference) : null;
     ctx.progress(++done, total, 'warm-up step done');

@@ -170,7 +170,7 @@ const MIN_SCALE = 1e-30;
  * keyed by the conv's name: eval-mode scales s_c = γ_c/√(σ²_c + ε) all finite and each either 0 or
  * at least 1e-30 in magnitude.
  */
-export function batchNormDerivations(model: ResNet, layers: readonly SpectrumLayer[]): Map<string, BatchNormDerivation> {
+export async function batchNormDerivations(model: ResNet, layers: readonly SpectrumLayer[]): Promise<Map<string, BatchNormDerivation>> {
   const byName = new Map(layers.map((l) => [l.name, l]));
   const { stem, stages } = model.layout;
   const pairs = [stem, ...stages.flatMap((st) => st.blocks.flatMap((b) => [...(b.downsample ? [b.downsample] : []), ...b.convs]))];
@@ -179,8 +179,8 @@ export function batchNormDerivations(model: ResNet, layers: readonly SpectrumLay
     const convLayer = byName.get(conv.name);
     const bnLayer = byName.get(bn.name);
     if (!convLayer || !bnLayer || convLayer.features !== bnLayer.features || conv.outChannels !== bn.channels) continue;
-    const gamma = model.variable(`${bn.name}.weight`).dataSync();
-    const variance = model.variable(`${bn.name}.running_var`).dataSync();
+    const gamma = await model.variable(`${bn.name}.weight`).data();
+    const variance = await model.variable(`${bn.name}.running_var`).data();
     const zeroScale = new Uint8Array(bn.channels);
     let derivable = gamma.length === bn.channels && variance.length === bn.channels;
     for (let c = 0; derivable && c < bn.channels; c++) {
@@ -335,7 +335,7 @@ export async function captureGrams(
     ]);
   if (!Number.isInteger(block) || block < 1) throw new AppError('BAD_REQUEST', `blockFeatures must be a positive integer, got ${block}`);
   if (n < 2) throw new AppError('BAD_REQUEST', `The spectra need at least 2 images, got ${n}`, [{ path: 'images', message: 'at least 2' }]);
-  const derived = opts.bnFromConv === false ? new Map<string, BatchNormDerivation>() : batchNormDerivations(model, layers);
+  const derived = opts.bnFromConv === false ? new Map<string, BatchNormDerivation>() : await batchNormDerivations(model, layers);
   const derivedBns = new Set([...derived.values()].map((d) => d.bn.name));
   const stored = layers.filter((l) => !derivedBns.has(l.name));
   const groups = planGroups(stored, n, budget);
@@ -367,25 +367,33 @@ export async function captureGrams(
           throw new AppError('INTERNAL', `Image feed returned ${pixels.length} values for ${count} images of ${feed.size} px`);
         const t1 = performance.now();
         timings.dataMs += t1 - t0;
-        const seen = new Set<string>();
+        // The hook runs inside the (synchronous) forward pass: it keeps the layers' outputs, read back
+        // asynchronously once the pass has stopped (a GPU backend cannot be read synchronously in Node).
+        const captured = new Map<string, Tensor>();
         const hook = (name: string, _kind: string, out: Tensor): void => {
           const entry = stores.get(name);
           if (!entry) return;
           const per = out.size / count;
           if (per !== entry.layer.features)
             throw new AppError('INTERNAL', `Layer ${name}: ${per} features per image, expected ${entry.layer.features}`);
-          entry.store.write(start, out.dataSync() as Float32Array, count);
-          seen.add(name);
+          captured.get(name)?.dispose();
+          captured.set(name, tf.keep(tf.clone(out)));
           if (name === last) throw new StopForward();
         };
         const x = tf.tensor4d(pixels, [count, feed.size, feed.size, 3]) as Tensor4D;
         try {
-          model.forward(x, { training: false, hook }).dispose();
-        } catch (e) {
-          if (!(e instanceof StopForward)) throw e;
+          try {
+            model.forward(x, { training: false, hook }).dispose();
+          } catch (e) {
+            if (!(e instanceof StopForward)) throw e;
+          } finally {
+            x.dispose();
+          }
+          for (const [name, out] of captured) stores.get(name)!.store.write(start, (await out.data()) as Float32Array, count);
         } finally {
-          x.dispose();
+          tf.dispose([...captured.values()]);
         }
+        const seen = new Set(captured.keys());
         if (seen.size !== stores.size)
           throw new AppError(
             'INTERNAL',
@@ -397,7 +405,7 @@ export async function captureGrams(
       for (const { layer, store } of stores.values()) {
         throwIfCancelled(ctx);
         const t0 = performance.now();
-        const grams = layerGrams(layer, store, n, block, precision, derived.get(layer.name) ?? null);
+        const grams = await layerGrams(layer, store, n, block, precision, derived.get(layer.name) ?? null);
         store.dispose();
         timings.gramMs += performance.now() - t0;
         for (const g of grams) {
@@ -413,14 +421,14 @@ export async function captureGrams(
 }
 
 /** The Gram matrix of a stored layer and, with a derivation, of its BatchNorm (gram.ts accumulateBlock). */
-function layerGrams(
+async function layerGrams(
   layer: SpectrumLayer,
   store: BlockStore,
   n: number,
   block: number,
   precision: GramPrecision,
   bn: BatchNormDerivation | null,
-): LayerGram[] {
+): Promise<LayerGram[]> {
   const kept = new Float64Array(n * n);
   const zeroChannels = bn ? bn.zeroScale.reduce((a, b) => a + b, 0) : 0;
   const excludedGram = zeroChannels > 0 ? new Float64Array(n * n) : null;
@@ -434,7 +442,7 @@ function layerGrams(
       excluded = new Uint8Array(w);
       for (let j = 0, c = (b * block) % bn.channels; j < w; j++, c = c + 1 === bn.channels ? 0 : c + 1) excluded[j] = bn.zeroScale[c]!;
     }
-    const r = accumulateBlock(store.readBlock(b), n, w, precision, { kept, excluded: excludedGram }, excluded);
+    const r = await accumulateBlock(store.readBlock(b), n, w, precision, { kept, excluded: excludedGram }, excluded);
     if (r.nonFinite > 0)
       throw new AppError(
         'BAD_REQUEST',

@@ -34,6 +34,7 @@
  * over the excluded ones, so the full Gram is kept + excluded and no Gram is formed by subtraction.
  */
 import tf from '@tensorflow/tfjs';
+import type { Tensor } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 
 export type GramPrecision = 'backend' | 'float64';
@@ -200,14 +201,14 @@ function addInto(gram: Float64Array, values: ArrayLike<number>): void {
   for (let i = 0; i < gram.length; i++) gram[i] = gram[i]! + values[i]!;
 }
 
-/** G += Z Zᵀ for the row-major n×width block Z (already standardised). */
-export function accumulateGram(
+/** G += Z Zᵀ for the row-major n×width block Z (already standardised); the backend's product is read back asynchronously. */
+export async function accumulateGram(
   gram: Float64Array,
   z: Float32Array | Float64Array,
   n: number,
   width: number,
   precision: GramPrecision,
-): void {
+): Promise<void> {
   if (gram.length !== n * n) throw new AppError('INTERNAL', `accumulateGram: Gram of ${gram.length} entries for n = ${n}`);
   if (width === 0) return;
   if (precision === 'backend') {
@@ -215,9 +216,11 @@ export function accumulateGram(
       const t = tf.tensor2d(z instanceof Float32Array ? z : Float32Array.from(z), [n, width]);
       return tf.matMul(t, tf.transpose(t));
     });
-    const values = product.dataSync();
-    product.dispose();
-    addInto(gram, values);
+    try {
+      addInto(gram, await product.data());
+    } finally {
+      product.dispose();
+    }
     return;
   }
   addProductFloat64(gram, z, n, width, null);
@@ -243,7 +246,8 @@ export interface BlockResult {
 /**
  * Standardises the row-major float32 block `x` (n images × width features) and adds its products
  * to `grams`. `excluded` (optional, length width) marks columns whose products go to
- * `grams.excluded` instead of `grams.kept`.
+ * `grams.excluded` instead of `grams.kept`. Invalid arguments throw at once; the backend's products
+ * are read back asynchronously (await the result before using `grams`).
  */
 export function accumulateBlock(
   x: Float32Array,
@@ -252,18 +256,18 @@ export function accumulateBlock(
   precision: GramPrecision,
   grams: BlockGrams,
   excluded: Uint8Array | null = null,
-): BlockResult {
+): Promise<BlockResult> {
   if (grams.kept.length !== n * n) throw new AppError('INTERNAL', `accumulateBlock: Gram of ${grams.kept.length} entries for n = ${n}`);
   if (x.length !== n * width) throw new AppError('INTERNAL', `accumulateBlock: ${x.length} values for ${n}×${width}`);
   if (excluded && excluded.length !== width)
     throw new AppError('INTERNAL', `accumulateBlock: ${excluded.length} exclusion flags for ${width} columns`);
-  if (width === 0) return { constant: 0, excludedVarying: 0, nonFinite: 0 };
+  if (width === 0) return Promise.resolve({ constant: 0, excludedVarying: 0, nonFinite: 0 });
   const stats = precision === 'float64' ? referenceStatistics(x, n, width) : shiftedStatistics(x, n, width);
   let excludedVarying = 0;
   if (excluded) for (let j = 0; j < width; j++) if (excluded[j] && !stats.constant[j]) excludedVarying++;
   if (excludedVarying > 0 && !grams.excluded) throw new AppError('INTERNAL', 'accumulateBlock: excluded columns without an excluded Gram');
   const result = { constant: stats.constantCount, excludedVarying, nonFinite: stats.nonFinite };
-  if (stats.nonFinite > 0) return result;
+  if (stats.nonFinite > 0) return Promise.resolve(result);
 
   if (precision === 'float64') {
     const { z } = standardiseWith(stats, x, n, width, false);
@@ -275,7 +279,7 @@ export function accumulateBlock(
       addProductFloat64(grams.kept, z, n, width, Int32Array.from(keptCols));
       addProductFloat64(grams.excluded!, z, n, width, Int32Array.from(exclCols));
     }
-    return result;
+    return Promise.resolve(result);
   }
 
   // Backend: per column the float32 mean part, and scale/offset for the kept and excluded products.
@@ -306,13 +310,18 @@ export function accumulateBlock(
     };
     return scaleExcl ? [product(scaleKept, offsetKept), product(scaleExcl, offsetExcl!)] : [product(scaleKept, offsetKept)];
   });
+  return addProducts(grams, products).then(() => result);
+}
+
+/** Adds the kept (and excluded) products, read back asynchronously, to the Grams; disposes them. */
+async function addProducts(grams: BlockGrams, products: Tensor[]): Promise<void> {
   try {
-    addInto(grams.kept, products[0]!.dataSync());
-    if (products[1]) addInto(grams.excluded!, products[1].dataSync());
+    const values = await Promise.all(products.map((p) => p.data()));
+    addInto(grams.kept, values[0]!);
+    if (values[1]) addInto(grams.excluded!, values[1]);
   } finally {
     tf.dispose(products);
   }
-  return result;
 }
 
 /**

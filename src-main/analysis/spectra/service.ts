@@ -162,7 +162,12 @@ export function datasetFeed(items: readonly TrainingItem[], size: number, mean: 
     size,
     async batch(start, n) {
       const { pixels } = await decodeBatch(source, items.slice(start, start + n));
-      return tf.tidy(() => normalize(tf.tensor4d(pixels, [n, size, size, 3]), mean, std).dataSync() as Float32Array);
+      const normalised = tf.tidy(() => normalize(tf.tensor4d(pixels, [n, size, size, 3]), mean, std));
+      try {
+        return (await normalised.data()) as Float32Array;
+      } finally {
+        normalised.dispose();
+      }
     },
   };
 }

@@ -371,15 +371,19 @@ export class ChannelStats {
   private mean: Float64Array | null = null;
   private m2: Float64Array | null = null;
 
-  update(batch: Tensor4D): void {
+  /** Adds a batch's pixels; its moments are read back asynchronously (await each update before the next). */
+  async update(batch: Tensor4D): Promise<void> {
     assertBatch('ChannelStats.update', batch);
     const [b, h, w, c] = batch.shape;
     const count = b * h * w;
     if (count === 0) return;
-    const { mean, variance } = tf.tidy(() => {
-      const m = tf.moments(batch, [0, 1, 2]);
-      return { mean: m.mean.dataSync().slice(), variance: m.variance.dataSync().slice() };
-    });
+    const moments = tf.tidy(() => tf.moments(batch, [0, 1, 2]));
+    let mean: Float32Array, variance: Float32Array;
+    try {
+      [mean, variance] = (await Promise.all([moments.mean.data(), moments.variance.data()])) as [Float32Array, Float32Array];
+    } finally {
+      tf.dispose([moments.mean, moments.variance]);
+    }
     if (!this.mean || !this.m2) {
       this.mean = new Float64Array(c);
       this.m2 = new Float64Array(c);

@@ -22,6 +22,7 @@ import tf from '@tensorflow/tfjs';
 import type { Rank, Scalar, Tensor, Tensor1D, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import { tfSeed } from '../../random/tf-seed';
+import { readFloat32 } from '../readback';
 
 const bad = (msg: string) => new AppError('BAD_REQUEST', msg);
 
@@ -216,9 +217,10 @@ export class MocoQueue {
     this.pointer = (p + b) % this.size;
   }
 
-  /** State for checkpoints: keys [K, dim] row-major and ptr. */
-  exportState(): { keys: Float32Array; ptr: number; size: number; dim: number } {
-    return { keys: (this.keys.dataSync() as Float32Array).slice(), ptr: this.pointer, size: this.size, dim: this.dim };
+  /** State for checkpoints: keys [K, dim] row-major (read back asynchronously) and ptr. */
+  async exportState(): Promise<{ keys: Float32Array; ptr: number; size: number; dim: number }> {
+    const ptr = this.pointer;
+    return { keys: await readFloat32(this.keys), ptr, size: this.size, dim: this.dim };
   }
 
   loadState(s: { keys: Float32Array; ptr: number; size: number; dim: number }): void {

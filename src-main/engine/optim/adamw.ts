@@ -23,6 +23,7 @@ import tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import { ADAMW, type AdamWAttrs } from '../kernels/wasm/Optimizers';
+import { readFloat32 } from '../readback';
 
 export interface AdamWOptions {
   /** Learning rate (changed per step by a schedule through `setLearningRate`). */
@@ -168,22 +169,23 @@ export class AdamW {
 
   /**
    * Computes the gradients of `loss` with respect to the optimizer's parameters, takes one step and
-   * returns the loss value. Parameters that `loss` does not depend on are skipped.
+   * returns the loss value (read back asynchronously: a GPU backend cannot be read synchronously in
+   * Node). Parameters that `loss` does not depend on are skipped.
    */
-  minimize(loss: () => Scalar): number {
+  async minimize(loss: () => Scalar): Promise<number> {
     this.assertAlive();
     const { value, grads } = namedGradients(new Map([...this.slots].map(([n, s]) => [n, s.param])), loss);
     try {
       this.step(grads);
-      return value.dataSync()[0]!;
+      return (await value.data())[0]!;
     } finally {
       value.dispose();
       tf.dispose([...grads.values()]);
     }
   }
 
-  /** The state as plain arrays (copies), keyed by torch parameter name. */
-  exportState(): AdamWState {
+  /** The state as plain arrays (copies, read back asynchronously), keyed by torch parameter name. */
+  async exportState(): Promise<AdamWState> {
     this.assertAlive();
     const params: Record<string, AdamWParamState> = {};
     for (const [name, s] of this.slots) {
@@ -191,8 +193,8 @@ export class AdamW {
       params[name] = {
         step: s.step,
         shape: [...s.param.shape],
-        expAvg: s.m ? (s.m.dataSync() as Float32Array).slice() : new Float32Array(size),
-        expAvgSq: s.v ? (s.v.dataSync() as Float32Array).slice() : new Float32Array(size),
+        expAvg: s.m ? await readFloat32(s.m) : new Float32Array(size),
+        expAvgSq: s.v ? await readFloat32(s.v) : new Float32Array(size),
       };
     }
     return {

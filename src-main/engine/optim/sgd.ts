@@ -13,6 +13,7 @@ import tf from '@tensorflow/tfjs';
 import type { NamedAttrMap, NamedTensorMap, Scalar, Tensor, Variable } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import { SGD, type SgdAttrs } from '../kernels/wasm/Optimizers';
+import { readFloat32 } from '../readback';
 
 export interface SgdOptions {
   lr: number;
@@ -120,14 +121,15 @@ export class Sgd {
     });
   }
 
-  exportState(): SgdState {
+  /** The state as plain arrays (copies, read back asynchronously), keyed by torch parameter name. */
+  async exportState(): Promise<SgdState> {
     this.assertAlive();
     const params: Record<string, SgdParamState> = {};
     for (const [name, s] of this.slots) {
       params[name] = {
         step: s.step,
         shape: [...s.param.shape],
-        momentumBuffer: s.buf ? (s.buf.dataSync() as Float32Array).slice() : new Float32Array(s.param.size),
+        momentumBuffer: s.buf ? await readFloat32(s.buf) : new Float32Array(s.param.size),
       };
     }
     return { format: 'funduslab.sgd/1', lr: this.lr, momentum: this.momentum, weightDecay: this.weightDecay, params };

@@ -12,32 +12,38 @@ import { writeSafetensors } from './safetensors';
 import { fromFloat32, fromInt64, type RawTensor, type TensorLayout } from './tensors';
 import { writeTfjsWeights } from './tfjs-format';
 
-/** All state_dict entries of the model, in torchvision order, in the given layout. */
-export function modelTensors(model: ResNet, layout: TensorLayout): Map<string, RawTensor> {
+/** All state_dict entries of the model, in torchvision order, in the given layout (read back asynchronously). */
+export async function modelTensors(model: ResNet, layout: TensorLayout): Promise<Map<string, RawTensor>> {
   const out = new Map<string, RawTensor>();
   for (const spec of model.specs) {
     if (spec.role === 'bn.num_batches_tracked') {
       out.set(spec.name, fromInt64([model.batchesTracked.get(spec.module) ?? 0], []));
       continue;
     }
-    const values = tf.tidy(() => {
-      let t: tf.Tensor = model.variable(spec.name);
-      if (layout === 'torch') {
-        if (spec.role === 'conv.weight') t = tf.transpose(t, [3, 2, 0, 1]);
-        else if (spec.role === 'fc.weight') t = tf.transpose(t, [1, 0]);
-      }
-      return t.dataSync() as Float32Array;
-    });
-    out.set(spec.name, fromFloat32(values, layout === 'torch' ? spec.torchShape : spec.tfjsShape));
+    const variable = model.variable(spec.name);
+    const transposed =
+      layout !== 'torch'
+        ? null
+        : spec.role === 'conv.weight'
+          ? tf.transpose(variable, [3, 2, 0, 1])
+          : spec.role === 'fc.weight'
+            ? tf.transpose(variable, [1, 0])
+            : null;
+    try {
+      const values = (await (transposed ?? variable).data()) as Float32Array; // fromFloat32 copies
+      out.set(spec.name, fromFloat32(values, layout === 'torch' ? spec.torchShape : spec.tfjsShape));
+    } finally {
+      transposed?.dispose();
+    }
   }
   return out;
 }
 
 export async function exportSafetensors(model: ResNet, file: string): Promise<void> {
   const metadata = { format: 'pt', producer: 'funduslab', arch: archName(model.config), classes: String(model.config.classes) };
-  await writeFileAtomic(file, writeSafetensors(modelTensors(model, 'torch'), metadata));
+  await writeFileAtomic(file, writeSafetensors(await modelTensors(model, 'torch'), metadata));
 }
 
 export async function exportTfjs(model: ResNet, dir: string): Promise<{ modelJson: string; weightsBin: string }> {
-  return writeTfjsWeights(dir, modelTensors(model, 'tfjs'), { arch: archName(model.config), classes: model.config.classes });
+  return writeTfjsWeights(dir, await modelTensors(model, 'tfjs'), { arch: archName(model.config), classes: model.config.classes });
 }

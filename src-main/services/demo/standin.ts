@@ -189,7 +189,7 @@ async function trainSupervised(
     }
     await writeFileAtomic(
       out,
-      writeSafetensors(modelTensors(model, 'torch'), {
+      writeSafetensors(await modelTensors(model, 'torch'), {
         format: 'pt',
         producer: 'funduslab',
         standin: STANDIN_NOTE,

@@ -104,7 +104,7 @@ export async function writeCheckpoint(runDir: string, content: CheckpointContent
  */
 export async function commitCheckpointFolder(
   dir: string,
-  files: readonly (readonly [string, () => Uint8Array | string])[],
+  files: readonly (readonly [string, () => Uint8Array | string | Promise<Uint8Array | string>])[],
   epoch: number,
   write: FileWriter = fsyncWriter,
 ): Promise<void> {
@@ -112,7 +112,7 @@ export async function commitCheckpointFolder(
   const { dir: target, previousDir: previous } = checkpointDirs(dir);
   try {
     await fsp.mkdir(tmp);
-    for (const [name, make] of files) await write(path.join(tmp, name), make());
+    for (const [name, make] of files) await write(path.join(tmp, name), await make());
   } catch (err) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw new AppError(

@@ -15,6 +15,7 @@ import type { ResNet } from '../../engine/models/resnet';
 import type { AdamW, AdamWState } from '../../engine/optim/adamw';
 import { Sgd, type SgdState } from '../../engine/optim/sgd';
 import { modelTensors } from '../../engine/weights/export';
+import { readFloat32 } from '../../engine/readback';
 import { importWeights } from '../../engine/weights/import';
 import type { WeightFile } from '../../engine/weights/read';
 import { readSafetensors, writeSafetensors } from '../../engine/weights/safetensors';
@@ -59,7 +60,8 @@ export async function writePretrainCheckpoint(
     [
       [
         MOCO_FILE,
-        () => writeSafetensors(mocoStateDict(t), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', epoch: String(state.epoch) }),
+        async () =>
+          writeSafetensors(await mocoStateDict(t), { format: 'pt', producer: 'funduslab', kind: 'moco-v2', epoch: String(state.epoch) }),
       ],
       [OPTIMIZER_FILE, () => writeSafetensors(optimizerTensors(optState), { producer: 'funduslab', kind: state.optimizer.kind })],
       [STATE_FILE, () => JSON.stringify(state, null, 1) + '\n'],
@@ -73,17 +75,16 @@ export async function writePretrainCheckpoint(
  * The official MoCo state_dict (without the DataParallel `module.` there is no loader difference; we keep it as the published checkpoints
  * do).
  */
-export function mocoStateDict({ query, key, headQ, headK, queue }: MocoModules): Map<string, RawTensor> {
+export async function mocoStateDict({ query, key, headQ, headK, queue }: MocoModules): Promise<Map<string, RawTensor>> {
   const out = new Map<string, RawTensor>();
   for (const [prefix, model, head] of [
     ['module.encoder_q.', query, headQ],
     ['module.encoder_k.', key, headK],
   ] as const) {
-    for (const [name, t] of modelTensors(model, 'torch')) if (name !== 'fc.weight' && name !== 'fc.bias') out.set(prefix + name, t);
-    for (const [name, v] of head.trainableVariables())
-      out.set(prefix + name, fromFloat32((v.dataSync() as Float32Array).slice(), [...v.shape]));
+    for (const [name, t] of await modelTensors(model, 'torch')) if (name !== 'fc.weight' && name !== 'fc.bias') out.set(prefix + name, t);
+    for (const [name, v] of head.trainableVariables()) out.set(prefix + name, fromFloat32(await readFloat32(v), [...v.shape]));
   }
-  const s = queue.exportState();
+  const s = await queue.exportState();
   const transposed = new Float32Array(s.size * s.dim); // official layout [dim, K]
   for (let r = 0; r < s.size; r++) for (let c = 0; c < s.dim; c++) transposed[c * s.size + r] = s.keys[r * s.dim + c]!;
   out.set('module.queue', fromFloat32(transposed, [s.dim, s.size]));

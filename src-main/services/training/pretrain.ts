@@ -301,7 +301,7 @@ async function pretrainEpoch(p: Pretraining, state: PretrainState, epoch: number
     at: new Date().toISOString(),
   };
   const steps: Record<string, number> = {};
-  const optState = moco.optimizer.exportState();
+  const optState = await moco.optimizer.exportState();
   for (const [name, o] of Object.entries(optState.params)) steps[name] = o.step;
   const next: PretrainState = {
     ...state,
@@ -401,7 +401,7 @@ async function finishPretraining(
   const { spec, files } = p;
   await writeFileAtomic(
     files.encoder,
-    writeSafetensors(mocoStateDict(p.moco), {
+    writeSafetensors(await mocoStateDict(p.moco), {
       format: 'pt',
       producer: 'funduslab',
       kind: 'moco-v2',

@@ -303,7 +303,7 @@ async function saveBestModel(
 
 /** Completes the epoch's state with the optimizer's, and commits it with the model as the run's checkpoint. */
 async function writeEpochCheckpoint(t: FineTuning, state: CheckpointState, lr: number): Promise<CheckpointState> {
-  const adamw = t.optimizer.exportState();
+  const adamw = await t.optimizer.exportState();
   const checkpointed: CheckpointState = {
     ...state,
     adamw: {
@@ -316,7 +316,7 @@ async function writeEpochCheckpoint(t: FineTuning, state: CheckpointState, lr: n
   };
   await writeCheckpoint(
     t.run.files.dir,
-    { state: checkpointed, model: modelTensors(t.model, 'torch'), adamw },
+    { state: checkpointed, model: await modelTensors(t.model, 'torch'), adamw },
     t.opts.writeFile ?? fsyncWriter,
   );
   return checkpointed;

@@ -83,7 +83,7 @@ describe.each(Object.keys(REGIMES) as (keyof typeof REGIMES)[])('AdamW golden: %
   });
 
   for (const mode of ['torch gradients', 'tfjs gradients'] as const) {
-    it(`parameters after steps 1, 5, 20 (${mode})`, () => {
+    it(`parameters after steps 1, 5, 20 (${mode})`, async () => {
       const params = makeParams(c);
       const opt = new AdamW(params, { lr: r.base, betas: fx.betas, eps: fx.eps, weightDecay: fx.weight_decay, noDecay: r.noDecay });
       const x = tf.tensor2d(fx.x.values, fx.x.shape);
@@ -97,7 +97,7 @@ describe.each(Object.keys(REGIMES) as (keyof typeof REGIMES)[])('AdamW golden: %
           opt.step(grads);
           tf.dispose([...grads.values()]);
         } else {
-          const loss = opt.minimize(() => mlpLoss(params, x, y));
+          const loss = await opt.minimize(() => mlpLoss(params, x, y));
           expect(Math.abs(loss - c.losses[t]!) / c.losses[t]!).toBeLessThan(1e-5);
         }
         expect(tf.memory().numTensors).toBe(before + 2 * c.names.length); // m and v per parameter; nothing else survives a step
@@ -110,7 +110,7 @@ describe.each(Object.keys(REGIMES) as (keyof typeof REGIMES)[])('AdamW golden: %
           }
         }
       }
-      const state = opt.exportState();
+      const state = await opt.exportState();
       for (const n of c.names) {
         expect(state.params[n]!.step).toBe(c.state[n]!.step);
         expect(relErr(state.params[n]!.expAvg, c.state[n]!.exp_avg)).toBeLessThanOrEqual(mode === 'torch gradients' ? TOL : 1e-4);

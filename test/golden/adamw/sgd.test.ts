@@ -51,7 +51,7 @@ describe('SGD golden (torch.optim.SGD, momentum 0.9, weight decay 1e-4)', () => 
     for (let t = 0; t < fx.steps; t++) expect(Math.abs(lrAt(t) - c.lrs[t]!) / Math.max(c.lrs[t]!, 1e-12)).toBeLessThan(1e-12);
   });
 
-  it('parameters after steps 1, 5, 20 and the momentum buffers equal torch (torch gradients)', () => {
+  it('parameters after steps 1, 5, 20 and the momentum buffers equal torch (torch gradients)', async () => {
     const params = makeParams();
     const opt = new Sgd(params, { lr: 0.03, momentum: 0.9, weightDecay: 1e-4 });
     const before = tf.memory().numTensors;
@@ -65,13 +65,13 @@ describe('SGD golden (torch.optim.SGD, momentum 0.9, weight decay 1e-4)', () => 
       if (snap)
         for (const n of c.names) expect(relErr(params.get(n)!.dataSync(), snap[n]!), `${n} after step ${t + 1}`).toBeLessThanOrEqual(TOL);
     }
-    const state = opt.exportState();
+    const state = await opt.exportState();
     for (const n of c.names) expect(relErr(state.params[n]!.momentumBuffer, c.state[n]!.momentum_buffer)).toBeLessThanOrEqual(TOL);
     opt.dispose();
     tf.dispose([...params.values()]);
   });
 
-  it('a mid-run export/load continues exactly like the uninterrupted optimizer (tfjs gradients)', () => {
+  it('a mid-run export/load continues exactly like the uninterrupted optimizer (tfjs gradients)', async () => {
     const x = tf.tensor2d(fx.x.values, fx.x.shape);
     const y = tf.oneHot(tf.tensor1d(fx.y, 'int32'), 3);
     const loss = (p: Map<string, tf.Variable>) => () =>
@@ -86,7 +86,7 @@ describe('SGD golden (torch.optim.SGD, momentum 0.9, weight decay 1e-4)', () => 
     const optB = new Sgd(b, { lr: 0.03, weightDecay: 1e-4 });
     for (let t = 0; t < fx.steps; t++) {
       if (t === 7) {
-        const saved = optA.exportState();
+        const saved = await optA.exportState();
         optA.dispose();
         optA = new Sgd(a, { lr: 0.03, weightDecay: 1e-4 });
         optA.loadState(saved);

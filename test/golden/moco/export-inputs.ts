@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   const moco = caseMoco();
   await fsp.writeFile(
     path.join(out, 'initial.safetensors'),
-    writeSafetensors(mocoStateDict(moco), { producer: 'funduslab', kind: 'moco-v2' }),
+    writeSafetensors(await mocoStateDict(moco), { producer: 'funduslab', kind: 'moco-v2' }),
   );
   disposeMoco(moco);
   const images = caseImages();

@@ -100,9 +100,9 @@ beforeAll(async () => {
   await initEngine({ preference: 'wasm' });
   const before = tf.memory().numTensors;
   const moco = caseMoco();
-  const stateDict = (): StateDict => {
+  const stateDict = async (): Promise<StateDict> => {
     const out: StateDict = new Map();
-    for (const [name, t] of mocoStateDict(moco))
+    for (const [name, t] of await mocoStateDict(moco))
       out.set(
         name,
         t.dtype === 'int64'
@@ -121,7 +121,7 @@ beforeAll(async () => {
     return { sum_abs: sumAbs, sum_sq: sumSq };
   };
   const out: Run = { initial: new Map(), steps: [], snapshots: new Map() };
-  for (const [name, e] of stateDict())
+  for (const [name, e] of await stateDict())
     if (e.values)
       out.initial.set(
         name,
@@ -134,7 +134,7 @@ beforeAll(async () => {
       const { loss, hits } = mocoUpdate(moco, s.xq, s.xk, { momentum: CASE.momentum, temperature: CASE.temperature });
       out.steps.push({ epoch: s.epoch, lr: s.lr, indices: s.indices, views, loss: loss.dataSync()[0]!, hits: hits.dataSync()[0]! });
       tf.dispose([loss, hits, s.xq, s.xk]);
-      if ((CASE.snapshots as readonly number[]).includes(s.step)) out.snapshots.set(s.step, stateDict());
+      if ((CASE.snapshots as readonly number[]).includes(s.step)) out.snapshots.set(s.step, await stateDict());
     }
   } finally {
     disposeMoco(moco);

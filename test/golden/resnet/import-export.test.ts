@@ -156,8 +156,8 @@ describe('export round trips', () => {
       expect(report.reinitialised).toEqual([]);
       expect(await logitsOf(copy)).toEqual(expected);
       expect(copy.batchesTracked).toEqual(source.batchesTracked);
-      const a = modelTensors(source, 'torch');
-      const b = modelTensors(copy, 'torch');
+      const a = await modelTensors(source, 'torch');
+      const b = await modelTensors(copy, 'torch');
       for (const [k, t] of a) expect(b.get(k), k).toEqual(t);
       copy.dispose();
     }

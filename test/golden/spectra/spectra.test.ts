@@ -95,20 +95,20 @@ function decode(b64: string): Float32Array {
  * The production path on the whole matrix: split into feature blocks of `block` columns, each standardised and multiplied by
  * accumulateBlock.
  */
-function blockedGram(
+async function blockedGram(
   x: Float32Array,
   n: number,
   f: number,
   block: number,
   precision: GramPrecision,
-): { gram: Float64Array; constant: number } {
+): Promise<{ gram: Float64Array; constant: number }> {
   const gram = new Float64Array(n * n);
   let constant = 0;
   for (let c0 = 0; c0 < f; c0 += block) {
     const w = Math.min(block, f - c0);
     const sub = new Float32Array(n * w);
     for (let r = 0; r < n; r++) sub.set(x.subarray(r * f + c0, r * f + c0 + w), r * w);
-    const r = accumulateBlock(sub, n, w, precision, { kept: gram });
+    const r = await accumulateBlock(sub, n, w, precision, { kept: gram });
     expect(r.nonFinite).toBe(0);
     constant += r.constant;
   }
@@ -136,7 +136,7 @@ describe('PCA explained variance and κ vs scikit-learn StandardScaler + PCA', (
         else await tf.setBackend('wasm');
         const before = tf.memory().numTensors;
         const x = decode(c.data);
-        const { gram, constant } = blockedGram(x, c.n, c.features, block, precision);
+        const { gram, constant } = await blockedGram(x, c.n, c.features, block, precision);
         expect(constant).toBe(c.constantFeatures);
         const k = componentCount(100, c.n, c.features);
         expect(k).toBe(c.k);

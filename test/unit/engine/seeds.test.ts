@@ -34,11 +34,11 @@ describe('seed 0', () => {
     [a, b, c].forEach((m) => m.dispose());
   });
 
-  it('MoCo head and queue with seed 0 are reproducible', () => {
+  it('MoCo head and queue with seed 0 are reproducible', async () => {
     const [h1, h2] = [new ProjectionHead(8, 8, 4, 0), new ProjectionHead(8, 8, 4, 0)];
     expect(values(h1.trainableVariables().get('fc.0.weight')!)).toEqual(values(h2.trainableVariables().get('fc.0.weight')!));
     const [q1, q2] = [new MocoQueue(16, 4, 0), new MocoQueue(16, 4, 0)];
-    expect(Array.from(q1.exportState().keys)).toEqual(Array.from(q2.exportState().keys));
+    expect(Array.from((await q1.exportState()).keys)).toEqual(Array.from((await q2.exportState()).keys));
     [h1, h2, q1, q2].forEach((x) => x.dispose());
   });
 });

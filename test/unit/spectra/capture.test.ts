@@ -183,9 +183,9 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
     expect(Math.max(...bns.map((v) => v.ratio!))).toBeLessThan(100);
   });
 
-  it('batchNormDerivations pairs every BatchNorm with its conv; odd scales fall back to direct capture', () => {
+  it('batchNormDerivations pairs every BatchNorm with its conv; odd scales fall back to direct capture', async () => {
     const layers = spectrumLayers(model, SIZE);
-    const d = batchNormDerivations(model, layers);
+    const d = await batchNormDerivations(model, layers);
     expect(d.size).toBe(20);
     const bn1 = d.get('layer1.0.conv1')!;
     expect(bn1.bn.name).toBe('layer1.0.bn1');
@@ -194,9 +194,11 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
     expect(d.get('layer3.0.conv2')!.zeroScale.every((v) => v === 1)).toBe(true);
     // Without the conv among the layers, the BN is captured directly.
     expect(
-      batchNormDerivations(
-        model,
-        layers.filter((l) => l.name !== 'conv1'),
+      (
+        await batchNormDerivations(
+          model,
+          layers.filter((l) => l.name !== 'conv1'),
+        )
       ).has('conv1'),
     ).toBe(false);
     // A scale that is nonzero but tiny (s·x may underflow in float32) or not finite: direct capture.
@@ -205,13 +207,13 @@ describe('captureGrams (streaming) vs the naive in-memory Gram', () => {
     try {
       for (const bad of [1e-33, Number.NaN]) {
         tf.tidy(() => g.assign(tf.tensor1d(Array.from({ length: g.shape[0]! }, (_, i) => (i === 1 ? bad : 1)))));
-        expect(batchNormDerivations(model, layers).has('conv1')).toBe(false);
+        expect((await batchNormDerivations(model, layers)).has('conv1')).toBe(false);
       }
     } finally {
       g.assign(saved);
       saved.dispose();
     }
-    expect(batchNormDerivations(model, layers).has('conv1')).toBe(true);
+    expect((await batchNormDerivations(model, layers)).has('conv1')).toBe(true);
   });
 
   const cases = [

@@ -117,14 +117,14 @@ describe('accumulateBlock', () => {
         else await tf.setBackend('wasm');
         const before = tf.memory().numTensors;
         const gram = new Float64Array(n * n);
-        const r = accumulateBlock(x, n, width, precision, { kept: gram });
+        const r = await accumulateBlock(x, n, width, precision, { kept: gram });
         expect(r).toEqual({ constant: full.constant, excludedVarying: 0, nonFinite: 0 });
         expect(relInfDiff(gram, full.gram)).toBeLessThanOrEqual(tol);
         expect(full.constant).toBe(5);
 
         const k = new Float64Array(n * n);
         const e = new Float64Array(n * n);
-        const split = accumulateBlock(x, n, width, precision, { kept: k, excluded: e }, excludedFlags);
+        const split = await accumulateBlock(x, n, width, precision, { kept: k, excluded: e }, excludedFlags);
         expect(split.constant).toBe(full.constant);
         expect(split.excludedVarying).toBe(excluded.length - constantExcluded);
         expect(constantExcluded).toBe(2); // columns 1 and 2
@@ -147,19 +147,19 @@ describe('accumulateBlock', () => {
     // Two blocks of 150 columns add up to the one-block Gram.
     const gram = new Float64Array(n * n);
     for (const cols of [all.slice(0, 150), all.slice(150)])
-      accumulateBlock(columns(x, n, width, cols), n, cols.length, 'backend', { kept: gram });
+      await accumulateBlock(columns(x, n, width, cols), n, cols.length, 'backend', { kept: gram });
     expect(relInfDiff(gram, full.gram)).toBeLessThanOrEqual(1e-5);
     // Only constant columns excluded: no excluded Gram needed, nothing lands in it.
     const only = Uint8Array.from(all, (j) => (j < 5 ? 1 : 0));
     const g2 = new Float64Array(n * n);
-    expect(accumulateBlock(x, n, width, 'backend', { kept: g2 }, only).excludedVarying).toBe(0);
+    expect((await accumulateBlock(x, n, width, 'backend', { kept: g2 }, only)).excludedVarying).toBe(0);
     expect(relInfDiff(g2, full.gram)).toBeLessThanOrEqual(1e-5);
     expect(() => accumulateBlock(x, n, width, 'backend', { kept: g2 }, excludedFlags)).toThrow(/excluded columns without an excluded Gram/);
     // Non-finite values: reported, the Gram untouched.
     const bad = Float32Array.from(x);
     bad[5 * width + 20] = Number.NaN;
     const g3 = new Float64Array(n * n);
-    expect(accumulateBlock(bad, n, width, 'backend', { kept: g3 }).nonFinite).toBe(1);
+    expect((await accumulateBlock(bad, n, width, 'backend', { kept: g3 })).nonFinite).toBe(1);
     expect(g3.every((v) => v === 0)).toBe(true);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -176,8 +176,8 @@ describe('accumulateGram (standardised blocks) on the backend', () => {
       const before = tf.memory().numTensors;
       const a = new Float64Array(n * n);
       const b = new Float64Array(n * n);
-      accumulateGram(a, z, n, width, 'backend');
-      accumulateGram(b, z, n, width, 'float64');
+      await accumulateGram(a, z, n, width, 'backend');
+      await accumulateGram(b, z, n, width, 'float64');
       expect(relInfDiff(a, b)).toBeLessThanOrEqual(1e-5);
       expect(relInfDiff(a, b)).toBeGreaterThan(0); // float32 products: not the float64 path by accident
       expect(tf.memory().numTensors).toBe(before);

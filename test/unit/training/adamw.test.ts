@@ -41,7 +41,7 @@ function vars(): Map<string, tf.Variable> {
 }
 
 describe('AdamW', () => {
-  it('matches a naive per-element implementation (float64 oracle) with default hyper-parameters', () => {
+  it('matches a naive per-element implementation (float64 oracle) with default hyper-parameters', async () => {
     const p = vars();
     const opt = new AdamW(p, { lr: 0.01 }); // weight decay 0.01 by default, as torch
     const gw = [
@@ -70,8 +70,8 @@ describe('AdamW', () => {
       ).toBeLessThan(1e-6);
     // 'b' had no gradient: untouched, step 0 (torch skips p.grad is None, including the decay)
     expect([...p.get('b')!.dataSync()]).toEqual([...new Float32Array([0.1, -0.2])]);
-    expect(opt.exportState().params['b']!.step).toBe(0);
-    expect(opt.exportState().params['w']!.step).toBe(3);
+    expect((await opt.exportState()).params['b']!.step).toBe(0);
+    expect((await opt.exportState()).params['w']!.step).toBe(3);
     opt.dispose();
     tf.dispose([...p.values()]);
   });
@@ -91,13 +91,13 @@ describe('AdamW', () => {
     opt.dispose();
   });
 
-  it('state round-trips through plain arrays: resuming equals running on', () => {
-    const run = (split: boolean): Float32Array => {
+  it('state round-trips through plain arrays: resuming equals running on', async () => {
+    const run = async (split: boolean): Promise<Float32Array> => {
       const p = vars();
       let opt = new AdamW(p, { lr: 0.05, weightDecay: 0.1 });
       for (let t = 0; t < 6; t++) {
         if (split && t === 3) {
-          const state = structuredClone(opt.exportState());
+          const state = structuredClone(await opt.exportState());
           opt.dispose();
           opt = new AdamW(p, { lr: 0.05, weightDecay: 0.1 });
           opt.loadState(state);
@@ -114,17 +114,17 @@ describe('AdamW', () => {
       tf.dispose([...p.values()]);
       return out;
     };
-    expect(Array.from(run(true))).toEqual(Array.from(run(false)));
+    expect(Array.from(await run(true))).toEqual(Array.from(await run(false)));
   });
 
-  it('does not leak tensors over many steps, including minimize()', () => {
+  it('does not leak tensors over many steps, including minimize()', async () => {
     const p = vars();
     const opt = new AdamW(p, { lr: 1e-3 });
-    opt.minimize(() => tf.sum(tf.square(p.get('w')!)) as tf.Scalar);
+    await opt.minimize(() => tf.sum(tf.square(p.get('w')!)) as tf.Scalar);
     const n = tf.memory().numTensors;
     for (let t = 0; t < 50; t++) {
       opt.setLearningRate(learningRateAt(1e-3, { kind: 'cosine', tMax: 50 }, t));
-      opt.minimize(() => tf.add(tf.sum(tf.square(p.get('w')!)), tf.sum(p.get('b')!)) as tf.Scalar);
+      await opt.minimize(() => tf.add(tf.sum(tf.square(p.get('w')!)), tf.sum(p.get('b')!)) as tf.Scalar);
     }
     expect(tf.memory().numTensors).toBe(n + 2); // b's moments appear once
     opt.dispose();
@@ -132,7 +132,7 @@ describe('AdamW', () => {
     tf.dispose([...p.values()]);
   });
 
-  it('rejects bad hyper-parameters, shapes and state', () => {
+  it('rejects bad hyper-parameters, shapes and state', async () => {
     const p = vars();
     expect(() => new AdamW(p, { lr: -1 })).toThrow(/learning rate/);
     expect(() => new AdamW(p, { lr: 1, betas: [1, 0.9] })).toThrow(/betas/);
@@ -140,7 +140,7 @@ describe('AdamW', () => {
     const g = tf.zeros([3]);
     expect(() => opt.step(new Map([['b', g]]))).toThrow(/shape/);
     expect(() => opt.step(new Map([['nope', g]]))).toThrow(/unknown parameter/);
-    const st = opt.exportState();
+    const st = await opt.exportState();
     st.params['w']!.shape = [4];
     expect(() => opt.loadState(st)).toThrow(/shape/);
     opt.dispose();

@@ -303,7 +303,7 @@ describe('augmentation ops vs naive per-pixel implementations', () => {
     tf.dispose([t, y]);
   });
 
-  it('normalize and streaming channel statistics', () => {
+  it('normalize and streaming channel statistics', async () => {
     const { t, a } = randomImages(7);
     const mean = [0.3203, 0.2244, 0.1609];
     const std = [0.2622, 0.1833, 0.1318];
@@ -318,8 +318,8 @@ describe('augmentation ops vs naive per-pixel implementations', () => {
     // uneven batches: 1 then 2 images
     const b1 = tf.slice(t, [0], [1]);
     const b2 = tf.slice(t, [1], [2]);
-    stats.update(b1);
-    stats.update(b2);
+    await stats.update(b1);
+    await stats.update(b2);
     const r = stats.result();
     const px = a.flat(2);
     for (let c = 0; c < 3; c++) {

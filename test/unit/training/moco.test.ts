@@ -80,7 +80,7 @@ describe('MoCo v2 components', () => {
     tf.dispose([...q.values(), ...k.values()]);
   });
 
-  it('queue: enqueue/dequeue order as _dequeue_and_enqueue, including wrap-around', () => {
+  it('queue: enqueue/dequeue order as _dequeue_and_enqueue, including wrap-around', async () => {
     const rows = (from: number, n: number) => tf.tensor2d(Array.from({ length: n }, (_, i) => [from + i, -(from + i)]));
     // K divisible by B: the official sequence
     const q8 = new MocoQueue(8, 2, 1);
@@ -108,7 +108,7 @@ describe('MoCo v2 components', () => {
       expect((q6.keys.arraySync() as number[][]).map((r) => r[0])).toEqual(naive);
     }
     expect(naive).toEqual([13, 14, 9, 10, 11, 12]);
-    const st = q6.exportState();
+    const st = await q6.exportState();
     const q6b = new MocoQueue(6, 2, 3);
     q6b.loadState(st);
     expect(q6b.ptr).toBe(ptr);
