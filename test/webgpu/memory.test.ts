@@ -14,6 +14,9 @@ import { assertTrainingFits, maxBatchUnderBinding, measureStepMemory, releaseIdl
 import { ResNet } from '../../src-main/engine/models/resnet';
 import { parseArch } from '../../src-main/engine/models/resnet-spec';
 import { webgpuEngine } from '../support/webgpu';
+import { QuickBenchParams, QuickBenchResult } from '../../src-shared/engine';
+import { runQuickBench } from '../../src-main/engine/quick-bench';
+import { detachedContext } from '../../src-main/job-context';
 
 const status = await webgpuEngine();
 
@@ -78,5 +81,15 @@ describe.skipIf(!status)('webgpu training memory check', () => {
     expect(buffers().numUsedBuffers).toBe(used);
     expect(buffers().numFreeBuffers).toBe(0);
     model.dispose();
+  }, 60_000);
+
+  it("the study wizard's speed measurement reports the largest training batch on webgpu (at least the batch, which fits)", async () => {
+    const before = tf.memory().numTensors;
+    const result = QuickBenchResult.parse(
+      await runQuickBench(QuickBenchParams.parse({ arch: 'resnet18-w4', inputSize: 32, batchSize: 4, steps: 1 }), detachedContext()),
+    );
+    expect(result).toMatchObject({ backend: 'webgpu', batchSize: 4 });
+    expect(result.maxTrainBatch).toBeGreaterThanOrEqual(4);
+    expect(tf.memory().numTensors).toBe(before);
   }, 60_000);
 });
