@@ -42,7 +42,7 @@ export interface BenchEngineOptions {
   size?: number;
   /**
    * Backends to measure, in order; default every backend that loads here, cpu included, and webgpu only on a
-   * hardware adapter (named here, webgpu measures a software adapter too).
+   * hardware adapter (webgpu named here measures a software adapter too).
    */
   backends?: BackendName[];
   /**
