@@ -159,8 +159,8 @@ export const QuickBenchResult = z
     /** The MoCo v2 aug+ augmentation of both views of an image. */
     augmentClMsPerImage: z.number().nonnegative(),
     /**
-     * On the wasm backend (4 GB of memory): the largest training batch that fits, from the measured memory of a step; null elsewhere (no
-     * such limit).
+     * On the wasm backend (4 GB of memory): the largest training batch that fits, from the measured memory of a step; on webgpu the largest
+     * that fits the adapter's binding limit and memory (at least the batch measured when it fits); null elsewhere (no such limit).
      */
     maxTrainBatch: z.number().int().nonnegative().nullable(),
     seconds: z.number().nonnegative(),

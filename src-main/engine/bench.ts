@@ -3,9 +3,9 @@
  * backend, timing
  *  - forward: eval-mode forward pass (BatchNorm folded, ReLU fused), logits read back;
  *  - train: one training step = forward in train mode (batch statistics, running stats updated) +
- *    softmax cross-entropy + gradients of every trainable variable + an SGD-momentum update
- *    (optim/sgd.ts, torch.optim.SGD semantics),
- *    loss read back.
+ *    softmax cross-entropy + gradients of every trainable variable + an AdamW update (optim/adamw.ts,
+ *    torch.optim.AdamW semantics, the optimizer of a training run), loss read back.
+ * Results are read back asynchronously (on webgpu a synchronous read cannot wait for the GPU in Node).
  * Each figure is per image (ms/img, images/s) with the min and median over the timed steps, after
  * untimed warm-up steps (the first call builds the XNNPACK operators and the folded filters).
  *
@@ -14,18 +14,22 @@
  * (`cpuBatch`, `cpuSteps`, `cpuTrain` raise that). Every other backend's figure gets its ratio
  * against the CPU figure of the same mode measured in the same run (cpu ms/img ÷ backend ms/img,
  * i.e. "x times faster than cpu"); without a CPU figure the ratio is null.
+ *
+ * webgpu is measured by default when a hardware adapter exists (the rule of automatic selection: a
+ * software adapter such as Mesa's llvmpipe is slower than wasm); `backends: ['webgpu']` measures the
+ * software adapter too. Its figures name the adapter.
  */
 import tf from '@tensorflow/tfjs';
 import type { Optimizer, Scalar, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import os from 'node:os';
-import type { BackendName } from '../../src-shared/engine';
+import type { BackendName, WebGpuAdapter } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
 import { engineStatus, initEngine } from './backend';
+import { adapterLabel } from './backend/webgpu';
 import { ResNet } from './models/resnet';
 import { archName, parseArch } from './models/resnet-spec';
-import { maxBatchThatFits, measureStepMemory } from './memory-guard';
-import { namedGradients } from './optim/adamw';
-import { Sgd } from './optim/sgd';
+import { maxTrainingBatch } from './memory-guard';
+import { AdamW, namedGradients } from './optim/adamw';
 
 export type BenchMode = 'forward' | 'train';
 
@@ -36,12 +40,16 @@ export interface BenchEngineOptions {
   batch?: number;
   /** Square input size; default 224. */
   size?: number;
-  /** Backends to measure, in order; default every backend that loads here, cpu included. */
+  /**
+   * Backends to measure, in order; default every backend that loads here, cpu included, and webgpu only on a
+   * hardware adapter (webgpu named here measures a software adapter too).
+   */
   backends?: BackendName[];
   /**
    * Batch of the training step on every backend except cpu; default `batch`, on wasm at most the
    * largest batch whose step fits in its 4 GB heap (engine/memory-guard.ts; ResNet50 at 224 px:
-   * batch 8 fits). Running out of that memory would abort the wasm module.
+   * batch 8 fits), on webgpu at most what fits the adapter's binding limit and memory. Running out
+   * of that memory would abort the wasm module.
    */
   trainBatch?: number;
   /** Timed steps per figure (after warm-up) on every backend except cpu; default 3. */
@@ -77,6 +85,20 @@ export interface BenchEngineFigure {
   speedupVsCpu: number | null;
   /** Final loss of the last step (train mode), a sanity check that the numbers are finite. */
   loss?: number;
+  /** webgpu: the adapter measured. */
+  adapter?: BenchAdapter;
+}
+
+/** The WebGPU adapter of a figure: its name, native interface and whether it is a software (CPU) implementation. */
+export interface BenchAdapter {
+  /** "NVIDIA GeForce RTX 4090 (Vulkan)", "llvmpipe-… (OpenGL ES, compatibility)". */
+  label: string;
+  vendor: string;
+  device: string;
+  description: string;
+  api: WebGpuAdapter['api'];
+  featureLevel: WebGpuAdapter['featureLevel'];
+  software: boolean;
 }
 
 export interface BenchEngineReport {
@@ -96,7 +118,7 @@ export interface BenchEngineReport {
   notes: string[];
 }
 
-const DEFAULT_BACKENDS: BackendName[] = ['tensorflow-gpu', 'tensorflow', 'wasm', 'cpu'];
+const DEFAULT_BACKENDS: BackendName[] = ['tensorflow-gpu', 'webgpu', 'tensorflow', 'wasm', 'cpu'];
 const SEED = 1234;
 
 export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchEngineReport> {
@@ -130,17 +152,25 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
         skipped.push({ backend, reason });
         continue;
       }
+      const used = backend === 'webgpu' ? status.adapters.find((a) => a.used) : undefined;
+      const adapter = used ? benchAdapter(used) : undefined;
+      if (adapter?.software && opts.backends === undefined) {
+        skipped.push({ backend, reason: softwareSkipReason(adapter) });
+        continue;
+      }
       const isCpu = backend === 'cpu';
       const timed = isCpu ? cpuSteps : steps;
       const warm = isCpu ? 0 : warmup;
       const model = ResNet.create(config, { seed: SEED });
       try {
-        if (opts.trainBatch === undefined && status.tfjsBackend === 'wasm' && modes.includes('train')) {
-          const fits = maxBatchThatFits(await measureStepMemory(model, size, 1));
-          if (fits < batch) {
+        if (opts.trainBatch === undefined && modes.includes('train')) {
+          const fits = await maxTrainingBatch(model, { inputSize: size, batchSize: trainBatch, optimizerSlots: 2 });
+          if (fits !== null && fits < trainBatch) {
             trainBatch = Math.max(1, fits);
             notes.push(
-              `Training steps ran at batch ${trainBatch} (forward at ${batch}): a larger training batch of ${archName(config)} at ${size} px does not fit in the 4 GB wasm heap.`,
+              status.tfjsBackend === 'wasm'
+                ? `Training steps ran at batch ${trainBatch} (forward at ${batch}): a larger training batch of ${archName(config)} at ${size} px does not fit in the 4 GB wasm heap.`
+                : `Training steps ran at batch ${trainBatch} (forward at ${batch}): a larger training batch of ${archName(config)} at ${size} px does not fit on ${adapter?.label ?? backend} (its binding limit or memory).`,
             );
           }
         }
@@ -162,7 +192,7 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
           );
           try {
             progress(`${backend}: ${mode} ${archName(config)} ${size}px batch ${b}, ${warm} warm-up + ${timed} timed step(s)`);
-            const fig = mode === 'forward' ? timeForward(model, x, warm, timed) : timeTrain(model, x, labels, warm, timed);
+            const fig = mode === 'forward' ? await timeForward(model, x, warm, timed) : await timeTrain(model, x, labels, warm, timed);
             const median = medianOf(fig.stepMs) / b;
             figures.push({
               backend,
@@ -176,6 +206,7 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
               imagesPerSecond: round2(1000 / median),
               speedupVsCpu: null,
               ...(fig.loss !== undefined ? { loss: fig.loss } : {}),
+              ...(adapter ? { adapter } : {}),
             });
           } finally {
             tf.dispose([x, labels]);
@@ -207,8 +238,10 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
   }
   notes.push('speedupVsCpu = cpu ms/img ÷ backend ms/img (medians), both measured in this run.');
   notes.push(
-    'Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + SGD-momentum update (torch.optim.SGD semantics).',
+    'Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + AdamW update (torch.optim.AdamW semantics, as a training run).',
   );
+  if (figures.some((f) => f.adapter?.software))
+    notes.push('webgpu ran on a software adapter (a CPU implementation of WebGPU): its figures show that it works, not what a GPU does.');
 
   return {
     arch: archName(config),
@@ -232,17 +265,35 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
   };
 }
 
-function timeForward(model: ResNet, x: Tensor4D, warmup: number, steps: number): { stepMs: number[]; loss?: number } {
-  const run = () => {
+/** The adapter of a webgpu figure. */
+export function benchAdapter(a: WebGpuAdapter): BenchAdapter {
+  return {
+    label: adapterLabel(a),
+    vendor: a.vendor,
+    device: a.device,
+    description: a.description,
+    api: a.api,
+    featureLevel: a.featureLevel,
+    software: a.software,
+  };
+}
+
+/** Why the default backend list does not measure webgpu on a software adapter, and how to measure it anyway. */
+export function softwareSkipReason(a: BenchAdapter): string {
+  return `only a software adapter, ${a.label}: slower than wasm, so not measured by default; --backends webgpu measures it`;
+}
+
+async function timeForward(model: ResNet, x: Tensor4D, warmup: number, steps: number): Promise<{ stepMs: number[]; loss?: number }> {
+  const run = async () => {
     const logits = model.forward(x);
-    logits.dataSync();
+    await logits.data();
     logits.dispose();
   };
-  for (let i = 0; i < warmup; i++) run();
+  for (let i = 0; i < warmup; i++) await run();
   const stepMs: number[] = [];
   for (let i = 0; i < steps; i++) {
     const t0 = performance.now();
-    run();
+    await run();
     stepMs.push(performance.now() - t0);
   }
   return { stepMs };
@@ -251,31 +302,45 @@ function timeForward(model: ResNet, x: Tensor4D, warmup: number, steps: number):
 /** A tfjs optimizer, or one of FundusLab's (optim/: updates by torch parameter name). */
 export type StepOptimizer = Optimizer | { step(grads: ReadonlyMap<string, Tensor>): void };
 
-/** One training step: forward (train) + loss + gradients of every trainable variable + optimizer update; returns the loss. */
-export function trainStep(model: ResNet, x: Tensor4D, labels: Tensor2D, optimizer: StepOptimizer): number {
-  return tf.tidy(() => {
+/**
+ * One training step: forward (train) + loss + gradients of every trainable variable + optimizer update; returns the
+ * loss, read back asynchronously.
+ */
+export async function trainStep(model: ResNet, x: Tensor4D, labels: Tensor2D, optimizer: StepOptimizer): Promise<number> {
+  const value = tf.tidy(() => {
     const loss = () => tf.losses.softmaxCrossEntropy(labels, model.forward(x, { training: true })) as Scalar;
     if ('applyGradients' in optimizer) {
       const { value, grads } = tf.variableGrads(loss, [...model.trainableVariables().values()]);
       optimizer.applyGradients(grads);
-      return value.dataSync()[0]!;
+      return value;
     }
     const { value, grads } = namedGradients(model.trainableVariables(), loss);
     optimizer.step(grads);
-    return value.dataSync()[0]!;
+    return value;
   });
+  try {
+    return (await value.data())[0]!;
+  } finally {
+    value.dispose();
+  }
 }
 
-function timeTrain(model: ResNet, x: Tensor4D, labels: Tensor2D, warmup: number, steps: number): { stepMs: number[]; loss: number } {
-  // SGD with momentum as torch.optim.SGD (FundusLab's MoCo pretraining optimizer).
-  const optimizer = new Sgd(model.trainableVariables(), { lr: 1e-3, momentum: 0.9 });
+async function timeTrain(
+  model: ResNet,
+  x: Tensor4D,
+  labels: Tensor2D,
+  warmup: number,
+  steps: number,
+): Promise<{ stepMs: number[]; loss: number }> {
+  // AdamW as torch.optim.AdamW, the optimizer of a training run (torch's defaults but the run's learning rate).
+  const optimizer = new AdamW(model.trainableVariables(), { lr: 1e-4 });
   let loss = Number.NaN;
   try {
-    for (let i = 0; i < warmup; i++) loss = trainStep(model, x, labels, optimizer);
+    for (let i = 0; i < warmup; i++) loss = await trainStep(model, x, labels, optimizer);
     const stepMs: number[] = [];
     for (let i = 0; i < steps; i++) {
       const t0 = performance.now();
-      loss = trainStep(model, x, labels, optimizer);
+      loss = await trainStep(model, x, labels, optimizer);
       stepMs.push(performance.now() - t0);
     }
     return { stepMs, loss: round2(loss, 1e4) };

@@ -7,9 +7,10 @@
  *  - augmentation: the fsTrain preset on a batch, and MoCo v2 aug+ on both views of a batch.
  * Each after one untimed warm-up (kernel compilation), median of `steps` timed repetitions, per image.
  * On wasm it first measures the memory of a training step and reports the largest batch that fits in
- * the 4 GB heap (engine/memory-guard.ts). The training step runs at the run's batch, at most 8 and at
- * most what fits: per-image cost still falls up to batch ~8 (a step re-packs every weight for
- * XNNPACK, a cost per step, not per image).
+ * the 4 GB heap, on webgpu the largest that fits the adapter's binding limit and memory (at least the
+ * run's batch when that fits: the device is asked only for what the run needs; engine/memory-guard.ts).
+ * The training step runs at the run's batch, at most 8 and at most what fits: per-image cost still
+ * falls up to batch ~8 (a step re-packs every weight for XNNPACK, a cost per step, not per image).
  */
 import tf from '@tensorflow/tfjs';
 import type { Scalar, Tensor4D } from '@tensorflow/tfjs';
@@ -20,7 +21,7 @@ import { crossEntropy } from './loss';
 import { augmentBatch } from './augment/pipeline';
 import { engineStatus } from './backend';
 import { medianOf } from './bench';
-import { maxBatchThatFits, measureStepMemory } from './memory-guard';
+import { maxTrainingBatch } from './memory-guard';
 import { ResNet } from './models/resnet';
 import { parseArch } from './models/resnet-spec';
 import { AdamW, namedGradients } from './optim/adamw';
@@ -53,11 +54,11 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
   };
 
   const model = ResNet.create(config, { seed: 1 });
-  // On wasm, the largest training batch that fits in its 4 GB (the run itself refuses a larger one).
+  // On wasm and webgpu, the largest training batch that fits (the run itself refuses a larger one).
   let maxTrainBatch: number | null = null;
-  if (tf.getBackend() === 'wasm') {
+  if (tf.getBackend() === 'wasm' || tf.getBackend() === 'webgpu') {
     say('memory of a training step');
-    maxTrainBatch = maxBatchThatFits(await measureStepMemory(model, size, 2));
+    maxTrainBatch = await maxTrainingBatch(model, { inputSize: size, batchSize: params.batchSize, optimizerSlots: 2 });
   }
   const trainBatch = Math.max(1, Math.min(params.batchSize, MAX_TRAIN_BATCH, maxTrainBatch ?? MAX_TRAIN_BATCH));
   const vars = model.trainableVariables();

@@ -4,6 +4,8 @@
  *   [--modes forward,train]` — ResNet forward (eval) and training-step throughput on each backend
  * (see src-main/engine/bench.ts). The JavaScript cpu backend is measured with one forward at
  * batch 1 by default (it takes ~10 s per ResNet50 image); every other figure is compared with it.
+ * webgpu is measured by default on a hardware adapter only; `--backends webgpu` measures a software
+ * one too. The adapter of webgpu figures is named in the text and the JSON (`adapter`).
  */
 import { BackendName } from '../../../src-shared/engine';
 import { AppError } from '../../../src-shared/errors';
@@ -82,6 +84,15 @@ export function formatBenchEngine(r: BenchEngineReport): string {
   for (const f of r.figures) {
     lines.push(
       `${f.backend.padEnd(16)}${String(f.threads).padStart(8)}  ${f.mode.padEnd(8)}${String(f.batch).padStart(6)}${f.msPerImage.median.toFixed(1).padStart(17)}${f.msPerImage.min.toFixed(1).padStart(14)}${f.imagesPerSecond.toFixed(2).padStart(9)}${(f.speedupVsCpu === null ? '—' : `${f.speedupVsCpu.toFixed(1)}x`).padStart(9)}`,
+    );
+  }
+  const adapters = new Map(r.figures.flatMap((f) => (f.adapter ? [[f.adapter.label, f.adapter] as const] : [])));
+  for (const a of adapters.values()) {
+    const named = [a.vendor && `vendor ${a.vendor}`, a.device && `device ${a.device}`, a.description && `"${a.description}"`].filter(
+      Boolean,
+    );
+    lines.push(
+      `webgpu adapter: ${a.label}${a.software ? ', software (a CPU implementation of WebGPU)' : ', hardware'}; ${named.join(', ')}`,
     );
   }
   for (const s of r.skipped) lines.push(`${s.backend}: not measured (${s.reason})`);

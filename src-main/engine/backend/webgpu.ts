@@ -48,10 +48,11 @@ export interface DawnAdapter {
   readonly features: { has(name: string): boolean };
   requestDevice(descriptor?: { requiredFeatures?: string[]; requiredLimits?: Record<string, number> }): Promise<DawnDevice>;
 }
-/** A GPUDevice (opaque here; the memory guard uses its error scopes). */
+/** A GPUDevice (opaque here; the memory guard uses its error scopes and allocates buffers to find its memory). */
 export interface DawnDevice {
   pushErrorScope(filter: 'out-of-memory' | 'validation' | 'internal'): void;
   popErrorScope(): Promise<{ message: string } | null>;
+  createBuffer(descriptor: { size: number; usage: number }): { destroy(): void };
   readonly lost: Promise<{ reason: string; message: string }>;
 }
 

@@ -42,7 +42,7 @@ import {
 import { augmentBatch } from '../../engine/augment/pipeline';
 import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
-import { assertTrainingFitsWasm } from '../../engine/memory-guard';
+import { assertTrainingFits } from '../../engine/memory-guard';
 import { effectiveQueueSize } from '../../engine/moco/moco';
 import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';
@@ -140,7 +140,7 @@ export async function runPretraining(
   try {
     // On wasm, refuse a batch whose step cannot fit in its 4 GB before anything is written.
     const S = spec.inputSize;
-    const fit = await assertTrainingFitsWasm(moco.query, {
+    const fit = await assertTrainingFits(moco.query, {
       inputSize: S,
       batchSize: plan.batchSize,
       field: 'moco.batchSize',

@@ -9,7 +9,7 @@ import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import { TrainingResult, TrainingSpec } from '../../../src-shared/training';
-import { assertTrainingFitsWasm } from '../../engine/memory-guard';
+import { assertTrainingFits } from '../../engine/memory-guard';
 import { engineStatus, initEngine } from '../../engine/backend';
 import type { ResNet } from '../../engine/models/resnet';
 import { AdamW, excludeOneDimensional } from '../../engine/optim/adamw';
@@ -151,7 +151,7 @@ export async function prepareInputs(
  * abort there is fatal, and hangs the multi-threaded build).
  */
 export async function checkWasmFit(model: ResNet, spec: TrainingSpec, ctx: JobContext): Promise<void> {
-  const fit = await assertTrainingFitsWasm(model, { inputSize: spec.inputSize, batchSize: spec.batchSize, field: 'batchSize' });
+  const fit = await assertTrainingFits(model, { inputSize: spec.inputSize, batchSize: spec.batchSize, field: 'batchSize' });
   if (fit)
     ctx.log(
       `wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(spec.batchSize) / 1e6)} MB at batch ${spec.batchSize}`,

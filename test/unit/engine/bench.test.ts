@@ -2,8 +2,10 @@
 import tf from '@tensorflow/tfjs';
 import { afterAll, describe, expect, it, vi } from 'vitest';
 import { engineStatus, initEngine } from '../../../src-main/engine/backend';
-import { benchEngine } from '../../../src-main/engine/bench';
+import { benchAdapter, benchEngine, softwareSkipReason, type BenchEngineReport } from '../../../src-main/engine/bench';
 import { formatBenchEngine, runBenchEngine } from '../../../src-main/cli/commands/bench-engine';
+import { AdamW } from '../../../src-main/engine/optim/adamw';
+import { Sgd } from '../../../src-main/engine/optim/sgd';
 
 afterAll(() => vi.restoreAllMocks());
 
@@ -93,6 +95,112 @@ describe('benchEngine', () => {
     const report = JSON.parse(out);
     expect(report.figures).toHaveLength(1);
     expect(report.figures[0]).toMatchObject({ backend: 'wasm', mode: 'forward', batch: 2, speedupVsCpu: null });
+  }, 60_000);
+
+  it('names the webgpu adapter of webgpu rows (text and JSON) and why a software adapter was not measured by default', () => {
+    const llvmpipe = benchAdapter({
+      api: 'opengles',
+      featureLevel: 'compatibility',
+      vendor: '',
+      architecture: '',
+      device: 'llvmpipe-llvm-15',
+      description: 'OpenGL ES 3.2 Mesa 22.3.6',
+      software: true,
+      limits: {
+        maxBufferSize: 2 ** 31,
+        maxStorageBufferBindingSize: 2 ** 27,
+        maxComputeWorkgroupStorageSize: 32768,
+        maxComputeInvocationsPerWorkgroup: 1024,
+      },
+      used: true,
+    });
+    expect(llvmpipe).toEqual({
+      label: 'llvmpipe-llvm-15 (OpenGL ES, compatibility)',
+      vendor: '',
+      device: 'llvmpipe-llvm-15',
+      description: 'OpenGL ES 3.2 Mesa 22.3.6',
+      api: 'opengles',
+      featureLevel: 'compatibility',
+      software: true,
+    });
+    const figure = (backend: 'webgpu' | 'wasm', mode: 'forward' | 'train', adapter?: typeof llvmpipe) => ({
+      backend,
+      tfjsBackend: backend,
+      threads: 1,
+      mode,
+      batch: 2,
+      warmupSteps: 1,
+      stepMs: [100],
+      msPerImage: { min: 50, median: 50 },
+      imagesPerSecond: 20,
+      speedupVsCpu: null,
+      ...(adapter ? { adapter } : {}),
+    });
+    const nvidia = {
+      ...llvmpipe,
+      label: 'nvidia RTX 4090 (Vulkan)',
+      vendor: 'nvidia',
+      device: 'RTX 4090',
+      description: 'NVIDIA',
+      api: 'vulkan' as const,
+      software: false,
+    };
+    const report: BenchEngineReport = {
+      arch: 'resnet50',
+      size: 224,
+      classes: 5,
+      batch: 2,
+      trainBatch: 2,
+      steps: 1,
+      warmup: 1,
+      cpu: { batch: 1, steps: 1, train: false },
+      machine: { cpus: 2, loadAverage: [0, 0, 0], platform: 'linux-x64', node: 'v20' },
+      tfjsVersion: '4.22.0',
+      figures: [figure('webgpu', 'forward', nvidia), figure('webgpu', 'train', nvidia), figure('wasm', 'forward')],
+      skipped: [],
+      notes: [],
+    };
+    const text = formatBenchEngine(report);
+    expect(text.split('\n').filter((l) => l.startsWith('webgpu adapter:'))).toEqual([
+      'webgpu adapter: nvidia RTX 4090 (Vulkan), hardware; vendor nvidia, device RTX 4090, "NVIDIA"',
+    ]);
+    const software = formatBenchEngine({
+      ...report,
+      figures: [figure('wasm', 'forward')],
+      skipped: [{ backend: 'webgpu', reason: softwareSkipReason(llvmpipe) }],
+    });
+    expect(software).toContain(
+      'webgpu: not measured (only a software adapter, llvmpipe-llvm-15 (OpenGL ES, compatibility): slower than wasm, so not measured by default; --backends webgpu measures it)',
+    );
+    expect(software).not.toContain('webgpu adapter:');
+    expect(
+      formatBenchEngine({ ...report, figures: [figure('webgpu', 'forward', llvmpipe)] })
+        .split('\n')
+        .filter((l) => l.startsWith('webgpu adapter:')),
+    ).toEqual([
+      'webgpu adapter: llvmpipe-llvm-15 (OpenGL ES, compatibility), software (a CPU implementation of WebGPU); device llvmpipe-llvm-15, "OpenGL ES 3.2 Mesa 22.3.6"',
+    ]);
+  });
+
+  it('times the training step with AdamW, as a run', async () => {
+    const adamw = vi.spyOn(AdamW.prototype, 'step');
+    const sgd = vi.spyOn(Sgd.prototype, 'step');
+    const report = await benchEngine({
+      arch: 'resnet18-w4',
+      size: 32,
+      batch: 2,
+      steps: 2,
+      warmup: 1,
+      backends: ['wasm'],
+      modes: ['train'],
+    });
+    expect(adamw).toHaveBeenCalledTimes(3);
+    expect(sgd).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    expect(report.notes).toContain(
+      'Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + AdamW update (torch.optim.AdamW semantics, as a training run).',
+    );
+    expect(report.figures.map((f) => [f.backend, f.mode, f.adapter])).toEqual([['wasm', 'train', undefined]]);
   }, 60_000);
 
   it('rejects bad options', async () => {

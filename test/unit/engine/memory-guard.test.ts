@@ -8,7 +8,7 @@ import tf from '@tensorflow/tfjs';
 import type { Scalar, Tensor4D } from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
-import { assertTrainingFitsWasm, measureStepMemory } from '../../../src-main/engine/memory-guard';
+import { assertTrainingFits, measureStepMemory } from '../../../src-main/engine/memory-guard';
 import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 
@@ -45,7 +45,7 @@ describe('wasm training memory check', () => {
     const model = ResNet.create(parseArch('resnet18-w8', 5), { seed: 1 });
     const memory = await measureStepMemory(model, 64);
     const budgetBytes = memory.estimate(0) + 3.5 * memory.perImage; // room for 3 images
-    const err = await assertTrainingFitsWasm(model, { inputSize: 64, batchSize: 8, field: 'moco.batchSize', budgetBytes }).catch(
+    const err = await assertTrainingFits(model, { inputSize: 64, batchSize: 8, field: 'moco.batchSize', budgetBytes }).catch(
       (e: unknown) => e,
     );
     expect(err).toMatchObject({
@@ -55,9 +55,7 @@ describe('wasm training memory check', () => {
     expect((err as Error).message).toMatch(
       /^moco.batchSize = 8 needs about .* GB for one training step of ResNet18 .* at 64 px on the WebAssembly backend.*use moco.batchSize ≤ 3/,
     );
-    await expect(
-      assertTrainingFitsWasm(model, { inputSize: 64, batchSize: 3, field: 'moco.batchSize', budgetBytes }),
-    ).resolves.not.toBeNull();
+    await expect(assertTrainingFits(model, { inputSize: 64, batchSize: 3, field: 'moco.batchSize', budgetBytes })).resolves.not.toBeNull();
     model.dispose();
   });
 });

@@ -216,6 +216,9 @@ describe('compute step', () => {
     expect(batchWarning(4, bench, ['IWNE-FS'])).toBeNull();
     expect(batchWarning(32, { ...bench, maxTrainBatch: null }, ['IWNE-FS'])).toBeNull(); // native backends: no such limit
     expect(batchWarning(32, null, ['IWNE-FS'])).toBeNull();
+    expect(batchWarning(32, { ...bench, backend: 'webgpu' }, ['IWNE-FS'])).toMatch(
+      /^Batch size 32 does not fit in the webgpu backend's GPU at resnet50, 224 px: at most 4 /,
+    );
   });
 
   it('says durations as an estimate', () => {

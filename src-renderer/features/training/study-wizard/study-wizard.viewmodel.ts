@@ -361,11 +361,11 @@ export function defaultSpeedEstimate(
   return studyEstimate(grid, form, datasets, defaultBench(config.arch, config.inputSize)).estimate;
 }
 
-/** A warning when the training batch does not fit in the measured backend's memory (wasm: 4 GB), else null. */
+/** A warning when the training batch does not fit in the measured backend's memory (wasm: 4 GB; webgpu: the GPU's), else null. */
 export function batchWarning(batchSize: number, bench: QuickBenchResult | null, strategies: readonly string[]): string | null {
   if (!bench || bench.maxTrainBatch === null || batchSize <= bench.maxTrainBatch) return null;
   const moco = strategies.includes('IWNE-CL') ? ' MoCo pretraining batches (moco.batchSize) must fit as well.' : '';
-  return `Batch size ${batchSize} does not fit in the ${bench.backend} backend's 4 GB at ${bench.arch}, ${bench.inputSize} px: at most ${bench.maxTrainBatch} (the runs would refuse to start). Lower the batch size on the Hyperparameters step, or use the GPU backend.${moco}`;
+  return `Batch size ${batchSize} does not fit in the ${bench.backend} backend's ${bench.backend === 'webgpu' ? 'GPU' : '4 GB'} at ${bench.arch}, ${bench.inputSize} px: at most ${bench.maxTrainBatch} (the runs would refuse to start). Lower the batch size on the Hyperparameters step, or use the GPU backend.${moco}`;
 }
 
 /** `under a minute`, `about 12 min`, `about 3 h 20 min`, `about 2 d 04 h` (an estimate is not precise to the second). */
