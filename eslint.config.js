@@ -38,11 +38,6 @@ export default tseslint.config(
     },
   },
   {
-    // The engine benchmark still times synchronous reads on the backends it measures (wasm, cpu, tensorflow).
-    files: ['src-main/engine/bench.ts'],
-    rules: { 'no-restricted-properties': 'off' },
-  },
-  {
     // The declarations of Electron's API that FundusLab uses, written as Electron's own typings are
     // (the electron package is optional, so its .d.ts may be absent); `any` and `{}` are Electron's.
     files: ['src-main/electron/electron-api.d.ts'],

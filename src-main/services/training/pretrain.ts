@@ -149,7 +149,7 @@ export async function runPretraining(
     });
     if (fit)
       ctx.log(
-        `wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(plan.batchSize) / 1e6)} MB at batch ${plan.batchSize}`,
+        `${tf.getBackend()} memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(plan.batchSize) / 1e6)} MB at batch ${plan.batchSize}`,
       );
     let state = await startPretraining(spec, id, hash, files, moco, ctx);
 

@@ -154,7 +154,7 @@ export async function checkWasmFit(model: ResNet, spec: TrainingSpec, ctx: JobCo
   const fit = await assertTrainingFits(model, { inputSize: spec.inputSize, batchSize: spec.batchSize, field: 'batchSize' });
   if (fit)
     ctx.log(
-      `wasm memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(spec.batchSize) / 1e6)} MB at batch ${spec.batchSize}`,
+      `${tf.getBackend()} memory check: ~${Math.round(fit.perImage / 1e6)} MB per image, ${Math.round(fit.estimate(spec.batchSize) / 1e6)} MB at batch ${spec.batchSize}`,
     );
 }
 
