@@ -247,7 +247,7 @@ export function relativeError(actual: ArrayLike<number>, expected: ArrayLike<num
     const d = Math.abs(actual[i]! - expected[i]!);
     // NaN on either side (but not both) is an infinite difference.
     diff = Math.max(diff, Number.isNaN(d) ? (Number.isNaN(actual[i]!) && Number.isNaN(expected[i]!) ? 0 : Infinity) : d);
-    scale = Math.max(scale, Math.abs(expected[i]!));
+    if (!Number.isNaN(expected[i]!)) scale = Math.max(scale, Math.abs(expected[i]!));
   }
   return scale === 0 ? diff : diff / scale;
 }
