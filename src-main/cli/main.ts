@@ -20,6 +20,7 @@ import { PREDICT_USAGE, runPredict } from './commands/predict';
 import { TRAIN_USAGE, runTrain } from './commands/train';
 import { WEIGHTS_USAGE, runWeights } from './commands/weights';
 import { runDoctor } from './commands/doctor';
+import { KERNELS_USAGE, runKernels } from './commands/kernels';
 import { RM_USAGE, TRASH_USAGE, runRm, runTrash } from './commands/trash';
 
 export interface Command {
@@ -105,6 +106,11 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Benchmarks: engine (ResNet forward/training per backend), data (preprocessing throughput), metrics (AUC/DeLong speed)',
     usage: BENCH_USAGE,
     run: runBench,
+  },
+  kernels: {
+    summary: 'The kernels a training step uses on the active backend; `check` tests each (forward, gradient) against the cpu backend',
+    usage: KERNELS_USAGE,
+    run: runKernels,
   },
   'demo-data': {
     summary: 'Generate the embedded synthetic demo data (EyePACS and IDRiD layouts, a texture set), labelled synthetic',

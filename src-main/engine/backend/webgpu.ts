@@ -22,6 +22,7 @@ import path from 'node:path';
 import type { WebGpuAdapter, WebGpuApi } from '../../../src-shared/engine';
 import { activate, type Attempt } from './activate';
 import { describeLoadError } from './native';
+import { registerWebgpuTrainingKernels } from '../kernels/index';
 
 /** Path of a `dawn.node` to load instead of the one in the `webgpu` package (the portable GPU check ships its own). */
 export const DAWN_PATH_ENV_VAR = 'FUNDUSLAB_DAWN_NODE';
@@ -282,6 +283,7 @@ export async function tryWebgpu(opts: { allowSoftware: boolean }): Promise<Attem
   }
   await registerBackend(choice, device);
   registered = { found: choice, device };
+  registerWebgpuTrainingKernels();
   const attempt = await activate('webgpu', 1);
   if (!attempt.ok) return { ...attempt, adapters: webgpuAdapters() };
   return { ...attempt, adapters: webgpuAdapters(), ...noteFor(choice.info) };

@@ -26,6 +26,8 @@ import { batchNormTrainConfig, batchNormTrainGradConfig } from './wasm/BatchNorm
 import { identityConfig } from './wasm/Identity';
 import { maxPoolGradConfig } from './wasm/MaxPoolGrad';
 import { adamWConfig, sgdConfig } from './wasm/Optimizers';
+import { batchNormTrainGradWebgpuConfig, batchNormTrainWebgpuConfig } from './webgpu/BatchNormTrain';
+import { adamWWebgpuConfig, sgdWebgpuConfig } from './webgpu/Optimizers';
 
 /** Kernels wasm lacks: registered unless a kernel of that name exists (e.g. a future tfjs provides it). */
 export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [
@@ -52,6 +54,35 @@ export function registerWasmTrainingKernels(): string[] {
       if (!WASM_REPLACED_KERNELS.includes(config)) continue;
       tf.unregisterKernel(config.kernelName, config.backendName);
     }
+    tf.registerKernel(config);
+    registered.push(config.kernelName);
+  }
+  return registered;
+}
+
+/**
+ * FundusLab's WGSL kernels for tfjs's 'webgpu' backend (kernels/webgpu/): train-mode BatchNorm
+ * forward and backward and the AdamW and SGD updates, under the wasm kernels' names and contracts.
+ * tfjs-backend-webgpu 4.22 has every other kernel a training step uses (kernel-check.ts lists them
+ * and checks each against the CPU backend); these four replace tfjs-op composites of ~5 to ~20
+ * programs each.
+ */
+export const WEBGPU_TRAINING_KERNELS: readonly KernelConfig[] = [
+  batchNormTrainWebgpuConfig,
+  batchNormTrainGradWebgpuConfig,
+  adamWWebgpuConfig,
+  sgdWebgpuConfig,
+];
+
+/**
+ * Registers FundusLab's training kernels for the 'webgpu' backend (a kernel of that name that is
+ * not ours is left alone). Safe to call more than once and before the backend exists. Returns the
+ * names it registered on this call.
+ */
+export function registerWebgpuTrainingKernels(): string[] {
+  const registered: string[] = [];
+  for (const config of WEBGPU_TRAINING_KERNELS) {
+    if (tf.getKernel(config.kernelName, config.backendName) !== undefined) continue;
     tf.registerKernel(config);
     registered.push(config.kernelName);
   }

@@ -10,53 +10,14 @@
  * - Schedules: our lr at every step equals torch's to ≤ 1e-12 relative.
  */
 import tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
-import { AdamW, excludeOneDimensional } from '../../../src-main/engine/optim/adamw';
-import { learningRateAt, type ScheduleInput } from '../../../src-main/engine/optim/schedule';
+import { AdamW } from '../../../src-main/engine/optim/adamw';
+import { learningRateAt } from '../../../src-main/engine/optim/schedule';
 import { relInfDiff as relErr } from '../../support/numeric';
+import { fx, makeParams, REGIMES } from './fixtures';
 
 const TOL = 1e-5;
-
-interface Case {
-  names: string[];
-  shapes: Record<string, number[]>;
-  initial: Record<string, number[]>;
-  lrs: number[];
-  losses: number[];
-  grads: Record<string, number[]>[];
-  params: Record<string, Record<string, number[]>>;
-  state: Record<string, { step: number; exp_avg: number[]; exp_avg_sq: number[] }>;
-}
-interface Fixtures {
-  steps: number;
-  weight_decay: number;
-  betas: [number, number];
-  eps: number;
-  x: { shape: [number, number]; values: number[] };
-  y: number[];
-  cases: Record<'cosine' | 'constant_nobias' | 'warmup_cosine', Case>;
-  step_lr: { lr: number; step_size: number; gamma: number; lrs: number[] };
-}
-
-const fx = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures.json'), 'utf8')) as Fixtures;
-
-const REGIMES = {
-  cosine: { base: 1e-2, schedule: { kind: 'cosine', tMax: 20, etaMin: 1e-4 } as ScheduleInput, warmup: undefined, noDecay: undefined },
-  constant_nobias: { base: 3e-3, schedule: { kind: 'constant' } as ScheduleInput, warmup: undefined, noDecay: excludeOneDimensional },
-  warmup_cosine: { base: 1e-2, schedule: { kind: 'cosine' } as ScheduleInput, warmup: { steps: 5, startFactor: 0.1 }, noDecay: undefined },
-} as const;
-
-function makeParams(c: Case): Map<string, tf.Variable> {
-  return new Map(
-    c.names.map((n) => [
-      n,
-      tf.variable(tf.tensor(c.initial[n]!, c.shapes[n]!), true, `golden_${n}_${Math.random().toString(36).slice(2)}`),
-    ]),
-  );
-}
 
 function mlpLoss(p: Map<string, tf.Variable>, x: tf.Tensor2D, y: tf.Tensor1D): tf.Scalar {
   const h = tf.relu(tf.add(tf.matMul(x, p.get('0.weight')! as tf.Tensor2D, false, true), p.get('0.bias')!));

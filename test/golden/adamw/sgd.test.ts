@@ -6,31 +6,14 @@
  * to 1e-5 relative. A checkpoint round trip (export → new optimizer → load) continues identically.
  */
 import tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
 import { learningRateAt } from '../../../src-main/engine/optim/schedule';
 import { Sgd } from '../../../src-main/engine/optim/sgd';
 import { namedGradients } from '../../../src-main/engine/optim/adamw';
 import { relInfDiff as relErr } from '../../support/numeric';
+import { fx } from './fixtures';
 
-interface Case {
-  names: string[];
-  shapes: Record<string, number[]>;
-  initial: Record<string, number[]>;
-  lrs: number[];
-  losses: number[];
-  grads: Record<string, number[]>[];
-  params: Record<string, Record<string, number[]>>;
-  state: Record<string, { momentum_buffer: number[] }>;
-}
-const fx = JSON.parse(readFileSync(path.join(import.meta.dirname, 'fixtures.json'), 'utf8')) as {
-  steps: number;
-  x: { shape: [number, number]; values: number[] };
-  y: number[];
-  cases: { sgd_cosine: Case };
-};
 const c = fx.cases.sgd_cosine;
 const TOL = 1e-5;
 const makeParams = () =>

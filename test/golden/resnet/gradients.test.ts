@@ -19,7 +19,6 @@
  * here is checked to be away from such a kink (torch32 error small).
  */
 import tf from '@tensorflow/tfjs';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
@@ -28,28 +27,11 @@ import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { importWeights } from '../../../src-main/engine/weights/import';
 import { readWeightFile } from '../../../src-main/engine/weights/read';
 import { relInfDiff } from '../../support/numeric';
-import { HERE } from './helpers';
+import { HERE, gradFloats, loadGradCases } from './helpers';
 
 const TOLERANCE_FACTOR = 5;
-const GRADS_DIR = path.join(HERE, 'grads');
-
-interface GradCase {
-  arch: string;
-  classes: number;
-  weights: string;
-  input: { file: string; shape: [number, number, number, number] };
-  labels: number[];
-  loss64: number;
-  loss32: number;
-  grads: { file: string; tensors: Record<string, { offset: number; shape: number[]; torch32_rel_err: number }> };
-}
-
-function floats(file: string): Float32Array {
-  const buf = readFileSync(path.join(GRADS_DIR, file));
-  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
-}
-
-const cases = JSON.parse(readFileSync(path.join(GRADS_DIR, 'grads.json'), 'utf8')) as Record<string, GradCase>;
+const floats = gradFloats;
+const cases = loadGradCases();
 
 beforeAll(async () => {
   await initEngine({ preference: 'wasm', env: {} });

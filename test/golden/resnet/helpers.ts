@@ -56,7 +56,38 @@ export function inputNHWC(entry: ArrayEntry, dir = HERE): tf.Tensor4D {
   );
 }
 
+/** NHWC activation → NCHW values, read asynchronously (the webgpu backend cannot read synchronously in Node). */
+export async function toNCHWAsync(t: tf.Tensor): Promise<Float32Array> {
+  const nchw = tf.transpose(t, [0, 3, 1, 2]);
+  const values = (await nchw.data()) as Float32Array;
+  nchw.dispose();
+  return values;
+}
+
 /** NHWC activation → NCHW values, to compare with PyTorch's. */
 export function toNCHW(t: tf.Tensor): Float32Array {
   return tf.tidy(() => tf.transpose(t, [0, 3, 1, 2]).dataSync() as Float32Array);
+}
+
+/** The train-mode gradient fixtures (make_grad_fixtures.py) in grads/. */
+export const GRADS_DIR = path.join(HERE, 'grads');
+
+export interface GradCase {
+  arch: string;
+  classes: number;
+  weights: string;
+  input: { file: string; shape: [number, number, number, number] };
+  labels: number[];
+  loss64: number;
+  loss32: number;
+  grads: { file: string; tensors: Record<string, { offset: number; shape: number[]; torch32_rel_err: number }> };
+}
+
+export function gradFloats(file: string): Float32Array {
+  const buf = readFileSync(path.join(GRADS_DIR, file));
+  return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));
+}
+
+export function loadGradCases(): Record<string, GradCase> {
+  return JSON.parse(readFileSync(path.join(GRADS_DIR, 'grads.json'), 'utf8')) as Record<string, GradCase>;
 }
