@@ -18,6 +18,7 @@ import { adapterLabel, DAWN_PATH_ENV_VAR, webgpuAdapters } from '../engine/backe
 import { APP_VERSION } from '../version';
 import { parseCommandArgs } from './args';
 import { BENCH_ENGINE_USAGE, runBenchEngine } from './commands/bench-engine';
+import { KERNELS_USAGE, runKernels } from './commands/kernels';
 
 /** One command of the GPU check: `run` receives the arguments after the command's name. */
 export interface GpuCheckCommand {
@@ -48,6 +49,7 @@ export const GPU_CHECK_COMMANDS: Record<string, GpuCheckCommand> = {
       return runBenchEngine(argv.slice(1));
     },
   },
+  kernels: { summary: "FundusLab's training kernels on webgpu against the cpu backend", usage: KERNELS_USAGE, run: runKernels },
 };
 
 /** The engine files of the portable folder, when this runs from it: the folder's dawn.node and wasm files. */

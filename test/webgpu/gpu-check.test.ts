@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GpuCheckEngineReport } from '../../src-main/cli/gpu-check';
 import type { BenchEngineReport } from '../../src-main/engine/bench';
+import type { KernelCheckReport } from '../../src-main/engine/kernel-check';
 import { buildGpuCheckCopy, removeGpuCheckCopy, runInCopy, type GpuCheckCopy } from '../support/gpu-check';
 import { webgpuEngine } from '../support/webgpu';
 
@@ -59,5 +60,21 @@ describe.skipIf(!status)('the GPU check on webgpu', () => {
     // each webgpu figure names the adapter it was measured on: the one this process's webgpu backend uses
     const here = status!.adapters.find((a) => a.used)!;
     for (const f of report.figures) expect(JSON.stringify(f)).toContain(JSON.stringify(here.description));
+  });
+
+  it('`kernels check --backend webgpu` checks every training-step kernel on the adapter against the cpu backend', () => {
+    const r = runInCopy(check.dir, 'gpu-check.mjs', ['kernels', 'check', '--backend', 'webgpu', '--json'], { EGL_PLATFORM: 'surfaceless' });
+    expect(r.status, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as KernelCheckReport;
+    expect(report).toMatchObject({ backend: 'webgpu', ok: true, failed: [], tolerance: 1e-4 });
+    const names = report.kernels.map((k) => k.kernel);
+    for (const fused of [
+      'FundusLabBatchNormTrain',
+      'FundusLabBatchNormTrainGrad',
+      'FundusLabAdamW',
+      'FundusLabSgd',
+      'Conv2DBackpropFilter',
+    ])
+      expect(names).toContain(fused);
   });
 });
