@@ -196,7 +196,8 @@ export function simdContext(backend: unknown): SimdContext {
     splitCalls: () => pool?.splitCalls ?? 0,
     ptr: (info) => b.getMemoryOffset(info.dataId),
     malloc: (bytes) => {
-      const p = module._malloc(bytes);
+      // wasm32 addresses are unsigned; Emscripten's _malloc returns them as signed i32, negative above 2 GiB.
+      const p = module._malloc(bytes) >>> 0;
       if (!p) throw new Error(`FundusLab wasm SIMD kernels: out of wasm memory (${bytes} bytes)`);
       if (p % 8 !== 0) throw new Error(`FundusLab wasm SIMD kernels: malloc returned an unaligned address (${p})`);
       return p;
