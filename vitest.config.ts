@@ -6,8 +6,10 @@ export default defineConfig({
   test: {
     globalSetup: ['test/setup/build.ts'],
     pool: 'forks',
-    // Test files run two at a time on CI's 2 cores: single-threaded wasm keeps them from competing for
-    // the cores and keeps timings steady. The threaded default is tested on its own (engine/wasm-threads).
+    // Test files run two at a time (vitest's default is one per core minus one: a single file on CI's 2
+    // cores); single-threaded wasm keeps them from competing for the cores. The threaded default is
+    // tested on its own (engine/wasm-threads). End-to-end files run one at a time among themselves.
+    maxWorkers: 2,
     env: { FUNDUSLAB_WASM_THREADS: '1' },
     testTimeout: 60_000,
     hookTimeout: 120_000,
