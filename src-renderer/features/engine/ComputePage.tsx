@@ -9,7 +9,7 @@ export function ComputePage({ focusHeading }: { focusHeading: boolean }) {
     <>
       <PageHeader
         title="Compute"
-        description="FundusLab runs its models on the best TensorFlow.js backend that works here: native CUDA GPU, native CPU, WebAssembly, then plain JavaScript."
+        description="FundusLab runs its models on the best TensorFlow.js backend that works here: native CUDA GPU, any GPU through WebGPU, native CPU, WebAssembly, then plain JavaScript."
         focusOnMount={focusHeading}
       />
       <Stack spacing={3}>
