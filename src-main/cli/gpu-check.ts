@@ -17,15 +17,9 @@ import { WASM_DIR_ENV_VAR } from '../engine/backend/wasm';
 import { adapterLabel, DAWN_PATH_ENV_VAR, webgpuAdapters } from '../engine/backend/webgpu';
 import { APP_VERSION } from '../version';
 import { parseCommandArgs } from './args';
+import { runCommand, type Command } from './dispatch';
 import { BENCH_ENGINE_USAGE, runBenchEngine } from './commands/bench-engine';
 import { KERNELS_USAGE, runKernels } from './commands/kernels';
-
-/** One command of the GPU check: `run` receives the arguments after the command's name. */
-export interface GpuCheckCommand {
-  summary: string;
-  usage: string;
-  run(argv: string[]): Promise<number>;
-}
 
 const NAME = 'gpu-check';
 
@@ -33,7 +27,7 @@ const NAME = 'gpu-check';
  * The commands of the GPU check. run.mjs runs `engine`, `bench engine`, then `kernels check` when this table has `kernels`
  * (it asks `commands --json`): a command is one import and one entry here.
  */
-export const GPU_CHECK_COMMANDS: Record<string, GpuCheckCommand> = {
+export const GPU_CHECK_COMMANDS: Record<string, Command> = {
   engine: {
     summary:
       'The backend FundusLab selects here on its own, the WebGPU adapters Dawn finds (vendor, device, API, limits) and whether the webgpu backend activates',
@@ -156,24 +150,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(rest.includes('--json') ? `${JSON.stringify(list, null, 2)}\n` : `${list.map((c) => c.usage).join('\n')}\n`);
     return 0;
   }
-  const command = GPU_CHECK_COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`${NAME}: unknown command "${name}"\n\n${help()}\n`);
-    return 2;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
-    return 0;
-  }
-  try {
-    return await command.run(rest);
-  } catch (error) {
-    const payload =
-      error instanceof AppError ? error.toPayload() : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
-    if (rest.includes('--json')) process.stdout.write(`${JSON.stringify({ ok: false, error: payload }, null, 2)}\n`);
-    process.stderr.write(`${NAME} ${name}: ${payload.message}\n`);
-    return error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS') ? 2 : 1;
-  }
+  return runCommand(NAME, name, GPU_CHECK_COMMANDS[name], rest, help);
 }
 
 // Runs when it is the bundle's entry (gpu-check.mjs); importing the module (tests) runs nothing.

@@ -2,7 +2,7 @@
  * `funduslab` — the headless entry point over the same services as the app. Every subcommand
  * accepts `--json` for machine-readable output on stdout; progress and logs go to stderr.
  */
-import { AppError } from '../../src-shared/errors';
+import { BACKEND_LADDER } from '../../src-shared/engine';
 import { APP_VERSION } from '../version';
 import { runBrowser } from './commands/browser';
 import { BENCH_USAGE, runBench } from './commands/bench';
@@ -20,14 +20,9 @@ import { PREDICT_USAGE, runPredict } from './commands/predict';
 import { TRAIN_USAGE, runTrain } from './commands/train';
 import { WEIGHTS_USAGE, runWeights } from './commands/weights';
 import { runDoctor } from './commands/doctor';
+import { runCommand, type Command } from './dispatch';
 import { KERNELS_USAGE, runKernels } from './commands/kernels';
 import { RM_USAGE, TRASH_USAGE, runRm, runTrash } from './commands/trash';
-
-export interface Command {
-  summary: string;
-  usage: string;
-  run(argv: string[]): Promise<number>;
-}
 
 const COMMANDS: Record<string, Command> = {
   doctor: {
@@ -144,7 +139,7 @@ function help(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(width)}  ${c.summary}`),
     '',
-    'Every command accepts --json. FUNDUSLAB_BACKEND=tensorflow-gpu|tensorflow|wasm|cpu forces a compute backend.',
+    `Every command accepts --json. FUNDUSLAB_BACKEND=${BACKEND_LADDER.join('|')} forces a compute backend.`,
     'Run `funduslab <command> --help` for its options.',
   ].join('\n');
 }
@@ -159,29 +154,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${APP_VERSION}\n`);
     return 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
-    process.stderr.write(`funduslab: unknown command "${name}"\n\n${help()}\n`);
-    return 2;
-  }
-  if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`${command.summary}\n\nUsage: ${command.usage}\n`);
-    return 0;
-  }
-  try {
-    return await command.run(rest);
-  } catch (error) {
-    const json = rest.includes('--json');
-    const payload =
-      error instanceof AppError ? error.toPayload() : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
-    if (json) process.stdout.write(JSON.stringify({ ok: false, error: payload }, null, 2) + '\n');
-    process.stderr.write(`funduslab ${name}: ${payload.message}\n`);
-    if (error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`Usage: ${command.usage}\n`);
-      return 2;
-    }
-    return 1;
-  }
+  return runCommand('funduslab', name, COMMANDS[name], rest, help);
 }
 
 // `node dist/cli.js …` runs directly; bin/funduslab.js imports this module and calls main().
