@@ -20,7 +20,13 @@
  *   demo-data/            the synthetic demo data the app generates into the study (textures/: the stand-ins' texture set)
  *   .trash/<time>/        deleted items at their path inside the study, and trash-entry.json
  *   standin-weights/<arch>-<size>-<scale>/   demo stand-ins for the IFI weights (job kind weights.standin)
+ *   cluster.json          the study's Slurm defaults (any `funduslab grid --executor slurm` option)
+ *   cluster/<submission-id>/   submission.json, <role>.sbatch scripts, <jobid>_<index>.log task logs,
+ *                         tasks/<role>-<index>.json (each task's own record)
  * ```
+ *
+ * A run folder and a pretraining folder hold `.lock` while a process (a local run or a cluster task)
+ * trains them (study-folder/lock.ts withWorkLock).
  */
 import path from 'node:path';
 
@@ -46,6 +52,7 @@ export const STUDY_FOLDERS = {
   reports: 'reports',
   jobs: 'jobs',
   demoData: 'demo-data',
+  cluster: 'cluster',
 } as const;
 export type StudyFolderKind = keyof typeof STUDY_FOLDERS;
 
@@ -107,6 +114,21 @@ export interface PretrainLayout {
   normalisation: string;
   encoder: string;
   checkpoint: CheckpointLayout;
+}
+
+/** One cluster submission's folder (services/cluster). */
+export interface ClusterSubmissionLayout {
+  dir: string;
+  submission: string;
+  /** `<role>.sbatch`: the script of one of the submission's jobs. */
+  script(role: string): string;
+  /** The sbatch --output pattern of the submission's tasks: `%A_%a.log` (`%j.log` for a plain job). */
+  logPattern(array: boolean): string;
+  /** The log Slurm writes for one task (array job id and index, or the job id of a plain job). */
+  log(jobId: string, arrayIndex: number | null): string;
+  tasksDir: string;
+  /** `tasks/<role>-<index>.json`: the task's own record. */
+  taskRecord(role: string, index: number): string;
 }
 
 export interface ResultFolderLayout {
@@ -173,6 +195,26 @@ export class StudyLayout {
     return pretrainFiles(root);
   }
 
+  /** `<study>/cluster.json`: the study's Slurm defaults. */
+  get clusterDefaultsFile(): string {
+    return path.join(this.root, 'cluster.json');
+  }
+
+  /** `<study>/cluster/<id>/`: one Slurm submission. */
+  clusterSubmission(id: string): ClusterSubmissionLayout {
+    const dir = path.join(this.folder('cluster'), id);
+    const tasksDir = path.join(dir, 'tasks');
+    return {
+      dir,
+      submission: path.join(dir, 'submission.json'),
+      script: (role) => path.join(dir, `${role}.sbatch`),
+      logPattern: (array) => path.join(dir, array ? '%A_%a.log' : '%j.log'),
+      log: (jobId, arrayIndex) => path.join(dir, arrayIndex === null ? `${jobId}.log` : `${jobId}_${arrayIndex}.log`),
+      tasksDir,
+      taskRecord: (role, index) => path.join(tasksDir, `${role}-${index}.json`),
+    };
+  }
+
   /** `<kind>/<name>/` and its result.json. */
   result(kind: ResultFolderKind, name: string): ResultFolderLayout {
     const parent = this.folder(kind);
@@ -228,6 +270,11 @@ export const STUDY_LOCK_FILE = '.lock';
 /** The study's lock file. */
 export function studyLockFile(studyPath: string): string {
   return path.join(path.resolve(studyPath), STUDY_LOCK_FILE);
+}
+
+/** `<run or pretraining folder>/.lock`: the one process training that folder now (a local run or a cluster task). */
+export function workLockFile(dir: string): string {
+  return path.join(path.resolve(dir), STUDY_LOCK_FILE);
 }
 
 /** `<file>.lock`: held only while a revisioned file (the plan, the grid) is compared and replaced. */
