@@ -142,7 +142,7 @@ export const StudyRunResult = z
         z
           .object({
             runId: z.string(),
-            status: z.enum(['succeeded', 'failed']),
+            status: z.enum(['succeeded', 'failed', 'busy']).describe('busy: another process trains the run now; left alone'),
             bestValAuc: z.number().nullable(),
             error: z.string().nullable(),
           })

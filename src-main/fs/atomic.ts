@@ -6,7 +6,9 @@ import { AppError, parseOrThrow } from '../../src-shared/errors';
 
 /**
  * Writes `data` to `file` atomically: a temporary file beside it is written and flushed, then
- * renamed over the target, so a crash leaves either the old or the new content, never a mix.
+ * renamed over the target, so a crash leaves either the old or the new content, never a mix. The
+ * folder is flushed after the rename, so the new name has reached the disk (on a shared file system:
+ * the server) before the call returns.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempName(file);
@@ -23,9 +25,10 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
     await fsp.rm(tmp, { force: true }).catch(() => {});
     throw error;
   }
+  await syncDir(path.dirname(file));
 }
 
-/** Synchronous variant for small state files written from synchronous code paths. */
+/** Synchronous variant for small state files written from synchronous code paths (the folder is flushed too). */
 export function writeFileAtomicSync(file: string, data: string | Uint8Array): void {
   const tmp = tempName(file);
   try {
@@ -45,6 +48,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
     }
     throw error;
   }
+  syncDirSync(path.dirname(file));
 }
 
 export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
@@ -65,6 +69,23 @@ export async function syncDir(dir: string): Promise<void> {
     }
   } catch {
     // not supported on this platform or file system
+  }
+}
+
+/** Synchronous variant of syncDir. */
+export function syncDirSync(dir: string): void {
+  let fd: number;
+  try {
+    fd = openSync(dir, 'r');
+  } catch {
+    return; // folders cannot be opened on this platform
+  }
+  try {
+    fsyncSync(fd);
+  } catch {
+    // not supported on this file system
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -93,7 +114,8 @@ export type ReplaceStep = 'moved-old-aside' | 'moved-new-in' | 'removed-old';
  * new one is there: the old one is renamed to `previous`, `tmp` to `target`, then `previous` is
  * removed. A crash between the two renames leaves the old folder complete at `previous`, which
  * `completeFolder` reads and `recoverFolder` puts back. All three paths are in the same folder, so
- * each rename is atomic.
+ * each rename is atomic; the folder is flushed once the new one is in place (before the old one is
+ * removed) and again at the end.
  */
 export async function replaceFolder(
   tmp: string,
@@ -109,6 +131,7 @@ export async function replaceFolder(
       await afterStep?.('moved-old-aside');
     }
     await fsp.rename(tmp, target);
+    await syncDir(path.dirname(target));
     await afterStep?.('moved-new-in');
   } catch (error) {
     if (hadOld && !existsSync(target) && existsSync(previous)) await fsp.rename(previous, target).catch(() => {});

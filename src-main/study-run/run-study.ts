@@ -3,9 +3,11 @@
  * spectra, robustness, explanations, report — each step skipping what is already done, so an
  * interrupted study resumes where it stopped (a training run resumes from its last checkpoint).
  * A failing training run is reported and the rest continues; analyses that need a missing run say
- * so in the log and are skipped. Everything not done (blocked, invalid or failed runs, analyses
- * without their runs) becomes a warning with its reason and the action that fixes it: a study with
- * warnings finished with warnings, never plainly.
+ * so in the log and are skipped. Everything not done (blocked, invalid or failed runs, runs another
+ * process trains now, analyses without their runs) becomes a warning with its reason and the action
+ * that fixes it: a study with warnings finished with warnings, never plainly. With skipTraining (a
+ * cluster's finish job) no run is trained: the runs not done are warnings and the rest of the study
+ * uses the finished ones.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -67,6 +69,11 @@ export interface RunStudyOptions {
   sizeHints?: readonly DatasetSize[];
   /** Measured per-image costs (engine.benchmark); default defaultBench at the grid's input size. */
   bench?: StudyEstimateInput['bench'];
+  /**
+   * Save the grid but train no run (a cluster's finish job: the cluster's tasks trained the runs).
+   * Every run not done becomes a warning; evaluations, analyses and the report use the finished runs.
+   */
+  skipTraining?: boolean;
 }
 
 /** Estimated seconds of a dataset import when its size is not known yet. */
@@ -81,6 +88,11 @@ export function cellFix(cell: Pick<GridCell, 'strategy' | 'status' | 'reason'>):
   if (cell.reason?.includes('exists with other settings'))
     return 'Delete the old run, or change the grid back to the settings it was trained with; then run the study again';
   return 'Correct this setting in the study wizard, then run the study again';
+}
+
+/** What trains a run a study with skipTraining left untrained (pending or partial). */
+function untrainedFix(study: string): string {
+  return `Train it (funduslab grid --study ${study}, or the cluster's retry: funduslab grid --study ${study} --executor slurm --retry-failed), then run the study again`;
 }
 
 /** The warnings of an analysis that needs one finished run per strategy at a fraction and seed. */
@@ -177,9 +189,11 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
   {
     // The rest of the study, now that the runs to train and the datasets' sizes are known.
     const sizes = (await listDatasets(study)).filter((d) => d.readable).map((d) => datasetSize(d));
-    const runs = view.cells
-      .filter((c) => c.status === 'pending' || c.status === 'partial')
-      .map((c) => ({ runId: c.runId, strategy: c.strategy, fraction: c.fraction, seed: c.seed }));
+    const runs = opts.skipTraining
+      ? []
+      : view.cells
+          .filter((c) => c.status === 'pending' || c.status === 'partial')
+          .map((c) => ({ runId: c.runId, strategy: c.strategy, fraction: c.fraction, seed: c.seed }));
     bar.replan(studySteps(plan, sizes, runs, bench));
   }
   for (const c of view.cells.filter((c) => c.status === 'blocked' || c.status === 'invalid')) {
@@ -187,20 +201,34 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     out.warnings.push({ item: `run ${c.runId}`, reason: c.reason ?? c.status, fix: cellFix(c) });
   }
   if (stop('train')) return finish();
-  // Each run is a step of the bar, named with the run being trained; its own progress is its epochs × batches.
-  let trainCtx = sub('train', (m) => m);
-  const runsCtx: JobContext = { progress: (d, t, m) => trainCtx.progress(d, t, m), log: ctx.log, signal: ctx.signal };
-  out.runs = await runGrid(study, runsCtx, (i, n, cell) => {
-    const name = `Training ${i + 1} of ${n} · ${runLabel(cell)}`;
-    trainCtx = sub(`train:${cell.runId}`, (m) => named(name, m), cell.runId);
-    bar.report(`train:${cell.runId}`, 0, name, cell.runId);
-    ctx.log(`Training run ${i + 1}/${n}: ${cell.runId}`);
-  });
+  if (opts.skipTraining) {
+    // The runs were trained elsewhere (a cluster's tasks): what is not done is a warning, the rest of the study goes on.
+    for (const c of view.cells.filter((c) => c.status === 'pending' || c.status === 'partial')) {
+      out.skipped.push({ step: 'train', reason: `${c.runId}: not trained (${c.status})` });
+      out.warnings.push({ item: `run ${c.runId}`, reason: `not trained: ${c.status}`, fix: untrainedFix(study) });
+    }
+  } else {
+    // Each run is a step of the bar, named with the run being trained; its own progress is its epochs × batches.
+    let trainCtx = sub('train', (m) => m);
+    const runsCtx: JobContext = { progress: (d, t, m) => trainCtx.progress(d, t, m), log: ctx.log, signal: ctx.signal };
+    out.runs = await runGrid(study, runsCtx, (i, n, cell) => {
+      const name = `Training ${i + 1} of ${n} · ${runLabel(cell)}`;
+      trainCtx = sub(`train:${cell.runId}`, (m) => named(name, m), cell.runId);
+      bar.report(`train:${cell.runId}`, 0, name, cell.runId);
+      ctx.log(`Training run ${i + 1}/${n}: ${cell.runId}`);
+    });
+  }
   for (const r of out.runs.filter((r) => r.status === 'failed'))
     out.warnings.push({
       item: `run ${r.runId}`,
       reason: `training failed: ${r.error?.message ?? 'unknown error'}`,
       fix: "Open the run's log on the Training page, fix the cause, then run the study again (the run resumes from its last checkpoint)",
+    });
+  for (const r of out.runs.filter((r) => r.status === 'busy'))
+    out.warnings.push({
+      item: `run ${r.runId}`,
+      reason: `being trained elsewhere: ${r.error?.message ?? 'another process holds the run'}`,
+      fix: `Wait for it to finish (${r.heldBy ?? 'the process that holds it'}), then run the study again`,
     });
   if (stop('evaluate')) return finish();
 

@@ -62,10 +62,23 @@ export async function runGridCommand(argv: string[]): Promise<number> {
   ).finally(ctx.end);
   const after = await gridView(study);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: { runs: outcomes, grid: after } }, null, 2) + '\n');
-  else process.stdout.write(formatGrid(after) + '\n');
+  else process.stdout.write(formatGrid(after) + '\n' + formatBusy(outcomes));
   return outcomes.some((o) => o.status === 'failed') ? 1 : 0;
 }
 export { runGridCommand as runGrid };
+
+/**
+ * The runs another process trains now (another app, a cluster task), left alone by this call and not
+ * counted as failed: one line each after the grid; empty when there are none.
+ */
+export function formatBusy(outcomes: readonly GridRunOutcome[]): string {
+  const busy = outcomes.filter((o) => o.status === 'busy');
+  if (busy.length === 0) return '';
+  return (
+    ['Runs being trained elsewhere (left alone):', ...busy.map((o) => `  busy     ${o.runId} — ${o.error?.message ?? ''}`)].join('\n') +
+    '\n'
+  );
+}
 
 export function formatGrid(view: GridView): string {
   if (!view.spec) return 'No training grid.';

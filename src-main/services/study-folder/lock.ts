@@ -16,6 +16,19 @@
  *
  * withFileLock is the short variant for the instant a revisioned file (the plan, the grid) is read,
  * compared and replaced: a second saver waits for it instead of being refused.
+ *
+ * withWorkLock guards one unit of work instead of the whole study: the training of one run folder or
+ * one MoCo pretraining folder holds `<folder>/.lock` with the same file, heartbeat and stale rules.
+ * Cluster tasks train different runs of one study at once on different hosts of a shared file system
+ * without the study lock; the work lock keeps two of them (or a cluster task and the app) from ever
+ * training the same folder: the second is refused at once with RunBusyError ("The run … is being
+ * trained by …").
+ *
+ * A holder inside a Slurm job records the job id (`<array job>_<task>` for an array task) in `jobId`.
+ * Such a lock is also stale when the job has ended, as the checker installed with configureStudyLock
+ * says (the CLI installs Slurm's; without one, or when it cannot tell, only the rules above apply),
+ * and when this process is the same job started again by Slurm on another host (a requeued job runs
+ * once at a time, so the holder is its earlier run).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomBytes } from 'node:crypto';
@@ -23,7 +36,7 @@ import { existsSync, promises as fsp, readFileSync, unlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
-import { fileLockFile, staleLockFile, studyLockFile } from './layout';
+import { fileLockFile, staleLockFile, studyLockFile, workLockFile } from './layout';
 
 /** What a lock file holds. */
 export interface LockHolder {
@@ -37,6 +50,21 @@ export interface LockHolder {
   what: string;
   /** Tells this holding apart from an earlier one of the same pid. */
   token: string;
+  /** The Slurm job the holder runs in (`<array job>_<task>` for an array task); absent outside Slurm. */
+  jobId?: string;
+}
+
+/** The Slurm job this process runs in: `<array job id>_<task id>` for an array task, else the job id; undefined outside Slurm. */
+export function slurmJobId(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const array = env.SLURM_ARRAY_JOB_ID;
+  const task = env.SLURM_ARRAY_TASK_ID;
+  if (array && task) return `${array}_${task}`;
+  return env.SLURM_JOB_ID || undefined;
+}
+
+/** Where a holder runs, for messages: "Slurm job 12_3 on host n1" or "pid 4711 on host n1". */
+export function holderWhere(holder: LockHolder): string {
+  return holder.jobId ? `Slurm job ${holder.jobId} on host ${holder.host}` : `pid ${holder.pid} on host ${holder.host}`;
 }
 
 /** The study is held by another writer: code BUSY, naming what holds it, since when and where. */
@@ -53,6 +81,30 @@ export class StudyBusyError extends AppError {
   }
 }
 
+/**
+ * A run or pretraining folder is being trained by another process: code BUSY, naming the folder, what
+ * trains it, where (Slurm job or pid, and host) and since when.
+ */
+export class RunBusyError extends AppError {
+  readonly holder: LockHolder | null;
+  /** The folder whose lock is held. */
+  readonly dir: string;
+  constructor(holder: LockHolder | null, dir: string, noun = 'run') {
+    const name = path.basename(dir);
+    super(
+      'BUSY',
+      holder
+        ? `The ${noun} ${name} is being trained by ${holder.what} (${holderWhere(holder)}, since ${new Date(holder.startedAt).toLocaleString()}).`
+        : `The ${noun} ${name} is being trained by another process (${workLockFile(dir)} is held).`,
+    );
+    this.holder = holder;
+    this.dir = dir;
+  }
+}
+
+/** Whether a Slurm job has ended: true ended, false pending or running, null unknown. */
+export type JobEndedCheck = (jobId: string) => Promise<boolean | null>;
+
 interface LockSettings {
   /** A lock whose heartbeat is older than this is stale. */
   staleMs: number;
@@ -60,6 +112,8 @@ interface LockSettings {
   heartbeatMs: number;
   /** Where lock take-overs and lost locks are reported when the caller gives no log. */
   log: (line: string) => void;
+  /** Asks the cluster whether a holder's Slurm job has ended (none: unknown, the other stale rules apply). */
+  jobEnded?: JobEndedCheck | undefined;
 }
 
 const envStaleMs = Number(process.env.FUNDUSLAB_LOCK_STALE_MS);
@@ -69,7 +123,10 @@ const settings: LockSettings = {
   log: (line) => process.stderr.write(`${line}\n`),
 };
 
-/** Changes the stale timeout, the heartbeat interval or the default log (tests); returns the previous settings. */
+/**
+ * Changes the stale timeout, the heartbeat interval, the default log (tests) or the Slurm job checker
+ * (the CLI installs Slurm's); returns the previous settings.
+ */
 export function configureStudyLock(next: Partial<LockSettings>): LockSettings {
   const before = { ...settings };
   Object.assign(settings, next);
@@ -77,8 +134,11 @@ export function configureStudyLock(next: Partial<LockSettings>): LockSettings {
   return before;
 }
 
-/** The study folders the current asynchronous call chain holds (nested calls run without locking again). */
-const heldHere = new AsyncLocalStorage<ReadonlySet<string>>();
+/**
+ * The lock files the current asynchronous call chain holds, innermost last, with what holds them
+ * (nested calls for the same folder run without locking again).
+ */
+const heldHere = new AsyncLocalStorage<ReadonlyMap<string, string>>();
 /** Every lock this process holds, by lock file: removed on exit even when the work never finished. */
 const heldByProcess = new Map<string, string>();
 let exitHookInstalled = false;
@@ -116,7 +176,8 @@ function isHolder(value: unknown): value is LockHolder {
     typeof v.startedAt === 'string' &&
     typeof v.heartbeatAt === 'string' &&
     typeof v.what === 'string' &&
-    typeof v.token === 'string'
+    typeof v.token === 'string' &&
+    (v.jobId === undefined || typeof v.jobId === 'string')
   );
 }
 
@@ -138,12 +199,20 @@ async function readHolder(file: string): Promise<{ holder: LockHolder | null; ra
 }
 
 /** Why the lock is stale, or null when its holder may still be working. */
-function staleReason(found: { holder: LockHolder | null; mtimeMs: number }, staleMs: number): string | null {
+async function staleReason(found: { holder: LockHolder | null; mtimeMs: number }, staleMs: number): Promise<string | null> {
   const { holder } = found;
-  if (holder && holder.host === os.hostname() && !pidAlive(holder.pid)) return `pid ${holder.pid} on host ${holder.host} is gone`;
+  const host = os.hostname();
+  if (holder && holder.host === host && !pidAlive(holder.pid)) return `pid ${holder.pid} on host ${holder.host} is gone`;
+  const ownJob = slurmJobId();
+  if (holder?.jobId && holder.jobId === ownJob && holder.host !== host && Number(process.env.SLURM_RESTART_COUNT) > 0)
+    return `Slurm job ${holder.jobId} was started again on host ${host}`;
   const beat = holder ? Date.parse(holder.heartbeatAt) : found.mtimeMs;
   const age = Date.now() - (Number.isFinite(beat) ? beat : found.mtimeMs);
   if (age > staleMs) return `no heartbeat for ${Math.round(age / 1000)} s`;
+  if (holder?.jobId && settings.jobEnded) {
+    const ended = await settings.jobEnded(holder.jobId).catch(() => null);
+    if (ended === true) return `Slurm job ${holder.jobId} has ended`;
+  }
   return null;
 }
 
@@ -189,25 +258,41 @@ interface Acquired {
 }
 
 /**
- * Takes the lock file once: refused with StudyBusyError while a live holder has it, or (when `wait`
- * is given) after waiting that long; a stale lock is taken over and reported on `log`.
+ * Takes the lock file once: refused with `busy` (StudyBusyError unless given) while a live holder has
+ * it, or (when `wait` is given) after waiting that long; a stale lock is taken over and reported on `log`.
  */
 async function acquire(
   file: string,
   what: string,
-  opts: { log: (line: string) => void; staleMs: number; heartbeat: boolean; waitMs?: number },
+  opts: {
+    log: (line: string) => void;
+    staleMs: number;
+    heartbeat: boolean;
+    waitMs?: number;
+    busy?: (holder: LockHolder | null) => Error;
+  },
 ): Promise<Acquired> {
+  const busy = opts.busy ?? ((holder: LockHolder | null) => new StudyBusyError(holder, file));
+  const jobId = slurmJobId();
   const deadline = Date.now() + (opts.waitMs ?? 0);
   for (let attempt = 0; ; attempt++) {
     const now = new Date().toISOString();
-    const holder: LockHolder = { pid: process.pid, host: os.hostname(), startedAt: now, heartbeatAt: now, what, token: tag() };
+    const holder: LockHolder = {
+      pid: process.pid,
+      host: os.hostname(),
+      startedAt: now,
+      heartbeatAt: now,
+      what,
+      token: tag(),
+      ...(jobId ? { jobId } : {}),
+    };
     if (await tryCreate(file, holder)) return held(file, holder, opts);
     const found = await readHolder(file);
     if (!found) {
-      if (attempt > 10_000) throw new StudyBusyError(null, file);
+      if (attempt > 10_000) throw busy(null);
       continue; // released between the two steps
     }
-    const reason = staleReason(found, opts.staleMs);
+    const reason = await staleReason(found, opts.staleMs);
     if (reason) {
       if (await removeStale(file, found))
         opts.log(
@@ -215,7 +300,7 @@ async function acquire(
         );
       continue;
     }
-    if (Date.now() >= deadline || attempt > 10_000) throw new StudyBusyError(found.holder, file);
+    if (Date.now() >= deadline || attempt > 10_000) throw busy(found.holder);
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
@@ -273,13 +358,44 @@ export async function withStudyLock<T>(
   opts: { log?: (line: string) => void } = {},
 ): Promise<T> {
   const root = path.resolve(studyPath);
+  const file = studyLockFile(root);
+  return withFolderLock(root, file, what, fn, { log: opts.log ?? settings.log, busy: (holder) => new StudyBusyError(holder, file) });
+}
+
+/**
+ * Runs `fn` holding the work lock of a run or pretraining folder (see the module comment): refused at
+ * once with RunBusyError while another process trains it. `what` names the holder in that message;
+ * `noun` names the folder ("run" unless given). A folder that does not exist yet is made for the lock
+ * and removed again afterwards when `fn` left it empty.
+ */
+export async function withWorkLock<T>(
+  dir: string,
+  what: string,
+  fn: () => Promise<T>,
+  opts: { log?: (line: string) => void; noun?: string } = {},
+): Promise<T> {
+  const root = path.resolve(dir);
+  return withFolderLock(root, workLockFile(root), what, fn, {
+    log: opts.log ?? settings.log,
+    busy: (holder) => new RunBusyError(holder, root, opts.noun),
+  });
+}
+
+/** The shared body of withStudyLock and withWorkLock: `file` is the lock of folder `root`. */
+async function withFolderLock<T>(
+  root: string,
+  file: string,
+  what: string,
+  fn: () => Promise<T>,
+  opts: { log: (line: string) => void; busy: (holder: LockHolder | null) => Error },
+): Promise<T> {
   const outer = heldHere.getStore();
-  if (outer?.has(root)) return fn();
+  if (outer?.has(file)) return fn();
   const created = existsSync(root) ? undefined : await makeFolders(root);
   let lock: Acquired | undefined;
   try {
-    lock = await acquire(studyLockFile(root), what, { log: opts.log ?? settings.log, staleMs: settings.staleMs, heartbeat: true });
-    return await heldHere.run(new Set([...(outer ?? []), root]), fn);
+    lock = await acquire(file, what, { log: opts.log, staleMs: settings.staleMs, heartbeat: true, busy: opts.busy });
+    return await heldHere.run(new Map([...(outer ?? []), [file, what]]), fn);
   } finally {
     await lock?.release();
     if (created) await removeEmptyFolders(root, created);
@@ -312,12 +428,27 @@ async function removeEmptyFolders(dir: string, top: string): Promise<void> {
 
 /** Whether the current call chain holds the study's lock (for checks and tests). */
 export function holdsStudyLock(studyPath: string): boolean {
-  return heldHere.getStore()?.has(path.resolve(studyPath)) ?? false;
+  return heldHere.getStore()?.has(studyLockFile(studyPath)) ?? false;
+}
+
+/** Whether the current call chain holds the work lock of a run or pretraining folder. */
+export function holdsWorkLock(dir: string): boolean {
+  return heldHere.getStore()?.has(workLockFile(dir)) ?? false;
+}
+
+/** What holds the innermost lock of the current call chain (e.g. "funduslab grid"), or undefined outside any lock. */
+export function heldLockWhat(): string | undefined {
+  return [...(heldHere.getStore()?.values() ?? [])].pop();
 }
 
 /** The study's lock holder as the lock file names it, or null when the study is free. */
 export async function studyLockHolder(studyPath: string): Promise<LockHolder | null> {
   return (await readHolder(studyLockFile(studyPath)))?.holder ?? null;
+}
+
+/** The holder of a run or pretraining folder's work lock, or null when nothing trains it. */
+export async function workLockHolder(dir: string): Promise<LockHolder | null> {
+  return (await readHolder(workLockFile(dir)))?.holder ?? null;
 }
 
 /**

@@ -9,11 +9,13 @@
  * augmentation) is derived from (seed, epoch[, image index]), so restarting epoch e+1 from the
  * checkpoint of epoch e draws exactly what the uninterrupted run drew.
  *
- * Commit protocol: the files are written and fsynced into a fresh temporary folder; then
- * checkpoint/ is renamed to checkpoint.prev/, the temporary folder to checkpoint/, and
- * checkpoint.prev/ removed. A crash at any point leaves a complete checkpoint/ or (between the two
- * renames) a complete checkpoint.prev/, which readCheckpoint falls back to. A failed write removes
- * the temporary folder and leaves the previous checkpoint untouched.
+ * Commit protocol: the files are written and fsynced into a fresh temporary folder (and the folder
+ * itself flushed, so their names are on disk too); then checkpoint/ is renamed to checkpoint.prev/,
+ * the temporary folder to checkpoint/, and checkpoint.prev/ removed. A crash at any point leaves a complete checkpoint/ or (between the two
+ * renames) a complete checkpoint.prev/, which readCheckpoint falls back to. The run folder is
+ * flushed after the renames (fs/atomic.ts replaceFolder), so a committed checkpoint has reached the
+ * disk, or the file server of a shared file system, before the next epoch starts. A failed write
+ * removes the temporary folder and leaves the previous checkpoint untouched.
  */
 import { randomBytes } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
@@ -24,7 +26,7 @@ import { ResolvedNormalisation, TrainingEpochLog } from '../../../src-shared/tra
 import type { AdamWState } from '../../engine/optim/adamw';
 import { readSafetensors, writeSafetensors } from '../../engine/weights/safetensors';
 import { fromFloat32, toFloat32, type RawTensor } from '../../engine/weights/tensors';
-import { completeFolder, replaceFolder } from '../../fs/atomic';
+import { completeFolder, replaceFolder, syncDir } from '../../fs/atomic';
 import { CHECKPOINT_FILES, pretrainFiles, type CheckpointLayout } from '../study-folder/layout';
 
 const { model: MODEL_FILE, optimizer: OPTIMIZER_FILE, state: STATE_FILE } = CHECKPOINT_FILES;
@@ -113,6 +115,7 @@ export async function commitCheckpointFolder(
   try {
     await fsp.mkdir(tmp);
     for (const [name, make] of files) await write(path.join(tmp, name), await make());
+    await syncDir(tmp);
   } catch (err) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
     throw new AppError(

@@ -20,6 +20,9 @@
  * Images: every cached image of the dataset outside the test split whose patient is not in the
  * run's validation split (so validation stays unseen, as in supervised training).
  *
+ * A pretraining with work left runs holding the folder's work lock (study-folder/lock.ts): a second
+ * process that would pretrain the same folder is refused with RunBusyError before it writes anything.
+ *
  * One step (facebookresearch/moco main_moco.py + builder.py): two aug+ views of each image (view 0 →
  * query, view 1 → key; seeded by (seed, epoch, dataset index, view)); q = normalize(head_q(f_q(x_q)));
  * momentum update of the key encoder; k = normalize(head_k(f_k(x_k))) (train mode, no gradient);
@@ -68,6 +71,7 @@ import { learningCheck, type CheckItem } from './learning-check';
 import { createMoco, disposeMoco, initialiseKeyEncoder, mocoUpdate, type Moco } from './moco-update';
 import { pretrainId, pretrainSettings } from './run-id';
 import { studyLayout, type PretrainLayout } from '../study-folder/layout';
+import { heldLockWhat, withWorkLock } from '../study-folder/lock';
 import { loadPretrainCheckpoint, mocoStateDict, writePretrainCheckpoint, type PretrainState } from './pretrain-checkpoint';
 export { pretrainId, pretrainSettings } from './run-id';
 
@@ -125,6 +129,25 @@ export async function runPretraining(
   const files = studyLayout(study).pretrain(id, opts.dir);
   const reused = await finishedPretraining(id, files, ctx);
   if (reused) return reused;
+  // One process pretrains a folder at a time; a second (e.g. a cluster task of another CL run) is refused with RunBusyError.
+  return withWorkLock(
+    files.dir,
+    heldLockWhat() ?? 'FundusLab',
+    async () => (await finishedPretraining(id, files, ctx)) ?? (await pretrain(spec, study, id, hash, files, ctx, opts)),
+    { noun: 'MoCo pretraining' },
+  );
+}
+
+/** The pretraining's epochs and result, holding the pretraining folder's work lock. */
+async function pretrain(
+  spec: TrainingSpec,
+  study: string,
+  id: string,
+  hash: string,
+  files: PretrainLayout,
+  ctx: JobContext,
+  opts: PretrainOptions,
+): Promise<PretrainOutcome> {
   const plan = await planPretraining(spec, study, ctx, opts.items);
 
   await fsp.mkdir(files.dir, { recursive: true });

@@ -21,7 +21,10 @@
  * repeats exactly what the uninterrupted run does from epoch e + 1 on.
  *
  * runTraining drives the phases: the setup before the first epoch (run-setup.ts), the epochs
- * (runEpoch: trainEpoch, validate, best model, checkpoint) and the result (finishRun).
+ * (runEpoch: trainEpoch, validate, best model, checkpoint) and the result (finishRun). A run with
+ * work left is trained holding the run folder's work lock (study-folder/lock.ts withWorkLock): a
+ * second process that tries to train the same run, here or on another host of a shared file system,
+ * is refused with RunBusyError before it writes anything.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import tf from '@tensorflow/tfjs';
@@ -54,8 +57,10 @@ import {
   prepareInputs,
   runNormalisation,
   startState,
+  type RunContext,
   type RunFolder,
 } from './run-setup';
+import { heldLockWhat, withWorkLock } from '../study-folder/lock';
 import { GRADES, crossEntropy, crossEntropyRows, inverseFrequencyWeights } from '../../engine/loss';
 
 export { RUN_ID_PATTERN } from '../runs/run-info';
@@ -70,6 +75,11 @@ export interface RunTrainingOptions {
   writeFile?: FileWriter;
   /** Bytes of decoded uint8 images kept in memory (default 512 MiB); the rest is decoded per batch. */
   imageMemoryBytes?: number;
+  /**
+   * What trains the run, as a second trainer's RunBusyError names it (default: what holds the
+   * enclosing study lock, e.g. "funduslab grid", else "FundusLab").
+   */
+  lockedBy?: string;
 }
 
 /** Trains (or resumes, or returns the finished result of) the run of a spec in a study; see the module comment. */
@@ -85,6 +95,19 @@ export async function runTraining(
   const run = await openRunFolder(spec, studyPath, opts.runId);
   const finished = await finishedResult(run, ctx);
   if (finished) return finished;
+  // One process trains a run folder at a time (this one, another app, a cluster task): a second is refused with RunBusyError.
+  return withWorkLock(run.files.dir, opts.lockedBy ?? heldLockWhat() ?? DEFAULT_TRAINER, async () => {
+    // Another process may have finished the run between the check above and taking the lock.
+    const finishedMeanwhile = await finishedResult(run, ctx);
+    return finishedMeanwhile ?? (await trainRun(spec, run, ctx, opts));
+  });
+}
+
+/** What a run's work lock names as its holder when the caller names none and holds no other lock. */
+const DEFAULT_TRAINER = 'FundusLab';
+
+/** The run's setup, epochs and result, holding the run folder's work lock. */
+async function trainRun(spec: TrainingSpec, run: RunFolder, ctx: RunContext, opts: RunTrainingOptions): Promise<TrainingResult> {
   const inputs = await prepareInputs(spec, run, ctx, opts);
 
   const model = ResNet.create(parseArch(spec.arch, GRADES), { seed: spec.seed });
