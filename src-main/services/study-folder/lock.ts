@@ -121,6 +121,7 @@ const settings: LockSettings = {
   staleMs: Number.isFinite(envStaleMs) && envStaleMs > 0 ? envStaleMs : 60_000,
   heartbeatMs: 5_000,
   log: (line) => process.stderr.write(`${line}\n`),
+  jobEnded: undefined,
 };
 
 /**
