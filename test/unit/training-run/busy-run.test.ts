@@ -2,7 +2,8 @@
  * A run is trained by one process at a time (its folder's work lock): the same tiny spec started in
  * two processes at once is trained once, the second process is refused naming the first; runGrid
  * reports a cell whose run another process trains as busy and goes on with the others; `funduslab
- * grid` lists it after the grid and does not count it as failed.
+ * grid` lists it after the grid and does not count it as failed; an IWNE-CL run whose MoCo
+ * pretraining another process trains is refused naming the pretraining.
  */
 import { fork } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
@@ -11,10 +12,12 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { runGridCommand } from '../../../src-main/cli/commands/grid';
 import { initEngine } from '../../../src-main/engine/backend';
-import { workLockFile } from '../../../src-main/services/study-folder/layout';
-import type { LockHolder } from '../../../src-main/services/study-folder/lock';
+import { studyLayout, workLockFile } from '../../../src-main/services/study-folder/layout';
+import { RunBusyError, type LockHolder } from '../../../src-main/services/study-folder/lock';
 import { gridView, saveGrid } from '../../../src-main/services/training/grid';
 import { runGrid } from '../../../src-main/services/training/grid-run';
+import { pretrainId } from '../../../src-main/services/training/pretrain';
+import { runTraining } from '../../../src-main/services/training/run';
 import { openRunFolder } from '../../../src-main/services/training/run-setup';
 import { TrainingEpochLog, TrainingSpec, type TrainingResult } from '../../../src-shared/training';
 import { bundleDriver } from '../../support/bundle-driver';
@@ -144,4 +147,36 @@ describe('one process trains a run at a time', () => {
     expect(code).toBe(0);
     expect(io.out()).toContain(`Runs being trained elsewhere (left alone):\n  busy     ${busyCell!.runId} — ${message}\n`);
   }, 180_000);
+
+  it('an IWNE-CL run whose MoCo pretraining another process trains is refused naming the pretraining; nothing is pretrained here', async () => {
+    const spec = TrainingSpec.parse(
+      demoSpec({
+        strategy: 'IWNE-CL',
+        epochs: 1,
+        inputSize: 32,
+        moco: { epochs: 1, batchSize: 16, queueSize: 64, dim: 16, mlpHidden: 16 },
+      }),
+    );
+    const pretrainDir = studyLayout(study).pretrain(pretrainId(spec).id).dir;
+    await fsp.mkdir(pretrainDir, { recursive: true });
+    const now = new Date().toISOString();
+    const holder: LockHolder = {
+      pid: 4711,
+      host: 'node07',
+      startedAt: now,
+      heartbeatAt: now,
+      what: 'funduslab grid',
+      token: 't',
+      jobId: '42_0',
+    };
+    await fsp.writeFile(workLockFile(pretrainDir), JSON.stringify(holder));
+    const error = await runTraining(spec, study, recordingContext(), { runId: 'cl-busy' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunBusyError);
+    expect((error as RunBusyError).message).toBe(
+      `The MoCo pretraining ${path.basename(pretrainDir)} is being trained by funduslab grid (Slurm job 42_0 on host node07, since ${new Date(now).toLocaleString()}).`,
+    );
+    expect(await fsp.readdir(pretrainDir)).toEqual(['.lock']);
+    const runDir = path.join(study, 'runs', 'cl-busy');
+    for (const f of ['.lock', 'checkpoint', 'log.ndjson', 'metrics.json']) expect(existsSync(path.join(runDir, f)), f).toBe(false);
+  }, 120_000);
 });
