@@ -29,6 +29,11 @@ export default defineConfig({
         },
       },
       {
+        // FundusLab on a real Slurm cluster (SLURM_CONF; .ci/run starts a one-node cluster). One file at a time: its tasks share the cores.
+        extends: true,
+        test: { name: 'slurm', include: ['test/slurm/**/*.test.ts'], fileParallelism: false, testTimeout: 900_000 },
+      },
+      {
         extends: true,
         test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], fileParallelism: false, testTimeout: 180_000 },
       },

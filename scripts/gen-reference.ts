@@ -9,6 +9,7 @@
  * regenerates them in memory and fails when a committed page differs or a field has no description.
  */
 import { z } from 'zod';
+import { ClusterDefaults } from '../src-shared/cluster';
 import { ImportRequest } from '../src-shared/datasets';
 import { GridSpec } from '../src-shared/grid';
 import { StudyPlan } from '../src-shared/study-plan';
@@ -449,6 +450,33 @@ export const PAGES: PageSpec[] = [
         schema: ImportRequest,
       },
     ],
+  },
+  {
+    file: 'cluster.md',
+    title: 'Cluster defaults',
+    source: 'src-shared/cluster.ts',
+    intro: [
+      '`cluster.json` in a study folder holds the defaults of its Slurm submissions (`funduslab grid --study <dir> --executor slurm`,',
+      '`funduslab study <plan.json> --executor slurm`; see the README, "Running on a Slurm cluster"). Every field is optional and is the',
+      'command-line option of the same name (`gpusPerTask` is `--gpus-per-task`, `sbatchArgs` one `--sbatch-arg` each, `setup` one',
+      '`--setup` each, `requeue: false` is `--no-requeue`, `timeCheck: false` is `--no-time-check`); an option given on the command',
+      'line wins. Each submission records the options it used in `cluster/<submission-id>/submission.json`.',
+    ],
+    schema: ClusterDefaults,
+    example: {
+      schema: ClusterDefaults,
+      value: {
+        partition: 'gpu',
+        account: 'ophthalmology',
+        gpusPerTask: 1,
+        cpusPerTask: 8,
+        mem: '32G',
+        time: '24:00:00',
+        maxParallel: 8,
+        sbatchArgs: ['--constraint=a100'],
+        setup: ['module load cuda/11.2'],
+      },
+    },
   },
 ];
 

@@ -9,6 +9,7 @@ import { BENCH_USAGE, runBench } from './commands/bench';
 import { DEMO_DATA_USAGE, runDemoData } from './commands/demo-data';
 import { EVALUATE_USAGE, runEvaluate } from './commands/evaluate';
 import { GRID_USAGE, runGrid } from './commands/grid';
+import { CLUSTER_USAGE, runClusterCommand } from './commands/cluster';
 import { RESULTS_USAGE, runResults } from './commands/results';
 import { REPORT_USAGE, runReport } from './commands/report';
 import { ROBUSTNESS_USAGE, runRobustness } from './commands/robustness';
@@ -21,6 +22,7 @@ import { TRAIN_USAGE, runTrain } from './commands/train';
 import { WEIGHTS_USAGE, runWeights } from './commands/weights';
 import { runDoctor } from './commands/doctor';
 import { runCommand, type Command } from './dispatch';
+import { judgeLocksWithSlurm } from '../services/cluster/task';
 import { KERNELS_USAGE, runKernels } from './commands/kernels';
 import { RM_USAGE, TRASH_USAGE, runRm, runTrash } from './commands/trash';
 
@@ -42,9 +44,15 @@ const COMMANDS: Record<string, Command> = {
     run: runTrain,
   },
   grid: {
-    summary: "Run every pending or unfinished run of the study's training grid (strategies × fractions × seeds; --spec sets the grid)",
+    summary:
+      "Run every pending or unfinished run of the study's training grid (strategies × fractions × seeds; --spec sets the grid), or submit them to Slurm (--executor slurm)",
     usage: GRID_USAGE,
     run: runGrid,
+  },
+  cluster: {
+    summary: "Status of the study's Slurm submissions (squeue/sacct), cancel them; and the commands their sbatch scripts run",
+    usage: CLUSTER_USAGE,
+    run: runClusterCommand,
   },
   evaluate: {
     summary:
@@ -154,6 +162,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`${APP_VERSION}\n`);
     return 0;
   }
+  judgeLocksWithSlurm();
   return runCommand('funduslab', name, COMMANDS[name], rest, help);
 }
 

@@ -8,6 +8,9 @@ import { JOB_KINDS, type JobKind } from '../../src-shared/jobs';
 import { AppError, describeIssues, fieldIssues, type ErrorPayload } from '../../src-shared/errors';
 import { ToWorker, type FromWorker } from '../services/jobs/protocol';
 import { TASKS } from './tasks';
+import { judgeLocksWithSlurm } from '../services/cluster/task';
+
+judgeLocksWithSlurm();
 
 interface ParentPort {
   postMessage(message: unknown): void;

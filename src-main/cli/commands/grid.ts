@@ -14,17 +14,32 @@ import { runGrid, type GridRunOutcome } from '../../services/training/grid-run';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 import { withStudyLock } from '../../services/study-folder/lock';
+import { SLURM_OPTIONS, SLURM_USAGE, runGridCell, submitGrid, wantsSlurm } from './cluster';
 
-export const GRID_USAGE = 'funduslab grid --study <dir> [--spec grid.json] [--dry-run] [--json]';
+export const GRID_USAGE =
+  'funduslab grid --study <dir> [--spec grid.json] [--dry-run] [--json]  |  funduslab grid --study <dir> [--spec grid.json] ' +
+  `${SLURM_USAGE}  |  funduslab grid --study <dir> --cell <index> [--submission <id>]`;
 
 export async function runGridCommand(argv: string[]): Promise<number> {
   const { values } = parseCommandArgs(argv, {
     study: { type: 'string' },
     spec: { type: 'string' },
     'dry-run': { type: 'boolean', default: false },
+    cell: { type: 'string' },
+    submission: { type: 'string' },
+    ...SLURM_OPTIONS,
   });
   if (!values.study) throw new AppError('BAD_REQUEST', `Usage: ${GRID_USAGE}`, [{ path: 'study', message: 'give --study <dir>' }]);
   const study = path.resolve(values.study);
+  const slurm = wantsSlurm(values.executor);
+  // A task of a cluster submission (what its sbatch script runs): one cell, nothing else.
+  if (values.submission !== undefined || values.cell !== undefined) {
+    if (values.submission === undefined || values.cell === undefined)
+      throw new AppError('BAD_REQUEST', 'Give --cell <index> together with --submission <id> (the cell of a cluster submission).', [
+        { path: values.cell === undefined ? 'cell' : 'submission', message: 'required' },
+      ]);
+    return runGridCell(study, values.submission, values.cell);
+  }
   let view: GridView;
   if (values.spec) {
     let raw: unknown;
@@ -49,6 +64,7 @@ export async function runGridCommand(argv: string[]): Promise<number> {
       );
   }
   if (!values.json) process.stderr.write(formatGrid(view) + '\n');
+  if (slurm) return submitGrid(study, values);
   if (values['dry-run']) {
     if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: view }, null, 2) + '\n');
     return 0;

@@ -16,9 +16,11 @@ import { initEngine } from '../../engine/backend';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 import { withStudyLock } from '../../services/study-folder/lock';
+import { SLURM_OPTIONS, SLURM_USAGE, submitPlan, wantsSlurm } from './cluster';
 
 export const STUDY_USAGE =
-  'funduslab study --demo --out <dir> [--imagenet-weights <file>] [--moco-weights <file>] [--arch resnet18-w8]  |  funduslab study <study.json> [--until <step>]';
+  'funduslab study --demo --out <dir> [--imagenet-weights <file>] [--moco-weights <file>] [--arch resnet18-w8]  |  funduslab study <study.json> [--until <step>]' +
+  `  |  funduslab study <study.json> ${SLURM_USAGE}`;
 
 /** Exit code of `funduslab study` when the study finished with warnings (nothing failed, but something was not done). */
 export const STUDY_WARNINGS_EXIT = 3;
@@ -32,7 +34,18 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
     arch: { type: 'string' },
     scale: { type: 'string' },
     until: { type: 'string' },
+    'dry-run': { type: 'boolean', default: false },
+    ...SLURM_OPTIONS,
   });
+  const slurm = wantsSlurm(values.executor);
+  if (values['dry-run'] && !slurm)
+    throw new AppError('BAD_REQUEST', '--dry-run is for --executor slurm (it writes the sbatch scripts without submitting).', [
+      { path: 'dry-run', message: 'only with --executor slurm' },
+    ]);
+  if (slurm && values.demo)
+    throw new AppError('BAD_REQUEST', '--executor slurm takes a study plan file, not --demo.', [
+      { path: 'executor', message: 'plan only' },
+    ]);
   const until = values.until as StudyStep | undefined;
   if (until !== undefined && !(STUDY_STEPS as readonly string[]).includes(until))
     throw new AppError('BAD_REQUEST', `--until must be one of ${STUDY_STEPS.join(', ')}`, [{ path: 'until', message: 'unknown step' }]);
@@ -72,6 +85,10 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
       throw new AppError('BAD_REQUEST', `The study plan ${file} is not valid JSON: ${e.message}`, [{ path: 'plan', message: 'not JSON' }]);
     }
     const baseDir = path.dirname(path.resolve(file));
+    if (slurm) {
+      ctx.end();
+      return submitPlan(raw, baseDir, values);
+    }
     // The plan's study folder, resolved as runStudy resolves it (an invalid plan is refused by runStudy).
     const planStudy = (raw as { study?: unknown } | null)?.study;
     const study = path.resolve(baseDir, typeof planStudy === 'string' ? planStudy : '.');
@@ -84,7 +101,7 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
     process.stdout.write(
       [
         `Study ${outcome.study} finished in ${((Date.now() - started) / 60000).toFixed(1)} min`,
-        `  runs trained this time: ${outcome.runs.length}${failed.length ? ` (${failed.length} failed: ${failed.map((f) => f.runId).join(', ')})` : ''}`,
+        `  runs trained this time: ${outcome.runs.filter((r) => r.status !== 'busy').length}${failed.length ? ` (${failed.length} failed: ${failed.map((f) => f.runId).join(', ')})` : ''}`,
         `  evaluations: ${outcome.evaluations.length} · spectra: ${outcome.spectra.length} · robustness: ${outcome.robustness ? 1 : 0} · explanations: ${outcome.explanations.length}`,
         outcome.report
           ? `  report: ${outcome.report.pdf} (${outcome.report.pages} pages; figures and tables in ${outcome.report.assetsDir})`

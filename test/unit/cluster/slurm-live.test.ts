@@ -1,17 +1,17 @@
 /**
  * The Slurm class against a real cluster (SLURM_CONF, e.g. scripts/slurm-test-cluster.sh): a job
  * submitted, seen by squeue and scontrol, cancelled and then judged ended; a held array with one task
- * given a dependency of its own, released; the partitions. Without SLURM_CONF the tests are skipped,
- * except in CI, where they fail. Only the jobs submitted here are cancelled (others use the cluster too).
+ * given a dependency of its own, released; the partitions. Without a cluster the tests are skipped,
+ * except in CI, where they fail (test/support/slurm.ts). Only the jobs submitted here are cancelled (others use the cluster too).
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Slurm, type SlurmRow } from '../../../src-main/services/cluster/slurm';
 import { tempDir } from '../../support/files';
+import { slurmAvailable } from '../../support/slurm';
 
-const conf = process.env.SLURM_CONF;
-const inCi = Boolean(process.env.CI);
+const HAVE = slurmAvailable();
 
 /** Polls `read` every 250 ms until `done` holds (at most `timeoutMs`), returning the last value read. */
 async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, what: string, timeoutMs = 20_000): Promise<T> {
@@ -26,14 +26,12 @@ async function until<T>(read: () => Promise<T>, done: (value: T) => boolean, wha
 
 const byIndex = (rows: SlurmRow[]) => [...rows].sort((a, b) => (a.arrayIndex ?? -1) - (b.arrayIndex ?? -1));
 
-describe.skipIf(!conf && !inCi)('Slurm on the live cluster', () => {
+describe.skipIf(!HAVE)('Slurm on the live cluster', () => {
   const slurm = new Slurm();
   const submitted: string[] = [];
   let dir = '';
 
   beforeAll(async () => {
-    if (!conf)
-      throw new Error('SLURM_CONF is not set: in CI these tests run against a live cluster (scripts/slurm-test-cluster.sh start <dir>)');
     dir = await tempDir('slurm-live');
   });
 

@@ -33,7 +33,7 @@ const properties = (schema: z.ZodType): Record<string, { description?: string }>
 describe('reference pages', () => {
   it('are committed as the generator writes them (run `npm run docs:reference` after changing a schema)', () => {
     const generated = referencePages();
-    expect(generated.map((p) => p.file).sort()).toEqual(['grid.md', 'study-plan.md', 'training-spec.md']);
+    expect(generated.map((p) => p.file).sort()).toEqual(['cluster.md', 'grid.md', 'study-plan.md', 'training-spec.md']);
     for (const { file, text } of generated) {
       let committed: string | null = null;
       try {
