@@ -21,6 +21,7 @@ import { ExplainLesion, ExplanationResult } from './explanations';
 import { RunModelIdentity } from './run-identity';
 import { TrashDeleteResult, TrashEntry, TrashEntryId, TrashItemName, TrashKind } from './trash';
 import { FilesListing, FilesListRequest } from './files';
+import { ClusterStatus, Submission } from './cluster';
 
 const Empty = z.object({}).strict();
 
@@ -419,6 +420,14 @@ export const contract = {
   // ---- Trained models ----
   /** Writes a run's selected model (best/) as .safetensors or tfjs to a path the user chose (read and written in a worker). */
   'models.export': { input: ModelExportRequest, output: ModelExportResult },
+  // ---- Slurm cluster submissions of the study (cluster/<submission-id>/) ----
+  /** Every submission under <study>/cluster/, newest first, with the state of each task (Slurm's view, else the task's own record). */
+  'cluster.status': { input: z.object(StudyRef).strict(), output: ClusterStatus },
+  /** Cancels (scancel) the jobs of one submission, or of every submission without `submission`; answers the Slurm job ids cancelled. */
+  'cluster.cancel': {
+    input: z.object({ ...StudyRef, submission: Submission.shape.id.optional() }).strict(),
+    output: z.object({ cancelled: z.array(z.string()) }),
+  },
 } as const satisfies Record<string, { input: z.ZodType; output: z.ZodType }>;
 
 export const events = {

@@ -57,6 +57,8 @@ export const PRELOAD_CHANNELS = [
   'trash.empty',
   'files.list',
   'models.export',
+  'cluster.status',
+  'cluster.cancel',
 ] as const satisfies readonly Contract.Channel[];
 
 export const PRELOAD_EVENT_NAMES = ['jobs.update', 'settings.changed'] as const satisfies readonly Contract.EventName[];

@@ -32,6 +32,7 @@ import { refuseSystemLocation, withFsDeadline } from '../fs/user-fs';
 import { trashDelete, trashEmpty, trashList, trashRestore } from '../services/study-folder/trash';
 import { listFiles } from '../services/files/list-files';
 import { ModelExportResult } from '../../src-shared/contract';
+import { cancelSubmissions, clusterStatus } from '../services/cluster/status';
 
 /** Native dialogs; null where the host has none (browser mode). */
 export interface Dialogs {
@@ -250,6 +251,9 @@ export function composeApp(options: HostOptions): ComposedApp {
       await refuseSystemLocation(request.out, 'out');
       return ModelExportResult.parse(await runWorkerTask(launcher, 'models.export', request, preference()));
     },
+    // ---- Slurm cluster submissions of the study ----
+    'cluster.status': ({ studyPath }) => clusterStatus(studyPath),
+    'cluster.cancel': ({ studyPath, submission }) => cancelSubmissions(studyPath, submission),
   };
 
   let shutdownPromise: Promise<void> | null = null;

@@ -6,7 +6,8 @@
  * scale factor 2: what a 1440×900 screen shows at 200 % browser zoom, since zoom only shrinks the CSS
  * viewport). One study, built with the services before the app starts: the demo datasets, a grid of two
  * 1-epoch runs (IWNE-FS and IWNE-CL at fraction 1), their evaluations, spectra, robustness and LRP
- * explanations, a report, and a dataset in the trash. The Training page is checked with every step of
+ * explanations, a report, a dataset in the trash, and a Slurm cluster submission of the grid (its tasks' records: one run
+ * done, one running) for the Jobs page's cluster section and the runs grid's cluster chips. The Training page is checked with every step of
  * the wizard and its review; the Datasets page with a dataset's detail. Screenshots of every page at
  * 1024×700 (light and dark) and at 200 %: test-artifacts/e2e/layout-a11y-*.png.
  */
@@ -31,6 +32,7 @@ import {
   openAppSession,
   type AppSession,
 } from '../support/browser';
+import { gridCells, job, writeSubmission, writeTaskRecord } from '../support/cluster';
 import { tempDir } from '../support/files';
 import { recordingContext } from '../support/job-context';
 import { copyDataset, evalStudy } from '../support/studies';
@@ -56,7 +58,7 @@ const PAGES: PageCheck[] = [
   { route: 'report', ready: '[data-testid="report-row"]' },
   { route: 'trash', ready: '[data-testid="trash-table"]' },
   { route: 'compute', ready: '[data-testid="engine-active"]' },
-  { route: 'jobs', ready: '[data-testid="jobs-list"], [data-testid="jobs-empty"]' },
+  { route: 'jobs', ready: '[data-testid="cluster-task"]' },
 ];
 
 /**
@@ -119,6 +121,29 @@ describe.runIf(enabled)(
       for (const runId of runIds) await explainRun({ runId, datasetId: 'idrid-demo' }, study, recordingContext());
       await copyDataset(study, 'demo-eval', 'spare', () => undefined);
       await trashDelete(study, 'dataset', 'spare');
+      const { cells, pretrainings } = await gridCells(study);
+      const started = new Date(Date.now() - 20 * 60_000).toISOString();
+      await writeSubmission(study, {
+        id: 'a11y-grid',
+        createdAt: started,
+        cells,
+        pretrainings,
+        jobs: [job('pretrain', '9900301', [0]), job('train', '9900302', [0, 1], 'aftercorr:9900301'), job('finish', '9900303')],
+      });
+      for (const [index, state] of [
+        [0, 'done'],
+        [1, 'running'],
+      ] as const)
+        await writeTaskRecord(study, 'a11y-grid', {
+          role: 'train',
+          index,
+          jobId: `990031${index}`,
+          arrayJobId: '9900302',
+          state,
+          startedAt: started,
+          endedAt: state === 'done' ? new Date().toISOString() : null,
+          exitCode: state === 'done' ? 0 : null,
+        });
       session = await openAppSession(await tempDir('e2e-a11y-home'), 'layout-a11y-');
       page = session.page;
     }, 300_000);

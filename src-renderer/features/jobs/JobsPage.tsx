@@ -15,6 +15,7 @@ import { RefreshIcon } from '../../shared/icons';
 import { PageHeader } from '../../shared/PageHeader';
 import { useNow } from '../../shared/useNow';
 import { useStudy } from '../study/StudyStore';
+import { ClusterSubmissions } from './ClusterSubmissions';
 import { JobCard } from './JobCard';
 import { jobOriginLabel, scopeJobs, type JobScope } from './job-scope.viewmodel';
 import { isActive, jobViewModel, sortJobs } from './jobs.viewmodel';
@@ -120,6 +121,7 @@ export function JobsPage({ focusHeading }: { focusHeading: boolean }) {
           ))}
         </Stack>
       )}
+      {openStudy ? <ClusterSubmissions studyPath={openStudy.path} /> : null}
     </>
   );
 }

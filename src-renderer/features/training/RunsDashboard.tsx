@@ -15,12 +15,15 @@ import TableHead from '@mui/material/TableHead';
 import TableRow from '@mui/material/TableRow';
 import Tooltip from '@mui/material/Tooltip';
 import Typography from '@mui/material/Typography';
+import { clusterStateByRun } from '../../../src-shared/cluster';
 import type { GridView } from '../../../src-shared/grid';
 import { errorMessage } from '../../shared/errors.viewmodel';
 import { RetryIcon, StopIcon } from '../../shared/icons';
 import { StatusChip } from '../../shared/StatusChip';
 import { formatFraction, strategyColour, strategyDash } from '../../shared/strategies';
+import { isClusterActive } from '../jobs/cluster.viewmodel';
 import { useJobs } from '../jobs/JobsStore';
+import { useClusterStatus } from '../jobs/useClusterStatus';
 import { activeStudyJobs } from '../../shared/analyses.viewmodel';
 import { RunCurves } from './RunCurves';
 import { RunsCompare } from './RunsCompare';
@@ -42,7 +45,10 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
   const { jobs, cancel, retry } = useJobs();
   const [selected, setSelected] = useState<string | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
-  const model = useMemo(() => gridTable(view, jobs, studyPath), [view, jobs, studyPath]);
+  // The study's Slurm cluster submissions: each run's state in its latest one (none without submissions).
+  const { status: cluster } = useClusterStatus(studyPath);
+  const clusterByRun = useMemo(() => (cluster ? clusterStateByRun(cluster) : {}), [cluster]);
+  const model = useMemo(() => gridTable(view, jobs, studyPath, clusterByRun), [view, jobs, studyPath, clusterByRun]);
   const byRun = useMemo(() => trainJobsByRun(jobs, studyPath, jobRunIds(view)), [jobs, studyPath, view]);
 
   // A run's job changed status (started, finished, failed …): the run folder changed too.
@@ -57,11 +63,13 @@ export function RunsDashboard({ studyPath, view, refresh }: Props) {
   }, [signature, refresh]);
   // A whole-study job trains the runs itself (no train.run job per run): follow the run folders while it is active.
   const studyActive = activeStudyJobs(jobs, studyPath, 'study.run').length > 0;
+  // Cluster tasks train in the run folders too: follow them while a task is pending or running.
+  const clusterActive = isClusterActive(cluster);
   useEffect(() => {
-    if (!model.active && !studyActive) return undefined;
+    if (!model.active && !studyActive && !clusterActive) return undefined;
     const t = window.setInterval(refresh, GRID_POLL_MS);
     return () => window.clearInterval(t);
-  }, [model.active, studyActive, refresh]);
+  }, [model.active, studyActive, clusterActive, refresh]);
 
   async function act(action: (id: string) => Promise<unknown>, id: string) {
     setActionError(null);
@@ -228,6 +236,25 @@ function RunCell({
         </Button>
         <StatusChip label={cell.statusLabel} color={cell.statusColor} testId="run-status" />
       </Box>
+      {cell.cluster ? (
+        <Box
+          sx={{ display: 'flex', alignItems: 'center', gap: 0.75, mt: 0.5, minWidth: 0 }}
+          data-testid="run-cluster"
+          data-state={cell.cluster.state}
+        >
+          <Typography variant="caption" sx={{ color: 'text.secondary' }}>
+            Cluster
+          </Typography>
+          <Tooltip title={cell.cluster.title} describeChild>
+            <StatusChip
+              label={cell.cluster.label}
+              color={cell.cluster.color}
+              testId="run-cluster-state"
+              sx={{ maxWidth: '100%', height: 'auto', '& .MuiChip-label': { whiteSpace: 'normal', overflowWrap: 'anywhere' } }}
+            />
+          </Tooltip>
+        </Box>
+      ) : null}
       {cell.status === 'blocked' || cell.status === 'invalid' || cell.status === 'failed' ? (
         <Tooltip title={cell.reason ?? ''}>
           <Typography

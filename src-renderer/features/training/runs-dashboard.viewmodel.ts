@@ -3,14 +3,17 @@
  * test/unit/renderer/training.viewmodel.test.ts): one cell per run with its merged status, progress,
  * epochs, best validation AUC, settings and the actions its job allows, laid out strategies × fractions
  * with one entry per seed, the one-line summary of the whole grid, a "settings differ" marker, and the
- * run folders no cell trains now (outdated runs, with the settings that differ).
+ * run folders no cell trains now (outdated runs, with the settings that differ). A run of a Slurm
+ * cluster submission carries its cluster state (its latest submission's task) as a chip.
  */
+import type { RunClusterState } from '../../../src-shared/cluster';
 import type { GridCell, GridView } from '../../../src-shared/grid';
 import type { JobState } from '../../../src-shared/jobs';
 import { canonicalJson, type TrainingStrategy } from '../../../src-shared/training';
 import { formatDuration } from '../../shared/format.viewmodel';
 import type { StatusColor } from '../../shared/status';
 import { formatFraction, strategyRank } from '../../shared/strategies';
+import { jobText, slurmStateColor, stateText } from '../jobs/cluster.viewmodel';
 import { progressPercent } from '../jobs/jobs.viewmodel';
 import { RUN_STATUS, mergeRunStatus, runIdOfJob, studyTrainingRunId, trainJobsByRun, type RunStatus } from './run-status.viewmodel';
 import { outdatedChip, settingsDiffer, settingsLine, settingsText, type OutdatedChip, type SettingsText } from './run-settings.viewmodel';
@@ -45,10 +48,42 @@ export interface RunCellModel {
   settings?: string;
   /** e.g. "identity incomplete (trained before identity tracking)"; absent otherwise. */
   identityNote?: string;
+  /** The run's task in its latest Slurm cluster submission; absent when no submission has it. */
+  cluster?: ClusterChipModel;
 }
 
-/** `trainedByStudy`: a running whole-study job trains this run now (it shows Running; the study job's card carries its progress). */
-export function runCellModel(cell: GridCell, job: JobState | null, trainedByStudy = false): RunCellModel {
+/** A run's cluster state as a chip: `RUNNING · job 123_4`, `PENDING (Dependency)`. */
+export interface ClusterChipModel {
+  /** The Slurm state (or UNKNOWN), for data attributes. */
+  state: string;
+  label: string;
+  color: StatusColor;
+  /** `Cluster submission <id>: job 123_4, PENDING (Dependency)`. */
+  title: string;
+}
+
+export function clusterChip(state: RunClusterState | null | undefined): ClusterChipModel | null {
+  if (!state) return null;
+  const job = jobText(state.jobId, state.arrayIndex);
+  const withReason = stateText(state.state, state.reason);
+  return {
+    state: state.state,
+    label: withReason !== state.state || job === null ? withReason : `${state.state} · job ${job}`,
+    color: slurmStateColor(state.state),
+    title: `Cluster submission ${state.submission}: ${job === null ? 'not submitted (dry run)' : `job ${job}`}, ${withReason}`,
+  };
+}
+
+/**
+ * `trainedByStudy`: a running whole-study job trains this run now (it shows Running; the study job's card carries its progress).
+ * `cluster`: the run's state in its latest Slurm cluster submission.
+ */
+export function runCellModel(
+  cell: GridCell,
+  job: JobState | null,
+  trainedByStudy = false,
+  cluster: RunClusterState | null = null,
+): RunCellModel {
   const own = mergeRunStatus(cell, job);
   const byStudy =
     trainedByStudy && own.status !== 'done' && own.status !== 'invalid' && own.status !== 'queued' && own.status !== 'running';
@@ -83,6 +118,7 @@ export function runCellModel(cell: GridCell, job: JobState | null, trainedByStud
       merged.status !== 'invalid',
     settings: cell.settings ? settingsLine(cell.settings) : undefined,
     identityNote: cell.note ?? undefined,
+    cluster: clusterChip(cluster) ?? undefined,
   };
 }
 
@@ -145,11 +181,21 @@ export interface GridTableModel {
   settingsDiffer: string | null;
 }
 
-/** The runs dashboard: rows = strategies (paper order), columns = fractions, one entry per seed in each. */
-export function gridTable(view: GridView, jobs: readonly JobState[], studyPath: string | null): GridTableModel {
+/**
+ * The runs dashboard: rows = strategies (paper order), columns = fractions, one entry per seed in each. `cluster`: run id → its
+ * cluster state (clusterStateByRun of `cluster.status`; empty when the study has no cluster submission).
+ */
+export function gridTable(
+  view: GridView,
+  jobs: readonly JobState[],
+  studyPath: string | null,
+  cluster: Readonly<Record<string, RunClusterState>> = {},
+): GridTableModel {
   const byRun = trainJobsByRun(jobs, studyPath, jobRunIds(view));
   const studyRun = studyTrainingRunId(jobs, studyPath);
-  const cells = view.cells.map((c) => runCellModel(c, byRun.get(c.runId) ?? null, c.runId === studyRun));
+  const cells = view.cells.map((c) =>
+    runCellModel(c, byRun.get(c.runId) ?? null, c.runId === studyRun, Object.hasOwn(cluster, c.runId) ? cluster[c.runId] : null),
+  );
   const fractions = [...new Set(view.cells.map((c) => c.fraction))].sort((a, b) => a - b);
   const strategies = [...new Set(view.cells.map((c) => c.strategy))].sort((a, b) => strategyRank(a) - strategyRank(b));
   const rows = strategies.map((strategy) => ({

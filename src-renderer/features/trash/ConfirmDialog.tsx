@@ -14,12 +14,14 @@ interface Props {
   error: string | null;
   /** The confirm button is red: the action erases or moves files. */
   danger?: boolean;
+  /** The label of the button that closes the question without acting (default "Cancel"). */
+  dismissLabel?: string;
   onConfirm(): void;
   onClose(): void;
 }
 
 /** A question before files move or are erased: what happens, what it affects, Cancel or confirm. */
-export function ConfirmDialog({ text, busy, error, danger = true, onConfirm, onClose }: Props) {
+export function ConfirmDialog({ text, busy, error, danger = true, dismissLabel = 'Cancel', onConfirm, onClose }: Props) {
   return (
     <Dialog open onClose={busy ? undefined : onClose} maxWidth="sm" fullWidth aria-labelledby="confirm-title" data-testid="confirm-dialog">
       <DialogTitle id="confirm-title" sx={{ overflowWrap: 'anywhere' }}>
@@ -48,7 +50,7 @@ export function ConfirmDialog({ text, busy, error, danger = true, onConfirm, onC
       </DialogContent>
       <DialogActions>
         <Button onClick={onClose} disabled={busy}>
-          Cancel
+          {dismissLabel}
         </Button>
         <Button variant="contained" color={danger ? 'error' : 'primary'} onClick={onConfirm} disabled={busy} data-testid="confirm-ok">
           {text.confirmLabel}

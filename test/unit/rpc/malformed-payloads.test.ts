@@ -82,6 +82,8 @@ const VALID: Record<Channel, unknown> = {
   'trash.restore': { studyPath: '/tmp/study-a', entry: '2026-01-02T03-04-05.678Z' },
   'trash.empty': { studyPath: '/tmp/study-a', entry: '2026-01-02T03-04-05.678Z-2' },
   'models.export': { studyPath: '/tmp/study-a', runId: 'iwne-fs-resnet50-eyepacs-f1-s0', format: 'tfjs', out: '/tmp/exports/model' },
+  'cluster.status': { studyPath: '/tmp/study-a' },
+  'cluster.cancel': { studyPath: '/tmp/study-a', submission: '20260102-030405-grid' },
 };
 
 function spies() {
