@@ -167,7 +167,11 @@ describe.skipIf(!HAVE)('funduslab on a Slurm cluster', () => {
     const study = await demoStudy({ patients: 12 });
     const gridFile = path.join(root, 'grid-long.json');
     await fsp.writeFile(gridFile, JSON.stringify({ ...GRID, strategies: ['IWNE-FS'], fractions: [1], base: { ...GRID.base, epochs: 40 } }));
-    const sub = await json<Submission>(['grid', '--study', study, '--spec', gridFile, '--executor', 'slurm', '--no-time-check']);
+    await cli(['grid', '--study', study, '--spec', gridFile, '--dry-run']);
+    const local = path.join(root, 'local-long');
+    await fsp.cp(study, local, { recursive: true });
+    const sub = await json<Submission>(['grid', '--study', study, '--executor', 'slurm', '--no-time-check']);
+    const localRun = cli(['grid', '--study', local]);
     const train = sub.jobs.find((j) => j.role === 'train')!.jobId!;
     slurmJobs.push(...sub.jobs.map((j) => j.jobId!));
     const runDir = path.join(study, 'runs', sub.cells[0]!.runId);
@@ -210,6 +214,13 @@ describe.skipIf(!HAVE)('funduslab on a Slurm cluster', () => {
     };
     expect(metrics.finalEpoch).toBe(40);
     expect(metrics.resumedFromEpoch).toBeGreaterThan(2);
+    // Stopped twice mid-epoch and resumed: the same numbers and the same best model as the uninterrupted local run, bit for bit.
+    expect((await localRun).code).toBe(0);
+    const localDir = path.join(local, 'runs', sub.cells[0]!.runId);
+    const numbers = (l: TrainingEpochLog[]) =>
+      l.map(({ epoch, trainLoss, valLoss, valAuc, lr, best }) => ({ epoch, trainLoss, valLoss, valAuc, lr, best }));
+    expect(numbers(await epochLog(runDir))).toEqual(numbers(await epochLog(localDir)));
+    expect(await sha(path.join(runDir, 'best', 'model.safetensors'))).toBe(await sha(path.join(localDir, 'best', 'model.safetensors')));
   });
 
   test('status shows pending tasks with their reason, cancel runs scancel on them; bad input is refused before anything is submitted', async () => {

@@ -4,10 +4,11 @@
  * - checks it runs the FundusLab version that submitted (a changed install is refused, naming both);
  * - records itself in `tasks/<role>-<index>.json` (running → done / failed / requeued / cancelled,
  *   host, times, how often it started), beside Slurm's own accounting;
- * - on the signal Slurm sends before the time limit (sbatch --signal=B:USR1@120) stops at the next
- *   batch, keeping the run's last checkpoint, and requeues itself (`scontrol requeue`), so the task
- *   runs again later and resumes from that checkpoint; on SIGTERM (scancel, preemption, a requeue by
- *   the administrator) it stops the same way and leaves the requeue to Slurm;
+ * - on the signal Slurm sends before the time limit (sbatch --signal=B:USR1@120) stops after the batch
+ *   it trains, writes a checkpoint of the batches done (a MoCo pretraining keeps its last finished
+ *   epoch) and requeues itself (`scontrol requeue`), so the task runs again later and resumes from that
+ *   checkpoint; on SIGTERM (scancel, preemption, a requeue by the administrator) it stops the same way
+ *   and leaves the requeue to Slurm;
  * - finds its cell in the study's grid again and refuses when the cell's settings changed since the
  *   submission (its run id or spec hash differ); a run already finished ends the task at once (exit 0).
  */
@@ -142,12 +143,12 @@ export async function runClusterTask(
   let stoppedBy: 'USR1' | 'TERM' | null = null;
   const onUsr1 = () => {
     stoppedBy ??= 'USR1';
-    log('Slurm signalled the time limit: stopping at the next batch, keeping the last checkpoint, then requeueing.');
+    log('Slurm signalled the time limit: stopping after this batch with a checkpoint, then requeueing.');
     controller.abort();
   };
   const onTerm = () => {
     stoppedBy ??= 'TERM';
-    log('Stopped by Slurm (SIGTERM: cancelled, preempted or requeued): keeping the last checkpoint.');
+    log('Stopped by Slurm (SIGTERM: cancelled, preempted or requeued): stopping after this batch with a checkpoint.');
     controller.abort();
   };
   const signals = opts.signals ?? process;
@@ -168,7 +169,7 @@ export async function runClusterTask(
       if (env) await (opts.slurm ?? new Slurm()).requeue(slurmTaskId(env));
       return 0;
     }
-    if (e.code === 'CANCELLED') return await end('cancelled', 143, 'stopped by SIGTERM; the last checkpoint is kept');
+    if (e.code === 'CANCELLED') return await end('cancelled', 143, 'stopped by SIGTERM; resumes from its checkpoint when started again');
     log(`${role} task ${index} failed: ${e.message ?? String(err)}`);
     return await end('failed', 1, e.message ?? String(err));
   } finally {

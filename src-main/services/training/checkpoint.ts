@@ -57,6 +57,22 @@ export const CheckpointState = z.object({
     steps: z.record(z.string(), z.number().int().nonnegative()),
   }),
   log: z.array(TrainingEpochLog),
+  /**
+   * The epoch in progress when the run was stopped between two batches (cancelled, or signalled by a
+   * cluster before its time limit): the training batches done and the sums so far. A resumed run skips
+   * those batches of the same shuffled order and continues the sums, so it repeats exactly what the
+   * uninterrupted run does. Absent at an epoch's end.
+   */
+  partial: z
+    .object({
+      epoch: z.number().int().positive(),
+      batches: z.number().int().positive(),
+      lossSum: z.number(),
+      seen: z.number().int().nonnegative(),
+      stallMs: z.number(),
+      trainSeconds: z.number(),
+    })
+    .optional(),
 });
 export type CheckpointState = z.infer<typeof CheckpointState>;
 

@@ -183,7 +183,10 @@ export async function initialiseWeights(
     importWeights(model, parseWeightBytes(checkpoint.modelBytes, path.join(run.files.checkpoint.dir, CHECKPOINT_FILES.model)), {
       reinitialiseHead: false,
     });
-    ctx.log(`Resuming run ${run.runId} after epoch ${checkpoint.state.epoch}`);
+    const partial = checkpoint.state.partial;
+    ctx.log(
+      `Resuming run ${run.runId} after epoch ${checkpoint.state.epoch}${partial ? ` and ${partial.batches} training batch${partial.batches === 1 ? '' : 'es'} of epoch ${partial.epoch}` : ''}`,
+    );
   }
   return initialisedFrom;
 }

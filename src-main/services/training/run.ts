@@ -179,27 +179,45 @@ async function runEpoch(t: FineTuning, state: CheckpointState, epoch: number): P
   const started = performance.now();
   const lr = learningRateAt(spec.lr, spec.schedule, epoch - 1, { warmup: spec.warmup, totalSteps: spec.epochs });
   t.optimizer.setLearningRate(lr);
-  const train = await trainEpoch(t, epoch, state.step);
-  const trainSeconds = (performance.now() - started) / 1000;
+  const resume = state.partial?.epoch === epoch ? state.partial : undefined;
+  const train = await trainEpoch(t, epoch, state.step, resume);
+  const trainSeconds = (performance.now() - started) / 1000 + (resume?.trainSeconds ?? 0);
+  // Stopped within the epoch: the model, the optimizer and the sums so far become the checkpoint, then the cancellation goes on.
+  const checkpointWithin = async (batches: number, where: string) => {
+    const partial = { epoch, batches, lossSum: train.lossSum, seen: train.seen, stallMs: train.stallMs, trainSeconds };
+    await writeEpochCheckpoint(t, { ...state, step: train.step, partial }, lr);
+    ctx.log(`Stopped ${where} of epoch ${epoch}: checkpoint written, the run resumes from there.`);
+  };
+  if (train.stoppedAt !== null) {
+    await checkpointWithin(train.stoppedAt, `after training batch ${train.stoppedAt}`);
+    throwIfCancelled(ctx);
+  }
 
   const base = (epoch - 1) * units.perEpoch;
-  const val = await validate(
-    t.model,
-    t.source,
-    t.data.validation,
-    spec,
-    t.norm,
-    (b, nb) =>
-      ctx.progress(
-        units.offset + base + units.trainBatches + b,
-        units.offset + units.total,
-        `epoch ${epoch}/${spec.epochs} · validation ${b}/${nb}`,
-      ),
-    ctx,
-  );
+  let val: Awaited<ReturnType<typeof validate>>;
+  try {
+    val = await validate(
+      t.model,
+      t.source,
+      t.data.validation,
+      spec,
+      t.norm,
+      (b, nb) =>
+        ctx.progress(
+          units.offset + base + units.trainBatches + b,
+          units.offset + units.total,
+          `epoch ${epoch}/${spec.epochs} · validation ${b}/${nb}`,
+        ),
+      ctx,
+    );
+  } catch (err) {
+    // Cancelled in the validation: the epoch's training is kept, the resumed run validates it.
+    if ((err as { code?: string }).code === 'CANCELLED') await checkpointWithin(units.trainBatches, 'in the validation');
+    throw err;
+  }
   const improved = val.auc !== null && (state.best === null || val.auc > state.best.valAuc);
   if (improved) await saveBestModel(t, { epoch, valAuc: val.auc, valLoss: val.loss, selection: 'val-auc' });
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = (performance.now() - started) / 1000 + (resume?.trainSeconds ?? 0);
   const entry: TrainingEpochLog = {
     epoch,
     trainLoss: train.lossSum / train.seen,
@@ -214,8 +232,9 @@ async function runEpoch(t: FineTuning, state: CheckpointState, epoch: number): P
     at: new Date().toISOString(),
   };
   const withoutImprovement = improved ? 0 : state.epochsWithoutImprovement + 1;
+  const { partial: _done, ...before } = state;
   const next: CheckpointState = {
-    ...state,
+    ...before,
     epoch,
     step: train.step,
     best: improved ? { epoch, valAuc: val.auc!, valLoss: val.loss } : state.best,
@@ -245,23 +264,29 @@ async function runEpoch(t: FineTuning, state: CheckpointState, epoch: number): P
 /**
  * The training half of an epoch: per batch of the epoch's shuffled order, augment → normalise →
  * forward in train mode → loss → AdamW step. Returns the summed loss, the images seen, the step
- * count after the epoch and the time spent waiting for images.
+ * count after the epoch and the time spent waiting for images. `resume` (a checkpoint taken within
+ * this epoch) skips the batches it did and continues its sums. Cancelled between two batches after at
+ * least one, it returns early with `stoppedAt` (the training batches done in the epoch) for a checkpoint.
  */
 async function trainEpoch(
   t: FineTuning,
   epoch: number,
   firstStep: number,
-): Promise<{ lossSum: number; seen: number; step: number; stallMs: number }> {
+  resume?: NonNullable<CheckpointState['partial']>,
+): Promise<{ lossSum: number; seen: number; step: number; stallMs: number; stoppedAt: number | null }> {
   const { spec, ctx, model, optimizer, norm, classWeights, vars, units } = t;
   const S = spec.inputSize;
   const order = shuffle(t.data.train, mulberry32(hashSeeds(spec.seed, epoch, 0x73687566)));
-  const loader = new PrefetchLoader(t.source, toBatches(order, spec.batchSize, true));
-  let lossSum = 0;
-  let seen = 0;
+  const skip = resume?.batches ?? 0;
+  const batches = toBatches(order, spec.batchSize, true);
+  const loader = new PrefetchLoader(t.source, batches.slice(skip));
+  let lossSum = resume?.lossSum ?? 0;
+  let seen = resume?.seen ?? 0;
   let step = firstStep;
   const base = (epoch - 1) * units.perEpoch;
   try {
-    for (let b = 0; b < loader.length; b++) {
+    for (let b = skip; b < batches.length; b++) {
+      if (ctx.signal.aborted && b > skip) return { lossSum, seen, step, stallMs: (resume?.stallMs ?? 0) + loader.stallMs, stoppedAt: b };
       throwIfCancelled(ctx);
       const batch = (await loader.next())!;
       const n = batch.items.length;
@@ -292,13 +317,13 @@ async function trainEpoch(
       ctx.progress(
         units.offset + base + b + 1,
         units.offset + units.total,
-        `epoch ${epoch}/${spec.epochs} · batch ${b + 1}/${loader.length} · loss ${loss.toFixed(3)}`,
+        `epoch ${epoch}/${spec.epochs} · batch ${b + 1}/${batches.length} · loss ${loss.toFixed(3)}`,
       );
     }
   } finally {
     await loader.drain();
   }
-  return { lossSum, seen, step, stallMs: loader.stallMs };
+  return { lossSum, seen, step, stallMs: (resume?.stallMs ?? 0) + loader.stallMs, stoppedAt: null };
 }
 
 /** Writes the model as best/model.safetensors and its metrics (the epoch it comes from, how it was selected). */

@@ -137,7 +137,7 @@ describe('training run durability', () => {
     expectSameNumbers(await readLog(resumed.logPath), referenceLog);
   });
 
-  it('cancellation between batches throws CANCELLED and keeps the last finished epoch', async () => {
+  it('cancellation between batches throws CANCELLED after a checkpoint of the batches done; the resumed run equals the uninterrupted one', async () => {
     const runDir = path.join(study, 'runs', 'cancelled');
     const ctx = recordingContext();
     const progress = ctx.progress;
@@ -147,9 +147,39 @@ describe('training run durability', () => {
     };
     await expect(runTraining(spec, study, ctx, { runId: 'cancelled' })).rejects.toMatchObject({ code: 'CANCELLED' });
     expect(await checkpointEpoch(runDir)).toBe(1);
-    const resumed = await runTraining(spec, study, recordingContext(), { runId: 'cancelled' });
+    const state = JSON.parse(await fsp.readFile(path.join(runDir, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.partial).toMatchObject({ epoch: 2, batches: 1 });
+    const resumedCtx = recordingContext();
+    const resumed = await runTraining(spec, study, resumedCtx, { runId: 'cancelled' });
+    expect(resumedCtx.messages.some((m) => m.includes('Resuming run cancelled after epoch 1 and 1 training batch of epoch 2'))).toBe(true);
     expect(resumed.resumedFromEpoch).toBe(1);
     expectSameNumbers(await readLog(resumed.logPath), referenceLog);
+    expect(
+      await maxWeightDiff(
+        path.join(runDir, 'checkpoint', 'model.safetensors'),
+        path.join(reference.runDir, 'checkpoint', 'model.safetensors'),
+      ),
+    ).toBeLessThanOrEqual(TOL);
+    expect(await maxWeightDiff(resumed.bestModelPath!, reference.bestModelPath!)).toBeLessThanOrEqual(TOL);
+  });
+
+  it('cancelled after the last training batch of an epoch, the run keeps that training and resumes with its validation', async () => {
+    const runDir = path.join(study, 'runs', 'cancelled-validation');
+    const ctx = recordingContext();
+    const progress = ctx.progress;
+    ctx.progress = (d, t, m) => {
+      progress(d, t, m);
+      const last = /^epoch 2\/3 · batch (\d+)\/(\d+)/.exec(m);
+      if (last && last[1] === last[2]) ctx.controller.abort();
+    };
+    await expect(runTraining(spec, study, ctx, { runId: 'cancelled-validation' })).rejects.toMatchObject({ code: 'CANCELLED' });
+    const state = JSON.parse(await fsp.readFile(path.join(runDir, 'checkpoint', 'state.json'), 'utf8'));
+    expect(state.epoch).toBe(1);
+    expect(state.partial.epoch).toBe(2);
+    expect(ctx.messages.some((m) => m.includes('Stopped in the validation of epoch 2'))).toBe(true);
+    const resumed = await runTraining(spec, study, recordingContext(), { runId: 'cancelled-validation' });
+    expectSameNumbers(await readLog(resumed.logPath), referenceLog);
+    expect(await maxWeightDiff(resumed.bestModelPath!, reference.bestModelPath!)).toBeLessThanOrEqual(TOL);
   });
 
   it('refuses a different spec under an existing run id', async () => {
