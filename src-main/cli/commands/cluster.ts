@@ -59,13 +59,23 @@ type SlurmValues = {
   [K in keyof typeof SLURM_OPTIONS]?: (typeof SLURM_OPTIONS)[K] extends { multiple: true } ? string[] : string | boolean;
 };
 
-/** Refuses an executor other than local/slurm; true for slurm. */
-export function wantsSlurm(executor: unknown): boolean {
-  if (executor === undefined || executor === 'local') return false;
+/** True for `--executor slurm`; refuses another executor than local/slurm, and a Slurm option without `--executor slurm`. */
+export function wantsSlurm(values: SlurmValues): boolean {
+  const executor = values.executor;
+  if (executor !== undefined && executor !== 'local' && executor !== 'slurm')
+    throw new AppError('BAD_REQUEST', `--executor must be local or slurm (got "${String(executor)}").`, [
+      { path: 'executor', message: 'local | slurm' },
+    ]);
   if (executor === 'slurm') return true;
-  throw new AppError('BAD_REQUEST', `--executor must be local or slurm (got "${String(executor)}").`, [
-    { path: 'executor', message: 'local | slurm' },
-  ]);
+  const given = (Object.keys(SLURM_OPTIONS) as (keyof typeof SLURM_OPTIONS)[]).find((k) => {
+    const v = values[k];
+    return k !== 'executor' && v !== undefined && v !== false && !(Array.isArray(v) && v.length === 0);
+  });
+  if (given)
+    throw new AppError('BAD_REQUEST', `--${given} is an option of --executor slurm; add --executor slurm to submit to a Slurm cluster.`, [
+      { path: given, message: 'only with --executor slurm' },
+    ]);
+  return false;
 }
 
 function positiveInt(value: unknown, option: string, min = 1): number | undefined {

@@ -31,7 +31,7 @@ export async function runGridCommand(argv: string[]): Promise<number> {
   });
   if (!values.study) throw new AppError('BAD_REQUEST', `Usage: ${GRID_USAGE}`, [{ path: 'study', message: 'give --study <dir>' }]);
   const study = path.resolve(values.study);
-  const slurm = wantsSlurm(values.executor);
+  const slurm = wantsSlurm(values);
   // A task of a cluster submission (what its sbatch script runs): one cell, nothing else.
   if (values.submission !== undefined || values.cell !== undefined) {
     if (values.submission === undefined || values.cell === undefined)

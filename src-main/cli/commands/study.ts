@@ -37,7 +37,7 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
     'dry-run': { type: 'boolean', default: false },
     ...SLURM_OPTIONS,
   });
-  const slurm = wantsSlurm(values.executor);
+  const slurm = wantsSlurm(values);
   if (values['dry-run'] && !slurm)
     throw new AppError('BAD_REQUEST', '--dry-run is for --executor slurm (it writes the sbatch scripts without submitting).', [
       { path: 'dry-run', message: 'only with --executor slurm' },
@@ -49,6 +49,10 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
   const until = values.until as StudyStep | undefined;
   if (until !== undefined && !(STUDY_STEPS as readonly string[]).includes(until))
     throw new AppError('BAD_REQUEST', `--until must be one of ${STUDY_STEPS.join(', ')}`, [{ path: 'until', message: 'unknown step' }]);
+  if (slurm) {
+    const { raw, baseDir } = await readPlanFile(positionals[0]);
+    return submitPlan(raw, baseDir, values);
+  }
   const ctx = cliContext('study', values.json);
   await initEngine({ preference: 'auto' });
   const started = Date.now();
@@ -73,22 +77,7 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
       ),
     );
   } else {
-    const [file] = positionals;
-    if (!file) throw new AppError('BAD_REQUEST', `Usage: ${STUDY_USAGE}`, [{ path: 'plan', message: 'give a study plan file or --demo' }]);
-    let raw: unknown;
-    try {
-      raw = JSON.parse(await fsp.readFile(path.resolve(file), 'utf8'));
-    } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      if (e.code === 'ENOENT')
-        throw new AppError('NOT_FOUND', `Study plan not found: ${file}`, [{ path: 'plan', message: 'no such file' }]);
-      throw new AppError('BAD_REQUEST', `The study plan ${file} is not valid JSON: ${e.message}`, [{ path: 'plan', message: 'not JSON' }]);
-    }
-    const baseDir = path.dirname(path.resolve(file));
-    if (slurm) {
-      ctx.end();
-      return submitPlan(raw, baseDir, values);
-    }
+    const { raw, baseDir } = await readPlanFile(positionals[0]);
     // The plan's study folder, resolved as runStudy resolves it (an invalid plan is refused by runStudy).
     const planStudy = (raw as { study?: unknown } | null)?.study;
     const study = path.resolve(baseDir, typeof planStudy === 'string' ? planStudy : '.');
@@ -119,3 +108,15 @@ export async function runStudyCommand(argv: string[]): Promise<number> {
   return outcome.warnings.length > 0 ? STUDY_WARNINGS_EXIT : 0;
 }
 export { runStudyCommand as runStudy };
+
+/** The study plan file's JSON and its folder (which resolves the plan's relative paths). */
+async function readPlanFile(file: string | undefined): Promise<{ raw: unknown; baseDir: string }> {
+  if (!file) throw new AppError('BAD_REQUEST', `Usage: ${STUDY_USAGE}`, [{ path: 'plan', message: 'give a study plan file or --demo' }]);
+  try {
+    return { raw: JSON.parse(await fsp.readFile(path.resolve(file), 'utf8')), baseDir: path.dirname(path.resolve(file)) };
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new AppError('NOT_FOUND', `Study plan not found: ${file}`, [{ path: 'plan', message: 'no such file' }]);
+    throw new AppError('BAD_REQUEST', `The study plan ${file} is not valid JSON: ${e.message}`, [{ path: 'plan', message: 'not JSON' }]);
+  }
+}
