@@ -165,8 +165,20 @@ export async function runClusterTask(
   } catch (err) {
     const e = err as { code?: string; message?: string };
     if (e.code === 'CANCELLED' && stoppedBy === 'USR1') {
+      if (!sub.options.requeue || !env)
+        return await end('cancelled', 0, 'checkpointed before the time limit; requeue is off: submit it again with --retry-failed');
+      // Recorded first: Slurm stops this process once the requeue is accepted.
       await end('requeued', 0, 'checkpointed before the time limit; requeued');
-      if (env) await (opts.slurm ?? new Slurm()).requeue(slurmTaskId(env));
+      try {
+        await (opts.slurm ?? new Slurm()).requeue(slurmTaskId(env));
+      } catch (requeueError) {
+        const why = (requeueError as Error).message;
+        return await end(
+          'cancelled',
+          0,
+          `checkpointed before the time limit; requeueing failed (${why}): submit it again with --retry-failed`,
+        );
+      }
       return 0;
     }
     if (e.code === 'CANCELLED') return await end('cancelled', 143, 'stopped by SIGTERM; resumes from its checkpoint when started again');

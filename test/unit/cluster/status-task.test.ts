@@ -236,6 +236,40 @@ describe('cluster tasks', () => {
     expect(await record()).toMatchObject({ state: 'failed', exitCode: 1, message: 'disk full' });
   });
 
+  test('without requeue (--no-requeue), or when Slurm refuses it, the signalled task ends with its checkpoint and says how to go on', async () => {
+    const stoppable = (signal: AbortSignal) =>
+      new Promise<string>((_, reject) =>
+        signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'Cancelled by the user'))),
+      );
+    const signalled = async (over: Partial<Submission>, runner: ReturnType<typeof scripted>) => {
+      const { study, sub, record } = await setup(over);
+      const signals = new EventEmitter();
+      const done = runClusterTask(study, sub.id, 'train', 2, async (_s, signal) => stoppable(signal), {
+        env,
+        log: () => {},
+        signals: signals as never,
+        slurm: new Slurm(runner),
+      });
+      await vi.waitFor(() => expect(signals.listenerCount('SIGUSR1')).toBe(1));
+      signals.emit('SIGUSR1');
+      expect(await done).toBe(0);
+      return record();
+    };
+    const quiet = scripted({});
+    expect(await signalled({ options: ClusterOptions.parse({ requeue: false }) }, quiet)).toMatchObject({
+      state: 'cancelled',
+      message: expect.stringMatching(/requeue is off: submit it again with --retry-failed/),
+    });
+    expect(quiet.calls.some((c) => c[0] === 'scontrol')).toBe(false);
+    const refusing = scripted({
+      scontrol: { code: 1, stderr: 'scontrol: error: Requested operation is presently disabled for job 101_2' },
+    });
+    expect(await signalled({}, refusing)).toMatchObject({
+      state: 'cancelled',
+      message: expect.stringMatching(/requeueing failed \(.*presently disabled.*\): submit it again with --retry-failed/),
+    });
+  });
+
   test('a task of another FundusLab version is refused before it records anything', async () => {
     const { study, sub } = await setup({ appVersion: '0.0.1-old' });
     await expect(runClusterTask(study, sub.id, 'train', 2, async () => null, { env, log: () => {} })).rejects.toThrow(
