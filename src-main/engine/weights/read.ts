@@ -10,7 +10,7 @@ import { PyDict, PyGlobal, PySet, PyTuple, TorchTensorRef, type PyValue } from '
 import { isSafetensors, readSafetensors } from './safetensors';
 import { numel, plainBytes, type RawTensor, type TensorLayout } from './tensors';
 import { readTfjsWeights } from './tfjs-format';
-import { isLegacyTorch, readTorchFile, type TorchFile } from './torch';
+import { isLegacyTorch, readTorchFile, weightsMaxBytes, type TorchFile } from './torch';
 import { isZip } from './zip';
 
 export type WeightFormat = 'torch-zip' | 'torch-legacy' | 'safetensors' | 'tfjs';
@@ -58,6 +58,12 @@ export async function readWeightFile(file: string): Promise<WeightFile> {
       metadata: Object.fromEntries(Object.entries(w.info).map(([k, v]) => [k, String(v)])),
     };
   }
+  const max = weightsMaxBytes();
+  if (!stat.isDirectory() && stat.size > max)
+    throw new AppError(
+      'BAD_REQUEST',
+      `${path.basename(file)} is ${stat.size} bytes, more than the cap of ${max} bytes for a weights file (FUNDUSLAB_WEIGHTS_MAX_BYTES)`,
+    );
   return parseWeightBytes(new Uint8Array(await fsp.readFile(target)), file);
 }
 

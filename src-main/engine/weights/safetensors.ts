@@ -29,6 +29,14 @@ export function isSafetensors(bytes: Uint8Array): boolean {
   return n > 1n && n <= BigInt(MAX_HEADER) && bytes[8] === 0x7b; // '{'
 }
 
+interface Span {
+  name: string;
+  dtype: DType;
+  shape: number[];
+  begin: number;
+  end: number;
+}
+
 export function readSafetensors(
   input: Uint8Array,
   what = 'the file',
@@ -48,6 +56,7 @@ export function readSafetensors(
   if (!header || typeof header !== 'object' || Array.isArray(header)) throw bad('header is not a JSON object');
   const body = bytes.subarray(8 + n);
   const tensors = new Map<string, RawTensor>();
+  const spans: Span[] = [];
   let metadata: Record<string, string> = {};
   for (const [name, info] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') {
@@ -70,8 +79,25 @@ export function readSafetensors(
     }
     if (end - begin !== expected)
       throw bad(`tensor "${name}" has ${end - begin} bytes; ${i.dtype} ${shapeString(shape)} needs ${expected}`);
-    tensors.set(name, { dtype, shape, data: body.slice(begin, end) });
+    spans.push({ name, dtype, shape, begin, end });
   }
+  // The format requires the offsets to index the whole data buffer with neither holes nor overlaps.
+  const sorted = [...spans].sort((a, b) => a.begin - b.begin || a.end - b.end);
+  let covered = 0;
+  let previous: Span | null = null;
+  for (const t of sorted) {
+    if (t.begin < covered && previous)
+      throw bad(`tensors "${previous.name}" [${previous.begin}, ${previous.end}) and "${t.name}" [${t.begin}, ${t.end}) overlap`);
+    if (t.begin > covered)
+      throw bad(
+        `data bytes [${covered}, ${t.begin}) before tensor "${t.name}" belong to no tensor (the offsets must cover the data exactly)`,
+      );
+    covered = t.end;
+    previous = t;
+  }
+  if (covered !== body.length)
+    throw bad(`the tensors cover ${covered} of the ${body.length} data bytes; the offsets must cover the data exactly`);
+  for (const t of spans) tensors.set(t.name, { dtype: t.dtype, shape: t.shape, data: body.slice(t.begin, t.end) });
   return { tensors, metadata };
 }
 

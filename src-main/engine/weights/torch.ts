@@ -108,18 +108,42 @@ export function readTorchFile(input: Uint8Array, what = 'the file'): TorchFile {
   throw new AppError('BAD_REQUEST', `${what} is not a torch.save file (neither a ZIP archive nor the legacy pickle format)`);
 }
 
+/** Default cap on the bytes a weights file may hold or decompress to (FUNDUSLAB_WEIGHTS_MAX_BYTES overrides it). */
+export const DEFAULT_WEIGHTS_MAX_BYTES = 4 * 1024 ** 3;
+/** Bytes a torch.save archive may hold beyond its storages and pickle: version, byte order and other records. */
+const ZIP_METADATA_MARGIN = 1024 ** 2;
+
+/** The cap on a weights file's (decompressed) size: FUNDUSLAB_WEIGHTS_MAX_BYTES or 4 GiB. */
+export function weightsMaxBytes(env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env.FUNDUSLAB_WEIGHTS_MAX_BYTES?.trim();
+  if (raw === undefined || raw === '') return DEFAULT_WEIGHTS_MAX_BYTES;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isSafeInteger(n) || n <= 0)
+    throw new AppError('BAD_REQUEST', `FUNDUSLAB_WEIGHTS_MAX_BYTES must be a positive whole number of bytes (got "${raw}")`);
+  return n;
+}
+
 function readTorchZip(bytes: Uint8Array, what: string): TorchFile {
   const zip = new ZipReader(bytes, what);
+  const cap = weightsMaxBytes();
   const pkl = zip.entries.find((e) => /^[^/]+\/data\.pkl$/.test(e.name) || e.name === 'data.pkl');
   if (!pkl) throw new AppError('BAD_REQUEST', `${what} is a ZIP archive but not a torch.save file (no <name>/data.pkl entry)`);
   const prefix = pkl.name.slice(0, pkl.name.length - 'data.pkl'.length);
-  const byteorder = zip.has(`${prefix}byteorder`) ? new TextDecoder().decode(zip.read(`${prefix}byteorder`)).trim() : 'little';
+  const byteorderEntry = `${prefix}byteorder`;
+  const byteorder = zip.has(byteorderEntry) ? new TextDecoder().decode(zip.read(byteorderEntry, 64)).trim() : 'little';
   if (byteorder !== 'little')
     throw new AppError('UNSUPPORTED', `${what} was saved on a ${byteorder}-endian machine; only little-endian files are supported`);
-  const { value } = unpickle(zip.read(pkl.name), {
+  /** Bytes of each storage as the pickle declares it (elements × element size). */
+  const declared = new Map<string, number>();
+  const { value } = unpickle(zip.read(pkl.name, cap), {
     what: `${what} (${pkl.name})`,
-    persistentLoad: (pid, at) => storageFromPid(pid, at, what, false),
+    persistentLoad: (pid, at) => {
+      const ref = storageFromPid(pid, at, what, false);
+      declared.set(ref.key, Math.max(declared.get(ref.key) ?? 0, ref.numel * DTYPE_BYTES[ref.dtype]));
+      return ref;
+    },
   });
+  checkZipSizes(zip, prefix, declared, pkl.size, cap, what);
   const cache = new Map<string, Uint8Array>();
   return {
     format: 'torch-zip',
@@ -131,12 +155,48 @@ function readTorchZip(bytes: Uint8Array, what: string): TorchFile {
         const entry = `${prefix}data/${key}`;
         if (!zip.has(entry))
           throw new AppError('BAD_REQUEST', `${what}: storage "${key}" of tensor "${name}" is missing from the archive (${entry})`);
-        data = zip.read(entry);
+        data = zip.read(entry, declared.get(key) ?? 0);
         cache.set(key, data);
       }
       return materializeFrom(data, t.storage, t, name, what);
     },
   };
+}
+
+/**
+ * Compares the archive's directory with what its pickle declares, before any storage is inflated:
+ * each `data/<key>` entry may hold at most its storage's bytes (elements × element size), and the
+ * whole archive at most the storages plus the pickle and a small margin, and never more than `cap`.
+ */
+function checkZipSizes(zip: ZipReader, prefix: string, declared: Map<string, number>, pickleBytes: number, cap: number, what: string) {
+  let total = 0;
+  let largest = zip.entries[0];
+  for (const e of zip.entries) {
+    total += e.size;
+    if (largest && e.size > largest.size) largest = e;
+    const key = e.name.startsWith(`${prefix}data/`) ? e.name.slice(prefix.length + 'data/'.length) : null;
+    const expected = key !== null ? declared.get(key) : undefined;
+    if (expected !== undefined && e.size > expected) {
+      throw new AppError(
+        'BAD_REQUEST',
+        `${what}: ZIP entry "${e.name}" declares ${e.size} uncompressed bytes, but the state dict declares storage "${key}" ` +
+          `with ${expected} bytes (a decompression bomb or a corrupt file)`,
+      );
+    }
+  }
+  const storages = [...declared.values()].reduce((a, b) => a + b, 0);
+  const allowed = storages + pickleBytes + ZIP_METADATA_MARGIN;
+  if (total > allowed || total > cap) {
+    const limit =
+      total > cap
+        ? `the cap of ${cap} bytes (FUNDUSLAB_WEIGHTS_MAX_BYTES)`
+        : `the ${storages} bytes of tensor storages the state dict declares (plus ${allowed - storages} for the pickle and metadata)`;
+    throw new AppError(
+      'BAD_REQUEST',
+      `${what}: the ZIP archive would decompress to ${total} bytes (largest entry "${largest?.name ?? '?'}", ${largest?.size ?? 0} bytes), ` +
+        `more than ${limit}; refusing it as a decompression bomb or a corrupt file`,
+    );
+  }
 }
 
 function readTorchLegacy(bytes: Uint8Array, what: string): TorchFile {
@@ -150,17 +210,35 @@ function readTorchLegacy(bytes: Uint8Array, what: string): TorchFile {
     throw new AppError('UNSUPPORTED', `${what} was saved on a big-endian machine; only little-endian files are supported`);
   }
   const storages = new Map<string, TorchStorageRef>();
+  /** Elements of each whole storage, as its persistent id declares them (for views too). */
+  const rootNumel = new Map<string, number>();
   const main = unpickle(bytes, {
     offset: sysInfo.end,
     what,
     persistentLoad: (pid, at) => {
       const ref = storageFromPid(pid, at, what, true);
       if (!storages.has(ref.key)) storages.set(ref.key, { ...ref, elementOffset: 0 });
+      const n = Number((pid as PyTuple).items[4]);
+      if (!Number.isSafeInteger(n) || n < 0)
+        throw new PickleError('BAD_REQUEST', `${what}: storage "${ref.key}" declares an invalid size ${n} (byte ${at})`, at);
+      if (rootNumel.has(ref.key) && rootNumel.get(ref.key) !== n)
+        throw new PickleError('BAD_REQUEST', `${what}: storage "${ref.key}" is declared with two sizes (byte ${at})`, at);
+      rootNumel.set(ref.key, n);
       return ref;
     },
   });
   const keysPickle = unpickle(bytes, { offset: main.end, what: `${what} (storage keys)` });
   if (!Array.isArray(keysPickle.value)) throw new AppError('BAD_REQUEST', `${what}: the legacy storage key list is not a list`);
+  // Every storage is an 8-byte element count and its bytes: the declared total must fit in the file.
+  let declaredBytes = 0;
+  for (const [key, n] of rootNumel) declaredBytes += 8 + n * DTYPE_BYTES[storages.get(key)!.dtype];
+  if (declaredBytes > bytes.length - keysPickle.end) {
+    throw new AppError(
+      'BAD_REQUEST',
+      `${what}: its pickle declares ${rootNumel.size} storages of ${declaredBytes} bytes in all, ` +
+        `but only ${bytes.length - keysPickle.end} bytes follow the pickle (truncated file or corrupt storage sizes)`,
+    );
+  }
   const data = new Map<string, Uint8Array>();
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let pos = keysPickle.end;
@@ -172,6 +250,11 @@ function readTorchLegacy(bytes: Uint8Array, what: string): TorchFile {
       throw new AppError('BAD_REQUEST', `${what} is truncated: storage "${key}" header lies past the end of the file (byte ${pos})`);
     const count = Number(view.getBigInt64(pos, true));
     const nbytes = count * DTYPE_BYTES[ref.dtype];
+    if (count !== rootNumel.get(key))
+      throw new AppError(
+        'BAD_REQUEST',
+        `${what}: storage "${key}" has ${count} elements at byte ${pos}, but its pickle declares ${rootNumel.get(key)}`,
+      );
     pos += 8;
     if (count < 0 || pos + nbytes > bytes.length) {
       throw new AppError(

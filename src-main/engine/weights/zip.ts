@@ -3,6 +3,7 @@
  * archives: stored (method 0) and deflated (method 8) entries, ZIP64 sizes and offsets, CRC-32
  * checked on every read. Encryption, multi-disk archives and other methods are refused.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { AppError } from '../../../src-shared/errors';
 import { plainBytes } from './tensors';
@@ -58,7 +59,7 @@ export class ZipReader {
     private readonly what = 'the file',
   ) {
     this.bytes = plainBytes(bytes);
-    this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    this.view = new DataView(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength);
     this.entries = this.readCentralDirectory();
     this.byName = new Map(this.entries.map((e) => [e.name, e]));
   }
@@ -71,25 +72,30 @@ export class ZipReader {
     return this.byName.get(name);
   }
 
-  /** The entry's uncompressed bytes (a view into the archive for stored entries), CRC-checked. */
-  read(name: string): Uint8Array {
+  /**
+   * The entry's uncompressed bytes (a view into the archive for stored entries), CRC-checked.
+   * Entries whose directory size exceeds `limit` are refused before any inflating, and inflating
+   * stops as soon as the output passes the declared size, so a lying entry never allocates more.
+   */
+  read(name: string, limit = Number.MAX_SAFE_INTEGER): Uint8Array {
     const e = this.byName.get(name);
     if (!e) throw new AppError('BAD_REQUEST', `${this.what}: the ZIP archive has no entry "${name}"`);
-    const v = this.view;
-    const at = e.localHeaderOffset;
-    if (at + 30 > this.bytes.length || v.getUint32(at, true) !== SIG_LOCAL)
-      throw corrupt(this.what, `bad local header for "${name}" at byte ${at}`);
-    const start = at + 30 + v.getUint16(at + 26, true) + v.getUint16(at + 28, true);
-    const end = start + e.compressedSize;
-    if (end > this.bytes.length)
-      throw corrupt(this.what, `entry "${name}" runs past the end of the file (needs byte ${end}, file has ${this.bytes.length})`);
+    if (e.size > limit)
+      throw new AppError(
+        'BAD_REQUEST',
+        `${this.what}: ZIP entry "${name}" declares ${e.size} uncompressed bytes, more than the ${limit} allowed for it`,
+      );
+    const { start, end } = this.dataRange(e);
     const raw = this.bytes.subarray(start, end);
     let data: Uint8Array;
     if (e.method === 0) data = raw;
     else if (e.method === 8) {
       try {
-        data = plainBytes(inflateRawSync(raw));
+        // maxOutputLength must be ≥ 1; one byte more than declared detects an entry that inflates further.
+        data = plainBytes(inflateRawSync(raw, { maxOutputLength: Math.min(bufferConstants.MAX_LENGTH, Math.max(1, e.size + 1)) }));
       } catch (err) {
+        if (err instanceof RangeError || (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE')
+          throw corrupt(this.what, `entry "${name}" inflates to more than the ${e.size} bytes its directory entry declares`);
         throw corrupt(this.what, `entry "${name}" does not inflate: ${err instanceof Error ? err.message : String(err)}`);
       }
     } else
@@ -102,6 +108,47 @@ export class ZipReader {
     if (crc !== e.crc32)
       throw corrupt(this.what, `entry "${name}" fails its CRC-32 check (0x${crc.toString(16)} ≠ 0x${e.crc32.toString(16)})`);
     return data;
+  }
+
+  /**
+   * Where an entry's compressed bytes lie, after checking its local header: the signature, the
+   * sizes (when the header states them) against the central directory, and the file's length.
+   */
+  private dataRange(e: ZipEntry): { start: number; end: number } {
+    const v = this.view;
+    const at = e.localHeaderOffset;
+    if (at + 30 > this.bytes.length || v.getUint32(at, true) !== SIG_LOCAL)
+      throw corrupt(this.what, `bad local header for "${e.name}" at byte ${at}`);
+    const flags = v.getUint16(at + 6, true);
+    const localCompressed = v.getUint32(at + 18, true);
+    const localSize = v.getUint32(at + 22, true);
+    // Sizes may be deferred to a data descriptor (flag bit 3) or moved to a ZIP64 field (0xFFFFFFFF).
+    if ((flags & 8) === 0 && localCompressed !== 0xffffffff && localSize !== 0xffffffff) {
+      if (localCompressed !== e.compressedSize || localSize !== e.size)
+        throw corrupt(
+          this.what,
+          `entry "${e.name}": its local header declares ${localCompressed} compressed / ${localSize} uncompressed bytes, ` +
+            `the central directory ${e.compressedSize} / ${e.size}`,
+        );
+    }
+    const start = at + 30 + v.getUint16(at + 26, true) + v.getUint16(at + 28, true);
+    const end = start + e.compressedSize;
+    if (end > this.bytes.length)
+      throw corrupt(this.what, `entry "${e.name}" runs past the end of the file (needs byte ${end}, file has ${this.bytes.length})`);
+    return { start, end };
+  }
+
+  /** Refuses entries whose stored bytes overlap (one compressed stream counted as several entries). */
+  private checkOverlaps(entries: ZipEntry[]): void {
+    const ranges = entries
+      .map((e) => ({ name: e.name, ...this.dataRange(e), header: e.localHeaderOffset }))
+      .sort((a, b) => a.header - b.header);
+    for (let i = 1; i < ranges.length; i++) {
+      const prev = ranges[i - 1]!;
+      const cur = ranges[i]!;
+      if (cur.header < prev.end)
+        throw corrupt(this.what, `entries "${prev.name}" and "${cur.name}" overlap (bytes ${cur.header}..${prev.end} are shared)`);
+    }
   }
 
   private readCentralDirectory(): ZipEntry[] {
@@ -168,6 +215,7 @@ export class ZipReader {
       entries.push({ name, method, compressedSize, size, crc32: crc, localHeaderOffset });
       p += 46 + nameLen + extraLen + commentLen;
     }
+    this.checkOverlaps(entries);
     return entries;
   }
 }
