@@ -7,7 +7,7 @@ import { parseCommandArgs } from '../args';
 import { stderrProgress } from '../progress';
 
 export const PREDICT_USAGE =
-  'funduslab predict --weights <file> --arch <resnet50|resnet18|resnet50-w16|…> [--classes 5] [--referable 3,4] [--raw] [--size 224] [--mean r,g,b --std r,g,b] [--batch 8] <image…> [--json]';
+  'funduslab predict --weights <file> --arch <resnet50|resnet18|resnet50-w16|…> [--classes 5] [--referable 3,4] [--raw] [--size 224] [--mean r,g,b --std r,g,b] [--batch 8] [--allow-non-finite] <image…> [--json]';
 
 function numberList(value: string, what: string, count?: number): number[] {
   const list = value.split(',').map((s) => Number(s.trim()));
@@ -20,7 +20,9 @@ function numberList(value: string, what: string, count?: number): number[] {
 /**
  * `funduslab predict`: per-image logits, softmax and P(referable) (sum over the referable grades).
  * Without --raw: shorter side resized to --size, centre crop, ImageNet mean/std. With --raw: images
- * must already be size × size; only scaled to [0, 1] and normalised.
+ * must already be size × size; only scaled to [0, 1] and normalised. Weights holding NaN or ±∞ are
+ * refused unless --allow-non-finite; a P(referable) that is NaN (non-finite weights or image) is
+ * an error (exit code non-zero) naming the images, after the predictions are written.
  */
 export async function runPredict(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -33,6 +35,7 @@ export async function runPredict(argv: string[]): Promise<number> {
     mean: { type: 'string' },
     std: { type: 'string' },
     batch: { type: 'string' },
+    'allow-non-finite': { type: 'boolean', default: false },
   });
   if (!values.weights || !values.arch) throw new AppError('BAD_REQUEST', `predict needs --weights and --arch; usage: ${PREDICT_USAGE}`);
   if (positionals.length === 0) throw new AppError('BAD_REQUEST', 'predict needs at least one image');
@@ -47,7 +50,10 @@ export async function runPredict(argv: string[]): Promise<number> {
 
   const engine = await initEngine({ preference: 'auto' });
   // A re-initialised head would make the predictions meaningless: refuse files without one.
-  const { model, report } = await loadResNet(values.weights, values.arch, classes, { reinitialiseHead: false });
+  const { model, report } = await loadResNet(values.weights, values.arch, classes, {
+    reinitialiseHead: false,
+    allowNonFinite: values['allow-non-finite'],
+  });
   const progress = stderrProgress('predict', !values.json);
   try {
     const predictions = await predictImages(model, positionals, {
@@ -79,9 +85,17 @@ export async function runPredict(argv: string[]): Promise<number> {
       );
       for (const p of predictions) {
         process.stdout.write(
-          `${p.image}\tP(referable)=${p.pReferable.toFixed(4)}\tgrade=${p.argmax}\tlogits=[${p.logits.map((l) => l.toFixed(4)).join(', ')}]\n`,
+          `${p.image}\tP(referable)=${p.pReferable.toFixed(4)}\tgrade=${p.argmax < 0 ? 'none' : p.argmax}\tlogits=[${p.logits.map((l) => l.toFixed(4)).join(', ')}]\n`,
         );
       }
+    }
+    const notANumber = predictions.filter((p) => Number.isNaN(p.pReferable));
+    if (notANumber.length > 0) {
+      const names = notANumber.slice(0, 5).map((p) => p.image);
+      throw new AppError(
+        'BAD_REQUEST',
+        `P(referable) is not a number: the weights or the image hold non-finite values (${notANumber.length} of ${predictions.length} images: ${names.join(', ')}${notANumber.length > names.length ? ', …' : ''}; weights ${values.weights})`,
+      );
     }
     return 0;
   } finally {

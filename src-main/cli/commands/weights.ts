@@ -9,7 +9,7 @@ import { parseCommandArgs } from '../args';
 
 export const WEIGHTS_USAGE = [
   'funduslab weights inspect <file> [--classes N] [--arch A …] [--json]',
-  'funduslab weights convert <file> --arch A [--classes N] --to safetensors|tfjs --out PATH [--json]',
+  'funduslab weights convert <file> --arch A [--classes N] --to safetensors|tfjs --out PATH [--allow-non-finite] [--json]',
 ].join('\n       ');
 
 function positiveInt(value: string | undefined, what: string): number | undefined {
@@ -22,7 +22,8 @@ function positiveInt(value: string | undefined, what: string): number | undefine
 /**
  * `funduslab weights inspect`: format, tensors, detected architecture and what an import into
  * each architecture would load/skip/re-initialise. `funduslab weights convert`: import into an
- * architecture and export as .safetensors (torchvision names) or FundusLab's tfjs format.
+ * architecture and export as .safetensors (torchvision names) or FundusLab's tfjs format; a file
+ * holding NaN or ±∞ is refused unless --allow-non-finite (inspect lists such tensors with counts).
  */
 export async function runWeights(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
@@ -42,13 +43,16 @@ export async function runWeights(argv: string[]): Promise<number> {
       classes: { type: 'string' },
       to: { type: 'string' },
       out: { type: 'string' },
+      'allow-non-finite': { type: 'boolean', default: false },
     });
     if (positionals.length !== 1) throw new AppError('BAD_REQUEST', `weights convert takes one input file (got ${positionals.length})`);
     if (!values.arch || !values.out || (values.to !== 'safetensors' && values.to !== 'tfjs')) {
       throw new AppError('BAD_REQUEST', 'weights convert needs --arch, --to safetensors|tfjs and --out');
     }
     const engine = await initEngine({ preference: 'auto' });
-    const { model, report } = await loadResNet(positionals[0]!, values.arch, positiveInt(values.classes, '--classes'));
+    const { model, report } = await loadResNet(positionals[0]!, values.arch, positiveInt(values.classes, '--classes'), {
+      allowNonFinite: values['allow-non-finite'],
+    });
     try {
       const out = path.resolve(values.out);
       if (values.to === 'safetensors') await exportSafetensors(model, out);

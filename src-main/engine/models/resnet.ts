@@ -5,8 +5,19 @@
  * - Convolutions use explicit symmetric padding (PyTorch's), never 'same' (tfjs pads stride-2
  *   'same' convolutions asymmetrically).
  * - Eval mode, no hook: each BatchNorm is folded into its conv (W·γ/√(σ²+ε), bias β−μ·γ/√(σ²+ε))
- *   and the ReLU fused, one `fused.conv2d` per conv+BN(+ReLU). The folded filters are cached
- *   (one extra copy of the conv weights) until a variable changes; `clearFoldCache()` frees them.
+ *   into one `fused.conv2d` per conv+BN(+ReLU). The folded filters are cached (one extra copy of
+ *   the conv weights) until a variable changes; `clearFoldCache()` frees them.
+ * - Non-finite weights give NaN logits as in PyTorch on every backend in eval mode: with
+ *   `nonFiniteWeights` set, on wasm and webgpu ReLU is neither fused into the convolution nor
+ *   `tf.relu` but `reluNaN`, and the stem's max pooling is `maxPoolNaN`. The wasm backend runs
+ *   ReLU (fused or not) through XNNPACK's clamp to [0, +∞), whose WebAssembly SIMD micro-kernels
+ *   (the x86 flavour, chosen on x86 hosts) compute max(0, x) as the pseudo-maximum
+ *   `wasm_f32x4_pmax(0, x)` = (0 < x ? x : 0), which is 0 for x = NaN. A conv whose weights are all
+ *   +∞ sums +∞ and −∞ products into NaN; the clamp turned every NaN into 0, and the network then
+ *   gave finite logits (P(referable) 0.3278 instead of PyTorch's NaN). The webgpu backend's ReLU
+ *   and maxPool (WGSL max, whose NaN result the WGSL specification leaves to the implementation)
+ *   drop NaN too, as do tfjs's maxPool on cpu (−∞ for an all-NaN window, which the next
+ *   convolution turns back into NaN) and on wasm.
  * - Eval mode with a hook: conv, then BatchNorm with running statistics (one batchNorm op), so the
  *   hook sees each module's own output.
  * - Train mode: BatchNorm normalises with the batch statistics (biased variance) and, unless
@@ -61,6 +72,12 @@ export class ResNet {
   /** num_batches_tracked per BatchNorm module (`bn1`, `layer1.0.bn1` …). */
   readonly batchesTracked = new Map<string, number>();
   private disposed = false;
+  /**
+   * Whether the weights hold NaN or ±∞ (set by importWeights when it loads such a file with
+   * allowNonFinite): eval forwards then propagate NaN as PyTorch does on every backend (see the
+   * module comment); otherwise they keep the fused kernels and their memory peak.
+   */
+  nonFiniteWeights = false;
   private readonly foldCache = new Map<string, { ids: object[]; filter: Tensor4D; bias: Tensor1D }>();
 
   private constructor(readonly config: ResNetConfig) {
@@ -154,20 +171,26 @@ export class ResNet {
       }
       return emit(b.name, 'bn', y) as Tensor4D;
     };
+    // Training keeps the fast kernels: it refuses non-finite starting weights, and its own
+    // BatchNorm+ReLU kernel (batchNormTrain) serves the train-mode ReLUs inside blocks.
+    const nanSafe = this.nonFiniteWeights && !training && (tf.getBackend() === 'wasm' || tf.getBackend() === 'webgpu');
+    const relu0 = (t: Tensor4D): Tensor4D => (nanSafe ? reluNaN(t) : tf.relu(t));
     const convBn = (t: Tensor4D, c: ConvSpec, b: BnSpec, relu: boolean): Tensor4D => {
       if (fold) {
         const { filter, bias } = this.foldedConv(c, b);
-        return tf.fused.conv2d({ x: t, filter, strides: c.stride, pad: c.pad, bias, activation: relu ? 'relu' : 'linear' });
+        if (!relu || !nanSafe)
+          return tf.fused.conv2d({ x: t, filter, strides: c.stride, pad: c.pad, bias, activation: relu ? 'relu' : 'linear' });
+        return reluNaN(tf.fused.conv2d({ x: t, filter, strides: c.stride, pad: c.pad, bias }));
       }
       if (training && !hook) return bnTrain(conv(t, c), b, relu);
       const y = bn(conv(t, c), b);
-      return relu ? tf.relu(y) : y;
+      return relu ? relu0(y) : y;
     };
 
     return tf.tidy(() => {
       const { stem, stages, fc } = this.layout;
       let h = convBn(x, stem.conv, stem.bn, true);
-      h = emit('maxpool', 'maxpool', tf.maxPool(h, 3, 2, 1)) as Tensor4D;
+      h = emit('maxpool', 'maxpool', nanSafe ? maxPoolNaN(h) : tf.maxPool(h, 3, 2, 1)) as Tensor4D;
       for (const stage of stages) {
         for (const block of stage.blocks) {
           const runBlock = (input: Tensor4D): Tensor4D => {
@@ -176,7 +199,7 @@ export class ResNet {
             block.convs.forEach(({ conv: c, bn: b }, i) => {
               out = convBn(out, c, b, i < block.convs.length - 1);
             });
-            return emit(block.name, 'block', tf.relu(tf.add(out, identity))) as Tensor4D;
+            return emit(block.name, 'block', relu0(tf.add(out, identity))) as Tensor4D;
           };
           // Without hooks, each block's intermediates are freed as soon as the block is done (tensors a
           // gradient needs are kept by the tape), so a forward holds about one block's activations per
@@ -354,4 +377,25 @@ function initialValue(spec: ParamSpec, seed: number, fcInFeatures: number): Tens
     case 'bn.num_batches_tracked':
       throw new AppError('INTERNAL', 'num_batches_tracked is not a variable');
   }
+}
+
+/**
+ * max(0, x) that keeps NaN (PyTorch's ReLU), for the wasm backend whose relu and fused-ReLU
+ * kernels map NaN to 0 (see the module comment).
+ */
+export function reluNaN(x: Tensor4D): Tensor4D {
+  return tf.tidy(() => tf.where(tf.isNaN(x), x, tf.relu(x)) as Tensor4D);
+}
+
+/**
+ * The stem's 3×3 stride-2 max pooling (padding 1) with PyTorch's NaN semantics (a window holding a
+ * NaN gives NaN), for the backends whose maxPool skips NaN: the NaN windows are found by pooling
+ * the NaN mask.
+ */
+export function maxPoolNaN(h: Tensor4D): Tensor4D {
+  return tf.tidy(() => {
+    const pooled = tf.maxPool(h, 3, 2, 1);
+    const hasNaN = tf.greater(tf.maxPool(tf.cast(tf.isNaN(h), 'float32') as Tensor4D, 3, 2, 1), 0);
+    return tf.where(hasNaN, tf.fill(pooled.shape, NaN), pooled) as Tensor4D;
+  });
 }

@@ -9,13 +9,19 @@
  * `queue`/`queue_ptr` and the projection head `fc.*`; the classification head is then
  * re-initialised. A head whose class count differs (e.g. ImageNet's 1000) is re-initialised too
  * (unless `reinitialiseHead: false`).
+ *
+ * Non-finite values: a tensor holding NaN or ±∞ makes every prediction NaN (PyTorch's behaviour,
+ * which every backend follows), so importWeights refuses such files unless `allowNonFinite`, naming
+ * the file and the first tensors with their counts. Every load of weights into a model (predict,
+ * weights convert, training's initialisation from a file and resume from a checkpoint) goes through
+ * importWeights, so this is the one place the check is made.
  */
 import tf from '@tensorflow/tfjs';
 import { AppError, type FieldIssue } from '../../../src-shared/errors';
 import type { ResNet } from '../models/resnet';
 import { RESNET_DEPTHS, archName, resnetParamSpecs, type ParamSpec, type ResNetConfig, type ResNetDepth } from '../models/resnet-spec';
 import type { WeightFile } from './read';
-import { shapeString, toBigInts, toFloat32, type RawTensor, type TensorLayout } from './tensors';
+import { isFloatDType, shapeString, toBigInts, toFloat32, type RawTensor, type TensorLayout } from './tensors';
 
 export interface ImportOptions {
   /** Re-initialise `fc` when the file has none or one of another size; default true. */
@@ -24,6 +30,68 @@ export interface ImportOptions {
   ignoreUnexpected?: boolean;
   /** Seed for re-initialised parameters. */
   seed?: number;
+  /** Load tensors holding NaN or ±∞ instead of refusing the file; default false. */
+  allowNonFinite?: boolean;
+}
+
+/** Non-finite values of one tensor (after conversion to float32, as the model would hold them). */
+export interface NonFiniteCount {
+  name: string;
+  nan: number;
+  posInf: number;
+  negInf: number;
+}
+
+/** The tensor's NaN/+∞/−∞ counts, or null when all its values are finite (integer tensors always are). */
+export function countNonFinite(name: string, raw: RawTensor): NonFiniteCount | null {
+  if (!isFloatDType(raw.dtype)) return null;
+  const values = toFloat32(raw);
+  let nan = 0;
+  let posInf = 0;
+  let negInf = 0;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    if (v - v === 0) continue; // finite
+    if (v !== v) nan++;
+    else if (v > 0) posInf++;
+    else negInf++;
+  }
+  return nan + posInf + negInf === 0 ? null : { name, nan, posInf, negInf };
+}
+
+/** Non-finite counts of the named tensors of `file` (all of them by default), in file order. */
+export function nonFiniteTensors(file: Pick<WeightFile, 'tensors'>, names?: Iterable<string>): NonFiniteCount[] {
+  const out: NonFiniteCount[] = [];
+  for (const name of names ?? file.tensors.keys()) {
+    const raw = file.tensors.get(name);
+    const c = raw ? countNonFinite(name, raw) : null;
+    if (c) out.push(c);
+  }
+  return out;
+}
+
+/** "NaN ×3, +inf ×9408" for one tensor's counts. */
+export function formatNonFinite(c: NonFiniteCount): string {
+  const parts = [
+    ...(c.nan > 0 ? [`NaN ×${c.nan}`] : []),
+    ...(c.posInf > 0 ? [`+inf ×${c.posInf}`] : []),
+    ...(c.negInf > 0 ? [`−inf ×${c.negInf}`] : []),
+  ];
+  return parts.join(', ');
+}
+
+/** Throws BAD_REQUEST naming `file` and its first tensors with non-finite values (none: returns). */
+export function assertFiniteWeights(file: string, counts: readonly NonFiniteCount[]): void {
+  if (counts.length === 0) return;
+  const shown = counts.slice(0, 5).map((c) => `${c.name} (${formatNonFinite(c)})`);
+  const more = counts.length > shown.length ? `, … and ${counts.length - shown.length} more` : '';
+  throw new AppError(
+    'BAD_REQUEST',
+    `${file} holds non-finite values (NaN or ±inf) in ${counts.length} tensor${counts.length === 1 ? '' : 's'}: ${shown.join(', ')}${more}. ` +
+      'A model with them predicts NaN, so they are not loaded (funduslab predict and weights convert load them anyway with --allow-non-finite; ' +
+      'funduslab weights inspect lists them).',
+    counts.map((c) => ({ path: c.name, message: `non-finite values: ${formatNonFinite(c)}` })),
+  );
 }
 
 export interface PlannedLoad {
@@ -189,6 +257,11 @@ export function importWeights(model: ResNet, file: WeightFile, opts: ImportOptio
       issues,
     );
   }
+  const nonFinite = nonFiniteTensors(
+    file,
+    plan.loaded.map((l) => l.source),
+  );
+  if (!opts.allowNonFinite) assertFiniteWeights(file.file, nonFinite);
   const specs = new Map(model.specs.map((s) => [s.name, s]));
   for (const l of plan.loaded) {
     const spec = specs.get(l.name)!;
@@ -208,6 +281,7 @@ export function importWeights(model: ResNet, file: WeightFile, opts: ImportOptio
     });
   }
   if (plan.reinitialised.some((r) => r.name === 'fc.weight')) model.reinitialiseHead(opts.seed ?? 0);
+  model.nonFiniteWeights = nonFinite.length > 0;
   for (const r of plan.reinitialised) {
     const spec = specs.get(r.name)!;
     if (spec.role === 'bn.num_batches_tracked') model.batchesTracked.set(spec.module, 0);

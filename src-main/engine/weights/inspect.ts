@@ -1,9 +1,18 @@
 /**
  * `weights inspect`: what a weights file holds and what importing it into each architecture would
- * do. Pure over the parsed file (no tfjs).
+ * do, and which tensors hold non-finite values (NaN, +∞, −∞; such files are refused by imports).
+ * Pure over the parsed file (no tfjs).
  */
 import { DEFAULT_CLASSES, parseArch } from '../models/resnet-spec';
-import { detectArchitecture, planImport, type DetectedArchitecture, type ImportPlan } from './import';
+import {
+  detectArchitecture,
+  formatNonFinite,
+  nonFiniteTensors,
+  planImport,
+  type DetectedArchitecture,
+  type ImportPlan,
+  type NonFiniteCount,
+} from './import';
 import { readWeightFile, type CheckpointField, type WeightFile, type WeightFormat } from './read';
 import { numel, shapeString, type DType, type TensorLayout } from './tensors';
 
@@ -22,6 +31,8 @@ export interface InspectReport {
     parameters: number;
     dtypes: Partial<Record<DType, number>>;
   };
+  /** Tensors holding NaN or ±∞ (counted after conversion to float32), in file order; empty when all are finite. */
+  nonFinite: NonFiniteCount[];
   detected: DetectedArchitecture | null;
   imports: ImportPlan[];
 }
@@ -49,6 +60,7 @@ export function inspectWeightFile(file: WeightFile, opts: { classes?: number; ar
     otherFields: file.otherFields,
     metadata: file.metadata,
     tensors: { count: file.tensors.size, elements, parameters, dtypes },
+    nonFinite: nonFiniteTensors(file),
     detected,
     imports: archs.map((a) => planImport(file, parseArch(a, classes))),
   };
@@ -84,6 +96,12 @@ export function formatInspectReport(r: InspectReport): string {
   if (r.otherFields.length > 0)
     lines.push(`Other checkpoint fields (not loaded): ${r.otherFields.map((f) => `${f.key} = ${f.description}`).join('; ')}`);
   if (Object.keys(r.metadata).length > 0) lines.push(`Metadata: ${JSON.stringify(r.metadata)}`);
+  lines.push(
+    r.nonFinite.length === 0
+      ? 'Values:   all finite'
+      : `Values:   NON-FINITE in ${r.nonFinite.length} tensor${r.nonFinite.length === 1 ? '' : 's'} (imports refuse this file unless --allow-non-finite):`,
+    ...listSome(r.nonFinite, (c) => `${c.name}: ${formatNonFinite(c)}`, 20),
+  );
   lines.push(
     r.detected
       ? `Detected: ${r.detected.arch} (${r.detected.block} blocks, base width ${r.detected.width}), ${r.detected.classes === null ? 'no classification head' : `${r.detected.classes} classes`}${r.detected.moco ? ', MoCo checkpoint (query encoder)' : ''}`
