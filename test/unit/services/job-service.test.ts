@@ -4,7 +4,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import path from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { JobState, type JobRequest } from '../../../src-shared/jobs';
 import { JobService } from '../../../src-main/services/jobs/job-service';
 import type { WorkerHandle, WorkerLauncher } from '../../../src-main/services/jobs/launcher';
@@ -211,16 +211,23 @@ describe('JobService', () => {
 
   it('runs one job at a time by default, in submission order', async () => {
     const order: string[] = [];
+    // Each job ends only when the test lets it (a timer would race the second submission's durable state write).
+    const finish: (() => void)[] = [];
     const { service } = setup((w, run) => {
       order.push(JSON.stringify(run.params));
-      setTimeout(() => {
+      finish.push(() => {
         w.emit({ type: 'result', value: null });
         w.exit(0);
-      }, 10);
+      });
     });
     const a = await service.submit({ kind: 'engine.selftest', params: { size: 16, batch: 1, steps: 1 } });
     const b = await service.submit({ kind: 'engine.selftest', params: { size: 16, batch: 2, steps: 1 } });
     expect(service.get(b.id).status).toBe('queued');
+    await vi.waitFor(() => expect(finish).toHaveLength(1));
+    finish[0]!();
+    await vi.waitFor(() => expect(finish).toHaveLength(2));
+    expect(service.get(a.id).status).toBe('succeeded');
+    finish[1]!();
     await service.waitFor(b.id);
     expect(service.get(a.id).status).toBe('succeeded');
     expect(order).toEqual([JSON.stringify({ size: 16, batch: 1, steps: 1 }), JSON.stringify({ size: 16, batch: 2, steps: 1 })]);
