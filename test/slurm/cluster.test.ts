@@ -62,6 +62,9 @@ async function epochLog(runDir: string): Promise<TrainingEpochLog[]> {
     .map((l) => TrainingEpochLog.parse(JSON.parse(l)));
 }
 
+/** What a run's epochs computed (its timings left out). */
+const epochNumbers = (log: TrainingEpochLog[]) =>
+  log.map(({ epoch, trainLoss, valLoss, valAuc, lr, best }) => ({ epoch, trainLoss, valLoss, valAuc, lr, best }));
 const sha = async (file: string) =>
   createHash('sha256')
     .update(await fsp.readFile(file))
@@ -141,9 +144,7 @@ describe.skipIf(!HAVE)('funduslab on a Slurm cluster', () => {
     // Bit for bit: per-epoch losses, validation AUCs and the best model's bytes.
     for (const cell of sub.cells) {
       const [a, b] = [path.join(study, 'runs', cell.runId), path.join(local, 'runs', cell.runId)];
-      const strip = (l: TrainingEpochLog[]) =>
-        l.map(({ epoch, trainLoss, valLoss, valAuc, lr, best }) => ({ epoch, trainLoss, valLoss, valAuc, lr, best }));
-      const [la, lb] = [strip(await epochLog(a)), strip(await epochLog(b))];
+      const [la, lb] = [epochNumbers(await epochLog(a)), epochNumbers(await epochLog(b))];
       expect(la).toHaveLength(2);
       expect(la).toEqual(lb);
       expect(await sha(path.join(a, 'best', 'model.safetensors'))).toBe(await sha(path.join(b, 'best', 'model.safetensors')));
@@ -217,9 +218,7 @@ describe.skipIf(!HAVE)('funduslab on a Slurm cluster', () => {
     // Stopped twice mid-epoch and resumed: the same numbers and the same best model as the uninterrupted local run, bit for bit.
     expect((await localRun).code).toBe(0);
     const localDir = path.join(local, 'runs', sub.cells[0]!.runId);
-    const numbers = (l: TrainingEpochLog[]) =>
-      l.map(({ epoch, trainLoss, valLoss, valAuc, lr, best }) => ({ epoch, trainLoss, valLoss, valAuc, lr, best }));
-    expect(numbers(await epochLog(runDir))).toEqual(numbers(await epochLog(localDir)));
+    expect(epochNumbers(await epochLog(runDir))).toEqual(epochNumbers(await epochLog(localDir)));
     expect(await sha(path.join(runDir, 'best', 'model.safetensors'))).toBe(await sha(path.join(localDir, 'best', 'model.safetensors')));
   });
 

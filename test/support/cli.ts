@@ -9,3 +9,17 @@ export function captureOutput(): { out: () => string; err: () => string } {
   vi.spyOn(process.stderr, 'write').mockImplementation((c: string | Uint8Array) => (err.push(String(c)), true));
   return { out: () => out.join(''), err: () => err.join('') };
 }
+
+/** Runs a CLI command's run function with stdout captured (stderr passes): its exit code and what it printed. */
+export async function captureExit(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
+  let out = '';
+  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    out += String(chunk);
+    return true;
+  });
+  try {
+    return { code: await fn(), out };
+  } finally {
+    spy.mockRestore();
+  }
+}

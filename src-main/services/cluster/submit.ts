@@ -17,8 +17,7 @@
  * Every task runs `funduslab … --submission <id>` with the same node and FundusLab the submission ran.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync, promises as fsp } from 'node:fs';
-import { realpathSync } from 'node:fs';
+import { existsSync, promises as fsp, realpathSync } from 'node:fs';
 import path from 'node:path';
 import {
   ClusterDefaults,
@@ -41,7 +40,7 @@ import { studyLayout } from '../study-folder/layout';
 import { gridView } from '../training/grid';
 import { checkOptions, newSubmissionId, planCells, sbatchScript, taskArgs, type JobScript } from './plan';
 import { Slurm, formatSlurmTime, parseSlurmTime } from './slurm';
-import { clusterStatus } from './status';
+import { clusterStatus, readSubmissions } from './status';
 
 export interface SubmitRequest {
   study: string;
@@ -197,7 +196,8 @@ export async function submitToSlurm(req: SubmitRequest): Promise<Submission> {
   const now = req.now ?? new Date();
   const id = newSubmissionId(now, randomBytes(2).toString('hex'));
   const files = studyLayout(study).clusterSubmission(id);
-  const retryOf = req.retryFailed ? ((await clusterStatus(study, slurm).catch(() => null))?.submissions[0]?.id ?? null) : null;
+  // The newest submission (read from the study folder; Slurm was asked above already).
+  const retryOf = req.retryFailed ? ((await readSubmissions(study))[0]?.id ?? null) : null;
   const sub: Submission = {
     id,
     createdAt: now.toISOString(),

@@ -163,6 +163,10 @@ describe('cluster status', () => {
   });
 });
 
+/** Work that runs until its signal aborts it, then fails as a cancelled run does. */
+const stoppable = (signal: AbortSignal) =>
+  new Promise<string>((_, reject) => signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'Cancelled by the user'))));
+
 describe('cluster tasks', () => {
   const env = { SLURM_JOB_ID: '107', SLURM_ARRAY_JOB_ID: '101', SLURM_ARRAY_TASK_ID: '2' };
 
@@ -195,10 +199,6 @@ describe('cluster tasks', () => {
     const { study, sub, record } = await setup();
     const signals = new EventEmitter();
     const runner = scripted({});
-    const stoppable = (signal: AbortSignal) =>
-      new Promise<string>((_, reject) =>
-        signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'Cancelled by the user'))),
-      );
     const usr1 = runClusterTask(study, sub.id, 'train', 2, async (_s, signal) => stoppable(signal), {
       env,
       log: () => {},
@@ -237,10 +237,6 @@ describe('cluster tasks', () => {
   });
 
   test('without requeue (--no-requeue), or when Slurm refuses it, the signalled task ends with its checkpoint and says how to go on', async () => {
-    const stoppable = (signal: AbortSignal) =>
-      new Promise<string>((_, reject) =>
-        signal.addEventListener('abort', () => reject(new AppError('CANCELLED', 'Cancelled by the user'))),
-      );
     const signalled = async (over: Partial<Submission>, runner: ReturnType<typeof scripted>) => {
       const { study, sub, record } = await setup(over);
       const signals = new EventEmitter();

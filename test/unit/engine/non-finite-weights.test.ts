@@ -10,7 +10,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPredict } from '../../../src-main/cli/commands/predict';
 import { runWeights } from '../../../src-main/cli/commands/weights';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
@@ -22,6 +22,7 @@ import { parseWeightBytes, readWeightFile, type WeightFile } from '../../../src-
 import { writeSafetensors } from '../../../src-main/engine/weights/safetensors';
 import type { RawTensor } from '../../../src-main/engine/weights/tensors';
 import { REPO_ROOT, tempDirSync } from '../../support/files';
+import { captureExit } from '../../support/cli';
 
 const GOLDEN = path.join(REPO_ROOT, 'test', 'golden', 'non-finite');
 const RESNET = path.join(REPO_ROOT, 'test', 'golden', 'resnet');
@@ -65,19 +66,6 @@ function badTensors(): Map<string, RawTensor> {
   return t;
 }
 
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await fn(), out };
-  } finally {
-    spy.mockRestore();
-  }
-}
-
 async function funduslab(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   try {
     const { stdout, stderr } = await run(process.execPath, [BIN, ...args], { timeout: 120_000 });
@@ -110,17 +98,17 @@ describe('weights inspect', () => {
       { name: 'conv1.weight', nan: 0, posInf: 588, negInf: 0 },
       { name: 'layer1.0.conv1.weight', nan: 3, posInf: 0, negInf: 2 },
     ]);
-    const text = await capture(() => runWeights(['inspect', badFile]));
+    const text = await captureExit(() => runWeights(['inspect', badFile]));
     expect(text.code).toBe(0);
     expect(text.out).toMatch(/NON-FINITE in 2 tensors/);
     expect(text.out).toMatch(/conv1\.weight: \+inf ×588\n/);
     expect(text.out).toMatch(/layer1\.0\.conv1\.weight: NaN ×3, −inf ×2/);
-    const json = JSON.parse((await capture(() => runWeights(['inspect', badFile, '--json']))).out);
+    const json = JSON.parse((await captureExit(() => runWeights(['inspect', badFile, '--json']))).out);
     expect(json.nonFinite).toEqual(report.nonFinite);
   });
   it('reports finite weights as such', async () => {
     expect((await inspectWeights(path.join(RESNET, 'resnet18_w4.pt'))).nonFinite).toEqual([]);
-    expect((await capture(() => runWeights(['inspect', path.join(RESNET, 'resnet18_w4.pt')]))).out).toMatch(/Values: {3}all finite/);
+    expect((await captureExit(() => runWeights(['inspect', path.join(RESNET, 'resnet18_w4.pt')]))).out).toMatch(/Values: {3}all finite/);
   });
 });
 
@@ -153,12 +141,12 @@ describe('imports refuse non-finite weights', () => {
   });
   it('predict refuses by default; with --allow-non-finite P(referable) is reported as not a number', async () => {
     await tf.setBackend('wasm');
-    await expect(capture(() => runPredict(['--weights', badFile, '--arch', 'resnet18-w4', image]))).rejects.toThrow(
+    await expect(captureExit(() => runPredict(['--weights', badFile, '--arch', 'resnet18-w4', image]))).rejects.toThrow(
       new RegExp(`${badFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} holds non-finite values .*conv1\\.weight \\(\\+inf ×588\\)`),
     );
-    await expect(capture(() => runPredict(['--weights', badFile, '--arch', 'resnet18-w4', '--allow-non-finite', image]))).rejects.toThrow(
-      /P\(referable\) is not a number: the weights or the image hold non-finite values \(1 of 1 images: .*eye\.png/,
-    );
+    await expect(
+      captureExit(() => runPredict(['--weights', badFile, '--arch', 'resnet18-w4', '--allow-non-finite', image])),
+    ).rejects.toThrow(/P\(referable\) is not a number: the weights or the image hold non-finite values \(1 of 1 images: .*eye\.png/);
   });
   it('the funduslab command exits non-zero in both cases and 0 with finite weights', async () => {
     const refused = await funduslab(['predict', '--weights', badFile, '--arch', 'resnet18-w4', image]);

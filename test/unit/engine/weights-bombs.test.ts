@@ -9,10 +9,10 @@ import { closeSync, openSync, readFileSync, rmSync, statSync, writeSync } from '
 import path from 'node:path';
 import { constants, crc32 as zlibCrc32, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AppError } from '../../../src-shared/errors';
 import { parseWeightBytes, readWeightFile } from '../../../src-main/engine/weights/read';
 import { ZipReader, crc32 } from '../../../src-main/engine/weights/zip';
 import { tempDirSync } from '../../support/files';
+import { expectAppError } from '../../support/errors';
 
 const ROOT = path.resolve(import.meta.dirname, '../../..');
 const GOLDEN = path.join(ROOT, 'test/golden/resnet');
@@ -126,17 +126,6 @@ async function runCli(args: string[]): Promise<{ code: number | null; stderr: st
   return { code, stdout, stderr, ms: Date.now() - started, peakBytes: peakKb * 1024 };
 }
 
-function expectAppError(fn: () => unknown, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(AppError);
-  expect((caught as AppError).message).toMatch(pattern);
-}
-
 beforeAll(() => {
   tmp = tempDirSync('weights-bombs');
 });
@@ -200,6 +189,7 @@ describe('zip .pth decompression bomb', () => {
     );
     expectAppError(
       () => parseWeightBytes(new Uint8Array(readFileSync(file)), file),
+      null,
       /liar\.pth is not a valid ZIP archive.*entry "resnet18_w4\/data\/0" inflates to more than the \d+ bytes its directory entry declares/,
     );
   });
@@ -210,6 +200,7 @@ describe('zip .pth decompression bomb', () => {
     writeZipFile(file, [...goldenMembers().map((m) => stored(m.name, m.data)), { name: 'resnet18_w4/extra/blob', method: 8, ...z }]);
     expectAppError(
       () => parseWeightBytes(new Uint8Array(readFileSync(file)), file),
+      null,
       /extra\.pth: the ZIP archive would decompress to \d+ bytes \(largest entry "resnet18_w4\/extra\/blob", 67108864 bytes\), more than the \d+ bytes of tensor storages/,
     );
   });
@@ -221,6 +212,7 @@ describe('zip .pth decompression bomb', () => {
     writeZipFile(file, [...members, { ...last, name: 'resnet18_w4/data/again', alias: true }]);
     expectAppError(
       () => parseWeightBytes(new Uint8Array(readFileSync(file)), file),
+      null,
       /overlap\.pth is not a valid ZIP archive.*entries ".*" and "resnet18_w4\/data\/again" overlap/,
     );
   });
@@ -318,6 +310,7 @@ describe('legacy torch file with over-declared storages', () => {
   it('refuses a file whose pickle declares a storage larger than the file', () => {
     expectAppError(
       () => parseWeightBytes(legacyFile(250_000_000_000), 'huge.pt'),
+      null,
       /huge\.pt: its pickle declares 1 storages of 1000000000008 bytes in all, but only 16 bytes follow the pickle/,
     );
   });
@@ -325,10 +318,12 @@ describe('legacy torch file with over-declared storages', () => {
   it('refuses a storage whose element count disagrees with its pickle', () => {
     expectAppError(
       () => parseWeightBytes(legacyFile(3, 2), 'short.pt'),
+      null,
       /short\.pt: its pickle declares 1 storages of 20 bytes in all, but only 16 bytes/,
     );
     expectAppError(
       () => parseWeightBytes(legacyFile(2, 3), 'mixed.pt'),
+      null,
       /mixed\.pt: storage "0" has 3 elements at byte \d+, but its pickle declares 2/,
     );
   });
@@ -352,10 +347,12 @@ describe('safetensors offsets', () => {
   it('refuses overlapping tensors, naming the file and both tensors', () => {
     expectAppError(
       () => parseWeightBytes(safetensors({ a: [0, 8], b: [4, 12] }, 12), 'twice.safetensors'),
+      null,
       /twice\.safetensors is not a valid \.safetensors file.*tensors "a" \[0, 8\) and "b" \[4, 12\) overlap/,
     );
     expectAppError(
       () => parseWeightBytes(safetensors({ a: [0, 8], b: [0, 8] }, 8), 'same.safetensors'),
+      null,
       /same\.safetensors .*tensors "a" \[0, 8\) and "b" \[0, 8\) overlap/,
     );
   });
@@ -363,14 +360,17 @@ describe('safetensors offsets', () => {
   it('refuses holes, trailing bytes and out-of-range offsets', () => {
     expectAppError(
       () => parseWeightBytes(safetensors({ a: [0, 8], b: [12, 20] }, 20), 'hole.safetensors'),
+      null,
       /hole\.safetensors .*data bytes \[8, 12\) before tensor "b" belong to no tensor/,
     );
     expectAppError(
       () => parseWeightBytes(safetensors({ a: [0, 8] }, 12), 'tail.safetensors'),
+      null,
       /tail\.safetensors .*the tensors cover 8 of the 12 data bytes/,
     );
     expectAppError(
       () => parseWeightBytes(safetensors({ a: [0, 8], b: [8, 16] }, 12), 'past.safetensors'),
+      null,
       /past\.safetensors .*tensor "b" data \[8, 16\) lies outside the 12 data bytes/,
     );
   });

@@ -4,12 +4,11 @@
  * and the evaluations use the runs that are finished. Without it, a run another process trains now is
  * left alone and becomes a warning naming where it is trained.
  */
-import { existsSync, promises as fsp } from 'node:fs';
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { writeClusterLock } from '../../support/locks';
 import { initEngine } from '../../../src-main/engine/backend';
-import { workLockFile } from '../../../src-main/services/study-folder/layout';
-import type { LockHolder } from '../../../src-main/services/study-folder/lock';
 import { gridView } from '../../../src-main/services/training/grid';
 import { runTraining } from '../../../src-main/services/training/run';
 import { openRunFolder } from '../../../src-main/services/training/run-setup';
@@ -69,17 +68,7 @@ describe('runStudy with skipTraining', () => {
   it('without skipTraining a run another process trains is left alone and is a warning naming where it is trained', async () => {
     const cell = (await gridView(study)).cells.find((c) => c.runId === HALF)!;
     const { files } = await openRunFolder(TrainingSpec.parse(cell.spec), study, undefined);
-    const now = new Date().toISOString();
-    const holder: LockHolder = {
-      pid: 4711,
-      host: 'node07',
-      startedAt: now,
-      heartbeatAt: now,
-      what: 'funduslab grid',
-      token: 't',
-      jobId: '42_1',
-    };
-    await fsp.writeFile(workLockFile(files.dir), JSON.stringify(holder));
+    const now = (await writeClusterLock(files.dir, '42_1')).startedAt;
     const outcome = await runStudy(plan, recordingContext());
     const message = `The run ${HALF} is being trained by funduslab grid (Slurm job 42_1 on host node07, since ${new Date(now).toLocaleString()}).`;
     expect(outcome.runs.map((r) => [r.runId, r.status])).toEqual([[HALF, 'busy']]);

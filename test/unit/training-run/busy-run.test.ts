@@ -10,6 +10,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { writeClusterLock } from '../../support/locks';
 import { runGridCommand } from '../../../src-main/cli/commands/grid';
 import { initEngine } from '../../../src-main/engine/backend';
 import { studyLayout, workLockFile } from '../../../src-main/services/study-folder/layout';
@@ -61,18 +62,7 @@ function startDriver(args: string[]): { lines: Line[]; done: Promise<void>; pid:
 /** The run folder of `spec` as a cluster task on another host leaves it while it trains: opened for the spec, its lock held. */
 async function clusterLock(spec: unknown): Promise<{ dir: string; holder: LockHolder }> {
   const { files } = await openRunFolder(TrainingSpec.parse(spec), study, undefined);
-  const now = new Date().toISOString();
-  const holder: LockHolder = {
-    pid: 4711,
-    host: 'node07',
-    startedAt: now,
-    heartbeatAt: now,
-    what: 'funduslab grid',
-    token: 't',
-    jobId: '42_1',
-  };
-  await fsp.writeFile(workLockFile(files.dir), JSON.stringify(holder));
-  return { dir: files.dir, holder };
+  return { dir: files.dir, holder: await writeClusterLock(files.dir, '42_1') };
 }
 
 describe('one process trains a run at a time', () => {
@@ -159,17 +149,8 @@ describe('one process trains a run at a time', () => {
     );
     const pretrainDir = studyLayout(study).pretrain(pretrainId(spec).id).dir;
     await fsp.mkdir(pretrainDir, { recursive: true });
-    const now = new Date().toISOString();
-    const holder: LockHolder = {
-      pid: 4711,
-      host: 'node07',
-      startedAt: now,
-      heartbeatAt: now,
-      what: 'funduslab grid',
-      token: 't',
-      jobId: '42_0',
-    };
-    await fsp.writeFile(workLockFile(pretrainDir), JSON.stringify(holder));
+    const holder = await writeClusterLock(pretrainDir, '42_0');
+    const now = holder.startedAt;
     const error = await runTraining(spec, study, recordingContext(), { runId: 'cl-busy' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunBusyError);
     expect((error as RunBusyError).message).toBe(

@@ -2,27 +2,15 @@
 import { rmSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runPredict } from '../../../../src-main/cli/commands/predict';
 import { runWeights } from '../../../../src-main/cli/commands/weights';
 import { referableProbability } from '../../../../src-main/engine/predict';
 import { tempDirSync } from '../../../support/files';
+import { captureExit } from '../../../support/cli';
 
 const GOLDEN = path.resolve(import.meta.dirname, '../../../golden/resnet');
 let tmp: string;
-
-async function capture(fn: () => Promise<number>): Promise<{ code: number; out: string }> {
-  let out = '';
-  const spy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    out += String(chunk);
-    return true;
-  });
-  try {
-    return { code: await fn(), out };
-  } finally {
-    spy.mockRestore();
-  }
-}
 
 async function writeImage(file: string, width: number, height: number, seed: number): Promise<void> {
   const data = Buffer.alloc(width * height * 3);
@@ -56,7 +44,7 @@ describe('referableProbability', () => {
 
 describe('funduslab weights', () => {
   it('inspect --json describes a MoCo checkpoint', async () => {
-    const { code, out } = await capture(() => runWeights(['inspect', path.join(GOLDEN, 'moco_resnet50_w4.pth.tar'), '--json']));
+    const { code, out } = await captureExit(() => runWeights(['inspect', path.join(GOLDEN, 'moco_resnet50_w4.pth.tar'), '--json']));
     expect(code).toBe(0);
     const r = JSON.parse(out);
     expect(r.detected).toMatchObject({ arch: 'resnet50-w4', moco: true, classes: null });
@@ -65,18 +53,18 @@ describe('funduslab weights', () => {
     expect(plan.reinitialised.map((x: { name: string }) => x.name)).toEqual(['fc.weight', 'fc.bias']);
   });
   it('inspect prints a readable summary', async () => {
-    const { out } = await capture(() => runWeights(['inspect', path.join(GOLDEN, 'resnet18_w4_legacy.pt')]));
+    const { out } = await captureExit(() => runWeights(['inspect', path.join(GOLDEN, 'resnet18_w4_legacy.pt')]));
     expect(out).toMatch(/Format: {3}torch-legacy/);
     expect(out).toMatch(/Detected: resnet18-w4 \(basic blocks, base width 4\), 5 classes/);
     expect(out).toMatch(/Import into resnet18-w4 \(5 classes\): OK — 122 loaded/);
   });
   it('convert writes safetensors that inspect reads back', async () => {
     const out = path.join(tmp, 'converted.safetensors');
-    const r = await capture(() =>
+    const r = await captureExit(() =>
       runWeights(['convert', path.join(GOLDEN, 'resnet18_w4.pt'), '--arch', 'resnet18-w4', '--to', 'safetensors', '--out', out, '--json']),
     );
     expect(JSON.parse(r.out)).toMatchObject({ ok: true, arch: 'resnet18-w4', format: 'safetensors' });
-    const back = JSON.parse((await capture(() => runWeights(['inspect', out, '--json']))).out);
+    const back = JSON.parse((await captureExit(() => runWeights(['inspect', out, '--json']))).out);
     expect(back).toMatchObject({ format: 'safetensors', detected: { arch: 'resnet18-w4', classes: 5 } });
   });
 });
@@ -86,7 +74,7 @@ describe('funduslab predict', () => {
   it('prints logits and P(referable) per image; resizing an exact-size image equals --raw', async () => {
     const images = [path.join(tmp, 'wide.png'), path.join(tmp, 'exact.png')];
     const resized = JSON.parse(
-      (await capture(() => runPredict(['--weights', weights, '--arch', 'resnet18-w4', '--size', '64', '--json', ...images]))).out,
+      (await captureExit(() => runPredict(['--weights', weights, '--arch', 'resnet18-w4', '--size', '64', '--json', ...images]))).out,
     );
     expect(resized.predictions).toHaveLength(2);
     for (const p of resized.predictions) {
@@ -95,7 +83,7 @@ describe('funduslab predict', () => {
     }
     const raw = JSON.parse(
       (
-        await capture(() =>
+        await captureExit(() =>
           runPredict([
             '--weights',
             weights,

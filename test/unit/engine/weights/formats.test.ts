@@ -6,10 +6,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../../../src-shared/errors';
 import { parseWeightBytes } from '../../../../src-main/engine/weights/read';
 import { readSafetensors, writeSafetensors } from '../../../../src-main/engine/weights/safetensors';
 import { fromInt64, toBigInts, toFloat32, transposeRaw, type RawTensor } from '../../../../src-main/engine/weights/tensors';
+import { expectAppError } from '../../../support/errors';
 
 const GOLDEN = path.resolve(import.meta.dirname, '../../../golden/resnet');
 const fixtures = JSON.parse(readFileSync(path.join(GOLDEN, 'fixtures.json'), 'utf8')) as {
@@ -37,18 +37,6 @@ function expectValues(name: string, t: RawTensor): void {
     // float64 is narrowed to float32 by toFloat32: compare at float32 precision.
     e.values.forEach((v, i) => expect(got[i], `${name}[${i}]`).toBeCloseTo(Math.fround(Number(v)), 6));
   }
-}
-
-function expectAppError(fn: () => unknown, code: string, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught, `expected ${code} ${pattern}`).toBeInstanceOf(AppError);
-  expect((caught as AppError).code).toBe(code);
-  expect((caught as AppError).message).toMatch(pattern);
 }
 
 describe('torch.save files', () => {

@@ -1,23 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { AppError } from '../../../../src-shared/errors';
 import { ZipReader, crc32, isZip, writeZip } from '../../../../src-main/engine/weights/zip';
+import { expectAppError } from '../../../support/errors';
 
 const GOLDEN = path.resolve(import.meta.dirname, '../../../golden/resnet');
 const enc = (s: string) => new TextEncoder().encode(s);
-
-function expectAppError(fn: () => unknown, code: string, pattern: RegExp): void {
-  let caught: unknown;
-  try {
-    fn();
-  } catch (err) {
-    caught = err;
-  }
-  expect(caught).toBeInstanceOf(AppError);
-  expect((caught as AppError).code).toBe(code);
-  expect((caught as AppError).message).toMatch(pattern);
-}
 
 describe('zip reader', () => {
   const files = [
