@@ -59,6 +59,18 @@ export const ValidationLimits = z.object({
   minSide: z.number().int().min(1).default(64).describe('Images whose shorter side is smaller (pixels) are excluded'),
   maxSide: z.number().int().min(1).default(10000).describe('Images whose longer side is larger (pixels) are excluded'),
   maxAspect: z.number().min(1).default(3).describe('Largest allowed width/height (or height/width) ratio'),
+  maxImageBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(64 * 1024 * 1024)
+    .describe('Image files larger than this (bytes) are excluded without being read'),
+  maxMaskBytes: z
+    .number()
+    .int()
+    .min(1)
+    .default(64 * 1024 * 1024)
+    .describe('Mask files larger than this (bytes) exclude their image without being read'),
 });
 export type ValidationLimits = z.infer<typeof ValidationLimits>;
 
@@ -216,6 +228,9 @@ export const IssueKind = z.enum([
   'orphan-mask', // a mask whose image is missing
   'bad-csv', // a CSV that misses a column or cannot be parsed
   'ambiguous-file', // a CSV file name that matches several images
+  'outside-folder', // a link that leads out of the dataset folder (never read)
+  'not-a-regular-file', // a device, FIFO, socket or folder where a file is expected (never read)
+  'too-large', // a file above its size limit (never read)
 ]);
 export type IssueKind = z.infer<typeof IssueKind>;
 
@@ -253,6 +268,15 @@ export const ValidationReport = z.object({
   masks: z.partialRecord(Lesion, z.number().int()).optional(),
   issues: z.array(ValidationIssue),
   notes: z.array(z.string()),
+  /** What the import read: regular files inside the source folder only, each at most these sizes. */
+  limits: z
+    .object({
+      maxImageBytes: z.number().int(),
+      maxMaskBytes: z.number().int(),
+      maxCsvBytes: z.number().int(),
+      maxSide: z.number().int(),
+    })
+    .optional(),
 });
 export type ValidationReport = z.infer<typeof ValidationReport>;
 

@@ -91,7 +91,7 @@ export async function copyDataset(study: string, from: string, to: string, edit:
 
 /**
  * A study holding the first `patients` patients (both eyes) of the real EyePACS-256 set as dataset
- * "eyepacs", imported at 64 px: the images are symlinked into a subset folder in the EyePACS layout.
+ * "eyepacs", imported at 64 px: the images are copied into a subset folder in the EyePACS layout.
  * Callers check realDataAvailable('eyepacs-256') first.
  */
 export async function eyepacsSubsetStudy(patients: number, tempName: string): Promise<string> {
@@ -110,7 +110,7 @@ export async function eyepacsSubsetStudy(patients: number, tempName: string): Pr
   const chosen = [...byPatient.values()].slice(0, patients).flat();
   for (const row of chosen) {
     const id = row.split(',')[0]!;
-    await fsp.symlink(path.join(eyepacs, 'train', `${id}.jpeg`), path.join(source, 'train', `${id}.jpeg`));
+    await fsp.copyFile(path.join(eyepacs, 'train', `${id}.jpeg`), path.join(source, 'train', `${id}.jpeg`));
   }
   await fsp.writeFile(path.join(source, 'trainLabels.csv'), [header, ...chosen].join('\n') + '\n');
   const study = path.join(root, 'study');

@@ -65,7 +65,8 @@ export async function runBenchData(argv: string[]): Promise<number> {
   const progress = stderrProgress('bench', !values.json);
   const ctx = { progress: progress.update, log: () => {}, signal: new AbortController().signal };
 
-  // EyePACS 256 px: all labelled images, or the first --limit through a symlinked Kaggle-shaped folder.
+  // EyePACS 256 px: all labelled images, or the first --limit copied into a Kaggle-shaped folder
+  // (an import reads no link that leaves its folder).
   {
     let source = eyepacs;
     let tmpSource: string | null = null;
@@ -74,7 +75,7 @@ export async function runBenchData(argv: string[]): Promise<number> {
       const rows = parseCsv(await fsp.readFile(path.join(eyepacs, 'trainLabels.csv'), 'utf8')).rows.slice(0, limit);
       await fsp.mkdir(path.join(tmpSource, 'train'));
       for (const r of rows)
-        await fsp.symlink(path.join(eyepacs, 'train', `${r.cells[0]}.jpeg`), path.join(tmpSource, 'train', `${r.cells[0]}.jpeg`));
+        await fsp.copyFile(path.join(eyepacs, 'train', `${r.cells[0]}.jpeg`), path.join(tmpSource, 'train', `${r.cells[0]}.jpeg`));
       await fsp.writeFile(path.join(tmpSource, 'trainLabels.csv'), 'image,level\n' + rows.map((r) => r.cells.join(',')).join('\n') + '\n');
       source = tmpSource;
     }

@@ -76,7 +76,10 @@ export function classifyDecodeError(error: unknown, buf?: Uint8Array): ImageProb
   return new ImageProblem('unreadable', `cannot decode (${first})`);
 }
 
-export function checkSize(width: number, height: number, limits: ValidationLimits): string | null {
+/** The pixel limits an image (and a mask, by its longer side) is checked against. */
+export type PixelLimits = Pick<ValidationLimits, 'minSide' | 'maxSide' | 'maxAspect'>;
+
+export function checkSize(width: number, height: number, limits: PixelLimits): string | null {
   const lo = Math.min(width, height);
   const hi = Math.max(width, height);
   if (lo < limits.minSide) return `${width}x${height} px: a side is below ${limits.minSide} px`;
@@ -86,7 +89,7 @@ export function checkSize(width: number, height: number, limits: ValidationLimit
 }
 
 /** Reads the header, checks the size, then decodes every pixel to 8-bit RGB. Throws ImageProblem. */
-export async function decodeImage(buf: Buffer, limits: ValidationLimits): Promise<RawImage> {
+export async function decodeImage(buf: Buffer, limits: PixelLimits): Promise<RawImage> {
   let meta: Metadata;
   try {
     meta = await sharp(buf, { failOn: 'truncated' }).metadata();
@@ -113,8 +116,35 @@ export async function decodeImage(buf: Buffer, limits: ValidationLimits): Promis
 /**
  * Decodes a lesion mask of any TIFF flavour (palette, 1-bit bilevel, 8-bit grey, RGB(A), raw or
  * LZW) to one byte per pixel: 255 where any colour channel is > 0 (and alpha, if any, is > 0), else 0.
+ *
+ * The header is read first, as for images: a mask whose longer side is above `limits.maxSide`
+ * (implausible-size) or whose size differs from `expected`, its image's (mask-size-mismatch), is
+ * refused before a pixel is decoded, so a small compressed file cannot expand to gigabytes. Without
+ * `limits` (a mask its import already checked) any size is decoded.
  */
-export async function decodeMask(buf: Buffer): Promise<{ data: Buffer; width: number; height: number; positive: number }> {
+export async function decodeMask(
+  buf: Buffer,
+  limits: Pick<ValidationLimits, 'maxSide'> = { maxSide: Number.MAX_SAFE_INTEGER },
+  expected?: { width: number; height: number },
+): Promise<{ data: Buffer; width: number; height: number; positive: number }> {
+  let meta: Metadata;
+  try {
+    // The header only: no pixel is decoded, so sharp's own pixel limit (which would hide the size) is not needed here.
+    meta = await sharp(buf, { failOn: 'truncated', limitInputPixels: false }).metadata();
+  } catch (error) {
+    throw classifyDecodeError(error, buf);
+  }
+  if (!meta.width || !meta.height) throw new ImageProblem('unreadable', 'the header gives no size');
+  if (Math.max(meta.width, meta.height) > limits.maxSide)
+    throw new ImageProblem(
+      'implausible-size',
+      `${meta.width}x${meta.height} px (from the header, not decoded): a side is above ${limits.maxSide} px`,
+    );
+  if (expected && (meta.width !== expected.width || meta.height !== expected.height))
+    throw new ImageProblem(
+      'mask-size-mismatch',
+      `${meta.width}x${meta.height} px but its image is ${expected.width}x${expected.height} px`,
+    );
   let out: { data: Buffer; info: OutputInfo };
   try {
     out = await sharp(buf, { failOn: 'truncated', limitInputPixels: false }).raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });

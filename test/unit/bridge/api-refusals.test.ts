@@ -101,7 +101,7 @@ describe('the local API refuses what it should (bridge probes)', () => {
       'labels.csv': /leads to .*shadow, which is not a label file/,
       'binary.csv': /is not a text file \(binary content\)/,
       'latin1.csv': /is not a text file \(binary content\)/,
-      'huge.csv': /too large for a label CSV \(at most 10 MB\)/,
+      'huge.csv': /too large for a label CSV \(at most 10 MB, 10485760 bytes\)/,
     };
     for (const [name, message] of Object.entries(expected)) {
       const a = await post('datasets.csvPreview', { path: path.join(dir, name) });

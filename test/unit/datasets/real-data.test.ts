@@ -45,13 +45,14 @@ describe.skipIf(!realDataAvailable('eyepacs-256'))('eyepacs-256 (real)', () => {
   );
 
   it('preprocesses a subset into 224/512 cache files; a second import processes 0 images', { timeout: 120_000 }, async () => {
-    // A Kaggle-shaped folder of 40 real images (symlinks), so the full preprocessing run stays short; the bench covers all 3,033.
+    // A Kaggle-shaped folder of 40 real images (copies: an import never follows a link out of its folder), so the full
+    // preprocessing run stays short; the bench covers all 3,033.
     const src = await tempDir('eyepacs-subset');
     const table = parseCsv(await fsp.readFile(path.join(EYEPACS, 'trainLabels.csv'), 'utf8'));
     const rows = table.rows.slice(0, 40);
     await fsp.mkdir(path.join(src, 'train'));
     for (const r of rows)
-      await fsp.symlink(path.join(EYEPACS, 'train', `${r.cells[0]}.jpeg`), path.join(src, 'train', `${r.cells[0]}.jpeg`));
+      await fsp.copyFile(path.join(EYEPACS, 'train', `${r.cells[0]}.jpeg`), path.join(src, 'train', `${r.cells[0]}.jpeg`));
     await fsp.writeFile(path.join(src, 'trainLabels.csv'), 'image,level\n' + rows.map((r) => r.cells.join(',')).join('\n') + '\n');
     const study = await makeStudy();
     const first = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, recordingContext());

@@ -21,16 +21,16 @@ const SEG = 'A. Segmentation';
 const IMAGES = path.join(SEG, '1. Original Images', 'a. Training Set');
 const MASKS = path.join(SEG, '2. All Segmentation Groundtruths', 'a. Training Set');
 
-/** An IDRiD-layout folder holding (symlinks to) the given images of idrid-seg-quarter and all their masks. */
+/** An IDRiD-layout folder holding (copies of) the given images of idrid-seg-quarter and all their masks. */
 export async function idridSubset(ids: readonly string[]): Promise<string> {
   const root = await tempDir('idrid-subset');
   await fsp.mkdir(path.join(root, IMAGES), { recursive: true });
-  for (const id of ids) await fsp.symlink(path.join(QUARTER, IMAGES, `${id}.jpg`), path.join(root, IMAGES, `${id}.jpg`));
+  for (const id of ids) await fsp.copyFile(path.join(QUARTER, IMAGES, `${id}.jpg`), path.join(root, IMAGES, `${id}.jpg`));
   for (const folder of await fsp.readdir(path.join(QUARTER, MASKS))) {
     await fsp.mkdir(path.join(root, MASKS, folder), { recursive: true });
     for (const file of await fsp.readdir(path.join(QUARTER, MASKS, folder))) {
       if (ids.some((id) => file.startsWith(`${id}_`)))
-        await fsp.symlink(path.join(QUARTER, MASKS, folder, file), path.join(root, MASKS, folder, file));
+        await fsp.copyFile(path.join(QUARTER, MASKS, folder, file), path.join(root, MASKS, folder, file));
     }
   }
   return root;

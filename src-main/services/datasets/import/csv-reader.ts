@@ -11,7 +11,7 @@
  * MAX_LABEL_FILE_BYTES, text (no NUL byte, valid UTF-8), so a path to any other file (a key, a
  * binary) is refused without its content appearing in an answer.
  */
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
 import path from 'node:path';
 import { AppError } from '../../../../src-shared/errors';
 import type { CsvTable } from '../csv';
@@ -130,12 +130,22 @@ function sniffDelimiter(headerLine: string): string {
 /** How many leading bytes are checked for binary content (NUL bytes, invalid UTF-8). */
 const SNIFF_BYTES = 64 * 1024;
 
+/** What a path that is not a regular file is, for the error that names it. */
+function notAFile(stat: Stats): string {
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
 /**
  * The text of a label file at the absolute path `file`, checked before any of it is parsed: a regular
- * file named .csv/.tsv/.txt, at most MAX_LABEL_FILE_BYTES, text. Errors name `field` and say what was
- * expected; they never quote the file's content.
+ * file named .csv/.tsv/.txt, at most MAX_LABEL_FILE_BYTES, text; with `opts.root` (a label file the
+ * importer found in the dataset folder), its real path must lie inside that folder. Errors name
+ * `field` and say what was expected; they never quote the file's content.
  */
-export async function readLabelFileText(file: string, field: string): Promise<string> {
+export async function readLabelFileText(file: string, field: string, opts: { root?: string } = {}): Promise<string> {
   const ext = path.extname(file).toLowerCase();
   if (!(LABEL_FILE_EXTENSIONS as readonly string[]).includes(ext))
     throw new AppError('BAD_REQUEST', `${file} is not a label file: expected a file ending in ${LABEL_FILE_EXTENSIONS.join(', ')}.`, [
@@ -143,23 +153,57 @@ export async function readLabelFileText(file: string, field: string): Promise<st
     ]);
   const stat = await fsp.stat(file).catch(() => null);
   if (!stat) throw new AppError('NOT_FOUND', `There is no file ${file}.`, [{ path: field, message: 'no such file' }]);
-  if (!stat.isFile()) throw new AppError('BAD_REQUEST', `${file} is a folder, not a CSV file.`, [{ path: field, message: 'not a file' }]);
+  if (!stat.isFile())
+    throw new AppError('BAD_REQUEST', `${file} is ${notAFile(stat)}, not a CSV file: only regular files are read.`, [
+      { path: field, message: 'not a regular file' },
+    ]);
   // A link named labels.csv that leads to another kind of file is that file.
   const real = await fsp.realpath(file).catch(() => file);
   if (!(LABEL_FILE_EXTENSIONS as readonly string[]).includes(path.extname(real).toLowerCase()))
     throw new AppError('BAD_REQUEST', `${file} leads to ${real}, which is not a label file (${LABEL_FILE_EXTENSIONS.join(', ')}).`, [
       { path: field, message: `expected a ${LABEL_FILE_EXTENSIONS.join('/')} file` },
     ]);
-  if (stat.size > MAX_LABEL_FILE_BYTES)
-    throw new AppError(
+  if (opts.root !== undefined) {
+    const realRoot = await fsp.realpath(opts.root).catch(() => opts.root!);
+    const r = path.relative(realRoot, real);
+    if (r === '' || r.startsWith('..') || path.isAbsolute(r))
+      throw new AppError(
+        'BAD_REQUEST',
+        `${file} leads to ${real}, outside the dataset folder ${opts.root}: only files inside the folder are read.`,
+        [{ path: field, message: 'a link out of the dataset folder' }],
+      );
+  }
+  const tooLarge = (size: number) =>
+    new AppError(
       'BAD_REQUEST',
-      `${file} is ${(stat.size / 1024 / 1024).toFixed(1)} MB: too large for a label CSV (at most ${MAX_LABEL_FILE_BYTES / 1024 / 1024} MB).`,
+      `${file} is ${(size / 1024 / 1024).toFixed(1)} MB (${size} bytes): too large for a label CSV (at most ${MAX_LABEL_FILE_BYTES / 1024 / 1024} MB, ${MAX_LABEL_FILE_BYTES} bytes).`,
       [{ path: field, message: 'file too large' }],
     );
+  if (stat.size > MAX_LABEL_FILE_BYTES) throw tooLarge(stat.size);
   let bytes: Buffer;
   try {
-    bytes = await fsp.readFile(file);
+    // Non-blocking, and checked again on the open handle: a FIFO swapped in after the check cannot stall the read.
+    const handle = await fsp.open(real, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW);
+    try {
+      const opened = await handle.stat();
+      if (!opened.isFile())
+        throw new AppError('BAD_REQUEST', `${file} is ${notAFile(opened)}, not a CSV file: only regular files are read.`, [
+          { path: field, message: 'not a regular file' },
+        ]);
+      if (opened.size > MAX_LABEL_FILE_BYTES) throw tooLarge(opened.size);
+      const buf = Buffer.alloc(MAX_LABEL_FILE_BYTES + 1);
+      let length = 0;
+      while (length < buf.length) {
+        const { bytesRead } = await handle.read(buf, length, buf.length - length, length);
+        if (bytesRead === 0) break;
+        length += bytesRead;
+      }
+      bytes = buf.subarray(0, length);
+    } finally {
+      await handle.close();
+    }
   } catch (error) {
+    if (error instanceof AppError) throw error;
     throw new AppError('NOT_FOUND', `Cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, [
       { path: field, message: 'cannot read the file' },
     ]);
@@ -185,6 +229,6 @@ export function isBinary(sample: Buffer): boolean {
 }
 
 /** Reads and parses a label file (readLabelFileText + parseLabelCsv). */
-export async function readLabelCsv(file: string, field = 'csv'): Promise<CsvTable> {
-  return parseLabelCsv(await readLabelFileText(file, field), file, field);
+export async function readLabelCsv(file: string, field = 'csv', opts: { root?: string } = {}): Promise<CsvTable> {
+  return parseLabelCsv(await readLabelFileText(file, field, opts), file, field);
 }

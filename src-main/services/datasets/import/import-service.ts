@@ -6,7 +6,8 @@
  * the report are written only when the import completes. A cancelled or failed import leaves the
  * previous manifest (or none) untouched; the cache entries it finished are reused next time.
  */
-import { promises as fsp } from 'node:fs';
+import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import {
@@ -32,6 +33,7 @@ import { checkSize, decodeImage, decodeMask, fundusGeometry, ImageProblem, rende
 import type { Candidate, ScanResult } from './layouts/common';
 import { rel } from './layouts/common';
 import { scanFolder, scanMessidor2 } from './layouts/csv-mapped';
+import { MAX_LABEL_FILE_BYTES } from './csv-reader';
 import { scanEyepacs } from './layouts/eyepacs';
 import { scanIdridGrading, scanIdridSeg } from './layouts/idrid';
 import { mapPool } from '../pool';
@@ -135,7 +137,7 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
       scan.candidates,
       concurrency,
       async (c) => {
-        const out = await processCandidate(c, source, req, cache);
+        const out = await processCandidate(c, source, realSource, req, cache);
         done++;
         const now = Date.now();
         if (now - lastReport > 200 || done === total) {
@@ -200,7 +202,15 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
       notes,
       items,
     };
-    const report = buildReport(id, req.type, source, now, scan, items, issues, notes);
+    const report = {
+      ...buildReport(id, req.type, source, now, scan, items, issues, [...notes, readLimitsNote(req)]),
+      limits: {
+        maxImageBytes: req.limits.maxImageBytes,
+        maxMaskBytes: req.limits.maxMaskBytes,
+        maxCsvBytes: MAX_LABEL_FILE_BYTES,
+        maxSide: req.limits.maxSide,
+      },
+    };
     const validationPath = path.join(datasetDir, VALIDATION_FILE);
     await writeJsonAtomic(validationPath, ValidationReport.parse(report));
     await writeJsonAtomic(manifestPath, DatasetManifest.parse(manifest));
@@ -227,6 +237,15 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
   }
 }
 
+/** The report's statement of what the import reads, with the limits it applied. */
+function readLimitsNote(req: ParsedImportRequest): string {
+  return (
+    `Files read: regular files inside the dataset folder only (links are followed only when they stay inside it; devices, FIFOs and sockets are never read), ` +
+    `at most ${megabytes(req.limits.maxImageBytes)} per image, ${megabytes(req.limits.maxMaskBytes)} per mask and ${megabytes(MAX_LABEL_FILE_BYTES)} per label CSV; ` +
+    `images and masks at most ${req.limits.maxSide} px per side, checked from the header before decoding.`
+  );
+}
+
 /** An import that ends with no good image fails (nothing is written): BAD_REQUEST with the first reasons. */
 function nothingImported(source: string, issues: ValidationIssue[], candidates: number): AppError {
   const reasons = issues.filter((i) => i.severity === 'error').slice(0, 3);
@@ -249,17 +268,101 @@ async function readManifestOrNull(file: string): Promise<DatasetManifest | null>
   }
 }
 
-async function readSource(file: string): Promise<Buffer | ImageProblem> {
-  try {
-    return await fsp.readFile(file);
-  } catch (error) {
+/** Where an import may read and how much: the real path of the source folder and the size limit per file. */
+interface ReadScope {
+  realRoot: string;
+  maxBytes: number;
+  /** "image" or "mask", as the size limit is named. */
+  what: string;
+}
+
+function megabytes(bytes: number): string {
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+/** What a file that is not a regular file is, for the reason that names it. */
+function fileKind(stat: {
+  isDirectory(): boolean;
+  isFIFO(): boolean;
+  isSocket(): boolean;
+  isCharacterDevice(): boolean;
+  isBlockDevice(): boolean;
+}) {
+  if (stat.isDirectory()) return 'a folder';
+  if (stat.isFIFO()) return 'a FIFO (named pipe)';
+  if (stat.isSocket()) return 'a socket';
+  if (stat.isCharacterDevice() || stat.isBlockDevice()) return 'a device';
+  return 'not a regular file';
+}
+
+/**
+ * Reads an image or mask of the source: only a regular file whose real path (links resolved) lies
+ * inside the source folder, and at most `scope.maxBytes`, checked before any byte is read. The file
+ * is opened non-blocking (a FIFO swapped in after the check cannot stall the import) and checked again
+ * on the open handle; the read stops at the limit even if the file grows meanwhile.
+ */
+async function readSource(file: string, scope: ReadScope): Promise<Buffer | ImageProblem> {
+  const unreadable = (error: unknown) => {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') return new ImageProblem('missing-file', 'the file disappeared during the import');
+    if (code === 'ENOENT') return new ImageProblem('missing-file', 'the file (or the file its link leads to) does not exist');
     return new ImageProblem('unreadable', `cannot read the file (${code ?? (error as Error).message})`);
+  };
+  let real: string;
+  let stat: Stats;
+  try {
+    real = await fsp.realpath(file);
+    stat = await fsp.stat(real);
+  } catch (error) {
+    return unreadable(error);
+  }
+  if (!isInside(scope.realRoot, real))
+    return new ImageProblem('outside-folder', `a link to ${real}, outside the dataset folder: only files inside the folder are read`);
+  if (!stat.isFile()) return new ImageProblem('not-a-regular-file', `${fileKind(stat)}, not a regular file: it is not read`);
+  const tooLarge = (size: number) =>
+    new ImageProblem(
+      'too-large',
+      `${megabytes(size)} (${size} bytes): above the limit of ${megabytes(scope.maxBytes)} (${scope.maxBytes} bytes) per ${scope.what}; it is not read`,
+    );
+  if (stat.size > scope.maxBytes) return tooLarge(stat.size);
+  let handle: FileHandle;
+  try {
+    handle = await fsp.open(real, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK | fsConstants.O_NOFOLLOW);
+  } catch (error) {
+    return unreadable(error);
+  }
+  try {
+    const opened = await handle.stat();
+    if (!opened.isFile()) return new ImageProblem('not-a-regular-file', `${fileKind(opened)}, not a regular file: it is not read`);
+    if (opened.size > scope.maxBytes) return tooLarge(opened.size);
+    const buf = Buffer.alloc(opened.size + 1);
+    let length = 0;
+    while (length < buf.length) {
+      const { bytesRead } = await handle.read(buf, length, buf.length - length, length);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > opened.size) return new ImageProblem('unreadable', `the file grew while it was read (from ${opened.size} bytes)`);
+    return buf.subarray(0, length);
+  } catch (error) {
+    return unreadable(error);
+  } finally {
+    await handle.close();
   }
 }
 
-async function processCandidate(c: Candidate, root: string, req: ParsedImportRequest, cache: Cache): Promise<ItemOutcome> {
+/** Whether the real path `real` is the folder `realRoot` or inside it. */
+function isInside(realRoot: string, real: string): boolean {
+  const r = path.relative(realRoot, real);
+  return r !== '' && !r.startsWith('..') && !path.isAbsolute(r);
+}
+
+async function processCandidate(
+  c: Candidate,
+  root: string,
+  realRoot: string,
+  req: ParsedImportRequest,
+  cache: Cache,
+): Promise<ItemOutcome> {
   const fileRel = rel(root, c.file);
   const out: ItemOutcome = { issues: [], processed: false, cached: false, masksProcessed: 0, keep: [] };
   const fail = (kind: ValidationIssue['kind'], reason: string, file = fileRel): ItemOutcome => {
@@ -267,7 +370,7 @@ async function processCandidate(c: Candidate, root: string, req: ParsedImportReq
     delete out.item;
     return out;
   };
-  const buf = await readSource(c.file);
+  const buf = await readSource(c.file, { realRoot, maxBytes: req.limits.maxImageBytes, what: 'image' });
   if (buf instanceof ImageProblem) return fail(buf.kind, buf.message);
   const hash = sha256(buf);
   const files = cache.imageFiles(hash);
@@ -309,37 +412,35 @@ async function processCandidate(c: Candidate, root: string, req: ParsedImportReq
     const maskFile = c.masks?.[lesion];
     if (!maskFile) continue;
     const maskRel = rel(root, maskFile);
-    const mbuf = await readSource(maskFile);
-    if (mbuf instanceof ImageProblem) return fail('mask-unreadable', `${lesion} mask: ${mbuf.message}`, maskRel);
+    const mbuf = await readSource(maskFile, { realRoot, maxBytes: req.limits.maxMaskBytes, what: 'mask' });
+    if (mbuf instanceof ImageProblem) {
+      const kind = mbuf.kind === 'missing-file' || mbuf.kind === 'unreadable' ? 'mask-unreadable' : mbuf.kind;
+      return fail(kind, `${lesion} mask: ${mbuf.message}`, maskRel);
+    }
     const mhash = sha256(mbuf);
     const mf = cache.maskFiles(hash, mhash, lesion);
     let mentry: MaskCacheEntry | null = req.preprocess ? await cache.readEntry(MaskCacheEntry, mf.entry, [mf.input, mf.overlay]) : null;
     if (!mentry) {
       out.masksProcessed++;
       try {
-        const m = await decodeMask(mbuf);
-        if (m.width !== entry.width || m.height !== entry.height) {
-          mentry = {
-            ok: false,
-            kind: 'mask-size-mismatch',
-            reason: `${lesion} mask is ${m.width}x${m.height} px but its image is ${entry.width}x${entry.height} px`,
-          };
-        } else {
-          mentry = { ok: true, width: m.width, height: m.height, positive: m.positive };
-          if (req.preprocess) {
-            const [a, b] = await Promise.all([
-              renderMask(m, entry.crop, req.settings.inputSize),
-              renderMask(m, entry.crop, req.settings.overlaySize),
-            ]);
-            await cache.write(mf.input, a);
-            await cache.write(mf.overlay, b);
-          }
+        const m = await decodeMask(mbuf, req.limits, { width: entry.width, height: entry.height });
+        mentry = { ok: true, width: m.width, height: m.height, positive: m.positive };
+        if (req.preprocess) {
+          const [a, b] = await Promise.all([
+            renderMask(m, entry.crop, req.settings.inputSize),
+            renderMask(m, entry.crop, req.settings.overlaySize),
+          ]);
+          await cache.write(mf.input, a);
+          await cache.write(mf.overlay, b);
         }
       } catch (error) {
         if (!(error instanceof ImageProblem)) throw error;
-        mentry = { ok: false, kind: 'mask-unreadable', reason: `${lesion} mask: ${error.message}` };
+        if (error.kind === 'mask-size-mismatch') mentry = { ok: false, kind: error.kind, reason: `${lesion} mask is ${error.message}` };
+        else if (error.kind === 'implausible-size') mentry = { ok: false, kind: error.kind, reason: `${lesion} mask: ${error.message}` };
+        else mentry = { ok: false, kind: 'mask-unreadable', reason: `${lesion} mask: ${error.message}` };
       }
-      if (req.preprocess) await cache.writeEntry(mf.entry, mentry);
+      // Implausible sizes depend on the limits, not only on the content: never cache them.
+      if (req.preprocess && !(mentry.ok === false && mentry.kind === 'implausible-size')) await cache.writeEntry(mf.entry, mentry);
     }
     if (req.preprocess) out.keep.push(mf.entry);
     if (!mentry.ok) return fail(mentry.kind, `${mentry.reason}; the image is left out`, maskRel);

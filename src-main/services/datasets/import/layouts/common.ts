@@ -45,7 +45,10 @@ export function rel(root: string, file: string): string {
   return r.startsWith('..') || path.isAbsolute(r) ? file : r.split(path.sep).join('/');
 }
 
-/** Image files under `dir` (recursive, sorted, hidden files skipped); [] if `dir` does not exist. */
+/**
+ * Entries named like images under `dir` (recursive, sorted, hidden ones skipped), whatever they are: the
+ * import reads only the regular files among them and names the others; [] if `dir` does not exist.
+ */
 export async function listImages(dir: string, recursive = true): Promise<string[]> {
   const out: string[] = [];
   const walk = async (d: string): Promise<void> => {
@@ -59,9 +62,9 @@ export async function listImages(dir: string, recursive = true): Promise<string[
     for (const e of entries) {
       if (e.name.startsWith('.')) continue;
       const full = path.join(d, e.name);
-      if (e.isDirectory()) {
-        if (recursive) await walk(full);
-      } else if ((e.isFile() || e.isSymbolicLink()) && isImageName(e.name)) out.push(full);
+      // Anything named like an image is listed, so the import names what it is (a folder, a FIFO, a link out of the folder).
+      if (isImageName(e.name)) out.push(full);
+      else if (e.isDirectory() && recursive) await walk(full);
     }
   };
   await walk(dir);
@@ -100,9 +103,12 @@ export async function listCsvFiles(dir: string): Promise<string[]> {
   }
 }
 
-/** A label CSV of the source (csv-reader.ts: a .csv/.tsv/.txt text file of at most 10 MB, RFC 4180; malformed lines named). */
-export async function readCsv(file: string): Promise<CsvTable> {
-  return readLabelCsv(file, 'csv');
+/**
+ * A label CSV (csv-reader.ts: a .csv/.tsv/.txt text file of at most 10 MB, RFC 4180; malformed lines
+ * named). With `root`, a CSV found in the dataset folder: its real path must stay inside `root`.
+ */
+export async function readCsv(file: string, root?: string): Promise<CsvTable> {
+  return readLabelCsv(file, 'csv', root === undefined ? {} : { root });
 }
 
 /** Parses an ICDR grade: `null` for an empty cell, an error message when outside 0-4 or not an integer. */

@@ -17,7 +17,7 @@ export async function scanMessidor2(root: string, csvPath?: string): Promise<Sca
   if (csvFile) table = await readCsv(csvFile);
   else {
     for (const f of await listCsvFiles(root)) {
-      const t = await readCsv(f);
+      const t = await readCsv(f, root);
       if (hasColumns(t, ['image_id', 'adjudicated_dr_grade'])) {
         csvFile = f;
         table = t;

@@ -39,7 +39,7 @@ export async function scanEyepacs(root: string): Promise<ScanResult> {
     ]);
   }
   const csvs: { file: string; table: CsvTable }[] = [];
-  for (const file of await listCsvFiles(root)) csvs.push({ file, table: await readCsv(file) });
+  for (const file of await listCsvFiles(root)) csvs.push({ file, table: await readCsv(file, root) });
   const trainCsv =
     csvs.find((c) => /^trainlabels\.csv$/i.test(path.basename(c.file))) ??
     csvs.find((c) => hasColumns(c.table, ['image', 'level']) && columnIndex(c.table, 'usage') < 0);

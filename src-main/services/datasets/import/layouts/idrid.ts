@@ -158,7 +158,7 @@ export async function scanIdridGrading(root: string): Promise<ScanResult> {
       });
       continue;
     }
-    const table = await readCsv(file);
+    const table = await readCsv(file, root);
     const required = ['Image name', 'Retinopathy grade'];
     const missing = required.filter((c) => columnIndex(table, c) < 0);
     if (missing.length > 0) {
