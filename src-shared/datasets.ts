@@ -189,6 +189,10 @@ export const DatasetItem = z.object({
   height: z.number().int().min(1),
   crop: CropGeometry.optional(),
   cache: CacheFiles.optional(),
+  /** The EXIF orientation (2-8) applied on decoding (`width`/`height` are upright); absent: none needed. */
+  orientation: z.number().int().min(2).max(8).optional(),
+  /** The source's colour space converted to sRGB on decoding (`cmyk`, `icc:<profile>`); absent: sRGB or grey already. */
+  colourSpace: z.string().optional(),
   /** Lesion masks that exist for this image; a lesion absent here has no mask in the source (no such lesion). */
   masks: z.partialRecord(Lesion, MaskEntry).optional(),
 });
@@ -262,6 +266,10 @@ export const ValidationReport = z.object({
     excluded: z.number().int(),
     patients: z.number().int(),
     byKind: z.partialRecord(IssueKind, z.number().int()),
+    /** Imported images turned upright by their EXIF orientation. */
+    reoriented: z.number().int().optional(),
+    /** Imported images converted to sRGB from another colour space (CMYK, an embedded non-sRGB profile). */
+    colourConverted: z.number().int().optional(),
   }),
   perSplitGrade: GradeCounts,
   /** Number of imported images with a mask of each lesion. */

@@ -314,8 +314,23 @@ export function opcodeName(op: number): string {
   return OPCODE_NAMES[op] ?? `0x${op.toString(16).padStart(2, '0')}`;
 }
 
-/** Unpickles one object starting at `opts.offset`; returns it and the offset just after its STOP. */
+/**
+ * Unpickles one object starting at `opts.offset`; returns it and the offset just after its STOP. Every
+ * error names `opts.what` (the file), including those of the torch reconstructors the pickle calls.
+ */
 export function unpickle(bytes: Uint8Array, opts: UnpickleOptions = {}): { value: PyValue; end: number } {
+  try {
+    return unpickleAt(bytes, opts);
+  } catch (error) {
+    if (error instanceof PickleError && error.message.startsWith('Pickle: ')) {
+      const code = error.code === 'UNSUPPORTED' ? 'UNSUPPORTED' : 'BAD_REQUEST';
+      throw new PickleError(code, `${opts.what ?? 'pickle'}: ${error.message.slice('Pickle: '.length)}`, error.offset);
+    }
+    throw error;
+  }
+}
+
+function unpickleAt(bytes: Uint8Array, opts: UnpickleOptions): { value: PyValue; end: number } {
   const what = opts.what ?? 'pickle';
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const stack: StackItem[] = [];

@@ -16,7 +16,7 @@ import type { DatasetItem, Lesion } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256 } from './cache';
-import { decodeImage, decodeMask, fundusGeometry, renderImage, renderMask } from './image';
+import { conversions, decodeImage, decodeMask, fundusGeometry, renderImage, renderMask } from './image';
 import type { LoadedManifest } from './manifest-file';
 import { mapPool } from './pool';
 
@@ -141,7 +141,7 @@ async function itemAtSize(
     raw = await decodeImage(await readSource(loaded, item.source.file, hash, item.id), ANY_SIZE);
     crop ??= await fundusGeometry(raw, loaded.manifest.settings);
     await cache.write(files.input, await renderImage(raw, crop, size, loaded.manifest.settings.format));
-    await cache.writeEntry(files.entry, { ok: true, width: raw.width, height: raw.height, crop });
+    await cache.writeEntry(files.entry, { ok: true, width: raw.width, height: raw.height, crop, ...conversions(raw) });
     processed = true;
   } else crop ??= entry.crop;
 
@@ -153,7 +153,12 @@ async function itemAtSize(
       const mf = cache.maskFiles(hash, mask.source.sha256, lesion);
       const mentry = await cache.readEntry(MaskCacheEntry, mf.entry, [mf.input]);
       if (!mentry?.ok) {
-        const m = await decodeMask(await readSource(loaded, mask.source.file, mask.source.sha256, `${item.id} (${lesion} mask)`));
+        const m = await decodeMask(
+          await readSource(loaded, mask.source.file, mask.source.sha256, `${item.id} (${lesion} mask)`),
+          undefined,
+          undefined,
+          item.orientation,
+        );
         await cache.write(mf.input, await renderMask(m, crop, size));
         await cache.writeEntry(mf.entry, { ok: true, width: m.width, height: m.height, positive: m.positive });
         maskCount++;

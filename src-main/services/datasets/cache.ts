@@ -7,12 +7,12 @@ import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { CropGeometry, IssueKind, type PreprocessSettings } from '../../../src-shared/datasets';
+import { CropGeometry, DatasetItem, IssueKind, type PreprocessSettings } from '../../../src-shared/datasets';
 import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import { CACHE_FOLDER, cacheRelativePath } from '../study-folder/layout';
 
 /** Bumped when the pipeline's output changes for the same settings (invalidates every cache). */
-export const PIPELINE_VERSION = 2; // 2: masks shrink by any coverage (max pooling) instead of nearest-neighbour
+export const PIPELINE_VERSION = 3; // 2: masks shrink by any coverage (max pooling); 3: EXIF orientation applied, CMYK colorimetric
 
 export function settingsKey(settings: PreprocessSettings): string {
   const canonical = JSON.stringify({
@@ -27,7 +27,13 @@ export function sha256(buf: Uint8Array): string {
 }
 
 export const ImageEntry = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), width: z.number().int(), height: z.number().int(), crop: CropGeometry }),
+  z.object({
+    ok: z.literal(true),
+    width: z.number().int(),
+    height: z.number().int(),
+    crop: CropGeometry,
+    ...DatasetItem.pick({ orientation: true, colourSpace: true }).shape,
+  }),
   z.object({ ok: z.literal(false), kind: IssueKind, reason: z.string() }),
 ]);
 export type ImageEntry = z.infer<typeof ImageEntry>;

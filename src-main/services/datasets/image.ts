@@ -4,8 +4,16 @@
  *
  * - Every image is decoded in full (`failOn: 'truncated'`), so a truncated file fails here rather
  *   than in training; the header is checked first so an absurd size is never decoded.
- * - No EXIF auto-rotation: IDRiD masks are aligned with the stored pixels, and fundus cameras write
- *   orientation 1. Outputs are encoded from raw pixels, so no metadata (EXIF, ICC, XMP) reaches the cache.
+ * - The EXIF orientation is applied: the image is decoded upright, as a viewer shows it. A lesion
+ *   mask is aligned with its image's stored pixels (as IDRiD's are), so it is turned the same way.
+ * - Colour is converted to sRGB. Images with an embedded ICC profile (RGB, grey or CMYK) go through
+ *   that profile. CMYK without a profile goes through libvips's generic CMYK profile, relative
+ *   colorimetric, so colours inside the CMYK gamut keep their values (sharp's default, perceptual,
+ *   darkens them by about 10/255 on average); the profile's black (sRGB black clipped into the gamut
+ *   on the way to CMYK, about 36/255) is then brought back to black by `blackPointRamp`, so a black
+ *   border stays below the crop threshold. What was done is returned (`orientation`, `colourSpace`)
+ *   for the manifest item and the validation report.
+ * - Outputs are encoded from raw pixels, so no metadata (EXIF, ICC, XMP) reaches the cache.
  */
 import sharp, { type Metadata, type OutputInfo, type Sharp } from 'sharp';
 import type { CropGeometry, IssueKind, PreprocessSettings, ValidationLimits } from '../../../src-shared/datasets';
@@ -15,6 +23,19 @@ export interface RawImage {
   width: number;
   height: number;
   channels: number;
+}
+
+/** What decoding did to reach upright sRGB pixels; absent fields: nothing of that kind was needed. */
+export interface DecodeConversions {
+  /** The EXIF orientation (2-8) that was applied; the stored pixels are turned and/or mirrored by it. */
+  orientation?: number;
+  /** The source's colour space when it was converted to sRGB: `cmyk`, or `icc:<profile description>`. */
+  colourSpace?: string;
+}
+
+/** The EXIF orientations that turn the image by 90° (width and height swap). */
+export function swapsSides(orientation: number | undefined): boolean {
+  return orientation !== undefined && orientation >= 5 && orientation <= 8;
 }
 
 export class ImageProblem extends Error {
@@ -88,8 +109,58 @@ export function checkSize(width: number, height: number, limits: PixelLimits): s
   return null;
 }
 
-/** Reads the header, checks the size, then decodes every pixel to 8-bit RGB. Throws ImageProblem. */
-export async function decodeImage(buf: Buffer, limits: PixelLimits): Promise<RawImage> {
+/**
+ * The description of an ICC profile (its `desc` tag: ICC v2 text or v4 multi-localised Unicode), or
+ * null when the profile cannot be read that far.
+ */
+export function iccDescription(icc: Buffer | undefined): string | null {
+  if (!icc || icc.length < 132) return null;
+  const count = icc.readUInt32BE(128);
+  for (let i = 0; i < Math.min(count, 256) && 132 + 12 * (i + 1) <= icc.length; i++) {
+    const at = 132 + 12 * i;
+    if (icc.toString('latin1', at, at + 4) !== 'desc') continue;
+    const offset = icc.readUInt32BE(at + 4);
+    const size = icc.readUInt32BE(at + 8);
+    if (offset + size > icc.length || size < 12) return null;
+    const tag = icc.subarray(offset, offset + size);
+    const type = tag.toString('latin1', 0, 4);
+    if (type === 'desc') {
+      const n = tag.readUInt32BE(8);
+      return (
+        tag
+          .toString('latin1', 12, Math.min(tag.length, 12 + n))
+          .replace(/\0.*$/s, '')
+          .trim() || null
+      );
+    }
+    if (type === 'mluc' && tag.length >= 28) {
+      const len = tag.readUInt32BE(20);
+      const off = tag.readUInt32BE(24);
+      if (off + len > tag.length) return null;
+      const be = tag.subarray(off, off + len);
+      let text = '';
+      for (let k = 0; k + 1 < be.length; k += 2) text += String.fromCharCode(be.readUInt16BE(k));
+      return text.replace(/\0.*$/s, '').trim() || null;
+    }
+    return null;
+  }
+  return null;
+}
+
+/** The colour conversion decoding makes, from the header: CMYK, or an embedded profile other than sRGB. */
+function colourSpaceOf(meta: Metadata): string | undefined {
+  if (meta.space === 'cmyk') return 'cmyk';
+  if (!meta.icc) return undefined;
+  const description = iccDescription(meta.icc);
+  if (description !== null && /srgb/i.test(description)) return undefined;
+  return `icc:${description ?? 'unnamed profile'}`;
+}
+
+/**
+ * Reads the header, checks the size, then decodes every pixel to upright 8-bit sRGB (see the file's
+ * notes on orientation and colour). Throws ImageProblem.
+ */
+export async function decodeImage(buf: Buffer, limits: PixelLimits): Promise<RawImage & DecodeConversions> {
   let meta: Metadata;
   try {
     meta = await sharp(buf, { failOn: 'truncated' }).metadata();
@@ -99,18 +170,118 @@ export async function decodeImage(buf: Buffer, limits: PixelLimits): Promise<Raw
   if (!meta.width || !meta.height) throw new ImageProblem('unreadable', 'the header gives no size');
   const bad = checkSize(meta.width, meta.height, limits);
   if (bad) throw new ImageProblem('implausible-size', bad);
+  const orientation = meta.orientation !== undefined && meta.orientation >= 2 && meta.orientation <= 8 ? meta.orientation : undefined;
+  const colourSpace = colourSpaceOf(meta);
   try {
-    const { data, info } = await sharp(buf, { failOn: 'truncated', limitInputPixels: false })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .raw({ depth: 'uchar' })
-      .toBuffer({ resolveWithObject: true });
+    let pipeline = sharp(buf, { failOn: 'truncated', limitInputPixels: false }).rotate();
+    // CMYK without a profile stays CMYK into the pipeline, so libvips's CMYK import (generic
+    // profile, relative colorimetric) converts it below; see the file's notes.
+    const genericCmyk = meta.space === 'cmyk' && !meta.icc;
+    if (genericCmyk) pipeline = pipeline.pipelineColourspace('cmyk');
+    const { data, info } = await pipeline.toColourspace('srgb').removeAlpha().raw({ depth: 'uchar' }).toBuffer({ resolveWithObject: true });
+    if (genericCmyk) {
+      const ramp = await genericCmykBlackRamp();
+      for (let i = 0; i < data.length; i++) data[i] = ramp[i % 3]![data[i]!]!;
+    }
     if (info.channels !== 3 || data.length !== info.width * info.height * 3)
       throw new Error(`unexpected decoded layout (${info.channels} channels)`);
-    return { data, width: info.width, height: info.height, channels: 3 };
+    return {
+      data,
+      width: info.width,
+      height: info.height,
+      channels: 3,
+      ...(orientation !== undefined ? { orientation } : {}),
+      ...(colourSpace !== undefined ? { colourSpace } : {}),
+    };
   } catch (error) {
     throw classifyDecodeError(error, buf);
   }
+}
+
+/** sRGB (0-255) to linear light (0-1) and back. */
+const toLinear = (v: number) => {
+  const c = v / 255;
+  return c <= 0.04045 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+};
+const fromLinear = (l: number) => Math.round(255 * (l <= 0.0031308 ? 12.92 * l : 1.055 * l ** (1 / 2.4) - 0.055));
+
+/**
+ * A lookup table (sRGB in, sRGB out) for one channel whose darkest reproducible value is `black`:
+ * in linear light, values up to `black` become 0, values from 2×`black` up are unchanged, and the
+ * values between are stretched linearly onto 0..2×`black`. A soft black-point compensation that
+ * leaves every colour clearly inside the gamut exactly as the colorimetric conversion gave it.
+ */
+export function blackPointRamp(black: number): Uint8Array {
+  const bk = toLinear(black);
+  const lut = new Uint8Array(256);
+  for (let v = 0; v < 256; v++) {
+    const l = toLinear(v);
+    lut[v] = bk <= 0 || l >= 2 * bk ? v : l <= bk ? 0 : fromLinear(((l - bk) / bk) * 2 * bk);
+  }
+  return lut;
+}
+
+let genericBlack: Promise<Uint8Array[]> | null = null;
+
+/** The ramps of the generic CMYK profile's black, as the CMYK decoding gives it (measured once). */
+function genericCmykBlackRamp(): Promise<Uint8Array[]> {
+  genericBlack ??= (async () => {
+    const black = await sharp({ create: { width: 8, height: 8, channels: 3, background: '#000000' } })
+      .toColourspace('cmyk')
+      .tiff()
+      .toBuffer();
+    const rgb = await sharp(black).pipelineColourspace('cmyk').toColourspace('srgb').raw().toBuffer();
+    return [0, 1, 2].map((c) => blackPointRamp(rgb[c]!));
+  })();
+  return genericBlack;
+}
+
+/**
+ * One byte per pixel, stored `width`×`height`, turned upright by the EXIF `orientation` (as a viewer
+ * shows an image with that tag). Returns the new buffer and its size.
+ */
+export function applyOrientation(
+  data: Buffer,
+  width: number,
+  height: number,
+  orientation: number,
+): { data: Buffer; width: number; height: number } {
+  if (orientation < 2 || orientation > 8) return { data, width, height };
+  const swap = swapsSides(orientation);
+  const W = swap ? height : width;
+  const H = swap ? width : height;
+  const out = Buffer.alloc(W * H);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      let sx: number;
+      let sy: number;
+      switch (orientation) {
+        case 2:
+          [sx, sy] = [width - 1 - x, y];
+          break;
+        case 3:
+          [sx, sy] = [width - 1 - x, height - 1 - y];
+          break;
+        case 4:
+          [sx, sy] = [x, height - 1 - y];
+          break;
+        case 5:
+          [sx, sy] = [y, x];
+          break;
+        case 6:
+          [sx, sy] = [y, height - 1 - x];
+          break;
+        case 7:
+          [sx, sy] = [width - 1 - y, height - 1 - x];
+          break;
+        default:
+          [sx, sy] = [width - 1 - y, x];
+          break;
+      }
+      out[y * W + x] = data[sy * width + sx]!;
+    }
+  }
+  return { data: out, width: W, height: H };
 }
 
 /**
@@ -121,11 +292,16 @@ export async function decodeImage(buf: Buffer, limits: PixelLimits): Promise<Raw
  * (implausible-size) or whose size differs from `expected`, its image's (mask-size-mismatch), is
  * refused before a pixel is decoded, so a small compressed file cannot expand to gigabytes. Without
  * `limits` (a mask its import already checked) any size is decoded.
+ *
+ * A mask is aligned with its image's stored pixels: with the image's EXIF `orientation`, the mask is
+ * compared with the stored size (sides swapped for 5-8) and turned upright the same way, so it keeps
+ * matching the upright image. The mask's own orientation tag, if any, is not used.
  */
 export async function decodeMask(
   buf: Buffer,
   limits: Pick<ValidationLimits, 'maxSide'> = { maxSide: Number.MAX_SAFE_INTEGER },
   expected?: { width: number; height: number },
+  orientation?: number,
 ): Promise<{ data: Buffer; width: number; height: number; positive: number }> {
   let meta: Metadata;
   try {
@@ -140,10 +316,12 @@ export async function decodeMask(
       'implausible-size',
       `${meta.width}x${meta.height} px (from the header, not decoded): a side is above ${limits.maxSide} px`,
     );
-  if (expected && (meta.width !== expected.width || meta.height !== expected.height))
+  const stored = expected && swapsSides(orientation) ? { width: expected.height, height: expected.width } : expected;
+  if (stored && (meta.width !== stored.width || meta.height !== stored.height))
     throw new ImageProblem(
       'mask-size-mismatch',
-      `${meta.width}x${meta.height} px but its image is ${expected.width}x${expected.height} px`,
+      `${meta.width}x${meta.height} px but its image is ${stored.width}x${stored.height} px` +
+        (stored === expected ? '' : ` as stored (${expected!.width}x${expected!.height} px upright, EXIF orientation ${orientation})`),
     );
   let out: { data: Buffer; info: OutputInfo };
   try {
@@ -167,6 +345,8 @@ export async function decodeMask(
       positive++;
     }
   }
+  if (orientation !== undefined && orientation >= 2 && orientation <= 8)
+    return { ...applyOrientation(bin, info.width, info.height, orientation), positive };
   return { data: bin, width: info.width, height: info.height, positive };
 }
 
@@ -286,4 +466,29 @@ export async function renderMask(mask: { data: Buffer; width: number; height: nu
     .toColourspace('b-w')
     .png()
     .toBuffer();
+}
+
+/** The decoding conversions of `d` alone (for a cache entry or a manifest item). */
+export function conversions(d: DecodeConversions): DecodeConversions {
+  return {
+    ...(d.orientation !== undefined ? { orientation: d.orientation } : {}),
+    ...(d.colourSpace !== undefined ? { colourSpace: d.colourSpace } : {}),
+  };
+}
+
+/** The validation report's counts of imported images that decoding turned upright or converted to sRGB. */
+export function conversionCounts(items: readonly DecodeConversions[]): { reoriented: number; colourConverted: number } {
+  return {
+    reoriented: items.filter((i) => i.orientation !== undefined).length,
+    colourConverted: items.filter((i) => i.colourSpace !== undefined).length,
+  };
+}
+
+/** The importer's note on those counts (shown with the dataset and printed by the import), or null when nothing was converted. */
+export function conversionNote(counts: { reoriented: number; colourConverted: number }): string | null {
+  const parts: string[] = [];
+  if (counts.reoriented > 0) parts.push(`${counts.reoriented} image(s) turned upright by their EXIF orientation`);
+  if (counts.colourConverted > 0)
+    parts.push(`${counts.colourConverted} image(s) converted to sRGB from another colour space (CMYK or an embedded ICC profile)`);
+  return parts.length > 0 ? `Decoding: ${parts.join('; ')}; each is recorded with its manifest item.` : null;
 }

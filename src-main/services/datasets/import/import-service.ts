@@ -29,7 +29,18 @@ import { throwIfCancelled, type JobContext } from '../../../job-context';
 import { MANIFEST_FILE, VALIDATION_FILE, studyLayout } from '../../study-folder/layout';
 import { readStudyFile } from '../../study-folder/study-service';
 import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256 } from '../cache';
-import { checkSize, decodeImage, decodeMask, fundusGeometry, ImageProblem, renderImage, renderMask } from '../image';
+import {
+  checkSize,
+  conversionCounts,
+  conversionNote,
+  conversions,
+  decodeImage,
+  decodeMask,
+  fundusGeometry,
+  ImageProblem,
+  renderImage,
+  renderMask,
+} from '../image';
 import type { Candidate, ScanResult } from './layouts/common';
 import { rel } from './layouts/common';
 import { scanFolder, scanMessidor2 } from './layouts/csv-mapped';
@@ -184,6 +195,8 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
     const manifestPath = path.join(datasetDir, MANIFEST_FILE);
     const previous = await readManifestOrNull(manifestPath);
     const notes = [...scan.notes];
+    const converted = conversionNote(conversionCounts(items));
+    if (converted) notes.push(converted);
     if (req.preprocess) {
       notes.push(
         `Preprocessing: black border cropped (luminance > ${req.settings.cropThreshold} on a ≤${256}-px thumbnail, ${req.settings.cropMargin * 100}% margin), padded to a square, resized to ${req.settings.inputSize} and ${req.settings.overlaySize} px (lanczos3; masks nearest-neighbour then > 0); metadata stripped.`,
@@ -385,7 +398,7 @@ async function processCandidate(
     try {
       const img = await decodeImage(buf, req.limits);
       const crop = await fundusGeometry(img, req.settings);
-      entry = { ok: true, width: img.width, height: img.height, crop };
+      entry = { ok: true, width: img.width, height: img.height, crop, ...conversions(img) };
       if (req.preprocess) {
         const [a, b] = await Promise.all([
           renderImage(img, crop, req.settings.inputSize, req.settings.format),
@@ -423,7 +436,7 @@ async function processCandidate(
     if (!mentry) {
       out.masksProcessed++;
       try {
-        const m = await decodeMask(mbuf, req.limits, { width: entry.width, height: entry.height });
+        const m = await decodeMask(mbuf, req.limits, { width: entry.width, height: entry.height }, entry.orientation);
         mentry = { ok: true, width: m.width, height: m.height, positive: m.positive };
         if (req.preprocess) {
           const [a, b] = await Promise.all([
@@ -463,6 +476,7 @@ async function processCandidate(
     width: entry.width,
     height: entry.height,
     crop: entry.crop,
+    ...conversions(entry),
     ...(req.preprocess ? { cache: { input: files.input, overlay: files.overlay } } : {}),
     ...(c.masks ? { masks } : {}),
   };
@@ -505,6 +519,7 @@ function buildReport(
       excluded: candidates - items.length,
       patients: new Set(items.map((i) => i.patient)).size,
       byKind,
+      ...conversionCounts(items),
     },
     perSplitGrade,
     ...(scan.candidates.some((c) => c.masks) ? { masks } : {}),

@@ -111,15 +111,39 @@ export async function readCsv(file: string, root?: string): Promise<CsvTable> {
   return readLabelCsv(file, 'csv', root === undefined ? {} : { root });
 }
 
-/** Parses an ICDR grade: `null` for an empty cell, an error message when outside 0-4 or not an integer. */
-export function parseGrade(raw: string | undefined, max = 4): { grade: number | null } | { error: string } {
+/** A grade cell's column, as messages name it: 0-based index into the row and its header name. */
+export interface GradeColumn {
+  index: number;
+  name: string;
+}
+
+/**
+ * Parses a grade cell (ICDR 0-4, or 0-`max`): `null` for an empty cell; otherwise only a decimal
+ * integer, with optional surrounding whitespace. Anything else is an error message that says what
+ * was found and what was expected, naming `column` when given: a hexadecimal, octal or binary
+ * literal (`0x2`), an exponent (`1e0`), a fraction (`2.0`, `1.5`), a sign (`+2`, `-1`: grades are
+ * never negative), or any other text, so a cell is never read as a different number than it shows.
+ */
+export function parseGrade(raw: string | undefined, max = 4, column?: GradeColumn): { grade: number | null } | { error: string } {
   const s = (raw ?? '').trim();
   if (s === '') return { grade: null };
-  const n = Number(s);
-  if (!Number.isFinite(n)) return { error: `grade "${s}" is not a number` };
-  if (!Number.isInteger(n)) return { error: `grade ${s} is not an integer` };
-  if (n < 0 || n > max) return { error: `grade ${s} is outside 0-${max}` };
-  return { grade: n };
+  const where = column ? `column ${column.index + 1} ('${column.name}'): ` : '';
+  const expected = `expected a decimal integer 0-${max}`;
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n > max) return { error: `${where}grade ${s} is outside 0-${max}` };
+    return { grade: n };
+  }
+  const why = /^[+-]?0[xob]/i.test(s)
+    ? 'is a hexadecimal, octal or binary number'
+    : /^[+-]?(\d+\.?\d*|\.\d+)e[+-]?\d+$/i.test(s)
+      ? 'has an exponent'
+      : /^[+-]?(\d+\.\d*|\.\d+)$/.test(s)
+        ? 'has a fraction (not an integer)'
+        : /^[+-]\d+$/.test(s)
+          ? 'has a sign (grades are never negative)'
+          : 'is not a number';
+  return { error: `${where}grade "${s}" ${why}; ${expected}` };
 }
 
 export interface LabelRow {

@@ -70,7 +70,7 @@ export async function scanMessidor2(root: string, csvPath?: string): Promise<Sca
       });
       continue;
     }
-    const g = parseGrade(row.cells[cg]);
+    const g = parseGrade(row.cells[cg], 4, { index: cg, name: table.header[cg]! });
     if ('error' in g) {
       issues.push({ kind: 'bad-grade', severity: 'error', file: name, id, reason: `line ${row.line}: ${g.error}; the image is left out` });
       continue;
@@ -85,7 +85,7 @@ export async function scanMessidor2(root: string, csvPath?: string): Promise<Sca
       });
       continue;
     }
-    const d = cd >= 0 ? parseGrade(row.cells[cd], 1) : { grade: null };
+    const d = cd >= 0 ? parseGrade(row.cells[cd], 1, { index: cd, name: table.header[cd]! }) : { grade: null };
     fileOf.set(id, r.file);
     labels.add(id, { grade: g.grade, dme: 'error' in d ? null : d.grade, line: row.line });
   }
@@ -150,7 +150,7 @@ export async function scanFolder(root: string, m: FolderMapping): Promise<ScanRe
     seen.add(r.id);
     if (r.file === null) continue;
     const id = r.id;
-    const g = parseGrade(row.cells[cg]);
+    const g = parseGrade(row.cells[cg], 4, { index: cg, name: table.header[cg]! });
     if ('error' in g) {
       issues.push({ kind: 'bad-grade', severity: 'error', file: name, id, reason: `line ${row.line}: ${g.error}; the image is left out` });
       continue;

@@ -81,7 +81,7 @@ export async function scanEyepacs(root: string): Promise<ScanResult> {
         continue;
       }
       const id = stem(raw);
-      const g = parseGrade(row.cells[cl]);
+      const g = parseGrade(row.cells[cl], 4, { index: cl, name: csv.table.header[cl]! });
       if ('error' in g) {
         badGrade.add(`${split}:${id}`);
         issues.push({

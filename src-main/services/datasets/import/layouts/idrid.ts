@@ -178,7 +178,7 @@ export async function scanIdridGrading(root: string): Promise<ScanResult> {
       const raw = row.cells[ci] ?? '';
       if (!raw) continue;
       const id = stem(raw);
-      const g = parseGrade(row.cells[cg]);
+      const g = parseGrade(row.cells[cg], 4, { index: cg, name: table.header[cg]! });
       if ('error' in g) {
         badGrade.add(`${split}/${id}`);
         issues.push({
@@ -198,7 +198,7 @@ export async function scanIdridGrading(root: string): Promise<ScanResult> {
           id: `${split}/${id}`,
           reason: `column '${table.header[cg]}' is empty on line ${row.line}; imported without a grade`,
         });
-      const d = cd >= 0 ? parseGrade(row.cells[cd], 2) : { grade: null };
+      const d = cd >= 0 ? parseGrade(row.cells[cd], 2, { index: cd, name: table.header[cd]! }) : { grade: null };
       if ('error' in d)
         issues.push({
           kind: 'bad-grade',
