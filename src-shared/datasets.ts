@@ -92,6 +92,12 @@ const Common = {
     .max(64)
     .optional()
     .describe('Images processed at the same time (each decode also uses libvips threads); default: the number of CPUs, at least 2'),
+  replace: z
+    .boolean()
+    .optional()
+    .describe(
+      'Replace a dataset of the same id that runs, pretrainings, evaluations or analyses depend on (they stay and are marked outdated); without it such a re-import is refused',
+    ),
 };
 
 export const ImportRequest = z.discriminatedUnion('type', [
@@ -162,8 +168,22 @@ export const SourceFile = z.object({
 });
 export type SourceFile = z.infer<typeof SourceFile>;
 
-/** Cache files relative to `datasets/<id>/`: `input` (training input), `overlay` (larger copy). */
-export const CacheFiles = z.object({ input: z.string(), overlay: z.string() });
+/**
+ * Cache files relative to `datasets/<id>/`: `input` (training input), `overlay` (larger copy), and the
+ * SHA-256 of each as written (checked whenever a cache file is read; absent in manifests written before).
+ */
+export const CacheFiles = z.object({
+  input: z.string(),
+  overlay: z.string(),
+  inputSha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+  overlaySha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
+});
 export type CacheFiles = z.infer<typeof CacheFiles>;
 
 export const MaskEntry = z.object({
@@ -330,3 +350,21 @@ export const DemoDataResult = z
   })
   .strict();
 export type DemoDataResult = z.infer<typeof DemoDataResult>;
+
+/**
+ * The refusal of a re-import that would replace a dataset others depend on (code CONFLICT): names the
+ * dataset, why it would change and each dependent (`run <id>`, `pretraining <id>`, `evaluation <name>`, …).
+ */
+export function replaceRefusalMessage(datasetId: string, change: string, dependents: readonly string[]): string {
+  const n = dependents.length;
+  return (
+    `Dataset "${datasetId}" already exists and ${n} item${n === 1 ? '' : 's'} of the study depend${n === 1 ? 's' : ''} on it: ${dependents.join(', ')}. ` +
+    `This import would replace it (${change}). Nothing was changed. Import with --replace (in the app: confirm the replacement) to replace it: ` +
+    `these items stay in the study and are marked outdated, as their dataset changed; or import under another id (--id).`
+  );
+}
+
+/** Whether a failed import (its error code and message) was refused for want of `replace`: the app then asks to confirm it. */
+export function isReplaceRefusal(error: { code: string; message: string } | null | undefined): boolean {
+  return error?.code === 'CONFLICT' && / already exists and \d+ items? of the study depends? on it: /.test(error.message);
+}

@@ -3,6 +3,7 @@
  * empty --study folder is made a study first).
  * For `folder`: `--csv <file> --image-column <c> --grade-column <c> [--patient-column <c>] [--split train|test]`.
  * The dataset id is `--id`, or else the source folder's name (DATASET_ID_RULE, in the help and the --json output).
+ * Re-importing a dataset that runs, pretrainings, evaluations or analyses depend on, with other content, needs `--replace`.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -17,7 +18,7 @@ import { cliContext } from '../progress';
 import { withStudyLock } from '../../services/study-folder/lock';
 
 export const IMPORT_USAGE =
-  'funduslab import <eyepacs|messidor2|idrid-grading|idrid-seg|folder> <dataset folder> --study <dir> [--id <id>] [--validate-only] ' +
+  'funduslab import <eyepacs|messidor2|idrid-grading|idrid-seg|folder> <dataset folder> --study <dir> [--id <id>] [--replace] [--validate-only] ' +
   '[--input-size N] [--overlay-size N] [--format png|jpeg] [--concurrency N] [--csv <file>] [--image-column <c> --grade-column <c> [--patient-column <c>] [--split train|test]] [--json]\n' +
   DATASET_ID_RULE;
 
@@ -31,6 +32,7 @@ export async function runImport(argv: string[]): Promise<number> {
     'patient-column': { type: 'string' },
     split: { type: 'string' },
     'validate-only': { type: 'boolean', default: false },
+    replace: { type: 'boolean', default: false },
     'input-size': { type: 'string' },
     'overlay-size': { type: 'string' },
     format: { type: 'string' },
@@ -57,6 +59,7 @@ export async function runImport(argv: string[]): Promise<number> {
     ...(values.id !== undefined ? { id: values.id } : {}),
     settings,
     preprocess: !values['validate-only'],
+    ...(values.replace ? { replace: true } : {}),
     ...(values.concurrency !== undefined ? { concurrency: num(values.concurrency) } : {}),
     ...(values.csv !== undefined ? { csv: abs(values.csv) } : {}),
     ...(values['image-column'] !== undefined ? { imageColumn: values['image-column'] } : {}),

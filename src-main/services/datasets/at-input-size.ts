@@ -16,6 +16,7 @@ import type { DatasetItem, Lesion } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256 } from './cache';
+import { registerCacheHash } from './cache-check';
 import { conversions, decodeImage, decodeMask, fundusGeometry, renderImage, renderMask } from './image';
 import type { LoadedManifest } from './manifest-file';
 import { mapPool } from './pool';
@@ -137,13 +138,23 @@ async function itemAtSize(
   let crop = item.crop;
   let raw: Awaited<ReturnType<typeof decodeImage>> | null = null;
   const entry = await cache.readEntry(ImageEntry, files.entry, [files.input]);
-  if (!entry?.ok) {
+  // A file rendered before is reused only while it has the hash its entry recorded (or, recorded before hashes were, still decodes).
+  let inputHash = entry?.ok ? await cache.verify(files.input, entry.files?.input) : null;
+  if (!entry?.ok || !inputHash) {
     raw = await decodeImage(await readSource(loaded, item.source.file, hash, item.id), ANY_SIZE);
     crop ??= await fundusGeometry(raw, loaded.manifest.settings);
-    await cache.write(files.input, await renderImage(raw, crop, size, loaded.manifest.settings.format));
-    await cache.writeEntry(files.entry, { ok: true, width: raw.width, height: raw.height, crop, ...conversions(raw) });
+    inputHash = await cache.write(files.input, await renderImage(raw, crop, size, loaded.manifest.settings.format));
+    await cache.writeEntry(files.entry, {
+      ok: true,
+      width: raw.width,
+      height: raw.height,
+      crop,
+      ...conversions(raw),
+      files: { input: inputHash },
+    });
     processed = true;
   } else crop ??= entry.crop;
+  registerCacheHash(loaded.datasetDir, files.input, inputHash);
 
   let maskCount = 0;
   const masks: DatasetItem['masks'] = item.masks ? { ...item.masks } : undefined;
@@ -152,22 +163,24 @@ async function itemAtSize(
       if (!mask.cache) continue;
       const mf = cache.maskFiles(hash, mask.source.sha256, lesion);
       const mentry = await cache.readEntry(MaskCacheEntry, mf.entry, [mf.input]);
-      if (!mentry?.ok) {
+      let maskHash = mentry?.ok ? await cache.verify(mf.input, mentry.files?.input) : null;
+      if (!mentry?.ok || !maskHash) {
         const m = await decodeMask(
           await readSource(loaded, mask.source.file, mask.source.sha256, `${item.id} (${lesion} mask)`),
           undefined,
           undefined,
           item.orientation,
         );
-        await cache.write(mf.input, await renderMask(m, crop, size));
-        await cache.writeEntry(mf.entry, { ok: true, width: m.width, height: m.height, positive: m.positive });
+        maskHash = await cache.write(mf.input, await renderMask(m, crop, size));
+        await cache.writeEntry(mf.entry, { ok: true, width: m.width, height: m.height, positive: m.positive, files: { input: maskHash } });
         maskCount++;
       }
-      masks[lesion] = { ...mask, cache: { ...mask.cache, input: mf.input } };
+      registerCacheHash(loaded.datasetDir, mf.input, maskHash);
+      masks[lesion] = { ...mask, cache: { ...mask.cache, input: mf.input, inputSha256: maskHash } };
     }
   }
   return {
-    item: { ...item, crop, cache: { ...item.cache!, input: files.input }, ...(masks ? { masks } : {}) },
+    item: { ...item, crop, cache: { ...item.cache!, input: files.input, inputSha256: inputHash }, ...(masks ? { masks } : {}) },
     processed,
     masks: maskCount,
   };

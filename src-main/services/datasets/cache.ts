@@ -1,13 +1,17 @@
 /**
  * The preprocessing cache under `datasets/<id>/cache/<settingsKey>/<aa>/`: files are named by the
  * source's SHA-256 (and the mask's), so a re-import only processes what changed. Each entry's
- * JSON is written last, atomically: an entry without its JSON is incomplete and is redone.
+ * JSON is written last, atomically: an entry without its JSON is incomplete and is redone. The entry
+ * records the SHA-256 of each file it wrote (as the manifest does); a re-import reuses a file only
+ * when it still has that hash (a file from before hashes were recorded: when it still decodes), and
+ * writes it again otherwise.
  */
 import { createHash } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { CropGeometry, DatasetItem, IssueKind, type PreprocessSettings } from '../../../src-shared/datasets';
+import sharp from 'sharp';
 import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import { CACHE_FOLDER, cacheRelativePath } from '../study-folder/layout';
 
@@ -26,6 +30,11 @@ export function sha256(buf: Uint8Array): string {
   return createHash('sha256').update(buf).digest('hex');
 }
 
+const Sha256 = z.string().regex(/^[0-9a-f]{64}$/);
+/** The SHA-256 of the cache files an entry wrote (an entry made at another input size on demand has no overlay). */
+export const CacheFileHashes = z.object({ input: Sha256, overlay: Sha256.optional() });
+export type CacheFileHashes = z.infer<typeof CacheFileHashes>;
+
 export const ImageEntry = z.discriminatedUnion('ok', [
   z.object({
     ok: z.literal(true),
@@ -33,13 +42,20 @@ export const ImageEntry = z.discriminatedUnion('ok', [
     height: z.number().int(),
     crop: CropGeometry,
     ...DatasetItem.pick({ orientation: true, colourSpace: true }).shape,
+    files: CacheFileHashes.optional(),
   }),
   z.object({ ok: z.literal(false), kind: IssueKind, reason: z.string() }),
 ]);
 export type ImageEntry = z.infer<typeof ImageEntry>;
 
 export const MaskCacheEntry = z.discriminatedUnion('ok', [
-  z.object({ ok: z.literal(true), width: z.number().int(), height: z.number().int(), positive: z.number().int() }),
+  z.object({
+    ok: z.literal(true),
+    width: z.number().int(),
+    height: z.number().int(),
+    positive: z.number().int(),
+    files: CacheFileHashes.optional(),
+  }),
   z.object({ ok: z.literal(false), kind: IssueKind, reason: z.string() }),
 ]);
 export type MaskCacheEntry = z.infer<typeof MaskCacheEntry>;
@@ -91,10 +107,33 @@ export class Cache {
     }
   }
 
-  async write(relPath: string, data: Uint8Array): Promise<void> {
+  /** Writes a cache file (temp + rename) and returns its SHA-256. */
+  async write(relPath: string, data: Uint8Array): Promise<string> {
     const file = this.abs(relPath);
     await fsp.mkdir(path.dirname(file), { recursive: true });
     await writeFileAtomic(file, data);
+    return sha256(data);
+  }
+
+  /**
+   * The SHA-256 of an existing cache file when it may be reused: it equals `expected`, or (no hash
+   * recorded) the file decodes without a warning. Null when the file is missing, differs or is damaged.
+   */
+  async verify(relPath: string, expected: string | undefined): Promise<string | null> {
+    let buf: Buffer;
+    try {
+      buf = await fsp.readFile(this.abs(relPath));
+    } catch {
+      return null;
+    }
+    const actual = sha256(buf);
+    if (expected !== undefined) return actual === expected ? actual : null;
+    try {
+      await sharp(buf).raw().toBuffer();
+      return actual;
+    } catch {
+      return null;
+    }
   }
 
   async writeEntry(relPath: string, entry: unknown): Promise<void> {
@@ -103,7 +142,10 @@ export class Cache {
     await writeJsonAtomic(file, entry);
   }
 
-  /** Removes cache files no item refers to any more (after a complete import), and other settings' folders. */
+  /**
+   * Removes cache files no item refers to any more (after a complete import), other settings' folders,
+   * and temporary files a killed writer left (those of a process still running on this host stay).
+   */
   async prune(keep: Set<string>): Promise<number> {
     const root = path.join(this.datasetDir, CACHE_FOLDER);
     let removed = 0;
@@ -123,12 +165,25 @@ export class Cache {
     for (const shard of await fsp.readdir(mine).catch(() => [] as string[])) {
       for (const f of await fsp.readdir(path.join(mine, shard)).catch(() => [] as string[])) {
         const relPath = cacheRelativePath(this.key, shard, f);
-        if (!keep.has(relPath) && !f.endsWith('.tmp')) {
+        if (!keep.has(relPath) && (!f.endsWith('.tmp') || !writerAlive(f))) {
           await fsp.rm(path.join(mine, shard, f), { force: true });
           removed++;
         }
       }
     }
     return removed;
+  }
+}
+
+/** Whether the process that names a temporary file (`.<name>.<pid>.<random>.tmp`, fs/atomic.ts) still runs on this host. */
+export function writerAlive(tmpName: string): boolean {
+  const pid = Number(/\.(\d+)\.[0-9a-f]+\.tmp$/.exec(tmpName)?.[1]);
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  if (pid === process.pid) return true;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }

@@ -3,13 +3,17 @@ import { promises as fsp } from 'node:fs';
 import { DatasetManifest } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import { studyLayout } from '../study-folder/layout';
+import { registerCacheHashes } from './cache-check';
 
 export interface LoadedManifest {
   datasetDir: string;
   manifest: DatasetManifest;
 }
 
-/** Loads and validates the manifest; `field` names the request field that chose the dataset. */
+/**
+ * Loads and validates the manifest; `field` names the request field that chose the dataset. The cache
+ * files' recorded hashes are registered for the readers' check (cache-check.ts).
+ */
 export async function readDatasetManifest(studyPath: string, datasetId: string, field = 'datasetId'): Promise<LoadedManifest> {
   const { dir: datasetDir, manifest: manifestFile } = studyLayout(studyPath).dataset(datasetId);
   let raw: string;
@@ -32,6 +36,7 @@ export async function readDatasetManifest(studyPath: string, datasetId: string, 
       'STUDY_CORRUPT',
       `The manifest of dataset "${datasetId}" (${manifestFile}) is invalid: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`,
     );
+  registerCacheHashes(datasetDir, parsed.data);
   return { datasetDir, manifest: parsed.data };
 }
 

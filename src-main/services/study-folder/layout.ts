@@ -6,7 +6,8 @@
  * ```
  * <study>/
  *   study.json  study-plan.json  grid.json
- *   datasets/<id>/        manifest.json, validation.json, cache/<settings-key>/<shard>/<file>
+ *   datasets/<id>/        manifest.json, validation.json, cache/<settings-key>/<shard>/<file>; .lock while an import
+ *                         writes it; validation.next.json while an import commits
  *   runs/<run-id>/        spec.json, identity.json, log.ndjson, metrics.json, normalisation.json,
  *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/
  *   pretrain/<id>/        settings.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
@@ -38,6 +39,8 @@ export const RESULT_FILE = 'result.json';
 export const PREDICTIONS_FILE = 'predictions.csv';
 export const MANIFEST_FILE = 'manifest.json';
 export const VALIDATION_FILE = 'validation.json';
+/** The validation report of an import that is being committed (renamed to validation.json right after its manifest). */
+export const PENDING_VALIDATION_FILE = 'validation.next.json';
 export const GALLERY_FOLDER = 'gallery';
 
 /** The study's top-level folders, by what they hold. */
@@ -85,6 +88,8 @@ export interface DatasetLayout {
   dir: string;
   manifest: string;
   validation: string;
+  /** The new validation report while an import commits: renamed to `validation` once the new manifest is in place. */
+  pendingValidation: string;
   /** Root of the preprocessing caches (one sub-folder per settings key). */
   cacheRoot: string;
 }
@@ -168,6 +173,7 @@ export class StudyLayout {
       dir,
       manifest: path.join(dir, MANIFEST_FILE),
       validation: path.join(dir, VALIDATION_FILE),
+      pendingValidation: path.join(dir, PENDING_VALIDATION_FILE),
       cacheRoot: path.join(dir, CACHE_FOLDER),
     };
   }

@@ -22,6 +22,7 @@ import type { TrainingSpec } from '../../../src-shared/training';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../engine/augment/ops';
 import type { JobContext } from '../../job-context';
 import { readDatasetManifest, requirePreprocessed } from '../datasets/manifest-file';
+import { cacheDecodeError, readCacheFile } from '../datasets/cache-check';
 import { planSplits } from '../datasets/splits';
 import { mapPool } from '../datasets/pool';
 import type { ResolvedNormalisation } from '../../../src-shared/training';
@@ -108,12 +109,13 @@ export class ImageSource {
     if (hit) return hit;
     if (!existsSync(item.file))
       throw new AppError('NOT_FOUND', `Cached image of ${item.id} is missing (${item.file}); import the dataset again.`);
-    const { data, info } = await sharp(item.file)
+    const { data, info } = await sharp(await readCacheFile(item.file, item.id))
       .removeAlpha()
       .toColourspace('srgb')
       .resize(this.size, this.size, { fit: 'fill', kernel: 'lanczos3' })
       .raw()
-      .toBuffer({ resolveWithObject: true });
+      .toBuffer({ resolveWithObject: true })
+      .catch((error: unknown) => Promise.reject(cacheDecodeError(item.file, item.id, error)));
     if (info.channels !== 3 || info.width !== this.size || info.height !== this.size) {
       throw new AppError(
         'INTERNAL',

@@ -42,6 +42,7 @@ import {
   guessColumns,
   importedDatasetId,
   INITIAL_WIZARD,
+  replaceQuestion,
   reviewRows,
   STEP_LABELS,
   wizardSteps,
@@ -139,7 +140,7 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
     setStepIndex((i) => Math.max(0, i - 1));
   }
 
-  async function startImport() {
+  async function startImport(replace = false) {
     if (!studyPath) return;
     const found = checkImportForm(form);
     setErrors(found);
@@ -150,7 +151,7 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
     setBusy(true);
     setGeneral(null);
     try {
-      const state = await submit({ kind: 'dataset.import', params: buildImportRequest(form), studyPath });
+      const state = await submit({ kind: 'dataset.import', params: buildImportRequest(form, replace), studyPath });
       setJobId(state.id);
     } catch (err) {
       const shown = splitError(err, ['params']);
@@ -166,7 +167,8 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
     }
   }
 
-  const failed = job && vm && !running && !doneId;
+  const question = replaceQuestion(job);
+  const failed = job && vm && !running && !doneId && !question;
 
   return (
     <Card component="section" aria-labelledby="import-title" data-testid="import-wizard">
@@ -409,6 +411,21 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
                 ? 'The import was cancelled.'
                 : `The import ended: ${vm.status}.`}{' '}
             Fix the answers and import again.
+          </Alert>
+        ) : null}
+
+        {question ? (
+          <Alert
+            severity="warning"
+            sx={{ mt: 2 }}
+            data-testid="import-replace-question"
+            action={
+              <Button color="inherit" size="small" onClick={() => void startImport(true)} disabled={busy} data-testid="import-replace">
+                Replace
+              </Button>
+            }
+          >
+            {question}
           </Alert>
         ) : null}
 

@@ -4,7 +4,15 @@
  * thumbnail pages. Charts receive these ready-made and derive nothing.
  */
 import { contract, LESION_COLOURS, LESION_NAMES, type DatasetSummary, type ReadableDatasetSummary } from '../../../src-shared/contract';
-import { ImportRequest, ImportResult, LESIONS, type DatasetType, type Lesion, type ValidationIssue } from '../../../src-shared/datasets';
+import {
+  ImportRequest,
+  ImportResult,
+  isReplaceRefusal,
+  LESIONS,
+  type DatasetType,
+  type Lesion,
+  type ValidationIssue,
+} from '../../../src-shared/datasets';
 import { fieldIssues } from '../../../src-shared/errors';
 import type { JobState } from '../../../src-shared/jobs';
 import { formatDateTime } from '../../shared/format.viewmodel';
@@ -97,10 +105,10 @@ function toInt(text: string): number {
   return /^\s*\d+\s*$/.test(text) ? Number.parseInt(text, 10) : Number.NaN;
 }
 
-/** The import request the form describes (not yet validated). */
-export function buildImportRequest(form: WizardForm): ImportRequest {
+/** The import request the form describes (not yet validated); `replace` once the user confirmed replacing a dataset others depend on. */
+export function buildImportRequest(form: WizardForm, replace = false): ImportRequest {
   const settings = { inputSize: toInt(form.inputSize), overlaySize: toInt(form.overlaySize) };
-  const common = { path: form.path.trim(), settings, preprocess: !form.validateOnly };
+  const common = { path: form.path.trim(), settings, preprocess: !form.validateOnly, ...(replace ? { replace: true } : {}) };
   if (form.type === 'folder') {
     return {
       type: 'folder',
@@ -207,6 +215,15 @@ export function importedDatasetId(job: JobState | undefined | null): string | nu
   if (!job || job.kind !== 'dataset.import' || job.status !== 'succeeded') return null;
   const parsed = ImportResult.safeParse(job.result);
   return parsed.success ? parsed.data.datasetId : null;
+}
+
+/**
+ * The question to ask when an import was refused because it would replace a dataset that runs, pretrainings or results
+ * depend on: the refusal itself (it names them), or null for any other outcome.
+ */
+export function replaceQuestion(job: JobState | undefined | null): string | null {
+  if (!job || job.kind !== 'dataset.import' || job.status !== 'failed' || !isReplaceRefusal(job.error)) return null;
+  return job.error!.message;
 }
 
 export function parseImportResult(value: unknown): ImportResult | null {

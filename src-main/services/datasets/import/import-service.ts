@@ -5,8 +5,12 @@
  * Consistency: cache files are content-addressed and written via temp + rename; the manifest and
  * the report are written only when the import completes. A cancelled or failed import leaves the
  * previous manifest (or none) untouched; the cache entries it finished are reused next time.
+ *
+ * One import per dataset at a time (its lock, `datasets/<id>/.lock`). A re-import that would change a
+ * dataset that runs, pretrainings, evaluations or analyses depend on is refused unless `replace` is
+ * given; the dependents then stay and count as outdated (their recorded dataset content differs).
  */
-import { constants as fsConstants, promises as fsp, type Stats } from 'node:fs';
+import { constants as fsConstants, existsSync, promises as fsp, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -16,7 +20,9 @@ import {
   ImportRequest,
   ImportResult,
   LESIONS,
+  replaceRefusalMessage,
   ValidationReport,
+  type CacheFiles,
   type DatasetItem,
   type Lesion,
   type MaskEntry,
@@ -24,11 +30,15 @@ import {
   type ValidationIssue,
 } from '../../../../src-shared/datasets';
 import { AppError, parseOrThrow } from '../../../../src-shared/errors';
-import { writeJsonAtomic } from '../../../fs/atomic';
+import type { z } from 'zod';
+import { canonicalJson } from '../../../../src-shared/training';
+import { syncDir, writeJsonAtomic } from '../../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../../job-context';
-import { MANIFEST_FILE, VALIDATION_FILE, studyLayout } from '../../study-folder/layout';
+import { studyLayout, workLockFile, type DatasetLayout } from '../../study-folder/layout';
+import { heldLockWhat, RunBusyError, withWorkLock } from '../../study-folder/lock';
 import { readStudyFile } from '../../study-folder/study-service';
-import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256 } from '../cache';
+import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256, writerAlive, type CacheFileHashes } from '../cache';
+import { datasetDependentLines } from './dependents';
 import {
   checkSize,
   conversionCounts,
@@ -103,6 +113,8 @@ interface ItemOutcome {
   masksProcessed: number;
   /** Cache files (relative to the dataset folder) this item uses, entries included. */
   keep: string[];
+  /** Cache files that were there but failed their hash or decode check, and were written again. */
+  regenerated: string[];
   hash?: string;
 }
 
@@ -127,127 +139,263 @@ export async function importDataset(request: ImportRequest, studyPath: string, c
     );
   }
   const id = req.id ?? defaultDatasetId(req.type, source);
-  const datasetDir = studyLayout(study).dataset(id).dir;
+  const files = studyLayout(study).dataset(id);
+  // A dataset folder this import creates is removed again when the import fails: no half-written dataset is left behind.
+  const isNew = !(await fsp.stat(files.dir).catch(() => null));
+  return withDatasetLock(files.dir, id, async () => {
+    try {
+      return await importLocked({ req, source, realSource, study, id, files, started }, ctx);
+    } catch (error) {
+      if (isNew && !(error instanceof AppError && error.code === 'CANCELLED')) await fsp.rm(files.dir, { recursive: true, force: true });
+      throw error;
+    }
+  });
+}
+
+/**
+ * Runs `fn` holding the dataset's import lock (`datasets/<id>/.lock`, study-folder/lock.ts withWorkLock):
+ * a second import into the same dataset, from this process or another, is refused at once naming the
+ * dataset and the import that holds it.
+ */
+async function withDatasetLock<T>(dir: string, id: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await withWorkLock(dir, heldLockWhat() ?? `an import of dataset "${id}"`, fn, { noun: 'dataset' });
+  } catch (error) {
+    if (!(error instanceof RunBusyError) || error.dir !== path.resolve(dir)) throw error;
+    const h = error.holder;
+    const by = h
+      ? `${h.what} (${h.jobId ? `Slurm job ${h.jobId}, ` : ''}pid ${h.pid} on host ${h.host}, since ${new Date(h.startedAt).toLocaleString()})`
+      : `another process (${workLockFile(dir)} is held)`;
+    throw new AppError('BUSY', `Dataset "${id}" is being imported by ${by}: wait until that import ends, then import again.`, [
+      { path: 'id', message: 'another import writes this dataset now' },
+    ]);
+  }
+}
+
+interface ImportJob {
+  req: ParsedImportRequest;
+  source: string;
+  realSource: string;
+  study: string;
+  id: string;
+  files: DatasetLayout;
+  started: number;
+}
+
+/**
+ * The import itself, under the dataset's lock. A re-import writes its new cache files beside the old
+ * ones (cache files are named by content, so none the old manifest refers to is touched, except one
+ * that failed its hash check, which is written again), then commits: the new validation report goes to
+ * validation.next.json, the new manifest replaces the old one with one rename (the switch from the old
+ * dataset to the new), and the report is renamed into place. Files no longer referred to are removed
+ * last. A crash at any point leaves the old dataset or the new one complete; the next import finishes
+ * or removes what a killed one left (the pending report, temporary files, unreferenced cache files).
+ */
+async function importLocked(job: ImportJob, ctx: JobContext): Promise<ImportResult> {
+  const { req, source, realSource, study, id, files } = job;
   const key = settingsKey(req.settings);
-  const cache = new Cache(datasetDir, key, req.settings.format);
+  const cache = new Cache(files.dir, key, req.settings.format);
   const concurrency = req.concurrency ?? defaultConcurrency();
+  await finishInterrupted(files, ctx);
+  const previous = await readManifestOrNull(files.manifest);
+  const replacing = previous !== null || existsSync(files.manifest);
+  const dependents = replacing ? await datasetDependentLines(study, id) : [];
+  // A change of type, source folder or settings changes the dataset for sure: refused at once when others depend on it.
+  const change = previous ? importChange(previous, req, source) : replacing ? 'its manifest cannot be read' : null;
+  if (change && dependents.length > 0 && !req.replace) throw replaceRefused(id, change, dependents);
 
   ctx.progress(0, 1, 'Scanning the dataset folder');
   const scan = await scanSource(req);
   throwIfCancelled(ctx);
   if (scan.candidates.length === 0) throw nothingImported(source, scan.issues, 0);
   ctx.log(`${scan.candidates.length} images to check in ${source} (${concurrency} at a time)`);
-  // A dataset folder this import creates is removed again when the import fails: no half-written dataset is left behind.
-  const isNew = !(await fsp.stat(datasetDir).catch(() => null));
-  await fsp.mkdir(datasetDir, { recursive: true });
-  try {
-    const total = scan.candidates.length;
-    let done = 0;
-    let lastReport = 0;
-    const outcomes = await mapPool(
-      scan.candidates,
-      concurrency,
-      async (c) => {
-        const out = await processCandidate(c, source, realSource, req, cache);
-        done++;
-        const now = Date.now();
-        if (now - lastReport > 200 || done === total) {
-          lastReport = now;
-          ctx.progress(done, total, `${done} of ${total} images checked`);
-        }
-        return out;
-      },
-      ctx.signal,
-    );
-    throwIfCancelled(ctx);
+  await fsp.mkdir(files.dir, { recursive: true });
+  const known = recordedCacheHashes(previous);
+  const total = scan.candidates.length;
+  let done = 0;
+  let lastReport = 0;
+  const outcomes = await mapPool(
+    scan.candidates,
+    concurrency,
+    async (c) => {
+      const out = await processCandidate(c, source, realSource, req, cache, known);
+      done++;
+      const now = Date.now();
+      if (now - lastReport > 200 || done === total) {
+        lastReport = now;
+        ctx.progress(done, total, `${done} of ${total} images checked`);
+      }
+      return out;
+    },
+    ctx.signal,
+  );
+  throwIfCancelled(ctx);
 
-    // Same content under two ids (e.g. one image in train and test) is worth knowing.
-    const issues: ValidationIssue[] = [...scan.issues];
-    const byHash = new Map<string, string>();
-    const items: DatasetItem[] = [];
-    let processed = 0;
-    let cached = 0;
-    let masksProcessed = 0;
-    const keep = new Set<string>();
-    for (const o of outcomes) {
-      if (!o) continue;
-      issues.push(...o.issues);
-      if (o.processed) processed++;
-      if (o.cached) cached++;
-      masksProcessed += o.masksProcessed;
-      for (const k of o.keep) keep.add(k);
-      if (!o.item) continue;
-      const prev = byHash.get(o.item.source.sha256);
-      if (prev)
-        issues.push({
-          kind: 'duplicate-id',
-          severity: 'warning',
-          file: o.item.source.file,
-          id: o.item.id,
-          reason: `same content as ${prev} (both imported; keep them on the same side of any split)`,
-        });
-      else byHash.set(o.item.source.sha256, o.item.id);
-      items.push(o.item);
-    }
-    if (items.length === 0) throw nothingImported(source, issues, scan.candidates.length);
-
-    const now = new Date().toISOString();
-    const manifestPath = path.join(datasetDir, MANIFEST_FILE);
-    const previous = await readManifestOrNull(manifestPath);
-    const notes = [...scan.notes];
-    const converted = conversionNote(conversionCounts(items));
-    if (converted) notes.push(converted);
-    if (req.preprocess) {
-      notes.push(
-        `Preprocessing: black border cropped (luminance > ${req.settings.cropThreshold} on a ≤${256}-px thumbnail, ${req.settings.cropMargin * 100}% margin), padded to a square, resized to ${req.settings.inputSize} and ${req.settings.overlaySize} px (lanczos3; masks nearest-neighbour then > 0); metadata stripped.`,
-      );
-    }
-    const manifest: DatasetManifest = {
-      schemaVersion: DATASET_SCHEMA_VERSION,
-      id,
-      type: req.type,
-      source,
-      created: previous?.created ?? now,
-      updated: now,
-      settings: req.settings,
-      settingsKey: key,
-      preprocessed: req.preprocess,
-      notes,
-      items,
-    };
-    const report = {
-      ...buildReport(id, req.type, source, now, scan, items, issues, [...notes, readLimitsNote(req)]),
-      limits: {
-        maxImageBytes: req.limits.maxImageBytes,
-        maxMaskBytes: req.limits.maxMaskBytes,
-        maxCsvBytes: MAX_LABEL_FILE_BYTES,
-        maxSide: req.limits.maxSide,
-      },
-    };
-    const validationPath = path.join(datasetDir, VALIDATION_FILE);
-    await writeJsonAtomic(validationPath, ValidationReport.parse(report));
-    await writeJsonAtomic(manifestPath, DatasetManifest.parse(manifest));
-    if (req.preprocess) {
-      const removed = await cache.prune(keep);
-      if (removed > 0) ctx.log(`Removed ${removed} stale cache file(s)`);
-    }
-    ctx.progress(total, total, `Imported ${items.length} of ${total} images`);
-    return ImportResult.parse({
-      datasetId: id,
-      manifestPath,
-      validationPath,
-      imported: items.length,
-      excluded: report.counts.excluded,
-      processed,
-      cached,
-      masksProcessed,
-      seconds: (Date.now() - started) / 1000,
-      report,
-    });
-  } catch (error) {
-    if (isNew && !(error instanceof AppError && error.code === 'CANCELLED')) await fsp.rm(datasetDir, { recursive: true, force: true });
-    throw error;
+  // Same content under two ids (e.g. one image in train and test) is worth knowing.
+  const issues: ValidationIssue[] = [...scan.issues];
+  const byHash = new Map<string, string>();
+  const items: DatasetItem[] = [];
+  let processed = 0;
+  let cached = 0;
+  let masksProcessed = 0;
+  const keep = new Set<string>();
+  const regenerated: string[] = [];
+  for (const o of outcomes) {
+    if (!o) continue;
+    issues.push(...o.issues);
+    if (o.processed) processed++;
+    if (o.cached) cached++;
+    masksProcessed += o.masksProcessed;
+    for (const k of o.keep) keep.add(k);
+    regenerated.push(...o.regenerated);
+    if (!o.item) continue;
+    const prev = byHash.get(o.item.source.sha256);
+    if (prev)
+      issues.push({
+        kind: 'duplicate-id',
+        severity: 'warning',
+        file: o.item.source.file,
+        id: o.item.id,
+        reason: `same content as ${prev} (both imported; keep them on the same side of any split)`,
+      });
+    else byHash.set(o.item.source.sha256, o.item.id);
+    items.push(o.item);
   }
+  if (items.length === 0) throw nothingImported(source, issues, scan.candidates.length);
+
+  const now = new Date().toISOString();
+  const notes = [...scan.notes];
+  const converted = conversionNote(conversionCounts(items));
+  if (converted) notes.push(converted);
+  if (req.preprocess) {
+    notes.push(
+      `Preprocessing: black border cropped (luminance > ${req.settings.cropThreshold} on a ≤${256}-px thumbnail, ${req.settings.cropMargin * 100}% margin), padded to a square, resized to ${req.settings.inputSize} and ${req.settings.overlaySize} px (lanczos3; masks nearest-neighbour then > 0); metadata stripped.`,
+    );
+  }
+  const manifest: DatasetManifest = {
+    schemaVersion: DATASET_SCHEMA_VERSION,
+    id,
+    type: req.type,
+    source,
+    created: previous?.created ?? now,
+    updated: now,
+    settings: req.settings,
+    settingsKey: key,
+    preprocessed: req.preprocess,
+    notes,
+    items,
+  };
+  const changed = replacing && (!previous || !sameContent(previous, manifest));
+  if (changed && dependents.length > 0 && !req.replace)
+    throw replaceRefused(
+      id,
+      'its images, grades or splits changed; the images processed now stay in the cache for the next import',
+      dependents,
+    );
+  if (regenerated.length > 0)
+    ctx.log(
+      `Regenerated ${regenerated.length} cache file(s) that no longer had their recorded SHA-256 or did not decode: ${regenerated.slice(0, 5).join(', ')}${regenerated.length > 5 ? ', …' : ''}`,
+    );
+  const reportNotes = [...notes, readLimitsNote(req)];
+  if (regenerated.length > 0)
+    reportNotes.push(
+      `Regenerated ${regenerated.length} cache file(s) that no longer had their recorded SHA-256 or did not decode (first: ${regenerated[0]}).`,
+    );
+  const report = {
+    ...buildReport(id, req.type, source, now, scan, items, issues, reportNotes),
+    limits: {
+      maxImageBytes: req.limits.maxImageBytes,
+      maxMaskBytes: req.limits.maxMaskBytes,
+      maxCsvBytes: MAX_LABEL_FILE_BYTES,
+      maxSide: req.limits.maxSide,
+    },
+  };
+  // The commit: report beside, manifest swapped in (one rename), report renamed into place.
+  await writeJsonAtomic(files.pendingValidation, ValidationReport.parse(report));
+  await writeJsonAtomic(files.manifest, DatasetManifest.parse(manifest));
+  await fsp.rename(files.pendingValidation, files.validation);
+  await syncDir(files.dir);
+  if (changed && dependents.length > 0)
+    ctx.log(`Replaced dataset "${id}": ${dependents.join(', ')} now count as outdated (their dataset changed).`);
+  if (req.preprocess) {
+    const removed = await cache.prune(keep);
+    if (removed > 0) ctx.log(`Removed ${removed} stale cache file(s)`);
+  }
+  ctx.progress(total, total, `Imported ${items.length} of ${total} images`);
+  return ImportResult.parse({
+    datasetId: id,
+    manifestPath: files.manifest,
+    validationPath: files.validation,
+    imported: items.length,
+    excluded: report.counts.excluded,
+    processed,
+    cached,
+    masksProcessed,
+    seconds: (Date.now() - job.started) / 1000,
+    report,
+  });
+}
+
+/**
+ * Finishes what an import killed during its commit left: a pending report of the manifest now in
+ * place is renamed into place, any other pending report removed; temporary files of writers that are
+ * gone are removed (those of the cache go with the prune at the end of the import).
+ */
+async function finishInterrupted(files: DatasetLayout, ctx: JobContext): Promise<void> {
+  const pending = await readJsonOrNull(files.pendingValidation, ValidationReport);
+  if (pending) {
+    const manifest = await readManifestOrNull(files.manifest);
+    if (manifest && manifest.updated === pending.created) {
+      await fsp.rename(files.pendingValidation, files.validation);
+      ctx.log(`Finished the interrupted import of dataset "${manifest.id}" (${files.validation} put in place).`);
+    } else await fsp.rm(files.pendingValidation, { force: true });
+  } else await fsp.rm(files.pendingValidation, { force: true });
+  for (const name of await fsp.readdir(files.dir).catch(() => [] as string[]))
+    if (name.endsWith('.tmp') && !writerAlive(name)) await fsp.rm(path.join(files.dir, name), { force: true });
+}
+
+/** What a re-import changes that surely changes the dataset (type, source folder, settings, preprocessing), or null. */
+function importChange(previous: DatasetManifest, req: ParsedImportRequest, source: string): string | null {
+  if (previous.type !== req.type) return `type ${previous.type} → ${req.type}`;
+  if (previous.source !== source) return `source folder ${previous.source} → ${source}`;
+  if (canonicalJson(previous.settings) !== canonicalJson(req.settings)) return 'other preprocessing settings';
+  if (previous.preprocessed !== req.preprocess) return req.preprocess ? 'preprocessing turned on' : 'validation only: no image cache';
+  return null;
+}
+
+/**
+ * Whether two manifests hold the same dataset as training sees it: the same settings and, per item,
+ * the same id, patient, grade, split and source image (what a run records as the dataset's content hash).
+ */
+function sameContent(a: DatasetManifest, b: DatasetManifest): boolean {
+  const content = (m: DatasetManifest) =>
+    canonicalJson(m.settings) +
+    String(m.preprocessed) +
+    [...m.items]
+      .sort((x, y) => (x.id < y.id ? -1 : x.id > y.id ? 1 : 0))
+      .map((it) => canonicalJson([it.id, it.patient, it.grade, it.split, it.source.sha256]))
+      .join('\n');
+  return content(a) === content(b);
+}
+
+function replaceRefused(id: string, change: string, dependents: string[]): AppError {
+  return new AppError('CONFLICT', replaceRefusalMessage(id, change, dependents), [
+    { path: 'replace', message: `dataset "${id}" has ${dependents.length} dependent(s); replacing it needs replace` },
+  ]);
+}
+
+/** The cache hashes a manifest records, by cache file (relative to the dataset folder). */
+function recordedCacheHashes(manifest: DatasetManifest | null): Map<string, string> {
+  const out = new Map<string, string>();
+  const add = (files: CacheFiles | undefined) => {
+    if (files?.inputSha256) out.set(files.input, files.inputSha256);
+    if (files?.overlaySha256) out.set(files.overlay, files.overlaySha256);
+  };
+  for (const item of manifest?.items ?? []) {
+    add(item.cache);
+    for (const mask of Object.values(item.masks ?? {})) add(mask?.cache);
+  }
+  return out;
 }
 
 /** The report's statement of what the import reads, with the limits it applied. */
@@ -273,8 +421,12 @@ function nothingImported(source: string, issues: ValidationIssue[], candidates: 
 }
 
 async function readManifestOrNull(file: string): Promise<DatasetManifest | null> {
+  return readJsonOrNull(file, DatasetManifest);
+}
+
+async function readJsonOrNull<T>(file: string, schema: z.ZodType<T>): Promise<T | null> {
   try {
-    const parsed = DatasetManifest.safeParse(JSON.parse(await fsp.readFile(file, 'utf8')));
+    const parsed = schema.safeParse(JSON.parse(await fsp.readFile(file, 'utf8')));
     return parsed.success ? parsed.data : null;
   } catch {
     return null;
@@ -375,9 +527,10 @@ async function processCandidate(
   realRoot: string,
   req: ParsedImportRequest,
   cache: Cache,
+  known: ReadonlyMap<string, string>,
 ): Promise<ItemOutcome> {
   const fileRel = rel(root, c.file);
-  const out: ItemOutcome = { issues: [], processed: false, cached: false, masksProcessed: 0, keep: [] };
+  const out: ItemOutcome = { issues: [], processed: false, cached: false, masksProcessed: 0, keep: [], regenerated: [] };
   const fail = (kind: ValidationIssue['kind'], reason: string, file = fileRel): ItemOutcome => {
     out.issues.push({ kind, severity: 'error', file, id: c.id, reason });
     delete out.item;
@@ -390,7 +543,7 @@ async function processCandidate(
 
   let entry: ImageEntry | null = null;
   if (req.preprocess) {
-    entry = await cache.readEntry(ImageEntry, files.entry, [files.input, files.overlay]);
+    entry = await reusable(cache, await cache.readEntry(ImageEntry, files.entry, [files.input, files.overlay]), files, known, out);
     if (entry) out.cached = true;
   }
   if (!entry) {
@@ -404,8 +557,7 @@ async function processCandidate(
           renderImage(img, crop, req.settings.inputSize, req.settings.format),
           renderImage(img, crop, req.settings.overlaySize, req.settings.format),
         ]);
-        await cache.write(files.input, a);
-        await cache.write(files.overlay, b);
+        entry.files = { input: await cache.write(files.input, a), overlay: await cache.write(files.overlay, b) };
       }
     } catch (error) {
       if (!(error instanceof ImageProblem)) throw error;
@@ -432,7 +584,9 @@ async function processCandidate(
     }
     const mhash = sha256(mbuf);
     const mf = cache.maskFiles(hash, mhash, lesion);
-    let mentry: MaskCacheEntry | null = req.preprocess ? await cache.readEntry(MaskCacheEntry, mf.entry, [mf.input, mf.overlay]) : null;
+    let mentry: MaskCacheEntry | null = req.preprocess
+      ? await reusable(cache, await cache.readEntry(MaskCacheEntry, mf.entry, [mf.input, mf.overlay]), mf, known, out)
+      : null;
     if (!mentry) {
       out.masksProcessed++;
       try {
@@ -443,8 +597,7 @@ async function processCandidate(
             renderMask(m, entry.crop, req.settings.inputSize),
             renderMask(m, entry.crop, req.settings.overlaySize),
           ]);
-          await cache.write(mf.input, a);
-          await cache.write(mf.overlay, b);
+          mentry.files = { input: await cache.write(mf.input, a), overlay: await cache.write(mf.overlay, b) };
         }
       } catch (error) {
         if (!(error instanceof ImageProblem)) throw error;
@@ -460,7 +613,7 @@ async function processCandidate(
     if (req.preprocess) out.keep.push(mf.input, mf.overlay);
     masks[lesion] = {
       source: { file: maskRel, sha256: mhash, bytes: mbuf.length },
-      ...(req.preprocess ? { cache: { input: mf.input, overlay: mf.overlay } } : {}),
+      ...(req.preprocess ? { cache: cacheFiles(mf, mentry.files) } : {}),
       positivePixels: mentry.positive,
     };
   }
@@ -477,10 +630,46 @@ async function processCandidate(
     height: entry.height,
     crop: entry.crop,
     ...conversions(entry),
-    ...(req.preprocess ? { cache: { input: files.input, overlay: files.overlay } } : {}),
+    ...(req.preprocess ? { cache: cacheFiles(files, entry.files) } : {}),
     ...(c.masks ? { masks } : {}),
   };
   return out;
+}
+
+/** The manifest's record of an item's (or mask's) cache files, with their hashes. */
+function cacheFiles(files: { input: string; overlay: string }, hashes: CacheFileHashes | undefined): CacheFiles {
+  return {
+    input: files.input,
+    overlay: files.overlay,
+    ...(hashes ? { inputSha256: hashes.input } : {}),
+    ...(hashes?.overlay ? { overlaySha256: hashes.overlay } : {}),
+  };
+}
+
+/**
+ * A cache entry found for an image or mask, when its files may be reused: each must still have the
+ * SHA-256 the entry (or, for an entry written before hashes were recorded, the previous manifest)
+ * records, or, with no hash recorded anywhere, decode. Null when a file fails (it is written again and
+ * listed in `out.regenerated`). An entry of a failed image has no files and is reused as it is.
+ */
+async function reusable<T extends ImageEntry | MaskCacheEntry>(
+  cache: Cache,
+  entry: T | null,
+  files: { input: string; overlay: string; entry: string },
+  known: ReadonlyMap<string, string>,
+  out: ItemOutcome,
+): Promise<T | null> {
+  if (!entry?.ok) return entry;
+  const input = await cache.verify(files.input, entry.files?.input ?? known.get(files.input));
+  const overlay = await cache.verify(files.overlay, entry.files?.overlay ?? known.get(files.overlay));
+  if (!input || !overlay) {
+    out.regenerated.push(...(input ? [] : [files.input]), ...(overlay ? [] : [files.overlay]));
+    return null;
+  }
+  if (entry.files?.input === input && entry.files.overlay === overlay) return entry;
+  const recorded = { ...entry, files: { input, overlay } };
+  await cache.writeEntry(files.entry, recorded);
+  return recorded;
 }
 
 function buildReport(

@@ -10,6 +10,7 @@ import sharp from 'sharp';
 import { LESION_COLOURS } from '../../../../src-shared/contract';
 import type { Lesion } from '../../../../src-shared/datasets';
 import { AppError } from '../../../../src-shared/errors';
+import { cacheDecodeError, readCacheFile, registerCacheHashes } from '../cache-check';
 import { findItem, loadDataset } from './study-datasets';
 
 export interface ImageRequest {
@@ -86,16 +87,21 @@ export async function datasetImage(req: ImageRequest): Promise<ImageAnswer> {
     );
   }
   const file = await cacheFile(dataset.dir, item.cache[req.variant]);
-  const meta = await sharp(file).metadata();
+  registerCacheHashes(dataset.dir, dataset.manifest);
+  const bytes = await readCacheFile(file, item.id);
+  const meta = await sharp(bytes)
+    .metadata()
+    .catch((error: unknown) => Promise.reject(cacheDecodeError(file, item.id, error)));
   const native = meta.width ?? dataset.manifest.settings[req.variant === 'input' ? 'inputSize' : 'overlaySize'];
   const side = req.size ?? native;
   const lesions = [...new Set(req.masks ?? [])];
-  const base = await sharp(file)
+  const base = await sharp(bytes)
     .removeAlpha()
     .toColourspace('srgb')
     .resize(side, side, { fit: 'fill' })
     .raw()
-    .toBuffer({ resolveWithObject: true });
+    .toBuffer({ resolveWithObject: true })
+    .catch((error: unknown) => Promise.reject(cacheDecodeError(file, item.id, error)));
   const { width, height, channels } = base.info;
   let rgb = new Uint8Array(base.data.buffer, base.data.byteOffset, base.data.length);
   if (channels !== 3) {
@@ -115,7 +121,12 @@ export async function datasetImage(req: ImageRequest): Promise<ImageAnswer> {
         { path: 'masks', message: 'mask not cached' },
       ]);
     const maskFile = await cacheFile(dataset.dir, mask.cache[req.variant]);
-    const m = await sharp(maskFile).extractChannel(0).resize(width, height, { fit: 'fill' }).raw().toBuffer();
+    const m = await sharp(await readCacheFile(maskFile, `${item.id} (${lesion} mask)`))
+      .extractChannel(0)
+      .resize(width, height, { fit: 'fill' })
+      .raw()
+      .toBuffer()
+      .catch((error: unknown) => Promise.reject(cacheDecodeError(maskFile, `${item.id} (${lesion} mask)`, error)));
     // Shrinking averages a small lesion away: any coverage counts then; enlarging keeps the binary edge.
     blendMask(
       rgb,

@@ -17,7 +17,7 @@ import type {
 } from '../../../../src-shared/contract';
 import { DatasetManifest, LESIONS, ValidationReport, type DatasetItem, type Lesion } from '../../../../src-shared/datasets';
 import { AppError, describeIssues, fieldIssues } from '../../../../src-shared/errors';
-import { MANIFEST_FILE, VALIDATION_FILE, studyLayout } from '../../study-folder/layout';
+import { MANIFEST_FILE, PENDING_VALIDATION_FILE, VALIDATION_FILE, studyLayout } from '../../study-folder/layout';
 import { readStudyFile } from '../../study-folder/study-service';
 
 export const SYNTHETIC_MARKER = 'SYNTHETIC.txt';
@@ -216,7 +216,12 @@ function summarise(manifest: DatasetManifest, report: ReadResult<ValidationRepor
 async function readDataset(dir: string, folder: string): Promise<{ summary: DatasetSummary; report: ReadResult<ValidationReport> }> {
   const manifest = await loadManifest(dir, folder);
   if (!manifest.ok) return { summary: { readable: false, id: folder, reason: manifest.reason }, report: manifest };
-  const report = await readJson(path.join(dir, VALIDATION_FILE), schemaParser(ValidationReport, VALIDATION_FILE));
+  let report = await readJson(path.join(dir, VALIDATION_FILE), schemaParser(ValidationReport, VALIDATION_FILE));
+  // An import killed between its manifest and its report leaves the new report beside (the next import puts it in place).
+  if (!report.ok || report.value.created !== manifest.value.manifest.updated) {
+    const pending = await readJson(path.join(dir, PENDING_VALIDATION_FILE), schemaParser(ValidationReport, VALIDATION_FILE));
+    if (pending.ok && pending.value.created === manifest.value.manifest.updated) report = pending;
+  }
   return { summary: summarise(manifest.value.manifest, report), report };
 }
 
