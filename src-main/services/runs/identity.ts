@@ -19,7 +19,8 @@ import { AppError } from '../../../src-shared/errors';
 import { IDENTITY_INCOMPLETE_NOTE, defaultRunId, versionedRunId, type RunStanding } from '../../../src-shared/grid';
 import { canonicalJson, TrainingSpec } from '../../../src-shared/training';
 import { writeJsonAtomic } from '../../fs/atomic';
-import { studyLayout, type RunLayout } from '../study-folder/layout';
+import { RESULT_INPUTS_FILE, studyLayout, type ResultFolderKind, type RunLayout } from '../study-folder/layout';
+import { resultFolderOf } from '../study-folder/result-folder';
 import { pretrainId, specHash } from '../training/run-id';
 
 /** runs/<id>/identity.json */
@@ -436,4 +437,100 @@ export async function writeRunSplit(files: RunLayout, split: StoredRunSplit): Pr
 
 export async function writePretrainSplit(file: string, split: StoredPretrainSplit): Promise<void> {
   await writeJsonAtomic(file, split);
+}
+
+// ---- What a result (evaluation, spectra, robustness, explanations) was computed from ----
+
+/** `<result>/inputs.json`: the content hash of each dataset and the model of each run a result was computed from. */
+export const ResultInputs = z
+  .object({
+    /** Dataset id → datasetContentHash (null: no readable manifest). */
+    datasets: z.record(z.string(), z.string().nullable()),
+    /** Run id → its spec hash and the SHA-256 of its selected model (best/model.safetensors; null: none). */
+    runs: z.record(z.string(), z.object({ specHash: z.string().nullable(), model: z.string().nullable() }).strict()),
+    recordedAt: z.string(),
+  })
+  .strict();
+export type ResultInputs = z.infer<typeof ResultInputs>;
+
+/** A run's spec hash (from spec.json) and the SHA-256 of its selected model, as they are now. */
+async function runModelIdentity(studyPath: string, runId: string): Promise<ResultInputs['runs'][string]> {
+  const files = studyLayout(studyPath).run(runId);
+  let hash: string | null = null;
+  try {
+    const parsed = TrainingSpec.safeParse(JSON.parse(await fsp.readFile(files.spec, 'utf8')));
+    hash = parsed.success ? specHash(parsed.data) : null;
+  } catch {
+    hash = null;
+  }
+  return { specHash: hash, model: await fileSha256(files.bestModel) };
+}
+
+/** The inputs of a result about to be computed: the datasets' content and the runs' models, as they are now. */
+export async function resultInputs(
+  studyPath: string,
+  of: { datasets: readonly string[]; runs: readonly string[] },
+  now = new Date(),
+): Promise<ResultInputs> {
+  const datasets: ResultInputs['datasets'] = {};
+  for (const id of of.datasets) datasets[id] = await datasetContentHash(studyPath, id);
+  const runs: ResultInputs['runs'] = {};
+  for (const id of of.runs) runs[id] = await runModelIdentity(studyPath, id);
+  return { datasets, runs, recordedAt: now.toISOString() };
+}
+
+/** Writes inputs.json into a result's (temporary) folder. */
+export async function writeResultInputs(dir: string, inputs: ResultInputs): Promise<void> {
+  await fsp.writeFile(path.join(dir, RESULT_INPUTS_FILE), JSON.stringify(inputs, null, 2) + '\n');
+}
+
+/**
+ * What changed since a stored result was computed: each dataset whose content and each run whose
+ * spec or selected model differ now ("dataset demo-eval changed (content 3f2a… → 9b1c…)", "run r1
+ * changed (its selected model)"). `recorded` is false for a result without inputs.json (computed
+ * before results recorded them): nothing can be compared.
+ */
+export async function resultInputChanges(studyPath: string, resultDir: string): Promise<{ recorded: boolean; changes: string[] }> {
+  const file = path.join(resultDir, RESULT_INPUTS_FILE);
+  if (!existsSync(file)) return { recorded: false, changes: [] };
+  let stored: ResultInputs;
+  try {
+    stored = ResultInputs.parse(JSON.parse(await fsp.readFile(file, 'utf8')));
+  } catch (err) {
+    return { recorded: true, changes: [`${file} is unreadable (${(err as Error).message.split('\n')[0]})`] };
+  }
+  const now = await resultInputs(studyPath, { datasets: Object.keys(stored.datasets), runs: Object.keys(stored.runs) });
+  const changes: string[] = [];
+  for (const [id, hash] of Object.entries(stored.datasets)) {
+    const current = now.datasets[id] ?? null;
+    if (hash !== current)
+      changes.push(current === null ? `dataset ${id} is gone` : `dataset ${id} changed (content ${short(hash)} → ${short(current)})`);
+  }
+  for (const [id, run] of Object.entries(stored.runs)) {
+    const current = now.runs[id]!;
+    if (current.specHash === null && current.model === null) changes.push(`run ${id} is gone`);
+    else if (run.specHash !== current.specHash) changes.push(`run ${id} changed (its spec)`);
+    else if (run.model !== current.model) changes.push(`run ${id} changed (its selected model)`);
+  }
+  return { recorded: true, changes };
+}
+
+/**
+ * Whether the study's result `name` of `kind` can be reused as it is: it exists and the datasets and
+ * runs it was computed from are unchanged. A result whose inputs changed is not reused: `log` hears
+ * what changed (and the caller computes it again). A result computed before results recorded their
+ * inputs is reused as it is.
+ */
+export async function reusableResult(
+  studyPath: string,
+  kind: ResultFolderKind,
+  name: string,
+  log: (line: string) => void,
+): Promise<boolean> {
+  const dir = resultFolderOf(studyLayout(studyPath).result(kind, name).parent, name);
+  if (!dir) return false;
+  const { changes } = await resultInputChanges(studyPath, dir);
+  if (changes.length === 0) return true;
+  log(`Computing ${kind} ${name} again: ${changes.join('; ')} since it was computed.`);
+  return false;
 }
