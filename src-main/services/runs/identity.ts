@@ -20,7 +20,7 @@ import { IDENTITY_INCOMPLETE_NOTE, defaultRunId, versionedRunId, type RunStandin
 import { canonicalJson, TrainingSpec } from '../../../src-shared/training';
 import { writeJsonAtomic } from '../../fs/atomic';
 import { RESULT_INPUTS_FILE, studyLayout, type ResultFolderKind, type RunLayout } from '../study-folder/layout';
-import { resultFolderOf } from '../study-folder/result-folder';
+import { resultFolderOf, resultNames } from '../study-folder/result-folder';
 import { pretrainId, specHash } from '../training/run-id';
 
 /** runs/<id>/identity.json */
@@ -533,4 +533,19 @@ export async function reusableResult(
   if (changes.length === 0) return true;
   log(`Computing ${kind} ${name} again: ${changes.join('; ')} since it was computed.`);
   return false;
+}
+
+/** The results of `kinds` whose datasets or runs changed since they were computed: `<kind>/<name>` → what changed. */
+export async function changedResults(studyPath: string, kinds: readonly ResultFolderKind[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const kind of kinds) {
+    const parent = studyLayout(studyPath).folder(kind);
+    for (const name of await resultNames(parent)) {
+      const dir = resultFolderOf(parent, name);
+      if (!dir) continue;
+      const { changes } = await resultInputChanges(studyPath, dir);
+      if (changes.length > 0) out.set(`${kind}/${name}`, changes);
+    }
+  }
+  return out;
 }
