@@ -318,12 +318,13 @@ function idChange(what: string, before: readonly string[], after: readonly strin
 
 /** The differences between a recorded split and today's: the dataset content, then each id list. */
 function splitChanges(
+  started: string,
   recorded: { datasetHash: string | null; lists: [string, readonly string[]][] },
   current: { datasetHash: string | null; lists: [string, readonly string[]][] },
 ): string[] {
   const changes: string[] = [];
   if (recorded.datasetHash && current.datasetHash && recorded.datasetHash !== current.datasetHash)
-    changes.push('its images, grades or splits changed since the work started');
+    changes.push(`its images, grades or splits changed since ${started}`);
   recorded.lists.forEach(([what, ids], i) => {
     const change = idChange(what, ids, current.lists[i]![1]);
     if (change) changes.push(change);
@@ -363,6 +364,7 @@ export async function checkRunResume(
   const split = await readRunSplit(run.files.split);
   const recordedHash = split?.datasetHash ?? identity?.datasetHash ?? null;
   const changes = splitChanges(
+    'the run started',
     {
       datasetHash: recordedHash,
       lists: split
@@ -416,6 +418,7 @@ export async function checkPretrainReuse(
     return;
   }
   const changes = splitChanges(
+    'the pretraining started',
     { datasetHash: recorded.datasetHash, lists: [['pretraining images', recorded.items]] },
     { datasetHash: current.datasetHash, lists: [['pretraining images', current.items]] },
   );

@@ -67,7 +67,7 @@ describe('a MoCo pretraining after its dataset was imported again', () => {
     const error = await refusal(() => runPretraining(stopped, study, ctx));
     expect(error.code).toBe('CONFLICT');
     expect(error.message).toContain(
-      `MoCo v2 pretraining ${pretrainId(stopped).id} was trained on dataset demo with content ${oldHash.slice(0, 12)}… (32 images); the dataset now has content ${newHash.slice(0, 12)}… (24 images): its images, grades or splits changed since the work started; the pretraining images changed (`,
+      `MoCo v2 pretraining ${pretrainId(stopped).id} was trained on dataset demo with content ${oldHash.slice(0, 12)}… (32 images); the dataset now has content ${newHash.slice(0, 12)}… (24 images): its images, grades or splits changed since the pretraining started; the pretraining images changed (`,
     );
     expect(error.message).toContain(`It cannot be resumed on the changed dataset: move its folder ${folder(stopped)} to the trash`);
     expect(ctx.messages.some((m) => m.startsWith('Resuming'))).toBe(false);

@@ -75,7 +75,7 @@ describe('resuming a run whose dataset was imported again', () => {
     expect((error as AppError).code).toBe('CONFLICT');
     const message = (error as AppError).message;
     expect(message).toContain(
-      `Run killed was trained on dataset demo with content ${oldHash.slice(0, 12)}… (32 images); the dataset now has content ${newHash.slice(0, 12)}… (24 images): its images, grades or splits changed since the work started`,
+      `Run killed was trained on dataset demo with content ${oldHash.slice(0, 12)}… (32 images); the dataset now has content ${newHash.slice(0, 12)}… (24 images): its images, grades or splits changed since the run started`,
     );
     expect(message).toMatch(/the training items changed \(\d+ added, \d+ removed\)/);
     expect(message).toMatch(/Start it again under a new id \(--run-id [a-z0-9.-]+\) or restore the dataset\.$/);
