@@ -59,6 +59,8 @@ export interface ReportContext {
   includeOutdated: boolean;
   /** Whether a run's results are left out of the report (an outdated run, unless `includeOutdated`). */
   leftOut: (runId: string) => boolean;
+  /** Analyses (`<kind>/<name>`) whose dataset or run changed since they were computed, with what changed: left out (Methods lists them). */
+  changedResults: Map<string, string[]>;
   /** Each run's epochs (runs/<id>/log.ndjson), by run id. */
   logs: Map<string, TrainingEpochLog[]>;
   /** The MoCo v2 pretrainings the IWNE-CL runs fine-tuned from, with their summaries and logs. */

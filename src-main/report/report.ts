@@ -30,6 +30,7 @@ import { throwIfCancelled, type JobContext } from '../job-context';
 import { readDatasetManifest } from '../services/datasets/manifest-file';
 import { listDatasets } from '../services/datasets/view';
 import { studyResults } from '../services/evaluation/results';
+import { changedResults } from '../services/runs/identity';
 import { listRunsWithStanding } from '../services/runs/run-info';
 import { reportAssetsDir, studyLayout } from '../services/study-folder/layout';
 import { requireStudyFolder } from '../services/study-folder/study-service';
@@ -116,6 +117,7 @@ async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): P
     outdatedRuns,
     includeOutdated,
     leftOut: (runId) => leftOutIds.has(runId),
+    changedResults: await changedResults(study, ['spectra', 'robustness', 'explanations']),
     logs,
     pretrainings: await readPretrainings(study, runs),
     grid: await readGrid(study).catch(() => null),

@@ -27,7 +27,7 @@ import { readDatasetManifest } from '../services/datasets/manifest-file';
 import { throwIfCancelled, type JobContext } from '../job-context';
 import { listRunsWithStanding, type RunInfo } from '../services/runs/run-info';
 import { studyLayout } from '../services/study-folder/layout';
-import { hasResult } from '../services/study-folder/result-folder';
+import { reusableResult } from '../services/runs/identity';
 import { StudyService } from '../services/study-folder/study-service';
 import { runGrid, type GridRunOutcome } from '../services/training/grid-run';
 import { saveGrid } from '../services/training/grid';
@@ -245,7 +245,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     throwIfCancelled(ctx);
     const name = evaluationName(j.run.runId, j.datasetId, j.split);
     out.evaluations.push(name);
-    if (hasResult(study, 'evaluations', name)) continue;
+    if (await reusableResult(study, 'evaluations', name, (line) => ctx.log(line))) continue;
     const step = `Evaluating ${i + 1} of ${jobs.length} · ${runLabel(j.run.spec)} on ${j.datasetId} (${j.split})`;
     evaluated++;
     await evaluateRun({ runId: j.run.runId, datasetId: j.datasetId, split: j.split }, study, item('evaluate', i, jobs.length, step), {
@@ -266,7 +266,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
       throwIfCancelled(ctx);
       const name = spectraName(r.runId, plan.spectra.datasetId);
       out.spectra.push(name);
-      if (hasResult(study, 'spectra', name)) continue;
+      if (await reusableResult(study, 'spectra', name, (line) => ctx.log(line))) continue;
       worked++;
       const step = `Spectra ${i + 1} of ${chosen.length} · ${runLabel(r.spec)} on ${plan.spectra.datasetId}`;
       await runSpectra(
@@ -293,7 +293,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
         plan.robustness.datasetId,
         chosen.map((r) => r.runId),
       );
-      if (!hasResult(study, 'robustness', name)) {
+      if (!(await reusableResult(study, 'robustness', name, (line) => ctx.log(line)))) {
         const request: RobustnessRequestInput = {
           runIds: chosen.map((r) => r.runId),
           datasetId: plan.robustness.datasetId,
@@ -326,7 +326,7 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
       throwIfCancelled(ctx);
       const name = explanationName(r.runId, plan.explain.datasetId);
       out.explanations.push(name);
-      if (hasResult(study, 'explanations', name)) continue;
+      if (await reusableResult(study, 'explanations', name, (line) => ctx.log(line))) continue;
       worked++;
       const step = `Explanations ${i + 1} of ${chosen.length} · ${runLabel(r.spec)} on ${plan.explain.datasetId}`;
       await explainRun(

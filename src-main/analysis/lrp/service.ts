@@ -46,6 +46,7 @@ import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '.
 import { datasetAtInputSize, type OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel } from '../../services/runs/run-model';
+import { resultInputs, writeResultInputs } from '../../services/runs/identity';
 import type { RunInfo } from '../../services/runs/run-info';
 import { RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
@@ -92,6 +93,7 @@ export async function explainRun(
   const request = parseOrThrow(ExplainRequest, requestInput, 'explanation request');
   const study = requireStudyFolder(studyPath);
   const plan = await planExplanation(request, study, ctx, opts);
+  const inputs = await resultInputs(study, { datasets: [request.datasetId], runs: [request.runId] });
   if (!engineStatus()) await initEngine({ preference: 'auto' });
   const backend = engineStatus()?.active ?? tf.getBackend();
   throwIfCancelled(ctx);
@@ -111,6 +113,7 @@ export async function explainRun(
       const explained = await explainImages(request, plan, run, explainer, tmp, ctx);
       const result = explanationResult(request, plan, run, explainer, explained, backend, (performance.now() - started) / 1000);
       await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
+      await writeResultInputs(tmp, inputs);
       throwIfCancelled(ctx);
       return result;
     });

@@ -34,6 +34,7 @@ import { referableProbability, rocAuc } from '../../services/evaluation/metrics'
 import { defaultSplit, inSplit } from '../../services/evaluation/evaluate';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, type LoadedRunModel } from '../../services/runs/run-model';
+import { resultInputs, writeResultInputs } from '../../services/runs/identity';
 import { GALLERY_FOLDER, RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
@@ -66,6 +67,7 @@ export async function runRobustness(
   const req = parseOrThrow(RobustnessRequest, input, 'robustness request');
   const study = requireStudyFolder(studyPath);
   const started = performance.now();
+  const inputs = await resultInputs(study, { datasets: [req.datasetId], runs: req.runIds });
   let loaded = await readDatasetManifest(study, req.datasetId);
   requirePreprocessed(loaded, req.datasetId);
   const split = req.split ?? defaultSplit(loaded.manifest);
@@ -237,6 +239,7 @@ export async function runRobustness(
       await fsp.mkdir(path.join(tmp, GALLERY_FOLDER));
       for (const [i, g] of gallery.entries()) await fsp.writeFile(path.join(tmp, result.gallery!.files[i]!.file), g.png);
       await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
+      await writeResultInputs(tmp, inputs);
     });
     return result;
   } finally {

@@ -32,6 +32,7 @@ import { mulberry32 } from '../../random/prng';
 import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel } from '../../services/runs/run-model';
+import { resultInputs, writeResultInputs } from '../../services/runs/identity';
 import { RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { ImageSource, decodeBatch, type TrainingItem } from '../../services/training/data';
@@ -225,6 +226,7 @@ export async function runSpectra(
   if (!engineStatus()) await initEngine({ preference: 'auto' }).catch(() => null);
   ctx.progress(0, 1, 'Loading the model and choosing images');
   const chosen = await chooseImages(study, req);
+  const inputs = await resultInputs(study, { datasets: [req.datasetId], runs: [req.runId] });
   const loaded = await loadRunModel(study, req.runId);
   const name = spectraName(req.runId, req.datasetId);
   const layout = studyLayout(study).result('spectra', name);
@@ -270,6 +272,7 @@ export async function runSpectra(
       };
       const checked = SpectraResult.parse(result);
       await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(checked, null, 2) + '\n');
+      await writeResultInputs(tmp, inputs);
       ctx.progress(1, 1, 'Done');
       return checked;
     });

@@ -55,7 +55,7 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
   // The paper's order of the strategies (STRATEGY_ORDER), as in every table.
   // Explanations of outdated runs are left out with their runs (Methods lists them).
   const results = (await listExplanations(r.study))
-    .filter((x) => !r.leftOut(x.run.runId))
+    .filter((x) => !r.leftOut(x.run.runId) && !r.changedResults.has(`explanations/${x.name}`))
     .sort((a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId));
   if (results.length === 0) {
     r.writer.paragraph(

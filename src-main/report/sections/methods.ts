@@ -126,6 +126,11 @@ function outdatedNote(r: ReportContext): void {
       `Left out: ${plural(r.outdatedRuns.length, 'outdated run')}, trained with settings the current grid no longer has, and every result made from them: ${describe(r.outdatedRuns)}.`,
       { size: 8 },
     );
+  if (r.changedResults.size > 0)
+    r.writer.paragraph(
+      `Left out: ${r.changedResults.size} ${r.changedResults.size === 1 ? 'analysis' : 'analyses'} whose dataset or run changed since computed: ${[...r.changedResults].map(([name, changes]) => `${name} (${changes.join(', ')})`).join('; ')}.`,
+      { size: 8 },
+    );
   const shownOutdated = r.runs.filter((run) => run.standing.outdated);
   if (shownOutdated.length > 0)
     r.writer.paragraph(

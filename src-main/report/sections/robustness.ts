@@ -26,7 +26,9 @@ export async function robustnessSection(r: ReportContext): Promise<void> {
   r.ctx.progress(5, 10, 'Robustness');
   r.section('5 Robustness to image distortions (Fig 4)');
   // An analysis with any outdated run is left out with its runs (Methods lists them).
-  const results = (await listRobustness(r.study)).filter((x) => !x.models.some((m) => r.leftOut(m.runId)));
+  const results = (await listRobustness(r.study)).filter(
+    (x) => !x.models.some((m) => r.leftOut(m.runId)) && !r.changedResults.has(`robustness/${x.name}`),
+  );
   if (results.length === 0) {
     r.writer.paragraph(
       'No robustness analysis yet: run funduslab robustness --study <dir> --runs <ids> --dataset <id> (or the Robustness page) to fill this section.',

@@ -60,7 +60,7 @@ export async function spectraSection(r: ReportContext): Promise<void> {
   r.ctx.progress(4, 10, 'Spectra');
   r.section('4 Representation spectra (Fig 3, Table 2)');
   // Spectra of outdated runs are left out with their runs (Methods lists them).
-  const results = (await listSpectra(r.study)).filter((x) => !r.leftOut(x.run.runId));
+  const results = (await listSpectra(r.study)).filter((x) => !r.leftOut(x.run.runId) && !r.changedResults.has(`spectra/${x.name}`));
   if (results.length === 0) {
     r.writer.paragraph(
       'No spectra yet: run funduslab spectra --study <dir> --run <id> --dataset <id> for each strategy (or the Spectra page) to fill this section.',

@@ -45,6 +45,7 @@ import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '.
 import { datasetAtInputSize, type OnDemandPreprocessing } from '../datasets/at-input-size';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel, type RunInfo } from '../runs/run-model';
+import { resultInputs, writeResultInputs } from '../runs/identity';
 import { requireStudyFolder } from '../study-folder/study-service';
 import { ImageSource, PrefetchLoader, toBatches, type TrainingItem } from '../training/data';
 import {
@@ -137,7 +138,8 @@ export async function evaluateRun(
     );
   }
 
-  // 2. The forward passes.
+  // 2. The forward passes (on the dataset content and the run's model recorded in inputs.json).
+  const inputs = await resultInputs(study, { datasets: [request.datasetId], runs: [request.runId] });
   if (!engineStatus()) await initEngine({ preference: 'auto' });
   const backend = engineStatus()?.active ?? tf.getBackend();
   throwIfCancelled(ctx);
@@ -219,6 +221,7 @@ export async function evaluateRun(
   await writeResultFolder(layout, async (tmp) => {
     await fsp.writeFile(path.join(tmp, PREDICTIONS_FILE), csv);
     await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
+    await writeResultInputs(tmp, inputs);
   });
   ctx.log(
     `AUC ${auc.toFixed(4)} (DeLong 95% CI ${delong.lower.toFixed(4)}–${delong.upper.toFixed(4)}, bootstrap ${boot.lower.toFixed(4)}–${boot.upper.toFixed(4)}); wrote ${files.predictions}`,

@@ -18,7 +18,8 @@
  *
  * Folders starting with "." (temporaries of an evaluation being written) are ignored; unreadable
  * ones are listed in `skipped` with the reason. Each row carries its run's settings and standing
- * (services/runs/identity.ts); evaluations of outdated runs are left out unless asked for.
+ * (services/runs/identity.ts); evaluations of outdated runs, and evaluations whose test dataset or
+ * run model changed since they were computed (their inputs.json), are left out unless asked for.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -36,6 +37,8 @@ import {
 import { strategyRank, type TrainingStrategy } from '../../../src-shared/training';
 import { columnIndex, parseCsv } from '../datasets/csv';
 import { listRunsWithStanding, type RunWithStanding } from '../runs/run-info';
+import { resultInputChanges } from '../runs/identity';
+import type { RunStanding } from '../../../src-shared/run-identity';
 import { PREDICTIONS_FILE, RESULT_FILE, studyLayout } from '../study-folder/layout';
 import { readResultFolder, resultFolderOf, resultNames } from '../study-folder/result-folder';
 import { csvField } from './files';
@@ -187,8 +190,20 @@ export function pairedTestOf(a: Predictions, b: Predictions): NonNullable<Paired
   };
 }
 
-function toRow(name: string, r: EvaluationResult, run: RunWithStanding | undefined): ResultsRow {
+/**
+ * A result row; `changes` (runs/identity.ts resultInputChanges: the test dataset's content or the
+ * run's model changed since the evaluation) make it outdated like an evaluation of an outdated run.
+ */
+function toRow(name: string, r: EvaluationResult, run: RunWithStanding | undefined, changes: string[] = []): ResultsRow {
   const s = run?.spec ?? r.run;
+  const standing: RunStanding | undefined =
+    changes.length > 0
+      ? {
+          ...(run?.standing ?? { identityComplete: false, note: null }),
+          outdated: true,
+          reasons: [...(run?.standing.reasons ?? []), ...changes.map((c) => `${c} since the evaluation`)],
+        }
+      : run?.standing;
   return {
     evaluation: name,
     datasetId: r.dataset.datasetId,
@@ -207,7 +222,8 @@ function toRow(name: string, r: EvaluationResult, run: RunWithStanding | undefin
     operatingPoint: r.operatingPoint,
     overlapsTraining: r.overlapsTraining,
     createdAt: r.createdAt,
-    ...(run ? { settings: run.settings, standing: run.standing } : {}),
+    ...(run ? { settings: run.settings } : {}),
+    ...(standing ? { standing } : {}),
   };
 }
 
@@ -244,7 +260,8 @@ export async function loadEvaluations(studyPath: string): Promise<{ evaluations:
     const dir = resultFolderOf(root, name) ?? path.join(root, name);
     try {
       const result = await parseResultFile(path.join(dir, RESULT_FILE));
-      evaluations.push({ dir, result, row: toRow(name, result, runs.get(result.run.runId)) });
+      const { changes } = await resultInputChanges(study, dir);
+      evaluations.push({ dir, result, row: toRow(name, result, runs.get(result.run.runId), changes) });
     } catch (e) {
       skipped.push({ path: dir, reason: e instanceof Error ? e.message : String(e) });
     }

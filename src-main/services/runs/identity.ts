@@ -15,10 +15,12 @@ import { createReadStream, existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
 import { DatasetManifest } from '../../../src-shared/datasets';
+import { AppError } from '../../../src-shared/errors';
 import { IDENTITY_INCOMPLETE_NOTE, defaultRunId, versionedRunId, type RunStanding } from '../../../src-shared/grid';
 import { canonicalJson, TrainingSpec } from '../../../src-shared/training';
 import { writeJsonAtomic } from '../../fs/atomic';
-import { studyLayout, type RunLayout } from '../study-folder/layout';
+import { RESULT_INPUTS_FILE, studyLayout, type ResultFolderKind, type RunLayout } from '../study-folder/layout';
+import { resultFolderOf, resultNames } from '../study-folder/result-folder';
 import { pretrainId, specHash } from '../training/run-id';
 
 /** runs/<id>/identity.json */
@@ -205,4 +207,348 @@ export async function runFolderFor(
     if (identityMatches(await readRunIdentity(files), stored, current)) return { runId, identity: current, existing: true };
   }
   return { runId: free ?? versionedRunId(base, 1000), identity: current, existing: false };
+}
+
+// ---- What a run or a pretraining trains on: the dataset content and the ids of the items it uses ----
+
+/** SHA-256 of a set of item ids (sorted, one per line). */
+export function idsHash(ids: readonly string[]): string {
+  const h = createHash('sha256');
+  for (const id of [...ids].sort()) h.update(id + '\n');
+  return h.digest('hex');
+}
+
+/** runs/<id>/split.json: the dataset content and the training and validation items a run uses (after the label fraction). */
+export const StoredRunSplit = z
+  .object({
+    datasetId: z.string(),
+    /** datasetContentHash when the run started (null: the manifest could not be hashed). */
+    datasetHash: z.string().nullable(),
+    /** Items of the dataset's manifest. */
+    images: z.number().int().nonnegative(),
+    trainHash: z.string(),
+    validationHash: z.string(),
+    train: z.array(z.string()),
+    validation: z.array(z.string()),
+    recordedAt: z.string(),
+  })
+  .strict();
+export type StoredRunSplit = z.infer<typeof StoredRunSplit>;
+
+/** pretrain/<id>/split.json: the dataset content and the images a MoCo pretraining uses. */
+export const StoredPretrainSplit = z
+  .object({
+    datasetId: z.string(),
+    datasetHash: z.string().nullable(),
+    images: z.number().int().nonnegative(),
+    itemsHash: z.string(),
+    items: z.array(z.string()),
+    recordedAt: z.string(),
+  })
+  .strict();
+export type StoredPretrainSplit = z.infer<typeof StoredPretrainSplit>;
+
+/** The split record of a run's planned data, as it is today. */
+export async function currentRunSplit(
+  studyPath: string,
+  data: { datasetId: string; manifest: { items: readonly unknown[] }; train: { id: string }[]; validation: { id: string }[] },
+  now = new Date(),
+): Promise<StoredRunSplit> {
+  const train = data.train.map((t) => t.id).sort();
+  const validation = data.validation.map((t) => t.id).sort();
+  return {
+    datasetId: data.datasetId,
+    datasetHash: await datasetContentHash(studyPath, data.datasetId),
+    images: data.manifest.items.length,
+    trainHash: idsHash(train),
+    validationHash: idsHash(validation),
+    train,
+    validation,
+    recordedAt: now.toISOString(),
+  };
+}
+
+/** The split record of a pretraining's images, as they are today. */
+export async function currentPretrainSplit(
+  studyPath: string,
+  datasetId: string,
+  images: number,
+  items: { id: string }[],
+  now = new Date(),
+): Promise<StoredPretrainSplit> {
+  const ids = items.map((t) => t.id).sort();
+  return {
+    datasetId,
+    datasetHash: await datasetContentHash(studyPath, datasetId),
+    images,
+    itemsHash: idsHash(ids),
+    items: ids,
+    recordedAt: now.toISOString(),
+  };
+}
+
+/** A split record, or null when the file does not exist; an unreadable one is an error naming the file. */
+async function readRecord<T>(file: string, schema: z.ZodType<T>, what: string): Promise<T | null> {
+  if (!existsSync(file)) return null;
+  try {
+    return schema.parse(JSON.parse(await fsp.readFile(file, 'utf8')));
+  } catch (err) {
+    throw new AppError(
+      'STUDY_CORRUPT',
+      `${file} is unreadable (${(err as Error).message.split('\n')[0]}): expected the record of the dataset and items ${what} uses.`,
+      [{ path: file, message: 'unreadable' }],
+    );
+  }
+}
+
+export const readRunSplit = (file: string): Promise<StoredRunSplit | null> => readRecord(file, StoredRunSplit, 'the run');
+export const readPretrainSplit = (file: string): Promise<StoredPretrainSplit | null> =>
+  readRecord(file, StoredPretrainSplit, 'the pretraining');
+
+const short = (hash: string | null): string => (hash ? `${hash.slice(0, 12)}…` : 'unknown');
+
+/** "the training items changed (3 added, 5 removed)", or null when the two id lists are the same set. */
+function idChange(what: string, before: readonly string[], after: readonly string[]): string | null {
+  const a = new Set(before);
+  const b = new Set(after);
+  const added = after.filter((id) => !a.has(id)).length;
+  const removed = before.filter((id) => !b.has(id)).length;
+  return added + removed === 0 ? null : `the ${what} changed (${added} added, ${removed} removed)`;
+}
+
+/** The differences between a recorded split and today's: the dataset content, then each id list. */
+function splitChanges(
+  started: string,
+  recorded: { datasetHash: string | null; lists: [string, readonly string[]][] },
+  current: { datasetHash: string | null; lists: [string, readonly string[]][] },
+): string[] {
+  const changes: string[] = [];
+  if (recorded.datasetHash && current.datasetHash && recorded.datasetHash !== current.datasetHash)
+    changes.push(`its images, grades or splits changed since ${started}`);
+  recorded.lists.forEach(([what, ids], i) => {
+    const change = idChange(what, ids, current.lists[i]![1]);
+    if (change) changes.push(change);
+  });
+  return changes;
+}
+
+/** The refusal of resuming or reusing work whose dataset changed: names the work, the dataset, both contents and what changed. */
+function datasetChangedError(
+  work: string,
+  datasetId: string,
+  recorded: { datasetHash: string | null; images: number | null },
+  current: { datasetHash: string | null; images: number },
+  changes: string[],
+  remedy: string,
+): AppError {
+  const before = `content ${short(recorded.datasetHash)}${recorded.images === null ? '' : ` (${recorded.images} images)`}`;
+  return new AppError(
+    'CONFLICT',
+    `${work} was trained on dataset ${datasetId} with ${before}; the dataset now has content ${short(current.datasetHash)} (${current.images} images): ${changes.join('; ')}. ${remedy}`,
+    [{ path: 'datasetId', message: 'dataset changed since the work started' }],
+  );
+}
+
+/**
+ * Before a run resumes from its checkpoint: refuses when the dataset's content (identity.json,
+ * split.json) or the training or validation items (split.json) differ from what the run trained on.
+ * A run that recorded no split resumes (logged: its split could not be checked).
+ */
+export async function checkRunResume(
+  run: { runId: string; files: RunLayout },
+  current: StoredRunSplit,
+  newRunId: () => Promise<string>,
+  log: (line: string) => void,
+): Promise<void> {
+  const identity = await readRunIdentity(run.files);
+  const split = await readRunSplit(run.files.split);
+  const recordedHash = split?.datasetHash ?? identity?.datasetHash ?? null;
+  const changes = splitChanges(
+    'the run started',
+    {
+      datasetHash: recordedHash,
+      lists: split
+        ? [
+            ['training items', split.train],
+            ['validation items', split.validation],
+          ]
+        : [],
+    },
+    {
+      datasetHash: current.datasetHash,
+      lists: [
+        ['training items', current.train],
+        ['validation items', current.validation],
+      ],
+    },
+  );
+  if (split && split.datasetId !== current.datasetId) changes.unshift(`the run used dataset ${split.datasetId}`);
+  if (changes.length > 0)
+    throw datasetChangedError(
+      `Run ${run.runId}`,
+      current.datasetId,
+      { datasetHash: recordedHash, images: split?.images ?? null },
+      current,
+      changes,
+      `Start it again under a new id (--run-id ${await newRunId()}) or restore the dataset.`,
+    );
+  if (!split)
+    log(
+      `Run ${run.runId} recorded no split (${run.files.split} is missing: trained before splits were recorded), so its training and validation items could not be checked against dataset ${current.datasetId}${recordedHash ? '' : ' (nor its content)'}.`,
+    );
+}
+
+/**
+ * Before a pretraining resumes from its checkpoint or a finished one is reused: refuses when the
+ * dataset's content or the pretraining images differ from those it recorded. One that recorded
+ * nothing is used as it is (logged).
+ */
+export async function checkPretrainReuse(
+  id: string,
+  files: { dir: string; split: string },
+  current: StoredPretrainSplit,
+  verb: 'resume' | 'reuse',
+  log: (line: string) => void,
+): Promise<void> {
+  const recorded = await readPretrainSplit(files.split);
+  if (!recorded) {
+    log(
+      `MoCo v2 pretraining ${id} recorded no images (${files.split} is missing), so its dataset and images could not be checked against dataset ${current.datasetId}.`,
+    );
+    return;
+  }
+  const changes = splitChanges(
+    'the pretraining started',
+    { datasetHash: recorded.datasetHash, lists: [['pretraining images', recorded.items]] },
+    { datasetHash: current.datasetHash, lists: [['pretraining images', current.items]] },
+  );
+  if (recorded.datasetId !== current.datasetId) changes.unshift(`the pretraining used dataset ${recorded.datasetId}`);
+  if (changes.length > 0)
+    throw datasetChangedError(
+      `MoCo v2 pretraining ${id}`,
+      current.datasetId,
+      recorded,
+      current,
+      changes,
+      `It cannot ${verb === 'resume' ? 'be resumed' : 'start a fine-tuning'} on the changed dataset: move its folder ${files.dir} to the trash (it is pretrained again) or restore the dataset.`,
+    );
+}
+
+export async function writeRunSplit(files: RunLayout, split: StoredRunSplit): Promise<void> {
+  await writeJsonAtomic(files.split, split);
+}
+
+export async function writePretrainSplit(file: string, split: StoredPretrainSplit): Promise<void> {
+  await writeJsonAtomic(file, split);
+}
+
+// ---- What a result (evaluation, spectra, robustness, explanations) was computed from ----
+
+/** `<result>/inputs.json`: the content hash of each dataset and the model of each run a result was computed from. */
+export const ResultInputs = z
+  .object({
+    /** Dataset id → datasetContentHash (null: no readable manifest). */
+    datasets: z.record(z.string(), z.string().nullable()),
+    /** Run id → its spec hash and the SHA-256 of its selected model (best/model.safetensors; null: none). */
+    runs: z.record(z.string(), z.object({ specHash: z.string().nullable(), model: z.string().nullable() }).strict()),
+    recordedAt: z.string(),
+  })
+  .strict();
+export type ResultInputs = z.infer<typeof ResultInputs>;
+
+/** A run's spec hash (from spec.json) and the SHA-256 of its selected model, as they are now. */
+async function runModelIdentity(studyPath: string, runId: string): Promise<ResultInputs['runs'][string]> {
+  const files = studyLayout(studyPath).run(runId);
+  let hash: string | null = null;
+  try {
+    const parsed = TrainingSpec.safeParse(JSON.parse(await fsp.readFile(files.spec, 'utf8')));
+    hash = parsed.success ? specHash(parsed.data) : null;
+  } catch {
+    hash = null;
+  }
+  return { specHash: hash, model: await fileSha256(files.bestModel) };
+}
+
+/** The inputs of a result about to be computed: the datasets' content and the runs' models, as they are now. */
+export async function resultInputs(
+  studyPath: string,
+  of: { datasets: readonly string[]; runs: readonly string[] },
+  now = new Date(),
+): Promise<ResultInputs> {
+  const datasets: ResultInputs['datasets'] = {};
+  for (const id of of.datasets) datasets[id] = await datasetContentHash(studyPath, id);
+  const runs: ResultInputs['runs'] = {};
+  for (const id of of.runs) runs[id] = await runModelIdentity(studyPath, id);
+  return { datasets, runs, recordedAt: now.toISOString() };
+}
+
+/** Writes inputs.json into a result's (temporary) folder. */
+export async function writeResultInputs(dir: string, inputs: ResultInputs): Promise<void> {
+  await fsp.writeFile(path.join(dir, RESULT_INPUTS_FILE), JSON.stringify(inputs, null, 2) + '\n');
+}
+
+/**
+ * What changed since a stored result was computed: each dataset whose content and each run whose
+ * spec or selected model differ now ("dataset demo-eval changed (content 3f2a… → 9b1c…)", "run r1
+ * changed (its selected model)"). `recorded` is false for a result without inputs.json (computed
+ * before results recorded them): nothing can be compared.
+ */
+export async function resultInputChanges(studyPath: string, resultDir: string): Promise<{ recorded: boolean; changes: string[] }> {
+  const file = path.join(resultDir, RESULT_INPUTS_FILE);
+  if (!existsSync(file)) return { recorded: false, changes: [] };
+  let stored: ResultInputs;
+  try {
+    stored = ResultInputs.parse(JSON.parse(await fsp.readFile(file, 'utf8')));
+  } catch (err) {
+    return { recorded: true, changes: [`${file} is unreadable (${(err as Error).message.split('\n')[0]})`] };
+  }
+  const now = await resultInputs(studyPath, { datasets: Object.keys(stored.datasets), runs: Object.keys(stored.runs) });
+  const changes: string[] = [];
+  for (const [id, hash] of Object.entries(stored.datasets)) {
+    const current = now.datasets[id] ?? null;
+    if (hash !== current)
+      changes.push(current === null ? `dataset ${id} is gone` : `dataset ${id} changed (content ${short(hash)} → ${short(current)})`);
+  }
+  for (const [id, run] of Object.entries(stored.runs)) {
+    const current = now.runs[id]!;
+    if (current.specHash === null && current.model === null) changes.push(`run ${id} is gone`);
+    else if (run.specHash !== current.specHash) changes.push(`run ${id} changed (its spec)`);
+    else if (run.model !== current.model) changes.push(`run ${id} changed (its selected model)`);
+  }
+  return { recorded: true, changes };
+}
+
+/**
+ * Whether the study's result `name` of `kind` can be reused as it is: it exists and the datasets and
+ * runs it was computed from are unchanged. A result whose inputs changed is not reused: `log` hears
+ * what changed (and the caller computes it again). A result computed before results recorded their
+ * inputs is reused as it is.
+ */
+export async function reusableResult(
+  studyPath: string,
+  kind: ResultFolderKind,
+  name: string,
+  log: (line: string) => void,
+): Promise<boolean> {
+  const dir = resultFolderOf(studyLayout(studyPath).result(kind, name).parent, name);
+  if (!dir) return false;
+  const { changes } = await resultInputChanges(studyPath, dir);
+  if (changes.length === 0) return true;
+  log(`Computing ${kind} ${name} again: ${changes.join('; ')} since it was computed.`);
+  return false;
+}
+
+/** The results of `kinds` whose datasets or runs changed since they were computed: `<kind>/<name>` → what changed. */
+export async function changedResults(studyPath: string, kinds: readonly ResultFolderKind[]): Promise<Map<string, string[]>> {
+  const out = new Map<string, string[]>();
+  for (const kind of kinds) {
+    const parent = studyLayout(studyPath).folder(kind);
+    for (const name of await resultNames(parent)) {
+      const dir = resultFolderOf(parent, name);
+      if (!dir) continue;
+      const { changes } = await resultInputChanges(studyPath, dir);
+      if (changes.length > 0) out.set(`${kind}/${name}`, changes);
+    }
+  }
+  return out;
 }

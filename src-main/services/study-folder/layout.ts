@@ -8,14 +8,14 @@
  *   study.json  study-plan.json  grid.json
  *   datasets/<id>/        manifest.json, validation.json, cache/<settings-key>/<shard>/<file>; .lock while an import
  *                         writes it; validation.next.json while an import commits
- *   runs/<run-id>/        spec.json, identity.json, log.ndjson, metrics.json, normalisation.json,
+ *   runs/<run-id>/        spec.json, identity.json, split.json, log.ndjson, metrics.json, normalisation.json,
  *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/
- *   pretrain/<id>/        settings.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
+ *   pretrain/<id>/        settings.json, split.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
  *                         checkpoint/, checkpoint.prev/
- *   evaluations/<run>__<dataset>__<split>/   result.json, predictions.csv
- *   spectra/<run>__<dataset>/                result.json
- *   robustness/<dataset>__<hash>/            result.json, gallery/*.png
- *   explanations/<run>__<dataset>/           result.json, heatmaps
+ *   evaluations/<run>__<dataset>__<split>/   result.json, inputs.json, predictions.csv
+ *   spectra/<run>__<dataset>/                result.json, inputs.json
+ *   robustness/<dataset>__<hash>/            result.json, inputs.json, gallery/*.png
+ *   explanations/<run>__<dataset>/           result.json, inputs.json, heatmaps
  *   reports/              report-<time>.pdf and its <name>-assets/ folder
  *   jobs/                 <job-id>.json, <job-id>.log
  *   demo-data/            the synthetic demo data the app generates into the study (textures/: the stand-ins' texture set)
@@ -36,6 +36,8 @@ export const STUDY_PLAN_FILE = 'study-plan.json';
 export const GRID_FILE = 'grid.json';
 /** The file every result folder (evaluations, spectra, robustness, explanations) holds. */
 export const RESULT_FILE = 'result.json';
+/** What a result was computed from (dataset content hashes, run models): services/runs/identity.ts. */
+export const RESULT_INPUTS_FILE = 'inputs.json';
 export const PREDICTIONS_FILE = 'predictions.csv';
 export const MANIFEST_FILE = 'manifest.json';
 export const VALIDATION_FILE = 'validation.json';
@@ -99,6 +101,8 @@ export interface RunLayout {
   spec: string;
   /** What trained the run beyond its spec (dataset content hash, weights SHA-256): services/runs/identity.ts. */
   identity: string;
+  /** The dataset content and the training and validation ids the run uses: services/runs/identity.ts. */
+  split: string;
   log: string;
   /** The finished run's TrainingResult. */
   metrics: string;
@@ -113,6 +117,8 @@ export interface PretrainLayout {
   dir: string;
   /** The settings that identify the pretraining. */
   settings: string;
+  /** The dataset content and the image ids the pretraining uses: services/runs/identity.ts. */
+  split: string;
   /** Written when the pretraining finished. */
   summary: string;
   log: string;
@@ -141,6 +147,8 @@ export interface ResultFolderLayout {
   parent: string;
   dir: string;
   result: string;
+  /** inputs.json: what the result was computed from. */
+  inputs: string;
 }
 
 /** Every path of one study, from its folder. */
@@ -185,6 +193,7 @@ export class StudyLayout {
       dir,
       spec: path.join(dir, 'spec.json'),
       identity: path.join(dir, 'identity.json'),
+      split: path.join(dir, SPLIT_FILE),
       log: path.join(dir, 'log.ndjson'),
       metrics: path.join(dir, 'metrics.json'),
       normalisation: path.join(dir, 'normalisation.json'),
@@ -225,7 +234,7 @@ export class StudyLayout {
   result(kind: ResultFolderKind, name: string): ResultFolderLayout {
     const parent = this.folder(kind);
     const dir = path.join(parent, name);
-    return { parent, dir, result: path.join(dir, RESULT_FILE) };
+    return { parent, dir, result: path.join(dir, RESULT_FILE), inputs: path.join(dir, RESULT_INPUTS_FILE) };
   }
 
   evaluation(name: string): ResultFolderLayout & { predictions: string } {
@@ -240,12 +249,15 @@ export class StudyLayout {
 }
 
 export const CACHE_FOLDER = 'cache';
+/** A run's or a pretraining's record of the dataset content and item ids it uses. */
+export const SPLIT_FILE = 'split.json';
 
 /** A pretraining folder's files (the folder itself may lie outside a study: stand-in weights). */
 export function pretrainFiles(dir: string): PretrainLayout {
   return {
     dir,
     settings: path.join(dir, 'settings.json'),
+    split: path.join(dir, SPLIT_FILE),
     summary: path.join(dir, 'summary.json'),
     log: path.join(dir, 'log.ndjson'),
     normalisation: path.join(dir, 'normalisation.json'),

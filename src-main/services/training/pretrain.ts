@@ -7,6 +7,9 @@
  *
  * pretrain/<id>/
  *   settings.json        what determines the pretraining (its hash is in <id>)
+ *   split.json           the dataset's content hash and the ids of the images it pretrains on; a
+ *                        resume or a fine-tuning that reuses the pretraining is refused when the
+ *                        dataset changed since (runs/identity.ts checkPretrainReuse)
  *   normalisation.json   mean/std of the pretraining images (also used by the fine-tuning)
  *   log.ndjson           one PretrainEpochLog line per finished (checkpointed) epoch
  *   checkpoint/          moco.safetensors (module.encoder_q.*, module.encoder_k.*, module.queue
@@ -71,6 +74,7 @@ import { learningCheck, type CheckItem } from './learning-check';
 import { createMoco, disposeMoco, initialiseKeyEncoder, mocoUpdate, type Moco } from './moco-update';
 import { pretrainId, pretrainSettings } from './run-id';
 import { studyLayout, type PretrainLayout } from '../study-folder/layout';
+import { checkPretrainReuse, currentPretrainSplit, writePretrainSplit, type StoredPretrainSplit } from '../runs/identity';
 import { heldLockWhat, withWorkLock } from '../study-folder/lock';
 import { loadPretrainCheckpoint, mocoStateDict, writePretrainCheckpoint, type PretrainState } from './pretrain-checkpoint';
 export { pretrainId, pretrainSettings } from './run-id';
@@ -80,6 +84,11 @@ export type PretrainItem = TrainingItem & { patient?: string };
 
 /** The pretraining images: cached, not test split, patient outside the validation split. */
 export async function planPretrainingItems(spec: TrainingSpec, study: string): Promise<PretrainItem[]> {
+  return (await planPretrainingData(spec, study)).items;
+}
+
+/** The pretraining images and the number of items of the dataset they come from. */
+async function planPretrainingData(spec: TrainingSpec, study: string): Promise<{ items: PretrainItem[]; datasetItems: number }> {
   const { datasetDir, manifest, validation } = await planTrainingData(spec, study);
   const validationIds = new Set(validation.map((v) => v.id));
   const validationPatients = new Set(manifest.items.filter((it) => validationIds.has(it.id)).map((it) => it.patient));
@@ -88,7 +97,7 @@ export async function planPretrainingItems(spec: TrainingSpec, study: string): P
     if (!it.cache || it.split === 'test' || validationPatients.has(it.patient)) return;
     items.push({ index, id: it.id, grade: it.grade ?? -1, file: path.join(datasetDir, it.cache.input), patient: it.patient });
   });
-  return items;
+  return { items, datasetItems: manifest.items.length };
 }
 
 export interface PretrainOptions {
@@ -127,15 +136,39 @@ export async function runPretraining(
   const { id, hash } = pretrainId(spec);
   if (opts.items && !opts.dir) throw new AppError('BAD_REQUEST', 'runPretraining: explicit items need an explicit folder (dir)');
   const files = studyLayout(study).pretrain(id, opts.dir);
-  const reused = await finishedPretraining(id, files, ctx);
+  // A finished pretraining is reused only on the dataset content and images it pretrained on.
+  const finished = async () => {
+    if (!opts.items && isFinished(files)) await checkPretrainReuse(id, files, await currentSplit(spec, study), 'reuse', (l) => ctx.log(l));
+    return finishedPretraining(id, files, ctx);
+  };
+  const reused = await finished();
   if (reused) return reused;
   // One process pretrains a folder at a time; a second (e.g. a cluster task of another CL run) is refused with RunBusyError.
   return withWorkLock(
     files.dir,
     heldLockWhat() ?? 'FundusLab',
-    async () => (await finishedPretraining(id, files, ctx)) ?? (await pretrain(spec, study, id, hash, files, ctx, opts)),
+    async () => (await finished()) ?? (await pretrain(spec, study, id, hash, files, ctx, opts)),
     { noun: 'MoCo pretraining' },
   );
+}
+
+/** What a pretraining on the study dataset of `spec` uses today: the dataset's content and the images (runs/identity.ts). */
+async function currentSplit(spec: TrainingSpec, study: string): Promise<StoredPretrainSplit> {
+  const { items, datasetItems } = await planPretrainingData(spec, study);
+  return currentPretrainSplit(study, spec.datasetId!, datasetItems, items);
+}
+
+/**
+ * A pretraining on the study dataset resumes only on the dataset content and images it started with
+ * (checked before anything is written); one starting from its first epoch records them.
+ */
+async function recordOrCheckSplit(spec: TrainingSpec, study: string, id: string, files: PretrainLayout, ctx: JobContext): Promise<void> {
+  const split = await currentSplit(spec, study);
+  if (completeCheckpointDir(files.dir)) await checkPretrainReuse(id, files, split, 'resume', (line) => ctx.log(line));
+  else {
+    await fsp.mkdir(files.dir, { recursive: true });
+    await writePretrainSplit(files.split, split);
+  }
 }
 
 /** The pretraining's epochs and result, holding the pretraining folder's work lock. */
@@ -149,6 +182,7 @@ async function pretrain(
   opts: PretrainOptions,
 ): Promise<PretrainOutcome> {
   const plan = await planPretraining(spec, study, ctx, opts.items);
+  if (!opts.items) await recordOrCheckSplit(spec, study, id, files, ctx);
 
   await fsp.mkdir(files.dir, { recursive: true });
   await writeJsonAtomic(
@@ -196,9 +230,11 @@ async function pretrain(
   }
 }
 
+const isFinished = (files: PretrainLayout): boolean => existsSync(files.summary) && existsSync(files.normalisation);
+
 /** The outcome of a pretraining that already finished (summary and normalisation written), or null. */
 async function finishedPretraining(id: string, files: PretrainLayout, ctx: JobContext): Promise<PretrainOutcome | null> {
-  if (!(existsSync(files.summary) && existsSync(files.normalisation))) return null;
+  if (!isFinished(files)) return null;
   const summary = parseOrThrow(PretrainSummary, JSON.parse(await fsp.readFile(files.summary, 'utf8')), files.summary);
   ctx.log(
     `MoCo v2 pretraining ${id} already finished (${summary.epochs} epochs, loss ${summary.finalLoss?.toFixed(4) ?? 'n/a'}); fine-tuning from it.`,

@@ -20,7 +20,15 @@ import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import type { JobContext } from '../../job-context';
 import { requireStudyFolder } from '../study-folder/study-service';
 import { CHECKPOINT_FILES, studyLayout, type RunLayout } from '../study-folder/layout';
-import { runFolderFor, writeRunIdentity } from '../runs/identity';
+import {
+  checkRunResume,
+  currentIdentity,
+  currentRunSplit,
+  readRunIdentity,
+  runFolderFor,
+  writeRunIdentity,
+  writeRunSplit,
+} from '../runs/identity';
 import { RUN_ID_PATTERN } from '../runs/run-info';
 import { readCheckpoint, removeStaleTemporaries, type CheckpointState, type FileWriter } from './checkpoint';
 import { ImageSource, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingData } from './data';
@@ -131,6 +139,7 @@ export async function prepareInputs(
   const checkpoint = await readCheckpoint(run.files.dir);
   if (checkpoint && checkpoint.state.specHash !== run.hash)
     throw new AppError('CONFLICT', `The checkpoint in ${run.files.dir} belongs to another spec; delete it to restart.`);
+  await recordOrCheckSplit(spec, run, data, checkpoint !== null, ctx);
 
   // IWNE-CL: MoCo v2 pretraining on the study's images first (shared by runs with the same settings).
   if (spec.strategy !== 'IWNE-CL') return { data, source, checkpoint, pretraining: null, offset: 0 };
@@ -144,6 +153,32 @@ export async function prepareInputs(
     imageMemoryBytes: io.imageMemoryBytes,
   });
   return { data, source, checkpoint, pretraining, offset };
+}
+
+/**
+ * A resumed run must train on the dataset content and the items it started with (runs/identity.ts
+ * checkRunResume refuses otherwise, before anything is written); a run starting from its first epoch
+ * records them (split.json, and identity.json again if the dataset changed since the folder was claimed).
+ */
+async function recordOrCheckSplit(
+  spec: TrainingSpec,
+  run: RunFolder,
+  data: TrainingData,
+  resuming: boolean,
+  ctx: JobContext,
+): Promise<void> {
+  const split = await currentRunSplit(run.study, data);
+  if (resuming) {
+    const elsewhere = async () => {
+      const placed = await runFolderFor(run.study, spec);
+      return placed.runId === run.runId ? `${run.runId}-2` : placed.runId;
+    };
+    await checkRunResume(run, split, elsewhere, (line) => ctx.log(line));
+    return;
+  }
+  const identity = await readRunIdentity(run.files);
+  if (identity && identity.datasetHash !== split.datasetHash) await writeRunIdentity(run.files, await currentIdentity(run.study, spec));
+  await writeRunSplit(run.files, split);
 }
 
 /**

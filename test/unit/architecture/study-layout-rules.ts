@@ -37,6 +37,8 @@ export const STUDY_NAMES = new Set([
   '.lock',
   'encoder.safetensors',
   'summary.json',
+  'split.json',
+  'inputs.json',
   'result.json',
   'predictions.csv',
   'gallery',
