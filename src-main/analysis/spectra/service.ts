@@ -32,6 +32,7 @@ import { mulberry32 } from '../../random/prng';
 import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel } from '../../services/runs/run-model';
+import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { ImageSource, decodeBatch, type TrainingItem } from '../../services/training/data';
@@ -221,7 +222,7 @@ export async function runSpectra(
   opts: RunSpectraOptions = {},
 ): Promise<SpectraResult> {
   const req = parseOrThrow(SpectraRequest, request, 'spectra request');
-  const study = path.resolve(studyPath);
+  const study = requireStudyFolder(studyPath);
   if (!engineStatus()) await initEngine({ preference: 'auto' }).catch(() => null);
   ctx.progress(0, 1, 'Loading the model and choosing images');
   const chosen = await chooseImages(study, req);
