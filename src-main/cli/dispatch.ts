@@ -3,7 +3,7 @@
  * GPU check (gpu-check.ts): an unknown name lists the commands, `--help` prints the command's usage,
  * and an error becomes one line on stderr (and `{ ok: false, error }` on stdout with `--json`).
  */
-import { AppError } from '../../src-shared/errors';
+import { asAppError } from '../fs/errors';
 
 export interface Command {
   summary: string;
@@ -34,8 +34,7 @@ export async function runCommand(
   try {
     return await command.run(rest);
   } catch (error) {
-    const payload =
-      error instanceof AppError ? error.toPayload() : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+    const payload = asAppError(error).toPayload();
     if (rest.includes('--json')) process.stdout.write(`${JSON.stringify({ ok: false, error: payload }, null, 2)}\n`);
     process.stderr.write(`${program} ${name}: ${payload.message}\n`);
     if (error instanceof TypeError && 'code' in error && String((error as { code: unknown }).code).startsWith('ERR_PARSE_ARGS')) {

@@ -3,12 +3,14 @@ import { existsSync, promises as fsp, writeFileSync, renameSync, openSync, fsync
 import path from 'node:path';
 import type { z } from 'zod';
 import { AppError, parseOrThrow } from '../../src-shared/errors';
+import { fsWriteError } from './errors';
 
 /**
  * Writes `data` to `file` atomically: a temporary file beside it is written and flushed, then
  * renamed over the target, so a crash leaves either the old or the new content, never a mix. The
  * folder is flushed after the rename, so the new name has reached the disk (on a shared file system:
- * the server) before the call returns.
+ * the server) before the call returns. A failed write is an AppError naming `file` and what went
+ * wrong (read-only file system, disk full, permission denied), and leaves no temporary file.
  */
 export async function writeFileAtomic(file: string, data: string | Uint8Array): Promise<void> {
   const tmp = tempName(file);
@@ -23,7 +25,7 @@ export async function writeFileAtomic(file: string, data: string | Uint8Array): 
   } catch (error) {
     if (handle) await handle.close().catch(() => {});
     await fsp.rm(tmp, { force: true }).catch(() => {});
-    throw error;
+    throw fsWriteError(error, file);
   }
   await syncDir(path.dirname(file));
 }
@@ -46,7 +48,7 @@ export function writeFileAtomicSync(file: string, data: string | Uint8Array): vo
     } catch {
       // already gone
     }
-    throw error;
+    throw fsWriteError(error, file);
   }
   syncDirSync(path.dirname(file));
 }
@@ -135,7 +137,7 @@ export async function replaceFolder(
     await afterStep?.('moved-new-in');
   } catch (error) {
     if (hadOld && !existsSync(target) && existsSync(previous)) await fsp.rename(previous, target).catch(() => {});
-    throw error;
+    throw fsWriteError(error, target);
   }
   await fsp.rm(previous, { recursive: true, force: true });
   await afterStep?.('removed-old');
@@ -160,6 +162,12 @@ export function completeFolder(target: string, previous: string, marker: string)
 
 function tempName(file: string): string {
   return path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+}
+
+/** Whether the folder entry `entry` (a name beside `file`) is a temporary file writeFileAtomic of `file` left behind. */
+export function isTempFileOf(file: string, entry: string): boolean {
+  const prefix = `.${path.basename(file)}.`;
+  return entry.startsWith(prefix) && /^\d+\.[0-9a-f]{8}\.tmp$/.test(entry.slice(prefix.length));
 }
 
 /**

@@ -24,8 +24,6 @@ import type { z } from 'zod';
 import type { ReadableDatasetSummary } from '../../src-shared/contract';
 import { AppError } from '../../src-shared/errors';
 import type { ReportResult } from '../../src-shared/jobs';
-import { StudyFile } from '../../src-shared/study';
-import { replaceFolder, syncTree, writeFileAtomic } from '../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../job-context';
 import { readDatasetManifest } from '../services/datasets/manifest-file';
 import { listDatasets } from '../services/datasets/view';
@@ -33,7 +31,7 @@ import { studyResults } from '../services/evaluation/results';
 import { changedResults } from '../services/runs/identity';
 import { listRunsWithStanding } from '../services/runs/run-info';
 import { reportAssetsDir, studyLayout } from '../services/study-folder/layout';
-import { requireStudyFolder } from '../services/study-folder/study-service';
+import { readStudyFile, requireStudyFolder } from '../services/study-folder/study-service';
 import { readGrid, runDetail } from '../services/training/grid';
 import type { TrainingEpochLog } from '../../src-shared/training';
 import { pseudonymiser, rasterise, REPORT_SECTIONS, type RasterFigure, type ReportContext } from './context';
@@ -48,6 +46,7 @@ import { resultsSection } from './sections/results';
 import { robustnessSection } from './sections/robustness';
 import { spectraSection } from './sections/spectra';
 import { titlePage } from './sections/title';
+import { writeReportFiles, type ReportWriteStep } from './write-files';
 
 export { REPORT_SECTIONS, pseudonymiser };
 
@@ -62,6 +61,8 @@ export interface ReportOptions {
   includeOutdated?: boolean;
   /** Receives every table cell and key–value line as laid out (text, font, size, width), for layout checks. */
   layoutLog?: CellRecord[];
+  /** Test seam: called after each step of writing the PDF and its assets (write-files.ts). */
+  afterWriteStep?: (step: ReportWriteStep) => Promise<void> | void;
 }
 
 export type ReportResult = z.output<typeof ReportResult>;
@@ -75,11 +76,27 @@ async function datasetContentHash(study: string, datasetId: string): Promise<str
   return h.digest('hex');
 }
 
+/**
+ * Every dataset of the study; one whose manifest cannot be read stops the report with the error
+ * naming the file and the field (a report never leaves a dataset out silently).
+ */
+async function readableDatasets(study: string): Promise<ReadableDatasetSummary[]> {
+  const all = await listDatasets(study);
+  for (const d of all) {
+    if (d.readable) continue;
+    await readDatasetManifest(study, d.id);
+    throw new AppError('STUDY_CORRUPT', `Dataset "${d.id}" of ${study} cannot be read: ${d.reason}`, [
+      { path: 'datasetId', message: d.reason },
+    ]);
+  }
+  return all.filter((d): d is ReadableDatasetSummary => d.readable);
+}
+
 /** Reads everything the sections need, once, into the context they share. */
 async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): Promise<ReportContext> {
-  const studyFile = StudyFile.parse(JSON.parse(await fsp.readFile(studyLayout(study).studyFile, 'utf8')));
+  const studyFile = await readStudyFile(studyLayout(study).studyFile);
   const date = opts.date ?? new Date();
-  const datasets = (await listDatasets(study)).filter((d): d is ReadableDatasetSummary => d.readable);
+  const datasets = await readableDatasets(study);
   const includeOutdated = opts.includeOutdated ?? false;
   const allRuns = await listRunsWithStanding(study);
   const runs = includeOutdated ? allRuns : allRuns.filter((run) => !run.standing.outdated);
@@ -120,7 +137,7 @@ async function readStudy(study: string, opts: ReportOptions, ctx: JobContext): P
     changedResults: await changedResults(study, ['spectra', 'robustness', 'explanations']),
     logs,
     pretrainings: await readPretrainings(study, runs),
-    grid: await readGrid(study).catch(() => null),
+    grid: await readGrid(study),
     results: await studyResults(study, { includeOutdated }),
     backends: [...new Set(runs.map((r) => r.result?.backend).filter((b): b is string => !!b))],
     synthetic: datasets.some((d) => d.synthetic),
@@ -164,10 +181,8 @@ export async function buildReport(studyPath: string, opts: ReportOptions, ctx: J
   await appendixSection(r);
 
   ctx.progress(9, 10, 'Writing the files');
-  await writeAssets(assetsDir, r);
   const { bytes, pages } = await r.writer.finish(`FundusLab report · ${r.studyFile.name}`);
-  await fsp.mkdir(path.dirname(out), { recursive: true });
-  await writeFileAtomic(out, bytes);
+  await writeReportFiles(out, { pdf: bytes, fillAssets: (dir) => writeAssets(dir, r) }, opts.afterWriteStep);
   ctx.progress(10, 10, `Report written: ${out}`);
   return {
     pdf: out,
@@ -180,24 +195,13 @@ export async function buildReport(studyPath: string, opts: ReportOptions, ctx: J
   };
 }
 
-/** The figures (SVG + PNG) and tables (CSV) into a temporary folder, swapped in for `assetsDir` when complete. */
-async function writeAssets(assetsDir: string, r: ReportContext): Promise<void> {
-  const parent = path.dirname(assetsDir);
-  const name = path.basename(assetsDir);
-  await fsp.mkdir(parent, { recursive: true });
-  const tmp = await fsp.mkdtemp(path.join(parent, `.${name}.tmp-`));
-  try {
-    await fsp.mkdir(path.join(tmp, 'figures'));
-    await fsp.mkdir(path.join(tmp, 'tables'));
-    for (const f of r.figures) {
-      await fsp.writeFile(path.join(tmp, 'figures', `${f.name}.svg`), f.svg);
-      await fsp.writeFile(path.join(tmp, 'figures', `${f.name}.png`), f.png);
-    }
-    for (const t of r.tables) await fsp.writeFile(path.join(tmp, 'tables', `${t.name}.csv`), t.csv);
-    await syncTree(tmp);
-    await replaceFolder(tmp, assetsDir, path.join(parent, `.${name}.previous`));
-  } catch (error) {
-    await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
-    throw error;
+/** The figures (SVG + PNG) and tables (CSV) into the (temporary) assets folder `dir`. */
+async function writeAssets(dir: string, r: ReportContext): Promise<void> {
+  await fsp.mkdir(path.join(dir, 'figures'));
+  await fsp.mkdir(path.join(dir, 'tables'));
+  for (const f of r.figures) {
+    await fsp.writeFile(path.join(dir, 'figures', `${f.name}.svg`), f.svg);
+    await fsp.writeFile(path.join(dir, 'figures', `${f.name}.png`), f.png);
   }
+  for (const t of r.tables) await fsp.writeFile(path.join(dir, 'tables', `${t.name}.csv`), t.csv);
 }

@@ -8,6 +8,7 @@ import { JOB_KINDS, type JobKind } from '../../src-shared/jobs';
 import { AppError, describeIssues, fieldIssues, type ErrorPayload } from '../../src-shared/errors';
 import { ToWorker, type FromWorker } from '../services/jobs/protocol';
 import { TASKS } from './tasks';
+import { asAppError } from '../fs/errors';
 import { judgeLocksWithSlurm } from '../services/cluster/task';
 
 judgeLocksWithSlurm();
@@ -76,8 +77,7 @@ async function run(task: string, params: unknown, preference: BackendPreference,
     }
     send({ type: 'result', value });
   } catch (error) {
-    const payload: ErrorPayload =
-      error instanceof AppError ? error.toPayload() : { code: 'INTERNAL', message: error instanceof Error ? error.message : String(error) };
+    const payload: ErrorPayload = asAppError(error).toPayload();
     if (!(error instanceof AppError)) send({ type: 'log', line: error instanceof Error ? (error.stack ?? error.message) : String(error) });
     send({ type: 'error', error: payload });
   }

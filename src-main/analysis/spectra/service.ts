@@ -33,6 +33,7 @@ import { readDatasetManifest, requirePreprocessed } from '../../services/dataset
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel } from '../../services/runs/run-model';
 import { resultInputs, writeResultInputs } from '../../services/runs/identity';
+import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { ImageSource, decodeBatch, type TrainingItem } from '../../services/training/data';
@@ -222,7 +223,7 @@ export async function runSpectra(
   opts: RunSpectraOptions = {},
 ): Promise<SpectraResult> {
   const req = parseOrThrow(SpectraRequest, request, 'spectra request');
-  const study = path.resolve(studyPath);
+  const study = requireStudyFolder(studyPath);
   if (!engineStatus()) await initEngine({ preference: 'auto' }).catch(() => null);
   ctx.progress(0, 1, 'Loading the model and choosing images');
   const chosen = await chooseImages(study, req);

@@ -10,6 +10,7 @@ import { AppError } from '../../../src-shared/errors';
 import type { StudyResults } from '../../../src-shared/evaluation';
 import { resultsTableCsv, studyResults } from '../../services/evaluation/results';
 import { writeFileAtomic } from '../../fs/atomic';
+import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { parseCommandArgs } from '../args';
 
 export const RESULTS_USAGE = 'funduslab results --study <dir> [--csv <file>] [--include-outdated] [--json]';
@@ -21,7 +22,8 @@ export async function runResults(argv: string[]): Promise<number> {
     'include-outdated': { type: 'boolean', default: false },
   });
   if (!values.study) throw new AppError('BAD_REQUEST', `Usage: ${RESULTS_USAGE}`, [{ path: 'study', message: 'give --study <dir>' }]);
-  const results = await studyResults(path.resolve(values.study), { includeOutdated: values['include-outdated'] });
+  const study = requireStudyFolder(values.study, 'study');
+  const results = await studyResults(study, { includeOutdated: values['include-outdated'] });
   if (values.csv) {
     const file = path.resolve(values.csv);
     await writeFileAtomic(file, resultsTableCsv(results));

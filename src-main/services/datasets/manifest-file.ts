@@ -1,9 +1,10 @@
 /** Reading a study dataset's manifest (datasets/<id>/manifest.json) with errors that name the dataset. */
-import { promises as fsp } from 'node:fs';
-import { DatasetManifest } from '../../../src-shared/datasets';
+import { existsSync } from 'node:fs';
+import type { DatasetManifest } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import { studyLayout } from '../study-folder/layout';
 import { registerCacheHashes } from './cache-check';
+import { DATASET_MANIFEST_RULES, readStudyJsonFile } from '../study-folder/study-files';
 
 export interface LoadedManifest {
   datasetDir: string;
@@ -16,28 +17,13 @@ export interface LoadedManifest {
  */
 export async function readDatasetManifest(studyPath: string, datasetId: string, field = 'datasetId'): Promise<LoadedManifest> {
   const { dir: datasetDir, manifest: manifestFile } = studyLayout(studyPath).dataset(datasetId);
-  let raw: string;
-  try {
-    raw = await fsp.readFile(manifestFile, 'utf8');
-  } catch {
+  if (!existsSync(manifestFile))
     throw new AppError('NOT_FOUND', `Dataset "${datasetId}" is not in the study ${studyPath} (no ${manifestFile}).`, [
       { path: field, message: 'no such dataset in the study' },
     ]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new AppError('STUDY_CORRUPT', `The manifest of dataset "${datasetId}" (${manifestFile}) is not valid JSON.`);
-  }
-  const parsed = DatasetManifest.safeParse(json);
-  if (!parsed.success)
-    throw new AppError(
-      'STUDY_CORRUPT',
-      `The manifest of dataset "${datasetId}" (${manifestFile}) is invalid: ${parsed.error.issues[0]?.path.join('.') ?? ''} ${parsed.error.issues[0]?.message ?? ''}`,
-    );
-  registerCacheHashes(datasetDir, parsed.data);
-  return { datasetDir, manifest: parsed.data };
+  const manifest = await readStudyJsonFile(manifestFile, DATASET_MANIFEST_RULES);
+  registerCacheHashes(datasetDir, manifest);
+  return { datasetDir, manifest };
 }
 
 /** Throws unless the dataset has its preprocessed image cache. */

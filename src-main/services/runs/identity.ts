@@ -21,6 +21,7 @@ import { canonicalJson, TrainingSpec } from '../../../src-shared/training';
 import { writeJsonAtomic } from '../../fs/atomic';
 import { RESULT_INPUTS_FILE, studyLayout, type ResultFolderKind, type RunLayout } from '../study-folder/layout';
 import { resultFolderOf, resultNames } from '../study-folder/result-folder';
+import { readStudyJsonFile, TRAINING_SPEC_RULES } from '../study-folder/study-files';
 import { pretrainId, specHash } from '../training/run-id';
 
 /** runs/<id>/identity.json */
@@ -164,6 +165,15 @@ function rawSpecHash(stored: unknown): string {
   return createHash('sha256').update(canonicalJson(stored)).digest('hex').slice(0, 16);
 }
 
+/** rawSpecHash of a spec.json's text, or null when it is not JSON. */
+function rawSpecHashOrNull(text: string): string | null {
+  try {
+    return rawSpecHash(JSON.parse(text) as unknown);
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The folder under runs/ that trains `spec` today: the first of `<defaultRunId>`, `<defaultRunId>-v2`,
  * `-v3`, … whose spec and identity match (so the same settings find their run again, also after the
@@ -191,19 +201,9 @@ export async function runFolderFor(
       continue;
     }
     // spec.json holds the parsed spec as written, so its canonical hash is usually its specHash without a schema parse (listings
-    // stay fast); a spec written before a field got its default is parsed to compare.
-    let stored: string;
-    try {
-      const raw: unknown = JSON.parse(await fsp.readFile(files.spec, 'utf8'));
-      stored = rawSpecHash(raw);
-      if (stored !== current.specHash) {
-        const parsed = TrainingSpec.safeParse(raw);
-        if (!parsed.success) continue;
-        stored = specHash(parsed.data);
-      }
-    } catch {
-      continue;
-    }
+    // stay fast); a spec written before a field got its default is parsed to compare, and a damaged one stops with its file and field.
+    let stored = rawSpecHashOrNull(await fsp.readFile(files.spec, 'utf8').catch(() => ''));
+    if (stored !== current.specHash) stored = specHash(await readStudyJsonFile(files.spec, TRAINING_SPEC_RULES));
     if (identityMatches(await readRunIdentity(files), stored, current)) return { runId, identity: current, existing: true };
   }
   return { runId: free ?? versionedRunId(base, 1000), identity: current, existing: false };

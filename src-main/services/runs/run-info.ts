@@ -9,6 +9,8 @@ import type { RunSummary } from '../../../src-shared/contract';
 import { GridSpec, cellSpecInput, runSettings, type RunSettings, type RunStanding } from '../../../src-shared/grid';
 import { ResolvedNormalisation, TrainingResult, TrainingSpec } from '../../../src-shared/training';
 import { readRevisioned } from '../study-folder/revision';
+import { requireStudyFolder } from '../study-folder/study-service';
+import { readStudyJsonFile, TRAINING_SPEC_RULES } from '../study-folder/study-files';
 import { studyLayout, type RunLayout } from '../study-folder/layout';
 import { currentIdentity, readRunIdentity, runStanding, type StoredRunIdentity } from './identity';
 
@@ -62,12 +64,7 @@ export async function readRunInfo(studyPath: string, runId: string, field = 'run
     throw new AppError('NOT_FOUND', `Run "${runId}" is not in the study ${studyPath} (no ${specFile}).`, [
       { path: field, message: 'no such run' },
     ]);
-  const spec = TrainingSpec.safeParse(await readJson(specFile));
-  if (!spec.success)
-    throw new AppError(
-      'STUDY_CORRUPT',
-      `${specFile} is not a valid training spec: ${spec.error.issues[0]?.path.join('.')} ${spec.error.issues[0]?.message}`,
-    );
+  const spec = await readStudyJsonFile(specFile, TRAINING_SPEC_RULES);
   const metricsFile = files.metrics;
   const result = existsSync(metricsFile) ? TrainingResult.safeParse(await readJson(metricsFile)) : null;
   const bestFile = files.bestMetrics;
@@ -81,22 +78,23 @@ export async function readRunInfo(studyPath: string, runId: string, field = 'run
       );
     best = parsed.data;
   }
-  return { runId, runDir, files, spec: spec.data, result: result?.success ? result.data : null, best };
+  return { runId, runDir, files, spec, result: result?.success ? result.data : null, best };
 }
 
-/** Every run folder of the study with a readable spec, sorted by id (unreadable ones are skipped). */
+/**
+ * Every run folder of the study that holds a spec.json, sorted by id. A damaged spec.json (or
+ * best/metrics.json) stops the listing with an error naming the file: a run is never left out
+ * silently. A folder without spec.json is not a run.
+ */
 export async function listRuns(studyPath: string): Promise<RunInfo[]> {
-  const dir = studyLayout(studyPath).folder('runs');
+  const dir = studyLayout(requireStudyFolder(studyPath)).folder('runs');
   const names = existsSync(dir)
     ? (await fsp.readdir(dir, { withFileTypes: true })).filter((d) => d.isDirectory() && RUN_ID_PATTERN.test(d.name)).map((d) => d.name)
     : [];
   const out: RunInfo[] = [];
   for (const name of names.sort()) {
-    try {
-      out.push(await readRunInfo(studyPath, name));
-    } catch {
-      /* a run folder without a valid spec is not a run */
-    }
+    if (!existsSync(studyLayout(studyPath).run(name).spec)) continue;
+    out.push(await readRunInfo(studyPath, name));
   }
   return out;
 }

@@ -281,6 +281,32 @@ export function reportAssetsDir(pdf: string): string {
   return pdf.replace(/\.pdf$/i, '') + '-assets';
 }
 
+/** A report's PDF and assets folder, and the hidden names beside them its writer uses while it swaps them in (report/write-files.ts). */
+export interface ReportFilesLayout {
+  pdf: string;
+  assets: string;
+  /** The earlier PDF and assets folder while the new ones are swapped in. */
+  previousPdf: string;
+  previousAssets: string;
+  /** Prefixes of the temporary PDF and assets folder being written (a random suffix follows). */
+  tempPdfPrefix: string;
+  tempAssetsPrefix: string;
+}
+
+export function reportFilesLayout(pdf: string): ReportFilesLayout {
+  const dir = path.dirname(pdf);
+  const assets = reportAssetsDir(pdf);
+  const hidden = (p: string, suffix: string) => path.join(dir, `.${path.basename(p)}${suffix}`);
+  return {
+    pdf,
+    assets,
+    previousPdf: hidden(pdf, '.previous'),
+    previousAssets: hidden(assets, '.previous'),
+    tempPdfPrefix: hidden(pdf, '.tmp-'),
+    tempAssetsPrefix: hidden(assets, '.tmp-'),
+  };
+}
+
 // ---- Study lock: one writer per study
 /** `<study>/.lock`: who trains or writes results in the study now (study-folder/lock.ts). */
 export const STUDY_LOCK_FILE = '.lock';

@@ -18,6 +18,7 @@ import type { z } from 'zod';
 import { AnalysisName } from '../../../src-shared/contract';
 import { AppError } from '../../../src-shared/errors';
 import { completeFolder, replaceFolder, syncTree, type ReplaceStep } from '../../fs/atomic';
+import { fsWriteError } from '../../fs/errors';
 import { RESULT_FILE, studyLayout, type ResultFolderKind, type ResultFolderLayout } from './layout';
 
 const PREVIOUS_SUFFIX = '.previous';
@@ -41,7 +42,7 @@ export interface WriteResultFolderOptions {
  * Writes one result folder atomically: `fill` writes every file of the result into the temporary
  * folder it is given (and may use it as scratch space); its return value is returned once the
  * folder is in place. If `fill` throws, the temporary folder is removed and an existing result is
- * untouched.
+ * untouched. A folder that cannot be written (read-only, full) is a NOT_WRITABLE error naming the result.
  */
 export async function writeResultFolder<T>(
   layout: Pick<ResultFolderLayout, 'parent' | 'dir'>,
@@ -49,9 +50,14 @@ export async function writeResultFolder<T>(
   opts: WriteResultFolderOptions = {},
 ): Promise<T> {
   const name = path.basename(layout.dir);
-  await fsp.mkdir(layout.parent, { recursive: true });
-  await removeTemporaries(layout.parent, name);
-  const tmp = await fsp.mkdtemp(path.join(layout.parent, `.${name}${TMP_INFIX}`));
+  let tmp: string;
+  try {
+    await fsp.mkdir(layout.parent, { recursive: true });
+    await removeTemporaries(layout.parent, name);
+    tmp = await fsp.mkdtemp(path.join(layout.parent, `.${name}${TMP_INFIX}`));
+  } catch (error) {
+    throw fsWriteError(error, layout.dir);
+  }
   try {
     const value = await fill(tmp);
     await syncTree(tmp);
@@ -60,7 +66,7 @@ export async function writeResultFolder<T>(
     return value;
   } catch (error) {
     await fsp.rm(tmp, { recursive: true, force: true }).catch(() => {});
-    throw error;
+    throw fsWriteError(error, layout.dir);
   }
 }
 

@@ -6,16 +6,25 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { AppError, describeIssues, fieldIssues } from '../../../src-shared/errors';
+import { AppError } from '../../../src-shared/errors';
 import { STUDY_SCHEMA_VERSION, StudyFile, type StudySummary } from '../../../src-shared/study';
 import { writeJsonAtomic } from '../../fs/atomic';
 import { NEW_STUDY_FOLDERS, STUDY_FILE, STUDY_FOLDERS } from './layout';
+import { readStudyJsonFile, readStudyJsonFileSync, STUDY_FILE_RULES } from './study-files';
 
-/** The absolute study folder; NOT_FOUND naming `field` unless it holds a study.json. */
+/**
+ * The absolute study folder, once its study.json has been read and checked: every command and
+ * service that reads or writes a study starts here. NOT_FOUND naming `field` when the folder or its
+ * study.json does not exist; STUDY_CORRUPT (invalid, truncated) or UNSUPPORTED (newer schema
+ * version) naming study.json and the field otherwise — nothing of the study is read or written then.
+ */
 export function requireStudyFolder(studyPath: string, field = 'studyPath'): string {
   const study = path.resolve(studyPath);
+  if (!existsSync(study))
+    throw new AppError('NOT_FOUND', `The study folder ${study} does not exist.`, [{ path: field, message: 'no such folder' }]);
   if (!existsSync(path.join(study, STUDY_FILE)))
     throw new AppError('NOT_FOUND', `${study} is not a FundusLab study (no ${STUDY_FILE}).`, [{ path: field, message: 'not a study' }]);
+  readStudyJsonFileSync(path.join(study, STUDY_FILE), STUDY_FILE_RULES);
   return study;
 }
 /** Sub-folders every study has (layout.ts). */
@@ -97,52 +106,17 @@ export class StudyService {
 
 /** Reads and validates a study.json; never modifies it. */
 export async function readStudyFile(file: string): Promise<StudyFile> {
-  let text: string;
   try {
-    text = await fsp.readFile(file, 'utf8');
+    return await readStudyJsonFile(file, STUDY_FILE_RULES);
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') {
+    if (error instanceof AppError && error.code === 'NOT_FOUND')
       throw new AppError(
         'NOT_FOUND',
         `No ${STUDY_FILE} in ${path.dirname(file)}. Is this a FundusLab study folder? Create a study there instead.`,
         [{ path: 'path', message: `no ${STUDY_FILE} here` }],
       );
-    }
-    if (code === 'EACCES' || code === 'EPERM') {
-      throw new AppError('NOT_WRITABLE', `FundusLab may not read ${file} (${code}). Check the folder's permissions.`, [
-        { path: 'path', message: 'not readable' },
-      ]);
-    }
     throw error;
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new AppError(
-      'STUDY_CORRUPT',
-      `${file} is not valid JSON (${(error as Error).message}). The file was left untouched; restore it from a backup or fix it by hand.`,
-      [{ path: 'path', message: `${STUDY_FILE} is not valid JSON` }],
-    );
-  }
-  const version = raw && typeof raw === 'object' ? (raw as Record<string, unknown>).schemaVersion : undefined;
-  if (typeof version === 'number' && version > STUDY_SCHEMA_VERSION) {
-    throw new AppError(
-      'UNSUPPORTED',
-      `${file} has schema version ${version}; this FundusLab understands up to version ${STUDY_SCHEMA_VERSION}. Update FundusLab to open this study.`,
-    );
-  }
-  const parsed = StudyFile.safeParse(raw);
-  if (!parsed.success) {
-    const issues = fieldIssues(parsed.error);
-    throw new AppError(
-      'STUDY_CORRUPT',
-      `${file} is not a valid study file: ${describeIssues(issues)}. The file was left untouched.`,
-      issues.map((i) => ({ path: `study.json:${i.path}`, message: i.message })),
-    );
-  }
-  return parsed.data;
 }
 
 async function assertWritable(dir: string): Promise<void> {
@@ -156,6 +130,7 @@ async function assertWritable(dir: string): Promise<void> {
 }
 
 function notWritable(dir: string, error: unknown): AppError {
+  if (error instanceof AppError) return error;
   const code = (error as NodeJS.ErrnoException).code ?? 'unknown error';
   const reason =
     code === 'EACCES' || code === 'EPERM'

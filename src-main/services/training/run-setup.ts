@@ -30,6 +30,7 @@ import {
   writeRunSplit,
 } from '../runs/identity';
 import { RUN_ID_PATTERN } from '../runs/run-info';
+import { readStudyJsonFile, TRAINING_SPEC_RULES } from '../study-folder/study-files';
 import { readCheckpoint, removeStaleTemporaries, type CheckpointState, type FileWriter } from './checkpoint';
 import { ImageSource, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingData } from './data';
 import { specHash } from './run-id';
@@ -50,6 +51,8 @@ export interface RunFolder {
   hash: string;
   /** The backend the run computes with. */
   backend: string;
+  /** The data the spec trains on when it was planned before a new run's folder was claimed (else planned by prepareInputs). */
+  data: TrainingData | null;
 }
 
 /** What the fine-tuning trains on and starts from, before any model exists. */
@@ -66,7 +69,8 @@ export interface RunInputs {
 
 /**
  * Checks the run id, makes sure the engine is up, and claims the run folder: a different spec under
- * the same id is a conflict, never a mix.
+ * the same id is a conflict, never a mix. What can refuse the spec from the study's files (its
+ * dataset and training split, the IFI weights file) is checked first: a refused spec writes nothing.
  */
 export async function openRunFolder(spec: TrainingSpec, studyPath: string, requestedRunId: string | undefined): Promise<RunFolder> {
   const study = requireStudyFolder(studyPath);
@@ -79,15 +83,18 @@ export async function openRunFolder(spec: TrainingSpec, studyPath: string, reque
     ]);
   const files = studyLayout(study).run(runId);
   const hash = specHash(spec);
+  // A new run: what the study's files can refuse the spec for is checked before anything is written.
+  const claiming = !existsSync(files.spec);
+  const data = claiming ? await planTrainingData(spec, study) : null;
+  if (claiming && spec.strategy.startsWith('IFI')) pretrainedWeightsFile(spec, study);
 
   if (!engineStatus()) await initEngine({ preference: 'auto' }).catch(() => null); // keep the backend a worker already chose
   const backend = engineStatus()?.active ?? tf.getBackend();
 
   await fsp.mkdir(files.dir, { recursive: true });
   if (existsSync(files.spec)) {
-    const existing = JSON.parse(await fsp.readFile(files.spec, 'utf8')) as unknown;
-    const parsed = TrainingSpec.safeParse(existing);
-    if (!parsed.success || specHash(parsed.data) !== hash) {
+    const existing = await readStudyJsonFile(files.spec, TRAINING_SPEC_RULES);
+    if (specHash(existing) !== hash) {
       throw new AppError(
         'CONFLICT',
         `Run "${runId}" already exists with a different spec (${files.spec}); choose another run id or delete the run.`,
@@ -100,7 +107,7 @@ export async function openRunFolder(spec: TrainingSpec, studyPath: string, reque
   // What trains the model beyond its spec is recorded before the first epoch; a run started before identity tracking keeps none.
   const started = existsSync(files.metrics) || existsSync(files.checkpoint.dir) || existsSync(files.checkpoint.previousDir);
   if (!started && !existsSync(files.identity)) await writeRunIdentity(files, placed.identity);
-  return { study, runId, files, hash, backend };
+  return { study, runId, files, hash, backend, data };
 }
 
 /** The result of a run that already finished (with no epochs run this time), or null. */
@@ -129,7 +136,7 @@ export async function prepareInputs(
   io: { writeFile?: FileWriter; imageMemoryBytes?: number },
 ): Promise<RunInputs> {
   ctx.progress(0, 1, 'Preparing the data');
-  const data = await planTrainingData(spec, run.study);
+  const data = run.data ?? (await planTrainingData(spec, run.study));
   const source = new ImageSource(spec.inputSize, io.imageMemoryBytes);
   ctx.log(
     `${data.train.length} training images (${data.trainPatients} patients, fraction ${spec.fraction}), ${data.validation.length} validation images (${data.validationPatients} patients) from ${data.datasetId}`,

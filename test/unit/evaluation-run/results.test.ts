@@ -13,7 +13,7 @@ import { RESULTS_CSV_COLUMNS, fig2Data, resultsTableCsv, studyResults } from '..
 import { Rng } from '../../../src-main/random/prng';
 import { StudyResults, type ResultsRow } from '../../../src-shared/evaluation';
 import { writeFakeEvaluation } from '../../support/evaluations';
-import { tempDir } from '../../support/files';
+import { makeStudy } from '../../support/studies';
 
 /** 60 images, ~40 % referable, two correlated models (A better than B). */
 function predictions(seed: number) {
@@ -122,7 +122,7 @@ describe('studyResults on hand-made evaluations', () => {
   };
 
   beforeAll(async () => {
-    study = await tempDir('results');
+    study = await makeStudy();
     const as = images.map((p) => ({ id: p.id, label: p.label, score: p.a }));
     const bs = shuffled(1).map((p) => ({ id: p.id, label: p.label, score: p.b }));
     // fraction 0.1, seed 0: IFI-CL (A scores), IFI-FS (B scores, rows shuffled), IWNE-FS (A scores, shuffled).
@@ -303,6 +303,6 @@ describe('studyResults on hand-made evaluations', () => {
   });
 
   it('an empty study gives empty results', async () => {
-    expect(await studyResults(await tempDir('empty'))).toMatchObject({ rows: [], comparisons: [], fig2: [], skipped: [] });
+    expect(await studyResults(await makeStudy())).toMatchObject({ rows: [], comparisons: [], fig2: [], skipped: [] });
   });
 });

@@ -441,7 +441,9 @@ describe('explanations.heatmap', () => {
 });
 
 describe('runs.list', () => {
-  it('summarises every run folder with a valid spec', async () => {
+  it('refuses a study with a damaged spec.json, naming it; summarises every run folder once it is gone', async () => {
+    expect(await refused('runs.list', { studyPath: study })).toBe('STUDY_CORRUPT spec.json:strategy');
+    await fsp.rm(path.join(study, 'runs', 'broken'), { recursive: true });
     expect(await call('runs.list', { studyPath: study })).toEqual([
       {
         runId: 'iwne-cl-r',
