@@ -77,12 +77,8 @@ describe.each(['EROFS', 'ENOSPC', 'EACCES'] as const)('%s', (code) => {
   it('`results --csv` exits 1 naming the CSV file', async () => {
     const dir = await tempDir('fs-errors');
     const csv = path.join(dir, 'results.csv');
-    const output = captureOutput();
     injectWriteFailure(code, dir);
-    const exit = await main(['results', '--study', study, '--csv', csv, '--json']);
-    const printed = output.out();
-    vi.restoreAllMocks();
-    const error = (JSON.parse(printed) as { error: { code: string; message: string } }).error;
+    const { code: exit, error } = await cli(['results', '--study', study, '--csv', csv]);
     expect(exit).toBe(1);
     expect(error.code).toBe('NOT_WRITABLE');
     expect(error.message).toMatch(MEANING[code]);
@@ -93,12 +89,8 @@ describe.each(['EROFS', 'ENOSPC', 'EACCES'] as const)('%s', (code) => {
   it('`report` exits 1 naming the PDF', async () => {
     const dir = await tempDir('fs-errors');
     const out = path.join(dir, 'report.pdf');
-    const output = captureOutput();
     injectWriteFailure(code, dir);
-    const exit = await main(['report', '--study', study, '--out', out, '--json']);
-    const printed = output.out();
-    vi.restoreAllMocks();
-    const error = (JSON.parse(printed) as { error: { code: string; message: string } }).error;
+    const { code: exit, error } = await cli(['report', '--study', study, '--out', out]);
     expect(exit).toBe(1);
     expect(error.code).toBe('NOT_WRITABLE');
     expect(error.message).toMatch(MEANING[code]);
