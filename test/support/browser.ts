@@ -57,6 +57,9 @@ export async function startBrowserMode(home: string, env: Record<string, string>
     process: child,
     stop: () =>
       new Promise<void>((resolve) => {
+        // The app's error lines (an unexpected failure behind a 500, a worker that ended) go to the test's output.
+        const errors = stderr.split('\n').filter((line) => /^\S+Z error /.test(line));
+        if (errors.length > 0) process.stderr.write(`funduslab browser logged ${errors.length} error(s):\n${errors.join('\n')}\n`);
         if (child.exitCode !== null) return resolve();
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
