@@ -110,14 +110,39 @@ export async function openRunFolder(spec: TrainingSpec, studyPath: string, reque
   return { study, runId, files, hash, backend, data };
 }
 
-/** The result of a run that already finished (with no epochs run this time), or null. */
-export async function finishedResult(run: RunFolder, ctx: JobContext): Promise<TrainingResult | null> {
+/**
+ * The result of a run that already finished (with no epochs run this time), or null. A finished run
+ * whose dataset changed since it trained is refused like a resume (checkRunResume): its result is not
+ * handed back as if it had been trained on the dataset as it is now. When the dataset is no longer in
+ * the study the result is returned as it stands.
+ */
+export async function finishedResult(spec: TrainingSpec, run: RunFolder, ctx: JobContext): Promise<TrainingResult | null> {
   const metricsFile = run.files.metrics;
   if (!existsSync(metricsFile)) return null;
   const done = TrainingResult.safeParse(JSON.parse(await fsp.readFile(metricsFile, 'utf8')));
   if (!done.success) return null;
+  const data = run.data ?? (await planTrainingData(spec, run.study).catch((error: unknown) => ignoreMissingDataset(error)));
+  if (data)
+    await checkRunResume(
+      run,
+      await currentRunSplit(run.study, data),
+      () => freeRunId(spec, run),
+      (line) => ctx.log(line),
+    );
   ctx.log(`Run ${run.runId} already finished (${metricsFile}); nothing to do.`);
   return { ...done.data, epochsRun: 0 };
+}
+
+/** null for a dataset that is no longer in the study; any other error is thrown. */
+function ignoreMissingDataset(error: unknown): null {
+  if (error instanceof AppError && error.code === 'NOT_FOUND') return null;
+  throw error;
+}
+
+/** The run id the spec's settings would train under now, other than the run's own. */
+async function freeRunId(spec: TrainingSpec, run: RunFolder): Promise<string> {
+  const placed = await runFolderFor(run.study, spec);
+  return placed.runId === run.runId ? `${run.runId}-2` : placed.runId;
 }
 
 /** Batches per epoch of the training and the validation split. */
@@ -176,11 +201,12 @@ async function recordOrCheckSplit(
 ): Promise<void> {
   const split = await currentRunSplit(run.study, data);
   if (resuming) {
-    const elsewhere = async () => {
-      const placed = await runFolderFor(run.study, spec);
-      return placed.runId === run.runId ? `${run.runId}-2` : placed.runId;
-    };
-    await checkRunResume(run, split, elsewhere, (line) => ctx.log(line));
+    await checkRunResume(
+      run,
+      split,
+      () => freeRunId(spec, run),
+      (line) => ctx.log(line),
+    );
     return;
   }
   const identity = await readRunIdentity(run.files);

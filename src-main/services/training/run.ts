@@ -93,12 +93,12 @@ export async function runTraining(
   const ctx = withHeldProgress(jobCtx);
   const spec = parseOrThrow(TrainingSpec, specInput, 'training spec');
   const run = await openRunFolder(spec, studyPath, opts.runId);
-  const finished = await finishedResult(run, ctx);
+  const finished = await finishedResult(spec, run, ctx);
   if (finished) return finished;
   // One process trains a run folder at a time (this one, another app, a cluster task): a second is refused with RunBusyError.
   return withWorkLock(run.files.dir, opts.lockedBy ?? heldLockWhat() ?? DEFAULT_TRAINER, async () => {
     // Another process may have finished the run between the check above and taking the lock.
-    const finishedMeanwhile = await finishedResult(run, ctx);
+    const finishedMeanwhile = await finishedResult(spec, run, ctx);
     return finishedMeanwhile ?? (await trainRun(spec, run, ctx, opts));
   });
 }

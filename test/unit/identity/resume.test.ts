@@ -3,7 +3,7 @@
  * when `demo` was imported again from another folder (naming the run, the dataset, both contents
  * and what changed), and its folder stays byte-identical; a run folder without a split record
  * (trained before runs recorded one) still resumes on an unchanged dataset and says its split
- * could not be checked.
+ * could not be checked; a finished run asked for again after the re-import is refused the same way.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -82,5 +82,23 @@ describe('resuming a run whose dataset was imported again', () => {
     expect(ctx.messages.some((m) => m.startsWith('Resuming run'))).toBe(false);
     expect(await snapshot(runDir)).toEqual(before);
     expect(existsSync(path.join(runDir, 'metrics.json'))).toBe(false);
+  });
+
+  it('a finished run asked for again after the re-import is refused too, instead of handing back its result as current', async () => {
+    const runDir = path.join(study, 'runs', 'legacy');
+    expect(existsSync(path.join(runDir, 'metrics.json'))).toBe(true);
+    const before = await snapshot(runDir);
+    const ctx = recordingContext();
+    const error = await runTraining(spec, study, ctx, { runId: 'legacy' }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('CONFLICT');
+    expect((error as AppError).message).toMatch(
+      /^Run legacy was trained on dataset demo with content [0-9a-f]{12}…; the dataset now has content/,
+    );
+    expect(ctx.messages.some((m) => /already finished/.test(m))).toBe(false);
+    expect(await snapshot(runDir)).toEqual(before);
   });
 });
