@@ -9,6 +9,7 @@ import sharp, { type OutputInfo } from 'sharp';
 import type { HeatmapAnswer } from '../../../src-shared/contract';
 import { AppError } from '../../../src-shared/errors';
 import { ExplanationResult, type ExplainLesion } from '../../../src-shared/explanations';
+import { cacheDecodeError, readCacheFile } from '../../services/datasets/cache-check';
 import { readDatasetManifest } from '../../services/datasets/manifest-file';
 import { insideFolder, listResultFolders, readResultFolder } from '../../services/study-folder/result-folder';
 
@@ -58,17 +59,15 @@ export async function explanationHeatmap(studyPath: string, name: string, imageI
       if (!cached) continue;
       const maskFile = insideFolder(datasetDir, cached, 'imageId');
       let raw: { data: Buffer; info: OutputInfo };
+      const what = `${imageId} (${lesion} mask)`;
       try {
-        raw = await sharp(maskFile)
+        raw = await sharp(await readCacheFile(maskFile, what))
           .extractChannel(0)
           .resize(width, height, { fit: 'fill', kernel: 'nearest' })
           .raw()
           .toBuffer({ resolveWithObject: true });
       } catch (e) {
-        throw new AppError(
-          'STUDY_CORRUPT',
-          `The cached ${lesion} mask of "${imageId}" (${maskFile}) cannot be read: ${(e as Error).message}`,
-        );
+        throw cacheDecodeError(maskFile, what, e);
       }
       masks[lesion] = Array.from({ length: width * height }, (_, p) => (raw.data[p * raw.info.channels]! > 0 ? 1 : 0));
     }

@@ -42,6 +42,7 @@ import {
 import { normalize } from '../../engine/augment/ops';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { mixSeedPair } from '../../random/prng';
+import { cacheDecodeError, readCacheFile } from '../../services/datasets/cache-check';
 import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../../services/datasets/manifest-file';
 import { datasetAtInputSize, type OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { throwIfCancelled, type JobContext } from '../../job-context';
@@ -355,13 +356,14 @@ async function readMasks(img: PlannedImage, size: number): Promise<Partial<Recor
   const out: Partial<Record<ExplainLesion, Uint8Array>> = {};
   for (const [lesion, file] of Object.entries(img.masks) as [ExplainLesion, string][]) {
     let decoded: { data: Buffer; info: OutputInfo };
+    const what = `${img.id} (${lesion} mask)`;
     try {
-      decoded = await sharp(file).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+      decoded = await sharp(await readCacheFile(file, what))
+        .toColourspace('b-w')
+        .raw()
+        .toBuffer({ resolveWithObject: true });
     } catch (e) {
-      throw new AppError(
-        'STUDY_CORRUPT',
-        `The cached ${lesion} mask of ${img.id} (${file}) cannot be read: ${(e as Error).message}; import the dataset again.`,
-      );
+      throw cacheDecodeError(file, what, e);
     }
     const { data, info } = decoded;
     if (info.width !== size || info.height !== size)

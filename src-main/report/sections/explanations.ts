@@ -6,6 +6,7 @@ import { LESION_COLOURS, UNION_COLOUR } from '../../../src-shared/contract';
 import { heatmapRgba, table3, TABLE3_POOLINGS } from '../../../src-shared/figures';
 import { strategyRank } from '../../../src-shared/training';
 import { listExplanations, readExplanation } from '../../analysis/lrp/results';
+import { cacheDecodeError, readCacheFile } from '../../services/datasets/cache-check';
 import { readDatasetManifest } from '../../services/datasets/manifest-file';
 import { csvRow } from '../../services/evaluation/files';
 import { fmt, type ReportContext } from '../context';
@@ -15,8 +16,8 @@ const CELL = 128;
 /** A cell of Fig 5 as a JPEG data URI (small SVG; the figure is a photograph in the PDF anyway). */
 const dataUri = async (png: Buffer) => `data:image/jpeg;base64,${(await sharp(png).jpeg({ quality: 90 }).toBuffer()).toString('base64')}`;
 
-async function greyBase(file: string): Promise<Buffer> {
-  return sharp(file).resize(CELL, CELL, { fit: 'fill' }).greyscale().linear(0.7, 0).toColourspace('srgb').removeAlpha().png().toBuffer();
+async function greyBase(image: Buffer): Promise<Buffer> {
+  return sharp(image).resize(CELL, CELL, { fit: 'fill' }).greyscale().linear(0.7, 0).toColourspace('srgb').removeAlpha().png().toBuffer();
 }
 
 async function overlayMask(base: Buffer, masks: Uint8Array[], colour: string, size: number): Promise<Buffer> {
@@ -40,8 +41,8 @@ async function overlayMask(base: Buffer, masks: Uint8Array[], colour: string, si
     .toBuffer();
 }
 
-async function readMask(file: string, size: number): Promise<Uint8Array> {
-  const { data } = await sharp(file)
+async function readMask(mask: Buffer, size: number): Promise<Uint8Array> {
+  const { data } = await sharp(mask)
     .greyscale()
     .resize(size, size, { fit: 'fill', kernel: 'nearest' })
     .raw()
@@ -82,17 +83,24 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
     const item = manifest.items.find((it) => it.id === example.id);
     if (item?.cache) {
       const size = first.dataset.inputSize;
-      const base = await greyBase(path.join(datasetDir, item.cache.input));
-      const colour = await sharp(path.join(datasetDir, item.cache.input))
-        .resize(CELL, CELL, { fit: 'fill' })
-        .removeAlpha()
-        .png()
-        .toBuffer();
+      // Cache files are read through the hash check and their decoder errors name the file, as in training.
+      const inputFile = path.join(datasetDir, item.cache.input);
+      const input = await readCacheFile(inputFile, item.id);
+      const [base, colour] = await Promise.all([
+        greyBase(input),
+        sharp(input).resize(CELL, CELL, { fit: 'fill' }).removeAlpha().png().toBuffer(),
+      ]).catch((e: unknown) => Promise.reject(cacheDecodeError(inputFile, item.id, e)));
       const cells: { caption: string; href: string }[] = [{ caption: 'input', href: await dataUri(colour) }];
       const masks: Uint8Array[] = [];
       for (const l of lesions) {
         const m = item.masks?.[l]?.cache;
-        const mask = m ? await readMask(path.join(datasetDir, m.input), size) : new Uint8Array(size * size);
+        const maskFile = m ? path.join(datasetDir, m.input) : null;
+        const what = `${item.id} (${l} mask)`;
+        const mask = maskFile
+          ? await readMask(await readCacheFile(maskFile, what), size).catch((e: unknown) =>
+              Promise.reject(cacheDecodeError(maskFile, what, e)),
+            )
+          : new Uint8Array(size * size);
         masks.push(mask);
         cells.push({ caption: l, href: await dataUri(await overlayMask(base, [mask], LESION_COLOURS[l], size)) });
       }

@@ -227,3 +227,35 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
     expect(existsSync(path.join(study, 'explanations', 'r18__idrid', 'result.json'))).toBe(true);
   });
 });
+
+describe.skipIf(!available)('explainRun on a damaged cached mask', () => {
+  it(
+    'refuses the mask whose bytes differ from the manifest, naming the file, the image, the dataset and the remedy',
+    { timeout: 60_000 },
+    async () => {
+      const damaged = await studyWithIdrid(await idridSubset([IDS[0]!]), S);
+      (await writeRandomRun(damaged, 'r18', 'resnet18-w8', S, 5)).dispose();
+      const m = DatasetManifest.parse(JSON.parse(await fsp.readFile(path.join(damaged, 'datasets', 'idrid', 'manifest.json'), 'utf8')));
+      const ex = m.items[0]!.masks!.EX!.cache!;
+      const file = path.join(damaged, 'datasets', 'idrid', ex.input);
+      // A valid PNG of the right size, but not the one the import wrote: only the recorded hash tells them apart.
+      await fsp.writeFile(
+        file,
+        await sharp({ create: { width: S, height: S, channels: 3, background: '#ffffff' } })
+          .greyscale()
+          .png()
+          .toBuffer(),
+      );
+      const error = await explainRun({ runId: 'r18', datasetId: 'idrid' }, damaged, recordingContext()).then(
+        () => null,
+        (e: unknown) => e as { code: string; message: string },
+      );
+      expect(error?.code).toBe('STUDY_CORRUPT');
+      expect(error?.message).toContain(
+        `The cached image ${file} of image "${IDS[0]} (EX mask)" in dataset "idrid" does not match its manifest`,
+      );
+      expect(error?.message).toMatch(/re-import the dataset to regenerate it\.$/);
+      expect(existsSync(path.join(damaged, 'explanations', 'r18__idrid'))).toBe(false);
+    },
+  );
+});
