@@ -53,6 +53,8 @@ export interface RunFolder {
   backend: string;
   /** The data the spec trains on when it was planned before a new run's folder was claimed (else planned by prepareInputs). */
   data: TrainingData | null;
+  /** This call created the run folder (wrote its spec.json). */
+  claimed: boolean;
 }
 
 /** What the fine-tuning trains on and starts from, before any model exists. */
@@ -107,7 +109,27 @@ export async function openRunFolder(spec: TrainingSpec, studyPath: string, reque
   // What trains the model beyond its spec is recorded before the first epoch; a run started before identity tracking keeps none.
   const started = existsSync(files.metrics) || existsSync(files.checkpoint.dir) || existsSync(files.checkpoint.previousDir);
   if (!started && !existsSync(files.identity)) await writeRunIdentity(files, placed.identity);
-  return { study, runId, files, hash, backend, data };
+  return { study, runId, files, hash, backend, data, claimed: claiming };
+}
+
+/** Error codes with which a run's setup refuses its spec (a batch that does not fit, a weights file it cannot load…). */
+const REFUSALS = new Set(['BAD_REQUEST', 'UNSUPPORTED', 'NOT_FOUND']);
+
+/**
+ * A spec refused during the run's setup, after this call claimed the run folder (the refusals that need
+ * a built model or the weights' content: the batch-fit check, loading the IFI weights, the MoCo
+ * pretraining's own checks), leaves nothing behind: the folder is removed when nothing was trained in it
+ * yet (no checkpoint, no metrics, no selected model), so the corrected spec can use the same run id.
+ */
+export async function releaseRefusedClaim(run: RunFolder, error: unknown, ctx: JobContext): Promise<void> {
+  if (!run.claimed || !(error instanceof AppError) || !REFUSALS.has(error.code)) return;
+  const { files } = run;
+  const trained = [files.metrics, files.checkpoint.dir, files.checkpoint.previousDir, files.bestDir].some((f) => existsSync(f));
+  if (trained) return;
+  await fsp.rm(files.dir, { recursive: true, force: true });
+  ctx.log(
+    `The spec was refused before training began: run folder ${files.dir} removed, so the corrected spec can use run id ${run.runId}.`,
+  );
 }
 
 /**

@@ -52,6 +52,7 @@ import {
   createOptimizer,
   epochBatches,
   finishedResult,
+  releaseRefusedClaim,
   initialiseWeights,
   openRunFolder,
   prepareInputs,
@@ -96,11 +97,17 @@ export async function runTraining(
   const finished = await finishedResult(spec, run, ctx);
   if (finished) return finished;
   // One process trains a run folder at a time (this one, another app, a cluster task): a second is refused with RunBusyError.
-  return withWorkLock(run.files.dir, opts.lockedBy ?? heldLockWhat() ?? DEFAULT_TRAINER, async () => {
-    // Another process may have finished the run between the check above and taking the lock.
-    const finishedMeanwhile = await finishedResult(spec, run, ctx);
-    return finishedMeanwhile ?? (await trainRun(spec, run, ctx, opts));
-  });
+  try {
+    return await withWorkLock(run.files.dir, opts.lockedBy ?? heldLockWhat() ?? DEFAULT_TRAINER, async () => {
+      // Another process may have finished the run between the check above and taking the lock.
+      const finishedMeanwhile = await finishedResult(spec, run, ctx);
+      return finishedMeanwhile ?? (await trainRun(spec, run, ctx, opts));
+    });
+  } catch (error) {
+    // Outside the work lock, whose file is inside the run folder.
+    await releaseRefusedClaim(run, error, ctx);
+    throw error;
+  }
 }
 
 /** What a run's work lock names as its holder when the caller names none and holds no other lock. */

@@ -2,7 +2,9 @@
  * A refused training spec writes nothing (issue 23, case 8): `funduslab train` with a spec the
  * study refuses — a dataset it does not have, an IFI weights file that does not exist — exits 1
  * naming the field and leaves runs/ as it was, so the corrected spec trains under the same run id
- * instead of being refused as "a different spec".
+ * instead of being refused as "a different spec". A spec refused only after the run folder was
+ * claimed (the weights file's content, the batch-fit check) has the folder removed, as nothing was
+ * trained in it.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -57,5 +59,19 @@ describe('a refused spec', () => {
     const { code } = await train(demoSpec({ epochs: 1, inputSize: 64 }), 'corrected');
     expect(code).toBe(0);
     expect(existsSync(path.join(study, 'runs', 'corrected', 'metrics.json'))).toBe(true);
+  });
+
+  it('refused only once the run folder is claimed (IFI weights that are not a weights file) leaves no folder either', async () => {
+    await fsp.writeFile(path.join(study, 'not-weights.pth'), Buffer.from('these bytes are not a weights file\n'));
+    const before = await runsFolder();
+    const { code, json } = await train(
+      demoSpec({ epochs: 1, inputSize: 64, strategy: 'IFI-FS', arch: 'resnet18-w4', pretrainedWeights: 'not-weights.pth' }),
+      'late',
+    );
+    expect(code).toBe(1);
+    expect(json.ok).toBe(false);
+    expect(await runsFolder()).toEqual(before);
+    const { code: corrected } = await train(demoSpec({ epochs: 1, inputSize: 64 }), 'late');
+    expect(corrected).toBe(0);
   });
 });
