@@ -21,15 +21,21 @@
  */
 import tf from '@tensorflow/tfjs';
 import type { Optimizer, Scalar, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
+import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { BackendName, WebGpuAdapter } from '../../src-shared/engine';
 import { AppError } from '../../src-shared/errors';
 import { engineStatus, initEngine } from './backend';
 import { adapterLabel } from './backend/webgpu';
 import { ResNet } from './models/resnet';
-import { archName, parseArch } from './models/resnet-spec';
+import { DEFAULT_CLASSES, archName, parseArch } from './models/resnet-spec';
 import { maxTrainingBatch } from './memory-guard';
 import { AdamW, namedGradients } from './optim/adamw';
+import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './kernels/wasm/BatchNormTrain';
+import { ADAMW, SGD } from './kernels/wasm/Optimizers';
+import { packageRoot } from '../paths';
 
 export type BenchMode = 'forward' | 'train';
 
@@ -332,8 +338,8 @@ async function timeTrain(
   warmup: number,
   steps: number,
 ): Promise<{ stepMs: number[]; loss: number }> {
-  // AdamW as torch.optim.AdamW, the optimizer of a training run (torch's defaults but the run's learning rate).
-  const optimizer = new AdamW(model.trainableVariables(), { lr: 1e-4 });
+  // AdamW as torch.optim.AdamW with a training run's default settings.
+  const optimizer = new AdamW(model.trainableVariables(), { ...RUN_ADAMW, betas: [...RUN_ADAMW.betas] });
   let loss = Number.NaN;
   try {
     for (let i = 0; i < warmup; i++) loss = await trainStep(model, x, labels, optimizer);
@@ -350,26 +356,97 @@ async function timeTrain(
 }
 
 /**
- * Per-kernel wall time of `fn` on the active backend (tf.profile), summed by kernel name, slowest
- * first. Kernels built from other kernels (FundusLab's wasm training kernels) count their inner
- * kernels too, so the totals overlap; `total` is the wall time of the whole call.
+ * Per-kernel time of `fn` on the active backend (tf.profile), summed by kernel name, slowest first.
+ * A kernel or custom-gradient scope that runs other kernels inside it (a gradient built from ops, a
+ * scope such as `unnamed scope`) is charged only its own time (`ms`: its time minus that of the
+ * kernels nested in it), so the figures add up to the step's kernel time without counting anything
+ * twice; `inclusiveMs` keeps the time with the nested kernels, and `calls` counts top-level and
+ * nested invocations alike. A nested kernel takes the class of its nearest enclosing convolution,
+ * batchnorm, pooling or optimizer kernel (the Conv2D inside a Conv2DBackpropInput is input-gradient
+ * work) and its own class otherwise (`class`; figures are summed per name and class). `total` is the
+ * wall time of the whole call.
  */
-export async function profileKernels(
-  fn: () => void,
-): Promise<{ total: number; peakBytes: number; kernels: { name: string; ms: number; calls: number }[] }> {
+export async function profileKernels(fn: () => void | Promise<void>): Promise<{
+  total: number;
+  peakBytes: number;
+  kernels: { name: string; class: KernelClass; ms: number; inclusiveMs: number; calls: number }[];
+}> {
+  // The engine pushes a kernel's record right after it returns (nested kernels first); its depth is read then.
+  const engine = tf.engine() as unknown as {
+    state: { kernelDepth: number };
+    profiler: { profileKernel: (...args: unknown[]) => unknown };
+  };
+  const depths: number[] = [];
+  const original = engine.profiler.profileKernel;
+  engine.profiler.profileKernel = function (this: unknown, ...args: unknown[]) {
+    const result = original.apply(this, args);
+    depths.push(engine.state.kernelDepth - 1);
+    return result;
+  };
   const t0 = performance.now();
-  const info = await tf.profile(fn);
-  const total = performance.now() - t0;
-  const byName = new Map<string, { ms: number; calls: number }>();
-  for (const k of info.kernels) {
-    const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-    const e = byName.get(k.name) ?? { ms: 0, calls: 0 };
-    e.ms += ms;
-    e.calls += 1;
-    byName.set(k.name, e);
+  let info;
+  try {
+    info = await tf.profile(fn);
+  } finally {
+    engine.profiler.profileKernel = original;
   }
-  const kernels = [...byName.entries()].map(([name, e]) => ({ name, ms: round2(e.ms), calls: e.calls })).sort((a, b) => b.ms - a.ms);
+  const total = performance.now() - t0;
+  const times = info.kernels.map((k) => (typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0));
+  const levels = depths.length === times.length ? depths : times.map(() => 0);
+  const self = exclusiveTimes(times, levels);
+  const classes = recordClasses(
+    info.kernels.map((k) => k.name),
+    levels,
+  );
+  const byName = new Map<string, { name: string; class: KernelClass; ms: number; inclusiveMs: number; calls: number }>();
+  info.kernels.forEach((k, i) => {
+    const key = `${k.name}\u0000${classes[i]}`;
+    const e = byName.get(key) ?? { name: k.name, class: classes[i]!, ms: 0, inclusiveMs: 0, calls: 0 };
+    e.ms += self[i]!;
+    e.inclusiveMs += times[i]!;
+    e.calls += 1;
+    byName.set(key, e);
+  });
+  const kernels = [...byName.values()]
+    .map((e) => ({ ...e, ms: round2(e.ms), inclusiveMs: round2(e.inclusiveMs) }))
+    .sort((a, b) => b.ms - a.ms);
   return { total: round2(total), peakBytes: info.peakBytes, kernels };
+}
+
+/**
+ * Own time of each record of a profile in completion order (a kernel's nested kernels complete before
+ * it): its time minus the times of the records one level deeper completed since the last record at its
+ * own level or above.
+ */
+export function exclusiveTimes(times: readonly number[], depths: readonly number[]): number[] {
+  const pending: number[] = [];
+  return times.map((t, i) => {
+    const d = depths[i]!;
+    const children = pending[d + 1] ?? 0;
+    pending.length = d + 1;
+    pending[d] = (pending[d] ?? 0) + t;
+    return Math.max(0, t - children);
+  });
+}
+
+/**
+ * The class each record of a profile (completion order, with depths) is charged to: that of its nearest enclosing
+ * convolution, batchnorm, pooling or optimizer kernel, else its own.
+ */
+export function recordClasses(names: readonly string[], depths: readonly number[]): KernelClass[] {
+  const out: KernelClass[] = new Array(names.length);
+  const enclosing: KernelClass[] = [];
+  // Walking backwards, a record's parent (the next record one level up) is seen before it.
+  for (let i = names.length - 1; i >= 0; i--) {
+    const d = depths[i]!;
+    const parent = d > 0 ? enclosing[d - 1] : undefined;
+    const own = kernelClass(names[i]!);
+    const cls = parent !== undefined && parent !== 'other' && parent !== 'elementwise' ? parent : own;
+    enclosing.length = d;
+    enclosing[d] = cls;
+    out[i] = cls;
+  }
+  return out;
 }
 
 /** The median of a list of timings. */
@@ -391,4 +468,566 @@ function positiveInt(v: number, what: string): number {
 function nonNegativeInt(v: number, what: string): number {
   if (!Number.isInteger(v) || v < 0) throw new AppError('BAD_REQUEST', `Benchmark ${what} must be a non-negative integer (got ${v})`);
   return v;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison with PyTorch in the same run (`bench engine --compare-torch`)
+// ---------------------------------------------------------------------------------------------
+
+/** AdamW settings of a training run with the spec's defaults (src-shared/training.ts): lr of IWNE, torch's betas, eps and decay. */
+export const RUN_ADAMW = { lr: 1e-4, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 } as const;
+
+/** The python interpreter asked for torch: FUNDUSLAB_PYTHON, else /usr/bin/python3. */
+export function torchPython(env: Record<string, string | undefined> = process.env): string {
+  return env.FUNDUSLAB_PYTHON || '/usr/bin/python3';
+}
+
+/** How to make PyTorch available to the comparison, and what is printed instead. */
+export function missingTorchMessage(python: string, reason: string): string {
+  return (
+    `PyTorch comparison skipped: ${python} with torch and torchvision is not available (${reason}). ` +
+    'Install them (Debian/Ubuntu: apt-get install python3-torch python3-torchvision; elsewhere: pip install torch torchvision) ' +
+    'or point FUNDUSLAB_PYTHON at a python that has them. FundusLab figures alone follow.'
+  );
+}
+
+/** One row of the comparison: an architecture at one input size and batch, in one mode. */
+export interface CompareRow {
+  arch: string;
+  size: number;
+  batch: number;
+  mode: BenchMode;
+}
+
+/** Default rows: torchvision ResNet18 @ 96 and ResNet50 @ 224, and the demo's model, each trained and forwarded. */
+export const DEFAULT_COMPARE_ROWS: readonly CompareRow[] = [
+  { arch: 'resnet18', size: 96, batch: 32, mode: 'train' },
+  { arch: 'resnet18', size: 96, batch: 32, mode: 'forward' },
+  { arch: 'resnet50', size: 224, batch: 8, mode: 'train' },
+  { arch: 'resnet50', size: 224, batch: 8, mode: 'forward' },
+  { arch: 'resnet18-w8', size: 64, batch: 32, mode: 'train' },
+  { arch: 'resnet18-w8', size: 64, batch: 32, mode: 'forward' },
+];
+
+/**
+ * `arch@size/batch/mode[,…]` (e.g. `resnet18@96/32/train,resnet18-w8@64/32/forward`) → rows; a row without a mode
+ * stands for both modes.
+ */
+export function parseCompareRows(text: string): CompareRow[] {
+  const rows: CompareRow[] = [];
+  for (const item of text
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
+    const m = /^([a-z0-9-]+)@(\d+)\/(\d+)(?:\/(forward|train))?$/i.exec(item);
+    if (!m)
+      throw new AppError(
+        'BAD_REQUEST',
+        `--rows: "${item}" is not a row; expected arch@size/batch[/train|forward], e.g. resnet18@96/32/train`,
+      );
+    const arch = archName(parseArch(m[1]!));
+    const size = positiveInt(Number(m[2]), 'size');
+    const batch = positiveInt(Number(m[3]), 'batch');
+    if (size < 32) throw new AppError('BAD_REQUEST', `--rows: "${item}": input size must be at least 32 (got ${size})`);
+    const modes: BenchMode[] = m[4] ? [m[4].toLowerCase() as BenchMode] : ['train', 'forward'];
+    for (const mode of modes) rows.push({ arch, size, batch, mode });
+  }
+  if (rows.length === 0) throw new AppError('BAD_REQUEST', '--rows: no row given');
+  return rows;
+}
+
+/** What the PyTorch side is asked for one round of a row (one JSON line on the script's stdin). */
+export interface TorchRequest extends CompareRow {
+  classes: number;
+  threads: number;
+  warmup: number;
+  steps: number;
+  seed: number;
+  optimizer: { lr: number; betas: [number, number]; eps: number; weightDecay: number };
+}
+
+/** What it answers (one JSON line on its stdout). */
+export interface TorchResponse {
+  torch: string;
+  torchvision: string;
+  threads: number;
+  stepMs: number[];
+  loss?: number;
+}
+
+export function torchRequestLine(req: TorchRequest): string {
+  return `${JSON.stringify(req)}\n`;
+}
+
+/** Parses one response line of scripts/bench_torch.py; anything else is an AppError naming what was expected. */
+export function parseTorchResponse(line: string): TorchResponse {
+  let v: unknown;
+  try {
+    v = JSON.parse(line);
+  } catch {
+    throw new AppError('INTERNAL', `PyTorch benchmark answered "${line.slice(0, 200)}", expected one JSON object per line`);
+  }
+  const o = (typeof v === 'object' && v !== null ? v : {}) as Record<string, unknown>;
+  if (o.ok === false) throw new AppError('INTERNAL', `PyTorch benchmark failed: ${String(o.error ?? 'no reason given')}`);
+  const steps = o.stepMs;
+  if (
+    o.ok !== true ||
+    typeof o.torch !== 'string' ||
+    typeof o.torchvision !== 'string' ||
+    typeof o.threads !== 'number' ||
+    !Array.isArray(steps) ||
+    steps.length === 0 ||
+    !steps.every((s) => typeof s === 'number' && Number.isFinite(s) && s > 0) ||
+    (o.loss !== undefined && typeof o.loss !== 'number')
+  )
+    throw new AppError(
+      'INTERNAL',
+      `PyTorch benchmark answered ${line.slice(0, 200)}; expected {"ok": true, "torch", "torchvision", "threads", "stepMs": [positive ms…], "loss"?}`,
+    );
+  return {
+    torch: o.torch,
+    torchvision: o.torchvision,
+    threads: o.threads,
+    stepMs: steps as number[],
+    ...(o.loss !== undefined ? { loss: o.loss as number } : {}),
+  };
+}
+
+/**
+ * The order of measurements of one row: PyTorch right before and after each FundusLab round —
+ * torch, ours, torch, ours, …, torch (rounds + 1 PyTorch measurements, `rounds` of ours).
+ */
+export function alternationOrder(rounds: number): ('torch' | 'ours')[] {
+  const order: ('torch' | 'ours')[] = [];
+  for (let i = 0; i < rounds; i++) order.push('torch', 'ours');
+  order.push('torch');
+  return order;
+}
+
+/** Median ms/img of each side over its rounds, their ratio and spreads ((max − min) ÷ median of the rounds). */
+export function compareFigures(oursRoundMs: readonly number[], torchRoundMs: readonly number[]): CompareFigures {
+  const ours = medianOf(oursRoundMs);
+  const torch = medianOf(torchRoundMs);
+  const spread = (v: readonly number[], m: number) => (Math.max(...v) - Math.min(...v)) / m;
+  return {
+    oursMsPerImage: ours,
+    torchMsPerImage: torch,
+    ratio: ours / torch,
+    oursSpread: spread(oursRoundMs, ours),
+    torchSpread: spread(torchRoundMs, torch),
+  };
+}
+
+export interface CompareFigures {
+  oursMsPerImage: number;
+  torchMsPerImage: number;
+  /** ours ÷ torch: > 1 is slower than PyTorch. */
+  ratio: number;
+  oursSpread: number;
+  torchSpread: number;
+}
+
+export interface CompareRowResult extends CompareRow {
+  /** ms/img of each round (median of its timed steps ÷ batch). */
+  oursRoundMs: number[];
+  torchRoundMs: number[];
+  /** Medians, ratio and spreads; null when PyTorch was not measured. */
+  figures: CompareFigures | null;
+  oursMsPerImage: number;
+  loss?: number;
+  torchLoss?: number;
+}
+
+export interface CompareTorchOptions {
+  rows?: readonly CompareRow[];
+  /** Rounds of FundusLab, each between two PyTorch measurements; default 3. */
+  rounds?: number;
+  /** Timed steps per round (each side); default 2. */
+  steps?: number;
+  /** Untimed warm-up steps before the first round (each side); default 1. */
+  warmup?: number;
+  /** Python interpreter; default FUNDUSLAB_PYTHON or /usr/bin/python3. */
+  python?: string;
+  /** The PyTorch script; default scripts/bench_torch.py of the package. */
+  script?: string;
+  onProgress?: (message: string) => void;
+}
+
+export interface CompareTorchReport {
+  backend: string;
+  threads: number;
+  tfjsVersion: string;
+  rounds: number;
+  steps: number;
+  warmup: number;
+  optimizer: TorchRequest['optimizer'];
+  /** null when PyTorch could not be run (see `torchMissing`). */
+  torch: { python: string; version: string; torchvision: string; threads: number } | null;
+  torchMissing: string | null;
+  machine: { cpus: number; loadAverageBefore: [number, number, number]; loadAverageAfter: [number, number, number]; node: string };
+  rows: CompareRowResult[];
+  notes: string[];
+}
+
+/** A running scripts/bench_torch.py: one request line in, one response line out. */
+class TorchChild {
+  private readonly child: ChildProcessWithoutNullStreams;
+  private buffer = '';
+  private waiting: ((line: string | null) => void) | null = null;
+  private readonly lines: string[] = [];
+  private stderr = '';
+  private exited = false;
+
+  constructor(python: string, script: string) {
+    this.child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    // A side that exits early closes its stdin: the write fails (EPIPE) and the exit is reported by `ask`.
+    this.child.stdin.on('error', () => undefined);
+    this.child.stdout.setEncoding('utf8');
+    this.child.stdout.on('data', (chunk: string) => {
+      this.buffer += chunk;
+      let i;
+      while ((i = this.buffer.indexOf('\n')) >= 0) {
+        this.lines.push(this.buffer.slice(0, i));
+        this.buffer = this.buffer.slice(i + 1);
+      }
+      this.flush();
+    });
+    this.child.stderr.on('data', (c: Buffer) => (this.stderr = (this.stderr + c.toString()).slice(-2000)));
+    const done = () => {
+      this.exited = true;
+      this.flush();
+    };
+    this.child.on('exit', done);
+    this.child.on('error', (err) => {
+      this.stderr += err.message;
+      done();
+    });
+  }
+
+  private flush(): void {
+    if (!this.waiting) return;
+    if (this.lines.length > 0) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(this.lines.shift()!);
+    } else if (this.exited) {
+      const w = this.waiting;
+      this.waiting = null;
+      w(null);
+    }
+  }
+
+  async ask(req: TorchRequest): Promise<TorchResponse> {
+    if (!this.exited) this.child.stdin.write(torchRequestLine(req));
+    const line = await new Promise<string | null>((resolve) => {
+      this.waiting = resolve;
+      this.flush();
+    });
+    if (line === null) throw new AppError('INTERNAL', `PyTorch benchmark exited without answering: ${this.stderr.trim() || 'no output'}`);
+    return parseTorchResponse(line);
+  }
+
+  close(): void {
+    this.child.stdin.end();
+    if (!this.exited) this.child.kill();
+  }
+}
+
+/** Checks that `python` runs and imports torch and torchvision; the reason when not. */
+export async function probeTorch(python: string, script: string): Promise<string | null> {
+  if (!existsSync(python)) return `${python} does not exist`;
+  if (!existsSync(script)) return `${script} does not exist`;
+  return new Promise((resolve) => {
+    execFile(python, ['-c', 'import torch, torchvision'], { timeout: 60_000 }, (err, _out, stderr) =>
+      resolve(err ? (stderr.trim().split('\n').pop() ?? err.message) : null),
+    );
+  });
+}
+
+/**
+ * Each row measured on FundusLab's wasm backend and in PyTorch (same architecture, input, batch, AdamW settings,
+ * same number of threads), alternating torch, ours, torch, … so both see the same machine load. Without python
+ * and torch, FundusLab's figures alone and a message saying how to install them.
+ */
+export async function compareTorch(opts: CompareTorchOptions = {}): Promise<CompareTorchReport> {
+  const rows = opts.rows ?? DEFAULT_COMPARE_ROWS;
+  const rounds = positiveInt(opts.rounds ?? 3, 'rounds');
+  const steps = positiveInt(opts.steps ?? 2, 'steps');
+  const warmup = nonNegativeInt(opts.warmup ?? 1, 'warmup');
+  const python = opts.python ?? torchPython();
+  const script = opts.script ?? path.join(packageRoot(), 'scripts', 'bench_torch.py');
+  const progress = opts.onProgress ?? (() => {});
+  const loadAverageBefore = os.loadavg().map((v) => round2(v)) as [number, number, number];
+
+  const previous = engineStatus();
+  const status = await initEngine({ preference: 'wasm', env: { ...process.env, FUNDUSLAB_BACKEND: undefined } });
+  const problem = await probeTorch(python, script);
+  const torchMissing = problem === null ? null : missingTorchMessage(python, problem);
+  const child = problem === null ? new TorchChild(python, script) : null;
+  let torchInfo: CompareTorchReport['torch'] = null;
+  const results: CompareRowResult[] = [];
+  try {
+    for (const row of rows) {
+      const config = parseArch(row.arch);
+      const request: TorchRequest = {
+        ...row,
+        classes: config.classes,
+        threads: status.threads,
+        warmup,
+        steps,
+        seed: SEED,
+        optimizer: { lr: RUN_ADAMW.lr, betas: [...RUN_ADAMW.betas], eps: RUN_ADAMW.eps, weightDecay: RUN_ADAMW.weightDecay },
+      };
+      const label = `${row.mode} ${row.arch} ${row.size}px batch ${row.batch}`;
+      const oursRoundMs: number[] = [];
+      const torchRoundMs: number[] = [];
+      let loss: number | undefined;
+      let torchLoss: number | undefined;
+      const model = ResNet.create(config, { seed: SEED });
+      const x = tf.tidy(() => tf.randomNormal([row.batch, row.size, row.size, 3], 0, 1, 'float32', SEED) as Tensor4D);
+      const labels = tf.tidy(
+        () =>
+          tf
+            .oneHot(
+              tf.tensor1d(
+                Array.from({ length: row.batch }, (_, i) => i % config.classes),
+                'int32',
+              ),
+              config.classes,
+            )
+            .toFloat() as Tensor2D,
+      );
+      const optimizer = row.mode === 'train' ? new AdamW(model.trainableVariables(), { ...request.optimizer }) : null;
+      let oursWarm = false;
+      let torchWarm = false;
+      try {
+        for (const side of child ? alternationOrder(rounds) : alternationOrder(rounds).filter((s) => s === 'ours')) {
+          if (side === 'torch') {
+            progress(`pytorch: ${label}`);
+            const r = await child!.ask({ ...request, warmup: torchWarm ? 0 : warmup });
+            torchWarm = true;
+            torchInfo ??= { python, version: r.torch, torchvision: r.torchvision, threads: r.threads };
+            torchRoundMs.push(medianOf(r.stepMs) / row.batch);
+            torchLoss = r.loss;
+          } else {
+            progress(`funduslab (${status.tfjsBackend}, ${status.threads} threads): ${label}`);
+            const fig =
+              optimizer === null
+                ? await timeForward(model, x, oursWarm ? 0 : warmup, steps)
+                : await timeTrainWith(model, x, labels, optimizer, oursWarm ? 0 : warmup, steps);
+            oursWarm = true;
+            oursRoundMs.push(medianOf(fig.stepMs) / row.batch);
+            loss = fig.loss;
+          }
+        }
+      } finally {
+        optimizer?.dispose();
+        tf.dispose([x, labels]);
+        model.dispose();
+      }
+      const figures = torchRoundMs.length > 0 ? roundFigures(compareFigures(oursRoundMs, torchRoundMs)) : null;
+      results.push({
+        ...row,
+        oursRoundMs: oursRoundMs.map((v) => round2(v)),
+        torchRoundMs: torchRoundMs.map((v) => round2(v)),
+        figures,
+        oursMsPerImage: round2(medianOf(oursRoundMs)),
+        ...(loss !== undefined ? { loss: round2(loss, 1e4) } : {}),
+        ...(torchLoss !== undefined ? { torchLoss: round2(torchLoss, 1e4) } : {}),
+      });
+    }
+  } finally {
+    child?.close();
+    if (previous && previous.tfjsBackend !== status.tfjsBackend) await tf.setBackend(previous.tfjsBackend).catch(() => false);
+  }
+  const notes = [
+    `Each row: ${warmup} untimed warm-up step(s) per side, then ${rounds} FundusLab round(s) each between two PyTorch rounds (torch, ours, torch, …); a round is the median of ${steps} timed step(s) ÷ batch; a figure is the median of its rounds; spread = (max − min) ÷ median of the rounds.`,
+    `Training step on both sides: forward in train mode (batch statistics) + mean softmax cross-entropy over ${DEFAULT_CLASSES} classes + gradients of every trainable parameter + an AdamW step with a run's default settings (lr ${RUN_ADAMW.lr}, betas ${RUN_ADAMW.betas.join(', ')}, eps ${RUN_ADAMW.eps}, weight decay ${RUN_ADAMW.weightDecay}). Forward: eval mode, logits read back.`,
+    `PyTorch uses as many threads as FundusLab's wasm backend (${status.threads}, torch.set_num_threads).`,
+    'ratio = FundusLab ms/img ÷ PyTorch ms/img: above 1 is slower than PyTorch.',
+  ];
+  return {
+    backend: status.tfjsBackend,
+    threads: status.threads,
+    tfjsVersion: tf.version.tfjs,
+    rounds,
+    steps,
+    warmup,
+    optimizer: { lr: RUN_ADAMW.lr, betas: [...RUN_ADAMW.betas], eps: RUN_ADAMW.eps, weightDecay: RUN_ADAMW.weightDecay },
+    torch: torchInfo,
+    torchMissing,
+    machine: {
+      cpus: os.availableParallelism(),
+      loadAverageBefore,
+      loadAverageAfter: os.loadavg().map((v) => round2(v)) as [number, number, number],
+      node: process.version,
+    },
+    rows: results,
+    notes,
+  };
+}
+
+function roundFigures(f: CompareFigures): CompareFigures {
+  return {
+    oursMsPerImage: round2(f.oursMsPerImage),
+    torchMsPerImage: round2(f.torchMsPerImage),
+    ratio: round2(f.ratio),
+    oursSpread: round2(f.oursSpread, 1e3),
+    torchSpread: round2(f.torchSpread, 1e3),
+  };
+}
+
+async function timeTrainWith(
+  model: ResNet,
+  x: Tensor4D,
+  labels: Tensor2D,
+  optimizer: AdamW,
+  warmup: number,
+  steps: number,
+): Promise<{ stepMs: number[]; loss: number }> {
+  let loss = Number.NaN;
+  for (let i = 0; i < warmup; i++) loss = await trainStep(model, x, labels, optimizer);
+  const stepMs: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const t0 = performance.now();
+    loss = await trainStep(model, x, labels, optimizer);
+    stepMs.push(performance.now() - t0);
+  }
+  return { stepMs, loss };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Per-kernel-class profile of one training step (`bench engine --profile`)
+// ---------------------------------------------------------------------------------------------
+
+export const KERNEL_CLASSES = [
+  'convolution forward',
+  'conv input-gradient',
+  'conv filter-gradient',
+  'batchnorm',
+  'elementwise',
+  'pooling',
+  'optimizer',
+  'other',
+] as const;
+export type KernelClass = (typeof KERNEL_CLASSES)[number];
+
+const ELEMENTWISE = new Set([
+  'Add', 'AddN', 'Sub', 'Mul', 'Div', 'RealDiv', 'Neg', 'Relu', 'Relu6', 'Prelu', 'Elu', 'Selu', 'LeakyRelu', 'Sigmoid', 'Tanh',
+  'Sqrt', 'Rsqrt', 'Square', 'SquaredDifference', 'Exp', 'Log', 'Log1p', 'Abs', 'Sign', 'Step', 'Maximum', 'Minimum', 'Pow',
+  'Cast', 'Select', 'Where', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr',
+  'LogicalNot', 'IsNan', 'IsInf', 'ClipByValue', 'FloorDiv', 'Floor', 'Ceil', 'Round', 'Reciprocal', 'ZerosLike', 'OnesLike', 'Fill',
+]); // prettier-ignore
+
+/** The class of a tfjs kernel name in a step's profile (FundusLab's own training kernels included). */
+export function kernelClass(name: string): KernelClass {
+  if (name === tf.Conv2DBackpropInput || name === 'DepthwiseConv2dNativeBackpropInput') return 'conv input-gradient';
+  if (name === tf.Conv2DBackpropFilter || name === 'DepthwiseConv2dNativeBackpropFilter') return 'conv filter-gradient';
+  if (/^(Fused)?(Conv2D|DepthwiseConv2dNative)$/.test(name)) return 'convolution forward';
+  if (name === BATCH_NORM_TRAIN || name === BATCH_NORM_TRAIN_GRAD || name === 'FusedBatchNorm') return 'batchnorm';
+  if (name === ADAMW || name === SGD) return 'optimizer';
+  if (/^(MaxPool|AvgPool)(Grad)?$/.test(name)) return 'pooling';
+  if (ELEMENTWISE.has(name)) return 'elementwise';
+  return 'other';
+}
+
+export interface ProfileClassFigure {
+  class: KernelClass;
+  ms: number;
+  calls: number;
+  /** Share of the summed kernel time. */
+  share: number;
+  kernels: { name: string; ms: number; calls: number }[];
+}
+
+/**
+ * Sums per-kernel figures by class (a figure's `class` when given, else the class of its name), every class present
+ * (0 when absent), in KERNEL_CLASSES order.
+ */
+export function groupKernels(kernels: readonly { name: string; ms: number; calls: number; class?: KernelClass }[]): ProfileClassFigure[] {
+  const total = kernels.reduce((s, k) => s + k.ms, 0);
+  return KERNEL_CLASSES.map((c) => {
+    const own = kernels
+      .filter((k) => (k.class ?? kernelClass(k.name)) === c)
+      .map((k) => ({ name: k.name, ms: k.ms, calls: k.calls }))
+      .sort((a, b) => b.ms - a.ms);
+    const ms = own.reduce((s, k) => s + k.ms, 0);
+    return {
+      class: c,
+      ms: round2(ms),
+      calls: own.reduce((s, k) => s + k.calls, 0),
+      share: total > 0 ? round2(ms / total, 1e3) : 0,
+      kernels: own,
+    };
+  });
+}
+
+export interface StepProfile extends CompareRow {
+  backend: string;
+  threads: number;
+  /** Wall time of the profiled step, ms. */
+  wallMs: number;
+  /** Sum of the kernel times (differs from the wall time by the JavaScript between kernels). */
+  kernelMs: number;
+  classes: ProfileClassFigure[];
+}
+
+/** Profiles one training step (after one untimed warm-up step) of each row on the wasm backend, grouped by kernel class. */
+export async function profileTrainSteps(rows: readonly CompareRow[], onProgress?: (m: string) => void): Promise<StepProfile[]> {
+  const previous = engineStatus();
+  const status = await initEngine({ preference: 'wasm', env: { ...process.env, FUNDUSLAB_BACKEND: undefined } });
+  const out: StepProfile[] = [];
+  try {
+    for (const row of rows) {
+      onProgress?.(`profile: training step ${row.arch} ${row.size}px batch ${row.batch}`);
+      const config = parseArch(row.arch);
+      const model = ResNet.create(config, { seed: SEED });
+      const x = tf.tidy(() => tf.randomNormal([row.batch, row.size, row.size, 3], 0, 1, 'float32', SEED) as Tensor4D);
+      const labels = tf.tidy(
+        () =>
+          tf
+            .oneHot(
+              tf.tensor1d(
+                Array.from({ length: row.batch }, (_, i) => i % config.classes),
+                'int32',
+              ),
+              config.classes,
+            )
+            .toFloat() as Tensor2D,
+      );
+      const optimizer = new AdamW(model.trainableVariables(), { ...RUN_ADAMW, betas: [...RUN_ADAMW.betas] });
+      try {
+        await trainStep(model, x, labels, optimizer);
+        const p = await profileKernels(async () => {
+          const loss = tf.tidy(() => {
+            const { value, grads } = namedGradients(
+              model.trainableVariables(),
+              () => tf.losses.softmaxCrossEntropy(labels, model.forward(x, { training: true })) as Scalar,
+            );
+            optimizer.step(grads);
+            return value;
+          });
+          await loss.data();
+          loss.dispose();
+        });
+        const classes = groupKernels(p.kernels);
+        out.push({
+          ...row,
+          mode: 'train',
+          backend: status.tfjsBackend,
+          threads: status.threads,
+          wallMs: p.total,
+          kernelMs: round2(classes.reduce((s, c) => s + c.ms, 0)),
+          classes,
+        });
+      } finally {
+        optimizer.dispose();
+        tf.dispose([x, labels]);
+        model.dispose();
+      }
+    }
+  } finally {
+    if (previous && previous.tfjsBackend !== status.tfjsBackend) await tf.setBackend(previous.tfjsBackend).catch(() => false);
+  }
+  return out;
 }

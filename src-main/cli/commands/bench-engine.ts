@@ -6,14 +6,31 @@
  * batch 1 by default (it takes ~10 s per ResNet50 image); every other figure is compared with it.
  * webgpu is measured by default on a hardware adapter only; `--backends webgpu` measures a software
  * one too. The adapter of webgpu figures is named in the text and the JSON (`adapter`).
+ *
+ * `--compare-torch [--rows resnet18@96/32/train,…] [--rounds 3]` measures rows on wasm and in PyTorch
+ * (scripts/bench_torch.py run by FUNDUSLAB_PYTHON or /usr/bin/python3), alternating, and prints the ratio;
+ * `--profile [--rows …]` prints one training step's kernel time grouped by kernel class.
  */
 import { BackendName } from '../../../src-shared/engine';
 import { AppError } from '../../../src-shared/errors';
-import { benchEngine, type BenchEngineReport, type BenchMode } from '../../engine/bench';
+import {
+  benchEngine,
+  compareTorch,
+  DEFAULT_COMPARE_ROWS,
+  parseCompareRows,
+  profileTrainSteps,
+  type BenchEngineReport,
+  type BenchMode,
+  type CompareTorchReport,
+  type StepProfile,
+} from '../../engine/bench';
 import { parseCommandArgs } from '../args';
 
 export const BENCH_ENGINE_USAGE =
-  'funduslab bench engine [--json] [--arch resnet50] [--size 224] [--batch 8] [--train-batch N] [--backends wasm,cpu] [--steps 3] [--warmup 1] [--cpu-batch 1] [--cpu-steps 1] [--cpu-train] [--modes forward,train]';
+  'funduslab bench engine [--json] [--arch resnet50] [--size 224] [--batch 8] [--train-batch N] [--backends wasm,cpu] [--steps 3] [--warmup 1] [--cpu-batch 1] [--cpu-steps 1] [--cpu-train] [--modes forward,train] | --compare-torch [--rows arch@size/batch[/train|forward],…] [--rounds 3] [--steps 2] [--warmup 1] | --profile [--rows …]';
+
+/** Rows profiled by default: the training steps of resnet18 @ 96 px and resnet50 @ 224 px. */
+const DEFAULT_PROFILE_ROWS = 'resnet18@96/32/train,resnet50@224/8/train';
 
 export async function runBenchEngine(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -28,6 +45,10 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
     'cpu-steps': { type: 'string' },
     'cpu-train': { type: 'boolean', default: false },
     modes: { type: 'string' },
+    'compare-torch': { type: 'boolean', default: false },
+    profile: { type: 'boolean', default: false },
+    rows: { type: 'string' },
+    rounds: { type: 'string' },
   });
   if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'engine')) {
     throw new AppError('BAD_REQUEST', `Unexpected arguments: ${positionals.join(' ')}. Usage: ${BENCH_ENGINE_USAGE}`);
@@ -38,6 +59,25 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
     if (!Number.isInteger(n)) throw new AppError('BAD_REQUEST', `--${name} must be an integer (got "${v}")`);
     return n;
   };
+  const progress = values.json ? undefined : (m: string) => process.stderr.write(`bench engine: ${m}\n`);
+  if (values['compare-torch'] || values.profile) {
+    const compare = values['compare-torch']
+      ? await compareTorch({
+          rows: values.rows ? parseCompareRows(values.rows) : DEFAULT_COMPARE_ROWS,
+          rounds: int('rounds', values.rounds),
+          steps: int('steps', values.steps),
+          warmup: int('warmup', values.warmup),
+          onProgress: progress,
+        })
+      : null;
+    const profile = values.profile ? await profileTrainSteps(parseCompareRows(values.rows ?? DEFAULT_PROFILE_ROWS), progress) : null;
+    if (values.json) process.stdout.write(`${JSON.stringify({ compare, profile }, null, 2)}\n`);
+    else {
+      if (compare) process.stdout.write(formatCompareTorch(compare));
+      if (profile) process.stdout.write(formatProfile(profile));
+    }
+    return 0;
+  }
   const backends = values.backends
     ?.split(',')
     .map((b) => b.trim())
@@ -69,7 +109,7 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
     cpuSteps: int('cpu-steps', values['cpu-steps']),
     cpuTrain: values['cpu-train'],
     modes,
-    onProgress: values.json ? undefined : (m) => process.stderr.write(`bench engine: ${m}\n`),
+    onProgress: progress,
   });
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatBenchEngine(report));
   return 0;
@@ -97,5 +137,52 @@ export function formatBenchEngine(r: BenchEngineReport): string {
   }
   for (const s of r.skipped) lines.push(`${s.backend}: not measured (${s.reason})`);
   lines.push('', ...r.notes.map((n) => `Note: ${n}`), '');
+  return lines.join('\n');
+}
+
+const pct = (v: number): string => `${(v * 100).toFixed(0)}%`;
+
+export function formatCompareTorch(r: CompareTorchReport): string {
+  const torch = r.torch
+    ? `PyTorch ${r.torch.version} (torchvision ${r.torch.torchvision}, ${r.torch.threads} threads, ${r.torch.python})`
+    : 'PyTorch not run';
+  const lines = [
+    `FundusLab vs PyTorch: FundusLab ${r.backend} (${r.threads} threads, tfjs ${r.tfjsVersion}) vs ${torch}; ${r.machine.cpus} CPUs, load ${r.machine.loadAverageBefore.join(' ')} → ${r.machine.loadAverageAfter.join(' ')}`,
+    `Training step optimizer: AdamW (lr ${r.optimizer.lr}, betas ${r.optimizer.betas.join(', ')}, eps ${r.optimizer.eps}, weight decay ${r.optimizer.weightDecay}) on both sides`,
+    ...(r.torchMissing ? ['', r.torchMissing] : []),
+    '',
+    `${'arch'.padEnd(13)}${'size'.padStart(5)}${'batch'.padStart(6)}  ${'mode'.padEnd(8)}${'ours ms/img'.padStart(12)}${'torch ms/img'.padStart(13)}${'ours/torch'.padStart(11)}${'spread ours'.padStart(12)}${'spread torch'.padStart(13)}`,
+  ];
+  for (const row of r.rows) {
+    const f = row.figures;
+    lines.push(
+      `${row.arch.padEnd(13)}${String(row.size).padStart(5)}${String(row.batch).padStart(6)}  ${row.mode.padEnd(8)}${row.oursMsPerImage.toFixed(1).padStart(12)}${(f ? f.torchMsPerImage.toFixed(1) : '—').padStart(13)}${(f ? `${f.ratio.toFixed(2)}x` : '—').padStart(11)}${(f ? pct(f.oursSpread) : '—').padStart(12)}${(f ? pct(f.torchSpread) : '—').padStart(13)}`,
+    );
+  }
+  lines.push('', ...r.notes.map((n) => `Note: ${n}`), '');
+  return lines.join('\n');
+}
+
+export function formatProfile(profiles: readonly StepProfile[]): string {
+  const lines: string[] = [];
+  for (const p of profiles) {
+    lines.push(
+      '',
+      `Profile of one training step: ${p.arch} ${p.size}px batch ${p.batch} on ${p.backend} (${p.threads} threads): wall ${p.wallMs.toFixed(0)} ms, kernels ${p.kernelMs.toFixed(0)} ms`,
+      `${'kernel class'.padEnd(22)}${'ms'.padStart(9)}${'share'.padStart(7)}${'calls'.padStart(7)}  kernels (ms)`,
+    );
+    for (const c of p.classes) {
+      const top = c.kernels
+        .slice(0, 6)
+        .map((k) => `${k.name} ${k.ms.toFixed(0)}`)
+        .join(', ');
+      lines.push(`${c.class.padEnd(22)}${c.ms.toFixed(1).padStart(9)}${pct(c.share).padStart(7)}${String(c.calls).padStart(7)}  ${top}`);
+    }
+  }
+  lines.push(
+    '',
+    'Note: kernel times from tf.profile, each kernel charged its own time (without the kernels nested in it), so the classes add up to the kernel total; a nested kernel counts in the class of its enclosing convolution, batchnorm, pooling or optimizer kernel (the Conv2D inside a Conv2DBackpropInput is input-gradient work).',
+    '',
+  );
   return lines.join('\n');
 }
