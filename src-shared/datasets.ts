@@ -98,6 +98,11 @@ const Common = {
     .describe(
       'Replace a dataset of the same id that runs, pretrainings, evaluations or analyses depend on (they stay and are marked outdated); without it such a re-import is refused',
     ),
+  split: Split.nullable()
+    .default(null)
+    .describe(
+      "Record every image in this split, whatever the layout says: `test` declares a held-out test set (training never uses it; evaluations and the study wizard default to it), `train` a set to train on; default: the layout's own splits (EyePACS `train/` and `test/`, IDRiD's training and testing sets; a plain folder has none)",
+    ),
 };
 
 export const ImportRequest = z.discriminatedUnion('type', [
@@ -141,7 +146,6 @@ export const ImportRequest = z.discriminatedUnion('type', [
       .min(1)
       .optional()
       .describe('Column with the patient id, so both eyes stay on the same side of every split; default: each image is its own patient'),
-    split: Split.nullable().default(null).describe('Split to record for every image (a plain folder has none)'),
   }),
 ]);
 export type ImportRequest = z.input<typeof ImportRequest>;

@@ -88,8 +88,13 @@ describe.runIf(enabled)('Datasets in a browser through the HTTP bridge', () => {
     expect(await page.getByTestId('import-gradeColumn').textContent()).toBe('level');
     await shot('04-wizard-columns');
     await page.getByTestId('import-next').click();
+    await page.getByTestId('import-use-layout').waitFor();
+    expect(await page.getByTestId('import-use-layout').isChecked()).toBe(true);
+    await page.getByTestId('import-use-test').check();
+    await shot('04b-wizard-options');
     await page.getByTestId('import-next').click();
     await page.getByTestId('import-review').waitFor();
+    expect(await page.getByTestId('import-review').textContent()).toContain('All images are a held-out test set');
     await shot('05-wizard-review');
     await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   });

@@ -1,7 +1,8 @@
 /**
  * `funduslab import <type> <path> --study <dir> [--json]` — imports a dataset into a study (a new or
  * empty --study folder is made a study first).
- * For `folder`: `--csv <file> --image-column <c> --grade-column <c> [--patient-column <c>] [--split train|test]`.
+ * For `folder`: `--csv <file> --image-column <c> --grade-column <c> [--patient-column <c>]`.
+ * `--split test` records every image as test (a declared held-out set), `--split train` as train, for any type.
  * The dataset id is `--id`, or else the source folder's name (DATASET_ID_RULE, in the help and the --json output).
  * Re-importing a dataset that runs, pretrainings, evaluations or analyses depend on, with other content, needs `--replace`.
  */
@@ -19,7 +20,7 @@ import { withStudyLock } from '../../services/study-folder/lock';
 
 export const IMPORT_USAGE =
   'funduslab import <eyepacs|messidor2|idrid-grading|idrid-seg|folder> <dataset folder> --study <dir> [--id <id>] [--replace] [--validate-only] ' +
-  '[--input-size N] [--overlay-size N] [--format png|jpeg] [--concurrency N] [--csv <file>] [--image-column <c> --grade-column <c> [--patient-column <c>] [--split train|test]] [--json]\n' +
+  '[--split train|test] [--input-size N] [--overlay-size N] [--format png|jpeg] [--concurrency N] [--csv <file>] [--image-column <c> --grade-column <c> [--patient-column <c>]] [--json]\n' +
   DATASET_ID_RULE;
 
 export async function runImport(argv: string[]): Promise<number> {

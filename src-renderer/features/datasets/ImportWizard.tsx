@@ -40,6 +40,7 @@ import {
   DATASET_TYPES,
   fieldOfIssuePath,
   guessColumns,
+  IMAGE_USES,
   importedDatasetId,
   INITIAL_WIZARD,
   replaceQuestion,
@@ -47,6 +48,7 @@ import {
   STEP_LABELS,
   wizardSteps,
   type FieldErrors,
+  type ImageUse,
   type WizardForm,
 } from './datasets.viewmodel';
 import { useDatasets } from './DatasetsStore';
@@ -365,6 +367,31 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
                   slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': 'import-overlay-size' } }}
                 />
               </Stack>
+              <Typography variant="subtitle2" id="import-use-label">
+                What the images are for
+              </Typography>
+              <RadioGroup aria-labelledby="import-use-label" value={form.use} onChange={(e) => edit('use', e.target.value as ImageUse)}>
+                {IMAGE_USES.map((u) => (
+                  <FormControlLabel
+                    key={u.use}
+                    value={u.use}
+                    sx={{ alignItems: 'flex-start', mb: 0.5, mr: 0 }}
+                    control={
+                      <Radio size="small" sx={{ mt: -0.5 }} slotProps={{ input: { 'data-testid': `import-use-${u.use}` } as object }} />
+                    }
+                    label={
+                      <Box>
+                        <Typography variant="body2" sx={{ fontWeight: 600 }}>
+                          {u.label}
+                        </Typography>
+                        <Typography variant="body2" sx={{ color: 'text.secondary' }}>
+                          {u.help}
+                        </Typography>
+                      </Box>
+                    }
+                  />
+                ))}
+              </RadioGroup>
               <FormControlLabel
                 control={
                   <Checkbox

@@ -85,7 +85,26 @@ export interface WizardForm {
   inputSize: string;
   overlaySize: string;
   validateOnly: boolean;
+  /** What the images are for: as the layout's splits say, or all of them a test (held-out) or training set. */
+  use: ImageUse;
 }
+
+export type ImageUse = 'layout' | 'test' | 'train';
+
+/** The choices of the options step, each with what it means. */
+export const IMAGE_USES: readonly { use: ImageUse; label: string; help: string }[] = [
+  {
+    use: 'layout',
+    label: "As the dataset's layout says",
+    help: 'EyePACS: its train/ and test/ folders; IDRiD: its training and testing sets; a plain folder: no split (training draws from every image).',
+  },
+  {
+    use: 'test',
+    label: 'All images are a held-out test set',
+    help: 'Never trained on; evaluations and the study wizard use this set as a test set.',
+  },
+  { use: 'train', label: 'All images are for training', help: 'Runs draw their training and validation images from the whole set.' },
+];
 
 export const INITIAL_WIZARD: WizardForm = {
   type: 'eyepacs',
@@ -97,6 +116,7 @@ export const INITIAL_WIZARD: WizardForm = {
   inputSize: '224',
   overlaySize: '512',
   validateOnly: false,
+  use: 'layout',
 };
 
 export type FieldErrors = Record<string, string>;
@@ -108,7 +128,13 @@ function toInt(text: string): number {
 /** The import request the form describes (not yet validated); `replace` once the user confirmed replacing a dataset others depend on. */
 export function buildImportRequest(form: WizardForm, replace = false): ImportRequest {
   const settings = { inputSize: toInt(form.inputSize), overlaySize: toInt(form.overlaySize) };
-  const common = { path: form.path.trim(), settings, preprocess: !form.validateOnly, ...(replace ? { replace: true } : {}) };
+  const common = {
+    path: form.path.trim(),
+    settings,
+    preprocess: !form.validateOnly,
+    ...(form.use !== 'layout' ? { split: form.use } : {}),
+    ...(replace ? { replace: true } : {}),
+  };
   if (form.type === 'folder') {
     return {
       type: 'folder',
@@ -203,6 +229,7 @@ export function reviewRows(form: WizardForm): ReviewRow[] {
     );
   }
   rows.push(
+    { label: 'Images', value: IMAGE_USES.find((u) => u.use === form.use)!.label },
     { label: 'Input size', value: `${form.inputSize.trim()} px` },
     { label: 'Overlay size', value: `${form.overlaySize.trim()} px` },
     { label: 'Mode', value: form.validateOnly ? 'Validate only (no preprocessed images: no thumbnails)' : 'Validate and preprocess' },

@@ -13,6 +13,7 @@ import {
   gradeHistogram,
   guessColumns,
   importedDatasetId,
+  IMAGE_USES,
   INITIAL_WIZARD,
   issuesTable,
   issueText,
@@ -76,6 +77,26 @@ describe('import wizard', () => {
     expect(folder).toMatchObject({ type: 'folder', csv: '/d/l.csv', imageColumn: 'file', gradeColumn: 'dr' });
     expect('patientColumn' in folder).toBe(false);
     expect(ImportRequest.safeParse(folder).success).toBe(true);
+  });
+
+  it('sends a declared split only when the images are not used as the layout says, and shows it in the review', () => {
+    const base = { ...INITIAL_WIZARD, path: '/d' };
+    expect('split' in buildImportRequest(base)).toBe(false);
+    expect(ImportRequest.parse(buildImportRequest(base)).split).toBeNull();
+    for (const use of ['test', 'train'] as const) {
+      const req = buildImportRequest({ ...base, use });
+      expect(req).toMatchObject({ type: 'eyepacs', split: use });
+      expect(ImportRequest.parse(req).split).toBe(use);
+    }
+    expect(buildImportRequest({ ...base, type: 'folder', csv: '/d/l.csv', imageColumn: 'f', gradeColumn: 'g', use: 'test' })).toMatchObject(
+      {
+        type: 'folder',
+        split: 'test',
+      },
+    );
+    expect(reviewRows(base).find((r) => r.label === 'Images')?.value).toBe("As the dataset's layout says");
+    expect(reviewRows({ ...base, use: 'test' }).find((r) => r.label === 'Images')?.value).toBe('All images are a held-out test set');
+    expect(IMAGE_USES.map((u) => u.use)).toEqual(['layout', 'test', 'train']);
   });
 
   it('checks each step with the importer schema and names the field', () => {

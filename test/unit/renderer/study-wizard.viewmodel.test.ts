@@ -16,6 +16,7 @@ import {
   defaultAnalyses,
   estimateText,
   gradedIn,
+  isTestSet,
   studyEstimate,
   testSetChoices,
 } from '../../../src-renderer/features/training/study-wizard/study-wizard.viewmodel';
@@ -77,6 +78,23 @@ describe('test sets and analyses', () => {
     // Training on messidor (no test split): the other graded sets, never messidor's own training images.
     expect(defaultAnalyses(all, 'messidor').testSets).toEqual([{ datasetId: 'eyepacs', split: 'test' }]);
     expect(defaultAnalyses([messidor], 'messidor')).toMatchObject({ testSets: [], explain: { enabled: false } });
+  });
+
+  it('adds every held-out test set (all images in the test split) to the training set’s own test split', () => {
+    const held = dataset('held', { splits: { test: 30 }, perSplitGrade: { test: { '0': 20, '2': 6, '4': 4 } } });
+    expect(isTestSet(held as ReadableDatasetSummary)).toBe(true);
+    expect(isTestSet(eyepacs as ReadableDatasetSummary)).toBe(false);
+    expect(isTestSet(messidor as ReadableDatasetSummary)).toBe(false);
+    expect(testSetChoices([...all, held], 'eyepacs').find((c) => c.id === 'held')).toMatchObject({ split: 'test', images: 30 });
+    expect(defaultAnalyses([...all, held], 'eyepacs').testSets).toEqual([
+      { datasetId: 'eyepacs', split: 'test' },
+      { datasetId: 'held', split: 'test' },
+    ]);
+    // Without an own test split, every other graded set as before, the held-out one included.
+    expect(defaultAnalyses([...all, held], 'messidor').testSets).toEqual([
+      { datasetId: 'eyepacs', split: 'test' },
+      { datasetId: 'held', split: 'test' },
+    ]);
   });
 
   it('checks the step, naming what is wrong', () => {

@@ -338,12 +338,19 @@ describe('datasets to train on', () => {
         readable('seg', { grades: { ungraded: 4 } }),
         readable('raw', { preprocessed: false }),
         { readable: false, id: 'bad', reason: 'manifest.json missing' },
+        readable('held', { splits: { test: 40 } }),
       ]),
     ).toEqual([
       { id: 'demo', label: 'demo — 30 training images, 48 px', disabledReason: null, inputSize: 48 },
       { id: 'seg', label: 'seg — 30 training images, 48 px', disabledReason: 'no graded images', inputSize: 48 },
       { id: 'raw', label: 'raw — 30 training images, 48 px', disabledReason: 'validated only: no preprocessed images', inputSize: 48 },
       { id: 'bad', label: 'bad', disabledReason: 'cannot be read: manifest.json missing', inputSize: null },
+      {
+        id: 'held',
+        label: 'held — 0 training images, 48 px',
+        disabledReason: 'a held-out test set: every image is in the test split',
+        inputSize: 48,
+      },
     ]);
     const [demo] = trainingDatasetChoices([readable('demo')]);
     expect(inputSizeNote({ inputSize: '48' }, demo)).toBeNull();

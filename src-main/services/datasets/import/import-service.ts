@@ -27,6 +27,7 @@ import {
   type Lesion,
   type MaskEntry,
   type ParsedImportRequest,
+  type Split,
   type ValidationIssue,
 } from '../../../../src-shared/datasets';
 import { AppError, parseOrThrow } from '../../../../src-shared/errors';
@@ -82,8 +83,24 @@ export function defaultConcurrency(): number {
   return Math.max(2, typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length);
 }
 
-/** Scans the source layout named by the request (no decoding, no writes). */
+/** Scans the source layout named by the request (no decoding, no writes); a declared split (`--split`) applies to every image. */
 export async function scanSource(req: ParsedImportRequest): Promise<ScanResult> {
+  const scan = await scanLayout(req);
+  return req.split === null || req.type === 'folder' ? scan : declareSplit(scan, req.split);
+}
+
+/** Every candidate recorded in `split`, with a note saying how many the layout had put elsewhere. */
+function declareSplit(scan: ScanResult, split: Split): ScanResult {
+  const moved = new Map<string, number>();
+  for (const c of scan.candidates) if (c.split !== split) moved.set(c.split ?? 'none', (moved.get(c.split ?? 'none') ?? 0) + 1);
+  const from = [...moved].map(([s, n]) => `${n} from ${s === 'none' ? 'no split' : `its ${s} split`}`).join(', ');
+  const note =
+    `Every image is recorded in the ${split} split, as the import asked (--split ${split})` +
+    (from ? `; the layout had put ${from}.` : '; the layout already had them there.');
+  return { ...scan, candidates: scan.candidates.map((c) => ({ ...c, split })), notes: [...scan.notes, note] };
+}
+
+async function scanLayout(req: ParsedImportRequest): Promise<ScanResult> {
   const root = path.resolve(req.path);
   switch (req.type) {
     case 'eyepacs':

@@ -106,14 +106,26 @@ export function gradedDatasets(datasets: readonly DatasetSummary[] | null): Read
   return readable(datasets).filter((d) => gradedIn(d, 'all') > 0);
 }
 
+/** A dataset all of whose images are in the test split (e.g. imported with `--split test`): a held-out test set. */
+export function isTestSet(d: ReadableDatasetSummary): boolean {
+  return (d.splits.test ?? 0) > 0 && (d.splits.train ?? 0) === 0 && (d.splits.none ?? 0) === 0;
+}
+
 /**
- * Paper-like defaults on the study's datasets: evaluate on the training dataset's test split (else every other graded set), analyses on the
- * first test set and the first masked set.
+ * Paper-like defaults on the study's datasets: evaluate on the training dataset's test split and on every held-out test set
+ * (else on every other graded set), analyses on the first test set and the first masked set.
  */
 export function defaultAnalyses(datasets: readonly DatasetSummary[] | null, trainingId: string): AnalysesForm {
   const choices = testSetChoices(datasets, trainingId).filter((c) => c.disabledReason === null);
   const own = choices.find((c) => c.id === trainingId && c.split === 'test');
-  const picked = own ? [own] : choices.filter((c) => !c.overlapsTraining);
+  const heldOut = new Set(
+    readable(datasets)
+      .filter(isTestSet)
+      .map((d) => d.id),
+  );
+  const picked = own
+    ? [own, ...choices.filter((c) => c.id !== trainingId && heldOut.has(c.id))]
+    : choices.filter((c) => !c.overlapsTraining);
   const graded = gradedDatasets(datasets);
   const analysisSet = picked[0]?.id ?? graded[0]?.id ?? '';
   const masked = maskedDatasets(datasets)[0]?.id ?? '';

@@ -25,9 +25,15 @@ export function trainingDatasetChoices(datasets: readonly DatasetSummary[] | nul
   return (datasets ?? []).map((d) => {
     if (!d.readable) return { id: d.id, label: d.id, disabledReason: `cannot be read: ${d.reason}`, inputSize: null };
     const graded = gradedCount(d);
-    const reason = !d.preprocessed ? 'validated only: no preprocessed images' : graded === 0 ? 'no graded images' : null;
     const pool = d.splits.train ?? 0;
     const none = d.splits.none ?? 0;
+    const reason = !d.preprocessed
+      ? 'validated only: no preprocessed images'
+      : graded === 0
+        ? 'no graded images'
+        : pool + none === 0
+          ? 'a held-out test set: every image is in the test split'
+          : null;
     const label = `${d.id} — ${(pool + none).toLocaleString('en-US')} training images, ${d.settings.inputSize} px`;
     return { id: d.id, label, disabledReason: reason, inputSize: d.settings.inputSize };
   });
