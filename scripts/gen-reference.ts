@@ -350,7 +350,7 @@ export const PAGES: PageSpec[] = [
     source: 'src-shared/training.ts',
     intro: [
       'A training spec is the JSON file from which `funduslab train <spec.json> --study <dir>` trains one run: one strategy, one label',
-      'fraction, one seed. `funduslab train --example-spec` prints one to start from. Every field except `strategy` may be left out;',
+      'fraction, one seed. `funduslab train --example-spec [--strategy S]` prints the paper settings to start from (`--quick`: a small run). Every field except `strategy` may be left out;',
       '`datasetId` must name a dataset of the study, and the IFI strategies need `pretrainedWeights`. The same fields make up the',
       "`base` and `overrides` of a [training grid](grid.md), and the defaults are the paper's unless a description says otherwise",
       '(the definitions are in [design.md](../design.md#training)).',

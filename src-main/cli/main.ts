@@ -39,7 +39,7 @@ const COMMANDS: Record<string, Command> = {
   },
   train: {
     summary:
-      'Run one training run from a spec (IWNE-FS, IWNE-CL, IFI-FS, IFI-CL; resumes from its last checkpoint); --example-spec prints one',
+      'Run one training run from a spec (IWNE-FS, IWNE-CL, IFI-FS, IFI-CL; resumes from its last checkpoint); --example-spec prints the paper settings (--quick: a small run)',
     usage: TRAIN_USAGE,
     run: runTrain,
   },

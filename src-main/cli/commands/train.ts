@@ -1,25 +1,27 @@
 /**
  * `funduslab train <spec.json> --study <dir> [--run-id <id>] [--json]` — runs one training run
  * (runs/<run-id>/ in the study; running it again resumes from its last checkpoint).
- * `funduslab train --example-spec [--study <dir> [--dataset <id>]]` — prints a small, valid example spec on stdout (explained
- * on stderr); with --study its datasetId and inputSize are those of the study's dataset.
+ * `funduslab train --example-spec [--strategy S] [--quick] [--study <dir> [--dataset <id>]]` — prints an example spec on stdout
+ * (explained on stderr): the paper's settings for the strategy (default IWNE-FS), or with --quick a small run that finishes in
+ * minutes on a CPU; with --study its datasetId (and, for --quick, inputSize) are those of the study's dataset.
  * Progress goes to stderr; the result to stdout (`{"ok": true, "value": TrainingResult}` with --json).
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
-import { TrainingSpec, type TrainingResult, type TrainingSpecInput } from '../../../src-shared/training';
+import { STRATEGY_ORDER, TrainingSpec, TrainingStrategy, type TrainingResult, type TrainingSpecInput } from '../../../src-shared/training';
 import { runTraining } from '../../services/training';
 import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 import { withStudyLock } from '../../services/study-folder/lock';
 import { listDatasets } from '../../services/datasets/view';
+import { DEMO_MOCO } from '../../services/demo/study-demo';
 import type { ReadableDatasetSummary } from '../../../src-shared/contract';
 
 export const TRAIN_USAGE =
-  'funduslab train <spec.json> --study <dir> [--run-id <id>] [--json]  |  funduslab train --example-spec [--study <dir> [--dataset <id>]]';
+  'funduslab train <spec.json> --study <dir> [--run-id <id>] [--json]  |  funduslab train --example-spec [--strategy IWNE-FS|IWNE-CL|IFI-FS|IFI-CL] [--quick] [--study <dir> [--dataset <id>]]';
 
-/** A small run that finishes in minutes on a CPU: reduced ResNet18 at 64 px on a 20% label fraction. */
+/** `--quick`: a small run that finishes in minutes on a CPU: reduced ResNet18 at 64 px on a 20% label fraction. */
 export const EXAMPLE_SPEC: TrainingSpecInput = {
   strategy: 'IWNE-FS',
   datasetId: 'eyepacs',
@@ -34,8 +36,51 @@ export const EXAMPLE_SPEC: TrainingSpecInput = {
   earlyStoppingPatience: null,
 };
 
+/** Where the example puts the weights an IFI strategy starts from (the files users download; see the README). */
+const EXAMPLE_WEIGHTS: Partial<Record<TrainingStrategy, string>> = {
+  'IFI-FS': 'weights/resnet50-0676ba61.pth',
+  'IFI-CL': 'weights/moco_v2_800ep_pretrain.pth.tar',
+};
+
+/**
+ * The paper's settings for `strategy`: the fields that shape a run, with the values the spec schema resolves when they are left
+ * out (so this never disagrees with what a spec without them trains); IFI strategies name the weights file to bring.
+ */
+export function paperExampleSpec(strategy: TrainingStrategy, datasetId = 'eyepacs'): TrainingSpecInput {
+  const weights = EXAMPLE_WEIGHTS[strategy];
+  const r = TrainingSpec.parse({ strategy, datasetId, ...(weights ? { pretrainedWeights: weights } : {}) });
+  return {
+    strategy,
+    datasetId,
+    ...(weights ? { pretrainedWeights: weights } : {}),
+    fraction: r.fraction,
+    seed: r.seed,
+    arch: r.arch,
+    inputSize: r.inputSize,
+    epochs: r.epochs,
+    lr: r.lr,
+    batchSize: r.batchSize,
+    referable: r.referable,
+    ...(strategy === 'IWNE-CL' ? { moco: { epochs: r.moco.epochs, batchSize: r.moco.batchSize, lr: r.moco.lr } } : {}),
+  };
+}
+
+function paperExplanation(spec: TrainingSpecInput): string {
+  const lines = [
+    `The paper's settings for ${spec.strategy}: ${spec.arch} at ${spec.inputSize} px, ${spec.epochs} epochs at lr ${spec.lr}, all labels (fraction ${spec.fraction}).`,
+  ];
+  if (spec.pretrainedWeights)
+    lines.push(
+      `"pretrainedWeights" names the file to bring (${spec.pretrainedWeights}, relative to the study folder; see the README, "Real data and weights").`,
+    );
+  if (spec.strategy === 'IWNE-CL')
+    lines.push('"moco": the MoCo v2 pretraining on the study images that comes first (official MoCo v2 settings).');
+  lines.push('This is days of training on a GPU; for a run that finishes in minutes on a CPU: funduslab train --example-spec --quick.', '');
+  return lines.join('\n');
+}
+
 const EXAMPLE_EXPLANATION = [
-  'Example training spec (stdout). Fields:',
+  "Quick example training spec (stdout): a small model, not the paper's settings (funduslab train --example-spec prints those). Fields:",
   '  strategy      IWNE-FS (random init), IWNE-CL (MoCo v2 pretraining on the study images first; "moco" settings),',
   '                IFI-FS / IFI-CL (need "pretrainedWeights": ImageNet weights / a MoCo v2 ImageNet checkpoint)',
   '  datasetId     a dataset imported into the study (funduslab import … --study <dir> --id eyepacs)',
@@ -100,29 +145,68 @@ export async function exampleSpecForStudy(
   return { spec: { ...EXAMPLE_SPEC, datasetId: dataset.id, inputSize: dataset.settings.inputSize }, dataset };
 }
 
+/** The example spec `--example-spec` prints: the paper's for `strategy`, or the quick one; with a study, its dataset's. */
+export async function exampleSpec(opts: {
+  strategy: TrainingStrategy;
+  quick: boolean;
+  study?: string;
+  datasetId?: string;
+}): Promise<{ spec: TrainingSpecInput; dataset: ReadableDatasetSummary | null }> {
+  const fromStudy = opts.study ? await exampleSpecForStudy(opts.study, opts.datasetId) : null;
+  if (opts.quick) {
+    const spec: TrainingSpecInput = {
+      ...(fromStudy?.spec ?? EXAMPLE_SPEC),
+      strategy: opts.strategy,
+      // The pretraining of the quick IWNE-CL run is as small as the demo study's.
+      ...(opts.strategy === 'IWNE-CL' ? { moco: { ...DEMO_MOCO, epochs: 5, batchSize: 32 } } : {}),
+    };
+    const weights = EXAMPLE_WEIGHTS[opts.strategy];
+    return { spec: weights ? { ...spec, pretrainedWeights: weights } : spec, dataset: fromStudy?.dataset ?? null };
+  }
+  return { spec: paperExampleSpec(opts.strategy, fromStudy?.dataset.id), dataset: fromStudy?.dataset ?? null };
+}
+
 export async function runTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
     study: { type: 'string' },
     dataset: { type: 'string' },
     'run-id': { type: 'string' },
     'example-spec': { type: 'boolean', default: false },
+    strategy: { type: 'string' },
+    quick: { type: 'boolean', default: false },
   });
   if (values['example-spec']) {
     if (values.dataset !== undefined && !values.study)
       throw new AppError('BAD_REQUEST', `--dataset needs --study <dir>.\nUsage: ${TRAIN_USAGE}`, [
         { path: 'study', message: 'give --study <dir>' },
       ]);
-    const fromStudy = values.study ? await exampleSpecForStudy(path.resolve(values.study), values.dataset) : null;
-    process.stdout.write(JSON.stringify(fromStudy?.spec ?? EXAMPLE_SPEC, null, 2) + '\n');
+    const strategy = TrainingStrategy.safeParse(values.strategy ?? 'IWNE-FS');
+    if (!strategy.success)
+      throw new AppError('BAD_REQUEST', `--strategy must be one of ${STRATEGY_ORDER.join(', ')}, got "${values.strategy}".`, [
+        { path: 'strategy', message: `one of ${STRATEGY_ORDER.join(', ')}` },
+      ]);
+    const { spec, dataset } = await exampleSpec({
+      strategy: strategy.data,
+      quick: values.quick,
+      ...(values.study ? { study: path.resolve(values.study) } : {}),
+      ...(values.dataset !== undefined ? { datasetId: values.dataset } : {}),
+    });
+    process.stdout.write(JSON.stringify(spec, null, 2) + '\n');
     if (!values.json) {
-      process.stderr.write(EXAMPLE_EXPLANATION);
-      if (fromStudy)
+      process.stderr.write(values.quick ? EXAMPLE_EXPLANATION : paperExplanation(spec));
+      if (dataset)
         process.stderr.write(
-          `datasetId and inputSize are those of dataset "${fromStudy.dataset.id}" of the study (preprocessed at ${fromStudy.dataset.settings.inputSize} px).\n`,
+          values.quick
+            ? `datasetId and inputSize are those of dataset "${dataset.id}" of the study (preprocessed at ${dataset.settings.inputSize} px).\n`
+            : `datasetId is dataset "${dataset.id}" of the study (preprocessed at ${dataset.settings.inputSize} px; training resizes its images to ${spec.inputSize} px).\n`,
         );
     }
     return 0;
   }
+  if (values.strategy !== undefined || values.quick)
+    throw new AppError('BAD_REQUEST', '--strategy and --quick go with --example-spec; to train, set them in the spec file.', [
+      { path: values.quick ? 'quick' : 'strategy', message: 'only with --example-spec' },
+    ]);
   if (values.dataset !== undefined)
     throw new AppError('BAD_REQUEST', '--dataset goes with --example-spec; to train, set "datasetId" in the spec file.', [
       { path: 'dataset', message: 'only with --example-spec' },

@@ -113,7 +113,7 @@ describe('dataset ids', () => {
     expect(io.out()).toContain('otherwise the source folder');
 
     // The example spec of this study: its only preprocessed graded training set is "eyepacs" at 48 px.
-    const spec = TrainingSpec.parse(await json(() => runTrain(['--example-spec', '--study', study, '--json'])));
+    const spec = TrainingSpec.parse(await json(() => runTrain(['--example-spec', '--quick', '--study', study, '--json'])));
     expect(spec).toMatchObject({ ...EXAMPLE_SPEC, datasetId: 'eyepacs', inputSize: 48 });
   });
 });
@@ -137,9 +137,20 @@ describe('train --example-spec --study', () => {
     });
     vi.restoreAllMocks();
     const io = captureOutput();
-    expect(await runTrain(['--example-spec', '--study', study, '--dataset', 'large'])).toBe(0);
+    expect(await runTrain(['--example-spec', '--quick', '--study', study, '--dataset', 'large'])).toBe(0);
     expect(TrainingSpec.parse(JSON.parse(io.out()))).toMatchObject({ datasetId: 'large', inputSize: 56, arch: EXAMPLE_SPEC.arch });
     expect(io.err()).toMatch(/dataset "large" of the study \(preprocessed at 56 px\)/);
+    // Without --quick: the paper's settings, on the study's dataset, at the paper's input size.
+    vi.restoreAllMocks();
+    const paper = captureOutput();
+    expect(await runTrain(['--example-spec', '--study', study, '--dataset', 'large'])).toBe(0);
+    expect(TrainingSpec.parse(JSON.parse(paper.out()))).toMatchObject({
+      datasetId: 'large',
+      inputSize: 224,
+      arch: 'resnet50',
+      epochs: 500,
+    });
+    expect(paper.err()).toMatch(/dataset "large" of the study \(preprocessed at 56 px; training resizes its images to 224 px\)/);
   });
 
   it('refuses a dataset without graded training images, an unknown one, and a study without any', async () => {

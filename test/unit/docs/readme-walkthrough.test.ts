@@ -84,7 +84,7 @@ describe('the README walkthrough', () => {
     expect(all).toMatch(/npx funduslab demo-data/);
     expect(all).toMatch(/npx funduslab import eyepacs/);
     expect(all).toMatch(/npx funduslab import idrid-seg/);
-    expect(all).toMatch(/npx funduslab train --example-spec --study/);
+    expect(all).toMatch(/npx funduslab train --example-spec --quick --study/);
   });
 
   it('runs every command successfully', () => {

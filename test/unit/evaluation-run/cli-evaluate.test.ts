@@ -1,6 +1,6 @@
 /**
  * `funduslab evaluate` and `funduslab results` (runEvaluate / runResults called in-process, as
- * cli-train.test.ts does; the lead registers them in cli/main.ts) on two tiny real runs (IWNE-FS and
+ * cli-train.test.ts does; cli/main.ts registers them) on two tiny real runs (IWNE-FS and
  * IFI-FS at the same fraction and seed): --json output parses with the zod schemas, the human
  * summary says what matters, the paired IFI-FS − IWNE-FS test equals pairedDelongTest on the two
  * predictions.csv files read independently, --csv writes the table, bad arguments name the fields.

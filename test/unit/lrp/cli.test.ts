@@ -1,5 +1,5 @@
 /**
- * `funduslab explain` and `funduslab bench lrp` called in-process (the lead registers them in
+ * `funduslab explain` and `funduslab bench lrp` called in-process (registered in
  * cli/main.ts and cli/commands/bench.ts): arguments reach the service, --json prints the results,
  * the text output is the Table-3-like summary, bad arguments are BAD_REQUEST naming the option;
  * the bench's report is consistent (ratio = LRP time / gradient time) and leaks no tensors.
