@@ -16,7 +16,21 @@ const started = performance.now();
 await mkdir(dist, { recursive: true });
 for (const stale of ['cli.js', 'worker.js', 'electron']) await rm(path.join(dist, stale), { recursive: true, force: true });
 
+// The augmentation worker threads' code (src-main/engine/augment/augment-pool.ts) is embedded in the
+// bundles as a string, so it runs from the asar archive of the packaged app as well.
+const augmentWorker = await build({
+  absWorkingDir: root,
+  entryPoints: ['src-main/engine/augment/worker-entry.ts'],
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  write: false,
+  logLevel: 'warning',
+});
+
 const nodeCommon = {
+  define: { __FUNDUSLAB_AUGMENT_WORKER__: JSON.stringify(augmentWorker.outputFiles[0].text) },
   absWorkingDir: root,
   bundle: true,
   platform: 'node',

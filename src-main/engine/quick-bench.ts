@@ -4,7 +4,8 @@
  * into a duration). It times the same building blocks a study is made of:
  *  - forward: eval-mode forward pass, logits read back (validation, evaluation, analyses);
  *  - train: forward in train mode + softmax cross-entropy + gradients + AdamW update (as a run);
- *  - augmentation: the fsTrain preset on a batch, and MoCo v2 aug+ on both views of a batch.
+ *  - augmentation: the fsTrain preset on a batch, and MoCo v2 aug+ on both views of a batch, by the
+ *    typed-array code training runs in its augmentation worker (augment/cpu.ts), here on this thread.
  * Each after one untimed warm-up (kernel compilation), median of `steps` timed repetitions, per image.
  * On wasm it first measures the memory of a training step and reports the largest batch that fits in
  * the 4 GB heap, on webgpu the largest that fits the adapter's binding limit and memory (at least the
@@ -18,7 +19,9 @@ import type { QuickBenchParams, QuickBenchResult } from '../../src-shared/engine
 import { FS_TRAIN_AUGMENT, MOCO_AUG_PLUS } from '../../src-shared/training';
 import { throwIfCancelled, type JobContext } from '../job-context';
 import { crossEntropy } from './loss';
-import { augmentBatch } from './augment/pipeline';
+import { applyAugParams } from './augment/cpu';
+import { sampleAugParams } from './augment/pipeline';
+import { StreamRng } from '../random/streams';
 import { engineStatus } from './backend';
 import { medianOf } from './bench';
 import { maxTrainingBatch } from './memory-guard';
@@ -69,8 +72,15 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
     Array.from({ length: trainBatch }, (_, i) => i % config.classes),
     'int32',
   );
-  const raw = tf.randomUniform([fwdBatch, size, size, 3], 0, 1, 'float32', 3) as Tensor4D;
+  const rawRng = new StreamRng(3);
+  const raw = { data: Float32Array.from({ length: fwdBatch * size * size * 3 }, () => rawRng.next()), n: fwdBatch, h: size, w: size, c: 3 };
   const indices = Array.from({ length: fwdBatch }, (_, i) => i);
+  const augment = (settings: typeof FS_TRAIN_AUGMENT, epoch: number, view: number) =>
+    applyAugParams(
+      raw,
+      indices.map((i) => sampleAugParams(settings, StreamRng.forImage(1, epoch, i, view), size, size, size)),
+      size,
+    );
   let epoch = 0;
   try {
     say(`forward pass, ${params.arch} at ${size} px`);
@@ -96,18 +106,12 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
     throwIfCancelled(ctx);
     say('supervised augmentation');
     const augFsMs = await time(async () => {
-      const y = augmentBatch(raw, FS_TRAIN_AUGMENT, { seed: 1, epoch: epoch++, indices, outSize: size });
-      await y.data();
-      y.dispose();
+      augment(FS_TRAIN_AUGMENT, epoch++, 0);
     });
     throwIfCancelled(ctx);
     say('MoCo v2 augmentation (two views)');
     const augClMs = await time(async () => {
-      for (const view of [0, 1]) {
-        const y = augmentBatch(raw, MOCO_AUG_PLUS, { seed: 1, epoch: epoch++, indices, view, outSize: size });
-        await y.data();
-        y.dispose();
-      }
+      for (const view of [0, 1]) augment(MOCO_AUG_PLUS, epoch++, view);
     });
     ctx.progress(phases, phases, 'measured');
     const status = engineStatus();
@@ -130,7 +134,7 @@ export async function runQuickBench(params: QuickBenchParams, ctx: JobContext): 
     );
     return result;
   } finally {
-    tf.dispose([xFwd, xTrain, labels, raw]);
+    tf.dispose([xFwd, xTrain, labels]);
     optimizer.dispose();
     model.dispose();
   }

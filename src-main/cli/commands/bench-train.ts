@@ -6,8 +6,9 @@
  *   - CL: MoCo v2 pretraining epochs (two aug+ views, query and key encoders, InfoNCE, queue);
  *   - model only: the same FS step on one pre-built batch in memory (no decoding, no augmentation),
  *     measured in the same process as the baseline the pipeline figures are compared with.
- * For each: images/s, the time the loop waited for decoded images (stall) as a share of step time
- * (target < 5 %: the pipeline must run ahead of the model). The first epoch includes warm-up
+ * For each: images/s, the time the loop waited for decoded and augmented images (stall) as a share
+ * of step time (target < 5 %: the pipeline, augmentation in a worker thread included, must run ahead
+ * of the model). The first epoch includes warm-up
  * (kernel compilation, caches), so figures come from the last epoch.
  */
 import { promises as fsp } from 'node:fs';
@@ -178,7 +179,7 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
         clFig,
       ],
       notes: [
-        'FS and CL include decoding (sharp, in libuv threads, one batch ahead), augmentation and normalisation; "model only" is forward + backward + AdamW on a batch already in memory.',
+        'FS and CL include decoding (sharp, in libuv threads) and augmentation (in a worker thread), both running two batches ahead, and normalisation; "model only" is forward + backward + AdamW on a batch already in memory.',
         'CL processes two views per image (query and key encoder forward passes), so its images/s is roughly half of FS at the same settings.',
         `Figures are from the last of ${epochs} epoch(s); the first includes warm-up.`,
       ],

@@ -19,6 +19,9 @@
  *   convert('L') which MoCo's PIL pipeline uses; torchvision's tensor path uses 0.2989 for R).
  * - gaussianBlur: torchvision gaussian_blur: 1-D kernel exp(−x²/2σ²) on x = −(k−1)/2 … (k−1)/2,
  *   normalised, applied separably, reflect padding.
+ *
+ * Training runs the same operations on typed arrays in worker threads (cpu.ts, augment-pool.ts);
+ * these tfjs versions are their reference in tests. `normalize` and the constants are used as is.
  */
 import tf from '@tensorflow/tfjs';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';

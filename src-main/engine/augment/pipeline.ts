@@ -5,6 +5,10 @@
  * vertical flip → rotation → colour jitter (p) → grayscale (p) → Gaussian blur (p). For MoCo aug+
  * this is torchvision's order except the horizontal flip comes before instead of after the colour
  * operations, which commute with it.
+ *
+ * Training samples with `sampleAugParams` and applies the parameters with cpu.ts's applyAugParams in
+ * worker threads (augment-pool.ts); `applyAugParams`/`augmentBatch` here (tfjs ops) are the reference
+ * its tests compare with.
  */
 import tf from '@tensorflow/tfjs';
 import type { Tensor4D } from '@tensorflow/tfjs';

@@ -16,7 +16,7 @@ import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import { AugmentSettings, TrainingSpec } from '../../../src-shared/training';
-import { augmentBatch } from '../../engine/augment/pipeline';
+import { AugmentPool } from '../../engine/augment/augment-pool';
 import { IMAGENET_MEAN, IMAGENET_STD, normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
 import { ResNet } from '../../engine/models/resnet';
@@ -29,7 +29,7 @@ import { parseCsv, columnIndex } from '../datasets/csv';
 import { shuffle } from '../datasets/splits';
 import { writeFileAtomic } from '../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../job-context';
-import { ImageSource, PrefetchLoader, toBatches, type TrainingItem } from '../training/data';
+import { AUGMENT_AHEAD, augmentInPool, ImageSource, PrefetchLoader, toBatches, type TrainingItem } from '../training/data';
 import { crossEntropy } from '../../engine/loss';
 import { runPretraining } from '../training/pretrain';
 import { DEMO_MOCO } from './study-demo';
@@ -138,10 +138,16 @@ async function trainSupervised(
   const vars = model.trainableVariables();
   let correct = 0;
   let seen = 0;
+  const pool = await AugmentPool.create();
   try {
     for (let epoch = 1; epoch <= o.supervisedEpochs; epoch++) {
       const order = shuffle(items, mulberry32(hashSeeds(seed, epoch, 0x7374)));
-      const loader = new PrefetchLoader(source, toBatches(order, batch, true));
+      const loader = new PrefetchLoader(
+        source,
+        toBatches(order, batch, true),
+        AUGMENT_AHEAD,
+        augmentInPool(pool, { settings: aug, seed, epoch, size: S, views: [0], label: (b) => `stand-in epoch ${epoch}, batch ${b + 1}` }),
+      );
       correct = 0;
       seen = 0;
       try {
@@ -150,11 +156,7 @@ async function trainSupervised(
           const bt = (await loader.next())!;
           const n = bt.items.length;
           const [loss, hits] = tf.tidy(() => {
-            const x = normalize(
-              augmentBatch(tf.tensor4d(bt.pixels, [n, S, S, 3]), aug, { seed, epoch, indices: bt.items.map((i) => i.index), outSize: S }),
-              IMAGENET_MEAN,
-              IMAGENET_STD,
-            );
+            const x = normalize(tf.tensor4d(bt.views![0]!, [n, S, S, 3]), IMAGENET_MEAN, IMAGENET_STD);
             const y = tf.tensor1d(
               bt.items.map((i) => i.grade),
               'int32',
@@ -199,6 +201,7 @@ async function trainSupervised(
     );
     return seen > 0 ? correct / seen : 0;
   } finally {
+    await pool.terminate();
     optimizer.dispose();
     model.dispose();
   }

@@ -9,9 +9,10 @@
  * - Pixels: the preprocessed cache inputs (datasets/<id>/<cache.input>), decoded by sharp (in libuv
  *   threads) to uint8 RGB at spec.inputSize (resized with sharp when the cache has another size).
  *   Decoded images are kept as uint8 up to a byte budget (default 512 MiB), the rest are decoded per
- *   batch; float32 exists only for the batch being computed.
- * - Prefetch: while the model computes batch i, batch i+1 is being decoded; the time the loop then
- *   still waits for it is the stall.
+ *   batch; float32 exists only for the batch being computed and those loaded ahead.
+ * - Prefetch: while the model computes batch i, the next batch (training: the next AUGMENT_AHEAD
+ *   batches) is being decoded and, for training, augmented in a worker thread (augmentInPool: the
+ *   AugmentPool of engine/augment/augment-pool.ts); the time the loop then still waits is the stall.
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
@@ -25,7 +26,8 @@ import { readDatasetManifest, requirePreprocessed } from '../datasets/manifest-f
 import { cacheDecodeError, readCacheFile } from '../datasets/cache-check';
 import { planSplits } from '../datasets/splits';
 import { mapPool } from '../datasets/pool';
-import type { ResolvedNormalisation } from '../../../src-shared/training';
+import type { AugmentSettings, ResolvedNormalisation } from '../../../src-shared/training';
+import type { AugmentPool } from '../../engine/augment/augment-pool';
 
 export interface TrainingItem {
   /** Position in the manifest (the stable dataset index that seeds the augmentation). */
@@ -133,8 +135,50 @@ export class ImageSource {
 
 export interface Batch {
   items: TrainingItem[];
-  /** [n, size, size, 3] pixels in [0, 1]. */
+  /** [n, size, size, 3] pixels in [0, 1] (empty once handed to the augmentation workers). */
   pixels: Float32Array;
+  /** The augmented views, [n, outSize, outSize, 3] each in [0, 1], when the loader augments. */
+  views?: Float32Array[];
+}
+
+/**
+ * Batches a training loader keeps in flight (decoded and augmented ahead) while the model computes
+ * one: 2, because the hand-off of a batch to the augmentation worker needs the main thread, which
+ * the (synchronous) training step blocks; with one batch ahead, the batch after a ready one would
+ * only start augmenting after the step, and the loop would wait for it.
+ */
+export const AUGMENT_AHEAD = 2;
+
+/** Augments a decoded batch (its `position` among the loader's batches); returns its views. */
+export type BatchAugmenter = (batch: Batch, position: number) => Promise<Float32Array[]>;
+
+/**
+ * A loader's augmentation in the worker pool: the views of each batch (pipeline.ts's per-image
+ * streams of seed, epoch, dataset index and view). `label(position)` names a batch in errors.
+ */
+export function augmentInPool(
+  pool: AugmentPool,
+  o: {
+    settings: AugmentSettings;
+    seed: number;
+    epoch: number;
+    size: number;
+    views: readonly number[];
+    label: (position: number) => string;
+  },
+): BatchAugmenter {
+  return (batch, position) =>
+    pool.augment({
+      pixels: batch.pixels,
+      size: o.size,
+      outSize: o.size,
+      settings: o.settings,
+      seed: o.seed,
+      epoch: o.epoch,
+      indices: batch.items.map((i) => i.index),
+      views: o.views,
+      label: o.label(position),
+    });
 }
 
 /** Decodes a batch (a few images at a time in sharp's threads) into one float32 array in [0, 1]. */
@@ -150,8 +194,8 @@ export async function decodeBatch(source: ImageSource, items: TrainingItem[], co
 }
 
 /**
- * Iterates batches with one batch decoded ahead. `stallMs` accumulates the time `next()` waited for
- * a batch that was not ready yet.
+ * Iterates batches with `depth` batches decoded (and, given `augment`, augmented) ahead. `stallMs`
+ * accumulates the time `next()` waited for a batch that was not ready yet.
  */
 export class PrefetchLoader {
   private readonly pending: Promise<Batch>[] = [];
@@ -162,18 +206,43 @@ export class PrefetchLoader {
     private readonly source: ImageSource,
     private readonly batches: TrainingItem[][],
     private readonly depth = 1,
+    private readonly augment?: BatchAugmenter,
   ) {}
+
+  private load(position: number): Promise<Batch> {
+    const decoded = decodeBatch(this.source, this.batches[position]!);
+    const augment = this.augment;
+    if (!augment) return decoded;
+    return decoded.then(async (b) => {
+      const views = await augment(b, position);
+      return { items: b.items, pixels: new Float32Array(0), views };
+    });
+  }
 
   get length(): number {
     return this.batches.length;
   }
 
+  /**
+   * Starts loading the first `depth` batches now (e.g. the next epoch's, while this epoch's last batch trains
+   * and the validation runs), so the first `next()` need not wait for it.
+   */
+  prime(): void {
+    while (this.pending.length < this.depth && this.cursor < this.batches.length) this.fetch();
+  }
+
+  private fetch(): void {
+    const p = this.load(this.cursor++);
+    p.catch(() => {}); // surfaced when awaited
+    this.pending.push(p);
+  }
+
   async next(): Promise<Batch | null> {
-    while (this.pending.length <= this.depth && this.cursor < this.batches.length) {
-      const p = decodeBatch(this.source, this.batches[this.cursor++]!);
-      p.catch(() => {}); // surfaced when awaited
-      this.pending.push(p);
-    }
+    while (this.pending.length <= this.depth && this.cursor < this.batches.length) this.fetch();
+    // One turn of the event loop: the loads in flight take their next steps (a decode's continuation, the
+    // hand-off to an augmentation worker, its answer), which a training loop whose awaits are all already
+    // resolved would otherwise hold back until it waits for one of them.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     const head = this.pending.shift();
     if (!head) return null;
     const t0 = performance.now();

@@ -45,7 +45,7 @@ import {
   type PretrainLearningCheck,
   type TrainingSpec,
 } from '../../../src-shared/training';
-import { augmentBatch } from '../../engine/augment/pipeline';
+import { AugmentPool } from '../../engine/augment/augment-pool';
 import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
 import { assertTrainingFits } from '../../engine/memory-guard';
@@ -60,6 +60,8 @@ import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { completeCheckpointDir, fsyncWriter, removeStaleTemporaries, type FileWriter } from './checkpoint';
 import {
+  AUGMENT_AHEAD,
+  augmentInPool,
   ImageSource,
   PrefetchLoader,
   planTrainingData,
@@ -194,6 +196,8 @@ async function pretrain(
   const norm = await pretrainingNormalisation(spec, files, source, plan.items, ctx);
 
   const moco = createMoco(spec, plan.queue.size);
+  let augment: AugmentPool | null = null;
+  let pretraining: Pretraining | null = null;
   try {
     // On wasm, refuse a batch whose step cannot fit in its 4 GB before anything is written.
     const S = spec.inputSize;
@@ -211,7 +215,8 @@ async function pretrain(
     let state = await startPretraining(spec, id, hash, files, moco, ctx);
 
     const perEpoch = toBatches(plan.items, plan.batchSize, true).length;
-    const pretraining: Pretraining = {
+    augment = await AugmentPool.create();
+    pretraining = {
       spec,
       ctx,
       opts,
@@ -221,11 +226,15 @@ async function pretrain(
       source,
       norm,
       moco,
+      augment,
+      ahead: null,
       units: { perEpoch, total: spec.moco.epochs * perEpoch },
     };
     for (let epoch = state.epoch + 1; epoch <= spec.moco.epochs; epoch++) state = await pretrainEpoch(pretraining, state, epoch);
     return await finishPretraining(pretraining, id, state, plan.queue);
   } finally {
+    await pretraining?.ahead?.loader.drain();
+    await augment?.terminate();
     disposeMoco(moco);
   }
 }
@@ -335,6 +344,10 @@ interface Pretraining {
   source: ImageSource;
   norm: Normalisation;
   moco: Moco;
+  /** The worker threads that augment the next batch's two views while the model trains on this one. */
+  augment: AugmentPool;
+  /** The next epoch's loader, started during this epoch's last step (its first batch is then ready when the epoch starts). */
+  ahead: { epoch: number; loader: PrefetchLoader } | null;
   /** Optimizer steps per epoch and of the whole pretraining (the progress units). */
   units: { perEpoch: number; total: number };
 }
@@ -396,8 +409,10 @@ async function mocoEpochSteps(
 ): Promise<{ lossSum: number; hits: number; seen: number; step: number; stallMs: number }> {
   const { spec, ctx } = p;
   const m = spec.moco;
-  const order = shuffle(p.items, mulberry32(hashSeeds(spec.seed, epoch, 0x6d6f636f)));
-  const loader = new PrefetchLoader(p.source, toBatches(order, p.batchSize, true));
+  const ahead = p.ahead?.epoch === epoch ? p.ahead.loader : null;
+  if (p.ahead && !ahead) await p.ahead.loader.drain();
+  p.ahead = null;
+  const loader = ahead ?? mocoLoader(p, epoch);
   let lossSum = 0;
   let hits = 0;
   let seen = 0;
@@ -406,8 +421,13 @@ async function mocoEpochSteps(
     for (let b = 0; b < loader.length; b++) {
       throwIfCancelled(ctx);
       const batch = (await loader.next())!;
+      // The last batch: the next epoch's first batch is decoded and augmented while it trains and the checkpoint is written.
+      if (b === loader.length - 1 && epoch < m.epochs) {
+        p.ahead = { epoch: epoch + 1, loader: mocoLoader(p, epoch + 1) };
+        p.ahead.loader.prime();
+      }
       const n = batch.items.length;
-      const [loss, top1] = tf.tidy(() => mocoStep(p, batch, epoch));
+      const [loss, top1] = tf.tidy(() => mocoStep(p, batch));
       const [lossValue, correct] = [(await loss.data())[0]!, (await top1.data())[0]!];
       tf.dispose([loss, top1]);
       if (!Number.isFinite(lossValue))
@@ -430,20 +450,37 @@ async function mocoEpochSteps(
   return { lossSum, hits, seen, step, stallMs: loader.stallMs };
 }
 
+/** The loader of an epoch's batches (its shuffled order), the two views of each augmented in the worker pool. */
+function mocoLoader(p: Pretraining, epoch: number): PrefetchLoader {
+  const { spec } = p;
+  const order = shuffle(p.items, mulberry32(hashSeeds(spec.seed, epoch, 0x6d6f636f)));
+  return new PrefetchLoader(
+    p.source,
+    toBatches(order, p.batchSize, true),
+    AUGMENT_AHEAD,
+    augmentInPool(p.augment, {
+      settings: spec.moco.augmentation,
+      seed: spec.seed,
+      epoch,
+      size: spec.inputSize,
+      views: [0, 1],
+      label: (position) => `pretraining epoch ${epoch}, batch ${position + 1}`,
+    }),
+  );
+}
+
 /**
- * One MoCo v2 step on a batch (inside tf.tidy): two aug+ views, then the update of moco-update.ts
+ * One MoCo v2 step on a batch (inside tf.tidy): the two aug+ views (augmented in a worker thread
+ * while the previous step ran, see augmentInPool) normalised, then the update of moco-update.ts
  * (momentum update of the key encoder, InfoNCE, optimizer step on the query encoder and head,
  * enqueue of the keys). Returns the loss and the Acc@1 hits of the contrastive task.
  */
-function mocoStep(p: Pretraining, batch: Batch, epoch: number): [Scalar, Tensor] {
+function mocoStep(p: Pretraining, batch: Batch): [Scalar, Tensor] {
   const { spec, norm, moco } = p;
   const m = spec.moco;
   const S = spec.inputSize;
   const n = batch.items.length;
-  const indices = batch.items.map((i) => i.index);
-  const x = tf.tensor4d(batch.pixels, [n, S, S, 3]);
-  const view = (v: number) =>
-    normalize(augmentBatch(x, m.augmentation, { seed: spec.seed, epoch, indices, view: v, outSize: S }), norm.mean, norm.std);
+  const view = (v: number) => normalize(tf.tensor4d(batch.views![v]!, [n, S, S, 3]), norm.mean, norm.std);
   const xq = view(0);
   const xk = view(1);
   const { loss, hits } = mocoUpdate(moco, xq, xk, { momentum: m.momentum, temperature: m.temperature });

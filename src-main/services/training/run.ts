@@ -31,7 +31,7 @@ import tf from '@tensorflow/tfjs';
 import type { Tensor1D, Tensor4D, Variable } from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
 import { TrainingResult, TrainingSpec, type TrainingEpochLog, type TrainingSpecInput } from '../../../src-shared/training';
-import { augmentBatch } from '../../engine/augment/pipeline';
+import { AugmentPool } from '../../engine/augment/augment-pool';
 import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
 import { ResNet } from '../../engine/models/resnet';
@@ -45,7 +45,16 @@ import { referableProbability, rocAuc } from '../evaluation/metrics';
 import { writeJsonAtomic } from '../../fs/atomic';
 import { throwIfCancelled, withHeldProgress, type JobContext } from '../../job-context';
 import { fsyncWriter, writeCheckpoint, type CheckpointState, type FileWriter } from './checkpoint';
-import { PrefetchLoader, toBatches, type ImageSource, type Normalisation, type TrainingData, type TrainingItem } from './data';
+import {
+  AUGMENT_AHEAD,
+  augmentInPool,
+  PrefetchLoader,
+  toBatches,
+  type ImageSource,
+  type Normalisation,
+  type TrainingData,
+  type TrainingItem,
+} from './data';
 import type { PretrainOutcome } from './pretrain';
 import {
   checkWasmFit,
@@ -120,6 +129,8 @@ async function trainRun(spec: TrainingSpec, run: RunFolder, ctx: RunContext, opt
   const model = ResNet.create(parseArch(spec.arch, GRADES), { seed: spec.seed });
   let optimizer: AdamW | null = null;
   let classWeights: Tensor1D | null = null;
+  let augment: AugmentPool | null = null;
+  let fineTuning: FineTuning | null = null;
   try {
     await checkWasmFit(model, spec, ctx);
     const initialisedFrom = await initialiseWeights(model, spec, run, inputs, ctx);
@@ -132,7 +143,8 @@ async function trainRun(spec: TrainingSpec, run: RunFolder, ctx: RunContext, opt
     const resumedFrom = state.epoch;
     const batches = epochBatches(spec, inputs.data);
     const perEpoch = batches.train + batches.validation;
-    const fineTuning: FineTuning = {
+    augment = await AugmentPool.create();
+    fineTuning = {
       spec,
       run,
       ctx,
@@ -144,12 +156,16 @@ async function trainRun(spec: TrainingSpec, run: RunFolder, ctx: RunContext, opt
       optimizer,
       classWeights,
       norm,
+      augment,
+      ahead: null,
       units: { offset: inputs.offset, trainBatches: batches.train, perEpoch, total: spec.epochs * perEpoch },
     };
     for (let epoch = state.epoch + 1; epoch <= spec.epochs && !state.stoppedEarly; epoch++)
       state = await runEpoch(fineTuning, state, epoch);
     return await finishRun(fineTuning, state, { resumedFrom, initialisedFrom, pretraining: inputs.pretraining });
   } finally {
+    await fineTuning?.ahead?.loader.drain();
+    await augment?.terminate();
     classWeights?.dispose();
     optimizer?.dispose();
     model.dispose();
@@ -170,6 +186,10 @@ interface FineTuning {
   optimizer: AdamW;
   classWeights: Tensor1D | null;
   norm: Normalisation;
+  /** The worker threads that augment the next training batch while the model trains on this one. */
+  augment: AugmentPool;
+  /** The next epoch's loader, started during this epoch's last batch (its first batch is then ready when the epoch starts). */
+  ahead: { epoch: number; loader: PrefetchLoader } | null;
   /**
    * Progress units: those before the fine-tuning (the pretraining's), the training batches of an epoch, all batches of an epoch, and the
    * whole run's.
@@ -283,10 +303,12 @@ async function trainEpoch(
 ): Promise<{ lossSum: number; seen: number; step: number; stallMs: number; stoppedAt: number | null }> {
   const { spec, ctx, model, optimizer, norm, classWeights, vars, units } = t;
   const S = spec.inputSize;
-  const order = shuffle(t.data.train, mulberry32(hashSeeds(spec.seed, epoch, 0x73687566)));
   const skip = resume?.batches ?? 0;
-  const batches = toBatches(order, spec.batchSize, true);
-  const loader = new PrefetchLoader(t.source, batches.slice(skip));
+  const batches = epochTrainBatches(t, epoch);
+  const ahead = t.ahead?.epoch === epoch && skip === 0 ? t.ahead.loader : null;
+  if (t.ahead && !ahead) await t.ahead.loader.drain();
+  t.ahead = null;
+  const loader = ahead ?? trainLoader(t, epoch, skip);
   let lossSum = resume?.lossSum ?? 0;
   let seen = resume?.seen ?? 0;
   let step = firstStep;
@@ -296,16 +318,15 @@ async function trainEpoch(
       if (ctx.signal.aborted && b > skip) return { lossSum, seen, step, stallMs: (resume?.stallMs ?? 0) + loader.stallMs, stoppedAt: b };
       throwIfCancelled(ctx);
       const batch = (await loader.next())!;
+      // The last batch: the next epoch's first batch is decoded and augmented while it trains and validation runs.
+      if (b === batches.length - 1 && epoch < spec.epochs) {
+        t.ahead = { epoch: epoch + 1, loader: trainLoader(t, epoch + 1, 0) };
+        t.ahead.loader.prime();
+      }
       const n = batch.items.length;
       const value = tf.tidy(() => {
-        const x = tf.tensor4d(batch.pixels, [n, S, S, 3]);
-        const augmented = augmentBatch(x, spec.augmentation, {
-          seed: spec.seed,
-          epoch,
-          indices: batch.items.map((i) => i.index),
-          outSize: S,
-        });
-        const input = normalize(augmented, norm.mean, norm.std);
+        // Augmented in a worker thread while the previous batch trained (augmentInPool).
+        const input = normalize(tf.tensor4d(batch.views![0]!, [n, S, S, 3]), norm.mean, norm.std);
         const targets = tf.tensor1d(
           batch.items.map((i) => i.grade),
           'int32',
@@ -331,6 +352,30 @@ async function trainEpoch(
     await loader.drain();
   }
   return { lossSum, seen, step, stallMs: (resume?.stallMs ?? 0) + loader.stallMs, stoppedAt: null };
+}
+
+/** The training batches of an epoch: its shuffled order (seeded by the run's seed and the epoch) in batches. */
+function epochTrainBatches(t: FineTuning, epoch: number): TrainingItem[][] {
+  const order = shuffle(t.data.train, mulberry32(hashSeeds(t.spec.seed, epoch, 0x73687566)));
+  return toBatches(order, t.spec.batchSize, true);
+}
+
+/** The loader of an epoch's training batches from batch `skip` on, augmenting them in the worker pool. */
+function trainLoader(t: FineTuning, epoch: number, skip: number): PrefetchLoader {
+  const { spec } = t;
+  return new PrefetchLoader(
+    t.source,
+    epochTrainBatches(t, epoch).slice(skip),
+    AUGMENT_AHEAD,
+    augmentInPool(t.augment, {
+      settings: spec.augmentation,
+      seed: spec.seed,
+      epoch,
+      size: spec.inputSize,
+      views: [0],
+      label: (position) => `epoch ${epoch}, batch ${skip + position + 1}`,
+    }),
+  );
 }
 
 /** Writes the model as best/model.safetensors and its metrics (the epoch it comes from, how it was selected). */

@@ -8,10 +8,11 @@
 import tf from '@tensorflow/tfjs';
 import type { Tensor4D } from '@tensorflow/tfjs';
 import { normalize } from '../../../src-main/engine/augment/ops';
-import { augmentBatch } from '../../../src-main/engine/augment/pipeline';
+import { applyAugParams } from '../../../src-main/engine/augment/cpu';
+import { sampleAugParams } from '../../../src-main/engine/augment/pipeline';
 import { learningRateAt } from '../../../src-main/engine/optim/schedule';
 import { mulberry32 } from '../../../src-main/random/prng';
-import { hashSeeds } from '../../../src-main/random/streams';
+import { hashSeeds, StreamRng } from '../../../src-main/random/streams';
 import { shuffle } from '../../../src-main/services/datasets/splits';
 import { toBatches } from '../../../src-main/services/training/data';
 import { createMoco, initialiseKeyEncoder, type Moco } from '../../../src-main/services/training/moco-update';
@@ -119,9 +120,12 @@ export function* caseSteps(images = caseImages()): Generator<CaseStep> {
       const [xq, xk] = tf.tidy(() => {
         const batch = new Float32Array(indices.length * per);
         indices.forEach((index, j) => batch.set(images.pixels.subarray(index * per, (index + 1) * per), j * per));
-        const x = tf.tensor4d(batch, [indices.length, S, S, 3]);
-        const view = (v: number) =>
-          normalize(augmentBatch(x, m.augmentation, { seed: spec.seed, epoch, indices, view: v, outSize: S }), images.mean, images.std);
+        // As the augmentation workers do (engine/augment/augment-pool.ts): per-image parameters, then cpu.ts.
+        const x = { data: batch, n: indices.length, h: S, w: S, c: 3 };
+        const view = (v: number) => {
+          const params = indices.map((i) => sampleAugParams(m.augmentation, StreamRng.forImage(spec.seed, epoch, i, v), S, S, S));
+          return normalize(tf.tensor4d(applyAugParams(x, params, S).data, [indices.length, S, S, 3]), images.mean, images.std);
+        };
         return [view(0), view(1)];
       });
       yield { step, epoch, lr, indices, xq, xk };

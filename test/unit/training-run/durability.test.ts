@@ -7,7 +7,8 @@
 import { fork } from 'node:child_process';
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AugmentPool } from '../../../src-main/engine/augment/augment-pool';
 import { initEngine } from '../../../src-main/engine/backend';
 import { readSafetensors } from '../../../src-main/engine/weights/safetensors';
 import { toFloat32 } from '../../../src-main/engine/weights/tensors';
@@ -145,7 +146,12 @@ describe('training run durability', () => {
       progress(d, t, m);
       if (/^epoch 2\/3 · batch 1\//.test(m)) ctx.controller.abort();
     };
+    const terminated = vi.spyOn(AugmentPool.prototype, 'terminate');
     await expect(runTraining(spec, study, ctx, { runId: 'cancelled' })).rejects.toMatchObject({ code: 'CANCELLED' });
+    // The cancelled run ended its augmentation workers, with nothing left in flight.
+    expect(terminated).toHaveBeenCalledTimes(1);
+    expect((terminated.mock.contexts[0] as AugmentPool).inFlight).toBe(0);
+    vi.restoreAllMocks();
     expect(await checkpointEpoch(runDir)).toBe(1);
     const state = JSON.parse(await fsp.readFile(path.join(runDir, 'checkpoint', 'state.json'), 'utf8'));
     expect(state.partial).toMatchObject({ epoch: 2, batches: 1 });

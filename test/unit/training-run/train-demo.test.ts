@@ -5,11 +5,12 @@
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it, vi } from 'vitest';
+import { AugmentPool } from '../../../src-main/engine/augment/augment-pool';
 import { initEngine } from '../../../src-main/engine/backend';
 import { readSafetensors } from '../../../src-main/engine/weights/safetensors';
 import { runTraining } from '../../../src-main/services/training';
-import { TrainingEpochLog, TrainingResult } from '../../../src-shared/training';
+import { TrainingEpochLog, TrainingResult, TrainingSpec } from '../../../src-shared/training';
 import { recordingContext } from '../../support/job-context';
 import { demoSpec, demoStudy } from '../../support/studies';
 
@@ -24,7 +25,29 @@ describe('runTraining on demo data', () => {
     const ctx = recordingContext();
     const counts: number[] = [];
     const before = tf.memory().numTensors;
+    const created = vi.spyOn(AugmentPool, 'create');
+    const terminated = vi.spyOn(AugmentPool.prototype, 'terminate');
+    const augmented = vi.spyOn(AugmentPool.prototype, 'augment');
     const result = await runTraining(demoSpec(), study, ctx, { runId: 'learn', onEpoch: () => counts.push(tf.memory().numTensors) });
+    // One pool of augmentation workers for the run, ended with it, nothing left in flight.
+    expect(created).toHaveBeenCalledTimes(1);
+    expect(terminated).toHaveBeenCalledTimes(1);
+    expect(terminated.mock.contexts[0]).toBe(await created.mock.results[0]!.value);
+    expect((await created.mock.results[0]!.value).inFlight).toBe(0);
+    // Every training batch of every epoch was augmented there (one view, the spec's settings and seed), nothing else.
+    const spec = TrainingSpec.parse(demoSpec());
+    expect(augmented.mock.calls[0]![0]).toMatchObject({
+      settings: spec.augmentation,
+      seed: spec.seed,
+      epoch: 1,
+      views: [0],
+      label: 'epoch 1, batch 1',
+    });
+    const epochs = augmented.mock.calls.map((c) => c[0].epoch);
+    const perEpoch = epochs.filter((e) => e === 1).length;
+    expect(perEpoch).toBeGreaterThan(1);
+    expect(epochs).toEqual(Array.from({ length: spec.epochs * perEpoch }, (_, i) => 1 + Math.floor(i / perEpoch)));
+    vi.restoreAllMocks();
     expect(TrainingResult.parse(result)).toEqual(result);
     const log = (await fsp.readFile(result.logPath, 'utf8'))
       .trim()
