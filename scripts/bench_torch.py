@@ -5,14 +5,16 @@ Reads one JSON request per line on stdin and prints one JSON response per line o
 
   request:  {"arch": "resnet18-w8", "size": 64, "batch": 32, "mode": "train" | "forward",
              "classes": 5, "threads": 2, "warmup": 1, "steps": 3, "seed": 1234,
-             "optimizer": {"lr": 1e-4, "betas": [0.9, 0.999], "eps": 1e-8, "weightDecay": 0.01}}
+             "optimizer": {"kind": "adamw", "lr": 1e-4, "betas": [0.9, 0.999], "eps": 1e-8, "weightDecay": 0.01}
+                        or {"kind": "sgd", "lr": 0.03, "momentum": 0.9, "weightDecay": 1e-4}}
   response: {"ok": true, "torch": "1.13.0", "torchvision": "0.14.1", "threads": 2,
              "stepMs": [..], "loss": 1.61}  or  {"ok": false, "error": "..."}
 
 The model is torchvision's ResNet; `-w<W>` variants change only the base width (stem and layer1..4
 planes W, 2W, 4W, 8W instead of 64, 128, 256, 512), as FundusLab's resnet-spec. forward = eval mode
-under no_grad, logits read; train = train-mode BatchNorm, mean cross-entropy, backward, AdamW step.
-A model and its optimizer are kept between requests for the same (arch, size, batch, mode).
+under no_grad, logits read; train = train-mode BatchNorm, mean cross-entropy, backward, an AdamW or
+SGD (momentum, coupled weight decay) step. A model and its optimizer are kept between requests for
+the same (arch, size, batch, mode, optimizer).
 """
 import json
 import re
@@ -70,14 +72,17 @@ cache = {}
 
 def measure(req):
     torch.set_num_threads(int(req["threads"]))
-    key = (req["arch"], req["size"], req["batch"], req["mode"], req.get("classes", 5))
+    key = (req["arch"], req["size"], req["batch"], req["mode"], req.get("classes", 5), json.dumps(req["optimizer"], sort_keys=True))
     if key not in cache:
         cache.clear()
         torch.manual_seed(int(req.get("seed", 1234)))
         model = build(req["arch"], int(req.get("classes", 5)))
         o = req["optimizer"]
-        opt = torch.optim.AdamW(model.parameters(), lr=o["lr"], betas=tuple(o["betas"]), eps=o["eps"],
-                                weight_decay=o["weightDecay"])
+        if o.get("kind", "adamw") == "sgd":
+            opt = torch.optim.SGD(model.parameters(), lr=o["lr"], momentum=o["momentum"], weight_decay=o["weightDecay"])
+        else:
+            opt = torch.optim.AdamW(model.parameters(), lr=o["lr"], betas=tuple(o["betas"]), eps=o["eps"],
+                                    weight_decay=o["weightDecay"])
         b, s, c = int(req["batch"]), int(req["size"]), int(req.get("classes", 5))
         x = torch.randn(b, 3, s, s)
         y = torch.arange(b) % c

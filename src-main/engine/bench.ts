@@ -33,6 +33,7 @@ import { ResNet } from './models/resnet';
 import { DEFAULT_CLASSES, archName, parseArch } from './models/resnet-spec';
 import { maxTrainingBatch } from './memory-guard';
 import { AdamW, namedGradients } from './optim/adamw';
+import { Sgd } from './optim/sgd';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './kernels/wasm/BatchNormTrain';
 import { ADAMW, SGD } from './kernels/wasm/Optimizers';
 import { packageRoot } from '../paths';
@@ -40,6 +41,8 @@ import { packageRoot } from '../paths';
 export type BenchMode = 'forward' | 'train';
 
 export interface BenchEngineOptions {
+  /** Optimizer of the training step: AdamW as a training run (default) or SGD as a MoCo v2 pretraining. */
+  optimizer?: BenchOptimizer;
   /** Architecture (`resnet50`, `resnet18-w4` …); default resnet50. */
   arch?: string;
   /** Batch size for every backend except cpu; default 8. */
@@ -116,6 +119,8 @@ export interface BenchEngineReport {
   steps: number;
   warmup: number;
   cpu: { batch: number; steps: number; train: boolean };
+  /** The training step's optimizer and its settings. */
+  optimizer: OptimizerSettings;
   machine: { cpus: number; loadAverage: [number, number, number]; platform: string; node: string };
   tfjsVersion: string;
   figures: BenchEngineFigure[];
@@ -140,6 +145,7 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
   const cpuTrain = opts.cpuTrain ?? false;
   const modes = opts.modes ?? ['forward', 'train'];
   const backends = opts.backends ?? DEFAULT_BACKENDS;
+  const optimizer = optimizerSettings(opts.optimizer ?? 'adamw');
   if (size < 32) throw new AppError('BAD_REQUEST', `Benchmark input size must be at least 32 (got ${size})`);
   const progress = opts.onProgress ?? (() => {});
 
@@ -198,7 +204,8 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
           );
           try {
             progress(`${backend}: ${mode} ${archName(config)} ${size}px batch ${b}, ${warm} warm-up + ${timed} timed step(s)`);
-            const fig = mode === 'forward' ? await timeForward(model, x, warm, timed) : await timeTrain(model, x, labels, warm, timed);
+            const fig =
+              mode === 'forward' ? await timeForward(model, x, warm, timed) : await timeTrain(model, x, labels, optimizer, warm, timed);
             const median = medianOf(fig.stepMs) / b;
             figures.push({
               backend,
@@ -244,7 +251,7 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
   }
   notes.push('speedupVsCpu = cpu ms/img ÷ backend ms/img (medians), both measured in this run.');
   notes.push(
-    'Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + AdamW update (torch.optim.AdamW semantics, as a training run).',
+    `Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + ${describeOptimizer(optimizer)}.`,
   );
   if (figures.some((f) => f.adapter?.software))
     notes.push('webgpu ran on a software adapter (a CPU implementation of WebGPU): its figures show that it works, not what a GPU does.');
@@ -258,6 +265,7 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
     steps,
     warmup,
     cpu: { batch: cpuBatch, steps: cpuSteps, train: cpuTrain },
+    optimizer,
     machine: {
       cpus: os.availableParallelism(),
       loadAverage: os.loadavg().map((v) => round2(v)) as [number, number, number],
@@ -335,21 +343,14 @@ async function timeTrain(
   model: ResNet,
   x: Tensor4D,
   labels: Tensor2D,
+  settings: OptimizerSettings,
   warmup: number,
   steps: number,
 ): Promise<{ stepMs: number[]; loss: number }> {
-  // AdamW as torch.optim.AdamW with a training run's default settings.
-  const optimizer = new AdamW(model.trainableVariables(), { ...RUN_ADAMW, betas: [...RUN_ADAMW.betas] });
-  let loss = Number.NaN;
+  const optimizer = makeOptimizer(model, settings);
   try {
-    for (let i = 0; i < warmup; i++) loss = await trainStep(model, x, labels, optimizer);
-    const stepMs: number[] = [];
-    for (let i = 0; i < steps; i++) {
-      const t0 = performance.now();
-      loss = await trainStep(model, x, labels, optimizer);
-      stepMs.push(performance.now() - t0);
-    }
-    return { stepMs, loss: round2(loss, 1e4) };
+    const fig = await timeTrainWith(model, x, labels, optimizer, warmup, steps);
+    return { stepMs: fig.stepMs, loss: round2(fig.loss, 1e4) };
   } finally {
     optimizer.dispose();
   }
@@ -477,6 +478,39 @@ function nonNegativeInt(v: number, what: string): number {
 /** AdamW settings of a training run with the spec's defaults (src-shared/training.ts): lr of IWNE, torch's betas, eps and decay. */
 export const RUN_ADAMW = { lr: 1e-4, betas: [0.9, 0.999] as [number, number], eps: 1e-8, weightDecay: 0.01 } as const;
 
+/** SGD settings of a MoCo v2 pretraining with the spec's defaults: lr 0.03, momentum 0.9, coupled weight decay 1e-4 (torch.optim.SGD). */
+export const RUN_SGD = { lr: 0.03, momentum: 0.9, weightDecay: 1e-4 } as const;
+
+/** The optimizer a benchmark's training step uses: `adamw` as training runs (default), `sgd` as MoCo v2 pretrainings. */
+export type BenchOptimizer = 'adamw' | 'sgd';
+export const BENCH_OPTIMIZERS: readonly BenchOptimizer[] = ['adamw', 'sgd'];
+
+export type OptimizerSettings =
+  | { kind: 'adamw'; lr: number; betas: [number, number]; eps: number; weightDecay: number }
+  | { kind: 'sgd'; lr: number; momentum: number; weightDecay: number };
+
+/** The settings of `kind` (the runs' defaults); also what the PyTorch side is asked for. */
+export function optimizerSettings(kind: BenchOptimizer): OptimizerSettings {
+  if (kind === 'sgd') return { kind, ...RUN_SGD };
+  if (kind === 'adamw') return { kind, ...RUN_ADAMW, betas: [...RUN_ADAMW.betas] };
+  throw new AppError('BAD_REQUEST', `--optimizer: unknown optimizer "${String(kind)}"; expected ${BENCH_OPTIMIZERS.join(' or ')}`);
+}
+
+/** FundusLab's optimizer for `settings` over the model's trainable variables (torch semantics; optim/). */
+export function makeOptimizer(model: ResNet, settings: OptimizerSettings): AdamW | Sgd {
+  const params = model.trainableVariables();
+  return settings.kind === 'sgd'
+    ? new Sgd(params, { lr: settings.lr, momentum: settings.momentum, weightDecay: settings.weightDecay })
+    : new AdamW(params, { lr: settings.lr, betas: [...settings.betas], eps: settings.eps, weightDecay: settings.weightDecay });
+}
+
+/** "an AdamW step (lr …)" / "an SGD step (lr …)", for the notes. */
+export function describeOptimizer(o: OptimizerSettings): string {
+  return o.kind === 'sgd'
+    ? `an SGD step as a MoCo v2 pretraining's (torch.optim.SGD: lr ${o.lr}, momentum ${o.momentum}, weight decay ${o.weightDecay})`
+    : `an AdamW step as a training run's (torch.optim.AdamW: lr ${o.lr}, betas ${o.betas.join(', ')}, eps ${o.eps}, weight decay ${o.weightDecay})`;
+}
+
 /** The python interpreter asked for torch: FUNDUSLAB_PYTHON, else /usr/bin/python3. */
 export function torchPython(env: Record<string, string | undefined> = process.env): string {
   return env.FUNDUSLAB_PYTHON || '/usr/bin/python3';
@@ -543,7 +577,7 @@ export interface TorchRequest extends CompareRow {
   warmup: number;
   steps: number;
   seed: number;
-  optimizer: { lr: number; betas: [number, number]; eps: number; weightDecay: number };
+  optimizer: OptimizerSettings;
 }
 
 /** What it answers (one JSON line on its stdout). */
@@ -646,6 +680,8 @@ export interface CompareTorchOptions {
   steps?: number;
   /** Untimed warm-up steps before the first round (each side); default 1. */
   warmup?: number;
+  /** Optimizer of the training steps (both sides); default adamw. */
+  optimizer?: BenchOptimizer;
   /** Python interpreter; default FUNDUSLAB_PYTHON or /usr/bin/python3. */
   python?: string;
   /** The PyTorch script; default scripts/bench_torch.py of the package. */
@@ -757,6 +793,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
   const python = opts.python ?? torchPython();
   const script = opts.script ?? path.join(packageRoot(), 'scripts', 'bench_torch.py');
   const progress = opts.onProgress ?? (() => {});
+  const optimizerSpec = optimizerSettings(opts.optimizer ?? 'adamw');
   const loadAverageBefore = os.loadavg().map((v) => round2(v)) as [number, number, number];
 
   const previous = engineStatus();
@@ -776,7 +813,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
         warmup,
         steps,
         seed: SEED,
-        optimizer: { lr: RUN_ADAMW.lr, betas: [...RUN_ADAMW.betas], eps: RUN_ADAMW.eps, weightDecay: RUN_ADAMW.weightDecay },
+        optimizer: optimizerSpec,
       };
       const label = `${row.mode} ${row.arch} ${row.size}px batch ${row.batch}`;
       const oursRoundMs: number[] = [];
@@ -797,7 +834,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
             )
             .toFloat() as Tensor2D,
       );
-      const optimizer = row.mode === 'train' ? new AdamW(model.trainableVariables(), { ...request.optimizer }) : null;
+      const optimizer = row.mode === 'train' ? makeOptimizer(model, optimizerSpec) : null;
       let oursWarm = false;
       let torchWarm = false;
       try {
@@ -842,7 +879,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
   }
   const notes = [
     `Each row: ${warmup} untimed warm-up step(s) per side, then ${rounds} FundusLab round(s) each between two PyTorch rounds (torch, ours, torch, …); a round is the median of ${steps} timed step(s) ÷ batch; a figure is the median of its rounds; spread = (max − min) ÷ median of the rounds.`,
-    `Training step on both sides: forward in train mode (batch statistics) + mean softmax cross-entropy over ${DEFAULT_CLASSES} classes + gradients of every trainable parameter + an AdamW step with a run's default settings (lr ${RUN_ADAMW.lr}, betas ${RUN_ADAMW.betas.join(', ')}, eps ${RUN_ADAMW.eps}, weight decay ${RUN_ADAMW.weightDecay}). Forward: eval mode, logits read back.`,
+    `Training step on both sides: forward in train mode (batch statistics) + mean softmax cross-entropy over ${DEFAULT_CLASSES} classes + gradients of every trainable parameter + ${describeOptimizer(optimizerSpec)}. Forward: eval mode, logits read back.`,
     `PyTorch uses as many threads as FundusLab's wasm backend (${status.threads}, torch.set_num_threads).`,
     'ratio = FundusLab ms/img ÷ PyTorch ms/img: above 1 is slower than PyTorch.',
   ];
@@ -853,7 +890,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
     rounds,
     steps,
     warmup,
-    optimizer: { lr: RUN_ADAMW.lr, betas: [...RUN_ADAMW.betas], eps: RUN_ADAMW.eps, weightDecay: RUN_ADAMW.weightDecay },
+    optimizer: optimizerSpec,
     torch: torchInfo,
     torchMissing,
     machine: {
@@ -881,7 +918,7 @@ async function timeTrainWith(
   model: ResNet,
   x: Tensor4D,
   labels: Tensor2D,
-  optimizer: AdamW,
+  optimizer: AdamW | Sgd,
   warmup: number,
   steps: number,
 ): Promise<{ stepMs: number[]; loss: number }> {
@@ -973,7 +1010,12 @@ export interface StepProfile extends CompareRow {
 }
 
 /** Profiles one training step (after one untimed warm-up step) of each row on the wasm backend, grouped by kernel class. */
-export async function profileTrainSteps(rows: readonly CompareRow[], onProgress?: (m: string) => void): Promise<StepProfile[]> {
+export async function profileTrainSteps(
+  rows: readonly CompareRow[],
+  onProgress?: (m: string) => void,
+  kind: BenchOptimizer = 'adamw',
+): Promise<StepProfile[]> {
+  const settings = optimizerSettings(kind);
   const previous = engineStatus();
   const status = await initEngine({ preference: 'wasm', env: { ...process.env, FUNDUSLAB_BACKEND: undefined } });
   const out: StepProfile[] = [];
@@ -995,7 +1037,7 @@ export async function profileTrainSteps(rows: readonly CompareRow[], onProgress?
             )
             .toFloat() as Tensor2D,
       );
-      const optimizer = new AdamW(model.trainableVariables(), { ...RUN_ADAMW, betas: [...RUN_ADAMW.betas] });
+      const optimizer = makeOptimizer(model, settings);
       try {
         await trainStep(model, x, labels, optimizer);
         const p = await profileKernels(async () => {

@@ -10,6 +10,8 @@
  * `--compare-torch [--rows resnet18@96/32/train,…] [--rounds 3]` measures rows on wasm and in PyTorch
  * (scripts/bench_torch.py run by FUNDUSLAB_PYTHON or /usr/bin/python3), alternating, and prints the ratio;
  * `--profile [--rows …]` prints one training step's kernel time grouped by kernel class.
+ * `--optimizer adamw|sgd` (every mode): the training step's optimizer, AdamW as training runs (default) or SGD as MoCo v2
+ * pretrainings.
  */
 import { BackendName } from '../../../src-shared/engine';
 import { AppError } from '../../../src-shared/errors';
@@ -22,12 +24,15 @@ import {
   type BenchEngineReport,
   type BenchMode,
   type CompareTorchReport,
+  type OptimizerSettings,
   type StepProfile,
+  BENCH_OPTIMIZERS,
+  type BenchOptimizer,
 } from '../../engine/bench';
 import { parseCommandArgs } from '../args';
 
 export const BENCH_ENGINE_USAGE =
-  'funduslab bench engine [--json] [--arch resnet50] [--size 224] [--batch 8] [--train-batch N] [--backends wasm,cpu] [--steps 3] [--warmup 1] [--cpu-batch 1] [--cpu-steps 1] [--cpu-train] [--modes forward,train] | --compare-torch [--rows arch@size/batch[/train|forward],…] [--rounds 3] [--steps 2] [--warmup 1] | --profile [--rows …]';
+  'funduslab bench engine [--json] [--optimizer adamw|sgd] [--arch resnet50] [--size 224] [--batch 8] [--train-batch N] [--backends wasm,cpu] [--steps 3] [--warmup 1] [--cpu-batch 1] [--cpu-steps 1] [--cpu-train] [--modes forward,train] | --compare-torch [--rows arch@size/batch[/train|forward],…] [--rounds 3] [--steps 2] [--warmup 1] | --profile [--rows …]';
 
 /** Rows profiled by default: the training steps of resnet18 @ 96 px and resnet50 @ 224 px. */
 const DEFAULT_PROFILE_ROWS = 'resnet18@96/32/train,resnet50@224/8/train';
@@ -49,6 +54,7 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
     profile: { type: 'boolean', default: false },
     rows: { type: 'string' },
     rounds: { type: 'string' },
+    optimizer: { type: 'string' },
   });
   if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'engine')) {
     throw new AppError('BAD_REQUEST', `Unexpected arguments: ${positionals.join(' ')}. Usage: ${BENCH_ENGINE_USAGE}`);
@@ -60,6 +66,11 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
     return n;
   };
   const progress = values.json ? undefined : (m: string) => process.stderr.write(`bench engine: ${m}\n`);
+  const optimizer = (values.optimizer ?? 'adamw') as BenchOptimizer;
+  if (!BENCH_OPTIMIZERS.includes(optimizer))
+    throw new AppError('BAD_REQUEST', `--optimizer must be ${BENCH_OPTIMIZERS.join(' or ')} (got "${values.optimizer}")`, [
+      { path: 'optimizer', message: `one of ${BENCH_OPTIMIZERS.join(', ')}` },
+    ]);
   if (values['compare-torch'] || values.profile) {
     const compare = values['compare-torch']
       ? await compareTorch({
@@ -67,10 +78,13 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
           rounds: int('rounds', values.rounds),
           steps: int('steps', values.steps),
           warmup: int('warmup', values.warmup),
+          optimizer,
           onProgress: progress,
         })
       : null;
-    const profile = values.profile ? await profileTrainSteps(parseCompareRows(values.rows ?? DEFAULT_PROFILE_ROWS), progress) : null;
+    const profile = values.profile
+      ? await profileTrainSteps(parseCompareRows(values.rows ?? DEFAULT_PROFILE_ROWS), progress, optimizer)
+      : null;
     if (values.json) process.stdout.write(`${JSON.stringify({ compare, profile }, null, 2)}\n`);
     else {
       if (compare) process.stdout.write(formatCompareTorch(compare));
@@ -109,6 +123,7 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
     cpuSteps: int('cpu-steps', values['cpu-steps']),
     cpuTrain: values['cpu-train'],
     modes,
+    optimizer,
     onProgress: progress,
   });
   process.stdout.write(values.json ? `${JSON.stringify(report, null, 2)}\n` : formatBenchEngine(report));
@@ -142,13 +157,20 @@ export function formatBenchEngine(r: BenchEngineReport): string {
 
 const pct = (v: number): string => `${(v * 100).toFixed(0)}%`;
 
+/** "AdamW (lr 0.0001, betas 0.9, 0.999, eps 1e-8, weight decay 0.01)" / "SGD (lr 0.03, momentum 0.9, weight decay 0.0001)". */
+export function optimizerLine(o: OptimizerSettings): string {
+  return o.kind === 'sgd'
+    ? `SGD (lr ${o.lr}, momentum ${o.momentum}, weight decay ${o.weightDecay})`
+    : `AdamW (lr ${o.lr}, betas ${o.betas.join(', ')}, eps ${o.eps}, weight decay ${o.weightDecay})`;
+}
+
 export function formatCompareTorch(r: CompareTorchReport): string {
   const torch = r.torch
     ? `PyTorch ${r.torch.version} (torchvision ${r.torch.torchvision}, ${r.torch.threads} threads, ${r.torch.python})`
     : 'PyTorch not run';
   const lines = [
     `FundusLab vs PyTorch: FundusLab ${r.backend} (${r.threads} threads, tfjs ${r.tfjsVersion}) vs ${torch}; ${r.machine.cpus} CPUs, load ${r.machine.loadAverageBefore.join(' ')} → ${r.machine.loadAverageAfter.join(' ')}`,
-    `Training step optimizer: AdamW (lr ${r.optimizer.lr}, betas ${r.optimizer.betas.join(', ')}, eps ${r.optimizer.eps}, weight decay ${r.optimizer.weightDecay}) on both sides`,
+    `Training step optimizer on both sides: ${optimizerLine(r.optimizer)}`,
     ...(r.torchMissing ? ['', r.torchMissing] : []),
     '',
     `${'arch'.padEnd(13)}${'size'.padStart(5)}${'batch'.padStart(6)}  ${'mode'.padEnd(8)}${'ours ms/img'.padStart(12)}${'torch ms/img'.padStart(13)}${'ours/torch'.padStart(11)}${'spread ours'.padStart(12)}${'spread torch'.padStart(13)}`,

@@ -19,8 +19,16 @@ import {
   torchPython,
   torchRequestLine,
   RUN_ADAMW,
+  RUN_SGD,
+  makeOptimizer,
+  optimizerSettings,
+  trainStep,
   type TorchRequest,
 } from '../../../src-main/engine/bench';
+import { ResNet } from '../../../src-main/engine/models/resnet';
+import { parseArch } from '../../../src-main/engine/models/resnet-spec';
+import { namedGradients } from '../../../src-main/engine/optim/adamw';
+import { TrainingSpec } from '../../../src-shared/training';
 import { runBenchEngine } from '../../../src-main/cli/commands/bench-engine';
 import { initEngine } from '../../../src-main/engine/backend';
 import { AppError } from '../../../src-shared/errors';
@@ -47,7 +55,7 @@ const request: TorchRequest = {
   warmup: 1,
   steps: 2,
   seed: 1234,
-  optimizer: { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 },
+  optimizer: { kind: 'adamw', lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 },
 };
 
 describe('PyTorch request and response', () => {
@@ -58,8 +66,14 @@ describe('PyTorch request and response', () => {
     expect(JSON.parse(line)).toEqual(request);
   });
 
-  it('uses the AdamW settings of a training run', () => {
+  it('uses the AdamW settings of a training run, or the SGD settings of a MoCo v2 pretraining', () => {
     expect(RUN_ADAMW).toEqual({ lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
+    expect(optimizerSettings('adamw')).toEqual({ kind: 'adamw', lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
+    // The MoCo v2 defaults of a training spec.
+    const moco = TrainingSpec.parse({ strategy: 'IWNE-CL', datasetId: 'd' }).moco;
+    expect(moco.optimizer).toBe('sgd');
+    expect(optimizerSettings('sgd')).toEqual({ kind: 'sgd', lr: moco.lr, momentum: moco.sgdMomentum, weightDecay: moco.weightDecay });
+    expect(() => optimizerSettings('adam' as never)).toThrow(/--optimizer: unknown optimizer "adam"; expected adamw or sgd/);
   });
 
   it('parses a good response', () => {
@@ -230,7 +244,7 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
       classes: 5,
       steps: 1,
       seed: 1234,
-      optimizer: { lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 },
+      optimizer: { kind: 'adamw', lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 },
     });
     expect(requests[0]!.threads).toBe(r.threads);
     expect(r.torch).toEqual({ python, version: '9.9', torchvision: '0.9', threads: r.threads });
@@ -240,6 +254,13 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
     expect(res.figures!.torchMsPerImage).toBe(20);
     expect(res.figures!.ratio).toBeCloseTo(res.oursMsPerImage / 20, 1);
     expect(res.torchLoss).toBe(1.5);
+
+    // --optimizer sgd: PyTorch is asked for SGD with a MoCo v2 pretraining's settings, and the report says so.
+    const sgd = await compareTorch({ rows: [row], rounds: 1, steps: 1, warmup: 0, python, script: server, optimizer: 'sgd' });
+    const last = (await import('node:fs')).readFileSync(log, 'utf8').trim().split('\n').at(-1)!;
+    expect((JSON.parse(last) as TorchRequest).optimizer).toEqual({ kind: 'sgd', lr: 0.03, momentum: 0.9, weightDecay: 1e-4 });
+    expect(sgd.optimizer).toEqual({ kind: 'sgd', lr: 0.03, momentum: 0.9, weightDecay: 1e-4 });
+    expect(sgd.notes.join(' ')).toContain('an SGD step as a MoCo v2 pretraining');
   });
 
   it('a PyTorch side that dies names what it said', async () => {
@@ -350,5 +371,70 @@ describe('kernel classes', () => {
     expect(calls('optimizer', 'FundusLabAdamW')).toBe(62); // every trainable tensor of resnet18
     expect(p!.kernelMs).toBeGreaterThan(0);
     expect(p!.kernelMs).toBeLessThanOrEqual(p!.wallMs * 1.05); // own times: nothing counted twice
+    const [s] = await profileTrainSteps([{ arch: 'resnet18-w4', size: 32, batch: 2, mode: 'train' }], undefined, 'sgd');
+    const sgdCalls = Object.fromEntries(s!.classes.map((c) => [c.class, c]))['optimizer']!.kernels.find(
+      (k) => k.name === 'FundusLabSgd',
+    )?.calls;
+    expect(sgdCalls).toBe(62);
+  });
+});
+
+describe('the training step of a benchmark', () => {
+  // One step of each optimizer against a naive re-implementation of torch's first step on the same gradients.
+  const tiny = { arch: 'resnet18-w4', size: 32, batch: 2 };
+
+  async function firstStep(
+    kind: 'adamw' | 'sgd',
+  ): Promise<{ before: Map<string, Float32Array>; after: Map<string, Float32Array>; grads: Map<string, Float32Array> }> {
+    await initEngine({ preference: 'wasm' });
+    const model = ResNet.create(parseArch(tiny.arch, 5), { seed: 7 });
+    const x = tf.randomNormal([tiny.batch, tiny.size, tiny.size, 3], 0, 1, 'float32', 3) as tf.Tensor4D;
+    const labels = tf.oneHot(tf.tensor1d([0, 3], 'int32'), 5).toFloat() as tf.Tensor2D;
+    const vars = model.trainableVariables();
+    const read = async () => new Map(await Promise.all([...vars].map(async ([n, v]) => [n, (await v.data()) as Float32Array] as const)));
+    const before = await read();
+    const { value, grads: g } = namedGradients(
+      vars,
+      () => tf.losses.softmaxCrossEntropy(labels, model.forward(x, { training: true })) as tf.Scalar,
+    );
+    const grads = new Map(await Promise.all([...g].map(async ([n, t]) => [n, (await t.data()) as Float32Array] as const)));
+    tf.dispose([value, ...g.values()]);
+    const optimizer = makeOptimizer(model, optimizerSettings(kind));
+    await trainStep(model, x, labels, optimizer);
+    const after = await read();
+    optimizer.dispose();
+    tf.dispose([x, labels]);
+    model.dispose();
+    return { before, after, grads };
+  }
+
+  for (const kind of ['adamw', 'sgd'] as const) {
+    it(`${kind}: every parameter moves as torch's first ${kind === 'sgd' ? 'SGD' : 'AdamW'} step (≤ 1e-6 · (1 + |w|))`, async () => {
+      const { before, after, grads } = await firstStep(kind);
+      let worst = 0;
+      let moved = 0;
+      for (const [name, w0] of before) {
+        const g = grads.get(name)!;
+        const w1 = after.get(name)!;
+        for (let i = 0; i < w0.length; i++) {
+          // torch, first step: SGD buf = g + wd·w, w −= lr·buf; AdamW w·(1 − lr·wd), then − lr·m̂/(√v̂ + eps) with m̂ = g, v̂ = g².
+          const expected =
+            kind === 'sgd'
+              ? w0[i]! - RUN_SGD.lr * (g[i]! + RUN_SGD.weightDecay * w0[i]!)
+              : w0[i]! * (1 - RUN_ADAMW.lr * RUN_ADAMW.weightDecay) - (RUN_ADAMW.lr * g[i]!) / (Math.abs(g[i]!) + RUN_ADAMW.eps);
+          worst = Math.max(worst, Math.abs(w1[i]! - expected) / (1 + Math.abs(expected)));
+          if (w1[i] !== w0[i]) moved++;
+        }
+      }
+      expect(moved).toBeGreaterThan(1000);
+      expect(worst).toBeLessThan(1e-6);
+    });
+  }
+
+  it('the CLI refuses an unknown --optimizer, naming the option', async () => {
+    await expect(runBenchEngine(['engine', '--optimizer', 'adam'])).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+      issues: [{ path: 'optimizer', message: 'one of adamw, sgd' }],
+    });
   });
 });

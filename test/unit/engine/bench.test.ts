@@ -154,6 +154,7 @@ describe('benchEngine', () => {
       steps: 1,
       warmup: 1,
       cpu: { batch: 1, steps: 1, train: false },
+      optimizer: { kind: 'adamw', lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 },
       machine: { cpus: 2, loadAverage: [0, 0, 0], platform: 'linux-x64', node: 'v20' },
       tfjsVersion: '4.22.0',
       figures: [figure('webgpu', 'forward', nvidia), figure('webgpu', 'train', nvidia), figure('wasm', 'forward')],
@@ -198,9 +199,32 @@ describe('benchEngine', () => {
     expect(sgd).not.toHaveBeenCalled();
     vi.restoreAllMocks();
     expect(report.notes).toContain(
-      'Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + AdamW update (torch.optim.AdamW semantics, as a training run).',
+      "Training step = forward (train mode) + softmax cross-entropy + gradients of all trainable variables + an AdamW step as a training run's (torch.optim.AdamW: lr 0.0001, betas 0.9, 0.999, eps 1e-8, weight decay 0.01).",
     );
+    expect(report.optimizer).toEqual({ kind: 'adamw', lr: 1e-4, betas: [0.9, 0.999], eps: 1e-8, weightDecay: 0.01 });
     expect(report.figures.map((f) => [f.backend, f.mode, f.adapter])).toEqual([['wasm', 'train', undefined]]);
+  }, 60_000);
+
+  it('times the training step with SGD, as a MoCo v2 pretraining, when asked', async () => {
+    const adamw = vi.spyOn(AdamW.prototype, 'step');
+    const sgd = vi.spyOn(Sgd.prototype, 'step');
+    const report = await benchEngine({
+      arch: 'resnet18-w4',
+      size: 32,
+      batch: 2,
+      steps: 1,
+      warmup: 1,
+      backends: ['wasm'],
+      modes: ['train'],
+      optimizer: 'sgd',
+    });
+    expect(sgd).toHaveBeenCalledTimes(2);
+    expect(adamw).not.toHaveBeenCalled();
+    vi.restoreAllMocks();
+    expect(report.optimizer).toEqual({ kind: 'sgd', lr: 0.03, momentum: 0.9, weightDecay: 1e-4 });
+    expect(report.notes.join(' ')).toContain(
+      "an SGD step as a MoCo v2 pretraining's (torch.optim.SGD: lr 0.03, momentum 0.9, weight decay 0.0001)",
+    );
   }, 60_000);
 
   it('rejects bad options', async () => {
