@@ -9,6 +9,11 @@ import type { Conv2DBackpropFilterAttrs, Tensor, Tensor4D } from '@tensorflow/tf
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
 import { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from '../../../src-main/engine/kernels/index';
+import {
+  filterGradientSplit,
+  setFilterGradientImpl,
+  type FilterGradientImpl,
+} from '../../../src-main/engine/kernels/wasm/Conv2DBackpropFilter';
 import { mulberry32 } from '../../../src-main/random/prng';
 import { relInfDiff } from '../../support/numeric';
 
@@ -94,6 +99,20 @@ const CONV_CASES: ConvCase[] = [
   { name: '2x2 s2 valid', x: [2, 6, 7, 3], filter: [2, 2, 3, 5], strides: 2, pad: 'valid' },
 ];
 
+/**
+ * ResNet layer shapes at real channel counts (small images, so the cpu reference stays quick):
+ * strides 2, 1x1 / 3x3 / 7x7, odd sizes, batch 1, channel counts that are not multiples of 4 or 8.
+ */
+const RESNET_CASES: ConvCase[] = [
+  { name: 'ResNet 3x3 s1 64->64', x: [2, 10, 10, 64], filter: [3, 3, 64, 64], strides: 1, pad: 'same' },
+  { name: 'ResNet 3x3 s2 64->128, odd size', x: [2, 11, 11, 64], filter: [3, 3, 64, 128], strides: 2, pad: 'same' },
+  { name: 'ResNet 1x1 s2 shortcut 64->128, batch 1', x: [1, 9, 9, 64], filter: [1, 1, 64, 128], strides: 2, pad: 'valid' },
+  { name: 'ResNet 1x1 s1 bottleneck 256->64', x: [2, 7, 7, 256], filter: [1, 1, 256, 64], strides: 1, pad: 'valid' },
+  { name: 'ResNet conv1 7x7 s2 3->64, batch 1, odd size', x: [1, 33, 31, 3], filter: [7, 7, 3, 64], strides: 2, pad: 'same' },
+  { name: 'ResNet layer4 3x3 s1 512->512 at 3x3', x: [1, 3, 3, 512], filter: [3, 3, 512, 512], strides: 1, pad: 'same' },
+  { name: '3x3 s2 pad 1, 38->13 channels (tails of 4 and 8)', x: [2, 9, 8, 38], filter: [3, 3, 38, 13], strides: 2, pad: 1 },
+];
+
 function dyShape(c: ConvCase): number[] {
   const info = tf.backend_util.computeConv2DInfo(c.x, c.filter, c.strides, 1, c.pad, undefined, false, 'channelsLast');
   return [c.x[0], info.outHeight, info.outWidth, c.filter[3]];
@@ -127,8 +146,30 @@ describe('registerWasmTrainingKernels', () => {
 });
 
 describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
-  for (const c of CONV_CASES) {
-    it(`Conv2DBackpropFilter kernel: ${c.name}`, async () => {
+  for (const impl of ['direct', 'im2col-matmul'] as FilterGradientImpl[])
+    for (const c of [...CONV_CASES, ...RESNET_CASES]) {
+      it(`Conv2DBackpropFilter kernel (${impl}): ${c.name}`, async () => {
+        const previous = setFilterGradientImpl(impl);
+        try {
+          await checkFilterGradient(c);
+        } finally {
+          setFilterGradientImpl(previous);
+        }
+      });
+    }
+
+  it('the direct filter gradient splits its work into chunks for the threads, within the cache', () => {
+    // ResNet18 layer1 3x3 64->64: 9 taps x 16 panels of 4 channels.
+    expect(filterGradientSplit([3, 3, 64, 64], 2)).toEqual({ block: 512, chunkRows: 18, chunks: 8 });
+    expect(filterGradientSplit([3, 3, 64, 64], 1)).toEqual({ block: 512, chunkRows: 64, chunks: 3 });
+    // Wide outputs: fewer rows per chunk, shorter blocks (dW and dy parts stay in the cache).
+    expect(filterGradientSplit([3, 3, 512, 512], 2)).toEqual({ block: 64, chunkRows: 8, chunks: 144 });
+    // conv1: 3 channels make one panel per tap.
+    expect(filterGradientSplit([7, 7, 3, 64], 2)).toEqual({ block: 512, chunkRows: 7, chunks: 7 });
+  });
+
+  async function checkFilterGradient(c: ConvCase): Promise<void> {
+    {
       const dy = dyShape(c);
       const inputs = [
         { values: randomValues(size(c.x), 1), shape: c.x },
@@ -145,10 +186,10 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
       const [wasm] = await onBackend('wasm', inputs, run);
       const [cpu] = await onBackend('cpu', inputs, run);
       expect(relInfDiff(wasm!, cpu!)).toBeLessThanOrEqual(TOLERANCE);
-    });
+    }
   }
 
-  for (const c of CONV_CASES) {
+  for (const c of [...CONV_CASES, ...RESNET_CASES]) {
     it(`Conv2DBackpropInput kernel: ${c.name}`, async () => {
       const dy = dyShape(c);
       const inputs = [

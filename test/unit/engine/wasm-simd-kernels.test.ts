@@ -68,6 +68,7 @@ describe('the committed kernel binary', () => {
           'fl_adamw',
           'fl_bn_grad_input',
           'fl_bn_grad_sums',
+          'fl_conv_filter_grad',
           'fl_gather_phase',
           'fl_im2col_t',
           'fl_maxpool_grad',

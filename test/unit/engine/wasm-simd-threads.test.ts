@@ -71,7 +71,7 @@ describe('SIMD kernels split over 2 threads', () => {
       f: (x, g, b) => batchNormTrain(x as Tensor4D, g as Tensor1D, b as Tensor1D, true),
     },
     {
-      name: '3x3 stride-2 convolution: im2col filter gradient, phase-scattered input gradient',
+      name: '3x3 stride-2 convolution: direct filter gradient, phase-scattered input gradient',
       shapes: [
         [4, 33, 31, 20],
         [3, 3, 20, 24],
@@ -100,6 +100,28 @@ describe('SIMD kernels split over 2 threads', () => {
       f: (x) => tf.maxPool(x as Tensor4D, 3, 2, 1 as unknown as 'same'),
     },
   ];
+  it('the direct filter gradient is the same bit for bit on every call, whichever thread takes which chunk', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.tensor4d(values([4, 24, 24, 32], 1), [4, 24, 24, 32]);
+    const dy = tf.tensor4d(values([4, 12, 12, 48], 2), [4, 12, 12, 48]);
+    const splitBefore = simdContext(tf.backend()).splitCalls();
+    const runs = Array.from({ length: 4 }, () => {
+      const grad = tf
+        .engine()
+        .runKernel(
+          'Conv2DBackpropFilter',
+          { x, dy },
+          { strides: 2, pad: 'same', dataFormat: 'NHWC', filterShape: [3, 3, 32, 48] },
+        ) as Tensor;
+      const data = grad.dataSync() as Float32Array;
+      grad.dispose();
+      return data;
+    });
+    expect(simdContext(tf.backend()).splitCalls()).toBeGreaterThan(splitBefore);
+    for (const r of runs.slice(1)) expect(Buffer.from(r.buffer).equals(Buffer.from(runs[0]!.buffer))).toBe(true);
+    tf.dispose([x, dy]);
+  });
+
   for (const c of cases) {
     it(c.name, async () => {
       expect(c.shapes[0]!.reduce((a, b) => a * b, 1)).toBeGreaterThanOrEqual(MIN_PARALLEL_FLOATS); // large enough to be split

@@ -7,22 +7,113 @@
  *
  *   dW[i, j, c, o] = Σ_p x[n, oh·s + i − padTop, ow·s + j − padLeft, c] · dy[p, o]
  *
- * i.e. dW [kh·kw·ci, co] = colsᵀ · dy, where colsᵀ [kh·kw·ci, P] is the input rearranged by
- * FundusLab's SIMD kernel fl_im2col_t (zeros in the padding) and the product is wasm's own (XNNPACK)
- * MatMul. XNNPACK packs the second operand of every product anew (~10 ns per element), so dy
- * [P, co] is the one it packs. For 1x1 filters without padding (ResNet's bottleneck and shortcut
- * convs) cols is the input itself, subsampled for a stride (fl_gather_phase): the product is
- * xᵀ·dy, or (dyᵀ·x)ᵀ when that packs the narrower operand. On a ResNet50 training step at batch 4
- * this takes about half the time of the previous formulation (a dilated convolution of the
- * transposed input with the transposed gradient).
+ * Filters larger than 1x1 (or padded): FundusLab's SIMD kernel fl_conv_filter_grad computes it
+ * directly ('direct', the default): blocks of positions, the block's input per filter tap and 4
+ * channels packed into a panel (positions in the padding left out), register-blocked 4 x 8
+ * microkernels against dy read in place, chunks of dW taken by the threads in turn. Nothing of
+ * size kh·kw·ci x P is materialised.
+ *
+ * 1x1 filters without padding (ResNet's bottleneck and shortcut convs): cols is the input itself,
+ * subsampled for a stride (fl_gather_phase), and the product is wasm's own (XNNPACK) MatMul, xᵀ·dy
+ * or (dyᵀ·x)ᵀ when that packs the narrower operand (XNNPACK packs the second operand anew on every
+ * call). There the direct kernel is no faster: its blocks of dy shrink with wide outputs (co up to
+ * 2048) and its panels read 16 bytes per input row.
+ *
+ * The previous formulation of the larger filters ('im2col-matmul', selectable with
+ * setFilterGradientImpl for comparisons) was dW [kh·kw·ci, co] = colsᵀ · dy, colsᵀ [kh·kw·ci, P]
+ * the input rearranged by fl_im2col_t, on XNNPACK's MatMul: it writes and re-reads the im2col
+ * matrix (kh·kw times the input), multiplies the zeros of the padding, and XNNPACK reduces over all
+ * P positions in one pass; the direct kernel takes ~20 % less CPU time on ResNet18's 3x3 layers
+ * (docs/performance.md).
  */
 import tf from '@tensorflow/tfjs';
 import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, Tensor2D, Tensor4D, TensorInfo } from '@tensorflow/tfjs';
 import { heapTensor } from './heap';
 import { slices, transposeOnHeap } from './simd/module';
+import { worthSplitting } from './simd/pool';
 import { asTensor, assertNHWC } from './kernel_utils';
 
 const NAME = 'Conv2DBackpropFilter (wasm)';
+
+/** How the filter gradient is computed: FundusLab's direct SIMD kernel, or im2col + XNNPACK MatMul. */
+export type FilterGradientImpl = 'direct' | 'im2col-matmul';
+let filterGradientImpl: FilterGradientImpl = 'direct';
+
+/** Selects the formulation (for comparisons in benchmarks and tests); returns the previous one. */
+export function setFilterGradientImpl(impl: FilterGradientImpl): FilterGradientImpl {
+  const previous = filterGradientImpl;
+  filterGradientImpl = impl;
+  return previous;
+}
+
+/**
+ * Work split of fl_conv_filter_grad: output positions per block (a block of dy, block x co floats,
+ * stays in the L2 cache) and panel rows (one tap, 4 input channels) per chunk, the unit the threads
+ * take in turn. A chunk re-reads all of dy and keeps its part of dW (4·chunkRows·co floats) in the
+ * cache; at least 4 chunks per thread let a thread that other work slows down take fewer.
+ */
+export function filterGradientSplit(
+  filterShape: readonly [number, number, number, number],
+  threads: number,
+): { block: number; chunkRows: number; chunks: number } {
+  const [kh, kw, inChannels, outChannels] = filterShape;
+  const block = Math.max(16, Math.min(512, Math.floor(32768 / Math.max(outChannels, 1))));
+  const panelRows = kh * kw * Math.ceil(inChannels / 4);
+  const cacheRows = Math.max(1, Math.floor(4096 / Math.max(outChannels, 1))); // 4·rows·co floats ≤ 64 KB
+  const chunkRows = threads > 1 ? Math.max(1, Math.min(cacheRows, Math.ceil(panelRows / (4 * threads)))) : Math.min(cacheRows, panelRows);
+  return { block, chunkRows, chunks: Math.ceil(panelRows / chunkRows) };
+}
+
+/** dW [kh, kw, ci, co] by fl_conv_filter_grad on every thread (see the header). */
+function directFilterGradient(
+  x: Tensor4D,
+  dy: Tensor4D,
+  filterShape: [number, number, number, number],
+  info: { strideHeight: number; strideWidth: number; padInfo: { top: number; left: number } },
+): Tensor4D {
+  const [kh, kw, inChannels, outChannels] = filterShape;
+  const [batch, height, width] = x.shape;
+  const [, outHeight, outWidth] = dy.shape;
+  const positions = batch * outHeight * outWidth;
+  return heapTensor<Tensor4D>(filterShape, NAME, (ctx, out) => {
+    const threads = worthSplitting(positions * (kh * kw * inChannels + outChannels)) ? ctx.threads : 1;
+    const { block, chunkRows, chunks } = filterGradientSplit(filterShape, threads);
+    const used = Math.min(threads, chunks);
+    const perThread = 20 * block; // a pack buffer (block x 4 floats) and its dy rows (block ints)
+    const scratch = ctx.malloc(16 + perThread * used); // the chunk counter first
+    try {
+      ctx.f32()[scratch / 4] = 0;
+      ctx.parallel(
+        'fl_conv_filter_grad',
+        Array.from({ length: used }, (_, i) => [
+          ctx.ptr(x),
+          batch,
+          height,
+          width,
+          inChannels,
+          ctx.ptr(dy),
+          outHeight,
+          outWidth,
+          outChannels,
+          kh,
+          kw,
+          info.strideHeight,
+          info.strideWidth,
+          info.padInfo.top,
+          info.padInfo.left,
+          chunkRows,
+          block,
+          scratch,
+          scratch + 16 + perThread * i,
+          scratch + 16 + perThread * i + 16 * block,
+          out,
+        ]),
+      );
+    } finally {
+      ctx.free(scratch);
+    }
+  });
+}
 
 /** t [rows, cols] transposed by the SIMD kernel (wasm's Transpose copies element by element). */
 export function transpose2d(t: Tensor2D): Tensor2D {
@@ -58,10 +149,12 @@ export function conv2DBackpropFilterNHWC(
   const { strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const positions = batch * outHeight * outWidth;
+  const plainProduct = kh === 1 && kw === 1 && top === 0 && left === 0;
+  if (filterGradientImpl === 'direct' && !plainProduct) return directFilterGradient(x, dy, filterShape, info);
 
   return tf.tidy(() => {
     const dy2 = tf.reshape(dy, [positions, outChannels]) as Tensor2D;
-    if (kh === 1 && kw === 1 && top === 0 && left === 0) {
+    if (plainProduct) {
       // 1x1 without padding: the input at the sampled positions is cols itself.
       const sampled =
         sh === 1 && sw === 1 && outHeight === height && outWidth === width

@@ -307,6 +307,139 @@ void fl_im2col_t(const float *x, int batch, int in_h, int in_w, int channels, in
 }
 
 /*
+ * Filter gradient of a convolution (dilation 1) without im2col: dw [kh, kw, C, co] =
+ * Σ over the positions p of x[n, oh·sh + i − pt, ow·sw + j − pl, c] · dy[p, o] (0 outside x),
+ * p = (n·out_h + oh)·out_w + ow, P = batch·out_h·out_w positions.
+ *
+ * dw is cut into R = kh·kw·⌈C/4⌉ panel rows (one tap, 4 channels: 4 rows of dw) and those into
+ * chunks of `chunk_rows`; the threads take chunks in turn from the shared `counter` (an int,
+ * 0 before the call) until none is left, so a thread slowed down by other work on the machine takes
+ * fewer. Each chunk is computed whole by one thread in a fixed order, so the result does not depend
+ * on the threads' timing or number. Per chunk, positions go in blocks of `block`: per block and
+ * panel row, the block's input at that tap and those 4 channels is packed (pack_panel) into `pack`
+ * ([block][4], scratch per thread; zeros past C), positions that fall into the padding left out
+ * (they add nothing; at ResNet18's 3x3 layer4 maps, 40 % of them) and the dy rows of the others
+ * listed in `pack_rows` (block ints), then register-blocked microkernels multiply it with those
+ * rows of dy (read in place) into 4 x 8 tiles of dw, float32 accumulators per block. The block of dy stays in the cache for all
+ * rows of a chunk; nothing of size kh·kw·C x P is materialised.
+ */
+static int pack_panel(const float *x, int in_h, int in_w, int channels, int i, int j, int c0, int sh, int sw, int pt, int pl,
+                      int out_h, int out_w, int co, long p_start, int nb, float *pack, int *rows) {
+  int lanes = min_int(4, channels - c0), m = 0;
+  int ow = (int)(p_start % out_w), oh = (int)((p_start / out_w) % out_h), n = (int)(p_start / ((long)out_w * out_h));
+  for (int q = 0; q < nb; q++) {
+    int h = oh * sh + i - pt, w = ow * sw + j - pl;
+    if (h >= 0 && h < in_h && w >= 0 && w < in_w) {
+      const float *s = x + (((long)n * in_h + h) * in_w + w) * channels + c0;
+      float *d = pack + 4L * m;
+      if (lanes == 4) {
+        wasm_v128_store(d, wasm_v128_load(s));
+      } else {
+        for (int r = 0; r < 4; r++) d[r] = r < lanes ? s[r] : 0;
+      }
+      rows[m++] = q * co;
+    }
+    if (++ow == out_w) {
+      ow = 0;
+      if (++oh == out_h) {
+        oh = 0;
+        n++;
+      }
+    }
+  }
+  return m;
+}
+
+/* w[0..4) += lo, and w[4..8) += hi when width is 8. */
+static inline void add_row(float *w, v128_t lo, v128_t hi, int width) {
+  wasm_v128_store(w, wasm_f32x4_add(wasm_v128_load(w), lo));
+  if (width == 8) wasm_v128_store(w + 4, wasm_f32x4_add(wasm_v128_load(w + 4), hi));
+}
+
+/* w[r, 0..8) += Σ_q a[q, r] · b[rows_q + 0..8) for r < rows (w rows ldw floats apart). */
+static void mk_4x8(const float *a, const float *b, const int *bq, int nb, float *w, int ldw, int rows) {
+  v128_t c0 = wasm_f32x4_splat(0), c1 = c0, c2 = c0, c3 = c0, c4 = c0, c5 = c0, c6 = c0, c7 = c0;
+  for (int q = 0; q < nb; q++, a += 4) {
+    const float *bp = b + bq[q];
+    v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+    v128_t a0 = wasm_v128_load32_splat(a), a1 = wasm_v128_load32_splat(a + 1);
+    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(a0, b0));
+    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(a0, b1));
+    c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(a1, b0));
+    c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(a1, b1));
+    v128_t a2 = wasm_v128_load32_splat(a + 2), a3 = wasm_v128_load32_splat(a + 3);
+    c4 = wasm_f32x4_add(c4, wasm_f32x4_mul(a2, b0));
+    c5 = wasm_f32x4_add(c5, wasm_f32x4_mul(a2, b1));
+    c6 = wasm_f32x4_add(c6, wasm_f32x4_mul(a3, b0));
+    c7 = wasm_f32x4_add(c7, wasm_f32x4_mul(a3, b1));
+  }
+  add_row(w, c0, c1, 8);
+  if (rows > 1) add_row(w + ldw, c2, c3, 8);
+  if (rows > 2) add_row(w + 2L * ldw, c4, c5, 8);
+  if (rows > 3) add_row(w + 3L * ldw, c6, c7, 8);
+}
+
+/* As mk_4x8 for 4 columns. */
+static void mk_4x4(const float *a, const float *b, const int *bq, int nb, float *w, int ldw, int rows) {
+  v128_t c0 = wasm_f32x4_splat(0), c1 = c0, c2 = c0, c3 = c0;
+  for (int q = 0; q < nb; q++, a += 4) {
+    v128_t b0 = wasm_v128_load(b + bq[q]);
+    c0 = wasm_f32x4_add(c0, wasm_f32x4_mul(wasm_v128_load32_splat(a), b0));
+    c1 = wasm_f32x4_add(c1, wasm_f32x4_mul(wasm_v128_load32_splat(a + 1), b0));
+    c2 = wasm_f32x4_add(c2, wasm_f32x4_mul(wasm_v128_load32_splat(a + 2), b0));
+    c3 = wasm_f32x4_add(c3, wasm_f32x4_mul(wasm_v128_load32_splat(a + 3), b0));
+  }
+  add_row(w, c0, c0, 4);
+  if (rows > 1) add_row(w + ldw, c1, c1, 4);
+  if (rows > 2) add_row(w + 2L * ldw, c2, c2, 4);
+  if (rows > 3) add_row(w + 3L * ldw, c3, c3, 4);
+}
+
+/* As mk_4x8 for 1 column: the 4 rows are the lanes. */
+static void mk_4x1(const float *a, const float *b, const int *bq, int nb, float *w, int ldw, int rows) {
+  v128_t c = wasm_f32x4_splat(0);
+  for (int q = 0; q < nb; q++, a += 4) c = wasm_f32x4_add(c, wasm_f32x4_mul(wasm_v128_load(a), wasm_v128_load32_splat(b + bq[q])));
+  if (rows > 0) w[0] += wasm_f32x4_extract_lane(c, 0);
+  if (rows > 1) w[ldw] += wasm_f32x4_extract_lane(c, 1);
+  if (rows > 2) w[2L * ldw] += wasm_f32x4_extract_lane(c, 2);
+  if (rows > 3) w[3L * ldw] += wasm_f32x4_extract_lane(c, 3);
+}
+
+EXPORT(fl_conv_filter_grad)
+void fl_conv_filter_grad(const float *x, int batch, int in_h, int in_w, int channels, const float *dy, int out_h, int out_w, int co, int kh,
+                         int kw, int sh, int sw, int pt, int pl, int chunk_rows, int block, int *counter, float *pack, int *pack_rows, float *dw) {
+  int groups = (channels + 3) >> 2, panel_rows = kh * kw * groups;
+  int chunks = (panel_rows + chunk_rows - 1) / chunk_rows;
+  long positions = (long)batch * out_h * out_w;
+  for (;;) {
+    int chunk = __atomic_fetch_add(counter, 1, __ATOMIC_RELAXED);
+    if (chunk >= chunks) break;
+    int r0 = chunk * chunk_rows, r1 = min_int(panel_rows, r0 + chunk_rows);
+    for (int r = r0; r < r1; r++) {
+      int t = r / groups, c0 = 4 * (r % groups);
+      float *w = dw + ((long)t * channels + c0) * co;
+      for (long k = 0, n = (long)min_int(4, channels - c0) * co; k < n; k++) w[k] = 0;
+    }
+    for (long pb = 0; pb < positions; pb += block) {
+      int nb = (int)(positions - pb < block ? positions - pb : block);
+      const float *dyb = dy + pb * co;
+      for (int r = r0; r < r1; r++) {
+        int t = r / groups, c0 = 4 * (r % groups);
+        int m = pack_panel(x, in_h, in_w, channels, t / kw, t % kw, c0, sh, sw, pt, pl, out_h, out_w, co, pb, nb, pack, pack_rows);
+        float *w = dw + ((long)t * channels + c0) * co;
+        int rows = min_int(4, channels - c0), o = 0;
+        for (; o + 8 <= co; o += 8) mk_4x8(pack, dyb + o, pack_rows, m, w + o, co, rows);
+        if (o + 4 <= co) {
+          mk_4x4(pack, dyb + o, pack_rows, m, w + o, co, rows);
+          o += 4;
+        }
+        for (; o < co; o++) mk_4x1(pack, dyb + o, pack_rows, m, w + o, co, rows);
+      }
+    }
+  }
+}
+
+/*
  * One phase of a strided tensor: dst [batch, height, width, C] gets src [batch, hu, wv, C] at rows
  * sh·u + a and columns sw·v + b (src null: zeros there), hu = ⌈(height − a)/sh⌉, wv = ⌈(width − b)/sw⌉.
  * Writing every phase (a, b) fills dst: the input gradient of a strided convolution is assembled

@@ -116,6 +116,29 @@ export interface SimdKernels {
     b: number,
     dst: Ptr,
   ): void;
+  fl_conv_filter_grad(
+    x: Ptr,
+    batch: number,
+    inH: number,
+    inW: number,
+    channels: number,
+    dy: Ptr,
+    outH: number,
+    outW: number,
+    outChannels: number,
+    kh: number,
+    kw: number,
+    sh: number,
+    sw: number,
+    padTop: number,
+    padLeft: number,
+    chunkRows: number,
+    block: number,
+    counter: Ptr,
+    pack: Ptr,
+    packRows: Ptr,
+    dw: Ptr,
+  ): void;
   fl_adamw(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, h: Ptr, useDecay: number, pOut: Ptr, mOut: Ptr, vOut: Ptr): void;
   fl_sgd(p: Ptr, g: Ptr, buf: Ptr, n: number, h: Ptr, first: number, pOut: Ptr, bufOut: Ptr): void;
 }
