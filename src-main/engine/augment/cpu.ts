@@ -406,7 +406,7 @@ export function colorJitter(x: Images, params: readonly (JitterParams | null)[])
   return y;
 }
 
-/** torchvision's Gaussian kernel, normalised (as ops.ts gaussianKernel1d). */
+/** torchvision's Gaussian kernel, normalised (ops.ts uses this one too). */
 export function gaussianKernel1d(size: number, sigma: number): Float32Array {
   const half = (size - 1) / 2;
   const k = new Float64Array(size);
@@ -419,7 +419,7 @@ export function gaussianKernel1d(size: number, sigma: number): Float32Array {
   return Float32Array.from(k, (v) => v / sum);
 }
 
-/** MoCo v2's blur kernel at 224 px is 23 px, scaled with the image size (as ops.ts). */
+/** MoCo v2's blur kernel at 224 px is 23 px (≈ 10% of the side, odd), scaled with the image size. */
 export function blurKernelSize(imageSize: number): number {
   return 2 * Math.floor(imageSize * 0.05) + 1;
 }

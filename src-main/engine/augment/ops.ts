@@ -26,6 +26,7 @@
 import tf from '@tensorflow/tfjs';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
+import { blurKernelSize, gaussianKernel1d } from './cpu';
 
 export const GRAY_WEIGHTS = [0.299, 0.587, 0.114] as const;
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
@@ -302,23 +303,8 @@ export function colorJitter(x: Tensor4D, params: readonly (JitterParams | null)[
   });
 }
 
-/** torchvision's Gaussian kernel (normalised). */
-export function gaussianKernel1d(size: number, sigma: number): Float32Array {
-  const half = (size - 1) / 2;
-  const k = new Float64Array(size);
-  let sum = 0;
-  for (let i = 0; i < size; i++) {
-    const xx = -half + i;
-    k[i] = Math.exp(-0.5 * (xx / sigma) ** 2);
-    sum += k[i]!;
-  }
-  return Float32Array.from(k, (v) => v / sum);
-}
-
-/** MoCo v2's blur kernel at 224 px is 23 px (≈ 10% of the side, odd); scaled with the image size. */
-export function blurKernelSize(imageSize: number): number {
-  return 2 * Math.floor(imageSize * 0.05) + 1;
-}
+// torchvision's Gaussian kernel and MoCo v2's kernel size scaled with the image: one definition, in cpu.ts (which imports nothing).
+export { blurKernelSize, gaussianKernel1d };
 
 /** Gaussian blur of the images whose sigma is not null (reflect padding, separable). */
 export function gaussianBlur(x: Tensor4D, sigmas: readonly (number | null)[], kernelSize: number): Tensor4D {

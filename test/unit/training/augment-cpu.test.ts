@@ -240,8 +240,6 @@ describe('typed-array augmentation ops equal ops.ts (cpu backend)', () => {
         ).toBeLessThanOrEqual(TOL);
       }
     }
-    expect(Array.from(cpu.gaussianKernel1d(7, 1.3))).toEqual(Array.from(ops.gaussianKernel1d(7, 1.3)));
-    expect(cpu.blurKernelSize(96)).toBe(ops.blurKernelSize(96));
   });
 
   it('rejects what ops.ts rejects', () => {
