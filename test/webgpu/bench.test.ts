@@ -29,7 +29,7 @@ describe.skipIf(!status)('engine benchmark on webgpu', () => {
     expect(Number.isFinite(report.figures[1]!.loss)).toBe(true);
     const text = formatBenchEngine(report);
     expect(text).toContain(`webgpu adapter: ${adapter.label}, ${adapter.software ? 'software' : 'hardware'}`);
-    expect(text).toContain('AdamW update');
+    expect(text).toContain("an AdamW step as a training run's (torch.optim.AdamW: lr 0.0001");
     if (adapter.software) expect(report.notes.join(' ')).toContain('software adapter');
   }, 60_000);
 
