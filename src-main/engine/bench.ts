@@ -189,19 +189,7 @@ export async function benchEngine(opts: BenchEngineOptions = {}): Promise<BenchE
         for (const mode of modes) {
           if (isCpu && mode === 'train' && !cpuTrain) continue;
           const b = isCpu ? cpuBatch : mode === 'train' ? trainBatch : batch;
-          const x = tf.tidy(() => tf.randomNormal([b, size, size, 3], 0, 1, 'float32', SEED) as Tensor4D);
-          const labels = tf.tidy(
-            () =>
-              tf
-                .oneHot(
-                  tf.tensor1d(
-                    Array.from({ length: b }, (_, i) => i % config.classes),
-                    'int32',
-                  ),
-                  config.classes,
-                )
-                .toFloat() as Tensor2D,
-          );
+          const { x, labels } = benchBatch(b, size, config.classes);
           try {
             progress(`${backend}: ${mode} ${archName(config)} ${size}px batch ${b}, ${warm} warm-up + ${timed} timed step(s)`);
             const fig =
@@ -320,6 +308,22 @@ export type StepOptimizer = Optimizer | { step(grads: ReadonlyMap<string, Tensor
  * One training step: forward (train) + loss + gradients of every trainable variable + optimizer update; returns the
  * loss, read back asynchronously.
  */
+/** The benchmarks' input: a seeded N(0, 1) batch of `b` images and one-hot labels cycling through the classes. */
+function benchBatch(b: number, size: number, classes: number): { x: Tensor4D; labels: Tensor2D } {
+  return tf.tidy(() => ({
+    x: tf.randomNormal([b, size, size, 3], 0, 1, 'float32', SEED) as Tensor4D,
+    labels: tf
+      .oneHot(
+        tf.tensor1d(
+          Array.from({ length: b }, (_, i) => i % classes),
+          'int32',
+        ),
+        classes,
+      )
+      .toFloat() as Tensor2D,
+  }));
+}
+
 export async function trainStep(model: ResNet, x: Tensor4D, labels: Tensor2D, optimizer: StepOptimizer): Promise<number> {
   const value = tf.tidy(() => {
     const loss = () => tf.losses.softmaxCrossEntropy(labels, model.forward(x, { training: true })) as Scalar;
@@ -821,19 +825,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
       let loss: number | undefined;
       let torchLoss: number | undefined;
       const model = ResNet.create(config, { seed: SEED });
-      const x = tf.tidy(() => tf.randomNormal([row.batch, row.size, row.size, 3], 0, 1, 'float32', SEED) as Tensor4D);
-      const labels = tf.tidy(
-        () =>
-          tf
-            .oneHot(
-              tf.tensor1d(
-                Array.from({ length: row.batch }, (_, i) => i % config.classes),
-                'int32',
-              ),
-              config.classes,
-            )
-            .toFloat() as Tensor2D,
-      );
+      const { x, labels } = benchBatch(row.batch, row.size, config.classes);
       const optimizer = row.mode === 'train' ? makeOptimizer(model, optimizerSpec) : null;
       let oursWarm = false;
       let torchWarm = false;
@@ -1024,19 +1016,7 @@ export async function profileTrainSteps(
       onProgress?.(`profile: training step ${row.arch} ${row.size}px batch ${row.batch}`);
       const config = parseArch(row.arch);
       const model = ResNet.create(config, { seed: SEED });
-      const x = tf.tidy(() => tf.randomNormal([row.batch, row.size, row.size, 3], 0, 1, 'float32', SEED) as Tensor4D);
-      const labels = tf.tidy(
-        () =>
-          tf
-            .oneHot(
-              tf.tensor1d(
-                Array.from({ length: row.batch }, (_, i) => i % config.classes),
-                'int32',
-              ),
-              config.classes,
-            )
-            .toFloat() as Tensor2D,
-      );
+      const { x, labels } = benchBatch(row.batch, row.size, config.classes);
       const optimizer = makeOptimizer(model, settings);
       try {
         await trainStep(model, x, labels, optimizer);

@@ -27,7 +27,10 @@ export interface CropBox {
   width: number;
 }
 
-/** Colour-jitter parameters of one image (see ops.ts JitterParams). */
+/**
+ * Colour-jitter parameters of one image: the order of the four ops (0 brightness, 1 contrast, 2 saturation, 3 hue) and each factor
+ * (null = skipped).
+ */
 export interface JitterParams {
   order: readonly number[];
   brightness: number | null;
@@ -69,8 +72,8 @@ function mod(a: number, b: number): number {
   return (a < 0 && b < 0) || (a >= 0 && b >= 0) ? rem : (rem + b) % b;
 }
 
-/** torch align_corners=False source positions along one axis of a crop, clamped inside it (as ops.ts). */
-function axisSamples(start: number, length: number, out: number): { i0: Int32Array; i1: Int32Array; frac: Float64Array } {
+/** torch align_corners=False source positions along one axis of a crop, clamped inside it (ops.ts uses it too). */
+export function axisSamples(start: number, length: number, out: number): { i0: Int32Array; i1: Int32Array; frac: Float64Array } {
   const scale = length / out;
   const i0 = new Int32Array(out);
   const i1 = new Int32Array(out);

@@ -26,19 +26,14 @@
 import tf from '@tensorflow/tfjs';
 import type { Tensor, Tensor4D } from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
-import { blurKernelSize, gaussianKernel1d } from './cpu';
+import { axisSamples, blurKernelSize, gaussianKernel1d, type CropBox, type JitterParams } from './cpu';
 
 export const GRAY_WEIGHTS = [0.299, 0.587, 0.114] as const;
 export const IMAGENET_MEAN = [0.485, 0.456, 0.406] as const;
 export const IMAGENET_STD = [0.229, 0.224, 0.225] as const;
 
-/** A crop box in pixels (torchvision's i, j, h, w). */
-export interface CropBox {
-  top: number;
-  left: number;
-  height: number;
-  width: number;
-}
+// The crop box (torchvision's i, j, h, w) and the colour-jitter parameters are cpu.ts's types.
+export type { CropBox, JitterParams };
 
 function assertBatch(op: string, x: Tensor, n?: number): asserts x is Tensor4D {
   if (x.rank !== 4) throw new AppError('BAD_REQUEST', `Error in ${op}: expected [N, H, W, C], got [${x.shape.join(', ')}]`);
@@ -62,23 +57,6 @@ function gatherResample(x: Tensor4D, outH: number, outW: number, idx: Int32Array
     const y = tf.sum(tf.mul(g, tf.tensor3d(w, [n * outH * outW, 4, 1])), 1);
     return tf.reshape(y, [n, outH, outW, c]);
   });
-}
-
-/** torch align_corners=False source positions along one axis of a crop, clamped inside it. */
-function axisSamples(start: number, length: number, out: number): { i0: Int32Array; i1: Int32Array; frac: Float64Array } {
-  const scale = length / out;
-  const i0 = new Int32Array(out);
-  const i1 = new Int32Array(out);
-  const frac = new Float64Array(out);
-  for (let o = 0; o < out; o++) {
-    const src = Math.max(0, scale * (o + 0.5) - 0.5);
-    const f = Math.floor(src);
-    const lo = Math.min(f, length - 1);
-    i0[o] = start + lo;
-    i1[o] = start + Math.min(lo + 1, length - 1);
-    frac[o] = lo === f ? src - f : 0;
-  }
-  return { i0, i1, frac };
 }
 
 /** Crops each image to its box and resizes to outH × outW (torchvision resized_crop, bilinear). */
@@ -253,18 +231,6 @@ export function adjustHue(x: Tensor4D, shifts: readonly number[]): Tensor4D {
     const h2 = tf.mod(tf.add(h, perImage(shifts)), 1);
     return hsvToRgb(tf.concat([h2, s, v], 3) as Tensor4D);
   });
-}
-
-/**
- * Per-image colour-jitter parameters: the order of the four ops (0 brightness, 1 contrast, 2 saturation, 3 hue) and each factor (null =
- * skipped).
- */
-export interface JitterParams {
-  order: readonly number[];
-  brightness: number | null;
-  contrast: number | null;
-  saturation: number | null;
-  hue: number | null;
 }
 
 /**
