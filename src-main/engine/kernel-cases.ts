@@ -17,7 +17,8 @@ import { batchNormTrain } from './models/resnet';
 import { AdamW } from './optim/adamw';
 import { Sgd } from './optim/sgd';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './kernels/wasm/BatchNormTrain';
-import { ADAMW, SGD } from './kernels/wasm/Optimizers';
+import { ADAMW, MOMENTUM, SGD } from './kernels/wasm/Optimizers';
+import { momentumUpdate } from './moco/moco';
 
 /**
  * A seeded input: normal float32 values (mean, std), |normal| + 0.1 (positive), small integers as
@@ -466,6 +467,38 @@ function layoutCases(): KernelCase[] {
   ];
 }
 
+/**
+ * Kernels of the MoCo v2 step added later (a case's inputs are seeded by its position, so new cases go last): the key-encoder
+ * momentum update through momentumUpdate (the fused kernel where registered, tfjs ops elsewhere) and Less (gradient of the
+ * log-sum-exp's shift, a maximum).
+ */
+function mocoCases(): KernelCase[] {
+  const shape = [16, 33];
+  return [
+    {
+      kernel: MOMENTUM,
+      label: `MoCo key-encoder momentum update (m 0.999) of a [${shape}] parameter (cpu: the tfjs ops)`,
+      inputs: { key: f(shape), query: f(shape) },
+      run: (t) => {
+        const key = tf.variable(t.key!, false);
+        const query = tf.variable(t.query!, false);
+        try {
+          momentumUpdate(new Map([['w', key]]), new Map([['w', query]]), 0.999);
+          return [tf.clone(key)];
+        } finally {
+          tf.dispose([key, query]);
+        }
+      },
+    },
+    {
+      kernel: 'Less',
+      label: '[64] < [64] (gradient of maximum; ties included)',
+      inputs: { a: f([64], { levels: 4 }), b: f([64], { levels: 4 }) },
+      run: (t) => tf.less(t.a!, t.b!),
+    },
+  ];
+}
+
 /** Every case, by kernel. */
 export const KERNEL_CASES: readonly KernelCase[] = [
   ...convCases(),
@@ -474,4 +507,5 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   ...poolCases(),
   ...elementwiseCases(),
   ...layoutCases(),
+  ...mocoCases(),
 ];

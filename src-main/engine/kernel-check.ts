@@ -28,7 +28,7 @@ import tf from '@tensorflow/tfjs';
 import type { Scalar, Tensor, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { setCpuBackend } from './backend';
 import { crossEntropy, GRADES } from './loss';
-import { MocoQueue, ProjectionHead, infoNCE, momentumUpdate, mocoLogits } from './moco/moco';
+import { MocoQueue, ProjectionHead, contrastiveHits, infoNCE, momentumUpdate } from './moco/moco';
 import { ResNet } from './models/resnet';
 import { parseArch } from './models/resnet-spec';
 import { AdamW, excludeOneDimensional, namedGradients } from './optim/adamw';
@@ -125,12 +125,10 @@ function stepRig(opts: Required<StepOptions>): StepRig {
       let q: Tensor2D | null = null;
       const { value, grads } = namedGradients(queryVars, () => {
         q = tf.keep(headQ.forward(query.forward(xq, { training: true, features: true })));
-        return infoNCE(q, k, queue.keys, 0.2);
+        return infoNCE(q, k, queue, 0.2);
       });
       sgd.step(grads);
-      const logits = mocoLogits(q!, k, queue.keys, 0.2);
-      const negMax = tf.max(tf.slice(logits, [0, 1], [-1, -1]), 1);
-      const hits = tf.sum(tf.cast(tf.greater(tf.squeeze(tf.slice(logits, [0, 0], [-1, 1]), [1]), negMax), 'float32'));
+      const hits = contrastiveHits(q!, k, queue, 0.2);
       queue.enqueue(k);
       return [value, hits, q!, ...grads.values()];
     },

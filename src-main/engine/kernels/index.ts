@@ -11,9 +11,10 @@
  *    Conv2DBackpropFilter, and Conv2DBackpropInput (wasm's own is a plain loop ~5-12x slower);
  *  - FundusLab's WebAssembly SIMD code (wasm/simd/kernels.c) working on the tensors in wasm's heap,
  *    for what tfjs ops do slowly on wasm: train-mode BatchNorm forward and backward as two fused
- *    kernels (FundusLabBatchNormTrain/-Grad, used by models/resnet.ts), the AdamW and SGD updates as
- *    one kernel per parameter (FundusLabAdamW, FundusLabSgd, used by optim/), and MaxPoolGrad
- *    (wasm's own is a scalar loop).
+ *    kernels (FundusLabBatchNormTrain/-Grad, used by models/resnet.ts), the AdamW and SGD updates and
+ *    MoCo's key-encoder momentum update as one kernel per parameter (FundusLabAdamW, FundusLabSgd,
+ *    used by optim/; FundusLabMomentum, used by moco/moco.ts), and MaxPoolGrad (wasm's own is a
+ *    scalar loop).
  * Identity is replaced by one that shares the data (wasm's copies it), as the CPU backend does.
  * Every kernel is tested against the JavaScript CPU backend (test/unit/engine/wasm-kernels.test.ts,
  * wasm-simd-kernels.test.ts, models/batchnorm-train.test.ts).
@@ -25,7 +26,7 @@ import { conv2DBackpropInputConfig } from './wasm/Conv2DBackpropInput';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './wasm/BatchNormTrain';
 import { identityConfig } from './wasm/Identity';
 import { maxPoolGradConfig } from './wasm/MaxPoolGrad';
-import { adamWConfig, sgdConfig } from './wasm/Optimizers';
+import { adamWConfig, momentumConfig, sgdConfig } from './wasm/Optimizers';
 import { batchNormTrainGradWebgpuConfig, batchNormTrainWebgpuConfig } from './webgpu/BatchNormTrain';
 import { adamWWebgpuConfig, sgdWebgpuConfig } from './webgpu/Optimizers';
 
@@ -36,6 +37,7 @@ export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [
   batchNormTrainGradConfig,
   adamWConfig,
   sgdConfig,
+  momentumConfig,
 ];
 /** Kernels wasm has but that are much slower than ours (or copy where they need not): replaced. */
 export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig, maxPoolGradConfig, identityConfig];

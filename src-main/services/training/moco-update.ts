@@ -9,7 +9,7 @@ import tf from '@tensorflow/tfjs';
 import type { Scalar, Tensor4D, Tensor2D, Variable } from '@tensorflow/tfjs';
 import type { TrainingSpec } from '../../../src-shared/training';
 import { GRADES } from '../../engine/loss';
-import { MocoQueue, ProjectionHead, infoNCE, momentumUpdate, mocoLogits } from '../../engine/moco/moco';
+import { MocoQueue, ProjectionHead, contrastiveHits, infoNCE, momentumUpdate } from '../../engine/moco/moco';
 import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';
 import { AdamW, namedGradients } from '../../engine/optim/adamw';
@@ -82,14 +82,12 @@ export function mocoUpdate(
     let q: Tensor2D | null = null;
     const { value, grads } = namedGradients(queryVars, () => {
       q = tf.keep(headQ.forward(query.forward(xq, { training: true, features: true })));
-      return infoNCE(q, k, queue.keys, o.temperature);
+      return infoNCE(q, k, queue, o.temperature);
     });
     optimizer.step(grads);
     // Acc@1 of the contrastive task (logits before this step's enqueue, as the official code);
     // a tie with a negative counts as a miss (a collapsed encoder must not score 100%).
-    const logits = mocoLogits(q!, k, queue.keys, o.temperature);
-    const negMax = tf.max(tf.slice(logits, [0, 1], [-1, -1]), 1);
-    const hits = tf.sum(tf.cast(tf.greater(tf.squeeze(tf.slice(logits, [0, 0], [-1, 1]), [1]), negMax), 'float32')) as Scalar;
+    const hits = contrastiveHits(q!, k, queue, o.temperature);
     (q as Tensor2D | null)?.dispose(); // kept past the gradient scope for Acc@1
     queue.enqueue(k);
     return { loss: value, hits };

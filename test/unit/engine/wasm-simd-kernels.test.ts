@@ -73,6 +73,7 @@ describe('the committed kernel binary', () => {
           'fl_im2col_t',
           'fl_maxpool_grad',
           'fl_moments',
+          'fl_momentum',
           'fl_scale_shift',
           'fl_scatter_phase',
           'fl_sgd',

@@ -2,7 +2,15 @@
 import tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { initEngine } from '../../../src-main/engine/backend';
-import { effectiveQueueSize, infoNCE, l2Normalize, MocoQueue, momentumUpdate, ProjectionHead } from '../../../src-main/engine/moco/moco';
+import {
+  contrastiveHits,
+  effectiveQueueSize,
+  infoNCE,
+  l2Normalize,
+  MocoQueue,
+  momentumUpdate,
+  ProjectionHead,
+} from '../../../src-main/engine/moco/moco';
 import { StreamRng } from '../../../src-main/random/streams';
 
 beforeAll(async () => {
@@ -115,6 +123,84 @@ describe('MoCo v2 components', () => {
     expect(Array.from(q6b.keys.dataSync())).toEqual(Array.from(st.keys));
     tf.dispose([b1, b2, b3, ...batches]);
     [q8, q6, q6b].forEach((q) => q.dispose());
+  });
+
+  it('queue held twice ([K, dim] and [dim, K]): in-place writes equal the concat path; negatives and their gradient equal the tensor formulation', async () => {
+    const rng = new StreamRng(21);
+    const [K, dim] = [10, 6];
+    const fast = new MocoQueue(K, dim, 4);
+    const slow = new MocoQueue(K, dim, 4);
+    slow.inPlace = false;
+    const q = tf.tensor2d(unitRows(rng, 3, dim));
+    const dy = tf.tensor2d(Array.from({ length: 3 }, () => Array.from({ length: K }, () => rng.uniform(-1, 1))));
+    // batches of 4, 4, 3 (wraps), 4 (wraps), 1
+    for (const b of [4, 4, 3, 4, 1]) {
+      const batch = tf.tensor2d(unitRows(rng, b, dim));
+      fast.enqueue(batch);
+      slow.enqueue(batch);
+      batch.dispose();
+      expect(fast.ptr).toBe(slow.ptr);
+      expect(Array.from(fast.keys.dataSync())).toEqual(Array.from(slow.keys.dataSync()));
+      for (const queue of [fast, slow]) {
+        // forward: bit for bit the product with the transposed keys; backward: dy · keys (float32 sums, ≤ 1e-6)
+        const want = tf.tidy(() => tf.matMul(q, tf.transpose(queue.keys)));
+        const got = queue.negatives(q);
+        expect(Array.from(got.dataSync())).toEqual(Array.from(want.dataSync()));
+        const grad = tf.grad((x: tf.Tensor) => tf.sum(tf.mul(queue.negatives(x as tf.Tensor2D), dy)))(q);
+        const keys = queue.keys.arraySync() as number[][];
+        const dyv = dy.arraySync() as number[][];
+        const naive = dyv.map((row) => Array.from({ length: dim }, (_, c) => row.reduce((s, v, r) => s + v * keys[r]![c]!, 0)));
+        (grad.arraySync() as number[][]).forEach((row, i) => row.forEach((v, c) => expect(Math.abs(v - naive[i]![c]!)).toBeLessThan(1e-6)));
+        tf.dispose([want, got, grad]);
+      }
+    }
+    // InfoNCE with the queue object equals InfoNCE with its keys as a tensor
+    const k = tf.tensor2d(unitRows(rng, 3, dim));
+    const a = infoNCE(q, k, fast, 0.2);
+    const b = infoNCE(q, k, fast.keys, 0.2);
+    expect(Math.abs(a.dataSync()[0]! - b.dataSync()[0]!)).toBeLessThan(1e-6);
+    const naiveLoss = naiveInfoNCE(q.arraySync() as number[][], k.arraySync() as number[][], fast.keys.arraySync() as number[][], 0.2);
+    expect(Math.abs(a.dataSync()[0]! - naiveLoss) / naiveLoss).toBeLessThan(1e-5);
+    // Acc@1 hits: equal with the queue object and its tensor; a positive equal to a negative is a miss
+    const hitsA = contrastiveHits(q, k, fast, 0.2);
+    const hitsB = contrastiveHits(q, k, fast.keys, 0.2);
+    expect(hitsA.dataSync()[0]).toBe(hitsB.dataSync()[0]);
+    const tie = contrastiveHits(
+      fast.keys.slice([0, 0], [1, dim]) as tf.Tensor2D,
+      fast.keys.slice([0, 0], [1, dim]) as tf.Tensor2D,
+      fast,
+      0.2,
+    );
+    expect(tie.dataSync()[0]).toBe(0);
+    tf.dispose([hitsA, hitsB, tie]);
+    // a loaded state holds both layouts
+    const copy = new MocoQueue(K, dim, 9);
+    copy.loadState(await fast.exportState());
+    const n1 = copy.negatives(q);
+    const n2 = fast.negatives(q);
+    expect(Array.from(n1.dataSync())).toEqual(Array.from(n2.dataSync()));
+    tf.dispose([q, dy, k, a, b, n1, n2]);
+    [fast, slow, copy].forEach((x) => x.dispose());
+  });
+
+  it('fused momentum update (wasm kernel) equals the tfjs operations bit for bit', () => {
+    const rng = new StreamRng(22);
+    for (const n of [1, 7, 4099]) {
+      const kv = Float32Array.from({ length: n }, () => rng.uniform(-3, 3));
+      const qv = Float32Array.from({ length: n }, () => rng.uniform(-3, 3));
+      for (const m of [0.999, 0.9, 0.5]) {
+        const key = new Map([['w', tf.variable(tf.tensor1d(kv))]]);
+        const query = new Map([['w', tf.variable(tf.tensor1d(qv))]]);
+        momentumUpdate(key, query, m);
+        const want = tf.tidy(() => tf.add(tf.mul(tf.tensor1d(kv), tf.scalar(m)), tf.mul(tf.tensor1d(qv), tf.scalar(1 - m))));
+        expect(Array.from(key.get('w')!.dataSync())).toEqual(Array.from(want.dataSync()));
+        // and the float32 formula computed here
+        const f = Math.fround;
+        const naive = Array.from(kv, (x, i) => f(f(x * f(m)) + f(qv[i]! * f(1 - m))));
+        expect(Array.from(key.get('w')!.dataSync())).toEqual(naive);
+        tf.dispose([want, ...key.values(), ...query.values()]);
+      }
+    }
   });
 
   it('queue size is reduced for small datasets', () => {

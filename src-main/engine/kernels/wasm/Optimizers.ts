@@ -9,6 +9,8 @@
  *                decay), bc2Sqrt, eps, stepSize (lr / (1 − β1^t)); outputs param', m', v'
  * FundusLabSgd   inputs param, grad and (after the first step, with momentum) buf; attrs lr,
  *                momentum, weightDecay; outputs param' and, with momentum, buf'
+ * FundusLabMomentum  inputs key, query; attr momentum m; output key·m + query·(1 − m) (MoCo's
+ *                key-encoder update, fl_momentum: the float32 operations of moco.ts's tfjs version)
  */
 import type { KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
 import { heapBackend } from './heap';
@@ -16,6 +18,7 @@ import { simdContext, slices, type SimdContext } from './simd/module';
 
 export const ADAMW = 'FundusLabAdamW';
 export const SGD = 'FundusLabSgd';
+export const MOMENTUM = 'FundusLabMomentum';
 
 export interface AdamWAttrs {
   beta1: number;
@@ -103,5 +106,23 @@ const sgdKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
   return outputs;
 };
 
+const momentumKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
+  const { key, query } = inputs as Record<string, TensorInfo | undefined>;
+  const m = (attrs as unknown as { momentum: number }).momentum;
+  const k = sameShape(MOMENTUM, key, { query });
+  const out = heapBackend(kb, MOMENTUM).makeOutput(k.shape, 'float32');
+  const ctx = simdContext(kb);
+  const n = k.shape.reduce((x, y) => x * y, 1);
+  const [kp, qp, op] = [k, query!, out].map((t) => ctx.ptr(t)) as [number, number, number];
+  withParams(ctx, [m, 1 - m], (h) => {
+    ctx.parallel(
+      'fl_momentum',
+      slices(ctx, n, 3 * n, 4).map(([i0, i1]) => [kp + 4 * i0, qp + 4 * i0, i1 - i0, h, op + 4 * i0]),
+    );
+  });
+  return out;
+};
+
 export const adamWConfig: KernelConfig = { kernelName: ADAMW, backendName: 'wasm', kernelFunc: adamWKernel };
 export const sgdConfig: KernelConfig = { kernelName: SGD, backendName: 'wasm', kernelFunc: sgdKernel };
+export const momentumConfig: KernelConfig = { kernelName: MOMENTUM, backendName: 'wasm', kernelFunc: momentumKernel };

@@ -38,3 +38,29 @@ export function heapTensor<R extends Tensor = Tensor>(
   fill(ctx, ctx.ptr(info));
   return tf.engine().makeTensorFromTensorInfo(info, backend) as R;
 }
+
+interface WasmDataBackend {
+  dataIdMap: { get(dataId: object): { id: number; memoryOffset: number; shape: number[]; refCount: number } | undefined };
+  wasm: { tfjs: { disposeData(id: number): void; registerTensor(id: number, size: number, memoryOffset: number): void } };
+}
+
+/**
+ * After a tensor's data was changed in place on the heap: drops what tfjs-backend-wasm keeps about
+ * that data besides the bytes — the XNNPACK operators it caches per weights tensor (a MatMul or
+ * Conv2D whose second operand is this tensor keeps its packed copy until the tensor is disposed) — by
+ * unregistering the data and registering the same memory again (the bytes stay; tfjs frees them
+ * only in its own disposeData). False when the backend is not wasm as expected.
+ */
+export function forgetCachedOperators(backend: unknown, dataId: object): boolean {
+  const b = backend as Partial<WasmDataBackend>;
+  const data = b.dataIdMap?.get(dataId);
+  const api = b.wasm?.tfjs;
+  if (!data || typeof api?.disposeData !== 'function' || typeof api.registerTensor !== 'function') return false;
+  api.disposeData(data.id);
+  api.registerTensor(
+    data.id,
+    data.shape.reduce((x, y) => x * y, 1),
+    data.memoryOffset,
+  );
+  return true;
+}

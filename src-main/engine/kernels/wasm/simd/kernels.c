@@ -522,6 +522,20 @@ void fl_adamw(const float *p, const float *g, const float *m, const float *v, in
 }
 
 /*
+ * MoCo's key-encoder momentum update of one parameter, the float32 operations of
+ * tf.add(tf.mul(k, m), tf.mul(q, 1 − m)) in that order: h = [m, 1 − m]; out = k·m + q·(1 − m).
+ */
+EXPORT(fl_momentum)
+void fl_momentum(const float *k, const float *q, int n, const float *h, float *out) {
+  float m = h[0], mq = h[1];
+  v128_t mv = wasm_f32x4_splat(m), mqv = wasm_f32x4_splat(mq);
+  int n4 = n & ~3, i = 0;
+  for (; i < n4; i += 4)
+    wasm_v128_store(out + i, wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(k + i), mv), wasm_f32x4_mul(wasm_v128_load(q + i), mqv)));
+  for (; i < n; i++) out[i] = k[i] * m + q[i] * mq;
+}
+
+/*
  * One SGD step with momentum and coupled weight decay over n elements, as optim/sgd.ts (torch.optim.SGD,
  * dampening 0, no Nesterov): h = [lr, μ, wd]; d = g + p·wd (wd ≠ 0); buf' = d on the first step,
  * else buf·μ + d (μ ≠ 0; buf and buf_out unused when μ = 0); p' = p − buf'·lr (or d·lr without momentum).

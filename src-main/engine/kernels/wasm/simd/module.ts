@@ -141,6 +141,7 @@ export interface SimdKernels {
   ): void;
   fl_adamw(p: Ptr, g: Ptr, m: Ptr, v: Ptr, n: number, h: Ptr, useDecay: number, pOut: Ptr, mOut: Ptr, vOut: Ptr): void;
   fl_sgd(p: Ptr, g: Ptr, buf: Ptr, n: number, h: Ptr, first: number, pOut: Ptr, bufOut: Ptr): void;
+  fl_momentum(k: Ptr, q: Ptr, n: number, h: Ptr, out: Ptr): void;
 }
 
 /** The parts of tfjs-backend-wasm's BackendWasm and its Emscripten module used here. */
