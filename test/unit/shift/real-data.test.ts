@@ -8,7 +8,14 @@
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { runEvaluate } from '../../../src-main/cli/commands/evaluate';
+import { runExplain } from '../../../src-main/cli/commands/explain';
+import { studyResults } from '../../../src-main/services/evaluation/results';
+import { buildReport } from '../../../src-main/report/report';
+import { EvaluationResult } from '../../../src-shared/evaluation';
+import { captureOutput } from '../../support/cli';
 import { initEngine } from '../../../src-main/engine/backend';
 import { importDataset } from '../../../src-main/services/datasets/import/import-service';
 import { readDatasetManifest } from '../../../src-main/services/datasets/manifest-file';
@@ -90,6 +97,66 @@ describe.skipIf(!available)('domain shift on real data: EyePACS-256 vs IDRiD', (
       expect(same.warning).toBeNull();
     },
   );
+
+  afterEach(() => vi.restoreAllMocks());
+
+  it('evaluate (text and --json), the results table and the report carry the warning', { timeout: 240_000 }, async () => {
+    // The 54 IDRiD photographs as a graded folder dataset. The grades are made up (alternately 0 and 3): only the
+    // warning is tested here, not the AUC.
+    const csv = path.join(await tempDir('idrid-grades'), 'grades.csv');
+    const folder = path.join(DATA_DIR, 'idrid-seg-quarter', 'A. Segmentation', '1. Original Images', 'a. Training Set');
+    const files = (await fsp.readdir(folder)).filter((f) => f.endsWith('.jpg')).sort();
+    await fsp.writeFile(csv, 'image,grade\n' + files.map((f, k) => `${f},${k % 2 ? 3 : 0}`).join('\n') + '\n');
+    await importDataset(
+      {
+        type: 'folder',
+        path: folder,
+        csv,
+        imageColumn: 'image',
+        gradeColumn: 'grade',
+        id: 'idrid-graded',
+        settings: { inputSize: 48, overlaySize: 48 },
+        concurrency: 2,
+      },
+      study,
+      recordingContext(),
+    );
+    let io = captureOutput();
+    expect(await runEvaluate(['--study', study, '--run', 'ep', '--dataset', 'idrid-graded', '--split', 'all', '--bootstrap', '200'])).toBe(
+      0,
+    );
+    expect(io.out()).toMatch(
+      /\n {2}WARNING \(domain shift\): Test set idrid-graded differs from run ep's training set eyepacs: the training images look histogram-equalised, the test images do not; .*may not be meaningful\.\n/,
+    );
+    vi.restoreAllMocks();
+    io = captureOutput();
+    expect(
+      await runEvaluate(['--study', study, '--run', 'ep', '--dataset', 'idrid-graded', '--split', 'all', '--bootstrap', '200', '--json']),
+    ).toBe(0);
+    const r = EvaluationResult.parse((JSON.parse(io.out()) as { value: unknown }).value);
+    expect(r.domainShift).toMatchObject({ checked: true, shifted: true, equalisationDiffers: true });
+    const warning = r.domainShift?.checked ? r.domainShift.warning : null;
+    expect(warning).toMatch(/^Test set idrid-graded differs/);
+    expect(io.err()).toContain(`evaluate: WARNING (domain shift): ${warning}`);
+    expect(EvaluationResult.parse(JSON.parse(await fsp.readFile(r.files.result, 'utf8'))).domainShift).toEqual(r.domainShift);
+    vi.restoreAllMocks();
+    // The results table row and the report.
+    const rows = (await studyResults(study)).rows;
+    expect(rows.find((x) => x.datasetId === 'idrid-graded')!.shiftWarning).toBe(warning);
+    const pdf = path.join(await tempDir('shift-report'), 'report.pdf');
+    await buildReport(study, { out: pdf }, recordingContext());
+    const text = execFileSync('pdftotext', [pdf, '-']).toString('utf8').replace(/\s+/g, ' ');
+    expect(text).toContain('Warning: test images unlike the training images (domain shift)');
+    expect(text).toContain('1 of the 1 evaluations on idrid-graded warn of a domain shift.');
+  });
+
+  it('explain prints the warning after its result', { timeout: 120_000 }, async () => {
+    const io = captureOutput();
+    expect(await runExplain(['--study', study, '--runs', 'ep', '--dataset', 'idrid', '--images', '1'])).toBe(0);
+    expect(io.out()).toMatch(
+      /\nWARNING \(domain shift\): Test set idrid differs from run ep's training set eyepacs: the training images look histogram-equalised/,
+    );
+  });
 
   it('two halves of the same EyePACS sample give no warning (|SMD| < 0.1, JS divergence < 0.01)', async () => {
     const e = await readDatasetManifest(study, 'eyepacs');
