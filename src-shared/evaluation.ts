@@ -18,6 +18,7 @@ import { RunId } from './ids';
 export { RunId };
 import { DatasetId, DatasetType, Grade } from './datasets';
 import { TrainingStrategy } from './training';
+import { DomainShift } from './shift';
 import { ResolvedNormalisation, RunModelIdentity, RunSettings, RunStanding } from './run-identity';
 
 export const EvaluationSplit = z
@@ -143,6 +144,9 @@ export const EvaluationResult = z
         "Some evaluated images are in the run's training pool (train split of its training dataset, matched by image content hash): the AUC is not an independent test",
       ),
     trainingOverlap: z.number().int().describe('Number of evaluated images in the training pool'),
+    domainShift: DomainShift.optional().describe(
+      "The domain-shift check between the run's training images and the evaluated images (absent in evaluations made before it)",
+    ),
     auc: z.number().min(0).max(1).describe('ROC AUC of P(referable) (Mann–Whitney, ties ½; = sklearn roc_auc_score)'),
     delong: Interval.extend({
       level: z.number(),
@@ -211,6 +215,8 @@ export const ResultsRow = z
     bootstrap: Interval.extend({ samples: z.number().int() }).strict(),
     operatingPoint: OperatingPointResult.extend({ targetSensitivity: z.number() }).strict(),
     overlapsTraining: z.boolean(),
+    /** The evaluation's domain-shift warning (null: no shift found or not checked; absent: evaluated before the check). */
+    shiftWarning: z.string().nullable().optional(),
     createdAt: z.string(),
     /** Epochs, lr, batch size and input size of the run (absent when the run folder is gone). */
     settings: RunSettings.optional(),

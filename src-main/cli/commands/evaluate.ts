@@ -7,6 +7,8 @@
  * (`{"ok": true, "value": EvaluationResult}` with --json).
  * A dataset preprocessed at another input size than the run's is preprocessed at the run's size on
  * demand (kept in the dataset's cache; said on stderr and as `preprocessed` in the --json output).
+ * The domain-shift check's warning (docs/design.md "Domain shift") is printed with the result (and on stderr
+ * with --json, where it is `value.domainShift.warning`).
  */
 import path from 'node:path';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
@@ -75,6 +77,8 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   const result = await withStudyLock(study, 'funduslab evaluate', () =>
     evaluateRun(request, study, ctx, { preprocessOnDemand: true, onPreprocessed }),
   ).finally(ctx.end);
+  if (values.json && result.domainShift?.checked && result.domainShift.warning)
+    process.stderr.write(`evaluate: WARNING (domain shift): ${result.domainShift.warning}\n`);
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: result, preprocessed }, null, 2) + '\n');
   else process.stdout.write(formatEvaluationResult(result) + '\n');
   return 0;
@@ -91,6 +95,8 @@ export function formatEvaluationResult(r: EvaluationResult): string {
     `  AUC ${f4(r.auc)}   DeLong 95% CI ${f4(r.delong.lower)}–${f4(r.delong.upper)}   bootstrap 95% CI ${f4(r.bootstrap.lower)}–${f4(r.bootstrap.upper)} (${r.bootstrap.samples} replicates, seed ${r.bootstrap.seed})`,
     `  operating point (sensitivity ≥ ${op.targetSensitivity}): P(referable) ≥ ${op.threshold.toPrecision(4)} → sensitivity ${f3(op.sensitivity)}, specificity ${f3(op.specificity)}`,
     `  at P(referable) ≥ ${r.atThreshold.threshold}: sensitivity ${f3(r.atThreshold.sensitivity)}, specificity ${f3(r.atThreshold.specificity)}   Youden J ${f3(r.youden.j)} at ${r.youden.threshold.toPrecision(4)}`,
+    ...(r.domainShift?.checked && r.domainShift.warning ? [`  WARNING (domain shift): ${r.domainShift.warning}`] : []),
+    ...(r.domainShift && !r.domainShift.checked ? [`  domain-shift check not made: ${r.domainShift.reason}`] : []),
     ...(r.overlapsTraining
       ? [
           `  WARNING: ${r.trainingOverlap} of the ${r.n} images are in the run's training data (dataset ${r.run.trainingDatasetId}, train split): not an independent test`,

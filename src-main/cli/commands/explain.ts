@@ -17,6 +17,7 @@ import { parseCommandArgs } from '../args';
 import { cliContext } from '../progress';
 import { studyLayout } from '../../services/study-folder/layout';
 import { withStudyLock } from '../../services/study-folder/lock';
+import { checkDomainShiftOnDataset } from '../../services/evaluation/shift';
 
 export const EXPLAIN_USAGE =
   'funduslab explain --study <dir> --runs <id,…> --dataset <id> [--images N|id,…] [--start true-grade|referable] [--ungraded-class G] [--referable 3,4] ' +
@@ -95,6 +96,10 @@ export async function runExplain(argv: string[]): Promise<number> {
       const result = await explainRun({ ...base, runId }, study, ctx, { preprocessOnDemand: true, onPreprocessed }).finally(ctx.end);
       results.push(result);
       if (!values.json) process.stdout.write(formatExplanation(result, study) + '\n');
+      const shiftCtx = cliContext(`explain ${runId}: domain-shift check`, values.json);
+      const shift = await checkDomainShiftOnDataset(study, runId, values.dataset!, shiftCtx).finally(shiftCtx.end);
+      if (shift.checked && shift.warning)
+        (values.json ? process.stderr : process.stdout).write(`WARNING (domain shift): ${shift.warning}\n`);
     }
   });
   if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results, preprocessed }, null, 2) + '\n');

@@ -93,6 +93,7 @@ export async function resultsSection(r: ReportContext): Promise<void> {
       `Bold: the best AUC per test set and fraction (none when all tie). Sensitivity/specificity at the highest threshold reaching the target sensitivity. * the test images overlap the run's own training data.${failed.length > 0 ? ' † the MoCo pretraining of this strategy failed its learning check (see the warning above).' : ''}${rows.some((x) => x.standing?.outdated) ? ' ‡ an outdated run (trained with settings the current grid no longer has), included on request.' : ''}`,
       { size: 8 },
     );
+    shiftWarnings(r, rows);
     r.tables.push({ name: 'results', csv: resultsTableCsv(r.results) });
   }
   const excluded = r.results.excludedOutdated ?? [];
@@ -144,4 +145,23 @@ export async function resultsSection(r: ReportContext): Promise<void> {
       ]),
     });
   }
+}
+
+/**
+ * The domain-shift warnings of the evaluations in the table (docs/design.md "Domain shift"), one line per test set:
+ * how many of its evaluations warn, and the first warning's text.
+ */
+function shiftWarnings(r: ReportContext, rows: readonly ResultsRow[]): void {
+  const lines: string[] = [];
+  for (const datasetId of [...new Set(rows.map((x) => x.datasetId))]) {
+    const of = rows.filter((x) => x.datasetId === datasetId);
+    const warned = of.filter((x) => x.shiftWarning);
+    if (warned.length === 0) continue;
+    lines.push(`${warned.length} of the ${of.length} evaluations on ${datasetId} warn of a domain shift. ${warned[0]!.shiftWarning}`);
+  }
+  if (lines.length > 0)
+    r.writer.warningBox('Warning: test images unlike the training images (domain shift)', [
+      ...lines,
+      'The AUCs of these test sets may not measure what the model learned: check the preprocessing (for example histogram equalisation) of the training and test sets.',
+    ]);
 }

@@ -65,6 +65,7 @@ export { evaluationName, inSplit, defaultSplit, csvField } from './files';
 import { evaluationName, inSplit, defaultSplit, csvField } from './files';
 import { PREDICTIONS_FILE, RESULT_FILE, studyLayout } from '../study-folder/layout';
 import { writeResultFolder } from '../study-folder/result-folder';
+import { checkDomainShift } from './shift';
 
 export interface EvaluateOptions {
   /** Bytes of decoded inputs kept in memory (default 0: each image is decoded once and dropped). */
@@ -167,6 +168,15 @@ export async function evaluateRun(
   const fixed = sensitivitySpecificityAt(labels, scores, request.operatingPoint.threshold);
   const youden = youdenPoint(labels, scores);
 
+  // 4. The domain-shift check: the run's training images against the evaluated ones (docs/design.md "Domain shift").
+  const domainShift = await checkDomainShift(
+    study,
+    request.runId,
+    loaded,
+    plan.items.map((it) => it.item),
+    ctx,
+  );
+
   const layout = studyLayout(study).evaluation(name);
   const files = { dir: layout.dir, predictions: layout.predictions, result: layout.result };
   const result = EvaluationResult.parse({
@@ -194,6 +204,7 @@ export async function evaluateRun(
     skipped: plan.skipped,
     overlapsTraining: overlap > 0,
     trainingOverlap: overlap,
+    domainShift,
     auc,
     delong: { lower: delong.lower, upper: delong.upper, level: delong.level, se: delong.se, variance: delong.variance, method: 'normal' },
     bootstrap: {
@@ -216,7 +227,7 @@ export async function evaluateRun(
   });
   const csv = predictionsCsv(plan, logits, scores);
 
-  // 4. Write (nothing exists under evaluations/<name> until both files are complete).
+  // 5. Write (nothing exists under evaluations/<name> until both files are complete).
   throwIfCancelled(ctx);
   await writeResultFolder(layout, async (tmp) => {
     await fsp.writeFile(path.join(tmp, PREDICTIONS_FILE), csv);

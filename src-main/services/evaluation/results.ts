@@ -221,6 +221,7 @@ function toRow(name: string, r: EvaluationResult, run: RunWithStanding | undefin
     bootstrap: { lower: r.bootstrap.lower, upper: r.bootstrap.upper, samples: r.bootstrap.samples },
     operatingPoint: r.operatingPoint,
     overlapsTraining: r.overlapsTraining,
+    ...(r.domainShift ? { shiftWarning: r.domainShift.checked ? r.domainShift.warning : null } : {}),
     createdAt: r.createdAt,
     ...(run ? { settings: run.settings } : {}),
     ...(standing ? { standing } : {}),

@@ -7,7 +7,8 @@
  * <study>/
  *   study.json  study-plan.json  grid.json
  *   datasets/<id>/        manifest.json, validation.json, cache/<settings-key>/<shard>/<file>; .lock while an import
- *                         writes it; validation.next.json while an import commits
+ *                         writes it; validation.next.json while an import commits; stats/<settings-key>.json (the
+ *                         input statistics of the domain-shift check)
  *   runs/<run-id>/        spec.json, identity.json, split.json, log.ndjson, metrics.json, normalisation.json,
  *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/
  *   pretrain/<id>/        settings.json, split.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
@@ -94,6 +95,8 @@ export interface DatasetLayout {
   pendingValidation: string;
   /** Root of the preprocessing caches (one sub-folder per settings key). */
   cacheRoot: string;
+  /** Per-image statistics of the preprocessed inputs with settings `key` (services/datasets/input-stats.ts). */
+  stats(key: string): string;
 }
 
 export interface RunLayout {
@@ -183,6 +186,7 @@ export class StudyLayout {
       validation: path.join(dir, VALIDATION_FILE),
       pendingValidation: path.join(dir, PENDING_VALIDATION_FILE),
       cacheRoot: path.join(dir, CACHE_FOLDER),
+      stats: (key: string) => path.join(dir, STATS_FOLDER, `${key}.json`),
     };
   }
 
@@ -249,6 +253,8 @@ export class StudyLayout {
 }
 
 export const CACHE_FOLDER = 'cache';
+/** datasets/<id>/stats/: input statistics per settings key, for the domain-shift check. */
+export const STATS_FOLDER = 'stats';
 /** A run's or a pretraining's record of the dataset content and item ids it uses. */
 export const SPLIT_FILE = 'split.json';
 

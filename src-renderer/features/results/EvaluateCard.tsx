@@ -160,10 +160,17 @@ export function EvaluateCard({ studyPath, grid }: { studyPath: string; grid: Gri
         ) : null}
         {job && vm && !running && job.id === jobId ? (
           outcome ? (
-            <Alert severity="success" sx={{ mt: 2 }} data-testid="evaluate-done">
-              {outcome.name}: AUC {formatAuc(outcome.auc)} (DeLong 95% CI {formatCi(outcome.delong)}) on {outcome.n} images. The results
-              below include it.
-            </Alert>
+            <>
+              <Alert severity="success" sx={{ mt: 2 }} data-testid="evaluate-done">
+                {outcome.name}: AUC {formatAuc(outcome.auc)} (DeLong 95% CI {formatCi(outcome.delong)}) on {outcome.n} images. The results
+                below include it.
+              </Alert>
+              {outcome.domainShift?.checked && outcome.domainShift.warning ? (
+                <Alert severity="warning" sx={{ mt: 1 }} data-testid="evaluate-shift-warning">
+                  Domain shift: {outcome.domainShift.warning}
+                </Alert>
+              ) : null}
+            </>
           ) : (
             <Alert severity={vm.status === 'failed' ? 'error' : 'warning'} sx={{ mt: 2 }} data-testid="evaluate-failed">
               {vm.status === 'failed'

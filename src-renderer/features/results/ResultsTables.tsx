@@ -139,6 +139,19 @@ export function ResultsTable({
               </TableCell>
               <TableCell align="right" sx={{ ...num, fontWeight: 600 }} data-testid="results-auc">
                 {r.auc}
+                {r.shiftWarning ? (
+                  <Tooltip title={r.shiftWarning}>
+                    <Typography
+                      variant="caption"
+                      component="div"
+                      sx={{ color: 'warning.main', fontWeight: 400 }}
+                      data-testid="results-shift-warning"
+                      aria-description={r.shiftWarning}
+                    >
+                      ⚠ domain shift
+                    </Typography>
+                  </Tooltip>
+                ) : null}
               </TableCell>
               <TableCell sx={num}>{r.delong}</TableCell>
               <TableCell sx={num}>{r.bootstrap}</TableCell>

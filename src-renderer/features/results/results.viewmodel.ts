@@ -182,6 +182,8 @@ export interface ResultRowModel {
   /** Where the operating point is: `P ≥ 0.312 (target sensitivity 90 %)`. */
   operatingPoint: string;
   overlapsTraining: boolean;
+  /** The domain-shift warning of the evaluation (docs/design.md "Domain shift"); null when none. */
+  shiftWarning: string | null;
   /** The run's epochs, lr, batch size and input size (absent when the main side did not say). */
   settings?: SettingsText;
   /** The run no longer matches the grid (shown only when outdated runs are included); absent for a current run. */
@@ -204,6 +206,7 @@ export function resultRows(rows: readonly ResultsRow[]): ResultRowModel[] {
     sensSpec: `${formatPercent(r.operatingPoint.sensitivity)} / ${formatPercent(r.operatingPoint.specificity)}`,
     operatingPoint: `P ≥ ${r.operatingPoint.threshold.toPrecision(3)} (target sensitivity ${formatPercent(r.operatingPoint.targetSensitivity, 0)})`,
     overlapsTraining: r.overlapsTraining,
+    shiftWarning: r.shiftWarning ?? null,
     settings: r.settings ? settingsText(r.settings) : undefined,
     outdated: outdatedChip(r.standing) ?? undefined,
   }));

@@ -87,6 +87,13 @@ describe('evaluateRun', () => {
     expect(result.referable).toEqual([2, 3, 4]); // the run's own set
     expect(result.overlapsTraining).toBe(false);
     expect(result.trainingOverlap).toBe(0);
+    // The domain-shift check: demo-eval is drawn by the same generator as the run's training set demo, so no warning
+    // (the check's own oracles are in test/unit/shift/).
+    expect(result.domainShift).toMatchObject({ checked: true, runId: 'iwne', inputSize: 64, shifted: false, warning: null });
+    if (result.domainShift?.checked) {
+      expect(result.domainShift.training.datasetId).toBe('demo');
+      expect(result.domainShift.test).toMatchObject({ datasetId: 'demo-eval', images: 32 });
+    }
     // Files in place, nothing temporary left.
     expect(await fsp.readdir(path.join(study, 'evaluations'))).toEqual(['iwne__demo-eval__test']);
     expect((await fsp.readdir(result.files.dir)).sort()).toEqual(['inputs.json', 'predictions.csv', 'result.json']);

@@ -193,8 +193,12 @@ describe('tables', () => {
         sensSpec: '90.0 % / 52.3 %',
         operatingPoint: 'P ≥ 0.312 (target sensitivity 90 %)',
         overlapsTraining: true,
+        shiftWarning: null,
       },
     ]);
+    // The evaluation's domain-shift warning, shown under the AUC.
+    const warning = "Test set demo differs from run iwne-fs-r's training set eyepacs: … may not be meaningful.";
+    expect(resultRows([row({ shiftWarning: warning })])[0]!.shiftWarning).toBe(warning);
   });
 
   it('comparisons: A vs B, ΔAUC with its CI and p; a failed comparison keeps its error', () => {
