@@ -13,6 +13,7 @@ import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { formatImportResult } from '../../../src-main/cli/commands/import';
 import { initEngine } from '../../../src-main/engine/backend';
 import { detachedContext } from '../../../src-main/job-context';
 import { runSpectra } from '../../../src-main/analysis/spectra/service';
@@ -240,6 +241,7 @@ describe('a dataset keeps its caches at several sizes', () => {
       [S, false, key64, images],
       [IMPORT, true, m.settingsKey, m.items.length],
     ]);
+    expect(formatImportResult(result)).toContain(`also cached at ${S} px (${images} images`);
     const bytes = [...before.values()].reduce((s, b) => s + Buffer.from(b, 'base64').length, 0);
     expect(result.cacheSizes![0]!.bytes).toBe(bytes);
   }, 60_000);
