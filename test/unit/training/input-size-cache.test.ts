@@ -25,6 +25,7 @@ import { writeEyepacsDemo } from '../../../src-main/services/demo';
 import { evaluateRun } from '../../../src-main/services/evaluation/evaluate';
 import { StoredRunSplit } from '../../../src-main/services/runs/identity';
 import { runTraining } from '../../../src-main/services/training';
+import { runDetail } from '../../../src-main/services/training/grid';
 import { ImageSource, type TrainingItem } from '../../../src-main/services/training/data';
 import { pretrainId, runPretraining } from '../../../src-main/services/training/pretrain';
 import { PreprocessingRecord, type DatasetManifest } from '../../../src-shared/datasets';
@@ -144,6 +145,8 @@ describe('training at another size than the import', () => {
         images: trainIds.length,
       },
     ]);
+    // The app's run details carry it.
+    expect((await runDetail(study, 'r1')).preprocessing).toEqual(r.caches);
   });
 
   it('evaluate reads the same pixels for the same images', async () => {
