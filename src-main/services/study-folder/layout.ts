@@ -12,10 +12,10 @@
  *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/
  *   pretrain/<id>/        settings.json, split.json, preprocessing.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
  *                         checkpoint/, checkpoint.prev/
- *   evaluations/<run>__<dataset>__<split>/   result.json, inputs.json, predictions.csv
+ *   evaluations/<run>__<dataset>__<split>/   result.json, inputs.json, preprocessing.json, predictions.csv
  *   spectra/<run>__<dataset>/                result.json, inputs.json, preprocessing.json
- *   robustness/<dataset>__<hash>/            result.json, inputs.json, gallery/*.png
- *   explanations/<run>__<dataset>/           result.json, inputs.json, heatmaps
+ *   robustness/<dataset>__<hash>/            result.json, inputs.json, preprocessing.json, gallery/*.png
+ *   explanations/<run>__<dataset>/           result.json, inputs.json, preprocessing.json, heatmaps
  *   reports/              report-<time>.pdf and its <name>-assets/ folder
  *   jobs/                 <job-id>.json, <job-id>.log
  *   demo-data/            the synthetic demo data the app generates into the study (textures/: the stand-ins' texture set)
