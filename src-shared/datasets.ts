@@ -312,6 +312,53 @@ export const ValidationReport = z.object({
 });
 export type ValidationReport = z.infer<typeof ValidationReport>;
 
+/**
+ * The preprocessing cache a run, a pretraining or a result read its images from (`preprocessing.json`
+ * in its folder): every consumer reads a dataset at an input size from the cache folder of the
+ * import's settings with that size, rendered from the source image (at the import's size: the
+ * import's own cache; at another size: made on demand by the same rendering).
+ */
+export const CacheUse = z
+  .object({
+    datasetId: z.string(),
+    /** The input size the images were read at. */
+    inputSize: z.number().int(),
+    /** The input size the dataset was imported at. */
+    importSize: z.number().int(),
+    /** The cache folder `datasets/<id>/cache/<settingsKey>/`. */
+    settingsKey: z.string(),
+    /** The images were rendered at `inputSize` from the source image (never resampled from another size's cache). */
+    resampling: z.literal('from source'),
+    /** Images read. */
+    images: z.number().int().nonnegative(),
+  })
+  .strict();
+export type CacheUse = z.infer<typeof CacheUse>;
+
+/** `preprocessing.json`: the caches a run, pretraining or result used (one per dataset and input size). */
+export const PreprocessingRecord = z
+  .object({
+    caches: z.array(CacheUse),
+    recordedAt: z.string(),
+  })
+  .strict();
+export type PreprocessingRecord = z.infer<typeof PreprocessingRecord>;
+
+/** A dataset's preprocessing cache at one input size (the import's settings otherwise). */
+export const CacheSize = z
+  .object({
+    inputSize: z.number().int(),
+    settingsKey: z.string(),
+    /** The size the dataset is imported at (its manifest's cache). */
+    imported: z.boolean(),
+    /** Images with a cache entry in the folder. */
+    images: z.number().int().nonnegative(),
+    /** Bytes of the folder's files. */
+    bytes: z.number().int().nonnegative(),
+  })
+  .strict();
+export type CacheSize = z.infer<typeof CacheSize>;
+
 export const ImportResult = z.object({
   datasetId: DatasetId,
   /** Absolute paths of the written files. */
@@ -327,6 +374,8 @@ export const ImportResult = z.object({
   masksProcessed: z.number().int(),
   seconds: z.number(),
   report: ValidationReport,
+  /** The dataset's preprocessing caches after the import, one per input size (the import's and those made on demand). */
+  cacheSizes: z.array(CacheSize).optional(),
 });
 export type ImportResult = z.infer<typeof ImportResult>;
 

@@ -3,6 +3,7 @@
  * (docs/design.md "Jobs"; the paper's Fig 2 design). Stored as grid.json in the study folder. Node-free.
  */
 import { z } from 'zod';
+import { CacheUse } from './datasets';
 import { studyRelativePath } from './user-path';
 import {
   STRATEGY_ORDER,
@@ -120,6 +121,11 @@ export const RunDetail = z
     pretrainCheck: PretrainLearningCheck.nullable()
       .default(null)
       .describe("IWNE-CL: the finished pretraining's learning check (loss against chance, k-NN gain over a random encoder)"),
+    preprocessing: z
+      .array(CacheUse)
+      .nullable()
+      .default(null)
+      .describe('The preprocessing cache the run reads its images from (runs/<id>/preprocessing.json; null: not recorded yet)'),
   })
   .strict();
 export type RunDetail = z.infer<typeof RunDetail>;

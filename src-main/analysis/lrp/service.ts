@@ -25,7 +25,7 @@ import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import type { Tensor4D } from '@tensorflow/tfjs';
 import sharp, { type OutputInfo } from 'sharp';
-import type { DatasetItem } from '../../../src-shared/datasets';
+import type { CacheUse, DatasetItem } from '../../../src-shared/datasets';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
 import {
   EXPLANATION_SCHEMA_VERSION,
@@ -44,12 +44,12 @@ import { engineStatus, initEngine } from '../../engine/backend';
 import { mixSeedPair } from '../../random/prng';
 import { cacheDecodeError, readCacheFile } from '../../services/datasets/cache-check';
 import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../../services/datasets/manifest-file';
-import { datasetAtInputSize, type OnDemandPreprocessing } from '../../services/datasets/at-input-size';
+import { cacheUse, datasetAtInputSize, writePreprocessingRecord, type OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel } from '../../services/runs/run-model';
 import { resultInputs, writeResultInputs } from '../../services/runs/identity';
 import type { RunInfo } from '../../services/runs/run-info';
-import { RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { PREPROCESSING_FILE, RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { ImageSource, decodeBatch, toBatches, type TrainingItem } from '../../services/training/data';
@@ -115,6 +115,7 @@ export async function explainRun(
       const result = explanationResult(request, plan, run, explainer, explained, backend, (performance.now() - started) / 1000);
       await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
       await writeResultInputs(tmp, inputs);
+      await writePreprocessingRecord(path.join(tmp, PREPROCESSING_FILE), [plan.cache]);
       throwIfCancelled(ctx);
       return result;
     });
@@ -136,6 +137,8 @@ interface ExplanationPlan {
   classes: number;
   referable: number[];
   images: PlannedImage[];
+  /** The preprocessing cache the images are read from (preprocessing.json). */
+  cache: CacheUse;
 }
 
 /** Every check without tensors: run, dataset, input size, images, classes. */
@@ -152,6 +155,7 @@ async function planExplanation(request: ExplainRequest, study: string, ctx: JobC
   requirePreprocessed(loaded, request.datasetId);
   const runSize = info.spec.inputSize;
   let dataSize = loaded.manifest.settings.inputSize;
+  const imported = loaded;
   if (dataSize !== runSize && opts.preprocessOnDemand) {
     const wanted = new Set(planImages(request, loaded.datasetDir, loaded.manifest.items, info.spec.referable).map((img) => img.index));
     const at = await datasetAtInputSize(loaded, runSize, { select: (_item, index) => wanted.has(index), masks: true }, ctx);
@@ -180,7 +184,7 @@ async function planExplanation(request: ExplainRequest, study: string, ctx: JobC
   ctx.log(
     `Explaining run ${request.runId} (${info.spec.strategy}, ${info.spec.arch}) on ${images.length} image(s) of dataset ${request.datasetId} with LRP-α1β0 (first layer ${request.lrp.firstLayer}, max pooling ${request.lrp.maxPool}, residual sums ${request.lrp.sum}); start: ${request.start}`,
   );
-  return { name, info, dataset: loaded, dataSize, classes, referable, images };
+  return { name, info, dataset: loaded, dataSize, classes, referable, images, cache: cacheUse(imported, runSize, images.length) };
 }
 
 /** The relevance of every planned image, batch by batch: its heatmap file (into `dir`) and its scores. */

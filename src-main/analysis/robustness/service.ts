@@ -29,13 +29,13 @@ import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
-import { datasetAtInputSize, type OnDemandPreprocessing } from '../../services/datasets/at-input-size';
+import { cacheUse, datasetAtInputSize, writePreprocessingRecord, type OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { referableProbability, rocAuc } from '../../services/evaluation/metrics';
 import { defaultSplit, inSplit } from '../../services/evaluation/evaluate';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, type LoadedRunModel } from '../../services/runs/run-model';
 import { resultInputs, writeResultInputs } from '../../services/runs/identity';
-import { GALLERY_FOLDER, RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { GALLERY_FOLDER, PREPROCESSING_FILE, RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { ImageSource, type TrainingItem } from '../../services/training/data';
@@ -70,6 +70,7 @@ export async function runRobustness(
   const inputs = await resultInputs(study, { datasets: [req.datasetId], runs: req.runIds });
   let loaded = await readDatasetManifest(study, req.datasetId);
   requirePreprocessed(loaded, req.datasetId);
+  const imported = loaded;
   const split = req.split ?? defaultSplit(loaded.manifest);
   const items: Item[] = [];
   loaded.manifest.items.forEach((it, index) => {
@@ -240,6 +241,7 @@ export async function runRobustness(
       for (const [i, g] of gallery.entries()) await fsp.writeFile(path.join(tmp, result.gallery!.files[i]!.file), g.png);
       await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
       await writeResultInputs(tmp, inputs);
+      await writePreprocessingRecord(path.join(tmp, PREPROCESSING_FILE), [cacheUse(imported, size, items.length)]);
     });
     return result;
   } finally {

@@ -1,7 +1,8 @@
 /**
  * The spectra analysis of a trained run on a dataset (paper Fig 3a, Fig 3b, Table 2; definitions in
  * src-shared/spectra.ts): `runSpectra` loads the run's selected model and normalisation
- * (services/runs/run-model.ts), draws N images of the dataset's preprocessed cache, computes every
+ * (services/runs/run-model.ts), draws N images of the dataset's preprocessed cache (at the run's input
+ * size: made from the source images on demand for a dataset imported at another size), computes every
  * layer's spectrum and κ and the first-layer distribution analysis (`computeSpectra`, which also
  * serves a bare ResNet for tests and the bench), and writes
  * `spectra/<run-id>__<dataset-id>/result.json` as one result folder
@@ -29,14 +30,15 @@ import { engineStatus, initEngine } from '../../engine/backend';
 import { normalize } from '../../engine/augment/ops';
 import type { ResNet } from '../../engine/models/resnet';
 import { mulberry32 } from '../../random/prng';
-import { readDatasetManifest, requirePreprocessed } from '../../services/datasets/manifest-file';
+import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../../services/datasets/manifest-file';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel } from '../../services/runs/run-model';
 import { resultInputs, writeResultInputs } from '../../services/runs/identity';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
-import { RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { PREPROCESSING_FILE, RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
-import { ImageSource, decodeBatch, type TrainingItem } from '../../services/training/data';
+import { ImageSource, decodeBatch, itemsAtInputSize, type TrainingItem } from '../../services/training/data';
+import { writePreprocessingRecord } from '../../services/datasets/at-input-size';
 import { captureGrams, spectrumLayers, type ImageFeed } from './capture';
 import { componentCount, conditionNumber, explainedVariance, type ConditionPercentiles } from './eigen';
 import { densityAt, DISTRIBUTIONS } from './distributions';
@@ -178,7 +180,7 @@ export function datasetFeed(items: readonly TrainingItem[], size: number, mean: 
 async function chooseImages(
   studyPath: string,
   req: SpectraRequest,
-): Promise<{ items: TrainingItem[]; split: SpectraSplit; available: number }> {
+): Promise<{ items: TrainingItem[]; split: SpectraSplit; available: number; loaded: LoadedManifest }> {
   const loaded = await readDatasetManifest(studyPath, req.datasetId);
   requirePreprocessed(loaded, req.datasetId);
   const all = loaded.manifest.items.map((it, index) => ({ it, index })).filter(({ it }) => it.cache);
@@ -202,7 +204,7 @@ async function chooseImages(
     const { it, index } = pool[i]!;
     return { index, id: it.id, grade: it.grade ?? -1, file: path.join(loaded.datasetDir, it.cache!.input) };
   });
-  return { items, split, available: pool.length };
+  return { items, split, available: pool.length, loaded };
 }
 
 /** Folder name of a spectra result under spectra/. */
@@ -232,13 +234,18 @@ export async function runSpectra(
   const name = spectraName(req.runId, req.datasetId);
   const layout = studyLayout(study).result('spectra', name);
   try {
+    // A dataset imported at another size than the run's is read at the run's size, preprocessed from its source images (once).
+    const at = await itemsAtInputSize(chosen.loaded, loaded.inputSize, [chosen.items], ctx);
+    if (at.report) ctx.log(`Spectra: ${at.report.message}.`);
+    throwIfCancelled(ctx);
+    const items = at.lists[0]!;
     ctx.log(
       `Spectra of run ${req.runId} on ${chosen.items.length} images of ${req.datasetId} (split ${chosen.split}, ${chosen.available} available)`,
     );
     // The activations are streamed to scratch files inside the result's temporary folder and removed before it is swapped in.
     return await writeResultFolder(layout, async (tmp) => {
       const scratchDir = path.join(tmp, '.activations');
-      const feed = datasetFeed(chosen.items, loaded.inputSize, loaded.mean, loaded.std);
+      const feed = datasetFeed(items, loaded.inputSize, loaded.mean, loaded.std);
       const core = await computeSpectra(
         loaded.model,
         feed,
@@ -274,6 +281,7 @@ export async function runSpectra(
       const checked = SpectraResult.parse(result);
       await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(checked, null, 2) + '\n');
       await writeResultInputs(tmp, inputs);
+      await writePreprocessingRecord(path.join(tmp, PREPROCESSING_FILE), [at.use]);
       ctx.progress(1, 1, 'Done');
       return checked;
     });

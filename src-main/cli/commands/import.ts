@@ -95,6 +95,8 @@ export function formatImportResult(r: ImportResult): string {
     `Dataset ${r.datasetId}: ${r.imported} images imported, ${r.excluded} left out (${r.report.counts.patients} patients) in ${r.seconds.toFixed(1)} s`,
     `  processed ${r.processed}, reused from the cache ${r.cached}${r.masksProcessed ? `, masks processed ${r.masksProcessed}` : ''}`,
   ];
+  const sizes = otherCacheSizesLine(r);
+  if (sizes) lines.push(sizes);
   for (const [split, grades] of Object.entries(r.report.perSplitGrade)) {
     lines.push(
       `  ${split.padEnd(5)} ${Object.entries(grades)
@@ -120,4 +122,12 @@ export function formatImportResult(r: ImportResult): string {
   for (const n of r.report.notes) lines.push(`  note: ${n}`);
   lines.push(`  manifest: ${r.manifestPath}`, `  report:   ${r.validationPath}`);
   return lines.join('\n');
+}
+
+/** `  also cached at 64 px (40 images, 1.2 MB)`: the dataset's caches at other input sizes (made for runs at those sizes), or null. */
+export function otherCacheSizesLine(r: ImportResult): string | null {
+  const others = (r.cacheSizes ?? []).filter((c) => !c.imported);
+  if (others.length === 0) return null;
+  const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
+  return `  also cached at ${others.map((c) => `${c.inputSize} px (${c.images} images, ${mb(c.bytes)})`).join(', ')}, made for runs at those sizes`;
 }

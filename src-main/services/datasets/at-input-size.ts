@@ -7,12 +7,15 @@
  * call finds them there and processes nothing. The manifest on disk is not changed: the caller gets a
  * copy whose settings and `cache.input` files are those of the new size (overlays stay the import's).
  *
- * A later import of the dataset keeps only its own settings' cache (Cache.prune), so these files go
- * then and are made again when needed.
+ * Training, pretraining, the spectra, evaluation, robustness and explanations all read a dataset at
+ * another size through here, so every consumer reads the same pixels at a given size. A later import
+ * of the dataset keeps these folders (Cache.prune removes only the files of images no longer in the
+ * dataset; cache-sizes.ts). `cacheUse` is what a consumer records in its preprocessing.json.
  */
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
-import type { DatasetItem, Lesion } from '../../../src-shared/datasets';
+import type { CacheUse, DatasetItem, Lesion, PreprocessingRecord } from '../../../src-shared/datasets';
+import { writeJsonAtomic } from '../../fs/atomic';
 import { AppError } from '../../../src-shared/errors';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256 } from './cache';
@@ -109,6 +112,28 @@ export async function datasetAtInputSize(
     items: manifest.items.map((item, index) => byIndex.get(index) ?? withoutCache(item)),
   };
   return { loaded: { datasetDir, manifest: copy }, report };
+}
+
+/**
+ * The cache a consumer reads `images` images of dataset `original` (as imported) from at `inputSize`: the
+ * folder of the import's settings with that size.
+ */
+export function cacheUse(original: LoadedManifest, inputSize: number, images: number): CacheUse {
+  const { manifest } = original;
+  return {
+    datasetId: manifest.id,
+    inputSize,
+    importSize: manifest.settings.inputSize,
+    settingsKey: settingsKey({ ...manifest.settings, inputSize }),
+    resampling: 'from source',
+    images,
+  };
+}
+
+/** Writes a run's, a pretraining's or a result's preprocessing.json (atomically). */
+export async function writePreprocessingRecord(file: string, caches: CacheUse[], now = new Date()): Promise<void> {
+  const record: PreprocessingRecord = { caches, recordedAt: now.toISOString() };
+  await writeJsonAtomic(file, record);
 }
 
 const images = (n: number) => `${n} image${n === 1 ? '' : 's'}`;

@@ -143,10 +143,13 @@ export class Cache {
   }
 
   /**
-   * Removes cache files no item refers to any more (after a complete import), other settings' folders,
-   * and temporary files a killed writer left (those of a process still running on this host stay).
+   * Removes cache files no item refers to any more (after a complete import), and temporary files a
+   * killed writer left (those of a process still running on this host stay). The folders of the same
+   * settings at other input sizes (`otherSizes`: cache-sizes.ts keysBySize; made on demand by
+   * at-input-size.ts) are kept, less the files of images whose source is not in `sources` (the images
+   * the dataset holds now); every other settings' folder is removed.
    */
-  async prune(keep: Set<string>): Promise<number> {
+  async prune(keep: Set<string>, otherSizes?: { keys: ReadonlyMap<string, number>; sources: ReadonlySet<string> }): Promise<number> {
     const root = path.join(this.datasetDir, CACHE_FOLDER);
     let removed = 0;
     let entries: string[] = [];
@@ -156,10 +159,13 @@ export class Cache {
       return 0;
     }
     for (const name of entries) {
-      if (name !== this.key) {
-        await fsp.rm(path.join(root, name), { recursive: true, force: true });
-        removed++;
+      if (name === this.key) continue;
+      if (otherSizes?.keys.has(name)) {
+        removed += await pruneOtherSize(path.join(root, name), otherSizes.sources);
+        continue;
       }
+      await fsp.rm(path.join(root, name), { recursive: true, force: true });
+      removed++;
     }
     const mine = path.join(root, this.key);
     for (const shard of await fsp.readdir(mine).catch(() => [] as string[])) {
@@ -173,6 +179,22 @@ export class Cache {
     }
     return removed;
   }
+}
+
+/** Removes the files of another size's folder whose source image is not in `sources` (and dead temporary files); returns how many. */
+async function pruneOtherSize(dir: string, sources: ReadonlySet<string>): Promise<number> {
+  let removed = 0;
+  for (const shard of await fsp.readdir(dir).catch(() => [] as string[])) {
+    for (const f of await fsp.readdir(path.join(dir, shard)).catch(() => [] as string[])) {
+      const source = /^\.?([0-9a-f]{64})\./.exec(f)?.[1];
+      const live = f.endsWith('.tmp') ? writerAlive(f) : source !== undefined && sources.has(source);
+      if (!live) {
+        await fsp.rm(path.join(dir, shard, f), { force: true });
+        removed++;
+      }
+    }
+  }
+  return removed;
 }
 
 /** Whether the process that names a temporary file (`.<name>.<pid>.<random>.tmp`, fs/atomic.ts) still runs on this host. */

@@ -74,7 +74,7 @@ export async function textureItems(texturesDir: string): Promise<{ items: Traini
     ];
     const found = candidates.find((c) => existsSync(c));
     if (!found) throw new AppError('NOT_FOUND', `Texture image ${name} (row ${index + 2} of ${file}) is missing.`);
-    return { index, id: name, grade: Number(r.cells[lab]), file: found };
+    return { index, id: name, grade: Number(r.cells[lab]), file: found, resample: true };
   });
   return { items, classes: Math.max(...items.map((i) => i.grade)) + 1 };
 }

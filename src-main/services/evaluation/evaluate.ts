@@ -42,7 +42,7 @@ import {
 import { normalize } from '../../engine/augment/ops';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../datasets/manifest-file';
-import { datasetAtInputSize, type OnDemandPreprocessing } from '../datasets/at-input-size';
+import { cacheUse, datasetAtInputSize, writePreprocessingRecord, type OnDemandPreprocessing } from '../datasets/at-input-size';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel, type RunInfo } from '../runs/run-model';
 import { resultInputs, writeResultInputs } from '../runs/identity';
@@ -63,7 +63,7 @@ import {
 export const EVALUATION_CLASSES = 5;
 export { evaluationName, inSplit, defaultSplit, csvField } from './files';
 import { evaluationName, inSplit, defaultSplit, csvField } from './files';
-import { PREDICTIONS_FILE, RESULT_FILE, studyLayout } from '../study-folder/layout';
+import { PREDICTIONS_FILE, PREPROCESSING_FILE, RESULT_FILE, studyLayout } from '../study-folder/layout';
 import { writeResultFolder } from '../study-folder/result-folder';
 import { checkDomainShift } from './shift';
 
@@ -106,6 +106,7 @@ export async function evaluateRun(
   requirePreprocessed(loaded, request.datasetId);
   const runSize = info.spec.inputSize;
   let dataSize = loaded.manifest.settings.inputSize;
+  const imported = loaded;
   if (dataSize !== runSize && opts.preprocessOnDemand) {
     // The split's graded images, checked as the plan checks them before anything is rendered.
     const checked = planEvaluation(request, info, loaded);
@@ -233,6 +234,7 @@ export async function evaluateRun(
     await fsp.writeFile(path.join(tmp, PREDICTIONS_FILE), csv);
     await fsp.writeFile(path.join(tmp, RESULT_FILE), JSON.stringify(result, null, 2) + '\n');
     await writeResultInputs(tmp, inputs);
+    await writePreprocessingRecord(path.join(tmp, PREPROCESSING_FILE), [cacheUse(imported, runSize, plan.items.length)]);
   });
   ctx.log(
     `AUC ${auc.toFixed(4)} (DeLong 95% CI ${delong.lower.toFixed(4)}–${delong.upper.toFixed(4)}, bootstrap ${boot.lower.toFixed(4)}–${boot.upper.toFixed(4)}); wrote ${files.predictions}`,

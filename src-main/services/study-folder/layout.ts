@@ -9,14 +9,14 @@
  *   datasets/<id>/        manifest.json, validation.json, cache/<settings-key>/<shard>/<file>; .lock while an import
  *                         writes it; validation.next.json while an import commits; stats/<settings-key>.json (the
  *                         input statistics of the domain-shift check)
- *   runs/<run-id>/        spec.json, identity.json, split.json, log.ndjson, metrics.json, normalisation.json,
+ *   runs/<run-id>/        spec.json, identity.json, split.json, preprocessing.json, log.ndjson, metrics.json, normalisation.json,
  *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/
- *   pretrain/<id>/        settings.json, split.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
+ *   pretrain/<id>/        settings.json, split.json, preprocessing.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
  *                         checkpoint/, checkpoint.prev/
- *   evaluations/<run>__<dataset>__<split>/   result.json, inputs.json, predictions.csv
- *   spectra/<run>__<dataset>/                result.json, inputs.json
- *   robustness/<dataset>__<hash>/            result.json, inputs.json, gallery/*.png
- *   explanations/<run>__<dataset>/           result.json, inputs.json, heatmaps
+ *   evaluations/<run>__<dataset>__<split>/   result.json, inputs.json, preprocessing.json, predictions.csv
+ *   spectra/<run>__<dataset>/                result.json, inputs.json, preprocessing.json
+ *   robustness/<dataset>__<hash>/            result.json, inputs.json, preprocessing.json, gallery/*.png
+ *   explanations/<run>__<dataset>/           result.json, inputs.json, preprocessing.json, heatmaps
  *   reports/              report-<time>.pdf and its <name>-assets/ folder
  *   jobs/                 <job-id>.json, <job-id>.log
  *   demo-data/            the synthetic demo data the app generates into the study (textures/: the stand-ins' texture set)
@@ -106,6 +106,8 @@ export interface RunLayout {
   identity: string;
   /** The dataset content and the training and validation ids the run uses: services/runs/identity.ts. */
   split: string;
+  /** The preprocessing cache the run reads its images from (PreprocessingRecord). */
+  preprocessing: string;
   log: string;
   /** The finished run's TrainingResult. */
   metrics: string;
@@ -122,6 +124,8 @@ export interface PretrainLayout {
   settings: string;
   /** The dataset content and the image ids the pretraining uses: services/runs/identity.ts. */
   split: string;
+  /** The preprocessing cache the pretraining reads its images from (PreprocessingRecord). */
+  preprocessing: string;
   /** Written when the pretraining finished. */
   summary: string;
   log: string;
@@ -152,6 +156,8 @@ export interface ResultFolderLayout {
   result: string;
   /** inputs.json: what the result was computed from. */
   inputs: string;
+  /** preprocessing.json: the preprocessing caches the result read its images from. */
+  preprocessing: string;
 }
 
 /** Every path of one study, from its folder. */
@@ -198,6 +204,7 @@ export class StudyLayout {
       spec: path.join(dir, 'spec.json'),
       identity: path.join(dir, 'identity.json'),
       split: path.join(dir, SPLIT_FILE),
+      preprocessing: path.join(dir, PREPROCESSING_FILE),
       log: path.join(dir, 'log.ndjson'),
       metrics: path.join(dir, 'metrics.json'),
       normalisation: path.join(dir, 'normalisation.json'),
@@ -238,7 +245,13 @@ export class StudyLayout {
   result(kind: ResultFolderKind, name: string): ResultFolderLayout {
     const parent = this.folder(kind);
     const dir = path.join(parent, name);
-    return { parent, dir, result: path.join(dir, RESULT_FILE), inputs: path.join(dir, RESULT_INPUTS_FILE) };
+    return {
+      parent,
+      dir,
+      result: path.join(dir, RESULT_FILE),
+      inputs: path.join(dir, RESULT_INPUTS_FILE),
+      preprocessing: path.join(dir, PREPROCESSING_FILE),
+    };
   }
 
   evaluation(name: string): ResultFolderLayout & { predictions: string } {
@@ -257,6 +270,8 @@ export const CACHE_FOLDER = 'cache';
 export const STATS_FOLDER = 'stats';
 /** A run's or a pretraining's record of the dataset content and item ids it uses. */
 export const SPLIT_FILE = 'split.json';
+/** A run's, a pretraining's or a result's record of the preprocessing caches it read (src-shared/datasets.ts PreprocessingRecord). */
+export const PREPROCESSING_FILE = 'preprocessing.json';
 
 /** A pretraining folder's files (the folder itself may lie outside a study: stand-in weights). */
 export function pretrainFiles(dir: string): PretrainLayout {
@@ -264,6 +279,7 @@ export function pretrainFiles(dir: string): PretrainLayout {
     dir,
     settings: path.join(dir, 'settings.json'),
     split: path.join(dir, SPLIT_FILE),
+    preprocessing: path.join(dir, PREPROCESSING_FILE),
     summary: path.join(dir, 'summary.json'),
     log: path.join(dir, 'log.ndjson'),
     normalisation: path.join(dir, 'normalisation.json'),

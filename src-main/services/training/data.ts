@@ -6,8 +6,11 @@
  *   patient-level, grade-stratified split (spec.validationFraction, spec.validationSeed); the label
  *   fraction is the nested, stratified subset of the remaining patients drawn with spec.seed
  *   (src-main/services/datasets/splits.ts, planSplits).
- * - Pixels: the preprocessed cache inputs (datasets/<id>/<cache.input>), decoded by sharp (in libuv
- *   threads) to uint8 RGB at spec.inputSize (resized with sharp when the cache has another size).
+ * - Pixels: the preprocessed cache inputs at spec.inputSize (datasets/<id>/<cache.input>; for a dataset
+ *   imported at another size, the cache at the run's size made from the source images on demand by
+ *   itemsAtInputSize → datasets/at-input-size.ts), decoded by sharp (in libuv threads) to uint8 RGB.
+ *   ImageSource never resizes a cache image (one at another size is an error); only images that are
+ *   not a dataset's cache (the demo's texture set, `resample`) are resized to the size asked for.
  *   Decoded images are kept as uint8 up to a byte budget (default 512 MiB), the rest are decoded per
  *   batch; float32 exists only for the batch being computed and those loaded ahead.
  * - Prefetch: while the model computes batch i, the next batch (training: the next AUGMENT_AHEAD
@@ -17,12 +20,13 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import sharp from 'sharp';
-import type { DatasetItem, DatasetManifest } from '../../../src-shared/datasets';
+import type { CacheUse, DatasetItem, DatasetManifest } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import type { TrainingSpec } from '../../../src-shared/training';
 import { IMAGENET_MEAN, IMAGENET_STD } from '../../engine/augment/ops';
 import type { JobContext } from '../../job-context';
-import { readDatasetManifest, requirePreprocessed } from '../datasets/manifest-file';
+import { readDatasetManifest, requirePreprocessed, type LoadedManifest } from '../datasets/manifest-file';
+import { cacheUse, datasetAtInputSize, type OnDemandPreprocessing } from '../datasets/at-input-size';
 import { cacheDecodeError, readCacheFile } from '../datasets/cache-check';
 import { planSplits } from '../datasets/splits';
 import { mapPool } from '../datasets/pool';
@@ -35,6 +39,11 @@ export interface TrainingItem {
   id: string;
   grade: number;
   file: string;
+  /**
+   * Not a dataset's preprocessing cache (the demo's texture images): resized to the size asked for. A cache
+   * image is never resized: it must already have the size (datasets/at-input-size.ts makes other sizes).
+   */
+  resample?: boolean;
 }
 
 export interface TrainingData {
@@ -96,7 +105,38 @@ export async function planTrainingData(spec: TrainingSpec, studyPath: string): P
   return data;
 }
 
-/** Decodes cached inputs to uint8 RGB (HWC) at a fixed size, keeping them up to a byte budget. */
+/**
+ * `lists` of items of the dataset `loaded` (as planned from its manifest) with their files at `inputSize`:
+ * the import's own cache at the import's size, else the cache at that size made from the source images
+ * on demand (datasetAtInputSize: only the listed items; rendered once, reused afterwards; progress and
+ * cancel through `ctx`). `use` is what the caller records in its preprocessing.json; `report` says what
+ * was rendered now (null at the import's size).
+ */
+export async function itemsAtInputSize<T extends TrainingItem>(
+  loaded: LoadedManifest,
+  inputSize: number,
+  lists: readonly (readonly T[])[],
+  ctx: JobContext,
+): Promise<{ lists: T[][]; use: CacheUse; report: OnDemandPreprocessing | null }> {
+  const wanted = new Set(lists.flatMap((list) => list.map((it) => it.index)));
+  const use = cacheUse(loaded, inputSize, wanted.size);
+  if (loaded.manifest.settings.inputSize === inputSize) return { lists: lists.map((l) => [...l]), use, report: null };
+  const at = await datasetAtInputSize(loaded, inputSize, { select: (_item, index) => wanted.has(index) }, ctx);
+  const out = lists.map((list) =>
+    list.map((it) => {
+      const input = at.loaded.manifest.items[it.index]?.cache?.input;
+      if (!input) throw new AppError('INTERNAL', `Image ${it.id} of dataset "${loaded.manifest.id}" has no cache file at ${inputSize} px.`);
+      return { ...it, file: path.join(loaded.datasetDir, input) };
+    }),
+  );
+  return { lists: out, use, report: at.report };
+}
+
+/**
+ * Decodes inputs to uint8 RGB (HWC) at a fixed size, keeping them up to a byte budget. A dataset cache
+ * image must have that size already (an error naming the file otherwise: a bug upstream); only items
+ * marked `resample` are resized (lanczos3).
+ */
 export class ImageSource {
   private readonly kept = new Map<string, Uint8Array>();
   private keptBytes = 0;
@@ -111,17 +151,19 @@ export class ImageSource {
     if (hit) return hit;
     if (!existsSync(item.file))
       throw new AppError('NOT_FOUND', `Cached image of ${item.id} is missing (${item.file}); import the dataset again.`);
-    const { data, info } = await sharp(await readCacheFile(item.file, item.id))
+    let decoder = sharp(await readCacheFile(item.file, item.id))
       .removeAlpha()
-      .toColourspace('srgb')
-      .resize(this.size, this.size, { fit: 'fill', kernel: 'lanczos3' })
+      .toColourspace('srgb');
+    if (item.resample) decoder = decoder.resize(this.size, this.size, { fit: 'fill', kernel: 'lanczos3' });
+    const { data, info } = await decoder
       .raw()
       .toBuffer({ resolveWithObject: true })
       .catch((error: unknown) => Promise.reject(cacheDecodeError(item.file, item.id, error)));
     if (info.channels !== 3 || info.width !== this.size || info.height !== this.size) {
       throw new AppError(
         'INTERNAL',
-        `Decoding ${item.file} gave ${info.width}x${info.height}x${info.channels}, expected ${this.size}x${this.size}x3`,
+        `The cached image of ${item.id} (${item.file}) is ${info.width}x${info.height} px with ${info.channels} channel(s), but ${this.size}x${this.size} RGB was asked for: ` +
+          'the images are read from the cache at the input size they were preprocessed at, never resized (a bug: this image was not preprocessed at that size).',
       );
     }
     const pixels = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);

@@ -10,6 +10,7 @@
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
+import { PreprocessingRecord, type CacheUse } from '../../../src-shared/datasets';
 import { AppError, parseOrThrow, type FieldIssue } from '../../../src-shared/errors';
 import {
   GridSpec,
@@ -200,6 +201,16 @@ async function readPretrainCheck(summaryFile: string): Promise<PretrainLearningC
   }
 }
 
+/** The caches a run, pretraining or result recorded in its preprocessing.json, or null: none recorded, or unreadable. */
+async function readPreprocessing(file: string): Promise<CacheUse[] | null> {
+  if (!existsSync(file)) return null;
+  try {
+    return PreprocessingRecord.parse(JSON.parse(await fsp.readFile(file, 'utf8'))).caches;
+  } catch {
+    return null;
+  }
+}
+
 /** A run's spec, result and logs so far (for the live curves of the dashboard). */
 export async function runDetail(studyPath: string, runId: string): Promise<RunDetail> {
   const info = await readRunInfo(requireStudy(studyPath), runId);
@@ -213,5 +224,6 @@ export async function runDetail(studyPath: string, runId: string): Promise<RunDe
     log,
     pretrainLog,
     pretrainCheck: pretrain ? await readPretrainCheck(pretrain.summary) : null,
+    preprocessing: await readPreprocessing(info.files.preprocessing),
   });
 }

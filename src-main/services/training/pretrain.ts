@@ -56,6 +56,8 @@ import { learningRateAt } from '../../engine/optim/schedule';
 import { writeSafetensors } from '../../engine/weights/safetensors';
 import { mulberry32 } from '../../random/prng';
 import { shuffle } from '../datasets/splits';
+import { writePreprocessingRecord } from '../datasets/at-input-size';
+import type { LoadedManifest } from '../datasets/manifest-file';
 import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { completeCheckpointDir, fsyncWriter, removeStaleTemporaries, type FileWriter } from './checkpoint';
@@ -63,6 +65,7 @@ import {
   AUGMENT_AHEAD,
   augmentInPool,
   ImageSource,
+  itemsAtInputSize,
   PrefetchLoader,
   planTrainingData,
   resolveNormalisation,
@@ -90,7 +93,10 @@ export async function planPretrainingItems(spec: TrainingSpec, study: string): P
 }
 
 /** The pretraining images and the number of items of the dataset they come from. */
-async function planPretrainingData(spec: TrainingSpec, study: string): Promise<{ items: PretrainItem[]; datasetItems: number }> {
+async function planPretrainingData(
+  spec: TrainingSpec,
+  study: string,
+): Promise<{ items: PretrainItem[]; datasetItems: number; loaded: LoadedManifest }> {
   const { datasetDir, manifest, validation } = await planTrainingData(spec, study);
   const validationIds = new Set(validation.map((v) => v.id));
   const validationPatients = new Set(manifest.items.filter((it) => validationIds.has(it.id)).map((it) => it.patient));
@@ -99,7 +105,7 @@ async function planPretrainingData(spec: TrainingSpec, study: string): Promise<{
     if (!it.cache || it.split === 'test' || validationPatients.has(it.patient)) return;
     items.push({ index, id: it.id, grade: it.grade ?? -1, file: path.join(datasetDir, it.cache.input), patient: it.patient });
   });
-  return { items, datasetItems: manifest.items.length };
+  return { items, datasetItems: manifest.items.length, loaded: { datasetDir, manifest } };
 }
 
 export interface PretrainOptions {
@@ -183,8 +189,9 @@ async function pretrain(
   ctx: JobContext,
   opts: PretrainOptions,
 ): Promise<PretrainOutcome> {
-  const plan = await planPretraining(spec, study, ctx, opts.items);
+  const planned = await planPretraining(spec, study, ctx, opts.items);
   if (!opts.items) await recordOrCheckSplit(spec, study, id, files, ctx);
+  const plan = { ...planned, items: await pretrainingItemsAtSize(spec, id, files, planned, ctx) };
 
   await fsp.mkdir(files.dir, { recursive: true });
   await writeJsonAtomic(
@@ -260,9 +267,16 @@ async function planPretraining(
   study: string,
   ctx: JobContext,
   explicitItems: TrainingItem[] | undefined,
-): Promise<{ items: TrainingItem[]; batchSize: number; queue: { size: number; message: string | null } }> {
+): Promise<{
+  items: TrainingItem[];
+  batchSize: number;
+  queue: { size: number; message: string | null };
+  /** The study dataset the items come from (null for explicit items). */
+  loaded: LoadedManifest | null;
+}> {
   const m = spec.moco;
-  const items = explicitItems ?? (await planPretrainingItems(spec, study));
+  const planned = explicitItems ? null : await planPretrainingData(spec, study);
+  const items = explicitItems ?? planned!.items;
   if (items.length < 2)
     throw new AppError(
       'BAD_REQUEST',
@@ -274,7 +288,27 @@ async function planPretraining(
     ctx.log(`MoCo batch size reduced from ${m.batchSize} to ${batchSize}: only ${items.length} pretraining images.`);
   const queue = effectiveQueueSize(m.queueSize, items.length, batchSize);
   if (queue.message) ctx.log(`MoCo ${queue.message}`);
-  return { items, batchSize, queue };
+  return { items, batchSize, queue, loaded: planned?.loaded ?? null };
+}
+
+/**
+ * The pretraining images of a study dataset at the spec's input size (data.ts itemsAtInputSize: a dataset
+ * imported at another size is preprocessed at it from the source images, once), the cache recorded in the
+ * pretraining folder's preprocessing.json; explicit items (the demo's texture set) as they are.
+ */
+async function pretrainingItemsAtSize(
+  spec: TrainingSpec,
+  id: string,
+  files: PretrainLayout,
+  plan: { items: TrainingItem[]; loaded: LoadedManifest | null },
+  ctx: JobContext,
+): Promise<TrainingItem[]> {
+  if (!plan.loaded) return plan.items;
+  const at = await itemsAtInputSize(plan.loaded, spec.inputSize, [plan.items], ctx);
+  if (at.report) ctx.log(`MoCo v2 pretraining ${id}: ${at.report.message}.`);
+  await fsp.mkdir(files.dir, { recursive: true });
+  await writePreprocessingRecord(files.preprocessing, [at.use]);
+  return at.lists[0]!;
 }
 
 /** The pretraining's input mean/std: normalisation.json when an earlier attempt wrote it, else resolved on its images (and written). */

@@ -32,7 +32,16 @@ import {
 import { RUN_ID_PATTERN } from '../runs/run-info';
 import { readStudyJsonFile, TRAINING_SPEC_RULES } from '../study-folder/study-files';
 import { readCheckpoint, removeStaleTemporaries, type CheckpointState, type FileWriter } from './checkpoint';
-import { ImageSource, planTrainingData, resolveNormalisation, toBatches, type Normalisation, type TrainingData } from './data';
+import {
+  ImageSource,
+  itemsAtInputSize,
+  planTrainingData,
+  resolveNormalisation,
+  toBatches,
+  type Normalisation,
+  type TrainingData,
+} from './data';
+import { writePreprocessingRecord } from '../datasets/at-input-size';
 import { specHash } from './run-id';
 import { pretrainSteps, planPretrainingItems, runPretraining, type PretrainOutcome } from './pretrain';
 
@@ -183,17 +192,18 @@ export async function prepareInputs(
   io: { writeFile?: FileWriter; imageMemoryBytes?: number },
 ): Promise<RunInputs> {
   ctx.progress(0, 1, 'Preparing the data');
-  const data = run.data ?? (await planTrainingData(spec, run.study));
+  const planned = run.data ?? (await planTrainingData(spec, run.study));
   const source = new ImageSource(spec.inputSize, io.imageMemoryBytes);
   ctx.log(
-    `${data.train.length} training images (${data.trainPatients} patients, fraction ${spec.fraction}), ${data.validation.length} validation images (${data.validationPatients} patients) from ${data.datasetId}`,
+    `${planned.train.length} training images (${planned.trainPatients} patients, fraction ${spec.fraction}), ${planned.validation.length} validation images (${planned.validationPatients} patients) from ${planned.datasetId}`,
   );
 
   await removeStaleTemporaries(run.files.dir);
   const checkpoint = await readCheckpoint(run.files.dir);
   if (checkpoint && checkpoint.state.specHash !== run.hash)
     throw new AppError('CONFLICT', `The checkpoint in ${run.files.dir} belongs to another spec; delete it to restart.`);
-  await recordOrCheckSplit(spec, run, data, checkpoint !== null, ctx);
+  await recordOrCheckSplit(spec, run, planned, checkpoint !== null, ctx);
+  const data = await dataAtInputSize(spec, run, planned, ctx);
 
   // IWNE-CL: MoCo v2 pretraining on the study's images first (shared by runs with the same settings).
   if (spec.strategy !== 'IWNE-CL') return { data, source, checkpoint, pretraining: null, offset: 0 };
@@ -207,6 +217,29 @@ export async function prepareInputs(
     imageMemoryBytes: io.imageMemoryBytes,
   });
   return { data, source, checkpoint, pretraining, offset };
+}
+
+/**
+ * The run's training and validation images at its input size (data.ts itemsAtInputSize: a dataset
+ * imported at another size is preprocessed at the run's size from its source images, once), and the
+ * cache they come from recorded in runs/<id>/preprocessing.json. A run that started before runs recorded
+ * this, on a dataset imported at another size, resized the import's images instead: said in the log.
+ */
+async function dataAtInputSize(spec: TrainingSpec, run: RunFolder, planned: TrainingData, ctx: JobContext): Promise<TrainingData> {
+  const at = await itemsAtInputSize(
+    { datasetDir: planned.datasetDir, manifest: planned.manifest },
+    spec.inputSize,
+    [planned.train, planned.validation],
+    ctx,
+  );
+  if (at.report) ctx.log(`Run ${run.runId}: ${at.report.message}.`);
+  const started = existsSync(run.files.metrics) || existsSync(run.files.checkpoint.dir) || existsSync(run.files.checkpoint.previousDir);
+  if (started && !existsSync(run.files.preprocessing) && at.use.inputSize !== at.use.importSize)
+    ctx.log(
+      `Run ${run.runId} began before runs recorded their preprocessing: its first epochs read the ${at.use.importSize}-px images resized to ${at.use.inputSize} px; from now on it reads them preprocessed at ${at.use.inputSize} px from the source images.`,
+    );
+  await writePreprocessingRecord(run.files.preprocessing, [at.use]);
+  return { ...planned, train: at.lists[0]!, validation: at.lists[1]! };
 }
 
 /**

@@ -47,6 +47,18 @@ function describeSeries(name: string, values: readonly number[], unit = ''): str
     : `${name} from ${formatMeasure(first)}${unit} to ${formatMeasure(last)}${unit} over ${values.length} epochs.`;
 }
 
+/**
+ * Which cache the run reads its images from (runs/<id>/preprocessing.json): `the import's 64-px cache`, or `at 64 px from the
+ * source images (dataset imported at 128 px)`; null when not recorded.
+ */
+export function preprocessingText(caches: RunDetail['preprocessing']): string | null {
+  const c = caches?.[0];
+  if (!c) return null;
+  return c.inputSize === c.importSize
+    ? `the import's ${c.inputSize}-px cache (${c.settingsKey})`
+    : `at ${c.inputSize} px from the source images (dataset imported at ${c.importSize} px; cache ${c.settingsKey})`;
+}
+
 export function runCurves(detail: RunDetail): RunCurvesModel {
   const { spec, result, log } = detail;
   const loss = log.map((e) => ({ epoch: e.epoch, train: e.trainLoss, val: e.valLoss }));
@@ -77,6 +89,8 @@ export function runCurves(detail: RunDetail): RunCurvesModel {
       value: `epoch ${best.epoch}${best.auc === null ? ' (no validation AUC)' : `, validation AUC ${formatAuc(best.auc)}`}`,
     });
   if (result) summary.push({ label: 'Training images', value: `${result.trainImages} (validation ${result.validationImages})` });
+  const images = preprocessingText(detail.preprocessing);
+  if (images) summary.push({ label: 'Preprocessing', value: images });
   return {
     runId: detail.runId,
     title: runLabel(spec),

@@ -131,10 +131,23 @@ describe('cache and cancellation', () => {
     await writeFundusJpeg(path.join(src, 'train', '3_left.jpeg'), 300, 200, { seed: 17 });
     const third = await importDataset({ type: 'eyepacs', path: src, id: 'c' }, study, recordingContext());
     expect([third.processed, third.cached]).toEqual([1, 5]);
-    // Settings change → everything again, and the old settings' cache is pruned.
+    // Another input size → everything again; the 224-px cache stays as the dataset's cache at another size (runs at 224 px read it).
     const fourth = await importDataset({ type: 'eyepacs', path: src, id: 'c', settings: { inputSize: 128 } }, study, recordingContext());
     expect(fourth.processed).toBe(6);
+    expect(await fsp.readdir(path.join(study, 'datasets', 'c', 'cache'))).toHaveLength(2);
+    expect(fourth.cacheSizes!.map((c) => [c.inputSize, c.imported, c.images])).toEqual([
+      [128, true, 6],
+      [224, false, 6],
+    ]);
+    // Other settings → everything again, and every cache of the old settings (both sizes) is pruned.
+    const fifth = await importDataset(
+      { type: 'eyepacs', path: src, id: 'c', settings: { inputSize: 128, cropMargin: 0.05 } },
+      study,
+      recordingContext(),
+    );
+    expect(fifth.processed).toBe(6);
     expect(await fsp.readdir(path.join(study, 'datasets', 'c', 'cache'))).toHaveLength(1);
+    expect(fifth.cacheSizes!.map((c) => c.inputSize)).toEqual([128]);
   });
 
   it('refuses a study folder inside the dataset folder', async () => {

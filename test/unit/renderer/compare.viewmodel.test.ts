@@ -284,6 +284,7 @@ function detail(
       stallMs: 0,
     })) as RunDetail['pretrainLog'],
     pretrainCheck: null,
+    preprocessing: null,
   };
 }
 

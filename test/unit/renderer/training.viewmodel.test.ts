@@ -529,6 +529,7 @@ describe('live curves of a run', () => {
       log: [epoch(1, 1.6, 1.5, 0.62, true), epoch(2, 1.2, 1.3, null, false), epoch(3, 0.9, 1.1, 0.81, true)],
       pretrainLog: [],
       pretrainCheck: null,
+      preprocessing: null,
     };
     const m = runCurves(detail);
     expect(m.title).toBe('IWNE-FS · 50 % · seed 0');
@@ -551,6 +552,23 @@ describe('live curves of a run', () => {
     expect(m.pretrain).toBeNull();
     expect(m.lossDescription).toBe('Training loss from 1.6 to 0.9 over 3 epochs. Validation loss from 1.5 to 1.1 over 3 epochs.');
     expect(m.aucDescription).toBe('Validation AUC from 0.62 to 0.81 over 2 epochs. Best 0.810 at epoch 3.');
+    // No preprocessing.json yet: no row; one at another size than the import's says so.
+    expect(m.summary.map((r) => r.label)).not.toContain('Preprocessing');
+    const use = {
+      datasetId: 'demo',
+      inputSize: 48,
+      importSize: 64,
+      settingsKey: 'abc123def456',
+      resampling: 'from source' as const,
+      images: 40,
+    };
+    expect(runCurves({ ...detail, preprocessing: [use] }).summary.at(-1)).toEqual({
+      label: 'Preprocessing',
+      value: 'at 48 px from the source images (dataset imported at 64 px; cache abc123def456)',
+    });
+    expect(runCurves({ ...detail, preprocessing: [{ ...use, importSize: 48 }] }).summary.at(-1)!.value).toBe(
+      "the import's 48-px cache (abc123def456)",
+    );
   });
 
   it("a finished IWNE-CL run: the result's best epoch, and the MoCo pretraining loss", () => {
@@ -586,6 +604,7 @@ describe('live curves of a run', () => {
         at: '',
       })),
       pretrainCheck: null,
+      preprocessing: null,
     };
     const m = runCurves(detail);
     expect(m.learning).toBeNull();
@@ -627,6 +646,7 @@ describe('live curves of a run', () => {
       log: [],
       pretrainLog: [{ epoch: 1, loss: 4.1, accuracy: 0.02, lr: 0.003, seconds: 1, imagesPerSecond: 10, stallMs: 0, at: '' }],
       pretrainCheck: check,
+      preprocessing: null,
     };
     const m = runCurves(detail);
     expect(m.pretrain).toEqual([{ epoch: 1, loss: 4.1, chance: Math.log(65) }]);

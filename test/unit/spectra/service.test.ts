@@ -13,6 +13,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { SpectraResult } from '../../../src-shared/spectra';
 import { TrainingSpec } from '../../../src-shared/training';
 import { computeSpectra, datasetFeed, runSpectra } from '../../../src-main/analysis/spectra/service';
+import { itemsAtInputSize } from '../../../src-main/services/training/data';
 import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { exportSafetensors } from '../../../src-main/engine/weights/export';
@@ -74,11 +75,16 @@ describe('runSpectra', () => {
     expect(progress.at(-1)).toMatch(/^1\/1 Done/);
 
     // The same images through computeSpectra without the study give the same numbers.
-    const { manifest, datasetDir } = await readDatasetManifest(study, 'demo');
-    const items = manifest.items
+    // (the run is at 32 px, the dataset imported at 64: the images at 32 px come from the cache made on demand from the sources)
+    const loadedDemo = await readDatasetManifest(study, 'demo');
+    const { manifest, datasetDir } = loadedDemo;
+    const imported = manifest.items
       .map((it, index) => ({ it, index }))
       .filter(({ it }) => result.dataset.imageIds.includes(it.id))
       .map(({ it, index }) => ({ index, id: it.id, grade: it.grade ?? -1, file: path.join(datasetDir, it.cache!.input) }));
+    const at32 = await itemsAtInputSize(loadedDemo, 32, [imported], detachedContext());
+    expect(at32.report).toMatchObject({ images: 12, preprocessed: 0 }); // runSpectra made them
+    const items = at32.lists[0]!;
     const model = ResNet.create(parseArch('resnet18-w4', 5), { seed: 9 });
     const direct = await computeSpectra(model, datasetFeed(items, 32, norm.mean, norm.std), { batchSize: 12 }, detachedContext());
     model.dispose();

@@ -23,6 +23,7 @@ import {
   replaceRefusalMessage,
   ValidationReport,
   type CacheFiles,
+  type CacheSize,
   type DatasetItem,
   type Lesion,
   type MaskEntry,
@@ -39,6 +40,7 @@ import { studyLayout, workLockFile, type DatasetLayout } from '../../study-folde
 import { heldLockWhat, RunBusyError, withWorkLock } from '../../study-folder/lock';
 import { readStudyFile } from '../../study-folder/study-service';
 import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256, writerAlive, type CacheFileHashes } from '../cache';
+import { cacheSizes, keysBySize } from '../cache-sizes';
 import { datasetDependentLines } from './dependents';
 import {
   checkSize,
@@ -334,9 +336,18 @@ async function importLocked(job: ImportJob, ctx: JobContext): Promise<ImportResu
   await syncDir(files.dir);
   if (changed && dependents.length > 0)
     ctx.log(`Replaced dataset "${id}": ${dependents.join(', ')} now count as outdated (their dataset changed).`);
+  let cacheSizesNow: CacheSize[] | undefined;
   if (req.preprocess) {
-    const removed = await cache.prune(keep);
+    // The dataset's caches at other input sizes (made on demand for runs at those sizes) stay, less the images no longer imported.
+    const otherSizes = { keys: keysBySize(req.settings), sources: new Set(items.map((it) => it.source.sha256)) };
+    const removed = await cache.prune(keep, otherSizes);
     if (removed > 0) ctx.log(`Removed ${removed} stale cache file(s)`);
+    cacheSizesNow = await cacheSizes(files.dir, req.settings);
+    const others = cacheSizesNow.filter((c) => !c.imported);
+    if (others.length > 0)
+      ctx.log(
+        `Kept the preprocessing cache at ${others.map((c) => `${c.inputSize} px (${c.images} images)`).join(', ')} besides the import's ${req.settings.inputSize} px.`,
+      );
   }
   ctx.progress(total, total, `Imported ${items.length} of ${total} images`);
   return ImportResult.parse({
@@ -350,6 +361,7 @@ async function importLocked(job: ImportJob, ctx: JobContext): Promise<ImportResu
     masksProcessed,
     seconds: (Date.now() - job.started) / 1000,
     report,
+    ...(cacheSizesNow ? { cacheSizes: cacheSizesNow } : {}),
   });
 }
 
