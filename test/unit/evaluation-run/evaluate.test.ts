@@ -96,7 +96,7 @@ describe('evaluateRun', () => {
     }
     // Files in place, nothing temporary left.
     expect(await fsp.readdir(path.join(study, 'evaluations'))).toEqual(['iwne__demo-eval__test']);
-    expect((await fsp.readdir(result.files.dir)).sort()).toEqual(['inputs.json', 'predictions.csv', 'result.json']);
+    expect((await fsp.readdir(result.files.dir)).sort()).toEqual(['inputs.json', 'predictions.csv', 'preprocessing.json', 'result.json']);
     expect(JSON.parse(await fsp.readFile(result.files.result, 'utf8'))).toEqual(result);
     // Progress per batch (32 images in batches of 7 → 5 batches).
     expect(ctx.progress_.some((m) => /^7\/32 batch 1\/5/.test(m))).toBe(true);
