@@ -80,7 +80,7 @@ export const GridCell = z
   .object({
     ...RunIdentity.shape,
     status: CellStatus,
-    reason: z.string().nullable().describe('Why blocked or invalid'),
+    reason: z.string().nullable().describe("Why blocked or invalid; for a done run stopped at the user's request, how it ended"),
     spec: z.unknown().nullable().describe('The parsed TrainingSpec of the cell (null when invalid)'),
     epochsDone: z.number().int().nonnegative(),
     epochs: z.number().int().nonnegative(),

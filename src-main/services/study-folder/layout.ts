@@ -9,7 +9,8 @@
  *   datasets/<id>/        manifest.json, validation.json, cache/<settings-key>/<shard>/<file>; .lock while an import
  *                         writes it; validation.next.json while an import commits
  *   runs/<run-id>/        spec.json, identity.json, split.json, log.ndjson, metrics.json, normalisation.json,
- *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/
+ *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/; stop-request.json
+ *                         while a "finish after this epoch" request waits; metrics-until-epoch-<E>.json after an extension
  *   pretrain/<id>/        settings.json, split.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
  *                         checkpoint/, checkpoint.prev/
  *   evaluations/<run>__<dataset>__<split>/   result.json, inputs.json, predictions.csv
@@ -111,6 +112,13 @@ export interface RunLayout {
   bestModel: string;
   bestMetrics: string;
   checkpoint: CheckpointLayout;
+  /**
+   * "Finish after this epoch": written atomically by whoever asks (services/runs/steer.ts), read by the
+   * process that trains the run after each finished epoch, removed when the run ends.
+   */
+  stopRequest: string;
+  /** The result of the run before it was extended from epoch `epoch` (metrics.json moved aside). */
+  metricsBeforeExtension(epoch: number): string;
 }
 
 export interface PretrainLayout {
@@ -201,6 +209,8 @@ export class StudyLayout {
       bestModel: path.join(bestDir, 'model.safetensors'),
       bestMetrics: path.join(bestDir, 'metrics.json'),
       checkpoint: checkpointOf(dir),
+      stopRequest: path.join(dir, 'stop-request.json'),
+      metricsBeforeExtension: (epoch) => path.join(dir, `metrics-until-epoch-${epoch}.json`),
     };
   }
 

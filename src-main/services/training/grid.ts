@@ -23,6 +23,7 @@ import {
 } from '../../../src-shared/grid';
 import {
   PretrainEpochLog,
+  runOutcomeText,
   PretrainSummary,
   TrainingEpochLog,
   TrainingResult,
@@ -115,7 +116,15 @@ async function describeCell(
   const metrics = files.metrics;
   if (existsSync(metrics)) {
     const r = TrainingResult.safeParse(JSON.parse(await fsp.readFile(metrics, 'utf8').catch(() => 'null')));
-    if (r.success) return { ...cell, status: 'done', reason: null, epochsDone: r.data.finalEpoch, bestValAuc: r.data.bestValAuc };
+    if (r.success)
+      return {
+        ...cell,
+        status: 'done',
+        // Finished at the user's request: done, and said so.
+        reason: r.data.stoppedByRequest ? runOutcomeText(r.data, spec.epochs) : null,
+        epochsDone: r.data.finalEpoch,
+        bestValAuc: r.data.bestValAuc,
+      };
   }
   const state = path.join(files.checkpoint.dir, CHECKPOINT_FILES.state);
   if (existsSync(state)) {
