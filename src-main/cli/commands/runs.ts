@@ -15,6 +15,7 @@ import { extensionPhrases, runOutcomeText } from '../../../src-shared/training';
 import { readCheckpointState } from '../../services/training/checkpoint';
 import { listRuns, readRunInfo, type RunInfo } from '../../services/runs/run-info';
 import { extendRun, requestStop, requester } from '../../services/runs/steer';
+import { studyLayout } from '../../services/study-folder/layout';
 import { activeWorkLockHolder, holderWhere, withStudyLock } from '../../services/study-folder/lock';
 import { runTraining } from '../../services/training';
 import { parseCommandArgs } from '../args';
@@ -101,7 +102,7 @@ export async function runRunsCommand(argv: string[]): Promise<number> {
       print(
         values.json,
         answer,
-        `${said}\nTrain it with: funduslab train ${path.join(study, 'runs', runId, 'spec.json')} --study ${study} --run-id ${runId}`,
+        `${said}\nTrain it with: funduslab train ${studyLayout(study).run(runId).spec} --study ${study} --run-id ${runId}`,
       );
       return 0;
     }

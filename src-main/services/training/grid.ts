@@ -32,6 +32,8 @@ import {
   type TrainingStrategy,
 } from '../../../src-shared/training';
 import { CHECKPOINT_FILES, studyLayout } from '../study-folder/layout';
+import { activeWorkLockHolder, holderWhere } from '../study-folder/lock';
+import { readStopRequest } from '../runs/steer';
 import { requireStudyFolder } from '../study-folder/study-service';
 import { readRevisioned, saveRevisioned } from '../study-folder/revision';
 import { readRunIdentity, runFolderFor } from '../runs/identity';
@@ -222,5 +224,8 @@ export async function runDetail(studyPath: string, runId: string): Promise<RunDe
     log,
     pretrainLog,
     pretrainCheck: pretrain ? await readPretrainCheck(pretrain.summary) : null,
+    // Who trains it now (a live work lock), and a "finish after this epoch" request still waiting.
+    trainer: await activeWorkLockHolder(info.files.dir).then((h) => (h ? `${h.what} (${holderWhere(h)})` : null)),
+    stopRequest: info.result ? null : await readStopRequest(info.files),
   });
 }

@@ -10,12 +10,19 @@
  *   equivalent; a cosine run extended from 2 to 4 is marked not equivalent and its lrs are the
  *   documented rule, checked against a naive cos() (relative 1e-12); the spec history, and which
  *   specs find the extended run (runFolderFor).
+ * - the app: runs.get says who trains the run, runs.stopAfterEpoch (the "Finish after this epoch" button,
+ *   through the renderer's view model runSteering) stops it, runs.extend records an extension.
  * - bad input: unknown run, N ≤ epochs done, a run being trained, a run without a checkpoint, a stop for
  *   a run nothing trains or that finished — clear errors naming the run, nothing changed.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
-import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { ComposedApp } from '../../../src-main/host/compose';
+import { runSteering } from '../../../src-renderer/features/training/run-curves.viewmodel';
+import type { RunDetail } from '../../../src-shared/grid';
+import { callChannel, testApp } from '../../support/app';
+import { tempDir } from '../../support/files';
 import { runRunsCommand } from '../../../src-main/cli/commands/runs';
 import { initEngine } from '../../../src-main/engine/backend';
 import { runFolderFor } from '../../../src-main/services/runs/identity';
@@ -199,5 +206,64 @@ describe('extend to N epochs', () => {
     expect(busy).toBeInstanceOf(RunBusyError);
     expect((busy as Error).message).toMatch(/The run busy is being trained by funduslab train/);
     expect((await readSpec('busy')).epochs).toBe(1);
+  }, 300_000);
+});
+
+describe('the app: runs.get, runs.stopAfterEpoch and runs.extend through the dispatcher, and the view model of the buttons', () => {
+  let app: ComposedApp;
+  beforeAll(async () => {
+    app = testApp({ dataDir: await tempDir('steer-app'), preferredBackend: 'cpu' });
+  });
+  afterAll(async () => app?.shutdown());
+
+  it('"Finish after this epoch" shows while the run trains and stops it; "Extend" shows once it has ended', async () => {
+    const seen: RunDetail[] = [];
+    const result = await runTraining(base({ epochs: 3, seed: 11 }), study, recordingContext(), {
+      runId: 'app-run',
+      lockedBy: 'funduslab train',
+      onEpoch: async (e) => {
+        if (e.epoch !== 1) return;
+        const detail = (await callChannel(app, 'runs.get', { studyPath: study, runId: 'app-run' })) as RunDetail;
+        seen.push(detail);
+        const model = runSteering(detail);
+        expect(model.stop).toMatchObject({ shown: true, enabled: true, label: 'Finish after this epoch' });
+        expect(model.stop.hint).toMatch(/^Trained by funduslab train \(pid \d+ on host .*epoch 2 of 3/);
+        expect(model.extend.shown).toBe(false);
+        await callChannel(app, 'runs.stopAfterEpoch', { studyPath: study, runId: 'app-run' });
+        const asked = (await callChannel(app, 'runs.get', { studyPath: study, runId: 'app-run' })) as RunDetail;
+        expect(asked.stopRequest?.requestedBy).toMatch(/^the FundusLab app \(pid /);
+        expect(runSteering(asked).stop).toMatchObject({ shown: true, enabled: false, label: 'Finishing after this epoch' });
+      },
+    });
+    expect(seen).toHaveLength(1);
+    expect(seen[0]!.trainer).toMatch(/^funduslab train \(pid /);
+    expect(result.stoppedByRequest).toMatchObject({
+      afterEpoch: 1,
+      of: 3,
+      requestedBy: expect.stringMatching(/^the FundusLab app/) as string,
+    });
+
+    const after = (await callChannel(app, 'runs.get', { studyPath: study, runId: 'app-run' })) as RunDetail;
+    expect(after).toMatchObject({ trainer: null, stopRequest: null });
+    const model = runSteering(after);
+    expect(model.stop.shown).toBe(false);
+    expect(model.extend).toMatchObject({ shown: true, enabled: true, min: 2, initial: 3 });
+    await expect(callChannel(app, 'runs.stopAfterEpoch', { studyPath: study, runId: 'app-run' })).rejects.toMatchObject({
+      code: 'CONFLICT',
+      message: expect.stringContaining('Run app-run already finished') as string,
+    });
+    await expect(callChannel(app, 'runs.extend', { studyPath: study, runId: 'app-run', epochs: 0 })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    // A run outside the folders its settings train in (a --run-id of its own) is extended, and the answer says how to train it.
+    const answer = (await callChannel(app, 'runs.extend', { studyPath: study, runId: 'app-run', epochs: 3 })) as {
+      extension: { from: number; to: number; equivalent: boolean };
+      job: unknown;
+      note: string;
+    };
+    expect(answer.extension).toMatchObject({ from: 1, to: 3, equivalent: true });
+    expect(answer.job).toBeNull();
+    expect(answer.note).toContain(`funduslab train ${files('app-run').spec} --study ${study} --run-id app-run`);
+    expect((await readSpec('app-run')).epochs).toBe(3);
   }, 300_000);
 });
