@@ -132,6 +132,12 @@ const DEFAULT_TRAINER = 'FundusLab';
 
 /** The run's setup, epochs and result, holding the run folder's work lock. */
 async function trainRun(spec: TrainingSpec, run: RunFolder, ctx: RunContext, opts: RunTrainingOptions): Promise<TrainingResult> {
+  // Made for an earlier trainer of the folder (it ended before reading it): not for this one. One made from now on (also during an
+  // IWNE-CL run's MoCo pretraining) is honoured after the first fine-tuning epoch that ends after it.
+  if (existsSync(run.files.stopRequest)) {
+    ctx.log(`Dropped a stop request made before this training started (${run.files.stopRequest}).`);
+    await clearStopRequest(run.files);
+  }
   const inputs = await prepareInputs(spec, run, ctx, opts);
 
   const model = ResNet.create(parseArch(spec.arch, GRADES), { seed: spec.seed });
@@ -147,10 +153,6 @@ async function trainRun(spec: TrainingSpec, run: RunFolder, ctx: RunContext, opt
     if (inputs.checkpoint) optimizer.loadState(inputs.checkpoint.adamw);
     if (spec.classWeights) classWeights = tf.tensor1d(inverseFrequencyWeights(inputs.data.train.map((t) => t.grade)));
 
-    if (existsSync(run.files.stopRequest)) {
-      ctx.log(`Dropped a stop request made before this training started (${run.files.stopRequest}).`);
-      await clearStopRequest(run.files);
-    }
     let state = await startState(spec, run, inputs.checkpoint, norm);
     const resumedFrom = state.epoch;
     const batches = epochBatches(spec, inputs.data);

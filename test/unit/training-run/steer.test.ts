@@ -155,6 +155,15 @@ describe('extend to N epochs', () => {
     // The unextended settings no longer find it (a grid cell of 2 epochs trains afresh); the 4-epoch settings do, as it is that run.
     expect((await runFolderFor(study, TrainingSpec.parse(base({ epochs: 2 })))).runId).not.toBe(const2);
     expect(await runFolderFor(study, TrainingSpec.parse(base({ epochs: 4 })))).toMatchObject({ runId: const2, existing: true });
+
+    // runs show / list say how each run ended and what extended it.
+    const shown = captureOutput();
+    expect(await runRunsCommand(['show', '--study', study, '--run', const2])).toBe(0);
+    expect(await runRunsCommand(['list', '--study', study])).toBe(0);
+    expect(shown.out()).toContain(
+      `${const2}: finished 4 of 4 epochs; extended from 2 to 4 epochs (equivalent to an uninterrupted 4-epoch run)\n`,
+    );
+    expect(shown.out()).toContain("stopped  stopped after epoch 1 of 4 at the user's request\n");
   }, 300_000);
 
   it('a cosine run extended from 2 to 4 is not equivalent; epochs 3-4 follow the cosine over 4 epochs', async () => {
