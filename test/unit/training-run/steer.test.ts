@@ -10,19 +10,23 @@
  *   equivalent; a cosine run extended from 2 to 4 is marked not equivalent and its lrs are the
  *   documented rule, checked against a naive cos() (relative 1e-12); the spec history, and which
  *   specs find the extended run (runFolderFor).
+ * - across processes: a run trained by another process (hold-driver.ts) is stopped by a request made here.
  * - the app: runs.get says who trains the run, runs.stopAfterEpoch (the "Finish after this epoch" button,
  *   through the renderer's view model runSteering) stops it, runs.extend records an extension.
  * - bad input: unknown run, N ≤ epochs done, a run being trained, a run without a checkpoint, a stop for
  *   a run nothing trains or that finished — clear errors naming the run, nothing changed.
  */
+import { fork } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, promises as fsp } from 'node:fs';
+import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ComposedApp } from '../../../src-main/host/compose';
 import { runSteering } from '../../../src-renderer/features/training/run-curves.viewmodel';
 import type { RunDetail } from '../../../src-shared/grid';
 import { callChannel, testApp } from '../../support/app';
-import { tempDir } from '../../support/files';
+import { bundleDriver } from '../../support/bundle-driver';
+import { REPO_ROOT, tempDir } from '../../support/files';
 import { runRunsCommand } from '../../../src-main/cli/commands/runs';
 import { initEngine } from '../../../src-main/engine/backend';
 import { runFolderFor } from '../../../src-main/services/runs/identity';
@@ -274,5 +278,42 @@ describe('the app: runs.get, runs.stopAfterEpoch and runs.extend through the dis
     expect(answer.job).toBeNull();
     expect(answer.note).toContain(`funduslab train ${files('app-run').spec} --study ${study} --run-id app-run`);
     expect((await readSpec('app-run')).epochs).toBe(3);
+  }, 300_000);
+});
+
+describe('across processes', () => {
+  it('a request made here stops a run another process trains, after its current epoch', async () => {
+    const driver = await bundleDriver(path.join(import.meta.dirname, 'hold-driver.ts'), 'steer-hold-driver');
+    try {
+      const hold = path.join(await tempDir('steer-hold'), 'release');
+      const child = fork(driver.file, [study, 'other-process', JSON.stringify(base({ epochs: 3, seed: 13 })), hold], {
+        cwd: REPO_ROOT,
+        stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
+      });
+      const lines: { epoch?: number; result?: TrainingResult }[] = [];
+      let buffer = '';
+      child.stdout!.on('data', (d: Buffer) => {
+        buffer += d.toString();
+        for (let i = buffer.indexOf('\n'); i >= 0; i = buffer.indexOf('\n')) {
+          lines.push(JSON.parse(buffer.slice(0, i)) as (typeof lines)[number]);
+          buffer = buffer.slice(i + 1);
+        }
+      });
+      const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+      // The other process has finished epoch 1 and waits: its lock is held, its pid alive.
+      await expect.poll(() => lines.some((l) => l.epoch === 1), { timeout: 120_000 }).toBe(true);
+      const answer = await requestStop(study, 'other-process', 'the test process');
+      expect(answer.trainer).toMatch(new RegExp(`^hold-driver ${child.pid} \\(pid ${child.pid} on host `));
+      expect(answer).toMatchObject({ epochsDone: 1, epochs: 3 });
+      await fsp.writeFile(hold, '');
+      expect(await exited).toBe(0);
+      const result = lines.find((l) => l.result)!.result!;
+      expect(result.finalEpoch).toBe(1);
+      expect(result.stoppedByRequest).toMatchObject({ afterEpoch: 1, of: 3, requestedBy: 'the test process' });
+      expect(lines.filter((l) => l.epoch !== undefined).map((l) => l.epoch)).toEqual([1]);
+      expect(existsSync(files('other-process').stopRequest)).toBe(false);
+    } finally {
+      await driver.remove();
+    }
   }, 300_000);
 });
