@@ -12,7 +12,8 @@ import { RecentStudy, Settings, SettingsPatch } from './settings';
 import { JobId, JobRequest, JobState } from './jobs';
 import { DatasetId, DatasetType, Eye, GradeCounts, Lesion, PreprocessSettings, Split, ValidationIssue } from './datasets';
 import { WeightsInspection, WeightsInspectRequest } from './weights';
-import { GridSpec, GridView, Revision, RunDetail, RunSettings, RunStanding } from './grid';
+import { GridSpec, GridView, Revision, RunDetail, RunSettings, RunStanding, RunStopAnswer } from './grid';
+import { RunExtension } from './training';
 import { RunId } from './ids';
 import { EvaluationResult, StudyResults } from './evaluation';
 import { SpectraResult } from './spectra';
@@ -155,6 +156,18 @@ export const LESION_NAMES: Record<Lesion, string> = {
 };
 
 const StudyRef = { studyPath: StudyFolderPath };
+
+/** What `runs.extend` did: the extension recorded in the run's spec.json, and the job that trains the added epochs. */
+export const RunExtendAnswer = z
+  .object({
+    runId: z.string(),
+    extension: RunExtension,
+    previousResult: z.string().nullable().describe("Where the run's result before the extension was moved (metrics-until-epoch-<E>.json)"),
+    job: JobState.nullable().describe('The train.run job that trains the added epochs (null: see note)'),
+    note: z.string().nullable().describe('Why no job was queued, and how to train the run instead'),
+  })
+  .strict();
+export type RunExtendAnswer = z.infer<typeof RunExtendAnswer>;
 
 /** Results and reports leave out evaluations of outdated runs unless this is true (they are then marked). */
 const IncludeOutdated = {
@@ -368,6 +381,13 @@ export const contract = {
   'studyPlan.get': { input: z.object(StudyRef).strict(), output: StudyPlan.nullable() },
   /** A run's spec, result and logs so far (live loss / AUC curves). */
   'runs.get': { input: z.object({ ...StudyRef, runId: RunId }).strict(), output: RunDetail },
+  /** "Finish after this epoch": asks whatever process trains the run (this app, a CLI command, a cluster task) to end it then. */
+  'runs.stopAfterEpoch': { input: z.object({ ...StudyRef, runId: RunId }).strict(), output: RunStopAnswer },
+  /** Extends a finished or stopped run to `epochs` (spec.json keeps the history) and queues its training (a train.run job). */
+  'runs.extend': {
+    input: z.object({ ...StudyRef, runId: RunId, epochs: z.number().int().positive().max(100_000) }).strict(),
+    output: RunExtendAnswer,
+  },
   /** Every evaluation of the study: results table, paired tests, Fig 2 series. */
   'results.get': { input: z.object({ ...StudyRef, ...IncludeOutdated }).strict(), output: StudyResults },
   /** One evaluation (ROC curve, operating points) by its folder name under evaluations/. */

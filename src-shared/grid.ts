@@ -81,7 +81,7 @@ export const GridCell = z
   .object({
     ...RunIdentity.shape,
     status: CellStatus,
-    reason: z.string().nullable().describe('Why blocked or invalid'),
+    reason: z.string().nullable().describe("Why blocked or invalid; for a done run stopped at the user's request, how it ended"),
     spec: z.unknown().nullable().describe('The parsed TrainingSpec of the cell (null when invalid)'),
     epochsDone: z.number().int().nonnegative(),
     epochs: z.number().int().nonnegative(),
@@ -126,9 +126,32 @@ export const RunDetail = z
       .nullable()
       .default(null)
       .describe('The preprocessing cache the run reads its images from (runs/<id>/preprocessing.json; null: not recorded yet)'),
+    trainer: z
+      .string()
+      .nullable()
+      .default(null)
+      .describe('What trains the run now and where, e.g. "funduslab grid (pid 4711 on host n1)"; null when nothing does'),
+    stopRequest: z
+      .object({ requestedAt: z.string(), requestedBy: z.string() })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe('A pending "finish after this epoch" request (runs/<id>/stop-request.json), or null'),
   })
   .strict();
 export type RunDetail = z.infer<typeof RunDetail>;
+
+/** What `runs.stopAfterEpoch` did: asked the process that trains the run to finish it after its current epoch. */
+export const RunStopAnswer = z
+  .object({
+    runId: z.string(),
+    trainer: z.string().describe('What trains the run and where'),
+    epochsDone: z.number().int().nonnegative(),
+    epochs: z.number().int().positive(),
+    request: z.object({ requestedAt: z.string(), requestedBy: z.string() }).strict(),
+  })
+  .strict();
+export type RunStopAnswer = z.infer<typeof RunStopAnswer>;
 
 /** The cell's training spec input: base, then the strategy's overrides, then the cell's own fields. */
 export function cellSpecInput(grid: GridSpec, strategy: TrainingStrategy, fraction: number, seed: number): TrainingSpecInput {

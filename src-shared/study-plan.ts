@@ -142,7 +142,11 @@ export const StudyRunResult = z
         z
           .object({
             runId: z.string(),
-            status: z.enum(['succeeded', 'failed', 'busy']).describe('busy: another process trains the run now; left alone'),
+            status: z
+              .enum(['succeeded', 'stopped', 'failed', 'busy'])
+              .describe(
+                "stopped: finished after an epoch at the user's request (funduslab runs stop --after-epoch), not a failure; busy: another process trains the run now; left alone",
+              ),
             bestValAuc: z.number().nullable(),
             error: z.string().nullable(),
           })

@@ -246,6 +246,25 @@ export type MocoSettings = z.infer<typeof MocoSettings>;
 
 export const ARCH_REGEX = /^resnet(18|34|50|101|152)(?:-w(\d+))?$/;
 
+/**
+ * One extension of a run's length (`funduslab runs extend`): the run had finished `from` epochs of a planned
+ * `previousEpochs` and continues to `to`. The learning rate of epochs after `from` follows the schedule for the
+ * new total `to` (docs/design.md "Steering a run"); `equivalent` says whether the run then trains exactly as an
+ * uninterrupted run of `to` epochs would (same learning rate in every epoch, early stopping not triggered).
+ */
+export const RunExtension = z
+  .object({
+    from: z.number().int().nonnegative().describe('Epochs finished when the run was extended'),
+    previousEpochs: z.number().int().positive().describe('The planned number of epochs before the extension'),
+    to: z.number().int().positive().describe('The number of epochs after the extension'),
+    at: z.string().describe('ISO time of the extension'),
+    equivalent: z
+      .boolean()
+      .describe('The extended run trains exactly as an uninterrupted run of `to` epochs (every epoch at the same learning rate)'),
+  })
+  .strict();
+export type RunExtension = z.infer<typeof RunExtension>;
+
 const TrainingSpecBase = z
   .object({
     strategy: TrainingStrategy,
@@ -311,6 +330,13 @@ const TrainingSpecBase = z
       .default(0)
       .describe(
         'Seed of the validation split; default 0 for every run, so all strategies, fractions and seeds are selected on the same fixed validation patients (docs/design.md "Fractions")',
+      ),
+    extensions: z
+      .array(RunExtension)
+      .min(1)
+      .optional()
+      .describe(
+        "Written by `funduslab runs extend`, never by hand: the history of the run's extensions (epochs is then the extended total; the original is the first entry's previousEpochs)",
       ),
     pretrainedWeights: studyRelativePath('the weights file')
       .optional()
@@ -495,6 +521,19 @@ export const TrainingResult = z
       .nonnegative()
       .describe('Epochs already done in the checkpoint this call resumed from (0 = fresh start)'),
     stoppedEarly: z.boolean().describe('Early stopping ended the run before spec.epochs'),
+    stoppedByRequest: z
+      .object({
+        afterEpoch: z.number().int().nonnegative().describe('The last epoch trained'),
+        of: z.number().int().positive().describe('The epochs the spec planned'),
+        requestedAt: z.string().describe('ISO time of the request'),
+        requestedBy: z.string().describe('Who asked, e.g. "funduslab runs stop (pid 4711 on host n1)"'),
+      })
+      .strict()
+      .nullable()
+      .default(null)
+      .describe(
+        'The user asked the run to finish after its current epoch (`funduslab runs stop --after-epoch`, the app\'s "Finish after this epoch"); null otherwise',
+      ),
     seconds: z.number().describe('Wall time of all epochs, over all resumptions'),
     imagesPerSecond: z.number().describe('Training images per second over all epochs'),
     stallFraction: z.number().min(0).max(1).describe('Share of training time spent waiting for data'),
@@ -550,4 +589,39 @@ export function canonicalJson(v: unknown): string {
           )
         : x;
   return JSON.stringify(canon(v));
+}
+
+/** The epochs a run was planned with before any extension. */
+export function originalEpochs(spec: Pick<TrainingSpec, 'epochs' | 'extensions'>): number {
+  return spec.extensions?.[0]?.previousEpochs ?? spec.epochs;
+}
+
+/**
+ * The run length the learning-rate schedule of `epoch` (1-based) is evaluated for: the planned total
+ * of the segment the epoch belongs to. Without extensions, spec.epochs; after an extension from E
+ * to N, epochs after E use N (docs/design.md "Steering a run").
+ */
+export function scheduleTotalAt(spec: Pick<TrainingSpec, 'epochs' | 'extensions'>, epoch: number): number {
+  let total = originalEpochs(spec);
+  for (const e of spec.extensions ?? []) if (epoch > e.from) total = e.to;
+  return total;
+}
+
+/** "extended from 2 to 4 epochs (equivalent to an uninterrupted 4-epoch run)", one phrase per extension; empty without. */
+export function extensionPhrases(spec: Pick<TrainingSpec, 'extensions'>): string[] {
+  return (spec.extensions ?? []).map(
+    (e) =>
+      `extended from ${e.from} to ${e.to} epochs (${e.equivalent ? `equivalent to an uninterrupted ${e.to}-epoch run` : `not equivalent to an uninterrupted ${e.to}-epoch run: its learning rates differ`})`,
+  );
+}
+
+/**
+ * How a finished run ended, in words: "stopped after epoch 3 of 10 at the user's request", "stopped early after epoch 7 of 10",
+ * "finished 10 of 10 epochs".
+ */
+export function runOutcomeText(result: Pick<TrainingResult, 'finalEpoch' | 'stoppedEarly' | 'stoppedByRequest'>, epochs: number): string {
+  if (result.stoppedByRequest)
+    return `stopped after epoch ${result.stoppedByRequest.afterEpoch} of ${result.stoppedByRequest.of} at the user's request`;
+  if (result.stoppedEarly) return `stopped early after epoch ${result.finalEpoch} of ${epochs}`;
+  return `finished ${result.finalEpoch} of ${epochs} epochs`;
 }

@@ -25,6 +25,7 @@ import { runCommand, type Command } from './dispatch';
 import { judgeLocksWithSlurm } from '../services/cluster/task';
 import { KERNELS_USAGE, runKernels } from './commands/kernels';
 import { RM_USAGE, TRASH_USAGE, runRm, runTrash } from './commands/trash';
+import { RUNS_USAGE, runRunsCommand } from './commands/runs';
 
 const COMMANDS: Record<string, Command> = {
   doctor: {
@@ -42,6 +43,12 @@ const COMMANDS: Record<string, Command> = {
       'Run one training run from a spec (IWNE-FS, IWNE-CL, IFI-FS, IFI-CL; resumes from its last checkpoint); --example-spec prints the paper settings (--quick: a small run)',
     usage: TRAIN_USAGE,
     run: runTrain,
+  },
+  runs: {
+    summary:
+      "List the study's runs, show one, ask the process training a run to finish it after its current epoch (stop --after-epoch), or extend a run to more epochs (extend --epochs N)",
+    usage: RUNS_USAGE,
+    run: runRunsCommand,
   },
   grid: {
     summary:

@@ -38,6 +38,8 @@ export const PRELOAD_CHANNELS = [
   'grid.launch',
   'studyPlan.get',
   'runs.get',
+  'runs.stopAfterEpoch',
+  'runs.extend',
   'results.get',
   'evaluations.get',
   'results.tableCsv',

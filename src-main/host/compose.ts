@@ -19,6 +19,8 @@ import { listSpectra } from '../analysis/spectra/results';
 import { checkOpenablePath, listReports, reportFile } from '../report/files';
 import { assertReportOutFree } from '../report/out-file';
 import { runSummaries } from '../services/runs/run-info';
+import { runFolderFor } from '../services/runs/identity';
+import { extendRun, requestStop, requester } from '../services/runs/steer';
 import { createDispatcher, type Dispatch, type Handlers } from '../rpc/dispatch';
 import { EventBus } from '../services/events';
 import { JobService } from '../services/jobs/job-service';
@@ -27,7 +29,7 @@ import { runWorkerTask } from '../services/jobs/worker-task';
 import type { Logger } from '../services/log';
 import { SettingsService, type SettingsStore } from '../services/settings/store';
 import { StudyService } from '../services/study-folder/study-service';
-import { STUDY_FOLDERS } from '../services/study-folder/layout';
+import { STUDY_FOLDERS, studyLayout } from '../services/study-folder/layout';
 import { refuseSystemLocation, withFsDeadline } from '../fs/user-fs';
 import { trashDelete, trashEmpty, trashList, trashRestore } from '../services/study-folder/trash';
 import { listFiles } from '../services/files/list-files';
@@ -206,6 +208,23 @@ export function composeApp(options: HostOptions): ComposedApp {
       return { submitted, skipped };
     },
     'runs.get': ({ studyPath, runId }) => runDetail(studyPath, runId),
+    'runs.stopAfterEpoch': ({ studyPath, runId }) => requestStop(studyPath, runId, requester('the FundusLab app')),
+    'runs.extend': async ({ studyPath, runId, epochs }) => {
+      const study = path.resolve(studyPath);
+      const answer = await extendRun(study, runId, epochs, requester('the FundusLab app'));
+      // A train.run job trains the folder its settings find (runFolderFor): queued only when that is this run.
+      const placed = await runFolderFor(study, answer.spec);
+      if (placed.runId !== runId)
+        return {
+          runId,
+          extension: answer.extension,
+          previousResult: answer.previousResult,
+          job: null,
+          note: `Run ${runId} is not in the folder its settings are trained in (${placed.runId}); train it with: funduslab train ${studyLayout(study).run(runId).spec} --study ${study} --run-id ${runId}`,
+        };
+      const job = await jobs.submit({ kind: 'train.run', params: answer.spec, studyPath: study });
+      return { runId, extension: answer.extension, previousResult: answer.previousResult, job, note: null };
+    },
     'results.get': ({ studyPath, includeOutdated }) => studyResults(studyPath, { includeOutdated }),
     'evaluations.get': ({ studyPath, name }) => readEvaluation(studyPath, name),
     'results.tableCsv': async ({ studyPath, includeOutdated }) => ({

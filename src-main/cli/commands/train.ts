@@ -240,7 +240,7 @@ export async function runTrain(argv: string[]): Promise<number> {
 
 export function formatTrainingResult(r: TrainingResult): string {
   return [
-    `Run ${r.runId}: ${r.finalEpoch} epoch(s)${r.resumedFromEpoch ? ` (resumed after epoch ${r.resumedFromEpoch})` : ''}${r.stoppedEarly ? ', stopped early' : ''} in ${r.seconds.toFixed(1)} s on ${r.backend}`,
+    `Run ${r.runId}: ${r.finalEpoch} epoch(s)${r.resumedFromEpoch ? ` (resumed after epoch ${r.resumedFromEpoch})` : ''}${r.stoppedEarly ? ', stopped early' : ''}${r.stoppedByRequest ? `, stopped after epoch ${r.stoppedByRequest.afterEpoch} of ${r.stoppedByRequest.of} at the user's request` : ''} in ${r.seconds.toFixed(1)} s on ${r.backend}`,
     r.selection === 'val-auc'
       ? `  kept the model of epoch ${r.bestEpoch ?? '-'}: the highest validation AUC, ${r.bestValAuc === null ? 'n/a' : r.bestValAuc.toFixed(4)}`
       : `  kept the model of the last epoch (${r.bestEpoch ?? '-'}): no epoch had a validation AUC (the validation split holds one class only)`,

@@ -1,5 +1,5 @@
 /** Appendix: every run's training metrics, then the training diagnostics (curves, MoCo pretraining, learning check). */
-import { strategyRank } from '../../../src-shared/training';
+import { extensionPhrases, runOutcomeText, strategyRank } from '../../../src-shared/training';
 import { csv, fmt, type ReportContext } from '../context';
 import { trainingDiagnostics } from './diagnostics';
 
@@ -33,6 +33,15 @@ export async function appendixSection(r: ReportContext): Promise<void> {
       run.result?.backend ?? '—',
     ]),
   );
+  // Runs the user steered (stopped after an epoch, extended): said beside the table, so their epochs are not read as planned.
+  const steered = runs
+    .map((run) => ({
+      runId: run.runId,
+      phrases: [...(run.result?.stoppedByRequest ? [runOutcomeText(run.result, run.spec.epochs)] : []), ...extensionPhrases(run.spec)],
+    }))
+    .filter((s) => s.phrases.length > 0);
+  if (steered.length > 0)
+    r.writer.paragraph(`Runs steered while training: ${steered.map((s) => `${s.runId} ${s.phrases.join(', ')}`).join('; ')}.`);
   r.tables.push({
     name: 'runs',
     csv: csv([
@@ -51,6 +60,8 @@ export async function appendixSection(r: ReportContext): Promise<void> {
         'images_per_second',
         'seconds',
         'backend',
+        'outcome',
+        'extensions',
       ],
       ...runs.map((run) => [
         run.runId,
@@ -67,6 +78,8 @@ export async function appendixSection(r: ReportContext): Promise<void> {
         run.result?.imagesPerSecond ?? null,
         run.result?.seconds ?? null,
         run.result?.backend ?? null,
+        run.result ? runOutcomeText(run.result, run.spec.epochs) : 'unfinished',
+        extensionPhrases(run.spec).join('; ') || null,
       ]),
     ]),
   });

@@ -17,12 +17,12 @@ import { z } from 'zod';
 import { DatasetManifest } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import { IDENTITY_INCOMPLETE_NOTE, defaultRunId, versionedRunId, type RunStanding } from '../../../src-shared/grid';
-import { canonicalJson, TrainingSpec } from '../../../src-shared/training';
+import { canonicalJson, extensionPhrases, TrainingSpec } from '../../../src-shared/training';
 import { writeJsonAtomic } from '../../fs/atomic';
 import { RESULT_INPUTS_FILE, studyLayout, type ResultFolderKind, type RunLayout } from '../study-folder/layout';
 import { resultFolderOf, resultNames } from '../study-folder/result-folder';
 import { readStudyJsonFile, TRAINING_SPEC_RULES } from '../study-folder/study-files';
-import { pretrainId, specHash } from '../training/run-id';
+import { matchingSpecHash, pretrainId, specHash } from '../training/run-id';
 
 /** runs/<id>/identity.json */
 export const StoredRunIdentity = z
@@ -151,7 +151,10 @@ export function runStanding(
   const identityComplete = run.identity !== null;
   const note = identityComplete ? null : IDENTITY_INCOMPLETE_NOTE;
   if (!reference) return { outdated: false, reasons: [], identityComplete, note };
-  const reasons = settingDifferences(run.spec, reference.spec);
+  // An extended run is compared by its settings; an extension that makes it differ from an uninterrupted run is a reason of its own.
+  const reasons = settingDifferences(run.spec, reference.spec).filter((r) => !r.startsWith('extensions'));
+  if (run.spec.extensions?.some((e) => !e.equivalent))
+    reasons.push(...extensionPhrases(run.spec).filter((p) => p.includes('not equivalent')));
   const stored = run.identity;
   const current = reference.identity;
   if (stored?.datasetHash && current.datasetHash && stored.datasetId === current.datasetId && stored.datasetHash !== current.datasetHash)
@@ -203,7 +206,7 @@ export async function runFolderFor(
     // spec.json holds the parsed spec as written, so its canonical hash is usually its specHash without a schema parse (listings
     // stay fast); a spec written before a field got its default is parsed to compare, and a damaged one stops with its file and field.
     let stored = rawSpecHashOrNull(await fsp.readFile(files.spec, 'utf8').catch(() => ''));
-    if (stored !== current.specHash) stored = specHash(await readStudyJsonFile(files.spec, TRAINING_SPEC_RULES));
+    if (stored !== current.specHash) stored = matchingSpecHash(await readStudyJsonFile(files.spec, TRAINING_SPEC_RULES));
     if (identityMatches(await readRunIdentity(files), stored, current)) return { runId, identity: current, existing: true };
   }
   return { runId: free ?? versionedRunId(base, 1000), identity: current, existing: false };

@@ -10,7 +10,8 @@
  *                         writes it; validation.next.json while an import commits; stats/<settings-key>.json (the
  *                         input statistics of the domain-shift check)
  *   runs/<run-id>/        spec.json, identity.json, split.json, preprocessing.json, log.ndjson, metrics.json, normalisation.json,
- *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/
+ *                         best/{model.safetensors, metrics.json}, checkpoint/, checkpoint.prev/; stop-request.json
+ *                         while a "finish after this epoch" request waits; metrics-until-epoch-<E>.json after an extension
  *   pretrain/<id>/        settings.json, split.json, preprocessing.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
  *                         checkpoint/, checkpoint.prev/
  *   evaluations/<run>__<dataset>__<split>/   result.json, inputs.json, preprocessing.json, predictions.csv
@@ -116,6 +117,13 @@ export interface RunLayout {
   bestModel: string;
   bestMetrics: string;
   checkpoint: CheckpointLayout;
+  /**
+   * "Finish after this epoch": written atomically by whoever asks (services/runs/steer.ts), read by the
+   * process that trains the run after each finished epoch, removed when the run ends.
+   */
+  stopRequest: string;
+  /** The result of the run before it was extended from epoch `epoch` (metrics.json moved aside). */
+  metricsBeforeExtension(epoch: number): string;
 }
 
 export interface PretrainLayout {
@@ -212,6 +220,8 @@ export class StudyLayout {
       bestModel: path.join(bestDir, 'model.safetensors'),
       bestMetrics: path.join(bestDir, 'metrics.json'),
       checkpoint: checkpointOf(dir),
+      stopRequest: path.join(dir, 'stop-request.json'),
+      metricsBeforeExtension: (epoch) => path.join(dir, `metrics-until-epoch-${epoch}.json`),
     };
   }
 

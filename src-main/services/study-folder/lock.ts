@@ -453,6 +453,16 @@ export async function workLockHolder(dir: string): Promise<LockHolder | null> {
 }
 
 /**
+ * The holder of a run or pretraining folder's work lock while it may still be working, or null when
+ * nothing trains the folder (no lock, or a stale one: its process gone, its heartbeat too old).
+ */
+export async function activeWorkLockHolder(dir: string): Promise<LockHolder | null> {
+  const found = await readHolder(workLockFile(dir));
+  if (!found) return null;
+  return (await staleReason(found, settings.staleMs)) === null ? found.holder : null;
+}
+
+/**
  * Runs `fn` holding `<file>.lock` for a short read-compare-write of `file`: a second caller (this
  * process or another) waits up to `waitMs` for it; a holder gone for 10 s is taken over.
  */

@@ -157,6 +157,17 @@ export function completeCheckpointDir(dir: string, marker: string = STATE_FILE):
   return completeFolder(target, previousDir, marker);
 }
 
+/** The state of a run's last complete checkpoint (no tensors), or null when it has none. */
+export async function readCheckpointState(runDir: string): Promise<CheckpointState | null> {
+  const base = completeCheckpointDir(runDir);
+  if (!base) return null;
+  try {
+    return CheckpointState.parse(JSON.parse(await fsp.readFile(path.join(base, STATE_FILE), 'utf8')));
+  } catch (err) {
+    throw new AppError('STUDY_CORRUPT', `The checkpoint ${base} is unreadable (${(err as Error).message}).`);
+  }
+}
+
 /** Reads the checkpoint of a run (falling back to checkpoint.prev after a crash between renames), or null. */
 export async function readCheckpoint(
   runDir: string,

@@ -8,8 +8,11 @@ import { runTraining } from './run';
 
 export interface GridRunOutcome {
   runId: string;
-  /** busy: another process (another app, a cluster task) trains the run now; it was left alone. */
-  status: 'succeeded' | 'failed' | 'busy';
+  /**
+   * stopped: finished after an epoch at the user's request (`funduslab runs stop --after-epoch`), not a failure; busy: another
+   * process (another app, a cluster task) trains the run now; it was left alone.
+   */
+  status: 'succeeded' | 'stopped' | 'failed' | 'busy';
   result: TrainingResult | null;
   /** Why the run failed, or (busy) the holder's message: "The run … is being trained by …". */
   error: { code: string; message: string } | null;
@@ -33,7 +36,8 @@ export async function runGrid(
     throwIfCancelled(ctx);
     onCell?.(i, todo.length, cell);
     try {
-      out.push({ runId: cell.runId, status: 'succeeded', result: await runTraining(spec, studyPath, ctx), error: null });
+      const result = await runTraining(spec, studyPath, ctx);
+      out.push({ runId: cell.runId, status: result.stoppedByRequest ? 'stopped' : 'succeeded', result, error: null });
     } catch (err) {
       if (err instanceof RunBusyError) {
         ctx.log(`Run ${cell.runId} left alone: ${err.message}`);

@@ -24,6 +24,7 @@ import {
 } from '../../../src-shared/grid';
 import {
   PretrainEpochLog,
+  runOutcomeText,
   PretrainSummary,
   TrainingEpochLog,
   TrainingResult,
@@ -32,6 +33,8 @@ import {
   type TrainingStrategy,
 } from '../../../src-shared/training';
 import { CHECKPOINT_FILES, studyLayout } from '../study-folder/layout';
+import { activeWorkLockHolder, holderWhere } from '../study-folder/lock';
+import { readStopRequest } from '../runs/steer';
 import { requireStudyFolder } from '../study-folder/study-service';
 import { readRevisioned, saveRevisioned } from '../study-folder/revision';
 import { readRunIdentity, runFolderFor } from '../runs/identity';
@@ -116,7 +119,15 @@ async function describeCell(
   const metrics = files.metrics;
   if (existsSync(metrics)) {
     const r = TrainingResult.safeParse(JSON.parse(await fsp.readFile(metrics, 'utf8').catch(() => 'null')));
-    if (r.success) return { ...cell, status: 'done', reason: null, epochsDone: r.data.finalEpoch, bestValAuc: r.data.bestValAuc };
+    if (r.success)
+      return {
+        ...cell,
+        status: 'done',
+        // Finished at the user's request: done, and said so.
+        reason: r.data.stoppedByRequest ? runOutcomeText(r.data, spec.epochs) : null,
+        epochsDone: r.data.finalEpoch,
+        bestValAuc: r.data.bestValAuc,
+      };
   }
   const state = path.join(files.checkpoint.dir, CHECKPOINT_FILES.state);
   if (existsSync(state)) {
@@ -225,5 +236,8 @@ export async function runDetail(studyPath: string, runId: string): Promise<RunDe
     pretrainLog,
     pretrainCheck: pretrain ? await readPretrainCheck(pretrain.summary) : null,
     preprocessing: await readPreprocessing(info.files.preprocessing),
+    // Who trains it now (a live work lock), and a "finish after this epoch" request still waiting.
+    trainer: await activeWorkLockHolder(info.files.dir).then((h) => (h ? `${h.what} (${holderWhere(h)})` : null)),
+    stopRequest: info.result ? null : await readStopRequest(info.files),
   });
 }

@@ -26,3 +26,29 @@ export function pretrainId(spec: TrainingSpec): { id: string; hash: string } {
     .slice(0, 80);
   return { id, hash };
 }
+
+/**
+ * specHash of the spec and of each version it had before its extensions (epochs = the previous total,
+ * the extensions before that one): a run's checkpoint written before an extension carries one of these.
+ */
+export function specHistoryHashes(spec: TrainingSpec): string[] {
+  const hashes = [specHash(spec)];
+  const extensions = spec.extensions ?? [];
+  for (let k = extensions.length - 1; k >= 0; k--) {
+    const { extensions: _all, ...rest } = spec;
+    const earlier = extensions.slice(0, k);
+    hashes.push(specHash({ ...rest, epochs: extensions[k]!.previousEpochs, ...(earlier.length > 0 ? { extensions: earlier } : {}) }));
+  }
+  return hashes;
+}
+
+/**
+ * The hash a run's settings are matched by (grid cells, `train` without a run id): specHash, except for a run
+ * whose every extension is equivalent to an uninterrupted run — it is that run, so it matches the spec without
+ * its extensions. A run with a non-equivalent extension matches no spec but its own.
+ */
+export function matchingSpecHash(spec: TrainingSpec): string {
+  if (!spec.extensions || !spec.extensions.every((e) => e.equivalent)) return specHash(spec);
+  const { extensions: _history, ...plain } = spec;
+  return specHash(plain);
+}

@@ -42,7 +42,7 @@ import {
   type TrainingData,
 } from './data';
 import { writePreprocessingRecord } from '../datasets/at-input-size';
-import { specHash } from './run-id';
+import { matchingSpecHash, specHash, specHistoryHashes } from './run-id';
 import { pretrainSteps, planPretrainingItems, runPretraining, type PretrainOutcome } from './pretrain';
 
 /** The job context of a run: one progress bar, and `status` for sub-steps that only change its message. */
@@ -58,6 +58,11 @@ export interface RunFolder {
   files: RunLayout;
   /** specHash of the spec: spec.json and the checkpoint must carry the same. */
   hash: string;
+  /**
+   * The spec the run trains with: the one asked for, or spec.json's when that is the same run extended
+   * equivalently (its history of extensions kept).
+   */
+  spec: TrainingSpec;
   /** The backend the run computes with. */
   backend: string;
   /** The data the spec trains on when it was planned before a new run's folder was claimed (else planned by prepareInputs). */
@@ -96,6 +101,12 @@ export async function openRunFolder(spec: TrainingSpec, studyPath: string, reque
   const hash = specHash(spec);
   // A new run: what the study's files can refuse the spec for is checked before anything is written.
   const claiming = !existsSync(files.spec);
+  if (claiming && spec.extensions)
+    throw new AppError(
+      'BAD_REQUEST',
+      `The training spec for new run "${runId}" has "extensions": that history is written by funduslab runs extend on an existing run; remove it (set "epochs" to the length wanted).`,
+      [{ path: 'extensions', message: 'only on an extended run' }],
+    );
   const data = claiming ? await planTrainingData(spec, study) : null;
   if (claiming && spec.strategy.startsWith('IFI')) pretrainedWeightsFile(spec, study);
 
@@ -103,9 +114,18 @@ export async function openRunFolder(spec: TrainingSpec, studyPath: string, reque
   const backend = engineStatus()?.active ?? tf.getBackend();
 
   await fsp.mkdir(files.dir, { recursive: true });
+  let trained = spec;
   if (existsSync(files.spec)) {
     const existing = await readStudyJsonFile(files.spec, TRAINING_SPEC_RULES);
-    if (specHash(existing) !== hash) {
+    // The run extended equivalently to the length asked for is that run: it trains on with its own spec (and history).
+    if (specHash(existing) !== hash && existing.extensions && matchingSpecHash(existing) === hash) trained = existing;
+    else if (specHash(existing) !== hash) {
+      if (existing.extensions && specHistoryHashes(existing).includes(hash))
+        throw new AppError(
+          'CONFLICT',
+          `Run "${runId}" was extended to ${existing.epochs} epochs (${files.spec}): train it with its own spec (funduslab train ${files.spec} --study ${study} --run-id ${runId}), or train the unextended settings under another run id.`,
+          [{ path: 'runId', message: 'extended run' }],
+        );
       throw new AppError(
         'CONFLICT',
         `Run "${runId}" already exists with a different spec (${files.spec}); choose another run id or delete the run.`,
@@ -118,7 +138,7 @@ export async function openRunFolder(spec: TrainingSpec, studyPath: string, reque
   // What trains the model beyond its spec is recorded before the first epoch; a run started before identity tracking keeps none.
   const started = existsSync(files.metrics) || existsSync(files.checkpoint.dir) || existsSync(files.checkpoint.previousDir);
   if (!started && !existsSync(files.identity)) await writeRunIdentity(files, placed.identity);
-  return { study, runId, files, hash, backend, data, claimed: claiming };
+  return { study, runId, files, hash: specHash(trained), spec: trained, backend, data, claimed: claiming };
 }
 
 /** Error codes with which a run's setup refuses its spec (a batch that does not fit, a weights file it cannot load…). */
@@ -200,7 +220,8 @@ export async function prepareInputs(
 
   await removeStaleTemporaries(run.files.dir);
   const checkpoint = await readCheckpoint(run.files.dir);
-  if (checkpoint && checkpoint.state.specHash !== run.hash)
+  // A checkpoint written before the run was extended carries the spec hash of the run before the extension.
+  if (checkpoint && !specHistoryHashes(spec).includes(checkpoint.state.specHash))
     throw new AppError('CONFLICT', `The checkpoint in ${run.files.dir} belongs to another spec; delete it to restart.`);
   await recordOrCheckSplit(spec, run, planned, checkpoint !== null, ctx);
   const data = await dataAtInputSize(spec, run, planned, ctx);

@@ -25,12 +25,18 @@
  * work left is trained holding the run folder's work lock (study-folder/lock.ts withWorkLock): a
  * second process that tries to train the same run, here or on another host of a shared file system,
  * is refused with RunBusyError before it writes anything.
+ *
+ * Steering (runs/steer.ts): after each finished epoch the loop reads runs/<id>/stop-request.json; a
+ * request ends the run there like its last epoch would (result with `stoppedByRequest`). A request
+ * left in the folder when training starts is from an earlier trainer and is dropped; one still there
+ * when the run ends is removed. The learning rate of epoch e is the schedule evaluated for the run
+ * length scheduleTotalAt(spec, e): spec.epochs, or the segment's total after an extension.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import tf from '@tensorflow/tfjs';
 import type { Tensor1D, Tensor4D, Variable } from '@tensorflow/tfjs';
 import { AppError, parseOrThrow } from '../../../src-shared/errors';
-import { TrainingResult, TrainingSpec, type TrainingEpochLog, type TrainingSpecInput } from '../../../src-shared/training';
+import { scheduleTotalAt, TrainingResult, TrainingSpec, type TrainingEpochLog, type TrainingSpecInput } from '../../../src-shared/training';
 import { AugmentPool } from '../../engine/augment/augment-pool';
 import { normalize } from '../../engine/augment/ops';
 import { hashSeeds } from '../../random/streams';
@@ -71,6 +77,7 @@ import {
   type RunFolder,
 } from './run-setup';
 import { heldLockWhat, withWorkLock } from '../study-folder/lock';
+import { clearStopRequest, readStopRequest, type StopRequest } from '../runs/steer';
 import { GRADES, crossEntropy, crossEntropyRows, inverseFrequencyWeights } from '../../engine/loss';
 
 export { RUN_ID_PATTERN } from '../runs/run-info';
@@ -79,8 +86,8 @@ export { defaultRunId, specHash } from './run-id';
 export interface RunTrainingOptions {
   /** Folder name under runs/; default `defaultRunId(spec)`, so running the same spec again resumes it. */
   runId?: string;
-  /** Called after each epoch's checkpoint (tests measure leaks here). */
-  onEpoch?: (entry: TrainingEpochLog) => void;
+  /** Called (and awaited) after each epoch's checkpoint and log line (tests measure leaks here, or steer the run). */
+  onEpoch?: (entry: TrainingEpochLog) => unknown;
   /** Writes the checkpoint files (a seam for tests that simulate a failing disk). */
   writeFile?: FileWriter;
   /** Bytes of decoded uint8 images kept in memory (default 512 MiB); the rest is decoded per batch. */
@@ -101,8 +108,9 @@ export async function runTraining(
 ): Promise<TrainingResult> {
   // One bar for the whole run: sub-steps with their own counts (mean/std of the images) only change the message.
   const ctx = withHeldProgress(jobCtx);
-  const spec = parseOrThrow(TrainingSpec, specInput, 'training spec');
-  const run = await openRunFolder(spec, studyPath, opts.runId);
+  const asked = parseOrThrow(TrainingSpec, specInput, 'training spec');
+  const run = await openRunFolder(asked, studyPath, opts.runId);
+  const spec = run.spec;
   const finished = await finishedResult(spec, run, ctx);
   if (finished) return finished;
   // One process trains a run folder at a time (this one, another app, a cluster task): a second is refused with RunBusyError.
@@ -124,6 +132,12 @@ const DEFAULT_TRAINER = 'FundusLab';
 
 /** The run's setup, epochs and result, holding the run folder's work lock. */
 async function trainRun(spec: TrainingSpec, run: RunFolder, ctx: RunContext, opts: RunTrainingOptions): Promise<TrainingResult> {
+  // Made for an earlier trainer of the folder (it ended before reading it): not for this one. One made from now on (also during an
+  // IWNE-CL run's MoCo pretraining) is honoured after the first fine-tuning epoch that ends after it.
+  if (existsSync(run.files.stopRequest)) {
+    ctx.log(`Dropped a stop request made before this training started (${run.files.stopRequest}).`);
+    await clearStopRequest(run.files);
+  }
   const inputs = await prepareInputs(spec, run, ctx, opts);
 
   const model = ResNet.create(parseArch(spec.arch, GRADES), { seed: spec.seed });
@@ -160,9 +174,20 @@ async function trainRun(spec: TrainingSpec, run: RunFolder, ctx: RunContext, opt
       ahead: null,
       units: { offset: inputs.offset, trainBatches: batches.train, perEpoch, total: spec.epochs * perEpoch },
     };
-    for (let epoch = state.epoch + 1; epoch <= spec.epochs && !state.stoppedEarly; epoch++)
+    let stop: StopRequest | null = null;
+    for (let epoch = state.epoch + 1; epoch <= spec.epochs && !state.stoppedEarly && !stop; epoch++) {
       state = await runEpoch(fineTuning, state, epoch);
-    return await finishRun(fineTuning, state, { resumedFrom, initialisedFrom, pretraining: inputs.pretraining });
+      if (epoch < spec.epochs && !state.stoppedEarly) stop = await readStopRequest(run.files);
+    }
+    if (stop)
+      ctx.log(
+        `Finishing after epoch ${state.epoch} of ${spec.epochs} at the request of ${stop.requestedBy} (${stop.requestedAt}); the run can be continued with funduslab runs extend.`,
+      );
+    const result = await finishRun(fineTuning, state, { resumedFrom, initialisedFrom, pretraining: inputs.pretraining, stop });
+    if (!stop && existsSync(run.files.stopRequest))
+      ctx.log(`A stop request arrived during the last epoch; the run finished anyway, request removed.`);
+    await clearStopRequest(run.files);
+    return result;
   } finally {
     await fineTuning?.ahead?.loader.drain();
     await augment?.terminate();
@@ -204,7 +229,7 @@ async function runEpoch(t: FineTuning, state: CheckpointState, epoch: number): P
   const { spec, ctx, units } = t;
   throwIfCancelled(ctx);
   const started = performance.now();
-  const lr = learningRateAt(spec.lr, spec.schedule, epoch - 1, { warmup: spec.warmup, totalSteps: spec.epochs });
+  const lr = learningRateAt(spec.lr, spec.schedule, epoch - 1, { warmup: spec.warmup, totalSteps: scheduleTotalAt(spec, epoch) });
   t.optimizer.setLearningRate(lr);
   const resume = state.partial?.epoch === epoch ? state.partial : undefined;
   const train = await trainEpoch(t, epoch, state.step, resume);
@@ -284,7 +309,7 @@ async function runEpoch(t: FineTuning, state: CheckpointState, epoch: number): P
     `epoch ${epoch}/${spec.epochs}: train loss ${entry.trainLoss.toFixed(4)}, val loss ${entry.valLoss.toFixed(4)}, val AUC ${entry.valAuc === null ? 'n/a' + why : entry.valAuc.toFixed(4)}${improved ? ' (best)' : ''}, ${entry.imagesPerSecond.toFixed(1)} img/s, stall ${entry.stallMs.toFixed(0)} ms`,
   );
   if (checkpointed.stoppedEarly) ctx.log(`Early stopping: no better validation AUC for ${withoutImprovement} epochs`);
-  t.opts.onEpoch?.(entry);
+  await t.opts.onEpoch?.(entry);
   return checkpointed;
 }
 
@@ -426,7 +451,7 @@ async function writeEpochCheckpoint(t: FineTuning, state: CheckpointState, lr: n
 async function finishRun(
   t: FineTuning,
   state: CheckpointState,
-  from: { resumedFrom: number; initialisedFrom: string | null; pretraining: PretrainOutcome | null },
+  from: { resumedFrom: number; initialisedFrom: string | null; pretraining: PretrainOutcome | null; stop: StopRequest | null },
 ): Promise<TrainingResult> {
   const { run, units } = t;
   const files = run.files;
@@ -455,6 +480,9 @@ async function finishRun(
     epochsRun: state.epoch - from.resumedFrom,
     resumedFromEpoch: from.resumedFrom,
     stoppedEarly: state.stoppedEarly,
+    stoppedByRequest: from.stop
+      ? { afterEpoch: state.epoch, of: t.spec.epochs, requestedAt: from.stop.requestedAt, requestedBy: from.stop.requestedBy }
+      : null,
     seconds: totals.seconds,
     imagesPerSecond: totals.trainSeconds > 0 ? totals.trainImages / totals.trainSeconds : 0,
     stallFraction: totals.trainSeconds > 0 ? Math.min(1, totals.stallMs / 1000 / totals.trainSeconds) : 0,
@@ -473,7 +501,7 @@ async function finishRun(
   t.ctx.progress(
     end,
     end,
-    `finished: best val AUC ${result.bestValAuc === null ? 'n/a' : result.bestValAuc.toFixed(4)} at epoch ${result.bestEpoch ?? '-'}`,
+    `${from.stop ? `stopped after epoch ${state.epoch} of ${t.spec.epochs} at the user's request` : 'finished'}: best val AUC ${result.bestValAuc === null ? 'n/a' : result.bestValAuc.toFixed(4)} at epoch ${result.bestEpoch ?? '-'}`,
   );
   return result;
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import Alert from '@mui/material/Alert';
 import Box from '@mui/material/Box';
 import Button from '@mui/material/Button';
@@ -6,6 +6,7 @@ import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import CircularProgress from '@mui/material/CircularProgress';
 import Grid from '@mui/material/Grid';
+import TextField from '@mui/material/TextField';
 import { useTheme } from '@mui/material/styles';
 import Typography from '@mui/material/Typography';
 import type { RunDetail } from '../../../src-shared/grid';
@@ -17,7 +18,7 @@ import { KeyValueList } from '../../shared/KeyValueList';
 import { strategyColour } from '../../shared/strategies';
 import { useKeyedState } from '../../shared/useKeyedState';
 import { CurveChart } from './CurveChart';
-import { runCurves, throttleDelay } from './run-curves.viewmodel';
+import { runCurves, runSteering, throttleDelay } from './run-curves.viewmodel';
 
 /** At most one runs.get per this interval while job updates stream in. */
 const THROTTLE_MS = 2000;
@@ -80,6 +81,38 @@ export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: strin
   }, [active, requestFetch]);
 
   const model = detail ? runCurves(detail) : null;
+  // Steering: "Finish after this epoch" while the run trains, "Extend to N epochs" once it has ended.
+  const [steer, setSteer] = useState<{ busy: boolean; message: string | null; error: string | null; epochs: string }>({
+    busy: false,
+    message: null,
+    error: null,
+    epochs: '',
+  });
+  const steering = detail ? runSteering(detail, steer.busy) : null;
+  const epochsValue = steer.epochs || String(steering?.extend.initial ?? '');
+  const act = (call: () => Promise<string>) => {
+    setSteer((s) => ({ ...s, busy: true, message: null, error: null }));
+    call().then(
+      (message) => {
+        setSteer((s) => ({ ...s, busy: false, message, epochs: '' }));
+        fetchNow();
+      },
+      (err: unknown) => setSteer((s) => ({ ...s, busy: false, error: errorMessage(err) })),
+    );
+  };
+  const stopRun = () =>
+    act(async () => {
+      const a = await client.call('runs.stopAfterEpoch', { studyPath, runId });
+      return `Asked ${a.trainer} to finish the run after its current epoch.`;
+    });
+  const extendRun = () =>
+    act(async () => {
+      const a = await client.call('runs.extend', { studyPath, runId, epochs: Number(epochsValue) });
+      const e = a.extension;
+      return `Extended from ${e.from} to ${e.to} epochs (${e.equivalent ? 'equivalent to an uninterrupted run' : 'not equivalent to an uninterrupted run'}). ${
+        a.job ? 'Its training is queued.' : (a.note ?? '')
+      }`;
+    });
   const colour = model ? strategyColour(model.strategy, theme.palette.mode) : theme.palette.primary.main;
   const second = theme.palette.text.primary;
 
@@ -116,6 +149,62 @@ export function RunCurves({ studyPath, runId, job, onClose }: { studyPath: strin
           )
         ) : null}
         {!model && !error ? <CircularProgress size={24} aria-label="Loading the run" /> : null}
+        {steering && (steering.stop.shown || steering.extend.shown) ? (
+          <Box sx={{ mb: 2 }} data-testid="run-steering">
+            {steering.stop.shown ? (
+              <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, flexWrap: 'wrap' }}>
+                <Button
+                  variant="outlined"
+                  size="small"
+                  disabled={!steering.stop.enabled}
+                  onClick={stopRun}
+                  data-testid="run-stop-after-epoch"
+                >
+                  {steering.stop.label}
+                </Button>
+                <Typography variant="body2" sx={{ color: 'text.secondary', flex: 1, minWidth: 200 }}>
+                  {steering.stop.hint}
+                </Typography>
+              </Box>
+            ) : null}
+            {steering.extend.shown ? (
+              <Box sx={{ display: 'flex', alignItems: 'center', gap: 2, flexWrap: 'wrap' }}>
+                <TextField
+                  size="small"
+                  type="number"
+                  label="Epochs"
+                  value={epochsValue}
+                  onChange={(e) => setSteer((s) => ({ ...s, epochs: e.target.value }))}
+                  slotProps={{ htmlInput: { min: steering.extend.min, step: 1, 'data-testid': 'run-extend-epochs' } }}
+                  sx={{ width: 110 }}
+                  disabled={!steering.extend.enabled}
+                />
+                <Button
+                  variant="outlined"
+                  size="small"
+                  disabled={!steering.extend.enabled || !(Number(epochsValue) >= steering.extend.min)}
+                  onClick={extendRun}
+                  data-testid="run-extend"
+                >
+                  Extend to {epochsValue || '…'} epochs
+                </Button>
+                <Typography variant="body2" sx={{ color: 'text.secondary', flex: 1, minWidth: 200 }}>
+                  {steering.extend.hint}
+                </Typography>
+              </Box>
+            ) : null}
+            {steer.message ? (
+              <Alert severity="success" sx={{ mt: 1 }} data-testid="run-steering-message">
+                {steer.message}
+              </Alert>
+            ) : null}
+            {steer.error ? (
+              <Alert severity="error" sx={{ mt: 1 }} data-testid="run-steering-error">
+                {steer.error}
+              </Alert>
+            ) : null}
+          </Box>
+        ) : null}
         {model ? (
           <>
             {model.learning && model.learning.warnings.length > 0 ? (

@@ -5,7 +5,13 @@
  * and how often the run may be re-read while it trains.
  */
 import type { RunDetail } from '../../../src-shared/grid';
-import type { KnnScore, PretrainLearningCheck, TrainingStrategy } from '../../../src-shared/training';
+import {
+  extensionPhrases,
+  runOutcomeText,
+  type KnnScore,
+  type PretrainLearningCheck,
+  type TrainingStrategy,
+} from '../../../src-shared/training';
 import { aucAxis, niceAxis, type Axis } from '../../shared/axis.viewmodel';
 import { formatMeasure } from '../../shared/format.viewmodel';
 import { runLabel } from '../../shared/strategies';
@@ -91,12 +97,15 @@ export function runCurves(detail: RunDetail): RunCurvesModel {
   if (result) summary.push({ label: 'Training images', value: `${result.trainImages} (validation ${result.validationImages})` });
   const images = preprocessingText(detail.preprocessing);
   if (images) summary.push({ label: 'Preprocessing', value: images });
+  for (const phrase of extensionPhrases(spec)) summary.push({ label: 'Extended', value: phrase.replace(/^extended /, '') });
   return {
     runId: detail.runId,
     title: runLabel(spec),
     strategy: spec.strategy,
     progress: result
-      ? `finished: ${result.finalEpoch} of ${epochsText(spec.epochs)}${result.stoppedEarly ? ' (stopped early)' : ''}`
+      ? result.stoppedByRequest
+        ? runOutcomeText(result, spec.epochs)
+        : `finished: ${result.finalEpoch} of ${epochsText(spec.epochs)}${result.stoppedEarly ? ' (stopped early)' : ''}`
       : `${done} of ${epochsText(spec.epochs)}`,
     loss,
     auc,
@@ -163,4 +172,62 @@ export function learningRows(
 export function throttleDelay(lastFetchAt: number | null, now: number, minIntervalMs: number): number {
   if (lastFetchAt === null) return 0;
   return Math.max(0, lastFetchAt + minIntervalMs - now);
+}
+
+/** What the run details offer to steer the run: "Finish after this epoch" while it trains, "Extend to N epochs" once it has ended. */
+export interface RunSteeringModel {
+  stop: {
+    /** The button is shown (the run is being trained, by this app or any other process). */
+    shown: boolean;
+    enabled: boolean;
+    /** The button's label, or what the pending request says. */
+    label: string;
+    /** One sentence under the button: who trains the run, or who asked. */
+    hint: string;
+  };
+  extend: {
+    shown: boolean;
+    enabled: boolean;
+    /** The smallest number of epochs accepted (one more than done) and the field's first value. */
+    min: number;
+    initial: number;
+    hint: string;
+  };
+}
+
+/** The steering controls of a run's details (pure). `busy` is true while a steering call is on its way. */
+export function runSteering(
+  detail: Pick<RunDetail, 'spec' | 'result' | 'log' | 'trainer' | 'stopRequest'>,
+  busy = false,
+): RunSteeringModel {
+  const { spec, result, trainer, stopRequest } = detail;
+  const done = result?.finalEpoch ?? (detail.log.length > 0 ? detail.log[detail.log.length - 1]!.epoch : 0);
+  const training = result === null && trainer !== null;
+  const stop: RunSteeringModel['stop'] = stopRequest
+    ? {
+        shown: training,
+        enabled: false,
+        label: 'Finishing after this epoch',
+        hint: `Asked by ${stopRequest.requestedBy}: the run ends after its current epoch (epoch ${done + 1} of ${spec.epochs}), keeping its best model.`,
+      }
+    : {
+        shown: training,
+        enabled: training && !busy,
+        label: 'Finish after this epoch',
+        hint: training
+          ? `Trained by ${trainer}. The run ends normally after its current epoch (epoch ${done + 1} of ${spec.epochs}): best model and metrics kept, and it can be extended later.`
+          : '',
+      };
+  const earlyStopped = result?.stoppedEarly ?? false;
+  const min = done + 1;
+  const extend: RunSteeringModel['extend'] = {
+    shown: result !== null && trainer === null,
+    enabled: result !== null && trainer === null && !earlyStopped && !busy,
+    min,
+    initial: Math.max(min, result?.stoppedByRequest ? result.stoppedByRequest.of : 2 * spec.epochs),
+    hint: earlyStopped
+      ? `Early stopping ended this run at epoch ${done}: a longer run would have stopped there too, so it cannot be extended.`
+      : `Continues from epoch ${done} with the same data and seed; the run records whether it then equals an uninterrupted run of the new length (it does unless its learning-rate schedule depends on the run length, like a cosine over the run).`,
+  };
+  return { stop, extend };
 }

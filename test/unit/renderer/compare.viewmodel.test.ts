@@ -263,6 +263,8 @@ function detail(
 ): RunDetail {
   return {
     runId,
+    trainer: null,
+    stopRequest: null,
     spec: { strategy } as TrainingSpec,
     result: null,
     log: losses.map((l, i) => ({

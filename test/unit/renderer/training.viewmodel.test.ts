@@ -514,6 +514,8 @@ describe('live curves of a run', () => {
   it('loss and AUC per epoch, the selected epoch, an AUC axis from just below the lowest AUC to 1', () => {
     const detail: RunDetail = {
       runId: 'iwne-fs-resnet18-w8-demo-f0.5-s0',
+      trainer: null,
+      stopRequest: null,
       spec: TrainingSpec.parse({
         strategy: 'IWNE-FS',
         fraction: 0.5,
@@ -583,6 +585,8 @@ describe('live curves of a run', () => {
     });
     const detail: RunDetail = {
       runId: 'r',
+      trainer: null,
+      stopRequest: null,
       spec,
       result: {
         bestEpoch: 1,
@@ -641,6 +645,8 @@ describe('live curves of a run', () => {
     };
     const detail: RunDetail = {
       runId: 'cl',
+      trainer: null,
+      stopRequest: null,
       spec,
       result: null,
       log: [],

@@ -59,6 +59,8 @@ const VALID: Record<Channel, unknown> = {
   'grid.launch': { studyPath: '/tmp/study-a' },
   'studyPlan.get': { studyPath: '/tmp/study-a' },
   'runs.get': { studyPath: '/tmp/study-a', runId: 'iwne-fs-resnet50-eyepacs-f0.1-s0' },
+  'runs.stopAfterEpoch': { studyPath: '/tmp/study-a', runId: 'iwne-fs-resnet50-eyepacs-f0.1-s0' },
+  'runs.extend': { studyPath: '/tmp/study-a', runId: 'iwne-fs-resnet50-eyepacs-f0.1-s0', epochs: 20 },
   'results.get': { studyPath: '/tmp/study-a' },
   'evaluations.get': { studyPath: '/tmp/study-a', name: 'iwne-fs-resnet50-eyepacs-f0.1-s0__messidor2__all' },
   'results.tableCsv': { studyPath: '/tmp/study-a' },
