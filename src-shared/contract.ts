@@ -79,6 +79,13 @@ export const DatasetSummary = z.discriminatedUnion('readable', [
     candidates: z.number().int().min(0).nullable(),
     excluded: z.number().int().min(0).nullable(),
     notes: z.array(z.string()),
+    /**
+     * The preprocessing cache on disk as its import measured it (bytes, files, bytes per imported image);
+     * null when the dataset was only validated or imported before sizes were recorded.
+     */
+    cacheSize: z
+      .object({ bytes: z.number().int().min(0), files: z.number().int().min(0), bytesPerImage: z.number().int().min(0) })
+      .nullable(),
     /** Why validation.json could not be read (the manifest could); null when it was read. */
     reportProblem: z.string().nullable(),
   }),

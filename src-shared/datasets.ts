@@ -33,7 +33,15 @@ export const DatasetId = z
 /** How images are preprocessed into the cache. Every field changes the cache key. */
 export const PreprocessSettings = z.object({
   inputSize: z.number().int().min(32).max(2048).default(224).describe('Side of the square training input in pixels (the paper: 224)'),
-  overlaySize: z.number().int().min(32).max(4096).default(512).describe('Side of the larger square copy kept for explanation overlays'),
+  overlaySize: z
+    .number()
+    .int()
+    .min(32)
+    .max(4096)
+    .default(512)
+    .describe(
+      "Side of the larger square copy kept for viewing and explanation overlays; never more than the side of the source's cropped square",
+    ),
   cropThreshold: z
     .number()
     .int()
@@ -50,7 +58,9 @@ export const PreprocessSettings = z.object({
   format: z
     .enum(['png', 'jpeg'])
     .default('png')
-    .describe('Cache image format: PNG (lossless, default) or JPEG quality 95 (about 8x smaller). Masks are always PNG'),
+    .describe(
+      'Format of the cached training inputs: PNG (lossless, default) or JPEG quality 95 (about 3x smaller). Overlay copies are always JPEG quality 95, masks PNG (inputs) and lossless WebP (overlays)',
+    ),
 });
 export type PreprocessSettings = z.infer<typeof PreprocessSettings>;
 
@@ -237,6 +247,13 @@ export const DatasetManifest = z.object({
   /** What the importer had to assume, e.g. "patient = image id (the source does not pair eyes)". */
   notes: z.array(z.string()),
   items: z.array(DatasetItem),
+  /**
+   * The preprocessing cache of these settings as the import left it (`cache/<settingsKey>/`): bytes and
+   * number of every file the items use (training inputs, overlay copies, masks, entries), measured on
+   * disk at import. Absent when the import only validated, and in manifests written before sizes were
+   * recorded (a re-import records it).
+   */
+  cacheSize: z.object({ bytes: z.number().int().min(0), files: z.number().int().min(0) }).optional(),
 });
 export type DatasetManifest = z.infer<typeof DatasetManifest>;
 
@@ -373,6 +390,19 @@ export const ImportResult = z.object({
   /** Lesion masks decoded and written in this run. */
   masksProcessed: z.number().int(),
   seconds: z.number(),
+  /**
+   * The preprocessing cache as the import left it (the manifest's `cacheSize`, per image, and its folder); null when it
+   * only validated (and in results of older versions).
+   */
+  cache: z
+    .object({
+      bytes: z.number().int().min(0),
+      files: z.number().int().min(0),
+      bytesPerImage: z.number().int().min(0),
+      folder: z.string(),
+    })
+    .nullable()
+    .default(null),
   report: ValidationReport,
   /** The dataset's preprocessing caches after the import, one per input size (the import's and those made on demand). */
   cacheSizes: z.array(CacheSize).optional(),
@@ -420,4 +450,22 @@ export function replaceRefusalMessage(datasetId: string, change: string, depende
 /** Whether a failed import (its error code and message) was refused for want of `replace`: the app then asks to confirm it. */
 export function isReplaceRefusal(error: { code: string; message: string } | null | undefined): boolean {
   return error?.code === 'CONFLICT' && / already exists and \d+ items? of the study depends? on it: /.test(error.message);
+}
+
+/** `512 B`, `12.3 kB`, `4.56 MB` (decimal units, 3 significant digits). */
+export function decimalBytes(bytes: number): string {
+  if (bytes < 1000) return `${bytes} B`;
+  const units = ['kB', 'MB', 'GB', 'TB'];
+  let value = bytes / 1000;
+  let unit = 0;
+  while (value >= 999.5 && unit < units.length - 1) {
+    value /= 1000;
+    unit++;
+  }
+  return `${Number(value.toPrecision(3))} ${units[unit]}`;
+}
+
+/** A dataset's preprocessing cache in words: `312 MB (105 kB per image, 9102 files)`. */
+export function cacheSizeText(size: { bytes: number; files: number; bytesPerImage: number }): string {
+  return `${decimalBytes(size.bytes)} (${decimalBytes(size.bytesPerImage)} per image, ${size.files} files)`;
 }

@@ -2,7 +2,7 @@
  * `funduslab bench data [--json] [--data <dir>] [--limit N] [--rounds N] [--concurrency N]` —
  * preprocessing throughput (images/s) on the shared test data: the 256-px EyePACS images and the
  * 4288x2848 IDRiD originals with their five masks. Each figure is a cold import into a fresh
- * temporary study (full decode, crop, 224 + 512 renders, PNG encode, cache writes).
+ * temporary study (full decode, crop, input and overlay renders, encodes, cache writes).
  */
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';

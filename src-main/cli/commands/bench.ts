@@ -1,5 +1,6 @@
 import { AppError } from '../../../src-shared/errors';
 import { runBenchData } from './bench-data';
+import { runBenchImport } from './bench-import';
 import { runBenchEngine } from './bench-engine';
 import { runBenchMetrics } from './bench-metrics';
 import { runBenchTrain } from './bench-train';
@@ -10,6 +11,11 @@ import { runBenchCorruptions } from './bench-corruptions';
 /** Benchmarks, one per subsystem; each prints its figures (and --json). */
 const BENCHES: Record<string, { summary: string; run: (argv: string[]) => Promise<number> }> = {
   data: { summary: 'dataset preprocessing throughput (images/s) on the real EyePACS and IDRiD samples', run: runBenchData },
+  import: {
+    summary:
+      'an import at scale: N synthetic camera-sized JPEGs (--images, default 10000) imported at the default settings, with images/s and the cache bytes per image (target ≤ 150 kB)',
+    run: runBenchImport,
+  },
   engine: {
     summary: 'ResNet forward and training step (images/s, ms/image) on every available backend, with ratios against the JS cpu backend',
     run: runBenchEngine,

@@ -5,7 +5,7 @@ import { parseCommandArgs } from '../args';
 import { stderrProgress } from '../progress';
 
 export const DEMO_DATA_USAGE =
-  'funduslab demo-data --out <dir> [--patients N] [--test-patients N] [--size N] [--seed N] [--grades balanced|eyepacs] [--style equalised|natural] [--idrid-images N] [--idrid-height N] [--textures-per-class N] [--texture-size N] [--quiet] [--json]';
+  'funduslab demo-data --out <dir> [--patients N] [--test-patients N] [--size N|WxH] [--seed N] [--grades balanced|eyepacs] [--style equalised|natural] [--idrid-images N] [--idrid-height N] [--textures-per-class N] [--texture-size N] [--quiet] [--json]';
 
 /**
  * Defaults that make the data usable as it comes: a test split (20 patients, 40 images) to evaluate on, and balanced grades,
@@ -22,6 +22,13 @@ function int(name: string, raw: string, min: number, max: number): number {
       { path: name, message: `integer ${min}-${max}` },
     ]);
   return v;
+}
+
+/** `--size`: a square side (`256`) or width x height (`2000x1500`, camera-sized photographs), each 16-8192 px. */
+export function demoSize(raw: string): number | { width: number; height: number } {
+  const m = /^(\d+)x(\d+)$/i.exec(raw.trim());
+  if (!m) return int('size', raw, 16, 8192);
+  return { width: int('size', m[1]!, 16, 8192), height: int('size', m[2]!, 16, 8192) };
 }
 
 /** `funduslab demo-data`: writes the SYNTHETIC demo dataset (EyePACS + IDRiD layouts, texture set). */
@@ -62,7 +69,7 @@ export async function runDemoData(argv: string[]): Promise<number> {
     seed: int('seed', values.seed, 0, 0xffffffff),
     patients: int('patients', values.patients, 1, 1_000_000),
     testPatients: int('test-patients', values['test-patients'], 0, 1_000_000),
-    size: int('size', values.size, 16, 8192),
+    size: demoSize(values.size),
     balanced: grades === 'balanced',
     style,
     idridImages: int('idrid-images', values['idrid-images'], 0, 9999),

@@ -8,7 +8,7 @@
  */
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { DatasetType, type ImportRequest, type ImportResult } from '../../../src-shared/datasets';
+import { cacheSizeText, DatasetType, type ImportRequest, type ImportResult } from '../../../src-shared/datasets';
 import { AppError } from '../../../src-shared/errors';
 import { DATASET_ID_RULE, importDataset } from '../../services/datasets/import/import-service';
 import { StudyService } from '../../services/study-folder/study-service';
@@ -95,6 +95,7 @@ export function formatImportResult(r: ImportResult): string {
     `Dataset ${r.datasetId}: ${r.imported} images imported, ${r.excluded} left out (${r.report.counts.patients} patients) in ${r.seconds.toFixed(1)} s`,
     `  processed ${r.processed}, reused from the cache ${r.cached}${r.masksProcessed ? `, masks processed ${r.masksProcessed}` : ''}`,
   ];
+  if (r.cache) lines.push(`  cache ${cacheSizeText(r.cache)} in ${r.cache.folder}`);
   const sizes = otherCacheSizesLine(r);
   if (sizes) lines.push(sizes);
   for (const [split, grades] of Object.entries(r.report.perSplitGrade)) {

@@ -16,7 +16,9 @@ import { writeFileAtomic, writeJsonAtomic } from '../../fs/atomic';
 import { CACHE_FOLDER, cacheRelativePath } from '../study-folder/layout';
 
 /** Bumped when the pipeline's output changes for the same settings (invalidates every cache). */
-export const PIPELINE_VERSION = 3; // 2: masks shrink by any coverage (max pooling); 3: EXIF orientation applied, CMYK colorimetric
+// 2: masks shrink by any coverage (max pooling); 3: EXIF orientation applied, CMYK colorimetric; 4: overlays never
+// enlarged, stored as JPEG (images) and lossless WebP (masks), PNG inputs with adaptive filters (the same pixels).
+export const PIPELINE_VERSION = 4;
 
 export function settingsKey(settings: PreprocessSettings): string {
   const canonical = JSON.stringify({
@@ -77,20 +79,26 @@ export class Cache {
     return path.join(this.datasetDir, ...relPath.split('/'));
   }
 
+  /**
+   * An image's files: the training input in the settings' format (`.png` or `.jpg`), the overlay copy
+   * always JPEG (`.jpg`, OVERLAY_FORMAT in image.ts), and the entry. Readers go by the names a manifest
+   * records, so manifests of older versions (PNG overlays) stay readable.
+   */
   imageFiles(hash: string) {
     const ext = this.ext === 'jpeg' ? 'jpg' : 'png';
     return {
       input: this.rel(`${hash}.input.${ext}`, hash),
-      overlay: this.rel(`${hash}.overlay.${ext}`, hash),
+      overlay: this.rel(`${hash}.overlay.jpg`, hash),
       entry: this.rel(`${hash}.json`, hash),
     };
   }
 
+  /** A lesion mask's files: the input a one-channel PNG, the overlay copy lossless WebP (both 0/255). */
   maskFiles(imageHash: string, maskHash: string, lesion: string) {
     const stem = `${imageHash}.${lesion}.${maskHash.slice(0, 16)}`;
     return {
       input: this.rel(`${stem}.input.png`, imageHash),
-      overlay: this.rel(`${stem}.overlay.png`, imageHash),
+      overlay: this.rel(`${stem}.overlay.webp`, imageHash),
       entry: this.rel(`${stem}.json`, imageHash),
     };
   }

@@ -429,19 +429,46 @@ function squarePipeline(img: RawImage, g: CropGeometry, size: number, kernel: 'l
     .extend({ left: p.left, right: p.right, top: p.top, bottom: p.bottom, background: { r: 0, g: 0, b: 0, alpha: 1 } });
 }
 
-/** The cropped, padded, resized fundus as an encoded file (no metadata). */
+/**
+ * The side of the overlay copy of an image whose crop is `g`: the settings' `overlaySize`, but never more than
+ * the side of the cropped square in the source, so a small source is never enlarged (a 256-px EyePACS
+ * image gives a ≤ 256-px overlay, not a 512-px one that only repeats its pixels).
+ */
+export function overlaySide(overlaySize: number, g: Pick<CropGeometry, 'side'>): number {
+  return Math.max(1, Math.min(overlaySize, g.side));
+}
+
+/**
+ * How the overlay copy of an image is stored, whatever the training input's format: JPEG quality 95
+ * without chroma subsampling. It is only looked at (the explanation viewer, thumbnails), and on real
+ * fundus photographs it is 4-5 times smaller than PNG and 2.5-3 times smaller than lossless WebP
+ * (docs/design.md "Inputs").
+ */
+export const OVERLAY_FORMAT = 'jpeg' as const;
+
+/**
+ * The cropped, padded, resized fundus as an encoded file (no metadata): PNG (lossless, adaptive row
+ * filters, which make it about a third smaller than unfiltered PNG with the same pixels) or JPEG
+ * quality 95, 4:4:4.
+ */
 export async function renderImage(img: RawImage, g: CropGeometry, size: number, format: PreprocessSettings['format']): Promise<Buffer> {
   const p = squarePipeline(img, g, size, 'lanczos3');
-  return format === 'jpeg' ? p.jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer() : p.png().toBuffer();
+  return format === 'jpeg' ? p.jpeg({ quality: 95, chromaSubsampling: '4:4:4' }).toBuffer() : p.png({ adaptiveFiltering: true }).toBuffer();
 }
 
 /**
  * A binary mask (one byte per pixel, 0/255) with the image's geometry. Shrinking keeps every lesion:
  * a target pixel is set when ANY source pixel of the crop that falls into it is set (max pooling, as
  * CLEVR-XAI counts any coverage), so a microaneurysm of a few pixels never vanishes at 64 px.
- * Enlarging (a target side larger than the crop) uses nearest-neighbour sampling. PNG, one channel.
+ * Enlarging (a target side larger than the crop) uses nearest-neighbour sampling. PNG with one channel
+ * (the training input), or lossless WebP (the overlay copy: about half the size of the PNG on IDRiD's masks).
  */
-export async function renderMask(mask: { data: Buffer; width: number; height: number }, g: CropGeometry, size: number): Promise<Buffer> {
+export async function renderMask(
+  mask: { data: Buffer; width: number; height: number },
+  g: CropGeometry,
+  size: number,
+  format: 'png' | 'webp' = 'png',
+): Promise<Buffer> {
   const p = placement(g, size);
   let out: Buffer;
   if (p.width <= g.width && p.height <= g.height) {
@@ -462,10 +489,8 @@ export async function renderMask(mask: { data: Buffer; width: number; height: nu
     out = Buffer.alloc(info.width * info.height);
     for (let i = 0; i < out.length; i++) out[i] = data[i * info.channels]! > 0 ? 255 : 0;
   }
-  return sharp(out, { raw: { width: size, height: size, channels: 1 } })
-    .toColourspace('b-w')
-    .png()
-    .toBuffer();
+  const encoder = sharp(out, { raw: { width: size, height: size, channels: 1 } }).toColourspace('b-w');
+  return format === 'webp' ? encoder.webp({ lossless: true }).toBuffer() : encoder.png().toBuffer();
 }
 
 /** The decoding conversions of `d` alone (for a cache entry or a manifest item). */

@@ -46,7 +46,8 @@ export interface DemoDataOptions {
   seed: number;
   patients: number;
   testPatients: number;
-  size: number;
+  /** EyePACS images: square side, or width x height. */
+  size: number | { width: number; height: number };
   balanced: boolean;
   style: FundusStyle;
   idridImages: number;

@@ -25,8 +25,8 @@ export const SAME_GRADE_BOTH_EYES = 0.7;
 
 export interface EyepacsDemoOptions {
   patients: number;
-  /** Square image side (default 256, like the EyePACS-256 set). */
-  size?: number;
+  /** Square image side (default 256, like the EyePACS-256 set), or width x height (camera-sized photographs, e.g. 2000 x 1500). */
+  size?: number | { width: number; height: number };
   seed: number;
   /** Five grade weights, or 'eyepacs' (default) / 'balanced'. */
   distribution?: readonly number[] | 'eyepacs' | 'balanced';
@@ -187,7 +187,8 @@ export async function writeEyepacsDemo(outDir: string, opts: EyepacsDemoOptions,
   const testPatients = opts.testPatients ?? 0;
   checkCount('patients', opts.patients, 1, 1_000_000);
   checkCount('testPatients', testPatients, 0, 1_000_000);
-  checkCount('size', size, 16, 8192);
+  if (typeof size === 'number') checkCount('size', size, 16, 8192);
+  else for (const side of [size.width, size.height]) checkCount('size', side, 16, 8192);
   const dist = resolveDistribution(opts.distribution);
   const style = opts.style ?? 'equalised';
   const quality = opts.quality ?? 90;

@@ -361,7 +361,7 @@ export function ImportWizard({ onCancel }: { onCancel(): void }) {
                   value={form.overlaySize}
                   onChange={(e) => edit('overlaySize', e.target.value)}
                   error={Boolean(errors.overlaySize)}
-                  helperText={errors.overlaySize ?? 'Larger copy for viewing and overlays.'}
+                  helperText={errors.overlaySize ?? 'Larger copy for viewing and overlays (never larger than the source).'}
                   size="small"
                   disabled={form.validateOnly}
                   slotProps={{ htmlInput: { inputMode: 'numeric', 'data-testid': 'import-overlay-size' } }}

@@ -44,28 +44,36 @@ describe.skipIf(!realDataAvailable('eyepacs-256'))('eyepacs-256 (real)', () => {
     },
   );
 
-  it('preprocesses a subset into 224/512 cache files; a second import processes 0 images', { timeout: 120_000 }, async () => {
-    // A Kaggle-shaped folder of 40 real images (copies: an import never follows a link out of its folder), so the full
-    // preprocessing run stays short; the bench covers all 3,033.
-    const src = await tempDir('eyepacs-subset');
-    const table = parseCsv(await fsp.readFile(path.join(EYEPACS, 'trainLabels.csv'), 'utf8'));
-    const rows = table.rows.slice(0, 40);
-    await fsp.mkdir(path.join(src, 'train'));
-    for (const r of rows)
-      await fsp.copyFile(path.join(EYEPACS, 'train', `${r.cells[0]}.jpeg`), path.join(src, 'train', `${r.cells[0]}.jpeg`));
-    await fsp.writeFile(path.join(src, 'trainLabels.csv'), 'image,level\n' + rows.map((r) => r.cells.join(',')).join('\n') + '\n');
-    const study = await makeStudy();
-    const first = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, recordingContext());
-    expect([first.imported, first.processed, first.cached]).toEqual([40, 40, 0]);
-    const m = await manifestOf(first.manifestPath);
-    for (const it of m.items.slice(0, 5)) {
-      const a = await sharp(path.join(study, 'datasets', 'sub', it.cache!.input)).metadata();
-      const b = await sharp(path.join(study, 'datasets', 'sub', it.cache!.overlay)).metadata();
-      expect([a.width, a.height, b.width, b.height]).toEqual([224, 224, 512, 512]);
-    }
-    const second = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, recordingContext());
-    expect([second.processed, second.cached]).toEqual([0, 40]);
-  });
+  it(
+    'preprocesses a subset into 224-px inputs and overlays no larger than the 256-px sources; a second import processes 0 images',
+    { timeout: 120_000 },
+    async () => {
+      // A Kaggle-shaped folder of 40 real images (copies: an import never follows a link out of its folder), so the full
+      // preprocessing run stays short; the bench covers all 3,033.
+      const src = await tempDir('eyepacs-subset');
+      const table = parseCsv(await fsp.readFile(path.join(EYEPACS, 'trainLabels.csv'), 'utf8'));
+      const rows = table.rows.slice(0, 40);
+      await fsp.mkdir(path.join(src, 'train'));
+      for (const r of rows)
+        await fsp.copyFile(path.join(EYEPACS, 'train', `${r.cells[0]}.jpeg`), path.join(src, 'train', `${r.cells[0]}.jpeg`));
+      await fsp.writeFile(path.join(src, 'trainLabels.csv'), 'image,level\n' + rows.map((r) => r.cells.join(',')).join('\n') + '\n');
+      const study = await makeStudy();
+      const first = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, recordingContext());
+      expect([first.imported, first.processed, first.cached]).toEqual([40, 40, 0]);
+      const m = await manifestOf(first.manifestPath);
+      for (const it of m.items.slice(0, 5)) {
+        const a = await sharp(path.join(study, 'datasets', 'sub', it.cache!.input)).metadata();
+        const b = await sharp(path.join(study, 'datasets', 'sub', it.cache!.overlay)).metadata();
+        // The overlay (512 px by default) is never enlarged: the side of the source's cropped square, at most 256 px.
+        expect([a.format, a.width, a.height, b.format, b.width, b.height]).toEqual(['png', 224, 224, 'jpeg', it.crop!.side, it.crop!.side]);
+        expect(it.crop!.side).toBeLessThanOrEqual(256);
+      }
+      // What the cache costs per real EyePACS-256 image (input PNG about 76 kB, overlay JPEG about 34 kB, entry): 115 kB on all 3,033.
+      expect(first.cache!.bytesPerImage).toBeLessThan(150_000);
+      const second = await importDataset({ type: 'eyepacs', path: src, id: 'sub' }, study, recordingContext());
+      expect([second.processed, second.cached]).toEqual([0, 40]);
+    },
+  );
 });
 
 describe.skipIf(!realDataAvailable('idrid-seg-quarter'))('idrid-seg-quarter (real)', () => {

@@ -23,6 +23,7 @@ export function readableDataset(id: string, over: Partial<ReadableDatasetSummary
     candidates: 50,
     excluded: 0,
     notes: [],
+    cacheSize: null,
     reportProblem: null,
     ...over,
   };

@@ -7,7 +7,9 @@ import {
   checkCsvPath,
   checkImportForm,
   checkWizardStep,
+  cacheFact,
   datasetCard,
+  detailFacts,
   DATASET_TYPES,
   fieldOfIssuePath,
   gradeHistogram,
@@ -51,6 +53,7 @@ const summary: ReadableDatasetSummary = {
   candidates: 13,
   excluded: 3,
   notes: [],
+  cacheSize: { bytes: 1_234_567, files: 30, bytesPerImage: 123_457 },
   reportProblem: null,
 };
 
@@ -188,6 +191,15 @@ describe('histogram and tables', () => {
     expect(c.warning).toBeNull();
     expect(datasetCard({ ...summary, preprocessed: false }).warning).toMatch(/no thumbnails/);
     expect(issueText({ error: 0, warning: 0 })).toBe('No issues');
+  });
+
+  it('shows the preprocessing cache size on the card and in the details', () => {
+    // Oracle, worked by hand: 1,234,567 B = 1.23 MB (decimal, 3 digits); 123,457 B per image = 123 kB.
+    expect(datasetCard(summary).facts.find((f) => f.label === 'Cache')?.value).toBe('1.23 MB · 123 kB per image');
+    expect(detailFacts(summary).find((f) => f.label === 'Cache on disk')?.value).toBe('1.23 MB (123 kB per image, 30 files)');
+    expect(cacheFact({ ...summary, cacheSize: null })).toBe('not measured (import again to measure)');
+    expect(cacheFact({ ...summary, preprocessed: false, cacheSize: null })).toBe('none (validated only)');
+    expect(cacheFact({ ...summary, cacheSize: { bytes: 999, files: 3, bytesPerImage: 100 } })).toBe('999 B · 100 B per image');
   });
 
   it('puts unreadable datasets last', () => {

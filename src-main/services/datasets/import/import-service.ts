@@ -36,7 +36,7 @@ import type { z } from 'zod';
 import { canonicalJson } from '../../../../src-shared/training';
 import { syncDir, writeJsonAtomic } from '../../../fs/atomic';
 import { throwIfCancelled, type JobContext } from '../../../job-context';
-import { studyLayout, workLockFile, type DatasetLayout } from '../../study-folder/layout';
+import { CACHE_FOLDER, studyLayout, workLockFile, type DatasetLayout } from '../../study-folder/layout';
 import { heldLockWhat, RunBusyError, withWorkLock } from '../../study-folder/lock';
 import { readStudyFile } from '../../study-folder/study-service';
 import { Cache, ImageEntry, MaskCacheEntry, settingsKey, sha256, writerAlive, type CacheFileHashes } from '../cache';
@@ -51,6 +51,8 @@ import {
   decodeMask,
   fundusGeometry,
   ImageProblem,
+  OVERLAY_FORMAT,
+  overlaySide,
   renderImage,
   renderMask,
 } from '../image';
@@ -288,9 +290,10 @@ async function importLocked(job: ImportJob, ctx: JobContext): Promise<ImportResu
   if (converted) notes.push(converted);
   if (req.preprocess) {
     notes.push(
-      `Preprocessing: black border cropped (luminance > ${req.settings.cropThreshold} on a ≤${256}-px thumbnail, ${req.settings.cropMargin * 100}% margin), padded to a square, resized to ${req.settings.inputSize} and ${req.settings.overlaySize} px (lanczos3; masks nearest-neighbour then > 0); metadata stripped.`,
+      `Preprocessing: black border cropped (luminance > ${req.settings.cropThreshold} on a ≤${256}-px thumbnail, ${req.settings.cropMargin * 100}% margin), padded to a square, resized to ${req.settings.inputSize} px for training (${req.settings.format === 'jpeg' ? 'JPEG quality 95' : 'PNG'}) and to ${req.settings.overlaySize} px, or the cropped square's side in the source when smaller, for the overlay copy (JPEG quality 95; never enlarged) (lanczos3; masks by any coverage, PNG and lossless WebP); metadata stripped.`,
     );
   }
+  const cacheSize = req.preprocess ? await measureCache(cache, keep, concurrency) : undefined;
   const manifest: DatasetManifest = {
     schemaVersion: DATASET_SCHEMA_VERSION,
     id,
@@ -303,6 +306,7 @@ async function importLocked(job: ImportJob, ctx: JobContext): Promise<ImportResu
     preprocessed: req.preprocess,
     notes,
     items,
+    ...(cacheSize ? { cacheSize } : {}),
   };
   const changed = replacing && (!previous || !sameContent(previous, manifest));
   if (changed && dependents.length > 0 && !req.replace)
@@ -360,9 +364,31 @@ async function importLocked(job: ImportJob, ctx: JobContext): Promise<ImportResu
     cached,
     masksProcessed,
     seconds: (Date.now() - job.started) / 1000,
+    cache: cacheSize
+      ? { ...cacheSize, bytesPerImage: Math.round(cacheSize.bytes / items.length), folder: path.join(files.dir, CACHE_FOLDER, key) }
+      : null,
     report,
     ...(cacheSizesNow ? { cacheSizes: cacheSizesNow } : {}),
   });
+}
+
+/**
+ * The bytes and number of the cache files an import keeps (`keep`: every file its items use, entries
+ * included, each counted once however many items share it), measured on disk: after the prune that
+ * follows, exactly the content of the settings' cache folder.
+ */
+async function measureCache(cache: Cache, keep: ReadonlySet<string>, concurrency: number): Promise<{ bytes: number; files: number }> {
+  // An image refused for its size keeps no entry (the limits, not the content, decided): such a name is no file.
+  const sizes = await mapPool([...keep], concurrency, async (rel) => {
+    try {
+      return (await fsp.stat(cache.abs(rel))).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+  });
+  const found = sizes.filter((n): n is number => typeof n === 'number');
+  return { bytes: found.reduce((a, b) => a + b, 0), files: found.length };
 }
 
 /**
@@ -584,7 +610,7 @@ async function processCandidate(
       if (req.preprocess) {
         const [a, b] = await Promise.all([
           renderImage(img, crop, req.settings.inputSize, req.settings.format),
-          renderImage(img, crop, req.settings.overlaySize, req.settings.format),
+          renderImage(img, crop, overlaySide(req.settings.overlaySize, crop), OVERLAY_FORMAT),
         ]);
         entry.files = { input: await cache.write(files.input, a), overlay: await cache.write(files.overlay, b) };
       }
@@ -624,7 +650,7 @@ async function processCandidate(
         if (req.preprocess) {
           const [a, b] = await Promise.all([
             renderMask(m, entry.crop, req.settings.inputSize),
-            renderMask(m, entry.crop, req.settings.overlaySize),
+            renderMask(m, entry.crop, overlaySide(req.settings.overlaySize, entry.crop), 'webp'),
           ]);
           mentry.files = { input: await cache.write(mf.input, a), overlay: await cache.write(mf.overlay, b) };
         }

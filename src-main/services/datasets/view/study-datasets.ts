@@ -170,6 +170,13 @@ function isSynthetic(manifest: DatasetManifest): boolean {
   return manifest.type === 'eyepacs' && manifest.items.length > 0 && manifest.items.every((i) => i.patient.startsWith('syn'));
 }
 
+/** The manifest's recorded cache size with bytes per imported image; null when none was recorded. */
+export function cacheSizeOf(manifest: DatasetManifest): ReadableDatasetSummary['cacheSize'] {
+  const size = manifest.preprocessed ? manifest.cacheSize : undefined;
+  if (!size) return null;
+  return { ...size, bytesPerImage: manifest.items.length > 0 ? Math.round(size.bytes / manifest.items.length) : 0 };
+}
+
 function summarise(manifest: DatasetManifest, report: ReadResult<ValidationReport>): ReadableDatasetSummary {
   const grades: Record<string, number> = { '0': 0, '1': 0, '2': 0, '3': 0, '4': 0, ungraded: 0 };
   const splits: Record<string, number> = {};
@@ -209,6 +216,7 @@ function summarise(manifest: DatasetManifest, report: ReadResult<ValidationRepor
     candidates: report.ok ? report.value.counts.candidates : null,
     excluded: report.ok ? report.value.counts.excluded : null,
     notes: manifest.notes,
+    cacheSize: cacheSizeOf(manifest),
     reportProblem: report.ok ? null : report.reason,
   };
 }

@@ -9,6 +9,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { importDataset } from '../../../../src-main/services/datasets/import/import-service';
 import { csvPreview, datasetImage, getDataset, listDatasets, listItems } from '../../../../src-main/services/datasets/view/index';
 import { blendMask, cacheFile } from '../../../../src-main/services/datasets/view/images';
+import { readDatasetManifest } from '../../../../src-main/services/datasets/manifest-file';
 import { writeEyepacsDemo, writeIdridDemo } from '../../../../src-main/services/demo';
 import { contract, type DatasetSummary, type ReadableDatasetSummary } from '../../../../src-shared/contract';
 import { AppError } from '../../../../src-shared/errors';
@@ -189,7 +190,11 @@ describe('datasets.image', () => {
     const item = items[0]!;
     const base = { studyPath: study, datasetId: 'idrid-seg-demo', itemId: item.id, variant: 'overlay' as const };
     const plain = await datasetImage(base);
-    expect(plain.width).toBe(128);
+    // The overlay copy (128 px asked) is never larger than the source's cropped square (72-px high images here).
+    const { manifest } = await readDatasetManifest(study, 'idrid-seg-demo');
+    const side = manifest.items.find((i) => i.id === item.id)!.crop!.side;
+    expect(side).toBeLessThan(128);
+    expect(plain.width).toBe(side);
     const withOd = await datasetImage({ ...base, masks: ['OD'] });
     const raw = async (url: string) =>
       sharp(Buffer.from(url.split(',')[1]!, 'base64'))
