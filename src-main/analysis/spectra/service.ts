@@ -34,7 +34,8 @@ import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel } from '../../services/runs/run-model';
 import { resultInputs, writeResultInputs } from '../../services/runs/identity';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
-import { RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { RESULT_FILE, settingsResultName, studyLayout } from '../../services/study-folder/layout';
+import type { ResultSettings } from '../../../src-shared/result-settings';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { ImageSource, decodeBatch, type TrainingItem } from '../../services/training/data';
 import { captureGrams, spectrumLayers, type ImageFeed } from './capture';
@@ -205,9 +206,22 @@ async function chooseImages(
   return { items, split, available: pool.length };
 }
 
-/** Folder name of a spectra result under spectra/. */
-export function spectraName(runId: string, datasetId: string): string {
-  return `${runId}__${datasetId}`;
+/**
+ * Folder name of a spectra result under spectra/ and its settings: run, dataset and the hash of every
+ * request setting except `batchSize` (images per forward pass; the spectra do not depend on it), plus
+ * the Gram precision when a caller overrides it.
+ */
+export function spectraName(
+  requestInput: SpectraRequestInput,
+  compute: RunSpectraOptions['compute'] = {},
+): { name: string; settings: ResultSettings } {
+  const req = parseOrThrow(SpectraRequest, requestInput, 'spectra request');
+  const values = (r: SpectraRequest, gramPrecision: GramPrecision | undefined) => {
+    const { runId: _r, datasetId: _d, batchSize: _b, ...rest } = r;
+    return { ...rest, gramPrecision };
+  };
+  const defaults = SpectraRequest.parse({ runId: req.runId, datasetId: req.datasetId });
+  return settingsResultName([req.runId, req.datasetId], values(req, compute.gramPrecision), values(defaults, undefined));
 }
 
 export interface RunSpectraOptions {
@@ -215,7 +229,7 @@ export interface RunSpectraOptions {
   compute?: Pick<ComputeOptions, 'gramPrecision' | 'blockFeatures' | 'budgetBytes' | 'memoryBytes' | 'bnFromConv'>;
 }
 
-/** One spectra analysis of a run on a dataset; writes and returns spectra/<run-id>__<dataset-id>/result.json. */
+/** One spectra analysis of a run on a dataset; writes and returns spectra/<run-id>__<dataset-id>__<settings hash>/result.json. */
 export async function runSpectra(
   request: SpectraRequestInput,
   studyPath: string,
@@ -229,7 +243,7 @@ export async function runSpectra(
   const chosen = await chooseImages(study, req);
   const inputs = await resultInputs(study, { datasets: [req.datasetId], runs: [req.runId] });
   const loaded = await loadRunModel(study, req.runId);
-  const name = spectraName(req.runId, req.datasetId);
+  const { name, settings } = spectraName(req, opts.compute);
   const layout = studyLayout(study).result('spectra', name);
   try {
     ctx.log(
@@ -249,6 +263,7 @@ export async function runSpectra(
       const result: SpectraResult = {
         schemaVersion: SPECTRA_SCHEMA_VERSION,
         name,
+        settings,
         ...core,
         run: {
           runId: req.runId,
