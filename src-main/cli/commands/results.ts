@@ -6,7 +6,8 @@
  * outdated runs (trained with settings the grid no longer has) are left out unless --include-outdated.
  * Then every analysis result (spectra, robustness, explanations; `analyses` in --json): its folder
  * name, run(s), dataset, recorded settings, and `*` on the one the report uses for its run(s) and
- * dataset (analysis/results-list.ts).
+ * dataset (analysis/results-list.ts); with --json they are `analyses` beside `value` (which keeps the
+ * StudyResults schema).
  */
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
@@ -34,7 +35,7 @@ export async function runResults(argv: string[]): Promise<number> {
     await writeFileAtomic(file, resultsTableCsv(results));
     if (!values.json) process.stderr.write(`wrote ${file}\n`);
   }
-  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: { ...results, analyses } }, null, 2) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results, analyses }, null, 2) + '\n');
   else process.stdout.write(formatStudyResults(results) + '\n' + formatAnalyses(analyses) + '\n');
   return 0;
 }

@@ -294,9 +294,7 @@ describe('study report', () => {
     try {
       const json = await captureExit(() => runResults(['--study', study, '--json']));
       expect(json.code).toBe(0);
-      const listed = (JSON.parse(json.out) as { value: { analyses: AnalysisResultRow[] } }).value.analyses.filter(
-        (a) => a.kind === 'explanations',
-      );
+      const listed = (JSON.parse(json.out) as { analyses: AnalysisResultRow[] }).analyses.filter((a) => a.kind === 'explanations');
       expect(listed.map((a) => [a.name, a.used, a.defaults]).sort()).toEqual(
         [
           [fsDefault.name, true, true],
