@@ -17,6 +17,7 @@
  *   src-main/analysis/lrp/rma-rra.ts.
  */
 import { z } from 'zod';
+import { ResultSettings } from './result-settings';
 import { RunId } from './ids';
 import { DatasetId, DatasetType, Grade } from './datasets';
 import { ResolvedNormalisation, RunModelIdentity } from './run-identity';
@@ -122,6 +123,13 @@ export const ExplainedImage = z
     startRelevance: z.number().describe('Σ of the starting relevance'),
     relevanceSum: z.number().describe('Σ of the input relevance (= start minus what biases absorb)'),
     heatmap: z.string().describe('Heatmap file relative to the explanation folder'),
+    outsideFundusShare: z
+      .number()
+      .min(0)
+      .max(1)
+      .nullable()
+      .optional()
+      .describe('Σ positive relevance outside the fundus / Σ positive relevance (null: no positive relevance); absent in older results'),
     regions: z.partialRecord(Region, RegionOutcome),
   })
   .strict();
@@ -155,7 +163,12 @@ export type RegionSummary = z.infer<typeof RegionSummary>;
 export const ExplanationResult = z
   .object({
     schemaVersion: z.literal(EXPLANATION_SCHEMA_VERSION),
-    name: z.string().describe('<run-id>__<dataset-id>'),
+    name: z
+      .string()
+      .describe(
+        'Folder under explanations/: <run-id>__<dataset-id>__<settings hash> (<run-id>__<dataset-id> before settings-named results)',
+      ),
+    settings: ResultSettings.optional().describe('The settings the name hashes (absent in results written before)'),
     run: z
       .object({
         ...RunModelIdentity.omit({ fraction: true, seed: true }).shape,
@@ -185,6 +198,15 @@ export const ExplanationResult = z
       .strict(),
     images: z.array(ExplainedImage),
     summary: z.partialRecord(Region, RegionSummary),
+    outsideFundus: z
+      .object({
+        mean: z.number().nullable().describe("Mean of the images' outsideFundusShare (null when none has one)"),
+        images: z.number().int().min(0).describe('Images with a share'),
+        definition: z.string(),
+      })
+      .strict()
+      .optional()
+      .describe('Share of positive relevance outside the fundus (docs/design.md "Relevance outside the fundus"); absent in older results'),
     backend: z.string(),
     seconds: z.number(),
     createdAt: z.string(),

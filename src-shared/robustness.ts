@@ -1,7 +1,7 @@
 /**
  * Robustness to image distortions (docs/design.md "Robustness"; paper Fig 4): the request
  * (`funduslab robustness`, the robustness.run job) and its result
- * robustness/<dataset-id>__<hash of the runs>/result.json (+ gallery/*.png of one chosen image).
+ * robustness/<dataset-id>__<hash of the runs>__<settings hash>/result.json (+ gallery/*.png of one chosen image).
  *
  * Score of a model on one corruption × severity: the mean over the images of its probability for
  * the image's true class, P(referable) for referable images and 1 − P(referable) for the others
@@ -11,6 +11,7 @@
  * and seed); positive = the contrastive model is more robust.
  */
 import { z } from 'zod';
+import { ResultSettings } from './result-settings';
 import { RunId } from './ids';
 import { DatasetId } from './datasets';
 import { RunModelIdentity } from './run-identity';
@@ -142,7 +143,12 @@ export type RobustnessDifference = z.infer<typeof RobustnessDifference>;
 export const RobustnessResult = z
   .object({
     schemaVersion: z.literal(1),
-    name: z.string().describe('Folder name under robustness/'),
+    name: z
+      .string()
+      .describe(
+        'Folder under robustness/: <dataset-id>__<hash of the runs>__<settings hash> (no settings hash before settings-named results)',
+      ),
+    settings: ResultSettings.optional().describe('The settings the name hashes (absent in results written before)'),
     datasetId: z.string(),
     split: z.enum(['test', 'train', 'all']),
     images: z.number().int(),

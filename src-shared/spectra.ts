@@ -19,6 +19,7 @@
  *   between its density histogram and each pdf at the bin centres; best = lowest RSS.
  */
 import { z } from 'zod';
+import { ResultSettings } from './result-settings';
 import { RunId } from './ids';
 import { DatasetId } from './datasets';
 import { ResolvedNormalisation, RunModelIdentity } from './run-identity';
@@ -158,7 +159,10 @@ export type SpectraCore = z.infer<typeof SpectraCore>;
 
 export const SpectraResult = SpectraCore.extend({
   schemaVersion: z.literal(SPECTRA_SCHEMA_VERSION),
-  name: z.string().describe('Folder under spectra/: <run-id>__<dataset-id>'),
+  name: z
+    .string()
+    .describe('Folder under spectra/: <run-id>__<dataset-id>__<settings hash> (<run-id>__<dataset-id> before settings-named results)'),
+  settings: ResultSettings.optional().describe('The settings the name hashes (absent in results written before)'),
   run: z
     .object({
       ...RunModelIdentity.omit({ inputSize: true }).shape,

@@ -127,6 +127,19 @@ export function dateTime(value: Date | string): string {
   return `${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()}, ${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())} UTC`;
 }
 
+/**
+ * The settings of the analysis results a section uses, one per line, and how they were chosen when
+ * the study holds more than one result for a run and dataset (`total` results before the choice).
+ */
+export function settingsParagraph<T>(used: readonly T[], total: number, what: (r: T) => string, settings: (r: T) => string): string {
+  const lines = used.map((x) => `${what(x)}: ${settings(x)}.`);
+  const rule =
+    total > used.length
+      ? ` The study holds ${total} such results; for each run and dataset the most recent one with the default settings is used, else the most recent one.`
+      : '';
+  return `Settings.${rule}\n${lines.join('\n')}`;
+}
+
 /** CSV text of rows (each cell quoted when it needs to be). */
 export function csv(rows: readonly (readonly (string | number | null)[])[]): string {
   return rows.map(csvRow).join('\n') + '\n';

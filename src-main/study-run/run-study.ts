@@ -13,6 +13,8 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseOrThrow } from '../../src-shared/errors';
 import type { RobustnessRequestInput } from '../../src-shared/robustness';
+import type { SpectraRequestInput } from '../../src-shared/spectra';
+import type { ExplainRequestInput } from '../../src-shared/explanations';
 import { StudyPlan, type StudyPlanInput, type StudyRunResult, type StudyWarning } from '../../src-shared/study-plan';
 import type { GridCell } from '../../src-shared/grid';
 import type { TrainingStrategy } from '../../src-shared/training';
@@ -264,16 +266,14 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     let worked = 0;
     for (const [i, r] of chosen.entries()) {
       throwIfCancelled(ctx);
-      const name = spectraName(r.runId, plan.spectra.datasetId);
+      // The result of this very request (its settings name it): a rerun finds it, other settings' results stay beside it.
+      const request: SpectraRequestInput = { runId: r.runId, datasetId: plan.spectra.datasetId, images: plan.spectra.images };
+      const { name } = spectraName(request);
       out.spectra.push(name);
       if (await reusableResult(study, 'spectra', name, (line) => ctx.log(line))) continue;
       worked++;
       const step = `Spectra ${i + 1} of ${chosen.length} · ${runLabel(r.spec)} on ${plan.spectra.datasetId}`;
-      await runSpectra(
-        { runId: r.runId, datasetId: plan.spectra.datasetId, images: plan.spectra.images },
-        study,
-        item('spectra', i, chosen.length, step),
-      );
+      await runSpectra(request, study, item('spectra', i, chosen.length, step));
     }
     bar.finish('spectra', { skipped: worked === 0 });
   }
@@ -289,18 +289,15 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
         reason: `no finished run at fraction ${plan.robustness.fraction}, seed ${plan.robustness.seed}`,
       });
     else {
-      const name = robustnessName(
-        plan.robustness.datasetId,
-        chosen.map((r) => r.runId),
-      );
+      const request: RobustnessRequestInput = {
+        runIds: chosen.map((r) => r.runId),
+        datasetId: plan.robustness.datasetId,
+        images: plan.robustness.images,
+        severities: plan.robustness.severities,
+        ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}),
+      };
+      const { name } = robustnessName(request);
       if (!(await reusableResult(study, 'robustness', name, (line) => ctx.log(line)))) {
-        const request: RobustnessRequestInput = {
-          runIds: chosen.map((r) => r.runId),
-          datasetId: plan.robustness.datasetId,
-          images: plan.robustness.images,
-          severities: plan.robustness.severities,
-          ...(plan.robustness.corruptions ? { corruptions: plan.robustness.corruptions } : {}),
-        };
         await runRobustness(
           request,
           study,
@@ -324,17 +321,17 @@ export async function runStudy(planInput: StudyPlanInput | StudyPlan, ctx: JobCo
     let worked = 0;
     for (const [i, r] of chosen.entries()) {
       throwIfCancelled(ctx);
-      const name = explanationName(r.runId, plan.explain.datasetId);
+      const request: ExplainRequestInput = {
+        runId: r.runId,
+        datasetId: plan.explain.datasetId,
+        ...(plan.explain.images ? { images: plan.explain.images } : {}),
+      };
+      const { name } = explanationName(request);
       out.explanations.push(name);
       if (await reusableResult(study, 'explanations', name, (line) => ctx.log(line))) continue;
       worked++;
       const step = `Explanations ${i + 1} of ${chosen.length} · ${runLabel(r.spec)} on ${plan.explain.datasetId}`;
-      await explainRun(
-        { runId: r.runId, datasetId: plan.explain.datasetId, ...(plan.explain.images ? { images: plan.explain.images } : {}) },
-        study,
-        item('explain', i, chosen.length, step),
-        { preprocessOnDemand: true },
-      );
+      await explainRun(request, study, item('explain', i, chosen.length, step), { preprocessOnDemand: true });
     }
     bar.finish('explain', { skipped: worked === 0 });
   }

@@ -15,7 +15,7 @@
  * mask when its value is > 0. The dataset must have been preprocessed at the run's input size, so
  * masks and heatmaps share their pixel grid (no resampling).
  *
- * Output: explanations/<run-id>__<dataset-id>/ with result.json (ExplanationResult) and
+ * Output: explanations/<run-id>__<dataset-id>__<settings hash>/ (explanationName) with result.json (ExplanationResult) and
  * heatmaps/<manifest index>.f32 (float32 LE [H, W]: relevance summed over RGB), written as one result
  * folder (services/study-folder/result-folder.ts): an earlier explanation of the same name is only
  * replaced by a complete one; an error or a cancellation leaves nothing behind.
@@ -49,20 +49,34 @@ import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, readRunInfo, type LoadedRunModel } from '../../services/runs/run-model';
 import { resultInputs, writeResultInputs } from '../../services/runs/identity';
 import type { RunInfo } from '../../services/runs/run-info';
-import { PREPROCESSING_FILE, RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { PREPROCESSING_FILE, RESULT_FILE, settingsResultName, studyLayout } from '../../services/study-folder/layout';
+import type { ResultSettings } from '../../../src-shared/result-settings';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { ImageSource, decodeBatch, toBatches, type TrainingItem } from '../../services/training/data';
 import { describeAssignment, normalisedBounds } from './composite';
 import { startRelevance } from './explain';
 import { resnetExplainer } from './index';
+import { fundusCircle, fundusMask, outsideFundusShare } from './fundus';
 import { noiseHeatmap, POOLINGS, scoreRegions, summarize, type Pooling, type RegionResult } from './rma-rra';
 
 export const HEATMAPS_DIR = 'heatmaps';
+export const OUTSIDE_FUNDUS_DEFINITION =
+  "Σ max(h, 0) outside the fundus / Σ max(h, 0), h = the heatmap; fundus: circle of diameter max(w, h)/(1 + 2·crop margin) about the centre of the import's crop box, within the box, at the input size";
 export const HEATMAP_CONTENT = 'signed LRP relevance summed over the R, G, B input channels, row-major [H, W] at the model input size';
 
-export function explanationName(runId: string, datasetId: string): string {
-  return `${runId}__${datasetId}`;
+/**
+ * The result's folder name and settings: run, dataset and the hash of every request setting except
+ * `batchSize` (images per LRP pass; the heatmaps do not depend on it, test/unit/lrp-service.test.ts).
+ */
+export function explanationName(requestInput: ExplainRequestInput | ExplainRequest): { name: string; settings: ResultSettings } {
+  const request = parseOrThrow(ExplainRequest, requestInput, 'explanation request');
+  const values = (r: ExplainRequest) => {
+    const { runId: _r, datasetId: _d, batchSize: _b, ...rest } = r;
+    return rest;
+  };
+  const defaults = ExplainRequest.parse({ runId: request.runId, datasetId: request.datasetId });
+  return settingsResultName([request.runId, request.datasetId], values(request), values(defaults));
 }
 
 /** Heatmap file of an image, relative to the explanation folder (by manifest index: ids may hold '/'). */
@@ -130,6 +144,7 @@ export async function explainRun(
 
 interface ExplanationPlan {
   name: string;
+  settings: ResultSettings;
   info: RunInfo;
   dataset: LoadedManifest;
   /** The dataset's cache input size (= the run's). */
@@ -180,11 +195,11 @@ async function planExplanation(request: ExplainRequest, study: string, ctx: JobC
       ]);
   }
   const images = planImages(request, loaded.datasetDir, loaded.manifest.items, referable);
-  const name = explanationName(request.runId, request.datasetId);
+  const { name, settings } = explanationName(request);
   ctx.log(
     `Explaining run ${request.runId} (${info.spec.strategy}, ${info.spec.arch}) on ${images.length} image(s) of dataset ${request.datasetId} with LRP-α1β0 (first layer ${request.lrp.firstLayer}, max pooling ${request.lrp.maxPool}, residual sums ${request.lrp.sum}); start: ${request.start}`,
   );
-  return { name, info, dataset: loaded, dataSize, classes, referable, images, cache: cacheUse(imported, runSize, images.length) };
+  return { name, settings, info, dataset: loaded, dataSize, classes, referable, images, cache: cacheUse(imported, runSize, images.length) };
 }
 
 /** The relevance of every planned image, batch by batch: its heatmap file (into `dir`) and its scores. */
@@ -198,6 +213,7 @@ async function explainImages(
 ): Promise<ExplainedImage[]> {
   const { images, classes } = plan;
   const S = run.inputSize;
+  const cropMargin = plan.dataset.manifest.settings.cropMargin;
   await fsp.mkdir(path.join(dir, HEATMAPS_DIR));
   const source = new ImageSource(S, 0);
   const explained: ExplainedImage[] = [];
@@ -242,6 +258,8 @@ async function explainImages(
         relevanceSum += v;
       }
       await fsp.writeFile(path.join(dir, heatmapFile(img.index)), new Uint8Array(heat.buffer));
+      // Share of positive relevance outside the fundus (fundus.ts); null without a recorded crop.
+      const outsideShare = img.item.crop ? outsideFundusShare(heat, fundusMask(fundusCircle(img.item.crop, cropMargin, S))) : null;
       const masks = await readMasks(img, S);
       const lrpScores = scoreRegions(rel, 3, masks, request.lesions);
       const noiseScores = scoreRegions(noiseHeatmap(S, S, 3, mixSeedPair(request.noiseSeed, img.index)), 3, masks, request.lesions);
@@ -256,6 +274,7 @@ async function explainImages(
         startRelevance: start.subarray(i * classes, (i + 1) * classes).reduce((a, b) => a + b, 0),
         relevanceSum,
         heatmap: heatmapFile(img.index),
+        outsideFundusShare: outsideShare,
         regions: combineRegions(lrpScores, noiseScores),
       });
     }
@@ -274,15 +293,17 @@ function explanationResult(
   backend: string,
   seconds: number,
 ): ExplanationResult {
-  const { name, info, referable, dataSize } = plan;
+  const { name, settings, info, referable, dataSize } = plan;
   const loaded = plan.dataset;
   const S = run.inputSize;
   const regions: Region[] = [...request.lesions, 'union'];
   const summary: Partial<Record<Region, RegionSummary>> = {};
   for (const region of regions) summary[region] = summarizeRegion(explained, region);
+  const shares = explained.map((im) => im.outsideFundusShare).filter((v): v is number => typeof v === 'number');
   const parsed = ExplanationResult.safeParse({
     schemaVersion: EXPLANATION_SCHEMA_VERSION,
     name,
+    settings,
     run: {
       runId: info.runId,
       strategy: info.spec.strategy,
@@ -297,6 +318,11 @@ function explanationResult(
     heatmap: { format: 'float32le', shape: [S, S], content: HEATMAP_CONTENT },
     images: explained,
     summary,
+    outsideFundus: {
+      mean: shares.length > 0 ? shares.reduce((a, b) => a + b, 0) / shares.length : null,
+      images: shares.length,
+      definition: OUTSIDE_FUNDUS_DEFINITION,
+    },
     backend,
     seconds,
     createdAt: new Date().toISOString(),

@@ -35,17 +35,31 @@ import { defaultSplit, inSplit } from '../../services/evaluation/evaluate';
 import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel, type LoadedRunModel } from '../../services/runs/run-model';
 import { resultInputs, writeResultInputs } from '../../services/runs/identity';
-import { GALLERY_FOLDER, PREPROCESSING_FILE, RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { GALLERY_FOLDER, PREPROCESSING_FILE, RESULT_FILE, settingsResultName, studyLayout } from '../../services/study-folder/layout';
+import type { ResultSettings } from '../../../src-shared/result-settings';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { ImageSource, type TrainingItem } from '../../services/training/data';
 import { corrupt, type Severity } from '../corruptions';
 
-export function robustnessName(datasetId: string, runIds: readonly string[]): string {
-  return `${datasetId}__${createHash('sha256')
-    .update([...runIds].sort().join('\n'))
+/**
+ * Folder name of a robustness result and its settings: the dataset, a hash of the sorted run ids (as
+ * before settings-named results) and the hash of every other request setting except `batchSize`
+ * (images per forward pass; eval-mode models score each image alone). Missing corruptions count as
+ * all 19 and severities as their sorted set, so equivalent requests share a name.
+ */
+export function robustnessName(requestInput: RobustnessRequestInput): { name: string; settings: ResultSettings } {
+  const req = parseOrThrow(RobustnessRequest, requestInput, 'robustness request');
+  const runs = createHash('sha256')
+    .update([...req.runIds].sort().join('\n'))
     .digest('hex')
-    .slice(0, 10)}`;
+    .slice(0, 10);
+  const values = (r: RobustnessRequest) => {
+    const { runIds: _r, datasetId: _d, batchSize: _b, ...rest } = r;
+    return { ...rest, corruptions: r.corruptions ?? [...CORRUPTION_NAMES], severities: [...new Set(r.severities)].sort((a, b) => a - b) };
+  };
+  const defaults = RobustnessRequest.parse({ runIds: req.runIds, datasetId: req.datasetId });
+  return settingsResultName([req.datasetId, runs], values(req), values(defaults));
 }
 
 interface Item extends TrainingItem {
@@ -211,10 +225,11 @@ export async function runRobustness(
       cells: cells[mi]!,
     }));
     const fig4 = clMinusFs(modelResults);
-    const name = robustnessName(req.datasetId, req.runIds);
+    const { name, settings } = robustnessName(req);
     const result = RobustnessResult.parse({
       schemaVersion: 1,
       name,
+      settings,
       datasetId: req.datasetId,
       split,
       images: items.length,

@@ -35,7 +35,8 @@ import { throwIfCancelled, type JobContext } from '../../job-context';
 import { loadRunModel } from '../../services/runs/run-model';
 import { resultInputs, writeResultInputs } from '../../services/runs/identity';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
-import { PREPROCESSING_FILE, RESULT_FILE, studyLayout } from '../../services/study-folder/layout';
+import { PREPROCESSING_FILE, RESULT_FILE, settingsResultName, studyLayout } from '../../services/study-folder/layout';
+import type { ResultSettings } from '../../../src-shared/result-settings';
 import { writeResultFolder } from '../../services/study-folder/result-folder';
 import { ImageSource, decodeBatch, itemsAtInputSize, type TrainingItem } from '../../services/training/data';
 import { writePreprocessingRecord } from '../../services/datasets/at-input-size';
@@ -207,9 +208,22 @@ async function chooseImages(
   return { items, split, available: pool.length, loaded };
 }
 
-/** Folder name of a spectra result under spectra/. */
-export function spectraName(runId: string, datasetId: string): string {
-  return `${runId}__${datasetId}`;
+/**
+ * Folder name of a spectra result under spectra/ and its settings: run, dataset and the hash of every
+ * request setting except `batchSize` (images per forward pass; the spectra do not depend on it), plus
+ * the Gram precision when a caller overrides it.
+ */
+export function spectraName(
+  requestInput: SpectraRequestInput,
+  compute: RunSpectraOptions['compute'] = {},
+): { name: string; settings: ResultSettings } {
+  const req = parseOrThrow(SpectraRequest, requestInput, 'spectra request');
+  const values = (r: SpectraRequest, gramPrecision: GramPrecision | undefined) => {
+    const { runId: _r, datasetId: _d, batchSize: _b, ...rest } = r;
+    return { ...rest, gramPrecision };
+  };
+  const defaults = SpectraRequest.parse({ runId: req.runId, datasetId: req.datasetId });
+  return settingsResultName([req.runId, req.datasetId], values(req, compute.gramPrecision), values(defaults, undefined));
 }
 
 export interface RunSpectraOptions {
@@ -217,7 +231,7 @@ export interface RunSpectraOptions {
   compute?: Pick<ComputeOptions, 'gramPrecision' | 'blockFeatures' | 'budgetBytes' | 'memoryBytes' | 'bnFromConv'>;
 }
 
-/** One spectra analysis of a run on a dataset; writes and returns spectra/<run-id>__<dataset-id>/result.json. */
+/** One spectra analysis of a run on a dataset; writes and returns spectra/<run-id>__<dataset-id>__<settings hash>/result.json. */
 export async function runSpectra(
   request: SpectraRequestInput,
   studyPath: string,
@@ -231,7 +245,7 @@ export async function runSpectra(
   const chosen = await chooseImages(study, req);
   const inputs = await resultInputs(study, { datasets: [req.datasetId], runs: [req.runId] });
   const loaded = await loadRunModel(study, req.runId);
-  const name = spectraName(req.runId, req.datasetId);
+  const { name, settings } = spectraName(req, opts.compute);
   const layout = studyLayout(study).result('spectra', name);
   try {
     // A dataset imported at another size than the run's is read at the run's size, preprocessed from its source images (once).
@@ -256,6 +270,7 @@ export async function runSpectra(
       const result: SpectraResult = {
         schemaVersion: SPECTRA_SCHEMA_VERSION,
         name,
+        settings,
         ...core,
         run: {
           runId: req.runId,

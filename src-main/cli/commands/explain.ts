@@ -2,7 +2,9 @@
  * `funduslab explain --study <dir> --runs <id,…> --dataset <id> [--images N|id,…] [options] [--json]` —
  * LRP-α1β0 heatmaps of each run on a dataset with lesion masks, and their RMA/RRA per lesion and
  * pooling against the Gaussian-noise control (paper Fig 5, Table 3); writes
- * explanations/<run-id>__<dataset-id>/ per run (src-main/analysis/lrp/service.ts). Progress on
+ * explanations/<run-id>__<dataset-id>__<settings hash>/ per run (src-main/analysis/lrp/service.ts; the
+ * same settings replace their own result, other settings sit beside it). `--png <dir>` also writes
+ * each run's overlay PNGs and overlays.csv into <dir>/<result name>/ (analysis/lrp/overlays.ts). Progress on
  * stderr; a Table-3-like summary (or `{"ok": true, "value": [ExplanationResult, …]}` with --json) on stdout.
  * A dataset cached at another input size than a run's is preprocessed at the run's size on demand
  * (said on stderr and as `preprocessed` in the --json output).
@@ -11,6 +13,8 @@ import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
 import { ExplainLesion, type ExplainRequestInput, type ExplanationResult } from '../../../src-shared/explanations';
 import { explainRun } from '../../analysis/lrp/service';
+import { OVERLAYS_LIST_FILE, writeOverlays } from '../../analysis/lrp/overlays';
+import { explanationSettings } from '../../../src-shared/analysis-choice';
 import type { OnDemandPreprocessing } from '../../services/datasets/at-input-size';
 import { POOLINGS } from '../../analysis/lrp/rma-rra';
 import { parseCommandArgs } from '../args';
@@ -21,7 +25,7 @@ import { checkDomainShiftOnDataset } from '../../services/evaluation/shift';
 
 export const EXPLAIN_USAGE =
   'funduslab explain --study <dir> --runs <id,…> --dataset <id> [--images N|id,…] [--start true-grade|referable] [--ungraded-class G] [--referable 3,4] ' +
-  '[--start-value logit|unit] [--first-layer alpha-beta|zbox|flat] [--max-pool winner-take-all|proportional] [--sum proportional|alpha-beta] [--lesions MA,HE,EX] [--noise-seed S] [--batch N] [--json]';
+  '[--start-value logit|unit] [--first-layer alpha-beta|zbox|flat] [--max-pool winner-take-all|proportional] [--sum proportional|alpha-beta] [--lesions MA,HE,EX] [--noise-seed S] [--batch N] [--png <dir>] [--json]';
 
 function list(raw: string | undefined): string[] | undefined {
   return raw === undefined
@@ -55,6 +59,7 @@ export async function runExplain(argv: string[]): Promise<number> {
     lesions: { type: 'string' },
     'noise-seed': { type: 'string' },
     batch: { type: 'string' },
+    png: { type: 'string' },
   });
   if (positionals.length > 0) throw new AppError('BAD_REQUEST', `Unexpected argument(s) ${positionals.join(' ')}. Usage: ${EXPLAIN_USAGE}`);
   const runs = list(values.runs) ?? [];
@@ -85,6 +90,8 @@ export async function runExplain(argv: string[]): Promise<number> {
   } as Omit<ExplainRequestInput, 'runId'>;
   const study = path.resolve(values.study);
   const results: ExplanationResult[] = [];
+  const overlays: { name: string; dir: string; files: string[] }[] = [];
+  const pngDir = values.png === undefined ? null : path.resolve(values.png);
   const preprocessed: OnDemandPreprocessing[] = [];
   const onPreprocessed = (report: OnDemandPreprocessing) => {
     preprocessed.push(report);
@@ -100,9 +107,17 @@ export async function runExplain(argv: string[]): Promise<number> {
       const shift = await checkDomainShiftOnDataset(study, runId, values.dataset!, shiftCtx).finally(shiftCtx.end);
       if (shift.checked && shift.warning)
         (values.json ? process.stderr : process.stdout).write(`WARNING (domain shift): ${shift.warning}\n`);
+      if (pngDir) {
+        const dir = path.join(pngDir, result.name);
+        const pctx = cliContext(`overlays ${runId}`, values.json);
+        const files = await writeOverlays(study, result.name, dir, pctx).finally(pctx.end);
+        overlays.push({ name: result.name, dir, files });
+        if (!values.json) process.stdout.write(`  Overlays: ${files.length - 1} PNG(s) and ${OVERLAYS_LIST_FILE} in ${dir}\n`);
+      }
     }
   });
-  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results, preprocessed }, null, 2) + '\n');
+  if (values.json)
+    process.stdout.write(JSON.stringify({ ok: true, value: results, preprocessed, ...(pngDir ? { overlays } : {}) }, null, 2) + '\n');
   return 0;
 }
 
@@ -112,6 +127,8 @@ const f4 = (v: number | null) => (v === null ? '   –  ' : v.toFixed(4));
 export function formatExplanation(r: ExplanationResult, study: string): string {
   const lines = [
     `Run ${r.run.runId} (${r.run.strategy}, ${r.run.arch}, ${r.run.inputSize} px) on ${r.dataset.datasetId}: ${r.images.length} image(s), ${r.seconds.toFixed(1)} s on ${r.backend} → ${studyLayout(study).result('explanations', r.name).dir}`,
+    `  Settings: ${explanationSettings(r)}`,
+    `  Positive relevance outside the fundus: ${r.outsideFundus?.mean == null ? '–' : `${r.outsideFundus.mean.toFixed(4)} (mean over ${r.outsideFundus.images} image(s))`}`,
     `  LRP ${r.composite.name}; start ${r.request.start}${r.request.start === 'true-grade' ? ` (ungraded images: class ${r.request.ungradedClass})` : ` (grades ${r.run.referable.join(', ')})`}, ${r.request.startValue}`,
     `  ${'region'.padEnd(6)} ${'n'.padStart(3)}  ${'pooling'.padEnd(10)}  ${'RMA mean (std)'.padEnd(17)}  ${'RRA mean (std)'.padEnd(17)}  ${'noise RMA'.padEnd(9)}  noise RRA`,
   ];

@@ -4,6 +4,10 @@
  * DeLong comparisons (CL vs FS within IFI / IWNE, IFI vs IWNE within FS / CL, on the same images)
  * and, with --json, the Fig 2 series. `--csv` also writes the table as CSV (atomically). Evaluations of
  * outdated runs (trained with settings the grid no longer has) are left out unless --include-outdated.
+ * Then every analysis result (spectra, robustness, explanations; `analyses` in --json): its folder
+ * name, run(s), dataset, recorded settings, and `*` on the one the report uses for its run(s) and
+ * dataset (analysis/results-list.ts); with --json they are `analyses` beside `value` (which keeps the
+ * StudyResults schema).
  */
 import path from 'node:path';
 import { AppError } from '../../../src-shared/errors';
@@ -12,6 +16,7 @@ import { resultsTableCsv, studyResults } from '../../services/evaluation/results
 import { writeFileAtomic } from '../../fs/atomic';
 import { requireStudyFolder } from '../../services/study-folder/study-service';
 import { parseCommandArgs } from '../args';
+import { listAnalysisResults, type AnalysisResultRow } from '../../analysis/results-list';
 
 export const RESULTS_USAGE = 'funduslab results --study <dir> [--csv <file>] [--include-outdated] [--json]';
 
@@ -24,13 +29,14 @@ export async function runResults(argv: string[]): Promise<number> {
   if (!values.study) throw new AppError('BAD_REQUEST', `Usage: ${RESULTS_USAGE}`, [{ path: 'study', message: 'give --study <dir>' }]);
   const study = requireStudyFolder(values.study, 'study');
   const results = await studyResults(study, { includeOutdated: values['include-outdated'] });
+  const analyses = await listAnalysisResults(study);
   if (values.csv) {
     const file = path.resolve(values.csv);
     await writeFileAtomic(file, resultsTableCsv(results));
     if (!values.json) process.stderr.write(`wrote ${file}\n`);
   }
-  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results }, null, 2) + '\n');
-  else process.stdout.write(formatStudyResults(results) + '\n');
+  if (values.json) process.stdout.write(JSON.stringify({ ok: true, value: results, analyses }, null, 2) + '\n');
+  else process.stdout.write(formatStudyResults(results) + '\n' + formatAnalyses(analyses) + '\n');
   return 0;
 }
 
@@ -117,5 +123,26 @@ export function formatStudyResults(r: StudyResults): string {
     out.push(
       `left out: ${excluded.length} evaluation${excluded.length === 1 ? '' : 's'} of outdated runs (${[...new Set(excluded.map((e) => `${e.runId}: ${e.reasons.join(', ')}`))].join('; ')}); --include-outdated shows them`,
     );
+  return out.join('\n');
+}
+
+/** The analysis results, one line each; `*` marks the one the report uses for its run(s) and dataset. */
+export function formatAnalyses(rows: readonly AnalysisResultRow[]): string {
+  if (rows.length === 0) return '\nNo analysis results yet (funduslab spectra | robustness | explain).';
+  const out = ['', 'Analysis results (* = used by the report: per run and dataset the newest with default settings, else the newest):'];
+  out.push(
+    ...table(
+      ['', 'kind', 'result', 'dataset', 'runs', 'created', 'settings'],
+      rows.map((r) => [
+        r.used ? '*' : '',
+        r.kind,
+        r.name,
+        r.datasetId,
+        r.runIds.length > 2 ? `${r.runIds.length} runs` : r.runIds.join(','),
+        r.createdAt.slice(0, 19).replace('T', ' '),
+        r.settings + (r.outsideFundusShare != null ? `; outside-fundus share ${r.outsideFundusShare.toFixed(4)}` : ''),
+      ]),
+    ),
+  );
   return out.join('\n');
 }

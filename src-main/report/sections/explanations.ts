@@ -5,11 +5,12 @@ import sharp from 'sharp';
 import { LESION_COLOURS, UNION_COLOUR } from '../../../src-shared/contract';
 import { heatmapRgba, table3, TABLE3_POOLINGS } from '../../../src-shared/figures';
 import { strategyRank } from '../../../src-shared/training';
+import { explanationSettings, pickExplanations } from '../../../src-shared/analysis-choice';
 import { listExplanations, readExplanation } from '../../analysis/lrp/results';
 import { cacheDecodeError, readCacheFile } from '../../services/datasets/cache-check';
 import { readDatasetManifest } from '../../services/datasets/manifest-file';
 import { csvRow } from '../../services/evaluation/files';
-import { fmt, type ReportContext } from '../context';
+import { fmt, settingsParagraph, type ReportContext } from '../context';
 import { imageGrid } from '../svg';
 
 const CELL = 128;
@@ -55,9 +56,11 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
   r.section('6 Explanations and lesions (Fig 5, Table 3)');
   // The paper's order of the strategies (STRATEGY_ORDER), as in every table.
   // Explanations of outdated runs are left out with their runs (Methods lists them).
-  const results = (await listExplanations(r.study))
-    .filter((x) => !r.leftOut(x.run.runId) && !r.changedResults.has(`explanations/${x.name}`))
-    .sort((a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId));
+  // One result per run and dataset: the most recent with the default settings, else the most recent (pickExplanations).
+  const all = (await listExplanations(r.study)).filter((x) => !r.leftOut(x.run.runId) && !r.changedResults.has(`explanations/${x.name}`));
+  const results = pickExplanations(all).sort(
+    (a, b) => strategyRank(a.run.strategy) - strategyRank(b.run.strategy) || a.run.runId.localeCompare(b.run.runId),
+  );
   if (results.length === 0) {
     r.writer.paragraph(
       'No explanations yet: run funduslab explain --study <dir> --runs <ids> --dataset <idrid-seg dataset> (or the Explanations page) to fill this section.',
@@ -69,6 +72,7 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
   r.writer.paragraph(
     `LRP α1β0 on ${first.dataset.datasetId} (${first.images.length} images at ${first.dataset.inputSize} px): BatchNorm merged into the convolutions, residual sums and average pooling proportional, first layer ${lrp.firstLayer}, max pooling ${lrp.maxPool}; relevance starts at ${first.request.start === 'true-grade' ? `the true grade's output (grade ${first.request.ungradedClass} for ungraded images)` : 'the referable-group output'}. RMA: share of the relevance inside the lesion mask; RRA: share of the mask-sized top-relevance pixels inside the mask.`,
   );
+  r.writer.paragraph(settingsParagraph(results, all.length, (x) => `${x.run.runId} on ${x.dataset.datasetId}`, explanationSettings));
 
   // Fig 5: the image with the most lesion types scored.
   const lesions = ['MA', 'HE', 'EX'] as const;
@@ -187,5 +191,12 @@ export async function explanationsSection(r: ReportContext): Promise<void> {
   r.writer.paragraph(
     `Mean ± std over the images with the lesion. Poolings of the relevance over the colour channels c, the two the paper reports: sum,pos = max(Σ_c R_c, 0) and max-norm = max_c |R_c|. Bold: the best model per column and pooling (none when all models tie at the printed precision); the Gaussian-noise control is not ranked. Images without a mask of a lesion are not counted for it. MA microaneurysms, HE haemorrhages, EX hard exudates, union: any of them.`,
     { size: 8 },
+  );
+  // The share of positive relevance outside the fundus (lrp/fundus.ts; older results do not record it).
+  const outside = results.map(
+    (x) => `${x.run.strategy} (${x.run.runId}) ${x.outsideFundus?.mean == null ? '— (not recorded)' : fmt(x.outsideFundus.mean)}`,
+  );
+  r.writer.paragraph(
+    `Positive relevance outside the fundus, mean share over the images: ${outside.join('; ')}. Per image: Σ max(h, 0) outside the fundus / Σ max(h, 0), h the heatmap; the fundus is the circle of the retina's width or height about the centre of the crop box the import found, within that box, at the input size.`,
   );
 }

@@ -7,6 +7,7 @@ import { strategyRank } from '../../../src-shared/training';
 import { listRobustness, readRobustness } from '../../analysis/robustness/results';
 import { csvRow } from '../../services/evaluation/files';
 import { fmt, type ReportContext } from '../context';
+import { pickRobustness, robustnessSettings } from '../../../src-shared/analysis-choice';
 import { barRowsPanel, labelledImageGrid, legend, svgDocument } from '../svg';
 
 /** Gallery image side in the figure (SVG px; the figure is scaled to the text width). */
@@ -26,9 +27,11 @@ export async function robustnessSection(r: ReportContext): Promise<void> {
   r.ctx.progress(5, 10, 'Robustness');
   r.section('5 Robustness to image distortions (Fig 4)');
   // An analysis with any outdated run is left out with its runs (Methods lists them).
-  const results = (await listRobustness(r.study)).filter(
+  // One result per dataset and set of runs: the most recent with the default settings, else the most recent (pickRobustness).
+  const all = (await listRobustness(r.study)).filter(
     (x) => !x.models.some((m) => r.leftOut(m.runId)) && !r.changedResults.has(`robustness/${x.name}`),
   );
+  const results = pickRobustness(all);
   if (results.length === 0) {
     r.writer.paragraph(
       'No robustness analysis yet: run funduslab robustness --study <dir> --runs <ids> --dataset <id> (or the Robustness page) to fill this section.',
@@ -38,7 +41,7 @@ export async function robustnessSection(r: ReportContext): Promise<void> {
   for (const [k, res] of results.entries()) {
     const tag = results.length > 1 ? `-${k + 1}` : '';
     r.writer.paragraph(
-      `${res.datasetId} (${res.split}): ${res.images} images (${res.positives} referable), ${res.corruptions.length} corruptions × severities ${res.severities.join(', ')}, seed ${res.seed}. Score: mean probability of the true referable/non-referable class; every model saw the same corrupted images.`,
+      `${res.datasetId} (${res.split}): ${res.images} images (${res.positives} referable), ${res.corruptions.length} corruptions × severities ${res.severities.join(', ')}, seed ${res.seed}. Score: mean probability of the true referable/non-referable class; every model saw the same corrupted images. Settings: ${robustnessSettings(res)}.`,
     );
     const models = [...res.models].sort((a, b) => strategyRank(a.strategy) - strategyRank(b.strategy) || a.runId.localeCompare(b.runId));
     r.writer.table(

@@ -9,9 +9,10 @@ import {
   type ChartPanel,
 } from '../../../src-shared/figures';
 import { strategyRank } from '../../../src-shared/training';
+import { pickSpectra, spectraSettings } from '../../../src-shared/analysis-choice';
 import { listSpectra } from '../../analysis/spectra/results';
 import { csvRow } from '../../services/evaluation/files';
-import { fmt, type ReportContext } from '../context';
+import { fmt, settingsParagraph, type ReportContext } from '../context';
 import { minusSign, panelFigure, powerOfTen, type Axis, type PanelSpec } from '../svg';
 
 /** 1.25 × 10⁻² */
@@ -60,7 +61,9 @@ export async function spectraSection(r: ReportContext): Promise<void> {
   r.ctx.progress(4, 10, 'Spectra');
   r.section('4 Representation spectra (Fig 3, Table 2)');
   // Spectra of outdated runs are left out with their runs (Methods lists them).
-  const results = (await listSpectra(r.study)).filter((x) => !r.leftOut(x.run.runId) && !r.changedResults.has(`spectra/${x.name}`));
+  // One result per run and dataset: the most recent with the default settings, else the most recent (pickSpectra).
+  const all = (await listSpectra(r.study)).filter((x) => !r.leftOut(x.run.runId) && !r.changedResults.has(`spectra/${x.name}`));
+  const results = pickSpectra(all);
   if (results.length === 0) {
     r.writer.paragraph(
       'No spectra yet: run funduslab spectra --study <dir> --run <id> --dataset <id> for each strategy (or the Spectra page) to fill this section.',
@@ -72,6 +75,7 @@ export async function spectraSection(r: ReportContext): Promise<void> {
     `Activations of N = ${first.n} images (${first.dataset.datasetId}, ${first.dataset.split}) at ${first.inputSize} px, standardised per feature; top-k PCA eigenvalues per layer (k = min(${first.k}, N − 1)); κ = |P${first.percentiles.high}(λ)| / |P${first.percentiles.low}(λ)|.`,
   );
   const ordered = [...results].sort((x, y) => strategyRank(x.run.strategy) - strategyRank(y.run.strategy));
+  r.writer.paragraph(settingsParagraph(ordered, all.length, (x) => `${x.run.runId} on ${x.dataset.datasetId}`, spectraSettings));
   const a = fig3aPanels(ordered);
   const legendItems = ordered.map((x) => ({
     name: x.run.strategy,

@@ -15,9 +15,11 @@
  *   pretrain/<id>/        settings.json, split.json, preprocessing.json, summary.json, log.ndjson, normalisation.json, encoder.safetensors,
  *                         checkpoint/, checkpoint.prev/
  *   evaluations/<run>__<dataset>__<split>/   result.json, inputs.json, preprocessing.json, predictions.csv
- *   spectra/<run>__<dataset>/                result.json, inputs.json, preprocessing.json
- *   robustness/<dataset>__<hash>/            result.json, inputs.json, preprocessing.json, gallery/*.png
- *   explanations/<run>__<dataset>/           result.json, inputs.json, preprocessing.json, heatmaps
+ *   spectra/<run>__<dataset>__<settings>/    result.json, inputs.json, preprocessing.json
+ *   robustness/<dataset>__<runs>__<settings>/   result.json, inputs.json, preprocessing.json, gallery/*.png
+ *   explanations/<run>__<dataset>__<settings>/  result.json, inputs.json, preprocessing.json, heatmaps/
+ *                         (<settings>: 8 hex digits of the settings hash, settingsResultName; results written
+ *                         before are named without it and still read)
  *   reports/              report-<time>.pdf and its <name>-assets/ folder
  *   jobs/                 <job-id>.json, <job-id>.log
  *   demo-data/            the synthetic demo data the app generates into the study (textures/: the stand-ins' texture set)
@@ -31,7 +33,9 @@
  * A run folder and a pretraining folder hold `.lock` while a process (a local run or a cluster task)
  * trains them (study-folder/lock.ts withWorkLock).
  */
+import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { canonicalJson, settingsValues, type ResultSettings } from '../../../src-shared/result-settings';
 
 export const STUDY_FILE = 'study.json';
 export const STUDY_PLAN_FILE = 'study-plan.json';
@@ -68,6 +72,28 @@ export const NEW_STUDY_FOLDERS: readonly StudyFolderKind[] = ['datasets', 'runs'
 
 /** The result folders written by writeResultFolder (one folder per result, named by its settings). */
 export type ResultFolderKind = 'evaluations' | 'spectra' | 'robustness' | 'explanations';
+
+/** First 8 hex digits of SHA-256 of the settings' canonical JSON (keys sorted, undefined members left out). */
+export function settingsHash(values: Record<string, unknown>): string {
+  return createHash('sha256').update(canonicalJson(values)).digest('hex').slice(0, 8);
+}
+
+/**
+ * An analysis result's folder name and its recorded settings: the readable parts (run, dataset …) and
+ * the settings hash joined by `__`. `defaults` are the settings of a request naming only the run(s)
+ * and the dataset.
+ */
+export function settingsResultName(
+  readable: readonly string[],
+  values: Record<string, unknown>,
+  defaults: Record<string, unknown>,
+): { name: string; settings: ResultSettings } {
+  const hash = settingsHash(values);
+  return {
+    name: [...readable, hash].join('__'),
+    settings: { hash, values: settingsValues(values), defaults: hash === settingsHash(defaults) },
+  };
+}
 
 /** A checkpoint folder and its committed predecessor (training runs and pretrainings share the protocol). */
 export interface CheckpointLayout {

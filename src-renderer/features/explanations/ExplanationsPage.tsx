@@ -1,6 +1,7 @@
 import { RefreshButton } from '../../shared/RefreshButton';
 import { LoadErrorAlert } from '../../shared/LoadErrorAlert';
 import { useMemo, useState } from 'react';
+import Box from '@mui/material/Box';
 import Card from '@mui/material/Card';
 import CardContent from '@mui/material/CardContent';
 import MenuItem from '@mui/material/MenuItem';
@@ -29,6 +30,7 @@ import {
   explanationGroups,
   explanationSummary,
   explanationsByStanding,
+  explanationSettingsLines,
   outdatedExplanations,
   table3Model,
 } from './explanations.viewmodel';
@@ -227,6 +229,15 @@ export function ExplanationsPage({ focusHeading }: { focusHeading: boolean }) {
                   {explanationSummary(group.results[0]!)} Red: evidence for the explained output; blue: against. Under each heatmap: the
                   image's RMA and RRA for the union of its lesions (pooling {pooling}).
                 </Typography>
+                <Box
+                  component="ul"
+                  sx={{ color: 'text.secondary', typography: 'body2', mt: 0, mb: 2, pl: 2.5 }}
+                  data-testid="explanations-settings"
+                >
+                  {explanationSettingsLines(group.results).map((line) => (
+                    <li key={line}>{line}</li>
+                  ))}
+                </Box>
                 <Fig5 studyPath={studyPath} group={group} pooling={pooling} />
               </CardContent>
             </Card>

@@ -19,6 +19,7 @@
  * The relevance and the RMA / RRA numbers are computed and tested on the main side
  * (src-main/analysis/lrp).
  */
+import { explanationSettings, pickExplanations } from '../../../src-shared/analysis-choice';
 import { LESION_COLOURS, type RunSummary } from '../../../src-shared/contract';
 import type { ExplanationResult, Pooling, Region } from '../../../src-shared/explanations';
 import type { TrainingStrategy } from '../../../src-shared/training';
@@ -53,12 +54,13 @@ export interface ExplanationGroup {
 /**
  * Results shown side by side: the same dataset and the same run fraction and seed (looked up in the
  * study's runs; `?` when a run folder is gone), strategies in the paper's order; groups with the most
- * results first.
+ * results first. One result per run and dataset, chosen as the report does (pickExplanations: the newest
+ * with the default settings, else the newest).
  */
 export function explanationGroups(results: readonly ExplanationResult[], runs: readonly RunSummary[]): ExplanationGroup[] {
   const byRun = new Map(runs.map((r) => [r.runId, r]));
   const groups = new Map<string, { datasetId: string; fraction: number | null; seed: number | null; results: ExplanationResult[] }>();
-  for (const r of results) {
+  for (const r of pickExplanations(results)) {
     const run = byRun.get(r.run.runId);
     const key = `${r.dataset.datasetId}|${run?.fraction ?? '?'}|${run?.seed ?? '?'}`;
     const g = groups.get(key) ?? { datasetId: r.dataset.datasetId, fraction: run?.fraction ?? null, seed: run?.seed ?? null, results: [] };
@@ -77,6 +79,17 @@ export function explanationGroups(results: readonly ExplanationResult[], runs: r
       };
     })
     .sort((a, b) => b.results.length - a.results.length || a.key.localeCompare(b.key));
+}
+
+/**
+ * Each shown result's recorded settings and its share of positive relevance outside the fundus
+ * (docs/design.md "Relevance outside the fundus"; `—` for results that do not record it).
+ */
+export function explanationSettingsLines(results: readonly ExplanationResult[]): string[] {
+  return results.map((r) => {
+    const share = r.outsideFundus?.mean;
+    return `${r.run.strategy} (${r.run.runId}): positive relevance outside the fundus ${share == null ? '—' : share.toFixed(3)}; ${explanationSettings(r)}`;
+  });
 }
 
 /**

@@ -68,7 +68,7 @@ export function robustnessChoices(results: readonly RobustnessResult[]): Robustn
         .map((m) => m.strategy)
         .join(
           ', ',
-        )} · ${r.images} images · ${r.corruptions.length} corruption${r.corruptions.length === 1 ? '' : 's'} × ${r.severities.length} severit${r.severities.length === 1 ? 'y' : 'ies'}`,
+        )} · ${r.images} images · ${r.corruptions.length} corruption${r.corruptions.length === 1 ? '' : 's'} × ${r.severities.length} severit${r.severities.length === 1 ? 'y' : 'ies'}${r.settings ? ` · settings ${r.settings.hash}${r.settings.defaults ? ' (defaults)' : ''}` : ''}`,
     }));
 }
 

@@ -29,6 +29,7 @@ import {
   fig3bCharts,
   outdatedSpectra,
   spectraByStanding,
+  spectraSettingsLines,
   spectraCommands,
   spectraGroups,
   spectraPlaceholderCommand,
@@ -218,6 +219,11 @@ export function SpectraPage({ focusHeading }: { focusHeading: boolean }) {
                 <Typography variant="body2" sx={{ color: 'text.secondary', maxWidth: '90ch' }} data-testid="spectra-summary">
                   {spectraSummary(group.results)}
                 </Typography>
+                <Box component="ul" sx={{ color: 'text.secondary', typography: 'body2', m: 0, pl: 2.5 }} data-testid="spectra-settings">
+                  {spectraSettingsLines(group.results).map((line) => (
+                    <li key={line}>{line}</li>
+                  ))}
+                </Box>
               </CardContent>
             </Card>
             <Card component="section" aria-labelledby="fig3a-title" data-testid="fig3a">

@@ -14,6 +14,7 @@
  * The numbers themselves (eigenvalues, κ, kurtosis, fits) are computed and tested on the main side
  * (src-main/analysis/spectra, golden against scikit-learn, NumPy and SciPy).
  */
+import { pickSpectra, spectraSettings } from '../../../src-shared/analysis-choice';
 import type { RunSummary } from '../../../src-shared/contract';
 import type { SpectraResult } from '../../../src-shared/spectra';
 import type { TrainingStrategy } from '../../../src-shared/training';
@@ -37,11 +38,12 @@ export interface SpectraGroup {
 /**
  * Results compared in one figure: the same dataset, label fraction and seed (the paper compares the
  * strategies at one fraction), strategies in the paper's order; the group with the most results
- * first, then the largest fraction.
+ * first, then the largest fraction. One result per run and dataset, chosen as the report does
+ * (pickSpectra: the newest with the default settings, else the newest).
  */
 export function spectraGroups(results: readonly SpectraResult[]): SpectraGroup[] {
   const groups = new Map<string, SpectraResult[]>();
-  for (const r of results) {
+  for (const r of pickSpectra(results)) {
     const key = `${r.dataset.datasetId}|${r.run.fraction}|${r.run.seed}`;
     groups.set(key, [...(groups.get(key) ?? []), r]);
   }
@@ -327,4 +329,9 @@ export function spectraSummary(results: readonly SpectraResult[]): string {
   if (!first) return '';
   const ks = [...new Set(first.layers.map((l) => l.k))];
   return `N = ${first.n} images of ${first.dataset.datasetId} (${first.dataset.split} split) at ${first.inputSize} px; top-${Math.max(...ks, 0)} eigenvalues per layer (k requested ${first.k}); κ = |P${first.percentiles.high}(λ)| / |P${first.percentiles.low}(λ)|; ${first.layers.length} layers.`;
+}
+
+/** Each shown result's recorded settings: `IWNE-FS (run): default settings 1a2b3c4d: n=12 split=all …`. */
+export function spectraSettingsLines(results: readonly SpectraResult[]): string[] {
+  return results.map((r) => `${r.run.strategy} (${r.run.runId}): ${spectraSettings(r)}`);
 }

@@ -12,6 +12,7 @@ import { existsSync, promises as fsp, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT, tempDir } from '../../support/files';
+import { explanationName } from '../../../src-main/analysis/lrp/service';
 
 const README = readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
 const READER_FOLDER = '$HOME/funduslab-try';
@@ -125,10 +126,15 @@ describe('the README walkthrough', () => {
     expect(table).toContain(result.auc.toFixed(4));
   });
 
-  it('explains the run on the IDRiD-layout set, named after its folder', () => {
+  it('explains the run on the IDRiD-layout set, named after its folder and settings, with overlay pictures', async () => {
     const runId = /^trained run (\S+)$/m.exec(run.out)![1]!;
     expect(existsSync(path.join(work, 'study', 'datasets', 'idrid', 'manifest.json'))).toBe(true);
-    expect(existsSync(path.join(work, 'study', 'explanations', `${runId}__idrid`, 'result.json'))).toBe(true);
+    const { name } = explanationName({ runId, datasetId: 'idrid', images: 4 });
+    expect(existsSync(path.join(work, 'study', 'explanations', name, 'result.json'))).toBe(true);
+    const overlays = (await fsp.readdir(path.join(work, 'overlays', name))).sort();
+    expect(overlays.filter((f) => f.endsWith('.png'))).toHaveLength(4);
+    expect(overlays).toContain('overlays.csv');
+    expect(run.out).toContain('overlays.csv'); // the ls of the walkthrough
   });
 
   it('fails when a command of it fails', async () => {

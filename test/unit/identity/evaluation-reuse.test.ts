@@ -5,6 +5,7 @@
  * until then the results table leaves the stale evaluation out as outdated and the report leaves
  * both out, naming the change in its Methods.
  */
+import { spectraName } from '../../../src-main/analysis/spectra/service';
 import { execFileSync } from 'node:child_process';
 import { promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -23,7 +24,8 @@ let plan: StudyPlanInput;
 let otherTestSet: string;
 const RUN = 'iwne-fs-resnet18-w4-demo-f1-s0';
 const EVALUATION = `${RUN}__demo-eval__test`;
-const SPECTRA = `${RUN}__demo-eval`;
+// The study runner's request for the plan's spectra step (the result is named by its settings).
+const SPECTRA = spectraName({ runId: RUN, datasetId: 'demo-eval', images: 8 }).name;
 const evaluationFile = (file: string) => path.join(study, 'evaluations', EVALUATION, file);
 /** The PDF's text without white space (table cells and paragraphs wrap anywhere). */
 const pdfText = (pdf: string) => execFileSync('pdftotext', ['-layout', pdf, '-'], { encoding: 'utf8' }).replace(/\s+/g, '');

@@ -80,8 +80,8 @@ describe('explain on a dataset imported at another input size', () => {
     expectClose(onDemand.summary, direct.summary, 1e-6);
     for (const img of direct.images) {
       const file = `${String(img.index).padStart(5, '0')}.f32`;
-      const a = await fsp.readFile(path.join(study, 'explanations', 'r48__idrid48', 'heatmaps', file));
-      const b = await fsp.readFile(path.join(study, 'explanations', 'r48__idrid', 'heatmaps', file));
+      const a = await fsp.readFile(path.join(study, 'explanations', direct.name, 'heatmaps', file));
+      const b = await fsp.readFile(path.join(study, 'explanations', onDemand.name, 'heatmaps', file));
       expect(b.equals(a), file).toBe(true);
     }
     const imported = await readManifest(study, 'idrid48');

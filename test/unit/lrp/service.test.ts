@@ -7,7 +7,10 @@
  *   and the cached masks decoded here (the union as their OR), to 1e-9;
  * - the noise control equals scoreRegions of noiseHeatmap(64, 64, 3, mixSeedPair(seed, index));
  * - the summaries equal summarize() of the per-image values; skipped images are counted.
- * Also: atomic replacement (no temporary folder left), bad input, cancellation, no leaked tensors.
+ * - the share of positive relevance outside the fundus equals a naive recomputation from the heatmap
+ *   file and the fundus circle re-derived here from the item's crop geometry, to 1e-12 (float64);
+ * Also: results named by their settings (other settings sit beside, the same settings replace their own,
+ * batch size does not change the name), no temporary folder left, bad input, cancellation, no leaked tensors.
  * With CI=true a missing data folder fails these tests; elsewhere they are skipped with a message.
  */
 import { existsSync, promises as fsp } from 'node:fs';
@@ -27,7 +30,7 @@ import {
   summarize,
   unionMask,
 } from '../../../src-main/analysis/lrp/rma-rra';
-import { explainRun } from '../../../src-main/analysis/lrp/service';
+import { explainRun, explanationName } from '../../../src-main/analysis/lrp/service';
 import { initEngine } from '../../../src-main/engine/backend';
 import type { ResNet } from '../../../src-main/engine/models/resnet';
 import { mixSeedPair } from '../../../src-main/random/prng';
@@ -45,6 +48,28 @@ let model: ResNet;
 let manifest: DatasetManifest;
 
 const available = realDataAvailable('idrid-seg-quarter');
+const DEFAULT_NAME = explanationName({ runId: 'r18', datasetId: 'idrid' }).name;
+
+/**
+ * Naive fundus test of pixel (x, y) at side `size`: the crop box scaled into the square, the circle of
+ * diameter max(w, h)/(1 + 2·margin) about its centre.
+ */
+function naiveInFundus(
+  crop: NonNullable<DatasetManifest['items'][number]['crop']>,
+  margin: number,
+  size: number,
+  x: number,
+  y: number,
+): boolean {
+  const s = size / crop.side;
+  const w = Math.max(1, Math.min(size, Math.round(crop.width * s)));
+  const h = Math.max(1, Math.min(size, Math.round(crop.height * s)));
+  const l = Math.min(size - w, Math.round(crop.padLeft * s));
+  const t = Math.min(size - h, Math.round(crop.padTop * s));
+  if (x < l || x >= l + w || y < t || y >= t + h) return false;
+  const r = Math.max(w, h) / 2 / (1 + 2 * margin);
+  return (x + 0.5 - (l + w / 2)) ** 2 + (y + 0.5 - (t + h / 2)) ** 2 <= r * r;
+}
 
 beforeAll(async () => {
   if (!available) return;
@@ -75,10 +100,15 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
     const before = tf.memory().numTensors;
     const result = await explainRun({ runId: 'r18', datasetId: 'idrid', batchSize: 2 }, study, recordingContext());
     expect(tf.memory().numTensors).toBe(before);
-    const dir = path.join(study, 'explanations', 'r18__idrid');
+    // Named by run, dataset and the settings hash; batch size is not a setting of the name.
+    expect(DEFAULT_NAME).toMatch(/^r18__idrid__[0-9a-f]{8}$/);
+    expect(result.name).toBe(DEFAULT_NAME);
+    expect(result.settings).toMatchObject({ defaults: true, hash: DEFAULT_NAME.slice(-8) });
+    expect(result.settings!.values).not.toHaveProperty('batchSize');
+    const dir = path.join(study, 'explanations', DEFAULT_NAME);
     const onDisk = ExplanationResult.parse(JSON.parse(await fsp.readFile(path.join(dir, 'result.json'), 'utf8')));
     expect(onDisk).toEqual(result);
-    expect((await fsp.readdir(path.join(study, 'explanations'))).sort()).toEqual(['r18__idrid']);
+    expect((await fsp.readdir(path.join(study, 'explanations'))).sort()).toEqual([DEFAULT_NAME]);
     expect(result.images.map((i) => i.id)).toEqual(IDS);
     expect(result.heatmap.shape).toEqual([S, S]);
     expect(result.composite.canonizers).toEqual(['merge-batchnorm', 'residual-sum']);
@@ -109,6 +139,19 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
       tf.dispose([r.relevance, r.logits, r.start, x]);
       const direct = Float32Array.from({ length: S * S }, (_, p) => rel[3 * p]! + rel[3 * p + 1]! + rel[3 * p + 2]!);
       expect(relInfDiff(heat, direct)).toBeLessThanOrEqual(1e-5);
+
+      // Share of positive relevance outside the fundus, recomputed naively from the file (float64, 1e-12).
+      let pos = 0;
+      let out = 0;
+      for (let y = 0; y < S; y++)
+        for (let xx = 0; xx < S; xx++) {
+          const v = heat[y * S + xx]!;
+          if (v <= 0) continue;
+          pos += v;
+          if (!naiveInFundus(item.crop!, manifest.settings.cropMargin, S, xx, y)) out += v;
+        }
+      expect(img.outsideFundusShare).not.toBeNull();
+      expect(Math.abs(img.outsideFundusShare! - out / pos)).toBeLessThanOrEqual(1e-12);
       expect(Math.abs(img.relevanceSum - heat.reduce((a, b) => a + b, 0))).toBeLessThanOrEqual(
         1e-4 * Math.max(1, Math.abs(img.relevanceSum)),
       );
@@ -149,6 +192,9 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
     }
     lrp.dispose();
     expect(compared).toBeGreaterThanOrEqual(6);
+    const shares = result.images.map((i) => i.outsideFundusShare!);
+    expect(result.outsideFundus!.images).toBe(3);
+    expect(Math.abs(result.outsideFundus!.mean! - shares.reduce((a, b) => a + b, 0) / 3)).toBeLessThanOrEqual(1e-12);
 
     // IDRiD_43 has no haemorrhage mask: skipped and counted.
     expect(result.images[2]!.regions.HE).toEqual({ skipped: 'no-mask' });
@@ -164,7 +210,7 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
   });
 
   it(
-    'referable start, zB first layer, proportional max pooling; a second explanation replaces the first atomically',
+    'referable start, zB first layer, proportional max pooling; other settings sit beside, the same settings replace their own',
     { timeout: 60_000 },
     async () => {
       const result = await explainRun(
@@ -189,10 +235,35 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
         `ZBox(low=[${low.map((v) => Number(v.toPrecision(6))).join(', ')}], high=[${RUN_NORMALISATION.mean.map((m, c) => Number(((1 - m) / RUN_NORMALISATION.std[c]!).toPrecision(6))).join(', ')}])`,
       );
       expect(result.composite.rules.find((r) => r.layer === 'maxpool')!.rule).toBe('Norm');
+      expect(result.name).not.toBe(DEFAULT_NAME);
+      expect(result.settings).toMatchObject({ defaults: false, values: { images: ['IDRiD_20'], noiseSeed: 9, start: 'referable' } });
       const entries = await fsp.readdir(path.join(study, 'explanations'));
-      expect(entries).toEqual(['r18__idrid']);
-      const files = await fsp.readdir(path.join(study, 'explanations', 'r18__idrid', 'heatmaps'));
+      expect(entries.sort()).toEqual([DEFAULT_NAME, result.name].sort());
+      const files = await fsp.readdir(path.join(study, 'explanations', result.name, 'heatmaps'));
       expect(files).toEqual([`${String(result.images[0]!.index).padStart(5, '0')}.f32`]);
+      // The same settings (another batch size) replace their own result; the default one stays.
+      const again = await explainRun(
+        {
+          runId: 'r18',
+          datasetId: 'idrid',
+          images: ['IDRiD_20'],
+          start: 'referable',
+          startValue: 'logit',
+          lrp: { firstLayer: 'zbox', maxPool: 'proportional' },
+          noiseSeed: 9,
+          batchSize: 1,
+        },
+        study,
+        recordingContext(),
+      );
+      expect(again.name).toBe(result.name);
+      expect(again.createdAt >= result.createdAt).toBe(true);
+      expect((await fsp.readdir(path.join(study, 'explanations'))).sort()).toEqual([DEFAULT_NAME, result.name].sort());
+      const onDisk = ExplanationResult.parse(
+        JSON.parse(await fsp.readFile(path.join(study, 'explanations', result.name, 'result.json'), 'utf8')),
+      );
+      expect(onDisk.createdAt).toBe(again.createdAt);
+      expect(onDisk.request.batchSize).toBe(1);
     },
   );
 
@@ -224,7 +295,7 @@ describe.skipIf(!available)('explainRun on idrid-seg-quarter (3 images, 64 px, r
     expect(tf.memory().numTensors).toBe(before);
     const entries = await fsp.readdir(path.join(study, 'explanations'));
     expect(entries.filter((e) => e.startsWith('.'))).toEqual([]);
-    expect(existsSync(path.join(study, 'explanations', 'r18__idrid', 'result.json'))).toBe(true);
+    expect(existsSync(path.join(study, 'explanations', DEFAULT_NAME, 'result.json'))).toBe(true);
   });
 });
 
@@ -255,7 +326,7 @@ describe.skipIf(!available)('explainRun on a damaged cached mask', () => {
         `The cached image ${file} of image "${IDS[0]} (EX mask)" in dataset "idrid" does not match its manifest`,
       );
       expect(error?.message).toMatch(/re-import the dataset to regenerate it\.$/);
-      expect(existsSync(path.join(damaged, 'explanations', 'r18__idrid'))).toBe(false);
+      expect(existsSync(path.join(damaged, 'explanations', DEFAULT_NAME))).toBe(false);
     },
   );
 });

@@ -16,6 +16,7 @@ import {
   defaultImage,
   explainCommand,
   explanationGroups,
+  explanationSettingsLines,
   explanationSummary,
   explanationsByStanding,
   hexRgb,
@@ -143,6 +144,31 @@ describe('groups and images', () => {
       ['idrid|0.5|0', 'idrid · 50 % · seed 0 — IFI-FS', 'idrid', ['ifi-half']],
       ['other|?|?', 'other — IFI-CL', 'other', ['gone']],
     ]);
+  });
+
+  it('shows one result per run and dataset: the newest with default settings, else the newest; lists settings and the outside share', () => {
+    const settings = (hash: string, defaults: boolean) => ({ hash, values: {}, defaults });
+    const def = explanation('IWNE-FS', 'fs', {
+      name: 'fs__idrid__aaaaaaaa',
+      settings: settings('aaaaaaaa', true),
+      createdAt: '2026-01-01',
+    });
+    const other = explanation('IWNE-FS', 'fs', {
+      name: 'fs__idrid__bbbbbbbb',
+      settings: settings('bbbbbbbb', false),
+      createdAt: '2026-02-01',
+      outsideFundus: { mean: 0.125, images: 3, definition: '' },
+    });
+    const legacy = explanation('IWNE-CL', 'cl', { createdAt: '2025-01-01' });
+    const runs = [runSummary('fs', 1), runSummary('cl', 1)];
+    const [g] = explanationGroups([other, legacy, def], runs);
+    expect(g!.results.map((r) => r.name)).toEqual(['fs__idrid__aaaaaaaa', 'cl__idrid']);
+    expect(explanationGroups([other, legacy], runs)[0]!.results.map((r) => r.name)).toEqual(['fs__idrid__bbbbbbbb', 'cl__idrid']);
+    const lines = explanationSettingsLines([other, legacy]);
+    expect(lines[0]).toMatch(/^IWNE-FS \(fs\): positive relevance outside the fundus 0\.125; settings bbbbbbbb: /);
+    expect(lines[1]).toMatch(
+      /^IWNE-CL \(cl\): positive relevance outside the fundus —; .*\(written before results were named by their settings\)$/,
+    );
   });
 
   it('offers the images every result explained, with their scored lesions; the default has the most', () => {

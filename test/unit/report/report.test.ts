@@ -32,6 +32,9 @@ import { explainRun } from '../../../src-main/analysis/lrp/service';
 import { writeIdridDemo } from '../../../src-main/services/demo';
 import { importDataset } from '../../../src-main/services/datasets/import/import-service';
 import { tempDir } from '../../support/files';
+import { runResults } from '../../../src-main/cli/commands/results';
+import type { AnalysisResultRow } from '../../../src-main/analysis/results-list';
+import { captureExit } from '../../support/cli';
 import { recordingContext } from '../../support/job-context';
 import { evalStudy, readManifest, trainTiny } from '../../support/studies';
 import type { TrainingResult } from '../../../src-shared/training';
@@ -267,6 +270,70 @@ describe('study report', () => {
     expect(a('d', '10_left')).not.toBe(a('d', '10_right'));
     expect(pseudonymiser('study-1', true)('d', '10_left')).toBe('10_left');
   });
+
+  it('uses one result per run and dataset (the newest with default settings), states its settings; results lists every result, old names too', async () => {
+    // The LRP section states the share of positive relevance outside the fundus of each result it uses.
+    const pdf0 = path.join(await tempDir('report-names'), 'report.pdf');
+    await buildReport(study, { out: pdf0, date: new Date('2026-01-02T03:04:05Z') }, recordingContext());
+    const before = execFileSync('pdftotext', [pdf0, '-']).toString('utf8').replace(/\s+/g, ' ');
+    expect(before).toContain('Positive relevance outside the fundus, mean share over the images:');
+    for (const ex of explanations) expect(before).toContain(`(${ex.run.runId}) ${fmt(ex.outsideFundus!.mean!)}`);
+
+    // Other settings: a second explanation of one run sits beside the default one.
+    const other = await explainRun({ runId: 'iwne-fs-full', datasetId: 'idrid-demo', images: 1, noiseSeed: 3 }, study, recordingContext());
+    const [fsDefault, clDefault] = explanations as [ExplanationResult, ExplanationResult];
+    expect(other.name).not.toBe(fsDefault.name);
+    expect(other.settings!.defaults).toBe(false);
+    expect(fsDefault.settings!.defaults).toBe(true);
+    // A result written by an earlier version: named by run and dataset, no settings, older.
+    const layout = studyLayout(study);
+    const legacyName = `${clDefault.run.runId}__idrid-demo`;
+    await fsp.cp(layout.result('explanations', clDefault.name).dir, layout.result('explanations', legacyName).dir, { recursive: true });
+    const { settings: _s, ...legacyResult } = { ...clDefault, name: legacyName, createdAt: '2025-01-01T00:00:00.000Z' };
+    await fsp.writeFile(layout.result('explanations', legacyName).result, JSON.stringify(legacyResult));
+    try {
+      const json = await captureExit(() => runResults(['--study', study, '--json']));
+      expect(json.code).toBe(0);
+      const listed = (JSON.parse(json.out) as { analyses: AnalysisResultRow[] }).analyses.filter((a) => a.kind === 'explanations');
+      expect(listed.map((a) => [a.name, a.used, a.defaults]).sort()).toEqual(
+        [
+          [fsDefault.name, true, true],
+          [clDefault.name, true, true],
+          [other.name, false, false],
+          [legacyName, false, null],
+        ].sort(),
+      );
+      expect(listed.find((a) => a.name === legacyName)!.settings).toContain('written before results were named by their settings');
+      const text = await captureExit(() => runResults(['--study', study]));
+      for (const name of [fsDefault.name, clDefault.name, other.name, legacyName]) expect(text.out).toContain(name);
+
+      // The report uses the default-settings results, says how it chose and states their settings.
+      const pdf = path.join(await tempDir('report-names'), 'report.pdf');
+      await buildReport(study, { out: pdf, date: new Date('2026-01-02T03:04:05Z') }, recordingContext());
+      const flat = execFileSync('pdftotext', [pdf, '-']).toString('utf8').replace(/\s+/g, ' ');
+      expect(flat).toContain(
+        'The study holds 4 such results; for each run and dataset the most recent one with the default settings is used',
+      );
+      expect(flat).toContain(`default settings ${fsDefault.settings!.hash}`);
+      expect(flat).toContain(`default settings ${clDefault.settings!.hash}`);
+      expect(flat).not.toContain(other.settings!.hash);
+      // Without default-settings results the newest one is used: the other settings for IWNE-FS, the old-named one for IWNE-CL.
+      await fsp.rm(layout.result('explanations', fsDefault.name).dir, { recursive: true });
+      await fsp.rm(layout.result('explanations', clDefault.name).dir, { recursive: true });
+      const pdf2 = path.join(await tempDir('report-names'), 'report.pdf');
+      await buildReport(study, { out: pdf2, date: new Date('2026-01-02T03:04:05Z') }, recordingContext());
+      const flat2 = execFileSync('pdftotext', [pdf2, '-']).toString('utf8').replace(/\s+/g, ' ');
+      expect(flat2).toContain(`settings ${other.settings!.hash}: images=1`);
+      expect(flat2).toContain('written before results were named by their settings');
+    } finally {
+      // Put the study back as the other tests expect it.
+      await fsp.rm(layout.result('explanations', other.name).dir, { recursive: true, force: true });
+      await fsp.rm(layout.result('explanations', legacyName).dir, { recursive: true, force: true });
+      for (const ex of explanations)
+        if (!existsSync(layout.result('explanations', ex.name).dir))
+          await explainRun({ runId: ex.run.runId, datasetId: 'idrid-demo' }, study, recordingContext());
+    }
+  }, 120_000);
 
   it('refuses a folder that is not a study and an output that is not a .pdf', async () => {
     await expect(

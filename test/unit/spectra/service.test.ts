@@ -12,7 +12,7 @@ import tf from '@tensorflow/tfjs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SpectraResult } from '../../../src-shared/spectra';
 import { TrainingSpec } from '../../../src-shared/training';
-import { computeSpectra, datasetFeed, runSpectra } from '../../../src-main/analysis/spectra/service';
+import { computeSpectra, datasetFeed, runSpectra, spectraName } from '../../../src-main/analysis/spectra/service';
 import { itemsAtInputSize } from '../../../src-main/services/training/data';
 import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
@@ -51,7 +51,7 @@ beforeAll(async () => {
 }, 120_000);
 
 describe('runSpectra', () => {
-  it('writes spectra/<run>__<dataset>/result.json with every layer, the first-layer fits and timings', async () => {
+  it('writes spectra/<run>__<dataset>__<settings>/result.json with every layer, the first-layer fits and timings', async () => {
     const before = tf.memory().numTensors;
     const progress: string[] = [];
     const result = await runSpectra({ runId: 'r1', datasetId: 'demo', images: 12, batchSize: 5, seed: 4 }, study, {
@@ -59,7 +59,12 @@ describe('runSpectra', () => {
       progress: (d, t, m) => progress.push(`${d}/${t} ${m}`),
     });
     expect(tf.memory().numTensors).toBe(before);
-    const dir = path.join(study, 'spectra', 'r1__demo');
+    // Named by the settings that change the numbers (not the batch size).
+    const { name } = spectraName({ runId: 'r1', datasetId: 'demo', images: 12, batchSize: 99, seed: 4 });
+    expect(name).toMatch(/^r1__demo__[0-9a-f]{8}$/);
+    expect(result.name).toBe(name);
+    expect(result.settings).toMatchObject({ defaults: false, values: { images: 12, seed: 4, k: 100 } });
+    const dir = path.join(study, 'spectra', name);
     const written = SpectraResult.parse(JSON.parse(await fsp.readFile(path.join(dir, 'result.json'), 'utf8')));
     expect(written).toEqual(result);
     expect(existsSync(path.join(dir, '.activations'))).toBe(false);

@@ -2,7 +2,8 @@
  * The one-command demo study at its tiny scale (the full scale is the README's main job; its time is
  * measured by hand, see the closing notes): data, stand-in weights, all four strategies on two
  * fractions, evaluation, spectra, robustness, explanations and the report — then a second call
- * resumes without retraining anything. A bad study plan names the field.
+ * resumes without retraining anything and finds its own analysis results (named by their settings)
+ * instead of writing them again or beside them. A bad study plan names the field.
  */
 import { existsSync, promises as fsp } from 'node:fs';
 import path from 'node:path';
@@ -62,7 +63,24 @@ describe('demo study (tiny scale)', () => {
     expect(ifi.result!.initialisedFrom).toBe(first.standin!.mocoWeights);
 
     const mtime = (await fsp.stat(path.join(first.study, 'runs', runs[0]!.runId, 'metrics.json'))).mtimeMs;
+    // The analysis folders are the runner's names (run, dataset, settings hash), one per request.
+    const analysisFolders = async () => {
+      const list = async (kind: string) => (await fsp.readdir(path.join(first.study, kind))).filter((n) => !n.startsWith('.')).sort();
+      return { spectra: await list('spectra'), robustness: await list('robustness'), explanations: await list('explanations') };
+    };
+    const folders = await analysisFolders();
+    expect(folders).toEqual({
+      spectra: [...first.spectra].sort(),
+      robustness: [first.robustness],
+      explanations: [...first.explanations].sort(),
+    });
+    for (const name of first.explanations) expect(name).toMatch(/__idrid-demo__[0-9a-f]{8}$/);
+    const resultMtime = (await fsp.stat(path.join(first.study, 'explanations', first.explanations[0]!, 'result.json'))).mtimeMs;
     const again = await runDemoStudy({ out, scale: 'tiny' }, recordingContext());
+    // The rerun found its own results: the same names, nothing rewritten, nothing beside them.
+    expect(await analysisFolders()).toEqual(folders);
+    expect([again.spectra, again.robustness, again.explanations]).toEqual([first.spectra, first.robustness, first.explanations]);
+    expect((await fsp.stat(path.join(first.study, 'explanations', first.explanations[0]!, 'result.json'))).mtimeMs).toBe(resultMtime);
     expect(again.runs).toEqual([]); // nothing left to train
     expect((await fsp.stat(path.join(first.study, 'runs', runs[0]!.runId, 'metrics.json'))).mtimeMs).toBe(mtime);
     expect(again.report!.pages).toBeGreaterThan(3);
