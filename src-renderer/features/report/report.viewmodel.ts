@@ -7,23 +7,15 @@
 import type { ReportFileInfo } from '../../../src-shared/contract';
 import { ReportResult, type JobState } from '../../../src-shared/jobs';
 import type { z } from 'zod';
+import { decimalBytes } from '../../../src-shared/datasets';
 import { cliCommand } from '../../shared/analyses.viewmodel';
 import { formatDateTime } from '../../shared/format.viewmodel';
 
 export type ReportOutcome = z.infer<typeof ReportResult>;
 
-/** `512 B`, `12.3 kB`, `4.56 MB` (decimal units, 3 significant digits). */
+/** `512 B`, `12.3 kB`, `4.56 MB` (decimal units, 3 significant digits); `—` for a size that is not one. */
 export function formatBytes(bytes: number): string {
-  if (!Number.isFinite(bytes) || bytes < 0) return '—';
-  if (bytes < 1000) return `${bytes} B`;
-  const units = ['kB', 'MB', 'GB', 'TB'];
-  let value = bytes / 1000;
-  let unit = 0;
-  while (value >= 999.5 && unit < units.length - 1) {
-    value /= 1000;
-    unit++;
-  }
-  return `${Number(value.toPrecision(3))} ${units[unit]}`;
+  return Number.isFinite(bytes) && bytes >= 0 ? decimalBytes(bytes) : '—';
 }
 
 export interface ReportRowModel {
