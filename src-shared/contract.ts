@@ -85,7 +85,8 @@ export const DatasetSummary = z.discriminatedUnion('readable', [
      */
     cacheSize: z
       .object({ bytes: z.number().int().min(0), files: z.number().int().min(0), bytesPerImage: z.number().int().min(0) })
-      .nullable(),
+      .nullable()
+      .default(null),
     /** Why validation.json could not be read (the manifest could); null when it was read. */
     reportProblem: z.string().nullable(),
   }),

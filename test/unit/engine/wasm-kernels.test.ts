@@ -130,6 +130,7 @@ describe('registerWasmTrainingKernels', () => {
       'FundusLabBatchNormTrainGrad',
       'FundusLabAdamW',
       'FundusLabSgd',
+      'FundusLabMomentum',
       'Conv2DBackpropInput',
       'MaxPoolGrad',
       'Identity',

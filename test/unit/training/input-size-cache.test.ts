@@ -16,7 +16,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { formatImportResult } from '../../../src-main/cli/commands/import';
 import { initEngine } from '../../../src-main/engine/backend';
 import { detachedContext } from '../../../src-main/job-context';
-import { runSpectra } from '../../../src-main/analysis/spectra/service';
+import { runSpectra, spectraName } from '../../../src-main/analysis/spectra/service';
 import { settingsKey } from '../../../src-main/services/datasets/cache';
 import { datasetAtInputSize } from '../../../src-main/services/datasets/at-input-size';
 import { importDataset } from '../../../src-main/services/datasets/import/import-service';
@@ -187,10 +187,11 @@ describe('training at another size than the import', () => {
 
   it('the spectra at the run size use the on-demand cache and record it', async () => {
     const ctx2 = recordingContext();
-    await capture(() => runSpectra({ runId: 'r1', datasetId: 'demo', images: 6, k: 4, seed: 1 }, study, ctx2));
+    const request = { runId: 'r1', datasetId: 'demo', images: 6, k: 4, seed: 1 };
+    await capture(() => runSpectra(request, study, ctx2));
     expect(seen.size).toBe(6);
     await expectOracle();
-    const r = await record(path.join(study, 'spectra', 'r1__demo', 'preprocessing.json'));
+    const r = await record(path.join(study, 'spectra', spectraName(request).name, 'preprocessing.json'));
     expect(r.caches).toEqual([
       { datasetId: 'demo', inputSize: S, importSize: IMPORT, settingsKey: direct.settingsKey, resampling: 'from source', images: 6 },
     ]);
