@@ -45,39 +45,38 @@ export async function listAnalysisResults(studyPath: string): Promise<AnalysisRe
     ...pickRobustness(robustness).map((r) => `robustness/${r.name}`),
     ...pickExplanations(explanations).map((r) => `explanations/${r.name}`),
   ]);
+  // The fields every kind shares: its settings as recorded, and whether the report's rule picks it.
+  const row = (
+    kind: AnalysisResultRow['kind'],
+    r: { name: string; settings?: { hash: string; defaults: boolean } },
+    fields: { runIds: string[]; datasetId: string; settings: AnalysisResultRow['settings']; createdAt: string },
+  ): AnalysisResultRow => ({
+    kind,
+    name: r.name,
+    ...fields,
+    settingsHash: r.settings?.hash ?? null,
+    defaults: r.settings?.defaults ?? null,
+    used: used.has(`${kind}/${r.name}`),
+  });
   const rows: AnalysisResultRow[] = [
-    ...spectra.map((r) => ({
-      kind: 'spectra' as const,
-      name: r.name,
-      runIds: [r.run.runId],
-      datasetId: r.dataset.datasetId,
-      settingsHash: r.settings?.hash ?? null,
-      defaults: r.settings?.defaults ?? null,
-      settings: spectraSettings(r),
-      createdAt: r.created,
-      used: used.has(`spectra/${r.name}`),
-    })),
-    ...robustness.map((r) => ({
-      kind: 'robustness' as const,
-      name: r.name,
-      runIds: r.models.map((m) => m.runId),
-      datasetId: r.datasetId,
-      settingsHash: r.settings?.hash ?? null,
-      defaults: r.settings?.defaults ?? null,
-      settings: robustnessSettings(r),
-      createdAt: r.createdAt,
-      used: used.has(`robustness/${r.name}`),
-    })),
+    ...spectra.map((r) =>
+      row('spectra', r, { runIds: [r.run.runId], datasetId: r.dataset.datasetId, settings: spectraSettings(r), createdAt: r.created }),
+    ),
+    ...robustness.map((r) =>
+      row('robustness', r, {
+        runIds: r.models.map((m) => m.runId),
+        datasetId: r.datasetId,
+        settings: robustnessSettings(r),
+        createdAt: r.createdAt,
+      }),
+    ),
     ...explanations.map((r) => ({
-      kind: 'explanations' as const,
-      name: r.name,
-      runIds: [r.run.runId],
-      datasetId: r.dataset.datasetId,
-      settingsHash: r.settings?.hash ?? null,
-      defaults: r.settings?.defaults ?? null,
-      settings: explanationSettings(r),
-      createdAt: r.createdAt,
-      used: used.has(`explanations/${r.name}`),
+      ...row('explanations', r, {
+        runIds: [r.run.runId],
+        datasetId: r.dataset.datasetId,
+        settings: explanationSettings(r),
+        createdAt: r.createdAt,
+      }),
       outsideFundusShare: r.outsideFundus?.mean ?? null,
     })),
   ];
