@@ -2,8 +2,11 @@
 //   dist/cli.js, dist/worker.js            Node entry points (ESM, dependencies stay in node_modules)
 //   dist/electron/main.js, preload.cjs     the Electron layer (the sandboxed preload must be one CommonJS file)
 //   dist/renderer/                         the React renderer (Vite)
+//   dist/native/funduslab-native.node      the native convolution kernels (scripts/build-native.mjs; skipped
+//                                          with a note when no C compiler is present)
 // Runs on `npm install` (prepare), so `npx funduslab …` works right after installing.
 import { build } from 'esbuild';
+import { execFileSync } from 'node:child_process';
 import { rm, mkdir } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -60,6 +63,9 @@ await Promise.all([
     logLevel: 'warning',
   }),
 ]);
+
+// A separate process: it exits with a note (status 0) when it cannot build.
+execFileSync(process.execPath, [path.join(root, 'scripts', 'build-native.mjs')], { stdio: 'inherit' });
 
 if (only === 'all') {
   const { build: viteBuild } = await import('vite');

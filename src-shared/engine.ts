@@ -122,6 +122,8 @@ export const DoctorReport = z.object({
     electron: z.string().nullable(),
   }),
   cpu: z.object({ model: z.string(), threads: z.number().int() }),
+  /** FundusLab's native convolution kernels for the wasm backend: in use (with the instruction set) or why not. */
+  nativeKernels: z.object({ inUse: z.boolean(), detail: z.string() }).nullable().default(null),
   memoryGiB: z.number(),
   gpu: GpuInfo,
   selfTest: SelfTestResult,

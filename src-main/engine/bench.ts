@@ -20,6 +20,7 @@
  * software adapter too. Its figures name the adapter.
  */
 import tf from '@tensorflow/tfjs';
+import { describeNativeKernels } from './kernels/native/addon';
 import type { Optimizer, Scalar, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -695,6 +696,8 @@ export interface CompareTorchOptions {
 
 export interface CompareTorchReport {
   backend: string;
+  /** FundusLab's native convolution kernels on the wasm backend: instruction set and threads, or why not in use. */
+  nativeKernels: string | null;
   threads: number;
   tfjsVersion: string;
   rounds: number;
@@ -877,6 +880,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
   ];
   return {
     backend: status.tfjsBackend,
+    nativeKernels: status.tfjsBackend === 'wasm' ? describeNativeKernels().detail : null,
     threads: status.threads,
     tfjsVersion: tf.version.tfjs,
     rounds,

@@ -9,6 +9,7 @@ import { describeWebGpuAdapter, webgpuVerdict, type DoctorReport, type GpuInfo, 
 import { AppError } from '../../src-shared/errors';
 import type { JobContext } from '../job-context';
 import { engineStatus } from './backend';
+import { describeNativeKernels } from './kernels/native/addon';
 import { runSelfTest } from './selftest';
 
 export interface DoctorOptions {
@@ -37,6 +38,7 @@ export async function collectDoctorReport(opts: DoctorOptions): Promise<DoctorRe
       electron: opts.electronVersion,
     },
     cpu: { model: cpus[0]?.model.trim() || 'unknown', threads: os.availableParallelism() },
+    nativeKernels: engine.tfjsBackend === 'wasm' ? describeNativeKernels() : null,
     memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     gpu,
     selfTest,
@@ -120,6 +122,7 @@ export function formatDoctorReport(r: DoctorReport): string {
   lines.push(`FundusLab ${r.versions.funduslab} — engine doctor`);
   lines.push('');
   lines.push(`Active backend: ${e.active}${forced}, tfjs backend '${e.tfjsBackend}', ${e.threads} thread${e.threads === 1 ? '' : 's'}`);
+  if (r.nativeKernels) lines.push(`Native convolution kernels (wasm backend): ${r.nativeKernels.detail}`);
   lines.push('Backend ladder:');
   const width = Math.max(...e.candidates.map((c) => c.backend.length));
   for (const c of e.candidates) {

@@ -169,7 +169,7 @@ export function formatCompareTorch(r: CompareTorchReport): string {
     ? `PyTorch ${r.torch.version} (torchvision ${r.torch.torchvision}, ${r.torch.threads} threads, ${r.torch.python})`
     : 'PyTorch not run';
   const lines = [
-    `FundusLab vs PyTorch: FundusLab ${r.backend} (${r.threads} threads, tfjs ${r.tfjsVersion}) vs ${torch}; ${r.machine.cpus} CPUs, load ${r.machine.loadAverageBefore.join(' ')} → ${r.machine.loadAverageAfter.join(' ')}`,
+    `FundusLab vs PyTorch: FundusLab ${r.backend} (${r.threads} threads, tfjs ${r.tfjsVersion}${r.nativeKernels ? `; native convolution kernels: ${r.nativeKernels}` : ''}) vs ${torch}; ${r.machine.cpus} CPUs, load ${r.machine.loadAverageBefore.join(' ')} → ${r.machine.loadAverageAfter.join(' ')}`,
     `Training step optimizer on both sides: ${optimizerLine(r.optimizer)}`,
     ...(r.torchMissing ? ['', r.torchMissing] : []),
     '',

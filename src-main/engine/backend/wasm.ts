@@ -12,6 +12,7 @@ import path from 'node:path';
 import vm from 'node:vm';
 import { AppError } from '../../../src-shared/errors';
 import { registerWasmTrainingKernels } from '../kernels/index';
+import { nativeKernels } from '../kernels/native/addon';
 import { activate, BACKEND_PACKAGES, type Attempt } from './activate';
 import { describeLoadError } from './native';
 
@@ -69,7 +70,13 @@ export async function tryWasm(env: Record<string, string | undefined>): Promise<
   const attempt = await activate('wasm', 1);
   if (!attempt.ok) return attempt;
   const threads = Math.max(1, wasmThreadsCount());
+  configureNativeThreads(threads);
   return { ...attempt, threads, ...(threads === 1 && wasmThreadsNote ? { note: wasmThreadsNote } : {}) };
+}
+
+/** The native convolution kernels (when built) run on as many threads as the wasm backend. */
+function configureNativeThreads(threads: number): void {
+  nativeKernels()?.configure({ threads });
 }
 
 /** The default number of wasm threads: one per core, at most this many (XNNPACK gains little beyond). */
@@ -135,7 +142,9 @@ async function activateThreadedWasm(threads: number): Promise<Attempt> {
     if (!attempt.ok) return attempt;
     ok = true;
     unrefWasmThreads();
-    return { ...attempt, threads: Math.max(1, wasmThreadsCount()) };
+    const active = Math.max(1, wasmThreadsCount());
+    configureNativeThreads(active);
+    return { ...attempt, threads: active };
   } finally {
     if (!ok) {
       tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);

@@ -16,6 +16,8 @@
  *    used by optim/; FundusLabMomentum, used by moco/moco.ts), and MaxPoolGrad (wasm's own is a
  *    scalar loop).
  * Identity is replaced by one that shares the data (wasm's copies it), as the CPU backend does.
+ * Conv2D and FusedConv2D (and the filter gradient) run on FundusLab's native convolution kernels when
+ * they are built (kernels/native/addon.ts: AVX-512 / AVX2 code outside WebAssembly), else on wasm's own.
  * Every kernel is tested against the JavaScript CPU backend (test/unit/engine/wasm-kernels.test.ts,
  * wasm-simd-kernels.test.ts, models/batchnorm-train.test.ts).
  */
@@ -23,6 +25,7 @@ import tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './wasm/Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './wasm/Conv2DBackpropInput';
+import { conv2DConfig, fusedConv2DConfig, keepOriginalKernel } from './wasm/Conv2D';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './wasm/BatchNormTrain';
 import { identityConfig } from './wasm/Identity';
 import { maxPoolGradConfig } from './wasm/MaxPoolGrad';
@@ -40,7 +43,13 @@ export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [
   momentumConfig,
 ];
 /** Kernels wasm has but that are much slower than ours (or copy where they need not): replaced. */
-export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [conv2DBackpropInputConfig, maxPoolGradConfig, identityConfig];
+export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [
+  conv2DConfig,
+  fusedConv2DConfig,
+  conv2DBackpropInputConfig,
+  maxPoolGradConfig,
+  identityConfig,
+];
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...WASM_ADDED_KERNELS, ...WASM_REPLACED_KERNELS];
 
 /**
@@ -54,6 +63,7 @@ export function registerWasmTrainingKernels(): string[] {
     if (existing?.kernelFunc === config.kernelFunc) continue;
     if (existing !== undefined) {
       if (!WASM_REPLACED_KERNELS.includes(config)) continue;
+      keepOriginalKernel(existing);
       tf.unregisterKernel(config.kernelName, config.backendName);
     }
     tf.registerKernel(config);

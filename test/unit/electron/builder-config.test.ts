@@ -205,12 +205,12 @@ describe('asarUnpack', () => {
       defaultSrc: root,
     })![0]!.createFilter();
 
-  it("every glob names sharp/@img, tfjs-node, tfjs-node-gpu, the wasm binaries or Dawn's builds", () => {
+  it("every glob names sharp/@img, tfjs-node, tfjs-node-gpu, the wasm binaries, Dawn's builds or FundusLab's native kernels", () => {
     const globs = raw.asarUnpack as string[];
     expect(globs.length).toBeGreaterThan(0);
     for (const glob of globs)
       expect(glob).toMatch(
-        /node_modules\/(sharp|@img|@tensorflow\/tfjs-node|@tensorflow\/tfjs-node-gpu)\/|tfjs-backend-wasm\/dist\/\*\.wasm$|node_modules\/webgpu\/dist\/\*\/\*\*$/,
+        /node_modules\/(sharp|@img|@tensorflow\/tfjs-node|@tensorflow\/tfjs-node-gpu)\/|tfjs-backend-wasm\/dist\/\*\.wasm$|node_modules\/webgpu\/dist\/\*\/\*\*$|^dist\/native\/\*\*$/,
       );
   });
 
@@ -229,6 +229,7 @@ describe('asarUnpack', () => {
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm',
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm',
     'node_modules/@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm',
+    'dist/native/funduslab-native.node',
   ])('unpacks %s', (relative) => {
     expect(unpackFilter()(path.join(root, relative), file(relative))).toBe(true);
   });

@@ -14,6 +14,7 @@ import {
   setFilterGradientImpl,
   type FilterGradientImpl,
 } from '../../../src-main/engine/kernels/wasm/Conv2DBackpropFilter';
+import { nativeKernels, setNativeEnabled } from '../../../src-main/engine/kernels/native/addon';
 import { mulberry32 } from '../../../src-main/random/prng';
 import { relInfDiff } from '../../support/numeric';
 
@@ -131,6 +132,8 @@ describe('registerWasmTrainingKernels', () => {
       'FundusLabAdamW',
       'FundusLabSgd',
       'FundusLabMomentum',
+      'Conv2D',
+      'FusedConv2D',
       'Conv2DBackpropInput',
       'MaxPoolGrad',
       'Identity',
@@ -146,13 +149,36 @@ describe('registerWasmTrainingKernels', () => {
   });
 });
 
+/**
+ * Runs `fn` with FundusLab's native convolution kernels on ('native') or off ('wasm': the wasm SIMD
+ * kernels and XNNPACK). The native kernels must be built where the tests run in CI.
+ */
+type ConvPath = 'native' | 'wasm';
+const CONV_PATHS: ConvPath[] = ['native', 'wasm'];
+async function onPath<T>(path: ConvPath, fn: () => Promise<T>): Promise<T> {
+  if (path === 'native' && !nativeKernels()) {
+    if (process.env.CI) throw new Error('the native kernels are not built (node scripts/build-native.mjs --require)');
+    return fn(); // without the addon both paths are the wasm one
+  }
+  const previous = setNativeEnabled(path === 'native');
+  try {
+    return await fn();
+  } finally {
+    setNativeEnabled(previous);
+  }
+}
+
 describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
-  for (const impl of ['direct', 'im2col-matmul'] as FilterGradientImpl[])
+  for (const [impl, path] of [
+    ['direct', 'native'],
+    ['direct', 'wasm'],
+    ['im2col-matmul', 'wasm'],
+  ] as [FilterGradientImpl, ConvPath][])
     for (const c of [...CONV_CASES, ...RESNET_CASES]) {
-      it(`Conv2DBackpropFilter kernel (${impl}): ${c.name}`, async () => {
+      it(`Conv2DBackpropFilter kernel (${path === 'native' ? 'native' : impl}): ${c.name}`, async () => {
         const previous = setFilterGradientImpl(impl);
         try {
-          await checkFilterGradient(c);
+          await onPath(path, () => checkFilterGradient(c));
         } finally {
           setFilterGradientImpl(previous);
         }
@@ -190,26 +216,71 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
     }
   }
 
-  for (const c of [...CONV_CASES, ...RESNET_CASES]) {
-    it(`Conv2DBackpropInput kernel: ${c.name}`, async () => {
-      const dy = dyShape(c);
+  for (const path of CONV_PATHS)
+    for (const c of [...CONV_CASES, ...RESNET_CASES]) {
+      it(`Conv2DBackpropInput kernel (${path}): ${c.name}`, () =>
+        onPath(path, async () => {
+          const dy = dyShape(c);
+          const inputs = [
+            { values: randomValues(size(dy), 6), shape: dy },
+            { values: randomValues(size(c.filter), 7), shape: c.filter },
+          ];
+          const run = (g: Tensor, w: Tensor) =>
+            tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropInput',
+                { dy: g, filter: w },
+                { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
+              ) as Tensor;
+          const [wasm] = await onBackend('wasm', inputs, run);
+          const [cpu] = await onBackend('cpu', inputs, run);
+          expect(relInfDiff(wasm!, cpu!)).toBeLessThanOrEqual(TOLERANCE);
+        }));
+    }
+
+  for (const path of CONV_PATHS)
+    for (const c of [...CONV_CASES, ...RESNET_CASES]) {
+      it(`Conv2D and FusedConv2D (bias, ReLU) kernels (${path}): ${c.name}`, () =>
+        onPath(path, async () => {
+          const inputs = [
+            { values: randomValues(size(c.x), 8), shape: c.x },
+            { values: randomValues(size(c.filter), 9), shape: c.filter },
+            { values: randomValues(c.filter[3], 10), shape: [c.filter[3]] },
+          ];
+          const run = (x: Tensor, w: Tensor, b: Tensor) => [
+            tf.conv2d(x as Tensor4D, w as Tensor4D, c.strides, c.pad as 'same'),
+            tf.fused.conv2d({
+              x: x as Tensor4D,
+              filter: w as Tensor4D,
+              strides: c.strides,
+              pad: c.pad as 'same',
+              bias: b,
+              activation: 'relu',
+            }),
+            tf.fused.conv2d({ x: x as Tensor4D, filter: w as Tensor4D, strides: c.strides, pad: c.pad as 'same', bias: b }),
+          ];
+          const wasm = await onBackend('wasm', inputs, run);
+          const cpu = await onBackend('cpu', inputs, run);
+          wasm.forEach((out, i) => expect(relInfDiff(out, cpu[i]!), `output ${i}`).toBeLessThanOrEqual(TOLERANCE));
+          expect(cpu[1]!.some((v) => v === 0) && cpu[1]!.some((v) => v > 0), 'the ReLU case has both signs').toBe(true);
+        }));
+    }
+
+  it('calls the native kernels cannot do fall back to the wasm backend own kernels (dilation, leaky ReLU)', () =>
+    onPath('native', async () => {
       const inputs = [
-        { values: randomValues(size(dy), 6), shape: dy },
-        { values: randomValues(size(c.filter), 7), shape: c.filter },
+        { values: randomValues(2 * 9 * 9 * 5, 11), shape: [2, 9, 9, 5] },
+        { values: randomValues(3 * 3 * 5 * 6, 12), shape: [3, 3, 5, 6] },
       ];
-      const run = (g: Tensor, w: Tensor) =>
-        tf
-          .engine()
-          .runKernel(
-            'Conv2DBackpropInput',
-            { dy: g, filter: w },
-            { strides: c.strides, pad: c.pad, dataFormat: 'NHWC', inputShape: c.x },
-          ) as Tensor;
-      const [wasm] = await onBackend('wasm', inputs, run);
-      const [cpu] = await onBackend('cpu', inputs, run);
-      expect(relInfDiff(wasm!, cpu!)).toBeLessThanOrEqual(TOLERANCE);
-    });
-  }
+      const run = (x: Tensor, w: Tensor) => [
+        tf.conv2d(x as Tensor4D, w as Tensor4D, 1, 'same', 'NHWC', 2),
+        tf.fused.conv2d({ x: x as Tensor4D, filter: w as Tensor4D, strides: 1, pad: 'same', activation: 'leakyrelu', leakyreluAlpha: 0.1 }),
+      ];
+      const wasm = await onBackend('wasm', inputs, run);
+      const cpu = await onBackend('cpu', inputs, run);
+      wasm.forEach((out, i) => expect(relInfDiff(out, cpu[i]!), `output ${i}`).toBeLessThanOrEqual(TOLERANCE));
+    }));
 
   it('tf.grad of a strided conv2d (filter and input) matches', async () => {
     const c = CONV_CASES[7]!; // 7x7 s2 same

@@ -10,6 +10,7 @@ import tf from '@tensorflow/tfjs';
 import type { Tensor, Tensor1D, Tensor4D } from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initEngine, setCpuBackend } from '../../../src-main/engine/backend';
+import { setNativeEnabled } from '../../../src-main/engine/kernels/native/addon';
 import { simdContext } from '../../../src-main/engine/kernels/wasm/simd/module';
 import { MIN_PARALLEL_FLOATS, splitRange } from '../../../src-main/engine/kernels/wasm/simd/pool';
 import { batchNormTrain } from '../../../src-main/engine/models/resnet';
@@ -19,12 +20,17 @@ import { mulberry32 } from '../../../src-main/random/prng';
 import { relInfDiff } from '../../support/numeric';
 
 const previous = process.env.FUNDUSLAB_WASM_THREADS;
+// These tests are about the wasm SIMD kernels: the native convolution kernels (tested in
+// native-kernels.test.ts) would take their convolutions.
+let nativeWas = true;
 beforeAll(async () => {
+  nativeWas = setNativeEnabled(false);
   process.env.FUNDUSLAB_WASM_THREADS = '2';
   const status = await initEngine({ preference: 'wasm', env: {} });
   expect(status.threads).toBe(2);
 });
 afterAll(() => {
+  setNativeEnabled(nativeWas);
   if (previous === undefined) delete process.env.FUNDUSLAB_WASM_THREADS;
   else process.env.FUNDUSLAB_WASM_THREADS = previous;
 });

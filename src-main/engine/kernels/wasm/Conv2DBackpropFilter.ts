@@ -19,6 +19,9 @@
  * call). There the direct kernel is no faster: its blocks of dy shrink with wide outputs (co up to
  * 2048) and its panels read 16 bytes per input row.
  *
+ * With FundusLab's native kernels built (kernels/native/addon.ts), every filter gradient is their
+ * packed product instead (AVX-512 / AVX2 code outside WebAssembly).
+ *
  * The previous formulation of the larger filters ('im2col-matmul', selectable with
  * setFilterGradientImpl for comparisons) was dW [kh·kw·ci, co] = colsᵀ · dy, colsᵀ [kh·kw·ci, P]
  * the input rearranged by fl_im2col_t, on XNNPACK's MatMul: it writes and re-reads the im2col
@@ -32,6 +35,8 @@ import { heapTensor } from './heap';
 import { slices, transposeOnHeap } from './simd/module';
 import { worthSplitting } from './simd/pool';
 import { asTensor, assertNHWC } from './kernel_utils';
+import { nativeKernels } from '../native/addon';
+import { NATIVE_MIN_CHANNELS } from './Conv2D';
 
 const NAME = 'Conv2DBackpropFilter (wasm)';
 
@@ -149,6 +154,26 @@ export function conv2DBackpropFilterNHWC(
   const { strideHeight: sh, strideWidth: sw } = info;
   const { top, left } = info.padInfo;
   const positions = batch * outHeight * outWidth;
+  const native = filterGradientImpl === 'direct' && outChannels >= NATIVE_MIN_CHANNELS ? nativeKernels() : null;
+  if (native) {
+    return heapTensor<Tensor4D>(filterShape, NAME, (ctx, out) =>
+      native.conv2dFilterGrad(ctx.f32(), ctx.ptr(x) / 4, ctx.ptr(dy) / 4, out / 4, [
+        batch,
+        height,
+        width,
+        inChannels,
+        outHeight,
+        outWidth,
+        outChannels,
+        kh,
+        kw,
+        sh,
+        sw,
+        top,
+        left,
+      ]),
+    );
+  }
   const plainProduct = kh === 1 && kw === 1 && top === 0 && left === 0;
   if (filterGradientImpl === 'direct' && !plainProduct) return directFilterGradient(x, dy, filterShape, info);
 

@@ -1,0 +1,130 @@
+/**
+ * Conv2D and FusedConv2D for the wasm backend on FundusLab's native convolution kernels
+ * (kernels/native/addon.ts): the forward convolution of every training step and inference, and — through
+ * Conv2DBackpropInput.ts, which assembles the input gradient from stride-1 convolutions — the input
+ * gradient. Native code reads and writes the tensors where they are, in tfjs-backend-wasm's heap.
+ *
+ * When the native kernels are absent or switched off, or a call is outside what they do (NCHW,
+ * dilation, an activation other than ReLU, a bias that is not one value per output channel), the
+ * wasm backend's own kernel (XNNPACK) runs, as registered before FundusLab replaced it.
+ */
+import tf from '@tensorflow/tfjs';
+import type { Conv2DAttrs, FusedConv2DAttrs, KernelConfig, KernelFunc, TensorInfo } from '@tensorflow/tfjs';
+import { nativeKernels, type ConvDims, type NativeKernels } from '../native/addon';
+import { heapBackend } from './heap';
+import { simdContext } from './simd/module';
+
+/** The wasm backend's own kernels that these replace (kept to fall back to; set on registration). */
+const originals = new Map<string, KernelConfig>();
+
+/** Records the kernel registered before ours under the same name (index.ts, before it unregisters it). */
+export function keepOriginalKernel(config: KernelConfig): void {
+  if (!originals.has(config.kernelName)) originals.set(config.kernelName, config);
+}
+
+function original(name: string): KernelFunc {
+  const config = originals.get(name);
+  if (!config) throw new Error(`${name} (wasm): the wasm backend's own kernel was not recorded before FundusLab's replaced it`);
+  return config.kernelFunc;
+}
+
+/**
+ * Narrower convolutions stay on XNNPACK: with fewer than 32 output channels most of the native
+ * kernels' register tile is padding, and on the demo's model (widths 8–64 at 64 px) they measured
+ * slower than XNNPACK (docs/performance.md).
+ */
+export const NATIVE_MIN_CHANNELS = 32;
+
+type ConvCall = { x: TensorInfo; filter: TensorInfo; bias?: TensorInfo; relu: boolean };
+
+/** The native forward convolution, or null when the call is not one it does. */
+function nativeConv(
+  native: NativeKernels,
+  backend: unknown,
+  { x, filter, bias, relu }: ConvCall,
+  attrs: Pick<Conv2DAttrs, 'strides' | 'pad' | 'dataFormat' | 'dilations' | 'dimRoundingMode'>,
+): TensorInfo | null {
+  if (attrs.dataFormat !== 'NHWC' || x.shape.length !== 4 || filter.shape.length !== 4) return null;
+  if (x.dtype !== 'float32' || filter.dtype !== 'float32') return null;
+  const dilations = typeof attrs.dilations === 'number' ? [attrs.dilations, attrs.dilations] : (attrs.dilations ?? [1, 1]);
+  if (dilations[0] !== 1 || dilations[1] !== 1) return null;
+  const outChannels = filter.shape[3]!;
+  if (outChannels < NATIVE_MIN_CHANNELS) return null;
+  if (bias && (bias.dtype !== 'float32' || bias.shape.reduce((a, b) => a * b, 1) !== outChannels || bias.shape.length > 1)) return null;
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filter.shape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    false,
+    'channelsLast',
+  );
+  if (info.inChannels !== filter.shape[2]) return null;
+  const out = heapBackend(backend, 'Conv2D (wasm)').makeOutput([info.batchSize, info.outHeight, info.outWidth, outChannels], 'float32');
+  const ctx = simdContext(backend);
+  const dims: ConvDims = [
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.outHeight,
+    info.outWidth,
+    outChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  ];
+  native.conv2d(ctx.f32(), ctx.ptr(x) / 4, ctx.ptr(filter) / 4, ctx.ptr(out) / 4, dims, bias ? ctx.ptr(bias) / 4 : -1, relu ? 1 : 0);
+  return out;
+}
+
+const conv2DKernel: KernelFunc = (args) => {
+  const native = nativeKernels();
+  const { x, filter } = args.inputs as { x?: TensorInfo; filter?: TensorInfo };
+  if (native && x && filter) {
+    const out = nativeConv(native, args.backend, { x, filter, relu: false }, args.attrs as unknown as Conv2DAttrs);
+    if (out) return out;
+  }
+  return original(tf.Conv2D)(args);
+};
+
+const fusedConv2DKernel: KernelFunc = (args) => {
+  const native = nativeKernels();
+  const { x, filter, bias, preluActivationWeights } = args.inputs as {
+    x?: TensorInfo;
+    filter?: TensorInfo;
+    bias?: TensorInfo;
+    preluActivationWeights?: TensorInfo;
+  };
+  const attrs = args.attrs as unknown as FusedConv2DAttrs;
+  if (native && x && filter && !preluActivationWeights && (attrs.activation === 'linear' || attrs.activation === 'relu')) {
+    const out = nativeConv(native, args.backend, { x, filter, bias, relu: attrs.activation === 'relu' }, attrs);
+    if (out) return out;
+  }
+  return original(tf.FusedConv2D)(args);
+};
+
+/** Setup of the replaced kernel (wasm's binds its C function there), run when the backend initialises. */
+const setupOriginal =
+  (name: string): KernelConfig['setupFunc'] =>
+  (backend) =>
+    originals.get(name)?.setupFunc?.(backend);
+
+export const conv2DConfig: KernelConfig = {
+  kernelName: tf.Conv2D,
+  backendName: 'wasm',
+  kernelFunc: conv2DKernel,
+  setupFunc: setupOriginal(tf.Conv2D),
+};
+
+export const fusedConv2DConfig: KernelConfig = {
+  kernelName: tf.FusedConv2D,
+  backendName: 'wasm',
+  kernelFunc: fusedConv2DKernel,
+  setupFunc: setupOriginal(tf.FusedConv2D),
+};

@@ -1,0 +1,297 @@
+/*
+ * Node-API glue of FundusLab's native convolution kernels (conv.c): a pool of worker threads, the
+ * choice of instruction set from what the CPU supports, and two functions that run on tensors in a
+ * Float32Array (tfjs-backend-wasm's heap), given as element offsets into it:
+ *
+ *   conv2d(heap, x, w, y, dims[, bias, relu])  y = x ⊛ w (+ bias, ReLU)   (forward convolution)
+ *   conv2dFilterGrad(heap, x, dy, dw, dims)  dw = Σ_p im2col(x)ᵀ dy  (filter gradient)
+ *
+ * dims = [batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, padTop, padLeft].
+ * Every range is checked against the heap's length before anything is read or written.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conv.h"
+
+#define MAX_THREADS 64
+
+typedef int (*conv_fn)(const fl_conv *, fl_parallel_fn);
+/* The *_narrow kernels serve narrow outputs: fewer than 32 output channels for the forward pass (the
+ * AVX-512 tile is 32 wide: most of its lanes would be padding) and fewer than 128 for the filter
+ * gradient (there the AVX-512 variant's 12 x 32 tiles stream dy from memory more often per useful
+ * operation than AVX2's 6 x 16 ones and measured up to 2.7x slower; docs/performance.md). */
+typedef struct {
+  const char *name;
+  conv_fn forward, forward_narrow, filter_grad, filter_grad_narrow;
+} variant;
+
+static const variant VARIANTS[] = {
+#if defined(__x86_64__) || defined(_M_X64)
+    {"avx512", fl_conv_forward_avx512, fl_conv_forward_avx2, fl_conv_filter_grad_avx512, fl_conv_filter_grad_avx2},
+    {"avx2", fl_conv_forward_avx2, fl_conv_forward_avx2, fl_conv_filter_grad_avx2, fl_conv_filter_grad_avx2},
+#endif
+    {"generic", fl_conv_forward_generic, fl_conv_forward_generic, fl_conv_filter_grad_generic, fl_conv_filter_grad_generic},
+};
+#define VARIANT_COUNT (int)(sizeof VARIANTS / sizeof VARIANTS[0])
+
+static int variant_supported(const variant *v) {
+#if defined(__x86_64__) || defined(_M_X64)
+  __builtin_cpu_init();
+  if (!strcmp(v->name, "avx512")) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl");
+  if (!strcmp(v->name, "avx2")) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#endif
+  return !strcmp(v->name, "generic");
+}
+
+static const variant *current;
+
+/* ---- the thread pool: workers 1..threads-1 wait for a generation number to change ---- */
+
+static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER; /* one call at a time uses the pool */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t start_cv = PTHREAD_COND_INITIALIZER, done_cv = PTHREAD_COND_INITIALIZER;
+static int started = 0, pool_threads = 1, wanted_threads = 1;
+static unsigned long generation = 0;
+static int pending = 0, job_threads = 0;
+static fl_task_fn job_fn;
+static void *job_arg;
+
+static void *pool_worker(void *arg) {
+  int id = (int)(intptr_t)arg;
+  unsigned long seen = 0;
+  for (;;) {
+    pthread_mutex_lock(&mu);
+    while (generation == seen) pthread_cond_wait(&start_cv, &mu);
+    seen = generation;
+    fl_task_fn fn = job_fn;
+    void *a = job_arg;
+    int run = id < job_threads;
+    pthread_mutex_unlock(&mu);
+    if (run) fn(a, id);
+    pthread_mutex_lock(&mu);
+    if (--pending == 0) pthread_cond_signal(&done_cv);
+    pthread_mutex_unlock(&mu);
+  }
+  return NULL;
+}
+
+static void ensure_workers(int threads) {
+  while (started < threads - 1) {
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&t, &attr, pool_worker, (void *)(intptr_t)(started + 1)) != 0) {
+      pthread_attr_destroy(&attr);
+      break;
+    }
+    pthread_attr_destroy(&attr);
+    started++;
+  }
+  pool_threads = started + 1;
+}
+
+static void parallel(fl_task_fn fn, void *arg, int threads) {
+  if (threads > pool_threads) threads = pool_threads;
+  if (threads <= 1 || started == 0) {
+    fn(arg, 0);
+    return;
+  }
+  pthread_mutex_lock(&mu);
+  job_fn = fn;
+  job_arg = arg;
+  job_threads = threads;
+  pending = started;
+  generation++;
+  pthread_cond_broadcast(&start_cv);
+  pthread_mutex_unlock(&mu);
+  fn(arg, 0);
+  pthread_mutex_lock(&mu);
+  while (pending > 0) pthread_cond_wait(&done_cv, &mu);
+  pthread_mutex_unlock(&mu);
+}
+
+/* Runs on the pool when it is free, else on the calling thread alone (another thread of the process
+ * is using it). */
+static int run_conv(conv_fn fn, fl_conv *p) {
+  /* Below ~2^20 multiply-adds waking the pool costs about as much as it saves. */
+  double work = (double)p->batch * p->out_h * p->out_w * p->out_c * p->k_h * p->k_w * p->in_c;
+  if (work >= 1048576.0 && pthread_mutex_trylock(&pool_mutex) == 0) {
+    ensure_workers(wanted_threads);
+    p->threads = wanted_threads < pool_threads ? wanted_threads : pool_threads;
+    int rc = fn(p, parallel);
+    pthread_mutex_unlock(&pool_mutex);
+    return rc;
+  }
+  p->threads = 1;
+  return fn(p, parallel);
+}
+
+/* ---- Node-API ---- */
+
+static napi_value throw_error(napi_env env, const char *message) {
+  napi_throw_error(env, "FL_NATIVE", message);
+  return NULL;
+}
+
+static int get_int(napi_env env, napi_value v, int *out) {
+  double d;
+  if (napi_get_value_double(env, v, &d) != napi_ok || d != (double)(int)d) return 0;
+  *out = (int)d;
+  return 1;
+}
+
+/* Reads (heap, a, b, c, dims) into the heap pointer, three offsets and p's dimensions. */
+static const char *read_args(napi_env env, napi_callback_info info, float **heap, size_t *length, long offsets[3], fl_conv *p,
+                             long *bias, int *relu) {
+  int v;
+  size_t argc = 7;
+  napi_value argv[7];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return "expected (heap, a, b, c, dims[, bias, relu])";
+  napi_typedarray_type type;
+  void *data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, argv[0], &type, length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array)
+    return "expected a Float32Array as the heap";
+  *heap = data;
+  for (int i = 0; i < 3; i++) {
+    if (!get_int(env, argv[1 + i], &v) || v < 0) return "expected offsets as non-negative integers";
+    offsets[i] = v;
+  }
+  int dims[13];
+  for (uint32_t i = 0; i < 13; i++) {
+    napi_value e;
+    if (napi_get_element(env, argv[4], i, &e) != napi_ok || !get_int(env, e, &dims[i])) return "expected dims as 13 integers";
+  }
+  memset(p, 0, sizeof *p);
+  p->batch = dims[0], p->in_h = dims[1], p->in_w = dims[2], p->in_c = dims[3];
+  p->out_h = dims[4], p->out_w = dims[5], p->out_c = dims[6], p->k_h = dims[7], p->k_w = dims[8];
+  p->stride_h = dims[9], p->stride_w = dims[10], p->pad_top = dims[11], p->pad_left = dims[12];
+  for (int i = 0; i < 11; i++)
+    if (dims[i] <= 0) return "expected positive sizes and strides in dims";
+  if (dims[11] < 0 || dims[12] < 0) return "expected non-negative padding in dims";
+  *bias = -1;
+  *relu = 0;
+  if (argc > 5 && (!get_int(env, argv[5], &v) || v < -1)) return "expected the bias offset as an integer (-1: none)";
+  if (argc > 5) *bias = v;
+  if (argc > 6 && (!get_int(env, argv[6], relu) || (*relu != 0 && *relu != 1))) return "expected relu as 0 or 1";
+  return NULL;
+}
+
+static int fits(long offset, double count, size_t length) { return (double)offset + count <= (double)length; }
+
+static double sizes_x(const fl_conv *p) { return (double)p->batch * p->in_h * p->in_w * p->in_c; }
+static double sizes_w(const fl_conv *p) { return (double)p->k_h * p->k_w * p->in_c * p->out_c; }
+static double sizes_y(const fl_conv *p) { return (double)p->batch * p->out_h * p->out_w * p->out_c; }
+
+static napi_value conv2d(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t length;
+  long off[3];
+  fl_conv p;
+  long bias;
+  int relu;
+  const char *err = read_args(env, info, &heap, &length, off, &p, &bias, &relu);
+  if (err) return throw_error(env, err);
+  if (!fits(off[0], sizes_x(&p), length) || !fits(off[1], sizes_w(&p), length) || !fits(off[2], sizes_y(&p), length) ||
+      (bias >= 0 && !fits(bias, p.out_c, length)))
+    return throw_error(env, "conv2d: a tensor lies outside the heap");
+  p.bias = bias >= 0 ? heap + bias : NULL;
+  p.relu = relu;
+  p.x = heap + off[0];
+  p.w = heap + off[1];
+  p.y = heap + off[2];
+  if (run_conv(p.out_c < 32 ? current->forward_narrow : current->forward, &p) != 0) return throw_error(env, "conv2d: out of memory");
+  return NULL;
+}
+
+static napi_value conv2d_filter_grad(napi_env env, napi_callback_info info) {
+  float *heap;
+  size_t length;
+  long off[3];
+  fl_conv p;
+  long bias;
+  int relu;
+  const char *err = read_args(env, info, &heap, &length, off, &p, &bias, &relu);
+  if (err) return throw_error(env, err);
+  if (bias >= 0 || relu) return throw_error(env, "conv2dFilterGrad: takes no bias or activation");
+  if (!fits(off[0], sizes_x(&p), length) || !fits(off[1], sizes_y(&p), length) || !fits(off[2], sizes_w(&p), length))
+    return throw_error(env, "conv2dFilterGrad: a tensor lies outside the heap");
+  p.x = heap + off[0];
+  p.dy = heap + off[1];
+  p.dw = heap + off[2];
+  if (run_conv(p.out_c < 128 ? current->filter_grad_narrow : current->filter_grad, &p) != 0) return throw_error(env, "conv2dFilterGrad: out of memory");
+  return NULL;
+}
+
+static napi_value make_info(napi_env env) {
+  napi_value obj, v, list;
+  napi_create_object(env, &obj);
+  napi_create_string_utf8(env, current->name, NAPI_AUTO_LENGTH, &v);
+  napi_set_named_property(env, obj, "variant", v);
+  napi_create_int32(env, wanted_threads, &v);
+  napi_set_named_property(env, obj, "threads", v);
+  napi_create_array(env, &list);
+  uint32_t n = 0;
+  for (int i = 0; i < VARIANT_COUNT; i++) {
+    if (!variant_supported(&VARIANTS[i])) continue;
+    napi_create_string_utf8(env, VARIANTS[i].name, NAPI_AUTO_LENGTH, &v);
+    napi_set_element(env, list, n++, v);
+  }
+  napi_set_named_property(env, obj, "supported", list);
+  return obj;
+}
+
+static napi_value get_info(napi_env env, napi_callback_info info) {
+  (void)info;
+  return make_info(env);
+}
+
+/* configure({threads?, variant?}) → info */
+static napi_value configure(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value arg;
+  napi_get_cb_info(env, info, &argc, &arg, NULL, NULL);
+  if (argc < 1) return throw_error(env, "configure: expected an options object");
+  napi_value v;
+  bool has;
+  if (napi_has_named_property(env, arg, "threads", &has) == napi_ok && has) {
+    int t;
+    napi_get_named_property(env, arg, "threads", &v);
+    if (!get_int(env, v, &t) || t < 1 || t > MAX_THREADS) return throw_error(env, "configure: threads must be an integer from 1 to 64");
+    wanted_threads = t;
+  }
+  if (napi_has_named_property(env, arg, "variant", &has) == napi_ok && has) {
+    char name[32];
+    size_t len;
+    napi_get_named_property(env, arg, "variant", &v);
+    if (napi_get_value_string_utf8(env, v, name, sizeof name, &len) != napi_ok) return throw_error(env, "configure: variant must be a string");
+    const variant *found = NULL;
+    for (int i = 0; i < VARIANT_COUNT; i++)
+      if (!strcmp(VARIANTS[i].name, name) && variant_supported(&VARIANTS[i])) found = &VARIANTS[i];
+    if (!found) return throw_error(env, "configure: this CPU or build does not support that variant");
+    current = found;
+  }
+  return make_info(env);
+}
+
+NAPI_MODULE_INIT() {
+  if (!current) {
+    for (int i = 0; i < VARIANT_COUNT && !current; i++)
+      if (variant_supported(&VARIANTS[i])) current = &VARIANTS[i];
+  }
+  napi_property_descriptor props[] = {
+      {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
+      {"conv2dFilterGrad", NULL, conv2d_filter_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"info", NULL, get_info, NULL, NULL, NULL, napi_default, NULL},
+      {"configure", NULL, configure, NULL, NULL, NULL, napi_default, NULL},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}
