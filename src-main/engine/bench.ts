@@ -21,6 +21,7 @@
  */
 import tf from '@tensorflow/tfjs';
 import { describeNativeKernels } from './kernels/native/addon';
+import { CONV_RESIDUAL } from './kernels/wasm/Conv2D';
 import type { Optimizer, Scalar, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -956,7 +957,7 @@ const ELEMENTWISE = new Set([
 export function kernelClass(name: string): KernelClass {
   if (name === tf.Conv2DBackpropInput || name === 'DepthwiseConv2dNativeBackpropInput') return 'conv input-gradient';
   if (name === tf.Conv2DBackpropFilter || name === 'DepthwiseConv2dNativeBackpropFilter') return 'conv filter-gradient';
-  if (/^(Fused)?(Conv2D|DepthwiseConv2dNative)$/.test(name)) return 'convolution forward';
+  if (/^(Fused)?(Conv2D|DepthwiseConv2dNative)$/.test(name) || name === CONV_RESIDUAL) return 'convolution forward';
   if (name === BATCH_NORM_TRAIN || name === BATCH_NORM_TRAIN_GRAD || name === 'FusedBatchNorm') return 'batchnorm';
   if (name === ADAMW || name === SGD) return 'optimizer';
   if (/^(MaxPool|AvgPool)(Grad)?$/.test(name)) return 'pooling';
@@ -1005,7 +1006,10 @@ export interface StepProfile extends CompareRow {
   classes: ProfileClassFigure[];
 }
 
-/** Profiles one training step (after one untimed warm-up step) of each row on the wasm backend, grouped by kernel class. */
+/**
+ * Profiles one training step (a row's mode 'train' or unset) or one eval-mode forward pass ('forward'), after one
+ * untimed warm-up, of each row on the wasm backend, grouped by kernel class.
+ */
 export async function profileTrainSteps(
   rows: readonly CompareRow[],
   onProgress?: (m: string) => void,
@@ -1023,9 +1027,10 @@ export async function profileTrainSteps(
       const { x, labels } = benchBatch(row.batch, row.size, config.classes);
       const optimizer = makeOptimizer(model, settings);
       try {
-        await trainStep(model, x, labels, optimizer);
-        const p = await profileKernels(async () => {
-          const loss = tf.tidy(() => {
+        const forwardOnly = row.mode === 'forward';
+        const step = async () => {
+          const out = tf.tidy(() => {
+            if (forwardOnly) return model.forward(x, { training: false });
             const { value, grads } = namedGradients(
               model.trainableVariables(),
               () => tf.losses.softmaxCrossEntropy(labels, model.forward(x, { training: true })) as Scalar,
@@ -1033,13 +1038,15 @@ export async function profileTrainSteps(
             optimizer.step(grads);
             return value;
           });
-          await loss.data();
-          loss.dispose();
-        });
+          await out.data();
+          out.dispose();
+        };
+        await step(); // warm-up
+        const p = await profileKernels(step);
         const classes = groupKernels(p.kernels);
         out.push({
           ...row,
-          mode: 'train',
+          mode: forwardOnly ? 'forward' : 'train',
           backend: status.tfjsBackend,
           threads: status.threads,
           wallMs: p.total,

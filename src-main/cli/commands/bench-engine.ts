@@ -190,7 +190,7 @@ export function formatProfile(profiles: readonly StepProfile[]): string {
   for (const p of profiles) {
     lines.push(
       '',
-      `Profile of one training step: ${p.arch} ${p.size}px batch ${p.batch} on ${p.backend} (${p.threads} threads): wall ${p.wallMs.toFixed(0)} ms, kernels ${p.kernelMs.toFixed(0)} ms`,
+      `Profile of one ${p.mode === 'forward' ? 'forward pass (eval mode)' : 'training step'}: ${p.arch} ${p.size}px batch ${p.batch} on ${p.backend} (${p.threads} threads): wall ${p.wallMs.toFixed(0)} ms, kernels ${p.kernelMs.toFixed(0)} ms`,
       `${'kernel class'.padEnd(22)}${'ms'.padStart(9)}${'share'.padStart(7)}${'calls'.padStart(7)}  kernels (ms)`,
     );
     for (const c of p.classes) {

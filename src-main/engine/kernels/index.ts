@@ -25,7 +25,7 @@ import tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './wasm/Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './wasm/Conv2DBackpropInput';
-import { conv2DConfig, fusedConv2DConfig, keepOriginalKernel } from './wasm/Conv2D';
+import { conv2DConfig, convResidualConfig, convResidualGradConfig, fusedConv2DConfig, keepOriginalKernel } from './wasm/Conv2D';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './wasm/BatchNormTrain';
 import { identityConfig } from './wasm/Identity';
 import { maxPoolGradConfig } from './wasm/MaxPoolGrad';
@@ -41,6 +41,7 @@ export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [
   adamWConfig,
   sgdConfig,
   momentumConfig,
+  convResidualConfig,
 ];
 /** Kernels wasm has but that are much slower than ours (or copy where they need not): replaced. */
 export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [
@@ -58,6 +59,7 @@ export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [...WASM_ADDED_KER
  */
 export function registerWasmTrainingKernels(): string[] {
   const registered: string[] = [];
+  if (!tf.getGradient(convResidualGradConfig.kernelName)) tf.registerGradient(convResidualGradConfig);
   for (const config of WASM_TRAINING_KERNELS) {
     const existing = tf.getKernel(config.kernelName, config.backendName);
     if (existing?.kernelFunc === config.kernelFunc) continue;

@@ -6,7 +6,8 @@
  *   'same' convolutions asymmetrically).
  * - Eval mode, no hook: each BatchNorm is folded into its conv (W·γ/√(σ²+ε), bias β−μ·γ/√(σ²+ε))
  *   into one `fused.conv2d` per conv+BN(+ReLU). The folded filters are cached (one extra copy of
- *   the conv weights) until a variable changes; `clearFoldCache()` frees them.
+ *   the conv weights) until a variable changes; `clearFoldCache()` frees them. A block's last conv,
+ *   its shortcut addition and ReLU are one `convResidual` (one kernel on wasm).
  * - Non-finite weights give NaN logits as in PyTorch on every backend in eval mode: with
  *   `nonFiniteWeights` set, on wasm and webgpu ReLU is neither fused into the convolution nor
  *   `tf.relu` but `reluNaN`, and the stem's max pooling is `maxPoolNaN`. The wasm backend runs
@@ -46,6 +47,7 @@ import {
 } from './resnet-spec';
 import { tfSeed } from '../../random/tf-seed';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../kernels/wasm/BatchNormTrain';
+import { convResidual } from '../kernels/wasm/Conv2D';
 
 export type LayerKind = 'conv' | 'bn' | 'maxpool' | 'block' | 'stage' | 'avgpool' | 'linear';
 export type LayerHook = (name: string, kind: LayerKind, output: Tensor) => Tensor | void;
@@ -196,9 +198,20 @@ export class ResNet {
           const runBlock = (input: Tensor4D): Tensor4D => {
             const identity = block.downsample ? convBn(input, block.downsample.conv, block.downsample.bn, false) : input;
             let out = input;
+            const last = block.convs.length - 1;
             block.convs.forEach(({ conv: c, bn: b }, i) => {
-              out = convBn(out, c, b, i < block.convs.length - 1);
+              if (i < last || !fold || nanSafe) out = convBn(out, c, b, i < last);
             });
+            if (fold && !nanSafe) {
+              // The last conv+BN, the shortcut and the block's ReLU in one kernel (one pass with the native kernels).
+              const { conv: c, bn: b } = block.convs[last]!;
+              const { filter, bias } = this.foldedConv(c, b);
+              return emit(
+                block.name,
+                'block',
+                convResidual(out, filter, bias, identity, { strides: c.stride, pad: c.pad, relu: true }),
+              ) as Tensor4D;
+            }
             return emit(block.name, 'block', relu0(tf.add(out, identity))) as Tensor4D;
           };
           // Without hooks, each block's intermediates are freed as soon as the block is done (tensors a

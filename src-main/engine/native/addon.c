@@ -3,7 +3,7 @@
  * choice of instruction set from what the CPU supports, and two functions that run on tensors in a
  * Float32Array (tfjs-backend-wasm's heap), given as element offsets into it:
  *
- *   conv2d(heap, x, w, y, dims[, bias, relu])  y = x ⊛ w (+ bias, ReLU)   (forward convolution)
+ *   conv2d(heap, x, w, y, dims[, bias, relu, residual])  y = x ⊛ w (+ bias + residual, ReLU)  (forward)
  *   conv2dFilterGrad(heap, x, dy, dw, dims)  dw = Σ_p im2col(x)ᵀ dy  (filter gradient)
  *
  * dims = [batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, padTop, padLeft].
@@ -21,10 +21,10 @@
 #define MAX_THREADS 64
 
 typedef int (*conv_fn)(const fl_conv *, fl_parallel_fn);
-/* The *_narrow kernels serve narrow outputs: fewer than 32 output channels for the forward pass (the
- * AVX-512 tile is 32 wide: most of its lanes would be padding) and fewer than 128 for the filter
- * gradient (there the AVX-512 variant's 12 x 32 tiles stream dy from memory more often per useful
- * operation than AVX2's 6 x 16 ones and measured up to 2.7x slower; docs/performance.md). */
+/* The *_narrow kernels serve narrow shapes: the forward pass with fewer than 32 output channels (the
+ * AVX-512 tile is 32 wide: most of its lanes would be padding) and the filter gradient with fewer
+ * than 16 input channels (a ResNet's first convolution: there the 12 rows of an AVX-512 panel span
+ * several filter taps, which makes packing them slow; AVX2's 6 rows measured 2.3x faster). */
 typedef struct {
   const char *name;
   conv_fn forward, forward_narrow, filter_grad, filter_grad_narrow;
@@ -148,11 +148,12 @@ static int get_int(napi_env env, napi_value v, int *out) {
 
 /* Reads (heap, a, b, c, dims) into the heap pointer, three offsets and p's dimensions. */
 static const char *read_args(napi_env env, napi_callback_info info, float **heap, size_t *length, long offsets[3], fl_conv *p,
-                             long *bias, int *relu) {
+                             long *bias, int *relu, long *residual) {
   int v;
-  size_t argc = 7;
-  napi_value argv[7];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5) return "expected (heap, a, b, c, dims[, bias, relu])";
+  size_t argc = 8;
+  napi_value argv[8];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5)
+    return "expected (heap, a, b, c, dims[, bias, relu, residual])";
   napi_typedarray_type type;
   void *data;
   napi_value buffer;
@@ -181,6 +182,9 @@ static const char *read_args(napi_env env, napi_callback_info info, float **heap
   if (argc > 5 && (!get_int(env, argv[5], &v) || v < -1)) return "expected the bias offset as an integer (-1: none)";
   if (argc > 5) *bias = v;
   if (argc > 6 && (!get_int(env, argv[6], relu) || (*relu != 0 && *relu != 1))) return "expected relu as 0 or 1";
+  *residual = -1;
+  if (argc > 7 && (!get_int(env, argv[7], &v) || v < -1)) return "expected the residual offset as an integer (-1: none)";
+  if (argc > 7) *residual = v;
   return NULL;
 }
 
@@ -195,14 +199,15 @@ static napi_value conv2d(napi_env env, napi_callback_info info) {
   size_t length;
   long off[3];
   fl_conv p;
-  long bias;
+  long bias, residual;
   int relu;
-  const char *err = read_args(env, info, &heap, &length, off, &p, &bias, &relu);
+  const char *err = read_args(env, info, &heap, &length, off, &p, &bias, &relu, &residual);
   if (err) return throw_error(env, err);
   if (!fits(off[0], sizes_x(&p), length) || !fits(off[1], sizes_w(&p), length) || !fits(off[2], sizes_y(&p), length) ||
-      (bias >= 0 && !fits(bias, p.out_c, length)))
+      (bias >= 0 && !fits(bias, p.out_c, length)) || (residual >= 0 && !fits(residual, sizes_y(&p), length)))
     return throw_error(env, "conv2d: a tensor lies outside the heap");
   p.bias = bias >= 0 ? heap + bias : NULL;
+  p.residual = residual >= 0 ? heap + residual : NULL;
   p.relu = relu;
   p.x = heap + off[0];
   p.w = heap + off[1];
@@ -216,17 +221,17 @@ static napi_value conv2d_filter_grad(napi_env env, napi_callback_info info) {
   size_t length;
   long off[3];
   fl_conv p;
-  long bias;
+  long bias, residual;
   int relu;
-  const char *err = read_args(env, info, &heap, &length, off, &p, &bias, &relu);
+  const char *err = read_args(env, info, &heap, &length, off, &p, &bias, &relu, &residual);
   if (err) return throw_error(env, err);
-  if (bias >= 0 || relu) return throw_error(env, "conv2dFilterGrad: takes no bias or activation");
+  if (bias >= 0 || relu || residual >= 0) return throw_error(env, "conv2dFilterGrad: takes no bias, activation or residual");
   if (!fits(off[0], sizes_x(&p), length) || !fits(off[1], sizes_y(&p), length) || !fits(off[2], sizes_w(&p), length))
     return throw_error(env, "conv2dFilterGrad: a tensor lies outside the heap");
   p.x = heap + off[0];
   p.dy = heap + off[1];
   p.dw = heap + off[2];
-  if (run_conv(p.out_c < 128 ? current->filter_grad_narrow : current->filter_grad, &p) != 0) return throw_error(env, "conv2dFilterGrad: out of memory");
+  if (run_conv(p.in_c < 16 ? current->filter_grad_narrow : current->filter_grad, &p) != 0) return throw_error(env, "conv2dFilterGrad: out of memory");
   return NULL;
 }
 

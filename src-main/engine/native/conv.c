@@ -109,13 +109,18 @@ static void pack_b_panels(struct job *j) {
   }
 }
 
-/* Forward only: bias and ReLU on rows [i0, i0 + rows) of C, while they are still in the cache. */
+/* Forward only: bias, residual and ReLU (in that order, as separate float32 operations would) on rows
+ * [i0, i0 + rows) of C, while they are still in the cache. */
 static void epilogue(const struct job *j, int i0, int rows) {
   const float *bias = j->p->bias;
   for (int r = 0; r < rows; r++) {
     float *c = j->c + (long)(i0 + r) * j->ldc;
     if (bias)
       for (int n = 0; n < j->N; n++) c[n] += bias[n];
+    if (j->p->residual) {
+      const float *res = j->p->residual + (long)(i0 + r) * j->N;
+      for (int n = 0; n < j->N; n++) c[n] += res[n];
+    }
     if (j->p->relu)
       for (int n = 0; n < j->N; n++) c[n] = c[n] < 0.0f ? 0.0f : c[n];
   }
@@ -147,7 +152,7 @@ static void run_blocks(struct job *j, float *apack) {
         }
       }
     }
-    if (j->p->bias || j->p->relu) epilogue(j, i0, rows);
+    if (j->p->bias || j->p->residual || j->p->relu) epilogue(j, i0, rows);
   }
 }
 
@@ -209,6 +214,27 @@ static void pack_a_im2col_t(const fl_conv *p, int i0, int rows, int k0, int kc, 
     tj[r] = tap - ti[r] * p->k_w;
   }
   int pos = k0, n = pos / ohw, rem = pos - n * ohw, oh = rem / p->out_w, ow = rem - oh * p->out_w;
+  /* The usual case: the MR rows are MR consecutive channels of one tap, so each position contributes
+   * MR consecutive floats of x (or zeros in the padding). */
+  if (rows == MR && ti[0] == ti[MR - 1] && tj[0] == tj[MR - 1] && tc[MR - 1] == tc[0] + MR - 1) {
+    const long image = (long)p->in_h * p->in_w * p->in_c;
+    for (int k = 0; k < kc; k++) {
+      int ih = oh * p->stride_h - p->pad_top + ti[0], iw = ow * p->stride_w - p->pad_left + tj[0];
+      float *d = dst + (long)k * MR;
+      if (ih >= 0 && ih < p->in_h && iw >= 0 && iw < p->in_w)
+        memcpy(d, p->x + n * image + ((long)ih * p->in_w + iw) * p->in_c + tc[0], MR * sizeof(float));
+      else
+        memset(d, 0, MR * sizeof(float));
+      if (++ow == p->out_w) {
+        ow = 0;
+        if (++oh == p->out_h) {
+          oh = 0;
+          n++;
+        }
+      }
+    }
+    return;
+  }
   for (int k = 0; k < kc; k++) {
     const float *xn = p->x + (long)n * p->in_h * p->in_w * p->in_c;
     int ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left;

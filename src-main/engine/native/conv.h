@@ -10,7 +10,8 @@ typedef struct {
   float *y;        /* forward: the output */
   const float *dy; /* filter gradient: the output's gradient */
   float *dw;       /* filter gradient: the result [k_h, k_w, in_c, out_c] */
-  const float *bias; /* forward: added per output channel after the sum, or NULL */
+  const float *bias;     /* forward: added per output channel after the sum, or NULL */
+  const float *residual; /* forward: added element by element after the bias (shaped as the output), or NULL */
   int relu;          /* forward: max(0, ·) last when 1 (NaN stays NaN) */
   int batch, in_h, in_w, in_c, out_h, out_w, out_c, k_h, k_w, stride_h, stride_w, pad_top, pad_left;
   int threads;

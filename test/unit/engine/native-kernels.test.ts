@@ -73,10 +73,10 @@ function relErr(got: Float32Array, want: Float64Array): number {
 }
 
 /** Runs both kernels with the tensors at odd offsets in one heap; returns y and dw. */
-function run(dims: ConvDims, x: Float32Array, w: Float32Array, dy: Float32Array, bias?: Float32Array, relu = 0) {
+function run(dims: ConvDims, x: Float32Array, w: Float32Array, dy: Float32Array, bias?: Float32Array, relu = 0, residual?: Float32Array) {
   const O = dims[6];
   const ny = dy.length;
-  const heap = new Float32Array(7 + x.length + w.length + 2 * ny + w.length + O);
+  const heap = new Float32Array(7 + x.length + w.length + 2 * ny + w.length + O + ny);
   const xo = 7;
   const wo = xo + x.length;
   const yo = wo + w.length;
@@ -87,9 +87,11 @@ function run(dims: ConvDims, x: Float32Array, w: Float32Array, dy: Float32Array,
   heap.set(w, wo);
   heap.set(dy, dyo);
   if (bias) heap.set(bias, bo);
+  const ro = bo + O;
+  if (residual) heap.set(residual, ro);
   heap.fill(Number.NaN, yo, yo + ny); // every element must be written
   heap.fill(Number.NaN, dwo, dwo + w.length);
-  native!.conv2d(heap, xo, wo, yo, dims, bias ? bo : -1, relu);
+  native!.conv2d(heap, xo, wo, yo, dims, bias ? bo : -1, relu, residual ? ro : -1);
   native!.conv2dFilterGrad(heap, xo, dyo, dwo, dims);
   expect(
     heap.subarray(0, xo).every((v) => v === 0),
@@ -119,6 +121,26 @@ describe.skipIf(!native)(`native convolution kernels (${native ? native.info().s
         }
       });
     }
+
+    it(`${variant}: bias, residual and ReLU after the sum, in that order, as the separate float32 ops`, () => {
+      native!.configure({ variant, threads: 2 });
+      const dims: ConvDims = [2, 9, 9, 24, 9, 9, 48, 3, 3, 1, 1, 1, 1];
+      const x = values(2 * 9 * 9 * 24, 7);
+      const w = values(3 * 3 * 24 * 48, 8);
+      const bias = values(48, 9);
+      const residual = values(2 * 9 * 9 * 48, 10);
+      const dy = new Float32Array(residual.length);
+      const plain = run(dims, x, w, dy).y;
+      const fused = run(dims, x, w, dy, bias, 1, residual).y;
+      let positive = 0;
+      for (let i = 0; i < plain.length; i++) {
+        const want = Math.fround(Math.fround(plain[i]! + bias[i % 48]!) + residual[i]!);
+        expect(fused[i]).toBe(want < 0 ? 0 : want);
+        if (want > 0) positive++;
+      }
+      expect(positive).toBeGreaterThan(0);
+      expect(positive).toBeLessThan(plain.length);
+    });
 
     it(`${variant}: bias and ReLU after the sum (NaN kept), as the fused convolution`, () => {
       native!.configure({ variant, threads: 2 });

@@ -15,6 +15,7 @@ import {
   type FilterGradientImpl,
 } from '../../../src-main/engine/kernels/wasm/Conv2DBackpropFilter';
 import { nativeKernels, setNativeEnabled } from '../../../src-main/engine/kernels/native/addon';
+import { convResidual } from '../../../src-main/engine/kernels/wasm/Conv2D';
 import { mulberry32 } from '../../../src-main/random/prng';
 import { relInfDiff } from '../../support/numeric';
 
@@ -132,6 +133,7 @@ describe('registerWasmTrainingKernels', () => {
       'FundusLabAdamW',
       'FundusLabSgd',
       'FundusLabMomentum',
+      'FundusLabConvResidual',
       'Conv2D',
       'FusedConv2D',
       'Conv2DBackpropInput',
@@ -264,6 +266,43 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
           const cpu = await onBackend('cpu', inputs, run);
           wasm.forEach((out, i) => expect(relInfDiff(out, cpu[i]!), `output ${i}`).toBeLessThanOrEqual(TOLERANCE));
           expect(cpu[1]!.some((v) => v === 0) && cpu[1]!.some((v) => v > 0), 'the ReLU case has both signs').toBe(true);
+        }));
+    }
+
+  for (const path of CONV_PATHS)
+    for (const c of [RESNET_CASES[0]!, RESNET_CASES[1]!, CONV_CASES[0]!]) {
+      it(`FundusLabConvResidual (${path}): ReLU(conv + bias + residual) and its gradients = the tfjs ops on cpu: ${c.name}`, () =>
+        onPath(path, async () => {
+          const dy = dyShape(c);
+          const inputs = [
+            { values: randomValues(size(c.x), 13), shape: c.x },
+            { values: randomValues(size(c.filter), 14), shape: c.filter },
+            { values: randomValues(c.filter[3], 15), shape: [c.filter[3]] },
+            { values: randomValues(size(dy), 16), shape: dy },
+            { values: randomValues(size(dy), 17), shape: dy },
+          ];
+          const attrs = { strides: c.strides, pad: c.pad, relu: true };
+          const ours = (x: Tensor, w: Tensor, b: Tensor, r: Tensor, g: Tensor) => {
+            const f = (...t: Tensor[]) =>
+              tf.sum(tf.mul(convResidual(t[0] as Tensor4D, t[1] as Tensor4D, t[2]!, t[3] as Tensor4D, attrs), g));
+            return [convResidual(x as Tensor4D, w as Tensor4D, b, r as Tensor4D, attrs), ...tf.grads(f)([x, w, b, r])];
+          };
+          const ops = (x: Tensor, w: Tensor, b: Tensor, r: Tensor, g: Tensor) => {
+            const y = (...t: Tensor[]) =>
+              tf.relu(
+                tf.add(
+                  tf.fused.conv2d({ x: t[0] as Tensor4D, filter: t[1] as Tensor4D, strides: c.strides, pad: c.pad as 'same', bias: t[2] }),
+                  t[3]!,
+                ),
+              );
+            return [y(x, w, b, r), ...tf.grads((...t: Tensor[]) => tf.sum(tf.mul(y(...t), g)))([x, w, b, r])];
+          };
+          const wasm = await onBackend('wasm', inputs, ours);
+          const cpu = await onBackend('cpu', inputs, ops);
+          expect(cpu[0]!.some((v) => v === 0) && cpu[0]!.some((v) => v > 0), 'the ReLU case has both signs').toBe(true);
+          wasm.forEach((out, i) =>
+            expect(relInfDiff(out, cpu[i]!), `output ${i} (0: y, then dx, dfilter, dbias, dresidual)`).toBeLessThanOrEqual(TOLERANCE),
+          );
         }));
     }
 

@@ -28,8 +28,11 @@ export interface NativeInfo {
 export type ConvDims = readonly [number, number, number, number, number, number, number, number, number, number, number, number, number];
 
 export interface NativeKernels {
-  /** y = x ⊛ w (+ bias, ReLU): offsets are float32 element offsets into `heap`; bias −1 = none. */
-  conv2d(heap: Float32Array, x: number, w: number, y: number, dims: ConvDims, bias?: number, relu?: number): void;
+  /**
+   * y = x ⊛ w (+ bias + residual, ReLU): offsets are float32 element offsets into `heap`; bias and
+   * residual −1 = none; relu 0 or 1.
+   */
+  conv2d(heap: Float32Array, x: number, w: number, y: number, dims: ConvDims, bias?: number, relu?: number, residual?: number): void;
   /** dw = the filter gradient of x ⊛ w given dy. */
   conv2dFilterGrad(heap: Float32Array, x: number, dy: number, dw: number, dims: ConvDims): void;
   info(): NativeInfo;
