@@ -183,21 +183,26 @@ static void pack_a_im2col(const fl_conv *p, int i0, int rows, int k0, int kc, fl
     int pos = i0 + r, n = pos / ohw, rem = pos - n * ohw, oh = rem / p->out_w, ow = rem - oh * p->out_w;
     int ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left;
     const float *xn = p->x + (long)n * p->in_h * p->in_w * p->in_c;
-    int k = k0, tap = k0 / p->in_c, ch = k0 - tap * p->in_c;
+    int k = k0;
     while (k < k0 + kc) {
-      int run = p->in_c - ch;
-      if (run > k0 + kc - k) run = k0 + kc - k;
+      int tap = k / p->in_c, ch = k - tap * p->in_c;
       int i = tap / p->k_w, jx = tap - i * p->k_w, ih = ih0 + i, iw = iw0 + jx;
+      int run;
       float *d = dst + (long)(k - k0) * MR + r;
       if (ih >= 0 && ih < p->in_h && iw >= 0 && iw < p->in_w) {
+        /* Taps jx, jx + 1, … of one filter row read consecutive pixels of one input row: while they
+         * stay inside the image their channels are one contiguous run of x. */
+        int taps = p->k_w - jx < p->in_w - iw ? p->k_w - jx : p->in_w - iw;
+        run = taps * p->in_c - ch;
+        if (run > k0 + kc - k) run = k0 + kc - k;
         const float *src = xn + ((long)ih * p->in_w + iw) * p->in_c + ch;
         for (int q = 0; q < run; q++) d[q * MR] = src[q];
       } else {
+        run = p->in_c - ch;
+        if (run > k0 + kc - k) run = k0 + kc - k;
         for (int q = 0; q < run; q++) d[q * MR] = 0.0f;
       }
       k += run;
-      tap++;
-      ch = 0;
     }
   }
 }
@@ -235,13 +240,21 @@ static void pack_a_im2col_t(const fl_conv *p, int i0, int rows, int k0, int kc, 
     }
     return;
   }
+  long offset[MR]; /* of row r's element from the window's top-left pixel */
+  for (int r = 0; r < MR; r++) offset[r] = ((long)ti[r] * p->in_w + tj[r]) * p->in_c + tc[r];
   for (int k = 0; k < kc; k++) {
     const float *xn = p->x + (long)n * p->in_h * p->in_w * p->in_c;
     int ih0 = oh * p->stride_h - p->pad_top, iw0 = ow * p->stride_w - p->pad_left;
     float *d = dst + (long)k * MR;
-    for (int r = 0; r < MR; r++) {
-      int ih = ih0 + ti[r], iw = iw0 + tj[r];
-      d[r] = (r < rows && ih >= 0 && ih < p->in_h && iw >= 0 && iw < p->in_w) ? xn[((long)ih * p->in_w + iw) * p->in_c + tc[r]] : 0.0f;
+    if (rows == MR && ih0 >= 0 && ih0 + p->k_h <= p->in_h && iw0 >= 0 && iw0 + p->k_w <= p->in_w) {
+      /* the whole window inside the image */
+      const float *window = xn + ((long)ih0 * p->in_w + iw0) * p->in_c;
+      for (int r = 0; r < MR; r++) d[r] = window[offset[r]];
+    } else {
+      for (int r = 0; r < MR; r++) {
+        int ih = ih0 + ti[r], iw = iw0 + tj[r];
+        d[r] = (r < rows && ih >= 0 && ih < p->in_h && iw >= 0 && iw < p->in_w) ? xn[((long)ih * p->in_w + iw) * p->in_c + tc[r]] : 0.0f;
+      }
     }
     if (++ow == p->out_w) {
       ow = 0;
