@@ -25,7 +25,9 @@ import tf from '@tensorflow/tfjs';
 import type { KernelConfig } from '@tensorflow/tfjs';
 import { conv2DBackpropFilterConfig } from './wasm/Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './wasm/Conv2DBackpropInput';
-import { conv2DConfig, convResidualConfig, convResidualGradConfig, fusedConv2DConfig, keepOriginalKernel } from './wasm/Conv2D';
+import { conv2DConfig, convResidualConfig, convResidualGradConfig, fusedConv2DConfig } from './wasm/Conv2D';
+import { maxPoolConfig } from './wasm/MaxPool';
+import { keepOriginalKernel } from './wasm/replaced';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './wasm/BatchNormTrain';
 import { identityConfig } from './wasm/Identity';
 import { maxPoolGradConfig } from './wasm/MaxPoolGrad';
@@ -47,6 +49,7 @@ export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [
 export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [
   conv2DConfig,
   fusedConv2DConfig,
+  maxPoolConfig,
   conv2DBackpropInputConfig,
   maxPoolGradConfig,
   identityConfig,

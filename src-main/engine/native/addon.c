@@ -6,12 +6,16 @@
  *   conv2d(heap, x, w, y, dims[, bias, relu, residual])  y = x ⊛ w (+ bias + residual, ReLU)  (forward)
  *   conv2dFilterGrad(heap, x, dy, dw, dims)  dw = Σ_p im2col(x)ᵀ dy  (filter gradient)
  *
+ *   maxPool(heap, x, y, dims)              max pooling (NHWC)
+ *
  * dims = [batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, padTop, padLeft].
  * Every range is checked against the heap's length before anything is read or written.
  */
 #define NAPI_VERSION 8
 #include <node_api.h>
+#include <math.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +136,43 @@ static int run_conv(conv_fn fn, fl_conv *p) {
   return fn(p, parallel);
 }
 
+/* ---- max pooling (NHWC): output rows (n, oh) taken from a counter by the threads ---- */
+
+typedef struct {
+  const float *x;
+  float *y;
+  int batch, in_h, in_w, c, out_h, out_w, k_h, k_w, stride_h, stride_w, pad_top, pad_left;
+  atomic_int next;
+} pool_job;
+
+static void max_pool_rows(void *arg, int thread) {
+  pool_job *j = arg;
+  (void)thread;
+  for (;;) {
+    int row = atomic_fetch_add(&j->next, 1);
+    if (row >= j->batch * j->out_h) return;
+    int n = row / j->out_h, oh = row - n * j->out_h;
+    const float *xn = j->x + (long)n * j->in_h * j->in_w * j->c;
+    float *yr = j->y + (long)row * j->out_w * j->c;
+    int ih0 = oh * j->stride_h - j->pad_top;
+    for (int ow = 0; ow < j->out_w; ow++) {
+      float *out = yr + (long)ow * j->c;
+      for (int ch = 0; ch < j->c; ch++) out[ch] = -INFINITY;
+      int iw0 = ow * j->stride_w - j->pad_left;
+      for (int i = 0; i < j->k_h; i++) {
+        int ih = ih0 + i;
+        if (ih < 0 || ih >= j->in_h) continue;
+        for (int jx = 0; jx < j->k_w; jx++) {
+          int iw = iw0 + jx;
+          if (iw < 0 || iw >= j->in_w) continue;
+          const float *in = xn + ((long)ih * j->in_w + iw) * j->c;
+          for (int ch = 0; ch < j->c; ch++) out[ch] = in[ch] > out[ch] ? in[ch] : out[ch];
+        }
+      }
+    }
+  }
+}
+
 /* ---- Node-API ---- */
 
 static napi_value throw_error(napi_env env, const char *message) {
@@ -235,6 +276,43 @@ static napi_value conv2d_filter_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* maxPool(heap, x, y, dims): dims = [batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft].
+ * The maximum over the window's pixels inside the image (padding takes no part; NaN is never chosen, as wasm's). */
+static napi_value max_pool(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_error(env, "maxPool: expected (heap, x, y, dims)");
+  napi_typedarray_type type;
+  size_t length, byte_offset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array)
+    return throw_error(env, "maxPool: expected a Float32Array as the heap");
+  int off[2], d[12];
+  for (int i = 0; i < 2; i++)
+    if (!get_int(env, argv[1 + i], &off[i]) || off[i] < 0) return throw_error(env, "maxPool: expected offsets as non-negative integers");
+  for (uint32_t i = 0; i < 12; i++) {
+    napi_value e;
+    if (napi_get_element(env, argv[3], i, &e) != napi_ok || !get_int(env, e, &d[i])) return throw_error(env, "maxPool: expected dims as 12 integers");
+    if (i < 10 ? d[i] <= 0 : d[i] < 0) return throw_error(env, "maxPool: expected positive sizes and strides, non-negative padding");
+  }
+  if (!fits(off[0], (double)d[0] * d[1] * d[2] * d[3], length) || !fits(off[1], (double)d[0] * d[4] * d[5] * d[3], length))
+    return throw_error(env, "maxPool: a tensor lies outside the heap");
+  float *heap = data;
+  pool_job j = {.x = heap + off[0], .y = heap + off[1], .batch = d[0], .in_h = d[1], .in_w = d[2], .c = d[3], .out_h = d[4],
+                .out_w = d[5], .k_h = d[6], .k_w = d[7], .stride_h = d[8], .stride_w = d[9], .pad_top = d[10], .pad_left = d[11]};
+  atomic_init(&j.next, 0);
+  double work = (double)d[0] * d[4] * d[5] * d[3] * d[6] * d[7];
+  if (work >= 1048576.0 && pthread_mutex_trylock(&pool_mutex) == 0) {
+    ensure_workers(wanted_threads);
+    parallel(max_pool_rows, &j, wanted_threads);
+    pthread_mutex_unlock(&pool_mutex);
+  } else {
+    max_pool_rows(&j, 0);
+  }
+  return NULL;
+}
+
 static napi_value make_info(napi_env env) {
   napi_value obj, v, list;
   napi_create_object(env, &obj);
@@ -294,6 +372,7 @@ NAPI_MODULE_INIT() {
   napi_property_descriptor props[] = {
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dFilterGrad", NULL, conv2d_filter_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"maxPool", NULL, max_pool, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, get_info, NULL, NULL, NULL, napi_default, NULL},
       {"configure", NULL, configure, NULL, NULL, NULL, napi_default, NULL},
   };

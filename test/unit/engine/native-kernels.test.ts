@@ -171,6 +171,8 @@ describe.skipIf(!native)(`native convolution kernels (${native ? native.info().s
     expect(() => native!.conv2dFilterGrad(heap, 0, 32, 90, dims)).toThrow('conv2dFilterGrad: a tensor lies outside the heap');
     expect(() => native!.conv2d(heap, 0, 0, 0, [1, 4, 4, 0, 4, 4, 3, 3, 3, 1, 1, 1, 1])).toThrow('expected positive sizes');
     expect(() => native!.conv2d(new Float64Array(10) as unknown as Float32Array, 0, 0, 0, dims)).toThrow('expected a Float32Array');
+    expect(() => native!.maxPool(heap, 0, 95, [1, 4, 4, 2, 2, 2, 3, 3, 2, 2, 1, 1])).toThrow('maxPool: a tensor lies outside the heap');
+    expect(() => native!.maxPool(heap, 0, 40, [1, 4, 4, 2, 2, 2, 0, 3, 2, 2, 1, 1])).toThrow('maxPool: expected positive sizes');
     expect(() => native!.configure({ variant: 'sse9' })).toThrow('does not support that variant');
     expect(() => native!.configure({ threads: 0 })).toThrow('threads must be an integer from 1 to 64');
   });

@@ -136,6 +136,7 @@ describe('registerWasmTrainingKernels', () => {
       'FundusLabConvResidual',
       'Conv2D',
       'FusedConv2D',
+      'MaxPool',
       'Conv2DBackpropInput',
       'MaxPoolGrad',
       'Identity',
@@ -305,6 +306,28 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
           );
         }));
     }
+
+  for (const path of CONV_PATHS)
+    it(`MaxPool kernel (${path}): ResNet's stem pool, stride 1 and 2, same and valid padding, odd sizes, one channel`, () =>
+      onPath(path, async () => {
+        const shapes: [number, number, number, number][] = [
+          [4, 48, 48, 64],
+          [2, 9, 7, 5],
+          [1, 5, 6, 1],
+        ];
+        for (const shape of shapes) {
+          const inputs = [{ values: randomValues(size(shape), 18), shape }];
+          const run = (x: Tensor) => [
+            tf.maxPool(x as Tensor4D, 3, 2, 1 as unknown as 'same'),
+            tf.maxPool(x as Tensor4D, 3, 2, 'same'),
+            tf.maxPool(x as Tensor4D, [2, 3], 1, 'valid'),
+            tf.maxPool(x as Tensor4D, 2, [2, 1], 'same'),
+          ];
+          const wasm = await onBackend('wasm', inputs, run);
+          const cpu = await onBackend('cpu', inputs, run);
+          wasm.forEach((out, i) => expect(Buffer.from(out.buffer).equals(Buffer.from(cpu[i]!.buffer)), `[${shape}] pool ${i}`).toBe(true));
+        }
+      }));
 
   it('calls the native kernels cannot do fall back to the wasm backend own kernels (dilation, leaky ReLU)', () =>
     onPath('native', async () => {

@@ -35,6 +35,8 @@ export interface NativeKernels {
   conv2d(heap: Float32Array, x: number, w: number, y: number, dims: ConvDims, bias?: number, relu?: number, residual?: number): void;
   /** dw = the filter gradient of x ⊛ w given dy. */
   conv2dFilterGrad(heap: Float32Array, x: number, dy: number, dw: number, dims: ConvDims): void;
+  /** Max pooling (NHWC); dims = [batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft]. */
+  maxPool(heap: Float32Array, x: number, y: number, dims: readonly number[]): void;
   info(): NativeInfo;
   configure(options: { threads?: number; variant?: string }): NativeInfo;
 }

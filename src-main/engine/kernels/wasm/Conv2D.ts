@@ -23,21 +23,8 @@ import type {
 import { nativeKernels, type ConvDims, type NativeKernels } from '../native/addon';
 import { heapBackend } from './heap';
 import { asTensor } from './kernel_utils';
+import { original, setupOriginal } from './replaced';
 import { simdContext } from './simd/module';
-
-/** The wasm backend's own kernels that these replace (kept to fall back to; set on registration). */
-const originals = new Map<string, KernelConfig>();
-
-/** Records the kernel registered before ours under the same name (index.ts, before it unregisters it). */
-export function keepOriginalKernel(config: KernelConfig): void {
-  if (!originals.has(config.kernelName)) originals.set(config.kernelName, config);
-}
-
-function original(name: string): KernelFunc {
-  const config = originals.get(name);
-  if (!config) throw new Error(`${name} (wasm): the wasm backend's own kernel was not recorded before FundusLab's replaced it`);
-  return config.kernelFunc;
-}
 
 /**
  * Narrower convolutions stay on XNNPACK: with fewer than 32 output channels most of the native
@@ -198,12 +185,6 @@ export function convResidual(x: Tensor4D, filter: Tensor4D, bias: Tensor, residu
   if (tf.getBackend() !== 'wasm') return convResidualOps(x, filter, bias, residual, attrs);
   return tf.engine().runKernel(CONV_RESIDUAL, { x, filter, bias, residual }, attrs as unknown as NamedAttrMap) as Tensor4D;
 }
-
-/** Setup of the replaced kernel (wasm's binds its C function there), run when the backend initialises. */
-const setupOriginal =
-  (name: string): KernelConfig['setupFunc'] =>
-  (backend) =>
-    originals.get(name)?.setupFunc?.(backend);
 
 export const conv2DConfig: KernelConfig = {
   kernelName: tf.Conv2D,
