@@ -20,7 +20,7 @@
  * software adapter too. Its figures name the adapter.
  */
 import tf from '@tensorflow/tfjs';
-import { describeNativeKernels } from './kernels/native/addon';
+import { describeNativeKernels, nativeKernels, setNativeEnabled } from './kernels/native/addon';
 import { CONV_RESIDUAL } from './kernels/wasm/Conv2D';
 import type { Optimizer, Scalar, Tensor, Tensor2D, Tensor4D } from '@tensorflow/tfjs';
 import { execFile, spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
@@ -674,6 +674,10 @@ export interface CompareRowResult extends CompareRow {
   /** Medians, ratio and spreads; null when PyTorch was not measured. */
   figures: CompareFigures | null;
   oursMsPerImage: number;
+  /** With `wasmBaseline`: the same rows with the native kernels off (ms/img per round, median) and median(off) ÷ median(on). */
+  wasmBaselineRoundMs?: number[];
+  wasmBaselineMsPerImage?: number;
+  nativeSpeedup?: number;
   loss?: number;
   torchLoss?: number;
 }
@@ -688,6 +692,11 @@ export interface CompareTorchOptions {
   warmup?: number;
   /** Optimizer of the training steps (both sides); default adamw. */
   optimizer?: BenchOptimizer;
+  /**
+   * Also time FundusLab with its native kernels switched off (the wasm kernels alone) right after each
+   * of its rounds: the baseline of the native kernels, in the same process. Ignored when they are not in use.
+   */
+  wasmBaseline?: boolean;
   /** Python interpreter; default FUNDUSLAB_PYTHON or /usr/bin/python3. */
   python?: string;
   /** The PyTorch script; default scripts/bench_torch.py of the package. */
@@ -806,6 +815,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
 
   const previous = engineStatus();
   const status = await initEngine({ preference: 'wasm', env: { ...process.env, FUNDUSLAB_BACKEND: undefined } });
+  const baseline = opts.wasmBaseline === true && status.tfjsBackend === 'wasm' && nativeKernels() !== null;
   const problem = await probeTorch(python, script);
   const torchMissing = problem === null ? null : missingTorchMessage(python, problem);
   const child = problem === null ? new TorchChild(python, script) : null;
@@ -826,6 +836,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
       const label = `${row.mode} ${row.arch} ${row.size}px batch ${row.batch}`;
       const oursRoundMs: number[] = [];
       const torchRoundMs: number[] = [];
+      const wasmRoundMs: number[] = [];
       let loss: number | undefined;
       let torchLoss: number | undefined;
       const model = ResNet.create(config, { seed: SEED });
@@ -851,6 +862,19 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
             oursWarm = true;
             oursRoundMs.push(medianOf(fig.stepMs) / row.batch);
             loss = fig.loss;
+            if (baseline) {
+              progress(`funduslab without native kernels (${status.tfjsBackend}, ${status.threads} threads): ${label}`);
+              const was = setNativeEnabled(false);
+              try {
+                const base =
+                  optimizer === null
+                    ? await timeForward(model, x, warmup, steps)
+                    : await timeTrainWith(model, x, labels, optimizer, warmup, steps);
+                wasmRoundMs.push(medianOf(base.stepMs) / row.batch);
+              } finally {
+                setNativeEnabled(was);
+              }
+            }
           }
         }
       } finally {
@@ -865,6 +889,13 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
         torchRoundMs: torchRoundMs.map((v) => round2(v)),
         figures,
         oursMsPerImage: round2(medianOf(oursRoundMs)),
+        ...(wasmRoundMs.length > 0
+          ? {
+              wasmBaselineRoundMs: wasmRoundMs.map((v) => round2(v)),
+              wasmBaselineMsPerImage: round2(medianOf(wasmRoundMs)),
+              nativeSpeedup: round2(medianOf(wasmRoundMs) / medianOf(oursRoundMs)),
+            }
+          : {}),
         ...(loss !== undefined ? { loss: round2(loss, 1e4) } : {}),
         ...(torchLoss !== undefined ? { torchLoss: round2(torchLoss, 1e4) } : {}),
       });
@@ -878,6 +909,11 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
     `Training step on both sides: forward in train mode (batch statistics) + mean softmax cross-entropy over ${DEFAULT_CLASSES} classes + gradients of every trainable parameter + ${describeOptimizer(optimizerSpec)}. Forward: eval mode, logits read back.`,
     `PyTorch uses as many threads as FundusLab's wasm backend (${status.threads}, torch.set_num_threads).`,
     'ratio = FundusLab ms/img ÷ PyTorch ms/img: above 1 is slower than PyTorch.',
+    ...(baseline
+      ? [
+          'wasm only = FundusLab with its native kernels switched off, timed right after each of its rounds (own warm-up each time); native speedup = wasm only ÷ ours.',
+        ]
+      : []),
   ];
   return {
     backend: status.tfjsBackend,

@@ -19,6 +19,7 @@ import { Sgd } from './optim/sgd';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './kernels/wasm/BatchNormTrain';
 import { ADAMW, MOMENTUM, SGD } from './kernels/wasm/Optimizers';
 import { momentumUpdate } from './moco/moco';
+import { CONV_RESIDUAL, convResidual } from './kernels/wasm/Conv2D';
 
 /**
  * A seeded input: normal float32 values (mean, std), |normal| + 0.1 (positive), small integers as
@@ -499,6 +500,24 @@ function mocoCases(): KernelCase[] {
   ];
 }
 
+/**
+ * A ResNet block's tail in eval mode (last conv with BatchNorm folded + shortcut + ReLU) as one kernel, FundusLabConvResidual
+ * (wasm); on the cpu backend the three tfjs ops. 32 outputs, so the native kernels take it where they are built.
+ */
+function convResidualCases(): KernelCase[] {
+  const c: ConvShape = { name: 'block tail 3x3/1', x: [2, 8, 8, 16], k: 3, out: 32, stride: 1, pad: 1 };
+  const attrs = { strides: c.stride, pad: explicitPad(c.pad), relu: true };
+  return [
+    {
+      kernel: CONV_RESIDUAL,
+      label: `${label(c)}, bias, + residual, relu (eval mode, a block's last conv; cpu: the tfjs ops)`,
+      inputs: { x: f(c.x), filter: f([c.k, c.k, c.x[3], c.out], { std: 0.2 }), bias: f([c.out]), residual: f(dyShape(c)) },
+      run: (t) => convResidual(t.x as Tensor4D, t.filter as Tensor4D, t.bias!, t.residual as Tensor4D, attrs),
+      grad: ['x', 'filter', 'bias', 'residual'],
+    },
+  ];
+}
+
 /** Every case, by kernel. */
 export const KERNEL_CASES: readonly KernelCase[] = [
   ...convCases(),
@@ -508,4 +527,5 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   ...elementwiseCases(),
   ...layoutCases(),
   ...mocoCases(),
+  ...convResidualCases(),
 ];

@@ -9,7 +9,9 @@
  *
  * `--compare-torch [--rows resnet18@96/32/train,…] [--rounds 3]` measures rows on wasm and in PyTorch
  * (scripts/bench_torch.py run by FUNDUSLAB_PYTHON or /usr/bin/python3), alternating, and prints the ratio;
- * `--profile [--rows …]` prints one training step's kernel time grouped by kernel class.
+ * `--wasm-baseline` adds, after each FundusLab round, one with the native kernels off (their speedup, same process).
+ * `--profile [--rows …]` prints one training step's (or, for a `/forward` row, one eval forward's) kernel time
+ * grouped by kernel class.
  * `--optimizer adamw|sgd` (every mode): the training step's optimizer, AdamW as training runs (default) or SGD as MoCo v2
  * pretrainings.
  */
@@ -32,7 +34,7 @@ import {
 import { parseCommandArgs } from '../args';
 
 export const BENCH_ENGINE_USAGE =
-  'funduslab bench engine [--json] [--optimizer adamw|sgd] [--arch resnet50] [--size 224] [--batch 8] [--train-batch N] [--backends wasm,cpu] [--steps 3] [--warmup 1] [--cpu-batch 1] [--cpu-steps 1] [--cpu-train] [--modes forward,train] | --compare-torch [--rows arch@size/batch[/train|forward],…] [--rounds 3] [--steps 2] [--warmup 1] | --profile [--rows …]';
+  'funduslab bench engine [--json] [--optimizer adamw|sgd] [--arch resnet50] [--size 224] [--batch 8] [--train-batch N] [--backends wasm,cpu] [--steps 3] [--warmup 1] [--cpu-batch 1] [--cpu-steps 1] [--cpu-train] [--modes forward,train] | --compare-torch [--rows arch@size/batch[/train|forward],…] [--rounds 3] [--steps 2] [--warmup 1] [--wasm-baseline] | --profile [--rows …]';
 
 /** Rows profiled by default: the training steps of resnet18 @ 96 px and resnet50 @ 224 px. */
 const DEFAULT_PROFILE_ROWS = 'resnet18@96/32/train,resnet50@224/8/train';
@@ -51,6 +53,7 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
     'cpu-train': { type: 'boolean', default: false },
     modes: { type: 'string' },
     'compare-torch': { type: 'boolean', default: false },
+    'wasm-baseline': { type: 'boolean', default: false },
     profile: { type: 'boolean', default: false },
     rows: { type: 'string' },
     rounds: { type: 'string' },
@@ -76,6 +79,7 @@ export async function runBenchEngine(argv: string[]): Promise<number> {
       ? await compareTorch({
           rows: values.rows ? parseCompareRows(values.rows) : DEFAULT_COMPARE_ROWS,
           rounds: int('rounds', values.rounds),
+          wasmBaseline: values['wasm-baseline'],
           steps: int('steps', values.steps),
           warmup: int('warmup', values.warmup),
           optimizer,
@@ -175,10 +179,15 @@ export function formatCompareTorch(r: CompareTorchReport): string {
     '',
     `${'arch'.padEnd(13)}${'size'.padStart(5)}${'batch'.padStart(6)}  ${'mode'.padEnd(8)}${'ours ms/img'.padStart(12)}${'torch ms/img'.padStart(13)}${'ours/torch'.padStart(11)}${'spread ours'.padStart(12)}${'spread torch'.padStart(13)}`,
   ];
+  const baseline = r.rows.some((row) => row.wasmBaselineMsPerImage !== undefined);
+  if (baseline) lines[lines.length - 1] += `${'wasm only'.padStart(11)}${'native speedup'.padStart(16)}`;
   for (const row of r.rows) {
     const f = row.figures;
     lines.push(
-      `${row.arch.padEnd(13)}${String(row.size).padStart(5)}${String(row.batch).padStart(6)}  ${row.mode.padEnd(8)}${row.oursMsPerImage.toFixed(1).padStart(12)}${(f ? f.torchMsPerImage.toFixed(1) : '—').padStart(13)}${(f ? `${f.ratio.toFixed(2)}x` : '—').padStart(11)}${(f ? pct(f.oursSpread) : '—').padStart(12)}${(f ? pct(f.torchSpread) : '—').padStart(13)}`,
+      `${row.arch.padEnd(13)}${String(row.size).padStart(5)}${String(row.batch).padStart(6)}  ${row.mode.padEnd(8)}${row.oursMsPerImage.toFixed(1).padStart(12)}${(f ? f.torchMsPerImage.toFixed(1) : '—').padStart(13)}${(f ? `${f.ratio.toFixed(2)}x` : '—').padStart(11)}${(f ? pct(f.oursSpread) : '—').padStart(12)}${(f ? pct(f.torchSpread) : '—').padStart(13)}` +
+        (baseline
+          ? `${(row.wasmBaselineMsPerImage?.toFixed(1) ?? '—').padStart(11)}${(row.nativeSpeedup !== undefined ? `${row.nativeSpeedup.toFixed(2)}x` : '—').padStart(16)}`
+          : ''),
     );
   }
   lines.push('', ...r.notes.map((n) => `Note: ${n}`), '');

@@ -29,7 +29,8 @@ import { ResNet } from '../../../src-main/engine/models/resnet';
 import { parseArch } from '../../../src-main/engine/models/resnet-spec';
 import { namedGradients } from '../../../src-main/engine/optim/adamw';
 import { TrainingSpec } from '../../../src-shared/training';
-import { runBenchEngine } from '../../../src-main/cli/commands/bench-engine';
+import { formatCompareTorch, runBenchEngine } from '../../../src-main/cli/commands/bench-engine';
+import { nativeKernels, nativeUnavailableReason } from '../../../src-main/engine/kernels/native/addon';
 import { initEngine } from '../../../src-main/engine/backend';
 import { AppError } from '../../../src-shared/errors';
 
@@ -261,6 +262,39 @@ for await (const line of readline.createInterface({ input: process.stdin })) {
     expect((JSON.parse(last) as TorchRequest).optimizer).toEqual({ kind: 'sgd', lr: 0.03, momentum: 0.9, weightDecay: 1e-4 });
     expect(sgd.optimizer).toEqual({ kind: 'sgd', lr: 0.03, momentum: 0.9, weightDecay: 1e-4 });
     expect(sgd.notes.join(' ')).toContain('an SGD step as a MoCo v2 pretraining');
+
+    // --wasm-baseline: after each FundusLab round one with the native kernels off, and their speedup.
+    const steps: string[] = [];
+    const base = await compareTorch({
+      rows: [row],
+      rounds: 2,
+      steps: 1,
+      warmup: 0,
+      python,
+      script: server,
+      wasmBaseline: true,
+      onProgress: (m) => steps.push(m),
+    });
+    const b = base.rows[0]!;
+    if (nativeKernels()) {
+      expect(steps.map((m) => (m.startsWith('pytorch') ? 'torch' : m.includes('without native') ? 'wasm' : 'ours'))).toEqual([
+        'torch',
+        'ours',
+        'wasm',
+        'torch',
+        'ours',
+        'wasm',
+        'torch',
+      ]);
+      expect(b.wasmBaselineRoundMs).toHaveLength(2);
+      const median = (v: number[]) => (v.length === 2 ? (v[0]! + v[1]!) / 2 : v[0]!);
+      expect(b.nativeSpeedup).toBeCloseTo(median(b.wasmBaselineRoundMs!) / median(b.oursRoundMs), 1);
+      expect(formatCompareTorch(base)).toMatch(/wasm only +native speedup/);
+      expect(nativeUnavailableReason(), 'the native kernels are on again afterwards').toBeNull();
+    } else {
+      if (process.env.CI) throw new Error('CI needs the native kernels');
+      expect(b.wasmBaselineRoundMs).toBeUndefined();
+    }
   });
 
   it('a PyTorch side that dies names what it said', async () => {

@@ -66,7 +66,13 @@ export function nativeUnavailableReason(env: Record<string, string | undefined> 
 function load(env: Record<string, string | undefined>): { kernels: NativeKernels | null; reason: string | null } {
   const flag = env[NATIVE_ENV_VAR]?.trim();
   if (flag === '0' || flag === 'false' || flag === 'off') return { kernels: null, reason: `${NATIVE_ENV_VAR}=${flag}` };
-  const file = nativeAddonPath();
+  let file: string;
+  try {
+    file = nativeAddonPath();
+  } catch (err) {
+    // e.g. the portable GPU check, a bundle without the FundusLab package around it
+    return { kernels: null, reason: `no FundusLab package folder to load them from (${err instanceof Error ? err.message : String(err)})` };
+  }
   if (!existsSync(file)) {
     return { kernels: null, reason: `not built (${file} is missing: it is compiled on npm install when a C compiler is present)` };
   }
