@@ -156,7 +156,7 @@ static void run_blocks(struct job *j, float *apack) {
   }
 }
 
-static void worker(void *arg, int thread) {
+static void worker_pack_b(void *arg, int thread) {
   struct job *j = arg;
   (void)thread;
   pack_b_panels(j);
@@ -288,7 +288,7 @@ static int run_product(const fl_conv *p, fl_parallel_fn parallel, int M, int N, 
   j.blocks = (M + j.mc - 1) / j.mc;
   atomic_init(&j.next_block, 0);
   atomic_init(&j.next_panel, 0);
-  parallel(worker, &j, p->threads);
+  parallel(worker_pack_b, &j, p->threads);
   parallel(worker_blocks, &j, p->threads);
   int done = atomic_load(&j.next_block) >= j.blocks;
   if (!done) { /* a thread could not allocate its buffer: finish on this one */
