@@ -983,7 +983,7 @@ export const KERNEL_CLASSES = [
 export type KernelClass = (typeof KERNEL_CLASSES)[number];
 
 const ELEMENTWISE = new Set([
-  'Add', 'AddN', 'Sub', 'Mul', 'Div', 'RealDiv', 'Neg', 'Relu', 'Relu6', 'Prelu', 'Elu', 'Selu', 'LeakyRelu', 'Sigmoid', 'Tanh',
+  'FundusLabAddRelu', 'FundusLabReluGrad', 'Add', 'AddN', 'Sub', 'Mul', 'Div', 'RealDiv', 'Neg', 'Relu', 'Relu6', 'Prelu', 'Elu', 'Selu', 'LeakyRelu', 'Sigmoid', 'Tanh',
   'Sqrt', 'Rsqrt', 'Square', 'SquaredDifference', 'Exp', 'Log', 'Log1p', 'Abs', 'Sign', 'Step', 'Maximum', 'Minimum', 'Pow',
   'Cast', 'Select', 'Where', 'Greater', 'GreaterEqual', 'Less', 'LessEqual', 'Equal', 'NotEqual', 'LogicalAnd', 'LogicalOr',
   'LogicalNot', 'IsNan', 'IsInf', 'ClipByValue', 'FloorDiv', 'Floor', 'Ceil', 'Round', 'Reciprocal', 'ZerosLike', 'OnesLike', 'Fill',

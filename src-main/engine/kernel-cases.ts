@@ -20,6 +20,7 @@ import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from './kernels/wasm/BatchNor
 import { ADAMW, MOMENTUM, SGD } from './kernels/wasm/Optimizers';
 import { momentumUpdate } from './moco/moco';
 import { CONV_RESIDUAL, convResidual } from './kernels/wasm/Conv2D';
+import { ADD_RELU, addRelu, RELU_GRAD } from './kernels/wasm/AddRelu';
 
 /**
  * A seeded input: normal float32 values (mean, std), |normal| + 0.1 (positive), small integers as
@@ -518,6 +519,27 @@ function convResidualCases(): KernelCase[] {
   ];
 }
 
+/** ReLU(a + b) at the end of every ResNet block: one kernel each way on wasm (kernels/wasm/AddRelu.ts), the tfjs ops on cpu. */
+function addReluCases(): KernelCase[] {
+  const shape = [2, 8, 8, 16];
+  return [
+    {
+      kernel: ADD_RELU,
+      label: `ReLU(a + b) of two [${shape}] activations (a block's shortcut; cpu: the tfjs ops)`,
+      inputs: { a: f(shape), b: f(shape) },
+      run: (t) => addRelu(t.a!, t.b!),
+      grad: ['a', 'b'],
+    },
+    {
+      kernel: RELU_GRAD,
+      label: `its gradient: dy where y > 0 of [${shape}] (cpu: dy·step(y))`,
+      inputs: { dy: f(shape), y: f(shape) },
+      run: (t) => run(RELU_GRAD, { dy: t.dy!, y: t.y! }, {}),
+      reference: (t) => tf.mul(t.dy!, tf.step(t.y!)),
+    },
+  ];
+}
+
 /** Every case, by kernel. */
 export const KERNEL_CASES: readonly KernelCase[] = [
   ...convCases(),
@@ -528,4 +550,5 @@ export const KERNEL_CASES: readonly KernelCase[] = [
   ...layoutCases(),
   ...mocoCases(),
   ...convResidualCases(),
+  ...addReluCases(),
 ];

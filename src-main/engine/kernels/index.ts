@@ -27,6 +27,7 @@ import { conv2DBackpropFilterConfig } from './wasm/Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './wasm/Conv2DBackpropInput';
 import { conv2DConfig, convResidualConfig, convResidualGradConfig, fusedConv2DConfig } from './wasm/Conv2D';
 import { maxPoolConfig } from './wasm/MaxPool';
+import { addReluConfig, reluGradConfig } from './wasm/AddRelu';
 import { keepOriginalKernel } from './wasm/replaced';
 import { batchNormTrainConfig, batchNormTrainGradConfig } from './wasm/BatchNormTrain';
 import { identityConfig } from './wasm/Identity';
@@ -44,6 +45,8 @@ export const WASM_ADDED_KERNELS: readonly KernelConfig[] = [
   sgdConfig,
   momentumConfig,
   convResidualConfig,
+  addReluConfig,
+  reluGradConfig,
 ];
 /** Kernels wasm has but that are much slower than ours (or copy where they need not): replaced. */
 export const WASM_REPLACED_KERNELS: readonly KernelConfig[] = [

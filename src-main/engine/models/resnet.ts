@@ -48,6 +48,7 @@ import {
 import { tfSeed } from '../../random/tf-seed';
 import { BATCH_NORM_TRAIN, BATCH_NORM_TRAIN_GRAD } from '../kernels/wasm/BatchNormTrain';
 import { convResidual } from '../kernels/wasm/Conv2D';
+import { addRelu } from '../kernels/wasm/AddRelu';
 
 export type LayerKind = 'conv' | 'bn' | 'maxpool' | 'block' | 'stage' | 'avgpool' | 'linear';
 export type LayerHook = (name: string, kind: LayerKind, output: Tensor) => Tensor | void;
@@ -212,7 +213,8 @@ export class ResNet {
                 convResidual(out, filter, bias, identity, { strides: c.stride, pad: c.pad, relu: true }),
               ) as Tensor4D;
             }
-            return emit(block.name, 'block', relu0(tf.add(out, identity))) as Tensor4D;
+            // ReLU(out + shortcut): one kernel each way on wasm (kernels/wasm/AddRelu.ts); NaN-keeping when nanSafe.
+            return emit(block.name, 'block', nanSafe ? relu0(tf.add(out, identity)) : addRelu(out, identity)) as Tensor4D;
           };
           // Without hooks, each block's intermediates are freed as soon as the block is done (tensors a
           // gradient needs are kept by the tape), so a forward holds about one block's activations per

@@ -7,6 +7,8 @@
  *   conv2dFilterGrad(heap, x, dy, dw, dims)  dw = Σ_p im2col(x)ᵀ dy  (filter gradient)
  *
  *   maxPool(heap, x, y, dims)              max pooling (NHWC)
+ *   addRelu(heap, a, b, y, n)              y = max(a + b, 0), element by element
+ *   reluGrad(heap, dy, y, dx, n)           the gradient of that ReLU
  *
  * dims = [batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, padTop, padLeft].
  * Every range is checked against the heap's length before anything is read or written.
@@ -17,6 +19,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -173,6 +176,40 @@ static void max_pool_rows(void *arg, int thread) {
   }
 }
 
+/* ---- element-wise: a ResNet block's residual addition with its ReLU, and the ReLU's gradient ---- */
+
+typedef struct {
+  const float *a, *b; /* add_relu: the two addends; relu_grad: a = dy, b = y */
+  float *out;
+  long n;
+  int grad;
+  atomic_long next;
+} elementwise_job;
+
+#define ELEMENTWISE_CHUNK 16384
+
+static void elementwise_chunks(void *arg, int thread) {
+  elementwise_job *j = arg;
+  (void)thread;
+  for (;;) {
+    long i0 = atomic_fetch_add(&j->next, ELEMENTWISE_CHUNK);
+    if (i0 >= j->n) return;
+    long i1 = i0 + ELEMENTWISE_CHUNK < j->n ? i0 + ELEMENTWISE_CHUNK : j->n;
+    const float *a = j->a, *b = j->b;
+    float *out = j->out;
+    if (!j->grad) {
+      for (long i = i0; i < i1; i++) {
+        float s = a[i] + b[i];
+        out[i] = s < 0.0f ? 0.0f : s; /* NaN stays NaN */
+      }
+    } else {
+      /* dx = dy·step(y) as tfjs computes it: step(y) = 1 where y > 0, 0 where y ≤ 0, NaN where y is NaN
+       * (so a negative dy times 0 gives −0, bit for bit as tfjs) */
+      for (long i = i0; i < i1; i++) out[i] = a[i] * (b[i] > 0.0f ? 1.0f : (b[i] == b[i] ? 0.0f : b[i]));
+    }
+  }
+}
+
 /* ---- Node-API ---- */
 
 static napi_value throw_error(napi_env env, const char *message) {
@@ -276,6 +313,51 @@ static napi_value conv2d_filter_grad(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* addRelu(heap, a, b, out, n): out = max(a + b, 0); reluGrad(heap, dy, y, out, n): the gradient of that ReLU. */
+static napi_value elementwise(napi_env env, napi_callback_info info, int grad) {
+  const char *name = grad ? "reluGrad" : "addRelu";
+  size_t argc = 5;
+  napi_value argv[5];
+  char message[128];
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) {
+    snprintf(message, sizeof message, "%s: expected (heap, a, b, out, n)", name);
+    return throw_error(env, message);
+  }
+  napi_typedarray_type type;
+  size_t length, byte_offset;
+  void *data;
+  napi_value buffer;
+  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array) {
+    snprintf(message, sizeof message, "%s: expected a Float32Array as the heap", name);
+    return throw_error(env, message);
+  }
+  int v[4];
+  for (int i = 0; i < 4; i++)
+    if (!get_int(env, argv[1 + i], &v[i]) || v[i] < 0) {
+      snprintf(message, sizeof message, "%s: expected offsets and a length as non-negative integers", name);
+      return throw_error(env, message);
+    }
+  for (int i = 0; i < 3; i++)
+    if (!fits(v[i], v[3], length)) {
+      snprintf(message, sizeof message, "%s: a tensor lies outside the heap", name);
+      return throw_error(env, message);
+    }
+  float *heap = data;
+  elementwise_job j = {.a = heap + v[0], .b = heap + v[1], .out = heap + v[2], .n = v[3], .grad = grad};
+  atomic_init(&j.next, 0);
+  if (v[3] >= 4 * ELEMENTWISE_CHUNK && pthread_mutex_trylock(&pool_mutex) == 0) {
+    ensure_workers(wanted_threads);
+    parallel(elementwise_chunks, &j, wanted_threads);
+    pthread_mutex_unlock(&pool_mutex);
+  } else {
+    elementwise_chunks(&j, 0);
+  }
+  return NULL;
+}
+
+static napi_value add_relu(napi_env env, napi_callback_info info) { return elementwise(env, info, 0); }
+static napi_value relu_grad(napi_env env, napi_callback_info info) { return elementwise(env, info, 1); }
+
 /* maxPool(heap, x, y, dims): dims = [batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft].
  * The maximum over the window's pixels inside the image (padding takes no part; NaN is never chosen, as wasm's). */
 static napi_value max_pool(napi_env env, napi_callback_info info) {
@@ -373,6 +455,8 @@ NAPI_MODULE_INIT() {
       {"conv2d", NULL, conv2d, NULL, NULL, NULL, napi_default, NULL},
       {"conv2dFilterGrad", NULL, conv2d_filter_grad, NULL, NULL, NULL, napi_default, NULL},
       {"maxPool", NULL, max_pool, NULL, NULL, NULL, napi_default, NULL},
+      {"addRelu", NULL, add_relu, NULL, NULL, NULL, napi_default, NULL},
+      {"reluGrad", NULL, relu_grad, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, get_info, NULL, NULL, NULL, napi_default, NULL},
       {"configure", NULL, configure, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -173,6 +173,8 @@ describe.skipIf(!native)(`native convolution kernels (${native ? native.info().s
     expect(() => native!.conv2d(new Float64Array(10) as unknown as Float32Array, 0, 0, 0, dims)).toThrow('expected a Float32Array');
     expect(() => native!.maxPool(heap, 0, 95, [1, 4, 4, 2, 2, 2, 3, 3, 2, 2, 1, 1])).toThrow('maxPool: a tensor lies outside the heap');
     expect(() => native!.maxPool(heap, 0, 40, [1, 4, 4, 2, 2, 2, 0, 3, 2, 2, 1, 1])).toThrow('maxPool: expected positive sizes');
+    expect(() => native!.addRelu(heap, 0, 50, 90, 20)).toThrow('addRelu: a tensor lies outside the heap');
+    expect(() => native!.reluGrad(heap, 0, 50, 60, -1)).toThrow('reluGrad: expected offsets and a length as non-negative integers');
     expect(() => native!.configure({ variant: 'sse9' })).toThrow('does not support that variant');
     expect(() => native!.configure({ threads: 0 })).toThrow('threads must be an integer from 1 to 64');
   });

@@ -16,6 +16,7 @@ import {
 } from '../../../src-main/engine/kernels/wasm/Conv2DBackpropFilter';
 import { nativeKernels, setNativeEnabled } from '../../../src-main/engine/kernels/native/addon';
 import { convResidual } from '../../../src-main/engine/kernels/wasm/Conv2D';
+import { addRelu } from '../../../src-main/engine/kernels/wasm/AddRelu';
 import { mulberry32 } from '../../../src-main/random/prng';
 import { relInfDiff } from '../../support/numeric';
 
@@ -134,6 +135,8 @@ describe('registerWasmTrainingKernels', () => {
       'FundusLabSgd',
       'FundusLabMomentum',
       'FundusLabConvResidual',
+      'FundusLabAddRelu',
+      'FundusLabReluGrad',
       'Conv2D',
       'FusedConv2D',
       'MaxPool',
@@ -327,6 +330,39 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm vs cpu', () => {
           const cpu = await onBackend('cpu', inputs, run);
           wasm.forEach((out, i) => expect(Buffer.from(out.buffer).equals(Buffer.from(cpu[i]!.buffer)), `[${shape}] pool ${i}`).toBe(true));
         }
+      }));
+
+  for (const path of CONV_PATHS)
+    it(`addRelu (${path}): ReLU(a + b) and the gradients of both inputs = the tfjs ops on cpu, bit for bit; zeros and NaN as tfjs`, () =>
+      onPath(path, async () => {
+        const shape = [4, 24, 24, 64]; // large enough to be split over the threads
+        const a = randomValues(size(shape), 19);
+        a[0] = Number.NaN; // NaN: stays NaN forward, NaN gradient (tfjs: dy·step(NaN))
+        a[1] = 0.25; // a + b = 0 exactly: output 0, gradient 0 (step(0) = 0)
+        const b = randomValues(size(shape), 20);
+        b[1] = -0.25;
+        const inputs = [
+          { values: a, shape },
+          { values: b, shape },
+          { values: randomValues(size(shape), 21), shape },
+        ];
+        const ours = (x: Tensor, y: Tensor, g: Tensor) => [
+          addRelu(x, y),
+          ...tf.grads((p: Tensor, q: Tensor) => tf.sum(tf.mul(addRelu(p, q), g)))([x, y]),
+        ];
+        const ops = (x: Tensor, y: Tensor, g: Tensor) => [
+          tf.relu(tf.add(x, y)),
+          ...tf.grads((p: Tensor, q: Tensor) => tf.sum(tf.mul(tf.relu(tf.add(p, q)), g)))([x, y]),
+        ];
+        const wasm = await onBackend('wasm', inputs, ours);
+        const cpu = await onBackend('cpu', inputs, ops);
+        expect(cpu[0]![0]).toBeNaN();
+        expect(cpu[0]![1]).toBe(0);
+        expect(Math.abs(cpu[1]![1]!)).toBe(0);
+        wasm.forEach((out, i) => {
+          const bad = out.findIndex((v, k) => !Object.is(v, cpu[i]![k]));
+          expect(bad, `output ${i} (y, da, db): first difference at ${bad}: ${out[bad]} vs ${cpu[i]![bad]}`).toBe(-1);
+        });
       }));
 
   it('calls the native kernels cannot do fall back to the wasm backend own kernels (dilation, leaky ReLU)', () =>

@@ -37,6 +37,10 @@ export interface NativeKernels {
   conv2dFilterGrad(heap: Float32Array, x: number, dy: number, dw: number, dims: ConvDims): void;
   /** Max pooling (NHWC); dims = [batch, inH, inW, channels, outH, outW, kH, kW, strideH, strideW, padTop, padLeft]. */
   maxPool(heap: Float32Array, x: number, y: number, dims: readonly number[]): void;
+  /** out = max(a + b, 0) over n elements (NaN stays NaN). */
+  addRelu(heap: Float32Array, a: number, b: number, out: number, n: number): void;
+  /** dx = dy·step(y) over n elements (step: 1 where y > 0, 0 where y ≤ 0, NaN where y is NaN), as tfjs. */
+  reluGrad(heap: Float32Array, dy: number, y: number, dx: number, n: number): void;
   info(): NativeInfo;
   configure(options: { threads?: number; variant?: string }): NativeInfo;
 }
