@@ -224,6 +224,17 @@ static int get_int(napi_env env, napi_value v, int *out) {
   return 1;
 }
 
+/* The heap argument: a Float32Array (over the wasm memory), as a pointer and a length in floats. */
+static int get_heap(napi_env env, napi_value v, float **heap, size_t *length) {
+  napi_typedarray_type type;
+  void *data;
+  napi_value buffer;
+  size_t byte_offset;
+  if (napi_get_typedarray_info(env, v, &type, length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array) return 0;
+  *heap = data;
+  return 1;
+}
+
 /* Reads (heap, a, b, c, dims) into the heap pointer, three offsets and p's dimensions. */
 static const char *read_args(napi_env env, napi_callback_info info, float **heap, size_t *length, long offsets[3], fl_conv *p,
                              long *bias, int *relu, long *residual) {
@@ -232,13 +243,7 @@ static const char *read_args(napi_env env, napi_callback_info info, float **heap
   napi_value argv[8];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 5)
     return "expected (heap, a, b, c, dims[, bias, relu, residual])";
-  napi_typedarray_type type;
-  void *data;
-  napi_value buffer;
-  size_t byte_offset;
-  if (napi_get_typedarray_info(env, argv[0], &type, length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array)
-    return "expected a Float32Array as the heap";
-  *heap = data;
+  if (!get_heap(env, argv[0], heap, length)) return "expected a Float32Array as the heap";
   for (int i = 0; i < 3; i++) {
     if (!get_int(env, argv[1 + i], &v) || v < 0) return "expected offsets as non-negative integers";
     offsets[i] = v;
@@ -323,11 +328,9 @@ static napi_value elementwise(napi_env env, napi_callback_info info, int grad) {
     snprintf(message, sizeof message, "%s: expected (heap, a, b, out, n)", name);
     return throw_error(env, message);
   }
-  napi_typedarray_type type;
-  size_t length, byte_offset;
-  void *data;
-  napi_value buffer;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array) {
+  float *heap;
+  size_t length;
+  if (!get_heap(env, argv[0], &heap, &length)) {
     snprintf(message, sizeof message, "%s: expected a Float32Array as the heap", name);
     return throw_error(env, message);
   }
@@ -342,7 +345,6 @@ static napi_value elementwise(napi_env env, napi_callback_info info, int grad) {
       snprintf(message, sizeof message, "%s: a tensor lies outside the heap", name);
       return throw_error(env, message);
     }
-  float *heap = data;
   elementwise_job j = {.a = heap + v[0], .b = heap + v[1], .out = heap + v[2], .n = v[3], .grad = grad};
   atomic_init(&j.next, 0);
   if (v[3] >= 4 * ELEMENTWISE_CHUNK && pthread_mutex_trylock(&pool_mutex) == 0) {
@@ -364,12 +366,9 @@ static napi_value max_pool(napi_env env, napi_callback_info info) {
   size_t argc = 4;
   napi_value argv[4];
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 4) return throw_error(env, "maxPool: expected (heap, x, y, dims)");
-  napi_typedarray_type type;
-  size_t length, byte_offset;
-  void *data;
-  napi_value buffer;
-  if (napi_get_typedarray_info(env, argv[0], &type, &length, &data, &buffer, &byte_offset) != napi_ok || type != napi_float32_array)
-    return throw_error(env, "maxPool: expected a Float32Array as the heap");
+  float *heap;
+  size_t length;
+  if (!get_heap(env, argv[0], &heap, &length)) return throw_error(env, "maxPool: expected a Float32Array as the heap");
   int off[2], d[12];
   for (int i = 0; i < 2; i++)
     if (!get_int(env, argv[1 + i], &off[i]) || off[i] < 0) return throw_error(env, "maxPool: expected offsets as non-negative integers");
@@ -380,7 +379,6 @@ static napi_value max_pool(napi_env env, napi_callback_info info) {
   }
   if (!fits(off[0], (double)d[0] * d[1] * d[2] * d[3], length) || !fits(off[1], (double)d[0] * d[4] * d[5] * d[3], length))
     return throw_error(env, "maxPool: a tensor lies outside the heap");
-  float *heap = data;
   pool_job j = {.x = heap + off[0], .y = heap + off[1], .batch = d[0], .in_h = d[1], .in_w = d[2], .c = d[3], .out_h = d[4],
                 .out_w = d[5], .k_h = d[6], .k_w = d[7], .stride_h = d[8], .stride_w = d[9], .pad_top = d[10], .pad_left = d[11]};
   atomic_init(&j.next, 0);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { nativeKernels, nativeUnavailableReason } from '../../../src-main/engine/kernels/native/addon';
 import { DoctorReport } from '../../../src-shared/engine';
 import { initEngine } from '../../../src-main/engine/backend';
 import {
@@ -36,6 +37,14 @@ describe('collectDoctorReport', () => {
     expect(text).toContain('skipped: backend set to wasm in the settings');
     expect(text).toMatch(/Self-test on wasm \(16x16 images, batch 2, 2 steps\): PASSED/);
     expect(text).toContain('[pass] loss falls when training');
+    // The native kernels' line: the instruction set and the wasm backend's thread count, or why they are not used.
+    const native = nativeKernels();
+    if (native) {
+      const info = native.info();
+      expect(report.nativeKernels).toEqual({ inUse: true, detail: expect.stringContaining(`${info.variant}, 1 thread`) });
+      expect(info.threads).toBe(report.engine.threads);
+    } else expect(report.nativeKernels).toEqual({ inUse: false, detail: `not in use: ${nativeUnavailableReason()}` });
+    expect(text).toContain(`Native convolution kernels (wasm backend): ${report.nativeKernels!.detail}`);
     expect(text).toMatch(/^WebGPU: (Not used: .+|In use on .+)\.$/m);
     expect(text).toContain(`GPU: ${report.gpu.visible ? 'visible' : 'not visible'} — ${report.gpu.detail}`);
   });

@@ -20,9 +20,9 @@ import type {
   Tensor4D,
   TensorInfo,
 } from '@tensorflow/tfjs';
-import { nativeKernels, type ConvDims, type NativeKernels } from '../native/addon';
+import { nativeKernels, type NativeKernels } from '../native/addon';
 import { heapBackend } from './heap';
-import { asTensor } from './kernel_utils';
+import { asTensor, nativeConvDims } from './kernel_utils';
 import { original, setupOriginal } from './replaced';
 import { simdContext } from './simd/module';
 
@@ -64,27 +64,12 @@ function nativeConv(
   if (residual && (residual.dtype !== 'float32' || residual.shape.join() !== outShape.join())) return null;
   const out = heapBackend(backend, 'Conv2D (wasm)').makeOutput(outShape, 'float32');
   const ctx = simdContext(backend);
-  const dims: ConvDims = [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.outHeight,
-    info.outWidth,
-    outChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-  ];
   native.conv2d(
     ctx.f32(),
     ctx.ptr(x) / 4,
     ctx.ptr(filter) / 4,
     ctx.ptr(out) / 4,
-    dims,
+    nativeConvDims(info),
     bias ? ctx.ptr(bias) / 4 : -1,
     relu ? 1 : 0,
     residual ? ctx.ptr(residual) / 4 : -1,

@@ -34,7 +34,7 @@ import type { Conv2DBackpropFilterAttrs, KernelConfig, KernelFunc, Tensor2D, Ten
 import { heapTensor } from './heap';
 import { slices, transposeOnHeap } from './simd/module';
 import { worthSplitting } from './simd/pool';
-import { asTensor, assertNHWC } from './kernel_utils';
+import { asTensor, assertNHWC, nativeConvDims } from './kernel_utils';
 import { nativeKernels } from '../native/addon';
 import { NATIVE_MIN_CHANNELS } from './Conv2D';
 
@@ -157,21 +157,7 @@ export function conv2DBackpropFilterNHWC(
   const native = filterGradientImpl === 'direct' && outChannels >= NATIVE_MIN_CHANNELS ? nativeKernels() : null;
   if (native) {
     return heapTensor<Tensor4D>(filterShape, NAME, (ctx, out) =>
-      native.conv2dFilterGrad(ctx.f32(), ctx.ptr(x) / 4, ctx.ptr(dy) / 4, out / 4, [
-        batch,
-        height,
-        width,
-        inChannels,
-        outHeight,
-        outWidth,
-        outChannels,
-        kh,
-        kw,
-        sh,
-        sw,
-        top,
-        left,
-      ]),
+      native.conv2dFilterGrad(ctx.f32(), ctx.ptr(x) / 4, ctx.ptr(dy) / 4, out / 4, nativeConvDims(info)),
     );
   }
   const plainProduct = kh === 1 && kw === 1 && top === 0 && left === 0;

@@ -8,6 +8,7 @@ import tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, MaxPoolAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { nativeKernels } from '../native/addon';
 import { heapBackend } from './heap';
+import { windowDims } from './kernel_utils';
 import { original, setupOriginal } from './replaced';
 import { simdContext } from './simd/module';
 
@@ -27,20 +28,7 @@ const maxPoolKernel: KernelFunc = (args) => {
     if (info.dilationHeight === 1 && info.dilationWidth === 1) {
       const out = heapBackend(args.backend, 'MaxPool (wasm)').makeOutput(info.outShape, 'float32');
       const ctx = simdContext(args.backend);
-      native.maxPool(ctx.f32(), ctx.ptr(x) / 4, ctx.ptr(out) / 4, [
-        info.batchSize,
-        info.inHeight,
-        info.inWidth,
-        info.inChannels,
-        info.outHeight,
-        info.outWidth,
-        info.filterHeight,
-        info.filterWidth,
-        info.strideHeight,
-        info.strideWidth,
-        info.padInfo.top,
-        info.padInfo.left,
-      ]);
+      native.maxPool(ctx.f32(), ctx.ptr(x) / 4, ctx.ptr(out) / 4, [info.batchSize, ...windowDims(info)]);
       return out;
     }
   }

@@ -7,7 +7,7 @@
 import tf from '@tensorflow/tfjs';
 import type { KernelConfig, KernelFunc, MaxPoolGradAttrs, TensorInfo } from '@tensorflow/tfjs';
 import { heapBackend } from './heap';
-import { assertNHWC } from './kernel_utils';
+import { assertNHWC, windowDims } from './kernel_utils';
 import { simdContext, slices } from './simd/module';
 
 const maxPoolGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
@@ -38,17 +38,7 @@ const maxPoolGradKernel: KernelFunc = ({ inputs, attrs, backend: kb }) => {
       ctx.ptr(dy) + n0 * outImage,
       ctx.ptr(dx) + n0 * inImage,
       n1 - n0,
-      info.inHeight,
-      info.inWidth,
-      info.inChannels,
-      info.outHeight,
-      info.outWidth,
-      info.filterHeight,
-      info.filterWidth,
-      info.strideHeight,
-      info.strideWidth,
-      info.padInfo.top,
-      info.padInfo.left,
+      ...windowDims(info),
     ]),
   );
   return dx;
