@@ -127,13 +127,15 @@ describe.runIf(enabled)('Training and Results in a browser through the HTTP brid
       base: { datasetId: 'demo', arch: 'resnet18-w8', inputSize: 48, batchSize: 16 },
       overrides: { 'IWNE-FS': { epochs: 1, lr: 0.002 } },
     });
+    // Cancel the second run while it waits behind the first (one training job at a time; the first one
+    // alone takes seconds), then retry it from its cell. Waiting for the first to run before cancelling
+    // would race: both tiny runs can finish in that time.
+    await page.getByTestId(`run-cancel-${RUN_FULL}`).click();
+    await page.getByTestId(`run-retry-${RUN_FULL}`).waitFor({ timeout: 30_000 });
     await page
       .locator(`[data-testid="run-cell-${RUN_HALF}"]:is([data-status="running"], [data-status="done"])`)
       .waitFor({ timeout: 60_000 });
     await shot('08-dashboard-running');
-    // Cancel the second run (queued, or just started), then retry it from its cell
-    await page.getByTestId(`run-cancel-${RUN_FULL}`).click();
-    await page.getByTestId(`run-retry-${RUN_FULL}`).waitFor({ timeout: 30_000 });
     expect(await page.getByTestId(`run-cell-${RUN_FULL}`).getAttribute('data-status')).toMatch(/^(pending|partial)$/);
     expect(await page.getByTestId(`run-cell-${RUN_FULL}`).getByTestId('run-eta').textContent()).toBe('cancelled');
     await shot('08b-dashboard-cancelled');
