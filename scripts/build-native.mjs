@@ -1,7 +1,8 @@
 // Builds FundusLab's native convolution kernels (src-main/engine/native/) into
 // dist/native/funduslab-native.node, a Node-API addon (loaded by src-main/engine/kernels/native/addon.ts).
 // conv.c is compiled once per instruction set — AVX-512, AVX2 + FMA (x86-64) and the compiler's
-// default — and addon.c picks one at load time from what the CPU supports.
+// default — and addon.c picks one at load time from what the CPU supports; aug.c (the training
+// augmentation's loops) once, without floating-point contraction.
 //
 // Runs from scripts/build.mjs (so on `npm install`). Without a C compiler (CC, cc, gcc or clang) or on
 // Windows it builds nothing and says so: FundusLab then runs the wasm backend's own kernels. Exit code 0
@@ -69,13 +70,18 @@ try {
     execFileSync(cc, [...common, ...flags, '-c', path.join(src, 'conv.c'), '-o', obj], { stdio: 'inherit' });
     objects.push(obj);
   }
+  // The augmentation loops must round as their JavaScript twins: no fused multiply-add.
+  const aug = path.join(tmp, 'aug.o');
+  const exact = [...common.filter((f) => !f.startsWith('-ffp-contract')), '-ffp-contract=off'];
+  execFileSync(cc, [...exact, '-c', path.join(src, 'aug.c'), '-o', aug], { stdio: 'inherit' });
+  objects.push(aug);
   const addon = path.join(tmp, 'addon.o');
   execFileSync(cc, [...common, '-I', include, '-c', path.join(src, 'addon.c'), '-o', addon], {
     stdio: 'inherit',
   });
   const linked = path.join(tmp, 'funduslab-native.node');
   const linkFlags = process.platform === 'darwin' ? ['-bundle', '-undefined', 'dynamic_lookup'] : ['-shared'];
-  execFileSync(cc, [...linkFlags, '-pthread', '-o', linked, addon, ...objects], { stdio: 'inherit' });
+  execFileSync(cc, [...linkFlags, '-pthread', '-o', linked, addon, ...objects, '-lm'], { stdio: 'inherit' });
   mkdirSync(outDir, { recursive: true });
   renameSync(linked, out);
 } catch (err) {

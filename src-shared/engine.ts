@@ -124,6 +124,8 @@ export const DoctorReport = z.object({
   cpu: z.object({ model: z.string(), threads: z.number().int() }),
   /** FundusLab's native convolution kernels for the wasm backend: in use (with the instruction set) or why not. */
   nativeKernels: z.object({ inUse: z.boolean(), detail: z.string() }).nullable().default(null),
+  /** The training augmentation's worker threads and loops (native: the addon's aug.c; on every backend). */
+  augmentation: z.object({ workers: z.number().int(), native: z.boolean(), detail: z.string() }).nullable().default(null),
   memoryGiB: z.number(),
   gpu: GpuInfo,
   selfTest: SelfTestResult,

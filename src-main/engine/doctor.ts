@@ -9,7 +9,8 @@ import { describeWebGpuAdapter, webgpuVerdict, type DoctorReport, type GpuInfo, 
 import { AppError } from '../../src-shared/errors';
 import type { JobContext } from '../job-context';
 import { engineStatus } from './backend';
-import { describeNativeKernels } from './kernels/native/addon';
+import { augmentWorkerCount } from './augment/augment-pool';
+import { describeNativeKernels, nativeKernels, nativeUnavailableReason } from './kernels/native/addon';
 import { runSelfTest } from './selftest';
 
 export interface DoctorOptions {
@@ -39,9 +40,22 @@ export async function collectDoctorReport(opts: DoctorOptions): Promise<DoctorRe
     },
     cpu: { model: cpus[0]?.model.trim() || 'unknown', threads: os.availableParallelism() },
     nativeKernels: engine.tfjsBackend === 'wasm' ? describeNativeKernels() : null,
+    augmentation: describeAugmentation(),
     memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     gpu,
     selfTest,
+  };
+}
+
+/** The augmentation workers' count and loops (augment-pool.ts starts them with the addon when this process uses it). */
+function describeAugmentation(): DoctorReport['augmentation'] {
+  const workers = augmentWorkerCount();
+  const native = nativeKernels() !== null;
+  const threads = `${workers} worker thread${workers === 1 ? '' : 's'} (FUNDUSLAB_AUGMENT_WORKERS)`;
+  return {
+    workers,
+    native,
+    detail: native ? `native loops, ${threads}` : `JavaScript loops, ${threads}; native loops not in use: ${nativeUnavailableReason()}`,
   };
 }
 
@@ -123,6 +137,7 @@ export function formatDoctorReport(r: DoctorReport): string {
   lines.push('');
   lines.push(`Active backend: ${e.active}${forced}, tfjs backend '${e.tfjsBackend}', ${e.threads} thread${e.threads === 1 ? '' : 's'}`);
   if (r.nativeKernels) lines.push(`Native convolution kernels (wasm backend): ${r.nativeKernels.detail}`);
+  if (r.augmentation) lines.push(`Training augmentation: ${r.augmentation.detail}`);
   lines.push('Backend ladder:');
   const width = Math.max(...e.candidates.map((c) => c.backend.length));
   for (const c of e.candidates) {

@@ -19,7 +19,8 @@ import type { AugmentSettings } from '../../../src-shared/training';
 import { AppError } from '../../../src-shared/errors';
 import { StreamRng } from '../../random/streams';
 import { sampleAugParams, type ImageAugParams } from './pipeline';
-import type { AugmentReply, AugmentRequest } from './worker-entry';
+import type { AugmentReply, AugmentRequest, AugmentWorkerData } from './worker-entry';
+import { nativeAddonPath, nativeKernels } from '../kernels/native/addon';
 
 declare const __FUNDUSLAB_AUGMENT_WORKER__: string | undefined;
 
@@ -99,10 +100,11 @@ export class AugmentPool {
   private readonly workers: PoolWorker[] = [];
   private nextId = 1;
   private closed = false;
+  private lastLoops: 'native' | 'javascript' | null = null;
 
-  private constructor(source: string, count: number) {
+  private constructor(source: string, count: number, data: AugmentWorkerData) {
     for (let i = 0; i < count; i++) {
-      const worker = new Worker(source, { eval: true, name: 'funduslab-augment' });
+      const worker = new Worker(source, { eval: true, name: 'funduslab-augment', workerData: data });
       worker.unref();
       const w: PoolWorker = { worker, pending: new Map(), failed: null };
       worker.on('message', (reply: AugmentReply) => this.settle(w, reply));
@@ -114,13 +116,22 @@ export class AugmentPool {
     }
   }
 
-  /** Starts `count` workers (default: augmentWorkerCount()). */
+  /**
+   * Starts `count` workers (default: augmentWorkerCount()). They run the native loops (aug.c) when
+   * this process uses the native kernels (FUNDUSLAB_NATIVE, setNativeEnabled), else the JavaScript ones.
+   */
   static async create(count = augmentWorkerCount()): Promise<AugmentPool> {
-    return new AugmentPool(await workerSource(), Math.max(1, Math.floor(count)));
+    const nativeAddon = nativeKernels() ? nativeAddonPath() : null;
+    return new AugmentPool(await workerSource(), Math.max(1, Math.floor(count)), { nativeAddon });
   }
 
   get size(): number {
     return this.workers.length;
+  }
+
+  /** Which loops augmented the last batch: 'native' (aug.c), 'javascript', or null before the first. */
+  get loops(): 'native' | 'javascript' | null {
+    return this.lastLoops;
   }
 
   /** Batches in flight (tests: nothing is left running after a loop). */
@@ -200,7 +211,10 @@ export class AugmentPool {
     w.pending.delete(reply.id);
     if (w.pending.size === 0) w.worker.unref();
     if ('error' in reply) p.reject(this.error(p.label, new Error(reply.error)));
-    else p.resolve(reply.views);
+    else {
+      this.lastLoops = reply.native ? 'native' : 'javascript';
+      p.resolve(reply.views);
+    }
   }
 
   private fail(w: PoolWorker, err: Error): void {

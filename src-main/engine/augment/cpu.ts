@@ -50,6 +50,62 @@ export interface ImageAugParams {
   blurSigma: number | null;
 }
 
+/**
+ * The per-image loops in C (src-main/engine/native/aug.c, through the native addon): the same values
+ * bit for bit, several times faster. The augmentation worker installs them when the addon is built
+ * (augment-pool.ts); without them the loops below run.
+ */
+export interface AugmentNative {
+  augResizedCrop(
+    src: Float32Array,
+    srcOffset: number,
+    h: number,
+    w: number,
+    c: number,
+    top: number,
+    left: number,
+    height: number,
+    width: number,
+    dst: Float32Array,
+    dstOffset: number,
+    outH: number,
+    outW: number,
+  ): void;
+  augRotate(
+    src: Float32Array,
+    srcOffset: number,
+    h: number,
+    w: number,
+    c: number,
+    cos: number,
+    sin: number,
+    dst: Float32Array,
+    dstOffset: number,
+  ): void;
+  /** target: 0 black, 1 the mean luminance, 2 the pixel's luminance (Target below). */
+  augBlend(data: Float32Array, offset: number, pixels: number, factor: number, target: number): void;
+  augHue(data: Float32Array, offset: number, pixels: number, shift: number): void;
+  augBlur(
+    src: Float32Array,
+    srcOffset: number,
+    h: number,
+    w: number,
+    c: number,
+    kernel: Float32Array,
+    dst: Float32Array,
+    dstOffset: number,
+  ): void;
+}
+
+let native: AugmentNative | null = null;
+
+/** Installs the native loops (null: the JavaScript ones); returns the previous choice. */
+export function useNativeAugment(loops: AugmentNative | null): AugmentNative | null {
+  const previous = native;
+  native = loops;
+  return previous;
+}
+
 const f32 = Math.fround;
 const GRAY = [f32(0.299), f32(0.587), f32(0.114)] as const;
 
@@ -70,6 +126,20 @@ function checkRgb(op: string, x: Images): void {
 function mod(a: number, b: number): number {
   const rem = a % b;
   return (a < 0 && b < 0) || (a >= 0 && b >= 0) ? rem : (rem + b) % b;
+}
+
+/**
+ * mod(a, 1) without `%` (a call into C in V8, the hue's largest cost): the same value, signed zero
+ * included. For a > 0, a − floor(a) is exactly a % 1; for a < 0, a − ceil(a) is exactly a % 1 and
+ * (that + 1) % 1 is that + 1 unless it rounds to 1.
+ */
+function mod1(a: number): number {
+  if (a > 0) return a - Math.floor(a);
+  if (a < 0) {
+    const r = a - Math.ceil(a) + 1;
+    return r === 1 ? 0 : r;
+  }
+  return a === 0 ? a : NaN;
 }
 
 /** torch align_corners=False source positions along one axis of a crop, clamped inside it (ops.ts uses it too). */
@@ -121,11 +191,17 @@ function bilinear(
 /** Crops each image to its box and resizes to outH × outW (ops.ts resizedCrop). */
 export function resizedCrop(x: Images, boxes: readonly CropBox[], outH: number, outW: number): Images {
   check('resizedCrop', x, boxes.length);
+  if (!Number.isInteger(outH) || !Number.isInteger(outW) || outH < 1 || outW < 1)
+    fail('resizedCrop', `the output size ${outH}x${outW} must be positive integers`);
   const { n, h, w, c, data } = x;
   const out = new Float32Array(n * outH * outW * c);
   boxes.forEach((b, k) => {
     if (b.top < 0 || b.left < 0 || b.height < 1 || b.width < 1 || b.top + b.height > h || b.left + b.width > w)
       fail('resizedCrop', `box ${JSON.stringify(b)} outside a ${h}x${w} image`);
+    if (native) {
+      native.augResizedCrop(data, k * h * w * c, h, w, c, b.top, b.left, b.height, b.width, out, k * outH * outW * c, outH, outW);
+      return;
+    }
     const ys = axisSamples(b.top, b.height, outH);
     const xs = axisSamples(b.left, b.width, outW);
     const base = k * h * w;
@@ -166,6 +242,10 @@ export function rotate(x: Images, degrees: readonly number[]): Images {
     const a = (deg * Math.PI) / 180;
     const cos = Math.cos(a);
     const sin = Math.sin(a);
+    if (native) {
+      native.augRotate(data, k * h * w * c, h, w, c, cos, sin, out, k * h * w * c);
+      return;
+    }
     for (let oy = 0; oy < h; oy++) {
       for (let ox = 0; ox < w; ox++) {
         const u = ox - cx;
@@ -265,6 +345,7 @@ const enum Target {
  * image that takes no blend at this point of the batch) leaves the clamp only.
  */
 function blendImage(d: Float32Array, k: number, px: number, factor: number, target: Target): void {
+  if (native) return native.augBlend(d, k * px * 3, px, factor, target);
   const start = k * px * 3;
   const end = start + px * 3;
   if (factor === 1) {
@@ -292,6 +373,7 @@ function blendImage(d: Float32Array, k: number, px: number, factor: number, targ
 
 /** In-place ops.ts adjustHue of image k (RGB → HSV, H shifted mod 1, HSV → RGB), float32 steps as tfjs's kernels. */
 function hueImage(d: Float32Array, k: number, px: number, shift: number): void {
+  if (native) return native.augHue(d, k * px * 3, px, shift);
   const sh = f32(shift);
   const clip = (v: number) => (v > 1 ? 1 : v < 0 ? 0 : v);
   for (let p = k * px; p < (k + 1) * px; p++) {
@@ -315,30 +397,22 @@ function hueImage(d: Float32Array, k: number, px: number, shift: number): void {
     const hr = isR ? f32(bc - gc) : 0;
     const hg = isG ? f32(2 + f32(rc - bc)) : 0;
     const hb = isB ? f32(4 + f32(gc - rc)) : 0;
-    const h = f32(mod(f32(f32(f32(f32(hr + hg) + hb) / 6) + 1), 1));
+    const h = f32(mod1(f32(f32(f32(f32(hr + hg) + hb) / 6) + 1)));
     // shift
-    const h2 = f32(mod(f32(h + sh), 1));
+    const h2 = f32(mod1(f32(h + sh)));
     // hsvToRgb
     const v = maxc;
     const h6 = f32(h2 * 6);
     const fi = Math.floor(h6);
     const fr = f32(h6 - fi);
-    const i = f32(mod(fi, 6));
+    const i = fi >= 0 && fi < 6 ? fi : f32(mod(fi, 6));
     const pp = clip(f32(v * f32(1 - s)));
     const qq = clip(f32(v * f32(1 - f32(s * fr))));
     const tt = clip(f32(v * f32(1 - f32(s * f32(1 - fr)))));
-    let R = 0;
-    let G = 0;
-    let B = 0;
-    if (i === 0) [R, G, B] = [v, tt, pp];
-    else if (i === 1) [R, G, B] = [qq, v, pp];
-    else if (i === 2) [R, G, B] = [pp, v, tt];
-    else if (i === 3) [R, G, B] = [pp, qq, v];
-    else if (i === 4) [R, G, B] = [tt, pp, v];
-    else if (i === 5) [R, G, B] = [v, pp, qq];
-    d[o] = R;
-    d[o + 1] = G;
-    d[o + 2] = B;
+    // (i is one of 0 … 5; NaN, from a NaN input, gives black as the tfjs kernels' selects do)
+    d[o] = i === 0 || i === 5 ? v : i === 1 ? qq : i === 2 || i === 3 ? pp : i === 4 ? tt : 0;
+    d[o + 1] = i === 0 ? tt : i === 1 || i === 2 ? v : i === 3 ? qq : i === 4 || i === 5 ? pp : 0;
+    d[o + 2] = i === 0 || i === 1 ? pp : i === 2 ? tt : i === 3 || i === 4 ? v : i === 5 ? qq : 0;
   }
 }
 
@@ -435,6 +509,8 @@ function reflect(i: number, n: number): number {
 /**
  * Gaussian blur of the images whose sigma is not null (ops.ts gaussianBlur: reflect padding, a
  * vertical then a horizontal pass, each accumulated in float32 tap by tap as tfjs's depthwise conv).
+ * Each pass runs tap by tap over a whole row (a float32 accumulator row: every store rounds, as
+ * `f32(acc + v · k)` per value would), so a value's sum takes the same taps in the same order.
  */
 export function gaussianBlur(x: Images, sigmas: readonly (number | null)[], kernelSize: number): Images {
   check('gaussianBlur', x, sigmas.length);
@@ -445,29 +521,39 @@ export function gaussianBlur(x: Images, sigmas: readonly (number | null)[], kern
   const out = data.slice();
   if (kernelSize === 1) return { ...x, data: out };
   const image = h * w * c;
+  const row = w * c;
   const col = new Float32Array(image);
+  // The horizontal pass reads a reflect-padded copy of one row of the vertical pass's result.
+  const padded = new Float32Array((w + 2 * pad) * c);
   sigmas.forEach((s, k) => {
     if (s == null) return;
     const kern = gaussianKernel1d(kernelSize, s);
     const base = k * image;
-    // Vertical pass: the padded rows r − pad … r + pad, in order.
+    if (native) return native.augBlur(data, base, h, w, c, kern, out, base);
+    // Vertical pass: output row y sums the padded rows y − pad … y + pad, in order.
     for (let y = 0; y < h; y++) {
-      for (let xx = 0; xx < w; xx++) {
-        for (let ch = 0; ch < c; ch++) {
-          let acc = 0;
-          for (let t = 0; t < kernelSize; t++) acc = f32(acc + data[base + (reflect(y + t - pad, h) * w + xx) * c + ch]! * kern[t]!);
-          col[(y * w + xx) * c + ch] = acc;
-        }
+      const acc = col.subarray(y * row, (y + 1) * row);
+      acc.fill(0);
+      for (let t = 0; t < kernelSize; t++) {
+        const kt = kern[t]!;
+        const src = base + reflect(y + t - pad, h) * row;
+        for (let i = 0; i < row; i++) acc[i] = acc[i]! + data[src + i]! * kt;
       }
     }
     // Horizontal pass over the (reflect-padded) result of the vertical one.
     for (let y = 0; y < h; y++) {
-      for (let xx = 0; xx < w; xx++) {
-        for (let ch = 0; ch < c; ch++) {
-          let acc = 0;
-          for (let t = 0; t < kernelSize; t++) acc = f32(acc + col[(y * w + reflect(xx + t - pad, w)) * c + ch]! * kern[t]!);
-          out[base + (y * w + xx) * c + ch] = acc;
-        }
+      const r = y * row;
+      for (let xx = -pad; xx < w + pad; xx++) {
+        const from = r + reflect(xx, w) * c;
+        const to = (xx + pad) * c;
+        for (let ch = 0; ch < c; ch++) padded[to + ch] = col[from + ch]!;
+      }
+      const o = base + r;
+      out.fill(0, o, o + row);
+      for (let t = 0; t < kernelSize; t++) {
+        const kt = kern[t]!;
+        const src = t * c;
+        for (let i = 0; i < row; i++) out[o + i] = out[o + i]! + padded[src + i]! * kt;
       }
     }
   });

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aug.h"
 #include "conv.h"
 
 #define MAX_THREADS 64
@@ -393,6 +394,111 @@ static napi_value max_pool(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ---- augmentation (aug.c), called from the augmentation worker thread ---- */
+
+/* Reads argv[i] as a number into *out. */
+static int get_number(napi_env env, napi_value v, double *out) { return napi_get_value_double(env, v, out) == napi_ok && *out == *out; }
+
+/* A Float32Array argument and an element offset into it where `count` floats must fit. */
+static int get_image(napi_env env, napi_value array, napi_value offset, double count, float **at) {
+  float *data;
+  size_t length;
+  int off;
+  if (!get_heap(env, array, &data, &length) || !get_int(env, offset, &off) || off < 0 || !fits(off, count, length)) return 0;
+  *at = data + off;
+  return 1;
+}
+
+/* Reads `n` integer arguments from argv[first …] into out, each ≥ min. */
+static int get_ints(napi_env env, napi_value *argv, int first, int n, int *out, int min) {
+  for (int i = 0; i < n; i++)
+    if (!get_int(env, argv[first + i], &out[i]) || out[i] < min) return 0;
+  return 1;
+}
+
+#define AUG_ARGS(count)                                                                     \
+  size_t argc = count;                                                                      \
+  napi_value argv[count];                                                                   \
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < (count)) \
+    return throw_error(env, "expected " #count " arguments");
+
+/* augResizedCrop(src, srcOffset, h, w, c, top, left, height, width, dst, dstOffset, outH, outW) */
+static napi_value aug_resized_crop(napi_env env, napi_callback_info info) {
+  AUG_ARGS(13)
+  int d[4], box[4], out[2];
+  float *src, *dst;
+  if (!get_ints(env, argv, 2, 3, d, 1) || !get_ints(env, argv, 5, 2, box, 0) || !get_ints(env, argv, 7, 2, box + 2, 1) ||
+      !get_ints(env, argv, 11, 2, out, 1))
+    return throw_error(env, "augResizedCrop: expected positive sizes and a box inside the image");
+  if (box[0] + box[2] > d[0] || box[1] + box[3] > d[1]) return throw_error(env, "augResizedCrop: the box lies outside the image");
+  if (!get_image(env, argv[0], argv[1], (double)d[0] * d[1] * d[2], &src) ||
+      !get_image(env, argv[9], argv[10], (double)out[0] * out[1] * d[2], &dst))
+    return throw_error(env, "augResizedCrop: an image lies outside its array");
+  fl_aug_resized_crop(src, d[0], d[1], d[2], box[0], box[1], box[2], box[3], dst, out[0], out[1]);
+  return NULL;
+}
+
+/* augRotate(src, srcOffset, h, w, c, cos, sin, dst, dstOffset) */
+static napi_value aug_rotate(napi_env env, napi_callback_info info) {
+  AUG_ARGS(9)
+  int d[3];
+  double cs, sn;
+  float *src, *dst;
+  if (!get_ints(env, argv, 2, 3, d, 1) || !get_number(env, argv[5], &cs) || !get_number(env, argv[6], &sn))
+    return throw_error(env, "augRotate: expected positive sizes and the angle's cosine and sine");
+  const double count = (double)d[0] * d[1] * d[2];
+  if (!get_image(env, argv[0], argv[1], count, &src) || !get_image(env, argv[7], argv[8], count, &dst))
+    return throw_error(env, "augRotate: an image lies outside its array");
+  fl_aug_rotate(src, d[0], d[1], d[2], cs, sn, dst);
+  return NULL;
+}
+
+/* augBlend(data, offset, pixels, factor, target) — target 0 black, 1 mean luminance, 2 luminance */
+static napi_value aug_blend(napi_env env, napi_callback_info info) {
+  AUG_ARGS(5)
+  int px, target;
+  double factor;
+  float *d;
+  if (!get_int(env, argv[2], &px) || px < 1 || !get_number(env, argv[3], &factor) || !get_int(env, argv[4], &target) || target < 0 ||
+      target > 2)
+    return throw_error(env, "augBlend: expected a positive pixel count, a factor and a target 0, 1 or 2");
+  if (!get_image(env, argv[0], argv[1], (double)px * 3, &d)) return throw_error(env, "augBlend: the image lies outside its array");
+  fl_aug_blend(d, px, factor, target);
+  return NULL;
+}
+
+/* augHue(data, offset, pixels, shift) */
+static napi_value aug_hue(napi_env env, napi_callback_info info) {
+  AUG_ARGS(4)
+  int px;
+  double shift;
+  float *d;
+  if (!get_int(env, argv[2], &px) || px < 1 || !get_number(env, argv[3], &shift))
+    return throw_error(env, "augHue: expected a positive pixel count and a shift");
+  if (!get_image(env, argv[0], argv[1], (double)px * 3, &d)) return throw_error(env, "augHue: the image lies outside its array");
+  fl_aug_hue(d, px, shift);
+  return NULL;
+}
+
+/* augBlur(src, srcOffset, h, w, c, kernel, dst, dstOffset) */
+static napi_value aug_blur(napi_env env, napi_callback_info info) {
+  AUG_ARGS(8)
+  int d[3];
+  float *src, *dst, *kern;
+  size_t k;
+  if (!get_ints(env, argv, 2, 3, d, 1) || !get_heap(env, argv[5], &kern, &k) || k % 2 != 1 || (int)(k / 2) >= d[0] ||
+      (int)(k / 2) >= d[1])
+    return throw_error(env, "augBlur: expected positive sizes and an odd kernel shorter than twice each side");
+  const double count = (double)d[0] * d[1] * d[2];
+  if (!get_image(env, argv[0], argv[1], count, &src) || !get_image(env, argv[6], argv[7], count, &dst))
+    return throw_error(env, "augBlur: an image lies outside its array");
+  float *col = malloc(sizeof(float) * ((size_t)d[0] * d[1] * d[2] + ((size_t)d[1] + k) * d[2]));
+  if (!col) return throw_error(env, "augBlur: out of memory");
+  fl_aug_blur(src, d[0], d[1], d[2], kern, (int)k, dst, col, col + (size_t)d[0] * d[1] * d[2]);
+  free(col);
+  return NULL;
+}
+
 static napi_value make_info(napi_env env) {
   napi_value obj, v, list;
   napi_create_object(env, &obj);
@@ -455,6 +561,11 @@ NAPI_MODULE_INIT() {
       {"maxPool", NULL, max_pool, NULL, NULL, NULL, napi_default, NULL},
       {"addRelu", NULL, add_relu, NULL, NULL, NULL, napi_default, NULL},
       {"reluGrad", NULL, relu_grad, NULL, NULL, NULL, napi_default, NULL},
+      {"augResizedCrop", NULL, aug_resized_crop, NULL, NULL, NULL, napi_default, NULL},
+      {"augRotate", NULL, aug_rotate, NULL, NULL, NULL, napi_default, NULL},
+      {"augBlend", NULL, aug_blend, NULL, NULL, NULL, napi_default, NULL},
+      {"augHue", NULL, aug_hue, NULL, NULL, NULL, napi_default, NULL},
+      {"augBlur", NULL, aug_blur, NULL, NULL, NULL, napi_default, NULL},
       {"info", NULL, get_info, NULL, NULL, NULL, napi_default, NULL},
       {"configure", NULL, configure, NULL, NULL, NULL, napi_default, NULL},
   };

@@ -5,6 +5,7 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DoctorReport } from '../../../src-shared/engine';
 import { REPO_ROOT } from '../../support/files';
+import { nativeKernels } from '../../../src-main/engine/kernels/native/addon';
 
 const run = promisify(execFile);
 const BIN = path.join(REPO_ROOT, 'bin', 'funduslab.js');
@@ -84,8 +85,15 @@ describe('funduslab bench train', () => {
       figures: { phase: string; imagesPerSecond: number; stallFraction: number | null; vsModelOnly: number }[];
       images: number;
       learningCheck: { seconds: number; shareOfPretraining: number } | null;
+      notes: string[];
     };
     expect(report.images).toBe(16);
+    // which loops augmented (the child process uses the native addon whenever it is built)
+    expect(report.notes).toContain(
+      nativeKernels()
+        ? 'Augmentation: 1 worker thread(s), native loops (aug.c).'
+        : expect.stringMatching(/^Augmentation: 1 worker thread\(s\), JavaScript loops/),
+    );
     expect(report.learningCheck!.seconds).toBeGreaterThanOrEqual(0);
     expect(report.learningCheck!.shareOfPretraining).toBeGreaterThanOrEqual(0);
     expect(report.learningCheck!.shareOfPretraining).toBeLessThan(1);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { augmentWorkerCount } from '../../../src-main/engine/augment/augment-pool';
 import { nativeKernels, nativeUnavailableReason } from '../../../src-main/engine/kernels/native/addon';
 import { DoctorReport } from '../../../src-shared/engine';
 import { initEngine } from '../../../src-main/engine/backend';
@@ -45,6 +46,15 @@ describe('collectDoctorReport', () => {
       expect(info.threads).toBe(report.engine.threads);
     } else expect(report.nativeKernels).toEqual({ inUse: false, detail: `not in use: ${nativeUnavailableReason()}` });
     expect(text).toContain(`Native convolution kernels (wasm backend): ${report.nativeKernels!.detail}`);
+    // The augmentation workers: the native loops whenever the addon is in use, on any backend.
+    const workers = augmentWorkerCount();
+    const threads = `${workers} worker thread${workers === 1 ? '' : 's'} (FUNDUSLAB_AUGMENT_WORKERS)`;
+    expect(report.augmentation).toEqual({
+      workers,
+      native: native !== null,
+      detail: native ? `native loops, ${threads}` : `JavaScript loops, ${threads}; native loops not in use: ${nativeUnavailableReason()}`,
+    });
+    expect(text).toContain(`Training augmentation: ${report.augmentation!.detail}`);
     expect(text).toMatch(/^WebGPU: (Not used: .+|In use on .+)\.$/m);
     expect(text).toContain(`GPU: ${report.gpu.visible ? 'visible' : 'not visible'} — ${report.gpu.detail}`);
   });

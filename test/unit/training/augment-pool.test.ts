@@ -2,12 +2,15 @@
  * The augmentation worker pool (engine/augment/augment-pool.ts): its views equal pipeline.ts
  * augmentBatch on the cpu backend (≤ 1e-6) and cpu.ts on the calling thread (bit for bit, with one
  * worker or a batch shared among several), buffers are transferred, a worker's error names the
- * batch, terminate() rejects what is in flight, and FUNDUSLAB_AUGMENT_WORKERS is checked.
+ * batch, terminate() rejects what is in flight, and FUNDUSLAB_AUGMENT_WORKERS is checked. With the
+ * native addon built, the workers run its loops (aug.c) and say so; switched off, the JavaScript ones:
+ * the same bits either way.
  */
 import tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AugmentPool, augmentWorkerCount, type AugmentJob } from '../../../src-main/engine/augment/augment-pool';
 import { applyAugParams } from '../../../src-main/engine/augment/cpu';
+import { nativeKernels, setNativeEnabled } from '../../../src-main/engine/kernels/native/addon';
 import { augmentBatch, PRESETS, sampleAugParams } from '../../../src-main/engine/augment/pipeline';
 import { StreamRng } from '../../../src-main/random/streams';
 
@@ -131,6 +134,24 @@ describe('AugmentPool', () => {
     await rejected;
     expect(p.inFlight).toBe(0);
     await expect(p.augment(job({ pixels: pixels(2, 7, 37) }))).rejects.toThrow(/stopped/);
+  });
+
+  it('runs the native loops when this process uses the native kernels, else the JavaScript ones: the same bits', async () => {
+    const x = pixels(8, 7, 37);
+    const withNative = await pool(1);
+    expect(withNative.loops).toBeNull();
+    const a = await withNative.augment(job({ pixels: x.slice() }));
+    expect(withNative.loops).toBe(nativeKernels() ? 'native' : 'javascript');
+    const was = setNativeEnabled(false);
+    let jsPool: AugmentPool;
+    try {
+      jsPool = await pool(1);
+    } finally {
+      setNativeEnabled(was);
+    }
+    const b = await jsPool.augment(job({ pixels: x.slice() }));
+    expect(jsPool.loops).toBe('javascript');
+    for (const v of [0, 1]) expect(Buffer.from(a[v]!.buffer).equals(Buffer.from(b[v]!.buffer))).toBe(true);
   });
 
   it('FUNDUSLAB_AUGMENT_WORKERS chooses the number of workers (default 1)', () => {

@@ -6,13 +6,18 @@
  * heap, with the CPU's own vector instructions (AVX-512 or AVX2 with FMA, chosen at load time), where
  * WebAssembly has 128-bit vectors without fused multiply-add (docs/performance.md).
  *
+ * The same addon carries the training augmentation's per-image loops (aug.c), which the augmentation
+ * worker threads load (engine/augment/augment-pool.ts, cpu.ts useNativeAugment).
+ *
  * Without the addon (no compiler at install, another OS, FUNDUSLAB_NATIVE=0) the wasm backend keeps its
- * own kernels: same results to float32 rounding, slower.
+ * own kernels: same results to float32 rounding, slower; the augmentation runs its JavaScript loops
+ * (the same bits).
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { packageRoot } from '../../../paths';
+import type { AugmentNative } from '../../augment/cpu';
 
 export const NATIVE_ENV_VAR = 'FUNDUSLAB_NATIVE';
 
@@ -27,7 +32,8 @@ export interface NativeInfo {
 /** [batch, inH, inW, inC, outH, outW, outC, kH, kW, strideH, strideW, padTop, padLeft] */
 export type ConvDims = readonly [number, number, number, number, number, number, number, number, number, number, number, number, number];
 
-export interface NativeKernels {
+/** The native kernels, and the augmentation's per-image loops (aug.c) the augmentation workers load. */
+export interface NativeKernels extends AugmentNative {
   /**
    * y = x ⊛ w (+ bias + residual, ReLU): offsets are float32 element offsets into `heap`; bias and
    * residual −1 = none; relu 0 or 1.
