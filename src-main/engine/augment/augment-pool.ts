@@ -15,7 +15,9 @@
  */
 import os from 'node:os';
 import { Worker } from 'node:worker_threads';
+import type { BackendName } from '../../../src-shared/engine';
 import type { AugmentSettings } from '../../../src-shared/training';
+import { engineStatus } from '../backend';
 import { AppError } from '../../../src-shared/errors';
 import { StreamRng } from '../../random/streams';
 import { sampleAugParams, type ImageAugParams } from './pipeline';
@@ -54,17 +56,24 @@ async function workerSource(): Promise<string> {
 }
 
 /**
- * Workers to use: FUNDUSLAB_AUGMENT_WORKERS if set (1–16), else 1 — with 2 cores the compute thread
- * (and the wasm backend's second thread) keep both busy, and one worker augments a batch faster than
- * the model trains on one (see `funduslab bench train`); more help only on machines with spare cores.
+ * Workers to use: FUNDUSLAB_AUGMENT_WORKERS if set (1–16, at most the CPU's threads). Otherwise, on
+ * a CPU backend (wasm, tensorflow, cpu) 1 — the model's threads keep the cores busy, and with the
+ * native loops one worker augments a batch faster than the model trains on one (see `funduslab bench
+ * train`); on a GPU backend (tensorflow-gpu, webgpu) the cores are free for it, and a fast GPU trains
+ * faster than one worker augments MoCo's two views at 224 px (~7 ms per image): one per core beyond
+ * two (the training thread, the decoders), at most 4.
  */
-export function augmentWorkerCount(env: NodeJS.ProcessEnv = process.env): number {
+export function augmentWorkerCount(
+  env: NodeJS.ProcessEnv = process.env,
+  backend: BackendName | null = engineStatus()?.active ?? null,
+  cpus: number = os.availableParallelism(),
+): number {
   const v = env.FUNDUSLAB_AUGMENT_WORKERS;
-  if (v === undefined || v === '') return 1;
+  if (v === undefined || v === '') return backend === 'tensorflow-gpu' || backend === 'webgpu' ? Math.min(4, Math.max(1, cpus - 2)) : 1;
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > 16)
     throw new AppError('BAD_REQUEST', `FUNDUSLAB_AUGMENT_WORKERS must be an integer from 1 to 16 (got "${v}")`);
-  return Math.min(n, Math.max(1, os.availableParallelism()));
+  return Math.min(n, Math.max(1, cpus));
 }
 
 interface Pending {

@@ -272,22 +272,23 @@ export function rotate(x: Images, degrees: readonly number[]): Images {
   return { data: out, n, h, w, c };
 }
 
-/** Flips the images where `mask` is true (ops.ts flip). */
+/** Flips the images where `mask` is true (ops.ts flip): whole rows moved (vertical), pixels within a row (horizontal). */
 export function flip(x: Images, mask: readonly boolean[], axis: 'horizontal' | 'vertical'): Images {
   check('flip', x, mask.length);
   const { n, h, w, c, data } = x;
   const out = data.slice();
   const image = h * w * c;
+  const row = w * c;
   mask.forEach((m, k) => {
     if (!m) return;
     for (let y = 0; y < h; y++) {
-      const sy = axis === 'vertical' ? h - 1 - y : y;
-      for (let xx = 0; xx < w; xx++) {
-        const sx = axis === 'horizontal' ? w - 1 - xx : xx;
-        const d = k * image + (y * w + xx) * c;
-        const s = k * image + (sy * w + sx) * c;
-        for (let ch = 0; ch < c; ch++) out[d + ch] = data[s + ch]!;
+      const d = k * image + y * row;
+      if (axis === 'vertical') {
+        const s = k * image + (h - 1 - y) * row;
+        out.set(data.subarray(s, s + row), d);
+        continue;
       }
+      for (let xx = 0, s = d + row - c; xx < w; xx++, s -= c) for (let ch = 0; ch < c; ch++) out[d + xx * c + ch] = data[s + ch]!;
     }
   });
   return { data: out, n, h, w, c };

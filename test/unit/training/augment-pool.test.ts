@@ -154,8 +154,16 @@ describe('AugmentPool', () => {
     for (const v of [0, 1]) expect(Buffer.from(a[v]!.buffer).equals(Buffer.from(b[v]!.buffer))).toBe(true);
   });
 
-  it('FUNDUSLAB_AUGMENT_WORKERS chooses the number of workers (default 1)', () => {
-    expect(augmentWorkerCount({})).toBe(1);
+  it('FUNDUSLAB_AUGMENT_WORKERS chooses the number of workers; by default 1 on CPU backends, cores − 2 (at most 4) on GPU ones', () => {
+    expect(augmentWorkerCount({}, 'wasm', 16)).toBe(1);
+    // by backend: CPU backends keep the cores for the model; GPU ones leave them to the workers (cores − 2, 1 to 4)
+    for (const backend of ['wasm', 'tensorflow', 'cpu', null] as const) expect(augmentWorkerCount({}, backend, 32)).toBe(1);
+    for (const backend of ['tensorflow-gpu', 'webgpu'] as const) {
+      expect([2, 3, 5, 6, 32].map((cpus) => augmentWorkerCount({}, backend, cpus))).toEqual([1, 1, 3, 4, 4]);
+      expect(augmentWorkerCount({ FUNDUSLAB_AUGMENT_WORKERS: '1' }, backend, 32)).toBe(1);
+    }
+    expect(augmentWorkerCount({ FUNDUSLAB_AUGMENT_WORKERS: '3' }, 'wasm', 16)).toBe(3);
+    expect(augmentWorkerCount({ FUNDUSLAB_AUGMENT_WORKERS: '16' }, 'wasm', 6)).toBe(6);
     expect(augmentWorkerCount({ FUNDUSLAB_AUGMENT_WORKERS: '1' })).toBe(1);
     expect(augmentWorkerCount({ FUNDUSLAB_AUGMENT_WORKERS: '2' })).toBeGreaterThanOrEqual(1);
     for (const bad of ['0', '1.5', 'two', '17']) expect(() => augmentWorkerCount({ FUNDUSLAB_AUGMENT_WORKERS: bad })).toThrow(/1 to 16/);
