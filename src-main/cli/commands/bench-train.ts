@@ -10,6 +10,10 @@
  * of step time (target < 5 %: the pipeline, augmentation in a worker thread included, must run ahead
  * of the model). The first epoch includes warm-up
  * (kernel compilation, caches), so figures come from the last epoch.
+ *
+ * --augment-baseline [--rounds 3]: FS and CL again, alternating each round between the augmentation
+ * workers' native loops and their JavaScript loops (same process, seeds 2r and 2r + 1 so the runs are
+ * new): the median ms/img of each and the median of the rounds' ratios.
  */
 import { promises as fsp } from 'node:fs';
 import os from 'node:os';
@@ -17,7 +21,8 @@ import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import { TrainingSpec, type PretrainEpochLog, type TrainingEpochLog } from '../../../src-shared/training';
-import { augmentWorkerCount } from '../../engine/augment/augment-pool';
+import { augmentWorkerCount, setNativeAugmentLoops } from '../../engine/augment/augment-pool';
+import { medianOf } from '../../engine/bench';
 import { engineStatus, initEngine } from '../../engine/backend';
 import { nativeKernels, nativeUnavailableReason } from '../../engine/kernels/native/addon';
 import { ResNet } from '../../engine/models/resnet';
@@ -50,13 +55,18 @@ export interface BenchTrainReport {
   images: number;
   cpus: number;
   figures: BenchTrainFigure[];
+  /** --augment-baseline: FS and CL per round with the native and the JavaScript augmentation loops, ms/img. */
+  augmentBaseline: {
+    rounds: number;
+    phases: { phase: 'FS' | 'CL'; native: number[]; javascript: number[]; medianRatio: number }[];
+  } | null;
   /** The pretraining's learning check (k-NN of both encoders): its time and its share of the whole pretraining. */
   learningCheck: { seconds: number; shareOfPretraining: number } | null;
   notes: string[];
 }
 
 export const BENCH_TRAIN_USAGE =
-  'funduslab bench train [--json] [--arch resnet18-w16] [--size 96] [--batch 16] [--patients 48] [--epochs 2]';
+  'funduslab bench train [--json] [--arch resnet18-w16] [--size 96] [--batch 16] [--patients 48] [--epochs 2] [--augment-baseline [--rounds 3]]';
 
 export async function runBenchTrain(argv: string[]): Promise<number> {
   const { values, positionals } = parseCommandArgs(argv, {
@@ -65,6 +75,8 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
     batch: { type: 'string' },
     patients: { type: 'string' },
     epochs: { type: 'string' },
+    'augment-baseline': { type: 'boolean' },
+    rounds: { type: 'string' },
   });
   if (positionals.length > 0 && !(positionals.length === 1 && positionals[0] === 'train'))
     throw new AppError('BAD_REQUEST', `Unexpected arguments: ${positionals.join(' ')}. Usage: ${BENCH_TRAIN_USAGE}`);
@@ -81,6 +93,9 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
   const batch = int('batch', values.batch, 16, 2);
   const patients = int('patients', values.patients, 48, 8);
   const epochs = int('epochs', values.epochs, 2, 1);
+  const rounds = int('rounds', values.rounds, 3, 1);
+  if (values.rounds !== undefined && !values['augment-baseline'])
+    throw new AppError('BAD_REQUEST', `--rounds goes with --augment-baseline. Usage: ${BENCH_TRAIN_USAGE}`);
   const say = (m: string) => {
     if (!values.json) process.stderr.write(`bench train: ${m}\n`);
   };
@@ -139,32 +154,62 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
     optimizer.dispose();
     model.dispose();
 
-    say(`FS: ${epochs} epoch(s) of IWNE-FS`);
-    let fsLast: TrainingEpochLog | null = null;
-    const fsResult = await runTraining({ ...spec, strategy: 'IWNE-FS' }, study, ctx, { onEpoch: (e) => (fsLast = e) });
-    say(`CL: ${epochs} epoch(s) of MoCo v2 pretraining`);
-    let clLast: PretrainEpochLog | null = null;
-    const pretraining = await runPretraining(spec, study, ctx, { onEpoch: (e) => (clLast = e) });
+    /** One FS run and one MoCo pretraining (seed: a new run each time), figures from their last epochs. */
+    const measure = async (seed: number) => {
+      say(`FS: ${epochs} epoch(s) of IWNE-FS`);
+      let fsLast: TrainingEpochLog | null = null;
+      const fsResult = await runTraining({ ...spec, seed, strategy: 'IWNE-FS' }, study, ctx, { onEpoch: (e) => (fsLast = e) });
+      say(`CL: ${epochs} epoch(s) of MoCo v2 pretraining`);
+      let clLast: PretrainEpochLog | null = null;
+      const pretraining = await runPretraining({ ...spec, seed }, study, ctx, { onEpoch: (e) => (clLast = e) });
+      const fs = fsLast as TrainingEpochLog | null;
+      const cl = clLast as PretrainEpochLog | null;
+      if (!fs || !cl) throw new AppError('INTERNAL', 'The benchmark ran no epoch.');
+      // An FS epoch's imagesPerSecond covers its training loop only, so that loop took trainImages / (images/s).
+      const fsLoopSeconds = fsResult.trainImages / fs.imagesPerSecond;
+      const fsFig: BenchTrainFigure = {
+        phase: 'FS',
+        imagesPerSecond: fs.imagesPerSecond,
+        msPerImage: 1000 / fs.imagesPerSecond,
+        stallFraction: Math.min(1, fs.stallMs / 1000 / fsLoopSeconds),
+        vsModelOnly: fs.imagesPerSecond / baseIps,
+      };
+      const clFig: BenchTrainFigure = {
+        phase: 'CL',
+        imagesPerSecond: cl.imagesPerSecond,
+        msPerImage: 1000 / cl.imagesPerSecond,
+        stallFraction: cl.stallMs / 1000 / cl.seconds,
+        vsModelOnly: cl.imagesPerSecond / baseIps,
+      };
+      return { fsFig, clFig, pretraining };
+    };
+    const { fsFig, clFig, pretraining } = await measure(spec.seed);
     const check = pretraining.summary.learningCheck;
-    const fs = fsLast as TrainingEpochLog | null;
-    const cl = clLast as PretrainEpochLog | null;
-    if (!fs || !cl) throw new AppError('INTERNAL', 'The benchmark ran no epoch.');
-    // An FS epoch's imagesPerSecond covers its training loop only, so that loop took trainImages / (images/s).
-    const fsLoopSeconds = fsResult.trainImages / fs.imagesPerSecond;
-    const fsFig: BenchTrainFigure = {
-      phase: 'FS',
-      imagesPerSecond: fs.imagesPerSecond,
-      msPerImage: 1000 / fs.imagesPerSecond,
-      stallFraction: Math.min(1, fs.stallMs / 1000 / fsLoopSeconds),
-      vsModelOnly: fs.imagesPerSecond / baseIps,
-    };
-    const clFig: BenchTrainFigure = {
-      phase: 'CL',
-      imagesPerSecond: cl.imagesPerSecond,
-      msPerImage: 1000 / cl.imagesPerSecond,
-      stallFraction: cl.stallMs / 1000 / cl.seconds,
-      vsModelOnly: cl.imagesPerSecond / baseIps,
-    };
+    let augmentBaseline: BenchTrainReport['augmentBaseline'] = null;
+    if (values['augment-baseline']) {
+      const ms = { FS: { native: [] as number[], javascript: [] as number[] }, CL: { native: [] as number[], javascript: [] as number[] } };
+      for (let r = 0; r < rounds; r++) {
+        for (const loops of ['native', 'javascript'] as const) {
+          say(`augmentation baseline, round ${r + 1}/${rounds}: ${loops} loops`);
+          const was = setNativeAugmentLoops(loops === 'native');
+          try {
+            const m = await measure(2 * r + (loops === 'native' ? 0 : 1) + 1);
+            ms.FS[loops].push(m.fsFig.msPerImage);
+            ms.CL[loops].push(m.clFig.msPerImage);
+          } finally {
+            setNativeAugmentLoops(was);
+          }
+        }
+      }
+      augmentBaseline = {
+        rounds,
+        phases: (['FS', 'CL'] as const).map((phase) => ({
+          phase,
+          ...ms[phase],
+          medianRatio: medianOf(ms[phase].native.map((v, i) => v / ms[phase].javascript[i]!)),
+        })),
+      };
+    }
     const report: BenchTrainReport = {
       backend,
       arch,
@@ -175,6 +220,7 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
       learningCheck: check
         ? { seconds: check.seconds, shareOfPretraining: check.seconds / (pretraining.summary.seconds + check.seconds) }
         : null,
+      augmentBaseline,
       figures: [
         { phase: 'model only', imagesPerSecond: baseIps, msPerImage: 1000 / baseIps, stallFraction: null, vsModelOnly: 1 },
         fsFig,
@@ -205,6 +251,12 @@ export function formatBenchTrain(r: BenchTrainReport): string {
     lines.push(
       `${f.phase.padEnd(12)}${f.imagesPerSecond.toFixed(1).padStart(9)}${f.msPerImage.toFixed(1).padStart(10)}${(f.stallFraction === null ? '—' : `${(100 * f.stallFraction).toFixed(1)}%`).padStart(9)}${`${f.vsModelOnly.toFixed(2)}x`.padStart(15)}`,
     );
+  }
+  if (r.augmentBaseline) {
+    const list = (v: number[]) => v.map((x) => x.toFixed(1)).join(' / ');
+    lines.push('', `Augmentation loops, ${r.augmentBaseline.rounds} alternating rounds in this process (ms/img, native / JavaScript):`);
+    for (const p of r.augmentBaseline.phases)
+      lines.push(`  ${p.phase}: native ${list(p.native)}; JavaScript ${list(p.javascript)}; median ratio ${p.medianRatio.toFixed(2)}x`);
   }
   if (r.learningCheck)
     lines.push(

@@ -27,6 +27,17 @@ import { nativeAddonPath, nativeKernels } from '../kernels/native/addon';
 declare const __FUNDUSLAB_AUGMENT_WORKER__: string | undefined;
 
 let devSource: Promise<string> | null = null;
+let nativeLoops = true;
+
+/**
+ * Whether pools created from now on give their workers the native loops (when the addon is in use);
+ * returns the previous setting. `bench train --augment-baseline` compares both in one process.
+ */
+export function setNativeAugmentLoops(on: boolean): boolean {
+  const previous = nativeLoops;
+  nativeLoops = on;
+  return previous;
+}
 
 /** The worker's code: embedded by the build, or bundled now from the sources (tests, development). */
 async function workerSource(): Promise<string> {
@@ -130,7 +141,7 @@ export class AugmentPool {
    * this process uses the native kernels (FUNDUSLAB_NATIVE, setNativeEnabled), else the JavaScript ones.
    */
   static async create(count = augmentWorkerCount()): Promise<AugmentPool> {
-    const nativeAddon = nativeKernels() ? nativeAddonPath() : null;
+    const nativeAddon = nativeLoops && nativeKernels() ? nativeAddonPath() : null;
     return new AugmentPool(await workerSource(), Math.max(1, Math.floor(count)), { nativeAddon });
   }
 

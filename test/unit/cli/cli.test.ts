@@ -79,6 +79,9 @@ describe('funduslab bench train', () => {
       '8',
       '--epochs',
       '1',
+      '--augment-baseline',
+      '--rounds',
+      '1',
     ]);
     expect(result.code, result.stderr).toBe(0);
     const report = JSON.parse(result.stdout).value as {
@@ -86,7 +89,17 @@ describe('funduslab bench train', () => {
       images: number;
       learningCheck: { seconds: number; shareOfPretraining: number } | null;
       notes: string[];
+      augmentBaseline: { rounds: number; phases: { phase: string; native: number[]; javascript: number[]; medianRatio: number }[] } | null;
     };
+    // one alternating round: FS and CL with the native and with the JavaScript augmentation loops
+    expect(report.augmentBaseline!.rounds).toBe(1);
+    expect(report.augmentBaseline!.phases.map((p) => p.phase)).toEqual(['FS', 'CL']);
+    for (const p of report.augmentBaseline!.phases) {
+      expect(p.native).toHaveLength(1);
+      expect(p.javascript).toHaveLength(1);
+      expect(p.native[0]).toBeGreaterThan(0);
+      expect(p.medianRatio).toBeCloseTo(p.native[0]! / p.javascript[0]!, 10);
+    }
     expect(report.images).toBe(16);
     // which loops augmented (the child process uses the native addon whenever it is built)
     expect(report.notes).toContain(
@@ -106,5 +119,11 @@ describe('funduslab bench train', () => {
       }
       expect(f.vsModelOnly).toBeCloseTo(f.imagesPerSecond / report.figures[0]!.imagesPerSecond, 10);
     }
-  }, 120_000);
+  }, 180_000);
+
+  it('refuses --rounds without --augment-baseline, before any work', async () => {
+    const result = await funduslab(['bench', 'train', '--rounds', '2']);
+    expect(result.code).not.toBe(0);
+    expect(result.stderr).toMatch(/--rounds goes with --augment-baseline/);
+  });
 });
