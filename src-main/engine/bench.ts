@@ -844,6 +844,8 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
       const optimizer = row.mode === 'train' ? makeOptimizer(model, optimizerSpec) : null;
       let oursWarm = false;
       let torchWarm = false;
+      const timeOurs = (warm: number) =>
+        optimizer === null ? timeForward(model, x, warm, steps) : timeTrainWith(model, x, labels, optimizer, warm, steps);
       try {
         for (const side of child ? alternationOrder(rounds) : alternationOrder(rounds).filter((s) => s === 'ours')) {
           if (side === 'torch') {
@@ -855,10 +857,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
             torchLoss = r.loss;
           } else {
             progress(`funduslab (${status.tfjsBackend}, ${status.threads} threads): ${label}`);
-            const fig =
-              optimizer === null
-                ? await timeForward(model, x, oursWarm ? 0 : warmup, steps)
-                : await timeTrainWith(model, x, labels, optimizer, oursWarm ? 0 : warmup, steps);
+            const fig = await timeOurs(oursWarm ? 0 : warmup);
             oursWarm = true;
             oursRoundMs.push(medianOf(fig.stepMs) / row.batch);
             loss = fig.loss;
@@ -866,10 +865,7 @@ export async function compareTorch(opts: CompareTorchOptions = {}): Promise<Comp
               progress(`funduslab without native kernels (${status.tfjsBackend}, ${status.threads} threads): ${label}`);
               const was = setNativeEnabled(false);
               try {
-                const base =
-                  optimizer === null
-                    ? await timeForward(model, x, warmup, steps)
-                    : await timeTrainWith(model, x, labels, optimizer, warmup, steps);
+                const base = await timeOurs(warmup);
                 wasmRoundMs.push(medianOf(base.stepMs) / row.batch);
               } finally {
                 setNativeEnabled(was);

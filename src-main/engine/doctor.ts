@@ -9,8 +9,8 @@ import { describeWebGpuAdapter, webgpuVerdict, type DoctorReport, type GpuInfo, 
 import { AppError } from '../../src-shared/errors';
 import type { JobContext } from '../job-context';
 import { engineStatus } from './backend';
-import { augmentWorkerCount } from './augment/augment-pool';
-import { describeNativeKernels, nativeKernels, nativeUnavailableReason } from './kernels/native/addon';
+import { describeAugmentation } from './augment/augment-pool';
+import { describeNativeKernels } from './kernels/native/addon';
 import { runSelfTest } from './selftest';
 
 export interface DoctorOptions {
@@ -44,18 +44,6 @@ export async function collectDoctorReport(opts: DoctorOptions): Promise<DoctorRe
     memoryGiB: Math.round((os.totalmem() / 1024 ** 3) * 10) / 10,
     gpu,
     selfTest,
-  };
-}
-
-/** The augmentation workers' count and loops (augment-pool.ts starts them with the addon when this process uses it). */
-function describeAugmentation(): DoctorReport['augmentation'] {
-  const workers = augmentWorkerCount();
-  const native = nativeKernels() !== null;
-  const threads = `${workers} worker thread${workers === 1 ? '' : 's'} (FUNDUSLAB_AUGMENT_WORKERS)`;
-  return {
-    workers,
-    native,
-    detail: native ? `native loops, ${threads}` : `JavaScript loops, ${threads}; native loops not in use: ${nativeUnavailableReason()}`,
   };
 }
 

@@ -21,10 +21,9 @@ import path from 'node:path';
 import tf from '@tensorflow/tfjs';
 import { AppError } from '../../../src-shared/errors';
 import { TrainingSpec, type PretrainEpochLog, type TrainingEpochLog } from '../../../src-shared/training';
-import { augmentWorkerCount, setNativeAugmentLoops } from '../../engine/augment/augment-pool';
+import { describeAugmentation, setNativeAugmentLoops } from '../../engine/augment/augment-pool';
 import { medianOf } from '../../engine/bench';
 import { engineStatus, initEngine } from '../../engine/backend';
-import { nativeKernels, nativeUnavailableReason } from '../../engine/kernels/native/addon';
 import { ResNet } from '../../engine/models/resnet';
 import { parseArch } from '../../engine/models/resnet-spec';
 import { AdamW, namedGradients } from '../../engine/optim/adamw';
@@ -228,7 +227,7 @@ export async function runBenchTrain(argv: string[]): Promise<number> {
       ],
       notes: [
         'FS and CL include decoding (sharp, in libuv threads) and augmentation (in a worker thread), both running two batches ahead, and normalisation; "model only" is forward + backward + AdamW on a batch already in memory.',
-        `Augmentation: ${augmentWorkerCount()} worker thread(s), ${nativeKernels() ? 'native loops (aug.c)' : `JavaScript loops (native not in use: ${nativeUnavailableReason()})`}.`,
+        `Augmentation: ${describeAugmentation().detail}.`,
         'CL processes two views per image (query and key encoder forward passes), so its images/s is roughly half of FS at the same settings.',
         `Figures are from the last of ${epochs} epoch(s); the first includes warm-up.`,
       ],

@@ -22,7 +22,7 @@ import { AppError } from '../../../src-shared/errors';
 import { StreamRng } from '../../random/streams';
 import { sampleAugParams, type ImageAugParams } from './pipeline';
 import type { AugmentReply, AugmentRequest, AugmentWorkerData } from './worker-entry';
-import { nativeAddonPath, nativeKernels } from '../kernels/native/addon';
+import { nativeAddonPath, nativeKernels, nativeUnavailableReason } from '../kernels/native/addon';
 
 declare const __FUNDUSLAB_AUGMENT_WORKER__: string | undefined;
 
@@ -87,6 +87,20 @@ export function augmentWorkerCount(
   return Math.min(n, Math.max(1, cpus));
 }
 
+/** Pools' worker count and loops, as `doctor` and `bench train` report them: native when this process uses the addon. */
+export function describeAugmentation(): { workers: number; native: boolean; detail: string } {
+  const workers = augmentWorkerCount();
+  const native = nativeLoops && nativeKernels() !== null;
+  const threads = `${workers} worker thread${workers === 1 ? '' : 's'} (FUNDUSLAB_AUGMENT_WORKERS)`;
+  return {
+    workers,
+    native,
+    detail: native
+      ? `native loops, ${threads}`
+      : `JavaScript loops, ${threads}; native loops not in use: ${nativeLoops ? nativeUnavailableReason() : 'switched off for this process'}`,
+  };
+}
+
 interface Pending {
   resolve: (views: Float32Array[]) => void;
   reject: (err: Error) => void;
@@ -141,7 +155,7 @@ export class AugmentPool {
    * this process uses the native kernels (FUNDUSLAB_NATIVE, setNativeEnabled), else the JavaScript ones.
    */
   static async create(count = augmentWorkerCount()): Promise<AugmentPool> {
-    const nativeAddon = nativeLoops && nativeKernels() ? nativeAddonPath() : null;
+    const nativeAddon = describeAugmentation().native ? nativeAddonPath() : null;
     return new AugmentPool(await workerSource(), Math.max(1, Math.floor(count)), { nativeAddon });
   }
 

@@ -140,6 +140,18 @@ static int run_conv(conv_fn fn, fl_conv *p) {
   return fn(p, parallel);
 }
 
+/* Runs fn(job, thread) on the pool's threads when `worth_it` and the pool is free, else once on the
+ * calling thread (fn takes its work from a counter in the job, so either way covers all of it). */
+static void run_chunks(fl_task_fn fn, void *job, int worth_it) {
+  if (worth_it && pthread_mutex_trylock(&pool_mutex) == 0) {
+    ensure_workers(wanted_threads);
+    parallel(fn, job, wanted_threads);
+    pthread_mutex_unlock(&pool_mutex);
+  } else {
+    fn(job, 0);
+  }
+}
+
 /* ---- max pooling (NHWC): output rows (n, oh) taken from a counter by the threads ---- */
 
 typedef struct {
@@ -216,6 +228,13 @@ static void elementwise_chunks(void *arg, int thread) {
 static napi_value throw_error(napi_env env, const char *message) {
   napi_throw_error(env, "FL_NATIVE", message);
   return NULL;
+}
+
+/* Throws "<name>: <message>". */
+static napi_value throw_named(napi_env env, const char *name, const char *message) {
+  char text[256];
+  snprintf(text, sizeof text, "%s: %s", name, message);
+  return throw_error(env, text);
 }
 
 static int get_int(napi_env env, napi_value v, int *out) {
@@ -324,37 +343,18 @@ static napi_value elementwise(napi_env env, napi_callback_info info, int grad) {
   const char *name = grad ? "reluGrad" : "addRelu";
   size_t argc = 5;
   napi_value argv[5];
-  char message[128];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) {
-    snprintf(message, sizeof message, "%s: expected (heap, a, b, out, n)", name);
-    return throw_error(env, message);
-  }
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc != 5) return throw_named(env, name, "expected (heap, a, b, out, n)");
   float *heap;
   size_t length;
-  if (!get_heap(env, argv[0], &heap, &length)) {
-    snprintf(message, sizeof message, "%s: expected a Float32Array as the heap", name);
-    return throw_error(env, message);
-  }
+  if (!get_heap(env, argv[0], &heap, &length)) return throw_named(env, name, "expected a Float32Array as the heap");
   int v[4];
   for (int i = 0; i < 4; i++)
-    if (!get_int(env, argv[1 + i], &v[i]) || v[i] < 0) {
-      snprintf(message, sizeof message, "%s: expected offsets and a length as non-negative integers", name);
-      return throw_error(env, message);
-    }
+    if (!get_int(env, argv[1 + i], &v[i]) || v[i] < 0) return throw_named(env, name, "expected offsets and a length as non-negative integers");
   for (int i = 0; i < 3; i++)
-    if (!fits(v[i], v[3], length)) {
-      snprintf(message, sizeof message, "%s: a tensor lies outside the heap", name);
-      return throw_error(env, message);
-    }
+    if (!fits(v[i], v[3], length)) return throw_named(env, name, "a tensor lies outside the heap");
   elementwise_job j = {.a = heap + v[0], .b = heap + v[1], .out = heap + v[2], .n = v[3], .grad = grad};
   atomic_init(&j.next, 0);
-  if (v[3] >= 4 * ELEMENTWISE_CHUNK && pthread_mutex_trylock(&pool_mutex) == 0) {
-    ensure_workers(wanted_threads);
-    parallel(elementwise_chunks, &j, wanted_threads);
-    pthread_mutex_unlock(&pool_mutex);
-  } else {
-    elementwise_chunks(&j, 0);
-  }
+  run_chunks(elementwise_chunks, &j, v[3] >= 4 * ELEMENTWISE_CHUNK);
   return NULL;
 }
 
@@ -383,20 +383,13 @@ static napi_value max_pool(napi_env env, napi_callback_info info) {
   pool_job j = {.x = heap + off[0], .y = heap + off[1], .batch = d[0], .in_h = d[1], .in_w = d[2], .c = d[3], .out_h = d[4],
                 .out_w = d[5], .k_h = d[6], .k_w = d[7], .stride_h = d[8], .stride_w = d[9], .pad_top = d[10], .pad_left = d[11]};
   atomic_init(&j.next, 0);
-  double work = (double)d[0] * d[4] * d[5] * d[3] * d[6] * d[7];
-  if (work >= 1048576.0 && pthread_mutex_trylock(&pool_mutex) == 0) {
-    ensure_workers(wanted_threads);
-    parallel(max_pool_rows, &j, wanted_threads);
-    pthread_mutex_unlock(&pool_mutex);
-  } else {
-    max_pool_rows(&j, 0);
-  }
+  run_chunks(max_pool_rows, &j, (double)d[0] * d[4] * d[5] * d[3] * d[6] * d[7] >= 1048576.0);
   return NULL;
 }
 
 /* ---- augmentation (aug.c), called from the augmentation worker thread ---- */
 
-/* Reads argv[i] as a number into *out. */
+/* Reads a number (not NaN) into *out. */
 static int get_number(napi_env env, napi_value v, double *out) { return napi_get_value_double(env, v, out) == napi_ok && *out == *out; }
 
 /* A Float32Array argument and an element offset into it where `count` floats must fit. */
@@ -416,15 +409,15 @@ static int get_ints(napi_env env, napi_value *argv, int first, int n, int *out, 
   return 1;
 }
 
-#define AUG_ARGS(count)                                                                     \
+#define AUG_ARGS(name, count)                                                              \
   size_t argc = count;                                                                      \
   napi_value argv[count];                                                                   \
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < (count)) \
-    return throw_error(env, "expected " #count " arguments");
+    return throw_named(env, name, "expected " #count " arguments");
 
 /* augResizedCrop(src, srcOffset, h, w, c, top, left, height, width, dst, dstOffset, outH, outW) */
 static napi_value aug_resized_crop(napi_env env, napi_callback_info info) {
-  AUG_ARGS(13)
+  AUG_ARGS("augResizedCrop", 13)
   int d[4], box[4], out[2];
   float *src, *dst;
   if (!get_ints(env, argv, 2, 3, d, 1) || !get_ints(env, argv, 5, 2, box, 0) || !get_ints(env, argv, 7, 2, box + 2, 1) ||
@@ -434,13 +427,14 @@ static napi_value aug_resized_crop(napi_env env, napi_callback_info info) {
   if (!get_image(env, argv[0], argv[1], (double)d[0] * d[1] * d[2], &src) ||
       !get_image(env, argv[9], argv[10], (double)out[0] * out[1] * d[2], &dst))
     return throw_error(env, "augResizedCrop: an image lies outside its array");
-  fl_aug_resized_crop(src, d[0], d[1], d[2], box[0], box[1], box[2], box[3], dst, out[0], out[1]);
+  if (fl_aug_resized_crop(src, d[0], d[1], d[2], box[0], box[1], box[2], box[3], dst, out[0], out[1]) != 0)
+    return throw_named(env, "augResizedCrop", "out of memory");
   return NULL;
 }
 
 /* augRotate(src, srcOffset, h, w, c, cos, sin, dst, dstOffset) */
 static napi_value aug_rotate(napi_env env, napi_callback_info info) {
-  AUG_ARGS(9)
+  AUG_ARGS("augRotate", 9)
   int d[3];
   double cs, sn;
   float *src, *dst;
@@ -455,7 +449,7 @@ static napi_value aug_rotate(napi_env env, napi_callback_info info) {
 
 /* augBlend(data, offset, pixels, factor, target) — target 0 black, 1 mean luminance, 2 luminance */
 static napi_value aug_blend(napi_env env, napi_callback_info info) {
-  AUG_ARGS(5)
+  AUG_ARGS("augBlend", 5)
   int px, target;
   double factor;
   float *d;
@@ -469,7 +463,7 @@ static napi_value aug_blend(napi_env env, napi_callback_info info) {
 
 /* augHue(data, offset, pixels, shift) */
 static napi_value aug_hue(napi_env env, napi_callback_info info) {
-  AUG_ARGS(4)
+  AUG_ARGS("augHue", 4)
   int px;
   double shift;
   float *d;
@@ -482,7 +476,7 @@ static napi_value aug_hue(napi_env env, napi_callback_info info) {
 
 /* augBlur(src, srcOffset, h, w, c, kernel, dst, dstOffset) */
 static napi_value aug_blur(napi_env env, napi_callback_info info) {
-  AUG_ARGS(8)
+  AUG_ARGS("augBlur", 8)
   int d[3];
   float *src, *dst, *kern;
   size_t k;
@@ -493,7 +487,7 @@ static napi_value aug_blur(napi_env env, napi_callback_info info) {
   if (!get_image(env, argv[0], argv[1], count, &src) || !get_image(env, argv[6], argv[7], count, &dst))
     return throw_error(env, "augBlur: an image lies outside its array");
   float *col = malloc(sizeof(float) * ((size_t)d[0] * d[1] * d[2] + ((size_t)d[1] + k) * d[2]));
-  if (!col) return throw_error(env, "augBlur: out of memory");
+  if (!col) return throw_named(env, "augBlur", "out of memory");
   fl_aug_blur(src, d[0], d[1], d[2], kern, (int)k, dst, col, col + (size_t)d[0] * d[1] * d[2]);
   free(col);
   return NULL;

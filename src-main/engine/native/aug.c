@@ -11,6 +11,7 @@
 #include "aug.h"
 
 #include <math.h>
+#include <stdlib.h>
 
 /* Math.max / Math.min: NaN if either is NaN; +0 is larger than −0. */
 static float js_max(float a, float b) {
@@ -81,19 +82,31 @@ static void bilinear(const float *src, long o00, long o01, long o10, long o11, d
   }
 }
 
-void fl_aug_resized_crop(const float *src, int h, int w, int c, int top, int left, int height, int width, float *dst, int out_h,
-                         int out_w) {
+int fl_aug_resized_crop(const float *src, int h, int w, int c, int top, int left, int height, int width, float *dst, int out_h,
+                        int out_w) {
   (void)h;
+  /* the column samples, the same for every output row */
+  long *xs = malloc(sizeof(long) * 2 * (size_t)out_w);
+  double *fxs = malloc(sizeof(double) * (size_t)out_w);
+  if (!xs || !fxs) {
+    free(xs);
+    free(fxs);
+    return -1;
+  }
+  for (int ox = 0; ox < out_w; ox++) axis_sample(left, width, out_w, ox, &xs[2 * ox], &xs[2 * ox + 1], &fxs[ox]);
   for (int oy = 0; oy < out_h; oy++) {
-    long y0, y1, x0, x1;
-    double fy, fx;
+    long y0, y1;
+    double fy;
     axis_sample(top, height, out_h, oy, &y0, &y1, &fy);
     const long r0 = y0 * w, r1 = y1 * w;
     for (int ox = 0; ox < out_w; ox++) {
-      axis_sample(left, width, out_w, ox, &x0, &x1, &fx);
-      bilinear(src, (r0 + x0) * c, (r0 + x1) * c, (r1 + x0) * c, (r1 + x1) * c, fy, fx, dst + ((long)oy * out_w + ox) * c, c);
+      const long x0 = xs[2 * ox], x1 = xs[2 * ox + 1];
+      bilinear(src, (r0 + x0) * c, (r0 + x1) * c, (r1 + x0) * c, (r1 + x1) * c, fy, fxs[ox], dst + ((long)oy * out_w + ox) * c, c);
     }
   }
+  free(xs);
+  free(fxs);
+  return 0;
 }
 
 void fl_aug_rotate(const float *src, int h, int w, int c, double cos_a, double sin_a, float *dst) {

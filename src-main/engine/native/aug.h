@@ -4,9 +4,9 @@
 
 enum { FL_BLEND_BLACK = 0, FL_BLEND_MEAN = 1, FL_BLEND_GRAY = 2 };
 
-/* The box (top, left, height, width) of an h × w image resized to out_h × out_w, bilinear. */
-void fl_aug_resized_crop(const float *src, int h, int w, int c, int top, int left, int height, int width, float *dst, int out_h,
-                         int out_w);
+/* The box (top, left, height, width) of an h × w image resized to out_h × out_w, bilinear; −1: out of memory. */
+int fl_aug_resized_crop(const float *src, int h, int w, int c, int top, int left, int height, int width, float *dst, int out_h,
+                        int out_w);
 /* The image rotated about its centre (cos_a, sin_a of the angle), bilinear, zero outside. */
 void fl_aug_rotate(const float *src, int h, int w, int c, double cos_a, double sin_a, float *dst);
 /* In place, px RGB pixels: clamp(f·x + (1 − f)·target), the target black, the mean luminance or the pixel's luminance. */

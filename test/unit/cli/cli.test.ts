@@ -104,8 +104,8 @@ describe('funduslab bench train', () => {
     // which loops augmented (the child process uses the native addon whenever it is built)
     expect(report.notes).toContain(
       nativeKernels()
-        ? 'Augmentation: 1 worker thread(s), native loops (aug.c).'
-        : expect.stringMatching(/^Augmentation: 1 worker thread\(s\), JavaScript loops/),
+        ? 'Augmentation: native loops, 1 worker thread (FUNDUSLAB_AUGMENT_WORKERS).'
+        : expect.stringMatching(/^Augmentation: JavaScript loops, 1 worker thread/),
     );
     expect(report.learningCheck!.seconds).toBeGreaterThanOrEqual(0);
     expect(report.learningCheck!.shareOfPretraining).toBeGreaterThanOrEqual(0);
